@@ -1,0 +1,23 @@
+# make test: install the external programs the tests use (when possible),
+# then run every test with the race detector.
+GO ?= go
+
+.PHONY: test test-deps bench build fuzz
+
+test: test-deps
+	$(GO) test -race -count=1 ./...
+
+# Installs promtool, chromium and redis-server from Debian packages when
+# they are missing and we are root; otherwise the tests that need them skip
+# (or fail under BREAKERD_REQUIRE_EXTERNAL=1).
+test-deps:
+	@bash scripts/install-test-deps.sh
+
+build:
+	$(GO) build -o bin/breakerd ./cmd/breakerd
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./breaker
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzCountsAddUp -fuzztime 30s ./breaker

@@ -1,0 +1,20 @@
+// Package breaker is a lock-free circuit breaker, bulkhead and breaker
+// registry. It depends on the standard library only.
+//
+// A Breaker moves between three states. Closed lets every call through and
+// watches the outcomes. When an enabled trip condition fires (consecutive
+// failures, failure rate over a sliding window, slow-call rate) it opens:
+// calls fail fast with an error matching ErrOpen. After the open timeout the
+// next call moves it to half-open, where at most Settings.HalfOpenMaxCalls
+// trial calls run at once; enough trial successes close it again and any
+// trial failure re-opens it. Two admin overrides, forced-open and disabled,
+// pin the state until Enable or ForceClose.
+//
+// The closed-state path takes no lock, reads no system clock and allocates
+// nothing: state is an immutable epoch behind an atomic pointer, counters are
+// striped per processor, and time comes from a Clock (share one CoarseClock
+// between many breakers for the fastest path).
+//
+// Use Execute or Do for a call whose outcome is its error. Use Allow when the
+// outcome is known later, for example after a stream's first token.
+package breaker

@@ -1,0 +1,97 @@
+package breaker
+
+import (
+	"testing"
+	"time"
+)
+
+// FuzzCountsAddUp drives a breaker with an arbitrary sequence of calls,
+// clock moves and admin actions, and checks that the totals always match
+// what was reported and always add up.
+func FuzzCountsAddUp(f *testing.F) {
+	f.Add([]byte{1, 1, 1, 1, 1, 6, 0, 0, 2, 3})
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+	f.Add([]byte{7, 1, 8, 1, 1, 9, 10, 6, 6, 0})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		clk := NewManualClock(t0)
+		b := New(Settings{Name: "fuzz", Clock: clk, ConsecutiveFailures: 3, FailureRateThreshold: 0.5,
+			MinimumCalls: 4, SlowCallDuration: time.Second, SlowCallRateThreshold: 0.8,
+			Window: 10 * time.Second, WindowBuckets: 5, HalfOpenMaxCalls: 2, OpenTimeout: 5 * time.Second})
+		var want Counts
+		var held []func(Outcome, time.Duration)
+		report := func(o Outcome, d time.Duration) {
+			recording := b.State() != Disabled
+			done, err := b.Allow()
+			if err != nil {
+				want.Rejected++
+				return
+			}
+			done(o, d)
+			if !recording {
+				return
+			}
+			switch o {
+			case Success:
+				want.Successes++
+			case Failure:
+				want.Failures++
+			case Ignored:
+				want.Ignored++
+			}
+			if d >= time.Second && o != Ignored {
+				want.Slow++
+			}
+		}
+		for _, op := range ops {
+			switch op % 12 {
+			case 0:
+				report(Success, 0)
+			case 1:
+				report(Failure, 0)
+			case 2:
+				report(Ignored, 0)
+			case 3:
+				report(Success, 2*time.Second)
+			case 4:
+				report(Failure, 2*time.Second)
+			case 5:
+				clk.Advance(time.Second)
+			case 6:
+				clk.Advance(7 * time.Second)
+			case 7:
+				b.ForceOpen("")
+			case 8:
+				b.ForceClose("")
+			case 9:
+				b.Disable("")
+			case 10:
+				b.Enable("")
+			case 11:
+				if b.State() == Disabled {
+					continue
+				}
+				if done, err := b.Allow(); err == nil {
+					held = append(held, done)
+				} else {
+					want.Rejected++
+				}
+			}
+			got := b.Counts()
+			if got.Calls != got.Successes+got.Failures+got.Ignored {
+				t.Fatalf("calls %d != %d+%d+%d", got.Calls, got.Successes, got.Failures, got.Ignored)
+			}
+			want.Calls = want.Successes + want.Failures + want.Ignored
+			if got != want {
+				t.Fatalf("after op %d: counts %+v, want %+v", op, got, want)
+			}
+			w := b.Window()
+			if w.Calls > got.Successes+got.Failures || w.Failures > w.Calls || w.FailureRate < 0 || w.FailureRate > 1 {
+				t.Fatalf("window %+v inconsistent with totals %+v", w, got)
+			}
+		}
+		for _, done := range held {
+			done(Success, 0)
+		}
+		b.WaitListeners()
+	})
+}

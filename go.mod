@@ -1,0 +1,3 @@
+module github.com/breakerd/breakerd
+
+go 1.26.8
