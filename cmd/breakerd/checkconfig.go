@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/provider"
+)
+
+func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: breakerd check-config FILE")
+	}
+	cfg, err := config.Load(args[0])
+	if err != nil {
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	d, err := daemon.New(daemon.Options{Config: cfg})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	gw := d.Gateway()
+	fmt.Fprintf(stdout, "%s: OK\n\nlisten %s, routing_strategy %s, num_retries %d, timeout %s\n",
+		cfg.Path, cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.Timeout)
+	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
+		// Read the settings back from a real breaker, defaults filled in.
+		s := gw.Groups()[0].Deployments[0].Breakers[provider.Chat].Settings()
+		fmt.Fprintf(stdout, "circuit breaker: open after %d consecutive failures", s.ConsecutiveFailures)
+		if s.FailureRateThreshold > 0 {
+			fmt.Fprintf(stdout, " or %.0f%% failures over %d+ calls in %s", s.FailureRateThreshold*100, s.MinimumCalls, s.Window)
+		}
+		fmt.Fprintf(stdout, "; trials after %s; %d trial successes close it\n", s.OpenTimeout, s.SuccessThreshold)
+	} else {
+		fmt.Fprintln(stdout, "circuit breaker: disabled")
+	}
+	fmt.Fprintln(stdout, "\nrouting table (tried top to bottom; simple-shuffle varies the order within a group):")
+	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODEL\t#\tDEPLOYMENT\tPROVIDER\tAPI BASE\tAPI KEY\tBREAKERS")
+	for _, grp := range gw.Groups() {
+		for i, dep := range gw.Route(grp.Name) {
+			dc := dep.Config
+			base := dc.APIBase
+			if base == "" {
+				base = "(provider default)"
+			}
+			key := "not set"
+			if dc.APIKey.Value() != "" {
+				key = dc.APIKey.String()
+			}
+			var names []string
+			for _, op := range gateway.Operations {
+				names = append(names, dep.Breakers[op].Name())
+			}
+			label := grp.Name
+			if i > 0 {
+				label = ""
+			}
+			role := "primary"
+			if dc.Group != grp.Name {
+				role = "fallback"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s\n", label, i+1, dc.Name, role, dc.Provider,
+				gw.Redactor().Redact(base), key, strings.Join(names, ", "))
+		}
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,71 @@
+// Command breakerd is an OpenAI-compatible gateway that keeps LLM calls
+// flowing when a provider fails. Run "breakerd help" for its commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `breakerd keeps applications that call LLM APIs up when a provider fails.
+
+Usage:
+  breakerd serve [--config FILE] [--listen ADDR]   run the gateway
+  breakerd demo [--duration 60s]                   watch an outage and a recovery, no API keys needed
+  breakerd mockllm [--listen ADDR] [--name NAME]   run the fake LLM upstream
+  breakerd check-config FILE                       validate a config and print its routing table
+  breakerd help                                    show this help
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, rest, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, rest, stdout, stderr)
+	case "mockllm":
+		err = cmdMockLLM(ctx, rest, stdout, stderr)
+	case "check-config":
+		err = cmdCheckConfig(rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "breakerd: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "breakerd %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// newLogger returns a slog logger in the given format ("text" or "json").
+func newLogger(w io.Writer, format, level string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

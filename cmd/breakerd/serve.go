@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "config.yaml", "config file")
+	listen := fs.String("listen", "", "listen address (overrides server.listen)")
+	logFormat := fs.String("log-format", "", "text or json (overrides logging.format)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	if *listen != "" {
+		cfg.Server.Listen = *listen
+	}
+	if *logFormat != "" {
+		cfg.Logging.Format = *logFormat
+	}
+	log := newLogger(stderr, cfg.Logging.Format, cfg.Logging.Level)
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("breakerd serving", "addr", ln.Addr().String(), "config", cfg.Path,
+		"deployments", len(cfg.Deployments), "groups", len(cfg.Groups))
+	return d.Serve(ctx, ln)
+}

@@ -1,0 +1,268 @@
+// Package config turns a breakerd (LiteLLM-style) YAML file into typed
+// settings. It is the only package that parses YAML: the gateway and the
+// breaker core receive the typed Config. Every error names the file, line,
+// column and key, and says what is wrong.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/breakerd/breakerd/breaker"
+)
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	// Path is the file the config came from.
+	Path        string
+	Server      Server
+	Logging     Logging
+	Deployments []Deployment
+	// Groups lists model groups (model_name) in order of first appearance.
+	Groups []string
+	Router Router
+	// Alerting holds router_settings.alerting as written, for the alerting
+	// package; its secrets are already resolved from the environment.
+	Alerting map[string]any
+	// Warnings are problems that do not stop the config from loading, each
+	// with its position.
+	Warnings []string
+}
+
+// Server configures breakerd's own listener.
+type Server struct {
+	Listen            string
+	MaxBodyBytes      int64
+	ReadHeaderTimeout time.Duration
+	ShutdownDrain     time.Duration
+	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
+	MaxConcurrent int
+}
+
+// Logging configures log output.
+type Logging struct {
+	Format string // "text" or "json"
+	Level  string // "debug", "info", "warn" or "error"
+}
+
+// Deployment is one model_list entry: one upstream model behind a group.
+type Deployment struct {
+	// Name is unique and stable: group/provider/model, with #N appended
+	// when the same triple appears more than once.
+	Name     string
+	Group    string
+	Provider string // openai, azure or anthropic
+	Model    string
+	APIKey   Secret
+	APIBase  string
+	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
+	APIVersion string
+	// Timeout bounds one upstream attempt (0: only the request deadline).
+	Timeout     time.Duration
+	MaxParallel int // 0: no limit
+	Order       int // for routing_strategy: ordered (lower first)
+	// Prices in USD per token, from the config or the built-in table.
+	InputCostPerToken  float64
+	OutputCostPerToken float64
+	// DefaultMaxTokens is sent to providers that require max_tokens
+	// (Anthropic) when the client gives none.
+	DefaultMaxTokens int
+	// Index is the entry's position in model_list.
+	Index int
+}
+
+// Secret is a value that must never be printed. Its String and
+// MarshalText show only whether it is set.
+type Secret string
+
+// String redacts the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[REDACTED]"
+}
+
+// MarshalText redacts the secret in JSON and YAML output.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Value returns the secret itself, for the one place that sends it.
+func (s Secret) Value() string { return string(s) }
+
+// Router holds router_settings.
+type Router struct {
+	Strategy        string // simple-shuffle, least-cost, ordered
+	NumRetries      int
+	Timeout         time.Duration // whole-request deadline
+	RetryBackoff    time.Duration // first retry delay; doubles, with jitter
+	MaxRetryBackoff time.Duration
+	// Fallbacks maps a group to the groups tried after it, in order.
+	Fallbacks map[string][]string
+	Breaker   BreakerConfig
+	Bulkhead  Bulkhead
+}
+
+// BreakerConfig is the circuit_breaker block.
+type BreakerConfig struct {
+	Enabled bool
+	// Settings are the breaker settings for every (deployment, operation)
+	// breaker; Name, Labels and Clock are set by the gateway.
+	Settings breaker.Settings
+	// Operations overrides Settings per operation ("chat", "embeddings").
+	Operations        map[string]breaker.Settings
+	Conditions        FailureConditions
+	RespectRetryAfter bool
+}
+
+// SettingsFor returns the breaker settings for an operation.
+func (b BreakerConfig) SettingsFor(op string) breaker.Settings {
+	if s, ok := b.Operations[op]; ok {
+		return s
+	}
+	return b.Settings
+}
+
+// Bulkhead configures the per-deployment wait queue; the concurrency limit
+// is each deployment's max_parallel_requests.
+type Bulkhead struct {
+	MaxQueue int
+	MaxWait  time.Duration
+}
+
+// FailureConditions decide which upstream errors count against a breaker.
+type FailureConditions struct {
+	// Statuses that count. Empty means every 5xx.
+	Statuses []int
+	// Timeout: an attempt that times out counts (default true).
+	Timeout bool
+	// RateLimit: a 429 counts (default false).
+	RateLimit bool
+	// Auth: a 401 or 403 counts (default true: a revoked key is an outage).
+	Auth bool
+}
+
+// Counts reports whether an upstream response with this status counts as
+// a breaker failure. 400, 404 and 422 never count: they are the client's.
+func (f FailureConditions) Counts(status int) bool {
+	switch {
+	case status == 429:
+		return f.RateLimit
+	case status == 401 || status == 403:
+		return f.Auth
+	case status < 500:
+		return false
+	case len(f.Statuses) == 0:
+		return true
+	}
+	for _, s := range f.Statuses {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// Error is a configuration error at a position in a file.
+type Error struct {
+	File         string
+	Line, Column int
+	Key          string
+	Msg          string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// Load reads and validates the config file at path, resolving
+// os.environ/NAME and ${NAME} references from the process environment.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse validates config data. name is used in error messages; lookupEnv
+// resolves environment references. All errors found are returned together.
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return nil, yamlError(name, err)
+	}
+	w := &walker{file: name, pos: map[string]*token.Position{}, byPos: map[string]string{}}
+	var raw rawFile
+	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
+		w.walk(f.Docs[0], reflect.TypeFor[rawFile](), "")
+		if len(w.errs) > 0 {
+			return nil, errors.Join(w.errs...)
+		}
+		if err := yaml.NodeToValue(f.Docs[0].Body, &raw); err != nil {
+			e := yamlError(name, err)
+			if ce, ok := e.(*Error); ok {
+				ce.Key = w.byPos[fmt.Sprintf("%d:%d", ce.Line, ce.Column)]
+			}
+			return nil, e
+		}
+	}
+	c := &converter{file: name, pos: w.pos, env: lookupEnv}
+	cfg := c.convert(&raw)
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	cfg.Path = name
+	return cfg, nil
+}
+
+var typeErr = regexp.MustCompile(`cannot unmarshal (\S+) into Go (?:struct field \S+|value) of type (\S+)`)
+
+func yamlKind(goType string) string {
+	switch strings.TrimLeft(goType, "*[]") {
+	case "int", "int64", "uint64":
+		return "a whole number"
+	case "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	}
+	if strings.HasPrefix(goType, "[]") {
+		return "a list"
+	}
+	return "a mapping"
+}
+
+// yamlError turns a go-yaml error into an Error with its position.
+func yamlError(file string, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		p := ye.GetToken().Position
+		msg := ye.GetMessage()
+		// go-yaml names Go types; say what the file should hold instead.
+		if m := typeErr.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("expected %s, got %s", yamlKind(m[2]), m[1])
+		}
+		return &Error{File: file, Line: p.Line, Column: p.Column, Msg: msg}
+	}
+	return &Error{File: file, Msg: err.Error()}
+}

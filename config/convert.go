@@ -1,0 +1,562 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/token"
+
+	"github.com/breakerd/breakerd/breaker"
+)
+
+// Defaults for keys the file leaves out.
+const (
+	DefaultListen       = ":4000"
+	DefaultMaxBodyBytes = 10 << 20
+	DefaultMaxTokens    = 4096
+)
+
+// Providers lists the provider prefixes litellm_params.model accepts.
+var providers = []string{"openai", "azure", "anthropic"}
+
+type converter struct {
+	file     string
+	pos      map[string]*token.Position
+	env      func(string) (string, bool)
+	errs     []error
+	warnings []string
+}
+
+func (c *converter) at(path string) (line, col int) {
+	// Walk up to the nearest recorded ancestor.
+	for p := path; p != ""; {
+		if pos, ok := c.pos[p]; ok {
+			return pos.Line, pos.Column
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0, 0
+}
+
+func (c *converter) errf(path, format string, args ...any) {
+	line, col := c.at(path)
+	c.errs = append(c.errs, &Error{File: c.file, Line: line, Column: col, Key: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *converter) warnf(path, format string, args ...any) {
+	line, col := c.at(path)
+	c.warnings = append(c.warnings, (&Error{File: c.file, Line: line, Column: col, Key: path, Msg: fmt.Sprintf(format, args...)}).Error())
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// resolve expands os.environ/NAME (the whole value) and ${NAME} (anywhere).
+func (c *converter) resolve(path, s string) string {
+	if name, ok := strings.CutPrefix(s, "os.environ/"); ok {
+		v, found := c.env(name)
+		if !found {
+			c.errf(path, "environment variable %s is not set", name)
+		}
+		return v
+	}
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		name := envRef.FindStringSubmatch(m)[1]
+		v, found := c.env(name)
+		if !found {
+			c.errf(path, "environment variable %s is not set", name)
+		}
+		return v
+	})
+}
+
+// duration reads seconds (int or float) or a Go duration string ("30s").
+func (c *converter) duration(path string, v any, def time.Duration, allowZero bool) time.Duration {
+	if v == nil {
+		return def
+	}
+	var d time.Duration
+	switch x := v.(type) {
+	case uint64:
+		d = time.Duration(x) * time.Second
+	case int64:
+		d = time.Duration(x) * time.Second
+	case float64:
+		d = time.Duration(x * float64(time.Second))
+	case string:
+		x = c.resolve(path, x)
+		if secs, err := strconv.ParseFloat(x, 64); err == nil {
+			d = time.Duration(secs * float64(time.Second))
+			break
+		}
+		var err error
+		if d, err = time.ParseDuration(x); err != nil {
+			c.errf(path, "%q is not a duration (use seconds, or a value like \"30s\" or \"2m\")", x)
+			return def
+		}
+	default:
+		c.errf(path, "%v is not a duration (use seconds, or a value like \"30s\")", v)
+		return def
+	}
+	if d < 0 || (d == 0 && !allowZero) {
+		c.errf(path, "must be a positive duration, got %v", v)
+		return def
+	}
+	return d
+}
+
+// count reads a non-negative int; zero is rejected unless allowZero.
+func (c *converter) count(path string, v *int, def int, allowZero bool) int {
+	if v == nil {
+		return def
+	}
+	if *v < 0 || (*v == 0 && !allowZero) {
+		if allowZero {
+			c.errf(path, "must not be negative, got %d", *v)
+		} else {
+			c.errf(path, "must be at least 1, got %d", *v)
+		}
+		return def
+	}
+	return *v
+}
+
+func (c *converter) ratio(path string, v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	if *v <= 0 || *v > 1 || math.IsNaN(*v) {
+		c.errf(path, "must be a ratio between 0 (exclusive) and 1, got %v (write 50%% as 0.5)", *v)
+		return 0
+	}
+	return *v
+}
+
+func (c *converter) convert(raw *rawFile) *Config {
+	cfg := &Config{}
+	cfg.Server = c.server(raw.Server)
+	cfg.Logging = c.logging(raw.Logging)
+	if len(raw.ModelList) == 0 {
+		c.errf("model_list", "needs at least one deployment")
+	}
+	seen := map[string]int{}
+	for i, rd := range raw.ModelList {
+		d, ok := c.deployment(i, rd)
+		if !ok {
+			continue
+		}
+		base := d.Group + "/" + d.Provider + "/" + d.Model
+		seen[base]++
+		d.Name = base
+		if n := seen[base]; n > 1 {
+			d.Name = fmt.Sprintf("%s#%d", base, n)
+		}
+		if !slices.Contains(cfg.Groups, d.Group) {
+			cfg.Groups = append(cfg.Groups, d.Group)
+		}
+		cfg.Deployments = append(cfg.Deployments, d)
+	}
+	cfg.Router = c.router(raw.RouterSettings, cfg.Groups)
+	cfg.Alerting = c.alerting(raw.RouterSettings.Alerting)
+	cfg.Warnings = c.warnings
+	return cfg
+}
+
+func (c *converter) server(r rawServer) Server {
+	s := Server{Listen: c.resolve("server.listen", r.Listen), MaxBodyBytes: DefaultMaxBodyBytes}
+	if s.Listen == "" {
+		s.Listen = DefaultListen
+	}
+	if r.MaxBodyBytes != nil {
+		if *r.MaxBodyBytes <= 0 {
+			c.errf("server.max_body_bytes", "must be at least 1, got %d", *r.MaxBodyBytes)
+		} else {
+			s.MaxBodyBytes = *r.MaxBodyBytes
+		}
+	}
+	s.ReadHeaderTimeout = c.duration("server.read_header_timeout", r.ReadHeaderTimeout, 10*time.Second, false)
+	s.ShutdownDrain = c.duration("server.shutdown_drain", r.ShutdownDrain, 5*time.Second, true)
+	s.MaxConcurrent = c.count("server.max_concurrent_requests", r.MaxConcurrent, 0, true)
+	return s
+}
+
+func (c *converter) logging(r rawLogging) Logging {
+	l := Logging{Format: r.Format, Level: r.Level}
+	if l.Format == "" {
+		l.Format = "text"
+	}
+	if l.Level == "" {
+		l.Level = "info"
+	}
+	if !slices.Contains([]string{"text", "json"}, l.Format) {
+		c.errf("logging.format", "must be text or json, got %q", l.Format)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, l.Level) {
+		c.errf("logging.level", "must be debug, info, warn or error, got %q", l.Level)
+	}
+	return l
+}
+
+func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
+	p := fmt.Sprintf("model_list[%d]", i)
+	pp := p + ".litellm_params"
+	d := Deployment{Group: rd.ModelName, Index: i, DefaultMaxTokens: DefaultMaxTokens}
+	if d.Group == "" {
+		c.errf(p+".model_name", "is required")
+	}
+	prov, model, ok := strings.Cut(rd.Params.Model, "/")
+	switch {
+	case rd.Params.Model == "":
+		c.errf(pp+".model", "is required, as provider/model (e.g. openai/gpt-4o-mini)")
+		return d, false
+	case !ok || model == "":
+		c.errf(pp+".model", "%q must be provider/model, with provider one of %s", rd.Params.Model, strings.Join(providers, ", "))
+		return d, false
+	case !slices.Contains(providers, prov):
+		msg := fmt.Sprintf("unknown provider %q (supported: %s", prov, strings.Join(providers, ", "))
+		msg += "; any OpenAI-compatible server works as openai/<model> with api_base)"
+		c.errf(pp+".model", "%s", msg)
+		return d, false
+	}
+	d.Provider, d.Model = prov, model
+	d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
+	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+	d.APIVersion = c.resolve(pp+".api_version", rd.Params.APIVersion)
+	if prov == "azure" {
+		if d.APIBase == "" {
+			c.errf(pp+".api_base", "is required for azure (https://<resource>.openai.azure.com)")
+		}
+		if d.APIVersion == "" {
+			c.errf(pp+".api_version", "is required for azure (e.g. 2024-06-01)")
+		}
+	}
+	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, 0, false)
+	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
+	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
+	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
+	in, out := listPrice(model)
+	if v := rd.Params.InputCostPerToken; v != nil {
+		if *v < 0 {
+			c.errf(pp+".input_cost_per_token", "must not be negative, got %v", *v)
+		}
+		in = *v
+	}
+	if v := rd.Params.OutputCostPerToken; v != nil {
+		if *v < 0 {
+			c.errf(pp+".output_cost_per_token", "must not be negative, got %v", *v)
+		}
+		out = *v
+	}
+	d.InputCostPerToken, d.OutputCostPerToken = in, out
+	return d, true
+}
+
+var strategies = []string{"simple-shuffle", "least-cost", "ordered"}
+
+func (c *converter) router(r rawRouter, groups []string) Router {
+	rt := Router{Strategy: r.RoutingStrategy}
+	switch rt.Strategy {
+	case "":
+		rt.Strategy = "simple-shuffle"
+	case "priority":
+		rt.Strategy = "ordered"
+	}
+	if !slices.Contains(strategies, rt.Strategy) {
+		msg := fmt.Sprintf("unknown routing strategy %q (supported: %s)", r.RoutingStrategy, strings.Join(strategies, ", "))
+		if s := nearest(r.RoutingStrategy, strategies); s != "" {
+			msg = fmt.Sprintf("unknown routing strategy %q (did you mean %q?)", r.RoutingStrategy, s)
+		}
+		c.errf("router_settings.routing_strategy", "%s", msg)
+	}
+	rt.NumRetries = c.count("router_settings.num_retries", r.NumRetries, 0, true)
+	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
+	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)
+	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
+	rt.Fallbacks = c.fallbacks(r.Fallbacks, groups)
+	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
+	rt.Bulkhead = Bulkhead{
+		MaxQueue: c.count("router_settings.bulkhead.max_queue", r.Bulkhead.MaxQueue, 0, true),
+		MaxWait:  c.duration("router_settings.bulkhead.max_wait", r.Bulkhead.MaxWait, 0, true),
+	}
+	return rt
+}
+
+// fallbacks accepts the seed's flat list (fallbacks for every group) and
+// LiteLLM's [{group: [fallback, ...]}] form, mixed freely.
+func (c *converter) fallbacks(v any, groups []string) map[string][]string {
+	const path = "router_settings.fallbacks"
+	out := map[string][]string{}
+	if v == nil {
+		return out
+	}
+	list, ok := v.([]any)
+	if !ok {
+		c.errf(path, "must be a list of model groups, or of {group: [fallbacks]} maps")
+		return out
+	}
+	var everyGroup []string
+	target := func(p string, g any) (string, bool) {
+		s, ok := g.(string)
+		if !ok {
+			c.errf(p, "must be a model group name, got %v", g)
+			return "", false
+		}
+		if slices.Contains(groups, s) {
+			return s, true
+		}
+		if n := nearest(s, groups); n != "" && editDistance(s, n) <= 2 {
+			c.errf(p, "unknown model group %q (did you mean %q?)", s, n)
+			return "", false
+		}
+		c.warnf(p, "fallback %q is not a model_name in model_list; it will be skipped", s)
+		return "", false
+	}
+	for i, item := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch x := item.(type) {
+		case string:
+			if t, ok := target(p, x); ok {
+				everyGroup = append(everyGroup, t)
+			}
+		case map[string]any:
+			for from, tos := range x {
+				fp := p + "." + from
+				if !slices.Contains(groups, from) {
+					msg := fmt.Sprintf("unknown model group %q", from)
+					if n := nearest(from, groups); n != "" {
+						msg += fmt.Sprintf(" (did you mean %q?)", n)
+					}
+					c.errf(fp, "%s", msg)
+					continue
+				}
+				tl, ok := tos.([]any)
+				if !ok {
+					tl = []any{tos}
+				}
+				for j, to := range tl {
+					if t, ok := target(fmt.Sprintf("%s[%d]", fp, j), to); ok && t != from {
+						out[from] = append(out[from], t)
+					}
+				}
+			}
+		default:
+			c.errf(p, "must be a model group name or a {group: [fallbacks]} map")
+		}
+	}
+	for _, g := range groups {
+		for _, t := range everyGroup {
+			if t != g && !slices.Contains(out[g], t) {
+				out[g] = append(out[g], t)
+			}
+		}
+	}
+	return out
+}
+
+func (c *converter) breakerConfig(r rawBreaker) BreakerConfig {
+	const path = "router_settings.circuit_breaker"
+	bc := BreakerConfig{Enabled: true, RespectRetryAfter: true}
+	if r.Enabled != nil {
+		bc.Enabled = *r.Enabled
+	}
+	if r.RespectRetryAfter != nil {
+		bc.RespectRetryAfter = *r.RespectRetryAfter
+	}
+	bc.Settings = c.breakerSettings(path, r, breaker.Settings{})
+	bc.Conditions = c.conditions(path+".failure_conditions", r.FailureConditions)
+	for op, o := range r.Operations {
+		p := path + ".operations." + op
+		if op != "chat" && op != "embeddings" {
+			c.errf(p, "unknown operation %q (chat or embeddings)", op)
+			continue
+		}
+		if len(o.Operations) > 0 || len(o.FailureConditions) > 0 || o.Enabled != nil || o.RespectRetryAfter != nil {
+			c.errf(p, "an operation override may only set thresholds and timeouts")
+		}
+		if bc.Operations == nil {
+			bc.Operations = map[string]breaker.Settings{}
+		}
+		bc.Operations[op] = c.breakerSettings(p, o, bc.Settings)
+	}
+	return bc
+}
+
+func (c *converter) breakerSettings(path string, r rawBreaker, base breaker.Settings) breaker.Settings {
+	s := base
+	if r.FailureThreshold != nil {
+		s.ConsecutiveFailures = c.count(path+".failure_threshold", r.FailureThreshold, 0, false)
+	}
+	if r.WindowSize != nil {
+		s.Window = c.duration(path+".window_size", r.WindowSize, 0, false)
+	}
+	if r.WindowBuckets != nil {
+		s.WindowBuckets = c.count(path+".window_buckets", r.WindowBuckets, 0, false)
+	}
+	if r.RecoveryTimeout != nil {
+		s.OpenTimeout = c.duration(path+".recovery_timeout", r.RecoveryTimeout, 0, false)
+	}
+	if r.MaxRecoveryTimeout != nil {
+		s.MaxOpenTimeout = c.duration(path+".max_recovery_timeout", r.MaxRecoveryTimeout, 0, false)
+	}
+	if r.SuccessThreshold != nil {
+		s.SuccessThreshold = c.count(path+".success_threshold", r.SuccessThreshold, 0, false)
+	}
+	if r.HalfOpenMaxCalls != nil {
+		s.HalfOpenMaxCalls = c.count(path+".half_open_max_calls", r.HalfOpenMaxCalls, 0, false)
+	}
+	if r.FailureRateThreshold != nil {
+		s.FailureRateThreshold = c.ratio(path+".failure_rate_threshold", r.FailureRateThreshold)
+	}
+	if r.MinimumCalls != nil {
+		s.MinimumCalls = c.count(path+".minimum_calls", r.MinimumCalls, 0, false)
+	}
+	if r.SlowCallThreshold != nil {
+		s.SlowCallDuration = c.duration(path+".slow_call_threshold", r.SlowCallThreshold, 0, false)
+	}
+	if r.SlowCallRateThreshold != nil {
+		s.SlowCallRateThreshold = c.ratio(path+".slow_call_rate_threshold", r.SlowCallRateThreshold)
+		if s.SlowCallDuration == 0 {
+			c.errf(path+".slow_call_rate_threshold", "needs slow_call_threshold (the duration from which a call is slow)")
+		}
+	}
+	if s.SlowCallDuration > 0 && s.SlowCallRateThreshold == 0 && r.SlowCallThreshold != nil {
+		s.SlowCallRateThreshold = 1 // count slow calls; trip only if every call is slow
+	}
+	if s.MaxOpenTimeout > 0 && s.OpenTimeout > 0 && s.MaxOpenTimeout < s.OpenTimeout {
+		c.errf(path+".max_recovery_timeout", "must be at least recovery_timeout (%s)", s.OpenTimeout)
+	}
+	if err := s.Validate(); err != nil {
+		c.errf(path, "%v", err)
+	}
+	return s
+}
+
+var conditionKeys = []string{"status_code", "timeout", "rate_limit", "auth_error"}
+
+func (c *converter) conditions(path string, list []map[string]any) FailureConditions {
+	fc := FailureConditions{Timeout: true, Auth: true}
+	for i, m := range list {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		for k, v := range m {
+			kp := p + "." + k
+			switch k {
+			case "status_code":
+				code, ok := toInt(v)
+				switch {
+				case !ok || code < 100 || code > 599:
+					c.errf(kp, "must be an HTTP status code, got %v", v)
+				case code == 429:
+					fc.RateLimit = true
+				case code == 401 || code == 403:
+					fc.Auth = true
+				case code < 500:
+					c.errf(kp, "%d is a client error; only 5xx, 401, 403 and 429 can count as provider failures", code)
+				default:
+					fc.Statuses = append(fc.Statuses, code)
+				}
+			case "timeout", "rate_limit", "auth_error":
+				b, ok := v.(bool)
+				if !ok {
+					c.errf(kp, "must be true or false, got %v", v)
+					continue
+				}
+				switch k {
+				case "timeout":
+					fc.Timeout = b
+				case "rate_limit":
+					fc.RateLimit = b
+				case "auth_error":
+					fc.Auth = b
+				}
+			default:
+				msg := fmt.Sprintf("unknown failure condition %q", k)
+				if n := nearest(k, conditionKeys); n != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", n)
+				} else {
+					msg += " (valid: " + strings.Join(conditionKeys, ", ") + ")"
+				}
+				c.errf(kp, "%s", msg)
+			}
+		}
+	}
+	return fc
+}
+
+func toInt(v any) (int, bool) {
+	switch x := v.(type) {
+	case uint64:
+		return int(x), true
+	case int64:
+		return int(x), true
+	case int:
+		return x, true
+	}
+	return 0, false
+}
+
+// alerting resolves environment references in string values; the
+// alerting package validates the rest.
+func (c *converter) alerting(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return c.resolveAll("router_settings.alerting", m).(map[string]any)
+}
+
+func (c *converter) resolveAll(path string, v any) any {
+	switch x := v.(type) {
+	case string:
+		return c.resolve(path, x)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = c.resolveAll(path+"."+k, e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = c.resolveAll(fmt.Sprintf("%s[%d]", path, i), e)
+		}
+		return out
+	}
+	return v
+}
+
+// listPrice returns built-in USD-per-token list prices for well-known
+// models, so that least-cost routing works without configured prices.
+// Configured input_cost_per_token / output_cost_per_token override them.
+func listPrice(model string) (in, out float64) {
+	table := []struct {
+		prefix  string
+		in, out float64 // USD per million tokens
+	}{
+		{"gpt-4o-mini", 0.15, 0.60},
+		{"gpt-4o", 2.50, 10.00},
+		{"gpt-4.1-nano", 0.10, 0.40},
+		{"gpt-4.1-mini", 0.40, 1.60},
+		{"gpt-4.1", 2.00, 8.00},
+		{"text-embedding-3-small", 0.02, 0},
+		{"text-embedding-3-large", 0.13, 0},
+		{"claude-3-5-haiku", 0.80, 4.00},
+		{"claude-3-5-sonnet", 3.00, 15.00},
+		{"claude-3-7-sonnet", 3.00, 15.00},
+		{"claude-sonnet-4", 3.00, 15.00},
+		{"claude-3-haiku", 0.25, 1.25},
+		{"claude-3-opus", 15.00, 75.00},
+	}
+	for _, p := range table {
+		if strings.HasPrefix(model, p.prefix) {
+			return p.in / 1e6, p.out / 1e6
+		}
+	}
+	return 0, 0
+}

@@ -1,0 +1,78 @@
+package config
+
+// The raw schema mirrors the YAML file. Values whose YAML form varies (a
+// duration as seconds or "30s", fallbacks as a list or a list of maps) are
+// kept as `any` here and converted, with their position, in convert.go.
+
+type rawFile struct {
+	ModelList      []rawDeployment `yaml:"model_list"`
+	RouterSettings rawRouter       `yaml:"router_settings"`
+	Server         rawServer       `yaml:"server"`
+	Logging        rawLogging      `yaml:"logging"`
+}
+
+type rawDeployment struct {
+	ModelName string    `yaml:"model_name"`
+	Params    rawParams `yaml:"litellm_params"`
+}
+
+type rawParams struct {
+	Model               string   `yaml:"model"`
+	APIKey              string   `yaml:"api_key"`
+	APIBase             string   `yaml:"api_base"`
+	APIVersion          string   `yaml:"api_version"`
+	Timeout             any      `yaml:"timeout"`
+	MaxParallelRequests *int     `yaml:"max_parallel_requests"`
+	Order               *int     `yaml:"order"`
+	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
+	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
+	MaxTokens           *int     `yaml:"default_max_tokens"`
+}
+
+type rawRouter struct {
+	RoutingStrategy string         `yaml:"routing_strategy"`
+	NumRetries      *int           `yaml:"num_retries"`
+	Timeout         any            `yaml:"timeout"`
+	RetryBackoff    any            `yaml:"retry_backoff"`
+	MaxRetryBackoff any            `yaml:"max_retry_backoff"`
+	Fallbacks       any            `yaml:"fallbacks"`
+	CircuitBreaker  rawBreaker     `yaml:"circuit_breaker"`
+	Bulkhead        rawBulkhead    `yaml:"bulkhead"`
+	Alerting        map[string]any `yaml:"alerting"`
+}
+
+type rawBreaker struct {
+	Enabled               *bool                 `yaml:"enabled"`
+	FailureThreshold      *int                  `yaml:"failure_threshold"`
+	WindowSize            any                   `yaml:"window_size"`
+	WindowBuckets         *int                  `yaml:"window_buckets"`
+	RecoveryTimeout       any                   `yaml:"recovery_timeout"`
+	MaxRecoveryTimeout    any                   `yaml:"max_recovery_timeout"`
+	SuccessThreshold      *int                  `yaml:"success_threshold"`
+	HalfOpenMaxCalls      *int                  `yaml:"half_open_max_calls"`
+	FailureRateThreshold  *float64              `yaml:"failure_rate_threshold"`
+	MinimumCalls          *int                  `yaml:"minimum_calls"`
+	SlowCallThreshold     any                   `yaml:"slow_call_threshold"`
+	SlowCallRateThreshold *float64              `yaml:"slow_call_rate_threshold"`
+	RespectRetryAfter     *bool                 `yaml:"respect_retry_after"`
+	FailureConditions     []map[string]any      `yaml:"failure_conditions"`
+	Operations            map[string]rawBreaker `yaml:"operations"`
+}
+
+type rawBulkhead struct {
+	MaxQueue *int `yaml:"max_queue"`
+	MaxWait  any  `yaml:"max_wait"`
+}
+
+type rawServer struct {
+	Listen            string `yaml:"listen"`
+	MaxBodyBytes      *int64 `yaml:"max_body_bytes"`
+	ReadHeaderTimeout any    `yaml:"read_header_timeout"`
+	ShutdownDrain     any    `yaml:"shutdown_drain"`
+	MaxConcurrent     *int   `yaml:"max_concurrent_requests"`
+}
+
+type rawLogging struct {
+	Format string `yaml:"format"`
+	Level  string `yaml:"level"`
+}

@@ -1,0 +1,157 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+// walker checks every mapping key against the raw schema and records the
+// position of every node by its path (e.g. "model_list[0].litellm_params.model"),
+// so that later validation errors can point at the offending line.
+type walker struct {
+	file string
+	pos  map[string]*token.Position
+	// byPos maps "line:col" of every value back to its path, to name the
+	// key in go-yaml's type errors.
+	byPos map[string]string
+	errs  []error
+}
+
+func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
+	if n == nil {
+		return
+	}
+	if tk := n.GetToken(); tk != nil {
+		if _, ok := w.pos[path]; !ok {
+			w.pos[path] = tk.Position
+		}
+		if w.byPos != nil {
+			w.byPos[fmt.Sprintf("%d:%d", tk.Position.Line, tk.Position.Column)] = path
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n := n.(type) {
+	case *ast.DocumentNode:
+		w.walk(n.Body, t, path)
+	case *ast.MappingNode:
+		for _, mv := range n.Values {
+			w.walkEntry(mv, t, path)
+		}
+	case *ast.MappingValueNode:
+		w.walkEntry(n, t, path)
+	case *ast.SequenceNode:
+		var et reflect.Type
+		if t.Kind() == reflect.Slice {
+			et = t.Elem()
+		}
+		for i, v := range n.Values {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			if et == nil {
+				w.record(v, p)
+				continue
+			}
+			w.walk(v, et, p)
+		}
+	}
+}
+
+// record stores positions below a node whose keys the schema does not fix.
+func (w *walker) record(n ast.Node, path string) {
+	w.walk(n, reflect.TypeFor[any](), path)
+}
+
+func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string) {
+	key := mv.Key.String()
+	if k, err := strconv.Unquote(key); err == nil {
+		key = k
+	}
+	p := key
+	if path != "" {
+		p = path + "." + key
+	}
+	w.pos[p] = mv.Key.GetToken().Position
+	switch t.Kind() {
+	case reflect.Struct:
+		f, ok := fieldByTag(t, key)
+		if !ok {
+			w.errs = append(w.errs, w.unknownKey(mv.Key.GetToken().Position, p, key, t))
+			return
+		}
+		w.walk(mv.Value, f.Type, p)
+	case reflect.Map:
+		w.walk(mv.Value, t.Elem(), p)
+	default:
+		w.record(mv.Value, p)
+	}
+}
+
+func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+func keysOf(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		keys = append(keys, name)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func (w *walker) unknownKey(pos *token.Position, path, key string, t reflect.Type) error {
+	keys := keysOf(t)
+	msg := fmt.Sprintf("unknown key %q", key)
+	if s := nearest(key, keys); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	} else {
+		msg += " (valid keys: " + strings.Join(keys, ", ") + ")"
+	}
+	return &Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: path, Msg: msg}
+}
+
+// nearest returns the candidate closest to s by edit distance, if it is
+// close enough to be a plausible typo.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,272 @@
+// Package gateway is breakerd's OpenAI-compatible edge: it routes each
+// request to a model group's deployments through their breakers and
+// bulkheads, retries, falls back to other groups, and streams.
+package gateway
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// Options configure a Gateway. Only Config is required.
+type Options struct {
+	Config *config.Config
+	// Clock drives the breakers. nil means a CoarseClock owned by the
+	// gateway and stopped by Close.
+	Clock breaker.Clock
+	// Client makes upstream calls; nil means a pooled client.
+	Client *http.Client
+	Logger *slog.Logger
+	// Observer receives request-path events (metrics, tracing); nil
+	// means none.
+	Observer Observer
+}
+
+// Gateway routes OpenAI-format requests. Create it with New and serve
+// Handler; Close it when done.
+type Gateway struct {
+	cfg         *config.Config
+	reg         *breaker.Registry
+	clock       breaker.Clock
+	ownClock    *breaker.CoarseClock
+	log         *slog.Logger
+	obs         Observer
+	deployments []*Deployment
+	groups      map[string]*Group
+	groupOrder  []*Group
+	redactor    *Redactor
+	limit       *breaker.Bulkhead // server.max_concurrent_requests
+}
+
+// Deployment is one upstream model with its breakers and bulkhead.
+type Deployment struct {
+	Config   config.Deployment
+	Bulkhead *breaker.Bulkhead
+	// Breakers holds one breaker per operation.
+	Breakers map[provider.Operation]*breaker.Breaker
+	prov     provider.Provider
+}
+
+// Group is a model group: its deployments in config order, and the groups
+// it falls back to.
+type Group struct {
+	Name        string
+	Deployments []*Deployment
+	Fallbacks   []string
+}
+
+// Operations lists the operations that get their own breakers.
+var Operations = []provider.Operation{provider.Chat, provider.Embeddings}
+
+// BreakerName returns the stable name of a deployment's breaker for op.
+func BreakerName(deployment string, op provider.Operation) string {
+	return deployment + ":" + string(op)
+}
+
+// New builds a gateway from a loaded config.
+func New(opts Options) (*Gateway, error) {
+	cfg := opts.Config
+	g := &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, obs: opts.Observer, groups: map[string]*Group{}}
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
+	}
+	if g.obs == nil {
+		g.obs = nopObserver{}
+	}
+	if g.clock == nil {
+		g.ownClock = breaker.NewCoarseClock(time.Millisecond)
+		g.clock = g.ownClock
+	}
+	client := opts.Client
+	if client == nil {
+		client = NewUpstreamClient()
+	}
+	var secrets []string
+	for _, d := range cfg.Deployments {
+		secrets = append(secrets, d.APIKey.Value())
+	}
+	g.redactor = NewRedactor(secrets...)
+	if cfg.Server.MaxConcurrent > 0 {
+		g.limit = breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: cfg.Server.MaxConcurrent})
+	}
+	bc := cfg.Router.Breaker
+	g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
+	for _, dc := range cfg.Deployments {
+		p, err := provider.New(dc, client, g.redactor.Redact)
+		if err != nil {
+			g.Close()
+			return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
+		}
+		d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
+			Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
+				MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
+		for _, op := range Operations {
+			s := bc.SettingsFor(string(op))
+			b := g.reg.GetOrCreate(BreakerName(dc.Name, op), func(bs *breaker.Settings) {
+				clock := bs.Clock
+				*bs = s
+				bs.Clock = clock
+				bs.Labels = map[string]string{"provider": dc.Provider, "model": dc.Model,
+					"operation": string(op), "model_group": dc.Group, "deployment": dc.Name}
+			})
+			if !bc.Enabled {
+				b.Disable("circuit_breaker.enabled is false")
+			}
+			d.Breakers[op] = b
+		}
+		g.deployments = append(g.deployments, d)
+		grp, ok := g.groups[dc.Group]
+		if !ok {
+			grp = &Group{Name: dc.Group, Fallbacks: cfg.Router.Fallbacks[dc.Group]}
+			g.groups[dc.Group] = grp
+			g.groupOrder = append(g.groupOrder, grp)
+		}
+		grp.Deployments = append(grp.Deployments, d)
+	}
+	return g, nil
+}
+
+// Close stops the gateway's own clock, if it has one.
+func (g *Gateway) Close() {
+	if g.ownClock != nil {
+		g.ownClock.Stop()
+	}
+}
+
+// Registry returns the breaker registry. Health, metrics and admin read it.
+func (g *Gateway) Registry() *breaker.Registry { return g.reg }
+
+// Groups returns the model groups in config order.
+func (g *Gateway) Groups() []*Group { return slices.Clone(g.groupOrder) }
+
+// Config returns the gateway's config.
+func (g *Gateway) Config() *config.Config { return g.cfg }
+
+// Clock returns the clock that drives the breakers.
+func (g *Gateway) Clock() breaker.Clock { return g.clock }
+
+// Redactor returns the redactor that scrubs configured secrets.
+func (g *Gateway) Redactor() *Redactor { return g.redactor }
+
+// Route returns the deployments a request for group is tried on, in order:
+// the group's own in strategy order, then each fallback group's. A
+// fallback that names an undefined group is skipped.
+func (g *Gateway) Route(group string) []*Deployment {
+	var out []*Deployment
+	seen := map[*Deployment]bool{}
+	add := func(name string) {
+		grp, ok := g.groups[name]
+		if !ok {
+			return
+		}
+		for _, d := range g.order(grp.Deployments) {
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	add(group)
+	if grp, ok := g.groups[group]; ok {
+		for _, fb := range grp.Fallbacks {
+			add(fb)
+		}
+	}
+	return out
+}
+
+// order sorts a group's deployments by the routing strategy.
+func (g *Gateway) order(ds []*Deployment) []*Deployment {
+	ds = slices.Clone(ds)
+	switch g.cfg.Router.Strategy {
+	case "ordered":
+		slices.SortStableFunc(ds, func(a, b *Deployment) int { return cmp.Compare(a.Config.Order, b.Config.Order) })
+	case "least-cost":
+		slices.SortStableFunc(ds, func(a, b *Deployment) int {
+			return cmp.Compare(a.Config.InputCostPerToken+a.Config.OutputCostPerToken,
+				b.Config.InputCostPerToken+b.Config.OutputCostPerToken)
+		})
+	default: // simple-shuffle
+		rand.Shuffle(len(ds), func(i, j int) { ds[i], ds[j] = ds[j], ds[i] })
+	}
+	return ds
+}
+
+// Handler serves the OpenAI-compatible API.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	chat := g.limited(g.serve(provider.Chat))
+	emb := g.limited(g.serve(provider.Embeddings))
+	mux.Handle("POST /v1/chat/completions", chat)
+	mux.Handle("POST /chat/completions", chat)
+	mux.Handle("POST /v1/embeddings", emb)
+	mux.Handle("POST /embeddings", emb)
+	mux.HandleFunc("GET /v1/models", g.models)
+	mux.HandleFunc("GET /models", g.models)
+	return mux
+}
+
+func (g *Gateway) limited(h http.Handler) http.Handler {
+	if g.limit == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := g.limit.Acquire(r.Context())
+		if err != nil {
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusServiceUnavailable, "service_unavailable", "server_overloaded",
+				fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", g.cfg.Server.MaxConcurrent))
+			return
+		}
+		defer release()
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
+	data := make([]map[string]any, 0, len(g.groupOrder))
+	for _, grp := range g.groupOrder {
+		data = append(data, map[string]any{"id": grp.Name, "object": "model", "created": 0, "owned_by": "breakerd"})
+	}
+	writeJSONResponse(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
+// Redactor removes configured secrets from text.
+type Redactor struct {
+	r *strings.Replacer
+}
+
+// NewRedactor returns a Redactor for the given secrets; empty and very
+// short values are ignored (they would mangle ordinary text).
+func NewRedactor(secrets ...string) *Redactor {
+	var pairs []string
+	for _, s := range secrets {
+		if len(s) >= 6 {
+			pairs = append(pairs, s, "[REDACTED]")
+		}
+	}
+	return &Redactor{r: strings.NewReplacer(pairs...)}
+}
+
+// Redact returns s with every secret replaced by [REDACTED].
+func (r *Redactor) Redact(s string) string { return r.r.Replace(s) }
+
+// NewUpstreamClient returns the pooled HTTP client used for upstream calls.
+// It has no overall timeout: request contexts bound each attempt.
+func NewUpstreamClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t}
+}

@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// Observer receives request-path events. Its methods are called on the
+// request goroutine and must not block; metrics record directly, anything
+// slower hands off.
+type Observer interface {
+	// RequestDone is called once per client request.
+	RequestDone(RequestInfo)
+	// AttemptDone is called after each upstream attempt.
+	AttemptDone(AttemptInfo)
+	// Skipped is called when a deployment is passed over without an
+	// upstream call (reason: "open" or "bulkhead_full").
+	Skipped(d *Deployment, op provider.Operation, reason string)
+	// Retried is called before a retry on the same deployment.
+	Retried(d *Deployment, op provider.Operation)
+	// FellBack is called when a request moves to another deployment;
+	// reason is "open", "failure" or "bulkhead_full".
+	FellBack(group string, from, to *Deployment, reason string)
+}
+
+// RequestInfo describes a finished client request.
+type RequestInfo struct {
+	Group    string
+	Op       provider.Operation
+	Status   int
+	Duration time.Duration
+	Attempts int
+	// Served is the deployment that answered, nil on failure.
+	Served   *Deployment
+	Fallback bool
+	Stream   bool
+}
+
+// AttemptInfo describes one upstream attempt.
+type AttemptInfo struct {
+	Deployment *Deployment
+	Op         provider.Operation
+	Attempt    int
+	Duration   time.Duration
+	// TTFT is the time to the first streamed chunk (streams only).
+	TTFT    time.Duration
+	Status  int    // upstream status; 0 for transport errors
+	ErrType string // "" on success; else timeout, connection, http_<status>, canceled, stream_cut
+	Usage   provider.Usage
+}
+
+type nopObserver struct{}
+
+func (nopObserver) RequestDone(RequestInfo)                           {}
+func (nopObserver) AttemptDone(AttemptInfo)                           {}
+func (nopObserver) Skipped(*Deployment, provider.Operation, string)   {}
+func (nopObserver) Retried(*Deployment, provider.Operation)           {}
+func (nopObserver) FellBack(string, *Deployment, *Deployment, string) {}

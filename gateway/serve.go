@@ -1,0 +1,310 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// call is one client request on its way through the route.
+type call struct {
+	g        *Gateway
+	op       provider.Operation
+	group    string
+	req      *provider.Request
+	start    time.Time
+	attempts int
+	// failures explain, per deployment, why it did not serve.
+	failures []string
+	// retryAt is the earliest time an open breaker on the route lets a
+	// trial through.
+	retryAt time.Time
+	// lastErr is the last upstream error, used when nothing served.
+	lastErr *provider.Error
+}
+
+func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := &call{g: g, op: op, start: time.Now()}
+		status := c.run(w, r)
+		g.obs.RequestDone(RequestInfo{Group: c.group, Op: op, Status: status.code, Duration: time.Since(c.start),
+			Attempts: c.attempts, Served: status.served, Fallback: status.fallback, Stream: c.req != nil && c.req.Stream})
+	}
+}
+
+type outcome struct {
+	code     int
+	served   *Deployment
+	fallback bool
+}
+
+func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
+	g := c.g
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+				fmt.Sprintf("request body is larger than the limit of %d bytes", tooBig.Limit))
+			return outcome{code: http.StatusRequestEntityTooLarge}
+		}
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read request body")
+		return outcome{code: http.StatusBadRequest}
+	}
+	req, group, msg := parseRequest(c.op, body)
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
+		return outcome{code: http.StatusBadRequest}
+	}
+	c.req, c.group = req, group
+	if _, ok := g.groups[group]; !ok {
+		names := make([]string, len(g.groupOrder))
+		for i, grp := range g.groupOrder {
+			names[i] = grp.Name
+		}
+		writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
+			fmt.Sprintf("The model `%s` does not exist. Known models: %s", group, strings.Join(names, ", ")))
+		return outcome{code: http.StatusNotFound}
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Router.Timeout)
+	defer cancel()
+	route := g.Route(group)
+	var prev *Deployment
+	prevReason := ""
+	for i, d := range route {
+		if prev != nil {
+			g.obs.FellBack(group, prev, d, prevReason)
+		}
+		res, reason := c.tryDeployment(ctx, w, d, i > 0)
+		if res != nil {
+			return *res
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		prev, prevReason = d, reason
+	}
+	return c.fail(w, r)
+}
+
+// parseRequest validates the client's JSON enough to route it.
+func parseRequest(op provider.Operation, body []byte) (*provider.Request, string, string) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, "", "We could not parse the JSON body of your request: " + err.Error()
+	}
+	var model string
+	if err := json.Unmarshal(fields["model"], &model); err != nil || model == "" {
+		return nil, "", "you must provide a model parameter"
+	}
+	req := &provider.Request{Op: op, Body: fields}
+	if raw, ok := fields["stream"]; ok && op == provider.Chat {
+		if err := json.Unmarshal(raw, &req.Stream); err != nil {
+			return nil, "", "stream must be a boolean"
+		}
+	}
+	if raw, ok := fields["stream_options"]; ok && req.Stream {
+		var so struct {
+			IncludeUsage bool `json:"include_usage"`
+		}
+		if err := json.Unmarshal(raw, &so); err != nil {
+			return nil, "", "stream_options must be an object"
+		}
+		req.IncludeUsage = so.IncludeUsage
+	}
+	if op == provider.Chat {
+		var msgs []json.RawMessage
+		if err := json.Unmarshal(fields["messages"], &msgs); err != nil || len(msgs) == 0 {
+			return nil, "", "messages must be a non-empty array"
+		}
+	}
+	if op == provider.Embeddings {
+		if _, ok := fields["input"]; !ok {
+			return nil, "", "you must provide an input parameter"
+		}
+	}
+	return req, model, ""
+}
+
+// tryDeployment attempts d, with retries. It returns the request's outcome
+// once a response (success or a client error) has been written, or the
+// reason to move on.
+func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, string) {
+	g := c.g
+	br := d.Breakers[c.op]
+	rt := g.cfg.Router
+	for retry := 0; ; retry++ {
+		done, err := br.Allow()
+		if err != nil {
+			var oe *breaker.OpenError
+			if errors.As(err, &oe) && !oe.RetryAt.IsZero() && (c.retryAt.IsZero() || oe.RetryAt.Before(c.retryAt)) {
+				c.retryAt = oe.RetryAt
+			}
+			c.failures = append(c.failures, d.Config.Name+": circuit "+oe.State.String())
+			g.obs.Skipped(d, c.op, "open")
+			return nil, "open"
+		}
+		release, err := d.Bulkhead.Acquire(ctx)
+		if err != nil {
+			done(breaker.Ignored, 0)
+			c.failures = append(c.failures, d.Config.Name+": bulkhead full")
+			g.obs.Skipped(d, c.op, "bulkhead_full")
+			return nil, "bulkhead_full"
+		}
+		c.attempts++
+		res, perr, o, dur := c.attempt(ctx, w, d, fallback)
+		release()
+		done(o, dur)
+		if res != nil {
+			return res, ""
+		}
+		c.lastErr = perr
+		if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
+			return &outcome{code: 499}, "" // the client left; nobody to answer
+		}
+		if perr.Status > 0 && !fallbackWorthy(perr.Status) {
+			// The upstream says the request itself is wrong: every
+			// deployment would say the same, so pass it on.
+			w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
+			writeError(w, perr.Status, orDefault(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
+			return &outcome{code: perr.Status}, ""
+		}
+		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
+		if o == breaker.Failure && perr.RetryAfter > 0 && g.cfg.Router.Breaker.RespectRetryAfter {
+			br.OpenUntil(g.clock.Now().Add(perr.RetryAfter), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, perr.RetryAfter))
+		}
+		if retry >= rt.NumRetries {
+			return nil, "failure"
+		}
+		wait := backoff(rt.RetryBackoff, rt.MaxRetryBackoff, retry)
+		if perr.RetryAfter > wait {
+			wait = perr.RetryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, "failure" // no time to wait here; try the next one
+		}
+		g.obs.Retried(d, c.op)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, "failure"
+		}
+	}
+}
+
+// fallbackWorthy reports whether an upstream status means another
+// deployment might succeed. 400, 404, 422 and other client errors mean the
+// request is wrong, not the provider.
+func fallbackWorthy(status int) bool {
+	return status >= 500 || status == 429 || status == 401 || status == 403 || status == 408
+}
+
+// backoff returns the delay before retry n (from 0): exponential with
+// jitter, capped.
+func backoff(base, maxWait time.Duration, n int) time.Duration {
+	d := base * time.Duration(math.Pow(2, float64(n)))
+	if d > maxWait || d <= 0 {
+		d = maxWait
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// classify maps an attempt's error to a breaker outcome.
+func (c *call) classify(perr *provider.Error) breaker.Outcome {
+	cond := c.g.cfg.Router.Breaker.Conditions
+	switch {
+	case perr.Canceled:
+		return breaker.Ignored
+	case perr.Timeout:
+		if cond.Timeout {
+			return breaker.Failure
+		}
+		return breaker.Ignored
+	case perr.Status == 0:
+		return breaker.Failure // connection refused, reset, broken stream
+	case cond.Counts(perr.Status):
+		return breaker.Failure
+	}
+	return breaker.Ignored
+}
+
+// attempt makes one upstream call. On success it writes the response and
+// returns the request outcome; otherwise it returns the error. It also
+// returns the breaker outcome and the duration the breaker judges (the
+// time to first token for streams).
+func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration) {
+	g := c.g
+	req := *c.req
+	req.Body = maps.Clone(c.req.Body)
+	model, _ := json.Marshal(d.Config.Model)
+	req.Body["model"] = model
+
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var timedOut atomic.Bool
+	stopTimer := func() bool { return false }
+	if d.Config.Timeout > 0 {
+		// Bounds the whole call, or a stream's wait for its first chunk.
+		t := time.AfterFunc(d.Config.Timeout, func() { timedOut.Store(true); cancel() })
+		defer t.Stop()
+		stopTimer = t.Stop
+	}
+	start := time.Now()
+	info := AttemptInfo{Deployment: d, Op: c.op, Attempt: c.attempts}
+	resp, err := d.prov.Send(actx, &req)
+	var first []byte
+	if err == nil && resp.Stream != nil {
+		first, err = resp.Stream.Next()
+		if err != nil {
+			resp.Stream.Close()
+			if errors.Is(err, io.EOF) {
+				err = &provider.Error{Err: io.ErrUnexpectedEOF, Message: "stream ended before its first chunk"}
+			}
+		}
+	}
+	info.Duration = time.Since(start)
+	if err != nil {
+		perr := asProviderError(err)
+		if timedOut.Load() {
+			perr.Timeout, perr.Canceled = true, false
+			perr.Message = fmt.Sprintf("no answer within the deployment timeout of %s", d.Config.Timeout)
+		} else if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			perr.Timeout, perr.Canceled = true, false
+			perr.Message = "request deadline exceeded"
+		}
+		info.Status, info.ErrType = perr.Status, errType(perr)
+		g.obs.AttemptDone(info)
+		return nil, perr, c.classify(perr), info.Duration
+	}
+	c.setHeaders(w, d, fallback)
+	if resp.Stream == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(resp.Body)
+		info.Status, info.Usage = 200, resp.Usage
+		g.obs.AttemptDone(info)
+		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration
+	}
+	stopTimer() // the first chunk arrived in time; the stream may run long
+	ttft := info.Duration
+	o, errType := c.pipe(ctx, w, resp.Stream, first)
+	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, resp.Stream.Usage()
+	g.obs.AttemptDone(info)
+	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft
+}

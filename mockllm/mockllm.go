@@ -1,0 +1,237 @@
+// Package mockllm is a fake LLM upstream that speaks the OpenAI API (and
+// Azure's deployment URLs). Faults are switched at runtime over a small
+// control API, so tests, the demo and the benchmarks can break and heal a
+// "provider" without restarting it:
+//
+//	GET  /_mock/faults   current faults
+//	PUT  /_mock/faults   replace faults, e.g. {"error_rate":1,"status":503}
+//	GET  /_mock/stats    calls received
+//	POST /_mock/reset    clear faults and stats
+package mockllm
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Faults describe how the mock misbehaves. The zero value is a healthy
+// upstream.
+type Faults struct {
+	// ErrorRate is the fraction of requests (0 to 1) that fail with Status.
+	// Failures are spread evenly and deterministically: 0.5 fails every
+	// second request.
+	ErrorRate float64 `json:"error_rate"`
+	// Status is the HTTP status of injected errors (default 500).
+	Status int `json:"status,omitempty"`
+	// RetryAfter, in seconds, is sent as Retry-After with injected errors.
+	RetryAfter int `json:"retry_after,omitempty"`
+	// LatencyMS delays every response (before the first byte).
+	LatencyMS int `json:"latency_ms,omitempty"`
+	// ChunkDelayMS delays each streamed chunk after the first.
+	ChunkDelayMS int `json:"chunk_delay_ms,omitempty"`
+	// Hang makes every request wait until the client gives up.
+	Hang bool `json:"hang,omitempty"`
+	// Reset closes the connection without a response.
+	Reset bool `json:"reset,omitempty"`
+	// CutAfter, when > 0, breaks streams after that many chunks.
+	CutAfter int `json:"cut_after,omitempty"`
+}
+
+// Stats count the requests the mock received, faults included.
+type Stats struct {
+	Requests   int64 `json:"requests"`
+	Chat       int64 `json:"chat"`
+	Embeddings int64 `json:"embeddings"`
+	Messages   int64 `json:"messages"`
+	Failed     int64 `json:"failed"`
+}
+
+// Options configure a Server.
+type Options struct {
+	// Name appears in replies ("Hello from NAME").
+	Name string
+	// APIKey, when set, is required: other keys get a 401.
+	APIKey string
+}
+
+// Server is a mock upstream. Create it with New and serve Handler.
+type Server struct {
+	opts   Options
+	mu     sync.Mutex
+	faults Faults
+	seq    atomic.Int64 // requests subject to ErrorRate
+	stats  struct{ requests, chat, embeddings, messages, failed atomic.Int64 }
+	ids    atomic.Int64
+}
+
+// New returns a healthy mock.
+func New(opts Options) *Server {
+	if opts.Name == "" {
+		opts.Name = "mockllm"
+	}
+	return &Server{opts: opts}
+}
+
+// SetFaults replaces the current faults.
+func (s *Server) SetFaults(f Faults) {
+	s.mu.Lock()
+	s.faults = f
+	s.mu.Unlock()
+	s.seq.Store(0)
+}
+
+// Faults returns the current faults.
+func (s *Server) Faults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// Stats returns the calls received so far.
+func (s *Server) Stats() Stats {
+	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
+		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Failed: s.stats.failed.Load()}
+}
+
+// Reset clears faults and stats.
+func (s *Server) Reset() {
+	s.SetFaults(Faults{})
+	s.stats.requests.Store(0)
+	s.stats.chat.Store(0)
+	s.stats.embeddings.Store(0)
+	s.stats.messages.Store(0)
+	s.stats.failed.Store(0)
+}
+
+// Handler serves the mock API and its control endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	chat := s.upstream(&s.stats.chat, s.chat)
+	emb := s.upstream(&s.stats.embeddings, s.embeddings)
+	mux.Handle("POST /v1/chat/completions", chat)
+	mux.Handle("POST /chat/completions", chat)
+	mux.Handle("POST /openai/deployments/{deployment}/chat/completions", chat)
+	mux.Handle("POST /v1/embeddings", emb)
+	mux.Handle("POST /embeddings", emb)
+	mux.Handle("POST /openai/deployments/{deployment}/embeddings", emb)
+	mux.Handle("POST /v1/messages", s.upstream(&s.stats.messages, s.messages))
+	mux.HandleFunc("GET /v1/models", s.models)
+	mux.HandleFunc("GET /_mock/faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Faults()) })
+	mux.HandleFunc("PUT /_mock/faults", s.putFaults)
+	mux.HandleFunc("POST /_mock/faults", s.putFaults)
+	mux.HandleFunc("GET /_mock/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Stats()) })
+	mux.HandleFunc("POST /_mock/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); w.WriteHeader(204) })
+	return mux
+}
+
+func (s *Server) putFaults(w http.ResponseWriter, r *http.Request) {
+	var f Faults
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		writeJSON(w, 400, map[string]string{"error": "bad faults: " + err.Error()})
+		return
+	}
+	if f.ErrorRate < 0 || f.ErrorRate > 1 || math.IsNaN(f.ErrorRate) {
+		writeJSON(w, 400, map[string]string{"error": "error_rate must be between 0 and 1"})
+		return
+	}
+	s.SetFaults(f)
+	writeJSON(w, 200, f)
+}
+
+// upstream wraps an API handler with call counting, auth and faults.
+func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *http.Request, Faults)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.stats.requests.Add(1)
+		counter.Add(1)
+		f := s.Faults()
+		if s.opts.APIKey != "" && requestKey(r) != s.opts.APIKey {
+			s.stats.failed.Add(1)
+			s.writeError(w, r, 401, "invalid_request_error", "Incorrect API key provided.")
+			return
+		}
+		if f.Reset {
+			s.stats.failed.Add(1)
+			panic(http.ErrAbortHandler) // the server drops the connection
+		}
+		if f.Hang {
+			<-r.Context().Done()
+			return
+		}
+		if f.LatencyMS > 0 {
+			select {
+			case <-time.After(time.Duration(f.LatencyMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if f.ErrorRate > 0 {
+			// Fail request n when floor(n*rate) steps up: evenly spread
+			// and repeatable.
+			n := s.seq.Add(1)
+			if math.Floor(float64(n)*f.ErrorRate) > math.Floor(float64(n-1)*f.ErrorRate) {
+				s.stats.failed.Add(1)
+				status := f.Status
+				if status == 0 {
+					status = 500
+				}
+				if f.RetryAfter > 0 {
+					w.Header().Set("Retry-After", fmt.Sprint(f.RetryAfter))
+				}
+				s.writeError(w, r, status, errorType(status), fmt.Sprintf("mock %s injected a %d", s.opts.Name, status))
+				return
+			}
+		}
+		h(w, r, f)
+	})
+}
+
+func requestKey(r *http.Request) string {
+	if k := r.Header.Get("x-api-key"); k != "" {
+		return k
+	}
+	if k := r.Header.Get("api-key"); k != "" {
+		return k
+	}
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+}
+
+func errorType(status int) string {
+	switch {
+	case status == 429:
+		return "rate_limit_error"
+	case status == 401:
+		return "authentication_error"
+	case status == 529:
+		return "overloaded_error"
+	case status >= 500:
+		return "api_error"
+	}
+	return "invalid_request_error"
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, typ, msg string) {
+	if r.URL.Path == "/v1/messages" {
+		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+		return
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": nil, "param": nil}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"object": "list", "data": []map[string]any{
+		{"id": "mock-model", "object": "model", "created": 0, "owned_by": s.opts.Name}}})
+}

@@ -1,0 +1,207 @@
+package mockllm
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type chatRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	Stream        bool `json:"stream"`
+	StreamOptions *struct {
+		IncludeUsage bool `json:"include_usage"`
+	} `json:"stream_options"`
+}
+
+// lastUserText returns the text of the last user message.
+func lastUserText(msgs []struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role != "user" {
+			continue
+		}
+		return contentText(msgs[i].Content)
+	}
+	return ""
+}
+
+// contentText reads a content field that is a string or a list of parts.
+func contentText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	_ = json.Unmarshal(raw, &parts)
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+func (s *Server) reply(prompt string) string {
+	if len(prompt) > 80 {
+		prompt = prompt[:80]
+	}
+	return fmt.Sprintf("Hello from %s! You said: %s", s.opts.Name, prompt)
+}
+
+func tokens(s string) int { return len(strings.Fields(s)) + 1 }
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
+	var req chatRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	if len(req.Messages) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "messages must not be empty")
+		return
+	}
+	if req.Model == "" {
+		req.Model = r.PathValue("deployment")
+	}
+	prompt := lastUserText(req.Messages)
+	text := s.reply(prompt)
+	id := fmt.Sprintf("chatcmpl-mock-%d", s.ids.Add(1))
+	created := time.Now().Unix()
+	usage := map[string]int{"prompt_tokens": tokens(prompt), "completion_tokens": tokens(text)}
+	usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+	if !req.Stream {
+		writeJSON(w, 200, map[string]any{
+			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+			"choices": []map[string]any{{"index": 0, "finish_reason": "stop", "logprobs": nil,
+				"message": map[string]any{"role": "assistant", "content": text, "refusal": nil}}},
+			"usage": usage,
+		})
+		return
+	}
+	sw := newSSE(w)
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}}
+	}
+	events := []any{chunk(map[string]any{"role": "assistant", "content": ""}, nil)}
+	words := strings.SplitAfter(text, " ")
+	for _, wd := range words {
+		events = append(events, chunk(map[string]any{"content": wd}, nil))
+	}
+	events = append(events, chunk(map[string]any{}, "stop"))
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		events = append(events, map[string]any{"id": id, "object": "chat.completion.chunk", "created": created,
+			"model": req.Model, "choices": []any{}, "usage": usage})
+	}
+	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
+}
+
+// streamEvents writes events as SSE data, honouring CutAfter and
+// ChunkDelayMS, then calls end.
+func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, end func()) {
+	for i, ev := range events {
+		if f.CutAfter > 0 && i == f.CutAfter {
+			s.stats.failed.Add(1)
+			panic(http.ErrAbortHandler) // break the stream mid-way
+		}
+		if i > 0 && f.ChunkDelayMS > 0 {
+			select {
+			case <-time.After(time.Duration(f.ChunkDelayMS) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		sw.json(ev)
+	}
+	end()
+}
+
+func (s *Server) embeddings(w http.ResponseWriter, r *http.Request, f Faults) {
+	var req struct {
+		Model      string          `json:"model"`
+		Input      json.RawMessage `json:"input"`
+		Dimensions int             `json:"dimensions"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	var inputs []string
+	var one string
+	if json.Unmarshal(req.Input, &one) == nil {
+		inputs = []string{one}
+	} else if err := json.Unmarshal(req.Input, &inputs); err != nil || len(inputs) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "input must be a string or a list of strings")
+		return
+	}
+	dims := req.Dimensions
+	if dims <= 0 {
+		dims = 8
+	}
+	data := make([]map[string]any, len(inputs))
+	total := 0
+	for i, in := range inputs {
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": vector(in, dims)}
+		total += tokens(in)
+	}
+	writeJSON(w, 200, map[string]any{"object": "list", "model": req.Model, "data": data,
+		"usage": map[string]int{"prompt_tokens": total, "total_tokens": total}})
+}
+
+// vector is a deterministic pseudo-embedding of s.
+func vector(s string, dims int) []float64 {
+	v := make([]float64, dims)
+	h := fnv.New64a()
+	for i := range v {
+		h.Write([]byte(s))
+		v[i] = float64(h.Sum64()%2000)/1000 - 1
+	}
+	return v
+}
+
+// sse writes server-sent events, flushing each one.
+type sse struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func newSSE(w http.ResponseWriter) *sse {
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(200)
+	f, _ := w.(http.Flusher)
+	return &sse{w: w, f: f}
+}
+
+func (s *sse) data(v string) {
+	fmt.Fprintf(s.w, "data: %s\n\n", v)
+	if s.f != nil {
+		s.f.Flush()
+	}
+}
+
+func (s *sse) json(v any) {
+	b, _ := json.Marshal(v)
+	s.data(string(b))
+}
+
+// event writes a named event, as Anthropic streams do.
+func (s *sse) event(name string, v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b)
+	if s.f != nil {
+		s.f.Flush()
+	}
+}

@@ -1,0 +1,209 @@
+package provider
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// maxResponseBytes bounds a non-streaming upstream body.
+const maxResponseBytes = 64 << 20
+
+// openAI speaks the OpenAI API: OpenAI itself, Azure OpenAI (deployment
+// URLs, api-version, api-key header) and any OpenAI-compatible server.
+type openAI struct {
+	d      config.Deployment
+	client *http.Client
+	redact func(string) string
+}
+
+func newOpenAI(d config.Deployment, client *http.Client, redact func(string) string) *openAI {
+	return &openAI{d: d, client: client, redact: redact}
+}
+
+func (p *openAI) Name() string { return p.d.Provider }
+
+func (p *openAI) url(op Operation) string {
+	path := "/chat/completions"
+	if op == Embeddings {
+		path = "/embeddings"
+	}
+	if p.d.Provider == "azure" {
+		return p.d.APIBase + "/openai/deployments/" + p.d.Model + path + "?api-version=" + p.d.APIVersion
+	}
+	base := p.d.APIBase
+	if base == "" {
+		base = "https://api.openai.com/v1"
+	}
+	return base + path
+}
+
+func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
+	body := req.Body
+	if p.d.Provider == "azure" {
+		// Azure routes by the deployment in the URL; the body's model is
+		// ignored there, so drop it rather than leak our group name.
+		body = without(body, "model")
+	}
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url(req.Op), bytes.NewReader(buf))
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	if req.Stream {
+		hreq.Header.Set("Accept", "text/event-stream")
+	}
+	if key := p.d.APIKey.Value(); key != "" {
+		if p.d.Provider == "azure" {
+			hreq.Header.Set("api-key", key)
+		} else {
+			hreq.Header.Set("Authorization", "Bearer "+key)
+		}
+	}
+	resp, err := p.client.Do(hreq)
+	if err != nil {
+		return nil, transportError(ctx, err, p.redact)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, p.httpError(resp)
+	}
+	if req.Stream {
+		return &Response{Stream: newSSEStream(ctx, resp.Body, p.redact), Model: p.d.Model}, nil
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, transportError(ctx, err, p.redact)
+	}
+	var meta struct {
+		Model string `json:"model"`
+		Usage struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
+	}
+	return &Response{Body: data, Model: meta.Model,
+		Usage: Usage{InputTokens: meta.Usage.PromptTokens, OutputTokens: meta.Usage.CompletionTokens}}, nil
+}
+
+// httpError reads an upstream error response (OpenAI's error shape, or
+// anything else) into an *Error.
+func (p *openAI) httpError(resp *http.Response) *Error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, time.Now())}
+	var body struct {
+		Error struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Code    json.RawMessage `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
+		e.Message, e.Type = body.Error.Message, body.Error.Type
+		e.Code = strings.Trim(string(body.Error.Code), `"`)
+		if e.Code == "null" {
+			e.Code = ""
+		}
+	} else {
+		e.Message = strings.TrimSpace(string(data))
+		if len(e.Message) > 300 {
+			e.Message = e.Message[:300] + "..."
+		}
+		if e.Message == "" {
+			e.Message = http.StatusText(resp.StatusCode)
+		}
+	}
+	e.Message = p.redact(e.Message)
+	return e
+}
+
+func without(m map[string]json.RawMessage, key string) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// sseStream reads an OpenAI server-sent-event stream.
+type sseStream struct {
+	ctx    context.Context
+	body   io.ReadCloser
+	r      *bufio.Reader
+	usage  Usage
+	redact func(string) string
+	done   bool
+}
+
+func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) string) *sseStream {
+	return &sseStream{ctx: ctx, body: body, r: bufio.NewReaderSize(body, 64<<10), redact: redact}
+}
+
+func (s *sseStream) Next() ([]byte, error) {
+	if s.done {
+		return nil, io.EOF
+	}
+	for {
+		line, err := s.r.ReadBytes('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, &Error{Err: io.ErrUnexpectedEOF, Message: "stream ended without [DONE]"}
+			}
+			return nil, transportError(s.ctx, err, s.redact)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		data, ok := bytes.CutPrefix(line, []byte("data:"))
+		if !ok {
+			continue // blank separators, comments, event: and id: lines
+		}
+		data = bytes.TrimSpace(data)
+		if string(data) == "[DONE]" {
+			s.done = true
+			return nil, io.EOF
+		}
+		var chunk struct {
+			Error *struct {
+				Message string `json:"message"`
+				Type    string `json:"type"`
+			} `json:"error"`
+			Usage *struct {
+				PromptTokens     int `json:"prompt_tokens"`
+				CompletionTokens int `json:"completion_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal(data, &chunk); err != nil {
+			return nil, &Error{Err: err, Message: "upstream sent an invalid stream chunk"}
+		}
+		if chunk.Error != nil {
+			return nil, &Error{Status: http.StatusBadGateway, Type: chunk.Error.Type,
+				Message: s.redact(fmt.Sprintf("upstream stream error: %s", chunk.Error.Message))}
+		}
+		if chunk.Usage != nil {
+			s.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
+		}
+		return bytes.Clone(data), nil
+	}
+}
+
+func (s *sseStream) Usage() Usage { return s.usage }
+
+func (s *sseStream) Close() error { return s.body.Close() }

@@ -1,0 +1,154 @@
+// Package provider sends one OpenAI-format request to one upstream
+// deployment and returns an OpenAI-format result. Routing, retries and
+// breakers live in the gateway; a provider only speaks its upstream's
+// protocol, so a new one (Anthropic, say) drops in without routing changes.
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// Operation is the kind of call; each has its own breaker per deployment.
+type Operation string
+
+const (
+	Chat       Operation = "chat"
+	Embeddings Operation = "embeddings"
+)
+
+// Request is one OpenAI-format request for one deployment. Body holds the
+// client's JSON fields untouched except "model", which the gateway has set
+// to the deployment's model.
+type Request struct {
+	Op     Operation
+	Body   map[string]json.RawMessage
+	Stream bool
+	// IncludeUsage reports whether the client asked for a final usage
+	// chunk (stream_options.include_usage).
+	IncludeUsage bool
+}
+
+// Usage is the token count of one call.
+type Usage struct {
+	InputTokens  int
+	OutputTokens int
+}
+
+// Response is a successful upstream answer in OpenAI format. Exactly one
+// of Body and Stream is set.
+type Response struct {
+	Body   []byte
+	Stream Stream
+	Usage  Usage
+	// Model is the model the upstream reports.
+	Model string
+}
+
+// Stream yields OpenAI chat.completion.chunk JSON payloads.
+type Stream interface {
+	// Next returns the next chunk's JSON. It returns io.EOF after the
+	// upstream's clean end, and another error when the stream breaks.
+	Next() ([]byte, error)
+	// Usage returns the usage seen so far (complete after io.EOF).
+	Usage() Usage
+	// Close releases the upstream connection.
+	Close() error
+}
+
+// Provider sends requests to one deployment.
+type Provider interface {
+	// Name is the provider kind: openai, azure or anthropic.
+	Name() string
+	// Send makes one attempt. A failure is an *Error.
+	Send(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Error is a failed attempt: an HTTP error from the upstream (Status > 0)
+// or a transport failure (Status == 0). Message has every configured
+// secret removed.
+type Error struct {
+	Status     int
+	RetryAfter time.Duration
+	// Type and Code are the upstream's error type and code, OpenAI style.
+	Type    string
+	Code    string
+	Message string
+	// Timeout is set when the attempt ran out of time.
+	Timeout bool
+	// Canceled is set when the caller's context was canceled.
+	Canceled bool
+	Err      error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Status > 0:
+		return fmt.Sprintf("upstream returned %d: %s", e.Status, e.Message)
+	case e.Timeout:
+		return "upstream timed out: " + e.Message
+	}
+	return "upstream connection failed: " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns the provider for a deployment. client is shared by all
+// providers so that connections are pooled; redact scrubs secrets from
+// upstream messages.
+func New(d config.Deployment, client *http.Client, redact func(string) string) (Provider, error) {
+	switch d.Provider {
+	case "openai", "azure":
+		return newOpenAI(d, client, redact), nil
+	}
+	return nil, fmt.Errorf("provider %q is not supported", d.Provider)
+}
+
+// transportError classifies a failed round trip.
+func transportError(ctx context.Context, err error, redact func(string) string) *Error {
+	e := &Error{Err: err, Message: redact(err.Error())}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		e.Canceled = true
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		e.Timeout = true
+	}
+	return e
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// ParseRetryAfter reads Retry-After (seconds or an HTTP date) and OpenAI's
+// retry-after-ms. It returns 0 when there is none.
+func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
+	if ms := h.Get("Retry-After-Ms"); ms != "" {
+		if v, err := strconv.ParseFloat(ms, 64); err == nil && v > 0 {
+			return time.Duration(v * float64(time.Millisecond))
+		}
+	}
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
