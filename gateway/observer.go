@@ -50,6 +50,10 @@ type AttemptInfo struct {
 	Usage   provider.Usage
 }
 
+// NopObserver returns an Observer that ignores everything; embed it to
+// implement only some methods.
+func NopObserver() Observer { return nopObserver{} }
+
 type nopObserver struct{}
 
 func (nopObserver) RequestDone(RequestInfo)                           {}

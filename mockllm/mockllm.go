@@ -10,8 +10,11 @@
 package mockllm
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"strings"
@@ -24,8 +27,8 @@ import (
 // upstream.
 type Faults struct {
 	// ErrorRate is the fraction of requests (0 to 1) that fail with Status.
-	// Failures are spread evenly and deterministically: 0.5 fails every
-	// second request.
+	// Failures are spread evenly and deterministically, starting with the
+	// first request: 0.5 fails the 1st, 3rd, 5th...
 	ErrorRate float64 `json:"error_rate"`
 	// Status is the HTTP status of injected errors (default 500).
 	Status int `json:"status,omitempty"`
@@ -68,6 +71,8 @@ type Server struct {
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct{ requests, chat, embeddings, messages, failed atomic.Int64 }
 	ids    atomic.Int64
+	// arrived is closed and replaced on every request, waking WaitRequests.
+	arrived chan struct{}
 }
 
 // New returns a healthy mock.
@@ -75,7 +80,25 @@ func New(opts Options) *Server {
 	if opts.Name == "" {
 		opts.Name = "mockllm"
 	}
-	return &Server{opts: opts}
+	return &Server{opts: opts, arrived: make(chan struct{})}
+}
+
+// WaitRequests blocks until the mock has received at least n requests in
+// total, or ctx ends.
+func (s *Server) WaitRequests(ctx context.Context, n int64) error {
+	for {
+		s.mu.Lock()
+		ch := s.arrived
+		s.mu.Unlock()
+		if s.stats.requests.Load() >= n {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // SetFaults replaces the current faults.
@@ -151,6 +174,17 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.stats.requests.Add(1)
 		counter.Add(1)
+		s.mu.Lock()
+		close(s.arrived)
+		s.arrived = make(chan struct{})
+		s.mu.Unlock()
+		// Read the body first: the server notices a client that hangs up
+		// only once the body has been read, and Hang must end then.
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		f := s.Faults()
 		if s.opts.APIKey != "" && requestKey(r) != s.opts.APIKey {
 			s.stats.failed.Add(1)
@@ -173,10 +207,10 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 			}
 		}
 		if f.ErrorRate > 0 {
-			// Fail request n when floor(n*rate) steps up: evenly spread
+			// Fail request n when ceil(n*rate) steps up: evenly spread
 			// and repeatable.
 			n := s.seq.Add(1)
-			if math.Floor(float64(n)*f.ErrorRate) > math.Floor(float64(n-1)*f.ErrorRate) {
+			if math.Ceil(float64(n)*f.ErrorRate) > math.Ceil(float64(n-1)*f.ErrorRate) {
 				s.stats.failed.Add(1)
 				status := f.Status
 				if status == 0 {

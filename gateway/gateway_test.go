@@ -1,0 +1,345 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+func TestChatThroughSDK(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	out, h, err := e.chat("gpt-4o-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.Choices[0].Message.Content, "Hello from primary") {
+		t.Fatalf("content %q", out.Choices[0].Message.Content)
+	}
+	want := map[string]string{"X-Breakerd-Provider": "openai", "X-Breakerd-Deployment": "gpt-4o-mini/openai/gpt-4o-mini",
+		"X-Breakerd-Attempts": "1", "X-Breakerd-Fallback": "false"}
+	for k, v := range want {
+		if h.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, h.Get(k), v)
+		}
+	}
+	if out.Model != "gpt-4o-mini" || out.Usage.TotalTokens == 0 {
+		t.Fatalf("model %q usage %+v", out.Model, out.Usage)
+	}
+}
+
+func TestStreamingThroughSDK(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+		Model:         "gpt-4o-mini",
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream please")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
+	})
+	var acc openai.ChatCompletionAccumulator
+	chunks := 0
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+		chunks++
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if chunks < 3 || !strings.Contains(acc.Choices[0].Message.Content, "Hello from primary! You said: stream please") {
+		t.Fatalf("%d chunks, content %q", chunks, acc.Choices[0].Message.Content)
+	}
+	if acc.Usage.TotalTokens == 0 {
+		t.Fatal("no usage chunk although include_usage was set")
+	}
+}
+
+func TestEmbeddingsThroughSDK(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	out, err := e.client.Embeddings.New(context.Background(), openai.EmbeddingNewParams{
+		Model: "gpt-4o-mini",
+		Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Data) != 2 || len(out.Data[0].Embedding) == 0 {
+		t.Fatalf("embeddings %+v", out.Data)
+	}
+	if e.mocks["primary"].Stats().Embeddings != 1 {
+		t.Fatal("embeddings did not reach the primary")
+	}
+}
+
+func TestModelsList(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	page, err := e.client.Models.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	if strings.Join(ids, ",") != "gpt-4o-mini,claude-3-5-sonnet" {
+		t.Fatalf("models %v", ids)
+	}
+}
+
+// The seed guide's Option A test: six failing requests open the circuit,
+// the next request is served by the fallback with a header saying so, and
+// after the recovery timeout trials close the circuit.
+func TestSeedScenario(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	primary := e.mocks["primary"]
+	primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 401}) // the seed's invalid key
+	for i := 1; i <= 6; i++ {
+		if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+			t.Fatalf("request %d: the fallback should have served it: %v", i, err)
+		}
+	}
+	if got := e.breaker(primaryChat).State(); got != breaker.Open {
+		t.Fatalf("after 6 failing requests the circuit is %s, want open", got)
+	}
+	if got := primary.Stats().Chat; got != 5 {
+		t.Fatalf("primary received %d calls, want 5: the 6th must fast-fail", got)
+	}
+	out, h, err := e.chat("gpt-4o-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("X-Breakerd-Fallback") != "true" || h.Get("X-Breakerd-Deployment") != "claude-3-5-sonnet/openai/claude-3-5-sonnet" ||
+		!strings.Contains(out.Choices[0].Message.Content, "Hello from backup") {
+		t.Fatalf("headers %v content %q", h, out.Choices[0].Message.Content)
+	}
+	if primary.Stats().Chat != 5 {
+		t.Fatal("an open circuit let a call through to the primary")
+	}
+
+	primary.SetFaults(mockllm.Faults{}) // the key is fixed
+	e.clock.Advance(30 * time.Second)
+	for i := 0; i < 2; i++ {
+		_, h, err := e.chat("gpt-4o-mini")
+		if err != nil || h.Get("X-Breakerd-Fallback") != "false" {
+			t.Fatalf("trial %d: err %v, fallback header %q", i, err, h.Get("X-Breakerd-Fallback"))
+		}
+	}
+	if got := e.breaker(primaryChat).State(); got != breaker.Closed {
+		t.Fatalf("after two successful trials the circuit is %s, want closed", got)
+	}
+}
+
+func TestErrorResponses(t *testing.T) {
+	const small = twoGroups + "server:\n  max_body_bytes: 200\n"
+	tests := []struct {
+		name       string
+		path, body string
+		status     int
+		wantMsg    string
+		wantCode   string
+	}{
+		{name: "malformed JSON is a 400", path: "/v1/chat/completions", body: `{"model":`, status: 400,
+			wantMsg: "could not parse the JSON body"},
+		{name: "a missing model is a 400", path: "/v1/chat/completions", body: `{"messages":[{"role":"user","content":"x"}]}`,
+			status: 400, wantMsg: "model parameter"},
+		{name: "empty messages are a 400", path: "/v1/chat/completions", body: `{"model":"gpt-4o-mini","messages":[]}`,
+			status: 400, wantMsg: "messages"},
+		{name: "an unknown model is a 404 naming the known ones", path: "/v1/chat/completions",
+			body: `{"model":"gpt-5","messages":[{"role":"user","content":"x"}]}`, status: 404,
+			wantMsg: "Known models: gpt-4o-mini, claude-3-5-sonnet", wantCode: "model_not_found"},
+		{name: "a body over the limit is a 413", path: "/v1/chat/completions",
+			body:   `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"` + strings.Repeat("x", 300) + `"}]}`,
+			status: 413, wantCode: "request_too_large"},
+		{name: "embeddings without input are a 400", path: "/v1/embeddings", body: `{"model":"gpt-4o-mini"}`, status: 400,
+			wantMsg: "input"},
+	}
+	e := newEnv(t, small, "primary", "backup")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := e.post(tc.path, tc.body)
+			if status != tc.status {
+				t.Fatalf("status %d, want %d (%v)", status, tc.status, body)
+			}
+			errObj, ok := body["error"].(map[string]any)
+			if !ok || errObj["type"] == nil || errObj["message"] == nil {
+				t.Fatalf("body %v is not OpenAI's error shape", body)
+			}
+			if !strings.Contains(errObj["message"].(string), tc.wantMsg) {
+				t.Fatalf("message %q, want it to contain %q", errObj["message"], tc.wantMsg)
+			}
+			if tc.wantCode != "" && errObj["code"] != tc.wantCode {
+				t.Fatalf("code %v, want %q", errObj["code"], tc.wantCode)
+			}
+		})
+	}
+	if got := e.mocks["primary"].Stats().Requests; got != 0 {
+		t.Fatalf("invalid requests reached the upstream %d times", got)
+	}
+}
+
+func TestAllDeploymentsUnavailableIs503WithRetryAfter(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.breaker(primaryChat).OpenUntil(t0.Add(20*time.Second), "test")
+	e.breaker("claude-3-5-sonnet/openai/claude-3-5-sonnet:chat").OpenUntil(t0.Add(45*time.Second), "test")
+	e.clock.Advance(5 * time.Second)
+	status, h, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
+	if status != 503 || h.Get("Retry-After") != "15" {
+		t.Fatalf("status %d Retry-After %q, want 503 and 15 (the earliest breaker)", status, h.Get("Retry-After"))
+	}
+	if code := body["error"].(map[string]any)["code"]; code != "all_deployments_unavailable" {
+		t.Fatalf("code %v", code)
+	}
+	if e.mocks["primary"].Stats().Requests+e.mocks["backup"].Stats().Requests != 0 {
+		t.Fatal("open breakers let calls through")
+	}
+	// The SDK sees the same as an *openai.Error.
+	_, _, err := e.chat("gpt-4o-mini")
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+		t.Fatalf("SDK error %v", err)
+	}
+}
+
+func TestFailureClassification(t *testing.T) {
+	tests := []struct {
+		name       string
+		conditions string
+		faults     mockllm.Faults
+		wantCount  bool // counts against the breaker
+		wantStatus int  // client status: 200 via fallback, or the passed-through error
+	}{
+		{name: "500 counts and falls back", faults: mockllm.Faults{ErrorRate: 1, Status: 500}, wantCount: true, wantStatus: 200},
+		{name: "503 counts", faults: mockllm.Faults{ErrorRate: 1, Status: 503}, wantCount: true, wantStatus: 200},
+		{name: "401 counts by default", faults: mockllm.Faults{ErrorRate: 1, Status: 401}, wantCount: true, wantStatus: 200},
+		{name: "401 is configurable", conditions: "- auth_error: false", faults: mockllm.Faults{ErrorRate: 1, Status: 401},
+			wantCount: false, wantStatus: 200},
+		{name: "429 does not count without rate_limit", faults: mockllm.Faults{ErrorRate: 1, Status: 429}, wantCount: false,
+			wantStatus: 200},
+		{name: "429 counts with rate_limit", conditions: "- rate_limit: true", faults: mockllm.Faults{ErrorRate: 1, Status: 429},
+			wantCount: true, wantStatus: 200},
+		{name: "a 5xx not listed does not count", conditions: "- status_code: 500", faults: mockllm.Faults{ErrorRate: 1, Status: 502},
+			wantCount: false, wantStatus: 200},
+		{name: "400 never counts and is passed through", faults: mockllm.Faults{ErrorRate: 1, Status: 400}, wantCount: false,
+			wantStatus: 400},
+		{name: "404 never counts", faults: mockllm.Faults{ErrorRate: 1, Status: 404}, wantCount: false, wantStatus: 404},
+		{name: "422 never counts", faults: mockllm.Faults{ErrorRate: 1, Status: 422}, wantCount: false, wantStatus: 422},
+		{name: "a connection reset counts", faults: mockllm.Faults{Reset: true}, wantCount: true, wantStatus: 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := twoGroups
+			if tc.conditions != "" {
+				cfg += "    failure_conditions:\n      " + tc.conditions + "\n"
+			}
+			e := newEnv(t, cfg, "primary", "backup")
+			e.mocks["primary"].SetFaults(tc.faults)
+			status, _, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
+			if status != tc.wantStatus {
+				t.Fatalf("status %d, want %d: %v", status, tc.wantStatus, body)
+			}
+			c := e.breaker(primaryChat).Counts()
+			if counted := c.Failures == 1; counted != tc.wantCount {
+				t.Fatalf("counts %+v: counted=%v, want %v", c, counted, tc.wantCount)
+			}
+			if tc.wantStatus != 200 && e.mocks["backup"].Stats().Requests != 0 {
+				t.Fatal("a client error fell back to another deployment")
+			}
+		})
+	}
+}
+
+func TestUpstreamErrorsNeverLeakKeys(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	e.mocks["backup"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	_, _, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
+	msg := fmt.Sprint(body)
+	if strings.Contains(msg, "sk-primary-secret-key") || strings.Contains(msg, "sk-backup-secret-key") {
+		t.Fatalf("error leaks a key: %s", msg)
+	}
+	if !strings.Contains(msg, "upstream returned 500") {
+		t.Fatalf("error does not say what happened: %s", msg)
+	}
+}
+
+func TestRetriesThenFallback(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  num_retries: 2", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	_, h, err := e.chat("gpt-4o-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("X-Breakerd-Attempts") != "4" || e.mocks["primary"].Stats().Chat != 3 {
+		t.Fatalf("attempts %s, primary calls %d: want 1 try + 2 retries, then the fallback",
+			h.Get("X-Breakerd-Attempts"), e.mocks["primary"].Stats().Chat)
+	}
+}
+
+func TestRetrySucceedsOnSameDeployment(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  num_retries: 1", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 0.5, Status: 503}) // the 1st fails, the 2nd succeeds
+	_, h, err := e.chat("gpt-4o-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Get("X-Breakerd-Attempts") != "2" || h.Get("X-Breakerd-Fallback") != "false" {
+		t.Fatalf("headers %v", h)
+	}
+}
+
+func TestRetryAfterOpensBreakerUntilThen(t *testing.T) {
+	cfg := twoGroups + "    failure_conditions:\n      - rate_limit: true\n"
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 90})
+	if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+		t.Fatal(err)
+	}
+	at, ok := e.breaker(primaryChat).RetryAt()
+	if !ok || !at.Equal(t0.Add(90*time.Second)) {
+		t.Fatalf("breaker open until %v (%v), want t0+90s", at, ok)
+	}
+}
+
+func TestBulkheadFullMovesToNextDeployment(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      max_parallel_requests: 1", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hung := make(chan error, 1)
+	go func() {
+		_, err := e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hang")}})
+		hung <- err
+	}()
+	// Wait until the hanging call holds the only slot.
+	if err := e.mocks["primary"].WaitRequests(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	d := e.gw.Route("gpt-4o-mini")[0]
+	if d.Bulkhead.InFlight() != 1 {
+		t.Fatalf("in flight %d, want the hanging call", d.Bulkhead.InFlight())
+	}
+	_, h, err := e.chat("gpt-4o-mini")
+	if err != nil || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("err %v fallback %q", err, h.Get("X-Breakerd-Fallback"))
+	}
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 0 {
+		t.Fatalf("a full bulkhead counted as a breaker failure: %+v", c)
+	}
+	cancel()
+	<-hung
+	// The client left: the hanging attempt is not a failure either.
+	<-e.done // the fallback request
+	<-e.done // the hanging request, once its handler has finished
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 0 || c.Ignored != 2 {
+		t.Fatalf("counts %+v: want the canceled call and the bulkhead pass ignored", c)
+	}
+}

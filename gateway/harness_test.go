@@ -1,0 +1,151 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"go.uber.org/goleak"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+
+// env is a gateway in front of named mock upstreams, all on loopback.
+type env struct {
+	t      *testing.T
+	clock  *breaker.ManualClock
+	mocks  map[string]*mockllm.Server
+	gw     *gateway.Gateway
+	url    string
+	client openai.Client
+	http   *http.Client
+	// done receives every finished client request.
+	done chan gateway.RequestInfo
+}
+
+// recorder is an Observer that reports finished requests to env.done.
+type recorder struct {
+	gateway.Observer
+	done chan gateway.RequestInfo
+}
+
+func (r recorder) RequestDone(info gateway.RequestInfo) { r.done <- info }
+
+// newEnv starts one mockllm per name and a gateway whose config is
+// yamlText with ${MOCK_<NAME>} replaced by each mock's URL.
+func newEnv(t *testing.T, yamlText string, names ...string) *env {
+	t.Helper()
+	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
+		done: make(chan gateway.RequestInfo, 1000)}
+	vars := map[string]string{}
+	for _, n := range names {
+		m := mockllm.New(mockllm.Options{Name: n})
+		srv := httptest.NewServer(m.Handler())
+		t.Cleanup(srv.Close)
+		e.mocks[n] = m
+		vars["MOCK_"+strings.ToUpper(n)] = srv.URL
+	}
+	cfg, err := config.Parse("test.yaml", []byte(yamlText), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	upstream := gateway.NewUpstreamClient()
+	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream,
+		Observer: recorder{Observer: gateway.NopObserver(), done: e.done}})
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	e.gw = gw
+	srv := httptest.NewServer(gw.Handler())
+	e.url = srv.URL
+	e.http = &http.Client{Transport: &http.Transport{}}
+	e.client = openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("sk-client"),
+		option.WithMaxRetries(0), option.WithHTTPClient(e.http))
+	t.Cleanup(func() {
+		srv.Close()
+		e.http.CloseIdleConnections()
+		upstream.CloseIdleConnections()
+		gw.Registry().WaitListeners()
+		gw.Close()
+	})
+	return e
+}
+
+// chat makes one non-streaming chat call through the SDK and returns the
+// response headers.
+func (e *env) chat(model string) (*openai.ChatCompletion, http.Header, error) {
+	e.t.Helper()
+	var resp *http.Response
+	out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model:    model,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")},
+	}, option.WithResponseInto(&resp))
+	var h http.Header
+	if resp != nil {
+		h = resp.Header
+	}
+	return out, h, err
+}
+
+// post sends a raw request and returns status, headers and the decoded
+// OpenAI error body.
+func (e *env) post(path, body string) (int, http.Header, map[string]any) {
+	e.t.Helper()
+	resp, err := e.http.Post(e.url+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(data, &m)
+	return resp.StatusCode, resp.Header, m
+}
+
+func (e *env) breaker(name string) *breaker.Breaker {
+	e.t.Helper()
+	b, ok := e.gw.Registry().Lookup(name)
+	if !ok {
+		e.t.Fatalf("no breaker %q; have %v", name, e.gw.Registry().Names())
+	}
+	return b
+}
+
+// twoGroups is a primary group with a fallback group, ordered routing.
+const twoGroups = `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: ${MOCK_PRIMARY}/v1
+      api_key: sk-primary-secret-key
+  - model_name: claude-3-5-sonnet
+    litellm_params:
+      model: openai/claude-3-5-sonnet
+      api_base: ${MOCK_BACKUP}/v1
+      api_key: sk-backup-secret-key
+router_settings:
+  routing_strategy: ordered
+  retry_backoff: 1ms
+  fallbacks: [claude-3-5-sonnet]
+  circuit_breaker:
+    failure_threshold: 5
+    recovery_timeout: 30
+    success_threshold: 2
+`
+
+const primaryChat = "gpt-4o-mini/openai/gpt-4o-mini:chat"
