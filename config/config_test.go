@@ -1,0 +1,181 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+// seedPath is the seed guide's litellm_config.yaml, shared with the project.
+func seedPath(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join("..", "..", "shared", "seeds", "litellm_config.yaml")
+	if _, err := os.Stat(p); err != nil {
+		p = filepath.Join("testdata", "litellm_config.yaml")
+	}
+	return p
+}
+
+func TestSeedConfigLoadsUnchanged(t *testing.T) {
+	data, err := os.ReadFile(seedPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("litellm_config.yaml", data, env(map[string]string{"OPENAI_API_KEY": "sk-openai-test", "ANTHROPIC_API_KEY": "sk-ant-test"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Deployments) != 2 || cfg.Deployments[0].Provider != "openai" || cfg.Deployments[1].Provider != "anthropic" {
+		t.Fatalf("deployments %+v", cfg.Deployments)
+	}
+	if cfg.Deployments[0].APIKey.Value() != "sk-openai-test" {
+		t.Fatal("os.environ/OPENAI_API_KEY was not resolved")
+	}
+	r := cfg.Router
+	if r.Strategy != "least-cost" {
+		t.Fatalf("strategy %q", r.Strategy)
+	}
+	s := r.Breaker.Settings
+	if !r.Breaker.Enabled || s.ConsecutiveFailures != 5 || s.Window != 60*time.Second || s.OpenTimeout != 30*time.Second || s.SuccessThreshold != 2 {
+		t.Fatalf("breaker %+v", r.Breaker)
+	}
+	c := r.Breaker.Conditions
+	if !c.Timeout || !c.RateLimit || !c.Counts(503) || c.Counts(501) || !c.Counts(401) || c.Counts(400) {
+		t.Fatalf("conditions %+v", c)
+	}
+	if got := strings.Join(r.Fallbacks["gpt-4o-mini"], ","); got != "claude-3-5-sonnet" {
+		t.Fatalf("fallbacks of gpt-4o-mini: %q", got)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], `litellm_config.yaml:40:7: router_settings.fallbacks[1]: fallback "gpt-4o-azure"`) {
+		t.Fatalf("warnings %q", cfg.Warnings)
+	}
+	if cfg.Alerting["slack_webhook"] != "https://hooks.slack.com/services/YOUR/WEBHOOK" {
+		t.Fatalf("alerting %v", cfg.Alerting)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
+	tests := []struct {
+		name string
+		yaml string
+		env  map[string]string
+		want []string
+	}{
+		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
+			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
+		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
+			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: logging, model_list, router_settings, server)`}},
+		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
+			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
+		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",
+			want: []string{`environment variable NOPE_HOST is not set`}},
+		{name: "negative duration", yaml: head + "router_settings:\n  circuit_breaker:\n    recovery_timeout: -3\n",
+			want: []string{`t.yaml:7:5: router_settings.circuit_breaker.recovery_timeout: must be a positive duration, got -3`}},
+		{name: "bad duration", yaml: head + "router_settings:\n  timeout: 10q\n",
+			want: []string{`t.yaml:6:3: router_settings.timeout: "10q" is not a duration`}},
+		{name: "zero where it cannot be", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_threshold: 0\n",
+			want: []string{`router_settings.circuit_breaker.failure_threshold: must be at least 1, got 0`}},
+		{name: "ratio out of range", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_rate_threshold: 50\n",
+			want: []string{`failure_rate_threshold: must be a ratio between 0 (exclusive) and 1, got 50 (write 50% as 0.5)`}},
+		{name: "fallback typo", yaml: head + "  - model_name: bbbbbb\n    litellm_params:\n      model: openai/y\nrouter_settings:\n  fallbacks: [{a: [bbbbb]}]\n",
+			want: []string{`t.yaml:9:20: router_settings.fallbacks[0].a[0]: unknown model group "bbbbb" (did you mean "bbbbbb"?)`}},
+		{name: "fallback from an unknown group", yaml: head + "router_settings:\n  fallbacks: [{zzz: [a]}]\n",
+			want: []string{`router_settings.fallbacks[0].zzz: unknown model group "zzz"`}},
+		{name: "wrong type names the key", yaml: head + "router_settings:\n  num_retries: many\n",
+			want: []string{`t.yaml:6:16: router_settings.num_retries: expected a whole number, got string`}},
+		{name: "client errors cannot count", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - status_code: 404\n",
+			want: []string{`failure_conditions[0].status_code: 404 is a client error`}},
+		{name: "unknown failure condition", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - rate_limt: true\n",
+			want: []string{`unknown failure condition "rate_limt" (did you mean "rate_limit"?)`}},
+		{name: "unknown provider", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",
+			want: []string{`t.yaml:4:7: model_list[0].litellm_params.model: unknown provider "bedrock"`}},
+		{name: "unknown routing strategy", yaml: head + "router_settings:\n  routing_strategy: least-cots\n",
+			want: []string{`unknown routing strategy "least-cots" (did you mean "least-cost"?)`}},
+		{name: "azure needs api_base and api_version", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: azure/d\n",
+			want: []string{"api_base: is required for azure", "api_version: is required for azure"}},
+		{name: "no deployments", yaml: "router_settings: {}\n", want: []string{"model_list: needs at least one deployment"}},
+		{name: "syntax error has a position", yaml: "model_list: [\n", want: []string{"t.yaml:1:"}},
+		{name: "every error is reported", yaml: head + "router_settings:\n  timeout: -1\n  num_retries: -1\n",
+			want: []string{"router_settings.timeout", "router_settings.num_retries: must not be negative"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml), env(tc.env))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%s\nwant it to contain\n%s", err, w)
+				}
+			}
+			var ce *Error
+			if !errors.As(err, &ce) || ce.File != "t.yaml" {
+				t.Errorf("error %T does not carry its file", err)
+			}
+		})
+	}
+}
+
+func TestValuesAndDefaults(t *testing.T) {
+	yaml := `
+model_list:
+  - model_name: a
+    litellm_params:
+      model: openai/x
+      api_key: ${KEY}
+      api_base: https://${HOST}/v1/
+      timeout: "1.5"
+      max_parallel_requests: 4
+router_settings:
+  num_retries: 2
+  timeout: 2m
+  fallbacks: [{a: [a]}]
+  bulkhead: {max_queue: 10, max_wait: 250ms}
+  circuit_breaker:
+    failure_rate_threshold: 0.5
+    minimum_calls: 20
+    half_open_max_calls: 1
+    max_recovery_timeout: 5m
+    operations:
+      embeddings: {failure_threshold: 10, recovery_timeout: 60}
+server:
+  listen: 127.0.0.1:9999
+`
+	cfg, err := Parse("t.yaml", []byte(yaml), env(map[string]string{"KEY": "secret-value", "HOST": "llm.internal"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Deployments[0]
+	if d.APIBase != "https://llm.internal/v1" || d.Timeout != 1500*time.Millisecond || d.MaxParallel != 4 || d.Name != "a/openai/x" {
+		t.Fatalf("deployment %+v", d)
+	}
+	if d.APIKey.String() != "[REDACTED]" || d.APIKey.Value() != "secret-value" {
+		t.Fatal("secret handling")
+	}
+	r := cfg.Router
+	if r.NumRetries != 2 || r.Timeout != 2*time.Minute || r.Bulkhead.MaxQueue != 10 || r.Bulkhead.MaxWait != 250*time.Millisecond {
+		t.Fatalf("router %+v", r)
+	}
+	if len(r.Fallbacks["a"]) != 0 {
+		t.Fatal("a group must not fall back to itself")
+	}
+	chat, emb := r.Breaker.SettingsFor("chat"), r.Breaker.SettingsFor("embeddings")
+	if chat.FailureRateThreshold != 0.5 || chat.MinimumCalls != 20 || chat.HalfOpenMaxCalls != 1 || chat.MaxOpenTimeout != 5*time.Minute {
+		t.Fatalf("chat %+v", chat)
+	}
+	if emb.ConsecutiveFailures != 10 || emb.OpenTimeout != time.Minute || emb.FailureRateThreshold != 0.5 {
+		t.Fatalf("embeddings override %+v", emb)
+	}
+	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes {
+		t.Fatalf("server %+v", cfg.Server)
+	}
+}

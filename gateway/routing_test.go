@@ -1,0 +1,123 @@
+package gateway_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
+)
+
+func TestRoutingStrategies(t *testing.T) {
+	const base = `
+model_list:
+  - model_name: g
+    litellm_params: {model: openai/gpt-4o, api_base: http://a, order: 2}
+  - model_name: g
+    litellm_params: {model: openai/gpt-4o-mini, api_base: http://b, order: 1}
+  - model_name: g
+    litellm_params: {model: openai/custom, api_base: http://c, order: 3, input_cost_per_token: 0.0000001, output_cost_per_token: 0}
+  - model_name: other
+    litellm_params: {model: openai/o, api_base: http://d}
+router_settings:
+  fallbacks: [{g: [other, gpt-4o-azure]}]
+  routing_strategy: `
+	tests := []struct {
+		strategy string
+		want     string
+	}{
+		{"ordered", "gpt-4o-mini,gpt-4o,custom,o"},
+		{"least-cost", "custom,gpt-4o-mini,gpt-4o,o"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.strategy, func(t *testing.T) {
+			cfg, err := config.Parse("t.yaml", []byte(base+tc.strategy+"\n"), func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "gpt-4o-azure") {
+				t.Fatalf("warnings %v", cfg.Warnings)
+			}
+			gw, err := gateway.New(gateway.Options{Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gw.Close()
+			var got []string
+			for _, d := range gw.Route("g") {
+				got = append(got, d.Config.Model)
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Fatalf("route %v, want %s", got, tc.want)
+			}
+		})
+	}
+	t.Run("simple-shuffle varies the order within a group", func(t *testing.T) {
+		cfg, _ := config.Parse("t.yaml", []byte(base+"simple-shuffle\n"), func(string) (string, bool) { return "", false })
+		gw, _ := gateway.New(gateway.Options{Config: cfg})
+		defer gw.Close()
+		firsts := map[string]bool{}
+		for i := 0; i < 200; i++ {
+			r := gw.Route("g")
+			firsts[r[0].Config.Model] = true
+			if r[3].Config.Model != "o" {
+				t.Fatal("the fallback group must come after the group's own deployments")
+			}
+		}
+		if len(firsts) != 3 {
+			t.Fatalf("first choices %v, want all three deployments over 200 requests", firsts)
+		}
+	})
+}
+
+func TestAzureDeploymentURLAndKeyHeader(t *testing.T) {
+	var path, key, auth, version atomic.Value
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path.Store(r.URL.Path)
+		version.Store(r.URL.Query().Get("api-version"))
+		key.Store(r.Header.Get("api-key"))
+		auth.Store(r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"x","object":"chat.completion","model":"gpt-4o","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
+	}))
+	defer upstream.Close()
+	yaml := `
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: azure/my-gpt4o-deployment
+      api_base: ` + upstream.URL + `
+      api_version: "2024-06-01"
+      api_key: azure-secret-key
+`
+	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := gateway.NewUpstreamClient()
+	gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	srv := httptest.NewServer(gw.Handler())
+	defer srv.Close()
+	defer client.CloseIdleConnections()
+	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Breakerd-Provider") != "azure" {
+		t.Fatalf("status %d provider %q", resp.StatusCode, resp.Header.Get("X-Breakerd-Provider"))
+	}
+	if path.Load() != "/openai/deployments/my-gpt4o-deployment/chat/completions" || version.Load() != "2024-06-01" ||
+		key.Load() != "azure-secret-key" || auth.Load() != "" {
+		t.Fatalf("path %v version %v api-key %v auth %v", path.Load(), version.Load(), key.Load(), auth.Load())
+	}
+}

@@ -1,0 +1,153 @@
+package gateway_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+func streamParams() openai.ChatCompletionNewParams {
+	return openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("tell me")}}
+}
+
+func TestStreamFailsOverBeforeFirstByte(t *testing.T) {
+	for _, f := range []mockllm.Faults{{ErrorRate: 1, Status: 503}, {Reset: true}} {
+		e := newEnv(t, twoGroups, "primary", "backup")
+		e.mocks["primary"].SetFaults(f)
+		stream := e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())
+		var acc openai.ChatCompletionAccumulator
+		for stream.Next() {
+			acc.AddChunk(stream.Current())
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		if !strings.Contains(acc.Choices[0].Message.Content, "Hello from backup") {
+			t.Fatalf("%+v: content %q", f, acc.Choices[0].Message.Content)
+		}
+		if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+			t.Fatalf("%+v: primary counts %+v", f, c)
+		}
+	}
+}
+
+func TestStreamCutMidwayEndsWithErrorEventAndCountsAsFailure(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 3})
+	resp, err := e.http.Post(e.url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("status %d type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var events []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			events = append(events, d)
+		}
+	}
+	if len(events) != 4 {
+		t.Fatalf("events %q: want 3 chunks and an error", events)
+	}
+	if last := events[len(events)-1]; !strings.Contains(last, `"error"`) || strings.Contains(last, "[DONE]") {
+		t.Fatalf("last event %q, want an error event", last)
+	}
+	<-e.done
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 || c.Successes != 0 {
+		t.Fatalf("counts %+v: a broken stream is a failure", c)
+	}
+	if e.mocks["backup"].Stats().Requests != 0 {
+		t.Fatal("failed over after the first byte reached the client")
+	}
+	// The SDK surfaces the error event as an error.
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())
+	for stream.Next() {
+	}
+	if stream.Err() == nil {
+		t.Fatal("the SDK saw a clean end of a broken stream")
+	}
+}
+
+func TestStreamClientDisconnectCancelsUpstreamAndIsNotAFailure(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ChunkDelayMS: 60_000}) // first chunk, then a long pause
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	resp, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	cancel()
+	resp.Body.Close()
+	info := <-e.done // the handler returns only once the upstream call is canceled
+	if info.Served == nil {
+		t.Fatalf("request info %+v", info)
+	}
+	c := e.breaker(primaryChat).Counts()
+	if c.Failures != 0 || c.Ignored != 1 {
+		t.Fatalf("counts %+v: a client disconnect is neither success nor failure", c)
+	}
+}
+
+func TestDeploymentTimeoutCountsAndFallsBack(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      timeout: 50ms", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+	_, h, err := e.chat("gpt-4o-mini")
+	if err != nil || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("err %v headers %v", err, h)
+	}
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+		t.Fatalf("counts %+v: a timeout is a failure", c)
+	}
+}
+
+func TestTimeoutsCanBeExcluded(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      timeout: 50ms", 1)
+	cfg += "    failure_conditions:\n      - timeout: false\n"
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+	if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 0 || c.Ignored != 1 {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+func TestSlowFirstTokenFeedsSlowCallDetection(t *testing.T) {
+	cfg := twoGroups + "    slow_call_threshold: 20ms\n    slow_call_rate_threshold: 0.5\n    minimum_calls: 2\n"
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{LatencyMS: 40})
+	for i := 0; i < 2; i++ {
+		stream := e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())
+		for stream.Next() {
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+		<-e.done
+	}
+	b := e.breaker(primaryChat)
+	if c := b.Counts(); c.Slow != 2 || b.State() != breaker.Open {
+		t.Fatalf("counts %+v state %s: two slow first tokens should trip the slow-call rate", c, b.State())
+	}
+}
