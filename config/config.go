@@ -152,8 +152,11 @@ type FailureConditions struct {
 
 // Counts reports whether an upstream response with this status counts as
 // a breaker failure. 400, 404 and 422 never count: they are the client's.
+// Anthropic's 529 (overloaded) always counts.
 func (f FailureConditions) Counts(status int) bool {
 	switch {
+	case status == 529:
+		return true
 	case status == 429:
 		return f.RateLimit
 	case status == 401 || status == 403:

@@ -1,9 +1,110 @@
 package mockllm
 
-import "net/http"
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
 
-// messages is the Anthropic Messages API. It is filled in by the Anthropic
-// mode; until then it answers 404 like a server without that API.
+// namedEvent is an SSE event with an event: line, as Anthropic sends.
+type namedEvent struct {
+	name string
+	data any
+}
+
+type messagesRequest struct {
+	Model     string `json:"model"`
+	MaxTokens int    `json:"max_tokens"`
+	Messages  []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	Stream bool `json:"stream"`
+	Tools  []struct {
+		Name string `json:"name"`
+	} `json:"tools"`
+	ToolChoice *struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	} `json:"tool_choice"`
+}
+
+// messages serves the Anthropic Messages API. With tools and a tool_choice
+// of "any" or "tool", it answers with a tool_use block.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
-	s.writeError(w, r, 404, "not_found_error", "this mock does not speak the Anthropic API yet")
+	if r.Header.Get("anthropic-version") == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "anthropic-version: header is required")
+		return
+	}
+	var req messagesRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	if req.MaxTokens < 1 || len(req.Messages) == 0 || req.Model == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "model, max_tokens and messages are required")
+		return
+	}
+	var prompt string
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role == "user" {
+			prompt = contentText(req.Messages[i].Content)
+			break
+		}
+	}
+	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
+	text := s.reply(prompt)
+	var tool string
+	if req.ToolChoice != nil && len(req.Tools) > 0 && (req.ToolChoice.Type == "any" || req.ToolChoice.Type == "tool") {
+		tool = req.Tools[0].Name
+		if req.ToolChoice.Name != "" {
+			tool = req.ToolChoice.Name
+		}
+	}
+	const toolInput = `{"query":"mock"}`
+	in, out := tokens(prompt), tokens(text)
+	if !req.Stream {
+		content := []map[string]any{{"type": "text", "text": text}}
+		stop := "end_turn"
+		if tool != "" {
+			content = []map[string]any{{"type": "tool_use", "id": "toolu_" + id, "name": tool, "input": json.RawMessage(toolInput)}}
+			stop = "tool_use"
+		}
+		writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model,
+			"content": content, "stop_reason": stop, "stop_sequence": nil,
+			"usage": map[string]int{"input_tokens": in, "output_tokens": out}})
+		return
+	}
+	sw := newSSE(w)
+	events := []any{
+		namedEvent{"message_start", map[string]any{"type": "message_start", "message": map[string]any{
+			"id": id, "type": "message", "role": "assistant", "model": req.Model, "content": []any{},
+			"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": in, "output_tokens": 1}}}},
+		namedEvent{"ping", map[string]any{"type": "ping"}},
+	}
+	stop := "end_turn"
+	if tool != "" {
+		stop = "tool_use"
+		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+			"content_block": map[string]any{"type": "tool_use", "id": "toolu_" + id, "name": tool, "input": map[string]any{}}}})
+		for _, part := range []string{`{"query"`, `:"mock"}`} {
+			events = append(events, namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+				"delta": map[string]any{"type": "input_json_delta", "partial_json": part}}})
+		}
+	} else {
+		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+			"content_block": map[string]any{"type": "text", "text": ""}}})
+		for _, wd := range strings.SplitAfter(text, " ") {
+			events = append(events, namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+				"delta": map[string]any{"type": "text_delta", "text": wd}}})
+		}
+	}
+	events = append(events,
+		namedEvent{"content_block_stop", map[string]any{"type": "content_block_stop", "index": 0}},
+		namedEvent{"message_delta", map[string]any{"type": "message_delta",
+			"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": out}}},
+		namedEvent{"message_stop", map[string]any{"type": "message_stop"}},
+	)
+	s.streamEvents(sw, r, f, events, func() {})
 }

@@ -1,5 +1,6 @@
-// Package mockllm is a fake LLM upstream that speaks the OpenAI API (and
-// Azure's deployment URLs). Faults are switched at runtime over a small
+// Package mockllm is a fake LLM upstream that speaks the OpenAI API (with
+// Azure's deployment URLs) and the Anthropic Messages API, streaming
+// included. Faults are switched at runtime over a small
 // control API, so tests, the demo and the benchmarks can break and heal a
 // "provider" without restarting it:
 //
@@ -109,6 +110,14 @@ func (s *Server) SetFaults(f Faults) {
 	s.seq.Store(0)
 }
 
+// SetAPIKey changes the API key the mock requires ("" accepts any), as
+// when a provider's key is rotated.
+func (s *Server) SetAPIKey(key string) {
+	s.mu.Lock()
+	s.opts.APIKey = key
+	s.mu.Unlock()
+}
+
 // Faults returns the current faults.
 func (s *Server) Faults() Faults {
 	s.mu.Lock()
@@ -186,7 +195,10 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		f := s.Faults()
-		if s.opts.APIKey != "" && requestKey(r) != s.opts.APIKey {
+		s.mu.Lock()
+		want := s.opts.APIKey
+		s.mu.Unlock()
+		if want != "" && requestKey(r) != want {
 			s.stats.failed.Add(1)
 			s.writeError(w, r, 401, "invalid_request_error", "Incorrect API key provided.")
 			return

@@ -123,7 +123,11 @@ func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, 
 				return
 			}
 		}
-		sw.json(ev)
+		if ne, ok := ev.(namedEvent); ok {
+			sw.event(ne.name, ne.data)
+		} else {
+			sw.json(ev)
+		}
 	}
 	end()
 }

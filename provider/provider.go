@@ -108,6 +108,8 @@ func New(d config.Deployment, client *http.Client, redact func(string) string) (
 	switch d.Provider {
 	case "openai", "azure":
 		return newOpenAI(d, client, redact), nil
+	case "anthropic":
+		return &anthropic{d: d, client: client, redact: redact, now: time.Now}, nil
 	}
 	return nil, fmt.Errorf("provider %q is not supported", d.Provider)
 }

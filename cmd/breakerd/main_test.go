@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestCheckConfigPrintsRoutingTableWithoutSecrets(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-live-openai-abcdef")
+	t.Setenv("AZURE_API_KEY", "azure-live-key-123456")
+	t.Setenv("AZURE_API_BASE", "https://example-resource.openai.azure.com")
+	t.Setenv("GROQ_API_KEY", "gsk-live-groq-98765")
+	t.Setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T0/B0/secret")
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"check-config", filepath.Join("..", "..", "config.yaml")}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	s := out.String()
+	for _, want := range []string{"OK", "gpt-4o-mini/openai/gpt-4o-mini (primary)", "gpt-4o-mini/azure/gpt-4o-mini-eastus (primary)",
+		"llama-3.1-8b/openai/llama-3.1-8b-instant (fallback)", "[REDACTED]", "gpt-4o-mini/openai/gpt-4o-mini:chat"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	for _, secret := range []string{"sk-live-openai-abcdef", "azure-live-key-123456", "gsk-live-groq-98765", "B0/secret"} {
+		if strings.Contains(s+errOut.String(), secret) {
+			t.Errorf("output leaks %q", secret)
+		}
+	}
+}
+
+func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
+	seed := filepath.Join("..", "..", "config", "testdata", "litellm_config.yaml")
+	var out, errOut bytes.Buffer
+	os.Unsetenv("OPENAI_API_KEY")
+	if code := run(context.Background(), []string{"check-config", seed}, &out, &errOut); code != 1 ||
+		!strings.Contains(errOut.String(), "environment variable OPENAI_API_KEY is not set") {
+		t.Fatalf("exit %d, stderr %s", code, errOut.String())
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-openai-test-key")
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"check-config", seed}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `warning: `) || !strings.Contains(errOut.String(), "gpt-4o-azure") {
+		t.Fatalf("no warning for the undefined fallback: %s", errOut.String())
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown command") {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+}
+
+// The demo, shortened: the primary breaks and heals; the client sees no
+// error, the circuit opens and recovers, and few calls reach the dead
+// provider.
+func TestDemoShowsOutageWithoutClientErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo for 4 seconds")
+	}
+	var out bytes.Buffer
+	sum, err := runDemo(context.Background(), demoOptions{Listen: "127.0.0.1:0", Duration: 4 * time.Second, RPS: 40,
+		BreakAt: 500 * time.Millisecond, HealAt: 2 * time.Second, Recovery: 500 * time.Millisecond, Tick: time.Second}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ClientErrors != 0 || !sum.Opened || !sum.Recovered || sum.ServedBackup == 0 || sum.Requests < 50 {
+		t.Fatalf("summary %+v\n%s", sum, out.String())
+	}
+	// 5 failures trip it; at most a few trials reach the dead provider.
+	if sum.DeadCalls > 10 {
+		t.Fatalf("%d calls reached the dead provider\n%s", sum.DeadCalls, out.String())
+	}
+	for _, want := range []string{"closed -> open (5 consecutive failures)", "half_open -> closed", "client errors                     0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q\n%s", want, out.String())
+		}
+	}
+}

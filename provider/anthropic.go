@@ -1,0 +1,280 @@
+package provider
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// DefaultAnthropicVersion is sent as anthropic-version when the deployment
+// sets no api_version.
+const DefaultAnthropicVersion = "2023-06-01"
+
+// anthropic speaks the Anthropic Messages API, translating from and to
+// OpenAI's chat format so that OpenAI clients never notice.
+type anthropic struct {
+	d      config.Deployment
+	client *http.Client
+	redact func(string) string
+	now    func() time.Time
+}
+
+func (p *anthropic) Name() string { return "anthropic" }
+
+func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
+	if req.Op != Chat {
+		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",
+			Message: "Anthropic deployments serve chat completions only, not " + string(req.Op)}
+	}
+	areq, terr := toAnthropic(req.Body, p.d.Model, p.d.DefaultMaxTokens)
+	if terr != nil {
+		return nil, terr
+	}
+	buf, err := json.Marshal(areq)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+	}
+	base := p.d.APIBase
+	if base == "" {
+		base = "https://api.anthropic.com"
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/v1")+"/v1/messages", bytes.NewReader(buf))
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	version := p.d.APIVersion
+	if version == "" {
+		version = DefaultAnthropicVersion
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("anthropic-version", version)
+	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+	resp, err := p.client.Do(hreq)
+	if err != nil {
+		return nil, transportError(ctx, err, p.redact)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, p.httpError(resp)
+	}
+	if req.Stream {
+		return &Response{Stream: newAnthropicStream(ctx, resp.Body, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact),
+			Model: p.d.Model}, nil
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, transportError(ctx, err, p.redact)
+	}
+	var ar anthropicResponse
+	if err := json.Unmarshal(data, &ar); err != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
+	}
+	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix()))
+	return &Response{Body: out, Model: p.d.Model,
+		Usage: Usage{InputTokens: ar.Usage.InputTokens, OutputTokens: ar.Usage.OutputTokens}}, nil
+}
+
+// anthropicErrorTypes maps Anthropic error types to OpenAI's.
+var anthropicErrorTypes = map[string]string{
+	"invalid_request_error": "invalid_request_error",
+	"authentication_error":  "authentication_error",
+	"permission_error":      "permission_error",
+	"not_found_error":       "not_found_error",
+	"request_too_large":     "invalid_request_error",
+	"rate_limit_error":      "rate_limit_error",
+	"api_error":             "server_error",
+	"overloaded_error":      "server_error",
+}
+
+func (p *anthropic) httpError(resp *http.Response) *Error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, p.now())}
+	var body struct {
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
+		e.Message, e.Code = body.Error.Message, body.Error.Type
+		e.Type = anthropicErrorTypes[body.Error.Type]
+	} else {
+		e.Message = strings.TrimSpace(string(data))
+		if e.Message == "" {
+			e.Message = http.StatusText(resp.StatusCode)
+		}
+	}
+	if e.Type == "" {
+		e.Type = "server_error"
+		if resp.StatusCode < 500 {
+			e.Type = "invalid_request_error"
+		}
+	}
+	e.Message = p.redact(e.Message)
+	return e
+}
+
+// anthropicStream turns Anthropic stream events into OpenAI chunks.
+type anthropicStream struct {
+	ctx          context.Context
+	body         io.ReadCloser
+	r            *bufio.Reader
+	redact       func(string) string
+	model        string
+	created      int64
+	includeUsage bool
+
+	id      string
+	usage   Usage
+	pending [][]byte
+	// toolIndex maps an Anthropic content block index to the OpenAI
+	// tool_calls index.
+	toolIndex map[int]int
+	done      bool
+}
+
+func newAnthropicStream(ctx context.Context, body io.ReadCloser, model string, includeUsage bool, created int64, redact func(string) string) *anthropicStream {
+	return &anthropicStream{ctx: ctx, body: body, r: bufio.NewReaderSize(body, 64<<10), redact: redact, model: model,
+		created: created, includeUsage: includeUsage, toolIndex: map[int]int{}}
+}
+
+func (s *anthropicStream) Usage() Usage { return s.usage }
+
+func (s *anthropicStream) Close() error { return s.body.Close() }
+
+func (s *anthropicStream) Next() ([]byte, error) {
+	for {
+		if len(s.pending) > 0 {
+			c := s.pending[0]
+			s.pending = s.pending[1:]
+			return c, nil
+		}
+		if s.done {
+			return nil, io.EOF
+		}
+		data, err := s.readEvent()
+		if err != nil {
+			return nil, err
+		}
+		if err := s.translate(data); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// readEvent returns the data of the next SSE event.
+func (s *anthropicStream) readEvent() ([]byte, error) {
+	var data []byte
+	for {
+		line, err := s.r.ReadBytes('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, &Error{Err: io.ErrUnexpectedEOF, Message: "stream ended before message_stop"}
+			}
+			return nil, transportError(s.ctx, err, s.redact)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			if data != nil {
+				return data, nil
+			}
+			continue
+		}
+		if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			data = append(data, bytes.TrimSpace(d)...)
+		}
+	}
+}
+
+func (s *anthropicStream) chunk(delta map[string]any, finish any) {
+	c := map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created, "model": s.model,
+		"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}}
+	b, _ := json.Marshal(c)
+	s.pending = append(s.pending, b)
+}
+
+func (s *anthropicStream) translate(data []byte) error {
+	var ev struct {
+		Type    string `json:"type"`
+		Index   int    `json:"index"`
+		Message struct {
+			ID    string `json:"id"`
+			Usage struct {
+				InputTokens  int `json:"input_tokens"`
+				OutputTokens int `json:"output_tokens"`
+			} `json:"usage"`
+		} `json:"message"`
+		ContentBlock anthropicBlock `json:"content_block"`
+		Delta        struct {
+			Type        string `json:"type"`
+			Text        string `json:"text"`
+			PartialJSON string `json:"partial_json"`
+			StopReason  string `json:"stop_reason"`
+		} `json:"delta"`
+		Usage *struct {
+			OutputTokens int `json:"output_tokens"`
+		} `json:"usage"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return &Error{Err: err, Message: "upstream sent an invalid stream event"}
+	}
+	switch ev.Type {
+	case "message_start":
+		s.id = ev.Message.ID
+		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
+		s.chunk(map[string]any{"role": "assistant", "content": ""}, nil)
+	case "content_block_start":
+		if ev.ContentBlock.Type == "tool_use" {
+			i := len(s.toolIndex)
+			s.toolIndex[ev.Index] = i
+			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": i, "id": ev.ContentBlock.ID, "type": "function",
+				"function": map[string]any{"name": ev.ContentBlock.Name, "arguments": ""}}}}, nil)
+		} else if ev.ContentBlock.Text != "" {
+			s.chunk(map[string]any{"content": ev.ContentBlock.Text}, nil)
+		}
+	case "content_block_delta":
+		switch ev.Delta.Type {
+		case "text_delta":
+			s.chunk(map[string]any{"content": ev.Delta.Text}, nil)
+		case "input_json_delta":
+			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": s.toolIndex[ev.Index],
+				"function": map[string]any{"arguments": ev.Delta.PartialJSON}}}}, nil)
+		}
+	case "message_delta":
+		if ev.Usage != nil {
+			s.usage.OutputTokens = ev.Usage.OutputTokens
+		}
+		s.chunk(map[string]any{}, finishReason(ev.Delta.StopReason))
+	case "message_stop":
+		if s.includeUsage {
+			b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created,
+				"model": s.model, "choices": []any{}, "usage": map[string]int{"prompt_tokens": s.usage.InputTokens,
+					"completion_tokens": s.usage.OutputTokens, "total_tokens": s.usage.InputTokens + s.usage.OutputTokens}})
+			s.pending = append(s.pending, b)
+		}
+		s.done = true
+	case "error":
+		status := http.StatusBadGateway
+		if ev.Error.Type == "overloaded_error" {
+			status = 529
+		}
+		return &Error{Status: status, Type: anthropicErrorTypes[ev.Error.Type], Code: ev.Error.Type,
+			Message: s.redact("upstream stream error: " + ev.Error.Message)}
+	}
+	// ping, content_block_stop and unknown future events carry nothing to
+	// translate.
+	return nil
+}

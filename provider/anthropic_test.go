@@ -1,0 +1,280 @@
+package provider
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	anthropicsdk "github.com/anthropics/anthropic-sdk-go"
+)
+
+func body(t *testing.T, s string) map[string]json.RawMessage {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// canonical re-encodes JSON so that key order and spacing do not matter.
+func canonical(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var x any
+	_ = json.Unmarshal(b, &x)
+	out, _ := json.Marshal(x)
+	return string(out)
+}
+
+func TestRequestTranslationGolden(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{
+			name: "system and developer messages become system; max_tokens defaults",
+			in:   `{"model":"g","messages":[{"role":"system","content":"Be brief."},{"role":"developer","content":[{"type":"text","text":"Use metric."}]},{"role":"user","content":"Hi"}]}`,
+			want: `{"model":"claude-x","max_tokens":4096,"system":[{"type":"text","text":"Be brief."},{"type":"text","text":"Use metric."}],"messages":[{"role":"user","content":[{"type":"text","text":"Hi"}]}]}`,
+		},
+		{
+			name: "consecutive same-role messages merge; sampling parameters map",
+			in:   `{"model":"g","max_tokens":100,"temperature":0.2,"top_p":0.9,"stop":"END","user":"u-42","messages":[{"role":"user","content":"a"},{"role":"user","content":"b"},{"role":"assistant","content":"c"}]}`,
+			want: `{"model":"claude-x","max_tokens":100,"temperature":0.2,"top_p":0.9,"stop_sequences":["END"],"metadata":{"user_id":"u-42"},"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]},{"role":"assistant","content":[{"type":"text","text":"c"}]}]}`,
+		},
+		{
+			name: "images as base64 data URLs and as URLs",
+			in:   `{"model":"g","max_completion_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0K"}},{"type":"image_url","image_url":{"url":"https://example.com/cat.jpg"}}]}]}`,
+			want: `{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0K"}},{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}}]}]}`,
+		},
+		{
+			name: "tools, tool_choice, tool calls and tool results",
+			in: `{"model":"g","stop":["x","y"],"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false,
+			"messages":[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"18C"},{"role":"user","content":"Thanks"}]}`,
+			want: `{"model":"claude-x","max_tokens":4096,"stop_sequences":["x","y"],"tools":[{"name":"get_weather","description":"Weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],"tool_choice":{"type":"tool","name":"get_weather","disable_parallel_tool_use":true},
+			"messages":[{"role":"user","content":[{"type":"text","text":"Weather in Paris?"}]},{"role":"assistant","content":[{"type":"tool_use","id":"call_1","name":"get_weather","input":{"city":"Paris"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"call_1","content":[{"type":"text","text":"18C"}]},{"type":"text","text":"Thanks"}]}]}`,
+		},
+		{
+			name: "tool_choice strings and harmless parameters",
+			in:   `{"model":"g","n":1,"logprobs":false,"presence_penalty":0,"stream":true,"stream_options":{"include_usage":true},"tool_choice":"required","tools":[{"type":"function","function":{"name":"f"}}],"messages":[{"role":"user","content":"go"}]}`,
+			want: `{"model":"claude-x","max_tokens":4096,"stream":true,"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}}],"tool_choice":{"type":"any"},"messages":[{"role":"user","content":[{"type":"text","text":"go"}]}]}`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := toAnthropic(body(t, tc.in), "claude-x", 4096)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want any
+			if err := json.Unmarshal([]byte(tc.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if g, w := canonical(t, got), canonical(t, want); g != w {
+				t.Fatalf("got\n%s\nwant\n%s", g, w)
+			}
+			// Cross-check with the official SDK: what we send must decode
+			// into its MessageNewParams and encode back unchanged, so a
+			// field the real API does not have fails the test.
+			raw, _ := json.Marshal(got)
+			var params anthropicsdk.MessageNewParams
+			if err := json.Unmarshal(raw, &params); err != nil {
+				t.Fatalf("the SDK cannot decode our request: %v", err)
+			}
+			back, merr := json.Marshal(params)
+			if merr != nil {
+				t.Fatal(merr)
+			}
+			var a, b map[string]any
+			_ = json.Unmarshal(raw, &a)
+			_ = json.Unmarshal(back, &b)
+			delete(a, "stream") // the SDK sets stream itself, outside MessageNewParams
+			if g, w := canonical(t, b), canonical(t, a); g != w {
+				t.Fatalf("the SDK's view differs from what we send:\nsdk  %s\nours %s", g, w)
+			}
+		})
+	}
+}
+
+func TestUnsupportedParametersAre400(t *testing.T) {
+	for param, value := range map[string]string{"n": "2", "logprobs": "true", "top_logprobs": "3", "logit_bias": `{"1":2}`,
+		"frequency_penalty": "0.5", "response_format": `{"type":"json_object"}`, "seed": "7", "some_new_field": "1",
+		"temperature": "1.5"} {
+		t.Run(param, func(t *testing.T) {
+			_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+param+`":`+value+`}`), "c", 10)
+			if err == nil || err.Status != 400 || !strings.Contains(err.Message, param) {
+				t.Fatalf("got %v, want a 400 naming %s", err, param)
+			}
+		})
+	}
+}
+
+func TestResponseTranslationGolden(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{
+			name: "text, end_turn and usage",
+			in:   `{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-sonnet-20241022","content":[{"type":"text","text":"Hello"},{"type":"text","text":" there"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":10,"output_tokens":3}}`,
+			want: `{"id":"msg_1","object":"chat.completion","created":1700000000,"model":"dep-model","choices":[{"index":0,"logprobs":null,"finish_reason":"stop","message":{"role":"assistant","content":"Hello there","refusal":null}}],"usage":{"prompt_tokens":10,"completion_tokens":3,"total_tokens":13}}`,
+		},
+		{
+			name: "tool use becomes tool_calls",
+			in:   `{"id":"msg_2","type":"message","role":"assistant","model":"m","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":7}}`,
+			want: `{"id":"msg_2","object":"chat.completion","created":1700000000,"model":"dep-model","choices":[{"index":0,"logprobs":null,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}`,
+		},
+		{
+			name: "max_tokens becomes length",
+			in:   `{"id":"msg_3","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"cut"}],"stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}`,
+			want: `{"id":"msg_3","object":"chat.completion","created":1700000000,"model":"dep-model","choices":[{"index":0,"logprobs":null,"finish_reason":"length","message":{"role":"assistant","content":"cut","refusal":null}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The input is a real Anthropic response: the SDK decodes it.
+			var msg anthropicsdk.Message
+			if err := json.Unmarshal([]byte(tc.in), &msg); err != nil || msg.ID == "" {
+				t.Fatalf("not a valid Anthropic message: %v", err)
+			}
+			var ar anthropicResponse
+			if err := json.Unmarshal([]byte(tc.in), &ar); err != nil {
+				t.Fatal(err)
+			}
+			var want any
+			_ = json.Unmarshal([]byte(tc.want), &want)
+			if g, w := canonical(t, fromAnthropic(&ar, "dep-model", 1700000000)), canonical(t, want); g != w {
+				t.Fatalf("got\n%s\nwant\n%s", g, w)
+			}
+		})
+	}
+}
+
+func sseOf(events ...string) io.ReadCloser {
+	var b strings.Builder
+	for _, e := range events {
+		name := e[strings.Index(e, `"type":"`)+8:]
+		name = name[:strings.Index(name, `"`)]
+		b.WriteString("event: " + name + "\ndata: " + e + "\n\n")
+	}
+	return io.NopCloser(strings.NewReader(b.String()))
+}
+
+func TestStreamTranslationGolden(t *testing.T) {
+	events := []string{
+		`{"type":"message_start","message":{"id":"msg_s","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}`,
+		`{"type":"ping"}`,
+		`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Let me check."}}`,
+		`{"type":"content_block_stop","index":0}`,
+		`{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_9","name":"get_weather","input":{}}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\":"}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"\"Paris\"}"}}`,
+		`{"type":"content_block_stop","index":1}`,
+		`{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":20}}`,
+		`{"type":"message_stop"}`,
+	}
+	// The events are real Anthropic events: the SDK accumulates them.
+	var acc anthropicsdk.Message
+	for _, e := range events {
+		var ev anthropicsdk.MessageStreamEventUnion
+		if err := json.Unmarshal([]byte(e), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := acc.Accumulate(ev); err != nil {
+			t.Fatalf("SDK rejects event %s: %v", e, err)
+		}
+	}
+	if len(acc.Content) != 2 || acc.StopReason != "tool_use" {
+		t.Fatalf("SDK accumulated %+v", acc)
+	}
+	s := newAnthropicStream(t.Context(), sseOf(events...), "dep-model", true, 1700000000, func(s string) string { return s })
+	var deltas []string
+	for {
+		c, err := s.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chunk struct {
+			Object  string `json:"object"`
+			ID      string `json:"id"`
+			Model   string `json:"model"`
+			Choices []struct {
+				Delta        json.RawMessage `json:"delta"`
+				FinishReason *string         `json:"finish_reason"`
+			} `json:"choices"`
+			Usage *struct {
+				Prompt, Completion int
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal(c, &chunk); err != nil || chunk.Object != "chat.completion.chunk" || chunk.ID != "msg_s" || chunk.Model != "dep-model" {
+			t.Fatalf("chunk %s", c)
+		}
+		switch {
+		case len(chunk.Choices) == 0:
+			deltas = append(deltas, "usage")
+		case chunk.Choices[0].FinishReason != nil:
+			deltas = append(deltas, "finish:"+*chunk.Choices[0].FinishReason)
+		default:
+			deltas = append(deltas, string(chunk.Choices[0].Delta))
+		}
+	}
+	want := []string{
+		`{"content":"","role":"assistant"}`,
+		`{"content":"Let me check."}`,
+		`{"tool_calls":[{"function":{"arguments":"","name":"get_weather"},"id":"toolu_9","index":0,"type":"function"}]}`,
+		`{"tool_calls":[{"function":{"arguments":"{\"city\":"},"index":0}]}`,
+		`{"tool_calls":[{"function":{"arguments":"\"Paris\"}"},"index":0}]}`,
+		"finish:tool_calls",
+		"usage",
+	}
+	if strings.Join(deltas, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("chunks\n%s\nwant\n%s", strings.Join(deltas, "\n"), strings.Join(want, "\n"))
+	}
+	if u := s.Usage(); u.InputTokens != 12 || u.OutputTokens != 20 {
+		t.Fatalf("usage %+v", u)
+	}
+}
+
+func TestStreamErrorEventIsAnError(t *testing.T) {
+	s := newAnthropicStream(t.Context(), sseOf(
+		`{"type":"message_start","message":{"id":"m","usage":{"input_tokens":1,"output_tokens":1}}}`,
+		`{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`,
+	), "x", false, 0, func(s string) string { return s })
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Next()
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Status != 529 || !strings.Contains(pe.Message, "Overloaded") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestAnthropicErrorMapping(t *testing.T) {
+	p := &anthropic{redact: func(s string) string { return strings.ReplaceAll(s, "sk-ant-secret", "[REDACTED]") }, now: time.Now}
+	for _, tc := range []struct {
+		status       int
+		typ, wantTyp string
+	}{
+		{400, "invalid_request_error", "invalid_request_error"},
+		{401, "authentication_error", "authentication_error"},
+		{429, "rate_limit_error", "rate_limit_error"},
+		{529, "overloaded_error", "server_error"},
+	} {
+		resp := &http.Response{StatusCode: tc.status, Header: http.Header{"Retry-After": {"7"}},
+			Body: io.NopCloser(strings.NewReader(`{"type":"error","error":{"type":"` + tc.typ + `","message":"bad key sk-ant-secret"}}`))}
+		e := p.httpError(resp)
+		if e.Status != tc.status || e.Type != tc.wantTyp || e.RetryAfter.Seconds() != 7 || strings.Contains(e.Message, "sk-ant-secret") {
+			t.Fatalf("%d: %+v", tc.status, e)
+		}
+	}
+}

@@ -1,0 +1,465 @@
+package provider
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// Translation between OpenAI chat completions and Anthropic messages. Every
+// OpenAI field is either translated or rejected with a 400: nothing is
+// dropped silently.
+
+// anthropicRequest is the Messages API body we send.
+type anthropicRequest struct {
+	Model         string             `json:"model"`
+	MaxTokens     int                `json:"max_tokens"`
+	System        []anthropicBlock   `json:"system,omitempty"`
+	Messages      []anthropicMessage `json:"messages"`
+	Temperature   *float64           `json:"temperature,omitempty"`
+	TopP          *float64           `json:"top_p,omitempty"`
+	StopSequences []string           `json:"stop_sequences,omitempty"`
+	Tools         []anthropicTool    `json:"tools,omitempty"`
+	ToolChoice    map[string]any     `json:"tool_choice,omitempty"`
+	Metadata      map[string]string  `json:"metadata,omitempty"`
+	Stream        bool               `json:"stream,omitempty"`
+}
+
+type anthropicMessage struct {
+	Role    string           `json:"role"`
+	Content []anthropicBlock `json:"content"`
+}
+
+// anthropicBlock is a content block; which fields are set depends on Type.
+type anthropicBlock struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text,omitempty"`
+	Source    *imageSource    `json:"source,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID string          `json:"tool_use_id,omitempty"`
+	// Content is a tool_result's content, as text blocks.
+	Content []anthropicBlock `json:"content,omitempty"`
+}
+
+type imageSource struct {
+	Type      string `json:"type"` // base64 or url
+	MediaType string `json:"media_type,omitempty"`
+	Data      string `json:"data,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+type anthropicTool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+// openAIMessage is one message of an OpenAI chat request.
+type openAIMessage struct {
+	Role       string           `json:"role"`
+	Content    json.RawMessage  `json:"content"`
+	ToolCalls  []openAIToolCall `json:"tool_calls"`
+	ToolCallID string           `json:"tool_call_id"`
+	Name       string           `json:"name"`
+}
+
+type openAIToolCall struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// unsupportedParams have no Anthropic equivalent. A request that sets one
+// to a non-default value gets a 400 naming it.
+var unsupportedParams = map[string]string{
+	"n":                 "Anthropic returns one choice; n must be 1",
+	"logprobs":          "Anthropic does not return log probabilities",
+	"top_logprobs":      "Anthropic does not return log probabilities",
+	"logit_bias":        "Anthropic has no logit bias",
+	"frequency_penalty": "Anthropic has no frequency penalty",
+	"presence_penalty":  "Anthropic has no presence penalty",
+	"response_format":   "Anthropic has no response_format; describe the format in the prompt or use a tool",
+	"seed":              "Anthropic has no seed",
+	"audio":             "Anthropic does not produce audio",
+	"modalities":        "Anthropic produces text only",
+	"prediction":        "Anthropic has no predicted outputs",
+	"functions":         "use tools instead of the deprecated functions",
+	"function_call":     "use tool_choice instead of the deprecated function_call",
+}
+
+// ignoredParams are accepted without effect on Anthropic, because they
+// change nothing about the answer.
+var ignoredParams = map[string]bool{"store": true, "service_tier": true, "stream_options": true, "metadata": true}
+
+// isDefault reports whether an unsupported parameter holds a value that
+// means "not used" (n: 1, logprobs: false, penalties: 0, null).
+func isDefault(key string, raw json.RawMessage) bool {
+	s := strings.TrimSpace(string(raw))
+	switch s {
+	case "null", "false", "0", "0.0":
+		return true
+	case "1":
+		return key == "n"
+	}
+	return false
+}
+
+func badRequest(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: fmt.Sprintf(format, args...)}
+}
+
+// toAnthropic translates an OpenAI chat request body. defaultMaxTokens is
+// used when the client sets no max_tokens.
+func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens int) (*anthropicRequest, *Error) {
+	out := &anthropicRequest{Model: model, MaxTokens: defaultMaxTokens}
+	keys := make([]string, 0, len(body))
+	for k := range body {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		raw := body[k]
+		if why, ok := unsupportedParams[k]; ok && !isDefault(k, raw) {
+			return nil, badRequest("parameter %q is not supported by this model's Anthropic deployment: %s", k, why)
+		}
+		var err error
+		switch k {
+		case "model", "messages", "tool_choice", "parallel_tool_calls":
+			// handled below
+		case "stream":
+			err = json.Unmarshal(raw, &out.Stream)
+		case "max_tokens", "max_completion_tokens":
+			var n *int
+			if err = json.Unmarshal(raw, &n); err == nil && n != nil {
+				if *n < 1 {
+					return nil, badRequest("%s must be at least 1", k)
+				}
+				out.MaxTokens = *n
+			}
+		case "temperature":
+			err = json.Unmarshal(raw, &out.Temperature)
+			if err == nil && out.Temperature != nil && *out.Temperature > 1 {
+				// OpenAI's range is 0-2, Anthropic's 0-1.
+				return nil, badRequest("temperature %v is above Anthropic's maximum of 1", *out.Temperature)
+			}
+		case "top_p":
+			err = json.Unmarshal(raw, &out.TopP)
+		case "stop":
+			var one string
+			if json.Unmarshal(raw, &one) == nil {
+				if one != "" {
+					out.StopSequences = []string{one}
+				}
+			} else {
+				err = json.Unmarshal(raw, &out.StopSequences)
+			}
+		case "user":
+			var u string
+			if err = json.Unmarshal(raw, &u); err == nil && u != "" {
+				out.Metadata = map[string]string{"user_id": u}
+			}
+		case "tools":
+			out.Tools, err = translateTools(raw)
+		default:
+			if _, ok := unsupportedParams[k]; ok || ignoredParams[k] {
+				continue
+			}
+			return nil, badRequest("parameter %q is not supported by this model's Anthropic deployment", k)
+		}
+		if err != nil {
+			if e, ok := err.(*Error); ok {
+				return nil, e
+			}
+			return nil, badRequest("invalid %s: %v", k, err)
+		}
+	}
+	if raw, ok := body["tool_choice"]; ok {
+		tc, err := translateToolChoice(raw)
+		if err != nil {
+			return nil, err
+		}
+		out.ToolChoice = tc
+	}
+	if raw, ok := body["parallel_tool_calls"]; ok && strings.TrimSpace(string(raw)) == "false" {
+		if out.ToolChoice == nil {
+			out.ToolChoice = map[string]any{"type": "auto"}
+		}
+		if out.ToolChoice["type"] != "none" {
+			out.ToolChoice["disable_parallel_tool_use"] = true
+		}
+	}
+	var msgs []openAIMessage
+	if err := json.Unmarshal(body["messages"], &msgs); err != nil {
+		return nil, badRequest("invalid messages: %v", err)
+	}
+	if err := translateMessages(msgs, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func translateTools(raw json.RawMessage) ([]anthropicTool, error) {
+	var tools []struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			Parameters  json.RawMessage `json:"parameters"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(raw, &tools); err != nil {
+		return nil, err
+	}
+	out := make([]anthropicTool, 0, len(tools))
+	for i, t := range tools {
+		if t.Type != "function" {
+			return nil, badRequest("tools[%d]: only function tools can be sent to Anthropic, got %q", i, t.Type)
+		}
+		schema := t.Function.Parameters
+		if len(schema) == 0 || string(schema) == "null" {
+			schema = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		out = append(out, anthropicTool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+	}
+	return out, nil
+}
+
+func translateToolChoice(raw json.RawMessage) (map[string]any, *Error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		switch s {
+		case "auto":
+			return map[string]any{"type": "auto"}, nil
+		case "none":
+			return map[string]any{"type": "none"}, nil
+		case "required":
+			return map[string]any{"type": "any"}, nil
+		}
+		return nil, badRequest("tool_choice %q is not one of auto, none, required", s)
+	}
+	var obj struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	if err := json.Unmarshal(raw, &obj); err != nil || obj.Type != "function" || obj.Function.Name == "" {
+		return nil, badRequest("tool_choice must be auto, none, required or {type: function, function: {name}}")
+	}
+	return map[string]any{"type": "tool", "name": obj.Function.Name}, nil
+}
+
+// translateMessages fills system and messages, merging consecutive
+// same-role messages so that roles alternate as Anthropic requires.
+func translateMessages(msgs []openAIMessage, out *anthropicRequest) *Error {
+	for i, m := range msgs {
+		var role string
+		var blocks []anthropicBlock
+		switch m.Role {
+		case "system", "developer":
+			text, err := textOf(m.Content)
+			if err != nil {
+				return badRequest("messages[%d]: %v", i, err)
+			}
+			if text != "" {
+				out.System = append(out.System, anthropicBlock{Type: "text", Text: text})
+			}
+			continue
+		case "user":
+			role = "user"
+			var err *Error
+			if blocks, err = contentBlocks(i, m.Content); err != nil {
+				return err
+			}
+		case "assistant":
+			role = "assistant"
+			if len(m.Content) > 0 && string(m.Content) != "null" {
+				var err *Error
+				if blocks, err = contentBlocks(i, m.Content); err != nil {
+					return err
+				}
+			}
+			for j, tc := range m.ToolCalls {
+				input := json.RawMessage(tc.Function.Arguments)
+				if len(strings.TrimSpace(tc.Function.Arguments)) == 0 {
+					input = json.RawMessage("{}")
+				}
+				if !json.Valid(input) {
+					return badRequest("messages[%d].tool_calls[%d].function.arguments is not valid JSON", i, j)
+				}
+				blocks = append(blocks, anthropicBlock{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
+			}
+		case "tool":
+			role = "user"
+			text, err := textOf(m.Content)
+			if err != nil {
+				return badRequest("messages[%d]: %v", i, err)
+			}
+			if m.ToolCallID == "" {
+				return badRequest("messages[%d]: a tool message needs tool_call_id", i)
+			}
+			blocks = []anthropicBlock{{Type: "tool_result", ToolUseID: m.ToolCallID,
+				Content: []anthropicBlock{{Type: "text", Text: text}}}}
+		default:
+			return badRequest("messages[%d]: role %q cannot be sent to Anthropic", i, m.Role)
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
+			out.Messages[n-1].Content = append(out.Messages[n-1].Content, blocks...)
+			continue
+		}
+		out.Messages = append(out.Messages, anthropicMessage{Role: role, Content: blocks})
+	}
+	if len(out.Messages) == 0 {
+		return badRequest("messages must contain at least one user or assistant message")
+	}
+	return nil
+}
+
+// textOf reads content that must be text: a string or text parts.
+func textOf(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", fmt.Errorf("content must be a string or a list of parts")
+	}
+	var texts []string
+	for _, p := range parts {
+		if p.Type != "text" {
+			return "", fmt.Errorf("only text parts are allowed here, got %q", p.Type)
+		}
+		texts = append(texts, p.Text)
+	}
+	return strings.Join(texts, "\n"), nil
+}
+
+// contentBlocks translates user or assistant content: a string, or parts
+// of text and images (data: URLs become base64 sources).
+func contentBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if s == "" {
+			return nil, nil
+		}
+		return []anthropicBlock{{Type: "text", Text: s}}, nil
+	}
+	var parts []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		ImageURL struct {
+			URL string `json:"url"`
+		} `json:"image_url"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return nil, badRequest("messages[%d].content must be a string or a list of parts", i)
+	}
+	var out []anthropicBlock
+	for j, p := range parts {
+		switch p.Type {
+		case "text":
+			if p.Text != "" {
+				out = append(out, anthropicBlock{Type: "text", Text: p.Text})
+			}
+		case "image_url":
+			src, err := imageFrom(p.ImageURL.URL)
+			if err != nil {
+				return nil, badRequest("messages[%d].content[%d]: %v", i, j, err)
+			}
+			out = append(out, anthropicBlock{Type: "image", Source: src})
+		default:
+			return nil, badRequest("messages[%d].content[%d]: part type %q cannot be sent to Anthropic", i, j, p.Type)
+		}
+	}
+	return out, nil
+}
+
+func imageFrom(url string) (*imageSource, error) {
+	if rest, ok := strings.CutPrefix(url, "data:"); ok {
+		meta, data, ok := strings.Cut(rest, ",")
+		mediaType, isB64 := strings.CutSuffix(meta, ";base64")
+		if !ok || !isB64 || mediaType == "" {
+			return nil, fmt.Errorf("an image data URL must be data:<media type>;base64,<data>")
+		}
+		return &imageSource{Type: "base64", MediaType: mediaType, Data: data}, nil
+	}
+	if strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://") {
+		return &imageSource{Type: "url", URL: url}, nil
+	}
+	return nil, fmt.Errorf("image_url must be an http(s) URL or a base64 data URL")
+}
+
+// anthropicResponse is the Messages API's answer.
+type anthropicResponse struct {
+	ID         string           `json:"id"`
+	Model      string           `json:"model"`
+	Content    []anthropicBlock `json:"content"`
+	StopReason string           `json:"stop_reason"`
+	Usage      struct {
+		InputTokens  int `json:"input_tokens"`
+		OutputTokens int `json:"output_tokens"`
+	} `json:"usage"`
+}
+
+// finishReason maps Anthropic's stop_reason to OpenAI's finish_reason.
+func finishReason(stop string) string {
+	switch stop {
+	case "max_tokens":
+		return "length"
+	case "tool_use":
+		return "tool_calls"
+	case "refusal":
+		return "content_filter"
+	}
+	return "stop" // end_turn, stop_sequence, pause_turn
+}
+
+// fromAnthropic builds an OpenAI chat.completion. model is the
+// deployment's model; created is the Unix time to report.
+func fromAnthropic(r *anthropicResponse, model string, created int64) map[string]any {
+	var text strings.Builder
+	var calls []map[string]any
+	for _, b := range r.Content {
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "tool_use":
+			args := string(b.Input)
+			if args == "" {
+				args = "{}"
+			}
+			calls = append(calls, map[string]any{"id": b.ID, "type": "function",
+				"function": map[string]any{"name": b.Name, "arguments": args}})
+		}
+	}
+	msg := map[string]any{"role": "assistant", "content": nil, "refusal": nil}
+	if text.Len() > 0 || len(calls) == 0 {
+		msg["content"] = text.String()
+	}
+	if len(calls) > 0 {
+		msg["tool_calls"] = calls
+	}
+	return map[string]any{
+		"id": r.ID, "object": "chat.completion", "created": created, "model": model,
+		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": finishReason(r.StopReason), "logprobs": nil}},
+		"usage": map[string]int{"prompt_tokens": r.Usage.InputTokens, "completion_tokens": r.Usage.OutputTokens,
+			"total_tokens": r.Usage.InputTokens + r.Usage.OutputTokens},
+	}
+}
