@@ -1,0 +1,209 @@
+package mockllm
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	anthropicsdk "github.com/anthropics/anthropic-sdk-go"
+	"github.com/openai/openai-go/v3"
+)
+
+func post(t *testing.T, url, body string, headers map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, data
+}
+
+func newMock(t *testing.T, opts Options) (*Server, string) {
+	m := New(opts)
+	srv := httptest.NewServer(m.Handler())
+	t.Cleanup(func() { srv.Close(); http.DefaultClient.CloseIdleConnections() })
+	return m, srv.URL
+}
+
+const chatBody = `{"model":"gpt-x","messages":[{"role":"user","content":"hi there"}]}`
+
+func TestFaultControlAPI(t *testing.T) {
+	m, url := newMock(t, Options{Name: "m"})
+	req, _ := http.NewRequest(http.MethodPut, url+"/_mock/faults", strings.NewReader(`{"error_rate":0.5,"status":503,"retry_after":7}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT faults: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	var codes []int
+	for i := 0; i < 4; i++ {
+		resp, _ := post(t, url+"/v1/chat/completions", chatBody, nil)
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == 503 && resp.Header.Get("Retry-After") != "7" {
+			t.Fatal("Retry-After missing on an injected error")
+		}
+	}
+	if got := []int{503, 200, 503, 200}; !equal(codes, got) {
+		t.Fatalf("statuses %v, want %v", codes, got)
+	}
+	if s := m.Stats(); s.Chat != 4 || s.Failed != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+	bad, _ := http.NewRequest(http.MethodPut, url+"/_mock/faults", strings.NewReader(`{"eror_rate":1}`))
+	resp, _ = http.DefaultClient.Do(bad)
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("unknown fault field accepted: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, url+"/_mock/reset", "", nil)
+	if resp.StatusCode != 204 || m.Stats().Chat != 0 || m.Faults() != (Faults{}) {
+		t.Fatalf("reset: %d %+v", resp.StatusCode, m.Stats())
+	}
+}
+
+func equal(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestOpenAIResponsesDecodeWithTheSDKTypes(t *testing.T) {
+	_, url := newMock(t, Options{Name: "m"})
+	_, data := post(t, url+"/v1/chat/completions", chatBody, nil)
+	var cc openai.ChatCompletion
+	if err := json.Unmarshal(data, &cc); err != nil || cc.Choices[0].Message.Content != "Hello from m! You said: hi there" || cc.Usage.TotalTokens == 0 {
+		t.Fatalf("%v %s", err, data)
+	}
+	resp, data := post(t, url+"/v1/chat/completions", `{"model":"x","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"s"}]}`, nil)
+	if resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatal("not an event stream")
+	}
+	var acc openai.ChatCompletionAccumulator
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	done := false
+	for sc.Scan() {
+		d, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		if d == "[DONE]" {
+			done = true
+			continue
+		}
+		var c openai.ChatCompletionChunk
+		if err := json.Unmarshal([]byte(d), &c); err != nil {
+			t.Fatal(err)
+		}
+		acc.AddChunk(c)
+	}
+	if !done || acc.Choices[0].Message.Content != "Hello from m! You said: s" || acc.Usage.TotalTokens == 0 {
+		t.Fatalf("stream accumulated %+v done=%v", acc.ChatCompletion, done)
+	}
+	_, data = post(t, url+"/openai/deployments/dep/embeddings", `{"input":["a","b"],"dimensions":4}`, nil)
+	var emb openai.CreateEmbeddingResponse
+	if err := json.Unmarshal(data, &emb); err != nil || len(emb.Data) != 2 || len(emb.Data[1].Embedding) != 4 {
+		t.Fatalf("%v %s", err, data)
+	}
+}
+
+func TestAnthropicResponsesDecodeWithTheSDKTypes(t *testing.T) {
+	m, url := newMock(t, Options{Name: "c", APIKey: "sk-ant"})
+	h := map[string]string{"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
+	body := `{"model":"claude-x","max_tokens":50,"messages":[{"role":"user","content":[{"type":"text","text":"hey"}]}]}`
+	resp, data := post(t, url+"/v1/messages", body, h)
+	var msg anthropicsdk.Message
+	if err := json.Unmarshal(data, &msg); err != nil || resp.StatusCode != 200 || msg.Content[0].Text != "Hello from c! You said: hey" || msg.StopReason != "end_turn" {
+		t.Fatalf("%d %v %s", resp.StatusCode, err, data)
+	}
+	resp, data = post(t, url+"/v1/messages", strings.Replace(body, `"max_tokens":50`, `"max_tokens":50,"stream":true`, 1), h)
+	var acc anthropicsdk.Message
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	events := 0
+	for sc.Scan() {
+		d, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok {
+			continue
+		}
+		var ev anthropicsdk.MessageStreamEventUnion
+		if err := json.Unmarshal([]byte(d), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := acc.Accumulate(ev); err != nil {
+			t.Fatal(err)
+		}
+		events++
+	}
+	if events < 6 || acc.Content[0].Text != "Hello from c! You said: hey" || acc.Usage.OutputTokens == 0 {
+		t.Fatalf("%d events, accumulated %+v", events, acc)
+	}
+	// Auth, version header and the Anthropic error shape.
+	resp, data = post(t, url+"/v1/messages", body, map[string]string{"x-api-key": "wrong", "anthropic-version": "2023-06-01"})
+	if resp.StatusCode != 401 || !strings.Contains(string(data), `"type":"error"`) {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+	resp, _ = post(t, url+"/v1/messages", body, map[string]string{"x-api-key": "sk-ant"})
+	if resp.StatusCode != 400 {
+		t.Fatalf("missing anthropic-version: %d", resp.StatusCode)
+	}
+	m.SetFaults(Faults{ErrorRate: 1, Status: 529})
+	resp, data = post(t, url+"/v1/messages", body, h)
+	if resp.StatusCode != 529 || !strings.Contains(string(data), "overloaded_error") {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+}
+
+func TestHangEndsWhenTheClientLeaves(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{Hang: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/chat/completions", strings.NewReader(chatBody))
+		_, err := http.DefaultClient.Do(req)
+		errc <- err
+	}()
+	if err := m.WaitRequests(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-errc; err == nil {
+		t.Fatal("a hung request returned a response")
+	}
+	// httptest's Close in Cleanup blocks if the handler never ends.
+}
+
+func TestCutAfterBreaksTheStream(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{CutAfter: 2})
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(`{"model":"x","stream":true,"messages":[{"role":"user","content":"s"}]}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("stream read cleanly: %s", data)
+	}
+	if n := strings.Count(string(data), "data: "); n != 2 || strings.Contains(string(data), "[DONE]") {
+		t.Fatalf("%d events before the cut: %s", n, data)
+	}
+}
