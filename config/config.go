@@ -40,7 +40,9 @@ type Config struct {
 
 // Server configures breakerd's own listener.
 type Server struct {
-	Listen            string
+	Listen string
+	// MetricsListen, when set, also serves /metrics on this address.
+	MetricsListen     string
 	MaxBodyBytes      int64
 	ReadHeaderTimeout time.Duration
 	ShutdownDrain     time.Duration
@@ -78,6 +80,11 @@ type Deployment struct {
 	DefaultMaxTokens int
 	// Index is the entry's position in model_list.
 	Index int
+}
+
+// Labels returns the deployment's labels, as used on metrics and spans.
+func (d Deployment) Labels() map[string]string {
+	return map[string]string{"provider": d.Provider, "model": d.Model, "model_group": d.Group, "deployment": d.Name}
 }
 
 // Secret is a value that must never be printed. Its String and

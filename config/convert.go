@@ -175,6 +175,7 @@ func (c *converter) server(r rawServer) Server {
 	if s.Listen == "" {
 		s.Listen = DefaultListen
 	}
+	s.MetricsListen = c.resolve("server.metrics_listen", r.MetricsListen)
 	if r.MaxBodyBytes != nil {
 		if *r.MaxBodyBytes <= 0 {
 			c.errf("server.max_body_bytes", "must be at least 1, got %d", *r.MaxBodyBytes)

@@ -66,6 +66,7 @@ type rawBulkhead struct {
 
 type rawServer struct {
 	Listen            string `yaml:"listen"`
+	MetricsListen     string `yaml:"metrics_listen"`
 	MaxBodyBytes      *int64 `yaml:"max_body_bytes"`
 	ReadHeaderTimeout any    `yaml:"read_header_timeout"`
 	ShutdownDrain     any    `yaml:"shutdown_drain"`

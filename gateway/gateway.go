@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/provider"
@@ -27,9 +30,12 @@ type Options struct {
 	// Client makes upstream calls; nil means a pooled client.
 	Client *http.Client
 	Logger *slog.Logger
-	// Observer receives request-path events (metrics, tracing); nil
+	// Observer receives request-path events (metrics, events); nil
 	// means none.
 	Observer Observer
+	// TracerProvider makes the request and attempt spans; nil means no
+	// tracing.
+	TracerProvider trace.TracerProvider
 }
 
 // Gateway routes OpenAI-format requests. Create it with New and serve
@@ -46,6 +52,7 @@ type Gateway struct {
 	groupOrder  []*Group
 	redactor    *Redactor
 	limit       *breaker.Bulkhead // server.max_concurrent_requests
+	tracer      trace.Tracer
 }
 
 // Deployment is one upstream model with its breakers and bulkhead.
@@ -91,6 +98,14 @@ func New(opts Options) (*Gateway, error) {
 	if client == nil {
 		client = NewUpstreamClient()
 	}
+	tp := opts.TracerProvider
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	g.tracer = tp.Tracer("github.com/breakerd/breakerd/gateway")
+	// Every upstream call carries the W3C traceparent of its attempt span.
+	client = &http.Client{Transport: propagating{base: transportOf(client)}, Jar: client.Jar,
+		CheckRedirect: client.CheckRedirect, Timeout: client.Timeout}
 	var secrets []string
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())

@@ -61,3 +61,38 @@ func (nopObserver) AttemptDone(AttemptInfo)                           {}
 func (nopObserver) Skipped(*Deployment, provider.Operation, string)   {}
 func (nopObserver) Retried(*Deployment, provider.Operation)           {}
 func (nopObserver) FellBack(string, *Deployment, *Deployment, string) {}
+
+// Observers returns an Observer that calls each of obs in turn.
+func Observers(obs ...Observer) Observer { return multi(obs) }
+
+type multi []Observer
+
+func (m multi) RequestDone(r RequestInfo) {
+	for _, o := range m {
+		o.RequestDone(r)
+	}
+}
+
+func (m multi) AttemptDone(a AttemptInfo) {
+	for _, o := range m {
+		o.AttemptDone(a)
+	}
+}
+
+func (m multi) Skipped(d *Deployment, op provider.Operation, reason string) {
+	for _, o := range m {
+		o.Skipped(d, op, reason)
+	}
+}
+
+func (m multi) Retried(d *Deployment, op provider.Operation) {
+	for _, o := range m {
+		o.Retried(d, op)
+	}
+}
+
+func (m multi) FellBack(group string, from, to *Deployment, reason string) {
+	for _, o := range m {
+		o.FellBack(group, from, to, reason)
+	}
+}

@@ -15,6 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/provider"
 )
@@ -39,7 +43,14 @@ type call struct {
 func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &call{g: g, op: op, start: time.Now()}
-		status := c.run(w, r)
+		ctx, span := g.startRequestSpan(r, op)
+		status := c.run(w, r.WithContext(ctx))
+		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status.code), semconv.GenAIRequestModelKey.String(c.group),
+			attribute.Int("breakerd.attempts", c.attempts), attribute.Bool("breakerd.fallback", status.fallback))
+		if status.code >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status.code))
+		}
+		span.End()
 		g.obs.RequestDone(RequestInfo{Group: c.group, Op: op, Status: status.code, Duration: time.Since(c.start),
 			Attempts: c.attempts, Served: status.served, Fallback: status.fallback, Stream: c.req != nil && c.req.Stream})
 	}
@@ -89,7 +100,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 		if prev != nil {
 			g.obs.FellBack(group, prev, d, prevReason)
 		}
-		res, reason := c.tryDeployment(ctx, w, d, i > 0)
+		res, reason := c.tryDeployment(ctx, w, d, i)
 		if res != nil {
 			return *res
 		}
@@ -143,8 +154,9 @@ func parseRequest(op provider.Operation, body []byte) (*provider.Request, string
 // tryDeployment attempts d, with retries. It returns the request's outcome
 // once a response (success or a client error) has been written, or the
 // reason to move on.
-func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, string) {
+func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Deployment, index int) (*outcome, string) {
 	g := c.g
+	fallback := index > 0
 	br := d.Breakers[c.op]
 	rt := g.cfg.Router
 	for retry := 0; ; retry++ {
@@ -155,6 +167,8 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 				c.retryAt = oe.RetryAt
 			}
 			c.failures = append(c.failures, d.Config.Name+": circuit "+oe.State.String())
+			_, span := g.startAttemptSpan(ctx, d, c.op, c.attempts, index, true)
+			span.End()
 			g.obs.Skipped(d, c.op, "open")
 			return nil, "open"
 		}
@@ -166,7 +180,9 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return nil, "bulkhead_full"
 		}
 		c.attempts++
-		res, perr, o, dur := c.attempt(ctx, w, d, fallback)
+		actx, span := g.startAttemptSpan(ctx, d, c.op, c.attempts, index, false)
+		res, perr, o, dur, info := c.attempt(actx, w, d, fallback)
+		endAttemptSpan(span, info, o, d.Config.Model)
 		release()
 		done(o, dur)
 		if res != nil {
@@ -248,7 +264,7 @@ func (c *call) classify(perr *provider.Error) breaker.Outcome {
 // returns the request outcome; otherwise it returns the error. It also
 // returns the breaker outcome and the duration the breaker judges (the
 // time to first token for streams).
-func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration) {
+func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration, AttemptInfo) {
 	g := c.g
 	req := *c.req
 	req.Body = maps.Clone(c.req.Body)
@@ -290,7 +306,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		}
 		info.Status, info.ErrType = perr.Status, errType(perr)
 		g.obs.AttemptDone(info)
-		return nil, perr, c.classify(perr), info.Duration
+		return nil, perr, c.classify(perr), info.Duration, info
 	}
 	c.setHeaders(w, d, fallback)
 	if resp.Stream == nil {
@@ -299,12 +315,12 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		_, _ = w.Write(resp.Body)
 		info.Status, info.Usage = 200, resp.Usage
 		g.obs.AttemptDone(info)
-		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration
+		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration, info
 	}
 	stopTimer() // the first chunk arrived in time; the stream may run long
 	ttft := info.Duration
 	o, errType := c.pipe(ctx, w, resp.Stream, first)
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, resp.Stream.Usage()
 	g.obs.AttemptDone(info)
-	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft
+	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft, info
 }

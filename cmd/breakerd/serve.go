@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/tracing"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,7 +33,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Logging.Format = *logFormat
 	}
 	log := newLogger(stderr, cfg.Logging.Format, cfg.Logging.Level)
-	d, err := daemon.New(daemon.Options{Config: cfg, Logger: log})
+	tp, shutdownTracing, err := tracing.Setup(ctx, os.LookupEnv, daemon.Version)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() { _ = shutdownTracing(context.Background()) }()
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: log, TracerProvider: tp})
 	if err != nil {
 		return err
 	}

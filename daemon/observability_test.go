@@ -1,0 +1,401 @@
+package daemon_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.uber.org/goleak"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/events"
+	"github.com/breakerd/breakerd/internal/external"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+
+const cfgText = `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: ${PRIMARY}/v1
+      api_key: sk-primary-secret-key
+  - model_name: claude-3-5-sonnet
+    litellm_params:
+      model: anthropic/claude-3-5-sonnet-20241022
+      api_base: ${BACKUP}
+      api_key: sk-ant-secret-key
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [claude-3-5-sonnet]
+  circuit_breaker:
+    failure_threshold: 5
+    recovery_timeout: 30
+`
+
+type stack struct {
+	d        *daemon.Daemon
+	url      string
+	clock    *breaker.ManualClock
+	primary  *mockllm.Server
+	backup   *mockllm.Server
+	spans    *tracetest.InMemoryExporter
+	sdk      openai.Client
+	headers  *headerLog
+	upstream *http.Client
+}
+
+// headerLog records the traceparent of each request a mock receives.
+type headerLog struct {
+	mu           sync.Mutex
+	traceparents []string
+}
+
+func (h *headerLog) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.traceparents = append(h.traceparents, r.Header.Get("traceparent"))
+		h.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{clock: breaker.NewManualClock(t0), headers: &headerLog{},
+		primary: mockllm.New(mockllm.Options{Name: "primary"}), backup: mockllm.New(mockllm.Options{Name: "backup"})}
+	p := httptest.NewServer(s.headers.wrap(s.primary.Handler()))
+	b := httptest.NewServer(s.backup.Handler())
+	vars := map[string]string{"PRIMARY": p.URL, "BACKUP": b.URL}
+	cfg, err := config.Parse("t.yaml", []byte(cfgText), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.spans = tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(s.spans))
+	s.upstream = &http.Client{Transport: &http.Transport{}}
+	s.d, err = daemon.New(daemon.Options{Config: cfg, Clock: s.clock, TracerProvider: tp, Client: s.upstream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.d.Handler())
+	s.url = srv.URL
+	hc := &http.Client{Transport: &http.Transport{}}
+	s.sdk = openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
+	t.Cleanup(func() {
+		srv.Close()
+		hc.CloseIdleConnections()
+		s.d.Close()
+		s.upstream.CloseIdleConnections()
+		p.Close()
+		b.Close()
+		_ = tp.Shutdown(context.Background())
+	})
+	return s
+}
+
+func (s *stack) chat(t *testing.T, opts ...option.RequestOption) {
+	t.Helper()
+	if _, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}, opts...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// settle waits until every transition has reached every subscriber.
+func (s *stack) settle(t *testing.T) {
+	t.Helper()
+	s.d.Gateway().Registry().WaitListeners()
+	if err := s.d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const primaryBreaker = "gpt-4o-mini/openai/gpt-4o-mini:chat"
+
+func TestMetricsAfterScriptedOutage(t *testing.T) {
+	s := newStack(t)
+	s.chat(t) // one good call
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 8; i++ { // 5 failures open the circuit, 3 fast-fail
+		s.chat(t)
+	}
+	s.primary.SetFaults(mockllm.Faults{})
+	s.clock.Advance(30 * time.Second)
+	s.chat(t)
+	s.chat(t) // two trials close it
+	s.settle(t)
+
+	reg := s.d.Metrics().Registry()
+	for _, tc := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 5},
+		{"circuit_breaker_calls_total", map[string]string{"breaker": primaryBreaker, "outcome": "rejected"}, 3},
+		{"circuit_breaker_calls_total", map[string]string{"breaker": primaryBreaker, "outcome": "success"}, 3},
+		{"circuit_breaker_state", map[string]string{"breaker": primaryBreaker}, 0},
+		{"circuit_breaker_state_info", map[string]string{"breaker": primaryBreaker, "state": "closed"}, 1},
+		{"circuit_breaker_state_info", map[string]string{"breaker": primaryBreaker, "state": "open"}, 0},
+		{"circuit_breaker_state_changes_total", map[string]string{"breaker": primaryBreaker, "from_state": "closed", "to_state": "open"}, 1},
+		{"circuit_breaker_state_changes_total", map[string]string{"breaker": primaryBreaker, "from_state": "half_open", "to_state": "closed"}, 1},
+		{"circuit_breaker_open_duration_seconds_sum", map[string]string{"breaker": primaryBreaker}, 30},
+		{"circuit_breaker_open_duration_seconds_count", map[string]string{"breaker": primaryBreaker}, 1},
+		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "200"}, 11},
+		{"breakerd_fallbacks_total", map[string]string{"model_group": "gpt-4o-mini", "reason": "failure"}, 5},
+		{"breakerd_fallbacks_total", map[string]string{"model_group": "gpt-4o-mini", "reason": "open"}, 3},
+		{"breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 3},
+		{"breakerd_tokens_total", map[string]string{"model": "claude-3-5-sonnet-20241022", "type": "input"}, 16},
+		{"breakerd_events_dropped_total", map[string]string{"subscriber": "metrics"}, 0},
+	} {
+		if got := value(t, s, tc.metric, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)
+		}
+	}
+	if got := value(t, s, "breakerd_spend_avoided_usd_total", map[string]string{"model": "gpt-4o-mini"}); got <= 0 {
+		t.Errorf("spend avoided %v, want > 0 from gpt-4o-mini's list price", got)
+	}
+	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+}
+
+// value returns the sum of the series of metric whose labels include
+// labels.
+func value(t *testing.T, s *stack, metric string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := s.d.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, suffix := metric, ""
+	for _, suf := range []string{"_sum", "_count"} {
+		if b, ok := strings.CutSuffix(metric, suf); ok {
+			base, suffix = b, suf
+		}
+	}
+	var sum float64
+	found := false
+	for _, mf := range mfs {
+		if mf.GetName() != base {
+			continue
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range labels {
+				if have[k] != v {
+					continue next
+				}
+			}
+			found = true
+			switch {
+			case suffix == "_sum":
+				sum += m.GetHistogram().GetSampleSum()
+			case suffix == "_count":
+				sum += float64(m.GetHistogram().GetSampleCount())
+			case m.Counter != nil:
+				sum += m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				sum += m.GetGauge().GetValue()
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no series %s%v", metric, labels)
+	}
+	return sum
+}
+
+func TestMetricsEndpointShowsSeedNamesAfterTrip(t *testing.T) {
+	s := newStack(t)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	for i := 0; i < 6; i++ {
+		s.chat(t)
+	}
+	s.settle(t)
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	text := string(body)
+	lbl := `{breaker="` + primaryBreaker + `",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="chat",provider="openai"}`
+	for _, want := range []string{
+		"circuit_breaker_state" + lbl + " 1",
+		"circuit_breaker_failures_total" + lbl + " 5",
+		`circuit_breaker_state_changes_total{breaker="` + primaryBreaker + `",from_state="closed",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="chat",provider="openai",to_state="open"} 1`,
+		// Configured breakers exist from startup, at 0.
+		`circuit_breaker_state{breaker="gpt-4o-mini/openai/gpt-4o-mini:embeddings",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="embeddings",provider="openai"} 0`,
+		`breakerd_build_info{`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, secret := range []string{"sk-primary-secret-key", "sk-ant-secret-key", "127.0.0.1"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("/metrics contains %q", secret)
+		}
+	}
+	promtool := external.Program(t, "promtool")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+func TestSpans(t *testing.T) {
+	s := newStack(t)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	s.chat(t, option.WithHeader("traceparent", parent))
+	s.settle(t)
+	spans := s.spans.GetSpans()
+	byName := map[string][]tracetest.SpanStub{}
+	for _, sp := range spans {
+		byName[sp.Name] = append(byName[sp.Name], sp)
+	}
+	server := byName["POST /v1/chat/completions"]
+	if len(server) != 1 {
+		t.Fatalf("spans %v", names(spans))
+	}
+	if server[0].SpanContext.TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" || server[0].Parent.SpanID().String() != "00f067aa0ba902b7" {
+		t.Fatal("the server span does not continue the client's trace")
+	}
+	openaiSpan, claudeSpan := byName["chat gpt-4o-mini"], byName["chat claude-3-5-sonnet-20241022"]
+	if len(openaiSpan) != 1 || len(claudeSpan) != 1 {
+		t.Fatalf("spans %v", names(spans))
+	}
+	for _, sp := range []tracetest.SpanStub{openaiSpan[0], claudeSpan[0]} {
+		if sp.Parent.SpanID() != server[0].SpanContext.SpanID() {
+			t.Fatalf("%s is not a child of the server span", sp.Name)
+		}
+	}
+	attrs := func(sp tracetest.SpanStub) map[string]string {
+		m := map[string]string{}
+		for _, kv := range sp.Attributes {
+			m[string(kv.Key)] = kv.Value.Emit()
+		}
+		return m
+	}
+	a := attrs(openaiSpan[0])
+	for k, v := range map[string]string{"gen_ai.operation.name": "chat", "gen_ai.provider.name": "openai",
+		"gen_ai.request.model": "gpt-4o-mini", "error.type": "http_500", "breakerd.breaker.name": primaryBreaker,
+		"breakerd.breaker.rejected": "false", "breakerd.attempt": "1", "breakerd.fallback_index": "0"} {
+		if a[k] != v {
+			t.Errorf("openai span %s = %q, want %q", k, a[k], v)
+		}
+	}
+	c := attrs(claudeSpan[0])
+	for k, v := range map[string]string{"gen_ai.provider.name": "anthropic", "gen_ai.response.model": "claude-3-5-sonnet-20241022",
+		"breakerd.fallback_index": "1", "breakerd.attempt": "2"} {
+		if c[k] != v {
+			t.Errorf("claude span %s = %q, want %q", k, c[k], v)
+		}
+	}
+	if c["gen_ai.usage.input_tokens"] == "" || c["gen_ai.usage.output_tokens"] == "" {
+		t.Errorf("no usage on the claude span: %v", c)
+	}
+	// The upstream got the attempt span's traceparent.
+	s.headers.mu.Lock()
+	tp := s.headers.traceparents
+	s.headers.mu.Unlock()
+	if len(tp) != 1 || !strings.HasPrefix(tp[0], "00-4bf92f3577b34da6a3ce929d0e0e4736-"+openaiSpan[0].SpanContext.SpanID().String()) {
+		t.Fatalf("upstream traceparents %v", tp)
+	}
+
+	// A trip makes a transition span of its own.
+	for i := 0; i < 4; i++ {
+		s.chat(t)
+	}
+	s.settle(t)
+	var transition *tracetest.SpanStub
+	for _, sp := range s.spans.GetSpans() {
+		if sp.Name == "circuit_breaker closed -> open" {
+			transition = &sp
+		}
+	}
+	if transition == nil {
+		t.Fatalf("no transition span in %v", names(s.spans.GetSpans()))
+	}
+	ta := attrs(*transition)
+	if ta["breakerd.breaker.reason"] != "5 consecutive failures" || ta["breakerd.breaker.failures"] != "5" || ta["breakerd.breaker.name"] != primaryBreaker {
+		t.Fatalf("transition attributes %v", ta)
+	}
+	// A fast-failed deployment shows as a rejected span, with no call.
+	s.chat(t)
+	rejected := 0
+	for _, sp := range s.spans.GetSpans() {
+		if sp.Name == "chat gpt-4o-mini" && attrs(sp)["breakerd.breaker.rejected"] == "true" {
+			rejected++
+		}
+	}
+	if rejected != 1 {
+		t.Fatalf("%d rejected spans, want 1", rejected)
+	}
+}
+
+func names(spans tracetest.SpanStubs) []string {
+	var out []string
+	for _, s := range spans {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func TestBlockedSubscriberDoesNotSlowRequests(t *testing.T) {
+	s := newStack(t)
+	release := make(chan struct{})
+	s.d.Bus().Subscribe("stuck", 1, events.SubscriberFunc(func(events.Event) { <-release }))
+	defer close(release)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			s.chat(t) // every one publishes fallback events; the trip publishes a transition
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("requests stalled behind a blocked subscriber")
+	}
+	var stuck events.Stat
+	for _, st := range s.d.Bus().Stats() {
+		if st.Name == "stuck" {
+			stuck = st
+		}
+	}
+	if stuck.Dropped == 0 {
+		t.Fatalf("stats %+v: the blocked subscriber should have lost events", stuck)
+	}
+	if got := value(t, s, "breakerd_events_dropped_total", map[string]string{"subscriber": "stuck"}); got != float64(stuck.Dropped) {
+		t.Fatalf("dropped metric %v, stats %d", got, stuck.Dropped)
+	}
+}

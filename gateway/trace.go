@@ -1,0 +1,102 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// traceContext is the W3C trace-context propagator: a client's
+// traceparent flows through breakerd to the upstream.
+var traceContext = propagation.TraceContext{}
+
+// propagating injects the current span's traceparent into upstream calls.
+type propagating struct{ base http.RoundTripper }
+
+func (p propagating) RoundTrip(r *http.Request) (*http.Response, error) {
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+		r = r.Clone(r.Context())
+		traceContext.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
+	}
+	return p.base.RoundTrip(r)
+}
+
+func transportOf(c *http.Client) http.RoundTripper {
+	if c.Transport != nil {
+		return c.Transport
+	}
+	return http.DefaultTransport
+}
+
+// startRequestSpan starts the server span of a client request, continuing
+// the client's trace if it sent a traceparent.
+func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation) (context.Context, trace.Span) {
+	ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	return g.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path),
+			semconv.GenAIOperationNameKey.String(genAIOperation(op))))
+}
+
+func genAIOperation(op provider.Operation) string {
+	if op == provider.Embeddings {
+		return semconv.GenAIOperationNameEmbeddings.Value.AsString()
+	}
+	return semconv.GenAIOperationNameChat.Value.AsString()
+}
+
+// genAIProvider maps our provider kinds to gen_ai.provider.name values.
+func genAIProvider(kind string) string {
+	switch kind {
+	case "anthropic":
+		return semconv.GenAIProviderNameAnthropic.Value.AsString()
+	case "azure":
+		return semconv.GenAIProviderNameAzureAIOpenAI.Value.AsString()
+	}
+	return semconv.GenAIProviderNameOpenAI.Value.AsString()
+}
+
+// startAttemptSpan starts the client span of one upstream attempt, named
+// "{operation} {model}" as the GenAI conventions ask.
+func (g *Gateway) startAttemptSpan(ctx context.Context, d *Deployment, op provider.Operation, attempt, fallbackIndex int, rejected bool) (context.Context, trace.Span) {
+	b := d.Breakers[op]
+	return g.tracer.Start(ctx, genAIOperation(op)+" "+d.Config.Model, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(
+			semconv.GenAIOperationNameKey.String(genAIOperation(op)),
+			semconv.GenAIProviderNameKey.String(genAIProvider(d.Config.Provider)),
+			semconv.GenAIRequestModelKey.String(d.Config.Model),
+			attribute.String("breakerd.deployment", d.Config.Name),
+			attribute.String("breakerd.breaker.name", b.Name()),
+			attribute.String("breakerd.breaker.state", b.State().String()),
+			attribute.Bool("breakerd.breaker.rejected", rejected),
+			attribute.Int("breakerd.attempt", attempt),
+			attribute.Int("breakerd.fallback_index", fallbackIndex),
+		))
+}
+
+// endAttemptSpan records an attempt's result on its span.
+func endAttemptSpan(span trace.Span, info AttemptInfo, o breaker.Outcome, model string) {
+	if model != "" {
+		span.SetAttributes(semconv.GenAIResponseModelKey.String(model))
+	}
+	if info.Usage.InputTokens > 0 || info.Usage.OutputTokens > 0 {
+		span.SetAttributes(semconv.GenAIUsageInputTokensKey.Int(info.Usage.InputTokens),
+			semconv.GenAIUsageOutputTokensKey.Int(info.Usage.OutputTokens))
+	}
+	if info.Status > 0 {
+		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(info.Status))
+	}
+	span.SetAttributes(attribute.String("breakerd.breaker.outcome", o.String()))
+	if info.ErrType != "" {
+		span.SetAttributes(semconv.ErrorTypeKey.String(info.ErrType))
+		span.SetStatus(codes.Error, info.ErrType)
+	}
+	span.End()
+}

@@ -1,0 +1,95 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/breakerd/breakerd/breaker"
+)
+
+// scrapeCollector reads breaker, bulkhead and event-bus state at scrape
+// time, so the request path pays nothing for these metrics.
+type scrapeCollector struct{ m *Metrics }
+
+var (
+	descState = prometheus.NewDesc("circuit_breaker_state",
+		"Circuit breaker state: 0 closed, 0.5 half-open, 1 open (forced open counts as open, disabled as closed).", BreakerLabels, nil)
+	descStateInfo = prometheus.NewDesc("circuit_breaker_state_info",
+		"1 for the breaker's current state, 0 for the others.", append(BreakerLabels[:5:5], "state"), nil)
+	descFailures = prometheus.NewDesc("circuit_breaker_failures_total",
+		"Calls that counted as failures.", BreakerLabels, nil)
+	descCalls = prometheus.NewDesc("circuit_breaker_calls_total",
+		"Calls by outcome: success, failure, ignored, rejected (fast-failed), slow (a subset of success and failure).",
+		append(BreakerLabels[:5:5], "outcome"), nil)
+	descRatio = prometheus.NewDesc("circuit_breaker_window_failure_ratio",
+		"Failure ratio (0 to 1) over the breaker's sliding window.", BreakerLabels, nil)
+	descInFlight = prometheus.NewDesc("breakerd_bulkhead_in_flight",
+		"Calls holding a bulkhead slot.", []string{"deployment", "provider", "model"}, nil)
+	descQueued = prometheus.NewDesc("breakerd_bulkhead_queued",
+		"Calls waiting for a bulkhead slot.", []string{"deployment", "provider", "model"}, nil)
+	descBulkRejected = prometheus.NewDesc("breakerd_bulkhead_rejected_total",
+		"Calls turned away by a full bulkhead (or its wait timing out).", []string{"deployment", "provider", "model"}, nil)
+	descBulkLimit = prometheus.NewDesc("breakerd_bulkhead_max_concurrent",
+		"The bulkhead's concurrency limit (0: none).", []string{"deployment", "provider", "model"}, nil)
+	descDropped = prometheus.NewDesc("breakerd_events_dropped_total",
+		"Events a slow subscriber lost.", []string{"subscriber"}, nil)
+	descQueue = prometheus.NewDesc("breakerd_events_queue_depth",
+		"Events waiting in a subscriber's queue.", []string{"subscriber"}, nil)
+)
+
+func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio,
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descDropped, descQueue} {
+		ch <- d
+	}
+}
+
+// StateValue is circuit_breaker_state's value for s.
+func StateValue(s breaker.State) float64 {
+	switch s {
+	case breaker.Open, breaker.ForcedOpen:
+		return 1
+	case breaker.HalfOpen:
+		return 0.5
+	}
+	return 0
+}
+
+func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, b := range c.m.src.Registry().All() {
+		lv := breakerLabelValues(b)
+		st := b.State()
+		counts := b.Counts()
+		ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, StateValue(st), lv...)
+		for _, s := range breaker.States() {
+			v := 0.0
+			if s == st {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descStateInfo, prometheus.GaugeValue, v, append(lv, s.String())...)
+		}
+		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(counts.Failures), lv...)
+		for _, o := range []struct {
+			name string
+			v    uint64
+		}{{"success", counts.Successes}, {"failure", counts.Failures}, {"ignored", counts.Ignored},
+			{"rejected", counts.Rejected}, {"slow", counts.Slow}} {
+			ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(o.v), append(lv, o.name)...)
+		}
+		ch <- prometheus.MustNewConstMetric(descRatio, prometheus.GaugeValue, b.Window().FailureRate, lv...)
+	}
+	for _, grp := range c.m.src.Groups() {
+		for _, d := range grp.Deployments {
+			lv := []string{d.Config.Name, d.Config.Provider, d.Config.Model}
+			ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(d.Bulkhead.InFlight()), lv...)
+			ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(d.Bulkhead.Queued()), lv...)
+			ch <- prometheus.MustNewConstMetric(descBulkRejected, prometheus.CounterValue, float64(d.Bulkhead.Rejected()), lv...)
+			ch <- prometheus.MustNewConstMetric(descBulkLimit, prometheus.GaugeValue, float64(d.Bulkhead.Settings().MaxConcurrent), lv...)
+		}
+	}
+	if c.m.bus != nil {
+		for _, s := range c.m.bus.Stats() {
+			ch <- prometheus.MustNewConstMetric(descDropped, prometheus.CounterValue, float64(s.Dropped), s.Name)
+			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(s.Queued), s.Name)
+		}
+	}
+}

@@ -1,0 +1,254 @@
+// Package metrics exports breakerd's Prometheus metrics from its own
+// registry. Breaker and bulkhead state is read at scrape time by a
+// Collector; request-path metrics are recorded by the gateway Observer;
+// transitions, fallbacks and retries come from the event bus.
+package metrics
+
+import (
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/events"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// BreakerLabels are the labels of every circuit_breaker_* series.
+var BreakerLabels = []string{"breaker", "provider", "model", "operation", "model_group"}
+
+// Source is what the metrics read at scrape time.
+type Source interface {
+	Registry() *breaker.Registry
+	Groups() []*gateway.Group
+}
+
+// Options configure Metrics.
+type Options struct {
+	// Version is reported by breakerd_build_info.
+	Version string
+	// Bus, when set, is read for dropped-event counts.
+	Bus *events.Bus
+}
+
+// Metrics holds breakerd's registry and instruments.
+type Metrics struct {
+	reg *prometheus.Registry
+	src Source
+	bus *events.Bus
+
+	stateChanges *prometheus.CounterVec
+	openDuration *prometheus.HistogramVec
+	requests     *prometheus.CounterVec
+	reqDuration  *prometheus.HistogramVec
+	attemptDur   *prometheus.HistogramVec
+	ttft         *prometheus.HistogramVec
+	retries      *prometheus.CounterVec
+	fallbacks    *prometheus.CounterVec
+	tokens       *prometheus.CounterVec
+	avoided      *prometheus.CounterVec
+	spendAvoided *prometheus.CounterVec
+
+	mu    sync.Mutex
+	usage map[string]*usageAvg // by deployment name
+}
+
+// usageAvg tracks the tokens of a deployment's calls, to price the calls
+// that fast-failing avoided.
+type usageAvg struct {
+	calls, in, out float64
+}
+
+// Buckets for durations of LLM calls, which run from milliseconds to
+// minutes.
+var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
+
+// openBuckets are for how long a circuit stayed open.
+var openBuckets = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
+
+// New registers every metric on a new registry and initialises each
+// configured breaker's and deployment's series to 0.
+func New(src Source, opts Options) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry(), src: src, bus: opts.Bus, usage: map[string]*usageAvg{}}
+	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
+	m.stateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "circuit_breaker_state_changes_total",
+		Help: "Circuit breaker state transitions."}, append(BreakerLabels[:5:5], "from_state", "to_state"))
+	m.openDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "circuit_breaker_open_duration_seconds",
+		Help: "How long each outage (first open to close) lasted: the recovery time.", Buckets: openBuckets}, BreakerLabels)
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_requests_total",
+		Help: "Client requests by model group and HTTP status code."}, []string{"model_group", "status_code"})
+	m.reqDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_request_duration_seconds",
+		Help: "Client request duration, retries and fallbacks included.", Buckets: durationBuckets}, []string{"model_group"})
+	m.attemptDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_upstream_attempt_duration_seconds",
+		Help: "Duration of each upstream attempt.", Buckets: durationBuckets}, []string{"provider", "model", "operation", "outcome"})
+	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_time_to_first_token_seconds",
+		Help: "Time to the first streamed chunk of each upstream stream.", Buckets: durationBuckets}, []string{"provider", "model"})
+	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_retries_total",
+		Help: "Retries on the same deployment."}, []string{"provider", "model", "operation"})
+	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_fallbacks_total",
+		Help: "Requests moved from one deployment to the next, by reason (open, failure, bulkhead_full)."},
+		[]string{"model_group", "from", "to", "reason"})
+	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_tokens_total",
+		Help: "Tokens used, by type (input or output)."}, []string{"provider", "model", "type"})
+	m.avoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_upstream_calls_avoided_total",
+		Help: "Upstream calls not made because the deployment's circuit was open."}, []string{"provider", "model", "operation"})
+	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
+		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
+		[]string{"provider", "model"})
+	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_build_info",
+		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
+	build.WithLabelValues(orDefault(opts.Version, "dev"), runtime.Version()).Set(1)
+	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.reqDuration, m.attemptDur, m.ttft,
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.spendAvoided, build, &scrapeCollector{m: m},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		f(c)
+	}
+	m.initSeries()
+	return m
+}
+
+// initSeries makes every configured breaker's and deployment's series
+// exist at 0 from startup, so that rate() and alerts work from the first
+// scrape.
+func (m *Metrics) initSeries() {
+	for _, grp := range m.src.Groups() {
+		m.requests.WithLabelValues(grp.Name, "200")
+		m.reqDuration.WithLabelValues(grp.Name)
+		for _, d := range grp.Deployments {
+			c := d.Config
+			m.tokens.WithLabelValues(c.Provider, c.Model, "input")
+			m.tokens.WithLabelValues(c.Provider, c.Model, "output")
+			m.spendAvoided.WithLabelValues(c.Provider, c.Model)
+			m.ttft.WithLabelValues(c.Provider, c.Model)
+			for _, op := range gateway.Operations {
+				m.retries.WithLabelValues(c.Provider, c.Model, string(op))
+				m.avoided.WithLabelValues(c.Provider, c.Model, string(op))
+				m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "success")
+				b := d.Breakers[op]
+				lv := breakerLabelValues(b)
+				m.openDuration.WithLabelValues(lv...)
+				for _, ft := range [][2]string{{"closed", "open"}, {"open", "half_open"}, {"half_open", "closed"}, {"half_open", "open"}} {
+					m.stateChanges.WithLabelValues(append(lv, ft[0], ft[1])...)
+				}
+			}
+		}
+	}
+}
+
+func breakerLabelValues(b *breaker.Breaker) []string {
+	l := b.Labels()
+	return []string{b.Name(), l["provider"], l["model"], l["operation"], l["model_group"]}
+}
+
+func labelValuesOf(name string, l map[string]string) []string {
+	return []string{name, l["provider"], l["model"], l["operation"], l["model_group"]}
+}
+
+// Registry returns the Prometheus registry, for tests and extra handlers.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Handle is the event-bus subscriber: transitions, fallbacks and retries.
+func (m *Metrics) Handle(e events.Event) {
+	switch e.Kind {
+	case events.Transition:
+		t := e.Transition
+		lv := labelValuesOf(t.Breaker, t.Labels)
+		m.stateChanges.WithLabelValues(append(lv, t.From.String(), t.To.String())...).Inc()
+		if t.To == breaker.Closed && !t.OpenedAt.IsZero() {
+			m.openDuration.WithLabelValues(lv...).Observe(t.At.Sub(t.OpenedAt).Seconds())
+		}
+	case events.Fallback:
+		m.fallbacks.WithLabelValues(e.Group, e.Deployment, e.To, e.Reason).Inc()
+	case events.Retry:
+		m.retries.WithLabelValues(e.Labels["provider"], e.Labels["model"], e.Operation).Inc()
+	}
+}
+
+// Observer returns the gateway Observer that records request-path metrics.
+func (m *Metrics) Observer() gateway.Observer { return observer{m} }
+
+type observer struct{ m *Metrics }
+
+func (o observer) RequestDone(r gateway.RequestInfo) {
+	if r.Group == "" {
+		r.Group = "unknown" // a request rejected before its model was read
+	} else if !o.knownGroup(r.Group) {
+		r.Group = "unknown" // keep label values bounded to configured groups
+	}
+	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
+	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
+}
+
+func (o observer) knownGroup(g string) bool {
+	for _, grp := range o.m.src.Groups() {
+		if grp.Name == g {
+			return true
+		}
+	}
+	return false
+}
+
+func (o observer) AttemptDone(a gateway.AttemptInfo) {
+	c := a.Deployment.Config
+	outcome := "success"
+	if a.ErrType != "" {
+		outcome = "error"
+	}
+	o.m.attemptDur.WithLabelValues(c.Provider, c.Model, string(a.Op), outcome).Observe(a.Duration.Seconds())
+	if a.TTFT > 0 {
+		o.m.ttft.WithLabelValues(c.Provider, c.Model).Observe(a.TTFT.Seconds())
+	}
+	if a.Usage.InputTokens > 0 || a.Usage.OutputTokens > 0 {
+		o.m.tokens.WithLabelValues(c.Provider, c.Model, "input").Add(float64(a.Usage.InputTokens))
+		o.m.tokens.WithLabelValues(c.Provider, c.Model, "output").Add(float64(a.Usage.OutputTokens))
+		o.m.mu.Lock()
+		u := o.m.usage[c.Name]
+		if u == nil {
+			u = &usageAvg{}
+			o.m.usage[c.Name] = u
+		}
+		u.calls++
+		u.in += float64(a.Usage.InputTokens)
+		u.out += float64(a.Usage.OutputTokens)
+		o.m.mu.Unlock()
+	}
+}
+
+func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {
+	if reason != "open" {
+		return
+	}
+	c := d.Config
+	o.m.avoided.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
+	o.m.mu.Lock()
+	u := o.m.usage[c.Name]
+	var cost float64
+	if u != nil && u.calls > 0 {
+		cost = u.in/u.calls*c.InputCostPerToken + u.out/u.calls*c.OutputCostPerToken
+	}
+	o.m.mu.Unlock()
+	if cost > 0 {
+		o.m.spendAvoided.WithLabelValues(c.Provider, c.Model).Add(cost)
+	}
+}
+
+func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}
+func (observer) FellBack(string, *gateway.Deployment, *gateway.Deployment, string) {}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
