@@ -33,9 +33,34 @@ type Config struct {
 	// Alerting holds router_settings.alerting as written, for the alerting
 	// package; its secrets are already resolved from the environment.
 	Alerting map[string]any
+	Health   Health
+	Admin    Admin
 	// Warnings are problems that do not stop the config from loading, each
 	// with its position.
 	Warnings []string
+}
+
+// Health configures the /health policy.
+type Health struct {
+	// Policy is "routable" (default) or "open_fraction".
+	Policy string
+	// OpenFraction: open_fraction is unhealthy when at least this share of
+	// circuits is open (default 0.5, the seed's rule).
+	OpenFraction float64
+	// UnroutableFraction: routable is unhealthy when at least this share
+	// of the judged groups has no deployment that lets calls through.
+	// 0 means the default: any critical group, or else all groups.
+	UnroutableFraction float64
+	// CriticalGroups, when set, are the groups the routable policy judges.
+	CriticalGroups []string
+}
+
+// Admin configures the admin API, which is off without a token.
+type Admin struct {
+	Token Secret
+	// Listen, when set, serves the admin API there instead of on the
+	// main listener.
+	Listen string
 }
 
 // Server configures breakerd's own listener.

@@ -72,7 +72,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
 		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
-			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: logging, model_list, router_settings, server)`}},
+			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, health, logging, model_list, router_settings, server)`}},
 		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
 		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",

@@ -166,6 +166,11 @@ func (c *converter) convert(raw *rawFile) *Config {
 	}
 	cfg.Router = c.router(raw.RouterSettings, cfg.Groups)
 	cfg.Alerting = c.alerting(raw.RouterSettings.Alerting)
+	cfg.Health = c.health(raw.Health, cfg.Groups)
+	cfg.Admin = Admin{Token: Secret(c.resolve("admin.token", raw.Admin.Token)), Listen: c.resolve("admin.listen", raw.Admin.Listen)}
+	if raw.Admin.Token != "" && len(cfg.Admin.Token) < 16 && len(c.errs) == 0 {
+		c.errf("admin.token", "must be at least 16 characters")
+	}
 	cfg.Warnings = c.warnings
 	return cfg
 }
@@ -187,6 +192,33 @@ func (c *converter) server(r rawServer) Server {
 	s.ShutdownDrain = c.duration("server.shutdown_drain", r.ShutdownDrain, 5*time.Second, true)
 	s.MaxConcurrent = c.count("server.max_concurrent_requests", r.MaxConcurrent, 0, true)
 	return s
+}
+
+func (c *converter) health(r rawHealth, groups []string) Health {
+	h := Health{Policy: r.Policy, OpenFraction: 0.5, CriticalGroups: r.CriticalGroups}
+	switch h.Policy {
+	case "":
+		h.Policy = "routable"
+	case "routable", "open_fraction":
+	default:
+		c.errf("health.policy", "must be routable or open_fraction, got %q", r.Policy)
+	}
+	if r.OpenFraction != nil {
+		h.OpenFraction = c.ratio("health.open_fraction", r.OpenFraction)
+	}
+	if r.UnroutableFraction != nil {
+		h.UnroutableFraction = c.ratio("health.unroutable_fraction", r.UnroutableFraction)
+	}
+	for i, g := range r.CriticalGroups {
+		if !slices.Contains(groups, g) {
+			msg := fmt.Sprintf("unknown model group %q", g)
+			if n := nearest(g, groups); n != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", n)
+			}
+			c.errf(fmt.Sprintf("health.critical_groups[%d]", i), "%s", msg)
+		}
+	}
+	return h
 }
 
 func (c *converter) logging(r rawLogging) Logging {

@@ -9,6 +9,20 @@ type rawFile struct {
 	RouterSettings rawRouter       `yaml:"router_settings"`
 	Server         rawServer       `yaml:"server"`
 	Logging        rawLogging      `yaml:"logging"`
+	Health         rawHealth       `yaml:"health"`
+	Admin          rawAdmin        `yaml:"admin"`
+}
+
+type rawHealth struct {
+	Policy             string   `yaml:"policy"`
+	OpenFraction       *float64 `yaml:"open_fraction"`
+	UnroutableFraction *float64 `yaml:"unroutable_fraction"`
+	CriticalGroups     []string `yaml:"critical_groups"`
+}
+
+type rawAdmin struct {
+	Token  string `yaml:"token"`
+	Listen string `yaml:"listen"`
 }
 
 type rawDeployment struct {

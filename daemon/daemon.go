@@ -7,18 +7,22 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/breakerd/breakerd/admin"
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/events"
 	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/health"
 	"github.com/breakerd/breakerd/metrics"
 	"github.com/breakerd/breakerd/provider"
 	"github.com/breakerd/breakerd/tracing"
@@ -46,7 +50,12 @@ type Daemon struct {
 	gw      *gateway.Gateway
 	bus     *events.Bus
 	metrics *metrics.Metrics
+	health  *health.Checker
+	admin   *admin.API
 	handler http.Handler
+	// ready is set once the listeners are up; draining from the moment
+	// shutdown begins. Load balancers read both through /readyz.
+	ready, draining atomic.Bool
 }
 
 // New builds a daemon from a loaded config.
@@ -75,12 +84,48 @@ func New(opts Options) (*Daemon, error) {
 	d.bus.Subscribe("logs", 1024, logSubscriber(log))
 	gw.Registry().AddListener(func(t breaker.Transition) { d.bus.Publish(events.TransitionEvent(t)) })
 
+	d.health = health.New(gw, opts.Config.Health)
+	if tok := opts.Config.Admin.Token.Value(); tok != "" {
+		d.admin = admin.New(gw.Registry(), tok, log)
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.metrics.Handler())
+	mux.Handle("GET /health", d.health.Handler())
+	mux.Handle("GET /health/circuit-breakers", d.health.BreakersHandler())
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
+	mux.HandleFunc("GET /readyz", d.readyz)
+	mux.Handle("GET /{$}", health.PageHandler())
+	mux.Handle("GET /status.json", d.health.StatusHandler())
+	if d.admin != nil && opts.Config.Admin.Listen == "" {
+		mux.Handle("/admin/", d.admin.Handler())
+	}
 	mux.Handle("/", gw.Handler())
 	d.handler = mux
 	return d, nil
 }
+
+// readyz is 200 once the listeners are up and until shutdown begins.
+func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case d.draining.Load():
+		plain(w, http.StatusServiceUnavailable, "draining: shutting down, finishing in-flight requests")
+	case !d.ready.Load():
+		plain(w, http.StatusServiceUnavailable, "starting")
+	default:
+		plain(w, http.StatusOK, "ready")
+	}
+}
+
+func plain(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// Health returns the daemon's health checker.
+func (d *Daemon) Health() *health.Checker { return d.health }
 
 // lazyObserver forwards to the metrics observer, which is built after the
 // gateway it observes.
@@ -150,34 +195,62 @@ func (d *Daemon) Bus() *events.Bus { return d.bus }
 // Handler returns the daemon's HTTP handler.
 func (d *Daemon) Handler() http.Handler { return d.handler }
 
-// Serve serves on ln (and on server.metrics_listen, if set) until ctx
-// ends, then shuts down gracefully.
+// Serve serves on ln (and on server.metrics_listen and admin.listen, if
+// set) until ctx ends. Then /readyz turns 503 and breakerd keeps serving
+// for server.shutdown_drain, so load balancers stop sending new requests,
+// before it stops accepting and waits for in-flight requests to finish.
 func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
-	servers := []*http.Server{{Handler: d.handler, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout}}
-	listeners := []net.Listener{ln}
-	if addr := d.cfg.Server.MetricsListen; addr != "" {
-		mln, err := net.Listen("tcp", addr)
+	type listener struct {
+		ln net.Listener
+		h  http.Handler
+	}
+	ls := []listener{{ln, d.handler}}
+	extra := func(addr, what string, h http.Handler) error {
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			return err
+			for _, x := range ls[1:] {
+				x.ln.Close()
+			}
+			return fmt.Errorf("%s listen: %w", what, err)
 		}
+		d.log.Info(what+" listening", "addr", l.Addr().String())
+		ls = append(ls, listener{l, h})
+		return nil
+	}
+	if addr := d.cfg.Server.MetricsListen; addr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.metrics.Handler())
-		servers = append(servers, &http.Server{Handler: mux, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout})
-		listeners = append(listeners, mln)
-		d.log.Info("metrics listening", "addr", mln.Addr().String())
+		if err := extra(addr, "metrics", mux); err != nil {
+			return err
+		}
 	}
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		go func() { errc <- srv.Serve(listeners[i]) }()
+	if addr := d.cfg.Admin.Listen; addr != "" && d.admin != nil {
+		if err := extra(addr, "admin", d.admin.Handler()); err != nil {
+			return err
+		}
 	}
+	servers := make([]*http.Server, len(ls))
+	errc := make(chan error, len(ls))
+	for i, l := range ls {
+		servers[i] = &http.Server{Handler: l.h, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout}
+		go func() { errc <- servers[i].Serve(l.ln) }()
+	}
+	d.ready.Store(true)
 	var first error
 	received := 0
 	select {
 	case first = <-errc: // a listener failed: shut the others down too
 		received = 1
 	case <-ctx.Done():
+		d.draining.Store(true)
+		if drain := d.cfg.Server.ShutdownDrain; drain > 0 {
+			d.log.Info("draining: /readyz is 503; still serving", "for", drain.String())
+			t := time.NewTimer(drain)
+			<-t.C
+		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownDrain+5*time.Second)
+	d.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, srv := range servers {
 		_ = srv.Shutdown(sctx)

@@ -19,6 +19,8 @@ Usage:
   breakerd demo [--duration 60s]                   watch an outage and a recovery, no API keys needed
   breakerd mockllm [--listen ADDR] [--name NAME]   run the fake LLM upstream
   breakerd check-config FILE                       validate a config and print its routing table
+  breakerd status [--addr URL]                     list breakers (needs BREAKERD_ADMIN_TOKEN)
+  breakerd breaker [--addr URL] ACTION NAME        open|close|reset|disable|enable a breaker
   breakerd help                                    show this help
 `
 
@@ -45,6 +47,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMockLLM(ctx, rest, stdout, stderr)
 	case "check-config":
 		err = cmdCheckConfig(rest, stdout, stderr)
+	case "status":
+		err = cmdStatus(ctx, rest, stdout, stderr)
+	case "breaker":
+		err = cmdBreaker(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

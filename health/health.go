@@ -1,0 +1,284 @@
+// Package health judges breakerd's health from its breakers, for load
+// balancers (/health), for the seed guide's /health/circuit-breakers, and
+// for the status page. It keeps no state of its own: every answer is read
+// from the breakers at that moment.
+package health
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// Status is the overall verdict.
+type Status string
+
+const (
+	Healthy   Status = "healthy"
+	Degraded  Status = "degraded"
+	Unhealthy Status = "unhealthy"
+)
+
+// Source is what health reads: the groups with their routes and breakers,
+// and the breakers' clock.
+type Source interface {
+	Groups() []*gateway.Group
+	Route(group string) []*gateway.Deployment
+	Registry() *breaker.Registry
+	Clock() breaker.Clock
+}
+
+// Checker applies a policy to a Source.
+type Checker struct {
+	src    Source
+	policy config.Health
+}
+
+// New returns a Checker. A zero policy is the routable policy with its
+// defaults.
+func New(src Source, policy config.Health) *Checker {
+	if policy.Policy == "" {
+		policy.Policy = "routable"
+	}
+	if policy.OpenFraction == 0 {
+		policy.OpenFraction = 0.5
+	}
+	return &Checker{src: src, policy: policy}
+}
+
+// Circuit is one breaker in a report, in the seed's shape.
+type Circuit struct {
+	State       string  `json:"state"`
+	Healthy     bool    `json:"healthy"`
+	FailureRate float64 `json:"failure_rate"`
+}
+
+// Group is one model group's routability (verbose reports only).
+type Group struct {
+	Name     string `json:"name"`
+	Critical bool   `json:"critical"`
+	Routable bool   `json:"routable"`
+	// ServedBy is the first deployment on the route whose breaker lets
+	// calls through; empty when none does.
+	ServedBy    string `json:"served_by,omitempty"`
+	Fallback    bool   `json:"fallback"`
+	RetryAt     string `json:"retry_at,omitempty"`
+	Deployments []Dep  `json:"deployments"`
+}
+
+// Dep is a deployment on a group's route (verbose reports only).
+type Dep struct {
+	Name     string `json:"name"`
+	Provider string `json:"provider"`
+	Model    string `json:"model"`
+	State    string `json:"state"`
+}
+
+// Report is the /health body.
+type Report struct {
+	Healthy  bool               `json:"healthy"`
+	Status   Status             `json:"status"`
+	Circuits map[string]Circuit `json:"circuits"`
+	Summary  string             `json:"summary"`
+	// Reason says why the status is what it is.
+	Reason string `json:"reason"`
+	// Policy and Groups are filled in for ?verbose.
+	Policy string  `json:"policy,omitempty"`
+	Groups []Group `json:"groups,omitempty"`
+}
+
+// allows reports whether b lets some call through now: closed, half-open,
+// disabled, or open with its timeout passed (the next call is a trial).
+func allows(b *breaker.Breaker, now time.Time) bool {
+	if b.State().Allows() {
+		return true
+	}
+	at, ok := b.RetryAt()
+	return ok && !now.Before(at)
+}
+
+// Check applies the policy now.
+func (c *Checker) Check(verbose bool) Report {
+	now := c.src.Clock().Now()
+	r := Report{Circuits: map[string]Circuit{}}
+	all := c.src.Registry().All()
+	open := 0
+	for _, b := range all {
+		st := b.State()
+		ok := allows(b, now)
+		if !ok {
+			open++
+		}
+		r.Circuits[b.Name()] = Circuit{State: st.String(), Healthy: ok, FailureRate: b.Window().FailureRate}
+	}
+	r.Summary = fmt.Sprintf("%d/%d circuits healthy", len(all)-open, len(all))
+
+	groups := c.groups(now)
+	judged, unroutable, onFallback := 0, 0, 0
+	for _, g := range groups {
+		if len(c.policy.CriticalGroups) > 0 && !g.Critical {
+			continue
+		}
+		judged++
+		if !g.Routable {
+			unroutable++
+		} else if g.Fallback {
+			onFallback++
+		}
+	}
+	notClosed := 0
+	for _, b := range all {
+		if s := b.State(); s != breaker.Closed && s != breaker.Disabled {
+			notClosed++
+		}
+	}
+	switch c.policy.Policy {
+	case "open_fraction":
+		r.Status = Healthy
+		if len(all) > 0 && float64(open) >= c.policy.OpenFraction*float64(len(all)) && open > 0 {
+			r.Status = Unhealthy
+			r.Reason = fmt.Sprintf("%d of %d circuits are open (unhealthy from %.0f%%)", open, len(all), c.policy.OpenFraction*100)
+		} else if notClosed > 0 {
+			r.Status = Degraded
+			r.Reason = fmt.Sprintf("%d circuits are not closed", notClosed)
+		}
+	default: // routable
+		threshold := c.policy.UnroutableFraction
+		if threshold == 0 {
+			threshold = 1 // all judged groups
+			if len(c.policy.CriticalGroups) > 0 {
+				threshold = 1e-9 // any critical group
+			}
+		}
+		r.Status = Healthy
+		switch {
+		case judged > 0 && unroutable > 0 && float64(unroutable) >= threshold*float64(judged):
+			r.Status = Unhealthy
+			r.Reason = fmt.Sprintf("%d of %d model groups have no deployment that can take calls", unroutable, judged)
+		case unroutable > 0 || onFallback > 0 || notClosed > 0:
+			r.Status = Degraded
+			r.Reason = fmt.Sprintf("%d circuits are not closed; %d model groups run on fallbacks, %d cannot be served", notClosed, onFallback, unroutable)
+		}
+	}
+	if r.Reason == "" {
+		r.Reason = "every circuit is closed"
+	}
+	r.Healthy = r.Status != Unhealthy
+	if verbose {
+		r.Policy = c.describe()
+		r.Groups = groups
+	}
+	return r
+}
+
+func (c *Checker) describe() string {
+	if c.policy.Policy == "open_fraction" {
+		return fmt.Sprintf("open_fraction: unhealthy when at least %.0f%% of circuits are open", c.policy.OpenFraction*100)
+	}
+	scope := "all model groups"
+	if len(c.policy.CriticalGroups) > 0 {
+		scope = fmt.Sprintf("the critical groups %v", c.policy.CriticalGroups)
+	}
+	if c.policy.UnroutableFraction == 0 {
+		if len(c.policy.CriticalGroups) > 0 {
+			return "routable: unhealthy when any of " + scope + " has no deployment that can take calls"
+		}
+		return "routable: unhealthy when every model group has no deployment that can take calls"
+	}
+	return fmt.Sprintf("routable: unhealthy when at least %.0f%% of %s have no deployment that can take calls", c.policy.UnroutableFraction*100, scope)
+}
+
+// groups reports each group's routability through its chat breakers.
+func (c *Checker) groups(now time.Time) []Group {
+	var out []Group
+	for _, grp := range c.src.Groups() {
+		g := Group{Name: grp.Name, Critical: slices.Contains(c.policy.CriticalGroups, grp.Name)}
+		var earliest time.Time
+		for _, d := range c.src.Route(grp.Name) {
+			b := d.Breakers[provider.Chat]
+			g.Deployments = append(g.Deployments, Dep{Name: d.Config.Name, Provider: d.Config.Provider, Model: d.Config.Model, State: b.State().String()})
+			if allows(b, now) {
+				if !g.Routable {
+					g.Routable, g.ServedBy, g.Fallback = true, d.Config.Name, d.Config.Group != grp.Name
+				}
+			} else if at, ok := b.RetryAt(); ok && (earliest.IsZero() || at.Before(earliest)) {
+				earliest = at
+			}
+		}
+		if !g.Routable && !earliest.IsZero() {
+			g.RetryAt = earliest.UTC().Format(time.RFC3339)
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// CircuitBreakers is the seed guide's /health/circuit-breakers body.
+type CircuitBreakers struct {
+	Providers     map[string]string `json:"providers"`
+	OverallHealth string            `json:"overall_health"`
+}
+
+// Breakers reports each breaker's state and the seed's overall verdict:
+// critical when every circuit is open, degraded when some are.
+func (c *Checker) Breakers() CircuitBreakers {
+	now := c.src.Clock().Now()
+	out := CircuitBreakers{Providers: map[string]string{}}
+	open := 0
+	all := c.src.Registry().All()
+	for _, b := range all {
+		out.Providers[b.Name()] = b.State().String()
+		if !allows(b, now) {
+			open++
+		}
+	}
+	switch {
+	case len(all) > 0 && open == len(all):
+		out.OverallHealth = "critical"
+	case open > 0:
+		out.OverallHealth = "degraded"
+	default:
+		out.OverallHealth = "healthy"
+	}
+	return out
+}
+
+// Handler serves GET and HEAD /health: 200 when healthy or degraded, 503
+// when unhealthy. ?verbose adds the policy and each group's route.
+func (c *Checker) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, verbose := r.URL.Query()["verbose"]
+		rep := c.Check(verbose)
+		code := http.StatusOK
+		if !rep.Healthy {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, r, code, rep)
+	})
+}
+
+// BreakersHandler serves GET /health/circuit-breakers.
+func (c *Checker) BreakersHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, c.Breakers())
+	})
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	if r.Method == http.MethodHead {
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,210 @@
+package health_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/health"
+)
+
+var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+
+// Two groups: chat (primary, with a fallback deployment in group backup)
+// and backup.
+const cfgText = `
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/gpt-4o-mini, api_base: http://primary.invalid/v1}
+  - model_name: backup
+    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: http://backup.invalid}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [{chat: [backup]}]
+`
+
+func setup(t *testing.T, policy config.Health) (*gateway.Gateway, *breaker.ManualClock, *health.Checker) {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(cfgText), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := breaker.NewManualClock(t0)
+	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	return gw, clk, health.New(gw, policy)
+}
+
+func br(t *testing.T, gw *gateway.Gateway, name string) *breaker.Breaker {
+	b, ok := gw.Registry().Lookup(name)
+	if !ok {
+		t.Fatalf("no breaker %s", name)
+	}
+	return b
+}
+
+const (
+	primaryChat = "chat/openai/gpt-4o-mini:chat"
+	primaryEmb  = "chat/openai/gpt-4o-mini:embeddings"
+	backupChat  = "backup/anthropic/claude-3-5-sonnet:chat"
+)
+
+func TestPolicies(t *testing.T) {
+	tests := []struct {
+		name   string
+		policy config.Health
+		open   []string
+		// advance moves the clock after opening (30s: trials are due).
+		advance time.Duration
+		want    health.Status
+	}{
+		{name: "all closed is healthy", want: health.Healthy},
+		{name: "routable: a dead primary with a live fallback is degraded", open: []string{primaryChat}, want: health.Degraded},
+		{name: "routable: a group with nothing to route to is not enough by default", open: []string{backupChat},
+			want: health.Degraded},
+		{name: "routable: every group unroutable is unhealthy", open: []string{primaryChat, backupChat}, want: health.Unhealthy},
+		{name: "routable: an open breaker whose trial is due can take calls", open: []string{primaryChat, backupChat},
+			advance: 30 * time.Second, want: health.Degraded},
+		{name: "routable: a critical group without a route is unhealthy",
+			policy: config.Health{CriticalGroups: []string{"backup"}}, open: []string{backupChat}, want: health.Unhealthy},
+		{name: "routable: a non-critical group without a route is only degraded",
+			policy: config.Health{CriticalGroups: []string{"chat"}}, open: []string{backupChat}, want: health.Degraded},
+		{name: "routable: unroutable_fraction sets the share",
+			policy: config.Health{UnroutableFraction: 0.5}, open: []string{backupChat}, want: health.Unhealthy},
+		{name: "open_fraction: below the threshold is degraded", policy: config.Health{Policy: "open_fraction"},
+			open: []string{primaryChat}, want: health.Degraded},
+		{name: "open_fraction: half the circuits open is unhealthy (the seed's rule)",
+			policy: config.Health{Policy: "open_fraction"}, open: []string{primaryChat, primaryEmb}, want: health.Unhealthy},
+		{name: "open_fraction: the threshold is configurable",
+			policy: config.Health{Policy: "open_fraction", OpenFraction: 0.75}, open: []string{primaryChat, primaryEmb},
+			want: health.Degraded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gw, clk, c := setup(t, tc.policy)
+			for _, n := range tc.open {
+				br(t, gw, n).OpenUntil(t0.Add(30*time.Second), "test")
+			}
+			clk.Advance(tc.advance)
+			r := c.Check(true)
+			if r.Status != tc.want || r.Healthy != (tc.want != health.Unhealthy) {
+				t.Fatalf("status %s healthy %v (%s), want %s", r.Status, r.Healthy, r.Reason, tc.want)
+			}
+		})
+	}
+}
+
+func TestReportShape(t *testing.T) {
+	gw, _, c := setup(t, config.Health{})
+	br(t, gw, primaryChat).OpenUntil(t0.Add(time.Minute), "test")
+	r := c.Check(true)
+	if r.Summary != "3/4 circuits healthy" || r.Circuits[primaryChat].State != "open" || r.Circuits[primaryChat].Healthy {
+		t.Fatalf("report %+v", r)
+	}
+	var chat health.Group
+	for _, g := range r.Groups {
+		if g.Name == "chat" {
+			chat = g
+		}
+	}
+	if !chat.Routable || !chat.Fallback || chat.ServedBy != "backup/anthropic/claude-3-5-sonnet" || len(chat.Deployments) != 2 {
+		t.Fatalf("chat group %+v", chat)
+	}
+	if !strings.Contains(r.Policy, "routable") {
+		t.Fatalf("policy %q", r.Policy)
+	}
+	if c.Check(false).Groups != nil {
+		t.Fatal("groups without ?verbose")
+	}
+}
+
+func TestCircuitBreakersEndpointShape(t *testing.T) {
+	gw, _, c := setup(t, config.Health{})
+	if got := c.Breakers().OverallHealth; got != "healthy" {
+		t.Fatalf("overall %s", got)
+	}
+	br(t, gw, primaryChat).ForceOpen("")
+	b := c.Breakers()
+	if b.OverallHealth != "degraded" || b.Providers[primaryChat] != "forced_open" || b.Providers[backupChat] != "closed" {
+		t.Fatalf("%+v", b)
+	}
+	for _, n := range gw.Registry().Names() {
+		br(t, gw, n).ForceOpen("")
+	}
+	if got := c.Breakers().OverallHealth; got != "critical" {
+		t.Fatalf("overall %s", got)
+	}
+}
+
+func TestHandlers(t *testing.T) {
+	gw, _, c := setup(t, config.Health{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/health":
+			c.Handler().ServeHTTP(w, r)
+		case "/status.json":
+			c.StatusHandler().ServeHTTP(w, r)
+		default:
+			health.PageHandler().ServeHTTP(w, r)
+		}
+	}))
+	defer srv.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+	get := func(method, path string) (int, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		buf := make([]byte, 4096)
+		for {
+			n, err := resp.Body.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		return resp.StatusCode, b.String()
+	}
+	if code, body := get("GET", "/health"); code != 200 || !strings.Contains(body, `"status": "healthy"`) {
+		t.Fatalf("%d %s", code, body)
+	}
+	for _, n := range []string{primaryChat, backupChat} {
+		br(t, gw, n).ForceOpen("")
+	}
+	if code, body := get("GET", "/health"); code != 503 || !strings.Contains(body, `"healthy": false`) {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, body := get("HEAD", "/health"); code != 503 || body != "" {
+		t.Fatalf("HEAD: %d %q", code, body)
+	}
+	if code, body := get("GET", "/health?verbose"); code != 503 || !strings.Contains(body, `"groups"`) {
+		t.Fatalf("verbose: %d %s", code, body)
+	}
+	code, body := get("GET", "/status.json")
+	var v health.StatusView
+	if err := json.Unmarshal([]byte(body), &v); err != nil || code != 200 {
+		t.Fatalf("%d %v", code, err)
+	}
+	if len(v.Groups) != 2 || len(v.Groups[0].Deployments) != 2 || v.Groups[0].Deployments[0].Breakers[0].State != "forced_open" ||
+		len(v.Transitions) != 2 || v.Transitions[0].Reason != "manual: open" || v.Overall.Status != health.Unhealthy {
+		t.Fatalf("status view %+v", v)
+	}
+	if strings.Contains(body, "invalid") {
+		t.Fatal("the status page reveals upstream URLs")
+	}
+	if code, body := get("GET", "/"); code != 200 || !strings.Contains(body, "<title>breakerd status</title>") {
+		t.Fatalf("page: %d", code)
+	}
+}

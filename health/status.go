@@ -1,0 +1,122 @@
+package health
+
+import (
+	_ "embed"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/gateway"
+)
+
+//go:embed status.html
+var statusPage []byte
+
+// StatusView is the status page's data. It names providers and models but
+// never an upstream URL or key.
+type StatusView struct {
+	GeneratedAt time.Time       `json:"generated_at"`
+	Overall     Report          `json:"overall"`
+	Groups      []StatusGroup   `json:"groups"`
+	Transitions []StatusTransit `json:"transitions"`
+}
+
+// StatusGroup is a model group and its route.
+type StatusGroup struct {
+	Name        string             `json:"name"`
+	Fallbacks   []string           `json:"fallbacks"`
+	Deployments []StatusDeployment `json:"deployments"`
+}
+
+// StatusDeployment is one deployment on a group's route.
+type StatusDeployment struct {
+	Name     string          `json:"name"`
+	Group    string          `json:"group"`
+	Provider string          `json:"provider"`
+	Model    string          `json:"model"`
+	Fallback bool            `json:"fallback"`
+	Breakers []StatusBreaker `json:"breakers"`
+	InFlight int             `json:"in_flight"`
+	Queued   int             `json:"queued"`
+	MaxConc  int             `json:"max_concurrent"`
+}
+
+// StatusBreaker is one breaker of a deployment.
+type StatusBreaker struct {
+	Name        string  `json:"name"`
+	Operation   string  `json:"operation"`
+	State       string  `json:"state"`
+	FailureRate float64 `json:"failure_rate"`
+	Calls       uint64  `json:"calls"`
+	Rejected    uint64  `json:"rejected"`
+	RetryAt     string  `json:"retry_at,omitempty"`
+}
+
+// StatusTransit is one recent transition.
+type StatusTransit struct {
+	At      time.Time `json:"at"`
+	Breaker string    `json:"breaker"`
+	From    string    `json:"from"`
+	To      string    `json:"to"`
+	Reason  string    `json:"reason"`
+}
+
+// Status builds the status page's data: the groups in config order, each
+// route in routing order, and the latest transitions first.
+func (c *Checker) Status() StatusView {
+	v := StatusView{GeneratedAt: c.src.Clock().Now(), Overall: c.Check(false)}
+	v.Overall.Circuits = nil // the groups show them
+	for _, grp := range c.src.Groups() {
+		sg := StatusGroup{Name: grp.Name, Fallbacks: grp.Fallbacks}
+		if sg.Fallbacks == nil {
+			sg.Fallbacks = []string{}
+		}
+		for _, d := range c.src.Route(grp.Name) {
+			sd := StatusDeployment{Name: d.Config.Name, Group: d.Config.Group, Provider: d.Config.Provider, Model: d.Config.Model,
+				Fallback: d.Config.Group != grp.Name, InFlight: d.Bulkhead.InFlight(), Queued: d.Bulkhead.Queued(),
+				MaxConc: d.Bulkhead.Settings().MaxConcurrent}
+			for _, op := range gateway.Operations {
+				b := d.Breakers[op]
+				counts := b.Counts()
+				sb := StatusBreaker{Name: b.Name(), Operation: string(op), State: b.State().String(),
+					FailureRate: b.Window().FailureRate, Calls: counts.Calls, Rejected: counts.Rejected}
+				if at, ok := b.RetryAt(); ok {
+					sb.RetryAt = at.UTC().Format(time.RFC3339)
+				}
+				sd.Breakers = append(sd.Breakers, sb)
+			}
+			sg.Deployments = append(sg.Deployments, sd)
+		}
+		v.Groups = append(v.Groups, sg)
+	}
+	var ts []breaker.Transition
+	for _, b := range c.src.Registry().All() {
+		ts = append(ts, b.Snapshot().History...)
+	}
+	slices.SortFunc(ts, func(a, b breaker.Transition) int { return b.At.Compare(a.At) })
+	v.Transitions = []StatusTransit{}
+	for i, t := range ts {
+		if i == 25 {
+			break
+		}
+		v.Transitions = append(v.Transitions, StatusTransit{At: t.At, Breaker: t.Breaker, From: t.From.String(), To: t.To.String(), Reason: t.Reason})
+	}
+	return v
+}
+
+// StatusHandler serves the status page's JSON.
+func (c *Checker) StatusHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, r, http.StatusOK, c.Status())
+	})
+}
+
+// PageHandler serves the status page itself.
+func PageHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'")
+		_, _ = w.Write(statusPage)
+	})
+}
