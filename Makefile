@@ -4,8 +4,10 @@ GO ?= go
 
 .PHONY: test test-deps bench build fuzz
 
+# Test artifacts (the status page screenshot) land in artifacts/.
 test: test-deps
-	$(GO) test -race -count=1 ./...
+	@mkdir -p artifacts
+	$(GO) test -race -count=1 -artifacts -outputdir $(CURDIR)/artifacts ./...
 
 # Installs promtool, chromium and redis-server from Debian packages when
 # they are missing and we are root; otherwise the tests that need them skip

@@ -1,5 +1,7 @@
 package breaker
 
+import "fmt"
+
 // State is a breaker's state.
 type State int32
 
@@ -39,6 +41,17 @@ func (s State) Allows() bool { return s != Open && s != ForcedOpen }
 
 // MarshalText encodes the state as its name.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText decodes a state name, as written by MarshalText.
+func (s *State) UnmarshalText(b []byte) error {
+	for _, st := range States() {
+		if st.String() == string(b) {
+			*s = st
+			return nil
+		}
+	}
+	return fmt.Errorf("breaker: unknown state %q", b)
+}
 
 // States lists every state in a stable order, for metrics that need one
 // series per state.

@@ -1,0 +1,106 @@
+package daemon_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/breakerd/breakerd/internal/external"
+)
+
+// The status page, in a real headless Chromium: a breaker tripped through
+// mockllm's control endpoint shows as open without a reload.
+func TestStatusPageShowsTripLive(t *testing.T) {
+	chromium := external.Program(t, "chromium", "chromium-browser", "google-chrome")
+	s := serve(t, "", "0s")
+	name := "gpt-4o-mini/openai/gpt-4o-mini:chat"
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("window-size", "1280,900"),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+
+	sel := chromedp.CSS(`span.state[data-breaker="` + name + `"]`)
+	// The marker is wiped by a reload, so finding it later proves the page
+	// updated in place.
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(sel)); err != nil {
+		t.Fatal(err)
+	}
+	before, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__noReload = "still here"`)); err != nil {
+		t.Fatal(err)
+	}
+	if before != "closed" {
+		t.Fatalf("before the trip the page shows %q", before)
+	}
+
+	// Trip the breaker: the mock fails every call, five requests fail.
+	req, _ := http.NewRequest(http.MethodPut, s.mockURL+"/_mock/faults", strings.NewReader(`{"error_rate":1,"status":500}`))
+	if resp, err := s.client.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("faults: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+	for i := 0; i < 5; i++ {
+		resp, err := s.client.Post(s.url+"/v1/chat/completions", "application/json",
+			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`span.state.open[data-breaker="`+name+`"]`))); err != nil {
+		t.Fatal(err)
+	}
+	after, err := chromedp.Run(ctx, chromedp.Text(sel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.__noReload`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after != "open" || marker != "still here" {
+		t.Fatalf("page shows %q, marker %q", after, marker)
+	}
+	banner, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#banner"), "data-status"))
+	if err != nil || banner.Value != "unhealthy" {
+		t.Fatalf("banner %+v %v: the only group has no route, so /health says unhealthy", banner, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.ArtifactDir(), "status-page.png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+	html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"sk-upstream-secret-1", "127.0.0.1:"} {
+		if strings.Contains(html, secret) && !strings.Contains(s.url, secret) {
+			t.Fatalf("the page reveals %q", secret)
+		}
+	}
+}

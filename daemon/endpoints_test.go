@@ -1,0 +1,274 @@
+package daemon_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+const adminToken = "test-admin-token-0123456789"
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// serving is a daemon serving on a real loopback listener.
+type serving struct {
+	d       *daemon.Daemon
+	url     string
+	mock    *mockllm.Server
+	mockURL string
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+	client  *http.Client
+}
+
+// serve starts a daemon; drain is server.shutdown_drain.
+func serve(t *testing.T, extra, drain string) *serving {
+	t.Helper()
+	mock := mockllm.New(mockllm.Options{Name: "m"})
+	up := httptest.NewServer(mock.Handler())
+	t.Cleanup(up.Close)
+	text := `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${UP}/v1", api_key: sk-upstream-secret-1}
+router_settings:
+  routing_strategy: ordered
+server:
+  shutdown_drain: ` + drain + `
+` + extra
+	cfg, err := config.Parse("t.yaml", []byte(text), func(k string) (string, bool) {
+		switch k {
+		case "UP":
+			return up.URL, true
+		case "TOKEN":
+			return adminToken, true
+		}
+		return "", false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	upstream := &http.Client{Transport: &http.Transport{}}
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Clock: breaker.NewManualClock(t0), Client: upstream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &serving{d: d, url: "http://" + ln.Addr().String(), mock: mock, mockURL: up.URL, logs: logs, cancel: cancel,
+		done: make(chan error, 1), client: &http.Client{Transport: &http.Transport{}}}
+	go func() { s.done <- d.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		s.stop(t)
+		s.client.CloseIdleConnections()
+		upstream.CloseIdleConnections()
+		d.Close()
+	})
+	return s
+}
+
+func (s *serving) stop(t *testing.T) {
+	if s.cancel != nil {
+		s.cancel()
+		if err := <-s.done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+		s.cancel = nil
+	}
+}
+
+func (s *serving) do(t *testing.T, method, path, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestProbeEndpoints(t *testing.T) {
+	s := serve(t, "", "0s")
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		contains     string
+	}{
+		{"GET", "/livez", 200, "ok"},
+		{"GET", "/readyz", 200, "ready"},
+		{"GET", "/health", 200, `"status": "healthy"`},
+		{"HEAD", "/health", 200, ""},
+		{"GET", "/health?verbose", 200, `"policy": "routable`},
+		{"GET", "/health/circuit-breakers", 200, `"overall_health": "healthy"`},
+		{"GET", "/", 200, "breakerd status"},
+		{"GET", "/status.json", 200, `"groups"`},
+		{"GET", "/metrics", 200, "circuit_breaker_state"},
+		{"GET", "/admin/breakers", 404, ""}, // no admin token configured: the API does not exist
+	} {
+		code, body := s.do(t, tc.method, tc.path, "")
+		if code != tc.code || !strings.Contains(body, tc.contains) {
+			t.Errorf("%s %s = %d %.200q, want %d containing %q", tc.method, tc.path, code, body, tc.code, tc.contains)
+		}
+	}
+	for _, n := range s.d.Gateway().Registry().Names() {
+		b, _ := s.d.Gateway().Registry().Lookup(n)
+		b.ForceOpen("")
+	}
+	if code, _ := s.do(t, "GET", "/health", ""); code != 503 {
+		t.Fatalf("/health = %d with every circuit open", code)
+	}
+	if code, _ := s.do(t, "HEAD", "/health", ""); code != 503 {
+		t.Fatalf("HEAD /health = %d", code)
+	}
+	if code, _ := s.do(t, "GET", "/livez", ""); code != 200 {
+		t.Fatal("/livez must stay 200 whatever the breakers say")
+	}
+}
+
+func TestAdminAPI(t *testing.T) {
+	s := serve(t, "admin:\n  token: ${TOKEN}\n", "0s")
+	for _, tc := range []struct {
+		name, token string
+		code        int
+	}{{"no token", "", 401}, {"wrong token", "wrong-token-0123456789", 401}, {"right token", adminToken, 200}} {
+		if code, _ := s.do(t, "GET", "/admin/breakers", tc.token); code != tc.code {
+			t.Errorf("%s: %d, want %d", tc.name, code, tc.code)
+		}
+	}
+	name := "gpt-4o-mini/openai/gpt-4o-mini:chat"
+	code, body := s.do(t, "POST", "/admin/breakers/"+name+"/open", adminToken)
+	if code != 200 || !strings.Contains(body, `"state": "forced_open"`) {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	b, _ := s.d.Gateway().Registry().Lookup(name)
+	s.d.Gateway().Registry().WaitListeners()
+	if h := b.Snapshot().History; len(h) != 1 || h[0].Reason != "manual: open" {
+		t.Fatalf("history %+v", h)
+	}
+	if err := s.d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, metrics := s.do(t, "GET", "/metrics", "")
+	if !strings.Contains(metrics, `from_state="closed",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="chat",provider="openai",to_state="forced_open"} 1`) {
+		t.Fatal("metrics did not see the manual transition")
+	}
+	if !strings.Contains(s.logs.String(), "admin action") || !strings.Contains(s.logs.String(), "action=open") {
+		t.Fatalf("no audit line in %s", s.logs.String())
+	}
+	// A forced-open breaker fails requests fast.
+	req, _ := http.NewRequest("POST", s.url+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || s.mock.Stats().Chat != 0 {
+		t.Fatalf("status %d, upstream calls %d", resp.StatusCode, s.mock.Stats().Chat)
+	}
+	for action, want := range map[string]string{"close": "closed", "disable": "disabled", "enable": "closed", "reset": "closed"} {
+		if code, body := s.do(t, "POST", "/admin/breakers/"+name+"/"+action, adminToken); code != 200 || !strings.Contains(body, `"state": "`+want+`"`) {
+			t.Fatalf("%s: %d %s", action, code, body)
+		}
+	}
+	code, body = s.do(t, "POST", "/admin/breakers/nope:chat/open", adminToken)
+	if code != 404 || !strings.Contains(body, name) {
+		t.Fatalf("unknown breaker: %d %s", code, body)
+	}
+	if code, _ := s.do(t, "POST", "/admin/breakers/"+name+"/explode", adminToken); code != 400 {
+		t.Fatalf("unknown action: %d", code)
+	}
+	if strings.Contains(s.logs.String(), adminToken) || strings.Contains(s.logs.String(), "sk-upstream-secret-1") {
+		t.Fatal("a secret reached the logs")
+	}
+	var list struct {
+		Breakers []breaker.Snapshot `json:"breakers"`
+	}
+	_, body = s.do(t, "GET", "/admin/breakers", adminToken)
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Breakers) != 2 {
+		t.Fatalf("%v %s", err, body)
+	}
+}
+
+// On shutdown /readyz turns 503 at once, while a stream that is already
+// running completes.
+func TestReadinessDrainsOnShutdown(t *testing.T) {
+	s := serve(t, "", "300ms")
+	s.mock.SetFaults(mockllm.Faults{ChunkDelayMS: 40})
+	req, _ := http.NewRequest("POST", s.url+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"a long answer please"}]}`))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	if line, err := r.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("first line %q %v", line, err)
+	}
+	s.cancel() // shutdown begins while the stream runs
+	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	var code int
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		pr, err := probe.Get(s.url + "/readyz")
+		if err != nil {
+			t.Fatalf("/readyz unreachable during the drain: %v", err)
+		}
+		pr.Body.Close()
+		if code = pr.StatusCode; code == 503 {
+			break
+		}
+	}
+	if code != 503 {
+		t.Fatalf("/readyz = %d after shutdown began", code)
+	}
+	rest, err := io.ReadAll(r)
+	if err != nil || !strings.Contains(string(rest), "data: [DONE]") {
+		t.Fatalf("the in-flight stream did not complete: %v %q", err, rest)
+	}
+	if err := <-s.done; err != nil {
+		t.Fatal(err)
+	}
+	s.cancel = nil
+}
