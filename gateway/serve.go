@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -112,41 +111,46 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	return c.fail(w, r)
 }
 
-// parseRequest validates the client's JSON enough to route it.
+// parseRequest validates the client's JSON enough to route it. It decodes
+// only the fields routing needs; the body itself travels untouched.
 func parseRequest(op provider.Operation, body []byte) (*provider.Request, string, string) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
+	var head struct {
+		Model         json.RawMessage `json:"model"`
+		Stream        json.RawMessage `json:"stream"`
+		StreamOptions json.RawMessage `json:"stream_options"`
+		Messages      json.RawMessage `json:"messages"`
+		Input         json.RawMessage `json:"input"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
 		return nil, "", "We could not parse the JSON body of your request: " + err.Error()
 	}
 	var model string
-	if err := json.Unmarshal(fields["model"], &model); err != nil || model == "" {
+	if err := json.Unmarshal(head.Model, &model); err != nil || model == "" {
 		return nil, "", "you must provide a model parameter"
 	}
-	req := &provider.Request{Op: op, Body: fields}
-	if raw, ok := fields["stream"]; ok && op == provider.Chat {
-		if err := json.Unmarshal(raw, &req.Stream); err != nil {
+	req := &provider.Request{Op: op, Body: body, Model: model}
+	if head.Stream != nil && op == provider.Chat {
+		if err := json.Unmarshal(head.Stream, &req.Stream); err != nil {
 			return nil, "", "stream must be a boolean"
 		}
 	}
-	if raw, ok := fields["stream_options"]; ok && req.Stream {
+	if head.StreamOptions != nil && req.Stream {
 		var so struct {
 			IncludeUsage bool `json:"include_usage"`
 		}
-		if err := json.Unmarshal(raw, &so); err != nil {
+		if err := json.Unmarshal(head.StreamOptions, &so); err != nil {
 			return nil, "", "stream_options must be an object"
 		}
 		req.IncludeUsage = so.IncludeUsage
 	}
 	if op == provider.Chat {
 		var msgs []json.RawMessage
-		if err := json.Unmarshal(fields["messages"], &msgs); err != nil || len(msgs) == 0 {
+		if err := json.Unmarshal(head.Messages, &msgs); err != nil || len(msgs) == 0 {
 			return nil, "", "messages must be a non-empty array"
 		}
 	}
-	if op == provider.Embeddings {
-		if _, ok := fields["input"]; !ok {
-			return nil, "", "you must provide an input parameter"
-		}
+	if op == provider.Embeddings && head.Input == nil {
+		return nil, "", "you must provide an input parameter"
 	}
 	return req, model, ""
 }
@@ -267,9 +271,6 @@ func (c *call) classify(perr *provider.Error) breaker.Outcome {
 func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration, AttemptInfo) {
 	g := c.g
 	req := *c.req
-	req.Body = maps.Clone(c.req.Body)
-	model, _ := json.Marshal(d.Config.Model)
-	req.Body["model"] = model
 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()

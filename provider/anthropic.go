@@ -34,7 +34,11 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",
 			Message: "Anthropic deployments serve chat completions only, not " + string(req.Op)}
 	}
-	areq, terr := toAnthropic(req.Body, p.d.Model, p.d.DefaultMaxTokens)
+	fields, err := req.Fields()
+	if err != nil {
+		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "invalid JSON body"}
+	}
+	areq, terr := toAnthropic(fields, p.d.Model, p.d.DefaultMaxTokens)
 	if terr != nil {
 		return nil, terr
 	}

@@ -48,13 +48,9 @@ func (p *openAI) url(op Operation) string {
 }
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
-	body := req.Body
-	if p.d.Provider == "azure" {
-		// Azure routes by the deployment in the URL; the body's model is
-		// ignored there, so drop it rather than leak our group name.
-		body = without(body, "model")
-	}
-	buf, err := json.Marshal(body)
+	// Azure routes by the deployment in the URL and ignores the body's
+	// model; sending the deployment's name there is harmless.
+	buf, err := req.BodyFor(p.d.Model)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
@@ -132,16 +128,6 @@ func (p *openAI) httpError(resp *http.Response) *Error {
 	}
 	e.Message = p.redact(e.Message)
 	return e
-}
-
-func without(m map[string]json.RawMessage, key string) map[string]json.RawMessage {
-	out := make(map[string]json.RawMessage, len(m))
-	for k, v := range m {
-		if k != key {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // sseStream reads an OpenAI server-sent-event stream.

@@ -25,16 +25,38 @@ const (
 	Embeddings Operation = "embeddings"
 )
 
-// Request is one OpenAI-format request for one deployment. Body holds the
-// client's JSON fields untouched except "model", which the gateway has set
-// to the deployment's model.
+// Request is one client request in OpenAI format. Body is the client's
+// JSON, untouched; providers ask for it with their deployment's model.
 type Request struct {
-	Op     Operation
-	Body   map[string]json.RawMessage
+	Op   Operation
+	Body []byte
+	// Model is the "model" the client asked for (a model group).
+	Model  string
 	Stream bool
 	// IncludeUsage reports whether the client asked for a final usage
 	// chunk (stream_options.include_usage).
 	IncludeUsage bool
+}
+
+// Fields decodes the body's top-level fields.
+func (r *Request) Fields() (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	err := json.Unmarshal(r.Body, &m)
+	return m, err
+}
+
+// BodyFor returns the body with "model" set to model. When the client
+// already named that model the body is returned as is, with no re-encoding.
+func (r *Request) BodyFor(model string) ([]byte, error) {
+	if model == r.Model {
+		return r.Body, nil
+	}
+	m, err := r.Fields()
+	if err != nil {
+		return nil, err
+	}
+	m["model"], _ = json.Marshal(model)
+	return json.Marshal(m)
 }
 
 // Usage is the token count of one call.

@@ -1,0 +1,56 @@
+package gateway_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// BenchmarkChatRoundTrip measures one non-streaming chat request through
+// the gateway to a loopback mock, against the same request sent to the mock
+// directly.
+func BenchmarkChatRoundTrip(b *testing.B) {
+	mock := httptest.NewServer(mockllm.New(mockllm.Options{}).Handler())
+	defer mock.Close()
+	cfg, err := config.Parse("b.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "`+mock.URL+`/v1", api_key: sk-bench}
+router_settings:
+  routing_strategy: ordered
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		b.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer gw.Close()
+	srv := httptest.NewServer(gw.Handler())
+	defer srv.Close()
+	const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello, how are you today?"}]}`
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	for _, tc := range []struct{ name, url string }{{"direct", mock.URL}, {"gateway", srv.URL}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Post(tc.url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatal(resp.Status)
+				}
+			}
+		})
+	}
+}
