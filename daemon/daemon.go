@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,7 +57,12 @@ type Daemon struct {
 	// ready is set once the listeners are up; draining from the moment
 	// shutdown begins. Load balancers read both through /readyz.
 	ready, draining atomic.Bool
+	readyCh         chan struct{}
+	readyOnce       sync.Once
 }
+
+// Ready is closed once Serve's listeners all accept connections.
+func (d *Daemon) Ready() <-chan struct{} { return d.readyCh }
 
 // New builds a daemon from a loaded config.
 func New(opts Options) (*Daemon, error) {
@@ -68,7 +74,7 @@ func New(opts Options) (*Daemon, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	d := &Daemon{cfg: opts.Config, log: log, bus: events.NewBus()}
+	d := &Daemon{cfg: opts.Config, log: log, bus: events.NewBus(), readyCh: make(chan struct{})}
 	gw, err := gateway.New(gateway.Options{Config: opts.Config, Clock: opts.Clock, Client: opts.Client, Logger: log,
 		TracerProvider: tp, Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d})})
 	if err != nil {
@@ -236,6 +242,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		go func() { errc <- servers[i].Serve(l.ln) }()
 	}
 	d.ready.Store(true)
+	d.readyOnce.Do(func() { close(d.readyCh) })
 	var first error
 	received := 0
 	select {

@@ -95,6 +95,7 @@ server:
 	s := &serving{d: d, url: "http://" + ln.Addr().String(), mock: mock, mockURL: up.URL, logs: logs, cancel: cancel,
 		done: make(chan error, 1), client: &http.Client{Transport: &http.Transport{}}}
 	go func() { s.done <- d.Serve(ctx, ln) }()
+	<-d.Ready()
 	t.Cleanup(func() {
 		s.stop(t)
 		s.client.CloseIdleConnections()
@@ -271,4 +272,43 @@ func TestReadinessDrainsOnShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.cancel = nil
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestSeparateMetricsAndAdminListeners(t *testing.T) {
+	metricsAddr, adminAddr := freeAddr(t), freeAddr(t)
+	s := serve(t, "admin:\n  token: ${TOKEN}\n  listen: "+adminAddr+"\n", "0s\n  metrics_listen: "+metricsAddr)
+	get := func(url, token string) int {
+		req, _ := http.NewRequest("GET", url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("http://"+metricsAddr+"/metrics", ""); code != 200 {
+		t.Fatalf("metrics listener: %d", code)
+	}
+	if code := get("http://"+adminAddr+"/admin/breakers", adminToken); code != 200 {
+		t.Fatalf("admin listener: %d", code)
+	}
+	if code := get(s.url+"/admin/breakers", adminToken); code != 404 {
+		t.Fatalf("the admin API must leave the main listener when it has its own: %d", code)
+	}
+	if code := get(s.url+"/metrics", ""); code != 200 {
+		t.Fatalf("main /metrics: %d", code)
+	}
 }
