@@ -28,17 +28,61 @@ type Config struct {
 	Logging     Logging
 	Deployments []Deployment
 	// Groups lists model groups (model_name) in order of first appearance.
-	Groups []string
-	Router Router
-	// Alerting holds router_settings.alerting as written, for the alerting
-	// package; its secrets are already resolved from the environment.
-	Alerting map[string]any
+	Groups   []string
+	Router   Router
+	Alerting Alerting
 	Health   Health
 	Admin    Admin
 	// Warnings are problems that do not stop the config from loading, each
 	// with its position.
 	Warnings []string
 }
+
+// Alerting is router_settings.alerting. The seed's webhook_url and
+// slack_webhook become a webhook and a Slack notifier.
+type Alerting struct {
+	Notifiers    []Notifier
+	DashboardURL string
+	RunbookURL   string
+	// GroupWindow groups breakers that open within it into one message.
+	GroupWindow time.Duration
+	// FlapThreshold changes within FlapWindow make a breaker flapping;
+	// it is quiet until stable for StableAfter.
+	FlapThreshold int
+	FlapWindow    time.Duration
+	StableAfter   time.Duration
+	// ReminderInterval, when > 0, repeats the alert while a circuit stays open.
+	ReminderInterval time.Duration
+	QueueSize        int
+	MaxRetries       int
+}
+
+// Notifier is one alert destination.
+type Notifier struct {
+	Type string // slack, webhook or pagerduty
+	Name string
+	// Slack: an incoming webhook, or a bot token and a channel.
+	WebhookURL Secret
+	Token      Secret
+	Channel    string
+	APIURL     string // Slack Web API base, for tests and proxies
+	// Webhook.
+	URL     Secret
+	Headers map[string]Secret
+	Secret  Secret // HMAC-SHA256 signing key
+	Format  string // breakerd or alertmanager
+	// PagerDuty Events API v2.
+	RoutingKey Secret
+	EventsURL  string
+	Timeout    time.Duration
+	// Filters; empty means all. Breakers are path.Match patterns.
+	Breakers    []string
+	Providers   []string
+	Transitions []string // open, resolved, half_open, flapping, reminder
+}
+
+// AlertKinds are the message kinds a notifier's transitions filter names.
+var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder"}
 
 // Health configures the /health policy.
 type Health struct {

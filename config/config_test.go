@@ -56,8 +56,9 @@ func TestSeedConfigLoadsUnchanged(t *testing.T) {
 	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], `litellm_config.yaml:40:7: router_settings.fallbacks[1]: fallback "gpt-4o-azure"`) {
 		t.Fatalf("warnings %q", cfg.Warnings)
 	}
-	if cfg.Alerting["slack_webhook"] != "https://hooks.slack.com/services/YOUR/WEBHOOK" {
-		t.Fatalf("alerting %v", cfg.Alerting)
+	if n := cfg.Alerting.Notifiers; len(n) != 2 || n[0].Type != "webhook" || n[0].URL.Value() != "https://your-app.com/webhooks/circuit-breaker" ||
+		n[1].Type != "slack" || n[1].WebhookURL.Value() != "https://hooks.slack.com/services/YOUR/WEBHOOK" {
+		t.Fatalf("alerting %+v", cfg.Alerting)
 	}
 }
 

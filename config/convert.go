@@ -535,33 +535,79 @@ func toInt(v any) (int, bool) {
 	return 0, false
 }
 
-// alerting resolves environment references in string values; the
-// alerting package validates the rest.
-func (c *converter) alerting(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
+func (c *converter) alerting(r rawAlerting) Alerting {
+	const path = "router_settings.alerting"
+	a := Alerting{
+		DashboardURL:     c.resolve(path+".dashboard_url", r.DashboardURL),
+		RunbookURL:       c.resolve(path+".runbook_url", r.RunbookURL),
+		GroupWindow:      c.duration(path+".group_window", r.GroupWindow, 10*time.Second, true),
+		FlapThreshold:    c.count(path+".flap_threshold", r.FlapThreshold, 4, false),
+		FlapWindow:       c.duration(path+".flap_window", r.FlapWindow, 10*time.Minute, false),
+		StableAfter:      c.duration(path+".stable_after", r.StableAfter, 5*time.Minute, false),
+		ReminderInterval: c.duration(path+".reminder_interval", r.ReminderInterval, 0, true),
+		QueueSize:        c.count(path+".queue_size", r.QueueSize, 1000, false),
+		MaxRetries:       c.count(path+".max_retries", r.MaxRetries, 4, true),
 	}
-	return c.resolveAll("router_settings.alerting", m).(map[string]any)
-}
-
-func (c *converter) resolveAll(path string, v any) any {
-	switch x := v.(type) {
-	case string:
-		return c.resolve(path, x)
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = c.resolveAll(path+"."+k, e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = c.resolveAll(fmt.Sprintf("%s[%d]", path, i), e)
-		}
-		return out
+	timeout := c.duration(path+".timeout", r.Timeout, 10*time.Second, false)
+	if r.WebhookURL != "" {
+		a.Notifiers = append(a.Notifiers, Notifier{Type: "webhook", Name: "webhook", Format: "breakerd", Timeout: timeout,
+			URL: Secret(c.resolve(path+".webhook_url", r.WebhookURL))})
 	}
-	return v
+	if r.SlackWebhook != "" {
+		a.Notifiers = append(a.Notifiers, Notifier{Type: "slack", Name: "slack", Timeout: timeout,
+			WebhookURL: Secret(c.resolve(path+".slack_webhook", r.SlackWebhook))})
+	}
+	for i, rn := range r.Notifiers {
+		p := fmt.Sprintf("%s.notifiers[%d]", path, i)
+		n := Notifier{Type: rn.Type, Name: rn.Name, Channel: rn.Channel, APIURL: rn.APIURL, Format: rn.Format,
+			EventsURL: rn.EventsURL, Breakers: rn.Breakers, Providers: rn.Providers, Transitions: rn.Transitions,
+			WebhookURL: Secret(c.resolve(p+".webhook_url", rn.WebhookURL)), Token: Secret(c.resolve(p+".token", rn.Token)),
+			URL: Secret(c.resolve(p+".url", rn.URL)), Secret: Secret(c.resolve(p+".secret", rn.Secret)),
+			RoutingKey: Secret(c.resolve(p+".routing_key", rn.RoutingKey)),
+			Timeout:    c.duration(p+".timeout", rn.Timeout, timeout, false)}
+		if n.Name == "" {
+			n.Name = fmt.Sprintf("%s-%d", n.Type, i+1)
+		}
+		for k, v := range rn.Headers {
+			if n.Headers == nil {
+				n.Headers = map[string]Secret{}
+			}
+			n.Headers[k] = Secret(c.resolve(p+".headers."+k, v))
+		}
+		switch n.Type {
+		case "slack":
+			if n.WebhookURL == "" && (n.Token == "" || n.Channel == "") {
+				c.errf(p, "a slack notifier needs webhook_url, or token and channel")
+			}
+		case "webhook":
+			if n.URL == "" {
+				c.errf(p+".url", "is required for a webhook notifier")
+			}
+			switch n.Format {
+			case "":
+				n.Format = "breakerd"
+			case "breakerd", "alertmanager":
+			default:
+				c.errf(p+".format", "must be breakerd or alertmanager, got %q", n.Format)
+			}
+		case "pagerduty":
+			if n.RoutingKey == "" {
+				c.errf(p+".routing_key", "is required for a pagerduty notifier")
+			}
+			if n.EventsURL == "" {
+				n.EventsURL = "https://events.pagerduty.com/v2/enqueue"
+			}
+		default:
+			c.errf(p+".type", "must be slack, webhook or pagerduty, got %q", n.Type)
+		}
+		for j, tr := range n.Transitions {
+			if !slices.Contains(AlertKinds, tr) {
+				c.errf(fmt.Sprintf("%s.transitions[%d]", p, j), "unknown transition %q (one of %s)", tr, strings.Join(AlertKinds, ", "))
+			}
+		}
+		a.Notifiers = append(a.Notifiers, n)
+	}
+	return a
 }
 
 // listPrice returns built-in USD-per-token list prices for well-known

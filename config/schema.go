@@ -44,15 +44,50 @@ type rawParams struct {
 }
 
 type rawRouter struct {
-	RoutingStrategy string         `yaml:"routing_strategy"`
-	NumRetries      *int           `yaml:"num_retries"`
-	Timeout         any            `yaml:"timeout"`
-	RetryBackoff    any            `yaml:"retry_backoff"`
-	MaxRetryBackoff any            `yaml:"max_retry_backoff"`
-	Fallbacks       any            `yaml:"fallbacks"`
-	CircuitBreaker  rawBreaker     `yaml:"circuit_breaker"`
-	Bulkhead        rawBulkhead    `yaml:"bulkhead"`
-	Alerting        map[string]any `yaml:"alerting"`
+	RoutingStrategy string      `yaml:"routing_strategy"`
+	NumRetries      *int        `yaml:"num_retries"`
+	Timeout         any         `yaml:"timeout"`
+	RetryBackoff    any         `yaml:"retry_backoff"`
+	MaxRetryBackoff any         `yaml:"max_retry_backoff"`
+	Fallbacks       any         `yaml:"fallbacks"`
+	CircuitBreaker  rawBreaker  `yaml:"circuit_breaker"`
+	Bulkhead        rawBulkhead `yaml:"bulkhead"`
+	Alerting        rawAlerting `yaml:"alerting"`
+}
+
+type rawAlerting struct {
+	WebhookURL       string        `yaml:"webhook_url"`
+	SlackWebhook     string        `yaml:"slack_webhook"`
+	Notifiers        []rawNotifier `yaml:"notifiers"`
+	DashboardURL     string        `yaml:"dashboard_url"`
+	RunbookURL       string        `yaml:"runbook_url"`
+	GroupWindow      any           `yaml:"group_window"`
+	FlapThreshold    *int          `yaml:"flap_threshold"`
+	FlapWindow       any           `yaml:"flap_window"`
+	StableAfter      any           `yaml:"stable_after"`
+	ReminderInterval any           `yaml:"reminder_interval"`
+	QueueSize        *int          `yaml:"queue_size"`
+	Timeout          any           `yaml:"timeout"`
+	MaxRetries       *int          `yaml:"max_retries"`
+}
+
+type rawNotifier struct {
+	Type        string            `yaml:"type"`
+	Name        string            `yaml:"name"`
+	WebhookURL  string            `yaml:"webhook_url"`
+	Token       string            `yaml:"token"`
+	Channel     string            `yaml:"channel"`
+	APIURL      string            `yaml:"api_url"`
+	URL         string            `yaml:"url"`
+	Headers     map[string]string `yaml:"headers"`
+	Secret      string            `yaml:"secret"`
+	Format      string            `yaml:"format"`
+	RoutingKey  string            `yaml:"routing_key"`
+	EventsURL   string            `yaml:"events_url"`
+	Timeout     any               `yaml:"timeout"`
+	Breakers    []string          `yaml:"breakers"`
+	Providers   []string          `yaml:"providers"`
+	Transitions []string          `yaml:"transitions"`
 }
 
 type rawBreaker struct {

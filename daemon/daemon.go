@@ -5,6 +5,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/breakerd/breakerd/admin"
+	"github.com/breakerd/breakerd/alerting"
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/events"
@@ -42,6 +44,10 @@ type Options struct {
 	Client *http.Client
 	// TracerProvider makes spans; nil means no tracing.
 	TracerProvider trace.TracerProvider
+	// AlertTick is how often alert timers (grouping, flapping, reminders)
+	// are checked; 0 means every second, negative means never (tests call
+	// Alerts().Tick themselves).
+	AlertTick time.Duration
 }
 
 // Daemon is a configured breakerd.
@@ -52,6 +58,7 @@ type Daemon struct {
 	bus     *events.Bus
 	metrics *metrics.Metrics
 	health  *health.Checker
+	alerts  *alerting.Manager
 	admin   *admin.API
 	handler http.Handler
 	// ready is set once the listeners are up; draining from the moment
@@ -91,6 +98,13 @@ func New(opts Options) (*Daemon, error) {
 	gw.Registry().AddListener(func(t breaker.Transition) { d.bus.Publish(events.TransitionEvent(t)) })
 
 	d.health = health.New(gw, opts.Config.Health)
+	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
+		Logger: log, Fallback: d.servedBy})
+	d.metrics.Registry().MustRegister(d.alerts)
+	d.bus.Subscribe("alerting", 1024, d.alerts)
+	if opts.AlertTick >= 0 {
+		d.alerts.Start(cmp.Or(opts.AlertTick, time.Second))
+	}
 	if tok := opts.Config.Admin.Token.Value(); tok != "" {
 		d.admin = admin.New(gw.Registry(), tok, log)
 	}
@@ -110,6 +124,33 @@ func New(opts Options) (*Daemon, error) {
 	d.handler = mux
 	return d, nil
 }
+
+// alertClient is the HTTP client for notifications: the given one (tests)
+// or one with its own pool.
+func alertClient(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+}
+
+// servedBy names the deployment that now serves the group of breaker
+// name, for alerts ("now served by ...").
+func (d *Daemon) servedBy(name string) string {
+	b, ok := d.gw.Registry().Lookup(name)
+	if !ok {
+		return ""
+	}
+	for _, g := range d.health.Check(true).Groups {
+		if g.Name == b.Labels()["model_group"] {
+			return g.ServedBy
+		}
+	}
+	return ""
+}
+
+// Alerts returns the daemon's alert manager.
+func (d *Daemon) Alerts() *alerting.Manager { return d.alerts }
 
 // readyz is 200 once the listeners are up and until shutdown begins.
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
@@ -278,5 +319,8 @@ func (d *Daemon) Close() {
 	defer cancel()
 	d.gw.Registry().WaitListeners()
 	_ = d.bus.Close(ctx)
+	if err := d.alerts.Close(ctx); err != nil {
+		d.log.Error("alerting", "error", err.Error())
+	}
 	d.gw.Close()
 }

@@ -19,6 +19,7 @@ Usage:
   breakerd demo [--duration 60s]                   watch an outage and a recovery, no API keys needed
   breakerd mockllm [--listen ADDR] [--name NAME]   run the fake LLM upstream
   breakerd check-config FILE                       validate a config and print its routing table
+  breakerd alert-test [--config FILE]              send a test alert through every notifier
   breakerd status [--addr URL]                     list breakers (needs BREAKERD_ADMIN_TOKEN)
   breakerd breaker [--addr URL] ACTION NAME        open|close|reset|disable|enable a breaker
   breakerd help                                    show this help
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdMockLLM(ctx, rest, stdout, stderr)
 	case "check-config":
 		err = cmdCheckConfig(rest, stdout, stderr)
+	case "alert-test":
+		err = cmdAlertTest(ctx, rest, stdout, stderr)
 	case "status":
 		err = cmdStatus(ctx, rest, stdout, stderr)
 	case "breaker":

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +92,38 @@ func TestDemoShowsOutageWithoutClientErrors(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q\n%s", want, out.String())
 		}
+	}
+}
+
+func TestAlertTest(t *testing.T) {
+	var hits int
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }))
+	defer ok.Close()
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) }))
+	defer bad.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	write := func(alerting string) {
+		if err := os.WriteFile(path, []byte("model_list:\n  - model_name: g\n    litellm_params: {model: openai/m}\nrouter_settings:\n  alerting:\n"+alerting), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("    webhook_url: " + ok.URL + "/hook-secret-path\n")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"alert-test", "--config", path}, &out, &errOut); code != 0 || hits != 1 ||
+		!strings.Contains(out.String(), "ok    webhook") {
+		t.Fatalf("exit %d hits %d: %s %s", code, hits, out.String(), errOut.String())
+	}
+	write("    webhook_url: " + ok.URL + "\n    slack_webhook: " + bad.URL + "/services/T/B/secret-slack-path\n")
+	out.Reset()
+	errOut.Reset()
+	code := run(context.Background(), []string{"alert-test", "--config", path}, &out, &errOut)
+	if code != 1 || !strings.Contains(out.String(), "FAIL  slack") || !strings.Contains(out.String(), "HTTP 403") ||
+		!strings.Contains(errOut.String(), "1 of 2 notifiers failed") {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "secret-slack-path") {
+		t.Fatal("alert-test printed a webhook URL")
 	}
 }

@@ -1,0 +1,476 @@
+package alerting_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slacktest"
+	"go.uber.org/goleak"
+
+	"github.com/breakerd/breakerd/alerting"
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/events"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+
+// receiver is a loopback webhook endpoint that records what it gets and
+// answers with the statuses it is given (then 200).
+type receiver struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	bodies   [][]byte
+	headers  []http.Header
+	statuses []int
+	got      chan struct{}
+}
+
+func newReceiver(t *testing.T, statuses ...int) *receiver {
+	r := &receiver{statuses: statuses, got: make(chan struct{}, 100)}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.bodies = append(r.bodies, body)
+		r.headers = append(r.headers, req.Header.Clone())
+		status := 200
+		if len(r.statuses) > 0 {
+			status, r.statuses = r.statuses[0], r.statuses[1:]
+		}
+		r.mu.Unlock()
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("ok"))
+		r.got <- struct{}{}
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) payloads(t *testing.T) []alerting.Payload {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []alerting.Payload
+	for _, b := range r.bodies {
+		var p alerting.Payload
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.bodies)
+}
+
+// rig is a manager fed by real breakers on a manual clock.
+type rig struct {
+	t      *testing.T
+	clock  *breaker.ManualClock
+	m      *alerting.Manager
+	sleeps []time.Duration
+	mu     sync.Mutex
+	bs     map[string]*breaker.Breaker
+}
+
+func newRig(t *testing.T, cfg config.Alerting) *rig {
+	r := &rig{t: t, clock: breaker.NewManualClock(t0), bs: map[string]*breaker.Breaker{}}
+	if cfg.FlapThreshold == 0 {
+		cfg.FlapThreshold = 4
+	}
+	if cfg.FlapWindow == 0 {
+		cfg.FlapWindow = 10 * time.Minute
+	}
+	if cfg.StableAfter == 0 {
+		cfg.StableAfter = 5 * time.Minute
+	}
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = 100
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 3
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	r.m = alerting.New(cfg, alerting.Options{Clock: r.clock, Client: client,
+		Fallback: func(string) string { return "claude-3-5-sonnet/anthropic/claude-3-5-sonnet" },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			r.mu.Lock()
+			r.sleeps = append(r.sleeps, d)
+			r.mu.Unlock()
+			return nil
+		}})
+	t.Cleanup(func() {
+		_ = r.m.Close(context.Background())
+		client.CloseIdleConnections()
+	})
+	return r
+}
+
+func (r *rig) breaker(name string) *breaker.Breaker {
+	if b, ok := r.bs[name]; ok {
+		return b
+	}
+	b := breaker.New(breaker.Settings{Name: name, Clock: r.clock, ConsecutiveFailures: 1, SuccessThreshold: 1,
+		OpenTimeout: 30 * time.Second, Labels: map[string]string{"provider": "openai", "model": "gpt-4o-mini", "model_group": "gpt-4o-mini"}})
+	b.AddListener(func(t breaker.Transition) { r.m.Handle(events.TransitionEvent(t)) })
+	r.bs[name] = b
+	return b
+}
+
+func (r *rig) fail(name string) {
+	b := r.breaker(name)
+	if done, err := b.Allow(); err == nil {
+		done(breaker.Failure, 0)
+	}
+	b.WaitListeners()
+}
+
+func (r *rig) recover(name string) {
+	b := r.breaker(name)
+	r.clock.Advance(30 * time.Second)
+	if done, err := b.Allow(); err == nil {
+		done(breaker.Success, 0)
+	}
+	b.WaitListeners()
+}
+
+// settle delivers everything queued so far.
+func (r *rig) settle() {
+	if err := r.m.Close(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func webhookCfg(url string, format, secret string) config.Notifier {
+	return config.Notifier{Type: "webhook", Name: "hook", URL: config.Secret(url), Format: format, Secret: config.Secret(secret),
+		Timeout: 5 * time.Second}
+}
+
+func TestOpenAndRecoveryPairByKey(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "s3cret-signing-key")},
+		DashboardURL: "https://grafana.example/d/breakerd", RunbookURL: "https://wiki.example/runbook"})
+	r.fail("openai:chat")
+	for i := 0; i < 7; i++ {
+		_, _ = r.breaker("openai:chat").Allow() // fast-failed
+	}
+	r.recover("openai:chat")
+	r.settle()
+	ps := rec.payloads(t)
+	if len(ps) != 2 {
+		t.Fatalf("%d payloads, want one opening and one resolution", len(ps))
+	}
+	open, res := ps[0], ps[1]
+	if open.Kind != "open" || open.Resolved || len(open.Alerts) != 1 || open.Alerts[0].Reason != "1 consecutive failures" ||
+		open.Alerts[0].Fallback == "" || open.DashboardURL == "" || open.RunbookURL == "" {
+		t.Fatalf("opening %+v", open)
+	}
+	if res.Kind != "resolved" || !res.Resolved || res.Alerts[0].Key != open.Alerts[0].Key || res.Alerts[0].OpenSeconds != 30 ||
+		res.Alerts[0].RejectedWhileOpen != 7 || res.EventID == open.EventID {
+		t.Fatalf("resolution %+v (opening key %s)", res, open.Alerts[0].Key)
+	}
+	// The signature covers the exact body.
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for i, b := range rec.bodies {
+		if got := rec.headers[i].Get(alerting.SignatureHeader); got != alerting.Sign("s3cret-signing-key", b) {
+			t.Fatalf("signature %q does not match the body", got)
+		}
+	}
+}
+
+func TestAlertmanagerFormat(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "alertmanager", "")},
+		RunbookURL: "https://wiki.example/runbook"})
+	r.fail("openai:chat")
+	r.recover("openai:chat")
+	r.settle()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var firing, resolved alerting.AlertmanagerPayload
+	_ = json.Unmarshal(rec.bodies[0], &firing)
+	_ = json.Unmarshal(rec.bodies[1], &resolved)
+	if firing.Version != "4" || firing.Status != "firing" || firing.Alerts[0].Labels["alertname"] != "CircuitBreakerOpen" ||
+		firing.Alerts[0].Labels["breaker"] != "openai:chat" || firing.Alerts[0].Annotations["runbook_url"] == "" ||
+		!firing.Alerts[0].EndsAt.IsZero() {
+		t.Fatalf("firing %+v", firing)
+	}
+	if resolved.Status != "resolved" || resolved.Alerts[0].Fingerprint != firing.Alerts[0].Fingerprint ||
+		!resolved.Alerts[0].EndsAt.Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("resolved %+v", resolved)
+	}
+}
+
+func TestRetriesOn503NotOn400(t *testing.T) {
+	for _, tc := range []struct {
+		statuses []int
+		calls    int
+		sleeps   int
+	}{
+		{[]int{503, 503}, 3, 2}, // retried until it works
+		{[]int{400}, 1, 0},      // a 4xx is final
+		{[]int{503, 503, 503, 503, 503}, 4, 3}, // gives up after max_retries
+	} {
+		rec := newReceiver(t, tc.statuses...)
+		r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "")}, MaxRetries: 3})
+		r.fail("b")
+		r.settle()
+		if rec.count() != tc.calls || len(r.sleeps) != tc.sleeps {
+			t.Fatalf("statuses %v: %d calls, %d sleeps; want %d and %d", tc.statuses, rec.count(), len(r.sleeps), tc.calls, tc.sleeps)
+		}
+		if tc.sleeps >= 2 && r.sleeps[1] != 2*r.sleeps[0] {
+			t.Fatalf("backoff %v is not exponential", r.sleeps)
+		}
+	}
+}
+
+func TestGroupingWindow(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "")}, GroupWindow: 10 * time.Second})
+	r.fail("a")
+	r.clock.Advance(4 * time.Second)
+	r.fail("b")
+	r.clock.Advance(4 * time.Second)
+	r.fail("c")
+	r.m.Tick() // 8s: the window is still open
+	r.clock.Advance(2 * time.Second)
+	r.m.Tick() // 10s: one message for all three
+	r.clock.Advance(5 * time.Second)
+	r.fail("d") // a new window
+	r.clock.Advance(10 * time.Second)
+	r.m.Tick()
+	r.settle()
+	ps := rec.payloads(t)
+	if len(ps) != 2 || len(ps[0].Alerts) != 3 || len(ps[1].Alerts) != 1 || ps[1].Alerts[0].Breaker != "d" {
+		t.Fatalf("payloads %+v", ps)
+	}
+	if !strings.Contains(ps[0].Summary, "3 circuits: a, b, c") {
+		t.Fatalf("summary %q", ps[0].Summary)
+	}
+}
+
+func TestBlipWithinGroupWindowSendsNothing(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "")}, GroupWindow: time.Minute})
+	r.fail("a")
+	r.recover("a") // 30s later, before the window closed
+	r.clock.Advance(time.Minute)
+	r.m.Tick()
+	r.settle()
+	if rec.count() != 0 {
+		t.Fatalf("%d messages for a blip that healed inside the group window", rec.count())
+	}
+}
+
+func TestFlapSuppression(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "")},
+		FlapThreshold: 4, FlapWindow: 10 * time.Minute, StableAfter: 5 * time.Minute})
+	// open, half-open, closed, open, half-open, closed...: 4 changes pass,
+	// the 5th makes it flapping.
+	for i := 0; i < 4; i++ {
+		r.fail("f")
+		r.recover("f")
+	}
+	r.clock.Advance(4 * time.Minute)
+	r.m.Tick() // not stable long enough yet
+	r.clock.Advance(time.Minute)
+	r.m.Tick() // stable for 5 minutes, and closed: one recovery
+	r.clock.Advance(time.Hour)
+	r.m.Tick()
+	r.settle()
+	var kinds []string
+	for _, p := range rec.payloads(t) {
+		kinds = append(kinds, string(p.Kind))
+	}
+	// An outage is 3 changes (open, half-open, closed): the first one is
+	// announced and resolved, the second opening is announced, its next
+	// change (the 5th) makes it flapping, and then 6 more changes pass in
+	// silence until one recovery once it has been stable.
+	if got := strings.Join(kinds, ","); got != "open,resolved,open,flapping,resolved" {
+		t.Fatalf("kinds %s", got)
+	}
+	ps := rec.payloads(t)
+	if ps[4].Alerts[0].Key != ps[2].Alerts[0].Key || ps[4].Alerts[0].OpenSeconds <= 0 {
+		t.Fatalf("the stable recovery does not pair with the outage it ends: %+v / %+v", ps[2].Alerts[0], ps[4].Alerts[0])
+	}
+}
+
+func TestReminders(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "")},
+		ReminderInterval: 30 * time.Minute})
+	b := r.breaker("r")
+	b.ForceOpen("") // stays open: no trials
+	b.WaitListeners()
+	for i := 0; i < 7; i++ { // 70 minutes in 10-minute steps
+		r.clock.Advance(10 * time.Minute)
+		r.m.Tick()
+	}
+	b.ForceClose("")
+	b.WaitListeners()
+	r.settle()
+	var kinds []string
+	for _, p := range rec.payloads(t) {
+		kinds = append(kinds, string(p.Kind))
+	}
+	if got := strings.Join(kinds, ","); got != "open,reminder,reminder,resolved" {
+		t.Fatalf("kinds %s", got)
+	}
+	if s := rec.payloads(t)[1].Summary; !strings.Contains(s, "Still OPEN after 30m0s") {
+		t.Fatalf("reminder summary %q", s)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	all, anthropicOnly, onlyResolved := newReceiver(t), newReceiver(t), newReceiver(t)
+	n2 := webhookCfg(anthropicOnly.srv.URL, "breakerd", "")
+	n2.Name, n2.Providers = "anthropic", []string{"anthropic"}
+	n3 := webhookCfg(onlyResolved.srv.URL, "breakerd", "")
+	n3.Name, n3.Transitions, n3.Breakers = "resolved", []string{"resolved"}, []string{"openai:*"}
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(all.srv.URL, "breakerd", ""), n2, n3}})
+	r.fail("openai:chat")
+	r.recover("openai:chat")
+	r.settle()
+	if all.count() != 2 || anthropicOnly.count() != 0 || onlyResolved.count() != 1 {
+		t.Fatalf("all %d, anthropic-only %d, resolved-only %d", all.count(), anthropicOnly.count(), onlyResolved.count())
+	}
+}
+
+func TestSlackBotThreadsRecoveryUnderOpening(t *testing.T) {
+	var mu sync.Mutex
+	var posts []map[string]string
+	srv := slacktest.NewTestServer(func(c slacktest.Customize) {
+		// slacktest's own handler does not record messages.
+		c.Handle("/chat.postMessage", func(w http.ResponseWriter, r *http.Request) {
+			_ = r.ParseForm()
+			mu.Lock()
+			posts = append(posts, map[string]string{"channel": r.FormValue("channel"), "text": r.FormValue("text"),
+				"thread_ts": r.FormValue("thread_ts"), "blocks": r.FormValue("blocks"), "attachments": r.FormValue("attachments"),
+				"auth": r.Header.Get("Authorization") + r.FormValue("token")})
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"ok":true,"channel":"C123","ts":"1700000000.000100"}`))
+		})
+	})
+	srv.Start()
+	defer srv.Stop()
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{{Type: "slack", Name: "slack-bot", Token: "xoxb-secret-token",
+		Channel: "#llm-oncall", APIURL: srv.GetAPIURL(), Timeout: 5 * time.Second}},
+		DashboardURL: "https://grafana.example/d/breakerd", RunbookURL: "https://wiki.example/runbook"})
+	r.fail("openai:chat")
+	r.recover("openai:chat")
+	r.settle()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 2 {
+		t.Fatalf("%d posts", len(posts))
+	}
+	open, closed := posts[0], posts[1]
+	if open["channel"] != "#llm-oncall" || !strings.Contains(open["text"], "Circuit OPEN: openai:chat") || open["thread_ts"] != "" ||
+		!strings.Contains(open["auth"], "xoxb-secret-token") {
+		t.Fatalf("opening %v", open)
+	}
+	for _, want := range []string{"*Reason*", "1 consecutive failures", "*Now served by*", "claude-3-5-sonnet", "Dashboard", "Runbook", "alert key"} {
+		if !strings.Contains(open["blocks"], want) {
+			t.Errorf("opening blocks lack %q: %s", want, open["blocks"])
+		}
+	}
+	if !strings.Contains(open["attachments"], `"color":"danger"`) || !strings.Contains(closed["attachments"], `"color":"good"`) {
+		t.Fatalf("colours: %s / %s", open["attachments"], closed["attachments"])
+	}
+	if closed["thread_ts"] != "1700000000.000100" || !strings.Contains(closed["text"], "recovered after 30s") ||
+		!strings.Contains(closed["blocks"], "Calls fast-failed meanwhile") {
+		t.Fatalf("recovery %v", closed)
+	}
+}
+
+func TestSlackIncomingWebhook(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{{Type: "slack", Name: "slack", WebhookURL: config.Secret(rec.srv.URL + "/services/T/B/X"),
+		Timeout: 5 * time.Second}}})
+	r.fail("openai:chat")
+	r.settle()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var msg slack.WebhookMessage
+	if err := json.Unmarshal(rec.bodies[0], &msg); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg.Text, "Circuit OPEN") || len(msg.Blocks.BlockSet) < 2 || msg.Attachments[0].Color != "danger" ||
+		msg.Attachments[0].Fields[0].Title != "Provider" {
+		t.Fatalf("message %+v", msg)
+	}
+}
+
+func TestPagerDutyTriggersAndResolves(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{{Type: "pagerduty", Name: "pd", RoutingKey: "R0UTING-KEY",
+		EventsURL: rec.srv.URL + "/v2/enqueue", Timeout: 5 * time.Second}}})
+	r.fail("openai:chat")
+	r.recover("openai:chat")
+	r.settle()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var trig, res alerting.PagerDutyEvent
+	_ = json.Unmarshal(rec.bodies[0], &trig)
+	_ = json.Unmarshal(rec.bodies[1], &res)
+	if trig.EventAction != "trigger" || trig.RoutingKey != "R0UTING-KEY" || trig.Payload.Severity != "critical" ||
+		trig.Payload.Source != "breakerd" || res.EventAction != "resolve" || res.DedupKey != trig.DedupKey {
+		t.Fatalf("trigger %+v resolve %+v", trig, res)
+	}
+}
+
+func TestErrorsNeverShowSecrets(t *testing.T) {
+	secretURL := "http://127.0.0.1:1/services/T000/B000/supersecretpath"
+	for _, n := range []config.Notifier{
+		{Type: "slack", Name: "slack", WebhookURL: config.Secret(secretURL), Timeout: time.Second},
+		{Type: "webhook", Name: "hook", URL: config.Secret(secretURL), Timeout: time.Second},
+		{Type: "pagerduty", Name: "pd", RoutingKey: "supersecretkey", EventsURL: secretURL, Timeout: time.Second},
+	} {
+		client := &http.Client{}
+		err := alerting.Build(n, client).Send(context.Background(), &alerting.Alert{Kind: alerting.KindTest,
+			Items: []alerting.Item{{Breaker: "test", Key: "k"}}})
+		if err == nil {
+			t.Fatalf("%s: sent to a closed port", n.Type)
+		}
+		if strings.Contains(err.Error(), "supersecret") || strings.Contains(err.Error(), "/services/") {
+			t.Fatalf("%s error leaks a secret: %v", n.Type, err)
+		}
+		if !alerting.Retryable(err) {
+			t.Fatalf("%s: a refused connection should be retried: %v", n.Type, err)
+		}
+	}
+}
+
+func TestFullQueueDropsAndCounts(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
+	defer srv.Close()
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(srv.URL, "breakerd", "")}, QueueSize: 1})
+	for _, name := range []string{"a", "b", "c", "d"} {
+		r.fail(name)
+	}
+	close(block)
+	r.settle()
+	if got := collect(t, r.m, "breakerd_alerts_dropped_total"); got < 2 {
+		t.Fatalf("dropped %v, want at least 2 of 4 with a queue of 1 and a stuck receiver", got)
+	}
+	if got := collect(t, r.m, "breakerd_alerts_sent_total"); got < 1 {
+		t.Fatalf("sent %v", got)
+	}
+}

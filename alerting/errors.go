@@ -1,0 +1,59 @@
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+)
+
+// SendError is a failed delivery. Its message never holds the target URL
+// or a token: both are secrets.
+type SendError struct {
+	Notifier string
+	// Status is the HTTP status, 0 for transport failures.
+	Status int
+	Msg    string
+	retry  bool
+}
+
+func (e *SendError) Error() string {
+	if e.Status > 0 {
+		return fmt.Sprintf("%s: HTTP %d: %s", e.Notifier, e.Status, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Notifier, e.Msg)
+}
+
+// Retryable reports whether a failed delivery is worth retrying: server
+// errors, 429, timeouts and connection failures are; other 4xx are not.
+func Retryable(err error) bool {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.retry
+	}
+	return false
+}
+
+// httpStatusError classifies an HTTP answer.
+func httpStatusError(notifier string, status int, body string) *SendError {
+	if len(body) > 200 {
+		body = body[:200]
+	}
+	return &SendError{Notifier: notifier, Status: status, Msg: body, retry: status >= 500 || status == 429}
+}
+
+// transportError describes a failed round trip without its URL.
+func transportError(notifier string, err error) *SendError {
+	msg := "request failed"
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // url.Error's text holds the full URL: leave it out
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "timed out"
+	case err != nil:
+		msg = "request failed: " + err.Error()
+	}
+	return &SendError{Notifier: notifier, Msg: msg, retry: true}
+}

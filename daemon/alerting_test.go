@@ -1,0 +1,133 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/breakerd/breakerd/alerting"
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// inbox records what a loopback endpoint receives.
+type inbox struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (b *inbox) handler(w http.ResponseWriter, r *http.Request) {
+	data, _ := io.ReadAll(r.Body)
+	b.mu.Lock()
+	b.bodies = append(b.bodies, string(data))
+	b.mu.Unlock()
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (b *inbox) all() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.bodies...)
+}
+
+// breakerd with mock providers trips a breaker: exactly one Slack message
+// and one webhook arrive; on recovery, exactly one resolution each.
+func TestAlertsEndToEnd(t *testing.T) {
+	slackIn, hookIn := &inbox{}, &inbox{}
+	slackSrv := httptest.NewServer(http.HandlerFunc(slackIn.handler))
+	hookSrv := httptest.NewServer(http.HandlerFunc(hookIn.handler))
+	defer slackSrv.Close()
+	defer hookSrv.Close()
+	primary, backup := mockllm.New(mockllm.Options{Name: "p"}), mockllm.New(mockllm.Options{Name: "b"})
+	pSrv, bSrv := httptest.NewServer(primary.Handler()), httptest.NewServer(backup.Handler())
+	defer pSrv.Close()
+	defer bSrv.Close()
+	vars := map[string]string{"P": pSrv.URL, "B": bSrv.URL, "SLACK": slackSrv.URL + "/services/T/B/X", "HOOK": hookSrv.URL}
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${P}/v1"}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "${B}"}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [claude]
+  circuit_breaker: {failure_threshold: 5, recovery_timeout: 30, success_threshold: 2}
+  alerting:
+    webhook_url: ${HOOK}
+    slack_webhook: ${SLACK}
+server:
+  shutdown_drain: 0s
+`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := breaker.NewManualClock(t0)
+	upstream := &http.Client{Transport: &http.Transport{}}
+	d, err := daemon.New(daemon.Options{Config: cfg, Clock: clock, Client: upstream, AlertTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d.Handler())
+	hc := &http.Client{Transport: &http.Transport{}}
+	sdk := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
+	chat := func() {
+		if _, err := sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settle := func() {
+		d.Gateway().Registry().WaitListeners()
+		if err := d.Bus().Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 10; i++ { // 5 failures trip it; 5 more fast-fail
+		chat()
+	}
+	settle()
+	clock.Advance(10 * time.Second) // the group window closes
+	d.Alerts().Tick()
+	primary.SetFaults(mockllm.Faults{})
+	clock.Advance(20 * time.Second) // recovery_timeout (30s) after the trip
+	chat()
+	chat()
+	settle()
+	srv.Close()
+	hc.CloseIdleConnections()
+	d.Close() // drains the alert queues
+	upstream.CloseIdleConnections()
+
+	slackMsgs, hooks := slackIn.all(), hookIn.all()
+	if len(slackMsgs) != 2 || len(hooks) != 2 {
+		t.Fatalf("%d Slack messages and %d webhooks, want 2 each (open, resolved):\n%v\n%v", len(slackMsgs), len(hooks), slackMsgs, hooks)
+	}
+	if !strings.Contains(slackMsgs[0], "Circuit OPEN: gpt-4o-mini/openai/gpt-4o-mini:chat") || !strings.Contains(slackMsgs[0], `"color":"danger"`) ||
+		!strings.Contains(slackMsgs[0], "claude/anthropic/claude-3-5-sonnet") {
+		t.Fatalf("slack opening %s", slackMsgs[0])
+	}
+	if !strings.Contains(slackMsgs[1], "recovered after 30s") || !strings.Contains(slackMsgs[1], `"color":"good"`) {
+		t.Fatalf("slack recovery %s", slackMsgs[1])
+	}
+	var open, res alerting.Payload
+	_ = json.Unmarshal([]byte(hooks[0]), &open)
+	_ = json.Unmarshal([]byte(hooks[1]), &res)
+	if open.Kind != "open" || res.Kind != "resolved" || open.Alerts[0].Key != res.Alerts[0].Key ||
+		open.Alerts[0].Reason != "5 consecutive failures" || res.Alerts[0].RejectedWhileOpen != 5 {
+		t.Fatalf("webhooks %+v / %+v", open, res)
+	}
+}
