@@ -221,8 +221,8 @@ func TestRetriesOn503NotOn400(t *testing.T) {
 		calls    int
 		sleeps   int
 	}{
-		{[]int{503, 503}, 3, 2}, // retried until it works
-		{[]int{400}, 1, 0},      // a 4xx is final
+		{[]int{503, 503}, 3, 2},                // retried until it works
+		{[]int{400}, 1, 0},                     // a 4xx is final
 		{[]int{503, 503, 503, 503, 503}, 4, 3}, // gives up after max_retries
 	} {
 		rec := newReceiver(t, tc.statuses...)
