@@ -102,3 +102,14 @@ func (b *Breaker) RetryAt() (time.Time, bool) {
 	}
 	return time.Unix(0, e.openUntil), true
 }
+
+// AllowsAt reports whether a call at t would be let through: the breaker
+// is closed, half-open or disabled, or open with its retry time reached
+// (the call would be a trial). Health and metrics judge routability by it.
+func (b *Breaker) AllowsAt(t time.Time) bool {
+	e := b.cur.Load()
+	if e.state.Allows() {
+		return true
+	}
+	return e.state == Open && t.UnixNano() >= e.openUntil
+}

@@ -88,7 +88,8 @@ func New(opts Options) (*Daemon, error) {
 		return nil, err
 	}
 	d.gw = gw
-	d.metrics = metrics.New(gw, metrics.Options{Version: Version, Bus: d.bus})
+	d.metrics = metrics.New(gw, metrics.Options{Version: Version, Bus: d.bus,
+		Healthy: func() bool { return d.health.Check(false).Healthy }})
 	for _, w := range opts.Config.Warnings {
 		log.Warn("config warning", "warning", w)
 	}

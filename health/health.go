@@ -94,16 +94,6 @@ type Report struct {
 	Groups []Group `json:"groups,omitempty"`
 }
 
-// allows reports whether b lets some call through now: closed, half-open,
-// disabled, or open with its timeout passed (the next call is a trial).
-func allows(b *breaker.Breaker, now time.Time) bool {
-	if b.State().Allows() {
-		return true
-	}
-	at, ok := b.RetryAt()
-	return ok && !now.Before(at)
-}
-
 // Check applies the policy now.
 func (c *Checker) Check(verbose bool) Report {
 	now := c.src.Clock().Now()
@@ -112,7 +102,7 @@ func (c *Checker) Check(verbose bool) Report {
 	open := 0
 	for _, b := range all {
 		st := b.State()
-		ok := allows(b, now)
+		ok := b.AllowsAt(now)
 		if !ok {
 			open++
 		}
@@ -204,7 +194,7 @@ func (c *Checker) groups(now time.Time) []Group {
 		for _, d := range c.src.Route(grp.Name) {
 			b := d.Breakers[provider.Chat]
 			g.Deployments = append(g.Deployments, Dep{Name: d.Config.Name, Provider: d.Config.Provider, Model: d.Config.Model, State: b.State().String()})
-			if allows(b, now) {
+			if b.AllowsAt(now) {
 				if !g.Routable {
 					g.Routable, g.ServedBy, g.Fallback = true, d.Config.Name, d.Config.Group != grp.Name
 				}
@@ -235,7 +225,7 @@ func (c *Checker) Breakers() CircuitBreakers {
 	all := c.src.Registry().All()
 	for _, b := range all {
 		out.Providers[b.Name()] = b.State().String()
-		if !allows(b, now) {
+		if !b.AllowsAt(now) {
 			open++
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/provider"
 )
 
 // scrapeCollector reads breaker, bulkhead and event-bus state at scrape
@@ -30,6 +31,10 @@ var (
 		"Calls turned away by a full bulkhead (or its wait timing out).", []string{"deployment", "provider", "model"}, nil)
 	descBulkLimit = prometheus.NewDesc("breakerd_bulkhead_max_concurrent",
 		"The bulkhead's concurrency limit (0: none).", []string{"deployment", "provider", "model"}, nil)
+	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
+		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
+	descHealthy = prometheus.NewDesc("breakerd_healthy",
+		"1 when /health answers 200 (healthy or degraded), 0 when it answers 503.", nil, nil)
 	descDropped = prometheus.NewDesc("breakerd_events_dropped_total",
 		"Events a slow subscriber lost.", []string{"subscriber"}, nil)
 	descQueue = prometheus.NewDesc("breakerd_events_queue_depth",
@@ -38,7 +43,7 @@ var (
 
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -85,6 +90,24 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descBulkRejected, prometheus.CounterValue, float64(d.Bulkhead.Rejected()), lv...)
 			ch <- prometheus.MustNewConstMetric(descBulkLimit, prometheus.GaugeValue, float64(d.Bulkhead.Settings().MaxConcurrent), lv...)
 		}
+	}
+	now := c.m.src.Clock().Now()
+	for _, grp := range c.m.src.Groups() {
+		v := 0.0
+		for _, d := range c.m.src.Route(grp.Name) {
+			if d.Breakers[provider.Chat].AllowsAt(now) {
+				v = 1
+				break
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(descRoutable, prometheus.GaugeValue, v, grp.Name)
+	}
+	if c.m.healthy != nil {
+		v := 0.0
+		if c.m.healthy() {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descHealthy, prometheus.GaugeValue, v)
 	}
 	if c.m.bus != nil {
 		for _, s := range c.m.bus.Stats() {

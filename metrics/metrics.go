@@ -27,6 +27,8 @@ var BreakerLabels = []string{"breaker", "provider", "model", "operation", "model
 type Source interface {
 	Registry() *breaker.Registry
 	Groups() []*gateway.Group
+	Route(group string) []*gateway.Deployment
+	Clock() breaker.Clock
 }
 
 // Options configure Metrics.
@@ -35,17 +37,21 @@ type Options struct {
 	Version string
 	// Bus, when set, is read for dropped-event counts.
 	Bus *events.Bus
+	// Healthy, when set, reports /health's verdict for breakerd_healthy.
+	Healthy func() bool
 }
 
 // Metrics holds breakerd's registry and instruments.
 type Metrics struct {
-	reg *prometheus.Registry
-	src Source
-	bus *events.Bus
+	reg     *prometheus.Registry
+	src     Source
+	bus     *events.Bus
+	healthy func() bool
 
 	stateChanges *prometheus.CounterVec
 	openDuration *prometheus.HistogramVec
 	requests     *prometheus.CounterVec
+	viaFallback  *prometheus.CounterVec
 	reqDuration  *prometheus.HistogramVec
 	attemptDur   *prometheus.HistogramVec
 	ttft         *prometheus.HistogramVec
@@ -75,7 +81,7 @@ var openBuckets = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
 // New registers every metric on a new registry and initialises each
 // configured breaker's and deployment's series to 0.
 func New(src Source, opts Options) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), src: src, bus: opts.Bus, usage: map[string]*usageAvg{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), src: src, bus: opts.Bus, healthy: opts.Healthy, usage: map[string]*usageAvg{}}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.stateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "circuit_breaker_state_changes_total",
 		Help: "Circuit breaker state transitions."}, append(BreakerLabels[:5:5], "from_state", "to_state"))
@@ -83,6 +89,8 @@ func New(src Source, opts Options) *Metrics {
 		Help: "How long each outage (first open to close) lasted: the recovery time.", Buckets: openBuckets}, BreakerLabels)
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_requests_total",
 		Help: "Client requests by model group and HTTP status code."}, []string{"model_group", "status_code"})
+	m.viaFallback = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_requests_served_by_fallback_total",
+		Help: "Client requests answered by a deployment other than the group's first choice."}, []string{"model_group"})
 	m.reqDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_request_duration_seconds",
 		Help: "Client request duration, retries and fallbacks included.", Buckets: durationBuckets}, []string{"model_group"})
 	m.attemptDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_upstream_attempt_duration_seconds",
@@ -104,7 +112,7 @@ func New(src Source, opts Options) *Metrics {
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_build_info",
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(orDefault(opts.Version, "dev"), runtime.Version()).Set(1)
-	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.reqDuration, m.attemptDur, m.ttft,
+	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.attemptDur, m.ttft,
 		m.retries, m.fallbacks, m.tokens, m.avoided, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -119,6 +127,7 @@ func New(src Source, opts Options) *Metrics {
 func (m *Metrics) initSeries() {
 	for _, grp := range m.src.Groups() {
 		m.requests.WithLabelValues(grp.Name, "200")
+		m.viaFallback.WithLabelValues(grp.Name)
 		m.reqDuration.WithLabelValues(grp.Name)
 		for _, d := range grp.Deployments {
 			c := d.Config
@@ -187,6 +196,9 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		r.Group = "unknown" // keep label values bounded to configured groups
 	}
 	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
+	if r.Fallback {
+		o.m.viaFallback.WithLabelValues(r.Group).Inc()
+	}
 	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
 }
 
