@@ -126,6 +126,17 @@ func New(src Source, opts Options) *Metrics {
 // scrape.
 func (m *Metrics) initSeries() {
 	for _, grp := range m.src.Groups() {
+		// Every move a request can make along the group's route.
+		route := m.src.Route(grp.Name)
+		for _, from := range route {
+			for _, to := range route {
+				if from != to {
+					for _, reason := range []string{"open", "failure", "bulkhead_full"} {
+						m.fallbacks.WithLabelValues(grp.Name, from.Config.Name, to.Config.Name, reason)
+					}
+				}
+			}
+		}
 		m.requests.WithLabelValues(grp.Name, "200")
 		m.viaFallback.WithLabelValues(grp.Name)
 		m.reqDuration.WithLabelValues(grp.Name)

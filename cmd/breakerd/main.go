@@ -20,8 +20,12 @@ Usage:
   breakerd mockllm [--listen ADDR] [--name NAME]   run the fake LLM upstream
   breakerd check-config FILE                       validate a config and print its routing table
   breakerd alert-test [--config FILE]              send a test alert through every notifier
+  breakerd dashboards --out DIR | --push URL       write or upload the Grafana dashboards
+  breakerd rules [--out FILE]                      write the Prometheus alert rules
+  breakerd traffic [--url URL] [--break MOCK_URL]  steady demo traffic, with periodic outages
   breakerd status [--addr URL]                     list breakers (needs BREAKERD_ADMIN_TOKEN)
   breakerd breaker [--addr URL] ACTION NAME        open|close|reset|disable|enable a breaker
+  breakerd probe URL                               exit 0 if URL answers 200 (container health checks)
   breakerd help                                    show this help
 `
 
@@ -50,6 +54,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = cmdCheckConfig(rest, stdout, stderr)
 	case "alert-test":
 		err = cmdAlertTest(ctx, rest, stdout, stderr)
+	case "dashboards":
+		err = cmdDashboards(ctx, rest, stdout, stderr)
+	case "rules":
+		err = cmdRules(rest, stdout, stderr)
+	case "traffic":
+		err = cmdTraffic(ctx, rest, stdout, stderr)
+	case "probe":
+		err = cmdProbe(ctx, rest, stdout)
 	case "status":
 		err = cmdStatus(ctx, rest, stdout, stderr)
 	case "breaker":
