@@ -81,7 +81,7 @@ func Overview() (dashboard.Dashboard, error) {
 		WithVariable(queryVar("provider", "Provider", `label_values(circuit_breaker_state, provider)`, true)).
 		WithVariable(queryVar("model_group", "Model group", `label_values(circuit_breaker_state{provider=~"$provider"}, model_group)`, true)).
 		Annotation(dashboard.NewAnnotationQueryBuilder().Name("Circuit state changes").Datasource(ds).Enable(true).
-			IconColor("red").Expr(`sum by (breaker, from_state, to_state) (increase(circuit_breaker_state_changes_total{`+sel+`}[1m])) > 0`).
+			IconColor("red").Expr(`sum by (breaker, from_state, to_state) (increase(circuit_breaker_state_changes_total{` + sel + `}[1m])) > 0`).
 			TitleFormat("{{breaker}}: {{from_state}} → {{to_state}}").Step("1m"))
 
 	b = b.WithRow(dashboard.NewRowBuilder("Circuits")).
@@ -110,7 +110,7 @@ func Overview() (dashboard.Dashboard, error) {
 	b = b.WithRow(dashboard.NewRowBuilder("Recovery")).
 		WithPanel(heatmap.NewPanelBuilder().Title("Recovery time (how long each outage lasted)").Datasource(ds).Height(8).Span(12).
 			Description("Outages by duration, first open to close: the seed's recovery time histogram.").
-			WithTarget(prometheus.NewDataqueryBuilder().Expr(`sum by (le) (increase(circuit_breaker_open_duration_seconds_bucket{`+sel+`}[$__rate_interval]))`).
+			WithTarget(prometheus.NewDataqueryBuilder().Expr(`sum by (le) (increase(circuit_breaker_open_duration_seconds_bucket{` + sel + `}[$__rate_interval]))`).
 				Format(prometheus.PromQueryFormatHeatmap).LegendFormat("{{le}}").Range())).
 		WithPanel(ts("Outages closed", "short", 8, 12,
 			target(`sum by (breaker) (increase(circuit_breaker_open_duration_seconds_count{`+sel+`}[$__rate_interval]))`, "{{breaker}}")))
