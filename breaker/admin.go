@@ -67,7 +67,7 @@ func (b *Breaker) OpenUntil(t time.Time, reason string) bool {
 		if e.state == ForcedOpen || e.state == Disabled || until <= now || (e.state == Open && e.openUntil >= until) {
 			return false
 		}
-		if b.transitionTrips(e, Open, now, until, max(e.trips, 1), orDefault(reason, "open until "+t.UTC().Format(time.RFC3339))) {
+		if b.transitionTrips(e, Open, now, until, max(e.trips, 1), orDefault(reason, "open until "+t.UTC().Format(time.RFC3339)), false) {
 			return true
 		}
 	}
@@ -90,4 +90,58 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// Trip opens a closed breaker as its own trip conditions would, with the
+// usual open timeout and backoff. Code that judges failures elsewhere (a
+// fleet-wide failure rate, say) uses it. It reports whether the breaker
+// changed.
+func (b *Breaker) Trip(reason string) bool {
+	for {
+		e := b.cur.Load()
+		if e.state != Closed {
+			return false
+		}
+		if b.trip(e, b.nanotime(), reason) {
+			return true
+		}
+	}
+}
+
+// ApplyRemote moves the breaker to a state another process decided, and
+// marks the transition Remote so that it is not shared back. Open extends
+// the open period to until (never shortens it); Closed ends an outage from
+// open or half-open; ForcedOpen and Disabled pin the state as their admin
+// actions do. It reports whether the breaker changed.
+func (b *Breaker) ApplyRemote(to State, until time.Time, reason string) bool {
+	for {
+		e := b.cur.Load()
+		now := b.nanotime()
+		switch to {
+		case Open:
+			u := until.UnixNano()
+			if e.state == ForcedOpen || e.state == Disabled || u <= now || (e.state == Open && e.openUntil >= u) {
+				return false
+			}
+			if b.transitionTrips(e, Open, now, u, max(e.trips, 1), reason, true) {
+				return true
+			}
+		case Closed:
+			if e.state == Closed {
+				return false
+			}
+			if b.transitionTrips(e, Closed, now, 0, 0, reason, true) {
+				return true
+			}
+		case ForcedOpen, Disabled:
+			if e.state == to {
+				return false
+			}
+			if b.transitionTrips(e, to, now, 0, e.trips, reason, true) {
+				return true
+			}
+		default:
+			return false
+		}
+	}
 }

@@ -156,7 +156,16 @@ func (b *Breaker) allowSlow(e *epoch) (func(Outcome, time.Duration), error) {
 			for i := range e.slots {
 				v := e.slots[i].Load()
 				if (v == 0 || now-v >= int64(b.s.HalfOpenMaxWait)) && e.slots[i].CompareAndSwap(v, now) {
-					return b.trialDone(e, i, now), nil
+					var release func()
+					if b.s.TrialGate != nil {
+						r, ok := b.s.TrialGate(b.s.Name)
+						if !ok {
+							e.slots[i].CompareAndSwap(now, 0)
+							break // another process holds the shared trials
+						}
+						release = r
+					}
+					return b.trialDone(e, i, now, release), nil
 				}
 			}
 			b.counts.reject()
@@ -167,11 +176,14 @@ func (b *Breaker) allowSlow(e *epoch) (func(Outcome, time.Duration), error) {
 }
 
 // trialDone builds the done function of one half-open trial permit.
-func (b *Breaker) trialDone(e *epoch, slot int, issued int64) func(Outcome, time.Duration) {
+func (b *Breaker) trialDone(e *epoch, slot int, issued int64, release func()) func(Outcome, time.Duration) {
 	var reported atomic.Bool
 	return func(o Outcome, d time.Duration) {
 		if !reported.CompareAndSwap(false, true) {
 			return
+		}
+		if release != nil {
+			release()
 		}
 		now := b.nanotime()
 		slow := b.record(now, o, d)
@@ -321,16 +333,16 @@ func (b *Breaker) openTimeout(now int64, trips int) time.Duration {
 // trip opens the breaker from epoch e.
 func (b *Breaker) trip(e *epoch, now int64, reason string) bool {
 	trips := e.trips + 1
-	return b.transitionTrips(e, Open, now, now+int64(b.openTimeout(now, trips)), trips, reason)
+	return b.transitionTrips(e, Open, now, now+int64(b.openTimeout(now, trips)), trips, reason, false)
 }
 
 func (b *Breaker) transition(from *epoch, to State, now, openUntil int64, reason string) bool {
-	return b.transitionTrips(from, to, now, openUntil, from.trips, reason)
+	return b.transitionTrips(from, to, now, openUntil, from.trips, reason, false)
 }
 
 // transitionTrips swaps epoch from for a new one in state to. It reports
 // false, doing nothing, when another caller moved the breaker first.
-func (b *Breaker) transitionTrips(from *epoch, to State, now, openUntil int64, trips int, reason string) bool {
+func (b *Breaker) transitionTrips(from *epoch, to State, now, openUntil int64, trips int, reason string, remote bool) bool {
 	next := b.newEpoch(from, to, now, openUntil, reason)
 	next.trips = trips
 	if to == Closed {
@@ -348,6 +360,7 @@ func (b *Breaker) transitionTrips(from *epoch, to State, now, openUntil int64, t
 		Reason:  reason,
 		Counts:  b.counts.totals(),
 		Seq:     next.gen,
+		Remote:  remote,
 	}
 	if from.state == Closed {
 		t.Window = b.windowOf(from, now)

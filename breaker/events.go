@@ -30,6 +30,10 @@ type Transition struct {
 	RejectedWhileOpen uint64 `json:"rejected_while_open"`
 	// Seq numbers the breaker's transitions from 1, without gaps.
 	Seq uint64 `json:"seq"`
+	// Remote is set on transitions applied with ApplyRemote: another
+	// process made them, so code that shares state must not share them
+	// again.
+	Remote bool `json:"remote,omitempty"`
 }
 
 // Listener receives transitions. Listeners of one breaker run one at a

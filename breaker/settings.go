@@ -87,6 +87,12 @@ type Settings struct {
 	// last minute; see Tier.
 	Adaptive []Tier
 
+	// TrialGate, when set, must also admit each half-open trial call; it
+	// lets several processes share one trial limit. It is consulted only in
+	// half-open, never on the closed-state path. release is called once
+	// the trial is reported (or its permit expires unreported: then never).
+	TrialGate func(breaker string) (release func(), ok bool)
+
 	// Clock supplies the time. nil means the system clock.
 	Clock Clock
 	// HistorySize bounds the transitions kept for Snapshot (default 32).
