@@ -185,6 +185,21 @@ type Router struct {
 	Fallbacks map[string][]string
 	Breaker   BreakerConfig
 	Bulkhead  Bulkhead
+	// State says where breaker state lives: "local" (default) or "redis".
+	State string
+	Redis Redis
+}
+
+// Redis configures shared breaker state (router_settings.state: redis).
+type Redis struct {
+	// Addr is host:port; URL, when set, is a redis:// URL instead.
+	Addr     string
+	Password Secret
+	URL      Secret
+	// Namespace prefixes every key, so gateways can share one Redis.
+	Namespace string
+	// FlushInterval is how often outcomes are sent (100-250ms).
+	FlushInterval time.Duration
 }
 
 // BreakerConfig is the circuit_breaker block.

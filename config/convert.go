@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"regexp"
@@ -315,11 +316,57 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
 	rt.Fallbacks = c.fallbacks(r.Fallbacks, groups)
 	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
+	rt.State, rt.Redis = c.state(r)
 	rt.Bulkhead = Bulkhead{
 		MaxQueue: c.count("router_settings.bulkhead.max_queue", r.Bulkhead.MaxQueue, 0, true),
 		MaxWait:  c.duration("router_settings.bulkhead.max_wait", r.Bulkhead.MaxWait, 0, true),
 	}
 	return rt
+}
+
+func (c *converter) state(r rawRouter) (string, Redis) {
+	const path = "router_settings"
+	st := r.State
+	rd := Redis{Namespace: r.RedisNamespace, Password: Secret(c.resolve(path+".redis_password", r.RedisPassword)),
+		URL: Secret(c.resolve(path+".redis_url", r.RedisURL))}
+	if rd.Namespace == "" {
+		rd.Namespace = "breakerd"
+	}
+	rd.FlushInterval = c.duration(path+".redis_flush_interval", r.RedisFlush, 200*time.Millisecond, false)
+	if rd.FlushInterval < 100*time.Millisecond || rd.FlushInterval > 250*time.Millisecond {
+		c.errf(path+".redis_flush_interval", "must be between 100ms and 250ms, got %s", rd.FlushInterval)
+	}
+	host := c.resolve(path+".redis_host", r.RedisHost)
+	port := ""
+	switch p := r.RedisPort.(type) {
+	case nil:
+	case string:
+		port = c.resolve(path+".redis_port", p)
+	default:
+		if n, ok := toInt(p); ok && n > 0 && n < 65536 {
+			port = strconv.Itoa(n)
+		} else {
+			c.errf(path+".redis_port", "must be a port number, got %v", p)
+		}
+	}
+	if host != "" {
+		rd.Addr = host + ":" + cmp.Or(port, "6379")
+	}
+	switch st {
+	case "":
+		// LiteLLM turns Redis on by configuring it.
+		st = "local"
+		if rd.Addr != "" || rd.URL != "" {
+			st = "redis"
+		}
+	case "local", "redis":
+	default:
+		c.errf(path+".state", "must be local or redis, got %q", st)
+	}
+	if st == "redis" && rd.Addr == "" && rd.URL == "" {
+		c.errf(path+".state", "redis needs redis_host (and redis_port, redis_password) or redis_url")
+	}
+	return st, rd
 }
 
 // fallbacks accepts the seed's flat list (fallbacks for every group) and

@@ -53,6 +53,13 @@ type rawRouter struct {
 	CircuitBreaker  rawBreaker  `yaml:"circuit_breaker"`
 	Bulkhead        rawBulkhead `yaml:"bulkhead"`
 	Alerting        rawAlerting `yaml:"alerting"`
+	State           string      `yaml:"state"`
+	RedisHost       string      `yaml:"redis_host"`
+	RedisPort       any         `yaml:"redis_port"`
+	RedisPassword   string      `yaml:"redis_password"`
+	RedisURL        string      `yaml:"redis_url"`
+	RedisNamespace  string      `yaml:"redis_namespace"`
+	RedisFlush      any         `yaml:"redis_flush_interval"`
 }
 
 type rawAlerting struct {

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/events"
+	"github.com/breakerd/breakerd/fleet"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/health"
 	"github.com/breakerd/breakerd/metrics"
@@ -59,6 +61,8 @@ type Daemon struct {
 	metrics *metrics.Metrics
 	health  *health.Checker
 	alerts  *alerting.Manager
+	fleet   *fleet.Fleet
+	redis   *redis.Client
 	admin   *admin.API
 	handler http.Handler
 	// ready is set once the listeners are up; draining from the moment
@@ -82,9 +86,25 @@ func New(opts Options) (*Daemon, error) {
 		tp = noop.NewTracerProvider()
 	}
 	d := &Daemon{cfg: opts.Config, log: log, bus: events.NewBus(), readyCh: make(chan struct{})}
+	var configure func(*breaker.Settings)
+	if rc := opts.Config.Router; rc.State == "redis" {
+		client, err := redisClient(rc.Redis)
+		if err != nil {
+			return nil, err
+		}
+		d.redis = client
+		// The gate is the fleet's, which needs the registry the gateway
+		// builds; the closure reads it once it exists.
+		configure = func(s *breaker.Settings) {
+			s.TrialGate = func(name string) (func(), bool) { return d.fleet.TrialGate(name) }
+		}
+	}
 	gw, err := gateway.New(gateway.Options{Config: opts.Config, Clock: opts.Clock, Client: opts.Client, Logger: log,
-		TracerProvider: tp, Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d})})
+		TracerProvider: tp, Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d}), ConfigureBreaker: configure})
 	if err != nil {
+		if d.redis != nil {
+			d.redis.Close()
+		}
 		return nil, err
 	}
 	d.gw = gw
@@ -99,6 +119,13 @@ func New(opts Options) (*Daemon, error) {
 	gw.Registry().AddListener(func(t breaker.Transition) { d.bus.Publish(events.TransitionEvent(t)) })
 
 	d.health = health.New(gw, opts.Config.Health)
+	if d.redis != nil {
+		rc := opts.Config.Router.Redis
+		d.fleet = fleet.New(fleet.Options{Client: d.redis, Namespace: rc.Namespace, Registry: gw.Registry(),
+			Clock: gw.Clock(), Logger: log, FlushInterval: rc.FlushInterval})
+		d.metrics.Registry().MustRegister(d.fleet)
+		d.fleet.Start()
+	}
 	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
 		Logger: log, Fallback: d.servedBy})
 	d.metrics.Registry().MustRegister(d.alerts)
@@ -125,6 +152,24 @@ func New(opts Options) (*Daemon, error) {
 	d.handler = mux
 	return d, nil
 }
+
+// redisClient connects to the shared-state Redis. Connecting is lazy: a
+// Redis that is down at startup only means local state until it is up.
+func redisClient(rc config.Redis) (*redis.Client, error) {
+	if u := rc.URL.Value(); u != "" {
+		opts, err := redis.ParseURL(u)
+		if err != nil {
+			return nil, errors.New("router_settings.redis_url: not a valid redis:// URL")
+		}
+		return redis.NewClient(opts), nil
+	}
+	return redis.NewClient(&redis.Options{Addr: rc.Addr, Password: rc.Password.Value(),
+		DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
+		MaxRetries: 1}), nil
+}
+
+// Fleet returns the shared-state link, nil with local state.
+func (d *Daemon) Fleet() *fleet.Fleet { return d.fleet }
 
 // alertClient is the HTTP client for notifications: the given one (tests)
 // or one with its own pool.
@@ -322,6 +367,10 @@ func (d *Daemon) Close() {
 	_ = d.bus.Close(ctx)
 	if err := d.alerts.Close(ctx); err != nil {
 		d.log.Error("alerting", "error", err.Error())
+	}
+	if d.fleet != nil {
+		d.fleet.Close()
+		d.redis.Close()
 	}
 	d.gw.Close()
 }

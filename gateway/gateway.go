@@ -36,6 +36,9 @@ type Options struct {
 	// TracerProvider makes the request and attempt spans; nil means no
 	// tracing.
 	TracerProvider trace.TracerProvider
+	// ConfigureBreaker, when set, adjusts each breaker's settings before
+	// it is created (shared state sets a TrialGate).
+	ConfigureBreaker func(*breaker.Settings)
 }
 
 // Gateway routes OpenAI-format requests. Create it with New and serve
@@ -133,6 +136,9 @@ func New(opts Options) (*Gateway, error) {
 				bs.Clock = clock
 				bs.Labels = map[string]string{"provider": dc.Provider, "model": dc.Model,
 					"operation": string(op), "model_group": dc.Group, "deployment": dc.Name}
+				if opts.ConfigureBreaker != nil {
+					opts.ConfigureBreaker(bs)
+				}
 			})
 			if !bc.Enabled {
 				b.Disable("circuit_breaker.enabled is false")

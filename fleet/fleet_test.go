@@ -1,0 +1,362 @@
+package fleet_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/internal/external"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/redis/go-redis/v9/internal/pool.(*ConnPool).reaper"))
+}
+
+var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+
+// redisServer is a real redis-server on a free loopback port.
+type redisServer struct {
+	t    testing.TB
+	bin  string
+	port int
+	cmd  *exec.Cmd
+}
+
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	r := newRedis(t)
+	t.Cleanup(r.stop)
+	return r
+}
+
+// startRedisB starts a redis-server for a benchmark and returns its address.
+func startRedisB(b *testing.B) string {
+	b.Helper()
+	r := newRedis(b)
+	b.Cleanup(r.stop)
+	return r.addr()
+}
+
+func newRedis(t testing.TB) *redisServer {
+	t.Helper()
+	bin := external.Program(t, "redis-server")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &redisServer{t: t, bin: bin, port: port}
+	r.start()
+	return r
+}
+
+func (r *redisServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
+
+// start runs redis-server and waits for its "Ready to accept connections".
+func (r *redisServer) start() {
+	r.t.Helper()
+	cmd := exec.Command(r.bin, "--port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Ready to accept connections") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	r.cmd = cmd
+}
+
+func (r *redisServer) stop() {
+	if r.cmd != nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// instance is one breakerd replica in the fleet.
+type instance struct {
+	d      *daemon.Daemon
+	url    string
+	clock  *breaker.ManualClock
+	opened chan breaker.Transition
+	client *http.Client
+}
+
+const fleetConfig = `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${PRIMARY}/v1", timeout: 3s}
+  - model_name: backup
+    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "${BACKUP}"}
+  - model_name: slow
+    litellm_params: {model: openai/slow, api_base: "${SLOW}/v1"}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [{gpt-4o-mini: [backup]}]
+  state: redis
+  redis_host: 127.0.0.1
+  redis_port: ${REDIS_PORT}
+  redis_namespace: ${NS}
+  circuit_breaker:
+    failure_threshold: 5
+    recovery_timeout: 30
+    success_threshold: 2
+    half_open_max_calls: 2
+server:
+  shutdown_drain: 0s
+`
+
+type stack struct {
+	t                     *testing.T
+	redis                 *redisServer
+	primary, backup, slow *mockllm.Server
+	insts                 []*instance
+}
+
+func newFleet(t *testing.T, n int) *stack {
+	t.Helper()
+	s := &stack{t: t, redis: startRedis(t), primary: mockllm.New(mockllm.Options{Name: "primary"}),
+		backup: mockllm.New(mockllm.Options{Name: "backup"}), slow: mockllm.New(mockllm.Options{Name: "slow"})}
+	s.slow.SetFaults(mockllm.Faults{LatencyMS: 2000})
+	vars := map[string]string{"REDIS_PORT": fmt.Sprint(s.redis.port), "NS": "test-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	for name, m := range map[string]*mockllm.Server{"PRIMARY": s.primary, "BACKUP": s.backup, "SLOW": s.slow} {
+		srv := httptest.NewServer(m.Handler())
+		t.Cleanup(srv.Close)
+		vars[name] = srv.URL
+	}
+	cfg, err := config.Parse("fleet.yaml", []byte(fleetConfig), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		in := &instance{clock: breaker.NewManualClock(t0), opened: make(chan breaker.Transition, 100),
+			client: &http.Client{Transport: &http.Transport{}}}
+		upstream := &http.Client{Transport: &http.Transport{}}
+		in.d, err = daemon.New(daemon.Options{Config: cfg, Clock: in.clock, Client: upstream, AlertTick: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.d.Gateway().Registry().AddListener(func(tr breaker.Transition) {
+			if tr.To == breaker.Open {
+				in.opened <- tr
+			}
+		})
+		srv := httptest.NewServer(in.d.Handler())
+		in.url = srv.URL
+		t.Cleanup(func() {
+			srv.Close()
+			in.client.CloseIdleConnections()
+			in.d.Close()
+			upstream.CloseIdleConnections()
+		})
+		s.insts = append(s.insts, in)
+	}
+	return s
+}
+
+func (in *instance) chat(t *testing.T, model string) (int, http.Header) {
+	t.Helper()
+	resp, err := in.client.Post(in.url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"`+model+`","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Error(err)
+		return 0, nil
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+func (in *instance) breaker(t *testing.T) *breaker.Breaker {
+	b, ok := in.d.Gateway().Registry().Lookup("gpt-4o-mini/openai/gpt-4o-mini:chat")
+	if !ok {
+		t.Fatal("no breaker")
+	}
+	return b
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(within)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not within %s", what, within)
+		}
+	}
+}
+
+func TestTripPropagatesToEveryReplicaWithinOneSecond(t *testing.T) {
+	s := newFleet(t, 3)
+	a, b, c := s.insts[0], s.insts[1], s.insts[2]
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 5; i++ {
+		if code, _ := a.chat(t, "gpt-4o-mini"); code != 200 {
+			t.Fatalf("request %d: %d (the fallback should serve it)", i, code)
+		}
+	}
+	trip := <-a.opened
+	deadline := time.After(time.Second)
+	for _, in := range []*instance{b, c} {
+		select {
+		case tr := <-in.opened:
+			if !tr.Remote || !tr.OpenUntil.Equal(trip.OpenUntil.Truncate(time.Millisecond)) {
+				t.Fatalf("remote open %+v, local %+v", tr, trip)
+			}
+		case <-deadline:
+			t.Fatal("a replica did not see the trip within 1s")
+		}
+	}
+	calls := s.primary.Stats().Chat
+	for _, in := range []*instance{b, c} {
+		for i := 0; i < 5; i++ {
+			code, h := in.chat(t, "gpt-4o-mini")
+			if code != 200 || h.Get("X-Breakerd-Fallback") != "true" {
+				t.Fatalf("status %d fallback %q", code, h.Get("X-Breakerd-Fallback"))
+			}
+		}
+	}
+	if got := s.primary.Stats().Chat; got != calls {
+		t.Fatalf("B and C made %d calls to the dead provider", got-calls)
+	}
+}
+
+func TestFleetWideTrialLimit(t *testing.T) {
+	s := newFleet(t, 3)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 5; i++ {
+		s.insts[0].chat(t, "gpt-4o-mini")
+	}
+	<-s.insts[0].opened
+	for _, in := range s.insts[1:] {
+		<-in.opened
+	}
+	// Trials hang (then time out after 3s): every trial permit stays taken.
+	s.primary.SetFaults(mockllm.Faults{Hang: true})
+	before := s.primary.Stats().Requests
+	for _, in := range s.insts {
+		in.clock.Advance(30 * time.Second)
+	}
+	var wg sync.WaitGroup
+	var fallbacks atomic.Int64
+	for _, in := range s.insts {
+		for j := 0; j < 4; j++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, h := in.chat(t, "gpt-4o-mini"); h.Get("X-Breakerd-Fallback") == "true" {
+					fallbacks.Add(1)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if trials := s.primary.Stats().Requests - before; trials < 1 || trials > 2 {
+		t.Fatalf("%d trial calls reached the provider across the fleet; the limit is 2", trials)
+	}
+	if fallbacks.Load() != 12 {
+		t.Fatalf("%d of 12 requests were served by the fallback", fallbacks.Load())
+	}
+}
+
+func TestRedisDownServesLocallyAndResyncs(t *testing.T) {
+	s := newFleet(t, 3)
+	a, b := s.insts[0], s.insts[1]
+	s.redis.stop()
+	for _, in := range s.insts {
+		for i := 0; i < 3; i++ {
+			if code, _ := in.chat(t, "gpt-4o-mini"); code != 200 {
+				t.Fatalf("a request failed because Redis is down: %d", code)
+			}
+		}
+	}
+	for _, in := range s.insts {
+		waitFor(t, 5*time.Second, "backend down noticed", func() bool { return !in.d.Fleet().Up() })
+	}
+	_, body := get(t, a, "/metrics")
+	if !strings.Contains(body, `breakerd_state_backend_up{backend="redis"} 0`) {
+		t.Fatal("breakerd_state_backend_up is not 0 while Redis is down")
+	}
+	// A trips while Redis is down: only A knows.
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 5; i++ {
+		if code, _ := a.chat(t, "gpt-4o-mini"); code != 200 {
+			t.Fatalf("status %d", code)
+		}
+	}
+	if a.breaker(t).State() != breaker.Open || b.breaker(t).State() != breaker.Closed {
+		t.Fatal("unexpected states while Redis is down")
+	}
+	s.redis.start()
+	for _, in := range s.insts {
+		waitFor(t, 10*time.Second, "backend back", func() bool { return in.d.Fleet().Up() })
+	}
+	for _, in := range s.insts[1:] {
+		waitFor(t, 10*time.Second, "re-synced open state", func() bool { return in.breaker(t).State() == breaker.Open })
+	}
+	_, body = get(t, a, "/metrics")
+	if !strings.Contains(body, `breakerd_state_backend_up{backend="redis"} 1`) {
+		t.Fatal("breakerd_state_backend_up did not return to 1")
+	}
+}
+
+func get(t *testing.T, in *instance, path string) (int, string) {
+	resp, err := in.client.Get(in.url + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestSlowCallNeverBlocksOtherReplicas(t *testing.T) {
+	s := newFleet(t, 3)
+	slowDone := make(chan struct{})
+	go func() {
+		defer close(slowDone)
+		s.insts[0].chat(t, "slow") // 2s upstream latency
+	}()
+	if err := s.slow.WaitRequests(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range s.insts[1:] {
+		for i := 0; i < 10; i++ {
+			if code, _ := in.chat(t, "gpt-4o-mini"); code != 200 {
+				t.Fatalf("status %d", code)
+			}
+		}
+	}
+	select {
+	case <-slowDone:
+		t.Fatal("the other replicas' 20 calls only finished after the slow call")
+	default:
+	}
+	<-slowDone
+}
