@@ -348,6 +348,18 @@ func (b *Breaker) transitionTrips(from *epoch, to State, now, openUntil int64, t
 	if to == Closed {
 		next.trips = 0
 	}
+	// Everything about next is settled before the swap publishes it:
+	// another goroutine may start its own transition from next at once.
+	counts := b.counts.totals()
+	// An outage lasts from the first open until the breaker closes again,
+	// through any half-open trials and re-opens in between.
+	next.openedAt, next.rejectedAtOpen = from.openedAt, from.rejectedAtOpen
+	switch {
+	case (to == Open || to == ForcedOpen) && from.openedAt == 0:
+		next.openedAt, next.rejectedAtOpen = now, counts.Rejected
+	case to == Closed || to == Disabled:
+		next.openedAt, next.rejectedAtOpen = 0, 0
+	}
 	if !b.cur.CompareAndSwap(from, next) {
 		return false
 	}
@@ -358,7 +370,7 @@ func (b *Breaker) transitionTrips(from *epoch, to State, now, openUntil int64, t
 		To:      to,
 		At:      time.Unix(0, now),
 		Reason:  reason,
-		Counts:  b.counts.totals(),
+		Counts:  counts,
 		Seq:     next.gen,
 		Remote:  remote,
 	}
@@ -368,18 +380,9 @@ func (b *Breaker) transitionTrips(from *epoch, to State, now, openUntil int64, t
 	if to == Open {
 		t.OpenUntil = time.Unix(0, openUntil)
 	}
-	// An outage lasts from the first open until the breaker closes again,
-	// through any half-open trials and re-opens in between.
-	next.openedAt, next.rejectedAtOpen = from.openedAt, from.rejectedAtOpen
-	switch {
-	case (to == Open || to == ForcedOpen) && from.openedAt == 0:
-		next.openedAt, next.rejectedAtOpen = now, t.Counts.Rejected
-	case to == Closed || to == Disabled:
-		next.openedAt, next.rejectedAtOpen = 0, 0
-	}
 	if from.openedAt != 0 {
 		t.OpenedAt = time.Unix(0, from.openedAt)
-		t.RejectedWhileOpen = t.Counts.Rejected - from.rejectedAtOpen
+		t.RejectedWhileOpen = counts.Rejected - from.rejectedAtOpen
 	}
 	b.events.emit(t)
 	return true

@@ -690,3 +690,36 @@ func TestCoarseClockAdvancesAndStops(t *testing.T) {
 		t.Fatal("coarse clock went backwards")
 	}
 }
+
+// Concurrent admin actions and remote updates race to move the breaker;
+// each new state must be complete before others can build on it.
+func TestConcurrentTransitionsAreRaceFree(t *testing.T) {
+	b, clk, _ := newTest(t, Settings{ConsecutiveFailures: 1})
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				switch (g + i) % 4 {
+				case 0:
+					b.ForceOpen("")
+				case 1:
+					b.Enable("")
+				case 2:
+					b.ApplyRemote(Open, clk.Now().Add(time.Minute), "remote")
+				case 3:
+					b.ApplyRemote(Closed, time.Time{}, "remote")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.WaitListeners()
+	h := b.Snapshot().History
+	for i := 1; i < len(h); i++ {
+		if h[i].Seq != h[i-1].Seq+1 || h[i].From != h[i-1].To {
+			t.Fatalf("history out of order at %d: %+v then %+v", i, h[i-1], h[i])
+		}
+	}
+}

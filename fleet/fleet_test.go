@@ -120,10 +120,12 @@ router_settings:
   redis_port: ${REDIS_PORT}
   redis_namespace: ${NS}
   circuit_breaker:
-    failure_threshold: 5
+    failure_threshold: ${THRESHOLD}
     recovery_timeout: 30
     success_threshold: 2
     half_open_max_calls: 2
+    failure_rate_threshold: 0.5
+    minimum_calls: ${MIN_CALLS}
 server:
   shutdown_drain: 0s
 `
@@ -133,47 +135,68 @@ type stack struct {
 	redis                 *redisServer
 	primary, backup, slow *mockllm.Server
 	insts                 []*instance
+	cfg                   *config.Config
 }
 
+// newFleet starts Redis, the mock upstreams and n replicas. Consecutive
+// failures trip after 5; the fleet failure rate needs 1000 calls.
 func newFleet(t *testing.T, n int) *stack {
+	return newFleetWith(t, n, map[string]string{"THRESHOLD": "5", "MIN_CALLS": "1000"})
+}
+
+func newFleetWith(t *testing.T, n int, vars map[string]string) *stack {
 	t.Helper()
 	s := &stack{t: t, redis: startRedis(t), primary: mockllm.New(mockllm.Options{Name: "primary"}),
 		backup: mockllm.New(mockllm.Options{Name: "backup"}), slow: mockllm.New(mockllm.Options{Name: "slow"})}
 	s.slow.SetFaults(mockllm.Faults{LatencyMS: 2000})
-	vars := map[string]string{"REDIS_PORT": fmt.Sprint(s.redis.port), "NS": "test-" + strings.ReplaceAll(t.Name(), "/", "-")}
+	vars["REDIS_PORT"] = fmt.Sprint(s.redis.port)
+	if vars["NS"] == "" {
+		vars["NS"] = "test-" + strings.ReplaceAll(t.Name(), "/", "-")
+	}
 	for name, m := range map[string]*mockllm.Server{"PRIMARY": s.primary, "BACKUP": s.backup, "SLOW": s.slow} {
 		srv := httptest.NewServer(m.Handler())
 		t.Cleanup(srv.Close)
 		vars[name] = srv.URL
 	}
-	cfg, err := config.Parse("fleet.yaml", []byte(fleetConfig), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	// Numbers are not strings: put them in the text itself.
+	text := strings.NewReplacer("${THRESHOLD}", vars["THRESHOLD"], "${MIN_CALLS}", vars["MIN_CALLS"]).Replace(fleetConfig)
+	cfg, err := config.Parse("fleet.yaml", []byte(text), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.cfg = cfg
 	for i := 0; i < n; i++ {
-		in := &instance{clock: breaker.NewManualClock(t0), opened: make(chan breaker.Transition, 100),
-			client: &http.Client{Transport: &http.Transport{}}}
-		upstream := &http.Client{Transport: &http.Transport{}}
-		in.d, err = daemon.New(daemon.Options{Config: cfg, Clock: in.clock, Client: upstream, AlertTick: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.d.Gateway().Registry().AddListener(func(tr breaker.Transition) {
-			if tr.To == breaker.Open {
-				in.opened <- tr
-			}
-		})
-		srv := httptest.NewServer(in.d.Handler())
-		in.url = srv.URL
-		t.Cleanup(func() {
-			srv.Close()
-			in.client.CloseIdleConnections()
-			in.d.Close()
-			upstream.CloseIdleConnections()
-		})
-		s.insts = append(s.insts, in)
+		s.add()
 	}
 	return s
+}
+
+// add starts one more replica.
+func (s *stack) add() *instance {
+	t := s.t
+	in := &instance{clock: breaker.NewManualClock(t0), opened: make(chan breaker.Transition, 100),
+		client: &http.Client{Transport: &http.Transport{}}}
+	upstream := &http.Client{Transport: &http.Transport{}}
+	var err error
+	in.d, err = daemon.New(daemon.Options{Config: s.cfg, Clock: in.clock, Client: upstream, AlertTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.d.Gateway().Registry().AddListener(func(tr breaker.Transition) {
+		if tr.To == breaker.Open {
+			in.opened <- tr
+		}
+	})
+	srv := httptest.NewServer(in.d.Handler())
+	in.url = srv.URL
+	t.Cleanup(func() {
+		srv.Close()
+		in.client.CloseIdleConnections()
+		in.d.Close()
+		upstream.CloseIdleConnections()
+	})
+	s.insts = append(s.insts, in)
+	return in
 }
 
 func (in *instance) chat(t *testing.T, model string) (int, http.Header) {
@@ -359,4 +382,96 @@ func TestSlowCallNeverBlocksOtherReplicas(t *testing.T) {
 	default:
 	}
 	<-slowDone
+}
+
+func TestLateReplicaPicksUpOpenState(t *testing.T) {
+	s := newFleet(t, 1)
+	a := s.insts[0]
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 5; i++ {
+		a.chat(t, "gpt-4o-mini")
+	}
+	trip := <-a.opened
+	late := s.add() // starts after the trip: reads the state key at start
+	at, ok := late.breaker(t).RetryAt()
+	if !ok || !at.Equal(trip.OpenUntil.Truncate(time.Millisecond)) {
+		t.Fatalf("late replica: open=%v until %v, want %v", ok, at, trip.OpenUntil)
+	}
+}
+
+func TestFirstReplicaToRecoverClosesForEveryone(t *testing.T) {
+	s := newFleet(t, 3)
+	a := s.insts[0]
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 5; i++ {
+		a.chat(t, "gpt-4o-mini")
+	}
+	for _, in := range s.insts {
+		<-in.opened
+	}
+	s.primary.SetFaults(mockllm.Faults{})
+	a.clock.Advance(30 * time.Second) // only A's recovery timeout has passed
+	for i := 0; i < 2; i++ {
+		if _, h := a.chat(t, "gpt-4o-mini"); h.Get("X-Breakerd-Fallback") != "false" {
+			t.Fatalf("trial %d was not served by the primary", i)
+		}
+	}
+	for _, in := range s.insts {
+		waitFor(t, time.Second, "fleet-wide close", func() bool { return in.breaker(t).State() == breaker.Closed })
+	}
+}
+
+func TestFleetFailureRateTrips(t *testing.T) {
+	// No replica alone reaches minimum_calls (6) nor 5 failures in a row
+	// (threshold 100), but the fleet's 9 failing calls do.
+	s := newFleetWith(t, 3, map[string]string{"THRESHOLD": "100", "MIN_CALLS": "6"})
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for _, in := range s.insts {
+		for i := 0; i < 3; i++ {
+			in.chat(t, "gpt-4o-mini")
+		}
+	}
+	for _, in := range s.insts {
+		waitFor(t, 3*time.Second, "fleet failure-rate trip", func() bool { return in.breaker(t).State() == breaker.Open })
+	}
+	var reasons []string
+	for _, in := range s.insts {
+		select {
+		case tr := <-in.opened:
+			reasons = append(reasons, tr.Reason)
+		default:
+		}
+	}
+	if !strings.Contains(strings.Join(reasons, "|"), "fleet failure rate 100% >= 50% over ") {
+		t.Fatalf("reasons %q", reasons)
+	}
+}
+
+func TestAdminActionsApplyToTheFleet(t *testing.T) {
+	s := newFleet(t, 3)
+	s.insts[0].breaker(t).ForceOpen("manual: open") // what POST /admin/breakers/{name}/open does
+	for _, in := range s.insts[1:] {
+		waitFor(t, time.Second, "fleet-wide forced open", func() bool { return in.breaker(t).State() == breaker.ForcedOpen })
+	}
+	s.insts[1].breaker(t).Enable("manual: enable")
+	for _, in := range []*instance{s.insts[0], s.insts[2]} {
+		waitFor(t, time.Second, "fleet-wide enable", func() bool { return in.breaker(t).State() == breaker.Closed })
+	}
+}
+
+func TestNamespacesKeepGatewaysApart(t *testing.T) {
+	s := newFleetWith(t, 1, map[string]string{"THRESHOLD": "5", "MIN_CALLS": "1000", "NS": "gateway-a"})
+	other := *s
+	other.insts = nil
+	cfgB := *s.cfg
+	cfgB.Router.Redis.Namespace = "gateway-b"
+	other.cfg = &cfgB
+	b := other.add()
+	s.insts[0].breaker(t).ForceOpen("manual: open")
+	// Give the message every chance to arrive, then check it did not.
+	c := s.add() // same namespace as A: proves delivery works meanwhile
+	waitFor(t, time.Second, "same-namespace replica sees it", func() bool { return c.breaker(t).State() == breaker.ForcedOpen })
+	if b.breaker(t).State() != breaker.Closed {
+		t.Fatal("a gateway in another namespace saw the trip")
+	}
 }
