@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,33 +136,15 @@ func (s Settings) Validate() error {
 }
 
 func (s *Settings) applyDefaults() {
-	if s.ConsecutiveFailures == 0 {
-		s.ConsecutiveFailures = DefaultConsecutiveFailures
-	}
-	if s.MinimumCalls == 0 {
-		s.MinimumCalls = DefaultMinimumCalls
-	}
-	if s.Window == 0 {
-		s.Window = DefaultWindow
-	}
-	if s.WindowBuckets == 0 {
-		s.WindowBuckets = DefaultWindowBuckets
-	}
-	if s.OpenTimeout == 0 {
-		s.OpenTimeout = DefaultOpenTimeout
-	}
-	if s.HalfOpenMaxCalls == 0 {
-		s.HalfOpenMaxCalls = DefaultHalfOpenMaxCalls
-	}
-	if s.SuccessThreshold == 0 {
-		s.SuccessThreshold = DefaultSuccessThreshold
-	}
-	if s.HalfOpenMaxWait == 0 {
-		s.HalfOpenMaxWait = DefaultHalfOpenMaxWait
-	}
-	if s.HistorySize == 0 {
-		s.HistorySize = DefaultHistorySize
-	}
+	s.ConsecutiveFailures = cmp.Or(s.ConsecutiveFailures, DefaultConsecutiveFailures)
+	s.MinimumCalls = cmp.Or(s.MinimumCalls, DefaultMinimumCalls)
+	s.Window = cmp.Or(s.Window, DefaultWindow)
+	s.WindowBuckets = cmp.Or(s.WindowBuckets, DefaultWindowBuckets)
+	s.OpenTimeout = cmp.Or(s.OpenTimeout, DefaultOpenTimeout)
+	s.HalfOpenMaxCalls = cmp.Or(s.HalfOpenMaxCalls, DefaultHalfOpenMaxCalls)
+	s.SuccessThreshold = cmp.Or(s.SuccessThreshold, DefaultSuccessThreshold)
+	s.HalfOpenMaxWait = cmp.Or(s.HalfOpenMaxWait, DefaultHalfOpenMaxWait)
+	s.HistorySize = cmp.Or(s.HistorySize, DefaultHistorySize)
 	if s.Clock == nil {
 		s.Clock = systemClock{}
 	}

@@ -61,22 +61,13 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("anthropic-version", version)
 	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
-	resp, err := p.client.Do(hreq)
+	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
-		return nil, transportError(ctx, err, p.redact)
+		return nil, err
 	}
-	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		return nil, p.httpError(resp)
-	}
-	if req.Stream {
-		return &Response{Stream: newAnthropicStream(ctx, resp.Body, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact),
+	if body != nil {
+		return &Response{Stream: newAnthropicStream(ctx, body, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact),
 			Model: p.d.Model}, nil
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, transportError(ctx, err, p.redact)
 	}
 	var ar anthropicResponse
 	if err := json.Unmarshal(data, &ar); err != nil {

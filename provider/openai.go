@@ -69,21 +69,12 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 			hreq.Header.Set("Authorization", "Bearer "+key)
 		}
 	}
-	resp, err := p.client.Do(hreq)
+	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
-		return nil, transportError(ctx, err, p.redact)
+		return nil, err
 	}
-	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		return nil, p.httpError(resp)
-	}
-	if req.Stream {
-		return &Response{Stream: newSSEStream(ctx, resp.Body, p.redact), Model: p.d.Model}, nil
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return nil, transportError(ctx, err, p.redact)
+	if body != nil {
+		return &Response{Stream: newSSEStream(ctx, body, p.redact), Model: p.d.Model}, nil
 	}
 	var meta struct {
 		Model string `json:"model"`

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -175,4 +176,28 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// roundTrip sends hreq. An HTTP error status becomes httpErr's *Error. For
+// a stream it returns the open body, which the caller closes; otherwise it
+// returns the whole (bounded) body.
+func roundTrip(ctx context.Context, client *http.Client, hreq *http.Request, stream bool,
+	redact func(string) string, httpErr func(*http.Response) *Error) (io.ReadCloser, []byte, error) {
+	resp, err := client.Do(hreq)
+	if err != nil {
+		return nil, nil, transportError(ctx, err, redact)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, nil, httpErr(resp)
+	}
+	if stream {
+		return resp.Body, nil, nil
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, nil, transportError(ctx, err, redact)
+	}
+	return nil, data, nil
 }
