@@ -223,7 +223,7 @@ func (c *converter) health(r rawHealth, groups []string) Health {
 }
 
 func (c *converter) logging(r rawLogging) Logging {
-	l := Logging{Format: r.Format, Level: r.Level}
+	l := Logging(r)
 	if l.Format == "" {
 		l.Format = "text"
 	}

@@ -299,7 +299,7 @@ func TestSpans(t *testing.T) {
 	attrs := func(sp tracetest.SpanStub) map[string]string {
 		m := map[string]string{}
 		for _, kv := range sp.Attributes {
-			m[string(kv.Key)] = kv.Value.Emit()
+			m[string(kv.Key)] = kv.Value.String()
 		}
 		return m
 	}

@@ -133,7 +133,7 @@ func TestAnthropicResponsesDecodeWithTheSDKTypes(t *testing.T) {
 	if err := json.Unmarshal(data, &msg); err != nil || resp.StatusCode != 200 || msg.Content[0].Text != "Hello from c! You said: hey" || msg.StopReason != "end_turn" {
 		t.Fatalf("%d %v %s", resp.StatusCode, err, data)
 	}
-	resp, data = post(t, url+"/v1/messages", strings.Replace(body, `"max_tokens":50`, `"max_tokens":50,"stream":true`, 1), h)
+	_, data = post(t, url+"/v1/messages", strings.Replace(body, `"max_tokens":50`, `"max_tokens":50,"stream":true`, 1), h)
 	var acc anthropicsdk.Message
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	events := 0

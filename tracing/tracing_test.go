@@ -95,7 +95,7 @@ func TestTransitionSpans(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, kv := range spans[0].Attributes {
-		got[string(kv.Key)] = kv.Value.Emit()
+		got[string(kv.Key)] = kv.Value.String()
 	}
 	if got["breakerd.breaker.reason"] != "5 consecutive failures" || got["breakerd.breaker.failures"] != "5" || got["breakerd.breaker.provider"] != "openai" {
 		t.Fatalf("attributes %v", got)
