@@ -30,8 +30,9 @@ func main() {
 	dur := flag.Duration("duration", 20*time.Second, "length of each latency run")
 	maxDur := flag.Duration("max-duration", 10*time.Second, "length of each throughput run")
 	workers := flag.Uint64("workers", 64, "concurrent connections for the throughput runs")
+	env := flag.String("env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
 	flag.Parse()
-	if err := run(*rate, *dur, *maxDur, *workers); err != nil {
+	if err := run(*rate, *dur, *maxDur, *workers, *env); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -57,7 +58,7 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur time.Duration, workers uint64) error {
+func run(rate int, dur, maxDur time.Duration, workers uint64, env string) error {
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -94,6 +95,9 @@ server:
 	}
 	gw := exec.Command(bin, "serve", "--config", cfg, "--listen", gwAddr)
 	gw.Stderr = os.Stderr
+	if env != "" {
+		gw.Env = append(os.Environ(), strings.Split(env, ",")...)
+	}
 	if err := gw.Start(); err != nil {
 		return err
 	}
