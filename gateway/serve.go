@@ -44,10 +44,12 @@ func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
 		c := &call{g: g, op: op, start: time.Now()}
 		ctx, span := g.startRequestSpan(r, op)
 		status := c.run(w, r.WithContext(ctx))
-		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status.code), semconv.GenAIRequestModelKey.String(c.group),
-			attribute.Int("breakerd.attempts", c.attempts), attribute.Bool("breakerd.fallback", status.fallback))
-		if status.code >= 500 {
-			span.SetStatus(codes.Error, http.StatusText(status.code))
+		if span.IsRecording() {
+			span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status.code), semconv.GenAIRequestModelKey.String(c.group),
+				attribute.Int("breakerd.attempts", c.attempts), attribute.Bool("breakerd.fallback", status.fallback))
+			if status.code >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(status.code))
+			}
 		}
 		span.End()
 		g.obs.RequestDone(RequestInfo{Group: c.group, Op: op, Status: status.code, Duration: time.Since(c.start),

@@ -40,9 +40,13 @@ func transportOf(c *http.Client) http.RoundTripper {
 // the client's trace if it sent a traceparent.
 func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation) (context.Context, trace.Span) {
 	ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-	return g.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
-		trace.WithAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path),
-			semconv.GenAIOperationNameKey.String(genAIOperation(op))))
+	ctx, span := g.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
+	// Attributes cost allocations; build them only for a recording span.
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path),
+			semconv.GenAIOperationNameKey.String(genAIOperation(op)))
+	}
+	return ctx, span
 }
 
 func genAIOperation(op provider.Operation) string {
@@ -67,8 +71,9 @@ func genAIProvider(kind string) string {
 // "{operation} {model}" as the GenAI conventions ask.
 func (g *Gateway) startAttemptSpan(ctx context.Context, d *Deployment, op provider.Operation, attempt, fallbackIndex int, rejected bool) (context.Context, trace.Span) {
 	b := d.Breakers[op]
-	return g.tracer.Start(ctx, genAIOperation(op)+" "+d.Config.Model, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(
+	ctx, span := g.tracer.Start(ctx, genAIOperation(op)+" "+d.Config.Model, trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() {
+		span.SetAttributes(
 			semconv.GenAIOperationNameKey.String(genAIOperation(op)),
 			semconv.GenAIProviderNameKey.String(genAIProvider(d.Config.Provider)),
 			semconv.GenAIRequestModelKey.String(d.Config.Model),
@@ -78,11 +83,17 @@ func (g *Gateway) startAttemptSpan(ctx context.Context, d *Deployment, op provid
 			attribute.Bool("breakerd.breaker.rejected", rejected),
 			attribute.Int("breakerd.attempt", attempt),
 			attribute.Int("breakerd.fallback_index", fallbackIndex),
-		))
+		)
+	}
+	return ctx, span
 }
 
 // endAttemptSpan records an attempt's result on its span.
 func endAttemptSpan(span trace.Span, info AttemptInfo, o breaker.Outcome, model string) {
+	if !span.IsRecording() {
+		span.End()
+		return
+	}
 	if model != "" {
 		span.SetAttributes(semconv.GenAIResponseModelKey.String(model))
 	}
