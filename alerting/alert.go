@@ -25,12 +25,19 @@ import (
 type Kind string
 
 const (
-	KindOpen     Kind = "open"
+	// KindOpen announces an outage: a circuit opened (or was forced open).
+	KindOpen Kind = "open"
+	// KindResolved ends an outage; it carries the opening's key.
 	KindResolved Kind = "resolved"
+	// KindHalfOpen says a circuit is testing recovery.
 	KindHalfOpen Kind = "half_open"
+	// KindFlapping says a circuit changes state too often; alerts for it
+	// pause until it is stable.
 	KindFlapping Kind = "flapping"
+	// KindReminder repeats an open outage's alert.
 	KindReminder Kind = "reminder"
-	KindTest     Kind = "test"
+	// KindTest is sent by breakerd alert-test.
+	KindTest Kind = "test"
 )
 
 // Alert is one message: one or more breakers with the same kind.

@@ -17,6 +17,7 @@ type SendError struct {
 	retry  bool
 }
 
+// Error describes the failure without the target's URL or token.
 func (e *SendError) Error() string {
 	if e.Status > 0 {
 		return fmt.Sprintf("%s: HTTP %d: %s", e.Notifier, e.Status, e.Msg)

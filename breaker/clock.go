@@ -20,6 +20,7 @@ type nanoClock interface {
 
 type systemClock struct{}
 
+// Now reads the system clock.
 func (systemClock) Now() time.Time { return time.Now() }
 
 // SystemClock returns a Clock that reads the system clock on every call.

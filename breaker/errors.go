@@ -33,6 +33,7 @@ type OpenError struct {
 	halfOpenFull bool
 }
 
+// Error names the breaker and, for an open one, when trials resume.
 func (e *OpenError) Error() string {
 	switch {
 	case e.halfOpenFull:

@@ -273,6 +273,7 @@ type Error struct {
 	Msg          string
 }
 
+// Error formats as file:line:col: key: message.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)

@@ -21,8 +21,12 @@ import (
 type Status string
 
 const (
-	Healthy   Status = "healthy"
-	Degraded  Status = "degraded"
+	// Healthy: every circuit is closed.
+	Healthy Status = "healthy"
+	// Degraded: some circuit is not closed or some group runs on a
+	// fallback, but the policy's groups can be served (200).
+	Degraded Status = "degraded"
+	// Unhealthy: the policy says breakerd cannot serve (503).
 	Unhealthy Status = "unhealthy"
 )
 

@@ -41,6 +41,7 @@ var (
 		"Events waiting in a subscriber's queue.", []string{"subscriber"}, nil)
 )
 
+// Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio,
 		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRoutable, descHealthy, descDropped, descQueue} {
@@ -59,6 +60,7 @@ func StateValue(s breaker.State) float64 {
 	return 0
 }
 
+// Collect reads every breaker, bulkhead and subscriber at scrape time.
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, b := range c.m.src.Registry().All() {
 		lv := breakerLabelValues(b)

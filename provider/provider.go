@@ -22,7 +22,9 @@ import (
 type Operation string
 
 const (
-	Chat       Operation = "chat"
+	// Chat is /v1/chat/completions.
+	Chat Operation = "chat"
+	// Embeddings is /v1/embeddings.
 	Embeddings Operation = "embeddings"
 )
 
@@ -112,6 +114,8 @@ type Error struct {
 	Err      error
 }
 
+// Error says what failed: the upstream's status and message, a timeout,
+// or the connection.
 func (e *Error) Error() string {
 	switch {
 	case e.Status > 0:
@@ -122,6 +126,7 @@ func (e *Error) Error() string {
 	return "upstream connection failed: " + e.Message
 }
 
+// Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
 // New returns the provider for a deployment. client is shared by all
