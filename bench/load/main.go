@@ -31,8 +31,9 @@ func main() {
 	maxDur := flag.Duration("max-duration", 10*time.Second, "length of each throughput run")
 	workers := flag.Uint64("workers", 64, "concurrent connections for the throughput runs")
 	env := flag.String("env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
+	cpus := flag.String("breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
 	flag.Parse()
-	if err := run(*rate, *dur, *maxDur, *workers, *env); err != nil {
+	if err := run(*rate, *dur, *maxDur, *workers, *env, *cpus); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -58,7 +59,7 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur time.Duration, workers uint64, env string) error {
+func run(rate int, dur, maxDur time.Duration, workers uint64, env, cpus string) error {
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -94,6 +95,9 @@ server:
 		return err
 	}
 	gw := exec.Command(bin, "serve", "--config", cfg, "--listen", gwAddr)
+	if cpus != "" {
+		gw = exec.Command("taskset", "-c", cpus, bin, "serve", "--config", cfg, "--listen", gwAddr)
+	}
 	gw.Stderr = os.Stderr
 	if env != "" {
 		gw.Env = append(os.Environ(), strings.Split(env, ",")...)
