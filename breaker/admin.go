@@ -1,6 +1,7 @@
 package breaker
 
 import (
+	"cmp"
 	"time"
 )
 
@@ -8,13 +9,13 @@ import (
 // Reset or Enable. It reports whether the state changed. An empty reason
 // becomes "manual: open".
 func (b *Breaker) ForceOpen(reason string) bool {
-	return b.moveTo(ForcedOpen, 0, orDefault(reason, "manual: open"))
+	return b.moveTo(ForcedOpen, 0, cmp.Or(reason, "manual: open"))
 }
 
 // ForceClose closes the breaker and starts a fresh window, from any state.
 // An empty reason becomes "manual: close".
 func (b *Breaker) ForceClose(reason string) bool {
-	return b.moveTo(Closed, 0, orDefault(reason, "manual: close"))
+	return b.moveTo(Closed, 0, cmp.Or(reason, "manual: close"))
 }
 
 // Reset closes the breaker like ForceClose and also forgets the backoff
@@ -26,7 +27,7 @@ func (b *Breaker) Reset(reason string) bool {
 	// transition.
 	for {
 		e := b.cur.Load()
-		if b.transition(e, Closed, b.nanotime(), 0, orDefault(reason, "manual: reset")) {
+		if b.transition(e, Closed, b.nanotime(), 0, cmp.Or(reason, "manual: reset")) {
 			break
 		}
 	}
@@ -37,7 +38,7 @@ func (b *Breaker) Reset(reason string) bool {
 // Disable lets every call through and records nothing until Enable.
 // An empty reason becomes "manual: disable".
 func (b *Breaker) Disable(reason string) bool {
-	return b.moveTo(Disabled, 0, orDefault(reason, "manual: disable"))
+	return b.moveTo(Disabled, 0, cmp.Or(reason, "manual: disable"))
 }
 
 // Enable ends Disabled or ForcedOpen, closing the breaker. In any other
@@ -49,7 +50,7 @@ func (b *Breaker) Enable(reason string) bool {
 		if e.state != Disabled && e.state != ForcedOpen {
 			return false
 		}
-		if b.transition(e, Closed, b.nanotime(), 0, orDefault(reason, "manual: enable")) {
+		if b.transition(e, Closed, b.nanotime(), 0, cmp.Or(reason, "manual: enable")) {
 			return true
 		}
 	}
@@ -67,7 +68,7 @@ func (b *Breaker) OpenUntil(t time.Time, reason string) bool {
 		if e.state == ForcedOpen || e.state == Disabled || until <= now || (e.state == Open && e.openUntil >= until) {
 			return false
 		}
-		if b.transitionTrips(e, Open, now, until, max(e.trips, 1), orDefault(reason, "open until "+t.UTC().Format(time.RFC3339)), false) {
+		if b.transitionTrips(e, Open, now, until, max(e.trips, 1), cmp.Or(reason, "open until "+t.UTC().Format(time.RFC3339)), false) {
 			return true
 		}
 	}
@@ -83,13 +84,6 @@ func (b *Breaker) moveTo(to State, openUntil int64, reason string) bool {
 			return true
 		}
 	}
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // Trip opens a closed breaker as its own trip conditions would, with the

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -202,7 +203,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			// The upstream says the request itself is wrong: every
 			// deployment would say the same, so pass it on.
 			w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
-			writeError(w, perr.Status, orDefault(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
+			writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
 			return &outcome{code: perr.Status}, ""
 		}
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())

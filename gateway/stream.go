@@ -105,10 +105,3 @@ func errType(e *provider.Error) string {
 	}
 	return "connection"
 }
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}

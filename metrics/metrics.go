@@ -5,10 +5,11 @@
 package metrics
 
 import (
+	"cmp"
 	"net/http"
 	"runtime"
 	"strconv"
-	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -61,14 +62,16 @@ type Metrics struct {
 	avoided      *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 
-	mu    sync.Mutex
-	usage map[string]*usageAvg // by deployment name
+	// usage and groups are built once in New and only read afterwards, so
+	// the request path takes no lock.
+	usage  map[string]*usageAvg // by deployment name
+	groups map[string]bool
 }
 
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
 // that fast-failing avoided.
 type usageAvg struct {
-	calls, in, out float64
+	calls, in, out atomic.Uint64
 }
 
 // Buckets for durations of LLM calls, which run from milliseconds to
@@ -81,7 +84,14 @@ var openBuckets = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
 // New registers every metric on a new registry and initialises each
 // configured breaker's and deployment's series to 0.
 func New(src Source, opts Options) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), src: src, bus: opts.Bus, healthy: opts.Healthy, usage: map[string]*usageAvg{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), src: src, bus: opts.Bus, healthy: opts.Healthy,
+		usage: map[string]*usageAvg{}, groups: map[string]bool{}}
+	for _, grp := range src.Groups() {
+		m.groups[grp.Name] = true
+		for _, d := range grp.Deployments {
+			m.usage[d.Config.Name] = &usageAvg{}
+		}
+	}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.stateChanges = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "circuit_breaker_state_changes_total",
 		Help: "Circuit breaker state transitions."}, append(BreakerLabels[:5:5], "from_state", "to_state"))
@@ -111,7 +121,7 @@ func New(src Source, opts Options) *Metrics {
 		[]string{"provider", "model"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_build_info",
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
-	build.WithLabelValues(orDefault(opts.Version, "dev"), runtime.Version()).Set(1)
+	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.attemptDur, m.ttft,
 		m.retries, m.fallbacks, m.tokens, m.avoided, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
@@ -201,25 +211,16 @@ func (m *Metrics) Observer() gateway.Observer { return observer{m} }
 type observer struct{ m *Metrics }
 
 func (o observer) RequestDone(r gateway.RequestInfo) {
-	if r.Group == "" {
-		r.Group = "unknown" // a request rejected before its model was read
-	} else if !o.knownGroup(r.Group) {
-		r.Group = "unknown" // keep label values bounded to configured groups
+	if !o.m.groups[r.Group] {
+		// Rejected before its model was read, or an unknown model: keep
+		// label values bounded to configured groups.
+		r.Group = "unknown"
 	}
 	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
 	if r.Fallback {
 		o.m.viaFallback.WithLabelValues(r.Group).Inc()
 	}
 	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
-}
-
-func (o observer) knownGroup(g string) bool {
-	for _, grp := range o.m.src.Groups() {
-		if grp.Name == g {
-			return true
-		}
-	}
-	return false
 }
 
 func (o observer) AttemptDone(a gateway.AttemptInfo) {
@@ -235,16 +236,11 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 	if a.Usage.InputTokens > 0 || a.Usage.OutputTokens > 0 {
 		o.m.tokens.WithLabelValues(c.Provider, c.Model, "input").Add(float64(a.Usage.InputTokens))
 		o.m.tokens.WithLabelValues(c.Provider, c.Model, "output").Add(float64(a.Usage.OutputTokens))
-		o.m.mu.Lock()
-		u := o.m.usage[c.Name]
-		if u == nil {
-			u = &usageAvg{}
-			o.m.usage[c.Name] = u
+		if u := o.m.usage[c.Name]; u != nil {
+			u.calls.Add(1)
+			u.in.Add(uint64(a.Usage.InputTokens))
+			u.out.Add(uint64(a.Usage.OutputTokens))
 		}
-		u.calls++
-		u.in += float64(a.Usage.InputTokens)
-		u.out += float64(a.Usage.OutputTokens)
-		o.m.mu.Unlock()
 	}
 }
 
@@ -254,13 +250,12 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	}
 	c := d.Config
 	o.m.avoided.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
-	o.m.mu.Lock()
-	u := o.m.usage[c.Name]
 	var cost float64
-	if u != nil && u.calls > 0 {
-		cost = u.in/u.calls*c.InputCostPerToken + u.out/u.calls*c.OutputCostPerToken
+	if u := o.m.usage[c.Name]; u != nil {
+		if n := float64(u.calls.Load()); n > 0 {
+			cost = float64(u.in.Load())/n*c.InputCostPerToken + float64(u.out.Load())/n*c.OutputCostPerToken
+		}
 	}
-	o.m.mu.Unlock()
 	if cost > 0 {
 		o.m.spendAvoided.WithLabelValues(c.Provider, c.Model).Add(cost)
 	}
@@ -268,10 +263,3 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 
 func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}
 func (observer) FellBack(string, *gateway.Deployment, *gateway.Deployment, string) {}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
