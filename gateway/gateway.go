@@ -56,6 +56,7 @@ type Gateway struct {
 	redactor    *Redactor
 	limit       *breaker.Bulkhead // server.max_concurrent_requests
 	tracer      trace.Tracer
+	routes      map[string]route // built once in New
 }
 
 // Deployment is one upstream model with its breakers and bulkhead.
@@ -154,6 +155,7 @@ func New(opts Options) (*Gateway, error) {
 		}
 		grp.Deployments = append(grp.Deployments, d)
 	}
+	g.buildRoutes()
 	return g, nil
 }
 
@@ -181,32 +183,60 @@ func (g *Gateway) Redactor() *Redactor { return g.redactor }
 
 // Route returns the deployments a request for group is tried on, in order:
 // the group's own in strategy order, then each fallback group's. A
-// fallback that names an undefined group is skipped.
+// fallback that names an undefined group is skipped. Callers must not
+// modify the slice: for the ordered and least-cost strategies it is shared.
 func (g *Gateway) Route(group string) []*Deployment {
-	var out []*Deployment
-	seen := map[*Deployment]bool{}
-	add := func(name string) {
-		grp, ok := g.groups[name]
-		if !ok {
-			return
-		}
-		for _, d := range g.order(grp.Deployments) {
-			if !seen[d] {
-				seen[d] = true
-				out = append(out, d)
-			}
-		}
+	r, ok := g.routes[group]
+	if !ok {
+		return nil
 	}
-	add(group)
-	if grp, ok := g.groups[group]; ok {
-		for _, fb := range grp.Fallbacks {
-			add(fb)
-		}
+	if g.cfg.Router.Strategy != "simple-shuffle" {
+		return r.flat
+	}
+	out := make([]*Deployment, 0, len(r.flat))
+	for _, seg := range r.segments {
+		start := len(out)
+		out = append(out, seg...)
+		rand.Shuffle(len(seg), func(i, j int) { out[start+i], out[start+j] = out[start+j], out[start+i] })
 	}
 	return out
 }
 
-// order sorts a group's deployments by the routing strategy.
+// route is a group's precomputed route: one segment per group on it (its
+// own, then each fallback's), each deployment once.
+type route struct {
+	segments [][]*Deployment
+	flat     []*Deployment
+}
+
+// buildRoutes orders every group's route once; only simple-shuffle has
+// per-request work left (shuffling within segments).
+func (g *Gateway) buildRoutes() {
+	g.routes = map[string]route{}
+	for _, grp := range g.groupOrder {
+		var r route
+		seen := map[*Deployment]bool{}
+		for _, name := range append([]string{grp.Name}, grp.Fallbacks...) {
+			other, ok := g.groups[name]
+			if !ok {
+				continue
+			}
+			var seg []*Deployment
+			for _, d := range g.order(other.Deployments) {
+				if !seen[d] {
+					seen[d] = true
+					seg = append(seg, d)
+				}
+			}
+			r.segments = append(r.segments, seg)
+			r.flat = append(r.flat, seg...)
+		}
+		g.routes[grp.Name] = r
+	}
+}
+
+// order sorts a group's deployments by a static strategy; simple-shuffle
+// keeps config order here and shuffles per request in Route.
 func (g *Gateway) order(ds []*Deployment) []*Deployment {
 	ds = slices.Clone(ds)
 	switch g.cfg.Router.Strategy {
@@ -217,8 +247,6 @@ func (g *Gateway) order(ds []*Deployment) []*Deployment {
 			return cmp.Compare(a.Config.InputCostPerToken+a.Config.OutputCostPerToken,
 				b.Config.InputCostPerToken+b.Config.OutputCostPerToken)
 		})
-	default: // simple-shuffle
-		rand.Shuffle(len(ds), func(i, j int) { ds[i], ds[j] = ds[j], ds[i] })
 	}
 	return ds
 }
