@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -65,15 +64,26 @@ type Daemon struct {
 	redis   *redis.Client
 	admin   *admin.API
 	handler http.Handler
-	// ready is set once the listeners are up; draining from the moment
+	// ready is closed once the listeners are up, draining from the moment
 	// shutdown begins. Load balancers read both through /readyz.
-	ready, draining atomic.Bool
-	readyCh         chan struct{}
-	readyOnce       sync.Once
+	ready, draining         chan struct{}
+	readyOnce, drainingOnce sync.Once
 }
 
 // Ready is closed once Serve's listeners all accept connections.
-func (d *Daemon) Ready() <-chan struct{} { return d.readyCh }
+func (d *Daemon) Ready() <-chan struct{} { return d.ready }
+
+// Draining is closed when shutdown begins and /readyz turns 503.
+func (d *Daemon) Draining() <-chan struct{} { return d.draining }
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
 
 // New builds a daemon from a loaded config.
 func New(opts Options) (*Daemon, error) {
@@ -85,7 +95,8 @@ func New(opts Options) (*Daemon, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	d := &Daemon{cfg: opts.Config, log: log, bus: events.NewBus(), readyCh: make(chan struct{})}
+	d := &Daemon{cfg: opts.Config, log: log, bus: events.NewBus(), ready: make(chan struct{}),
+		draining: make(chan struct{})}
 	var configure func(*breaker.Settings)
 	if rc := opts.Config.Router; rc.State == "redis" {
 		client, err := redisClient(rc.Redis)
@@ -201,9 +212,9 @@ func (d *Daemon) Alerts() *alerting.Manager { return d.alerts }
 // readyz is 200 once the listeners are up and until shutdown begins.
 func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case d.draining.Load():
+	case closed(d.draining):
 		plain(w, http.StatusServiceUnavailable, "draining: shutting down, finishing in-flight requests")
-	case !d.ready.Load():
+	case !closed(d.ready):
 		plain(w, http.StatusServiceUnavailable, "starting")
 	default:
 		plain(w, http.StatusOK, "ready")
@@ -328,22 +339,21 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		servers[i] = &http.Server{Handler: l.h, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout}
 		go func() { errc <- servers[i].Serve(l.ln) }()
 	}
-	d.ready.Store(true)
-	d.readyOnce.Do(func() { close(d.readyCh) })
+	d.readyOnce.Do(func() { close(d.ready) })
 	var first error
 	received := 0
 	select {
 	case first = <-errc: // a listener failed: shut the others down too
 		received = 1
 	case <-ctx.Done():
-		d.draining.Store(true)
+		d.drainingOnce.Do(func() { close(d.draining) })
 		if drain := d.cfg.Server.ShutdownDrain; drain > 0 {
 			d.log.Info("draining: /readyz is 503; still serving", "for", drain.String())
 			t := time.NewTimer(drain)
 			<-t.C
 		}
 	}
-	d.draining.Store(true)
+	d.drainingOnce.Do(func() { close(d.draining) })
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, srv := range servers {

@@ -73,6 +73,8 @@ type Fleet struct {
 	retryAt time.Time                 // next reconnect attempt while down (wall clock)
 	backoff time.Duration
 	synced  time.Time // last resync, by the wall clock
+	// changes is closed and replaced whenever Up changes.
+	changes chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -92,7 +94,7 @@ func New(opts Options) *Fleet {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Fleet{rdb: opts.Client, ns: opts.Namespace, reg: opts.Registry, clock: opts.Clock, log: opts.Logger,
 		flush: opts.FlushInterval, timeout: opts.OpTimeout, id: hex.EncodeToString(b[:]),
-		last: map[string]breaker.Counts{}, ctx: ctx, cancel: cancel}
+		last: map[string]breaker.Counts{}, ctx: ctx, cancel: cancel, changes: make(chan struct{})}
 	if f.flush <= 0 {
 		f.flush = 200 * time.Millisecond
 	}
@@ -111,6 +113,25 @@ func (f *Fleet) ID() string { return f.id }
 
 // Up reports whether the last Redis round trip worked.
 func (f *Fleet) Up() bool { return f.up.Load() }
+
+// Changes returns a channel that is closed the next time Up changes.
+func (f *Fleet) Changes() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changes
+}
+
+// setUp records the backend's state, waking Changes when it flips.
+func (f *Fleet) setUp(up bool) bool {
+	if !f.up.CompareAndSwap(!up, up) {
+		return false
+	}
+	f.mu.Lock()
+	close(f.changes)
+	f.changes = make(chan struct{})
+	f.mu.Unlock()
+	return true
+}
 
 func (f *Fleet) key(kind, name string) string { return f.ns + ":" + kind + ":" + name }
 func (f *Fleet) channel() string              { return f.ns + ":events" }
@@ -149,7 +170,7 @@ func (f *Fleet) opCtx() (context.Context, context.CancelFunc) {
 // the rest only counted, and a reconnect is scheduled with backoff.
 func (f *Fleet) failed(what string, err error) {
 	f.errors.Add(1)
-	if f.up.CompareAndSwap(true, false) {
+	if f.setUp(false) {
 		f.log.Warn("state backend unreachable: serving on local breaker state", "backend", "redis", "during", what, "error", err.Error())
 		f.mu.Lock()
 		f.backoff = f.flush
@@ -301,7 +322,7 @@ func (f *Fleet) Flush() {
 			f.mu.Unlock()
 			return
 		}
-		f.up.Store(true)
+		f.setUp(true)
 		f.log.Info("state backend reachable again: re-syncing", "backend", "redis")
 		f.resync()
 	}

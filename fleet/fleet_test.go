@@ -101,7 +101,9 @@ type instance struct {
 	url    string
 	clock  *breaker.ManualClock
 	opened chan breaker.Transition
-	client *http.Client
+	// changed receives a signal after every transition.
+	changed chan struct{}
+	client  *http.Client
 }
 
 const fleetConfig = `
@@ -175,7 +177,7 @@ func newFleetWith(t *testing.T, n int, vars map[string]string) *stack {
 func (s *stack) add() *instance {
 	t := s.t
 	in := &instance{clock: breaker.NewManualClock(t0), opened: make(chan breaker.Transition, 100),
-		client: &http.Client{Transport: &http.Transport{}}}
+		changed: make(chan struct{}, 1), client: &http.Client{Transport: &http.Transport{}}}
 	upstream := &http.Client{Transport: &http.Transport{}}
 	var err error
 	in.d, err = daemon.New(daemon.Options{Config: s.cfg, Clock: in.clock, Client: upstream, AlertTick: -1})
@@ -185,6 +187,10 @@ func (s *stack) add() *instance {
 	in.d.Gateway().Registry().AddListener(func(tr breaker.Transition) {
 		if tr.To == breaker.Open {
 			in.opened <- tr
+		}
+		select {
+		case in.changed <- struct{}{}:
+		default:
 		}
 	})
 	srv := httptest.NewServer(in.d.Handler())
@@ -220,17 +226,34 @@ func (in *instance) breaker(t *testing.T) *breaker.Breaker {
 	return b
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+// waitState waits, without polling, until the instance's primary chat
+// breaker is in state want.
+func (in *instance) waitState(t *testing.T, within time.Duration, want breaker.State) {
 	t.Helper()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
 	deadline := time.After(within)
-	for !cond() {
+	for in.breaker(t).State() != want {
 		select {
-		case <-tick.C:
+		case <-in.changed:
 		case <-deadline:
-			t.Fatalf("%s: not within %s", what, within)
+			t.Fatalf("breaker is %s, not %s, after %s", in.breaker(t).State(), want, within)
+		}
+	}
+}
+
+// waitBackend waits until the instance's fleet reports Redis up (or down).
+func (in *instance) waitBackend(t *testing.T, within time.Duration, up bool) {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		f := in.d.Fleet()
+		ch := f.Changes()
+		if f.Up() == up {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("backend up=%v not reached within %s", up, within)
 		}
 	}
 }
@@ -320,7 +343,7 @@ func TestRedisDownServesLocallyAndResyncs(t *testing.T) {
 		}
 	}
 	for _, in := range s.insts {
-		waitFor(t, 5*time.Second, "backend down noticed", func() bool { return !in.d.Fleet().Up() })
+		in.waitBackend(t, 5*time.Second, false)
 	}
 	_, body := get(t, a, "/metrics")
 	if !strings.Contains(body, `breakerd_state_backend_up{backend="redis"} 0`) {
@@ -338,10 +361,10 @@ func TestRedisDownServesLocallyAndResyncs(t *testing.T) {
 	}
 	s.redis.start()
 	for _, in := range s.insts {
-		waitFor(t, 10*time.Second, "backend back", func() bool { return in.d.Fleet().Up() })
+		in.waitBackend(t, 10*time.Second, true)
 	}
 	for _, in := range s.insts[1:] {
-		waitFor(t, 10*time.Second, "re-synced open state", func() bool { return in.breaker(t).State() == breaker.Open })
+		in.waitState(t, 10*time.Second, breaker.Open)
 	}
 	_, body = get(t, a, "/metrics")
 	if !strings.Contains(body, `breakerd_state_backend_up{backend="redis"} 1`) {
@@ -417,7 +440,7 @@ func TestFirstReplicaToRecoverClosesForEveryone(t *testing.T) {
 		}
 	}
 	for _, in := range s.insts {
-		waitFor(t, time.Second, "fleet-wide close", func() bool { return in.breaker(t).State() == breaker.Closed })
+		in.waitState(t, time.Second, breaker.Closed)
 	}
 }
 
@@ -432,7 +455,7 @@ func TestFleetFailureRateTrips(t *testing.T) {
 		}
 	}
 	for _, in := range s.insts {
-		waitFor(t, 3*time.Second, "fleet failure-rate trip", func() bool { return in.breaker(t).State() == breaker.Open })
+		in.waitState(t, 3*time.Second, breaker.Open)
 	}
 	var reasons []string
 	for _, in := range s.insts {
@@ -451,11 +474,11 @@ func TestAdminActionsApplyToTheFleet(t *testing.T) {
 	s := newFleet(t, 3)
 	s.insts[0].breaker(t).ForceOpen("manual: open") // what POST /admin/breakers/{name}/open does
 	for _, in := range s.insts[1:] {
-		waitFor(t, time.Second, "fleet-wide forced open", func() bool { return in.breaker(t).State() == breaker.ForcedOpen })
+		in.waitState(t, time.Second, breaker.ForcedOpen)
 	}
 	s.insts[1].breaker(t).Enable("manual: enable")
 	for _, in := range []*instance{s.insts[0], s.insts[2]} {
-		waitFor(t, time.Second, "fleet-wide enable", func() bool { return in.breaker(t).State() == breaker.Closed })
+		in.waitState(t, time.Second, breaker.Closed)
 	}
 }
 
@@ -470,7 +493,7 @@ func TestNamespacesKeepGatewaysApart(t *testing.T) {
 	s.insts[0].breaker(t).ForceOpen("manual: open")
 	// Give the message every chance to arrive, then check it did not.
 	c := s.add() // same namespace as A: proves delivery works meanwhile
-	waitFor(t, time.Second, "same-namespace replica sees it", func() bool { return c.breaker(t).State() == breaker.ForcedOpen })
+	c.waitState(t, time.Second, breaker.ForcedOpen)
 	if b.breaker(t).State() != breaker.Closed {
 		t.Fatal("a gateway in another namespace saw the trip")
 	}
