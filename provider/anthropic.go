@@ -91,30 +91,14 @@ var anthropicErrorTypes = map[string]string{
 }
 
 func (p *anthropic) httpError(resp *http.Response) *Error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, p.now())}
-	var body struct {
-		Error struct {
-			Type    string `json:"type"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
-		e.Message, e.Code = body.Error.Message, body.Error.Type
-		e.Type = anthropicErrorTypes[body.Error.Type]
-	} else {
-		e.Message = strings.TrimSpace(string(data))
-		if e.Message == "" {
-			e.Message = http.StatusText(resp.StatusCode)
-		}
-	}
+	e, typ, _ := upstreamError(resp, p.now(), p.redact)
+	e.Code, e.Type = typ, anthropicErrorTypes[typ]
 	if e.Type == "" {
 		e.Type = "server_error"
 		if resp.StatusCode < 500 {
 			e.Type = "invalid_request_error"
 		}
 	}
-	e.Message = p.redact(e.Message)
 	return e
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/breakerd/breakerd/config"
@@ -93,31 +92,8 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 // httpError reads an upstream error response (OpenAI's error shape, or
 // anything else) into an *Error.
 func (p *openAI) httpError(resp *http.Response) *Error {
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, time.Now())}
-	var body struct {
-		Error struct {
-			Message string          `json:"message"`
-			Type    string          `json:"type"`
-			Code    json.RawMessage `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
-		e.Message, e.Type = body.Error.Message, body.Error.Type
-		e.Code = strings.Trim(string(body.Error.Code), `"`)
-		if e.Code == "null" {
-			e.Code = ""
-		}
-	} else {
-		e.Message = strings.TrimSpace(string(data))
-		if len(e.Message) > 300 {
-			e.Message = e.Message[:300] + "..."
-		}
-		if e.Message == "" {
-			e.Message = http.StatusText(resp.StatusCode)
-		}
-	}
-	e.Message = p.redact(e.Message)
+	e, typ, code := upstreamError(resp, time.Now(), p.redact)
+	e.Type, e.Code = typ, code
 	return e
 }
 

@@ -206,3 +206,35 @@ func roundTrip(ctx context.Context, client *http.Client, hreq *http.Request, str
 	}
 	return nil, data, nil
 }
+
+// upstreamError reads an error response: its status, Retry-After, and the
+// {"error": {"message", "type", "code"}} body that OpenAI and Anthropic
+// both send. Any other body becomes the message, trimmed and shortened.
+// The message has every secret redacted; typ and code are the body's.
+func upstreamError(resp *http.Response, now time.Time, redact func(string) string) (e *Error, typ, code string) {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	e = &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, now)}
+	var body struct {
+		Error struct {
+			Message string          `json:"message"`
+			Type    string          `json:"type"`
+			Code    json.RawMessage `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
+		e.Message, typ = body.Error.Message, body.Error.Type
+		if c := strings.Trim(string(body.Error.Code), `"`); c != "null" {
+			code = c
+		}
+	} else {
+		e.Message = strings.TrimSpace(string(data))
+		if len(e.Message) > 300 {
+			e.Message = e.Message[:300] + "..."
+		}
+		if e.Message == "" {
+			e.Message = http.StatusText(resp.StatusCode)
+		}
+	}
+	e.Message = redact(e.Message)
+	return e, typ, code
+}
