@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -144,7 +145,14 @@ func New(d config.Deployment, client *http.Client, redact func(string) string) (
 
 // transportError classifies a failed round trip.
 func transportError(ctx context.Context, err error, redact func(string) string) *Error {
-	e := &Error{Err: err, Message: redact(err.Error())}
+	// url.Error's text holds the whole upstream URL, query string included:
+	// clients and logs get the cause without it.
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		msg = ue.Err.Error()
+	}
+	e := &Error{Err: err, Message: redact(msg)}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		e.Canceled = true
