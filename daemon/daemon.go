@@ -228,9 +228,6 @@ func plain(w http.ResponseWriter, code int, msg string) {
 	_, _ = w.Write([]byte(msg + "\n"))
 }
 
-// Health returns the daemon's health checker.
-func (d *Daemon) Health() *health.Checker { return d.health }
-
 // lazyObserver forwards to the metrics observer, which is built after the
 // gateway it observes.
 type lazyObserver struct{ d *Daemon }

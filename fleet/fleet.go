@@ -108,9 +108,6 @@ func New(opts Options) *Fleet {
 	return f
 }
 
-// ID names this replica in published messages.
-func (f *Fleet) ID() string { return f.id }
-
 // Up reports whether the last Redis round trip worked.
 func (f *Fleet) Up() bool { return f.up.Load() }
 

@@ -172,9 +172,6 @@ func (g *Gateway) Registry() *breaker.Registry { return g.reg }
 // Groups returns the model groups in config order.
 func (g *Gateway) Groups() []*Group { return slices.Clone(g.groupOrder) }
 
-// Config returns the gateway's config.
-func (g *Gateway) Config() *config.Config { return g.cfg }
-
 // Clock returns the clock that drives the breakers.
 func (g *Gateway) Clock() breaker.Clock { return g.clock }
 
