@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 )
 
@@ -19,36 +20,36 @@ type Counts struct {
 }
 
 // bucket holds one slice of the time window for one stripe. seq names the
-// slice (time / bucket width); a bucket is reused for a later slice by
-// moving its counts into the stripe's retired totals, so nothing is lost.
+// slice (time / bucket width); a bucket is zeroed and reused for a later
+// slice.
 type bucket struct {
-	seq  atomic.Int64
-	succ atomic.Uint64
-	fail atomic.Uint64
-	slow atomic.Uint64
+	seq              atomic.Int64
+	succ, fail, slow cell
 }
 
-// stripe is one processor's share of the counters. Calls on different
-// processors write different stripes, so cores do not fight over cache
-// lines on the hot path.
+// stripe is one processor's share of the counters. Only the processor that
+// owns a stripe writes it, so the hot path has no locked instruction and no
+// two cores write the same cache line.
 type stripe struct {
-	buckets  []bucket
-	ignored  atomic.Uint64
-	rejected atomic.Uint64
-	// Counts moved out of buckets when the buckets were reused.
-	oldSucc, oldFail, oldSlow atomic.Uint64
-	_                         [64]byte // keep neighbouring stripes apart
+	buckets []bucket
+	// Running totals, kept apart from the window's buckets so that they
+	// only ever grow, as Prometheus counters must.
+	succ, fail, slow, ignored, rejected cell
+	_                                   [64]byte // keep neighbouring stripes apart
 }
 
 // counters is the striped, time-bucketed tally shared by all of a breaker's
-// epochs.
+// epochs. Stripe i belongs to processor i; the last stripe is the spill
+// stripe for processors beyond those counted at creation (GOMAXPROCS was
+// raised later), which take spill in turn.
 type counters struct {
-	stripes    []stripe
-	stripeMask int   // len(stripes)-1; a power of two, so no division
-	mask       int64 // len(buckets)-1; the bucket array is a power of two
-	n          int64 // buckets that make up the window
-	width      int64 // bucket width in nanoseconds
-	curSeq     atomic.Int64
+	stripes     []stripe
+	spillStripe *stripe // the last of stripes
+	spill       sync.Mutex
+	mask        int64 // len(buckets)-1; the bucket array is a power of two
+	n           int64 // buckets that make up the window
+	width       int64 // bucket width in nanoseconds
+	curSeq      atomic.Int64
 }
 
 func (c *counters) init(window int64, buckets int) {
@@ -60,12 +61,8 @@ func (c *counters) init(window int64, buckets int) {
 	if width <= 0 {
 		width = 1
 	}
-	nStripes := 1
-	for nStripes < runtime.GOMAXPROCS(0) {
-		nStripes <<= 1
-	}
-	c.stripes = make([]stripe, nStripes)
-	c.stripeMask = nStripes - 1
+	c.stripes = make([]stripe, max(runtime.GOMAXPROCS(0), runtime.NumCPU())+1)
+	c.spillStripe = &c.stripes[len(c.stripes)-1]
 	c.mask = int64(size - 1)
 	c.n = int64(buckets)
 	c.width = width
@@ -75,10 +72,6 @@ func (c *counters) init(window int64, buckets int) {
 			c.stripes[i].buckets[j].seq.Store(-1)
 		}
 	}
-}
-
-func (c *counters) stripe() *stripe {
-	return &c.stripes[procID()&c.stripeMask]
 }
 
 // seqOf returns the bucket sequence number of time now. It divides only
@@ -94,37 +87,70 @@ func (c *counters) seqOf(now int64) int64 {
 	return seq
 }
 
-// bucket returns s's bucket for seq, reusing a stale one if needed.
+// bucket returns s's bucket for seq, reusing a stale one if needed. The
+// caller owns s. The counts are zeroed before the new seq is published.
 func (c *counters) bucket(s *stripe, seq int64) *bucket {
 	b := &s.buckets[seq&c.mask]
-	old := b.seq.Load()
-	if old < seq && b.seq.CompareAndSwap(old, seq) {
-		s.oldSucc.Add(b.succ.Swap(0))
-		s.oldFail.Add(b.fail.Swap(0))
-		s.oldSlow.Add(b.slow.Swap(0))
+	if b.seq.Load() < seq {
+		b.succ.reset()
+		b.fail.reset()
+		b.slow.reset()
+		b.seq.Store(seq)
 	}
 	return b
 }
 
-// record tallies one finished call.
+// record tallies one finished call; reject, one rejected call.
+//
+// Each writes only the stripe of the processor it runs on, pinned there so
+// that nothing else runs on that processor meanwhile: no two writers ever
+// meet on a stripe, and its cells need no locked instruction. A processor
+// beyond those counted at creation takes the spill stripe under its mutex
+// instead, unpinned first because a pinned goroutine must not park.
 func (c *counters) record(now int64, o Outcome, slow bool) {
-	s := c.stripe()
-	if o == Ignored {
-		s.ignored.Add(1)
+	seq := c.seqOf(now)
+	if id := procPin(); id < len(c.stripes)-1 {
+		c.tally(&c.stripes[id], seq, o, slow)
+		procUnpin()
 		return
 	}
-	b := c.bucket(s, c.seqOf(now))
-	if o == Success {
-		b.succ.Add(1)
-	} else {
-		b.fail.Add(1)
-	}
-	if slow {
-		b.slow.Add(1)
-	}
+	procUnpin()
+	c.spill.Lock()
+	c.tally(c.spillStripe, seq, o, slow)
+	c.spill.Unlock()
 }
 
-func (c *counters) reject() { c.stripe().rejected.Add(1) }
+func (c *counters) reject() {
+	if id := procPin(); id < len(c.stripes)-1 {
+		c.stripes[id].rejected.add(1)
+		procUnpin()
+		return
+	}
+	procUnpin()
+	c.spill.Lock()
+	c.spillStripe.rejected.add(1)
+	c.spill.Unlock()
+}
+
+// tally adds one call to s, which the caller owns.
+func (c *counters) tally(s *stripe, seq int64, o Outcome, slow bool) {
+	if o == Ignored {
+		s.ignored.add(1)
+		return
+	}
+	b := c.bucket(s, seq)
+	if o == Success {
+		s.succ.add(1)
+		b.succ.add(1)
+	} else {
+		s.fail.add(1)
+		b.fail.add(1)
+	}
+	if slow {
+		s.slow.add(1)
+		b.slow.add(1)
+	}
+}
 
 // totals sums every stripe. It is safe to call concurrently with record;
 // the result may miss calls that are being recorded at that instant.
@@ -132,17 +158,11 @@ func (c *counters) totals() Counts {
 	var t Counts
 	for i := range c.stripes {
 		s := &c.stripes[i]
-		t.Ignored += s.ignored.Load()
-		t.Rejected += s.rejected.Load()
-		t.Successes += s.oldSucc.Load()
-		t.Failures += s.oldFail.Load()
-		t.Slow += s.oldSlow.Load()
-		for j := range s.buckets {
-			b := &s.buckets[j]
-			t.Successes += b.succ.Load()
-			t.Failures += b.fail.Load()
-			t.Slow += b.slow.Load()
-		}
+		t.Successes += s.succ.load()
+		t.Failures += s.fail.load()
+		t.Slow += s.slow.load()
+		t.Ignored += s.ignored.load()
+		t.Rejected += s.rejected.load()
 	}
 	t.Calls = t.Successes + t.Failures + t.Ignored
 	return t
@@ -161,10 +181,10 @@ func (c *counters) window(now int64, n int64, fromSeq int64) (calls, fails, slow
 		for j := range s.buckets {
 			b := &s.buckets[j]
 			if seq := b.seq.Load(); seq >= lo && seq <= cur {
-				sc, fc := b.succ.Load(), b.fail.Load()
+				sc, fc := b.succ.load(), b.fail.load()
 				calls += sc + fc
 				fails += fc
-				slow += b.slow.Load()
+				slow += b.slow.load()
 			}
 		}
 	}

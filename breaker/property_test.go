@@ -1,6 +1,8 @@
 package breaker
 
 import (
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -94,4 +96,61 @@ func FuzzCountsAddUp(f *testing.F) {
 		}
 		b.WaitListeners()
 	})
+}
+
+// TestConcurrentCountsLoseNothing reports calls from many goroutines on
+// more processors than the breaker has stripes for (GOMAXPROCS is raised
+// after it is created, so some share the spill stripe) and checks that
+// every call is counted exactly once. Run without -race it exercises the
+// plain per-processor cells; with -race, the atomic ones.
+func TestConcurrentCountsLoseNothing(t *testing.T) {
+	clk := NewManualClock(t0)
+	b := New(Settings{Name: "hammer", Clock: clk, Window: time.Second, WindowBuckets: 4})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.NumCPU() + 3))
+
+	const goroutines, perG = 16, 2000
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range perG {
+				if g == 0 && i%100 == 0 {
+					clk.Advance(300 * time.Millisecond) // buckets get reused meanwhile
+				}
+				if i%2 == 0 {
+					b.counts.reject()
+					continue
+				}
+				b.counts.record(clk.Now().UnixNano(), Outcome(i%3), i%5 == 0)
+			}
+		})
+	}
+	wg.Wait()
+
+	var want Counts
+	for i := range perG {
+		if i%2 == 0 {
+			want.Rejected++
+			continue
+		}
+		switch Outcome(i % 3) {
+		case Success:
+			want.Successes++
+		case Failure:
+			want.Failures++
+		case Ignored:
+			want.Ignored++
+		}
+		if i%5 == 0 && Outcome(i%3) != Ignored {
+			want.Slow++
+		}
+	}
+	want.Successes *= goroutines
+	want.Failures *= goroutines
+	want.Ignored *= goroutines
+	want.Rejected *= goroutines
+	want.Slow *= goroutines
+	want.Calls = want.Successes + want.Failures + want.Ignored
+	if got := b.Counts(); got != want {
+		t.Fatalf("counts = %+v, want %+v", got, want)
+	}
 }

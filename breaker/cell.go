@@ -1,0 +1,21 @@
+//go:build !race && (amd64 || arm64 || riscv64 || ppc64le || s390x || loong64)
+
+package breaker
+
+import "sync/atomic"
+
+// cell is one counter in a stripe. Only the stripe's owner writes it (see
+// counters.own), so an increment needs no locked instruction: this is the
+// per-CPU counter of the Linux kernel and of sync.Pool's private slot.
+// Readers load it atomically; on these 64-bit platforms an aligned word
+// store is never torn, so a reader sees some value the owner wrote.
+//
+// Race-detector builds and other platforms use the atomic cell in
+// cell_atomic.go instead, which behaves the same and costs a locked add.
+type cell struct{ v uint64 }
+
+func (c *cell) add(n uint64) { c.v += n }
+
+// reset zeroes the cell. Owner only.
+func (c *cell) reset()       { c.v = 0 }
+func (c *cell) load() uint64 { return atomic.LoadUint64(&c.v) }
