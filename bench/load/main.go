@@ -4,6 +4,13 @@
 //
 //	cd bench/load && go run . [-rate 1000] [-duration 20s]
 //
+// The latency runs are interleaved: one slice at a time against each
+// target in turn, so that drift in the host's load falls on every target
+// alike instead of on whichever ran last. Besides mockllm directly and
+// breakerd, a third target is a plain Go reverse proxy
+// (net/http/httputil) in its own process: the cost of one more loopback
+// HTTP hop with nothing else done, the floor for any proxy here.
+//
 // It prints a Markdown table for BENCHMARKS.md. Traffic goes to loopback
 // only.
 package main
@@ -14,6 +21,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +41,22 @@ func main() {
 	workers := flag.Uint64("workers", 64, "concurrent connections for the throughput runs")
 	env := flag.String("env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
 	cpus := flag.String("breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
+	slice := flag.Duration("slice", time.Second, "length of one interleaved latency slice")
+	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
-	if err := run(*rate, *dur, *maxDur, *workers, *env, *cpus); err != nil {
+	if *proxy != "" {
+		listen, upstream, _ := strings.Cut(*proxy, "=")
+		u, err := url.Parse(upstream)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		rp := httputil.NewSingleHostReverseProxy(u)
+		rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
+		fmt.Fprintln(os.Stderr, "load:", http.ListenAndServe(listen, rp))
+		os.Exit(1)
+	}
+	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -59,7 +82,7 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur time.Duration, workers uint64, env, cpus string) error {
+func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus string) error {
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -106,7 +129,21 @@ server:
 		return err
 	}
 	defer gw.Process.Kill()
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	rpAddr := freePort()
+	rp := exec.Command(self, "-reverse-proxy", rpAddr+"=http://"+mockAddr)
+	rp.Stderr = os.Stderr
+	if err := rp.Start(); err != nil {
+		return err
+	}
+	defer rp.Process.Kill()
 	if err := waitUp("http://" + mockAddr + "/v1/models"); err != nil {
+		return err
+	}
+	if err := waitUp("http://" + rpAddr + "/v1/models"); err != nil {
 		return err
 	}
 	if err := waitUp("http://" + gwAddr + "/livez"); err != nil {
@@ -118,44 +155,82 @@ server:
 		return vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: "http://" + addr + "/v1/chat/completions",
 			Body: body, Header: http.Header{"Content-Type": {"application/json"}}})
 	}
-	attack := func(name, addr string, r vegeta.Rate, d time.Duration, w uint64) *vegeta.Metrics {
-		opts := []func(*vegeta.Attacker){vegeta.KeepAlive(true), vegeta.Workers(w), vegeta.Connections(int(max(w, 64)))}
+	// One client per target, shared by the attackers of all its slices, so
+	// that connections stay warm across slices.
+	clients := map[string]*http.Client{}
+	attack := func(name, addr string, r vegeta.Rate, d time.Duration, w uint64, m *vegeta.Metrics) {
+		c := clients[addr]
+		if c == nil {
+			c = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: int(max(w, 64))}}
+			clients[addr] = c
+		}
+		opts := []func(*vegeta.Attacker){vegeta.Client(c), vegeta.Workers(w)}
 		if r.Freq == 0 {
 			opts = append(opts, vegeta.MaxWorkers(w))
 		}
-		a := vegeta.NewAttacker(opts...)
-		var m vegeta.Metrics
-		for res := range a.Attack(target(addr), r, d, name) {
+		for res := range vegeta.NewAttacker(opts...).Attack(target(addr), r, d, name) {
 			m.Add(res)
 		}
-		m.Close()
-		return &m
 	}
-	// Warm up both paths (connections, JIT-free but caches and pools).
-	attack("warm", mockAddr, vegeta.Rate{Freq: rate, Per: time.Second}, 3*time.Second, 32)
-	attack("warm", gwAddr, vegeta.Rate{Freq: rate, Per: time.Second}, 3*time.Second, 32)
-
-	direct := attack("direct", mockAddr, vegeta.Rate{Freq: rate, Per: time.Second}, dur, 32)
-	via := attack("breakerd", gwAddr, vegeta.Rate{Freq: rate, Per: time.Second}, dur, 32)
-	maxDirect := attack("max-direct", mockAddr, vegeta.Rate{}, maxDur, workers)
-	maxVia := attack("max-breakerd", gwAddr, vegeta.Rate{}, maxDur, workers)
+	pace := vegeta.Rate{Freq: rate, Per: time.Second}
+	targets := []struct {
+		name, addr string
+		m          vegeta.Metrics
+	}{{name: "mockllm direct", addr: mockAddr}, {name: "via plain Go reverse proxy", addr: rpAddr}, {name: "via breakerd", addr: gwAddr}}
+	for i := range targets { // warm-up: connections, pools, caches
+		var warm vegeta.Metrics
+		attack("warm", targets[i].addr, pace, 3*time.Second, 32, &warm)
+	}
+	for n := range int(dur / slice) {
+		for k := range targets {
+			t := &targets[(n+k)%len(targets)] // rotate who goes first
+			attack(t.name, t.addr, pace, slice, 32, &t.m)
+		}
+	}
+	var maxDirect, maxVia vegeta.Metrics
+	attack("max-direct", mockAddr, vegeta.Rate{}, maxDur, workers, &maxDirect)
+	attack("max-breakerd", gwAddr, vegeta.Rate{}, maxDur, workers, &maxVia)
+	rows := []struct {
+		name string
+		m    *vegeta.Metrics
+	}{}
+	for i := range targets {
+		targets[i].m.Close()
+		rows = append(rows, struct {
+			name string
+			m    *vegeta.Metrics
+		}{fmt.Sprintf("%s @ %d/s", targets[i].name, rate), &targets[i].m})
+	}
+	maxDirect.Close()
+	maxVia.Close()
+	rows = append(rows, struct {
+		name string
+		m    *vegeta.Metrics
+	}{"mockllm direct, max", &maxDirect}, struct {
+		name string
+		m    *vegeta.Metrics
+	}{"via breakerd, max", &maxVia})
 	rss, hwm := procMem(gw.Process.Pid)
 
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
 	fmt.Printf("\nMachine: %d CPUs (%s), %s; load generator, breakerd and mockllm share it.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
 	fmt.Printf("| run | requests | success | throughput (req/s) | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|\n")
-	for _, r := range []struct {
-		name string
-		m    *vegeta.Metrics
-	}{{fmt.Sprintf("mockllm direct @ %d/s", rate), direct}, {fmt.Sprintf("via breakerd @ %d/s", rate), via},
-		{"mockllm direct, max", maxDirect}, {"via breakerd, max", maxVia}} {
-		fmt.Printf("| %s | %d | %.2f%% | %.0f | %s | %s | %s | %s |\n", r.name, r.m.Requests, r.m.Success*100, r.m.Throughput,
+	for i, r := range rows {
+		tput := r.m.Throughput
+		if i < len(targets) { // interleaved: the span includes the other targets' slices
+			tput = float64(r.m.Requests) * float64(r.m.Success) / float64(int(dur/slice)) / slice.Seconds()
+		}
+		fmt.Printf("| %s | %d | %.2f%% | %.0f | %s | %s | %s | %s |\n", r.name, r.m.Requests, r.m.Success*100, tput,
 			ms(r.m.Latencies.P50), ms(r.m.Latencies.P90), ms(r.m.Latencies.P99), ms(r.m.Latencies.Max))
 	}
-	fmt.Printf("\nAdded by breakerd at %d/s: p50 %s ms, p99 %s ms.\n", rate,
+	direct, plain, via := &targets[0].m, &targets[1].m, &targets[2].m
+	fmt.Printf("\nLatency runs: %s at %d/s against each target, in interleaved slices of %s.\n", dur, rate, slice)
+	fmt.Printf("Added by breakerd at %d/s: p50 %s ms, p99 %s ms.\n", rate,
 		ms(via.Latencies.P50-direct.Latencies.P50), ms(via.Latencies.P99-direct.Latencies.P99))
+	fmt.Printf("Added by a plain Go reverse proxy: p50 %s ms, p99 %s ms.\n",
+		ms(plain.Latencies.P50-direct.Latencies.P50), ms(plain.Latencies.P99-direct.Latencies.P99))
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
-	for _, m := range []*vegeta.Metrics{direct, via} {
+	for _, m := range []*vegeta.Metrics{direct, plain, via} {
 		if m.Success < 1 {
 			fmt.Printf("errors: %v\n", m.Errors)
 		}
