@@ -10,10 +10,11 @@
 // trial failure re-opens it. Two admin overrides, forced-open and disabled,
 // pin the state until Enable or ForceClose.
 //
-// The closed-state path takes no lock, reads no system clock and allocates
-// nothing: state is an immutable epoch behind an atomic pointer, counters are
-// striped per processor, and time comes from a Clock (share one CoarseClock
-// between many breakers for the fastest path).
+// The call path takes no lock, executes no locked instruction, reads no
+// system clock and allocates nothing: state is an immutable epoch behind an
+// atomic pointer, each processor counts into a stripe of its own, and time
+// comes from a Clock (share one CoarseClock between many breakers for the
+// fastest path).
 //
 // Use Execute or Do for a call whose outcome is its error. Use Allow when the
 // outcome is known later, for example after a stream's first token.
