@@ -42,6 +42,7 @@ func main() {
 	env := flag.String("env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
 	cpus := flag.String("breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
 	slice := flag.Duration("slice", time.Second, "length of one interleaved latency slice")
+	withNginx := flag.Bool("nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
 	if *proxy != "" {
@@ -56,7 +57,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", http.ListenAndServe(listen, rp))
 		os.Exit(1)
 	}
-	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus); err != nil {
+	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus, *withNginx); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -82,7 +83,7 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus string) error {
+func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus string, withNginx bool) error {
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -146,6 +147,18 @@ server:
 	if err := waitUp("http://" + rpAddr + "/v1/models"); err != nil {
 		return err
 	}
+	nginxAddr := ""
+	if withNginx {
+		nginxAddr = freePort()
+		stop, err := startNginx(tmp, nginxAddr, mockAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		if err := waitUp("http://" + nginxAddr + "/v1/models"); err != nil {
+			return err
+		}
+	}
 	if err := waitUp("http://" + gwAddr + "/livez"); err != nil {
 		return err
 	}
@@ -177,6 +190,12 @@ server:
 		name, addr string
 		m          vegeta.Metrics
 	}{{name: "mockllm direct", addr: mockAddr}, {name: "via plain Go reverse proxy", addr: rpAddr}, {name: "via breakerd", addr: gwAddr}}
+	if nginxAddr != "" {
+		targets = append(targets, struct {
+			name, addr string
+			m          vegeta.Metrics
+		}{name: "via nginx", addr: nginxAddr})
+	}
 	for i := range targets { // warm-up: connections, pools, caches
 		var warm vegeta.Metrics
 		attack("warm", targets[i].addr, pace, 3*time.Second, 32, &warm)
@@ -229,13 +248,51 @@ server:
 		ms(via.Latencies.P50-direct.Latencies.P50), ms(via.Latencies.P99-direct.Latencies.P99))
 	fmt.Printf("Added by a plain Go reverse proxy: p50 %s ms, p99 %s ms.\n",
 		ms(plain.Latencies.P50-direct.Latencies.P50), ms(plain.Latencies.P99-direct.Latencies.P99))
+	if nginxAddr != "" {
+		ng := &targets[3].m
+		fmt.Printf("Added by nginx: p50 %s ms, p99 %s ms.\n",
+			ms(ng.Latencies.P50-direct.Latencies.P50), ms(ng.Latencies.P99-direct.Latencies.P99))
+	}
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
-	for _, m := range []*vegeta.Metrics{direct, plain, via} {
-		if m.Success < 1 {
-			fmt.Printf("errors: %v\n", m.Errors)
+	for i := range targets {
+		if m := &targets[i].m; m.Success < 1 {
+			fmt.Printf("errors (%s): %v\n", targets[i].name, m.Errors)
 		}
 	}
 	return nil
+}
+
+// startNginx runs nginx in the foreground as a keep-alive reverse proxy from
+// listen to upstream, one worker per CPU, with everything under dir.
+func startNginx(dir, listen, upstream string) (stop func(), err error) {
+	conf := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(conf, []byte(`daemon off;
+worker_processes auto;
+pid `+dir+`/nginx.pid;
+error_log stderr error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path `+dir+`;
+  upstream mock { server `+upstream+`; keepalive 128; }
+  server {
+    listen `+listen+`;
+    location / {
+      proxy_pass http://mock;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("nginx", "-c", conf, "-p", dir)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("nginx: %w", err)
+	}
+	return func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }, nil
 }
 
 // procMem reads a process's current and peak resident memory in MB.
