@@ -41,7 +41,8 @@ type stripe struct {
 // counters is the striped, time-bucketed tally shared by all of a breaker's
 // epochs. Stripe i belongs to processor i; the last stripe is the spill
 // stripe for processors beyond those counted at creation (GOMAXPROCS was
-// raised later), which take spill in turn.
+// raised later, by hand or by the runtime following a container's CPU
+// limit), which take spill in turn: correct, only slower.
 type counters struct {
 	stripes     []stripe
 	spillStripe *stripe // the last of stripes
@@ -61,7 +62,9 @@ func (c *counters) init(window int64, buckets int) {
 	if width <= 0 {
 		width = 1
 	}
-	c.stripes = make([]stripe, max(runtime.GOMAXPROCS(0), runtime.NumCPU())+1)
+	// One stripe per processor now, plus spill. Sizing by GOMAXPROCS rather
+	// than NumCPU keeps a breaker small in a container on a large host.
+	c.stripes = make([]stripe, runtime.GOMAXPROCS(0)+1)
 	c.spillStripe = &c.stripes[len(c.stripes)-1]
 	c.mask = int64(size - 1)
 	c.n = int64(buckets)
