@@ -102,6 +102,14 @@ func TestErrors(t *testing.T) {
 			want: []string{`unknown routing strategy "least-cots" (did you mean "least-cost"?)`}},
 		{name: "azure needs api_base and api_version", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: azure/d\n",
 			want: []string{"api_base: is required for azure", "api_version: is required for azure"}},
+		{name: "api_base without a scheme", yaml: head + "      api_base: localhost:8000/v1\n",
+			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_base: must start with http:// or https://`}},
+		{name: "api_base with a query string, not echoed", yaml: head + "      api_base: https://h.example/v1?token=s3cr3t-t0ken\n",
+			want: []string{`api_base: must not have a query string`}},
+		{name: "api_base with credentials", yaml: head + "      api_base: https://user:pw1234@h.example/v1\n",
+			want: []string{`api_base: must not carry credentials`}},
+		{name: "api_base without a host", yaml: head + "      api_base: http:///v1\n",
+			want: []string{`api_base: has no host`}},
 		{name: "no deployments", yaml: "router_settings: {}\n", want: []string{"model_list: needs at least one deployment"}},
 		{name: "syntax error has a position", yaml: "model_list: [\n", want: []string{"t.yaml:1:"}},
 		{name: "every error is reported", yaml: head + "router_settings:\n  timeout: -1\n  num_retries: -1\n",
@@ -116,6 +124,11 @@ func TestErrors(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error\n%s\nwant it to contain\n%s", err, w)
+				}
+			}
+			for _, secret := range []string{"s3cr3t-t0ken", "pw1234"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error leaks %q:\n%s", secret, err)
 				}
 			}
 			var ce *Error

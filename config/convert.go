@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -263,6 +264,9 @@ func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
 	d.Provider, d.Model = prov, model
 	d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
 	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+	if d.APIBase != "" {
+		c.checkAPIBase(pp+".api_base", d.APIBase)
+	}
 	d.APIVersion = c.resolve(pp+".api_version", rd.Params.APIVersion)
 	if prov == "azure" {
 		if d.APIBase == "" {
@@ -291,6 +295,28 @@ func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
 	}
 	d.InputCostPerToken, d.OutputCostPerToken = in, out
 	return d, true
+}
+
+// checkAPIBase rejects an api_base that cannot be a base URL. Paths are
+// appended to it, so a query string or fragment would end up in the middle
+// of the URL. The value is never echoed: it may come from the environment
+// and carry a token.
+func (c *converter) checkAPIBase(path, base string) {
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		c.errf(path, "is not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		c.errf(path, "must start with http:// or https:// (e.g. http://localhost:8000/v1)")
+	case u.Host == "":
+		c.errf(path, "has no host")
+	case u.RawQuery != "" || u.ForceQuery:
+		c.errf(path, "must not have a query string: breakerd appends the endpoint path to it (for azure, set api_version instead of ?api-version=)")
+	case u.Fragment != "":
+		c.errf(path, "must not have a #fragment")
+	case u.User != nil:
+		c.errf(path, "must not carry credentials; use api_key")
+	}
 }
 
 var strategies = []string{"simple-shuffle", "least-cost", "ordered"}
