@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,41 +31,67 @@ func cmdTraffic(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Hello from the traffic generator"}]}`, *model)
 	tick := time.NewTicker(time.Second / time.Duration(max(*rps, 1)))
 	defer tick.Stop()
+	var (
+		wg                  sync.WaitGroup
+		sent                int
+		ok, failed, unreach atomic.Int64
+	)
 	start := time.Now()
 	broken := false
-	sent := 0
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stdout, "traffic: sent %d requests\n", sent)
+			wg.Wait() // in-flight requests end with ctx
+			fmt.Fprintf(stdout, "traffic: sent %d requests: %d ok, %d errors, %d not answered\n",
+				sent, ok.Load(), failed.Load(), unreach.Load())
 			return nil
 		case <-tick.C:
 		}
 		if *breakURL != "" {
-			want := time.Since(start)%*cycle >= *cycle-*down
-			if want != broken {
+			if want := time.Since(start)%*cycle >= *cycle-*down; want != broken {
 				broken = want
-				faults := `{}`
-				if broken {
-					faults = `{"error_rate":1,"status":503}`
-				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPut, *breakURL+"/_mock/faults", strings.NewReader(faults))
-				if resp, err := client.Do(req); err == nil {
-					resp.Body.Close()
-				}
+				setMockFaults(ctx, client, *breakURL, broken, stderr)
 				fmt.Fprintf(stdout, "traffic: mock broken=%v\n", broken)
 			}
 		}
-		go func() {
+		sent++
+		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *url+"/v1/chat/completions", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := client.Do(req)
 			if err != nil {
+				unreach.Add(1)
 				return
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-		}()
-		sent++
+			if resp.StatusCode == http.StatusOK {
+				ok.Add(1)
+			} else {
+				failed.Add(1)
+			}
+		})
+	}
+}
+
+// setMockFaults breaks a mockllm (every call a 503) or heals it.
+func setMockFaults(ctx context.Context, client *http.Client, base string, broken bool, stderr io.Writer) {
+	faults := `{}`
+	if broken {
+		faults = `{"error_rate":1,"status":503}`
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/_mock/faults", strings.NewReader(faults))
+	if err != nil {
+		fmt.Fprintf(stderr, "traffic: %v\n", err)
+		return
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "traffic: set faults: %v\n", err)
+		return
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		fmt.Fprintf(stderr, "traffic: set faults: %s\n", resp.Status)
 	}
 }

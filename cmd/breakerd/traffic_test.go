@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+func TestTrafficSendsRequestsAndBreaksTheMock(t *testing.T) {
+	tests := []struct {
+		name       string
+		breakMock  bool
+		wantBroken bool
+	}{
+		{name: "healthy upstream: every answered request succeeds"},
+		// -down equal to -cycle keeps the mock broken from the first tick.
+		{name: "with -break: the mock is broken and requests fail", breakMock: true, wantBroken: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mock := mockllm.New(mockllm.Options{})
+			srv := httptest.NewServer(mock.Handler())
+			defer srv.Close()
+			args := []string{"-url", srv.URL, "-rps", "200"}
+			if tc.breakMock {
+				args = append(args, "-break", srv.URL, "-cycle", "1h", "-down", "1h")
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			var out, errs bytes.Buffer
+			done := make(chan error, 1)
+			go func() { done <- cmdTraffic(ctx, args, &out, &errs) }()
+			if err := mock.WaitRequests(t.Context(), 20); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+
+			var sent, ok, failed, unanswered int
+			last := out.String()[strings.LastIndex(out.String(), "traffic: sent"):]
+			if _, err := fmt.Sscanf(last, "traffic: sent %d requests: %d ok, %d errors, %d not answered", &sent, &ok, &failed, &unanswered); err != nil {
+				t.Fatalf("summary %q: %v", last, err)
+			}
+			if sent < 20 || ok+failed+unanswered != sent {
+				t.Fatalf("summary does not add up: %q", last)
+			}
+			if broken := mock.Faults().ErrorRate == 1; broken != tc.wantBroken {
+				t.Fatalf("mock broken = %v, want %v", broken, tc.wantBroken)
+			}
+			if tc.wantBroken {
+				if ok != 0 || failed == 0 || !strings.Contains(out.String(), "traffic: mock broken=true") {
+					t.Fatalf("want only failures and a break notice:\n%s", out.String())
+				}
+			} else if failed != 0 || ok == 0 {
+				t.Fatalf("want only successes:\n%s", out.String())
+			}
+			if errs.Len() != 0 {
+				t.Fatalf("stderr: %s", errs.String())
+			}
+		})
+	}
+}
