@@ -160,6 +160,7 @@ func TestMetricsAfterScriptedOutage(t *testing.T) {
 		{"circuit_breaker_open_duration_seconds_sum", map[string]string{"breaker": primaryBreaker}, 30},
 		{"circuit_breaker_open_duration_seconds_count", map[string]string{"breaker": primaryBreaker}, 1},
 		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "200"}, 11},
+		{"breakerd_overhead_duration_seconds_count", map[string]string{"model_group": "gpt-4o-mini"}, 11},
 		{"breakerd_fallbacks_total", map[string]string{"model_group": "gpt-4o-mini", "reason": "failure"}, 5},
 		{"breakerd_fallbacks_total", map[string]string{"model_group": "gpt-4o-mini", "reason": "open"}, 3},
 		{"breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 3},

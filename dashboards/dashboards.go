@@ -116,13 +116,17 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`sum by (breaker) (increase(circuit_breaker_open_duration_seconds_count{`+sel+`}[$__rate_interval]))`, "{{breaker}}")))
 
 	b = b.WithRow(dashboard.NewRowBuilder("Latency")).
-		WithPanel(ts("Request latency", "s", 8, 12,
+		WithPanel(ts("Request latency", "s", 8, 8,
 			target(`histogram_quantile(0.5, sum by (le) (rate(breakerd_request_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "p50"),
 			target(`histogram_quantile(0.95, sum by (le) (rate(breakerd_request_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "p95"),
 			target(`histogram_quantile(0.99, sum by (le) (rate(breakerd_request_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "p99"))).
-		WithPanel(ts("Time to first token", "s", 8, 12,
+		WithPanel(ts("Time to first token", "s", 8, 8,
 			target(`histogram_quantile(0.5, sum by (le, provider) (rate(breakerd_time_to_first_token_seconds_bucket{provider=~"$provider"}[$__rate_interval])))`, "p50 {{provider}}"),
-			target(`histogram_quantile(0.95, sum by (le, provider) (rate(breakerd_time_to_first_token_seconds_bucket{provider=~"$provider"}[$__rate_interval])))`, "p95 {{provider}}")))
+			target(`histogram_quantile(0.95, sum by (le, provider) (rate(breakerd_time_to_first_token_seconds_bucket{provider=~"$provider"}[$__rate_interval])))`, "p95 {{provider}}"))).
+		WithPanel(ts("breakerd overhead", "s", 8, 8,
+			target(`histogram_quantile(0.5, sum by (le) (rate(breakerd_overhead_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "p50"),
+			target(`histogram_quantile(0.99, sum by (le) (rate(breakerd_overhead_duration_seconds_bucket{`+groupSel+`}[$__rate_interval])))`, "p99")).
+			Description("Time breakerd itself adds to served requests: request time minus upstream waits and retry backoff (also in each response's X-Breakerd-Overhead-Ms)."))
 
 	b = b.WithRow(dashboard.NewRowBuilder("Traffic")).
 		WithPanel(ts("Responses by status code", "reqps", 8, 8,

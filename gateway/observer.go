@@ -30,6 +30,10 @@ type RequestInfo struct {
 	Op       provider.Operation
 	Status   int
 	Duration time.Duration
+	// Overhead is the part of Duration breakerd itself spent until the
+	// response began: Duration up to that point minus the time waiting on
+	// upstreams and in retry backoff. Zero when no deployment served.
+	Overhead time.Duration
 	Attempts int
 	// Served is the deployment that answered, nil on failure.
 	Served   *Deployment

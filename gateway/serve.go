@@ -38,6 +38,11 @@ type call struct {
 	retryAt time.Time
 	// lastErr is the last upstream error, used when nothing served.
 	lastErr *provider.Error
+	// upstream is the time spent waiting on upstreams (failed attempts,
+	// and the serving attempt up to its response or first chunk); waited
+	// is the time spent in retry backoff. The rest is breakerd's overhead.
+	upstream, waited time.Duration
+	overhead         time.Duration
 }
 
 func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
@@ -54,7 +59,8 @@ func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
 		}
 		span.End()
 		g.obs.RequestDone(RequestInfo{Group: c.group, Op: op, Status: status.code, Duration: time.Since(c.start),
-			Attempts: c.attempts, Served: status.served, Fallback: status.fallback, Stream: c.req != nil && c.req.Stream})
+			Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
+			Stream: c.req != nil && c.req.Stream})
 	}
 }
 
@@ -222,8 +228,10 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		}
 		g.obs.Retried(d, c.op)
 		t := time.NewTimer(wait)
+		waitStart := time.Now()
 		select {
 		case <-t.C:
+			c.waited += time.Since(waitStart)
 		case <-ctx.Done():
 			t.Stop()
 			return nil, "failure"
@@ -299,6 +307,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		}
 	}
 	info.Duration = time.Since(start)
+	c.upstream += info.Duration
 	if err != nil {
 		perr := asProviderError(err)
 		if timedOut.Load() {
@@ -312,6 +321,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		g.obs.AttemptDone(info)
 		return nil, perr, c.classify(perr), info.Duration, info
 	}
+	c.overhead = max(time.Since(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback)
 	if resp.Stream == nil {
 		w.Header().Set("Content-Type", "application/json")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/provider"
@@ -65,6 +66,7 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
 	h.Set("X-Breakerd-Deployment", d.Config.Name)
 	h.Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
 	h.Set("X-Breakerd-Fallback", strconv.FormatBool(fallback))
+	h.Set("X-Breakerd-Overhead-Ms", strconv.FormatFloat(float64(c.overhead)/float64(time.Millisecond), 'f', 3, 64))
 }
 
 // fail answers a request that no deployment served: 503, with Retry-After

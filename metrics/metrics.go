@@ -54,6 +54,7 @@ type Metrics struct {
 	requests     *prometheus.CounterVec
 	viaFallback  *prometheus.CounterVec
 	reqDuration  *prometheus.HistogramVec
+	overhead     *prometheus.HistogramVec
 	attemptDur   *prometheus.HistogramVec
 	ttft         *prometheus.HistogramVec
 	retries      *prometheus.CounterVec
@@ -79,6 +80,11 @@ type usageAvg struct {
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
 
 // openBuckets are for how long a circuit stayed open.
+// overheadBuckets resolve breakerd's own share of a request: tens of
+// microseconds when all is well, milliseconds under CPU pressure or
+// bulkhead queueing.
+var overheadBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}
+
 var openBuckets = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
 
 // New registers every metric on a new registry and initialises each
@@ -103,6 +109,9 @@ func New(src Source, opts Options) *Metrics {
 		Help: "Client requests answered by a deployment other than the group's first choice."}, []string{"model_group"})
 	m.reqDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_request_duration_seconds",
 		Help: "Client request duration, retries and fallbacks included.", Buckets: durationBuckets}, []string{"model_group"})
+	m.overhead = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_overhead_duration_seconds",
+		Help:    "Time breakerd itself added to each served request before its response began: the request's time minus upstream waits and retry backoff.",
+		Buckets: overheadBuckets}, []string{"model_group"})
 	m.attemptDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_upstream_attempt_duration_seconds",
 		Help: "Duration of each upstream attempt.", Buckets: durationBuckets}, []string{"provider", "model", "operation", "outcome"})
 	m.ttft = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "breakerd_time_to_first_token_seconds",
@@ -122,7 +131,7 @@ func New(src Source, opts Options) *Metrics {
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_build_info",
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
-	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.attemptDur, m.ttft,
+	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
 		m.retries, m.fallbacks, m.tokens, m.avoided, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -150,6 +159,7 @@ func (m *Metrics) initSeries() {
 		m.requests.WithLabelValues(grp.Name, "200")
 		m.viaFallback.WithLabelValues(grp.Name)
 		m.reqDuration.WithLabelValues(grp.Name)
+		m.overhead.WithLabelValues(grp.Name)
 		for _, d := range grp.Deployments {
 			c := d.Config
 			m.tokens.WithLabelValues(c.Provider, c.Model, "input")
@@ -221,6 +231,9 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		o.m.viaFallback.WithLabelValues(r.Group).Inc()
 	}
 	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
+	if r.Served != nil {
+		o.m.overhead.WithLabelValues(r.Group).Observe(r.Overhead.Seconds())
+	}
 }
 
 func (o observer) AttemptDone(a gateway.AttemptInfo) {
