@@ -27,6 +27,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -171,6 +172,7 @@ server:
 	// One client per target, shared by the attackers of all its slices, so
 	// that connections stay warm across slices.
 	clients := map[string]*http.Client{}
+	var overheads []time.Duration // X-Breakerd-Overhead-Ms of the latency runs
 	attack := func(name, addr string, r vegeta.Rate, d time.Duration, w uint64, m *vegeta.Metrics) {
 		c := clients[addr]
 		if c == nil {
@@ -183,6 +185,9 @@ server:
 		}
 		for res := range vegeta.NewAttacker(opts...).Attack(target(addr), r, d, name) {
 			m.Add(res)
+			if ms, err := strconv.ParseFloat(res.Headers.Get("X-Breakerd-Overhead-Ms"), 64); err == nil && name == "via breakerd" {
+				overheads = append(overheads, time.Duration(ms*float64(time.Millisecond)))
+			}
 		}
 	}
 	pace := vegeta.Rate{Freq: rate, Per: time.Second}
@@ -246,6 +251,12 @@ server:
 	fmt.Printf("\nLatency runs: %s at %d/s against each target, in interleaved slices of %s.\n", dur, rate, slice)
 	fmt.Printf("Added by breakerd at %d/s: p50 %s ms, p99 %s ms.\n", rate,
 		ms(via.Latencies.P50-direct.Latencies.P50), ms(via.Latencies.P99-direct.Latencies.P99))
+	if len(overheads) > 0 {
+		slices.Sort(overheads)
+		q := func(p float64) time.Duration { return overheads[int(float64(len(overheads)-1)*p)] }
+		fmt.Printf("breakerd's own overhead (X-Breakerd-Overhead-Ms, %d responses): p50 %s ms, p99 %s ms, p99.9 %s ms.\n",
+			len(overheads), ms(q(0.5)), ms(q(0.99)), ms(q(0.999)))
+	}
 	fmt.Printf("Added by a plain Go reverse proxy: p50 %s ms, p99 %s ms.\n",
 		ms(plain.Latencies.P50-direct.Latencies.P50), ms(plain.Latencies.P99-direct.Latencies.P99))
 	if nginxAddr != "" {
