@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,15 +26,21 @@ func TestOverheadExcludesUpstreamTime(t *testing.T) {
 		name         string
 		primaryFails bool
 		stream       bool
-		waits        int // attempts that each took at least latency
+		waits        int           // attempts that each took at least latency
+		backoff      time.Duration // retry backoff, of which at least half is waited
 	}{
 		{name: "served by the primary", waits: 1},
 		{name: "streamed by the primary", stream: true, waits: 1},
 		{name: "primary fails after the latency, fallback serves", primaryFails: true, waits: 2},
+		{name: "primary fails, backs off, fails again, fallback serves", primaryFails: true, waits: 3, backoff: 200 * time.Millisecond},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, twoGroups, "primary", "backup")
+			cfg := twoGroups
+			if tc.backoff > 0 {
+				cfg = strings.Replace(cfg, "retry_backoff: 1ms", "retry_backoff: "+tc.backoff.String()+"\n  num_retries: 1", 1)
+			}
+			e := newEnv(t, cfg, "primary", "backup")
 			lat := mockllm.Faults{LatencyMS: int(latency / time.Millisecond)}
 			e.mocks["backup"].SetFaults(lat)
 			if tc.primaryFails {
@@ -63,8 +70,12 @@ func TestOverheadExcludesUpstreamTime(t *testing.T) {
 				t.Fatalf("X-Breakerd-Overhead-Ms = %q", header)
 			}
 			overhead := time.Duration(ms * float64(time.Millisecond))
-			if limit := total - time.Duration(tc.waits)*latency; overhead > limit {
-				t.Fatalf("overhead %s > total %s minus %d upstream waits of %s", overhead, total, tc.waits, latency)
+			if limit := total - time.Duration(tc.waits)*latency - tc.backoff/2; overhead > limit {
+				t.Fatalf("overhead %s > total %s minus %d upstream waits of %s and a backoff of at least %s",
+					overhead, total, tc.waits, latency, tc.backoff/2)
+			}
+			if got := resp.Header.Get("X-Breakerd-Attempts"); got != strconv.Itoa(tc.waits) {
+				t.Fatalf("X-Breakerd-Attempts = %s, want %d", got, tc.waits)
 			}
 			info := <-e.done
 			if math.Abs(float64(info.Overhead-overhead)) > float64(time.Microsecond) {
