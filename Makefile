@@ -4,12 +4,12 @@ GO ?= go
 
 .PHONY: test test-deps bench build fuzz
 
-# Test artifacts (the status page screenshot) land in artifacts/.
+# Test artifacts (the status page screenshot) land in artifacts/. The race
+# detector swaps breaker's per-processor counters for atomic ones, so the
+# plain counters that the benchmarks measure get a run of their own.
 test: test-deps
 	@mkdir -p artifacts
 	$(GO) test -race -count=1 -artifacts -outputdir $(CURDIR)/artifacts ./...
-	# The race detector swaps breaker's per-processor counters for atomic
-	# ones, so the plain counters the benchmarks measure get their own run.
 	$(GO) test -count=1 ./breaker
 
 # Installs promtool, chromium and redis-server from Debian packages when
