@@ -156,6 +156,11 @@ func (d Deployment) Labels() map[string]string {
 	return map[string]string{"provider": d.Provider, "model": d.Model, "model_group": d.Group, "deployment": d.Name}
 }
 
+// MinRedactLen is the length of the shortest secret that breakerd scrubs
+// from upstream text; shorter values would mangle ordinary words. The
+// config warns about API keys shorter than this.
+const MinRedactLen = 6
+
 // Secret is a value that must never be printed. Its String and
 // MarshalText show only whether it is set.
 type Secret string

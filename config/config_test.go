@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,5 +192,35 @@ server:
 	}
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes {
 		t.Fatalf("server %+v", cfg.Server)
+	}
+}
+
+func TestShortAPIKeysGetAWarning(t *testing.T) {
+	const yamlText = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      api_key: %s\n"
+	tests := []struct {
+		key      string
+		wantWarn bool
+	}{
+		{key: "k3y4z", wantWarn: true},
+		{key: "sk-abcdef", wantWarn: false},
+		{key: `""`, wantWarn: false}, // unset: nothing to leak
+	}
+	for _, tc := range tests {
+		t.Run(tc.key, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", fmt.Appendf(nil, yamlText, tc.key), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := len(cfg.Warnings) == 1 && strings.Contains(cfg.Warnings[0],
+				"t.yaml:5:7: model_list[0].litellm_params.api_key: is shorter than 6 characters")
+			if warned != tc.wantWarn || (!tc.wantWarn && len(cfg.Warnings) != 0) {
+				t.Fatalf("warnings %q, want a short-key warning: %v", cfg.Warnings, tc.wantWarn)
+			}
+			for _, w := range cfg.Warnings {
+				if strings.Contains(w, "k3y4z") {
+					t.Fatalf("the warning echoes the key: %s", w)
+				}
+			}
+		})
 	}
 }

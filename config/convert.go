@@ -263,6 +263,9 @@ func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
 	}
 	d.Provider, d.Model = prov, model
 	d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
+	if k := d.APIKey.Value(); k != "" && len(k) < MinRedactLen {
+		c.warnf(pp+".api_key", "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
+	}
 	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
 	if d.APIBase != "" {
 		c.checkAPIBase(pp+".api_base", d.APIBase)

@@ -292,12 +292,13 @@ type Redactor struct {
 	r *strings.Replacer
 }
 
-// NewRedactor returns a Redactor for the given secrets; empty and very
-// short values are ignored (they would mangle ordinary text).
+// NewRedactor returns a Redactor for the given secrets; values shorter than
+// config.MinRedactLen are ignored (they would mangle ordinary text, and the
+// config warns about such keys).
 func NewRedactor(secrets ...string) *Redactor {
 	var pairs []string
 	for _, s := range secrets {
-		if len(s) >= 6 {
+		if len(s) >= config.MinRedactLen {
 			pairs = append(pairs, s, "[REDACTED]")
 		}
 	}
