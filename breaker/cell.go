@@ -5,7 +5,7 @@ package breaker
 import "sync/atomic"
 
 // cell is one counter in a stripe. Only the stripe's owner writes it (see
-// counters.own), so an increment needs no locked instruction: this is the
+// counters.record), so an increment needs no locked instruction: this is the
 // per-CPU counter of the Linux kernel and of sync.Pool's private slot.
 // Readers load it atomically; on these 64-bit platforms an aligned word
 // store is never torn, so a reader sees some value the owner wrote.
@@ -14,8 +14,9 @@ import "sync/atomic"
 // cell_atomic.go instead, which behaves the same and costs a locked add.
 type cell struct{ v uint64 }
 
+// add and reset are for the owner only.
 func (c *cell) add(n uint64) { c.v += n }
-
-// reset zeroes the cell. Owner only.
 func (c *cell) reset()       { c.v = 0 }
+
+// load may be called by anyone, at any time.
 func (c *cell) load() uint64 { return atomic.LoadUint64(&c.v) }

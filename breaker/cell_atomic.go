@@ -10,7 +10,5 @@ import "sync/atomic"
 type cell struct{ v atomic.Uint64 }
 
 func (c *cell) add(n uint64) { c.v.Add(n) }
-
-// reset zeroes the cell.
 func (c *cell) reset()       { c.v.Store(0) }
 func (c *cell) load() uint64 { return c.v.Load() }
