@@ -2,6 +2,7 @@ package breaker
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -114,4 +115,24 @@ func BenchmarkBulkheadAcquireRelease(b *testing.B) {
 		}
 		release()
 	}
+}
+
+// BenchmarkCounterIncrement compares two ways to count a call: a locked add
+// on one shared atomic, and the breaker's own (pin the processor, plain
+// increment of its stripe's cell, unpin). Without -race only: race builds
+// use atomic cells.
+func BenchmarkCounterIncrement(b *testing.B) {
+	b.Run("atomic add", func(b *testing.B) {
+		var n atomic.Uint64
+		for b.Loop() {
+			n.Add(1)
+		}
+	})
+	b.Run("per-processor cell", func(b *testing.B) {
+		var c counters
+		c.init(int64(time.Minute), 60)
+		for b.Loop() {
+			c.reject()
+		}
+	})
 }
