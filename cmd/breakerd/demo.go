@@ -1,10 +1,10 @@
 package main
 
 import (
+	"text/tabwriter"
 	"bytes"
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -245,14 +245,15 @@ loop:
 	}
 	mu.Unlock()
 
-	fmt.Fprintf(out, "\nsummary\n  requests                          %d\n  client errors                     %d\n", sum.Requests, sum.ClientErrors)
-	fmt.Fprintf(out, "  served by primary / fallback      %d / %d\n", sum.ServedPrimary, sum.ServedBackup)
-	fmt.Fprintf(out, "  upstream calls to the dead primary %d (the rest fast-failed to the fallback)\n", sum.DeadCalls)
-	fmt.Fprintf(out, "  time to open                      %s\n", fmtDur(sum.Opened, sum.TimeToOpen))
-	fmt.Fprintf(out, "  time to recover                   %s\n", fmtDur(sum.Recovered, sum.TimeToRecover))
-	if errors.Is(ctx.Err(), context.Canceled) {
-		return sum, nil
-	}
+	fmt.Fprintln(out, "\nsummary")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  requests\t%d\n", sum.Requests)
+	fmt.Fprintf(tw, "  client errors\t%d\n", sum.ClientErrors)
+	fmt.Fprintf(tw, "  served by primary / fallback\t%d / %d\n", sum.ServedPrimary, sum.ServedBackup)
+	fmt.Fprintf(tw, "  upstream calls to the dead primary\t%d (the rest fast-failed to the fallback)\n", sum.DeadCalls)
+	fmt.Fprintf(tw, "  time to open\t%s\n", fmtDur(sum.Opened, sum.TimeToOpen))
+	fmt.Fprintf(tw, "  time to recover\t%s\n", fmtDur(sum.Recovered, sum.TimeToRecover))
+	_ = tw.Flush()
 	return sum, nil
 }
 
