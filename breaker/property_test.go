@@ -31,17 +31,7 @@ func FuzzCountsAddUp(f *testing.F) {
 			if !recording {
 				return
 			}
-			switch o {
-			case Success:
-				want.Successes++
-			case Failure:
-				want.Failures++
-			case Ignored:
-				want.Ignored++
-			}
-			if d >= time.Second && o != Ignored {
-				want.Slow++
-			}
+			want.expect(o, d >= time.Second)
 		}
 		for _, op := range ops {
 			switch op % 12 {
@@ -139,17 +129,7 @@ func TestConcurrentCountsLoseNothing(t *testing.T) {
 					want.Rejected++
 					continue
 				}
-				switch Outcome(i % 3) {
-				case Success:
-					want.Successes++
-				case Failure:
-					want.Failures++
-				case Ignored:
-					want.Ignored++
-				}
-				if i%5 == 0 && Outcome(i%3) != Ignored {
-					want.Slow++
-				}
+				want.expect(Outcome(i%3), i%5 == 0)
 			}
 			want.Successes *= goroutines
 			want.Failures *= goroutines
@@ -164,5 +144,20 @@ func TestConcurrentCountsLoseNothing(t *testing.T) {
 				t.Fatalf("spill stripe counted %d of %d rejections", b.counts.spillStripe.rejected.load(), want.Rejected)
 			}
 		})
+	}
+}
+
+// expect adds one reported call to the counts a test expects.
+func (c *Counts) expect(o Outcome, slow bool) {
+	switch o {
+	case Success:
+		c.Successes++
+	case Failure:
+		c.Failures++
+	case Ignored:
+		c.Ignored++
+	}
+	if slow && o != Ignored {
+		c.Slow++
 	}
 }
