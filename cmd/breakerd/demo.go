@@ -1,7 +1,6 @@
 package main
 
 import (
-	"text/tabwriter"
 	"bytes"
 	"context"
 	_ "embed"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
 	"github.com/breakerd/breakerd/breaker"
