@@ -44,13 +44,12 @@ type stripe struct {
 // raised later, by hand or by the runtime following a container's CPU
 // limit), which take spill in turn: correct, only slower.
 type counters struct {
-	stripes     []stripe
-	spillStripe *stripe // the last of stripes
-	spill       sync.Mutex
-	mask        int64 // len(buckets)-1; the bucket array is a power of two
-	n           int64 // buckets that make up the window
-	width       int64 // bucket width in nanoseconds
-	curSeq      atomic.Int64
+	stripes []stripe
+	spill   sync.Mutex // held by writers of the spill stripe
+	mask    int64      // len(buckets)-1; the bucket array is a power of two
+	n       int64      // buckets that make up the window
+	width   int64      // bucket width in nanoseconds
+	curSeq  atomic.Int64
 }
 
 func (c *counters) init(window int64, buckets int) {
@@ -65,7 +64,6 @@ func (c *counters) init(window int64, buckets int) {
 	// One stripe per processor now, plus spill. Sizing by GOMAXPROCS rather
 	// than NumCPU keeps a breaker small in a container on a large host.
 	c.stripes = make([]stripe, runtime.GOMAXPROCS(0)+1)
-	c.spillStripe = &c.stripes[len(c.stripes)-1]
 	c.mask = int64(size - 1)
 	c.n = int64(buckets)
 	c.width = width
@@ -76,6 +74,9 @@ func (c *counters) init(window int64, buckets int) {
 		}
 	}
 }
+
+// spillStripe is the last stripe, shared by processors that have none.
+func (c *counters) spillStripe() *stripe { return &c.stripes[len(c.stripes)-1] }
 
 // seqOf returns the bucket sequence number of time now. It divides only
 // when the bucket changes, because a 64-bit division costs more than the
@@ -119,7 +120,7 @@ func (c *counters) record(now int64, o Outcome, slow bool) {
 	}
 	procUnpin()
 	c.spill.Lock()
-	c.tally(c.spillStripe, seq, o, slow)
+	c.tally(c.spillStripe(), seq, o, slow)
 	c.spill.Unlock()
 }
 
@@ -131,7 +132,7 @@ func (c *counters) reject() {
 	}
 	procUnpin()
 	c.spill.Lock()
-	c.spillStripe.rejected.add(1)
+	c.spillStripe().rejected.add(1)
 	c.spill.Unlock()
 }
 

@@ -140,8 +140,8 @@ func TestConcurrentCountsLoseNothing(t *testing.T) {
 			if got := b.Counts(); got != want {
 				t.Fatalf("counts = %+v, want %+v", got, want)
 			}
-			if spillOnly && b.counts.spillStripe.rejected.load() != want.Rejected {
-				t.Fatalf("spill stripe counted %d of %d rejections", b.counts.spillStripe.rejected.load(), want.Rejected)
+			if spillOnly && b.counts.spillStripe().rejected.load() != want.Rejected {
+				t.Fatalf("spill stripe counted %d of %d rejections", b.counts.spillStripe().rejected.load(), want.Rejected)
 			}
 		})
 	}
