@@ -40,7 +40,7 @@ type call struct {
 	lastErr *provider.Error
 	// upstream is the time spent waiting on upstreams (failed attempts,
 	// and the serving attempt up to its response or first chunk); waited
-	// is the time spent in retry backoff. The rest is breakerd's overhead.
+	// is the retry backoff slept. The rest is breakerd's overhead.
 	upstream, waited time.Duration
 	overhead         time.Duration
 }
@@ -228,10 +228,9 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		}
 		g.obs.Retried(d, c.op)
 		t := time.NewTimer(wait)
-		waitStart := time.Now()
 		select {
 		case <-t.C:
-			c.waited += time.Since(waitStart)
+			c.waited += wait
 		case <-ctx.Done():
 			t.Stop()
 			return nil, "failure"
@@ -306,7 +305,8 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 			}
 		}
 	}
-	info.Duration = time.Since(start)
+	end := time.Now()
+	info.Duration = end.Sub(start)
 	c.upstream += info.Duration
 	if err != nil {
 		perr := asProviderError(err)
@@ -321,7 +321,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		g.obs.AttemptDone(info)
 		return nil, perr, c.classify(perr), info.Duration, info
 	}
-	c.overhead = max(time.Since(c.start)-c.upstream-c.waited, 0)
+	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback)
 	if resp.Stream == nil {
 		w.Header().Set("Content-Type", "application/json")
