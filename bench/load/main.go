@@ -191,15 +191,13 @@ server:
 		}
 	}
 	pace := vegeta.Rate{Freq: rate, Per: time.Second}
-	targets := []struct {
+	type loadTarget struct {
 		name, addr string
 		m          vegeta.Metrics
-	}{{name: "mockllm direct", addr: mockAddr}, {name: "via plain Go reverse proxy", addr: rpAddr}, {name: "via breakerd", addr: gwAddr}}
+	}
+	targets := []loadTarget{{name: "mockllm direct", addr: mockAddr}, {name: "via plain Go reverse proxy", addr: rpAddr}, {name: "via breakerd", addr: gwAddr}}
 	if nginxAddr != "" {
-		targets = append(targets, struct {
-			name, addr string
-			m          vegeta.Metrics
-		}{name: "via nginx", addr: nginxAddr})
+		targets = append(targets, loadTarget{name: "via nginx", addr: nginxAddr})
 	}
 	for i := range targets { // warm-up: connections, pools, caches
 		var warm vegeta.Metrics
@@ -214,26 +212,18 @@ server:
 	var maxDirect, maxVia vegeta.Metrics
 	attack("max-direct", mockAddr, vegeta.Rate{}, maxDur, workers, &maxDirect)
 	attack("max-breakerd", gwAddr, vegeta.Rate{}, maxDur, workers, &maxVia)
-	rows := []struct {
+	type row struct {
 		name string
 		m    *vegeta.Metrics
-	}{}
+	}
+	var rows []row
 	for i := range targets {
 		targets[i].m.Close()
-		rows = append(rows, struct {
-			name string
-			m    *vegeta.Metrics
-		}{fmt.Sprintf("%s @ %d/s", targets[i].name, rate), &targets[i].m})
+		rows = append(rows, row{fmt.Sprintf("%s @ %d/s", targets[i].name, rate), &targets[i].m})
 	}
 	maxDirect.Close()
 	maxVia.Close()
-	rows = append(rows, struct {
-		name string
-		m    *vegeta.Metrics
-	}{"mockllm direct, max", &maxDirect}, struct {
-		name string
-		m    *vegeta.Metrics
-	}{"via breakerd, max", &maxVia})
+	rows = append(rows, row{"mockllm direct, max", &maxDirect}, row{"via breakerd, max", &maxVia})
 	rss, hwm := procMem(gw.Process.Pid)
 
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
