@@ -1,11 +1,9 @@
 package provider
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -106,7 +104,7 @@ func (p *anthropic) httpError(resp *http.Response) *Error {
 type anthropicStream struct {
 	ctx          context.Context
 	body         io.ReadCloser
-	r            *bufio.Reader
+	events       sseReader
 	redact       func(string) string
 	model        string
 	created      int64
@@ -122,7 +120,7 @@ type anthropicStream struct {
 }
 
 func newAnthropicStream(ctx context.Context, body io.ReadCloser, model string, includeUsage bool, created int64, redact func(string) string) *anthropicStream {
-	return &anthropicStream{ctx: ctx, body: body, r: bufio.NewReaderSize(body, 64<<10), redact: redact, model: model,
+	return &anthropicStream{ctx: ctx, body: body, events: newSSEReader(body), redact: redact, model: model,
 		created: created, includeUsage: includeUsage, toolIndex: map[int]int{}}
 }
 
@@ -140,36 +138,12 @@ func (s *anthropicStream) Next() ([]byte, error) {
 		if s.done {
 			return nil, io.EOF
 		}
-		data, err := s.readEvent()
+		data, err := s.events.next()
 		if err != nil {
-			return nil, err
+			return nil, streamReadError(s.ctx, err, "stream ended before message_stop", s.redact)
 		}
 		if err := s.translate(data); err != nil {
 			return nil, err
-		}
-	}
-}
-
-// readEvent returns the data of the next SSE event.
-func (s *anthropicStream) readEvent() ([]byte, error) {
-	var data []byte
-	for {
-		line, err := s.r.ReadBytes('\n')
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, &Error{Err: io.ErrUnexpectedEOF, Message: "stream ended before message_stop"}
-			}
-			return nil, transportError(s.ctx, err, s.redact)
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			if data != nil {
-				return data, nil
-			}
-			continue
-		}
-		if d, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-			data = append(data, bytes.TrimSpace(d)...)
 		}
 	}
 }

@@ -1,11 +1,9 @@
 package provider
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -101,60 +99,50 @@ func (p *openAI) httpError(resp *http.Response) *Error {
 type sseStream struct {
 	ctx    context.Context
 	body   io.ReadCloser
-	r      *bufio.Reader
+	events sseReader
 	usage  Usage
 	redact func(string) string
 	done   bool
 }
 
 func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) string) *sseStream {
-	return &sseStream{ctx: ctx, body: body, r: bufio.NewReaderSize(body, 64<<10), redact: redact}
+	return &sseStream{ctx: ctx, body: body, events: newSSEReader(body), redact: redact}
 }
 
 func (s *sseStream) Next() ([]byte, error) {
 	if s.done {
 		return nil, io.EOF
 	}
-	for {
-		line, err := s.r.ReadBytes('\n')
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, &Error{Err: io.ErrUnexpectedEOF, Message: "stream ended without [DONE]"}
-			}
-			return nil, transportError(s.ctx, err, s.redact)
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		data, ok := bytes.CutPrefix(line, []byte("data:"))
-		if !ok {
-			continue // blank separators, comments, event: and id: lines
-		}
-		data = bytes.TrimSpace(data)
-		if string(data) == "[DONE]" {
-			s.done = true
-			return nil, io.EOF
-		}
-		var chunk struct {
-			Error *struct {
-				Message string `json:"message"`
-				Type    string `json:"type"`
-			} `json:"error"`
-			Usage *struct {
-				PromptTokens     int `json:"prompt_tokens"`
-				CompletionTokens int `json:"completion_tokens"`
-			} `json:"usage"`
-		}
-		if err := json.Unmarshal(data, &chunk); err != nil {
-			return nil, &Error{Err: err, Message: "upstream sent an invalid stream chunk"}
-		}
-		if chunk.Error != nil {
-			return nil, &Error{Status: http.StatusBadGateway, Type: chunk.Error.Type,
-				Message: s.redact(fmt.Sprintf("upstream stream error: %s", chunk.Error.Message))}
-		}
-		if chunk.Usage != nil {
-			s.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
-		}
-		return bytes.Clone(data), nil
+	data, err := s.events.next()
+	if err != nil {
+		return nil, streamReadError(s.ctx, err, "stream ended without [DONE]", s.redact)
 	}
+	data = bytes.TrimSpace(data)
+	if string(data) == "[DONE]" {
+		s.done = true
+		return nil, io.EOF
+	}
+	var chunk struct {
+		Error *struct {
+			Message string `json:"message"`
+			Type    string `json:"type"`
+		} `json:"error"`
+		Usage *struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal(data, &chunk); err != nil {
+		return nil, &Error{Err: err, Message: "upstream sent an invalid stream chunk"}
+	}
+	if chunk.Error != nil {
+		return nil, &Error{Status: http.StatusBadGateway, Type: chunk.Error.Type,
+			Message: s.redact(fmt.Sprintf("upstream stream error: %s", chunk.Error.Message))}
+	}
+	if chunk.Usage != nil {
+		s.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
+	}
+	return bytes.Clone(data), nil
 }
 
 func (s *sseStream) Usage() Usage { return s.usage }
