@@ -259,6 +259,8 @@ func (g *Gateway) Handler() http.Handler {
 	mux.Handle("POST /embeddings", emb)
 	mux.HandleFunc("GET /v1/models", g.models)
 	mux.HandleFunc("GET /models", g.models)
+	mux.HandleFunc("GET /v1/models/{model...}", g.model)
+	mux.HandleFunc("GET /models/{model...}", g.model)
 	return mux
 }
 
@@ -282,9 +284,35 @@ func (g *Gateway) limited(h http.Handler) http.Handler {
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 	data := make([]map[string]any, 0, len(g.groupOrder))
 	for _, grp := range g.groupOrder {
-		data = append(data, map[string]any{"id": grp.Name, "object": "model", "created": 0, "owned_by": "breakerd"})
+		data = append(data, modelObject(grp.Name))
 	}
 	writeJSONResponse(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
+// model serves OpenAI's retrieve-model call for one model group. Group
+// names may contain slashes (org/model), hence the rest-of-path wildcard.
+func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("model")
+	if _, ok := g.groups[name]; !ok {
+		g.modelNotFound(w, name)
+		return
+	}
+	writeJSONResponse(w, http.StatusOK, modelObject(name))
+}
+
+func modelObject(name string) map[string]any {
+	return map[string]any{"id": name, "object": "model", "created": 0, "owned_by": "breakerd"}
+}
+
+// modelNotFound answers a request for an unknown model group with
+// OpenAI's 404, naming the groups there are.
+func (g *Gateway) modelNotFound(w http.ResponseWriter, name string) {
+	names := make([]string, len(g.groupOrder))
+	for i, grp := range g.groupOrder {
+		names[i] = grp.Name
+	}
+	writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
+		fmt.Sprintf("The model `%s` does not exist. Known models: %s", name, strings.Join(names, ", ")))
 }
 
 // Redactor removes configured secrets from text.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,44 @@ func TestModelsList(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "gpt-4o-mini,claude-3-5-sonnet" {
 		t.Fatalf("models %v", ids)
+	}
+}
+
+func TestModelsRetrieve(t *testing.T) {
+	// A group name with a slash, as in org/model names.
+	cfg := strings.Replace(twoGroups, "model_name: claude-3-5-sonnet", "model_name: anthropic/claude-3-5-sonnet", 1)
+	cfg = strings.Replace(cfg, "fallbacks: [claude-3-5-sonnet]", "fallbacks: [anthropic/claude-3-5-sonnet]", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	tests := []struct {
+		name   string
+		model  string
+		status int // 0: found
+	}{
+		{"a configured group", "gpt-4o-mini", 0},
+		{"a group whose name has a slash", "anthropic/claude-3-5-sonnet", 0},
+		{"an unknown model is OpenAI's 404", "gpt-5", http.StatusNotFound},
+		{"a deployment's upstream model is not a group", "openai/gpt-4o-mini", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := e.client.Models.Get(context.Background(), tt.model)
+			if tt.status == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.ID != tt.model || m.Object != "model" {
+					t.Fatalf("got %+v, want the model object of %q", m, tt.model)
+				}
+				return
+			}
+			var apiErr *openai.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != tt.status || apiErr.Code != "model_not_found" {
+				t.Fatalf("err = %v, want %d model_not_found", err, tt.status)
+			}
+			if !strings.Contains(apiErr.Message, "Known models: gpt-4o-mini, anthropic/claude-3-5-sonnet") {
+				t.Fatalf("message %q does not name the known models", apiErr.Message)
+			}
+		})
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -90,12 +89,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	c.req, c.group = req, group
 	if _, ok := g.groups[group]; !ok {
-		names := make([]string, len(g.groupOrder))
-		for i, grp := range g.groupOrder {
-			names[i] = grp.Name
-		}
-		writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
-			fmt.Sprintf("The model `%s` does not exist. Known models: %s", group, strings.Join(names, ", ")))
+		g.modelNotFound(w, group)
 		return outcome{code: http.StatusNotFound}
 	}
 
