@@ -248,19 +248,35 @@ func (g *Gateway) order(ds []*Deployment) []*Deployment {
 	return ds
 }
 
-// Handler serves the OpenAI-compatible API.
+// Handler serves the OpenAI-compatible API, with and without the /v1
+// prefix. A request that matches no route gets OpenAI's error shape: 404
+// for an unknown path, 405 with an Allow header for a known path asked
+// with the wrong method.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	chat := g.limited(g.serve(provider.Chat))
-	emb := g.limited(g.serve(provider.Embeddings))
-	mux.Handle("POST /v1/chat/completions", chat)
-	mux.Handle("POST /chat/completions", chat)
-	mux.Handle("POST /v1/embeddings", emb)
-	mux.Handle("POST /embeddings", emb)
-	mux.HandleFunc("GET /v1/models", g.models)
-	mux.HandleFunc("GET /models", g.models)
-	mux.HandleFunc("GET /v1/models/{model...}", g.model)
-	mux.HandleFunc("GET /models/{model...}", g.model)
+	route := func(method, path string, h http.Handler) {
+		allow := method
+		if method == http.MethodGet {
+			allow += ", " + http.MethodHead // the mux serves HEAD with GET routes
+		}
+		for _, p := range []string{"/v1" + path, path} {
+			mux.Handle(method+" "+p, h)
+			// Method-less patterns are less specific, so they only see the
+			// other methods.
+			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Allow", allow)
+				writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "",
+					fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allow))
+			})
+		}
+	}
+	route(http.MethodPost, "/chat/completions", g.limited(g.serve(provider.Chat)))
+	route(http.MethodPost, "/embeddings", g.limited(g.serve(provider.Embeddings)))
+	route(http.MethodGet, "/models", http.HandlerFunc(g.models))
+	route(http.MethodGet, "/models/{model...}", http.HandlerFunc(g.model))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
+	})
 	return mux
 }
 

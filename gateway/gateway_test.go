@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -177,10 +178,12 @@ func TestErrorResponses(t *testing.T) {
 	const small = twoGroups + "server:\n  max_body_bytes: 200\n"
 	tests := []struct {
 		name       string
+		method     string // POST when empty
 		path, body string
 		status     int
 		wantMsg    string
 		wantCode   string
+		wantAllow  string
 	}{
 		{name: "malformed JSON is a 400", path: "/v1/chat/completions", body: `{"model":`, status: 400,
 			wantMsg: "could not parse the JSON body"},
@@ -196,13 +199,23 @@ func TestErrorResponses(t *testing.T) {
 			status: 413, wantCode: "request_too_large"},
 		{name: "embeddings without input are a 400", path: "/v1/embeddings", body: `{"model":"gpt-4o-mini"}`, status: 400,
 			wantMsg: "input"},
+		{name: "an unknown path is a 404", path: "/v1/responses", body: `{"model":"gpt-4o-mini"}`, status: 404,
+			wantMsg: "Invalid URL (POST /v1/responses)"},
+		{name: "a wrong method is a 405 naming the allowed ones", method: http.MethodGet, path: "/v1/chat/completions",
+			status: 405, wantMsg: "GET is not allowed", wantAllow: "POST"},
+		{name: "a wrong method on a read-only path allows GET and HEAD", method: http.MethodDelete, path: "/models",
+			status: 405, wantMsg: "DELETE is not allowed", wantAllow: "GET, HEAD"},
 	}
 	e := newEnv(t, small, "primary", "backup")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, _, body := e.post(tc.path, tc.body)
+			method := cmp.Or(tc.method, http.MethodPost)
+			status, h, body := e.do(method, tc.path, tc.body)
 			if status != tc.status {
 				t.Fatalf("status %d, want %d (%v)", status, tc.status, body)
+			}
+			if got := h.Get("Allow"); got != tc.wantAllow {
+				t.Fatalf("Allow %q, want %q", got, tc.wantAllow)
 			}
 			errObj, ok := body["error"].(map[string]any)
 			if !ok || errObj["type"] == nil || errObj["message"] == nil {

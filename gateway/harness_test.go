@@ -105,7 +105,18 @@ func (e *env) chat(model string) (*openai.ChatCompletion, http.Header, error) {
 // OpenAI error body.
 func (e *env) post(path, body string) (int, http.Header, map[string]any) {
 	e.t.Helper()
-	resp, err := e.http.Post(e.url+path, "application/json", strings.NewReader(body))
+	return e.do(http.MethodPost, path, body)
+}
+
+// do is post with any method.
+func (e *env) do(method, path, body string) (int, http.Header, map[string]any) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.http.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
