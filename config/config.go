@@ -117,6 +117,10 @@ type Server struct {
 	ShutdownDrain     time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
+	// MasterKey, when set (general_settings.master_key, as in LiteLLM), is
+	// the key API clients must send, as a bearer token or an api-key
+	// header. Health, metrics and the status page stay open.
+	MasterKey Secret
 }
 
 // Logging configures log output.
@@ -324,7 +328,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			return nil, e
 		}
 	}
-	c := &converter{file: name, pos: w.pos, env: lookupEnv}
+	c := &converter{file: name, pos: w.pos, env: lookupEnv, warnings: w.warnings}
 	cfg := c.convert(&raw)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)

@@ -63,6 +63,45 @@ func TestSeedConfigLoadsUnchanged(t *testing.T) {
 	}
 }
 
+// A LiteLLM proxy config loads as it is: the settings of features breakerd
+// does not have are ignored, each with a warning at its position, and
+// general_settings.master_key is read.
+func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "litellm_proxy_config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("proxy.yaml", data, env(map[string]string{"OPENAI_API_KEY": "sk-openai-test",
+		"AZURE_API_KEY": "azure-key-test", "LITELLM_MASTER_KEY": "sk-master-0123456789"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Server.MasterKey.Value() != "sk-master-0123456789" {
+		t.Fatal("general_settings.master_key was not resolved")
+	}
+	if len(cfg.Deployments) != 2 || cfg.Router.NumRetries != 2 || cfg.Router.Strategy != "simple-shuffle" {
+		t.Fatalf("the settings breakerd uses were not all read: %+v", cfg.Router)
+	}
+	want := []string{
+		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: a LiteLLM setting that breakerd does not use; ignored (max_parallel_requests bounds a deployment)",
+		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: a LiteLLM setting",
+		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting",
+		"proxy.yaml:19:7: model_list[1].litellm_params.weight: a LiteLLM setting",
+		"proxy.yaml:21:1: litellm_settings: a LiteLLM setting",
+		"proxy.yaml:28:3: router_settings.allowed_fails: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.failure_threshold does this)",
+		"proxy.yaml:29:3: router_settings.cooldown_time: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.recovery_timeout does this)",
+		"proxy.yaml:33:3: general_settings.database_url: a LiteLLM setting",
+	}
+	if len(cfg.Warnings) != len(want) {
+		t.Fatalf("got %d warnings, want %d:\n%s", len(cfg.Warnings), len(want), strings.Join(cfg.Warnings, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(cfg.Warnings[i], w) {
+			t.Errorf("warning %d\n%s\nwant it to start with\n%s", i, cfg.Warnings[i], w)
+		}
+	}
+}
+
 func TestErrors(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
 	tests := []struct {
@@ -74,7 +113,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
 		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
-			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, health, logging, model_list, router_settings, server)`}},
+			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, general_settings, health, logging, model_list, router_settings, server)`}},
 		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
 		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",
@@ -95,6 +134,12 @@ func TestErrors(t *testing.T) {
 			want: []string{`t.yaml:6:16: router_settings.num_retries: expected a whole number, got string`}},
 		{name: "client errors cannot count", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - status_code: 404\n",
 			want: []string{`failure_conditions[0].status_code: 404 is a client error`}},
+		{name: "a typo of a LiteLLM key suggests it", yaml: head + "router_settings:\n  cooldown_tme: 30\n",
+			want: []string{`t.yaml:6:3: router_settings.cooldown_tme: unknown key "cooldown_tme" (did you mean "cooldown_time"?)`}},
+		{name: "a LiteLLM key in the wrong place is unknown", yaml: head + "      allowed_fails: 3\n",
+			want: []string{`model_list[0].litellm_params.allowed_fails: unknown key "allowed_fails"`}},
+		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
+			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "unknown failure condition", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - rate_limt: true\n",
 			want: []string{`unknown failure condition "rate_limt" (did you mean "rate_limit"?)`}},
 		{name: "unknown provider", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",

@@ -145,6 +145,10 @@ func (c *converter) ratio(path string, v *float64) float64 {
 func (c *converter) convert(raw *rawFile) *Config {
 	cfg := &Config{}
 	cfg.Server = c.server(raw.Server)
+	cfg.Server.MasterKey = Secret(c.resolve("general_settings.master_key", raw.General.MasterKey))
+	if k := cfg.Server.MasterKey; k != "" && len(k) < 16 {
+		c.warnf("general_settings.master_key", "is shorter than 16 characters, which is easy to guess: fine on a laptop, not on a network")
+	}
 	cfg.Logging = c.logging(raw.Logging)
 	if len(raw.ModelList) == 0 {
 		c.errf("model_list", "needs at least one deployment")

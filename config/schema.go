@@ -11,6 +11,13 @@ type rawFile struct {
 	Logging        rawLogging      `yaml:"logging"`
 	Health         rawHealth       `yaml:"health"`
 	Admin          rawAdmin        `yaml:"admin"`
+	General        rawGeneral      `yaml:"general_settings"`
+}
+
+// rawGeneral is LiteLLM's general_settings, of which breakerd reads only
+// the key clients must present.
+type rawGeneral struct {
+	MasterKey string `yaml:"master_key"`
 }
 
 type rawHealth struct {

@@ -19,8 +19,9 @@ type walker struct {
 	pos  map[string]*token.Position
 	// byPos maps "line:col" of every value back to its path, to name the
 	// key in go-yaml's type errors.
-	byPos map[string]string
-	errs  []error
+	byPos    map[string]string
+	errs     []error
+	warnings []string
 }
 
 func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
@@ -82,7 +83,17 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 	case reflect.Struct:
 		f, ok := fieldByTag(t, key)
 		if !ok {
-			w.errs = append(w.errs, w.unknownKey(mv.Key.GetToken().Position, p, key, t))
+			pos := mv.Key.GetToken().Position
+			if hint, ok := liteLLMOnly(path, key); ok {
+				msg := "a LiteLLM setting that breakerd does not use; ignored"
+				if hint != "" {
+					msg += " (" + hint + ")"
+				}
+				w.warnings = append(w.warnings, (&Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: p, Msg: msg}).Error())
+				w.record(mv.Value, p)
+				return
+			}
+			w.errs = append(w.errs, w.unknownKey(pos, path, p, key, t))
 			return
 		}
 		w.walk(mv.Value, f.Type, p)
@@ -113,10 +124,10 @@ func keysOf(t reflect.Type) []string {
 	return keys
 }
 
-func (w *walker) unknownKey(pos *token.Position, path, key string, t reflect.Type) error {
+func (w *walker) unknownKey(pos *token.Position, parent, path, key string, t reflect.Type) error {
 	keys := keysOf(t)
 	msg := fmt.Sprintf("unknown key %q", key)
-	if s := nearest(key, keys); s != "" {
+	if s := nearest(key, append(keys, liteLLMNames(parent)...)); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	} else {
 		msg += " (valid keys: " + strings.Join(keys, ", ") + ")"
