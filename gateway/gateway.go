@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"cmp"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -110,7 +111,7 @@ func New(opts Options) (*Gateway, error) {
 	// Every upstream call carries the W3C traceparent of its attempt span.
 	client = &http.Client{Transport: propagating{base: transportOf(client)}, Jar: client.Jar,
 		CheckRedirect: client.CheckRedirect, Timeout: client.Timeout}
-	var secrets []string
+	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())
 	}
@@ -277,7 +278,34 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
 	})
+	if key := g.cfg.Server.MasterKey.Value(); key != "" {
+		return requireKey(key, mux)
+	}
 	return mux
+}
+
+// requireKey lets through requests that carry key as a bearer token (as
+// OpenAI's SDKs send it) or an api-key header (as Azure OpenAI's do), and
+// answers the rest with OpenAI's 401. The key sent is never echoed.
+func requireKey(key string, next http.Handler) http.Handler {
+	want := []byte(key)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		got, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			got = r.Header.Get("Api-Key")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="breakerd"`)
+			msg := "Incorrect API key provided. Send breakerd's master key as a bearer token (Authorization: Bearer KEY)."
+			if got == "" && auth == "" {
+				msg = "You didn't provide an API key. Send breakerd's master key as a bearer token (Authorization: Bearer KEY)."
+			}
+			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", msg)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (g *Gateway) limited(h http.Handler) http.Handler {

@@ -32,6 +32,11 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	gw := d.Gateway()
 	fmt.Fprintf(stdout, "%s: OK\n\nlisten %s, routing_strategy %s, num_retries %d, timeout %s\n",
 		cfg.Path, cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.Timeout)
+	if cfg.Server.MasterKey.Value() != "" {
+		fmt.Fprintf(stdout, "API clients must send the master key %s\n", cfg.Server.MasterKey)
+	} else {
+		fmt.Fprintln(stdout, "API clients: anyone who can reach the listener (no general_settings.master_key)")
+	}
 	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
 		// Read the settings back from a real breaker, defaults filled in.
 		s := gw.Groups()[0].Deployments[0].Breakers[provider.Chat].Settings()

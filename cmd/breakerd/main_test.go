@@ -62,6 +62,29 @@ func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
 	}
 }
 
+// A LiteLLM proxy config with settings breakerd lacks: check-config
+// passes, warns about each ignored setting, and says that clients need
+// the master key without printing it.
+func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "sk-openai-test-key")
+	t.Setenv("AZURE_API_KEY", "azure-test-key-123")
+	t.Setenv("LITELLM_MASTER_KEY", "sk-master-secret-4242")
+	var out, errOut bytes.Buffer
+	cfg := filepath.Join("..", "..", "config", "testdata", "litellm_proxy_config.yaml")
+	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 8 {
+		t.Fatalf("%d ignored-setting warnings, want 8:\n%s", got, errOut.String())
+	}
+	if !strings.Contains(out.String(), "API clients must send the master key [REDACTED]") {
+		t.Fatalf("output does not say clients need the master key:\n%s", out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "sk-master-secret-4242") {
+		t.Fatal("check-config prints the master key")
+	}
+}
+
 func TestUnknownCommand(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "unknown command") {

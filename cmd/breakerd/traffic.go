@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ func cmdTraffic(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	breakURL := fs.String("break", "", "a mockllm base URL to break and heal in cycles")
 	cycle := fs.Duration("cycle", 5*time.Minute, "length of one break/heal cycle")
 	down := fs.Duration("down", time.Minute, "how long the mock is broken in each cycle")
+	apiKey := fs.String("api-key", os.Getenv("BREAKERD_API_KEY"), "the gateway's master key, if it has one (default $BREAKERD_API_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +60,9 @@ func cmdTraffic(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *url+"/v1/chat/completions", strings.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
+			if *apiKey != "" {
+				req.Header.Set("Authorization", "Bearer "+*apiKey)
+			}
 			resp, err := client.Do(req)
 			if err != nil {
 				unreach.Add(1)

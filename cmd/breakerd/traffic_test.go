@@ -16,17 +16,19 @@ func TestTrafficSendsRequestsAndBreaksTheMock(t *testing.T) {
 		name       string
 		breakMock  bool
 		wantBroken bool
+		key        string // the key the upstream requires and -api-key sends
 	}{
 		{name: "healthy upstream: every answered request succeeds"},
+		{name: "with -api-key: a server that needs a key answers", key: "sk-traffic-key-1"},
 		// -down equal to -cycle keeps the mock broken from the first tick.
 		{name: "with -break: the mock is broken and requests fail", breakMock: true, wantBroken: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mock := mockllm.New(mockllm.Options{})
+			mock := mockllm.New(mockllm.Options{APIKey: tc.key})
 			srv := httptest.NewServer(mock.Handler())
 			defer srv.Close()
-			args := []string{"-url", srv.URL, "-rps", "200"}
+			args := []string{"-url", srv.URL, "-rps", "200", "-api-key", tc.key}
 			if tc.breakMock {
 				args = append(args, "-break", srv.URL, "-cycle", "1h", "-down", "1h")
 			}
