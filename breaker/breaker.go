@@ -11,7 +11,7 @@ import (
 // concurrent use, and its methods never block on a lock in the call path.
 type Breaker struct {
 	s        Settings
-	coarse   *CoarseClock // read directly when set: no indirect call
+	coarse   *CoarseClock // its fast path is read directly; never nil (see New)
 	clockFn  func() int64
 	cur      atomic.Pointer[epoch]
 	counts   counters
@@ -60,6 +60,11 @@ func New(s Settings) *Breaker {
 	s.applyDefaults()
 	b := &Breaker{s: s, clockFn: nanotimeOf(s.Clock)}
 	b.coarse, _ = s.Clock.(*CoarseClock)
+	if b.coarse == nil {
+		// A clock that never ticks: its fast path never applies, so every
+		// read goes to clockFn, and nanotime needs no nil check.
+		b.coarse = &CoarseClock{}
+	}
 	b.counts.init(int64(s.Window), s.WindowBuckets)
 	b.events.init(s.HistorySize)
 	b.cur.Store(b.newEpoch(nil, Closed, b.nanotime(), 0, "created"))
@@ -68,8 +73,10 @@ func New(s Settings) *Breaker {
 
 // nanotime returns the breaker's clock in Unix nanoseconds.
 func (b *Breaker) nanotime() int64 {
-	if b.coarse != nil {
-		return b.coarse.now.Load()
+	// The coarse clock's fast path, inlined; clockFn covers the rest,
+	// including a parked coarse clock.
+	if n := b.coarse.now.Load(); n != 0 {
+		return n
 	}
 	return b.clockFn()
 }

@@ -691,6 +691,43 @@ func TestCoarseClockAdvancesAndStops(t *testing.T) {
 	}
 }
 
+// The clock parks every parkAfter ticks, so an idle process is not woken
+// a thousand times a second; the next read gets the system time and wakes
+// the ticker, once.
+func TestCoarseClockParksAndTheNextReadResumesIt(t *testing.T) {
+	c := newCoarseClock() // no ticker goroutine: the test ticks it
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	for i := 1; i < parkAfter; i++ {
+		if c.tick(base + int64(i)) {
+			t.Fatalf("parked after %d ticks, want %d", i, parkAfter)
+		}
+		if got := c.UnixNano(); got != base+int64(i) {
+			t.Fatalf("tick %d: read %d, want the tick's time", i, got)
+		}
+	}
+	if !c.tick(base + parkAfter) {
+		t.Fatalf("not parked after %d ticks", parkAfter)
+	}
+	before := time.Now().UnixNano()
+	got := c.UnixNano()
+	if got < before {
+		t.Fatalf("a read of a parked clock returned %d, want the system time (>= %d)", got, before)
+	}
+	if c.UnixNano() != got {
+		t.Fatal("the read after a resume must see the resumed time until the next tick")
+	}
+	if n := len(c.wake); n != 1 {
+		t.Fatalf("%d wake signals, want exactly 1", n)
+	}
+	// The ticker's count restarts: another parkAfter ticks before the next park.
+	<-c.wake
+	for i := 1; i < parkAfter; i++ {
+		if c.tick(got + int64(i)) {
+			t.Fatalf("parked again after %d ticks", i)
+		}
+	}
+}
+
 // Concurrent admin actions and remote updates race to move the breaker;
 // each new state must be complete before others can build on it.
 func TestConcurrentTransitionsAreRaceFree(t *testing.T) {

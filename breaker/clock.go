@@ -39,14 +39,24 @@ func nanotimeOf(c Clock) func() int64 {
 }
 
 // CoarseClock is a Clock updated by one background goroutine every
-// resolution. Reading it is a single atomic load, so breakers that share it
-// never read the system clock on their hot path. Stop it when done.
+// resolution. Reading it is an atomic load, so breakers that share it
+// never read the system clock on their hot path.
+//
+// So that an idle process does not wake up a thousand times a second, the
+// clock parks after parkAfter ticks, and the next read returns the system
+// time and restarts it. Under steady reads that is one restart per
+// parkAfter ticks; without reads the clock stays parked. Stop it when done.
 type CoarseClock struct {
-	now  atomic.Int64
-	stop chan struct{}
-	once sync.Once
-	done chan struct{}
+	now   atomic.Int64 // Unix nanoseconds of the last tick; 0 while parked
+	ticks int          // since the last restart; the ticker's own
+	wake  chan struct{}
+	stop  chan struct{}
+	once  sync.Once
+	done  chan struct{}
 }
+
+// parkAfter is how many ticks a CoarseClock makes before it parks.
+const parkAfter = 100
 
 // NewCoarseClock starts a clock that ticks every resolution (1ms if
 // resolution <= 0). Its time lags the system clock by at most resolution.
@@ -54,9 +64,16 @@ func NewCoarseClock(resolution time.Duration) *CoarseClock {
 	if resolution <= 0 {
 		resolution = time.Millisecond
 	}
-	c := &CoarseClock{stop: make(chan struct{}), done: make(chan struct{})}
-	c.now.Store(time.Now().UnixNano())
+	c := newCoarseClock()
 	go c.run(resolution)
+	return c
+}
+
+// newCoarseClock returns a clock without its ticker, for run or a test to
+// drive.
+func newCoarseClock() *CoarseClock {
+	c := &CoarseClock{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c.now.Store(time.Now().UnixNano())
 	return c
 }
 
@@ -67,24 +84,65 @@ func (c *CoarseClock) run(res time.Duration) {
 	for {
 		select {
 		case now := <-t.C:
-			c.now.Store(now.UnixNano())
+			if !c.tick(now.UnixNano()) {
+				continue
+			}
+			t.Stop()
+			select {
+			case <-c.wake:
+				t.Reset(res)
+			case <-c.stop:
+				return
+			}
 		case <-c.stop:
 			return
 		}
 	}
 }
 
-// Now returns the time of the last tick.
-func (c *CoarseClock) Now() time.Time { return time.Unix(0, c.now.Load()) }
+// tick records a tick at now and reports whether the clock parks, which
+// it does every parkAfter ticks.
+func (c *CoarseClock) tick(now int64) (park bool) {
+	if c.ticks++; c.ticks < parkAfter {
+		c.now.Store(now)
+		return false
+	}
+	c.ticks = 0
+	c.now.Store(0)
+	return true
+}
 
-// UnixNano returns the time of the last tick in Unix nanoseconds.
-func (c *CoarseClock) UnixNano() int64 { return c.now.Load() }
+// Now returns the time of the last tick.
+func (c *CoarseClock) Now() time.Time { return time.Unix(0, c.UnixNano()) }
+
+// UnixNano returns the time of the last tick in Unix nanoseconds, or the
+// system time if the clock was parked.
+func (c *CoarseClock) UnixNano() int64 {
+	if n := c.now.Load(); n != 0 {
+		return n
+	}
+	return c.resume()
+}
+
+// resume restarts a parked clock and returns the system time.
+func (c *CoarseClock) resume() int64 {
+	n := time.Now().UnixNano()
+	if c.now.CompareAndSwap(0, n) {
+		select { // only the read that unparks gets here, once per park
+		case c.wake <- struct{}{}:
+		default: // a clock not made by NewCoarseClock has no ticker to wake
+		}
+	}
+	return n
+}
 
 // Stop ends the background goroutine and waits for it. After Stop the clock
-// stays frozen at its last tick. Stop may be called more than once.
+// stays frozen at its last tick, or at the time of Stop if it was parked.
+// Stop may be called more than once.
 func (c *CoarseClock) Stop() {
 	c.once.Do(func() { close(c.stop) })
 	<-c.done
+	c.now.CompareAndSwap(0, time.Now().UnixNano())
 }
 
 // ManualClock is a Clock that moves only when told to. It is safe for
