@@ -148,10 +148,11 @@ server:
 	if err := waitUp("http://" + rpAddr + "/v1/models"); err != nil {
 		return err
 	}
-	nginxAddr := ""
+	nginxAddr, nginxPid := "", 0
 	if withNginx {
 		nginxAddr = freePort()
-		stop, err := startNginx(tmp, nginxAddr, mockAddr)
+		pid, stop, err := startNginx(tmp, nginxAddr, mockAddr)
+		nginxPid = pid
 		if err != nil {
 			return err
 		}
@@ -203,11 +204,21 @@ server:
 		var warm vegeta.Metrics
 		attack("warm", targets[i].addr, pace, 3*time.Second, 32, &warm)
 	}
+	// CPU each process uses in the latency runs, per request it served.
+	pids := []int{mock.Process.Pid, rp.Process.Pid, gw.Process.Pid, nginxPid}
+	cpuBefore := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		cpuBefore[i] = procCPU(pid)
+	}
 	for n := range int(dur / slice) {
 		for k := range targets {
 			t := &targets[(n+k)%len(targets)] // rotate who goes first
 			attack(t.name, t.addr, pace, slice, 32, &t.m)
 		}
+	}
+	cpuUsed := make([]time.Duration, len(pids))
+	for i, pid := range pids {
+		cpuUsed[i] = procCPU(pid) - cpuBefore[i]
 	}
 	var maxDirect, maxVia vegeta.Metrics
 	attack("max-direct", mockAddr, vegeta.Rate{}, maxDur, workers, &maxDirect)
@@ -254,6 +265,19 @@ server:
 		fmt.Printf("Added by nginx: p50 %s ms, p99 %s ms.\n",
 			ms(ng.Latencies.P50-direct.Latencies.P50), ms(ng.Latencies.P99-direct.Latencies.P99))
 	}
+	var all int64
+	for i := range targets {
+		all += int64(targets[i].m.Requests)
+	}
+	perReq := func(cpu time.Duration, n int64) string {
+		return fmt.Sprintf("%.0f µs", float64(cpu)/float64(time.Microsecond)/float64(max(n, 1)))
+	}
+	fmt.Printf("CPU (user+system) per request in the latency runs: breakerd %s, plain Go proxy %s",
+		perReq(cpuUsed[2], int64(via.Requests)), perReq(cpuUsed[1], int64(plain.Requests)))
+	if nginxAddr != "" {
+		fmt.Printf(", nginx %s", perReq(cpuUsed[3], int64(targets[3].m.Requests)))
+	}
+	fmt.Printf("; mockllm %s (over the requests of every target).\n", perReq(cpuUsed[0], all))
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
 	for i := range targets {
 		if m := &targets[i].m; m.Success < 1 {
@@ -265,7 +289,7 @@ server:
 
 // startNginx runs nginx in the foreground as a keep-alive reverse proxy from
 // listen to upstream, one worker per CPU, with everything under dir.
-func startNginx(dir, listen, upstream string) (stop func(), err error) {
+func startNginx(dir, listen, upstream string) (pid int, stop func(), err error) {
 	conf := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(conf, []byte(`daemon off;
 worker_processes auto;
@@ -286,14 +310,14 @@ http {
   }
 }
 `), 0o644); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	cmd := exec.Command("nginx", "-c", conf, "-p", dir)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("nginx: %w", err)
+		return 0, nil, fmt.Errorf("nginx: %w", err)
 	}
-	return func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }, nil
+	return cmd.Process.Pid, func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }, nil
 }
 
 // procMem reads a process's current and peak resident memory in MB.
@@ -318,6 +342,37 @@ func procMem(pid int) (rss, hwm float64) {
 		}
 	}
 	return rss, hwm
+}
+
+// procCPU returns the user and system CPU time that pid and its children
+// (nginx's workers) have used so far; 0 for pid 0.
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	var total time.Duration
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range stats {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which may contain spaces.
+		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+		if len(f) < 13 {
+			continue
+		}
+		self, _ := strconv.Atoi(strings.Fields(string(data))[0])
+		ppid, _ := strconv.Atoi(f[1])
+		if self != pid && ppid != pid {
+			continue
+		}
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * tick
+	}
+	return total
 }
 
 func cpuModel() string {
