@@ -114,7 +114,10 @@ type Server struct {
 	MetricsListen     string
 	MaxBodyBytes      int64
 	ReadHeaderTimeout time.Duration
-	ShutdownDrain     time.Duration
+	// IdleTimeout closes a keep-alive connection idle this long (default
+	// 120s, above the 60s idle timeout of common load balancers).
+	IdleTimeout   time.Duration
+	ShutdownDrain time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
 	// MasterKey, when set (general_settings.master_key, as in LiteLLM), is

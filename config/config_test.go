@@ -120,6 +120,8 @@ func TestErrors(t *testing.T) {
 			want: []string{`environment variable NOPE_HOST is not set`}},
 		{name: "negative duration", yaml: head + "router_settings:\n  circuit_breaker:\n    recovery_timeout: -3\n",
 			want: []string{`t.yaml:7:5: router_settings.circuit_breaker.recovery_timeout: must be a positive duration, got -3`}},
+		{name: "an idle timeout of zero would keep idle connections forever", yaml: head + "server:\n  idle_timeout: 0\n",
+			want: []string{`t.yaml:6:3: server.idle_timeout: must be a positive duration`}},
 		{name: "bad duration", yaml: head + "router_settings:\n  timeout: 10q\n",
 			want: []string{`t.yaml:6:3: router_settings.timeout: "10q" is not a duration`}},
 		{name: "zero where it cannot be", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_threshold: 0\n",
@@ -235,7 +237,7 @@ server:
 	if emb.ConsecutiveFailures != 10 || emb.OpenTimeout != time.Minute || emb.FailureRateThreshold != 0.5 {
 		t.Fatalf("embeddings override %+v", emb)
 	}
-	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes {
+	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes || cfg.Server.IdleTimeout != 120*time.Second {
 		t.Fatalf("server %+v", cfg.Server)
 	}
 }

@@ -196,6 +196,7 @@ func (c *converter) server(r rawServer) Server {
 	}
 	s.ReadHeaderTimeout = c.duration("server.read_header_timeout", r.ReadHeaderTimeout, 10*time.Second, false)
 	s.ShutdownDrain = c.duration("server.shutdown_drain", r.ShutdownDrain, 5*time.Second, true)
+	s.IdleTimeout = c.duration("server.idle_timeout", r.IdleTimeout, 120*time.Second, false)
 	s.MaxConcurrent = c.count("server.max_concurrent_requests", r.MaxConcurrent, 0, true)
 	return s
 }

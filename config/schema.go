@@ -133,6 +133,7 @@ type rawServer struct {
 	MaxBodyBytes      *int64 `yaml:"max_body_bytes"`
 	ReadHeaderTimeout any    `yaml:"read_header_timeout"`
 	ShutdownDrain     any    `yaml:"shutdown_drain"`
+	IdleTimeout       any    `yaml:"idle_timeout"`
 	MaxConcurrent     *int   `yaml:"max_concurrent_requests"`
 }
 

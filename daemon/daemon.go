@@ -333,7 +333,8 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	servers := make([]*http.Server, len(ls))
 	errc := make(chan error, len(ls))
 	for i, l := range ls {
-		servers[i] = &http.Server{Handler: l.h, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout}
+		servers[i] = &http.Server{Handler: l.h, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout,
+			IdleTimeout: d.cfg.Server.IdleTimeout}
 		go func() { errc <- servers[i].Serve(l.ln) }()
 	}
 	d.readyOnce.Do(func() { close(d.ready) })

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -266,6 +268,35 @@ func TestReadinessDrainsOnShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.cancel = nil
+}
+
+// A keep-alive connection left idle is closed after server.idle_timeout,
+// so idle clients cannot hold connections (and their goroutines) forever.
+func TestIdleKeepAliveConnectionIsClosed(t *testing.T) {
+	s := serve(t, "", "0s\n  idle_timeout: 50ms")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.Close {
+		t.Fatal("the server closed the connection at once; want keep-alive until idle")
+	}
+	// The guard only bounds a failing test; the server closes after 50ms.
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("read on the idle connection: %v, want EOF (closed by the server)", err)
+	}
 }
 
 func freeAddr(t *testing.T) string {
