@@ -148,6 +148,9 @@ type Deployment struct {
 	Timeout     time.Duration
 	MaxParallel int // 0: no limit
 	Order       int // for routing_strategy: ordered (lower first)
+	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
+	// else rpm, else tpm. 0 means none set.
+	Weight float64
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64

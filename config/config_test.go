@@ -82,15 +82,18 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	if len(cfg.Deployments) != 2 || cfg.Router.NumRetries != 2 || cfg.Router.Strategy != "simple-shuffle" {
 		t.Fatalf("the settings breakerd uses were not all read: %+v", cfg.Router)
 	}
+	// rpm weights the first (no weight set), weight the second.
+	if w0, w1 := cfg.Deployments[0].Weight, cfg.Deployments[1].Weight; w0 != 600 || w1 != 2 {
+		t.Fatalf("simple-shuffle weights %v and %v, want 600 (rpm) and 2 (weight)", w0, w1)
+	}
 	want := []string{
-		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: a LiteLLM setting that breakerd does not use; ignored (max_parallel_requests bounds a deployment)",
-		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: a LiteLLM setting",
-		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting",
-		"proxy.yaml:19:7: model_list[1].litellm_params.weight: a LiteLLM setting",
+		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting that breakerd does not use; ignored",
 		"proxy.yaml:21:1: litellm_settings: a LiteLLM setting",
 		"proxy.yaml:28:3: router_settings.allowed_fails: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.failure_threshold does this)",
 		"proxy.yaml:29:3: router_settings.cooldown_time: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.recovery_timeout does this)",
 		"proxy.yaml:33:3: general_settings.database_url: a LiteLLM setting",
+		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing as in LiteLLM, but breakerd does not enforce it as a rate limit",
+		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing",
 	}
 	if len(cfg.Warnings) != len(want) {
 		t.Fatalf("got %d warnings, want %d:\n%s", len(cfg.Warnings), len(want), strings.Join(cfg.Warnings, "\n"))
@@ -142,6 +145,8 @@ func TestErrors(t *testing.T) {
 			want: []string{`model_list[0].litellm_params.allowed_fails: unknown key "allowed_fails"`}},
 		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
+		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
+			want: []string{`t.yaml:5:7: model_list[0].litellm_params.weight: must be greater than 0, got 0`}},
 		{name: "unknown failure condition", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - rate_limt: true\n",
 			want: []string{`unknown failure condition "rate_limt" (did you mean "rate_limit"?)`}},
 		{name: "unknown provider", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",

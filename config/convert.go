@@ -287,6 +287,7 @@ func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, 0, false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
+	d.Weight = c.weight(pp, rd.Params)
 	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
 	in, out := listPrice(model)
 	if v := rd.Params.InputCostPerToken; v != nil {
@@ -303,6 +304,31 @@ func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
 	}
 	d.InputCostPerToken, d.OutputCostPerToken = in, out
 	return d, true
+}
+
+// weight reads LiteLLM's simple-shuffle weight: weight, else rpm, else
+// tpm. breakerd does not enforce rpm or tpm as limits, and says so.
+func (c *converter) weight(pp string, p rawParams) float64 {
+	w := 0.0
+	for _, k := range []struct {
+		key string
+		v   *float64
+	}{{"weight", p.Weight}, {"rpm", p.RPM}, {"tpm", p.TPM}} { // the first set wins
+		if k.v == nil {
+			continue
+		}
+		if *k.v <= 0 {
+			c.errf(pp+"."+k.key, "must be greater than 0, got %v", *k.v)
+			continue
+		}
+		if k.key != "weight" {
+			c.warnf(pp+"."+k.key, "weights simple-shuffle routing as in LiteLLM, but breakerd does not enforce it as a rate limit (max_parallel_requests bounds a deployment)")
+		}
+		if w == 0 {
+			w = *k.v
+		}
+	}
+	return w
 }
 
 // checkAPIBase rejects an api_base that cannot be a base URL. Paths are

@@ -32,11 +32,8 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 		return map[string]string{"model_info": ""}, false
 	case "model_list[].litellm_params":
 		return map[string]string{
-			"rpm":                    "max_parallel_requests bounds a deployment",
-			"tpm":                    "max_parallel_requests bounds a deployment",
 			"max_retries":            "router_settings.num_retries does this",
 			"stream_timeout":         "timeout bounds every attempt, streaming or not",
-			"weight":                 "",
 			"organization":           "",
 			"region_name":            "",
 			"custom_llm_provider":    "the provider is the prefix of model",

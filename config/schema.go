@@ -48,6 +48,9 @@ type rawParams struct {
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
 	MaxTokens           *int     `yaml:"default_max_tokens"`
+	Weight              *float64 `yaml:"weight"`
+	RPM                 *float64 `yaml:"rpm"`
+	TPM                 *float64 `yaml:"tpm"`
 }
 
 type rawRouter struct {

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -192,18 +193,47 @@ func (g *Gateway) Route(group string) []*Deployment {
 		return r.flat
 	}
 	out := make([]*Deployment, 0, len(r.flat))
-	for _, seg := range r.segments {
+	for k, seg := range r.segments {
 		start := len(out)
 		out = append(out, seg...)
-		rand.Shuffle(len(seg), func(i, j int) { out[start+i], out[start+j] = out[start+j], out[start+i] })
+		part := out[start:]
+		if r.weighted[k] {
+			weightedShuffle(part)
+			continue
+		}
+		rand.Shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
 	}
 	return out
+}
+
+// weightedShuffle orders ds at random so that each weighted deployment
+// comes first with a probability proportional to its weight, as LiteLLM's
+// simple-shuffle picks (Efraimidis-Spirakis: sort by an exponential draw
+// divided by the weight). Deployments without a weight go last, shuffled.
+func weightedShuffle(ds []*Deployment) {
+	type keyed struct {
+		d   *Deployment
+		key float64
+	}
+	ks := make([]keyed, len(ds))
+	for i, d := range ds {
+		ks[i] = keyed{d, math.Inf(1)}
+		if d.Config.Weight > 0 {
+			ks[i].key = rand.ExpFloat64() / d.Config.Weight
+		}
+	}
+	rand.Shuffle(len(ks), func(i, j int) { ks[i], ks[j] = ks[j], ks[i] }) // among the unweighted
+	slices.SortStableFunc(ks, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+	for i := range ks {
+		ds[i] = ks[i].d
+	}
 }
 
 // route is a group's precomputed route: one segment per group on it (its
 // own, then each fallback's), each deployment once.
 type route struct {
 	segments [][]*Deployment
+	weighted []bool // a segment has a deployment with a simple-shuffle weight
 	flat     []*Deployment
 }
 
@@ -227,6 +257,7 @@ func (g *Gateway) buildRoutes() {
 				}
 			}
 			r.segments = append(r.segments, seg)
+			r.weighted = append(r.weighted, slices.ContainsFunc(seg, func(d *Deployment) bool { return d.Config.Weight > 0 }))
 			r.flat = append(r.flat, seg...)
 		}
 		g.routes[grp.Name] = r

@@ -73,6 +73,42 @@ router_settings:
 	})
 }
 
+// simple-shuffle with LiteLLM's weight (or rpm) picks each deployment
+// first in proportion to its weight; one without a weight comes last.
+func TestSimpleShuffleFollowsWeights(t *testing.T) {
+	yaml := `
+model_list:
+  - {model_name: g, litellm_params: {model: openai/heavy, weight: 8}}
+  - {model_name: g, litellm_params: {model: openai/light, rpm: 2}}
+  - {model_name: g, litellm_params: {model: openai/none}}
+router_settings:
+  routing_strategy: simple-shuffle
+`
+	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	const n = 4000
+	firsts := map[string]int{}
+	for range n {
+		r := gw.Route("g")
+		firsts[r[0].Config.Model]++
+		if r[2].Config.Model != "none" {
+			t.Fatalf("route %s, %s, %s: the unweighted deployment must come last", r[0].Config.Model, r[1].Config.Model, r[2].Config.Model)
+		}
+	}
+	// Expected share 0.8; the bounds are 10 standard deviations wide, so
+	// only a wrong distribution fails.
+	if share := float64(firsts["heavy"]) / n; share < 0.74 || share > 0.86 {
+		t.Fatalf("the weight-8 deployment came first in %.3f of routes, want about 0.8 (%v)", share, firsts)
+	}
+}
+
 func TestAzureDeploymentURLAndKeyHeader(t *testing.T) {
 	var path, key, auth, version atomic.Value
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

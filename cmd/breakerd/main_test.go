@@ -74,8 +74,11 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 8 {
-		t.Fatalf("%d ignored-setting warnings, want 8:\n%s", got, errOut.String())
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 5 {
+		t.Fatalf("%d ignored-setting warnings, want 5:\n%s", got, errOut.String())
+	}
+	if got := strings.Count(errOut.String(), "does not enforce it as a rate limit"); got != 2 {
+		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
 	}
 	if !strings.Contains(out.String(), "API clients must send the master key [REDACTED]") {
 		t.Fatalf("output does not say clients need the master key:\n%s", out.String())
