@@ -137,7 +137,14 @@ func New(opts Options) (*Daemon, error) {
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
 	}
-	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
+	// Alerting keeps time on its own once-a-second tick; reading the
+	// gateway's coarse clock would restart it every second on an idle
+	// process. Tests share their clock.
+	alertClock := opts.Clock
+	if alertClock == nil {
+		alertClock = breaker.SystemClock()
+	}
+	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: alertClock, Client: alertClient(opts.Client),
 		Logger: log, Fallback: d.servedBy})
 	d.metrics.Registry().MustRegister(d.alerts)
 	d.bus.Subscribe("alerting", 1024, d.alerts)
