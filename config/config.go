@@ -120,6 +120,9 @@ type Server struct {
 	ShutdownDrain time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
+	// CORSOrigins are the browser origins (scheme://host[:port], or "*"
+	// for any) that may call the API from a web page. Empty: none.
+	CORSOrigins []string
 	// MasterKey, when set (general_settings.master_key, as in LiteLLM), is
 	// the key API clients must send, as a bearer token or an api-key
 	// header. Health, metrics and the status page stay open.

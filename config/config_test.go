@@ -147,6 +147,10 @@ func TestErrors(t *testing.T) {
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.weight: must be greater than 0, got 0`}},
+		{name: "a CORS origin without a scheme", yaml: head + "server:\n  cors_allowed_origins: [app.example]\n",
+			want: []string{`server.cors_allowed_origins[0]: "app.example" is not an origin`}},
+		{name: "a CORS origin with a path", yaml: head + "server:\n  cors_allowed_origins: [\"https://app.example/chat\"]\n",
+			want: []string{`server.cors_allowed_origins[0]: "https://app.example/chat" is not an origin`}},
 		{name: "unknown failure condition", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - rate_limt: true\n",
 			want: []string{`unknown failure condition "rate_limt" (did you mean "rate_limit"?)`}},
 		{name: "unknown provider", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",
@@ -244,6 +248,18 @@ server:
 	}
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes || cfg.Server.IdleTimeout != 120*time.Second {
 		t.Fatalf("server %+v", cfg.Server)
+	}
+}
+
+func TestCORSOriginsLoad(t *testing.T) {
+	yaml := "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n" +
+		"server:\n  cors_allowed_origins: [\"*\", \"https://app.example\", \"http://localhost:3000\"]\n"
+	cfg, err := Parse("t.yaml", []byte(yaml), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Server.CORSOrigins, " "); got != "* https://app.example http://localhost:3000" {
+		t.Fatalf("origins %q", got)
 	}
 }
 

@@ -197,6 +197,16 @@ func (c *converter) server(r rawServer) Server {
 	s.ReadHeaderTimeout = c.duration("server.read_header_timeout", r.ReadHeaderTimeout, 10*time.Second, false)
 	s.ShutdownDrain = c.duration("server.shutdown_drain", r.ShutdownDrain, 5*time.Second, true)
 	s.IdleTimeout = c.duration("server.idle_timeout", r.IdleTimeout, 120*time.Second, false)
+	for i, o := range r.CORSOrigins {
+		p := fmt.Sprintf("server.cors_allowed_origins[%d]", i)
+		o = c.resolve(p, o)
+		if u, err := url.Parse(o); o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+			c.errf(p, "%q is not an origin: write scheme://host[:port] with no path, or \"*\" for any", o)
+			continue
+		}
+		s.CORSOrigins = append(s.CORSOrigins, o)
+	}
 	s.MaxConcurrent = c.count("server.max_concurrent_requests", r.MaxConcurrent, 0, true)
 	return s
 }

@@ -131,13 +131,14 @@ type rawBulkhead struct {
 }
 
 type rawServer struct {
-	Listen            string `yaml:"listen"`
-	MetricsListen     string `yaml:"metrics_listen"`
-	MaxBodyBytes      *int64 `yaml:"max_body_bytes"`
-	ReadHeaderTimeout any    `yaml:"read_header_timeout"`
-	ShutdownDrain     any    `yaml:"shutdown_drain"`
-	IdleTimeout       any    `yaml:"idle_timeout"`
-	MaxConcurrent     *int   `yaml:"max_concurrent_requests"`
+	Listen            string   `yaml:"listen"`
+	MetricsListen     string   `yaml:"metrics_listen"`
+	MaxBodyBytes      *int64   `yaml:"max_body_bytes"`
+	ReadHeaderTimeout any      `yaml:"read_header_timeout"`
+	ShutdownDrain     any      `yaml:"shutdown_drain"`
+	IdleTimeout       any      `yaml:"idle_timeout"`
+	CORSOrigins       []string `yaml:"cors_allowed_origins"`
+	MaxConcurrent     *int     `yaml:"max_concurrent_requests"`
 }
 
 type rawLogging struct {

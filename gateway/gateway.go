@@ -309,10 +309,48 @@ func (g *Gateway) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
 	})
+	var h http.Handler = mux
 	if key := g.cfg.Server.MasterKey.Value(); key != "" {
-		return requireKey(key, mux)
+		h = requireKey(key, h)
 	}
-	return mux
+	if origins := g.cfg.Server.CORSOrigins; len(origins) > 0 {
+		h = cors(origins, h) // outermost: preflights carry no key, and a 401 must be readable
+	}
+	return h
+}
+
+// corsExposed are the response headers a page may read besides the
+// CORS-safelisted ones.
+const corsExposed = "X-Breakerd-Provider, X-Breakerd-Deployment, X-Breakerd-Attempts, X-Breakerd-Fallback, X-Breakerd-Overhead-Ms, Retry-After"
+
+// cors lets web pages from the allowed origins ("*": any) call the API: it
+// answers their preflight requests itself and marks the responses to
+// their requests readable. Requests from other origins pass unchanged,
+// so the browser refuses them.
+func cors(origins []string, next http.Handler) http.Handler {
+	anyOrigin := slices.Contains(origins, "*")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" || !(anyOrigin || slices.Contains(origins, origin)) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Allow-Origin", origin)
+		if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+			h.Set("Access-Control-Expose-Headers", corsExposed)
+			next.ServeHTTP(w, r)
+			return
+		}
+		h.Set("Access-Control-Allow-Methods", "GET, POST")
+		if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+			h.Add("Vary", "Access-Control-Request-Headers")
+			h.Set("Access-Control-Allow-Headers", req)
+		}
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+	})
 }
 
 // requireKey lets through requests that carry key as a bearer token (as
