@@ -159,6 +159,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /_mock/faults", s.putFaults)
 	mux.HandleFunc("GET /_mock/stats", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Stats()) })
 	mux.HandleFunc("POST /_mock/reset", func(w http.ResponseWriter, r *http.Request) { s.Reset(); w.WriteHeader(204) })
+	// As the real APIs answer an unknown URL: an error body, not a text page.
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
+	})
 	return mux
 }
 

@@ -39,6 +39,19 @@ func newMock(t *testing.T, opts Options) (*Server, string) {
 
 const chatBody = `{"model":"gpt-x","messages":[{"role":"user","content":"hi there"}]}`
 
+// An unknown URL gets the real API's error shape, so a misconfigured
+// api_base shows up at the gateway as a readable 404.
+func TestUnknownURLIsAnAPIError(t *testing.T) {
+	_, url := newMock(t, Options{})
+	resp, body := post(t, url+"/v2/chat/completions", chatBody, nil)
+	var e struct {
+		Error struct{ Message, Type string }
+	}
+	if resp.StatusCode != 404 || json.Unmarshal(body, &e) != nil || e.Error.Message != "Invalid URL (POST /v2/chat/completions)" {
+		t.Fatalf("status %d, body %s: want a 404 with OpenAI's error body", resp.StatusCode, body)
+	}
+}
+
 func TestFaultControlAPI(t *testing.T) {
 	m, url := newMock(t, Options{Name: "m"})
 	req, _ := http.NewRequest(http.MethodPut, url+"/_mock/faults", strings.NewReader(`{"error_rate":0.5,"status":503,"retry_after":7}`))
