@@ -116,8 +116,11 @@ type Server struct {
 	ReadHeaderTimeout time.Duration
 	// IdleTimeout closes a keep-alive connection idle this long (default
 	// 120s, above the 60s idle timeout of common load balancers).
-	IdleTimeout   time.Duration
-	ShutdownDrain time.Duration
+	IdleTimeout time.Duration
+	// BodyReadTimeout is the longest pause allowed while a request body
+	// arrives (default 60s, as nginx's client_body_timeout); a 408 then.
+	BodyReadTimeout time.Duration
+	ShutdownDrain   time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*"

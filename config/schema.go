@@ -137,6 +137,7 @@ type rawServer struct {
 	ReadHeaderTimeout any      `yaml:"read_header_timeout"`
 	ShutdownDrain     any      `yaml:"shutdown_drain"`
 	IdleTimeout       any      `yaml:"idle_timeout"`
+	BodyReadTimeout   any      `yaml:"body_read_timeout"`
 	CORSOrigins       []string `yaml:"cors_allowed_origins"`
 	MaxConcurrent     *int     `yaml:"max_concurrent_requests"`
 }

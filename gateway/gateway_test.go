@@ -1,10 +1,13 @@
 package gateway_test
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -407,5 +410,35 @@ func TestConnectionErrorsDoNotRevealUpstreamURLs(t *testing.T) {
 	}
 	if strings.Contains(msg, "s3cr3t-in-url") || strings.Contains(msg, "127.0.0.1:1/") {
 		t.Fatalf("the error reveals an upstream URL: %s", msg)
+	}
+}
+
+// A client that stops sending its body mid-way gets a 408 after
+// server.body_read_timeout instead of holding the connection forever,
+// and nothing reaches an upstream.
+func TestStalledRequestBodyIs408(t *testing.T) {
+	e := newEnv(t, twoGroups+"server:\n  body_read_timeout: 50ms\n", "primary", "backup")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Content-Length promises 100 bytes; 10 arrive, then nothing.
+	if _, err := io.WriteString(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+		"Content-Length: 100\r\n\r\n{\"model\":"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(3 * time.Second)) // bounds a failing test only
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to a stalled body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"request_timeout"`) {
+		t.Fatalf("status %d, body %s: want OpenAI's 408 request_timeout", resp.StatusCode, body)
+	}
+	if got := e.mocks["primary"].Stats().Requests; got != 0 {
+		t.Fatalf("%d calls reached the upstream", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -63,6 +64,27 @@ func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
 	}
 }
 
+// pacedBody fails a request body that pauses longer than timeout between
+// reads, as nginx's client_body_timeout does: a client that trickles its
+// body would otherwise hold a connection and a request slot forever.
+// net/http's ReadTimeout bounds the whole request instead, which a large
+// upload on a slow link can exceed while still arriving. The deadline
+// needs no clearing: net/http clears it when the body has been read and
+// it starts watching the connection for the client leaving. A zero
+// timeout sets no deadline.
+type pacedBody struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (p pacedBody) Read(b []byte) (int, error) {
+	if p.timeout > 0 {
+		_ = p.rc.SetReadDeadline(time.Now().Add(p.timeout))
+	}
+	return p.r.Read(b)
+}
+
 type outcome struct {
 	code     int
 	served   *Deployment
@@ -71,13 +93,24 @@ type outcome struct {
 
 func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	g := c.g
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes))
+	rc := http.NewResponseController(w)
+	body, err := io.ReadAll(pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: rc,
+		timeout: g.cfg.Server.BodyReadTimeout})
 	if err != nil {
+		// Closed unread, net/http closes the connection after the reply;
+		// the deadline, still set, stops Close from waiting for the rest
+		// of a body that may never come.
+		r.Body.Close()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
 				fmt.Sprintf("request body is larger than the limit of %d bytes", tooBig.Limit))
 			return outcome{code: http.StatusRequestEntityTooLarge}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			writeError(w, http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
+				fmt.Sprintf("the request body stopped arriving for %s (server.body_read_timeout)", g.cfg.Server.BodyReadTimeout))
+			return outcome{code: http.StatusRequestTimeout}
 		}
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read request body")
 		return outcome{code: http.StatusBadRequest}

@@ -151,3 +151,23 @@ func TestSlowFirstTokenFeedsSlowCallDetection(t *testing.T) {
 		t.Fatalf("counts %+v state %s: two slow first tokens should trip the slow-call rate", c, b.State())
 	}
 }
+
+// body_read_timeout bounds reading the request only: a stream that runs
+// far longer than it completes.
+func TestBodyReadTimeoutDoesNotCutALongStream(t *testing.T) {
+	e := newEnv(t, twoGroups+"server:\n  body_read_timeout: 20ms\n", "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ChunkDelayMS: 30}) // several chunks: well past 20ms
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())
+	var acc openai.ChatCompletionAccumulator
+	chunks := 0
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+		chunks++
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatalf("the stream was cut after %d chunks: %v", chunks, err)
+	}
+	if chunks < 3 || !strings.Contains(acc.Choices[0].Message.Content, "Hello from primary") {
+		t.Fatalf("%d chunks, content %q", chunks, acc.Choices[0].Message.Content)
+	}
+}
