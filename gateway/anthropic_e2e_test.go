@@ -59,11 +59,8 @@ func TestOpenAIFailsAnthropicServes(t *testing.T) {
 		Model: "gpt-4o-mini", Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("be kind"), openai.UserMessage("stream")},
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	})
-	var acc openai.ChatCompletionAccumulator
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-	}
-	if err := stream.Err(); err != nil {
+	acc, _, err := drain(stream)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(acc.Choices[0].Message.Content, "Hello from anthropic! You said: stream") ||
@@ -93,11 +90,8 @@ func TestToolCallsThroughAnthropic(t *testing.T) {
 		t.Fatalf("tool calls %+v finish %q", tc, out.Choices[0].FinishReason)
 	}
 	stream := e.client.Chat.Completions.NewStreaming(context.Background(), params)
-	var acc openai.ChatCompletionAccumulator
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-	}
-	if err := stream.Err(); err != nil {
+	acc, _, err := drain(stream)
+	if err != nil {
 		t.Fatal(err)
 	}
 	stc := acc.Choices[0].Message.ToolCalls

@@ -47,13 +47,8 @@ func TestStreamingThroughSDK(t *testing.T) {
 		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream please")},
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},
 	})
-	var acc openai.ChatCompletionAccumulator
-	chunks := 0
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-		chunks++
-	}
-	if err := stream.Err(); err != nil {
+	acc, chunks, err := drain(stream)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if chunks < 3 || !strings.Contains(acc.Choices[0].Message.Content, "Hello from primary! You said: stream please") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
 	"go.uber.org/goleak"
 
 	"github.com/breakerd/breakerd/breaker"
@@ -125,6 +126,18 @@ func (e *env) do(method, path, body string) (int, http.Header, map[string]any) {
 	var m map[string]any
 	_ = json.Unmarshal(data, &m)
 	return resp.StatusCode, resp.Header, m
+}
+
+// drain reads a chat stream to its end and returns the accumulated
+// completion, the number of chunks and the stream's error.
+func drain(stream *ssestream.Stream[openai.ChatCompletionChunk]) (openai.ChatCompletionAccumulator, int, error) {
+	var acc openai.ChatCompletionAccumulator
+	chunks := 0
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+		chunks++
+	}
+	return acc, chunks, stream.Err()
 }
 
 func (e *env) breaker(name string) *breaker.Breaker {

@@ -23,11 +23,8 @@ func TestStreamFailsOverBeforeFirstByte(t *testing.T) {
 		e := newEnv(t, twoGroups, "primary", "backup")
 		e.mocks["primary"].SetFaults(f)
 		stream := e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())
-		var acc openai.ChatCompletionAccumulator
-		for stream.Next() {
-			acc.AddChunk(stream.Current())
-		}
-		if err := stream.Err(); err != nil {
+		acc, _, err := drain(stream)
+		if err != nil {
 			t.Fatalf("%+v: %v", f, err)
 		}
 		if !strings.Contains(acc.Choices[0].Message.Content, "Hello from backup") {
@@ -158,13 +155,8 @@ func TestBodyReadTimeoutDoesNotCutALongStream(t *testing.T) {
 	e := newEnv(t, twoGroups+"server:\n  body_read_timeout: 20ms\n", "primary", "backup")
 	e.mocks["primary"].SetFaults(mockllm.Faults{ChunkDelayMS: 30}) // several chunks: well past 20ms
 	stream := e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())
-	var acc openai.ChatCompletionAccumulator
-	chunks := 0
-	for stream.Next() {
-		acc.AddChunk(stream.Current())
-		chunks++
-	}
-	if err := stream.Err(); err != nil {
+	acc, chunks, err := drain(stream)
+	if err != nil {
 		t.Fatalf("the stream was cut after %d chunks: %v", chunks, err)
 	}
 	if chunks < 3 || !strings.Contains(acc.Choices[0].Message.Content, "Hello from primary") {
