@@ -319,7 +319,9 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse validates config data. name is used in error messages; lookupEnv
-// resolves environment references. All errors found are returned together.
+// resolves environment references, and the file's environment_variables
+// block (LiteLLM's) answers those it does not. All errors found are
+// returned together.
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -340,7 +342,17 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			return nil, e
 		}
 	}
-	c := &converter{file: name, pos: w.pos, env: lookupEnv, warnings: w.warnings}
+	env := lookupEnv
+	if vars := raw.EnvironmentVariables; len(vars) > 0 {
+		env = func(k string) (string, bool) {
+			if v, ok := lookupEnv(k); ok {
+				return v, true
+			}
+			v, ok := vars[k]
+			return v, ok
+		}
+	}
+	c := &converter{file: name, pos: w.pos, env: env, warnings: w.warnings}
 	cfg := c.convert(&raw)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)

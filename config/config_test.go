@@ -72,9 +72,12 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, err := Parse("proxy.yaml", data, env(map[string]string{"OPENAI_API_KEY": "sk-openai-test",
-		"AZURE_API_KEY": "azure-key-test", "LITELLM_MASTER_KEY": "sk-master-0123456789"}))
+		"LITELLM_MASTER_KEY": "sk-master-0123456789"}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := cfg.Deployments[1].APIKey.Value(); got != "azure-key-from-the-file" {
+		t.Fatalf("AZURE_API_KEY resolved to %q, want the environment_variables value", got)
 	}
 	if cfg.Server.MasterKey.Value() != "sk-master-0123456789" {
 		t.Fatal("general_settings.master_key was not resolved")
@@ -105,6 +108,35 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	}
 }
 
+// LiteLLM's environment_variables block answers os.environ/NAME and
+// ${NAME}, but a variable set in the process environment wins, so an
+// operator can override the file.
+func TestEnvironmentVariablesBlock(t *testing.T) {
+	const yaml = "environment_variables:\n  KEY: from-the-file-1\n  HOST: file.example\n  PORT: 8443\n" +
+		"model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n" +
+		"      api_key: os.environ/KEY\n      api_base: https://${HOST}:${PORT}/v1\n"
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantKey  string
+		wantBase string
+	}{
+		{"the file answers, numbers as text", nil, "from-the-file-1", "https://file.example:8443/v1"},
+		{"the process environment wins", map[string]string{"KEY": "from-the-env-22"}, "from-the-env-22", "https://file.example:8443/v1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(yaml), env(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cfg.Deployments[0]; d.APIKey.Value() != tt.wantKey || d.APIBase != tt.wantBase {
+				t.Fatalf("api_key %q, api_base %q; want %q, %q", d.APIKey.Value(), d.APIBase, tt.wantKey, tt.wantBase)
+			}
+		})
+	}
+}
+
 func TestErrors(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
 	tests := []struct {
@@ -116,7 +148,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
 		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
-			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, general_settings, health, logging, model_list, router_settings, server)`}},
+			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, environment_variables, general_settings, health, logging, model_list, router_settings, server)`}},
 		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
 		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",

@@ -22,10 +22,7 @@ var index = regexp.MustCompile(`\[\d+\]`)
 func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 	switch parent {
 	case "":
-		return map[string]string{
-			"litellm_settings":      "",
-			"environment_variables": "set the variables in breakerd's environment instead",
-		}, false
+		return map[string]string{"litellm_settings": ""}, false
 	case "general_settings":
 		return nil, true // LiteLLM's proxy-server settings; breakerd reads only master_key
 	case "model_list[]":

@@ -12,6 +12,9 @@ type rawFile struct {
 	Health         rawHealth       `yaml:"health"`
 	Admin          rawAdmin        `yaml:"admin"`
 	General        rawGeneral      `yaml:"general_settings"`
+	// EnvironmentVariables is LiteLLM's block of variables for
+	// os.environ/NAME and ${NAME}; the process environment wins.
+	EnvironmentVariables map[string]string `yaml:"environment_variables"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only
