@@ -76,6 +76,11 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// litellm_settings.request_timeout is every call's default timeout;
+	// router_settings.num_retries wins over litellm_settings'.
+	if cfg.Deployments[0].Timeout != 45*time.Second || cfg.Deployments[1].Timeout != 45*time.Second {
+		t.Fatalf("timeouts %s, %s: want litellm_settings.request_timeout", cfg.Deployments[0].Timeout, cfg.Deployments[1].Timeout)
+	}
 	if got := cfg.Deployments[1].APIKey.Value(); got != "azure-key-from-the-file" {
 		t.Fatalf("AZURE_API_KEY resolved to %q, want the environment_variables value", got)
 	}
@@ -91,10 +96,11 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	}
 	want := []string{
 		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting that breakerd does not use; ignored",
-		"proxy.yaml:21:1: litellm_settings: a LiteLLM setting",
-		"proxy.yaml:28:3: router_settings.allowed_fails: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.failure_threshold does this)",
-		"proxy.yaml:29:3: router_settings.cooldown_time: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.recovery_timeout does this)",
-		"proxy.yaml:33:3: general_settings.database_url: a LiteLLM setting",
+		"proxy.yaml:22:3: litellm_settings.drop_params: a LiteLLM setting",
+		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
+		"proxy.yaml:29:3: router_settings.allowed_fails: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.failure_threshold does this)",
+		"proxy.yaml:30:3: router_settings.cooldown_time: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.recovery_timeout does this)",
+		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing as in LiteLLM, but breakerd does not enforce it as a rate limit",
 		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing",
 	}
@@ -137,6 +143,32 @@ func TestEnvironmentVariablesBlock(t *testing.T) {
 	}
 }
 
+// litellm_settings.num_retries applies when router_settings sets none,
+// and a deployment's own timeout wins over request_timeout.
+func TestLiteLLMSettingsAreDefaults(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      timeout: 5\n" +
+		"litellm_settings:\n  num_retries: 4\n  request_timeout: 45\n"
+	tests := []struct {
+		name        string
+		router      string
+		wantRetries int
+	}{
+		{"litellm_settings alone", "", 4},
+		{"router_settings wins", "router_settings:\n  num_retries: 1\n", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tt.router), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Router.NumRetries != tt.wantRetries || cfg.Deployments[0].Timeout != 5*time.Second {
+				t.Fatalf("num_retries %d, timeout %s; want %d and the deployment's 5s", cfg.Router.NumRetries, cfg.Deployments[0].Timeout, tt.wantRetries)
+			}
+		})
+	}
+}
+
 func TestErrors(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
 	tests := []struct {
@@ -148,7 +180,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
 		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
-			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, environment_variables, general_settings, health, logging, model_list, router_settings, server)`}},
+			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, environment_variables, general_settings, health, litellm_settings, logging, model_list, router_settings, server)`}},
 		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
 		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",

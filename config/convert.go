@@ -153,9 +153,11 @@ func (c *converter) convert(raw *rawFile) *Config {
 	if len(raw.ModelList) == 0 {
 		c.errf("model_list", "needs at least one deployment")
 	}
+	// LiteLLM's per-call default; a deployment's own timeout wins.
+	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
 	seen := map[string]int{}
 	for i, rd := range raw.ModelList {
-		d, ok := c.deployment(i, rd)
+		d, ok := c.deployment(i, rd, callTimeout)
 		if !ok {
 			continue
 		}
@@ -171,6 +173,9 @@ func (c *converter) convert(raw *rawFile) *Config {
 		cfg.Deployments = append(cfg.Deployments, d)
 	}
 	cfg.Router = c.router(raw.RouterSettings, cfg.Groups)
+	if raw.RouterSettings.NumRetries == nil && raw.LiteLLM.NumRetries != nil {
+		cfg.Router.NumRetries = c.count("litellm_settings.num_retries", raw.LiteLLM.NumRetries, 0, true)
+	}
 	cfg.Alerting = c.alerting(raw.RouterSettings.Alerting)
 	cfg.Health = c.health(raw.Health, cfg.Groups)
 	cfg.Admin = Admin{Token: Secret(c.resolve("admin.token", raw.Admin.Token)), Listen: c.resolve("admin.listen", raw.Admin.Listen)}
@@ -256,7 +261,7 @@ func (c *converter) logging(r rawLogging) Logging {
 	return l
 }
 
-func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
+func (c *converter) deployment(i int, rd rawDeployment, defTimeout time.Duration) (Deployment, bool) {
 	p := fmt.Sprintf("model_list[%d]", i)
 	pp := p + ".litellm_params"
 	d := Deployment{Group: rd.ModelName, Index: i, DefaultMaxTokens: DefaultMaxTokens}
@@ -295,7 +300,7 @@ func (c *converter) deployment(i int, rd rawDeployment) (Deployment, bool) {
 			c.errf(pp+".api_version", "is required for azure (e.g. 2024-06-01)")
 		}
 	}
-	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, 0, false)
+	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, defTimeout, false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
 	d.Weight = c.weight(pp, rd.Params)

@@ -22,9 +22,11 @@ var index = regexp.MustCompile(`\[\d+\]`)
 func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 	switch parent {
 	case "":
-		return map[string]string{"litellm_settings": ""}, false
+		return nil, false
 	case "general_settings":
 		return nil, true // LiteLLM's proxy-server settings; breakerd reads only master_key
+	case "litellm_settings":
+		return nil, true // LiteLLM's SDK settings; breakerd reads num_retries and request_timeout
 	case "model_list[]":
 		return map[string]string{"model_info": ""}, false
 	case "model_list[].litellm_params":

@@ -12,9 +12,17 @@ type rawFile struct {
 	Health         rawHealth       `yaml:"health"`
 	Admin          rawAdmin        `yaml:"admin"`
 	General        rawGeneral      `yaml:"general_settings"`
+	LiteLLM        rawLiteLLM      `yaml:"litellm_settings"`
 	// EnvironmentVariables is LiteLLM's block of variables for
 	// os.environ/NAME and ${NAME}; the process environment wins.
 	EnvironmentVariables map[string]string `yaml:"environment_variables"`
+}
+
+// rawLiteLLM is LiteLLM's litellm_settings, of which breakerd reads the
+// defaults that router_settings and litellm_params refine.
+type rawLiteLLM struct {
+	NumRetries     *int `yaml:"num_retries"`
+	RequestTimeout any  `yaml:"request_timeout"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only

@@ -74,8 +74,8 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 5 {
-		t.Fatalf("%d ignored-setting warnings, want 5:\n%s", got, errOut.String())
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 6 {
+		t.Fatalf("%d ignored-setting warnings, want 6:\n%s", got, errOut.String())
 	}
 	if got := strings.Count(errOut.String(), "does not enforce it as a rate limit"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
