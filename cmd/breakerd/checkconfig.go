@@ -37,6 +37,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "API clients: anyone who can reach the listener (no general_settings.master_key)")
 	}
+	if o := cfg.Server.CORSOrigins; len(o) > 0 {
+		fmt.Fprintf(stdout, "web pages may call the API from: %s\n", strings.Join(o, ", "))
+	}
 	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
 		// Read the settings back from a real breaker, defaults filled in.
 		s := gw.Groups()[0].Deployments[0].Breakers[provider.Chat].Settings()
@@ -73,6 +76,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			role := "primary"
 			if dc.Group != grp.Name {
 				role = "fallback"
+			}
+			if dc.Weight > 0 && cfg.Router.Strategy == "simple-shuffle" {
+				role += fmt.Sprintf(", weight %g", dc.Weight)
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s\n", label, i+1, dc.Name, role, dc.Provider,
 				gw.Redactor().Redact(base), key, strings.Join(names, ", "))

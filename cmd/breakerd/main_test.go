@@ -80,11 +80,32 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if got := strings.Count(errOut.String(), "does not enforce it as a rate limit"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
 	}
-	if !strings.Contains(out.String(), "API clients must send the master key [REDACTED]") {
-		t.Fatalf("output does not say clients need the master key:\n%s", out.String())
+	for _, want := range []string{"API clients must send the master key [REDACTED]",
+		"gpt-4o/openai/gpt-4o (primary, weight 600)", "gpt-4o/azure/gpt-4o-eu (primary, weight 2)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 	if strings.Contains(out.String()+errOut.String(), "sk-master-secret-4242") {
 		t.Fatal("check-config prints the master key")
+	}
+}
+
+func TestCheckConfigSaysWhoMayCall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	yaml := "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n" +
+		"server:\n  cors_allowed_origins: [\"https://app.example\"]\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"API clients: anyone who can reach the listener", "web pages may call the API from: https://app.example"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 
