@@ -45,6 +45,9 @@ type Faults struct {
 	Reset bool `json:"reset,omitempty"`
 	// CutAfter, when > 0, breaks streams after that many chunks.
 	CutAfter int `json:"cut_after,omitempty"`
+	// ReplyWords, when > 0, pads every reply to that many words (one
+	// streamed chunk each), for long answers and large streams.
+	ReplyWords int `json:"reply_words,omitempty"`
 }
 
 // Stats count the requests the mock received, faults included.

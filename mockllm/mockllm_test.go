@@ -203,6 +203,25 @@ func TestHangEndsWhenTheClientLeaves(t *testing.T) {
 	// httptest's Close in Cleanup blocks if the handler never ends.
 }
 
+// reply_words pads answers, for long answers and large streams: one
+// streamed chunk per word.
+func TestReplyWordsPadsTheAnswer(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{ReplyWords: 50})
+	_, body := post(t, url+"/v1/chat/completions", chatBody, nil)
+	var out openai.ChatCompletion
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Fields(out.Choices[0].Message.Content)); n != 50 {
+		t.Fatalf("%d words, want 50: %q", n, out.Choices[0].Message.Content)
+	}
+	_, stream := post(t, url+"/v1/chat/completions", `{"model":"x","stream":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if n := strings.Count(string(stream), "lorem"); n < 40 {
+		t.Fatalf("%d padding words streamed, want the padding in the stream", n)
+	}
+}
+
 func TestCutAfterBreaksTheStream(t *testing.T) {
 	m, url := newMock(t, Options{})
 	m.SetFaults(Faults{CutAfter: 2})

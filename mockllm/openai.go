@@ -57,7 +57,11 @@ func (s *Server) reply(prompt string) string {
 	if len(prompt) > 80 {
 		prompt = prompt[:80]
 	}
-	return fmt.Sprintf("Hello from %s! You said: %s", s.opts.Name, prompt)
+	text := fmt.Sprintf("Hello from %s! You said: %s", s.opts.Name, prompt)
+	if pad := s.Faults().ReplyWords - len(strings.Fields(text)); pad > 0 {
+		text += strings.Repeat(" lorem", pad)
+	}
+	return text
 }
 
 func tokens(s string) int { return len(strings.Fields(s)) + 1 }
