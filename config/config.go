@@ -120,7 +120,10 @@ type Server struct {
 	// BodyReadTimeout is the longest pause allowed while a request body
 	// arrives (default 60s, as nginx's client_body_timeout); a 408 then.
 	BodyReadTimeout time.Duration
-	ShutdownDrain   time.Duration
+	// SendTimeout is the longest a write to a client may block (default
+	// 60s, as nginx's send_timeout): a client that stops reading is dropped.
+	SendTimeout   time.Duration
+	ShutdownDrain time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*"

@@ -310,7 +310,7 @@ server:
 	if emb.ConsecutiveFailures != 10 || emb.OpenTimeout != time.Minute || emb.FailureRateThreshold != 0.5 {
 		t.Fatalf("embeddings override %+v", emb)
 	}
-	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes || cfg.Server.IdleTimeout != 120*time.Second || cfg.Server.BodyReadTimeout != time.Minute {
+	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes || cfg.Server.IdleTimeout != 120*time.Second || cfg.Server.BodyReadTimeout != time.Minute || cfg.Server.SendTimeout != time.Minute {
 		t.Fatalf("server %+v", cfg.Server)
 	}
 }

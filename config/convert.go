@@ -203,6 +203,7 @@ func (c *converter) server(r rawServer) Server {
 	s.ShutdownDrain = c.duration("server.shutdown_drain", r.ShutdownDrain, 5*time.Second, true)
 	s.IdleTimeout = c.duration("server.idle_timeout", r.IdleTimeout, 120*time.Second, false)
 	s.BodyReadTimeout = c.duration("server.body_read_timeout", r.BodyReadTimeout, 60*time.Second, false)
+	s.SendTimeout = c.duration("server.send_timeout", r.SendTimeout, 60*time.Second, false)
 	for i, o := range r.CORSOrigins {
 		p := fmt.Sprintf("server.cors_allowed_origins[%d]", i)
 		o = c.resolve(p, o)

@@ -149,6 +149,7 @@ type rawServer struct {
 	ShutdownDrain     any      `yaml:"shutdown_drain"`
 	IdleTimeout       any      `yaml:"idle_timeout"`
 	BodyReadTimeout   any      `yaml:"body_read_timeout"`
+	SendTimeout       any      `yaml:"send_timeout"`
 	CORSOrigins       []string `yaml:"cors_allowed_origins"`
 	MaxConcurrent     *int     `yaml:"max_concurrent_requests"`
 }

@@ -353,7 +353,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	if resp.Stream == nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(resp.Body)
+		out := c.client(w)
+		_ = out.send(func() error { _, err := w.Write(resp.Body); return err }, false)
+		out.done()
 		info.Status, info.Usage = 200, resp.Usage
 		g.obs.AttemptDone(info)
 		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration, info

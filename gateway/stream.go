@@ -26,15 +26,13 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	flusher, _ := w.(http.Flusher)
+	out := c.client(w)
+	defer out.done()
 	write := func(data []byte) error {
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
+		return out.send(func() error {
+			_, err := fmt.Fprintf(w, "data: %s\n\n", data)
 			return err
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		return nil
+		}, true)
 	}
 	chunk := first
 	for {
@@ -57,6 +55,44 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 			return breaker.Failure, "stream_cut"
 		}
 		chunk = next
+	}
+}
+
+// clientConn writes to the client with a deadline on every write, so that
+// a client that stops reading is dropped after send_timeout, as nginx's
+// send_timeout does, instead of holding the handler and its upstream
+// call forever.
+type clientConn struct {
+	rc      *http.ResponseController
+	timeout time.Duration
+}
+
+func (c *call) client(w http.ResponseWriter) clientConn {
+	return clientConn{rc: http.NewResponseController(w), timeout: c.g.cfg.Server.SendTimeout}
+}
+
+// send runs write under the deadline and, if flush, flushes; it returns
+// the first error, which means the client is gone or stalled.
+func (cc clientConn) send(write func() error, flush bool) error {
+	if cc.timeout > 0 {
+		_ = cc.rc.SetWriteDeadline(time.Now().Add(cc.timeout))
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	if !flush {
+		return nil
+	}
+	if err := cc.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+// done clears the deadline: the connection may serve another request.
+func (cc clientConn) done() {
+	if cc.timeout > 0 {
+		_ = cc.rc.SetWriteDeadline(time.Time{})
 	}
 }
 
