@@ -70,6 +70,15 @@ func (r *receiver) payloads(t *testing.T) []alerting.Payload {
 	return out
 }
 
+// kinds lists the kinds of the payloads received, in order.
+func (r *receiver) kinds(t *testing.T) string {
+	var kinds []string
+	for _, p := range r.payloads(t) {
+		kinds = append(kinds, string(p.Kind))
+	}
+	return strings.Join(kinds, ",")
+}
+
 func (r *receiver) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -293,15 +302,11 @@ func TestFlapSuppression(t *testing.T) {
 	r.clock.Advance(time.Hour)
 	r.m.Tick()
 	r.settle()
-	var kinds []string
-	for _, p := range rec.payloads(t) {
-		kinds = append(kinds, string(p.Kind))
-	}
 	// An outage is 3 changes (open, half-open, closed): the first one is
 	// announced and resolved, the second opening is announced, its next
 	// change (the 5th) makes it flapping, and then 6 more changes pass in
 	// silence until one recovery once it has been stable.
-	if got := strings.Join(kinds, ","); got != "open,resolved,open,flapping,resolved" {
+	if got := rec.kinds(t); got != "open,resolved,open,flapping,resolved" {
 		t.Fatalf("kinds %s", got)
 	}
 	ps := rec.payloads(t)
@@ -324,11 +329,7 @@ func TestReminders(t *testing.T) {
 	b.ForceClose("")
 	b.WaitListeners()
 	r.settle()
-	var kinds []string
-	for _, p := range rec.payloads(t) {
-		kinds = append(kinds, string(p.Kind))
-	}
-	if got := strings.Join(kinds, ","); got != "open,reminder,reminder,resolved" {
+	if got := rec.kinds(t); got != "open,reminder,reminder,resolved" {
 		t.Fatalf("kinds %s", got)
 	}
 	if s := rec.payloads(t)[1].Summary; !strings.Contains(s, "Still OPEN after 30m0s") {
