@@ -26,6 +26,7 @@ import (
 // call is one client request on its way through the route.
 type call struct {
 	g        *Gateway
+	rc       *http.ResponseController // the client's connection: deadlines, flushes
 	op       provider.Operation
 	group    string
 	req      *provider.Request
@@ -93,8 +94,11 @@ type outcome struct {
 
 func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	g := c.g
-	rc := http.NewResponseController(w)
-	body, err := io.ReadAll(pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: rc,
+	c.rc = http.NewResponseController(w)
+	if g.cfg.Server.SendTimeout > 0 {
+		defer func() { _ = c.rc.SetWriteDeadline(time.Time{}) }() // the connection may serve another request
+	}
+	body, err := io.ReadAll(pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc,
 		timeout: g.cfg.Server.BodyReadTimeout})
 	if err != nil {
 		// Closed unread, net/http closes the connection after the reply;
@@ -353,9 +357,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	if resp.Stream == nil {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
-		out := c.client(w)
-		_ = out.send(func() error { _, err := w.Write(resp.Body); return err }, false)
-		out.done()
+		_ = c.send(w, resp.Body, false)
 		info.Status, info.Usage = 200, resp.Usage
 		g.obs.AttemptDone(info)
 		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration, info

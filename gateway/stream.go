@@ -26,13 +26,10 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	out := c.client(w)
-	defer out.done()
+	var event []byte
 	write := func(data []byte) error {
-		return out.send(func() error {
-			_, err := fmt.Fprintf(w, "data: %s\n\n", data)
-			return err
-		}, true)
+		event = append(append(append(event[:0], "data: "...), data...), "\n\n"...)
+		return c.send(w, event, true)
 	}
 	chunk := first
 	for {
@@ -58,42 +55,24 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	}
 }
 
-// clientConn writes to the client with a deadline on every write, so that
-// a client that stops reading is dropped after send_timeout, as nginx's
-// send_timeout does, instead of holding the handler and its upstream
-// call forever.
-type clientConn struct {
-	rc      *http.ResponseController
-	timeout time.Duration
-}
-
-func (c *call) client(w http.ResponseWriter) clientConn {
-	return clientConn{rc: http.NewResponseController(w), timeout: c.g.cfg.Server.SendTimeout}
-}
-
-// send runs write under the deadline and, if flush, flushes; it returns
-// the first error, which means the client is gone or stalled.
-func (cc clientConn) send(write func() error, flush bool) error {
-	if cc.timeout > 0 {
-		_ = cc.rc.SetWriteDeadline(time.Now().Add(cc.timeout))
+// send writes b to the client, flushing if flush, under a deadline of
+// send_timeout, as nginx's send_timeout: a client that stops reading is
+// dropped instead of holding the handler and its upstream call forever.
+// An error means the client is gone or stalled.
+func (c *call) send(w http.ResponseWriter, b []byte, flush bool) error {
+	if t := c.g.cfg.Server.SendTimeout; t > 0 {
+		_ = c.rc.SetWriteDeadline(time.Now().Add(t))
 	}
-	if err := write(); err != nil {
+	if _, err := w.Write(b); err != nil {
 		return err
 	}
 	if !flush {
 		return nil
 	}
-	if err := cc.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	if err := c.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		return err
 	}
 	return nil
-}
-
-// done clears the deadline: the connection may serve another request.
-func (cc clientConn) done() {
-	if cc.timeout > 0 {
-		_ = cc.rc.SetWriteDeadline(time.Time{})
-	}
 }
 
 func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
