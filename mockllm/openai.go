@@ -58,8 +58,10 @@ func (s *Server) reply(prompt string) string {
 		prompt = prompt[:80]
 	}
 	text := fmt.Sprintf("Hello from %s! You said: %s", s.opts.Name, prompt)
-	if pad := s.Faults().ReplyWords - len(strings.Fields(text)); pad > 0 {
-		text += strings.Repeat(" lorem", pad)
+	if n := s.Faults().ReplyWords; n > 0 {
+		if pad := n - len(strings.Fields(text)); pad > 0 {
+			text += strings.Repeat(" lorem", pad)
+		}
 	}
 	return text
 }

@@ -25,9 +25,13 @@ func cmdTraffic(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	breakURL := fs.String("break", "", "a mockllm base URL to break and heal in cycles")
 	cycle := fs.Duration("cycle", 5*time.Minute, "length of one break/heal cycle")
 	down := fs.Duration("down", time.Minute, "how long the mock is broken in each cycle")
-	apiKey := fs.String("api-key", os.Getenv("BREAKERD_API_KEY"), "the gateway's master key, if it has one (default $BREAKERD_API_KEY)")
+	// Not a flag default: -h prints defaults, and this is a secret.
+	apiKey := fs.String("api-key", "", "the gateway's master key, if it has one (default $BREAKERD_API_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *apiKey == "" {
+		*apiKey = os.Getenv("BREAKERD_API_KEY")
 	}
 	client := &http.Client{Timeout: 30 * time.Second}
 	body := fmt.Sprintf(`{"model":%q,"messages":[{"role":"user","content":"Hello from the traffic generator"}]}`, *model)

@@ -17,9 +17,11 @@ func TestTrafficSendsRequestsAndBreaksTheMock(t *testing.T) {
 		breakMock  bool
 		wantBroken bool
 		key        string // the key the upstream requires and -api-key sends
+		keyFromEnv bool   // send key through $BREAKERD_API_KEY instead
 	}{
 		{name: "healthy upstream: every answered request succeeds"},
 		{name: "with -api-key: a server that needs a key answers", key: "sk-traffic-key-1"},
+		{name: "the key from $BREAKERD_API_KEY", key: "sk-traffic-key-2", keyFromEnv: true},
 		// -down equal to -cycle keeps the mock broken from the first tick.
 		{name: "with -break: the mock is broken and requests fail", breakMock: true, wantBroken: true},
 	}
@@ -28,7 +30,12 @@ func TestTrafficSendsRequestsAndBreaksTheMock(t *testing.T) {
 			mock := mockllm.New(mockllm.Options{APIKey: tc.key})
 			srv := httptest.NewServer(mock.Handler())
 			defer srv.Close()
-			args := []string{"-url", srv.URL, "-rps", "200", "-api-key", tc.key}
+			args := []string{"-url", srv.URL, "-rps", "200"}
+			if tc.keyFromEnv {
+				t.Setenv("BREAKERD_API_KEY", tc.key)
+			} else {
+				args = append(args, "-api-key", tc.key)
+			}
 			if tc.breakMock {
 				args = append(args, "-break", srv.URL, "-cycle", "1h", "-down", "1h")
 			}
@@ -66,5 +73,16 @@ func TestTrafficSendsRequestsAndBreaksTheMock(t *testing.T) {
 				t.Fatalf("stderr: %s", errs.String())
 			}
 		})
+	}
+}
+
+// -h lists the flags and their defaults; the key from the environment is
+// not a default, so it is never printed.
+func TestTrafficHelpDoesNotPrintTheKey(t *testing.T) {
+	t.Setenv("BREAKERD_API_KEY", "sk-secret-master-77")
+	var out, errs bytes.Buffer
+	_ = cmdTraffic(t.Context(), []string{"-h"}, &out, &errs)
+	if !strings.Contains(errs.String(), "-api-key") || strings.Contains(out.String()+errs.String(), "sk-secret-master-77") {
+		t.Fatalf("help output:\n%s", errs.String())
 	}
 }
