@@ -44,6 +44,7 @@ func main() {
 	cpus := flag.String("breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
 	slice := flag.Duration("slice", time.Second, "length of one interleaved latency slice")
 	withNginx := flag.Bool("nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
+	variant := flag.String("variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
 	if *proxy != "" {
@@ -58,11 +59,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", http.ListenAndServe(listen, rp))
 		os.Exit(1)
 	}
-	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus, *withNginx); err != nil {
+	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus, *variant, *withNginx); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
 }
+
+const breakerdName = "via breakerd"
 
 func freePort() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -84,7 +87,7 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus string, withNginx bool) error {
+func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus, variant string, withNginx bool) error {
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -119,18 +122,42 @@ server:
 `), 0o644); err != nil {
 		return err
 	}
-	gw := exec.Command(bin, "serve", "--config", cfg, "--listen", gwAddr)
-	if cpus != "" {
-		gw = exec.Command("taskset", "-c", cpus, bin, "serve", "--config", cfg, "--listen", gwAddr)
+	serve := func(addr, extraEnv string) (*exec.Cmd, error) {
+		cmd := exec.Command(bin, "serve", "--config", cfg, "--listen", addr)
+		if cpus != "" {
+			cmd = exec.Command("taskset", "-c", cpus, bin, "serve", "--config", cfg, "--listen", addr)
+		}
+		cmd.Stderr = os.Stderr
+		cmd.Env = os.Environ()
+		for _, e := range []string{env, extraEnv} {
+			if e != "" {
+				cmd.Env = append(cmd.Env, strings.Split(e, ",")...)
+			}
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return cmd, waitUp("http://" + addr + "/livez")
 	}
-	gw.Stderr = os.Stderr
-	if env != "" {
-		gw.Env = append(os.Environ(), strings.Split(env, ",")...)
+	gw, err := serve(gwAddr, "")
+	if gw != nil {
+		defer gw.Process.Kill()
 	}
-	if err := gw.Start(); err != nil {
+	if err != nil {
 		return err
 	}
-	defer gw.Process.Kill()
+	varAddr, varPid := "", 0
+	if variant != "" {
+		varAddr = freePort()
+		v, err := serve(varAddr, variant)
+		if v != nil {
+			defer v.Process.Kill()
+			varPid = v.Process.Pid
+		}
+		if err != nil {
+			return err
+		}
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -161,9 +188,6 @@ server:
 			return err
 		}
 	}
-	if err := waitUp("http://" + gwAddr + "/livez"); err != nil {
-		return err
-	}
 
 	body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello, how are you today?"}]}`)
 	target := func(addr string) vegeta.Targeter {
@@ -186,7 +210,7 @@ server:
 		}
 		for res := range vegeta.NewAttacker(opts...).Attack(target(addr), r, d, name) {
 			m.Add(res)
-			if ms, err := strconv.ParseFloat(res.Headers.Get("X-Breakerd-Overhead-Ms"), 64); err == nil && name == "via breakerd" {
+			if ms, err := strconv.ParseFloat(res.Headers.Get("X-Breakerd-Overhead-Ms"), 64); err == nil && name == breakerdName {
 				overheads = append(overheads, time.Duration(ms*float64(time.Millisecond)))
 			}
 		}
@@ -196,16 +220,26 @@ server:
 		name, addr string
 		m          vegeta.Metrics
 	}
-	targets := []loadTarget{{name: "mockllm direct", addr: mockAddr}, {name: "via plain Go reverse proxy", addr: rpAddr}, {name: "via breakerd", addr: gwAddr}}
+	targets := []loadTarget{{name: "mockllm direct", addr: mockAddr}, {name: "via plain Go reverse proxy", addr: rpAddr}, {name: breakerdName, addr: gwAddr}}
+	extra := map[string]int{} // target name -> pid, beyond the first three
 	if nginxAddr != "" {
 		targets = append(targets, loadTarget{name: "via nginx", addr: nginxAddr})
+		extra["via nginx"] = nginxPid
+	}
+	if varAddr != "" {
+		name := "via breakerd with " + variant
+		targets = append(targets, loadTarget{name: name, addr: varAddr})
+		extra[name] = varPid
 	}
 	for i := range targets { // warm-up: connections, pools, caches
 		var warm vegeta.Metrics
 		attack("warm", targets[i].addr, pace, 3*time.Second, 32, &warm)
 	}
 	// CPU each process uses in the latency runs, per request it served.
-	pids := []int{mock.Process.Pid, rp.Process.Pid, gw.Process.Pid, nginxPid}
+	pids := []int{mock.Process.Pid, rp.Process.Pid, gw.Process.Pid}
+	for _, t := range targets[3:] {
+		pids = append(pids, extra[t.name])
+	}
 	cpuBefore := make([]time.Duration, len(pids))
 	for i, pid := range pids {
 		cpuBefore[i] = procCPU(pid)
@@ -260,10 +294,9 @@ server:
 	}
 	fmt.Printf("Added by a plain Go reverse proxy: p50 %s ms, p99 %s ms.\n",
 		ms(plain.Latencies.P50-direct.Latencies.P50), ms(plain.Latencies.P99-direct.Latencies.P99))
-	if nginxAddr != "" {
-		ng := &targets[3].m
-		fmt.Printf("Added by nginx: p50 %s ms, p99 %s ms.\n",
-			ms(ng.Latencies.P50-direct.Latencies.P50), ms(ng.Latencies.P99-direct.Latencies.P99))
+	for _, t := range targets[3:] {
+		fmt.Printf("Added %s: p50 %s ms, p99 %s ms.\n", t.name,
+			ms(t.m.Latencies.P50-direct.Latencies.P50), ms(t.m.Latencies.P99-direct.Latencies.P99))
 	}
 	var all int64
 	for i := range targets {
@@ -274,8 +307,8 @@ server:
 	}
 	fmt.Printf("CPU (user+system) per request in the latency runs: breakerd %s, plain Go proxy %s",
 		perReq(cpuUsed[2], int64(via.Requests)), perReq(cpuUsed[1], int64(plain.Requests)))
-	if nginxAddr != "" {
-		fmt.Printf(", nginx %s", perReq(cpuUsed[3], int64(targets[3].m.Requests)))
+	for i, t := range targets[3:] {
+		fmt.Printf(", %s %s", strings.TrimPrefix(t.name, "via "), perReq(cpuUsed[3+i], int64(t.m.Requests)))
 	}
 	fmt.Printf("; mockllm %s (over the requests of every target).\n", perReq(cpuUsed[0], all))
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
