@@ -44,6 +44,7 @@ func main() {
 	cpus := flag.String("breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
 	slice := flag.Duration("slice", time.Second, "length of one interleaved latency slice")
 	withNginx := flag.Bool("nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
+	dump := flag.String("dump", "", "write every latency-run response as CSV (target, unix µs sent, latency µs) to this file")
 	variant := flag.String("variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
@@ -59,7 +60,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", http.ListenAndServe(listen, rp))
 		os.Exit(1)
 	}
-	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus, *variant, *withNginx); err != nil {
+	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus, *variant, *dump, *withNginx); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -87,7 +88,7 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus, variant string, withNginx bool) error {
+func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus, variant, dump string, withNginx bool) error {
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -198,6 +199,7 @@ server:
 	// that connections stay warm across slices.
 	clients := map[string]*http.Client{}
 	var overheads []time.Duration // X-Breakerd-Overhead-Ms of the latency runs
+	var csv []byte                // -dump
 	attack := func(name, addr string, r vegeta.Rate, d time.Duration, w uint64, m *vegeta.Metrics) {
 		c := clients[addr]
 		if c == nil {
@@ -210,6 +212,9 @@ server:
 		}
 		for res := range vegeta.NewAttacker(opts...).Attack(target(addr), r, d, name) {
 			m.Add(res)
+			if dump != "" && r.Freq != 0 && name != "warm" {
+				csv = fmt.Appendf(csv, "%q,%d,%d\n", name, res.Timestamp.UnixMicro(), res.Latency.Microseconds())
+			}
 			if ms, err := strconv.ParseFloat(res.Headers.Get("X-Breakerd-Overhead-Ms"), 64); err == nil && name == breakerdName {
 				overheads = append(overheads, time.Duration(ms*float64(time.Millisecond)))
 			}
@@ -253,6 +258,11 @@ server:
 	cpuUsed := make([]time.Duration, len(pids))
 	for i, pid := range pids {
 		cpuUsed[i] = procCPU(pid) - cpuBefore[i]
+	}
+	if dump != "" {
+		if err := os.WriteFile(dump, csv, 0o644); err != nil {
+			return err
+		}
 	}
 	var maxDirect, maxVia vegeta.Metrics
 	attack("max-direct", mockAddr, vegeta.Rate{}, maxDur, workers, &maxDirect)
