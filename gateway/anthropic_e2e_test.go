@@ -2,11 +2,13 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +121,41 @@ func TestAnthropicOverloadCountsAndRejectedParamIs400(t *testing.T) {
 	if e.mocks["anthropic"].Stats().Messages != 1 {
 		t.Fatal("a request that cannot be translated must not reach Anthropic")
 	}
+}
+
+func TestEmbeddingsPassOverAnthropicDeployments(t *testing.T) {
+	const embed = `{"model":"%s","input":"hello"}`
+	t.Run("an Anthropic deployment has no embeddings breaker", func(t *testing.T) {
+		e := newEnv(t, openAIToAnthropic, "openai", "anthropic")
+		names := e.gw.Registry().Names()
+		if slices.Contains(names, "claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022:embeddings") ||
+			!slices.Contains(names, "gpt-4o-mini/openai/gpt-4o-mini:embeddings") {
+			t.Fatalf("breakers %v", names)
+		}
+	})
+	t.Run("a failing primary with only an Anthropic fallback is a 503, not Anthropic's 400", func(t *testing.T) {
+		e := newEnv(t, openAIToAnthropic, "openai", "anthropic")
+		e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+		status, h, body := e.post("/v1/embeddings", fmt.Sprintf(embed, "gpt-4o-mini"))
+		if status != 503 || h.Get("X-Breakerd-Attempts") != "1" {
+			t.Fatalf("status %d, attempts %q, body %v", status, h.Get("X-Breakerd-Attempts"), body)
+		}
+		if e.mocks["openai"].Stats().Embeddings != 1 || e.mocks["anthropic"].Stats().Requests != 0 {
+			t.Fatalf("openai %+v, anthropic %+v", e.mocks["openai"].Stats(), e.mocks["anthropic"].Stats())
+		}
+	})
+	t.Run("a group no deployment of which serves embeddings is a 400 without an upstream call", func(t *testing.T) {
+		e := newEnv(t, openAIToAnthropic, "openai", "anthropic")
+		status, _, body := e.post("/v1/embeddings", fmt.Sprintf(embed, "claude-3-5-sonnet"))
+		errBody, _ := body["error"].(map[string]any)
+		if msg, _ := errBody["message"].(string); status != 400 || errBody["code"] != "model_not_supported" ||
+			!strings.Contains(msg, "`claude-3-5-sonnet` does not serve embeddings") {
+			t.Fatalf("status %d, body %v", status, body)
+		}
+		if e.mocks["anthropic"].Stats().Requests != 0 {
+			t.Fatalf("anthropic %+v", e.mocks["anthropic"].Stats())
+		}
+	})
 }
 
 // redirect sends requests for the real providers' hosts to loopback mocks,

@@ -65,10 +65,16 @@ type Gateway struct {
 type Deployment struct {
 	Config   config.Deployment
 	Bulkhead *breaker.Bulkhead
-	// Breakers holds one breaker per operation.
+	// Breakers holds one breaker per operation the deployment serves:
+	// an Anthropic deployment has none for embeddings.
 	Breakers map[provider.Operation]*breaker.Breaker
+	ops      []provider.Operation
 	prov     provider.Provider
 }
+
+// Operations returns the operations d serves, the keys of Breakers, always
+// in the same order (chat first). Callers must not modify the slice.
+func (d *Deployment) Operations() []provider.Operation { return d.ops }
 
 // Group is a model group: its deployments in config order, and the groups
 // it falls back to.
@@ -77,9 +83,6 @@ type Group struct {
 	Deployments []*Deployment
 	Fallbacks   []string
 }
-
-// Operations lists the operations that get their own breakers.
-var Operations = []provider.Operation{provider.Chat, provider.Embeddings}
 
 // BreakerName returns the stable name of a deployment's breaker for op.
 func BreakerName(deployment string, op provider.Operation) string {
@@ -131,7 +134,10 @@ func New(opts Options) (*Gateway, error) {
 		d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
 			Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 				MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
-		for _, op := range Operations {
+		for _, op := range [...]provider.Operation{provider.Chat, provider.Embeddings} {
+			if !p.Supports(op) {
+				continue
+			}
 			s := bc.SettingsFor(string(op))
 			b := g.reg.GetOrCreate(BreakerName(dc.Name, op), func(bs *breaker.Settings) {
 				clock := bs.Clock
@@ -147,6 +153,7 @@ func New(opts Options) (*Gateway, error) {
 				b.Disable("circuit_breaker.enabled is false")
 			}
 			d.Breakers[op] = b
+			d.ops = append(d.ops, op)
 		}
 		g.deployments = append(g.deployments, d)
 		grp, ok := g.groups[dc.Group]

@@ -133,13 +133,23 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Router.Timeout)
 	defer cancel()
 	route := g.Route(group)
+	if !serves(route, c.op) {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
+			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.op))
+		return outcome{code: http.StatusBadRequest}
+	}
 	var prev *Deployment
 	prevReason := ""
-	for i, d := range route {
+	i := 0 // position among the deployments that serve c.op: 0 is the primary
+	for _, d := range route {
+		if d.Breakers[c.op] == nil {
+			continue // passed over without a call, as if it were not on the route
+		}
 		if prev != nil {
 			g.obs.FellBack(group, prev, d, prevReason)
 		}
 		res, reason := c.tryDeployment(ctx, w, d, i)
+		i++
 		if res != nil {
 			return *res
 		}
@@ -193,6 +203,16 @@ func parseRequest(op provider.Operation, body []byte) (*provider.Request, string
 		return nil, "", "you must provide an input parameter"
 	}
 	return req, model, ""
+}
+
+// serves reports whether any deployment on route serves op.
+func serves(route []*Deployment, op provider.Operation) bool {
+	for _, d := range route {
+		if d.Breakers[op] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // tryDeployment attempts d, with retries. It returns the request's outcome

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/breakerd/breakerd/breaker"
-	"github.com/breakerd/breakerd/gateway"
 )
 
 //go:embed status.html
@@ -76,7 +75,7 @@ func (c *Checker) Status() StatusView {
 			sd := StatusDeployment{Name: d.Config.Name, Group: d.Config.Group, Provider: d.Config.Provider, Model: d.Config.Model,
 				Fallback: d.Config.Group != grp.Name, InFlight: d.Bulkhead.InFlight(), Queued: d.Bulkhead.Queued(),
 				MaxConc: d.Bulkhead.Settings().MaxConcurrent}
-			for _, op := range gateway.Operations {
+			for _, op := range d.Operations() {
 				b := d.Breakers[op]
 				counts := b.Counts()
 				sb := StatusBreaker{Name: b.Name(), Operation: string(op), State: b.State().String(),

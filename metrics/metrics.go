@@ -166,7 +166,7 @@ func (m *Metrics) initSeries() {
 			m.tokens.WithLabelValues(c.Provider, c.Model, "output")
 			m.spendAvoided.WithLabelValues(c.Provider, c.Model)
 			m.ttft.WithLabelValues(c.Provider, c.Model)
-			for _, op := range gateway.Operations {
+			for _, op := range d.Operations() {
 				m.retries.WithLabelValues(c.Provider, c.Model, string(op))
 				m.avoided.WithLabelValues(c.Provider, c.Model, string(op))
 				m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "success")

@@ -27,6 +27,9 @@ type anthropic struct {
 
 func (p *anthropic) Name() string { return "anthropic" }
 
+// Supports is true for chat only: Anthropic has no embeddings API.
+func (p *anthropic) Supports(op Operation) bool { return op == Chat }
+
 func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if req.Op != Chat {
 		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",

@@ -29,6 +29,10 @@ func newOpenAI(d config.Deployment, client *http.Client, redact func(string) str
 
 func (p *openAI) Name() string { return p.d.Provider }
 
+// Supports is true for chat and embeddings, which OpenAI, Azure and
+// OpenAI-compatible servers all serve.
+func (p *openAI) Supports(op Operation) bool { return op == Chat || op == Embeddings }
+
 func (p *openAI) url(op Operation) string {
 	path := "/chat/completions"
 	if op == Embeddings {

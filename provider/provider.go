@@ -94,6 +94,9 @@ type Stream interface {
 type Provider interface {
 	// Name is the provider kind: openai, azure or anthropic.
 	Name() string
+	// Supports reports whether the deployment serves op at all. Routing
+	// passes over a deployment that does not, and it gets no breaker for op.
+	Supports(op Operation) bool
 	// Send makes one attempt. A failure is an *Error.
 	Send(ctx context.Context, req *Request) (*Response, error)
 }

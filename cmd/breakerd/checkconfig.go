@@ -9,7 +9,6 @@ import (
 
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
-	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/provider"
 )
 
@@ -66,7 +65,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 				key = dc.APIKey.String()
 			}
 			var names []string
-			for _, op := range gateway.Operations {
+			for _, op := range dep.Operations() {
 				names = append(names, dep.Breakers[op].Name())
 			}
 			label := grp.Name
