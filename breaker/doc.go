@@ -1,5 +1,5 @@
-// Package breaker is a lock-free circuit breaker, bulkhead and breaker
-// registry. It depends on the standard library only.
+// Package breaker is a lock-free circuit breaker, bulkhead, rate limit and
+// breaker registry. It depends on the standard library only.
 //
 // A Breaker moves between three states. Closed lets every call through and
 // watches the outcomes. When an enabled trip condition fires (consecutive
@@ -18,4 +18,8 @@
 //
 // Use Execute or Do for a call whose outcome is its error. Use Allow when the
 // outcome is known later, for example after a stream's first token.
+//
+// Bulkhead bounds calls in flight and RateLimit bounds calls or tokens per
+// period; both are independent of Breaker, and a caller refused by either
+// should not count that as the dependency's failure.
 package breaker
