@@ -160,6 +160,10 @@ type Deployment struct {
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
+	// RPM and TPM are LiteLLM's requests and tokens per minute for the
+	// deployment (0: none). They are limits only when
+	// Router.EnforceRateLimits is set.
+	RPM, TPM float64
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64
@@ -212,6 +216,11 @@ type Router struct {
 	// State says where breaker state lives: "local" (default) or "redis".
 	State string
 	Redis Redis
+	// EnforceRateLimits makes deployments' RPM and TPM limits: a
+	// deployment that has used its minute's share is passed over
+	// (LiteLLM's enable_pre_call_checks, or optional_pre_call_checks with
+	// enforce_model_rate_limits).
+	EnforceRateLimits bool
 }
 
 // Redis configures shared breaker state (router_settings.state: redis).

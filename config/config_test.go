@@ -101,7 +101,7 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 		"proxy.yaml:29:3: router_settings.allowed_fails: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.failure_threshold does this)",
 		"proxy.yaml:30:3: router_settings.cooldown_time: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.recovery_timeout does this)",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
-		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing as in LiteLLM, but breakerd does not enforce it as a rate limit",
+		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
 		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing",
 	}
 	if len(cfg.Warnings) != len(want) {
@@ -111,6 +111,50 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 		if !strings.HasPrefix(cfg.Warnings[i], w) {
 			t.Errorf("warning %d\n%s\nwant it to start with\n%s", i, cfg.Warnings[i], w)
 		}
+	}
+}
+
+// rpm and tpm are limits only when LiteLLM's pre-call checks are on, as in
+// LiteLLM; otherwise they only weight simple-shuffle, and a warning says so.
+func TestRateLimitsNeedPreCallChecks(t *testing.T) {
+	const deployment = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      api_key: sk-test-key\n" +
+		"      rpm: 60\n      tpm: 1000\n"
+	tests := []struct {
+		name     string
+		router   string
+		enforce  bool
+		warnings []string
+	}{
+		{name: "without pre-call checks rpm and tpm only weight", enforce: false, warnings: []string{
+			"t.yaml:6:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with",
+			"t.yaml:7:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing"}},
+		{name: "enable_pre_call_checks enforces them", router: "router_settings:\n  enable_pre_call_checks: true\n", enforce: true,
+			warnings: []string{"t.yaml:9:3: router_settings.enable_pre_call_checks: enforces deployments' rpm and tpm; LiteLLM's other pre-call check"}},
+		{name: "enforce_model_rate_limits enforces them, and other checks are named as not done",
+			router: "router_settings:\n  optional_pre_call_checks: [enforce_model_rate_limits, prompt_caching]\n", enforce: true,
+			warnings: []string{`t.yaml:9:57: router_settings.optional_pre_call_checks[1]: "prompt_caching" is a LiteLLM check that breakerd does not do`}},
+		{name: "enable_pre_call_checks: false leaves them weights", router: "router_settings:\n  enable_pre_call_checks: false\n", enforce: false,
+			warnings: []string{"t.yaml:6:7: model_list[0].litellm_params.rpm:", "t.yaml:7:7: model_list[0].litellm_params.tpm:"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(deployment+tc.router), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Deployments[0]
+			if cfg.Router.EnforceRateLimits != tc.enforce || d.RPM != 60 || d.TPM != 1000 || d.Weight != 60 {
+				t.Fatalf("enforce %v, rpm %v, tpm %v, weight %v", cfg.Router.EnforceRateLimits, d.RPM, d.TPM, d.Weight)
+			}
+			if len(cfg.Warnings) != len(tc.warnings) {
+				t.Fatalf("warnings:\n%s", strings.Join(cfg.Warnings, "\n"))
+			}
+			for i, w := range tc.warnings {
+				if !strings.HasPrefix(cfg.Warnings[i], w) {
+					t.Errorf("warning %d\n%s\nwant it to start with\n%s", i, cfg.Warnings[i], w)
+				}
+			}
+		})
 	}
 }
 

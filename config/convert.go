@@ -173,6 +173,19 @@ func (c *converter) convert(raw *rawFile) *Config {
 		cfg.Deployments = append(cfg.Deployments, d)
 	}
 	cfg.Router = c.router(raw.RouterSettings, cfg.Groups)
+	if !cfg.Router.EnforceRateLimits {
+		for _, d := range cfg.Deployments {
+			for _, k := range []struct {
+				key string
+				v   float64
+			}{{"rpm", d.RPM}, {"tpm", d.TPM}} {
+				if k.v > 0 {
+					c.warnf(fmt.Sprintf("model_list[%d].litellm_params.%s", d.Index, k.key),
+						"weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true")
+				}
+			}
+		}
+	}
 	if raw.RouterSettings.NumRetries == nil && raw.LiteLLM.NumRetries != nil {
 		cfg.Router.NumRetries = c.count("litellm_settings.num_retries", raw.LiteLLM.NumRetries, 0, true)
 	}
@@ -305,6 +318,12 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout time.Duration
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
 	d.Weight = c.weight(pp, rd.Params)
+	if v := rd.Params.RPM; v != nil && *v > 0 {
+		d.RPM = *v
+	}
+	if v := rd.Params.TPM; v != nil && *v > 0 {
+		d.TPM = *v
+	}
 	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
 	in, out := listPrice(model)
 	if v := rd.Params.InputCostPerToken; v != nil {
@@ -324,7 +343,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout time.Duration
 }
 
 // weight reads LiteLLM's simple-shuffle weight: weight, else rpm, else
-// tpm. breakerd does not enforce rpm or tpm as limits, and says so.
+// tpm.
 func (c *converter) weight(pp string, p rawParams) float64 {
 	w := 0.0
 	for _, k := range []struct {
@@ -337,9 +356,6 @@ func (c *converter) weight(pp string, p rawParams) float64 {
 		if *k.v <= 0 {
 			c.errf(pp+"."+k.key, "must be greater than 0, got %v", *k.v)
 			continue
-		}
-		if k.key != "weight" {
-			c.warnf(pp+"."+k.key, "weights simple-shuffle routing as in LiteLLM, but breakerd does not enforce it as a rate limit (max_parallel_requests bounds a deployment)")
 		}
 		if w == 0 {
 			w = *k.v
@@ -392,6 +408,17 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)
 	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
 	rt.Fallbacks = c.fallbacks(r.Fallbacks, groups)
+	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
+		rt.EnforceRateLimits = true
+		c.warnf("router_settings.enable_pre_call_checks", "enforces deployments' rpm and tpm; LiteLLM's other pre-call check, against the context window, is not done")
+	}
+	for i, check := range r.OptionalPreCallChecks {
+		if check == "enforce_model_rate_limits" {
+			rt.EnforceRateLimits = true
+			continue
+		}
+		c.warnf(fmt.Sprintf("router_settings.optional_pre_call_checks[%d]", i), "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's is enforce_model_rate_limits)", check)
+	}
 	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
 	rt.State, rt.Redis = c.state(r)
 	rt.Bulkhead = Bulkhead{

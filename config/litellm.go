@@ -61,8 +61,6 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 			"context_window_fallbacks": "",
 			"content_policy_fallbacks": "",
 			"model_group_alias":        "",
-			"enable_pre_call_checks":   "",
-			"optional_pre_call_checks": "",
 			"routing_strategy_args":    "",
 			"provider_budget_config":   "",
 			"default_litellm_params":   "",

@@ -81,6 +81,9 @@ type rawRouter struct {
 	RedisURL        string      `yaml:"redis_url"`
 	RedisNamespace  string      `yaml:"redis_namespace"`
 	RedisFlush      any         `yaml:"redis_flush_interval"`
+	// LiteLLM's switches for enforcing deployments' rpm and tpm.
+	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`
+	OptionalPreCallChecks []string `yaml:"optional_pre_call_checks"`
 }
 
 type rawAlerting struct {

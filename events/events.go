@@ -43,7 +43,7 @@ type Event struct {
 	Deployment string
 	To         string
 	Operation  string
-	// Reason: "open", "failure" or "bulkhead_full".
+	// Reason: "open", "failure", "bulkhead_full" or "rate_limited".
 	Reason string
 	// Labels are the deployment's labels (provider, model, ...).
 	Labels map[string]string

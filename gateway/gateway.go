@@ -68,6 +68,9 @@ type Deployment struct {
 	// Breakers holds one breaker per operation the deployment serves:
 	// an Anthropic deployment has none for embeddings.
 	Breakers map[provider.Operation]*breaker.Breaker
+	// RPM and TPM are the deployment's rate limits, nil when
+	// router_settings does not enforce them or the deployment sets none.
+	RPM, TPM *breaker.RateLimit
 	ops      []provider.Operation
 	prov     provider.Provider
 }
@@ -134,6 +137,10 @@ func New(opts Options) (*Gateway, error) {
 		d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
 			Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 				MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
+		if cfg.Router.EnforceRateLimits {
+			d.RPM = breaker.NewRateLimit(dc.RPM, time.Minute, g.clock)
+			d.TPM = breaker.NewRateLimit(dc.TPM, time.Minute, g.clock)
+		}
 		for _, op := range [...]provider.Operation{provider.Chat, provider.Embeddings} {
 			if !p.Supports(op) {
 				continue

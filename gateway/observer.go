@@ -15,12 +15,12 @@ type Observer interface {
 	// AttemptDone is called after each upstream attempt.
 	AttemptDone(AttemptInfo)
 	// Skipped is called when a deployment is passed over without an
-	// upstream call (reason: "open" or "bulkhead_full").
+	// upstream call (reason: "open", "bulkhead_full" or "rate_limited").
 	Skipped(d *Deployment, op provider.Operation, reason string)
 	// Retried is called before a retry on the same deployment.
 	Retried(d *Deployment, op provider.Operation)
 	// FellBack is called when a request moves to another deployment;
-	// reason is "open", "failure" or "bulkhead_full".
+	// reason is "open", "failure", "bulkhead_full" or "rate_limited".
 	FellBack(group string, from, to *Deployment, reason string)
 }
 

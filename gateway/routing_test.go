@@ -1,11 +1,14 @@
 package gateway_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
@@ -156,4 +159,79 @@ model_list:
 		key.Load() != "azure-secret-key" || auth.Load() != "" {
 		t.Fatalf("path %v version %v api-key %v auth %v", path.Load(), version.Load(), key.Load(), auth.Load())
 	}
+}
+
+// With router_settings.enable_pre_call_checks, a deployment's rpm and tpm
+// are limits: one that has used its minute's share is passed over with no
+// upstream call and no breaker failure, and when every deployment has, the
+// client gets OpenAI's 429 with Retry-After.
+func TestRateLimitedDeploymentsArePassedOver(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: limited
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-key, rpm: 2}
+  - model_name: spare
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_SPARE}/v1", api_key: sk-spare-key}
+  - model_name: alone
+    litellm_params: {model: openai/o1, api_base: "${MOCK_SPARE}/v1", api_key: sk-spare-key, rpm: 1}
+  - model_name: tokens
+    litellm_params: {model: openai/o3, api_base: "${MOCK_SPARE}/v1", api_key: sk-spare-key, tpm: 1}
+router_settings:
+  routing_strategy: ordered
+  enable_pre_call_checks: true
+  fallbacks: [{limited: [spare]}]
+`
+	const chat = `{"model":"%s","messages":[{"role":"user","content":"hi"}]}`
+	t.Run("over its rpm a deployment is passed over to the fallback, and serves again once the minute refills", func(t *testing.T) {
+		e := newEnv(t, cfg, "primary", "spare")
+		var served []string
+		for range 3 {
+			status, h, body := e.post("/v1/chat/completions", fmt.Sprintf(chat, "limited"))
+			if status != 200 {
+				t.Fatalf("status %d: %v", status, body)
+			}
+			served = append(served, h.Get("X-Breakerd-Deployment")+" fallback="+h.Get("X-Breakerd-Fallback"))
+		}
+		want := []string{"limited/openai/gpt-4o-mini fallback=false", "limited/openai/gpt-4o-mini fallback=false", "spare/openai/gpt-4o fallback=true"}
+		if !slices.Equal(served, want) {
+			t.Fatalf("served by %v, want %v", served, want)
+		}
+		if n := e.mocks["primary"].Stats().Chat; n != 2 {
+			t.Fatalf("the primary got %d calls, want 2: a limited deployment gets none", n)
+		}
+		if c := e.breaker("limited/openai/gpt-4o-mini:chat").Counts(); c.Failures != 0 || c.Successes != 2 {
+			t.Fatalf("breaker counts %+v: a rate limit is not the deployment's failure", c)
+		}
+		e.clock.Advance(30 * time.Second) // one request's share
+		if _, h, _ := e.post("/v1/chat/completions", fmt.Sprintf(chat, "limited")); h.Get("X-Breakerd-Fallback") != "false" {
+			t.Fatalf("after 30s served by %s", h.Get("X-Breakerd-Deployment"))
+		}
+	})
+	t.Run("when every deployment is over its rpm the client gets a 429 with Retry-After", func(t *testing.T) {
+		e := newEnv(t, cfg, "primary", "spare")
+		if status, _, body := e.post("/v1/chat/completions", fmt.Sprintf(chat, "alone")); status != 200 {
+			t.Fatalf("first request: %d %v", status, body)
+		}
+		status, h, body := e.post("/v1/chat/completions", fmt.Sprintf(chat, "alone"))
+		errBody, _ := body["error"].(map[string]any)
+		if status != 429 || h.Get("Retry-After") != "60" || errBody["code"] != "rate_limit_exceeded" || errBody["type"] != "requests" {
+			t.Fatalf("status %d, Retry-After %q, body %v", status, h.Get("Retry-After"), body)
+		}
+		if n := e.mocks["spare"].Stats().Chat; n != 1 {
+			t.Fatalf("the upstream got %d calls, want 1", n)
+		}
+	})
+	t.Run("tpm counts the tokens upstreams report, and an overdrawn deployment waits", func(t *testing.T) {
+		e := newEnv(t, cfg, "primary", "spare")
+		_, _, _ = e.post("/v1/chat/completions", fmt.Sprintf(chat, "tokens"))
+		status, h, body := e.post("/v1/chat/completions", fmt.Sprintf(chat, "tokens"))
+		errBody, _ := body["error"].(map[string]any)
+		if status != 429 || errBody["type"] != "tokens" || h.Get("Retry-After") == "" {
+			t.Fatalf("status %d, Retry-After %q, body %v", status, h.Get("Retry-After"), body)
+		}
+		e.clock.Advance(time.Hour)
+		if status, _, body := e.post("/v1/chat/completions", fmt.Sprintf(chat, "tokens")); status != 200 {
+			t.Fatalf("an hour later: %d %v", status, body)
+		}
+	})
 }

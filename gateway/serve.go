@@ -35,8 +35,12 @@ type call struct {
 	// failures explain, per deployment, why it did not serve.
 	failures []string
 	// retryAt is the earliest time an open breaker on the route lets a
-	// trial through.
+	// trial through, or a deployment's rate limit lets a call through.
 	retryAt time.Time
+	// limited counts the entries of failures that are rate limits, and
+	// limitKind is the last one's: "requests" or "tokens".
+	limited   int
+	limitKind string
 	// lastErr is the last upstream error, used when nothing served.
 	lastErr *provider.Error
 	// upstream is the time spent waiting on upstreams (failed attempts,
@@ -227,8 +231,8 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		done, err := br.Allow()
 		if err != nil {
 			var oe *breaker.OpenError
-			if errors.As(err, &oe) && !oe.RetryAt.IsZero() && (c.retryAt.IsZero() || oe.RetryAt.Before(c.retryAt)) {
-				c.retryAt = oe.RetryAt
+			if errors.As(err, &oe) {
+				c.retryNoLaterThan(oe.RetryAt)
 			}
 			c.failures = append(c.failures, d.Config.Name+": circuit "+oe.State.String())
 			_, span := g.startAttemptSpan(ctx, d, c.op, c.attempts, index, true)
@@ -243,11 +247,21 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			g.obs.Skipped(d, c.op, "bulkhead_full")
 			return nil, "bulkhead_full"
 		}
+		if kind, wait := limited(d); kind != "" {
+			release()
+			done(breaker.Ignored, 0)
+			c.retryNoLaterThan(g.clock.Now().Add(wait))
+			c.failures = append(c.failures, fmt.Sprintf("%s: %s per minute limit reached", d.Config.Name, kind))
+			c.limited, c.limitKind = c.limited+1, kind
+			g.obs.Skipped(d, c.op, "rate_limited")
+			return nil, "rate_limited"
+		}
 		c.attempts++
 		actx, span := g.startAttemptSpan(ctx, d, c.op, c.attempts, index, false)
 		res, perr, o, dur, info := c.attempt(actx, w, d, fallback)
 		endAttemptSpan(span, info, o, d.Config.Model)
 		release()
+		d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
 		done(o, dur)
 		if res != nil {
 			return res, ""
@@ -286,6 +300,26 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			t.Stop()
 			return nil, "failure"
 		}
+	}
+}
+
+// limited takes one request from d's rpm limit if its tpm limit has
+// tokens left. If either refuses it returns which ("requests" or "tokens")
+// and how long until it would not.
+func limited(d *Deployment) (kind string, wait time.Duration) {
+	if ok, wait := d.TPM.Take(0); !ok {
+		return "tokens", wait
+	}
+	if ok, wait := d.RPM.Take(1); !ok {
+		return "requests", wait
+	}
+	return "", 0
+}
+
+// retryNoLaterThan lowers c.retryAt to at, if at is set and earlier.
+func (c *call) retryNoLaterThan(at time.Time) {
+	if !at.IsZero() && (c.retryAt.IsZero() || at.Before(c.retryAt)) {
+		c.retryAt = at
 	}
 }
 

@@ -97,6 +97,13 @@ func (c *call) fail(w http.ResponseWriter, r *http.Request) outcome {
 	} else if c.lastErr != nil && c.lastErr.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(max(int(c.lastErr.RetryAfter.Seconds()+0.999), 1)))
 	}
+	if c.limited > 0 && c.limited == len(c.failures) {
+		// Every deployment is healthy but has used its minute's share:
+		// the client is going too fast, as with OpenAI's own limits.
+		msg := fmt.Sprintf("Rate limit reached for model `%s`: every deployment has used its %s per minute (%s)", c.group, c.limitKind, strings.Join(c.failures, "; "))
+		writeError(w, http.StatusTooManyRequests, c.limitKind, "rate_limit_exceeded", msg)
+		return outcome{code: http.StatusTooManyRequests}
+	}
 	msg := fmt.Sprintf("No deployment of model `%s` could serve the request (%s)", c.group, strings.Join(c.failures, "; "))
 	writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable", msg)
 	return outcome{code: http.StatusServiceUnavailable}

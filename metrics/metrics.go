@@ -150,7 +150,7 @@ func (m *Metrics) initSeries() {
 		for _, from := range route {
 			for _, to := range route {
 				if from != to {
-					for _, reason := range []string{"open", "failure", "bulkhead_full"} {
+					for _, reason := range []string{"open", "failure", "bulkhead_full", "rate_limited"} {
 						m.fallbacks.WithLabelValues(grp.Name, from.Config.Name, to.Config.Name, reason)
 					}
 				}

@@ -79,6 +79,12 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.Weight > 0 && cfg.Router.Strategy == "simple-shuffle" {
 				role += fmt.Sprintf(", weight %g", dc.Weight)
 			}
+			if cfg.Router.EnforceRateLimits && dc.RPM > 0 {
+				role += fmt.Sprintf(", limit %g rpm", dc.RPM)
+			}
+			if cfg.Router.EnforceRateLimits && dc.TPM > 0 {
+				role += fmt.Sprintf(", limit %g tpm", dc.TPM)
+			}
 			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s\n", label, i+1, dc.Name, role, dc.Provider,
 				gw.Redactor().Redact(base), key, strings.Join(names, ", "))
 		}

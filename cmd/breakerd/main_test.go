@@ -77,7 +77,7 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 6 {
 		t.Fatalf("%d ignored-setting warnings, want 6:\n%s", got, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "does not enforce it as a rate limit"); got != 2 {
+	if got := strings.Count(errOut.String(), "is a limit only with router_settings.enable_pre_call_checks: true"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
 	}
 	for _, want := range []string{"API clients must send the master key [REDACTED]",
@@ -88,6 +88,25 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	}
 	if strings.Contains(out.String()+errOut.String(), "sk-master-secret-4242") {
 		t.Fatal("check-config prints the master key")
+	}
+}
+
+func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	yaml := "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, rpm: 60, tpm: 9000}\n" +
+		"router_settings:\n  routing_strategy: ordered\n  optional_pre_call_checks: [enforce_model_rate_limits]\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", path}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if want := "a/openai/x (primary, limit 60 rpm, limit 9000 tpm)"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+	if errOut.String() != "" {
+		t.Fatalf("warnings for enforced limits: %s", errOut.String())
 	}
 }
 
