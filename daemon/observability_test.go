@@ -79,6 +79,13 @@ func (h *headerLog) wrap(next http.Handler) http.Handler {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
+	return newStackFrom(t, cfgText)
+}
+
+// newStackFrom is newStack with another config, which names its mocks
+// ${PRIMARY} and ${BACKUP}.
+func newStackFrom(t *testing.T, cfgText string) *stack {
+	t.Helper()
 	s := &stack{clock: breaker.NewManualClock(t0), headers: &headerLog{},
 		primary: mockllm.New(mockllm.Options{Name: "primary"}), backup: mockllm.New(mockllm.Options{Name: "backup"})}
 	p := httptest.NewServer(s.headers.wrap(s.primary.Handler()))
@@ -175,6 +182,38 @@ func TestMetricsAfterScriptedOutage(t *testing.T) {
 		t.Errorf("spend avoided %v, want > 0 from gpt-4o-mini's list price", got)
 	}
 	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+}
+
+func TestRateLimitMetrics(t *testing.T) {
+	limited := strings.Replace(cfgText, "api_key: sk-primary-secret-key\n", "api_key: sk-primary-secret-key\n      rpm: 1\n", 1) +
+		"  enable_pre_call_checks: true\n"
+	s := newStackFrom(t, limited)
+	s.chat(t) // the primary's one request of the minute
+	s.chat(t) // passed over to the fallback
+	s.settle(t)
+	primary := map[string]string{"deployment": "gpt-4o-mini/openai/gpt-4o-mini", "limit": "requests"}
+	for _, tc := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"breakerd_rate_limited_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 1},
+		{"breakerd_rate_limited_total", map[string]string{"model": "gpt-4o-mini", "operation": "embeddings"}, 0},
+		{"breakerd_fallbacks_total", map[string]string{"model_group": "gpt-4o-mini", "reason": "rate_limited"}, 1},
+		{"breakerd_rate_limit_remaining", primary, 0},
+		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 0},
+	} {
+		if got := value(t, s, tc.metric, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)
+		}
+	}
+	s.clock.Advance(30 * time.Second)
+	if got := value(t, s, "breakerd_rate_limit_remaining", primary); got != 0.5 {
+		t.Errorf("after 30s, %v requests left, want 0.5", got)
+	}
+	if problems, err := testutil.GatherAndLint(s.d.Metrics().Registry()); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %+v", err, problems)
 	}
 }

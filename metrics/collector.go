@@ -31,6 +31,9 @@ var (
 		"Calls turned away by a full bulkhead (or its wait timing out).", []string{"deployment", "provider", "model"}, nil)
 	descBulkLimit = prometheus.NewDesc("breakerd_bulkhead_max_concurrent",
 		"The bulkhead's concurrency limit (0: none).", []string{"deployment", "provider", "model"}, nil)
+	descRateRemaining = prometheus.NewDesc("breakerd_rate_limit_remaining",
+		"What is left of a deployment's per-minute limit (limit: requests for rpm, tokens for tpm); only for enforced limits.",
+		[]string{"deployment", "provider", "model", "limit"}, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
 		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
 	descHealthy = prometheus.NewDesc("breakerd_healthy",
@@ -44,7 +47,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -91,6 +94,14 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(d.Bulkhead.Queued()), lv...)
 			ch <- prometheus.MustNewConstMetric(descBulkRejected, prometheus.CounterValue, float64(d.Bulkhead.Rejected()), lv...)
 			ch <- prometheus.MustNewConstMetric(descBulkLimit, prometheus.GaugeValue, float64(d.Bulkhead.Settings().MaxConcurrent), lv...)
+			for _, l := range []struct {
+				kind  string
+				limit *breaker.RateLimit
+			}{{"requests", d.RPM}, {"tokens", d.TPM}} {
+				if l.limit != nil {
+					ch <- prometheus.MustNewConstMetric(descRateRemaining, prometheus.GaugeValue, l.limit.Remaining(), append(lv, l.kind)...)
+				}
+			}
 		}
 	}
 	now := c.m.src.Clock().Now()

@@ -61,6 +61,7 @@ type Metrics struct {
 	fallbacks    *prometheus.CounterVec
 	tokens       *prometheus.CounterVec
 	avoided      *prometheus.CounterVec
+	rateLimited  *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 
 	// usage and groups are built once in New and only read afterwards, so
@@ -119,12 +120,15 @@ func New(src Source, opts Options) *Metrics {
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_retries_total",
 		Help: "Retries on the same deployment."}, []string{"provider", "model", "operation"})
 	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_fallbacks_total",
-		Help: "Requests moved from one deployment to the next, by reason (open, failure, bulkhead_full)."},
+		Help: "Requests moved from one deployment to the next, by reason (open, failure, bulkhead_full, rate_limited)."},
 		[]string{"model_group", "from", "to", "reason"})
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_tokens_total",
 		Help: "Tokens used, by type (input or output)."}, []string{"provider", "model", "type"})
 	m.avoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_upstream_calls_avoided_total",
 		Help: "Upstream calls not made because the deployment's circuit was open."}, []string{"provider", "model", "operation"})
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_rate_limited_total",
+		Help: "Upstream calls not made because the deployment had used its rpm or tpm (with enable_pre_call_checks)."},
+		[]string{"provider", "model", "operation"})
 	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
 		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
 		[]string{"provider", "model"})
@@ -132,7 +136,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
-		m.retries, m.fallbacks, m.tokens, m.avoided, m.spendAvoided, build, &scrapeCollector{m: m},
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -169,6 +173,9 @@ func (m *Metrics) initSeries() {
 			for _, op := range d.Operations() {
 				m.retries.WithLabelValues(c.Provider, c.Model, string(op))
 				m.avoided.WithLabelValues(c.Provider, c.Model, string(op))
+				if d.RPM != nil || d.TPM != nil {
+					m.rateLimited.WithLabelValues(c.Provider, c.Model, string(op))
+				}
 				m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "success")
 				b := d.Breakers[op]
 				lv := breakerLabelValues(b)
@@ -258,10 +265,13 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 }
 
 func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {
+	c := d.Config
+	if reason == "rate_limited" {
+		o.m.rateLimited.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
+	}
 	if reason != "open" {
 		return
 	}
-	c := d.Config
 	o.m.avoided.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
 	var cost float64
 	if u := o.m.usage[c.Name]; u != nil {
