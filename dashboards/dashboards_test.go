@@ -104,11 +104,12 @@ func exported(t *testing.T) map[string]map[string]bool {
 	cfg, err := config.Parse("t.yaml", []byte(`
 model_list:
   - model_name: g
-    litellm_params: {model: openai/m, api_base: http://upstream.invalid/v1}
+    litellm_params: {model: openai/m, api_base: http://upstream.invalid/v1, rpm: 60, tpm: 1000}
   - model_name: h
     litellm_params: {model: anthropic/c, api_base: http://upstream.invalid}
 router_settings:
   fallbacks: [h]
+  enable_pre_call_checks: true
   alerting:
     webhook_url: http://alerts.invalid/hook
 `), func(string) (string, bool) { return "", false })
