@@ -17,6 +17,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"flag"
 	"fmt"
 	"net"
@@ -35,17 +36,29 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
+// options are the command's flags.
+type options struct {
+	rate                   int
+	dur, maxDur, slice     time.Duration
+	workers                uint64
+	env, cpus, dump        string
+	variantEnv, variantBin string
+	nginx                  bool
+}
+
 func main() {
-	rate := flag.Int("rate", 1000, "requests per second for the latency runs")
-	dur := flag.Duration("duration", 20*time.Second, "length of each latency run")
-	maxDur := flag.Duration("max-duration", 10*time.Second, "length of each throughput run")
-	workers := flag.Uint64("workers", 64, "concurrent connections for the throughput runs")
-	env := flag.String("env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
-	cpus := flag.String("breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
-	slice := flag.Duration("slice", time.Second, "length of one interleaved latency slice")
-	withNginx := flag.Bool("nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
-	dump := flag.String("dump", "", "write every latency-run response as CSV (target, unix µs sent, latency µs) to this file")
-	variant := flag.String("variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
+	var o options
+	flag.IntVar(&o.rate, "rate", 1000, "requests per second for the latency runs")
+	flag.DurationVar(&o.dur, "duration", 20*time.Second, "length of each latency run")
+	flag.DurationVar(&o.maxDur, "max-duration", 10*time.Second, "length of each throughput run")
+	flag.Uint64Var(&o.workers, "workers", 64, "concurrent connections for the throughput runs")
+	flag.StringVar(&o.env, "env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
+	flag.StringVar(&o.cpus, "breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
+	flag.DurationVar(&o.slice, "slice", time.Second, "length of one interleaved latency slice")
+	flag.BoolVar(&o.nginx, "nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
+	flag.StringVar(&o.dump, "dump", "", "write every latency-run response as CSV (target, unix µs sent, latency µs) to this file")
+	flag.StringVar(&o.variantEnv, "variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
+	flag.StringVar(&o.variantBin, "variant-bin", "", "also measure a second breakerd built elsewhere (a path to its binary), as an A/B within one run")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
 	if *proxy != "" {
@@ -60,7 +73,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", http.ListenAndServe(listen, rp))
 		os.Exit(1)
 	}
-	if err := run(*rate, *dur, *maxDur, *slice, *workers, *env, *cpus, *variant, *dump, *withNginx); err != nil {
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
@@ -88,7 +101,8 @@ func waitUp(url string) error {
 	return fmt.Errorf("%s did not come up", url)
 }
 
-func run(rate int, dur, maxDur, slice time.Duration, workers uint64, env, cpus, variant, dump string, withNginx bool) error {
+func run(o options) error {
+	rate, dur, maxDur, slice, workers, env, cpus, dump := o.rate, o.dur, o.maxDur, o.slice, o.workers, o.env, o.cpus, o.dump
 	tmp, err := os.MkdirTemp("", "breakerd-load")
 	if err != nil {
 		return err
@@ -123,7 +137,7 @@ server:
 `), 0o644); err != nil {
 		return err
 	}
-	serve := func(addr, extraEnv string) (*exec.Cmd, error) {
+	serve := func(bin, addr, extraEnv string) (*exec.Cmd, error) {
 		cmd := exec.Command(bin, "serve", "--config", cfg, "--listen", addr)
 		if cpus != "" {
 			cmd = exec.Command("taskset", "-c", cpus, bin, "serve", "--config", cfg, "--listen", addr)
@@ -140,17 +154,17 @@ server:
 		}
 		return cmd, waitUp("http://" + addr + "/livez")
 	}
-	gw, err := serve(gwAddr, "")
+	gw, err := serve(bin, gwAddr, "")
 	if gw != nil {
 		defer gw.Process.Kill()
 	}
 	if err != nil {
 		return err
 	}
-	varAddr, varPid := "", 0
+	varAddr, varPid, variant := "", 0, strings.TrimSpace(o.variantEnv+" "+o.variantBin)
 	if variant != "" {
 		varAddr = freePort()
-		v, err := serve(varAddr, variant)
+		v, err := serve(cmp.Or(o.variantBin, bin), varAddr, o.variantEnv)
 		if v != nil {
 			defer v.Process.Kill()
 			varPid = v.Process.Pid
@@ -177,7 +191,7 @@ server:
 		return err
 	}
 	nginxAddr, nginxPid := "", 0
-	if withNginx {
+	if o.nginx {
 		nginxAddr = freePort()
 		pid, stop, err := startNginx(tmp, nginxAddr, mockAddr)
 		nginxPid = pid
