@@ -104,12 +104,19 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
 		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing",
 	}
-	if len(cfg.Warnings) != len(want) {
-		t.Fatalf("got %d warnings, want %d:\n%s", len(cfg.Warnings), len(want), strings.Join(cfg.Warnings, "\n"))
+	warningsStartWith(t, cfg.Warnings, want)
+}
+
+// warningsStartWith checks that there are as many warnings as prefixes and
+// that each starts with its prefix.
+func warningsStartWith(t *testing.T, got, prefixes []string) {
+	t.Helper()
+	if len(got) != len(prefixes) {
+		t.Fatalf("got %d warnings, want %d:\n%s", len(got), len(prefixes), strings.Join(got, "\n"))
 	}
-	for i, w := range want {
-		if !strings.HasPrefix(cfg.Warnings[i], w) {
-			t.Errorf("warning %d\n%s\nwant it to start with\n%s", i, cfg.Warnings[i], w)
+	for i, p := range prefixes {
+		if !strings.HasPrefix(got[i], p) {
+			t.Errorf("warning %d\n%s\nwant it to start with\n%s", i, got[i], p)
 		}
 	}
 }
@@ -146,14 +153,7 @@ func TestRateLimitsNeedPreCallChecks(t *testing.T) {
 			if cfg.Router.EnforceRateLimits != tc.enforce || d.RPM != 60 || d.TPM != 1000 || d.Weight != 60 {
 				t.Fatalf("enforce %v, rpm %v, tpm %v, weight %v", cfg.Router.EnforceRateLimits, d.RPM, d.TPM, d.Weight)
 			}
-			if len(cfg.Warnings) != len(tc.warnings) {
-				t.Fatalf("warnings:\n%s", strings.Join(cfg.Warnings, "\n"))
-			}
-			for i, w := range tc.warnings {
-				if !strings.HasPrefix(cfg.Warnings[i], w) {
-					t.Errorf("warning %d\n%s\nwant it to start with\n%s", i, cfg.Warnings[i], w)
-				}
-			}
+			warningsStartWith(t, cfg.Warnings, tc.warnings)
 		})
 	}
 }

@@ -91,17 +91,24 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	}
 }
 
-func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
+// checkConfig runs check-config on yaml, which must pass, and returns its
+// standard output and error.
+func checkConfig(t *testing.T, yaml string) (out, errOut *bytes.Buffer) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "c.yaml")
-	yaml := "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, rpm: 60, tpm: 9000}\n" +
-		"router_settings:\n  routing_strategy: ordered\n  optional_pre_call_checks: [enforce_model_rate_limits]\n"
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"check-config", path}, &out, &errOut); code != 0 {
+	out, errOut = &bytes.Buffer{}, &bytes.Buffer{}
+	if code := run(context.Background(), []string{"check-config", path}, out, errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
+	return out, errOut
+}
+
+func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, rpm: 60, tpm: 9000}\n"+
+		"router_settings:\n  routing_strategy: ordered\n  optional_pre_call_checks: [enforce_model_rate_limits]\n")
 	if want := "a/openai/x (primary, limit 60 rpm, limit 9000 tpm)"; !strings.Contains(out.String(), want) {
 		t.Fatalf("output lacks %q:\n%s", want, out.String())
 	}
@@ -111,16 +118,8 @@ func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
 }
 
 func TestCheckConfigSaysWhoMayCall(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.yaml")
-	yaml := "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n" +
-		"server:\n  cors_allowed_origins: [\"https://app.example\"]\n"
-	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"check-config", path}, &out, &errOut); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
+		"server:\n  cors_allowed_origins: [\"https://app.example\"]\n")
 	for _, want := range []string{"API clients: anyone who can reach the listener", "web pages may call the API from: https://app.example"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
