@@ -40,6 +40,25 @@ func TestChatThroughSDK(t *testing.T) {
 	}
 }
 
+// A long non-streaming answer goes out with its length, not chunked.
+func TestLongAnswerHasContentLength(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ReplyWords: 2000})
+	resp, err := e.http.Post(e.url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("status %d, err %v", resp.StatusCode, err)
+	}
+	if len(body) < 8<<10 || resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) != 0 {
+		t.Fatalf("%d bytes, Content-Length %d, Transfer-Encoding %v", len(body), resp.ContentLength, resp.TransferEncoding)
+	}
+}
+
 func TestStreamingThroughSDK(t *testing.T) {
 	e := newEnv(t, twoGroups, "primary", "backup")
 	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{

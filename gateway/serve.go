@@ -410,6 +410,8 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	c.setHeaders(w, d, fallback)
 	if resp.Stream == nil {
 		w.Header().Set("Content-Type", "application/json")
+		// Known length: net/http would switch bodies over 2 KB to chunked.
+		w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
 		w.WriteHeader(http.StatusOK)
 		_ = c.send(w, resp.Body, false)
 		info.Status, info.Usage = 200, resp.Usage
