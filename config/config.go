@@ -341,10 +341,29 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	w := &walker{file: name, pos: map[string]*token.Position{}, byPos: map[string]string{}}
 	var raw rawFile
+	c := &converter{file: name, pos: w.pos, env: lookupEnv}
 	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
 		w.walk(f.Docs[0], reflect.TypeFor[rawFile](), "")
 		if len(w.errs) > 0 {
 			return nil, errors.Join(w.errs...)
+		}
+		// LiteLLM's environment_variables block answers references too,
+		// but a variable set in the process environment wins.
+		var block struct {
+			Vars map[string]string `yaml:"environment_variables"`
+		}
+		_ = yaml.NodeToValue(f.Docs[0].Body, &block) // a bad block is reported below
+		if len(block.Vars) > 0 {
+			c.env = func(k string) (string, bool) {
+				if v, ok := lookupEnv(k); ok {
+					return v, true
+				}
+				v, ok := block.Vars[k]
+				return v, ok
+			}
+		}
+		if c.resolveScalars(w.refs); len(c.errs) > 0 {
+			return nil, errors.Join(c.errs...)
 		}
 		if err := yaml.NodeToValue(f.Docs[0].Body, &raw); err != nil {
 			e := yamlError(name, err)
@@ -354,17 +373,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			return nil, e
 		}
 	}
-	env := lookupEnv
-	if vars := raw.EnvironmentVariables; len(vars) > 0 {
-		env = func(k string) (string, bool) {
-			if v, ok := lookupEnv(k); ok {
-				return v, true
-			}
-			v, ok := vars[k]
-			return v, ok
-		}
-	}
-	c := &converter{file: name, pos: w.pos, env: env, warnings: w.warnings}
+	c.warnings = w.warnings
 	cfg := c.convert(&raw)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)

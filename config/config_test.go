@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,60 @@ func TestRateLimitsNeedPreCallChecks(t *testing.T) {
 				t.Fatalf("enforce %v, rpm %v, tpm %v, weight %v", cfg.Router.EnforceRateLimits, d.RPM, d.TPM, d.Weight)
 			}
 			warningsStartWith(t, cfg.Warnings, tc.warnings)
+		})
+	}
+}
+
+// Numbers and booleans may come from the environment too, as in
+// "max_parallel_requests: os.environ/N"; a value that is not one is an
+// error at the reference's position that does not quote the value.
+func TestEnvironmentReferencesInNumbersAndBooleans(t *testing.T) {
+	const yaml = "environment_variables:\n  FILE_RPM: \"90\"\n" +
+		"model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      api_key: sk-unused-key\n" +
+		"      max_parallel_requests: os.environ/N\n      weight: ${W}\n      rpm: os.environ/FILE_RPM\n" +
+		"router_settings:\n  circuit_breaker:\n    enabled: os.environ/ON\n    failure_rate_threshold: ${RATE}\n"
+	good := map[string]string{"N": " 12 ", "W": "2.5", "ON": "false", "RATE": "1"}
+	with := func(k, v string) map[string]string {
+		m := maps.Clone(good)
+		if v == "" {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	t.Run("resolved", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(yaml), env(good))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := cfg.Deployments[0]
+		if d.MaxParallel != 12 || d.Weight != 2.5 || d.RPM != 90 || cfg.Router.Breaker.Enabled ||
+			cfg.Router.Breaker.Settings.FailureRateThreshold != 1 {
+			t.Fatalf("max_parallel %d, weight %v, rpm %v, enabled %v, rate %v", d.MaxParallel, d.Weight, d.RPM,
+				cfg.Router.Breaker.Enabled, cfg.Router.Breaker.Settings.FailureRateThreshold)
+		}
+	})
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"a variable that is not set", with("N", ""), "t.yaml:8:7: model_list[0].litellm_params.max_parallel_requests: environment variable N is not set"},
+		{"not a whole number", with("N", "sk-looks-like-a-key"), "t.yaml:8:7: model_list[0].litellm_params.max_parallel_requests: os.environ/N must be a whole number, and it is not"},
+		{"not a number", with("W", "heavy"), "t.yaml:9:7: model_list[0].litellm_params.weight: ${W} must be a number, and it is not"},
+		{"not a boolean", with("ON", "sometimes"), "t.yaml:13:5: router_settings.circuit_breaker.enabled: os.environ/ON must be true or false, and it is not"},
+		{"checked like a literal once resolved", with("N", "-3"), "t.yaml:8:7: model_list[0].litellm_params.max_parallel_requests: must be"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(yaml), env(tc.env))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant it to start with %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "sk-looks-like-a-key") || strings.Contains(err.Error(), "heavy") {
+				t.Fatalf("the error quotes the variable's value: %v", err)
+			}
 		})
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/breakerd/breakerd/breaker"
@@ -78,6 +80,42 @@ func (c *converter) resolve(path, s string) string {
 		}
 		return v
 	})
+}
+
+// resolveScalars replaces each environment reference where the schema
+// wants a number or a boolean with the variable's value, so that
+// "max_parallel_requests: os.environ/N" decodes as a number. The value
+// keeps the reference's position for later errors, and is never quoted in
+// them: the variable may hold something else by mistake.
+func (c *converter) resolveScalars(refs []scalarRef) {
+	for _, r := range refs {
+		tk := r.mv.Value.GetToken()
+		errs := len(c.errs)
+		v := strings.TrimSpace(c.resolve(r.path, tk.Value))
+		if len(c.errs) > errs {
+			continue // a variable is not set
+		}
+		ntk := token.New(v, v, tk.Position)
+		_, intErr := strconv.ParseInt(v, 10, 64)
+		switch {
+		case r.kind == reflect.Bool:
+			if _, err := strconv.ParseBool(v); err != nil {
+				c.errf(r.path, "%s must be true or false, and it is not", tk.Value)
+				continue
+			}
+			r.mv.Value = ast.Bool(ntk)
+		case intErr == nil:
+			r.mv.Value = ast.Integer(ntk)
+		case r.kind == reflect.Float64:
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				c.errf(r.path, "%s must be a number, and it is not", tk.Value)
+				continue
+			}
+			r.mv.Value = ast.Float(ntk)
+		default:
+			c.errf(r.path, "%s must be a whole number, and it is not", tk.Value)
+		}
+	}
 }
 
 // duration reads seconds (int or float) or a Go duration string ("30s").

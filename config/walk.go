@@ -22,6 +22,17 @@ type walker struct {
 	byPos    map[string]string
 	errs     []error
 	warnings []string
+	// refs are environment references where the schema wants a number
+	// or a boolean, to be resolved before decoding.
+	refs []scalarRef
+}
+
+// scalarRef is a mapping value such as "max_parallel_requests:
+// os.environ/N" whose field is a number or a boolean.
+type scalarRef struct {
+	mv   *ast.MappingValueNode
+	path string
+	kind reflect.Kind
 }
 
 func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
@@ -96,11 +107,29 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 			w.errs = append(w.errs, w.unknownKey(pos, path, p, key, t))
 			return
 		}
+		w.noteRef(mv, f.Type, p)
 		w.walk(mv.Value, f.Type, p)
 	case reflect.Map:
 		w.walk(mv.Value, t.Elem(), p)
 	default:
 		w.record(mv.Value, p)
+	}
+}
+
+// noteRef records mv if its value is an environment reference (as
+// converter.resolve reads them) and t is a number or a boolean.
+func (w *walker) noteRef(mv *ast.MappingValueNode, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int64, reflect.Float64:
+	default:
+		return
+	}
+	s, ok := mv.Value.(*ast.StringNode)
+	if ok && (strings.HasPrefix(s.Value, "os.environ/") || envRef.MatchString(s.Value)) {
+		w.refs = append(w.refs, scalarRef{mv: mv, path: path, kind: t.Kind()})
 	}
 }
 
