@@ -211,8 +211,11 @@ type Router struct {
 	MaxRetryBackoff time.Duration
 	// Fallbacks maps a group to the groups tried after it, in order.
 	Fallbacks map[string][]string
-	Breaker   BreakerConfig
-	Bulkhead  Bulkhead
+	// Aliases are other names clients may use for a group (LiteLLM's
+	// model_group_alias).
+	Aliases  map[string]Alias
+	Breaker  BreakerConfig
+	Bulkhead Bulkhead
 	// State says where breaker state lives: "local" (default) or "redis".
 	State string
 	Redis Redis
@@ -221,6 +224,13 @@ type Router struct {
 	// (LiteLLM's enable_pre_call_checks, or optional_pre_call_checks with
 	// enforce_model_rate_limits).
 	EnforceRateLimits bool
+}
+
+// Alias is another name for a model group.
+type Alias struct {
+	Group string
+	// Hidden aliases work but are not listed by GET /v1/models.
+	Hidden bool
 }
 
 // Redis configures shared breaker state (router_settings.state: redis).

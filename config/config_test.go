@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,6 +212,68 @@ func TestEnvironmentReferencesInNumbersAndBooleans(t *testing.T) {
 			}
 		})
 	}
+}
+
+// LiteLLM's model_group_alias and default_fallbacks load as LiteLLM reads
+// them.
+func TestAliasesAndDefaultFallbacks(t *testing.T) {
+	const groups = "model_list:\n" +
+		"  - model_name: fast\n    litellm_params: {model: openai/a, api_key: sk-unused-key}\n" +
+		"  - model_name: smart\n    litellm_params: {model: openai/b, api_key: sk-unused-key}\n" +
+		"  - model_name: spare\n    litellm_params: {model: openai/c, api_key: sk-unused-key}\n" +
+		"router_settings:\n"
+	t.Run("aliases, plain and hidden", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(groups+"  model_group_alias:\n    gpt-4: smart\n    internal: {model: fast, hidden: true}\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]Alias{"gpt-4": {Group: "smart"}, "internal": {Group: "fast", Hidden: true}}
+		if !maps.Equal(cfg.Router.Aliases, want) {
+			t.Fatalf("aliases %v, want %v", cfg.Router.Aliases, want)
+		}
+	})
+	t.Run("default_fallbacks serve the groups without their own", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(groups+"  fallbacks: [{fast: [smart]}]\n  default_fallbacks: [spare]\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := cfg.Router.Fallbacks
+		if !slices.Equal(got["fast"], []string{"smart"}) || !slices.Equal(got["smart"], []string{"spare"}) || len(got["spare"]) != 0 {
+			t.Fatalf("fallbacks %v", got)
+		}
+	})
+	tests := []struct {
+		name, router, want string
+	}{
+		{"an alias that names a group is an error", "  model_group_alias: {fast: smart}\n",
+			`t.yaml:9:23: router_settings.model_group_alias.fast: "fast" is already a model_name in model_list`},
+		{"an alias to a near miss is a typo", "  model_group_alias: {gpt-4: smrt}\n",
+			`t.yaml:9:23: router_settings.model_group_alias.gpt-4: unknown model group "smrt" (did you mean "smart"?)`},
+		{"an alias without a group", "  model_group_alias: {gpt-4: {hidden: true}}\n",
+			"t.yaml:9:23: router_settings.model_group_alias.gpt-4: must name a model group"},
+		{"hidden must be a boolean", "  model_group_alias: {gpt-4: {model: smart, hidden: maybe}}\n",
+			"t.yaml:9:45: router_settings.model_group_alias.gpt-4.hidden: must be true or false"},
+		{"a default fallback near miss is a typo", "  default_fallbacks: [spar]\n",
+			`t.yaml:9:23: router_settings.default_fallbacks[0]: unknown model group "spar" (did you mean "spare"?)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(groups+tc.router), env(nil))
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error %v\nwant it to start with %s", err, tc.want)
+			}
+		})
+	}
+	t.Run("an alias to an unknown group loads with a warning and is skipped", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(groups+"  model_group_alias: {gpt-4: gpt-4-turbo-elsewhere}\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		warningsStartWith(t, cfg.Warnings, []string{`t.yaml:9:23: router_settings.model_group_alias.gpt-4: "gpt-4-turbo-elsewhere" is not a model_name`})
+		if len(cfg.Router.Aliases) != 0 {
+			t.Fatalf("aliases %v", cfg.Router.Aliases)
+		}
+	})
 }
 
 // LiteLLM's environment_variables block answers os.environ/NAME and

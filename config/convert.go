@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
 	"reflect"
@@ -445,7 +446,8 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
 	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)
 	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
-	rt.Fallbacks = c.fallbacks(r.Fallbacks, groups)
+	rt.Fallbacks = c.fallbacks(r.Fallbacks, r.DefaultFallbacks, groups)
+	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits = true
 		c.warnf("router_settings.enable_pre_call_checks", "enforces deployments' rpm and tpm; LiteLLM's other pre-call check, against the context window, is not done")
@@ -513,18 +515,12 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 
 // fallbacks accepts the seed's flat list (fallbacks for every group) and
 // LiteLLM's [{group: [fallback, ...]}] form, mixed freely.
-func (c *converter) fallbacks(v any, groups []string) map[string][]string {
+// fallbacks reads router_settings.fallbacks: a flat list applies to every
+// group, {group: [fallbacks]} maps to one group. LiteLLM's
+// default_fallbacks apply to the groups that have no map of their own.
+func (c *converter) fallbacks(v any, defaults []string, groups []string) map[string][]string {
 	const path = "router_settings.fallbacks"
 	out := map[string][]string{}
-	if v == nil {
-		return out
-	}
-	list, ok := v.([]any)
-	if !ok {
-		c.errf(path, "must be a list of model groups, or of {group: [fallbacks]} maps")
-		return out
-	}
-	var everyGroup []string
 	target := func(p string, g any) (string, bool) {
 		s, ok := g.(string)
 		if !ok {
@@ -541,6 +537,23 @@ func (c *converter) fallbacks(v any, groups []string) map[string][]string {
 		c.warnf(p, "fallback %q is not a model_name in model_list; it will be skipped", s)
 		return "", false
 	}
+	var defaultTargets []string
+	for i, d := range defaults {
+		if t, ok := target(fmt.Sprintf("router_settings.default_fallbacks[%d]", i), d); ok {
+			defaultTargets = append(defaultTargets, t)
+		}
+	}
+	var list []any
+	if v != nil {
+		l, ok := v.([]any)
+		if !ok {
+			c.errf(path, "must be a list of model groups, or of {group: [fallbacks]} maps")
+			return out
+		}
+		list = l
+	}
+	var everyGroup []string
+	own := map[string]bool{} // groups with a {group: [...]} entry
 	for i, item := range list {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		switch x := item.(type) {
@@ -559,6 +572,7 @@ func (c *converter) fallbacks(v any, groups []string) map[string][]string {
 					c.errf(fp, "%s", msg)
 					continue
 				}
+				own[from] = true
 				tl, ok := tos.([]any)
 				if !ok {
 					tl = []any{tos}
@@ -574,11 +588,61 @@ func (c *converter) fallbacks(v any, groups []string) map[string][]string {
 		}
 	}
 	for _, g := range groups {
-		for _, t := range everyGroup {
+		extra := everyGroup
+		if !own[g] {
+			extra = append(slices.Clip(extra), defaultTargets...)
+		}
+		for _, t := range extra {
 			if t != g && !slices.Contains(out[g], t) {
 				out[g] = append(out[g], t)
 			}
 		}
+	}
+	return out
+}
+
+// aliases reads LiteLLM's model_group_alias: {alias: group} or
+// {alias: {model: group, hidden: true}}.
+func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alias {
+	out := map[string]Alias{}
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
+		v := raw[name]
+		p := "router_settings.model_group_alias." + name
+		var a Alias
+		switch x := v.(type) {
+		case string:
+			a.Group = x
+		case map[string]any:
+			for k := range x {
+				if k != "model" && k != "hidden" {
+					c.errf(p+"."+k, "unknown key %q (model or hidden)", k)
+				}
+			}
+			a.Group, _ = x["model"].(string)
+			if h, ok := x["hidden"]; ok {
+				if a.Hidden, ok = h.(bool); !ok {
+					c.errf(p+".hidden", "must be true or false")
+				}
+			}
+		}
+		switch {
+		case a.Group == "":
+			c.errf(p, "must name a model group, as alias: group or alias: {model: group, hidden: true}")
+			continue
+		case slices.Contains(groups, name):
+			c.errf(p, "%q is already a model_name in model_list; an alias cannot replace a group", name)
+			continue
+		case !slices.Contains(groups, a.Group):
+			// As with fallbacks: a near miss is a typo, anything else may
+			// be a group another config defines.
+			if n := nearest(a.Group, groups); n != "" && editDistance(a.Group, n) <= 2 {
+				c.errf(p, "unknown model group %q (did you mean %q?)", a.Group, n)
+			} else {
+				c.warnf(p, "%q is not a model_name in model_list; the alias is skipped", a.Group)
+			}
+			continue
+		}
+		out[name] = a
 	}
 	return out
 }

@@ -65,22 +65,26 @@ type rawParams struct {
 }
 
 type rawRouter struct {
-	RoutingStrategy string      `yaml:"routing_strategy"`
-	NumRetries      *int        `yaml:"num_retries"`
-	Timeout         any         `yaml:"timeout"`
-	RetryBackoff    any         `yaml:"retry_backoff"`
-	MaxRetryBackoff any         `yaml:"max_retry_backoff"`
-	Fallbacks       any         `yaml:"fallbacks"`
-	CircuitBreaker  rawBreaker  `yaml:"circuit_breaker"`
-	Bulkhead        rawBulkhead `yaml:"bulkhead"`
-	Alerting        rawAlerting `yaml:"alerting"`
-	State           string      `yaml:"state"`
-	RedisHost       string      `yaml:"redis_host"`
-	RedisPort       any         `yaml:"redis_port"`
-	RedisPassword   string      `yaml:"redis_password"`
-	RedisURL        string      `yaml:"redis_url"`
-	RedisNamespace  string      `yaml:"redis_namespace"`
-	RedisFlush      any         `yaml:"redis_flush_interval"`
+	RoutingStrategy string `yaml:"routing_strategy"`
+	NumRetries      *int   `yaml:"num_retries"`
+	Timeout         any    `yaml:"timeout"`
+	RetryBackoff    any    `yaml:"retry_backoff"`
+	MaxRetryBackoff any    `yaml:"max_retry_backoff"`
+	Fallbacks       any    `yaml:"fallbacks"`
+	// LiteLLM's default_fallbacks: for groups without fallbacks of their own.
+	DefaultFallbacks []string `yaml:"default_fallbacks"`
+	// LiteLLM's model_group_alias: alias -> group, or alias -> {model, hidden}.
+	ModelGroupAlias map[string]any `yaml:"model_group_alias"`
+	CircuitBreaker  rawBreaker     `yaml:"circuit_breaker"`
+	Bulkhead        rawBulkhead    `yaml:"bulkhead"`
+	Alerting        rawAlerting    `yaml:"alerting"`
+	State           string         `yaml:"state"`
+	RedisHost       string         `yaml:"redis_host"`
+	RedisPort       any            `yaml:"redis_port"`
+	RedisPassword   string         `yaml:"redis_password"`
+	RedisURL        string         `yaml:"redis_url"`
+	RedisNamespace  string         `yaml:"redis_namespace"`
+	RedisFlush      any            `yaml:"redis_flush_interval"`
 	// LiteLLM's switches for enforcing deployments' rpm and tpm.
 	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`
 	OptionalPreCallChecks []string `yaml:"optional_pre_call_checks"`

@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -408,19 +409,39 @@ func (g *Gateway) limited(h http.Handler) http.Handler {
 	})
 }
 
+// models lists the model groups and the aliases that are not hidden.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
-	data := make([]map[string]any, 0, len(g.groupOrder))
-	for _, grp := range g.groupOrder {
-		data = append(data, modelObject(grp.Name))
+	names := g.modelNames()
+	data := make([]map[string]any, len(names))
+	for i, name := range names {
+		data[i] = modelObject(name)
 	}
 	writeJSONResponse(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 }
 
-// model serves OpenAI's retrieve-model call for one model group. Group
-// names may contain slashes (org/model), hence the rest-of-path wildcard.
+// modelNames returns the group names in config order, then the aliases
+// that are not hidden, sorted.
+func (g *Gateway) modelNames() []string {
+	names := make([]string, 0, len(g.groupOrder)+len(g.cfg.Router.Aliases))
+	for _, grp := range g.groupOrder {
+		names = append(names, grp.Name)
+	}
+	for _, name := range slices.Sorted(maps.Keys(g.cfg.Router.Aliases)) {
+		if !g.cfg.Router.Aliases[name].Hidden {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// model serves OpenAI's retrieve-model call for one model group or alias.
+// Group names may contain slashes (org/model), hence the rest-of-path
+// wildcard.
 func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("model")
-	if _, ok := g.groups[name]; !ok {
+	_, group := g.groups[name]
+	_, alias := g.cfg.Router.Aliases[name]
+	if !group && !alias {
 		g.modelNotFound(w, name)
 		return
 	}
@@ -432,12 +453,9 @@ func modelObject(name string) map[string]any {
 }
 
 // modelNotFound answers a request for an unknown model group with
-// OpenAI's 404, naming the groups there are.
+// OpenAI's 404, naming the models GET /v1/models lists.
 func (g *Gateway) modelNotFound(w http.ResponseWriter, name string) {
-	names := make([]string, len(g.groupOrder))
-	for i, grp := range g.groupOrder {
-		names[i] = grp.Name
-	}
+	names := g.modelNames()
 	writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
 		fmt.Sprintf("The model `%s` does not exist. Known models: %s", name, strings.Join(names, ", ")))
 }

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -234,4 +235,44 @@ router_settings:
 			t.Fatalf("an hour later: %d %v", status, body)
 		}
 	})
+}
+
+// LiteLLM's model_group_alias: clients may name a group by an alias, and
+// GET /v1/models lists the aliases that are not hidden.
+func TestModelGroupAliases(t *testing.T) {
+	e := newEnv(t, twoGroups+`  model_group_alias:
+    gpt-4: gpt-4o-mini
+    legacy: {model: claude-3-5-sonnet, hidden: true}
+`, "primary", "backup")
+	for alias, deployment := range map[string]string{"gpt-4": "gpt-4o-mini/openai/gpt-4o-mini", "legacy": "claude-3-5-sonnet/openai/claude-3-5-sonnet"} {
+		out, h, err := e.chat(alias)
+		if err != nil {
+			t.Fatalf("%s: %v", alias, err)
+		}
+		if h.Get("X-Breakerd-Deployment") != deployment || h.Get("X-Breakerd-Fallback") != "false" {
+			t.Fatalf("%s served by %s (fallback %s), want %s", alias, h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"), deployment)
+		}
+		if out.Model == alias {
+			t.Fatalf("%s: the upstream got the alias, not the deployment's model", alias)
+		}
+	}
+	page, err := e.client.Models.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	if strings.Join(ids, ",") != "gpt-4o-mini,claude-3-5-sonnet,gpt-4" {
+		t.Fatalf("models %v: want the groups, then the aliases that are not hidden", ids)
+	}
+	if m, err := e.client.Models.Get(context.Background(), "legacy"); err != nil || m.ID != "legacy" {
+		t.Fatalf("retrieving a hidden alias: %v %+v", err, m)
+	}
+	status, _, body := e.post("/v1/chat/completions", `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`)
+	msg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != 404 || !strings.HasSuffix(msg, "Known models: gpt-4o-mini, claude-3-5-sonnet, gpt-4") {
+		t.Fatalf("status %d, message %q", status, msg)
+	}
 }

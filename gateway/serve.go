@@ -128,6 +128,9 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
 		return outcome{code: http.StatusBadRequest}
 	}
+	if a, ok := g.cfg.Router.Aliases[group]; ok {
+		group = a.Group
+	}
 	c.req, c.group = req, group
 	if _, ok := g.groups[group]; !ok {
 		g.modelNotFound(w, group)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -38,6 +40,17 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	if o := cfg.Server.CORSOrigins; len(o) > 0 {
 		fmt.Fprintf(stdout, "web pages may call the API from: %s\n", strings.Join(o, ", "))
+	}
+	if a := cfg.Router.Aliases; len(a) > 0 {
+		var names []string
+		for _, name := range slices.Sorted(maps.Keys(a)) {
+			s := name + " -> " + a[name].Group
+			if a[name].Hidden {
+				s += " (hidden)"
+			}
+			names = append(names, s)
+		}
+		fmt.Fprintf(stdout, "aliases: %s\n", strings.Join(names, ", "))
 	}
 	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
 		// Read the settings back from a real breaker, defaults filled in.

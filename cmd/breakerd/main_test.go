@@ -106,6 +106,14 @@ func checkConfig(t *testing.T, yaml string) (out, errOut *bytes.Buffer) {
 	return out, errOut
 }
 
+func TestCheckConfigShowsAliases(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
+		"router_settings:\n  model_group_alias: {z: a, b: {model: a, hidden: true}}\n")
+	if want := "aliases: b -> a (hidden), z -> a\n"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
 	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, rpm: 60, tpm: 9000}\n"+
 		"router_settings:\n  routing_strategy: ordered\n  optional_pre_call_checks: [enforce_model_rate_limits]\n")
