@@ -53,6 +53,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 			break
 		}
 	}
+	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
+		s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("prompt is too long: %d tokens > %d maximum", n, f.ContextTokens))
+		return
+	}
 	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
 	text := s.reply(prompt)
 	var tool string

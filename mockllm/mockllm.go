@@ -48,6 +48,11 @@ type Faults struct {
 	// ReplyWords, when > 0, pads every reply to that many words (one
 	// streamed chunk each), for long answers and large streams.
 	ReplyWords int `json:"reply_words,omitempty"`
+	// ContextTokens, when > 0, is the model's context window: a prompt of
+	// more tokens (words, to the mock) gets the provider's 400 for an
+	// over-long prompt (OpenAI's context_length_exceeded, Anthropic's
+	// "prompt is too long").
+	ContextTokens int `json:"context_tokens,omitempty"`
 }
 
 // Stats count the requests the mock received, faults included.
@@ -271,11 +276,21 @@ func errorType(status int) string {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, typ, msg string) {
+	s.writeErrorCode(w, r, status, typ, "", msg)
+}
+
+// writeErrorCode is writeError with OpenAI's error code (Anthropic's
+// errors have none).
+func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
 	if r.URL.Path == "/v1/messages" {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 		return
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": nil, "param": nil}})
+	var c any
+	if code != "" {
+		c = code
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": c, "param": nil}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -222,6 +222,34 @@ func TestReplyWordsPadsTheAnswer(t *testing.T) {
 	}
 }
 
+// context_tokens gives the mock a context window: a longer prompt gets
+// each provider's own 400 for it, and a prompt that fits is answered.
+func TestContextTokensRejectsLongPrompts(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{ContextTokens: 5})
+	long := "one two three four five six seven"
+	tests := []struct {
+		name, path, body string
+		headers          map[string]string
+		status           int
+		want             string
+	}{
+		{"OpenAI, too long", "/v1/chat/completions", `{"model":"x","messages":[{"role":"user","content":"` + long + `"}]}`, nil,
+			400, `"code":"context_length_exceeded"`},
+		{"OpenAI, fits", "/v1/chat/completions", chatBody, nil, 200, `"chat.completion"`},
+		{"Anthropic, too long", "/v1/messages", `{"model":"c","max_tokens":9,"messages":[{"role":"user","content":"` + long + `"}]}`,
+			map[string]string{"anthropic-version": "2023-06-01"}, 400, `"message":"prompt is too long: 8 tokens \u003e 5 maximum"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := post(t, url+tc.path, tc.body, tc.headers)
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.want) {
+				t.Fatalf("%d %s, want %d with %s", resp.StatusCode, body, tc.status, tc.want)
+			}
+		})
+	}
+}
+
 func TestCutAfterBreaksTheStream(t *testing.T) {
 	m, url := newMock(t, Options{})
 	m.SetFaults(Faults{CutAfter: 2})

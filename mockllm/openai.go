@@ -82,6 +82,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		req.Model = r.PathValue("deployment")
 	}
 	prompt := lastUserText(req.Messages)
+	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "context_length_exceeded", fmt.Sprintf(
+			"This model's maximum context length is %d tokens. However, your messages resulted in %d tokens.", f.ContextTokens, n))
+		return
+	}
 	text := s.reply(prompt)
 	id := fmt.Sprintf("chatcmpl-mock-%d", s.ids.Add(1))
 	created := time.Now().Unix()
