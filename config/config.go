@@ -211,6 +211,10 @@ type Router struct {
 	MaxRetryBackoff time.Duration
 	// Fallbacks maps a group to the groups tried after it, in order.
 	Fallbacks map[string][]string
+	// ContextWindowFallbacks maps a group to the groups tried when its
+	// model refuses a prompt as too long (LiteLLM's
+	// context_window_fallbacks).
+	ContextWindowFallbacks map[string][]string
 	// Aliases are other names clients may use for a group (LiteLLM's
 	// model_group_alias).
 	Aliases  map[string]Alias

@@ -232,6 +232,16 @@ func TestAliasesAndDefaultFallbacks(t *testing.T) {
 			t.Fatalf("aliases %v, want %v", cfg.Router.Aliases, want)
 		}
 	})
+	t.Run("context_window_fallbacks", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(groups+"  context_window_fallbacks: [{fast: [smart, spare]}]\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Router.ContextWindowFallbacks; !slices.Equal(got["fast"], []string{"smart", "spare"}) || len(got["smart"]) != 0 ||
+			len(cfg.Router.Fallbacks["fast"]) != 0 {
+			t.Fatalf("context-window fallbacks %v, fallbacks %v", got, cfg.Router.Fallbacks)
+		}
+	})
 	t.Run("default_fallbacks serve the groups without their own", func(t *testing.T) {
 		cfg, err := Parse("t.yaml", []byte(groups+"  fallbacks: [{fast: [smart]}]\n  default_fallbacks: [spare]\n"), env(nil))
 		if err != nil {
@@ -253,6 +263,8 @@ func TestAliasesAndDefaultFallbacks(t *testing.T) {
 			"t.yaml:9:23: router_settings.model_group_alias.gpt-4: must name a model group"},
 		{"hidden must be a boolean", "  model_group_alias: {gpt-4: {model: smart, hidden: maybe}}\n",
 			"t.yaml:9:45: router_settings.model_group_alias.gpt-4.hidden: must be true or false"},
+		{"a context-window fallback near miss is a typo", "  context_window_fallbacks: [{fast: [smrt]}]\n",
+			`t.yaml:9:38: router_settings.context_window_fallbacks[0].fast[0]: unknown model group "smrt" (did you mean "smart"?)`},
 		{"a default fallback near miss is a typo", "  default_fallbacks: [spar]\n",
 			`t.yaml:9:23: router_settings.default_fallbacks[0]: unknown model group "spar" (did you mean "spare"?)`},
 	}

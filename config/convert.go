@@ -446,7 +446,8 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
 	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)
 	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
-	rt.Fallbacks = c.fallbacks(r.Fallbacks, r.DefaultFallbacks, groups)
+	rt.Fallbacks = c.fallbacks("router_settings.fallbacks", r.Fallbacks, r.DefaultFallbacks, groups)
+	rt.ContextWindowFallbacks = c.fallbacks("router_settings.context_window_fallbacks", r.ContextWindowFallbacks, nil, groups)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits = true
@@ -515,11 +516,10 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 
 // fallbacks accepts the seed's flat list (fallbacks for every group) and
 // LiteLLM's [{group: [fallback, ...]}] form, mixed freely.
-// fallbacks reads router_settings.fallbacks: a flat list applies to every
-// group, {group: [fallbacks]} maps to one group. LiteLLM's
+// fallbacks reads a list of fallbacks at path: a flat list applies to
+// every group, {group: [fallbacks]} maps to one group. LiteLLM's
 // default_fallbacks apply to the groups that have no map of their own.
-func (c *converter) fallbacks(v any, defaults []string, groups []string) map[string][]string {
-	const path = "router_settings.fallbacks"
+func (c *converter) fallbacks(path string, v any, defaults []string, groups []string) map[string][]string {
 	out := map[string][]string{}
 	target := func(p string, g any) (string, bool) {
 		s, ok := g.(string)

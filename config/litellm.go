@@ -57,7 +57,6 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 			"retry_after":              "retry_backoff does this",
 			"stream_timeout":           "timeout bounds the whole request",
 			"max_fallbacks":            "",
-			"context_window_fallbacks": "",
 			"content_policy_fallbacks": "",
 			"routing_strategy_args":    "",
 			"provider_budget_config":   "",

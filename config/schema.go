@@ -71,6 +71,9 @@ type rawRouter struct {
 	RetryBackoff    any    `yaml:"retry_backoff"`
 	MaxRetryBackoff any    `yaml:"max_retry_backoff"`
 	Fallbacks       any    `yaml:"fallbacks"`
+	// LiteLLM's context_window_fallbacks: where a prompt too long for a
+	// group's models goes, in the same forms as fallbacks.
+	ContextWindowFallbacks any `yaml:"context_window_fallbacks"`
 	// LiteLLM's default_fallbacks: for groups without fallbacks of their own.
 	DefaultFallbacks []string `yaml:"default_fallbacks"`
 	// LiteLLM's model_group_alias: alias -> group, or alias -> {model, hidden}.

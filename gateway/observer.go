@@ -20,7 +20,8 @@ type Observer interface {
 	// Retried is called before a retry on the same deployment.
 	Retried(d *Deployment, op provider.Operation)
 	// FellBack is called when a request moves to another deployment;
-	// reason is "open", "failure", "bulkhead_full" or "rate_limited".
+	// reason is "open", "failure", "bulkhead_full", "rate_limited" or
+	// "context_window" (to a group of context_window_fallbacks).
 	FellBack(group string, from, to *Deployment, reason string)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/mockllm"
 )
 
 func TestRoutingStrategies(t *testing.T) {
@@ -274,5 +275,55 @@ func TestModelGroupAliases(t *testing.T) {
 	msg, _ := body["error"].(map[string]any)["message"].(string)
 	if status != 404 || !strings.HasSuffix(msg, "Known models: gpt-4o-mini, claude-3-5-sonnet, gpt-4") {
 		t.Fatalf("status %d, message %q", status, msg)
+	}
+}
+
+// LiteLLM's context_window_fallbacks: a prompt too long for a group's
+// model goes on to the groups configured for longer prompts, with no
+// breaker failure; without such a group the upstream's 400 reaches the
+// client as before.
+func TestContextWindowFallbacks(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: small
+    litellm_params: {model: anthropic/claude-haiku, api_base: "${MOCK_SMALL}", api_key: sk-small-key}
+  - model_name: large
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_LARGE}/v1", api_key: sk-large-key}
+  - model_name: alone
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_SMALL}/v1", api_key: sk-small-key}
+router_settings:
+  routing_strategy: ordered
+  context_window_fallbacks: [{small: [large]}]
+`
+	const long = `{"model":"%s","messages":[{"role":"user","content":"one two three four five six seven eight"}]}`
+	const short = `{"model":"%s","messages":[{"role":"user","content":"hi"}]}`
+	e := newEnv(t, cfg, "small", "large")
+	e.mocks["small"].SetFaults(mockllm.Faults{ContextTokens: 5})
+
+	status, h, body := e.post("/v1/chat/completions", fmt.Sprintf(long, "small"))
+	if status != 200 || h.Get("X-Breakerd-Deployment") != "large/openai/gpt-4o" || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("too long for small: %d, served by %q (fallback %s): %v", status, h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"), body)
+	}
+	if _, h, _ := e.post("/v1/chat/completions", fmt.Sprintf(short, "small")); h.Get("X-Breakerd-Deployment") != "small/anthropic/claude-haiku" {
+		t.Fatalf("a short prompt was served by %q", h.Get("X-Breakerd-Deployment"))
+	}
+	if c := e.breaker("small/anthropic/claude-haiku:chat").Counts(); c.Failures != 0 {
+		t.Fatalf("a prompt too long counted against the model: %+v", c)
+	}
+
+	status, _, body = e.post("/v1/chat/completions", fmt.Sprintf(long, "alone"))
+	errBody, _ := body["error"].(map[string]any)
+	if status != 400 || errBody["code"] != "context_length_exceeded" {
+		t.Fatalf("without context_window_fallbacks: %d %v, want the upstream's 400", status, body)
+	}
+
+	e.mocks["large"].SetFaults(mockllm.Faults{ContextTokens: 6})
+	status, _, body = e.post("/v1/chat/completions", fmt.Sprintf(long, "small"))
+	errBody, _ = body["error"].(map[string]any)
+	if status != 400 || errBody["code"] != "context_length_exceeded" {
+		t.Fatalf("too long for the fallback too: %d %v, want its 400", status, body)
+	}
+	if n := e.mocks["large"].Stats().Chat; n != 2 {
+		t.Fatalf("large got %d calls, want 2", n)
 	}
 }

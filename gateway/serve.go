@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,9 @@ type call struct {
 	// limitKind is the last one's: "requests" or "tokens".
 	limited   int
 	limitKind string
+	// tooLong is set once a model refused the prompt as too long and the
+	// request moved to the group's context_window_fallbacks.
+	tooLong bool
 	// lastErr is the last upstream error, used when nothing served.
 	lastErr *provider.Error
 	// upstream is the time spent waiting on upstreams (failed attempts,
@@ -148,7 +152,8 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	var prev *Deployment
 	prevReason := ""
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
-	for _, d := range route {
+	for k := 0; k < len(route); k++ {
+		d := route[k]
 		if d.Breakers[c.op] == nil {
 			continue // passed over without a call, as if it were not on the route
 		}
@@ -164,8 +169,27 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 			break
 		}
 		prev, prevReason = d, reason
+		if reason == "context_window" {
+			// Too long for this group's model: go on with the groups
+			// configured to take longer prompts instead.
+			route, k = g.longerRoute(group), -1
+		}
 	}
 	return c.fail(w, r)
+}
+
+// longerRoute returns the deployments of group's context_window_fallbacks:
+// each fallback group's own, in strategy order.
+func (g *Gateway) longerRoute(group string) []*Deployment {
+	var out []*Deployment
+	for _, name := range g.cfg.Router.ContextWindowFallbacks[group] {
+		for _, d := range g.Route(name) {
+			if d.Config.Group == name && !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
 }
 
 // parseRequest validates the client's JSON enough to route it. It decodes
@@ -274,6 +298,11 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return &outcome{code: 499}, "" // the client left; nobody to answer
 		}
 		if perr.Status > 0 && !fallbackWorthy(perr.Status) {
+			if !c.tooLong && perr.ContextWindowExceeded() && len(rt.ContextWindowFallbacks[c.group]) > 0 {
+				c.tooLong = true
+				c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
+				return nil, "context_window"
+			}
 			// The upstream says the request itself is wrong: every
 			// deployment would say the same, so pass it on.
 			w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))

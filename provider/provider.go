@@ -130,6 +130,22 @@ func (e *Error) Error() string {
 	return "upstream connection failed: " + e.Message
 }
 
+// ContextWindowExceeded reports whether the upstream refused the prompt as
+// longer than its model takes: OpenAI's and Azure's code
+// context_length_exceeded, or the words OpenAI-compatible servers
+// ("maximum context length") and Anthropic ("prompt is too long") use. A
+// model with a larger window may take the same request.
+func (e *Error) ContextWindowExceeded() bool {
+	if e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge && e.Status != http.StatusUnprocessableEntity {
+		return false
+	}
+	if e.Code == "context_length_exceeded" {
+		return true
+	}
+	m := strings.ToLower(e.Message)
+	return strings.Contains(m, "context length") || strings.Contains(m, "context window") || strings.Contains(m, "prompt is too long")
+}
+
 // Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 

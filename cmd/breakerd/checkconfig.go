@@ -52,6 +52,15 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "aliases: %s\n", strings.Join(names, ", "))
 	}
+	if cw := cfg.Router.ContextWindowFallbacks; len(cw) > 0 {
+		var moves []string
+		for _, grp := range gw.Groups() {
+			if to := cw[grp.Name]; len(to) > 0 {
+				moves = append(moves, grp.Name+" -> "+strings.Join(to, ", "))
+			}
+		}
+		fmt.Fprintf(stdout, "prompts too long for a model go on: %s\n", strings.Join(moves, "; "))
+	}
 	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
 		// Read the settings back from a real breaker, defaults filled in.
 		s := gw.Groups()[0].Deployments[0].Breakers[provider.Chat].Settings()

@@ -106,11 +106,14 @@ func checkConfig(t *testing.T, yaml string) (out, errOut *bytes.Buffer) {
 	return out, errOut
 }
 
-func TestCheckConfigShowsAliases(t *testing.T) {
+func TestCheckConfigShowsAliasesAndContextWindowFallbacks(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
-		"router_settings:\n  model_group_alias: {z: a, b: {model: a, hidden: true}}\n")
-	if want := "aliases: b -> a (hidden), z -> a\n"; !strings.Contains(out.String(), want) {
-		t.Fatalf("output lacks %q:\n%s", want, out.String())
+		"  - model_name: big\n    litellm_params: {model: openai/y, api_key: sk-unused-key}\n"+
+		"router_settings:\n  model_group_alias: {z: a, b: {model: a, hidden: true}}\n  context_window_fallbacks: [{a: [big]}]\n")
+	for _, want := range []string{"aliases: b -> a (hidden), z -> a\n", "prompts too long for a model go on: a -> big\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 
