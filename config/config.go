@@ -215,6 +215,10 @@ type Router struct {
 	// model refuses a prompt as too long (LiteLLM's
 	// context_window_fallbacks).
 	ContextWindowFallbacks map[string][]string
+	// ContentPolicyFallbacks maps a group to the groups tried when its
+	// provider refuses a prompt by its content policy (LiteLLM's
+	// content_policy_fallbacks).
+	ContentPolicyFallbacks map[string][]string
 	// Aliases are other names clients may use for a group (LiteLLM's
 	// model_group_alias).
 	Aliases  map[string]Alias

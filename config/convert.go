@@ -448,6 +448,7 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
 	rt.Fallbacks = c.fallbacks("router_settings.fallbacks", r.Fallbacks, r.DefaultFallbacks, groups)
 	rt.ContextWindowFallbacks = c.fallbacks("router_settings.context_window_fallbacks", r.ContextWindowFallbacks, nil, groups)
+	rt.ContentPolicyFallbacks = c.fallbacks("router_settings.content_policy_fallbacks", r.ContentPolicyFallbacks, nil, groups)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits = true

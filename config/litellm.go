@@ -49,22 +49,21 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 		}, false
 	case "router_settings":
 		return map[string]string{
-			"allowed_fails":            "circuit_breaker.failure_threshold does this",
-			"allowed_fails_policy":     "circuit_breaker.failure_conditions does this",
-			"cooldown_time":            "circuit_breaker.recovery_timeout does this",
-			"disable_cooldowns":        "circuit_breaker.enabled: false does this",
-			"retry_policy":             "num_retries and circuit_breaker.failure_conditions do this",
-			"retry_after":              "retry_backoff does this",
-			"stream_timeout":           "timeout bounds the whole request",
-			"max_fallbacks":            "",
-			"content_policy_fallbacks": "",
-			"routing_strategy_args":    "",
-			"provider_budget_config":   "",
-			"default_litellm_params":   "",
-			"cache_responses":          "",
-			"caching_groups":           "",
-			"enable_tag_filtering":     "",
-			"polling_interval":         "",
+			"allowed_fails":          "circuit_breaker.failure_threshold does this",
+			"allowed_fails_policy":   "circuit_breaker.failure_conditions does this",
+			"cooldown_time":          "circuit_breaker.recovery_timeout does this",
+			"disable_cooldowns":      "circuit_breaker.enabled: false does this",
+			"retry_policy":           "num_retries and circuit_breaker.failure_conditions do this",
+			"retry_after":            "retry_backoff does this",
+			"stream_timeout":         "timeout bounds the whole request",
+			"max_fallbacks":          "",
+			"routing_strategy_args":  "",
+			"provider_budget_config": "",
+			"default_litellm_params": "",
+			"cache_responses":        "",
+			"caching_groups":         "",
+			"enable_tag_filtering":   "",
+			"polling_interval":       "",
 		}, false
 	}
 	return nil, false

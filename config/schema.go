@@ -74,6 +74,9 @@ type rawRouter struct {
 	// LiteLLM's context_window_fallbacks: where a prompt too long for a
 	// group's models goes, in the same forms as fallbacks.
 	ContextWindowFallbacks any `yaml:"context_window_fallbacks"`
+	// LiteLLM's content_policy_fallbacks: where a prompt a group's
+	// provider refuses by content policy goes.
+	ContentPolicyFallbacks any `yaml:"content_policy_fallbacks"`
 	// LiteLLM's default_fallbacks: for groups without fallbacks of their own.
 	DefaultFallbacks []string `yaml:"default_fallbacks"`
 	// LiteLLM's model_group_alias: alias -> group, or alias -> {model, hidden}.

@@ -43,8 +43,8 @@ type Event struct {
 	Deployment string
 	To         string
 	Operation  string
-	// Reason: "open", "failure", "bulkhead_full", "rate_limited" or
-	// "context_window" (Fallback only).
+	// Reason: "open", "failure", "bulkhead_full", "rate_limited", or
+	// (Fallback only) "context_window" or "content_policy".
 	Reason string
 	// Labels are the deployment's labels (provider, model, ...).
 	Labels map[string]string

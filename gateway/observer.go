@@ -20,8 +20,9 @@ type Observer interface {
 	// Retried is called before a retry on the same deployment.
 	Retried(d *Deployment, op provider.Operation)
 	// FellBack is called when a request moves to another deployment;
-	// reason is "open", "failure", "bulkhead_full", "rate_limited" or
-	// "context_window" (to a group of context_window_fallbacks).
+	// reason is "open", "failure", "bulkhead_full", "rate_limited",
+	// "context_window" or "content_policy" (to a group of
+	// context_window_fallbacks or content_policy_fallbacks).
 	FellBack(group string, from, to *Deployment, reason string)
 }
 

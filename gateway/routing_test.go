@@ -327,3 +327,32 @@ router_settings:
 		t.Fatalf("large got %d calls, want 2", n)
 	}
 }
+
+// LiteLLM's content_policy_fallbacks: a prompt a group's provider refuses
+// by its content policy goes on to the configured groups, with no breaker
+// failure.
+func TestContentPolicyFallbacks(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: strict
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_STRICT}/v1", api_key: sk-strict-key}
+  - model_name: lenient
+    litellm_params: {model: anthropic/claude-haiku, api_base: "${MOCK_LENIENT}", api_key: sk-lenient-key}
+router_settings:
+  content_policy_fallbacks: [{strict: [lenient]}]
+`
+	e := newEnv(t, cfg, "strict", "lenient")
+	e.mocks["strict"].SetFaults(mockllm.Faults{BlockedWords: []string{"dragons"}})
+	status, h, body := e.post("/v1/chat/completions", `{"model":"strict","messages":[{"role":"user","content":"tell me about dragons"}]}`)
+	if status != 200 || h.Get("X-Breakerd-Deployment") != "lenient/anthropic/claude-haiku" || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("%d, served by %q (fallback %s): %v", status, h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"), body)
+	}
+	if c := e.breaker("strict/openai/gpt-4o-mini:chat").Counts(); c.Failures != 0 {
+		t.Fatalf("a policy refusal counted against the model: %+v", c)
+	}
+	e.mocks["lenient"].SetFaults(mockllm.Faults{BlockedWords: []string{"dragons"}})
+	status, _, body = e.post("/v1/chat/completions", `{"model":"strict","messages":[{"role":"user","content":"dragons"}]}`)
+	if msg, _ := body["error"].(map[string]any)["message"].(string); status != 400 || msg != "Output blocked by content filtering policy" {
+		t.Fatalf("refused by the fallback too: %d %v, want its 400", status, body)
+	}
+}

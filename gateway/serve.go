@@ -42,9 +42,10 @@ type call struct {
 	// limitKind is the last one's: "requests" or "tokens".
 	limited   int
 	limitKind string
-	// tooLong is set once a model refused the prompt as too long and the
-	// request moved to the group's context_window_fallbacks.
-	tooLong bool
+	// refused is set once a model refused the prompt in a way another
+	// model may not (provider.ContextWindow or ContentPolicy) and the
+	// request moved to the group's fallbacks for that.
+	refused string
 	// lastErr is the last upstream error, used when nothing served.
 	lastErr *provider.Error
 	// upstream is the time spent waiting on upstreams (failed attempts,
@@ -169,20 +170,31 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 			break
 		}
 		prev, prevReason = d, reason
-		if reason == "context_window" {
-			// Too long for this group's model: go on with the groups
-			// configured to take longer prompts instead.
-			route, k = g.longerRoute(group), -1
+		if reason != "" && reason == c.refused {
+			// Refused by this group's model (too long, or by policy): go
+			// on with the groups configured for such prompts instead.
+			route, k = g.refusalRoute(reason, group), -1
 		}
 	}
 	return c.fail(w, r)
 }
 
-// longerRoute returns the deployments of group's context_window_fallbacks:
-// each fallback group's own, in strategy order.
-func (g *Gateway) longerRoute(group string) []*Deployment {
+// refusalFallbacks returns the fallbacks configured for a refusal kind.
+func (g *Gateway) refusalFallbacks(kind string) map[string][]string {
+	switch kind {
+	case provider.ContextWindow:
+		return g.cfg.Router.ContextWindowFallbacks
+	case provider.ContentPolicy:
+		return g.cfg.Router.ContentPolicyFallbacks
+	}
+	return nil
+}
+
+// refusalRoute returns the deployments of group's fallbacks for a refusal
+// kind: each fallback group's own, in strategy order.
+func (g *Gateway) refusalRoute(kind, group string) []*Deployment {
 	var out []*Deployment
-	for _, name := range g.cfg.Router.ContextWindowFallbacks[group] {
+	for _, name := range g.refusalFallbacks(kind)[group] {
 		for _, d := range g.Route(name) {
 			if d.Config.Group == name && !slices.Contains(out, d) {
 				out = append(out, d)
@@ -298,10 +310,10 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return &outcome{code: 499}, "" // the client left; nobody to answer
 		}
 		if perr.Status > 0 && !fallbackWorthy(perr.Status) {
-			if !c.tooLong && perr.ContextWindowExceeded() && len(rt.ContextWindowFallbacks[c.group]) > 0 {
-				c.tooLong = true
+			if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 {
+				c.refused = kind
 				c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
-				return nil, "context_window"
+				return nil, kind
 			}
 			// The upstream says the request itself is wrong: every
 			// deployment would say the same, so pass it on.

@@ -120,7 +120,7 @@ func New(src Source, opts Options) *Metrics {
 	m.retries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_retries_total",
 		Help: "Retries on the same deployment."}, []string{"provider", "model", "operation"})
 	m.fallbacks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_fallbacks_total",
-		Help: "Requests moved from one deployment to the next, by reason (open, failure, bulkhead_full, rate_limited, context_window)."},
+		Help: "Requests moved from one deployment to the next, by reason (open, failure, bulkhead_full, rate_limited, context_window, content_policy)."},
 		[]string{"model_group", "from", "to", "reason"})
 	m.tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_tokens_total",
 		Help: "Tokens used, by type (input or output)."}, []string{"provider", "model", "type"})

@@ -57,6 +57,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("prompt is too long: %d tokens > %d maximum", n, f.ContextTokens))
 		return
 	}
+	if blocked(prompt, f.BlockedWords) {
+		s.writeError(w, r, 400, "invalid_request_error", "Output blocked by content filtering policy")
+		return
+	}
 	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
 	text := s.reply(prompt)
 	var tool string

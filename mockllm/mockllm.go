@@ -53,6 +53,11 @@ type Faults struct {
 	// over-long prompt (OpenAI's context_length_exceeded, Anthropic's
 	// "prompt is too long").
 	ContextTokens int `json:"context_tokens,omitempty"`
+	// BlockedWords are words a prompt must not contain: one that does gets
+	// the provider's 400 for a content-policy refusal (OpenAI's
+	// content_policy_violation, Anthropic's "Output blocked by content
+	// filtering policy").
+	BlockedWords []string `json:"blocked_words,omitempty"`
 }
 
 // Stats count the requests the mock received, faults included.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -81,7 +82,7 @@ func TestFaultControlAPI(t *testing.T) {
 		t.Fatalf("unknown fault field accepted: %d", resp.StatusCode)
 	}
 	resp, _ = post(t, url+"/_mock/reset", "", nil)
-	if resp.StatusCode != 204 || m.Stats().Chat != 0 || m.Faults() != (Faults{}) {
+	if resp.StatusCode != 204 || m.Stats().Chat != 0 || !reflect.DeepEqual(m.Faults(), Faults{}) {
 		t.Fatalf("reset: %d %+v", resp.StatusCode, m.Stats())
 	}
 }
@@ -222,11 +223,12 @@ func TestReplyWordsPadsTheAnswer(t *testing.T) {
 	}
 }
 
-// context_tokens gives the mock a context window: a longer prompt gets
-// each provider's own 400 for it, and a prompt that fits is answered.
-func TestContextTokensRejectsLongPrompts(t *testing.T) {
+// context_tokens gives the mock a context window and blocked_words a
+// content policy: a prompt over either gets each provider's own 400 for
+// it, and a prompt within both is answered.
+func TestContextTokensAndBlockedWordsRefusePrompts(t *testing.T) {
 	m, url := newMock(t, Options{})
-	m.SetFaults(Faults{ContextTokens: 5})
+	m.SetFaults(Faults{ContextTokens: 5, BlockedWords: []string{"forbidden"}})
 	long := "one two three four five six seven"
 	tests := []struct {
 		name, path, body string
@@ -237,6 +239,10 @@ func TestContextTokensRejectsLongPrompts(t *testing.T) {
 		{"OpenAI, too long", "/v1/chat/completions", `{"model":"x","messages":[{"role":"user","content":"` + long + `"}]}`, nil,
 			400, `"code":"context_length_exceeded"`},
 		{"OpenAI, fits", "/v1/chat/completions", chatBody, nil, 200, `"chat.completion"`},
+		{"OpenAI, a blocked word", "/v1/chat/completions", `{"model":"x","messages":[{"role":"user","content":"say Forbidden!"}]}`, nil,
+			400, `"code":"content_policy_violation"`},
+		{"Anthropic, a blocked word", "/v1/messages", `{"model":"c","max_tokens":9,"messages":[{"role":"user","content":"forbidden"}]}`,
+			map[string]string{"anthropic-version": "2023-06-01"}, 400, `"message":"Output blocked by content filtering policy"`},
 		{"Anthropic, too long", "/v1/messages", `{"model":"c","max_tokens":9,"messages":[{"role":"user","content":"` + long + `"}]}`,
 			map[string]string{"anthropic-version": "2023-06-01"}, 400, `"message":"prompt is too long: 8 tokens \u003e 5 maximum"`},
 	}

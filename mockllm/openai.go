@@ -68,6 +68,18 @@ func (s *Server) reply(prompt string) string {
 
 func tokens(s string) int { return len(strings.Fields(s)) + 1 }
 
+// blocked reports whether prompt contains any of words, ignoring case.
+func blocked(prompt string, words []string) bool {
+	for _, w := range strings.Fields(strings.ToLower(prompt)) {
+		for _, b := range words {
+			if strings.Trim(w, ".,!?;:") == strings.ToLower(b) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	var req chatRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -85,6 +97,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "context_length_exceeded", fmt.Sprintf(
 			"This model's maximum context length is %d tokens. However, your messages resulted in %d tokens.", f.ContextTokens, n))
+		return
+	}
+	if blocked(prompt, f.BlockedWords) {
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "content_policy_violation",
+			"Your request was rejected as a result of our safety system.")
 		return
 	}
 	text := s.reply(prompt)

@@ -130,20 +130,35 @@ func (e *Error) Error() string {
 	return "upstream connection failed: " + e.Message
 }
 
-// ContextWindowExceeded reports whether the upstream refused the prompt as
-// longer than its model takes: OpenAI's and Azure's code
+// Refusals of a request that another model may still take.
+const (
+	// ContextWindow: the prompt is longer than the model takes.
+	ContextWindow = "context_window"
+	// ContentPolicy: the provider's content filter refused the prompt.
+	ContentPolicy = "content_policy"
+)
+
+// Refusal says why the upstream refused a request that another model may
+// take: ContextWindow for OpenAI's and Azure's code
 // context_length_exceeded, or the words OpenAI-compatible servers
-// ("maximum context length") and Anthropic ("prompt is too long") use. A
-// model with a larger window may take the same request.
-func (e *Error) ContextWindowExceeded() bool {
+// ("maximum context length") and Anthropic ("prompt is too long") use;
+// ContentPolicy for OpenAI's code content_policy_violation, Azure's
+// content_filter, or the words of their safety systems and Anthropic's
+// content filtering. It returns "" for any other error.
+func (e *Error) Refusal() string {
 	if e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge && e.Status != http.StatusUnprocessableEntity {
-		return false
-	}
-	if e.Code == "context_length_exceeded" {
-		return true
+		return ""
 	}
 	m := strings.ToLower(e.Message)
-	return strings.Contains(m, "context length") || strings.Contains(m, "context window") || strings.Contains(m, "prompt is too long")
+	switch {
+	case e.Code == "context_length_exceeded" || strings.Contains(m, "context length") ||
+		strings.Contains(m, "context window") || strings.Contains(m, "prompt is too long"):
+		return ContextWindow
+	case e.Code == "content_policy_violation" || e.Code == "content_filter" || strings.Contains(m, "content management policy") ||
+		strings.Contains(m, "content filtering policy") || strings.Contains(m, "safety system"):
+		return ContentPolicy
+	}
+	return ""
 }
 
 // Unwrap returns the underlying transport error, if any.

@@ -52,14 +52,19 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "aliases: %s\n", strings.Join(names, ", "))
 	}
-	if cw := cfg.Router.ContextWindowFallbacks; len(cw) > 0 {
+	for _, rf := range []struct {
+		what string
+		to   map[string][]string
+	}{{"too long for a model", cfg.Router.ContextWindowFallbacks}, {"refused by a content policy", cfg.Router.ContentPolicyFallbacks}} {
 		var moves []string
 		for _, grp := range gw.Groups() {
-			if to := cw[grp.Name]; len(to) > 0 {
+			if to := rf.to[grp.Name]; len(to) > 0 {
 				moves = append(moves, grp.Name+" -> "+strings.Join(to, ", "))
 			}
 		}
-		fmt.Fprintf(stdout, "prompts too long for a model go on: %s\n", strings.Join(moves, "; "))
+		if len(moves) > 0 {
+			fmt.Fprintf(stdout, "prompts %s go on: %s\n", rf.what, strings.Join(moves, "; "))
+		}
 	}
 	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
 		// Read the settings back from a real breaker, defaults filled in.

@@ -106,11 +106,12 @@ func checkConfig(t *testing.T, yaml string) (out, errOut *bytes.Buffer) {
 	return out, errOut
 }
 
-func TestCheckConfigShowsAliasesAndContextWindowFallbacks(t *testing.T) {
+func TestCheckConfigShowsAliasesAndRefusalFallbacks(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
 		"  - model_name: big\n    litellm_params: {model: openai/y, api_key: sk-unused-key}\n"+
-		"router_settings:\n  model_group_alias: {z: a, b: {model: a, hidden: true}}\n  context_window_fallbacks: [{a: [big]}]\n")
-	for _, want := range []string{"aliases: b -> a (hidden), z -> a\n", "prompts too long for a model go on: a -> big\n"} {
+		"router_settings:\n  model_group_alias: {z: a, b: {model: a, hidden: true}}\n  context_window_fallbacks: [{a: [big]}]\n  content_policy_fallbacks: [{big: [a]}]\n")
+	for _, want := range []string{"aliases: b -> a (hidden), z -> a\n", "prompts too long for a model go on: a -> big\n",
+		"prompts refused by a content policy go on: big -> a\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
