@@ -140,6 +140,20 @@ func drain(stream *ssestream.Stream[openai.ChatCompletionChunk]) (openai.ChatCom
 	return acc, chunks, stream.Err()
 }
 
+// modelIDs lists the models through the SDK.
+func (e *env) modelIDs() []string {
+	e.t.Helper()
+	page, err := e.client.Models.List(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Data {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
 func (e *env) breaker(name string) *breaker.Breaker {
 	e.t.Helper()
 	b, ok := e.gw.Registry().Lookup(name)

@@ -257,15 +257,7 @@ func TestModelGroupAliases(t *testing.T) {
 			t.Fatalf("%s: the upstream got the alias, not the deployment's model", alias)
 		}
 	}
-	page, err := e.client.Models.List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, m := range page.Data {
-		ids = append(ids, m.ID)
-	}
-	if strings.Join(ids, ",") != "gpt-4o-mini,claude-3-5-sonnet,gpt-4" {
+	if ids := e.modelIDs(); strings.Join(ids, ",") != "gpt-4o-mini,claude-3-5-sonnet,gpt-4" {
 		t.Fatalf("models %v: want the groups, then the aliases that are not hidden", ids)
 	}
 	if m, err := e.client.Models.Get(context.Background(), "legacy"); err != nil || m.ID != "legacy" {
