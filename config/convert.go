@@ -515,11 +515,10 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 	return st, rd
 }
 
-// fallbacks accepts the seed's flat list (fallbacks for every group) and
-// LiteLLM's [{group: [fallback, ...]}] form, mixed freely.
-// fallbacks reads a list of fallbacks at path: a flat list applies to
-// every group, {group: [fallbacks]} maps to one group. LiteLLM's
-// default_fallbacks apply to the groups that have no map of their own.
+// fallbacks reads a list of fallbacks at path: the seed's flat list
+// applies to every group, LiteLLM's {group: [fallbacks]} maps to one
+// group, mixed freely. LiteLLM's default_fallbacks apply to the groups
+// that have no map of their own.
 func (c *converter) fallbacks(path string, v any, defaults []string, groups []string) map[string][]string {
 	out := map[string][]string{}
 	target := func(p string, g any) (string, bool) {

@@ -14,7 +14,9 @@ type rawFile struct {
 	General        rawGeneral      `yaml:"general_settings"`
 	LiteLLM        rawLiteLLM      `yaml:"litellm_settings"`
 	// EnvironmentVariables is LiteLLM's block of variables for
-	// os.environ/NAME and ${NAME}; the process environment wins.
+	// os.environ/NAME and ${NAME}; the process environment wins. Parse
+	// reads it before the rest is decoded, since references in numbers
+	// are resolved first; the field is here for the schema.
 	EnvironmentVariables map[string]string `yaml:"environment_variables"`
 }
 

@@ -145,11 +145,6 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Router.Timeout)
 	defer cancel()
 	route := g.Route(group)
-	if !serves(route, c.op) {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
-			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.op))
-		return outcome{code: http.StatusBadRequest}
-	}
 	var prev *Deployment
 	prevReason := ""
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
@@ -175,6 +170,11 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 			// on with the groups configured for such prompts instead.
 			route, k = g.refusalRoute(reason, group), -1
 		}
+	}
+	if i == 0 {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
+			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.op))
+		return outcome{code: http.StatusBadRequest}
 	}
 	return c.fail(w, r)
 }
@@ -246,16 +246,6 @@ func parseRequest(op provider.Operation, body []byte) (*provider.Request, string
 		return nil, "", "you must provide an input parameter"
 	}
 	return req, model, ""
-}
-
-// serves reports whether any deployment on route serves op.
-func serves(route []*Deployment, op provider.Operation) bool {
-	for _, d := range route {
-		if d.Breakers[op] != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // tryDeployment attempts d, with retries. It returns the request's outcome
