@@ -7,7 +7,8 @@ import (
 )
 
 // Clock tells a breaker the time. Tests inject a ManualClock; production
-// code shares one CoarseClock between many breakers.
+// code uses SystemClock, or shares one CoarseClock between many breakers
+// that are called millions of times a second.
 type Clock interface {
 	Now() time.Time
 }
@@ -40,7 +41,10 @@ func nanotimeOf(c Clock) func() int64 {
 
 // CoarseClock is a Clock updated by one background goroutine every
 // resolution. Reading it is an atomic load, so breakers that share it
-// never read the system clock on their hot path.
+// never read the system clock on their hot path. Each tick, though, may
+// wake a sleeping thread, which on a VM costs tens of microseconds: use it
+// where breakers are called far more often than it ticks, and the system
+// clock elsewhere.
 //
 // So that an idle process does not wake up a thousand times a second, the
 // clock parks after parkAfter ticks, and the next read returns the system

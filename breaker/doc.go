@@ -10,11 +10,12 @@
 // trial failure re-opens it. Two admin overrides, forced-open and disabled,
 // pin the state until Enable or ForceClose.
 //
-// The call path takes no lock, executes no locked instruction, reads no
-// system clock and allocates nothing: state is an immutable epoch behind an
-// atomic pointer, each processor counts into a stripe of its own, and time
-// comes from a Clock (share one CoarseClock between many breakers for the
-// fastest path).
+// The call path takes no lock, executes no locked instruction and
+// allocates nothing: state is an immutable epoch behind an atomic pointer,
+// and each processor counts into a stripe of its own. Time comes from a
+// Clock: the system clock by default, or one CoarseClock shared between
+// many breakers, which saves the clock read on every call but ticks every
+// millisecond while in use; it pays only at very high call rates.
 //
 // Use Execute or Do for a call whose outcome is its error. Use Allow when the
 // outcome is known later, for example after a stream's first token.

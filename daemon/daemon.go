@@ -39,7 +39,8 @@ const Version = "0.1.0"
 type Options struct {
 	Config *config.Config
 	Logger *slog.Logger
-	// Clock drives breakers; nil means a real coarse clock.
+	// Clock drives breakers, rate limits and alerting; nil means the
+	// system clock.
 	Clock breaker.Clock
 	// Client makes upstream calls; nil means a pooled client.
 	Client *http.Client
@@ -137,14 +138,7 @@ func New(opts Options) (*Daemon, error) {
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
 	}
-	// Alerting keeps time on its own once-a-second tick; reading the
-	// gateway's coarse clock would restart it every second on an idle
-	// process. Tests share their clock.
-	alertClock := opts.Clock
-	if alertClock == nil {
-		alertClock = breaker.SystemClock()
-	}
-	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: alertClock, Client: alertClient(opts.Client),
+	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
 		Logger: log, Fallback: d.servedBy})
 	d.metrics.Registry().MustRegister(d.alerts)
 	d.bus.Subscribe("alerting", 1024, d.alerts)

@@ -27,8 +27,10 @@ import (
 // Options configure a Gateway. Only Config is required.
 type Options struct {
 	Config *config.Config
-	// Clock drives the breakers. nil means a CoarseClock owned by the
-	// gateway and stopped by Close.
+	// Clock drives the breakers and rate limits. nil means the system
+	// clock. (Not a breaker.CoarseClock: its ticks, a thousand a second
+	// under load, cost a gateway more CPU and tail latency than the few
+	// clock reads per request they save; see BENCHMARKS.md.)
 	Clock breaker.Clock
 	// Client makes upstream calls; nil means a pooled client.
 	Client *http.Client
@@ -50,7 +52,7 @@ type Gateway struct {
 	cfg         *config.Config
 	reg         *breaker.Registry
 	clock       breaker.Clock
-	ownClock    *breaker.CoarseClock
+	ownClient   *http.Client // the upstream client New made, closed by Close
 	log         *slog.Logger
 	obs         Observer
 	deployments []*Deployment
@@ -104,12 +106,12 @@ func New(opts Options) (*Gateway, error) {
 		g.obs = nopObserver{}
 	}
 	if g.clock == nil {
-		g.ownClock = breaker.NewCoarseClock(time.Millisecond)
-		g.clock = g.ownClock
+		g.clock = breaker.SystemClock()
 	}
 	client := opts.Client
 	if client == nil {
 		client = NewUpstreamClient()
+		g.ownClient = client
 	}
 	tp := opts.TracerProvider
 	if tp == nil {
@@ -176,10 +178,11 @@ func New(opts Options) (*Gateway, error) {
 	return g, nil
 }
 
-// Close stops the gateway's own clock, if it has one.
+// Close closes the idle upstream connections of the client New made, if
+// Options.Client was nil. Calls in flight are not interrupted.
 func (g *Gateway) Close() {
-	if g.ownClock != nil {
-		g.ownClock.Stop()
+	if g.ownClient != nil {
+		g.ownClient.CloseIdleConnections()
 	}
 }
 
