@@ -209,8 +209,13 @@ type Router struct {
 	Timeout         time.Duration // whole-request deadline
 	RetryBackoff    time.Duration // first retry delay; doubles, with jitter
 	MaxRetryBackoff time.Duration
-	// Fallbacks maps a group to the groups tried after it, in order.
+	// Fallbacks maps a group to the groups tried after it, in order. Each
+	// of the three fallback maps holds at most MaxFallbacks groups per
+	// group.
 	Fallbacks map[string][]string
+	// MaxFallbacks bounds how many fallback groups one request tries
+	// (LiteLLM's max_fallbacks, 5 by default as there).
+	MaxFallbacks int
 	// ContextWindowFallbacks maps a group to the groups tried when its
 	// model refuses a prompt as too long (LiteLLM's
 	// context_window_fallbacks).

@@ -252,9 +252,42 @@ func TestAliasesAndDefaultFallbacks(t *testing.T) {
 			t.Fatalf("fallbacks %v", got)
 		}
 	})
+	t.Run("max_fallbacks keeps each group's first fallbacks of every kind", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(groups+"  fallbacks: [{fast: [smart, spare]}, {smart: [spare]}]\n"+
+			"  context_window_fallbacks: [{fast: [spare, smart]}]\n  max_fallbacks: 1\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt := cfg.Router
+		if !slices.Equal(rt.Fallbacks["fast"], []string{"smart"}) || !slices.Equal(rt.Fallbacks["smart"], []string{"spare"}) ||
+			!slices.Equal(rt.ContextWindowFallbacks["fast"], []string{"spare"}) {
+			t.Fatalf("fallbacks %v, context-window fallbacks %v", rt.Fallbacks, rt.ContextWindowFallbacks)
+		}
+		warningsStartWith(t, cfg.Warnings, []string{
+			`t.yaml:9:3: router_settings.fallbacks: model group "fast" has 2 fallbacks, but max_fallbacks is 1: spare will not be tried`,
+			`t.yaml:10:3: router_settings.context_window_fallbacks: model group "fast" has 2 fallbacks, but max_fallbacks is 1: smart will not be tried`,
+		})
+	})
+	t.Run("max_fallbacks is LiteLLM's 5 by default", func(t *testing.T) {
+		var list strings.Builder
+		for i := range 7 {
+			fmt.Fprintf(&list, "  - model_name: g%d\n    litellm_params: {model: openai/g, api_key: sk-unused-key}\n", i)
+		}
+		cfg, err := Parse("t.yaml", []byte("model_list:\n"+list.String()+
+			"router_settings:\n  fallbacks: [{g0: [g1, g2, g3, g4, g5, g6]}]\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.Router.Fallbacks["g0"]; !slices.Equal(got, []string{"g1", "g2", "g3", "g4", "g5"}) || cfg.Router.MaxFallbacks != 5 {
+			t.Fatalf("fallbacks of g0 %v, max %d", got, cfg.Router.MaxFallbacks)
+		}
+		warningsStartWith(t, cfg.Warnings, []string{`t.yaml:17:3: router_settings.fallbacks: model group "g0" has 6 fallbacks, but max_fallbacks is 5: g6 will not be tried`})
+	})
 	tests := []struct {
 		name, router, want string
 	}{
+		{"max_fallbacks must not be negative", "  max_fallbacks: -1\n",
+			"t.yaml:9:3: router_settings.max_fallbacks: must not be negative, got -1"},
 		{"an alias that names a group is an error", "  model_group_alias: {fast: smart}\n",
 			`t.yaml:9:23: router_settings.model_group_alias.fast: "fast" is already a model_name in model_list`},
 		{"an alias to a near miss is a typo", "  model_group_alias: {gpt-4: smrt}\n",

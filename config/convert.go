@@ -449,6 +449,10 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.Fallbacks = c.fallbacks("router_settings.fallbacks", r.Fallbacks, r.DefaultFallbacks, groups)
 	rt.ContextWindowFallbacks = c.fallbacks("router_settings.context_window_fallbacks", r.ContextWindowFallbacks, nil, groups)
 	rt.ContentPolicyFallbacks = c.fallbacks("router_settings.content_policy_fallbacks", r.ContentPolicyFallbacks, nil, groups)
+	rt.MaxFallbacks = c.count("router_settings.max_fallbacks", r.MaxFallbacks, 5, true)
+	c.capFallbacks("router_settings.fallbacks", rt.Fallbacks, rt.MaxFallbacks)
+	c.capFallbacks("router_settings.context_window_fallbacks", rt.ContextWindowFallbacks, rt.MaxFallbacks)
+	c.capFallbacks("router_settings.content_policy_fallbacks", rt.ContentPolicyFallbacks, rt.MaxFallbacks)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits = true
@@ -513,6 +517,18 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 		c.errf(path+".state", "redis needs redis_host (and redis_port, redis_password) or redis_url")
 	}
 	return st, rd
+}
+
+// capFallbacks keeps the first max fallbacks of each group in m, as
+// LiteLLM stops after max_fallbacks, and warns about each group cut.
+func (c *converter) capFallbacks(path string, m map[string][]string, max int) {
+	for _, g := range slices.Sorted(maps.Keys(m)) {
+		if tos := m[g]; len(tos) > max {
+			c.warnf(path, "model group %q has %d fallbacks, but max_fallbacks is %d: %s will not be tried",
+				g, len(tos), max, strings.Join(tos[max:], ", "))
+			m[g] = tos[:max:max]
+		}
+	}
 }
 
 // fallbacks reads a list of fallbacks at path: the seed's flat list

@@ -56,7 +56,6 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 			"retry_policy":           "num_retries and circuit_breaker.failure_conditions do this",
 			"retry_after":            "retry_backoff does this",
 			"stream_timeout":         "timeout bounds the whole request",
-			"max_fallbacks":          "",
 			"routing_strategy_args":  "",
 			"provider_budget_config": "",
 			"default_litellm_params": "",

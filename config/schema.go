@@ -81,6 +81,8 @@ type rawRouter struct {
 	ContentPolicyFallbacks any `yaml:"content_policy_fallbacks"`
 	// LiteLLM's default_fallbacks: for groups without fallbacks of their own.
 	DefaultFallbacks []string `yaml:"default_fallbacks"`
+	// LiteLLM's max_fallbacks: how many fallback groups a request may try.
+	MaxFallbacks *int `yaml:"max_fallbacks"`
 	// LiteLLM's model_group_alias: alias -> group, or alias -> {model, hidden}.
 	ModelGroupAlias map[string]any `yaml:"model_group_alias"`
 	CircuitBreaker  rawBreaker     `yaml:"circuit_breaker"`

@@ -348,3 +348,31 @@ router_settings:
 		t.Fatalf("refused by the fallback too: %d %v, want its 400", status, body)
 	}
 }
+
+// LiteLLM's max_fallbacks: a request tries at most that many fallback
+// groups; the ones past it get no call.
+func TestMaxFallbacksBoundsTheGroupsTried(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/a, api_base: "${MOCK_A}/v1", api_key: sk-a-key}
+  - model_name: b
+    litellm_params: {model: openai/b, api_base: "${MOCK_B}/v1", api_key: sk-b-key}
+  - model_name: c
+    litellm_params: {model: openai/c, api_base: "${MOCK_C}/v1", api_key: sk-c-key}
+router_settings:
+  fallbacks: [{a: [b, c]}]
+  max_fallbacks: 1
+`
+	e := newEnv(t, cfg, "a", "b", "c")
+	for _, name := range []string{"a", "b"} {
+		e.mocks[name].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	}
+	status, _, body := e.post("/v1/chat/completions", `{"model":"a","messages":[{"role":"user","content":"hi"}]}`)
+	if status != 503 {
+		t.Fatalf("status %d %v, want 503 with a and its one allowed fallback down", status, body)
+	}
+	if a, b, c := e.mocks["a"].Stats().Chat, e.mocks["b"].Stats().Chat, e.mocks["c"].Stats().Chat; a == 0 || b == 0 || c != 0 {
+		t.Fatalf("calls a=%d b=%d c=%d, want c, the second fallback, never called", a, b, c)
+	}
+}
