@@ -14,11 +14,15 @@ import (
 //
 // It keeps one atomic word (the generic cell rate algorithm's theoretical
 // arrival time), so Take is lock-free. A nil *RateLimit allows everything.
+//
+// Processes that share a limit each keep a RateLimit, and each feeds its
+// own the others' usage with AddRemote: Used reports what to share.
 type RateLimit struct {
 	now      func() int64
 	interval float64 // nanoseconds one unit occupies
 	capacity int64   // nanoseconds the whole bucket spans: Per
 	tat      atomic.Int64
+	used     atomic.Uint64 // float64 bits: units of Take and Add, ever
 }
 
 // NewRateLimit returns a limit of limit units per per, read from clock
@@ -59,6 +63,7 @@ func (l *RateLimit) Take(n float64) (ok bool, wait time.Duration) {
 			return false, time.Duration(over)
 		}
 		if l.tat.CompareAndSwap(old, next) {
+			l.addUsed(n)
 			return true, 0
 		}
 	}
@@ -71,10 +76,44 @@ func (l *RateLimit) Add(n float64) {
 	if l == nil || n <= 0 {
 		return
 	}
+	l.charge(n)
+	l.addUsed(n)
+}
+
+// AddRemote records n units that other processes sharing the limit used,
+// as Add does, except that they do not count toward Used: they are
+// theirs to share, not this process's.
+func (l *RateLimit) AddRemote(n float64) {
+	if l == nil || n <= 0 {
+		return
+	}
+	l.charge(n)
+}
+
+// Used returns the units this process has taken (Take) and recorded
+// (Add) since the limit was made; the difference between two readings
+// is what it used in between. It is 0 for a nil limit.
+func (l *RateLimit) Used() float64 {
+	if l == nil {
+		return 0
+	}
+	return math.Float64frombits(l.used.Load())
+}
+
+func (l *RateLimit) charge(n float64) {
 	cost := l.cost(n)
 	for {
 		old := l.tat.Load()
 		if l.tat.CompareAndSwap(old, satAdd(max(old, l.now()), cost)) {
+			return
+		}
+	}
+}
+
+func (l *RateLimit) addUsed(n float64) {
+	for {
+		old := l.used.Load()
+		if l.used.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+n)) {
 			return
 		}
 	}

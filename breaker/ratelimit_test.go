@@ -93,6 +93,30 @@ func TestRateLimitRemaining(t *testing.T) {
 	}
 }
 
+// Used counts what this process took and recorded, not what it refused or
+// what other processes used (AddRemote), which still uses the bucket up.
+func TestRateLimitUsedCountsOnlyThisProcess(t *testing.T) {
+	clk := NewManualClock(time.Unix(1_700_000_000, 0))
+	l := NewRateLimit(10, time.Minute, clk)
+	l.Take(3)
+	l.Add(2.5)
+	if ok, _ := l.Take(20); ok {
+		t.Fatal("took more than the limit")
+	}
+	l.AddRemote(4)
+	if u := l.Used(); u != 5.5 {
+		t.Fatalf("used %v, want 5.5 (3 taken + 2.5 added; not the refused 20 nor the remote 4)", u)
+	}
+	if r := l.Remaining(); math.Abs(r-0.5) > 1e-9 {
+		t.Fatalf("%v left, want 0.5: remote usage fills the bucket too", r)
+	}
+	var none *RateLimit
+	none.AddRemote(1)
+	if none.Used() != 0 {
+		t.Fatal("a nil limit reported usage")
+	}
+}
+
 func TestRateLimitWithoutALimitAllowsEverything(t *testing.T) {
 	for _, l := range []*RateLimit{NewRateLimit(0, time.Minute, nil), NewRateLimit(5, 0, nil), NewRateLimit(math.NaN(), time.Minute, nil)} {
 		if l != nil {

@@ -134,7 +134,7 @@ func New(opts Options) (*Daemon, error) {
 	if d.redis != nil {
 		rc := opts.Config.Router.Redis
 		d.fleet = fleet.New(fleet.Options{Client: d.redis, Namespace: rc.Namespace, Registry: gw.Registry(),
-			Clock: gw.Clock(), Logger: log, FlushInterval: rc.FlushInterval})
+			Clock: gw.Clock(), Logger: log, FlushInterval: rc.FlushInterval, RateLimits: rateLimits(gw)})
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
 	}
@@ -182,6 +182,23 @@ func redisClient(rc config.Redis) (*redis.Client, error) {
 
 // Fleet returns the shared-state link, nil with local state.
 func (d *Daemon) Fleet() *fleet.Fleet { return d.fleet }
+
+// rateLimits names every deployment's enforced rpm and tpm limit for the
+// fleet to share.
+func rateLimits(gw *gateway.Gateway) map[string]*breaker.RateLimit {
+	out := map[string]*breaker.RateLimit{}
+	for _, grp := range gw.Groups() {
+		for _, dep := range grp.Deployments {
+			if dep.RPM != nil {
+				out[dep.Config.Name+":rpm"] = dep.RPM
+			}
+			if dep.TPM != nil {
+				out[dep.Config.Name+":tpm"] = dep.TPM
+			}
+		}
+	}
+	return out
+}
 
 // alertClient is the HTTP client for notifications: the given one (tests)
 // or one with its own pool.

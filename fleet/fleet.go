@@ -10,6 +10,9 @@
 //   - every flush interval each replica adds its new outcomes to shared
 //     time buckets and reads the fleet's totals in one pipelined round
 //     trip, and trips its breaker on the fleet's failure rate;
+//   - every flush interval each replica also adds what it used of each
+//     deployment's rpm and tpm limit to a shared counter, and charges its
+//     own limit with what the others used since its last flush;
 //   - when Redis is down or slow, every replica keeps serving on its local
 //     state, logs once, reports breakerd_state_backend_up 0, retries with
 //     backoff and re-syncs when Redis is back.
@@ -53,6 +56,9 @@ type Options struct {
 	FlushInterval time.Duration
 	// OpTimeout bounds each Redis round trip (default 100ms).
 	OpTimeout time.Duration
+	// RateLimits are the limits the replicas share, by a name that is
+	// the same on every replica (such as "DEPLOYMENT:rpm").
+	RateLimits map[string]*breaker.RateLimit
 }
 
 // Fleet is one replica's link to the shared state.
@@ -65,6 +71,13 @@ type Fleet struct {
 	flush   time.Duration
 	timeout time.Duration
 	id      string
+
+	limits map[string]*breaker.RateLimit
+	// flushing serializes Flush, so that no usage is shared twice.
+	flushing sync.Mutex
+	// sent is each limit's Used as last shared; seen is the shared total
+	// last read, missing until the first flush after a start or an outage.
+	sent, seen map[string]float64
 
 	up      atomic.Bool
 	errors  atomic.Uint64
@@ -94,7 +107,8 @@ func New(opts Options) *Fleet {
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Fleet{rdb: opts.Client, ns: opts.Namespace, reg: opts.Registry, clock: opts.Clock, log: opts.Logger,
 		flush: opts.FlushInterval, timeout: opts.OpTimeout, id: hex.EncodeToString(b[:]),
-		last: map[string]breaker.Counts{}, ctx: ctx, cancel: cancel, changes: make(chan struct{})}
+		last: map[string]breaker.Counts{}, ctx: ctx, cancel: cancel, changes: make(chan struct{}),
+		limits: opts.RateLimits, sent: map[string]float64{}, seen: map[string]float64{}}
 	if f.flush <= 0 {
 		f.flush = 200 * time.Millisecond
 	}
@@ -296,10 +310,13 @@ func (f *Fleet) flushLoop() {
 	}
 }
 
-// Flush shares this replica's new outcomes and trips breakers on the
-// fleet's failure rate, in one pipelined round trip. While Redis is down
+// Flush shares this replica's new outcomes and rate-limit usage, trips
+// breakers on the fleet's failure rate and charges rate limits with the
+// other replicas' usage, in one pipelined round trip. While Redis is down
 // it only tries to reconnect, with backoff.
 func (f *Fleet) Flush() {
+	f.flushing.Lock()
+	defer f.flushing.Unlock()
 	now := f.clock.Now()
 	if !f.up.Load() {
 		wall := time.Now()
@@ -364,10 +381,13 @@ func (f *Fleet) Flush() {
 			reads = append(reads, r)
 		}
 	}
+	usage := f.queueUsage(ctx, pipe)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		clear(f.seen) // the others' usage meanwhile is unknown: start again from the next total
 		f.failed("flush", err)
 		return
 	}
+	f.chargeUsage(usage)
 	for _, r := range reads {
 		var calls, fails, slow int64
 		for _, cmd := range r.cmds {
@@ -378,6 +398,43 @@ func (f *Fleet) Flush() {
 			calls, fails, slow = calls+c, fails+fl, slow+sl
 		}
 		f.judge(r.b, calls, fails, slow)
+	}
+}
+
+// usage is one limit's part of a flush.
+type usage struct {
+	name       string
+	used, sent float64 // Used now, and the part of it shared by this flush
+	total      *redis.FloatCmd
+}
+
+// queueUsage adds each limit's usage since the last flush to its shared
+// counter. The counter only grows; it expires an hour after its last use.
+func (f *Fleet) queueUsage(ctx context.Context, pipe redis.Pipeliner) []usage {
+	var out []usage
+	for name, l := range f.limits {
+		u := usage{name: name, used: l.Used()}
+		u.sent = u.used - f.sent[name]
+		k := f.key("ratelimit", name)
+		u.total = pipe.IncrByFloat(ctx, k, u.sent)
+		pipe.Expire(ctx, k, time.Hour)
+		out = append(out, u)
+	}
+	return out
+}
+
+// chargeUsage charges each limit with what the other replicas used: the
+// growth of the shared total since the last flush, less this replica's
+// part. A limit seen for the first time (after a start or an outage) only
+// records the total, since how much of it is recent is unknown.
+func (f *Fleet) chargeUsage(us []usage) {
+	for _, u := range us {
+		f.sent[u.name] = u.used
+		total := u.total.Val()
+		if prev, ok := f.seen[u.name]; ok {
+			f.limits[u.name].AddRemote(total - prev - u.sent)
+		}
+		f.seen[u.name] = total
 	}
 }
 

@@ -498,3 +498,32 @@ func TestNamespacesKeepGatewaysApart(t *testing.T) {
 		t.Fatal("a gateway in another namespace saw the trip")
 	}
 }
+
+// Enforced rpm limits are the fleet's: what one replica used counts
+// against every replica's share once both have flushed.
+func TestRateLimitsAreSharedAcrossReplicas(t *testing.T) {
+	s := newFleetWith(t, 0, map[string]string{"THRESHOLD": "5", "MIN_CALLS": "1000"})
+	s.cfg.Router.EnforceRateLimits = true
+	s.cfg.Deployments[0].RPM = 4 // gpt-4o-mini's only deployment
+	a, b := s.add(), s.add()
+	// The first flush only reads the shared totals (nothing used yet).
+	a.d.Fleet().Flush()
+	b.d.Fleet().Flush()
+	for i := range 3 {
+		if code, h := a.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "false" {
+			t.Fatalf("A's request %d: %d, fallback %q", i, code, h.Get("X-Breakerd-Fallback"))
+		}
+	}
+	a.d.Fleet().Flush()
+	b.d.Fleet().Flush()
+	// B has used nothing itself, but only 1 of the minute's 4 is left.
+	if code, h := b.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "false" {
+		t.Fatalf("B's first request: %d, fallback %q", code, h.Get("X-Breakerd-Fallback"))
+	}
+	if code, h := b.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("B's second request: %d, fallback %q; want the backup, the fleet's 4 being used", code, h.Get("X-Breakerd-Fallback"))
+	}
+	if n := s.primary.Stats().Chat; n != 4 {
+		t.Fatalf("the primary got %d calls, want the fleet's limit of 4", n)
+	}
+}
