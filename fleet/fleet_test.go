@@ -15,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/fleet"
 	"github.com/breakerd/breakerd/internal/external"
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -525,5 +527,66 @@ func TestRateLimitsAreSharedAcrossReplicas(t *testing.T) {
 	}
 	if n := s.primary.Stats().Chat; n != 4 {
 		t.Fatalf("the primary got %d calls, want the fleet's limit of 4", n)
+	}
+}
+
+// Shared usage counts once, and a replica back from an outage starts
+// counting again from the shared total instead of charging what it missed.
+// The fleets run no background loop here: the test flushes them.
+func TestSharedRateLimitUsageAcrossAnOutage(t *testing.T) {
+	r := startRedis(t)
+	clk := breaker.NewManualClock(t0)
+	newReplica := func() (*fleet.Fleet, *breaker.RateLimit) {
+		rdb := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+		t.Cleanup(func() { rdb.Close() })
+		l := breaker.NewRateLimit(10, time.Minute, clk)
+		// A 1ns flush interval makes the reconnect after the outage due at once.
+		return fleet.New(fleet.Options{Client: rdb, Namespace: "rl-outage", Registry: breaker.NewRegistry(breaker.Settings{}),
+			Clock: clk, FlushInterval: time.Nanosecond, RateLimits: map[string]*breaker.RateLimit{"d:rpm": l}}), l
+	}
+	fa, la := newReplica()
+	fb, lb := newReplica()
+	flush := func() { fa.Flush(); fb.Flush() }
+	remaining := func(want float64, when string) {
+		t.Helper()
+		if got := lb.Remaining(); got != want {
+			t.Fatalf("%s: B has %v left, want %v", when, got, want)
+		}
+	}
+	flush() // the first flush only reads the shared totals
+	la.Take(3)
+	flush()
+	flush() // nothing new: nothing charged twice
+	remaining(7, "after A used 3")
+
+	// The outage: Redis refuses every command, and keeps its data. (A
+	// restarted redis-server here would come back empty.)
+	admin := redis.NewClient(&redis.Options{Addr: r.addr(), PoolSize: 1, MaxRetries: -1})
+	t.Cleanup(func() { admin.Close() })
+	ctx := context.Background()
+	if err := admin.ConfigSet(ctx, "requirepass", "outage-password").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.ClientKillByFilter(ctx, "TYPE", "normal", "SKIPME", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	la.Take(2)
+	flush()
+	if fa.Up() || fb.Up() {
+		t.Fatal("the fleets did not notice Redis going down")
+	}
+	if err := admin.ConfigSet(ctx, "requirepass", "").Err(); err != nil {
+		t.Fatal(err)
+	}
+	flush()
+	if !fa.Up() || !fb.Up() {
+		t.Fatal("the fleets did not reconnect")
+	}
+	remaining(7, "after the outage")
+	la.Take(1)
+	flush()
+	remaining(6, "after A used 1 more")
+	if la.Remaining() != 4 {
+		t.Fatalf("A has %v left, want 4 (its own 6 used)", la.Remaining())
 	}
 }
