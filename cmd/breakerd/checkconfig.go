@@ -31,8 +31,16 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 	gw := d.Gateway()
-	fmt.Fprintf(stdout, "%s: OK\n\nlisten %s, routing_strategy %s, num_retries %d, timeout %s\n",
-		cfg.Path, cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.Timeout)
+	fmt.Fprintf(stdout, "%s: OK\n\nlisten %s, routing_strategy %s, num_retries %d, max_fallbacks %d, timeout %s\n",
+		cfg.Path, cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.MaxFallbacks, cfg.Router.Timeout)
+	if rd := cfg.Router.Redis; cfg.Router.State == "redis" {
+		where := rd.Addr
+		if where == "" {
+			where = "redis_url " + rd.URL.String() // it may hold a password
+		}
+		fmt.Fprintf(stdout, "shared state: Redis at %s, namespace %s: trips, trials, failure rates and enforced rate limits are fleet-wide\n",
+			where, rd.Namespace)
+	}
 	if cfg.Server.MasterKey.Value() != "" {
 		fmt.Fprintf(stdout, "API clients must send the master key %s\n", cfg.Server.MasterKey)
 	} else {

@@ -205,3 +205,18 @@ func TestAlertTest(t *testing.T) {
 		t.Fatal("alert-test printed a webhook URL")
 	}
 }
+
+// check-config says where shared state lives, without a password that
+// redis_url may carry.
+func TestCheckConfigShowsSharedState(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
+		"router_settings:\n  max_fallbacks: 2\n  redis_url: redis://:hunter2-redis-password@127.0.0.1:1/0\n  redis_namespace: team-a\n")
+	for _, want := range []string{"max_fallbacks 2,", "shared state: Redis at redis_url [REDACTED], namespace team-a: trips, trials, failure rates and enforced rate limits are fleet-wide\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "hunter2") {
+		t.Fatalf("the Redis password is in the output:\n%s", out.String())
+	}
+}
