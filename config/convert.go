@@ -519,14 +519,14 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 	return st, rd
 }
 
-// capFallbacks keeps the first max fallbacks of each group in m, as
+// capFallbacks keeps the first limit fallbacks of each group in m, as
 // LiteLLM stops after max_fallbacks, and warns about each group cut.
-func (c *converter) capFallbacks(path string, m map[string][]string, max int) {
+func (c *converter) capFallbacks(path string, m map[string][]string, limit int) {
 	for _, g := range slices.Sorted(maps.Keys(m)) {
-		if tos := m[g]; len(tos) > max {
+		if tos := m[g]; len(tos) > limit {
 			c.warnf(path, "model group %q has %d fallbacks, but max_fallbacks is %d: %s will not be tried",
-				g, len(tos), max, strings.Join(tos[max:], ", "))
-			m[g] = tos[:max:max]
+				g, len(tos), limit, strings.Join(tos[limit:], ", "))
+			m[g] = tos[:limit:limit]
 		}
 	}
 }
