@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/mockllm"
 )
 
@@ -446,5 +449,45 @@ func TestStalledRequestBodyIs408(t *testing.T) {
 	}
 	if got := e.mocks["primary"].Stats().Requests; got != 0 {
 		t.Fatalf("%d calls reached the upstream", got)
+	}
+}
+
+// Close releases the idle upstream connections of the client the gateway
+// made for itself, so that a stopped gateway leaves none open.
+func TestCloseReleasesIdleUpstreamConnections(t *testing.T) {
+	closed := make(chan struct{}, 10)
+	mock := httptest.NewUnstartedServer(mockllm.New(mockllm.Options{}).Handler())
+	mock.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	mock.Start()
+	defer mock.Close()
+	cfg, err := config.Parse("c.yaml", []byte("model_list:\n  - model_name: m\n    litellm_params: {model: openai/m, api_base: \""+
+		mock.URL+"/v1\", api_key: sk-close-test}\n"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg}) // no Client: the gateway makes its own
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	gw.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/chat/completions",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`)))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	select {
+	case <-closed:
+		t.Fatal("the upstream connection closed before Close")
+	default:
+	}
+	gw.Close()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the idle upstream connection is still open after Close")
 	}
 }
