@@ -153,8 +153,14 @@ func New(opts Options) (*Daemon, error) {
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	mux.Handle("GET /health", d.health.Handler())
 	mux.Handle("GET /health/circuit-breakers", d.health.BreakersHandler())
-	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") })
+	livez := func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") }
+	mux.HandleFunc("GET /livez", livez)
 	mux.HandleFunc("GET /readyz", d.readyz)
+	// LiteLLM's probe paths, so that manifests and healthchecks written for
+	// a LiteLLM proxy keep working when breakerd replaces it.
+	mux.HandleFunc("GET /health/liveliness", livez)
+	mux.HandleFunc("GET /health/liveness", livez)
+	mux.HandleFunc("GET /health/readiness", d.readyz)
 	mux.Handle("GET /{$}", health.PageHandler())
 	mux.Handle("GET /status.json", d.health.StatusHandler())
 	if d.admin != nil && opts.Config.Admin.Listen == "" {

@@ -140,6 +140,9 @@ func TestProbeEndpoints(t *testing.T) {
 	}{
 		{"GET", "/livez", 200, "ok"},
 		{"GET", "/readyz", 200, "ready"},
+		{"GET", "/health/liveliness", 200, "ok"}, // LiteLLM's probe paths
+		{"GET", "/health/liveness", 200, "ok"},
+		{"GET", "/health/readiness", 200, "ready"},
 		{"GET", "/health", 200, `"status": "healthy"`},
 		{"HEAD", "/health", 200, ""},
 		{"GET", "/health?verbose", 200, `"policy": "routable`},
@@ -164,8 +167,35 @@ func TestProbeEndpoints(t *testing.T) {
 	if code, _ := s.do(t, "HEAD", "/health", ""); code != 503 {
 		t.Fatalf("HEAD /health = %d", code)
 	}
-	if code, _ := s.do(t, "GET", "/livez", ""); code != 200 {
-		t.Fatal("/livez must stay 200 whatever the breakers say")
+	for _, p := range []string{"/livez", "/health/liveliness", "/health/readiness"} {
+		if code, _ := s.do(t, "GET", p, ""); code != 200 {
+			t.Fatalf("%s = %d: probes must stay 200 whatever the breakers say", p, code)
+		}
+	}
+}
+
+// A master key guards the API but not the probes, metrics and status
+// page: a load balancer or a scraper does not hold the key.
+func TestMasterKeyLeavesProbesOpen(t *testing.T) {
+	s := serve(t, "general_settings:\n  master_key: sk-master-0123456789\n", "0s")
+	for _, tc := range []struct {
+		path string
+		code int
+	}{
+		{"/v1/models", 401},
+		{"/livez", 200},
+		{"/readyz", 200},
+		{"/health/liveliness", 200},
+		{"/health/readiness", 200},
+		{"/health", 200},
+		{"/health/circuit-breakers", 200},
+		{"/metrics", 200},
+		{"/status.json", 200},
+		{"/", 200},
+	} {
+		if code, body := s.do(t, "GET", tc.path, ""); code != tc.code {
+			t.Errorf("GET %s without the key = %d %.200q, want %d", tc.path, code, body, tc.code)
+		}
 	}
 }
 
@@ -252,13 +282,15 @@ func TestReadinessDrainsOnShutdown(t *testing.T) {
 	s.cancel() // shutdown begins while the stream runs
 	<-s.d.Draining()
 	probe := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	pr, err := probe.Get(s.url + "/readyz")
-	if err != nil {
-		t.Fatalf("/readyz unreachable during the drain: %v", err)
-	}
-	pr.Body.Close()
-	if pr.StatusCode != 503 {
-		t.Fatalf("/readyz = %d after shutdown began", pr.StatusCode)
+	for _, p := range []string{"/readyz", "/health/readiness"} {
+		pr, err := probe.Get(s.url + p)
+		if err != nil {
+			t.Fatalf("%s unreachable during the drain: %v", p, err)
+		}
+		pr.Body.Close()
+		if pr.StatusCode != 503 {
+			t.Fatalf("%s = %d after shutdown began", p, pr.StatusCode)
+		}
 	}
 	rest, err := io.ReadAll(r)
 	if err != nil || !strings.Contains(string(rest), "data: [DONE]") {
