@@ -336,9 +336,13 @@ server:
 	}
 	fmt.Printf("; mockllm %s (over the requests of every target).\n", perReq(cpuUsed[0], all))
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
-	added := via.Latencies.P99 - direct.Latencies.P99
-	fmt.Printf("Targets of issue 3: added p99 <= 1 ms at 1000/s: %s (%s ms at %d/s); peak RSS <= 60 MB: %s (%.1f MB).\n",
-		verdict(rate == 1000 && added <= time.Millisecond), ms(added), rate, verdict(hwm <= 60), hwm)
+	fmt.Printf("Targets of issue 3: peak RSS <= 60 MB: %s (%.1f MB)", verdict(hwm <= 60), hwm)
+	if added := via.Latencies.P99 - direct.Latencies.P99; rate == 1000 {
+		fmt.Printf("; added p99 <= 1 ms at 1000/s: %s (%s ms)", verdict(added <= time.Millisecond), ms(added))
+	} else {
+		fmt.Printf("; the p99 target is set at 1000/s, not judged at %d/s", rate)
+	}
+	fmt.Println(".")
 	if direct.Latencies.P99 > time.Millisecond {
 		fmt.Printf("The direct call's own p99 was %s ms: the machine was busy (something else ran, or a neighbour did), "+
 			"and tail figures from such a window do not compare with a calm one's.\n", ms(direct.Latencies.P99))
