@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -489,5 +490,62 @@ func TestCloseReleasesIdleUpstreamConnections(t *testing.T) {
 	case <-closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the idle upstream connection is still open after Close")
+	}
+}
+
+// An upstream that echoes the credential it was sent into every field of
+// its error body, for each dialect that passes the body's fields on: the
+// client sees the status and the error's shape, never the key.
+func TestUpstreamErrorFieldsNeverCarryTheKey(t *testing.T) {
+	const key = "sk-canary-4f1c9e2a7b"
+	for _, tc := range []struct{ name, params string }{
+		{"openai", "model: openai/gpt-4o"},
+		{"azure", "model: azure/gpt4o\n      api_version: \"2024-06-01\""},
+		{"anthropic", "model: anthropic/claude-3-5-sonnet"},
+	} {
+		for _, status := range []int{400, 422} {
+			t.Run(fmt.Sprintf("%s/%d", tc.name, status), func(t *testing.T) {
+				upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					cred := cmp.Or(r.Header.Get("Authorization"), r.Header.Get("api-key"), r.Header.Get("x-api-key"))
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(status)
+					_ = json.NewEncoder(w).Encode(map[string]any{"type": "error", "error": map[string]any{
+						"message": "bad key " + cred, "type": cred, "code": cred, "param": cred}})
+				}))
+				defer upstream.Close()
+				yaml := "model_list:\n  - model_name: m\n    litellm_params:\n      " + tc.params +
+					"\n      api_base: " + upstream.URL + "\n      api_key: " + key + "\n"
+				cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+				if err != nil {
+					t.Fatal(err)
+				}
+				client := gateway.NewUpstreamClient()
+				defer client.CloseIdleConnections()
+				gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer gw.Close()
+				srv := httptest.NewServer(gw.Handler())
+				defer srv.Close()
+				resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+					strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				http.DefaultClient.CloseIdleConnections()
+				if resp.StatusCode != status {
+					t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, data)
+				}
+				if strings.Contains(string(data), key) || strings.Contains(fmt.Sprint(resp.Header), key) {
+					t.Fatalf("the key reached the client: %s", data)
+				}
+				if !strings.Contains(string(data), "[REDACTED]") {
+					t.Fatalf("the error lost its content: %s", data)
+				}
+			})
+		}
 	}
 }

@@ -252,7 +252,8 @@ func roundTrip(ctx context.Context, client *http.Client, hreq *http.Request, str
 // upstreamError reads an error response: its status, Retry-After, and the
 // {"error": {"message", "type", "code"}} body that OpenAI and Anthropic
 // both send. Any other body becomes the message, trimmed and shortened.
-// The message has every secret redacted; typ and code are the body's.
+// Every field it returns has every secret redacted: an upstream may echo
+// the credential in any of them (seen: "code":"Bearer sk-...").
 func upstreamError(resp *http.Response, now time.Time, redact func(string) string) (e *Error, typ, code string) {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	e = &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, now)}
@@ -278,5 +279,5 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 		}
 	}
 	e.Message = redact(e.Message)
-	return e, typ, code
+	return e, redact(typ), redact(code)
 }
