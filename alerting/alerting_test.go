@@ -3,6 +3,7 @@ package alerting_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -473,5 +474,32 @@ func TestFullQueueDropsAndCounts(t *testing.T) {
 	}
 	if got := collect(t, r.m, "breakerd_alerts_sent_total"); got < 1 {
 		t.Fatalf("sent %v", got)
+	}
+}
+
+// A receiver that echoes the request, as Express's 404 page echoes the
+// path, gets its answer into the error with every secret of the request
+// scrubbed: the URL's path and query, headers' values, the signing secret.
+func TestReceiverAnswerEchoingTheRequestShowsNoSecret(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, "Cannot POST %s (%s) token=%s auth=%s",
+			r.URL.Path, r.URL.RequestURI(), r.URL.Query().Get("token"), r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	n := webhookCfg(srv.URL+"/hooks/T000/B000/pathsecret42?token=querysecret42", "", "signsecret42")
+	n.Headers = map[string]config.Secret{"Authorization": "Bearer headersecret42"}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	err := alerting.Build(n, client).Send(context.Background(), &alerting.Alert{Kind: alerting.KindTest,
+		Items: []alerting.Item{{Breaker: "test", Key: "k"}}})
+	if err == nil {
+		t.Fatal("a 404 was taken for a delivery")
+	}
+	if strings.Contains(err.Error(), "secret42") {
+		t.Fatalf("error leaks a secret: %v", err)
+	}
+	if !strings.Contains(err.Error(), "HTTP 404: Cannot POST [REDACTED]") {
+		t.Fatalf("error lost the receiver's answer: %v", err)
 	}
 }

@@ -72,7 +72,7 @@ func (p *pagerDuty) Send(ctx context.Context, a *Alert) error {
 			return &SendError{Notifier: p.Name(), Msg: "invalid events URL"}
 		}
 		req.Header.Set("Content-Type", "application/json")
-		if err := do(p.client, req, p.Name()); err != nil {
+		if err := do(p.client, req, p.Name(), p.cfg.RoutingKey.Value()); err != nil {
 			return err
 		}
 	}

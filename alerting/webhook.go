@@ -164,17 +164,20 @@ func (w *webhook) Send(ctx context.Context, a *Alert) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "breakerd-alerting")
 	req.Header.Set("X-Breakerd-Event-Id", a.ID)
+	secrets := []string{w.cfg.Secret.Value()}
 	for k, v := range w.cfg.Headers {
 		req.Header.Set(k, v.Value())
+		secrets = append(secrets, v.Value())
 	}
 	if s := w.cfg.Secret.Value(); s != "" {
 		req.Header.Set(SignatureHeader, Sign(s, body))
 	}
-	return do(w.client, req, w.Name())
+	return do(w.client, req, w.Name(), secrets...)
 }
 
-// do sends req and classifies the outcome.
-func do(client *http.Client, req *http.Request, notifier string) error {
+// do sends req and classifies the outcome. The receiver's answer goes into
+// the error with req's URL and secrets scrubbed from it.
+func do(client *http.Client, req *http.Request, notifier string, secrets ...string) error {
 	resp, err := client.Do(req)
 	if err != nil {
 		return transportError(notifier, err)
@@ -182,7 +185,7 @@ func do(client *http.Client, req *http.Request, notifier string) error {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	if resp.StatusCode >= 300 {
-		return httpStatusError(notifier, resp.StatusCode, string(data))
+		return httpStatusError(notifier, resp.StatusCode, receiverBody(string(data), req.URL, secrets...))
 	}
 	return nil
 }
