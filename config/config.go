@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
@@ -375,7 +376,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		var block struct {
 			Vars map[string]string `yaml:"environment_variables"`
 		}
-		_ = yaml.NodeToValue(f.Docs[0].Body, &block) // a bad block is reported below
+		_ = decodeNode(name, f.Docs[0].Body, &block) // a bad block is reported below
 		if len(block.Vars) > 0 {
 			c.env = func(k string) (string, bool) {
 				if v, ok := lookupEnv(k); ok {
@@ -388,7 +389,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		if c.resolveScalars(w.refs); len(c.errs) > 0 {
 			return nil, errors.Join(c.errs...)
 		}
-		if err := yaml.NodeToValue(f.Docs[0].Body, &raw); err != nil {
+		if err := decodeNode(name, f.Docs[0].Body, &raw); err != nil {
 			e := yamlError(name, err)
 			if ce, ok := e.(*Error); ok {
 				ce.Key = w.byPos[fmt.Sprintf("%d:%d", ce.Line, ce.Column)]
@@ -403,6 +404,18 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	cfg.Path = name
 	return cfg, nil
+}
+
+// decodeNode is yaml.NodeToValue with a guard: go-yaml has panicked on odd
+// input before (a bare tag), and a config error must never crash the
+// daemon, so a panic becomes an error that names the file.
+func decodeNode(file string, n ast.Node, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{File: file, Msg: fmt.Sprintf("the YAML decoder failed on this file (%v); check its tags and anchors", r)}
+		}
+	}()
+	return yaml.NodeToValue(n, v)
 }
 
 var typeErr = regexp.MustCompile(`cannot unmarshal (\S+) into Go (?:struct field \S+|value) of type (\S+)`)
@@ -426,6 +439,10 @@ func yamlKind(goType string) string {
 
 // yamlError turns a go-yaml error into an Error with its position.
 func yamlError(file string, err error) error {
+	var ce *Error
+	if errors.As(err, &ce) {
+		return err
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		p := ye.GetToken().Position

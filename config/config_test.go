@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-yaml/parser"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -440,6 +442,13 @@ func TestErrors(t *testing.T) {
 			want: []string{`api_base: has no host`}},
 		{name: "no deployments", yaml: "router_settings: {}\n", want: []string{"model_list: needs at least one deployment"}},
 		{name: "syntax error has a position", yaml: "model_list: [\n", want: []string{"t.yaml:1:"}},
+		// go-yaml v1.19.2 panics decoding these; they must be errors.
+		{name: "a bare tag where a list belongs", yaml: "model_list: !\n",
+			want: []string{`t.yaml:1:13: model_list: the tag ! has no value after it`}},
+		{name: "a type tag with no value", yaml: "model_list: !!str\n",
+			want: []string{`t.yaml:1:13: model_list: the tag !!str has no value after it`}},
+		{name: "a bare tag deeper down", yaml: head + "router_settings:\n  fallbacks: !\n",
+			want: []string{`t.yaml:6:14: router_settings.fallbacks: the tag ! has no value after it`}},
 		{name: "every error is reported", yaml: head + "router_settings:\n  timeout: -1\n  num_retries: -1\n",
 			want: []string{"router_settings.timeout", "router_settings.num_retries: must not be negative"}},
 	}
@@ -561,5 +570,25 @@ func TestShortAPIKeysGetAWarning(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// panicky's decoder panics, as go-yaml itself has on odd input.
+type panicky struct{}
+
+func (*panicky) UnmarshalYAML([]byte) error { panic("boom") }
+
+func TestDecoderPanicBecomesAnErrorNamingTheFile(t *testing.T) {
+	f, err := parser.ParseBytes([]byte("a: 1\n"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		A panicky `yaml:"a"`
+	}
+	err = decodeNode("t.yaml", f.Docs[0].Body, &v)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.File != "t.yaml" || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("got %v, want an *Error naming t.yaml", err)
 	}
 }

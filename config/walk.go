@@ -53,6 +53,17 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 	switch n := n.(type) {
 	case *ast.DocumentNode:
 		w.walk(n.Body, t, path)
+	case *ast.TagNode:
+		// go-yaml v1.19.2 panics decoding a tag with nothing after it
+		// ("key: !", "key: !!str") where a list is wanted, so a tag
+		// with no value is reported here, before any decoding.
+		if _, null := n.Value.(*ast.NullNode); n.Value == nil || null {
+			pos := n.GetToken().Position
+			w.errs = append(w.errs, &Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: path,
+				Msg: fmt.Sprintf("the tag %s has no value after it", n.Start.Value)})
+			return
+		}
+		w.walk(n.Value, t, path)
 	case *ast.MappingNode:
 		for _, mv := range n.Values {
 			w.walkEntry(mv, t, path)
