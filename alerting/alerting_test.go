@@ -503,3 +503,21 @@ func TestReceiverAnswerEchoingTheRequestShowsNoSecret(t *testing.T) {
 		t.Fatalf("error lost the receiver's answer: %v", err)
 	}
 }
+
+// A breaker held open longer by successive Retry-Afters stays one open
+// alert: extensions are not changes, so they never make it flapping.
+func TestExtendingAnOpenBreakerIsNotFlapping(t *testing.T) {
+	rec := newReceiver(t)
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{webhookCfg(rec.srv.URL, "breakerd", "")},
+		FlapThreshold: 2, FlapWindow: 10 * time.Minute, StableAfter: 5 * time.Minute})
+	r.fail("f")
+	b := r.breaker("f")
+	for i := 1; i <= 5; i++ {
+		b.OpenUntil(r.clock.Now().Add(time.Duration(i)*time.Minute), "Retry-After")
+	}
+	b.WaitListeners()
+	r.settle()
+	if got := rec.kinds(t); got != "open" {
+		t.Fatalf("kinds %q, want one open alert", got)
+	}
+}

@@ -157,6 +157,9 @@ func (m *Manager) Handle(e events.Event) {
 		return
 	}
 	t := e.Transition
+	if t.Extends() {
+		return // an open breaker stays open, a little longer: nothing to tell
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.state[t.Breaker]

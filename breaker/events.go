@@ -6,7 +6,10 @@ import (
 )
 
 // Transition describes one state change. Listeners receive it, and
-// Snapshot keeps the latest ones.
+// Snapshot keeps the latest ones. An open breaker whose open time is
+// extended (OpenUntil, for a provider's Retry-After) also emits one, from
+// Open to Open, so that shared state sees the new time; Extends reports
+// it, and counters of state changes leave it out.
 type Transition struct {
 	Breaker string            `json:"breaker"`
 	Labels  map[string]string `json:"labels,omitempty"`
@@ -150,3 +153,7 @@ func (d *dispatcher) historyCopy() []Transition {
 // WaitListeners blocks until every transition so far has reached every
 // listener. Shutdown code and tests use it; calls never need it.
 func (b *Breaker) WaitListeners() { b.events.wait() }
+
+// Extends reports whether t only moved an open breaker's OpenUntil later:
+// the state did not change.
+func (t Transition) Extends() bool { return t.From == t.To }

@@ -292,6 +292,11 @@ func logSubscriber(log *slog.Logger) events.Subscriber {
 		switch e.Kind {
 		case events.Transition:
 			t := e.Transition
+			if t.Extends() {
+				log.Info("circuit breaker stays open longer", "breaker", t.Breaker, "reason", t.Reason,
+					"until", t.OpenUntil.UTC().Format(time.RFC3339))
+				return
+			}
 			level := slog.LevelInfo
 			if t.To == breaker.Open || t.To == breaker.ForcedOpen {
 				level = slog.LevelWarn

@@ -439,3 +439,22 @@ func TestBlockedSubscriberDoesNotSlowRequests(t *testing.T) {
 		t.Fatalf("dropped metric %v, stats %d", got, stuck.Dropped)
 	}
 }
+
+// Extending an open breaker (a later Retry-After) is not a state change:
+// it must not count in circuit_breaker_state_changes_total, which feeds
+// the flapping rule.
+func TestExtendingAnOpenBreakerIsNotAStateChange(t *testing.T) {
+	s := newStack(t)
+	b := s.d.Gateway().Registry().Get(primaryBreaker)
+	now := s.clock.Now()
+	for _, until := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute} {
+		if !b.OpenUntil(now.Add(until), "Retry-After") {
+			t.Fatalf("OpenUntil(+%s) did nothing", until)
+		}
+	}
+	s.settle(t)
+	all := map[string]string{"breaker": primaryBreaker}
+	if got := value(t, s, "circuit_breaker_state_changes_total", all); got != 1 {
+		t.Fatalf("state changes %v, want 1 (closed to open)", got)
+	}
+}

@@ -549,3 +549,57 @@ func TestUpstreamErrorFieldsNeverCarryTheKey(t *testing.T) {
 		}
 	}
 }
+
+// A Retry-After longer than the retry's own backoff moves the request on
+// at once: the upstream said it will refuse until then, and the next
+// deployment may serve now. Before, the request slept it out and called
+// the refusing upstream again.
+func TestLongRetryAfterMovesOnInsteadOfWaiting(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		conditions string
+		status     int
+	}{
+		{"a counted 503", "", 503},
+		{"a 429 that opens the breaker", "    failure_conditions:\n      - rate_limit: true\n", 429},
+		{"a 503 with respect_retry_after off", "    respect_retry_after: false\n", 503},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  num_retries: 1", 1) + tc.conditions
+			e := newEnv(t, cfg, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: tc.status, RetryAfter: 5})
+			_, h, err := e.chat("gpt-4o-mini")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls := e.mocks["primary"].Stats().Chat; calls != 1 || h.Get("X-Breakerd-Fallback") != "true" {
+				t.Fatalf("primary called %d times, fallback %q: want 1 call, then the fallback", calls, h.Get("X-Breakerd-Fallback"))
+			}
+		})
+	}
+}
+
+// A Retry-After holds a breaker open for at most max_recovery_timeout
+// (DefaultRetryAfterCap when unset), and extending an open breaker is not
+// a state change.
+func TestRetryAfterIsCapped(t *testing.T) {
+	for _, tc := range []struct {
+		name, extra string
+		want        time.Duration
+	}{
+		{"default cap", "", gateway.DefaultRetryAfterCap},
+		{"max_recovery_timeout", "    max_recovery_timeout: 2m\n", 2 * time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, twoGroups+tc.extra, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503, RetryAfter: 31536000})
+			if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+				t.Fatal(err)
+			}
+			at, ok := e.breaker(primaryChat).RetryAt()
+			if !ok || !at.Equal(t0.Add(tc.want)) {
+				t.Fatalf("breaker open until %v (%v), want t0+%s", at, ok, tc.want)
+			}
+		})
+	}
+}

@@ -313,14 +313,17 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		}
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
 		if o == breaker.Failure && perr.RetryAfter > 0 && g.cfg.Router.Breaker.RespectRetryAfter {
-			br.OpenUntil(g.clock.Now().Add(perr.RetryAfter), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, perr.RetryAfter))
+			hold := min(perr.RetryAfter, retryAfterCap(br.Settings()))
+			br.OpenUntil(g.clock.Now().Add(hold), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, hold))
 		}
 		if retry >= rt.NumRetries {
 			return nil, "failure"
 		}
 		wait := backoff(rt.RetryBackoff, rt.MaxRetryBackoff, retry)
 		if perr.RetryAfter > wait {
-			wait = perr.RetryAfter
+			// The upstream will refuse until then: the next deployment
+			// may serve now, and a client may give up while we wait.
+			return nil, "failure"
 		}
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return nil, "failure" // no time to wait here; try the next one
@@ -335,6 +338,21 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return nil, "failure"
 		}
 	}
+}
+
+// DefaultRetryAfterCap is the longest a provider's Retry-After holds a
+// breaker open when max_recovery_timeout is not set: one 503 with a
+// Retry-After of a year must not keep a healed provider out for a year.
+const DefaultRetryAfterCap = 5 * time.Minute
+
+// retryAfterCap returns the longest a Retry-After may hold a breaker with
+// settings s open: its max_recovery_timeout (or recovery_timeout, if
+// longer), else DefaultRetryAfterCap.
+func retryAfterCap(s breaker.Settings) time.Duration {
+	if s.MaxOpenTimeout > 0 {
+		return max(s.MaxOpenTimeout, s.OpenTimeout)
+	}
+	return DefaultRetryAfterCap
 }
 
 // limited takes one request from d's rpm limit if its tpm limit has

@@ -210,6 +210,9 @@ func (m *Metrics) Handle(e events.Event) {
 	switch e.Kind {
 	case events.Transition:
 		t := e.Transition
+		if t.Extends() {
+			return // not a state change; it must not feed the flapping rule
+		}
 		lv := labelValuesOf(t.Breaker, t.Labels)
 		m.stateChanges.WithLabelValues(append(lv, t.From.String(), t.To.String())...).Inc()
 		if t.To == breaker.Closed && !t.OpenedAt.IsZero() {

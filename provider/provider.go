@@ -201,12 +201,18 @@ func isTimeout(err error) bool {
 	return errors.As(err, &t) && t.Timeout()
 }
 
+// MaxRetryAfter is the longest Retry-After that ParseRetryAfter returns;
+// a longer one (or one too large for a time.Duration) is cut to it. The
+// gateway caps it further (router_settings.circuit_breaker.max_recovery_timeout).
+const MaxRetryAfter = 24 * time.Hour
+
 // ParseRetryAfter reads Retry-After (seconds or an HTTP date) and OpenAI's
-// retry-after-ms. It returns 0 when there is none.
+// retry-after-ms. It returns 0 when there is none or it is not valid, and
+// at most MaxRetryAfter.
 func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 	if ms := h.Get("Retry-After-Ms"); ms != "" {
 		if v, err := strconv.ParseFloat(ms, 64); err == nil && v > 0 {
-			return time.Duration(v * float64(time.Millisecond))
+			return durationOf(v, time.Millisecond)
 		}
 	}
 	v := strings.TrimSpace(h.Get("Retry-After"))
@@ -214,15 +220,24 @@ func ParseRetryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 {
+		if !(secs > 0) { // NaN too
 			return 0
 		}
-		return time.Duration(secs * float64(time.Second))
+		return durationOf(secs, time.Second)
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), MaxRetryAfter)
 	}
 	return 0
+}
+
+// durationOf returns v units, at most MaxRetryAfter; the float product of
+// a huge v ("1e300") would overflow time.Duration.
+func durationOf(v float64, unit time.Duration) time.Duration {
+	if v >= float64(MaxRetryAfter/unit) {
+		return MaxRetryAfter
+	}
+	return time.Duration(v * float64(unit))
 }
 
 // roundTrip sends hreq. An HTTP error status becomes httpErr's *Error. For

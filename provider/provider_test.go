@@ -1,6 +1,10 @@
 package provider
 
-import "testing"
+import (
+	"net/http"
+	"testing"
+	"time"
+)
 
 func TestRefusal(t *testing.T) {
 	tests := []struct {
@@ -26,4 +30,56 @@ func TestRefusal(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name, header, value string
+		want                time.Duration
+	}{
+		{"seconds", "Retry-After", "5", 5 * time.Second},
+		{"fractional seconds", "Retry-After", "1.5", 1500 * time.Millisecond},
+		{"milliseconds", "Retry-After-Ms", "250", 250 * time.Millisecond},
+		{"an HTTP date", "Retry-After", now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{"a date in the past", "Retry-After", now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"zero", "Retry-After", "0", 0},
+		{"negative", "Retry-After", "-3", 0},
+		{"not a number", "Retry-After", "soon", 0},
+		{"NaN", "Retry-After", "NaN", 0},
+		{"a year is cut to the maximum", "Retry-After", "31536000", MaxRetryAfter},
+		{"too large for a Duration", "Retry-After", "1e300", MaxRetryAfter},
+		{"infinite", "Retry-After", "+Inf", MaxRetryAfter},
+		{"too many milliseconds", "Retry-After-Ms", "1e300", MaxRetryAfter},
+		{"a date far ahead", "Retry-After", now.AddDate(5, 0, 0).Format(http.TimeFormat), MaxRetryAfter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			h.Set(tc.header, tc.value)
+			if got := ParseRetryAfter(h, now); got != tc.want {
+				t.Fatalf("ParseRetryAfter(%s: %s) = %v, want %v", tc.header, tc.value, got, tc.want)
+			}
+		})
+	}
+}
+
+// Whatever an upstream sends, a Retry-After is never negative and never
+// longer than MaxRetryAfter.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"5", "1.5", "1e300", "-1", "NaN", "+Inf", "Mon, 26 Jan 2026 12:01:30 GMT", ""} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string, ms bool) {
+		h := http.Header{}
+		if ms {
+			h.Set("Retry-After-Ms", v)
+		} else {
+			h.Set("Retry-After", v)
+		}
+		if d := ParseRetryAfter(h, now); d < 0 || d > MaxRetryAfter {
+			t.Fatalf("ParseRetryAfter(%q, ms=%v) = %v", v, ms, d)
+		}
+	})
 }
