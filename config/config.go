@@ -154,8 +154,14 @@ type Deployment struct {
 	APIBase  string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
-	// Timeout bounds one upstream attempt (0: only the request deadline).
-	Timeout     time.Duration
+	// Timeout bounds one non-streaming upstream attempt, from sending to
+	// the whole answer (LiteLLM's timeout; DefaultTimeout when unset).
+	Timeout time.Duration
+	// StreamTimeout bounds a stream's wait for its first chunk, and then
+	// for each next one (LiteLLM's stream_timeout; when unset, the
+	// smaller of Timeout and DefaultStreamTimeout). It is what catches a
+	// provider that accepts the connection and never answers.
+	StreamTimeout time.Duration
 	MaxParallel int // 0: no limit
 	Order       int // for routing_strategy: ordered (lower first)
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
@@ -179,6 +185,17 @@ type Deployment struct {
 func (d Deployment) Labels() map[string]string {
 	return map[string]string{"provider": d.Provider, "model": d.Model, "model_group": d.Group, "deployment": d.Name}
 }
+
+// Attempt timeouts when the config sets none. A hang is the commonest
+// shape of an LLM outage, so no attempt waits forever by default. Streams
+// show life at once (headers, then a first event within seconds, even
+// from reasoning models, which stream their thinking or keep-alives), so
+// their bound is short; a non-streaming answer from a reasoning model can
+// legitimately take minutes, so its bound is long.
+const (
+	DefaultTimeout       = 5 * time.Minute
+	DefaultStreamTimeout = 20 * time.Second
+)
 
 // MinRedactLen is the length of the shortest secret that breakerd scrubs
 // from upstream text; shorter values would mangle ordinary words. The

@@ -592,3 +592,45 @@ func TestDecoderPanicBecomesAnErrorNamingTheFile(t *testing.T) {
 		t.Fatalf("got %v, want an *Error naming t.yaml", err)
 	}
 }
+
+// No attempt waits forever by default: a hang is the commonest outage.
+func TestAttemptTimeouts(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
+	for _, tc := range []struct {
+		name                string
+		yaml                string
+		timeout, streamTime time.Duration
+	}{
+		{"defaults", head, DefaultTimeout, DefaultStreamTimeout},
+		{"a short timeout bounds streams too", head + "      timeout: 5\n", 5 * time.Second, 5 * time.Second},
+		{"a long timeout leaves streams at the default", head + "      timeout: 900\n", 900 * time.Second, DefaultStreamTimeout},
+		{"LiteLLM's request_timeout", head + "litellm_settings:\n  request_timeout: 120\n", 120 * time.Second, DefaultStreamTimeout},
+		{"the deployment's stream_timeout", head + "      stream_timeout: 7s\n", DefaultTimeout, 7 * time.Second},
+		{"router_settings.stream_timeout", head + "router_settings:\n  stream_timeout: 9\n", DefaultTimeout, 9 * time.Second},
+		{"the deployment's wins", head + "      stream_timeout: 3\nrouter_settings:\n  stream_timeout: 9\n", DefaultTimeout, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cfg.Deployments[0]; d.Timeout != tc.timeout || d.StreamTimeout != tc.streamTime {
+				t.Fatalf("timeout %s, stream_timeout %s; want %s, %s", d.Timeout, d.StreamTimeout, tc.timeout, tc.streamTime)
+			}
+		})
+	}
+}
+
+func TestTurningOffTimeoutFailuresWarns(t *testing.T) {
+	const yaml = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n" +
+		"router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - timeout: false\n"
+	cfg, err := Parse("t.yaml", []byte(yaml), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(cfg.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, "t.yaml:8:9: router_settings.circuit_breaker.failure_conditions[0].timeout: a provider that hangs will never open a breaker")
+	}) {
+		t.Fatalf("warnings %q", cfg.Warnings)
+	}
+}

@@ -194,9 +194,10 @@ func (c *converter) convert(raw *rawFile) *Config {
 	}
 	// LiteLLM's per-call default; a deployment's own timeout wins.
 	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
+	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	seen := map[string]int{}
 	for i, rd := range raw.ModelList {
-		d, ok := c.deployment(i, rd, callTimeout)
+		d, ok := c.deployment(i, rd, callTimeout, streamTimeout)
 		if !ok {
 			continue
 		}
@@ -314,7 +315,7 @@ func (c *converter) logging(r rawLogging) Logging {
 	return l
 }
 
-func (c *converter) deployment(i int, rd rawDeployment, defTimeout time.Duration) (Deployment, bool) {
+func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) (Deployment, bool) {
 	p := fmt.Sprintf("model_list[%d]", i)
 	pp := p + ".litellm_params"
 	d := Deployment{Group: rd.ModelName, Index: i, DefaultMaxTokens: DefaultMaxTokens}
@@ -353,7 +354,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout time.Duration
 			c.errf(pp+".api_version", "is required for azure (e.g. 2024-06-01)")
 		}
 	}
-	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, defTimeout, false)
+	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
+	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
+		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
 	d.Weight = c.weight(pp, rd.Params)
@@ -773,6 +776,9 @@ func (c *converter) conditions(path string, list []map[string]any) FailureCondit
 				switch k {
 				case "timeout":
 					fc.Timeout = b
+					if !b {
+						c.warnf(kp, "a provider that hangs will never open a breaker: each request waits out timeout or stream_timeout before moving on")
+					}
 				case "rate_limit":
 					fc.RateLimit = b
 				case "auth_error":

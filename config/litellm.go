@@ -32,7 +32,6 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 	case "model_list[].litellm_params":
 		return map[string]string{
 			"max_retries":            "router_settings.num_retries does this",
-			"stream_timeout":         "timeout bounds every attempt, streaming or not",
 			"organization":           "",
 			"region_name":            "",
 			"custom_llm_provider":    "the provider is the prefix of model",
@@ -55,7 +54,6 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 			"disable_cooldowns":      "circuit_breaker.enabled: false does this",
 			"retry_policy":           "num_retries and circuit_breaker.failure_conditions do this",
 			"retry_after":            "retry_backoff does this",
-			"stream_timeout":         "timeout bounds the whole request",
 			"routing_strategy_args":  "",
 			"provider_budget_config": "",
 			"default_litellm_params": "",

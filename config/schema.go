@@ -56,6 +56,7 @@ type rawParams struct {
 	APIBase             string   `yaml:"api_base"`
 	APIVersion          string   `yaml:"api_version"`
 	Timeout             any      `yaml:"timeout"`
+	StreamTimeout       any      `yaml:"stream_timeout"`
 	MaxParallelRequests *int     `yaml:"max_parallel_requests"`
 	Order               *int     `yaml:"order"`
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
@@ -70,6 +71,7 @@ type rawRouter struct {
 	RoutingStrategy string `yaml:"routing_strategy"`
 	NumRetries      *int   `yaml:"num_retries"`
 	Timeout         any    `yaml:"timeout"`
+	StreamTimeout   any    `yaml:"stream_timeout"`
 	RetryBackoff    any    `yaml:"retry_backoff"`
 	MaxRetryBackoff any    `yaml:"max_retry_backoff"`
 	Fallbacks       any    `yaml:"fallbacks"`

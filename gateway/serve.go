@@ -421,13 +421,18 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One timer bounds the whole call, or a stream's wait for its first
+	// chunk and then for each next one (pipe re-arms it).
+	limit := d.Config.Timeout
+	if req.Stream {
+		limit = d.Config.StreamTimeout
+	}
 	var timedOut atomic.Bool
-	stopTimer := func() bool { return false }
-	if d.Config.Timeout > 0 {
-		// Bounds the whole call, or a stream's wait for its first chunk.
-		t := time.AfterFunc(d.Config.Timeout, func() { timedOut.Store(true); cancel() })
+	arm := func() {}
+	if limit > 0 {
+		t := time.AfterFunc(limit, func() { timedOut.Store(true); cancel() })
 		defer t.Stop()
-		stopTimer = t.Stop
+		arm = func() { t.Reset(limit) }
 	}
 	start := time.Now()
 	info := AttemptInfo{Deployment: d, Op: c.op, Attempt: c.attempts}
@@ -449,7 +454,10 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		perr := asProviderError(err)
 		if timedOut.Load() {
 			perr.Timeout, perr.Canceled = true, false
-			perr.Message = fmt.Sprintf("no answer within the deployment timeout of %s", d.Config.Timeout)
+			perr.Message = fmt.Sprintf("no answer within the deployment's timeout of %s", limit)
+			if req.Stream {
+				perr.Message = fmt.Sprintf("no first chunk within the deployment's stream_timeout of %s", limit)
+			}
 		} else if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			perr.Timeout, perr.Canceled = true, false
 			perr.Message = "request deadline exceeded"
@@ -470,9 +478,10 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		g.obs.AttemptDone(info)
 		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration, info
 	}
-	stopTimer() // the first chunk arrived in time; the stream may run long
 	ttft := info.Duration
-	o, errType := c.pipe(ctx, w, resp.Stream, first)
+	o, errType := c.pipe(ctx, w, resp.Stream, first, arm, func() (string, bool) {
+		return fmt.Sprintf("no chunk for %s (stream_timeout)", limit), timedOut.Load()
+	})
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, resp.Stream.Usage()
 	g.obs.AttemptDone(info)
 	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft, info

@@ -18,8 +18,11 @@ import (
 // pipe copies a stream to the client, one flushed event per chunk, and
 // returns the breaker outcome: a stream that breaks after its first byte is
 // a failure (and the client gets a terminating error event); a client that
-// leaves is neither success nor failure.
-func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Stream, first []byte) (breaker.Outcome, string) {
+// leaves is neither success nor failure. arm restarts the stream_timeout
+// before each wait for a chunk; stalled says whether it ran out, and how
+// to put that.
+func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Stream, first []byte,
+	arm func(), stalled func() (string, bool)) (breaker.Outcome, string) {
 	defer s.Close()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -36,6 +39,7 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 		if err := write(chunk); err != nil {
 			return breaker.Ignored, "canceled" // the client is gone
 		}
+		arm()
 		next, err := s.Next()
 		if errors.Is(err, io.EOF) {
 			_ = write([]byte("[DONE]"))
@@ -45,11 +49,15 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 			if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
 				return breaker.Ignored, "canceled"
 			}
-			perr := asProviderError(err)
+			msg := asProviderError(err).Message
+			kind := "stream_cut"
+			if m, ok := stalled(); ok {
+				msg, kind = m, "timeout"
+			}
 			body, _ := json.Marshal(apiError{Error: apiErrorBody{
-				Message: "the upstream stream broke: " + perr.Message, Type: "server_error"}})
+				Message: "the upstream stream broke: " + msg, Type: "server_error"}})
 			_ = write(body)
-			return breaker.Failure, "stream_cut"
+			return breaker.Failure, kind
 		}
 		chunk = next
 	}

@@ -201,3 +201,37 @@ func TestClientThatStopsReadingIsDroppedAfterSendTimeout(t *testing.T) {
 		t.Fatalf("counts %+v: a client that left is not an upstream failure", c)
 	}
 }
+
+// A provider that accepts the connection and never answers a stream is
+// caught by stream_timeout: the breaker counts a timeout and the fallback
+// serves the client. The same holds for a stream whose first chunk comes
+// and is then followed by nothing: the client gets an error event naming
+// stream_timeout, and the breaker counts it.
+func TestHangingStreamIsCaughtByStreamTimeout(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      stream_timeout: 50ms", 1)
+	t.Run("no first chunk: the fallback serves", func(t *testing.T) {
+		e := newEnv(t, cfg, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+		acc, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), streamParams()))
+		if err != nil || !strings.Contains(acc.Choices[0].Message.Content, "Hello from backup") {
+			t.Fatalf("err %v, content %+v", err, acc.Choices)
+		}
+		if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+			t.Fatalf("primary counts %+v: a hang is a failure", c)
+		}
+	})
+	t.Run("silent after the first chunks: an error event", func(t *testing.T) {
+		e := newEnv(t, cfg, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{StallAfter: 2})
+		_, chunks, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), streamParams()))
+		if err == nil || !strings.Contains(err.Error(), "stream_timeout") || chunks != 2 {
+			t.Fatalf("after %d chunks, err %v: want 2 chunks, then an error naming stream_timeout", chunks, err)
+		}
+		if info := <-e.done; info.Status != 200 {
+			t.Fatalf("request %+v", info)
+		}
+		if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+			t.Fatalf("primary counts %+v: a stalled stream is a failure", c)
+		}
+	})
+}

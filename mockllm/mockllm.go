@@ -45,6 +45,10 @@ type Faults struct {
 	Reset bool `json:"reset,omitempty"`
 	// CutAfter, when > 0, breaks streams after that many chunks.
 	CutAfter int `json:"cut_after,omitempty"`
+	// StallAfter, when > 0, makes streams go silent after that many
+	// chunks, with the connection open, until the client gives up: a
+	// provider that hangs mid-answer.
+	StallAfter int `json:"stall_after,omitempty"`
 	// ReplyWords, when > 0, pads every reply to that many words (one
 	// streamed chunk each), for long answers and large streams.
 	ReplyWords int `json:"reply_words,omitempty"`

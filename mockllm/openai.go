@@ -136,13 +136,18 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
 }
 
-// streamEvents writes events as SSE data, honouring CutAfter and
-// ChunkDelayMS, then calls end.
+// streamEvents writes events as SSE data, honouring CutAfter, StallAfter
+// and ChunkDelayMS, then calls end.
 func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, end func()) {
 	for i, ev := range events {
 		if f.CutAfter > 0 && i == f.CutAfter {
 			s.stats.failed.Add(1)
 			panic(http.ErrAbortHandler) // break the stream mid-way
+		}
+		if f.StallAfter > 0 && i == f.StallAfter {
+			s.stats.failed.Add(1)
+			<-r.Context().Done()
+			return
 		}
 		if i > 0 && f.ChunkDelayMS > 0 {
 			select {

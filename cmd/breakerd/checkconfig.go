@@ -87,7 +87,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "\nrouting table (tried top to bottom; simple-shuffle varies the order within a group):")
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\t#\tDEPLOYMENT\tPROVIDER\tAPI BASE\tAPI KEY\tBREAKERS")
+	fmt.Fprintln(tw, "MODEL\t#\tDEPLOYMENT\tPROVIDER\tAPI BASE\tAPI KEY\tTIMEOUT / STREAM\tBREAKERS")
 	for _, grp := range gw.Groups() {
 		for i, dep := range gw.Route(grp.Name) {
 			dc := dep.Config
@@ -120,8 +120,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if cfg.Router.EnforceRateLimits && dc.TPM > 0 {
 				role += fmt.Sprintf(", limit %g tpm", dc.TPM)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s\n", label, i+1, dc.Name, role, dc.Provider,
-				gw.Redactor().Redact(base), key, strings.Join(names, ", "))
+			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s / %s\t%s\n", label, i+1, dc.Name, role, dc.Provider,
+				gw.Redactor().Redact(base), key, dc.Timeout, dc.StreamTimeout, strings.Join(names, ", "))
 		}
 	}
 	return tw.Flush()
