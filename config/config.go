@@ -162,8 +162,8 @@ type Deployment struct {
 	// smaller of Timeout and DefaultStreamTimeout). It is what catches a
 	// provider that accepts the connection and never answers.
 	StreamTimeout time.Duration
-	MaxParallel int // 0: no limit
-	Order       int // for routing_strategy: ordered (lower first)
+	MaxParallel   int // 0: no limit
+	Order         int // for routing_strategy: ordered (lower first)
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
