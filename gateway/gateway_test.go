@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -601,5 +602,26 @@ func TestRetryAfterIsCapped(t *testing.T) {
 				t.Fatalf("breaker open until %v (%v), want t0+%s", at, ok, tc.want)
 			}
 		})
+	}
+}
+
+// When every deployment is open, the official SDK at its default retry
+// settings surfaces the 503 at once: breakerd already did the retries and
+// fallbacks, and says so with x-should-retry: false. Without it the SDK
+// waits out Retry-After on each of its two retries.
+func TestAllOpenReachesTheSDKWithoutClientRetries(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.breaker(primaryChat).OpenUntil(t0.Add(20*time.Second), "test")
+	e.breaker("claude-3-5-sonnet/openai/claude-3-5-sonnet:chat").OpenUntil(t0.Add(20*time.Second), "test")
+	client := openai.NewClient(option.WithBaseURL(e.url+"/v1/"), option.WithAPIKey("sk-client"), option.WithHTTPClient(e.http))
+	_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+		t.Fatalf("SDK error %v, want the 503", err)
+	}
+	<-e.done
+	if n := len(e.done); n != 0 {
+		t.Fatalf("the gateway got %d more requests: the SDK retried", n)
 	}
 }

@@ -93,7 +93,9 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
 }
 
 // fail answers a request that no deployment served: 503, with Retry-After
-// set to when the earliest open breaker lets a trial through.
+// set to when the earliest open breaker lets a trial through, and
+// x-should-retry: false. A 429 (every deployment at its rate limit) has
+// no x-should-retry: the client is going too fast, and waiting is right.
 func (c *call) fail(w http.ResponseWriter, r *http.Request) outcome {
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		return outcome{code: 499}
@@ -112,6 +114,12 @@ func (c *call) fail(w http.ResponseWriter, r *http.Request) outcome {
 		writeError(w, http.StatusTooManyRequests, c.limitKind, "rate_limit_exceeded", msg)
 		return outcome{code: http.StatusTooManyRequests}
 	}
+	// The gateway has already done the retries and fallbacks a client
+	// would: the official SDKs would otherwise wait out Retry-After (20 s
+	// and more) on each of their own retries before the application hears
+	// of the outage. They honour x-should-retry; Retry-After stays for
+	// people, load balancers and other clients.
+	w.Header().Set("X-Should-Retry", "false")
 	msg := fmt.Sprintf("No deployment of model `%s` could serve the request (%s)", c.group, strings.Join(c.failures, "; "))
 	writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable", msg)
 	return outcome{code: http.StatusServiceUnavailable}
