@@ -214,29 +214,30 @@ func (c *Checker) groups(now time.Time) []Group {
 	return out
 }
 
-// CircuitBreakers is the seed guide's /health/circuit-breakers body.
+// CircuitBreakers is the seed guide's /health/circuit-breakers body, with
+// the reason for its verdict.
 type CircuitBreakers struct {
 	Providers     map[string]string `json:"providers"`
 	OverallHealth string            `json:"overall_health"`
+	Reason        string            `json:"reason"`
 }
 
-// Breakers reports each breaker's state and the seed's overall verdict:
-// critical when every circuit is open, degraded when some are.
+// Breakers reports each breaker's state and the seed's overall verdict,
+// taken from Check so that it never disagrees with /health: "critical"
+// exactly when /health is unhealthy (the gateway cannot serve), "degraded"
+// when it is degraded, else "healthy". (The seed's own rule, critical only
+// when every circuit is open, said "degraded" while every chat request
+// failed, since embeddings breakers that never saw a call stay closed.)
 func (c *Checker) Breakers() CircuitBreakers {
-	now := c.src.Clock().Now()
-	out := CircuitBreakers{Providers: map[string]string{}}
-	open := 0
-	all := c.src.Registry().All()
-	for _, b := range all {
+	rep := c.Check(false)
+	out := CircuitBreakers{Providers: map[string]string{}, Reason: rep.Reason}
+	for _, b := range c.src.Registry().All() {
 		out.Providers[b.Name()] = b.State().String()
-		if !b.AllowsAt(now) {
-			open++
-		}
 	}
-	switch {
-	case len(all) > 0 && open == len(all):
+	switch rep.Status {
+	case Unhealthy:
 		out.OverallHealth = "critical"
-	case open > 0:
+	case Degraded:
 		out.OverallHealth = "degraded"
 	default:
 		out.OverallHealth = "healthy"
@@ -258,10 +259,16 @@ func (c *Checker) Handler() http.Handler {
 	})
 }
 
-// BreakersHandler serves GET /health/circuit-breakers.
+// BreakersHandler serves GET /health/circuit-breakers: 503 when critical,
+// as /health is then, else 200.
 func (c *Checker) BreakersHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, r, http.StatusOK, c.Breakers())
+		b := c.Breakers()
+		code := http.StatusOK
+		if b.OverallHealth == "critical" {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, r, code, b)
 	})
 }
 

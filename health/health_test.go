@@ -2,6 +2,7 @@ package health_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -206,5 +207,30 @@ func TestHandlers(t *testing.T) {
 	}
 	if code, body := get("GET", "/"); code != 200 || !strings.Contains(body, "<title>breakerd status</title>") {
 		t.Fatalf("page: %d", code)
+	}
+}
+
+// /health/circuit-breakers and /health never disagree about whether the
+// gateway can serve, in every mix of open breakers, under each policy.
+// The first case is the one that used to disagree: every chat breaker
+// open, the embeddings breaker closed for want of calls.
+func TestCircuitBreakersAgreesWithHealth(t *testing.T) {
+	sets := [][]string{
+		{primaryChat, backupChat}, {}, {primaryChat}, {backupChat}, {primaryEmb},
+		{primaryChat, primaryEmb}, {backupChat, primaryEmb}, {primaryChat, backupChat, primaryEmb},
+	}
+	for _, policy := range []config.Health{{}, {Policy: "open_fraction"}, {CriticalGroups: []string{"chat"}}} {
+		for _, open := range sets {
+			t.Run(fmt.Sprintf("%s/%v/%v", policy.Policy, policy.CriticalGroups, open), func(t *testing.T) {
+				gw, _, c := setup(t, policy)
+				for _, n := range open {
+					br(t, gw, n).ForceOpen("")
+				}
+				want := map[health.Status]string{health.Healthy: "healthy", health.Degraded: "degraded", health.Unhealthy: "critical"}[c.Check(false).Status]
+				if got := c.Breakers().OverallHealth; got != want {
+					t.Fatalf("/health/circuit-breakers says %s, /health says %s", got, want)
+				}
+			})
+		}
 	}
 }
