@@ -32,6 +32,7 @@ func (b *Breaker) Reset(reason string) bool {
 		}
 	}
 	b.lastFail.Store(0)
+	b.lastCause.Store(nil)
 	return true
 }
 

@@ -16,7 +16,10 @@ type Breaker struct {
 	cur      atomic.Pointer[epoch]
 	counts   counters
 	lastFail atomic.Int64
-	events   dispatcher
+	// lastCause is the latest failure's cause, as a caller described it
+	// with NoteFailure; nil when none was.
+	lastCause atomic.Pointer[string]
+	events    dispatcher
 }
 
 // epoch is one stay in one state. It never changes state: a transition
@@ -208,9 +211,37 @@ func (b *Breaker) trialDone(e *epoch, slot int, issued int64, release func()) fu
 			if slow {
 				reason = "trial call was slow and failed"
 			}
-			b.trip(e, now, reason)
+			b.trip(e, now, b.withCause(reason))
 		}
 	}
+}
+
+// NoteFailure records why the call about to be reported as a Failure
+// failed (say "503 Service Unavailable: overloaded"), so that Snapshot,
+// and the reason of a trip it causes, name the cause. Call it before the
+// call's done function; cause must hold no secret. It costs an
+// allocation, so it is for failures, not every call.
+func (b *Breaker) NoteFailure(cause string) {
+	if cause != "" {
+		b.lastCause.Store(&cause)
+	}
+}
+
+// LastFailureCause returns the cause NoteFailure last recorded, or "".
+func (b *Breaker) LastFailureCause() string {
+	if c := b.lastCause.Load(); c != nil {
+		return *c
+	}
+	return ""
+}
+
+// withCause appends the last failure's cause, if one was noted, to a trip
+// reason: "5 consecutive failures; last: 503 Service Unavailable".
+func (b *Breaker) withCause(reason string) string {
+	if c := b.LastFailureCause(); c != "" {
+		return reason + "; last: " + c
+	}
+	return reason
 }
 
 // record tallies a finished call and reports whether it was slow.
@@ -243,7 +274,7 @@ func (b *Breaker) reportClosed(e *epoch, o Outcome, d time.Duration) {
 	}
 	n := e.consec.Add(1)
 	if thr := b.failureThreshold(now); thr > 0 && n >= int64(thr) {
-		b.trip(e, now, fmt.Sprintf("%d consecutive failures", n))
+		b.trip(e, now, b.withCause(fmt.Sprintf("%d consecutive failures", n)))
 		return
 	}
 	if b.s.FailureRateThreshold > 0 || (slow && b.s.SlowCallRateThreshold > 0) {
@@ -274,7 +305,7 @@ func (b *Breaker) checkRates(e *epoch, now int64) {
 	}
 	if thr := b.s.FailureRateThreshold; thr > 0 {
 		if r := float64(fails) / float64(calls); r >= thr {
-			b.trip(e, now, fmt.Sprintf("failure rate %.0f%% >= %.0f%% over %d calls in %s", r*100, thr*100, calls, b.windowDesc()))
+			b.trip(e, now, b.withCause(fmt.Sprintf("failure rate %.0f%% >= %.0f%% over %d calls in %s", r*100, thr*100, calls, b.windowDesc())))
 			return
 		}
 	}

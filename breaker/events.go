@@ -156,4 +156,4 @@ func (b *Breaker) WaitListeners() { b.events.wait() }
 
 // Extends reports whether t only moved an open breaker's OpenUntil later:
 // the state did not change.
-func (t Transition) Extends() bool { return t.From == t.To }
+func (t Transition) Extends() bool { return t.From == Open && t.To == Open }

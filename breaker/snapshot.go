@@ -30,6 +30,9 @@ type Snapshot struct {
 	TrialsInFlight int         `json:"trials_in_flight"`
 	Window         WindowStats `json:"window"`
 	LastFailure    time.Time   `json:"last_failure,omitzero"`
+	// LastFailureCause is why the last failure failed, when the caller
+	// said (NoteFailure).
+	LastFailureCause string `json:"last_failure_cause,omitempty"`
 	// Trips counts opens since the last full recovery (drives backoff).
 	Trips   int          `json:"trips"`
 	History []Transition `json:"history"`
@@ -66,6 +69,7 @@ func (b *Breaker) Snapshot() Snapshot {
 	s.Window = b.windowOf(e, now)
 	if lf := b.lastFail.Load(); lf != 0 {
 		s.LastFailure = time.Unix(0, lf)
+		s.LastFailureCause = b.LastFailureCause()
 	}
 	return s
 }

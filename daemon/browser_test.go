@@ -85,15 +85,41 @@ func TestStatusPageShowsTripLive(t *testing.T) {
 	if err != nil || banner.Value != "unhealthy" {
 		t.Fatalf("banner %+v %v: the only group has no route, so /health says unhealthy", banner, err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	// Why it opened, with the upstream's own words, and when it tries again.
+	why, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`td[data-why="`+name+`"]`)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.ArtifactDir(), "status-page.png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(why, "5 consecutive failures; last: 500 Internal Server Error") || !strings.Contains(why, "trial at") {
+		t.Fatalf("the open breaker's explanation reads %q", why)
 	}
-	t.Logf("screenshot: %s", path)
+	// Nothing is cut off behind a horizontal scrollbar, on a laptop or a
+	// phone.
+	for _, size := range []struct {
+		name          string
+		width, height int64
+	}{{"1280", 1280, 900}, {"phone", 390, 844}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(size.width, size.height)); err != nil {
+			t.Fatal(err)
+		}
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+			`document.documentElement.scrollWidth - document.documentElement.clientWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.ArtifactDir(), "status-page-"+size.name+".png")
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", path)
+		if overflow > 0 {
+			t.Fatalf("at %d px the page is %v px wider than the window", size.width, overflow)
+		}
+	}
 	html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	if err != nil {
 		t.Fatal(err)

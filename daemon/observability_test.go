@@ -384,7 +384,7 @@ func TestSpans(t *testing.T) {
 		t.Fatalf("no transition span in %v", names(s.spans.GetSpans()))
 	}
 	ta := attrs(*transition)
-	if ta["breakerd.breaker.reason"] != "5 consecutive failures" || ta["breakerd.breaker.failures"] != "5" || ta["breakerd.breaker.name"] != primaryBreaker {
+	if !strings.HasPrefix(ta["breakerd.breaker.reason"], "5 consecutive failures; last: 500 Internal Server Error: ") || ta["breakerd.breaker.failures"] != "5" || ta["breakerd.breaker.name"] != primaryBreaker {
 		t.Fatalf("transition attributes %v", ta)
 	}
 	// A fast-failed deployment shows as a rejected span, with no call.

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -76,6 +77,8 @@ type Deployment struct {
 	RPM, TPM *breaker.RateLimit
 	ops      []provider.Operation
 	prov     provider.Provider
+	// failLogAt (Unix ns) and failLogSkipped rate-limit failure logs.
+	failLogAt, failLogSkipped atomic.Int64
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always

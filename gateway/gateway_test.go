@@ -625,3 +625,56 @@ func TestAllOpenReachesTheSDKWithoutClientRetries(t *testing.T) {
 		t.Fatalf("the gateway got %d more requests: the SDK retried", n)
 	}
 }
+
+// Every counted failure leaves its cause: in the breaker's snapshot and in
+// a log line naming the deployment, status, cause and attempt, at most one
+// a second per deployment, never with the upstream URL or key.
+func TestFailureCausesAreLoggedAndKept(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "failure_threshold: 5", "failure_threshold: 50", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 5; i++ {
+		if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Advance(time.Second)
+	e.mocks["primary"].SetFaults(mockllm.Faults{Reset: true})
+	if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		Msg, Deployment, Operation, Cause string
+		Status, Attempt                   int
+		Skipped                           int `json:"not_logged_since_last"`
+	}
+	var lines []line
+	for _, l := range strings.Split(strings.TrimSpace(e.logs.String()), "\n") {
+		var v line
+		if err := json.Unmarshal([]byte(l), &v); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if v.Msg == "upstream call failed" {
+			lines = append(lines, v)
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d failure lines, want 2 (one a second):\n%s", len(lines), e.logs)
+	}
+	first, second := lines[0], lines[1]
+	if first.Deployment != "gpt-4o-mini/openai/gpt-4o-mini" || first.Operation != "chat" || first.Status != 503 ||
+		first.Attempt != 1 || !strings.HasPrefix(first.Cause, "503 Service Unavailable: ") {
+		t.Fatalf("first line %+v", first)
+	}
+	if second.Skipped != 4 || second.Status != 0 || !strings.HasPrefix(second.Cause, "connection: ") {
+		t.Fatalf("second line %+v: want the 4 left out counted, and the reset's cause", second)
+	}
+	if cause := e.breaker(primaryChat).Snapshot().LastFailureCause; !strings.HasPrefix(cause, "connection: ") {
+		t.Fatalf("snapshot cause %q", cause)
+	}
+	for _, secret := range []string{"sk-primary-secret-key", "127.0.0.1"} {
+		if strings.Contains(e.logs.String(), secret) {
+			t.Fatalf("logs hold %q:\n%s", secret, e.logs)
+		}
+	}
+}

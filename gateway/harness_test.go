@@ -1,12 +1,15 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,6 +39,26 @@ type env struct {
 	http   *http.Client
 	// done receives every finished client request.
 	done chan gateway.RequestInfo
+	// logs holds what the gateway logged, as JSON lines.
+	logs *lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a test at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // recorder is an Observer that reports finished requests to env.done.
@@ -51,7 +74,7 @@ func (r recorder) RequestDone(info gateway.RequestInfo) { r.done <- info }
 func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
-		done: make(chan gateway.RequestInfo, 1000)}
+		done: make(chan gateway.RequestInfo, 1000), logs: &lockedBuffer{}}
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n})
@@ -66,6 +89,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	}
 	upstream := gateway.NewUpstreamClient()
 	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream,
+		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Observer: recorder{Observer: gateway.NopObserver(), done: e.done}})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)

@@ -291,6 +291,11 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		endAttemptSpan(span, info, o, d.Config.Model)
 		release()
 		d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
+		if o == breaker.Failure {
+			cause := failureCause(perr, info.ErrType)
+			br.NoteFailure(cause) // before done: a trip's reason names it
+			g.logFailure(d, c.op, c.attempts, info.Status, cause)
+		}
 		done(o, dur)
 		if res != nil {
 			return res, ""
@@ -353,6 +358,41 @@ func retryAfterCap(s breaker.Settings) time.Duration {
 		return max(s.MaxOpenTimeout, s.OpenTimeout)
 	}
 	return DefaultRetryAfterCap
+}
+
+// failureCause says in a few words why a counted attempt failed: the
+// upstream's status and message (secrets already scrubbed by the
+// provider), a timeout, a connection failure, or a stream that broke or
+// stalled after its first chunk (perr nil). It never holds a URL.
+func failureCause(perr *provider.Error, errType string) string {
+	switch {
+	case perr == nil && errType == "timeout":
+		return "stream stalled after its first chunk (stream_timeout)"
+	case perr == nil:
+		return "stream broke after its first chunk"
+	case perr.Status > 0:
+		msg := perr.Message
+		if len(msg) > 160 {
+			msg = msg[:160] + "..."
+		}
+		return fmt.Sprintf("%d %s: %s", perr.Status, http.StatusText(perr.Status), msg)
+	case perr.Timeout:
+		return "timeout: " + perr.Message
+	}
+	return "connection: " + perr.Message
+}
+
+// logFailure logs a counted failure, at most one line a second per
+// deployment; the next line says how many were left out meanwhile.
+func (g *Gateway) logFailure(d *Deployment, op provider.Operation, attempt, status int, cause string) {
+	now := g.clock.Now().UnixNano()
+	last := d.failLogAt.Load()
+	if now-last < int64(time.Second) || !d.failLogAt.CompareAndSwap(last, now) {
+		d.failLogSkipped.Add(1)
+		return
+	}
+	g.log.Warn("upstream call failed", "deployment", d.Config.Name, "operation", string(op), "attempt", attempt,
+		"status", status, "cause", cause, "not_logged_since_last", d.failLogSkipped.Swap(0))
 }
 
 // limited takes one request from d's rpm limit if its tpm limit has

@@ -220,6 +220,16 @@ type CircuitBreakers struct {
 	Providers     map[string]string `json:"providers"`
 	OverallHealth string            `json:"overall_health"`
 	Reason        string            `json:"reason"`
+	// LastFailures holds, for each breaker that has failed, when and why
+	// it last did: the seed's runbook step "check the logs for 401/403",
+	// answered without the logs.
+	LastFailures map[string]LastFailure `json:"last_failures"`
+}
+
+// LastFailure is a breaker's latest counted failure.
+type LastFailure struct {
+	At    time.Time `json:"at"`
+	Cause string    `json:"cause,omitempty"`
 }
 
 // Breakers reports each breaker's state and the seed's overall verdict,
@@ -230,9 +240,13 @@ type CircuitBreakers struct {
 // failed, since embeddings breakers that never saw a call stay closed.)
 func (c *Checker) Breakers() CircuitBreakers {
 	rep := c.Check(false)
-	out := CircuitBreakers{Providers: map[string]string{}, Reason: rep.Reason}
+	out := CircuitBreakers{Providers: map[string]string{}, Reason: rep.Reason, LastFailures: map[string]LastFailure{}}
 	for _, b := range c.src.Registry().All() {
-		out.Providers[b.Name()] = b.State().String()
+		s := b.Snapshot()
+		out.Providers[s.Name] = s.State.String()
+		if !s.LastFailure.IsZero() {
+			out.LastFailures[s.Name] = LastFailure{At: s.LastFailure.UTC(), Cause: s.LastFailureCause}
+		}
 	}
 	switch rep.Status {
 	case Unhealthy:

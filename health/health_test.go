@@ -234,3 +234,40 @@ func TestCircuitBreakersAgreesWithHealth(t *testing.T) {
 		}
 	}
 }
+
+// The cause of a breaker's last failure shows in /health/circuit-breakers
+// and on the status page, beside why it opened and when it tries again.
+func TestLastFailureCauseIsShown(t *testing.T) {
+	gw, clk, c := setup(t, config.Health{})
+	b := br(t, gw, primaryChat)
+	for i := 0; i < 5; i++ {
+		done, err := b.Allow()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.NoteFailure("401 Unauthorized: Incorrect API key provided")
+		done(breaker.Failure, 0)
+	}
+	lf, ok := c.Breakers().LastFailures[primaryChat]
+	if !ok || lf.Cause != "401 Unauthorized: Incorrect API key provided" || !lf.At.Equal(t0) {
+		t.Fatalf("last failure %+v (%v)", lf, ok)
+	}
+	if _, ok := c.Breakers().LastFailures[backupChat]; ok {
+		t.Fatal("a breaker that never failed has a last failure")
+	}
+	clk.Advance(5 * time.Minute) // the window has moved on: 0% beside "open"
+	var got health.StatusBreaker
+	for _, g := range c.Status().Groups {
+		for _, d := range g.Deployments {
+			for _, sb := range d.Breakers {
+				if sb.Name == primaryChat {
+					got = sb
+				}
+			}
+		}
+	}
+	if got.State != "open" || got.Reason != "5 consecutive failures; last: 401 Unauthorized: Incorrect API key provided" ||
+		got.RetryAt == "" || got.LastFailureCause == "" || got.LastFailure == "" {
+		t.Fatalf("status page breaker %+v", got)
+	}
+}

@@ -50,6 +50,15 @@ type StatusBreaker struct {
 	Calls       uint64  `json:"calls"`
 	Rejected    uint64  `json:"rejected"`
 	RetryAt     string  `json:"retry_at,omitempty"`
+	// Reason is why the breaker entered its state ("5 consecutive
+	// failures; last: 503 Service Unavailable: ..."); the rate beside an
+	// open breaker may be 0% once its window has moved on, so this says
+	// why it opened.
+	Reason string `json:"reason"`
+	// LastFailure and LastFailureCause say when and why the latest
+	// counted failure failed.
+	LastFailure      string `json:"last_failure,omitempty"`
+	LastFailureCause string `json:"last_failure_cause,omitempty"`
 }
 
 // StatusTransit is one recent transition.
@@ -76,12 +85,15 @@ func (c *Checker) Status() StatusView {
 				Fallback: d.Config.Group != grp.Name, InFlight: d.Bulkhead.InFlight(), Queued: d.Bulkhead.Queued(),
 				MaxConc: d.Bulkhead.Settings().MaxConcurrent}
 			for _, op := range d.Operations() {
-				b := d.Breakers[op]
-				counts := b.Counts()
-				sb := StatusBreaker{Name: b.Name(), Operation: string(op), State: b.State().String(),
-					FailureRate: b.Window().FailureRate, Calls: counts.Calls, Rejected: counts.Rejected}
-				if at, ok := b.RetryAt(); ok {
-					sb.RetryAt = at.UTC().Format(time.RFC3339)
+				snap := d.Breakers[op].Snapshot()
+				sb := StatusBreaker{Name: snap.Name, Operation: string(op), State: snap.State.String(),
+					FailureRate: snap.Window.FailureRate, Calls: snap.Counts.Calls, Rejected: snap.Counts.Rejected,
+					Reason: snap.Reason, LastFailureCause: snap.LastFailureCause}
+				if !snap.RetryAt.IsZero() {
+					sb.RetryAt = snap.RetryAt.UTC().Format(time.RFC3339)
+				}
+				if !snap.LastFailure.IsZero() {
+					sb.LastFailure = snap.LastFailure.UTC().Format(time.RFC3339)
 				}
 				sd.Breakers = append(sd.Breakers, sb)
 			}

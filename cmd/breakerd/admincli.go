@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,10 +81,14 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BREAKER\tSTATE\tSINCE\tFAILURE RATE\tCALLS\tFAILURES\tREJECTED\tREASON")
+	fmt.Fprintln(tw, "BREAKER\tSTATE\tSINCE\tFAILURE RATE\tCALLS\tFAILURES\tREJECTED\tREASON\tLAST FAILURE")
 	for _, s := range out.Breakers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%d\t%d\t%d\t%s\n", s.Name, s.State, s.Since.Local().Format("15:04:05"),
-			s.Window.FailureRate*100, s.Counts.Calls, s.Counts.Failures, s.Counts.Rejected, s.Reason)
+		last := "-"
+		if !s.LastFailure.IsZero() {
+			last = s.LastFailure.Local().Format("15:04:05") + " " + cmp.Or(s.LastFailureCause, "(no cause recorded)")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.0f%%\t%d\t%d\t%d\t%s\t%s\n", s.Name, s.State, s.Since.Local().Format("15:04:05"),
+			s.Window.FailureRate*100, s.Counts.Calls, s.Counts.Failures, s.Counts.Rejected, s.Reason, last)
 	}
 	return tw.Flush()
 }

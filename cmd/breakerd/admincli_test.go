@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 )
@@ -54,9 +55,19 @@ admin:
 	if code, out, _ := cli("breaker", "--addr", srv.URL, "open", "g/openai/m:chat"); code != 0 || !strings.Contains(out, "was already forced_open") {
 		t.Fatalf("again: %d %q", code, out)
 	}
+	emb := d.Gateway().Registry().Get("g/openai/m:embeddings")
+	done, err := emb.Allow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emb.NoteFailure("401 Unauthorized: Incorrect API key provided")
+	done(breaker.Failure, 0)
 	code, out, e = cli("status", "--addr", srv.URL)
 	if code != 0 || !strings.Contains(out, "g/openai/m:chat") || !strings.Contains(out, "forced_open") || !strings.Contains(out, "manual: open") {
 		t.Fatalf("status: %d %s %s", code, out, e)
+	}
+	if !strings.Contains(out, "LAST FAILURE") || !strings.Contains(out, "401 Unauthorized: Incorrect API key provided") {
+		t.Fatalf("status does not show the last failure's cause:\n%s", out)
 	}
 	code, _, e = cli("breaker", "--addr", srv.URL, "close", "nope")
 	if code != 1 || !strings.Contains(e, "g/openai/m:embeddings") {

@@ -166,7 +166,7 @@ func TestDemoShowsOutageWithoutClientErrors(t *testing.T) {
 	if sum.DeadCalls > 10 {
 		t.Fatalf("%d calls reached the dead provider\n%s", sum.DeadCalls, out.String())
 	}
-	for _, want := range []string{`closed -> open \(5 consecutive failures\)`, `half_open -> closed`, `\n  client errors +0\n`} {
+	for _, want := range []string{`closed -> open \(5 consecutive failures; last: 503 Service Unavailable`, `half_open -> closed`, `\n  client errors +0\n`} {
 		if !regexp.MustCompile(want).MatchString(out.String()) {
 			t.Errorf("output lacks %q\n%s", want, out.String())
 		}
@@ -218,5 +218,20 @@ func TestCheckConfigShowsSharedState(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "hunter2") {
 		t.Fatalf("the Redis password is in the output:\n%s", out.String())
+	}
+}
+
+// A tag with no value used to panic inside go-yaml and exit 0.
+func TestCheckConfigBadTagIsALocatedError(t *testing.T) {
+	for _, text := range []string{"model_list: !\n", "model_list: !!str\n"} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"check-config", path}, &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), path+":1:13: model_list: the tag") {
+			t.Fatalf("%q: exit %d, stderr %s", text, code, errOut.String())
+		}
 	}
 }
