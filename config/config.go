@@ -125,6 +125,11 @@ type Server struct {
 	// 60s, as nginx's send_timeout): a client that stops reading is dropped.
 	SendTimeout   time.Duration
 	ShutdownDrain time.Duration
+	// ShutdownGrace is how long in-flight requests (long streams above
+	// all) may run on after the drain, once breakerd stops accepting
+	// (default 30s); then each is ended, a stream with a final error
+	// event, and logged.
+	ShutdownGrace time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*"

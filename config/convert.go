@@ -254,6 +254,7 @@ func (c *converter) server(r rawServer) Server {
 	}
 	s.ReadHeaderTimeout = c.duration("server.read_header_timeout", r.ReadHeaderTimeout, 10*time.Second, false)
 	s.ShutdownDrain = c.duration("server.shutdown_drain", r.ShutdownDrain, 5*time.Second, true)
+	s.ShutdownGrace = c.duration("server.shutdown_grace", r.ShutdownGrace, 30*time.Second, true)
 	s.IdleTimeout = c.duration("server.idle_timeout", r.IdleTimeout, 120*time.Second, false)
 	s.BodyReadTimeout = c.duration("server.body_read_timeout", r.BodyReadTimeout, 60*time.Second, false)
 	s.SendTimeout = c.duration("server.send_timeout", r.SendTimeout, 60*time.Second, false)

@@ -166,6 +166,7 @@ type rawServer struct {
 	MaxBodyBytes      *int64   `yaml:"max_body_bytes"`
 	ReadHeaderTimeout any      `yaml:"read_header_timeout"`
 	ShutdownDrain     any      `yaml:"shutdown_drain"`
+	ShutdownGrace     any      `yaml:"shutdown_grace"`
 	IdleTimeout       any      `yaml:"idle_timeout"`
 	BodyReadTimeout   any      `yaml:"body_read_timeout"`
 	SendTimeout       any      `yaml:"send_timeout"`

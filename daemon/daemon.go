@@ -381,10 +381,26 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}
 	d.drainingOnce.Do(func() { close(d.draining) })
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// Stop accepting; let what is in flight finish within the grace
+	// period; then cut what is left (streams end with an error event) and
+	// give the handlers a moment to write it.
+	sctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownGrace)
 	defer cancel()
+	var wg sync.WaitGroup
 	for _, srv := range servers {
-		_ = srv.Shutdown(sctx)
+		wg.Go(func() { _ = srv.Shutdown(sctx) })
+	}
+	wg.Wait()
+	if sctx.Err() != nil {
+		d.log.Warn("shutdown grace period over: cutting requests still in flight", "grace", d.cfg.Server.ShutdownGrace.String())
+		d.gw.CutInFlight()
+		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer fcancel()
+		for _, srv := range servers {
+			if srv.Shutdown(fctx) != nil {
+				_ = srv.Close()
+			}
+		}
 	}
 	for ; received < len(servers); received++ {
 		<-errc

@@ -369,3 +369,33 @@ func TestSeparateMetricsAndAdminListeners(t *testing.T) {
 		t.Fatalf("main /metrics: %d", code)
 	}
 }
+
+// A stream still running when server.shutdown_grace ends is cut with a
+// final error event saying why, and a log line; Serve then returns.
+func TestShutdownGraceEndsLongStreamsWithAnErrorEvent(t *testing.T) {
+	s := serve(t, "  shutdown_grace: 50ms\n", "0s")
+	s.mock.SetFaults(mockllm.Faults{ReplyWords: 1000, ChunkDelayMS: 100}) // about 100 s of stream
+	resp, err := s.client.Post(s.url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	if !sc.Scan() { // the first event: the stream is under way
+		t.Fatal("no first event")
+	}
+	s.stop(t) // shuts down, waits out the grace period, cuts the stream
+	var last string
+	for sc.Scan() {
+		if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			last = d
+		}
+	}
+	if !strings.Contains(last, "shutdown_grace") || !strings.Contains(last, `"error"`) {
+		t.Fatalf("the stream's last event is %q, want an error naming shutdown_grace", last)
+	}
+	if !strings.Contains(s.logs.String(), "stream cut at shutdown") {
+		t.Fatalf("no log line for the cut stream:\n%s", s.logs)
+	}
+}

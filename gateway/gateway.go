@@ -5,6 +5,7 @@ package gateway
 
 import (
 	"cmp"
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,9 @@ type Gateway struct {
 	limit       *breaker.Bulkhead // server.max_concurrent_requests
 	tracer      trace.Tracer
 	routes      map[string]route // built once in New
+	// cut ends every upstream call in flight when canceled (CutInFlight).
+	cut       context.Context
+	cutCancel context.CancelFunc
 }
 
 // Deployment is one upstream model with its breakers and bulkhead.
@@ -102,6 +106,7 @@ func BreakerName(deployment string, op provider.Operation) string {
 func New(opts Options) (*Gateway, error) {
 	cfg := opts.Config
 	g := &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, obs: opts.Observer, groups: map[string]*Group{}}
+	g.cut, g.cutCancel = context.WithCancel(context.Background())
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -180,6 +185,11 @@ func New(opts Options) (*Gateway, error) {
 	g.buildRoutes()
 	return g, nil
 }
+
+// CutInFlight ends every upstream call in flight, and any started later:
+// the end of a shutdown's grace period. A stream already under way ends
+// with an error event saying so, and each cut is logged.
+func (g *Gateway) CutInFlight() { g.cutCancel() }
 
 // Close closes the idle upstream connections of the client New made, if
 // Options.Client was nil. Calls in flight are not interrupted.

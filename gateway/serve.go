@@ -301,6 +301,14 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return res, ""
 		}
 		c.lastErr = perr
+		if g.cut.Err() != nil && ctx.Err() == nil {
+			// Cut at the end of a shutdown's grace period: another
+			// replica can serve it.
+			g.log.Warn("request cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
+			writeError(w, http.StatusServiceUnavailable, "service_unavailable", "shutting_down",
+				"breakerd is shutting down and its grace period (server.shutdown_grace) ended before the upstream answered; retry the request")
+			return &outcome{code: http.StatusServiceUnavailable}, ""
+		}
 		if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
 			return &outcome{code: 499}, "" // the client left; nobody to answer
 		}
@@ -461,6 +469,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer context.AfterFunc(g.cut, cancel)()
 	// One timer bounds the whole call, or a stream's wait for its first
 	// chunk and then for each next one (pipe re-arms it).
 	limit := d.Config.Timeout

@@ -54,6 +54,14 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 			if m, ok := stalled(); ok {
 				msg, kind = m, "timeout"
 			}
+			if c.g.cut.Err() != nil {
+				// Not the provider's fault: breakerd is shutting down.
+				body, _ := json.Marshal(apiError{Error: apiErrorBody{Type: "server_error", Message: "breakerd is shutting " +
+					"down and its grace period (server.shutdown_grace) ended before the stream did; retry the request"}})
+				_ = write(body)
+				c.g.log.Warn("stream cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
+				return breaker.Ignored, "canceled"
+			}
 			body, _ := json.Marshal(apiError{Error: apiErrorBody{
 				Message: "the upstream stream broke: " + msg, Type: "server_error"}})
 			_ = write(body)
