@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/internal/lograte"
 )
 
 // Actions are the operations POST /admin/breakers/{name}/{action} accepts.
@@ -20,9 +22,10 @@ var Actions = []string{"open", "close", "reset", "disable", "enable"}
 
 // API serves the admin endpoints.
 type API struct {
-	reg   *breaker.Registry
-	token []byte
-	log   *slog.Logger
+	reg     *breaker.Registry
+	token   []byte
+	log     *slog.Logger
+	refused lograte.Limiter // one refusal line a second: a scanner must not flood the log
 }
 
 // New returns the admin API. It panics on an empty token: the caller
@@ -49,7 +52,10 @@ func (a *API) auth(next http.Handler) http.Handler {
 		if !ok || subtle.ConstantTimeCompare([]byte(got), a.token) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breakerd admin"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid admin bearer token is required"})
-			a.log.Warn("admin request refused", "audit", true, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path)
+			if ok, skipped := a.refused.Allow(time.Now(), time.Second); ok {
+				a.log.Warn("admin request refused", "audit", true, "remote", r.RemoteAddr, "method", r.Method, "path", r.URL.Path,
+					"not_logged_since_last", skipped)
+			}
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -426,4 +427,20 @@ func (d *Daemon) Close() {
 		d.redis.Close()
 	}
 	d.gw.Close()
+}
+
+// RedisLogger adapts log to go-redis's logger, so that its lines (a pool
+// that cannot dial, say) come out in breakerd's format, JSON included,
+// instead of as plain text in the middle of JSON logs. go-redis keeps one
+// logger per process (redis.SetLogger): the serve command sets it.
+func RedisLogger(log *slog.Logger) interface {
+	Printf(ctx context.Context, format string, v ...any)
+} {
+	return redisLog{log}
+}
+
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)), "component", "redis")
 }

@@ -399,3 +399,19 @@ func TestShutdownGraceEndsLongStreamsWithAnErrorEvent(t *testing.T) {
 		t.Fatalf("no log line for the cut stream:\n%s", s.logs)
 	}
 }
+
+// A scanner hammering the admin API does not flood the log: refusals are
+// logged at most once a second, each line counting those left out.
+func TestRefusedAdminRequestsAreLoggedSparingly(t *testing.T) {
+	s := serve(t, "admin:\n  token: ${TOKEN}\n", "0s")
+	for i := 0; i < 200; i++ {
+		if code, _ := s.do(t, "GET", "/admin/breakers", "wrong-token-0123456789"); code != 401 {
+			t.Fatalf("refused request got %d", code)
+		}
+	}
+	// 200 requests take well under a second here, so one line, or a few
+	// on a very slow machine; never one each.
+	if n := strings.Count(s.logs.String(), "admin request refused"); n < 1 || n > 5 {
+		t.Fatalf("%d refusal lines for 200 refused requests", n)
+	}
+}

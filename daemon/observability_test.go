@@ -1,8 +1,11 @@
 package daemon_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -456,5 +459,20 @@ func TestExtendingAnOpenBreakerIsNotAStateChange(t *testing.T) {
 	all := map[string]string{"breaker": primaryBreaker}
 	if got := value(t, s, "circuit_breaker_state_changes_total", all); got != 1 {
 		t.Fatalf("state changes %v, want 1 (closed to open)", got)
+	}
+}
+
+// go-redis's own lines come out in breakerd's log format: with JSON logs,
+// every line is JSON.
+func TestRedisLinesFollowTheLogFormat(t *testing.T) {
+	var buf bytes.Buffer
+	daemon.RedisLogger(slog.New(slog.NewJSONHandler(&buf, nil))).Printf(context.Background(),
+		"redis: %s:%d: connection pool: failed to dial after %d attempts\n", "pool.go", 770, 5)
+	var line struct{ Level, Msg, Component string }
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, buf.String())
+	}
+	if line.Level != "WARN" || line.Component != "redis" || line.Msg != "redis: pool.go:770: connection pool: failed to dial after 5 attempts" {
+		t.Fatalf("line %+v", line)
 	}
 }

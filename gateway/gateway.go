@@ -15,7 +15,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/internal/lograte"
 	"github.com/breakerd/breakerd/provider"
 )
 
@@ -81,8 +81,7 @@ type Deployment struct {
 	RPM, TPM *breaker.RateLimit
 	ops      []provider.Operation
 	prov     provider.Provider
-	// failLogAt (Unix ns) and failLogSkipped rate-limit failure logs.
-	failLogAt, failLogSkipped atomic.Int64
+	failLog  lograte.Limiter // one failure log line a second
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always

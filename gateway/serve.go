@@ -393,14 +393,12 @@ func failureCause(perr *provider.Error, errType string) string {
 // logFailure logs a counted failure, at most one line a second per
 // deployment; the next line says how many were left out meanwhile.
 func (g *Gateway) logFailure(d *Deployment, op provider.Operation, attempt, status int, cause string) {
-	now := g.clock.Now().UnixNano()
-	last := d.failLogAt.Load()
-	if now-last < int64(time.Second) || !d.failLogAt.CompareAndSwap(last, now) {
-		d.failLogSkipped.Add(1)
+	ok, skipped := d.failLog.Allow(g.clock.Now(), time.Second)
+	if !ok {
 		return
 	}
 	g.log.Warn("upstream call failed", "deployment", d.Config.Name, "operation", string(op), "attempt", attempt,
-		"status", status, "cause", cause, "not_logged_since_last", d.failLogSkipped.Swap(0))
+		"status", status, "cause", cause, "not_logged_since_last", skipped)
 }
 
 // limited takes one request from d's rpm limit if its tpm limit has

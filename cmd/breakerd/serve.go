@@ -9,6 +9,8 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 	"github.com/breakerd/breakerd/tracing"
@@ -34,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Logging.Format = *logFormat
 	}
 	log := newLogger(stderr, cfg.Logging.Format, cfg.Logging.Level)
+	redis.SetLogger(daemon.RedisLogger(log))
 	if _, set := os.LookupEnv("GOGC"); !set {
 		// breakerd's live heap is a few MB: collecting less often costs
 		// little memory and takes GC work off the request path's tail.
