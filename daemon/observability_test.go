@@ -476,3 +476,28 @@ func TestRedisLinesFollowTheLogFormat(t *testing.T) {
 		t.Fatalf("line %+v", line)
 	}
 }
+
+// A provider's 429 cooldown shows where an on-call person looks: the
+// metrics and /health/circuit-breakers.
+func TestCooldownIsVisible(t *testing.T) {
+	s := newStack(t)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 40})
+	s.chat(t)
+	s.chat(t) // passed over, no call
+	s.settle(t)
+	if got := value(t, s, "breakerd_cooldown_remaining_seconds", map[string]string{"deployment": "gpt-4o-mini/openai/gpt-4o-mini", "operation": "chat"}); got != 40 {
+		t.Fatalf("cooldown remaining %v, want 40", got)
+	}
+	if got := value(t, s, "breakerd_rate_limited_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}); got != 1 {
+		t.Fatalf("rate limited %v, want 1 (the second request)", got)
+	}
+	rec := httptest.NewRecorder()
+	s.d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health/circuit-breakers", nil))
+	var cb struct{ Cooldowns map[string]time.Time }
+	if err := json.Unmarshal(rec.Body.Bytes(), &cb); err != nil {
+		t.Fatal(err)
+	}
+	if until, ok := cb.Cooldowns[primaryBreaker]; !ok || !until.Equal(t0.Add(40*time.Second)) {
+		t.Fatalf("cooldowns %v in %s", cb.Cooldowns, rec.Body)
+	}
+}

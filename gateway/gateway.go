@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -79,6 +80,10 @@ type Deployment struct {
 	// RPM and TPM are the deployment's rate limits, nil when
 	// router_settings does not enforce them or the deployment sets none.
 	RPM, TPM *breaker.RateLimit
+	// Cooldowns hold, per operation, until when the provider said it is
+	// busy (a 429 that is not a breaker failure): the deployment is passed
+	// over until then, as LiteLLM cools down a deployment on 429.
+	Cooldowns map[provider.Operation]*Cooldown
 	ops      []provider.Operation
 	prov     provider.Provider
 	failLog  lograte.Limiter // one failure log line a second
@@ -87,6 +92,36 @@ type Deployment struct {
 // Operations returns the operations d serves, the keys of Breakers, always
 // in the same order (chat first). Callers must not modify the slice.
 func (d *Deployment) Operations() []provider.Operation { return d.ops }
+
+// DefaultCooldown is how long a deployment is passed over after a 429
+// without Retry-After, LiteLLM's default cooldown_time.
+const DefaultCooldown = 5 * time.Second
+
+// Cooldown is a provider's "busy until": a deployment it holds is passed
+// over, with no call and no breaker failure, until then. The zero value
+// holds nothing.
+type Cooldown struct{ until atomic.Int64 }
+
+// Until returns the end of the cooldown, and false when there is none at
+// now.
+func (c *Cooldown) Until(now time.Time) (time.Time, bool) {
+	u := c.until.Load()
+	if u <= now.UnixNano() {
+		return time.Time{}, false
+	}
+	return time.Unix(0, u), true
+}
+
+// extend moves the end of the cooldown to t, if later.
+func (c *Cooldown) extend(t time.Time) {
+	n := t.UnixNano()
+	for {
+		u := c.until.Load()
+		if u >= n || c.until.CompareAndSwap(u, n) {
+			return
+		}
+	}
+}
 
 // Group is a model group: its deployments in config order, and the groups
 // it falls back to.
@@ -145,6 +180,7 @@ func New(opts Options) (*Gateway, error) {
 			return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 		}
 		d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
+			Cooldowns: map[provider.Operation]*Cooldown{},
 			Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 				MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
 		if cfg.Router.EnforceRateLimits {
@@ -170,6 +206,7 @@ func New(opts Options) (*Gateway, error) {
 				b.Disable("circuit_breaker.enabled is false")
 			}
 			d.Breakers[op] = b
+			d.Cooldowns[op] = &Cooldown{}
 			d.ops = append(d.ops, op)
 		}
 		g.deployments = append(g.deployments, d)

@@ -678,3 +678,57 @@ func TestFailureCausesAreLoggedAndKept(t *testing.T) {
 		}
 	}
 }
+
+// A 429 that is not a breaker failure (rate_limit: false, the default)
+// cools the deployment down until the provider's Retry-After (5 s without
+// one): requests pass it over with no call, and the breaker counts
+// nothing. Before, every request went to the throttled provider first.
+func TestRateLimitedProviderCoolsDown(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		retryAfter int
+		want       time.Duration
+	}{{"Retry-After", 30, 30 * time.Second}, {"no Retry-After", 0, gateway.DefaultCooldown}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, twoGroups, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: tc.retryAfter})
+			for i := 0; i < 3; i++ {
+				if _, h, err := e.chat("gpt-4o-mini"); err != nil || h.Get("X-Breakerd-Fallback") != "true" {
+					t.Fatalf("request %d: err %v, headers %v", i, err, h)
+				}
+			}
+			if n := e.mocks["primary"].Stats().Chat; n != 1 {
+				t.Fatalf("the throttled primary got %d calls, want 1", n)
+			}
+			if c := e.breaker(primaryChat).Counts(); c.Failures != 0 {
+				t.Fatalf("counts %+v: a 429 is not a failure here", c)
+			}
+			d := e.gw.Groups()[0].Deployments[0]
+			if until, ok := d.Cooldowns["chat"].Until(e.clock.Now()); !ok || !until.Equal(t0.Add(tc.want)) {
+				t.Fatalf("cooldown until %v (%v), want t0+%s", until, ok, tc.want)
+			}
+			e.clock.Advance(tc.want)
+			e.mocks["primary"].SetFaults(mockllm.Faults{})
+			if _, h, err := e.chat("gpt-4o-mini"); err != nil || h.Get("X-Breakerd-Fallback") != "false" {
+				t.Fatalf("after the cooldown: err %v, headers %v", err, h)
+			}
+		})
+	}
+}
+
+// With nowhere else to go, a rate-limited provider's 429 reaches the
+// client as a 429 with Retry-After, and the next request inside the
+// cooldown gets the same without an upstream call.
+func TestRateLimitedOnlyDeploymentIs429(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["backup"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 7})
+	for i := 0; i < 2; i++ {
+		status, h, body := e.post("/v1/chat/completions", `{"model":"claude-3-5-sonnet","messages":[{"role":"user","content":"x"}]}`)
+		if status != 429 || h.Get("Retry-After") != "7" {
+			t.Fatalf("request %d: status %d Retry-After %q: %v", i, status, h.Get("Retry-After"), body)
+		}
+	}
+	if n := e.mocks["backup"].Stats().Chat; n != 1 {
+		t.Fatalf("the provider got %d calls, want 1", n)
+	}
+}

@@ -257,6 +257,14 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 	br := d.Breakers[c.op]
 	rt := g.cfg.Router
 	for retry := 0; ; retry++ {
+		if until, ok := d.Cooldowns[c.op].Until(g.clock.Now()); ok {
+			c.retryNoLaterThan(until)
+			c.failures = append(c.failures, fmt.Sprintf("%s: the provider is rate limiting it until %s",
+				d.Config.Name, until.UTC().Format(time.RFC3339)))
+			c.limited, c.limitKind = c.limited+1, "requests"
+			g.obs.Skipped(d, c.op, "cooldown")
+			return nil, "rate_limited"
+		}
 		done, err := br.Allow()
 		if err != nil {
 			var oe *breaker.OpenError
@@ -325,6 +333,15 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return &outcome{code: perr.Status}, ""
 		}
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
+		if perr.Status == http.StatusTooManyRequests && o != breaker.Failure {
+			// Busy, not broken: pass it over until the provider's time,
+			// without a breaker failure.
+			wait := cmp.Or(min(perr.RetryAfter, retryAfterCap(br.Settings())), DefaultCooldown)
+			d.Cooldowns[c.op].extend(g.clock.Now().Add(wait))
+			c.retryNoLaterThan(g.clock.Now().Add(wait))
+			c.limited, c.limitKind = c.limited+1, "requests"
+			return nil, "rate_limited"
+		}
 		if o == breaker.Failure && perr.RetryAfter > 0 && g.cfg.Router.Breaker.RespectRetryAfter {
 			hold := min(perr.RetryAfter, retryAfterCap(br.Settings()))
 			br.OpenUntil(g.clock.Now().Add(hold), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, hold))

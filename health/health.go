@@ -224,6 +224,11 @@ type CircuitBreakers struct {
 	// it last did: the seed's runbook step "check the logs for 401/403",
 	// answered without the logs.
 	LastFailures map[string]LastFailure `json:"last_failures"`
+	// Cooldowns hold, for each breaker whose deployment its provider is
+	// rate limiting (a 429 that is not a failure), until when it is
+	// passed over. Cooldowns do not change the verdict: every replica
+	// would meet the same limit.
+	Cooldowns map[string]time.Time `json:"cooldowns"`
 }
 
 // LastFailure is a breaker's latest counted failure.
@@ -240,7 +245,18 @@ type LastFailure struct {
 // failed, since embeddings breakers that never saw a call stay closed.)
 func (c *Checker) Breakers() CircuitBreakers {
 	rep := c.Check(false)
-	out := CircuitBreakers{Providers: map[string]string{}, Reason: rep.Reason, LastFailures: map[string]LastFailure{}}
+	out := CircuitBreakers{Providers: map[string]string{}, Reason: rep.Reason, LastFailures: map[string]LastFailure{},
+		Cooldowns: map[string]time.Time{}}
+	now := c.src.Clock().Now()
+	for _, grp := range c.src.Groups() {
+		for _, d := range grp.Deployments {
+			for _, op := range d.Operations() {
+				if until, ok := d.Cooldowns[op].Until(now); ok {
+					out.Cooldowns[d.Breakers[op].Name()] = until.UTC()
+				}
+			}
+		}
+	}
 	for _, b := range c.src.Registry().All() {
 		s := b.Snapshot()
 		out.Providers[s.Name] = s.State.String()

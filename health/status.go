@@ -59,6 +59,9 @@ type StatusBreaker struct {
 	// counted failure failed.
 	LastFailure      string `json:"last_failure,omitempty"`
 	LastFailureCause string `json:"last_failure_cause,omitempty"`
+	// CooldownUntil is set while the provider rate limits the deployment
+	// (a 429 that is not a failure): it is passed over until then.
+	CooldownUntil string `json:"cooldown_until,omitempty"`
 }
 
 // StatusTransit is one recent transition.
@@ -94,6 +97,9 @@ func (c *Checker) Status() StatusView {
 				}
 				if !snap.LastFailure.IsZero() {
 					sb.LastFailure = snap.LastFailure.UTC().Format(time.RFC3339)
+				}
+				if until, ok := d.Cooldowns[op].Until(v.GeneratedAt); ok {
+					sb.CooldownUntil = until.UTC().Format(time.RFC3339)
 				}
 				sd.Breakers = append(sd.Breakers, sb)
 			}

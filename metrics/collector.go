@@ -34,6 +34,9 @@ var (
 	descRateRemaining = prometheus.NewDesc("breakerd_rate_limit_remaining",
 		"What is left of a deployment's per-minute limit (limit: requests for rpm, tokens for tpm); only for enforced limits.",
 		[]string{"deployment", "provider", "model", "limit"}, nil)
+	descCooldown = prometheus.NewDesc("breakerd_cooldown_remaining_seconds",
+		"Seconds until a deployment that its provider rate-limited (a 429 that is not a breaker failure) takes calls again; 0 when it does now.",
+		[]string{"deployment", "provider", "model", "operation"}, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
 		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
 	descHealthy = prometheus.NewDesc("breakerd_healthy",
@@ -47,7 +50,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -87,9 +90,17 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descRatio, prometheus.GaugeValue, b.Window().FailureRate, lv...)
 	}
+	now := c.m.src.Clock().Now()
 	for _, grp := range c.m.src.Groups() {
 		for _, d := range grp.Deployments {
 			lv := []string{d.Config.Name, d.Config.Provider, d.Config.Model}
+			for _, op := range d.Operations() {
+				left := 0.0
+				if until, ok := d.Cooldowns[op].Until(now); ok {
+					left = until.Sub(now).Seconds()
+				}
+				ch <- prometheus.MustNewConstMetric(descCooldown, prometheus.GaugeValue, left, append(lv, string(op))...)
+			}
 			ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(d.Bulkhead.InFlight()), lv...)
 			ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(d.Bulkhead.Queued()), lv...)
 			ch <- prometheus.MustNewConstMetric(descBulkRejected, prometheus.CounterValue, float64(d.Bulkhead.Rejected()), lv...)
@@ -104,7 +115,6 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	now := c.m.src.Clock().Now()
 	for _, grp := range c.m.src.Groups() {
 		v := 0.0
 		for _, d := range c.m.src.Route(grp.Name) {

@@ -127,7 +127,7 @@ func New(src Source, opts Options) *Metrics {
 	m.avoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_upstream_calls_avoided_total",
 		Help: "Upstream calls not made because the deployment's circuit was open."}, []string{"provider", "model", "operation"})
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_rate_limited_total",
-		Help: "Upstream calls not made because the deployment had used its rpm or tpm (with enable_pre_call_checks)."},
+		Help: "Upstream calls not made because the deployment had used its rpm or tpm (with enable_pre_call_checks), or its provider had answered 429 and is cooling down."},
 		[]string{"provider", "model", "operation"})
 	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
 		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
@@ -269,7 +269,7 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 
 func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {
 	c := d.Config
-	if reason == "rate_limited" {
+	if reason == "rate_limited" || reason == "cooldown" {
 		o.m.rateLimited.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
 	}
 	if reason != "open" {
