@@ -84,9 +84,9 @@ type Deployment struct {
 	// busy (a 429 that is not a breaker failure): the deployment is passed
 	// over until then, as LiteLLM cools down a deployment on 429.
 	Cooldowns map[provider.Operation]*Cooldown
-	ops      []provider.Operation
-	prov     provider.Provider
-	failLog  lograte.Limiter // one failure log line a second
+	ops       []provider.Operation
+	prov      provider.Provider
+	failLog   lograte.Limiter // one failure log line a second
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always
