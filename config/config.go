@@ -291,7 +291,19 @@ type BreakerConfig struct {
 	Operations        map[string]breaker.Settings
 	Conditions        FailureConditions
 	RespectRetryAfter bool
+	// StreamFailureRate opens a deployment's breaker when at least this
+	// share of its last StreamWindow streams broke or stalled after their
+	// first chunk, once StreamMinimumCalls streams have ended (0: off).
+	// Streams get their own count because the consecutive-failure count
+	// is reset by every successful call, streaming or not: a provider
+	// that breaks most streams but answers short calls would never trip.
+	StreamFailureRate  float64
+	StreamMinimumCalls int
 }
+
+// StreamWindow is how many of a deployment's latest streams the stream
+// failure rate judges.
+const StreamWindow = 20
 
 // SettingsFor returns the breaker settings for an operation.
 func (b BreakerConfig) SettingsFor(op string) breaker.Settings {

@@ -676,6 +676,20 @@ func (c *converter) breakerConfig(r rawBreaker) BreakerConfig {
 	if r.RespectRetryAfter != nil {
 		bc.RespectRetryAfter = *r.RespectRetryAfter
 	}
+	bc.StreamFailureRate, bc.StreamMinimumCalls = 0.5, 10
+	if r.StreamFailureRate != nil {
+		if *r.StreamFailureRate == 0 {
+			bc.StreamFailureRate = 0 // off
+		} else {
+			bc.StreamFailureRate = c.ratio(path+".stream_failure_rate_threshold", r.StreamFailureRate)
+		}
+	}
+	if r.StreamMinimumCalls != nil {
+		bc.StreamMinimumCalls = c.count(path+".stream_minimum_calls", r.StreamMinimumCalls, 0, false)
+		if bc.StreamMinimumCalls > StreamWindow {
+			c.errf(path+".stream_minimum_calls", "must be at most %d (the streams judged), got %d", StreamWindow, bc.StreamMinimumCalls)
+		}
+	}
 	bc.Settings = c.breakerSettings(path, r, breaker.Settings{})
 	bc.Conditions = c.conditions(path+".failure_conditions", r.FailureConditions)
 	for op, o := range r.Operations {
@@ -684,7 +698,8 @@ func (c *converter) breakerConfig(r rawBreaker) BreakerConfig {
 			c.errf(p, "unknown operation %q (chat or embeddings)", op)
 			continue
 		}
-		if len(o.Operations) > 0 || len(o.FailureConditions) > 0 || o.Enabled != nil || o.RespectRetryAfter != nil {
+		if len(o.Operations) > 0 || len(o.FailureConditions) > 0 || o.Enabled != nil || o.RespectRetryAfter != nil ||
+			o.StreamFailureRate != nil || o.StreamMinimumCalls != nil {
 			c.errf(p, "an operation override may only set thresholds and timeouts")
 		}
 		if bc.Operations == nil {

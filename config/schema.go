@@ -151,6 +151,8 @@ type rawBreaker struct {
 	SlowCallThreshold     any                   `yaml:"slow_call_threshold"`
 	SlowCallRateThreshold *float64              `yaml:"slow_call_rate_threshold"`
 	RespectRetryAfter     *bool                 `yaml:"respect_retry_after"`
+	StreamFailureRate     *float64              `yaml:"stream_failure_rate_threshold"`
+	StreamMinimumCalls    *int                  `yaml:"stream_minimum_calls"`
 	FailureConditions     []map[string]any      `yaml:"failure_conditions"`
 	Operations            map[string]rawBreaker `yaml:"operations"`
 }

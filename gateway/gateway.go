@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -84,9 +85,12 @@ type Deployment struct {
 	// busy (a 429 that is not a breaker failure): the deployment is passed
 	// over until then, as LiteLLM cools down a deployment on 429.
 	Cooldowns map[provider.Operation]*Cooldown
-	ops       []provider.Operation
-	prov      provider.Provider
-	failLog   lograte.Limiter // one failure log line a second
+	// streams judges the chat breaker's latest streams (stream failure
+	// rate); nil when that condition is off.
+	streams *streamWindow
+	ops     []provider.Operation
+	prov    provider.Provider
+	failLog lograte.Limiter // one failure log line a second
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always
@@ -121,6 +125,39 @@ func (c *Cooldown) extend(t time.Time) {
 			return
 		}
 	}
+}
+
+// streamWindow holds whether each of a deployment's latest streams broke
+// after its first chunk. Streams end seldom next to requests, so a mutex
+// costs nothing that matters here.
+type streamWindow struct {
+	mu     sync.Mutex
+	broken [config.StreamWindow]bool
+	n      int // streams recorded, up to the window
+	next   int
+}
+
+// record adds one stream's end and returns how many of the window's
+// streams broke, and how many it holds.
+func (s *streamWindow) record(broke bool) (broken, of int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken[s.next] = broke
+	s.next = (s.next + 1) % len(s.broken)
+	s.n = min(s.n+1, len(s.broken))
+	for i := 0; i < s.n; i++ {
+		if s.broken[i] {
+			broken++
+		}
+	}
+	return broken, s.n
+}
+
+// reset forgets the window, once the breaker has tripped on it.
+func (s *streamWindow) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broken, s.n, s.next = [config.StreamWindow]bool{}, 0, 0
 }
 
 // Group is a model group: its deployments in config order, and the groups
@@ -208,6 +245,9 @@ func New(opts Options) (*Gateway, error) {
 			d.Breakers[op] = b
 			d.Cooldowns[op] = &Cooldown{}
 			d.ops = append(d.ops, op)
+		}
+		if bc.StreamFailureRate > 0 && d.Breakers[provider.Chat] != nil {
+			d.streams = &streamWindow{}
 		}
 		g.deployments = append(g.deployments, d)
 		grp, ok := g.groups[dc.Group]

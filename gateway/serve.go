@@ -306,6 +306,9 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		}
 		done(o, dur)
 		if res != nil {
+			if c.req.Stream && c.op == provider.Chat && o != breaker.Ignored {
+				c.judgeStreams(d, br, o == breaker.Failure)
+			}
 			return res, ""
 		}
 		c.lastErr = perr
@@ -383,6 +386,27 @@ func retryAfterCap(s breaker.Settings) time.Duration {
 		return max(s.MaxOpenTimeout, s.OpenTimeout)
 	}
 	return DefaultRetryAfterCap
+}
+
+// judgeStreams records how a stream that reached the client ended, and
+// trips the breaker when too many of the deployment's latest streams broke
+// after their first chunk (circuit_breaker.stream_failure_rate_threshold).
+func (c *call) judgeStreams(d *Deployment, br *breaker.Breaker, broke bool) {
+	if d.streams == nil {
+		return
+	}
+	bc := c.g.cfg.Router.Breaker
+	broken, of := d.streams.record(broke)
+	if of < bc.StreamMinimumCalls || float64(broken) < bc.StreamFailureRate*float64(of) || broken == 0 {
+		return
+	}
+	reason := fmt.Sprintf("%d of the last %d streams broke after their first chunk", broken, of)
+	if cause := br.LastFailureCause(); cause != "" {
+		reason += "; last: " + cause
+	}
+	if br.Trip(reason) {
+		d.streams.reset()
+	}
 }
 
 // failureCause says in a few words why a counted attempt failed: the

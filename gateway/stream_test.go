@@ -235,3 +235,28 @@ func TestHangingStreamIsCaughtByStreamTimeout(t *testing.T) {
 		}
 	})
 }
+
+// A provider that breaks most streams mid-answer, while its short calls
+// succeed, is taken out of rotation: streams have their own failure rate,
+// since every successful call resets the consecutive-failure count.
+func TestProviderThatBreaksStreamsTrips(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 2})
+	b := e.breaker(primaryChat)
+	for i := 1; i <= 10; i++ {
+		if _, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), streamParams())); err == nil {
+			t.Fatalf("stream %d: the cut stream ended cleanly", i)
+		}
+		<-e.done
+		if _, _, err := e.chat("gpt-4o-mini"); err != nil { // a short call that succeeds
+			t.Fatal(err)
+		}
+		<-e.done
+		if open := b.State() == breaker.Open; open != (i == 10) {
+			t.Fatalf("after %d broken streams: state %s (want open from the 10th: stream_minimum_calls)", i, b.State())
+		}
+	}
+	if r := b.Snapshot().Reason; !strings.HasPrefix(r, "10 of the last 10 streams broke after their first chunk; last: stream broke") {
+		t.Fatalf("reason %q", r)
+	}
+}
