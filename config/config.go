@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,12 +152,17 @@ type Logging struct {
 type Deployment struct {
 	// Name is unique and stable: group/provider/model, with #N appended
 	// when the same triple appears more than once.
-	Name     string
-	Group    string
-	Provider string // openai, azure or anthropic
-	Model    string
-	APIKey   Secret
-	APIBase  string
+	Name  string
+	Group string
+	// Provider is LiteLLM's provider prefix (openai, groq, ...), and
+	// Dialect the API it speaks (ProviderInfo).
+	Provider string
+	Dialect  Dialect
+	// Embeddings is whether the provider serves /embeddings.
+	Embeddings bool
+	Model      string
+	APIKey     Secret
+	APIBase    string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
 	// Timeout bounds one non-streaming upstream attempt, from sending to
@@ -174,8 +180,10 @@ type Deployment struct {
 	Weight float64
 	// RPM and TPM are LiteLLM's requests and tokens per minute for the
 	// deployment (0: none). They are limits only when
-	// Router.EnforceRateLimits is set.
-	RPM, TPM float64
+	// Router.EnforceRateLimits is set. RPMKey and TPMKey are where the
+	// config set them (in litellm_params, or beside it), for messages.
+	RPM, TPM       float64
+	RPMKey, TPMKey string
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64
@@ -393,18 +401,22 @@ func Load(path string) (*Config, error) {
 // block (LiteLLM's) answers those it does not. All errors found are
 // returned together.
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
-	f, err := parser.ParseBytes(data, 0)
+	// PyYAML, which LiteLLM uses, keeps the last of duplicate keys; the
+	// walker warns about each.
+	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		return nil, yamlError(name, err)
 	}
 	w := &walker{file: name, pos: map[string]*token.Position{}, byPos: map[string]string{}}
 	var raw rawFile
 	c := &converter{file: name, pos: w.pos, env: lookupEnv}
+	// Every problem is reported at once, in line order: unknown keys do
+	// not hide the rest.
+	var errs []error
 	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
 		w.walk(f.Docs[0], reflect.TypeFor[rawFile](), "")
-		if len(w.errs) > 0 {
-			return nil, errors.Join(w.errs...)
-		}
+		w.finish()
+		errs = append(errs, w.errs...)
 		// LiteLLM's environment_variables block answers references too,
 		// but a variable set in the process environment wins.
 		var block struct {
@@ -420,24 +432,35 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 				return v, ok
 			}
 		}
-		if c.resolveScalars(w.refs); len(c.errs) > 0 {
-			return nil, errors.Join(c.errs...)
-		}
+		c.resolveScalars(w.refs)
 		if err := decodeNode(name, f.Docs[0].Body, &raw); err != nil {
 			e := yamlError(name, err)
 			if ce, ok := e.(*Error); ok {
 				ce.Key = w.byPos[fmt.Sprintf("%d:%d", ce.Line, ce.Column)]
 			}
-			return nil, e
+			return nil, sortedErrors(append(append(errs, c.errs...), e))
 		}
 	}
 	c.warnings = w.warnings
 	cfg := c.convert(&raw)
-	if len(c.errs) > 0 {
-		return nil, errors.Join(c.errs...)
+	if errs = append(errs, c.errs...); len(errs) > 0 {
+		return nil, sortedErrors(errs)
 	}
 	cfg.Path = name
 	return cfg, nil
+}
+
+// sortedErrors joins errs in line order (errors without a line first).
+func sortedErrors(errs []error) error {
+	line := func(e error) int {
+		var ce *Error
+		if errors.As(e, &ce) {
+			return ce.Line*10000 + ce.Column
+		}
+		return 0
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return line(a) - line(b) })
+	return errors.Join(errs...)
 }
 
 // decodeNode is yaml.NodeToValue with a guard: go-yaml has panicked on odd
@@ -449,7 +472,7 @@ func decodeNode(file string, n ast.Node, v any) (err error) {
 			err = &Error{File: file, Msg: fmt.Sprintf("the YAML decoder failed on this file (%v); check its tags and anchors", r)}
 		}
 	}()
-	return yaml.NodeToValue(n, v)
+	return yaml.NodeToValue(n, v, yaml.AllowDuplicateMapKey())
 }
 
 var typeErr = regexp.MustCompile(`cannot unmarshal (\S+) into Go (?:struct field \S+|value) of type (\S+)`)

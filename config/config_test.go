@@ -430,12 +430,16 @@ func TestErrors(t *testing.T) {
 			want: []string{`server.cors_allowed_origins[0]: "https://app.example/chat" is not an origin`}},
 		{name: "unknown failure condition", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - rate_limt: true\n",
 			want: []string{`unknown failure condition "rate_limt" (did you mean "rate_limit"?)`}},
-		{name: "unknown provider", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",
-			want: []string{`t.yaml:4:7: model_list[0].litellm_params.model: unknown provider "bedrock"`}},
+		{name: "unknown provider", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: groqq/x\n",
+			want: []string{`t.yaml:4:7: model_list[0].litellm_params.model: unknown provider "groqq" (did you mean "groq"?)`}},
+		{name: "a bare model name whose provider cannot be told", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: llama3\n",
+			want: []string{`t.yaml:4:7: model_list[0].litellm_params.model: cannot tell the provider of "llama3": write provider/model`}},
+		{name: "only deployments breakerd cannot call", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",
+			want: []string{`t.yaml:1:1: model_list: none of its 1 deployments can be called by breakerd`}},
 		{name: "unknown routing strategy", yaml: head + "router_settings:\n  routing_strategy: least-cots\n",
 			want: []string{`unknown routing strategy "least-cots" (did you mean "least-cost"?)`}},
-		{name: "azure needs api_base and api_version", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: azure/d\n",
-			want: []string{"api_base: is required for azure", "api_version: is required for azure"}},
+		{name: "azure needs api_base", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: azure/d\n",
+			want: []string{"api_base: is required for azure"}},
 		{name: "api_base without a scheme", yaml: head + "      api_base: localhost:8000/v1\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_base: must start with http:// or https://`}},
 		{name: "api_base with a query string, not echoed", yaml: head + "      api_base: https://h.example/v1?token=s3cr3t-t0ken\n",
@@ -636,5 +640,159 @@ func TestTurningOffTimeoutFailuresWarns(t *testing.T) {
 		return strings.HasPrefix(w, "t.yaml:8:9: router_settings.circuit_breaker.failure_conditions[0].timeout: a provider that hangs will never open a breaker")
 	}) {
 		t.Fatalf("warnings %q", cfg.Warnings)
+	}
+}
+
+// The shapes real LiteLLM configs take load, and mean what LiteLLM makes
+// of them.
+func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
+	tests := []struct {
+		name  string
+		yaml  string
+		env   map[string]string
+		check func(t *testing.T, cfg *Config)
+	}{
+		{name: "a provider from the table gets its base URL, dialect and key variable",
+			yaml: "model_list:\n  - model_name: fast\n    litellm_params:\n      model: groq/llama-3.1-8b-instant\n",
+			env:  map[string]string{"GROQ_API_KEY": "gsk-from-the-environment"},
+			check: func(t *testing.T, cfg *Config) {
+				d := cfg.Deployments[0]
+				if d.Provider != "groq" || d.Dialect != DialectOpenAI || d.APIBase != "https://api.groq.com/openai/v1" ||
+					d.APIKey != "gsk-from-the-environment" || d.Embeddings {
+					t.Fatalf("%+v", d)
+				}
+			}},
+		{name: "ollama's root gets /v1",
+			yaml: "model_list:\n  - model_name: local\n    litellm_params:\n      model: ollama_chat/llama3\n      api_base: http://ollama:11434\n",
+			check: func(t *testing.T, cfg *Config) {
+				if d := cfg.Deployments[0]; d.APIBase != "http://ollama:11434/v1" || !d.Embeddings {
+					t.Fatalf("%+v", d)
+				}
+			}},
+		{name: "a bare model name gets the provider LiteLLM infers",
+			yaml: "model_list:\n  - model_name: gpt-3.5-turbo\n    litellm_params:\n      model: gpt-3.5-turbo\n  - model_name: c\n    litellm_params:\n      model: claude-3-5-haiku-latest\n",
+			check: func(t *testing.T, cfg *Config) {
+				if a, b := cfg.Deployments[0], cfg.Deployments[1]; a.Provider != "openai" || a.Model != "gpt-3.5-turbo" ||
+					b.Provider != "anthropic" || b.Dialect != DialectAnthropic {
+					t.Fatalf("%+v %+v", a, b)
+				}
+			}},
+		{name: "azure without api_version gets LiteLLM's default, or AZURE_API_VERSION",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: azure/gpt4o\n      api_base: https://r.openai.azure.com\n  - model_name: b\n    litellm_params:\n      model: azure/gpt4o\n      api_base: os.environ/AZURE_API_BASE\n",
+			env:  map[string]string{"AZURE_API_BASE": "https://r2.openai.azure.com"},
+			check: func(t *testing.T, cfg *Config) {
+				if v := cfg.Deployments[0].APIVersion; v != AzureDefaultAPIVersion {
+					t.Fatalf("api_version %q", v)
+				}
+			}},
+		{name: "rpm and tpm beside litellm_params",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n    rpm: 60\n    tpm: 1000\nrouter_settings:\n  enable_pre_call_checks: true\n",
+			check: func(t *testing.T, cfg *Config) {
+				if d := cfg.Deployments[0]; d.RPM != 60 || d.TPM != 1000 || d.Weight != 60 {
+					t.Fatalf("%+v", d)
+				}
+			}},
+		{name: "environment references everywhere, with defaults",
+			yaml: "model_list:\n  - model_name: ${GROUP:-chat}\n    litellm_params:\n      model: os.environ/MODEL\n      api_base: ${BASE-http://localhost:8000/v1}\n      api_key: ${KEY:-none-given}\n",
+			env:  map[string]string{"MODEL": "hosted_vllm/qwen", "KEY": ""},
+			check: func(t *testing.T, cfg *Config) {
+				d := cfg.Deployments[0]
+				if d.Group != "chat" || d.Provider != "hosted_vllm" || d.Model != "qwen" || d.APIBase != "http://localhost:8000/v1" || d.APIKey != "none-given" {
+					t.Fatalf("%+v", d)
+				}
+			}},
+		{name: "a provider breakerd cannot call yet is left out with one warning, and naming its group is fine",
+			yaml: "model_list:\n  - model_name: claude-bedrock\n    litellm_params:\n      model: bedrock/anthropic.claude-3-5-sonnet\n      aws_region_name: us-east-1\n" +
+				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\nrouter_settings:\n  fallbacks: [{gpt: [claude-bedrock]}, {claude-bedrock: [gpt]}]\n",
+			check: func(t *testing.T, cfg *Config) {
+				if len(cfg.Deployments) != 1 || len(cfg.Router.Fallbacks["gpt"]) != 0 {
+					t.Fatalf("deployments %+v fallbacks %v", cfg.Deployments, cfg.Router.Fallbacks)
+				}
+				joined := strings.Join(cfg.Warnings, "\n")
+				if strings.Count(joined, "bedrock") != 2 || !strings.Contains(joined, `provider "bedrock" needs AWS request signing`) ||
+					!strings.Contains(joined, `model group "claude-bedrock" has no deployment breakerd can call`) {
+					t.Fatalf("warnings:\n%s", joined)
+				}
+			}},
+		{name: "LiteLLM's keys load with one warning per key, not per deployment",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {id: 1}\n" +
+				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {id: 2}\n" +
+				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {id: 3}\n" +
+				"guardrails:\n  - guardrail_name: g\nfiles_settings: []\nfinetune_settings: []\ncache_config: {}\n" +
+				"litellm_settings:\n  drop_params: true\nrouter_settings:\n  enable_cooldowns: true\n  default_model: a\n",
+			check: func(t *testing.T, cfg *Config) {
+				joined := strings.Join(cfg.Warnings, "\n")
+				if n := strings.Count(joined, "model_info"); n != 1 || !strings.Contains(joined, "(also in 2 more places)") {
+					t.Fatalf("model_info warned %d times:\n%s", n, joined)
+				}
+				for _, k := range []string{"reasoning_effort", "thinking", "merge_reasoning_content_in_choices", "guardrails",
+					"files_settings", "finetune_settings", "cache_config", "enable_cooldowns", "default_model", "litellm_settings.drop_params"} {
+					if !strings.Contains(joined, k) {
+						t.Errorf("no warning for %s:\n%s", k, joined)
+					}
+				}
+			}},
+		{name: "duplicate keys: the last wins, with a warning naming both lines",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      model: openai/y\n",
+			check: func(t *testing.T, cfg *Config) {
+				if cfg.Deployments[0].Model != "y" || !slices.Contains(cfg.Warnings,
+					"t.yaml:5:7: model_list[0].litellm_params.model: is set again (first at line 4): the last one is used, as LiteLLM (PyYAML) does") {
+					t.Fatalf("model %q, warnings %q", cfg.Deployments[0].Model, cfg.Warnings)
+				}
+			}},
+		{name: "LiteLLM's live routing strategies",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\nrouter_settings:\n  routing_strategy: latency-based-routing\n",
+			check: func(t *testing.T, cfg *Config) {
+				if cfg.Router.Strategy != "latency-based-routing" {
+					t.Fatal(cfg.Router.Strategy)
+				}
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, cfg)
+		})
+	}
+}
+
+// Every problem is reported at once, in line order, without follow-on
+// errors: a bad deployment's group named elsewhere is not a second error.
+func TestAllProblemsAtOnceInLineOrder(t *testing.T) {
+	yaml := "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      api_kye: k\n" +
+		"  - model_name: b\n    litellm_params:\n      model: groqq/y\n" +
+		"router_settings:\n  num_retries: -1\n  fallbacks: [{a: [b]}]\n  routing_strategy: least-busyy\n"
+	_, err := Parse("t.yaml", []byte(yaml), env(nil))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{"t.yaml:5:7:", "t.yaml:8:7:", "t.yaml:10:3:", "t.yaml:12:3:"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%s", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Fatalf("error %d is %q, want it at %s:\n%s", i, lines[i], w, err)
+		}
+	}
+	if !strings.Contains(err.Error(), `"least-busyy" (did you mean "least-busy"?)`) {
+		t.Fatalf("suggestion:\n%s", err)
+	}
+}
+
+// README's provider table lists every provider breakerd knows.
+func TestREADMEListsEveryProvider(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Providers() {
+		if !strings.Contains(string(data), "`"+p.Name+"`") {
+			t.Errorf("README does not mention provider %s", p.Name)
+		}
 	}
 }

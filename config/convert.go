@@ -27,9 +27,12 @@ const (
 )
 
 // Providers lists the provider prefixes litellm_params.model accepts.
-var providers = []string{"openai", "azure", "anthropic"}
 
 type converter struct {
+	// named holds every model_name in model_list, including groups whose
+	// deployments were left out or are in error: naming one elsewhere is
+	// not a second error.
+	named    []string
 	file     string
 	pos      map[string]*token.Position
 	env      func(string) (string, bool)
@@ -62,7 +65,9 @@ func (c *converter) warnf(path, format string, args ...any) {
 	c.warnings = append(c.warnings, (&Error{File: c.file, Line: line, Column: col, Key: path, Msg: fmt.Sprintf(format, args...)}).Error())
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+// envRef matches ${NAME}, and the shell's ${NAME:-default} (unset or
+// empty) and ${NAME-default} (unset), which Compose-style configs use.
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}`)
 
 // resolve expands os.environ/NAME (the whole value) and ${NAME} (anywhere).
 func (c *converter) resolve(path, s string) string {
@@ -74,9 +79,13 @@ func (c *converter) resolve(path, s string) string {
 		return v
 	}
 	return envRef.ReplaceAllStringFunc(s, func(m string) string {
-		name := envRef.FindStringSubmatch(m)[1]
+		sub := envRef.FindStringSubmatch(m)
+		name, op, def := sub[1], sub[2], sub[3]
 		v, found := c.env(name)
-		if !found {
+		switch {
+		case op == ":-" && v == "", op == "-" && !found:
+			return def
+		case !found:
 			c.errf(path, "environment variable %s is not set", name)
 		}
 		return v
@@ -190,7 +199,11 @@ func (c *converter) convert(raw *rawFile) *Config {
 	}
 	cfg.Logging = c.logging(raw.Logging)
 	if len(raw.ModelList) == 0 {
-		c.errf("model_list", "needs at least one deployment")
+		path := "model_list"
+		if _, ok := c.pos[path]; !ok {
+			c.pos[path] = &token.Position{Line: 1, Column: 1}
+		}
+		c.errf(path, "needs at least one deployment: breakerd reads its models from this file only, and keeps none in a database (LiteLLM's store_model_in_db)")
 	}
 	// LiteLLM's per-call default; a deployment's own timeout wins.
 	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
@@ -212,15 +225,31 @@ func (c *converter) convert(raw *rawFile) *Config {
 		}
 		cfg.Deployments = append(cfg.Deployments, d)
 	}
-	cfg.Router = c.router(raw.RouterSettings, cfg.Groups)
+	for _, rd := range raw.ModelList {
+		if rd.ModelName != "" && !slices.Contains(c.named, rd.ModelName) {
+			c.named = append(c.named, rd.ModelName)
+		}
+	}
+	for i, rd := range raw.ModelList {
+		// One line for a group left with nothing to call, at its first
+		// deployment; fallbacks and aliases naming it stay quiet.
+		g := rd.ModelName
+		if g != "" && !slices.Contains(cfg.Groups, g) && slices.IndexFunc(raw.ModelList, func(x rawDeployment) bool { return x.ModelName == g }) == i && len(c.errs) == 0 {
+			c.warnf(fmt.Sprintf("model_list[%d].model_name", i), "model group %q has no deployment breakerd can call: requests for it get 404, and fallbacks to it are skipped", g)
+		}
+	}
+	if len(raw.ModelList) > 0 && len(cfg.Deployments) == 0 && len(c.errs) == 0 {
+		c.errf("model_list", "none of its %d deployments can be called by breakerd (see the warnings above)", len(raw.ModelList))
+	}
+	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	if !cfg.Router.EnforceRateLimits {
 		for _, d := range cfg.Deployments {
 			for _, k := range []struct {
 				key string
 				v   float64
-			}{{"rpm", d.RPM}, {"tpm", d.TPM}} {
+			}{{d.RPMKey, d.RPM}, {d.TPMKey, d.TPM}} {
 				if k.v > 0 {
-					c.warnf(fmt.Sprintf("model_list[%d].litellm_params.%s", d.Index, k.key),
+					c.warnf(k.key,
 						"weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true")
 				}
 			}
@@ -319,40 +348,72 @@ func (c *converter) logging(r rawLogging) Logging {
 func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) (Deployment, bool) {
 	p := fmt.Sprintf("model_list[%d]", i)
 	pp := p + ".litellm_params"
-	d := Deployment{Group: rd.ModelName, Index: i, DefaultMaxTokens: DefaultMaxTokens}
+	d := Deployment{Group: c.resolve(p+".model_name", rd.ModelName), Index: i, DefaultMaxTokens: DefaultMaxTokens}
 	if d.Group == "" {
 		c.errf(p+".model_name", "is required")
 	}
-	prov, model, ok := strings.Cut(rd.Params.Model, "/")
+	modelRef := c.resolve(pp+".model", rd.Params.Model)
+	prov, model, ok := strings.Cut(modelRef, "/")
+	if !ok {
+		// A bare name: the provider LiteLLM would infer (gpt-* is OpenAI's).
+		prov, model = inferProvider(modelRef), modelRef
+	}
+	info, known := LookupProvider(prov)
 	switch {
-	case rd.Params.Model == "":
+	case modelRef == "":
 		c.errf(pp+".model", "is required, as provider/model (e.g. openai/gpt-4o-mini)")
 		return d, false
-	case !ok || model == "":
-		c.errf(pp+".model", "%q must be provider/model, with provider one of %s", rd.Params.Model, strings.Join(providers, ", "))
+	case prov == "":
+		c.errf(pp+".model", "cannot tell the provider of %q: write provider/model (e.g. openai/%s, hosted_vllm/%s)", modelRef, modelRef, modelRef)
 		return d, false
-	case !slices.Contains(providers, prov):
-		msg := fmt.Sprintf("unknown provider %q (supported: %s", prov, strings.Join(providers, ", "))
-		msg += "; any OpenAI-compatible server works as openai/<model> with api_base)"
+	case model == "":
+		c.errf(pp+".model", "%q names no model after the provider", modelRef)
+		return d, false
+	case !known:
+		msg := fmt.Sprintf("unknown provider %q", prov)
+		if n := nearest(prov, providerNames()); n != "" && editDistance(prov, n) <= 2 {
+			msg += fmt.Sprintf(" (did you mean %q?)", n)
+		}
+		msg += "; any OpenAI-compatible server works as openai/<model> with api_base (README lists the providers)"
 		c.errf(pp+".model", "%s", msg)
 		return d, false
+	case info.Unsupported != "":
+		c.warnf(pp+".model", "provider %q needs %s, which breakerd does not do yet: this deployment is left out of routing", prov, info.Unsupported)
+		return d, false
 	}
-	d.Provider, d.Model = prov, model
+	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
+	if d.APIKey == "" && info.KeyEnv != "" {
+		if v, ok := c.env(info.KeyEnv); ok {
+			d.APIKey = Secret(v) // as LiteLLM, which reads the provider's variable
+		}
+	}
 	if k := d.APIKey.Value(); k != "" && len(k) < MinRedactLen {
 		c.warnf(pp+".api_key", "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
 	}
 	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+	if d.APIBase == "" && info.BaseEnv != "" {
+		if v, ok := c.env(info.BaseEnv); ok {
+			d.APIBase = strings.TrimRight(v, "/")
+		}
+	}
 	if d.APIBase != "" {
 		c.checkAPIBase(pp+".api_base", d.APIBase)
 	}
+	if d.APIBase == "" {
+		d.APIBase = info.BaseURL
+	}
+	if d.APIBase != "" && info.PathSuffix != "" && !strings.HasSuffix(d.APIBase, info.PathSuffix) {
+		d.APIBase += info.PathSuffix
+	}
+	if d.APIBase == "" {
+		c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
+	}
 	d.APIVersion = c.resolve(pp+".api_version", rd.Params.APIVersion)
-	if prov == "azure" {
-		if d.APIBase == "" {
-			c.errf(pp+".api_base", "is required for azure (https://<resource>.openai.azure.com)")
-		}
-		if d.APIVersion == "" {
-			c.errf(pp+".api_version", "is required for azure (e.g. 2024-06-01)")
+	if info.Dialect == DialectAzure && d.APIVersion == "" {
+		d.APIVersion = AzureDefaultAPIVersion
+		if v, ok := c.env("AZURE_API_VERSION"); ok && v != "" {
+			d.APIVersion = v
 		}
 	}
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
@@ -360,12 +421,19 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
-	d.Weight = c.weight(pp, rd.Params)
-	if v := rd.Params.RPM; v != nil && *v > 0 {
-		d.RPM = *v
+	params, where := rd.Params, map[string]string{"weight": pp, "rpm": pp, "tpm": pp}
+	if params.RPM == nil && rd.RPM != nil {
+		params.RPM, where["rpm"] = rd.RPM, p
 	}
-	if v := rd.Params.TPM; v != nil && *v > 0 {
-		d.TPM = *v
+	if params.TPM == nil && rd.TPM != nil {
+		params.TPM, where["tpm"] = rd.TPM, p
+	}
+	d.Weight = c.weight(where, params)
+	if v := params.RPM; v != nil && *v > 0 {
+		d.RPM, d.RPMKey = *v, where["rpm"]+".rpm"
+	}
+	if v := params.TPM; v != nil && *v > 0 {
+		d.TPM, d.TPMKey = *v, where["tpm"]+".tpm"
 	}
 	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
 	in, out := listPrice(model)
@@ -386,8 +454,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 }
 
 // weight reads LiteLLM's simple-shuffle weight: weight, else rpm, else
-// tpm.
-func (c *converter) weight(pp string, p rawParams) float64 {
+// tpm. where holds the path of the mapping each key was read from.
+func (c *converter) weight(where map[string]string, p rawParams) float64 {
 	w := 0.0
 	for _, k := range []struct {
 		key string
@@ -397,7 +465,7 @@ func (c *converter) weight(pp string, p rawParams) float64 {
 			continue
 		}
 		if *k.v <= 0 {
-			c.errf(pp+"."+k.key, "must be greater than 0, got %v", *k.v)
+			c.errf(where[k.key]+"."+k.key, "must be greater than 0, got %v", *k.v)
 			continue
 		}
 		if w == 0 {
@@ -429,9 +497,12 @@ func (c *converter) checkAPIBase(path, base string) {
 	}
 }
 
-var strategies = []string{"simple-shuffle", "least-cost", "ordered"}
+// strategies are LiteLLM's routing strategies, all honoured; priority is
+// read as ordered.
+var strategies = []string{"simple-shuffle", "least-cost", "ordered", "least-busy", "latency-based-routing",
+	"usage-based-routing", "usage-based-routing-v2"}
 
-func (c *converter) router(r rawRouter, groups []string) Router {
+func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	rt := Router{Strategy: r.RoutingStrategy}
 	switch rt.Strategy {
 	case "":
@@ -450,9 +521,24 @@ func (c *converter) router(r rawRouter, groups []string) Router {
 	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
 	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)
 	rt.MaxRetryBackoff = c.duration("router_settings.max_retry_backoff", r.MaxRetryBackoff, 5*time.Second, false)
-	rt.Fallbacks = c.fallbacks("router_settings.fallbacks", r.Fallbacks, r.DefaultFallbacks, groups)
-	rt.ContextWindowFallbacks = c.fallbacks("router_settings.context_window_fallbacks", r.ContextWindowFallbacks, nil, groups)
-	rt.ContentPolicyFallbacks = c.fallbacks("router_settings.content_policy_fallbacks", r.ContentPolicyFallbacks, nil, groups)
+	// LiteLLM reads fallbacks from litellm_settings too (its reliability
+	// docs put them there); router_settings' win.
+	from := func(key string, router, litellm any) (string, any) {
+		if router == nil && litellm != nil {
+			return "litellm_settings." + key, litellm
+		}
+		return "router_settings." + key, router
+	}
+	defaults := r.DefaultFallbacks
+	if defaults == nil {
+		defaults = ls.DefaultFallbacks
+	}
+	p, v := from("fallbacks", r.Fallbacks, ls.Fallbacks)
+	rt.Fallbacks = c.fallbacks(p, v, defaults, groups)
+	p, v = from("context_window_fallbacks", r.ContextWindowFallbacks, ls.ContextWindowFallbacks)
+	rt.ContextWindowFallbacks = c.fallbacks(p, v, nil, groups)
+	p, v = from("content_policy_fallbacks", r.ContentPolicyFallbacks, ls.ContentPolicyFallbacks)
+	rt.ContentPolicyFallbacks = c.fallbacks(p, v, nil, groups)
 	rt.MaxFallbacks = c.count("router_settings.max_fallbacks", r.MaxFallbacks, 5, true)
 	c.capFallbacks("router_settings.fallbacks", rt.Fallbacks, rt.MaxFallbacks)
 	c.capFallbacks("router_settings.context_window_fallbacks", rt.ContextWindowFallbacks, rt.MaxFallbacks)
@@ -550,6 +636,9 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 		if slices.Contains(groups, s) {
 			return s, true
 		}
+		if slices.Contains(c.named, s) {
+			return "", false // its deployments' own messages explain
+		}
 		if n := nearest(s, groups); n != "" && editDistance(s, n) <= 2 {
 			c.errf(p, "unknown model group %q (did you mean %q?)", s, n)
 			return "", false
@@ -584,6 +673,9 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 		case map[string]any:
 			for from, tos := range x {
 				fp := p + "." + from
+				if !slices.Contains(groups, from) && slices.Contains(c.named, from) {
+					continue
+				}
 				if !slices.Contains(groups, from) {
 					msg := fmt.Sprintf("unknown model group %q", from)
 					if n := nearest(from, groups); n != "" {
@@ -651,6 +743,8 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 			continue
 		case slices.Contains(groups, name):
 			c.errf(p, "%q is already a model_name in model_list; an alias cannot replace a group", name)
+			continue
+		case !slices.Contains(groups, a.Group) && slices.Contains(c.named, a.Group):
 			continue
 		case !slices.Contains(groups, a.Group):
 			// As with fallbacks: a near miss is a typo, anything else may

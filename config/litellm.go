@@ -4,6 +4,7 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // LiteLLM configs carry settings for features breakerd does not have
@@ -16,54 +17,108 @@ import (
 
 var index = regexp.MustCompile(`\[\d+\]`)
 
+// liteLLMOpen lists the mappings whose every key is LiteLLM's: breakerd
+// reads a few of them and ignores the rest with a warning.
+var liteLLMOpen = []string{
+	"general_settings", // LiteLLM's proxy-server settings; breakerd reads master_key
+	"litellm_settings", // LiteLLM's SDK settings; breakerd reads retries, timeouts and fallbacks
+	"guardrails", "files_settings", "finetune_settings", "credential_list", "mcp_servers", "mcp_aliases",
+	"vector_store_registry", "search_tools", "prompts", "callback_settings", "assistant_settings",
+}
+
+// liteLLMIgnored holds, per mapping (a key path with list indices written
+// as []), the keys of LiteLLM's that breakerd does not use, each with a
+// hint naming breakerd's equivalent where it has one. Taken from LiteLLM's
+// proxy config documentation; a key LiteLLM itself ignores but that real
+// configs carry (enable_cooldowns, default_model, cache_config) is here
+// too, since LiteLLM loads it without complaint.
+var liteLLMIgnored = map[string]map[string]string{
+	"": {
+		"guardrails": "", "files_settings": "", "finetune_settings": "", "credential_list": "", "mcp_servers": "",
+		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
+		"assistant_settings": "", "include": "breakerd reads one file", "cache_config": "LiteLLM ignores it too",
+	},
+	"model_list[]": {"model_info": "", "litellm_credential_name": ""},
+	"model_list[].litellm_params": {
+		"max_retries":                        "router_settings.num_retries does this",
+		"organization":                       "",
+		"region_name":                        "",
+		"custom_llm_provider":                "the provider is the prefix of model",
+		"temperature":                        "",
+		"max_tokens":                         "default_max_tokens sets Anthropic's max_tokens",
+		"max_completion_tokens":              "",
+		"top_p":                              "",
+		"seed":                               "",
+		"stop":                               "",
+		"frequency_penalty":                  "",
+		"presence_penalty":                   "",
+		"response_format":                    "",
+		"tags":                               "",
+		"mock_response":                      "breakerd mockllm is a fake upstream",
+		"mock_timeout":                       "breakerd mockllm is a fake upstream",
+		"drop_params":                        "",
+		"use_in_pass_through":                "",
+		"use_litellm_proxy":                  "",
+		"input_cost_per_second":              "input_cost_per_token and output_cost_per_token drive least-cost",
+		"output_cost_per_second":             "input_cost_per_token and output_cost_per_token drive least-cost",
+		"thinking":                           "clients' own thinking parameter is passed on",
+		"reasoning_effort":                   "clients' own reasoning_effort is passed on",
+		"merge_reasoning_content_in_choices": "",
+		"litellm_credential_name":            "",
+		"base_model":                         "",
+		"headers":                            "",
+		"extra_headers":                      "",
+		"extra_body":                         "",
+		"api_type":                           "",
+		"azure_ad_token":                     "api_key (an Azure key) works",
+		"tenant_id":                          "api_key (an Azure key) works",
+		"client_id":                          "api_key (an Azure key) works",
+		"client_secret":                      "api_key (an Azure key) works",
+		"aws_access_key_id":                  "", "aws_secret_access_key": "", "aws_session_token": "", "aws_region_name": "",
+		"aws_profile_name": "", "aws_role_name": "", "aws_session_name": "", "aws_bedrock_runtime_endpoint": "",
+		"vertex_project": "", "vertex_location": "", "vertex_credentials": "",
+		"cache_control_injection_points":      "",
+		"configurable_clientside_auth_params": "",
+	},
+	"router_settings": {
+		"allowed_fails":                 "circuit_breaker.failure_threshold does this",
+		"allowed_fails_policy":          "circuit_breaker.failure_conditions does this",
+		"cooldown_time":                 "circuit_breaker.recovery_timeout does this",
+		"disable_cooldowns":             "circuit_breaker.enabled: false does this",
+		"enable_cooldowns":              "LiteLLM ignores it too",
+		"retry_policy":                  "num_retries and circuit_breaker.failure_conditions do this",
+		"model_group_retry_policy":      "num_retries and circuit_breaker.failure_conditions do this",
+		"retry_after":                   "retry_backoff does this",
+		"routing_strategy_args":         "",
+		"provider_budget_config":        "",
+		"default_litellm_params":        "",
+		"cache_responses":               "",
+		"caching_groups":                "",
+		"cache_kwargs":                  "",
+		"enable_tag_filtering":          "",
+		"tag_filtering_match_any":       "",
+		"polling_interval":              "",
+		"client_ttl":                    "",
+		"default_max_parallel_requests": "max_parallel_requests on each deployment does this",
+		"default_priority":              "",
+		"set_verbose":                   "logging.level does this",
+		"debug_level":                   "logging.level does this",
+		"router_general_settings":       "",
+		"default_model":                 "LiteLLM ignores it too",
+		"alerting_config":               "router_settings.alerting does this",
+	},
+}
+
 // liteLLMKeys returns the LiteLLM keys breakerd ignores in the mapping at
 // parent (a key path with list indices written as []), each with a hint.
 // allKeys reports that every key there is LiteLLM's.
 func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
-	switch parent {
-	case "":
-		return nil, false
-	case "general_settings":
-		return nil, true // LiteLLM's proxy-server settings; breakerd reads only master_key
-	case "litellm_settings":
-		return nil, true // LiteLLM's SDK settings; breakerd reads num_retries and request_timeout
-	case "model_list[]":
-		return map[string]string{"model_info": ""}, false
-	case "model_list[].litellm_params":
-		return map[string]string{
-			"max_retries":            "router_settings.num_retries does this",
-			"organization":           "",
-			"region_name":            "",
-			"custom_llm_provider":    "the provider is the prefix of model",
-			"temperature":            "",
-			"max_tokens":             "default_max_tokens sets Anthropic's max_tokens",
-			"top_p":                  "",
-			"seed":                   "",
-			"tags":                   "",
-			"mock_response":          "breakerd mockllm is a fake upstream",
-			"drop_params":            "",
-			"use_in_pass_through":    "",
-			"input_cost_per_second":  "input_cost_per_token and output_cost_per_token drive least-cost",
-			"output_cost_per_second": "input_cost_per_token and output_cost_per_token drive least-cost",
-		}, false
-	case "router_settings":
-		return map[string]string{
-			"allowed_fails":          "circuit_breaker.failure_threshold does this",
-			"allowed_fails_policy":   "circuit_breaker.failure_conditions does this",
-			"cooldown_time":          "circuit_breaker.recovery_timeout does this",
-			"disable_cooldowns":      "circuit_breaker.enabled: false does this",
-			"retry_policy":           "num_retries and circuit_breaker.failure_conditions do this",
-			"retry_after":            "retry_backoff does this",
-			"routing_strategy_args":  "",
-			"provider_budget_config": "",
-			"default_litellm_params": "",
-			"cache_responses":        "",
-			"caching_groups":         "",
-			"enable_tag_filtering":   "",
-			"polling_interval":       "",
-		}, false
+	for _, open := range liteLLMOpen {
+		if parent == open || strings.HasPrefix(parent, open+".") || strings.HasPrefix(parent, open+"[") {
+			return nil, true
+		}
 	}
-	return nil, false
+	return liteLLMIgnored[parent], false
 }
 
 // liteLLMOnly reports whether key in the mapping at path's parent is a

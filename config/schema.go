@@ -25,6 +25,12 @@ type rawFile struct {
 type rawLiteLLM struct {
 	NumRetries     *int `yaml:"num_retries"`
 	RequestTimeout any  `yaml:"request_timeout"`
+	// LiteLLM's reliability docs put fallbacks here; router_settings'
+	// own win when both are set.
+	Fallbacks              any      `yaml:"fallbacks"`
+	ContextWindowFallbacks any      `yaml:"context_window_fallbacks"`
+	ContentPolicyFallbacks any      `yaml:"content_policy_fallbacks"`
+	DefaultFallbacks       []string `yaml:"default_fallbacks"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only
@@ -48,6 +54,10 @@ type rawAdmin struct {
 type rawDeployment struct {
 	ModelName string    `yaml:"model_name"`
 	Params    rawParams `yaml:"litellm_params"`
+	// LiteLLM also reads rpm and tpm beside litellm_params; there they
+	// apply when litellm_params sets none.
+	RPM *float64 `yaml:"rpm"`
+	TPM *float64 `yaml:"tpm"`
 }
 
 type rawParams struct {

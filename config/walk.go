@@ -25,6 +25,17 @@ type walker struct {
 	// refs are environment references where the schema wants a number
 	// or a boolean, to be resolved before decoding.
 	refs []scalarRef
+	// ignored maps an ignored LiteLLM key (path with [] for indices) to
+	// its warning; ignoredMore counts its other places, by warning.
+	ignored     map[string]int
+	ignoredMore map[int]int
+}
+
+// finish adds to each ignored-key warning how many more places have it.
+func (w *walker) finish() {
+	for i, n := range w.ignoredMore {
+		w.warnings[i] += fmt.Sprintf(" (also in %d more places)", n)
+	}
 }
 
 // scalarRef is a mapping value such as "max_parallel_requests:
@@ -65,7 +76,17 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 		}
 		w.walk(n.Value, t, path)
 	case *ast.MappingNode:
+		first := map[string]int{}
 		for _, mv := range n.Values {
+			key := keyOf(mv)
+			if line, dup := first[key]; dup {
+				p := joinPath(path, key)
+				pos := mv.Key.GetToken().Position
+				w.warnings = append(w.warnings, (&Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: p,
+					Msg: fmt.Sprintf("is set again (first at line %d): the last one is used, as LiteLLM (PyYAML) does", line)}).Error())
+			} else {
+				first[key] = mv.Key.GetToken().Position.Line
+			}
 			w.walkEntry(mv, t, path)
 		}
 	case *ast.MappingValueNode:
@@ -91,15 +112,26 @@ func (w *walker) record(n ast.Node, path string) {
 	w.walk(n, reflect.TypeFor[any](), path)
 }
 
-func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string) {
+// keyOf returns a mapping entry's key, unquoted.
+func keyOf(mv *ast.MappingValueNode) string {
 	key := mv.Key.String()
 	if k, err := strconv.Unquote(key); err == nil {
 		key = k
 	}
-	p := key
-	if path != "" {
-		p = path + "." + key
+	return key
+}
+
+// joinPath appends key to a key path.
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
 	}
+	return path + "." + key
+}
+
+func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string) {
+	key := keyOf(mv)
+	p := joinPath(path, key)
 	w.pos[p] = mv.Key.GetToken().Position
 	switch t.Kind() {
 	case reflect.Struct:
@@ -107,12 +139,23 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 		if !ok {
 			pos := mv.Key.GetToken().Position
 			if hint, ok := liteLLMOnly(path, key); ok {
+				w.record(mv.Value, p)
+				// One warning per key, not per deployment: the first
+				// place, and a count of the others.
+				norm := index.ReplaceAllString(p, "[]")
+				if i, seen := w.ignored[norm]; seen {
+					w.ignoredMore[i]++
+					return
+				}
 				msg := "a LiteLLM setting that breakerd does not use; ignored"
 				if hint != "" {
 					msg += " (" + hint + ")"
 				}
+				if w.ignored == nil {
+					w.ignored, w.ignoredMore = map[string]int{}, map[int]int{}
+				}
+				w.ignored[norm] = len(w.warnings)
 				w.warnings = append(w.warnings, (&Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: p, Msg: msg}).Error())
-				w.record(mv.Value, p)
 				return
 			}
 			w.errs = append(w.errs, w.unknownKey(pos, path, p, key, t))
@@ -178,7 +221,8 @@ func (w *walker) unknownKey(pos *token.Position, parent, path, key string, t ref
 // nearest returns the candidate closest to s by edit distance, if it is
 // close enough to be a plausible typo.
 func nearest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
+	// A typo changes a character or two: least-busy is not least-cost.
+	best, bestD := "", max(2, len(s)/3)+1
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), c); d < bestD {
 			best, bestD = c, d

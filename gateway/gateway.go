@@ -91,6 +91,7 @@ type Deployment struct {
 	ops     []provider.Operation
 	prov    provider.Provider
 	failLog lograte.Limiter // one failure log line a second
+	load    loadStats       // for latency- and usage-based routing
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always
@@ -296,8 +297,29 @@ func (g *Gateway) Route(group string) []*Deployment {
 	if !ok {
 		return nil
 	}
-	if g.cfg.Router.Strategy != "simple-shuffle" {
+	var key func(*Deployment) float64 // lower first, for the live strategies
+	switch g.cfg.Router.Strategy {
+	case "simple-shuffle":
+	case "least-busy":
+		key = func(d *Deployment) float64 { return float64(d.Bulkhead.InFlight()) }
+	case "latency-based-routing":
+		key = func(d *Deployment) float64 { return d.load.latency() }
+	case "usage-based-routing", "usage-based-routing-v2":
+		now := g.clock.Now()
+		key = func(d *Deployment) float64 { return d.load.usage(now) }
+	default:
 		return r.flat
+	}
+	if key != nil {
+		// Each group's own deployments (and each fallback group's) by
+		// their live figure; ties keep config order.
+		out := make([]*Deployment, 0, len(r.flat))
+		for _, seg := range r.segments {
+			start := len(out)
+			out = append(out, seg...)
+			slices.SortStableFunc(out[start:], func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
+		}
+		return out
 	}
 	out := make([]*Deployment, 0, len(r.flat))
 	for k, seg := range r.segments {

@@ -376,3 +376,85 @@ router_settings:
 		t.Fatalf("calls a=%d b=%d c=%d, want c, the second fallback, never called", a, b, c)
 	}
 }
+
+// LiteLLM's live strategies order a group's deployments by what they
+// observe: in-flight calls (least-busy), recent latency
+// (latency-based-routing) and this minute's usage (usage-based-routing).
+// A deployment with nothing observed yet comes first, in config order.
+func TestLiveRoutingStrategies(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: g
+    litellm_params: {model: openai/a, api_base: "${MOCK_SLOW}/v1"}
+  - model_name: g
+    litellm_params: {model: openai/b, api_base: "${MOCK_FAST}/v1"}
+router_settings:
+  routing_strategy: `
+	first := func(e *env) string { return e.gw.Route("g")[0].Config.Model }
+	for _, strategy := range []string{"latency-based-routing", "usage-based-routing", "usage-based-routing-v2"} {
+		t.Run(strategy, func(t *testing.T) {
+			e := newEnv(t, cfg+strategy+"\n", "slow", "fast")
+			e.mocks["slow"].SetFaults(mockllm.Faults{LatencyMS: 30})
+			if got := first(e); got != "a" {
+				t.Fatalf("before any call, %s first; want config order", got)
+			}
+			if _, h, err := e.chat("g"); err != nil || h.Get("X-Breakerd-Deployment") != "g/openai/a" {
+				t.Fatalf("first call: %v %v", err, h)
+			}
+			if got := first(e); got != "b" {
+				t.Fatalf("after a call to a, %s first; want b (unmeasured, or less used)", got)
+			}
+			if _, h, err := e.chat("g"); err != nil || h.Get("X-Breakerd-Deployment") != "g/openai/b" {
+				t.Fatalf("second call: %v %v", err, h)
+			}
+			if strategy == "latency-based-routing" {
+				for i := 0; i < 3; i++ { // b stays ahead: it is faster
+					if _, h, err := e.chat("g"); err != nil || h.Get("X-Breakerd-Deployment") != "g/openai/b" {
+						t.Fatalf("call %d: %v %v", i+3, err, h)
+					}
+				}
+			}
+		})
+	}
+	t.Run("least-busy", func(t *testing.T) {
+		e := newEnv(t, cfg+"least-busy\n", "slow", "fast")
+		if got := first(e); got != "a" {
+			t.Fatalf("idle: %s first; want config order", got)
+		}
+		a := e.gw.Route("g")[0]
+		release, err := a.Bulkhead.Acquire(context.Background()) // one call in flight on a
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := first(e); got != "b" {
+			t.Fatalf("with a call in flight on a, %s first", got)
+		}
+		release()
+		if got := first(e); got != "a" {
+			t.Fatalf("idle again: %s first", got)
+		}
+	})
+	t.Run("usage resets each minute", func(t *testing.T) {
+		e := newEnv(t, cfg+"usage-based-routing\n", "slow", "fast")
+		if _, _, err := e.chat("g"); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Minute)
+		if got := first(e); got != "a" {
+			t.Fatalf("a new minute: %s first; want config order", got)
+		}
+	})
+}
+
+// LiteLLM's reliability docs put fallbacks in litellm_settings: there
+// they fail over as in router_settings.
+func TestLiteLLMSettingsFallbacksFailOver(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "  fallbacks: [claude-3-5-sonnet]\n", "", 1) +
+		"litellm_settings:\n  fallbacks: [{gpt-4o-mini: [claude-3-5-sonnet]}]\n"
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	out, h, err := e.chat("gpt-4o-mini")
+	if err != nil || h.Get("X-Breakerd-Fallback") != "true" || !strings.Contains(out.Choices[0].Message.Content, "backup") {
+		t.Fatalf("err %v headers %v", err, h)
+	}
+}

@@ -299,6 +299,10 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		endAttemptSpan(span, info, o, d.Config.Model)
 		release()
 		d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
+		d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
+		if o == breaker.Success {
+			d.load.observe(dur)
+		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, info.ErrType)
 			br.NoteFailure(cause) // before done: a trip's reason names it

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -47,10 +48,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	base := p.d.APIBase
-	if base == "" {
-		base = "https://api.anthropic.com"
-	}
+	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/v1")+"/v1/messages", bytes.NewReader(buf))
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}

@@ -29,23 +29,21 @@ func newOpenAI(d config.Deployment, client *http.Client, redact func(string) str
 
 func (p *openAI) Name() string { return p.d.Provider }
 
-// Supports is true for chat and embeddings, which OpenAI, Azure and
-// OpenAI-compatible servers all serve.
-func (p *openAI) Supports(op Operation) bool { return op == Chat || op == Embeddings }
+// Supports is true for chat, and for embeddings where the provider serves
+// them (the provider table says which).
+func (p *openAI) Supports(op Operation) bool {
+	return op == Chat || (op == Embeddings && p.d.Embeddings)
+}
 
 func (p *openAI) url(op Operation) string {
 	path := "/chat/completions"
 	if op == Embeddings {
 		path = "/embeddings"
 	}
-	if p.d.Provider == "azure" {
+	if p.d.Dialect == config.DialectAzure {
 		return p.d.APIBase + "/openai/deployments/" + p.d.Model + path + "?api-version=" + p.d.APIVersion
 	}
-	base := p.d.APIBase
-	if base == "" {
-		base = "https://api.openai.com/v1"
-	}
-	return base + path
+	return p.d.APIBase + path
 }
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
@@ -64,7 +62,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
 	if key := p.d.APIKey.Value(); key != "" {
-		if p.d.Provider == "azure" {
+		if p.d.Dialect == config.DialectAzure {
 			hreq.Header.Set("api-key", key)
 		} else {
 			hreq.Header.Set("Authorization", "Bearer "+key)

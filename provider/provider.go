@@ -92,7 +92,7 @@ type Stream interface {
 
 // Provider sends requests to one deployment.
 type Provider interface {
-	// Name is the provider kind: openai, azure or anthropic.
+	// Name is the provider: LiteLLM's prefix (openai, azure, groq, ...).
 	Name() string
 	// Supports reports whether the deployment serves op at all. Routing
 	// passes over a deployment that does not, and it gets no breaker for op.
@@ -168,13 +168,13 @@ func (e *Error) Unwrap() error { return e.Err }
 // providers so that connections are pooled; redact scrubs secrets from
 // upstream messages.
 func New(d config.Deployment, client *http.Client, redact func(string) string) (Provider, error) {
-	switch d.Provider {
-	case "openai", "azure":
+	switch d.Dialect {
+	case config.DialectOpenAI, config.DialectAzure:
 		return newOpenAI(d, client, redact), nil
-	case "anthropic":
+	case config.DialectAnthropic:
 		return &anthropic{d: d, client: client, redact: redact, now: time.Now}, nil
 	}
-	return nil, fmt.Errorf("provider %q is not supported", d.Provider)
+	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }
 
 // transportError classifies a failed round trip.

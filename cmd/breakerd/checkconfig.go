@@ -92,9 +92,6 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		for i, dep := range gw.Route(grp.Name) {
 			dc := dep.Config
 			base := dc.APIBase
-			if base == "" {
-				base = "(provider default)"
-			}
 			key := "not set"
 			if dc.APIKey.Value() != "" {
 				key = dc.APIKey.String()
@@ -120,7 +117,11 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if cfg.Router.EnforceRateLimits && dc.TPM > 0 {
 				role += fmt.Sprintf(", limit %g tpm", dc.TPM)
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s / %s\t%s\n", label, i+1, dc.Name, role, dc.Provider,
+			prov := dc.Provider
+			if string(dc.Dialect) != dc.Provider {
+				prov += " (" + string(dc.Dialect) + " API)"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s / %s\t%s\n", label, i+1, dc.Name, role, prov,
 				gw.Redactor().Redact(base), key, dc.Timeout, dc.StreamTimeout, strings.Join(names, ", "))
 		}
 	}

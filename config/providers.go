@@ -1,0 +1,140 @@
+package config
+
+import (
+	"slices"
+	"strings"
+)
+
+// Dialect is the wire API a provider speaks. breakerd's providers are
+// written per dialect, not per provider: every provider that speaks the
+// OpenAI API at a known address works through the same code.
+type Dialect string
+
+const (
+	// DialectOpenAI is OpenAI's chat completions and embeddings, with the
+	// key as a bearer token.
+	DialectOpenAI Dialect = "openai"
+	// DialectAzure is Azure OpenAI: the deployment in the path, an
+	// api-version query parameter, the key in an api-key header.
+	DialectAzure Dialect = "azure"
+	// DialectAnthropic is Anthropic's Messages API, the key in x-api-key.
+	DialectAnthropic Dialect = "anthropic"
+)
+
+// ProviderInfo is what breakerd knows of one of LiteLLM's provider
+// prefixes (the "groq" of model: groq/llama-3.1-8b-instant).
+type ProviderInfo struct {
+	Name    string
+	Dialect Dialect // "" for a provider breakerd cannot call yet
+	// BaseURL is the default api_base; "" when the config must give one.
+	BaseURL string
+	// BaseEnv and KeyEnv are the environment variables LiteLLM reads the
+	// api_base and api_key from when the config sets none.
+	BaseEnv, KeyEnv string
+	// PathSuffix is appended to an api_base that lacks it: Ollama's
+	// OpenAI-compatible API lives under /v1, while LiteLLM configs give
+	// its root (http://localhost:11434).
+	PathSuffix string
+	// Embeddings is whether the provider serves /embeddings.
+	Embeddings bool
+	// Unsupported says why breakerd cannot call the provider (its own
+	// request signing or token flow); such a deployment is left out of
+	// routing with a warning.
+	Unsupported string
+}
+
+// providerTable holds LiteLLM's provider prefixes that breakerd knows,
+// with the facts from each provider's documentation (and LiteLLM's
+// provider pages for the environment variables).
+var providerTable = []ProviderInfo{
+	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
+	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true},
+	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_BASE_URL", KeyEnv: "ANTHROPIC_API_KEY"},
+	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", KeyEnv: "GEMINI_API_KEY", Embeddings: true},
+	{Name: "ollama", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", PathSuffix: "/v1", Embeddings: true},
+	{Name: "ollama_chat", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", PathSuffix: "/v1", Embeddings: true},
+	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", KeyEnv: "GROQ_API_KEY"},
+	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY"},
+	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", KeyEnv: "MISTRAL_API_KEY", Embeddings: true},
+	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", KeyEnv: "COHERE_API_KEY", Embeddings: true},
+	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", KeyEnv: "COHERE_API_KEY", Embeddings: true},
+	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", KeyEnv: "DEEPSEEK_API_KEY"},
+	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: "XAI_API_KEY"},
+	{Name: "perplexity", Dialect: DialectOpenAI, BaseURL: "https://api.perplexity.ai", KeyEnv: "PERPLEXITYAI_API_KEY"},
+	{Name: "huggingface", Dialect: DialectOpenAI, BaseURL: "https://router.huggingface.co/v1", KeyEnv: "HF_TOKEN"},
+	{Name: "together_ai", Dialect: DialectOpenAI, BaseURL: "https://api.together.xyz/v1", KeyEnv: "TOGETHERAI_API_KEY", Embeddings: true},
+	{Name: "fireworks_ai", Dialect: DialectOpenAI, BaseURL: "https://api.fireworks.ai/inference/v1", KeyEnv: "FIREWORKS_AI_API_KEY", Embeddings: true},
+	{Name: "cerebras", Dialect: DialectOpenAI, BaseURL: "https://api.cerebras.ai/v1", KeyEnv: "CEREBRAS_API_KEY"},
+	{Name: "deepinfra", Dialect: DialectOpenAI, BaseURL: "https://api.deepinfra.com/v1/openai", KeyEnv: "DEEPINFRA_API_KEY", Embeddings: true},
+	{Name: "nvidia_nim", Dialect: DialectOpenAI, BaseURL: "https://integrate.api.nvidia.com/v1", BaseEnv: "NVIDIA_NIM_API_BASE", KeyEnv: "NVIDIA_NIM_API_KEY", Embeddings: true},
+	{Name: "hosted_vllm", Dialect: DialectOpenAI, BaseEnv: "HOSTED_VLLM_API_BASE", KeyEnv: "HOSTED_VLLM_API_KEY", Embeddings: true},
+	{Name: "lm_studio", Dialect: DialectOpenAI, BaseURL: "http://localhost:1234/v1", BaseEnv: "LM_STUDIO_API_BASE", KeyEnv: "LM_STUDIO_API_KEY", Embeddings: true},
+	{Name: "openai_like", Dialect: DialectOpenAI, Embeddings: true},
+	{Name: "custom_openai", Dialect: DialectOpenAI, Embeddings: true},
+	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
+	{Name: "bedrock", Unsupported: "AWS request signing (SigV4)"},
+	{Name: "bedrock_converse", Unsupported: "AWS request signing (SigV4)"},
+	{Name: "sagemaker", Unsupported: "AWS request signing (SigV4)"},
+	{Name: "sagemaker_chat", Unsupported: "AWS request signing (SigV4)"},
+	{Name: "vertex_ai", Unsupported: "Google Cloud service-account tokens"},
+	{Name: "vertex_ai_beta", Unsupported: "Google Cloud service-account tokens"},
+	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
+	{Name: "azure_ai", Unsupported: "Azure AI Foundry's own endpoints and keys (azure/ for Azure OpenAI works)"},
+	{Name: "databricks", Unsupported: "Databricks workspace tokens"},
+	{Name: "cloudflare", Unsupported: "Cloudflare account-scoped URLs"},
+	{Name: "replicate", Unsupported: "Replicate's prediction API"},
+}
+
+// LookupProvider returns what breakerd knows of a LiteLLM provider prefix.
+func LookupProvider(name string) (ProviderInfo, bool) {
+	i := slices.IndexFunc(providerTable, func(p ProviderInfo) bool { return p.Name == name })
+	if i < 0 {
+		return ProviderInfo{}, false
+	}
+	return providerTable[i], true
+}
+
+// Providers returns the provider table, supported ones first, in table
+// order. Callers must not modify it.
+func Providers() []ProviderInfo { return providerTable }
+
+// providerNames lists the names of the providers breakerd can call.
+func providerNames() []string {
+	var out []string
+	for _, p := range providerTable {
+		if p.Unsupported == "" {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// bareModelProviders infers a provider from a model name without a
+// prefix, as LiteLLM does for the names it knows: model: gpt-3.5-turbo
+// (LiteLLM's Helm chart default) is OpenAI's.
+var bareModelProviders = []struct{ prefix, provider string }{
+	{"gpt-", "openai"},
+	{"chatgpt-", "openai"},
+	{"o1", "openai"},
+	{"o3", "openai"},
+	{"o4-", "openai"},
+	{"text-embedding-", "openai"},
+	{"davinci", "openai"},
+	{"babbage", "openai"},
+	{"claude-", "anthropic"},
+}
+
+// inferProvider returns the provider LiteLLM would infer for a bare model
+// name, or "".
+func inferProvider(model string) string {
+	for _, b := range bareModelProviders {
+		if strings.HasPrefix(model, b.prefix) {
+			return b.provider
+		}
+	}
+	return ""
+}
+
+// AzureDefaultAPIVersion is the api-version used for an Azure deployment
+// that sets none (and AZURE_API_VERSION is not set), LiteLLM's default.
+const AzureDefaultAPIVersion = "2025-02-01-preview"
