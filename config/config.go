@@ -307,6 +307,10 @@ type BreakerConfig struct {
 	// that breaks most streams but answers short calls would never trip.
 	StreamFailureRate  float64
 	StreamMinimumCalls int
+	// FromLiteLLM says how LiteLLM's cooldown settings (allowed_fails,
+	// cooldown_time, disable_cooldowns) were mapped onto the breaker, for
+	// check-config; empty when none were.
+	FromLiteLLM []string
 }
 
 // StreamWindow is how many of a deployment's latest streams the stream

@@ -556,6 +556,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		c.warnf(fmt.Sprintf("router_settings.optional_pre_call_checks[%d]", i), "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's is enforce_model_rate_limits)", check)
 	}
 	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
+	c.liteLLMCooldowns(r, &rt.Breaker)
 	rt.State, rt.Redis = c.state(r)
 	rt.Bulkhead = Bulkhead{
 		MaxQueue: c.count("router_settings.bulkhead.max_queue", r.Bulkhead.MaxQueue, 0, true),
@@ -759,6 +760,48 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 		out[name] = a
 	}
 	return out
+}
+
+// liteLLMCooldowns maps LiteLLM's cooldown settings onto the breaker when
+// the config has no circuit_breaker block (which wins when both are set).
+// LiteLLM cools a deployment down once its failures in a minute exceed
+// allowed_fails, for cooldown_time seconds; the breaker opens after
+// allowed_fails+1 consecutive failures and stays open cooldown_time.
+func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
+	const path = "router_settings"
+	set := r.AllowedFails != nil || r.CooldownTime != nil || r.DisableCooldowns != nil
+	if !set {
+		return
+	}
+	if !reflect.ValueOf(r.CircuitBreaker).IsZero() {
+		for _, k := range []struct {
+			key string
+			on  bool
+		}{{"allowed_fails", r.AllowedFails != nil}, {"cooldown_time", r.CooldownTime != nil}, {"disable_cooldowns", r.DisableCooldowns != nil}} {
+			if k.on {
+				c.warnf(path+"."+k.key, "ignored: router_settings.circuit_breaker is set, and it wins")
+			}
+		}
+		return
+	}
+	if r.AllowedFails != nil {
+		n := c.count(path+".allowed_fails", r.AllowedFails, 0, true)
+		bc.Settings.ConsecutiveFailures = n + 1
+		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails %d: open after %d consecutive failures", n, n+1))
+	}
+	if r.CooldownTime != nil {
+		d := c.duration(path+".cooldown_time", r.CooldownTime, 0, false)
+		bc.Settings.OpenTimeout = d
+		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("cooldown_time %s: stay open %s", d, d))
+	}
+	if r.DisableCooldowns != nil && *r.DisableCooldowns {
+		bc.Enabled = false
+		bc.FromLiteLLM = append(bc.FromLiteLLM, "disable_cooldowns: breakers off")
+	}
+	for op, s := range bc.Operations {
+		s.ConsecutiveFailures, s.OpenTimeout = bc.Settings.ConsecutiveFailures, bc.Settings.OpenTimeout
+		bc.Operations[op] = s
+	}
 }
 
 func (c *converter) breakerConfig(r rawBreaker) BreakerConfig {

@@ -81,10 +81,7 @@ var liteLLMIgnored = map[string]map[string]string{
 		"configurable_clientside_auth_params": "",
 	},
 	"router_settings": {
-		"allowed_fails":                 "circuit_breaker.failure_threshold does this",
 		"allowed_fails_policy":          "circuit_breaker.failure_conditions does this",
-		"cooldown_time":                 "circuit_breaker.recovery_timeout does this",
-		"disable_cooldowns":             "circuit_breaker.enabled: false does this",
 		"enable_cooldowns":              "LiteLLM ignores it too",
 		"retry_policy":                  "num_retries and circuit_breaker.failure_conditions do this",
 		"model_group_retry_policy":      "num_retries and circuit_breaker.failure_conditions do this",

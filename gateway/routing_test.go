@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/mockllm"
@@ -456,5 +457,26 @@ func TestLiteLLMSettingsFallbacksFailOver(t *testing.T) {
 	out, h, err := e.chat("gpt-4o-mini")
 	if err != nil || h.Get("X-Breakerd-Fallback") != "true" || !strings.Contains(out.Choices[0].Message.Content, "backup") {
 		t.Fatalf("err %v headers %v", err, h)
+	}
+}
+
+// LiteLLM's allowed_fails and cooldown_time, without a circuit_breaker
+// block, drive the breaker: allowed_fails: 1 lets one failure pass and
+// cools the deployment down at the second, for cooldown_time.
+func TestLiteLLMAllowedFailsAndCooldownTime(t *testing.T) {
+	cfg := twoGroups[:strings.Index(twoGroups, "  circuit_breaker:")] + "  allowed_fails: 1\n  cooldown_time: 30\n"
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	b := e.breaker(primaryChat)
+	for i := 1; i <= 2; i++ {
+		if _, _, err := e.chat("gpt-4o-mini"); err != nil {
+			t.Fatal(err)
+		}
+		if open := b.State() == breaker.Open; open != (i == 2) {
+			t.Fatalf("after %d failures: %s", i, b.State())
+		}
+	}
+	if at, ok := b.RetryAt(); !ok || !at.Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("open until %v, want t0+30s", at)
 	}
 }

@@ -82,6 +82,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, " or %.0f%% failures over %d+ calls in %s", s.FailureRateThreshold*100, s.MinimumCalls, s.Window)
 		}
 		fmt.Fprintf(stdout, "; trials after %s; %d trial successes close it\n", s.OpenTimeout, s.SuccessThreshold)
+		if m := cfg.Router.Breaker.FromLiteLLM; len(m) > 0 {
+			fmt.Fprintf(stdout, "  from LiteLLM's router_settings: %s\n", strings.Join(m, "; "))
+		}
 	} else {
 		fmt.Fprintln(stdout, "circuit breaker: disabled")
 	}

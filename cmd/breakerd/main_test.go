@@ -74,13 +74,15 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 6 {
-		t.Fatalf("%d ignored-setting warnings, want 6:\n%s", got, errOut.String())
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 4 {
+		t.Fatalf("%d ignored-setting warnings, want 4:\n%s", got, errOut.String())
 	}
 	if got := strings.Count(errOut.String(), "is a limit only with router_settings.enable_pre_call_checks: true"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
 	}
 	for _, want := range []string{"API clients must send the master key [REDACTED]",
+		"open after 4 consecutive failures; trials after 30s",
+		"from LiteLLM's router_settings: allowed_fails 3: open after 4 consecutive failures; cooldown_time 30s: stay open 30s",
 		"gpt-4o/openai/gpt-4o (primary, weight 600)", "gpt-4o/azure/gpt-4o-eu (primary, weight 2)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
