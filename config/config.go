@@ -24,6 +24,10 @@ import (
 
 // Config is a loaded, validated configuration.
 type Config struct {
+	// ProviderKeys are providers' keys read from their variables
+	// (OPENAI_API_KEY, ...) for catch-all deployments (model: "*"), by
+	// provider; nil when the config has none.
+	ProviderKeys map[string]Secret
 	// Path is the file the config came from.
 	Path        string
 	Server      Server
@@ -160,6 +164,12 @@ type Deployment struct {
 	Dialect  Dialect
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// ModelRef is litellm_params.model as written (env references
+	// resolved). Wildcard is set when it holds a "*" ("openai/*", or "*"
+	// for any provider): such a deployment is a template that Resolve
+	// turns into one deployment per requested model.
+	ModelRef string
+	Wildcard bool
 	Model      string
 	APIKey     Secret
 	APIBase    string

@@ -32,12 +32,15 @@ type converter struct {
 	// named holds every model_name in model_list, including groups whose
 	// deployments were left out or are in error: naming one elsewhere is
 	// not a second error.
-	named    []string
-	file     string
-	pos      map[string]*token.Position
-	env      func(string) (string, bool)
-	errs     []error
-	warnings []string
+	named []string
+	// providerKeys are providers' keys from their variables, read for
+	// catch-all deployments.
+	providerKeys map[string]Secret
+	file         string
+	pos          map[string]*token.Position
+	env          func(string) (string, bool)
+	errs         []error
+	warnings     []string
 }
 
 func (c *converter) at(path string) (line, col int) {
@@ -264,6 +267,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	if raw.Admin.Token != "" && len(cfg.Admin.Token) < 16 && len(c.errs) == 0 {
 		c.errf("admin.token", "must be at least 16 characters")
 	}
+	cfg.ProviderKeys = c.providerKeys
 	cfg.Warnings = c.warnings
 	return cfg
 }
@@ -353,13 +357,27 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.errf(p+".model_name", "is required")
 	}
 	modelRef := c.resolve(pp+".model", rd.Params.Model)
+	d.ModelRef = modelRef
+	if modelRef == "*" {
+		// LiteLLM's catch-all: each request's model names its provider,
+		// resolved per request (Deployment.Resolve).
+		d.Wildcard, d.Model = true, "*"
+		d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
+		d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+		if d.APIBase != "" {
+			c.checkAPIBase(pp+".api_base", d.APIBase)
+		}
+		c.wildcardKeys()
+	}
 	prov, model, ok := strings.Cut(modelRef, "/")
 	if !ok {
 		// A bare name: the provider LiteLLM would infer (gpt-* is OpenAI's).
 		prov, model = inferProvider(modelRef), modelRef
 	}
 	info, known := LookupProvider(prov)
+	d.Wildcard = d.Wildcard || strings.Contains(model, "*")
 	switch {
+	case modelRef == "*":
 	case modelRef == "":
 		c.errf(pp+".model", "is required, as provider/model (e.g. openai/gpt-4o-mini)")
 		return d, false
@@ -380,6 +398,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	case info.Unsupported != "":
 		c.warnf(pp+".model", "provider %q needs %s, which breakerd does not do yet: this deployment is left out of routing", prov, info.Unsupported)
 		return d, false
+	}
+	if modelRef == "*" {
+		return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
@@ -416,6 +437,13 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			d.APIVersion = v
 		}
 	}
+	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+}
+
+// deploymentRest reads a deployment's settings other than its model, key
+// and base: timeouts, limits, weights and prices.
+func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) Deployment {
+	p := fmt.Sprintf("model_list[%d]", d.Index)
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
 		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
@@ -436,7 +464,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		d.TPM, d.TPMKey = *v, where["tpm"]+".tpm"
 	}
 	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
-	in, out := listPrice(model)
+	in, out := listPrice(d.Model)
 	if v := rd.Params.InputCostPerToken; v != nil {
 		if *v < 0 {
 			c.errf(pp+".input_cost_per_token", "must not be negative, got %v", *v)
@@ -450,7 +478,24 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		out = *v
 	}
 	d.InputCostPerToken, d.OutputCostPerToken = in, out
-	return d, true
+	return d
+}
+
+// wildcardKeys reads, once, the key of every provider from its variable
+// (LiteLLM's way for a catch-all deployment, model: "*").
+func (c *converter) wildcardKeys() {
+	if c.providerKeys != nil {
+		return
+	}
+	c.providerKeys = map[string]Secret{}
+	for _, p := range providerTable {
+		if p.KeyEnv == "" {
+			continue
+		}
+		if v, ok := c.env(p.KeyEnv); ok && v != "" {
+			c.providerKeys[p.Name] = Secret(v)
+		}
+	}
 }
 
 // weight reads LiteLLM's simple-shuffle weight: weight, else rpm, else

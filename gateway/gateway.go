@@ -69,6 +69,13 @@ type Gateway struct {
 	// cut ends every upstream call in flight when canceled (CutInFlight).
 	cut       context.Context
 	cutCancel context.CancelFunc
+	// client and configure make deployments, at New and for wildcards.
+	client    *http.Client
+	configure func(*breaker.Settings)
+	// patterns are the model_names with a "*", in config order; wild
+	// holds the groups resolved from them (wildcard.go).
+	patterns []*pattern
+	wild     wildGroups
 }
 
 // Deployment is one upstream model with its breakers and bulkhead.
@@ -205,52 +212,32 @@ func New(opts Options) (*Gateway, error) {
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())
 	}
+	for _, k := range cfg.ProviderKeys {
+		secrets = append(secrets, k.Value())
+	}
 	g.redactor = NewRedactor(secrets...)
 	if cfg.Server.MaxConcurrent > 0 {
 		g.limit = breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: cfg.Server.MaxConcurrent})
 	}
-	bc := cfg.Router.Breaker
+	g.client, g.configure = client, opts.ConfigureBreaker
 	g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
 	for _, dc := range cfg.Deployments {
-		p, err := provider.New(dc, client, g.redactor.Redact)
+		if strings.Contains(dc.Group, "*") || dc.Wildcard {
+			g.addToPattern(dc)
+			if dc.Wildcard {
+				continue // a template: Resolve makes one per requested model
+			}
+		}
+		d, err := g.newDeployment(dc)
 		if err != nil {
 			g.Close()
-			return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
-		}
-		d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
-			Cooldowns: map[provider.Operation]*Cooldown{},
-			Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
-				MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
-		if cfg.Router.EnforceRateLimits {
-			d.RPM = breaker.NewRateLimit(dc.RPM, time.Minute, g.clock)
-			d.TPM = breaker.NewRateLimit(dc.TPM, time.Minute, g.clock)
-		}
-		for _, op := range [...]provider.Operation{provider.Chat, provider.Embeddings} {
-			if !p.Supports(op) {
-				continue
-			}
-			s := bc.SettingsFor(string(op))
-			b := g.reg.GetOrCreate(BreakerName(dc.Name, op), func(bs *breaker.Settings) {
-				clock := bs.Clock
-				*bs = s
-				bs.Clock = clock
-				bs.Labels = map[string]string{"provider": dc.Provider, "model": dc.Model,
-					"operation": string(op), "model_group": dc.Group, "deployment": dc.Name}
-				if opts.ConfigureBreaker != nil {
-					opts.ConfigureBreaker(bs)
-				}
-			})
-			if !bc.Enabled {
-				b.Disable("circuit_breaker.enabled is false")
-			}
-			d.Breakers[op] = b
-			d.Cooldowns[op] = &Cooldown{}
-			d.ops = append(d.ops, op)
-		}
-		if bc.StreamFailureRate > 0 && d.Breakers[provider.Chat] != nil {
-			d.streams = &streamWindow{}
+			return nil, err
 		}
 		g.deployments = append(g.deployments, d)
+		if strings.Contains(dc.Group, "*") {
+			g.pattern(dc.Group).static = append(g.pattern(dc.Group).static, d)
+			continue
+		}
 		grp, ok := g.groups[dc.Group]
 		if !ok {
 			grp = &Group{Name: dc.Group, Fallbacks: cfg.Router.Fallbacks[dc.Group]}
@@ -261,6 +248,50 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.buildRoutes()
 	return g, nil
+}
+
+// newDeployment makes a deployment's provider, bulkhead, limits and
+// breakers (one per operation its provider serves).
+func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
+	cfg, bc := g.cfg, g.cfg.Router.Breaker
+	p, err := provider.New(dc, g.client, g.redactor.Redact)
+	if err != nil {
+		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
+	}
+	d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
+		Cooldowns: map[provider.Operation]*Cooldown{},
+		Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
+			MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
+	if cfg.Router.EnforceRateLimits {
+		d.RPM = breaker.NewRateLimit(dc.RPM, time.Minute, g.clock)
+		d.TPM = breaker.NewRateLimit(dc.TPM, time.Minute, g.clock)
+	}
+	for _, op := range [...]provider.Operation{provider.Chat, provider.Embeddings} {
+		if !p.Supports(op) {
+			continue
+		}
+		s := bc.SettingsFor(string(op))
+		b := g.reg.GetOrCreate(BreakerName(dc.Name, op), func(bs *breaker.Settings) {
+			clock := bs.Clock
+			*bs = s
+			bs.Clock = clock
+			bs.Labels = map[string]string{"provider": dc.Provider, "model": dc.Model,
+				"operation": string(op), "model_group": dc.Group, "deployment": dc.Name}
+			if g.configure != nil {
+				g.configure(bs)
+			}
+		})
+		if !bc.Enabled {
+			b.Disable("circuit_breaker.enabled is false")
+		}
+		d.Breakers[op] = b
+		d.Cooldowns[op] = &Cooldown{}
+		d.ops = append(d.ops, op)
+	}
+	if bc.StreamFailureRate > 0 && d.Breakers[provider.Chat] != nil {
+		d.streams = &streamWindow{}
+	}
+	return d, nil
 }
 
 // CutInFlight ends every upstream call in flight, and any started later:
@@ -279,8 +310,9 @@ func (g *Gateway) Close() {
 // Registry returns the breaker registry. Health, metrics and admin read it.
 func (g *Gateway) Registry() *breaker.Registry { return g.reg }
 
-// Groups returns the model groups in config order.
-func (g *Gateway) Groups() []*Group { return slices.Clone(g.groupOrder) }
+// Groups returns the model groups in config order, then those resolved
+// from wildcard deployments, in the order they were first asked for.
+func (g *Gateway) Groups() []*Group { return append(slices.Clone(g.groupOrder), g.wildGroupsList()...) }
 
 // Clock returns the clock that drives the breakers.
 func (g *Gateway) Clock() breaker.Clock { return g.clock }
@@ -295,7 +327,9 @@ func (g *Gateway) Redactor() *Redactor { return g.redactor }
 func (g *Gateway) Route(group string) []*Deployment {
 	r, ok := g.routes[group]
 	if !ok {
-		return nil
+		if r, ok = g.wildRoute(group); !ok {
+			return nil
+		}
 	}
 	var key func(*Deployment) float64 // lower first, for the live strategies
 	switch g.cfg.Router.Strategy {
@@ -366,31 +400,39 @@ type route struct {
 	flat     []*Deployment
 }
 
-// buildRoutes orders every group's route once; only simple-shuffle has
-// per-request work left (shuffling within segments).
+// buildRoutes orders every group's route once; only simple-shuffle and
+// the live strategies have per-request work left.
 func (g *Gateway) buildRoutes() {
 	g.routes = map[string]route{}
 	for _, grp := range g.groupOrder {
-		var r route
-		seen := map[*Deployment]bool{}
-		for _, name := range append([]string{grp.Name}, grp.Fallbacks...) {
-			other, ok := g.groups[name]
-			if !ok {
-				continue
-			}
-			var seg []*Deployment
-			for _, d := range g.order(other.Deployments) {
-				if !seen[d] {
-					seen[d] = true
-					seg = append(seg, d)
-				}
-			}
-			r.segments = append(r.segments, seg)
-			r.weighted = append(r.weighted, slices.ContainsFunc(seg, func(d *Deployment) bool { return d.Config.Weight > 0 }))
-			r.flat = append(r.flat, seg...)
-		}
-		g.routes[grp.Name] = r
+		g.routes[grp.Name] = g.routeOf(grp)
 	}
+}
+
+// routeOf orders a group's route: one segment for its own deployments,
+// then one for each fallback group's, each deployment once.
+func (g *Gateway) routeOf(grp *Group) route {
+	var r route
+	seen := map[*Deployment]bool{}
+	add := func(ds []*Deployment) {
+		var seg []*Deployment
+		for _, d := range g.order(ds) {
+			if !seen[d] {
+				seen[d] = true
+				seg = append(seg, d)
+			}
+		}
+		r.segments = append(r.segments, seg)
+		r.weighted = append(r.weighted, slices.ContainsFunc(seg, func(d *Deployment) bool { return d.Config.Weight > 0 }))
+		r.flat = append(r.flat, seg...)
+	}
+	add(grp.Deployments)
+	for _, name := range grp.Fallbacks {
+		if other, ok := g.groups[name]; ok {
+			add(other.Deployments)
+		}
+	}
+	return r
 }
 
 // order sorts a group's deployments by a static strategy; simple-shuffle
@@ -533,12 +575,27 @@ func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 	writeJSONResponse(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 }
 
-// modelNames returns the group names in config order, then the aliases
-// that are not hidden, sorted.
+// matchesPattern reports whether a model name matches a wildcard
+// model_name.
+func (g *Gateway) matchesPattern(name string) bool {
+	for _, p := range g.patterns {
+		if _, ok := config.MatchGroup(p.name, name); ok || p.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// modelNames returns the group names in config order (wildcard model_names
+// as written, as LiteLLM lists them), then the aliases that are not
+// hidden, sorted.
 func (g *Gateway) modelNames() []string {
-	names := make([]string, 0, len(g.groupOrder)+len(g.cfg.Router.Aliases))
+	names := make([]string, 0, len(g.groupOrder)+len(g.patterns)+len(g.cfg.Router.Aliases))
 	for _, grp := range g.groupOrder {
 		names = append(names, grp.Name)
+	}
+	for _, p := range g.patterns {
+		names = append(names, p.name)
 	}
 	for _, name := range slices.Sorted(maps.Keys(g.cfg.Router.Aliases)) {
 		if !g.cfg.Router.Aliases[name].Hidden {
@@ -555,7 +612,7 @@ func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("model")
 	_, group := g.groups[name]
 	_, alias := g.cfg.Router.Aliases[name]
-	if !group && !alias {
+	if !group && !alias && !g.matchesPattern(name) {
 		g.modelNotFound(w, name)
 		return
 	}

@@ -138,8 +138,15 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	c.req, c.group = req, group
 	if _, ok := g.groups[group]; !ok {
-		g.modelNotFound(w, group)
-		return outcome{code: http.StatusNotFound}
+		if _, err := g.resolve(group); err != nil {
+			if errors.Is(err, errNoPattern) {
+				g.modelNotFound(w, group)
+			} else {
+				writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
+					fmt.Sprintf("The model `%s` matches a wildcard deployment, but %v.", group, err))
+			}
+			return outcome{code: http.StatusNotFound}
+		}
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Router.Timeout)

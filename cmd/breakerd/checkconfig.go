@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -9,8 +10,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/provider"
 )
 
@@ -74,9 +77,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "prompts %s go on: %s\n", rf.what, strings.Join(moves, "; "))
 		}
 	}
-	if cfg.Router.Breaker.Enabled && len(gw.Groups()) > 0 {
+	if cfg.Router.Breaker.Enabled {
 		// Read the settings back from a real breaker, defaults filled in.
-		s := gw.Groups()[0].Deployments[0].Breakers[provider.Chat].Settings()
+		s := breaker.New(cfg.Router.Breaker.SettingsFor(string(provider.Chat))).Settings()
 		fmt.Fprintf(stdout, "circuit breaker: open after %d consecutive failures", s.ConsecutiveFailures)
 		if s.FailureRateThreshold > 0 {
 			fmt.Fprintf(stdout, " or %.0f%% failures over %d+ calls in %s", s.FailureRateThreshold*100, s.MinimumCalls, s.Window)
@@ -128,5 +131,19 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 				gw.Redactor().Redact(base), key, dc.Timeout, dc.StreamTimeout, strings.Join(names, ", "))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var wild []string
+	for _, dc := range cfg.Deployments {
+		if dc.Wildcard {
+			base := cmp.Or(gw.Redactor().Redact(dc.APIBase), "each provider's default")
+			wild = append(wild, fmt.Sprintf("  %s -> %s (api_base %s)", dc.Group, dc.ModelRef, base))
+		}
+	}
+	if len(wild) > 0 {
+		fmt.Fprintf(stdout, "\nwildcards (one deployment and breaker per requested model, at most %d models):\n%s\n",
+			gateway.MaxWildcardModels, strings.Join(wild, "\n"))
+	}
+	return nil
 }

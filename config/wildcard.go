@@ -1,0 +1,73 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MatchGroup reports whether a requested model matches a model_name
+// pattern with one "*" (LiteLLM's wildcard routing: "openai/*", "*",
+// "claude-*"), and the text the "*" stands for. A name without "*" never
+// matches: exact names are looked up directly.
+func MatchGroup(pattern, model string) (star string, ok bool) {
+	before, after, found := strings.Cut(pattern, "*")
+	if !found || len(model) < len(before)+len(after) || !strings.HasPrefix(model, before) || !strings.HasSuffix(model, after) {
+		return "", false
+	}
+	return model[len(before) : len(model)-len(after)], true
+}
+
+// Resolve turns a wildcard deployment into the deployment that serves one
+// requested model: the "*" of litellm_params.model takes the text the
+// "*" of model_name matched (star), or the whole requested name for a
+// catch-all ("*"), whose provider the name then gives, as in LiteLLM.
+// keys are Config.ProviderKeys, for a catch-all with no api_key. It
+// reports false, with the reason, when the name does not give a provider
+// breakerd can call.
+func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Deployment, error) {
+	ref := d.ModelRef
+	if strings.Contains(ref, "*") {
+		if ref == "*" {
+			star = requested
+		}
+		ref = strings.Replace(ref, "*", star, 1)
+	}
+	prov, model, ok := strings.Cut(ref, "/")
+	if !ok {
+		prov, model = inferProvider(ref), ref
+	}
+	info, known := LookupProvider(prov)
+	switch {
+	case prov == "":
+		return d, fmt.Errorf("cannot tell the provider of %q: ask for provider/model", ref)
+	case !known || info.Unsupported != "":
+		return d, fmt.Errorf("provider %q is not one breakerd can call", prov)
+	case model == "" || strings.Contains(model, "*"):
+		return d, fmt.Errorf("%q names no model", ref)
+	}
+	out := d
+	out.Wildcard, out.ModelRef = false, ref
+	out.Model, out.Dialect, out.Embeddings = model, info.Dialect, info.Embeddings
+	if d.Provider != prov { // a catch-all: the provider's own base and key
+		out.Provider = prov
+		if d.APIBase == "" {
+			out.APIBase = info.BaseURL
+			if info.PathSuffix != "" && out.APIBase != "" {
+				out.APIBase += info.PathSuffix
+			}
+		}
+		if d.APIKey == "" {
+			out.APIKey = keys[prov]
+		}
+	}
+	if out.APIBase == "" {
+		return d, fmt.Errorf("provider %q needs an api_base", prov)
+	}
+	if info.Dialect == DialectAzure && out.APIVersion == "" {
+		out.APIVersion = AzureDefaultAPIVersion
+	}
+	out.Group = requested
+	out.Name = requested + "/" + prov + "/" + model
+	out.InputCostPerToken, out.OutputCostPerToken = listPrice(model)
+	return out, nil
+}
