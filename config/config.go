@@ -170,9 +170,9 @@ type Deployment struct {
 	// turns into one deployment per requested model.
 	ModelRef string
 	Wildcard bool
-	Model      string
-	APIKey     Secret
-	APIBase    string
+	Model    string
+	APIKey   Secret
+	APIBase  string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
 	// Timeout bounds one non-streaming upstream attempt, from sending to
