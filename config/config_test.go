@@ -98,12 +98,14 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	if w0, w1 := cfg.Deployments[0].Weight, cfg.Deployments[1].Weight; w0 != 600 || w1 != 2 {
 		t.Fatalf("simple-shuffle weights %v and %v, want 600 (rpm) and 2 (weight)", w0, w1)
 	}
+	// allowed_fails and cooldown_time drive the breaker (no circuit_breaker block).
+	if s := cfg.Router.Breaker.Settings; s.ConsecutiveFailures != 4 || s.OpenTimeout != 30*time.Second {
+		t.Fatalf("breaker %d failures, open %s: want allowed_fails+1 and cooldown_time", s.ConsecutiveFailures, s.OpenTimeout)
+	}
 	want := []string{
 		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting that breakerd does not use; ignored",
 		"proxy.yaml:22:3: litellm_settings.drop_params: a LiteLLM setting",
 		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
-		"proxy.yaml:29:3: router_settings.allowed_fails: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.failure_threshold does this)",
-		"proxy.yaml:30:3: router_settings.cooldown_time: a LiteLLM setting that breakerd does not use; ignored (circuit_breaker.recovery_timeout does this)",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
 		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing",
