@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -170,9 +171,17 @@ type Deployment struct {
 	// turns into one deployment per requested model.
 	ModelRef string
 	Wildcard bool
-	Model    string
-	APIKey   Secret
-	APIBase  string
+	// Defaults are LiteLLM's request defaults from litellm_params
+	// (temperature, max_tokens, seed, ...), as JSON values: a request
+	// that does not set one gets it, as in LiteLLM.
+	Defaults map[string]json.RawMessage
+	// DropParams (litellm_params.drop_params, else litellm_settings') lets
+	// this deployment take a request with parameters its provider cannot
+	// honour, without them, instead of being passed over.
+	DropParams bool
+	Model      string
+	APIKey     Secret
+	APIBase    string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
 	// Timeout bounds one non-streaming upstream attempt, from sending to

@@ -104,7 +104,6 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	}
 	want := []string{
 		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting that breakerd does not use; ignored",
-		"proxy.yaml:22:3: litellm_settings.drop_params: a LiteLLM setting",
 		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
@@ -723,12 +722,19 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				"guardrails:\n  - guardrail_name: g\nfiles_settings: []\nfinetune_settings: []\ncache_config: {}\n" +
 				"litellm_settings:\n  drop_params: true\nrouter_settings:\n  enable_cooldowns: true\n  default_model: a\n",
 			check: func(t *testing.T, cfg *Config) {
+				// reasoning_effort and thinking are request defaults; drop_params is honoured.
+				if d := cfg.Deployments[0]; string(d.Defaults["reasoning_effort"]) != `"low"` || !d.DropParams {
+					t.Fatalf("defaults %s, drop_params %v", d.Defaults, d.DropParams)
+				}
+				if d := cfg.Deployments[1]; string(d.Defaults["thinking"]) != `{"type":"enabled"}` {
+					t.Fatalf("defaults %s", d.Defaults)
+				}
 				joined := strings.Join(cfg.Warnings, "\n")
 				if n := strings.Count(joined, "model_info"); n != 1 || !strings.Contains(joined, "(also in 2 more places)") {
 					t.Fatalf("model_info warned %d times:\n%s", n, joined)
 				}
-				for _, k := range []string{"reasoning_effort", "thinking", "merge_reasoning_content_in_choices", "guardrails",
-					"files_settings", "finetune_settings", "cache_config", "enable_cooldowns", "default_model", "litellm_settings.drop_params"} {
+				for _, k := range []string{"merge_reasoning_content_in_choices", "guardrails",
+					"files_settings", "finetune_settings", "cache_config", "enable_cooldowns", "default_model"} {
 					if !strings.Contains(joined, k) {
 						t.Errorf("no warning for %s:\n%s", k, joined)
 					}

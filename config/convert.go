@@ -2,6 +2,7 @@ package config
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -36,11 +37,14 @@ type converter struct {
 	// providerKeys are providers' keys from their variables, read for
 	// catch-all deployments.
 	providerKeys map[string]Secret
-	file         string
-	pos          map[string]*token.Position
-	env          func(string) (string, bool)
-	errs         []error
-	warnings     []string
+	// dropParams is litellm_settings.drop_params, each deployment's
+	// default.
+	dropParams bool
+	file       string
+	pos        map[string]*token.Position
+	env        func(string) (string, bool)
+	errs       []error
+	warnings   []string
 }
 
 func (c *converter) at(path string) (line, col int) {
@@ -210,6 +214,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	}
 	// LiteLLM's per-call default; a deployment's own timeout wins.
 	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
+	c.dropParams = raw.LiteLLM.DropParams != nil && *raw.LiteLLM.DropParams
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	seen := map[string]int{}
 	for i, rd := range raw.ModelList {
@@ -464,6 +469,31 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.TPM, d.TPMKey = *v, where["tpm"]+".tpm"
 	}
 	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
+	for _, k := range []struct {
+		key string
+		v   any
+	}{{"temperature", rd.Params.Temperature}, {"max_tokens", rd.Params.MaxTokensParam},
+		{"max_completion_tokens", rd.Params.MaxCompletion}, {"top_p", rd.Params.TopP}, {"seed", rd.Params.Seed},
+		{"stop", rd.Params.Stop}, {"frequency_penalty", rd.Params.FrequencyPenalty},
+		{"presence_penalty", rd.Params.PresencePenalty}, {"response_format", rd.Params.ResponseFormat},
+		{"thinking", rd.Params.Thinking}, {"reasoning_effort", rd.Params.ReasoningEffort}} {
+		if k.v == nil {
+			continue
+		}
+		raw, err := json.Marshal(k.v)
+		if err != nil {
+			c.errf(pp+"."+k.key, "cannot be sent as JSON: %v", err)
+			continue
+		}
+		if d.Defaults == nil {
+			d.Defaults = map[string]json.RawMessage{}
+		}
+		d.Defaults[k.key] = raw
+	}
+	d.DropParams = c.dropParams
+	if rd.Params.DropParams != nil {
+		d.DropParams = *rd.Params.DropParams
+	}
 	in, out := listPrice(d.Model)
 	if v := rd.Params.InputCostPerToken; v != nil {
 		if *v < 0 {

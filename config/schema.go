@@ -31,6 +31,7 @@ type rawLiteLLM struct {
 	ContextWindowFallbacks any      `yaml:"context_window_fallbacks"`
 	ContentPolicyFallbacks any      `yaml:"content_policy_fallbacks"`
 	DefaultFallbacks       []string `yaml:"default_fallbacks"`
+	DropParams             *bool    `yaml:"drop_params"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only
@@ -72,9 +73,23 @@ type rawParams struct {
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
 	MaxTokens           *int     `yaml:"default_max_tokens"`
-	Weight              *float64 `yaml:"weight"`
-	RPM                 *float64 `yaml:"rpm"`
-	TPM                 *float64 `yaml:"tpm"`
+	// LiteLLM's request defaults: applied to each request that does not
+	// set them (requestDefaultKeys).
+	Temperature      any      `yaml:"temperature"`
+	MaxTokensParam   any      `yaml:"max_tokens"`
+	MaxCompletion    any      `yaml:"max_completion_tokens"`
+	TopP             any      `yaml:"top_p"`
+	Seed             any      `yaml:"seed"`
+	Stop             any      `yaml:"stop"`
+	FrequencyPenalty any      `yaml:"frequency_penalty"`
+	PresencePenalty  any      `yaml:"presence_penalty"`
+	ResponseFormat   any      `yaml:"response_format"`
+	Thinking         any      `yaml:"thinking"`
+	ReasoningEffort  any      `yaml:"reasoning_effort"`
+	DropParams       *bool    `yaml:"drop_params"`
+	Weight           *float64 `yaml:"weight"`
+	RPM              *float64 `yaml:"rpm"`
+	TPM              *float64 `yaml:"tpm"`
 }
 
 type rawRouter struct {

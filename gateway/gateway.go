@@ -492,7 +492,7 @@ func (g *Gateway) Handler() http.Handler {
 
 // corsExposed are the response headers a page may read besides the
 // CORS-safelisted ones.
-const corsExposed = "X-Breakerd-Provider, X-Breakerd-Deployment, X-Breakerd-Attempts, X-Breakerd-Fallback, X-Breakerd-Overhead-Ms, Retry-After"
+const corsExposed = "X-Breakerd-Provider, X-Breakerd-Deployment, X-Breakerd-Attempts, X-Breakerd-Fallback, X-Breakerd-Overhead-Ms, X-Breakerd-Dropped-Params, Retry-After"
 
 // cors lets web pages from the allowed origins ("*": any) call the API: it
 // answers their preflight requests itself and marks the responses to

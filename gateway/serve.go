@@ -48,6 +48,12 @@ type call struct {
 	refused string
 	// lastErr is the last upstream error, used when nothing served.
 	lastErr *provider.Error
+	// dropped are the parameters left out for the deployment being tried
+	// (drop_params); unfit counts deployments passed over for parameters
+	// they cannot take, and unfitMsg says why the first could not.
+	dropped  []string
+	unfit    int
+	unfitMsg string
 	// upstream is the time spent waiting on upstreams (failed attempts,
 	// and the serving attempt up to its response or first chunk); waited
 	// is the retry backoff slept. The rest is breakerd's overhead.
@@ -178,6 +184,11 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 			route, k = g.refusalRoute(reason, group), -1
 		}
 	}
+	if c.unfit > 0 && c.unfit == i && c.attempts == 0 {
+		// No deployment on the route can honour the request as sent.
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
+		return outcome{code: http.StatusBadRequest}
+	}
 	if i == 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
 			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.op))
@@ -263,6 +274,23 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 	fallback := index > 0
 	br := d.Breakers[c.op]
 	rt := g.cfg.Router
+	c.dropped = nil
+	probe := *c.req
+	probe.Defaults = d.Config.Defaults
+	if params, why := d.prov.Unsupported(&probe); len(params) > 0 {
+		if !d.Config.DropParams {
+			// Not a 400 for a request another deployment serves: pass
+			// this one over, as one that lacks the operation.
+			c.failures = append(c.failures, fmt.Sprintf("%s: cannot take parameter %q (%s; drop_params would drop it)", d.Config.Name, params[0], why))
+			c.unfit++
+			if c.unfitMsg == "" {
+				c.unfitMsg = fmt.Sprintf("parameter %q is not supported by this model's %s deployment: %s", params[0], d.Config.Provider, why)
+			}
+			g.obs.Skipped(d, c.op, "unsupported_params")
+			return nil, "unsupported_params"
+		}
+		c.dropped = params
+	}
 	for retry := 0; ; retry++ {
 		if until, ok := d.Cooldowns[c.op].Until(g.clock.Now()); ok {
 			c.retryNoLaterThan(until)
@@ -516,6 +544,7 @@ func (c *call) classify(perr *provider.Error) breaker.Outcome {
 func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration, AttemptInfo) {
 	g := c.g
 	req := *c.req
+	req.Defaults, req.Drop = d.Config.Defaults, c.dropped
 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()

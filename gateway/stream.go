@@ -98,6 +98,9 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
 	h.Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
 	h.Set("X-Breakerd-Fallback", strconv.FormatBool(fallback))
 	h.Set("X-Breakerd-Overhead-Ms", strconv.FormatFloat(float64(c.overhead)/float64(time.Millisecond), 'f', 3, 64))
+	if len(c.dropped) > 0 {
+		h.Set("X-Breakerd-Dropped-Params", strings.Join(c.dropped, ", "))
+	}
 }
 
 // fail answers a request that no deployment served: 503, with Retry-After

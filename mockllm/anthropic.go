@@ -22,7 +22,8 @@ type messagesRequest struct {
 	} `json:"messages"`
 	Stream bool `json:"stream"`
 	Tools  []struct {
-		Name string `json:"name"`
+		Name        string          `json:"name"`
+		InputSchema json.RawMessage `json:"input_schema"`
 	} `json:"tools"`
 	ToolChoice *struct {
 		Type string `json:"type"`
@@ -64,13 +65,22 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
 	text := s.reply(prompt)
 	var tool string
+	toolInput := `{"query":"mock"}`
 	if req.ToolChoice != nil && len(req.Tools) > 0 && (req.ToolChoice.Type == "any" || req.ToolChoice.Type == "tool") {
 		tool = req.Tools[0].Name
-		if req.ToolChoice.Name != "" {
-			tool = req.ToolChoice.Name
+		schema := req.Tools[0].InputSchema
+		for _, t := range req.Tools {
+			if t.Name == req.ToolChoice.Name {
+				tool, schema = t.Name, t.InputSchema
+			}
+		}
+		// An input that follows the tool's schema, so that structured
+		// output through the mock is valid.
+		if v := instanceOf(schema); v != nil {
+			b, _ := json.Marshal(v)
+			toolInput = string(b)
 		}
 	}
-	const toolInput = `{"query":"mock"}`
 	in, out := tokens(prompt), tokens(text)
 	if !req.Stream {
 		content := []map[string]any{{"type": "text", "text": text}}
@@ -96,7 +106,8 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		stop = "tool_use"
 		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
 			"content_block": map[string]any{"type": "tool_use", "id": "toolu_" + id, "name": tool, "input": map[string]any{}}}})
-		for _, part := range []string{`{"query"`, `:"mock"}`} {
+		half := len(toolInput) / 2
+		for _, part := range []string{toolInput[:half], toolInput[half:]} {
 			events = append(events, namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
 				"delta": map[string]any{"type": "input_json_delta", "partial_json": part}}})
 		}
@@ -115,4 +126,52 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		namedEvent{"message_stop", map[string]any{"type": "message_stop"}},
 	)
 	s.streamEvents(sw, r, f, events, func() {})
+}
+
+// instanceOf returns a small value that follows a JSON schema: each
+// property of an object (required or not) with a value of its type. It
+// returns nil for no schema or an object with no properties, where the
+// mock's default input serves.
+func instanceOf(schema json.RawMessage) any {
+	var sc struct {
+		Type       any                        `json:"type"`
+		Properties map[string]json.RawMessage `json:"properties"`
+		Items      json.RawMessage            `json:"items"`
+		Enum       []any                      `json:"enum"`
+	}
+	if len(schema) == 0 || json.Unmarshal(schema, &sc) != nil {
+		return nil
+	}
+	if len(sc.Enum) > 0 {
+		return sc.Enum[0]
+	}
+	typ, _ := sc.Type.(string)
+	if types, ok := sc.Type.([]any); ok && len(types) > 0 {
+		typ, _ = types[0].(string)
+	}
+	switch typ {
+	case "string":
+		return "mock"
+	case "integer":
+		return 1
+	case "number":
+		return 1.5
+	case "boolean":
+		return true
+	case "array":
+		if v := instanceOf(sc.Items); v != nil {
+			return []any{v}
+		}
+		return []any{}
+	case "null":
+		return nil
+	}
+	if len(sc.Properties) == 0 {
+		return nil
+	}
+	obj := map[string]any{}
+	for k, p := range sc.Properties {
+		obj[k] = instanceOf(p)
+	}
+	return obj
 }

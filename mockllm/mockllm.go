@@ -91,6 +91,17 @@ type Server struct {
 	ids    atomic.Int64
 	// arrived is closed and replaced on every request, waking WaitRequests.
 	arrived chan struct{}
+	// lastBody is the body of the latest request, for LastBody.
+	lastBody atomic.Pointer[[]byte]
+}
+
+// LastBody returns the body of the latest request the mock received, to
+// check what a gateway sent upstream.
+func (s *Server) LastBody() string {
+	if b := s.lastBody.Load(); b != nil {
+		return string(*b)
+	}
+	return ""
 }
 
 // New returns a healthy mock.
@@ -215,6 +226,7 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.lastBody.Store(&body)
 		f := s.Faults()
 		s.mu.Lock()
 		want := s.opts.APIKey

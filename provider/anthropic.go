@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,26 @@ func (p *anthropic) Name() string { return "anthropic" }
 
 // Supports is true for chat only: Anthropic has no embeddings API.
 func (p *anthropic) Supports(op Operation) bool { return op == Chat }
+
+// Unsupported lists the parameters with no Anthropic equivalent that req
+// sets to a value that matters (n: 2, a seed, logit_bias, ...).
+func (p *anthropic) Unsupported(req *Request) ([]string, string) {
+	fields, err := req.Fields()
+	if err != nil {
+		return nil, ""
+	}
+	var out []string
+	why := ""
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if w, ok := unsupportedParams[k]; ok && !isDefault(k, fields[k]) {
+			if why == "" {
+				why = w
+			}
+			out = append(out, k)
+		}
+	}
+	return out, why
+}
 
 func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if req.Op != Chat {
@@ -65,14 +87,16 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	if body != nil {
-		return &Response{Stream: newAnthropicStream(ctx, body, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact),
+		st := newAnthropicStream(ctx, body, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact)
+		st.jsonMode = areq.jsonMode
+		return &Response{Stream: st,
 			Model: p.d.Model}, nil
 	}
 	var ar anthropicResponse
 	if err := json.Unmarshal(data, &ar); err != nil {
 		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
 	}
-	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix()))
+	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix(), areq.jsonMode))
 	return &Response{Body: out, Model: p.d.Model,
 		Usage: Usage{InputTokens: ar.Usage.InputTokens, OutputTokens: ar.Usage.OutputTokens}}, nil
 }
@@ -117,12 +141,16 @@ type anthropicStream struct {
 	// toolIndex maps an Anthropic content block index to the OpenAI
 	// tool_calls index.
 	toolIndex map[int]int
+	// jsonMode turns the forced JSON tool's input deltas into content
+	// (response_format); jsonBlock is its block index, -1 before it.
+	jsonMode  bool
+	jsonBlock int
 	done      bool
 }
 
 func newAnthropicStream(ctx context.Context, body io.ReadCloser, model string, includeUsage bool, created int64, redact func(string) string) *anthropicStream {
 	return &anthropicStream{ctx: ctx, body: body, events: newSSEReader(body), redact: redact, model: model,
-		created: created, includeUsage: includeUsage, toolIndex: map[int]int{}}
+		created: created, includeUsage: includeUsage, toolIndex: map[int]int{}, jsonBlock: -1}
 }
 
 func (s *anthropicStream) Usage() Usage { return s.usage }
@@ -191,7 +219,9 @@ func (s *anthropicStream) translate(data []byte) error {
 		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
 		s.chunk(map[string]any{"role": "assistant", "content": ""}, nil)
 	case "content_block_start":
-		if ev.ContentBlock.Type == "tool_use" {
+		if s.jsonMode && ev.ContentBlock.Type == "tool_use" && ev.ContentBlock.Name == jsonTool {
+			s.jsonBlock = ev.Index // its input streams as the answer's content
+		} else if ev.ContentBlock.Type == "tool_use" {
 			i := len(s.toolIndex)
 			s.toolIndex[ev.Index] = i
 			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": i, "id": ev.ContentBlock.ID, "type": "function",
@@ -204,6 +234,10 @@ func (s *anthropicStream) translate(data []byte) error {
 		case "text_delta":
 			s.chunk(map[string]any{"content": ev.Delta.Text}, nil)
 		case "input_json_delta":
+			if ev.Index == s.jsonBlock {
+				s.chunk(map[string]any{"content": ev.Delta.PartialJSON}, nil)
+				break
+			}
 			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": s.toolIndex[ev.Index],
 				"function": map[string]any{"arguments": ev.Delta.PartialJSON}}}}, nil)
 		}
@@ -211,7 +245,11 @@ func (s *anthropicStream) translate(data []byte) error {
 		if ev.Usage != nil {
 			s.usage.OutputTokens = ev.Usage.OutputTokens
 		}
-		s.chunk(map[string]any{}, finishReason(ev.Delta.StopReason))
+		stop := ev.Delta.StopReason
+		if stop == "tool_use" && s.jsonBlock >= 0 && len(s.toolIndex) == 0 {
+			stop = "end_turn" // the JSON answer, not a tool call
+		}
+		s.chunk(map[string]any{}, finishReason(stop))
 	case "message_stop":
 		if s.includeUsage {
 			b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created,

@@ -104,7 +104,7 @@ func TestRequestTranslationGolden(t *testing.T) {
 
 func TestUnsupportedParametersAre400(t *testing.T) {
 	for param, value := range map[string]string{"n": "2", "logprobs": "true", "top_logprobs": "3", "logit_bias": `{"1":2}`,
-		"frequency_penalty": "0.5", "response_format": `{"type":"json_object"}`, "seed": "7", "some_new_field": "1",
+		"frequency_penalty": "0.5", "response_format": `{"type":"xml"}`, "seed": "7", "some_new_field": "1",
 		"temperature": "1.5"} {
 		t.Run(param, func(t *testing.T) {
 			_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+param+`":`+value+`}`), "c", 10)
@@ -148,7 +148,7 @@ func TestResponseTranslationGolden(t *testing.T) {
 			}
 			var want any
 			_ = json.Unmarshal([]byte(tc.want), &want)
-			if g, w := canonical(t, fromAnthropic(&ar, "dep-model", 1700000000)), canonical(t, want); g != w {
+			if g, w := canonical(t, fromAnthropic(&ar, "dep-model", 1700000000, false)), canonical(t, want); g != w {
 				t.Fatalf("got\n%s\nwant\n%s", g, w)
 			}
 		})
@@ -276,5 +276,51 @@ func TestAnthropicErrorMapping(t *testing.T) {
 		if e.Status != tc.status || e.Type != tc.wantTyp || e.RetryAfter.Seconds() != 7 || strings.Contains(e.Message, "sk-ant-secret") {
 			t.Fatalf("%d: %+v", tc.status, e)
 		}
+	}
+}
+
+// JSON mode on Anthropic, as LiteLLM does it: response_format becomes a
+// forced tool whose input schema is the schema asked for, and the tool's
+// input comes back as the message content, not a tool call.
+func TestJSONModeIsAForcedTool(t *testing.T) {
+	for _, tc := range []struct{ name, rf, schema string }{
+		{"json_object", `{"type":"json_object"}`, `{"type":"object"}`},
+		{"json_schema", `{"type":"json_schema","json_schema":{"name":"p","schema":{"type":"object","properties":{"x":{"type":"integer"}}}}}`,
+			`{"type":"object","properties":{"x":{"type":"integer"}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"response_format":`+tc.rf+`}`), "c", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !req.jsonMode || len(req.Tools) != 1 || req.Tools[0].Name != jsonTool || string(req.Tools[0].InputSchema) != tc.schema ||
+				req.ToolChoice["type"] != "tool" || req.ToolChoice["name"] != jsonTool {
+				t.Fatalf("request %+v", req)
+			}
+		})
+	}
+	ar := anthropicResponse{ID: "msg_1", StopReason: "tool_use",
+		Content: []anthropicBlock{{Type: "tool_use", ID: "t1", Name: jsonTool, Input: json.RawMessage(`{"x":1}`)}}}
+	got := fromAnthropic(&ar, "m", 1, true)
+	choice := got["choices"].([]map[string]any)[0]
+	msg := choice["message"].(map[string]any)
+	if msg["content"] != `{"x":1}` || msg["tool_calls"] != nil || choice["finish_reason"] != "stop" {
+		t.Fatalf("response %+v", choice)
+	}
+}
+
+// reasoning_effort becomes an Anthropic thinking budget (LiteLLM's
+// mapping), with max_tokens raised above it; thinking passes through.
+func TestReasoningEffortBecomesThinking(t *testing.T) {
+	req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"reasoning_effort":"medium"}`), "c", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(req.Thinking) != `{"budget_tokens":2048,"type":"enabled"}` || req.MaxTokens <= 2048 {
+		t.Fatalf("thinking %s, max_tokens %d", req.Thinking, req.MaxTokens)
+	}
+	req, err = toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":3000}}`), "c", 1000)
+	if err != nil || string(req.Thinking) != `{"type":"enabled","budget_tokens":3000}` || req.MaxTokens != 9000 {
+		t.Fatalf("%v: thinking %s, max_tokens %d", err, req.Thinking, req.MaxTokens)
 	}
 }

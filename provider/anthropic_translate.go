@@ -24,8 +24,20 @@ type anthropicRequest struct {
 	Tools         []anthropicTool    `json:"tools,omitempty"`
 	ToolChoice    map[string]any     `json:"tool_choice,omitempty"`
 	Metadata      map[string]string  `json:"metadata,omitempty"`
+	Thinking      json.RawMessage    `json:"thinking,omitempty"`
 	Stream        bool               `json:"stream,omitempty"`
+	// jsonMode is set when the client asked for JSON (response_format):
+	// the answer is the input of the forced jsonTool call.
+	jsonMode bool
 }
+
+// jsonTool is the tool JSON mode forces on Anthropic, as LiteLLM does: its
+// input schema is the requested schema, and its input is the answer.
+const jsonTool = "json_tool_call"
+
+// reasoningBudgets maps OpenAI's reasoning_effort to an Anthropic thinking
+// budget, LiteLLM's mapping.
+var reasoningBudgets = map[string]int{"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
 
 type anthropicMessage struct {
 	Role    string           `json:"role"`
@@ -85,7 +97,6 @@ var unsupportedParams = map[string]string{
 	"logit_bias":        "Anthropic has no logit bias",
 	"frequency_penalty": "Anthropic has no frequency penalty",
 	"presence_penalty":  "Anthropic has no presence penalty",
-	"response_format":   "Anthropic has no response_format; describe the format in the prompt or use a tool",
 	"seed":              "Anthropic has no seed",
 	"audio":             "Anthropic does not produce audio",
 	"modalities":        "Anthropic produces text only",
@@ -167,6 +178,17 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 			}
 		case "tools":
 			out.Tools, err = translateTools(raw)
+		case "response_format":
+			err = jsonMode(raw, out)
+		case "thinking":
+			out.Thinking = raw
+		case "reasoning_effort":
+			var effort string
+			if err = json.Unmarshal(raw, &effort); err == nil && out.Thinking == nil {
+				if budget, ok := reasoningBudgets[effort]; ok {
+					out.Thinking, _ = json.Marshal(map[string]any{"type": "enabled", "budget_tokens": budget})
+				}
+			}
 		default:
 			if _, ok := unsupportedParams[k]; ok || ignoredParams[k] {
 				continue
@@ -187,6 +209,19 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 		}
 		out.ToolChoice = tc
 	}
+	if out.jsonMode {
+		if len(body["tools"]) == 0 && out.ToolChoice == nil {
+			out.ToolChoice = map[string]any{"type": "tool", "name": jsonTool}
+		}
+		if out.Thinking != nil && out.ToolChoice != nil && out.ToolChoice["type"] == "tool" {
+			// Anthropic refuses a forced tool with thinking on.
+			out.ToolChoice = map[string]any{"type": "auto"}
+		}
+	}
+	if out.Thinking != nil && out.MaxTokens <= thinkingBudget(out.Thinking) {
+		// Anthropic wants room to answer beyond the thinking budget.
+		out.MaxTokens = thinkingBudget(out.Thinking) + defaultMaxTokens
+	}
 	if raw, ok := body["parallel_tool_calls"]; ok && strings.TrimSpace(string(raw)) == "false" {
 		if out.ToolChoice == nil {
 			out.ToolChoice = map[string]any{"type": "auto"}
@@ -203,6 +238,46 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 		return nil, err
 	}
 	return out, nil
+}
+
+// jsonMode reads response_format: text changes nothing; json_object and
+// json_schema add the forced jsonTool whose input schema is the schema
+// asked for (any object for json_object).
+func jsonMode(raw json.RawMessage, out *anthropicRequest) error {
+	var rf struct {
+		Type       string `json:"type"`
+		JSONSchema struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	}
+	if err := json.Unmarshal(raw, &rf); err != nil {
+		return err
+	}
+	schema := json.RawMessage(`{"type":"object"}`)
+	switch rf.Type {
+	case "", "text":
+		return nil
+	case "json_object":
+	case "json_schema":
+		if len(rf.JSONSchema.Schema) > 0 && string(rf.JSONSchema.Schema) != "null" {
+			schema = rf.JSONSchema.Schema
+		}
+	default:
+		return badRequest("response_format type %q is not one of text, json_object, json_schema", rf.Type)
+	}
+	out.jsonMode = true
+	out.Tools = append(out.Tools, anthropicTool{Name: jsonTool,
+		Description: "Respond with a JSON object that follows this schema.", InputSchema: schema})
+	return nil
+}
+
+// thinkingBudget returns a thinking parameter's budget_tokens, or 0.
+func thinkingBudget(raw json.RawMessage) int {
+	var t struct {
+		BudgetTokens int `json:"budget_tokens"`
+	}
+	_ = json.Unmarshal(raw, &t)
+	return t.BudgetTokens
 }
 
 func translateTools(raw json.RawMessage) ([]anthropicTool, error) {
@@ -433,14 +508,25 @@ func finishReason(stop string) string {
 
 // fromAnthropic builds an OpenAI chat.completion. model is the
 // deployment's model; created is the Unix time to report.
-func fromAnthropic(r *anthropicResponse, model string, created int64) map[string]any {
+func fromAnthropic(r *anthropicResponse, model string, created int64, jsonMode bool) map[string]any {
 	var text strings.Builder
 	var calls []map[string]any
+	var answer json.RawMessage
+	stop := r.StopReason
 	for _, b := range r.Content {
 		switch b.Type {
 		case "text":
 			text.WriteString(b.Text)
 		case "tool_use":
+			if jsonMode && b.Name == jsonTool {
+				// JSON mode: the forced tool's input is the answer, and
+				// any text around it is not.
+				answer = b.Input
+				if stop == "tool_use" {
+					stop = "end_turn"
+				}
+				continue
+			}
 			args := string(b.Input)
 			if args == "" {
 				args = "{}"
@@ -448,6 +534,10 @@ func fromAnthropic(r *anthropicResponse, model string, created int64) map[string
 			calls = append(calls, map[string]any{"id": b.ID, "type": "function",
 				"function": map[string]any{"name": b.Name, "arguments": args}})
 		}
+	}
+	if answer != nil {
+		text.Reset()
+		text.Write(answer)
 	}
 	msg := map[string]any{"role": "assistant", "content": nil, "refusal": nil}
 	if text.Len() > 0 || len(calls) == 0 {
@@ -458,7 +548,7 @@ func fromAnthropic(r *anthropicResponse, model string, created int64) map[string
 	}
 	return map[string]any{
 		"id": r.ID, "object": "chat.completion", "created": created, "model": model,
-		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": finishReason(r.StopReason), "logprobs": nil}},
+		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": finishReason(stop), "logprobs": nil}},
 		"usage": map[string]int{"prompt_tokens": r.Usage.InputTokens, "completion_tokens": r.Usage.OutputTokens,
 			"total_tokens": r.Usage.InputTokens + r.Usage.OutputTokens},
 	}

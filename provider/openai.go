@@ -35,6 +35,10 @@ func (p *openAI) Supports(op Operation) bool {
 	return op == Chat || (op == Embeddings && p.d.Embeddings)
 }
 
+// Unsupported is empty: OpenAI-compatible servers get the client's body
+// as it is, and answer for themselves.
+func (p *openAI) Unsupported(*Request) ([]string, string) { return nil, "" }
+
 func (p *openAI) url(op Operation) string {
 	path := "/chat/completions"
 	if op == Embeddings {

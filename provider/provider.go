@@ -30,7 +30,8 @@ const (
 )
 
 // Request is one client request in OpenAI format. Body is the client's
-// JSON, untouched; providers ask for it with their deployment's model.
+// JSON, untouched; providers ask for it with their deployment's model,
+// defaults and dropped parameters applied.
 type Request struct {
 	Op   Operation
 	Body []byte
@@ -40,19 +41,37 @@ type Request struct {
 	// IncludeUsage reports whether the client asked for a final usage
 	// chunk (stream_options.include_usage).
 	IncludeUsage bool
+	// Defaults are the deployment's request defaults (LiteLLM's
+	// litellm_params temperature, max_tokens, ...): each applies when the
+	// body does not set it. Drop lists parameters to leave out (LiteLLM's
+	// drop_params). The gateway sets both per attempt.
+	Defaults map[string]json.RawMessage
+	Drop     []string
 }
 
-// Fields decodes the body's top-level fields.
+// Fields decodes the body's top-level fields, with the defaults applied
+// and the dropped parameters removed.
 func (r *Request) Fields() (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
-	err := json.Unmarshal(r.Body, &m)
-	return m, err
+	if err := json.Unmarshal(r.Body, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range r.Defaults {
+		if _, set := m[k]; !set {
+			m[k] = v
+		}
+	}
+	for _, k := range r.Drop {
+		delete(m, k)
+	}
+	return m, nil
 }
 
-// BodyFor returns the body with "model" set to model. When the client
-// already named that model the body is returned as is, with no re-encoding.
+// BodyFor returns the body to send with "model" set to model. When the
+// client already named that model and nothing is added or dropped, the
+// body is returned as is, with no re-encoding.
 func (r *Request) BodyFor(model string) ([]byte, error) {
-	if model == r.Model {
+	if model == r.Model && len(r.Defaults) == 0 && len(r.Drop) == 0 {
 		return r.Body, nil
 	}
 	m, err := r.Fields()
@@ -99,6 +118,11 @@ type Provider interface {
 	Supports(op Operation) bool
 	// Send makes one attempt. A failure is an *Error.
 	Send(ctx context.Context, req *Request) (*Response, error)
+	// Unsupported lists the parameters of req (defaults applied) that the
+	// provider cannot honour, and why the first cannot; none for a
+	// provider that takes what the client sends. The gateway drops them
+	// (drop_params) or passes the deployment over.
+	Unsupported(req *Request) (params []string, why string)
 }
 
 // Error is a failed attempt: an HTTP error from the upstream (Status > 0)
