@@ -3,6 +3,9 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
+
+	"github.com/breakerd/breakerd/provider"
 )
 
 // apiError is OpenAI's error body.
@@ -30,4 +33,47 @@ func writeJSONResponse(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// anthropicErrorTypes maps an HTTP status to the error type Anthropic's
+// API uses for it, for errors on /v1/messages.
+func anthropicErrorType(status int) string {
+	switch {
+	case status == http.StatusUnauthorized:
+		return "authentication_error"
+	case status == http.StatusForbidden:
+		return "permission_error"
+	case status == http.StatusNotFound:
+		return "not_found_error"
+	case status == http.StatusRequestEntityTooLarge:
+		return "request_too_large"
+	case status == http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case status == 529:
+		return "overloaded_error"
+	case status >= 500:
+		return "api_error"
+	}
+	return "invalid_request_error"
+}
+
+// writeAPIError writes an error in the shape of the client's API:
+// Anthropic's {"type":"error","error":{type, message}} on /v1/messages,
+// OpenAI's elsewhere.
+func writeAPIError(w http.ResponseWriter, api provider.API, status int, typ, code, msg string) {
+	if api == provider.APIMessages {
+		writeJSONResponse(w, status, map[string]any{"type": "error",
+			"error": map[string]string{"type": anthropicErrorType(status), "message": msg}})
+		return
+	}
+	writeError(w, status, typ, code, msg)
+}
+
+// apiOfPath tells the client API from a request path, for errors written
+// before a handler runs (a missing key).
+func apiOfPath(path string) provider.API {
+	if strings.HasSuffix(strings.TrimSuffix(path, "/count_tokens"), "/messages") {
+		return provider.APIMessages
+	}
+	return provider.APIChat
 }

@@ -473,8 +473,12 @@ func (g *Gateway) Handler() http.Handler {
 			})
 		}
 	}
-	route(http.MethodPost, "/chat/completions", g.limited(g.serve(provider.Chat)))
-	route(http.MethodPost, "/embeddings", g.limited(g.serve(provider.Embeddings)))
+	route(http.MethodPost, "/chat/completions", g.limited(g.serve(provider.Chat, provider.APIChat)))
+	route(http.MethodPost, "/embeddings", g.limited(g.serve(provider.Embeddings, provider.APIChat)))
+	route(http.MethodPost, "/responses", g.limited(g.serve(provider.Chat, provider.APIResponses)))
+	route(http.MethodPost, "/messages", g.limited(g.serve(provider.Chat, provider.APIMessages)))
+	route(http.MethodPost, "/messages/count_tokens", http.HandlerFunc(g.countTokens))
+	route(http.MethodPost, "/completions", g.limited(g.serve(provider.Chat, provider.APICompletions)))
 	route(http.MethodGet, "/models", http.HandlerFunc(g.models))
 	route(http.MethodGet, "/models/{model...}", http.HandlerFunc(g.model))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -525,15 +529,16 @@ func cors(origins []string, next http.Handler) http.Handler {
 }
 
 // requireKey lets through requests that carry key as a bearer token (as
-// OpenAI's SDKs send it) or an api-key header (as Azure OpenAI's do), and
-// answers the rest with OpenAI's 401. The key sent is never echoed.
+// OpenAI's SDKs send it), an api-key header (as Azure OpenAI's do) or an
+// x-api-key header (as Anthropic's do), and answers the rest with a 401 in
+// the client API's shape. The key sent is never echoed.
 func requireKey(key string, next http.Handler) http.Handler {
 	want := []byte(key)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")
 		got, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {
-			got = r.Header.Get("Api-Key")
+			got = cmp.Or(r.Header.Get("Api-Key"), r.Header.Get("X-Api-Key"))
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breakerd"`)
@@ -541,7 +546,7 @@ func requireKey(key string, next http.Handler) http.Handler {
 			if got == "" && auth == "" {
 				msg = "You didn't provide an API key. Send breakerd's master key as a bearer token (Authorization: Bearer KEY)."
 			}
-			writeError(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", msg)
+			writeAPIError(w, apiOfPath(r.URL.Path), http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", msg)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -613,7 +618,7 @@ func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	_, group := g.groups[name]
 	_, alias := g.cfg.Router.Aliases[name]
 	if !group && !alias && !g.matchesPattern(name) {
-		g.modelNotFound(w, name)
+		g.modelNotFound(w, provider.APIChat, name)
 		return
 	}
 	writeJSONResponse(w, http.StatusOK, modelObject(name))
@@ -625,9 +630,9 @@ func modelObject(name string) map[string]any {
 
 // modelNotFound answers a request for an unknown model group with
 // OpenAI's 404, naming the models GET /v1/models lists.
-func (g *Gateway) modelNotFound(w http.ResponseWriter, name string) {
+func (g *Gateway) modelNotFound(w http.ResponseWriter, api provider.API, name string) {
 	names := g.modelNames()
-	writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
+	writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "model_not_found",
 		fmt.Sprintf("The model `%s` does not exist. Known models: %s", name, strings.Join(names, ", ")))
 }
 

@@ -21,6 +21,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/dialect"
 	"github.com/breakerd/breakerd/provider"
 )
 
@@ -54,6 +55,15 @@ type call struct {
 	dropped  []string
 	unfit    int
 	unfitMsg string
+	// sendReq is the request for the deployment being tried (the
+	// client's, or its chat translation when native is false).
+	sendReq *provider.Request
+	native  bool
+	// api is the client's API; translated is its request as a chat
+	// request, made on first need for a deployment that does not serve
+	// the API natively (nil for chat).
+	api        provider.API
+	translated *dialect.Translated
 	// upstream is the time spent waiting on upstreams (failed attempts,
 	// and the serving attempt up to its response or first chunk); waited
 	// is the retry backoff slept. The rest is breakerd's overhead.
@@ -61,10 +71,10 @@ type call struct {
 	overhead         time.Duration
 }
 
-func (g *Gateway) serve(op provider.Operation) http.HandlerFunc {
+func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &call{g: g, op: op, start: time.Now()}
-		ctx, span := g.startRequestSpan(r, op)
+		c := &call{g: g, op: op, api: api, start: time.Now()}
+		ctx, span := g.startRequestSpan(r, op, api)
 		status := c.run(w, r.WithContext(ctx))
 		if span.IsRecording() {
 			span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status.code), semconv.GenAIRequestModelKey.String(c.group),
@@ -122,22 +132,30 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 		r.Body.Close()
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+			c.writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
 				fmt.Sprintf("request body is larger than the limit of %d bytes", tooBig.Limit))
 			return outcome{code: http.StatusRequestEntityTooLarge}
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			writeError(w, http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
+			c.writeError(w, http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
 				fmt.Sprintf("the request body stopped arriving for %s (server.body_read_timeout)", g.cfg.Server.BodyReadTimeout))
 			return outcome{code: http.StatusRequestTimeout}
 		}
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read request body")
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read request body")
 		return outcome{code: http.StatusBadRequest}
 	}
-	req, group, msg := parseRequest(c.op, body)
+	req, group, msg := parseRequest(c.op, c.api, body)
 	if msg != "" {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
 		return outcome{code: http.StatusBadRequest}
+	}
+	if c.api == provider.APIMessages {
+		req.Header = http.Header{}
+		for _, h := range []string{"Anthropic-Version", "Anthropic-Beta"} {
+			if v := r.Header.Get(h); v != "" {
+				req.Header.Set(h, v)
+			}
+		}
 	}
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
@@ -146,9 +164,9 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	if _, ok := g.groups[group]; !ok {
 		if _, err := g.resolve(group); err != nil {
 			if errors.Is(err, errNoPattern) {
-				g.modelNotFound(w, group)
+				g.modelNotFound(w, c.api, group)
 			} else {
-				writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
+				c.writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
 					fmt.Sprintf("The model `%s` matches a wildcard deployment, but %v.", group, err))
 			}
 			return outcome{code: http.StatusNotFound}
@@ -163,7 +181,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
 	for k := 0; k < len(route); k++ {
 		d := route[k]
-		if d.Breakers[c.op] == nil {
+		if d.Breakers[c.op] == nil || (c.api == provider.APICompletions && !d.prov.Native(c.api)) {
 			continue // passed over without a call, as if it were not on the route
 		}
 		if prev != nil {
@@ -186,12 +204,12 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	}
 	if c.unfit > 0 && c.unfit == i && c.attempts == 0 {
 		// No deployment on the route can honour the request as sent.
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
 		return outcome{code: http.StatusBadRequest}
 	}
 	if i == 0 {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
-			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.op))
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
+			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.what()))
 		return outcome{code: http.StatusBadRequest}
 	}
 	return c.fail(w, r)
@@ -224,13 +242,28 @@ func (g *Gateway) refusalRoute(kind, group string) []*Deployment {
 
 // parseRequest validates the client's JSON enough to route it. It decodes
 // only the fields routing needs; the body itself travels untouched.
-func parseRequest(op provider.Operation, body []byte) (*provider.Request, string, string) {
+func parseRequest(op provider.Operation, api provider.API, body []byte) (*provider.Request, string, string) {
+	switch api {
+	case provider.APIResponses:
+		r, err := dialect.ParseResponses(body)
+		if err != nil {
+			return nil, "", err.Message
+		}
+		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
+	case provider.APIMessages:
+		r, err := dialect.ParseMessages(body)
+		if err != nil {
+			return nil, "", err.Message
+		}
+		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
+	}
 	var head struct {
 		Model         json.RawMessage `json:"model"`
 		Stream        json.RawMessage `json:"stream"`
 		StreamOptions json.RawMessage `json:"stream_options"`
 		Messages      json.RawMessage `json:"messages"`
 		Input         json.RawMessage `json:"input"`
+		Prompt        json.RawMessage `json:"prompt"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil {
 		return nil, "", "We could not parse the JSON body of your request: " + err.Error()
@@ -239,7 +272,7 @@ func parseRequest(op provider.Operation, body []byte) (*provider.Request, string
 	if err := json.Unmarshal(head.Model, &model); err != nil || model == "" {
 		return nil, "", "you must provide a model parameter"
 	}
-	req := &provider.Request{Op: op, Body: body, Model: model}
+	req := &provider.Request{Op: op, API: api, Body: body, Model: model}
 	if head.Stream != nil && op == provider.Chat {
 		if err := json.Unmarshal(head.Stream, &req.Stream); err != nil {
 			return nil, "", "stream must be a boolean"
@@ -254,16 +287,62 @@ func parseRequest(op provider.Operation, body []byte) (*provider.Request, string
 		}
 		req.IncludeUsage = so.IncludeUsage
 	}
-	if op == provider.Chat {
+	switch {
+	case api == provider.APICompletions:
+		if head.Prompt == nil {
+			return nil, "", "you must provide a prompt parameter"
+		}
+	case op == provider.Chat:
 		var msgs []json.RawMessage
 		if err := json.Unmarshal(head.Messages, &msgs); err != nil || len(msgs) == 0 {
 			return nil, "", "messages must be a non-empty array"
 		}
-	}
-	if op == provider.Embeddings && head.Input == nil {
+	case op == provider.Embeddings && head.Input == nil:
 		return nil, "", "you must provide an input parameter"
 	}
 	return req, model, ""
+}
+
+// writeError writes an error in the client API's shape.
+func (c *call) writeError(w http.ResponseWriter, status int, typ, code, msg string) {
+	writeAPIError(w, c.api, status, typ, code, msg)
+}
+
+// what names the operation in messages: chat, embeddings, responses, ...
+func (c *call) what() string {
+	if c.api != "" && c.api != provider.APIChat {
+		return string(c.api)
+	}
+	return string(c.op)
+}
+
+// requestFor returns the request to send to d: the client's own when d
+// serves the client's API natively, else the client's request translated
+// to chat (once per call). A translation error is the client's to see;
+// unfit lists what only a native deployment can honour.
+func (c *call) requestFor(d *Deployment) (req *provider.Request, native bool, unfit []string, err *dialect.Error) {
+	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
+		return c.req, true, nil, nil
+	}
+	if c.translated == nil {
+		tr, terr := translate(c.api, c.req.Body)
+		if terr != nil {
+			return nil, false, nil, terr
+		}
+		c.translated = tr
+	}
+	chat := *c.req
+	chat.API, chat.Body, chat.Header = provider.APIChat, c.translated.Chat, nil
+	chat.IncludeUsage = c.req.Stream // the translated stream reports usage at its end
+	return &chat, false, c.translated.Unfit, nil
+}
+
+// translate turns a client request in api into a chat request.
+func translate(api provider.API, body []byte) (*dialect.Translated, *dialect.Error) {
+	if api == provider.APIMessages {
+		return dialect.MessagesToChat(body)
+	}
+	return dialect.ResponsesToChat(body)
 }
 
 // tryDeployment attempts d, with retries. It returns the request's outcome
@@ -275,7 +354,27 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 	br := d.Breakers[c.op]
 	rt := g.cfg.Router
 	c.dropped = nil
-	probe := *c.req
+	dreq, native, unfit, terr := c.requestFor(d)
+	if terr != nil {
+		// The client's request cannot be translated: its own fault.
+		c.writeError(w, terr.Status, "invalid_request_error", "", terr.Message)
+		return &outcome{code: terr.Status}, ""
+	}
+	if len(unfit) > 0 {
+		// Only a deployment serving the client's API itself can honour
+		// these; this one would ignore them silently. drop_params does
+		// not apply: the answer would be a different one.
+		c.failures = append(c.failures, fmt.Sprintf("%s: cannot honour %s (needs the %s API itself)", d.Config.Name, unfit[0], c.api))
+		c.unfit++
+		if c.unfitMsg == "" {
+			c.unfitMsg = fmt.Sprintf("%s needs a deployment that serves the %s API itself; no deployment on the route of `%s` that can take it is available",
+				unfit[0], c.api, c.group)
+		}
+		g.obs.Skipped(d, c.op, "unsupported_params")
+		return nil, "unsupported_params"
+	}
+	c.sendReq, c.native = dreq, native
+	probe := *dreq
 	probe.Defaults = d.Config.Defaults
 	if params, why := d.prov.Unsupported(&probe); len(params) > 0 {
 		if !d.Config.DropParams {
@@ -307,7 +406,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 				c.retryNoLaterThan(oe.RetryAt)
 			}
 			c.failures = append(c.failures, d.Config.Name+": circuit "+oe.State.String())
-			_, span := g.startAttemptSpan(ctx, d, c.op, c.attempts, index, true)
+			_, span := g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, true)
 			span.End()
 			g.obs.Skipped(d, c.op, "open")
 			return nil, "open"
@@ -329,7 +428,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			return nil, "rate_limited"
 		}
 		c.attempts++
-		actx, span := g.startAttemptSpan(ctx, d, c.op, c.attempts, index, false)
+		actx, span := g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, false)
 		res, perr, o, dur, info := c.attempt(actx, w, d, fallback)
 		endAttemptSpan(span, info, o, d.Config.Model)
 		release()
@@ -355,7 +454,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			// Cut at the end of a shutdown's grace period: another
 			// replica can serve it.
 			g.log.Warn("request cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
-			writeError(w, http.StatusServiceUnavailable, "service_unavailable", "shutting_down",
+			c.writeError(w, http.StatusServiceUnavailable, "service_unavailable", "shutting_down",
 				"breakerd is shutting down and its grace period (server.shutdown_grace) ended before the upstream answered; retry the request")
 			return &outcome{code: http.StatusServiceUnavailable}, ""
 		}
@@ -371,7 +470,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 			// The upstream says the request itself is wrong: every
 			// deployment would say the same, so pass it on.
 			w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
-			writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
+			c.writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
 			return &outcome{code: perr.Status}, ""
 		}
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
@@ -446,6 +545,29 @@ func (c *call) judgeStreams(d *Deployment, br *breaker.Breaker, broke bool) {
 	if br.Trip(reason) {
 		d.streams.reset()
 	}
+}
+
+// frames returns a streamed answer as the client's API frames it: a
+// native stream as it came, a chat stream as chat, Messages or Responses
+// events.
+func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
+	switch {
+	case resp.Frames != nil:
+		return resp.Frames
+	case c.native || c.api == provider.APIChat || c.api == "":
+		return dialect.ChatFrames(resp.Stream)
+	case c.api == provider.APIMessages:
+		return dialect.MessagesFrames(resp.Stream, d.Config.Model)
+	}
+	return dialect.ResponsesFrames(resp.Stream, d.Config.Model)
+}
+
+// answer writes a translated deployment's chat answer in the client's API.
+func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
+	if c.api == provider.APIMessages {
+		return dialect.ChatToMessage(body, d.Config.Model)
+	}
+	return dialect.ChatToResponse(body, d.Config.Model)
 }
 
 // failureCause says in a few words why a counted attempt failed: the
@@ -543,7 +665,7 @@ func (c *call) classify(perr *provider.Error) breaker.Outcome {
 // time to first token for streams).
 func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration, AttemptInfo) {
 	g := c.g
-	req := *c.req
+	req := *c.sendReq
 	req.Defaults, req.Drop = d.Config.Defaults, c.dropped
 
 	actx, cancel := context.WithCancel(ctx)
@@ -566,10 +688,12 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	info := AttemptInfo{Deployment: d, Op: c.op, Attempt: c.attempts}
 	resp, err := d.prov.Send(actx, &req)
 	var first []byte
-	if err == nil && resp.Stream != nil {
-		first, err = resp.Stream.Next()
+	var events provider.Stream // the stream as the client's API frames it
+	if err == nil && (resp.Stream != nil || resp.Frames != nil) {
+		events = c.frames(resp, d)
+		first, err = events.Next()
 		if err != nil {
-			resp.Stream.Close()
+			events.Close()
 			if errors.Is(err, io.EOF) {
 				err = &provider.Error{Err: io.ErrUnexpectedEOF, Message: "stream ended before its first chunk"}
 			}
@@ -596,7 +720,16 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback)
-	if resp.Stream == nil {
+	if events == nil {
+		if !c.native {
+			// The chat answer, as the client's API writes it.
+			if resp.Body, err = c.answer(resp.Body, d); err != nil {
+				perr := &provider.Error{Status: http.StatusBadGateway, Err: err, Message: err.Error()}
+				info.Status, info.ErrType = perr.Status, errType(perr)
+				g.obs.AttemptDone(info)
+				return nil, perr, breaker.Failure, info.Duration, info
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		// Known length: net/http would switch bodies over 2 KB to chunked.
 		w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
@@ -607,10 +740,10 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration, info
 	}
 	ttft := info.Duration
-	o, errType := c.pipe(ctx, w, resp.Stream, first, arm, func() (string, bool) {
+	o, errType := c.pipe(ctx, w, events, first, arm, func() (string, bool) {
 		return fmt.Sprintf("no chunk for %s (stream_timeout)", limit), timedOut.Load()
 	})
-	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, resp.Stream.Usage()
+	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, events.Usage()
 	g.obs.AttemptDone(info)
 	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft, info
 }

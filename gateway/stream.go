@@ -29,20 +29,14 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	var event []byte
-	write := func(data []byte) error {
-		event = append(append(append(event[:0], "data: "...), data...), "\n\n"...)
-		return c.send(w, event, true)
-	}
 	chunk := first
 	for {
-		if err := write(chunk); err != nil {
+		if err := c.send(w, chunk, true); err != nil {
 			return breaker.Ignored, "canceled" // the client is gone
 		}
 		arm()
 		next, err := s.Next()
 		if errors.Is(err, io.EOF) {
-			_ = write([]byte("[DONE]"))
 			return breaker.Success, ""
 		}
 		if err != nil {
@@ -56,19 +50,32 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 			}
 			if c.g.cut.Err() != nil {
 				// Not the provider's fault: breakerd is shutting down.
-				body, _ := json.Marshal(apiError{Error: apiErrorBody{Type: "server_error", Message: "breakerd is shutting " +
-					"down and its grace period (server.shutdown_grace) ended before the stream did; retry the request"}})
-				_ = write(body)
+				_ = c.send(w, c.errorEvent("breakerd is shutting down and its grace period (server.shutdown_grace) "+
+					"ended before the stream did; retry the request"), true)
 				c.g.log.Warn("stream cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
 				return breaker.Ignored, "canceled"
 			}
-			body, _ := json.Marshal(apiError{Error: apiErrorBody{
-				Message: "the upstream stream broke: " + msg, Type: "server_error"}})
-			_ = write(body)
+			_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)
 			return breaker.Failure, kind
 		}
 		chunk = next
 	}
+}
+
+// errorEvent is the event that ends a broken stream, in the client API's
+// shape: an error chunk for chat and completions, Anthropic's error event
+// on /v1/messages, the Responses API's error event on /v1/responses.
+func (c *call) errorEvent(msg string) []byte {
+	switch c.api {
+	case provider.APIMessages:
+		b, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]string{"type": "api_error", "message": msg}})
+		return provider.Frame("error", b)
+	case provider.APIResponses:
+		b, _ := json.Marshal(map[string]any{"type": "error", "code": "server_error", "message": msg, "param": nil})
+		return provider.Frame("error", b)
+	}
+	b, _ := json.Marshal(apiError{Error: apiErrorBody{Message: msg, Type: "server_error"}})
+	return provider.Frame("", b)
 }
 
 // send writes b to the client, flushing if flush, under a deadline of
@@ -122,7 +129,7 @@ func (c *call) fail(w http.ResponseWriter, r *http.Request) outcome {
 		// Every deployment is healthy but has used its minute's share:
 		// the client is going too fast, as with OpenAI's own limits.
 		msg := fmt.Sprintf("Rate limit reached for model `%s`: every deployment has used its %s per minute (%s)", c.group, c.limitKind, strings.Join(c.failures, "; "))
-		writeError(w, http.StatusTooManyRequests, c.limitKind, "rate_limit_exceeded", msg)
+		c.writeError(w, http.StatusTooManyRequests, c.limitKind, "rate_limit_exceeded", msg)
 		return outcome{code: http.StatusTooManyRequests}
 	}
 	// The gateway has already done the retries and fallbacks a client
@@ -132,7 +139,7 @@ func (c *call) fail(w http.ResponseWriter, r *http.Request) outcome {
 	// people, load balancers and other clients.
 	w.Header().Set("X-Should-Retry", "false")
 	msg := fmt.Sprintf("No deployment of model `%s` could serve the request (%s)", c.group, strings.Join(c.failures, "; "))
-	writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable", msg)
+	c.writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable", msg)
 	return outcome{code: http.StatusServiceUnavailable}
 }
 

@@ -38,20 +38,26 @@ func transportOf(c *http.Client) http.RoundTripper {
 
 // startRequestSpan starts the server span of a client request, continuing
 // the client's trace if it sent a traceparent.
-func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation) (context.Context, trace.Span) {
+func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation, api provider.API) (context.Context, trace.Span) {
 	ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 	ctx, span := g.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
 	// Attributes cost allocations; build them only for a recording span.
 	if span.IsRecording() {
 		span.SetAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path),
-			semconv.GenAIOperationNameKey.String(genAIOperation(op)))
+			semconv.GenAIOperationNameKey.String(genAIOperation(op, api)))
 	}
 	return ctx, span
 }
 
-func genAIOperation(op provider.Operation) string {
-	if op == provider.Embeddings {
+// genAIOperation is the GenAI semantic conventions' operation name:
+// embeddings, text_completion for legacy completions, and chat for chat
+// completions, Responses and Messages (each is a chat exchange).
+func genAIOperation(op provider.Operation, api provider.API) string {
+	switch {
+	case op == provider.Embeddings:
 		return semconv.GenAIOperationNameEmbeddings.Value.AsString()
+	case api == provider.APICompletions:
+		return semconv.GenAIOperationNameTextCompletion.Value.AsString()
 	}
 	return semconv.GenAIOperationNameChat.Value.AsString()
 }
@@ -69,12 +75,12 @@ func genAIProvider(kind string) string {
 
 // startAttemptSpan starts the client span of one upstream attempt, named
 // "{operation} {model}" as the GenAI conventions ask.
-func (g *Gateway) startAttemptSpan(ctx context.Context, d *Deployment, op provider.Operation, attempt, fallbackIndex int, rejected bool) (context.Context, trace.Span) {
+func (g *Gateway) startAttemptSpan(ctx context.Context, d *Deployment, op provider.Operation, api provider.API, attempt, fallbackIndex int, rejected bool) (context.Context, trace.Span) {
 	b := d.Breakers[op]
-	ctx, span := g.tracer.Start(ctx, genAIOperation(op)+" "+d.Config.Model, trace.WithSpanKind(trace.SpanKindClient))
+	ctx, span := g.tracer.Start(ctx, genAIOperation(op, api)+" "+d.Config.Model, trace.WithSpanKind(trace.SpanKindClient))
 	if span.IsRecording() {
 		span.SetAttributes(
-			semconv.GenAIOperationNameKey.String(genAIOperation(op)),
+			semconv.GenAIOperationNameKey.String(genAIOperation(op, api)),
 			semconv.GenAIProviderNameKey.String(genAIProvider(d.Config.Provider)),
 			semconv.GenAIRequestModelKey.String(d.Config.Model),
 			attribute.String("breakerd.deployment", d.Config.Name),

@@ -175,3 +175,18 @@ func instanceOf(schema json.RawMessage) any {
 	}
 	return obj
 }
+
+// countTokens serves /v1/messages/count_tokens: the mock's tokens (words)
+// of every message.
+func (s *Server) countTokens(w http.ResponseWriter, r *http.Request, f Faults) {
+	var req messagesRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model == "" || len(req.Messages) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "model and messages are required")
+		return
+	}
+	n := 0
+	for _, m := range req.Messages {
+		n += tokens(contentText(m.Content))
+	}
+	writeJSON(w, 200, map[string]int{"input_tokens": n})
+}

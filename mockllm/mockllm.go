@@ -66,11 +66,13 @@ type Faults struct {
 
 // Stats count the requests the mock received, faults included.
 type Stats struct {
-	Requests   int64 `json:"requests"`
-	Chat       int64 `json:"chat"`
-	Embeddings int64 `json:"embeddings"`
-	Messages   int64 `json:"messages"`
-	Failed     int64 `json:"failed"`
+	Requests    int64 `json:"requests"`
+	Chat        int64 `json:"chat"`
+	Embeddings  int64 `json:"embeddings"`
+	Messages    int64 `json:"messages"`
+	Responses   int64 `json:"responses"`
+	Completions int64 `json:"completions"`
+	Failed      int64 `json:"failed"`
 }
 
 // Options configure a Server.
@@ -87,8 +89,10 @@ type Server struct {
 	mu     sync.Mutex
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
-	stats  struct{ requests, chat, embeddings, messages, failed atomic.Int64 }
-	ids    atomic.Int64
+	stats  struct {
+		requests, chat, embeddings, messages, responses, completions, failed atomic.Int64
+	}
+	ids atomic.Int64
 	// arrived is closed and replaced on every request, waking WaitRequests.
 	arrived chan struct{}
 	// lastBody is the body of the latest request, for LastBody.
@@ -156,7 +160,8 @@ func (s *Server) Faults() Faults {
 // Stats returns the calls received so far.
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
-		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Failed: s.stats.failed.Load()}
+		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
+		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load()}
 }
 
 // Reset clears faults and stats.
@@ -166,6 +171,8 @@ func (s *Server) Reset() {
 	s.stats.chat.Store(0)
 	s.stats.embeddings.Store(0)
 	s.stats.messages.Store(0)
+	s.stats.responses.Store(0)
+	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 }
 
@@ -181,6 +188,15 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /embeddings", emb)
 	mux.Handle("POST /openai/deployments/{deployment}/embeddings", emb)
 	mux.Handle("POST /v1/messages", s.upstream(&s.stats.messages, s.messages))
+	mux.Handle("POST /v1/messages/count_tokens", s.upstream(&s.stats.messages, s.countTokens))
+	resp := s.upstream(&s.stats.responses, s.responses)
+	mux.Handle("POST /v1/responses", resp)
+	mux.Handle("POST /responses", resp)
+	mux.Handle("POST /openai/responses", resp)
+	cmpl := s.upstream(&s.stats.completions, s.completions)
+	mux.Handle("POST /v1/completions", cmpl)
+	mux.Handle("POST /completions", cmpl)
+	mux.Handle("POST /openai/deployments/{deployment}/completions", cmpl)
 	mux.HandleFunc("GET /v1/models", s.models)
 	mux.HandleFunc("GET /_mock/faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, s.Faults()) })
 	mux.HandleFunc("PUT /_mock/faults", s.putFaults)
@@ -303,7 +319,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 // writeErrorCode is writeError with OpenAI's error code (Anthropic's
 // errors have none).
 func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
-	if r.URL.Path == "/v1/messages" {
+	if strings.HasPrefix(r.URL.Path, "/v1/messages") {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 		return
 	}

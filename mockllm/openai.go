@@ -19,6 +19,46 @@ type chatRequest struct {
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
+	Tools []struct {
+		Function struct {
+			Name       string          `json:"name"`
+			Parameters json.RawMessage `json:"parameters"`
+		} `json:"function"`
+	} `json:"tools"`
+	ToolChoice json.RawMessage `json:"tool_choice"`
+}
+
+// forcedTool returns the tool a chat request forces (tool_choice required,
+// or a named function) and an input that follows its schema; "" when the
+// request forces none.
+func (r *chatRequest) forcedTool() (name, args string) {
+	if len(r.Tools) == 0 {
+		return "", ""
+	}
+	var choice string
+	var named struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	}
+	switch {
+	case json.Unmarshal(r.ToolChoice, &choice) == nil && choice == "required":
+		name = r.Tools[0].Function.Name
+	case json.Unmarshal(r.ToolChoice, &named) == nil && named.Function.Name != "":
+		name = named.Function.Name
+	default:
+		return "", ""
+	}
+	args = `{"query":"mock"}`
+	for _, t := range r.Tools {
+		if t.Function.Name == name {
+			if v := instanceOf(t.Function.Parameters); v != nil {
+				b, _ := json.Marshal(v)
+				args = string(b)
+			}
+		}
+	}
+	return name, args
 }
 
 // lastUserText returns the text of the last user message.
@@ -109,12 +149,20 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	created := time.Now().Unix()
 	usage := map[string]int{"prompt_tokens": tokens(prompt), "completion_tokens": tokens(text)}
 	usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+	tool, args := req.forcedTool()
+	callID := "call_" + id
 	if !req.Stream {
+		msg := map[string]any{"role": "assistant", "content": text, "refusal": nil}
+		finish := "stop"
+		if tool != "" {
+			msg["content"], finish = nil, "tool_calls"
+			msg["tool_calls"] = []map[string]any{{"id": callID, "type": "function",
+				"function": map[string]any{"name": tool, "arguments": args}}}
+		}
 		writeJSON(w, 200, map[string]any{
 			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
-			"choices": []map[string]any{{"index": 0, "finish_reason": "stop", "logprobs": nil,
-				"message": map[string]any{"role": "assistant", "content": text, "refusal": nil}}},
-			"usage": usage,
+			"choices": []map[string]any{{"index": 0, "finish_reason": finish, "logprobs": nil, "message": msg}},
+			"usage":   usage,
 		})
 		return
 	}
@@ -124,11 +172,21 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}}
 	}
 	events := []any{chunk(map[string]any{"role": "assistant", "content": ""}, nil)}
-	words := strings.SplitAfter(text, " ")
-	for _, wd := range words {
-		events = append(events, chunk(map[string]any{"content": wd}, nil))
+	if tool != "" {
+		half := len(args) / 2
+		events = append(events, chunk(map[string]any{"tool_calls": []map[string]any{{"index": 0, "id": callID, "type": "function",
+			"function": map[string]any{"name": tool, "arguments": ""}}}}, nil))
+		for _, part := range []string{args[:half], args[half:]} {
+			events = append(events, chunk(map[string]any{"tool_calls": []map[string]any{{"index": 0,
+				"function": map[string]any{"arguments": part}}}}, nil))
+		}
+		events = append(events, chunk(map[string]any{}, "tool_calls"))
+	} else {
+		for _, wd := range strings.SplitAfter(text, " ") {
+			events = append(events, chunk(map[string]any{"content": wd}, nil))
+		}
+		events = append(events, chunk(map[string]any{}, "stop"))
 	}
-	events = append(events, chunk(map[string]any{}, "stop"))
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 		events = append(events, map[string]any{"id": id, "object": "chat.completion.chunk", "created": created,
 			"model": req.Model, "choices": []any{}, "usage": usage})

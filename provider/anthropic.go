@@ -36,6 +36,9 @@ func (p *anthropic) Supports(op Operation) bool { return op == Chat }
 // Unsupported lists the parameters with no Anthropic equivalent that req
 // sets to a value that matters (n: 2, a seed, logit_bias, ...).
 func (p *anthropic) Unsupported(req *Request) ([]string, string) {
+	if req.API == APIMessages {
+		return nil, "" // Anthropic's own API: Anthropic answers for it
+	}
 	fields, err := req.Fields()
 	if err != nil {
 		return nil, ""
@@ -53,7 +56,52 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	return out, why
 }
 
+// Native is true for chat (translated here) and for Anthropic's own
+// Messages API, which passes through untouched.
+func (p *anthropic) Native(api API) bool { return api == APIChat || api == "" || api == APIMessages }
+
+// sendMessages passes a Messages API request through: the client's body
+// with the deployment's model, the client's anthropic-version and
+// anthropic-beta, and the answer or stream as Anthropic sent it.
+func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string) (*Response, error) {
+	buf, err := req.BodyFor(p.d.Model)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+	}
+	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/v1")+path, bytes.NewReader(buf))
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("anthropic-version", cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion))
+	if beta := req.Header.Get("anthropic-beta"); beta != "" {
+		hreq.Header.Set("anthropic-beta", beta)
+	}
+	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		return &Response{Frames: newRawStream(ctx, body, APIMessages, p.redact), Model: p.d.Model}, nil
+	}
+	u, ok := nativeUsage(data)
+	if !ok {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
+}
+
+// CountTokens passes a /v1/messages/count_tokens request through.
+func (p *anthropic) CountTokens(ctx context.Context, req *Request) (*Response, error) {
+	return p.sendMessages(ctx, req, "/v1/messages/count_tokens")
+}
+
 func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
+	if req.API == APIMessages {
+		return p.sendMessages(ctx, req, "/v1/messages")
+	}
 	if req.Op != Chat {
 		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",
 			Message: "Anthropic deployments serve chat completions only, not " + string(req.Op)}

@@ -39,10 +39,32 @@ func (p *openAI) Supports(op Operation) bool {
 // as it is, and answer for themselves.
 func (p *openAI) Unsupported(*Request) ([]string, string) { return nil, "" }
 
-func (p *openAI) url(op Operation) string {
+// Native is true for chat and legacy completions, which every
+// OpenAI-dialect server speaks, and for the Responses API on OpenAI and
+// Azure themselves; OpenAI-compatible servers mostly lack it, so the
+// gateway translates it to chat for them.
+func (p *openAI) Native(api API) bool {
+	switch api {
+	case APIChat, "", APICompletions:
+		return true
+	case APIResponses:
+		return p.d.Provider == "openai" || p.d.Dialect == config.DialectAzure
+	}
+	return false
+}
+
+func (p *openAI) url(req *Request) string {
 	path := "/chat/completions"
-	if op == Embeddings {
+	switch {
+	case req.Op == Embeddings:
 		path = "/embeddings"
+	case req.API == APIResponses:
+		if p.d.Dialect == config.DialectAzure {
+			return p.d.APIBase + "/openai/responses?api-version=" + p.d.APIVersion
+		}
+		path = "/responses"
+	case req.API == APICompletions:
+		path = "/completions"
 	}
 	if p.d.Dialect == config.DialectAzure {
 		return p.d.APIBase + "/openai/deployments/" + p.d.Model + path + "?api-version=" + p.d.APIVersion
@@ -57,7 +79,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url(req.Op), bytes.NewReader(buf))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url(req), bytes.NewReader(buf))
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
@@ -76,8 +98,19 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	native := req.API == APIResponses || req.API == APICompletions
 	if body != nil {
+		if native {
+			return &Response{Frames: newRawStream(ctx, body, req.API, p.redact), Model: p.d.Model}, nil
+		}
 		return &Response{Stream: newSSEStream(ctx, body, p.redact), Model: p.d.Model}, nil
+	}
+	if native {
+		u, ok := nativeUsage(data)
+		if !ok {
+			return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+		}
+		return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
 	}
 	var meta struct {
 		Model string `json:"model"`

@@ -47,6 +47,13 @@ type Request struct {
 	// drop_params). The gateway sets both per attempt.
 	Defaults map[string]json.RawMessage
 	Drop     []string
+	// API is the client's API. For APIChat (or zero) Body is a chat
+	// request; for another API it is that API's request, sent to a
+	// provider only where Native(API) says it serves it.
+	API API
+	// Header holds the client's headers a native API forwards
+	// (anthropic-version, anthropic-beta); nil for none.
+	Header http.Header
 }
 
 // Fields decodes the body's top-level fields, with the defaults applied
@@ -88,11 +95,15 @@ type Usage struct {
 	OutputTokens int
 }
 
-// Response is a successful upstream answer in OpenAI format. Exactly one
-// of Body and Stream is set.
+// Response is a successful upstream answer: in OpenAI chat format, or in
+// the client's own API when the provider served it natively. Exactly one
+// of Body, Stream and Frames is set.
 type Response struct {
 	Body   []byte
 	Stream Stream
+	// Frames is a native stream (Native): each Next is a whole SSE event,
+	// ready to write.
+	Frames Stream
 	Usage  Usage
 	// Model is the model the upstream reports.
 	Model string
@@ -118,6 +129,9 @@ type Provider interface {
 	Supports(op Operation) bool
 	// Send makes one attempt. A failure is an *Error.
 	Send(ctx context.Context, req *Request) (*Response, error)
+	// Native reports whether the provider's upstream serves api itself, so
+	// that a request in it passes through untouched.
+	Native(api API) bool
 	// Unsupported lists the parameters of req (defaults applied) that the
 	// provider cannot honour, and why the first cannot; none for a
 	// provider that takes what the client sends. The gateway drops them

@@ -1,0 +1,165 @@
+// Package dialect translates the APIs clients speak (OpenAI's Responses,
+// Anthropic's Messages) to and from chat completions, breakerd's common
+// form, for deployments that do not serve them natively. Requests become
+// chat requests; chat answers and chat streams become the client's
+// answers and event streams. A deployment that does serve the client's API
+// gets the request untouched instead, and none of this runs.
+package dialect
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// Error is a request the translation cannot take: the client gets it in
+// its own API's error shape, with Status.
+type Error struct {
+	Status int
+	// Param names the offending parameter, when there is one.
+	Param   string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func badRequest(param, format string, args ...any) *Error {
+	return &Error{Status: 400, Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+// Translated is a client request as a chat request.
+type Translated struct {
+	// Chat is the chat completions body (model included).
+	Chat []byte
+	// Unfit names features that only a deployment serving the client's
+	// API natively can honour (previous_response_id, built-in tools, ...):
+	// a translating deployment would silently ignore them, so it must not
+	// take the request, not even with drop_params.
+	Unfit []string
+}
+
+// chatChunk is the part of a chat.completion.chunk the stream translators
+// read.
+type chatChunk struct {
+	ID      string `json:"id"`
+	Model   string `json:"model"`
+	Choices []struct {
+		Delta struct {
+			Content   *string `json:"content"`
+			Refusal   *string `json:"refusal"`
+			ToolCalls []struct {
+				Index    int    `json:"index"`
+				ID       string `json:"id"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// chatCompletion is the part of a chat.completion the translators read.
+type chatCompletion struct {
+	ID      string `json:"id"`
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	Choices []struct {
+		Message struct {
+			Content   *string `json:"content"`
+			Refusal   *string `json:"refusal"`
+			ToolCalls []struct {
+				ID       string `json:"id"`
+				Function struct {
+					Name      string `json:"name"`
+					Arguments string `json:"arguments"`
+				} `json:"function"`
+			} `json:"tool_calls"`
+		} `json:"message"`
+		FinishReason string `json:"finish_reason"`
+	} `json:"choices"`
+	Usage struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// frames turns a chat chunk stream into another API's event stream: each
+// upstream chunk becomes zero or more events, and the end (or a break)
+// one more set. It reads the first upstream chunk before it says anything,
+// so that a stream that fails at once still fails before the first byte
+// and the gateway can fall back.
+type frames struct {
+	in      provider.Stream
+	pending [][]byte
+	done    bool
+	// chunk turns one upstream chunk into events; end makes the closing
+	// events.
+	chunk func(c *chatChunk)
+	end   func()
+}
+
+func (f *frames) emit(name string, v any) {
+	data, _ := json.Marshal(v)
+	f.pending = append(f.pending, provider.Frame(name, data))
+}
+
+func (f *frames) Next() ([]byte, error) {
+	for len(f.pending) == 0 {
+		if f.done {
+			return nil, io.EOF
+		}
+		data, err := f.in.Next()
+		if err == io.EOF {
+			f.done = true
+			f.end()
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var c chatChunk
+		if json.Unmarshal(data, &c) != nil {
+			continue
+		}
+		f.chunk(&c)
+	}
+	b := f.pending[0]
+	f.pending = f.pending[1:]
+	return b, nil
+}
+
+func (f *frames) Usage() provider.Usage { return f.in.Usage() }
+
+func (f *frames) Close() error { return f.in.Close() }
+
+// ChatFrames frames a chat chunk stream as chat completions streams are
+// written: one data event per chunk, then data: [DONE].
+func ChatFrames(in provider.Stream) provider.Stream { return &chatFrames{Stream: in} }
+
+type chatFrames struct {
+	provider.Stream
+	ended bool
+}
+
+func (c *chatFrames) Next() ([]byte, error) {
+	if c.ended {
+		return nil, io.EOF
+	}
+	data, err := c.Stream.Next()
+	if err == io.EOF {
+		c.ended = true
+		return []byte("data: [DONE]\n\n"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return provider.Frame("", data), nil
+}

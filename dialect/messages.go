@@ -1,0 +1,391 @@
+package dialect
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// MessagesRequest is what the gateway reads of an Anthropic Messages
+// request to route it.
+type MessagesRequest struct {
+	Model     string `json:"model"`
+	MaxTokens *int   `json:"max_tokens"`
+	Stream    bool   `json:"stream"`
+	Messages  []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+}
+
+// ParseMessages validates an Anthropic Messages request enough to route
+// it, as Anthropic would: model, max_tokens and non-empty messages.
+func ParseMessages(body []byte) (*MessagesRequest, *Error) {
+	var r MessagesRequest
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, badRequest("", "the request body is not valid JSON: %v", err)
+	}
+	switch {
+	case r.Model == "":
+		return nil, badRequest("model", "model: Field required")
+	case r.MaxTokens == nil:
+		return nil, badRequest("max_tokens", "max_tokens: Field required")
+	case *r.MaxTokens < 1:
+		return nil, badRequest("max_tokens", "max_tokens: must be at least 1")
+	case len(r.Messages) == 0:
+		return nil, badRequest("messages", "messages: at least one message is required")
+	}
+	return &r, nil
+}
+
+// anthropicBlock is a Messages content block, as read here.
+type anthropicBlock struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   json.RawMessage `json:"content"`
+	IsError   bool            `json:"is_error"`
+	Source    *struct {
+		Type      string `json:"type"`
+		MediaType string `json:"media_type"`
+		Data      string `json:"data"`
+		URL       string `json:"url"`
+	} `json:"source"`
+}
+
+// blocks reads content that is a string or a list of blocks.
+func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []anthropicBlock{{Type: "text", Text: s}}, nil
+	}
+	var bs []anthropicBlock
+	err := json.Unmarshal(raw, &bs)
+	return bs, err
+}
+
+// MessagesToChat translates an Anthropic Messages request to a chat
+// request: system, text and image blocks, tool use and tool results,
+// tools and tool_choice, and the sampling parameters. Thinking and
+// cache_control have no chat equivalent and are left out (the answer
+// then has no thinking blocks); server tools (web search, ...) and
+// documents make the request unfit for a translating deployment.
+func MessagesToChat(body []byte) (*Translated, *Error) {
+	var r struct {
+		Model     string          `json:"model"`
+		MaxTokens int             `json:"max_tokens"`
+		System    json.RawMessage `json:"system"`
+		Messages  []struct {
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+		StopSequences []string          `json:"stop_sequences"`
+		Temperature   *float64          `json:"temperature"`
+		TopP          *float64          `json:"top_p"`
+		Stream        bool              `json:"stream"`
+		Tools         []json.RawMessage `json:"tools"`
+		ToolChoice    *struct {
+			Type                   string `json:"type"`
+			Name                   string `json:"name"`
+			DisableParallelToolUse bool   `json:"disable_parallel_tool_use"`
+		} `json:"tool_choice"`
+		Metadata *struct {
+			UserID string `json:"user_id"`
+		} `json:"metadata"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, badRequest("", "the request body is not valid JSON: %v", err)
+	}
+	out := &Translated{}
+	chat := map[string]any{"model": r.Model, "max_tokens": r.MaxTokens}
+	var msgs []map[string]any
+	if len(r.System) > 0 && string(r.System) != "null" {
+		bs, err := blocks(r.System)
+		if err != nil {
+			return nil, badRequest("system", "system: must be a string or a list of text blocks")
+		}
+		var text []string
+		for _, b := range bs {
+			if b.Type == "text" {
+				text = append(text, b.Text)
+			}
+		}
+		msgs = append(msgs, map[string]any{"role": "system", "content": strings.Join(text, "\n")})
+	}
+	for i, m := range r.Messages {
+		path := fmt.Sprintf("messages[%d]", i)
+		if m.Role != "user" && m.Role != "assistant" {
+			return nil, badRequest(path+".role", "%s.role: must be user or assistant, got %q", path, m.Role)
+		}
+		bs, err := blocks(m.Content)
+		if err != nil {
+			return nil, badRequest(path+".content", "%s.content: must be a string or a list of content blocks", path)
+		}
+		var parts []map[string]any
+		var calls []map[string]any
+		for j, b := range bs {
+			bp := fmt.Sprintf("%s.content[%d]", path, j)
+			switch b.Type {
+			case "text":
+				parts = append(parts, map[string]any{"type": "text", "text": b.Text})
+			case "image":
+				if b.Source == nil {
+					return nil, badRequest(bp, "%s: an image needs a source", bp)
+				}
+				u := b.Source.URL
+				if b.Source.Type == "base64" {
+					u = "data:" + b.Source.MediaType + ";base64," + b.Source.Data
+				}
+				parts = append(parts, map[string]any{"type": "image_url", "image_url": map[string]any{"url": u}})
+			case "tool_use":
+				args := string(b.Input)
+				if args == "" || args == "null" {
+					args = "{}"
+				}
+				calls = append(calls, map[string]any{"id": b.ID, "type": "function",
+					"function": map[string]any{"name": b.Name, "arguments": args}})
+			case "tool_result":
+				// A tool result is its own chat message, before the rest
+				// of the user's turn.
+				text := ""
+				if len(b.Content) > 0 {
+					rbs, err := blocks(b.Content)
+					if err != nil {
+						return nil, badRequest(bp+".content", "%s.content: must be a string or a list of blocks", bp)
+					}
+					var ts []string
+					for _, rb := range rbs {
+						if rb.Type == "text" {
+							ts = append(ts, rb.Text)
+						}
+					}
+					text = strings.Join(ts, "\n")
+				}
+				if b.IsError {
+					text = "Error: " + text
+				}
+				msgs = append(msgs, map[string]any{"role": "tool", "tool_call_id": b.ToolUseID, "content": text})
+			case "thinking", "redacted_thinking":
+				// Chat has no thinking to send back: left out.
+			case "document", "search_result", "server_tool_use", "web_search_tool_result", "container_upload":
+				out.Unfit = append(out.Unfit, bp+" ("+b.Type+" block)")
+			default:
+				return nil, badRequest(bp+".type", "%s.type: unknown content block type %q", bp, b.Type)
+			}
+		}
+		if m.Role == "assistant" {
+			msg := map[string]any{"role": "assistant"}
+			text := joinText(parts)
+			msg["content"] = text
+			if len(calls) > 0 {
+				msg["tool_calls"] = calls
+				if text == "" {
+					msg["content"] = nil
+				}
+			}
+			msgs = append(msgs, msg)
+			continue
+		}
+		if len(parts) > 0 {
+			msgs = append(msgs, map[string]any{"role": "user", "content": parts})
+		}
+	}
+	chat["messages"] = msgs
+	if len(r.StopSequences) > 0 {
+		chat["stop"] = r.StopSequences
+	}
+	if r.Temperature != nil {
+		chat["temperature"] = *r.Temperature
+	}
+	if r.TopP != nil {
+		chat["top_p"] = *r.TopP
+	}
+	if r.Stream {
+		chat["stream"] = true
+		chat["stream_options"] = map[string]any{"include_usage": true}
+	}
+	if r.Metadata != nil && r.Metadata.UserID != "" {
+		chat["user"] = r.Metadata.UserID
+	}
+	var tools []map[string]any
+	for i, raw := range r.Tools {
+		var t struct {
+			Type        string          `json:"type"`
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			InputSchema json.RawMessage `json:"input_schema"`
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, badRequest(fmt.Sprintf("tools[%d]", i), "tools[%d]: invalid tool", i)
+		}
+		if t.Type != "" && t.Type != "custom" {
+			out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
+			continue
+		}
+		fn := map[string]any{"name": t.Name, "parameters": t.InputSchema}
+		if t.Description != "" {
+			fn["description"] = t.Description
+		}
+		tools = append(tools, map[string]any{"type": "function", "function": fn})
+	}
+	if len(tools) > 0 {
+		chat["tools"] = tools
+	}
+	if tc := r.ToolChoice; tc != nil {
+		switch tc.Type {
+		case "auto":
+			chat["tool_choice"] = "auto"
+		case "any":
+			chat["tool_choice"] = "required"
+		case "none":
+			chat["tool_choice"] = "none"
+		case "tool":
+			chat["tool_choice"] = map[string]any{"type": "function", "function": map[string]any{"name": tc.Name}}
+		default:
+			return nil, badRequest("tool_choice.type", "tool_choice.type: must be auto, any, tool or none, got %q", tc.Type)
+		}
+		if tc.DisableParallelToolUse && len(tools) > 0 {
+			chat["parallel_tool_calls"] = false
+		}
+	}
+	b, err := json.Marshal(chat)
+	if err != nil {
+		return nil, badRequest("", "cannot translate the request: %v", err)
+	}
+	out.Chat = b
+	return out, nil
+}
+
+// joinText joins the text parts of a message.
+func joinText(parts []map[string]any) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if t, ok := p["text"].(string); ok {
+			b.WriteString(t)
+		}
+	}
+	return b.String()
+}
+
+// stopReason maps a chat finish_reason to Anthropic's stop_reason.
+func stopReason(finish string) string {
+	switch finish {
+	case "length":
+		return "max_tokens"
+	case "tool_calls", "function_call":
+		return "tool_use"
+	case "content_filter":
+		return "refusal"
+	}
+	return "end_turn"
+}
+
+// messageID gives an Anthropic-looking id for a chat answer's id.
+func messageID(chatID string) string {
+	if strings.HasPrefix(chatID, "msg_") {
+		return chatID
+	}
+	return "msg_" + strings.TrimPrefix(chatID, "chatcmpl-")
+}
+
+// ChatToMessage translates a chat.completion to an Anthropic message.
+// model is the model the client asked for.
+func ChatToMessage(body []byte, model string) ([]byte, error) {
+	var c chatCompletion
+	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
+		return nil, fmt.Errorf("the upstream answer is not a chat completion")
+	}
+	ch := c.Choices[0]
+	content := []map[string]any{}
+	if t := ch.Message.Content; t != nil && *t != "" {
+		content = append(content, map[string]any{"type": "text", "text": *t})
+	} else if r := ch.Message.Refusal; r != nil && *r != "" {
+		content = append(content, map[string]any{"type": "text", "text": *r})
+	}
+	for _, tc := range ch.Message.ToolCalls {
+		input := json.RawMessage(tc.Function.Arguments)
+		if !json.Valid(input) {
+			input = json.RawMessage("{}")
+		}
+		content = append(content, map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Function.Name, "input": input})
+	}
+	return json.Marshal(map[string]any{"id": messageID(c.ID), "type": "message", "role": "assistant", "model": model,
+		"content": content, "stop_reason": stopReason(ch.FinishReason), "stop_sequence": nil,
+		"usage": map[string]int{"input_tokens": c.Usage.PromptTokens, "output_tokens": c.Usage.CompletionTokens}})
+}
+
+// MessagesFrames turns a chat chunk stream into Anthropic's event
+// sequence: message_start, then for each text run or tool call a
+// content_block_start, its deltas and content_block_stop, then
+// message_delta (stop reason, output tokens) and message_stop.
+func MessagesFrames(in provider.Stream, model string) provider.Stream {
+	f := &frames{in: in}
+	started := false
+	block := -1            // index of the open block, -1 when none
+	isText := false        // the open block is text
+	tools := map[int]int{} // chat tool index -> block index
+	stop := "end_turn"
+	var outTokens int
+	closeBlock := func() {
+		if block >= 0 {
+			f.emit("content_block_stop", map[string]any{"type": "content_block_stop", "index": block})
+		}
+	}
+	next := 0
+	f.chunk = func(c *chatChunk) {
+		if !started {
+			started = true
+			f.emit("message_start", map[string]any{"type": "message_start", "message": map[string]any{
+				"id": messageID(c.ID), "type": "message", "role": "assistant", "model": model, "content": []any{},
+				"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": 0, "output_tokens": 0}}})
+		}
+		if c.Usage != nil {
+			outTokens = c.Usage.CompletionTokens
+		}
+		for _, ch := range c.Choices {
+			if t := ch.Delta.Content; t != nil && *t != "" {
+				if block < 0 || !isText {
+					closeBlock()
+					block, isText, next = next, true, next+1
+					f.emit("content_block_start", map[string]any{"type": "content_block_start", "index": block,
+						"content_block": map[string]any{"type": "text", "text": ""}})
+				}
+				f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": block,
+					"delta": map[string]any{"type": "text_delta", "text": *t}})
+			}
+			for _, tc := range ch.Delta.ToolCalls {
+				bi, ok := tools[tc.Index]
+				if !ok {
+					closeBlock()
+					bi, next = next, next+1
+					tools[tc.Index] = bi
+					block, isText = bi, false
+					f.emit("content_block_start", map[string]any{"type": "content_block_start", "index": bi,
+						"content_block": map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Function.Name, "input": map[string]any{}}})
+				}
+				if tc.Function.Arguments != "" {
+					f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": bi,
+						"delta": map[string]any{"type": "input_json_delta", "partial_json": tc.Function.Arguments}})
+				}
+			}
+			if ch.FinishReason != nil && *ch.FinishReason != "" {
+				stop = stopReason(*ch.FinishReason)
+			}
+		}
+	}
+	f.end = func() {
+		if !started {
+			return
+		}
+		closeBlock()
+		f.emit("message_delta", map[string]any{"type": "message_delta",
+			"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": outTokens}})
+		f.emit("message_stop", map[string]any{"type": "message_stop"})
+	}
+	return f
+}

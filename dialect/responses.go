@@ -1,0 +1,499 @@
+package dialect
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// ResponsesRequest is what the gateway reads of a Responses request to
+// route it.
+type ResponsesRequest struct {
+	Model  string          `json:"model"`
+	Stream bool            `json:"stream"`
+	Input  json.RawMessage `json:"input"`
+}
+
+// ParseResponses validates a Responses request enough to route it.
+func ParseResponses(body []byte) (*ResponsesRequest, *Error) {
+	var r ResponsesRequest
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, badRequest("", "We could not parse the JSON body of your request: %v", err)
+	}
+	if r.Model == "" {
+		return nil, badRequest("model", "Missing required parameter: 'model'.")
+	}
+	if len(r.Input) == 0 || string(r.Input) == "null" {
+		return nil, badRequest("input", "Missing required parameter: 'input'.")
+	}
+	return &r, nil
+}
+
+// builtinTools are the Responses API's hosted tools: only OpenAI runs
+// them, so a translating deployment cannot.
+var builtinTools = map[string]bool{"web_search": true, "web_search_preview": true, "file_search": true,
+	"computer_use_preview": true, "code_interpreter": true, "image_generation": true, "mcp": true, "local_shell": true}
+
+// ResponsesToChat translates a Responses request to a chat request:
+// instructions, input as text or items (messages with text and image
+// parts, function calls and their outputs), function tools, tool_choice,
+// text.format (JSON mode), reasoning.effort, and the sampling parameters.
+// Stateful features (previous_response_id, store, conversation,
+// background, hosted tools, prompt templates, files) make it unfit for a
+// translating deployment.
+func ResponsesToChat(body []byte) (*Translated, *Error) {
+	var r map[string]json.RawMessage
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, badRequest("", "We could not parse the JSON body of your request: %v", err)
+	}
+	out := &Translated{}
+	chat := map[string]any{}
+	var msgs []map[string]any
+	str := func(k string) string {
+		var s string
+		_ = json.Unmarshal(r[k], &s)
+		return s
+	}
+	for k, v := range r {
+		null := string(v) == "null"
+		switch k {
+		case "model":
+			chat["model"] = str(k)
+		case "instructions":
+			if !null {
+				msgs = append([]map[string]any{{"role": "system", "content": str(k)}}, msgs...)
+			}
+		case "input":
+		case "stream":
+			var b bool
+			if json.Unmarshal(v, &b) == nil && b {
+				chat["stream"] = true
+				chat["stream_options"] = map[string]any{"include_usage": true}
+			}
+		case "max_output_tokens":
+			if !null {
+				chat["max_tokens"] = v
+			}
+		case "temperature", "top_p", "parallel_tool_calls", "user", "top_logprobs":
+			if !null {
+				chat[k] = v
+			}
+		case "store":
+			if string(v) == "true" {
+				out.Unfit = append(out.Unfit, "store")
+			}
+		case "background":
+			if string(v) == "true" {
+				out.Unfit = append(out.Unfit, "background")
+			}
+		case "previous_response_id", "conversation", "prompt":
+			if !null {
+				out.Unfit = append(out.Unfit, k)
+			}
+		case "reasoning":
+			var re struct {
+				Effort string `json:"effort"`
+			}
+			if json.Unmarshal(v, &re) == nil && re.Effort != "" {
+				chat["reasoning_effort"] = re.Effort
+			}
+		case "text":
+			var t struct {
+				Format *struct {
+					Type   string          `json:"type"`
+					Name   string          `json:"name"`
+					Schema json.RawMessage `json:"schema"`
+					Strict *bool           `json:"strict"`
+				} `json:"format"`
+			}
+			if err := json.Unmarshal(v, &t); err != nil {
+				return nil, badRequest("text", "Invalid 'text': %v", err)
+			}
+			if f := t.Format; f != nil {
+				switch f.Type {
+				case "json_schema":
+					js := map[string]any{"name": f.Name, "schema": f.Schema}
+					if f.Strict != nil {
+						js["strict"] = *f.Strict
+					}
+					chat["response_format"] = map[string]any{"type": "json_schema", "json_schema": js}
+				case "json_object":
+					chat["response_format"] = map[string]any{"type": "json_object"}
+				}
+			}
+		case "tools":
+			var tools []struct {
+				Type        string          `json:"type"`
+				Name        string          `json:"name"`
+				Description string          `json:"description"`
+				Parameters  json.RawMessage `json:"parameters"`
+				Strict      *bool           `json:"strict"`
+			}
+			if err := json.Unmarshal(v, &tools); err != nil {
+				return nil, badRequest("tools", "Invalid 'tools': %v", err)
+			}
+			var ct []map[string]any
+			for i, t := range tools {
+				if t.Type != "function" {
+					if builtinTools[t.Type] {
+						out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
+						continue
+					}
+					return nil, badRequest(fmt.Sprintf("tools[%d].type", i), "Invalid value for 'tools[%d].type': %q", i, t.Type)
+				}
+				fn := map[string]any{"name": t.Name}
+				if len(t.Parameters) > 0 {
+					fn["parameters"] = t.Parameters
+				}
+				if t.Description != "" {
+					fn["description"] = t.Description
+				}
+				if t.Strict != nil {
+					fn["strict"] = *t.Strict
+				}
+				ct = append(ct, map[string]any{"type": "function", "function": fn})
+			}
+			if len(ct) > 0 {
+				chat["tools"] = ct
+			}
+		case "tool_choice":
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				chat["tool_choice"] = s
+				break
+			}
+			var tc struct {
+				Type string `json:"type"`
+				Name string `json:"name"`
+			}
+			if json.Unmarshal(v, &tc) != nil || tc.Type != "function" {
+				return nil, badRequest("tool_choice", "Invalid 'tool_choice': only auto, none, required or a function can be translated")
+			}
+			chat["tool_choice"] = map[string]any{"type": "function", "function": map[string]any{"name": tc.Name}}
+		case "include", "metadata", "service_tier", "truncation", "safety_identifier", "prompt_cache_key", "max_tool_calls",
+			"prompt_cache_retention", "stream_options", "moderation", "context_management":
+			// Nothing to translate.
+		default:
+			return nil, badRequest(k, "Unknown parameter: '%s'.", k)
+		}
+	}
+	items, err := responseItems(r["input"])
+	if err != nil {
+		return nil, err
+	}
+	msgs = append(msgs, items.msgs...)
+	out.Unfit = append(out.Unfit, items.unfit...)
+	chat["messages"] = msgs
+	b, jerr := json.Marshal(chat)
+	if jerr != nil {
+		return nil, badRequest("", "cannot translate the request: %v", jerr)
+	}
+	out.Chat = b
+	return out, nil
+}
+
+type itemsOut struct {
+	msgs  []map[string]any
+	unfit []string
+}
+
+// responseItems translates Responses input (a string, or a list of
+// items) to chat messages.
+func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
+	out := &itemsOut{}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		out.msgs = append(out.msgs, map[string]any{"role": "user", "content": s})
+		return out, nil
+	}
+	var items []struct {
+		Type      string          `json:"type"`
+		Role      string          `json:"role"`
+		Content   json.RawMessage `json:"content"`
+		CallID    string          `json:"call_id"`
+		Name      string          `json:"name"`
+		Arguments string          `json:"arguments"`
+		Output    json.RawMessage `json:"output"`
+	}
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, badRequest("input", "Invalid 'input': must be a string or a list of items")
+	}
+	for i, it := range items {
+		p := fmt.Sprintf("input[%d]", i)
+		switch it.Type {
+		case "", "message":
+			switch it.Role {
+			case "user", "assistant", "system", "developer":
+			default:
+				return nil, badRequest(p+".role", "Invalid value for '%s.role': %q", p, it.Role)
+			}
+			role := it.Role
+			if role == "developer" {
+				role = "system"
+			}
+			content, unfit, err := responseContent(p, it.Content)
+			if err != nil {
+				return nil, err
+			}
+			out.unfit = append(out.unfit, unfit...)
+			out.msgs = append(out.msgs, map[string]any{"role": role, "content": content})
+		case "function_call":
+			call := map[string]any{"id": it.CallID, "type": "function",
+				"function": map[string]any{"name": it.Name, "arguments": it.Arguments}}
+			// Consecutive calls are one assistant turn.
+			if n := len(out.msgs); n > 0 && out.msgs[n-1]["role"] == "assistant" && out.msgs[n-1]["tool_calls"] != nil {
+				out.msgs[n-1]["tool_calls"] = append(out.msgs[n-1]["tool_calls"].([]map[string]any), call)
+			} else {
+				out.msgs = append(out.msgs, map[string]any{"role": "assistant", "content": nil, "tool_calls": []map[string]any{call}})
+			}
+		case "function_call_output":
+			var text string
+			if json.Unmarshal(it.Output, &text) != nil {
+				text = string(it.Output)
+			}
+			out.msgs = append(out.msgs, map[string]any{"role": "tool", "tool_call_id": it.CallID, "content": text})
+		case "reasoning":
+			// Reasoning items only OpenAI can read back: left out.
+		case "item_reference", "file_search_call", "web_search_call", "computer_call", "computer_call_output",
+			"code_interpreter_call", "image_generation_call", "mcp_call", "mcp_list_tools", "local_shell_call":
+			out.unfit = append(out.unfit, p+" ("+it.Type+")")
+		default:
+			return nil, badRequest(p+".type", "Invalid value for '%s.type': %q", p, it.Type)
+		}
+	}
+	return out, nil
+}
+
+// responseContent translates a message's content: a string, or a list of
+// input_text, output_text, refusal and input_image parts.
+func responseContent(p string, raw json.RawMessage) (any, []string, *Error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil, nil
+	}
+	var parts []struct {
+		Type     string `json:"type"`
+		Text     string `json:"text"`
+		Refusal  string `json:"refusal"`
+		ImageURL string `json:"image_url"`
+		FileID   string `json:"file_id"`
+		Detail   string `json:"detail"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return nil, nil, badRequest(p+".content", "Invalid '%s.content': must be a string or a list of parts", p)
+	}
+	var out []map[string]any
+	var unfit []string
+	for j, part := range parts {
+		pp := fmt.Sprintf("%s.content[%d]", p, j)
+		switch part.Type {
+		case "input_text", "output_text", "text":
+			out = append(out, map[string]any{"type": "text", "text": part.Text})
+		case "refusal":
+			out = append(out, map[string]any{"type": "text", "text": part.Refusal})
+		case "input_image":
+			if part.ImageURL == "" {
+				unfit = append(unfit, pp+" (an image by file_id)")
+				continue
+			}
+			img := map[string]any{"url": part.ImageURL}
+			if part.Detail != "" {
+				img["detail"] = part.Detail
+			}
+			out = append(out, map[string]any{"type": "image_url", "image_url": img})
+		case "input_file", "input_audio":
+			unfit = append(unfit, pp+" ("+part.Type+")")
+		default:
+			return nil, nil, badRequest(pp+".type", "Invalid value for '%s.type': %q", pp, part.Type)
+		}
+	}
+	return out, unfit, nil
+}
+
+// responseID gives a Responses-looking id for a chat answer's id.
+func responseID(chatID string) string {
+	return "resp_" + strings.TrimPrefix(strings.TrimPrefix(chatID, "chatcmpl-"), "msg_")
+}
+
+// responseObject is a Response with its output.
+func responseObject(id, model string, created int64, status string, output []map[string]any, in, out int, incomplete string) map[string]any {
+	r := map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": model,
+		"output": output, "error": nil, "incomplete_details": nil, "instructions": nil, "metadata": map[string]any{},
+		"parallel_tool_calls": true, "temperature": nil, "top_p": nil, "tool_choice": "auto", "tools": []any{},
+		"text": map[string]any{"format": map[string]any{"type": "text"}},
+		"usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out,
+			"input_tokens_details": map[string]int{"cached_tokens": 0}, "output_tokens_details": map[string]int{"reasoning_tokens": 0}}}
+	if incomplete != "" {
+		r["incomplete_details"] = map[string]string{"reason": incomplete}
+	}
+	return r
+}
+
+func messageItem(id, text, status string) map[string]any {
+	content := []map[string]any{}
+	if status == "completed" || text != "" {
+		content = append(content, map[string]any{"type": "output_text", "text": text, "annotations": []any{}})
+	}
+	return map[string]any{"type": "message", "id": id, "status": status, "role": "assistant", "content": content}
+}
+
+func functionItem(id, callID, name, args, status string) map[string]any {
+	return map[string]any{"type": "function_call", "id": id, "call_id": callID, "name": name, "arguments": args, "status": status}
+}
+
+// finishStatus maps a chat finish_reason to a Response's status and
+// incomplete reason.
+func finishStatus(finish string) (string, string) {
+	switch finish {
+	case "length":
+		return "incomplete", "max_output_tokens"
+	case "content_filter":
+		return "incomplete", "content_filter"
+	}
+	return "completed", ""
+}
+
+// ChatToResponse translates a chat.completion to a Response. model is the
+// model the client asked for.
+func ChatToResponse(body []byte, model string) ([]byte, error) {
+	var c chatCompletion
+	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
+		return nil, fmt.Errorf("the upstream answer is not a chat completion")
+	}
+	ch := c.Choices[0]
+	id := responseID(c.ID)
+	var output []map[string]any
+	text := ""
+	if t := ch.Message.Content; t != nil {
+		text = *t
+	}
+	if text != "" || len(ch.Message.ToolCalls) == 0 {
+		output = append(output, messageItem("msg_"+strings.TrimPrefix(id, "resp_"), text, "completed"))
+	}
+	for i, tc := range ch.Message.ToolCalls {
+		output = append(output, functionItem(fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(id, "resp_"), i), tc.ID,
+			tc.Function.Name, tc.Function.Arguments, "completed"))
+	}
+	status, why := finishStatus(ch.FinishReason)
+	created := c.Created
+	if created == 0 {
+		created = time.Now().Unix()
+	}
+	return json.Marshal(responseObject(id, model, created, status, output, c.Usage.PromptTokens, c.Usage.CompletionTokens, why))
+}
+
+// ResponsesFrames turns a chat chunk stream into the Responses API's
+// events: response.created and response.in_progress; for the text, an
+// output_item.added, content_part.added, output_text.delta events and
+// their .done events; for each function call, an output_item.added,
+// function_call_arguments.delta events and their .done events; then
+// response.completed (or response.incomplete) with the whole Response.
+// Every event carries a sequence_number.
+func ResponsesFrames(in provider.Stream, model string) provider.Stream {
+	f := &frames{in: in}
+	seq := 0
+	emit := func(typ string, v map[string]any) {
+		v["type"], v["sequence_number"] = typ, seq
+		seq++
+		f.emit(typ, v)
+	}
+	var id, msgID string
+	created := time.Now().Unix()
+	started := false
+	var text strings.Builder
+	textIndex := -1 // output index of the message item, -1 before it
+	type call struct {
+		index            int
+		id, callID, name string
+		args             strings.Builder
+	}
+	var calls []*call
+	byChat := map[int]*call{}
+	nextIndex := 0
+	finish := "stop"
+	var inTok, outTok int
+	closeText := func() {
+		if textIndex < 0 {
+			return
+		}
+		t := text.String()
+		emit("response.output_text.done", map[string]any{"item_id": msgID, "output_index": textIndex, "content_index": 0, "text": t})
+		emit("response.content_part.done", map[string]any{"item_id": msgID, "output_index": textIndex, "content_index": 0,
+			"part": map[string]any{"type": "output_text", "text": t, "annotations": []any{}}})
+		emit("response.output_item.done", map[string]any{"output_index": textIndex, "item": messageItem(msgID, t, "completed")})
+	}
+	f.chunk = func(c *chatChunk) {
+		if !started {
+			started = true
+			id = responseID(c.ID)
+			msgID = "msg_" + strings.TrimPrefix(id, "resp_")
+			emit("response.created", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
+			emit("response.in_progress", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
+		}
+		if c.Usage != nil {
+			inTok, outTok = c.Usage.PromptTokens, c.Usage.CompletionTokens
+		}
+		for _, ch := range c.Choices {
+			if t := ch.Delta.Content; t != nil && *t != "" {
+				if textIndex < 0 {
+					textIndex, nextIndex = nextIndex, nextIndex+1
+					emit("response.output_item.added", map[string]any{"output_index": textIndex, "item": messageItem(msgID, "", "in_progress")})
+					emit("response.content_part.added", map[string]any{"item_id": msgID, "output_index": textIndex, "content_index": 0,
+						"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}})
+				}
+				text.WriteString(*t)
+				emit("response.output_text.delta", map[string]any{"item_id": msgID, "output_index": textIndex, "content_index": 0, "delta": *t})
+			}
+			for _, tc := range ch.Delta.ToolCalls {
+				cl, ok := byChat[tc.Index]
+				if !ok {
+					cl = &call{index: nextIndex, callID: tc.ID, name: tc.Function.Name,
+						id: fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(id, "resp_"), tc.Index)}
+					nextIndex++
+					byChat[tc.Index] = cl
+					calls = append(calls, cl)
+					emit("response.output_item.added", map[string]any{"output_index": cl.index,
+						"item": functionItem(cl.id, cl.callID, cl.name, "", "in_progress")})
+				}
+				if tc.Function.Arguments != "" {
+					cl.args.WriteString(tc.Function.Arguments)
+					emit("response.function_call_arguments.delta", map[string]any{"item_id": cl.id, "output_index": cl.index,
+						"delta": tc.Function.Arguments})
+				}
+			}
+			if ch.FinishReason != nil && *ch.FinishReason != "" {
+				finish = *ch.FinishReason
+			}
+		}
+	}
+	f.end = func() {
+		if !started {
+			return
+		}
+		closeText()
+		var output []map[string]any
+		if textIndex >= 0 {
+			output = append(output, messageItem(msgID, text.String(), "completed"))
+		}
+		for _, cl := range calls {
+			args := cl.args.String()
+			emit("response.function_call_arguments.done", map[string]any{"item_id": cl.id, "output_index": cl.index, "arguments": args})
+			item := functionItem(cl.id, cl.callID, cl.name, args, "completed")
+			emit("response.output_item.done", map[string]any{"output_index": cl.index, "item": item})
+			output = append(output, item)
+		}
+		status, why := finishStatus(finish)
+		if output == nil {
+			output = []map[string]any{}
+		}
+		typ := "response.completed"
+		if status == "incomplete" {
+			typ = "response.incomplete"
+		}
+		emit(typ, map[string]any{"response": responseObject(id, model, created, status, output, inTok, outTok, why)})
+	}
+	return f
+}

@@ -1,0 +1,316 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// bothWays falls back from OpenAI to Anthropic and from Anthropic to OpenAI.
+const bothWays = `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+router_settings:
+  routing_strategy: ordered
+  retry_backoff: 1ms
+  fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]
+`
+
+func (e *env) anthropicClient() anthropic.Client {
+	return anthropic.NewClient(aoption.WithBaseURL(e.url), aoption.WithAPIKey("sk-client"),
+		aoption.WithMaxRetries(0), aoption.WithHTTPClient(e.http))
+}
+
+func responseParams(model, input string, tools bool) responses.ResponseNewParams {
+	p := responses.ResponseNewParams{Model: model, Instructions: openai.String("be brief"),
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(input)}}
+	if tools {
+		p.Tools = []responses.ToolUnionParam{responses.ToolParamOfFunction("lookup",
+			map[string]any{"type": "object", "properties": map[string]any{"query": map[string]any{"type": "string"}}}, false)}
+		p.ToolChoice = responses.ResponseNewParamsToolChoiceUnion{OfToolChoiceMode: openai.Opt(responses.ToolChoiceOptionsRequired)}
+	}
+	return p
+}
+
+// The Responses API through the official Go SDK: passed through to the
+// OpenAI primary, and translated onto the Anthropic fallback when the
+// primary is down, non-streaming and streaming, with tool calls.
+func TestResponsesAPI(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	ctx := context.Background()
+	var hr *http.Response
+	r, err := e.client.Responses.New(ctx, responseParams("gpt-4o-mini", "hi there", false), option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.OutputText(), "Hello from openai! You said: hi there") || hr.Header.Get("X-Breakerd-Provider") != "openai" ||
+		e.mocks["openai"].Stats().Responses != 1 {
+		t.Fatalf("passthrough: %q %v %+v", r.OutputText(), hr.Header, e.mocks["openai"].Stats())
+	}
+	e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	r, err = e.client.Responses.New(ctx, responseParams("gpt-4o-mini", "hi there", false), option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.OutputText(), "Hello from anthropic! You said: hi there") || hr.Header.Get("X-Breakerd-Provider") != "anthropic" ||
+		r.Status != "completed" || r.Usage.TotalTokens == 0 {
+		t.Fatalf("translated: %q status %s usage %+v headers %v", r.OutputText(), r.Status, r.Usage, hr.Header)
+	}
+	r, err = e.client.Responses.New(ctx, responseParams("gpt-4o-mini", "look it up", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Output) != 1 || r.Output[0].Type != "function_call" || r.Output[0].Name != "lookup" || !json.Valid([]byte(r.Output[0].Arguments.OfString)) {
+		t.Fatalf("tool call: %+v", r.Output)
+	}
+	for _, tools := range []bool{false, true} {
+		stream := e.client.Responses.NewStreaming(ctx, responseParams("gpt-4o-mini", "stream it", tools))
+		var deltas strings.Builder
+		var types []string
+		var done responses.Response
+		for stream.Next() {
+			ev := stream.Current()
+			types = append(types, ev.Type)
+			switch ev.Type {
+			case "response.output_text.delta":
+				deltas.WriteString(ev.Delta)
+			case "response.completed":
+				done = ev.Response
+			}
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+		seq := strings.Join(types, ",")
+		if !strings.HasPrefix(seq, "response.created,response.in_progress,response.output_item.added") || !strings.HasSuffix(seq, "response.completed") {
+			t.Fatalf("events %s", seq)
+		}
+		if tools {
+			if !strings.Contains(seq, "response.function_call_arguments.delta") || len(done.Output) != 1 || done.Output[0].Type != "function_call" {
+				t.Fatalf("streamed tool call: %s %+v", seq, done.Output)
+			}
+			continue
+		}
+		if !strings.Contains(deltas.String(), "Hello from anthropic! You said: stream it") || done.OutputText() != deltas.String() {
+			t.Fatalf("streamed text %q, completed %q", deltas.String(), done.OutputText())
+		}
+	}
+}
+
+// Stateful Responses features need the Responses API itself: a
+// deployment that would translate, and so ignore them, never takes the
+// request; a native fallback does.
+func TestStatefulResponsesNeverFallBackToATranslation(t *testing.T) {
+	p := responseParams("claude", "hi", false)
+	p.PreviousResponseID = openai.String("resp_123")
+	t.Run("a native fallback takes it", func(t *testing.T) {
+		e := newEnv(t, bothWays, "openai", "anthropic")
+		var hr *http.Response
+		if _, err := e.client.Responses.New(context.Background(), p, option.WithResponseInto(&hr)); err != nil || hr.Header.Get("X-Breakerd-Provider") != "openai" {
+			t.Fatalf("%v %v", err, hr)
+		}
+		e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		_, err := e.client.Responses.New(context.Background(), p)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+			t.Fatalf("with the native fallback down: %v", err)
+		}
+		if n := e.mocks["anthropic"].Stats().Requests; n != 0 {
+			t.Fatalf("the translating deployment got %d calls", n)
+		}
+	})
+	t.Run("no native deployment on the route", func(t *testing.T) {
+		e := newEnv(t, strings.Replace(bothWays, ", {claude: [gpt-4o-mini]}", "", 1), "openai", "anthropic")
+		_, err := e.client.Responses.New(context.Background(), p)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "previous_response_id") {
+			t.Fatalf("error %v", err)
+		}
+		if n := e.mocks["anthropic"].Stats().Requests; n != 0 {
+			t.Fatalf("the translating deployment got %d calls", n)
+		}
+	})
+}
+
+// Anthropic's Messages API through the official Go SDK: passed through to
+// the Anthropic primary, and translated onto the OpenAI fallback when it
+// is down, non-streaming and streaming, with tool use.
+func TestMessagesAPI(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	client := e.anthropicClient()
+	ctx := context.Background()
+	params := func(text string, tools bool) anthropic.MessageNewParams {
+		p := anthropic.MessageNewParams{Model: "claude", MaxTokens: 256,
+			System:   []anthropic.TextBlockParam{{Text: "be brief"}},
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(text))}}
+		if tools {
+			p.Tools = []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "lookup",
+				InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{"query": map[string]any{"type": "string"}}}}}}
+			p.ToolChoice = anthropic.ToolChoiceParamOfTool("lookup")
+		}
+		return p
+	}
+	text := func(m *anthropic.Message) string {
+		var b strings.Builder
+		for _, c := range m.Content {
+			b.WriteString(c.Text)
+		}
+		return b.String()
+	}
+	m, err := client.Messages.New(ctx, params("hi there", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text(m), "Hello from anthropic! You said: hi there") || e.mocks["anthropic"].Stats().Messages != 1 {
+		t.Fatalf("passthrough: %+v", m)
+	}
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	m, err = client.Messages.New(ctx, params("hi there", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text(m), "Hello from openai! You said: hi there") || m.StopReason != "end_turn" || m.Usage.OutputTokens == 0 ||
+		e.mocks["openai"].Stats().Chat != 1 {
+		t.Fatalf("translated: %+v", m)
+	}
+	m, err = client.Messages.New(ctx, params("look it up", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Content) != 1 || m.Content[0].Type != "tool_use" || m.Content[0].Name != "lookup" || m.StopReason != "tool_use" {
+		t.Fatalf("tool use: %+v", m)
+	}
+	// The tool result goes back, through the translation.
+	follow := params("look it up", true)
+	follow.ToolChoice = anthropic.ToolChoiceUnionParam{}
+	follow.Messages = append(follow.Messages, m.ToParam(),
+		anthropic.NewUserMessage(anthropic.NewToolResultBlock(m.Content[0].ID, "found it", false)))
+	if _, err := client.Messages.New(ctx, follow); err != nil {
+		t.Fatal(err)
+	}
+	for _, tools := range []bool{false, true} {
+		stream := client.Messages.NewStreaming(ctx, params("stream it", tools))
+		var acc anthropic.Message
+		var types []string
+		for stream.Next() {
+			ev := stream.Current()
+			types = append(types, ev.Type)
+			if err := acc.Accumulate(ev); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+		seq := strings.Join(types, ",")
+		if !strings.HasPrefix(seq, "message_start,content_block_start,content_block_delta") ||
+			!strings.HasSuffix(seq, "content_block_stop,message_delta,message_stop") {
+			t.Fatalf("events %s", seq)
+		}
+		if tools {
+			if len(acc.Content) != 1 || acc.Content[0].Type != "tool_use" || !json.Valid(acc.Content[0].Input) {
+				t.Fatalf("streamed tool use %+v", acc.Content)
+			}
+			continue
+		}
+		if !strings.Contains(text(&acc), "Hello from openai! You said: stream it") || acc.StopReason != "end_turn" {
+			t.Fatalf("streamed %+v", acc)
+		}
+	}
+}
+
+// Bad input on /v1/messages gets Anthropic's error shape with the right
+// status, never OpenAI's, and never a 500.
+func TestMessagesErrorsInAnthropicsShape(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	for _, tc := range []struct {
+		name, body string
+		status     int
+		typ, msg   string
+	}{
+		{"malformed JSON", `{"model":`, 400, "invalid_request_error", "not valid JSON"},
+		{"no max_tokens", `{"model":"claude","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "max_tokens"},
+		{"an unknown model", `{"model":"nope","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`, 404, "not_found_error", "nope"},
+		{"an unknown block type, translated", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":[{"type":"hologram"}]}]}`,
+			400, "invalid_request_error", "unknown content block type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := e.post("/v1/messages", tc.body)
+			errObj, _ := body["error"].(map[string]any)
+			if status != tc.status || body["type"] != "error" || errObj["type"] != tc.typ || !strings.Contains(errObj["message"].(string), tc.msg) {
+				t.Fatalf("status %d body %v", status, body)
+			}
+		})
+	}
+	// The official SDK reads it as its own error.
+	client := e.anthropicClient()
+	_, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "nope", MaxTokens: 5,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("x"))}})
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Fatalf("SDK error %v", err)
+	}
+}
+
+// Legacy completions pass through to OpenAI-dialect deployments; a group
+// with none gets a 400.
+func TestLegacyCompletions(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	out, err := e.client.Completions.New(context.Background(), openai.CompletionNewParams{Model: "gpt-4o-mini",
+		Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("once upon")}})
+	if err != nil || !strings.Contains(out.Choices[0].Text, "You said: once upon") || e.mocks["openai"].Stats().Completions != 1 {
+		t.Fatalf("%v %+v", err, out)
+	}
+	stream := e.client.Completions.NewStreaming(context.Background(), openai.CompletionNewParams{Model: "gpt-4o-mini",
+		Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("stream")}})
+	var text strings.Builder
+	for stream.Next() {
+		if c := stream.Current(); len(c.Choices) > 0 {
+			text.WriteString(c.Choices[0].Text)
+		}
+	}
+	if stream.Err() != nil || !strings.Contains(text.String(), "You said: stream") {
+		t.Fatalf("%v %q", stream.Err(), text.String())
+	}
+	// claude falls back to gpt-4o-mini, which serves completions...
+	if status, h, body := e.post("/v1/completions", `{"model":"claude","prompt":"x"}`); status != 200 || h.Get("X-Breakerd-Provider") != "openai" {
+		t.Fatalf("status %d %v", status, body)
+	}
+	// ...and without that fallback nothing on its route does.
+	e2 := newEnv(t, strings.Replace(bothWays, ", {claude: [gpt-4o-mini]}", "", 1), "openai", "anthropic")
+	status, _, body := e2.post("/v1/completions", `{"model":"claude","prompt":"x"}`)
+	if status != 400 || body["error"].(map[string]any)["code"] != "model_not_supported" {
+		t.Fatalf("status %d %v", status, body)
+	}
+}
+
+// count_tokens goes to an Anthropic deployment on the route; a route with
+// none gets an estimate, marked as one.
+func TestCountTokens(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	client := e.anthropicClient()
+	n, err := client.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{Model: "claude",
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("one two three"))}})
+	if err != nil || n.InputTokens != 4 {
+		t.Fatalf("%v %+v", err, n)
+	}
+	e2 := newEnv(t, strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1), "openai", "anthropic")
+	status, h, body := e2.post("/v1/messages/count_tokens", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"one two three"}]}`)
+	if status != 200 || h.Get("X-Breakerd-Estimate") != "true" || body["input_tokens"].(float64) < 1 {
+		t.Fatalf("status %d headers %v body %v", status, h, body)
+	}
+}

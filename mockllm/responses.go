@@ -1,0 +1,180 @@
+package mockllm
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// responses serves OpenAI's Responses API: input as text or items,
+// instructions, function tools (a call when tool_choice requires one),
+// and the event stream OpenAI sends, with the mock's faults.
+func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
+	var req struct {
+		Model      string          `json:"model"`
+		Input      json.RawMessage `json:"input"`
+		Stream     bool            `json:"stream"`
+		ToolChoice json.RawMessage `json:"tool_choice"`
+		Tools      []struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		} `json:"tools"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	if req.Model == "" || len(req.Input) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model' or 'input'.")
+		return
+	}
+	prompt, err := responsesPrompt(req.Input)
+	if err != "" {
+		s.writeError(w, r, 400, "invalid_request_error", err)
+		return
+	}
+	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "context_length_exceeded",
+			fmt.Sprintf("This model's maximum context length is %d tokens. However, your messages resulted in %d tokens.", f.ContextTokens, n))
+		return
+	}
+	id := fmt.Sprintf("resp_mock_%d", s.ids.Add(1))
+	created := time.Now().Unix()
+	text := s.reply(prompt)
+	in, out := tokens(prompt), tokens(text)
+	tool := ""
+	var choice string
+	if json.Unmarshal(req.ToolChoice, &choice) == nil && choice == "required" && len(req.Tools) > 0 {
+		tool = req.Tools[0].Name
+	}
+	var named struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(req.ToolChoice, &named) == nil && named.Name != "" {
+		tool = named.Name
+	}
+	msgID, callID := "msg_"+id, "call_"+id
+	item := map[string]any{"type": "message", "id": msgID, "status": "completed", "role": "assistant",
+		"content": []map[string]any{{"type": "output_text", "text": text, "annotations": []any{}}}}
+	if tool != "" {
+		item = map[string]any{"type": "function_call", "id": "fc_" + id, "call_id": callID, "name": tool,
+			"arguments": `{"query":"mock"}`, "status": "completed"}
+	}
+	resp := func(status string, output []any) map[string]any {
+		return map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": req.Model,
+			"output": output, "error": nil, "incomplete_details": nil, "parallel_tool_calls": true, "tool_choice": "auto",
+			"tools": []any{}, "usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}}
+	}
+	if !req.Stream {
+		writeJSON(w, 200, resp("completed", []any{item}))
+		return
+	}
+	seq := 0
+	ev := func(typ string, v map[string]any) any {
+		v["type"], v["sequence_number"] = typ, seq
+		seq++
+		return namedEvent{typ, v}
+	}
+	events := []any{ev("response.created", map[string]any{"response": resp("in_progress", []any{})}),
+		ev("response.in_progress", map[string]any{"response": resp("in_progress", []any{})})}
+	if tool != "" {
+		added := map[string]any{}
+		for k, v := range item {
+			added[k] = v
+		}
+		added["arguments"], added["status"] = "", "in_progress"
+		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0, "item": added}))
+		for _, part := range []string{`{"query"`, `:"mock"}`} {
+			events = append(events, ev("response.function_call_arguments.delta", map[string]any{"item_id": "fc_" + id, "output_index": 0, "delta": part}))
+		}
+		events = append(events, ev("response.function_call_arguments.done", map[string]any{"item_id": "fc_" + id, "output_index": 0, "arguments": `{"query":"mock"}`}))
+	} else {
+		events = append(events,
+			ev("response.output_item.added", map[string]any{"output_index": 0, "item": map[string]any{"type": "message", "id": msgID,
+				"status": "in_progress", "role": "assistant", "content": []any{}}}),
+			ev("response.content_part.added", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0,
+				"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}}))
+		for _, wd := range strings.SplitAfter(text, " ") {
+			events = append(events, ev("response.output_text.delta", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "delta": wd}))
+		}
+		events = append(events,
+			ev("response.output_text.done", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "text": text}),
+			ev("response.content_part.done", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0,
+				"part": map[string]any{"type": "output_text", "text": text, "annotations": []any{}}}))
+	}
+	events = append(events, ev("response.output_item.done", map[string]any{"output_index": 0, "item": item}),
+		ev("response.completed", map[string]any{"response": resp("completed", []any{item})}))
+	s.streamEvents(newSSE(w), r, f, events, func() {})
+}
+
+// responsesPrompt returns the text of the last user input, or what is
+// wrong with the input.
+func responsesPrompt(raw json.RawMessage) (string, string) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, ""
+	}
+	var items []struct {
+		Type    string          `json:"type"`
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return "", "Invalid 'input': expected a string or a list of items."
+	}
+	prompt := ""
+	for i, it := range items {
+		switch it.Type {
+		case "", "message":
+			if it.Role == "user" {
+				prompt = contentText(it.Content)
+			}
+		case "function_call", "function_call_output", "reasoning":
+		default:
+			return "", fmt.Sprintf("Invalid value for 'input[%d].type': %q.", i, it.Type)
+		}
+	}
+	return prompt, ""
+}
+
+// completions serves the legacy /v1/completions: a text completion of the
+// prompt, streamed as OpenAI streams it.
+func (s *Server) completions(w http.ResponseWriter, r *http.Request, f Faults) {
+	var req struct {
+		Model  string          `json:"model"`
+		Prompt json.RawMessage `json:"prompt"`
+		Stream bool            `json:"stream"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model == "" || len(req.Prompt) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "model and prompt are required")
+		return
+	}
+	var prompt string
+	if json.Unmarshal(req.Prompt, &prompt) != nil {
+		var ps []string
+		_ = json.Unmarshal(req.Prompt, &ps)
+		prompt = strings.Join(ps, " ")
+	}
+	id := fmt.Sprintf("cmpl-mock-%d", s.ids.Add(1))
+	text := s.reply(prompt)
+	in, out := tokens(prompt), tokens(text)
+	obj := func(t string, finish any) map[string]any {
+		return map[string]any{"id": id, "object": "text_completion", "created": time.Now().Unix(), "model": req.Model,
+			"choices": []map[string]any{{"index": 0, "text": t, "logprobs": nil, "finish_reason": finish}}}
+	}
+	if !req.Stream {
+		o := obj(text, "stop")
+		o["usage"] = map[string]int{"prompt_tokens": in, "completion_tokens": out, "total_tokens": in + out}
+		writeJSON(w, 200, o)
+		return
+	}
+	var events []any
+	for _, wd := range strings.SplitAfter(text, " ") {
+		events = append(events, obj(wd, nil))
+	}
+	events = append(events, obj("", "stop"))
+	sw := newSSE(w)
+	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
+}

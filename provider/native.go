@@ -1,0 +1,158 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+)
+
+// API is the wire API a client spoke: chat completions, OpenAI's
+// Responses, Anthropic's Messages, or legacy completions. Providers serve
+// chat always; the others natively where their upstream has them
+// (Provider.Native), and the gateway translates for the rest.
+type API string
+
+const (
+	// APIChat is /v1/chat/completions (the zero value reads as chat).
+	APIChat API = "chat"
+	// APIResponses is OpenAI's /v1/responses.
+	APIResponses API = "responses"
+	// APIMessages is Anthropic's /v1/messages.
+	APIMessages API = "messages"
+	// APICompletions is OpenAI's legacy /v1/completions.
+	APICompletions API = "completions"
+)
+
+// rawStream relays a native stream (Responses, Messages, legacy
+// completions) event by event, as ready-to-write SSE frames. It reads each
+// event's type from its data (both APIs repeat the event name there), to
+// tell the end from a break, to turn an error event into an *Error, and to
+// pick up usage.
+type rawStream struct {
+	ctx    context.Context
+	body   io.ReadCloser
+	events sseReader
+	api    API
+	usage  Usage
+	redact func(string) string
+	done   bool
+}
+
+func newRawStream(ctx context.Context, body io.ReadCloser, api API, redact func(string) string) *rawStream {
+	return &rawStream{ctx: ctx, body: body, events: newSSEReader(body), api: api, redact: redact}
+}
+
+func (s *rawStream) Usage() Usage { return s.usage }
+
+func (s *rawStream) Close() error { return s.body.Close() }
+
+func (s *rawStream) Next() ([]byte, error) {
+	if s.done {
+		return nil, io.EOF
+	}
+	data, err := s.events.next()
+	if err != nil {
+		return nil, streamReadError(s.ctx, err, "stream ended before its last event", s.redact)
+	}
+	data = bytes.TrimSpace(data)
+	if s.api == APICompletions {
+		if string(data) == "[DONE]" {
+			s.done = true
+			return []byte("data: [DONE]\n\n"), nil
+		}
+		var c struct {
+			Usage *struct {
+				PromptTokens     int `json:"prompt_tokens"`
+				CompletionTokens int `json:"completion_tokens"`
+			} `json:"usage"`
+		}
+		if json.Unmarshal(data, &c) == nil && c.Usage != nil {
+			s.usage = Usage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens}
+		}
+		return frame("", data), nil
+	}
+	var ev struct {
+		Type    string `json:"type"`
+		Message struct {
+			Usage struct {
+				InputTokens  int `json:"input_tokens"`
+				OutputTokens int `json:"output_tokens"`
+			} `json:"usage"`
+		} `json:"message"`
+		Usage *struct {
+			OutputTokens int `json:"output_tokens"`
+		} `json:"usage"`
+		Response struct {
+			Usage struct {
+				InputTokens  int `json:"input_tokens"`
+				OutputTokens int `json:"output_tokens"`
+			} `json:"usage"`
+		} `json:"response"`
+		Error struct {
+			Type    string `json:"type"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(data, &ev); err != nil || ev.Type == "" {
+		return nil, &Error{Err: err, Message: "upstream sent an invalid stream event"}
+	}
+	switch ev.Type {
+	case "error":
+		status := http.StatusBadGateway
+		if ev.Error.Type == "overloaded_error" {
+			status = 529
+		}
+		return nil, &Error{Status: status, Type: "server_error", Code: ev.Error.Type,
+			Message: s.redact("upstream stream error: " + ev.Error.Message)}
+	case "message_start":
+		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
+	case "message_delta":
+		if ev.Usage != nil {
+			s.usage.OutputTokens = ev.Usage.OutputTokens
+		}
+	case "message_stop":
+		s.done = true
+	case "response.completed", "response.incomplete", "response.failed":
+		s.usage = Usage{InputTokens: ev.Response.Usage.InputTokens, OutputTokens: ev.Response.Usage.OutputTokens}
+		s.done = true
+	}
+	return frame(ev.Type, data), nil
+}
+
+// frame writes one SSE event: an event: line when name is set, then data.
+func frame(name string, data []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(name) + len(data) + 16)
+	if name != "" {
+		b.WriteString("event: ")
+		b.WriteString(name)
+		b.WriteByte('\n')
+	}
+	b.WriteString("data: ")
+	b.Write(data)
+	b.WriteString("\n\n")
+	return b.Bytes()
+}
+
+// Frame is frame, for the gateway's own events.
+func Frame(name string, data []byte) []byte { return frame(name, data) }
+
+// nativeUsage reads the usage of a native non-streaming answer, in either
+// API's shape.
+func nativeUsage(data []byte) (Usage, bool) {
+	var u struct {
+		Usage struct {
+			InputTokens      int `json:"input_tokens"`
+			OutputTokens     int `json:"output_tokens"`
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	if json.Unmarshal(data, &u) != nil {
+		return Usage{}, false
+	}
+	return Usage{InputTokens: u.Usage.InputTokens + u.Usage.PromptTokens,
+		OutputTokens: u.Usage.OutputTokens + u.Usage.CompletionTokens}, true
+}
