@@ -141,7 +141,7 @@ func (c *Checker) Check(verbose bool) Report {
 			r.Reason = fmt.Sprintf("%d of %d circuits are open (unhealthy from %.0f%%)", open, len(all), c.policy.OpenFraction*100)
 		} else if notClosed > 0 {
 			r.Status = Degraded
-			r.Reason = fmt.Sprintf("%d circuits are not closed", notClosed)
+			r.Reason = fmt.Sprintf("%s not closed", count(notClosed, "circuit is", "circuits are"))
 		}
 	default: // routable
 		threshold := c.policy.UnroutableFraction
@@ -158,7 +158,8 @@ func (c *Checker) Check(verbose bool) Report {
 			r.Reason = fmt.Sprintf("%d of %d model groups have no deployment that can take calls", unroutable, judged)
 		case unroutable > 0 || onFallback > 0 || notClosed > 0:
 			r.Status = Degraded
-			r.Reason = fmt.Sprintf("%d circuits are not closed; %d model groups run on fallbacks, %d cannot be served", notClosed, onFallback, unroutable)
+			r.Reason = fmt.Sprintf("%s not closed; %s on fallbacks, %d cannot be served", count(notClosed, "circuit is", "circuits are"),
+				count(onFallback, "model group runs", "model groups run"), unroutable)
 		}
 	}
 	if r.Reason == "" {
@@ -170,6 +171,14 @@ func (c *Checker) Check(verbose bool) Report {
 		r.Groups = groups
 	}
 	return r
+}
+
+// count writes n with the singular or plural words that follow it.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (c *Checker) describe() string {

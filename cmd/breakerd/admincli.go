@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/breakerd/breakerd/admin"
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 )
 
 // adminEnv names the environment variable that holds the admin token for
@@ -27,17 +31,47 @@ type adminClient struct {
 	http        *http.Client
 }
 
-func newAdminClient(fs *flag.FlagSet, args []string, stderr io.Writer) (*adminClient, []string, error) {
+// newAdminClient parses an admin command's flags, which may come anywhere
+// among its positional arguments: --addr (a URL, or host:port), or
+// --config FILE to take the address (admin.listen, else server.listen)
+// and the token (admin.token) from the config. BREAKERD_ADMIN_TOKEN wins
+// over the config's token.
+func newAdminClient(fs *flag.FlagSet, args []string, positional int, stderr io.Writer) (*adminClient, []string, error) {
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "http://127.0.0.1:4000", "breakerd (or its admin listener) base URL")
-	if err := fs.Parse(args); err != nil {
+	addr := fs.String("addr", "", "breakerd (or its admin listener): a URL or host:port (default http://127.0.0.1:4000)")
+	cfgPath := fs.String("config", "", "read the admin address and token from this config")
+	if err := parseFlags(fs, args, positional); err != nil {
 		return nil, nil, err
 	}
 	token := os.Getenv(adminEnv)
-	if token == "" {
-		return nil, nil, fmt.Errorf("set %s to the admin token (admin.token in the config)", adminEnv)
+	target := *addr
+	if *cfgPath != "" {
+		cfg, err := config.Load(*cfgPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		if target == "" {
+			target = cmp.Or(cfg.Admin.Listen, cfg.Server.Listen)
+		}
+		if token == "" {
+			token = cfg.Admin.Token.Value()
+		}
 	}
-	return &adminClient{addr: strings.TrimRight(*addr, "/"), token: token, http: &http.Client{Timeout: 10 * time.Second}}, fs.Args(), nil
+	target = cmp.Or(target, "http://127.0.0.1:4000")
+	if !strings.Contains(target, "://") {
+		if strings.HasPrefix(target, ":") {
+			target = "127.0.0.1" + target // a listen address: this host
+		}
+		target = "http://" + target
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return nil, nil, fmt.Errorf("--addr %q is not a URL or host:port", *addr)
+	}
+	if token == "" {
+		return nil, nil, fmt.Errorf("set %s to the admin token (admin.token in the config), or give --config", adminEnv)
+	}
+	return &adminClient{addr: strings.TrimRight(target, "/"), token: token, http: &http.Client{Timeout: 10 * time.Second}}, fs.Args(), nil
 }
 
 func (c *adminClient) do(ctx context.Context, method, path string, out any) error {
@@ -70,7 +104,7 @@ func (c *adminClient) do(ctx context.Context, method, path string, out any) erro
 
 // cmdStatus prints a table of every breaker.
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c, _, err := newAdminClient(flag.NewFlagSet("status", flag.ContinueOnError), args, stderr)
+	c, _, err := newAdminClient(flag.NewFlagSet("status", flag.ContinueOnError), args, 0, stderr)
 	if err != nil {
 		return err
 	}
@@ -95,12 +129,21 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // cmdBreaker runs one admin action on one breaker.
 func cmdBreaker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c, rest, err := newAdminClient(flag.NewFlagSet("breaker", flag.ContinueOnError), args, stderr)
+	fs := flag.NewFlagSet("breaker", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: breakerd breaker ACTION NAME [--addr URL | --config FILE]\n\n"+
+			"ACTION is one of:\n  open     force the breaker open: no calls until close or reset\n"+
+			"  close    close it: calls flow, its window starts afresh\n  reset    close it and forget its backoff\n"+
+			"  disable  let every call through and record nothing\n  enable   undo disable\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	c, rest, err := newAdminClient(fs, args, -1, stderr)
 	if err != nil {
 		return err
 	}
-	if len(rest) != 2 {
-		return errors.New("usage: breakerd breaker [--addr URL] open|close|reset|disable|enable NAME")
+	if len(rest) != 2 || !slices.Contains(admin.Actions, rest[0]) {
+		fs.Usage()
+		return errors.New("usage: breakerd breaker open|close|reset|disable|enable NAME")
 	}
 	action, name := rest[0], rest[1]
 	var out struct {

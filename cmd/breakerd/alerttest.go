@@ -18,11 +18,11 @@ import (
 func cmdAlertTest(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("alert-test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "config.yaml", "config file")
-	if err := fs.Parse(args); err != nil {
+	path, err := configFile(fs, args, "config.yaml")
+	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -18,10 +19,16 @@ import (
 )
 
 func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
-	if len(args) != 1 {
-		return errors.New("usage: breakerd check-config FILE")
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path, err := configFile(fs, args, "")
+	if err != nil {
+		return err
 	}
-	cfg, err := config.Load(args[0])
+	if path == "" {
+		return errors.New("usage: breakerd check-config [--config] FILE")
+	}
+	cfg, err := config.Load(path)
 	if err != nil {
 		return err
 	}

@@ -58,8 +58,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&o.BreakAt, "break-at", 10*time.Second, "when the primary provider starts failing")
 	fs.DurationVar(&o.HealAt, "heal-at", 30*time.Second, "when the primary provider recovers")
 	fs.DurationVar(&o.Recovery, "recovery-timeout", 8*time.Second, "circuit breaker recovery_timeout")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.Duration > 0 && o.Duration != 60*time.Second && !set["break-at"] && !set["heal-at"] {
+		// A shorter (or longer) run keeps the plan's shape: the break at a
+		// sixth of it, the heal at half.
+		o.BreakAt, o.HealAt = o.Duration/6, o.Duration/2
+	}
+	if o.Duration > 0 && o.HealAt >= o.Duration {
+		fmt.Fprintf(stderr, "breakerd demo: the primary heals at %s, after the run ends at %s: no recovery will show\n", o.HealAt, o.Duration)
 	}
 	_, err := runDemo(ctx, o, stdout)
 	return err

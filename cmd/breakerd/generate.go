@@ -24,7 +24,7 @@ func cmdDashboards(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "write the dashboard JSON files to this directory")
 	push := fs.String("push", "", "upload the dashboards to this Grafana URL (token in "+grafanaTokenEnv+")")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *out == "" && *push == "" {
@@ -76,32 +76,46 @@ const (
 	PrometheusRulePath = "deploy/kubernetes/prometheusrule.yaml"
 )
 
+// cmdRules prints the Prometheus alert rules, or writes them (and the
+// Kubernetes PrometheusRule) to files: it never writes where it was not
+// asked to.
 func cmdRules(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("rules", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("out", RulesPath, "Prometheus rule file to write")
-	k8s := fs.String("k8s-out", PrometheusRulePath, "PrometheusRule manifest to write (empty: none)")
-	if err := fs.Parse(args); err != nil {
+	out := fs.String("out", "-", "Prometheus rule file to write; - prints it (the repository's is "+RulesPath+")")
+	k8s := fs.String("k8s-out", "", "also write the PrometheusRule manifest here; - prints it (the repository's is "+PrometheusRulePath+")")
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	b, err := dashboards.RulesYAML()
 	if err != nil {
 		return err
 	}
-	if err := writeFile(*out, b); err != nil {
+	if err := emit(stdout, *out, b); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "wrote", *out)
 	if *k8s != "" {
 		m, err := dashboards.PrometheusRuleYAML()
 		if err != nil {
 			return err
 		}
-		if err := writeFile(*k8s, m); err != nil {
+		if err := emit(stdout, *k8s, m); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, "wrote", *k8s)
 	}
+	return nil
+}
+
+// emit writes b to path, or to stdout when path is "-".
+func emit(stdout io.Writer, path string, b []byte) error {
+	if path == "-" {
+		_, err := stdout.Write(b)
+		return err
+	}
+	if err := writeFile(path, b); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "wrote", path)
 	return nil
 }
 

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "breakerd: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+	if errors.Is(err, errHelp) {
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "breakerd %s: %v\n", cmd, err)
 		return 1
@@ -89,4 +94,55 @@ func newLogger(w io.Writer, format, level string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// parseFlags parses args with flags anywhere among the arguments (flag
+// stops at the first argument otherwise, so "breaker open NAME --addr X"
+// would fail), and requires exactly positional arguments, or any number
+// when positional is negative. "-h" and "--help" print the flags and the
+// usage line and are not an error.
+func parseFlags(fs *flag.FlagSet, args []string, positional int) error {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return errHelp
+			}
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if positional >= 0 && len(pos) != positional {
+		return fmt.Errorf("usage: breakerd %s (see breakerd %s --help)", fs.Name(), fs.Name())
+	}
+	// Leave the positional arguments where fs.Args finds them.
+	_ = fs.Parse(append([]string{"--"}, pos...))
+	return nil
+}
+
+// errHelp is returned after -h printed the usage: exit 0.
+var errHelp = errors.New("help requested")
+
+// configFile reads a subcommand's config path: --config FILE, or FILE as
+// its one argument, the same on every subcommand; def when neither.
+func configFile(fs *flag.FlagSet, args []string, def string) (string, error) {
+	path := fs.String("config", "", "config file (or give it as the argument)")
+	if err := parseFlags(fs, args, -1); err != nil {
+		return "", err
+	}
+	switch {
+	case fs.NArg() > 1:
+		return "", fmt.Errorf("usage: breakerd %s [--config] FILE", fs.Name())
+	case fs.NArg() == 1 && *path != "":
+		return "", fmt.Errorf("give the config as --config FILE or as FILE, not both")
+	case fs.NArg() == 1:
+		return fs.Arg(0), nil
+	case *path != "":
+		return *path, nil
+	}
+	return def, nil
 }

@@ -237,3 +237,105 @@ func TestCheckConfigBadTagIsALocatedError(t *testing.T) {
 		}
 	}
 }
+
+// Every subcommand takes its config the same way, flags may follow other
+// arguments, and --help is not an error.
+func TestCommandLineForms(t *testing.T) {
+	local := filepath.Join("..", "..", "examples", "local.yaml")
+	cli := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"check-config FILE", []string{"check-config", local}, 0, "examples/local.yaml: OK", ""},
+		{"check-config --config FILE", []string{"check-config", "--config", local}, 0, "examples/local.yaml: OK", ""},
+		{"check-config with both forms", []string{"check-config", "--config", local, local}, 1, "", "not both"},
+		{"alert-test FILE reads that file", []string{"alert-test", local}, 1, "", "no notifiers configured"},
+		{"alert-test --config FILE", []string{"alert-test", "--config", local}, 1, "", "no notifiers configured"},
+		{"rules prints to stdout by default", []string{"rules"}, 0, "alert: CircuitBreakerOpen", ""},
+		{"rules --out - prints too", []string{"rules", "--out", "-"}, 0, "alert: CircuitBreakerOpen", ""},
+		{"mockllm --help is not an error", []string{"mockllm", "--help"}, 0, "", "-listen"},
+		{"breaker --help lists the actions", []string{"breaker", "--help"}, 0, "", "reset    close it and forget its backoff"},
+		{"breaker with an unknown action", []string{"breaker", "explode", "x", "--addr", "127.0.0.1:1"}, 1, "", "usage: breakerd breaker open|close"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(adminEnv, "some-admin-token-123456")
+			code, out, errOut := cli(tc.args...)
+			if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) {
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+			}
+		})
+	}
+	// rules writes files only when asked.
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	if code, _, _ := cli("rules"); code != 0 {
+		t.Fatal("rules failed")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("rules with no flags wrote %v", entries)
+	}
+}
+
+// status and breaker reach the admin API by host:port, by the config's
+// address and token, with flags after the breaker's name.
+func TestAdminCommandsFindTheirTarget(t *testing.T) {
+	const token = "cli-admin-token-0123456789"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token {
+			w.WriteHeader(401)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			_, _ = w.Write([]byte(`{"changed":true,"state":"forced_open"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"breakers":[{"name":"g/openai/m:chat","state":"closed"}]}`))
+	}))
+	defer srv.Close()
+	defer http.DefaultClient.CloseIdleConnections()
+	hostPort := strings.TrimPrefix(srv.URL, "http://")
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte("model_list:\n  - model_name: g\n    litellm_params: {model: openai/m, api_key: sk-some-key}\n"+
+		"server:\n  listen: "+hostPort+"\nadmin:\n  token: "+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(adminEnv, "")
+	for _, args := range [][]string{
+		{"status", "--config", cfg},
+		{"breaker", "open", "g/openai/m:chat", "--config", cfg},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+	}
+	t.Setenv(adminEnv, token)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"status", "--addr", hostPort}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "g/openai/m:chat") {
+		t.Fatalf("--addr host:port: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+}
+
+// A demo shorter than the default keeps the plan's shape instead of
+// promising a break after the run ends.
+func TestShortDemoScalesItsPlan(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "--duration", "600ms", "--listen", "127.0.0.1:0"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "plan:    primary fails at 100ms, heals at 300ms") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+}

@@ -18,7 +18,7 @@ func cmdMockLLM(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	listen := fs.String("listen", "127.0.0.1:8081", "listen address")
 	name := fs.String("name", "mockllm", "name shown in replies")
 	apiKey := fs.String("api-key", "", "require this API key (default: accept any)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	m := mockllm.New(mockllm.Options{Name: *name, APIKey: *apiKey})

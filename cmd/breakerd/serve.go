@@ -19,13 +19,13 @@ import (
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "config.yaml", "config file")
 	listen := fs.String("listen", "", "listen address (overrides server.listen)")
 	logFormat := fs.String("log-format", "", "text or json (overrides logging.format)")
-	if err := fs.Parse(args); err != nil {
+	path, err := configFile(fs, args, "config.yaml")
+	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := config.Load(path)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func cmdTraffic(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	down := fs.Duration("down", time.Minute, "how long the mock is broken in each cycle")
 	// Not a flag default: -h prints defaults, and this is a secret.
 	apiKey := fs.String("api-key", "", "the gateway's master key, if it has one (default $BREAKERD_API_KEY)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *apiKey == "" {
