@@ -24,5 +24,20 @@ build:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./breaker
 
+# Every parser of outside input has a fuzz target; make fuzz runs each for
+# FUZZTIME (CI: a few seconds each; their seed corpora, and any crash
+# found and saved under testdata/fuzz, also run in every go test).
+FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./breaker:FuzzCountsAddUp \
+	./config:FuzzParse ./config:FuzzEnvReferences \
+	./provider:FuzzParseRetryAfter ./provider:FuzzSSEStreams ./provider:FuzzAnthropicTranslation \
+	./dialect:FuzzRequestTranslation ./dialect:FuzzAnswerTranslation \
+	./gateway:FuzzParseRequest ./admin:FuzzAdminPaths
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzCountsAddUp -fuzztime 30s ./breaker
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done

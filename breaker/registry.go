@@ -28,8 +28,9 @@ func (r *Registry) Get(name string) *Breaker {
 }
 
 // GetOrCreate returns the breaker called name. If it does not exist, it is
-// created from the registry's defaults after configure has adjusted them;
-// configure is not called for an existing breaker. It panics if the
+// created from the registry's defaults after configure has adjusted them
+// (a nil configure takes the defaults as they are); configure is not
+// called for an existing breaker. It panics if the
 // resulting settings are invalid (see New).
 func (r *Registry) GetOrCreate(name string, configure func(*Settings)) *Breaker {
 	r.mu.RLock()
@@ -39,7 +40,9 @@ func (r *Registry) GetOrCreate(name string, configure func(*Settings)) *Breaker 
 		return b
 	}
 	s := r.defaults
-	configure(&s)
+	if configure != nil {
+		configure(&s)
+	}
 	s.Name = name
 	nb := New(s)
 

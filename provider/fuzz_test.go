@@ -1,0 +1,80 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+)
+
+// drainAll reads a stream to its end, bounded: a stream that yielded more
+// events than its input has bytes would be looping.
+func drainAll(t *testing.T, s Stream, input int) {
+	for n := 0; ; n++ {
+		if n > input+10 {
+			t.Fatalf("%d events from %d bytes: the stream does not end", n, input)
+		}
+		if _, err := s.Next(); err != nil {
+			return
+		}
+	}
+}
+
+// Whatever an upstream streams, each of breakerd's stream readers (OpenAI
+// chat, Anthropic translated to chat, native Responses and Messages
+// relayed) ends with io.EOF or an error, and never panics.
+func FuzzSSEStreams(f *testing.F) {
+	for _, s := range []string{
+		"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n",
+		"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":1}}}\n\n" +
+			"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"x\"}}\n\ndata: {\"type\":\"message_stop\"}\n\n",
+		"data: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":1}}}\n\n",
+		"data: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"busy\"}}\n\n",
+		"data: {\"error\":{\"message\":\"x\"}}\n\n", ": comment\r\ndata: a\r\ndata: b\r\n\r\n", "data: [DONE]", "",
+	} {
+		f.Add(s)
+	}
+	redact := func(s string) string { return s }
+	f.Fuzz(func(t *testing.T, body string) {
+		ctx := context.Background()
+		rc := func() io.ReadCloser { return io.NopCloser(strings.NewReader(body)) }
+		drainAll(t, newSSEStream(ctx, rc(), redact), len(body))
+		drainAll(t, newAnthropicStream(ctx, rc(), "m", true, 0, redact), len(body))
+		drainAll(t, newRawStream(ctx, rc(), APIMessages, redact), len(body))
+		drainAll(t, newRawStream(ctx, rc(), APIResponses, redact), len(body))
+		drainAll(t, newRawStream(ctx, rc(), APICompletions, redact), len(body))
+	})
+}
+
+// Any chat request either translates to an Anthropic request that
+// encodes, or is refused with a 400; any Anthropic answer translates to a
+// chat completion. Neither way panics.
+func FuzzAnthropicTranslation(f *testing.F) {
+	f.Add(`{"model":"g","messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"x"},{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}}]},{"role":"assistant","tool_calls":[{"id":"1","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"1","content":"r"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"required","response_format":{"type":"json_object"},"reasoning_effort":"low"}`,
+		`{"id":"m","content":[{"type":"text","text":"hi"},{"type":"tool_use","id":"t","name":"json_tool_call","input":{"a":1}}],"stop_reason":"tool_use","usage":{"input_tokens":1,"output_tokens":2}}`)
+	f.Add(`{"model":"g","messages":[]}`, `{}`)
+	f.Add(`{"messages":[{"role":"user","content":null}],"stop":"x","n":2}`, `{"content":null}`)
+	f.Fuzz(func(t *testing.T, chat, answer string) {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal([]byte(chat), &fields) == nil {
+			req, err := toAnthropic(fields, "m", 100)
+			if err != nil && err.Status != 400 {
+				t.Fatalf("refused with %d, want 400: %v", err.Status, err)
+			}
+			if err == nil {
+				if _, jerr := json.Marshal(req); jerr != nil {
+					t.Fatalf("translated request does not encode: %v", jerr)
+				}
+			}
+		}
+		var ar anthropicResponse
+		if json.Unmarshal([]byte(answer), &ar) == nil {
+			for _, jsonMode := range []bool{false, true} {
+				if _, err := json.Marshal(fromAnthropic(&ar, "m", 0, jsonMode)); err != nil {
+					t.Fatalf("translated answer does not encode: %v", err)
+				}
+			}
+		}
+	})
+}
