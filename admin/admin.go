@@ -6,6 +6,7 @@
 package admin
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
@@ -22,6 +23,10 @@ var Actions = []string{"open", "close", "reset", "disable", "enable"}
 
 // API serves the admin endpoints.
 type API struct {
+	// Reload, when set, serves POST /admin/reload: it reloads the config
+	// and returns what changed.
+	Reload func(ctx context.Context) (any, error)
+
 	reg     *breaker.Registry
 	token   []byte
 	log     *slog.Logger
@@ -41,6 +46,7 @@ func New(reg *breaker.Registry, token string, log *slog.Logger) *API {
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/breakers", a.list)
+	mux.HandleFunc("POST /admin/reload", a.reload)
 	// Breaker names contain slashes, so the action is the last segment.
 	mux.HandleFunc("POST /admin/breakers/{rest...}", a.act)
 	return a.auth(mux)
@@ -60,6 +66,22 @@ func (a *API) auth(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// reload reloads the config: 200 with what changed, or 400 with why the
+// new config was refused (the one in force stays).
+func (a *API) reload(w http.ResponseWriter, r *http.Request) {
+	if a.Reload == nil {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "reload is not available here"})
+		return
+	}
+	res, err := a.Reload(r.Context())
+	a.log.Info("admin action", "audit", true, "remote", r.RemoteAddr, "action", "reload", "ok", err == nil)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "the config was not reloaded; the one in force stays: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reloaded": true, "result": res})
 }
 
 func (a *API) list(w http.ResponseWriter, r *http.Request) {

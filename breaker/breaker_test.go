@@ -676,6 +676,19 @@ func TestRegistry(t *testing.T) {
 	if _, ok := r.Lookup("nope"); ok {
 		t.Fatal("Lookup found a breaker that was never created")
 	}
+	if !r.Remove("mid") || r.Remove("mid") {
+		t.Fatal("Remove reports wrongly")
+	}
+	if got := strings.Join(r.Names(), ","); got != "alpha,zeta" {
+		t.Fatalf("names after Remove %s", got)
+	}
+	if again := r.GetOrCreate("zeta", nil); again != b {
+		t.Fatal("GetOrCreate replaced a breaker that was not removed")
+	}
+	r.Remove("zeta")
+	if fresh := r.Get("zeta"); fresh == b || fresh.Settings().ConsecutiveFailures != 2 {
+		t.Fatal("a removed name did not get a new breaker")
+	}
 }
 
 func TestCoarseClockAdvancesAndStops(t *testing.T) {

@@ -68,6 +68,22 @@ func (r *Registry) GetOrCreate(name string, configure func(*Settings)) *Breaker 
 	return nb
 }
 
+// Remove takes the breaker called name out of the registry, reporting
+// whether it was there. Callers that still hold it may go on using it; it
+// just no longer shows in All, Names or Lookup, and a later GetOrCreate
+// of the name makes a new one (a config reload that changed it).
+func (r *Registry) Remove(name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b, ok := r.byName[name]
+	if !ok {
+		return false
+	}
+	delete(r.byName, name)
+	r.sorted = slices.DeleteFunc(r.sorted, func(x *Breaker) bool { return x == b })
+	return true
+}
+
 // Lookup returns the breaker called name, if it exists.
 func (r *Registry) Lookup(name string) (*Breaker, bool) {
 	r.mu.RLock()

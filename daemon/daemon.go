@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -55,9 +56,18 @@ type Options struct {
 
 // Daemon is a configured breakerd.
 type Daemon struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	gw      *gateway.Gateway
+	cfg *config.Config
+	log *slog.Logger
+	// live is the gateway of the config in force, swapped by Reload;
+	// gwOpts make each one, reloadMu orders reloads.
+	live      atomic.Pointer[live]
+	gwOpts    gateway.Options
+	ownClient *http.Client
+	reloadMu  sync.Mutex
+	// cut ends the upstream calls of every gateway at the end of a
+	// shutdown's grace period.
+	cut     context.Context
+	cutAll  context.CancelFunc
 	bus     *events.Bus
 	metrics *metrics.Metrics
 	health  *health.Checker
@@ -112,16 +122,26 @@ func New(opts Options) (*Daemon, error) {
 			s.TrialGate = func(name string) (func(), bool) { return d.fleet.TrialGate(name) }
 		}
 	}
-	gw, err := gateway.New(gateway.Options{Config: opts.Config, Clock: opts.Clock, Client: opts.Client, Logger: log,
-		TracerProvider: tp, Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d}), ConfigureBreaker: configure})
+	client := opts.Client
+	if client == nil {
+		// One upstream pool for every gateway a reload makes.
+		client = gateway.NewUpstreamClient()
+		d.ownClient = client
+	}
+	d.cut, d.cutAll = context.WithCancel(context.Background())
+	d.gwOpts = gateway.Options{Clock: opts.Clock, Client: client, Logger: log, TracerProvider: tp, Cut: d.cut,
+		Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d}), ConfigureBreaker: configure}
+	gwo := d.gwOpts
+	gwo.Config = opts.Config
+	gw, err := gateway.New(gwo)
 	if err != nil {
 		if d.redis != nil {
 			d.redis.Close()
 		}
 		return nil, err
 	}
-	d.gw = gw
-	d.metrics = metrics.New(gw, metrics.Options{Version: Version, Bus: d.bus,
+	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: opts.Config})
+	d.metrics = metrics.New(liveSource{d}, metrics.Options{Version: Version, Bus: d.bus,
 		Healthy: func() bool { return d.health.Check(false).Healthy }})
 	for _, w := range opts.Config.Warnings {
 		log.Warn("config warning", "warning", w)
@@ -131,7 +151,7 @@ func New(opts Options) (*Daemon, error) {
 	d.bus.Subscribe("logs", 1024, logSubscriber(log))
 	gw.Registry().AddListener(func(t breaker.Transition) { d.bus.Publish(events.TransitionEvent(t)) })
 
-	d.health = health.New(gw, opts.Config.Health)
+	d.health = health.New(liveSource{d}, opts.Config.Health)
 	if d.redis != nil {
 		rc := opts.Config.Router.Redis
 		d.fleet = fleet.New(fleet.Options{Client: d.redis, Namespace: rc.Namespace, Registry: gw.Registry(),
@@ -148,6 +168,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	if tok := opts.Config.Admin.Token.Value(); tok != "" {
 		d.admin = admin.New(gw.Registry(), tok, log)
+		d.admin.Reload = d.reloadFromFile
 	}
 
 	mux := http.NewServeMux()
@@ -167,7 +188,9 @@ func New(opts Options) (*Daemon, error) {
 	if d.admin != nil && opts.Config.Admin.Listen == "" {
 		mux.Handle("/admin/", d.admin.Handler())
 	}
-	mux.Handle("/", gw.Handler())
+	// The API goes to the gateway of the config in force: a reload swaps
+	// it for new requests while those under way finish on the old one.
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.live.Load().h.ServeHTTP(w, r) }))
 	d.handler = mux
 	return d, nil
 }
@@ -219,7 +242,7 @@ func alertClient(c *http.Client) *http.Client {
 // servedBy names the deployment that now serves the group of breaker
 // name, for alerts ("now served by ...").
 func (d *Daemon) servedBy(name string) string {
-	b, ok := d.gw.Registry().Lookup(name)
+	b, ok := d.Gateway().Registry().Lookup(name)
 	if !ok {
 		return ""
 	}
@@ -315,7 +338,7 @@ func logSubscriber(log *slog.Logger) events.Subscriber {
 }
 
 // Gateway returns the daemon's gateway.
-func (d *Daemon) Gateway() *gateway.Gateway { return d.gw }
+func (d *Daemon) Gateway() *gateway.Gateway { return d.live.Load().gw }
 
 // Metrics returns the daemon's metrics.
 func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
@@ -394,7 +417,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Wait()
 	if sctx.Err() != nil {
 		d.log.Warn("shutdown grace period over: cutting requests still in flight", "grace", d.cfg.Server.ShutdownGrace.String())
-		d.gw.CutInFlight()
+		d.cutAll() // every gateway's, the retired ones' included
 		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer fcancel()
 		for _, srv := range servers {
@@ -417,7 +440,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 func (d *Daemon) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownDrain+time.Second)
 	defer cancel()
-	d.gw.Registry().WaitListeners()
+	d.Gateway().Registry().WaitListeners()
 	_ = d.bus.Close(ctx)
 	if err := d.alerts.Close(ctx); err != nil {
 		d.log.Error("alerting", "error", err.Error())
@@ -426,7 +449,10 @@ func (d *Daemon) Close() {
 		d.fleet.Close()
 		d.redis.Close()
 	}
-	d.gw.Close()
+	d.Gateway().Close()
+	if d.ownClient != nil {
+		d.ownClient.CloseIdleConnections()
+	}
 }
 
 // RedisLogger adapts log to go-redis's logger, so that its lines (a pool

@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +49,17 @@ type Options struct {
 	// ConfigureBreaker, when set, adjusts each breaker's settings before
 	// it is created (shared state sets a TrialGate).
 	ConfigureBreaker func(*breaker.Settings)
+	// Registry, when set, holds the breakers instead of a new registry:
+	// a reloaded gateway keeps the one that metrics, health and admin read.
+	Registry *breaker.Registry
+	// Cut, when set, ends every upstream call in flight when it ends, as
+	// CutInFlight does: one context for all the gateways reloads make.
+	Cut context.Context
+	// Previous is the gateway a config reload replaces: each deployment
+	// whose config and breaker settings did not change is taken over as
+	// it is (breaker state, bulkhead, cooldowns, routing figures), and the
+	// breakers of the others leave Registry.
+	Previous *Gateway
 }
 
 // Gateway routes OpenAI-format requests. Create it with New and serve
@@ -185,7 +197,7 @@ func BreakerName(deployment string, op provider.Operation) string {
 func New(opts Options) (*Gateway, error) {
 	cfg := opts.Config
 	g := &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, obs: opts.Observer, groups: map[string]*Group{}}
-	g.cut, g.cutCancel = context.WithCancel(context.Background())
+	g.cut, g.cutCancel = context.WithCancel(cmp.Or(opts.Cut, context.Background()))
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -220,7 +232,11 @@ func New(opts Options) (*Gateway, error) {
 		g.limit = breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: cfg.Server.MaxConcurrent})
 	}
 	g.client, g.configure = client, opts.ConfigureBreaker
-	g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
+	g.reg = opts.Registry
+	if g.reg == nil {
+		g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
+	}
+	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {
 		if strings.Contains(dc.Group, "*") || dc.Wildcard {
 			g.addToPattern(dc)
@@ -228,10 +244,13 @@ func New(opts Options) (*Gateway, error) {
 				continue // a template: Resolve makes one per requested model
 			}
 		}
-		d, err := g.newDeployment(dc)
-		if err != nil {
-			g.Close()
-			return nil, err
+		d := kept[dc.Name]
+		if d == nil {
+			var err error
+			if d, err = g.newDeployment(dc); err != nil {
+				g.Close()
+				return nil, err
+			}
 		}
 		g.deployments = append(g.deployments, d)
 		if strings.Contains(dc.Group, "*") {
@@ -248,6 +267,42 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.buildRoutes()
 	return g, nil
+}
+
+// takeOver returns prev's deployments that g's config leaves unchanged,
+// by name, and takes the breakers of the others out of the registry, so
+// that a changed deployment starts with fresh breakers and a removed one
+// no longer shows. In-flight calls on them finish undisturbed.
+func (g *Gateway) takeOver(prev *Gateway) map[string]*Deployment {
+	if prev == nil {
+		return nil
+	}
+	want := map[string]config.Deployment{}
+	for _, dc := range g.cfg.Deployments {
+		want[dc.Name] = dc
+	}
+	same := sameRouting(prev.cfg, g.cfg)
+	kept := map[string]*Deployment{}
+	for _, d := range prev.deployments {
+		dc, ok := want[d.Config.Name]
+		old := d.Config
+		old.Index, dc.Index = 0, 0
+		if ok && same && reflect.DeepEqual(old, dc) {
+			kept[d.Config.Name] = d
+			continue
+		}
+		for _, b := range d.Breakers {
+			g.reg.Remove(b.Name())
+		}
+	}
+	return kept
+}
+
+// sameRouting reports whether two configs give a deployment the same
+// breakers, bulkhead and limits.
+func sameRouting(a, b *config.Config) bool {
+	return reflect.DeepEqual(a.Router.Breaker, b.Router.Breaker) && a.Router.Bulkhead == b.Router.Bulkhead &&
+		a.Router.EnforceRateLimits == b.Router.EnforceRateLimits
 }
 
 // newDeployment makes a deployment's provider, bulkhead, limits and

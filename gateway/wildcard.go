@@ -131,3 +131,15 @@ func (g *Gateway) wildGroupsList() []*Group {
 	defer g.wild.mu.RUnlock()
 	return slices.Clone(g.wild.order)
 }
+
+// HasGroup reports whether name is a configured model group or one
+// resolved from a wildcard deployment.
+func (g *Gateway) HasGroup(name string) bool {
+	if _, ok := g.groups[name]; ok {
+		return true
+	}
+	g.wild.mu.RLock()
+	defer g.wild.mu.RUnlock()
+	_, ok := g.wild.groups[name]
+	return ok
+}

@@ -30,6 +30,10 @@ type Source interface {
 	Groups() []*gateway.Group
 	Route(group string) []*gateway.Deployment
 	Clock() breaker.Clock
+	// HasGroup reports whether name is a model group (configured, or
+	// resolved from a wildcard): request series are labelled only with
+	// those, so clients cannot grow them.
+	HasGroup(name string) bool
 }
 
 // Options configure Metrics.
@@ -64,10 +68,11 @@ type Metrics struct {
 	rateLimited  *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 
-	// usage and groups are built once in New and only read afterwards, so
-	// the request path takes no lock.
-	usage  map[string]*usageAvg // by deployment name
-	groups map[string]bool
+	reloads *prometheus.CounterVec
+
+	// usage is built once in New and only read afterwards, so the request
+	// path takes no lock.
+	usage map[string]*usageAvg // by deployment name
 }
 
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
@@ -92,9 +97,8 @@ var openBuckets = []float64{1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200}
 // configured breaker's and deployment's series to 0.
 func New(src Source, opts Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), src: src, bus: opts.Bus, healthy: opts.Healthy,
-		usage: map[string]*usageAvg{}, groups: map[string]bool{}}
+		usage: map[string]*usageAvg{}}
 	for _, grp := range src.Groups() {
-		m.groups[grp.Name] = true
 		for _, d := range grp.Deployments {
 			m.usage[d.Config.Name] = &usageAvg{}
 		}
@@ -126,6 +130,10 @@ func New(src Source, opts Options) *Metrics {
 		Help: "Tokens used, by type (input or output)."}, []string{"provider", "model", "type"})
 	m.avoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_upstream_calls_avoided_total",
 		Help: "Upstream calls not made because the deployment's circuit was open."}, []string{"provider", "model", "operation"})
+	m.reloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_config_reloads_total",
+		Help: "Config reloads (SIGHUP, POST /admin/reload) by result: success, or failure (the config in force stayed)."}, []string{"result"})
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_rate_limited_total",
 		Help: "Upstream calls not made because the deployment had used its rpm or tpm (with enable_pre_call_checks), or its provider had answered 429 and is cooling down."},
 		[]string{"provider", "model", "operation"})
@@ -136,7 +144,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
-		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.spendAvoided, build, &scrapeCollector{m: m},
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.reloads, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -225,13 +233,22 @@ func (m *Metrics) Handle(e events.Event) {
 	}
 }
 
+// ReloadDone counts a config reload, by result (success or failure).
+func (m *Metrics) ReloadDone(ok bool) {
+	result := "success"
+	if !ok {
+		result = "failure"
+	}
+	m.reloads.WithLabelValues(result).Inc()
+}
+
 // Observer returns the gateway Observer that records request-path metrics.
 func (m *Metrics) Observer() gateway.Observer { return observer{m} }
 
 type observer struct{ m *Metrics }
 
 func (o observer) RequestDone(r gateway.RequestInfo) {
-	if !o.m.groups[r.Group] {
+	if !o.m.src.HasGroup(r.Group) {
 		// Rejected before its model was read, or an unknown model: keep
 		// label values bounded to configured groups.
 		r.Group = "unknown"

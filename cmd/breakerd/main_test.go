@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -337,5 +340,62 @@ func TestShortDemoScalesItsPlan(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "plan:    primary fails at 100ms, heals at 300ms") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// lineWatch is a log sink that says when a line holding a string arrives.
+type lineWatch struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want map[string]chan struct{}
+}
+
+func (l *lineWatch) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	for s, ch := range l.want {
+		if strings.Contains(l.buf.String(), s) {
+			close(ch)
+			delete(l.want, s)
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWatch) wait(t *testing.T, s string) {
+	l.mu.Lock()
+	ch := make(chan struct{})
+	if strings.Contains(l.buf.String(), s) {
+		close(ch)
+	} else {
+		l.want[s] = ch
+	}
+	l.mu.Unlock()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no %q in the log:\n%s", s, l.buf.String())
+	}
+}
+
+// SIGHUP reloads the config instead of killing breakerd.
+func TestSIGHUPReloads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("model_list:\n  - model_name: g\n    litellm_params: {model: openai/m, api_key: sk-some-key}\nserver:\n  shutdown_drain: 0s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lineWatch{want: map[string]chan struct{}{}}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", path, "--listen", "127.0.0.1:0"}, io.Discard, logs) }()
+	logs.wait(t, "breakerd serving")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	logs.wait(t, "config reloaded")
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.buf.String())
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
@@ -60,6 +62,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// SIGHUP reloads the config, as operators expect of a daemon; a file
+	// that does not load is logged and counted, and the config in force
+	// stays.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = d.ReloadFile(ctx) // logged either way
+			case <-stop:
+				return
+			}
+		}
+	}()
 	log.Info("breakerd serving", "addr", ln.Addr().String(), "config", cfg.Path,
 		"deployments", len(cfg.Deployments), "groups", len(cfg.Groups))
 	return d.Serve(ctx, ln)

@@ -1,0 +1,216 @@
+package daemon_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// A reload under load: requests keep being served with no error while the
+// config changes under them; a deployment that did not change keeps its
+// breaker state; a stream in flight on a removed deployment finishes; a
+// new group serves at once; a config that does not load is refused, and
+// the one in force stays.
+func TestReloadUnderLoad(t *testing.T) {
+	mocks := map[string]*mockllm.Server{}
+	urls := map[string]string{}
+	for _, n := range []string{"a", "b", "c"} {
+		m := mockllm.New(mockllm.Options{Name: n})
+		srv := httptest.NewServer(m.Handler())
+		defer srv.Close()
+		mocks[n], urls[n] = m, srv.URL
+	}
+	const head = `
+model_list:
+  - model_name: steady
+    litellm_params: {model: openai/steady, api_base: "${A}/v1"}
+  - model_name: kept
+    litellm_params: {model: openai/kept, api_base: "${A}/v1"}
+`
+	first := head + `  - model_name: going
+    litellm_params: {model: openai/going, api_base: "${B}/v1"}
+admin:
+  token: reload-admin-token-0123456789
+server:
+  shutdown_drain: 0s
+`
+	second := head + `  - model_name: new
+    litellm_params: {model: openai/new, api_base: "${C}/v1"}
+admin:
+  token: reload-admin-token-0123456789
+server:
+  shutdown_drain: 0s
+`
+	for k, v := range map[string]string{"A": urls["a"], "B": urls["b"], "C": urls["c"]} {
+		t.Setenv(k, v)
+	}
+	path := filepath.Join(t.TempDir(), "breakerd.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(first)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := &http.Client{Transport: &http.Transport{}}
+	defer upstream.CloseIdleConnections()
+	var logs syncBuffer
+	d, err := daemon.New(daemon.Options{Config: cfg, Client: upstream, Clock: breaker.NewManualClock(t0),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- d.Serve(ctx, ln) }()
+	<-d.Ready()
+	url := "http://" + ln.Addr().String()
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	post := func(path, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer reload-admin-token-0123456789")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(data)
+	}
+	chat := func(model string) string {
+		return `{"model":"` + model + `","messages":[{"role":"user","content":"hi"}]}`
+	}
+
+	// The kept deployment's breaker is forced open by hand: a reload must
+	// not forget it.
+	if code, body := post("/admin/breakers/kept/openai/kept:chat/open", ""); code != 200 {
+		t.Fatalf("open: %d %s", code, body)
+	}
+	// A long stream on the deployment the reload removes.
+	mocks["b"].SetFaults(mockllm.Faults{ReplyWords: 40})
+	streamResp, err := hc.Post(url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"going","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(streamResp.Body)
+	if !sc.Scan() {
+		t.Fatal("no first event")
+	}
+
+	// Load: four clients, each a bounded number of requests, throughout.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failures []string
+	stopLoad := make(chan struct{})
+	for i := 0; i < 4; i++ {
+		wg.Go(func() {
+			for n := 0; n < 2000; n++ {
+				select {
+				case <-stopLoad:
+					return
+				default:
+				}
+				if code, body := post("/v1/chat/completions", chat("steady")); code != 200 {
+					mu.Lock()
+					failures = append(failures, body)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	if err := mocks["a"].WaitRequests(context.Background(), 20); err != nil {
+		t.Fatal(err)
+	}
+	write(second)
+	code, body := post("/admin/reload", "")
+	if code != 200 {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	var res struct {
+		Result daemon.ReloadResult
+	}
+	_ = json.Unmarshal([]byte(body), &res)
+	if strings.Join(res.Result.Added, ",") != "new/openai/new" || strings.Join(res.Result.Removed, ",") != "going/openai/going" || res.Result.Kept != 2 {
+		t.Fatalf("reload result %+v", res.Result)
+	}
+	before := mocks["a"].Stats().Requests
+	if err := mocks["a"].WaitRequests(context.Background(), before+20); err != nil { // load goes on after the swap
+		t.Fatal(err)
+	}
+	if b, _ := d.Gateway().Registry().Lookup("kept/openai/kept:chat"); b == nil || b.State() != breaker.ForcedOpen {
+		t.Fatalf("the kept deployment's breaker lost its state: %v", b)
+	}
+	if _, ok := d.Gateway().Registry().Lookup("going/openai/going:chat"); ok {
+		t.Fatal("the removed deployment's breaker is still listed")
+	}
+	if code, body := post("/v1/chat/completions", chat("new")); code != 200 {
+		t.Fatalf("the new group: %d %s", code, body)
+	}
+	if code, _ := post("/v1/chat/completions", chat("going")); code != 404 {
+		t.Fatalf("the removed group answers %d", code)
+	}
+	// The stream that started on the removed deployment ends whole.
+	var last string
+	for sc.Scan() {
+		if l := sc.Text(); l != "" {
+			last = l
+		}
+	}
+	streamResp.Body.Close()
+	if last != "data: [DONE]" {
+		t.Fatalf("the stream on the removed deployment ended with %q", last)
+	}
+
+	// A config that does not load is refused; the one in force stays.
+	write("model_list: [\n")
+	if code, body := post("/admin/reload", ""); code != 400 || !strings.Contains(body, "the one in force stays") {
+		t.Fatalf("bad reload: %d %s", code, body)
+	}
+	if code, body := post("/v1/chat/completions", chat("new")); code != 200 {
+		t.Fatalf("after a refused reload: %d %s", code, body)
+	}
+	close(stopLoad)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d requests failed across the reloads, first: %s", len(failures), failures[0])
+	}
+	rec := httptest.NewRecorder()
+	d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for _, want := range []string{`breakerd_config_reloads_total{result="success"} 1`, `breakerd_config_reloads_total{result="failure"} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Fatalf("metrics lack %s", want)
+		}
+	}
+	if !strings.Contains(logs.String(), "config reload refused") {
+		t.Fatalf("the refused reload was not logged:\n%s", logs.String())
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+}
