@@ -18,7 +18,7 @@ type Breaker struct {
 	lastFail atomic.Int64
 	// lastCause is the latest failure's cause, as a caller described it
 	// with NoteFailure; nil when none was.
-	lastCause atomic.Pointer[string]
+	lastCause atomic.Pointer[failureNote]
 	events    dispatcher
 }
 
@@ -217,28 +217,34 @@ func (b *Breaker) trialDone(e *epoch, slot int, issued int64, release func()) fu
 }
 
 // NoteFailure records why the call about to be reported as a Failure
-// failed (say "503 Service Unavailable: overloaded"), so that Snapshot,
-// and the reason of a trip it causes, name the cause. Call it before the
-// call's done function; cause must hold no secret. It costs an
-// allocation, so it is for failures, not every call.
-func (b *Breaker) NoteFailure(cause string) {
-	if cause != "" {
-		b.lastCause.Store(&cause)
+// failed: kind is a short class from a small fixed set ("http_503",
+// "timeout", "connection"), fit for a metric label; cause says it in words
+// ("503 Service Unavailable: overloaded"). Snapshot, and the reason of a
+// trip the failure causes, name them. Call it before the call's done
+// function; neither may hold a secret. It costs an allocation, so it is
+// for failures, not every call.
+func (b *Breaker) NoteFailure(kind, cause string) {
+	if cause != "" || kind != "" {
+		b.lastCause.Store(&failureNote{kind: kind, cause: cause})
 	}
 }
 
-// LastFailureCause returns the cause NoteFailure last recorded, or "".
-func (b *Breaker) LastFailureCause() string {
-	if c := b.lastCause.Load(); c != nil {
-		return *c
+// failureNote is what NoteFailure records.
+type failureNote struct{ kind, cause string }
+
+// LastFailureCause returns the kind and cause NoteFailure last recorded,
+// or "".
+func (b *Breaker) LastFailureCause() (kind, cause string) {
+	if n := b.lastCause.Load(); n != nil {
+		return n.kind, n.cause
 	}
-	return ""
+	return "", ""
 }
 
 // withCause appends the last failure's cause, if one was noted, to a trip
 // reason: "5 consecutive failures; last: 503 Service Unavailable".
 func (b *Breaker) withCause(reason string) string {
-	if c := b.LastFailureCause(); c != "" {
+	if _, c := b.LastFailureCause(); c != "" {
 		return reason + "; last: " + c
 	}
 	return reason

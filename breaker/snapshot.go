@@ -33,6 +33,8 @@ type Snapshot struct {
 	// LastFailureCause is why the last failure failed, when the caller
 	// said (NoteFailure).
 	LastFailureCause string `json:"last_failure_cause,omitempty"`
+	// LastFailureKind classes it: http_503, timeout, connection, ...
+	LastFailureKind string `json:"last_failure_kind,omitempty"`
 	// Trips counts opens since the last full recovery (drives backoff).
 	Trips   int          `json:"trips"`
 	History []Transition `json:"history"`
@@ -69,7 +71,7 @@ func (b *Breaker) Snapshot() Snapshot {
 	s.Window = b.windowOf(e, now)
 	if lf := b.lastFail.Load(); lf != 0 {
 		s.LastFailure = time.Unix(0, lf)
-		s.LastFailureCause = b.LastFailureCause()
+		s.LastFailureKind, s.LastFailureCause = b.LastFailureCause()
 	}
 	return s
 }

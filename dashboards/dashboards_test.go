@@ -20,6 +20,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 	"github.com/breakerd/breakerd/dashboards"
@@ -121,6 +122,13 @@ router_settings:
 		t.Fatal(err)
 	}
 	defer d.Close()
+	// A counted failure, so that the series that exist only after one
+	// (circuit_breaker_last_failure_info) are there.
+	b := d.Gateway().Registry().Get("g/openai/m:chat")
+	if done, err := b.Allow(); err == nil {
+		b.NoteFailure("http_503", "503 Service Unavailable")
+		done(breaker.Failure, 0)
+	}
 	mfs, err := d.Metrics().Registry().Gather()
 	if err != nil {
 		t.Fatal(err)

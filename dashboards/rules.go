@@ -37,9 +37,13 @@ func Rules() RuleFile {
 	}
 	return RuleFile{Groups: []RuleGroup{{Name: "breakerd", Rules: []Rule{
 		rule("CircuitBreakerOpen",
-			"max by ("+breakerLabels+") (circuit_breaker_state) == 1", "1m", "warning",
+			// The open state, with the deployment and the class of its last
+			// failure joined in; a breaker opened by hand has none.
+			"(max by ("+breakerLabels+") (circuit_breaker_state) == 1)"+
+				" * on (breaker) group_left (deployment, cause) max by (breaker, deployment, cause) (circuit_breaker_last_failure_info)"+
+				" or on (breaker) (max by ("+breakerLabels+") (circuit_breaker_state) == 1)", "1m", "warning",
 			"Circuit {{ $labels.breaker }} is open",
-			"The circuit for {{ $labels.provider }}/{{ $labels.model }} ({{ $labels.operation }}) has been open for more than 1 minute: calls fail fast and go to fallbacks."),
+			"The circuit for {{ $labels.provider }}/{{ $labels.model }} ({{ $labels.operation }}) has been open for more than 1 minute{{ with $labels.cause }} (last failure: {{ . }}){{ end }}: calls fail fast and go to fallbacks."),
 		rule("CircuitBreakerFlapping",
 			"sum by ("+breakerLabels+") (increase(circuit_breaker_state_changes_total[15m])) > 6", "", "warning",
 			"Circuit {{ $labels.breaker }} is flapping",
@@ -67,9 +71,29 @@ func Rules() RuleFile {
 	}}}}
 }
 
+// WithFor returns rf with every rule's for: set to d: the rules as they
+// are, only quicker to fire, for tests and demos (breakerd rules --for).
+func (rf RuleFile) WithFor(d string) RuleFile {
+	out := RuleFile{}
+	for _, g := range rf.Groups {
+		ng := RuleGroup{Name: g.Name}
+		for _, r := range g.Rules {
+			if r.For != "" {
+				r.For = d
+			}
+			ng.Rules = append(ng.Rules, r)
+		}
+		out.Groups = append(out.Groups, ng)
+	}
+	return out
+}
+
 // RulesYAML renders the rules as a Prometheus rule file.
-func RulesYAML() ([]byte, error) {
-	body, err := yaml.MarshalWithOptions(Rules(), yaml.IndentSequence(true))
+func RulesYAML() ([]byte, error) { return Rules().YAML() }
+
+// YAML renders rf as a Prometheus rule file.
+func (rf RuleFile) YAML() ([]byte, error) {
+	body, err := yaml.MarshalWithOptions(rf, yaml.IndentSequence(true))
 	if err != nil {
 		return nil, err
 	}

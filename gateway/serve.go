@@ -439,7 +439,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, info.ErrType)
-			br.NoteFailure(cause) // before done: a trip's reason names it
+			br.NoteFailure(info.ErrType, cause) // before done: a trip's reason names it
 			g.logFailure(d, c.op, c.attempts, info.Status, cause)
 		}
 		done(o, dur)
@@ -539,7 +539,7 @@ func (c *call) judgeStreams(d *Deployment, br *breaker.Breaker, broke bool) {
 		return
 	}
 	reason := fmt.Sprintf("%d of the last %d streams broke after their first chunk", broken, of)
-	if cause := br.LastFailureCause(); cause != "" {
+	if _, cause := br.LastFailureCause(); cause != "" {
 		reason += "; last: " + cause
 	}
 	if br.Trip(reason) {

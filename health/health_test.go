@@ -245,7 +245,7 @@ func TestLastFailureCauseIsShown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.NoteFailure("401 Unauthorized: Incorrect API key provided")
+		b.NoteFailure("http_401", "401 Unauthorized: Incorrect API key provided")
 		done(breaker.Failure, 0)
 	}
 	lf, ok := c.Breakers().LastFailures[primaryChat]

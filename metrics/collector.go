@@ -21,6 +21,9 @@ var (
 	descCalls = prometheus.NewDesc("circuit_breaker_calls_total",
 		"Calls by outcome: success, failure, ignored, rejected (fast-failed), slow (a subset of success and failure).",
 		append(BreakerLabels[:5:5], "outcome"), nil)
+	descLastFailure = prometheus.NewDesc("circuit_breaker_last_failure_info",
+		"1 for the class of a breaker's latest counted failure (cause: http_<status>, timeout, connection, stream_cut); absent before its first. Alert rules join it to name the cause.",
+		append(BreakerLabels[:5:5], "deployment", "cause"), nil)
 	descRatio = prometheus.NewDesc("circuit_breaker_window_failure_ratio",
 		"Failure ratio (0 to 1) over the breaker's sliding window.", BreakerLabels, nil)
 	descInFlight = prometheus.NewDesc("breakerd_bulkhead_in_flight",
@@ -49,7 +52,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio,
+	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
 		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
@@ -89,6 +92,9 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descCalls, prometheus.CounterValue, float64(o.v), append(lv, o.name)...)
 		}
 		ch <- prometheus.MustNewConstMetric(descRatio, prometheus.GaugeValue, b.Window().FailureRate, lv...)
+		if kind, _ := b.LastFailureCause(); kind != "" {
+			ch <- prometheus.MustNewConstMetric(descLastFailure, prometheus.GaugeValue, 1, append(lv, b.Labels()["deployment"], kind)...)
+		}
 	}
 	now := c.m.src.Clock().Now()
 	for _, grp := range c.m.src.Groups() {

@@ -4,6 +4,8 @@
 set -u
 declare -A pkg_of=(
   [promtool]=prometheus
+  [prometheus]=prometheus
+  [prometheus-alertmanager]=prometheus-alertmanager
   [redis-server]=redis-server
   [chromium]=chromium
 )
@@ -23,5 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null 2>&1 || true
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
   echo "install-test-deps: apt-get install ${missing[*]} failed; tests that need them will skip" >&2
-# Debian's redis-server package starts a service; tests start their own.
+# Debian's redis-server, prometheus and prometheus-alertmanager packages
+# start services where an init system runs; tests start their own, on
+# ports they pick.
 exit 0

@@ -60,7 +60,7 @@ admin:
 	if err != nil {
 		t.Fatal(err)
 	}
-	emb.NoteFailure("401 Unauthorized: Incorrect API key provided")
+	emb.NoteFailure("http_401", "401 Unauthorized: Incorrect API key provided")
 	done(breaker.Failure, 0)
 	code, out, e = cli("status", "--addr", srv.URL)
 	if code != 0 || !strings.Contains(out, "g/openai/m:chat") || !strings.Contains(out, "forced_open") || !strings.Contains(out, "manual: open") {

@@ -84,10 +84,18 @@ func cmdRules(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	out := fs.String("out", "-", "Prometheus rule file to write; - prints it (the repository's is "+RulesPath+")")
 	k8s := fs.String("k8s-out", "", "also write the PrometheusRule manifest here; - prints it (the repository's is "+PrometheusRulePath+")")
+	forDur := fs.String("for", "", "set every rule's for: to this duration (e.g. 2s), to see the alerts fire quickly in a test or demo")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	b, err := dashboards.RulesYAML()
+	rules := dashboards.Rules()
+	if *forDur != "" {
+		if _, err := time.ParseDuration(*forDur); err != nil {
+			return fmt.Errorf("--for: %w", err)
+		}
+		rules = rules.WithFor(*forDur)
+	}
+	b, err := rules.YAML()
 	if err != nil {
 		return err
 	}
