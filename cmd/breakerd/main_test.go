@@ -399,3 +399,36 @@ func TestSIGHUPReloads(t *testing.T) {
 		t.Fatalf("serve exited %d:\n%s", code, logs.buf.String())
 	}
 }
+
+// Memory defaults: a soft limit only from a container's limit, never a
+// small fixed one; the environment wins.
+func TestMemoryDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		files map[string]string
+		gogc  int
+		limit int64
+	}{
+		{"no container", nil, nil, 200, 0},
+		{"cgroup v2 limit", nil, map[string]string{"/sys/fs/cgroup/memory.max": "536870912\n"}, 200, 536870912 / 10 * 9},
+		{"cgroup v2 without a limit", nil, map[string]string{"/sys/fs/cgroup/memory.max": "max\n"}, 200, 0},
+		{"cgroup v1 limit", nil, map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824"}, 200, 1073741824 / 10 * 9},
+		{"cgroup v1 without a limit", nil, map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, 200, 0},
+		{"GOMEMLIMIT wins", map[string]string{"GOMEMLIMIT": "1GiB"}, map[string]string{"/sys/fs/cgroup/memory.max": "536870912"}, 200, 0},
+		{"GOGC wins", map[string]string{"GOGC": "off"}, nil, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gogc, limit, _ := memoryDefaults(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok },
+				func(f string) ([]byte, error) {
+					if v, ok := tc.files[f]; ok {
+						return []byte(v), nil
+					}
+					return nil, os.ErrNotExist
+				})
+			if gogc != tc.gogc || limit != tc.limit {
+				t.Fatalf("gogc %d limit %d, want %d %d", gogc, limit, tc.gogc, tc.limit)
+			}
+		})
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
@@ -39,15 +41,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := newLogger(stderr, cfg.Logging.Format, cfg.Logging.Level)
 	redis.SetLogger(daemon.RedisLogger(log))
-	if _, set := os.LookupEnv("GOGC"); !set {
-		// breakerd's live heap is a few MB: collecting less often costs
-		// little memory and takes GC work off the request path's tail.
-		debug.SetGCPercent(400)
+	gogc, limit, why := memoryDefaults(os.LookupEnv, os.ReadFile)
+	if gogc > 0 {
+		debug.SetGCPercent(gogc)
 	}
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		// ...but not past this: the GC works harder before RSS grows.
-		debug.SetMemoryLimit(40 << 20)
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
 	}
+	log.Debug("memory", "gogc", gogc, "memory_limit", limit, "why", why)
 	tp, shutdownTracing, err := tracing.Setup(ctx, os.LookupEnv, daemon.Version)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
@@ -83,4 +84,38 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Info("breakerd serving", "addr", ln.Addr().String(), "config", cfg.Path,
 		"deployments", len(cfg.Deployments), "groups", len(cfg.Groups))
 	return d.Serve(ctx, ln)
+}
+
+// memoryDefaults chooses the garbage collector's settings when the
+// environment sets none. breakerd's live heap is a few MB when idle, so
+// collecting less often (GOGC=200) costs little memory and takes GC work
+// off the request path's tail. A soft memory limit is set only inside a
+// container with a memory limit (cgroup v2 memory.max, or v1
+// memory.limit_in_bytes): 90% of it, so the collector works harder before
+// the container is killed. A small fixed limit would make the collector
+// run without pause once thousands of requests are in flight (a 40 MiB
+// one did: a collection spiral under overload). GOGC and GOMEMLIMIT, when
+// set, win; so a limit of 0 or gogc of 0 means "leave it".
+func memoryDefaults(lookup func(string) (string, bool), read func(string) ([]byte, error)) (gogc int, limit int64, why string) {
+	why = "defaults"
+	if _, set := lookup("GOGC"); !set {
+		gogc = 200
+	}
+	if _, set := lookup("GOMEMLIMIT"); set {
+		return gogc, 0, "GOMEMLIMIT set"
+	}
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		data, err := read(f)
+		if err != nil {
+			continue
+		}
+		v := strings.TrimSpace(string(data))
+		n, err := strconv.ParseInt(v, 10, 64)
+		// "max", or v1's page-rounded MaxInt64, is no limit.
+		if err != nil || n <= 0 || n >= 1<<60 {
+			return gogc, 0, "no container memory limit"
+		}
+		return gogc, n / 10 * 9, "90% of the container's memory limit (" + f + ")"
+	}
+	return gogc, 0, "no container memory limit"
 }
