@@ -417,3 +417,98 @@ func TestPushUsesGrafanaAPI(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// What Grafana accepts, from its published dashboard schema
+// (@grafana/schema 13.2.3: the panel plugins of raw/composable, plus the
+// built-in row, and the VariableType union of raw/dashboard/x). There is
+// no Grafana server here to import into, so the dashboards are checked
+// against these instead.
+var (
+	grafanaPanelTypes = []string{"row", "annolist", "barchart", "bargauge", "candlestick", "canvas", "dashlist", "gauge",
+		"geomap", "heatmap", "histogram", "logs", "news", "nodeGraph", "piechart", "stat", "state-timeline",
+		"status-history", "table", "text", "timeseries", "trend", "xychart"}
+	grafanaVariableTypes = []string{"query", "adhoc", "groupby", "constant", "datasource", "interval", "textbox", "custom",
+		"system", "snapshot", "switch"}
+)
+
+// Each generated dashboard is one Grafana imports: a schema version, known
+// panel types, every panel's data source a Prometheus reference through
+// the datasource variable, panels inside the 24-column grid, and template
+// variables of known types with what each type needs.
+func TestDashboardsAreWhatGrafanaImports(t *testing.T) {
+	all, err := dashboards.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range all {
+		b, _ := json.Marshal(d)
+		var dash struct {
+			UID           string `json:"uid"`
+			Title         string `json:"title"`
+			SchemaVersion int    `json:"schemaVersion"`
+			Panels        []struct {
+				Type       string `json:"type"`
+				Title      string `json:"title"`
+				Datasource *struct {
+					Type string `json:"type"`
+					UID  string `json:"uid"`
+				} `json:"datasource"`
+				GridPos struct{ H, W, X, Y int } `json:"gridPos"`
+				Targets []struct {
+					Expr string `json:"expr"`
+				} `json:"targets"`
+			} `json:"panels"`
+			Templating struct {
+				List []struct {
+					Type       string          `json:"type"`
+					Name       string          `json:"name"`
+					Query      json.RawMessage `json:"query"`
+					Datasource *struct {
+						Type string `json:"type"`
+						UID  string `json:"uid"`
+					} `json:"datasource"`
+				} `json:"list"`
+			} `json:"templating"`
+		}
+		if err := json.Unmarshal(b, &dash); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if dash.UID == "" || dash.Title == "" || dash.SchemaVersion < 36 || len(dash.Panels) == 0 {
+			t.Errorf("%s: uid %q title %q schemaVersion %d", name, dash.UID, dash.Title, dash.SchemaVersion)
+		}
+		vars := map[string]string{}
+		for _, v := range dash.Templating.List {
+			vars[v.Name] = v.Type
+			if !slices.Contains(grafanaVariableTypes, v.Type) {
+				t.Errorf("%s: variable %s has type %q", name, v.Name, v.Type)
+			}
+			switch v.Type {
+			case "datasource":
+				if string(v.Query) != `"prometheus"` {
+					t.Errorf("%s: data source variable %s picks %s, not prometheus", name, v.Name, v.Query)
+				}
+			case "query":
+				if v.Datasource == nil || v.Datasource.UID != "${datasource}" || len(v.Query) == 0 {
+					t.Errorf("%s: query variable %s lacks its data source or query", name, v.Name)
+				}
+			}
+		}
+		if vars["datasource"] != "datasource" {
+			t.Errorf("%s: no datasource variable for imports into any Grafana", name)
+		}
+		for _, p := range dash.Panels {
+			if !slices.Contains(grafanaPanelTypes, p.Type) {
+				t.Errorf("%s: panel %q has type %q", name, p.Title, p.Type)
+			}
+			if p.GridPos.W <= 0 || p.GridPos.X < 0 || p.GridPos.X+p.GridPos.W > 24 || (p.Type != "row" && p.GridPos.H <= 0) {
+				t.Errorf("%s: panel %q at %+v is outside Grafana's 24-column grid", name, p.Title, p.GridPos)
+			}
+			if p.Type == "row" {
+				continue
+			}
+			if p.Datasource == nil || p.Datasource.Type != "prometheus" || p.Datasource.UID != "${datasource}" || len(p.Targets) == 0 {
+				t.Errorf("%s: panel %q data source %+v, %d targets", name, p.Title, p.Datasource, len(p.Targets))
+			}
+		}
+	}
+}
