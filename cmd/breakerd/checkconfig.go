@@ -141,6 +141,22 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	var params []string
+	for _, dc := range cfg.Deployments {
+		var ps []string
+		for _, k := range slices.Sorted(maps.Keys(dc.Defaults)) {
+			ps = append(ps, k+"="+string(dc.Defaults[k]))
+		}
+		if len(ps) > 0 {
+			params = append(params, fmt.Sprintf("  %s: %s, unless the request sets them", dc.Name, strings.Join(ps, ", ")))
+		}
+		if dc.DropParams {
+			params = append(params, fmt.Sprintf("  %s: drop_params (parameters its provider cannot take are dropped)", dc.Name))
+		}
+	}
+	if len(params) > 0 {
+		fmt.Fprintf(stdout, "\nrequest parameters:\n%s\n", strings.Join(params, "\n"))
+	}
 	var wild []string
 	for _, dc := range cfg.Deployments {
 		if dc.Wildcard {

@@ -432,3 +432,20 @@ func TestMemoryDefaults(t *testing.T) {
 		})
 	}
 }
+
+// check-config shows what breakerd understood of each deployment: its
+// provider and API, resolved base URL, and request parameters.
+func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
+	t.Setenv("GROQ_API_KEY", "gsk-test-key-123456")
+	out, _ := checkConfig(t, "model_list:\n  - model_name: fast\n    litellm_params: {model: groq/llama-3.1-8b-instant, temperature: 0.2}\n"+
+		"  - model_name: c\n    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_key: sk-ant-test-123, drop_params: true}\n")
+	for _, want := range []string{"groq (openai API)", "https://api.groq.com/openai/v1", "fast/groq/llama-3.1-8b-instant: temperature=0.2, unless the request sets them",
+		"c/anthropic/claude-3-5-haiku-latest: drop_params"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "gsk-test-key-123456") {
+		t.Fatal("check-config prints the key read from GROQ_API_KEY")
+	}
+}
