@@ -136,3 +136,5 @@ func diff(a, b *config.Config) ReloadResult {
 	}
 	return r
 }
+
+func (s liveSource) Shedding() (uint64, int64, int64) { return s.gw().Shedding() }

@@ -140,12 +140,17 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`sum by (deployment) (breakerd_bulkhead_queued{provider=~"$provider"})`, "queued {{deployment}}")))
 
 	b = b.WithRow(dashboard.NewRowBuilder("Alerts and health")).
-		WithPanel(ts("Alert deliveries", "short", 8, 12,
+		WithPanel(ts("Alert deliveries", "short", 8, 8,
 			target(`sum by (notifier) (increase(breakerd_alerts_sent_total[$__rate_interval]))`, "sent {{notifier}}"),
 			target(`sum by (notifier) (increase(breakerd_alerts_failed_total[$__rate_interval]))`, "failed {{notifier}}"),
 			target(`sum by (notifier) (increase(breakerd_alerts_dropped_total[$__rate_interval]))`, "dropped {{notifier}}"))).
-		WithPanel(ts("Model groups that can be served", "short", 8, 12,
-			target(`min by (model_group) (breakerd_model_group_routable{`+groupSel+`})`, "{{model_group}}")).Min(0).Max(1))
+		WithPanel(ts("Model groups that can be served", "short", 8, 8,
+			target(`min by (model_group) (breakerd_model_group_routable{`+groupSel+`})`, "{{model_group}}")).Min(0).Max(1)).
+		WithPanel(ts("Load shedding", "short", 8, 8,
+			target(`sum(rate(breakerd_shed_total[$__rate_interval]))`, "shed req/s"),
+			target(`max(breakerd_requests_in_flight)`, "in flight"),
+			target(`max(breakerd_concurrency_limit)`, "limit")).
+			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck, against the adaptive limit on requests in flight and how many are in flight."))
 	return b.Build()
 }
 

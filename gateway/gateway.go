@@ -75,7 +75,7 @@ type Gateway struct {
 	groups      map[string]*Group
 	groupOrder  []*Group
 	redactor    *Redactor
-	limit       *breaker.Bulkhead // server.max_concurrent_requests
+	shed        *shedder // load shedding, capped by server.max_concurrent_requests
 	tracer      trace.Tracer
 	routes      map[string]route // built once in New
 	// cut ends every upstream call in flight when canceled (CutInFlight).
@@ -228,8 +228,9 @@ func New(opts Options) (*Gateway, error) {
 		secrets = append(secrets, k.Value())
 	}
 	g.redactor = NewRedactor(secrets...)
-	if cfg.Server.MaxConcurrent > 0 {
-		g.limit = breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: cfg.Server.MaxConcurrent})
+	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)
+	if opts.Previous != nil && opts.Previous.cfg.Server.MaxConcurrent == cfg.Server.MaxConcurrent {
+		g.shed = opts.Previous.shed // a reload keeps the limit it learnt, and the count
 	}
 	g.client, g.configure = client, opts.ConfigureBreaker
 	g.reg = opts.Registry
@@ -347,6 +348,12 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		d.streams = &streamWindow{}
 	}
 	return d, nil
+}
+
+// Shedding reports load shedding: requests shed so far, the adaptive
+// limit on requests in flight, and how many are in flight now.
+func (g *Gateway) Shedding() (shed uint64, limit, inflight int64) {
+	return g.shed.shed.Load(), g.shed.limit.Load(), g.shed.inflight.Load()
 }
 
 // CutInFlight ends every upstream call in flight, and any started later:
@@ -609,15 +616,18 @@ func requireKey(key string, next http.Handler) http.Handler {
 }
 
 func (g *Gateway) limited(h http.Handler) http.Handler {
-	if g.limit == nil {
-		return h
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		release, err := g.limit.Acquire(r.Context())
-		if err != nil {
+		release, ok := g.shed.admit()
+		if !ok {
+			// Answered at once, so that a client (or its load balancer)
+			// tries again, here or on another replica, instead of
+			// waiting in a queue that only grows.
 			w.Header().Set("Retry-After", "1")
-			writeError(w, http.StatusServiceUnavailable, "service_unavailable", "server_overloaded",
-				fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", g.cfg.Server.MaxConcurrent))
+			msg := "breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly"
+			if lim := g.cfg.Server.MaxConcurrent; lim > 0 && g.shed.inflight.Load() >= int64(lim) {
+				msg = fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", lim)
+			}
+			writeAPIError(w, apiOfPath(r.URL.Path), http.StatusServiceUnavailable, "service_unavailable", "server_overloaded", msg)
 			return
 		}
 		defer release()

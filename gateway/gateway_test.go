@@ -738,3 +738,36 @@ func TestRateLimitedOnlyDeploymentIs429(t *testing.T) {
 		t.Fatalf("the provider got %d calls, want 1", n)
 	}
 }
+
+// A request past the limit is answered at once: a 503 server_overloaded
+// with Retry-After: 1, in the client API's shape, and counted.
+func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
+	e := newEnv(t, twoGroups+"server:\n  max_concurrent_requests: 1\n", "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
+			strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`))
+		if resp, err := e.http.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if err := e.mocks["primary"].WaitRequests(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	status, h, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
+	if status != 503 || h.Get("Retry-After") != "1" || body["error"].(map[string]any)["code"] != "server_overloaded" {
+		t.Fatalf("status %d headers %v body %v", status, h, body)
+	}
+	status, _, body = e.post("/v1/messages", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`)
+	if status != 503 || body["type"] != "error" {
+		t.Fatalf("on /v1/messages: status %d body %v", status, body)
+	}
+	if shed, _, inflight := e.gw.Shedding(); shed != 2 || inflight != 1 {
+		t.Fatalf("shed %d, in flight %d", shed, inflight)
+	}
+	cancel()
+	<-held
+}

@@ -84,6 +84,9 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			}
 		}
 		span.End()
+		if status.served != nil {
+			g.shed.observe(c.overhead)
+		}
 		g.obs.RequestDone(RequestInfo{Group: c.group, Op: op, Status: status.code, Duration: time.Since(c.start),
 			Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
 			Stream: c.req != nil && c.req.Stream})

@@ -40,6 +40,12 @@ var (
 	descCooldown = prometheus.NewDesc("breakerd_cooldown_remaining_seconds",
 		"Seconds until a deployment that its provider rate-limited (a 429 that is not a breaker failure) takes calls again; 0 when it does now.",
 		[]string{"deployment", "provider", "model", "operation"}, nil)
+	descShed = prometheus.NewDesc("breakerd_shed_total",
+		"Requests answered at once with a 503 because breakerd was overloaded (load shedding), or at server.max_concurrent_requests.", nil, nil)
+	descConcLimit = prometheus.NewDesc("breakerd_concurrency_limit",
+		"The adaptive limit on requests in flight: it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
+	descInFlightReq = prometheus.NewDesc("breakerd_requests_in_flight",
+		"Client requests breakerd is serving now.", nil, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
 		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
 	descHealthy = prometheus.NewDesc("breakerd_healthy",
@@ -53,7 +59,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -131,6 +137,10 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descRoutable, prometheus.GaugeValue, v, grp.Name)
 	}
+	shed, limit, inflight := c.m.src.Shedding()
+	ch <- prometheus.MustNewConstMetric(descShed, prometheus.CounterValue, float64(shed))
+	ch <- prometheus.MustNewConstMetric(descConcLimit, prometheus.GaugeValue, float64(limit))
+	ch <- prometheus.MustNewConstMetric(descInFlightReq, prometheus.GaugeValue, float64(inflight))
 	if c.m.healthy != nil {
 		v := 0.0
 		if c.m.healthy() {

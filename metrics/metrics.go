@@ -34,6 +34,8 @@ type Source interface {
 	// resolved from a wildcard): request series are labelled only with
 	// those, so clients cannot grow them.
 	HasGroup(name string) bool
+	// Shedding reports load shedding (gateway.Gateway.Shedding).
+	Shedding() (shed uint64, limit, inflight int64)
 }
 
 // Options configure Metrics.

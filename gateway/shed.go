@@ -1,0 +1,117 @@
+package gateway
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+)
+
+// Load shedding: when more requests arrive than breakerd can process, the
+// excess is answered at once (a 503 with Retry-After: 1) instead of
+// queueing without bound until every request is slow and the breakers
+// blame healthy providers for breakerd's own backlog.
+//
+// The limit on requests in flight adapts, AIMD on breakerd's own latency,
+// as Netflix's concurrency-limits and Envoy's adaptive concurrency filter
+// do, but on the gateway's own time only: each served request's overhead
+// (its time in breakerd, upstream waits and retry backoff excluded, the
+// figure of X-Breakerd-Overhead-Ms). LLM calls run long, and a slow
+// provider raises the number in flight without raising breakerd's own
+// time, so it grows the limit instead of shrinking it.
+//
+// Every window (100 ms of samples), the median overhead is compared with
+// the target: above it, the limit drops to 90% of what is in flight, and
+// the excess is shed until breakerd catches up; at or below it, a limit
+// that is nearly used grows by 10%. server.max_concurrent_requests, when
+// set, stays a hard cap above it.
+const (
+	shedWindow    = 100 * time.Millisecond
+	shedTarget    = 20 * time.Millisecond // median own time that means breakerd is the bottleneck
+	shedFloor     = 64                    // never shed below this many in flight
+	shedInitial   = 4096
+	shedSampleCap = 10 * time.Second
+)
+
+// shedder is the adaptive concurrency limit. Admission is two atomic
+// operations; samples go to a bucketed histogram that one caller rolls
+// over at the end of each window.
+type shedder struct {
+	clock    breaker.Clock
+	hardCap  int64 // 0: none
+	inflight atomic.Int64
+	limit    atomic.Int64
+	shed     atomic.Uint64
+
+	mu        sync.Mutex // rolling the window
+	windowEnd atomic.Int64
+	buckets   [24]atomic.Uint64 // overhead in powers of two from 62.5 µs
+}
+
+func newShedder(clock breaker.Clock, hardCap int) *shedder {
+	s := &shedder{clock: clock, hardCap: int64(hardCap)}
+	s.limit.Store(shedInitial)
+	if s.hardCap > 0 {
+		s.limit.Store(min(s.hardCap, shedInitial))
+	}
+	return s
+}
+
+// admit takes a slot, or reports that the request is to be shed.
+func (s *shedder) admit() (release func(), ok bool) {
+	n := s.inflight.Add(1)
+	if (s.hardCap > 0 && n > s.hardCap) || (n > s.limit.Load() && n > shedFloor) {
+		s.inflight.Add(-1)
+		s.shed.Add(1)
+		return nil, false
+	}
+	return func() { s.inflight.Add(-1) }, true
+}
+
+// observe records a served request's own time and, at the end of a
+// window, adjusts the limit.
+func (s *shedder) observe(overhead time.Duration) {
+	overhead = min(max(overhead, 0), shedSampleCap)
+	b := 0
+	if overhead > 0 {
+		b = min(max(int(math.Log2(float64(overhead)/float64(62500*time.Nanosecond)))+1, 0), len(s.buckets)-1)
+	}
+	s.buckets[b].Add(1)
+	now := s.clock.Now().UnixNano()
+	if now < s.windowEnd.Load() || !s.mu.TryLock() {
+		return
+	}
+	defer s.mu.Unlock()
+	if now < s.windowEnd.Load() {
+		return
+	}
+	s.windowEnd.Store(now + int64(shedWindow))
+	var counts [len(s.buckets)]uint64
+	var total uint64
+	for i := range s.buckets {
+		counts[i] = s.buckets[i].Swap(0)
+		total += counts[i]
+	}
+	median := time.Duration(0)
+	var seen uint64
+	for i, c := range counts {
+		seen += c
+		if seen*2 >= total {
+			median = time.Duration(62500 * math.Pow(2, float64(i-1)))
+			break
+		}
+	}
+	limit, inflight := s.limit.Load(), s.inflight.Load()
+	switch {
+	case median > shedTarget:
+		limit = max(inflight*9/10, shedFloor)
+	case inflight*10 >= limit*8:
+		limit = limit*11/10 + 1
+	}
+	if s.hardCap > 0 {
+		limit = min(limit, s.hardCap) // the hard cap is checked on its own
+	}
+	s.limit.Store(limit)
+}

@@ -1,0 +1,88 @@
+package gateway
+
+import (
+	"testing"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+)
+
+// admitN takes n slots, failing the test if any is refused.
+func admitN(t *testing.T, s *shedder, n int) []func() {
+	t.Helper()
+	var rel []func()
+	for i := 0; i < n; i++ {
+		r, ok := s.admit()
+		if !ok {
+			t.Fatalf("slot %d of %d refused (limit %d)", i+1, n, s.limit.Load())
+		}
+		rel = append(rel, r)
+	}
+	return rel
+}
+
+// window feeds one window of samples of the given overhead and rolls it.
+func window(s *shedder, clk *breaker.ManualClock, overhead time.Duration) {
+	for i := 0; i < 20; i++ {
+		s.observe(overhead)
+	}
+	clk.Advance(shedWindow)
+	s.observe(overhead) // the first sample past the window rolls it
+}
+
+func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
+	t.Run("its own time over target: the limit drops below what is in flight, and the excess is shed", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := newShedder(clk, 0)
+		rel := admitN(t, s, 1000)
+		window(s, clk, 80*time.Millisecond)
+		if got := s.limit.Load(); got != 900 {
+			t.Fatalf("limit %d, want 900 (90%% of 1000 in flight)", got)
+		}
+		if _, ok := s.admit(); ok {
+			t.Fatal("a request past the limit was admitted")
+		}
+		if s.shed.Load() != 1 {
+			t.Fatalf("shed %d", s.shed.Load())
+		}
+		for _, r := range rel[:200] {
+			r()
+		}
+		if _, ok := s.admit(); !ok {
+			t.Fatal("with room under the limit again, a request was shed")
+		}
+	})
+	t.Run("a slow provider is not overload: many in flight, little own time, the limit grows", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := newShedder(clk, 0)
+		admitN(t, s, 4000) // long calls pile up; breakerd's own time stays small
+		window(s, clk, 2*time.Millisecond)
+		if got := s.limit.Load(); got <= shedInitial {
+			t.Fatalf("limit %d, want it grown past %d", got, shedInitial)
+		}
+		admitN(t, s, 400)
+	})
+	t.Run("an idle gateway keeps its limit", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := newShedder(clk, 0)
+		window(s, clk, time.Millisecond)
+		if got := s.limit.Load(); got != shedInitial {
+			t.Fatalf("limit %d", got)
+		}
+	})
+	t.Run("never below the floor", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := newShedder(clk, 0)
+		admitN(t, s, 10)
+		window(s, clk, time.Second)
+		admitN(t, s, shedFloor-10)
+	})
+	t.Run("server.max_concurrent_requests is a hard cap", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := newShedder(clk, 2)
+		admitN(t, s, 2)
+		if _, ok := s.admit(); ok {
+			t.Fatal("admitted past the hard cap")
+		}
+	})
+}
