@@ -20,6 +20,7 @@ import (
 	"cmp"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -44,6 +45,8 @@ type options struct {
 	env, cpus, dump        string
 	variantEnv, variantBin string
 	nginx                  bool
+	overload               bool
+	breakerdBin            string
 }
 
 func main() {
@@ -59,6 +62,8 @@ func main() {
 	flag.StringVar(&o.dump, "dump", "", "write every latency-run response as CSV (target, unix µs sent, latency µs) to this file")
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
 	flag.StringVar(&o.variantBin, "variant-bin", "", "also measure a second breakerd built elsewhere (a path to its binary), as an A/B within one run")
+	flag.BoolVar(&o.overload, "overload", false, "overload mode: offer 3x breakerd's maximum throughput for -duration, open loop, upstream answering in 20 ms")
+	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
 	if *proxy != "" {
@@ -115,6 +120,7 @@ func run(o options) error {
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
+	gwBin := cmp.Or(o.breakerdBin, bin)
 	mockAddr, gwAddr := freePort(), freePort()
 	mock := exec.Command(bin, "mockllm", "--listen", mockAddr, "--name", "load")
 	if err := mock.Start(); err != nil {
@@ -154,12 +160,18 @@ server:
 		}
 		return cmd, waitUp("http://" + addr + "/livez")
 	}
-	gw, err := serve(bin, gwAddr, "")
+	gw, err := serve(gwBin, gwAddr, "")
 	if gw != nil {
 		defer gw.Process.Kill()
 	}
 	if err != nil {
 		return err
+	}
+	if o.overload {
+		if err := waitUp("http://" + mockAddr + "/v1/models"); err != nil {
+			return err
+		}
+		return overload(o, mockAddr, gwAddr, gw.Process.Pid)
 	}
 	varAddr, varPid, variant := "", 0, strings.TrimSpace(o.variantEnv+" "+o.variantBin)
 	if variant != "" {
@@ -458,4 +470,99 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// overload offers 3x breakerd's maximum throughput, open loop, with the
+// upstream answering in 20 ms, and reports goodput, how fast the excess is
+// refused, the admitted requests' latency, breaker opens, RSS, and how
+// soon latency is back to its unloaded figure.
+func overload(o options, mockAddr, gwAddr string, pid int) error {
+	put, _ := http.NewRequest(http.MethodPut, "http://"+mockAddr+"/_mock/faults", strings.NewReader(`{"latency_ms":20}`))
+	if resp, err := http.DefaultClient.Do(put); err != nil {
+		return err
+	} else {
+		resp.Body.Close()
+	}
+	body := []byte(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello, how are you today?"}]}`)
+	tgt := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: "http://" + gwAddr + "/v1/chat/completions",
+		Body: body, Header: http.Header{"Content-Type": {"application/json"}}})
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 20000}}
+	type tally struct {
+		ok, shed, other int
+		okLat, shedLat  []time.Duration
+	}
+	run := func(r vegeta.Rate, d time.Duration, workers uint64) tally {
+		var t tally
+		opts := []func(*vegeta.Attacker){vegeta.Client(client), vegeta.Workers(workers), vegeta.MaxWorkers(workers)}
+		if r.Freq != 0 {
+			opts = []func(*vegeta.Attacker){vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(20000)}
+		}
+		for res := range vegeta.NewAttacker(opts...).Attack(tgt, r, d, "overload") {
+			switch {
+			case res.Code == 200:
+				t.ok++
+				t.okLat = append(t.okLat, res.Latency)
+			case res.Code == 503 && strings.Contains(string(res.Body), "server_overloaded"):
+				t.shed++
+				t.shedLat = append(t.shedLat, res.Latency)
+			default:
+				t.other++
+			}
+		}
+		return t
+	}
+	p99 := func(l []time.Duration) time.Duration {
+		if len(l) == 0 {
+			return 0
+		}
+		slices.Sort(l)
+		return l[len(l)*99/100]
+	}
+	opens := func() string {
+		resp, err := http.Get("http://" + gwAddr + "/metrics")
+		if err != nil {
+			return "?"
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		n := 0.0
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "circuit_breaker_state_changes_total{") && strings.Contains(l, `to_state="open"`) {
+				var v float64
+				fmt.Sscanf(l[strings.LastIndex(l, " ")+1:], "%g", &v)
+				n += v
+			}
+		}
+		return fmt.Sprint(n)
+	}
+	run(vegeta.Rate{Freq: 200, Per: time.Second}, 3*time.Second, 0) // warm up
+	base := run(vegeta.Rate{Freq: 200, Per: time.Second}, 5*time.Second, 0)
+	maxRun := run(vegeta.Rate{}, o.maxDur, o.workers)
+	maxTput := float64(maxRun.ok) / o.maxDur.Seconds()
+	offered := int(3 * maxTput)
+	opensBefore := opens()
+	over := run(vegeta.Rate{Freq: offered, Per: time.Second}, o.dur, 0)
+	_, hwm := procMem(pid)
+	opensAfter := opens()
+	// Recovery: 1 s slices at the unloaded rate until p99 is back within
+	// twice the unloaded figure.
+	recovered := "not within 10 s"
+	for i := 1; i <= 10; i++ {
+		r := run(vegeta.Rate{Freq: 200, Per: time.Second}, time.Second, 0)
+		if p99(r.okLat) <= 2*p99(base.okLat) && r.other == 0 && r.shed == 0 {
+			recovered = fmt.Sprintf("%d s", i)
+			break
+		}
+	}
+	goodput := float64(over.ok) / o.dur.Seconds()
+	fmt.Printf("\nOverload: %d CPUs (%s), %s; load generator, breakerd and mockllm (20 ms answers) share it.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Println("| maximum (req/s) | offered (req/s) | goodput (req/s) | goodput / maximum | shed | other errors and timeouts | admitted p99 | unloaded p99 | refusals p99 | breaker opens | peak RSS | back to unloaded p99 after |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %.0f | %d | %.0f | %.0f%% | %d | %d | %s | %s | %s | %s → %s | %.0f MB | %s |\n", maxTput, offered, goodput,
+		100*goodput/maxTput, over.shed, over.other, p99(over.okLat).Round(time.Millisecond), p99(base.okLat).Round(100*time.Microsecond),
+		p99(over.shedLat).Round(100*time.Microsecond), opensBefore, opensAfter, hwm, recovered)
+	fmt.Printf("\nTargets: goodput >= 90%% of maximum %s; admitted added p99 <= 50 ms %s; refusals p99 <= 5 ms %s; RSS <= 150 MB %s; no breaker opens %s.\n",
+		verdict(goodput >= 0.9*maxTput), verdict(p99(over.okLat)-p99(base.okLat) <= 50*time.Millisecond),
+		verdict(len(over.shedLat) == 0 || p99(over.shedLat) <= 5*time.Millisecond), verdict(hwm <= 150), verdict(opensBefore == opensAfter))
+	return nil
 }
