@@ -804,3 +804,34 @@ func TestREADMEListsEveryProvider(t *testing.T) {
 		}
 	}
 }
+
+// LiteLLM's allowed_fails_policy and retry_policy map onto breakerd's
+// failure conditions, threshold and retries, when there is no
+// circuit_breaker block.
+func TestLiteLLMPoliciesAreMapped(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
+	cfg, err := Parse("t.yaml", []byte(head+`router_settings:
+  allowed_fails_policy:
+    RateLimitErrorAllowedFails: 100
+    TimeoutErrorAllowedFails: 3
+    BadRequestErrorAllowedFails: 1000
+  retry_policy:
+    TimeoutErrorRetries: 2
+    RateLimitErrorRetries: 3
+    BadRequestErrorRetries: 9
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Router.Breaker
+	if b.Settings.ConsecutiveFailures != 4 || !b.Conditions.RateLimit || !b.Conditions.Timeout || cfg.Router.NumRetries != 3 {
+		t.Fatalf("threshold %d, conditions %+v, num_retries %d", b.Settings.ConsecutiveFailures, b.Conditions, cfg.Router.NumRetries)
+	}
+	if len(b.FromLiteLLM) != 3 {
+		t.Fatalf("mapping notes %q", b.FromLiteLLM)
+	}
+	_, err = Parse("t.yaml", []byte(head+"router_settings:\n  retry_policy:\n    TimeoutErorRetries: 2\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `t.yaml:7:5: router_settings.retry_policy.TimeoutErorRetries: unknown key "TimeoutErorRetries" (did you mean "TimeoutErrorRetries"?)`) {
+		t.Fatalf("error %v", err)
+	}
+}

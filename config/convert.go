@@ -632,6 +632,9 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	}
 	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
 	c.liteLLMCooldowns(r, &rt.Breaker)
+	if r.RetryPolicy != nil {
+		c.retryPolicy(r.RetryPolicy, &rt)
+	}
 	rt.State, rt.Redis = c.state(r)
 	rt.Bulkhead = Bulkhead{
 		MaxQueue: c.count("router_settings.bulkhead.max_queue", r.Bulkhead.MaxQueue, 0, true),
@@ -844,7 +847,7 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 // allowed_fails+1 consecutive failures and stays open cooldown_time.
 func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
 	const path = "router_settings"
-	set := r.AllowedFails != nil || r.CooldownTime != nil || r.DisableCooldowns != nil
+	set := r.AllowedFails != nil || r.CooldownTime != nil || r.DisableCooldowns != nil || r.AllowedFailsPolicy != nil
 	if !set {
 		return
 	}
@@ -852,7 +855,8 @@ func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
 		for _, k := range []struct {
 			key string
 			on  bool
-		}{{"allowed_fails", r.AllowedFails != nil}, {"cooldown_time", r.CooldownTime != nil}, {"disable_cooldowns", r.DisableCooldowns != nil}} {
+		}{{"allowed_fails", r.AllowedFails != nil}, {"cooldown_time", r.CooldownTime != nil}, {"disable_cooldowns", r.DisableCooldowns != nil},
+			{"allowed_fails_policy", r.AllowedFailsPolicy != nil}} {
 			if k.on {
 				c.warnf(path+"."+k.key, "ignored: router_settings.circuit_breaker is set, and it wins")
 			}
@@ -868,6 +872,9 @@ func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
 		d := c.duration(path+".cooldown_time", r.CooldownTime, 0, false)
 		bc.Settings.OpenTimeout = d
 		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("cooldown_time %s: stay open %s", d, d))
+	}
+	if p := r.AllowedFailsPolicy; p != nil {
+		c.allowedFailsPolicy(p, bc)
 	}
 	if r.DisableCooldowns != nil && *r.DisableCooldowns {
 		bc.Enabled = false
@@ -1141,4 +1148,90 @@ func listPrice(model string) (in, out float64) {
 		}
 	}
 	return 0, 0
+}
+
+// liteLLMErrorClasses are LiteLLM's error classes in allowed_fails_policy
+// and retry_policy (without their AllowedFails/Retries suffix).
+var liteLLMErrorClasses = []string{"BadRequestError", "AuthenticationError", "TimeoutError", "RateLimitError",
+	"ContentPolicyViolationError", "InternalServerError"}
+
+// allowedFailsPolicy maps LiteLLM's per-error allowed fails: each class
+// named counts as a breaker failure (client errors never do in
+// breakerd), and, as the breaker has one threshold, it opens at the
+// smallest count + 1, where LiteLLM would first cool the deployment down.
+func (c *converter) allowedFailsPolicy(p map[string]int, bc *BreakerConfig) {
+	const path = "router_settings.allowed_fails_policy"
+	least, counted := -1, []string{}
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		class, ok := strings.CutSuffix(k, "AllowedFails")
+		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
+			c.errf(path+"."+k, "%s", unknownClass(k, "AllowedFails"))
+			continue
+		}
+		if p[k] < 0 {
+			c.errf(path+"."+k, "must not be negative, got %d", p[k])
+			continue
+		}
+		switch class {
+		case "BadRequestError", "ContentPolicyViolationError":
+			bc.FromLiteLLM = append(bc.FromLiteLLM, k+": a client error, never a provider failure in breakerd")
+			continue
+		case "AuthenticationError":
+			bc.Conditions.Auth = true
+		case "TimeoutError":
+			bc.Conditions.Timeout = true
+		case "RateLimitError":
+			bc.Conditions.RateLimit = true
+		}
+		counted = append(counted, class)
+		if least < 0 || p[k] < least {
+			least = p[k]
+		}
+	}
+	if least >= 0 {
+		bc.Settings.ConsecutiveFailures = least + 1
+		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails_policy: %s count as failures; open after %d consecutive failures (one threshold: the smallest allowed + 1)",
+			strings.Join(counted, ", "), least+1))
+	}
+}
+
+// unknownClass says a key is not one of LiteLLM's error classes with
+// suffix, suggesting the nearest.
+func unknownClass(k, suffix string) string {
+	var keys []string
+	for _, c := range liteLLMErrorClasses {
+		keys = append(keys, c+suffix)
+	}
+	msg := fmt.Sprintf("unknown key %q", k)
+	if n := nearest(k, keys); n != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", n)
+	}
+	return msg
+}
+
+// retryPolicy maps LiteLLM's per-error retries onto num_retries: breakerd
+// retries counted failures only, with one count, so the largest given to
+// a provider-side class (timeouts, rate limits, server and auth errors)
+// applies; client errors are never retried.
+func (c *converter) retryPolicy(p map[string]int, rt *Router) {
+	const path = "router_settings.retry_policy"
+	most := -1
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		class, ok := strings.CutSuffix(k, "Retries")
+		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
+			c.errf(path+"."+k, "%s", unknownClass(k, "Retries"))
+			continue
+		}
+		if p[k] < 0 {
+			c.errf(path+"."+k, "must not be negative, got %d", p[k])
+			continue
+		}
+		if class != "BadRequestError" && class != "ContentPolicyViolationError" && p[k] > most {
+			most = p[k]
+		}
+	}
+	if most >= 0 {
+		rt.NumRetries = most
+		rt.Breaker.FromLiteLLM = append(rt.Breaker.FromLiteLLM, fmt.Sprintf("retry_policy: num_retries %d (the most it gives a provider-side error; client errors are never retried)", most))
+	}
 }

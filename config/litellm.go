@@ -69,9 +69,7 @@ var liteLLMIgnored = map[string]map[string]string{
 		"configurable_clientside_auth_params": "",
 	},
 	"router_settings": {
-		"allowed_fails_policy":          "circuit_breaker.failure_conditions does this",
 		"enable_cooldowns":              "LiteLLM ignores it too",
-		"retry_policy":                  "num_retries and circuit_breaker.failure_conditions do this",
 		"model_group_retry_policy":      "num_retries and circuit_breaker.failure_conditions do this",
 		"retry_after":                   "retry_backoff does this",
 		"routing_strategy_args":         "",

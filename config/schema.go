@@ -115,18 +115,20 @@ type rawRouter struct {
 	CircuitBreaker  rawBreaker     `yaml:"circuit_breaker"`
 	// LiteLLM's cooldown settings, mapped onto the breaker when there is
 	// no circuit_breaker block.
-	AllowedFails     *int        `yaml:"allowed_fails"`
-	CooldownTime     any         `yaml:"cooldown_time"`
-	DisableCooldowns *bool       `yaml:"disable_cooldowns"`
-	Bulkhead         rawBulkhead `yaml:"bulkhead"`
-	Alerting         rawAlerting `yaml:"alerting"`
-	State            string      `yaml:"state"`
-	RedisHost        string      `yaml:"redis_host"`
-	RedisPort        any         `yaml:"redis_port"`
-	RedisPassword    string      `yaml:"redis_password"`
-	RedisURL         string      `yaml:"redis_url"`
-	RedisNamespace   string      `yaml:"redis_namespace"`
-	RedisFlush       any         `yaml:"redis_flush_interval"`
+	AllowedFails       *int           `yaml:"allowed_fails"`
+	CooldownTime       any            `yaml:"cooldown_time"`
+	DisableCooldowns   *bool          `yaml:"disable_cooldowns"`
+	AllowedFailsPolicy map[string]int `yaml:"allowed_fails_policy"`
+	RetryPolicy        map[string]int `yaml:"retry_policy"`
+	Bulkhead           rawBulkhead    `yaml:"bulkhead"`
+	Alerting           rawAlerting    `yaml:"alerting"`
+	State              string         `yaml:"state"`
+	RedisHost          string         `yaml:"redis_host"`
+	RedisPort          any            `yaml:"redis_port"`
+	RedisPassword      string         `yaml:"redis_password"`
+	RedisURL           string         `yaml:"redis_url"`
+	RedisNamespace     string         `yaml:"redis_namespace"`
+	RedisFlush         any            `yaml:"redis_flush_interval"`
 	// LiteLLM's switches for enforcing deployments' rpm and tpm.
 	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`
 	OptionalPreCallChecks []string `yaml:"optional_pre_call_checks"`

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"math"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,14 +23,20 @@ import (
 // provider raises the number in flight without raising breakerd's own
 // time, so it grows the limit instead of shrinking it.
 //
-// Every window (100 ms of samples), the median overhead is compared with
-// the target: above it, the limit drops to 90% of what is in flight, and
-// the excess is shed until breakerd catches up; at or below it, a limit
-// that is nearly used grows by 10%. server.max_concurrent_requests, when
-// set, stays a hard cap above it.
+// breakerd's own time shows in two signals, and either one over its target
+// means overload: the median overhead of the requests served in a window
+// (100 ms), and the Go scheduler's latency in the window (its 90th
+// percentile, from runtime/metrics): how long goroutines that could run
+// waited for a CPU. The second catches what the first cannot see: under
+// CPU overload requests wait before their handler even starts. Over a
+// target, the limit drops to 80% of what is in flight (or of itself, if
+// less), and the excess is shed until breakerd catches up; under both, a
+// limit that is nearly used grows by 10%. server.max_concurrent_requests,
+// when set, stays a hard cap above it.
 const (
 	shedWindow    = 100 * time.Millisecond
 	shedTarget    = 20 * time.Millisecond // median own time that means breakerd is the bottleneck
+	schedTarget   = 10 * time.Millisecond // scheduling latency (p90) that means the CPUs are
 	shedFloor     = 64                    // never shed below this many in flight
 	shedInitial   = 4096
 	shedSampleCap = 10 * time.Second
@@ -48,10 +55,49 @@ type shedder struct {
 	mu        sync.Mutex // rolling the window
 	windowEnd atomic.Int64
 	buckets   [24]atomic.Uint64 // overhead in powers of two from 62.5 µs
+	// sched reads the scheduler's latency histogram (cumulative), and
+	// lastSched is the previous window's reading; under mu.
+	sched     []metrics.Sample
+	lastSched []uint64
+	// schedLatency returns the window's scheduling latency (p90); tests
+	// replace it.
+	schedLatency func() time.Duration
+}
+
+// runtimeSchedLatency returns the 90th percentile of how long goroutines
+// waited to run since the last call, from runtime/metrics.
+func (s *shedder) runtimeSchedLatency() time.Duration {
+	metrics.Read(s.sched)
+	if s.sched[0].Value.Kind() != metrics.KindFloat64Histogram {
+		return 0
+	}
+	h := s.sched[0].Value.Float64Histogram()
+	if len(s.lastSched) != len(h.Counts) {
+		s.lastSched = make([]uint64, len(h.Counts))
+	}
+	var total uint64
+	delta := make([]uint64, len(h.Counts))
+	for i, c := range h.Counts {
+		delta[i] = c - s.lastSched[i]
+		total += delta[i]
+		s.lastSched[i] = c
+	}
+	if total == 0 {
+		return 0
+	}
+	var seen uint64
+	for i, c := range delta {
+		seen += c
+		if seen*10 >= total*9 {
+			return time.Duration(h.Buckets[i] * float64(time.Second))
+		}
+	}
+	return 0
 }
 
 func newShedder(clock breaker.Clock, hardCap int) *shedder {
-	s := &shedder{clock: clock, hardCap: int64(hardCap)}
+	s := &shedder{clock: clock, hardCap: int64(hardCap), sched: []metrics.Sample{{Name: "/sched/latencies:seconds"}}}
+	s.schedLatency = s.runtimeSchedLatency
 	s.limit.Store(shedInitial)
 	if s.hardCap > 0 {
 		s.limit.Store(min(s.hardCap, shedInitial))
@@ -61,6 +107,7 @@ func newShedder(clock breaker.Clock, hardCap int) *shedder {
 
 // admit takes a slot, or reports that the request is to be shed.
 func (s *shedder) admit() (release func(), ok bool) {
+	s.maybeRoll() // arrivals end windows too: under overload few requests finish
 	n := s.inflight.Add(1)
 	if (s.hardCap > 0 && n > s.hardCap) || (n > s.limit.Load() && n > shedFloor) {
 		s.inflight.Add(-1)
@@ -79,6 +126,12 @@ func (s *shedder) observe(overhead time.Duration) {
 		b = min(max(int(math.Log2(float64(overhead)/float64(62500*time.Nanosecond)))+1, 0), len(s.buckets)-1)
 	}
 	s.buckets[b].Add(1)
+	s.maybeRoll()
+}
+
+// maybeRoll ends the window if its time has come: one caller adjusts the
+// limit, the others go on.
+func (s *shedder) maybeRoll() {
 	now := s.clock.Now().UnixNano()
 	if now < s.windowEnd.Load() || !s.mu.TryLock() {
 		return
@@ -88,6 +141,7 @@ func (s *shedder) observe(overhead time.Duration) {
 		return
 	}
 	s.windowEnd.Store(now + int64(shedWindow))
+	sched := s.schedLatency()
 	var counts [len(s.buckets)]uint64
 	var total uint64
 	for i := range s.buckets {
@@ -105,8 +159,8 @@ func (s *shedder) observe(overhead time.Duration) {
 	}
 	limit, inflight := s.limit.Load(), s.inflight.Load()
 	switch {
-	case median > shedTarget:
-		limit = max(inflight*9/10, shedFloor)
+	case median > shedTarget || sched > schedTarget:
+		limit = max(min(limit, inflight)*8/10, shedFloor)
 	case inflight*10 >= limit*8:
 		limit = limit*11/10 + 1
 	}

@@ -30,14 +30,22 @@ func window(s *shedder, clk *breaker.ManualClock, overhead time.Duration) {
 	s.observe(overhead) // the first sample past the window rolls it
 }
 
+// calmShedder is a shedder whose CPUs keep up (no scheduling latency), so
+// that only the requests' own time speaks.
+func calmShedder(clk *breaker.ManualClock, hardCap int) *shedder {
+	s := newShedder(clk, hardCap)
+	s.schedLatency = func() time.Duration { return 0 }
+	return s
+}
+
 func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 	t.Run("its own time over target: the limit drops below what is in flight, and the excess is shed", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
-		s := newShedder(clk, 0)
+		s := calmShedder(clk, 0)
 		rel := admitN(t, s, 1000)
 		window(s, clk, 80*time.Millisecond)
-		if got := s.limit.Load(); got != 900 {
-			t.Fatalf("limit %d, want 900 (90%% of 1000 in flight)", got)
+		if got := s.limit.Load(); got != 800 {
+			t.Fatalf("limit %d, want 800 (80%% of 1000 in flight)", got)
 		}
 		if _, ok := s.admit(); ok {
 			t.Fatal("a request past the limit was admitted")
@@ -45,7 +53,7 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 		if s.shed.Load() != 1 {
 			t.Fatalf("shed %d", s.shed.Load())
 		}
-		for _, r := range rel[:200] {
+		for _, r := range rel[:300] {
 			r()
 		}
 		if _, ok := s.admit(); !ok {
@@ -54,7 +62,7 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 	})
 	t.Run("a slow provider is not overload: many in flight, little own time, the limit grows", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
-		s := newShedder(clk, 0)
+		s := calmShedder(clk, 0)
 		admitN(t, s, 4000) // long calls pile up; breakerd's own time stays small
 		window(s, clk, 2*time.Millisecond)
 		if got := s.limit.Load(); got <= shedInitial {
@@ -64,7 +72,7 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 	})
 	t.Run("an idle gateway keeps its limit", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
-		s := newShedder(clk, 0)
+		s := calmShedder(clk, 0)
 		window(s, clk, time.Millisecond)
 		if got := s.limit.Load(); got != shedInitial {
 			t.Fatalf("limit %d", got)
@@ -72,17 +80,40 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 	})
 	t.Run("never below the floor", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
-		s := newShedder(clk, 0)
+		s := calmShedder(clk, 0)
 		admitN(t, s, 10)
 		window(s, clk, time.Second)
 		admitN(t, s, shedFloor-10)
 	})
 	t.Run("server.max_concurrent_requests is a hard cap", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
-		s := newShedder(clk, 2)
+		s := calmShedder(clk, 2)
 		admitN(t, s, 2)
 		if _, ok := s.admit(); ok {
 			t.Fatal("admitted past the hard cap")
 		}
 	})
+}
+
+// CPU overload shows as scheduling latency before it shows in the served
+// requests' own time (they wait before their handler starts): that alone
+// shrinks the limit.
+func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
+	clk := breaker.NewManualClock(time.Unix(0, 0))
+	s := newShedder(clk, 0)
+	admitN(t, s, 2000)
+	s.schedLatency = func() time.Duration { return 40 * time.Millisecond }
+	for i := 0; i < 20; i++ {
+		s.observe(time.Millisecond)
+	}
+	clk.Advance(shedWindow)
+	s.admit() // an arrival rolls the window
+	if got := s.limit.Load(); got != 1600 {
+		t.Fatalf("limit %d, want 1600", got)
+	}
+	// The runtime's own reading works, and idles at little.
+	s2 := newShedder(clk, 0)
+	if d := s2.runtimeSchedLatency(); d < 0 || d > time.Second {
+		t.Fatalf("scheduling latency %v", d)
+	}
 }
