@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -312,5 +313,48 @@ func TestCountTokens(t *testing.T) {
 	status, h, body := e2.post("/v1/messages/count_tokens", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"one two three"}]}`)
 	if status != 200 || h.Get("X-Breakerd-Estimate") != "true" || body["input_tokens"].(float64) < 1 {
 		t.Fatalf("status %d headers %v body %v", status, h, body)
+	}
+}
+
+// With a master key, /v1/messages takes it as x-api-key (Anthropic's SDKs)
+// or a bearer token, and answers a wrong or missing key with Anthropic's
+// 401, never OpenAI's shape, and never echoing the key sent.
+func TestMessagesAuthInAnthropicsShape(t *testing.T) {
+	e := newEnv(t, bothWays+"general_settings:\n  master_key: sk-master-key-0123456789\n", "openai", "anthropic")
+	body := `{"model":"claude","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"x-api-key", map[string]string{"x-api-key": "sk-master-key-0123456789"}, 200},
+		{"bearer", map[string]string{"Authorization": "Bearer sk-master-key-0123456789"}, 200},
+		{"a wrong x-api-key", map[string]string{"x-api-key": "sk-wrong-key-99999"}, 401},
+		{"a basic auth header", map[string]string{"Authorization": "Basic c2stbWFzdGVy"}, 401},
+		{"no key", nil, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/messages", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range tc.header {
+				req.Header.Set(k, v)
+			}
+			resp, err := e.http.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&got)
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d: %v", resp.StatusCode, got)
+			}
+			if tc.status == 401 {
+				errObj, _ := got["error"].(map[string]any)
+				if got["type"] != "error" || errObj["type"] != "authentication_error" || strings.Contains(fmt.Sprint(got), "sk-wrong-key") {
+					t.Fatalf("body %v", got)
+				}
+			}
+		})
 	}
 }
