@@ -254,7 +254,11 @@ func (s Secret) Value() string { return string(s) }
 
 // Router holds router_settings.
 type Router struct {
-	Strategy        string // simple-shuffle, least-cost, ordered
+	Strategy string // simple-shuffle, least-cost, ordered
+	// LatencyBuffer is LiteLLM's lowest_latency_buffer for
+	// latency-based-routing: deployments within this fraction of the
+	// fastest are picked among at random (0: always the fastest).
+	LatencyBuffer   float64
 	NumRetries      int
 	Timeout         time.Duration // whole-request deadline
 	RetryBackoff    time.Duration // first retry delay; doubles, with jitter

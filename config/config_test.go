@@ -835,3 +835,24 @@ func TestLiteLLMPoliciesAreMapped(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// Environment references work in group names wherever a group is named,
+// and in routing_strategy.
+func TestEnvironmentReferencesInGroupNames(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`model_list:
+  - model_name: ${PRIMARY:-main}
+    litellm_params: {model: openai/x}
+  - model_name: backup
+    litellm_params: {model: openai/y}
+router_settings:
+  routing_strategy: ${STRATEGY:-least-busy}
+  fallbacks: [{"${PRIMARY:-main}": [os.environ/BACKUP]}]
+  model_group_alias: {fast: "${PRIMARY:-main}"}
+`), env(map[string]string{"BACKUP": "backup"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Router.Strategy != "least-busy" || strings.Join(cfg.Router.Fallbacks["main"], ",") != "backup" || cfg.Router.Aliases["fast"].Group != "main" {
+		t.Fatalf("strategy %q fallbacks %v aliases %v", cfg.Router.Strategy, cfg.Router.Fallbacks, cfg.Router.Aliases)
+	}
+}

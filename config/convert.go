@@ -578,6 +578,7 @@ var strategies = []string{"simple-shuffle", "least-cost", "ordered", "least-busy
 	"usage-based-routing", "usage-based-routing-v2"}
 
 func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
+	r.RoutingStrategy = c.resolve("router_settings.routing_strategy", r.RoutingStrategy)
 	rt := Router{Strategy: r.RoutingStrategy}
 	switch rt.Strategy {
 	case "":
@@ -591,6 +592,25 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 			msg = fmt.Sprintf("unknown routing strategy %q (did you mean %q?)", r.RoutingStrategy, s)
 		}
 		c.errf("router_settings.routing_strategy", "%s", msg)
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.RoutingStrategyArgs)) {
+		p := "router_settings.routing_strategy_args." + k
+		switch k {
+		case "lowest_latency_buffer":
+			v, ok := r.RoutingStrategyArgs[k].(float64)
+			if n, isInt := toInt(r.RoutingStrategyArgs[k]); isInt {
+				v, ok = float64(n), true
+			}
+			if !ok || v < 0 {
+				c.errf(p, "must be a fraction of the fastest latency, 0 or more (0.5: within 50%%)")
+				continue
+			}
+			rt.LatencyBuffer = v
+		case "ttl":
+			c.warnf(p, "ignored: breakerd's latency is a moving average of the latest calls, with no sample lifetime")
+		default:
+			c.warnf(p, "a LiteLLM setting that breakerd does not use; ignored")
+		}
 	}
 	rt.NumRetries = c.count("router_settings.num_retries", r.NumRetries, 0, true)
 	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
@@ -712,6 +732,7 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 			c.errf(p, "must be a model group name, got %v", g)
 			return "", false
 		}
+		s = c.resolve(p, s)
 		if slices.Contains(groups, s) {
 			return s, true
 		}
@@ -752,6 +773,7 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 		case map[string]any:
 			for from, tos := range x {
 				fp := p + "." + from
+				from = c.resolve(fp, from)
 				if !slices.Contains(groups, from) && slices.Contains(c.named, from) {
 					continue
 				}
@@ -802,7 +824,7 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 		var a Alias
 		switch x := v.(type) {
 		case string:
-			a.Group = x
+			a.Group = c.resolve(p, x)
 		case map[string]any:
 			for k := range x {
 				if k != "model" && k != "hidden" {
@@ -810,6 +832,7 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 				}
 			}
 			a.Group, _ = x["model"].(string)
+			a.Group = c.resolve(p+".model", a.Group)
 			if h, ok := x["hidden"]; ok {
 				if a.Hidden, ok = h.(bool); !ok {
 					c.errf(p+".hidden", "must be true or false")

@@ -72,7 +72,6 @@ var liteLLMIgnored = map[string]map[string]string{
 		"enable_cooldowns":              "LiteLLM ignores it too",
 		"model_group_retry_policy":      "num_retries and circuit_breaker.failure_conditions do this",
 		"retry_after":                   "retry_backoff does this",
-		"routing_strategy_args":         "",
 		"provider_budget_config":        "",
 		"default_litellm_params":        "",
 		"cache_responses":               "",

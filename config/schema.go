@@ -94,12 +94,14 @@ type rawParams struct {
 
 type rawRouter struct {
 	RoutingStrategy string `yaml:"routing_strategy"`
-	NumRetries      *int   `yaml:"num_retries"`
-	Timeout         any    `yaml:"timeout"`
-	StreamTimeout   any    `yaml:"stream_timeout"`
-	RetryBackoff    any    `yaml:"retry_backoff"`
-	MaxRetryBackoff any    `yaml:"max_retry_backoff"`
-	Fallbacks       any    `yaml:"fallbacks"`
+	// LiteLLM's routing_strategy_args; breakerd reads lowest_latency_buffer.
+	RoutingStrategyArgs map[string]any `yaml:"routing_strategy_args"`
+	NumRetries          *int           `yaml:"num_retries"`
+	Timeout             any            `yaml:"timeout"`
+	StreamTimeout       any            `yaml:"stream_timeout"`
+	RetryBackoff        any            `yaml:"retry_backoff"`
+	MaxRetryBackoff     any            `yaml:"max_retry_backoff"`
+	Fallbacks           any            `yaml:"fallbacks"`
 	// LiteLLM's context_window_fallbacks: where a prompt too long for a
 	// group's models goes, in the same forms as fallbacks.
 	ContextWindowFallbacks any `yaml:"context_window_fallbacks"`

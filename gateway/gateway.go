@@ -413,7 +413,17 @@ func (g *Gateway) Route(group string) []*Deployment {
 		for _, seg := range r.segments {
 			start := len(out)
 			out = append(out, seg...)
-			slices.SortStableFunc(out[start:], func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
+			part := out[start:]
+			slices.SortStableFunc(part, func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
+			if buf := g.cfg.Router.LatencyBuffer; buf > 0 && g.cfg.Router.Strategy == "latency-based-routing" && len(part) > 1 {
+				// LiteLLM's lowest_latency_buffer: any deployment within
+				// the buffer of the fastest may go first.
+				n := 1
+				for n < len(part) && key(part[n]) <= key(part[0])*(1+buf) {
+					n++
+				}
+				rand.Shuffle(n, func(i, j int) { part[i], part[j] = part[j], part[i] })
+			}
 		}
 		return out
 	}
