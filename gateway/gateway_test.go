@@ -520,29 +520,8 @@ func TestUpstreamErrorFieldsNeverCarryTheKey(t *testing.T) {
 						"message": "bad key " + cred, "type": cred, "code": cred, "param": cred}})
 				}))
 				defer upstream.Close()
-				yaml := "model_list:\n  - model_name: m\n    litellm_params:\n      " + tc.params +
-					"\n      api_base: " + upstream.URL + "\n      api_key: " + key + "\n"
-				cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-				if err != nil {
-					t.Fatal(err)
-				}
-				client := gateway.NewUpstreamClient()
-				defer client.CloseIdleConnections()
-				gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer gw.Close()
-				srv := httptest.NewServer(gw.Handler())
-				defer srv.Close()
-				resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
-					strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
-				if err != nil {
-					t.Fatal(err)
-				}
-				data, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				http.DefaultClient.CloseIdleConnections()
+				resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      "+tc.params+
+					"\n      api_base: "+upstream.URL+"\n      api_key: "+key+"\n")
 				if resp.StatusCode != status {
 					t.Fatalf("status %d, want %d: %s", resp.StatusCode, status, data)
 				}

@@ -211,3 +211,33 @@ router_settings:
 `
 
 const primaryChat = "gpt-4o-mini/openai/gpt-4o-mini:chat"
+
+// chatOnce serves a gateway for yamlText (no environment) on loopback,
+// sends it one chat request for model m, and returns the response with
+// its body read. Everything is closed when it returns.
+func chatOnce(t *testing.T, yamlText string) (*http.Response, []byte) {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(yamlText), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := gateway.NewUpstreamClient()
+	defer client.CloseIdleConnections()
+	gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	srv := httptest.NewServer(gw.Handler())
+	defer srv.Close()
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, data
+}

@@ -4,12 +4,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/breakerd/breakerd/config"
-	"github.com/breakerd/breakerd/gateway"
 )
 
 // Every provider in the table that breakerd can call gets a chat request
@@ -39,28 +37,8 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 				_, _ = w.Write([]byte(`{"id":"x","object":"chat.completion","model":"x","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
 			}))
 			defer upstream.Close()
-			yaml := "model_list:\n  - model_name: m\n    litellm_params:\n      model: " + p.Name + "/some-model\n" +
-				"      api_base: " + upstream.URL + "\n      api_key: key-for-" + p.Name + "\n"
-			cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-			if err != nil {
-				t.Fatal(err)
-			}
-			client := gateway.NewUpstreamClient()
-			defer client.CloseIdleConnections()
-			gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer gw.Close()
-			srv := httptest.NewServer(gw.Handler())
-			defer srv.Close()
-			resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
-				strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			http.DefaultClient.CloseIdleConnections()
+			resp, _ := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: "+p.Name+"/some-model\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: key-for-"+p.Name+"\n")
 			if resp.StatusCode != 200 || resp.Header.Get("X-Breakerd-Provider") != p.Name {
 				t.Fatalf("status %d provider %q", resp.StatusCode, resp.Header.Get("X-Breakerd-Provider"))
 			}
