@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -854,5 +855,38 @@ router_settings:
 	}
 	if cfg.Router.Strategy != "least-busy" || strings.Join(cfg.Router.Fallbacks["main"], ",") != "backup" || cfg.Router.Aliases["fast"].Group != "main" {
 		t.Fatalf("strategy %q fallbacks %v aliases %v", cfg.Router.Strategy, cfg.Router.Fallbacks, cfg.Router.Aliases)
+	}
+}
+
+// config.yaml, the documented example, documents every key breakerd
+// reads, and loads.
+func TestExampleConfigDocumentsEveryKey(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[reflect.Type]bool{}
+	var walk func(reflect.Type)
+	walk = func(tp reflect.Type) {
+		for tp.Kind() == reflect.Pointer || tp.Kind() == reflect.Slice || tp.Kind() == reflect.Map {
+			tp = tp.Elem()
+		}
+		if tp.Kind() != reflect.Struct || seen[tp] {
+			return
+		}
+		seen[tp] = true
+		for i := 0; i < tp.NumField(); i++ {
+			name, _, _ := strings.Cut(tp.Field(i).Tag.Get("yaml"), ",")
+			if name != "" && !strings.Contains(string(data), name+":") {
+				t.Errorf("config.yaml does not document %s (in %s)", name, tp.Name())
+			}
+			walk(tp.Field(i).Type)
+		}
+	}
+	walk(reflect.TypeFor[rawFile]())
+	vars := map[string]string{"OPENAI_API_KEY": "sk-a-test-key", "AZURE_API_KEY": "az-a-test-key", "AZURE_API_BASE": "https://r.openai.azure.com",
+		"GROQ_API_KEY": "gsk-a-test-key", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X"}
+	if _, err := Parse("config.yaml", data, env(vars)); err != nil {
+		t.Fatal(err)
 	}
 }
