@@ -52,6 +52,10 @@ type Faults struct {
 	// ReplyWords, when > 0, pads every reply to that many words (one
 	// streamed chunk each), for long answers and large streams.
 	ReplyWords int `json:"reply_words,omitempty"`
+	// StampChunks makes each streamed chat chunk's text the Unix
+	// microsecond it was sent at, so that a client can measure how long a
+	// proxy took to relay it.
+	StampChunks bool `json:"stamp_chunks,omitempty"`
 	// ContextTokens, when > 0, is the model's context window: a prompt of
 	// more tokens (words, to the mock) gets the provider's 400 for an
 	// over-long prompt (OpenAI's context_length_exceeded, Anthropic's

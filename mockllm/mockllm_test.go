@@ -8,8 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	anthropicsdk "github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
@@ -271,5 +274,31 @@ func TestCutAfterBreaksTheStream(t *testing.T) {
 	}
 	if n := strings.Count(string(data), "data: "); n != 2 || strings.Contains(string(data), "[DONE]") {
 		t.Fatalf("%d events before the cut: %s", n, data)
+	}
+}
+
+// stamp_chunks makes each streamed chunk's text the time it was sent.
+func TestStampChunks(t *testing.T) {
+	m := New(Options{Name: "m"})
+	m.SetFaults(Faults{StampChunks: true})
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	before := time.Now().UnixMicro()
+	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"x","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	re := regexp.MustCompile(`"content":"(\d+) "`)
+	ms := re.FindAllStringSubmatch(string(data), -1)
+	if len(ms) < 3 {
+		t.Fatalf("no stamped chunks in %s", data)
+	}
+	for _, m := range ms {
+		if v, _ := strconv.ParseInt(m[1], 10, 64); v < before || v > time.Now().UnixMicro() {
+			t.Fatalf("stamp %s outside the request's time", m[1])
+		}
 	}
 }

@@ -217,6 +217,9 @@ func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, 
 		if ne, ok := ev.(namedEvent); ok {
 			sw.event(ne.name, ne.data)
 		} else {
+			if f.StampChunks {
+				stamp(ev)
+			}
 			sw.json(ev)
 		}
 	}
@@ -298,5 +301,22 @@ func (s *sse) event(name string, v any) {
 	fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", name, b)
 	if s.f != nil {
 		s.f.Flush()
+	}
+}
+
+// stamp sets a chat chunk's text to the Unix microsecond it is sent at.
+func stamp(ev any) {
+	c, ok := ev.(map[string]any)
+	if !ok {
+		return
+	}
+	choices, _ := c["choices"].([]map[string]any)
+	if len(choices) == 0 {
+		return
+	}
+	if d, ok := choices[0]["delta"].(map[string]any); ok {
+		if _, ok := d["content"]; ok {
+			d["content"] = fmt.Sprintf("%d ", time.Now().UnixMicro())
+		}
 	}
 }

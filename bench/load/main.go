@@ -28,10 +28,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -47,6 +49,7 @@ type options struct {
 	nginx                  bool
 	overload               bool
 	breakerdBin            string
+	streams, streamWords   int
 }
 
 func main() {
@@ -63,6 +66,8 @@ func main() {
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
 	flag.StringVar(&o.variantBin, "variant-bin", "", "also measure a second breakerd built elsewhere (a path to its binary), as an A/B within one run")
 	flag.BoolVar(&o.overload, "overload", false, "overload mode: offer 3x breakerd's maximum throughput for -duration, open loop, upstream answering in 20 ms")
+	flag.IntVar(&o.streams, "streams", 0, "streaming mode: hold this many concurrent streams against each target (direct, plain proxy, breakerd)")
+	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream, one every 50 ms")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
@@ -201,6 +206,10 @@ server:
 	}
 	if err := waitUp("http://" + rpAddr + "/v1/models"); err != nil {
 		return err
+	}
+	if o.streams > 0 {
+		return streams(o, []streamTarget{{"mockllm direct", mockAddr, mock.Process.Pid}, {"via plain Go reverse proxy", rpAddr, rp.Process.Pid},
+			{"via breakerd", gwAddr, gw.Process.Pid}}, mockAddr)
 	}
 	nginxAddr, nginxPid := "", 0
 	if o.nginx {
@@ -566,5 +575,107 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 	fmt.Printf("\nTargets: goodput >= 90%% of maximum %s; admitted added p99 <= 50 ms %s; refusals p99 <= 5 ms %s; RSS <= 150 MB %s; no breaker opens %s.\n",
 		verdict(goodput >= 0.9*maxTput), verdict(p99(over.okLat)-p99(base.okLat) <= 50*time.Millisecond),
 		verdict(len(over.shedLat) == 0 || p99(over.shedLat) <= 5*time.Millisecond), verdict(hwm <= 150), verdict(opensBefore == opensAfter))
+	return nil
+}
+
+// streamTarget is a process that streams are held open through.
+type streamTarget struct {
+	name, addr string
+	pid        int
+}
+
+// streams holds o.streams concurrent streams, each o.streamWords chunks
+// paced 50 ms apart by mockllm, through each target in turn, and reports
+// the memory each stream costs the target (peak RSS above its idle RSS),
+// its CPU per chunk relayed, how long each chunk took from mockllm's send
+// to the client's read (relay latency, from the chunk's stamp), and
+// streams that did not finish.
+func streams(o options, targets []streamTarget, mockAddr string) error {
+	put, _ := http.NewRequest(http.MethodPut, "http://"+mockAddr+"/_mock/faults",
+		strings.NewReader(fmt.Sprintf(`{"reply_words":%d,"chunk_delay_ms":50,"stamp_chunks":true}`, o.streamWords)))
+	if resp, err := http.DefaultClient.Do(put); err != nil {
+		return err
+	} else {
+		resp.Body.Close()
+	}
+	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]}`
+	fmt.Printf("\nStreams: %d concurrent, %d chunks each 50 ms apart; %d CPUs (%s), %s; all processes share the machine.\n\n",
+		o.streams, o.streamWords, runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Println("| target | streams done | broken | chunks | relay p50 | relay p99 | RSS per stream above idle | CPU per chunk |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	stampRe := regexp.MustCompile(`"content":"(\d+) "`)
+	for _, t := range targets {
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.streams, MaxConnsPerHost: 0}}
+		idle, _ := procMem(t.pid)
+		cpu0 := procCPU(t.pid)
+		var mu sync.Mutex
+		var lat []time.Duration
+		done, broken, chunks := 0, 0, 0
+		var wg sync.WaitGroup
+		var peak float64
+		stop := make(chan struct{})
+		var sampler sync.WaitGroup
+		sampler.Go(func() { // peak RSS while the streams run
+			tick := time.NewTicker(200 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					if rss, _ := procMem(t.pid); rss > peak {
+						peak = rss
+					}
+				}
+			}
+		})
+		for i := 0; i < o.streams; i++ {
+			wg.Go(func() {
+				resp, err := client.Post("http://"+t.addr+"/v1/chat/completions", "application/json", strings.NewReader(body))
+				if err != nil {
+					mu.Lock()
+					broken++
+					mu.Unlock()
+					return
+				}
+				defer resp.Body.Close()
+				sc := bufio.NewScanner(resp.Body)
+				var mine []time.Duration
+				ok := false
+				for sc.Scan() {
+					line := sc.Text()
+					if m := stampRe.FindStringSubmatch(line); m != nil {
+						sent, _ := strconv.ParseInt(m[1], 10, 64)
+						mine = append(mine, time.Since(time.UnixMicro(sent)))
+					}
+					ok = ok || line == "data: [DONE]"
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				lat = append(lat, mine...)
+				chunks += len(mine)
+				if ok {
+					done++
+				} else {
+					broken++
+				}
+			})
+		}
+		wg.Wait()
+		close(stop)
+		sampler.Wait()
+		cpu := procCPU(t.pid) - cpu0
+		client.CloseIdleConnections()
+		slices.Sort(lat)
+		q := func(p float64) time.Duration {
+			if len(lat) == 0 {
+				return 0
+			}
+			return lat[int(float64(len(lat)-1)*p)]
+		}
+		perStream := (peak - idle) * 1024 / float64(o.streams) // MB to KB
+		fmt.Printf("| %s | %d | %d | %d | %.2f ms | %.2f ms | %.1f KB | %.1f µs |\n", t.name, done, broken, chunks,
+			float64(q(0.5))/1e6, float64(q(0.99))/1e6, perStream, float64(cpu)/float64(time.Microsecond)/float64(max(chunks, 1)))
+	}
 	return nil
 }
