@@ -30,13 +30,15 @@ import (
 // waited for a CPU. The second catches what the first cannot see: under
 // CPU overload requests wait before their handler even starts. Over a
 // target, the limit drops to 80% of what is in flight (or of itself, if
-// less), and the excess is shed until breakerd catches up; under both, a
-// limit that is nearly used grows by 10%. server.max_concurrent_requests,
+// less), once that has lasted three windows (a burst of arrivals is not
+// overload), and the excess is shed until breakerd catches up; under both,
+// a limit that is nearly used grows by 10%. server.max_concurrent_requests,
 // when set, stays a hard cap above it.
 const (
 	shedWindow    = 100 * time.Millisecond
 	shedTarget    = 20 * time.Millisecond // median own time that means breakerd is the bottleneck
-	schedTarget   = 10 * time.Millisecond // scheduling latency (p90) that means the CPUs are
+	schedTarget   = 25 * time.Millisecond // scheduling latency (p90) that means the CPUs are
+	shedSustained = 3                     // windows in a row over a target before the limit drops: a burst is not overload
 	shedFloor     = 64                    // never shed below this many in flight
 	shedInitial   = 4096
 	shedSampleCap = 10 * time.Second
@@ -59,6 +61,8 @@ type shedder struct {
 	// lastSched is the previous window's reading; under mu.
 	sched     []metrics.Sample
 	lastSched []uint64
+	// overWindows counts windows in a row over a target; under mu.
+	overWindows int
 	// schedLatency returns the window's scheduling latency (p90); tests
 	// replace it.
 	schedLatency func() time.Duration
@@ -158,9 +162,17 @@ func (s *shedder) maybeRoll() {
 		}
 	}
 	limit, inflight := s.limit.Load(), s.inflight.Load()
+	over := median > shedTarget || sched > schedTarget
+	if over {
+		s.overWindows++
+	} else {
+		s.overWindows = 0
+	}
 	switch {
-	case median > shedTarget || sched > schedTarget:
+	case over && s.overWindows >= shedSustained:
 		limit = max(min(limit, inflight)*8/10, shedFloor)
+	case over:
+		// Not yet sustained: hold the limit.
 	case inflight*10 >= limit*8:
 		limit = limit*11/10 + 1
 	}

@@ -44,6 +44,11 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 		s := calmShedder(clk, 0)
 		rel := admitN(t, s, 1000)
 		window(s, clk, 80*time.Millisecond)
+		window(s, clk, 80*time.Millisecond)
+		if got := s.limit.Load(); got != shedInitial {
+			t.Fatalf("limit %d after two slow windows: a burst is not overload yet", got)
+		}
+		window(s, clk, 80*time.Millisecond)
 		if got := s.limit.Load(); got != 800 {
 			t.Fatalf("limit %d, want 800 (80%% of 1000 in flight)", got)
 		}
@@ -82,7 +87,9 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 0)
 		admitN(t, s, 10)
-		window(s, clk, time.Second)
+		for i := 0; i < shedSustained; i++ {
+			window(s, clk, time.Second)
+		}
 		admitN(t, s, shedFloor-10)
 	})
 	t.Run("server.max_concurrent_requests is a hard cap", func(t *testing.T) {
@@ -103,11 +110,15 @@ func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
 	s := newShedder(clk, 0)
 	admitN(t, s, 2000)
 	s.schedLatency = func() time.Duration { return 40 * time.Millisecond }
-	for i := 0; i < 20; i++ {
-		s.observe(time.Millisecond)
+	for w := 0; w < shedSustained; w++ {
+		for i := 0; i < 20; i++ {
+			s.observe(time.Millisecond)
+		}
+		clk.Advance(shedWindow)
+		if r, ok := s.admit(); ok { // an arrival rolls the window
+			r()
+		}
 	}
-	clk.Advance(shedWindow)
-	s.admit() // an arrival rolls the window
 	if got := s.limit.Load(); got != 1600 {
 		t.Fatalf("limit %d, want 1600", got)
 	}

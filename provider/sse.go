@@ -26,8 +26,13 @@ type sseReader struct {
 	data []byte
 }
 
+// sseBufferSize is a stream reader's buffer: one event fits it nearly
+// always, and a longer line is gathered past it (line). It is small
+// because a gateway holds thousands of streams at once.
+const sseBufferSize = 4 << 10
+
 func newSSEReader(body io.Reader) sseReader {
-	return sseReader{r: bufio.NewReaderSize(body, 64<<10)}
+	return sseReader{r: bufio.NewReaderSize(body, sseBufferSize)}
 }
 
 // next returns the data of the next event that has any. The slice is

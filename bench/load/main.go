@@ -50,6 +50,7 @@ type options struct {
 	overload               bool
 	breakerdBin            string
 	streams, streamWords   int
+	offered                int
 }
 
 func main() {
@@ -66,6 +67,7 @@ func main() {
 	flag.StringVar(&o.variantEnv, "variant-env", "", "also measure a second breakerd with this extra environment, e.g. GOMAXPROCS=1, as an A/B within one run")
 	flag.StringVar(&o.variantBin, "variant-bin", "", "also measure a second breakerd built elsewhere (a path to its binary), as an A/B within one run")
 	flag.BoolVar(&o.overload, "overload", false, "overload mode: offer 3x breakerd's maximum throughput for -duration, open loop, upstream answering in 20 ms")
+	flag.IntVar(&o.offered, "offered", 0, "overload mode: offer this many req/s instead of 3x the measured maximum")
 	flag.IntVar(&o.streams, "streams", 0, "streaming mode: hold this many concurrent streams against each target (direct, plain proxy, breakerd)")
 	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream, one every 50 ms")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
@@ -550,7 +552,7 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 	// maximum: breakerd (and the shared CPUs) must.
 	maxRun := run(vegeta.Rate{}, o.maxDur, max(o.workers, 2048))
 	maxTput := float64(maxRun.ok) / o.maxDur.Seconds()
-	offered := int(3 * maxTput)
+	offered := cmp.Or(o.offered, int(3*maxTput))
 	opensBefore := opens()
 	over := run(vegeta.Rate{Freq: offered, Per: time.Second}, o.dur, 0)
 	_, hwm := procMem(pid)
@@ -601,8 +603,8 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]}`
 	fmt.Printf("\nStreams: %d concurrent, %d chunks each 50 ms apart; %d CPUs (%s), %s; all processes share the machine.\n\n",
 		o.streams, o.streamWords, runtime.NumCPU(), cpuModel(), runtime.Version())
-	fmt.Println("| target | streams done | broken | chunks | relay p50 | relay p99 | RSS per stream above idle | CPU per chunk |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream above idle | CPU per chunk |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	stampRe := regexp.MustCompile(`"content":"(\d+) "`)
 	for _, t := range targets {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.streams, MaxConnsPerHost: 0}}
@@ -610,7 +612,7 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 		cpu0 := procCPU(t.pid)
 		var mu sync.Mutex
 		var lat []time.Duration
-		done, broken, chunks := 0, 0, 0
+		done, broken, refused, chunks := 0, 0, 0, 0
 		var wg sync.WaitGroup
 		var peak float64
 		stop := make(chan struct{})
@@ -639,6 +641,12 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 					return
 				}
 				defer resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					mu.Lock()
+					refused++
+					mu.Unlock()
+					return
+				}
 				sc := bufio.NewScanner(resp.Body)
 				var mine []time.Duration
 				ok := false
@@ -674,7 +682,7 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 			return lat[int(float64(len(lat)-1)*p)]
 		}
 		perStream := (peak - idle) * 1024 / float64(o.streams) // MB to KB
-		fmt.Printf("| %s | %d | %d | %d | %.2f ms | %.2f ms | %.1f KB | %.1f µs |\n", t.name, done, broken, chunks,
+		fmt.Printf("| %s | %d | %d | %d | %d | %.2f ms | %.2f ms | %.1f KB | %.1f µs |\n", t.name, done, refused, broken, chunks,
 			float64(q(0.5))/1e6, float64(q(0.99))/1e6, perStream, float64(cpu)/float64(time.Microsecond)/float64(max(chunks, 1)))
 	}
 	return nil

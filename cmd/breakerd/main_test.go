@@ -410,13 +410,12 @@ func TestMemoryDefaults(t *testing.T) {
 		gogc  int
 		limit int64
 	}{
-		{"no container", nil, nil, 200, 0},
-		{"cgroup v2 limit", nil, map[string]string{"/sys/fs/cgroup/memory.max": "536870912\n"}, 200, 536870912 / 10 * 9},
-		{"cgroup v2 without a limit", nil, map[string]string{"/sys/fs/cgroup/memory.max": "max\n"}, 200, 0},
-		{"cgroup v1 limit", nil, map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824"}, 200, 1073741824 / 10 * 9},
-		{"cgroup v1 without a limit", nil, map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, 200, 0},
-		{"GOMEMLIMIT wins", map[string]string{"GOMEMLIMIT": "1GiB"}, map[string]string{"/sys/fs/cgroup/memory.max": "536870912"}, 200, 0},
-		{"GOGC wins", map[string]string{"GOGC": "off"}, nil, 0, 0},
+		{"no container", nil, nil, 0, 0},
+		{"cgroup v2 limit", nil, map[string]string{"/sys/fs/cgroup/memory.max": "536870912\n"}, 0, 536870912 / 10 * 9},
+		{"cgroup v2 without a limit", nil, map[string]string{"/sys/fs/cgroup/memory.max": "max\n"}, 0, 0},
+		{"cgroup v1 limit", nil, map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "1073741824"}, 0, 1073741824 / 10 * 9},
+		{"cgroup v1 without a limit", nil, map[string]string{"/sys/fs/cgroup/memory/memory.limit_in_bytes": "9223372036854771712"}, 0, 0},
+		{"GOMEMLIMIT wins", map[string]string{"GOMEMLIMIT": "1GiB"}, map[string]string{"/sys/fs/cgroup/memory.max": "536870912"}, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			gogc, limit, _ := memoryDefaults(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok },

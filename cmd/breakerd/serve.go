@@ -87,9 +87,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // memoryDefaults chooses the garbage collector's settings when the
-// environment sets none. breakerd's live heap is a few MB when idle, so
-// collecting less often (GOGC=200) costs little memory and takes GC work
-// off the request path's tail. A soft memory limit is set only inside a
+// environment sets none. GOGC stays Go's default: collecting less often
+// saved little at 1,000 req/s but multiplied the memory each of thousands
+// of long streams holds (BENCHMARKS.md, "Long streams"). A soft memory
+// limit is set only inside a
 // container with a memory limit (cgroup v2 memory.max, or v1
 // memory.limit_in_bytes): 90% of it, so the collector works harder before
 // the container is killed. A small fixed limit would make the collector
@@ -98,9 +99,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // set, win; so a limit of 0 or gogc of 0 means "leave it".
 func memoryDefaults(lookup func(string) (string, bool), read func(string) ([]byte, error)) (gogc int, limit int64, why string) {
 	why = "defaults"
-	if _, set := lookup("GOGC"); !set {
-		gogc = 200
-	}
 	if _, set := lookup("GOMEMLIMIT"); set {
 		return gogc, 0, "GOMEMLIMIT set"
 	}
