@@ -10,9 +10,15 @@ import (
 // Breaker is a circuit breaker. Create it with New; it is safe for
 // concurrent use, and its methods never block on a lock in the call path.
 type Breaker struct {
-	s        Settings
-	coarse   *CoarseClock // its fast path is read directly; never nil (see New)
-	clockFn  func() int64
+	s       Settings
+	coarse  *CoarseClock // its fast path is read directly; never nil (see New)
+	clockFn func() int64
+	// timers is the clock's timers, nil when it has none (a CoarseClock,
+	// a Clock of the caller's): then every check reads the clock.
+	timers timerClock
+	// seqLive says whether counts.curSeq is the current window bucket
+	// (seqLive), with a timer armed for the bucket's end (see seqNow).
+	seqLive  atomic.Int32
 	cur      atomic.Pointer[epoch]
 	counts   counters
 	lastFail atomic.Int64
@@ -31,8 +37,11 @@ type epoch struct {
 	gen       uint64
 	since     int64
 	openUntil int64 // Open: when trials may start
-	trips     int   // opens since the last full recovery, for backoff
-	reason    string
+	// due is set by a timer at openUntil, on a clock with timers: until
+	// then an open breaker rejects without reading the clock.
+	due    atomic.Bool
+	trips  int // opens since the last full recovery, for backoff
+	reason string
 	// openedAt is when the current outage began (0 when there is none);
 	// rejectedAtOpen is the rejected total at that moment.
 	openedAt       int64
@@ -63,6 +72,7 @@ func New(s Settings) *Breaker {
 	s.applyDefaults()
 	b := &Breaker{s: s, clockFn: nanotimeOf(s.Clock)}
 	b.coarse, _ = s.Clock.(*CoarseClock)
+	b.timers, _ = s.Clock.(timerClock)
 	if b.coarse == nil {
 		// A clock that never ticks: its fast path never applies, so every
 		// read goes to clockFn, and nanotime needs no nil check.
@@ -118,6 +128,16 @@ func (b *Breaker) newEpoch(prev *epoch, st State, now int64, openUntil int64, re
 		e.done = func(Outcome, time.Duration) {}
 	case Open:
 		e.err = &OpenError{Breaker: b.s.Name, State: Open, RetryAt: time.Unix(0, openUntil)}
+		switch {
+		case b.timers == nil:
+		case openUntil <= now:
+			e.due.Store(true)
+		default:
+			// Armed before the epoch is published, so it never rejects
+			// past openUntil for want of a timer. An epoch that loses its
+			// transition, or is left early, lets its timer fire unheeded.
+			b.timers.AfterFunc(time.Duration(openUntil-now), func() { e.due.Store(true) })
+		}
 	case ForcedOpen:
 		e.err = &OpenError{Breaker: b.s.Name, State: ForcedOpen}
 	case HalfOpen:
@@ -139,11 +159,49 @@ func (b *Breaker) Allow() (done func(Outcome, time.Duration), err error) {
 	if e.done != nil { // Closed or Disabled
 		return e.done, nil
 	}
-	if e.state == Open && b.nanotime() < e.openUntil {
+	if e.state == Open && !b.mayBeDue(e) {
 		b.counts.reject()
 		return nil, e.err
 	}
 	return b.allowSlow(e)
+}
+
+// mayBeDue reports whether open epoch e may have reached openUntil. On a
+// clock with timers it reads e's timer flag, not the clock; allowSlow
+// then checks the time.
+func (b *Breaker) mayBeDue(e *epoch) bool {
+	if b.timers != nil {
+		return e.due.Load()
+	}
+	return b.nanotime() >= e.openUntil
+}
+
+// Values of Breaker.seqLive.
+const (
+	seqStale  = iota // read the clock for the bucket
+	seqArming        // one caller is arming the bucket's timer
+	seqLive          // counts.curSeq is current until the timer fires
+)
+
+// seqNow returns the current window bucket. On a clock with timers it
+// reads the clock once per bucket: a timer marks the bucket's end, and
+// until it fires the bucket is known without a clock read. A timer that
+// fires late leaves a few calls in the bucket before, which the window
+// tolerates. No call in a bucket means no timer for the next: an idle
+// breaker does not wake up.
+func (b *Breaker) seqNow() int64 {
+	if b.seqLive.Load() == seqLive {
+		return b.counts.curSeq.Load()
+	}
+	now := b.nanotime()
+	seq := b.counts.seqOf(now)
+	if b.timers != nil && b.seqLive.CompareAndSwap(seqStale, seqArming) {
+		// Live before the timer exists, so that only its firing, never
+		// this store, can follow it: one timer at a time.
+		b.seqLive.Store(seqLive)
+		b.timers.AfterFunc(time.Duration((seq+1)*b.counts.width-now), func() { b.seqLive.Store(seqStale) })
+	}
+	return seq
 }
 
 func (b *Breaker) allowSlow(e *epoch) (func(Outcome, time.Duration), error) {
@@ -250,10 +308,15 @@ func (b *Breaker) withCause(reason string) string {
 	return reason
 }
 
+// isSlow reports whether a call of outcome o that took d counts as slow.
+func (b *Breaker) isSlow(o Outcome, d time.Duration) bool {
+	return b.s.SlowCallDuration > 0 && d >= b.s.SlowCallDuration && o != Ignored
+}
+
 // record tallies a finished call and reports whether it was slow.
 func (b *Breaker) record(now int64, o Outcome, d time.Duration) bool {
-	slow := b.s.SlowCallDuration > 0 && d >= b.s.SlowCallDuration && o != Ignored
-	b.counts.record(now, o, slow)
+	slow := b.isSlow(o, d)
+	b.counts.record(b.counts.seqOf(now), o, slow)
 	if o == Failure {
 		b.lastFail.Store(now)
 	}
@@ -261,6 +324,17 @@ func (b *Breaker) record(now int64, o Outcome, d time.Duration) bool {
 }
 
 func (b *Breaker) reportClosed(e *epoch, o Outcome, d time.Duration) {
+	if o == Success && !b.isSlow(o, d) {
+		// The hot path, which needs the time only to the bucket.
+		b.counts.record(b.seqNow(), Success, false)
+		if e.ring != nil {
+			e.ring.add(Success, false)
+		}
+		if e.consec.Load() != 0 {
+			e.consec.Store(0)
+		}
+		return
+	}
 	now := b.nanotime()
 	slow := b.record(now, o, d)
 	if o == Ignored {

@@ -1,6 +1,8 @@
 package breaker
 
 import (
+	"cmp"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,13 +21,28 @@ type nanoClock interface {
 	UnixNano() int64
 }
 
+// timerClock is implemented by clocks that can run a function once their
+// time has moved on by d. A breaker on such a clock reads it only when
+// something may be due: a timer tells an open breaker that its trials may
+// start, and tells the closed hot path that a window bucket has ended, so
+// neither reads the clock per call and nothing wakes while idle.
+type timerClock interface {
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
 type systemClock struct{}
 
 // Now reads the system clock.
 func (systemClock) Now() time.Time { return time.Now() }
 
-// SystemClock returns a Clock that reads the system clock on every call.
-// It is exact but costs a system-clock read (tens of nanoseconds) per call.
+// AfterFunc runs f in its own goroutine after d, as time.AfterFunc does.
+func (systemClock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
+	return time.AfterFunc(d, f).Stop
+}
+
+// SystemClock returns a Clock that reads the system clock. A breaker on it
+// (the default) reads it only when a call fails or is timed, when a trip
+// ends, and once per window bucket; timers cover the rest.
 func SystemClock() Clock { return systemClock{} }
 
 // nanotimeOf returns a function reporting c's time in Unix nanoseconds.
@@ -150,9 +167,18 @@ func (c *CoarseClock) Stop() {
 }
 
 // ManualClock is a Clock that moves only when told to. It is safe for
-// concurrent use and meant for tests: no sleeps, exact timing.
+// concurrent use and meant for tests: no sleeps, exact timing. Its zero
+// value reads the Unix epoch.
 type ManualClock struct {
-	now atomic.Int64
+	now    atomic.Int64
+	mu     sync.Mutex // guards timers and nextID
+	timers map[uint64]manualTimer
+	nextID uint64
+}
+
+type manualTimer struct {
+	at int64
+	f  func()
 }
 
 // NewManualClock returns a ManualClock set to t.
@@ -168,8 +194,56 @@ func (c *ManualClock) Now() time.Time { return time.Unix(0, c.now.Load()) }
 // UnixNano returns the clock's current time in Unix nanoseconds.
 func (c *ManualClock) UnixNano() int64 { return c.now.Load() }
 
-// Advance moves the clock forward by d.
-func (c *ManualClock) Advance(d time.Duration) { c.now.Add(int64(d)) }
+// Advance moves the clock forward by d and runs the timers that came due.
+func (c *ManualClock) Advance(d time.Duration) { c.fire(c.now.Add(int64(d)), false) }
 
-// Set moves the clock to t.
-func (c *ManualClock) Set(t time.Time) { c.now.Store(t.UnixNano()) }
+// Set moves the clock to t and runs the timers that came due. Moving it
+// back runs every pending timer: the breaker's timers only say that
+// something may be due, and it checks the time when one fires.
+func (c *ManualClock) Set(t time.Time) {
+	n := t.UnixNano()
+	c.fire(n, n < c.now.Swap(n))
+}
+
+// AfterFunc runs f once the clock has moved on by d: in Advance or Set,
+// in the goroutine that moved it, or at once if d <= 0. stop cancels it
+// and reports whether it did so before f ran.
+func (c *ManualClock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
+	if d <= 0 {
+		f()
+		return func() bool { return false }
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timers == nil {
+		c.timers = make(map[uint64]manualTimer)
+	}
+	c.nextID++
+	id := c.nextID
+	c.timers[id] = manualTimer{at: c.now.Load() + int64(d), f: f}
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, pending := c.timers[id]
+		delete(c.timers, id)
+		return pending
+	}
+}
+
+// fire runs the timers due at now, or all of them, outside the lock so
+// that they may use the clock.
+func (c *ManualClock) fire(now int64, all bool) {
+	c.mu.Lock()
+	var due []manualTimer
+	for id, t := range c.timers {
+		if all || t.at <= now {
+			due = append(due, t)
+			delete(c.timers, id)
+		}
+	}
+	c.mu.Unlock()
+	slices.SortFunc(due, func(a, b manualTimer) int { return cmp.Compare(a.at, b.at) })
+	for _, t := range due {
+		t.f()
+	}
+}

@@ -104,15 +104,15 @@ func (c *counters) bucket(s *stripe, seq int64) *bucket {
 	return b
 }
 
-// record tallies one finished call; reject, one rejected call.
+// record tallies one finished call in bucket seq; reject, one rejected
+// call.
 //
 // Each writes only the stripe of the processor it runs on, pinned there so
 // that nothing else runs on that processor meanwhile: no two writers ever
 // meet on a stripe, and its cells need no locked instruction. A processor
 // beyond those counted at creation takes the spill stripe under its mutex
 // instead, unpinned first because a pinned goroutine must not park.
-func (c *counters) record(now int64, o Outcome, slow bool) {
-	seq := c.seqOf(now)
+func (c *counters) record(seq int64, o Outcome, slow bool) {
 	if id := procPin(); id < len(c.stripes)-1 {
 		c.tally(&c.stripes[id], seq, o, slow)
 		procUnpin()

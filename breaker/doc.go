@@ -13,9 +13,12 @@
 // The call path takes no lock, executes no locked instruction and
 // allocates nothing: state is an immutable epoch behind an atomic pointer,
 // and each processor counts into a stripe of its own. Time comes from a
-// Clock: the system clock by default, or one CoarseClock shared between
-// many breakers, which saves the clock read on every call but ticks every
-// millisecond while in use; it pays only at very high call rates.
+// Clock, the system clock by default. On it (and on a ManualClock) timers
+// stand in for most clock reads: a successful call reads the clock once
+// per window bucket, an open breaker rejects without reading it, and an
+// idle breaker arms no timer. A CoarseClock shared between many breakers
+// is read instead on every call, at the cost of a tick every millisecond
+// while in use.
 //
 // Use Execute or Do for a call whose outcome is its error. Use Allow when the
 // outcome is known later, for example after a stream's first token.

@@ -117,7 +117,7 @@ func TestConcurrentCountsLoseNothing(t *testing.T) {
 							b.counts.reject()
 							continue
 						}
-						b.counts.record(clk.Now().UnixNano(), Outcome(i%3), i%5 == 0)
+						b.counts.record(b.counts.seqOf(clk.Now().UnixNano()), Outcome(i%3), i%5 == 0)
 					}
 				})
 			}

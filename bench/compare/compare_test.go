@@ -25,6 +25,12 @@ func breakerd(b *testing.B) *breaker.Breaker {
 	return breaker.New(breaker.Settings{Name: "bench", FailureRateThreshold: 0.5, Clock: clk})
 }
 
+// breakerdDefault is a breaker with default Settings (the system clock,
+// the time window on), as a user or the gateway gets it.
+func breakerdDefault() *breaker.Breaker {
+	return breaker.New(breaker.Settings{Name: "bench", FailureRateThreshold: 0.5})
+}
+
 func gobreakerCB() *gobreaker.CircuitBreaker[any] {
 	return gobreaker.NewCircuitBreaker[any](gobreaker.Settings{Name: "bench", Timeout: time.Hour})
 }
@@ -41,6 +47,22 @@ func BenchmarkClosedSuccess(b *testing.B) {
 	})
 	b.Run("breakerd/Allow", func(b *testing.B) {
 		br := breakerd(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			done, _ := br.Allow()
+			done(breaker.Success, 0)
+		}
+	})
+	b.Run("breakerd-default-clock/Execute", func(b *testing.B) {
+		br := breakerdDefault()
+		fn := func(context.Context) error { return nil }
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = br.Execute(ctx, fn)
+		}
+	})
+	b.Run("breakerd-default-clock/Allow", func(b *testing.B) {
+		br := breakerdDefault()
 		b.ReportAllocs()
 		for b.Loop() {
 			done, _ := br.Allow()
@@ -85,6 +107,23 @@ func BenchmarkOpenRejection(b *testing.B) {
 			_, _ = br.Allow()
 		}
 	})
+	b.Run("breakerd-default-clock/Execute", func(b *testing.B) {
+		br := breakerdDefault()
+		br.OpenUntil(time.Now().Add(time.Hour), "bench")
+		fn := func(context.Context) error { return nil }
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = br.Execute(ctx, fn)
+		}
+	})
+	b.Run("breakerd-default-clock/Allow", func(b *testing.B) {
+		br := breakerdDefault()
+		br.OpenUntil(time.Now().Add(time.Hour), "bench")
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = br.Allow()
+		}
+	})
 	b.Run("gobreaker/Execute", func(b *testing.B) {
 		cb := gobreakerCB()
 		for i := 0; i < 10; i++ {
@@ -115,6 +154,16 @@ func BenchmarkClosedSuccessParallel(b *testing.B) {
 	ctx := context.Background()
 	b.Run("breakerd/Execute", func(b *testing.B) {
 		br := breakerd(b)
+		fn := func(context.Context) error { return nil }
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_ = br.Execute(ctx, fn)
+			}
+		})
+	})
+	b.Run("breakerd-default-clock/Execute", func(b *testing.B) {
+		br := breakerdDefault()
 		fn := func(context.Context) error { return nil }
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
