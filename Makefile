@@ -2,7 +2,7 @@
 # then run every test with the race detector.
 GO ?= go
 
-.PHONY: test test-deps bench build fuzz
+.PHONY: test test-deps bench build fuzz profile
 
 # Test artifacts (the status page screenshot) land in artifacts/. The race
 # detector swaps breaker's per-processor counters for atomic ones, so the
@@ -23,6 +23,18 @@ build:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./breaker
+
+# CPU and allocation profiles of breakerd serving PROFILE_RATE req/s (the
+# load run of bench/load, through serve --pprof), written to
+# artifacts/profile, then the top of each. See BENCHMARKS.md, "Where the
+# CPU goes".
+PROFILE_RATE ?= 1000
+PROFILE_DURATION ?= 20s
+profile:
+	@mkdir -p artifacts/profile
+	cd bench/load && $(GO) run . -rate $(PROFILE_RATE) -duration $(PROFILE_DURATION) -slice 200ms -max-duration 2s -profile $(CURDIR)/artifacts/profile
+	$(GO) tool pprof -top -nodecount 25 artifacts/profile/cpu.pprof
+	$(GO) tool pprof -sample_index=alloc_objects -top -nodecount 25 -base artifacts/profile/allocs-base.pprof artifacts/profile/allocs.pprof
 
 # Every parser of outside input has a fuzz target; make fuzz runs each for
 # FUZZTIME (CI: a few seconds each; their seed corpora, and any crash

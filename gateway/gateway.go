@@ -111,6 +111,10 @@ type Deployment struct {
 	prov    provider.Provider
 	failLog lograte.Limiter // one failure log line a second
 	load    loadStats       // for latency- and usage-based routing
+	// header holds the response headers that name the deployment, built
+	// once; setHeaders shares their value slices, which net/http only
+	// reads.
+	header http.Header
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always
@@ -315,6 +319,7 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 	}
 	d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
+		header:    http.Header{"X-Breakerd-Provider": {dc.Provider}, "X-Breakerd-Deployment": {dc.Name}},
 		Cooldowns: map[provider.Operation]*Cooldown{},
 		Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 			MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}

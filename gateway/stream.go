@@ -100,8 +100,9 @@ func (c *call) send(w http.ResponseWriter, b []byte, flush bool) error {
 
 func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
 	h := w.Header()
-	h.Set("X-Breakerd-Provider", d.Config.Provider)
-	h.Set("X-Breakerd-Deployment", d.Config.Name)
+	for k, v := range d.header {
+		h[k] = v
+	}
 	h.Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
 	h.Set("X-Breakerd-Fallback", strconv.FormatBool(fallback))
 	h.Set("X-Breakerd-Overhead-Ms", strconv.FormatFloat(float64(c.overhead)/float64(time.Millisecond), 'f', 3, 64))

@@ -21,10 +21,22 @@ type openAI struct {
 	d      config.Deployment
 	client *http.Client
 	redact func(string) string
+	// header holds the headers every request carries (content type and
+	// key), built once: Send shares their value slices, which net/http
+	// only reads, instead of allocating them per request.
+	header http.Header
 }
 
 func newOpenAI(d config.Deployment, client *http.Client, redact func(string) string) *openAI {
-	return &openAI{d: d, client: client, redact: redact}
+	h := http.Header{"Content-Type": {"application/json"}}
+	if key := d.APIKey.Value(); key != "" {
+		if d.Dialect == config.DialectAzure {
+			h.Set("api-key", key)
+		} else {
+			h.Set("Authorization", "Bearer "+key)
+		}
+	}
+	return &openAI{d: d, client: client, redact: redact, header: h}
 }
 
 func (p *openAI) Name() string { return p.d.Provider }
@@ -83,16 +95,11 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
-	hreq.Header.Set("Content-Type", "application/json")
+	for k, v := range p.header {
+		hreq.Header[k] = v
+	}
 	if req.Stream {
 		hreq.Header.Set("Accept", "text/event-stream")
-	}
-	if key := p.d.APIKey.Value(); key != "" {
-		if p.d.Dialect == config.DialectAzure {
-			hreq.Header.Set("api-key", key)
-		} else {
-			hreq.Header.Set("Authorization", "Bearer "+key)
-		}
 	}
 	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {

@@ -49,6 +49,7 @@ type options struct {
 	nginx                  bool
 	overload               bool
 	breakerdBin            string
+	profile                string
 	streams, streamWords   int
 	offered                int
 }
@@ -70,6 +71,7 @@ func main() {
 	flag.IntVar(&o.offered, "offered", 0, "overload mode: offer this many req/s instead of 3x the measured maximum")
 	flag.IntVar(&o.streams, "streams", 0, "streaming mode: hold this many concurrent streams against each target (direct, plain proxy, breakerd)")
 	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream, one every 50 ms")
+	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), through serve --pprof")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
@@ -150,11 +152,12 @@ server:
 `), 0o644); err != nil {
 		return err
 	}
-	serve := func(bin, addr, extraEnv string) (*exec.Cmd, error) {
-		cmd := exec.Command(bin, "serve", "--config", cfg, "--listen", addr)
+	serve := func(bin, addr, extraEnv string, extraArgs ...string) (*exec.Cmd, error) {
+		args := append([]string{bin, "serve", "--config", cfg, "--listen", addr}, extraArgs...)
 		if cpus != "" {
-			cmd = exec.Command("taskset", "-c", cpus, bin, "serve", "--config", cfg, "--listen", addr)
+			args = append([]string{"taskset", "-c", cpus}, args...)
 		}
+		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Stderr = os.Stderr
 		cmd.Env = os.Environ()
 		for _, e := range []string{env, extraEnv} {
@@ -167,7 +170,16 @@ server:
 		}
 		return cmd, waitUp("http://" + addr + "/livez")
 	}
-	gw, err := serve(gwBin, gwAddr, "")
+	var gwArgs []string
+	pprofAddr := ""
+	if o.profile != "" {
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return err
+		}
+		pprofAddr = freePort()
+		gwArgs = []string{"--pprof", pprofAddr}
+	}
+	gw, err := serve(gwBin, gwAddr, "", gwArgs...)
 	if gw != nil {
 		defer gw.Process.Kill()
 	}
@@ -286,6 +298,20 @@ server:
 	for i, pid := range pids {
 		cpuBefore[i] = procCPU(pid)
 	}
+	profiled := make(chan error, 1)
+	if pprofAddr != "" {
+		// Allocations count from here: the warm-up's are in the profile's
+		// base, which pprof -base subtracts.
+		if err := fetch("http://"+pprofAddr+"/debug/pprof/allocs", filepath.Join(o.profile, "allocs-base.pprof")); err != nil {
+			return err
+		}
+		go func() {
+			profiled <- fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, max(int(dur.Seconds())-1, 1)),
+				filepath.Join(o.profile, "cpu.pprof"))
+		}()
+	} else {
+		profiled <- nil
+	}
 	for n := range int(dur / slice) {
 		for k := range targets {
 			t := &targets[(n+k)%len(targets)] // rotate who goes first
@@ -295,6 +321,14 @@ server:
 	cpuUsed := make([]time.Duration, len(pids))
 	for i, pid := range pids {
 		cpuUsed[i] = procCPU(pid) - cpuBefore[i]
+	}
+	if err := <-profiled; err != nil {
+		return err
+	}
+	if pprofAddr != "" {
+		if err := fetch("http://"+pprofAddr+"/debug/pprof/allocs", filepath.Join(o.profile, "allocs.pprof")); err != nil {
+			return err
+		}
 	}
 	if dump != "" {
 		if err := os.WriteFile(dump, csv, 0o644); err != nil {
@@ -375,7 +409,30 @@ server:
 			fmt.Printf("errors (%s): %v\n", targets[i].name, m.Errors)
 		}
 	}
+	if o.profile != "" {
+		fmt.Printf("\nProfiles of breakerd over the latency runs (%d requests through it) are in %s:\n"+
+			"  go tool pprof -top %s/cpu.pprof\n"+
+			"  go tool pprof -sample_index=alloc_objects -top -base %s/allocs-base.pprof %s/allocs.pprof\n",
+			via.Requests, o.profile, o.profile, o.profile, o.profile)
+	}
 	return nil
+}
+
+// fetch saves the body of a GET of url to file.
+func fetch(url, file string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: GET %s: %s", url, resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("profile: %w", err)
+	}
+	return os.WriteFile(file, data, 0o644)
 }
 
 func verdict(met bool) string {

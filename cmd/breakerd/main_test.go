@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -446,5 +447,55 @@ func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "gsk-test-key-123456") {
 		t.Fatal("check-config prints the key read from GROQ_API_KEY")
+	}
+}
+
+// serve --pprof serves Go's profiles on their own listener, not on the
+// gateway's port.
+func TestServePprofOnItsOwnListener(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("model_list:\n  - model_name: g\n    litellm_params: {model: openai/m, api_key: sk-some-key}\nserver:\n  shutdown_drain: 0s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lineWatch{want: map[string]chan struct{}{}}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", path, "--listen", "127.0.0.1:0", "--pprof", "127.0.0.1:0", "--log-format", "json"}, io.Discard, logs)
+	}()
+	logs.wait(t, "breakerd serving")
+	addrOf := func(msg string) string {
+		logs.mu.Lock()
+		defer logs.mu.Unlock()
+		for _, line := range strings.Split(logs.buf.String(), "\n") {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == msg {
+				return rec.Addr
+			}
+		}
+		t.Fatalf("no %q line with an addr:\n%s", msg, logs.buf.String())
+		return ""
+	}
+	pprofAddr, gwAddr := addrOf("pprof serving"), addrOf("breakerd serving")
+	for _, tc := range []struct {
+		addr string
+		want int
+	}{{pprofAddr, http.StatusOK}, {gwAddr, http.StatusNotFound}} {
+		resp, err := http.Get("http://" + tc.addr + "/debug/pprof/heap?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("GET %s/debug/pprof/heap: %s, want %d", tc.addr, resp.Status, tc.want)
+		}
+		if tc.want == http.StatusOK && !strings.Contains(string(body), "heap profile") {
+			t.Fatalf("not a heap profile: %.200s", body)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("serve exited %d:\n%s", code, logs.buf.String())
 	}
 }

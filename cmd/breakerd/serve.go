@@ -25,6 +25,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "", "listen address (overrides server.listen)")
 	logFormat := fs.String("log-format", "", "text or json (overrides logging.format)")
+	pprofAddr := fs.String("pprof", "", "serve Go's CPU, heap and allocation profiles at /debug/pprof/ on this address, e.g. 127.0.0.1:6060 (unauthenticated: bind loopback; off by default)")
 	path, err := configFile(fs, args, "config.yaml")
 	if err != nil {
 		return err
@@ -49,6 +50,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		debug.SetMemoryLimit(limit)
 	}
 	log.Debug("memory", "gogc", gogc, "memory_limit", limit, "why", why)
+	if *pprofAddr != "" {
+		stopPprof, err := servePprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	tp, shutdownTracing, err := tracing.Setup(ctx, os.LookupEnv, daemon.Version)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
