@@ -9,8 +9,8 @@ import (
 )
 
 // Clock tells a breaker the time. Tests inject a ManualClock; production
-// code uses SystemClock, or shares one CoarseClock between many breakers
-// that are called millions of times a second.
+// code uses SystemClock (the default). Both have timers, which spare the
+// breaker most clock reads; a Clock without them is read on every call.
 type Clock interface {
 	Now() time.Time
 }
@@ -57,11 +57,11 @@ func nanotimeOf(c Clock) func() int64 {
 }
 
 // CoarseClock is a Clock updated by one background goroutine every
-// resolution. Reading it is an atomic load, so breakers that share it
-// never read the system clock on their hot path. Each tick, though, may
-// wake a sleeping thread, which on a VM costs tens of microseconds: use it
-// where breakers are called far more often than it ticks, and the system
-// clock elsewhere.
+// resolution. Reading it is an atomic load. Each tick, though, may wake a
+// sleeping thread, which on a VM costs tens of microseconds, and the
+// default clock's timers now make a breaker as fast without ticking: use
+// it only for code of your own that reads the time millions of times a
+// second.
 //
 // So that an idle process does not wake up a thousand times a second, the
 // clock parks after parkAfter ticks, and the next read returns the system

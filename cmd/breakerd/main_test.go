@@ -380,25 +380,38 @@ func (l *lineWatch) wait(t *testing.T, s string) {
 	}
 }
 
-// SIGHUP reloads the config instead of killing breakerd.
-func TestSIGHUPReloads(t *testing.T) {
+// startServe runs "breakerd serve" on a one-deployment config with extra
+// flags until it logs that it serves. stop cancels it and fails the test
+// unless it exits 0.
+func startServe(t *testing.T, flags ...string) (logs *lineWatch, stop func()) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "c.yaml")
 	if err := os.WriteFile(path, []byte("model_list:\n  - model_name: g\n    litellm_params: {model: openai/m, api_key: sk-some-key}\nserver:\n  shutdown_drain: 0s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lineWatch{want: map[string]chan struct{}{}}
+	logs = &lineWatch{want: map[string]chan struct{}{}}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", path, "--listen", "127.0.0.1:0"}, io.Discard, logs) }()
+	args := append([]string{"serve", path, "--listen", "127.0.0.1:0"}, flags...)
+	go func() { done <- run(ctx, args, io.Discard, logs) }()
 	logs.wait(t, "breakerd serving")
+	return logs, func() {
+		t.Helper()
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, logs.buf.String())
+		}
+	}
+}
+
+// SIGHUP reloads the config instead of killing breakerd.
+func TestSIGHUPReloads(t *testing.T) {
+	logs, stop := startServe(t)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	logs.wait(t, "config reloaded")
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exited %d:\n%s", code, logs.buf.String())
-	}
+	stop()
 }
 
 // Memory defaults: a soft limit only from a container's limit, never a
@@ -453,17 +466,7 @@ func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 // serve --pprof serves Go's profiles on their own listener, not on the
 // gateway's port.
 func TestServePprofOnItsOwnListener(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.yaml")
-	if err := os.WriteFile(path, []byte("model_list:\n  - model_name: g\n    litellm_params: {model: openai/m, api_key: sk-some-key}\nserver:\n  shutdown_drain: 0s\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lineWatch{want: map[string]chan struct{}{}}
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"serve", path, "--listen", "127.0.0.1:0", "--pprof", "127.0.0.1:0", "--log-format", "json"}, io.Discard, logs)
-	}()
-	logs.wait(t, "breakerd serving")
+	logs, stop := startServe(t, "--pprof", "127.0.0.1:0", "--log-format", "json")
 	addrOf := func(msg string) string {
 		logs.mu.Lock()
 		defer logs.mu.Unlock()
@@ -494,8 +497,5 @@ func TestServePprofOnItsOwnListener(t *testing.T) {
 			t.Fatalf("not a heap profile: %.200s", body)
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("serve exited %d:\n%s", code, logs.buf.String())
-	}
+	stop()
 }
