@@ -139,12 +139,15 @@ func (f *frames) Usage() provider.Usage { return f.in.Usage() }
 func (f *frames) Close() error { return f.in.Close() }
 
 // ChatFrames frames a chat chunk stream as chat completions streams are
-// written: one data event per chunk, then data: [DONE].
+// written: one data event per chunk, then data: [DONE]. A frame is valid
+// until the next call to Next: each is written into the same buffer, since
+// a long stream would otherwise allocate one per chunk.
 func ChatFrames(in provider.Stream) provider.Stream { return &chatFrames{Stream: in} }
 
 type chatFrames struct {
 	provider.Stream
 	ended bool
+	buf   []byte
 }
 
 func (c *chatFrames) Next() ([]byte, error) {
@@ -159,5 +162,6 @@ func (c *chatFrames) Next() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return provider.Frame("", data), nil
+	c.buf = append(append(append(c.buf[:0], "data: "...), data...), "\n\n"...)
+	return c.buf, nil
 }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -14,7 +16,8 @@ import (
 
 // BenchmarkChatRoundTrip measures one non-streaming chat request through
 // the gateway to a loopback mock, against the same request sent to the mock
-// directly.
+// directly and through the standard library's reverse proxy (the floor a
+// gateway's CPU per request is judged against, issue #22).
 func BenchmarkChatRoundTrip(b *testing.B) {
 	mock := httptest.NewServer(mockllm.New(mockllm.Options{}).Handler())
 	defer mock.Close()
@@ -36,8 +39,11 @@ router_settings:
 	srv := httptest.NewServer(gw.Handler())
 	defer srv.Close()
 	const body = `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello, how are you today?"}]}`
+	target, _ := url.Parse(mock.URL)
+	plain := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
+	defer plain.Close()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	for _, tc := range []struct{ name, url string }{{"direct", mock.URL}, {"gateway", srv.URL}} {
+	for _, tc := range []struct{ name, url string }{{"direct", mock.URL}, {"plain_proxy", plain.URL}, {"gateway", srv.URL}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -37,7 +37,10 @@ type Options struct {
 	// under load, cost a gateway more CPU and tail latency than the few
 	// clock reads per request they save; see BENCHMARKS.md.)
 	Clock breaker.Clock
-	// Client makes upstream calls; nil means a pooled client.
+	// Client's Transport makes upstream calls; nil means a pooled
+	// transport. Its other fields (Timeout, Jar, CheckRedirect) are not
+	// used: each deployment's timeouts bound its calls, and an upstream's
+	// redirect is its answer.
 	Client *http.Client
 	Logger *slog.Logger
 	// Observer receives request-path events (metrics, events); nil
@@ -81,8 +84,8 @@ type Gateway struct {
 	// cut ends every upstream call in flight when canceled (CutInFlight).
 	cut       context.Context
 	cutCancel context.CancelFunc
-	// client and configure make deployments, at New and for wildcards.
-	client    *http.Client
+	// upstream and configure make deployments, at New and for wildcards.
+	upstream  http.RoundTripper
 	configure func(*breaker.Settings)
 	// patterns are the model_names with a "*", in config order; wild
 	// holds the groups resolved from them (wildcard.go).
@@ -222,8 +225,7 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.tracer = tp.Tracer("github.com/breakerd/breakerd/gateway")
 	// Every upstream call carries the W3C traceparent of its attempt span.
-	client = &http.Client{Transport: propagating{base: transportOf(client)}, Jar: client.Jar,
-		CheckRedirect: client.CheckRedirect, Timeout: client.Timeout}
+	upstream := propagating{base: transportOf(client)}
 	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())
@@ -236,7 +238,7 @@ func New(opts Options) (*Gateway, error) {
 	if opts.Previous != nil && opts.Previous.cfg.Server.MaxConcurrent == cfg.Server.MaxConcurrent {
 		g.shed = opts.Previous.shed // a reload keeps the limit it learnt, and the count
 	}
-	g.client, g.configure = client, opts.ConfigureBreaker
+	g.upstream, g.configure = upstream, opts.ConfigureBreaker
 	g.reg = opts.Registry
 	if g.reg == nil {
 		g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
@@ -314,7 +316,7 @@ func sameRouting(a, b *config.Config) bool {
 // breakers (one per operation its provider serves).
 func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 	cfg, bc := g.cfg, g.cfg.Router.Breaker
-	p, err := provider.New(dc, g.client, g.redactor.Redact)
+	p, err := provider.New(dc, g.upstream, g.redactor.Redact)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 	}

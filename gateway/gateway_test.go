@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -749,4 +750,25 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 	}
 	cancel()
 	<-held
+}
+
+// An upstream's redirect is its answer, as with LiteLLM's client: breakerd
+// does not resend the request (and its key) to wherever a 307 points.
+func TestUpstreamRedirectIsNotFollowed(t *testing.T) {
+	var followed atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
+	defer target.Close()
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirecting.Close()
+	resp, body := chatOnce(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/m, api_base: "`+redirecting.URL+`/v1", api_key: sk-redirect}
+router_settings: {num_retries: 0}
+`)
+	if resp.StatusCode == http.StatusOK || followed.Load() != 0 {
+		t.Fatalf("status %d, redirect target called %d times; want a failure and no call: %s", resp.StatusCode, followed.Load(), body)
+	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -260,50 +261,62 @@ func parseRequest(op provider.Operation, api provider.API, body []byte) (*provid
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	}
-	var head struct {
-		Model         json.RawMessage `json:"model"`
-		Stream        json.RawMessage `json:"stream"`
-		StreamOptions json.RawMessage `json:"stream_options"`
-		Messages      json.RawMessage `json:"messages"`
-		Input         json.RawMessage `json:"input"`
-		Prompt        json.RawMessage `json:"prompt"`
+	var model, stream, streamOptions, messages, input, prompt []byte
+	if !provider.EachField(body, func(k, v []byte) {
+		switch string(k) {
+		case "model":
+			model = v
+		case "stream":
+			stream = v
+		case "stream_options":
+			streamOptions = v
+		case "messages":
+			messages = v
+		case "input":
+			input = v
+		case "prompt":
+			prompt = v
+		}
+	}) {
+		var v map[string]json.RawMessage
+		if err := json.Unmarshal(body, &v); err != nil {
+			return nil, "", "We could not parse the JSON body of your request: " + err.Error()
+		}
+		return nil, "", "the request body must be a JSON object"
 	}
-	if err := json.Unmarshal(body, &head); err != nil {
-		return nil, "", "We could not parse the JSON body of your request: " + err.Error()
-	}
-	var model string
-	if err := json.Unmarshal(head.Model, &model); err != nil || model == "" {
+	var name string
+	if err := json.Unmarshal(model, &name); err != nil || name == "" {
 		return nil, "", "you must provide a model parameter"
 	}
-	req := &provider.Request{Op: op, API: api, Body: body, Model: model}
-	if head.Stream != nil && op == provider.Chat {
-		if err := json.Unmarshal(head.Stream, &req.Stream); err != nil {
+	req := &provider.Request{Op: op, API: api, Body: body, Model: name}
+	if stream != nil && op == provider.Chat {
+		if err := json.Unmarshal(stream, &req.Stream); err != nil {
 			return nil, "", "stream must be a boolean"
 		}
 	}
-	if head.StreamOptions != nil && req.Stream {
+	if streamOptions != nil && req.Stream {
 		var so struct {
 			IncludeUsage bool `json:"include_usage"`
 		}
-		if err := json.Unmarshal(head.StreamOptions, &so); err != nil {
+		if err := json.Unmarshal(streamOptions, &so); err != nil {
 			return nil, "", "stream_options must be an object"
 		}
 		req.IncludeUsage = so.IncludeUsage
 	}
 	switch {
 	case api == provider.APICompletions:
-		if head.Prompt == nil {
+		if prompt == nil {
 			return nil, "", "you must provide a prompt parameter"
 		}
 	case op == provider.Chat:
-		var msgs []json.RawMessage
-		if err := json.Unmarshal(head.Messages, &msgs); err != nil || len(msgs) == 0 {
+		// A non-empty array: '[' and then anything but ']'.
+		if m := bytes.TrimSpace(messages); len(m) < 2 || m[0] != '[' || bytes.TrimSpace(m[1:])[0] == ']' {
 			return nil, "", "messages must be a non-empty array"
 		}
-	case op == provider.Embeddings && head.Input == nil:
+	case op == provider.Embeddings && input == nil:
 		return nil, "", "you must provide an input parameter"
 	}
-	return req, model, ""
+	return req, name, ""
 }
 
 // writeError writes an error in the client API's shape.

@@ -23,7 +23,7 @@ const DefaultAnthropicVersion = "2023-06-01"
 // OpenAI's chat format so that OpenAI clients never notice.
 type anthropic struct {
 	d      config.Deployment
-	client *http.Client
+	rt     http.RoundTripper
 	redact func(string) string
 	now    func() time.Time
 }
@@ -79,7 +79,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		hreq.Header.Set("anthropic-beta", beta)
 	}
 	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
-	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("anthropic-version", version)
 	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
-	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ const maxResponseBytes = 64 << 20
 // URLs, api-version, api-key header) and any OpenAI-compatible server.
 type openAI struct {
 	d      config.Deployment
-	client *http.Client
+	rt     http.RoundTripper
 	redact func(string) string
 	// header holds the headers every request carries (content type and
 	// key), built once: Send shares their value slices, which net/http
@@ -27,7 +27,7 @@ type openAI struct {
 	header http.Header
 }
 
-func newOpenAI(d config.Deployment, client *http.Client, redact func(string) string) *openAI {
+func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) string) *openAI {
 	h := http.Header{"Content-Type": {"application/json"}}
 	if key := d.APIKey.Value(); key != "" {
 		if d.Dialect == config.DialectAzure {
@@ -36,7 +36,7 @@ func newOpenAI(d config.Deployment, client *http.Client, redact func(string) str
 			h.Set("Authorization", "Bearer "+key)
 		}
 	}
-	return &openAI{d: d, client: client, redact: redact, header: h}
+	return &openAI{d: d, rt: rt, redact: redact, header: h}
 }
 
 func (p *openAI) Name() string { return p.d.Provider }
@@ -101,7 +101,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if req.Stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
-	body, data, err := roundTrip(ctx, p.client, hreq, req.Stream, p.redact, p.httpError)
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
 	}
@@ -168,6 +168,16 @@ func (s *sseStream) Next() ([]byte, error) {
 		s.done = true
 		return nil, io.EOF
 	}
+	if !json.Valid(data) {
+		var v any
+		return nil, &Error{Err: json.Unmarshal(data, &v), Message: "upstream sent an invalid stream chunk"}
+	}
+	// Most chunks are a delta and nothing else: only one that names an
+	// error or usage is decoded (a string containing the word only costs
+	// a decode).
+	if !bytes.Contains(data, []byte(`"error"`)) && !bytes.Contains(data, []byte(`"usage"`)) {
+		return data, nil
+	}
 	var chunk struct {
 		Error *struct {
 			Message string `json:"message"`
@@ -188,7 +198,7 @@ func (s *sseStream) Next() ([]byte, error) {
 	if chunk.Usage != nil {
 		s.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
 	}
-	return bytes.Clone(data), nil
+	return data, nil
 }
 
 func (s *sseStream) Usage() Usage { return s.usage }

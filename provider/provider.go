@@ -74,12 +74,21 @@ func (r *Request) Fields() (map[string]json.RawMessage, error) {
 	return m, nil
 }
 
-// BodyFor returns the body to send with "model" set to model. When the
-// client already named that model and nothing is added or dropped, the
-// body is returned as is, with no re-encoding.
+// BodyFor returns the body to send with "model" set to model. When
+// nothing is added or dropped, the body is the client's, byte for byte,
+// with at most the model's value replaced.
 func (r *Request) BodyFor(model string) ([]byte, error) {
-	if model == r.Model && len(r.Defaults) == 0 && len(r.Drop) == 0 {
-		return r.Body, nil
+	if len(r.Defaults) == 0 && len(r.Drop) == 0 {
+		if model == r.Model {
+			return r.Body, nil
+		}
+		// Only the model changes: splice it in, keeping the rest as sent
+		// (a prompt can be megabytes; decoding and encoding it is waste).
+		v, _ := json.Marshal(model)
+		if b, ok := SetField(r.Body, "model", v); ok {
+			return b, nil
+		}
+		return nil, errors.New("the request body is not a JSON object")
 	}
 	m, err := r.Fields()
 	if err != nil {
@@ -113,6 +122,8 @@ type Response struct {
 type Stream interface {
 	// Next returns the next chunk's JSON. It returns io.EOF after the
 	// upstream's clean end, and another error when the stream breaks.
+	// The slice is valid until the next call: a stream relays thousands
+	// of chunks, and a copy of each would be garbage for the collector.
 	Next() ([]byte, error)
 	// Usage returns the usage seen so far (complete after io.EOF).
 	Usage() Usage
@@ -202,15 +213,18 @@ func (e *Error) Refusal() string {
 // Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
-// New returns the provider for a deployment. client is shared by all
-// providers so that connections are pooled; redact scrubs secrets from
-// upstream messages.
-func New(d config.Deployment, client *http.Client, redact func(string) string) (Provider, error) {
+// New returns the provider for a deployment. rt makes its upstream calls
+// and is shared by all providers so that connections are pooled (nil means
+// http.DefaultTransport); redact scrubs secrets from upstream messages.
+func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) (Provider, error) {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
 	switch d.Dialect {
 	case config.DialectOpenAI, config.DialectAzure:
-		return newOpenAI(d, client, redact), nil
+		return newOpenAI(d, rt, redact), nil
 	case config.DialectAnthropic:
-		return &anthropic{d: d, client: client, redact: redact, now: time.Now}, nil
+		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now}, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }
@@ -281,9 +295,13 @@ func durationOf(v float64, unit time.Duration) time.Duration {
 // roundTrip sends hreq. An HTTP error status becomes httpErr's *Error. For
 // a stream it returns the open body, which the caller closes; otherwise it
 // returns the whole (bounded) body.
-func roundTrip(ctx context.Context, client *http.Client, hreq *http.Request, stream bool,
+func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, stream bool,
 	redact func(string) string, httpErr func(*http.Response) *Error) (io.ReadCloser, []byte, error) {
-	resp, err := client.Do(hreq)
+	// The transport is called as a reverse proxy calls it, not through
+	// http.Client: an upstream's redirect is its answer (LiteLLM's httpx
+	// client does not follow one either), and the client's per-request
+	// copies of the header and URL buy nothing here. ctx bounds the call.
+	resp, err := rt.RoundTrip(hreq)
 	if err != nil {
 		return nil, nil, transportError(ctx, err, redact)
 	}
@@ -295,11 +313,23 @@ func roundTrip(ctx context.Context, client *http.Client, hreq *http.Request, str
 		return resp.Body, nil, nil
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	data, err := readBody(resp, maxResponseBytes)
 	if err != nil {
 		return nil, nil, transportError(ctx, err, redact)
 	}
 	return nil, data, nil
+}
+
+// readBody reads a response body of at most limit bytes (a longer one is
+// cut at limit). A body of known length is read into one buffer of that
+// size, without io.ReadAll's growing copies.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // upstreamError reads an error response: its status, Retry-After, and the

@@ -1,0 +1,103 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func fieldsOf(obj string) (map[string]string, bool) {
+	got := map[string]string{}
+	ok := EachField([]byte(obj), func(k, v []byte) { got[string(k)] = string(v) })
+	return got, ok
+}
+
+func TestEachField(t *testing.T) {
+	for _, tc := range []struct {
+		name, obj string
+		want      map[string]string // nil: not a JSON object
+	}{
+		{"members in order, raw", `{"model":"m","stream":true,"n":1}`, map[string]string{"model": `"m"`, "stream": "true", "n": "1"}},
+		{"nested values whole", ` { "messages" : [ {"a":"]}"} ] , "x" : {"y":[1,{"z":"\""}]} } `,
+			map[string]string{"messages": `[ {"a":"]}"} ]`, "x": `{"y":[1,{"z":"\""}]}`}},
+		{"escaped key decoded", `{"mod\u0065l":"m"}`, map[string]string{"model": `"m"`}},
+		{"keys exact, not folded", `{"Model":"m"}`, map[string]string{"Model": `"m"`}},
+		{"last duplicate wins", `{"model":"a","model":"b"}`, map[string]string{"model": `"b"`}},
+		{"empty object", `{}`, map[string]string{}},
+		{"literals", `{"a":null,"b":false,"c":-1.5e3}`, map[string]string{"a": "null", "b": "false", "c": "-1.5e3"}},
+		{"array is not an object", `[]`, nil},
+		{"null is not an object", `null`, nil},
+		{"invalid JSON", `{"model":"m"`, nil},
+		{"trailing garbage", `{"model":"m"} x`, nil},
+		{"empty", ``, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := fieldsOf(tc.obj)
+			if ok != (tc.want != nil) || (ok && !maps.Equal(got, tc.want)) {
+				t.Fatalf("EachField(%s) = %v, %v; want %v", tc.obj, got, ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestSetField(t *testing.T) {
+	for _, tc := range []struct {
+		name, obj, key, value, want string
+	}{
+		{"replaces in place, keeping the rest byte for byte", `{ "messages": [1, 2],  "model" : "a", "n":1 }`, "model", `"b"`,
+			`{ "messages": [1, 2],  "model" : "b", "n":1 }`},
+		{"replaces the last duplicate", `{"model":"a","model":"b"}`, "model", `"c"`, `{"model":"a","model":"c"}`},
+		{"adds a missing key", `{"n":1 }`, "model", `"b"`, `{"n":1,"model":"b"}`},
+		{"adds to an empty object", `{ }`, "model", `"b"`, `{"model":"b"}`},
+		{"escaped key replaced", `{"mod\u0065l":"a"}`, "model", `"b"`, `{"mod\u0065l":"b"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := SetField([]byte(tc.obj), tc.key, []byte(tc.value))
+			if !ok || string(got) != tc.want {
+				t.Fatalf("SetField = %s, %v; want %s", got, ok, tc.want)
+			}
+		})
+	}
+	if _, ok := SetField([]byte(`[1]`), "model", []byte(`"b"`)); ok {
+		t.Fatal("SetField on an array reported success")
+	}
+}
+
+// EachField agrees with encoding/json on every input: the same objects
+// accepted, the same value for each key; SetField's result decodes to the
+// same object with the key set.
+func FuzzFields(f *testing.F) {
+	for _, s := range []string{`{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`,
+		`{"a":{"b":[1,"]"]},"c":"\"\\"}`, `{"k\u0041":1,"kA":2}`, `{}`, `[]`, `null`, `{"a":1,}`, `{"a" 1}`, ``} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, obj string) {
+		got, ok := fieldsOf(obj)
+		var want map[string]json.RawMessage
+		isObj := json.Unmarshal([]byte(obj), &want) == nil && strings.HasPrefix(strings.TrimLeft(obj, " \t\r\n"), "{")
+		if ok != isObj {
+			t.Fatalf("EachField(%q) ok = %v, encoding/json says object = %v", obj, ok, isObj)
+		}
+		if !ok {
+			return
+		}
+		for k, v := range want {
+			if utf8.ValidString(k) && !strings.Contains(k, "\uFFFD") && got[k] != string(v) {
+				t.Fatalf("EachField(%q)[%q] = %q, encoding/json %q", obj, k, got[k], v)
+			}
+		}
+		out, ok := SetField([]byte(obj), "model", []byte(`"set"`))
+		var after map[string]json.RawMessage
+		if !ok || json.Unmarshal(out, &after) != nil || !bytes.Equal(after["model"], []byte(`"set"`)) {
+			t.Fatalf("SetField(%q) = %q, %v: not the object with model set", obj, out, ok)
+		}
+		for k, v := range want {
+			if k != "model" && utf8.ValidString(k) && !strings.Contains(k, "\uFFFD") && !bytes.Equal(after[k], v) {
+				t.Fatalf("SetField(%q) changed %q: %q -> %q", obj, k, v, after[k])
+			}
+		}
+	})
+}

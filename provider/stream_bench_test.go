@@ -1,0 +1,44 @@
+package provider
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// BenchmarkChatStreamNext measures reading one chat chunk from an upstream
+// stream (the event, its validation, usage and error detection), work the
+// gateway does per chunk of every stream it relays (issue #22: CPU per
+// chunk at thousands of streams).
+func BenchmarkChatStreamNext(b *testing.B) {
+	const chunk = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}` + "\n\n"
+	body := strings.Repeat(chunk, 1000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(chunk)))
+	s := newSSEStream(context.Background(), io.NopCloser(strings.NewReader("")), nil)
+	for i := 0; b.Loop(); i++ {
+		if i%1000 == 0 {
+			s = newSSEStream(context.Background(), io.NopCloser(strings.NewReader(body)), nil)
+		}
+		if _, err := s.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBodyFor measures the body sent to a deployment whose model name
+// differs from the client's (the usual case behind a model group), for a
+// request with a long conversation.
+func BenchmarkBodyFor(b *testing.B) {
+	msg := `{"role":"user","content":"` + strings.Repeat("lorem ipsum dolor sit amet ", 40) + `"},`
+	body := []byte(`{"model":"gpt-4o","temperature":0.2,"messages":[` + strings.Repeat(msg, 100) + `{"role":"user","content":"end"}]}`)
+	r := &Request{Op: Chat, Body: body, Model: "gpt-4o"}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := r.BodyFor("my-azure-gpt-4o"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
