@@ -80,7 +80,10 @@ type Gateway struct {
 	redactor    *Redactor
 	shed        *shedder // load shedding, capped by server.max_concurrent_requests
 	tracer      trace.Tracer
-	routes      map[string]route // built once in New
+	// traced is false when spans go nowhere (no tracer provider, or the
+	// no-op one): the request path then makes none at all.
+	traced bool
+	routes map[string]route // built once in New
 	// cut ends every upstream call in flight when canceled (CutInFlight).
 	cut       context.Context
 	cutCancel context.CancelFunc
@@ -224,6 +227,8 @@ func New(opts Options) (*Gateway, error) {
 		tp = noop.NewTracerProvider()
 	}
 	g.tracer = tp.Tracer("github.com/breakerd/breakerd/gateway")
+	_, isNoop := tp.(noop.TracerProvider)
+	g.traced = !isNoop
 	// Every upstream call carries the W3C traceparent of its attempt span.
 	upstream := propagating{base: transportOf(client)}
 	secrets := []string{cfg.Server.MasterKey.Value()}

@@ -772,3 +772,49 @@ router_settings: {num_retries: 0}
 		t.Fatalf("status %d, redirect target called %d times; want a failure and no call: %s", resp.StatusCode, followed.Load(), body)
 	}
 }
+
+// Without a tracer breakerd makes no spans, but a client's trace context
+// still reaches the upstream, so a trace across the gateway stays whole.
+func TestTraceparentPassesThroughWithoutTracing(t *testing.T) {
+	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	mock := mockllm.New(mockllm.Options{}).Handler()
+	got := make(chan string, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Traceparent")
+		mock.ServeHTTP(w, r)
+	}))
+	defer up.Close()
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/m, api_base: "`+up.URL+`/v1", api_key: sk-trace}
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := gateway.NewUpstreamClient()
+	defer client.CloseIdleConnections()
+	gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	srv := httptest.NewServer(gw.Handler())
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+	req.Header.Set("Traceparent", parent)
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if tp := <-got; tp != parent {
+		t.Fatalf("upstream got traceparent %q, want the client's %q", tp, parent)
+	}
+}

@@ -36,10 +36,23 @@ func transportOf(c *http.Client) http.RoundTripper {
 	return http.DefaultTransport
 }
 
+// noSpan returns the no-op span (shared, made without an allocation). Not
+// the span in a request's context: that may be a caller's, not ours to end.
+func noSpan() trace.Span { return trace.SpanFromContext(context.Background()) }
+
 // startRequestSpan starts the server span of a client request, continuing
 // the client's trace if it sent a traceparent.
 func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation, api provider.API) (context.Context, trace.Span) {
-	ctx := traceContext.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	ctx := r.Context()
+	if !g.traced {
+		// No spans of our own, but the client's trace still reaches the
+		// upstream (propagating).
+		if r.Header.Get("Traceparent") != "" {
+			ctx = traceContext.Extract(ctx, propagation.HeaderCarrier(r.Header))
+		}
+		return ctx, noSpan()
+	}
+	ctx = traceContext.Extract(ctx, propagation.HeaderCarrier(r.Header))
 	ctx, span := g.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
 	// Attributes cost allocations; build them only for a recording span.
 	if span.IsRecording() {
@@ -76,6 +89,9 @@ func genAIProvider(kind string) string {
 // startAttemptSpan starts the client span of one upstream attempt, named
 // "{operation} {model}" as the GenAI conventions ask.
 func (g *Gateway) startAttemptSpan(ctx context.Context, d *Deployment, op provider.Operation, api provider.API, attempt, fallbackIndex int, rejected bool) (context.Context, trace.Span) {
+	if !g.traced {
+		return ctx, noSpan()
+	}
 	b := d.Breakers[op]
 	ctx, span := g.tracer.Start(ctx, genAIOperation(op, api)+" "+d.Config.Model, trace.WithSpanKind(trace.SpanKindClient))
 	if span.IsRecording() {
