@@ -475,6 +475,34 @@ http {
 	return cmd.Process.Pid, func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }, nil
 }
 
+// samplePeakRSS samples a process's resident memory every 200 ms until the
+// returned function is called, which returns the highest sample in MB:
+// the peak over one phase of a run, where VmHWM is the peak since start.
+func samplePeakRSS(pid int) (stop func() float64) {
+	var peak float64
+	done := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if rss, _ := procMem(pid); rss > peak {
+					peak = rss
+				}
+			}
+		}
+	})
+	return func() float64 {
+		close(done)
+		sampler.Wait()
+		return peak
+	}
+}
+
 // procMem reads a process's current and peak resident memory in MB.
 func procMem(pid int) (rss, hwm float64) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
@@ -558,9 +586,10 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 	type tally struct {
 		ok, shed, other int
 		okLat, shedLat  []time.Duration
+		kinds           map[string]int // other errors by status and error
 	}
 	run := func(r vegeta.Rate, d time.Duration, workers uint64) tally {
-		var t tally
+		t := tally{kinds: map[string]int{}}
 		opts := []func(*vegeta.Attacker){vegeta.Client(client), vegeta.Workers(workers), vegeta.MaxWorkers(workers)}
 		if r.Freq != 0 {
 			opts = []func(*vegeta.Attacker){vegeta.Client(client), vegeta.Workers(64), vegeta.MaxWorkers(20000)}
@@ -575,6 +604,11 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 				t.shedLat = append(t.shedLat, res.Latency)
 			default:
 				t.other++
+				kind := res.Error
+				if i := strings.LastIndex(kind, ": "); i >= 0 {
+					kind = kind[i+2:] // the cause, without the URL
+				}
+				t.kinds[fmt.Sprintf("%d %s", res.Code, kind)]++
 			}
 		}
 		return t
@@ -608,11 +642,13 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 	// Enough workers that the upstream's 20 ms does not bound the
 	// maximum: breakerd (and the shared CPUs) must.
 	maxRun := run(vegeta.Rate{}, o.maxDur, max(o.workers, 2048))
+	_, maxHWM := procMem(pid) // 2,048 connections in flight at once
 	maxTput := float64(maxRun.ok) / o.maxDur.Seconds()
 	offered := cmp.Or(o.offered, int(3*maxTput))
 	opensBefore := opens()
+	peak := samplePeakRSS(pid)
 	over := run(vegeta.Rate{Freq: offered, Per: time.Second}, o.dur, 0)
-	_, hwm := procMem(pid)
+	hwm := peak()
 	opensAfter := opens()
 	// Recovery: 1 s slices at the unloaded rate until p99 is back within
 	// twice the unloaded figure.
@@ -626,11 +662,18 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 	}
 	goodput := float64(over.ok) / o.dur.Seconds()
 	fmt.Printf("\nOverload: %d CPUs (%s), %s; load generator, breakerd and mockllm (20 ms answers) share it.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
-	fmt.Println("| maximum (req/s) | offered (req/s) | goodput (req/s) | goodput / maximum | shed | other errors and timeouts | admitted p99 | unloaded p99 | refusals p99 | breaker opens | peak RSS | back to unloaded p99 after |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| %.0f | %d | %.0f | %.0f%% | %d | %d | %s | %s | %s | %s → %s | %.0f MB | %s |\n", maxTput, offered, goodput,
+	fmt.Println("| maximum (req/s) | offered (req/s) | goodput (req/s) | goodput / maximum | shed | other errors and timeouts | admitted p99 | unloaded p99 | refusals p99 | breaker opens | peak RSS in the overload | peak RSS by then (incl. the maximum run) | back to unloaded p99 after |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %.0f | %d | %.0f | %.0f%% | %d | %d | %s | %s | %s | %s → %s | %.0f MB | %.0f MB | %s |\n", maxTput, offered, goodput,
 		100*goodput/maxTput, over.shed, over.other, p99(over.okLat).Round(time.Millisecond), p99(base.okLat).Round(100*time.Microsecond),
-		p99(over.shedLat).Round(100*time.Microsecond), opensBefore, opensAfter, hwm, recovered)
+		p99(over.shedLat).Round(100*time.Microsecond), opensBefore, opensAfter, hwm, maxHWM, recovered)
+	if over.other > 0 {
+		fmt.Print("\nOther errors in the overload, by status and cause:")
+		for k, n := range over.kinds {
+			fmt.Printf(" %s (%d);", k, n)
+		}
+		fmt.Println()
+	}
 	fmt.Printf("\nTargets: goodput >= 90%% of maximum %s; admitted added p99 <= 50 ms %s; refusals p99 <= 5 ms %s; RSS <= 150 MB %s; no breaker opens %s.\n",
 		verdict(goodput >= 0.9*maxTput), verdict(p99(over.okLat)-p99(base.okLat) <= 50*time.Millisecond),
 		verdict(len(over.shedLat) == 0 || p99(over.shedLat) <= 5*time.Millisecond), verdict(hwm <= 150), verdict(opensBefore == opensAfter))
@@ -671,23 +714,7 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 		var lat []time.Duration
 		done, broken, refused, chunks := 0, 0, 0, 0
 		var wg sync.WaitGroup
-		var peak float64
-		stop := make(chan struct{})
-		var sampler sync.WaitGroup
-		sampler.Go(func() { // peak RSS while the streams run
-			tick := time.NewTicker(200 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					if rss, _ := procMem(t.pid); rss > peak {
-						peak = rss
-					}
-				}
-			}
-		})
+		peak := samplePeakRSS(t.pid) // while the streams run
 		for i := 0; i < o.streams; i++ {
 			wg.Go(func() {
 				resp, err := client.Post("http://"+t.addr+"/v1/chat/completions", "application/json", strings.NewReader(body))
@@ -727,8 +754,6 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 			})
 		}
 		wg.Wait()
-		close(stop)
-		sampler.Wait()
 		cpu := procCPU(t.pid) - cpu0
 		client.CloseIdleConnections()
 		slices.Sort(lat)
@@ -738,7 +763,7 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 			}
 			return lat[int(float64(len(lat)-1)*p)]
 		}
-		perStream := (peak - idle) * 1024 / float64(o.streams) // MB to KB
+		perStream := (peak() - idle) * 1024 / float64(o.streams) // MB to KB
 		fmt.Printf("| %s | %d | %d | %d | %d | %.2f ms | %.2f ms | %.1f KB | %.1f µs |\n", t.name, done, refused, broken, chunks,
 			float64(q(0.5))/1e6, float64(q(0.99))/1e6, perStream, float64(cpu)/float64(time.Microsecond)/float64(max(chunks, 1)))
 	}
