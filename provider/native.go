@@ -38,6 +38,7 @@ type rawStream struct {
 	usage  Usage
 	redact func(string) string
 	done   bool
+	buf    []byte // the frame being returned
 }
 
 func newRawStream(ctx context.Context, body io.ReadCloser, api API, redact func(string) string) *rawStream {
@@ -62,17 +63,52 @@ func (s *rawStream) Next() ([]byte, error) {
 			s.done = true
 			return []byte("data: [DONE]\n\n"), nil
 		}
-		var c struct {
-			Usage *struct {
-				PromptTokens     int `json:"prompt_tokens"`
-				CompletionTokens int `json:"completion_tokens"`
-			} `json:"usage"`
+		if bytes.Contains(data, []byte(`"usage"`)) {
+			var c struct {
+				Usage *struct {
+					PromptTokens     int `json:"prompt_tokens"`
+					CompletionTokens int `json:"completion_tokens"`
+				} `json:"usage"`
+			}
+			if json.Unmarshal(data, &c) == nil && c.Usage != nil {
+				s.usage = Usage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens}
+			}
 		}
-		if json.Unmarshal(data, &c) == nil && c.Usage != nil {
-			s.usage = Usage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens}
-		}
-		return frame("", data), nil
+		return s.frame(nil, data), nil
 	}
+	// Most events are deltas: their type is read without decoding the
+	// rest; the few that end a stream or carry usage or an error are
+	// decoded whole.
+	var typ []byte
+	if !EachField(data, func(k, v []byte) {
+		if string(k) == "type" {
+			typ = v
+		}
+	}) || len(typ) < 3 || typ[0] != '"' {
+		return nil, &Error{Message: "upstream sent an invalid stream event"}
+	}
+	if typ = typ[1 : len(typ)-1]; bytes.IndexByte(typ, '\\') >= 0 {
+		var t string
+		_ = json.Unmarshal(data, &struct {
+			Type *string `json:"type"`
+		}{&t})
+		typ = []byte(t)
+	}
+	if bytes.ContainsAny(typ, "\r\n") {
+		return nil, &Error{Message: "upstream sent an invalid stream event"} // it would end the event: line early
+	}
+	switch string(typ) {
+	case "error", "message_start", "message_delta", "message_stop", "response.completed", "response.incomplete", "response.failed":
+		if err := s.ending(data); err != nil {
+			return nil, err
+		}
+	}
+	return s.frame(typ, data), nil
+}
+
+// ending reads an event that ends the stream or carries its usage or an
+// error.
+func (s *rawStream) ending(data []byte) error {
 	var ev struct {
 		Type    string `json:"type"`
 		Message struct {
@@ -95,8 +131,8 @@ func (s *rawStream) Next() ([]byte, error) {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	if err := json.Unmarshal(data, &ev); err != nil || ev.Type == "" {
-		return nil, &Error{Err: err, Message: "upstream sent an invalid stream event"}
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return &Error{Err: err, Message: "upstream sent an invalid stream event"}
 	}
 	switch ev.Type {
 	case "error":
@@ -104,7 +140,7 @@ func (s *rawStream) Next() ([]byte, error) {
 		if ev.Error.Type == "overloaded_error" {
 			status = 529
 		}
-		return nil, &Error{Status: status, Type: "server_error", Code: ev.Error.Type,
+		return &Error{Status: status, Type: "server_error", Code: ev.Error.Type,
 			Message: s.redact("upstream stream error: " + ev.Error.Message)}
 	case "message_start":
 		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
@@ -118,7 +154,18 @@ func (s *rawStream) Next() ([]byte, error) {
 		s.usage = Usage{InputTokens: ev.Response.Usage.InputTokens, OutputTokens: ev.Response.Usage.OutputTokens}
 		s.done = true
 	}
-	return frame(ev.Type, data), nil
+	return nil
+}
+
+// frame writes one SSE event into the stream's buffer (valid until the
+// next call): an event: line when name is set, then data.
+func (s *rawStream) frame(name, data []byte) []byte {
+	s.buf = s.buf[:0]
+	if len(name) > 0 {
+		s.buf = append(append(append(s.buf, "event: "...), name...), '\n')
+	}
+	s.buf = append(append(append(s.buf, "data: "...), data...), "\n\n"...)
+	return s.buf
 }
 
 // frame writes one SSE event: an event: line when name is set, then data.

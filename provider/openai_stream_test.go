@@ -57,3 +57,72 @@ func TestChatStreamChunks(t *testing.T) {
 		})
 	}
 }
+
+// Native Messages and Responses streams pass each event through with its
+// name; only the events that carry usage, an error or the end are decoded.
+func TestNativeStreamEvents(t *testing.T) {
+	redact := strings.NewReplacer("sk-secret", "[REDACTED]").Replace
+	for _, tc := range []struct {
+		name      string
+		api       API
+		events    []string
+		wantFrame string // the first event's frame; "" when it is an error
+		wantErr   string
+		wantUsage Usage
+		wantEnd   bool // the stream ends after the events
+	}{
+		{name: "a delta passes with its name", api: APIMessages,
+			events:    []string{`{"type":"content_block_delta","delta":{"type":"text_delta","text":"hi"}}`},
+			wantFrame: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n"},
+		{name: "message_start and message_delta carry usage, message_stop ends", api: APIMessages,
+			events: []string{`{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}`,
+				`{"type":"message_delta","usage":{"output_tokens":4}}`, `{"type":"message_stop"}`},
+			wantFrame: "event: message_start\n", wantUsage: Usage{InputTokens: 9, OutputTokens: 4}, wantEnd: true},
+		{name: "response.completed carries usage and ends", api: APIResponses,
+			events:    []string{`{"type":"response.completed","response":{"usage":{"input_tokens":3,"output_tokens":2}}}`},
+			wantFrame: "event: response.completed\n", wantUsage: Usage{InputTokens: 3, OutputTokens: 2}, wantEnd: true},
+		{name: "an overloaded error event is a 529, redacted", api: APIMessages,
+			events:  []string{`{"type":"error","error":{"type":"overloaded_error","message":"busy sk-secret"}}`},
+			wantErr: "upstream stream error: busy [REDACTED]"},
+		{name: "an event without a type is invalid", api: APIMessages, events: []string{`{"delta":{}}`}, wantErr: "invalid stream event"},
+		{name: "a type that is not a string is invalid", api: APIResponses, events: []string{`{"type":5}`}, wantErr: "invalid stream event"},
+		{name: "a type with a line break is invalid", api: APIResponses, events: []string{`{"type":"a\ndata: x"}`}, wantErr: "invalid stream event"},
+		{name: "legacy completions pass as data, usage read", api: APICompletions,
+			events:    []string{`{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":6}}`, `[DONE]`},
+			wantFrame: "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}\n\n", wantUsage: Usage{InputTokens: 5, OutputTokens: 6}, wantEnd: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var body strings.Builder
+			for _, e := range tc.events {
+				body.WriteString("data: " + e + "\n\n")
+			}
+			s := newRawStream(context.Background(), io.NopCloser(strings.NewReader(body.String())), tc.api, redact)
+			first, err := s.Next()
+			if tc.wantErr != "" {
+				var perr *Error
+				if !errors.As(err, &perr) || !strings.Contains(perr.Message, tc.wantErr) {
+					t.Fatalf("Next() = %q, %v; want an *Error with %q", first, err, tc.wantErr)
+				}
+				if tc.api == APIMessages && strings.Contains(tc.wantErr, "stream error") && perr.Status != 529 {
+					t.Fatalf("status %d, want 529", perr.Status)
+				}
+				return
+			}
+			if err != nil || !strings.HasPrefix(string(first), tc.wantFrame) {
+				t.Fatalf("Next() = %q, %v; want a frame starting %q", first, err, tc.wantFrame)
+			}
+			n := 1
+			for ; ; n++ {
+				if _, err = s.Next(); err != nil {
+					break
+				}
+			}
+			if tc.wantEnd != errors.Is(err, io.EOF) || (tc.wantEnd && n != len(tc.events)) {
+				t.Fatalf("after %d events: %v (want the clean end: %v)", n, err, tc.wantEnd)
+			}
+			if s.Usage() != tc.wantUsage {
+				t.Fatalf("Usage() = %+v, want %+v", s.Usage(), tc.wantUsage)
+			}
+		})
+	}
+}

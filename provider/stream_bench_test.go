@@ -7,23 +7,36 @@ import (
 	"testing"
 )
 
-// BenchmarkChatStreamNext measures reading one chat chunk from an upstream
-// stream (the event, its validation, usage and error detection), work the
-// gateway does per chunk of every stream it relays (issue #22: CPU per
-// chunk at thousands of streams).
-func BenchmarkChatStreamNext(b *testing.B) {
-	const chunk = `data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}` + "\n\n"
-	body := strings.Repeat(chunk, 1000)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(chunk)))
-	s := newSSEStream(context.Background(), io.NopCloser(strings.NewReader("")), nil)
-	for i := 0; b.Loop(); i++ {
-		if i%1000 == 0 {
-			s = newSSEStream(context.Background(), io.NopCloser(strings.NewReader(body)), nil)
-		}
-		if _, err := s.Next(); err != nil {
-			b.Fatal(err)
-		}
+// BenchmarkStreamNext measures reading one event from an upstream stream
+// (the event, its validation, usage and error detection, and for a native
+// stream its frame), work the gateway does per chunk of every stream it
+// relays (issue #22: CPU per chunk at thousands of streams).
+func BenchmarkStreamNext(b *testing.B) {
+	for _, tc := range []struct {
+		name  string
+		event string
+		open  func(io.ReadCloser) Stream
+	}{
+		{"chat", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}`,
+			func(r io.ReadCloser) Stream { return newSSEStream(context.Background(), r, nil) }},
+		{"messages", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word "}}`,
+			func(r io.ReadCloser) Stream { return newRawStream(context.Background(), r, APIMessages, nil) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			chunk := "data: " + tc.event + "\n\n"
+			body := strings.Repeat(chunk, 1000)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(chunk)))
+			var s Stream
+			for i := 0; b.Loop(); i++ {
+				if i%1000 == 0 {
+					s = tc.open(io.NopCloser(strings.NewReader(body)))
+				}
+				if _, err := s.Next(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
