@@ -335,9 +335,16 @@ server:
 			return err
 		}
 	}
-	var maxDirect, maxVia vegeta.Metrics
+	// Maximum throughput, closed loop, one target at a time; the proxies'
+	// CPU per request here is the issue's second figure (at maximum).
+	var maxDirect, maxPlain, maxVia vegeta.Metrics
 	attack("max-direct", mockAddr, vegeta.Rate{}, maxDur, workers, &maxDirect)
+	cpu0 := procCPU(pids[1])
+	attack("max-plain", rpAddr, vegeta.Rate{}, maxDur, workers, &maxPlain)
+	cpuMaxPlain := procCPU(pids[1]) - cpu0
+	cpu0 = procCPU(pids[2])
 	attack("max-breakerd", gwAddr, vegeta.Rate{}, maxDur, workers, &maxVia)
+	cpuMaxVia := procCPU(pids[2]) - cpu0
 	type row struct {
 		name string
 		m    *vegeta.Metrics
@@ -348,8 +355,9 @@ server:
 		rows = append(rows, row{fmt.Sprintf("%s @ %d/s", targets[i].name, rate), &targets[i].m})
 	}
 	maxDirect.Close()
+	maxPlain.Close()
 	maxVia.Close()
-	rows = append(rows, row{"mockllm direct, max", &maxDirect}, row{"via breakerd, max", &maxVia})
+	rows = append(rows, row{"mockllm direct, max", &maxDirect}, row{"via plain Go reverse proxy, max", &maxPlain}, row{"via breakerd, max", &maxVia})
 	rss, hwm := procMem(gw.Process.Pid)
 
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
@@ -392,6 +400,8 @@ server:
 		fmt.Printf(", %s %s", strings.TrimPrefix(t.name, "via "), perReq(cpuUsed[3+i], int64(t.m.Requests)))
 	}
 	fmt.Printf("; mockllm %s (over the requests of every target).\n", perReq(cpuUsed[0], all))
+	fmt.Printf("CPU (user+system) per request at maximum throughput: breakerd %s, plain Go proxy %s.\n",
+		perReq(cpuMaxVia, int64(maxVia.Requests)), perReq(cpuMaxPlain, int64(maxPlain.Requests)))
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
 	fmt.Printf("Targets of issue 3: peak RSS <= 60 MB: %s (%.1f MB)", verdict(hwm <= 60), hwm)
 	if added := via.Latencies.P99 - direct.Latencies.P99; rate == 1000 {
