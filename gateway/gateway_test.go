@@ -752,8 +752,9 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 	<-held
 }
 
-// An upstream's redirect is its answer, as with LiteLLM's client: breakerd
-// does not resend the request (and its key) to wherever a 307 points.
+// An upstream's redirect is not followed, as with LiteLLM's client: breakerd
+// does not resend the request (and its key) to wherever a 307 points. It
+// is the deployment's failure (a wrong api_base), and the error says so.
 func TestUpstreamRedirectIsNotFollowed(t *testing.T) {
 	var followed atomic.Int32
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Add(1) }))
@@ -768,8 +769,9 @@ model_list:
     litellm_params: {model: openai/m, api_base: "`+redirecting.URL+`/v1", api_key: sk-redirect}
 router_settings: {num_retries: 0}
 `)
-	if resp.StatusCode == http.StatusOK || followed.Load() != 0 {
-		t.Fatalf("status %d, redirect target called %d times; want a failure and no call: %s", resp.StatusCode, followed.Load(), body)
+	if resp.StatusCode != http.StatusServiceUnavailable || followed.Load() != 0 ||
+		!strings.Contains(string(body), "307 Temporary Redirect to http://"+strings.TrimPrefix(target.URL, "http://")+"/v1/chat/completions; breakerd does not follow redirects") {
+		t.Fatalf("status %d, redirect target called %d times; want a 503 that names the redirect, and no call: %s", resp.StatusCode, followed.Load(), body)
 	}
 }
 

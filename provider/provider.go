@@ -305,6 +305,17 @@ func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, st
 	if err != nil {
 		return nil, nil, transportError(ctx, err, redact)
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// A wrong api_base, not a bad request: a failure of this
+		// deployment (another may serve), that says what to fix.
+		resp.Body.Close()
+		where := ""
+		if u, err := resp.Location(); err == nil {
+			where = " to " + u.Scheme + "://" + u.Host + u.Path // no query: it may hold a token
+		}
+		return nil, nil, &Error{Status: http.StatusBadGateway, Message: redact(fmt.Sprintf(
+			"upstream answered %s%s; breakerd does not follow redirects: set api_base to where it points", resp.Status, where))}
+	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		return nil, nil, httpErr(resp)
