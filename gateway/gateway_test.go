@@ -786,35 +786,13 @@ func TestTraceparentPassesThroughWithoutTracing(t *testing.T) {
 		mock.ServeHTTP(w, r)
 	}))
 	defer up.Close()
-	cfg, err := config.Parse("t.yaml", []byte(`
+	resp, body := chatOnce(t, `
 model_list:
   - model_name: m
     litellm_params: {model: openai/m, api_base: "`+up.URL+`/v1", api_key: sk-trace}
-`), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := gateway.NewUpstreamClient()
-	defer client.CloseIdleConnections()
-	gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	srv := httptest.NewServer(gw.Handler())
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
-		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
-	req.Header.Set("Traceparent", parent)
-	hc := &http.Client{Transport: &http.Transport{}}
-	defer hc.CloseIdleConnections()
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+`, "Traceparent", parent)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
 	if tp := <-got; tp != parent {
 		t.Fatalf("upstream got traceparent %q, want the client's %q", tp, parent)

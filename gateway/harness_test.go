@@ -213,9 +213,10 @@ router_settings:
 const primaryChat = "gpt-4o-mini/openai/gpt-4o-mini:chat"
 
 // chatOnce serves a gateway for yamlText (no environment) on loopback,
-// sends it one chat request for model m, and returns the response with
-// its body read. Everything is closed when it returns.
-func chatOnce(t *testing.T, yamlText string) (*http.Response, []byte) {
+// sends it one chat request for model m with header (name, value pairs),
+// and returns the response with its body read. Everything is closed when
+// it returns.
+func chatOnce(t *testing.T, yamlText string, header ...string) (*http.Response, []byte) {
 	t.Helper()
 	cfg, err := config.Parse("t.yaml", []byte(yamlText), func(string) (string, bool) { return "", false })
 	if err != nil {
@@ -232,8 +233,13 @@ func chatOnce(t *testing.T, yamlText string) (*http.Response, []byte) {
 	defer srv.Close()
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
-	resp, err := hc.Post(srv.URL+"/v1/chat/completions", "application/json",
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
