@@ -746,10 +746,20 @@ func (r *Redactor) Redact(s string) string { return r.r.Replace(s) }
 
 // NewUpstreamClient returns the pooled HTTP client used for upstream calls.
 // It has no overall timeout: request contexts bound each attempt.
+//
+// Every connection that finishes a call is kept for the next one, for up
+// to 90 s idle: a gateway sends its whole load to a few hosts, and a pool
+// smaller than the calls in flight closes a connection after nearly every
+// call above its size. That churn costs a TCP handshake per call and
+// leaves a socket in TIME_WAIT for a minute per call; at thousands of
+// calls a second the local ports to one upstream run out and calls fail
+// to connect, which the breakers would count against a healthy provider.
+// The idle connections are never more than the calls that were once in
+// flight at the same time, which load shedding bounds.
 func NewUpstreamClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 1024
-	t.MaxIdleConnsPerHost = 256
+	t.MaxIdleConns = 0 // no overall cap (see above)
+	t.MaxIdleConnsPerHost = math.MaxInt32
 	t.IdleConnTimeout = 90 * time.Second
 	return &http.Client{Transport: t}
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -796,5 +797,66 @@ model_list:
 	}
 	if tp := <-got; tp != parent {
 		t.Fatalf("upstream got traceparent %q, want the client's %q", tp, parent)
+	}
+}
+
+// Upstream connections are kept for the next call however many calls were
+// in flight at once: a pool smaller than that closes a connection after
+// almost every call above its size (a handshake per call, and TIME_WAIT
+// sockets until the local ports to the upstream run out).
+func TestUpstreamConnectionsAreReusedAboveTheOldPoolSize(t *testing.T) {
+	const concurrent = 300 // above the 256 idle connections per host the pool used to keep
+	var arrived, newConns atomic.Int32
+	// One barrier per wave: its calls are answered once all of them are in
+	// flight, each on a connection of its own.
+	var barriers [2]struct {
+		ch   chan struct{}
+		once sync.Once
+	}
+	for i := range barriers {
+		barriers[i].ch = make(chan struct{})
+	}
+	up := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := int(arrived.Add(1))
+		b := &barriers[min((n-1)/concurrent, len(barriers)-1)]
+		if n%concurrent == 0 {
+			b.once.Do(func() { close(b.ch) })
+		}
+		<-b.ch
+	}))
+	up.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			newConns.Add(1)
+		}
+	}
+	up.Start()
+	defer up.Close()
+	defer func() { // before Close, which waits for the handlers: a failed wave leaves none waiting
+		for i := range barriers {
+			barriers[i].once.Do(func() { close(barriers[i].ch) })
+		}
+	}()
+	client := gateway.NewUpstreamClient()
+	defer client.CloseIdleConnections()
+	for wave := 1; wave <= 2; wave++ {
+		errs := make(chan error, concurrent)
+		for range concurrent {
+			go func() {
+				resp, err := client.Post(up.URL, "application/json", strings.NewReader("{}"))
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				errs <- err
+			}()
+		}
+		for range concurrent {
+			if err := <-errs; err != nil {
+				t.Fatalf("wave %d: %v", wave, err)
+			}
+		}
+	}
+	if n := newConns.Load(); n != concurrent {
+		t.Fatalf("the upstream saw %d connections for two waves of %d concurrent calls; want %d (the second wave on the first's)", n, concurrent, concurrent)
 	}
 }
