@@ -115,8 +115,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
 			"content_block": map[string]any{"type": "text", "text": ""}}})
 		for _, wd := range strings.SplitAfter(text, " ") {
-			events = append(events, namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
-				"delta": map[string]any{"type": "text_delta", "text": wd}}})
+			events = append(events, lazy(func() any {
+				return namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+					"delta": map[string]any{"type": "text_delta", "text": wd}}}
+			}))
 		}
 	}
 	events = append(events,

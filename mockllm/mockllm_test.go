@@ -302,3 +302,31 @@ func TestStampChunks(t *testing.T) {
 		}
 	}
 }
+
+// A Responses stream numbers its events 0, 1, 2, ... in the order sent, as
+// OpenAI's does, also for the text deltas that are made only when sent.
+func TestResponsesStreamIsNumberedInOrder(t *testing.T) {
+	_, url := newMock(t, Options{Name: "m"})
+	_, data := post(t, url+"/v1/responses", `{"model":"x","stream":true,"input":"a few words to stream"}`, nil)
+	want, deltas := 0, 0
+	for _, line := range strings.Split(string(data), "\n") {
+		d, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var ev struct {
+			Type string `json:"type"`
+			Seq  *int   `json:"sequence_number"`
+		}
+		if err := json.Unmarshal([]byte(d), &ev); err != nil || ev.Seq == nil || *ev.Seq != want {
+			t.Fatalf("event %d: %v %s; want sequence_number %d", want, err, d, want)
+		}
+		if ev.Type == "response.output_text.delta" {
+			deltas++
+		}
+		want++
+	}
+	if deltas < 2 || want < deltas+4 {
+		t.Fatalf("%d events, %d text deltas: not a whole stream: %s", want, deltas, data)
+	}
+}

@@ -183,7 +183,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		events = append(events, chunk(map[string]any{}, "tool_calls"))
 	} else {
 		for _, wd := range strings.SplitAfter(text, " ") {
-			events = append(events, chunk(map[string]any{"content": wd}, nil))
+			events = append(events, lazy(func() any { return chunk(map[string]any{"content": wd}, nil) }))
 		}
 		events = append(events, chunk(map[string]any{}, "stop"))
 	}
@@ -194,10 +194,18 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
 }
 
+// lazy is a streamed event made when it is sent: a long stream holds a
+// closure per chunk instead of the chunk's maps (about 2 KB each), so a
+// mock holding thousands of streams stays small.
+type lazy func() any
+
 // streamEvents writes events as SSE data, honouring CutAfter, StallAfter
 // and ChunkDelayMS, then calls end.
 func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, end func()) {
 	for i, ev := range events {
+		if l, ok := ev.(lazy); ok {
+			ev = l()
+		}
 		if f.CutAfter > 0 && i == f.CutAfter {
 			s.stats.failed.Add(1)
 			panic(http.ErrAbortHandler) // break the stream mid-way

@@ -72,10 +72,13 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	seq := 0
-	ev := func(typ string, v map[string]any) any {
-		v["type"], v["sequence_number"] = typ, seq
-		seq++
+	numbered := func(n int, typ string, v map[string]any) any {
+		v["type"], v["sequence_number"] = typ, n
 		return namedEvent{typ, v}
+	}
+	ev := func(typ string, v map[string]any) any {
+		seq++
+		return numbered(seq-1, typ, v)
 	}
 	events := []any{ev("response.created", map[string]any{"response": resp("in_progress", []any{})}),
 		ev("response.in_progress", map[string]any{"response": resp("in_progress", []any{})})}
@@ -97,7 +100,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			ev("response.content_part.added", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0,
 				"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}}))
 		for _, wd := range strings.SplitAfter(text, " ") {
-			events = append(events, ev("response.output_text.delta", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "delta": wd}))
+			n := seq // numbered now, made when sent
+			seq++
+			events = append(events, lazy(func() any {
+				return numbered(n, "response.output_text.delta", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "delta": wd})
+			}))
 		}
 		events = append(events,
 			ev("response.output_text.done", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "text": text}),
@@ -172,7 +179,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	var events []any
 	for _, wd := range strings.SplitAfter(text, " ") {
-		events = append(events, obj(wd, nil))
+		events = append(events, lazy(func() any { return obj(wd, nil) }))
 	}
 	events = append(events, obj("", "stop"))
 	sw := newSSE(w)
