@@ -137,4 +137,4 @@ func diff(a, b *config.Config) ReloadResult {
 	return r
 }
 
-func (s liveSource) Shedding() (uint64, int64, int64) { return s.gw().Shedding() }
+func (s liveSource) Shedding() gateway.ShedState { return s.gw().Shedding() }

@@ -149,8 +149,9 @@ func Overview() (dashboard.Dashboard, error) {
 		WithPanel(ts("Load shedding", "short", 8, 8,
 			target(`sum(rate(breakerd_shed_total[$__rate_interval]))`, "shed req/s"),
 			target(`max(breakerd_requests_in_flight)`, "in flight"),
+			target(`max(breakerd_requests_unanswered)`, "not yet answered"),
 			target(`max(breakerd_concurrency_limit)`, "limit")).
-			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck, against the adaptive limit on requests in flight and how many are in flight."))
+			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck; the adaptive limit, and the requests not yet answered that it bounds (a stream counts until its first chunk), against all requests in flight."))
 	return b.Build()
 }
 

@@ -362,10 +362,18 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 	return d, nil
 }
 
-// Shedding reports load shedding: requests shed so far, the adaptive
-// limit on requests in flight, and how many are in flight now.
-func (g *Gateway) Shedding() (shed uint64, limit, inflight int64) {
-	return g.shed.shed.Load(), g.shed.limit.Load(), g.shed.inflight.Load()
+// ShedState is load shedding's state.
+type ShedState struct {
+	Shed       uint64 // requests shed so far
+	Limit      int64  // the adaptive limit on requests not yet answered
+	InFlight   int64  // requests being served, streams included
+	Unanswered int64  // requests whose answer has not started (a stream counts until its first chunk)
+}
+
+// Shedding reports load shedding's state now.
+func (g *Gateway) Shedding() ShedState {
+	s := g.shed
+	return ShedState{Shed: s.shed.Load(), Limit: s.limit.Load(), InFlight: s.inflight.Load(), Unanswered: s.unanswered.Load()}
 }
 
 // CutInFlight ends every upstream call in flight, and any started later:
@@ -557,12 +565,12 @@ func (g *Gateway) Handler() http.Handler {
 			})
 		}
 	}
-	route(http.MethodPost, "/chat/completions", g.limited(g.serve(provider.Chat, provider.APIChat)))
-	route(http.MethodPost, "/embeddings", g.limited(g.serve(provider.Embeddings, provider.APIChat)))
-	route(http.MethodPost, "/responses", g.limited(g.serve(provider.Chat, provider.APIResponses)))
-	route(http.MethodPost, "/messages", g.limited(g.serve(provider.Chat, provider.APIMessages)))
+	route(http.MethodPost, "/chat/completions", g.serve(provider.Chat, provider.APIChat))
+	route(http.MethodPost, "/embeddings", g.serve(provider.Embeddings, provider.APIChat))
+	route(http.MethodPost, "/responses", g.serve(provider.Chat, provider.APIResponses))
+	route(http.MethodPost, "/messages", g.serve(provider.Chat, provider.APIMessages))
 	route(http.MethodPost, "/messages/count_tokens", http.HandlerFunc(g.countTokens))
-	route(http.MethodPost, "/completions", g.limited(g.serve(provider.Chat, provider.APICompletions)))
+	route(http.MethodPost, "/completions", g.serve(provider.Chat, provider.APICompletions))
 	route(http.MethodGet, "/models", http.HandlerFunc(g.models))
 	route(http.MethodGet, "/models/{model...}", http.HandlerFunc(g.model))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -637,24 +645,16 @@ func requireKey(key string, next http.Handler) http.Handler {
 	})
 }
 
-func (g *Gateway) limited(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		release, ok := g.shed.admit()
-		if !ok {
-			// Answered at once, so that a client (or its load balancer)
-			// tries again, here or on another replica, instead of
-			// waiting in a queue that only grows.
-			w.Header().Set("Retry-After", "1")
-			msg := "breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly"
-			if lim := g.cfg.Server.MaxConcurrent; lim > 0 && g.shed.inflight.Load() >= int64(lim) {
-				msg = fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", lim)
-			}
-			writeAPIError(w, apiOfPath(r.URL.Path), http.StatusServiceUnavailable, "service_unavailable", "server_overloaded", msg)
-			return
-		}
-		defer release()
-		h.ServeHTTP(w, r)
-	})
+// refuseOverloaded answers a request that load shedding refused: at once,
+// so that a client (or its load balancer) tries again, here or on another
+// replica, instead of waiting in a queue that only grows.
+func (g *Gateway) refuseOverloaded(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Retry-After", "1")
+	msg := "breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly"
+	if lim := g.cfg.Server.MaxConcurrent; lim > 0 && g.shed.inflight.Load() >= int64(lim) {
+		msg = fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", lim)
+	}
+	writeAPIError(w, apiOfPath(r.URL.Path), http.StatusServiceUnavailable, "service_unavailable", "server_overloaded", msg)
 }
 
 // models lists the model groups and the aliases that are not hidden.

@@ -746,8 +746,8 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 	if status != 503 || body["type"] != "error" {
 		t.Fatalf("on /v1/messages: status %d body %v", status, body)
 	}
-	if shed, _, inflight := e.gw.Shedding(); shed != 2 || inflight != 1 {
-		t.Fatalf("shed %d, in flight %d", shed, inflight)
+	if st := e.gw.Shedding(); st.Shed != 2 || st.InFlight != 1 || st.Unanswered != 1 {
+		t.Fatalf("shedding %+v, want 2 shed and the held request in flight and unanswered", st)
 	}
 	cancel()
 	<-held
@@ -858,5 +858,28 @@ func TestUpstreamConnectionsAreReusedAboveTheOldPoolSize(t *testing.T) {
 	}
 	if n := newConns.Load(); n != concurrent {
 		t.Fatalf("the upstream saw %d connections for two waves of %d concurrent calls; want %d (the second wave on the first's)", n, concurrent, concurrent)
+	}
+}
+
+// A stream whose first chunk is on its way no longer counts against the
+// adaptive limit (an idle stream is hardly load); it still counts as in
+// flight, and against server.max_concurrent_requests.
+func TestAStreamUnderWayIsAnswered(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{StallAfter: 2}) // two chunks, then nothing until the client leaves
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	resp, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		t.Fatalf("first line %q, %v", line, err)
+	}
+	if st := e.gw.Shedding(); st.InFlight != 1 || st.Unanswered != 0 {
+		t.Fatalf("shedding %+v with one stream under way: want 1 in flight, 0 unanswered", st)
 	}
 }

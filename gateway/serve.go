@@ -70,11 +70,19 @@ type call struct {
 	// is the retry backoff slept. The rest is breakerd's overhead.
 	upstream, waited time.Duration
 	overhead         time.Duration
+	// adm is the request's place in load shedding's counts.
+	adm admission
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &call{g: g, op: op, api: api, start: time.Now()}
+		adm, ok := g.shed.admit()
+		if !ok {
+			g.refuseOverloaded(w, r)
+			return
+		}
+		c := &call{g: g, op: op, api: api, start: time.Now(), adm: adm}
+		defer c.adm.release()
 		ctx, span := g.startRequestSpan(r, op, api)
 		status := c.run(w, r.WithContext(ctx))
 		if span.IsRecording() {

@@ -34,6 +34,14 @@ import (
 // overload), and the excess is shed until breakerd catches up; under both,
 // a limit that is nearly used grows by 10%. server.max_concurrent_requests,
 // when set, stays a hard cap above it.
+//
+// The adaptive limit counts the requests not yet answered: a stream stops
+// counting once its first chunk is on its way to the client. A stream
+// that relays for minutes costs CPU per chunk, not per second, and a
+// thousand idle streams are no reason to refuse the next request; counted,
+// they let a brief burst cut the limit below the streams already running
+// and refuse every arrival until some ended. The hard cap counts every
+// request until it ends.
 const (
 	shedWindow    = 100 * time.Millisecond
 	shedTarget    = 20 * time.Millisecond // median own time that means breakerd is the bottleneck
@@ -48,11 +56,12 @@ const (
 // operations; samples go to a bucketed histogram that one caller rolls
 // over at the end of each window.
 type shedder struct {
-	clock    breaker.Clock
-	hardCap  int64 // 0: none
-	inflight atomic.Int64
-	limit    atomic.Int64
-	shed     atomic.Uint64
+	clock      breaker.Clock
+	hardCap    int64        // 0: none
+	inflight   atomic.Int64 // admitted and not finished: what the hard cap bounds
+	unanswered atomic.Int64 // admitted and not yet answered: what the limit bounds
+	limit      atomic.Int64
+	shed       atomic.Uint64
 
 	mu        sync.Mutex // rolling the window
 	windowEnd atomic.Int64
@@ -109,16 +118,38 @@ func newShedder(clock breaker.Clock, hardCap int) *shedder {
 	return s
 }
 
-// admit takes a slot, or reports that the request is to be shed.
-func (s *shedder) admit() (release func(), ok bool) {
-	s.maybeRoll() // arrivals end windows too: under overload few requests finish
-	n := s.inflight.Add(1)
-	if (s.hardCap > 0 && n > s.hardCap) || (n > s.limit.Load() && n > shedFloor) {
-		s.inflight.Add(-1)
-		s.shed.Add(1)
-		return nil, false
+// admission is an admitted request's place in the shedder's counts.
+type admission struct {
+	s        *shedder
+	answered bool
+}
+
+// answer takes the request out of the adaptive limit's count: its answer
+// has started (a stream's first chunk is sent). Later calls do nothing.
+func (a *admission) answer() {
+	if !a.answered {
+		a.answered = true
+		a.s.unanswered.Add(-1)
 	}
-	return func() { s.inflight.Add(-1) }, true
+}
+
+// release ends the request.
+func (a *admission) release() {
+	a.answer()
+	a.s.inflight.Add(-1)
+}
+
+// admit takes a slot, or reports that the request is to be shed.
+func (s *shedder) admit() (admission, bool) {
+	s.maybeRoll() // arrivals end windows too: under overload few requests finish
+	n, u := s.inflight.Add(1), s.unanswered.Add(1)
+	if (s.hardCap > 0 && n > s.hardCap) || (u > s.limit.Load() && u > shedFloor) {
+		s.inflight.Add(-1)
+		s.unanswered.Add(-1)
+		s.shed.Add(1)
+		return admission{}, false
+	}
+	return admission{s: s}, true
 }
 
 // observe records a served request's own time and, at the end of a
@@ -161,7 +192,7 @@ func (s *shedder) maybeRoll() {
 			break
 		}
 	}
-	limit, inflight := s.limit.Load(), s.inflight.Load()
+	limit, waiting := s.limit.Load(), s.unanswered.Load()
 	over := median > shedTarget || sched > schedTarget
 	if over {
 		s.overWindows++
@@ -170,10 +201,10 @@ func (s *shedder) maybeRoll() {
 	}
 	switch {
 	case over && s.overWindows >= shedSustained:
-		limit = max(min(limit, inflight)*8/10, shedFloor)
+		limit = max(min(limit, waiting)*8/10, shedFloor)
 	case over:
 		// Not yet sustained: hold the limit.
-	case inflight*10 >= limit*8:
+	case waiting*10 >= limit*8:
 		limit = limit*11/10 + 1
 	}
 	if s.hardCap > 0 {

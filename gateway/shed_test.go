@@ -8,17 +8,17 @@ import (
 )
 
 // admitN takes n slots, failing the test if any is refused.
-func admitN(t *testing.T, s *shedder, n int) []func() {
+func admitN(t *testing.T, s *shedder, n int) []*admission {
 	t.Helper()
-	var rel []func()
+	var adms []*admission
 	for i := 0; i < n; i++ {
-		r, ok := s.admit()
+		a, ok := s.admit()
 		if !ok {
 			t.Fatalf("slot %d of %d refused (limit %d)", i+1, n, s.limit.Load())
 		}
-		rel = append(rel, r)
+		adms = append(adms, &a)
 	}
-	return rel
+	return adms
 }
 
 // window feeds one window of samples of the given overhead and rolls it.
@@ -58,8 +58,8 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 		if s.shed.Load() != 1 {
 			t.Fatalf("shed %d", s.shed.Load())
 		}
-		for _, r := range rel[:300] {
-			r()
+		for _, a := range rel[:300] {
+			a.release()
 		}
 		if _, ok := s.admit(); !ok {
 			t.Fatal("with room under the limit again, a request was shed")
@@ -92,10 +92,43 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 		}
 		admitN(t, s, shedFloor-10)
 	})
-	t.Run("server.max_concurrent_requests is a hard cap", func(t *testing.T) {
+	t.Run("streams under way do not count against the limit, and a burst does not cut it below them", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := calmShedder(clk, 0)
+		streams := admitN(t, s, 1000)
+		for _, a := range streams {
+			a.answer() // first chunk sent
+			a.answer() // a second call changes nothing
+		}
+		waiting := admitN(t, s, 200) // a burst of arrivals, all waiting
+		for i := 0; i < shedSustained; i++ {
+			window(s, clk, 80*time.Millisecond)
+		}
+		if got := s.limit.Load(); got != 160 {
+			t.Fatalf("limit %d, want 160 (80%% of the 200 waiting, not of the 1,200 in flight)", got)
+		}
+		if _, ok := s.admit(); ok {
+			t.Fatal("an arrival past the limit on waiting requests was admitted")
+		}
+		for _, a := range waiting[:100] {
+			a.answer() // their answers start; the streams run on
+		}
+		if _, ok := s.admit(); !ok {
+			t.Fatal("with 100 waiting under a limit of 160, an arrival was shed")
+		}
+		for _, a := range streams {
+			a.release()
+		}
+		if got, want := s.inflight.Load(), int64(201); got != want {
+			t.Fatalf("in flight %d after the streams ended, want %d", got, want)
+		}
+	})
+	t.Run("server.max_concurrent_requests is a hard cap, streams included", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 2)
-		admitN(t, s, 2)
+		for _, a := range admitN(t, s, 2) {
+			a.answer() // streams under way
+		}
 		if _, ok := s.admit(); ok {
 			t.Fatal("admitted past the hard cap")
 		}
@@ -115,8 +148,8 @@ func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
 			s.observe(time.Millisecond)
 		}
 		clk.Advance(shedWindow)
-		if r, ok := s.admit(); ok { // an arrival rolls the window
-			r()
+		if a, ok := s.admit(); ok { // an arrival rolls the window
+			a.release()
 		}
 	}
 	if got := s.limit.Load(); got != 1600 {

@@ -29,6 +29,10 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	// The stream is under way: it no longer counts against the adaptive
+	// limit (before the first write, so that a client that reads the
+	// chunk finds it so).
+	c.adm.answer()
 	chunk := first
 	for {
 		if err := c.send(w, chunk, true); err != nil {

@@ -43,9 +43,11 @@ var (
 	descShed = prometheus.NewDesc("breakerd_shed_total",
 		"Requests answered at once with a 503 because breakerd was overloaded (load shedding), or at server.max_concurrent_requests.", nil, nil)
 	descConcLimit = prometheus.NewDesc("breakerd_concurrency_limit",
-		"The adaptive limit on requests in flight: it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
+		"The adaptive limit on requests not yet answered (breakerd_requests_unanswered): it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
 	descInFlightReq = prometheus.NewDesc("breakerd_requests_in_flight",
-		"Client requests breakerd is serving now.", nil, nil)
+		"Client requests breakerd is serving now, streams included.", nil, nil)
+	descUnanswered = prometheus.NewDesc("breakerd_requests_unanswered",
+		"Client requests whose answer has not started yet (a stream counts until its first chunk): what the adaptive limit bounds.", nil, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
 		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
 	descHealthy = prometheus.NewDesc("breakerd_healthy",
@@ -59,7 +61,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -137,10 +139,11 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descRoutable, prometheus.GaugeValue, v, grp.Name)
 	}
-	shed, limit, inflight := c.m.src.Shedding()
-	ch <- prometheus.MustNewConstMetric(descShed, prometheus.CounterValue, float64(shed))
-	ch <- prometheus.MustNewConstMetric(descConcLimit, prometheus.GaugeValue, float64(limit))
-	ch <- prometheus.MustNewConstMetric(descInFlightReq, prometheus.GaugeValue, float64(inflight))
+	sh := c.m.src.Shedding()
+	ch <- prometheus.MustNewConstMetric(descShed, prometheus.CounterValue, float64(sh.Shed))
+	ch <- prometheus.MustNewConstMetric(descConcLimit, prometheus.GaugeValue, float64(sh.Limit))
+	ch <- prometheus.MustNewConstMetric(descInFlightReq, prometheus.GaugeValue, float64(sh.InFlight))
+	ch <- prometheus.MustNewConstMetric(descUnanswered, prometheus.GaugeValue, float64(sh.Unanswered))
 	if c.m.healthy != nil {
 		v := 0.0
 		if c.m.healthy() {

@@ -35,7 +35,7 @@ type Source interface {
 	// those, so clients cannot grow them.
 	HasGroup(name string) bool
 	// Shedding reports load shedding (gateway.Gateway.Shedding).
-	Shedding() (shed uint64, limit, inflight int64)
+	Shedding() gateway.ShedState
 }
 
 // Options configure Metrics.
