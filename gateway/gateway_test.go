@@ -869,16 +869,8 @@ func TestAStreamUnderWayIsAnswered(t *testing.T) {
 	e.mocks["primary"].SetFaults(mockllm.Faults{StallAfter: 2}) // two chunks, then nothing until the client leaves
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
-		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
-	resp, err := e.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := e.openStream(ctx)
 	defer resp.Body.Close()
-	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
-		t.Fatalf("first line %q, %v", line, err)
-	}
 	if st := e.gw.Shedding(); st.InFlight != 1 || st.Unanswered != 0 {
 		t.Fatalf("shedding %+v with one stream under way: want 1 in flight, 0 unanswered", st)
 	}

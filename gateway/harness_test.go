@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -211,6 +212,24 @@ router_settings:
 `
 
 const primaryChat = "gpt-4o-mini/openai/gpt-4o-mini:chat"
+
+// openStream starts a streaming chat request for gpt-4o-mini under ctx and
+// reads its first line, which must be a data line. The caller closes the
+// response.
+func (e *env) openStream(ctx context.Context) *http.Response {
+	e.t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	resp, err := e.http.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(resp.Body).ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: ") {
+		resp.Body.Close()
+		e.t.Fatalf("first line %q: %v", line, err)
+	}
+	return resp
+}
 
 // chatOnce serves a gateway for yamlText (no environment) on loopback,
 // sends it one chat request for model m with header (name, value pairs),

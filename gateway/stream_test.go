@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -85,16 +84,7 @@ func TestStreamClientDisconnectCancelsUpstreamAndIsNotAFailure(t *testing.T) {
 	e.mocks["primary"].SetFaults(mockllm.Faults{ChunkDelayMS: 60_000}) // first chunk, then a long pause
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
-		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
-	resp, err := e.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(resp.Body).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "data: ") {
-		t.Fatalf("first line %q: %v", line, err)
-	}
+	resp := e.openStream(ctx)
 	cancel()
 	resp.Body.Close()
 	info := <-e.done // the handler returns only once the upstream call is canceled
