@@ -138,6 +138,11 @@ type Server struct {
 	ShutdownGrace time.Duration
 	// MaxConcurrent caps requests the gateway serves at once (0: no cap).
 	MaxConcurrent int
+	// MaxConnections caps the client connections open at once on the
+	// API listener; past it, new ones wait in the kernel's listen queue.
+	// 0 (the default) means half the process's open-file limit, so that
+	// a flood of clients cannot take the descriptors upstream calls need.
+	MaxConnections int
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*"
 	// for any) that may call the API from a web page. Empty: none.
 	CORSOrigins []string

@@ -307,6 +307,7 @@ func (c *converter) server(r rawServer) Server {
 		s.CORSOrigins = append(s.CORSOrigins, o)
 	}
 	s.MaxConcurrent = c.count("server.max_concurrent_requests", r.MaxConcurrent, 0, true)
+	s.MaxConnections = c.count("server.max_connections", r.MaxConnections, 0, true)
 	return s
 }
 

@@ -208,6 +208,7 @@ type rawServer struct {
 	SendTimeout       any      `yaml:"send_timeout"`
 	CORSOrigins       []string `yaml:"cors_allowed_origins"`
 	MaxConcurrent     *int     `yaml:"max_concurrent_requests"`
+	MaxConnections    *int     `yaml:"max_connections"`
 }
 
 type rawLogging struct {

@@ -29,6 +29,7 @@ import (
 	"github.com/breakerd/breakerd/fleet"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/health"
+	"github.com/breakerd/breakerd/internal/lograte"
 	"github.com/breakerd/breakerd/metrics"
 	"github.com/breakerd/breakerd/provider"
 	"github.com/breakerd/breakerd/tracing"
@@ -58,6 +59,11 @@ type Options struct {
 type Daemon struct {
 	cfg *config.Config
 	log *slog.Logger
+	// conns bounds the API listener's connections while Serve runs
+	// (server.max_connections); fullLog limits its log line to one a
+	// second.
+	conns   atomic.Pointer[connLimit]
+	fullLog lograte.Limiter
 	// live is the gateway of the config in force, swapped by Reload;
 	// gwOpts make each one, reloadMu orders reloads.
 	live      atomic.Pointer[live]
@@ -357,6 +363,21 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	type listener struct {
 		ln net.Listener
 		h  http.Handler
+	}
+	maxConns := d.cfg.Server.MaxConnections
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections(openFileLimit())
+	}
+	if maxConns > 0 {
+		cl := limitConns(ln, maxConns, func() {
+			if ok, skipped := d.fullLog.Allow(time.Now(), time.Second); ok {
+				d.log.Warn("at server.max_connections: new client connections wait in the listen queue until one closes",
+					"max_connections", maxConns, "not_logged_since_last", skipped)
+			}
+		})
+		d.conns.Store(cl)
+		defer d.conns.Store(nil)
+		ln = cl
 	}
 	ls := []listener{{ln, d.handler}}
 	extra := func(addr, what string, h http.Handler) error {

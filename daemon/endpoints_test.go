@@ -415,3 +415,21 @@ func TestRefusedAdminRequestsAreLoggedSparingly(t *testing.T) {
 		t.Fatalf("%d refusal lines for 200 refused requests", n)
 	}
 }
+
+// server.max_connections bounds the API listener's client connections; the
+// limit and the connections open show on /metrics, and without the key the
+// limit comes from the open-file limit.
+func TestMaxConnectionsShowsOnMetrics(t *testing.T) {
+	s := serve(t, "  max_connections: 3\n", "0s")
+	_, metrics := s.do(t, "GET", "/metrics", "") // on a kept-alive connection: one open
+	for _, want := range []string{"breakerd_connections_limit 3\n", "breakerd_connections_open 1\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Fatalf("metrics lack %q", want)
+		}
+	}
+	s = serve(t, "", "0s")
+	_, metrics = s.do(t, "GET", "/metrics", "")
+	if strings.Contains(metrics, "breakerd_connections_limit 0\n") || !strings.Contains(metrics, "breakerd_connections_limit ") {
+		t.Fatal("with server.max_connections unset, no limit from the open-file limit")
+	}
+}

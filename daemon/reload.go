@@ -138,3 +138,10 @@ func diff(a, b *config.Config) ReloadResult {
 }
 
 func (s liveSource) Shedding() gateway.ShedState { return s.gw().Shedding() }
+
+func (s liveSource) Connections() (open, limit int64) {
+	if cl := s.d.conns.Load(); cl != nil {
+		return cl.Open()
+	}
+	return 0, 0
+}

@@ -46,6 +46,10 @@ var (
 		"The adaptive limit on requests not yet answered (breakerd_requests_unanswered): it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
 	descInFlightReq = prometheus.NewDesc("breakerd_requests_in_flight",
 		"Client requests breakerd is serving now, streams included.", nil, nil)
+	descConnsOpen = prometheus.NewDesc("breakerd_connections_open",
+		"Client connections open on the API listener.", nil, nil)
+	descConnsLimit = prometheus.NewDesc("breakerd_connections_limit",
+		"server.max_connections in force: past it, new client connections wait in the listen queue (0: no limit).", nil, nil)
 	descUnanswered = prometheus.NewDesc("breakerd_requests_unanswered",
 		"Client requests whose answer has not started yet (a stream counts until its first chunk): what the adaptive limit bounds.", nil, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
@@ -61,7 +65,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descConnsOpen, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -144,6 +148,9 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConcLimit, prometheus.GaugeValue, float64(sh.Limit))
 	ch <- prometheus.MustNewConstMetric(descInFlightReq, prometheus.GaugeValue, float64(sh.InFlight))
 	ch <- prometheus.MustNewConstMetric(descUnanswered, prometheus.GaugeValue, float64(sh.Unanswered))
+	open, limit := c.m.src.Connections()
+	ch <- prometheus.MustNewConstMetric(descConnsOpen, prometheus.GaugeValue, float64(open))
+	ch <- prometheus.MustNewConstMetric(descConnsLimit, prometheus.GaugeValue, float64(limit))
 	if c.m.healthy != nil {
 		v := 0.0
 		if c.m.healthy() {

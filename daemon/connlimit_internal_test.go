@@ -1,0 +1,96 @@
+package daemon
+
+import (
+	"errors"
+	"net"
+	"testing"
+)
+
+// Past server.max_connections a new connection waits until one closes,
+// and closing the listener ends the wait.
+func TestConnectionLimit(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := make(chan struct{}, 1)
+	l := limitConns(inner, 1, func() { full <- struct{}{} })
+	defer l.Close()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", inner.Addr().String()) // completes in the kernel's listen queue
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c1, c2 := dial(), dial()
+	defer c1.Close()
+	defer c2.Close()
+	first, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open, limit := l.Open(); open != 1 || limit != 1 {
+		t.Fatalf("open %d of %d, want 1 of 1", open, limit)
+	}
+	accepted := make(chan net.Conn)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- c
+	}()
+	<-full // the second Accept waits for a slot
+	select {
+	case <-accepted:
+		t.Fatal("a connection past the limit was accepted")
+	default:
+	}
+	first.Close()
+	first.Close() // a second close gives back nothing more
+	second := <-accepted
+	if open, _ := l.Open(); open != 1 {
+		t.Fatalf("open %d after one closed and one was accepted, want 1", open)
+	}
+	second.Close()
+
+	// Full again: closing the listener ends a waiting Accept.
+	c3 := dial()
+	defer c3.Close()
+	third, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	errc := make(chan error)
+	go func() {
+		_, err := l.Accept()
+		errc <- err
+	}()
+	<-full
+	l.Close()
+	if err := <-errc; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+func TestDefaultMaxConnections(t *testing.T) {
+	for _, tc := range []struct {
+		fileLimit uint64
+		want      int
+	}{
+		{20000, 9936}, // half, less the reserve
+		{1024, 448},   // a shell's usual soft limit
+		{100, 16},     // never below 16
+		{0, 0},        // unknown: no limit
+		{1 << 62, 0},  // unlimited: no limit
+	} {
+		if got := defaultMaxConnections(tc.fileLimit); got != tc.want {
+			t.Errorf("defaultMaxConnections(%d) = %d, want %d", tc.fileLimit, got, tc.want)
+		}
+	}
+	if openFileLimit() == 0 {
+		t.Log("this platform reports no open-file limit")
+	}
+}
