@@ -30,7 +30,8 @@ import (
 // waited for a CPU. The second catches what the first cannot see: under
 // CPU overload requests wait before their handler even starts. Over a
 // target, the limit drops to 80% of what is in flight (or of itself, if
-// less), once that has lasted three windows (a burst of arrivals is not
+// less), once that has lasted three windows in which the requests waiting
+// grew or filled the limit (a burst of arrivals that drains is not
 // overload), and the excess is shed until breakerd catches up; under both,
 // a limit that is nearly used grows by 10%. server.max_concurrent_requests,
 // when set, stays a hard cap above it.
@@ -70,8 +71,10 @@ type shedder struct {
 	// lastSched is the previous window's reading; under mu.
 	sched     []metrics.Sample
 	lastSched []uint64
-	// overWindows counts windows in a row over a target; under mu.
+	// overWindows counts overloaded windows in a row; lastWaiting is the
+	// previous window's count of unanswered requests; under mu.
 	overWindows int
+	lastWaiting int64
 	// schedLatency returns the window's scheduling latency (p90); tests
 	// replace it.
 	schedLatency func() time.Duration
@@ -194,13 +197,17 @@ func (s *shedder) maybeRoll() {
 	}
 	limit, waiting := s.limit.Load(), s.unanswered.Load()
 	over := median > shedTarget || sched > schedTarget
-	if over {
+	// Over a target is overload when the backlog grows, or when the
+	// limit is what holds it: a burst that is draining is not.
+	growing, binding := waiting > s.lastWaiting, waiting*10 >= limit*9
+	s.lastWaiting = waiting
+	if over && (growing || binding) {
 		s.overWindows++
 	} else {
 		s.overWindows = 0
 	}
 	switch {
-	case over && s.overWindows >= shedSustained:
+	case over && (growing || binding) && s.overWindows >= shedSustained:
 		limit = max(min(limit, waiting)*8/10, shedFloor)
 	case over:
 		// Not yet sustained: hold the limit.

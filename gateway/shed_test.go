@@ -39,15 +39,17 @@ func calmShedder(clk *breaker.ManualClock, hardCap int) *shedder {
 }
 
 func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
-	t.Run("its own time over target: the limit drops below what is in flight, and the excess is shed", func(t *testing.T) {
+	t.Run("its own time over target while the backlog grows: the limit drops below what is waiting, and the excess is shed", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 0)
-		rel := admitN(t, s, 1000)
+		rel := admitN(t, s, 400)
 		window(s, clk, 80*time.Millisecond)
+		rel = append(rel, admitN(t, s, 300)...)
 		window(s, clk, 80*time.Millisecond)
 		if got := s.limit.Load(); got != shedInitial {
 			t.Fatalf("limit %d after two slow windows: a burst is not overload yet", got)
 		}
+		rel = append(rel, admitN(t, s, 300)...)
 		window(s, clk, 80*time.Millisecond)
 		if got := s.limit.Load(); got != 800 {
 			t.Fatalf("limit %d, want 800 (80%% of 1000 in flight)", got)
@@ -86,9 +88,12 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 	t.Run("never below the floor", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 0)
-		admitN(t, s, 10)
-		for i := 0; i < shedSustained; i++ {
+		for _, n := range []int{5, 3, 2} { // a small backlog, growing, very slow
+			admitN(t, s, n)
 			window(s, clk, time.Second)
+		}
+		if got := s.limit.Load(); got != shedFloor {
+			t.Fatalf("limit %d, want the floor %d", got, shedFloor)
 		}
 		admitN(t, s, shedFloor-10)
 	})
@@ -100,8 +105,9 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 			a.answer() // first chunk sent
 			a.answer() // a second call changes nothing
 		}
-		waiting := admitN(t, s, 200) // a burst of arrivals, all waiting
-		for i := 0; i < shedSustained; i++ {
+		var waiting []*admission
+		for _, n := range []int{100, 50, 50} { // arrivals outpace answers
+			waiting = append(waiting, admitN(t, s, n)...)
 			window(s, clk, 80*time.Millisecond)
 		}
 		if got := s.limit.Load(); got != 160 {
@@ -123,6 +129,38 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 			t.Fatalf("in flight %d after the streams ended, want %d", got, want)
 		}
 	})
+	t.Run("a burst that drains is not overload, however slow", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := calmShedder(clk, 0)
+		burst := admitN(t, s, 1000)
+		window(s, clk, 80*time.Millisecond) // the burst arrived: the backlog grew
+		for i := 0; i < 5; i++ {
+			for _, a := range burst[i*100 : (i+1)*100] {
+				a.answer() // answered as breakerd catches up
+			}
+			window(s, clk, 80*time.Millisecond)
+		}
+		if got := s.limit.Load(); got != shedInitial {
+			t.Fatalf("limit %d: a draining burst cut it", got)
+		}
+	})
+	t.Run("at the limit and still slow, the limit keeps dropping", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := calmShedder(clk, 0)
+		for _, n := range []int{400, 300, 300} {
+			admitN(t, s, n)
+			window(s, clk, 80*time.Millisecond)
+		}
+		if got := s.limit.Load(); got != 800 {
+			t.Fatalf("limit %d, want 800", got)
+		}
+		// 1,000 still waiting, over the limit: the limit binds, and each
+		// slow window cuts it again, as AIMD does.
+		window(s, clk, 80*time.Millisecond)
+		if got := s.limit.Load(); got != 640 {
+			t.Fatalf("limit %d, want 640", got)
+		}
+	})
 	t.Run("server.max_concurrent_requests is a hard cap, streams included", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 2)
@@ -141,9 +179,9 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
 	clk := breaker.NewManualClock(time.Unix(0, 0))
 	s := newShedder(clk, 0)
-	admitN(t, s, 2000)
 	s.schedLatency = func() time.Duration { return 40 * time.Millisecond }
-	for w := 0; w < shedSustained; w++ {
+	for _, n := range []int{800, 600, 600} { // the backlog grows
+		admitN(t, s, n)
 		for i := 0; i < 20; i++ {
 			s.observe(time.Millisecond)
 		}
