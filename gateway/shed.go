@@ -31,8 +31,8 @@ import (
 // CPU overload requests wait before their handler even starts. Over a
 // target, the limit drops to 80% of what is in flight (or of itself, if
 // less), once that has lasted three windows in which the requests waiting
-// grew or filled the limit (a burst of arrivals that drains is not
-// overload), and the excess is shed until breakerd catches up; under both,
+// did not fall (a burst of arrivals that is draining is not overload), and
+// the excess is shed until breakerd catches up; under both,
 // a limit that is nearly used grows by 10%. server.max_concurrent_requests,
 // when set, stays a hard cap above it.
 //
@@ -197,17 +197,18 @@ func (s *shedder) maybeRoll() {
 	}
 	limit, waiting := s.limit.Load(), s.unanswered.Load()
 	over := median > shedTarget || sched > schedTarget
-	// Over a target is overload when the backlog grows, or when the
-	// limit is what holds it: a burst that is draining is not.
-	growing, binding := waiting > s.lastWaiting, waiting*10 >= limit*9
+	// Over a target is overload while the requests waiting hold or grow
+	// (closed-loop clients hold them steady); a burst that is draining
+	// (down by a tenth or more since the last window) is not.
+	draining := waiting*10 < s.lastWaiting*9
 	s.lastWaiting = waiting
-	if over && (growing || binding) {
+	if over && !draining {
 		s.overWindows++
 	} else {
 		s.overWindows = 0
 	}
 	switch {
-	case over && (growing || binding) && s.overWindows >= shedSustained:
+	case over && !draining && s.overWindows >= shedSustained:
 		limit = max(min(limit, waiting)*8/10, shedFloor)
 	case over:
 		// Not yet sustained: hold the limit.

@@ -39,17 +39,15 @@ func calmShedder(clk *breaker.ManualClock, hardCap int) *shedder {
 }
 
 func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
-	t.Run("its own time over target while the backlog grows: the limit drops below what is waiting, and the excess is shed", func(t *testing.T) {
+	t.Run("its own time over target while the backlog holds: the limit drops below what is waiting, and the excess is shed", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 0)
-		rel := admitN(t, s, 400)
+		rel := admitN(t, s, 1000) // as closed-loop clients hold it: steady
 		window(s, clk, 80*time.Millisecond)
-		rel = append(rel, admitN(t, s, 300)...)
 		window(s, clk, 80*time.Millisecond)
 		if got := s.limit.Load(); got != shedInitial {
 			t.Fatalf("limit %d after two slow windows: a burst is not overload yet", got)
 		}
-		rel = append(rel, admitN(t, s, 300)...)
 		window(s, clk, 80*time.Millisecond)
 		if got := s.limit.Load(); got != 800 {
 			t.Fatalf("limit %d, want 800 (80%% of 1000 in flight)", got)
@@ -135,7 +133,7 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 		burst := admitN(t, s, 1000)
 		window(s, clk, 80*time.Millisecond) // the burst arrived: the backlog grew
 		for i := 0; i < 5; i++ {
-			for _, a := range burst[i*100 : (i+1)*100] {
+			for _, a := range burst[i*150 : (i+1)*150] {
 				a.answer() // answered as breakerd catches up
 			}
 			window(s, clk, 80*time.Millisecond)
@@ -147,8 +145,8 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 	t.Run("at the limit and still slow, the limit keeps dropping", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 0)
-		for _, n := range []int{400, 300, 300} {
-			admitN(t, s, n)
+		admitN(t, s, 1000)
+		for i := 0; i < shedSustained; i++ {
 			window(s, clk, 80*time.Millisecond)
 		}
 		if got := s.limit.Load(); got != 800 {
@@ -179,9 +177,9 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
 	clk := breaker.NewManualClock(time.Unix(0, 0))
 	s := newShedder(clk, 0)
+	admitN(t, s, 2000)
 	s.schedLatency = func() time.Duration { return 40 * time.Millisecond }
-	for _, n := range []int{800, 600, 600} { // the backlog grows
-		admitN(t, s, n)
+	for w := 0; w < shedSustained; w++ {
 		for i := 0; i < 20; i++ {
 			s.observe(time.Millisecond)
 		}
