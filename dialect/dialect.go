@@ -162,6 +162,6 @@ func (c *chatFrames) Next() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.buf = append(append(append(c.buf[:0], "data: "...), data...), "\n\n"...)
+	c.buf = provider.AppendFrame(c.buf[:0], nil, data)
 	return c.buf, nil
 }

@@ -231,28 +231,37 @@ func (e *env) openStream(ctx context.Context) *http.Response {
 	return resp
 }
 
-// chatOnce serves a gateway for yamlText (no environment) on loopback,
-// sends it one chat request for model m with header (name, value pairs),
-// and returns the response with its body read. Everything is closed when
-// it returns.
-func chatOnce(t *testing.T, yamlText string, header ...string) (*http.Response, []byte) {
+// serveGateway serves a gateway for yamlText (no environment) on loopback,
+// with the pooled upstream client, and returns its URL. It is closed when
+// the test ends.
+func serveGateway(t *testing.T, yamlText string) string {
 	t.Helper()
 	cfg, err := config.Parse("t.yaml", []byte(yamlText), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
 	client := gateway.NewUpstreamClient()
-	defer client.CloseIdleConnections()
+	t.Cleanup(client.CloseIdleConnections)
 	gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer gw.Close()
+	t.Cleanup(gw.Close)
 	srv := httptest.NewServer(gw.Handler())
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// chatOnce serves a gateway for yamlText (no environment) on loopback,
+// sends it one chat request for model m with header (name, value pairs),
+// and returns the response with its body read. Everything is closed when
+// it returns.
+func chatOnce(t *testing.T, yamlText string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	url := serveGateway(t, yamlText)
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/chat/completions",
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions",
 		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"x"}]}`))
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(header); i += 2 {

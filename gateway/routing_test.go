@@ -135,20 +135,7 @@ model_list:
       api_version: "2024-06-01"
       api_key: azure-secret-key
 `
-	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := gateway.NewUpstreamClient()
-	gw, err := gateway.New(gateway.Options{Config: cfg, Client: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	srv := httptest.NewServer(gw.Handler())
-	defer srv.Close()
-	defer client.CloseIdleConnections()
-	resp, err := http.Post(srv.URL+"/v1/chat/completions", "application/json",
+	resp, err := http.Post(serveGateway(t, yaml)+"/v1/chat/completions", "application/json",
 		strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}`))
 	if err != nil {
 		t.Fatal(err)

@@ -161,6 +161,17 @@ var anthropicErrorTypes = map[string]string{
 	"overloaded_error":      "server_error",
 }
 
+// streamEventError is the *Error of an error event in a stream, Anthropic's
+// (overloaded_error is its 529) or a Responses stream's, redacted.
+func streamEventError(typ, msg string, redact func(string) string) *Error {
+	status := http.StatusBadGateway
+	if typ == "overloaded_error" {
+		status = 529
+	}
+	return &Error{Status: status, Type: cmp.Or(anthropicErrorTypes[typ], "server_error"), Code: typ,
+		Message: redact("upstream stream error: " + msg)}
+}
+
 func (p *anthropic) httpError(resp *http.Response) *Error {
 	e, typ, _ := upstreamError(resp, p.now(), p.redact)
 	e.Code, e.Type = typ, anthropicErrorTypes[typ]
@@ -307,12 +318,7 @@ func (s *anthropicStream) translate(data []byte) error {
 		}
 		s.done = true
 	case "error":
-		status := http.StatusBadGateway
-		if ev.Error.Type == "overloaded_error" {
-			status = 529
-		}
-		return &Error{Status: status, Type: anthropicErrorTypes[ev.Error.Type], Code: ev.Error.Type,
-			Message: s.redact("upstream stream error: " + ev.Error.Message)}
+		return streamEventError(ev.Error.Type, ev.Error.Message, s.redact)
 	}
 	// ping, content_block_stop and unknown future events carry nothing to
 	// translate.

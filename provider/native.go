@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 )
 
 // API is the wire API a client spoke: chat completions, OpenAI's
@@ -136,12 +135,7 @@ func (s *rawStream) ending(data []byte) error {
 	}
 	switch ev.Type {
 	case "error":
-		status := http.StatusBadGateway
-		if ev.Error.Type == "overloaded_error" {
-			status = 529
-		}
-		return &Error{Status: status, Type: "server_error", Code: ev.Error.Type,
-			Message: s.redact("upstream stream error: " + ev.Error.Message)}
+		return streamEventError(ev.Error.Type, ev.Error.Message, s.redact)
 	case "message_start":
 		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
 	case "message_delta":
@@ -158,33 +152,26 @@ func (s *rawStream) ending(data []byte) error {
 }
 
 // frame writes one SSE event into the stream's buffer (valid until the
-// next call): an event: line when name is set, then data.
+// next call).
 func (s *rawStream) frame(name, data []byte) []byte {
-	s.buf = s.buf[:0]
-	if len(name) > 0 {
-		s.buf = append(append(append(s.buf, "event: "...), name...), '\n')
-	}
-	s.buf = append(append(append(s.buf, "data: "...), data...), "\n\n"...)
+	s.buf = AppendFrame(s.buf[:0], name, data)
 	return s.buf
 }
 
-// frame writes one SSE event: an event: line when name is set, then data.
-func frame(name string, data []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(len(name) + len(data) + 16)
-	if name != "" {
-		b.WriteString("event: ")
-		b.WriteString(name)
-		b.WriteByte('\n')
+// AppendFrame appends one SSE event to dst: an event: line when name is
+// set, then the data line and the blank line that ends it. A stream that
+// frames into one buffer it reuses makes no garbage per event.
+func AppendFrame(dst, name, data []byte) []byte {
+	if len(name) > 0 {
+		dst = append(append(append(dst, "event: "...), name...), '\n')
 	}
-	b.WriteString("data: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	return b.Bytes()
+	return append(append(append(dst, "data: "...), data...), "\n\n"...)
 }
 
-// Frame is frame, for the gateway's own events.
-func Frame(name string, data []byte) []byte { return frame(name, data) }
+// Frame returns one SSE event in a new slice (AppendFrame).
+func Frame(name string, data []byte) []byte {
+	return AppendFrame(make([]byte, 0, len(name)+len(data)+16), []byte(name), data)
+}
 
 // nativeUsage reads the usage of a native non-streaming answer, in either
 // API's shape.
