@@ -189,6 +189,13 @@ type Deployment struct {
 	APIBase    string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
+	// HTTP2PriorKnowledge (breakerd's http2_prior_knowledge) has calls to
+	// an http:// api_base made over cleartext HTTP/2 (h2c) without an
+	// HTTP/1.1 upgrade, as curl's --http2-prior-knowledge does: streams
+	// share a few connections instead of holding one each. Only for a
+	// server known to speak it; an https:// upstream speaks HTTP/2
+	// whenever the server offers it, without this.
+	HTTP2PriorKnowledge bool
 	// Timeout bounds one non-streaming upstream attempt, from sending to
 	// the whole answer (LiteLLM's timeout; DefaultTimeout when unset).
 	Timeout time.Duration

@@ -450,6 +450,8 @@ func TestErrors(t *testing.T) {
 			want: []string{`api_base: must not carry credentials`}},
 		{name: "api_base without a host", yaml: head + "      api_base: http:///v1\n",
 			want: []string{`api_base: has no host`}},
+		{name: "http2_prior_knowledge needs an http:// api_base", yaml: head + "      api_base: https://h.example/v1\n      http2_prior_knowledge: true\n",
+			want: []string{`t.yaml:6:7: model_list[0].litellm_params.http2_prior_knowledge: applies only to an http:// api_base`}},
 		{name: "no deployments", yaml: "router_settings: {}\n", want: []string{"model_list: needs at least one deployment"}},
 		{name: "syntax error has a position", yaml: "model_list: [\n", want: []string{"t.yaml:1:"}},
 		// go-yaml v1.19.2 panics decoding these; they must be errors.

@@ -491,6 +491,12 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		}
 		d.Defaults[k.key] = raw
 	}
+	if v := rd.Params.HTTP2PriorKnowledge; v != nil && *v {
+		if !strings.HasPrefix(d.APIBase, "http://") {
+			c.errf(pp+".http2_prior_knowledge", "applies only to an http:// api_base (cleartext HTTP/2); an https:// upstream already speaks HTTP/2 when the server offers it")
+		}
+		d.HTTP2PriorKnowledge = true
+	}
 	d.DropParams = c.dropParams
 	if rd.Params.DropParams != nil {
 		d.DropParams = *rd.Params.DropParams

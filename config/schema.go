@@ -73,6 +73,7 @@ type rawParams struct {
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
 	MaxTokens           *int     `yaml:"default_max_tokens"`
+	HTTP2PriorKnowledge *bool    `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any      `yaml:"temperature"`

@@ -88,8 +88,12 @@ type Gateway struct {
 	cut       context.Context
 	cutCancel context.CancelFunc
 	// upstream and configure make deployments, at New and for wildcards.
-	upstream  http.RoundTripper
-	configure func(*breaker.Settings)
+	upstream http.RoundTripper
+	// upstreamH2C makes the calls of deployments with
+	// http2_prior_knowledge; nil when Options.Client cannot (not
+	// NewUpstreamClient's).
+	upstreamH2C http.RoundTripper
+	configure   func(*breaker.Settings)
 	// patterns are the model_names with a "*", in config order; wild
 	// holds the groups resolved from them (wildcard.go).
 	patterns []*pattern
@@ -231,6 +235,9 @@ func New(opts Options) (*Gateway, error) {
 	g.traced = !isNoop
 	// Every upstream call carries the W3C traceparent of its attempt span.
 	upstream := propagating{base: transportOf(client)}
+	if h2c, ok := h2cOf(client); ok {
+		g.upstreamH2C = propagating{base: h2c}
+	}
 	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())
@@ -321,7 +328,14 @@ func sameRouting(a, b *config.Config) bool {
 // breakers (one per operation its provider serves).
 func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 	cfg, bc := g.cfg, g.cfg.Router.Breaker
-	p, err := provider.New(dc, g.upstream, g.redactor.Redact)
+	upstream := g.upstream
+	if dc.HTTP2PriorKnowledge {
+		if g.upstreamH2C == nil {
+			return nil, fmt.Errorf("deployment %s: http2_prior_knowledge needs the upstream client of gateway.NewUpstreamClient", dc.Name)
+		}
+		upstream = g.upstreamH2C
+	}
+	p, err := provider.New(dc, upstream, g.redactor.Redact)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 	}
@@ -756,10 +770,55 @@ func (r *Redactor) Redact(s string) string { return r.r.Replace(s) }
 // to connect, which the breakers would count against a healthy provider.
 // The idle connections are never more than the calls that were once in
 // flight at the same time, which load shedding bounds.
+//
+// Deployments with http2_prior_knowledge get a second pool of the same
+// settings that speaks cleartext HTTP/2 (upstreamTransport).
 func NewUpstreamClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 0 // no overall cap (see above)
 	t.MaxIdleConnsPerHost = math.MaxInt32
 	t.IdleConnTimeout = 90 * time.Second
-	return &http.Client{Transport: t}
+	h2c := t.Clone()
+	h2c.Protocols = new(http.Protocols)
+	h2c.Protocols.SetUnencryptedHTTP2(true)
+	h2c.HTTP2 = &http.HTTP2Config{
+		// A stream's unread data waits in breakerd, not in the kernel as
+		// on a connection of its own: bound it, so that a client that
+		// reads slowly holds this much, not HTTP/2's default of megabytes.
+		MaxReceiveBufferPerStream: h2cStreamWindow,
+		// A connection carries many calls: find a dead one by its
+		// silence, as TCP keep-alives are too slow to.
+		SendPingTimeout: 15 * time.Second,
+		PingTimeout:     15 * time.Second,
+	}
+	return &http.Client{Transport: &upstreamTransport{Transport: t, h2c: h2c}}
+}
+
+// h2cStreamWindow is the most of one stream's answer breakerd takes from
+// an h2c upstream before its client reads it.
+const h2cStreamWindow = 256 << 10
+
+// upstreamTransport is NewUpstreamClient's transport: HTTP/1.1 to http://
+// upstreams and whatever TLS negotiates (HTTP/2 where the server offers
+// it) to https:// ones; and, for deployments with http2_prior_knowledge,
+// a pool that speaks HTTP/2 in cleartext (h2c).
+type upstreamTransport struct {
+	*http.Transport
+	h2c *http.Transport
+}
+
+// CloseIdleConnections closes both pools' idle connections.
+func (t *upstreamTransport) CloseIdleConnections() {
+	t.Transport.CloseIdleConnections()
+	t.h2c.CloseIdleConnections()
+}
+
+// h2cOf returns the cleartext HTTP/2 pool of a client NewUpstreamClient
+// made, and false for any other client (a test's, say).
+func h2cOf(c *http.Client) (http.RoundTripper, bool) {
+	t, ok := c.Transport.(*upstreamTransport)
+	if !ok {
+		return nil, false
+	}
+	return t.h2c, true
 }

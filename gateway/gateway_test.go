@@ -85,6 +85,41 @@ func TestStreamingThroughSDK(t *testing.T) {
 	}
 }
 
+// A deployment with http2_prior_knowledge makes its calls, streams among
+// them, over cleartext HTTP/2, concurrent ones sharing its connections; a
+// deployment without it stays on HTTP/1.1.
+func TestHTTP2PriorKnowledge(t *testing.T) {
+	yaml := strings.Replace(twoGroups, "sk-primary-secret-key\n", "sk-primary-secret-key\n      http2_prior_knowledge: true\n", 1)
+	e := newEnv(t, yaml, "primary", "backup")
+	const streams = 10
+	for _, model := range []string{"gpt-4o-mini", "claude-3-5-sonnet"} {
+		if _, _, err := e.chat(model); err != nil {
+			t.Fatalf("%s: %v", model, err)
+		}
+		errs := make(chan error, streams)
+		for range streams {
+			go func() {
+				acc, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{
+					Model: model, Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream please")}}))
+				if err == nil && !strings.Contains(acc.Choices[0].Message.Content, "You said: stream please") {
+					err = fmt.Errorf("content %q", acc.Choices[0].Message.Content)
+				}
+				errs <- err
+			}()
+		}
+		for range streams {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s stream: %v", model, err)
+			}
+		}
+	}
+	for name, want := range map[string]int64{"primary": 1 + streams, "backup": 0} {
+		if st := e.mocks[name].Stats(); st.Requests != 1+streams || st.HTTP2 != want {
+			t.Errorf("%s saw %d requests, %d over HTTP/2; want %d, %d", name, st.Requests, st.HTTP2, 1+streams, want)
+		}
+	}
+}
+
 func TestEmbeddingsThroughSDK(t *testing.T) {
 	e := newEnv(t, twoGroups, "primary", "backup")
 	out, err := e.client.Embeddings.New(context.Background(), openai.EmbeddingNewParams{

@@ -79,7 +79,9 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n})
-		srv := httptest.NewServer(m.Handler())
+		srv := httptest.NewUnstartedServer(nil)
+		srv.Config = m.HTTPServer() // HTTP/1.1, and h2c for http2_prior_knowledge
+		srv.Start()
 		t.Cleanup(srv.Close)
 		e.mocks[n] = m
 		vars["MOCK_"+strings.ToUpper(n)] = srv.URL

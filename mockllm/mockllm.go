@@ -77,6 +77,9 @@ type Stats struct {
 	Responses   int64 `json:"responses"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
+	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
+	// HTTPServer, or TLS): a gateway's http2_prior_knowledge shows here.
+	HTTP2 int64 `json:"http2"`
 }
 
 // Options configure a Server.
@@ -94,7 +97,7 @@ type Server struct {
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
-		requests, chat, embeddings, messages, responses, completions, failed atomic.Int64
+		requests, chat, embeddings, messages, responses, completions, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
 	// arrived is closed and replaced on every request, waking WaitRequests.
@@ -165,7 +168,7 @@ func (s *Server) Faults() Faults {
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
-		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load()}
+		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
 }
 
 // Reset clears faults and stats.
@@ -178,6 +181,17 @@ func (s *Server) Reset() {
 	s.stats.responses.Store(0)
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
+	s.stats.http2.Store(0)
+}
+
+// HTTPServer returns a server for Handler that speaks HTTP/1.1 and, to
+// clients that start with HTTP/2's preface, cleartext HTTP/2 (h2c with
+// prior knowledge), as gRPC servers and some inference servers do.
+func (s *Server) HTTPServer() *http.Server {
+	srv := &http.Server{Handler: s.Handler(), Protocols: new(http.Protocols)}
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
+	return srv
 }
 
 // Handler serves the mock API and its control endpoints.
@@ -235,6 +249,9 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.stats.requests.Add(1)
 		counter.Add(1)
+		if r.ProtoMajor == 2 {
+			s.stats.http2.Add(1)
+		}
 		s.mu.Lock()
 		close(s.arrived)
 		s.arrived = make(chan struct{})

@@ -51,6 +51,8 @@ type options struct {
 	breakerdBin            string
 	profile                string
 	streams, streamWords   int
+	streamInterval         time.Duration
+	upstreamH2C            bool
 	offered                int
 }
 
@@ -70,12 +72,16 @@ func main() {
 	flag.BoolVar(&o.overload, "overload", false, "overload mode: offer 3x breakerd's maximum throughput for -duration, open loop, upstream answering in 20 ms")
 	flag.IntVar(&o.offered, "offered", 0, "overload mode: offer this many req/s instead of 3x the measured maximum")
 	flag.IntVar(&o.streams, "streams", 0, "streaming mode: hold this many concurrent streams against each target (direct, plain proxy, breakerd)")
-	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream, one every 50 ms")
+	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream")
+	flag.DurationVar(&o.streamInterval, "stream-interval", 50*time.Millisecond, "streaming mode: mockllm's pause between chunks (ms resolution)")
+	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
 	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), through serve --pprof")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
 	if *proxy != "" {
+		// The plain proxy gets the same upstream transport as breakerd:
+		// cleartext HTTP/2 with a 256 KB stream window, or HTTP/1.1.
 		listen, upstream, _ := strings.Cut(*proxy, "=")
 		u, err := url.Parse(upstream)
 		if err != nil {
@@ -83,7 +89,13 @@ func main() {
 			os.Exit(1)
 		}
 		rp := httputil.NewSingleHostReverseProxy(u)
-		rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256}
+		t := &http.Transport{MaxIdleConnsPerHost: 256}
+		if o.upstreamH2C {
+			t.Protocols = new(http.Protocols)
+			t.Protocols.SetUnencryptedHTTP2(true)
+			t.HTTP2 = &http.HTTP2Config{MaxReceiveBufferPerStream: 256 << 10}
+		}
+		rp.Transport = t
 		fmt.Fprintln(os.Stderr, "load:", http.ListenAndServe(listen, rp))
 		os.Exit(1)
 	}
@@ -137,18 +149,27 @@ func run(o options) error {
 	}
 	defer mock.Process.Kill()
 	cfg := filepath.Join(tmp, "config.yaml")
+	h2cKey, maxConns := "", ""
+	if o.upstreamH2C {
+		h2cKey = "\n      http2_prior_knowledge: true"
+	}
+	if o.streams > 0 {
+		// Room for every stream's client connection: the default keeps
+		// half the descriptors for HTTP/1.1 upstream connections.
+		maxConns = fmt.Sprintf("\n  max_connections: %d", o.streams+1000)
+	}
 	if err := os.WriteFile(cfg, []byte(`model_list:
   - model_name: gpt-4o-mini
     litellm_params:
       model: openai/gpt-4o-mini
       api_base: http://`+mockAddr+`/v1
-      api_key: sk-load
+      api_key: sk-load`+h2cKey+`
 router_settings:
   routing_strategy: ordered
 logging:
   level: warn
 server:
-  shutdown_drain: 0s
+  shutdown_drain: 0s`+maxConns+`
 `), 0o644); err != nil {
 		return err
 	}
@@ -209,7 +230,7 @@ server:
 		return err
 	}
 	rpAddr := freePort()
-	rp := exec.Command(self, "-reverse-proxy", rpAddr+"=http://"+mockAddr)
+	rp := exec.Command(self, "-reverse-proxy", rpAddr+"=http://"+mockAddr, fmt.Sprintf("-upstream-h2c=%t", o.upstreamH2C))
 	rp.Stderr = os.Stderr
 	if err := rp.Start(); err != nil {
 		return err
@@ -697,22 +718,26 @@ type streamTarget struct {
 }
 
 // streams holds o.streams concurrent streams, each o.streamWords chunks
-// paced 50 ms apart by mockllm, through each target in turn, and reports
+// paced o.streamInterval apart by mockllm, through each target in turn, and reports
 // the memory each stream costs the target (peak RSS above its idle RSS),
 // its CPU per chunk relayed, how long each chunk took from mockllm's send
 // to the client's read (relay latency, from the chunk's stamp), and
 // streams that did not finish.
 func streams(o options, targets []streamTarget, mockAddr string) error {
 	put, _ := http.NewRequest(http.MethodPut, "http://"+mockAddr+"/_mock/faults",
-		strings.NewReader(fmt.Sprintf(`{"reply_words":%d,"chunk_delay_ms":50,"stamp_chunks":true}`, o.streamWords)))
+		strings.NewReader(fmt.Sprintf(`{"reply_words":%d,"chunk_delay_ms":%d,"stamp_chunks":true}`, o.streamWords, o.streamInterval.Milliseconds())))
 	if resp, err := http.DefaultClient.Do(put); err != nil {
 		return err
 	} else {
 		resp.Body.Close()
 	}
 	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]}`
-	fmt.Printf("\nStreams: %d concurrent, %d chunks each 50 ms apart; %d CPUs (%s), %s; all processes share the machine.\n\n",
-		o.streams, o.streamWords, runtime.NumCPU(), cpuModel(), runtime.Version())
+	upstream := "HTTP/1.1"
+	if o.upstreamH2C {
+		upstream = "cleartext HTTP/2 (h2c)"
+	}
+	fmt.Printf("\nStreams: %d concurrent, %d chunks each %s apart; proxies call mockllm over %s; %d CPUs (%s), %s; all processes share the machine.\n\n",
+		o.streams, o.streamWords, o.streamInterval, upstream, runtime.NumCPU(), cpuModel(), runtime.Version())
 	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream above idle | CPU per chunk |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	stampRe := regexp.MustCompile(`"content":"(\d+) "`)

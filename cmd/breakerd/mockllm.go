@@ -27,7 +27,7 @@ func cmdMockLLM(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("listen: %w", err)
 	}
 	fmt.Fprintf(stdout, "mockllm %q listening on http://%s\n  faults: curl -X PUT http://%[2]s/_mock/faults -d '{\"error_rate\":1,\"status\":503}'\n  stats:  curl http://%[2]s/_mock/stats\n", *name, ln.Addr())
-	srv := &http.Server{Handler: m.Handler()}
+	srv := m.HTTPServer()
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
