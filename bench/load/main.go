@@ -52,7 +52,9 @@ type options struct {
 	profile                string
 	streams, streamWords   int
 	streamInterval         time.Duration
+	streamRamp             time.Duration
 	upstreamH2C            bool
+	cpuQuota               float64
 	offered                int
 }
 
@@ -64,6 +66,7 @@ func main() {
 	flag.Uint64Var(&o.workers, "workers", 64, "concurrent connections for the throughput runs")
 	flag.StringVar(&o.env, "env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
 	flag.StringVar(&o.cpus, "breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
+	flag.Float64Var(&o.cpuQuota, "breakerd-cpu-quota", 0, "run breakerd in a cgroup of its own with this many CPUs (e.g. 0.5), first call on them: the load generator and mockllm keep the rest (needs root and a writable cgroup cpu controller)")
 	flag.DurationVar(&o.slice, "slice", time.Second, "length of one interleaved latency slice")
 	flag.BoolVar(&o.nginx, "nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
 	flag.StringVar(&o.dump, "dump", "", "write every latency-run response as CSV (target, unix µs sent, latency µs) to this file")
@@ -74,6 +77,7 @@ func main() {
 	flag.IntVar(&o.streams, "streams", 0, "streaming mode: hold this many concurrent streams against each target (direct, plain proxy, breakerd)")
 	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream")
 	flag.DurationVar(&o.streamInterval, "stream-interval", 50*time.Millisecond, "streaming mode: mockllm's pause between chunks (ms resolution)")
+	flag.DurationVar(&o.streamRamp, "stream-ramp", 0, "streaming mode: start the streams evenly over this long instead of all at once")
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
 	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), through serve --pprof")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
@@ -173,10 +177,22 @@ server:
 `), 0o644); err != nil {
 		return err
 	}
+	cgroupProcs := ""
+	if o.cpuQuota > 0 {
+		procs, remove, err := cpuCgroup(o.cpuQuota)
+		if err != nil {
+			return fmt.Errorf("-breakerd-cpu-quota: %w", err)
+		}
+		defer remove()
+		cgroupProcs = procs
+	}
 	serve := func(bin, addr, extraEnv string, extraArgs ...string) (*exec.Cmd, error) {
 		args := append([]string{bin, "serve", "--config", cfg, "--listen", addr}, extraArgs...)
 		if cpus != "" {
 			args = append([]string{"taskset", "-c", cpus}, args...)
+		}
+		if cgroupProcs != "" { // join the cgroup before exec, so that Go sizes GOMAXPROCS by it
+			args = append([]string{"sh", "-c", `echo $$ > "$0" && exec "$@"`, cgroupProcs}, args...)
 		}
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Stderr = os.Stderr
@@ -589,6 +605,43 @@ func procCPU(pid int) time.Duration {
 	return total
 }
 
+// cpuCgroup makes a cgroup that caps its processes at quota CPUs, in
+// 10 ms periods so that a throttled process waits milliseconds, not tens
+// of them, and with ten times the default weight, so that they get their
+// quota first. It returns the file a process joins it by, and a function
+// that removes it (once its processes have ended). cgroup v1's cpu
+// controller or v2's.
+func cpuCgroup(quota float64) (procs string, remove func(), err error) {
+	const period = 10000 // µs
+	name := fmt.Sprintf("breakerd-load-%d", os.Getpid())
+	var dir string
+	var files [][2]string
+	if _, err := os.Stat("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"); err == nil { // v1
+		dir = filepath.Join("/sys/fs/cgroup/cpu", name)
+		files = [][2]string{{"cpu.cfs_period_us", fmt.Sprint(period)}, {"cpu.cfs_quota_us", fmt.Sprint(int(quota * period))}, {"cpu.shares", "10240"}}
+	} else if data, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers"); err == nil && strings.Contains(string(data), "cpu") { // v2
+		dir = filepath.Join("/sys/fs/cgroup", name)
+		files = [][2]string{{"cpu.max", fmt.Sprintf("%d %d", int(quota*period), period)}, {"cpu.weight", "1000"}}
+	} else {
+		return "", nil, fmt.Errorf("no cgroup cpu controller found under /sys/fs/cgroup")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	remove = func() {
+		for i := 0; i < 50 && os.Remove(dir) != nil; i++ {
+			time.Sleep(100 * time.Millisecond) // the killed process leaves the cgroup
+		}
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f[0]), []byte(f[1]), 0o644); err != nil {
+			remove()
+			return "", nil, err
+		}
+	}
+	return filepath.Join(dir, "cgroup.procs"), remove, nil
+}
+
 func cpuModel() string {
 	data, _ := os.ReadFile("/proc/cpuinfo")
 	for _, line := range strings.Split(string(data), "\n") {
@@ -692,7 +745,11 @@ func overload(o options, mockAddr, gwAddr string, pid int) error {
 		}
 	}
 	goodput := float64(over.ok) / o.dur.Seconds()
-	fmt.Printf("\nOverload: %d CPUs (%s), %s; load generator, breakerd and mockllm (20 ms answers) share it.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	shares := "load generator, breakerd and mockllm (20 ms answers) share it"
+	if o.cpuQuota > 0 {
+		shares = fmt.Sprintf("breakerd in a cgroup of %.2g CPUs that it gets first, the load generator and mockllm (20 ms answers) on the rest", o.cpuQuota)
+	}
+	fmt.Printf("\nOverload: %d CPUs (%s), %s; %s.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version(), shares)
 	fmt.Println("| maximum (req/s) | offered (req/s) | goodput (req/s) | goodput / maximum | shed | other errors and timeouts | admitted p99 | unloaded p99 | refusals p99 | breaker opens | peak RSS in the overload | peak RSS by then (incl. the maximum run) | back to unloaded p99 after |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	fmt.Printf("| %.0f | %d | %.0f | %.0f%% | %d | %d | %s | %s | %s | %s → %s | %.0f MB | %.0f MB | %s |\n", maxTput, offered, goodput,
@@ -736,9 +793,13 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	if o.upstreamH2C {
 		upstream = "cleartext HTTP/2 (h2c)"
 	}
-	fmt.Printf("\nStreams: %d concurrent, %d chunks each %s apart; proxies call mockllm over %s; %d CPUs (%s), %s; all processes share the machine.\n\n",
-		o.streams, o.streamWords, o.streamInterval, upstream, runtime.NumCPU(), cpuModel(), runtime.Version())
-	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream above idle | CPU per chunk |")
+	ramp := "all started at once"
+	if o.streamRamp > 0 {
+		ramp = "started evenly over " + o.streamRamp.String()
+	}
+	fmt.Printf("\nStreams: %d concurrent, %s, %d chunks each %s apart; proxies call mockllm over %s; %d CPUs (%s), %s; all processes share the machine.\n\n",
+		o.streams, ramp, o.streamWords, o.streamInterval, upstream, runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream held, above idle | CPU per chunk |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	stampRe := regexp.MustCompile(`"content":"(\d+) "`)
 	for _, t := range targets {
@@ -750,7 +811,11 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 		done, broken, refused, chunks := 0, 0, 0, 0
 		var wg sync.WaitGroup
 		peak := samplePeakRSS(t.pid) // while the streams run
+		start := time.Now()
 		for i := 0; i < o.streams; i++ {
+			if o.streamRamp > 0 {
+				time.Sleep(time.Until(start.Add(o.streamRamp * time.Duration(i) / time.Duration(o.streams))))
+			}
 			wg.Go(func() {
 				resp, err := client.Post("http://"+t.addr+"/v1/chat/completions", "application/json", strings.NewReader(body))
 				if err != nil {
@@ -798,7 +863,8 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 			}
 			return lat[int(float64(len(lat)-1)*p)]
 		}
-		perStream := (peak() - idle) * 1024 / float64(o.streams) // MB to KB
+		// Per stream held: refused requests hold nothing for long.
+		perStream := (peak() - idle) * 1024 / float64(max(done+broken, 1)) // MB to KB
 		fmt.Printf("| %s | %d | %d | %d | %d | %.2f ms | %.2f ms | %.1f KB | %.1f µs |\n", t.name, done, refused, broken, chunks,
 			float64(q(0.5))/1e6, float64(q(0.99))/1e6, perStream, float64(cpu)/float64(time.Microsecond)/float64(max(chunks, 1)))
 	}

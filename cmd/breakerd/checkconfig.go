@@ -105,6 +105,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		for i, dep := range gw.Route(grp.Name) {
 			dc := dep.Config
 			base := dc.APIBase
+			if dc.HTTP2PriorKnowledge {
+				base += " (h2c)"
+			}
 			key := "not set"
 			if dc.APIKey.Value() != "" {
 				key = dc.APIKey.String()

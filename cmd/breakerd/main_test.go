@@ -135,6 +135,13 @@ func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
 	}
 }
 
+func TestCheckConfigShowsHTTP2PriorKnowledge(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"http://vllm.internal:8000/v1\", http2_prior_knowledge: true}\n")
+	if want := "http://vllm.internal:8000/v1 (h2c)"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 func TestCheckConfigSaysWhoMayCall(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
 		"server:\n  cors_allowed_origins: [\"https://app.example\"]\n")
