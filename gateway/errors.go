@@ -61,12 +61,30 @@ func anthropicErrorType(status int) string {
 // Anthropic's {"type":"error","error":{type, message}} on /v1/messages,
 // OpenAI's elsewhere.
 func writeAPIError(w http.ResponseWriter, api provider.API, status int, typ, code, msg string) {
+	writeJSONBytes(w, status, encodeAPIError(api, status, typ, code, msg))
+}
+
+// encodeAPIError returns the body writeAPIError writes.
+func encodeAPIError(api provider.API, status int, typ, code, msg string) []byte {
+	var v any
 	if api == provider.APIMessages {
-		writeJSONResponse(w, status, map[string]any{"type": "error",
-			"error": map[string]string{"type": anthropicErrorType(status), "message": msg}})
-		return
+		v = map[string]any{"type": "error", "error": map[string]string{"type": anthropicErrorType(status), "message": msg}}
+	} else {
+		body := apiError{Error: apiErrorBody{Message: msg, Type: typ}}
+		if code != "" {
+			body.Error.Code = &code
+		}
+		v = body
 	}
-	writeError(w, status, typ, code, msg)
+	data, _ := json.Marshal(v) // strings and maps of strings always encode
+	return append(data, '\n')
+}
+
+// writeJSONBytes writes an encoded JSON body with its status.
+func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }
 
 // apiOfPath tells the client API from a request path, for errors written

@@ -78,7 +78,8 @@ type Gateway struct {
 	groups      map[string]*Group
 	groupOrder  []*Group
 	redactor    *Redactor
-	shed        *shedder // load shedding, capped by server.max_concurrent_requests
+	shed        *shedder     // load shedding, capped by server.max_concurrent_requests
+	refusals    [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
 	tracer      trace.Tracer
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.
@@ -247,6 +248,7 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.redactor = NewRedactor(secrets...)
 	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)
+	g.refusals = encodeRefusals(cfg.Server.MaxConcurrent)
 	if opts.Previous != nil && opts.Previous.cfg.Server.MaxConcurrent == cfg.Server.MaxConcurrent {
 		g.shed = opts.Previous.shed // a reload keeps the limit it learnt, and the count
 	}
@@ -664,11 +666,27 @@ func requireKey(key string, next http.Handler) http.Handler {
 // replica, instead of waiting in a queue that only grows.
 func (g *Gateway) refuseOverloaded(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")
-	msg := "breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly"
-	if lim := g.cfg.Server.MaxConcurrent; lim > 0 && g.shed.inflight.Load() >= int64(lim) {
-		msg = fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", lim)
+	var api, capped int
+	if apiOfPath(r.URL.Path) == provider.APIMessages {
+		api = 1
 	}
-	writeAPIError(w, apiOfPath(r.URL.Path), http.StatusServiceUnavailable, "service_unavailable", "server_overloaded", msg)
+	if lim := g.cfg.Server.MaxConcurrent; lim > 0 && g.shed.inflight.Load() >= int64(lim) {
+		capped = 1
+	}
+	writeJSONBytes(w, http.StatusServiceUnavailable, g.refusals[api][capped])
+}
+
+// encodeRefusals encodes refuseOverloaded's bodies once, for each API
+// shape (chat, Messages) and cause (the adaptive limit, the hard cap):
+// under overload every refusal's CPU comes out of the requests served.
+func encodeRefusals(maxConcurrent int) (out [2][2][]byte) {
+	for i, api := range [...]provider.API{provider.APIChat, provider.APIMessages} {
+		out[i][0] = encodeAPIError(api, http.StatusServiceUnavailable, "service_unavailable", "server_overloaded",
+			"breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly")
+		out[i][1] = encodeAPIError(api, http.StatusServiceUnavailable, "service_unavailable", "server_overloaded",
+			fmt.Sprintf("breakerd is serving its maximum of %d concurrent requests", maxConcurrent))
+	}
+	return out
 }
 
 // models lists the model groups and the aliases that are not hidden.

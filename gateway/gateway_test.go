@@ -774,11 +774,13 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, h, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
-	if status != 503 || h.Get("Retry-After") != "1" || body["error"].(map[string]any)["code"] != "server_overloaded" {
+	if status != 503 || h.Get("Retry-After") != "1" || h.Get("Content-Type") != "application/json" ||
+		body["error"].(map[string]any)["code"] != "server_overloaded" ||
+		body["error"].(map[string]any)["message"] != "breakerd is serving its maximum of 1 concurrent requests" {
 		t.Fatalf("status %d headers %v body %v", status, h, body)
 	}
 	status, _, body = e.post("/v1/messages", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`)
-	if status != 503 || body["type"] != "error" {
+	if status != 503 || body["type"] != "error" || body["error"].(map[string]any)["type"] != "api_error" {
 		t.Fatalf("on /v1/messages: status %d body %v", status, body)
 	}
 	if st := e.gw.Shedding(); st.Shed != 2 || st.InFlight != 1 || st.Unanswered != 1 {

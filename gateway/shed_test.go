@@ -1,10 +1,13 @@
 package gateway
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 )
 
 // admitN takes n slots, failing the test if any is refused.
@@ -195,5 +198,37 @@ func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
 	s2 := newShedder(clk, 0)
 	if d := s2.runtimeSchedLatency(); d < 0 || d > time.Second {
 		t.Fatalf("scheduling latency %v", d)
+	}
+}
+
+// A refusal is answered with a body encoded once, per API shape and
+// cause; it must read as writeAPIError's answer for that shape and cause.
+func TestRefusalsNameTheirCause(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		path          string
+		maxConcurrent int
+		inflight      int64
+		want          string
+	}{
+		{"the adaptive limit, chat", "/v1/chat/completions", 0, 5,
+			`{"error":{"message":"breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly","type":"service_unavailable","param":null,"code":"server_overloaded"}}` + "\n"},
+		{"the adaptive limit under a cap not reached", "/v1/chat/completions", 10, 5,
+			`{"error":{"message":"breakerd is overloaded: it answers the excess at once instead of queueing it; retry shortly","type":"service_unavailable","param":null,"code":"server_overloaded"}}` + "\n"},
+		{"the hard cap", "/v1/chat/completions", 10, 10,
+			`{"error":{"message":"breakerd is serving its maximum of 10 concurrent requests","type":"service_unavailable","param":null,"code":"server_overloaded"}}` + "\n"},
+		{"the hard cap, Messages", "/v1/messages", 10, 10,
+			`{"error":{"message":"breakerd is serving its maximum of 10 concurrent requests","type":"api_error"},"type":"error"}` + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := &Gateway{cfg: &config.Config{Server: config.Server{MaxConcurrent: tc.maxConcurrent}},
+				shed: newShedder(breaker.NewManualClock(time.Unix(0, 0)), tc.maxConcurrent), refusals: encodeRefusals(tc.maxConcurrent)}
+			g.shed.inflight.Store(tc.inflight)
+			w := httptest.NewRecorder()
+			g.refuseOverloaded(w, httptest.NewRequest(http.MethodPost, tc.path, nil))
+			if w.Code != 503 || w.Header().Get("Retry-After") != "1" || w.Header().Get("Content-Type") != "application/json" || w.Body.String() != tc.want {
+				t.Fatalf("%d %v\n%s\nwant\n%s", w.Code, w.Header(), w.Body, tc.want)
+			}
+		})
 	}
 }
