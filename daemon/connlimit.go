@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // connLimit bounds the client connections open at once on a listener
@@ -22,14 +23,33 @@ type connLimit struct {
 	full      func()
 	done      chan struct{}
 	closeOnce sync.Once
+	// pause, when set, reports whether new connections must wait, given
+	// the connections open, below the limit: load shedding is refusing
+	// requests (gateway.PauseAccept says why). Accept asks again at each
+	// tick of recheck, and calls paused each time it starts to wait.
+	pause   func(open int64) bool
+	recheck func() <-chan time.Time
+	paused  func()
 }
 
 func limitConns(ln net.Listener, n int, full func()) *connLimit {
-	return &connLimit{Listener: ln, slots: make(chan struct{}, n), full: full, done: make(chan struct{})}
+	return &connLimit{Listener: ln, slots: make(chan struct{}, n), full: full, done: make(chan struct{}),
+		recheck: func() <-chan time.Time { return time.After(10 * time.Millisecond) }}
 }
 
-// Accept waits for a free slot, then for a connection.
+// Accept waits while pause says so, then for a free slot, then for a
+// connection.
 func (l *connLimit) Accept() (net.Conn, error) {
+	if l.pause != nil && l.pause(l.open.Load()) {
+		l.paused()
+		for l.pause(l.open.Load()) {
+			select {
+			case <-l.recheck():
+			case <-l.done:
+				return nil, net.ErrClosed
+			}
+		}
+	}
 	select {
 	case l.slots <- struct{}{}:
 	default:

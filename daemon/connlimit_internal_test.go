@@ -3,7 +3,9 @@ package daemon
 import (
 	"errors"
 	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Past server.max_connections a new connection waits until one closes,
@@ -92,5 +94,71 @@ func TestDefaultMaxConnections(t *testing.T) {
 	}
 	if openFileLimit() == 0 {
 		t.Log("this platform reports no open-file limit")
+	}
+}
+
+// While load shedding refuses requests, a new connection waits however few
+// are open, and is taken once it stops; closing the listener ends the
+// wait.
+func TestConnectionsWaitWhileShedding(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := limitConns(inner, 10, func() { t.Error("the limit of 10 was reached") })
+	defer l.Close()
+	var shedding atomic.Bool
+	shedding.Store(true)
+	waiting, tick := make(chan struct{}, 1), make(chan time.Time)
+	l.pause = func(open int64) bool {
+		if open != 0 {
+			t.Errorf("pause asked with %d open, want 0", open)
+		}
+		return shedding.Load()
+	}
+	l.paused = func() { waiting <- struct{}{} }
+	l.recheck = func() <-chan time.Time { return tick }
+	c, err := net.Dial("tcp", inner.Addr().String()) // completes in the kernel's listen queue
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- conn
+	}()
+	<-waiting
+	tick <- time.Time{} // asked again, still shedding: it waits on
+	select {
+	case <-accepted:
+		t.Fatal("a connection was accepted while shedding")
+	default:
+	}
+	shedding.Store(false)
+	var conn net.Conn
+	select {
+	case tick <- time.Time{}: // it was waiting for the next tick to ask again
+		conn = <-accepted
+	case conn = <-accepted: // it asked again before the tick
+	}
+	if open, _ := l.Open(); open != 1 {
+		t.Fatalf("open %d, want 1", open)
+	}
+	conn.Close()
+
+	shedding.Store(true)
+	errs := make(chan error, 1)
+	go func() {
+		_, err := l.Accept()
+		errs <- err
+	}()
+	<-waiting
+	l.Close()
+	if err := <-errs; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
 	}
 }

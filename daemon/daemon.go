@@ -64,6 +64,9 @@ type Daemon struct {
 	// second.
 	conns   atomic.Pointer[connLimit]
 	fullLog lograte.Limiter
+	// pauseLog limits the line logged when load shedding pauses accepting
+	// connections to one a second.
+	pauseLog lograte.Limiter
 	// live is the gateway of the config in force, swapped by Reload;
 	// gwOpts make each one, reloadMu orders reloads.
 	live      atomic.Pointer[live]
@@ -375,6 +378,13 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 					"max_connections", maxConns, "not_logged_since_last", skipped)
 			}
 		})
+		cl.pause = func(open int64) bool { return d.Gateway().PauseAccept(open) }
+		cl.paused = func() {
+			if ok, skipped := d.pauseLog.Allow(time.Now(), time.Second); ok {
+				d.log.Warn("load shedding is refusing requests: new client connections wait in the listen queue until it stops",
+					"not_logged_since_last", skipped)
+			}
+		}
 		d.conns.Store(cl)
 		defer d.conns.Store(nil)
 		ln = cl

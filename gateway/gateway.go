@@ -392,6 +392,16 @@ func (g *Gateway) Shedding() ShedState {
 	return ShedState{Shed: s.shed.Load(), Limit: s.limit.Load(), InFlight: s.inflight.Load(), Unanswered: s.unanswered.Load()}
 }
 
+// PauseAccept reports whether a listener with open client connections
+// should take no more for now: load shedding refused a request in the
+// last 200 ms, and open is at least twice the adaptive limit (or the
+// hard cap) on the requests it admits. The excess then waits in the
+// kernel's listen queue, costing nothing, instead of each new connection
+// bringing a request to be refused at a quarter of a served request's CPU
+// (Envoy's overload manager stops accepting connections for the same
+// reason). Streams and keep-alive clients keep their connections.
+func (g *Gateway) PauseAccept(open int64) bool { return g.shed.pauseAccept(open) }
+
 // CutInFlight ends every upstream call in flight, and any started later:
 // the end of a shutdown's grace period. A stream already under way ends
 // with an error event saying so, and each cut is logged.
@@ -664,8 +674,16 @@ func requireKey(key string, next http.Handler) http.Handler {
 // refuseOverloaded answers a request that load shedding refused: at once,
 // so that a client (or its load balancer) tries again, here or on another
 // replica, instead of waiting in a queue that only grows.
+//
+// It also closes the connection (HTTP/2: a GOAWAY): while breakerd refuses,
+// its listener takes no new connections (Refusing), so the connections
+// open shrink to those its admitted requests use, instead of each one
+// that a flood of clients opened bringing request after request to be
+// refused, each refusal costing a quarter of a served request's CPU
+// (Envoy's overload manager disables keep-alive for the same reason).
 func (g *Gateway) refuseOverloaded(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Connection", "close")
 	var api, capped int
 	if apiOfPath(r.URL.Path) == provider.APIMessages {
 		api = 1

@@ -786,6 +786,15 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 	if st := e.gw.Shedding(); st.Shed != 2 || st.InFlight != 1 || st.Unanswered != 1 {
 		t.Fatalf("shedding %+v, want 2 shed and the held request in flight and unanswered", st)
 	}
+	// Connections past twice the hard cap wait, for 200 ms after the last
+	// refusal.
+	if e.gw.PauseAccept(1) || !e.gw.PauseAccept(2) {
+		t.Fatal("PauseAccept after a refusal: want connections to wait from twice the cap of 1")
+	}
+	e.clock.Advance(200 * time.Millisecond)
+	if e.gw.PauseAccept(2) {
+		t.Fatal("PauseAccept 200 ms after the last refusal")
+	}
 	cancel()
 	<-held
 }

@@ -51,6 +51,7 @@ const (
 	shedFloor     = 64                    // never shed below this many in flight
 	shedInitial   = 4096
 	shedSampleCap = 10 * time.Second
+	acceptPause   = 200 * time.Millisecond // after a refusal, connections past twice the limit wait this long (1 s held less memory and served less in bench/load -overload)
 )
 
 // shedder is the adaptive concurrency limit. Admission is two atomic
@@ -63,6 +64,9 @@ type shedder struct {
 	unanswered atomic.Int64 // admitted and not yet answered: what the limit bounds
 	limit      atomic.Int64
 	shed       atomic.Uint64
+	// lastRefusal is when a request was last refused (clock, Unix ns; 0:
+	// never), for refusing.
+	lastRefusal atomic.Int64
 
 	mu        sync.Mutex // rolling the window
 	windowEnd atomic.Int64
@@ -150,9 +154,23 @@ func (s *shedder) admit() (admission, bool) {
 		s.inflight.Add(-1)
 		s.unanswered.Add(-1)
 		s.shed.Add(1)
+		s.lastRefusal.Store(s.clock.Now().UnixNano())
 		return admission{}, false
 	}
 	return admission{s: s}, true
+}
+
+// pauseAccept is Gateway.PauseAccept.
+func (s *shedder) pauseAccept(open int64) bool {
+	lim := max(s.limit.Load(), shedFloor)
+	if s.hardCap > 0 {
+		lim = min(lim, s.hardCap)
+	}
+	if open < 2*lim {
+		return false
+	}
+	last := s.lastRefusal.Load()
+	return last != 0 && s.clock.Now().UnixNano()-last < int64(acceptPause)
 }
 
 // observe records a served request's own time and, at the end of a

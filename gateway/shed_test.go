@@ -226,9 +226,39 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 			g.shed.inflight.Store(tc.inflight)
 			w := httptest.NewRecorder()
 			g.refuseOverloaded(w, httptest.NewRequest(http.MethodPost, tc.path, nil))
-			if w.Code != 503 || w.Header().Get("Retry-After") != "1" || w.Header().Get("Content-Type") != "application/json" || w.Body.String() != tc.want {
+			if w.Code != 503 || w.Header().Get("Retry-After") != "1" || w.Header().Get("Content-Type") != "application/json" ||
+				w.Header().Get("Connection") != "close" || w.Body.String() != tc.want {
 				t.Fatalf("%d %v\n%s\nwant\n%s", w.Code, w.Header(), w.Body, tc.want)
 			}
 		})
+	}
+}
+
+// After a refusal, and for acceptPause, connections from twice the
+// adaptive limit (never under twice the floor) wait; before any refusal,
+// and after the pause, none do.
+func TestAcceptPausesPastTwiceTheLimitAfterARefusal(t *testing.T) {
+	clk := breaker.NewManualClock(time.Unix(1000, 0))
+	s := newShedder(clk, 0)
+	s.limit.Store(100)
+	if s.pauseAccept(1 << 20) {
+		t.Fatal("paused before any refusal")
+	}
+	admitN(t, s, 100)
+	if _, ok := s.admit(); ok {
+		t.Fatal("the 101st request was admitted under a limit of 100")
+	}
+	for _, tc := range []struct {
+		limit, open int64
+		want        bool
+	}{{100, 199, false}, {100, 200, true}, {10, 127, false}, {10, 128, true}} {
+		s.limit.Store(tc.limit)
+		if got := s.pauseAccept(tc.open); got != tc.want {
+			t.Errorf("limit %d, %d open: paused %v, want %v", tc.limit, tc.open, got, tc.want)
+		}
+	}
+	clk.Advance(acceptPause)
+	if s.pauseAccept(1 << 20) {
+		t.Fatal("still paused acceptPause after the last refusal")
 	}
 }

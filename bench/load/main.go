@@ -55,6 +55,7 @@ type options struct {
 	streamRamp             time.Duration
 	upstreamH2C            bool
 	cpuQuota               float64
+	maxConns               int
 	offered                int
 }
 
@@ -66,6 +67,7 @@ func main() {
 	flag.Uint64Var(&o.workers, "workers", 64, "concurrent connections for the throughput runs")
 	flag.StringVar(&o.env, "env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
 	flag.StringVar(&o.cpus, "breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
+	flag.IntVar(&o.maxConns, "max-connections", 0, "breakerd's server.max_connections (0: its default)")
 	flag.Float64Var(&o.cpuQuota, "breakerd-cpu-quota", 0, "run breakerd in a cgroup of its own with this many CPUs (e.g. 0.5), first call on them: the load generator and mockllm keep the rest (needs root and a writable cgroup cpu controller)")
 	flag.DurationVar(&o.slice, "slice", time.Second, "length of one interleaved latency slice")
 	flag.BoolVar(&o.nginx, "nginx", false, "also measure nginx as a reverse proxy (needs nginx on PATH)")
@@ -161,6 +163,9 @@ func run(o options) error {
 		// Room for every stream's client connection: the default keeps
 		// half the descriptors for HTTP/1.1 upstream connections.
 		maxConns = fmt.Sprintf("\n  max_connections: %d", o.streams+1000)
+	}
+	if o.maxConns > 0 {
+		maxConns = fmt.Sprintf("\n  max_connections: %d", o.maxConns)
 	}
 	if err := os.WriteFile(cfg, []byte(`model_list:
   - model_name: gpt-4o-mini
@@ -756,6 +761,9 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 	}
 	cpu0 := procCPU(pid)
 	over := run(vegeta.Rate{Freq: offered, Per: time.Second}, o.dur, 0)
+	// The load generator may have run out of descriptors, and /proc needs
+	// one: its idle connections go first.
+	client.CloseIdleConnections()
 	cpuOver := procCPU(pid) - cpu0
 	hwm := peak()
 	if err := <-profiled; err != nil {
