@@ -22,11 +22,7 @@ type apiErrorBody struct {
 
 // writeError writes an OpenAI-shaped error.
 func writeError(w http.ResponseWriter, status int, typ, code, msg string) {
-	body := apiError{Error: apiErrorBody{Message: msg, Type: typ}}
-	if code != "" {
-		body.Error.Code = &code
-	}
-	writeJSONResponse(w, status, body)
+	writeAPIError(w, provider.APIChat, status, typ, code, msg)
 }
 
 func writeJSONResponse(w http.ResponseWriter, status int, v any) {

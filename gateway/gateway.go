@@ -676,11 +676,12 @@ func requireKey(key string, next http.Handler) http.Handler {
 // replica, instead of waiting in a queue that only grows.
 //
 // It also closes the connection (HTTP/2: a GOAWAY): while breakerd refuses,
-// its listener takes no new connections (Refusing), so the connections
-// open shrink to those its admitted requests use, instead of each one
-// that a flood of clients opened bringing request after request to be
-// refused, each refusal costing a quarter of a served request's CPU
-// (Envoy's overload manager disables keep-alive for the same reason).
+// its listener takes no new connections past twice its limit
+// (PauseAccept), so the connections open shrink towards those its
+// admitted requests use, instead of each one that a flood of clients
+// opened bringing request after request to be refused, each refusal
+// costing a quarter of a served request's CPU (Envoy's overload manager
+// disables keep-alive for the same reason).
 func (g *Gateway) refuseOverloaded(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")
 	w.Header().Set("Connection", "close")
