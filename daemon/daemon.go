@@ -184,7 +184,6 @@ func New(opts Options) (*Daemon, error) {
 	mux.Handle("GET /metrics", d.metrics.Handler())
 	mux.Handle("GET /health", d.health.Handler())
 	mux.Handle("GET /health/circuit-breakers", d.health.BreakersHandler())
-	livez := func(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") }
 	mux.HandleFunc("GET /livez", livez)
 	mux.HandleFunc("GET /readyz", d.readyz)
 	// LiteLLM's probe paths, so that manifests and healthchecks written for
@@ -358,6 +357,9 @@ func (d *Daemon) Bus() *events.Bus { return d.bus }
 // Handler returns the daemon's HTTP handler.
 func (d *Daemon) Handler() http.Handler { return d.handler }
 
+// livez answers a liveness probe: the process serves HTTP.
+func livez(w http.ResponseWriter, r *http.Request) { plain(w, http.StatusOK, "ok") }
+
 // Serve serves on ln (and on server.metrics_listen and admin.listen, if
 // set) until ctx ends. Then /readyz turns 503 and breakerd keeps serving
 // for server.shutdown_drain, so load balancers stop sending new requests,
@@ -405,6 +407,10 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	if addr := d.cfg.Server.MetricsListen; addr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", d.metrics.Handler())
+		// Liveness too: this listener never waits for connections as the
+		// API listener does under overload, when a probe there would
+		// fail and get a busy replica restarted.
+		mux.HandleFunc("GET /livez", livez)
 		if err := extra(addr, "metrics", mux); err != nil {
 			return err
 		}

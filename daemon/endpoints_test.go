@@ -359,6 +359,9 @@ func TestSeparateMetricsAndAdminListeners(t *testing.T) {
 	if code := get("http://"+metricsAddr+"/metrics", ""); code != 200 {
 		t.Fatalf("metrics listener: %d", code)
 	}
+	if code := get("http://"+metricsAddr+"/livez", ""); code != 200 {
+		t.Fatalf("metrics listener /livez: %d", code)
+	}
 	if code := get("http://"+adminAddr+"/admin/breakers", adminToken); code != 200 {
 		t.Fatalf("admin listener: %d", code)
 	}
