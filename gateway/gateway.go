@@ -397,9 +397,9 @@ func (g *Gateway) Shedding() ShedState {
 // last 200 ms, and open is at least twice the adaptive limit (or the
 // hard cap) on the requests it admits. The excess then waits in the
 // kernel's listen queue, costing nothing, instead of each new connection
-// bringing a request to be refused at a quarter of a served request's CPU
-// (Envoy's overload manager stops accepting connections for the same
-// reason). Streams and keep-alive clients keep their connections.
+// bringing a request to be refused at a quarter to a half of a served
+// request's CPU (Envoy's overload manager stops accepting connections
+// for the same reason). Streams and keep-alive clients keep their connections.
 func (g *Gateway) PauseAccept(open int64) bool { return g.shed.pauseAccept(open) }
 
 // CutInFlight ends every upstream call in flight, and any started later:
@@ -680,7 +680,7 @@ func requireKey(key string, next http.Handler) http.Handler {
 // (PauseAccept), so the connections open shrink towards those its
 // admitted requests use, instead of each one that a flood of clients
 // opened bringing request after request to be refused, each refusal
-// costing a quarter of a served request's CPU (Envoy's overload manager
+// costing a quarter to a half of a served request's CPU (Envoy's overload manager
 // disables keep-alive for the same reason).
 func (g *Gateway) refuseOverloaded(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")

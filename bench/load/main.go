@@ -674,8 +674,11 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 20000}}
 	type tally struct {
 		ok, shed, other int
-		okLat, shedLat  []time.Duration
-		kinds           map[string]int // other errors by status and error
+		// unsent counts the other errors that never reached breakerd: the
+		// load generator out of descriptors.
+		unsent         int
+		okLat, shedLat []time.Duration
+		kinds          map[string]int // other errors by status and error
 	}
 	run := func(r vegeta.Rate, d time.Duration, workers uint64) tally {
 		t := tally{kinds: map[string]int{}}
@@ -693,6 +696,9 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 				t.shedLat = append(t.shedLat, res.Latency)
 			default:
 				t.other++
+				if strings.Contains(res.Error, "too many open files") {
+					t.unsent++
+				}
 				kind := res.Error
 				if i := strings.LastIndex(kind, ": "); i >= 0 {
 					kind = kind[i+2:] // the cause, without the URL
@@ -799,8 +805,9 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 		fmt.Println()
 	}
 	// What a refusal cost: breakerd's CPU in the overload less what the
-	// requests it served took at the maximum, per request not served.
-	if rest := over.shed + over.other; rest > 0 {
+	// requests it served took at the maximum, per request that reached it
+	// and was not served.
+	if rest := over.shed + over.other - over.unsent; rest > 0 {
 		refusal := max(cpuOver-time.Duration(over.ok)*cpuServed, 0) / time.Duration(rest)
 		fmt.Printf("\nbreakerd's CPU: %s per request served (in the maximum run), %s per request refused or failed in the overload (%.0f%% of a served one).\n",
 			cpuServed.Round(time.Microsecond), refusal.Round(time.Microsecond), 100*float64(refusal)/float64(max(cpuServed, 1)))
