@@ -80,6 +80,7 @@ type Gateway struct {
 	redactor    *Redactor
 	shed        *shedder     // load shedding, capped by server.max_concurrent_requests
 	refusals    [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
+	calls       sync.Pool    // of *call: each request's state
 	tracer      trace.Tracer
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.

@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/dialect"
@@ -81,25 +82,46 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			g.refuseOverloaded(w, r)
 			return
 		}
-		c := &call{g: g, op: op, api: api, start: time.Now(), adm: adm}
+		c := g.newCall(op, api, adm)
+		defer g.calls.Put(c)
 		defer c.adm.release()
 		ctx, span := g.startRequestSpan(r, op, api)
-		status := c.run(w, r.WithContext(ctx))
-		if span.IsRecording() {
-			span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status.code), semconv.GenAIRequestModelKey.String(c.group),
-				attribute.Int("breakerd.attempts", c.attempts), attribute.Bool("breakerd.fallback", status.fallback))
-			if status.code >= 500 {
-				span.SetStatus(codes.Error, http.StatusText(status.code))
-			}
-		}
-		span.End()
-		if status.served != nil {
-			g.shed.observe(c.overhead)
-		}
-		g.obs.RequestDone(RequestInfo{Group: c.group, Op: op, Status: status.code, Duration: time.Since(c.start),
-			Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
-			Stream: c.req != nil && c.req.Stream})
+		c.finish(span, c.run(w, r.WithContext(ctx)))
 	}
+}
+
+// newCall returns the state of a new request. It is recycled (calls),
+// and kept off the handler's stack: see finish.
+func (g *Gateway) newCall(op provider.Operation, api provider.API, adm admission) *call {
+	c, _ := g.calls.Get().(*call)
+	if c == nil {
+		c = new(call)
+	}
+	*c = call{g: g, op: op, api: api, start: time.Now(), adm: adm}
+	return c
+}
+
+// finish ends the request's span and reports it. It is a function of its
+// own, as are the other cold paths of a call, to keep the frames of the
+// calls a stream is relayed under small: a goroutine's stack doubles
+// when it runs out, and a handler whose stack stays within 8 KB holds
+// 8 KB less for each stream (thousands at once).
+func (c *call) finish(span trace.Span, status outcome) {
+	g := c.g
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status.code), semconv.GenAIRequestModelKey.String(c.group),
+			attribute.Int("breakerd.attempts", c.attempts), attribute.Bool("breakerd.fallback", status.fallback))
+		if status.code >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status.code))
+		}
+	}
+	span.End()
+	if status.served != nil {
+		g.shed.observe(c.overhead)
+	}
+	g.obs.RequestDone(RequestInfo{Group: c.group, Op: c.op, Status: status.code, Duration: time.Since(c.start),
+		Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
+		Stream: c.req != nil && c.req.Stream})
 }
 
 // pacedBody fails a request body that pauses longer than timeout between
@@ -135,56 +157,10 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	if g.cfg.Server.SendTimeout > 0 {
 		defer func() { _ = c.rc.SetWriteDeadline(time.Time{}) }() // the connection may serve another request
 	}
-	body, err := io.ReadAll(pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc,
-		timeout: g.cfg.Server.BodyReadTimeout})
-	if err != nil {
-		// Closed unread, net/http closes the connection after the reply;
-		// the deadline, still set, stops Close from waiting for the rest
-		// of a body that may never come.
-		r.Body.Close()
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			c.writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
-				fmt.Sprintf("request body is larger than the limit of %d bytes", tooBig.Limit))
-			return outcome{code: http.StatusRequestEntityTooLarge}
-		}
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			c.writeError(w, http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
-				fmt.Sprintf("the request body stopped arriving for %s (server.body_read_timeout)", g.cfg.Server.BodyReadTimeout))
-			return outcome{code: http.StatusRequestTimeout}
-		}
-		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read request body")
-		return outcome{code: http.StatusBadRequest}
+	if res := c.read(w, r); res != nil {
+		return *res
 	}
-	req, group, msg := parseRequest(c.op, c.api, body)
-	if msg != "" {
-		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
-		return outcome{code: http.StatusBadRequest}
-	}
-	if c.api == provider.APIMessages {
-		req.Header = http.Header{}
-		for _, h := range []string{"Anthropic-Version", "Anthropic-Beta"} {
-			if v := r.Header.Get(h); v != "" {
-				req.Header.Set(h, v)
-			}
-		}
-	}
-	if a, ok := g.cfg.Router.Aliases[group]; ok {
-		group = a.Group
-	}
-	c.req, c.group = req, group
-	if _, ok := g.groups[group]; !ok {
-		if _, err := g.resolve(group); err != nil {
-			if errors.Is(err, errNoPattern) {
-				g.modelNotFound(w, c.api, group)
-			} else {
-				c.writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
-					fmt.Sprintf("The model `%s` matches a wildcard deployment, but %v.", group, err))
-			}
-			return outcome{code: http.StatusNotFound}
-		}
-	}
-
+	group := c.group
 	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Router.Timeout)
 	defer cancel()
 	route := g.Route(group)
@@ -214,17 +190,67 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 			route, k = g.refusalRoute(reason, group), -1
 		}
 	}
-	if c.unfit > 0 && c.unfit == i && c.attempts == 0 {
-		// No deployment on the route can honour the request as sent.
-		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
-		return outcome{code: http.StatusBadRequest}
+	return c.fail(w, r, i)
+}
+
+// read reads and parses the request, and finds its model group (c.req,
+// c.group), or answers the client's error and returns its outcome.
+func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
+	g := c.g
+	body, err := io.ReadAll(pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc,
+		timeout: g.cfg.Server.BodyReadTimeout})
+	if err != nil {
+		// Closed unread, net/http closes the connection after the reply;
+		// the deadline, still set, stops Close from waiting for the rest
+		// of a body that may never come.
+		r.Body.Close()
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+				fmt.Sprintf("request body is larger than the limit of %d bytes", tooBig.Limit))
+			return &outcome{code: http.StatusRequestEntityTooLarge}
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.writeError(w, http.StatusRequestTimeout, "invalid_request_error", "request_timeout",
+				fmt.Sprintf("the request body stopped arriving for %s (server.body_read_timeout)", g.cfg.Server.BodyReadTimeout))
+			return &outcome{code: http.StatusRequestTimeout}
+		}
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", "could not read request body")
+		return &outcome{code: http.StatusBadRequest}
 	}
-	if i == 0 {
-		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
-			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", group, c.what()))
-		return outcome{code: http.StatusBadRequest}
+	// Read to its end: closed now, net/http need not look for the rest
+	// (a pooled 8 KB copy, deep under the frames a stream is relayed in)
+	// when the answer begins.
+	r.Body.Close()
+	req, group, msg := parseRequest(c.op, c.api, body)
+	if msg != "" {
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
+		return &outcome{code: http.StatusBadRequest}
 	}
-	return c.fail(w, r)
+	if c.api == provider.APIMessages {
+		req.Header = http.Header{}
+		for _, h := range []string{"Anthropic-Version", "Anthropic-Beta"} {
+			if v := r.Header.Get(h); v != "" {
+				req.Header.Set(h, v)
+			}
+		}
+	}
+	if a, ok := g.cfg.Router.Aliases[group]; ok {
+		group = a.Group
+	}
+	c.req, c.group = req, group
+	if _, ok := g.groups[group]; !ok {
+		if _, err := g.resolve(group); err != nil {
+			if errors.Is(err, errNoPattern) {
+				g.modelNotFound(w, c.api, group)
+			} else {
+				c.writeError(w, http.StatusNotFound, "invalid_request_error", "model_not_found",
+					fmt.Sprintf("The model `%s` matches a wildcard deployment, but %v.", group, err))
+			}
+			return &outcome{code: http.StatusNotFound}
+		}
+	}
+	return nil
 }
 
 // refusalFallbacks returns the fallbacks configured for a refusal kind.
@@ -372,17 +398,50 @@ func translate(api provider.API, body []byte) (*dialect.Translated, *dialect.Err
 // tryDeployment attempts d, with retries. It returns the request's outcome
 // once a response (success or a client error) has been written, or the
 // reason to move on.
+//
+// Its steps are methods of their own, and so are the rare paths in them:
+// a stream is relayed from below this frame, and every byte of the frames
+// above the relay counts against the handler's stack, which doubles past
+// 8 KB (8 KB more for each of thousands of streams held).
 func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Deployment, index int) (*outcome, string) {
+	if res, reason, ok := c.prepare(w, d); !ok {
+		return res, reason
+	}
+	for retry := 0; ; retry++ {
+		done, release, reason := c.enter(ctx, d, index)
+		if reason != "" {
+			return nil, reason
+		}
+		c.attempts++
+		actx, span := c.g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, false)
+		info := AttemptInfo{Deployment: d, Op: c.op, Attempt: c.attempts}
+		res, perr, o, dur := c.attempt(actx, w, d, index > 0, &info)
+		endAttemptSpan(span, info, o, d.Config.Model)
+		release()
+		c.settle(d, perr, o, dur, &info, done)
+		if res != nil {
+			if c.req.Stream && c.op == provider.Chat && o != breaker.Ignored {
+				c.judgeStreams(d, d.Breakers[c.op], o == breaker.Failure)
+			}
+			return res, ""
+		}
+		if res, reason, again := c.failed(ctx, w, d, perr, o, retry); !again {
+			return res, reason
+		}
+	}
+}
+
+// prepare makes the request for d, or says why d cannot take it: ok is
+// false with the outcome of a request the client got wrong, or with the
+// reason d is passed over.
+func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reason string, ok bool) {
 	g := c.g
-	fallback := index > 0
-	br := d.Breakers[c.op]
-	rt := g.cfg.Router
 	c.dropped = nil
 	dreq, native, unfit, terr := c.requestFor(d)
 	if terr != nil {
 		// The client's request cannot be translated: its own fault.
 		c.writeError(w, terr.Status, "invalid_request_error", "", terr.Message)
-		return &outcome{code: terr.Status}, ""
+		return &outcome{code: terr.Status}, "", false
 	}
 	if len(unfit) > 0 {
 		// Only a deployment serving the client's API itself can honour
@@ -395,12 +454,13 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 				unfit[0], c.api, c.group)
 		}
 		g.obs.Skipped(d, c.op, "unsupported_params")
-		return nil, "unsupported_params"
+		return nil, "unsupported_params", false
 	}
 	c.sendReq, c.native = dreq, native
-	probe := *dreq
-	probe.Defaults = d.Config.Defaults
-	if params, why := d.prov.Unsupported(&probe); len(params) > 0 {
+	// The request is the call's own: each deployment sets its defaults
+	// and drops on it (here none yet, to find what it cannot take).
+	dreq.Defaults, dreq.Drop = d.Config.Defaults, nil
+	if params, why := d.prov.Unsupported(dreq); len(params) > 0 {
 		if !d.Config.DropParams {
 			// Not a 400 for a request another deployment serves: pass
 			// this one over, as one that lacks the operation.
@@ -410,128 +470,142 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 				c.unfitMsg = fmt.Sprintf("parameter %q is not supported by this model's %s deployment: %s", params[0], d.Config.Provider, why)
 			}
 			g.obs.Skipped(d, c.op, "unsupported_params")
-			return nil, "unsupported_params"
+			return nil, "unsupported_params", false
 		}
 		c.dropped = params
 	}
-	for retry := 0; ; retry++ {
-		if until, ok := d.Cooldowns[c.op].Until(g.clock.Now()); ok {
-			c.retryNoLaterThan(until)
-			c.failures = append(c.failures, fmt.Sprintf("%s: the provider is rate limiting it until %s",
-				d.Config.Name, until.UTC().Format(time.RFC3339)))
-			c.limited, c.limitKind = c.limited+1, "requests"
-			g.obs.Skipped(d, c.op, "cooldown")
-			return nil, "rate_limited"
+	return nil, "", true
+}
+
+// enter lets one call to d through its cooldown, breaker, bulkhead and
+// rate limits, or returns the reason it may not call now. done reports
+// the call's outcome to the breaker; release frees the bulkhead slot.
+func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(breaker.Outcome, time.Duration), release func(), reason string) {
+	g := c.g
+	if until, ok := d.Cooldowns[c.op].Until(g.clock.Now()); ok {
+		c.retryNoLaterThan(until)
+		c.failures = append(c.failures, fmt.Sprintf("%s: the provider is rate limiting it until %s",
+			d.Config.Name, until.UTC().Format(time.RFC3339)))
+		c.limited, c.limitKind = c.limited+1, "requests"
+		g.obs.Skipped(d, c.op, "cooldown")
+		return nil, nil, "rate_limited"
+	}
+	done, err := d.Breakers[c.op].Allow()
+	if err != nil {
+		var oe *breaker.OpenError
+		if errors.As(err, &oe) {
+			c.retryNoLaterThan(oe.RetryAt)
 		}
-		done, err := br.Allow()
-		if err != nil {
-			var oe *breaker.OpenError
-			if errors.As(err, &oe) {
-				c.retryNoLaterThan(oe.RetryAt)
-			}
-			c.failures = append(c.failures, d.Config.Name+": circuit "+oe.State.String())
-			_, span := g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, true)
-			span.End()
-			g.obs.Skipped(d, c.op, "open")
-			return nil, "open"
-		}
-		release, err := d.Bulkhead.Acquire(ctx)
-		if err != nil {
-			done(breaker.Ignored, 0)
-			c.failures = append(c.failures, d.Config.Name+": bulkhead full")
-			g.obs.Skipped(d, c.op, "bulkhead_full")
-			return nil, "bulkhead_full"
-		}
-		if kind, wait := limited(d); kind != "" {
-			release()
-			done(breaker.Ignored, 0)
-			c.retryNoLaterThan(g.clock.Now().Add(wait))
-			c.failures = append(c.failures, fmt.Sprintf("%s: %s per minute limit reached", d.Config.Name, kind))
-			c.limited, c.limitKind = c.limited+1, kind
-			g.obs.Skipped(d, c.op, "rate_limited")
-			return nil, "rate_limited"
-		}
-		c.attempts++
-		actx, span := g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, false)
-		res, perr, o, dur, info := c.attempt(actx, w, d, fallback)
-		endAttemptSpan(span, info, o, d.Config.Model)
+		c.failures = append(c.failures, d.Config.Name+": circuit "+oe.State.String())
+		_, span := g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, true)
+		span.End()
+		g.obs.Skipped(d, c.op, "open")
+		return nil, nil, "open"
+	}
+	release, err = d.Bulkhead.Acquire(ctx)
+	if err != nil {
+		done(breaker.Ignored, 0)
+		c.failures = append(c.failures, d.Config.Name+": bulkhead full")
+		g.obs.Skipped(d, c.op, "bulkhead_full")
+		return nil, nil, "bulkhead_full"
+	}
+	if kind, wait := limited(d); kind != "" {
 		release()
-		d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
-		d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
-		if o == breaker.Success {
-			d.load.observe(dur)
+		done(breaker.Ignored, 0)
+		c.retryNoLaterThan(g.clock.Now().Add(wait))
+		c.failures = append(c.failures, fmt.Sprintf("%s: %s per minute limit reached", d.Config.Name, kind))
+		c.limited, c.limitKind = c.limited+1, kind
+		g.obs.Skipped(d, c.op, "rate_limited")
+		return nil, nil, "rate_limited"
+	}
+	return done, release, ""
+}
+
+// settle accounts for an attempt that has ended: its tokens and latency,
+// and its outcome to the breaker (naming a failure's cause first, so that
+// a trip's reason names it).
+func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, dur time.Duration, info *AttemptInfo, done func(breaker.Outcome, time.Duration)) {
+	g := c.g
+	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
+	d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
+	if o == breaker.Success {
+		d.load.observe(dur)
+	}
+	if o == breaker.Failure {
+		cause := failureCause(perr, info.ErrType)
+		d.Breakers[c.op].NoteFailure(info.ErrType, cause)
+		g.logFailure(d, c.op, c.attempts, info.Status, cause)
+	}
+	done(o, dur)
+}
+
+// failed handles an attempt on d that did not serve: again is true when
+// d is to be tried once more (after the backoff, already waited);
+// otherwise res is the request's outcome, if an answer was written, or
+// reason is why the request moves on.
+func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment, perr *provider.Error, o breaker.Outcome, retry int) (res *outcome, reason string, again bool) {
+	g := c.g
+	br := d.Breakers[c.op]
+	c.lastErr = perr
+	if g.cut.Err() != nil && ctx.Err() == nil {
+		// Cut at the end of a shutdown's grace period: another
+		// replica can serve it.
+		g.log.Warn("request cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
+		c.writeError(w, http.StatusServiceUnavailable, "service_unavailable", "shutting_down",
+			"breakerd is shutting down and its grace period (server.shutdown_grace) ended before the upstream answered; retry the request")
+		return &outcome{code: http.StatusServiceUnavailable}, "", false
+	}
+	if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
+		return &outcome{code: 499}, "", false // the client left; nobody to answer
+	}
+	if perr.Status > 0 && !fallbackWorthy(perr.Status) {
+		if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 {
+			c.refused = kind
+			c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
+			return nil, kind, false
 		}
-		if o == breaker.Failure {
-			cause := failureCause(perr, info.ErrType)
-			br.NoteFailure(info.ErrType, cause) // before done: a trip's reason names it
-			g.logFailure(d, c.op, c.attempts, info.Status, cause)
-		}
-		done(o, dur)
-		if res != nil {
-			if c.req.Stream && c.op == provider.Chat && o != breaker.Ignored {
-				c.judgeStreams(d, br, o == breaker.Failure)
-			}
-			return res, ""
-		}
-		c.lastErr = perr
-		if g.cut.Err() != nil && ctx.Err() == nil {
-			// Cut at the end of a shutdown's grace period: another
-			// replica can serve it.
-			g.log.Warn("request cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
-			c.writeError(w, http.StatusServiceUnavailable, "service_unavailable", "shutting_down",
-				"breakerd is shutting down and its grace period (server.shutdown_grace) ended before the upstream answered; retry the request")
-			return &outcome{code: http.StatusServiceUnavailable}, ""
-		}
-		if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
-			return &outcome{code: 499}, "" // the client left; nobody to answer
-		}
-		if perr.Status > 0 && !fallbackWorthy(perr.Status) {
-			if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 {
-				c.refused = kind
-				c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
-				return nil, kind
-			}
-			// The upstream says the request itself is wrong: every
-			// deployment would say the same, so pass it on.
-			w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
-			c.writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
-			return &outcome{code: perr.Status}, ""
-		}
-		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
-		if perr.Status == http.StatusTooManyRequests && o != breaker.Failure {
-			// Busy, not broken: pass it over until the provider's time,
-			// without a breaker failure.
-			wait := cmp.Or(min(perr.RetryAfter, retryAfterCap(br.Settings())), DefaultCooldown)
-			d.Cooldowns[c.op].extend(g.clock.Now().Add(wait))
-			c.retryNoLaterThan(g.clock.Now().Add(wait))
-			c.limited, c.limitKind = c.limited+1, "requests"
-			return nil, "rate_limited"
-		}
-		if o == breaker.Failure && perr.RetryAfter > 0 && g.cfg.Router.Breaker.RespectRetryAfter {
-			hold := min(perr.RetryAfter, retryAfterCap(br.Settings()))
-			br.OpenUntil(g.clock.Now().Add(hold), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, hold))
-		}
-		if retry >= rt.NumRetries {
-			return nil, "failure"
-		}
-		wait := backoff(rt.RetryBackoff, rt.MaxRetryBackoff, retry)
-		if perr.RetryAfter > wait {
-			// The upstream will refuse until then: the next deployment
-			// may serve now, and a client may give up while we wait.
-			return nil, "failure"
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return nil, "failure" // no time to wait here; try the next one
-		}
-		g.obs.Retried(d, c.op)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-			c.waited += wait
-		case <-ctx.Done():
-			t.Stop()
-			return nil, "failure"
-		}
+		// The upstream says the request itself is wrong: every
+		// deployment would say the same, so pass it on.
+		w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
+		c.writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
+		return &outcome{code: perr.Status}, "", false
+	}
+	c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
+	if perr.Status == http.StatusTooManyRequests && o != breaker.Failure {
+		// Busy, not broken: pass it over until the provider's time,
+		// without a breaker failure.
+		wait := cmp.Or(min(perr.RetryAfter, retryAfterCap(br.Settings())), DefaultCooldown)
+		d.Cooldowns[c.op].extend(g.clock.Now().Add(wait))
+		c.retryNoLaterThan(g.clock.Now().Add(wait))
+		c.limited, c.limitKind = c.limited+1, "requests"
+		return nil, "rate_limited", false
+	}
+	if o == breaker.Failure && perr.RetryAfter > 0 && g.cfg.Router.Breaker.RespectRetryAfter {
+		hold := min(perr.RetryAfter, retryAfterCap(br.Settings()))
+		br.OpenUntil(g.clock.Now().Add(hold), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, hold))
+	}
+	rt := g.cfg.Router
+	if retry >= rt.NumRetries {
+		return nil, "failure", false
+	}
+	wait := backoff(rt.RetryBackoff, rt.MaxRetryBackoff, retry)
+	if perr.RetryAfter > wait {
+		// The upstream will refuse until then: the next deployment
+		// may serve now, and a client may give up while we wait.
+		return nil, "failure", false
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		return nil, "failure", false // no time to wait here; try the next one
+	}
+	g.obs.Retried(d, c.op)
+	t := time.NewTimer(wait)
+	select {
+	case <-t.C:
+		c.waited += wait
+		return nil, "", true
+	case <-ctx.Done():
+		t.Stop()
+		return nil, "failure", false
 	}
 }
 
@@ -686,31 +760,23 @@ func (c *call) classify(perr *provider.Error) breaker.Outcome {
 // attempt makes one upstream call. On success it writes the response and
 // returns the request outcome; otherwise it returns the error. It also
 // returns the breaker outcome and the duration the breaker judges (the
-// time to first token for streams).
-func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool) (*outcome, *provider.Error, breaker.Outcome, time.Duration, AttemptInfo) {
+// time to first token for streams), and fills in info.
+func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool, info *AttemptInfo) (*outcome, *provider.Error, breaker.Outcome, time.Duration) {
 	g := c.g
-	req := *c.sendReq
+	req := c.sendReq
 	req.Defaults, req.Drop = d.Config.Defaults, c.dropped
 
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(g.cut, cancel)()
-	// One timer bounds the whole call, or a stream's wait for its first
-	// chunk and then for each next one (pipe re-arms it).
 	limit := d.Config.Timeout
 	if req.Stream {
 		limit = d.Config.StreamTimeout
 	}
-	var timedOut atomic.Bool
-	arm := func() {}
-	if limit > 0 {
-		t := time.AfterFunc(limit, func() { timedOut.Store(true); cancel() })
-		defer t.Stop()
-		arm = func() { t.Reset(limit) }
-	}
+	lim := startLimit(limit, cancel)
+	defer lim.stop()
 	start := time.Now()
-	info := AttemptInfo{Deployment: d, Op: c.op, Attempt: c.attempts}
-	resp, err := d.prov.Send(actx, &req)
+	resp, err := d.prov.Send(actx, req)
 	var first []byte
 	var events provider.Stream // the stream as the client's API frames it
 	if err == nil && (resp.Stream != nil || resp.Frames != nil) {
@@ -727,47 +793,99 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	info.Duration = end.Sub(start)
 	c.upstream += info.Duration
 	if err != nil {
-		perr := asProviderError(err)
-		if timedOut.Load() {
-			perr.Timeout, perr.Canceled = true, false
-			perr.Message = fmt.Sprintf("no answer within the deployment's timeout of %s", limit)
-			if req.Stream {
-				perr.Message = fmt.Sprintf("no first chunk within the deployment's stream_timeout of %s", limit)
-			}
-		} else if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			perr.Timeout, perr.Canceled = true, false
-			perr.Message = "request deadline exceeded"
-		}
-		info.Status, info.ErrType = perr.Status, errType(perr)
-		g.obs.AttemptDone(info)
-		return nil, perr, c.classify(perr), info.Duration, info
+		perr := c.attemptError(ctx, err, lim, info)
+		return nil, perr, c.classify(perr), info.Duration
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback)
 	if events == nil {
-		if !c.native {
-			// The chat answer, as the client's API writes it.
-			if resp.Body, err = c.answer(resp.Body, d); err != nil {
-				perr := &provider.Error{Status: http.StatusBadGateway, Err: err, Message: err.Error()}
-				info.Status, info.ErrType = perr.Status, errType(perr)
-				g.obs.AttemptDone(info)
-				return nil, perr, breaker.Failure, info.Duration, info
-			}
+		if perr := c.reply(w, d, resp, info); perr != nil {
+			return nil, perr, breaker.Failure, info.Duration
 		}
-		w.Header().Set("Content-Type", "application/json")
-		// Known length: net/http would switch bodies over 2 KB to chunked.
-		w.Header().Set("Content-Length", strconv.Itoa(len(resp.Body)))
-		w.WriteHeader(http.StatusOK)
-		_ = c.send(w, resp.Body, false)
-		info.Status, info.Usage = 200, resp.Usage
-		g.obs.AttemptDone(info)
-		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration, info
+		return &outcome{code: 200, served: d, fallback: fallback}, nil, breaker.Success, info.Duration
 	}
 	ttft := info.Duration
-	o, errType := c.pipe(ctx, w, events, first, arm, func() (string, bool) {
-		return fmt.Sprintf("no chunk for %s (stream_timeout)", limit), timedOut.Load()
-	})
+	o, errType := c.pipe(ctx, w, events, first, lim)
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, events.Usage()
-	g.obs.AttemptDone(info)
-	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft, info
+	g.obs.AttemptDone(*info)
+	return &outcome{code: 200, served: d, fallback: fallback}, nil, o, ttft
 }
+
+// attemptError is the error of an attempt that got no answer (or no first
+// chunk), reported to the observer: a timeout says which one ran out.
+func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info *AttemptInfo) *provider.Error {
+	perr := asProviderError(err)
+	if lim.ranOut() {
+		perr.Timeout, perr.Canceled = true, false
+		perr.Message = fmt.Sprintf("no answer within the deployment's timeout of %s", lim.limit)
+		if c.sendReq.Stream {
+			perr.Message = fmt.Sprintf("no first chunk within the deployment's stream_timeout of %s", lim.limit)
+		}
+	} else if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		perr.Timeout, perr.Canceled = true, false
+		perr.Message = "request deadline exceeded"
+	}
+	info.Status, info.ErrType = perr.Status, errType(perr)
+	c.g.obs.AttemptDone(*info)
+	return perr
+}
+
+// reply writes a whole (not streamed) answer, in the client's API, and
+// reports the attempt to the observer. An answer that cannot be put in
+// the client's API is the upstream's failure, returned unwritten.
+func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Response, info *AttemptInfo) *provider.Error {
+	body := resp.Body
+	if !c.native {
+		// The chat answer, as the client's API writes it.
+		var err error
+		if body, err = c.answer(body, d); err != nil {
+			perr := &provider.Error{Status: http.StatusBadGateway, Err: err, Message: err.Error()}
+			info.Status, info.ErrType = perr.Status, errType(perr)
+			c.g.obs.AttemptDone(*info)
+			return perr
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	// Known length: net/http would switch bodies over 2 KB to chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_ = c.send(w, body, false)
+	info.Status, info.Usage = 200, resp.Usage
+	c.g.obs.AttemptDone(*info)
+	return nil
+}
+
+// callLimit bounds an attempt with one timer: the whole call, or a
+// stream's wait for its first chunk and then for each next one (pipe
+// re-arms it before each wait). A zero limit bounds nothing.
+type callLimit struct {
+	limit    time.Duration
+	t        *time.Timer
+	timedOut atomic.Bool
+}
+
+// startLimit starts the timer, which calls cancel when it runs out.
+func startLimit(limit time.Duration, cancel context.CancelFunc) *callLimit {
+	l := &callLimit{limit: limit}
+	if limit > 0 {
+		l.t = time.AfterFunc(limit, func() { l.timedOut.Store(true); cancel() })
+	}
+	return l
+}
+
+// arm gives the wait that follows the whole limit again.
+func (l *callLimit) arm() {
+	if l.t != nil {
+		l.t.Reset(l.limit)
+	}
+}
+
+// stop stops the timer; the attempt is over.
+func (l *callLimit) stop() {
+	if l.t != nil {
+		l.t.Stop()
+	}
+}
+
+// ranOut reports whether the limit ran out (and canceled the attempt).
+func (l *callLimit) ranOut() bool { return l.timedOut.Load() }

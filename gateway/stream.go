@@ -18,11 +18,9 @@ import (
 // pipe copies a stream to the client, one flushed event per chunk, and
 // returns the breaker outcome: a stream that breaks after its first byte is
 // a failure (and the client gets a terminating error event); a client that
-// leaves is neither success nor failure. arm restarts the stream_timeout
-// before each wait for a chunk; stalled says whether it ran out, and how
-// to put that.
-func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Stream, first []byte,
-	arm func(), stalled func() (string, bool)) (breaker.Outcome, string) {
+// leaves is neither success nor failure. lim, the stream_timeout, is
+// re-armed before each wait for a chunk.
+func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Stream, first []byte, lim *callLimit) (breaker.Outcome, string) {
 	defer s.Close()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -38,32 +36,38 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 		if err := c.send(w, chunk, true); err != nil {
 			return breaker.Ignored, "canceled" // the client is gone
 		}
-		arm()
+		lim.arm()
 		next, err := s.Next()
 		if errors.Is(err, io.EOF) {
 			return breaker.Success, ""
 		}
 		if err != nil {
-			if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
-				return breaker.Ignored, "canceled"
-			}
-			msg := asProviderError(err).Message
-			kind := "stream_cut"
-			if m, ok := stalled(); ok {
-				msg, kind = m, "timeout"
-			}
-			if c.g.cut.Err() != nil {
-				// Not the provider's fault: breakerd is shutting down.
-				_ = c.send(w, c.errorEvent("breakerd is shutting down and its grace period (server.shutdown_grace) "+
-					"ended before the stream did; retry the request"), true)
-				c.g.log.Warn("stream cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
-				return breaker.Ignored, "canceled"
-			}
-			_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)
-			return breaker.Failure, kind
+			return c.broke(ctx, w, err, lim)
 		}
 		chunk = next
 	}
+}
+
+// broke ends a stream that failed with err after its first chunk: the
+// client gets an error event, and the outcome says whose fault it was.
+func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim *callLimit) (breaker.Outcome, string) {
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return breaker.Ignored, "canceled"
+	}
+	msg := asProviderError(err).Message
+	kind := "stream_cut"
+	if lim.ranOut() {
+		msg, kind = fmt.Sprintf("no chunk for %s (stream_timeout)", lim.limit), "timeout"
+	}
+	if c.g.cut.Err() != nil {
+		// Not the provider's fault: breakerd is shutting down.
+		_ = c.send(w, c.errorEvent("breakerd is shutting down and its grace period (server.shutdown_grace) "+
+			"ended before the stream did; retry the request"), true)
+		c.g.log.Warn("stream cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
+		return breaker.Ignored, "canceled"
+	}
+	_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)
+	return breaker.Failure, kind
 }
 
 // errorEvent is the event that ends a broken stream, in the client API's
@@ -119,7 +123,21 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
 // set to when the earliest open breaker lets a trial through, and
 // x-should-retry: false. A 429 (every deployment at its rate limit) has
 // no x-should-retry: the client is going too fast, and waiting is right.
-func (c *call) fail(w http.ResponseWriter, r *http.Request) outcome {
+//
+// tried counts the deployments on the route that could take the request:
+// when none could, or none could honour its parameters, it is the
+// client's error (400).
+func (c *call) fail(w http.ResponseWriter, r *http.Request, tried int) outcome {
+	if c.unfit > 0 && c.unfit == tried && c.attempts == 0 {
+		// No deployment on the route can honour the request as sent.
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
+		return outcome{code: http.StatusBadRequest}
+	}
+	if tried == 0 {
+		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
+			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", c.group, c.what()))
+		return outcome{code: http.StatusBadRequest}
+	}
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		return outcome{code: 499}
 	}

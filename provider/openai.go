@@ -105,6 +105,13 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.response(ctx, req, body, data)
+}
+
+// response is the answer to req: a stream when body is set, else data,
+// read for its model and usage. It is apart from Send to keep Send's
+// frame small: a stream is relayed on a stack that held it.
+func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser, data []byte) (*Response, error) {
 	native := req.API == APIResponses || req.API == APICompletions
 	if body != nil {
 		if native {

@@ -81,7 +81,7 @@ func main() {
 	flag.DurationVar(&o.streamInterval, "stream-interval", 50*time.Millisecond, "streaming mode: mockllm's pause between chunks (ms resolution)")
 	flag.DurationVar(&o.streamRamp, "stream-ramp", 0, "streaming mode: start the streams evenly over this long instead of all at once")
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
-	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), or of the overload (-overload: cpu-overload.pprof), through serve --pprof")
+	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), or of the overload (-overload: cpu-overload.pprof), or its heap and goroutines halfway through the streams (-streams: heap-streams.pprof, goroutine-streams.pprof), through serve --pprof")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
@@ -264,8 +264,12 @@ server:
 		return err
 	}
 	if o.streams > 0 {
-		return streams(o, []streamTarget{{"mockllm direct", mockAddr, mock.Process.Pid}, {"via plain Go reverse proxy", rpAddr, rp.Process.Pid},
-			{"via breakerd", gwAddr, gw.Process.Pid}}, mockAddr)
+		targets := []streamTarget{{"mockllm direct", mockAddr, mock.Process.Pid, false, ""}, {"via plain Go reverse proxy", rpAddr, rp.Process.Pid, false, ""},
+			{"via breakerd", gwAddr, gw.Process.Pid, true, pprofAddr}}
+		if variant != "" {
+			targets = append(targets, streamTarget{"via breakerd " + variant, varAddr, varPid, true, ""})
+		}
+		return streams(o, targets, mockAddr)
 	}
 	nginxAddr, nginxPid := "", 0
 	if o.nginx {
@@ -822,6 +826,8 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 type streamTarget struct {
 	name, addr string
 	pid        int
+	breakerd   bool   // its /metrics are read mid-stream: goroutines, stack and heap per stream
+	pprof      string // breakerd's --pprof address under -profile: its heap and goroutines are taken mid-stream
 }
 
 // streams holds o.streams concurrent streams, each o.streamWords chunks
@@ -852,6 +858,7 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream held, above idle | CPU per chunk |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	stampRe := regexp.MustCompile(`"content":"(\d+) "`)
+	var notes []string
 	for _, t := range targets {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.streams, MaxConnsPerHost: 0}}
 		idle, _ := procMem(t.pid)
@@ -903,6 +910,18 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 				}
 			})
 		}
+		var mid map[string]float64 // breakerd's Go metrics halfway through, every stream held
+		if t.breakerd {
+			time.Sleep(time.Until(start.Add(o.streamRamp + o.streamInterval*time.Duration(o.streamWords)/2)))
+			mid = goMetrics("http://" + t.addr + "/metrics")
+			if t.pprof != "" {
+				for _, p := range []struct{ path, file string }{{"heap", "heap-streams.pprof"}, {"heap?debug=1", "heap-streams.txt"}, {"goroutine", "goroutine-streams.pprof"}} {
+					if err := fetch("http://"+t.pprof+"/debug/pprof/"+p.path, filepath.Join(o.profile, p.file)); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		wg.Wait()
 		cpu := procCPU(t.pid) - cpu0
 		client.CloseIdleConnections()
@@ -917,6 +936,36 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 		perStream := (peak() - idle) * 1024 / float64(max(done+broken, 1)) // MB to KB
 		fmt.Printf("| %s | %d | %d | %d | %d | %.2f ms | %.2f ms | %.1f KB | %.1f µs |\n", t.name, done, refused, broken, chunks,
 			float64(q(0.5))/1e6, float64(q(0.99))/1e6, perStream, float64(cpu)/float64(time.Microsecond)/float64(max(chunks, 1)))
+		if mid != nil {
+			n := float64(o.streams)
+			notes = append(notes, fmt.Sprintf("%s, halfway: %.1f goroutines, %.1f KB of goroutine stack and %.1f KB of heap in use per stream (its /metrics: go_goroutines, go_memstats_stack_inuse_bytes, go_memstats_heap_inuse_bytes; next GC at %.0f MB)",
+				t.name, mid["go_goroutines"]/n, mid["go_memstats_stack_inuse_bytes"]/1024/n, mid["go_memstats_heap_inuse_bytes"]/1024/n, mid["go_memstats_next_gc_bytes"]/1e6))
+		}
+	}
+	for _, n := range notes {
+		fmt.Println("\n" + n)
 	}
 	return nil
+}
+
+// goMetrics reads the go_ gauges of a Prometheus text exposition (nil if
+// it cannot be read).
+func goMetrics(url string) map[string]float64 {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), " ")
+		if !ok || !strings.HasPrefix(name, "go_") {
+			continue
+		}
+		if v, err := strconv.ParseFloat(value, 64); err == nil {
+			m[name] = v
+		}
+	}
+	return m
 }
