@@ -86,7 +86,10 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 		defer g.calls.Put(c)
 		defer c.adm.release()
 		ctx, span := g.startRequestSpan(r, op, api)
-		c.finish(span, c.run(w, r.WithContext(ctx)))
+		if ctx != r.Context() {
+			r = r.WithContext(ctx) // a copy of the request: only when needed
+		}
+		c.finish(span, c.run(w, r))
 	}
 }
 

@@ -26,10 +26,11 @@ type sseReader struct {
 	data []byte
 }
 
-// sseBufferSize is a stream reader's buffer: one event fits it nearly
-// always, and a longer line is gathered past it (line). It is small
-// because a gateway holds thousands of streams at once.
-const sseBufferSize = 4 << 10
+// sseBufferSize is a stream reader's buffer: a chat delta's line (a few
+// hundred bytes) fits it, and a longer line is gathered past it (line),
+// at the cost of a copy. It is small because a gateway holds thousands
+// of streams at once, each with its buffer.
+const sseBufferSize = 1 << 10
 
 func newSSEReader(body io.Reader) sseReader {
 	return sseReader{r: bufio.NewReaderSize(body, sseBufferSize)}
