@@ -81,7 +81,7 @@ func main() {
 	flag.DurationVar(&o.streamInterval, "stream-interval", 50*time.Millisecond, "streaming mode: mockllm's pause between chunks (ms resolution)")
 	flag.DurationVar(&o.streamRamp, "stream-ramp", 0, "streaming mode: start the streams evenly over this long instead of all at once")
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
-	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), or of the overload (-overload: cpu-overload.pprof), or its heap and goroutines halfway through the streams (-streams: heap-streams.pprof, goroutine-streams.pprof), through serve --pprof")
+	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), and its CPU profile at maximum throughput (cpu-max.pprof), or of the overload (-overload: cpu-overload.pprof), or its CPU, heap and goroutines halfway through the streams (-streams: cpu-streams.pprof, heap-streams.pprof, goroutine-streams.pprof), through serve --pprof")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
@@ -389,8 +389,19 @@ server:
 	attack("max-plain", rpAddr, vegeta.Rate{}, maxDur, workers, &maxPlain)
 	cpuMaxPlain := procCPU(pids[1]) - cpu0
 	cpu0 = procCPU(pids[2])
+	if pprofAddr != "" {
+		go func() {
+			profiled <- fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, max(int(maxDur.Seconds())-1, 1)),
+				filepath.Join(o.profile, "cpu-max.pprof"))
+		}()
+	}
 	attack("max-breakerd", gwAddr, vegeta.Rate{}, maxDur, workers, &maxVia)
 	cpuMaxVia := procCPU(pids[2]) - cpu0
+	if pprofAddr != "" {
+		if err := <-profiled; err != nil {
+			return err
+		}
+	}
 	type row struct {
 		name string
 		m    *vegeta.Metrics
@@ -915,7 +926,10 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 			time.Sleep(time.Until(start.Add(o.streamRamp + o.streamInterval*time.Duration(o.streamWords)/2)))
 			mid = goMetrics("http://" + t.addr + "/metrics")
 			if t.pprof != "" {
-				for _, p := range []struct{ path, file string }{{"heap", "heap-streams.pprof"}, {"heap?debug=1", "heap-streams.txt"}, {"goroutine", "goroutine-streams.pprof"}} {
+				// Its CPU over a fifth of the streams' length, then its memory.
+				secs := max(int((o.streamInterval * time.Duration(o.streamWords) / 5).Seconds()), 1)
+				for _, p := range []struct{ path, file string }{{fmt.Sprintf("profile?seconds=%d", secs), "cpu-streams.pprof"},
+					{"heap", "heap-streams.pprof"}, {"heap?debug=1", "heap-streams.txt"}, {"goroutine", "goroutine-streams.pprof"}} {
 					if err := fetch("http://"+t.pprof+"/debug/pprof/"+p.path, filepath.Join(o.profile, p.file)); err != nil {
 						return err
 					}
