@@ -83,8 +83,7 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			return
 		}
 		c := g.newCall(op, api, adm)
-		defer g.calls.Put(c)
-		defer c.adm.release()
+		defer g.putCall(c)
 		ctx, span := g.startRequestSpan(r, op, api)
 		if ctx != r.Context() {
 			r = r.WithContext(ctx) // a copy of the request: only when needed
@@ -102,6 +101,15 @@ func (g *Gateway) newCall(op provider.Operation, api provider.API, adm admission
 	}
 	*c = call{g: g, op: op, api: api, start: time.Now(), adm: adm}
 	return c
+}
+
+// putCall ends a request's place in load shedding's counts and recycles
+// its state, emptied first: a pooled call must not keep a request body
+// (up to server.max_body_bytes) alive.
+func (g *Gateway) putCall(c *call) {
+	c.adm.release()
+	*c = call{}
+	g.calls.Put(c)
 }
 
 // finish ends the request's span and reports it. It is a function of its
