@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http/httptrace"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,5 +250,31 @@ func TestProviderThatBreaksStreamsTrips(t *testing.T) {
 	}
 	if r := b.Snapshot().Reason; !strings.HasPrefix(r, "10 of the last 10 streams broke after their first chunk; last: stream broke") {
 		t.Fatalf("reason %q", r)
+	}
+}
+
+// One client connection carries calls and streams one after another:
+// the gateway's handling of the request body (read to its end, then
+// closed) must not cost the client its keep-alive.
+func TestClientConnectionServesCallsAndStreamsInTurn(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	var reused []bool
+	ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { reused = append(reused, info.Reused) },
+	})
+	for i, stream := range []bool{false, true, false, true} {
+		if stream {
+			if _, _, err := drain(e.client.Chat.Completions.NewStreaming(ctx, streamParams())); err != nil {
+				t.Fatalf("call %d (stream): %v", i, err)
+			}
+			continue
+		}
+		if _, err := e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}}); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if want := []bool{false, true, true, true}; !slices.Equal(reused, want) {
+		t.Fatalf("connection reused per call: %v, want %v", reused, want)
 	}
 }
