@@ -29,8 +29,11 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	w.WriteHeader(http.StatusOK)
 	// The stream is under way: it no longer counts against the adaptive
 	// limit (before the first write, so that a client that reads the
-	// chunk finds it so).
+	// chunk finds it so), and nothing will send the request again (no
+	// retry or fallback follows a first chunk), so its bodies, megabytes
+	// with a long prompt, need not be held for as long as it streams.
 	c.adm.answer()
+	c.req.Body, c.sendReq.Body, c.translated = nil, nil, nil
 	chunk := first
 	for {
 		if err := c.send(w, chunk, true); err != nil {

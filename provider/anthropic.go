@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -69,7 +68,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/v1")+path, bytes.NewReader(buf))
+	hreq, err := newPost(ctx, strings.TrimSuffix(base, "/v1")+path, buf)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
@@ -119,7 +118,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(base, "/v1")+"/v1/messages", bytes.NewReader(buf))
+	hreq, err := newPost(ctx, strings.TrimSuffix(base, "/v1")+"/v1/messages", buf)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}

@@ -302,6 +302,9 @@ func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, st
 	// client does not follow one either), and the client's per-request
 	// copies of the header and URL buy nothing here. ctx bounds the call.
 	resp, err := rt.RoundTrip(hreq)
+	if b, ok := hreq.Body.(*postBody); ok {
+		*b.src = nil // the transport sends it again only within RoundTrip
+	}
 	if err != nil {
 		return nil, nil, transportError(ctx, err, redact)
 	}
@@ -375,3 +378,40 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 	e.Message = redact(e.Message)
 	return e, redact(typ), redact(code)
 }
+
+// newPost is a POST of buf to url. Its body lets go of buf as it is sent,
+// and the copies GetBody makes for the transport's retries do once
+// RoundTrip has returned (roundTrip): the transport keeps a stream's
+// request for as long as the stream lasts, and a prompt can be
+// megabytes.
+func newPost(ctx context.Context, url string, buf []byte) (*http.Request, error) {
+	src := &buf
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, &postBody{rest: buf, src: src})
+	if err != nil {
+		return nil, err
+	}
+	hreq.ContentLength = int64(len(buf))
+	hreq.GetBody = func() (io.ReadCloser, error) { return &postBody{rest: *src, src: src}, nil }
+	return hreq, nil
+}
+
+// postBody is newPost's body: rest is what is still to be sent, and src
+// the bytes GetBody sends again.
+type postBody struct {
+	rest []byte
+	src  *[]byte
+}
+
+func (b *postBody) Read(p []byte) (int, error) {
+	if len(b.rest) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, b.rest)
+	b.rest = b.rest[n:]
+	if len(b.rest) == 0 {
+		b.rest = nil // an empty slice of buf would still keep all of it
+	}
+	return n, nil
+}
+
+func (b *postBody) Close() error { return nil }
