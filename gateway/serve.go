@@ -208,8 +208,17 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 // c.group), or answers the client's error and returns its outcome.
 func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	g := c.g
-	body, err := io.ReadAll(pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc,
-		timeout: g.cfg.Server.BodyReadTimeout})
+	src := pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc, timeout: g.cfg.Server.BodyReadTimeout}
+	var body []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= g.cfg.Server.MaxBodyBytes {
+		// Of known length: one buffer of that size, not io.ReadAll's
+		// growing copies (twice a long prompt, as garbage).
+		body = make([]byte, n)
+		_, err = io.ReadFull(src, body)
+	} else {
+		body, err = io.ReadAll(src)
+	}
 	if err != nil {
 		// Closed unread, net/http closes the connection after the reply;
 		// the deadline, still set, stops Close from waiting for the rest
