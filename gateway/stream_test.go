@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptrace"
 	"slices"
 	"strings"
@@ -264,8 +266,19 @@ func TestClientConnectionServesCallsAndStreamsInTurn(t *testing.T) {
 	})
 	for i, stream := range []bool{false, true, false, true} {
 		if stream {
-			if _, _, err := drain(e.client.Chat.Completions.NewStreaming(ctx, streamParams())); err != nil {
+			// Read to its end: a client that closes a stream's body
+			// early (as the SDK does at [DONE]) loses the connection
+			// whatever the server does.
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/v1/chat/completions",
+				strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"tell me"}]}`))
+			resp, err := e.http.Do(req)
+			if err != nil {
 				t.Fatalf("call %d (stream): %v", i, err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(data), "data: [DONE]") {
+				t.Fatalf("call %d (stream): %s %q", i, resp.Status, data)
 			}
 			continue
 		}

@@ -51,6 +51,7 @@ type options struct {
 	breakerdBin            string
 	profile                string
 	streams, streamWords   int
+	streamPrompt           int
 	streamInterval         time.Duration
 	streamRamp             time.Duration
 	upstreamH2C            bool
@@ -78,6 +79,7 @@ func main() {
 	flag.IntVar(&o.offered, "offered", 0, "overload mode: offer this many req/s instead of 3x the measured maximum")
 	flag.IntVar(&o.streams, "streams", 0, "streaming mode: hold this many concurrent streams against each target (direct, plain proxy, breakerd)")
 	flag.IntVar(&o.streamWords, "stream-words", 300, "streaming mode: chunks per stream")
+	flag.IntVar(&o.streamPrompt, "stream-prompt-bytes", 0, "streaming mode: pad each request's prompt to about this many bytes (real prompts run to tens of KB)")
 	flag.DurationVar(&o.streamInterval, "stream-interval", 50*time.Millisecond, "streaming mode: mockllm's pause between chunks (ms resolution)")
 	flag.DurationVar(&o.streamRamp, "stream-ramp", 0, "streaming mode: start the streams evenly over this long instead of all at once")
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
@@ -855,7 +857,7 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	} else {
 		resp.Body.Close()
 	}
-	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream"}]}`
+	body := `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream` + strings.Repeat(" stream", o.streamPrompt/7) + `"}]}`
 	upstream := "HTTP/1.1"
 	if o.upstreamH2C {
 		upstream = "cleartext HTTP/2 (h2c)"
@@ -864,8 +866,8 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	if o.streamRamp > 0 {
 		ramp = "started evenly over " + o.streamRamp.String()
 	}
-	fmt.Printf("\nStreams: %d concurrent, %s, %d chunks each %s apart; proxies call mockllm over %s; %d CPUs (%s), %s; all processes share the machine.\n\n",
-		o.streams, ramp, o.streamWords, o.streamInterval, upstream, runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("\nStreams: %d concurrent, %s, %d chunks each %s apart, %d-byte requests; proxies call mockllm over %s; %d CPUs (%s), %s; all processes share the machine.\n\n",
+		o.streams, ramp, o.streamWords, o.streamInterval, len(body), upstream, runtime.NumCPU(), cpuModel(), runtime.Version())
 	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream held, above idle | CPU per chunk |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	stampRe := regexp.MustCompile(`"content":"(\d+) "`)
