@@ -204,6 +204,13 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 	return c.fail(w, r, i)
 }
 
+// preallocBody is the longest request body read into a buffer of its
+// Content-Length at once. A Content-Length is only the client's claim:
+// past this, memory is taken as the body arrives, so that connections
+// claiming megabytes and sending nothing cannot make breakerd allocate
+// them.
+const preallocBody = 64 << 10
+
 // read reads and parses the request, and finds its model group (c.req,
 // c.group), or answers the client's error and returns its outcome.
 func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
@@ -211,7 +218,7 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	src := pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc, timeout: g.cfg.Server.BodyReadTimeout}
 	var body []byte
 	var err error
-	if n := r.ContentLength; n > 0 && n <= g.cfg.Server.MaxBodyBytes {
+	if n := r.ContentLength; n > 0 && n <= min(g.cfg.Server.MaxBodyBytes, preallocBody) {
 		// Of known length: one buffer of that size, not io.ReadAll's
 		// growing copies (twice a long prompt, as garbage).
 		body = make([]byte, n)

@@ -291,3 +291,41 @@ func TestClientConnectionServesCallsAndStreamsInTurn(t *testing.T) {
 		t.Fatalf("connection reused per call: %v, want %v", reused, want)
 	}
 }
+
+// A request body reaches the upstream byte for byte however it comes:
+// of a length read at once, of a length past what is read at once, and
+// chunked, of no stated length; streamed or not.
+func TestRequestBodiesReachTheUpstreamWhole(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	for _, tc := range []struct {
+		name    string
+		prompt  int
+		chunked bool
+		stream  bool
+	}{
+		{"short", 10, false, false},
+		{"past the size read at once", 70 << 10, false, true},
+		{"chunked", 70 << 10, true, false},
+		{"chunked stream", 100, true, true},
+	} {
+		body := fmt.Sprintf(`{"model":"gpt-4o-mini","stream":%t,"messages":[{"role":"user","content":"%s"}]}`,
+			tc.stream, strings.Repeat("y", tc.prompt))
+		var r io.Reader = strings.NewReader(body)
+		if tc.chunked {
+			r = io.MultiReader(r) // no length: sent chunked
+		}
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/chat/completions", r)
+		resp, err := e.http.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %s %s", tc.name, resp.Status, data)
+		}
+		if got := e.mocks["primary"].LastBody(); got != body {
+			t.Fatalf("%s: the upstream got %d bytes, want the %d sent", tc.name, len(got), len(body))
+		}
+	}
+}
