@@ -44,6 +44,9 @@ func TestPostBodyIsSentWholeThenLetGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	body.Close()
+	if len(rt.sent) != 2 {
+		t.Fatalf("the transport sent %d copies, want 2", len(rt.sent))
+	}
 	for i, sent := range rt.sent {
 		if !bytes.Equal(sent, buf) {
 			t.Fatalf("copy %d sent %d bytes, want the %d of the body", i, len(sent), len(buf))

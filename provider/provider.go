@@ -385,6 +385,11 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 // request for as long as the stream lasts, and a prompt can be
 // megabytes.
 func newPost(ctx context.Context, url string, buf []byte) (*http.Request, error) {
+	if len(buf) == 0 {
+		// A body of length 0 that is not http.NoBody would be sent as one
+		// of unknown length.
+		return http.NewRequestWithContext(ctx, http.MethodPost, url, http.NoBody)
+	}
 	src := &buf
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, &postBody{rest: buf, src: src})
 	if err != nil {
