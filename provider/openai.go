@@ -91,7 +91,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	hreq, err := newPost(ctx, p.url(req), buf)
+	hreq, err := newPost(ctx, p.url(req), buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}

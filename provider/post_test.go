@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -25,12 +28,13 @@ func (t *retryingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("data: {}\n\n")), Header: http.Header{}}, nil
 }
 
-// An upstream request's body is sent whole, and again whole for a retry
-// inside RoundTrip; once the answer has begun, nothing holds the bytes
-// for the transport's sake (a stream's request lives as long as it does).
-func TestPostBodyIsSentWholeThenLetGo(t *testing.T) {
+// A stream's upstream request body is sent whole, and again whole for a
+// retry inside RoundTrip; once the answer has begun, nothing holds the
+// bytes for the transport's sake (a stream's request lives as long as it
+// does).
+func TestStreamPostBodyIsSentWholeThenLetGo(t *testing.T) {
 	buf := []byte(`{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 10000) + `"}]}`)
-	hreq, err := newPost(context.Background(), "http://upstream.invalid/v1/chat/completions", buf)
+	hreq, err := newPost(context.Background(), "http://upstream.invalid/v1/chat/completions", buf, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,5 +58,56 @@ func TestPostBodyIsSentWholeThenLetGo(t *testing.T) {
 	}
 	if b := hreq.Body.(*postBody); b.rest != nil || *b.src != nil {
 		t.Fatalf("after RoundTrip the request still holds %d + %d bytes of its body", len(b.rest), len(*b.src))
+	}
+}
+
+// countingConn counts the writes made to a connection.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// A whole answer's request goes to the upstream in one write, headers and
+// body together (net/http flushes the headers of a body it does not know
+// to be in memory first: two writes and two packets per call), and
+// arrives whole, on a new connection and on a reused one.
+func TestWholeAnswerRequestIsOneWrite(t *testing.T) {
+	buf := []byte(`{"model":"m","messages":[{"role":"user","content":"Hello, how are you today?"}]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := io.ReadAll(r.Body)
+		if !bytes.Equal(got, buf) {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		_, _ = io.WriteString(w, "{}")
+	}))
+	defer srv.Close()
+	var writes atomic.Int64
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return countingConn{Conn: c, writes: &writes}, err
+	}}
+	defer tr.CloseIdleConnections()
+	for i, conn := range []string{"new connection", "reused connection"} {
+		hreq, err := newPost(context.Background(), srv.URL+"/v1/chat/completions", buf, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := writes.Load()
+		_, data, err := roundTrip(context.Background(), tr, hreq, false, func(s string) string { return s },
+			func(resp *http.Response) *Error { return &Error{Status: resp.StatusCode} })
+		if err != nil {
+			t.Fatalf("%s: %v (the upstream got the body whole only on 200)", conn, err)
+		}
+		if string(data) != "{}" {
+			t.Fatalf("%s: answer %q", conn, data)
+		}
+		if n := writes.Load() - before; n != 1 {
+			t.Fatalf("%s (call %d): the request took %d writes, want 1", conn, i+1, n)
+		}
 	}
 }

@@ -5,6 +5,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -379,16 +380,22 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 	return e, redact(typ), redact(code)
 }
 
-// newPost is a POST of buf to url. Its body lets go of buf as it is sent,
-// and the copies GetBody makes for the transport's retries do once
-// RoundTrip has returned (roundTrip): the transport keeps a stream's
-// request for as long as the stream lasts, and a prompt can be
+// newPost is a POST of buf to url. A whole answer's body is a
+// bytes.Reader, which net/http writes to the connection with the headers
+// in one write; it flushes the headers of any other body first, a second
+// write and packet per call. A stream's body (stream) lets go of buf as
+// it is sent instead, and the copies GetBody makes for the transport's
+// retries do once RoundTrip has returned (roundTrip): the transport keeps
+// a stream's request for as long as the stream lasts, and a prompt can be
 // megabytes.
-func newPost(ctx context.Context, url string, buf []byte) (*http.Request, error) {
+func newPost(ctx context.Context, url string, buf []byte, stream bool) (*http.Request, error) {
 	if len(buf) == 0 {
 		// A body of length 0 that is not http.NoBody would be sent as one
 		// of unknown length.
 		return http.NewRequestWithContext(ctx, http.MethodPost, url, http.NoBody)
+	}
+	if !stream {
+		return http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(buf))
 	}
 	src := &buf
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, url, &postBody{rest: buf, src: src})
