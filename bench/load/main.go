@@ -404,6 +404,15 @@ server:
 			return err
 		}
 	}
+	// The other targets (nginx, a variant) at maximum too: a variant's
+	// maximum is the before/after of a throughput change.
+	maxExtra := make([]vegeta.Metrics, len(targets)-3)
+	cpuMaxExtra := make([]time.Duration, len(maxExtra))
+	for i, t := range targets[3:] {
+		cpu0 = procCPU(pids[3+i])
+		attack("max-"+t.name, t.addr, vegeta.Rate{}, maxDur, workers, &maxExtra[i])
+		cpuMaxExtra[i] = procCPU(pids[3+i]) - cpu0
+	}
 	type row struct {
 		name string
 		m    *vegeta.Metrics
@@ -417,6 +426,10 @@ server:
 	maxPlain.Close()
 	maxVia.Close()
 	rows = append(rows, row{"mockllm direct, max", &maxDirect}, row{"via plain Go reverse proxy, max", &maxPlain}, row{"via breakerd, max", &maxVia})
+	for i, t := range targets[3:] {
+		maxExtra[i].Close()
+		rows = append(rows, row{t.name + ", max", &maxExtra[i]})
+	}
 	rss, hwm := procMem(gw.Process.Pid)
 
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
@@ -459,8 +472,12 @@ server:
 		fmt.Printf(", %s %s", strings.TrimPrefix(t.name, "via "), perReq(cpuUsed[3+i], int64(t.m.Requests)))
 	}
 	fmt.Printf("; mockllm %s (over the requests of every target).\n", perReq(cpuUsed[0], all))
-	fmt.Printf("CPU (user+system) per request at maximum throughput: breakerd %s, plain Go proxy %s.\n",
+	fmt.Printf("CPU (user+system) per request at maximum throughput: breakerd %s, plain Go proxy %s",
 		perReq(cpuMaxVia, int64(maxVia.Requests)), perReq(cpuMaxPlain, int64(maxPlain.Requests)))
+	for i, t := range targets[3:] {
+		fmt.Printf(", %s %s", strings.TrimPrefix(t.name, "via "), perReq(cpuMaxExtra[i], int64(maxExtra[i].Requests)))
+	}
+	fmt.Println(".")
 	fmt.Printf("breakerd memory after the runs: RSS %.1f MB, peak RSS (VmHWM) %.1f MB.\n", rss, hwm)
 	fmt.Printf("Targets of issue 3: peak RSS <= 60 MB: %s (%.1f MB)", verdict(hwm <= 60), hwm)
 	if added := via.Latencies.P99 - direct.Latencies.P99; rate == 1000 {
