@@ -357,7 +357,7 @@ func (b *Breaker) reportClosed(e *epoch, o Outcome, d time.Duration) {
 		b.trip(e, now, b.withCause(fmt.Sprintf("%d consecutive failures", n)))
 		return
 	}
-	if b.s.FailureRateThreshold > 0 || (slow && b.s.SlowCallRateThreshold > 0) {
+	if b.s.FailureRateThreshold > 0 || b.s.WindowFailures > 0 || (slow && b.s.SlowCallRateThreshold > 0) {
 		b.checkRates(e, now)
 	}
 }
@@ -378,8 +378,14 @@ func (b *Breaker) windowDesc() string {
 	return b.s.Window.String()
 }
 
+// checkRates trips the breaker when the window's failures, failure rate or
+// slow-call rate reach their thresholds.
 func (b *Breaker) checkRates(e *epoch, now int64) {
 	calls, fails, slow := b.windowStats(e, now)
+	if n := b.s.WindowFailures; n > 0 && fails >= uint64(n) {
+		b.trip(e, now, b.withCause(fmt.Sprintf("%d failures in %s", fails, b.windowDesc())))
+		return
+	}
 	if calls == 0 || calls < uint64(b.s.MinimumCalls) {
 		return
 	}

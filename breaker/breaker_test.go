@@ -133,6 +133,24 @@ func TestTransitions(t *testing.T) {
 			want:     Closed,
 		},
 		{
+			name:     "window failures trip whatever succeeded between them",
+			settings: Settings{ConsecutiveFailures: -1, WindowFailures: 3},
+			steps:    []step{F, S(Success), F, S(Success), S(Success), F, rejected},
+			want:     Open, path: "closed>open", reason: "3 failures in 1m0s",
+		},
+		{
+			name:     "window failures need no minimum of calls",
+			settings: Settings{ConsecutiveFailures: -1, WindowFailures: 2, MinimumCalls: 100},
+			steps:    []step{F, F, rejected},
+			want:     Open, reason: "2 failures in 1m0s",
+		},
+		{
+			name:     "failures that left the window do not count",
+			settings: Settings{ConsecutiveFailures: -1, WindowFailures: 3},
+			steps:    []step{F, F, wait(61 * time.Second), F, S(Success)},
+			want:     Closed,
+		},
+		{
 			name:     "failure rate trips once minimum calls are reached",
 			settings: Settings{ConsecutiveFailures: -1, FailureRateThreshold: 0.5, MinimumCalls: 4},
 			steps:    []step{S(Success), F, S(Success), F},

@@ -39,6 +39,11 @@ type Settings struct {
 	// FailureRateThreshold, in (0, 1], trips the breaker when the failure
 	// rate over the window reaches it. 0 disables it.
 	FailureRateThreshold float64
+	// WindowFailures, when > 0, trips the breaker once that many calls
+	// have failed within the window, whatever succeeded between them
+	// (LiteLLM's allowed_fails: failures in a minute). Unlike the rates it
+	// needs no MinimumCalls. 0 disables it.
+	WindowFailures int
 	// SlowCallRateThreshold, in (0, 1], trips the breaker when the share of
 	// calls slower than SlowCallDuration reaches it. 0 disables it.
 	SlowCallRateThreshold float64
@@ -124,7 +129,7 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("minimum calls %d: must not be negative", s.MinimumCalls)
 	case s.Window < 0, s.OpenTimeout < 0, s.MaxOpenTimeout < 0, s.HalfOpenMaxWait < 0, s.SlowCallDuration < 0:
 		return errors.New("durations must not be negative")
-	case s.WindowBuckets < 0 || s.WindowCalls < 0 || s.HalfOpenMaxCalls < 0 || s.SuccessThreshold < 0 || s.HistorySize < 0:
+	case s.WindowBuckets < 0 || s.WindowCalls < 0 || s.WindowFailures < 0 || s.HalfOpenMaxCalls < 0 || s.SuccessThreshold < 0 || s.HistorySize < 0:
 		return errors.New("counts must not be negative")
 	}
 	for _, t := range s.Adaptive {

@@ -99,9 +99,11 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	if w0, w1 := cfg.Deployments[0].Weight, cfg.Deployments[1].Weight; w0 != 600 || w1 != 2 {
 		t.Fatalf("simple-shuffle weights %v and %v, want 600 (rpm) and 2 (weight)", w0, w1)
 	}
-	// allowed_fails and cooldown_time drive the breaker (no circuit_breaker block).
-	if s := cfg.Router.Breaker.Settings; s.ConsecutiveFailures != 4 || s.OpenTimeout != 30*time.Second {
-		t.Fatalf("breaker %d failures, open %s: want allowed_fails+1 and cooldown_time", s.ConsecutiveFailures, s.OpenTimeout)
+	// allowed_fails and cooldown_time drive the breaker (no circuit_breaker
+	// block): failures in a minute, as LiteLLM counts them, not in a row.
+	if s := cfg.Router.Breaker.Settings; s.WindowFailures != 4 || s.Window != time.Minute || s.ConsecutiveFailures >= 0 || s.OpenTimeout != 30*time.Second {
+		t.Fatalf("breaker %d failures in %s (%d in a row), open %s: want allowed_fails+1 in a minute, none in a row, and cooldown_time",
+			s.WindowFailures, s.Window, s.ConsecutiveFailures, s.OpenTimeout)
 	}
 	want := []string{
 		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting that breakerd does not use; ignored",
@@ -827,8 +829,8 @@ func TestLiteLLMPoliciesAreMapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := cfg.Router.Breaker
-	if b.Settings.ConsecutiveFailures != 4 || !b.Conditions.RateLimit || !b.Conditions.Timeout || cfg.Router.NumRetries != 3 {
-		t.Fatalf("threshold %d, conditions %+v, num_retries %d", b.Settings.ConsecutiveFailures, b.Conditions, cfg.Router.NumRetries)
+	if b.Settings.WindowFailures != 4 || b.Settings.ConsecutiveFailures >= 0 || !b.Conditions.RateLimit || !b.Conditions.Timeout || cfg.Router.NumRetries != 3 {
+		t.Fatalf("threshold %d in a minute (%d in a row), conditions %+v, num_retries %d", b.Settings.WindowFailures, b.Settings.ConsecutiveFailures, b.Conditions, cfg.Router.NumRetries)
 	}
 	if len(b.FromLiteLLM) != 3 {
 		t.Fatalf("mapping notes %q", b.FromLiteLLM)

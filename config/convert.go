@@ -873,8 +873,9 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 // liteLLMCooldowns maps LiteLLM's cooldown settings onto the breaker when
 // the config has no circuit_breaker block (which wins when both are set).
 // LiteLLM cools a deployment down once its failures in a minute exceed
-// allowed_fails, for cooldown_time seconds; the breaker opens after
-// allowed_fails+1 consecutive failures and stays open cooldown_time.
+// allowed_fails, whatever succeeded between them, for cooldown_time
+// seconds; the breaker opens after allowed_fails+1 failures in a minute
+// (not in a row) and stays open cooldown_time.
 func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
 	const path = "router_settings"
 	set := r.AllowedFails != nil || r.CooldownTime != nil || r.DisableCooldowns != nil || r.AllowedFailsPolicy != nil
@@ -895,8 +896,8 @@ func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
 	}
 	if r.AllowedFails != nil {
 		n := c.count(path+".allowed_fails", r.AllowedFails, 0, true)
-		bc.Settings.ConsecutiveFailures = n + 1
-		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails %d: open after %d consecutive failures", n, n+1))
+		bc.Settings.ConsecutiveFailures, bc.Settings.WindowFailures, bc.Settings.Window = -1, n+1, time.Minute
+		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails %d: open after %d failures in a minute", n, n+1))
 	}
 	if r.CooldownTime != nil {
 		d := c.duration(path+".cooldown_time", r.CooldownTime, 0, false)
@@ -912,6 +913,7 @@ func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
 	}
 	for op, s := range bc.Operations {
 		s.ConsecutiveFailures, s.OpenTimeout = bc.Settings.ConsecutiveFailures, bc.Settings.OpenTimeout
+		s.WindowFailures, s.Window = bc.Settings.WindowFailures, bc.Settings.Window
 		bc.Operations[op] = s
 	}
 }
@@ -1219,8 +1221,8 @@ func (c *converter) allowedFailsPolicy(p map[string]int, bc *BreakerConfig) {
 		}
 	}
 	if least >= 0 {
-		bc.Settings.ConsecutiveFailures = least + 1
-		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails_policy: %s count as failures; open after %d consecutive failures (one threshold: the smallest allowed + 1)",
+		bc.Settings.ConsecutiveFailures, bc.Settings.WindowFailures, bc.Settings.Window = -1, least+1, time.Minute
+		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails_policy: %s count as failures; open after %d failures in a minute (one threshold: the smallest allowed + 1)",
 			strings.Join(counted, ", "), least+1))
 	}
 }

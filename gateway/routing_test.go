@@ -448,19 +448,28 @@ func TestLiteLLMSettingsFallbacksFailOver(t *testing.T) {
 }
 
 // LiteLLM's allowed_fails and cooldown_time, without a circuit_breaker
-// block, drive the breaker: allowed_fails: 1 lets one failure pass and
-// cools the deployment down at the second, for cooldown_time.
+// block, drive the breaker: allowed_fails: 1 lets one failure in a minute
+// pass and cools the deployment down at the second, for cooldown_time,
+// whatever succeeded between them (LiteLLM counts failures, not failures
+// in a row).
 func TestLiteLLMAllowedFailsAndCooldownTime(t *testing.T) {
 	cfg := twoGroups[:strings.Index(twoGroups, "  circuit_breaker:")] + "  allowed_fails: 1\n  cooldown_time: 30\n"
 	e := newEnv(t, cfg, "primary", "backup")
-	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
 	b := e.breaker(primaryChat)
-	for i := 1; i <= 2; i++ {
+	for i, step := range []struct {
+		fail bool
+		open bool
+	}{{fail: true}, {fail: false}, {fail: false}, {fail: true, open: true}} {
+		faults := mockllm.Faults{}
+		if step.fail {
+			faults = mockllm.Faults{ErrorRate: 1, Status: 500}
+		}
+		e.mocks["primary"].SetFaults(faults)
 		if _, _, err := e.chat("gpt-4o-mini"); err != nil {
 			t.Fatal(err)
 		}
-		if open := b.State() == breaker.Open; open != (i == 2) {
-			t.Fatalf("after %d failures: %s", i, b.State())
+		if open := b.State() == breaker.Open; open != step.open {
+			t.Fatalf("after call %d (failed: %t): %s", i+1, step.fail, b.State())
 		}
 	}
 	if at, ok := b.RetryAt(); !ok || !at.Equal(t0.Add(30*time.Second)) {

@@ -87,11 +87,21 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if cfg.Router.Breaker.Enabled {
 		// Read the settings back from a real breaker, defaults filled in.
 		s := breaker.New(cfg.Router.Breaker.SettingsFor(string(provider.Chat))).Settings()
-		fmt.Fprintf(stdout, "circuit breaker: open after %d consecutive failures", s.ConsecutiveFailures)
-		if s.FailureRateThreshold > 0 {
-			fmt.Fprintf(stdout, " or %.0f%% failures over %d+ calls in %s", s.FailureRateThreshold*100, s.MinimumCalls, s.Window)
+		var when []string
+		if s.ConsecutiveFailures > 0 {
+			when = append(when, fmt.Sprintf("%d consecutive failures", s.ConsecutiveFailures))
 		}
-		fmt.Fprintf(stdout, "; trials after %s; %d trial successes close it\n", s.OpenTimeout, s.SuccessThreshold)
+		if s.WindowFailures > 0 {
+			when = append(when, fmt.Sprintf("%d failures in %s", s.WindowFailures, s.Window))
+		}
+		if s.FailureRateThreshold > 0 {
+			when = append(when, fmt.Sprintf("%.0f%% failures over %d+ calls in %s", s.FailureRateThreshold*100, s.MinimumCalls, s.Window))
+		}
+		opens := "no failure threshold"
+		if len(when) > 0 {
+			opens = "open after " + strings.Join(when, " or ")
+		}
+		fmt.Fprintf(stdout, "circuit breaker: %s; trials after %s; %d trial successes close it\n", opens, s.OpenTimeout, s.SuccessThreshold)
 		if m := cfg.Router.Breaker.FromLiteLLM; len(m) > 0 {
 			fmt.Fprintf(stdout, "  from LiteLLM's router_settings: %s\n", strings.Join(m, "; "))
 		}
