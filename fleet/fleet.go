@@ -373,7 +373,7 @@ func (f *Fleet) Flush() {
 			pipe.HIncrBy(ctx, k, "slow", int64(dl))
 			pipe.PExpire(ctx, k, s.Window+2*width)
 		}
-		if b.State() == breaker.Closed && (s.FailureRateThreshold > 0 || s.SlowCallRateThreshold > 0) {
+		if b.State() == breaker.Closed && (s.FailureRateThreshold > 0 || s.SlowCallRateThreshold > 0 || s.WindowFailures > 0) {
 			r := read{b: b}
 			for i := int64(0); i < windowBuckets; i++ {
 				r.cmds = append(r.cmds, pipe.HGetAll(ctx, f.key("win", b.Name())+":"+strconv.FormatInt(seq-i, 10)))
@@ -438,9 +438,14 @@ func (f *Fleet) chargeUsage(us []usage) {
 	}
 }
 
-// judge trips b when the fleet's window crosses its rate thresholds.
+// judge trips b when the fleet's window crosses its failure count or
+// rate thresholds.
 func (f *Fleet) judge(b *breaker.Breaker, calls, fails, slow int64) {
 	s := b.Settings()
+	if n := s.WindowFailures; n > 0 && fails >= int64(n) {
+		b.Trip(fmt.Sprintf("fleet failures %d in %s", fails, s.Window))
+		return
+	}
 	if calls == 0 || calls < int64(s.MinimumCalls) {
 		return
 	}

@@ -164,6 +164,10 @@ func newFleetWith(t *testing.T, n int, vars map[string]string) *stack {
 	}
 	// Numbers are not strings: put them in the text itself.
 	text := strings.NewReplacer("${THRESHOLD}", vars["THRESHOLD"], "${MIN_CALLS}", vars["MIN_CALLS"]).Replace(fleetConfig)
+	if c := vars["COOLDOWNS"]; c != "" {
+		// LiteLLM's cooldown settings instead of the circuit_breaker block.
+		text = text[:strings.Index(text, "  circuit_breaker:")] + c + text[strings.Index(text, "server:"):]
+	}
 	cfg, err := config.Parse("fleet.yaml", []byte(text), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
@@ -468,6 +472,33 @@ func TestFleetFailureRateTrips(t *testing.T) {
 		}
 	}
 	if !strings.Contains(strings.Join(reasons, "|"), "fleet failure rate 100% >= 50% over ") {
+		t.Fatalf("reasons %q", reasons)
+	}
+}
+
+// LiteLLM's allowed_fails counts the fleet's failures in a minute, as
+// LiteLLM counts them in its shared cache: no replica alone reaches 6.
+func TestFleetAllowedFailsTrips(t *testing.T) {
+	s := newFleetWith(t, 3, map[string]string{"THRESHOLD": "5", "MIN_CALLS": "1000",
+		"COOLDOWNS": "  allowed_fails: 5\n  cooldown_time: 30\n"})
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for _, in := range s.insts {
+		for i := 0; i < 2; i++ {
+			in.chat(t, "gpt-4o-mini")
+		}
+	}
+	for _, in := range s.insts {
+		in.waitState(t, 3*time.Second, breaker.Open)
+	}
+	var reasons []string
+	for _, in := range s.insts {
+		select {
+		case tr := <-in.opened:
+			reasons = append(reasons, tr.Reason)
+		default:
+		}
+	}
+	if !strings.Contains(strings.Join(reasons, "|"), "fleet failures 6 in 1m0s") {
 		t.Fatalf("reasons %q", reasons)
 	}
 }
