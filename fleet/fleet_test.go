@@ -450,56 +450,54 @@ func TestFirstReplicaToRecoverClosesForEveryone(t *testing.T) {
 	}
 }
 
-func TestFleetFailureRateTrips(t *testing.T) {
-	// No replica alone reaches minimum_calls (6) nor 5 failures in a row
-	// (threshold 100), but the fleet's 9 failing calls do.
-	s := newFleetWith(t, 3, map[string]string{"THRESHOLD": "100", "MIN_CALLS": "6"})
-	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
-	for _, in := range s.insts {
-		for i := 0; i < 3; i++ {
-			in.chat(t, "gpt-4o-mini")
-		}
-	}
-	for _, in := range s.insts {
-		in.waitState(t, 3*time.Second, breaker.Open)
-	}
-	var reasons []string
-	for _, in := range s.insts {
-		select {
-		case tr := <-in.opened:
-			reasons = append(reasons, tr.Reason)
-		default:
-		}
-	}
-	if !strings.Contains(strings.Join(reasons, "|"), "fleet failure rate 100% >= 50% over ") {
-		t.Fatalf("reasons %q", reasons)
-	}
-}
-
-// LiteLLM's allowed_fails counts the fleet's failures in a minute, as
-// LiteLLM counts them in its shared cache: no replica alone reaches 6.
-func TestFleetAllowedFailsTrips(t *testing.T) {
-	s := newFleetWith(t, 3, map[string]string{"THRESHOLD": "5", "MIN_CALLS": "1000",
-		"COOLDOWNS": "  allowed_fails: 5\n  cooldown_time: 30\n"})
-	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
-	for _, in := range s.insts {
-		for i := 0; i < 2; i++ {
-			in.chat(t, "gpt-4o-mini")
-		}
-	}
-	for _, in := range s.insts {
-		in.waitState(t, 3*time.Second, breaker.Open)
-	}
-	var reasons []string
-	for _, in := range s.insts {
-		select {
-		case tr := <-in.opened:
-			reasons = append(reasons, tr.Reason)
-		default:
-		}
-	}
-	if !strings.Contains(strings.Join(reasons, "|"), "fleet failures 6 in 1m0s") {
-		t.Fatalf("reasons %q", reasons)
+// The fleet's window trips every replica's breaker where no replica's own
+// calls would: a failure rate over the fleet's calls, and LiteLLM's
+// allowed_fails over the fleet's failures in a minute (LiteLLM counts them
+// in its shared cache).
+func TestFleetWindowTrips(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		vars  map[string]string
+		calls int // failing calls each of the three replicas makes
+		want  string
+	}{
+		{
+			// No replica alone reaches minimum_calls (6) nor 5 failures in
+			// a row (threshold 100), but the fleet's 9 failing calls do.
+			name:  "failure rate",
+			vars:  map[string]string{"THRESHOLD": "100", "MIN_CALLS": "6"},
+			calls: 3, want: "fleet failure rate 100% >= 50% over ",
+		},
+		{
+			// allowed_fails 5: 6 failures in a minute, 2 on each replica.
+			name:  "allowed_fails",
+			vars:  map[string]string{"THRESHOLD": "5", "MIN_CALLS": "1000", "COOLDOWNS": "  allowed_fails: 5\n  cooldown_time: 30\n"},
+			calls: 2, want: "fleet failures 6 in 1m0s",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newFleetWith(t, 3, tc.vars)
+			s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+			for _, in := range s.insts {
+				for i := 0; i < tc.calls; i++ {
+					in.chat(t, "gpt-4o-mini")
+				}
+			}
+			for _, in := range s.insts {
+				in.waitState(t, 3*time.Second, breaker.Open)
+			}
+			var reasons []string
+			for _, in := range s.insts {
+				select {
+				case tr := <-in.opened:
+					reasons = append(reasons, tr.Reason)
+				default:
+				}
+			}
+			if !strings.Contains(strings.Join(reasons, "|"), tc.want) {
+				t.Fatalf("reasons %q, want one with %q", reasons, tc.want)
+			}
+		})
 	}
 }
 
