@@ -3,7 +3,8 @@
 //
 // A Breaker moves between three states. Closed lets every call through and
 // watches the outcomes. When an enabled trip condition fires (consecutive
-// failures, failure rate over a sliding window, slow-call rate) it opens:
+// failures, failures within a sliding window, failure rate over it,
+// slow-call rate) it opens:
 // calls fail fast with an error matching ErrOpen. After the open timeout the
 // next call moves it to half-open, where at most Settings.HalfOpenMaxCalls
 // trial calls run at once; enough trial successes close it again and any
