@@ -48,7 +48,7 @@ type options struct {
 	variantEnv, variantBin string
 	nginx                  bool
 	overload               bool
-	breakerdBin            string
+	breakerdBin, bin       string
 	profile                string
 	streams, streamWords   int
 	streamPrompt           int
@@ -67,7 +67,7 @@ func main() {
 	flag.DurationVar(&o.maxDur, "max-duration", 10*time.Second, "length of each throughput run")
 	flag.Uint64Var(&o.workers, "workers", 64, "concurrent connections for the throughput runs")
 	flag.StringVar(&o.env, "env", "", "extra environment for the breakerd process only, e.g. GOGC=off,GOMEMLIMIT=40MiB")
-	flag.StringVar(&o.cpus, "breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own")
+	flag.StringVar(&o.cpus, "breakerd-cpus", "", "run breakerd with taskset on these CPUs (e.g. 1), to give it a core of its own (the plain proxy gets them too: the targets take turns)")
 	flag.IntVar(&o.maxConns, "max-connections", 0, "breakerd's server.max_connections (0: its default)")
 	flag.Float64Var(&o.cpuQuota, "breakerd-cpu-quota", 0, "run breakerd in a cgroup of its own with this many CPUs (e.g. 0.5), first call on them: the load generator and mockllm keep the rest (needs root and a writable cgroup cpu controller)")
 	flag.DurationVar(&o.slice, "slice", time.Second, "length of one interleaved latency slice")
@@ -85,6 +85,7 @@ func main() {
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
 	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), and its CPU profile at maximum throughput (cpu-max.pprof), or of the overload (-overload: cpu-overload.pprof), or its CPU, heap and goroutines halfway through the streams (-streams: cpu-streams.pprof, heap-streams.pprof, goroutine-streams.pprof), through serve --pprof")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
+	flag.StringVar(&o.bin, "bin", "", "run mockllm and breakerd from this binary instead of building the tree (a machine without Go: bench/device.sh)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
 	flag.Parse()
 	if *proxy != "" {
@@ -142,12 +143,15 @@ func run(o options) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "breakerd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/breakerd")
-	build.Dir = filepath.Join("..", "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	bin := o.bin
+	if bin == "" {
+		bin = filepath.Join(tmp, "breakerd")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/breakerd")
+		build.Dir = filepath.Join("..", "..")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
 	}
 	gwBin := cmp.Or(o.breakerdBin, bin)
 	mockAddr, gwAddr := freePort(), freePort()
@@ -253,7 +257,11 @@ server:
 		return err
 	}
 	rpAddr := freePort()
-	rp := exec.Command(self, "-reverse-proxy", rpAddr+"=http://"+mockAddr, fmt.Sprintf("-upstream-h2c=%t", o.upstreamH2C))
+	rpArgs := []string{self, "-reverse-proxy", rpAddr + "=http://" + mockAddr, fmt.Sprintf("-upstream-h2c=%t", o.upstreamH2C)}
+	if cpus != "" { // the plain proxy gets breakerd's cores: the targets take turns
+		rpArgs = append([]string{"taskset", "-c", cpus}, rpArgs...)
+	}
+	rp := exec.Command(rpArgs[0], rpArgs[1:]...)
 	rp.Stderr = os.Stderr
 	if err := rp.Start(); err != nil {
 		return err
@@ -433,7 +441,7 @@ server:
 	rss, hwm := procMem(gw.Process.Pid)
 
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
-	fmt.Printf("\nMachine: %d CPUs (%s), %s; load generator, breakerd and mockllm share it.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("\nMachine: %s.\n\n", machine(o))
 	fmt.Printf("| run | requests | success | throughput (req/s) | p50 ms | p90 ms | p99 ms | max ms |\n|---|---|---|---|---|---|---|---|\n")
 	for i, r := range rows {
 		tput := r.m.Throughput
@@ -681,6 +689,27 @@ func cpuCgroup(quota float64) (procs string, remove func(), err error) {
 	return filepath.Join(dir, "cgroup.procs"), remove, nil
 }
 
+// machine describes the machine and which CPUs the processes ran on, for
+// the tables' headers.
+func machine(o options) string {
+	online, _ := os.ReadFile("/sys/devices/system/cpu/online")
+	where := "the load generator, mockllm and the targets share it"
+	switch {
+	case o.cpuQuota > 0:
+		where = fmt.Sprintf("breakerd in a cgroup of %.2g CPUs that it gets first, the load generator and mockllm on the rest", o.cpuQuota)
+	case o.cpus != "":
+		mine := "the others"
+		status, _ := os.ReadFile("/proc/self/status")
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "Cpus_allowed_list:"); ok {
+				mine = strings.TrimSpace(v)
+			}
+		}
+		where = fmt.Sprintf("breakerd and the plain proxy on CPUs %s, the load generator and mockllm on CPUs %s", o.cpus, mine)
+	}
+	return fmt.Sprintf("CPUs %s (%s), %s; %s", strings.TrimSpace(string(online)), cpuModel(), runtime.Version(), where)
+}
+
 func cpuModel() string {
 	data, _ := os.ReadFile("/proc/cpuinfo")
 	for _, line := range strings.Split(string(data), "\n") {
@@ -821,11 +850,7 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 		}
 	}
 	goodput := float64(over.ok) / o.dur.Seconds()
-	shares := "load generator, breakerd and mockllm (20 ms answers) share it"
-	if o.cpuQuota > 0 {
-		shares = fmt.Sprintf("breakerd in a cgroup of %.2g CPUs that it gets first, the load generator and mockllm (20 ms answers) on the rest", o.cpuQuota)
-	}
-	fmt.Printf("\nOverload: %d CPUs (%s), %s; %s.\n\n", runtime.NumCPU(), cpuModel(), runtime.Version(), shares)
+	fmt.Printf("\nOverload: %s; mockllm answers in 20 ms.\n\n", machine(o))
 	fmt.Println("| maximum (req/s) | offered (req/s) | goodput (req/s) | goodput / maximum | shed | other errors and timeouts | admitted p99 | unloaded p99 | refusals p99 | breaker opens | peak RSS in the overload | peak RSS by then (incl. the maximum run) | back to unloaded p99 after |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	fmt.Printf("| %.0f | %d | %.0f | %.0f%% | %d | %d | %s | %s | %s | %s → %s | %.0f MB | %.0f MB | %s |\n", maxTput, offered, goodput,
@@ -883,8 +908,8 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	if o.streamRamp > 0 {
 		ramp = "started evenly over " + o.streamRamp.String()
 	}
-	fmt.Printf("\nStreams: %d concurrent, %s, %d chunks each %s apart, %d-byte requests; proxies call mockllm over %s; %d CPUs (%s), %s; all processes share the machine.\n\n",
-		o.streams, ramp, o.streamWords, o.streamInterval, len(body), upstream, runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("\nStreams: %d concurrent, %s, %d chunks each %s apart, %d-byte requests; proxies call mockllm over %s; %s.\n\n",
+		o.streams, ramp, o.streamWords, o.streamInterval, len(body), upstream, machine(o))
 	fmt.Println("| target | streams done | refused (not 200) | broken | chunks | relay p50 | relay p99 | RSS per stream held, above idle | CPU per chunk |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	stampRe := regexp.MustCompile(`"content":"(\d+) "`)
