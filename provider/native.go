@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strconv"
 )
 
 // API is the wire API a client spoke: chat completions, OpenAI's
@@ -176,17 +177,85 @@ func Frame(name string, data []byte) []byte {
 // nativeUsage reads the usage of a native non-streaming answer, in either
 // API's shape.
 func nativeUsage(data []byte) (Usage, bool) {
-	var u struct {
-		Usage struct {
-			InputTokens      int `json:"input_tokens"`
-			OutputTokens     int `json:"output_tokens"`
-			PromptTokens     int `json:"prompt_tokens"`
-			CompletionTokens int `json:"completion_tokens"`
-		} `json:"usage"`
+	m, ok := readMeta(data)
+	return Usage{InputTokens: m.input + m.prompt, OutputTokens: m.output + m.completion}, ok
+}
+
+// answerMeta is what breakerd reads from a whole answer: its model, and its
+// token counts under either API's names (chat: prompt and completion;
+// Responses and Messages: input and output).
+type answerMeta struct {
+	model                             string
+	input, output, prompt, completion int
+}
+
+// readMeta reads an answer's model and usage in one pass over its
+// top-level members, once json.Valid has checked it whole (EachField):
+// json.Unmarshal into a struct decodes the choices too, only to skip
+// them, at about twice the time and nine allocations a call. It fails
+// where json.Unmarshal into such a struct would: data is not a JSON
+// object, or model is not a string, usage not an object, a token count
+// not an integer (null is each one's zero value). Keys match exactly.
+func readMeta(data []byte) (answerMeta, bool) {
+	var m answerMeta
+	ok := true
+	valid := EachField(data, func(k, v []byte) {
+		switch string(k) {
+		case "model":
+			var good bool
+			m.model, good = jsonString(v)
+			ok = ok && good
+		case "usage":
+			ok = ok && readUsage(v, &m)
+		}
+	})
+	return m, valid && ok
+}
+
+// readUsage reads a usage object's token counts into m.
+func readUsage(v []byte, m *answerMeta) bool {
+	if string(v) == "null" {
+		return true
 	}
-	if json.Unmarshal(data, &u) != nil {
-		return Usage{}, false
+	if v[0] != '{' {
+		return false
 	}
-	return Usage{InputTokens: u.Usage.InputTokens + u.Usage.PromptTokens,
-		OutputTokens: u.Usage.OutputTokens + u.Usage.CompletionTokens}, true
+	ok := true
+	EachField(v, func(k, n []byte) {
+		var dst *int
+		switch string(k) {
+		case "input_tokens":
+			dst = &m.input
+		case "output_tokens":
+			dst = &m.output
+		case "prompt_tokens":
+			dst = &m.prompt
+		case "completion_tokens":
+			dst = &m.completion
+		default:
+			return
+		}
+		if string(n) == "null" {
+			return
+		}
+		c, err := strconv.Atoi(string(n))
+		*dst, ok = c, ok && err == nil
+	})
+	return ok
+}
+
+// jsonString returns the string a valid JSON value holds ("" for null),
+// or false when it holds something else.
+func jsonString(v []byte) (string, bool) {
+	switch {
+	case string(v) == "null":
+		return "", true
+	case v[0] != '"':
+		return "", false
+	case bytes.IndexByte(v, '\\') < 0:
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err == nil
 }

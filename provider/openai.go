@@ -126,18 +126,11 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		}
 		return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
 	}
-	var meta struct {
-		Model string `json:"model"`
-		Usage struct {
-			PromptTokens     int `json:"prompt_tokens"`
-			CompletionTokens int `json:"completion_tokens"`
-		} `json:"usage"`
+	m, ok := readMeta(data)
+	if !ok {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	if err := json.Unmarshal(data, &meta); err != nil {
-		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
-	}
-	return &Response{Body: data, Model: meta.Model,
-		Usage: Usage{InputTokens: meta.Usage.PromptTokens, OutputTokens: meta.Usage.CompletionTokens}}, nil
+	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion}}, nil
 }
 
 // httpError reads an upstream error response (OpenAI's error shape, or
