@@ -109,6 +109,7 @@ func TestReadMetaReadsAsUnmarshal(t *testing.T) {
 	for _, answer := range []string{
 		`{"choices":[{"message":{"content":"hi \"there\" {[","role":"assistant"}}],"model":"gpt-4o-mini","usage":{"completion_tokens":11,"prompt_tokens":6,"total_tokens":17}}`,
 		`{"model":"m\u00e9 \"x\"","usage":{"input_tokens":3,"output_tokens":4}}`,
+		"{\"model\":\"not \xff UTF-8\"}",
 		`{"output":[{"type":"message"}],"usage":{"input_tokens":3,"output_tokens":4,"input_tokens_details":{"cached_tokens":1}}}`,
 		`{"model":null,"usage":null}`,
 		`{"usage":{"prompt_tokens":null,"completion_tokens":-2}}`,

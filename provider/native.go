@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // API is the wire API a client spoke: chat completions, OpenAI's
@@ -252,9 +253,11 @@ func jsonString(v []byte) (string, bool) {
 		return "", true
 	case v[0] != '"':
 		return "", false
-	case bytes.IndexByte(v, '\\') < 0:
+	case bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
 		return string(v[1 : len(v)-1]), true
 	}
+	// Escapes, or bytes that are not UTF-8 (which json.Unmarshal turns
+	// into U+FFFD).
 	var s string
 	err := json.Unmarshal(v, &s)
 	return s, err == nil
