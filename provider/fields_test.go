@@ -3,7 +3,6 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"maps"
 	"strings"
 	"testing"
@@ -105,50 +104,83 @@ func FuzzFields(f *testing.F) {
 
 // An answer's model and usage are read as json.Unmarshal into a struct
 // of them reads them, and the answer is rejected where it is rejected.
+var metaAnswers = []string{
+	`{"choices":[{"message":{"content":"hi \"there\" {[","role":"assistant"}}],"model":"gpt-4o-mini","usage":{"completion_tokens":11,"prompt_tokens":6,"total_tokens":17}}`,
+	`{"model":"m\u00e9 \"x\"","usage":{"input_tokens":3,"output_tokens":4}}`,
+	"{\"model\":\"not \xff UTF-8\"}",
+	`{"output":[{"type":"message"}],"usage":{"input_tokens":3,"output_tokens":4,"input_tokens_details":{"cached_tokens":1}}}`,
+	`{"model":null,"usage":null}`,
+	`{"usage":{"prompt_tokens":null,"completion_tokens":-2}}`,
+	`{"model":"a","model":"b","usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}}`,
+	`{}`,
+	` { "model" : "spaced" , "usage" : { "prompt_tokens" : 7 } } `,
+	`{"model":5}`,
+	`{"usage":[]}`,
+	`{"usage":{"prompt_tokens":6.5}}`,
+	`{"usage":{"prompt_tokens":"6"}}`,
+	`{"model":"m"`,
+	`[]`,
+	`null`,
+	``,
+}
+
 func TestReadMetaReadsAsUnmarshal(t *testing.T) {
-	for _, answer := range []string{
-		`{"choices":[{"message":{"content":"hi \"there\" {[","role":"assistant"}}],"model":"gpt-4o-mini","usage":{"completion_tokens":11,"prompt_tokens":6,"total_tokens":17}}`,
-		`{"model":"m\u00e9 \"x\"","usage":{"input_tokens":3,"output_tokens":4}}`,
-		"{\"model\":\"not \xff UTF-8\"}",
-		`{"output":[{"type":"message"}],"usage":{"input_tokens":3,"output_tokens":4,"input_tokens_details":{"cached_tokens":1}}}`,
-		`{"model":null,"usage":null}`,
-		`{"usage":{"prompt_tokens":null,"completion_tokens":-2}}`,
-		`{"model":"a","model":"b","usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}}`,
-		`{}`,
-		` { "model" : "spaced" , "usage" : { "prompt_tokens" : 7 } } `,
-		`{"model":5}`,
-		`{"usage":[]}`,
-		`{"usage":{"prompt_tokens":6.5}}`,
-		`{"usage":{"prompt_tokens":"6"}}`,
-		`{"model":"m"`,
-		`[]`,
-		`null`,
-		``,
-	} {
-		var want struct {
-			Model string `json:"model"`
-			Usage struct {
-				InputTokens      int `json:"input_tokens"`
-				OutputTokens     int `json:"output_tokens"`
-				PromptTokens     int `json:"prompt_tokens"`
-				CompletionTokens int `json:"completion_tokens"`
-			} `json:"usage"`
+	for _, answer := range metaAnswers {
+		readsAsUnmarshal(t, answer)
+	}
+}
+
+func FuzzReadMeta(f *testing.F) {
+	for _, answer := range metaAnswers {
+		f.Add(answer)
+	}
+	f.Fuzz(readsAsUnmarshal)
+}
+
+// readsAsUnmarshal fails t unless readMeta reads answer as json.Unmarshal
+// into a struct of the same fields does. An answer with a key that only
+// case-folds to a field's name is not compared: json.Unmarshal matches it,
+// readMeta (as the upstream APIs) does not.
+func readsAsUnmarshal(t *testing.T, answer string) {
+	got, ok := readMeta([]byte(answer))
+	if strings.TrimSpace(answer) == "null" {
+		if ok {
+			t.Fatalf("%s: read as an answer", answer)
 		}
-		err := json.Unmarshal([]byte(answer), &want)
-		if answer == `null` {
-			err = errors.New("not an object") // Unmarshal takes null as no change; an answer must be an object
-		}
-		got, ok := readMeta([]byte(answer))
-		if ok != (err == nil) {
-			t.Errorf("%s: read %t, json.Unmarshal error %v", answer, ok, err)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		u := want.Usage
-		if got != (answerMeta{model: want.Model, input: u.InputTokens, output: u.OutputTokens, prompt: u.PromptTokens, completion: u.CompletionTokens}) {
-			t.Errorf("%s: read %+v, json.Unmarshal %+v", answer, got, want)
-		}
+		return // json.Unmarshal takes null as no change
+	}
+	var want struct {
+		Model string `json:"model"`
+		Usage struct {
+			InputTokens      int `json:"input_tokens"`
+			OutputTokens     int `json:"output_tokens"`
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	err := json.Unmarshal([]byte(answer), &want)
+	folded := false
+	names := []string{"model", "usage", "input_tokens", "output_tokens", "prompt_tokens", "completion_tokens"}
+	var keys func(obj []byte)
+	keys = func(obj []byte) {
+		EachField(obj, func(k, v []byte) {
+			for _, n := range names {
+				folded = folded || (string(k) != n && strings.EqualFold(string(k), n))
+			}
+			if string(k) == "usage" || strings.EqualFold(string(k), "usage") {
+				keys(v)
+			}
+		})
+	}
+	keys([]byte(answer))
+	if folded {
+		return
+	}
+	if ok != (err == nil) {
+		t.Fatalf("%s: read %t, json.Unmarshal error %v", answer, ok, err)
+	}
+	u := want.Usage
+	if ok && got != (answerMeta{model: want.Model, input: u.InputTokens, output: u.OutputTokens, prompt: u.PromptTokens, completion: u.CompletionTokens}) {
+		t.Fatalf("%s: read %+v, json.Unmarshal %+v", answer, got, want)
 	}
 }
