@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -54,4 +55,34 @@ func BenchmarkBodyFor(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkReadMeta measures reading a whole chat answer's model and
+// usage, work the gateway does per answer, against json.Unmarshal into a
+// struct of them (what it did before).
+func BenchmarkReadMeta(b *testing.B) {
+	answer := []byte(`{"choices":[{"finish_reason":"stop","index":0,"logprobs":null,"message":{"content":"Hello from load! You said: Hello, how are you today?","refusal":null,"role":"assistant"}}],"created":1796255062,"id":"chatcmpl-mock-90001","model":"gpt-4o-mini","object":"chat.completion","usage":{"completion_tokens":11,"prompt_tokens":6,"total_tokens":17}}`)
+	b.Run("readMeta", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if m, ok := readMeta(answer); !ok || m.prompt != 6 {
+				b.Fatal(m, ok)
+			}
+		}
+	})
+	b.Run("json.Unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var m struct {
+				Model string `json:"model"`
+				Usage struct {
+					PromptTokens     int `json:"prompt_tokens"`
+					CompletionTokens int `json:"completion_tokens"`
+				} `json:"usage"`
+			}
+			if err := json.Unmarshal(answer, &m); err != nil || m.Usage.PromptTokens != 6 {
+				b.Fatal(m, err)
+			}
+		}
+	})
 }
