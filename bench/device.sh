@@ -33,6 +33,14 @@ parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=(overload calls streams)
 out=${OUT:-$dir/out}
 mkdir -p "$out"
+command -v taskset >/dev/null || {
+	echo "device.sh: taskset (util-linux) is needed to give breakerd cores of its own" >&2
+	exit 1
+}
+[ -x "$dir/breakerd" ] && [ -x "$dir/load" ] || {
+	echo "device.sh: no binaries in $dir: run '$0 build' where Go is, and carry artifacts/device" >&2
+	exit 1
+}
 n=$(nproc)
 # GW_CPUS and LOAD_CPUS override the split (e.g. GW_CPUS=1 LOAD_CPUS=0 to
 # try the script on two CPUs).
