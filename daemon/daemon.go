@@ -79,7 +79,7 @@ type Daemon struct {
 	cutAll  context.CancelFunc
 	bus     *events.Bus
 	metrics *metrics.Metrics
-	health  *health.Checker
+	health  atomic.Pointer[health.Checker] // the policy in force; a reload replaces it
 	alerts  *alerting.Manager
 	fleet   *fleet.Fleet
 	redis   *redis.Client
@@ -151,7 +151,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: opts.Config})
 	d.metrics = metrics.New(liveSource{d}, metrics.Options{Version: Version, Bus: d.bus,
-		Healthy: func() bool { return d.health.Check(false).Healthy }})
+		Healthy: func() bool { return d.health.Load().Check(false).Healthy }})
 	for _, w := range opts.Config.Warnings {
 		log.Warn("config warning", "warning", w)
 	}
@@ -160,7 +160,7 @@ func New(opts Options) (*Daemon, error) {
 	d.bus.Subscribe("logs", 1024, logSubscriber(log))
 	gw.Registry().AddListener(func(t breaker.Transition) { d.bus.Publish(events.TransitionEvent(t)) })
 
-	d.health = health.New(liveSource{d}, opts.Config.Health)
+	d.health.Store(health.New(liveSource{d}, opts.Config.Health))
 	if d.redis != nil {
 		rc := opts.Config.Router.Redis
 		d.fleet = fleet.New(fleet.Options{Client: d.redis, Namespace: rc.Namespace, Registry: gw.Registry(),
@@ -180,10 +180,15 @@ func New(opts Options) (*Daemon, error) {
 		d.admin.Reload = d.reloadFromFile
 	}
 
+	// Health endpoints ask the checker in force: a reload may change the
+	// policy.
+	checked := func(h func(*health.Checker) http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(d.health.Load()).ServeHTTP(w, r) })
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", d.metrics.Handler())
-	mux.Handle("GET /health", d.health.Handler())
-	mux.Handle("GET /health/circuit-breakers", d.health.BreakersHandler())
+	mux.Handle("GET /health", checked((*health.Checker).Handler))
+	mux.Handle("GET /health/circuit-breakers", checked((*health.Checker).BreakersHandler))
 	mux.HandleFunc("GET /livez", livez)
 	mux.HandleFunc("GET /readyz", d.readyz)
 	// LiteLLM's probe paths, so that manifests and healthchecks written for
@@ -192,7 +197,7 @@ func New(opts Options) (*Daemon, error) {
 	mux.HandleFunc("GET /health/liveness", livez)
 	mux.HandleFunc("GET /health/readiness", d.readyz)
 	mux.Handle("GET /{$}", health.PageHandler())
-	mux.Handle("GET /status.json", d.health.StatusHandler())
+	mux.Handle("GET /status.json", checked((*health.Checker).StatusHandler))
 	if d.admin != nil && opts.Config.Admin.Listen == "" {
 		mux.Handle("/admin/", d.admin.Handler())
 	}
@@ -254,7 +259,7 @@ func (d *Daemon) servedBy(name string) string {
 	if !ok {
 		return ""
 	}
-	for _, g := range d.health.Check(true).Groups {
+	for _, g := range d.health.Load().Check(true).Groups {
 		if g.Name == b.Labels()["model_group"] {
 			return g.ServedBy
 		}

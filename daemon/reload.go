@@ -10,6 +10,7 @@ import (
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/health"
 )
 
 // live is the gateway of the config in force, with its handler.
@@ -36,17 +37,17 @@ type ReloadResult struct {
 	Added, Removed, Changed []string
 	Kept                    int
 	// NeedsRestart names the config sections that changed but apply only
-	// at startup (listeners, admin, alerting, health, logging, shared
-	// state).
+	// at startup (listeners, admin, alerting, logging, shared state).
 	NeedsRestart []string `json:",omitempty"`
 }
 
 // Reload puts cfg in force: model_list and router_settings (routing,
 // fallbacks, retries, timeouts, breaker settings) take effect for new
-// requests at once, while requests under way finish on the deployments
-// they started on. A deployment whose settings did not change keeps its
-// breaker state, bulkhead and cooldowns. On error the config in force
-// stays. The caller validates cfg first (config.Load does).
+// requests at once, and the health policy for the next probe, while
+// requests under way finish on the deployments they started on. A
+// deployment whose settings did not change keeps its breaker state,
+// bulkhead and cooldowns. On error the config in force stays. The caller
+// validates cfg first (config.Load does).
 func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
@@ -70,6 +71,9 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 		}
 	}
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: cfg})
+	if !reflect.DeepEqual(cur.cfg.Health, cfg.Health) {
+		d.health.Store(health.New(liveSource{d}, cfg.Health))
+	}
 	for _, w := range cfg.Warnings {
 		d.log.Warn("config warning", "warning", w)
 	}
@@ -128,7 +132,7 @@ func diff(a, b *config.Config) ReloadResult {
 		name string
 		a, b any
 	}{{"server", a.Server, b.Server}, {"admin", a.Admin, b.Admin}, {"router_settings.alerting", a.Alerting, b.Alerting},
-		{"health", a.Health, b.Health}, {"logging", a.Logging, b.Logging},
+		{"logging", a.Logging, b.Logging},
 		{"router_settings.state", []any{a.Router.State, a.Router.Redis}, []any{b.Router.State, b.Router.Redis}}} {
 		if !reflect.DeepEqual(s.a, s.b) {
 			r.NeedsRestart = append(r.NeedsRestart, s.name)

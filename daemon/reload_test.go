@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -213,4 +214,60 @@ server:
 		t.Fatal(err)
 	}
 	d.Close()
+}
+
+// A reload puts a changed health policy in force for the next probe, and
+// does not name health as needing a restart: /health judges the critical
+// groups of the config in force.
+func TestReloadAppliesTheHealthPolicy(t *testing.T) {
+	m := mockllm.New(mockllm.Options{Name: "up"})
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	t.Setenv("UP", srv.URL)
+	cfgWith := func(critical string) *config.Config {
+		cfg, err := config.Parse("breakerd.yaml", []byte(`
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/a, api_base: "${UP}/v1"}
+  - model_name: b
+    litellm_params: {model: openai/b, api_base: "${UP}/v1"}
+health:
+  critical_groups: [`+critical+`]
+server:
+  shutdown_drain: 0s
+`), func(k string) (string, bool) { return os.LookupEnv(k) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	d, err := daemon.New(daemon.Options{Config: cfgWith("a"), Client: &http.Client{Transport: &http.Transport{}},
+		Clock: breaker.NewManualClock(t0), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, b := range d.Gateway().Registry().All() {
+		if strings.HasPrefix(b.Name(), "a/") {
+			b.ForceOpen("test: group a down")
+		}
+	}
+	health := func() int {
+		rec := httptest.NewRecorder()
+		d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
+		return rec.Code
+	}
+	if code := health(); code != http.StatusServiceUnavailable {
+		t.Fatalf("/health %d with critical group a down, want 503", code)
+	}
+	res, err := d.Reload(cfgWith("b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(res.NeedsRestart, "health") {
+		t.Fatalf("reload says health needs a restart: %+v", res)
+	}
+	if code := health(); code != http.StatusOK {
+		t.Fatalf("/health %d after the reload made b the critical group, want 200", code)
+	}
 }
