@@ -139,6 +139,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.cut, d.cutAll = context.WithCancel(context.Background())
 	d.gwOpts = gateway.Options{Clock: opts.Clock, Client: client, Logger: log, TracerProvider: tp, Cut: d.cut,
+		Detached: new(sync.WaitGroup),
 		Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d}), ConfigureBreaker: configure}
 	gwo := d.gwOpts
 	gwo.Config = opts.Config
@@ -457,7 +458,10 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { _ = srv.Shutdown(sctx) })
 	}
 	wg.Wait()
-	if sctx.Err() != nil {
+	// Streams relayed on connections taken over from net/http, which
+	// Shutdown does not wait for: every gateway's (Options.Detached).
+	streamsDone := d.Gateway().Wait(sctx)
+	if sctx.Err() != nil || !streamsDone {
 		d.log.Warn("shutdown grace period over: cutting requests still in flight", "grace", d.cfg.Server.ShutdownGrace.String())
 		d.cutAll() // every gateway's, the retired ones' included
 		fctx, fcancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -467,6 +471,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 				_ = srv.Close()
 			}
 		}
+		d.Gateway().Wait(fctx)
 	}
 	for ; received < len(servers); received++ {
 		<-errc

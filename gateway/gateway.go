@@ -58,6 +58,12 @@ type Options struct {
 	// Cut, when set, ends every upstream call in flight when it ends, as
 	// CutInFlight does: one context for all the gateways reloads make.
 	Cut context.Context
+	// Detached, when set, counts the streams that gateways serve on client
+	// connections taken over from net/http (HTTP/1.x streams, relayed on
+	// goroutines of their own), which http.Server.Shutdown neither waits
+	// for nor closes: a shutdown waits on it too. One for all the gateways
+	// reloads make, as Cut. nil means one of the gateway's own (Wait).
+	Detached *sync.WaitGroup
 	// Previous is the gateway a config reload replaces: each deployment
 	// whose config and breaker settings did not change is taken over as
 	// it is (breaker state, bulkhead, cooldowns, routing figures), and the
@@ -89,6 +95,12 @@ type Gateway struct {
 	// cut ends every upstream call in flight when canceled (CutInFlight).
 	cut       context.Context
 	cutCancel context.CancelFunc
+	// detached counts the streams served on connections taken over
+	// (takeover.go), which http.Server.Shutdown does not wait for.
+	detached *sync.WaitGroup
+	// frames holds the buffers (*[]byte) a taken-over connection frames
+	// its chunks in.
+	frames sync.Pool
 	// upstream and configure make deployments, at New and for wildcards.
 	upstream http.RoundTripper
 	// upstreamH2C makes the calls of deployments with
@@ -214,6 +226,8 @@ func New(opts Options) (*Gateway, error) {
 	cfg := opts.Config
 	g := &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, obs: opts.Observer, groups: map[string]*Group{}}
 	g.cut, g.cutCancel = context.WithCancel(cmp.Or(opts.Cut, context.Background()))
+	g.detached = cmp.Or(opts.Detached, new(sync.WaitGroup))
+	g.frames.New = func() any { b := make([]byte, 0, 1024); return &b }
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -407,6 +421,23 @@ func (g *Gateway) PauseAccept(open int64) bool { return g.shed.pauseAccept(open)
 // the end of a shutdown's grace period. A stream already under way ends
 // with an error event saying so, and each cut is logged.
 func (g *Gateway) CutInFlight() { g.cutCancel() }
+
+// Wait waits for the streams served on connections taken over from
+// net/http (see Options.Detached) to end, or for ctx to: http.Server's
+// Shutdown waits for the other requests. It reports whether they ended.
+func (g *Gateway) Wait(ctx context.Context) bool { return waitFor(ctx, g.detached) }
+
+// waitFor waits for wg, or for ctx to end; it reports whether wg did.
+func waitFor(ctx context.Context, wg *sync.WaitGroup) bool {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
 
 // Close closes the idle upstream connections of the client New made, if
 // Options.Client was nil. Calls in flight are not interrupted.

@@ -105,6 +105,13 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 		option.WithMaxRetries(0), option.WithHTTPClient(e.http))
 	t.Cleanup(func() {
 		srv.Close()
+		// Streams relayed on connections taken over outlive the server's
+		// Close (as they do http.Server.Shutdown).
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if !gw.Wait(ctx) {
+			t.Error("a stream still relayed 10 s after the test")
+		}
 		e.http.CloseIdleConnections()
 		upstream.CloseIdleConnections()
 		gw.Registry().WaitListeners()

@@ -83,12 +83,24 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			return
 		}
 		c := g.newCall(op, api, adm)
-		defer g.putCall(c)
 		ctx, span := g.startRequestSpan(r, op, api)
 		if ctx != r.Context() {
 			r = r.WithContext(ctx) // a copy of the request: only when needed
 		}
-		c.finish(span, c.run(w, r))
+		c.rc = http.NewResponseController(w)
+		if res := c.read(w, r); res != nil {
+			defer g.putCall(c)
+			c.finish(span, *res)
+			return
+		}
+		if c.req.Stream {
+			if t, ok := g.hijack(w, r, c.rc); ok {
+				c.detach(t, r, span) // served on a goroutine of its own: takeover.go
+				return
+			}
+		}
+		defer g.putCall(c)
+		c.finish(span, c.run(r.Context(), w))
 	}
 }
 
@@ -162,17 +174,15 @@ type outcome struct {
 	fallback bool
 }
 
-func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
+// run serves the request, read (c.read), on its route, through c.rc's
+// connection; ctx is the client's request's.
+func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 	g := c.g
-	c.rc = http.NewResponseController(w)
 	if g.cfg.Server.SendTimeout > 0 {
 		defer func() { _ = c.rc.SetWriteDeadline(time.Time{}) }() // the connection may serve another request
 	}
-	if res := c.read(w, r); res != nil {
-		return *res
-	}
 	group := c.group
-	ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Router.Timeout)
+	ctx, cancel := context.WithTimeout(reqCtx, g.cfg.Router.Timeout)
 	defer cancel()
 	route := g.Route(group)
 	var prev *Deployment
@@ -201,7 +211,7 @@ func (c *call) run(w http.ResponseWriter, r *http.Request) outcome {
 			route, k = g.refusalRoute(reason, group), -1
 		}
 	}
-	return c.fail(w, r, i)
+	return c.fail(reqCtx, w, i)
 }
 
 // preallocBody is the longest request body read into a buffer of its

@@ -130,7 +130,7 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
 // tried counts the deployments on the route that could take the request:
 // when none could, or none could honour its parameters, it is the
 // client's error (400).
-func (c *call) fail(w http.ResponseWriter, r *http.Request, tried int) outcome {
+func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outcome {
 	if c.unfit > 0 && c.unfit == tried && c.attempts == 0 {
 		// No deployment on the route can honour the request as sent.
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
@@ -141,7 +141,7 @@ func (c *call) fail(w http.ResponseWriter, r *http.Request, tried int) outcome {
 			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", c.group, c.what()))
 		return outcome{code: http.StatusBadRequest}
 	}
-	if errors.Is(r.Context().Err(), context.Canceled) {
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return outcome{code: 499}
 	}
 	w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
