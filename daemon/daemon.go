@@ -42,6 +42,10 @@ const Version = "0.1.0"
 type Options struct {
 	Config *config.Config
 	Logger *slog.Logger
+	// LogLevel, when set, is the level Logger logs at: a reload puts a
+	// changed logging.level in force through it. nil: a changed level
+	// needs a restart.
+	LogLevel *slog.LevelVar
 	// Clock drives breakers, rate limits and alerting; nil means the
 	// system clock.
 	Clock breaker.Clock
@@ -57,8 +61,9 @@ type Options struct {
 
 // Daemon is a configured breakerd.
 type Daemon struct {
-	cfg *config.Config
-	log *slog.Logger
+	cfg      *config.Config
+	log      *slog.Logger
+	logLevel *slog.LevelVar // nil: not set by reloads
 	// conns bounds the API listener's connections while Serve runs
 	// (server.max_connections); fullLog limits its log line to one a
 	// second.
@@ -116,7 +121,7 @@ func New(opts Options) (*Daemon, error) {
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	d := &Daemon{cfg: opts.Config, log: log, bus: events.NewBus(), ready: make(chan struct{}),
+	d := &Daemon{cfg: opts.Config, log: log, logLevel: opts.LogLevel, bus: events.NewBus(), ready: make(chan struct{}),
 		draining: make(chan struct{})}
 	var configure func(*breaker.Settings)
 	if rc := opts.Config.Router; rc.State == "redis" {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"slices"
@@ -43,7 +44,8 @@ type ReloadResult struct {
 
 // Reload puts cfg in force: model_list and router_settings (routing,
 // fallbacks, retries, timeouts, breaker settings) take effect for new
-// requests at once, and the health policy for the next probe, while
+// requests at once, the health policy for the next probe and the log
+// level for the next line (with Options.LogLevel), while
 // requests under way finish on the deployments they started on. A
 // deployment whose settings did not change keeps its breaker state,
 // bulkhead and cooldowns. On error the config in force stays. The caller
@@ -71,6 +73,14 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 		}
 	}
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: cfg})
+	if cur.cfg.Logging.Level != cfg.Logging.Level {
+		var lv slog.Level
+		if d.logLevel != nil && lv.UnmarshalText([]byte(cfg.Logging.Level)) == nil {
+			d.logLevel.Set(lv)
+		} else {
+			res.NeedsRestart = append(res.NeedsRestart, "logging.level")
+		}
+	}
 	if !reflect.DeepEqual(cur.cfg.Health, cfg.Health) {
 		d.health.Store(health.New(liveSource{d}, cfg.Health))
 	}
@@ -132,7 +142,7 @@ func diff(a, b *config.Config) ReloadResult {
 		name string
 		a, b any
 	}{{"server", a.Server, b.Server}, {"admin", a.Admin, b.Admin}, {"router_settings.alerting", a.Alerting, b.Alerting},
-		{"logging", a.Logging, b.Logging},
+		{"logging.format", a.Logging.Format, b.Logging.Format}, // the level: Reload
 		{"router_settings.state", []any{a.Router.State, a.Router.Redis}, []any{b.Router.State, b.Router.Redis}}} {
 		if !reflect.DeepEqual(s.a, s.b) {
 			r.NeedsRestart = append(r.NeedsRestart, s.name)

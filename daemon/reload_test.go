@@ -271,3 +271,62 @@ server:
 		t.Fatalf("/health %d after the reload made b the critical group, want 200", code)
 	}
 }
+
+// A reload puts a changed logging.level in force for the next line when
+// the daemon was given the level its logger logs at (as serve does); a
+// changed format, or a level with no such handle, is named as needing a
+// restart.
+func TestReloadAppliesTheLogLevel(t *testing.T) {
+	cfgWith := func(logging string) *config.Config {
+		cfg, err := config.Parse("breakerd.yaml", []byte(`
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/a, api_base: "http://127.0.0.1:1/v1"}
+server:
+  shutdown_drain: 0s
+logging: {`+logging+`}
+`), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	for _, tc := range []struct {
+		name        string
+		handle      bool // the daemon has the logger's LevelVar
+		to          string
+		wantDebug   bool
+		wantRestart []string
+	}{
+		{name: "level, with the handle", handle: true, to: "level: debug", wantDebug: true},
+		{name: "level, without it", to: "level: debug", wantRestart: []string{"logging.level"}},
+		{name: "format", handle: true, to: "level: info, format: json", wantRestart: []string{"logging.format"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &syncBuffer{}
+			level := new(slog.LevelVar) // info
+			log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
+			opts := daemon.Options{Config: cfgWith("level: info"), Logger: log,
+				Client: &http.Client{Transport: &http.Transport{}}, Clock: breaker.NewManualClock(t0)}
+			if tc.handle {
+				opts.LogLevel = level
+			}
+			d, err := daemon.New(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			res, err := d.Reload(cfgWith(tc.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.NeedsRestart, tc.wantRestart) {
+				t.Fatalf("needs restart %v, want %v", res.NeedsRestart, tc.wantRestart)
+			}
+			log.Debug("after the reload")
+			if got := strings.Contains(logs.String(), "after the reload"); got != tc.wantDebug {
+				t.Fatalf("debug line logged: %v, want %v; logs:\n%s", got, tc.wantDebug, logs.String())
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -40,7 +41,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *logFormat != "" {
 		cfg.Logging.Format = *logFormat
 	}
-	log := newLogger(stderr, cfg.Logging.Format, cfg.Logging.Level)
+	level := new(slog.LevelVar) // a reload may change it
+	_ = level.UnmarshalText([]byte(cfg.Logging.Level))
+	log := newLogger(stderr, cfg.Logging.Format, level)
 	redis.SetLogger(daemon.RedisLogger(log))
 	gogc, limit, why := memoryDefaults(os.LookupEnv, os.ReadFile)
 	if gogc > 0 {
@@ -62,7 +65,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("tracing: %w", err)
 	}
 	defer func() { _ = shutdownTracing(context.Background()) }()
-	d, err := daemon.New(daemon.Options{Config: cfg, Logger: log, TracerProvider: tp})
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: log, LogLevel: level, TracerProvider: tp})
 	if err != nil {
 		return err
 	}
