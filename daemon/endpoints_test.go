@@ -373,6 +373,35 @@ func TestSeparateMetricsAndAdminListeners(t *testing.T) {
 	}
 }
 
+// A shutdown waits for a stream under way to end within
+// server.shutdown_grace, though it is relayed on a connection taken over
+// from net/http, which http.Server.Shutdown does not wait for: when Serve
+// returns, the stream has ended, whole, and been counted.
+func TestShutdownWaitsForAStreamWithinGrace(t *testing.T) {
+	s := serve(t, "  shutdown_grace: 30s\n", "0s")
+	s.mock.SetFaults(mockllm.Faults{ReplyWords: 20, ChunkDelayMS: 25}) // about half a second of stream
+	resp, err := s.client.Post(s.url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: {") {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	s.stop(t) // returns when Serve does
+	rec := httptest.NewRecorder()
+	s.d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if want := `breakerd_requests_total{model_group="gpt-4o-mini",status_code="200"} 1`; !strings.Contains(rec.Body.String(), want) {
+		t.Fatalf("when Serve returned, the stream was not done: /metrics lack %q", want)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil || !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Fatalf("the stream's end %q: %v", rest, err)
+	}
+}
+
 // A stream still running when server.shutdown_grace ends is cut with a
 // final error event saying why, and a log line; Serve then returns.
 func TestShutdownGraceEndsLongStreamsWithAnErrorEvent(t *testing.T) {
