@@ -521,3 +521,49 @@ func TestExtendingAnOpenBreakerIsNotFlapping(t *testing.T) {
 		t.Fatalf("kinds %q, want one open alert", got)
 	}
 }
+
+// A reload's Reconfigure keeps what the manager remembers: an outage under
+// way is not alerted again, and its resolution pairs with its opening on
+// the notifiers configured now. A notifier removed gets nothing more and
+// leaves /metrics; one kept as it was keeps delivering, and its counts.
+func TestReconfigureKeepsOutagesAndSwapsNotifiers(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		keepA        bool
+		wantA, wantB string
+		wantSent     float64 // breakerd_alerts_sent_total, summed over the notifiers in force
+	}{
+		{name: "notifier replaced", wantA: "open", wantB: "resolved", wantSent: 1},
+		{name: "notifier kept, one added", keepA: true, wantA: "open,resolved", wantB: "resolved", wantSent: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newReceiver(t), newReceiver(t)
+			hookA, hookB := webhookCfg(a.srv.URL, "breakerd", ""), webhookCfg(b.srv.URL, "breakerd", "")
+			hookA.Name, hookB.Name = "a", "b"
+			cfg := config.Alerting{Notifiers: []config.Notifier{hookA}, FlapThreshold: 4, FlapWindow: 10 * time.Minute,
+				StableAfter: 5 * time.Minute, QueueSize: 100, MaxRetries: 3}
+			r := newRig(t, cfg)
+			r.fail("openai:chat")
+			<-a.got // the opening, delivered before the reload
+			cfg.Notifiers = []config.Notifier{hookB}
+			if tc.keepA {
+				cfg.Notifiers = []config.Notifier{hookA, hookB}
+			}
+			r.m.Reconfigure(cfg)
+			r.recover("openai:chat")
+			r.settle()
+			if got := a.kinds(t); got != tc.wantA {
+				t.Fatalf("notifier a got %q, want %q", got, tc.wantA)
+			}
+			if got := b.kinds(t); got != tc.wantB {
+				t.Fatalf("notifier b got %q, want %q", got, tc.wantB)
+			}
+			if open, res := a.payloads(t)[0], b.payloads(t)[0]; res.Alerts[0].Key != open.Alerts[0].Key {
+				t.Fatalf("resolution key %s, opening key %s: want the pair", res.Alerts[0].Key, open.Alerts[0].Key)
+			}
+			if got := collect(t, r.m, "breakerd_alerts_sent_total"); got != tc.wantSent {
+				t.Fatalf("alerts sent %v, want %v", got, tc.wantSent)
+			}
+		})
+	}
+}

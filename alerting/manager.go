@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -46,8 +47,12 @@ type Manager struct {
 	mu    sync.Mutex
 	state map[string]*bstate
 	// pending opens wait for the group window to close.
-	pending   []Item
-	groupDue  time.Time
+	pending  []Item
+	groupDue time.Time
+	// retired are the outlets a Reconfigure removed, delivering what they
+	// had queued; Close waits for them too. Under mu, as outs.
+	retired   []*outlet
+	closed    bool // Close has closed the queues; under mu
 	stop      chan struct{}
 	stopOnce  sync.Once
 	tickDone  chan struct{}
@@ -104,11 +109,56 @@ func New(cfg config.Alerting, opts Options) *Manager {
 		cfgs = make([]config.Notifier, len(notifiers))
 	}
 	for i, n := range notifiers {
-		o := &outlet{n: n, cfg: cfgs[i], queue: make(chan *Alert, max(cfg.QueueSize, 1)), done: make(chan struct{})}
-		m.outs = append(m.outs, o)
-		go m.deliver(o)
+		m.outs = append(m.outs, m.startOutlet(n, cfgs[i], cfg.QueueSize))
 	}
 	return m
+}
+
+// startOutlet starts delivering to n.
+func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int) *outlet {
+	o := &outlet{n: n, cfg: nc, queue: make(chan *Alert, max(queueSize, 1)), done: make(chan struct{})}
+	go m.deliver(o)
+	return o
+}
+
+// Reconfigure puts cfg in force (a config reload) and keeps what the
+// manager remembers of each breaker: an outage under way is neither
+// alerted again nor forgotten (its resolution pairs with its opening, on
+// the notifiers configured now), and openings waiting for the group
+// window still go. A notifier whose config did not change keeps its
+// queue and counters; a removed one delivers what it has queued, then
+// stops; a new one starts. With Options.Notifiers (tests) the notifiers
+// stay as they are.
+func (m *Manager) Reconfigure(cfg config.Alerting) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cfg = cfg
+	if m.opts.Notifiers != nil || m.closed {
+		return
+	}
+	old := m.outs
+	outs := make([]*outlet, 0, len(cfg.Notifiers))
+	for _, nc := range cfg.Notifiers {
+		if i := slices.IndexFunc(old, func(o *outlet) bool { return o != nil && reflect.DeepEqual(o.cfg, nc) }); i >= 0 {
+			outs, old[i] = append(outs, old[i]), nil
+			continue
+		}
+		outs = append(outs, m.startOutlet(Build(nc, m.opts.Client), nc, cfg.QueueSize))
+	}
+	for _, o := range old {
+		if o != nil {
+			close(o.queue) // nothing sends to it once m.outs no longer holds it
+			m.retired = append(m.retired, o)
+		}
+	}
+	m.outs = outs
+}
+
+// outlets returns the notifiers in force.
+func (m *Manager) outlets() []*outlet {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.outs
 }
 
 // Build returns the notifier a config entry describes.
@@ -379,7 +429,7 @@ func (m *Manager) sendWithRetry(o *outlet, a *Alert) error {
 // uses it.
 func (m *Manager) SendNow(ctx context.Context, a *Alert) map[string]error {
 	out := map[string]error{}
-	for _, o := range m.outs {
+	for _, o := range m.outlets() {
 		timeout := o.cfg.Timeout
 		if timeout <= 0 {
 			timeout = 10 * time.Second
@@ -403,12 +453,16 @@ func (m *Manager) Close(ctx context.Context) error {
 		if len(m.pending) > 0 {
 			m.flushPending(m.opts.Clock.Now())
 		}
-		m.mu.Unlock()
 		for _, o := range m.outs {
 			close(o.queue)
 		}
+		m.closed = true
+		m.mu.Unlock()
 	})
-	for _, o := range m.outs {
+	m.mu.Lock()
+	all := append(slices.Clip(m.outs), m.retired...)
+	m.mu.Unlock()
+	for _, o := range all {
 		select {
 		case <-o.done:
 		case <-ctx.Done():
@@ -435,7 +489,7 @@ func (m *Manager) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (m *Manager) Collect(ch chan<- prometheus.Metric) {
-	for _, o := range m.outs {
+	for _, o := range m.outlets() {
 		o.mu.Lock()
 		sent, failed, dropped := o.sent, o.failed, o.dropped
 		o.mu.Unlock()

@@ -38,14 +38,15 @@ type ReloadResult struct {
 	Added, Removed, Changed []string
 	Kept                    int
 	// NeedsRestart names the config sections that changed but apply only
-	// at startup (listeners, admin, alerting, logging, shared state).
+	// at startup (listeners, admin, the log format, shared state).
 	NeedsRestart []string `json:",omitempty"`
 }
 
 // Reload puts cfg in force: model_list and router_settings (routing,
 // fallbacks, retries, timeouts, breaker settings) take effect for new
-// requests at once, the health policy for the next probe and the log
-// level for the next line (with Options.LogLevel), while
+// requests at once, the health policy for the next probe, alerting for
+// the next alert (outages under way kept) and the log level for the next
+// line (with Options.LogLevel), while
 // requests under way finish on the deployments they started on. A
 // deployment whose settings did not change keeps its breaker state,
 // bulkhead and cooldowns. On error the config in force stays. The caller
@@ -80,6 +81,9 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 		} else {
 			res.NeedsRestart = append(res.NeedsRestart, "logging.level")
 		}
+	}
+	if !reflect.DeepEqual(cur.cfg.Alerting, cfg.Alerting) {
+		d.alerts.Reconfigure(cfg.Alerting) // keeps the outages under way
 	}
 	if !reflect.DeepEqual(cur.cfg.Health, cfg.Health) {
 		d.health.Store(health.New(liveSource{d}, cfg.Health))
@@ -141,8 +145,7 @@ func diff(a, b *config.Config) ReloadResult {
 	for _, s := range []struct {
 		name string
 		a, b any
-	}{{"server", a.Server, b.Server}, {"admin", a.Admin, b.Admin}, {"router_settings.alerting", a.Alerting, b.Alerting},
-		{"logging.format", a.Logging.Format, b.Logging.Format}, // the level: Reload
+	}{{"server", a.Server, b.Server}, {"admin", a.Admin, b.Admin}, {"logging.format", a.Logging.Format, b.Logging.Format}, // the level: Reload
 		{"router_settings.state", []any{a.Router.State, a.Router.Redis}, []any{b.Router.State, b.Router.Redis}}} {
 		if !reflect.DeepEqual(s.a, s.b) {
 			r.NeedsRestart = append(r.NeedsRestart, s.name)

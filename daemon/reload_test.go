@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -328,5 +329,59 @@ logging: {`+logging+`}
 				t.Fatalf("debug line logged: %v, want %v; logs:\n%s", got, tc.wantDebug, logs.String())
 			}
 		})
+	}
+}
+
+// A reload puts changed alerting in force for the next alert: a breaker
+// that opens after the reload is alerted on the webhook configured now,
+// not the one before, and alerting is not named as needing a restart.
+func TestReloadAppliesAlerting(t *testing.T) {
+	before, after := &inbox{}, &inbox{}
+	beforeSrv, afterSrv := httptest.NewServer(http.HandlerFunc(before.handler)), httptest.NewServer(http.HandlerFunc(after.handler))
+	defer beforeSrv.Close()
+	defer afterSrv.Close()
+	cfgWith := func(hook string) *config.Config {
+		cfg, err := config.Parse("breakerd.yaml", []byte(`
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/a, api_base: "http://127.0.0.1:1/v1"}
+router_settings:
+  alerting: {webhook_url: "`+hook+`"}
+server:
+  shutdown_drain: 0s
+`), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	clock := breaker.NewManualClock(t0)
+	d, err := daemon.New(daemon.Options{Config: cfgWith(beforeSrv.URL), Client: &http.Client{Transport: &http.Transport{}},
+		Clock: clock, Logger: slog.New(slog.DiscardHandler), AlertTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Reload(cfgWith(afterSrv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.NeedsRestart) != 0 {
+		t.Fatalf("needs restart %v, want none", res.NeedsRestart)
+	}
+	for _, b := range d.Gateway().Registry().All() {
+		b.ForceOpen("test: down")
+	}
+	d.Gateway().Registry().WaitListeners()
+	if err := d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Minute) // past the group window
+	d.Alerts().Tick()
+	d.Close() // drains the alert queues
+	if got := before.all(); len(got) != 0 {
+		t.Fatalf("the webhook of before the reload got %d alerts", len(got))
+	}
+	if got := after.all(); len(got) == 0 || !strings.Contains(got[0], `"kind":"open"`) {
+		t.Fatalf("the webhook configured by the reload got %q, want the opening", got)
 	}
 }
