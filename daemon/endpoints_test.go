@@ -106,6 +106,23 @@ server:
 	return s
 }
 
+// openStream starts a chat stream and reads its first event: the stream
+// is under way. Its body is closed when the test ends.
+func (s *serving) openStream(t *testing.T) *bufio.Reader {
+	t.Helper()
+	resp, err := s.client.Post(s.url+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	br := bufio.NewReader(resp.Body)
+	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: {") {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	return br
+}
+
 func (s *serving) stop(t *testing.T) {
 	if s.cancel != nil {
 		s.cancel()
@@ -380,16 +397,7 @@ func TestSeparateMetricsAndAdminListeners(t *testing.T) {
 func TestShutdownWaitsForAStreamWithinGrace(t *testing.T) {
 	s := serve(t, "  shutdown_grace: 30s\n", "0s")
 	s.mock.SetFaults(mockllm.Faults{ReplyWords: 20, ChunkDelayMS: 25}) // about half a second of stream
-	resp, err := s.client.Post(s.url+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
-	if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "data: {") {
-		t.Fatalf("first line %q: %v", line, err)
-	}
+	br := s.openStream(t)
 	s.stop(t) // returns when Serve does
 	rec := httptest.NewRecorder()
 	s.d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -407,16 +415,7 @@ func TestShutdownWaitsForAStreamWithinGrace(t *testing.T) {
 func TestShutdownGraceEndsLongStreamsWithAnErrorEvent(t *testing.T) {
 	s := serve(t, "  shutdown_grace: 50ms\n", "0s")
 	s.mock.SetFaults(mockllm.Faults{ReplyWords: 1000, ChunkDelayMS: 100}) // about 100 s of stream
-	resp, err := s.client.Post(s.url+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	if !sc.Scan() { // the first event: the stream is under way
-		t.Fatal("no first event")
-	}
+	sc := bufio.NewScanner(s.openStream(t))
 	s.stop(t) // shuts down, waits out the grace period, cuts the stream
 	var last string
 	for sc.Scan() {

@@ -273,25 +273,29 @@ server:
 	}
 }
 
-// A reload puts a changed logging.level in force for the next line when
-// the daemon was given the level its logger logs at (as serve does); a
-// changed format, or a level with no such handle, is named as needing a
-// restart.
-func TestReloadAppliesTheLogLevel(t *testing.T) {
-	cfgWith := func(logging string) *config.Config {
-		cfg, err := config.Parse("breakerd.yaml", []byte(`
+// oneGroup is a config of one group (its upstream never called) with
+// extra, top-level YAML, appended.
+func oneGroup(t *testing.T, extra string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("breakerd.yaml", []byte(`
 model_list:
   - model_name: a
     litellm_params: {model: openai/a, api_base: "http://127.0.0.1:1/v1"}
 server:
   shutdown_drain: 0s
-logging: {`+logging+`}
-`), func(string) (string, bool) { return "", false })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
+`+extra), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
 	}
+	return cfg
+}
+
+// A reload puts a changed logging.level in force for the next line when
+// the daemon was given the level its logger logs at (as serve does); a
+// changed format, or a level with no such handle, is named as needing a
+// restart.
+func TestReloadAppliesTheLogLevel(t *testing.T) {
+	cfgWith := func(logging string) *config.Config { return oneGroup(t, "logging: {"+logging+"}\n") }
 	for _, tc := range []struct {
 		name        string
 		handle      bool // the daemon has the logger's LevelVar
@@ -341,19 +345,7 @@ func TestReloadAppliesAlerting(t *testing.T) {
 	defer beforeSrv.Close()
 	defer afterSrv.Close()
 	cfgWith := func(hook string) *config.Config {
-		cfg, err := config.Parse("breakerd.yaml", []byte(`
-model_list:
-  - model_name: a
-    litellm_params: {model: openai/a, api_base: "http://127.0.0.1:1/v1"}
-router_settings:
-  alerting: {webhook_url: "`+hook+`"}
-server:
-  shutdown_drain: 0s
-`), func(string) (string, bool) { return "", false })
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
+		return oneGroup(t, "router_settings:\n  alerting: {webhook_url: \""+hook+"\"}\n")
 	}
 	clock := breaker.NewManualClock(t0)
 	d, err := daemon.New(daemon.Options{Config: cfgWith(beforeSrv.URL), Client: &http.Client{Transport: &http.Transport{}},
