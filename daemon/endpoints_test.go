@@ -26,14 +26,43 @@ const adminToken = "test-admin-token-0123456789"
 
 // syncBuffer is a log sink safe for concurrent writes.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed, and replaced, at each write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor waits until what was written contains substr; after 30 s it
+// fails the test instead of hanging it.
+func (s *syncBuffer) waitFor(t *testing.T, substr string) {
+	t.Helper()
+	failsafe := time.After(30 * time.Second)
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), substr) {
+			s.mu.Unlock()
+			return
+		}
+		if s.written == nil {
+			s.written = make(chan struct{})
+		}
+		ch := s.written
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-failsafe:
+			t.Fatalf("no log line with %q in 30 s; logs:\n%s", substr, s.String())
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -407,6 +436,48 @@ func TestShutdownWaitsForAStreamWithinGrace(t *testing.T) {
 	rest, err := io.ReadAll(br)
 	if err != nil || !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
 		t.Fatalf("the stream's end %q: %v", rest, err)
+	}
+}
+
+// While load shedding refuses requests, connections past twice the limit
+// wait in the listen queue instead of being accepted to be refused, and
+// are accepted once the pause after the last refusal has passed.
+func TestSheddingPausesNewConnections(t *testing.T) {
+	s := serve(t, "  max_concurrent_requests: 1\n  max_connections: 100\n", "0s")
+	s.mock.SetFaults(mockllm.Faults{ReplyWords: 5, ChunkDelayMS: 600_000}) // a first chunk, then a long pause
+	s.openStream(t)                                                         // holds the one request slot
+	post := func() <-chan int {
+		got := make(chan int, 1)
+		go func() {
+			c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}} // a connection of its own
+			resp, err := c.Post(s.url+"/v1/chat/completions", "application/json",
+				strings.NewReader(`{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`))
+			if err != nil {
+				got <- 0
+				return
+			}
+			resp.Body.Close()
+			got <- resp.StatusCode
+		}()
+		return got
+	}
+	if code := <-post(); code != http.StatusServiceUnavailable {
+		t.Fatalf("a request past max_concurrent_requests got %d, want 503", code)
+	}
+	// The stream's connection and the next one make twice the limit: the
+	// connection after that waits.
+	second := post()
+	s.logs.waitFor(t, "load shedding is refusing requests: new client connections wait in the listen queue")
+	third := post()
+	// The pause after the last refusal is over: what waited is accepted
+	// (and refused, the slot still held). Once per refused request, for
+	// the pause may have begun before the second connection was accepted.
+	clock := s.d.Gateway().Clock().(*breaker.ManualClock)
+	for i, got := range []<-chan int{second, third} {
+		clock.Advance(time.Second)
+		if code := <-got; code != http.StatusServiceUnavailable {
+			t.Fatalf("request %d after the first refusal got %d, want it accepted, then refused", i+1, code)
+		}
 	}
 }
 
