@@ -445,7 +445,7 @@ func TestShutdownWaitsForAStreamWithinGrace(t *testing.T) {
 func TestSheddingPausesNewConnections(t *testing.T) {
 	s := serve(t, "  max_concurrent_requests: 1\n  max_connections: 100\n", "0s")
 	s.mock.SetFaults(mockllm.Faults{ReplyWords: 5, ChunkDelayMS: 600_000}) // a first chunk, then a long pause
-	s.openStream(t)                                                         // holds the one request slot
+	s.openStream(t)                                                        // holds the one request slot
 	post := func() <-chan int {
 		got := make(chan int, 1)
 		go func() {
