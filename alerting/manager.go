@@ -414,7 +414,10 @@ func (m *Manager) sendWithRetry(o *outlet, a *Alert) error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		err = o.n.Send(ctx, a)
 		cancel()
-		if err == nil || !Retryable(err) || attempt >= m.cfg.MaxRetries {
+		m.mu.Lock() // Reconfigure may change it
+		maxRetries := m.cfg.MaxRetries
+		m.mu.Unlock()
+		if err == nil || !Retryable(err) || attempt >= maxRetries {
 			return err
 		}
 		if serr := m.opts.Sleep(context.Background(), backoff); serr != nil {
