@@ -371,16 +371,29 @@ func TestSlackBotThreadsRecoveryUnderOpening(t *testing.T) {
 	})
 	srv.Start()
 	defer srv.Stop()
-	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{{Type: "slack", Name: "slack-bot", Token: "xoxb-secret-token",
-		Channel: "#llm-oncall", APIURL: srv.GetAPIURL(), Timeout: 5 * time.Second}},
-		DashboardURL: "https://grafana.example/d/breakerd", RunbookURL: "https://wiki.example/runbook"})
+	bot := config.Notifier{Type: "slack", Name: "slack-bot", Token: "xoxb-secret-token",
+		Channel: "#llm-oncall", APIURL: srv.GetAPIURL(), Timeout: 5 * time.Second}
+	cfg := config.Alerting{Notifiers: []config.Notifier{bot}, FlapThreshold: 4, FlapWindow: 10 * time.Minute,
+		StableAfter: 5 * time.Minute, QueueSize: 100, MaxRetries: 3,
+		DashboardURL: "https://grafana.example/d/breakerd", RunbookURL: "https://wiki.example/runbook"}
+	r := newRig(t, cfg)
 	r.fail("openai:chat")
 	r.recover("openai:chat")
+	// Through a reload that rebuilds the bot (its filter changed), an
+	// outage under way still recovers in its opening's thread.
+	r.fail("anthropic:chat")
+	bot.Transitions = []string{"open", "resolved", "half_open"}
+	cfg.Notifiers = []config.Notifier{bot}
+	r.m.Reconfigure(cfg)
+	r.recover("anthropic:chat")
 	r.settle()
 	mu.Lock()
 	defer mu.Unlock()
-	if len(posts) != 2 {
-		t.Fatalf("%d posts", len(posts))
+	if len(posts) != 5 {
+		t.Fatalf("%d posts, want an opening and a recovery, then an opening, a half-open and a recovery: %v", len(posts), posts)
+	}
+	if after := posts[4]; after["thread_ts"] != "1700000000.000100" || !strings.Contains(after["text"], "anthropic:chat") {
+		t.Fatalf("the recovery after the reload %v: want it in its opening's thread", after)
 	}
 	open, closed := posts[0], posts[1]
 	if open["channel"] != "#llm-oncall" || !strings.Contains(open["text"], "Circuit OPEN: openai:chat") || open["thread_ts"] != "" ||

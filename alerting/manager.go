@@ -114,10 +114,17 @@ func New(cfg config.Alerting, opts Options) *Manager {
 	return m
 }
 
-// startOutlet starts delivering to n.
-func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int) *outlet {
+// startOutlet starts delivering to n, once the outlets in after are done
+// (a reload's removed ones: alerts keep their order across a reload, and
+// a recovery can reply in the thread of an opening queued before it).
+func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int, after ...*outlet) *outlet {
 	o := &outlet{n: n, cfg: nc, queue: make(chan *Alert, max(queueSize, 1)), done: make(chan struct{})}
-	go m.deliver(o)
+	go func() {
+		for _, prev := range after {
+			<-prev.done
+		}
+		m.deliver(o)
+	}()
 	return o
 }
 
@@ -127,7 +134,8 @@ func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int) *ou
 // the notifiers configured now), and openings waiting for the group
 // window still go. A notifier whose config did not change keeps its
 // queue and counters; a removed one delivers what it has queued, then
-// stops; a new one starts. With Options.Notifiers (tests) the notifiers
+// stops; a new one starts (a Slack bot rebuilt for the same channel keeps
+// the threads of the outages under way). With Options.Notifiers (tests) the notifiers
 // stay as they are.
 func (m *Manager) Reconfigure(cfg config.Alerting) {
 	m.mu.Lock()
@@ -137,13 +145,30 @@ func (m *Manager) Reconfigure(cfg config.Alerting) {
 		return
 	}
 	old := m.outs
+	var removed []*outlet // those cfg does not keep
+	for _, o := range old {
+		if !slices.ContainsFunc(cfg.Notifiers, func(nc config.Notifier) bool { return reflect.DeepEqual(o.cfg, nc) }) {
+			removed = append(removed, o)
+		}
+	}
 	outs := make([]*outlet, 0, len(cfg.Notifiers))
 	for _, nc := range cfg.Notifiers {
 		if i := slices.IndexFunc(old, func(o *outlet) bool { return o != nil && reflect.DeepEqual(o.cfg, nc) }); i >= 0 {
 			outs, old[i] = append(outs, old[i]), nil
 			continue
 		}
-		outs = append(outs, m.startOutlet(Build(nc, m.opts.Client), nc, cfg.QueueSize))
+		n := Build(nc, m.opts.Client)
+		if s, ok := n.(*slackNotifier); ok {
+			for _, o := range old {
+				if o == nil {
+					continue
+				}
+				if prev, ok := o.n.(*slackNotifier); ok && s.sameBot(prev) {
+					s.threads = prev.threads // recoveries reply under openings it posted
+				}
+			}
+		}
+		outs = append(outs, m.startOutlet(n, nc, cfg.QueueSize, removed...))
 	}
 	for _, o := range old {
 		if o != nil {

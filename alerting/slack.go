@@ -17,16 +17,29 @@ import (
 // token and channel. As a bot it replies to an outage's opening message in
 // its thread when the outage ends.
 type slackNotifier struct {
-	cfg    config.Notifier
-	client *http.Client
-	api    *slack.Client
-	mu     sync.Mutex
-	// threads maps an outage key to the timestamp of its opening message.
-	threads map[string]string
+	cfg     config.Notifier
+	client  *http.Client
+	api     *slack.Client
+	threads *threads
+}
+
+// threads maps an outage key to the timestamp of its opening message. A
+// notifier a reload rebuilds takes them over when it posts as the same bot
+// to the same channel (sameBot), so that an outage's recovery still
+// replies in its thread.
+type threads struct {
+	mu sync.Mutex
+	ts map[string]string
+}
+
+// sameBot reports whether s and o post as the same bot to the same
+// channel.
+func (s *slackNotifier) sameBot(o *slackNotifier) bool {
+	return s.api != nil && o.api != nil && s.cfg.Token == o.cfg.Token && s.cfg.Channel == o.cfg.Channel && s.cfg.APIURL == o.cfg.APIURL
 }
 
 func newSlack(nc config.Notifier, client *http.Client) *slackNotifier {
-	s := &slackNotifier{cfg: nc, client: client, threads: map[string]string{}}
+	s := &slackNotifier{cfg: nc, client: client, threads: &threads{ts: map[string]string{}}}
 	if nc.WebhookURL == "" {
 		opts := []slack.Option{slack.OptionHTTPClient(client)}
 		if nc.APIURL != "" {
@@ -129,9 +142,9 @@ func (s *slackNotifier) Send(ctx context.Context, a *Alert) error {
 	}
 	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...), slack.MsgOptionAttachments(att)}
 	if a.Kind != KindOpen && len(a.Items) == 1 {
-		s.mu.Lock()
-		ts := s.threads[a.Items[0].Key]
-		s.mu.Unlock()
+		s.threads.mu.Lock()
+		ts := s.threads.ts[a.Items[0].Key]
+		s.threads.mu.Unlock()
 		if ts != "" {
 			opts = append(opts, slack.MsgOptionTS(ts), slack.MsgOptionBroadcast())
 		}
@@ -141,18 +154,18 @@ func (s *slackNotifier) Send(ctx context.Context, a *Alert) error {
 		return s.sendError(err)
 	}
 	if a.Kind == KindOpen {
-		s.mu.Lock()
+		s.threads.mu.Lock()
 		for _, it := range a.Items {
-			s.threads[it.Key] = ts
+			s.threads.ts[it.Key] = ts
 		}
-		s.mu.Unlock()
+		s.threads.mu.Unlock()
 	}
 	if a.Kind == KindResolved {
-		s.mu.Lock()
+		s.threads.mu.Lock()
 		for _, it := range a.Items {
-			delete(s.threads, it.Key)
+			delete(s.threads.ts, it.Key)
 		}
-		s.mu.Unlock()
+		s.threads.mu.Unlock()
 	}
 	return nil
 }
