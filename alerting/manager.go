@@ -134,9 +134,9 @@ func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int, aft
 // the notifiers configured now), and openings waiting for the group
 // window still go. A notifier whose config did not change keeps its
 // queue and counters; a removed one delivers what it has queued, then
-// stops; a new one starts (a Slack bot rebuilt for the same channel keeps
-// the threads of the outages under way). With Options.Notifiers (tests) the notifiers
-// stay as they are.
+// stops; a new one starts once the removed ones are done (a Slack bot
+// rebuilt for the same channel keeps the threads of the outages under
+// way). With Options.Notifiers (tests) the notifiers stay as they are.
 func (m *Manager) Reconfigure(cfg config.Alerting) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -144,38 +144,33 @@ func (m *Manager) Reconfigure(cfg config.Alerting) {
 	if m.opts.Notifiers != nil || m.closed {
 		return
 	}
-	old := m.outs
-	var removed []*outlet // those cfg does not keep
-	for _, o := range old {
-		if !slices.ContainsFunc(cfg.Notifiers, func(nc config.Notifier) bool { return reflect.DeepEqual(o.cfg, nc) }) {
-			removed = append(removed, o)
+	kept := make([]*outlet, len(cfg.Notifiers)) // by cfg.Notifiers index
+	removed := slices.Clone(m.outs)
+	for i, nc := range cfg.Notifiers {
+		if j := slices.IndexFunc(removed, func(o *outlet) bool { return reflect.DeepEqual(o.cfg, nc) }); j >= 0 {
+			kept[i] = removed[j]
+			removed = slices.Delete(removed, j, j+1)
 		}
 	}
-	outs := make([]*outlet, 0, len(cfg.Notifiers))
-	for _, nc := range cfg.Notifiers {
-		if i := slices.IndexFunc(old, func(o *outlet) bool { return o != nil && reflect.DeepEqual(o.cfg, nc) }); i >= 0 {
-			outs, old[i] = append(outs, old[i]), nil
+	outs := make([]*outlet, len(cfg.Notifiers))
+	for i, nc := range cfg.Notifiers {
+		if outs[i] = kept[i]; outs[i] != nil {
 			continue
 		}
 		n := Build(nc, m.opts.Client)
 		if s, ok := n.(*slackNotifier); ok {
-			for _, o := range old {
-				if o == nil {
-					continue
-				}
+			for _, o := range removed {
 				if prev, ok := o.n.(*slackNotifier); ok && s.sameBot(prev) {
 					s.threads = prev.threads // recoveries reply under openings it posted
 				}
 			}
 		}
-		outs = append(outs, m.startOutlet(n, nc, cfg.QueueSize, removed...))
+		outs[i] = m.startOutlet(n, nc, cfg.QueueSize, removed...)
 	}
-	for _, o := range old {
-		if o != nil {
-			close(o.queue) // nothing sends to it once m.outs no longer holds it
-			m.retired = append(m.retired, o)
-		}
+	for _, o := range removed {
+		close(o.queue) // nothing sends to it once m.outs no longer holds it
 	}
+	m.retired = append(m.retired, removed...)
 	m.outs = outs
 }
 
