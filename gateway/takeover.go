@@ -293,9 +293,9 @@ func (c *prefixConn) CloseWrite() error {
 
 // detach serves the rest of a stream request, read in full, on its
 // connection taken over (hijack, which counts it in g.detached), on a
-// goroutine of its own: the handler that
-// calls it returns at once, and with it net/http's hold on the
-// connection. span is the request's span, ended when the call is.
+// goroutine of its own: the handler that calls it returns at once, and
+// with it net/http's hold on the connection. span is the request's span,
+// ended when the call is.
 //
 // The call keeps nothing of the request but its context's values: its
 // body, even read, would keep net/http's connection and buffers.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,18 +140,9 @@ func TestStreamConnectionIsTakenOverThenKeptAlive(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			s := states[conn.LocalAddr().String()]
-			if i := index(s, http.StateHijacked); i < 0 || index(s[i:], http.StateActive) < 0 {
+			if i := slices.Index(s, http.StateHijacked); i < 0 || slices.Index(s[i:], http.StateActive) < 0 {
 				t.Fatalf("the connection's states %v: want it taken over (hijacked), then serving again", s)
 			}
 		})
 	}
-}
-
-func index(s []http.ConnState, want http.ConnState) int {
-	for i, x := range s {
-		if x == want {
-			return i
-		}
-	}
-	return -1
 }
