@@ -3,50 +3,66 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 )
 
 // EachField calls fn with each top-level member of the JSON object obj, in
 // order: its key as written (escapes unresolved unless the key has any,
-// when fn gets it decoded) and its raw value. It reports false, calling fn
-// for nothing, when obj is not a valid JSON object. Keys match exactly, as
-// the upstream APIs match them; a duplicate key comes once per occurrence.
+// when fn gets it decoded) and its raw value. It reports false when obj is
+// not a valid JSON object (json.Valid's judgement), having called fn for
+// the members before the fault, if any. Keys match exactly, as the
+// upstream APIs match them; a duplicate key comes once per occurrence.
 //
-// It reads what routing needs from a request body in one pass, without
-// decoding the rest or copying any of it: a chat request's messages can be
-// megabytes.
+// It reads what routing needs from a request body in one pass that also
+// validates it, without decoding the rest or copying any of it: a chat
+// request's messages can be megabytes.
 func EachField(obj []byte, fn func(key, value []byte)) bool {
 	return members(obj, func(key []byte, start, end int) { fn(key, obj[start:end]) })
 }
 
 // members is EachField with each value's offsets in obj.
 func members(obj []byte, fn func(key []byte, start, end int)) bool {
-	if !json.Valid(obj) {
-		return false
-	}
 	i := skipSpace(obj, 0)
-	if obj[i] != '{' {
+	if i >= len(obj) || obj[i] != '{' {
 		return false
 	}
-	i = skipSpace(obj, i+1)
-	for obj[i] != '}' {
-		kEnd := skipValue(obj, i)
+	if i = skipSpace(obj, i+1); i < len(obj) && obj[i] == '}' {
+		return skipSpace(obj, i+1) == len(obj)
+	}
+	for {
+		if i >= len(obj) || obj[i] != '"' {
+			return false
+		}
+		kEnd := scanString(obj, i)
+		if kEnd < 0 {
+			return false
+		}
 		key := obj[i+1 : kEnd-1]
 		if bytes.IndexByte(key, '\\') >= 0 {
 			var s string
-			_ = json.Unmarshal(obj[i:kEnd], &s) // valid: checked above
+			_ = json.Unmarshal(obj[i:kEnd], &s) // a valid string: scanned
 			key = []byte(s)
 		}
-		i = skipSpace(obj, kEnd)
-		i = skipSpace(obj, i+1) // the colon
-		vEnd := skipValue(obj, i)
-		fn(key, i, vEnd)
-		i = skipSpace(obj, vEnd)
-		if obj[i] == ',' {
+		if i = skipSpace(obj, kEnd); i >= len(obj) || obj[i] != ':' {
+			return false
+		}
+		vStart := skipSpace(obj, i+1)
+		vEnd := scanValue(obj, vStart, 1)
+		if vEnd < 0 {
+			return false
+		}
+		fn(key, vStart, vEnd)
+		if i = skipSpace(obj, vEnd); i >= len(obj) {
+			return false
+		}
+		switch obj[i] {
+		case ',':
 			i = skipSpace(obj, i+1)
+		case '}':
+			return skipSpace(obj, i+1) == len(obj)
+		default:
+			return false
 		}
 	}
-	return true
 }
 
 // SetField returns the JSON object obj with the top-level member key's
@@ -81,38 +97,6 @@ func SetField(obj []byte, key string, value []byte) ([]byte, bool) {
 
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the end of the valid JSON value starting at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		for i++; b[i] != '"'; i++ {
-			if b[i] == '\\' {
-				i++
-			}
-		}
-		return i + 1
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch b[i] {
-			case '"':
-				i = skipValue(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-	}
-	for i < len(b) && strings.IndexByte(" \t\r\n,}]", b[i]) < 0 {
 		i++
 	}
 	return i

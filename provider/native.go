@@ -190,8 +190,8 @@ type answerMeta struct {
 	input, output, prompt, completion int
 }
 
-// readMeta reads an answer's model and usage in one pass over its
-// top-level members, once json.Valid has checked it whole (EachField):
+// readMeta reads an answer's model and usage in the one pass that
+// validates it and walks its top-level members (EachField):
 // json.Unmarshal into a struct decodes the choices too, only to skip
 // them, at about twice the time and nine allocations a call. It fails
 // where json.Unmarshal into such a struct would: data is not a JSON

@@ -168,7 +168,7 @@ func (s *sseStream) Next() ([]byte, error) {
 		s.done = true
 		return nil, io.EOF
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		var v any
 		return nil, &Error{Err: json.Unmarshal(data, &v), Message: "upstream sent an invalid stream chunk"}
 	}
