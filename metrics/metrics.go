@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,6 +80,60 @@ type Metrics struct {
 	// usage is built once in New and only read afterwards, so the request
 	// path takes no lock.
 	usage map[string]*usageAvg // by deployment name
+
+	// groups (by model group) and attempts (by attemptKey) hold the
+	// request path's series, resolved on first use: resolving one by its
+	// label values hashes each value and takes the vector's lock, several
+	// times per request. Emptied on each reload, which replaces
+	// deployments.
+	groups, attempts sync.Map
+}
+
+// groupSeries are a model group's request series.
+type groupSeries struct {
+	ok                 prometheus.Counter // breakerd_requests_total with status 200
+	viaFallback        prometheus.Counter
+	duration, overhead prometheus.Observer
+}
+
+// attemptKey names a deployment's upstream calls of one operation.
+type attemptKey struct {
+	d  *gateway.Deployment
+	op provider.Operation
+}
+
+// attemptSeries are the series of a deployment's calls of one operation.
+type attemptSeries struct {
+	success, failure prometheus.Observer
+	ttft             prometheus.Observer
+	in, out          prometheus.Counter
+	usage            *usageAvg // nil for a deployment added by a reload
+}
+
+// group returns the request series of model group name.
+func (m *Metrics) group(name string) *groupSeries {
+	if s, ok := m.groups.Load(name); ok {
+		return s.(*groupSeries)
+	}
+	s, _ := m.groups.LoadOrStore(name, &groupSeries{ok: m.requests.WithLabelValues(name, "200"),
+		viaFallback: m.viaFallback.WithLabelValues(name), duration: m.reqDuration.WithLabelValues(name),
+		overhead: m.overhead.WithLabelValues(name)})
+	return s.(*groupSeries)
+}
+
+// attempt returns the series of d's calls of op.
+func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attemptSeries {
+	k := attemptKey{d, op}
+	if s, ok := m.attempts.Load(k); ok {
+		return s.(*attemptSeries)
+	}
+	c := d.Config
+	s, _ := m.attempts.LoadOrStore(k, &attemptSeries{success: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "success"),
+		failure: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "error"),
+		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
+		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
+		usage:   m.usage[c.Name]})
+	return s.(*attemptSeries)
 }
 
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
@@ -246,6 +301,12 @@ func (m *Metrics) ReloadDone(ok bool) {
 		result = "failure"
 	}
 	m.reloads.WithLabelValues(result).Inc()
+	if ok {
+		// Forget the series of deployments the reload may have removed;
+		// the rest are resolved again on first use.
+		m.groups.Clear()
+		m.attempts.Clear()
+	}
 }
 
 // Observer returns the gateway Observer that records request-path metrics.
@@ -259,30 +320,35 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		// label values bounded to configured groups.
 		r.Group = "unknown"
 	}
-	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
-	if r.Fallback {
-		o.m.viaFallback.WithLabelValues(r.Group).Inc()
+	g := o.m.group(r.Group)
+	if r.Status == http.StatusOK {
+		g.ok.Inc()
+	} else {
+		o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
 	}
-	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
+	if r.Fallback {
+		g.viaFallback.Inc()
+	}
+	g.duration.Observe(r.Duration.Seconds())
 	if r.Served != nil {
-		o.m.overhead.WithLabelValues(r.Group).Observe(r.Overhead.Seconds())
+		g.overhead.Observe(r.Overhead.Seconds())
 	}
 }
 
 func (o observer) AttemptDone(a gateway.AttemptInfo) {
-	c := a.Deployment.Config
-	outcome := "success"
+	s := o.m.attempt(a.Deployment, a.Op)
 	if a.ErrType != "" {
-		outcome = "error"
+		s.failure.Observe(a.Duration.Seconds())
+	} else {
+		s.success.Observe(a.Duration.Seconds())
 	}
-	o.m.attemptDur.WithLabelValues(c.Provider, c.Model, string(a.Op), outcome).Observe(a.Duration.Seconds())
 	if a.TTFT > 0 {
-		o.m.ttft.WithLabelValues(c.Provider, c.Model).Observe(a.TTFT.Seconds())
+		s.ttft.Observe(a.TTFT.Seconds())
 	}
 	if a.Usage.InputTokens > 0 || a.Usage.OutputTokens > 0 {
-		o.m.tokens.WithLabelValues(c.Provider, c.Model, "input").Add(float64(a.Usage.InputTokens))
-		o.m.tokens.WithLabelValues(c.Provider, c.Model, "output").Add(float64(a.Usage.OutputTokens))
-		if u := o.m.usage[c.Name]; u != nil {
+		s.in.Add(float64(a.Usage.InputTokens))
+		s.out.Add(float64(a.Usage.OutputTokens))
+		if u := s.usage; u != nil {
 			u.calls.Add(1)
 			u.in.Add(uint64(a.Usage.InputTokens))
 			u.out.Add(uint64(a.Usage.OutputTokens))
