@@ -132,7 +132,7 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 		failure: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "error"),
 		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
 		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
-		usage:   m.usage[c.Name]})
+		usage: m.usage[c.Name]})
 	return s.(*attemptSeries)
 }
 
