@@ -112,6 +112,8 @@ type Gateway struct {
 	// holds the groups resolved from them (wildcard.go).
 	patterns []*pattern
 	wild     wildGroups
+	// headers are the response header values that recur.
+	headers headerValues
 }
 
 // Deployment is one upstream model with its breakers and bulkhead.
@@ -225,6 +227,7 @@ func BreakerName(deployment string, op provider.Operation) string {
 func New(opts Options) (*Gateway, error) {
 	cfg := opts.Config
 	g := &Gateway{cfg: cfg, clock: opts.Clock, log: opts.Logger, obs: opts.Observer, groups: map[string]*Group{}}
+	g.headers.init()
 	g.cut, g.cutCancel = context.WithCancel(cmp.Or(opts.Cut, context.Background()))
 	g.detached = cmp.Or(opts.Detached, new(sync.WaitGroup))
 	g.frames.New = func() any { b := make([]byte, 0, 1024); return &b }

@@ -42,6 +42,11 @@ func TestChatThroughSDK(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, h.Get(k), v)
 		}
 	}
+	if d := h.Values("Date"); len(d) != 1 {
+		t.Errorf("Date headers %q, want one", d)
+	} else if _, err := http.ParseTime(d[0]); err != nil {
+		t.Errorf("Date: %v", err)
+	}
 	if out.Model != "gpt-4o-mini" || out.Usage.TotalTokens == 0 {
 		t.Fatalf("model %q usage %+v", out.Model, out.Usage)
 	}

@@ -834,7 +834,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		return nil, perr, c.classify(perr), info.Duration
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
-	c.setHeaders(w, d, fallback)
+	c.setHeaders(w, d, fallback, end)
 	if events == nil {
 		if perr := c.reply(w, d, resp, info); perr != nil {
 			return nil, perr, breaker.Failure, info.Duration
@@ -882,9 +882,10 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 			return perr
 		}
 	}
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h["Content-Type"] = c.g.headers.json
 	// Known length: net/http would switch bodies over 2 KB to chunked.
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)
 	info.Status, info.Usage = 200, resp.Usage

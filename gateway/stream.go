@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakerd/breakerd/breaker"
@@ -109,14 +110,18 @@ func (c *call) send(w http.ResponseWriter, b []byte, flush bool) error {
 	return nil
 }
 
-func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool) {
+// setHeaders sets the headers of an answer from d, at now. Keys are
+// written in their canonical form, and recurring values shared.
+func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool, now time.Time) {
 	h := w.Header()
 	for k, v := range d.header {
 		h[k] = v
 	}
-	h.Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
-	h.Set("X-Breakerd-Fallback", strconv.FormatBool(fallback))
-	h.Set("X-Breakerd-Overhead-Ms", strconv.FormatFloat(float64(c.overhead)/float64(time.Millisecond), 'f', 3, 64))
+	hv := &c.g.headers
+	h["Date"] = hv.date(now)
+	h["X-Breakerd-Attempts"] = hv.count(c.attempts)
+	h["X-Breakerd-Fallback"] = hv.boolean(fallback)
+	h["X-Breakerd-Overhead-Ms"] = []string{strconv.FormatFloat(float64(c.overhead)/float64(time.Millisecond), 'f', 3, 64)}
 	if len(c.dropped) > 0 {
 		h.Set("X-Breakerd-Dropped-Params", strings.Join(c.dropped, ", "))
 	}
@@ -188,4 +193,56 @@ func errType(e *provider.Error) string {
 		return "http_" + strconv.Itoa(e.Status)
 	}
 	return "connection"
+}
+
+// headerValues are response header values that recur, each made once and
+// shared: a header set from a new string allocates the string and its
+// slice for every response. The slices are never written to.
+type headerValues struct {
+	json   []string    // application/json
+	bools  [2][]string // false, true
+	counts [16][]string
+	// today is the Date header's value, formatted at most once a second:
+	// net/http formats one for every answer that has none (a proxy that
+	// copies the upstream's does not).
+	today atomic.Pointer[httpDate]
+}
+
+type httpDate struct {
+	unix  int64
+	value []string
+}
+
+func (hv *headerValues) init() {
+	hv.json, hv.bools = []string{"application/json"}, [2][]string{{"false"}, {"true"}}
+	for i := range hv.counts {
+		hv.counts[i] = []string{strconv.Itoa(i)}
+	}
+}
+
+// date returns the Date header's value at now.
+func (hv *headerValues) date(now time.Time) []string {
+	sec := now.Unix()
+	if d := hv.today.Load(); d != nil && d.unix == sec {
+		return d.value
+	}
+	d := &httpDate{unix: sec, value: []string{now.UTC().Format(http.TimeFormat)}}
+	hv.today.Store(d)
+	return d.value
+}
+
+// count returns n as a header value.
+func (hv *headerValues) count(n int) []string {
+	if n >= 0 && n < len(hv.counts) {
+		return hv.counts[n]
+	}
+	return []string{strconv.Itoa(n)}
+}
+
+// boolean returns b as a header value.
+func (hv *headerValues) boolean(b bool) []string {
+	if b {
+		return hv.bools[1]
+	}
+	return hv.bools[0]
 }
