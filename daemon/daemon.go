@@ -209,8 +209,16 @@ func New(opts Options) (*Daemon, error) {
 	}
 	// The API goes to the gateway of the config in force: a reload swaps
 	// it for new requests while those under way finish on the old one.
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.live.Load().h.ServeHTTP(w, r) }))
-	d.handler = mux
+	api := func(w http.ResponseWriter, r *http.Request) { d.live.Load().h.ServeHTTP(w, r) }
+	mux.HandleFunc("/", api)
+	// /v1/ is all the API's: such a request skips this mux's matching.
+	d.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			api(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 	return d, nil
 }
 

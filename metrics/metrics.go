@@ -89,7 +89,7 @@ type Metrics struct {
 	groups, attempts sync.Map
 }
 
-// groupSeries are a model group's request series.
+// groupSeries are a model group's series of served requests.
 type groupSeries struct {
 	ok                 prometheus.Counter // breakerd_requests_total with status 200
 	viaFallback        prometheus.Counter
@@ -315,24 +315,25 @@ func (m *Metrics) Observer() gateway.Observer { return observer{m} }
 type observer struct{ m *Metrics }
 
 func (o observer) RequestDone(r gateway.RequestInfo) {
+	if r.Served != nil && r.Status == http.StatusOK {
+		// Answered (200) by a deployment of the group: its series were
+		// made at startup, or with its wildcard group, and are kept.
+		g := o.m.group(r.Group)
+		g.ok.Inc()
+		if r.Fallback {
+			g.viaFallback.Inc()
+		}
+		g.duration.Observe(r.Duration.Seconds())
+		g.overhead.Observe(r.Overhead.Seconds())
+		return
+	}
 	if !o.m.src.HasGroup(r.Group) {
 		// Rejected before its model was read, or an unknown model: keep
 		// label values bounded to configured groups.
 		r.Group = "unknown"
 	}
-	g := o.m.group(r.Group)
-	if r.Status == http.StatusOK {
-		g.ok.Inc()
-	} else {
-		o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
-	}
-	if r.Fallback {
-		g.viaFallback.Inc()
-	}
-	g.duration.Observe(r.Duration.Seconds())
-	if r.Served != nil {
-		g.overhead.Observe(r.Overhead.Seconds())
-	}
+	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
+	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
 }
 
 func (o observer) AttemptDone(a gateway.AttemptInfo) {
