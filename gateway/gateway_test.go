@@ -257,6 +257,8 @@ func TestErrorResponses(t *testing.T) {
 			wantMsg: "input"},
 		{name: "an unknown path is a 404", path: "/v1/assistants", body: `{"model":"gpt-4o-mini"}`, status: 404,
 			wantMsg: "Invalid URL (POST /v1/assistants)"},
+		{name: "a route's path with a slash more is a 404", path: "/v1/chat/completions/", body: `{"model":"gpt-4o-mini"}`, status: 404,
+			wantMsg: "Invalid URL (POST /v1/chat/completions/)"},
 		{name: "a Responses request without input is a 400", path: "/v1/responses", body: `{"model":"gpt-4o-mini"}`, status: 400,
 			wantMsg: "Missing required parameter: 'input'."},
 		{name: "a legacy completion without a prompt is a 400", path: "/v1/completions", body: `{"model":"gpt-4o-mini"}`, status: 400,
