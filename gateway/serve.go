@@ -73,6 +73,9 @@ type call struct {
 	overhead         time.Duration
 	// adm is the request's place in load shedding's counts.
 	adm admission
+	// writeDeadline is set once send has set a write deadline on the
+	// client's connection, which run clears.
+	writeDeadline bool
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
@@ -178,9 +181,7 @@ type outcome struct {
 // connection; ctx is the client's request's.
 func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 	g := c.g
-	if g.cfg.Server.SendTimeout > 0 {
-		defer func() { _ = c.rc.SetWriteDeadline(time.Time{}) }() // the connection may serve another request
-	}
+	defer c.clearWriteDeadline()
 	group := c.group
 	ctx, cancel := context.WithTimeout(reqCtx, g.cfg.Router.Timeout)
 	defer cancel()

@@ -94,9 +94,14 @@ func (c *call) errorEvent(msg string) []byte {
 // send_timeout, as nginx's send_timeout: a client that stops reading is
 // dropped instead of holding the handler and its upstream call forever.
 // An error means the client is gone or stalled.
+//
+// A whole answer that net/http buffers (up to answerBuffered) reaches the
+// connection only once the handler returns, after run has cleared the
+// deadline: setting one for it would only cost two timer updates.
 func (c *call) send(w http.ResponseWriter, b []byte, flush bool) error {
-	if t := c.g.cfg.Server.SendTimeout; t > 0 {
+	if t := c.g.cfg.Server.SendTimeout; t > 0 && (flush || len(b) > answerBuffered) {
 		_ = c.rc.SetWriteDeadline(time.Now().Add(t))
+		c.writeDeadline = true
 	}
 	if _, err := w.Write(b); err != nil {
 		return err
@@ -108,6 +113,20 @@ func (c *call) send(w http.ResponseWriter, b []byte, flush bool) error {
 		return err
 	}
 	return nil
+}
+
+// answerBuffered is how much of an answer net/http's HTTP/1 response
+// writer buffers before it writes to the connection (its
+// bufferBeforeChunkingSize).
+const answerBuffered = 2048
+
+// clearWriteDeadline clears the deadline send set, if it did: the
+// connection may serve another request.
+func (c *call) clearWriteDeadline() {
+	if c.writeDeadline {
+		_ = c.rc.SetWriteDeadline(time.Time{})
+		c.writeDeadline = false
+	}
 }
 
 // setHeaders sets the headers of an answer from d, at now. Keys are

@@ -161,38 +161,50 @@ func TestBodyReadTimeoutDoesNotCutALongStream(t *testing.T) {
 	}
 }
 
-// A client that stops reading a stream gets its connection closed after
+// A client that stops reading gets its connection closed after
 // server.send_timeout, instead of holding the handler and the upstream
-// call forever; a client that leaves is not a breaker failure.
+// call forever; a client that leaves is not a breaker failure. It holds
+// for a stream and for a whole answer too long for net/http to buffer.
 func TestClientThatStopsReadingIsDroppedAfterSendTimeout(t *testing.T) {
-	e := newEnv(t, twoGroups+"server:\n  send_timeout: 50ms\n", "primary", "backup")
-	// 60,000 words, one event each: about 10 MB, more than the sockets
-	// between here and the gateway hold.
-	e.mocks["primary"].SetFaults(mockllm.Faults{ReplyWords: 60000})
-	body := []byte(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"a long answer"}]}`)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.(*net.TCPConn).SetReadBuffer(4096) // a small window, no autotuning
-	go func() {
-		fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-	}()
-	// Read the status line and nothing more.
-	if line, err := bufio.NewReaderSize(conn, 16).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
-		t.Fatalf("status line %q: %v", line, err)
-	}
-	select {
-	case info := <-e.done:
-		if info.Status != 200 || !info.Stream {
-			t.Fatalf("request info %+v", info)
-		}
-	case <-time.After(30 * time.Second): // bounds a failing test only
-		t.Fatal("the gateway still holds a client that stopped reading")
-	}
-	if c := e.breaker(primaryChat).Counts(); c.Failures != 0 {
-		t.Fatalf("counts %+v: a client that left is not an upstream failure", c)
+	for _, tc := range []struct {
+		name   string
+		stream bool
+		words  int
+	}{
+		// 60,000 words, one event each: about 10 MB, more than the
+		// sockets between here and the gateway hold.
+		{"a stream", true, 60000},
+		{"a whole answer", false, 1_500_000}, // about 10 MB in one write
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, twoGroups+"server:\n  send_timeout: 50ms\n", "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ReplyWords: tc.words})
+			body := []byte(fmt.Sprintf(`{"model":"gpt-4o-mini","stream":%t,"messages":[{"role":"user","content":"a long answer"}]}`, tc.stream))
+			conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.(*net.TCPConn).SetReadBuffer(4096) // a small window, no autotuning
+			go func() {
+				fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+			}()
+			// Read the status line and nothing more.
+			if line, err := bufio.NewReaderSize(conn, 16).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
+				t.Fatalf("status line %q: %v", line, err)
+			}
+			select {
+			case info := <-e.done:
+				if info.Status != 200 || info.Stream != tc.stream {
+					t.Fatalf("request info %+v", info)
+				}
+			case <-time.After(30 * time.Second): // bounds a failing test only
+				t.Fatal("the gateway still holds a client that stopped reading")
+			}
+			if c := e.breaker(primaryChat).Counts(); c.Failures != 0 {
+				t.Fatalf("counts %+v: a client that left is not an upstream failure", c)
+			}
+		})
 	}
 }
 
