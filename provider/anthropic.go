@@ -25,6 +25,7 @@ type anthropic struct {
 	rt     http.RoundTripper
 	redact func(string) string
 	now    func() time.Time
+	urls   upstreamURLs
 }
 
 func (p *anthropic) Name() string { return "anthropic" }
@@ -68,7 +69,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
-	hreq, err := newPost(ctx, strings.TrimSuffix(base, "/v1")+path, buf, req.Stream)
+	hreq, err := p.urls.post(ctx, strings.TrimSuffix(base, "/v1")+path, buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
@@ -118,7 +119,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
-	hreq, err := newPost(ctx, strings.TrimSuffix(base, "/v1")+"/v1/messages", buf, req.Stream)
+	hreq, err := p.urls.post(ctx, strings.TrimSuffix(base, "/v1")+"/v1/messages", buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}

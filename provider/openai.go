@@ -25,6 +25,7 @@ type openAI struct {
 	// key), built once: Send shares their value slices, which net/http
 	// only reads, instead of allocating them per request.
 	header http.Header
+	urls   upstreamURLs
 }
 
 func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) string) *openAI {
@@ -91,7 +92,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	hreq, err := newPost(ctx, p.url(req), buf, req.Stream)
+	hreq, err := p.urls.post(ctx, p.url(req), buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}

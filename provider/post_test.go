@@ -34,7 +34,7 @@ func (t *retryingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // does).
 func TestStreamPostBodyIsSentWholeThenLetGo(t *testing.T) {
 	buf := []byte(`{"model":"m","messages":[{"role":"user","content":"` + strings.Repeat("x", 10000) + `"}]}`)
-	hreq, err := newPost(context.Background(), "http://upstream.invalid/v1/chat/completions", buf, true)
+	hreq, err := new(upstreamURLs).post(context.Background(), "http://upstream.invalid/v1/chat/completions", buf, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestWholeAnswerRequestIsOneWrite(t *testing.T) {
 	}}
 	defer tr.CloseIdleConnections()
 	for i, conn := range []string{"new connection", "reused connection"} {
-		hreq, err := newPost(context.Background(), srv.URL+"/v1/chat/completions", buf, false)
+		hreq, err := new(upstreamURLs).post(context.Background(), srv.URL+"/v1/chat/completions", buf, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +108,34 @@ func TestWholeAnswerRequestIsOneWrite(t *testing.T) {
 		}
 		if n := writes.Load() - before; n != 1 {
 			t.Fatalf("%s (call %d): the request took %d writes, want 1", conn, i+1, n)
+		}
+	}
+}
+
+// Each upstream URL is parsed once, as http.NewRequest parses it, and its
+// requests share it; a URL that does not parse is an error every time.
+func TestUpstreamURLsParsedOnce(t *testing.T) {
+	var u upstreamURLs
+	for _, raw := range []string{"http://upstream.invalid:/v1/chat/completions", "https://h.invalid/openai/deployments/d/chat/completions?api-version=2024-10-21"} {
+		want, err := http.NewRequest(http.MethodPost, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, errA := u.post(context.Background(), raw, []byte(`{}`), false)
+		b, errB := u.post(context.Background(), raw, []byte(`{}`), true)
+		if errA != nil || errB != nil {
+			t.Fatal(errA, errB)
+		}
+		if a.URL != b.URL {
+			t.Errorf("%s: parsed twice", raw)
+		}
+		if a.URL.String() != want.URL.String() || a.Host != want.Host || a.Method != http.MethodPost {
+			t.Errorf("%s: URL %s host %q, http.NewRequest %s host %q", raw, a.URL, a.Host, want.URL, want.Host)
+		}
+	}
+	for range 2 {
+		if _, err := u.post(context.Background(), "http://bad host/v1", nil, false); err == nil {
+			t.Fatal("a URL that does not parse made a request")
 		}
 	}
 }
