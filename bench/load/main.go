@@ -351,8 +351,10 @@ server:
 		pids = append(pids, extra[t.name])
 	}
 	cpuBefore := make([]time.Duration, len(pids))
+	userBefore := make([]time.Duration, len(pids))
 	for i, pid := range pids {
-		cpuBefore[i] = procCPU(pid)
+		u, s := procCPUSplit(pid)
+		cpuBefore[i], userBefore[i] = u+s, u
 	}
 	profiled := make(chan error, 1)
 	if pprofAddr != "" {
@@ -375,8 +377,10 @@ server:
 		}
 	}
 	cpuUsed := make([]time.Duration, len(pids))
+	userUsed := make([]time.Duration, len(pids))
 	for i, pid := range pids {
-		cpuUsed[i] = procCPU(pid) - cpuBefore[i]
+		u, s := procCPUSplit(pid)
+		cpuUsed[i], userUsed[i] = u+s-cpuBefore[i], u-userBefore[i]
 	}
 	if err := <-profiled; err != nil {
 		return err
@@ -480,6 +484,11 @@ server:
 		fmt.Printf(", %s %s", strings.TrimPrefix(t.name, "via "), perReq(cpuUsed[3+i], int64(t.m.Requests)))
 	}
 	fmt.Printf("; mockllm %s (over the requests of every target).\n", perReq(cpuUsed[0], all))
+	fmt.Printf("Of which user time: breakerd %s, plain Go proxy %s", perReq(userUsed[2], int64(via.Requests)), perReq(userUsed[1], int64(plain.Requests)))
+	for i, t := range targets[3:] {
+		fmt.Printf(", %s %s", strings.TrimPrefix(t.name, "via "), perReq(userUsed[3+i], int64(t.m.Requests)))
+	}
+	fmt.Println(".")
 	fmt.Printf("CPU (user+system) per request at maximum throughput: breakerd %s, plain Go proxy %s",
 		perReq(cpuMaxVia, int64(maxVia.Requests)), perReq(cpuMaxPlain, int64(maxPlain.Requests)))
 	for i, t := range targets[3:] {
@@ -624,11 +633,18 @@ func procMem(pid int) (rss, hwm float64) {
 // procCPU returns the user and system CPU time that pid and its children
 // (nginx's workers) have used so far; 0 for pid 0.
 func procCPU(pid int) time.Duration {
+	user, sys := procCPUSplit(pid)
+	return user + sys
+}
+
+// procCPUSplit is procCPU's user and system time apart: the user time is
+// the process's own code, the system time mostly the kernel's sockets and
+// task switches.
+func procCPUSplit(pid int) (user, sys time.Duration) {
 	if pid == 0 {
-		return 0
+		return 0, 0
 	}
 	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
-	var total time.Duration
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range stats {
 		data, err := os.ReadFile(p)
@@ -647,9 +663,10 @@ func procCPU(pid int) time.Duration {
 		}
 		utime, _ := strconv.ParseInt(f[11], 10, 64)
 		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(utime+stime) * tick
+		user += time.Duration(utime) * tick
+		sys += time.Duration(stime) * tick
 	}
-	return total
+	return user, sys
 }
 
 // cpuCgroup makes a cgroup that caps its processes at quota CPUs, in
