@@ -96,8 +96,20 @@ type rig struct {
 	bs     map[string]*breaker.Breaker
 }
 
-func newRig(t *testing.T, cfg config.Alerting) *rig {
+func newRig(t *testing.T, cfg config.Alerting) *rig { return newRigSleeping(t, cfg, nil) }
+
+// newRigSleeping is newRig with sleep as the wait between retries (nil:
+// none, each wait recorded in r.sleeps).
+func newRigSleeping(t *testing.T, cfg config.Alerting, sleep func(ctx context.Context, d time.Duration) error) *rig {
 	r := &rig{t: t, clock: breaker.NewManualClock(t0), bs: map[string]*breaker.Breaker{}}
+	if sleep == nil {
+		sleep = func(ctx context.Context, d time.Duration) error {
+			r.mu.Lock()
+			r.sleeps = append(r.sleeps, d)
+			r.mu.Unlock()
+			return nil
+		}
+	}
 	if cfg.FlapThreshold == 0 {
 		cfg.FlapThreshold = 4
 	}
@@ -116,12 +128,7 @@ func newRig(t *testing.T, cfg config.Alerting) *rig {
 	client := &http.Client{Transport: &http.Transport{}}
 	r.m = alerting.New(cfg, alerting.Options{Clock: r.clock, Client: client,
 		Fallback: func(string) string { return "claude-3-5-sonnet/anthropic/claude-3-5-sonnet" },
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			r.mu.Lock()
-			r.sleeps = append(r.sleeps, d)
-			r.mu.Unlock()
-			return nil
-		}})
+		Sleep:    sleep})
 	t.Cleanup(func() {
 		_ = r.m.Close(context.Background())
 		client.CloseIdleConnections()
@@ -578,5 +585,45 @@ func TestReconfigureKeepsOutagesAndSwapsNotifiers(t *testing.T) {
 				t.Fatalf("alerts sent %v, want %v", got, tc.wantSent)
 			}
 		})
+	}
+}
+
+// A notifier a reload removes stops retrying, and gives up what it still
+// has queued at its first failure: it may have been removed for failing,
+// and the notifiers in force deliver only after it is done.
+func TestRemovedNotifierStopsRetrying(t *testing.T) {
+	failing, good := newReceiver(t, 503, 503, 503, 503, 503, 503, 503, 503), newReceiver(t)
+	hookA, hookB := webhookCfg(failing.srv.URL, "breakerd", ""), webhookCfg(good.srv.URL, "breakerd", "")
+	hookA.Name, hookB.Name = "a", "b"
+	cfg := config.Alerting{Notifiers: []config.Notifier{hookA}, FlapThreshold: 4, FlapWindow: 10 * time.Minute,
+		StableAfter: 5 * time.Minute, QueueSize: 100, MaxRetries: 5}
+	waiting, release := make(chan struct{}, 10), make(chan struct{})
+	r := newRigSleeping(t, cfg, func(ctx context.Context, d time.Duration) error {
+		waiting <- struct{}{}
+		select {
+		case <-ctx.Done(): // removed
+			return ctx.Err()
+		case <-release: // the test is over
+			return nil
+		}
+	})
+	t.Cleanup(func() { close(release) }) // before the rig's: a failing test must not hang in Close
+	r.fail("openai:chat")
+	<-waiting // a's first try failed; it waits to retry
+	r.fail("anthropic:chat") // queued behind it
+	cfg.Notifiers = []config.Notifier{hookB}
+	r.m.Reconfigure(cfg)
+	r.recover("openai:chat") // for b, which delivers once a is done
+	select {
+	case <-good.got:
+	case <-time.After(30 * time.Second): // bounds a failing test only
+		t.Fatal("the notifier in force still waits for the removed one's retries")
+	}
+	r.settle()
+	if n := len(failing.payloads(t)); n != 1 {
+		t.Fatalf("the removed notifier was tried %d times, want once: no retry, and its queue given up", n)
+	}
+	if got := good.kinds(t); got != "resolved" {
+		t.Fatalf("notifier b got %q, want the recovery after the reload", got)
 	}
 }

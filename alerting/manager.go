@@ -73,10 +73,14 @@ type bstate struct {
 
 // outlet is one notifier with its filter, queue and counters.
 type outlet struct {
-	n       Notifier
-	cfg     config.Notifier
-	queue   chan *Alert
-	done    chan struct{}
+	n     Notifier
+	cfg   config.Notifier
+	queue chan *Alert
+	done  chan struct{}
+	// removed ends when a reload removes the notifier (retire): it
+	// stops retrying, and gives up its queue at its first failure.
+	removed context.Context
+	retire  context.CancelFunc
 	mu      sync.Mutex
 	sent    float64
 	failed  float64
@@ -119,6 +123,7 @@ func New(cfg config.Alerting, opts Options) *Manager {
 // a recovery can reply in the thread of an opening queued before it).
 func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int, after ...*outlet) *outlet {
 	o := &outlet{n: n, cfg: nc, queue: make(chan *Alert, max(queueSize, 1)), done: make(chan struct{})}
+	o.removed, o.retire = context.WithCancel(context.Background())
 	go func() {
 		for _, prev := range after {
 			<-prev.done
@@ -133,10 +138,13 @@ func (m *Manager) startOutlet(n Notifier, nc config.Notifier, queueSize int, aft
 // alerted again nor forgotten (its resolution pairs with its opening, on
 // the notifiers configured now), and openings waiting for the group
 // window still go. A notifier whose config did not change keeps its
-// queue and counters; a removed one delivers what it has queued, then
-// stops; a new one starts once the removed ones are done (a Slack bot
-// rebuilt for the same channel keeps the threads of the outages under
-// way). With Options.Notifiers (tests) the notifiers stay as they are.
+// queue and counters; a removed one delivers what it has queued, one try
+// each, and stops (at its first failure it gives the rest up: it may be
+// removed for failing, and the notifiers in force wait for it); a new one
+// starts once the removed ones are done, so that alerts keep their order
+// (a Slack bot rebuilt for the same channel keeps the threads of the
+// outages under way). With Options.Notifiers (tests) the notifiers stay
+// as they are.
 func (m *Manager) Reconfigure(cfg config.Alerting) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -169,6 +177,7 @@ func (m *Manager) Reconfigure(cfg config.Alerting) {
 	}
 	for _, o := range removed {
 		close(o.queue) // nothing sends to it once m.outs no longer holds it
+		o.retire()
 	}
 	m.retired = append(m.retired, removed...)
 	m.outs = outs
@@ -419,7 +428,22 @@ func (m *Manager) deliver(o *outlet) {
 		o.mu.Unlock()
 		if err != nil {
 			m.log.Error("alert not delivered", "notifier", o.n.Name(), "kind", string(a.Kind), "error", err.Error())
+			if o.removed.Err() != nil {
+				m.giveUp(o)
+				return
+			}
 		}
+	}
+}
+
+// giveUp drops what a removed notifier that failed still has queued.
+func (m *Manager) giveUp(o *outlet) {
+	n := 0
+	for range o.queue {
+		n++
+	}
+	if n > 0 {
+		m.log.Warn("alerts dropped: the notifier was removed by a reload and fails", "notifier", o.n.Name(), "dropped", n)
 	}
 }
 
@@ -437,10 +461,10 @@ func (m *Manager) sendWithRetry(o *outlet, a *Alert) error {
 		m.mu.Lock() // Reconfigure may change it
 		maxRetries := m.cfg.MaxRetries
 		m.mu.Unlock()
-		if err == nil || !Retryable(err) || attempt >= maxRetries {
+		if err == nil || !Retryable(err) || attempt >= maxRetries || o.removed.Err() != nil {
 			return err
 		}
-		if serr := m.opts.Sleep(context.Background(), backoff); serr != nil {
+		if serr := m.opts.Sleep(o.removed, backoff); serr != nil {
 			return err
 		}
 		backoff = min(backoff*2, 30*time.Second)
