@@ -609,7 +609,7 @@ func TestRemovedNotifierStopsRetrying(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) }) // before the rig's: a failing test must not hang in Close
 	r.fail("openai:chat")
-	<-waiting // a's first try failed; it waits to retry
+	<-waiting                // a's first try failed; it waits to retry
 	r.fail("anthropic:chat") // queued behind it
 	cfg.Notifiers = []config.Notifier{hookB}
 	r.m.Reconfigure(cfg)
