@@ -399,15 +399,17 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 // ShedState is load shedding's state.
 type ShedState struct {
 	Shed       uint64 // requests shed so far
-	Limit      int64  // the adaptive limit on requests not yet answered
+	Limit      int64  // the adaptive limit on Unanswered - AtUpstream: the requests in breakerd's own hands
 	InFlight   int64  // requests being served, streams included
 	Unanswered int64  // requests whose answer has not started (a stream counts until its first chunk)
+	AtUpstream int64  // of Unanswered, those waiting on their upstream call's answer or first chunk, or to retry
 }
 
 // Shedding reports load shedding's state now.
 func (g *Gateway) Shedding() ShedState {
 	s := g.shed
-	return ShedState{Shed: s.shed.Load(), Limit: s.limit.Load(), InFlight: s.inflight.Load(), Unanswered: s.unanswered.Load()}
+	return ShedState{Shed: s.shed.Load(), Limit: s.limit.Load(), InFlight: s.inflight.Load(), Unanswered: s.unanswered.Load(),
+		AtUpstream: s.away.Load()}
 }
 
 // PauseAccept reports whether a listener with open client connections

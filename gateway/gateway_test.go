@@ -790,8 +790,8 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 	if status != 503 || body["type"] != "error" || body["error"].(map[string]any)["type"] != "api_error" {
 		t.Fatalf("on /v1/messages: status %d body %v", status, body)
 	}
-	if st := e.gw.Shedding(); st.Shed != 2 || st.InFlight != 1 || st.Unanswered != 1 {
-		t.Fatalf("shedding %+v, want 2 shed and the held request in flight and unanswered", st)
+	if st := e.gw.Shedding(); st.Shed != 2 || st.InFlight != 1 || st.Unanswered != 1 || st.AtUpstream != 1 {
+		t.Fatalf("shedding %+v, want 2 shed and the held request in flight, unanswered and at its upstream", st)
 	}
 	// Connections past twice the hard cap wait, for 200 ms after the last
 	// refusal.
@@ -924,7 +924,7 @@ func TestAStreamUnderWayIsAnswered(t *testing.T) {
 	defer cancel()
 	resp := e.openStream(ctx)
 	defer resp.Body.Close()
-	if st := e.gw.Shedding(); st.InFlight != 1 || st.Unanswered != 0 {
-		t.Fatalf("shedding %+v with one stream under way: want 1 in flight, 0 unanswered", st)
+	if st := e.gw.Shedding(); st.InFlight != 1 || st.Unanswered != 0 || st.AtUpstream != 0 {
+		t.Fatalf("shedding %+v with one stream under way: want 1 in flight, 0 unanswered, 0 at the upstream", st)
 	}
 }

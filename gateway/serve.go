@@ -637,6 +637,8 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	}
 	g.obs.Retried(d, c.op)
 	t := time.NewTimer(wait)
+	c.adm.leave()
+	defer c.adm.back()
 	select {
 	case <-t.C:
 		c.waited += wait
@@ -814,6 +816,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	lim := startLimit(limit, cancel)
 	defer lim.stop()
 	start := time.Now()
+	c.adm.leave() // load shedding counts it as the upstream's until its answer or first chunk
 	resp, err := d.prov.Send(actx, req)
 	var first []byte
 	var events provider.Stream // the stream as the client's API frames it
@@ -827,6 +830,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 			}
 		}
 	}
+	c.adm.back()
 	end := time.Now()
 	info.Duration = end.Sub(start)
 	c.upstream += info.Duration

@@ -36,18 +36,30 @@ import (
 // a limit that is nearly used grows by 10%. server.max_concurrent_requests,
 // when set, stays a hard cap above it.
 //
-// The adaptive limit counts the requests not yet answered: a stream stops
-// counting once its first chunk is on its way to the client. A stream
+// The adaptive limit counts the requests in breakerd's own hands: admitted,
+// not yet answered, and not waiting on an upstream. A stream stops
+// counting once its first chunk is on its way to the client: a stream
 // that relays for minutes costs CPU per chunk, not per second, and a
 // thousand idle streams are no reason to refuse the next request; counted,
 // they let a brief burst cut the limit below the streams already running
-// and refuse every arrival until some ended. The hard cap counts every
-// request until it ends.
+// and refuse every arrival until some ended. For the same reason, while
+// the CPUs keep up (the last second's windows were all under both
+// targets), a request
+// does not count while its upstream call is out (until the answer, or a
+// stream's first chunk, comes back) or while it waits to retry: a slow
+// provider, or a reasoning model minutes from its first token, piles
+// requests up there, not in breakerd's queues. Over a target they count
+// again, at once: their answers come back to CPUs that are short, and
+// wait for one (bench/load -overload: counted apart even then, breakerd
+// shed almost nothing and grew to 684 MB; counted apart after any window
+// under the targets, it held 100 MB more than counting them). The hard
+// cap counts every request until it ends.
 const (
 	shedWindow    = 100 * time.Millisecond
 	shedTarget    = 20 * time.Millisecond // median own time that means breakerd is the bottleneck
 	schedTarget   = 25 * time.Millisecond // scheduling latency (p90) that means the CPUs are
 	shedSustained = 3                     // windows in a row over a target before the limit drops: a burst is not overload
+	shedCalm      = 10                    // windows in a row under both targets before requests at their upstream stop counting
 	shedFloor     = 64                    // never shed below this many in flight
 	shedInitial   = 4096
 	shedSampleCap = 10 * time.Second
@@ -61,7 +73,11 @@ type shedder struct {
 	clock      breaker.Clock
 	hardCap    int64        // 0: none
 	inflight   atomic.Int64 // admitted and not finished: what the hard cap bounds
-	unanswered atomic.Int64 // admitted and not yet answered: what the limit bounds
+	unanswered atomic.Int64 // admitted and not yet answered
+	away       atomic.Int64 // of those, waiting on an upstream or to retry
+	// keptUp is set while the last shedCalm windows were under both
+	// targets: the limit then bounds unanswered - away, else unanswered.
+	keptUp atomic.Bool
 	limit      atomic.Int64
 	shed       atomic.Uint64
 	// lastRefusal is when a request was last refused (clock, Unix ns; 0:
@@ -76,8 +92,9 @@ type shedder struct {
 	sched     []metrics.Sample
 	lastSched []uint64
 	// overWindows counts overloaded windows in a row; lastWaiting is the
-	// previous window's count of unanswered requests; under mu.
-	overWindows int
+	// previous window's count of unanswered requests; calmWindows counts
+	// windows in a row under both targets; under mu.
+	overWindows, calmWindows int
 	lastWaiting int64
 	// schedLatency returns the window's scheduling latency (p90); tests
 	// replace it.
@@ -117,6 +134,8 @@ func (s *shedder) runtimeSchedLatency() time.Duration {
 
 func newShedder(clock breaker.Clock, hardCap int) *shedder {
 	s := &shedder{clock: clock, hardCap: int64(hardCap), sched: []metrics.Sample{{Name: "/sched/latencies:seconds"}}}
+	s.keptUp.Store(true)
+	s.calmWindows = shedCalm // calm until shown otherwise
 	s.schedLatency = s.runtimeSchedLatency
 	s.limit.Store(shedInitial)
 	if s.hardCap > 0 {
@@ -129,11 +148,30 @@ func newShedder(clock breaker.Clock, hardCap int) *shedder {
 type admission struct {
 	s        *shedder
 	answered bool
+	away     bool
+}
+
+// leave marks the request as waiting on its upstream call, or to retry,
+// until back.
+func (a *admission) leave() {
+	if a.s != nil && !a.away {
+		a.away = true
+		a.s.away.Add(1)
+	}
+}
+
+// back ends leave: the answer or first chunk is in, or the wait is over.
+func (a *admission) back() {
+	if a.away {
+		a.away = false
+		a.s.away.Add(-1)
+	}
 }
 
 // answer takes the request out of the adaptive limit's count: its answer
 // has started (a stream's first chunk is sent). Later calls do nothing.
 func (a *admission) answer() {
+	a.back()
 	if !a.answered {
 		a.answered = true
 		a.s.unanswered.Add(-1)
@@ -150,6 +188,9 @@ func (a *admission) release() {
 func (s *shedder) admit() (admission, bool) {
 	s.maybeRoll() // arrivals end windows too: under overload few requests finish
 	n, u := s.inflight.Add(1), s.unanswered.Add(1)
+	if s.keptUp.Load() {
+		u -= s.away.Load()
+	}
 	if (s.hardCap > 0 && n > s.hardCap) || (u > s.limit.Load() && u > shedFloor) {
 		s.inflight.Add(-1)
 		s.unanswered.Add(-1)
@@ -213,8 +254,17 @@ func (s *shedder) maybeRoll() {
 			break
 		}
 	}
-	limit, waiting := s.limit.Load(), s.unanswered.Load()
 	over := median > shedTarget || sched > schedTarget
+	s.calmWindows++
+	if over {
+		s.calmWindows = 0
+	}
+	keptUp := s.calmWindows >= shedCalm
+	s.keptUp.Store(keptUp)
+	limit, waiting := s.limit.Load(), s.unanswered.Load()
+	if keptUp {
+		waiting -= s.away.Load()
+	}
 	// Over a target is overload while the requests waiting hold or grow
 	// (closed-loop clients hold them steady); a burst that is draining
 	// (down by a tenth or more since the last window) is not.

@@ -68,15 +68,68 @@ func TestSheddingAdaptsToBreakerdsOwnTime(t *testing.T) {
 			t.Fatal("with room under the limit again, a request was shed")
 		}
 	})
-	t.Run("a slow provider is not overload: many in flight, little own time, the limit grows", func(t *testing.T) {
+	t.Run("a busy gateway that keeps up: many in its hands, little own time, the limit grows", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))
 		s := calmShedder(clk, 0)
-		admitN(t, s, 4000) // long calls pile up; breakerd's own time stays small
+		admitN(t, s, 4000)
 		window(s, clk, 2*time.Millisecond)
 		if got := s.limit.Load(); got <= shedInitial {
 			t.Fatalf("limit %d, want it grown past %d", got, shedInitial)
 		}
 		admitN(t, s, 400)
+	})
+	t.Run("a slow provider is not overload: thousands waiting on it take no room under the limit", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := calmShedder(clk, 0)
+		for range 10 {
+			for _, a := range admitN(t, s, 1000) {
+				a.leave() // the call is out; its answer or first token is minutes away
+			}
+		}
+		window(s, clk, 2*time.Millisecond)
+		admitN(t, s, shedInitial) // a burst as large as the limit, all at once
+	})
+	t.Run("over a target, requests at their upstream count again: their answers come back to CPUs that are short", func(t *testing.T) {
+		clk := breaker.NewManualClock(time.Unix(0, 0))
+		s := calmShedder(clk, 0)
+		out := admitN(t, s, 1000)
+		for _, a := range out {
+			a.leave()
+		}
+		for _, n := range []int{100, 50, 50} { // breakerd's own backlog grows, and it is slow
+			admitN(t, s, n)
+			window(s, clk, 80*time.Millisecond)
+		}
+		if got := s.limit.Load(); got != 960 {
+			t.Fatalf("limit %d, want 960 (80%% of the 1,200 unanswered)", got)
+		}
+		if _, ok := s.admit(); ok {
+			t.Fatal("over its targets with 1,200 unanswered under a limit of 960, an arrival was admitted")
+		}
+		window(s, clk, time.Millisecond) // it keeps up again: the limit grows by a tenth
+		if _, ok := s.admit(); ok {
+			t.Fatalf("one window under its targets, 1,200 unanswered under a limit of %d: an arrival was admitted", s.limit.Load())
+		}
+		for range shedCalm - 2 {
+			window(s, clk, time.Millisecond)
+		}
+		if s.keptUp.Load() {
+			t.Fatal("under its targets for less than a second, requests at their upstream stopped counting")
+		}
+		window(s, clk, time.Millisecond)
+		if !s.keptUp.Load() {
+			t.Fatal("under its targets for a second, requests at their upstream still count")
+		}
+		for _, a := range out[:500] {
+			a.back() // answers come back for breakerd to send on
+			a.back() // a second call changes nothing
+		}
+		for _, a := range out {
+			a.release()
+		}
+		if got := s.away.Load(); got != 0 {
+			t.Fatalf("%d counted at the upstream after every answer, want 0", got)
+		}
 	})
 	t.Run("an idle gateway keeps its limit", func(t *testing.T) {
 		clk := breaker.NewManualClock(time.Unix(0, 0))

@@ -43,7 +43,7 @@ var (
 	descShed = prometheus.NewDesc("breakerd_shed_total",
 		"Requests answered at once with a 503 because breakerd was overloaded (load shedding), or at server.max_concurrent_requests.", nil, nil)
 	descConcLimit = prometheus.NewDesc("breakerd_concurrency_limit",
-		"The adaptive limit on requests not yet answered (breakerd_requests_unanswered): it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
+		"The adaptive limit on the requests in breakerd's own hands (breakerd_requests_unanswered less breakerd_requests_at_upstream): it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
 	descInFlightReq = prometheus.NewDesc("breakerd_requests_in_flight",
 		"Client requests breakerd is serving now, streams included.", nil, nil)
 	descConnsOpen = prometheus.NewDesc("breakerd_connections_open",
@@ -51,7 +51,9 @@ var (
 	descConnsLimit = prometheus.NewDesc("breakerd_connections_limit",
 		"server.max_connections in force: past it, new client connections wait in the listen queue (0: no limit).", nil, nil)
 	descUnanswered = prometheus.NewDesc("breakerd_requests_unanswered",
-		"Client requests whose answer has not started yet (a stream counts until its first chunk): what the adaptive limit bounds.", nil, nil)
+		"Client requests whose answer has not started yet (a stream counts until its first chunk).", nil, nil)
+	descAtUpstream = prometheus.NewDesc("breakerd_requests_at_upstream",
+		"Of breakerd_requests_unanswered, those waiting on their upstream call's answer (or first chunk) or to retry; the adaptive limit bounds the rest.", nil, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
 		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
 	descHealthy = prometheus.NewDesc("breakerd_healthy",
@@ -65,7 +67,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descConnsOpen, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -148,6 +150,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConcLimit, prometheus.GaugeValue, float64(sh.Limit))
 	ch <- prometheus.MustNewConstMetric(descInFlightReq, prometheus.GaugeValue, float64(sh.InFlight))
 	ch <- prometheus.MustNewConstMetric(descUnanswered, prometheus.GaugeValue, float64(sh.Unanswered))
+	ch <- prometheus.MustNewConstMetric(descAtUpstream, prometheus.GaugeValue, float64(sh.AtUpstream))
 	open, limit := c.m.src.Connections()
 	ch <- prometheus.MustNewConstMetric(descConnsOpen, prometheus.GaugeValue, float64(open))
 	ch <- prometheus.MustNewConstMetric(descConnsLimit, prometheus.GaugeValue, float64(limit))
