@@ -78,8 +78,8 @@ type shedder struct {
 	// keptUp is set while the last shedCalm windows were under both
 	// targets: the limit then bounds unanswered - away, else unanswered.
 	keptUp atomic.Bool
-	limit      atomic.Int64
-	shed       atomic.Uint64
+	limit  atomic.Int64
+	shed   atomic.Uint64
 	// lastRefusal is when a request was last refused (clock, Unix ns; 0:
 	// never), for refusing.
 	lastRefusal atomic.Int64
@@ -95,7 +95,7 @@ type shedder struct {
 	// previous window's count of unanswered requests; calmWindows counts
 	// windows in a row under both targets; under mu.
 	overWindows, calmWindows int
-	lastWaiting int64
+	lastWaiting              int64
 	// schedLatency returns the window's scheduling latency (p90); tests
 	// replace it.
 	schedLatency func() time.Duration
