@@ -152,7 +152,7 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`max(breakerd_requests_unanswered)`, "not yet answered"),
 			target(`max(breakerd_requests_at_upstream)`, "waiting on upstreams"),
 			target(`max(breakerd_concurrency_limit)`, "limit")).
-			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck; the adaptive limit, which bounds the requests not yet answered (a stream counts until its first chunk) less those waiting on upstreams, against all requests in flight."))
+			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck; the adaptive limit, which bounds the requests not yet answered (a stream counts until its first chunk; those waiting on upstreams only while breakerd is short of CPU), against all requests in flight."))
 	return b.Build()
 }
 

@@ -399,7 +399,7 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 // ShedState is load shedding's state.
 type ShedState struct {
 	Shed       uint64 // requests shed so far
-	Limit      int64  // the adaptive limit on Unanswered - AtUpstream: the requests in breakerd's own hands
+	Limit      int64  // the adaptive limit on Unanswered (less AtUpstream while breakerd keeps up)
 	InFlight   int64  // requests being served, streams included
 	Unanswered int64  // requests whose answer has not started (a stream counts until its first chunk)
 	AtUpstream int64  // of Unanswered, those waiting on their upstream call's answer or first chunk, or to retry

@@ -43,7 +43,7 @@ var (
 	descShed = prometheus.NewDesc("breakerd_shed_total",
 		"Requests answered at once with a 503 because breakerd was overloaded (load shedding), or at server.max_concurrent_requests.", nil, nil)
 	descConcLimit = prometheus.NewDesc("breakerd_concurrency_limit",
-		"The adaptive limit on the requests in breakerd's own hands (breakerd_requests_unanswered less breakerd_requests_at_upstream): it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
+		"The adaptive limit on breakerd_requests_unanswered (less breakerd_requests_at_upstream while breakerd keeps up): it shrinks when breakerd's own time per request passes its target, and grows while it is nearly used.", nil, nil)
 	descInFlightReq = prometheus.NewDesc("breakerd_requests_in_flight",
 		"Client requests breakerd is serving now, streams included.", nil, nil)
 	descConnsOpen = prometheus.NewDesc("breakerd_connections_open",
@@ -53,7 +53,7 @@ var (
 	descUnanswered = prometheus.NewDesc("breakerd_requests_unanswered",
 		"Client requests whose answer has not started yet (a stream counts until its first chunk).", nil, nil)
 	descAtUpstream = prometheus.NewDesc("breakerd_requests_at_upstream",
-		"Of breakerd_requests_unanswered, those waiting on their upstream call's answer (or first chunk) or to retry; the adaptive limit bounds the rest.", nil, nil)
+		"Of breakerd_requests_unanswered, those waiting on their upstream call's answer (or first chunk) or to retry; while breakerd keeps up, the adaptive limit does not count them.", nil, nil)
 	descRoutable = prometheus.NewDesc("breakerd_model_group_routable",
 		"1 when some deployment on the group's route (fallbacks included) lets chat calls through, else 0.", []string{"model_group"}, nil)
 	descHealthy = prometheus.NewDesc("breakerd_healthy",
