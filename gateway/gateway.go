@@ -647,7 +647,7 @@ func (g *Gateway) Handler() http.Handler {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
 	})
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
+		if r.Method == http.MethodPost && r.URL.RawPath == "" { // the mux matches an escaped path by its segments
 			if h, ok := post[r.URL.Path]; ok {
 				h.ServeHTTP(w, r)
 				return

@@ -259,6 +259,8 @@ func TestErrorResponses(t *testing.T) {
 			wantMsg: "Invalid URL (POST /v1/assistants)"},
 		{name: "a route's path with a slash more is a 404", path: "/v1/chat/completions/", body: `{"model":"gpt-4o-mini"}`, status: 404,
 			wantMsg: "Invalid URL (POST /v1/chat/completions/)"},
+		{name: "a route's path with an escaped slash is a 404", path: "/v1/chat%2Fcompletions", body: `{"model":"gpt-4o-mini"}`, status: 404,
+			wantMsg: "Invalid URL (POST /v1/chat/completions)"},
 		{name: "a Responses request without input is a 400", path: "/v1/responses", body: `{"model":"gpt-4o-mini"}`, status: 400,
 			wantMsg: "Missing required parameter: 'input'."},
 		{name: "a legacy completion without a prompt is a 400", path: "/v1/completions", body: `{"model":"gpt-4o-mini"}`, status: 400,

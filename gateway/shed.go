@@ -36,23 +36,21 @@ import (
 // a limit that is nearly used grows by 10%. server.max_concurrent_requests,
 // when set, stays a hard cap above it.
 //
-// The adaptive limit counts the requests in breakerd's own hands: admitted,
-// not yet answered, and not waiting on an upstream. A stream stops
+// The adaptive limit counts the requests not yet answered. A stream stops
 // counting once its first chunk is on its way to the client: a stream
 // that relays for minutes costs CPU per chunk, not per second, and a
 // thousand idle streams are no reason to refuse the next request; counted,
 // they let a brief burst cut the limit below the streams already running
 // and refuse every arrival until some ended. For the same reason, while
-// the CPUs keep up (the last second's windows were all under both
-// targets), a request
+// breakerd keeps up (a second of windows under both targets), a request
 // does not count while its upstream call is out (until the answer, or a
 // stream's first chunk, comes back) or while it waits to retry: a slow
 // provider, or a reasoning model minutes from its first token, piles
 // requests up there, not in breakerd's queues. Over a target they count
 // again, at once: their answers come back to CPUs that are short, and
-// wait for one (bench/load -overload: counted apart even then, breakerd
-// shed almost nothing and grew to 684 MB; counted apart after any window
-// under the targets, it held 100 MB more than counting them). The hard
+// wait for one (bench/load -overload: left out even then, breakerd shed
+// almost nothing and grew to 684 MB; left out after any one window under
+// the targets, it held about 100 MB more than counting them). The hard
 // cap counts every request until it ends.
 const (
 	shedWindow    = 100 * time.Millisecond
