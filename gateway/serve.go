@@ -356,13 +356,20 @@ func parseRequest(op provider.Operation, api provider.API, body []byte) (*provid
 		}
 		return nil, "", "the request body must be a JSON object"
 	}
-	var name string
-	if err := json.Unmarshal(model, &name); err != nil || name == "" {
+	name, ok := "", model != nil
+	if ok {
+		name, ok = provider.JSONString(model)
+	}
+	if !ok || name == "" {
 		return nil, "", "you must provide a model parameter"
 	}
 	req := &provider.Request{Op: op, API: api, Body: body, Model: name}
 	if stream != nil && op == provider.Chat {
-		if err := json.Unmarshal(stream, &req.Stream); err != nil {
+		switch string(stream) { // as json.Unmarshal into a bool reads it
+		case "true":
+			req.Stream = true
+		case "false", "null":
+		default:
 			return nil, "", "stream must be a boolean"
 		}
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"encoding/json"
+	"unicode/utf8"
 )
 
 // EachField calls fn with each top-level member of the JSON object obj, in
@@ -100,4 +101,23 @@ func skipSpace(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// JSONString returns the string that v, a valid JSON value (as EachField
+// gives it), holds, as json.Unmarshal into a string reads it: "" for
+// null; false when v holds anything else.
+func JSONString(v []byte) (string, bool) {
+	switch {
+	case string(v) == "null":
+		return "", true
+	case v[0] != '"':
+		return "", false
+	case bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
+		return string(v[1 : len(v)-1]), true
+	}
+	// Escapes, or bytes that are not UTF-8 (which json.Unmarshal turns
+	// into U+FFFD).
+	var s string
+	err := json.Unmarshal(v, &s)
+	return s, err == nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
-	"unicode/utf8"
 )
 
 // API is the wire API a client spoke: chat completions, OpenAI's
@@ -204,7 +203,7 @@ func readMeta(data []byte) (answerMeta, bool) {
 		switch string(k) {
 		case "model":
 			var good bool
-			m.model, good = jsonString(v)
+			m.model, good = JSONString(v)
 			ok = ok && good
 		case "usage":
 			ok = ok && readUsage(v, &m)
@@ -243,22 +242,4 @@ func readUsage(v []byte, m *answerMeta) bool {
 		*dst, ok = c, ok && err == nil
 	})
 	return ok
-}
-
-// jsonString returns the string a valid JSON value holds ("" for null),
-// or false when it holds something else.
-func jsonString(v []byte) (string, bool) {
-	switch {
-	case string(v) == "null":
-		return "", true
-	case v[0] != '"':
-		return "", false
-	case bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
-		return string(v[1 : len(v)-1]), true
-	}
-	// Escapes, or bytes that are not UTF-8 (which json.Unmarshal turns
-	// into U+FFFD).
-	var s string
-	err := json.Unmarshal(v, &s)
-	return s, err == nil
 }
