@@ -28,17 +28,22 @@ func TestValidJSONAgreesWithEncodingJSON(t *testing.T) {
 
 func TestValidJSONNestingLimit(t *testing.T) {
 	for _, tc := range []struct {
-		depth int
-		open  string
-	}{{maxDepth, "["}, {maxDepth + 1, "["}, {maxDepth, `{"a":`}, {maxDepth + 1, `{"a":`}, {64, "["}, {65, "["}, {129, `{"a":[`}} {
-		closer := map[string]string{"[": "]", `{"a":`: "}", `{"a":[`: "]}"}[tc.open]
-		n := tc.depth
-		if tc.open == `{"a":[` {
-			n = tc.depth / 2
-		}
-		s := []byte(strings.Repeat(tc.open, n) + "1" + strings.Repeat(closer, n))
-		if got, want := validJSON(s), json.Valid(s); got != want {
-			t.Errorf("%d deep in %s: validJSON %v, json.Valid %v", tc.depth, tc.open, got, want)
+		open, close string
+		n           int // times open is repeated
+		want        bool
+	}{
+		{"[", "]", maxDepth, true},
+		{"[", "]", maxDepth + 1, false},
+		{`{"a":`, "}", maxDepth, true},
+		{`{"a":`, "}", maxDepth + 1, false},
+		// Around the 64 levels the scanner keeps in one word.
+		{"[", "]", 64, true},
+		{"[", "]", 65, true},
+		{`{"a":[`, "]}", 65, true}, // 130 levels, objects and arrays in turn
+	} {
+		s := []byte(strings.Repeat(tc.open, tc.n) + "1" + strings.Repeat(tc.close, tc.n))
+		if got, std := validJSON(s), json.Valid(s); got != tc.want || std != tc.want {
+			t.Errorf("%s repeated %d times: validJSON %v, json.Valid %v, want %v", tc.open, tc.n, got, std, tc.want)
 		}
 	}
 	// Deep, then shallow again: the levels past 64 are restored.
