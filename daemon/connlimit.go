@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,9 @@ type connLimit struct {
 	net.Listener
 	slots chan struct{}
 	open  atomic.Int64
+	// idle counts the open connections that wait between requests
+	// (connState).
+	idle atomic.Int64
 	// full is called each time Accept has to wait for a connection to
 	// close (logging; tests).
 	full      func()
@@ -78,16 +82,36 @@ func (l *connLimit) Close() error {
 // Open returns the connections open now, and the limit.
 func (l *connLimit) Open() (open, limit int64) { return l.open.Load(), int64(cap(l.slots)) }
 
+// connState is the server's http.Server.ConnState: it keeps the count of
+// idle connections (breakerd_connections_idle).
+func (l *connLimit) connState(c net.Conn, state http.ConnState) {
+	if lc, ok := c.(*limitedConn); ok {
+		lc.setIdle(state == http.StateIdle)
+	}
+}
+
 // limitedConn gives its slot back when closed, once.
 type limitedConn struct {
 	net.Conn
 	l    *connLimit
 	once sync.Once
+	idle atomic.Bool
+}
+
+func (c *limitedConn) setIdle(idle bool) {
+	if c.idle.Swap(idle) != idle {
+		if idle {
+			c.l.idle.Add(1)
+		} else {
+			c.l.idle.Add(-1)
+		}
+	}
 }
 
 func (c *limitedConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() {
+		c.setIdle(false)
 		c.l.open.Add(-1)
 		<-c.l.slots
 	})

@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -160,5 +162,68 @@ func TestConnectionsWaitWhileShedding(t *testing.T) {
 	l.Close()
 	if err := <-errs; !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// A connection is idle while it waits between requests, not while it reads
+// or answers one; closed, it is not counted.
+func TestIdleConnectionsAreCounted(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := limitConns(inner, 10, func() { t.Error("the limit of 10 was reached") })
+	inHandler, release := make(chan struct{}), make(chan struct{})
+	states := make(chan http.ConnState, 16)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			inHandler <- struct{}{}
+			<-release
+		}),
+		ConnState: func(c net.Conn, s http.ConnState) {
+			l.connState(c, s)
+			states <- s
+		},
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	defer func() {
+		srv.Close()
+		<-served
+	}()
+	waitState := func(want http.ConnState) {
+		t.Helper()
+		for s := range states {
+			if s == want {
+				return
+			}
+		}
+	}
+	tr := &http.Transport{}
+	got := make(chan error, 1)
+	go func() {
+		resp, err := (&http.Client{Transport: tr}).Get("http://" + inner.Addr().String())
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		got <- err
+	}()
+	<-inHandler
+	if open, idle := l.open.Load(), l.idle.Load(); open != 1 || idle != 0 {
+		t.Fatalf("answering: %d open, %d idle, want 1 and 0", open, idle)
+	}
+	close(release)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	waitState(http.StateIdle)
+	if open, idle := l.open.Load(), l.idle.Load(); open != 1 || idle != 1 {
+		t.Fatalf("idle: %d open, %d idle, want 1 and 1", open, idle)
+	}
+	tr.CloseIdleConnections()
+	waitState(http.StateClosed)
+	if open, idle := l.open.Load(), l.idle.Load(); open != 0 || idle != 0 {
+		t.Fatalf("closed: %d open, %d idle, want none", open, idle)
 	}
 }

@@ -444,6 +444,9 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	for i, l := range ls {
 		servers[i] = &http.Server{Handler: l.h, ReadHeaderTimeout: d.cfg.Server.ReadHeaderTimeout,
 			IdleTimeout: d.cfg.Server.IdleTimeout}
+		if cl, ok := l.ln.(*connLimit); ok {
+			servers[i].ConnState = cl.connState
+		}
 		go func() { errc <- servers[i].Serve(l.ln) }()
 	}
 	d.readyOnce.Do(func() { close(d.ready) })

@@ -519,14 +519,31 @@ func TestRefusedAdminRequestsAreLoggedSparingly(t *testing.T) {
 }
 
 // server.max_connections bounds the API listener's client connections; the
-// limit and the connections open show on /metrics, and without the key the
-// limit comes from the open-file limit.
+// limit, the connections open and those idle show on /metrics, and without
+// the key the limit comes from the open-file limit.
 func TestMaxConnectionsShowsOnMetrics(t *testing.T) {
 	s := serve(t, "  max_connections: 3\n", "0s")
-	_, metrics := s.do(t, "GET", "/metrics", "") // on a kept-alive connection: one open
-	for _, want := range []string{"breakerd_connections_limit 3\n", "breakerd_connections_open 1\n"} {
+	_, metrics := s.do(t, "GET", "/metrics", "") // on a kept-alive connection: one open, busy
+	for _, want := range []string{"breakerd_connections_limit 3\n", "breakerd_connections_open 1\n", "breakerd_connections_idle 0\n"} {
 		if !strings.Contains(metrics, want) {
 			t.Fatalf("metrics lack %q", want)
+		}
+	}
+	// That connection idle, another asks: net/http marks a connection
+	// idle only after its answer is sent, so ask until it has.
+	other := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := 0; ; i++ {
+		resp, err := other.Get(s.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), "breakerd_connections_idle 1\n") && strings.Contains(string(body), "breakerd_connections_open 2\n") {
+			break
+		}
+		if i == 1000 {
+			t.Fatalf("the first connection never showed as idle:\n%s", body)
 		}
 	}
 	s = serve(t, "", "0s")

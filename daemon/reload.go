@@ -156,9 +156,10 @@ func diff(a, b *config.Config) ReloadResult {
 
 func (s liveSource) Shedding() gateway.ShedState { return s.gw().Shedding() }
 
-func (s liveSource) Connections() (open, limit int64) {
+func (s liveSource) Connections() (open, idle, limit int64) {
 	if cl := s.d.conns.Load(); cl != nil {
-		return cl.Open()
+		open, limit = cl.Open()
+		return open, cl.idle.Load(), limit
 	}
-	return 0, 0
+	return 0, 0, 0
 }

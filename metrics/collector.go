@@ -48,6 +48,8 @@ var (
 		"Client requests breakerd is serving now, streams included.", nil, nil)
 	descConnsOpen = prometheus.NewDesc("breakerd_connections_open",
 		"Client connections open on the API listener.", nil, nil)
+	descConnsIdle = prometheus.NewDesc("breakerd_connections_idle",
+		"Of breakerd_connections_open, those idle between requests (kept alive).", nil, nil)
 	descConnsLimit = prometheus.NewDesc("breakerd_connections_limit",
 		"server.max_connections in force: past it, new client connections wait in the listen queue (0: no limit).", nil, nil)
 	descUnanswered = prometheus.NewDesc("breakerd_requests_unanswered",
@@ -67,7 +69,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsIdle, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -151,8 +153,9 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descInFlightReq, prometheus.GaugeValue, float64(sh.InFlight))
 	ch <- prometheus.MustNewConstMetric(descUnanswered, prometheus.GaugeValue, float64(sh.Unanswered))
 	ch <- prometheus.MustNewConstMetric(descAtUpstream, prometheus.GaugeValue, float64(sh.AtUpstream))
-	open, limit := c.m.src.Connections()
+	open, idle, limit := c.m.src.Connections()
 	ch <- prometheus.MustNewConstMetric(descConnsOpen, prometheus.GaugeValue, float64(open))
+	ch <- prometheus.MustNewConstMetric(descConnsIdle, prometheus.GaugeValue, float64(idle))
 	ch <- prometheus.MustNewConstMetric(descConnsLimit, prometheus.GaugeValue, float64(limit))
 	if c.m.healthy != nil {
 		v := 0.0

@@ -38,9 +38,10 @@ type Source interface {
 	// Shedding reports load shedding (gateway.Gateway.Shedding).
 	Shedding() gateway.ShedState
 	// Connections reports the client connections open on the API
-	// listener and server.max_connections in force (0, 0 when not
-	// serving or with no limit).
-	Connections() (open, limit int64)
+	// listener, those of them idle between requests, and
+	// server.max_connections in force (zeros when not serving or with
+	// no limit).
+	Connections() (open, idle, limit int64)
 }
 
 // Options configure Metrics.

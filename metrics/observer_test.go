@@ -40,4 +40,4 @@ model_list:
 // source is a gateway serving no listener.
 type source struct{ *gateway.Gateway }
 
-func (source) Connections() (open, limit int64) { return 0, 0 }
+func (source) Connections() (open, idle, limit int64) { return 0, 0, 0 }

@@ -58,6 +58,7 @@ type options struct {
 	cpuQuota               float64
 	maxConns               int
 	offered                int
+	timeline               bool
 }
 
 func main() {
@@ -84,6 +85,7 @@ func main() {
 	flag.DurationVar(&o.streamRamp, "stream-ramp", 0, "streaming mode: start the streams evenly over this long instead of all at once")
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
 	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), and its CPU profile at maximum throughput (cpu-max.pprof), or of the overload (-overload: cpu-overload.pprof), or its CPU, heap and goroutines halfway through the streams (-streams: cpu-streams.pprof, heap-streams.pprof, goroutine-streams.pprof), through serve --pprof")
+	flag.BoolVar(&o.timeline, "timeline", false, "-overload: print breakerd's load shedding state (from its /metrics on a listener of their own) and RSS every 500 ms of the overload")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	flag.StringVar(&o.bin, "bin", "", "run mockllm and breakerd from this binary instead of building the tree (a machine without Go: bench/device.sh)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
@@ -173,6 +175,13 @@ func run(o options) error {
 	if o.maxConns > 0 {
 		maxConns = fmt.Sprintf("\n  max_connections: %d", o.maxConns)
 	}
+	metricsAddr := gwAddr
+	if o.timeline {
+		// A listener of their own: the API listener's new connections
+		// may wait while breakerd sheds.
+		metricsAddr = freePort()
+		maxConns += "\n  metrics_listen: " + metricsAddr
+	}
 	if err := os.WriteFile(cfg, []byte(`model_list:
   - model_name: gpt-4o-mini
     litellm_params:
@@ -238,7 +247,7 @@ server:
 		if err := waitUp("http://" + mockAddr + "/v1/models"); err != nil {
 			return err
 		}
-		return overload(o, mockAddr, gwAddr, pprofAddr, gw.Process.Pid)
+		return overload(o, mockAddr, gwAddr, metricsAddr, pprofAddr, gw.Process.Pid)
 	}
 	varAddr, varPid, variant := "", 0, strings.TrimSpace(o.variantEnv+" "+o.variantBin)
 	if variant != "" {
@@ -741,7 +750,7 @@ func cpuModel() string {
 // upstream answering in 20 ms, and reports goodput, how fast the excess is
 // refused, the admitted requests' latency, breaker opens, RSS, and how
 // soon latency is back to its unloaded figure.
-func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
+func overload(o options, mockAddr, gwAddr, metricsAddr, pprofAddr string, pid int) error {
 	put, _ := http.NewRequest(http.MethodPut, "http://"+mockAddr+"/_mock/faults", strings.NewReader(`{"latency_ms":20}`))
 	if resp, err := http.DefaultClient.Do(put); err != nil {
 		return err
@@ -845,8 +854,13 @@ func overload(o options, mockAddr, gwAddr, pprofAddr string, pid int) error {
 	} else {
 		profiled <- nil
 	}
+	stopTimeline := func() {}
+	if o.timeline {
+		stopTimeline = sampleTimeline("http://"+metricsAddr+"/metrics", pid)
+	}
 	cpu0 := procCPU(pid)
 	over := run(vegeta.Rate{Freq: offered, Per: time.Second}, o.dur, 0)
+	stopTimeline()
 	// The load generator may have run out of descriptors, and /proc needs
 	// one: its idle connections go first.
 	client.CloseIdleConnections()
@@ -1023,9 +1037,60 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 	return nil
 }
 
+// timelineMetrics are the series sampleTimeline prints, in its columns'
+// order.
+var timelineMetrics = []string{"breakerd_concurrency_limit", "breakerd_requests_unanswered", "breakerd_requests_at_upstream",
+	"breakerd_requests_in_flight", "breakerd_shed_total", "breakerd_connections_open", "breakerd_connections_idle"}
+
+// sampleTimeline reads breakerd's load shedding state from url and its RSS
+// every 500 ms until stopped, then prints them to stderr.
+func sampleTimeline(url string, pid int) (stop func()) {
+	done := make(chan struct{})
+	var sampler sync.WaitGroup
+	var rows []string
+	sampler.Go(func() {
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		start, lastShed := time.Now(), 0.0
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				m := readMetrics(url, func(name string) bool { return slices.Contains(timelineMetrics, name) })
+				rss, _ := procMem(pid)
+				row := fmt.Sprintf("| %.1f |", now.Sub(start).Seconds())
+				for _, name := range timelineMetrics {
+					v := m[name]
+					if name == "breakerd_shed_total" {
+						v, lastShed = v-lastShed, v
+					}
+					row += fmt.Sprintf(" %.0f |", v)
+				}
+				rows = append(rows, row+fmt.Sprintf(" %.0f |", rss))
+			}
+		}
+	})
+	return func() {
+		close(done)
+		sampler.Wait()
+		fmt.Fprintln(os.Stderr, "\n| s | limit | unanswered | at upstream | in flight | shed since the last row | connections open | idle | RSS (MB) |")
+		fmt.Fprintln(os.Stderr, "|---|---|---|---|---|---|---|---|---|")
+		for _, r := range rows {
+			fmt.Fprintln(os.Stderr, r)
+		}
+	}
+}
+
 // goMetrics reads the go_ gauges of a Prometheus text exposition (nil if
 // it cannot be read).
 func goMetrics(url string) map[string]float64 {
+	return readMetrics(url, func(name string) bool { return strings.HasPrefix(name, "go_") })
+}
+
+// readMetrics reads the unlabelled series that keep selects from a
+// Prometheus text exposition (nil if it cannot be read).
+func readMetrics(url string, keep func(name string) bool) map[string]float64 {
 	resp, err := http.Get(url)
 	if err != nil {
 		return nil
@@ -1035,7 +1100,7 @@ func goMetrics(url string) map[string]float64 {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok || !strings.HasPrefix(name, "go_") {
+		if !ok || !keep(name) {
 			continue
 		}
 		if v, err := strconv.ParseFloat(value, 64); err == nil {
