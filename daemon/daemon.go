@@ -412,7 +412,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	ls := []listener{{ln, d.handler}}
 	extra := func(addr, what string, h http.Handler) error {
-		l, err := net.Listen("tcp", addr)
+		l, err := Listen(ctx, addr)
 		if err != nil {
 			for _, x := range ls[1:] {
 				x.ln.Close()

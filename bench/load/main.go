@@ -653,29 +653,45 @@ func procCPUSplit(pid int) (user, sys time.Duration) {
 	if pid == 0 {
 		return 0, 0
 	}
-	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, p := range stats {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			continue
 		}
-		// Fields after the command name, which may contain spaces.
-		f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-		if len(f) < 13 {
-			continue
+		self, ppid, u, s, ok := parseStat(data)
+		if ok && (self == pid || ppid == pid) {
+			user, sys = user+u, sys+s
 		}
-		self, _ := strconv.Atoi(strings.Fields(string(data))[0])
-		ppid, _ := strconv.Atoi(f[1])
-		if self != pid && ppid != pid {
-			continue
-		}
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		user += time.Duration(utime) * tick
-		sys += time.Duration(stime) * tick
 	}
 	return user, sys
+}
+
+// ownCPU is pid's CPU time so far, without its children (one file to
+// read, where procCPU reads every process's); 0 if it cannot be read.
+func ownCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	_, _, user, sys, _ := parseStat(data)
+	return user + sys
+}
+
+// parseStat reads a process's ID, its parent's, and its user and system
+// CPU time from its /proc/PID/stat.
+func parseStat(data []byte) (self, ppid int, user, sys time.Duration, ok bool) {
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	// Fields after the command name, which may contain spaces.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	if len(f) < 13 {
+		return 0, 0, 0, 0, false
+	}
+	self, _ = strconv.Atoi(strings.Fields(string(data))[0])
+	ppid, _ = strconv.Atoi(f[1])
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return self, ppid, time.Duration(utime) * tick, time.Duration(stime) * tick, true
 }
 
 // cpuCgroup makes a cgroup that caps its processes at quota CPUs, in
@@ -1042,8 +1058,9 @@ func streams(o options, targets []streamTarget, mockAddr string) error {
 var timelineMetrics = []string{"breakerd_concurrency_limit", "breakerd_requests_unanswered", "breakerd_requests_at_upstream",
 	"breakerd_requests_in_flight", "breakerd_shed_total", "breakerd_connections_open", "breakerd_connections_idle"}
 
-// sampleTimeline reads breakerd's load shedding state from url and its RSS
-// every 500 ms until stopped, then prints them to stderr.
+// sampleTimeline reads breakerd's CPU use, its load shedding state from url
+// and its RSS every 500 ms until stopped, then prints them to stderr. A
+// reading that failed shows as 0 (the load generator out of descriptors).
 func sampleTimeline(url string, pid int) (stop func()) {
 	done := make(chan struct{})
 	var sampler sync.WaitGroup
@@ -1051,15 +1068,23 @@ func sampleTimeline(url string, pid int) (stop func()) {
 	sampler.Go(func() {
 		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
-		start, lastShed := time.Now(), 0.0
+		start, lastShed, lastCPU, last := time.Now(), 0.0, ownCPU(pid), time.Now()
 		for {
 			select {
 			case <-done:
 				return
-			case now := <-tick.C:
+			case <-tick.C:
 				m := readMetrics(url, func(name string) bool { return slices.Contains(timelineMetrics, name) })
 				rss, _ := procMem(pid)
-				row := fmt.Sprintf("| %.1f |", now.Sub(start).Seconds())
+				// The time of the reading, not of the tick: the load
+				// generator's own goroutines wait for a CPU too.
+				cpu, now := ownCPU(pid), time.Now()
+				busy := "?"
+				if cpu > 0 {
+					busy = fmt.Sprintf("%.0f%%", 100*float64(cpu-lastCPU)/float64(now.Sub(last)))
+					lastCPU, last = cpu, now
+				}
+				row := fmt.Sprintf("| %.1f | %s |", now.Sub(start).Seconds(), busy)
 				for _, name := range timelineMetrics {
 					v := m[name]
 					if name == "breakerd_shed_total" {
@@ -1074,8 +1099,8 @@ func sampleTimeline(url string, pid int) (stop func()) {
 	return func() {
 		close(done)
 		sampler.Wait()
-		fmt.Fprintln(os.Stderr, "\n| s | limit | unanswered | at upstream | in flight | shed since the last row | connections open | idle | RSS (MB) |")
-		fmt.Fprintln(os.Stderr, "|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(os.Stderr, "\n| s | breakerd's CPU (of one) | limit | unanswered | at upstream | in flight | shed since the last row | connections open | idle | RSS (MB) |")
+		fmt.Fprintln(os.Stderr, "|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range rows {
 			fmt.Fprintln(os.Stderr, r)
 		}
