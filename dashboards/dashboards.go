@@ -152,7 +152,12 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`max(breakerd_requests_unanswered)`, "not yet answered"),
 			target(`max(breakerd_requests_at_upstream)`, "waiting on upstreams"),
 			target(`max(breakerd_concurrency_limit)`, "limit")).
-			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck; the adaptive limit, which bounds the requests not yet answered (a stream counts until its first chunk; those waiting on upstreams only while breakerd is short of CPU), against all requests in flight."))
+			Description("Requests answered at once with a 503 because breakerd itself was the bottleneck; the adaptive limit, which bounds the requests not yet answered (a stream counts until its first chunk; those waiting on upstreams only while breakerd is short of CPU), against all requests in flight.")).
+		WithPanel(ts("Client connections", "short", 8, 8,
+			target(`max(breakerd_connections_open)`, "open"),
+			target(`max(breakerd_connections_idle)`, "idle between requests"),
+			target(`max(breakerd_connections_limit > 0)`, "limit (server.max_connections)")).
+			Description("Client connections on the API listener. Past the limit, or while load shedding refuses requests and twice its limit are open, new connections wait in the kernel's listen queue. Each open connection holds memory, idle ones included."))
 	return b.Build()
 }
 
