@@ -402,7 +402,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 		cl.pause = func(open int64) bool { return d.Gateway().PauseAccept(open) }
 		cl.paused = func() {
 			if ok, skipped := d.pauseLog.Allow(time.Now(), time.Second); ok {
-				d.log.Warn("load shedding is refusing requests: new client connections wait in the listen queue until it stops",
+				d.log.Warn("overloaded (load shedding refusing requests, or over its latency targets): new client connections wait in the listen queue while twice the concurrency limit are open",
 					"not_logged_since_last", skipped)
 			}
 		}

@@ -413,13 +413,17 @@ func (g *Gateway) Shedding() ShedState {
 }
 
 // PauseAccept reports whether a listener with open client connections
-// should take no more for now: load shedding refused a request in the
-// last 200 ms, and open is at least twice the adaptive limit (or the
-// hard cap) on the requests it admits. The excess then waits in the
-// kernel's listen queue, costing nothing, instead of each new connection
-// bringing a request to be refused at a quarter to a half of a served
-// request's CPU (Envoy's overload manager stops accepting connections
-// for the same reason). Streams and keep-alive clients keep their connections.
+// should take no more for now: open is at least twice the adaptive limit
+// (or the hard cap) on the requests it admits, and load shedding refused
+// a request in the last 200 ms, or breakerd was over one of its targets
+// (its own time, or the CPUs' scheduling latency) in the last 3 s, with
+// the connections relaying answered streams left out of open. The
+// excess then waits in the kernel's listen queue, costing nothing,
+// instead of each new connection bringing a request to be refused at a
+// quarter to twice a served request's CPU, or one more to share CPUs
+// that are already short (Envoy's overload manager stops accepting
+// connections for the same reason). Streams and keep-alive clients keep
+// their connections.
 func (g *Gateway) PauseAccept(open int64) bool { return g.shed.pauseAccept(open) }
 
 // CutInFlight ends every upstream call in flight, and any started later:

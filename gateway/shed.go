@@ -61,7 +61,8 @@ const (
 	shedFloor     = 64                    // never shed below this many in flight
 	shedInitial   = 4096
 	shedSampleCap = 10 * time.Second
-	acceptPause   = 200 * time.Millisecond // after a refusal, connections past twice the limit wait this long (1 s held less memory and served less in bench/load -overload)
+	acceptPause   = 200 * time.Millisecond // after a refusal, connections past twice the limit wait this long
+	acceptHold    = 3 * time.Second        // and this long after breakerd was last over a target (bench/load -overload: 1 s held 145-224 MB, 3 s 105-128)
 )
 
 // shedder is the adaptive concurrency limit. Admission is two atomic
@@ -78,9 +79,11 @@ type shedder struct {
 	keptUp atomic.Bool
 	limit  atomic.Int64
 	shed   atomic.Uint64
-	// lastRefusal is when a request was last refused (clock, Unix ns; 0:
-	// never), for refusing.
+	// lastRefusal is when a request was last refused, and overAt when the
+	// last window over a target ended (clock, Unix ns; 0: never), for
+	// pauseAccept.
 	lastRefusal atomic.Int64
+	overAt      atomic.Int64
 
 	mu        sync.Mutex // rolling the window
 	windowEnd atomic.Int64
@@ -208,8 +211,17 @@ func (s *shedder) pauseAccept(open int64) bool {
 	if open < 2*lim {
 		return false
 	}
-	last := s.lastRefusal.Load()
-	return last != 0 && s.clock.Now().UnixNano()-last < int64(acceptPause)
+	now := s.clock.Now().UnixNano()
+	if last := s.lastRefusal.Load(); last != 0 && now-last < int64(acceptPause) {
+		return true
+	}
+	// Over a target within acceptHold, by the clock: keptUp changes only
+	// as arrivals roll windows, and arrivals are what a paused listener
+	// holds back. Streams already answered do not count here: thousands
+	// of them are no reason to hold back new requests when no request
+	// was refused.
+	over := s.overAt.Load()
+	return over != 0 && now-over < int64(acceptHold) && open-(s.inflight.Load()-s.unanswered.Load()) >= 2*lim
 }
 
 // observe records a served request's own time and, at the end of a
@@ -256,6 +268,7 @@ func (s *shedder) maybeRoll() {
 	s.calmWindows++
 	if over {
 		s.calmWindows = 0
+		s.overAt.Store(now)
 	}
 	keptUp := s.calmWindows >= shedCalm
 	s.keptUp.Store(keptUp)

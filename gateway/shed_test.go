@@ -254,6 +254,54 @@ func TestSchedulingLatencyAloneMeansOverload(t *testing.T) {
 	}
 }
 
+// While breakerd is over a target (here the CPUs' scheduling latency), and
+// for acceptHold after, connections from twice the limit wait, refusal or
+// not, streams already answered left out. acceptHold runs by the clock: a
+// listener that holds back arrivals must not hold itself paused because no
+// arrival rolled a window.
+func TestAcceptPausesWhileOverATarget(t *testing.T) {
+	clk := breaker.NewManualClock(time.Unix(1000, 0))
+	s := newShedder(clk, 0)
+	s.limit.Store(100)
+	if s.pauseAccept(1 << 20) {
+		t.Fatal("paused while calm")
+	}
+	s.schedLatency = func() time.Duration { return 40 * time.Millisecond }
+	window(s, clk, time.Millisecond)
+	if s.lastRefusal.Load() != 0 || s.limit.Load() != 100 {
+		t.Fatalf("a refusal, or the limit moved to %d: the case is not over a target alone", s.limit.Load())
+	}
+	streams := admitN(t, s, 50)
+	for _, tc := range []struct {
+		name     string
+		open     int64
+		answered bool
+		want     bool
+	}{
+		{"below twice the limit", 199, false, false},
+		{"at twice the limit", 200, false, true},
+		{"50 of them relaying answered streams", 249, true, false},
+		{"past twice the limit with the streams left out", 250, true, true},
+	} {
+		if tc.answered {
+			for _, a := range streams {
+				a.answer()
+			}
+		}
+		if got := s.pauseAccept(tc.open); got != tc.want {
+			t.Errorf("%s (%d open, limit 100): paused %v, want %v", tc.name, tc.open, got, tc.want)
+		}
+	}
+	clk.Advance(acceptHold - 1)
+	if !s.pauseAccept(250) {
+		t.Fatal("not paused within acceptHold of the last window over a target")
+	}
+	clk.Advance(1)
+	if s.pauseAccept(1 << 20) {
+		t.Fatal("still paused acceptHold after the last window over a target, with no window rolled since")
+	}
+}
+
 // A refusal is answered with a body encoded once, per API shape and
 // cause; it must read as writeAPIError's answer for that shape and cause.
 func TestRefusalsNameTheirCause(t *testing.T) {
