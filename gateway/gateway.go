@@ -415,9 +415,10 @@ func (g *Gateway) Shedding() ShedState {
 // PauseAccept reports whether a listener with open client connections
 // should take no more for now: open is at least twice the adaptive limit
 // (or the hard cap) on the requests it admits, and load shedding refused
-// a request in the last 200 ms, or breakerd was over one of its targets
-// (its own time, or the CPUs' scheduling latency) in the last 3 s, with
-// the connections relaying answered streams left out of open. The
+// a request in the last 200 ms; or breakerd was over one of its targets
+// (its own time, or the CPUs' scheduling latency) in the last 3 s, and
+// open, less the connections relaying answered streams, is at least
+// twice the adaptive limit. The
 // excess then waits in the kernel's listen queue, costing nothing,
 // instead of each new connection bringing a request to be refused at a
 // quarter to twice a served request's CPU, or one more to share CPUs

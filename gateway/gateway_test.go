@@ -796,7 +796,8 @@ func TestRequestsPastTheLimitAreShedAtOnce(t *testing.T) {
 		t.Fatalf("shedding %+v, want 2 shed and the held request in flight, unanswered and at its upstream", st)
 	}
 	// Connections past twice the hard cap wait, for 200 ms after the last
-	// refusal.
+	// refusal (being over a target holds them only past twice the
+	// adaptive limit, never under 128).
 	if e.gw.PauseAccept(1) || !e.gw.PauseAccept(2) {
 		t.Fatal("PauseAccept after a refusal: want connections to wait from twice the cap of 1")
 	}

@@ -204,7 +204,8 @@ func (s *shedder) admit() (admission, bool) {
 
 // pauseAccept is Gateway.PauseAccept.
 func (s *shedder) pauseAccept(open int64) bool {
-	lim := max(s.limit.Load(), shedFloor)
+	adaptive := max(s.limit.Load(), shedFloor)
+	lim := adaptive
 	if s.hardCap > 0 {
 		lim = min(lim, s.hardCap)
 	}
@@ -217,11 +218,13 @@ func (s *shedder) pauseAccept(open int64) bool {
 	}
 	// Over a target within acceptHold, by the clock: keptUp changes only
 	// as arrivals roll windows, and arrivals are what a paused listener
-	// holds back. Streams already answered do not count here: thousands
-	// of them are no reason to hold back new requests when no request
-	// was refused.
+	// holds back. Only the adaptive limit counts here, the measure of
+	// what breakerd's CPUs can take (a hard cap of a few requests is no
+	// reason to hold back connections when none was refused), and
+	// streams already answered are left out: thousands of them are no
+	// reason either.
 	over := s.overAt.Load()
-	return over != 0 && now-over < int64(acceptHold) && open-(s.inflight.Load()-s.unanswered.Load()) >= 2*lim
+	return over != 0 && now-over < int64(acceptHold) && open-(s.inflight.Load()-s.unanswered.Load()) >= 2*adaptive
 }
 
 // observe records a served request's own time and, at the end of a

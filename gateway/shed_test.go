@@ -292,6 +292,11 @@ func TestAcceptPausesWhileOverATarget(t *testing.T) {
 			t.Errorf("%s (%d open, limit 100): paused %v, want %v", tc.name, tc.open, got, tc.want)
 		}
 	}
+	capped := newShedder(clk, 1) // the hard cap does not hold connections back: the adaptive limit does
+	capped.overAt.Store(s.overAt.Load())
+	if capped.pauseAccept(2*shedFloor - 1) {
+		t.Error("held back under twice the adaptive limit's floor for a hard cap of 1")
+	}
 	clk.Advance(acceptHold - 1)
 	if !s.pauseAccept(250) {
 		t.Fatal("not paused within acceptHold of the last window over a target")
@@ -340,7 +345,7 @@ func TestRefusalsNameTheirCause(t *testing.T) {
 // and after the pause, none do.
 func TestAcceptPausesPastTwiceTheLimitAfterARefusal(t *testing.T) {
 	clk := breaker.NewManualClock(time.Unix(1000, 0))
-	s := newShedder(clk, 0)
+	s := calmShedder(clk, 0) // never over a target: the pause is the refusal's alone
 	s.limit.Store(100)
 	if s.pauseAccept(1 << 20) {
 		t.Fatal("paused before any refusal")
