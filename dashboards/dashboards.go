@@ -157,7 +157,7 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`max(breakerd_connections_open)`, "open"),
 			target(`max(breakerd_connections_idle)`, "idle between requests"),
 			target(`max(breakerd_connections_limit > 0)`, "limit (server.max_connections)")).
-			Description("Client connections on the API listener. Past the limit, or while load shedding refuses requests and twice its limit are open, new connections wait in the kernel's listen queue. Each open connection holds memory, idle ones included."))
+			Description("Client connections on the API listener. Past the limit, or while breakerd is overloaded (refusing requests, or over its latency targets) and twice its concurrency limit are open, new connections wait in the kernel's listen queue. Each open connection holds memory, idle ones included."))
 	return b.Build()
 }
 
