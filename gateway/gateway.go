@@ -418,13 +418,12 @@ func (g *Gateway) Shedding() ShedState {
 // a request in the last 200 ms; or breakerd was over one of its targets
 // (its own time, or the CPUs' scheduling latency) in the last 3 s, and
 // open, less the connections relaying answered streams, is at least
-// twice the adaptive limit. The
-// excess then waits in the kernel's listen queue, costing nothing,
-// instead of each new connection bringing a request to be refused at a
-// quarter to twice a served request's CPU, or one more to share CPUs
-// that are already short (Envoy's overload manager stops accepting
-// connections for the same reason). Streams and keep-alive clients keep
-// their connections.
+// twice the adaptive limit. The excess then waits in the kernel's listen
+// queue, costing nothing, instead of each new connection bringing a
+// request to be refused at a quarter to twice a served request's CPU, or
+// one more to share CPUs that are already short (Envoy's overload
+// manager stops accepting connections for the same reason). Streams and
+// keep-alive clients keep their connections.
 func (g *Gateway) PauseAccept(open int64) bool { return g.shed.pauseAccept(open) }
 
 // CutInFlight ends every upstream call in flight, and any started later:
