@@ -85,7 +85,7 @@ func main() {
 	flag.DurationVar(&o.streamRamp, "stream-ramp", 0, "streaming mode: start the streams evenly over this long instead of all at once")
 	flag.BoolVar(&o.upstreamH2C, "upstream-h2c", false, "breakerd (http2_prior_knowledge) and the plain proxy call mockllm over cleartext HTTP/2 instead of HTTP/1.1")
 	flag.StringVar(&o.profile, "profile", "", "write breakerd's CPU profile of the latency runs and its allocation profile to this directory (cpu.pprof, allocs.pprof), and its CPU profile at maximum throughput (cpu-max.pprof), or of the overload (-overload: cpu-overload.pprof), or its CPU, heap and goroutines halfway through the streams (-streams: cpu-streams.pprof, heap-streams.pprof, goroutine-streams.pprof), through serve --pprof")
-	flag.BoolVar(&o.timeline, "timeline", false, "-overload: print breakerd's load shedding state (from its /metrics on a listener of their own) and RSS every 500 ms of the overload")
+	flag.BoolVar(&o.timeline, "timeline", false, "-overload: print breakerd's CPU use, load shedding state (from its /metrics on a listener of their own) and RSS every 500 ms of the overload")
 	flag.StringVar(&o.breakerdBin, "breakerd-bin", "", "measure this breakerd binary instead of building the tree (for a before/after)")
 	flag.StringVar(&o.bin, "bin", "", "run mockllm and breakerd from this binary instead of building the tree (a machine without Go: bench/device.sh)")
 	proxy := flag.String("reverse-proxy", "", "internal: serve a plain reverse proxy on LISTEN=UPSTREAM and nothing else")
@@ -163,24 +163,24 @@ func run(o options) error {
 	}
 	defer mock.Process.Kill()
 	cfg := filepath.Join(tmp, "config.yaml")
-	h2cKey, maxConns := "", ""
+	h2cKey, serverKeys := "", ""
 	if o.upstreamH2C {
 		h2cKey = "\n      http2_prior_knowledge: true"
 	}
 	if o.streams > 0 {
 		// Room for every stream's client connection: the default keeps
 		// half the descriptors for HTTP/1.1 upstream connections.
-		maxConns = fmt.Sprintf("\n  max_connections: %d", o.streams+1000)
+		serverKeys = fmt.Sprintf("\n  max_connections: %d", o.streams+1000)
 	}
 	if o.maxConns > 0 {
-		maxConns = fmt.Sprintf("\n  max_connections: %d", o.maxConns)
+		serverKeys = fmt.Sprintf("\n  max_connections: %d", o.maxConns)
 	}
 	metricsAddr := gwAddr
 	if o.timeline {
 		// A listener of their own: the API listener's new connections
 		// may wait while breakerd sheds.
 		metricsAddr = freePort()
-		maxConns += "\n  metrics_listen: " + metricsAddr
+		serverKeys += "\n  metrics_listen: " + metricsAddr
 	}
 	if err := os.WriteFile(cfg, []byte(`model_list:
   - model_name: gpt-4o-mini
@@ -193,7 +193,7 @@ router_settings:
 logging:
   level: warn
 server:
-  shutdown_drain: 0s`+maxConns+`
+  shutdown_drain: 0s`+serverKeys+`
 `), 0o644); err != nil {
 		return err
 	}
@@ -1060,7 +1060,8 @@ var timelineMetrics = []string{"breakerd_concurrency_limit", "breakerd_requests_
 
 // sampleTimeline reads breakerd's CPU use, its load shedding state from url
 // and its RSS every 500 ms until stopped, then prints them to stderr. A
-// reading that failed shows as 0 (the load generator out of descriptors).
+// reading that failed (the load generator out of descriptors) shows as 0,
+// or as "?" for the CPU.
 func sampleTimeline(url string, pid int) (stop func()) {
 	done := make(chan struct{})
 	var sampler sync.WaitGroup
