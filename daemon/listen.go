@@ -11,8 +11,8 @@ import (
 // long upstream call is found and the call cancelled. On Linux they are
 // set once, on the listening socket, which accepted connections inherit,
 // instead of with four system calls on every accepted connection (3% of
-// breakerd's CPU in bench/load -overload, where refused clients connect
-// again); elsewhere Go sets them on each connection.
+// breakerd's CPU in bench/load -overload, whose clients connect often);
+// elsewhere Go sets them on each connection.
 func Listen(ctx context.Context, addr string) (net.Listener, error) {
 	return listenConfig().Listen(ctx, "tcp", addr)
 }
