@@ -73,6 +73,12 @@ type call struct {
 	overhead         time.Duration
 	// adm is the request's place in load shedding's counts.
 	adm admission
+	// deadline ends the request (router_settings.timeout). It is kept as
+	// a time, not as a context of its own: each attempt's context carries
+	// it (one timer and one cancelation for the two limits), and a
+	// request-wide context would cost a second timer and cancelation on
+	// every request for what happens rarely.
+	deadline time.Time
 	// writeDeadline is set once send has set a write deadline on the
 	// client's connection, which run clears.
 	writeDeadline bool
@@ -183,8 +189,8 @@ func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 	g := c.g
 	defer c.clearWriteDeadline()
 	group := c.group
-	ctx, cancel := context.WithTimeout(reqCtx, g.cfg.Router.Timeout)
-	defer cancel()
+	ctx := reqCtx
+	c.deadline = time.Now().Add(g.cfg.Router.Timeout)
 	route := g.Route(group)
 	var prev *Deployment
 	prevReason := ""
@@ -202,7 +208,7 @@ func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 		if res != nil {
 			return *res
 		}
-		if ctx.Err() != nil {
+		if c.err(ctx) != nil {
 			break
 		}
 		prev, prevReason = d, reason
@@ -213,6 +219,18 @@ func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 		}
 	}
 	return c.fail(reqCtx, w, i)
+}
+
+// err returns ctx's error (the client left), or DeadlineExceeded once
+// the request's deadline has passed.
+func (c *call) err(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // preallocBody is the longest request body read into a buffer of its
@@ -547,7 +565,15 @@ func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(b
 		g.obs.Skipped(d, c.op, "open")
 		return nil, nil, "open"
 	}
-	release, err = d.Bulkhead.Acquire(ctx)
+	wctx := ctx
+	if d.Bulkhead.Settings().MaxQueue > 0 {
+		// A call may wait in the bulkhead's queue: until the request's
+		// deadline at most.
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithDeadline(ctx, c.deadline)
+		defer cancel()
+	}
+	release, err = d.Bulkhead.Acquire(wctx)
 	if err != nil {
 		done(breaker.Ignored, 0)
 		c.failures = append(c.failures, d.Config.Name+": bulkhead full")
@@ -592,7 +618,7 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	g := c.g
 	br := d.Breakers[c.op]
 	c.lastErr = perr
-	if g.cut.Err() != nil && ctx.Err() == nil {
+	if g.cut.Err() != nil && c.err(ctx) == nil {
 		// Cut at the end of a shutdown's grace period: another
 		// replica can serve it.
 		g.log.Warn("request cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
@@ -639,7 +665,7 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		// may serve now, and a client may give up while we wait.
 		return nil, "failure", false
 	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+	if time.Until(c.deadline) < wait {
 		return nil, "failure", false // no time to wait here; try the next one
 	}
 	g.obs.Retried(d, c.op)
@@ -813,16 +839,11 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	req := c.sendReq
 	req.Defaults, req.Drop = d.Config.Defaults, c.dropped
 
-	actx, cancel := context.WithCancel(ctx)
+	start := time.Now()
+	actx, cancel, lim := c.limit(ctx, d, start)
 	defer cancel()
 	defer context.AfterFunc(g.cut, cancel)()
-	limit := d.Config.Timeout
-	if req.Stream {
-		limit = d.Config.StreamTimeout
-	}
-	lim := startLimit(limit, cancel)
 	defer lim.stop()
-	start := time.Now()
 	c.adm.leave() // load shedding counts it as the upstream's until its answer or first chunk
 	resp, err := d.prov.Send(actx, req)
 	var first []byte
@@ -870,7 +891,7 @@ func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info
 		if c.sendReq.Stream {
 			perr.Message = fmt.Sprintf("no first chunk within the deployment's stream_timeout of %s", lim.limit)
 		}
-	} else if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	} else if errors.Is(c.err(ctx), context.DeadlineExceeded) {
 		perr.Timeout, perr.Canceled = true, false
 		perr.Message = "request deadline exceeded"
 	}
@@ -905,22 +926,37 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	return nil
 }
 
-// callLimit bounds an attempt with one timer: the whole call, or a
-// stream's wait for its first chunk and then for each next one (pipe
-// re-arms it before each wait). A zero limit bounds nothing.
+// callLimit bounds an attempt by the deployment's limit: the whole call
+// (timeout), or a stream's wait for its first chunk and then for each
+// next one (stream_timeout; pipe re-arms it before each wait). A zero
+// limit bounds nothing.
 type callLimit struct {
-	limit    time.Duration
+	limit time.Duration
+	// t is a stream's timer. A whole call's limit is its context's
+	// deadline instead, at, when it comes before the request's.
 	t        *time.Timer
 	timedOut atomic.Bool
+	ctx      context.Context
+	at       time.Time
 }
 
-// startLimit starts the timer, which calls cancel when it runs out.
-func startLimit(limit time.Duration, cancel context.CancelFunc) *callLimit {
-	l := &callLimit{limit: limit}
-	if limit > 0 {
-		l.t = time.AfterFunc(limit, func() { l.timedOut.Store(true); cancel() })
+// limit returns the context of an attempt on d started at start: it ends
+// when ctx does, at the request's deadline, and when the deployment's
+// limit (lim) runs out.
+func (c *call) limit(ctx context.Context, d *Deployment, start time.Time) (context.Context, context.CancelFunc, *callLimit) {
+	l := &callLimit{limit: d.Config.Timeout}
+	at := c.deadline
+	if c.sendReq.Stream {
+		l.limit = d.Config.StreamTimeout
+	} else if end := start.Add(l.limit); l.limit > 0 && end.Before(at) {
+		at, l.at = end, end
 	}
-	return l
+	actx, cancel := context.WithDeadline(ctx, at)
+	if c.sendReq.Stream && l.limit > 0 {
+		l.t = time.AfterFunc(l.limit, func() { l.timedOut.Store(true); cancel() })
+	}
+	l.ctx = actx
+	return actx, cancel, l
 }
 
 // arm gives the wait that follows the whole limit again.
@@ -937,5 +973,8 @@ func (l *callLimit) stop() {
 	}
 }
 
-// ranOut reports whether the limit ran out (and canceled the attempt).
-func (l *callLimit) ranOut() bool { return l.timedOut.Load() }
+// ranOut reports whether the limit ran out (and ended the attempt).
+func (l *callLimit) ranOut() bool {
+	return l.timedOut.Load() ||
+		(!l.at.IsZero() && errors.Is(l.ctx.Err(), context.DeadlineExceeded) && !time.Now().Before(l.at))
+}

@@ -114,6 +114,38 @@ func TestDeploymentTimeoutCountsAndFallsBack(t *testing.T) {
 	}
 }
 
+// A call that gets no answer says which limit ran out: the deployment's
+// timeout (and the request falls back), or the whole request's
+// router_settings.timeout (and it ends there, with no time left for a
+// fallback).
+func TestTimeoutsSayWhichLimitRanOut(t *testing.T) {
+	for _, tc := range []struct {
+		name                      string
+		deployment, request       string
+		wantMessage, wantAttempts string
+	}{
+		{"the deployment's", "50ms", "10s", "openai/gpt-4o-mini: upstream timed out: no answer within the deployment's timeout of 50ms", "2"},
+		{"the request's", "10s", "100ms", "openai/gpt-4o-mini: upstream timed out: request deadline exceeded", "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      timeout: "+tc.deployment, 1)
+			cfg = strings.Replace(cfg, "  retry_backoff: 1ms\n", "  retry_backoff: 1ms\n  timeout: "+tc.request+"\n", 1)
+			e := newEnv(t, cfg, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+			e.mocks["backup"].SetFaults(mockllm.Faults{ErrorRate: 1})
+			status, h, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
+			errObj, _ := body["error"].(map[string]any)
+			msg, _ := errObj["message"].(string)
+			if status != http.StatusServiceUnavailable || !strings.Contains(msg, tc.wantMessage) || h.Get("X-Breakerd-Attempts") != tc.wantAttempts {
+				t.Fatalf("%d, %s attempts, %q: want 503 after %s attempts saying %q", status, h.Get("X-Breakerd-Attempts"), msg, tc.wantAttempts, tc.wantMessage)
+			}
+			if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+				t.Fatalf("counts %+v: a timeout is a failure", c)
+			}
+		})
+	}
+}
+
 func TestTimeoutsCanBeExcluded(t *testing.T) {
 	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      timeout: 50ms", 1)
 	cfg += "    failure_conditions:\n      - timeout: false\n"
