@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -467,6 +468,24 @@ func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "gsk-test-key-123456") {
 		t.Fatal("check-config prints the key read from GROQ_API_KEY")
+	}
+}
+
+// Allocations are sampled for heap profiles only when --pprof can serve
+// them.
+func TestServeSamplesAllocationsOnlyForPprof(t *testing.T) {
+	was := runtime.MemProfileRate
+	t.Cleanup(func() { runtime.MemProfileRate = was })
+	for _, tc := range []struct {
+		flags []string
+		want  int
+	}{{nil, 0}, {[]string{"--pprof", "127.0.0.1:0"}, 512 * 1024}, {nil, 0}} {
+		_, stop := startServe(t, tc.flags...)
+		got := runtime.MemProfileRate
+		stop()
+		if got != tc.want {
+			t.Fatalf("serve %v: runtime.MemProfileRate %d, want %d", tc.flags, got, tc.want)
+		}
 	}
 }
 

@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// memProfileRate is runtime.MemProfileRate's default, kept while --pprof
+// serves heap and allocation profiles: one sample every 512 KB allocated.
+const memProfileRate = 512 * 1024
+
 // servePprof serves Go's profiles (/debug/pprof/) on their own listener,
 // apart from the gateway's port so that they are never exposed with it.
 // The profiles are unauthenticated and name internals: bind a loopback
