@@ -79,6 +79,8 @@ type call struct {
 	// request-wide context would cost a second timer and cancelation on
 	// every request for what happens rarely.
 	deadline time.Time
+	// lim bounds the attempt under way when it is not a stream (limit).
+	lim callLimit
 	// writeDeadline is set once send has set a write deadline on the
 	// client's connection, which run clears.
 	writeDeadline bool
@@ -917,8 +919,11 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	}
 	h := w.Header()
 	h["Content-Type"] = c.g.headers.json
-	// Known length: net/http would switch bodies over 2 KB to chunked.
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	if len(body) > answerBuffered {
+		// Known length: net/http would switch bodies over 2 KB to
+		// chunked. It sets a shorter one's itself, without allocating.
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)
 	info.Status, info.Usage = 200, resp.Usage
@@ -944,12 +949,18 @@ type callLimit struct {
 // when ctx does, at the request's deadline, and when the deployment's
 // limit (lim) runs out.
 func (c *call) limit(ctx context.Context, d *Deployment, start time.Time) (context.Context, context.CancelFunc, *callLimit) {
-	l := &callLimit{limit: d.Config.Timeout}
 	at := c.deadline
+	var l *callLimit
 	if c.sendReq.Stream {
-		l.limit = d.Config.StreamTimeout
-	} else if end := start.Add(l.limit); l.limit > 0 && end.Before(at) {
-		at, l.at = end, end
+		// A stream's own: its timer may still run once the call is over.
+		l = &callLimit{limit: d.Config.StreamTimeout}
+	} else {
+		// Nothing refers to a whole call's once it is over: the call's.
+		c.lim = callLimit{limit: d.Config.Timeout}
+		l = &c.lim
+		if end := start.Add(l.limit); l.limit > 0 && end.Before(at) {
+			at, l.at = end, end
+		}
 	}
 	actx, cancel := context.WithDeadline(ctx, at)
 	if c.sendReq.Stream && l.limit > 0 {
