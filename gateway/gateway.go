@@ -166,6 +166,16 @@ func (c *Cooldown) Until(now time.Time) (time.Time, bool) {
 	return time.Unix(0, u), true
 }
 
+// holding is Until at clock's now, read only for a cooldown that was
+// ever set: most never are, and on some machines a clock read costs more
+// than the rest of the check.
+func (c *Cooldown) holding(clock breaker.Clock) (time.Time, bool) {
+	if c.until.Load() == 0 {
+		return time.Time{}, false
+	}
+	return c.Until(clock.Now())
+}
+
 // extend moves the end of the cooldown to t, if later.
 func (c *Cooldown) extend(t time.Time) {
 	n := t.UnixNano()

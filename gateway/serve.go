@@ -73,7 +73,8 @@ type call struct {
 	overhead         time.Duration
 	// adm is the request's place in load shedding's counts.
 	adm admission
-	// deadline ends the request (router_settings.timeout). It is kept as
+	// deadline ends the request (router_settings.timeout after it
+	// arrived). It is kept as
 	// a time, not as a context of its own: each attempt's context carries
 	// it (one timer and one cancelation for the two limits), and a
 	// request-wide context would cost a second timer and cancelation on
@@ -192,7 +193,7 @@ func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 	defer c.clearWriteDeadline()
 	group := c.group
 	ctx := reqCtx
-	c.deadline = time.Now().Add(g.cfg.Router.Timeout)
+	c.deadline = c.start.Add(g.cfg.Router.Timeout)
 	route := g.Route(group)
 	var prev *Deployment
 	prevReason := ""
@@ -547,7 +548,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 // the call's outcome to the breaker; release frees the bulkhead slot.
 func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(breaker.Outcome, time.Duration), release func(), reason string) {
 	g := c.g
-	if until, ok := d.Cooldowns[c.op].Until(g.clock.Now()); ok {
+	if until, ok := d.Cooldowns[c.op].holding(g.clock); ok {
 		c.retryNoLaterThan(until)
 		c.failures = append(c.failures, fmt.Sprintf("%s: the provider is rate limiting it until %s",
 			d.Config.Name, until.UTC().Format(time.RFC3339)))
