@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,21 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// A subscriber's queue costs a pointer a slot, not an event: the garbage
+// collector scans every slot of a queue in each cycle, queued or not.
+func TestQueueCostsAPointerASlot(t *testing.T) {
+	b := NewBus()
+	defer b.Close(context.Background())
+	const size = 8192
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.Subscribe("big", size, SubscriberFunc(func(Event) {}))
+	runtime.ReadMemStats(&after)
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(size*16); got > limit {
+		t.Fatalf("a queue of %d took %d bytes, more than %d", size, got, limit)
+	}
+}
 
 func TestEverySubscriberGetsEveryEventInOrder(t *testing.T) {
 	b := NewBus()
