@@ -171,11 +171,19 @@ type pacedBody struct {
 	r       io.Reader
 	rc      *http.ResponseController
 	timeout time.Duration
+	// arrived is when the request arrived, read already: the first pause
+	// is counted from it, one clock read less per request.
+	arrived time.Time
 }
 
-func (p pacedBody) Read(b []byte) (int, error) {
+func (p *pacedBody) Read(b []byte) (int, error) {
 	if p.timeout > 0 {
-		_ = p.rc.SetReadDeadline(time.Now().Add(p.timeout))
+		now := p.arrived
+		if now.IsZero() {
+			now = time.Now()
+		}
+		p.arrived = time.Time{}
+		_ = p.rc.SetReadDeadline(now.Add(p.timeout))
 	}
 	return p.r.Read(b)
 }
@@ -247,7 +255,7 @@ const preallocBody = 64 << 10
 // c.group), or answers the client's error and returns its outcome.
 func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	g := c.g
-	src := pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc, timeout: g.cfg.Server.BodyReadTimeout}
+	src := &pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc, timeout: g.cfg.Server.BodyReadTimeout, arrived: c.start}
 	var body []byte
 	var err error
 	if n := r.ContentLength; n > 0 && n <= min(g.cfg.Server.MaxBodyBytes, preallocBody) {
