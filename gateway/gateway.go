@@ -91,7 +91,10 @@ type Gateway struct {
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.
 	traced bool
-	routes map[string]route // built once in New
+	// countsUsage is set when routing orders deployments by this minute's
+	// usage: only then does each call count into it (a clock read).
+	countsUsage bool
+	routes      map[string]route // built once in New
 	// cut ends every upstream call in flight when canceled (CutInFlight).
 	cut       context.Context
 	cutCancel context.CancelFunc
@@ -262,6 +265,7 @@ func New(opts Options) (*Gateway, error) {
 	g.tracer = tp.Tracer("github.com/breakerd/breakerd/gateway")
 	_, isNoop := tp.(noop.TracerProvider)
 	g.traced = !isNoop
+	g.countsUsage = strings.HasPrefix(opts.Config.Router.Strategy, "usage-based-routing") // and -v2
 	// Every upstream call carries the W3C traceparent of its attempt span.
 	upstream := propagating{base: transportOf(client)}
 	if h2c, ok := h2cOf(client); ok {

@@ -609,7 +609,9 @@ func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(b
 func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, dur time.Duration, info *AttemptInfo, done func(breaker.Outcome, time.Duration)) {
 	g := c.g
 	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
-	d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
+	if g.countsUsage {
+		d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
+	}
 	if o == breaker.Success {
 		d.load.observe(dur)
 	}
