@@ -74,11 +74,10 @@ type call struct {
 	// adm is the request's place in load shedding's counts.
 	adm admission
 	// deadline ends the request (router_settings.timeout after it
-	// arrived). It is kept as
-	// a time, not as a context of its own: each attempt's context carries
-	// it (one timer and one cancelation for the two limits), and a
-	// request-wide context would cost a second timer and cancelation on
-	// every request for what happens rarely.
+	// arrived). It is a time, not a context of its own: each attempt's
+	// context carries it (one timer and one cancelation for this and the
+	// deployment's limit), where a request-wide context would cost a
+	// second timer and cancelation on every request for a rare event.
 	deadline time.Time
 	// lim bounds the attempt under way when it is not a stream (limit).
 	lim callLimit
@@ -196,11 +195,10 @@ type outcome struct {
 
 // run serves the request, read (c.read), on its route, through c.rc's
 // connection; ctx is the client's request's.
-func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
+func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	g := c.g
 	defer c.clearWriteDeadline()
 	group := c.group
-	ctx := reqCtx
 	c.deadline = c.start.Add(g.cfg.Router.Timeout)
 	route := g.Route(group)
 	var prev *Deployment
@@ -229,7 +227,7 @@ func (c *call) run(reqCtx context.Context, w http.ResponseWriter) outcome {
 			route, k = g.refusalRoute(reason, group), -1
 		}
 	}
-	return c.fail(reqCtx, w, i)
+	return c.fail(ctx, w, i)
 }
 
 // err returns ctx's error (the client left), or DeadlineExceeded once
@@ -948,8 +946,9 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 // limit bounds nothing.
 type callLimit struct {
 	limit time.Duration
-	// t is a stream's timer. A whole call's limit is its context's
-	// deadline instead, at, when it comes before the request's.
+	// t is a stream's timer, re-armed for each chunk. A whole call has
+	// none: its limit is the deadline of its context (ctx), at, when
+	// that comes before the request's.
 	t        *time.Timer
 	timedOut atomic.Bool
 	ctx      context.Context
