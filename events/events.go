@@ -74,7 +74,7 @@ type sub struct {
 	// ch holds pointers, shared by every queue an event is in: a queue of
 	// events by value would be thousands of slots of a few hundred bytes
 	// with pointers in them, which the garbage collector scans in every
-	// cycle, queued events or not (3.5 MB for the daemon's queues, more
+	// cycle, queued events or not (4 MB for the daemon's queues, more
 	// than the rest of its heap).
 	ch       chan *Event
 	h        Subscriber

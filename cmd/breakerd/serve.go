@@ -55,7 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	log.Debug("memory", "gogc", gogc, "memory_limit", limit, "why", why)
 	// Only --pprof reads heap profiles. Without it the runtime need not
 	// sample allocations for them (a stack walk every 512 KB allocated:
-	// about 1% of a proxied request's CPU, BENCHMARKS.md).
+	// 0.6% of breakerd's CPU at 1,000 req/s, BENCHMARKS.md).
 	runtime.MemProfileRate = 0
 	if *pprofAddr != "" {
 		runtime.MemProfileRate = memProfileRate
