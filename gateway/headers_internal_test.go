@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -22,6 +23,20 @@ func TestDateHeaderFormattedOncePerSecond(t *testing.T) {
 	}
 	if _, err := http.ParseTime(first[0]); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An overhead reads the same from the table as formatted anew, to the
+// microsecond, in and past the table's range.
+func TestOverheadMillisecondsMatchFormatting(t *testing.T) {
+	var hv headerValues
+	hv.init()
+	for _, d := range []time.Duration{0, 400, 600, time.Microsecond, 5400, 56_000, 99_999, 255_000, 255_400, 255_600, 256_000, 1_234_567, 3 * time.Second} {
+		got := hv.millisecond(d)
+		want := strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+		if len(got) != 1 || got[0] != want || cap(got) != 1 {
+			t.Errorf("%v: %q (cap %d), want [%q] (cap 1)", d, got, cap(got), want)
+		}
 	}
 }
 

@@ -140,7 +140,7 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool, n
 	h["Date"] = hv.date(now)
 	h["X-Breakerd-Attempts"] = hv.count(c.attempts)
 	h["X-Breakerd-Fallback"] = hv.boolean(fallback)
-	h["X-Breakerd-Overhead-Ms"] = []string{strconv.FormatFloat(float64(c.overhead)/float64(time.Millisecond), 'f', 3, 64)}
+	h["X-Breakerd-Overhead-Ms"] = hv.millisecond(c.overhead)
 	if len(c.dropped) > 0 {
 		h.Set("X-Breakerd-Dropped-Params", strings.Join(c.dropped, ", "))
 	}
@@ -221,6 +221,9 @@ type headerValues struct {
 	json   []string    // application/json
 	bools  [2][]string // false, true
 	counts [16][]string
+	// millis are the overheads under 256 µs in milliseconds, nearly all
+	// of them: millis[i:i+1:i+1] is i µs.
+	millis []string
 	// today is the Date header's value, formatted at most once a second:
 	// net/http formats one for every answer that has none (a proxy that
 	// copies the upstream's does not).
@@ -236,6 +239,10 @@ func (hv *headerValues) init() {
 	hv.json, hv.bools = []string{"application/json"}, [2][]string{{"false"}, {"true"}}
 	for i := range hv.counts {
 		hv.counts[i] = []string{strconv.Itoa(i)}
+	}
+	hv.millis = make([]string, 256)
+	for i := range hv.millis {
+		hv.millis[i] = strconv.FormatFloat(float64(i)/1000, 'f', 3, 64)
 	}
 }
 
@@ -256,6 +263,15 @@ func (hv *headerValues) count(n int) []string {
 		return hv.counts[n]
 	}
 	return []string{strconv.Itoa(n)}
+}
+
+// millisecond returns d as a header value in milliseconds, to the
+// microsecond.
+func (hv *headerValues) millisecond(d time.Duration) []string {
+	if us := (d + time.Microsecond/2) / time.Microsecond; us >= 0 && us < time.Duration(len(hv.millis)) {
+		return hv.millis[us : us+1 : us+1]
+	}
+	return []string{strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)}
 }
 
 // boolean returns b as a header value.
