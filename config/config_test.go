@@ -812,30 +812,49 @@ func TestREADMEListsEveryProvider(t *testing.T) {
 
 // LiteLLM's allowed_fails_policy and retry_policy map onto breakerd's
 // failure conditions, threshold and retries, when there is no
-// circuit_breaker block.
+// circuit_breaker block. LiteLLM allows every error outside the policy's
+// classes allowed_fails (3 unless set), so a 5xx outage opens the breaker
+// at that count even when the policy tolerates many rate limits.
 func TestLiteLLMPoliciesAreMapped(t *testing.T) {
-	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
-	cfg, err := Parse("t.yaml", []byte(head+`router_settings:
-  allowed_fails_policy:
-    RateLimitErrorAllowedFails: 100
-    TimeoutErrorAllowedFails: 3
-    BadRequestErrorAllowedFails: 1000
-  retry_policy:
-    TimeoutErrorRetries: 2
-    RateLimitErrorRetries: 3
-    BadRequestErrorRetries: 9
-`), env(nil))
-	if err != nil {
-		t.Fatal(err)
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\nrouter_settings:\n"
+	for _, tc := range []struct {
+		name, yaml string
+		threshold  int
+		conditions FailureConditions
+	}{
+		{name: "tolerated rate limits are not counted, and 5xx open at LiteLLM's default",
+			yaml:      "  allowed_fails_policy:\n    RateLimitErrorAllowedFails: 100\n",
+			threshold: 4, conditions: FailureConditions{Timeout: true, Auth: true}},
+		{name: "a class allowed fewer than allowed_fails sets the threshold",
+			yaml:      "  allowed_fails_policy:\n    RateLimitErrorAllowedFails: 100\n    TimeoutErrorAllowedFails: 1\n    BadRequestErrorAllowedFails: 1000\n",
+			threshold: 2, conditions: FailureConditions{Timeout: true, Auth: true}},
+		{name: "a class within allowed_fails counts, at allowed_fails",
+			yaml:      "  allowed_fails: 10\n  allowed_fails_policy:\n    RateLimitErrorAllowedFails: 10\n    AuthenticationErrorAllowedFails: 50\n",
+			threshold: 11, conditions: FailureConditions{Timeout: true, RateLimit: true}},
+		{name: "a 5xx class always counts",
+			yaml:      "  allowed_fails_policy:\n    InternalServerErrorAllowedFails: 0\n    TimeoutErrorAllowedFails: 20\n",
+			threshold: 1, conditions: FailureConditions{Auth: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := cfg.Router.Breaker
+			if b.Settings.WindowFailures != tc.threshold || b.Settings.Window != time.Minute || b.Settings.ConsecutiveFailures >= 0 {
+				t.Errorf("opens after %d failures in %s (%d in a row), want %d in a minute, none in a row (notes %q)",
+					b.Settings.WindowFailures, b.Settings.Window, b.Settings.ConsecutiveFailures, tc.threshold, b.FromLiteLLM)
+			}
+			if !reflect.DeepEqual(b.Conditions, tc.conditions) {
+				t.Errorf("conditions %+v, want %+v", b.Conditions, tc.conditions)
+			}
+		})
 	}
-	b := cfg.Router.Breaker
-	if b.Settings.WindowFailures != 4 || b.Settings.ConsecutiveFailures >= 0 || !b.Conditions.RateLimit || !b.Conditions.Timeout || cfg.Router.NumRetries != 3 {
-		t.Fatalf("threshold %d in a minute (%d in a row), conditions %+v, num_retries %d", b.Settings.WindowFailures, b.Settings.ConsecutiveFailures, b.Conditions, cfg.Router.NumRetries)
+	cfg, err := Parse("t.yaml", []byte(head+"  retry_policy:\n    TimeoutErrorRetries: 2\n    RateLimitErrorRetries: 3\n    BadRequestErrorRetries: 9\n"), env(nil))
+	if err != nil || cfg.Router.NumRetries != 3 {
+		t.Fatalf("retry_policy: num_retries %d, error %v; want 3, the most a provider-side class gets", cfg.Router.NumRetries, err)
 	}
-	if len(b.FromLiteLLM) != 3 {
-		t.Fatalf("mapping notes %q", b.FromLiteLLM)
-	}
-	_, err = Parse("t.yaml", []byte(head+"router_settings:\n  retry_policy:\n    TimeoutErorRetries: 2\n"), env(nil))
+	_, err = Parse("t.yaml", []byte(head+"  retry_policy:\n    TimeoutErorRetries: 2\n"), env(nil))
 	if err == nil || !strings.Contains(err.Error(), `t.yaml:7:5: router_settings.retry_policy.TimeoutErorRetries: unknown key "TimeoutErorRetries" (did you mean "TimeoutErrorRetries"?)`) {
 		t.Fatalf("error %v", err)
 	}
@@ -892,5 +911,54 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 		"GROQ_API_KEY": "gsk-a-test-key", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X"}
 	if _, err := Parse("config.yaml", data, env(vars)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// LiteLLM's proxy docs show allowed_fails and cooldown_time in
+// litellm_settings, and LiteLLM's router reads allowed_fails from there:
+// they drive the breaker as they do in router_settings, whose own win.
+func TestLiteLLMSettingsCooldownsDriveTheBreaker(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
+	for _, tc := range []struct {
+		name, yaml   string
+		fails        int
+		open         time.Duration
+		warning, err string
+	}{
+		{name: "litellm_settings alone", yaml: "litellm_settings:\n  allowed_fails: 3\n  cooldown_time: 30\n", fails: 4, open: 30 * time.Second},
+		{name: "router_settings win", yaml: "litellm_settings:\n  allowed_fails: 3\n  cooldown_time: 30\nrouter_settings:\n  allowed_fails: 1\n  cooldown_time: 5\n",
+			fails: 2, open: 5 * time.Second},
+		{name: "each key from where it is set", yaml: "litellm_settings:\n  allowed_fails: 3\nrouter_settings:\n  cooldown_time: 5\n", fails: 4, open: 5 * time.Second},
+		{name: "a circuit_breaker block wins, and the warning names the key's place",
+			yaml:    "litellm_settings:\n  cooldown_time: 30\nrouter_settings:\n  circuit_breaker:\n    failure_threshold: 7\n",
+			warning: "t.yaml:6:3: litellm_settings.cooldown_time: ignored: router_settings.circuit_breaker is set, and it wins"},
+		{name: "a bad value names its key", yaml: "litellm_settings:\n  cooldown_time: soon\n", err: "t.yaml:6:3: litellm_settings.cooldown_time:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.warning != "" {
+				if !slices.Contains(cfg.Warnings, tc.warning) {
+					t.Fatalf("warnings %q, want %q", cfg.Warnings, tc.warning)
+				}
+				return
+			}
+			if len(cfg.Warnings) != 0 {
+				t.Fatalf("warnings %q, want none", cfg.Warnings)
+			}
+			s := cfg.Router.Breaker.Settings
+			if s.WindowFailures != tc.fails || s.Window != time.Minute || s.ConsecutiveFailures >= 0 || s.OpenTimeout != tc.open {
+				t.Fatalf("breaker opens after %d failures in %s (%d in a row), stays open %s; want %d in a minute, none in a row, %s",
+					s.WindowFailures, s.Window, s.ConsecutiveFailures, s.OpenTimeout, tc.fails, tc.open)
+			}
+		})
 	}
 }

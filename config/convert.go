@@ -658,7 +658,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		c.warnf(fmt.Sprintf("router_settings.optional_pre_call_checks[%d]", i), "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's is enforce_model_rate_limits)", check)
 	}
 	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
-	c.liteLLMCooldowns(r, &rt.Breaker)
+	c.liteLLMCooldowns(r, ls, &rt.Breaker)
 	if r.RetryPolicy != nil {
 		c.retryPolicy(r.RetryPolicy, &rt)
 	}
@@ -875,37 +875,49 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 // LiteLLM cools a deployment down once its failures in a minute exceed
 // allowed_fails, whatever succeeded between them, for cooldown_time
 // seconds; the breaker opens after allowed_fails+1 failures in a minute
-// (not in a row) and stays open cooldown_time.
-func (c *converter) liteLLMCooldowns(r rawRouter, bc *BreakerConfig) {
-	const path = "router_settings"
+// (not in a row) and stays open cooldown_time. allowed_fails and
+// cooldown_time may be in litellm_settings instead, as LiteLLM's proxy
+// docs show them; router_settings' own win.
+func (c *converter) liteLLMCooldowns(r rawRouter, ls rawLiteLLM, bc *BreakerConfig) {
+	allowedPath, cooldownPath := "router_settings.allowed_fails", "router_settings.cooldown_time"
+	if r.AllowedFails == nil && ls.AllowedFails != nil {
+		r.AllowedFails, allowedPath = ls.AllowedFails, "litellm_settings.allowed_fails"
+	}
+	if r.CooldownTime == nil && ls.CooldownTime != nil {
+		r.CooldownTime, cooldownPath = ls.CooldownTime, "litellm_settings.cooldown_time"
+	}
 	set := r.AllowedFails != nil || r.CooldownTime != nil || r.DisableCooldowns != nil || r.AllowedFailsPolicy != nil
 	if !set {
 		return
 	}
 	if !reflect.ValueOf(r.CircuitBreaker).IsZero() {
 		for _, k := range []struct {
-			key string
-			on  bool
-		}{{"allowed_fails", r.AllowedFails != nil}, {"cooldown_time", r.CooldownTime != nil}, {"disable_cooldowns", r.DisableCooldowns != nil},
-			{"allowed_fails_policy", r.AllowedFailsPolicy != nil}} {
+			path string
+			on   bool
+		}{{allowedPath, r.AllowedFails != nil}, {cooldownPath, r.CooldownTime != nil}, {"router_settings.disable_cooldowns", r.DisableCooldowns != nil},
+			{"router_settings.allowed_fails_policy", r.AllowedFailsPolicy != nil}} {
 			if k.on {
-				c.warnf(path+"."+k.key, "ignored: router_settings.circuit_breaker is set, and it wins")
+				c.warnf(k.path, "ignored: router_settings.circuit_breaker is set, and it wins")
 			}
 		}
 		return
 	}
 	if r.AllowedFails != nil {
-		n := c.count(path+".allowed_fails", r.AllowedFails, 0, true)
+		n := c.count(allowedPath, r.AllowedFails, 0, true)
 		bc.Settings.ConsecutiveFailures, bc.Settings.WindowFailures, bc.Settings.Window = -1, n+1, time.Minute
 		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails %d: open after %d failures in a minute", n, n+1))
 	}
 	if r.CooldownTime != nil {
-		d := c.duration(path+".cooldown_time", r.CooldownTime, 0, false)
+		d := c.duration(cooldownPath, r.CooldownTime, 0, false)
 		bc.Settings.OpenTimeout = d
 		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("cooldown_time %s: stay open %s", d, d))
 	}
 	if p := r.AllowedFailsPolicy; p != nil {
-		c.allowedFailsPolicy(p, bc)
+		general := liteLLMAllowedFails
+		if r.AllowedFails != nil && *r.AllowedFails >= 0 {
+			general = *r.AllowedFails
+		}
+		c.allowedFailsPolicy(p, general, bc)
 	}
 	if r.DisableCooldowns != nil && *r.DisableCooldowns {
 		bc.Enabled = false
@@ -1187,13 +1199,21 @@ func listPrice(model string) (in, out float64) {
 var liteLLMErrorClasses = []string{"BadRequestError", "AuthenticationError", "TimeoutError", "RateLimitError",
 	"ContentPolicyViolationError", "InternalServerError"}
 
-// allowedFailsPolicy maps LiteLLM's per-error allowed fails: each class
-// named counts as a breaker failure (client errors never do in
-// breakerd), and, as the breaker has one threshold, it opens at the
-// smallest count + 1, where LiteLLM would first cool the deployment down.
-func (c *converter) allowedFailsPolicy(p map[string]int, bc *BreakerConfig) {
+// liteLLMAllowedFails is LiteLLM's allowed_fails when a config sets none.
+const liteLLMAllowedFails = 3
+
+// allowedFailsPolicy maps LiteLLM's per-error allowed fails. LiteLLM
+// allows each class named its own count and every other error (502, 503,
+// 504, a refused connection) general, allowed_fails or LiteLLM's default.
+// The breaker has one threshold, so it opens at the smallest of general
+// and the counts of the classes it counts, + 1: a class allowed no more
+// than general counts as a failure; one allowed more is left out, as
+// counting it at a lower threshold would cool the deployment down on
+// errors the user chose to tolerate. Client errors never count in
+// breakerd, and 5xx always do.
+func (c *converter) allowedFailsPolicy(p map[string]int, general int, bc *BreakerConfig) {
 	const path = "router_settings.allowed_fails_policy"
-	least, counted := -1, []string{}
+	least, counted := general, []string{}
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		class, ok := strings.CutSuffix(k, "AllowedFails")
 		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
@@ -1204,27 +1224,34 @@ func (c *converter) allowedFailsPolicy(p map[string]int, bc *BreakerConfig) {
 			c.errf(path+"."+k, "must not be negative, got %d", p[k])
 			continue
 		}
+		count := p[k] <= general
 		switch class {
 		case "BadRequestError", "ContentPolicyViolationError":
 			bc.FromLiteLLM = append(bc.FromLiteLLM, k+": a client error, never a provider failure in breakerd")
 			continue
 		case "AuthenticationError":
-			bc.Conditions.Auth = true
+			bc.Conditions.Auth = count
 		case "TimeoutError":
-			bc.Conditions.Timeout = true
+			bc.Conditions.Timeout = count
 		case "RateLimitError":
-			bc.Conditions.RateLimit = true
+			bc.Conditions.RateLimit = count
+		case "InternalServerError":
+			count = true // a 5xx always counts
+		}
+		if !count {
+			bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("%s %d: more than allowed_fails (%d), so not counted as a failure (the breaker has one threshold)", k, p[k], general))
+			continue
 		}
 		counted = append(counted, class)
-		if least < 0 || p[k] < least {
-			least = p[k]
-		}
+		least = min(least, p[k])
 	}
-	if least >= 0 {
-		bc.Settings.ConsecutiveFailures, bc.Settings.WindowFailures, bc.Settings.Window = -1, least+1, time.Minute
-		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails_policy: %s count as failures; open after %d failures in a minute (one threshold: the smallest allowed + 1)",
-			strings.Join(counted, ", "), least+1))
+	bc.Settings.ConsecutiveFailures, bc.Settings.WindowFailures, bc.Settings.Window = -1, least+1, time.Minute
+	what := ""
+	if len(counted) > 0 {
+		what = " " + strings.Join(counted, ", ") + " count as failures;"
 	}
+	bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails_policy:%s open after %d failures in a minute (one threshold: the smallest of allowed_fails (%d) and the counted classes' counts, + 1)",
+		what, least+1, general))
 }
 
 // unknownClass says a key is not one of LiteLLM's error classes with

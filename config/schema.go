@@ -32,6 +32,10 @@ type rawLiteLLM struct {
 	ContentPolicyFallbacks any      `yaml:"content_policy_fallbacks"`
 	DefaultFallbacks       []string `yaml:"default_fallbacks"`
 	DropParams             *bool    `yaml:"drop_params"`
+	// LiteLLM's proxy docs put the cooldown settings here too; LiteLLM's
+	// router reads allowed_fails from here when router_settings has none.
+	AllowedFails *int `yaml:"allowed_fails"`
+	CooldownTime any  `yaml:"cooldown_time"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only

@@ -103,7 +103,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "circuit breaker: %s; trials after %s; %d trial successes close it\n", opens, s.OpenTimeout, s.SuccessThreshold)
 		if m := cfg.Router.Breaker.FromLiteLLM; len(m) > 0 {
-			fmt.Fprintf(stdout, "  from LiteLLM's router_settings: %s\n", strings.Join(m, "; "))
+			fmt.Fprintf(stdout, "  from LiteLLM's settings: %s\n", strings.Join(m, "; "))
 		}
 	} else {
 		fmt.Fprintln(stdout, "circuit breaker: disabled")

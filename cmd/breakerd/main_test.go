@@ -87,7 +87,7 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	}
 	for _, want := range []string{"API clients must send the master key [REDACTED]",
 		"circuit breaker: open after 4 failures in 1m0s; trials after 30s",
-		"from LiteLLM's router_settings: allowed_fails 3: open after 4 failures in a minute; cooldown_time 30s: stay open 30s",
+		"from LiteLLM's settings: allowed_fails 3: open after 4 failures in a minute; cooldown_time 30s: stay open 30s",
 		"gpt-4o/openai/gpt-4o (primary, weight 600)", "gpt-4o/azure/gpt-4o-eu (primary, weight 2)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
