@@ -71,6 +71,8 @@ var providerTable = []ProviderInfo{
 	{Name: "lm_studio", Dialect: DialectOpenAI, BaseURL: "http://localhost:1234/v1", BaseEnv: "LM_STUDIO_API_BASE", KeyEnv: "LM_STUDIO_API_KEY", Embeddings: true},
 	{Name: "openai_like", Dialect: DialectOpenAI, Embeddings: true},
 	{Name: "custom_openai", Dialect: DialectOpenAI, Embeddings: true},
+	{Name: "sambanova", Dialect: DialectOpenAI, BaseURL: "https://api.sambanova.ai/v1", KeyEnv: "SAMBANOVA_API_KEY", Embeddings: true},
+	{Name: "litellm_proxy", Dialect: DialectOpenAI, BaseEnv: "LITELLM_PROXY_API_BASE", KeyEnv: "LITELLM_PROXY_API_KEY", Embeddings: true},
 	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
 	{Name: "bedrock", Unsupported: "AWS request signing (SigV4)"},
 	{Name: "bedrock_converse", Unsupported: "AWS request signing (SigV4)"},
