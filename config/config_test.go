@@ -962,3 +962,37 @@ func TestLiteLLMSettingsCooldownsDriveTheBreaker(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's own names for strategies load as the strategy they name:
+// its Router calls least-cost cost-based-routing.
+func TestRoutingStrategyNames(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
+	for _, tc := range []struct{ written, strategy, warning string }{
+		{"", "simple-shuffle", ""},
+		{"least-cost", "least-cost", ""},
+		{"cost-based-routing", "least-cost", ""},
+		{"priority", "ordered", ""},
+		{"provider-budget-routing", "simple-shuffle", "t.yaml:6:3: router_settings.routing_strategy: breakerd keeps no provider budgets: routing as simple-shuffle"},
+	} {
+		t.Run(tc.written, func(t *testing.T) {
+			yaml := head
+			if tc.written != "" {
+				yaml += "router_settings:\n  routing_strategy: " + tc.written + "\n"
+			}
+			cfg, err := Parse("t.yaml", []byte(yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Router.Strategy != tc.strategy {
+				t.Errorf("strategy %q, want %q", cfg.Router.Strategy, tc.strategy)
+			}
+			var want []string
+			if tc.warning != "" {
+				want = []string{tc.warning}
+			}
+			if !slices.Equal(cfg.Warnings, want) {
+				t.Errorf("warnings %q, want %q", cfg.Warnings, want)
+			}
+		})
+	}
+}

@@ -579,19 +579,30 @@ func (c *converter) checkAPIBase(path, base string) {
 	}
 }
 
-// strategies are LiteLLM's routing strategies, all honoured; priority is
-// read as ordered.
+// strategies are LiteLLM's routing strategies, all honoured.
 var strategies = []string{"simple-shuffle", "least-cost", "ordered", "least-busy", "latency-based-routing",
 	"usage-based-routing", "usage-based-routing-v2"}
+
+// strategyNames maps other names configs use to a strategy: LiteLLM's
+// Router calls least-cost cost-based-routing, and priority is ordered.
+// provider-budget-routing shuffles among the deployments whose provider
+// is within budget; breakerd keeps no budgets, so it is simple-shuffle
+// with a warning.
+var strategyNames = map[string]struct{ strategy, warning string }{
+	"":                        {strategy: "simple-shuffle"},
+	"priority":                {strategy: "ordered"},
+	"cost-based-routing":      {strategy: "least-cost"},
+	"provider-budget-routing": {strategy: "simple-shuffle", warning: "breakerd keeps no provider budgets: routing as simple-shuffle"},
+}
 
 func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	r.RoutingStrategy = c.resolve("router_settings.routing_strategy", r.RoutingStrategy)
 	rt := Router{Strategy: r.RoutingStrategy}
-	switch rt.Strategy {
-	case "":
-		rt.Strategy = "simple-shuffle"
-	case "priority":
-		rt.Strategy = "ordered"
+	if n, ok := strategyNames[rt.Strategy]; ok {
+		rt.Strategy = n.strategy
+		if n.warning != "" {
+			c.warnf("router_settings.routing_strategy", "%s", n.warning)
+		}
 	}
 	if !slices.Contains(strategies, rt.Strategy) {
 		msg := fmt.Sprintf("unknown routing strategy %q (supported: %s)", r.RoutingStrategy, strings.Join(strategies, ", "))
