@@ -435,10 +435,11 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data, os.LookupEnv)
 }
 
-// Parse validates config data. name is used in error messages; lookupEnv
-// resolves environment references, and the file's environment_variables
-// block (LiteLLM's) answers those it does not. All errors found are
-// returned together.
+// Parse validates config data. name is used in error messages, and the
+// files LiteLLM's include names are read relative to its directory;
+// lookupEnv resolves environment references, and the file's
+// environment_variables block (LiteLLM's) answers those it does not. All
+// errors found are returned together.
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
 	// PyYAML, which LiteLLM uses, keeps the last of duplicate keys; the
 	// walker warns about each.
@@ -446,12 +447,18 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if err != nil {
 		return nil, yamlError(name, err)
 	}
-	w := &walker{file: name, pos: map[string]*token.Position{}, byPos: map[string]string{}}
-	var raw rawFile
-	c := &converter{file: name, pos: w.pos, env: lookupEnv}
+	src := &sources{main: name}
 	// Every problem is reported at once, in line order: unknown keys do
 	// not hide the rest.
 	var errs []error
+	if len(f.Docs) > 0 {
+		if body, ok := f.Docs[0].Body.(*ast.MappingNode); ok {
+			src, errs = mergeIncludes(name, body)
+		}
+	}
+	w := &walker{src: src, pos: map[string]*token.Position{}, byPos: map[string]string{}}
+	var raw rawFile
+	c := &converter{src: src, pos: w.pos, env: lookupEnv}
 	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
 		w.walk(f.Docs[0], reflect.TypeFor[rawFile](), "")
 		w.finish()
@@ -476,6 +483,9 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 			e := yamlError(name, err)
 			if ce, ok := e.(*Error); ok {
 				ce.Key = w.byPos[fmt.Sprintf("%d:%d", ce.Line, ce.Column)]
+				if pos := w.pos[ce.Key]; pos != nil {
+					ce.File = src.errorAt(pos, "", "").File
+				}
 			}
 			return nil, sortedErrors(append(append(errs, c.errs...), e))
 		}
@@ -514,7 +524,7 @@ func decodeNode(file string, n ast.Node, v any) (err error) {
 	return yaml.NodeToValue(n, v, yaml.AllowDuplicateMapKey())
 }
 
-var typeErr = regexp.MustCompile(`cannot unmarshal (\S+) into Go (?:struct field \S+|value) of type (\S+)`)
+var typeErr = regexp.MustCompile(`cannot unmarshal (.+?) into Go (?:struct field \S+|value) of type (\S+)`)
 
 func yamlKind(goType string) string {
 	switch strings.TrimLeft(goType, "*[]") {
@@ -545,7 +555,11 @@ func yamlError(file string, err error) error {
 		msg := ye.GetMessage()
 		// go-yaml names Go types; say what the file should hold instead.
 		if m := typeErr.FindStringSubmatch(msg); m != nil {
-			msg = fmt.Sprintf("expected %s, got %s", yamlKind(m[2]), m[1])
+			got := m[1]
+			if strings.HasPrefix(got, "[]") || strings.HasPrefix(got, "map[") {
+				got = yamlKind(got) // a list or a mapping, not its Go type
+			}
+			msg = fmt.Sprintf("expected %s, got %s", yamlKind(m[2]), got)
 		}
 		return &Error{File: file, Line: p.Line, Column: p.Column, Msg: msg}
 	}

@@ -40,18 +40,19 @@ type converter struct {
 	// dropParams is litellm_settings.drop_params, each deployment's
 	// default.
 	dropParams bool
-	file       string
+	src        *sources
 	pos        map[string]*token.Position
 	env        func(string) (string, bool)
 	errs       []error
 	warnings   []string
 }
 
-func (c *converter) at(path string) (line, col int) {
-	// Walk up to the nearest recorded ancestor.
+// at is the position of path, or of its nearest recorded ancestor; nil
+// when none is recorded.
+func (c *converter) at(path string) *token.Position {
 	for p := path; p != ""; {
 		if pos, ok := c.pos[p]; ok {
-			return pos.Line, pos.Column
+			return pos
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {
@@ -59,17 +60,15 @@ func (c *converter) at(path string) (line, col int) {
 		}
 		p = p[:i]
 	}
-	return 0, 0
+	return nil
 }
 
 func (c *converter) errf(path, format string, args ...any) {
-	line, col := c.at(path)
-	c.errs = append(c.errs, &Error{File: c.file, Line: line, Column: col, Key: path, Msg: fmt.Sprintf(format, args...)})
+	c.errs = append(c.errs, c.src.errorAt(c.at(path), path, fmt.Sprintf(format, args...)))
 }
 
 func (c *converter) warnf(path, format string, args ...any) {
-	line, col := c.at(path)
-	c.warnings = append(c.warnings, (&Error{File: c.file, Line: line, Column: col, Key: path, Msg: fmt.Sprintf(format, args...)}).Error())
+	c.warnings = append(c.warnings, c.src.errorAt(c.at(path), path, fmt.Sprintf(format, args...)).Error())
 }
 
 // envRef matches ${NAME}, and the shell's ${NAME:-default} (unset or

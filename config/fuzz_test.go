@@ -64,7 +64,7 @@ func FuzzEnvReferences(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c := &converter{file: "f.yaml", pos: nil, env: func(k string) (string, bool) {
+		c := &converter{src: &sources{main: "f.yaml"}, pos: nil, env: func(k string) (string, bool) {
 			if k == "A" {
 				return "alpha", true
 			}

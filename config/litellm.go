@@ -36,7 +36,7 @@ var liteLLMIgnored = map[string]map[string]string{
 	"": {
 		"guardrails": "", "files_settings": "", "finetune_settings": "", "credential_list": "", "mcp_servers": "",
 		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
-		"assistant_settings": "", "include": "breakerd reads one file", "cache_config": "LiteLLM ignores it too",
+		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
 	},
 	"model_list[]": {"model_info": "", "litellm_credential_name": ""},
 	"model_list[].litellm_params": {

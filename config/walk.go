@@ -15,8 +15,8 @@ import (
 // position of every node by its path (e.g. "model_list[0].litellm_params.model"),
 // so that later validation errors can point at the offending line.
 type walker struct {
-	file string
-	pos  map[string]*token.Position
+	src *sources
+	pos map[string]*token.Position
 	// byPos maps "line:col" of every value back to its path, to name the
 	// key in go-yaml's type errors.
 	byPos    map[string]string
@@ -70,8 +70,7 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 		// with no value is reported here, before any decoding.
 		if _, null := n.Value.(*ast.NullNode); n.Value == nil || null {
 			pos := n.GetToken().Position
-			w.errs = append(w.errs, &Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: path,
-				Msg: fmt.Sprintf("the tag %s has no value after it", n.Start.Value)})
+			w.errs = append(w.errs, w.src.errorAt(pos, path, fmt.Sprintf("the tag %s has no value after it", n.Start.Value)))
 			return
 		}
 		w.walk(n.Value, t, path)
@@ -82,8 +81,8 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 			if line, dup := first[key]; dup {
 				p := joinPath(path, key)
 				pos := mv.Key.GetToken().Position
-				w.warnings = append(w.warnings, (&Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: p,
-					Msg: fmt.Sprintf("is set again (first at line %d): the last one is used, as LiteLLM (PyYAML) does", line)}).Error())
+				w.warnings = append(w.warnings, w.src.errorAt(pos, p,
+					fmt.Sprintf("is set again (first at line %d): the last one is used, as LiteLLM (PyYAML) does", line)).Error())
 			} else {
 				first[key] = mv.Key.GetToken().Position.Line
 			}
@@ -155,7 +154,7 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 					w.ignored, w.ignoredMore = map[string]int{}, map[int]int{}
 				}
 				w.ignored[norm] = len(w.warnings)
-				w.warnings = append(w.warnings, (&Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: p, Msg: msg}).Error())
+				w.warnings = append(w.warnings, w.src.errorAt(pos, p, msg).Error())
 				return
 			}
 			w.errs = append(w.errs, w.unknownKey(pos, path, p, key, t))
@@ -215,7 +214,7 @@ func (w *walker) unknownKey(pos *token.Position, parent, path, key string, t ref
 	} else {
 		msg += " (valid keys: " + strings.Join(keys, ", ") + ")"
 	}
-	return &Error{File: w.file, Line: pos.Line, Column: pos.Column, Key: path, Msg: msg}
+	return w.src.errorAt(pos, path, msg)
 }
 
 // nearest returns the candidate closest to s by edit distance, if it is

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -375,5 +376,40 @@ func TestReloadAppliesAlerting(t *testing.T) {
 	}
 	if got := after.all(); len(got) == 0 || !strings.Contains(got[0], `"kind":"open"`) {
 		t.Fatalf("the webhook configured by the reload got %q, want the opening", got)
+	}
+}
+
+// A reload from the file reads the files its include names again: a
+// deployment added to an included file is added by the reload.
+func TestReloadReadsIncludedFilesAgain(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const model = "  - model_name: %s\n    litellm_params: {model: openai/%s, api_base: \"http://127.0.0.1:9/v1\"}\n"
+	write("config.yaml", "include: [models.yaml]\n")
+	write("models.yaml", "model_list:\n"+fmt.Sprintf(model, "a", "a"))
+	cfg, err := config.Load(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler),
+		Client: &http.Client{Transport: &http.Transport{}}, Clock: breaker.NewManualClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if d.Gateway().HasGroup("b") {
+		t.Fatal("group b before it is in the included file")
+	}
+	write("models.yaml", "model_list:\n"+fmt.Sprintf(model, "a", "a")+fmt.Sprintf(model, "b", "b"))
+	if err := d.ReloadFile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Gateway().HasGroup("b") {
+		t.Fatal("after the reload the gateway has no group b, added to the included file")
 	}
 }

@@ -1,0 +1,119 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// writeFiles writes name -> content into a new directory and returns it.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// LiteLLM's include merges other files into the config, as LiteLLM's docs
+// show it: lists (model_list) are appended to the config's own, other
+// keys replace the config's, and paths are relative to the config.
+func TestIncludeMergesFiles(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"config.yaml": `include:
+  - models.yaml
+  - settings.yaml
+model_list:
+  - model_name: main
+    litellm_params: {model: openai/gpt-4o-mini}
+router_settings:
+  routing_strategy: least-busy
+`,
+		"models.yaml": `model_list:
+  - model_name: backup
+    litellm_params: {model: anthropic/claude-3-5-haiku-latest}
+    model_info: {id: b1}
+`,
+		"settings.yaml": `router_settings:
+  routing_strategy: ordered
+  fallbacks: [{main: [backup]}]
+`,
+	})
+	cfg, err := Load(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, d := range cfg.Deployments {
+		groups = append(groups, d.Group)
+	}
+	if !slices.Equal(groups, []string{"main", "backup"}) {
+		t.Errorf("deployments of groups %q, want main's then the included backup", groups)
+	}
+	if cfg.Router.Strategy != "ordered" || !slices.Equal(cfg.Router.Fallbacks["main"], []string{"backup"}) {
+		t.Errorf("strategy %q, fallbacks %v: want the included router_settings", cfg.Router.Strategy, cfg.Router.Fallbacks)
+	}
+	// A warning about a key in an included file names that file and line.
+	want := filepath.Join(dir, "models.yaml") + ":4:5: model_list[1].model_info: a LiteLLM setting that breakerd does not use"
+	if len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], want) {
+		t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
+	}
+}
+
+// A mistake in an included file, or in the include itself, is an error
+// that names the file, line and key.
+func TestIncludeErrorsNameTheirFile(t *testing.T) {
+	const main = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string // with DIR for the directory
+	}{
+		{name: "a bad key in an included file",
+			files: map[string]string{"config.yaml": "include: [more.yaml]\n" + main,
+				"more.yaml": "model_list:\n  - model_name: b\n    litellm_params: {model: nope/x}\n"},
+			want: `DIR/more.yaml:3:22: model_list[1].litellm_params.model: unknown provider "nope"`},
+		{name: "a value of the wrong type in an included file",
+			files: map[string]string{"config.yaml": "include: [more.yaml]\n" + main,
+				"more.yaml": "router_settings:\n  num_retries: [3]\n"},
+			want: `DIR/more.yaml:2:16: router_settings.num_retries: expected a whole number`},
+		{name: "a missing file",
+			files: map[string]string{"config.yaml": "include:\n  - gone.yaml\n" + main},
+			want:  `DIR/config.yaml:2:5: include[0]: cannot read the included file: open DIR/gone.yaml: no such file or directory`},
+		{name: "an include that is not a file name",
+			files: map[string]string{"config.yaml": "include: {a: b}\n" + main},
+			want:  `DIR/config.yaml:1:1: include: must be a file name or a list of file names`},
+		{name: "an included file that is not YAML",
+			files: map[string]string{"config.yaml": "include: [more.yaml]\n" + main, "more.yaml": "model_list: [\n"},
+			want:  `DIR/more.yaml:`},
+		{name: "an include in an included file",
+			files: map[string]string{"config.yaml": "include: [more.yaml]\n" + main, "more.yaml": "include: [other.yaml]\n"},
+			want:  `DIR/more.yaml:1:1: include: an included file's include is not read`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := writeFiles(t, tc.files)
+			_, err := Load(filepath.Join(dir, "config.yaml"))
+			want := strings.ReplaceAll(tc.want, "DIR", dir)
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("error %v, want one starting %q", err, want)
+			}
+		})
+	}
+}
+
+// A single file name works as well as a list, as in LiteLLM's docs.
+func TestIncludeOneFile(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"config.yaml": "include: models.yaml\n",
+		"models.yaml": "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n",
+	})
+	cfg, err := Load(filepath.Join(dir, "config.yaml"))
+	if err != nil || len(cfg.Deployments) != 1 {
+		t.Fatalf("config %+v, error %v: want the included deployment", cfg, err)
+	}
+}
