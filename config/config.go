@@ -441,6 +441,11 @@ func Load(path string) (*Config, error) {
 // environment_variables block (LiteLLM's) answers those it does not. All
 // errors found are returned together.
 func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parse(name, data, lookupEnv, os.ReadFile)
+}
+
+// parse is Parse with the included files read by readFile.
+func parse(name string, data []byte, lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (*Config, error) {
 	// PyYAML, which LiteLLM uses, keeps the last of duplicate keys; the
 	// walker warns about each.
 	f, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
@@ -453,7 +458,7 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	var errs []error
 	if len(f.Docs) > 0 {
 		if body, ok := f.Docs[0].Body.(*ast.MappingNode); ok {
-			src, errs = mergeIncludes(name, body)
+			src, errs = mergeIncludes(name, body, readFile)
 		}
 	}
 	w := &walker{src: src, pos: map[string]*token.Position{}, byPos: map[string]string{}}

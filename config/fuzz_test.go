@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +21,8 @@ func FuzzParse(f *testing.F) {
 		f.Add(string(data))
 	}
 	for _, s := range []string{"model_list: !\n", "model_list: !!str\n", "a: &x [*x]\n", "model_list:\n  - model_name: a\n    litellm_params: {model: \"*\"}\n",
-		"model_list:\n  - model_name: ${X:-a}\n    litellm_params: {model: os.environ/M, rpm: os.environ/R}\n", "{", "- [\n"} {
+		"model_list:\n  - model_name: ${X:-a}\n    litellm_params: {model: os.environ/M, rpm: os.environ/R}\n", "{", "- [\n",
+		"x-d: &d {model: openai/x}\nmodel_list:\n  - model_name: a\n    litellm_params: {<<: [*d, *d]}\n", "include: [a.yaml]\nmodel_list: *m\n"} {
 		f.Add(s)
 	}
 	env := func(k string) (string, bool) {
@@ -33,7 +35,8 @@ func FuzzParse(f *testing.F) {
 		return "", false
 	}
 	f.Fuzz(func(t *testing.T, data string) {
-		cfg, err := Parse("f.yaml", []byte(data), env)
+		// No file is included: an include is an error naming f.yaml.
+		cfg, err := parse("f.yaml", []byte(data), env, func(string) ([]byte, error) { return nil, fs.ErrNotExist })
 		if err != nil {
 			for _, e := range unjoin(err) {
 				var ce *Error

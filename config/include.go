@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/goccy/go-yaml/ast"
@@ -39,7 +38,7 @@ func (s *sources) errorAt(pos *token.Position, key, msg string) *Error {
 // mapping body (from the file name) into it and removes the include key.
 // A file that cannot be read or parsed, or an include that is not a file
 // name or a list of them, is an error at the include.
-func mergeIncludes(name string, body *ast.MappingNode) (*sources, []error) {
+func mergeIncludes(name string, body *ast.MappingNode, readFile func(string) ([]byte, error)) (*sources, []error) {
 	m := &sources{main: name, files: map[*token.Position]string{}}
 	i := topKey(body, "include")
 	if i < 0 {
@@ -71,7 +70,7 @@ func mergeIncludes(name string, body *ast.MappingNode) (*sources, []error) {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(filepath.Dir(name), file)
 		}
-		data, err := os.ReadFile(file)
+		data, err := readFile(file)
 		if err != nil {
 			errs = append(errs, at(p, key, "cannot read the included file: %v", err))
 			continue

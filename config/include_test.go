@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeFiles writes name -> content into a new directory and returns it.
@@ -116,4 +117,70 @@ func TestIncludeOneFile(t *testing.T) {
 	if err != nil || len(cfg.Deployments) != 1 {
 		t.Fatalf("config %+v, error %v: want the included deployment", cfg, err)
 	}
+}
+
+// YAML anchors, aliases and merge keys work as PyYAML (LiteLLM's parser)
+// reads them, and what they bring in is checked where it is used.
+func TestYAMLAnchorsAndMergeKeys(t *testing.T) {
+	const defs = `x-azure: &azure
+  api_key: sk-azure-0123456789
+  api_version: "2024-08-01-preview"
+  timeout: os.environ/AZURE_TIMEOUT
+`
+	t.Run("merge keys bring an anchor's keys, and the mapping's own win", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(defs+`model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      <<: *azure
+      model: azure/gpt-4o-eu
+      api_base: https://eu.openai.azure.com
+  - model_name: gpt-4o
+    litellm_params: &us
+      <<: [*azure]
+      model: azure/gpt-4o-us
+      api_base: https://us.openai.azure.com
+      api_version: "2025-01-01-preview"
+  - model_name: gpt-4o-us
+    litellm_params: *us
+`), env(map[string]string{"AZURE_TIMEOUT": "30"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Warnings) != 0 {
+			t.Errorf("warnings %q, want none", cfg.Warnings)
+		}
+		want := []struct{ base, version string }{
+			{"https://eu.openai.azure.com", "2024-08-01-preview"},
+			{"https://us.openai.azure.com", "2025-01-01-preview"},
+			{"https://us.openai.azure.com", "2025-01-01-preview"},
+		}
+		if len(cfg.Deployments) != len(want) {
+			t.Fatalf("%d deployments, want %d", len(cfg.Deployments), len(want))
+		}
+		for i, d := range cfg.Deployments {
+			if d.APIBase != want[i].base || d.APIVersion != want[i].version || d.APIKey.Value() != "sk-azure-0123456789" || d.Timeout != 30*time.Second {
+				t.Errorf("deployment %d: base %s, version %s, timeout %s; want %+v, the anchor's key and 30s", i, d.APIBase, d.APIVersion, d.Timeout, want[i])
+			}
+		}
+	})
+	t.Run("a typo in an anchor is an error where it is merged", func(t *testing.T) {
+		_, err := Parse("t.yaml", []byte(`x-defaults: &d
+  api_kye: sk-0123456789
+model_list:
+  - model_name: a
+    litellm_params:
+      <<: *d
+      model: openai/x
+`), env(nil))
+		want := `t.yaml:2:3: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`
+		if err == nil || err.Error() != want {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	})
+	t.Run("a top-level key that is neither the config's nor anchors is still an error", func(t *testing.T) {
+		_, err := Parse("t.yaml", []byte("defaults:\n  api_key: x\nmodel_list: []\n"), env(nil))
+		if err == nil || !strings.Contains(err.Error(), `t.yaml:1:1: defaults: unknown key "defaults"`) {
+			t.Fatalf("error %v", err)
+		}
+	})
 }

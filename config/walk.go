@@ -29,6 +29,11 @@ type walker struct {
 	// its warning; ignoredMore counts its other places, by warning.
 	ignored     map[string]int
 	ignoredMore map[int]int
+	// anchors holds each YAML anchor's node by name, for the aliases
+	// and merge keys (<<: *name) that use it; expanding guards against
+	// an alias inside its own anchor.
+	anchors   map[string]ast.Node
+	expanding map[ast.Node]bool
 }
 
 // finish adds to each ignored-key warning how many more places have it.
@@ -64,6 +69,20 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 	switch n := n.(type) {
 	case *ast.DocumentNode:
 		w.walk(n.Body, t, path)
+	case *ast.AnchorNode:
+		if w.anchors == nil {
+			w.anchors, w.expanding = map[string]ast.Node{}, map[ast.Node]bool{}
+		}
+		w.anchors[n.Name.GetToken().Value] = n.Value
+		w.walk(n.Value, t, path)
+	case *ast.AliasNode:
+		// An alias is checked where it is used: its anchor may stand
+		// where no schema applies (a top-level x- key).
+		if v := w.anchors[n.Value.GetToken().Value]; v != nil && !w.expanding[v] {
+			w.expanding[v] = true
+			w.walk(v, t, path)
+			delete(w.expanding, v)
+		}
 	case *ast.TagNode:
 		// go-yaml v1.19.2 panics decoding a tag with nothing after it
 		// ("key: !", "key: !!str") where a list is wanted, so a tag
@@ -129,12 +148,25 @@ func joinPath(path, key string) string {
 }
 
 func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string) {
+	if mv.Key.IsMergeKey() {
+		// <<: *name (or a list of them) puts the anchor's keys in this
+		// mapping, as PyYAML and go-yaml decode it: check them here.
+		if seq, ok := mv.Value.(*ast.SequenceNode); ok {
+			mv.Value = w.flatten(seq)
+		}
+		w.walk(mv.Value, t, path)
+		return
+	}
 	key := keyOf(mv)
 	p := joinPath(path, key)
 	w.pos[p] = mv.Key.GetToken().Position
 	switch t.Kind() {
 	case reflect.Struct:
 		f, ok := fieldByTag(t, key)
+		if !ok && path == "" && definitions(key, mv.Value) {
+			w.record(mv.Value, p)
+			return
+		}
 		if !ok {
 			pos := mv.Key.GetToken().Position
 			if hint, ok := liteLLMOnly(path, key); ok {
@@ -167,6 +199,39 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 	default:
 		w.record(mv.Value, p)
 	}
+}
+
+// flatten turns a merge key's list of anchors (<<: [*a, *b]) into one
+// mapping of their keys, the first anchor's winning, as YAML's merge key
+// is defined and PyYAML reads it; go-yaml merges a single mapping only.
+func (w *walker) flatten(seq *ast.SequenceNode) ast.Node {
+	var values []*ast.MappingValueNode
+	seen := map[string]bool{}
+	for _, v := range seq.Values {
+		if a, ok := v.(*ast.AliasNode); ok {
+			v = w.anchors[a.Value.GetToken().Value]
+		}
+		m, ok := v.(*ast.MappingNode)
+		if !ok {
+			return seq // go-yaml's decoder reports what is wrong
+		}
+		for _, mv := range m.Values {
+			if k := keyOf(mv); !seen[k] {
+				seen[k] = true
+				values = append(values, mv)
+			}
+		}
+	}
+	return ast.Mapping(seq.GetToken(), true, values...)
+}
+
+// definitions reports whether a top-level key that is not one of the
+// config's holds YAML anchors for the rest of the file to use: its name
+// starts with x- (Docker Compose's convention), or its value is anchored.
+// Such a key is not read, and not an error.
+func definitions(key string, v ast.Node) bool {
+	_, anchored := v.(*ast.AnchorNode)
+	return anchored || strings.HasPrefix(key, "x-")
 }
 
 // noteRef records mv if its value is an environment reference (as
