@@ -26,7 +26,18 @@ type openAI struct {
 	// only reads, instead of allocating them per request.
 	header http.Header
 	urls   upstreamURLs
+	// url holds the upstream URL of each kind of call, built once.
+	url [urlKinds]string
 }
+
+// The kinds of call an OpenAI-dialect upstream has a URL for.
+const (
+	urlChat = iota
+	urlEmbeddings
+	urlResponses
+	urlCompletions
+	urlKinds
+)
 
 func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) string) *openAI {
 	h := http.Header{"Content-Type": {"application/json"}}
@@ -37,7 +48,18 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			h.Set("Authorization", "Bearer "+key)
 		}
 	}
-	return &openAI{d: d, rt: rt, redact: redact, header: h}
+	p := &openAI{d: d, rt: rt, redact: redact, header: h}
+	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses", urlCompletions: "/completions"} {
+		switch {
+		case d.Dialect == config.DialectAzure && kind == urlResponses:
+			p.url[kind] = d.APIBase + "/openai/responses?api-version=" + d.APIVersion
+		case d.Dialect == config.DialectAzure:
+			p.url[kind] = d.APIBase + "/openai/deployments/" + d.Model + path + "?api-version=" + d.APIVersion
+		default:
+			p.url[kind] = d.APIBase + path
+		}
+	}
+	return p
 }
 
 func (p *openAI) Name() string { return p.d.Provider }
@@ -66,23 +88,17 @@ func (p *openAI) Native(api API) bool {
 	return false
 }
 
-func (p *openAI) url(req *Request) string {
-	path := "/chat/completions"
+// urlFor is the upstream URL for req.
+func (p *openAI) urlFor(req *Request) string {
 	switch {
 	case req.Op == Embeddings:
-		path = "/embeddings"
+		return p.url[urlEmbeddings]
 	case req.API == APIResponses:
-		if p.d.Dialect == config.DialectAzure {
-			return p.d.APIBase + "/openai/responses?api-version=" + p.d.APIVersion
-		}
-		path = "/responses"
+		return p.url[urlResponses]
 	case req.API == APICompletions:
-		path = "/completions"
+		return p.url[urlCompletions]
 	}
-	if p.d.Dialect == config.DialectAzure {
-		return p.d.APIBase + "/openai/deployments/" + p.d.Model + path + "?api-version=" + p.d.APIVersion
-	}
-	return p.d.APIBase + path
+	return p.url[urlChat]
 }
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
@@ -92,7 +108,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	hreq, err := p.urls.post(ctx, p.url(req), buf, req.Stream)
+	hreq, err := p.urls.post(ctx, p.urlFor(req), buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
