@@ -29,8 +29,10 @@ type Config struct {
 	// (OPENAI_API_KEY, ...) for catch-all deployments (model: "*"), by
 	// provider; nil when the config has none.
 	ProviderKeys map[string]Secret
-	// Path is the file the config came from.
+	// Path is the file the config came from, and Included the files its
+	// include merged in, in order.
 	Path        string
+	Included    []string
 	Server      Server
 	Logging     Logging
 	Deployments []Deployment
@@ -500,7 +502,7 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), read
 	if errs = append(errs, c.errs...); len(errs) > 0 {
 		return nil, sortedErrors(errs)
 	}
-	cfg.Path = name
+	cfg.Path, cfg.Included = name, src.included
 	return cfg, nil
 }
 

@@ -18,8 +18,9 @@ import (
 // or for the nodes of an included file (by position) that file, so that
 // errors and warnings point into the file the key is in.
 type sources struct {
-	main  string
-	files map[*token.Position]string
+	main     string
+	files    map[*token.Position]string
+	included []string // the files merged in, in order
 }
 
 // errorAt is an Error at pos (nil: the file as a whole) about key.
@@ -88,6 +89,7 @@ func mergeIncludes(name string, body *ast.MappingNode, readFile func(string) ([]
 			errs = append(errs, at(p, key, "the included file %s must be a mapping of top-level keys, as the config is", file))
 			continue
 		}
+		m.included = append(m.included, file)
 		ast.Walk(positions{m.files, file}, included)
 		for _, mv := range included.Values {
 			k := keyOf(mv)

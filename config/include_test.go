@@ -59,6 +59,9 @@ router_settings:
 	if cfg.Router.Strategy != "ordered" || !slices.Equal(cfg.Router.Fallbacks["main"], []string{"backup"}) {
 		t.Errorf("strategy %q, fallbacks %v: want the included router_settings", cfg.Router.Strategy, cfg.Router.Fallbacks)
 	}
+	if want := []string{filepath.Join(dir, "models.yaml"), filepath.Join(dir, "settings.yaml")}; !slices.Equal(cfg.Included, want) {
+		t.Errorf("included %q, want %q", cfg.Included, want)
+	}
 	// A warning about a key in an included file names that file and line.
 	want := filepath.Join(dir, "models.yaml") + ":4:5: model_list[1].model_info: a LiteLLM setting that breakerd does not use"
 	if len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], want) {

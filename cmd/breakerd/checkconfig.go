@@ -41,8 +41,12 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 	gw := d.Gateway()
-	fmt.Fprintf(stdout, "%s: OK\n\nlisten %s, routing_strategy %s, num_retries %d, max_fallbacks %d, timeout %s\n",
-		cfg.Path, cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.MaxFallbacks, cfg.Router.Timeout)
+	fmt.Fprintf(stdout, "%s: OK\n", cfg.Path)
+	if len(cfg.Included) > 0 {
+		fmt.Fprintf(stdout, "included: %s\n", strings.Join(cfg.Included, ", "))
+	}
+	fmt.Fprintf(stdout, "\nlisten %s, routing_strategy %s, num_retries %d, max_fallbacks %d, timeout %s\n",
+		cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.MaxFallbacks, cfg.Router.Timeout)
 	if rd := cfg.Router.Redis; cfg.Router.State == "redis" {
 		where := rd.Addr
 		if where == "" {

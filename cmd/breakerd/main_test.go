@@ -525,3 +525,26 @@ func TestServePprofOnItsOwnListener(t *testing.T) {
 	}
 	stop()
 }
+
+// check-config names the files a config's include merged in.
+func TestCheckConfigNamesIncludedFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"config.yaml": "include: [models.yaml]\n",
+		"models.yaml": "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-included-0123}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", filepath.Join(dir, "config.yaml")}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if want := "included: " + filepath.Join(dir, "models.yaml") + "\n"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	if !strings.Contains(out.String(), "a/openai/x (primary)") {
+		t.Errorf("output lacks the included deployment:\n%s", out.String())
+	}
+}
