@@ -73,9 +73,9 @@ type call struct {
 	overhead         time.Duration
 	// adm is the request's place in load shedding's counts.
 	adm admission
-	// served is the outcome of the attempt that answered, kept here so
+	// answered is the outcome of the attempt that answered, kept here so
 	// that returning it allocates nothing.
-	served outcome
+	answered outcome
 	// deadline ends the request (router_settings.timeout after it
 	// arrived). It is a time, not a context of its own: each attempt's
 	// context carries it (one timer and one cancelation for this and the
@@ -886,15 +886,15 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		if perr := c.reply(w, d, resp, info); perr != nil {
 			return nil, perr, breaker.Failure, info.Duration
 		}
-		c.served = outcome{code: 200, served: d, fallback: fallback}
-		return &c.served, nil, breaker.Success, info.Duration
+		c.answered = outcome{code: 200, served: d, fallback: fallback}
+		return &c.answered, nil, breaker.Success, info.Duration
 	}
 	ttft := info.Duration
 	o, errType := c.pipe(ctx, w, events, first, lim)
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, events.Usage()
 	g.obs.AttemptDone(*info)
-	c.served = outcome{code: 200, served: d, fallback: fallback}
-	return &c.served, nil, o, ttft
+	c.answered = outcome{code: 200, served: d, fallback: fallback}
+	return &c.answered, nil, o, ttft
 }
 
 // attemptError is the error of an attempt that got no answer (or no first
