@@ -393,7 +393,7 @@ func TestErrors(t *testing.T) {
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
 		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
-			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, environment_variables, general_settings, health, litellm_settings, logging, model_list, router_settings, server)`}},
+			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, credential_list, environment_variables, general_settings, health, litellm_settings, logging, model_list, router_settings, server)`}},
 		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
 		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",
@@ -994,5 +994,92 @@ func TestRoutingStrategyNames(t *testing.T) {
 				t.Errorf("warnings %q, want %q", cfg.Warnings, want)
 			}
 		})
+	}
+}
+
+func TestCredentialListFillsInDeployments(t *testing.T) {
+	const creds = `credential_list:
+  - credential_name: azure-eu
+    credential_values:
+      api_key: os.environ/AZURE_EU_KEY
+      api_base: https://eu.example.openai.azure.com
+      api_version: "2024-10-21"
+    credential_info:
+      description: production, EU region
+`
+	vars := env(map[string]string{"AZURE_EU_KEY": "sk-azure-eu-0123456789"})
+	for _, tc := range []struct {
+		name, params            string
+		key, base, version, err string
+	}{
+		{name: "every value from the credential", params: "model: azure/gpt-4o\n      litellm_credential_name: azure-eu\n",
+			key: "sk-azure-eu-0123456789", base: "https://eu.example.openai.azure.com", version: "2024-10-21"},
+		{name: "litellm_params' own values win", params: "model: azure/gpt-4o\n      litellm_credential_name: azure-eu\n      api_base: https://us.example.openai.azure.com\n",
+			key: "sk-azure-eu-0123456789", base: "https://us.example.openai.azure.com", version: "2024-10-21"},
+		{name: "an unknown name is an error at its line", params: "model: azure/gpt-4o\n      litellm_credential_name: azure-ue\n",
+			err: `t.yaml:13:7: model_list[0].litellm_params.litellm_credential_name: no credential named "azure-ue" in credential_list (did you mean "azure-eu"?)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(creds+"model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      "+tc.params), vars)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Warnings) != 0 {
+				t.Fatalf("warnings %q, want none", cfg.Warnings)
+			}
+			d := cfg.Deployments[0]
+			if d.APIKey.Value() != tc.key || !strings.HasPrefix(d.APIBase, tc.base) || d.APIVersion != tc.version {
+				t.Fatalf("key %q, base %q, version %q; want %q, %q, %q", d.APIKey.Value(), d.APIBase, d.APIVersion, tc.key, tc.base, tc.version)
+			}
+		})
+	}
+}
+
+func TestCredentialErrorsNameTheCredentialsLine(t *testing.T) {
+	const yaml = `credential_list:
+  - credential_name: openai-main
+    credential_values:
+      api_key: os.environ/MISSING_KEY
+      aws_region_name: eu-west-1
+      api_bse: https://x.example
+  - credential_values: {api_key: sk-0123456789abcdef}
+  - credential_name: openai-main
+    credential_values: {api_key: sk-0123456789abcdef}
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/gpt-4o, litellm_credential_name: openai-main}
+`
+	_, err := Parse("t.yaml", []byte(yaml), env(nil))
+	if err == nil {
+		t.Fatal("loaded; want errors")
+	}
+	for _, want := range []string{
+		"t.yaml:4:7: credential_list[0].credential_values.api_key: environment variable MISSING_KEY is not set",
+		`t.yaml:6:7: credential_list[0].credential_values.api_bse: unknown key "api_bse" (did you mean "api_base"?)`,
+		"t.yaml:7:22: credential_list[1].credential_name: is required",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors:\n%v\nwant one containing %q", err, want)
+		}
+	}
+	fixed := strings.Replace(strings.Replace(strings.Replace(yaml, "os.environ/MISSING_KEY", "sk-0123456789abcdef", 1), "api_bse", "api_base", 1),
+		"  - credential_values", "  - credential_name: other\n    credential_values", 1)
+	cfg, err := Parse("t.yaml", []byte(fixed), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"t.yaml:5:7: credential_list[0].credential_values.aws_region_name: a LiteLLM setting that breakerd does not use; ignored",
+		`t.yaml:9:5: credential_list[2].credential_name: "openai-main" is also credential_list[0]'s name`,
+	} {
+		if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+			t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
+		}
 	}
 }

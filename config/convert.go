@@ -40,11 +40,13 @@ type converter struct {
 	// dropParams is litellm_settings.drop_params, each deployment's
 	// default.
 	dropParams bool
-	src        *sources
-	pos        map[string]*token.Position
-	env        func(string) (string, bool)
-	errs       []error
-	warnings   []string
+	// creds is credential_list, which deployments name.
+	creds    []rawCredential
+	src      *sources
+	pos      map[string]*token.Position
+	env      func(string) (string, bool)
+	errs     []error
+	warnings []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -215,6 +217,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
 	c.dropParams = raw.LiteLLM.DropParams != nil && *raw.LiteLLM.DropParams
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
+	c.credentialList(raw.CredentialList)
 	seen := map[string]int{}
 	for i, rd := range raw.ModelList {
 		d, ok := c.deployment(i, rd, callTimeout, streamTimeout)
@@ -363,14 +366,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	modelRef := c.resolve(pp+".model", rd.Params.Model)
 	d.ModelRef = modelRef
+	keyAt, baseAt, versionAt := c.credential(pp, &rd.Params)
 	if modelRef == "*" {
 		// LiteLLM's catch-all: each request's model names its provider,
 		// resolved per request (Deployment.Resolve).
 		d.Wildcard, d.Model = true, "*"
-		d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
-		d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+		d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
+		d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
 		if d.APIBase != "" {
-			c.checkAPIBase(pp+".api_base", d.APIBase)
+			c.checkAPIBase(baseAt, d.APIBase)
 		}
 		c.wildcardKeys()
 	}
@@ -408,23 +412,23 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
-	d.APIKey = Secret(c.resolve(pp+".api_key", rd.Params.APIKey))
+	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
 	if d.APIKey == "" && info.KeyEnv != "" {
 		if v, ok := c.env(info.KeyEnv); ok {
 			d.APIKey = Secret(v) // as LiteLLM, which reads the provider's variable
 		}
 	}
 	if k := d.APIKey.Value(); k != "" && len(k) < MinRedactLen {
-		c.warnf(pp+".api_key", "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
+		c.warnf(keyAt, "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
 	}
-	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+	d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
 	if d.APIBase == "" && info.BaseEnv != "" {
 		if v, ok := c.env(info.BaseEnv); ok {
 			d.APIBase = strings.TrimRight(v, "/")
 		}
 	}
 	if d.APIBase != "" {
-		c.checkAPIBase(pp+".api_base", d.APIBase)
+		c.checkAPIBase(baseAt, d.APIBase)
 	}
 	if d.APIBase == "" {
 		d.APIBase = info.BaseURL
@@ -435,7 +439,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if d.APIBase == "" {
 		c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
 	}
-	d.APIVersion = c.resolve(pp+".api_version", rd.Params.APIVersion)
+	d.APIVersion = c.resolve(versionAt, rd.Params.APIVersion)
 	if info.Dialect == DialectAzure && d.APIVersion == "" {
 		d.APIVersion = AzureDefaultAPIVersion
 		if v, ok := c.env("AZURE_API_VERSION"); ok && v != "" {
@@ -443,6 +447,63 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		}
 	}
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+}
+
+// credentialList checks LiteLLM's credential_list: each entry needs a
+// name, and a name given twice is a warning (deployments get the first,
+// as in LiteLLM).
+func (c *converter) credentialList(list []rawCredential) {
+	c.creds = list
+	first := map[string]int{}
+	for i, cr := range list {
+		p := fmt.Sprintf("credential_list[%d]", i)
+		switch j, dup := first[cr.Name]; {
+		case cr.Name == "":
+			c.errf(p+".credential_name", "is required: deployments name a credential by it (litellm_credential_name)")
+		case dup:
+			c.warnf(p+".credential_name", "%q is also credential_list[%d]'s name: deployments naming it get that one's values, as in LiteLLM", cr.Name, j)
+		default:
+			first[cr.Name] = i
+		}
+	}
+}
+
+// credential fills in p's api_key, api_base and api_version, where p sets
+// none, from the credential its litellm_credential_name names (LiteLLM's
+// precedence). It returns the key path each of the three comes from, so
+// that an error about a value names the line that holds it.
+func (c *converter) credential(pp string, p *rawParams) (keyAt, baseAt, versionAt string) {
+	keyAt, baseAt, versionAt = pp+".api_key", pp+".api_base", pp+".api_version"
+	name := p.CredentialName
+	if name == "" {
+		return
+	}
+	j := slices.IndexFunc(c.creds, func(cr rawCredential) bool { return cr.Name == name })
+	if j < 0 {
+		var names []string
+		for _, cr := range c.creds {
+			names = append(names, cr.Name)
+		}
+		msg := fmt.Sprintf("no credential named %q in credential_list", name)
+		if n := nearest(name, names); n != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", n)
+		}
+		c.errf(pp+".litellm_credential_name", "%s; breakerd reads credentials from the config only, not from LiteLLM's database", msg)
+		return
+	}
+	at := fmt.Sprintf("credential_list[%d].credential_values.", j)
+	v := c.creds[j].Values
+	for _, f := range []struct {
+		own  *string
+		cred string
+		at   *string
+		key  string
+	}{{&p.APIKey, v.APIKey, &keyAt, "api_key"}, {&p.APIBase, v.APIBase, &baseAt, "api_base"}, {&p.APIVersion, v.APIVersion, &versionAt, "api_version"}} {
+		if *f.own == "" && f.cred != "" {
+			*f.own, *f.at = f.cred, at+f.key
+		}
+	}
+	return
 }
 
 // deploymentRest reads a deployment's settings other than its model, key

@@ -22,7 +22,7 @@ var index = regexp.MustCompile(`\[\d+\]`)
 var liteLLMOpen = []string{
 	"general_settings", // LiteLLM's proxy-server settings; breakerd reads master_key
 	"litellm_settings", // LiteLLM's SDK settings; breakerd reads retries, timeouts and fallbacks
-	"guardrails", "files_settings", "finetune_settings", "credential_list", "mcp_servers", "mcp_aliases",
+	"guardrails", "files_settings", "finetune_settings", "mcp_servers", "mcp_aliases",
 	"vector_store_registry", "search_tools", "prompts", "callback_settings", "assistant_settings",
 }
 
@@ -34,40 +34,13 @@ var liteLLMOpen = []string{
 // too, since LiteLLM loads it without complaint.
 var liteLLMIgnored = map[string]map[string]string{
 	"": {
-		"guardrails": "", "files_settings": "", "finetune_settings": "", "credential_list": "", "mcp_servers": "",
+		"guardrails": "", "files_settings": "", "finetune_settings": "", "mcp_servers": "",
 		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
 		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
 	},
-	"model_list[]": {"model_info": "", "litellm_credential_name": ""},
-	"model_list[].litellm_params": {
-		"max_retries":                        "router_settings.num_retries does this",
-		"organization":                       "",
-		"region_name":                        "",
-		"custom_llm_provider":                "the provider is the prefix of model",
-		"tags":                               "",
-		"mock_response":                      "breakerd mockllm is a fake upstream",
-		"mock_timeout":                       "breakerd mockllm is a fake upstream",
-		"use_in_pass_through":                "",
-		"use_litellm_proxy":                  "",
-		"input_cost_per_second":              "input_cost_per_token and output_cost_per_token drive least-cost",
-		"output_cost_per_second":             "input_cost_per_token and output_cost_per_token drive least-cost",
-		"merge_reasoning_content_in_choices": "",
-		"litellm_credential_name":            "",
-		"base_model":                         "",
-		"headers":                            "",
-		"extra_headers":                      "",
-		"extra_body":                         "",
-		"api_type":                           "",
-		"azure_ad_token":                     "api_key (an Azure key) works",
-		"tenant_id":                          "api_key (an Azure key) works",
-		"client_id":                          "api_key (an Azure key) works",
-		"client_secret":                      "api_key (an Azure key) works",
-		"aws_access_key_id":                  "", "aws_secret_access_key": "", "aws_session_token": "", "aws_region_name": "",
-		"aws_profile_name": "", "aws_role_name": "", "aws_session_name": "", "aws_bedrock_runtime_endpoint": "",
-		"vertex_project": "", "vertex_location": "", "vertex_credentials": "",
-		"cache_control_injection_points":      "",
-		"configurable_clientside_auth_params": "",
-	},
+	"model_list[]":                        {"model_info": "", "litellm_credential_name": ""},
+	"model_list[].litellm_params":         liteLLMParams,
+	"credential_list[].credential_values": liteLLMParams,
 	"router_settings": {
 		"enable_cooldowns":              "LiteLLM ignores it too",
 		"model_group_retry_policy":      "num_retries and circuit_breaker.failure_conditions do this",
@@ -119,4 +92,35 @@ func liteLLMOnly(parent, key string) (hint string, ok bool) {
 func liteLLMNames(parent string) []string {
 	keys, _ := liteLLMKeys(index.ReplaceAllString(parent, "[]"))
 	return slices.Sorted(maps.Keys(keys))
+}
+
+// liteLLMParams are LiteLLM's keys of litellm_params (and of a
+// credential's values, which fill them in) that breakerd does not use.
+var liteLLMParams = map[string]string{
+	"max_retries":                        "router_settings.num_retries does this",
+	"organization":                       "",
+	"region_name":                        "",
+	"custom_llm_provider":                "the provider is the prefix of model",
+	"tags":                               "",
+	"mock_response":                      "breakerd mockllm is a fake upstream",
+	"mock_timeout":                       "breakerd mockllm is a fake upstream",
+	"use_in_pass_through":                "",
+	"use_litellm_proxy":                  "",
+	"input_cost_per_second":              "input_cost_per_token and output_cost_per_token drive least-cost",
+	"output_cost_per_second":             "input_cost_per_token and output_cost_per_token drive least-cost",
+	"merge_reasoning_content_in_choices": "",
+	"base_model":                         "",
+	"headers":                            "",
+	"extra_headers":                      "",
+	"extra_body":                         "",
+	"api_type":                           "",
+	"azure_ad_token":                     "api_key (an Azure key) works",
+	"tenant_id":                          "api_key (an Azure key) works",
+	"client_id":                          "api_key (an Azure key) works",
+	"client_secret":                      "api_key (an Azure key) works",
+	"aws_access_key_id":                  "", "aws_secret_access_key": "", "aws_session_token": "", "aws_region_name": "",
+	"aws_profile_name": "", "aws_role_name": "", "aws_session_name": "", "aws_bedrock_runtime_endpoint": "",
+	"vertex_project": "", "vertex_location": "", "vertex_credentials": "",
+	"cache_control_injection_points":      "",
+	"configurable_clientside_auth_params": "",
 }

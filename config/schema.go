@@ -18,6 +18,24 @@ type rawFile struct {
 	// reads it before the rest is decoded, since references in numbers
 	// are resolved first; the field is here for the schema.
 	EnvironmentVariables map[string]string `yaml:"environment_variables"`
+	// CredentialList is LiteLLM's reusable credentials, which a
+	// deployment names with litellm_params.litellm_credential_name.
+	CredentialList []rawCredential `yaml:"credential_list"`
+}
+
+// rawCredential is one of LiteLLM's credential_list entries.
+type rawCredential struct {
+	Name   string         `yaml:"credential_name"`
+	Values rawCredValues  `yaml:"credential_values"`
+	Info   map[string]any `yaml:"credential_info"` // a description; not read
+}
+
+// rawCredValues are the values of a credential that breakerd reads; the
+// rest (cloud keys of providers breakerd does not call) are LiteLLM's.
+type rawCredValues struct {
+	APIKey     string `yaml:"api_key"`
+	APIBase    string `yaml:"api_base"`
+	APIVersion string `yaml:"api_version"`
 }
 
 // rawLiteLLM is LiteLLM's litellm_settings, of which breakerd reads the
@@ -66,10 +84,13 @@ type rawDeployment struct {
 }
 
 type rawParams struct {
-	Model               string   `yaml:"model"`
-	APIKey              string   `yaml:"api_key"`
-	APIBase             string   `yaml:"api_base"`
-	APIVersion          string   `yaml:"api_version"`
+	Model      string `yaml:"model"`
+	APIKey     string `yaml:"api_key"`
+	APIBase    string `yaml:"api_base"`
+	APIVersion string `yaml:"api_version"`
+	// CredentialName names a credential_list entry, whose values fill in
+	// api_key, api_base and api_version where these are not set.
+	CredentialName      string   `yaml:"litellm_credential_name"`
 	Timeout             any      `yaml:"timeout"`
 	StreamTimeout       any      `yaml:"stream_timeout"`
 	MaxParallelRequests *int     `yaml:"max_parallel_requests"`
