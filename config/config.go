@@ -220,6 +220,10 @@ type Deployment struct {
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64
+	// Priced reports whether the config or the built-in table gives the
+	// deployment a price. least-cost tries unpriced deployments after
+	// the priced ones: an unknown price is not a free one.
+	Priced bool
 	// DefaultMaxTokens is sent to providers that require max_tokens
 	// (Anthropic) when the client gives none.
 	DefaultMaxTokens int

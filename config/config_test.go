@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -106,7 +107,8 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 			s.WindowFailures, s.Window, s.ConsecutiveFailures, s.OpenTimeout)
 	}
 	want := []string{
-		"proxy.yaml:10:5: model_list[0].model_info: a LiteLLM setting that breakerd does not use; ignored",
+		"proxy.yaml:11:7: model_list[0].model_info.id: a LiteLLM setting that breakerd does not use; ignored",
+		"proxy.yaml:12:7: model_list[0].model_info.mode: a LiteLLM setting that breakerd does not use; ignored",
 		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
@@ -966,7 +968,7 @@ func TestLiteLLMSettingsCooldownsDriveTheBreaker(t *testing.T) {
 // LiteLLM's own names for strategies load as the strategy they name:
 // its Router calls least-cost cost-based-routing.
 func TestRoutingStrategyNames(t *testing.T) {
-	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
 	for _, tc := range []struct{ written, strategy, warning string }{
 		{"", "simple-shuffle", ""},
 		{"least-cost", "least-cost", ""},
@@ -1081,5 +1083,55 @@ model_list:
 		if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
 			t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
 		}
+	}
+}
+
+// A deployment's price comes from litellm_params, else model_info (where
+// LiteLLM's cost tracking docs put it), else the list price of its
+// base_model or model; least-cost warns about a deployment with none.
+func TestDeploymentPrices(t *testing.T) {
+	const head = "router_settings: {routing_strategy: least-cost}\nmodel_list:\n  - model_name: a\n"
+	for _, tc := range []struct {
+		name, yaml string
+		in, out    float64 // USD per million tokens
+		priced     bool
+		warning    string
+	}{
+		{name: "list price of the model", yaml: "    litellm_params: {model: openai/gpt-4o-mini}\n", in: 0.15, out: 0.60, priced: true},
+		{name: "litellm_params' prices", yaml: "    litellm_params: {model: openai/gpt-4o-mini, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}\n",
+			in: 1, out: 2, priced: true},
+		{name: "model_info's prices", yaml: "    litellm_params: {model: azure/prod, api_base: https://r.example}\n    model_info: {input_cost_per_token: 0.000003, output_cost_per_token: 0.000004}\n",
+			in: 3, out: 4, priced: true},
+		{name: "litellm_params' win over model_info's",
+			yaml: "    litellm_params: {model: openai/gpt-4o-mini, input_cost_per_token: 0.000001}\n    model_info: {input_cost_per_token: 0.000003}\n",
+			in:   1, out: 0.60, priced: true},
+		{name: "model_info's base_model gives an Azure deployment its model's list price",
+			yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example}\n    model_info: {base_model: azure/gpt-4o}\n", in: 2.50, out: 10, priced: true},
+		{name: "litellm_params' base_model too", yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example, base_model: gpt-4.1-mini}\n",
+			in: 0.40, out: 1.60, priced: true},
+		{name: "a free deployment is priced", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example, input_cost_per_token: 0, output_cost_per_token: 0}\n", priced: true},
+		{name: "no price is a warning under least-cost", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\n",
+			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef", "AZURE_API_KEY": "az-0123456789abcdef"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if tc.warning != "" {
+				want = []string{tc.warning}
+			}
+			warningsStartWith(t, cfg.Warnings, want)
+			d := cfg.Deployments[0]
+			in, out := d.InputCostPerToken*1e6, d.OutputCostPerToken*1e6
+			if math.Abs(in-tc.in) > 1e-9 || math.Abs(out-tc.out) > 1e-9 || d.Priced != tc.priced {
+				t.Fatalf("prices $%g and $%g per million tokens, priced %v; want $%g, $%g, %v", in, out, d.Priced, tc.in, tc.out, tc.priced)
+			}
+		})
+	}
+	_, err := Parse("t.yaml", []byte(head+"    litellm_params: {model: openai/gpt-4o}\n    model_info: {output_cost_per_token: -1}\n"), env(nil))
+	if want := "t.yaml:5:18: model_list[0].model_info.output_cost_per_token: must not be negative"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
 	}
 }

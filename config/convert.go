@@ -252,6 +252,14 @@ func (c *converter) convert(raw *rawFile) *Config {
 		c.errf("model_list", "none of its %d deployments can be called by breakerd (see the warnings above)", len(raw.ModelList))
 	}
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
+	if cfg.Router.Strategy == "least-cost" {
+		for _, d := range cfg.Deployments {
+			if !d.Priced && d.Model != "*" && !d.Wildcard {
+				c.warnf(fmt.Sprintf("model_list[%d].litellm_params.model", d.Index),
+					"%s has no price breakerd knows: least-cost tries it after its group's priced deployments; set input_cost_per_token and output_cost_per_token, or base_model to the model it runs", d.ModelRef)
+			}
+		}
+	}
 	if !cfg.Router.EnforceRateLimits {
 		for _, d := range cfg.Deployments {
 			for _, k := range []struct {
@@ -561,21 +569,44 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	if rd.Params.DropParams != nil {
 		d.DropParams = *rd.Params.DropParams
 	}
-	in, out := listPrice(d.Model)
-	if v := rd.Params.InputCostPerToken; v != nil {
-		if *v < 0 {
-			c.errf(pp+".input_cost_per_token", "must not be negative, got %v", *v)
-		}
-		in = *v
-	}
-	if v := rd.Params.OutputCostPerToken; v != nil {
-		if *v < 0 {
-			c.errf(pp+".output_cost_per_token", "must not be negative, got %v", *v)
-		}
-		out = *v
-	}
-	d.InputCostPerToken, d.OutputCostPerToken = in, out
+	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
 	return d
+}
+
+// prices returns a deployment's prices in USD per token: litellm_params'
+// input_cost_per_token and output_cost_per_token, else model_info's
+// (where LiteLLM's cost tracking docs put them), else the list prices of
+// its base_model (litellm_params' or model_info's: the model an Azure
+// deployment, named freely, runs) or of its model. priced is false when
+// none of these gives one.
+func (c *converter) prices(model, p string, rd rawDeployment) (in, out float64, priced bool) {
+	if base := cmp.Or(rd.Params.BaseModel, rd.ModelInfo.BaseModel); base != "" {
+		if _, m, ok := strings.Cut(base, "/"); ok {
+			base = m // azure/gpt-4o
+		}
+		model = base
+	}
+	in, out, priced = listPrice(model)
+	pp := p + ".litellm_params"
+	for _, f := range []struct {
+		v  *float64
+		at string
+		to *float64
+	}{
+		{rd.ModelInfo.InputCostPerToken, p + ".model_info.input_cost_per_token", &in},
+		{rd.ModelInfo.OutputCostPerToken, p + ".model_info.output_cost_per_token", &out},
+		{rd.Params.InputCostPerToken, pp + ".input_cost_per_token", &in},
+		{rd.Params.OutputCostPerToken, pp + ".output_cost_per_token", &out},
+	} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < 0 {
+			c.errf(f.at, "must not be negative, got %v", *f.v)
+		}
+		*f.to, priced = *f.v, true
+	}
+	return in, out, priced
 }
 
 // wildcardKeys reads, once, the key of every provider from its variable
@@ -1238,7 +1269,7 @@ func (c *converter) alerting(r rawAlerting) Alerting {
 // listPrice returns built-in USD-per-token list prices for well-known
 // models, so that least-cost routing works without configured prices.
 // Configured input_cost_per_token / output_cost_per_token override them.
-func listPrice(model string) (in, out float64) {
+func listPrice(model string) (in, out float64, ok bool) {
 	table := []struct {
 		prefix  string
 		in, out float64 // USD per million tokens
@@ -1259,10 +1290,10 @@ func listPrice(model string) (in, out float64) {
 	}
 	for _, p := range table {
 		if strings.HasPrefix(model, p.prefix) {
-			return p.in / 1e6, p.out / 1e6
+			return p.in / 1e6, p.out / 1e6, true
 		}
 	}
-	return 0, 0
+	return 0, 0, false
 }
 
 // liteLLMErrorClasses are LiteLLM's error classes in allowed_fails_policy

@@ -63,7 +63,7 @@ router_settings:
 		t.Errorf("included %q, want %q", cfg.Included, want)
 	}
 	// A warning about a key in an included file names that file and line.
-	want := filepath.Join(dir, "models.yaml") + ":4:5: model_list[1].model_info: a LiteLLM setting that breakerd does not use"
+	want := filepath.Join(dir, "models.yaml") + ":4:18: model_list[1].model_info.id: a LiteLLM setting that breakerd does not use"
 	if len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], want) {
 		t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
 	}

@@ -24,6 +24,7 @@ var liteLLMOpen = []string{
 	"litellm_settings", // LiteLLM's SDK settings; breakerd reads retries, timeouts and fallbacks
 	"guardrails", "files_settings", "finetune_settings", "mcp_servers", "mcp_aliases",
 	"vector_store_registry", "search_tools", "prompts", "callback_settings", "assistant_settings",
+	"model_list[].model_info", // free-form in LiteLLM; breakerd reads the prices and base_model
 }
 
 // liteLLMIgnored holds, per mapping (a key path with list indices written
@@ -38,7 +39,7 @@ var liteLLMIgnored = map[string]map[string]string{
 		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
 		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
 	},
-	"model_list[]":                        {"model_info": "", "litellm_credential_name": ""},
+	"model_list[]":                        {"litellm_credential_name": ""},
 	"model_list[].litellm_params":         liteLLMParams,
 	"credential_list[].credential_values": liteLLMParams,
 	"router_settings": {
@@ -109,7 +110,6 @@ var liteLLMParams = map[string]string{
 	"input_cost_per_second":              "input_cost_per_token and output_cost_per_token drive least-cost",
 	"output_cost_per_second":             "input_cost_per_token and output_cost_per_token drive least-cost",
 	"merge_reasoning_content_in_choices": "",
-	"base_model":                         "",
 	"headers":                            "",
 	"extra_headers":                      "",
 	"extra_body":                         "",

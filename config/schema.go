@@ -81,6 +81,18 @@ type rawDeployment struct {
 	// apply when litellm_params sets none.
 	RPM *float64 `yaml:"rpm"`
 	TPM *float64 `yaml:"tpm"`
+	// ModelInfo is LiteLLM's free-form model_info, of which breakerd
+	// reads the prices; its other keys are LiteLLM's.
+	ModelInfo rawModelInfo `yaml:"model_info"`
+}
+
+// rawModelInfo holds the keys of model_info that breakerd reads: the
+// prices LiteLLM's cost tracking docs put there, and base_model, the
+// model an Azure deployment (named freely) is priced as.
+type rawModelInfo struct {
+	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
+	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
+	BaseModel          string   `yaml:"base_model"`
 }
 
 type rawParams struct {
@@ -97,6 +109,7 @@ type rawParams struct {
 	Order               *int     `yaml:"order"`
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
+	BaseModel           string   `yaml:"base_model"`
 	MaxTokens           *int     `yaml:"default_max_tokens"`
 	HTTP2PriorKnowledge *bool    `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not

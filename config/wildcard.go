@@ -68,6 +68,6 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	}
 	out.Group = requested
 	out.Name = requested + "/" + prov + "/" + model
-	out.InputCostPerToken, out.OutputCostPerToken = listPrice(model)
+	out.InputCostPerToken, out.OutputCostPerToken, out.Priced = listPrice(model)
 	return out, nil
 }

@@ -617,6 +617,12 @@ func (g *Gateway) order(ds []*Deployment) []*Deployment {
 		slices.SortStableFunc(ds, func(a, b *Deployment) int { return cmp.Compare(a.Config.Order, b.Config.Order) })
 	case "least-cost":
 		slices.SortStableFunc(ds, func(a, b *Deployment) int {
+			if a.Config.Priced != b.Config.Priced { // an unknown price is not a free one
+				if a.Config.Priced {
+					return -1
+				}
+				return 1
+			}
 			return cmp.Compare(a.Config.InputCostPerToken+a.Config.OutputCostPerToken,
 				b.Config.InputCostPerToken+b.Config.OutputCostPerToken)
 		})

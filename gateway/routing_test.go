@@ -26,6 +26,11 @@ model_list:
     litellm_params: {model: openai/gpt-4o-mini, api_base: http://b, order: 1}
   - model_name: g
     litellm_params: {model: openai/custom, api_base: http://c, order: 3, input_cost_per_token: 0.0000001, output_cost_per_token: 0}
+  - model_name: g
+    litellm_params: {model: openai/self-hosted, api_base: http://e, order: 4}
+  - model_name: g
+    litellm_params: {model: azure/prod-eu, api_base: http://f, order: 5}
+    model_info: {base_model: azure/gpt-4.1-nano}
   - model_name: other
     litellm_params: {model: openai/o, api_base: http://d}
 router_settings:
@@ -35,8 +40,11 @@ router_settings:
 		strategy string
 		want     string
 	}{
-		{"ordered", "gpt-4o-mini,gpt-4o,custom,o"},
-		{"least-cost", "custom,gpt-4o-mini,gpt-4o,o"},
+		{"ordered", "gpt-4o-mini,gpt-4o,custom,self-hosted,prod-eu,o"},
+		// Cheapest first, by configured or list prices (prod-eu's are its
+		// base_model's); a deployment without a price goes after the
+		// priced ones: an unknown price is not a free one.
+		{"least-cost", "custom,prod-eu,gpt-4o-mini,gpt-4o,self-hosted,o"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.strategy, func(t *testing.T) {
@@ -44,8 +52,8 @@ router_settings:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "gpt-4o-azure") {
-				t.Fatalf("warnings %v", cfg.Warnings)
+			if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.Contains(w, "gpt-4o-azure") }) {
+				t.Fatalf("warnings %v, want one about the fallback gpt-4o-azure", cfg.Warnings)
 			}
 			gw, err := gateway.New(gateway.Options{Config: cfg})
 			if err != nil {
@@ -69,12 +77,12 @@ router_settings:
 		for i := 0; i < 200; i++ {
 			r := gw.Route("g")
 			firsts[r[0].Config.Model] = true
-			if r[3].Config.Model != "o" {
+			if r[5].Config.Model != "o" {
 				t.Fatal("the fallback group must come after the group's own deployments")
 			}
 		}
-		if len(firsts) != 3 {
-			t.Fatalf("first choices %v, want all three deployments over 200 requests", firsts)
+		if len(firsts) != 5 {
+			t.Fatalf("first choices %v, want all five deployments over 200 requests", firsts)
 		}
 	})
 }

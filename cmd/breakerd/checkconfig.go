@@ -141,6 +141,13 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.Weight > 0 && cfg.Router.Strategy == "simple-shuffle" {
 				role += fmt.Sprintf(", weight %g", dc.Weight)
 			}
+			if cfg.Router.Strategy == "least-cost" {
+				if dc.Priced {
+					role += fmt.Sprintf(", $%.4g in + $%.4g out per 1M tokens", dc.InputCostPerToken*1e6, dc.OutputCostPerToken*1e6)
+				} else {
+					role += ", no price: after the priced"
+				}
+			}
 			if cfg.Router.EnforceRateLimits && dc.RPM > 0 {
 				role += fmt.Sprintf(", limit %g rpm", dc.RPM)
 			}

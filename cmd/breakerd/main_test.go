@@ -65,6 +65,13 @@ func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
 	if !strings.Contains(errOut.String(), `warning: `) || !strings.Contains(errOut.String(), "gpt-4o-azure") {
 		t.Fatalf("no warning for the undefined fallback: %s", errOut.String())
 	}
+	// least-cost: the table says what each deployment costs.
+	for _, want := range []string{"gpt-4o-mini/openai/gpt-4o-mini (primary, $0.15 in + $0.6 out per 1M tokens)",
+		"claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022 (fallback, $3 in + $15 out per 1M tokens)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
 }
 
 // A LiteLLM proxy config with settings breakerd lacks: check-config
@@ -79,8 +86,8 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 3 {
-		t.Fatalf("%d ignored-setting warnings, want 3 (drop_params is honoured):\n%s", got, errOut.String())
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 4 {
+		t.Fatalf("%d ignored-setting warnings, want 4 (drop_params is honoured):\n%s", got, errOut.String())
 	}
 	if got := strings.Count(errOut.String(), "is a limit only with router_settings.enable_pre_call_checks: true"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
