@@ -220,6 +220,11 @@ type Deployment struct {
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64
+	// Headers are litellm_params' headers and extra_headers, by their
+	// canonical names: sent with every upstream call, after breakerd's
+	// own (so a configured Authorization wins). Their values are secrets:
+	// a header is where a gateway in front of the provider takes its key.
+	Headers map[string]Secret
 	// Priced reports whether the config or the built-in table gives the
 	// deployment a price. least-cost tries unpriced deployments after
 	// the priced ones: an unknown price is not a free one.

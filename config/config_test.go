@@ -1135,3 +1135,32 @@ func TestDeploymentPrices(t *testing.T) {
 		t.Fatalf("error %v, want one containing %q", err, want)
 	}
 }
+
+// litellm_params.headers and extra_headers are read by canonical name,
+// extra_headers' winning; their values resolve environment references,
+// and what cannot be sent as a header is an error at its line.
+func TestUpstreamHeaders(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
+	cfg, err := Parse("t.yaml", []byte(head+"      headers: {x-title: My App, X-Gateway-Key: os.environ/GW_KEY}\n      extra_headers:\n        x-title: Other App\n        X-Priority: 1\n"),
+		env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef", "GW_KEY": "gw-0123456789"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Secret{"X-Title": "Other App", "X-Gateway-Key": "gw-0123456789", "X-Priority": "1"}
+	if got := cfg.Deployments[0].Headers; !maps.Equal(got, want) {
+		t.Fatalf("headers %q, want %q", got, want)
+	}
+	for _, tc := range []struct{ yaml, err string }{
+		{"      headers: {Content-Length: 5}\n", "t.yaml:5:17: model_list[0].litellm_params.headers.Content-Length: breakerd sets Content-Length on every upstream call itself"},
+		{"      headers: {host: x.example}\n", "t.yaml:5:17: model_list[0].litellm_params.headers.host: breakerd sets Host on every upstream call itself"},
+		{"      headers: {\"X Title\": a}\n", `t.yaml:5:17: model_list[0].litellm_params.headers.X Title: "X Title" is not an HTTP header name`},
+		{"      extra_headers:\n        X-Title: \"a\\r\\nX-Injected: b\"\n", "t.yaml:6:9: model_list[0].litellm_params.extra_headers.X-Title: must be one line"},
+		{"      headers: {X-Title: [a, b]}\n", "t.yaml:5:17: model_list[0].litellm_params.headers.X-Title: must be a header value (a string)"},
+		{"      headers: {X-Key: os.environ/UNSET}\n", "t.yaml:5:17: model_list[0].litellm_params.headers.X-Key: environment variable UNSET is not set"},
+	} {
+		_, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: error %v, want one containing %q", strings.TrimSpace(tc.yaml), err, tc.err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/textproto"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -570,7 +571,66 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.DropParams = *rd.Params.DropParams
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
+	d.Headers = c.headers(pp, rd.Params)
 	return d
+}
+
+// reservedHeaders are the headers of an upstream call that breakerd and
+// Go's HTTP client set themselves: the body's framing and the connection.
+var reservedHeaders = []string{"Host", "Content-Length", "Content-Type", "Transfer-Encoding", "Connection",
+	"Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade"}
+
+// headers reads litellm_params.headers and extra_headers (whose values
+// win, as in LiteLLM), keyed by canonical name.
+func (c *converter) headers(pp string, p rawParams) map[string]Secret {
+	var h map[string]Secret
+	for _, src := range []struct {
+		key string
+		m   map[string]any
+	}{{"headers", p.Headers}, {"extra_headers", p.ExtraHeaders}} {
+		for _, name := range slices.Sorted(maps.Keys(src.m)) {
+			at := pp + "." + src.key + "." + name
+			var v string
+			switch x := src.m[name].(type) {
+			case string:
+				v = c.resolve(at, x)
+			case map[string]any, []any, nil:
+				c.errf(at, "must be a header value (a string)")
+				continue
+			default:
+				v = fmt.Sprint(x) // X-Priority: 1
+			}
+			canon := textproto.CanonicalMIMEHeaderKey(name)
+			switch {
+			case !validHeaderName(name):
+				c.errf(at, "%q is not an HTTP header name (letters, digits and !#$%%&'*+-.^_`|~ only)", name)
+			case slices.Contains(reservedHeaders, canon):
+				c.errf(at, "breakerd sets %s on every upstream call itself", canon)
+			case strings.ContainsAny(v, "\r\n\x00"):
+				c.errf(at, "must be one line: a header value cannot hold a line break")
+			default:
+				if h == nil {
+					h = map[string]Secret{}
+				}
+				h[canon] = Secret(v)
+			}
+		}
+	}
+	return h
+}
+
+// validHeaderName reports whether name is an HTTP header name: a token
+// (RFC 9110, section 5.1).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if r > 0x7e || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // prices returns a deployment's prices in USD per token: litellm_params'

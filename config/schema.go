@@ -110,8 +110,12 @@ type rawParams struct {
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
 	BaseModel           string   `yaml:"base_model"`
-	MaxTokens           *int     `yaml:"default_max_tokens"`
-	HTTP2PriorKnowledge *bool    `yaml:"http2_prior_knowledge"`
+	// Headers and ExtraHeaders are sent with each upstream call;
+	// extra_headers' win, as in LiteLLM.
+	Headers             map[string]any `yaml:"headers"`
+	ExtraHeaders        map[string]any `yaml:"extra_headers"`
+	MaxTokens           *int           `yaml:"default_max_tokens"`
+	HTTP2PriorKnowledge *bool          `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any      `yaml:"temperature"`

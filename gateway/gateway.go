@@ -274,6 +274,9 @@ func New(opts Options) (*Gateway, error) {
 	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())
+		for _, v := range d.Headers {
+			secrets = append(secrets, v.Value())
+		}
 	}
 	for _, k := range cfg.ProviderKeys {
 		secrets = append(secrets, k.Value())

@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/breakerd/breakerd/config"
@@ -54,6 +56,74 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 			defer mu.Unlock()
 			if got != want {
 				t.Fatalf("upstream saw %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+// litellm_params.headers and extra_headers reach the upstream with every
+// call, in each dialect and API, set after breakerd's own (so a configured
+// Authorization wins, and extra_headers' win over headers'). A header's
+// value is a secret: scrubbed from what the upstream says back.
+func TestConfiguredHeadersReachTheUpstream(t *testing.T) {
+	const secret = "gw-secret-0123456789"
+	for _, tc := range []struct{ provider, path, body string }{
+		{"openai", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}]}`},
+		{"azure", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}]}`},
+		{"anthropic", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"x"}]}`},
+		{"anthropic", "/v1/messages", `{"model":"m","max_tokens":8,"messages":[{"role":"user","content":"x"}]}`},
+	} {
+		t.Run(tc.provider+tc.path, func(t *testing.T) {
+			var mu sync.Mutex
+			var got http.Header
+			var fail atomic.Bool
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = r.Header.Clone()
+				mu.Unlock()
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				if fail.Load() {
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"X-Gateway-Key ` + secret + ` is not allowed here"}}`))
+					return
+				}
+				if tc.provider == "anthropic" {
+					_, _ = w.Write([]byte(`{"id":"m","type":"message","role":"assistant","model":"x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`))
+					return
+				}
+				_, _ = w.Write([]byte(`{"id":"x","object":"chat.completion","model":"x","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
+			}))
+			defer upstream.Close()
+			url := serveGateway(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: "+tc.provider+"/some-model\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: key-for-the-provider\n"+
+				"      headers: {x-title: breakerd tests, X-Gateway-Key: overridden, Authorization: Bearer from-config}\n"+
+				"      extra_headers: {X-Gateway-Key: "+secret+", X-Priority: 1}\n")
+			hc := &http.Client{Transport: &http.Transport{}}
+			defer hc.CloseIdleConnections()
+			post := func() (int, string) {
+				resp, err := hc.Post(url+tc.path, "application/json", strings.NewReader(tc.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				data, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(data)
+			}
+			if code, body := post(); code != 200 {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			mu.Lock()
+			for name, want := range map[string]string{"X-Title": "breakerd tests", "X-Gateway-Key": secret, "X-Priority": "1",
+				"Authorization": "Bearer from-config", "Content-Type": "application/json"} {
+				if v := got.Values(name); len(v) != 1 || v[0] != want {
+					t.Errorf("upstream got %s: %q, want %q", name, v, want)
+				}
+			}
+			mu.Unlock()
+			fail.Store(true)
+			if code, body := post(); code != http.StatusBadRequest || strings.Contains(body, secret) || !strings.Contains(body, "[REDACTED]") {
+				t.Fatalf("status %d, body %s: want the upstream's 400 with the header's value scrubbed", code, body)
 			}
 		})
 	}

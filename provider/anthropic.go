@@ -79,6 +79,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		hreq.Header.Set("anthropic-beta", beta)
 	}
 	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+	configHeaders(hreq.Header, p.d)
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
@@ -130,6 +131,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("anthropic-version", version)
 	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+	configHeaders(hreq.Header, p.d)
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err

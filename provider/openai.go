@@ -48,6 +48,7 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			h.Set("Authorization", "Bearer "+key)
 		}
 	}
+	configHeaders(h, d)
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses", urlCompletions: "/completions"} {
 		switch {

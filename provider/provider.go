@@ -231,6 +231,15 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }
 
+// configHeaders sets on h the headers the deployment's config adds to
+// each upstream call (litellm_params.headers); set after the provider's
+// own, they win.
+func configHeaders(h http.Header, d config.Deployment) {
+	for k, v := range d.Headers {
+		h[k] = []string{v.Value()}
+	}
+}
+
 // transportError classifies a failed round trip.
 func transportError(ctx context.Context, err error, redact func(string) string) *Error {
 	// url.Error's text holds the whole upstream URL, query string included:

@@ -174,6 +174,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		if len(ps) > 0 {
 			params = append(params, fmt.Sprintf("  %s: %s, unless the request sets them", dc.Name, strings.Join(ps, ", ")))
 		}
+		if len(dc.Headers) > 0 {
+			params = append(params, fmt.Sprintf("  %s: sends headers %s (values not shown)", dc.Name, strings.Join(slices.Sorted(maps.Keys(dc.Headers)), ", ")))
+		}
 		if dc.DropParams {
 			params = append(params, fmt.Sprintf("  %s: drop_params (parameters its provider cannot take are dropped)", dc.Name))
 		}

@@ -555,3 +555,14 @@ func TestCheckConfigNamesIncludedFiles(t *testing.T) {
 		t.Errorf("output lacks the included deployment:\n%s", out.String())
 	}
 }
+
+// check-config names the headers a deployment sends, never their values.
+func TestCheckConfigNamesHeadersNotTheirValues(t *testing.T) {
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, headers: {X-Gateway-Key: gw-secret-0123456789, x-title: app}}\n")
+	if want := "a/openai/x: sends headers X-Gateway-Key, X-Title (values not shown)"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "gw-secret-0123456789") {
+		t.Error("check-config prints a header's value")
+	}
+}
