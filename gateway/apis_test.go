@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/anthropics/anthropic-sdk-go"
 	aoption "github.com/anthropics/anthropic-sdk-go/option"
@@ -356,5 +358,74 @@ func TestMessagesAuthInAnthropicsShape(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Anthropic's SDKs list and get models in Anthropic's shape, a page at a
+// time (their auto-pager follows has_more and last_id); OpenAI's SDKs get
+// OpenAI's list, every model at once, from the same gateway.
+func TestModelsForAnthropicSDKs(t *testing.T) {
+	var yaml strings.Builder
+	yaml.WriteString("model_list:\n")
+	var want []string
+	for i := range 25 {
+		name := fmt.Sprintf("m%02d", i)
+		want = append(want, name)
+		fmt.Fprintf(&yaml, "  - model_name: %s\n    litellm_params: {model: openai/gpt-4o-mini, api_base: \"${MOCK_OPENAI}/v1\", api_key: sk-openai-secret}\n", name)
+	}
+	e := newEnv(t, yaml.String(), "openai")
+	ctx := context.Background()
+	ac := e.anthropicClient()
+
+	page, err := ac.Models.List(ctx, anthropic.ModelListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 20 || !page.HasMore || page.FirstID != "m00" || page.LastID != "m19" {
+		t.Fatalf("first page: %d models, has_more %v, %s to %s; want 20, true, m00 to m19", len(page.Data), page.HasMore, page.FirstID, page.LastID)
+	}
+	if m := page.Data[3]; m.ID != "m03" || m.Type != "model" || m.DisplayName != "m03" || !m.CreatedAt.Equal(time.Unix(0, 0)) {
+		t.Fatalf("model %+v, want Anthropic's model object for m03", m)
+	}
+	var all []string
+	iter := ac.Models.ListAutoPaging(ctx, anthropic.ModelListParams{Limit: anthropic.Int(7)})
+	for iter.Next() {
+		all = append(all, iter.Current().ID)
+	}
+	if iter.Err() != nil || !slices.Equal(all, want) {
+		t.Fatalf("auto-paging by 7: %v (%v), want all 25 in config order", all, iter.Err())
+	}
+	back, err := ac.Models.List(ctx, anthropic.ModelListParams{BeforeID: anthropic.String("m05"), Limit: anthropic.Int(3)})
+	if err != nil || len(back.Data) != 3 || back.FirstID != "m02" || back.LastID != "m04" || !back.HasMore {
+		t.Fatalf("before m05, 3: %+v (%v); want m02 to m04, more before", back, err)
+	}
+	if m, err := ac.Models.Get(ctx, "m07", anthropic.ModelGetParams{}); err != nil || m.ID != "m07" || m.Type != "model" {
+		t.Fatalf("get m07: %+v, %v", m, err)
+	}
+	for _, tc := range []struct {
+		call       func() error
+		status     int
+		typ, words string
+	}{
+		{func() error { _, err := ac.Models.Get(ctx, "nope", anthropic.ModelGetParams{}); return err }, 404, "not_found_error", "`nope` does not exist"},
+		{func() error {
+			_, err := ac.Models.List(ctx, anthropic.ModelListParams{Limit: anthropic.Int(1001)})
+			return err
+		}, 400, "invalid_request_error", "limit: must be a whole number from 1 to 1000"},
+		{func() error {
+			_, err := ac.Models.List(ctx, anthropic.ModelListParams{AfterID: anthropic.String("m99")})
+			return err
+		}, 400, "invalid_request_error", `after_id: no model \"m99\"`},
+	} {
+		var ae *anthropic.Error
+		if err := tc.call(); !errors.As(err, &ae) || ae.StatusCode != tc.status || !strings.Contains(ae.RawJSON(), `"type":"`+tc.typ+`"`) ||
+			!strings.Contains(ae.RawJSON(), tc.words) {
+			t.Errorf("error %v, want Anthropic's %d %s saying %q", err, tc.status, tc.typ, tc.words)
+		}
+	}
+
+	op, err := e.client.Models.List(ctx)
+	if err != nil || len(op.Data) != 25 || op.Data[24].ID != "m24" || op.Data[24].Object != "model" {
+		t.Fatalf("OpenAI's list: %d models (%v), want all 25 in OpenAI's shape", len(op.Data), err)
 	}
 }

@@ -83,10 +83,16 @@ func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// apiOfPath tells the client API from a request path, for errors written
-// before a handler runs (a missing key).
-func apiOfPath(path string) provider.API {
-	if strings.HasSuffix(strings.TrimSuffix(path, "/count_tokens"), "/messages") {
+// apiOf tells the client's API from its request, for errors written
+// before (or without) reading a body: the Messages API's paths, and the
+// models calls of an Anthropic SDK, which sends anthropic-version with
+// every call.
+func apiOf(r *http.Request) provider.API {
+	p := r.URL.Path
+	switch {
+	case strings.HasSuffix(strings.TrimSuffix(p, "/count_tokens"), "/messages"):
+		return provider.APIMessages
+	case (strings.HasPrefix(p, "/v1/models") || strings.HasPrefix(p, "/models")) && r.Header.Get("anthropic-version") != "":
 		return provider.APIMessages
 	}
 	return provider.APIChat

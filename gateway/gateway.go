@@ -13,8 +13,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -743,7 +745,7 @@ func requireKey(key string, next http.Handler) http.Handler {
 			if got == "" && auth == "" {
 				msg = "You didn't provide an API key. Send breakerd's master key as a bearer token (Authorization: Bearer KEY)."
 			}
-			writeAPIError(w, apiOfPath(r.URL.Path), http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", msg)
+			writeAPIError(w, apiOf(r), http.StatusUnauthorized, "invalid_request_error", "invalid_api_key", msg)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -767,7 +769,7 @@ func requireKey(key string, next http.Handler) http.Handler {
 func (g *Gateway) refuseOverloaded(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")
 	var api, capped int
-	if apiOfPath(r.URL.Path) == provider.APIMessages {
+	if apiOf(r) == provider.APIMessages {
 		api = 1
 	}
 	if lim := g.cfg.Server.MaxConcurrent; lim > 0 && g.shed.inflight.Load() >= int64(lim) {
@@ -789,14 +791,72 @@ func encodeRefusals(maxConcurrent int) (out [2][2][]byte) {
 	return out
 }
 
-// models lists the model groups and the aliases that are not hidden.
+// models lists the model groups and the aliases that are not hidden, as
+// OpenAI's API lists models, or as Anthropic's does for its SDKs: a page
+// of limit models (20 unless set, at most 1000) after after_id or before
+// before_id.
 func (g *Gateway) models(w http.ResponseWriter, r *http.Request) {
 	names := g.modelNames()
+	api := apiOf(r)
+	if api == provider.APIMessages {
+		page, more, err := anthropicPage(names, r.URL.Query())
+		if err != nil {
+			writeAPIError(w, api, http.StatusBadRequest, "invalid_request_error", "", err.Error())
+			return
+		}
+		data := make([]map[string]any, len(page))
+		for i, name := range page {
+			data[i] = modelObject(api, name)
+		}
+		var first, last any // null on an empty page, as Anthropic's
+		if len(page) > 0 {
+			first, last = page[0], page[len(page)-1]
+		}
+		writeJSONResponse(w, http.StatusOK, map[string]any{"data": data, "has_more": more, "first_id": first, "last_id": last})
+		return
+	}
 	data := make([]map[string]any, len(names))
 	for i, name := range names {
-		data[i] = modelObject(name)
+		data[i] = modelObject(api, name)
 	}
 	writeJSONResponse(w, http.StatusOK, map[string]any{"object": "list", "data": data})
+}
+
+// anthropicPage is the page of names that the query of Anthropic's list
+// models call asks for, and whether more follow it in its direction.
+func anthropicPage(names []string, q url.Values) (page []string, more bool, err error) {
+	limit := 20
+	if s := q.Get("limit"); s != "" {
+		if limit, err = strconv.Atoi(s); err != nil || limit < 1 || limit > 1000 {
+			return nil, false, fmt.Errorf("limit: must be a whole number from 1 to 1000, got %q", s)
+		}
+	}
+	at := func(key string) (int, error) {
+		i := slices.Index(names, q.Get(key))
+		if i < 0 {
+			return 0, fmt.Errorf("%s: no model %q", key, q.Get(key))
+		}
+		return i, nil
+	}
+	switch {
+	case q.Get("before_id") != "":
+		end, err := at("before_id")
+		if err != nil {
+			return nil, false, err
+		}
+		start := max(end-limit, 0)
+		return names[start:end], start > 0, nil
+	case q.Get("after_id") != "":
+		i, err := at("after_id")
+		if err != nil {
+			return nil, false, err
+		}
+		names = names[i+1:]
+	}
+	if len(names) > limit {
+		return names[:limit], true, nil
+	}
+	return names, false, nil
 }
 
 // matchesPattern reports whether a model name matches a wildcard
@@ -837,13 +897,18 @@ func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	_, group := g.groups[name]
 	_, alias := g.cfg.Router.Aliases[name]
 	if !group && !alias && !g.matchesPattern(name) {
-		g.modelNotFound(w, provider.APIChat, name)
+		g.modelNotFound(w, apiOf(r), name)
 		return
 	}
-	writeJSONResponse(w, http.StatusOK, modelObject(name))
+	writeJSONResponse(w, http.StatusOK, modelObject(apiOf(r), name))
 }
 
-func modelObject(name string) map[string]any {
+// modelObject describes a model in api's shape. breakerd knows no
+// creation date: it gives the epoch.
+func modelObject(api provider.API, name string) map[string]any {
+	if api == provider.APIMessages {
+		return map[string]any{"type": "model", "id": name, "display_name": name, "created_at": "1970-01-01T00:00:00Z"}
+	}
 	return map[string]any{"id": name, "object": "model", "created": 0, "owned_by": "breakerd"}
 }
 
