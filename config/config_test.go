@@ -1164,3 +1164,23 @@ func TestUpstreamHeaders(t *testing.T) {
 		}
 	}
 }
+
+// LiteLLM's litellm_settings.json_logs turns on JSON logs; breakerd's own
+// logging.format wins when set.
+func TestJSONLogs(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"
+	for _, tc := range []struct{ yaml, format string }{
+		{"", "text"},
+		{"litellm_settings: {json_logs: true}\n", "json"},
+		{"litellm_settings: {json_logs: false}\n", "text"},
+		{"litellm_settings: {json_logs: true}\nlogging: {format: text}\n", "text"},
+	} {
+		cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Logging.Format != tc.format || len(cfg.Warnings) != 0 {
+			t.Errorf("%q: format %q, warnings %q; want %q and none", tc.yaml, cfg.Logging.Format, cfg.Warnings, tc.format)
+		}
+	}
+}

@@ -206,6 +206,9 @@ func (c *converter) convert(raw *rawFile) *Config {
 	if k := cfg.Server.MasterKey; k != "" && len(k) < 16 {
 		c.warnf("general_settings.master_key", "is shorter than 16 characters, which is easy to guess: fine on a laptop, not on a network")
 	}
+	if raw.Logging.Format == "" && raw.LiteLLM.JSONLogs != nil && *raw.LiteLLM.JSONLogs {
+		raw.Logging.Format = "json"
+	}
 	cfg.Logging = c.logging(raw.Logging)
 	if len(raw.ModelList) == 0 {
 		path := "model_list"

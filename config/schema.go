@@ -54,6 +54,9 @@ type rawLiteLLM struct {
 	// router reads allowed_fails from here when router_settings has none.
 	AllowedFails *int `yaml:"allowed_fails"`
 	CooldownTime any  `yaml:"cooldown_time"`
+	// JSONLogs is LiteLLM's switch to JSON logs: logging.format: json,
+	// unless logging.format is set.
+	JSONLogs *bool `yaml:"json_logs"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only
