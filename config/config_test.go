@@ -1184,3 +1184,54 @@ func TestJSONLogs(t *testing.T) {
 		}
 	}
 }
+
+// A provider breakerd does not know is an error when its name is close to
+// one it knows (a typo); any other is left out of routing with a warning,
+// as are LiteLLM's custom Python providers, so that the rest still runs.
+func TestUnknownProvidersAreLeftOut(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: "
+	for _, tc := range []struct{ name, yaml, err, warning string }{
+		{name: "a typo is an error", yaml: "groqq/llama}\n", err: `t.yaml:5:22: model_list[1].litellm_params.model: unknown provider "groqq" (did you mean "groq"?)`},
+		{name: "another provider is left out", yaml: "elevenlabs/eleven_flash_v2_5}\n",
+			warning: `t.yaml:5:22: model_list[1].litellm_params.model: provider "elevenlabs" is not one breakerd can call: this deployment is left out of routing; if the server speaks OpenAI's API, write openai/eleven_flash_v2_5 with its api_base`},
+		{name: "a custom handler is left out, saying why", yaml: "my-llm/v2}\nlitellm_settings:\n  custom_provider_map:\n    - {provider: my-llm, custom_handler: handler.my_llm}\n",
+			warning: `t.yaml:5:22: model_list[1].litellm_params.model: provider "my-llm" is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Deployments) != 1 || cfg.Deployments[0].Group != "a" {
+				t.Fatalf("deployments %d, want a's only", len(cfg.Deployments))
+			}
+			warningsStartWith(t, cfg.Warnings, []string{tc.warning, `t.yaml:4:5: model_list[1].model_name: model group "b" has no deployment breakerd can call`})
+		})
+	}
+	_, err := Parse("t.yaml", []byte("model_list:\n  - model_name: b\n    litellm_params: {model: elevenlabs/x}\n"), env(nil))
+	if want := "none of its 1 deployments can be called by breakerd"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+}
+
+// Where ignoring a LiteLLM setting changes what clients or operators meet
+// (custom auth code, a database, callbacks), its warning says what
+// breakerd does instead.
+func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
+		"general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n  database_url: null\nlitellm_settings:\n  success_callback: [langfuse]\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{
+		"t.yaml:5:3: general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it",
+		"t.yaml:6:3: general_settings.database_url: a LiteLLM setting that breakerd does not use; ignored (breakerd keeps no database",
+		"t.yaml:8:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
+	})
+}

@@ -42,12 +42,14 @@ type converter struct {
 	// default.
 	dropParams bool
 	// creds is credential_list, which deployments name.
-	creds    []rawCredential
-	src      *sources
-	pos      map[string]*token.Position
-	env      func(string) (string, bool)
-	errs     []error
-	warnings []string
+	creds []rawCredential
+	// customProviders are litellm_settings.custom_provider_map's names.
+	customProviders []string
+	src             *sources
+	pos             map[string]*token.Position
+	env             func(string) (string, bool)
+	errs            []error
+	warnings        []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -222,6 +224,9 @@ func (c *converter) convert(raw *rawFile) *Config {
 	c.dropParams = raw.LiteLLM.DropParams != nil && *raw.LiteLLM.DropParams
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	c.credentialList(raw.CredentialList)
+	for _, cp := range raw.LiteLLM.CustomProviderMap {
+		c.customProviders = append(c.customProviders, cp.Provider)
+	}
 	seen := map[string]int{}
 	for i, rd := range raw.ModelList {
 		d, ok := c.deployment(i, rd, callTimeout, streamTimeout)
@@ -408,13 +413,18 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	case model == "":
 		c.errf(pp+".model", "%q names no model after the provider", modelRef)
 		return d, false
+	case !known && slices.Contains(c.customProviders, prov):
+		c.warnf(pp+".model", "provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run: this deployment is left out of routing", prov)
+		return d, false
 	case !known:
-		msg := fmt.Sprintf("unknown provider %q", prov)
+		// LiteLLM knows far more providers than breakerd: a name close to
+		// one breakerd knows is likely a typo, and an error; another is
+		// left out of routing, so that the rest of the config still runs.
 		if n := nearest(prov, providerNames()); n != "" && editDistance(prov, n) <= 2 {
-			msg += fmt.Sprintf(" (did you mean %q?)", n)
+			c.errf(pp+".model", "unknown provider %q (did you mean %q?); any OpenAI-compatible server works as openai/<model> with api_base (README lists the providers)", prov, n)
+			return d, false
 		}
-		msg += "; any OpenAI-compatible server works as openai/<model> with api_base (README lists the providers)"
-		c.errf(pp+".model", "%s", msg)
+		c.warnf(pp+".model", "provider %q is not one breakerd can call: this deployment is left out of routing; if the server speaks OpenAI's API, write openai/%s with its api_base (README lists the providers)", prov, model)
 		return d, false
 	case info.Unsupported != "":
 		c.warnf(pp+".model", "provider %q needs %s, which breakerd does not do yet: this deployment is left out of routing", prov, info.Unsupported)

@@ -80,8 +80,8 @@ func TestIncludeErrorsNameTheirFile(t *testing.T) {
 	}{
 		{name: "a bad key in an included file",
 			files: map[string]string{"config.yaml": "include: [more.yaml]\n" + main,
-				"more.yaml": "model_list:\n  - model_name: b\n    litellm_params: {model: nope/x}\n"},
-			want: `DIR/more.yaml:3:22: model_list[1].litellm_params.model: unknown provider "nope"`},
+				"more.yaml": "model_list:\n  - model_name: b\n    litellm_params: {model: opnai/x}\n"},
+			want: `DIR/more.yaml:3:22: model_list[1].litellm_params.model: unknown provider "opnai"`},
 		{name: "a value of the wrong type in an included file",
 			files: map[string]string{"config.yaml": "include: [more.yaml]\n" + main,
 				"more.yaml": "router_settings:\n  num_retries: [3]\n"},

@@ -27,6 +27,26 @@ var liteLLMOpen = []string{
 	"model_list[].model_info", // free-form in LiteLLM; breakerd reads the prices and base_model
 }
 
+// liteLLMOpenHints says, for some keys of the mappings in liteLLMOpen,
+// what breakerd does instead: where ignoring a key changes what clients
+// or operators meet, the warning says how.
+var liteLLMOpenHints = map[string]map[string]string{
+	"general_settings": {
+		"custom_auth":       "breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it; without, none is asked",
+		"database_url":      "breakerd keeps no database: its models, keys and settings come from this file",
+		"store_model_in_db": "breakerd keeps no database: its models come from this file",
+		"alerting":          "router_settings.alerting does this (Slack and webhooks, on breaker state changes)",
+	},
+	"litellm_settings": {
+		"callbacks":        "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place",
+		"success_callback": "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place",
+		"failure_callback": "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place",
+		"set_verbose":      "logging.level: debug does this",
+		"cache":            "breakerd caches no responses",
+		"cache_params":     "breakerd caches no responses",
+	},
+}
+
 // liteLLMIgnored holds, per mapping (a key path with list indices written
 // as []), the keys of LiteLLM's that breakerd does not use, each with a
 // hint naming breakerd's equivalent where it has one. Taken from LiteLLM's
@@ -80,9 +100,10 @@ func liteLLMKeys(parent string) (keys map[string]string, allKeys bool) {
 // liteLLMOnly reports whether key in the mapping at path's parent is a
 // LiteLLM setting breakerd ignores, and the hint for it.
 func liteLLMOnly(parent, key string) (hint string, ok bool) {
-	keys, all := liteLLMKeys(index.ReplaceAllString(parent, "[]"))
+	parent = index.ReplaceAllString(parent, "[]")
+	keys, all := liteLLMKeys(parent)
 	if all {
-		return "", true
+		return liteLLMOpenHints[parent][key], true
 	}
 	hint, ok = keys[key]
 	return hint, ok

@@ -57,6 +57,16 @@ type rawLiteLLM struct {
 	// JSONLogs is LiteLLM's switch to JSON logs: logging.format: json,
 	// unless logging.format is set.
 	JSONLogs *bool `yaml:"json_logs"`
+	// CustomProviderMap names LiteLLM's custom providers (Python
+	// handlers): their deployments are left out, each with a warning
+	// that says why.
+	CustomProviderMap []rawCustomProvider `yaml:"custom_provider_map"`
+}
+
+// rawCustomProvider is one of LiteLLM's custom_provider_map entries.
+type rawCustomProvider struct {
+	Provider      string `yaml:"provider"`
+	CustomHandler string `yaml:"custom_handler"`
 }
 
 // rawGeneral is LiteLLM's general_settings, of which breakerd reads only
