@@ -1235,3 +1235,49 @@ func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
 		"t.yaml:8:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
 	})
 }
+
+// A config made of the shapes public LiteLLM configs take loads: what
+// breakerd can call is routed, each thing it leaves out is a warning.
+func TestRealWorldConfigLoads(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "real_world_config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse("real.yaml", data, env(map[string]string{"OPENROUTER_API_KEY": "sk-or-0123456789", "GROQ_API_KEY": "gsk-0123456789",
+		"GITHUB_TOKEN": "ghp-0123456789", "AZURE_API_KEY": "az-0123456789", "AZURE_API_BASE": "https://eu.openai.azure.com",
+		"GOOGLE_CLOUD_PROJECT": "p", "ELEVENLABS_API_KEY": "el-0123456789", "LITELLM_MASTER_KEY": "sk-master-0123456789"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range cfg.Deployments {
+		names = append(names, d.Name)
+	}
+	want := []string{"default/openrouter/meta-llama/llama-4-maverick", "groq/llama-4-maverick/groq/meta-llama/llama-4-maverick-17b-128e-instruct",
+		"coding/github/gpt-4.1", "gpt-4o/azure/prod-gpt-4o-eu"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("deployments %q, want %q", names, want)
+	}
+	az := cfg.Deployments[3]
+	if az.APIKey.Value() != "az-0123456789" || az.APIBase != "https://eu.openai.azure.com" || az.APIVersion != "2024-10-21" || !az.Priced ||
+		math.Abs(az.InputCostPerToken*1e6-2.5) > 1e-9 {
+		t.Fatalf("azure deployment %+v: want the credential's values and gpt-4o's list price", az)
+	}
+	if h := cfg.Deployments[0].Headers; h["X-Title"] != "Example App" || h["Http-Referer"] != "https://app.example" {
+		t.Fatalf("headers %q", h)
+	}
+	if cfg.Logging.Format != "json" || cfg.Server.MasterKey.Value() != "sk-master-0123456789" {
+		t.Fatalf("logging %q, master key set %v", cfg.Logging.Format, cfg.Server.MasterKey != "")
+	}
+	for _, w := range []string{
+		`model_list[4].litellm_params.model: provider "vertex_ai" needs Google Cloud service-account tokens`,
+		`model_list[5].litellm_params.model: provider "elevenlabs" is not one breakerd can call`,
+		`model_list[6].litellm_params.model: provider "grok-video" is a custom handler`,
+		`model_list[3].model_info.id: a LiteLLM setting that breakerd does not use`,
+		"general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code",
+	} {
+		if !slices.ContainsFunc(cfg.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
+			t.Errorf("no warning containing %q in:\n%s", w, strings.Join(cfg.Warnings, "\n"))
+		}
+	}
+}
