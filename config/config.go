@@ -222,9 +222,13 @@ type Deployment struct {
 	OutputCostPerToken float64
 	// Headers are litellm_params' headers and extra_headers, by their
 	// canonical names: sent with every upstream call, after breakerd's
-	// own (so a configured Authorization wins). Their values are secrets:
-	// a header is where a gateway in front of the provider takes its key.
+	// own (so a configured Authorization wins). No value is printed.
 	Headers map[string]Secret
+	// HeaderSecrets are the values of Headers that are also scrubbed from
+	// upstream messages: those of credential names (Authorization,
+	// X-Api-Key, ...) and those read from the environment. Others (an
+	// HTTP-Referer of http://127.0.0.1) would mangle ordinary text.
+	HeaderSecrets []Secret
 	// Priced reports whether the config or the built-in table gives the
 	// deployment a price. least-cost tries unpriced deployments after
 	// the priced ones: an unknown price is not a free one.

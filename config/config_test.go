@@ -1150,6 +1150,18 @@ func TestUpstreamHeaders(t *testing.T) {
 	if got := cfg.Deployments[0].Headers; !maps.Equal(got, want) {
 		t.Fatalf("headers %q, want %q", got, want)
 	}
+	// Scrubbed from upstream messages: a credential's value, and one read
+	// from the environment; not an app's title.
+	cfg, err = Parse("t.yaml", []byte(head+"      headers: {X-Title: My App, Authorization: Bearer tok-0123456789, X-Org: os.environ/ORG}\n"),
+		env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef", "ORG": "org-0123456789"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.Deployments[0].HeaderSecrets
+	slices.Sort(got)
+	if want := []Secret{"Bearer tok-0123456789", "org-0123456789"}; !slices.Equal(got, want) {
+		t.Fatalf("header secrets %q, want %q", got, want)
+	}
 	for _, tc := range []struct{ yaml, err string }{
 		{"      headers: {Content-Length: 5}\n", "t.yaml:5:17: model_list[0].litellm_params.headers.Content-Length: breakerd sets Content-Length on every upstream call itself"},
 		{"      headers: {host: x.example}\n", "t.yaml:5:17: model_list[0].litellm_params.headers.host: breakerd sets Host on every upstream call itself"},

@@ -584,9 +584,12 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.DropParams = *rd.Params.DropParams
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
-	d.Headers = c.headers(pp, rd.Params)
+	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params)
 	return d
 }
+
+// credentialHeader matches the names of headers that carry credentials.
+var credentialHeader = regexp.MustCompile(`(?i)auth|key|token|secret|passw|cookie|signature|credential|session`)
 
 // reservedHeaders are the headers of an upstream call that breakerd and
 // Go's HTTP client set themselves: the body's framing and the connection.
@@ -594,9 +597,9 @@ var reservedHeaders = []string{"Host", "Content-Length", "Content-Type", "Transf
 	"Keep-Alive", "Proxy-Connection", "Te", "Trailer", "Upgrade"}
 
 // headers reads litellm_params.headers and extra_headers (whose values
-// win, as in LiteLLM), keyed by canonical name.
-func (c *converter) headers(pp string, p rawParams) map[string]Secret {
-	var h map[string]Secret
+// win, as in LiteLLM), keyed by canonical name, and which of their values
+// are secrets (Deployment.HeaderSecrets).
+func (c *converter) headers(pp string, p rawParams) (h map[string]Secret, secrets []Secret) {
 	for _, src := range []struct {
 		key string
 		m   map[string]any
@@ -604,9 +607,11 @@ func (c *converter) headers(pp string, p rawParams) map[string]Secret {
 		for _, name := range slices.Sorted(maps.Keys(src.m)) {
 			at := pp + "." + src.key + "." + name
 			var v string
+			secret := credentialHeader.MatchString(name)
 			switch x := src.m[name].(type) {
 			case string:
 				v = c.resolve(at, x)
+				secret = secret || v != x // read from the environment
 			case map[string]any, []any, nil:
 				c.errf(at, "must be a header value (a string)")
 				continue
@@ -626,10 +631,13 @@ func (c *converter) headers(pp string, p rawParams) map[string]Secret {
 					h = map[string]Secret{}
 				}
 				h[canon] = Secret(v)
+				if secret {
+					secrets = append(secrets, Secret(v))
+				}
 			}
 		}
 	}
-	return h
+	return h, secrets
 }
 
 // validHeaderName reports whether name is an HTTP header name: a token

@@ -276,7 +276,7 @@ func New(opts Options) (*Gateway, error) {
 	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range cfg.Deployments {
 		secrets = append(secrets, d.APIKey.Value())
-		for _, v := range d.Headers {
+		for _, v := range d.HeaderSecrets {
 			secrets = append(secrets, v.Value())
 		}
 	}

@@ -63,8 +63,8 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 
 // litellm_params.headers and extra_headers reach the upstream with every
 // call, in each dialect and API, set after breakerd's own (so a configured
-// Authorization wins, and extra_headers' win over headers'). A header's
-// value is a secret: scrubbed from what the upstream says back.
+// Authorization wins, and extra_headers' win over headers'). A
+// credential header's value is scrubbed from what the upstream says back.
 func TestConfiguredHeadersReachTheUpstream(t *testing.T) {
 	const secret = "gw-secret-0123456789"
 	for _, tc := range []struct{ provider, path, body string }{
@@ -85,7 +85,7 @@ func TestConfiguredHeadersReachTheUpstream(t *testing.T) {
 				w.Header().Set("Content-Type", "application/json")
 				if fail.Load() {
 					w.WriteHeader(http.StatusBadRequest)
-					_, _ = w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"X-Gateway-Key ` + secret + ` is not allowed here"}}`))
+					_, _ = w.Write([]byte(`{"error":{"type":"invalid_request_error","message":"X-Gateway-Key ` + secret + ` is not allowed here, from breakerd tests"}}`))
 					return
 				}
 				if tc.provider == "anthropic" {
@@ -122,8 +122,10 @@ func TestConfiguredHeadersReachTheUpstream(t *testing.T) {
 			}
 			mu.Unlock()
 			fail.Store(true)
-			if code, body := post(); code != http.StatusBadRequest || strings.Contains(body, secret) || !strings.Contains(body, "[REDACTED]") {
-				t.Fatalf("status %d, body %s: want the upstream's 400 with the header's value scrubbed", code, body)
+			// A credential's value is scrubbed; an app's title is not.
+			if code, body := post(); code != http.StatusBadRequest || strings.Contains(body, secret) || !strings.Contains(body, "[REDACTED]") ||
+				!strings.Contains(body, "from breakerd tests") {
+				t.Fatalf("status %d, body %s: want the upstream's 400 with the key header's value scrubbed, the title's kept", code, body)
 			}
 		})
 	}
