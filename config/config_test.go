@@ -1293,3 +1293,25 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		}
 	}
 }
+
+// extra_body's parameters are request defaults; one that is the request's
+// own, or that litellm_params also sets, is an error at its line.
+func TestExtraBody(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: ollama/qwen3\n"
+	cfg, err := Parse("t.yaml", []byte(head+"      extra_body: {think: true, options: {num_ctx: 8192}}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Deployments[0].Defaults
+	if string(d["think"]) != "true" || string(d["options"]) != `{"num_ctx":8192}` || len(cfg.Warnings) != 0 {
+		t.Fatalf("defaults %s, warnings %q", d, cfg.Warnings)
+	}
+	for _, tc := range []struct{ yaml, err string }{
+		{"      temperature: 0.2\n      extra_body: {temperature: 0.5}\n", "t.yaml:6:20: model_list[0].litellm_params.extra_body.temperature: is also set as litellm_params.temperature: set it once"},
+		{"      extra_body: {messages: []}\n", "t.yaml:5:20: model_list[0].litellm_params.extra_body.messages: is the request's own"},
+	} {
+		if _, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil)); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("error %v, want one containing %q", err, tc.err)
+		}
+	}
+}

@@ -573,6 +573,26 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		}
 		d.Defaults[k.key] = raw
 	}
+	for _, k := range slices.Sorted(maps.Keys(rd.Params.ExtraBody)) {
+		at := pp + ".extra_body." + k
+		if slices.Contains([]string{"model", "messages", "stream", "input"}, k) {
+			c.errf(at, "is the request's own; extra_body adds parameters to it")
+			continue
+		}
+		if _, set := d.Defaults[k]; set {
+			c.errf(at, "is also set as litellm_params.%s: set it once", k)
+			continue
+		}
+		raw, err := json.Marshal(rd.Params.ExtraBody[k])
+		if err != nil {
+			c.errf(at, "cannot be sent as JSON: %v", err)
+			continue
+		}
+		if d.Defaults == nil {
+			d.Defaults = map[string]json.RawMessage{}
+		}
+		d.Defaults[k] = raw
+	}
 	if v := rd.Params.HTTP2PriorKnowledge; v != nil && *v {
 		if !strings.HasPrefix(d.APIBase, "http://") {
 			c.errf(pp+".http2_prior_knowledge", "applies only to an http:// api_base (cleartext HTTP/2); an https:// upstream already speaks HTTP/2 when the server offers it")

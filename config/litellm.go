@@ -131,7 +131,6 @@ var liteLLMParams = map[string]string{
 	"input_cost_per_second":              "input_cost_per_token and output_cost_per_token drive least-cost",
 	"output_cost_per_second":             "input_cost_per_token and output_cost_per_token drive least-cost",
 	"merge_reasoning_content_in_choices": "",
-	"extra_body":                         "",
 	"api_type":                           "",
 	"azure_ad_token":                     "api_key (an Azure key) works",
 	"tenant_id":                          "api_key (an Azure key) works",

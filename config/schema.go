@@ -125,8 +125,11 @@ type rawParams struct {
 	BaseModel           string   `yaml:"base_model"`
 	// Headers and ExtraHeaders are sent with each upstream call;
 	// extra_headers' win, as in LiteLLM.
-	Headers             map[string]any `yaml:"headers"`
-	ExtraHeaders        map[string]any `yaml:"extra_headers"`
+	Headers      map[string]any `yaml:"headers"`
+	ExtraHeaders map[string]any `yaml:"extra_headers"`
+	// ExtraBody's keys are request defaults too: added to each request
+	// that does not set them (think: true for an Ollama model).
+	ExtraBody           map[string]any `yaml:"extra_body"`
 	MaxTokens           *int           `yaml:"default_max_tokens"`
 	HTTP2PriorKnowledge *bool          `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not

@@ -100,11 +100,11 @@ func TestParametersAFallbackCannotTake(t *testing.T) {
 	})
 }
 
-// LiteLLM's litellm_params request defaults apply where the request does
-// not set them; the request's own value wins.
+// LiteLLM's litellm_params request defaults, and extra_body's parameters,
+// apply where the request does not set them; the request's own value wins.
 func TestRequestDefaultsFromLiteLLMParams(t *testing.T) {
 	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key",
-		"      api_key: sk-primary-secret-key\n      temperature: 0.2\n      max_tokens: 77", 1)
+		"      api_key: sk-primary-secret-key\n      temperature: 0.2\n      max_tokens: 77\n      extra_body: {think: true, options: {num_ctx: 8192}}", 1)
 	e := newEnv(t, cfg, "primary", "backup")
 	for _, tc := range []struct {
 		body        string
@@ -119,9 +119,14 @@ func TestRequestDefaultsFromLiteLLMParams(t *testing.T) {
 		var got struct {
 			Temperature float64 `json:"temperature"`
 			MaxTokens   int     `json:"max_tokens"`
+			Think       bool    `json:"think"`
+			Options     struct {
+				NumCtx int `json:"num_ctx"`
+			} `json:"options"`
 		}
-		if err := json.Unmarshal([]byte(e.mocks["primary"].LastBody()), &got); err != nil || got.Temperature != tc.temperature || got.MaxTokens != 77 {
-			t.Fatalf("upstream got %s: want temperature %v and max_tokens 77", e.mocks["primary"].LastBody(), tc.temperature)
+		if err := json.Unmarshal([]byte(e.mocks["primary"].LastBody()), &got); err != nil || got.Temperature != tc.temperature || got.MaxTokens != 77 ||
+			!got.Think || got.Options.NumCtx != 8192 {
+			t.Fatalf("upstream got %s: want temperature %v, max_tokens 77 and extra_body's think and options", e.mocks["primary"].LastBody(), tc.temperature)
 		}
 	}
 }
