@@ -1286,6 +1286,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		`model_list[5].litellm_params.model: provider "elevenlabs" is not one breakerd can call`,
 		`model_list[6].litellm_params.model: provider "grok-video" is a custom handler`,
 		`model_list[3].model_info.id: a LiteLLM setting that breakerd does not use`,
+		`model_list[2].litellm_params.supports_function_calling: a LiteLLM setting that breakerd does not use; ignored (a model capability`,
 		"general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code",
 	} {
 		if !slices.ContainsFunc(cfg.Warnings, func(s string) bool { return strings.Contains(s, w) }) {

@@ -105,9 +105,19 @@ func liteLLMOnly(parent, key string) (hint string, ok bool) {
 	if all {
 		return liteLLMOpenHints[parent][key], true
 	}
-	hint, ok = keys[key]
-	return hint, ok
+	if hint, ok = keys[key]; ok {
+		return hint, ok
+	}
+	if parent == "model_list[].litellm_params" && strings.HasPrefix(key, "supports_") {
+		// Model capabilities (supports_vision, supports_function_calling,
+		// ...) belong in model_info, but LiteLLM takes any key here.
+		return capabilityHint, true
+	}
+	return "", false
 }
+
+// capabilityHint is the warning's hint for a model capability.
+const capabilityHint = "a model capability, as model_info states it; breakerd does not check capabilities"
 
 // liteLLMNames returns the LiteLLM keys of the mapping at parent, sorted,
 // as candidates for "did you mean".
@@ -141,4 +151,7 @@ var liteLLMParams = map[string]string{
 	"vertex_project": "", "vertex_location": "", "vertex_credentials": "",
 	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",
+	"mode":                                capabilityHint,
+	"max_input_tokens":                    capabilityHint,
+	"max_output_tokens":                   capabilityHint,
 }
