@@ -394,8 +394,10 @@ func TestErrors(t *testing.T) {
 	}{
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
-		{name: "unknown top-level key lists the valid ones", yaml: head + "zzzzzzzzzz: 1\n",
-			want: []string{`t.yaml:5:1: zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: admin, credential_list, environment_variables, general_settings, health, litellm_settings, logging, model_list, router_settings, server)`}},
+		{name: "a top-level key a letter or two from one is a typo", yaml: head + "router_setings: {}\n",
+			want: []string{`t.yaml:5:1: router_setings: unknown key "router_setings" (did you mean "router_settings"?)`}},
+		{name: "an unknown key where breakerd has its own keys lists them", yaml: head + "server: {zzzzzzzzzz: 1}\n",
+			want: []string{`t.yaml:5:10: server.zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: `}},
 		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
 		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",
@@ -1315,4 +1317,36 @@ func TestExtraBody(t *testing.T) {
 			t.Errorf("error %v, want one containing %q", err, tc.err)
 		}
 	}
+}
+
+// LiteLLM ignores the top-level and router_settings keys it does not
+// know; breakerd loads them with a warning, unless the key is a letter or
+// two from a known one (a typo, and an error).
+func TestKeysLiteLLMIgnoresLoadWithAWarning(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"
+	cfg, err := Parse("t.yaml", []byte(head+"router_settings:\n  enable_load_balancing: false\nhealth_check:\n  endpoint: /health\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{
+		"t.yaml:5:3: router_settings.enable_load_balancing: a key breakerd does not know; ignored, as LiteLLM ignores the keys it does not know here",
+		"t.yaml:6:1: health_check: a key breakerd does not know; ignored, as LiteLLM ignores the keys it does not know here",
+	})
+	_, err = Parse("t.yaml", []byte(head+"router_settings:\n  num_retires: 3\n"), env(nil))
+	if want := `t.yaml:5:3: router_settings.num_retires: unknown key "num_retires" (did you mean "num_retries"?)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}
+
+// cooldown_time: 0 is LiteLLM's "no cooldowns": the breakers are off,
+// with a warning, and check-config's mapping says so.
+func TestZeroCooldownTurnsTheBreakersOff(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\nrouter_settings:\n  cooldown_time: 0\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Router.Breaker.Enabled || !slices.Contains(cfg.Router.Breaker.FromLiteLLM, "cooldown_time 0: no cooldowns, so breakers off") {
+		t.Fatalf("breakers on %v, mapping %q", cfg.Router.Breaker.Enabled, cfg.Router.Breaker.FromLiteLLM)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:5:3: router_settings.cooldown_time: 0 turns LiteLLM's cooldowns off, and with them breakerd's circuit breakers"})
 }

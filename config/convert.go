@@ -1111,9 +1111,16 @@ func (c *converter) liteLLMCooldowns(r rawRouter, ls rawLiteLLM, bc *BreakerConf
 		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("allowed_fails %d: open after %d failures in a minute", n, n+1))
 	}
 	if r.CooldownTime != nil {
-		d := c.duration(cooldownPath, r.CooldownTime, 0, false)
-		bc.Settings.OpenTimeout = d
-		bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("cooldown_time %s: stay open %s", d, d))
+		switch d := c.duration(cooldownPath, r.CooldownTime, 0, true); {
+		case d == 0:
+			// LiteLLM puts no deployment in cooldown for 0 seconds.
+			bc.Enabled = false
+			bc.FromLiteLLM = append(bc.FromLiteLLM, "cooldown_time 0: no cooldowns, so breakers off")
+			c.warnf(cooldownPath, "0 turns LiteLLM's cooldowns off, and with them breakerd's circuit breakers; set router_settings.circuit_breaker to keep them")
+		default:
+			bc.Settings.OpenTimeout = d
+			bc.FromLiteLLM = append(bc.FromLiteLLM, fmt.Sprintf("cooldown_time %s: stay open %s", d, d))
+		}
 	}
 	if p := r.AllowedFailsPolicy; p != nil {
 		general := liteLLMAllowedFails

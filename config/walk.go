@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,6 +190,12 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 				w.warnings = append(w.warnings, w.src.errorAt(pos, p, msg).Error())
 				return
 			}
+			if lenientKeys(path) && !likelyTypo(key, append(keysOf(t), liteLLMNames(path)...)) {
+				w.record(mv.Value, p)
+				w.warnings = append(w.warnings, w.src.errorAt(pos, p,
+					"a key breakerd does not know; ignored, as LiteLLM ignores the keys it does not know here").Error())
+				return
+			}
 			w.errs = append(w.errs, w.unknownKey(pos, path, p, key, t))
 			return
 		}
@@ -280,6 +287,18 @@ func (w *walker) unknownKey(pos *token.Position, parent, path, key string, t ref
 		msg += " (valid keys: " + strings.Join(keys, ", ") + ")"
 	}
 	return w.src.errorAt(pos, path, msg)
+}
+
+// lenientKeys reports whether LiteLLM ignores the keys it does not know in
+// the mapping at path: at the top level, and in router_settings (which it
+// filters by its Router's arguments). There an unknown key that is not a
+// likely typo is a warning, so that a config LiteLLM runs loads; anywhere
+// else it is an error.
+func lenientKeys(path string) bool { return path == "" || path == "router_settings" }
+
+// likelyTypo reports whether key is within two edits of a candidate.
+func likelyTypo(key string, candidates []string) bool {
+	return slices.ContainsFunc(candidates, func(c string) bool { return editDistance(strings.ToLower(key), c) <= 2 })
 }
 
 // nearest returns the candidate closest to s by edit distance, if it is
