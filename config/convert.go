@@ -1427,7 +1427,7 @@ func (c *converter) allowedFailsPolicy(p map[string]int, general int, bc *Breake
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		class, ok := strings.CutSuffix(k, "AllowedFails")
 		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
-			c.errf(path+"."+k, "%s", unknownClass(k, "AllowedFails"))
+			c.unknownClass(path+"."+k, k, "AllowedFails")
 			continue
 		}
 		if p[k] < 0 {
@@ -1464,18 +1464,21 @@ func (c *converter) allowedFailsPolicy(p map[string]int, general int, bc *Breake
 		what, least+1, general))
 }
 
-// unknownClass says a key is not one of LiteLLM's error classes with
-// suffix, suggesting the nearest.
-func unknownClass(k, suffix string) string {
+// unknownClass reports a policy key that is not one of LiteLLM's error
+// classes with suffix: a likely typo is an error that names the class
+// meant; another is a warning.
+func (c *converter) unknownClass(path, k, suffix string) {
 	var keys []string
 	for _, c := range liteLLMErrorClasses {
 		keys = append(keys, c+suffix)
 	}
-	msg := fmt.Sprintf("unknown key %q", k)
-	if n := nearest(k, keys); n != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", n)
+	if n := nearest(k, keys); n != "" && likelyTypo(k, keys) {
+		c.errf(path, "unknown key %q (did you mean %q?)", k, n)
+		return
 	}
-	return msg
+	// LiteLLM's policy is a model of these keys, and it drops others
+	// (NotFoundErrorRetries, DefaultRetries) without a word.
+	c.warnf(path, "not one of the error classes of LiteLLM's policy (%s); ignored, as LiteLLM ignores it", strings.Join(keys, ", "))
 }
 
 // retryPolicy maps LiteLLM's per-error retries onto num_retries: breakerd
@@ -1488,7 +1491,7 @@ func (c *converter) retryPolicy(p map[string]int, rt *Router) {
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		class, ok := strings.CutSuffix(k, "Retries")
 		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
-			c.errf(path+"."+k, "%s", unknownClass(k, "Retries"))
+			c.unknownClass(path+"."+k, k, "Retries")
 			continue
 		}
 		if p[k] < 0 {

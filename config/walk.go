@@ -298,7 +298,9 @@ func lenientKeys(path string) bool { return path == "" || path == "router_settin
 
 // likelyTypo reports whether key is within two edits of a candidate.
 func likelyTypo(key string, candidates []string) bool {
-	return slices.ContainsFunc(candidates, func(c string) bool { return editDistance(strings.ToLower(key), c) <= 2 })
+	return slices.ContainsFunc(candidates, func(c string) bool {
+		return editDistance(strings.ToLower(key), strings.ToLower(c)) <= 2
+	})
 }
 
 // nearest returns the candidate closest to s by edit distance, if it is
