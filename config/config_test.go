@@ -1351,18 +1351,22 @@ func TestZeroCooldownTurnsTheBreakersOff(t *testing.T) {
 	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:5:3: router_settings.cooldown_time: 0 turns LiteLLM's cooldowns off, and with them breakerd's circuit breakers"})
 }
 
-// Keys of retry_policy that LiteLLM's policy model drops (classes it does
-// not have) load with a warning; a likely typo of one it has is an error.
-func TestPolicyClassesLiteLLMDoesNotHave(t *testing.T) {
-	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\nrouter_settings:\n  retry_policy:\n    RateLimitErrorRetries: 2\n    NotFoundErrorRetries: 0\n    DefaultRetries: 1\n"), env(nil))
+// retry_policy's newer classes (503s, 404s, DefaultRetries) are read:
+// provider-side ones count towards num_retries, a 404 is never retried.
+// A class LiteLLM's policy model lacks loads with a warning, as LiteLLM
+// drops it; a likely typo of one it has is an error.
+func TestRetryPolicyClasses(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\nrouter_settings:\n  retry_policy:\n"
+	cfg, err := Parse("t.yaml", []byte(head+"    RateLimitErrorRetries: 2\n    ServiceUnavailableErrorRetries: 4\n    NotFoundErrorRetries: 9\n    DefaultRetries: 1\n    GatewayErrorRetries: 7\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Router.NumRetries != 2 {
-		t.Fatalf("num_retries %d, want 2", cfg.Router.NumRetries)
+	if cfg.Router.NumRetries != 4 {
+		t.Fatalf("num_retries %d, want 4 (503s'; a 404 is never retried)", cfg.Router.NumRetries)
 	}
-	warningsStartWith(t, cfg.Warnings, []string{
-		"t.yaml:8:5: router_settings.retry_policy.DefaultRetries: not one of the error classes of LiteLLM's policy",
-		"t.yaml:7:5: router_settings.retry_policy.NotFoundErrorRetries: not one of the error classes of LiteLLM's policy",
-	})
+	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:10:5: router_settings.retry_policy.GatewayErrorRetries: not one of the error classes of LiteLLM's policy"})
+	cfg, err = Parse("t.yaml", []byte(head+"    DefaultRetries: 3\n"), env(nil))
+	if err != nil || cfg.Router.NumRetries != 3 {
+		t.Fatalf("DefaultRetries alone: num_retries %d (%v), want 3", cfg.Router.NumRetries, err)
+	}
 }

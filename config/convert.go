@@ -1409,6 +1409,15 @@ func listPrice(model string) (in, out float64, ok bool) {
 var liteLLMErrorClasses = []string{"BadRequestError", "AuthenticationError", "TimeoutError", "RateLimitError",
 	"ContentPolicyViolationError", "InternalServerError"}
 
+// liteLLMRetryClasses are the classes of LiteLLM's retry_policy: its
+// error classes, and (since 2026) 503s, 404s and a default for errors
+// with no class of their own (DefaultRetries).
+var liteLLMRetryClasses = append(slices.Clip(liteLLMErrorClasses), "ServiceUnavailableError", "NotFoundError", "Default")
+
+// clientErrorClasses are the classes of errors in the request itself,
+// which breakerd never retries.
+var clientErrorClasses = []string{"BadRequestError", "ContentPolicyViolationError", "NotFoundError"}
+
 // liteLLMAllowedFails is LiteLLM's allowed_fails when a config sets none.
 const liteLLMAllowedFails = 3
 
@@ -1427,7 +1436,7 @@ func (c *converter) allowedFailsPolicy(p map[string]int, general int, bc *Breake
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		class, ok := strings.CutSuffix(k, "AllowedFails")
 		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
-			c.unknownClass(path+"."+k, k, "AllowedFails")
+			c.unknownClass(path+"."+k, k, "AllowedFails", liteLLMErrorClasses)
 			continue
 		}
 		if p[k] < 0 {
@@ -1467,9 +1476,9 @@ func (c *converter) allowedFailsPolicy(p map[string]int, general int, bc *Breake
 // unknownClass reports a policy key that is not one of LiteLLM's error
 // classes with suffix: a likely typo is an error that names the class
 // meant; another is a warning.
-func (c *converter) unknownClass(path, k, suffix string) {
+func (c *converter) unknownClass(path, k, suffix string, classes []string) {
 	var keys []string
-	for _, c := range liteLLMErrorClasses {
+	for _, c := range classes {
 		keys = append(keys, c+suffix)
 	}
 	if n := nearest(k, keys); n != "" && likelyTypo(k, keys) {
@@ -1490,15 +1499,15 @@ func (c *converter) retryPolicy(p map[string]int, rt *Router) {
 	most := -1
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		class, ok := strings.CutSuffix(k, "Retries")
-		if !ok || !slices.Contains(liteLLMErrorClasses, class) {
-			c.unknownClass(path+"."+k, k, "Retries")
+		if !ok || !slices.Contains(liteLLMRetryClasses, class) {
+			c.unknownClass(path+"."+k, k, "Retries", liteLLMRetryClasses)
 			continue
 		}
 		if p[k] < 0 {
 			c.errf(path+"."+k, "must not be negative, got %d", p[k])
 			continue
 		}
-		if class != "BadRequestError" && class != "ContentPolicyViolationError" && p[k] > most {
+		if !slices.Contains(clientErrorClasses, class) && p[k] > most {
 			most = p[k]
 		}
 	}
