@@ -1370,3 +1370,30 @@ func TestRetryPolicyClasses(t *testing.T) {
 		t.Fatalf("DefaultRetries alone: num_retries %d (%v), want 3", cfg.Router.NumRetries, err)
 	}
 }
+
+// LiteLLM's parallel-request limits map onto breakerd's: the proxy-wide
+// one onto the hard cap, the per-deployment defaults onto each
+// deployment's bulkhead; breakerd's own and a deployment's own win.
+func TestLiteLLMParallelRequestLimits(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: openai/gpt-4o-mini, max_parallel_requests: 7}\n"
+	for _, tc := range []struct {
+		name, yaml string
+		cap, a, b  int
+	}{
+		{"none", "", 0, 0, 7},
+		{"general_settings", "general_settings: {global_max_parallel_requests: 500, max_parallel_requests: 50}\n", 500, 50, 7},
+		{"router_settings' default wins over general_settings'", "general_settings: {max_parallel_requests: 50}\nrouter_settings: {default_max_parallel_requests: 20}\n", 0, 20, 7},
+		{"server's own cap wins", "general_settings: {global_max_parallel_requests: 500}\nserver: {max_concurrent_requests: 300}\n", 300, 0, 7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Server.MaxConcurrent != tc.cap || cfg.Deployments[0].MaxParallel != tc.a || cfg.Deployments[1].MaxParallel != tc.b || len(cfg.Warnings) != 0 {
+				t.Fatalf("cap %d, a %d, b %d, warnings %q; want %d, %d, %d and none", cfg.Server.MaxConcurrent, cfg.Deployments[0].MaxParallel,
+					cfg.Deployments[1].MaxParallel, cfg.Warnings, tc.cap, tc.a, tc.b)
+			}
+		})
+	}
+}

@@ -45,11 +45,13 @@ type converter struct {
 	creds []rawCredential
 	// customProviders are litellm_settings.custom_provider_map's names.
 	customProviders []string
-	src             *sources
-	pos             map[string]*token.Position
-	env             func(string) (string, bool)
-	errs            []error
-	warnings        []string
+	// maxParallel is each deployment's default max_parallel_requests.
+	maxParallel int
+	src         *sources
+	pos         map[string]*token.Position
+	env         func(string) (string, bool)
+	errs        []error
+	warnings    []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -224,6 +226,15 @@ func (c *converter) convert(raw *rawFile) *Config {
 	c.dropParams = raw.LiteLLM.DropParams != nil && *raw.LiteLLM.DropParams
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	c.credentialList(raw.CredentialList)
+	switch {
+	case raw.RouterSettings.DefaultMaxParallel != nil:
+		c.maxParallel = c.count("router_settings.default_max_parallel_requests", raw.RouterSettings.DefaultMaxParallel, 0, false)
+	case raw.General.MaxParallel != nil:
+		c.maxParallel = c.count("general_settings.max_parallel_requests", raw.General.MaxParallel, 0, false)
+	}
+	if raw.Server.MaxConcurrent == nil && raw.General.GlobalMaxParallel != nil {
+		cfg.Server.MaxConcurrent = c.count("general_settings.global_max_parallel_requests", raw.General.GlobalMaxParallel, 0, false)
+	}
 	for _, cp := range raw.LiteLLM.CustomProviderMap {
 		c.customProviders = append(c.customProviders, cp.Provider)
 	}
@@ -535,7 +546,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
 		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
-	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, 0, false)
+	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, c.maxParallel, false)
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
 	params, where := rd.Params, map[string]string{"weight": pp, "rpm": pp, "tpm": pp}
 	if params.RPM == nil && rd.RPM != nil {

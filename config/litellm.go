@@ -75,7 +75,6 @@ var liteLLMIgnored = map[string]map[string]string{
 		"tag_filtering_match_any":         "",
 		"polling_interval":                "",
 		"client_ttl":                      "",
-		"default_max_parallel_requests":   "max_parallel_requests on each deployment does this",
 		"default_priority":                "",
 		"set_verbose":                     "logging.level does this",
 		"debug_level":                     "logging.level does this",

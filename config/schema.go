@@ -73,6 +73,12 @@ type rawCustomProvider struct {
 // the key clients must present.
 type rawGeneral struct {
 	MasterKey string `yaml:"master_key"`
+	// GlobalMaxParallel is LiteLLM's cap on the proxy's requests in
+	// flight: server.max_concurrent_requests, unless that is set.
+	GlobalMaxParallel *int `yaml:"global_max_parallel_requests"`
+	// MaxParallel is LiteLLM's default max_parallel_requests for each
+	// deployment that sets none.
+	MaxParallel *int `yaml:"max_parallel_requests"`
 }
 
 type rawHealth struct {
@@ -169,6 +175,9 @@ type rawRouter struct {
 	ContentPolicyFallbacks any `yaml:"content_policy_fallbacks"`
 	// LiteLLM's default_fallbacks: for groups without fallbacks of their own.
 	DefaultFallbacks []string `yaml:"default_fallbacks"`
+	// LiteLLM's default_max_parallel_requests: max_parallel_requests for
+	// each deployment that sets none (general_settings' too; this wins).
+	DefaultMaxParallel *int `yaml:"default_max_parallel_requests"`
 	// LiteLLM's max_fallbacks: how many fallback groups a request may try.
 	MaxFallbacks *int `yaml:"max_fallbacks"`
 	// LiteLLM's model_group_alias: alias -> group, or alias -> {model, hidden}.
