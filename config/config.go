@@ -148,10 +148,14 @@ type Server struct {
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*"
 	// for any) that may call the API from a web page. Empty: none.
 	CORSOrigins []string
-	// MasterKey, when set (general_settings.master_key, as in LiteLLM), is
+	// MasterKey, when set (general_settings.master_key, else the
+	// LITELLM_MASTER_KEY variable, as in LiteLLM), is
 	// the key API clients must send, as a bearer token or an api-key
 	// header. Health, metrics and the status page stay open.
 	MasterKey Secret
+	// MasterKeyFrom names the variable the master key came from when the
+	// config sets none ("" when it does).
+	MasterKeyFrom string
 }
 
 // Logging configures log output.

@@ -1397,3 +1397,37 @@ func TestLiteLLMParallelRequestLimits(t *testing.T) {
 		})
 	}
 }
+
+// With no general_settings.master_key, LiteLLM's proxy takes its master
+// key from LITELLM_MASTER_KEY; so does breakerd, so that a deployment
+// relying on the variable does not come up open. The config's own wins.
+func TestMasterKeyFromLiteLLMVariable(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"
+	for _, tc := range []struct {
+		name, yaml, from string
+		vars             map[string]string
+		key, warning     string
+	}{
+		{name: "none", yaml: ""},
+		{name: "the variable", vars: map[string]string{"LITELLM_MASTER_KEY": "sk-from-the-environment"}, key: "sk-from-the-environment", from: "LITELLM_MASTER_KEY"},
+		{name: "the config's own wins", yaml: "general_settings: {master_key: sk-from-the-config-file}\n",
+			vars: map[string]string{"LITELLM_MASTER_KEY": "sk-from-the-environment"}, key: "sk-from-the-config-file"},
+		{name: "a short one warns", vars: map[string]string{"LITELLM_MASTER_KEY": "sk-1234"}, key: "sk-1234", from: "LITELLM_MASTER_KEY",
+			warning: "t.yaml: $LITELLM_MASTER_KEY: the master key, is shorter than 16 characters"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Server.MasterKey.Value() != tc.key || cfg.Server.MasterKeyFrom != tc.from {
+				t.Fatalf("master key %q from %q, want %q from %q", cfg.Server.MasterKey.Value(), cfg.Server.MasterKeyFrom, tc.key, tc.from)
+			}
+			var want []string
+			if tc.warning != "" {
+				want = []string{tc.warning}
+			}
+			warningsStartWith(t, cfg.Warnings, want)
+		})
+	}
+}

@@ -207,7 +207,20 @@ func (c *converter) convert(raw *rawFile) *Config {
 	cfg := &Config{}
 	cfg.Server = c.server(raw.Server)
 	cfg.Server.MasterKey = Secret(c.resolve("general_settings.master_key", raw.General.MasterKey))
-	if k := cfg.Server.MasterKey; k != "" && len(k) < 16 {
+	if raw.General.MasterKey == "" {
+		// LiteLLM's proxy takes its master key from this variable when
+		// the config sets none: a deployment that relies on it must not
+		// come up open to anyone under breakerd.
+		if v, ok := c.env("LITELLM_MASTER_KEY"); ok && v != "" {
+			cfg.Server.MasterKey, cfg.Server.MasterKeyFrom = Secret(v), "LITELLM_MASTER_KEY"
+		}
+	}
+	switch k := cfg.Server.MasterKey; {
+	case k == "" || len(k) >= 16:
+	case cfg.Server.MasterKeyFrom != "":
+		c.warnings = append(c.warnings, c.src.errorAt(nil, "$"+cfg.Server.MasterKeyFrom,
+			"the master key, is shorter than 16 characters, which is easy to guess: fine on a laptop, not on a network").Error())
+	default:
 		c.warnf("general_settings.master_key", "is shorter than 16 characters, which is easy to guess: fine on a laptop, not on a network")
 	}
 	if raw.Logging.Format == "" && raw.LiteLLM.JSONLogs != nil && *raw.LiteLLM.JSONLogs {

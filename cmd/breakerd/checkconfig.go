@@ -56,7 +56,11 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			where, rd.Namespace)
 	}
 	if cfg.Server.MasterKey.Value() != "" {
-		fmt.Fprintf(stdout, "API clients must send the master key %s\n", cfg.Server.MasterKey)
+		from := ""
+		if cfg.Server.MasterKeyFrom != "" {
+			from = " (from $" + cfg.Server.MasterKeyFrom + ", as LiteLLM takes it when the config sets none)"
+		}
+		fmt.Fprintf(stdout, "API clients must send the master key %s%s\n", cfg.Server.MasterKey, from)
 	} else {
 		fmt.Fprintln(stdout, "API clients: anyone who can reach the listener (no general_settings.master_key)")
 	}

@@ -566,3 +566,16 @@ func TestCheckConfigNamesHeadersNotTheirValues(t *testing.T) {
 		t.Error("check-config prints a header's value")
 	}
 }
+
+// A master key taken from LITELLM_MASTER_KEY is named as such, and not
+// printed.
+func TestCheckConfigSaysWhereTheMasterKeyCameFrom(t *testing.T) {
+	t.Setenv("LITELLM_MASTER_KEY", "sk-master-from-env-0123456789")
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n")
+	if want := "API clients must send the master key [REDACTED] (from $LITELLM_MASTER_KEY"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	if strings.Contains(out.String()+errOut.String(), "sk-master-from-env-0123456789") {
+		t.Error("check-config prints the master key")
+	}
+}
