@@ -418,8 +418,8 @@ func TestErrors(t *testing.T) {
 			want: []string{`failure_rate_threshold: must be a ratio between 0 (exclusive) and 1, got 50 (write 50% as 0.5)`}},
 		{name: "fallback typo", yaml: head + "  - model_name: bbbbbb\n    litellm_params:\n      model: openai/y\nrouter_settings:\n  fallbacks: [{a: [bbbbb]}]\n",
 			want: []string{`t.yaml:9:20: router_settings.fallbacks[0].a[0]: unknown model group "bbbbb" (did you mean "bbbbbb"?)`}},
-		{name: "fallback from an unknown group", yaml: head + "router_settings:\n  fallbacks: [{zzz: [a]}]\n",
-			want: []string{`router_settings.fallbacks[0].zzz: unknown model group "zzz"`}},
+		{name: "fallbacks from a group a letter from one", yaml: head + "  - model_name: bbbbbb\n    litellm_params:\n      model: openai/y\nrouter_settings:\n  fallbacks: [{bbbbb: [a]}]\n",
+			want: []string{`router_settings.fallbacks[0].bbbbb: unknown model group "bbbbb" (did you mean "bbbbbb"?)`}},
 		{name: "wrong type names the key", yaml: head + "router_settings:\n  num_retries: many\n",
 			want: []string{`t.yaml:6:16: router_settings.num_retries: expected a whole number, got string`}},
 		{name: "client errors cannot count", yaml: head + "router_settings:\n  circuit_breaker:\n    failure_conditions:\n      - status_code: 404\n",
@@ -1429,5 +1429,19 @@ func TestMasterKeyFromLiteLLMVariable(t *testing.T) {
 			}
 			warningsStartWith(t, cfg.Warnings, want)
 		})
+	}
+}
+
+// Fallbacks from a group that is not in model_list (a provider/model
+// string, say) load with a warning, as LiteLLM loads them and never uses
+// them.
+func TestFallbacksFromAnUnknownGroupWarn(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\nrouter_settings:\n  fallbacks: [{\"deepseek/deepseek-reasoner\": [a]}]\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{`t.yaml:5:16: router_settings.fallbacks[0].deepseek/deepseek-reasoner: "deepseek/deepseek-reasoner" is not a model_name in model_list: its fallbacks never apply`})
+	if len(cfg.Router.Fallbacks["a"]) != 0 {
+		t.Fatalf("fallbacks %v", cfg.Router.Fallbacks)
 	}
 }

@@ -1012,11 +1012,13 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 					continue
 				}
 				if !slices.Contains(groups, from) {
-					msg := fmt.Sprintf("unknown model group %q", from)
-					if n := nearest(from, groups); n != "" {
-						msg += fmt.Sprintf(" (did you mean %q?)", n)
+					// As for a fallback, LiteLLM loads it and never uses it:
+					// only a likely typo is an error.
+					if n := nearest(from, groups); n != "" && editDistance(from, n) <= 2 {
+						c.errf(fp, "unknown model group %q (did you mean %q?)", from, n)
+					} else {
+						c.warnf(fp, "%q is not a model_name in model_list: its fallbacks never apply", from)
 					}
-					c.errf(fp, "%s", msg)
 					continue
 				}
 				own[from] = true
