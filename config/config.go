@@ -224,6 +224,10 @@ type Deployment struct {
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64
+	// AlwaysDrop are the request parameters left out of every request to
+	// the deployment (LiteLLM's additional_drop_params), whether or not
+	// its provider takes them.
+	AlwaysDrop []string
 	// Headers are litellm_params' headers and extra_headers, by their
 	// canonical names: sent with every upstream call, after breakerd's
 	// own (so a configured Authorization wins). No value is printed.

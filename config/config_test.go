@@ -1445,3 +1445,20 @@ func TestFallbacksFromAnUnknownGroupWarn(t *testing.T) {
 		t.Fatalf("fallbacks %v", cfg.Router.Fallbacks)
 	}
 }
+
+// LiteLLM's additional_drop_params: parameters left out of every request
+// to the deployment; one that is the request's own is an error.
+func TestAdditionalDropParams(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
+	cfg, err := Parse("t.yaml", []byte(head+"      additional_drop_params: [reasoningSummary, seed]\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Deployments[0].AlwaysDrop; !slices.Equal(got, []string{"reasoningSummary", "seed"}) || len(cfg.Warnings) != 0 {
+		t.Fatalf("always dropped %q, warnings %q", got, cfg.Warnings)
+	}
+	_, err = Parse("t.yaml", []byte(head+"      additional_drop_params: [messages]\n"), env(nil))
+	if want := `t.yaml:5:32: model_list[0].litellm_params.additional_drop_params[0]: "messages" is the request's own and cannot be dropped`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+}

@@ -629,6 +629,17 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params)
+	for i, k := range rd.Params.AdditionalDropParams {
+		at := fmt.Sprintf("%s.additional_drop_params[%d]", pp, i)
+		switch {
+		case k == "":
+			c.errf(at, "is empty: name a request parameter")
+		case slices.Contains([]string{"model", "messages", "input", "stream"}, k):
+			c.errf(at, "%q is the request's own and cannot be dropped", k)
+		default:
+			d.AlwaysDrop = append(d.AlwaysDrop, k)
+		}
+	}
 	return d
 }
 

@@ -135,9 +135,12 @@ type rawParams struct {
 	ExtraHeaders map[string]any `yaml:"extra_headers"`
 	// ExtraBody's keys are request defaults too: added to each request
 	// that does not set them (think: true for an Ollama model).
-	ExtraBody           map[string]any `yaml:"extra_body"`
-	MaxTokens           *int           `yaml:"default_max_tokens"`
-	HTTP2PriorKnowledge *bool          `yaml:"http2_prior_knowledge"`
+	ExtraBody map[string]any `yaml:"extra_body"`
+	// AdditionalDropParams are left out of every request to the
+	// deployment (LiteLLM's additional_drop_params).
+	AdditionalDropParams []string `yaml:"additional_drop_params"`
+	MaxTokens            *int     `yaml:"default_max_tokens"`
+	HTTP2PriorKnowledge  *bool    `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any      `yaml:"temperature"`

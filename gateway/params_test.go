@@ -91,6 +91,19 @@ func TestParametersAFallbackCannotTake(t *testing.T) {
 			t.Fatalf("status %d headers %v %v", status, h, b)
 		}
 	})
+	t.Run("additional_drop_params drops it always, without passing the fallback over", func(t *testing.T) {
+		cfg := strings.Replace(openAIToAnthropic, "      api_key: sk-ant-secret-key", "      api_key: sk-ant-secret-key\n      additional_drop_params: [seed, reasoningSummary]", 1)
+		e := newEnv(t, cfg, "openai", "anthropic")
+		e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		status, h, b := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","seed":7,"reasoningSummary":"auto","temperature":0.5,"messages":[{"role":"user","content":"x"}]}`)
+		if status != 200 || h.Get("X-Breakerd-Provider") != "anthropic" || h.Get("X-Breakerd-Dropped-Params") != "" {
+			t.Fatalf("status %d headers %v %v", status, h, b)
+		}
+		sent := e.mocks["anthropic"].LastBody()
+		if strings.Contains(sent, "seed") || strings.Contains(sent, "reasoningSummary") || !strings.Contains(sent, `"temperature":0.5`) {
+			t.Fatalf("the fallback got %s: want seed and reasoningSummary left out, temperature kept", sent)
+		}
+	})
 	t.Run("no deployment can honour it", func(t *testing.T) {
 		e := newEnv(t, openAIToAnthropic, "openai", "anthropic")
 		status, _, b := e.post("/v1/chat/completions", `{"model":"claude-3-5-sonnet","seed":7,"messages":[{"role":"user","content":"x"}]}`)

@@ -533,8 +533,9 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 	}
 	c.sendReq, c.native = dreq, native
 	// The request is the call's own: each deployment sets its defaults
-	// and drops on it (here none yet, to find what it cannot take).
-	dreq.Defaults, dreq.Drop = d.Config.Defaults, nil
+	// and drops on it (here only those it always drops, to find what else
+	// it cannot take).
+	dreq.Defaults, dreq.Drop = d.Config.Defaults, d.Config.AlwaysDrop
 	if params, why := d.prov.Unsupported(dreq); len(params) > 0 {
 		if !d.Config.DropParams {
 			// Not a 400 for a request another deployment serves: pass
@@ -852,6 +853,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	g := c.g
 	req := c.sendReq
 	req.Defaults, req.Drop = d.Config.Defaults, c.dropped
+	if len(d.Config.AlwaysDrop) > 0 {
+		req.Drop = append(slices.Clip(d.Config.AlwaysDrop), c.dropped...)
+	}
 
 	start := time.Now()
 	actx, cancel, lim := c.limit(ctx, d, start)
