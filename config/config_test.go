@@ -1462,3 +1462,14 @@ func TestAdditionalDropParams(t *testing.T) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
 }
+
+// An api_key whose variable is set to "" (an environment_variables
+// placeholder the process environment did not fill) is a warning: the
+// provider will refuse calls without a key.
+func TestEmptyKeyVariableWarns(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n      api_key: os.environ/OPENAI_API_KEY\nenvironment_variables:\n  OPENAI_API_KEY: \"\"\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:5:7: model_list[0].litellm_params.api_key: os.environ/OPENAI_API_KEY is empty: this deployment's calls go without a key, and openai will refuse them"})
+}

@@ -464,7 +464,12 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			d.APIKey = Secret(v) // as LiteLLM, which reads the provider's variable
 		}
 	}
-	if k := d.APIKey.Value(); k != "" && len(k) < MinRedactLen {
+	switch k := d.APIKey.Value(); {
+	case k == "" && rd.Params.APIKey != "" && info.KeyEnv != "":
+		// A variable set to "" (an environment_variables placeholder the
+		// process environment was to fill): calls would go without a key.
+		c.warnf(keyAt, "%s is empty: this deployment's calls go without a key, and %s will refuse them", rd.Params.APIKey, prov)
+	case k != "" && len(k) < MinRedactLen:
 		c.warnf(keyAt, "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
 	}
 	d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
