@@ -117,6 +117,24 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 	warningsStartWith(t, cfg.Warnings, want)
 }
 
+// parseExpecting parses yaml as t.yaml. With wantErr set, it checks that
+// parsing fails with an error containing it and returns nil; otherwise it
+// fails the test on any error.
+func parseExpecting(t *testing.T, yaml []byte, env func(string) (string, bool), wantErr string) *Config {
+	t.Helper()
+	cfg, err := Parse("t.yaml", yaml, env)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("error %v, want one containing %q", err, wantErr)
+		}
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // warningsStartWith checks that there are as many warnings as prefixes and
 // that each starts with its prefix.
 func warningsStartWith(t *testing.T, got, prefixes []string) {
@@ -939,15 +957,9 @@ func TestLiteLLMSettingsCooldownsDriveTheBreaker(t *testing.T) {
 		{name: "a bad value names its key", yaml: "litellm_settings:\n  cooldown_time: soon\n", err: "t.yaml:6:3: litellm_settings.cooldown_time:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), tc.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tc.warning != "" {
 				if !slices.Contains(cfg.Warnings, tc.warning) {
@@ -1024,15 +1036,9 @@ func TestCredentialListFillsInDeployments(t *testing.T) {
 			err: `t.yaml:13:7: model_list[0].litellm_params.litellm_credential_name: no credential named "azure-ue" in credential_list (did you mean "azure-eu"?)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(creds+"model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      "+tc.params), vars)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			cfg := parseExpecting(t, []byte(creds+"model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      "+tc.params), vars, tc.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(cfg.Warnings) != 0 {
 				t.Fatalf("warnings %q, want none", cfg.Warnings)
@@ -1212,15 +1218,9 @@ func TestUnknownProvidersAreLeftOut(t *testing.T) {
 			warning: `t.yaml:5:22: model_list[1].litellm_params.model: provider "my-llm" is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}), tc.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(cfg.Deployments) != 1 || cfg.Deployments[0].Group != "a" {
 				t.Fatalf("deployments %d, want a's only", len(cfg.Deployments))
