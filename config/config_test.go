@@ -1473,3 +1473,30 @@ func TestEmptyKeyVariableWarns(t *testing.T) {
 	}
 	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:5:7: model_list[0].litellm_params.api_key: os.environ/OPENAI_API_KEY is empty: this deployment's calls go without a key, and openai will refuse them"})
 }
+
+// drop_params is true or false, from a variable too, or (as some configs
+// write it) a list of parameters, read as additional_drop_params.
+func TestDropParamsForms(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
+	vars := env(map[string]string{"DROP": "true"})
+	for _, tc := range []struct {
+		yaml, err string
+		drop      bool
+		always    []string
+	}{
+		{yaml: "      drop_params: true\n", drop: true},
+		{yaml: "      drop_params: os.environ/DROP\n", drop: true},
+		{yaml: "      drop_params: [tool_choice]\n", always: []string{"tool_choice"}},
+		{yaml: "      drop_params: [tool_choice]\n      additional_drop_params: [seed]\n", err: "t.yaml:5:7: model_list[0].litellm_params.drop_params: is a list of parameters, and additional_drop_params is too"},
+		{yaml: "      drop_params: maybe\n", err: "t.yaml:5:7: model_list[0].litellm_params.drop_params: must be true or false"},
+		{yaml: "      drop_params: [{a: b}]\n", err: "t.yaml:5:21: model_list[0].litellm_params.drop_params[0]: must be the name of a request parameter"},
+	} {
+		cfg := parseExpecting(t, []byte(head+tc.yaml), vars, tc.err)
+		if cfg == nil {
+			continue
+		}
+		if d := cfg.Deployments[0]; d.DropParams != tc.drop || !slices.Equal(d.AlwaysDrop, tc.always) {
+			t.Errorf("%q: drop_params %v, always dropped %q; want %v, %q", tc.yaml, d.DropParams, d.AlwaysDrop, tc.drop, tc.always)
+		}
+	}
+}

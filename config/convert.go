@@ -628,17 +628,39 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		}
 		d.HTTP2PriorKnowledge = true
 	}
-	d.DropParams = c.dropParams
-	if rd.Params.DropParams != nil {
-		d.DropParams = *rd.Params.DropParams
-	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params)
-	for i, k := range rd.Params.AdditionalDropParams {
-		at := fmt.Sprintf("%s.additional_drop_params[%d]", pp, i)
-		switch {
-		case k == "":
-			c.errf(at, "is empty: name a request parameter")
+	d.DropParams = c.dropParams
+	var always []any
+	for _, k := range rd.Params.AdditionalDropParams {
+		always = append(always, k)
+	}
+	alwaysAt := pp + ".additional_drop_params"
+	switch v := rd.Params.DropParams.(type) {
+	case nil:
+	case bool:
+		d.DropParams = v
+	case string: // os.environ/NAME
+		b, err := strconv.ParseBool(c.resolve(pp+".drop_params", v))
+		if err != nil {
+			c.errf(pp+".drop_params", "must be true or false")
+		}
+		d.DropParams = b
+	case []any:
+		// drop_params: [tool_choice] names parameters to drop: LiteLLM's
+		// additional_drop_params, which this is read as.
+		if len(always) > 0 {
+			c.errf(pp+".drop_params", "is a list of parameters, and additional_drop_params is too: write them in one")
+		}
+		always, alwaysAt = v, pp+".drop_params"
+	default:
+		c.errf(pp+".drop_params", "must be true or false (or a list of parameters to drop, as additional_drop_params), got %v", v)
+	}
+	for i, x := range always {
+		at := fmt.Sprintf("%s[%d]", alwaysAt, i)
+		switch k, ok := x.(string); {
+		case !ok || k == "":
+			c.errf(at, "must be the name of a request parameter, got %v", x)
 		case slices.Contains([]string{"model", "messages", "input", "stream"}, k):
 			c.errf(at, "%q is the request's own and cannot be dropped", k)
 		default:

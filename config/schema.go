@@ -143,21 +143,23 @@ type rawParams struct {
 	HTTP2PriorKnowledge  *bool    `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
-	Temperature      any      `yaml:"temperature"`
-	MaxTokensParam   any      `yaml:"max_tokens"`
-	MaxCompletion    any      `yaml:"max_completion_tokens"`
-	TopP             any      `yaml:"top_p"`
-	Seed             any      `yaml:"seed"`
-	Stop             any      `yaml:"stop"`
-	FrequencyPenalty any      `yaml:"frequency_penalty"`
-	PresencePenalty  any      `yaml:"presence_penalty"`
-	ResponseFormat   any      `yaml:"response_format"`
-	Thinking         any      `yaml:"thinking"`
-	ReasoningEffort  any      `yaml:"reasoning_effort"`
-	DropParams       *bool    `yaml:"drop_params"`
-	Weight           *float64 `yaml:"weight"`
-	RPM              *float64 `yaml:"rpm"`
-	TPM              *float64 `yaml:"tpm"`
+	Temperature      any `yaml:"temperature"`
+	MaxTokensParam   any `yaml:"max_tokens"`
+	MaxCompletion    any `yaml:"max_completion_tokens"`
+	TopP             any `yaml:"top_p"`
+	Seed             any `yaml:"seed"`
+	Stop             any `yaml:"stop"`
+	FrequencyPenalty any `yaml:"frequency_penalty"`
+	PresencePenalty  any `yaml:"presence_penalty"`
+	ResponseFormat   any `yaml:"response_format"`
+	Thinking         any `yaml:"thinking"`
+	ReasoningEffort  any `yaml:"reasoning_effort"`
+	// DropParams is true or false, or (as some configs write it) a list
+	// of parameters, read as additional_drop_params.
+	DropParams any      `yaml:"drop_params"`
+	Weight     *float64 `yaml:"weight"`
+	RPM        *float64 `yaml:"rpm"`
+	TPM        *float64 `yaml:"tpm"`
 }
 
 type rawRouter struct {
