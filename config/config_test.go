@@ -1500,3 +1500,23 @@ func TestDropParamsForms(t *testing.T) {
 		}
 	}
 }
+
+// LiteLLM's gemini/ calls Google's native API; breakerd calls its
+// OpenAI-compatible one. An api_base that is not the latter's gets a
+// warning saying so; the default, or one ending in /openai, none.
+func TestGeminiNativeAPIBaseWarns(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: gemini/gemini-2.5-flash\n      api_key: k-0123456789\n"
+	for _, tc := range []struct{ yaml, warning string }{
+		{"", ""},
+		{"      api_base: https://gw.example/v1beta/openai\n", ""},
+		{"      api_base: https://aiplatform.googleapis.com/v1/publishers/google\n",
+			"t.yaml:6:7: model_list[0].litellm_params.api_base: breakerd calls gemini's OpenAI-compatible API, at {api_base}/chat/completions, so api_base should end in /openai"},
+	} {
+		cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), "")
+		var want []string
+		if tc.warning != "" {
+			want = []string{tc.warning}
+		}
+		warningsStartWith(t, cfg.Warnings, want)
+	}
+}

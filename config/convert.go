@@ -480,6 +480,10 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	if d.APIBase != "" {
 		c.checkAPIBase(baseAt, d.APIBase)
+		if info.CompatSuffix != "" && !strings.HasSuffix(d.APIBase, info.CompatSuffix) {
+			c.warnf(baseAt, "breakerd calls %s's OpenAI-compatible API, at {api_base}/chat/completions, so api_base should end in %s (default %s); LiteLLM calls %s's native API at this address",
+				prov, info.CompatSuffix, info.BaseURL, prov)
+		}
 	}
 	if d.APIBase == "" {
 		d.APIBase = info.BaseURL

@@ -37,6 +37,11 @@ type ProviderInfo struct {
 	PathSuffix string
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// CompatSuffix is how the provider's OpenAI-compatible API's address
+	// ends, where LiteLLM calls the provider's native API instead: a
+	// configured api_base without it is likely the native one, and gets
+	// a warning.
+	CompatSuffix string
 	// Unsupported says why breakerd cannot call the provider (its own
 	// request signing or token flow); such a deployment is left out of
 	// routing with a warning.
@@ -50,7 +55,7 @@ var providerTable = []ProviderInfo{
 	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
 	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true},
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_BASE_URL", KeyEnv: "ANTHROPIC_API_KEY"},
-	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", KeyEnv: "GEMINI_API_KEY", Embeddings: true},
+	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", KeyEnv: "GEMINI_API_KEY", Embeddings: true, CompatSuffix: "/openai"},
 	{Name: "ollama", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", PathSuffix: "/v1", Embeddings: true},
 	{Name: "ollama_chat", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", PathSuffix: "/v1", Embeddings: true},
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", KeyEnv: "GROQ_API_KEY"},
