@@ -1158,6 +1158,11 @@ func TestUpstreamHeaders(t *testing.T) {
 	if got := cfg.Deployments[0].Headers; !maps.Equal(got, want) {
 		t.Fatalf("headers %q, want %q", got, want)
 	}
+	// OpenAI's organization is a header too; explicit headers win.
+	cfg, err = Parse("t.yaml", []byte(head+"      organization: org-123\n"), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+	if err != nil || cfg.Deployments[0].Headers["Openai-Organization"] != "org-123" {
+		t.Fatalf("headers %q (%v), want OpenAI-Organization: org-123", cfg.Deployments[0].Headers, err)
+	}
 	// Scrubbed from upstream messages: a credential's value, and one read
 	// from the environment; not an app's title.
 	cfg, err = Parse("t.yaml", []byte(head+"      headers: {X-Title: My App, Authorization: Bearer tok-0123456789, X-Org: os.environ/ORG}\n"),

@@ -633,7 +633,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.HTTP2PriorKnowledge = true
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
-	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params)
+	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
 	var always []any
 	for _, k := range rd.Params.AdditionalDropParams {
@@ -685,7 +685,16 @@ var reservedHeaders = []string{"Host", "Content-Length", "Content-Type", "Transf
 // headers reads litellm_params.headers and extra_headers (whose values
 // win, as in LiteLLM), keyed by canonical name, and which of their values
 // are secrets (Deployment.HeaderSecrets).
-func (c *converter) headers(pp string, p rawParams) (h map[string]Secret, secrets []Secret) {
+func (c *converter) headers(pp string, p rawParams, dialect Dialect) (h map[string]Secret, secrets []Secret) {
+	if p.Organization != "" {
+		// OpenAI's organization travels as a header; a catch-all
+		// deployment's dialect is known per request only.
+		if dialect == DialectOpenAI || dialect == "" {
+			h = map[string]Secret{"Openai-Organization": Secret(c.resolve(pp+".organization", p.Organization))}
+		} else {
+			c.warnf(pp+".organization", "applies to OpenAI's API only; ignored for %s", dialect)
+		}
+	}
 	for _, src := range []struct {
 		key string
 		m   map[string]any

@@ -130,7 +130,6 @@ func liteLLMNames(parent string) []string {
 // credential's values, which fill them in) that breakerd does not use.
 var liteLLMParams = map[string]string{
 	"max_retries":                        "router_settings.num_retries does this",
-	"organization":                       "",
 	"region_name":                        "",
 	"custom_llm_provider":                "the provider is the prefix of model",
 	"tags":                               "",

@@ -129,6 +129,9 @@ type rawParams struct {
 	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
 	BaseModel           string   `yaml:"base_model"`
+	// Organization is OpenAI's organization, sent as the
+	// OpenAI-Organization header.
+	Organization string `yaml:"organization"`
 	// Headers and ExtraHeaders are sent with each upstream call;
 	// extra_headers' win, as in LiteLLM.
 	Headers      map[string]any `yaml:"headers"`
