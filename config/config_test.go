@@ -444,8 +444,6 @@ func TestErrors(t *testing.T) {
 			want: []string{`failure_conditions[0].status_code: 404 is a client error`}},
 		{name: "a typo of a LiteLLM key suggests it", yaml: head + "router_settings:\n  cooldown_tme: 30\n",
 			want: []string{`t.yaml:6:3: router_settings.cooldown_tme: unknown key "cooldown_tme" (did you mean "cooldown_time"?)`}},
-		{name: "a LiteLLM key in the wrong place is unknown", yaml: head + "      allowed_fails: 3\n",
-			want: []string{`model_list[0].litellm_params.allowed_fails: unknown key "allowed_fails"`}},
 		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
@@ -1524,4 +1522,18 @@ func TestGeminiNativeAPIBaseWarns(t *testing.T) {
 		}
 		warningsStartWith(t, cfg.Warnings, want)
 	}
+}
+
+// A deployment and its litellm_params take any key in LiteLLM: one
+// breakerd does not know loads with a warning, one that belongs to another
+// mapping says which, and a likely typo stays an error.
+func TestUnknownDeploymentKeys(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
+	cfg := parseExpecting(t, []byte(head+"      rpm_limit: 60\n      allowed_fails: 3\n    litellm_provider: vllm\n"), env(nil), "")
+	warningsStartWith(t, cfg.Warnings, []string{
+		"t.yaml:5:7: model_list[0].litellm_params.rpm_limit: a key breakerd does not know; ignored",
+		"t.yaml:6:7: model_list[0].litellm_params.allowed_fails: is a key of router_settings, not of this mapping: here it does nothing",
+		"t.yaml:7:5: model_list[0].litellm_provider: a key breakerd does not know; ignored",
+	})
+	parseExpecting(t, []byte(head+"      api_bse: https://x.example\n"), env(nil), `t.yaml:5:7: model_list[0].litellm_params.api_bse: unknown key "api_bse" (did you mean "api_base"?)`)
 }

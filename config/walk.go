@@ -192,8 +192,11 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 			}
 			if lenientKeys(path) && !likelyTypo(key, append(keysOf(t), liteLLMNames(path)...)) {
 				w.record(mv.Value, p)
-				w.warnings = append(w.warnings, w.src.errorAt(pos, p,
-					"a key breakerd does not know; ignored, as LiteLLM ignores the keys it does not know here").Error())
+				msg := "a key breakerd does not know; ignored, as LiteLLM ignores the keys it does not know here"
+				if home := homeOf(key, t); home != "" {
+					msg = fmt.Sprintf("is a key of %s, not of this mapping: here it does nothing (ignored, as LiteLLM ignores it)", home)
+				}
+				w.warnings = append(w.warnings, w.src.errorAt(pos, p, msg).Error())
 				return
 			}
 			w.errs = append(w.errs, w.unknownKey(pos, path, p, key, t))
@@ -289,12 +292,37 @@ func (w *walker) unknownKey(pos *token.Position, parent, path, key string, t ref
 	return w.src.errorAt(pos, path, msg)
 }
 
-// lenientKeys reports whether LiteLLM ignores the keys it does not know in
-// the mapping at path: at the top level, and in router_settings (which it
-// filters by its Router's arguments). There an unknown key that is not a
-// likely typo is a warning, so that a config LiteLLM runs loads; anywhere
-// else it is an error.
-func lenientKeys(path string) bool { return path == "" || path == "router_settings" }
+// lenientKeys reports whether LiteLLM takes keys it does not know in the
+// mapping at path: at the top level and in router_settings (which it
+// filters by its Router's arguments) it ignores them, and a deployment and
+// its litellm_params allow any key. There an unknown key that is not a
+// likely typo is a warning, so that a config LiteLLM runs loads; in
+// breakerd's own settings it is an error.
+func lenientKeys(path string) bool {
+	switch index.ReplaceAllString(path, "[]") {
+	case "", "router_settings", "model_list[]", "model_list[].litellm_params":
+		return true
+	}
+	return false
+}
+
+// homeOf names the mapping, other than t, whose key key is: a setting
+// written in the wrong place (allowed_fails in litellm_params).
+func homeOf(key string, t reflect.Type) string {
+	for _, m := range []struct {
+		name string
+		t    reflect.Type
+	}{
+		{"router_settings", reflect.TypeFor[rawRouter]()}, {"litellm_settings", reflect.TypeFor[rawLiteLLM]()},
+		{"litellm_params", reflect.TypeFor[rawParams]()}, {"general_settings", reflect.TypeFor[rawGeneral]()},
+		{"server", reflect.TypeFor[rawServer]()}, {"model_list entries", reflect.TypeFor[rawDeployment]()},
+	} {
+		if _, ok := fieldByTag(m.t, key); ok && m.t != t {
+			return m.name
+		}
+	}
+	return ""
+}
 
 // likelyTypo reports whether key is within two edits of a candidate.
 func likelyTypo(key string, candidates []string) bool {
