@@ -1283,6 +1283,9 @@ func TestRealWorldConfigLoads(t *testing.T) {
 	if h := cfg.Deployments[0].Headers; h["X-Title"] != "Example App" || h["Http-Referer"] != "https://app.example" {
 		t.Fatalf("headers %q", h)
 	}
+	if !slices.Equal(cfg.Deployments[2].AlwaysDrop, []string{"reasoningSummary"}) || cfg.Router.NumRetries != 3 {
+		t.Fatalf("always dropped %q, num_retries %d: want reasoningSummary, and 3 from retry_policy", cfg.Deployments[2].AlwaysDrop, cfg.Router.NumRetries)
+	}
 	if cfg.Logging.Format != "json" || cfg.Server.MasterKey.Value() != "sk-master-0123456789" {
 		t.Fatalf("logging %q, master key set %v", cfg.Logging.Format, cfg.Server.MasterKey != "")
 	}
@@ -1293,6 +1296,10 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		`model_list[3].model_info.id: a LiteLLM setting that breakerd does not use`,
 		`model_list[2].litellm_params.supports_function_calling: a LiteLLM setting that breakerd does not use; ignored (a model capability`,
 		"general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code",
+		"model_list[2].litellm_params.rpm_limit: a key breakerd does not know; ignored",
+		"router_settings.enable_load_balancing: a key breakerd does not know; ignored",
+		"health_check: a key breakerd does not know; ignored",
+		`router_settings.fallbacks[2].deepseek/deepseek-reasoner: "deepseek/deepseek-reasoner" is not a model_name in model_list`,
 	} {
 		if !slices.ContainsFunc(cfg.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
 			t.Errorf("no warning containing %q in:\n%s", w, strings.Join(cfg.Warnings, "\n"))
