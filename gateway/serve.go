@@ -578,18 +578,25 @@ func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(b
 		g.obs.Skipped(d, c.op, "open")
 		return nil, nil, "open"
 	}
-	wctx := ctx
 	if d.Bulkhead.Settings().MaxQueue > 0 {
 		// A call may wait in the bulkhead's queue: until the request's
 		// deadline at most.
-		var cancel context.CancelFunc
-		wctx, cancel = context.WithDeadline(ctx, c.deadline)
+		wctx, cancel := context.WithDeadline(ctx, c.deadline)
 		defer cancel()
+		start := time.Now()
+		if release, err = d.Bulkhead.Acquire(wctx); err != nil {
+			err = queueError(ctx, err, time.Since(start), d.Bulkhead.Settings().MaxWait)
+		}
+	} else {
+		release, err = d.Bulkhead.Acquire(ctx)
 	}
-	release, err = d.Bulkhead.Acquire(wctx)
 	if err != nil {
 		done(breaker.Ignored, 0)
-		c.failures = append(c.failures, d.Config.Name+": bulkhead full")
+		why := "bulkhead full"
+		if !errors.Is(err, breaker.ErrBulkheadFull) {
+			why = err.Error()
+		}
+		c.failures = append(c.failures, d.Config.Name+": "+why)
 		g.obs.Skipped(d, c.op, "bulkhead_full")
 		return nil, nil, "bulkhead_full"
 	}
@@ -603,6 +610,22 @@ func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(b
 		return nil, nil, "rate_limited"
 	}
 	return done, release, ""
+}
+
+// queueError says why a call that could wait in a bulkhead's queue got
+// no slot, for the request's error: the time it waited is breakerd's, and
+// an on-call reader needs to see it was not the provider's.
+func queueError(ctx context.Context, err error, waited, maxWait time.Duration) error {
+	w := waited.Round(time.Millisecond)
+	switch {
+	case errors.Is(err, breaker.ErrBulkheadTimeout):
+		return fmt.Errorf("no bulkhead slot within max_wait (%s)", maxWait)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return fmt.Errorf("no bulkhead slot before the request's deadline (waited %s in the queue)", w)
+	case ctx.Err() != nil:
+		return fmt.Errorf("the client left while waiting %s for a bulkhead slot", w)
+	}
+	return err
 }
 
 // settle accounts for an attempt that has ended: its tokens and latency,
