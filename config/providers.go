@@ -147,6 +147,18 @@ func inferProvider(model string) string {
 	return ""
 }
 
+// AzureV1 reports whether an Azure deployment's api_version selects Azure
+// OpenAI's v1 API ({api_base}/openai/v1/..., the deployment as the body's
+// model, no dated api-version), as LiteLLM reads "v1", "latest" and
+// "preview"; "preview" also asks for the v1 API's preview features.
+func AzureV1(apiVersion string) bool {
+	switch apiVersion {
+	case "v1", "latest", "preview":
+		return true
+	}
+	return false
+}
+
 // AzureDefaultAPIVersion is the api-version used for an Azure deployment
 // that sets none (and AZURE_API_VERSION is not set), LiteLLM's default.
 const AzureDefaultAPIVersion = "2025-02-01-preview"

@@ -130,3 +130,40 @@ func TestConfiguredHeadersReachTheUpstream(t *testing.T) {
 		})
 	}
 }
+
+// Azure OpenAI's v1 API (api_version v1, latest or preview, as LiteLLM
+// reads them): OpenAI's paths under /openai/v1, the deployment as the
+// body's model, no dated api-version (preview asks for the v1 API's
+// preview features).
+func TestAzureV1API(t *testing.T) {
+	for _, tc := range []struct{ version, path, query string }{
+		{"v1", "/openai/v1/chat/completions", ""},
+		{"latest", "/openai/v1/chat/completions", ""},
+		{"preview", "/openai/v1/chat/completions", "api-version=preview"},
+		{"2024-10-21", "/openai/deployments/prod-eu/chat/completions", "api-version=2024-10-21"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			var mu sync.Mutex
+			var path, query, key, body string
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				path, query, key, body = r.URL.Path, r.URL.RawQuery, r.Header.Get("api-key"), string(b)
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"id":"x","object":"chat.completion","model":"x","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
+			}))
+			defer upstream.Close()
+			resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: azure/prod-eu\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: azure-key-0123456789\n      api_version: \""+tc.version+"\"\n")
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, data)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if path != tc.path || query != tc.query || key != "azure-key-0123456789" || !strings.Contains(body, `"model":"prod-eu"`) {
+				t.Fatalf("upstream saw %s?%s, api-key %q, body %s; want %s?%s, the key, and the deployment as model", path, query, key, body, tc.path, tc.query)
+			}
+		})
+	}
+}

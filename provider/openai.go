@@ -52,6 +52,13 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses", urlCompletions: "/completions"} {
 		switch {
+		case d.Dialect == config.DialectAzure && config.AzureV1(d.APIVersion):
+			// Azure's v1 API: OpenAI's paths under /openai/v1, the
+			// deployment named by the body's model.
+			p.url[kind] = d.APIBase + "/openai/v1" + path
+			if d.APIVersion == "preview" {
+				p.url[kind] += "?api-version=preview"
+			}
 		case d.Dialect == config.DialectAzure && kind == urlResponses:
 			p.url[kind] = d.APIBase + "/openai/responses?api-version=" + d.APIVersion
 		case d.Dialect == config.DialectAzure:
