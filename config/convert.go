@@ -674,8 +674,13 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	return d
 }
 
-// credentialHeader matches the names of headers that carry credentials.
-var credentialHeader = regexp.MustCompile(`(?i)auth|key|token|secret|passw|cookie|signature|credential|session`)
+// credentialName matches the names of headers and parameters that carry
+// credentials.
+var credentialName = regexp.MustCompile(`(?i)auth|key|token|secret|passw|cookie|signature|credential|session`)
+
+// CredentialName reports whether a header or request parameter of this
+// name likely carries a credential, so that its value is never printed.
+func CredentialName(name string) bool { return credentialName.MatchString(name) }
 
 // reservedHeaders are the headers of an upstream call that breakerd and
 // Go's HTTP client set themselves: the body's framing and the connection.
@@ -702,7 +707,7 @@ func (c *converter) headers(pp string, p rawParams, dialect Dialect) (h map[stri
 		for _, name := range slices.Sorted(maps.Keys(src.m)) {
 			at := pp + "." + src.key + "." + name
 			var v string
-			secret := credentialHeader.MatchString(name)
+			secret := CredentialName(name)
 			switch x := src.m[name].(type) {
 			case string:
 				v = c.resolve(at, x)

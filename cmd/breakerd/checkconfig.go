@@ -173,7 +173,11 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	for _, dc := range cfg.Deployments {
 		var ps []string
 		for _, k := range slices.Sorted(maps.Keys(dc.Defaults)) {
-			ps = append(ps, k+"="+string(dc.Defaults[k]))
+			v := string(dc.Defaults[k])
+			if config.CredentialName(k) {
+				v = "[REDACTED]" // extra_body may carry a token
+			}
+			ps = append(ps, k+"="+v)
 		}
 		if len(ps) > 0 {
 			params = append(params, fmt.Sprintf("  %s: %s, unless the request sets them", dc.Name, strings.Join(ps, ", ")))

@@ -579,3 +579,12 @@ func TestCheckConfigSaysWhereTheMasterKeyCameFrom(t *testing.T) {
 		t.Error("check-config prints the master key")
 	}
 }
+
+// check-config prints request parameters, but not one whose name says it
+// carries a credential (extra_body can hold anything).
+func TestCheckConfigHidesCredentialParameters(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, temperature: 0.2, extra_body: {user_token: tok-0123456789}}\n")
+	if s := out.String(); !strings.Contains(s, "temperature=0.2") || !strings.Contains(s, "user_token=[REDACTED]") || strings.Contains(s, "tok-0123456789") {
+		t.Errorf("output:\n%s\nwant temperature shown and user_token's value hidden", s)
+	}
+}
