@@ -12,7 +12,7 @@ import (
 // Whatever a config file holds, Parse returns a config or errors that
 // name the file; it never panics (go-yaml has, on "model_list: !").
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"litellm_config.yaml", "litellm_proxy_config.yaml"} {
+	for _, name := range []string{"litellm_config.yaml", "litellm_proxy_config.yaml", "real_world_config.yaml"} {
 		if data, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
 			f.Add(string(data))
 		}
@@ -22,7 +22,7 @@ func FuzzParse(f *testing.F) {
 	}
 	for _, s := range []string{"model_list: !\n", "model_list: !!str\n", "a: &x [*x]\n", "model_list:\n  - model_name: a\n    litellm_params: {model: \"*\"}\n",
 		"model_list:\n  - model_name: ${X:-a}\n    litellm_params: {model: os.environ/M, rpm: os.environ/R}\n", "{", "- [\n",
-		"x-d: &d {model: openai/x}\nmodel_list:\n  - model_name: a\n    litellm_params: {<<: [*d, *d]}\n", "include: [a.yaml]\nmodel_list: *m\n"} {
+		"x-d: &d {model: openai/x}\nmodel_list:\n  - model_name: a\n    litellm_params: {<<: [*d, *d]}\n", "include: [a.yaml]\nmodel_list: *m\n", "d: &d {<<: [*d, *d]}\n"} {
 		f.Add(s)
 	}
 	env := func(k string) (string, bool) {

@@ -166,6 +166,16 @@ func TestYAMLAnchorsAndMergeKeys(t *testing.T) {
 			}
 		}
 	})
+	t.Run("an anchor that merges itself, or one merging it, is an error, not a crash", func(t *testing.T) {
+		// The fuzzer found these overflowing the stack: the merge was
+		// flattened into a cycle.
+		for _, yaml := range []string{"d: &d {<<: [*d, *d]}\n", "a: &a {<<: [*b]}\nb: &b {<<: [*a]}\n"} {
+			_, err := Parse("t.yaml", []byte(yaml+"model_list: [{model_name: a, litellm_params: {model: openai/x}}]\n"), env(nil))
+			if err == nil || !strings.Contains(err.Error(), "cannot find anchor by alias name") {
+				t.Errorf("%q: error %v, want one saying the alias has no anchor yet", yaml, err)
+			}
+		}
+	})
 	t.Run("a typo in an anchor is an error where it is merged", func(t *testing.T) {
 		_, err := Parse("t.yaml", []byte(`x-defaults: &d
   api_kye: sk-0123456789

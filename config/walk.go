@@ -74,8 +74,12 @@ func (w *walker) walk(n ast.Node, t reflect.Type, path string) {
 		if w.anchors == nil {
 			w.anchors, w.expanding = map[string]ast.Node{}, map[ast.Node]bool{}
 		}
-		w.anchors[n.Name.GetToken().Value] = n.Value
+		// The anchor is not there for aliases inside its own value, as
+		// go-yaml (which then reports them) and PyYAML's merges read it.
+		name := n.Name.GetToken().Value
+		delete(w.anchors, name)
 		w.walk(n.Value, t, path)
+		w.anchors[name] = n.Value
 	case *ast.AliasNode:
 		// An alias is checked where it is used: its anchor may stand
 		// where no schema applies (a top-level x- key).
@@ -223,7 +227,10 @@ func (w *walker) flatten(seq *ast.SequenceNode) ast.Node {
 		}
 		m, ok := v.(*ast.MappingNode)
 		if !ok {
-			return seq // go-yaml's decoder reports what is wrong
+			// Not a mapping, or an alias of an anchor not yet complete
+			// (its own): go-yaml's decoder reports what is wrong. Merging
+			// it here would make the tree a cycle.
+			return seq
 		}
 		for _, mv := range m.Values {
 			if k := keyOf(mv); !seen[k] {
