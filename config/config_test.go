@@ -107,7 +107,6 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 			s.WindowFailures, s.Window, s.ConsecutiveFailures, s.OpenTimeout)
 	}
 	want := []string{
-		"proxy.yaml:11:7: model_list[0].model_info.id: a LiteLLM setting that breakerd does not use; ignored",
 		"proxy.yaml:12:7: model_list[0].model_info.mode: a LiteLLM setting that breakerd does not use; ignored",
 		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
@@ -741,9 +740,9 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				}
 			}},
 		{name: "LiteLLM's keys load with one warning per key, not per deployment",
-			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {id: 1}\n" +
-				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {id: 2}\n" +
-				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {id: 3}\n" +
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {mode: chat}\n" +
+				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {mode: chat}\n" +
+				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {mode: chat}\n" +
 				"guardrails:\n  - guardrail_name: g\nfiles_settings: []\nfinetune_settings: []\ncache_config: {}\n" +
 				"litellm_settings:\n  drop_params: true\nrouter_settings:\n  enable_cooldowns: true\n  default_model: a\n",
 			check: func(t *testing.T, cfg *Config) {
@@ -1271,7 +1270,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		names = append(names, d.Name)
 	}
 	want := []string{"default/openrouter/meta-llama/llama-4-maverick", "groq/llama-4-maverick/groq/meta-llama/llama-4-maverick-17b-128e-instruct",
-		"coding/github/gpt-4.1", "gpt-4o/azure/prod-gpt-4o-eu"}
+		"coding/github/gpt-4.1", "gpt-4o-eu"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("deployments %q, want %q", names, want)
 	}
@@ -1293,7 +1292,6 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		`model_list[4].litellm_params.model: provider "vertex_ai" needs Google Cloud service-account tokens`,
 		`model_list[5].litellm_params.model: provider "elevenlabs" is not one breakerd can call`,
 		`model_list[6].litellm_params.model: provider "grok-video" is a custom handler`,
-		`model_list[3].model_info.id: a LiteLLM setting that breakerd does not use`,
 		`model_list[2].litellm_params.supports_function_calling: a LiteLLM setting that breakerd does not use; ignored (a model capability`,
 		"general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code",
 		"model_list[2].litellm_params.rpm_limit: a key breakerd does not know; ignored",
@@ -1543,4 +1541,17 @@ func TestUnknownDeploymentKeys(t *testing.T) {
 		"t.yaml:7:5: model_list[0].litellm_provider: a key breakerd does not know; ignored",
 	})
 	parseExpecting(t, []byte(head+"      api_bse: https://x.example\n"), env(nil), `t.yaml:5:7: model_list[0].litellm_params.api_bse: unknown key "api_bse" (did you mean "api_base"?)`)
+}
+
+// LiteLLM's model_info.id names a deployment (its breakers, metrics and
+// status) as the operator's dashboards already know it; two deployments
+// of one name are an error.
+func TestModelInfoIDNamesTheDeployment(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n    model_info: {id: gpt-4o-primary}\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"
+	cfg := parseExpecting(t, []byte(head), env(nil), "")
+	if got := []string{cfg.Deployments[0].Name, cfg.Deployments[1].Name}; !slices.Equal(got, []string{"gpt-4o-primary", "a/openai/gpt-4o#2"}) || len(cfg.Warnings) != 0 {
+		t.Fatalf("names %q, warnings %q", got, cfg.Warnings)
+	}
+	parseExpecting(t, []byte(head+"    model_info: {id: gpt-4o-primary}\n"), env(nil),
+		`t.yaml:7:18: model_list[1].model_info.id: "gpt-4o-primary" also names model_list[0]: deployments' names (their breakers and metrics) must differ`)
 }

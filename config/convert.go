@@ -263,6 +263,15 @@ func (c *converter) convert(raw *rawFile) *Config {
 		if n := seen[base]; n > 1 {
 			d.Name = fmt.Sprintf("%s#%d", base, n)
 		}
+		if id := c.resolve(fmt.Sprintf("model_list[%d].model_info.id", i), rd.ModelInfo.ID); id != "" && !d.Wildcard {
+			// LiteLLM's deployment id, the name its metrics and the
+			// operator's dashboards know the deployment by.
+			d.Name = id
+		}
+		if j := slices.IndexFunc(cfg.Deployments, func(o Deployment) bool { return o.Name == d.Name }); j >= 0 {
+			c.errf(fmt.Sprintf("model_list[%d].model_info.id", i), "%q also names model_list[%d]: deployments' names (their breakers and metrics) must differ",
+				d.Name, cfg.Deployments[j].Index)
+		}
 		if !slices.Contains(cfg.Groups, d.Group) {
 			cfg.Groups = append(cfg.Groups, d.Group)
 		}

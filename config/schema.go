@@ -105,10 +105,13 @@ type rawDeployment struct {
 	ModelInfo rawModelInfo `yaml:"model_info"`
 }
 
-// rawModelInfo holds the keys of model_info that breakerd reads: the
-// prices LiteLLM's cost tracking docs put there, and base_model, the
+// rawModelInfo holds the keys of model_info that breakerd reads: the id,
+// the prices LiteLLM's cost tracking docs put there, and base_model, the
 // model an Azure deployment (named freely) is priced as.
 type rawModelInfo struct {
+	// ID is LiteLLM's deployment id: breakerd names the deployment (its
+	// breakers, metrics and status) by it.
+	ID                 string   `yaml:"id"`
 	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
 	BaseModel          string   `yaml:"base_model"`

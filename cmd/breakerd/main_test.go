@@ -34,7 +34,7 @@ func TestCheckConfigPrintsRoutingTableWithoutSecrets(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	s := out.String()
-	for _, want := range []string{"OK", "gpt-4o-mini/openai/gpt-4o-mini (primary)", "gpt-4o-mini/azure/gpt-4o-mini-eastus (primary)",
+	for _, want := range []string{"OK", "gpt-4o-mini/openai/gpt-4o-mini (primary)", "gpt-4o-mini-eastus (primary)",
 		"llama-3.1-8b/openai/llama-3.1-8b-instant (fallback)", "[REDACTED]", "gpt-4o-mini/openai/gpt-4o-mini:chat"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
@@ -86,8 +86,8 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 4 {
-		t.Fatalf("%d ignored-setting warnings, want 4 (drop_params is honoured):\n%s", got, errOut.String())
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 3 {
+		t.Fatalf("%d ignored-setting warnings, want 3 (drop_params is honoured):\n%s", got, errOut.String())
 	}
 	if got := strings.Count(errOut.String(), "is a limit only with router_settings.enable_pre_call_checks: true"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
@@ -95,7 +95,7 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	for _, want := range []string{"API clients must send the master key [REDACTED]",
 		"circuit breaker: open after 4 failures in 1m0s; trials after 30s",
 		"from LiteLLM's settings: allowed_fails 3: open after 4 failures in a minute; cooldown_time 30s: stay open 30s",
-		"gpt-4o/openai/gpt-4o (primary, weight 600)", "gpt-4o/azure/gpt-4o-eu (primary, weight 2)"} {
+		"gpt-4o-primary (primary, weight 600)", "gpt-4o/azure/gpt-4o-eu (primary, weight 2)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
