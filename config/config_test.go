@@ -1030,7 +1030,7 @@ func TestCredentialListFillsInDeployments(t *testing.T) {
 		{name: "litellm_params' own values win", params: "model: azure/gpt-4o\n      litellm_credential_name: azure-eu\n      api_base: https://us.example.openai.azure.com\n",
 			key: "sk-azure-eu-0123456789", base: "https://us.example.openai.azure.com", version: "2024-10-21"},
 		{name: "an unknown name is an error at its line", params: "model: azure/gpt-4o\n      litellm_credential_name: azure-ue\n",
-			err: `t.yaml:13:7: model_list[0].litellm_params.litellm_credential_name: no credential named "azure-ue" in credential_list (did you mean "azure-eu"?)`},
+			err: `t.yaml:13:7: model_list[0].litellm_params.litellm_credential_name: no credential named "azure-ue" in credential_list (did you mean "azure-eu"?); breakerd reads credentials from the config only, not from LiteLLM's database`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := parseExpecting(t, []byte(creds+"model_list:\n  - model_name: gpt-4o\n    litellm_params:\n      "+tc.params), vars, tc.err)
@@ -1045,6 +1045,15 @@ func TestCredentialListFillsInDeployments(t *testing.T) {
 				t.Fatalf("key %q, base %q, version %q; want %q, %q, %q", d.APIKey.Value(), d.APIBase, d.APIVersion, tc.key, tc.base, tc.version)
 			}
 		})
+	}
+}
+
+// An unknown credential is one error: not also one for each value it
+// would have given (an Azure deployment's api_base).
+func TestUnknownCredentialIsOneError(t *testing.T) {
+	_, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: azure/prod, litellm_credential_name: nope}\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `no credential named "nope"`) || strings.Contains(err.Error(), "api_base: is required") {
+		t.Fatalf("error %v, want only the unknown credential's", err)
 	}
 }
 

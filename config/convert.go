@@ -416,7 +416,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	modelRef := c.resolve(pp+".model", rd.Params.Model)
 	d.ModelRef = modelRef
+	errs := len(c.errs)
 	keyAt, baseAt, versionAt := c.credential(pp, &rd.Params)
+	credOK := len(c.errs) == errs // an unknown credential: its values' absence is not news
 	if modelRef == "*" {
 		// LiteLLM's catch-all: each request's model names its provider,
 		// resolved per request (Deployment.Resolve).
@@ -501,7 +503,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		d.APIBase += info.PathSuffix
 	}
 	if d.APIBase == "" {
-		c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
+		if credOK {
+			c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
+		}
 	}
 	d.APIVersion = c.resolve(versionAt, rd.Params.APIVersion)
 	if info.Dialect == DialectAzure && d.APIVersion == "" {
