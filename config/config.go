@@ -25,6 +25,10 @@ import (
 
 // Config is a loaded, validated configuration.
 type Config struct {
+	// LeftOut holds the model groups of model_list none of whose
+	// deployments breakerd can call (an unsupported provider), each with
+	// why its first was left out: a request for one is told so.
+	LeftOut map[string]string
 	// ProviderKeys are providers' keys read from their variables
 	// (OPENAI_API_KEY, ...) for catch-all deployments (model: "*"), by
 	// provider; nil when the config has none.

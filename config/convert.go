@@ -47,11 +47,14 @@ type converter struct {
 	customProviders []string
 	// maxParallel is each deployment's default max_parallel_requests.
 	maxParallel int
-	src         *sources
-	pos         map[string]*token.Position
-	env         func(string) (string, bool)
-	errs        []error
-	warnings    []string
+	// leftOut holds, per model group, why the first of its deployments
+	// breakerd left out of routing was.
+	leftOut  map[string]string
+	src      *sources
+	pos      map[string]*token.Position
+	env      func(string) (string, bool)
+	errs     []error
+	warnings []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -290,6 +293,14 @@ func (c *converter) convert(raw *rawFile) *Config {
 			c.warnf(fmt.Sprintf("model_list[%d].model_name", i), "model group %q has no deployment breakerd can call: requests for it get 404, and fallbacks to it are skipped", g)
 		}
 	}
+	for g, why := range c.leftOut {
+		if !slices.Contains(cfg.Groups, g) {
+			if cfg.LeftOut == nil {
+				cfg.LeftOut = map[string]string{}
+			}
+			cfg.LeftOut[g] = why
+		}
+	}
 	if len(raw.ModelList) > 0 && len(cfg.Deployments) == 0 && len(c.errs) == 0 {
 		c.errf("model_list", "none of its %d deployments can be called by breakerd (see the warnings above)", len(raw.ModelList))
 	}
@@ -449,7 +460,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.errf(pp+".model", "%q names no model after the provider", modelRef)
 		return d, false
 	case !known && slices.Contains(c.customProviders, prov):
-		c.warnf(pp+".model", "provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run: this deployment is left out of routing", prov)
+		c.leaveOut(d.Group, pp+".model", fmt.Sprintf("provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run", prov))
 		return d, false
 	case !known:
 		// LiteLLM knows far more providers than breakerd: a name close to
@@ -459,10 +470,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			c.errf(pp+".model", "unknown provider %q (did you mean %q?); any OpenAI-compatible server works as openai/<model> with api_base (README lists the providers)", prov, n)
 			return d, false
 		}
-		c.warnf(pp+".model", "provider %q is not one breakerd can call: this deployment is left out of routing; if the server speaks OpenAI's API, write openai/%s with its api_base (README lists the providers)", prov, model)
+		c.leaveOut(d.Group, pp+".model", fmt.Sprintf("provider %q is not one breakerd can call", prov),
+			fmt.Sprintf("if the server speaks OpenAI's API, write openai/%s with its api_base (README lists the providers)", model))
 		return d, false
 	case info.Unsupported != "":
-		c.warnf(pp+".model", "provider %q needs %s, which breakerd does not do yet: this deployment is left out of routing", prov, info.Unsupported)
+		c.leaveOut(d.Group, pp+".model", fmt.Sprintf("provider %q needs %s, which breakerd does not do yet", prov, info.Unsupported))
 		return d, false
 	}
 	if modelRef == "*" {
@@ -515,6 +527,24 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		}
 	}
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+}
+
+// leaveOut warns that a deployment of group is left out of routing, why
+// and, when there is one, what to do; the first reason stays with the
+// group, for the error a request for it gets if none of its deployments
+// is left in.
+func (c *converter) leaveOut(group, path, why string, advice ...string) {
+	msg := why + ": this deployment is left out of routing"
+	for _, a := range advice {
+		msg += "; " + a
+	}
+	c.warnf(path, "%s", msg)
+	if c.leftOut == nil {
+		c.leftOut = map[string]string{}
+	}
+	if _, ok := c.leftOut[group]; !ok {
+		c.leftOut[group] = why
+	}
 }
 
 // credentialList checks LiteLLM's credential_list: each entry needs a

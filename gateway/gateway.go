@@ -913,11 +913,17 @@ func modelObject(api provider.API, name string) map[string]any {
 }
 
 // modelNotFound answers a request for an unknown model group with
-// OpenAI's 404, naming the models GET /v1/models lists.
+// OpenAI's 404, naming the models GET /v1/models lists. A group that is in
+// the config, but none of whose deployments breakerd can call, is named as
+// such, with why: an on-call reader looking at the config sees it there.
 func (g *Gateway) modelNotFound(w http.ResponseWriter, api provider.API, name string) {
 	names := g.modelNames()
-	writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "model_not_found",
-		fmt.Sprintf("The model `%s` does not exist. Known models: %s", name, strings.Join(names, ", ")))
+	msg := fmt.Sprintf("The model `%s` does not exist. Known models: %s", name, strings.Join(names, ", "))
+	if why, ok := g.cfg.LeftOut[name]; ok {
+		msg = fmt.Sprintf("The model `%s` is in breakerd's config, but breakerd can call none of its deployments: %s. Known models: %s",
+			name, why, strings.Join(names, ", "))
+	}
+	writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "model_not_found", msg)
 }
 
 // Redactor removes configured secrets from text.

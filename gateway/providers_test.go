@@ -167,3 +167,16 @@ func TestAzureV1API(t *testing.T) {
 		})
 	}
 }
+
+// A request for a model group that is in the config, but none of whose
+// deployments breakerd can call, gets a 404 that says so and why, not
+// "does not exist".
+func TestModelLeftOutSaysWhy(t *testing.T) {
+	upstream := httptest.NewServer(http.NotFoundHandler())
+	defer upstream.Close()
+	resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: bedrock/anthropic.claude-v2\n"+
+		"  - model_name: other\n    litellm_params: {model: openai/x, api_base: "+upstream.URL+"}\n")
+	if resp.StatusCode != 404 || !strings.Contains(string(data), "The model `m` is in breakerd's config, but breakerd can call none of its deployments: provider \\\"bedrock\\\" needs AWS request signing (SigV4)") {
+		t.Fatalf("status %d: %s", resp.StatusCode, data)
+	}
+}
