@@ -1564,3 +1564,10 @@ func TestModelInfoIDNamesTheDeployment(t *testing.T) {
 	parseExpecting(t, []byte(head+"    model_info: {id: gpt-4o-primary}\n"), env(nil),
 		`t.yaml:7:18: model_list[1].model_info.id: "gpt-4o-primary" also names model_list[0]: deployments' names (their breakers and metrics) must differ`)
 }
+
+// A critical group none of whose deployments breakerd can call is an
+// error that says why, not "unknown model group".
+func TestCriticalGroupLeftOut(t *testing.T) {
+	parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: bedrock/x}\nhealth:\n  critical_groups: [b]\n"), env(nil),
+		`health.critical_groups[0]: model group "b" is critical, but breakerd can call none of its deployments (provider "bedrock" needs AWS request signing (SigV4), which breakerd does not do yet): /health would never be healthy`)
+}

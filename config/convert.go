@@ -390,6 +390,10 @@ func (c *converter) health(r rawHealth, groups []string) Health {
 		h.UnroutableFraction = c.ratio("health.unroutable_fraction", r.UnroutableFraction)
 	}
 	for i, g := range r.CriticalGroups {
+		if why, ok := c.leftOut[g]; ok && !slices.Contains(groups, g) {
+			c.errf(fmt.Sprintf("health.critical_groups[%d]", i), "model group %q is critical, but breakerd can call none of its deployments (%s): /health would never be healthy", g, why)
+			continue
+		}
 		if !slices.Contains(groups, g) {
 			msg := fmt.Sprintf("unknown model group %q", g)
 			if n := nearest(g, groups); n != "" {
