@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -29,6 +30,9 @@ Usage:
   breakerd breaker [--addr URL] ACTION NAME        open|close|reset|disable|enable a breaker
   breakerd probe URL                               exit 0 if URL answers 200 (container health checks)
   breakerd help                                    show this help
+
+LiteLLM's proxy command line (breakerd --config FILE [--port 4000] [--host H])
+runs serve, so that containers and scripts written for LiteLLM run breakerd.
 `
 
 func main() {
@@ -72,8 +76,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "breakerd: unknown command %q\n\n%s", cmd, usage)
-		return 2
+		if !strings.HasPrefix(cmd, "-") {
+			fmt.Fprintf(stderr, "breakerd: unknown command %q\n\n%s", cmd, usage)
+			return 2
+		}
+		// LiteLLM's proxy command line (--config FILE --port 4000): serve.
+		serve, notes, lerr := liteLLMServeArgs(args)
+		if lerr != nil {
+			fmt.Fprintf(stderr, "breakerd: %v\n\n%s", lerr, usage)
+			return 2
+		}
+		for _, n := range notes {
+			fmt.Fprintf(stderr, "breakerd: %s\n", n)
+		}
+		err = cmdServe(ctx, serve, stdout, stderr)
 	}
 	if errors.Is(err, errHelp) {
 		return 0

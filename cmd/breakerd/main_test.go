@@ -588,3 +588,16 @@ func TestCheckConfigHidesCredentialParameters(t *testing.T) {
 		t.Errorf("output:\n%s\nwant temperature shown and user_token's value hidden", s)
 	}
 }
+
+// --port (LiteLLM's flag) replaces server.listen's port and keeps its
+// host: a config that binds loopback stays on loopback.
+func TestServePortKeepsTheHost(t *testing.T) {
+	logs, stop := startServe(t, "--listen", "127.0.0.1:1", "--port", "0")
+	logs.mu.Lock()
+	s := logs.buf.String()
+	logs.mu.Unlock()
+	stop()
+	if !strings.Contains(s, "addr=127.0.0.1:") || strings.Contains(s, "addr=127.0.0.1:1 ") {
+		t.Fatalf("logs:\n%s\nwant serving on 127.0.0.1 at a port of the kernel's choosing", s)
+	}
+}

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -25,6 +27,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "", "listen address (overrides server.listen)")
+	host := fs.String("host", "", "listen on this host, keeping server.listen's port (LiteLLM's --host)")
+	port := fs.String("port", "", "listen on this port, keeping server.listen's host (LiteLLM's --port)")
 	logFormat := fs.String("log-format", "", "text or json (overrides logging.format)")
 	pprofAddr := fs.String("pprof", "", "serve Go's CPU, heap and allocation profiles at /debug/pprof/ on this address, e.g. 127.0.0.1:6060 (unauthenticated: bind loopback; off by default)")
 	path, err := configFile(fs, args, "config.yaml")
@@ -37,6 +41,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if *listen != "" {
 		cfg.Server.Listen = *listen
+	}
+	if *host != "" || *port != "" {
+		h, p, err := net.SplitHostPort(cfg.Server.Listen)
+		if err != nil {
+			return fmt.Errorf("server.listen %q: %w", cfg.Server.Listen, err)
+		}
+		cfg.Server.Listen = net.JoinHostPort(cmp.Or(*host, h), cmp.Or(*port, p))
 	}
 	if *logFormat != "" {
 		cfg.Logging.Format = *logFormat
