@@ -24,7 +24,7 @@ func FuzzParseRequest(f *testing.F) {
 			api provider.API
 		}{{provider.Chat, provider.APIChat}, {provider.Embeddings, provider.APIChat}, {provider.Chat, provider.APIResponses},
 			{provider.Chat, provider.APIMessages}, {provider.Chat, provider.APICompletions}} {
-			req, model, msg := parseRequest(k.op, k.api, []byte(body))
+			req, _, model, msg := parseRequest(k.op, k.api, []byte(body))
 			if msg == "" && (req == nil || model == "" || req.Model != model) {
 				t.Fatalf("%s/%s: accepted %q without a model", k.op, k.api, body)
 			}
@@ -53,7 +53,7 @@ func readsAsUnmarshal(t *testing.T, body string) {
 	if folded || !obj || json.Unmarshal([]byte(body), &want) != nil {
 		return // not an object, or not model and stream of the right types: some other check refuses it
 	}
-	req, model, msg := parseRequest(provider.Chat, provider.APIChat, []byte(body))
+	req, _, model, msg := parseRequest(provider.Chat, provider.APIChat, []byte(body))
 	switch {
 	case want.Model == "" && msg == "":
 		t.Fatalf("%q: accepted with model %q, json.Unmarshal reads none", body, model)

@@ -695,7 +695,7 @@ func (g *Gateway) Handler() http.Handler {
 
 // corsExposed are the response headers a page may read besides the
 // CORS-safelisted ones.
-const corsExposed = "X-Breakerd-Provider, X-Breakerd-Deployment, X-Breakerd-Attempts, X-Breakerd-Fallback, X-Breakerd-Overhead-Ms, X-Breakerd-Dropped-Params, Retry-After"
+const corsExposed = "X-Breakerd-Provider, X-Breakerd-Deployment, X-Breakerd-Attempts, X-Breakerd-Fallback, X-Breakerd-Overhead-Ms, X-Breakerd-Dropped-Params, X-Breakerd-Ignored-Params, Retry-After"
 
 // cors lets web pages from the allowed origins ("*": any) call the API: it
 // answers their preflight requests itself and marks the responses to

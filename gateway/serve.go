@@ -29,7 +29,9 @@ import (
 
 // call is one client request on its way through the route.
 type call struct {
-	g        *Gateway
+	g *Gateway
+	// routing is what the body asks of routing in LiteLLM's parameters.
+	routing  clientRouting
 	rc       *http.ResponseController // the client's connection: deadlines, flushes
 	op       provider.Operation
 	group    string
@@ -203,7 +205,17 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	defer c.clearWriteDeadline()
 	group := c.group
 	c.deadline = c.start.Add(g.cfg.Router.Timeout)
+	if t := c.routing.timeout; t > 0 && t < g.cfg.Router.Timeout {
+		c.deadline = c.start.Add(t)
+	}
 	route := g.Route(group)
+	if len(c.routing.fallbacks) > 0 {
+		var msg string
+		if route, msg = g.withFallbacks(route, c.routing.fallbacks); msg != "" {
+			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
+			return outcome{code: http.StatusBadRequest}
+		}
+	}
 	var prev *Deployment
 	prevReason := ""
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
@@ -290,7 +302,7 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	// (a pooled 8 KB copy, deep under the frames a stream is relayed in)
 	// when the answer begins.
 	r.Body.Close()
-	req, group, msg := parseRequest(c.op, c.api, body)
+	req, routing, group, msg := parseRequest(c.op, c.api, body)
 	if msg != "" {
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
 		return &outcome{code: http.StatusBadRequest}
@@ -306,7 +318,7 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
 	}
-	c.req, c.group = req, group
+	c.req, c.group, c.routing = req, group, routing
 	if _, ok := g.groups[group]; !ok {
 		if _, err := g.resolve(group); err != nil {
 			if errors.Is(err, errNoPattern) {
@@ -348,7 +360,15 @@ func (g *Gateway) refusalRoute(kind, group string) []*Deployment {
 
 // parseRequest validates the client's JSON enough to route it. It decodes
 // only the fields routing needs; the body itself travels untouched.
-func parseRequest(op provider.Operation, api provider.API, body []byte) (*provider.Request, string, string) {
+func parseRequest(op provider.Operation, api provider.API, body []byte) (*provider.Request, clientRouting, string, string) {
+	var routing clientRouting
+	req, model, msg := parseBody(op, api, body, &routing)
+	return req, routing, model, msg
+}
+
+// parseBody is parseRequest's work, with LiteLLM's parameters read into
+// routing.
+func parseBody(op provider.Operation, api provider.API, body []byte, routing *clientRouting) (*provider.Request, string, string) {
 	switch api {
 	case provider.APIResponses:
 		r, err := dialect.ParseResponses(body)
@@ -364,7 +384,14 @@ func parseRequest(op provider.Operation, api provider.API, body []byte) (*provid
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	}
 	var model, stream, streamOptions, messages, input, prompt []byte
+	var paramMsg string
 	if !provider.EachField(body, func(k, v []byte) {
+		if _, ok := liteLLMRequestParams[string(k)]; ok {
+			if m := routing.read(string(k), v); m != "" && paramMsg == "" {
+				paramMsg = m
+			}
+			return
+		}
 		switch string(k) {
 		case "model":
 			model = v
@@ -378,6 +405,8 @@ func parseRequest(op provider.Operation, api provider.API, body []byte) (*provid
 			input = v
 		case "prompt":
 			prompt = v
+		case "mock_response":
+			paramMsg = "mock_response is LiteLLM's made-up answer; breakerd calls the provider for real: to test without one, point a deployment at `breakerd mockllm`"
 		}
 	}) {
 		var v map[string]json.RawMessage
@@ -385,6 +414,9 @@ func parseRequest(op provider.Operation, api provider.API, body []byte) (*provid
 			return nil, "", "We could not parse the JSON body of your request: " + err.Error()
 		}
 		return nil, "", "the request body must be a JSON object"
+	}
+	if paramMsg != "" {
+		return nil, "", paramMsg
 	}
 	name, ok := "", model != nil
 	if ok {
@@ -535,7 +567,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 	// The request is the call's own: each deployment sets its defaults
 	// and drops on it (here only those it always drops, to find what else
 	// it cannot take).
-	dreq.Defaults, dreq.Drop = d.Config.Defaults, d.Config.AlwaysDrop
+	dreq.Defaults, dreq.Drop = d.Config.Defaults, c.drops(d, nil)
 	if params, why := d.prov.Unsupported(dreq); len(params) > 0 {
 		if !d.Config.DropParams {
 			// Not a 400 for a request another deployment serves: pass
@@ -694,6 +726,9 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		br.OpenUntil(g.clock.Now().Add(hold), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, hold))
 	}
 	rt := g.cfg.Router
+	if c.routing.setRetries {
+		rt.NumRetries = c.routing.retries
+	}
 	if retry >= rt.NumRetries {
 		return nil, "failure", false
 	}
@@ -875,10 +910,7 @@ func (c *call) classify(perr *provider.Error) breaker.Outcome {
 func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool, info *AttemptInfo) (*outcome, *provider.Error, breaker.Outcome, time.Duration) {
 	g := c.g
 	req := c.sendReq
-	req.Defaults, req.Drop = d.Config.Defaults, c.dropped
-	if len(d.Config.AlwaysDrop) > 0 {
-		req.Drop = append(slices.Clip(d.Config.AlwaysDrop), c.dropped...)
-	}
+	req.Defaults, req.Drop = d.Config.Defaults, c.drops(d, c.dropped)
 
 	start := time.Now()
 	actx, cancel, lim := c.limit(ctx, d, start)

@@ -144,6 +144,9 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool, n
 	if len(c.dropped) > 0 {
 		h.Set("X-Breakerd-Dropped-Params", strings.Join(c.dropped, ", "))
 	}
+	if len(c.routing.ignored) > 0 {
+		h.Set("X-Breakerd-Ignored-Params", strings.Join(c.routing.ignored, ", "))
+	}
 }
 
 // fail answers a request that no deployment served: 503, with Retry-After

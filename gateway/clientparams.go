@@ -1,0 +1,110 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// liteLLMRequestParams are LiteLLM's own request parameters: LiteLLM's
+// SDK and proxy take them from the body and never send them to a
+// provider, which would refuse the request for them ("Unrecognized
+// request argument"). breakerd honours the routing ones (true) and leaves
+// the others out, naming them in X-Breakerd-Ignored-Params.
+var liteLLMRequestParams = map[string]bool{
+	"fallbacks": true, "num_retries": true, "timeout": true,
+	"context_window_fallback_dict": false, "tags": false, "caching": false, "cache": false,
+	"guardrails": false, "litellm_session_id": false, "litellm_trace_id": false, "no-log": false,
+	"litellm_metadata": false, "mock_timeout": false,
+}
+
+// clientRouting is what a request's body asks of breakerd's routing in
+// LiteLLM's request parameters. Its zero value asks nothing.
+type clientRouting struct {
+	// strip are LiteLLM's parameters found in the body: left out of
+	// every upstream request. ignored are those breakerd does not honour.
+	strip, ignored []string
+	// fallbacks are model groups to try after the request's own route.
+	fallbacks []string
+	// retries, when set, replaces router_settings.num_retries.
+	retries    int
+	setRetries bool
+	// timeout, when > 0, shortens the request's deadline.
+	timeout time.Duration
+}
+
+// read reads LiteLLM's parameter k, of value v, into r: an error message
+// for the client when its value is not one breakerd can use.
+func (r *clientRouting) read(k string, v []byte) string {
+	r.strip = append(r.strip, k)
+	switch k {
+	case "fallbacks":
+		// LiteLLM takes model names, or {model: ...} objects.
+		var items []json.RawMessage
+		if err := json.Unmarshal(v, &items); err != nil {
+			return "fallbacks must be a list of model names"
+		}
+		for _, it := range items {
+			var name string
+			if json.Unmarshal(it, &name) != nil {
+				var obj struct {
+					Model string `json:"model"`
+				}
+				if json.Unmarshal(it, &obj) != nil || obj.Model == "" {
+					return "fallbacks must be a list of model names"
+				}
+				name = obj.Model
+			}
+			r.fallbacks = append(r.fallbacks, name)
+		}
+	case "num_retries":
+		var n float64
+		if json.Unmarshal(v, &n) != nil || n < 0 || n != math.Trunc(n) || n > 100 {
+			return "num_retries must be a whole number from 0 to 100"
+		}
+		r.retries, r.setRetries = int(n), true
+	case "timeout":
+		var s float64
+		if json.Unmarshal(v, &s) != nil || s <= 0 || s > 24*3600 {
+			return "timeout must be a number of seconds above 0"
+		}
+		r.timeout = time.Duration(s * float64(time.Second))
+	default:
+		r.ignored = append(r.ignored, k)
+	}
+	return ""
+}
+
+// withFallbacks returns route followed by the deployments of the
+// request's own fallback groups that are not on it yet, or a message for
+// the client naming a fallback that is no model.
+func (g *Gateway) withFallbacks(route []*Deployment, fallbacks []string) ([]*Deployment, string) {
+	out := slices.Clip(route)
+	for _, name := range fallbacks {
+		if a, ok := g.cfg.Router.Aliases[name]; ok {
+			name = a.Group
+		}
+		if _, ok := g.groups[name]; !ok {
+			return nil, fmt.Sprintf("fallbacks: the model `%s` does not exist", name)
+		}
+		for _, d := range g.Route(name) {
+			if d.Config.Group == name && !slices.Contains(out, d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out, ""
+}
+
+// drops returns the parameters to leave out of a request to d: those it
+// always drops, LiteLLM's found in the body, and more (those d cannot
+// take, under drop_params). It allocates only when there are some of the
+// first two.
+func (c *call) drops(d *Deployment, more []string) []string {
+	if len(d.Config.AlwaysDrop) == 0 && len(c.routing.strip) == 0 {
+		return more
+	}
+	return slices.Concat(d.Config.AlwaysDrop, c.routing.strip, more)
+}

@@ -1,0 +1,61 @@
+package gateway_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// LiteLLM's own request parameters never reach a provider, which would
+// refuse them: breakerd honours fallbacks, num_retries and timeout, leaves
+// the others out (naming them in X-Breakerd-Ignored-Params), and refuses
+// mock_response rather than calling the provider for real.
+func TestLiteLLMRequestParameters(t *testing.T) {
+	noFallbacks := strings.Replace(twoGroups, "  fallbacks: [claude-3-5-sonnet]\n", "  num_retries: 2\n", 1)
+	const msgs = `"messages":[{"role":"user","content":"x"}]`
+	t.Run("fallbacks and num_retries are honoured, and not sent upstream", func(t *testing.T) {
+		e := newEnv(t, noFallbacks, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		status, h, b := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","fallbacks":["claude-3-5-sonnet"],"num_retries":0,"tags":["t1"],"caching":false,`+msgs+`}`)
+		if status != 200 || h.Get("X-Breakerd-Fallback") != "true" || h.Get("X-Breakerd-Attempts") != "2" || h.Get("X-Breakerd-Ignored-Params") != "tags, caching" {
+			t.Fatalf("status %d, headers %v, body %v: want the request's fallback after one try, tags and caching named as ignored", status, h, b)
+		}
+		for name, m := range e.mocks {
+			if sent := m.LastBody(); strings.Contains(sent, "fallbacks") || strings.Contains(sent, "num_retries") || strings.Contains(sent, "tags") || strings.Contains(sent, "caching") {
+				t.Fatalf("%s got %s: LiteLLM's parameters went upstream", name, sent)
+			}
+		}
+	})
+	t.Run("the config's retries without num_retries", func(t *testing.T) {
+		e := newEnv(t, noFallbacks, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		if status, _, _ := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini",`+msgs+`}`); status != 503 || e.mocks["primary"].Stats().Chat != 3 {
+			t.Fatalf("status %d, primary calls %d: want 1 try + the config's 2 retries, no fallback", status, e.mocks["primary"].Stats().Chat)
+		}
+	})
+	t.Run("timeout shortens the request's deadline", func(t *testing.T) {
+		e := newEnv(t, noFallbacks, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+		status, _, b := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","timeout":0.05,`+msgs+`}`)
+		msg, _ := b["error"].(map[string]any)["message"].(string)
+		if status != 503 || !strings.Contains(msg, "request deadline exceeded") || strings.Contains(e.mocks["primary"].LastBody(), "timeout") {
+			t.Fatalf("status %d, message %q, upstream got %s: want the request's own deadline, and no timeout sent upstream", status, msg, e.mocks["primary"].LastBody())
+		}
+	})
+	for _, tc := range []struct{ name, body, want string }{
+		{"mock_response is refused, not called for real", `{"model":"gpt-4o-mini","mock_response":"hi",` + msgs + `}`, "mock_response is LiteLLM's made-up answer"},
+		{"a fallback that is no model", `{"model":"gpt-4o-mini","fallbacks":["nope"],` + msgs + `}`, "fallbacks: the model `nope` does not exist"},
+		{"fallbacks of the wrong type", `{"model":"gpt-4o-mini","fallbacks":"claude",` + msgs + `}`, "fallbacks must be a list of model names"},
+		{"num_retries of the wrong type", `{"model":"gpt-4o-mini","num_retries":-1,` + msgs + `}`, "num_retries must be a whole number from 0 to 100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, noFallbacks, "primary", "backup")
+			status, _, b := e.post("/v1/chat/completions", tc.body)
+			msg, _ := b["error"].(map[string]any)["message"].(string)
+			if status != 400 || !strings.Contains(msg, tc.want) || e.mocks["primary"].Stats().Requests != 0 {
+				t.Fatalf("status %d, message %q, upstream calls %d: want 400 saying %q and no call", status, msg, e.mocks["primary"].Stats().Requests, tc.want)
+			}
+		})
+	}
+}
