@@ -556,36 +556,32 @@ func TestCheckConfigNamesIncludedFiles(t *testing.T) {
 	}
 }
 
-// check-config names the headers a deployment sends, never their values.
-func TestCheckConfigNamesHeadersNotTheirValues(t *testing.T) {
-	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, headers: {X-Gateway-Key: gw-secret-0123456789, x-title: app}}\n")
-	if want := "a/openai/x: sends headers X-Gateway-Key, X-Title (values not shown)"; !strings.Contains(out.String(), want) {
-		t.Errorf("output lacks %q:\n%s", want, out.String())
-	}
-	if strings.Contains(out.String()+errOut.String(), "gw-secret-0123456789") {
-		t.Error("check-config prints a header's value")
-	}
-}
-
-// A master key taken from LITELLM_MASTER_KEY is named as such, and not
-// printed.
-func TestCheckConfigSaysWhereTheMasterKeyCameFrom(t *testing.T) {
-	t.Setenv("LITELLM_MASTER_KEY", "sk-master-from-env-0123456789")
-	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n")
-	if want := "API clients must send the master key [REDACTED] (from $LITELLM_MASTER_KEY"; !strings.Contains(out.String(), want) {
-		t.Errorf("output lacks %q:\n%s", want, out.String())
-	}
-	if strings.Contains(out.String()+errOut.String(), "sk-master-from-env-0123456789") {
-		t.Error("check-config prints the master key")
-	}
-}
-
-// check-config prints request parameters, but not one whose name says it
-// carries a credential (extra_body can hold anything).
-func TestCheckConfigHidesCredentialParameters(t *testing.T) {
-	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, temperature: 0.2, extra_body: {user_token: tok-0123456789}}\n")
-	if s := out.String(); !strings.Contains(s, "temperature=0.2") || !strings.Contains(s, "user_token=[REDACTED]") || strings.Contains(s, "tok-0123456789") {
-		t.Errorf("output:\n%s\nwant temperature shown and user_token's value hidden", s)
+// check-config says what a config holds that is secret, and where it came
+// from, but never prints the secret.
+func TestCheckConfigNamesSecretsWithoutPrintingThem(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key"
+	for _, tc := range []struct {
+		name, yaml, env, want, secret string
+	}{
+		{name: "headers by name", yaml: head + ", headers: {X-Gateway-Key: gw-secret-0123456789, x-title: app}}\n",
+			want: "a/openai/x: sends headers X-Gateway-Key, X-Title (values not shown)", secret: "gw-secret-0123456789"},
+		{name: "the master key's variable", yaml: head + "}\n", env: "sk-master-from-env-0123456789",
+			want: "API clients must send the master key [REDACTED] (from $LITELLM_MASTER_KEY", secret: "sk-master-from-env-0123456789"},
+		{name: "a credential among request parameters", yaml: head + ", temperature: 0.2, extra_body: {user_token: tok-0123456789}}\n",
+			want: "user_token=[REDACTED]", secret: "tok-0123456789"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("LITELLM_MASTER_KEY", tc.env)
+			}
+			out, errOut := checkConfig(t, tc.yaml)
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out.String())
+			}
+			if strings.Contains(out.String()+errOut.String(), tc.secret) {
+				t.Errorf("check-config prints %q", tc.secret)
+			}
+		})
 	}
 }
 
