@@ -11,13 +11,13 @@ import (
 // liteLLMRequestParams are LiteLLM's own request parameters: LiteLLM's
 // SDK and proxy take them from the body and never send them to a
 // provider, which would refuse the request for them ("Unrecognized
-// request argument"). breakerd honours the routing ones (true) and leaves
-// the others out, naming them in X-Breakerd-Ignored-Params.
-var liteLLMRequestParams = map[string]bool{
-	"fallbacks": true, "num_retries": true, "timeout": true,
-	"context_window_fallback_dict": false, "tags": false, "caching": false, "cache": false,
-	"guardrails": false, "litellm_session_id": false, "litellm_trace_id": false, "no-log": false,
-	"litellm_metadata": false, "mock_timeout": false,
+// request argument"). breakerd honours the routing ones (clientRouting's
+// read says which) and leaves the others out, naming them in
+// X-Breakerd-Ignored-Params.
+var liteLLMRequestParams = map[string]struct{}{
+	"fallbacks": {}, "num_retries": {}, "timeout": {},
+	"context_window_fallback_dict": {}, "tags": {}, "caching": {}, "cache": {}, "guardrails": {},
+	"litellm_session_id": {}, "litellm_trace_id": {}, "no-log": {}, "litellm_metadata": {}, "mock_timeout": {},
 }
 
 // clientRouting is what a request's body asks of breakerd's routing in
