@@ -527,6 +527,7 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), read
 	if errs = append(errs, c.errs...); len(errs) > 0 {
 		return nil, sortedErrors(errs)
 	}
+	cfg.Warnings = w.quiet(cfg.Warnings, c.leftOutAt)
 	cfg.Path, cfg.Included = name, src.included
 	return cfg, nil
 }

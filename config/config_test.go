@@ -1571,3 +1571,21 @@ func TestCriticalGroupLeftOut(t *testing.T) {
 	parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: bedrock/x}\nhealth:\n  critical_groups: [b]\n"), env(nil),
 		`health.critical_groups[0]: model group "b" is critical, but breakerd can call none of its deployments (provider "bedrock" needs AWS request signing (SigV4), which breakerd does not do yet): /health would never be healthy`)
 }
+
+// A deployment left out of routing gets the one warning that says so, not
+// also one for each LiteLLM key of its that breakerd would ignore; a key
+// another, routed deployment shares keeps its warning.
+func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
+	cfg := parseExpecting(t, []byte("model_list:\n"+
+		"  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: l}\n"+
+		"  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
+		"  - model_name: b\n    litellm_params: {model: bedrock/x, aws_region_name: r}\n"+
+		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, aws_region_name: r}\n"), env(nil), "")
+	warningsStartWith(t, cfg.Warnings, []string{
+		`t.yaml:7:40: model_list[2].litellm_params.aws_region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
+		`t.yaml:3:22: model_list[0].litellm_params.model: provider "vertex_ai" needs Google Cloud service-account tokens`,
+		`t.yaml:7:22: model_list[2].litellm_params.model: provider "bedrock" needs AWS request signing (SigV4)`,
+		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,
+		`t.yaml:6:5: model_list[2].model_name: model group "b" has no deployment breakerd can call`,
+	})
+}

@@ -48,13 +48,15 @@ type converter struct {
 	// maxParallel is each deployment's default max_parallel_requests.
 	maxParallel int
 	// leftOut holds, per model group, why the first of its deployments
-	// breakerd left out of routing was.
-	leftOut  map[string]string
-	src      *sources
-	pos      map[string]*token.Position
-	env      func(string) (string, bool)
-	errs     []error
-	warnings []string
+	// breakerd left out of routing was; leftOutAt, the model_list entries
+	// left out.
+	leftOut   map[string]string
+	leftOutAt map[int]bool
+	src       *sources
+	pos       map[string]*token.Position
+	env       func(string) (string, bool)
+	errs      []error
+	warnings  []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -464,7 +466,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.errf(pp+".model", "%q names no model after the provider", modelRef)
 		return d, false
 	case !known && slices.Contains(c.customProviders, prov):
-		c.leaveOut(d.Group, pp+".model", fmt.Sprintf("provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run", prov))
+		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run", prov))
 		return d, false
 	case !known:
 		// LiteLLM knows far more providers than breakerd: a name close to
@@ -474,11 +476,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			c.errf(pp+".model", "unknown provider %q (did you mean %q?); any OpenAI-compatible server works as openai/<model> with api_base (README lists the providers)", prov, n)
 			return d, false
 		}
-		c.leaveOut(d.Group, pp+".model", fmt.Sprintf("provider %q is not one breakerd can call", prov),
+		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q is not one breakerd can call", prov),
 			fmt.Sprintf("if the server speaks OpenAI's API, write openai/%s with its api_base (README lists the providers)", model))
 		return d, false
 	case info.Unsupported != "":
-		c.leaveOut(d.Group, pp+".model", fmt.Sprintf("provider %q needs %s, which breakerd does not do yet", prov, info.Unsupported))
+		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs %s, which breakerd does not do yet", prov, info.Unsupported))
 		return d, false
 	}
 	if modelRef == "*" {
@@ -533,21 +535,21 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 }
 
-// leaveOut warns that a deployment of group is left out of routing, why
-// and, when there is one, what to do; the first reason stays with the
-// group, for the error a request for it gets if none of its deployments
-// is left in.
-func (c *converter) leaveOut(group, path, why string, advice ...string) {
+// leaveOut warns that deployment d is left out of routing, why and, when
+// there is one, what to do; the first reason stays with d's group, for the
+// error a request for it gets if none of its deployments is left in.
+func (c *converter) leaveOut(d Deployment, path, why string, advice ...string) {
 	msg := why + ": this deployment is left out of routing"
 	for _, a := range advice {
 		msg += "; " + a
 	}
 	c.warnf(path, "%s", msg)
 	if c.leftOut == nil {
-		c.leftOut = map[string]string{}
+		c.leftOut, c.leftOutAt = map[string]string{}, map[int]bool{}
 	}
-	if _, ok := c.leftOut[group]; !ok {
-		c.leftOut[group] = why
+	c.leftOutAt[d.Index] = true
+	if _, ok := c.leftOut[d.Group]; !ok {
+		c.leftOut[d.Group] = why
 	}
 }
 

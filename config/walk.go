@@ -27,9 +27,11 @@ type walker struct {
 	// or a boolean, to be resolved before decoding.
 	refs []scalarRef
 	// ignored maps an ignored LiteLLM key (path with [] for indices) to
-	// its warning; ignoredMore counts its other places, by warning.
+	// its warning; ignoredMore counts its other places, by warning, and
+	// ignoredIn holds the model_list entry of a warning's first place.
 	ignored     map[string]int
 	ignoredMore map[int]int
+	ignoredIn   map[int]int
 	// anchors holds each YAML anchor's node by name, for the aliases
 	// and merge keys (<<: *name) that use it; expanding guards against
 	// an alias inside its own anchor.
@@ -42,6 +44,21 @@ func (w *walker) finish() {
 	for i, n := range w.ignoredMore {
 		w.warnings[i] += fmt.Sprintf(" (also in %d more places)", n)
 	}
+}
+
+// quiet drops the ignored-key warnings of model_list entries that are
+// left out of routing, and that no other entry shares, from warnings (of
+// which the walker's own come first): that the entry is left out is the
+// one thing to say of it.
+func (w *walker) quiet(warnings []string, leftOut map[int]bool) []string {
+	out := warnings[:0:0]
+	for i, msg := range warnings {
+		if dep, ok := w.ignoredIn[i]; ok && leftOut[dep] && w.ignoredMore[i] == 0 {
+			continue
+		}
+		out = append(out, msg)
+	}
+	return out
 }
 
 // scalarRef is a mapping value such as "max_parallel_requests:
@@ -188,9 +205,13 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 					msg += " (" + hint + ")"
 				}
 				if w.ignored == nil {
-					w.ignored, w.ignoredMore = map[string]int{}, map[int]int{}
+					w.ignored, w.ignoredMore, w.ignoredIn = map[string]int{}, map[int]int{}, map[int]int{}
 				}
 				w.ignored[norm] = len(w.warnings)
+				var dep int
+				if _, err := fmt.Sscanf(p, "model_list[%d].", &dep); err == nil {
+					w.ignoredIn[len(w.warnings)] = dep
+				}
 				w.warnings = append(w.warnings, w.src.errorAt(pos, p, msg).Error())
 				return
 			}
