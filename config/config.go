@@ -215,7 +215,10 @@ type Deployment struct {
 	// provider that accepts the connection and never answers.
 	StreamTimeout time.Duration
 	MaxParallel   int // 0: no limit
-	Order         int // for routing_strategy: ordered (lower first)
+	// NumRetries is how many times a counted failure of this deployment
+	// is retried (litellm_params.num_retries); nil: router_settings'.
+	NumRetries *int
+	Order      int // for routing_strategy: ordered (lower first)
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64

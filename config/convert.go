@@ -618,6 +618,10 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
 		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, c.maxParallel, false)
+	if v := rd.Params.NumRetries; v != nil {
+		n := c.count(pp+".num_retries", v, 0, true)
+		d.NumRetries = &n
+	}
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
 	params, where := rd.Params, map[string]string{"weight": pp, "rpm": pp, "tpm": pp}
 	if params.RPM == nil && rd.RPM != nil {

@@ -124,14 +124,17 @@ type rawParams struct {
 	APIVersion string `yaml:"api_version"`
 	// CredentialName names a credential_list entry, whose values fill in
 	// api_key, api_base and api_version where these are not set.
-	CredentialName      string   `yaml:"litellm_credential_name"`
-	Timeout             any      `yaml:"timeout"`
-	StreamTimeout       any      `yaml:"stream_timeout"`
-	MaxParallelRequests *int     `yaml:"max_parallel_requests"`
-	Order               *int     `yaml:"order"`
-	InputCostPerToken   *float64 `yaml:"input_cost_per_token"`
-	OutputCostPerToken  *float64 `yaml:"output_cost_per_token"`
-	BaseModel           string   `yaml:"base_model"`
+	CredentialName      string `yaml:"litellm_credential_name"`
+	Timeout             any    `yaml:"timeout"`
+	StreamTimeout       any    `yaml:"stream_timeout"`
+	MaxParallelRequests *int   `yaml:"max_parallel_requests"`
+	// NumRetries is LiteLLM's per-deployment num_retries: this
+	// deployment's, in place of router_settings'.
+	NumRetries         *int     `yaml:"num_retries"`
+	Order              *int     `yaml:"order"`
+	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
+	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
+	BaseModel          string   `yaml:"base_model"`
 	// Organization is OpenAI's organization, sent as the
 	// OpenAI-Organization header.
 	Organization string `yaml:"organization"`

@@ -34,6 +34,19 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 			t.Fatalf("status %d, primary calls %d: want 1 try + the config's 2 retries, no fallback", status, e.mocks["primary"].Stats().Chat)
 		}
 	})
+	t.Run("a deployment's num_retries replaces the router's, and the request's wins over both", func(t *testing.T) {
+		cfg := strings.Replace(noFallbacks, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      num_retries: 0", 1)
+		for _, tc := range []struct {
+			body  string
+			calls int64
+		}{{`{"model":"gpt-4o-mini",` + msgs + `}`, 1}, {`{"model":"gpt-4o-mini","num_retries":1,` + msgs + `}`, 2}} {
+			e := newEnv(t, cfg, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+			if status, _, _ := e.post("/v1/chat/completions", tc.body); status != 503 || e.mocks["primary"].Stats().Chat != tc.calls {
+				t.Fatalf("%s: status %d, primary calls %d; want %d", tc.body, status, e.mocks["primary"].Stats().Chat, tc.calls)
+			}
+		}
+	})
 	t.Run("timeout shortens the request's deadline", func(t *testing.T) {
 		e := newEnv(t, noFallbacks, "primary", "backup")
 		e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})

@@ -726,8 +726,11 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		br.OpenUntil(g.clock.Now().Add(hold), fmt.Sprintf("upstream %d with Retry-After %s", perr.Status, hold))
 	}
 	rt := g.cfg.Router
-	if c.routing.setRetries {
+	switch {
+	case c.routing.setRetries: // the request's own
 		rt.NumRetries = c.routing.retries
+	case d.Config.NumRetries != nil: // the deployment's
+		rt.NumRetries = *d.Config.NumRetries
 	}
 	if retry >= rt.NumRetries {
 		return nil, "failure", false

@@ -145,6 +145,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.Weight > 0 && cfg.Router.Strategy == "simple-shuffle" {
 				role += fmt.Sprintf(", weight %g", dc.Weight)
 			}
+			if dc.NumRetries != nil {
+				role += fmt.Sprintf(", %d retries", *dc.NumRetries)
+			}
 			if cfg.Router.Strategy == "least-cost" {
 				if dc.Priced {
 					role += fmt.Sprintf(", $%.4g in + $%.4g out per 1M tokens", dc.InputCostPerToken*1e6, dc.OutputCostPerToken*1e6)

@@ -556,6 +556,14 @@ func TestCheckConfigNamesIncludedFiles(t *testing.T) {
 	}
 }
 
+// check-config shows a deployment's own retries.
+func TestCheckConfigShowsADeploymentsRetries(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, num_retries: 0}\n")
+	if want := "a/openai/x (primary, 0 retries)"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 // check-config says what a config holds that is secret, and where it came
 // from, but never prints the secret.
 func TestCheckConfigNamesSecretsWithoutPrintingThem(t *testing.T) {
