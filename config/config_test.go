@@ -1589,3 +1589,15 @@ func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 		`t.yaml:6:5: model_list[2].model_name: model group "b" has no deployment breakerd can call`,
 	})
 }
+
+// A bare model name no provider claims, with an api_base, is an
+// OpenAI-compatible server at that address (with a warning saying so);
+// without one it is still an error.
+func TestBareModelAtAnAddress(t *testing.T) {
+	cfg := parseExpecting(t, []byte("model_list:\n  - model_name: q\n    litellm_params: {model: qwen3.6-plus, api_base: \"https://aihubmix.example/v1\", api_key: k-0123456789}\n"), env(nil), "")
+	if d := cfg.Deployments[0]; d.Provider != "openai" || d.Model != "qwen3.6-plus" || d.APIBase != "https://aihubmix.example/v1" {
+		t.Fatalf("deployment %s/%s at %s", d.Provider, d.Model, d.APIBase)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{`t.yaml:3:22: model_list[0].litellm_params.model: "qwen3.6-plus" names no provider: calling its api_base as an OpenAI-compatible server`})
+	parseExpecting(t, []byte("model_list:\n  - model_name: q\n    litellm_params: {model: qwen3.6-plus}\n"), env(nil), `cannot tell the provider of "qwen3.6-plus"`)
+}

@@ -451,6 +451,12 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if !ok {
 		// A bare name: the provider LiteLLM would infer (gpt-* is OpenAI's).
 		prov, model = inferProvider(modelRef), modelRef
+		if prov == "" && modelRef != "" && rd.Params.APIBase != "" {
+			// A name no provider claims, at an address: the server the
+			// address names, as an OpenAI-compatible one.
+			prov = "openai"
+			c.warnf(pp+".model", "%q names no provider: calling its api_base as an OpenAI-compatible server (write openai/%s to say so)", modelRef, modelRef)
+		}
 	}
 	info, known := LookupProvider(prov)
 	d.Wildcard = d.Wildcard || strings.Contains(model, "*")
