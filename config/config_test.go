@@ -1601,3 +1601,24 @@ func TestBareModelAtAnAddress(t *testing.T) {
 	warningsStartWith(t, cfg.Warnings, []string{`t.yaml:3:22: model_list[0].litellm_params.model: "qwen3.6-plus" names no provider: calling its api_base as an OpenAI-compatible server`})
 	parseExpecting(t, []byte("model_list:\n  - model_name: q\n    litellm_params: {model: qwen3.6-plus}\n"), env(nil), `cannot tell the provider of "qwen3.6-plus"`)
 }
+
+// LiteLLM's routing markers in an Azure model (o_series/, gpt5_series/,
+// responses/) are not part of the deployment's name.
+func TestAzureModelMarkers(t *testing.T) {
+	for _, tc := range []struct{ model, deployment, warning string }{
+		{"azure/o_series/o3-mini", "o3-mini", ""},
+		{"azure/gpt5_series/prod-gpt5", "prod-gpt5", ""},
+		{"azure/responses/gpt-5-codex", "gpt-5-codex", "t.yaml:3:22: model_list[0].litellm_params.model: LiteLLM sends this deployment's chat requests through the Responses API"},
+		{"azure/my-o_series/x", "my-o_series/x", ""},
+	} {
+		cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: "+tc.model+", api_base: https://r.example, api_key: k-0123456789}\n"), env(nil), "")
+		if d := cfg.Deployments[0]; d.Model != tc.deployment {
+			t.Errorf("%s: deployment %q, want %q", tc.model, d.Model, tc.deployment)
+		}
+		var want []string
+		if tc.warning != "" {
+			want = []string{tc.warning}
+		}
+		warningsStartWith(t, cfg.Warnings, want)
+	}
+}

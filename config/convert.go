@@ -492,6 +492,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if modelRef == "*" {
 		return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 	}
+	for _, m := range info.Markers {
+		if rest, ok := strings.CutPrefix(model, m.Prefix); ok && rest != "" {
+			model = rest // the deployment's own name
+			if m.Note != "" {
+				c.warnf(pp+".model", "%s", m.Note)
+			}
+			break
+		}
+	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
 	if d.APIKey == "" && info.KeyEnv != "" {

@@ -37,6 +37,11 @@ type ProviderInfo struct {
 	PathSuffix string
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// Markers are LiteLLM's routing markers that may lead the model
+	// (azure/o_series/<deployment>): LiteLLM reads them to pick its
+	// request handling, and the name after one is the model. A marker
+	// with a note gets a warning saying what breakerd does differently.
+	Markers []Marker
 	// CompatSuffix is how the provider's OpenAI-compatible API's address
 	// ends, where LiteLLM calls the provider's native API instead: a
 	// configured api_base without it is likely the native one, and gets
@@ -48,12 +53,20 @@ type ProviderInfo struct {
 	Unsupported string
 }
 
+// Marker is one of LiteLLM's routing markers in a model name.
+type Marker struct {
+	Prefix string
+	Note   string // "": breakerd's handling is the same
+}
+
 // providerTable holds LiteLLM's provider prefixes that breakerd knows,
 // with the facts from each provider's documentation (and LiteLLM's
 // provider pages for the environment variables).
 var providerTable = []ProviderInfo{
 	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
-	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true},
+	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true,
+		Markers: []Marker{{Prefix: "o_series/"}, {Prefix: "gpt5_series/"},
+			{Prefix: "responses/", Note: "LiteLLM sends this deployment's chat requests through the Responses API; breakerd sends them to its chat completions API, which a Responses-only model (codex) refuses"}}},
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_BASE_URL", KeyEnv: "ANTHROPIC_API_KEY"},
 	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", KeyEnv: "GEMINI_API_KEY", Embeddings: true, CompatSuffix: "/openai"},
 	{Name: "ollama", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", PathSuffix: "/v1", Embeddings: true},
