@@ -415,10 +415,13 @@ func TestErrors(t *testing.T) {
 			want: []string{`t.yaml:5:1: router_setings: unknown key "router_setings" (did you mean "router_settings"?)`}},
 		{name: "an unknown key where breakerd has its own keys lists them", yaml: head + "server: {zzzzzzzzzz: 1}\n",
 			want: []string{`t.yaml:5:10: server.zzzzzzzzzz: unknown key "zzzzzzzzzz" (valid keys: `}},
-		{name: "missing environment variable", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
-			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
-		{name: "missing ${} variable", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",
-			want: []string{`environment variable NOPE_HOST is not set`}},
+		{name: "a missing variable of the only deployment", yaml: head + "      api_key: os.environ/NOPE_KEY\n",
+			want: []string{`t.yaml:1:1: model_list: none of its 1 deployments can be called by breakerd, for the reasons that follow`,
+				`t.yaml:5:7: model_list[0].litellm_params.api_key: environment variable NOPE_KEY is not set`}},
+		{name: "a missing ${} variable of the only deployment", yaml: head + "      api_base: https://${NOPE_HOST}/v1\n",
+			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_base: environment variable NOPE_HOST is not set`}},
+		{name: "a missing variable outside model_list", yaml: head + "server:\n  listen: ${NOPE_LISTEN}\n",
+			want: []string{`t.yaml:6:3: server.listen: environment variable NOPE_LISTEN is not set`}},
 		{name: "negative duration", yaml: head + "router_settings:\n  circuit_breaker:\n    recovery_timeout: -3\n",
 			want: []string{`t.yaml:7:5: router_settings.circuit_breaker.recovery_timeout: must be a positive duration, got -3`}},
 		{name: "an idle timeout of zero would keep idle connections forever", yaml: head + "server:\n  idle_timeout: 0\n",
@@ -1076,7 +1079,6 @@ model_list:
 		t.Fatal("loaded; want errors")
 	}
 	for _, want := range []string{
-		"t.yaml:4:7: credential_list[0].credential_values.api_key: environment variable MISSING_KEY is not set",
 		`t.yaml:6:7: credential_list[0].credential_values.api_bse: unknown key "api_bse" (did you mean "api_base"?)`,
 		"t.yaml:7:22: credential_list[1].credential_name: is required",
 	} {
@@ -1242,6 +1244,41 @@ func TestUnknownProvidersAreLeftOut(t *testing.T) {
 	_, err := Parse("t.yaml", []byte("model_list:\n  - model_name: b\n    litellm_params: {model: elevenlabs/x}\n"), env(nil))
 	if want := "none of its 1 deployments can be called by breakerd"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+}
+
+// A deployment whose key, address or version names a variable that is not
+// set is left out of routing, with a warning at the reference, as LiteLLM
+// starts and fails only that deployment's calls; the rest of the config
+// runs.
+func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params:\n"
+	for _, tc := range []struct{ name, yaml, warning, why string }{
+		{name: "an api_key", yaml: "      model: anthropic/claude\n      api_key: os.environ/UNSET_KEY\n",
+			warning: "t.yaml:7:7: model_list[1].litellm_params.api_key: environment variable UNSET_KEY is not set: this deployment is left out of routing; set it to call this deployment"},
+		{name: "an api_base", yaml: "      model: openai/llama\n      api_base: https://${UNSET_HOST}/v1\n",
+			warning: "t.yaml:7:7: model_list[1].litellm_params.api_base: environment variable UNSET_HOST is not set"},
+		{name: "an api_version", yaml: "      model: azure/gpt-4o\n      api_base: https://x.openai.azure.com\n      api_version: os.environ/UNSET_VERSION\n",
+			warning: "t.yaml:8:7: model_list[1].litellm_params.api_version: environment variable UNSET_VERSION is not set"},
+		{name: "a catch-all", yaml: "      model: \"*\"\n      api_key: os.environ/UNSET_KEY\n",
+			warning: "t.yaml:7:7: model_list[1].litellm_params.api_key: environment variable UNSET_KEY is not set"},
+		{name: "a credential's, at the credential", yaml: "      model: anthropic/claude\n      litellm_credential_name: c\ncredential_list:\n  - credential_name: c\n    credential_values: {api_key: os.environ/UNSET_KEY}\n",
+			warning: "t.yaml:10:25: credential_list[0].credential_values.api_key: environment variable UNSET_KEY is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), "")
+			if len(cfg.Deployments) != 1 || cfg.Deployments[0].Group != "a" {
+				t.Fatalf("deployments %d, want a's only", len(cfg.Deployments))
+			}
+			warningsStartWith(t, cfg.Warnings, []string{tc.warning, `t.yaml:4:5: model_list[1].model_name: model group "b" has no deployment breakerd can call`})
+			if why := cfg.LeftOut["b"]; !strings.HasPrefix(why, "environment variable UNSET_") {
+				t.Errorf("b left out because %q, want the variable", why)
+			}
+		})
+	}
+	cfg := parseExpecting(t, []byte(head+"      model: openai/llama\n      api_base: https://${UNSET_HOST:-localhost:8000}/v1\n"), env(nil), "")
+	if len(cfg.Deployments) != 2 || cfg.Deployments[1].APIBase != "https://localhost:8000/v1" {
+		t.Fatalf("a variable with a default: deployments %+v, want b at its default address", cfg.Deployments)
 	}
 }
 

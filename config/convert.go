@@ -52,11 +52,14 @@ type converter struct {
 	// left out.
 	leftOut   map[string]string
 	leftOutAt map[int]bool
-	src       *sources
-	pos       map[string]*token.Position
-	env       func(string) (string, bool)
-	errs      []error
-	warnings  []string
+	// leftOutErrs holds each deployment's reason as an error, for a config
+	// none of whose deployments is left in.
+	leftOutErrs []error
+	src         *sources
+	pos         map[string]*token.Position
+	env         func(string) (string, bool)
+	errs        []error
+	warnings    []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -108,6 +111,23 @@ func (c *converter) resolve(path, s string) string {
 		}
 		return v
 	})
+}
+
+// unsetVar returns the first variable s refers to that is not set and has
+// no default, the one resolve would report, or "".
+func (c *converter) unsetVar(s string) string {
+	if name, ok := strings.CutPrefix(s, "os.environ/"); ok {
+		if _, found := c.env(name); !found {
+			return name
+		}
+		return ""
+	}
+	for _, sub := range envRef.FindAllStringSubmatch(s, -1) {
+		if _, found := c.env(sub[1]); !found && sub[2] == "" {
+			return sub[1]
+		}
+	}
+	return ""
 }
 
 // resolveScalars replaces each environment reference where the schema
@@ -304,7 +324,10 @@ func (c *converter) convert(raw *rawFile) *Config {
 		}
 	}
 	if len(raw.ModelList) > 0 && len(cfg.Deployments) == 0 && len(c.errs) == 0 {
-		c.errf("model_list", "none of its %d deployments can be called by breakerd (see the warnings above)", len(raw.ModelList))
+		// Warnings are not shown when loading fails: the reasons become
+		// the errors.
+		c.errf("model_list", "none of its %d deployments can be called by breakerd, for the reasons that follow", len(raw.ModelList))
+		c.errs = append(c.errs, c.leftOutErrs...)
 	}
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	if cfg.Router.Strategy == "least-cost" {
@@ -436,17 +459,6 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	errs := len(c.errs)
 	keyAt, baseAt, versionAt := c.credential(pp, &rd.Params)
 	credOK := len(c.errs) == errs // an unknown credential: its values' absence is not news
-	if modelRef == "*" {
-		// LiteLLM's catch-all: each request's model names its provider,
-		// resolved per request (Deployment.Resolve).
-		d.Wildcard, d.Model = true, "*"
-		d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
-		d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
-		if d.APIBase != "" {
-			c.checkAPIBase(baseAt, d.APIBase)
-		}
-		c.wildcardKeys()
-	}
 	prov, model, ok := strings.Cut(modelRef, "/")
 	if !ok {
 		// A bare name: the provider LiteLLM would infer (gpt-* is OpenAI's).
@@ -459,7 +471,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		}
 	}
 	info, known := LookupProvider(prov)
-	d.Wildcard = d.Wildcard || strings.Contains(model, "*")
+	d.Wildcard = modelRef == "*" || strings.Contains(model, "*")
 	switch {
 	case modelRef == "*":
 	case modelRef == "":
@@ -489,7 +501,25 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs %s, which breakerd does not do yet", prov, info.Unsupported))
 		return d, false
 	}
+	// LiteLLM starts with a variable unset and fails that deployment's
+	// calls; breakerd leaves the deployment out, so that a config listing
+	// providers the user has no key for still runs the others.
+	for _, v := range []struct{ at, value string }{{keyAt, rd.Params.APIKey}, {baseAt, rd.Params.APIBase}, {versionAt, rd.Params.APIVersion}, {pp + ".organization", rd.Params.Organization}} {
+		if name := c.unsetVar(v.value); name != "" {
+			c.leaveOut(d, v.at, fmt.Sprintf("environment variable %s is not set", name), "set it to call this deployment")
+			return d, false
+		}
+	}
 	if modelRef == "*" {
+		// LiteLLM's catch-all: each request's model names its provider,
+		// resolved per request (Deployment.Resolve).
+		d.Model = "*"
+		d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
+		d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
+		if d.APIBase != "" {
+			c.checkAPIBase(baseAt, d.APIBase)
+		}
+		c.wildcardKeys()
 		return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 	}
 	for _, m := range info.Markers {
@@ -559,6 +589,7 @@ func (c *converter) leaveOut(d Deployment, path, why string, advice ...string) {
 		msg += "; " + a
 	}
 	c.warnf(path, "%s", msg)
+	c.leftOutErrs = append(c.leftOutErrs, c.src.errorAt(c.at(path), path, why))
 	if c.leftOut == nil {
 		c.leftOut, c.leftOutAt = map[string]string{}, map[int]bool{}
 	}

@@ -50,13 +50,25 @@ func TestCheckConfigPrintsRoutingTableWithoutSecrets(t *testing.T) {
 func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
 	seed := filepath.Join("..", "..", "config", "testdata", "litellm_config.yaml")
 	var out, errOut bytes.Buffer
-	os.Unsetenv("OPENAI_API_KEY")
+	for _, k := range []string{"OPENAI_API_KEY", "ANTHROPIC_API_KEY"} {
+		t.Setenv(k, "") // restored after the test
+		os.Unsetenv(k)
+	}
 	if code := run(context.Background(), []string{"check-config", seed}, &out, &errOut); code != 1 ||
 		!strings.Contains(errOut.String(), "environment variable OPENAI_API_KEY is not set") {
 		t.Fatalf("exit %d, stderr %s", code, errOut.String())
 	}
-	t.Setenv("OPENAI_API_KEY", "sk-openai-test-key")
+	// With one provider's key, its deployments run; the others are left
+	// out, with a warning.
 	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"check-config", seed}, &out, &errOut); code != 0 ||
+		!strings.Contains(errOut.String(), "environment variable OPENAI_API_KEY is not set: this deployment is left out of routing") ||
+		!strings.Contains(out.String(), "claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022") {
+		t.Fatalf("exit %d, stdout %s\nstderr %s", code, out.String(), errOut.String())
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-openai-test-key")
 	out.Reset()
 	errOut.Reset()
 	if code := run(context.Background(), []string{"check-config", seed}, &out, &errOut); code != 0 {
