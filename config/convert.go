@@ -565,10 +565,16 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if d.APIBase != "" && info.PathSuffix != "" && !strings.HasSuffix(d.APIBase, info.PathSuffix) {
 		d.APIBase += info.PathSuffix
 	}
-	if d.APIBase == "" {
-		if credOK {
-			c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
-		}
+	switch {
+	case d.APIBase != "" || !credOK:
+	case rd.Params.APIBase == "" && info.BaseEnv != "":
+		// The address LiteLLM would read from the environment is not
+		// there either: a variable that is not set, as above.
+		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs the address of its server: api_base is not set, nor $%s", prov, info.BaseEnv),
+			"set either to call this deployment")
+		return d, false
+	default:
+		c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
 	}
 	d.APIVersion = c.resolve(versionAt, rd.Params.APIVersion)
 	if info.Dialect == DialectAzure && d.APIVersion == "" {
