@@ -504,7 +504,18 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	// LiteLLM starts with a variable unset and fails that deployment's
 	// calls; breakerd leaves the deployment out, so that a config listing
 	// providers the user has no key for still runs the others.
-	for _, v := range []struct{ at, value string }{{keyAt, rd.Params.APIKey}, {baseAt, rd.Params.APIBase}, {versionAt, rd.Params.APIVersion}, {pp + ".organization", rd.Params.Organization}} {
+	conn := []struct{ at, value string }{{keyAt, rd.Params.APIKey}, {baseAt, rd.Params.APIBase}, {versionAt, rd.Params.APIVersion}, {pp + ".organization", rd.Params.Organization}}
+	for _, h := range []struct {
+		key string
+		m   map[string]any
+	}{{"headers", rd.Params.Headers}, {"extra_headers", rd.Params.ExtraHeaders}} {
+		for _, name := range slices.Sorted(maps.Keys(h.m)) {
+			if v, ok := h.m[name].(string); ok {
+				conn = append(conn, struct{ at, value string }{pp + "." + h.key + "." + name, v})
+			}
+		}
+	}
+	for _, v := range conn {
 		if name := c.unsetVar(v.value); name != "" {
 			c.leaveOut(d, v.at, fmt.Sprintf("environment variable %s is not set", name), "set it to call this deployment")
 			return d, false
