@@ -504,14 +504,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	// LiteLLM starts with a variable unset and fails that deployment's
 	// calls; breakerd leaves the deployment out, so that a config listing
 	// providers the user has no key for still runs the others.
-	conn := []struct{ at, value string }{{keyAt, rd.Params.APIKey}, {baseAt, rd.Params.APIBase}, {versionAt, rd.Params.APIVersion}, {pp + ".organization", rd.Params.Organization}}
+	type ref struct{ at, value string }
+	conn := []ref{{keyAt, rd.Params.APIKey}, {baseAt, rd.Params.APIBase}, {versionAt, rd.Params.APIVersion}, {pp + ".organization", rd.Params.Organization}}
 	for _, h := range []struct {
 		key string
 		m   map[string]any
 	}{{"headers", rd.Params.Headers}, {"extra_headers", rd.Params.ExtraHeaders}} {
 		for _, name := range slices.Sorted(maps.Keys(h.m)) {
 			if v, ok := h.m[name].(string); ok {
-				conn = append(conn, struct{ at, value string }{pp + "." + h.key + "." + name, v})
+				conn = append(conn, ref{pp + "." + h.key + "." + name, v})
 			}
 		}
 	}
