@@ -1255,7 +1255,7 @@ func TestUnknownProvidersAreLeftOut(t *testing.T) {
 // runs.
 func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params:\n"
-	for _, tc := range []struct{ name, yaml, warning, why string }{
+	for _, tc := range []struct{ name, yaml, warning string }{
 		{name: "an api_key", yaml: "      model: anthropic/claude\n      api_key: os.environ/UNSET_KEY\n",
 			warning: "t.yaml:7:7: model_list[1].litellm_params.api_key: environment variable UNSET_KEY is not set: this deployment is left out of routing; set it to call this deployment"},
 		{name: "an api_base", yaml: "      model: openai/llama\n      api_base: https://${UNSET_HOST}/v1\n",
