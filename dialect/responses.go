@@ -15,6 +15,8 @@ type ResponsesRequest struct {
 	Model  string          `json:"model"`
 	Stream bool            `json:"stream"`
 	Input  json.RawMessage `json:"input"`
+	// PreviousResponseID is the stored response the request continues.
+	PreviousResponseID string `json:"previous_response_id"`
 }
 
 // ParseResponses validates a Responses request enough to route it.

@@ -122,12 +122,18 @@ func TestStatefulResponsesNeverFallBackToATranslation(t *testing.T) {
 	p.PreviousResponseID = openai.String("resp_123")
 	t.Run("a native fallback takes it", func(t *testing.T) {
 		e := newEnv(t, bothWays, "openai", "anthropic")
+		first, err := e.client.Responses.New(context.Background(), responseParams("gpt-4o-mini", "hi", false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := p
+		p.PreviousResponseID = openai.String(first.ID)
 		var hr *http.Response
 		if _, err := e.client.Responses.New(context.Background(), p, option.WithResponseInto(&hr)); err != nil || hr.Header.Get("X-Breakerd-Provider") != "openai" {
 			t.Fatalf("%v %v", err, hr)
 		}
 		e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
-		_, err := e.client.Responses.New(context.Background(), p)
+		_, err = e.client.Responses.New(context.Background(), p)
 		var apiErr *openai.Error
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
 			t.Fatalf("with the native fallback down: %v", err)

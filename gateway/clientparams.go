@@ -33,6 +33,9 @@ type clientRouting struct {
 	setRetries bool
 	// timeout, when > 0, shortens the request's deadline.
 	timeout time.Duration
+	// storedAt names the deployment that stores the response a Responses
+	// request continues (previous_response_id): only it can continue it.
+	storedAt string
 }
 
 // read reads LiteLLM's parameter k, of value v, into r: an error message

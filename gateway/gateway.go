@@ -641,43 +641,55 @@ func (g *Gateway) order(ds []*Deployment) []*Deployment {
 // with the wrong method.
 func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	// post holds the POST routes by their exact path, taken without the
+	// posts holds the POST routes by their exact path, taken without the
 	// mux's matching (which cleans the path and walks its tree, about a
 	// microsecond a request); any other request goes through the mux.
-	post := map[string]http.Handler{}
-	route := func(method, path string, h http.Handler) {
-		allow := method
-		if method == http.MethodGet {
-			allow += ", " + http.MethodHead // the mux serves HEAD with GET routes
+	posts := map[string]http.Handler{}
+	// route serves path (with and without /v1) by a handler per method.
+	route := func(path string, methods ...methodHandler) {
+		var allow []string
+		for _, m := range methods {
+			allow = append(allow, m.method)
+			if m.method == http.MethodGet {
+				allow = append(allow, http.MethodHead) // the mux serves HEAD with GET routes
+			}
 		}
+		allowed := strings.Join(allow, ", ")
 		for _, p := range []string{"/v1" + path, path} {
-			mux.Handle(method+" "+p, h)
-			if method == http.MethodPost {
-				post[p] = h
+			for _, m := range methods {
+				mux.Handle(m.method+" "+p, m.h)
+				if m.method == http.MethodPost && !strings.Contains(p, "{") {
+					posts[p] = m.h
+				}
 			}
 			// Method-less patterns are less specific, so they only see the
 			// other methods.
 			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Allow", allow)
+				w.Header().Set("Allow", allowed)
 				writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "",
-					fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allow))
+					fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allowed))
 			})
 		}
 	}
-	route(http.MethodPost, "/chat/completions", g.serve(provider.Chat, provider.APIChat))
-	route(http.MethodPost, "/embeddings", g.serve(provider.Embeddings, provider.APIChat))
-	route(http.MethodPost, "/responses", g.serve(provider.Chat, provider.APIResponses))
-	route(http.MethodPost, "/messages", g.serve(provider.Chat, provider.APIMessages))
-	route(http.MethodPost, "/messages/count_tokens", http.HandlerFunc(g.countTokens))
-	route(http.MethodPost, "/completions", g.serve(provider.Chat, provider.APICompletions))
-	route(http.MethodGet, "/models", http.HandlerFunc(g.models))
-	route(http.MethodGet, "/models/{model...}", http.HandlerFunc(g.model))
+	post := func(h http.Handler) methodHandler { return methodHandler{http.MethodPost, h} }
+	get := func(h http.Handler) methodHandler { return methodHandler{http.MethodGet, h} }
+	route("/chat/completions", post(g.serve(provider.Chat, provider.APIChat)))
+	route("/embeddings", post(g.serve(provider.Embeddings, provider.APIChat)))
+	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)))
+	route("/responses/{id}", get(g.storedResponse("")), methodHandler{http.MethodDelete, g.storedResponse("")})
+	route("/responses/{id}/cancel", post(g.storedResponse("/cancel")))
+	route("/responses/{id}/input_items", get(g.storedResponse("/input_items")))
+	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
+	route("/messages/count_tokens", post(http.HandlerFunc(g.countTokens)))
+	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
+	route("/models", get(http.HandlerFunc(g.models)))
+	route("/models/{model...}", get(http.HandlerFunc(g.model)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
 	})
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.RawPath == "" { // the mux matches an escaped path by its segments
-			if h, ok := post[r.URL.Path]; ok {
+			if h, ok := posts[r.URL.Path]; ok {
 				h.ServeHTTP(w, r)
 				return
 			}
@@ -691,6 +703,12 @@ func (g *Gateway) Handler() http.Handler {
 		h = cors(origins, h) // outermost: preflights carry no key, and a 401 must be readable
 	}
 	return h
+}
+
+// methodHandler is a route's handler for one method.
+type methodHandler struct {
+	method string
+	h      http.Handler
 }
 
 // corsExposed are the response headers a page may read besides the

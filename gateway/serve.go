@@ -89,6 +89,9 @@ type call struct {
 	// writeDeadline is set once send has set a write deadline on the
 	// client's connection, which run clears.
 	writeDeadline bool
+	// pinned is set when the route was cut to the deployment that stores
+	// the response the request continues (pin).
+	pinned bool
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
@@ -216,6 +219,9 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			return outcome{code: http.StatusBadRequest}
 		}
 	}
+	if c.routing.storedAt != "" {
+		route = c.pin(route)
+	}
 	var prev *Deployment
 	prevReason := ""
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
@@ -243,6 +249,19 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		}
 	}
 	return c.fail(ctx, w, i)
+}
+
+// pin returns route cut to the deployment that stores the response the
+// request continues (previous_response_id), when it is on the route: no
+// other deployment has that response.
+func (c *call) pin(route []*Deployment) []*Deployment {
+	for _, d := range route {
+		if d.Config.Name == c.routing.storedAt {
+			c.pinned = true
+			return []*Deployment{d}
+		}
+	}
+	return route
 }
 
 // err returns ctx's error (the client left), or DeadlineExceeded once
@@ -374,6 +393,12 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		r, err := dialect.ParseResponses(body)
 		if err != nil {
 			return nil, "", err.Message
+		}
+		if _, d, id, ok := provider.DecodeResponseID(r.PreviousResponseID); ok {
+			// Continued where it is stored, under the upstream's own id.
+			v, _ := json.Marshal(id)
+			body, _ = provider.SetField(body, "previous_response_id", v)
+			routing.storedAt = d
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	case provider.APIMessages:
@@ -887,9 +912,9 @@ func backoff(base, maxWait time.Duration, n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// classify maps an attempt's error to a breaker outcome.
-func (c *call) classify(perr *provider.Error) breaker.Outcome {
-	cond := c.g.cfg.Router.Breaker.Conditions
+// classify maps an upstream call's error to a breaker outcome.
+func (g *Gateway) classify(perr *provider.Error) breaker.Outcome {
+	cond := g.cfg.Router.Breaker.Conditions
 	switch {
 	case perr.Canceled:
 		return breaker.Ignored
@@ -940,7 +965,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	c.upstream += info.Duration
 	if err != nil {
 		perr := c.attemptError(ctx, err, lim, info)
-		return nil, perr, c.classify(perr), info.Duration
+		return nil, perr, g.classify(perr), info.Duration
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback, end)

@@ -192,6 +192,9 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 	// people, load balancers and other clients.
 	w.Header().Set("X-Should-Retry", "false")
 	msg := fmt.Sprintf("No deployment of model `%s` could serve the request (%s)", c.group, strings.Join(c.failures, "; "))
+	if c.pinned {
+		msg += fmt.Sprintf("; previous_response_id names a response that only deployment %s stores, so no other was tried", c.routing.storedAt)
+	}
 	c.writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable", msg)
 	return outcome{code: http.StatusServiceUnavailable}
 }

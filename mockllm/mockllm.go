@@ -70,11 +70,14 @@ type Faults struct {
 
 // Stats count the requests the mock received, faults included.
 type Stats struct {
-	Requests    int64 `json:"requests"`
-	Chat        int64 `json:"chat"`
-	Embeddings  int64 `json:"embeddings"`
-	Messages    int64 `json:"messages"`
-	Responses   int64 `json:"responses"`
+	Requests   int64 `json:"requests"`
+	Chat       int64 `json:"chat"`
+	Embeddings int64 `json:"embeddings"`
+	Messages   int64 `json:"messages"`
+	Responses  int64 `json:"responses"`
+	// Stored counts the calls on stored responses: retrieve, delete,
+	// cancel and input_items.
+	Stored      int64 `json:"stored"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
@@ -97,9 +100,11 @@ type Server struct {
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
-		requests, chat, embeddings, messages, responses, completions, failed, http2 atomic.Int64
+		requests, chat, embeddings, messages, responses, stored, completions, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
+	// stored holds the Responses API's stored responses.
+	stored responseStore
 	// arrived is closed and replaced on every request, waking WaitRequests.
 	arrived chan struct{}
 	// lastBody is the body of the latest request, for LastBody.
@@ -168,6 +173,7 @@ func (s *Server) Faults() Faults {
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
+		Stored:      s.stats.stored.Load(),
 		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
 }
 
@@ -179,6 +185,7 @@ func (s *Server) Reset() {
 	s.stats.embeddings.Store(0)
 	s.stats.messages.Store(0)
 	s.stats.responses.Store(0)
+	s.stats.stored.Store(0)
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
@@ -211,6 +218,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/responses", resp)
 	mux.Handle("POST /responses", resp)
 	mux.Handle("POST /openai/responses", resp)
+	mux.Handle("POST /openai/v1/responses", resp)
+	for _, base := range []string{"/v1/responses", "/responses", "/openai/responses", "/openai/v1/responses"} {
+		mux.Handle("GET "+base+"/{id}", s.upstream(&s.stats.stored, s.getResponse))
+		mux.Handle("DELETE "+base+"/{id}", s.upstream(&s.stats.stored, s.deleteResponse))
+		mux.Handle("POST "+base+"/{id}/cancel", s.upstream(&s.stats.stored, s.cancelResponse))
+		mux.Handle("GET "+base+"/{id}/input_items", s.upstream(&s.stats.stored, s.inputItems))
+	}
 	cmpl := s.upstream(&s.stats.completions, s.completions)
 	mux.Handle("POST /v1/completions", cmpl)
 	mux.Handle("POST /completions", cmpl)

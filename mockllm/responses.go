@@ -16,6 +16,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Model      string          `json:"model"`
 		Input      json.RawMessage `json:"input"`
 		Stream     bool            `json:"stream"`
+		Store      *bool           `json:"store"`
+		Background bool            `json:"background"`
+		Previous   string          `json:"previous_response_id"`
 		ToolChoice json.RawMessage `json:"tool_choice"`
 		Tools      []struct {
 			Type string `json:"type"`
@@ -33,6 +36,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	prompt, err := responsesPrompt(req.Input)
 	if err != "" {
 		s.writeError(w, r, 400, "invalid_request_error", err)
+		return
+	}
+	if req.Previous != "" && !s.stored.has(req.Previous) {
+		s.writeErrorCode(w, r, 404, "invalid_request_error", "previous_response_not_found",
+			fmt.Sprintf("Previous response with id '%s' not found.", req.Previous))
 		return
 	}
 	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
@@ -66,6 +74,15 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		return map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": req.Model,
 			"output": output, "error": nil, "incomplete_details": nil, "parallel_tool_calls": true, "tool_choice": "auto",
 			"tools": []any{}, "usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}}
+	}
+	if req.Store == nil || *req.Store {
+		s.stored.put(id, resp("completed", []any{item}), inputItems(req.Input, id), req.Background)
+	}
+	if req.Background && !req.Stream {
+		// Queued, as OpenAI answers a background request; done at once
+		// here, which a GET on it shows.
+		writeJSON(w, 200, resp("queued", []any{}))
+		return
 	}
 	if !req.Stream {
 		writeJSON(w, 200, resp("completed", []any{item}))

@@ -37,8 +37,11 @@ type rawStream struct {
 	api    API
 	usage  Usage
 	redact func(string) string
-	done   bool
-	buf    []byte // the frame being returned
+	// ids, when set, rewrites the ids of the responses a Responses
+	// stream carries to the ones clients get.
+	ids  *storedIDs
+	done bool
+	buf  []byte // the frame being returned
 }
 
 func newRawStream(ctx context.Context, body io.ReadCloser, api API, redact func(string) string) *rawStream {
@@ -101,6 +104,12 @@ func (s *rawStream) Next() ([]byte, error) {
 	case "error", "message_start", "message_delta", "message_stop", "response.completed", "response.incomplete", "response.failed":
 		if err := s.ending(data); err != nil {
 			return nil, err
+		}
+	}
+	if s.ids != nil {
+		switch string(typ) {
+		case "response.created", "response.in_progress", "response.queued", "response.completed", "response.incomplete", "response.failed":
+			data = s.ids.event(data)
 		}
 	}
 	return s.frame(typ, data), nil

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/breakerd/breakerd/config"
@@ -140,7 +142,7 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 	native := req.API == APIResponses || req.API == APICompletions
 	if body != nil {
 		if native {
-			return &Response{Frames: newRawStream(ctx, body, req.API, p.redact), Model: p.d.Model}, nil
+			return &Response{Frames: p.rawStream(ctx, body, req.API), Model: p.d.Model}, nil
 		}
 		return &Response{Stream: newSSEStream(ctx, body, p.redact), Model: p.d.Model}, nil
 	}
@@ -148,6 +150,9 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		u, ok := nativeUsage(data)
 		if !ok {
 			return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+		}
+		if req.API == APIResponses {
+			data = p.ids().object(data)
 		}
 		return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
 	}
@@ -229,3 +234,66 @@ func (s *sseStream) Next() ([]byte, error) {
 func (s *sseStream) Usage() Usage { return s.usage }
 
 func (s *sseStream) Close() error { return s.body.Close() }
+
+// ids rewrites the deployment's response ids to the ones clients get.
+func (p *openAI) ids() *storedIDs {
+	return &storedIDs{provider: p.d.Provider, deployment: p.d.Name}
+}
+
+// rawStream relays a native stream of api, a Responses stream with its
+// response ids rewritten.
+func (p *openAI) rawStream(ctx context.Context, body io.ReadCloser, api API) *rawStream {
+	s := newRawStream(ctx, body, api, p.redact)
+	if api == APIResponses {
+		s.ids = p.ids()
+	}
+	return s
+}
+
+// StoredResponses is implemented by a provider whose upstream stores the
+// Responses API's responses (OpenAI and Azure OpenAI).
+type StoredResponses interface {
+	// Stored makes a call on the stored response id (the upstream's own
+	// id): GET or DELETE on it (sub ""), POST on sub "/cancel", GET on
+	// sub "/input_items". query is the client's; with stream=true the
+	// answer is the response's event stream (Frames). Response ids in the
+	// answer are the ones clients get (EncodeResponseID). A failure is an
+	// *Error.
+	Stored(ctx context.Context, method, id, sub string, query url.Values) (*Response, error)
+}
+
+func (p *openAI) Stored(ctx context.Context, method, id, sub string, query url.Values) (*Response, error) {
+	base, own, _ := strings.Cut(p.url[urlResponses], "?")
+	q, _ := url.ParseQuery(own)
+	for k, v := range query {
+		if _, set := q[k]; !set { // the deployment's api-version wins
+			q[k] = v
+		}
+	}
+	u := base + "/" + url.PathEscape(id) + sub
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, u, http.NoBody)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	for k, v := range p.header {
+		hreq.Header[k] = v
+	}
+	stream := query.Get("stream") == "true"
+	if stream {
+		hreq.Header.Set("Accept", "text/event-stream")
+	}
+	body, data, err := roundTrip(ctx, p.rt, hreq, stream, p.redact, p.httpError)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		return &Response{Frames: p.rawStream(ctx, body, APIResponses), Model: p.d.Model}, nil
+	}
+	if !json.Valid(data) {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	return &Response{Body: p.ids().object(data), Model: p.d.Model}, nil
+}

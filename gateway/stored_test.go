@@ -1,0 +1,208 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// twoStores is one model group on two OpenAI deployments, each of which
+// stores the responses it makes (mockllm keeps them as OpenAI does).
+const twoStores = `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+    model_info: {id: a}
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {id: b}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`
+
+// storedOnB makes a response that deployment b serves and stores: a,
+// first in order, fails it and is then healed.
+func storedOnB(t *testing.T, e *env) *responses.Response {
+	t.Helper()
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	r, err := e.client.Responses.New(context.Background(), responseParams("gpt-4o", "remember the blue door", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mocks["a"].Reset()
+	if _, d, up, ok := provider.DecodeResponseID(r.ID); !ok || d != "b" || !strings.HasPrefix(up, "resp_mock_") {
+		t.Fatalf("the client got id %s (deployment %q, upstream %q)", r.ID, d, up)
+	}
+	return r
+}
+
+// A stored response is continued, retrieved, listed, cancelled and
+// deleted at the deployment that made it, through the official SDK, even
+// when routing would pick another: no other deployment has it.
+func TestStoredResponsesStayWithTheirDeployment(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	first := storedOnB(t, e)
+
+	next := responseParams("gpt-4o", "what colour was the door?", false)
+	next.PreviousResponseID = openai.String(first.ID)
+	var hr *http.Response
+	r, err := e.client.Responses.New(ctx, next, option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := hr.Header.Get("X-Breakerd-Deployment"); got != "b" {
+		t.Fatalf("the follow-up went to %s", got)
+	}
+	_, _, upstreamID, _ := provider.DecodeResponseID(first.ID)
+	if body := e.mocks["b"].LastBody(); !strings.Contains(body, `"previous_response_id":"`+upstreamID+`"`) {
+		t.Fatalf("b got %s, not its own id %s", body, upstreamID)
+	}
+	if _, d, _, _ := provider.DecodeResponseID(r.ID); d != "b" {
+		t.Fatalf("the follow-up's id %s names %q", r.ID, d)
+	}
+
+	got, err := e.client.Responses.Get(ctx, first.ID, responses.ResponseGetParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != first.ID || got.OutputText() != first.OutputText() || got.Status != "completed" {
+		t.Fatalf("retrieved %s %q %s, made %s %q", got.ID, got.OutputText(), got.Status, first.ID, first.OutputText())
+	}
+
+	stream := e.client.Responses.GetStreaming(ctx, first.ID, responses.ResponseGetParams{})
+	var ids []string
+	for stream.Next() {
+		ids = append(ids, stream.Current().Type+" "+stream.Current().Response.ID)
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(ids, ",") != "response.created "+first.ID+",response.completed "+first.ID {
+		t.Fatalf("streamed again: %v", ids)
+	}
+
+	// The API's own form, as the Python and Node SDKs send it.
+	resp, err := e.http.Get(e.url + "/v1/responses/" + first.ID + "?stream=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" || strings.Count(string(raw), first.ID) != 2 {
+		t.Fatalf("GET ?stream=true: %s %s", resp.Header, raw)
+	}
+
+	items, err := e.client.Responses.InputItems.List(ctx, first.ID, responses.InputItemListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items.Data) != 1 || !strings.Contains(items.RawJSON(), "remember the blue door") {
+		t.Fatalf("input items %s", items.RawJSON())
+	}
+
+	_, err = e.client.Responses.Cancel(ctx, first.ID)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "background") {
+		t.Fatalf("cancelling a response that is not a background one: %v", err)
+	}
+
+	if err := e.client.Responses.Delete(ctx, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Responses.Get(ctx, first.ID, responses.ResponseGetParams{})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+		t.Fatalf("retrieving a deleted response: %v", err)
+	}
+	if n := e.mocks["a"].Stats().Requests; n != 0 {
+		t.Fatalf("deployment a got %d calls after it was healed; it has none of b's responses", n)
+	}
+}
+
+// A streamed response's events carry the id clients get, from the first
+// event on.
+func TestStreamedResponsesCarryTheirDeployment(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	stream := e.client.Responses.NewStreaming(context.Background(), responseParams("gpt-4o", "hi", false))
+	var lifecycle []string
+	for stream.Next() {
+		ev := stream.Current()
+		if ev.Response.ID != "" {
+			_, d, up, ok := provider.DecodeResponseID(ev.Response.ID)
+			if !ok || d != "a" || !strings.HasPrefix(up, "resp_mock_") {
+				t.Fatalf("%s carries %s", ev.Type, ev.Response.ID)
+			}
+			lifecycle = append(lifecycle, ev.Type)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(lifecycle, ",") != "response.created,response.in_progress,response.completed" {
+		t.Fatalf("events with a response: %v", lifecycle)
+	}
+}
+
+// When the deployment that stores a response is down, a call on the
+// response fails fast and says why, instead of going to a deployment
+// that does not have it; and ids breakerd cannot place get a 404 that
+// says why.
+func TestStoredResponsesWhenTheirDeploymentCannotServe(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	first := storedOnB(t, e)
+	e.breaker("b:chat").ForceOpen("test")
+
+	next := responseParams("gpt-4o", "and then?", false)
+	next.PreviousResponseID = openai.String(first.ID)
+	_, err := e.client.Responses.New(ctx, next)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || !strings.Contains(apiErr.Message, "only deployment b stores") {
+		t.Fatalf("continuing a response whose deployment is open: %v", err)
+	}
+	_, err = e.client.Responses.Get(ctx, first.ID, responses.ResponseGetParams{})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || !strings.Contains(apiErr.Message, "deployment b") {
+		t.Fatalf("retrieving a response whose deployment is open: %v", err)
+	}
+	if n := e.mocks["a"].Stats().Requests; n != 0 {
+		t.Fatalf("deployment a got %d calls after it was healed; it has none of b's responses", n)
+	}
+
+	for _, tt := range []struct{ id, says string }{
+		{"resp_67ccd2bed1ec8190b14f964abc054267", "breakerd did not issue it"},
+		{provider.EncodeResponseID("openai", "gone", "resp_1"), "deployment gone"},
+	} {
+		_, err = e.client.Responses.Get(ctx, tt.id, responses.ResponseGetParams{})
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.Message, tt.says) {
+			t.Fatalf("retrieving %s: %v", tt.id, err)
+		}
+	}
+}
+
+// A failing upstream counts against the deployment's breaker on calls on
+// stored responses too.
+func TestStoredResponseFailuresCountAgainstTheDeployment(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	first := storedOnB(t, e)
+	e.mocks["b"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	before := e.breaker("b:chat").Counts().Failures
+	_, err := e.client.Responses.Get(context.Background(), first.ID, responses.ResponseGetParams{})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 {
+		t.Fatalf("%v", err)
+	}
+	if after := e.breaker("b:chat").Counts().Failures; after != before+1 {
+		t.Fatalf("failures %d, then %d", before, after)
+	}
+}
