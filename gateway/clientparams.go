@@ -35,7 +35,9 @@ type clientRouting struct {
 	timeout time.Duration
 	// storedAt names the deployment that stores the response a Responses
 	// request continues (previous_response_id): only it can continue it.
-	storedAt string
+	// previous is that id as the client sent it, upstream its upstream's
+	// own, which the upstream's errors name.
+	storedAt, previous, upstream string
 }
 
 // read reads LiteLLM's parameter k, of value v, into r: an error message

@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -398,7 +399,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			// Continued where it is stored, under the upstream's own id.
 			v, _ := json.Marshal(id)
 			body, _ = provider.SetField(body, "previous_response_id", v)
-			routing.storedAt = d
+			routing.storedAt, routing.previous, routing.upstream = d, r.PreviousResponseID, id
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	case provider.APIMessages:
@@ -733,7 +734,11 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		// The upstream says the request itself is wrong: every
 		// deployment would say the same, so pass it on.
 		w.Header().Set("X-Breakerd-Attempts", strconv.Itoa(c.attempts))
-		c.writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, perr.Message)
+		msg := perr.Message
+		if c.routing.upstream != "" { // in the id the client knows
+			msg = strings.ReplaceAll(msg, c.routing.upstream, c.routing.previous)
+		}
+		c.writeError(w, perr.Status, cmp.Or(perr.Type, "invalid_request_error"), perr.Code, msg)
 		return &outcome{code: perr.Status}, "", false
 	}
 	c.failures = append(c.failures, d.Config.Name+": "+perr.Error())

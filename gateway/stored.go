@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breakerd/breakerd/breaker"
@@ -85,7 +86,8 @@ func (g *Gateway) storedResponse(sub string) http.HandlerFunc {
 			case status == 0:
 				status = http.StatusBadGateway
 			}
-			writeAPIError(w, provider.APIResponses, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code, perr.Message)
+			writeAPIError(w, provider.APIResponses, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code,
+				strings.ReplaceAll(perr.Message, upstreamID, id)) // in the id the client knows
 			return
 		}
 		done(breaker.Success, time.Since(start))

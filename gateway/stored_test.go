@@ -122,8 +122,12 @@ func TestStoredResponsesStayWithTheirDeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.client.Responses.Get(ctx, first.ID, responses.ResponseGetParams{})
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.Message, first.ID) {
 		t.Fatalf("retrieving a deleted response: %v", err)
+	}
+	_, err = e.client.Responses.New(ctx, next)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.Message, first.ID) || strings.Contains(apiErr.Message, upstreamID) {
+		t.Fatalf("continuing a deleted response: %v", err)
 	}
 	if n := e.mocks["a"].Stats().Requests; n != 0 {
 		t.Fatalf("deployment a got %d calls after it was healed; it has none of b's responses", n)
