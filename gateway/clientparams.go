@@ -33,11 +33,12 @@ type clientRouting struct {
 	setRetries bool
 	// timeout, when > 0, shortens the request's deadline.
 	timeout time.Duration
-	// storedAt names the deployment that stores the response a Responses
-	// request continues (previous_response_id): only it can continue it.
-	// previous is that id as the client sent it, upstream its upstream's
-	// own, which the upstream's errors name.
-	storedAt, previous, upstream string
+	// storedAt names the deployment that alone can take a Responses
+	// request: it stores the response the request continues
+	// (previous_response_id), or made the encrypted reasoning the request
+	// carries; why says which. previous is that id as the client sent
+	// it, upstream its upstream's own, which the upstream's errors name.
+	storedAt, why, previous, upstream string
 }
 
 // read reads LiteLLM's parameter k, of value v, into r: an error message

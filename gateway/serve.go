@@ -400,6 +400,13 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			v, _ := json.Marshal(id)
 			body, _ = provider.SetField(body, "previous_response_id", v)
 			routing.storedAt, routing.previous, routing.upstream = d, r.PreviousResponseID, id
+			routing.why = fmt.Sprintf("previous_response_id names a response that only deployment %s stores", d)
+		}
+		var d string
+		if body, d = provider.UnmarkEncrypted(body); d != "" && routing.storedAt == "" {
+			// Encrypted reasoning only the deployment that made it reads.
+			routing.storedAt = d
+			routing.why = fmt.Sprintf("the request carries reasoning encrypted for deployment %s, which no other can read", d)
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	case provider.APIMessages:

@@ -210,3 +210,74 @@ func TestStoredResponseFailuresCountAgainstTheDeployment(t *testing.T) {
 		t.Fatalf("failures %d, then %d", before, after)
 	}
 }
+
+// Reasoning an upstream returns encrypted (store: false, as Codex asks)
+// goes back to the deployment that made it, which alone can read it,
+// through the official SDK: a follow-up that carries it is routed there,
+// with breakerd's mark taken off, non-streaming and streaming.
+func TestEncryptedReasoningGoesBackToItsDeployment(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		t.Run(map[bool]string{false: "whole", true: "streamed"}[stream], func(t *testing.T) {
+			e := newEnv(t, twoStores, "a", "b")
+			ctx := context.Background()
+			p := responseParams("gpt-4o", "think about the door", false)
+			p.Store = openai.Bool(false)
+			p.Include = []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent}
+			e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+			var first *responses.Response
+			if stream {
+				s := e.client.Responses.NewStreaming(ctx, p)
+				var done bool
+				for s.Next() {
+					ev := s.Current()
+					if ev.Type == "response.output_item.done" && ev.Item.Type == "reasoning" && !strings.HasPrefix(ev.Item.EncryptedContent, "litellm_enc:") {
+						t.Fatalf("%s carries unmarked reasoning %s", ev.Type, ev.Item.EncryptedContent)
+					}
+					if ev.Type == "response.completed" {
+						r := ev.Response
+						first, done = &r, true
+					}
+				}
+				if err := s.Err(); err != nil || !done {
+					t.Fatalf("%v, completed %v", err, done)
+				}
+			} else {
+				var err error
+				if first, err = e.client.Responses.New(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			e.mocks["a"].Reset()
+			if len(first.Output) != 2 || first.Output[0].Type != "reasoning" || !strings.HasPrefix(first.Output[0].EncryptedContent, "litellm_enc:") {
+				t.Fatalf("output %s", first.RawJSON())
+			}
+			reasoning := first.Output[0].AsReasoning().ToParam()
+			next := responseParams("gpt-4o", "", false)
+			next.Store, next.Include = openai.Bool(false), p.Include
+			next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+				{OfReasoning: &reasoning},
+				responses.ResponseInputItemParamOfMessage("and now?", responses.EasyInputMessageRoleUser),
+			}}
+			var hr *http.Response
+			if _, err := e.client.Responses.New(ctx, next, option.WithResponseInto(&hr)); err != nil {
+				t.Fatal(err)
+			}
+			if got := hr.Header.Get("X-Breakerd-Deployment"); got != "b" {
+				t.Fatalf("the follow-up went to %s", got)
+			}
+			if body := e.mocks["b"].LastBody(); strings.Contains(body, "litellm_enc:") || !strings.Contains(body, `"encrypted_content":"`) {
+				t.Fatalf("b got %s", body)
+			}
+
+			e.breaker("b:chat").ForceOpen("test")
+			_, err := e.client.Responses.New(ctx, next)
+			var apiErr *openai.Error
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || !strings.Contains(apiErr.Message, "reasoning encrypted for deployment b") {
+				t.Fatalf("with b open: %v", err)
+			}
+			if n := e.mocks["a"].Stats().Requests; n != 0 {
+				t.Fatalf("a got %d calls after it was healed; it cannot read b's reasoning", n)
+			}
+		})
+	}
+}

@@ -193,7 +193,7 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 	w.Header().Set("X-Should-Retry", "false")
 	msg := fmt.Sprintf("No deployment of model `%s` could serve the request (%s)", c.group, strings.Join(c.failures, "; "))
 	if c.pinned {
-		msg += fmt.Sprintf("; previous_response_id names a response that only deployment %s stores, so no other was tried", c.routing.storedAt)
+		msg += "; " + c.routing.why + ", so no other was tried"
 	}
 	c.writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable", msg)
 	return outcome{code: http.StatusServiceUnavailable}

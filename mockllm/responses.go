@@ -1,9 +1,11 @@
 package mockllm
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,6 +21,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Store      *bool           `json:"store"`
 		Background bool            `json:"background"`
 		Previous   string          `json:"previous_response_id"`
+		Include    []string        `json:"include"`
 		ToolChoice json.RawMessage `json:"tool_choice"`
 		Tools      []struct {
 			Type string `json:"type"`
@@ -36,6 +39,10 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	prompt, err := responsesPrompt(req.Input)
 	if err != "" {
 		s.writeError(w, r, 400, "invalid_request_error", err)
+		return
+	}
+	if msg := s.foreignReasoning(req.Input); msg != "" {
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
 		return
 	}
 	if req.Previous != "" && !s.stored.has(req.Previous) {
@@ -70,13 +77,25 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		item = map[string]any{"type": "function_call", "id": "fc_" + id, "call_id": callID, "name": tool,
 			"arguments": `{"query":"mock"}`, "status": "completed"}
 	}
+	var reasoning map[string]any
+	if slices.Contains(req.Include, "reasoning.encrypted_content") {
+		// As a reasoning model answers a client that keeps no state at
+		// OpenAI: its reasoning, which only this "organization" reads.
+		reasoning = map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}, "encrypted_content": s.encrypt(id)}
+	}
+	withReasoning := func(items ...any) []any {
+		if reasoning != nil {
+			return append([]any{reasoning}, items...)
+		}
+		return items
+	}
 	resp := func(status string, output []any) map[string]any {
 		return map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": req.Model,
 			"output": output, "error": nil, "incomplete_details": nil, "parallel_tool_calls": true, "tool_choice": "auto",
 			"tools": []any{}, "usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}}
 	}
 	if req.Store == nil || *req.Store {
-		s.stored.put(id, resp("completed", []any{item}), inputItems(req.Input, id), req.Background)
+		s.stored.put(id, resp("completed", withReasoning(item)), inputItems(req.Input, id), req.Background)
 	}
 	if req.Background && !req.Stream {
 		// Queued, as OpenAI answers a background request; done at once
@@ -85,7 +104,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	if !req.Stream {
-		writeJSON(w, 200, resp("completed", []any{item}))
+		writeJSON(w, 200, resp("completed", withReasoning(item)))
 		return
 	}
 	seq := 0
@@ -99,37 +118,44 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	events := []any{ev("response.created", map[string]any{"response": resp("in_progress", []any{})}),
 		ev("response.in_progress", map[string]any{"response": resp("in_progress", []any{})})}
+	at := 0 // the output index of the answer's item
+	if reasoning != nil {
+		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0,
+			"item": map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}}),
+			ev("response.output_item.done", map[string]any{"output_index": 0, "item": reasoning}))
+		at = 1
+	}
 	if tool != "" {
 		added := map[string]any{}
 		for k, v := range item {
 			added[k] = v
 		}
 		added["arguments"], added["status"] = "", "in_progress"
-		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0, "item": added}))
+		events = append(events, ev("response.output_item.added", map[string]any{"output_index": at, "item": added}))
 		for _, part := range []string{`{"query"`, `:"mock"}`} {
-			events = append(events, ev("response.function_call_arguments.delta", map[string]any{"item_id": "fc_" + id, "output_index": 0, "delta": part}))
+			events = append(events, ev("response.function_call_arguments.delta", map[string]any{"item_id": "fc_" + id, "output_index": at, "delta": part}))
 		}
-		events = append(events, ev("response.function_call_arguments.done", map[string]any{"item_id": "fc_" + id, "output_index": 0, "arguments": `{"query":"mock"}`}))
+		events = append(events, ev("response.function_call_arguments.done", map[string]any{"item_id": "fc_" + id, "output_index": at, "arguments": `{"query":"mock"}`}))
 	} else {
 		events = append(events,
-			ev("response.output_item.added", map[string]any{"output_index": 0, "item": map[string]any{"type": "message", "id": msgID,
+			ev("response.output_item.added", map[string]any{"output_index": at, "item": map[string]any{"type": "message", "id": msgID,
 				"status": "in_progress", "role": "assistant", "content": []any{}}}),
-			ev("response.content_part.added", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0,
+			ev("response.content_part.added", map[string]any{"item_id": msgID, "output_index": at, "content_index": 0,
 				"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}}))
 		for _, wd := range strings.SplitAfter(text, " ") {
 			n := seq // numbered now, made when sent
 			seq++
 			events = append(events, lazy(func() any {
-				return numbered(n, "response.output_text.delta", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "delta": wd})
+				return numbered(n, "response.output_text.delta", map[string]any{"item_id": msgID, "output_index": at, "content_index": 0, "delta": wd})
 			}))
 		}
 		events = append(events,
-			ev("response.output_text.done", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0, "text": text}),
-			ev("response.content_part.done", map[string]any{"item_id": msgID, "output_index": 0, "content_index": 0,
+			ev("response.output_text.done", map[string]any{"item_id": msgID, "output_index": at, "content_index": 0, "text": text}),
+			ev("response.content_part.done", map[string]any{"item_id": msgID, "output_index": at, "content_index": 0,
 				"part": map[string]any{"type": "output_text", "text": text, "annotations": []any{}}}))
 	}
-	events = append(events, ev("response.output_item.done", map[string]any{"output_index": 0, "item": item}),
-		ev("response.completed", map[string]any{"response": resp("completed", []any{item})}))
+	events = append(events, ev("response.output_item.done", map[string]any{"output_index": at, "item": item}),
+		ev("response.completed", map[string]any{"response": resp("completed", withReasoning(item))}))
 	s.streamEvents(newSSE(w), r, f, events, func() {})
 }
 
@@ -201,4 +227,34 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, f Faults) {
 	events = append(events, obj("", "stop"))
 	sw := newSSE(w)
 	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
+}
+
+// encrypt returns the mock's "encrypted" reasoning for response id: only
+// a mock of the same name reads it, as only the organization whose
+// deployment made it reads OpenAI's.
+func (s *Server) encrypt(id string) string {
+	return base64.StdEncoding.EncodeToString([]byte("mockllm:" + s.opts.Name + ":" + id))
+}
+
+// foreignReasoning says which reasoning item of a Responses input the mock
+// cannot read (encrypted by another), as OpenAI refuses it; "" when none.
+func (s *Server) foreignReasoning(raw json.RawMessage) string {
+	var items []struct {
+		Type             string `json:"type"`
+		ID               string `json:"id"`
+		EncryptedContent string `json:"encrypted_content"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return ""
+	}
+	for _, it := range items {
+		if it.Type != "reasoning" || it.EncryptedContent == "" {
+			continue
+		}
+		plain, err := base64.StdEncoding.DecodeString(it.EncryptedContent)
+		if err != nil || !strings.HasPrefix(string(plain), "mockllm:"+s.opts.Name+":") {
+			return fmt.Sprintf("The encrypted content for item %s could not be verified.", it.ID)
+		}
+	}
+	return ""
 }

@@ -38,7 +38,8 @@ type rawStream struct {
 	usage  Usage
 	redact func(string) string
 	// ids, when set, rewrites the ids of the responses a Responses
-	// stream carries to the ones clients get.
+	// stream carries to the ones clients get, and marks its encrypted
+	// reasoning as the deployment's.
 	ids  *storedIDs
 	done bool
 	buf  []byte // the frame being returned
@@ -111,6 +112,7 @@ func (s *rawStream) Next() ([]byte, error) {
 		case "response.created", "response.in_progress", "response.queued", "response.completed", "response.incomplete", "response.failed":
 			data = s.ids.event(data)
 		}
+		data = markEncrypted(data, s.ids.deployment)
 	}
 	return s.frame(typ, data), nil
 }

@@ -152,7 +152,7 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 			return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 		}
 		if req.API == APIResponses {
-			data = p.ids().object(data)
+			data = markEncrypted(p.ids().object(data), p.d.Name)
 		}
 		return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
 	}
@@ -295,5 +295,5 @@ func (p *openAI) Stored(ctx context.Context, method, id, sub string, query url.V
 	if !json.Valid(data) {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	return &Response{Body: p.ids().object(data), Model: p.d.Model}, nil
+	return &Response{Body: markEncrypted(p.ids().object(data), p.d.Name), Model: p.d.Model}, nil
 }
