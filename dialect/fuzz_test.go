@@ -30,7 +30,7 @@ func FuzzRequestTranslation(f *testing.F) {
 			}
 		}
 		_, _ = ParseMessages([]byte(body))
-		_, _ = ParseResponses([]byte(body))
+		_, _ = ParseResponses([]byte(body), false)
 	})
 }
 

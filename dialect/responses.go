@@ -19,8 +19,10 @@ type ResponsesRequest struct {
 	PreviousResponseID string `json:"previous_response_id"`
 }
 
-// ParseResponses validates a Responses request enough to route it.
-func ParseResponses(body []byte) (*ResponsesRequest, *Error) {
+// ParseResponses validates a Responses request enough to route it; a
+// compaction's (compact) need not have input, which previous_response_id
+// may give instead.
+func ParseResponses(body []byte, compact bool) (*ResponsesRequest, *Error) {
 	var r ResponsesRequest
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, badRequest("", "We could not parse the JSON body of your request: %v", err)
@@ -28,7 +30,7 @@ func ParseResponses(body []byte) (*ResponsesRequest, *Error) {
 	if r.Model == "" {
 		return nil, badRequest("model", "Missing required parameter: 'model'.")
 	}
-	if len(r.Input) == 0 || string(r.Input) == "null" {
+	if !compact && (len(r.Input) == 0 || string(r.Input) == "null") {
 		return nil, badRequest("input", "Missing required parameter: 'input'.")
 	}
 	return &r, nil

@@ -677,6 +677,13 @@ func (g *Gateway) Handler() http.Handler {
 	route("/embeddings", post(g.serve(provider.Embeddings, provider.APIChat)))
 	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)))
 	route("/responses/{id}", get(g.storedResponse("")), methodHandler{http.MethodDelete, g.storedResponse("")})
+	// Not through route: its method-less pattern would overlap GET
+	// /responses/{id} (a GET of it is a 404 there).
+	compact := g.serve(provider.Chat, provider.APICompact)
+	for _, p := range []string{"/v1/responses/compact", "/responses/compact"} {
+		mux.Handle("POST "+p, compact)
+		posts[p] = compact
+	}
 	route("/responses/{id}/cancel", post(g.storedResponse("/cancel")))
 	route("/responses/{id}/input_items", get(g.storedResponse("/input_items")))
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))

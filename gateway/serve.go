@@ -228,7 +228,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
 	for k := 0; k < len(route); k++ {
 		d := route[k]
-		if d.Breakers[c.op] == nil || (c.api == provider.APICompletions && !d.prov.Native(c.api)) {
+		if d.Breakers[c.op] == nil || (!provider.Translatable(c.api) && !d.prov.Native(c.api)) {
 			continue // passed over without a call, as if it were not on the route
 		}
 		if prev != nil {
@@ -390,8 +390,8 @@ func parseRequest(op provider.Operation, api provider.API, body []byte) (*provid
 // routing.
 func parseBody(op provider.Operation, api provider.API, body []byte, routing *clientRouting) (*provider.Request, string, string) {
 	switch api {
-	case provider.APIResponses:
-		r, err := dialect.ParseResponses(body)
+	case provider.APIResponses, provider.APICompact:
+		r, err := dialect.ParseResponses(body, api == provider.APICompact)
 		if err != nil {
 			return nil, "", err.Message
 		}
@@ -408,7 +408,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			routing.storedAt = d
 			routing.why = fmt.Sprintf("the request carries reasoning encrypted for deployment %s, which no other can read", d)
 		}
-		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
+		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream && api == provider.APIResponses}, r.Model, ""
 	case provider.APIMessages:
 		r, err := dialect.ParseMessages(body)
 		if err != nil {

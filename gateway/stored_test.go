@@ -281,3 +281,43 @@ func TestEncryptedReasoningGoesBackToItsDeployment(t *testing.T) {
 		})
 	}
 }
+
+// A compaction (/v1/responses/compact, as Codex compacts a long session)
+// falls back like any call, among deployments that serve it; its
+// encrypted item then takes the next request to the deployment that made
+// it. A route with none that serves it is the client's 400.
+func TestCompactionFallsBackAndItsItemGoesHome(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	var hr *http.Response
+	c, err := e.client.Responses.Compact(ctx, responses.ResponseCompactParams{Model: "gpt-4o",
+		Input: responses.ResponseCompactParamsInputUnion{OfString: openai.String("a long session")}}, option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mocks["a"].Reset()
+	last := c.Output[len(c.Output)-1]
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" || last.Type != "compaction" || !strings.HasPrefix(last.EncryptedContent, "litellm_enc:") {
+		t.Fatalf("compacted by %s: %s", hr.Header.Get("X-Breakerd-Deployment"), c.RawJSON())
+	}
+	next := responseParams("gpt-4o", "", false)
+	next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		responses.ResponseInputItemParamOfCompaction(last.EncryptedContent),
+		responses.ResponseInputItemParamOfMessage("go on", responses.EasyInputMessageRoleUser),
+	}}
+	if _, err := e.client.Responses.New(ctx, next, option.WithResponseInto(&hr)); err != nil {
+		t.Fatal(err)
+	}
+	if got := hr.Header.Get("X-Breakerd-Deployment"); got != "b" || e.mocks["a"].Stats().Requests != 0 {
+		t.Fatalf("the request after the compaction went to %s", got)
+	}
+
+	e = newEnv(t, strings.Replace(bothWays, "  fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]\n", "", 1), "openai", "anthropic")
+	_, err = e.client.Responses.Compact(ctx, responses.ResponseCompactParams{Model: "claude",
+		Input: responses.ResponseCompactParamsInputUnion{OfString: openai.String("hi")}})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "responses/compact") || e.mocks["anthropic"].Stats().Requests != 0 {
+		t.Fatalf("compacting on an Anthropic-only route: %v", err)
+	}
+}

@@ -181,7 +181,7 @@ func responsesPrompt(raw json.RawMessage) (string, string) {
 			if it.Role == "user" {
 				prompt = contentText(it.Content)
 			}
-		case "function_call", "function_call_output", "reasoning":
+		case "function_call", "function_call_output", "reasoning", "compaction":
 		default:
 			return "", fmt.Sprintf("Invalid value for 'input[%d].type': %q.", i, it.Type)
 		}
@@ -236,8 +236,9 @@ func (s *Server) encrypt(id string) string {
 	return base64.StdEncoding.EncodeToString([]byte("mockllm:" + s.opts.Name + ":" + id))
 }
 
-// foreignReasoning says which reasoning item of a Responses input the mock
-// cannot read (encrypted by another), as OpenAI refuses it; "" when none.
+// foreignReasoning says which item of a Responses input (reasoning, or a
+// compaction) the mock cannot read (encrypted by another), as OpenAI
+// refuses it; "" when none.
 func (s *Server) foreignReasoning(raw json.RawMessage) string {
 	var items []struct {
 		Type             string `json:"type"`
@@ -248,7 +249,7 @@ func (s *Server) foreignReasoning(raw json.RawMessage) string {
 		return ""
 	}
 	for _, it := range items {
-		if it.Type != "reasoning" || it.EncryptedContent == "" {
+		if it.EncryptedContent == "" { // reasoning, or a compaction
 			continue
 		}
 		plain, err := base64.StdEncoding.DecodeString(it.EncryptedContent)
@@ -257,4 +258,62 @@ func (s *Server) foreignReasoning(raw json.RawMessage) string {
 		}
 	}
 	return ""
+}
+
+// compact serves /v1/responses/compact: the conversation (input, after
+// the stored response previous_response_id names) as its user messages
+// and one encrypted compaction item that only this mock reads back.
+func (s *Server) compact(w http.ResponseWriter, r *http.Request, _ Faults) {
+	var req struct {
+		Model    string          `json:"model"`
+		Input    json.RawMessage `json:"input"`
+		Previous string          `json:"previous_response_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	if req.Model == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model'.")
+		return
+	}
+	var items []any
+	if req.Previous != "" {
+		prev, ok := s.stored.get(req.Previous)
+		if !ok {
+			s.writeErrorCode(w, r, 404, "invalid_request_error", "previous_response_not_found",
+				fmt.Sprintf("Previous response with id '%s' not found.", req.Previous))
+			return
+		}
+		items = append(items, prev.input...)
+	}
+	if len(req.Input) > 0 && string(req.Input) != "null" {
+		if _, msg := responsesPrompt(req.Input); msg != "" {
+			s.writeError(w, r, 400, "invalid_request_error", msg)
+			return
+		}
+		if msg := s.foreignReasoning(req.Input); msg != "" {
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
+			return
+		}
+		items = append(items, inputItems(req.Input, "")...)
+	}
+	id := fmt.Sprintf("cmp_mock_%d", s.ids.Add(1))
+	var output []any
+	in := 0
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		if m["type"] == "message" && m["role"] == "user" {
+			output = append(output, m)
+			in += tokens(contentText(mustMarshal(m["content"])))
+		}
+	}
+	output = append(output, map[string]any{"type": "compaction", "id": id, "encrypted_content": s.encrypt(id)})
+	writeJSON(w, 200, map[string]any{"id": id, "object": "response.compaction", "created_at": time.Now().Unix(), "output": output,
+		"usage": map[string]any{"input_tokens": in, "output_tokens": 1, "total_tokens": in + 1}})
+}
+
+func mustMarshal(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }

@@ -23,7 +23,15 @@ const (
 	APIMessages API = "messages"
 	// APICompletions is OpenAI's legacy /v1/completions.
 	APICompletions API = "completions"
+	// APICompact is OpenAI's /v1/responses/compact: a conversation
+	// compacted into one encrypted item, for a later Responses request.
+	APICompact API = "responses/compact"
 )
+
+// Translatable reports whether a request in api can be translated to chat
+// for a deployment that does not serve api itself: Responses and
+// Messages can; legacy completions and compaction cannot.
+func Translatable(api API) bool { return api != APICompletions && api != APICompact }
 
 // rawStream relays a native stream (Responses, Messages, legacy
 // completions) event by event, as ready-to-write SSE frames. It reads each

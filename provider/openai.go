@@ -38,6 +38,7 @@ const (
 	urlEmbeddings
 	urlResponses
 	urlCompletions
+	urlCompact
 	urlKinds
 )
 
@@ -52,7 +53,8 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	}
 	configHeaders(h, d)
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
-	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses", urlCompletions: "/completions"} {
+	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses",
+		urlCompletions: "/completions", urlCompact: "/responses/compact"} {
 		switch {
 		case d.Dialect == config.DialectAzure && config.AzureV1(d.APIVersion):
 			// Azure's v1 API: OpenAI's paths under /openai/v1, the
@@ -61,8 +63,8 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			if d.APIVersion == "preview" {
 				p.url[kind] += "?api-version=preview"
 			}
-		case d.Dialect == config.DialectAzure && kind == urlResponses:
-			p.url[kind] = d.APIBase + "/openai/responses?api-version=" + d.APIVersion
+		case d.Dialect == config.DialectAzure && (kind == urlResponses || kind == urlCompact):
+			p.url[kind] = d.APIBase + "/openai" + path + "?api-version=" + d.APIVersion
 		case d.Dialect == config.DialectAzure:
 			p.url[kind] = d.APIBase + "/openai/deployments/" + d.Model + path + "?api-version=" + d.APIVersion
 		default:
@@ -92,7 +94,7 @@ func (p *openAI) Native(api API) bool {
 	switch api {
 	case APIChat, "", APICompletions:
 		return true
-	case APIResponses:
+	case APIResponses, APICompact:
 		return p.d.Provider == "openai" || p.d.Dialect == config.DialectAzure
 	}
 	return false
@@ -105,6 +107,8 @@ func (p *openAI) urlFor(req *Request) string {
 		return p.url[urlEmbeddings]
 	case req.API == APIResponses:
 		return p.url[urlResponses]
+	case req.API == APICompact:
+		return p.url[urlCompact]
 	case req.API == APICompletions:
 		return p.url[urlCompletions]
 	}
@@ -139,7 +143,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 // read for its model and usage. It is apart from Send to keep Send's
 // frame small: a stream is relayed on a stack that held it.
 func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser, data []byte) (*Response, error) {
-	native := req.API == APIResponses || req.API == APICompletions
+	native := req.API == APIResponses || req.API == APICompletions || req.API == APICompact
 	if body != nil {
 		if native {
 			return &Response{Frames: p.rawStream(ctx, body, req.API), Model: p.d.Model}, nil
@@ -151,7 +155,7 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		if !ok {
 			return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 		}
-		if req.API == APIResponses {
+		if req.API == APIResponses || req.API == APICompact {
 			data = markEncrypted(p.ids().object(data), p.d.Name)
 		}
 		return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
