@@ -324,6 +324,29 @@ func TestCountTokens(t *testing.T) {
 	}
 }
 
+// The Responses API's input_tokens count goes to an OpenAI deployment on
+// the route, through the official SDK; a route with none gets an
+// estimate, in the API's shape, marked as one.
+func TestResponsesInputTokens(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	count := func(e *env, model string) (*responses.InputTokenCountResponse, *http.Response, error) {
+		var hr *http.Response
+		n, err := e.client.Responses.InputTokens.Count(context.Background(), responses.InputTokenCountParams{Model: openai.String(model),
+			Instructions: openai.String("be brief"), Input: responses.InputTokenCountParamsInputUnion{OfString: openai.String("one two three")}},
+			option.WithResponseInto(&hr))
+		return n, hr, err
+	}
+	n, hr, err := count(e, "claude") // its route's OpenAI fallback counts
+	if err != nil || n.InputTokens != 6 /* the mock's count: 5 words, and 1 */ || hr.Header.Get("X-Breakerd-Deployment") != "gpt-4o-mini/openai/gpt-4o-mini" || e.mocks["anthropic"].Stats().Requests != 0 {
+		t.Fatalf("%v %+v %v", err, n, hr.Header)
+	}
+	e2 := newEnv(t, strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1), "openai", "anthropic")
+	n, hr, err = count(e2, "claude")
+	if err != nil || hr.Header.Get("X-Breakerd-Estimate") != "true" || n.InputTokens < 1 || n.Object != "response.input_tokens" {
+		t.Fatalf("%v %+v %v", err, n, hr.Header)
+	}
+}
+
 // With a master key, /v1/messages takes it as x-api-key (Anthropic's SDKs)
 // or a bearer token, and answers a wrong or missing key with Anthropic's
 // 401, never OpenAI's shape, and never echoing the key sent.

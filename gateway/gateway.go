@@ -677,17 +677,19 @@ func (g *Gateway) Handler() http.Handler {
 	route("/embeddings", post(g.serve(provider.Embeddings, provider.APIChat)))
 	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)))
 	route("/responses/{id}", get(g.storedResponse("")), methodHandler{http.MethodDelete, g.storedResponse("")})
-	// Not through route: its method-less pattern would overlap GET
-	// /responses/{id} (a GET of it is a 404 there).
-	compact := g.serve(provider.Chat, provider.APICompact)
-	for _, p := range []string{"/v1/responses/compact", "/responses/compact"} {
-		mux.Handle("POST "+p, compact)
-		posts[p] = compact
+	// Not through route: their method-less patterns would overlap GET
+	// /responses/{id} (a GET of one is a 404 there).
+	for path, h := range map[string]http.Handler{"/responses/compact": g.serve(provider.Chat, provider.APICompact),
+		"/responses/input_tokens": g.countTokens(provider.APIResponses)} {
+		for _, p := range []string{"/v1" + path, path} {
+			mux.Handle("POST "+p, h)
+			posts[p] = h
+		}
 	}
 	route("/responses/{id}/cancel", post(g.storedResponse("/cancel")))
 	route("/responses/{id}/input_items", get(g.storedResponse("/input_items")))
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
-	route("/messages/count_tokens", post(http.HandlerFunc(g.countTokens)))
+	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
 	route("/models", get(http.HandlerFunc(g.models)))
 	route("/models/{model...}", get(http.HandlerFunc(g.model)))

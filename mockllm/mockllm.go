@@ -221,6 +221,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /openai/v1/responses", resp)
 	for _, base := range []string{"/v1/responses", "/responses", "/openai/responses", "/openai/v1/responses"} {
 		mux.Handle("POST "+base+"/compact", s.upstream(&s.stats.responses, s.compact))
+		mux.Handle("POST "+base+"/input_tokens", s.upstream(&s.stats.responses, s.inputTokens))
 		mux.Handle("GET "+base+"/{id}", s.upstream(&s.stats.stored, s.getResponse))
 		mux.Handle("DELETE "+base+"/{id}", s.upstream(&s.stats.stored, s.deleteResponse))
 		mux.Handle("POST "+base+"/{id}/cancel", s.upstream(&s.stats.stored, s.cancelResponse))

@@ -317,3 +317,26 @@ func mustMarshal(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// inputTokens serves /v1/responses/input_tokens: the input's and the
+// instructions' tokens (words, to the mock).
+func (s *Server) inputTokens(w http.ResponseWriter, r *http.Request, _ Faults) {
+	var req struct {
+		Input        json.RawMessage `json:"input"`
+		Instructions string          `json:"instructions"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	text := req.Instructions
+	if len(req.Input) > 0 {
+		prompt, msg := responsesPrompt(req.Input)
+		if msg != "" {
+			s.writeError(w, r, 400, "invalid_request_error", msg)
+			return
+		}
+		text += " " + prompt
+	}
+	writeJSON(w, 200, map[string]any{"object": "response.input_tokens", "input_tokens": tokens(text)})
+}

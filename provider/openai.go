@@ -39,6 +39,7 @@ const (
 	urlResponses
 	urlCompletions
 	urlCompact
+	urlInputTokens
 	urlKinds
 )
 
@@ -54,7 +55,7 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	configHeaders(h, d)
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses",
-		urlCompletions: "/completions", urlCompact: "/responses/compact"} {
+		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens"} {
 		switch {
 		case d.Dialect == config.DialectAzure && config.AzureV1(d.APIVersion):
 			// Azure's v1 API: OpenAI's paths under /openai/v1, the
@@ -63,7 +64,7 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			if d.APIVersion == "preview" {
 				p.url[kind] += "?api-version=preview"
 			}
-		case d.Dialect == config.DialectAzure && (kind == urlResponses || kind == urlCompact):
+		case d.Dialect == config.DialectAzure && (kind == urlResponses || kind == urlCompact || kind == urlInputTokens):
 			p.url[kind] = d.APIBase + "/openai" + path + "?api-version=" + d.APIVersion
 		case d.Dialect == config.DialectAzure:
 			p.url[kind] = d.APIBase + "/openai/deployments/" + d.Model + path + "?api-version=" + d.APIVersion
@@ -300,4 +301,28 @@ func (p *openAI) Stored(ctx context.Context, method, id, sub string, query url.V
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
 	return &Response{Body: markEncrypted(p.ids().object(data), p.d.Name), Model: p.d.Model}, nil
+}
+
+// CountTokens counts a Responses request's input tokens at the upstream
+// (/v1/responses/input_tokens): OpenAI and Azure OpenAI only (Native).
+func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, error) {
+	buf, err := req.BodyFor(p.d.Model)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+	}
+	hreq, err := p.urls.post(ctx, p.url[urlInputTokens], buf, false)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	for k, v := range p.header {
+		hreq.Header[k] = v
+	}
+	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError)
+	if err != nil {
+		return nil, err
+	}
+	if !json.Valid(data) {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	return &Response{Body: data, Model: p.d.Model}, nil
 }
