@@ -142,11 +142,11 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			var ct []map[string]any
 			for i, t := range tools {
 				if t.Type != "function" {
-					if builtinTools[t.Type] {
-						out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
-						continue
-					}
-					return nil, badRequest(fmt.Sprintf("tools[%d].type", i), "Invalid value for 'tools[%d].type': %q", i, t.Type)
+					// Hosted tools (builtinTools), and any other kind
+					// (custom tools, as Codex's apply_patch): only
+					// OpenAI knows them.
+					out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
+					continue
 				}
 				fn := map[string]any{"name": t.Name}
 				if len(t.Parameters) > 0 {
@@ -173,8 +173,12 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 				Type string `json:"type"`
 				Name string `json:"name"`
 			}
-			if json.Unmarshal(v, &tc) != nil || tc.Type != "function" {
-				return nil, badRequest("tool_choice", "Invalid 'tool_choice': only auto, none, required or a function can be translated")
+			if json.Unmarshal(v, &tc) != nil {
+				return nil, badRequest("tool_choice", "Invalid 'tool_choice': must be a string or an object")
+			}
+			if tc.Type != "function" { // a hosted, custom or allowed_tools choice
+				out.Unfit = append(out.Unfit, "tool_choice ("+tc.Type+")")
+				break
 			}
 			chat["tool_choice"] = map[string]any{"type": "function", "function": map[string]any{"name": tc.Name}}
 		case "include", "metadata", "service_tier", "truncation", "safety_identifier", "prompt_cache_key", "max_tool_calls",
@@ -261,11 +265,11 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 			out.msgs = append(out.msgs, map[string]any{"role": "tool", "tool_call_id": it.CallID, "content": text})
 		case "reasoning":
 			// Reasoning items only OpenAI can read back: left out.
-		case "item_reference", "file_search_call", "web_search_call", "computer_call", "computer_call_output",
-			"code_interpreter_call", "image_generation_call", "mcp_call", "mcp_list_tools", "local_shell_call":
-			out.unfit = append(out.unfit, p+" ("+it.Type+")")
 		default:
-			return nil, badRequest(p+".type", "Invalid value for '%s.type': %q", p, it.Type)
+			// Items only OpenAI can carry: references to stored items,
+			// hosted and custom tool calls, compactions (the encrypted
+			// conversation), and kinds newer than this translation.
+			out.unfit = append(out.unfit, p+" ("+it.Type+")")
 		}
 	}
 	return out, nil
@@ -308,10 +312,8 @@ func responseContent(p string, raw json.RawMessage) (any, []string, *Error) {
 				img["detail"] = part.Detail
 			}
 			out = append(out, map[string]any{"type": "image_url", "image_url": img})
-		case "input_file", "input_audio":
+		default: // files, audio, and kinds newer than this translation
 			unfit = append(unfit, pp+" ("+part.Type+")")
-		default:
-			return nil, nil, badRequest(pp+".type", "Invalid value for '%s.type': %q", pp, part.Type)
 		}
 	}
 	return out, unfit, nil

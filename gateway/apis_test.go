@@ -254,8 +254,8 @@ func TestMessagesErrorsInAnthropicsShape(t *testing.T) {
 		{"malformed JSON", `{"model":`, 400, "invalid_request_error", "not valid JSON"},
 		{"no max_tokens", `{"model":"claude","messages":[{"role":"user","content":"x"}]}`, 400, "invalid_request_error", "max_tokens"},
 		{"an unknown model", `{"model":"nope","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`, 404, "not_found_error", "nope"},
-		{"an unknown block type, translated", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":[{"type":"hologram"}]}]}`,
-			400, "invalid_request_error", "unknown content block type"},
+		{"a bad role, translated", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"robot","content":"x"}]}`,
+			400, "invalid_request_error", "must be user or assistant"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, body := e.post("/v1/messages", tc.body)
@@ -456,5 +456,38 @@ func TestModelsForAnthropicSDKs(t *testing.T) {
 	op, err := e.client.Models.List(ctx)
 	if err != nil || len(op.Data) != 25 || op.Data[24].ID != "m24" || op.Data[24].Object != "model" {
 		t.Fatalf("OpenAI's list: %d models (%v), want all 25 in OpenAI's shape", len(op.Data), err)
+	}
+}
+
+// What a translation cannot carry (a kind of item, tool or block newer
+// than it, a compaction, a custom tool) passes the translating
+// deployment over instead of refusing a request the API itself takes:
+// the request goes to a deployment that serves its API, and with none on
+// the route it is a 400 that says so.
+func TestTranslationPassesOverWhatItCannotCarry(t *testing.T) {
+	const codexLike = `{"model":"claude","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"fix it"}]},` +
+		`{"type":"custom_tool_call","call_id":"c1","name":"apply_patch","input":"*** Begin Patch"},` +
+		`{"type":"custom_tool_call_output","call_id":"c1","output":"done"}],` +
+		`"tools":[{"type":"custom","name":"apply_patch","description":"edit files"}],"tool_choice":"auto"}`
+	const hologram = `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":[{"type":"hologram"}]}]}`
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	status, h, body := e.post("/v1/responses", codexLike)
+	if status != 200 || h.Get("X-Breakerd-Provider") != "openai" || e.mocks["anthropic"].Stats().Requests != 0 {
+		t.Fatalf("a Codex-like request on claude: %d %v %v", status, h.Get("X-Breakerd-Provider"), body)
+	}
+	before := e.mocks["openai"].Stats().Requests
+	status, h, body = e.post("/v1/messages", hologram)
+	if status != 200 || h.Get("X-Breakerd-Provider") != "anthropic" || e.mocks["openai"].Stats().Requests != before {
+		t.Fatalf("an unknown block on gpt-4o-mini: %d %v %v", status, h.Get("X-Breakerd-Provider"), body)
+	}
+
+	e = newEnv(t, strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1), "openai", "anthropic")
+	status, _, body = e.post("/v1/responses", codexLike)
+	msg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != 400 || !strings.Contains(msg, "custom") || !strings.Contains(msg, "serves the responses API itself") {
+		t.Fatalf("with no deployment that serves Responses: %d %v", status, body)
+	}
+	if n := e.mocks["anthropic"].Stats().Requests; n != 0 {
+		t.Fatalf("the translating deployment got %d calls", n)
 	}
 }

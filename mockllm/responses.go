@@ -159,6 +159,15 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	s.streamEvents(newSSE(w), r, f, events, func() {})
 }
 
+// inputItemTypes are the kinds of input item OpenAI's Responses API takes
+// besides messages.
+var inputItemTypes = map[string]bool{"function_call": true, "function_call_output": true, "reasoning": true, "compaction": true,
+	"custom_tool_call": true, "custom_tool_call_output": true, "item_reference": true, "file_search_call": true, "web_search_call": true,
+	"computer_call": true, "computer_call_output": true, "code_interpreter_call": true, "image_generation_call": true,
+	"local_shell_call": true, "local_shell_call_output": true, "shell_call": true, "shell_call_output": true,
+	"apply_patch_call": true, "apply_patch_call_output": true, "mcp_call": true, "mcp_list_tools": true,
+	"mcp_approval_request": true, "mcp_approval_response": true, "tool_search_call": true, "tool_search_output": true}
+
 // responsesPrompt returns the text of the last user input, or what is
 // wrong with the input.
 func responsesPrompt(raw json.RawMessage) (string, string) {
@@ -181,8 +190,10 @@ func responsesPrompt(raw json.RawMessage) (string, string) {
 			if it.Role == "user" {
 				prompt = contentText(it.Content)
 			}
-		case "function_call", "function_call_output", "reasoning", "compaction":
 		default:
+			if inputItemTypes[it.Type] {
+				continue
+			}
 			return "", fmt.Sprintf("Invalid value for 'input[%d].type': %q.", i, it.Type)
 		}
 	}
