@@ -107,7 +107,6 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 			s.WindowFailures, s.Window, s.ConsecutiveFailures, s.OpenTimeout)
 	}
 	want := []string{
-		"proxy.yaml:12:7: model_list[0].model_info.mode: a LiteLLM setting that breakerd does not use; ignored",
 		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
@@ -744,10 +743,24 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatalf("warnings:\n%s", joined)
 				}
 			}},
+		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode",
+			yaml: "model_list:\n  - model_name: whisper\n    litellm_params:\n      model: openai/whisper-1\n    model_info:\n      mode: audio_transcription\n" +
+				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n    model_info: {mode: chat}\n" +
+				"  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n    model_info: {mode: embedding}\n",
+			check: func(t *testing.T, cfg *Config) {
+				if len(cfg.Deployments) != 2 || cfg.Deployments[0].Group != "gpt" || cfg.Deployments[1].Group != "embed" {
+					t.Fatalf("deployments %+v", cfg.Deployments)
+				}
+				joined := strings.Join(cfg.Warnings, "\n")
+				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "audio_transcription" is a model for /v1/audio/transcriptions, which breakerd does not serve: this deployment is left out of routing`) ||
+					strings.Contains(joined, "model_list[1]") || strings.Contains(joined, "model_list[2]") {
+					t.Fatalf("warnings:\n%s", joined)
+				}
+			}},
 		{name: "LiteLLM's keys load with one warning per key, not per deployment",
-			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {mode: chat}\n" +
-				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {mode: chat}\n" +
-				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {mode: chat}\n" +
+			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {access_groups: [x]}\n" +
+				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {access_groups: [x]}\n" +
+				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {access_groups: [x]}\n" +
 				"guardrails:\n  - guardrail_name: g\nfiles_settings: []\nfinetune_settings: []\ncache_config: {}\n" +
 				"litellm_settings:\n  drop_params: true\nrouter_settings:\n  enable_cooldowns: true\n  default_model: a\n",
 			check: func(t *testing.T, cfg *Config) {

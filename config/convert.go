@@ -501,6 +501,12 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs %s, which breakerd does not do yet", prov, info.Unsupported))
 		return d, false
 	}
+	if api, ok := unservedModes[rd.ModelInfo.Mode]; ok {
+		// Not a chat model: in chat's routing, its calls would fail.
+		c.leaveOut(d, p+".model_info.mode", fmt.Sprintf("mode %q is a model for %s, which breakerd does not serve", rd.ModelInfo.Mode, api),
+			"breakerd serves chat, embeddings, the Responses and Messages APIs and legacy completions")
+		return d, false
+	}
 	// LiteLLM starts with a variable unset and fails that deployment's
 	// calls; breakerd leaves the deployment out, so that a config listing
 	// providers the user has no key for still runs the others.

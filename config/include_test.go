@@ -38,7 +38,7 @@ router_settings:
 		"models.yaml": `model_list:
   - model_name: backup
     litellm_params: {model: anthropic/claude-3-5-haiku-latest}
-    model_info: {mode: chat}
+    model_info: {access_groups: [beta]}
 `,
 		"settings.yaml": `router_settings:
   routing_strategy: ordered
@@ -63,7 +63,7 @@ router_settings:
 		t.Errorf("included %q, want %q", cfg.Included, want)
 	}
 	// A warning about a key in an included file names that file and line.
-	want := filepath.Join(dir, "models.yaml") + ":4:18: model_list[1].model_info.mode: a LiteLLM setting that breakerd does not use"
+	want := filepath.Join(dir, "models.yaml") + ":4:18: model_list[1].model_info.access_groups: a LiteLLM setting that breakerd does not use"
 	if len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], want) {
 		t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
 	}

@@ -175,3 +175,20 @@ func AzureV1(apiVersion string) bool {
 // AzureDefaultAPIVersion is the api-version used for an Azure deployment
 // that sets none (and AZURE_API_VERSION is not set), LiteLLM's default.
 const AzureDefaultAPIVersion = "2025-02-01-preview"
+
+// unservedModes are LiteLLM's model_info.mode values for models of APIs
+// breakerd does not serve, with the API each is for. The modes it serves
+// are chat, completion, embedding and responses.
+var unservedModes = map[string]string{
+	"audio_transcription": "/v1/audio/transcriptions",
+	"audio_speech":        "/v1/audio/speech",
+	"image_generation":    "/v1/images/generations",
+	"image_edit":          "/v1/images/edits",
+	"video_generation":    "/v1/videos",
+	"rerank":              "/v1/rerank",
+	"moderation":          "/v1/moderations",
+	"realtime":            "/v1/realtime",
+	"batch":               "/v1/batches",
+	"ocr":                 "/v1/ocr",
+	"search":              "/v1/search",
+}

@@ -106,8 +106,8 @@ type rawDeployment struct {
 }
 
 // rawModelInfo holds the keys of model_info that breakerd reads: the id,
-// the prices LiteLLM's cost tracking docs put there, and base_model, the
-// model an Azure deployment (named freely) is priced as.
+// the prices LiteLLM's cost tracking docs put there, base_model, the
+// model an Azure deployment (named freely) is priced as, and the mode.
 type rawModelInfo struct {
 	// ID is LiteLLM's deployment id: breakerd names the deployment (its
 	// breakers, metrics and status) by it.
@@ -115,6 +115,9 @@ type rawModelInfo struct {
 	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
 	BaseModel          string   `yaml:"base_model"`
+	// Mode is LiteLLM's kind of model (chat, embedding,
+	// audio_transcription, ...).
+	Mode string `yaml:"mode"`
 }
 
 type rawParams struct {

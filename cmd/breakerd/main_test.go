@@ -98,8 +98,8 @@ func TestCheckConfigOnLiteLLMProxyConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 3 {
-		t.Fatalf("%d ignored-setting warnings, want 3 (drop_params is honoured):\n%s", got, errOut.String())
+	if got := strings.Count(errOut.String(), "a LiteLLM setting that breakerd does not use"); got != 2 {
+		t.Fatalf("%d ignored-setting warnings, want 2 (drop_params is honoured, and mode: chat read):\n%s", got, errOut.String())
 	}
 	if got := strings.Count(errOut.String(), "is a limit only with router_settings.enable_pre_call_checks: true"); got != 2 {
 		t.Fatalf("%d rpm/tpm warnings, want 2:\n%s", got, errOut.String())
