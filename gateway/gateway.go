@@ -694,7 +694,13 @@ func (g *Gateway) Handler() http.Handler {
 	route("/models", get(http.HandlerFunc(g.models)))
 	route("/models/{model...}", get(http.HandlerFunc(g.model)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "invalid_request_error", "", fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path))
+		msg := fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path)
+		first, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1"), "/"), "/")
+		if unservedAPIs[first] {
+			// Not a wrong base URL: an API breakerd does not proxy.
+			msg += fmt.Sprintf(": breakerd does not serve OpenAI's %s API (it serves chat completions, embeddings, responses, messages and completions); call the provider directly", first)
+		}
+		writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.RawPath == "" { // the mux matches an escaped path by its segments
@@ -713,6 +719,12 @@ func (g *Gateway) Handler() http.Handler {
 	}
 	return h
 }
+
+// unservedAPIs are the first path segments (after /v1) of OpenAI's APIs
+// that breakerd does not serve.
+var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true, "rerank": true, "moderations": true,
+	"realtime": true, "batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
+	"vector_stores": true, "conversations": true, "evals": true, "containers": true}
 
 // methodHandler is a route's handler for one method.
 type methodHandler struct {
