@@ -39,6 +39,7 @@ type Config struct {
 	Included    []string
 	Server      Server
 	Logging     Logging
+	Metrics     Metrics
 	Deployments []Deployment
 	// Groups lists model groups (model_name) in order of first appearance.
 	Groups   []string
@@ -160,6 +161,16 @@ type Server struct {
 	// MasterKeyFrom names the variable the master key came from when the
 	// config sets none ("" when it does).
 	MasterKeyFrom string
+}
+
+// Metrics configures /metrics.
+type Metrics struct {
+	// LiteLLMNames adds the metrics of LiteLLM's Prometheus callback
+	// (litellm_deployment_state, litellm_proxy_total_requests_metric,
+	// ...) to breakerd's own, for dashboards and alert rules written for
+	// a LiteLLM proxy: LiteLLM's litellm_settings.callbacks with
+	// "prometheus".
+	LiteLLMNames bool
 }
 
 // Logging configures log output.

@@ -107,8 +107,8 @@ func TestLiteLLMProxyConfigLoadsWithWarnings(t *testing.T) {
 			s.WindowFailures, s.Window, s.ConsecutiveFailures, s.OpenTimeout)
 	}
 	want := []string{
-		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
 		"proxy.yaml:34:3: general_settings.database_url: a LiteLLM setting",
+		"proxy.yaml:23:3: litellm_settings.success_callback: a LiteLLM setting",
 		"proxy.yaml:8:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with router_settings.enable_pre_call_checks: true",
 		"proxy.yaml:9:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing",
 	}
@@ -410,6 +410,8 @@ func TestErrors(t *testing.T) {
 	}{
 		{name: "unknown key with a suggestion", yaml: head + "      api_kye: k\n",
 			want: []string{`t.yaml:5:7: model_list[0].litellm_params.api_kye: unknown key "api_kye" (did you mean "api_key"?)`}},
+		{name: "callbacks that are not names", yaml: head + "litellm_settings:\n  callbacks: {prometheus: true}\n",
+			want: []string{`t.yaml:6:3: litellm_settings.callbacks: must be a list of callback names, as LiteLLM takes`}},
 		{name: "a top-level key a letter or two from one is a typo", yaml: head + "router_setings: {}\n",
 			want: []string{`t.yaml:5:1: router_setings: unknown key "router_setings" (did you mean "router_settings"?)`}},
 		{name: "an unknown key where breakerd has its own keys lists them", yaml: head + "server: {zzzzzzzzzz: 1}\n",
@@ -741,6 +743,27 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				if strings.Count(joined, "bedrock") != 2 || !strings.Contains(joined, `provider "bedrock" needs AWS request signing`) ||
 					!strings.Contains(joined, `model group "claude-bedrock" has no deployment breakerd can call`) {
 					t.Fatalf("warnings:\n%s", joined)
+				}
+			}},
+		{name: "LiteLLM's prometheus callback turns on LiteLLM's metric names; other callbacks are warned about",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n" +
+				"litellm_settings:\n  callbacks: prometheus\n  success_callback: [prometheus, langfuse]\n  failure_callback: [sentry]\n",
+			check: func(t *testing.T, cfg *Config) {
+				if !cfg.Metrics.LiteLLMNames {
+					t.Fatal("LiteLLM's metric names are off")
+				}
+				joined := strings.Join(cfg.Warnings, "\n")
+				if strings.Contains(joined, "litellm_settings.callbacks") ||
+					!strings.Contains(joined, "t.yaml:6:3: litellm_settings.success_callback: breakerd runs none of langfuse; ignored") ||
+					!strings.Contains(joined, "t.yaml:7:3: litellm_settings.failure_callback: a LiteLLM setting that breakerd does not use; ignored") {
+					t.Fatalf("warnings:\n%s", joined)
+				}
+			}},
+		{name: "without the prometheus callback, LiteLLM's metric names are off",
+			yaml: "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nlitellm_settings:\n  callbacks: [langfuse]\n",
+			check: func(t *testing.T, cfg *Config) {
+				if cfg.Metrics.LiteLLMNames {
+					t.Fatal("LiteLLM's metric names are on")
 				}
 			}},
 		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode",

@@ -252,6 +252,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		raw.Logging.Format = "json"
 	}
 	cfg.Logging = c.logging(raw.Logging)
+	cfg.Metrics.LiteLLMNames = c.callbacks(raw.LiteLLM)
 	if len(raw.ModelList) == 0 {
 		path := "model_list"
 		if _, ok := c.pos[path]; !ok {
@@ -1720,4 +1721,49 @@ func (c *converter) retryPolicy(p map[string]int, rt *Router) {
 		rt.NumRetries = most
 		rt.Breaker.FromLiteLLM = append(rt.Breaker.FromLiteLLM, fmt.Sprintf("retry_policy: num_retries %d (the most it gives a provider-side error; client errors are never retried)", most))
 	}
+}
+
+// callbackHint says what takes the place of LiteLLM's loggers.
+const callbackHint = "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place"
+
+// callbacks reads LiteLLM's callbacks, success_callback and
+// failure_callback: whether one names "prometheus", LiteLLM's metrics;
+// each that names others gets a warning that breakerd does not run them.
+func (c *converter) callbacks(ls rawLiteLLM) bool {
+	prometheus := false
+	for _, cb := range []struct {
+		key string
+		v   any
+	}{{"callbacks", ls.Callbacks}, {"success_callback", ls.SuccessCallback}, {"failure_callback", ls.FailureCallback}} {
+		if cb.v == nil {
+			continue
+		}
+		p := "litellm_settings." + cb.key
+		var names []string
+		switch v := cb.v.(type) {
+		case string:
+			names = []string{v}
+		case []any:
+			for _, n := range v {
+				s, ok := n.(string)
+				if !ok {
+					c.errf(p, "must be a list of callback names, as LiteLLM takes")
+					return false
+				}
+				names = append(names, s)
+			}
+		default:
+			c.errf(p, "must be a list of callback names, as LiteLLM takes")
+			return false
+		}
+		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "prometheus" })
+		switch {
+		case len(others) == len(names):
+			c.warnf(p, "a LiteLLM setting that breakerd does not use; ignored (%s)", callbackHint)
+		case len(others) > 0:
+			c.warnf(p, "breakerd runs none of %s; ignored (%s); prometheus adds LiteLLM's metric names to /metrics", strings.Join(others, ", "), callbackHint)
+		}
+		prometheus = prometheus || len(others) < len(names)
+	}
+	return prometheus
 }

@@ -38,12 +38,9 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"alerting":          "router_settings.alerting does this (Slack and webhooks, on breaker state changes)",
 	},
 	"litellm_settings": {
-		"callbacks":        "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place",
-		"success_callback": "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place",
-		"failure_callback": "breakerd's /metrics, OpenTelemetry (OTEL_* variables) and alerting take their place",
-		"set_verbose":      "logging.level: debug does this",
-		"cache":            "breakerd caches no responses",
-		"cache_params":     "breakerd caches no responses",
+		"set_verbose":  "logging.level: debug does this",
+		"cache":        "breakerd caches no responses",
+		"cache_params": "breakerd caches no responses",
 	},
 }
 

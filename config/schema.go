@@ -61,6 +61,12 @@ type rawLiteLLM struct {
 	// handlers): their deployments are left out, each with a warning
 	// that says why.
 	CustomProviderMap []rawCustomProvider `yaml:"custom_provider_map"`
+	// Callbacks, SuccessCallback and FailureCallback name LiteLLM's
+	// loggers: "prometheus" among them adds LiteLLM's metric names to
+	// /metrics; breakerd runs none of the others.
+	Callbacks       any `yaml:"callbacks"`
+	SuccessCallback any `yaml:"success_callback"`
+	FailureCallback any `yaml:"failure_callback"`
 }
 
 // rawCustomProvider is one of LiteLLM's custom_provider_map entries.

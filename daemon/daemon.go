@@ -157,7 +157,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: opts.Config})
 	d.metrics = metrics.New(liveSource{d}, metrics.Options{Version: Version, Bus: d.bus,
-		Healthy: func() bool { return d.health.Load().Check(false).Healthy }})
+		Healthy: func() bool { return d.health.Load().Check(false).Healthy }, LiteLLMNames: opts.Config.Metrics.LiteLLMNames})
 	for _, w := range opts.Config.Warnings {
 		log.Warn("config warning", "warning", w)
 	}

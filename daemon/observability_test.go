@@ -193,6 +193,88 @@ func TestMetricsAfterScriptedOutage(t *testing.T) {
 	}
 }
 
+// With LiteLLM's prometheus callback in the config, /metrics also has
+// LiteLLM's metrics, under its names and labels, telling the same outage:
+// dashboards and alert rules written for a LiteLLM proxy keep working.
+func TestLiteLLMMetricNames(t *testing.T) {
+	s := newStackFrom(t, strings.Replace(cfgText, "      api_key: sk-primary-secret-key\n",
+		"      api_key: sk-primary-secret-key\n      rpm: 600\n    model_info: {id: primary-eu}\n", 1)+
+		"litellm_settings:\n  callbacks: [prometheus]\n")
+	primary := map[string]string{"model_id": "primary-eu"}
+	if got := value(t, s, "litellm_deployment_state", primary); got != 0 {
+		t.Fatalf("state %v before any call, want 0 (healthy)", got)
+	}
+	s.chat(t) // one good call
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for i := 0; i < 8; i++ { // 5 failures open the circuit, 3 fast-fail
+		s.chat(t)
+	}
+	s.backup.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if _, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err == nil {
+		t.Fatal("served with both deployments down")
+	}
+	s.settle(t)
+	for _, tc := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"litellm_deployment_state", map[string]string{"model_id": "primary-eu", "litellm_model_name": "openai/gpt-4o-mini", "api_provider": "openai"}, 2},
+		{"litellm_deployment_cooled_down_total", map[string]string{"model_id": "primary-eu", "exception_status": "503"}, 1},
+		{"litellm_deployment_total_requests_total", map[string]string{"model_id": "primary-eu", "requested_model": "gpt-4o-mini"}, 6},
+		{"litellm_deployment_success_responses_total", primary, 1},
+		{"litellm_deployment_failure_responses_total", map[string]string{"model_id": "primary-eu", "exception_status": "503", "exception_class": "ServiceUnavailableError"}, 5},
+		{"litellm_deployment_rpm_limit", primary, 600},
+		{"litellm_llm_api_latency_metric_count", primary, 6},
+		{"litellm_proxy_total_requests_metric_total", map[string]string{"requested_model": "gpt-4o-mini", "status_code": "200", "route": "/v1/chat/completions"}, 9},
+		{"litellm_proxy_failed_requests_metric_total", map[string]string{"requested_model": "gpt-4o-mini", "exception_status": "503",
+			"exception_class": "ServiceUnavailableError", "route": "/v1/chat/completions"}, 1},
+		{"litellm_request_total_latency_metric_count", map[string]string{"requested_model": "gpt-4o-mini"}, 10},
+		{"litellm_input_tokens_metric_total", map[string]string{"model": "claude-3-5-sonnet-20241022"},
+			value(t, s, "breakerd_tokens_total", map[string]string{"model": "claude-3-5-sonnet-20241022", "type": "input"})},
+	} {
+		if got := value(t, s, tc.metric, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)
+		}
+	}
+	if problems, err := testutil.GatherAndLint(s.d.Metrics().Registry()); err != nil || len(problems) > 0 {
+		t.Fatalf("lint: %v %+v", err, problems)
+	}
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	for _, secret := range []string{"sk-primary-secret-key", "sk-ant-secret-key"} {
+		if strings.Contains(string(body), secret) {
+			t.Errorf("/metrics contains %q", secret)
+		}
+	}
+	promtool := external.Program(t, "promtool")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(string(body))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// Without the callback, none of LiteLLM's metrics are there.
+func TestNoLiteLLMMetricNamesByDefault(t *testing.T) {
+	s := newStack(t)
+	mfs, err := s.d.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if strings.HasPrefix(mf.GetName(), "litellm_") {
+			t.Fatalf("%s without litellm_settings.callbacks: [prometheus]", mf.GetName())
+		}
+	}
+}
+
 func TestRateLimitMetrics(t *testing.T) {
 	limited := strings.Replace(cfgText, "api_key: sk-primary-secret-key\n", "api_key: sk-primary-secret-key\n      rpm: 1\n", 1) +
 		"  enable_pre_call_checks: true\n"

@@ -146,6 +146,7 @@ func diff(a, b *config.Config) ReloadResult {
 		name string
 		a, b any
 	}{{"server", a.Server, b.Server}, {"admin", a.Admin, b.Admin}, {"logging.format", a.Logging.Format, b.Logging.Format}, // the level: Reload
+		{"litellm_settings.callbacks (prometheus)", a.Metrics, b.Metrics},
 		{"router_settings.state", []any{a.Router.State, a.Router.Redis}, []any{b.Router.State, b.Router.Redis}}} {
 		if !reflect.DeepEqual(s.a, s.b) {
 			r.NeedsRestart = append(r.NeedsRestart, s.name)

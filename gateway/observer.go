@@ -28,8 +28,10 @@ type Observer interface {
 
 // RequestInfo describes a finished client request.
 type RequestInfo struct {
-	Group    string
-	Op       provider.Operation
+	Group string
+	Op    provider.Operation
+	// API is the client's API (chat for chat and embeddings).
+	API      provider.API
 	Status   int
 	Duration time.Duration
 	// Overhead is the part of Duration breakerd itself spent until the

@@ -162,7 +162,7 @@ func (c *call) finish(span trace.Span, status outcome) {
 	if status.served != nil {
 		g.shed.observe(c.overhead)
 	}
-	g.obs.RequestDone(RequestInfo{Group: c.group, Op: c.op, Status: status.code, Duration: time.Since(c.start),
+	g.obs.RequestDone(RequestInfo{Group: c.group, Op: c.op, API: c.api, Status: status.code, Duration: time.Since(c.start),
 		Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
 		Stream: c.req != nil && c.req.Stream})
 }

@@ -52,6 +52,9 @@ type Options struct {
 	Bus *events.Bus
 	// Healthy, when set, reports /health's verdict for breakerd_healthy.
 	Healthy func() bool
+	// LiteLLMNames adds the metrics of LiteLLM's Prometheus callback
+	// (config.Metrics.LiteLLMNames).
+	LiteLLMNames bool
 }
 
 // Metrics holds breakerd's registry and instruments.
@@ -77,6 +80,9 @@ type Metrics struct {
 	spendAvoided *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
+
+	// litellm holds LiteLLM's metrics; nil unless Options.LiteLLMNames.
+	litellm *liteLLM
 
 	// usage is built once in New and only read afterwards, so the request
 	// path takes no lock.
@@ -108,7 +114,8 @@ type attemptSeries struct {
 	success, failure prometheus.Observer
 	ttft             prometheus.Observer
 	in, out          prometheus.Counter
-	usage            *usageAvg // nil for a deployment added by a reload
+	usage            *usageAvg      // nil for a deployment added by a reload
+	litellm          *liteLLMSeries // nil without LiteLLM's metrics
 }
 
 // group returns the request series of model group name.
@@ -133,7 +140,7 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 		failure: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "error"),
 		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
 		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
-		usage: m.usage[c.Name]})
+		usage: m.usage[c.Name], litellm: m.liteLLMSeries(d)})
 	return s.(*attemptSeries)
 }
 
@@ -210,6 +217,12 @@ func New(src Source, opts Options) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
+	if opts.LiteLLMNames {
+		m.litellm = newLiteLLM()
+		for _, c := range append(m.litellm.collectors(), liteLLMCollector{m}) {
+			f(c)
+		}
+	}
 	m.initSeries()
 	return m
 }
@@ -236,6 +249,7 @@ func (m *Metrics) initSeries() {
 		m.overhead.WithLabelValues(grp.Name)
 		for _, d := range grp.Deployments {
 			c := d.Config
+			m.liteLLMSeries(d)
 			m.tokens.WithLabelValues(c.Provider, c.Model, "input")
 			m.tokens.WithLabelValues(c.Provider, c.Model, "output")
 			m.spendAvoided.WithLabelValues(c.Provider, c.Model)
@@ -288,6 +302,9 @@ func (m *Metrics) Handle(e events.Event) {
 		if t.To == breaker.Closed && !t.OpenedAt.IsZero() {
 			m.openDuration.WithLabelValues(lv...).Observe(t.At.Sub(t.OpenedAt).Seconds())
 		}
+		if m.litellm != nil {
+			m.litellm.transition(t, m.src)
+		}
 	case events.Fallback:
 		m.fallbacks.WithLabelValues(e.Group, e.Deployment, e.To, e.Reason).Inc()
 	case events.Retry:
@@ -326,6 +343,9 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		}
 		g.duration.Observe(r.Duration.Seconds())
 		g.overhead.Observe(r.Overhead.Seconds())
+		if l := o.m.litellm; l != nil {
+			l.requestDone(r, r.Group)
+		}
 		return
 	}
 	if !o.m.src.HasGroup(r.Group) {
@@ -335,6 +355,9 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 	}
 	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
 	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
+	if l := o.m.litellm; l != nil {
+		l.requestDone(r, r.Group)
+	}
 }
 
 func (o observer) AttemptDone(a gateway.AttemptInfo) {
@@ -346,6 +369,9 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 	}
 	if a.TTFT > 0 {
 		s.ttft.Observe(a.TTFT.Seconds())
+	}
+	if s.litellm != nil {
+		o.m.litellm.attemptDone(s.litellm, a)
 	}
 	if a.Usage.InputTokens > 0 || a.Usage.OutputTokens > 0 {
 		s.in.Add(float64(a.Usage.InputTokens))
@@ -380,3 +406,25 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 
 func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}
 func (observer) FellBack(string, *gateway.Deployment, *gateway.Deployment, string) {}
+
+// liteLLMSeries returns d's LiteLLM series, nil without LiteLLM's
+// metrics.
+func (m *Metrics) liteLLMSeries(d *gateway.Deployment) *liteLLMSeries {
+	if m.litellm == nil {
+		return nil
+	}
+	return m.litellm.series(d)
+}
+
+// liteLLMCollector reads LiteLLM's deployment gauges at scrape time.
+type liteLLMCollector struct{ m *Metrics }
+
+// Describe implements prometheus.Collector.
+func (c liteLLMCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descLiteLLMState
+	ch <- descLiteLLMRPM
+	ch <- descLiteLLMTPM
+}
+
+// Collect implements prometheus.Collector.
+func (c liteLLMCollector) Collect(ch chan<- prometheus.Metric) { c.m.litellm.collect(ch, c.m.src) }

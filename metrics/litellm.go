@@ -1,0 +1,258 @@
+package metrics
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// liteLLM holds the metrics of LiteLLM's Prometheus callback, under the
+// names and label names a scrape of LiteLLM shows (its Python client adds
+// _total to a counter's name), for the dashboards and alert rules an operator
+// wrote for a LiteLLM proxy (Options.LiteLLMNames). breakerd sets the
+// labels it knows: the model group, the deployment and its provider;
+// LiteLLM's per-key, team and user labels are not there, and model_id is
+// the deployment's name (model_info.id when set, as in LiteLLM).
+type liteLLM struct {
+	deployTotal, deploySuccess, deployFailure *prometheus.CounterVec
+	cooledDown                                *prometheus.CounterVec
+	proxyTotal, proxyFailed                   *prometheus.CounterVec
+	requestLatency, apiLatency                *prometheus.HistogramVec
+	inputTokens, outputTokens, totalTokens    *prometheus.CounterVec
+}
+
+// Label names of LiteLLM's deployment metrics.
+var (
+	liteLLMDeployment = []string{"litellm_model_name", "model_id", "api_base", "api_provider"}
+	liteLLMCall       = append([]string{"requested_model"}, liteLLMDeployment...)
+	liteLLMModel      = []string{"model", "requested_model", "model_id"}
+)
+
+// liteLLMLatencyBuckets are LiteLLM's LATENCY_BUCKETS.
+var liteLLMLatencyBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 420, 600}
+
+var (
+	descLiteLLMState = prometheus.NewDesc("litellm_deployment_state",
+		"LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage (breakerd: its chat circuit open, or a 429 cooldown, is 2; half-open, or failures in its window, 1).",
+		liteLLMDeployment, nil)
+	descLiteLLMRPM = prometheus.NewDesc("litellm_deployment_rpm_limit", "Deployment RPM limit found in config", liteLLMDeployment, nil)
+	descLiteLLMTPM = prometheus.NewDesc("litellm_deployment_tpm_limit", "Deployment TPM limit found in config", liteLLMDeployment, nil)
+)
+
+func newLiteLLM() *liteLLM {
+	counter := func(name, help string, labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
+	histogram := func(name, help string, labels []string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: liteLLMLatencyBuckets}, labels)
+	}
+	return &liteLLM{
+		deployTotal: counter("litellm_deployment_total_requests_total",
+			"LLM Deployment Analytics - Total number of LLM API calls via litellm - success + failure", liteLLMCall),
+		deploySuccess: counter("litellm_deployment_success_responses_total",
+			"LLM Deployment Analytics - Total number of successful LLM API calls via litellm", liteLLMCall),
+		deployFailure: counter("litellm_deployment_failure_responses_total",
+			"LLM Deployment Analytics - Total number of failed LLM API calls to a specific LLM deploymeny. exception_status is the status of the exception from the llm api",
+			append(liteLLMCall[:len(liteLLMCall):len(liteLLMCall)], "exception_status", "exception_class")),
+		cooledDown: counter("litellm_deployment_cooled_down_total",
+			"LLM Deployment Analytics - Number of times a deployment has been cooled down by LiteLLM load balancing logic (breakerd: its chat circuit opened). exception_status is the status of the exception that caused the deployment to be cooled down",
+			append(liteLLMDeployment[:4:4], "exception_status")),
+		proxyTotal: counter("litellm_proxy_total_requests_metric_total",
+			"Total number of requests made to the proxy server - track number of client side requests", []string{"requested_model", "status_code", "route"}),
+		proxyFailed: counter("litellm_proxy_failed_requests_metric_total",
+			"Total number of failed responses from proxy - the client did not get a success response from litellm proxy",
+			[]string{"requested_model", "exception_status", "exception_class", "route"}),
+		requestLatency: histogram("litellm_request_total_latency_metric", "Total latency (seconds) for a request to LiteLLM",
+			[]string{"requested_model", "model_id"}),
+		apiLatency:   histogram("litellm_llm_api_latency_metric", "Total latency (seconds) for a models LLM API call", liteLLMModel),
+		inputTokens:  counter("litellm_input_tokens_metric_total", "Total number of input tokens from LLM requests", liteLLMModel),
+		outputTokens: counter("litellm_output_tokens_metric_total", "Total number of output tokens from LLM requests", liteLLMModel),
+		totalTokens:  counter("litellm_total_tokens_metric_total", "Total number of input + output tokens from LLM requests", liteLLMModel),
+	}
+}
+
+func (l *liteLLM) collectors() []prometheus.Collector {
+	return []prometheus.Collector{l.deployTotal, l.deploySuccess, l.deployFailure, l.cooledDown, l.proxyTotal, l.proxyFailed,
+		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens}
+}
+
+// liteLLMSeries are a deployment's LiteLLM series, resolved once.
+type liteLLMSeries struct {
+	total, success          prometheus.Counter
+	latency                 prometheus.Observer
+	input, output, combined prometheus.Counter
+	call                    []string // requested_model and the deployment's labels, for failures
+}
+
+func (l *liteLLM) series(d *gateway.Deployment) *liteLLMSeries {
+	call := liteLLMCallLabels(d)
+	model := []string{d.Config.Model, d.Config.Group, d.Config.Name}
+	return &liteLLMSeries{total: l.deployTotal.WithLabelValues(call...), success: l.deploySuccess.WithLabelValues(call...),
+		latency: l.apiLatency.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
+		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...), call: call}
+}
+
+// attemptDone counts an upstream call, as LiteLLM's deployment metrics do.
+func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
+	s.total.Inc()
+	s.latency.Observe(a.Duration.Seconds())
+	if a.ErrType == "" {
+		s.success.Inc()
+	} else if a.ErrType != "canceled" {
+		status := liteLLMStatus(a.Status, a.ErrType)
+		l.deployFailure.WithLabelValues(append(s.call[:len(s.call):len(s.call)], status, liteLLMExceptionClass(status))...).Inc()
+	}
+	if n := a.Usage.InputTokens + a.Usage.OutputTokens; n > 0 {
+		s.input.Add(float64(a.Usage.InputTokens))
+		s.output.Add(float64(a.Usage.OutputTokens))
+		s.combined.Add(float64(n))
+	}
+}
+
+// requestDone counts a client request, as LiteLLM's proxy metrics do;
+// group is already bounded to the configured groups.
+func (l *liteLLM) requestDone(r gateway.RequestInfo, group string) {
+	route := liteLLMRoutes[r.API]
+	if r.Op == provider.Embeddings {
+		route = "/v1/embeddings"
+	}
+	status := strconv.Itoa(r.Status)
+	l.proxyTotal.WithLabelValues(group, status, route).Inc()
+	modelID := ""
+	if r.Served != nil {
+		modelID = r.Served.Config.Name
+	}
+	l.requestLatency.WithLabelValues(group, modelID).Observe(r.Duration.Seconds())
+	if r.Status >= 400 {
+		l.proxyFailed.WithLabelValues(group, status, liteLLMExceptionClass(status), route).Inc()
+	}
+}
+
+// transition counts a deployment's chat circuit opening as LiteLLM counts
+// a cooldown.
+func (l *liteLLM) transition(t breaker.Transition, src Source) {
+	if t.To != breaker.Open || t.Labels["operation"] != string(provider.Chat) {
+		return
+	}
+	for _, grp := range src.Groups() {
+		for _, d := range grp.Deployments {
+			if d.Config.Name != t.Labels["deployment"] {
+				continue
+			}
+			kind, _ := d.Breakers[provider.Chat].LastFailureCause()
+			l.cooledDown.WithLabelValues(append(liteLLMDeploymentLabels(d), liteLLMStatus(0, kind))...).Inc()
+			return
+		}
+	}
+}
+
+// collect reads each deployment's state, and its configured limits.
+func (l *liteLLM) collect(ch chan<- prometheus.Metric, src Source) {
+	now := src.Clock().Now()
+	for _, grp := range src.Groups() {
+		for _, d := range grp.Deployments {
+			lv := liteLLMDeploymentLabels(d)
+			ch <- prometheus.MustNewConstMetric(descLiteLLMState, prometheus.GaugeValue, liteLLMState(d, now), lv...)
+			if c := d.Config; c.RPM > 0 {
+				ch <- prometheus.MustNewConstMetric(descLiteLLMRPM, prometheus.GaugeValue, c.RPM, lv...)
+			}
+			if c := d.Config; c.TPM > 0 {
+				ch <- prometheus.MustNewConstMetric(descLiteLLMTPM, prometheus.GaugeValue, c.TPM, lv...)
+			}
+		}
+	}
+}
+
+// liteLLMState is litellm_deployment_state for d: 2 (complete outage)
+// when its chat circuit is open or its provider's 429 holds it, 1
+// (partial outage) when half-open or with failures in its window, else 0.
+func liteLLMState(d *gateway.Deployment, now time.Time) float64 {
+	b := d.Breakers[provider.Chat]
+	if b == nil {
+		return 0
+	}
+	if _, held := d.Cooldowns[provider.Chat].Until(now); held {
+		return 2
+	}
+	switch b.State() {
+	case breaker.Open, breaker.ForcedOpen:
+		return 2
+	case breaker.HalfOpen:
+		return 1
+	}
+	if b.Window().FailureRate > 0 {
+		return 1
+	}
+	return 0
+}
+
+// liteLLMDeploymentLabels are a deployment's LiteLLM labels:
+// litellm_model_name (litellm_params.model as written), model_id,
+// api_base (without credentials or query) and api_provider.
+func liteLLMDeploymentLabels(d *gateway.Deployment) []string {
+	c := d.Config
+	base := publicBase(c.APIBase)
+	if key := c.APIKey.Value(); len(key) >= 6 && strings.Contains(base, key) {
+		base = "" // a key in the path: never in a label
+	}
+	return []string{c.ModelRef, c.Name, base, c.Provider}
+}
+
+func liteLLMCallLabels(d *gateway.Deployment) []string {
+	return append([]string{d.Config.Group}, liteLLMDeploymentLabels(d)...)
+}
+
+// publicBase is an api_base without its user info, query or fragment,
+// where a credential may hide.
+func publicBase(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + u.Path
+}
+
+// liteLLMStatus is LiteLLM's exception_status: the upstream's HTTP
+// status, or for a call without one what broke it (timeout: 408, as
+// LiteLLM's Timeout is).
+func liteLLMStatus(status int, errType string) string {
+	switch {
+	case status > 0:
+		return strconv.Itoa(status)
+	case strings.HasPrefix(errType, "http_"):
+		return strings.TrimPrefix(errType, "http_")
+	case errType == "timeout":
+		return "408"
+	case errType == "":
+		return ""
+	}
+	return "500" // a connection that failed or a stream that broke: LiteLLM's APIConnectionError
+}
+
+// liteLLMExceptionClass is the class of LiteLLM's exception for an HTTP
+// status (LiteLLM's exception_mapping).
+func liteLLMExceptionClass(status string) string {
+	if c, ok := liteLLMExceptions[status]; ok {
+		return c
+	}
+	if strings.HasPrefix(status, "5") {
+		return "APIError"
+	}
+	return "BadRequestError"
+}
+
+var liteLLMExceptions = map[string]string{"400": "BadRequestError", "401": "AuthenticationError", "403": "PermissionDeniedError",
+	"404": "NotFoundError", "408": "Timeout", "413": "BadRequestError", "422": "UnprocessableEntityError", "429": "RateLimitError",
+	"500": "InternalServerError", "502": "APIConnectionError", "503": "ServiceUnavailableError", "504": "Timeout"}
+
+// liteLLMRoutes are the route label's values: the API's path.
+var liteLLMRoutes = map[provider.API]string{"": "/v1/chat/completions", provider.APIChat: "/v1/chat/completions",
+	provider.APIResponses: "/v1/responses", provider.APIMessages: "/v1/messages", provider.APICompletions: "/v1/completions",
+	provider.APICompact: "/v1/responses/compact"}
