@@ -666,8 +666,12 @@ func (g *Gateway) Handler() http.Handler {
 			// other methods.
 			mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Allow", allowed)
-				writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "",
-					fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allowed))
+				msg := fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allowed)
+				if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+					// The Responses API's WebSocket mode (the SDKs' connect).
+					msg += "; breakerd does not serve WebSocket mode: send each response over HTTP (POST)"
+				}
+				writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "", msg)
 			})
 		}
 	}
