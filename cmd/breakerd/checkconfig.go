@@ -64,6 +64,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "API clients: anyone who can reach the listener (no general_settings.master_key)")
 	}
+	if cfg.Metrics.LiteLLMNames {
+		fmt.Fprintln(stdout, "metrics: /metrics has LiteLLM's metric names too (litellm_settings callbacks: prometheus)")
+	}
 	if o := cfg.Server.CORSOrigins; len(o) > 0 {
 		fmt.Fprintf(stdout, "web pages may call the API from: %s\n", strings.Join(o, ", "))
 	}

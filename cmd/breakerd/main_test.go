@@ -155,6 +155,19 @@ func TestCheckConfigShowsEnforcedRateLimits(t *testing.T) {
 	}
 }
 
+func TestCheckConfigSaysWhenLiteLLMsMetricNamesAreOn(t *testing.T) {
+	for _, tc := range []struct {
+		callbacks string
+		on        bool
+	}{{"[prometheus]", true}, {"[langfuse]", false}} {
+		out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
+			"litellm_settings:\n  success_callback: "+tc.callbacks+"\n")
+		if got := strings.Contains(out.String(), "metrics: /metrics has LiteLLM's metric names too"); got != tc.on {
+			t.Errorf("callbacks %s: says LiteLLM's names are on: %v, want %v:\n%s", tc.callbacks, got, tc.on, out.String())
+		}
+	}
+}
+
 func TestCheckConfigShowsHTTP2PriorKnowledge(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"http://vllm.internal:8000/v1\", http2_prior_knowledge: true}\n")
 	if want := "http://vllm.internal:8000/v1 (h2c)"; !strings.Contains(out.String(), want) {
