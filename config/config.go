@@ -191,6 +191,11 @@ type Deployment struct {
 	Dialect  Dialect
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// Mode is LiteLLM's kind of model (model_info.mode, else known from
+	// the model's name): audio_transcription, audio_speech and
+	// image_generation deployments serve that API alone; any other
+	// serves chat (and embeddings, where the provider does).
+	Mode string
 	// ModelRef is litellm_params.model as written (env references
 	// resolved). Wildcard is set when it holds a "*" ("openai/*", or "*"
 	// for any provider): such a deployment is a template that Resolve

@@ -766,8 +766,32 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatal("LiteLLM's metric names are on")
 				}
 			}},
+		{name: "audio and image models serve their API, by model_info.mode or known by their names",
+			yaml: "model_list:\n" +
+				"  - model_name: stt\n    litellm_params: {model: groq/distil-large-v3}\n    model_info: {mode: audio_transcription}\n" +
+				"  - model_name: whisper\n    litellm_params: {model: openai/whisper-1}\n" +
+				"  - model_name: tts\n    litellm_params: {model: openai/tts-1-hd}\n" +
+				"  - model_name: tts-mini\n    litellm_params: {model: openai/gpt-4o-mini-tts}\n" +
+				"  - model_name: images\n    litellm_params: {model: openai/gpt-image-1}\n" +
+				"  - model_name: audio-chat\n    litellm_params: {model: openai/gpt-4o-audio-preview}\n" +
+				"  - model_name: claude-voice\n    litellm_params: {model: anthropic/claude-x}\n    model_info: {mode: audio_speech}\n",
+			env: map[string]string{"GROQ_API_KEY": "gsk-test-key"},
+			check: func(t *testing.T, cfg *Config) {
+				modes := map[string]string{}
+				for _, d := range cfg.Deployments {
+					modes[d.Group] = d.Mode
+				}
+				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
+					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": ""}
+				if !maps.Equal(modes, want) {
+					t.Fatalf("modes %v, want %v", modes, want)
+				}
+				if joined := strings.Join(cfg.Warnings, "\n"); !strings.Contains(joined, `mode "audio_speech" needs OpenAI's /v1/audio/speech API, which provider "anthropic" does not speak`) {
+					t.Fatalf("warnings:\n%s", joined)
+				}
+			}},
 		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode",
-			yaml: "model_list:\n  - model_name: whisper\n    litellm_params:\n      model: openai/whisper-1\n    model_info:\n      mode: audio_transcription\n" +
+			yaml: "model_list:\n  - model_name: rerank\n    litellm_params:\n      model: openai/rerank-english-v3.0\n    model_info:\n      mode: rerank\n" +
 				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n    model_info: {mode: chat}\n" +
 				"  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n    model_info: {mode: embedding}\n",
 			check: func(t *testing.T, cfg *Config) {
@@ -775,7 +799,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatalf("deployments %+v", cfg.Deployments)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
-				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "audio_transcription" is a model for /v1/audio/transcriptions, which breakerd does not serve: this deployment is left out of routing`) ||
+				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "rerank" is a model for /v1/rerank, which breakerd does not serve: this deployment is left out of routing`) ||
 					strings.Contains(joined, "model_list[1]") || strings.Contains(joined, "model_list[2]") {
 					t.Fatalf("warnings:\n%s", joined)
 				}

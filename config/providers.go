@@ -178,17 +178,45 @@ const AzureDefaultAPIVersion = "2025-02-01-preview"
 
 // unservedModes are LiteLLM's model_info.mode values for models of APIs
 // breakerd does not serve, with the API each is for. The modes it serves
-// are chat, completion, embedding and responses.
+// are chat, completion, embedding and responses, and those of modeAPIs.
 var unservedModes = map[string]string{
+	"image_edit":       "/v1/images/edits",
+	"video_generation": "/v1/videos",
+	"rerank":           "/v1/rerank",
+	"moderation":       "/v1/moderations",
+	"realtime":         "/v1/realtime",
+	"batch":            "/v1/batches",
+	"ocr":              "/v1/ocr",
+	"search":           "/v1/search",
+}
+
+// modeAPIs are the modes whose deployments serve an API other than chat,
+// that one alone, with the API.
+var modeAPIs = map[string]string{
 	"audio_transcription": "/v1/audio/transcriptions",
 	"audio_speech":        "/v1/audio/speech",
 	"image_generation":    "/v1/images/generations",
-	"image_edit":          "/v1/images/edits",
-	"video_generation":    "/v1/videos",
-	"rerank":              "/v1/rerank",
-	"moderation":          "/v1/moderations",
-	"realtime":            "/v1/realtime",
-	"batch":               "/v1/batches",
-	"ocr":                 "/v1/ocr",
-	"search":              "/v1/search",
+}
+
+// modelModes know the mode of models by their names, for a deployment
+// whose model_info gives none: a model name containing the first
+// (lowercased) is of the second's mode.
+var modelModes = []struct{ contains, mode string }{
+	{"whisper", "audio_transcription"},
+	{"-transcribe", "audio_transcription"},
+	{"tts-", "audio_speech"},
+	{"-tts", "audio_speech"},
+	{"dall-e", "image_generation"},
+	{"gpt-image", "image_generation"},
+}
+
+// modeOfModel is the mode modelModes know model by, "" (chat) if none.
+func modeOfModel(model string) string {
+	m := strings.ToLower(model)
+	for _, mm := range modelModes {
+		if strings.Contains(m, mm.contains) {
+			return mm.mode
+		}
+	}
+	return ""
 }

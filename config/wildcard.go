@@ -48,6 +48,9 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	out := d
 	out.Wildcard, out.ModelRef = false, ref
 	out.Model, out.Dialect, out.Embeddings = model, info.Dialect, info.Embeddings
+	if d.Mode == "" {
+		out.Mode = modeOfModel(model)
+	}
 	if d.Provider != prov { // a catch-all: the provider's own base and key
 		out.Provider = prov
 		if d.APIBase == "" {

@@ -60,7 +60,7 @@ func (g *Gateway) countTokens(api provider.API) http.HandlerFunc {
 		now := g.clock.Now()
 		for _, d := range g.Route(group) {
 			tc, ok := d.prov.(tokenCounter)
-			if !ok || !d.prov.Native(api) || !d.Breakers[provider.Chat].AllowsAt(now) {
+			if br := d.Breakers[provider.Chat]; !ok || br == nil || !d.prov.Native(api) || !br.AllowsAt(now) {
 				continue
 			}
 			req := &provider.Request{Op: provider.Chat, API: api, Body: body, Model: head.Model, Header: http.Header{}}

@@ -152,6 +152,11 @@ type Deployment struct {
 // in the same order (chat first). Callers must not modify the slice.
 func (d *Deployment) Operations() []provider.Operation { return d.ops }
 
+// MainBreaker returns the breaker of d's first operation: chat's, or an
+// audio or image deployment's only one. Health and the routable metric
+// judge d by it.
+func (d *Deployment) MainBreaker() *breaker.Breaker { return d.Breakers[d.ops[0]] }
+
 // DefaultCooldown is how long a deployment is passed over after a 429
 // without Retry-After, LiteLLM's default cooldown_time.
 const DefaultCooldown = 5 * time.Second
@@ -387,7 +392,7 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		d.RPM = breaker.NewRateLimit(dc.RPM, time.Minute, g.clock)
 		d.TPM = breaker.NewRateLimit(dc.TPM, time.Minute, g.clock)
 	}
-	for _, op := range [...]provider.Operation{provider.Chat, provider.Embeddings} {
+	for _, op := range provider.Operations {
 		if !p.Supports(op) {
 			continue
 		}
@@ -692,6 +697,10 @@ func (g *Gateway) Handler() http.Handler {
 	}
 	route("/responses/{id}/cancel", post(g.storedResponse("/cancel")))
 	route("/responses/{id}/input_items", get(g.storedResponse("/input_items")))
+	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
+	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
+	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))
+	route("/images/generations", post(g.serve(provider.Images, provider.APIImages)))
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
@@ -702,7 +711,8 @@ func (g *Gateway) Handler() http.Handler {
 		first, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1"), "/"), "/")
 		if unservedAPIs[first] {
 			// Not a wrong base URL: an API breakerd does not proxy.
-			msg += fmt.Sprintf(": breakerd does not serve OpenAI's %s API (it serves chat completions, embeddings, responses, messages and completions); call the provider directly", first)
+			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
+				"audio transcriptions, translations and speech, and image generations); call the provider directly"
 		}
 		writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
 	})

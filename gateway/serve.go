@@ -277,6 +277,10 @@ func (c *call) err(ctx context.Context) error {
 	return nil
 }
 
+// audioMaxBytes is the least limit on an audio upload's body (a
+// transcription's): OpenAI's own limit on the file, 25 MB, and its form.
+const audioMaxBytes = 26 << 20
+
 // preallocBody is the longest request body read into a buffer of its
 // Content-Length at once. A Content-Length is only the client's claim:
 // past this, memory is taken as the body arrives, so that connections
@@ -288,10 +292,14 @@ const preallocBody = 64 << 10
 // c.group), or answers the client's error and returns its outcome.
 func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	g := c.g
-	src := &pacedBody{r: http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes), rc: c.rc, timeout: g.cfg.Server.BodyReadTimeout, arrived: c.start}
+	limit := g.cfg.Server.MaxBodyBytes
+	if c.api.Multipart() {
+		limit = max(limit, audioMaxBytes)
+	}
+	src := &pacedBody{r: http.MaxBytesReader(w, r.Body, limit), rc: c.rc, timeout: g.cfg.Server.BodyReadTimeout, arrived: c.start}
 	var body []byte
 	var err error
-	if n := r.ContentLength; n > 0 && n <= min(g.cfg.Server.MaxBodyBytes, preallocBody) {
+	if n := r.ContentLength; n > 0 && n <= min(limit, preallocBody) {
 		// Of known length: one buffer of that size, not io.ReadAll's
 		// growing copies (twice a long prompt, as garbage).
 		body = make([]byte, n)
@@ -322,7 +330,14 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	// (a pooled 8 KB copy, deep under the frames a stream is relayed in)
 	// when the answer begins.
 	r.Body.Close()
-	req, routing, group, msg := parseRequest(c.op, c.api, body)
+	var req *provider.Request
+	var routing clientRouting
+	var group, msg string
+	if c.api.Multipart() {
+		req, group, msg = parseForm(c.op, c.api, r.Header.Get("Content-Type"), body)
+	} else {
+		req, routing, group, msg = parseRequest(c.op, c.api, body)
+	}
 	if msg != "" {
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
 		return &outcome{code: http.StatusBadRequest}
@@ -487,10 +502,27 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		if m := bytes.TrimSpace(messages); len(m) < 2 || m[0] != '[' || bytes.TrimSpace(m[1:])[0] == ']' {
 			return nil, "", "messages must be a non-empty array"
 		}
-	case op == provider.Embeddings && input == nil:
+	case (op == provider.Embeddings || op == provider.Speech) && input == nil:
 		return nil, "", "you must provide an input parameter"
+	case op == provider.Images && prompt == nil:
+		return nil, "", "you must provide a prompt parameter"
 	}
 	return req, name, ""
+}
+
+// parseForm reads a multipart/form-data request (an audio file to
+// transcribe) enough to route it: its model, and that it has a file.
+func parseForm(op provider.Operation, api provider.API, contentType string, body []byte) (*provider.Request, string, string) {
+	fields, hasFile, err := provider.FormFields(body, contentType, "file", "model")
+	switch {
+	case err != nil:
+		return nil, "", err.Error()
+	case fields["model"] == "":
+		return nil, "", "you must provide a model parameter"
+	case !hasFile:
+		return nil, "", "you must provide a file parameter"
+	}
+	return &provider.Request{Op: op, API: api, Body: body, Model: fields["model"], ContentType: contentType}, fields["model"], ""
 }
 
 // writeError writes an error in the client API's shape.
@@ -1032,6 +1064,9 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	}
 	h := w.Header()
 	h["Content-Type"] = c.g.headers.json
+	if resp.ContentType != "" { // audio, or a transcription's text
+		h["Content-Type"] = []string{resp.ContentType}
+	}
 	if len(body) > answerBuffered {
 		// Known length: net/http would switch bodies over 2 KB to
 		// chunked. It sets a shorter one's itself, without allocating.

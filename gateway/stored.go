@@ -144,7 +144,7 @@ func (g *Gateway) storedAt(id string) (d *Deployment, upstreamID, msg string) {
 	var storing []*Deployment
 	for _, grp := range g.Groups() {
 		for _, d := range grp.Deployments {
-			if _, ok := d.prov.(provider.StoredResponses); ok && d.prov.Native(provider.APIResponses) {
+			if _, ok := d.prov.(provider.StoredResponses); ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil {
 				storing = append(storing, d)
 			}
 		}

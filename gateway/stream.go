@@ -164,8 +164,14 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 		return outcome{code: http.StatusBadRequest}
 	}
 	if tried == 0 {
+		why := "no deployment of it or of its fallbacks has a provider with that API"
+		if mode := provider.ModeOf(c.op); mode != "" {
+			why = fmt.Sprintf("none of its deployments, or its fallbacks', is a model for it (model_info.mode %s, or a model known by its name)", mode)
+		} else if c.op == provider.Chat && len(c.g.Route(c.group)) > 0 && c.g.Route(c.group)[0].Breakers[provider.Chat] == nil {
+			why = fmt.Sprintf("its deployments are models for %s only", c.g.Route(c.group)[0].Operations()[0])
+		}
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported",
-			fmt.Sprintf("The model `%s` does not serve %s: no deployment of it or of its fallbacks has a provider with that API.", c.group, c.what()))
+			fmt.Sprintf("The model `%s` does not serve %s: %s.", c.group, c.what(), why))
 		return outcome{code: http.StatusBadRequest}
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {

@@ -14,7 +14,6 @@ import (
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
-	"github.com/breakerd/breakerd/provider"
 )
 
 // Status is the overall verdict.
@@ -198,14 +197,15 @@ func (c *Checker) describe() string {
 	return fmt.Sprintf("routable: unhealthy when at least %.0f%% of %s have no deployment that can take calls", c.policy.UnroutableFraction*100, scope)
 }
 
-// groups reports each group's routability through its chat breakers.
+// groups reports each group's routability through its deployments' main
+// breakers (chat's; an audio or image deployment's own).
 func (c *Checker) groups(now time.Time) []Group {
 	var out []Group
 	for _, grp := range c.src.Groups() {
 		g := Group{Name: grp.Name, Critical: slices.Contains(c.policy.CriticalGroups, grp.Name)}
 		var earliest time.Time
 		for _, d := range c.src.Route(grp.Name) {
-			b := d.Breakers[provider.Chat]
+			b := d.MainBreaker()
 			g.Deployments = append(g.Deployments, Dep{Name: d.Config.Name, Provider: d.Config.Provider, Model: d.Config.Model, State: b.State().String()})
 			if b.AllowsAt(now) {
 				if !g.Routable {

@@ -271,3 +271,36 @@ func TestLastFailureCauseIsShown(t *testing.T) {
 		t.Fatalf("status page breaker %+v", got)
 	}
 }
+
+// An audio model's group is routable by its own breaker: it has no chat
+// breaker, and its circuit opening makes it unroutable.
+func TestAudioGroupIsJudgedByItsOwnBreaker(t *testing.T) {
+	withAudio := strings.Replace(cfgText, "router_settings:", "  - model_name: whisper\n    litellm_params: {model: openai/whisper-1, api_base: http://stt.invalid/v1}\nrouter_settings:", 1)
+	cfg, err := config.Parse("t.yaml", []byte(withAudio),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	c := health.New(gw, config.Health{Policy: "routable"})
+	routable := func() bool {
+		for _, g := range c.Check(true).Groups {
+			if g.Name == "whisper" {
+				return g.Routable
+			}
+		}
+		t.Fatal("no group whisper")
+		return false
+	}
+	if !routable() {
+		t.Fatal("whisper is unroutable with its circuit closed")
+	}
+	br(t, gw, "whisper/openai/whisper-1:transcriptions").ForceOpen("test")
+	if routable() {
+		t.Fatal("whisper is routable with its circuit open")
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/breakerd/breakerd/breaker"
-	"github.com/breakerd/breakerd/provider"
 )
 
 // scrapeCollector reads breaker, bulkhead and event-bus state at scrape
@@ -140,7 +139,7 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, grp := range c.m.src.Groups() {
 		v := 0.0
 		for _, d := range c.m.src.Route(grp.Name) {
-			if d.Breakers[provider.Chat].AllowsAt(now) {
+			if d.MainBreaker().AllowsAt(now) {
 				v = 1
 				break
 			}

@@ -135,18 +135,18 @@ func (l *liteLLM) requestDone(r gateway.RequestInfo, group string) {
 	}
 }
 
-// transition counts a deployment's chat circuit opening as LiteLLM counts
-// a cooldown.
+// transition counts a deployment's main circuit (chat's) opening as
+// LiteLLM counts a cooldown.
 func (l *liteLLM) transition(t breaker.Transition, src Source) {
-	if t.To != breaker.Open || t.Labels["operation"] != string(provider.Chat) {
+	if t.To != breaker.Open {
 		return
 	}
 	for _, grp := range src.Groups() {
 		for _, d := range grp.Deployments {
-			if d.Config.Name != t.Labels["deployment"] {
+			if d.Config.Name != t.Labels["deployment"] || t.Labels["operation"] != string(d.Operations()[0]) {
 				continue
 			}
-			kind, _ := d.Breakers[provider.Chat].LastFailureCause()
+			kind, _ := d.MainBreaker().LastFailureCause()
 			l.cooledDown.WithLabelValues(append(liteLLMDeploymentLabels(d), liteLLMStatus(0, kind))...).Inc()
 			return
 		}
@@ -171,14 +171,12 @@ func (l *liteLLM) collect(ch chan<- prometheus.Metric, src Source) {
 }
 
 // liteLLMState is litellm_deployment_state for d: 2 (complete outage)
-// when its chat circuit is open or its provider's 429 holds it, 1
-// (partial outage) when half-open or with failures in its window, else 0.
+// when its main circuit (chat's) is open or its provider's 429 holds it,
+// 1 (partial outage) when half-open or with failures in its window, else
+// 0.
 func liteLLMState(d *gateway.Deployment, now time.Time) float64 {
-	b := d.Breakers[provider.Chat]
-	if b == nil {
-		return 0
-	}
-	if _, held := d.Cooldowns[provider.Chat].Until(now); held {
+	b := d.MainBreaker()
+	if _, held := d.Cooldowns[d.Operations()[0]].Until(now); held {
 		return 2
 	}
 	switch b.State() {

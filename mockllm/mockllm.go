@@ -77,7 +77,10 @@ type Stats struct {
 	Responses  int64 `json:"responses"`
 	// Stored counts the calls on stored responses: retrieve, delete,
 	// cancel and input_items.
-	Stored      int64 `json:"stored"`
+	Stored int64 `json:"stored"`
+	// Media counts audio transcriptions, translations and speech, and
+	// image generations.
+	Media       int64 `json:"media"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
@@ -100,7 +103,7 @@ type Server struct {
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
-		requests, chat, embeddings, messages, responses, stored, completions, failed, http2 atomic.Int64
+		requests, chat, embeddings, messages, responses, stored, completions, media, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
 	// stored holds the Responses API's stored responses.
@@ -173,7 +176,7 @@ func (s *Server) Faults() Faults {
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
-		Stored:      s.stats.stored.Load(),
+		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(),
 		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
 }
 
@@ -186,6 +189,7 @@ func (s *Server) Reset() {
 	s.stats.messages.Store(0)
 	s.stats.responses.Store(0)
 	s.stats.stored.Store(0)
+	s.stats.media.Store(0)
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
@@ -226,6 +230,13 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("DELETE "+base+"/{id}", s.upstream(&s.stats.stored, s.deleteResponse))
 		mux.Handle("POST "+base+"/{id}/cancel", s.upstream(&s.stats.stored, s.cancelResponse))
 		mux.Handle("GET "+base+"/{id}/input_items", s.upstream(&s.stats.stored, s.inputItems))
+	}
+	stt, tts, img := s.upstream(&s.stats.media, s.transcriptions), s.upstream(&s.stats.media, s.speech), s.upstream(&s.stats.media, s.images)
+	for path, h := range map[string]http.Handler{"audio/transcriptions": stt, "audio/translations": stt, "audio/speech": tts, "images/generations": img} {
+		mux.Handle("POST /v1/"+path, h)
+		mux.Handle("POST /"+path, h)
+		mux.Handle("POST /openai/deployments/{deployment}/"+path, h)
+		mux.Handle("POST /openai/v1/"+path, h)
 	}
 	cmpl := s.upstream(&s.stats.completions, s.completions)
 	mux.Handle("POST /v1/completions", cmpl)

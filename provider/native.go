@@ -26,12 +26,29 @@ const (
 	// APICompact is OpenAI's /v1/responses/compact: a conversation
 	// compacted into one encrypted item, for a later Responses request.
 	APICompact API = "responses/compact"
+	// APITranscriptions, APITranslations, APISpeech and APIImages are
+	// OpenAI's audio and image APIs, each its path under /v1.
+	APITranscriptions API = "audio/transcriptions"
+	APITranslations   API = "audio/translations"
+	APISpeech         API = "audio/speech"
+	APIImages         API = "images/generations"
 )
 
 // Translatable reports whether a request in api can be translated to chat
 // for a deployment that does not serve api itself: Responses and
-// Messages can; legacy completions and compaction cannot.
-func Translatable(api API) bool { return api != APICompletions && api != APICompact }
+// Messages can; the others cannot.
+func Translatable(api API) bool { return api == APIResponses || api == APIMessages }
+
+// Multipart reports whether api's requests are multipart/form-data (an
+// audio file and its fields) rather than JSON.
+func (a API) Multipart() bool { return a == APITranscriptions || a == APITranslations }
+
+// media reports whether api's answers may be other than JSON (audio, a
+// transcription's text or subtitles): they pass through with their media
+// type.
+func (a API) media() bool {
+	return a == APITranscriptions || a == APITranslations || a == APISpeech || a == APIImages
+}
 
 // rawStream relays a native stream (Responses, Messages, legacy
 // completions) event by event, as ready-to-write SSE frames. It reads each

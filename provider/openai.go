@@ -40,6 +40,10 @@ const (
 	urlCompletions
 	urlCompact
 	urlInputTokens
+	urlTranscriptions
+	urlTranslations
+	urlSpeech
+	urlImages
 	urlKinds
 )
 
@@ -55,7 +59,9 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	configHeaders(h, d)
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses",
-		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens"} {
+		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens",
+		urlTranscriptions: "/" + string(APITranscriptions), urlTranslations: "/" + string(APITranslations),
+		urlSpeech: "/" + string(APISpeech), urlImages: "/" + string(APIImages)} {
 		switch {
 		case d.Dialect == config.DialectAzure && config.AzureV1(d.APIVersion):
 			// Azure's v1 API: OpenAI's paths under /openai/v1, the
@@ -78,8 +84,12 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 func (p *openAI) Name() string { return p.d.Provider }
 
 // Supports is true for chat, and for embeddings where the provider serves
-// them (the provider table says which).
+// them (the provider table says which); a deployment of an audio or image
+// mode serves that mode's operation alone.
 func (p *openAI) Supports(op Operation) bool {
+	if only, ok := modeOps[p.d.Mode]; ok {
+		return op == only
+	}
 	return op == Chat || (op == Embeddings && p.d.Embeddings)
 }
 
@@ -97,6 +107,8 @@ func (p *openAI) Native(api API) bool {
 		return true
 	case APIResponses, APICompact:
 		return p.d.Provider == "openai" || p.d.Dialect == config.DialectAzure
+	case APITranscriptions, APITranslations, APISpeech, APIImages:
+		return true
 	}
 	return false
 }
@@ -110,6 +122,14 @@ func (p *openAI) urlFor(req *Request) string {
 		return p.url[urlResponses]
 	case req.API == APICompact:
 		return p.url[urlCompact]
+	case req.API == APITranscriptions:
+		return p.url[urlTranscriptions]
+	case req.API == APITranslations:
+		return p.url[urlTranslations]
+	case req.API == APISpeech:
+		return p.url[urlSpeech]
+	case req.API == APIImages:
+		return p.url[urlImages]
 	case req.API == APICompletions:
 		return p.url[urlCompletions]
 	}
@@ -129,6 +149,16 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	}
 	for k, v := range p.header {
 		hreq.Header[k] = v
+	}
+	if req.ContentType != "" {
+		hreq.Header["Content-Type"] = []string{req.ContentType}
+	}
+	if req.API.media() {
+		data, ctype, err := roundTripMedia(ctx, p.rt, hreq, p.redact, p.httpError)
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Body: data, Model: p.d.Model, ContentType: ctype}, nil
 	}
 	if req.Stream {
 		hreq.Header.Set("Accept", "text/event-stream")

@@ -29,7 +29,32 @@ const (
 	Chat Operation = "chat"
 	// Embeddings is /v1/embeddings.
 	Embeddings Operation = "embeddings"
+	// Transcriptions is /v1/audio/transcriptions and /translations: a
+	// deployment of LiteLLM's mode audio_transcription.
+	Transcriptions Operation = "transcriptions"
+	// Speech is /v1/audio/speech: mode audio_speech.
+	Speech Operation = "speech"
+	// Images is /v1/images/generations: mode image_generation.
+	Images Operation = "images"
 )
+
+// Operations are all the operations, chat first.
+var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images}
+
+// modeOps are the operations of the deployments of LiteLLM's modes that
+// serve one other than chat and embeddings: they serve that one alone.
+var modeOps = map[string]Operation{"audio_transcription": Transcriptions, "audio_speech": Speech, "image_generation": Images}
+
+// ModeOf is LiteLLM's model_info.mode of the deployments that serve op
+// alone ("" for chat and embeddings, which any chat deployment serves).
+func ModeOf(op Operation) string {
+	for mode, o := range modeOps {
+		if o == op {
+			return mode
+		}
+	}
+	return ""
+}
 
 // Request is one client request in OpenAI format. Body is the client's
 // JSON, untouched; providers ask for it with their deployment's model,
@@ -56,6 +81,9 @@ type Request struct {
 	// Header holds the client's headers a native API forwards
 	// (anthropic-version, anthropic-beta); nil for none.
 	Header http.Header
+	// ContentType is the body's media type when it is not JSON: a
+	// transcription's multipart/form-data, with its boundary.
+	ContentType string
 }
 
 // Fields decodes the body's top-level fields, with the defaults applied
@@ -78,8 +106,12 @@ func (r *Request) Fields() (map[string]json.RawMessage, error) {
 
 // BodyFor returns the body to send with "model" set to model. When
 // nothing is added or dropped, the body is the client's, byte for byte,
-// with at most the model's value replaced.
+// with at most the model's value replaced; a multipart form (a
+// transcription's) keeps every other part as sent, and takes no defaults.
 func (r *Request) BodyFor(model string) ([]byte, error) {
+	if r.API.Multipart() {
+		return multipartWithModel(r.Body, r.ContentType, model)
+	}
 	if len(r.Defaults) == 0 && len(r.Drop) == 0 {
 		if model == r.Model {
 			return r.Body, nil
@@ -118,6 +150,9 @@ type Response struct {
 	Usage  Usage
 	// Model is the model the upstream reports.
 	Model string
+	// ContentType is Body's media type where it need not be JSON: audio,
+	// and a transcription's text, subtitles or JSON.
+	ContentType string
 }
 
 // Stream yields OpenAI chat.completion.chunk JSON payloads.
@@ -308,31 +343,9 @@ func durationOf(v float64, unit time.Duration) time.Duration {
 // returns the whole (bounded) body.
 func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, stream bool,
 	redact func(string) string, httpErr func(*http.Response) *Error) (io.ReadCloser, []byte, error) {
-	// The transport is called as a reverse proxy calls it, not through
-	// http.Client: an upstream's redirect is its answer (LiteLLM's httpx
-	// client does not follow one either), and the client's per-request
-	// copies of the header and URL buy nothing here. ctx bounds the call.
-	resp, err := rt.RoundTrip(hreq)
-	if b, ok := hreq.Body.(*postBody); ok {
-		*b.src = nil // the transport sends it again only within RoundTrip
-	}
+	resp, err := exchange(ctx, rt, hreq, redact, httpErr)
 	if err != nil {
-		return nil, nil, transportError(ctx, err, redact)
-	}
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		// A wrong api_base, not a bad request: a failure of this
-		// deployment (another may serve), that says what to fix.
-		resp.Body.Close()
-		where := ""
-		if u, err := resp.Location(); err == nil {
-			where = " to " + u.Scheme + "://" + u.Host + u.Path // no query: it may hold a token
-		}
-		return nil, nil, &Error{Status: http.StatusBadGateway, Message: redact(fmt.Sprintf(
-			"upstream answered %s%s; breakerd does not follow redirects: set api_base to where it points", resp.Status, where))}
-	}
-	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		return nil, nil, httpErr(resp)
+		return nil, nil, err
 	}
 	if stream {
 		return resp.Body, nil, nil
@@ -343,6 +356,55 @@ func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, st
 		return nil, nil, transportError(ctx, err, redact)
 	}
 	return nil, data, nil
+}
+
+// roundTripMedia is roundTrip for a whole answer of any media type
+// (audio, a transcription's text), which it returns with the answer.
+func roundTripMedia(ctx context.Context, rt http.RoundTripper, hreq *http.Request,
+	redact func(string) string, httpErr func(*http.Response) *Error) ([]byte, string, error) {
+	resp, err := exchange(ctx, rt, hreq, redact, httpErr)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	data, err := readBody(resp, maxResponseBytes)
+	if err != nil {
+		return nil, "", transportError(ctx, err, redact)
+	}
+	return data, resp.Header.Get("Content-Type"), nil
+}
+
+// exchange sends hreq and returns a successful (2xx) answer, its body
+// unread: a redirect or an error status is an *Error.
+func exchange(ctx context.Context, rt http.RoundTripper, hreq *http.Request,
+	redact func(string) string, httpErr func(*http.Response) *Error) (*http.Response, error) {
+	// The transport is called as a reverse proxy calls it, not through
+	// http.Client: an upstream's redirect is its answer (LiteLLM's httpx
+	// client does not follow one either), and the client's per-request
+	// copies of the header and URL buy nothing here. ctx bounds the call.
+	resp, err := rt.RoundTrip(hreq)
+	if b, ok := hreq.Body.(*postBody); ok {
+		*b.src = nil // the transport sends it again only within RoundTrip
+	}
+	if err != nil {
+		return nil, transportError(ctx, err, redact)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		// A wrong api_base, not a bad request: a failure of this
+		// deployment (another may serve), that says what to fix.
+		resp.Body.Close()
+		where := ""
+		if u, err := resp.Location(); err == nil {
+			where = " to " + u.Scheme + "://" + u.Host + u.Path // no query: it may hold a token
+		}
+		return nil, &Error{Status: http.StatusBadGateway, Message: redact(fmt.Sprintf(
+			"upstream answered %s%s; breakerd does not follow redirects: set api_base to where it points", resp.Status, where))}
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, httpErr(resp)
+	}
+	return resp, nil
 }
 
 // readBody reads a response body of at most limit bytes (a longer one is

@@ -1,0 +1,173 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// media is a LiteLLM config's audio and image models, each on two
+// deployments: one known by model_info.mode, one by its model's name.
+const media = `
+model_list:
+  - model_name: whisper
+    litellm_params: {model: openai/whisper-1, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+    model_info: {mode: audio_transcription}
+  - model_name: whisper
+    litellm_params: {model: openai/whisper-1, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+  - model_name: tts
+    litellm_params: {model: openai/tts-1, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: tts
+    litellm_params: {model: openai/gpt-4o-mini-tts, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+  - model_name: images
+    litellm_params: {model: openai/dall-e-3, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: images
+    litellm_params: {model: openai/gpt-image-1, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`
+
+// Audio transcriptions, translations and speech, and image generations,
+// go through the official SDK to the audio and image deployments, fall
+// back when one fails, count against their own breakers, and keep the
+// upstream's media type.
+func TestAudioAndImagesFallBack(t *testing.T) {
+	e := newEnv(t, media, "a", "b")
+	ctx := context.Background()
+	wav := []byte("RIFF....WAVEfmt fake audio")
+	transcribe := func() (string, http.Header, error) {
+		var hr *http.Response
+		tr, err := e.client.Audio.Transcriptions.New(ctx, openai.AudioTranscriptionNewParams{Model: "whisper",
+			File: openai.File(bytes.NewReader(wav), "hello.wav", "audio/wav")}, option.WithResponseInto(&hr))
+		if err != nil {
+			return "", nil, err
+		}
+		return tr.Text, hr.Header, nil
+	}
+	for _, tc := range []struct {
+		name  string
+		serve func() (string, http.Header, error)
+		want  string
+	}{
+		{"transcription", transcribe, "I heard 26 bytes of hello.wav"},
+		{"translation", func() (string, http.Header, error) {
+			var hr *http.Response
+			tr, err := e.client.Audio.Translations.New(ctx, openai.AudioTranslationNewParams{Model: "whisper",
+				File: openai.File(bytes.NewReader(wav), "hola.wav", "audio/wav")}, option.WithResponseInto(&hr))
+			if err != nil {
+				return "", nil, err
+			}
+			return tr.Text, hr.Header, nil
+		}, "I heard 26 bytes of hola.wav"},
+		{"speech", func() (string, http.Header, error) {
+			resp, err := e.client.Audio.Speech.New(ctx, openai.AudioSpeechNewParams{Model: "tts", Input: "good morning",
+				Voice: openai.AudioSpeechNewParamsVoiceUnion{OfString: openai.String("alloy")}})
+			if err != nil {
+				return "", nil, err
+			}
+			defer resp.Body.Close()
+			audio, err := io.ReadAll(resp.Body)
+			if ct := resp.Header.Get("Content-Type"); ct != "audio/mpeg" {
+				t.Errorf("speech's media type %q", ct)
+			}
+			return string(audio), resp.Header, err
+		}, ": good morning"},
+		{"image", func() (string, http.Header, error) {
+			var hr *http.Response
+			img, err := e.client.Images.Generate(ctx, openai.ImageGenerateParams{Model: "images", Prompt: "a door"}, option.WithResponseInto(&hr))
+			if err != nil {
+				return "", nil, err
+			}
+			return img.Data[0].URL, hr.Header, nil
+		}, "https://images.mock/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.mocks["a"].Reset()
+			got, h, err := tc.serve()
+			if err != nil || !strings.Contains(got, tc.want) || h.Get("X-Breakerd-Provider") != "openai" || e.mocks["a"].Stats().Media != 1 {
+				t.Fatalf("from a: %q %v %v", got, err, e.mocks["a"].Stats())
+			}
+			e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+			got, h, err = tc.serve()
+			if err != nil || !strings.Contains(got, tc.want) || h.Get("X-Breakerd-Fallback") != "true" {
+				t.Fatalf("after a failed: %q %v %v", got, err, h)
+			}
+			if !strings.Contains(h.Get("X-Breakerd-Deployment"), "/") || e.mocks["b"].Stats().Media == 0 {
+				t.Fatalf("served by %s; b's stats %+v", h.Get("X-Breakerd-Deployment"), e.mocks["b"].Stats())
+			}
+		})
+	}
+	for name, want := range map[string]uint64{"whisper/openai/whisper-1:transcriptions": 2, // transcription and translation
+		"tts/openai/tts-1:speech": 1, "images/openai/dall-e-3:images": 1} {
+		if f := e.breaker(name).Counts().Failures; f != want {
+			t.Errorf("%s counted %d failures, want %d", name, f, want)
+		}
+	}
+	if n := e.breaker("gpt-4o/openai/gpt-4o:chat").Counts().Failures; n != 0 {
+		t.Errorf("chat's breaker counted %d failures of audio and images", n)
+	}
+}
+
+// A transcription's text formats keep their media type; a request
+// without its file, or for a chat model, is the client's 400.
+func TestTranscriptionFormatsAndErrors(t *testing.T) {
+	e := newEnv(t, media, "a", "b")
+	ctx := context.Background()
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("model", "whisper")
+	_ = mw.WriteField("response_format", "srt")
+	fw, _ := mw.CreateFormFile("file", "a.wav")
+	_, _ = fw.Write([]byte("audio"))
+	_ = mw.Close()
+	resp, err := e.http.Post(e.url+"/v1/audio/transcriptions", mw.FormDataContentType(), &form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srt, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-subrip" || !strings.HasPrefix(string(srt), "1\n00:00:00,000 --> ") {
+		t.Fatalf("srt: %d %v %q", resp.StatusCode, resp.Header, srt)
+	}
+	_, err = e.client.Audio.Transcriptions.New(ctx, openai.AudioTranscriptionNewParams{Model: "gpt-4o",
+		File: openai.File(strings.NewReader("audio"), "a.wav", "audio/wav")})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "does not serve audio/transcriptions: none of its deployments") {
+		t.Fatalf("a chat model: %v", err)
+	}
+	status, _, body := e.post("/v1/audio/transcriptions", `{"model":"whisper"}`)
+	if msg, _ := body["error"].(map[string]any)["message"].(string); status != 400 || !strings.Contains(msg, "multipart/form-data") {
+		t.Fatalf("JSON: %d %v", status, body)
+	}
+	if _, _, err := e.chat("whisper"); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "its deployments are models for transcriptions only") {
+		t.Fatalf("chat on whisper: %v", err)
+	}
+}
+
+// An audio upload may be as large as OpenAI takes (25 MB) whatever
+// server.max_body_bytes, which bounds the JSON requests.
+func TestAudioUploadsHaveOpenAIsLimit(t *testing.T) {
+	e := newEnv(t, media+"server:\n  max_body_bytes: 300\n", "a", "b")
+	_, err := e.client.Audio.Transcriptions.New(context.Background(), openai.AudioTranscriptionNewParams{Model: "whisper",
+		File: openai.File(bytes.NewReader(make([]byte, 4000)), "long.wav", "audio/wav")})
+	if err != nil {
+		t.Fatalf("a 4 KB upload over max_body_bytes: %v", err)
+	}
+	status, _, _ := e.post("/v1/images/generations", `{"model":"images","prompt":"`+strings.Repeat("x", 400)+`"}`)
+	if status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a JSON request over max_body_bytes: %d", status)
+	}
+}

@@ -1,0 +1,102 @@
+package mockllm
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// transcriptions serves /v1/audio/transcriptions and /translations: a
+// multipart form with the audio file and the model; the "transcript" says
+// which mock heard how many bytes, in the asked response_format (json,
+// verbose_json, text, srt or vtt).
+func (s *Server) transcriptions(w http.ResponseWriter, r *http.Request, _ Faults) {
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "Could not parse multipart form: "+err.Error())
+		return
+	}
+	model := r.FormValue("model")
+	file, hdr, err := r.FormFile("file")
+	if err != nil || model == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'file' or 'model'.")
+		return
+	}
+	defer file.Close()
+	n, _ := io.Copy(io.Discard, file)
+	text := fmt.Sprintf("Hello from %s! I heard %d bytes of %s.", s.opts.Name, n, hdr.Filename)
+	switch format := r.FormValue("response_format"); format {
+	case "", "json":
+		writeJSON(w, 200, map[string]any{"text": text, "usage": map[string]any{"type": "duration", "seconds": 1}})
+	case "verbose_json":
+		writeJSON(w, 200, map[string]any{"task": "transcribe", "language": "english", "duration": 1.0, "text": text,
+			"segments": []any{map[string]any{"id": 0, "start": 0.0, "end": 1.0, "text": text}}})
+	case "text", "srt", "vtt":
+		ctype := map[string]string{"text": "text/plain; charset=utf-8", "srt": "application/x-subrip", "vtt": "text/vtt"}[format]
+		switch format {
+		case "srt":
+			text = "1\n00:00:00,000 --> 00:00:01,000\n" + text + "\n"
+		case "vtt":
+			text = "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n" + text + "\n"
+		}
+		w.Header().Set("Content-Type", ctype)
+		_, _ = io.WriteString(w, text+"\n")
+	default:
+		s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Invalid value for 'response_format': %q.", format))
+	}
+}
+
+// speech serves /v1/audio/speech: a few bytes of "audio" in the asked
+// response_format (mp3 by default), that name the mock and the input.
+func (s *Server) speech(w http.ResponseWriter, r *http.Request, _ Faults) {
+	var req struct {
+		Model, Input, Voice, ResponseFormat string
+	}
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&struct {
+		Model          *string `json:"model"`
+		Input          *string `json:"input"`
+		Voice          *string `json:"voice"`
+		ResponseFormat *string `json:"response_format"`
+	}{&req.Model, &req.Input, &req.Voice, &req.ResponseFormat}); err != nil || req.Model == "" || req.Input == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model' or 'input'.")
+		return
+	}
+	types := map[string]string{"": "audio/mpeg", "mp3": "audio/mpeg", "opus": "audio/opus", "aac": "audio/aac",
+		"flac": "audio/flac", "wav": "audio/wav", "pcm": "audio/pcm"}
+	ctype, ok := types[req.ResponseFormat]
+	if !ok {
+		s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Invalid value for 'response_format': %q.", req.ResponseFormat))
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	_, _ = io.WriteString(w, "MOCKAUDIO from "+s.opts.Name+": "+req.Input)
+}
+
+// images serves /v1/images/generations: n (default 1) images, as URLs or
+// base64 (response_format b64_json), that name the mock.
+func (s *Server) images(w http.ResponseWriter, r *http.Request, _ Faults) {
+	var req struct {
+		Model          string `json:"model"`
+		Prompt         string `json:"prompt"`
+		N              int    `json:"n"`
+		ResponseFormat string `json:"response_format"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Prompt == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'prompt'.")
+		return
+	}
+	var data []any
+	for i := 0; i < max(req.N, 1); i++ {
+		img := map[string]any{"revised_prompt": req.Prompt}
+		if req.ResponseFormat == "b64_json" {
+			img["b64_json"] = "TU9DS0lNQUdF" // "MOCKIMAGE"
+		} else {
+			img["url"] = fmt.Sprintf("https://images.mock/%s/%d.png", strings.ReplaceAll(s.opts.Name, " ", "-"), i)
+		}
+		data = append(data, img)
+	}
+	writeJSON(w, 200, map[string]any{"created": time.Now().Unix(), "data": data})
+}

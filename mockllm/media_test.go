@@ -1,0 +1,70 @@
+package mockllm
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The mock's audio and image APIs answer in the media type the request
+// asks for, as OpenAI's do, and refuse what OpenAI refuses.
+func TestAudioAndImages(t *testing.T) {
+	m, url := newMock(t, Options{Name: "m"})
+	form := func(format string) (string, io.Reader) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		_ = w.WriteField("model", "whisper-1")
+		if format != "" {
+			_ = w.WriteField("response_format", format)
+		}
+		fw, _ := w.CreateFormFile("file", "a.wav")
+		_, _ = fw.Write([]byte("12345"))
+		_ = w.Close()
+		return w.FormDataContentType(), &b
+	}
+	tests := []struct {
+		name, path, ctype string
+		body              io.Reader
+		status            int
+		wantType, want    string
+	}{
+		{name: "a transcription, JSON", path: "/v1/audio/transcriptions", status: 200, wantType: "application/json", want: `"text":"Hello from m! I heard 5 bytes of a.wav."`},
+		{name: "a transcription, text", path: "/v1/audio/transcriptions?format=text", status: 200, wantType: "text/plain; charset=utf-8", want: "Hello from m! I heard 5 bytes"},
+		{name: "a transcription, subtitles", path: "/v1/audio/transcriptions?format=vtt", status: 200, wantType: "text/vtt", want: "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\n"},
+		{name: "a transcription in an unknown format", path: "/v1/audio/transcriptions?format=mp4", status: 400, wantType: "application/json", want: "response_format"},
+		{name: "a transcription without a form", path: "/v1/audio/transcriptions", ctype: "application/json", body: strings.NewReader(`{}`), status: 400, want: "multipart"},
+		{name: "speech, mp3 by default", path: "/v1/audio/speech", ctype: "application/json", body: strings.NewReader(`{"model":"tts-1","input":"hi","voice":"alloy"}`),
+			status: 200, wantType: "audio/mpeg", want: "MOCKAUDIO from m: hi"},
+		{name: "speech as wav", path: "/v1/audio/speech", ctype: "application/json", body: strings.NewReader(`{"model":"tts-1","input":"hi","voice":"alloy","response_format":"wav"}`),
+			status: 200, wantType: "audio/wav", want: "MOCKAUDIO"},
+		{name: "speech without input", path: "/v1/audio/speech", ctype: "application/json", body: strings.NewReader(`{"model":"tts-1"}`), status: 400, want: "'input'"},
+		{name: "two images as base64", path: "/v1/images/generations", ctype: "application/json", body: strings.NewReader(`{"model":"dall-e-3","prompt":"a door","n":2,"response_format":"b64_json"}`),
+			status: 200, wantType: "application/json", want: `"b64_json":"TU9DS0lNQUdF"`},
+		{name: "Azure's deployment path", path: "/openai/deployments/d/images/generations?api-version=2024-10-21", ctype: "application/json",
+			body: strings.NewReader(`{"prompt":"a door"}`), status: 200, want: "https://images.mock/m/0.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctype, body := tt.ctype, tt.body
+			path, format, _ := strings.Cut(tt.path, "?format=")
+			if body == nil {
+				ctype, body = form(format)
+			}
+			resp, err := http.Post(url+path, ctype, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || (tt.wantType != "" && resp.Header.Get("Content-Type") != tt.wantType) || !strings.Contains(string(data), tt.want) {
+				t.Fatalf("%d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), data)
+			}
+		})
+	}
+	if s := m.Stats(); s.Media != int64(len(tests)) || s.Chat != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
