@@ -1,6 +1,7 @@
 // Package mockllm is a fake LLM upstream that speaks the OpenAI API (with
-// Azure's deployment URLs) and the Anthropic Messages API, streaming
-// included. Faults are switched at runtime over a small
+// Azure's deployment URLs: chat, embeddings, Responses with stored
+// responses, legacy completions, audio and images) and the Anthropic
+// Messages API, streaming included. Faults are switched at runtime over a small
 // control API, so tests, the demo and the benchmarks can break and heal a
 // "provider" without restarting it:
 //
