@@ -241,6 +241,18 @@ func TestLiteLLMMetricNames(t *testing.T) {
 	if problems, err := testutil.GatherAndLint(s.d.Metrics().Registry()); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %+v", err, problems)
 	}
+	text := scrape(t, s)
+	for _, secret := range []string{"sk-primary-secret-key", "sk-ant-secret-key"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("/metrics contains %q", secret)
+		}
+	}
+	promtoolCheck(t, text)
+}
+
+// scrape returns /metrics as Prometheus reads it.
+func scrape(t *testing.T, s *stack) string {
+	t.Helper()
 	resp, err := http.Get(s.url + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -248,14 +260,14 @@ func TestLiteLLMMetricNames(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	http.DefaultClient.CloseIdleConnections()
-	for _, secret := range []string{"sk-primary-secret-key", "sk-ant-secret-key"} {
-		if strings.Contains(string(body), secret) {
-			t.Errorf("/metrics contains %q", secret)
-		}
-	}
-	promtool := external.Program(t, "promtool")
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(string(body))
+	return string(body)
+}
+
+// promtoolCheck runs promtool's metrics linter on an exposition.
+func promtoolCheck(t *testing.T, text string) {
+	t.Helper()
+	cmd := exec.Command(external.Program(t, "promtool"), "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
@@ -364,14 +376,7 @@ func TestMetricsEndpointShowsSeedNamesAfterTrip(t *testing.T) {
 		s.chat(t)
 	}
 	s.settle(t)
-	resp, err := http.Get(s.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	http.DefaultClient.CloseIdleConnections()
-	text := string(body)
+	text := scrape(t, s)
 	lbl := `{breaker="` + primaryBreaker + `",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="chat",provider="openai"}`
 	for _, want := range []string{
 		"circuit_breaker_state" + lbl + " 1",
@@ -390,12 +395,7 @@ func TestMetricsEndpointShowsSeedNamesAfterTrip(t *testing.T) {
 			t.Errorf("/metrics contains %q", secret)
 		}
 	}
-	promtool := external.Program(t, "promtool")
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(text)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("promtool check metrics: %v\n%s", err, out)
-	}
+	promtoolCheck(t, text)
 }
 
 func TestSpans(t *testing.T) {

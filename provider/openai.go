@@ -118,23 +118,15 @@ func (p *openAI) urlFor(req *Request) string {
 	switch {
 	case req.Op == Embeddings:
 		return p.url[urlEmbeddings]
-	case req.API == APIResponses:
-		return p.url[urlResponses]
-	case req.API == APICompact:
-		return p.url[urlCompact]
-	case req.API == APITranscriptions:
-		return p.url[urlTranscriptions]
-	case req.API == APITranslations:
-		return p.url[urlTranslations]
-	case req.API == APISpeech:
-		return p.url[urlSpeech]
-	case req.API == APIImages:
-		return p.url[urlImages]
-	case req.API == APICompletions:
-		return p.url[urlCompletions]
+	case req.API == APIChat || req.API == "":
+		return p.url[urlChat]
 	}
-	return p.url[urlChat]
+	return p.url[apiURLs[req.API]]
 }
+
+// apiURLs are the kinds of URL of the APIs other than chat.
+var apiURLs = map[API]int{APIResponses: urlResponses, APICompact: urlCompact, APICompletions: urlCompletions,
+	APITranscriptions: urlTranscriptions, APITranslations: urlTranslations, APISpeech: urlSpeech, APIImages: urlImages}
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	// Azure routes by the deployment in the URL and ignores the body's
