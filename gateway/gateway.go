@@ -673,8 +673,7 @@ func (g *Gateway) Handler() http.Handler {
 				w.Header().Set("Allow", allowed)
 				msg := fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allowed)
 				if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-					// The Responses API's WebSocket mode (the SDKs' connect).
-					msg += "; breakerd does not serve WebSocket mode: send each response over HTTP (POST)"
+					msg += "; breakerd serves WebSocket mode (the Responses API's) on /v1/responses only"
 				}
 				writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "", msg)
 			})
@@ -684,7 +683,7 @@ func (g *Gateway) Handler() http.Handler {
 	get := func(h http.Handler) methodHandler { return methodHandler{http.MethodGet, h} }
 	route("/chat/completions", post(g.serve(provider.Chat, provider.APIChat)))
 	route("/embeddings", post(g.serve(provider.Embeddings, provider.APIChat)))
-	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)))
+	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)), get(http.HandlerFunc(g.responsesSocket)))
 	route("/responses/{id}", get(g.storedResponse("")), methodHandler{http.MethodDelete, g.storedResponse("")})
 	// Not through route: their method-less patterns would overlap GET
 	// /responses/{id} (a GET of one is a 404 there).

@@ -321,29 +321,3 @@ func TestCompactionFallsBackAndItsItemGoesHome(t *testing.T) {
 		t.Fatalf("compacting on an Anthropic-only route: %v", err)
 	}
 }
-
-// The Responses API's WebSocket mode, as the official SDK opens it, is
-// refused with an error that says to use HTTP.
-func TestWebSocketModeIsRefusedSayingSo(t *testing.T) {
-	e := newEnv(t, twoStores, "a", "b")
-	conn, err := e.client.Responses.Connect(context.Background(), responses.ResponseConnectionOptions{})
-	if err == nil {
-		conn.Close()
-		t.Fatal("a WebSocket connected")
-	}
-	if !strings.Contains(err.Error(), "405") {
-		t.Fatalf("%v", err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, e.url+"/v1/responses", nil)
-	req.Header.Set("Connection", "Upgrade")
-	req.Header.Set("Upgrade", "websocket")
-	resp, err := e.http.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 405 || !strings.Contains(string(body), "does not serve WebSocket mode") {
-		t.Fatalf("%d %s", resp.StatusCode, body)
-	}
-}

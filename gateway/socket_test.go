@@ -1,0 +1,114 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3/responses"
+
+	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// wsEvent is what the tests read of a WebSocket event.
+type wsEvent struct {
+	Type     string `json:"type"`
+	StreamID string `json:"stream_id"`
+	Status   int    `json:"status"`
+	Error    struct {
+		Code, Message string
+	} `json:"error"`
+	Response struct {
+		ID string `json:"id"`
+	} `json:"response"`
+	Delta string `json:"delta"`
+}
+
+// turn sends one event and reads the events of its answer: to
+// response.completed, or an error.
+func turn(t *testing.T, conn *responses.ResponseConnection, event string) []wsEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	if err := conn.SendRaw(ctx, json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	var evs []wsEvent
+	for {
+		raw, err := conn.RecvRaw(ctx)
+		if err != nil {
+			t.Fatalf("after %d events: %v", len(evs), err)
+		}
+		var ev wsEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		evs = append(evs, ev)
+		if ev.Type == "response.completed" || ev.Type == "error" {
+			return evs
+		}
+	}
+}
+
+// The Responses API's WebSocket mode, through the official SDK's
+// connection: each response.create is served as a streamed response
+// through breakers and fallbacks, its events echo its stream_id, a
+// store: false continuation carries its whole context (so another
+// deployment can continue it), and errors are error events.
+func TestWebSocketMode(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	conn, err := e.client.Responses.Connect(context.Background(), responses.ResponseConnectionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	evs := turn(t, conn, `{"type":"response.create","stream_id":"main","model":"gpt-4o","store":false,"input":"remember the blue door"}`)
+	var types []string
+	var text strings.Builder
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+		text.WriteString(ev.Delta)
+		if ev.StreamID != "main" {
+			t.Fatalf("%s carries stream_id %q", ev.Type, ev.StreamID)
+		}
+	}
+	first := evs[len(evs)-1].Response.ID
+	if _, d, _, _ := provider.DecodeResponseID(first); types[0] != "response.created" || d != "b" || !strings.Contains(text.String(), "Hello from b") {
+		t.Fatalf("first turn: %v from %q: %q", types, d, text.String())
+	}
+
+	e.mocks["a"].Reset() // a, first in order, takes the next turn: it never saw the first
+	evs = turn(t, conn, `{"type":"response.create","model":"gpt-4o","store":false,"previous_response_id":"`+first+`","input":[{"role":"user","content":"what colour?"}]}`)
+	if last := evs[len(evs)-1]; last.Type != "response.completed" || last.StreamID != "" {
+		t.Fatalf("second turn ended with %+v", last)
+	}
+	body := e.mocks["a"].LastBody()
+	if strings.Contains(body, "previous_response_id") || !strings.Contains(body, "remember the blue door") ||
+		!strings.Contains(body, "Hello from b") || !strings.Contains(body, "what colour?") {
+		t.Fatalf("a got %s", body)
+	}
+
+	for _, tc := range []struct {
+		event  string
+		status int
+		says   string
+	}{
+		{`{"type":"response.create","stream_id":"x","model":"nope","input":"hi"}`, 404, "nope"},
+		{`{"type":"response.steer","stream_id":"x"}`, 400, "response.steer"},
+		{`{"type":"response.create","stream_id":"x","model":"gpt-4o","input":"hi","generate":false}`, 400, "generate: false"},
+	} {
+		evs := turn(t, conn, tc.event)
+		if ev := evs[len(evs)-1]; ev.Type != "error" || ev.Status != tc.status || ev.StreamID != "x" || !strings.Contains(ev.Error.Message, tc.says) {
+			t.Fatalf("%s: %+v", tc.event, ev)
+		}
+	}
+	// The socket still serves after errors.
+	if evs := turn(t, conn, `{"type":"response.create","model":"gpt-4o","input":"still there?"}`); evs[len(evs)-1].Type != "response.completed" {
+		t.Fatalf("after errors: %+v", evs)
+	}
+}
