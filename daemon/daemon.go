@@ -144,7 +144,7 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.cut, d.cutAll = context.WithCancel(context.Background())
 	d.gwOpts = gateway.Options{Clock: opts.Clock, Client: client, Logger: log, TracerProvider: tp, Cut: d.cut,
-		Detached: new(sync.WaitGroup),
+		Detached: new(sync.WaitGroup), Draining: d.draining,
 		Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d}), ConfigureBreaker: configure}
 	gwo := d.gwOpts
 	gwo.Config = opts.Config

@@ -66,6 +66,11 @@ type Options struct {
 	// for nor closes: a shutdown waits on it too. One for all the gateways
 	// reloads make, as Cut. nil means one of the gateway's own (Wait).
 	Detached *sync.WaitGroup
+	// Draining, when set, is closed when a shutdown begins: each
+	// WebSocket client (the Responses API's WebSocket mode) is asked to
+	// go (close code 1001) once its response in flight is done. An open
+	// socket counts in Detached, as a stream does.
+	Draining <-chan struct{}
 	// Previous is the gateway a config reload replaces: each deployment
 	// whose config and breaker settings did not change is taken over as
 	// it is (breaker state, bulkhead, cooldowns, routing figures), and the
@@ -103,6 +108,8 @@ type Gateway struct {
 	// detached counts the streams served on connections taken over
 	// (takeover.go), which http.Server.Shutdown does not wait for.
 	detached *sync.WaitGroup
+	// draining is Options.Draining.
+	draining <-chan struct{}
 	// frames holds the buffers (*[]byte) a taken-over connection frames
 	// its chunks in.
 	frames sync.Pool
@@ -250,6 +257,7 @@ func New(opts Options) (*Gateway, error) {
 	g.headers.init()
 	g.cut, g.cutCancel = context.WithCancel(cmp.Or(opts.Cut, context.Background()))
 	g.detached = cmp.Or(opts.Detached, new(sync.WaitGroup))
+	g.draining = opts.Draining
 	g.frames.New = func() any { b := make([]byte, 0, 1024); return &b }
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
@@ -456,8 +464,9 @@ func (g *Gateway) PauseAccept(open int64) bool { return g.shed.pauseAccept(open)
 func (g *Gateway) CutInFlight() { g.cutCancel() }
 
 // Wait waits for the streams served on connections taken over from
-// net/http (see Options.Detached) to end, or for ctx to: http.Server's
-// Shutdown waits for the other requests. It reports whether they ended.
+// net/http, and the WebSockets, to end (see Options.Detached), or for ctx
+// to: http.Server's Shutdown waits for the other requests. It reports
+// whether they ended.
 func (g *Gateway) Wait(ctx context.Context) bool { return waitFor(ctx, g.detached) }
 
 // waitFor waits for wg, or for ctx to end; it reports whether wg did.

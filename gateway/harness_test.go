@@ -42,6 +42,8 @@ type env struct {
 	done chan gateway.RequestInfo
 	// logs holds what the gateway logged, as JSON lines.
 	logs *lockedBuffer
+	// draining, closed, begins the gateway's shutdown (Options.Draining).
+	draining chan struct{}
 }
 
 // lockedBuffer is a bytes.Buffer safe for a logger and a test at once.
@@ -75,7 +77,7 @@ func (r recorder) RequestDone(info gateway.RequestInfo) { r.done <- info }
 func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
-		done: make(chan gateway.RequestInfo, 1000), logs: &lockedBuffer{}}
+		done: make(chan gateway.RequestInfo, 1000), logs: &lockedBuffer{}, draining: make(chan struct{})}
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n})
@@ -91,7 +93,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 		t.Fatalf("config: %v", err)
 	}
 	upstream := gateway.NewUpstreamClient()
-	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream,
+	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream, Draining: e.draining,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Observer: recorder{Observer: gateway.NopObserver(), done: e.done}})
 	if err != nil {

@@ -26,7 +26,10 @@ import (
 // previous_response_ids go upstream as they would over HTTP.
 //
 // Responses are served one at a time, in the order their
-// response.create events came; each one's events carry its stream_id.
+// response.create events came; each one's events carry its stream_id. At
+// a shutdown (Options.Draining) a socket is closed with 1001 (going
+// away) once its response in flight is done, and a shutdown waits for
+// that (Options.Detached).
 
 // socketChains bounds the store: false chains a socket remembers.
 const socketChains = 16
@@ -47,6 +50,10 @@ func (g *Gateway) responsesSocket(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Method %s is not allowed for %s; allowed: POST, or GET to open a WebSocket (the Responses API's WebSocket mode)", r.Method, r.URL.Path))
 		return
 	}
+	// Counted before the connection leaves net/http's (Accept takes it
+	// over), so that a shutdown that finds none there finds this one.
+	g.detached.Add(1)
+	defer g.detached.Done()
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // origins: CORS and the master key guard the API
 	if err != nil {
 		return // Accept has answered
@@ -81,7 +88,18 @@ func (g *Gateway) responsesSocket(w http.ResponseWriter, r *http.Request) {
 	}()
 	serve := g.serve(provider.Chat, provider.APIResponses)
 	var chains []socketChain
-	for msg := range msgs {
+	for {
+		var msg []byte
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return
+			}
+			msg = m
+		case <-g.draining:
+			_ = conn.Close(websocket.StatusGoingAway, "breakerd is shutting down: reconnect")
+			return
+		}
 		var ev struct {
 			Type     string `json:"type"`
 			StreamID string `json:"stream_id"`

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/mockllm"
@@ -110,5 +111,29 @@ func TestWebSocketMode(t *testing.T) {
 	// The socket still serves after errors.
 	if evs := turn(t, conn, `{"type":"response.create","model":"gpt-4o","input":"still there?"}`); evs[len(evs)-1].Type != "response.completed" {
 		t.Fatalf("after errors: %+v", evs)
+	}
+}
+
+// At a shutdown a socket is told to go (1001) once its response is done,
+// and then no longer holds the gateway's Wait.
+func TestWebSocketClosesWhenDraining(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	conn, err := e.client.Responses.Connect(context.Background(), responses.ResponseConnectionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if evs := turn(t, conn, `{"type":"response.create","model":"gpt-4o","input":"hi"}`); evs[len(evs)-1].Type != "response.completed" {
+		t.Fatalf("%+v", evs)
+	}
+	close(e.draining)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	_, err = conn.RecvRaw(ctx)
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway {
+		t.Fatalf("after draining began: %v", err)
+	}
+	if !e.gw.Wait(ctx) {
+		t.Fatal("the gateway still waits on the closed socket")
 	}
 }
