@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -54,7 +55,7 @@ func (g *Gateway) responsesSocket(w http.ResponseWriter, r *http.Request) {
 	// over), so that a shutdown that finds none there finds this one.
 	g.detached.Add(1)
 	defer g.detached.Done()
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true}) // origins: CORS and the master key guard the API
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.socketOrigins()})
 	if err != nil {
 		return // Accept has answered
 	}
@@ -318,4 +319,20 @@ func socketError(ctx context.Context, conn *websocket.Conn, streamID string, sta
 	}
 	b, _ := json.Marshal(ev)
 	return conn.Write(ctx, websocket.MessageText, b)
+}
+
+// socketOrigins are the web origins whose pages may open a socket, as
+// server.cors_allowed_origins lets them call the API: a browser sends no CORS
+// preflight for a WebSocket, so the handshake checks its Origin instead.
+// A client that is not a browser sends none, and is let in.
+func (g *Gateway) socketOrigins() []string {
+	var hosts []string
+	for _, o := range g.cfg.Server.CORSOrigins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			hosts = append(hosts, u.Host)
+		} else {
+			hosts = append(hosts, o) // "*"
+		}
+	}
+	return hosts
 }

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,31 @@ func TestWebSocketClosesWhenDraining(t *testing.T) {
 	}
 	if !e.gw.Wait(ctx) {
 		t.Fatal("the gateway still waits on the closed socket")
+	}
+}
+
+// A web page may open a socket only from an origin server.cors_allowed_origins
+// lets call the API (a browser sends no preflight for a WebSocket); a
+// client that is no browser sends no Origin and is let in.
+func TestWebSocketOrigins(t *testing.T) {
+	e := newEnv(t, twoStores+"server:\n  cors_allowed_origins: [\"https://app.example\"]\n", "a", "b")
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{{"", true}, {"https://app.example", true}, {"https://evil.example", false}} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+		h := http.Header{}
+		if tc.origin != "" {
+			h.Set("Origin", tc.origin)
+		}
+		conn, resp, err := websocket.Dial(ctx, strings.Replace(e.url, "http", "ws", 1)+"/v1/responses",
+			&websocket.DialOptions{HTTPHeader: h, HTTPClient: e.http})
+		cancel()
+		if conn != nil {
+			conn.CloseNow()
+		}
+		if (err == nil) != tc.ok {
+			t.Errorf("origin %q: %v (%v)", tc.origin, err, resp)
+		}
 	}
 }
