@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/provider"
 )
 
 // Every provider in the table that breakerd can call gets a chat request
@@ -178,5 +179,55 @@ func TestModelLeftOutSaysWhy(t *testing.T) {
 		"  - model_name: other\n    litellm_params: {model: openai/x, api_base: "+upstream.URL+"}\n")
 	if resp.StatusCode != 404 || !strings.Contains(string(data), "The model `m` is in breakerd's config, but breakerd can call none of its deployments: provider \\\"bedrock\\\" needs AWS request signing (SigV4)") {
 		t.Fatalf("status %d: %s", resp.StatusCode, data)
+	}
+}
+
+// Azure OpenAI's paths for the Responses API's stored responses and for
+// audio and images, with a dated api-version and with the v1 API.
+func TestAzurePathsBeyondChat(t *testing.T) {
+	for _, tc := range []struct {
+		version, method, path, body, want string
+	}{
+		{"2025-04-01-preview", http.MethodGet, "/v1/responses/" + provider.EncodeResponseID("azure", "m/azure/prod-eu", "resp_1"), "",
+			"/openai/responses/resp_1?api-version=2025-04-01-preview"},
+		{"v1", http.MethodDelete, "/v1/responses/" + provider.EncodeResponseID("azure", "m/azure/prod-eu", "resp_1"), "", "/openai/v1/responses/resp_1"},
+		{"preview", http.MethodGet, "/v1/responses/" + provider.EncodeResponseID("azure", "m/azure/prod-eu", "resp_1") + "/input_items?limit=5", "",
+			"/openai/v1/responses/resp_1/input_items?api-version=preview&limit=5"},
+		{"2025-04-01-preview", http.MethodPost, "/v1/images/generations", `{"model":"m","prompt":"a door"}`,
+			"/openai/deployments/prod-eu/images/generations?api-version=2025-04-01-preview"},
+		{"v1", http.MethodPost, "/v1/images/generations", `{"model":"m","prompt":"a door"}`, "/openai/v1/images/generations"},
+	} {
+		t.Run(tc.version+" "+tc.method+" "+strings.SplitN(tc.path, "/", 4)[2], func(t *testing.T) {
+			var mu sync.Mutex
+			var got string
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = r.URL.RequestURI()
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"id":"resp_1","object":"response","deleted":true,"data":[]}`))
+			}))
+			defer upstream.Close()
+			mode := ""
+			if strings.Contains(tc.path, "images") {
+				mode = "    model_info: {mode: image_generation}\n"
+			}
+			url := serveGateway(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: azure/prod-eu\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: azure-key-0123456789\n      api_version: \""+tc.version+"\"\n"+mode)
+			req, _ := http.NewRequest(tc.method, url+tc.path, strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			http.DefaultClient.CloseIdleConnections()
+			mu.Lock()
+			defer mu.Unlock()
+			if resp.StatusCode != 200 || got != tc.want {
+				t.Fatalf("status %d (%s); upstream saw %s, want %s", resp.StatusCode, data, got, tc.want)
+			}
+		})
 	}
 }
