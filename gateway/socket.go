@@ -133,7 +133,7 @@ func (g *Gateway) responsesSocket(w http.ResponseWriter, r *http.Request) {
 			req.Header.Del(h)
 		}
 		req.Header.Set("Content-Type", "application/json")
-		req.ContentLength = int64(len(body))
+		req.ContentLength, req.RemoteAddr = int64(len(body)), r.RemoteAddr
 		serve(sw, req)
 		if err := sw.finish(); err != nil {
 			return
