@@ -253,4 +253,5 @@ var liteLLMExceptions = map[string]string{"400": "BadRequestError", "401": "Auth
 // liteLLMRoutes are the route label's values: the API's path.
 var liteLLMRoutes = map[provider.API]string{"": "/v1/chat/completions", provider.APIChat: "/v1/chat/completions",
 	provider.APIResponses: "/v1/responses", provider.APIMessages: "/v1/messages", provider.APICompletions: "/v1/completions",
-	provider.APICompact: "/v1/responses/compact"}
+	provider.APICompact: "/v1/responses/compact", provider.APITranscriptions: "/v1/audio/transcriptions",
+	provider.APITranslations: "/v1/audio/translations", provider.APISpeech: "/v1/audio/speech", provider.APIImages: "/v1/images/generations"}
