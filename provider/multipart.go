@@ -53,8 +53,9 @@ func multipartWithModel(body []byte, contentType, model string) ([]byte, error) 
 }
 
 // FormFields reads the named text fields of a multipart/form-data body
-// (of media type contentType), and reports whether it has a file part
-// named file; an error means the body is not such a form.
+// (of media type contentType), each to its first KB (a model's name, not
+// a file), and reports whether it has a file part named file; an error
+// means the body is not such a form.
 func FormFields(body []byte, contentType, file string, names ...string) (map[string]string, bool, error) {
 	boundary, err := formBoundary(contentType)
 	if err != nil {
