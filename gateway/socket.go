@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/coder/websocket"
 
@@ -26,11 +27,11 @@ import (
 // sending the whole context, so any deployment can continue it. Other
 // previous_response_ids go upstream as they would over HTTP.
 //
-// Responses are served one at a time, in the order their
-// response.create events came; each one's events carry its stream_id. At
-// a shutdown (Options.Draining) a socket is closed with 1001 (going
-// away) once its response in flight is done, and a shutdown waits for
-// that (Options.Detached).
+// Each stream_id is a lane: its responses are served in the order their
+// response.create events came, the lanes at once, and each response's
+// events carry its stream_id. At a shutdown (Options.Draining) a socket
+// is closed with 1001 (going away) once the responses it holds are done,
+// and a shutdown waits for that (Options.Detached).
 
 // socketChains bounds the store: false chains a socket remembers.
 const socketChains = 16
@@ -40,6 +41,26 @@ const socketChains = 16
 type socketChain struct {
 	id    string
 	items []json.RawMessage
+}
+
+// socketLanes bounds the stream_id lanes of a socket.
+const socketLanes = 32
+
+// socket is one client's WebSocket: its lanes (one per stream_id, each
+// serving its responses in order, the lanes at once) and the store: false
+// chains its responses made.
+type socket struct {
+	g      *Gateway
+	conn   *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	up     *http.Request // the upgrade request: headers and address
+	serve  http.HandlerFunc
+	lanes  map[string]chan []byte
+	wg     sync.WaitGroup // the lanes
+
+	mu     sync.Mutex
+	chains []socketChain
 }
 
 // responsesSocket serves GET /v1/responses: the WebSocket mode, or a 405
@@ -60,10 +81,12 @@ func (g *Gateway) responsesSocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered
 	}
 	conn.SetReadLimit(max(g.cfg.Server.MaxBodyBytes, 1<<20))
+	ctx, cancel := context.WithCancel(r.Context())
+	s := &socket{g: g, conn: conn, ctx: ctx, cancel: cancel, up: r, serve: g.serve(provider.Chat, provider.APIResponses),
+		lanes: map[string]chan []byte{}}
 	// The socket is read all along, not only between responses, so that
 	// its pings are answered and a client that leaves mid-response ends
 	// that response's upstream call.
-	ctx, cancel := context.WithCancel(r.Context())
 	msgs := make(chan []byte)
 	read := make(chan struct{})
 	go func() {
@@ -83,65 +106,109 @@ func (g *Gateway) responsesSocket(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	defer func() {
+		for _, lane := range s.lanes {
+			close(lane) // each ends after what it holds (at once, if canceled)
+		}
+		s.wg.Wait()
 		cancel()
 		conn.CloseNow()
 		<-read
 	}()
-	serve := g.serve(provider.Chat, provider.APIResponses)
-	var chains []socketChain
 	for {
-		var msg []byte
 		select {
-		case m, ok := <-msgs:
+		case msg, ok := <-msgs:
 			if !ok {
 				return
 			}
-			msg = m
+			if !s.dispatch(msg) {
+				return
+			}
 		case <-g.draining:
+			for id, lane := range s.lanes { // the responses queued and in flight end first
+				close(lane)
+				delete(s.lanes, id)
+			}
+			s.wg.Wait()
 			_ = conn.Close(websocket.StatusGoingAway, "breakerd is shutting down: reconnect")
 			return
 		}
-		var ev struct {
-			Type     string `json:"type"`
-			StreamID string `json:"stream_id"`
-			Store    *bool  `json:"store"`
-			Previous string `json:"previous_response_id"`
-			Generate *bool  `json:"generate"`
-		}
-		if err := json.Unmarshal(msg, &ev); err != nil || ev.Type != "response.create" {
-			what := fmt.Sprintf("the event type %q is not one breakerd serves (it serves response.create)", ev.Type)
-			if err != nil {
-				what = "the event is not a JSON object"
+	}
+}
+
+// dispatch queues a response.create on its stream_id's lane, or answers
+// an event breakerd does not serve; false means the socket is gone.
+func (s *socket) dispatch(msg []byte) bool {
+	var ev struct {
+		Type     string `json:"type"`
+		StreamID string `json:"stream_id"`
+		Generate *bool  `json:"generate"`
+	}
+	what := ""
+	switch err := json.Unmarshal(msg, &ev); {
+	case err != nil:
+		what = "the event is not a JSON object"
+	case ev.Type != "response.create":
+		what = fmt.Sprintf("the event type %q is not one breakerd serves (it serves response.create)", ev.Type)
+	case ev.Generate != nil && !*ev.Generate:
+		what = "generate: false (a warm-up) is not served by breakerd: send the turn itself"
+	case s.lanes[ev.StreamID] == nil && len(s.lanes) >= socketLanes:
+		what = fmt.Sprintf("a socket has at most %d stream_ids at once", socketLanes)
+	}
+	if what != "" {
+		return socketError(s.ctx, s.conn, ev.StreamID, http.StatusBadRequest, "invalid_request_error", "", what) == nil
+	}
+	lane := s.lanes[ev.StreamID]
+	if lane == nil {
+		lane = make(chan []byte, 16)
+		s.lanes[ev.StreamID] = lane
+		s.wg.Go(func() {
+			for msg := range lane {
+				if s.ctx.Err() == nil && !s.respond(msg) {
+					s.cancel() // the socket is gone: end the others too
+				}
 			}
-			if socketError(ctx, conn, ev.StreamID, http.StatusBadRequest, "invalid_request_error", "", what) != nil {
-				return
-			}
-			continue
-		}
-		if ev.Generate != nil && !*ev.Generate {
-			if socketError(ctx, conn, ev.StreamID, http.StatusBadRequest, "invalid_request_error", "",
-				"generate: false (a warm-up) is not served by breakerd: send the turn itself") != nil {
-				return
-			}
-			continue
-		}
-		body, input := socketRequest(msg, ev.Previous, chains)
-		sw := &socketWriter{ctx: ctx, conn: conn, streamID: ev.StreamID, header: http.Header{}}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.URL.Path, bytes.NewReader(body))
-		req.Header = r.Header.Clone()
-		for _, h := range []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions"} {
-			req.Header.Del(h)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.ContentLength, req.RemoteAddr = int64(len(body)), r.RemoteAddr
-		serve(sw, req)
-		if err := sw.finish(); err != nil {
-			return
-		}
-		if ev.Store != nil && !*ev.Store && sw.completed != nil {
-			chains = remember(chains, sw.completed, input)
+		})
+	}
+	select {
+	case lane <- msg:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// respond serves one response.create as a streamed Responses request,
+// its events and any error going to the socket; false means the socket
+// is gone.
+func (s *socket) respond(msg []byte) bool {
+	var ev struct {
+		StreamID string `json:"stream_id"`
+		Store    *bool  `json:"store"`
+		Previous string `json:"previous_response_id"`
+	}
+	_ = json.Unmarshal(msg, &ev) // read once already
+	s.mu.Lock()
+	body, input := socketRequest(msg, ev.Previous, s.chains)
+	s.mu.Unlock()
+	sw := &socketWriter{ctx: s.ctx, conn: s.conn, streamID: ev.StreamID, header: http.Header{}}
+	if ev.Store != nil && !*ev.Store {
+		// Remembered before the client hears of it: its next turn, on
+		// another lane, may come at once.
+		sw.completed = func(resp json.RawMessage) {
+			s.mu.Lock()
+			s.chains = remember(s.chains, resp, input)
+			s.mu.Unlock()
 		}
 	}
+	req, _ := http.NewRequestWithContext(s.ctx, http.MethodPost, s.up.URL.Path, bytes.NewReader(body))
+	req.Header = s.up.Header.Clone()
+	for _, h := range []string{"Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions"} {
+		req.Header.Del(h)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.ContentLength, req.RemoteAddr = int64(len(body)), s.up.RemoteAddr
+	s.serve(sw, req)
+	return sw.finish() == nil
 }
 
 // socketRequest turns a response.create event into a streamed Responses
@@ -227,7 +294,9 @@ type socketWriter struct {
 	body      bytes.Buffer // an answer that is not a stream: an error
 	pending   []byte       // a stream's frames not yet whole
 	err       error
-	completed json.RawMessage // the response of response.completed
+	// completed, when set, is called with the response of
+	// response.completed before the event goes to the socket.
+	completed func(json.RawMessage)
 }
 
 func (s *socketWriter) Header() http.Header { return s.header }
@@ -279,8 +348,8 @@ func (s *socketWriter) event(frame []byte) error {
 		Type     string          `json:"type"`
 		Response json.RawMessage `json:"response"`
 	}
-	if json.Unmarshal(data, &ev) == nil && ev.Type == "response.completed" {
-		s.completed = ev.Response
+	if s.completed != nil && json.Unmarshal(data, &ev) == nil && ev.Type == "response.completed" {
+		s.completed(ev.Response)
 	}
 	if s.streamID != "" {
 		id, _ := json.Marshal(s.streamID)

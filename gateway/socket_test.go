@@ -164,3 +164,33 @@ func TestWebSocketOrigins(t *testing.T) {
 		}
 	}
 }
+
+// Lanes (stream_ids) are served at once: a response on one lane does not
+// wait for another lane's, here one its provider never answers.
+func TestWebSocketLanesRunAtOnce(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: stuck
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: quick
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+`, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{Hang: true})
+	conn, err := e.client.Responses.Connect(context.Background(), responses.ResponseConnectionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	if err := conn.SendRaw(ctx, json.RawMessage(`{"type":"response.create","stream_id":"A","model":"stuck","input":"hi"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.mocks["a"].WaitRequests(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	evs := turn(t, conn, `{"type":"response.create","stream_id":"B","model":"quick","input":"hi"}`)
+	if last := evs[len(evs)-1]; last.Type != "response.completed" || last.StreamID != "B" {
+		t.Fatalf("lane B, with lane A stuck: %+v", evs)
+	}
+}
