@@ -286,14 +286,14 @@ func remember(chains []socketChain, completed json.RawMessage, input []json.RawM
 // event of the answer's stream goes to the socket as a message, with the
 // event's stream_id; an error answer becomes an error event.
 type socketWriter struct {
-	ctx       context.Context
-	conn      *websocket.Conn
-	streamID  string
-	header    http.Header
-	status    int
-	body      bytes.Buffer // an answer that is not a stream: an error
-	pending   []byte       // a stream's frames not yet whole
-	err       error
+	ctx      context.Context
+	conn     *websocket.Conn
+	streamID string
+	header   http.Header
+	status   int
+	body     bytes.Buffer // an answer that is not a stream: an error
+	pending  []byte       // a stream's frames not yet whole
+	err      error
 	// completed, when set, is called with the response of
 	// response.completed before the event goes to the socket.
 	completed func(json.RawMessage)
