@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func (g *Gateway) storedResponse(sub string) http.HandlerFunc {
 			defer cancel()
 		}
 		start := time.Now()
-		resp, err := d.prov.(provider.StoredResponses).Stored(ctx, r.Method, upstreamID, sub, query)
+		resp, err := d.prov.(provider.StoredResponses).Stored(ctx, r.Method, "responses/"+url.PathEscape(upstreamID)+sub, query, nil)
 		if err != nil {
 			perr := asProviderError(err)
 			o := g.classify(perr)

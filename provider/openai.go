@@ -278,18 +278,20 @@ func (p *openAI) rawStream(ctx context.Context, body io.ReadCloser, api API) *ra
 }
 
 // StoredResponses is implemented by a provider whose upstream stores the
-// Responses API's responses (OpenAI and Azure OpenAI).
+// Responses API's responses and the Conversations API's conversations
+// (OpenAI and Azure OpenAI).
 type StoredResponses interface {
-	// Stored makes a call on the stored response id (the upstream's own
-	// id): GET or DELETE on it (sub ""), POST on sub "/cancel", GET on
-	// sub "/input_items". query is the client's; with stream=true the
-	// answer is the response's event stream (Frames). Response ids in the
-	// answer are the ones clients get (EncodeResponseID). A failure is an
-	// *Error.
-	Stored(ctx context.Context, method, id, sub string, query url.Values) (*Response, error)
+	// Stored makes a call on what the upstream stores: path is under the
+	// API's root, its ids the upstream's own, escaped ("responses/ID",
+	// "responses/ID/cancel", "conversations", "conversations/ID/items",
+	// ...). query is the client's; with stream=true the answer is the
+	// response's event stream (Frames). body, if any, is sent as JSON.
+	// Response and conversation ids in the answer are the ones clients get
+	// (EncodeResponseID, EncodeConversationID). A failure is an *Error.
+	Stored(ctx context.Context, method, path string, query url.Values, body []byte) (*Response, error)
 }
 
-func (p *openAI) Stored(ctx context.Context, method, id, sub string, query url.Values) (*Response, error) {
+func (p *openAI) Stored(ctx context.Context, method, path string, query url.Values, body []byte) (*Response, error) {
 	base, own, _ := strings.Cut(p.url[urlResponses], "?")
 	q, _ := url.ParseQuery(own)
 	for k, v := range query {
@@ -297,11 +299,15 @@ func (p *openAI) Stored(ctx context.Context, method, id, sub string, query url.V
 			q[k] = v
 		}
 	}
-	u := base + "/" + url.PathEscape(id) + sub
+	u := strings.TrimSuffix(base, "/responses") + "/" + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u, http.NoBody)
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
@@ -312,12 +318,12 @@ func (p *openAI) Stored(ctx context.Context, method, id, sub string, query url.V
 	if stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
-	body, data, err := roundTrip(ctx, p.rt, hreq, stream, p.redact, p.httpError)
+	events, data, err := roundTrip(ctx, p.rt, hreq, stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
 	}
-	if body != nil {
-		return &Response{Frames: p.rawStream(ctx, body, APIResponses), Model: p.d.Model}, nil
+	if events != nil {
+		return &Response{Frames: p.rawStream(ctx, events, APIResponses), Model: p.d.Model}, nil
 	}
 	if !json.Valid(data) {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}

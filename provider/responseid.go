@@ -20,20 +20,24 @@ import (
 // (/v1/responses/{id}), where a client that does not escape it would
 // split a "/" of the standard alphabet into two segments. It reads both.
 const (
-	responseIDPrefix = "resp_"
-	idProvider       = "litellm:custom_llm_provider:"
-	idDeployment     = ";model_id:"
-	idResponse       = ";response_id:"
+	idProvider   = "litellm:custom_llm_provider:"
+	idDeployment = ";model_id:"
+)
+
+// storedKind is a kind of object an upstream stores: its ids' prefix, and
+// the key of the upstream's own id in the encoded text.
+type storedKind struct{ prefix, key string }
+
+var (
+	responseKind     = storedKind{"resp_", ";response_id:"}
+	conversationKind = storedKind{"conv_", ";conversation_id:"}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
 // id of deployment, of provider. An id that is already one is returned as
 // it is.
 func EncodeResponseID(provider, deployment, id string) string {
-	if _, _, _, ok := DecodeResponseID(id); ok {
-		return id
-	}
-	return responseIDPrefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider+provider+idDeployment+deployment+idResponse+id))
+	return responseKind.encode(provider, deployment, id)
 }
 
 // DecodeResponseID reads an id EncodeResponseID or LiteLLM made (in
@@ -41,7 +45,29 @@ func EncodeResponseID(provider, deployment, id string) string {
 // the upstream's own id. ok is false for any other id, an upstream's own
 // included.
 func DecodeResponseID(s string) (provider, deployment, id string, ok bool) {
-	enc, found := strings.CutPrefix(s, responseIDPrefix)
+	return responseKind.decode(s)
+}
+
+// EncodeConversationID and DecodeConversationID are EncodeResponseID and
+// DecodeResponseID for the Conversations API's conversations ("conv_").
+func EncodeConversationID(provider, deployment, id string) string {
+	return conversationKind.encode(provider, deployment, id)
+}
+
+// DecodeConversationID reads an id EncodeConversationID made.
+func DecodeConversationID(s string) (provider, deployment, id string, ok bool) {
+	return conversationKind.decode(s)
+}
+
+func (k storedKind) encode(provider, deployment, id string) string {
+	if _, _, _, ok := k.decode(id); ok {
+		return id
+	}
+	return k.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider+provider+idDeployment+deployment+k.key+id))
+}
+
+func (k storedKind) decode(s string) (provider, deployment, id string, ok bool) {
+	enc, found := strings.CutPrefix(s, k.prefix)
 	if !found {
 		return "", "", "", false
 	}
@@ -62,7 +88,7 @@ func DecodeResponseID(s string) (provider, deployment, id string, ok bool) {
 	if !found {
 		return "", "", "", false
 	}
-	deployment, id, found = strings.Cut(rest, idResponse)
+	deployment, id, found = strings.Cut(rest, k.key)
 	if !found || id == "" {
 		return "", "", "", false
 	}
@@ -74,24 +100,37 @@ func DecodeResponseID(s string) (provider, deployment, id string, ok bool) {
 type storedIDs struct{ provider, deployment string }
 
 // object returns obj, a JSON object, with its top-level "id" encoded when
-// it is a response's id (a Response, or a deletion's answer); anything
+// it is a response's or a conversation's (a Response, a Conversation, or
+// a deletion's answer), and a Response's "conversation" too; anything
 // else is returned as it is.
 func (s storedIDs) object(obj []byte) []byte {
-	var id []byte
+	var id, conv []byte
 	if !EachField(obj, func(k, v []byte) {
-		if string(k) == "id" {
+		switch string(k) {
+		case "id":
 			id = v
+		case "conversation":
+			conv = v
 		}
-	}) || id == nil {
+	}) {
 		return obj
 	}
-	str, ok := JSONString(id)
-	if !ok || !strings.HasPrefix(str, responseIDPrefix) {
-		return obj
+	if len(id) > 0 {
+		if str, ok := JSONString(id); ok {
+			for _, kind := range []storedKind{responseKind, conversationKind} {
+				if strings.HasPrefix(str, kind.prefix) {
+					v, _ := json.Marshal(kind.encode(s.provider, s.deployment, str))
+					if out, ok := SetField(obj, "id", v); ok {
+						obj = out
+					}
+				}
+			}
+		}
 	}
-	v, _ := json.Marshal(EncodeResponseID(s.provider, s.deployment, str))
-	if out, ok := SetField(obj, "id", v); ok {
-		return out
+	if len(conv) > 0 && conv[0] == '{' { // {"id": "conv_..."}
+		if out, ok := SetField(obj, "conversation", s.object(conv)); ok {
+			obj = out
+		}
 	}
 	return obj
 }
