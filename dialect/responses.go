@@ -17,6 +17,22 @@ type ResponsesRequest struct {
 	Input  json.RawMessage `json:"input"`
 	// PreviousResponseID is the stored response the request continues.
 	PreviousResponseID string `json:"previous_response_id"`
+	// Conversation is the conversation the response joins: its id, or
+	// {"id": ...}.
+	Conversation json.RawMessage `json:"conversation"`
+}
+
+// ConversationID is the id of the conversation r joins, "" for none.
+func (r *ResponsesRequest) ConversationID() string {
+	var id string
+	if json.Unmarshal(r.Conversation, &id) == nil {
+		return id
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(r.Conversation, &obj)
+	return obj.ID
 }
 
 // ParseResponses validates a Responses request enough to route it; a

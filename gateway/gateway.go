@@ -693,7 +693,9 @@ func (g *Gateway) Handler() http.Handler {
 	route("/chat/completions", post(g.serve(provider.Chat, provider.APIChat)))
 	route("/embeddings", post(g.serve(provider.Embeddings, provider.APIChat)))
 	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)), get(http.HandlerFunc(g.responsesSocket)))
-	route("/responses/{id}", get(g.storedResponse("")), methodHandler{http.MethodDelete, g.storedResponse("")})
+	none := func(*http.Request) string { return "" }
+	fixed := func(sub string) func(*http.Request) string { return func(*http.Request) string { return sub } }
+	route("/responses/{id}", get(g.storedCall(storedResponses, none)), methodHandler{http.MethodDelete, g.storedCall(storedResponses, none)})
 	// Not through route: their method-less patterns would overlap GET
 	// /responses/{id} (a GET of one is a 404 there).
 	for path, h := range map[string]http.Handler{"/responses/compact": g.serve(provider.Chat, provider.APICompact),
@@ -703,8 +705,14 @@ func (g *Gateway) Handler() http.Handler {
 			posts[p] = h
 		}
 	}
-	route("/responses/{id}/cancel", post(g.storedResponse("/cancel")))
-	route("/responses/{id}/input_items", get(g.storedResponse("/input_items")))
+	route("/responses/{id}/cancel", post(g.storedCall(storedResponses, fixed("/cancel"))))
+	route("/responses/{id}/input_items", get(g.storedCall(storedResponses, fixed("/input_items"))))
+	conv := g.storedCall(storedConversations, none)
+	route("/conversations", post(http.HandlerFunc(g.createConversation)))
+	route("/conversations/{id}", get(conv), post(conv), methodHandler{http.MethodDelete, conv})
+	route("/conversations/{id}/items", get(g.storedCall(storedConversations, fixed("/items"))), post(g.storedCall(storedConversations, fixed("/items"))))
+	item := g.storedCall(storedConversations, func(r *http.Request) string { return "/items/" + url.PathEscape(r.PathValue("item")) })
+	route("/conversations/{id}/items/{item}", get(item), methodHandler{http.MethodDelete, item})
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
 	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
 	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))
@@ -746,7 +754,7 @@ func (g *Gateway) Handler() http.Handler {
 // that breakerd does not serve.
 var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true, "rerank": true, "moderations": true,
 	"realtime": true, "batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
-	"vector_stores": true, "conversations": true, "evals": true, "containers": true}
+	"vector_stores": true, "evals": true, "containers": true}
 
 // methodHandler is a route's handler for one method.
 type methodHandler struct {

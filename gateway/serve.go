@@ -417,6 +417,15 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			routing.storedAt, routing.previous, routing.upstream = d, r.PreviousResponseID, id
 			routing.why = fmt.Sprintf("previous_response_id names a response that only deployment %s stores", d)
 		}
+		if conv := r.ConversationID(); conv != "" {
+			if _, d, id, ok := provider.DecodeConversationID(conv); ok {
+				// Joined where it is stored, under the upstream's own id.
+				v, _ := json.Marshal(id)
+				body, _ = provider.SetField(body, "conversation", v)
+				routing.storedAt, routing.previous, routing.upstream = d, conv, id
+				routing.why = fmt.Sprintf("conversation names a conversation that only deployment %s stores", d)
+			}
+		}
 		var d string
 		if body, d = provider.UnmarkEncrypted(body); d != "" && routing.storedAt == "" {
 			// Encrypted reasoning only the deployment that made it reads.

@@ -17,115 +17,213 @@ import (
 	"github.com/breakerd/breakerd/provider"
 )
 
-// storedResponse serves a call on a stored Responses API response by its
-// id: GET and DELETE on it (sub ""), POST on its /cancel, GET on its
-// /input_items. Only the deployment that stores the response has it, so
-// the call goes to that one alone (the id names it:
-// provider.EncodeResponseID), through its chat breaker and bulkhead, with
-// no retry or fallback.
-func (g *Gateway) storedResponse(sub string) http.HandlerFunc {
+// storedObject is a kind of object a deployment's upstream stores: the
+// Responses API's responses, the Conversations API's conversations.
+type storedObject struct {
+	noun       string // in messages: "response", "conversation"
+	collection string // its path under the API's root
+	decode     func(string) (provider, deployment, id string, ok bool)
+}
+
+var (
+	storedResponses     = storedObject{"response", "responses", provider.DecodeResponseID}
+	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID}
+)
+
+// storedCall serves a call on a stored object by its id (the {id} path
+// value): for responses GET and DELETE on it, POST on its /cancel, GET on
+// its /input_items; for conversations GET, POST and DELETE on it, and on
+// its /items. sub gives the path after the id. Only the deployment that
+// stores the object has it, so the call goes to that one alone (the id
+// names it: provider.EncodeResponseID), through its chat breaker and
+// bulkhead, with no retry or fallback.
+func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		d, upstreamID, msg := g.storedAt(id)
+		d, upstreamID, msg := g.storedAt(obj, id)
 		if d == nil {
 			writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "", msg)
 			return
 		}
-		br := d.Breakers[provider.Chat]
-		done, err := br.Allow()
-		if err != nil {
-			var oe *breaker.OpenError
-			state := "open"
-			if errors.As(err, &oe) {
-				state = oe.State.String()
-				if !oe.RetryAt.IsZero() {
-					w.Header().Set("Retry-After", strconv.Itoa(max(int(oe.RetryAt.Sub(g.clock.Now()).Seconds()+0.999), 1)))
-				}
-			}
-			writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "deployment_unavailable",
-				fmt.Sprintf("Response '%s' is stored by deployment %s, whose circuit is %s; no other deployment has it", id, d.Config.Name, state))
+		body, ok := g.storedBody(w, r)
+		if !ok {
 			return
 		}
-		release, err := d.Bulkhead.Acquire(r.Context())
-		if err != nil {
-			done(breaker.Ignored, 0)
-			writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "deployment_unavailable",
-				fmt.Sprintf("Response '%s' is stored by deployment %s, which is busy (%v); no other deployment has it", id, d.Config.Name, err))
-			return
-		}
-		defer release()
-		ctx := r.Context()
 		query := r.URL.Query()
-		if r.Method == http.MethodGet && streamInBody(r) {
+		if r.Method == http.MethodGet && streamInBody(body) {
 			// The Go SDK's GetStreaming sends stream in a body; the API
 			// (and the other SDKs) take it in the query.
 			query.Set("stream", "true")
 		}
-		stream := query.Get("stream") == "true"
-		if t := d.Config.Timeout; t > 0 && !stream {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, t)
-			defer cancel()
+		if r.Method == http.MethodGet {
+			body = nil
 		}
-		start := time.Now()
-		resp, err := d.prov.(provider.StoredResponses).Stored(ctx, r.Method, "responses/"+url.PathEscape(upstreamID)+sub, query, nil)
+		path := obj.collection + "/" + url.PathEscape(upstreamID) + sub(r)
+		resp, err := g.callStored(r.Context(), r.Method, d, path, query, body)
 		if err != nil {
-			perr := asProviderError(err)
-			o := g.classify(perr)
-			if o == breaker.Failure {
-				cause := failureCause(perr, errType(perr))
-				br.NoteFailure(errType(perr), cause)
-				g.logFailure(d, provider.Chat, 1, perr.Status, cause)
-			}
-			done(o, time.Since(start))
-			status := perr.Status
-			switch {
-			case perr.Canceled:
-				return // the client left
-			case perr.Timeout && status == 0:
-				status = http.StatusGatewayTimeout
-			case status == 0:
-				status = http.StatusBadGateway
-			}
-			writeAPIError(w, provider.APIResponses, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code,
-				strings.ReplaceAll(perr.Message, upstreamID, id)) // in the id the client knows
+			g.writeStoredError(w, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
 			return
 		}
-		done(breaker.Success, time.Since(start))
-		h := w.Header()
-		h["X-Breakerd-Provider"], h["X-Breakerd-Deployment"] = []string{d.Config.Provider}, []string{d.Config.Name}
-		if resp.Frames == nil {
-			writeJSONBytes(w, http.StatusOK, resp.Body)
+		writeStored(w, d, resp)
+	}
+}
+
+// createConversation serves POST /v1/conversations. A conversation names
+// no model, so it is made at the first deployment that stores them (in
+// config order) whose circuit lets calls through, the next one taking it
+// when that one fails; its id names the deployment, as a response's does.
+func (g *Gateway) createConversation(w http.ResponseWriter, r *http.Request) {
+	body, ok := g.storedBody(w, r)
+	if !ok {
+		return
+	}
+	var failures []string
+	for _, d := range g.storing() {
+		resp, err := g.callStored(r.Context(), http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
+		if err == nil {
+			writeStored(w, d, resp)
 			return
 		}
-		defer resp.Frames.Close()
-		h.Set("Content-Type", "text/event-stream")
-		h.Set("Cache-Control", "no-cache")
-		rc := http.NewResponseController(w)
-		w.WriteHeader(http.StatusOK)
-		for {
-			frame, err := resp.Frames.Next()
-			if err != nil {
-				return // the upstream's end, or its break: the client sees the stream stop
-			}
-			if _, err := w.Write(frame); err != nil || rc.Flush() != nil {
-				return
-			}
+		var perr *provider.Error
+		if errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status))) {
+			g.writeStoredError(w, err, d, "the conversation", "", "") // the request's fault, or the client left
+			return
+		}
+		failures = append(failures, d.Config.Name+": "+err.Error())
+	}
+	if len(failures) == 0 {
+		writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "",
+			"no deployment in breakerd's config stores conversations (only openai and azure ones do)")
+		return
+	}
+	w.Header().Set("X-Should-Retry", "false")
+	writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
+		fmt.Sprintf("No deployment that stores conversations could make one (%s)", strings.Join(failures, "; ")))
+}
+
+// storedBody reads a call's body (a POST's), or answers why it cannot.
+func (g *Gateway) storedBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes))
+	if err != nil {
+		writeAPIError(w, provider.APIResponses, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+			fmt.Sprintf("could not read the request body: %v", err))
+		return nil, false
+	}
+	return body, true
+}
+
+// unavailable is why a deployment was not called: its circuit, or its
+// bulkhead.
+type unavailable struct {
+	why     string
+	retryAt time.Time
+}
+
+func (u *unavailable) Error() string { return u.why }
+
+// callStored makes one call on d's stored objects, through its chat
+// breaker and bulkhead: the answer, an *unavailable, or the upstream's
+// *provider.Error (counted toward the breaker).
+func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, path string, query url.Values, body []byte) (*provider.Response, error) {
+	br := d.Breakers[provider.Chat]
+	done, err := br.Allow()
+	if err != nil {
+		u := &unavailable{why: "circuit open"}
+		var oe *breaker.OpenError
+		if errors.As(err, &oe) {
+			u.why, u.retryAt = "circuit "+oe.State.String(), oe.RetryAt
+		}
+		return nil, u
+	}
+	release, err := d.Bulkhead.Acquire(ctx)
+	if err != nil {
+		done(breaker.Ignored, 0)
+		return nil, &unavailable{why: fmt.Sprintf("busy (%v)", err)}
+	}
+	defer release()
+	if t := d.Config.Timeout; t > 0 && query.Get("stream") != "true" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
+	}
+	start := time.Now()
+	resp, err := d.prov.(provider.StoredResponses).Stored(ctx, method, path, query, body)
+	if err != nil {
+		perr := asProviderError(err)
+		o := g.classify(perr)
+		if o == breaker.Failure {
+			cause := failureCause(perr, errType(perr))
+			br.NoteFailure(errType(perr), cause)
+			g.logFailure(d, provider.Chat, 1, perr.Status, cause)
+		}
+		done(o, time.Since(start))
+		return nil, perr
+	}
+	done(breaker.Success, time.Since(start))
+	return resp, nil
+}
+
+// writeStoredError answers a call on what (a stored object, named as the
+// client knows it) that d could not serve; an upstream's message names
+// the object by the client's id, not by the upstream's own.
+func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployment, what, upstreamID, id string) {
+	var u *unavailable
+	if errors.As(err, &u) {
+		if !u.retryAt.IsZero() {
+			w.Header().Set("Retry-After", strconv.Itoa(max(int(u.retryAt.Sub(g.clock.Now()).Seconds()+0.999), 1)))
+		}
+		writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "deployment_unavailable",
+			fmt.Sprintf("The %s is stored by deployment %s, which is unavailable (%s); no other deployment has it", what, d.Config.Name, u.why))
+		return
+	}
+	perr := asProviderError(err)
+	status := perr.Status
+	switch {
+	case perr.Canceled:
+		return // the client left
+	case perr.Timeout && status == 0:
+		status = http.StatusGatewayTimeout
+	case status == 0:
+		status = http.StatusBadGateway
+	}
+	msg := perr.Message
+	if upstreamID != "" {
+		msg = strings.ReplaceAll(msg, upstreamID, id)
+	}
+	writeAPIError(w, provider.APIResponses, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code, msg)
+}
+
+// writeStored writes d's answer: JSON, or a response's events again.
+func writeStored(w http.ResponseWriter, d *Deployment, resp *provider.Response) {
+	h := w.Header()
+	h["X-Breakerd-Provider"], h["X-Breakerd-Deployment"] = []string{d.Config.Provider}, []string{d.Config.Name}
+	if resp.Frames == nil {
+		writeJSONBytes(w, http.StatusOK, resp.Body)
+		return
+	}
+	defer resp.Frames.Close()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	w.WriteHeader(http.StatusOK)
+	for {
+		frame, err := resp.Frames.Next()
+		if err != nil {
+			return // the upstream's end, or its break: the client sees the stream stop
+		}
+		if _, err := w.Write(frame); err != nil || rc.Flush() != nil {
+			return
 		}
 	}
 }
 
 // streamInBody reports whether a GET's body, if any, is a JSON object
 // with "stream": true.
-func streamInBody(r *http.Request) bool {
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<10))
-	if err != nil || len(body) == 0 {
-		return false
-	}
+func streamInBody(body []byte) bool {
 	var v struct {
 		Stream bool `json:"stream"`
 	}
-	return json.Unmarshal(body, &v) == nil && v.Stream
+	return len(body) > 0 && json.Unmarshal(body, &v) == nil && v.Stream
 }
 
 // errorTypeOf is OpenAI's error type for an HTTP status breakerd answers
@@ -137,33 +235,40 @@ func errorTypeOf(status int) string {
 	return "invalid_request_error"
 }
 
-// storedAt finds the deployment that stores response id, and the id its
-// upstream knows it by; msg says why there is none. An id breakerd did not
-// issue (an upstream's own, from before breakerd) can only be at the one
-// deployment that stores responses, if there is just one.
-func (g *Gateway) storedAt(id string) (d *Deployment, upstreamID, msg string) {
-	var storing []*Deployment
+// storing returns the deployments whose upstreams store responses and
+// conversations, in config order.
+func (g *Gateway) storing() []*Deployment {
+	var out []*Deployment
 	for _, grp := range g.Groups() {
 		for _, d := range grp.Deployments {
 			if _, ok := d.prov.(provider.StoredResponses); ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil {
-				storing = append(storing, d)
+				out = append(out, d)
 			}
 		}
 	}
-	_, name, upstreamID, ok := provider.DecodeResponseID(id)
+	return out
+}
+
+// storedAt finds the deployment that stores object id, and the id its
+// upstream knows it by; msg says why there is none. An id breakerd did not
+// issue (an upstream's own, from before breakerd) can only be at the one
+// deployment that stores such objects, if there is just one.
+func (g *Gateway) storedAt(obj storedObject, id string) (d *Deployment, upstreamID, msg string) {
+	storing := g.storing()
+	_, name, upstreamID, ok := obj.decode(id)
 	if !ok {
 		switch len(storing) {
 		case 1:
 			return storing[0], id, ""
 		case 0:
-			return nil, "", fmt.Sprintf("No response found with id '%s': no deployment in breakerd's config stores responses (only openai and azure ones do)", id)
+			return nil, "", fmt.Sprintf("No %s found with id '%s': no deployment in breakerd's config stores them (only openai and azure ones do)", obj.noun, id)
 		}
-		return nil, "", fmt.Sprintf("No response found with id '%s': breakerd did not issue it, so it cannot tell which of its %d deployments that store responses has it", id, len(storing))
+		return nil, "", fmt.Sprintf("No %s found with id '%s': breakerd did not issue it, so it cannot tell which of its %d deployments that store them has it", obj.noun, id, len(storing))
 	}
 	for _, d := range storing {
 		if d.Config.Name == name {
 			return d, upstreamID, ""
 		}
 	}
-	return nil, "", fmt.Sprintf("No response found with id '%s': it is stored by deployment %s, which breakerd's config no longer has", id, name)
+	return nil, "", fmt.Sprintf("No %s found with id '%s': it is stored by deployment %s, which breakerd's config no longer has", obj.noun, id, name)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/conversations"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 
@@ -319,5 +320,54 @@ func TestCompactionFallsBackAndItsItemGoesHome(t *testing.T) {
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "responses/compact") || e.mocks["anthropic"].Stats().Requests != 0 {
 		t.Fatalf("compacting on an Anthropic-only route: %v", err)
+	}
+}
+
+// The Conversations API through the official SDK: a conversation is made
+// at the first deployment that stores them and can (another when it
+// fails), its id names that deployment, and the responses that join it,
+// its items, and its own calls go there alone.
+func TestConversationsStayWithTheirDeployment(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	conv, err := e.client.Conversations.New(ctx, conversations.ConversationNewParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mocks["a"].Reset()
+	if _, d, up, ok := provider.DecodeConversationID(conv.ID); !ok || d != "b" || !strings.HasPrefix(up, "conv_mock_") {
+		t.Fatalf("conversation id %s", conv.ID)
+	}
+	p := responseParams("gpt-4o", "remember the blue door", false)
+	p.Conversation = responses.ResponseNewParamsConversationUnion{OfString: openai.String(conv.ID)}
+	var hr *http.Response
+	r, err := e.client.Responses.New(ctx, p, option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" || r.Conversation.ID != conv.ID {
+		t.Fatalf("the response went to %s, in conversation %q", hr.Header.Get("X-Breakerd-Deployment"), r.Conversation.ID)
+	}
+	items, err := e.client.Conversations.Items.List(ctx, conv.ID, conversations.ItemListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items.Data) != 2 || !strings.Contains(items.RawJSON(), "remember the blue door") {
+		t.Fatalf("items %s", items.RawJSON())
+	}
+	if got, err := e.client.Conversations.Get(ctx, conv.ID); err != nil || got.ID != conv.ID {
+		t.Fatalf("get: %v %+v", err, got)
+	}
+	if _, err := e.client.Conversations.Delete(ctx, conv.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Conversations.Get(ctx, conv.ID)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || !strings.Contains(apiErr.Message, conv.ID) {
+		t.Fatalf("a deleted conversation: %v", err)
+	}
+	if n := e.mocks["a"].Stats().Requests; n != 0 {
+		t.Fatalf("deployment a got %d calls after it was healed; it has none of b's conversations", n)
 	}
 }

@@ -107,8 +107,10 @@ type Server struct {
 		requests, chat, embeddings, messages, responses, stored, completions, media, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
-	// stored holds the Responses API's stored responses.
+	// stored holds the Responses API's stored responses, convs the
+	// Conversations API's conversations.
 	stored responseStore
+	convs  conversationStore
 	// arrived is closed and replaced on every request, waking WaitRequests.
 	arrived chan struct{}
 	// lastBody is the body of the latest request, for LastBody.
@@ -231,6 +233,17 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("DELETE "+base+"/{id}", s.upstream(&s.stats.stored, s.deleteResponse))
 		mux.Handle("POST "+base+"/{id}/cancel", s.upstream(&s.stats.stored, s.cancelResponse))
 		mux.Handle("GET "+base+"/{id}/input_items", s.upstream(&s.stats.stored, s.inputItems))
+	}
+	conv := s.upstream(&s.stats.stored, s.conversations)
+	for _, base := range []string{"/v1/conversations", "/conversations", "/openai/conversations", "/openai/v1/conversations"} {
+		mux.Handle("POST "+base, conv)
+		for _, m := range []string{"GET ", "POST ", "DELETE "} {
+			mux.Handle(m+base+"/{id}", conv)
+		}
+		mux.Handle("GET "+base+"/{id}/items", conv)
+		mux.Handle("POST "+base+"/{id}/items", conv)
+		mux.Handle("GET "+base+"/{id}/items/{item}", conv)
+		mux.Handle("DELETE "+base+"/{id}/items/{item}", conv)
 	}
 	stt, tts, img := s.upstream(&s.stats.media, s.transcriptions), s.upstream(&s.stats.media, s.speech), s.upstream(&s.stats.media, s.images)
 	for path, h := range map[string]http.Handler{"audio/transcriptions": stt, "audio/translations": stt, "audio/speech": tts, "images/generations": img} {

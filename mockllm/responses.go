@@ -22,8 +22,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Background bool            `json:"background"`
 		Previous   string          `json:"previous_response_id"`
 		Include    []string        `json:"include"`
-		ToolChoice json.RawMessage `json:"tool_choice"`
-		Tools      []struct {
+		// Conversation is the conversation the response joins: an id, or
+		// {"id": ...}.
+		Conversation json.RawMessage `json:"conversation"`
+		ToolChoice   json.RawMessage `json:"tool_choice"`
+		Tools        []struct {
 			Type string `json:"type"`
 			Name string `json:"name"`
 		} `json:"tools"`
@@ -43,6 +46,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if msg := s.foreignReasoning(req.Input); msg != "" {
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
+		return
+	}
+	conv := conversationID(req.Conversation)
+	if conv != "" && !s.convs.add(conv, nil) {
+		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Conversation with id '%s' not found.", conv))
 		return
 	}
 	if req.Previous != "" && !s.stored.has(req.Previous) {
@@ -90,9 +98,16 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		return items
 	}
 	resp := func(status string, output []any) map[string]any {
-		return map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": req.Model,
+		r := map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": req.Model,
 			"output": output, "error": nil, "incomplete_details": nil, "parallel_tool_calls": true, "tool_choice": "auto",
 			"tools": []any{}, "usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}}
+		if conv != "" {
+			r["conversation"] = map[string]any{"id": conv}
+		}
+		return r
+	}
+	if conv != "" { // the turn joins the conversation
+		s.convs.add(conv, append(inputItems(req.Input, id), item))
 	}
 	if req.Store == nil || *req.Store {
 		s.stored.put(id, resp("completed", withReasoning(item)), inputItems(req.Input, id), req.Background)

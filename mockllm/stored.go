@@ -2,9 +2,13 @@ package mockllm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
+	"time"
 )
 
 // maxStored bounds the responses the mock keeps: a load run makes
@@ -153,4 +157,134 @@ func (s *Server) inputItems(w http.ResponseWriter, r *http.Request, _ Faults) {
 		list["first_id"], list["last_id"] = sr.input[0].(map[string]any)["id"], sr.input[n-1].(map[string]any)["id"]
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// conversationStore holds the Conversations API's conversations: their
+// items, which responses made in them add to. The zero value is empty
+// and ready.
+type conversationStore struct {
+	mu   sync.Mutex
+	byID map[string]*conversation
+}
+
+type conversation struct {
+	id       string
+	created  int64
+	metadata map[string]any
+	items    []any
+}
+
+func (c *conversation) object() map[string]any {
+	return map[string]any{"id": c.id, "object": "conversation", "created_at": c.created, "metadata": c.metadata}
+}
+
+// add appends items to conversation id, giving each an id; false when
+// there is no such conversation.
+func (st *conversationStore) add(id string, items []any) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c, ok := st.byID[id]
+	if ok {
+		c.items = append(c.items, items...)
+	}
+	return ok
+}
+
+// conversationID reads a request's conversation: an id, or {"id": ...}.
+func conversationID(raw json.RawMessage) string {
+	var id string
+	if json.Unmarshal(raw, &id) == nil {
+		return id
+	}
+	var obj struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &obj)
+	return obj.ID
+}
+
+// conversations serves the Conversations API: POST /v1/conversations, GET,
+// POST (metadata) and DELETE /v1/conversations/{id}, and its items.
+func (s *Server) conversations(w http.ResponseWriter, r *http.Request, _ Faults) {
+	st := &s.convs
+	id, item := r.PathValue("id"), r.PathValue("item")
+	var body struct {
+		Items    []map[string]any `json:"items"`
+		Metadata map[string]any   `json:"metadata"`
+	}
+	if r.Method == http.MethodPost {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+			return
+		}
+	}
+	withIDs := func(items []map[string]any) []any {
+		out := make([]any, len(items))
+		for i, it := range items {
+			if _, ok := it["id"]; !ok {
+				it["id"] = fmt.Sprintf("msg_conv_%d", s.ids.Add(1))
+			}
+			if _, ok := it["type"]; !ok {
+				it["type"] = "message"
+			}
+			out[i] = it
+		}
+		return out
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if id == "" { // POST /v1/conversations
+		if st.byID == nil {
+			st.byID = map[string]*conversation{}
+		}
+		c := &conversation{id: fmt.Sprintf("conv_mock_%d", s.ids.Add(1)), created: time.Now().Unix(), metadata: body.Metadata, items: withIDs(body.Items)}
+		if c.metadata == nil {
+			c.metadata = map[string]any{}
+		}
+		st.byID[c.id] = c
+		writeJSON(w, 200, c.object())
+		return
+	}
+	c, ok := st.byID[id]
+	if !ok {
+		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Conversation with id '%s' not found.", id))
+		return
+	}
+	list := func(items []any) map[string]any {
+		l := map[string]any{"object": "list", "data": items, "has_more": false, "first_id": nil, "last_id": nil}
+		if n := len(items); n > 0 {
+			l["first_id"], l["last_id"] = items[0].(map[string]any)["id"], items[n-1].(map[string]any)["id"]
+		}
+		return l
+	}
+	switch {
+	case strings.HasSuffix(r.URL.Path, "/items") && r.Method == http.MethodPost:
+		added := withIDs(body.Items)
+		c.items = append(c.items, added...)
+		writeJSON(w, 200, list(added))
+	case strings.HasSuffix(r.URL.Path, "/items"):
+		writeJSON(w, 200, list(c.items))
+	case item != "":
+		for i, it := range c.items {
+			if it.(map[string]any)["id"] != item {
+				continue
+			}
+			if r.Method == http.MethodDelete {
+				c.items = append(c.items[:i:i], c.items[i+1:]...)
+				writeJSON(w, 200, c.object())
+			} else {
+				writeJSON(w, 200, it)
+			}
+			return
+		}
+		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Item with id '%s' not found.", item))
+	case r.Method == http.MethodDelete:
+		delete(st.byID, id)
+		writeJSON(w, 200, map[string]any{"id": id, "object": "conversation.deleted", "deleted": true})
+	case r.Method == http.MethodPost:
+		c.metadata = body.Metadata
+		writeJSON(w, 200, c.object())
+	default:
+		writeJSON(w, 200, c.object())
+	}
 }

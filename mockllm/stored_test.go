@@ -104,3 +104,43 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// The mock's Conversations API keeps a conversation's items: those it is
+// made with, those added, and a response's turns that join it.
+func TestConversations(t *testing.T) {
+	_, url := newMock(t, Options{})
+	resp, data := post(t, url+"/v1/conversations", `{"items":[{"role":"user","content":"first"}],"metadata":{"topic":"doors"}}`, nil)
+	var conv struct{ ID string }
+	if resp.StatusCode != 200 || json.Unmarshal(data, &conv) != nil || !strings.HasPrefix(conv.ID, "conv_mock_") {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+	base := url + "/v1/conversations/" + conv.ID
+	if resp, data := post(t, base+"/items", `{"items":[{"role":"user","content":"second"}]}`, nil); resp.StatusCode != 200 {
+		t.Fatalf("add: %d %s", resp.StatusCode, data)
+	}
+	if resp, data := post(t, url+"/v1/responses", `{"model":"m","input":"third","conversation":{"id":"`+conv.ID+`"}}`, nil); resp.StatusCode != 200 ||
+		!strings.Contains(string(data), `"conversation":{"id":"`+conv.ID+`"}`) {
+		t.Fatalf("a response in it: %d %s", resp.StatusCode, data)
+	}
+	status, list := do(t, "GET", base+"/items")
+	items, _ := list["data"].([]any)
+	if status != 200 || len(items) != 4 || !strings.Contains(mustJSON(items), "first") || !strings.Contains(mustJSON(items), "Hello from mockllm") {
+		t.Fatalf("items: %d %v", status, list)
+	}
+	first := items[0].(map[string]any)["id"].(string)
+	if status, v := do(t, "DELETE", base+"/items/"+first); status != 200 || v["id"] != conv.ID {
+		t.Fatalf("delete an item: %d %v", status, v)
+	}
+	if status, v := do(t, "GET", base); status != 200 || mustJSON(v["metadata"]) != `{"topic":"doors"}` {
+		t.Fatalf("get: %d %v", status, v)
+	}
+	if status, v := do(t, "DELETE", base); status != 200 || v["deleted"] != true {
+		t.Fatalf("delete: %d %v", status, v)
+	}
+	if status, _ := do(t, "GET", base); status != 404 {
+		t.Fatalf("a deleted conversation: %d", status)
+	}
+	if resp, _ := post(t, url+"/v1/responses", `{"model":"m","input":"x","conversation":"conv_nope"}`, nil); resp.StatusCode != 404 {
+		t.Fatalf("a response in an unknown conversation: %d", resp.StatusCode)
+	}
+}
