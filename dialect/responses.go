@@ -52,11 +52,6 @@ func ParseResponses(body []byte, compact bool) (*ResponsesRequest, *Error) {
 	return &r, nil
 }
 
-// builtinTools are the Responses API's hosted tools: only OpenAI runs
-// them, so a translating deployment cannot.
-var builtinTools = map[string]bool{"web_search": true, "web_search_preview": true, "file_search": true,
-	"computer_use_preview": true, "code_interpreter": true, "image_generation": true, "mcp": true, "local_shell": true}
-
 // ResponsesToChat translates a Responses request to a chat request:
 // instructions, input as text or items (messages with text and image
 // parts, function calls and their outputs), function tools, tool_choice,
@@ -158,9 +153,9 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			var ct []map[string]any
 			for i, t := range tools {
 				if t.Type != "function" {
-					// Hosted tools (builtinTools), and any other kind
-					// (custom tools, as Codex's apply_patch): only
-					// OpenAI knows them.
+					// Hosted tools (web_search, file_search, ...) and
+					// any other kind (custom tools, as Codex's
+					// apply_patch): only OpenAI knows them.
 					out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
 					continue
 				}
