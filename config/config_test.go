@@ -766,7 +766,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatal("LiteLLM's metric names are on")
 				}
 			}},
-		{name: "audio and image models serve their API, by model_info.mode or known by their names",
+		{name: "audio, image and moderation models serve their API, by model_info.mode or known by their names",
 			yaml: "model_list:\n" +
 				"  - model_name: stt\n    litellm_params: {model: groq/distil-large-v3}\n    model_info: {mode: audio_transcription}\n" +
 				"  - model_name: whisper\n    litellm_params: {model: openai/whisper-1}\n" +
@@ -774,20 +774,28 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				"  - model_name: tts-mini\n    litellm_params: {model: openai/gpt-4o-mini-tts}\n" +
 				"  - model_name: images\n    litellm_params: {model: openai/gpt-image-1}\n" +
 				"  - model_name: audio-chat\n    litellm_params: {model: openai/gpt-4o-audio-preview}\n" +
-				"  - model_name: claude-voice\n    litellm_params: {model: anthropic/claude-x}\n    model_info: {mode: audio_speech}\n",
-			env: map[string]string{"GROQ_API_KEY": "gsk-test-key"},
+				"  - model_name: claude-voice\n    litellm_params: {model: anthropic/claude-x}\n    model_info: {mode: audio_speech}\n" +
+				"  - model_name: edits\n    litellm_params: {model: azure/my-image-deployment, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: image_edit}\n" +
+				"  - model_name: omni-moderation-latest\n    litellm_params: {model: openai/omni-moderation-latest}\n" +
+				"  - model_name: azure-moderation\n    litellm_params: {model: azure/mod, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: moderation}\n",
+			env: map[string]string{"GROQ_API_KEY": "gsk-test-key", "AZURE_API_KEY": "azure-test-key"},
 			check: func(t *testing.T, cfg *Config) {
 				modes := map[string]string{}
 				for _, d := range cfg.Deployments {
 					modes[d.Group] = d.Mode
 				}
 				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
-					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": ""}
+					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "", "edits": "image_edit",
+					"omni-moderation-latest": "moderation"}
 				if !maps.Equal(modes, want) {
 					t.Fatalf("modes %v, want %v", modes, want)
 				}
-				if joined := strings.Join(cfg.Warnings, "\n"); !strings.Contains(joined, `mode "audio_speech" needs OpenAI's /v1/audio/speech API, which provider "anthropic" does not speak`) {
-					t.Fatalf("warnings:\n%s", joined)
+				joined := strings.Join(cfg.Warnings, "\n")
+				for _, w := range []string{`mode "audio_speech" needs OpenAI's /v1/audio/speech API, which provider "anthropic" does not speak`,
+					`mode "moderation" needs OpenAI's /v1/moderations API, which provider "azure" does not speak`} {
+					if !strings.Contains(joined, w) {
+						t.Fatalf("no warning %q:\n%s", w, joined)
+					}
 				}
 			}},
 		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode",

@@ -505,15 +505,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if api, ok := unservedModes[rd.ModelInfo.Mode]; ok {
 		// Not a chat model: in chat's routing, its calls would fail.
 		c.leaveOut(d, p+".model_info.mode", fmt.Sprintf("mode %q is a model for %s, which breakerd does not serve", rd.ModelInfo.Mode, api),
-			"breakerd serves chat, embeddings, the Responses and Messages APIs, legacy completions, audio transcriptions and speech, and image generation")
+			"breakerd serves chat, embeddings, the Responses and Messages APIs, legacy completions, audio transcriptions and speech, image generations and edits, and moderations")
 		return d, false
 	}
 	d.Mode = rd.ModelInfo.Mode
 	if d.Mode == "" && !d.Wildcard {
 		d.Mode = modeOfModel(model)
 	}
-	if _, audioOrImages := modeAPIs[d.Mode]; audioOrImages && info.Dialect != DialectOpenAI && info.Dialect != DialectAzure {
-		c.leaveOut(d, p+".model_info.mode", fmt.Sprintf("mode %q needs OpenAI's %s API, which provider %q does not speak", d.Mode, modeAPIs[d.Mode], prov))
+	if m, ok := modeAPIs[d.Mode]; ok && info.Dialect != DialectOpenAI && (info.Dialect != DialectAzure || !m.azure) {
+		c.leaveOut(d, p+".model_info.mode", fmt.Sprintf("mode %q needs OpenAI's %s API, which provider %q does not speak", d.Mode, m.api, prov))
 		return d, false
 	}
 	// LiteLLM starts with a variable unset and fails that deployment's

@@ -180,10 +180,8 @@ const AzureDefaultAPIVersion = "2025-02-01-preview"
 // breakerd does not serve, with the API each is for. The modes it serves
 // are chat, completion, embedding and responses, and those of modeAPIs.
 var unservedModes = map[string]string{
-	"image_edit":       "/v1/images/edits",
 	"video_generation": "/v1/videos",
 	"rerank":           "/v1/rerank",
-	"moderation":       "/v1/moderations",
 	"realtime":         "/v1/realtime",
 	"batch":            "/v1/batches",
 	"ocr":              "/v1/ocr",
@@ -191,11 +189,17 @@ var unservedModes = map[string]string{
 }
 
 // modeAPIs are the modes whose deployments serve an API other than chat,
-// that one alone, with the API.
-var modeAPIs = map[string]string{
-	"audio_transcription": "/v1/audio/transcriptions",
-	"audio_speech":        "/v1/audio/speech",
-	"image_generation":    "/v1/images/generations",
+// that one alone: the API, and whether Azure OpenAI has it too (OpenAI
+// itself and OpenAI-compatible servers may).
+var modeAPIs = map[string]struct {
+	api   string
+	azure bool
+}{
+	"audio_transcription": {"/v1/audio/transcriptions", true},
+	"audio_speech":        {"/v1/audio/speech", true},
+	"image_generation":    {"/v1/images/generations", true},
+	"image_edit":          {"/v1/images/edits", true},
+	"moderation":          {"/v1/moderations", false},
 }
 
 // modelModes know the mode of models by their names, for a deployment
@@ -208,6 +212,7 @@ var modelModes = []struct{ contains, mode string }{
 	{"-tts", "audio_speech"},
 	{"dall-e", "image_generation"},
 	{"gpt-image", "image_generation"},
+	{"moderation", "moderation"},
 }
 
 // modeOfModel is the mode modelModes know model by, "" (chat) if none.

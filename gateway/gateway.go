@@ -717,6 +717,9 @@ func (g *Gateway) Handler() http.Handler {
 	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
 	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))
 	route("/images/generations", post(g.serve(provider.Images, provider.APIImages)))
+	route("/images/edits", post(g.serve(provider.Images, provider.APIImageEdits)))
+	route("/images/variations", post(g.serve(provider.Images, provider.APIImageVariations)))
+	route("/moderations", post(g.serve(provider.Moderations, provider.APIModerations)))
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
@@ -728,7 +731,7 @@ func (g *Gateway) Handler() http.Handler {
 		if unservedAPIs[first] {
 			// Not a wrong base URL: an API breakerd does not proxy.
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"audio transcriptions, translations and speech, and image generations); call the provider directly"
+				"audio transcriptions, translations and speech, image generations, edits and variations, and moderations); call the provider directly"
 		}
 		writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
@@ -752,7 +755,7 @@ func (g *Gateway) Handler() http.Handler {
 
 // unservedAPIs are the first path segments (after /v1) of OpenAI's APIs
 // that breakerd does not serve.
-var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true, "rerank": true, "moderations": true,
+var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true, "rerank": true,
 	"realtime": true, "batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
 	"vector_stores": true, "evals": true, "containers": true}
 

@@ -16,8 +16,8 @@ import (
 	"github.com/breakerd/breakerd/mockllm"
 )
 
-// media is a LiteLLM config's audio and image models, each on two
-// deployments: one known by model_info.mode, one by its model's name.
+// media is a LiteLLM config's audio, image and moderation models, each on
+// two deployments: one known by model_info.mode, one by its model's name.
 const media = `
 model_list:
   - model_name: whisper
@@ -33,6 +33,11 @@ model_list:
     litellm_params: {model: openai/dall-e-3, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
   - model_name: images
     litellm_params: {model: openai/gpt-image-1, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+  - model_name: moderation
+    litellm_params: {model: openai/omni-moderation-latest, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: moderation
+    litellm_params: {model: openai/my-classifier, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {mode: moderation}
   - model_name: gpt-4o
     litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
 router_settings:
@@ -40,10 +45,12 @@ router_settings:
   num_retries: 0
 `
 
-// Audio transcriptions, translations and speech, and image generations,
-// go through the official SDK to the audio and image deployments, fall
-// back when one fails, count against their own breakers, and keep the
-// upstream's media type.
+// Audio transcriptions, translations and speech, image generations,
+// edits and variations, and moderations go through the official SDK to
+// their deployments, fall back when one fails, count against their own
+// breakers, and keep the upstream's media type. The SDK's calls that may
+// leave the model out (an edit, a variation, a moderation) reach the one
+// model that serves their API.
 func TestAudioAndImagesFallBack(t *testing.T) {
 	e := newEnv(t, media, "a", "b")
 	ctx := context.Background()
@@ -93,11 +100,42 @@ func TestAudioAndImagesFallBack(t *testing.T) {
 			}
 			return img.Data[0].URL, hr.Header, nil
 		}, "https://images.mock/"},
+		{"image edit", func() (string, http.Header, error) {
+			var hr *http.Response
+			img, err := e.client.Images.Edit(ctx, openai.ImageEditParams{Prompt: "a hat", Image: openai.ImageEditParamsImageUnion{
+				OfFileArray: []io.Reader{openai.File(strings.NewReader("PNG1"), "a.png", "image/png"), openai.File(strings.NewReader("PNG2"), "b.png", "image/png")}}},
+				option.WithResponseInto(&hr))
+			if err != nil {
+				return "", nil, err
+			}
+			return img.Data[0].RevisedPrompt, hr.Header, nil
+		}, "a hat (of 2 images)"},
+		{"image variation", func() (string, http.Header, error) {
+			var hr *http.Response
+			img, err := e.client.Images.NewVariation(ctx, openai.ImageNewVariationParams{Image: openai.File(strings.NewReader("PNG"), "a.png", "image/png")},
+				option.WithResponseInto(&hr))
+			if err != nil {
+				return "", nil, err
+			}
+			return img.Data[0].RevisedPrompt, hr.Header, nil
+		}, "a variation (of 1 images)"},
+		{"moderation", func() (string, http.Header, error) {
+			var hr *http.Response
+			mod, err := e.client.Moderations.New(ctx, openai.ModerationNewParams{Input: openai.ModerationNewParamsInputUnion{
+				OfStringArray: []string{"hello", "violence"}}}, option.WithResponseInto(&hr))
+			if err != nil {
+				return "", nil, err
+			}
+			if len(mod.Results) != 2 || mod.Results[0].Flagged || !mod.Results[1].Categories.Violence {
+				t.Errorf("results %+v", mod.Results)
+			}
+			return mod.Model, hr.Header, nil
+		}, "-"}, // the deployment's model, which the mock echoes: omni-moderation-latest or my-classifier
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.mocks["a"].Reset()
 			got, h, err := tc.serve()
-			if err != nil || !strings.Contains(got, tc.want) || h.Get("X-Breakerd-Provider") != "openai" || e.mocks["a"].Stats().Media != 1 {
+			if s := e.mocks["a"].Stats(); err != nil || !strings.Contains(got, tc.want) || h.Get("X-Breakerd-Provider") != "openai" || s.Media+s.Moderations != 1 {
 				t.Fatalf("from a: %q %v %v", got, err, e.mocks["a"].Stats())
 			}
 			e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
@@ -105,19 +143,80 @@ func TestAudioAndImagesFallBack(t *testing.T) {
 			if err != nil || !strings.Contains(got, tc.want) || h.Get("X-Breakerd-Fallback") != "true" {
 				t.Fatalf("after a failed: %q %v %v", got, err, h)
 			}
-			if !strings.Contains(h.Get("X-Breakerd-Deployment"), "/") || e.mocks["b"].Stats().Media == 0 {
+			if s := e.mocks["b"].Stats(); !strings.Contains(h.Get("X-Breakerd-Deployment"), "/") || s.Media+s.Moderations == 0 {
 				t.Fatalf("served by %s; b's stats %+v", h.Get("X-Breakerd-Deployment"), e.mocks["b"].Stats())
+			}
+			if tc.name == "moderation" && got != "my-classifier" {
+				t.Fatalf("b was asked for model %q, not its deployment's", got) // the client named none: breakerd adds it
 			}
 		})
 	}
 	for name, want := range map[string]uint64{"whisper/openai/whisper-1:transcriptions": 2, // transcription and translation
-		"tts/openai/tts-1:speech": 1, "images/openai/dall-e-3:images": 1} {
+		"tts/openai/tts-1:speech": 1, "images/openai/dall-e-3:images": 3, // generation, edit and variation
+		"moderation/openai/omni-moderation-latest:moderations": 1} {
 		if f := e.breaker(name).Counts().Failures; f != want {
 			t.Errorf("%s counted %d failures, want %d", name, f, want)
 		}
 	}
 	if n := e.breaker("gpt-4o/openai/gpt-4o:chat").Counts().Failures; n != 0 {
 		t.Errorf("chat's breaker counted %d failures of audio and images", n)
+	}
+}
+
+// A request that leaves out a model OpenAI would choose is the client's
+// 400 when several models could serve it, naming them; a request with
+// what the API needs missing is a 400 before any upstream is called.
+func TestOptionalModelsAndMissingParts(t *testing.T) {
+	e := newEnv(t, strings.Replace(media, "router_settings:", `  - model_name: moderation-2
+    litellm_params: {model: openai/text-moderation-stable, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:`, 1), "a", "b")
+	form := func(field string) (string, io.Reader) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		fw, _ := w.CreateFormFile(field, "a.png")
+		_, _ = fw.Write([]byte("PNG"))
+		_ = w.Close()
+		return w.FormDataContentType(), &b
+	}
+	for _, tc := range []struct {
+		name, path, body, field, want string
+	}{
+		{name: "a moderation without a model, of two models", path: "/v1/moderations", body: `{"input":"hi"}`,
+			want: "you must provide a model parameter: 2 models serve /v1/moderations (`moderation`, `moderation-2`)"},
+		{name: "a moderation without input", path: "/v1/moderations", body: `{"model":"moderation"}`, want: "you must provide an input parameter"},
+		{name: "an edit without a prompt", path: "/v1/images/edits", field: "image", want: "you must provide a prompt parameter"},
+		{name: "an edit without an image", path: "/v1/images/edits", field: "file", want: "you must provide a image parameter"},
+		{name: "an edit by URL without a prompt", path: "/v1/images/edits", body: `{"model":"images","images":[{"image_url":"https://x/a.png"}]}`,
+			want: "you must provide a prompt parameter"},
+		{name: "a variation without an image", path: "/v1/images/variations", field: "mask", want: "you must provide a image parameter"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctype, body := "application/json", io.Reader(strings.NewReader(tc.body))
+			if tc.field != "" {
+				ctype, body = form(tc.field)
+			}
+			resp, err := e.http.Post(e.url+tc.path, ctype, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 400 || !strings.Contains(string(data), tc.want) {
+				t.Fatalf("%d %s", resp.StatusCode, data)
+			}
+		})
+	}
+	if s := e.mocks["a"].Stats(); s.Requests != 0 {
+		t.Fatalf("an upstream was called: %+v", s)
+	}
+	// Named, the model serves; an edit may name its images by URL, in JSON.
+	if mod, err := e.client.Moderations.New(context.Background(), openai.ModerationNewParams{Model: "moderation-2",
+		Input: openai.ModerationNewParamsInputUnion{OfString: openai.String("hi")}}); err != nil || mod.Model != "text-moderation-stable" {
+		t.Fatalf("%+v %v", mod, err)
+	}
+	status, _, body := e.post("/v1/images/edits", `{"model":"images","prompt":"a hat","images":[{"image_url":"https://x/a.png"}]}`)
+	if data, _ := body["data"].([]any); status != 200 || len(data) != 1 || data[0].(map[string]any)["revised_prompt"] != "a hat (of 1 images)" {
+		t.Fatalf("an edit by URL: %d %v", status, body)
 	}
 }
 

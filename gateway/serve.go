@@ -333,10 +333,13 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	var req *provider.Request
 	var routing clientRouting
 	var group, msg string
-	if c.api.Multipart() {
-		req, group, msg = parseForm(c.op, c.api, r.Header.Get("Content-Type"), body)
+	if ct := r.Header.Get("Content-Type"); c.api.Multipart() && (c.api != provider.APIImageEdits || !isJSON(ct)) {
+		req, group, msg = parseForm(c.op, c.api, ct, body)
 	} else {
 		req, routing, group, msg = parseRequest(c.op, c.api, body)
+	}
+	if msg == "" && group == "" {
+		group, msg = g.defaultGroup(c.op, c.api)
 	}
 	if msg != "" {
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
@@ -479,7 +482,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 	if ok {
 		name, ok = provider.JSONString(model)
 	}
-	if !ok || name == "" {
+	if (!ok || name == "") && !(model == nil && optionalModel[api]) {
 		return nil, "", "you must provide a model parameter"
 	}
 	req := &provider.Request{Op: op, API: api, Body: body, Model: name}
@@ -511,7 +514,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		if m := bytes.TrimSpace(messages); len(m) < 2 || m[0] != '[' || bytes.TrimSpace(m[1:])[0] == ']' {
 			return nil, "", "messages must be a non-empty array"
 		}
-	case (op == provider.Embeddings || op == provider.Speech) && input == nil:
+	case (op == provider.Embeddings || op == provider.Speech || op == provider.Moderations) && input == nil:
 		return nil, "", "you must provide an input parameter"
 	case op == provider.Images && prompt == nil:
 		return nil, "", "you must provide a prompt parameter"
@@ -520,18 +523,54 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 }
 
 // parseForm reads a multipart/form-data request (an audio file to
-// transcribe) enough to route it: its model, and that it has a file.
+// transcribe, images to edit) enough to route it: its model, and that it
+// has its file (and an edit its prompt).
 func parseForm(op provider.Operation, api provider.API, contentType string, body []byte) (*provider.Request, string, string) {
-	fields, hasFile, err := provider.FormFields(body, contentType, "file", "model")
+	file := api.FormFile()
+	fields, hasFile, err := provider.FormFields(body, contentType, file, "model", "prompt")
+	_, prompt := fields["prompt"]
 	switch {
 	case err != nil:
 		return nil, "", err.Error()
-	case fields["model"] == "":
+	case fields["model"] == "" && !optionalModel[api]:
 		return nil, "", "you must provide a model parameter"
 	case !hasFile:
-		return nil, "", "you must provide a file parameter"
+		return nil, "", "you must provide a " + file + " parameter"
+	case api == provider.APIImageEdits && !prompt:
+		return nil, "", "you must provide a prompt parameter"
 	}
 	return &provider.Request{Op: op, API: api, Body: body, Model: fields["model"], ContentType: contentType}, fields["model"], ""
+}
+
+// optionalModel are the APIs whose model OpenAI chooses when a request
+// names none; breakerd chooses the one model group that serves it
+// (defaultGroup).
+var optionalModel = map[provider.API]bool{provider.APIModerations: true, provider.APIImageEdits: true, provider.APIImageVariations: true}
+
+// defaultGroup is the model group of a request that names none, in an
+// API whose model is optional: the only configured group with a
+// deployment for op. With none or several, msg says the model is needed.
+func (g *Gateway) defaultGroup(op provider.Operation, api provider.API) (group, msg string) {
+	var names []string
+	for _, grp := range g.groupOrder {
+		if slices.ContainsFunc(grp.Deployments, func(d *Deployment) bool { return d.Breakers[op] != nil }) {
+			names = append(names, "`"+grp.Name+"`")
+		}
+	}
+	switch len(names) {
+	case 1:
+		return strings.Trim(names[0], "`"), ""
+	case 0:
+		return "", fmt.Sprintf("you must provide a model parameter: no model in breakerd's config serves /v1/%s", api)
+	}
+	return "", fmt.Sprintf("you must provide a model parameter: %d models serve /v1/%s (%s), and breakerd does not choose among them",
+		len(names), api, strings.Join(names, ", "))
+}
+
+// isJSON reports whether a Content-Type is JSON's.
+func isJSON(contentType string) bool {
+	media, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(media), "application/json")
 }
 
 // writeError writes an error in the client API's shape.

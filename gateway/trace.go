@@ -64,14 +64,16 @@ func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation, api p
 
 // genAIOperation is the GenAI semantic conventions' operation name:
 // embeddings, text_completion for legacy completions, generate_content
-// for audio and images, and chat for chat completions, Responses and
-// Messages (each is a chat exchange).
+// for audio and images, moderations (which they do not name), and chat
+// for chat completions, Responses and Messages (each is a chat exchange).
 func genAIOperation(op provider.Operation, api provider.API) string {
 	switch {
 	case op == provider.Embeddings:
 		return semconv.GenAIOperationNameEmbeddings.Value.AsString()
 	case op == provider.Transcriptions || op == provider.Speech || op == provider.Images:
 		return semconv.GenAIOperationNameGenerateContent.Value.AsString()
+	case op == provider.Moderations:
+		return "moderations" // the conventions name none; a system's own name is their advice
 	case api == provider.APICompletions:
 		return semconv.GenAIOperationNameTextCompletion.Value.AsString()
 	}

@@ -254,4 +254,5 @@ var liteLLMExceptions = map[string]string{"400": "BadRequestError", "401": "Auth
 var liteLLMRoutes = map[provider.API]string{"": "/v1/chat/completions", provider.APIChat: "/v1/chat/completions",
 	provider.APIResponses: "/v1/responses", provider.APIMessages: "/v1/messages", provider.APICompletions: "/v1/completions",
 	provider.APICompact: "/v1/responses/compact", provider.APITranscriptions: "/v1/audio/transcriptions",
-	provider.APITranslations: "/v1/audio/translations", provider.APISpeech: "/v1/audio/speech", provider.APIImages: "/v1/images/generations"}
+	provider.APITranslations: "/v1/audio/translations", provider.APISpeech: "/v1/audio/speech", provider.APIImages: "/v1/images/generations",
+	provider.APIImageEdits: "/v1/images/edits", provider.APIImageVariations: "/v1/images/variations", provider.APIModerations: "/v1/moderations"}

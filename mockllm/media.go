@@ -1,10 +1,12 @@
 package mockllm
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -88,10 +90,58 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, _ Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'prompt'.")
 		return
 	}
+	s.writeImages(w, req.Prompt, req.N, req.ResponseFormat)
+}
+
+// imageEdits serves /v1/images/edits and /variations: a form with the
+// image (or several, as image[]) and, for an edit, the prompt; or, for an
+// edit, JSON with the images by URL. The answer is images as from
+// generations, revised_prompt naming how many images came.
+func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, _ Faults) {
+	edit := strings.HasSuffix(r.URL.Path, "/edits")
+	var prompt, format string
+	var images, n int
+	if media, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); edit && media == "application/json" {
+		var req struct {
+			Prompt         string            `json:"prompt"`
+			Images         []json.RawMessage `json:"images"`
+			N              int               `json:"n"`
+			ResponseFormat string            `json:"response_format"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			s.writeError(w, r, 400, "invalid_request_error", "We could not parse the JSON body of your request.")
+			return
+		}
+		prompt, images, n, format = req.Prompt, len(req.Images), req.N, req.ResponseFormat
+	} else {
+		if err := r.ParseMultipartForm(32 << 20); err != nil {
+			s.writeError(w, r, 400, "invalid_request_error", "Could not parse multipart form: "+err.Error())
+			return
+		}
+		prompt, format = r.FormValue("prompt"), r.FormValue("response_format")
+		n, _ = strconv.Atoi(r.FormValue("n"))
+		images = len(r.MultipartForm.File["image"]) + len(r.MultipartForm.File["image[]"])
+	}
+	switch {
+	case images == 0:
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'image'.")
+		return
+	case edit && prompt == "":
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'prompt'.")
+		return
+	case !edit:
+		prompt = "a variation"
+	}
+	s.writeImages(w, fmt.Sprintf("%s (of %d images)", prompt, images), n, format)
+}
+
+// writeImages writes n (at least 1) images, as URLs or base64
+// (response_format b64_json), that name the mock.
+func (s *Server) writeImages(w http.ResponseWriter, revised string, n int, format string) {
 	var data []any
-	for i := 0; i < max(req.N, 1); i++ {
-		img := map[string]any{"revised_prompt": req.Prompt}
-		if req.ResponseFormat == "b64_json" {
+	for i := 0; i < max(n, 1); i++ {
+		img := map[string]any{"revised_prompt": revised}
+		if format == "b64_json" {
 			img["b64_json"] = "TU9DS0lNQUdF" // "MOCKIMAGE"
 		} else {
 			img["url"] = fmt.Sprintf("https://images.mock/%s/%d.png", strings.ReplaceAll(s.opts.Name, " ", "-"), i)
@@ -99,4 +149,53 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, _ Faults) {
 		data = append(data, img)
 	}
 	writeJSON(w, 200, map[string]any{"created": time.Now().Unix(), "data": data})
+}
+
+// moderationCategories are the categories of OpenAI's moderation
+// results; the mock flags an input under one when the input names it
+// ("violence" is flagged as violence), so that tests can script both.
+var moderationCategories = []string{"harassment", "harassment/threatening", "hate", "hate/threatening", "illicit",
+	"illicit/violent", "self-harm", "self-harm/instructions", "self-harm/intent", "sexual", "sexual/minors", "violence", "violence/graphic"}
+
+// moderations serves /v1/moderations: one result per input (a string,
+// an array of strings, or of text and image parts), with the model it was
+// asked for (omni-moderation-latest when none).
+func (s *Server) moderations(w http.ResponseWriter, r *http.Request, _ Faults) {
+	var req struct {
+		Model string          `json:"model"`
+		Input json.RawMessage `json:"input"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Input) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'input'.")
+		return
+	}
+	var one string
+	var many []json.RawMessage
+	if json.Unmarshal(req.Input, &one) == nil {
+		many = []json.RawMessage{req.Input}
+	} else if json.Unmarshal(req.Input, &many) != nil || len(many) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "Invalid type for 'input': expected a string or an array.")
+		return
+	}
+	var results []any
+	for _, in := range many {
+		var text string
+		if json.Unmarshal(in, &text) != nil {
+			var part struct {
+				Text string `json:"text"`
+			}
+			_ = json.Unmarshal(in, &part) // an image part flags nothing
+			text = part.Text
+		}
+		categories, scores, flagged := map[string]bool{}, map[string]float64{}, false
+		for _, c := range moderationCategories {
+			hit := strings.Contains(strings.ToLower(text), c)
+			categories[c], scores[c], flagged = hit, 0.0001, flagged || hit
+			if hit {
+				scores[c] = 0.99
+			}
+		}
+		results = append(results, map[string]any{"flagged": flagged, "categories": categories, "category_scores": scores})
+	}
+	writeJSON(w, 200, map[string]any{"id": fmt.Sprintf("modr-%d", s.ids.Add(1)), "model": cmp.Or(req.Model, "omni-moderation-latest"), "results": results})
 }

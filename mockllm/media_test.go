@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// The mock's audio and image APIs answer in the media type the request
-// asks for, as OpenAI's do, and refuse what OpenAI refuses.
+// The mock's audio, image and moderation APIs answer in the media type
+// the request asks for, as OpenAI's do, and refuse what OpenAI refuses.
 func TestAudioAndImages(t *testing.T) {
 	m, url := newMock(t, Options{Name: "m"})
 	form := func(format string) (string, io.Reader) {
@@ -25,6 +25,22 @@ func TestAudioAndImages(t *testing.T) {
 		_ = w.Close()
 		return w.FormDataContentType(), &b
 	}
+	imageForm := func(field string, images int, prompt string) (string, io.Reader) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		if prompt != "" {
+			_ = w.WriteField("prompt", prompt)
+		}
+		for range images {
+			fw, _ := w.CreateFormFile(field, "a.png")
+			_, _ = fw.Write([]byte("PNG"))
+		}
+		_ = w.Close()
+		return w.FormDataContentType(), &b
+	}
+	twoImages, twoImagesBody := imageForm("image[]", 2, "a hat")
+	oneImage, oneImageBody := imageForm("image", 1, "")
+	noPrompt, noPromptBody := imageForm("image", 1, "")
 	tests := []struct {
 		name, path, ctype string
 		body              io.Reader
@@ -45,6 +61,17 @@ func TestAudioAndImages(t *testing.T) {
 			status: 200, wantType: "application/json", want: `"b64_json":"TU9DS0lNQUdF"`},
 		{name: "Azure's deployment path", path: "/openai/deployments/d/images/generations?api-version=2024-10-21", ctype: "application/json",
 			body: strings.NewReader(`{"prompt":"a door"}`), status: 200, want: "https://images.mock/m/0.png"},
+		{name: "an edit of two images, as the SDKs send them", path: "/v1/images/edits", ctype: twoImages, body: twoImagesBody,
+			status: 200, wantType: "application/json", want: `"revised_prompt":"a hat (of 2 images)"`},
+		{name: "an edit of images by URL", path: "/v1/images/edits", ctype: "application/json",
+			body: strings.NewReader(`{"model":"gpt-image-1","prompt":"a hat","images":[{"image_url":"https://x/a.png"}]}`), status: 200, want: `"a hat (of 1 images)"`},
+		{name: "an edit without a prompt", path: "/v1/images/edits", ctype: noPrompt, body: noPromptBody, status: 400, want: "'prompt'"},
+		{name: "a variation", path: "/v1/images/variations", ctype: oneImage, body: oneImageBody, status: 200, want: `"a variation (of 1 images)"`},
+		{name: "a moderation", path: "/v1/moderations", ctype: "application/json", body: strings.NewReader(`{"input":"hello"}`),
+			status: 200, wantType: "application/json", want: `"model":"omni-moderation-latest","results":[{"categories":{`},
+		{name: "inputs flagged by the category they name", path: "/v1/moderations", ctype: "application/json",
+			body: strings.NewReader(`{"model":"text-moderation-stable","input":["fine",{"type":"text","text":"Violence!"}]}`), status: 200, want: `"flagged":true`},
+		{name: "a moderation without input", path: "/v1/moderations", ctype: "application/json", body: strings.NewReader(`{}`), status: 400, want: "'input'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +91,7 @@ func TestAudioAndImages(t *testing.T) {
 			}
 		})
 	}
-	if s := m.Stats(); s.Media != int64(len(tests)) || s.Chat != 0 {
+	if s := m.Stats(); s.Media != int64(len(tests)-3) || s.Moderations != 3 || s.Chat != 0 {
 		t.Fatalf("stats %+v", s)
 	}
 }

@@ -1,6 +1,6 @@
 // Package mockllm is a fake LLM upstream that speaks the OpenAI API (with
 // Azure's deployment URLs: chat, embeddings, Responses with stored
-// responses, legacy completions, audio and images) and the Anthropic
+// responses, legacy completions, audio, images and moderations) and the Anthropic
 // Messages API, streaming included. Faults are switched at runtime over a small
 // control API, so tests, the demo and the benchmarks can break and heal a
 // "provider" without restarting it:
@@ -80,8 +80,10 @@ type Stats struct {
 	// cancel and input_items.
 	Stored int64 `json:"stored"`
 	// Media counts audio transcriptions, translations and speech, and
-	// image generations.
-	Media       int64 `json:"media"`
+	// image generations, edits and variations.
+	Media int64 `json:"media"`
+	// Moderations counts moderation calls.
+	Moderations int64 `json:"moderations"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
@@ -104,7 +106,7 @@ type Server struct {
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
-		requests, chat, embeddings, messages, responses, stored, completions, media, failed, http2 atomic.Int64
+		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
 	// stored holds the Responses API's stored responses, convs the
@@ -179,7 +181,7 @@ func (s *Server) Faults() Faults {
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
-		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(),
+		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(),
 		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
 }
 
@@ -193,6 +195,7 @@ func (s *Server) Reset() {
 	s.stats.responses.Store(0)
 	s.stats.stored.Store(0)
 	s.stats.media.Store(0)
+	s.stats.moderations.Store(0)
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
@@ -246,7 +249,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("DELETE "+base+"/{id}/items/{item}", conv)
 	}
 	stt, tts, img := s.upstream(&s.stats.media, s.transcriptions), s.upstream(&s.stats.media, s.speech), s.upstream(&s.stats.media, s.images)
-	for path, h := range map[string]http.Handler{"audio/transcriptions": stt, "audio/translations": stt, "audio/speech": tts, "images/generations": img} {
+	edit, mod := s.upstream(&s.stats.media, s.imageEdits), s.upstream(&s.stats.moderations, s.moderations)
+	for path, h := range map[string]http.Handler{"audio/transcriptions": stt, "audio/translations": stt, "audio/speech": tts,
+		"images/generations": img, "images/edits": edit, "images/variations": edit, "moderations": mod} {
 		mux.Handle("POST /v1/"+path, h)
 		mux.Handle("POST /"+path, h)
 		mux.Handle("POST /openai/deployments/{deployment}/"+path, h)

@@ -12,7 +12,8 @@ import (
 
 // multipartWithModel returns a multipart/form-data body (of media type
 // contentType, which names its boundary) with its "model" field set to
-// model, every other part kept byte for byte.
+// model (added at the end if it has none), every other part kept byte for
+// byte.
 func multipartWithModel(body []byte, contentType, model string) ([]byte, error) {
 	boundary, err := formBoundary(contentType)
 	if err != nil {
@@ -25,6 +26,7 @@ func multipartWithModel(body []byte, contentType, model string) ([]byte, error) 
 	if err := w.SetBoundary(boundary); err != nil {
 		return nil, err
 	}
+	hasModel := false
 	for {
 		part, err := r.NextRawPart() // raw: a file's bytes stay as sent
 		if errors.Is(err, io.EOF) {
@@ -38,11 +40,17 @@ func multipartWithModel(body []byte, contentType, model string) ([]byte, error) 
 			return nil, err
 		}
 		if part.FormName() == "model" {
+			hasModel = true
 			_, err = io.WriteString(dst, model)
 		} else {
 			_, err = io.Copy(dst, part)
 		}
 		if err != nil {
+			return nil, err
+		}
+	}
+	if !hasModel {
+		if err := w.WriteField("model", model); err != nil {
 			return nil, err
 		}
 	}
@@ -54,8 +62,9 @@ func multipartWithModel(body []byte, contentType, model string) ([]byte, error) 
 
 // FormFields reads the named text fields of a multipart/form-data body
 // (of media type contentType), each to its first KB (a model's name, not
-// a file), and reports whether it has a file part named file; an error
-// means the body is not such a form.
+// a file), and reports whether it has a file part named file (or file[],
+// as SDKs name each of several); an error means the body is not such a
+// form.
 func FormFields(body []byte, contentType, file string, names ...string) (map[string]string, bool, error) {
 	boundary, err := formBoundary(contentType)
 	if err != nil {
@@ -74,7 +83,7 @@ func FormFields(body []byte, contentType, file string, names ...string) (map[str
 		}
 		name := part.FormName()
 		switch {
-		case name == file && part.FileName() != "":
+		case (name == file || name == file+"[]") && part.FileName() != "":
 			hasFile = true
 		case slices.Contains(names, name):
 			v, err := io.ReadAll(io.LimitReader(part, 1<<10))

@@ -7,17 +7,21 @@ import (
 	"testing"
 )
 
-// Whatever form a client sends, the model is the only part that changes:
-// the file and the other fields reach the upstream as sent; a body that
-// is not such a form is an error, never a panic.
+// Whatever form a client sends, the model is the only part that changes
+// (or is added, to a form without one): the file and the other fields
+// reach the upstream as sent; a body that is not such a form is an error,
+// never a panic.
 func FuzzMultipartModel(f *testing.F) {
-	f.Add("whisper", "RIFF audio bytes", "srt", "gpt-4o-transcribe")
-	f.Add("", "", "", "m")
-	f.Add("m\r\n--x", "--boundary\r\n", "json", "model with spaces")
-	f.Fuzz(func(t *testing.T, model, file, format, replacement string) {
+	f.Add("whisper", "RIFF audio bytes", "srt", "gpt-4o-transcribe", true)
+	f.Add("", "", "", "m", true)
+	f.Add("m\r\n--x", "--boundary\r\n", "json", "model with spaces", true)
+	f.Add("", "PNG bytes", "b64_json", "dall-e-2", false)
+	f.Fuzz(func(t *testing.T, model, file, format, replacement string, withModel bool) {
 		var body bytes.Buffer
 		w := multipart.NewWriter(&body)
-		_ = w.WriteField("model", model)
+		if withModel {
+			_ = w.WriteField("model", model)
+		}
 		fw, _ := w.CreateFormFile("file", "a.wav")
 		_, _ = fw.Write([]byte(file))
 		_ = w.WriteField("response_format", format)

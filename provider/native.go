@@ -26,12 +26,16 @@ const (
 	// APICompact is OpenAI's /v1/responses/compact: a conversation
 	// compacted into one encrypted item, for a later Responses request.
 	APICompact API = "responses/compact"
-	// APITranscriptions, APITranslations, APISpeech and APIImages are
-	// OpenAI's audio and image APIs, each its path under /v1.
-	APITranscriptions API = "audio/transcriptions"
-	APITranslations   API = "audio/translations"
-	APISpeech         API = "audio/speech"
-	APIImages         API = "images/generations"
+	// APITranscriptions, APITranslations, APISpeech, APIImages,
+	// APIImageEdits, APIImageVariations and APIModerations are OpenAI's
+	// audio, image and moderation APIs, each its path under /v1.
+	APITranscriptions  API = "audio/transcriptions"
+	APITranslations    API = "audio/translations"
+	APISpeech          API = "audio/speech"
+	APIImages          API = "images/generations"
+	APIImageEdits      API = "images/edits"
+	APIImageVariations API = "images/variations"
+	APIModerations     API = "moderations"
 )
 
 // Translatable reports whether a request in api can be translated to chat
@@ -40,14 +44,31 @@ const (
 func Translatable(api API) bool { return api == APIResponses || api == APIMessages }
 
 // Multipart reports whether api's requests are multipart/form-data (an
-// audio file and its fields) rather than JSON.
-func (a API) Multipart() bool { return a == APITranscriptions || a == APITranslations }
+// audio file or images, and their fields) rather than JSON. An image
+// edit may be JSON too (images by URL), which the gateway reads by its
+// Content-Type.
+func (a API) Multipart() bool {
+	return a == APITranscriptions || a == APITranslations || a == APIImageEdits || a == APIImageVariations
+}
 
-// media reports whether api's answers may be other than JSON (audio, a
-// transcription's text or subtitles): they pass through with their media
-// type.
+// FormFile is the form field of a multipart API's file (its first, for
+// an API that takes several as "name[]").
+func (a API) FormFile() string {
+	if a == APIImageEdits || a == APIImageVariations {
+		return "image"
+	}
+	return "file"
+}
+
+// media reports whether api's answers pass through as the upstream sent
+// them, with their media type: they may be other than JSON (audio, a
+// transcription's text or subtitles), and hold nothing breakerd reads.
 func (a API) media() bool {
-	return a == APITranscriptions || a == APITranslations || a == APISpeech || a == APIImages
+	switch a {
+	case APITranscriptions, APITranslations, APISpeech, APIImages, APIImageEdits, APIImageVariations, APIModerations:
+		return true
+	}
+	return false
 }
 
 // rawStream relays a native stream (Responses, Messages, legacy

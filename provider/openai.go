@@ -44,6 +44,9 @@ const (
 	urlTranslations
 	urlSpeech
 	urlImages
+	urlImageEdits
+	urlImageVariations
+	urlModerations
 	urlKinds
 )
 
@@ -61,7 +64,8 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses",
 		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens",
 		urlTranscriptions: "/" + string(APITranscriptions), urlTranslations: "/" + string(APITranslations),
-		urlSpeech: "/" + string(APISpeech), urlImages: "/" + string(APIImages)} {
+		urlSpeech: "/" + string(APISpeech), urlImages: "/" + string(APIImages), urlImageEdits: "/" + string(APIImageEdits),
+		urlImageVariations: "/" + string(APIImageVariations), urlModerations: "/" + string(APIModerations)} {
 		switch {
 		case d.Dialect == config.DialectAzure && config.AzureV1(d.APIVersion):
 			// Azure's v1 API: OpenAI's paths under /openai/v1, the
@@ -107,7 +111,7 @@ func (p *openAI) Native(api API) bool {
 		return true
 	case APIResponses, APICompact:
 		return p.d.Provider == "openai" || p.d.Dialect == config.DialectAzure
-	case APITranscriptions, APITranslations, APISpeech, APIImages:
+	case APITranscriptions, APITranslations, APISpeech, APIImages, APIImageEdits, APIImageVariations, APIModerations:
 		return true
 	}
 	return false
@@ -126,7 +130,8 @@ func (p *openAI) urlFor(req *Request) string {
 
 // apiURLs are the kinds of URL of the APIs other than chat.
 var apiURLs = map[API]int{APIResponses: urlResponses, APICompact: urlCompact, APICompletions: urlCompletions,
-	APITranscriptions: urlTranscriptions, APITranslations: urlTranslations, APISpeech: urlSpeech, APIImages: urlImages}
+	APITranscriptions: urlTranscriptions, APITranslations: urlTranslations, APISpeech: urlSpeech, APIImages: urlImages,
+	APIImageEdits: urlImageEdits, APIImageVariations: urlImageVariations, APIModerations: urlModerations}
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	// Azure routes by the deployment in the URL and ignores the body's

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,26 +35,33 @@ const (
 	Transcriptions Operation = "transcriptions"
 	// Speech is /v1/audio/speech: mode audio_speech.
 	Speech Operation = "speech"
-	// Images is /v1/images/generations: mode image_generation.
+	// Images is /v1/images/generations, /edits and /variations: modes
+	// image_generation and image_edit.
 	Images Operation = "images"
+	// Moderations is /v1/moderations: mode moderation.
+	Moderations Operation = "moderations"
 )
 
 // Operations are all the operations, chat first.
-var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images}
+var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations}
 
 // modeOps are the operations of the deployments of LiteLLM's modes that
 // serve one other than chat and embeddings: they serve that one alone.
-var modeOps = map[string]Operation{"audio_transcription": Transcriptions, "audio_speech": Speech, "image_generation": Images}
+var modeOps = map[string]Operation{"audio_transcription": Transcriptions, "audio_speech": Speech,
+	"image_generation": Images, "image_edit": Images, "moderation": Moderations}
 
 // ModeOf is LiteLLM's model_info.mode of the deployments that serve op
-// alone ("" for chat and embeddings, which any chat deployment serves).
+// alone, the modes joined by " or " where several do ("" for chat and
+// embeddings, which any chat deployment serves).
 func ModeOf(op Operation) string {
+	var modes []string
 	for mode, o := range modeOps {
 		if o == op {
-			return mode
+			modes = append(modes, mode)
 		}
 	}
-	return ""
+	slices.Sort(modes)
+	return strings.Join(modes, " or ")
 }
 
 // Request is one client request in OpenAI format. Body is the client's
@@ -81,8 +89,9 @@ type Request struct {
 	// Header holds the client's headers a native API forwards
 	// (anthropic-version, anthropic-beta); nil for none.
 	Header http.Header
-	// ContentType is the body's media type when it is not JSON: a
-	// transcription's multipart/form-data, with its boundary.
+	// ContentType is the body's media type when it is not JSON: the
+	// multipart/form-data of a transcription or an image edit, with its
+	// boundary.
 	ContentType string
 }
 
@@ -109,7 +118,7 @@ func (r *Request) Fields() (map[string]json.RawMessage, error) {
 // with at most the model's value replaced; a multipart form (a
 // transcription's) keeps every other part as sent, and takes no defaults.
 func (r *Request) BodyFor(model string) ([]byte, error) {
-	if r.API.Multipart() {
+	if r.ContentType != "" {
 		return multipartWithModel(r.Body, r.ContentType, model)
 	}
 	if len(r.Defaults) == 0 && len(r.Drop) == 0 {
