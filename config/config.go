@@ -370,13 +370,18 @@ type Redis struct {
 	FlushInterval time.Duration
 }
 
+// OperationNames are the kinds of call a deployment has a breaker each
+// for (provider.Operations, chat first): the keys of
+// circuit_breaker.operations.
+var OperationNames = []string{"chat", "embeddings", "transcriptions", "speech", "images", "moderations"}
+
 // BreakerConfig is the circuit_breaker block.
 type BreakerConfig struct {
 	Enabled bool
 	// Settings are the breaker settings for every (deployment, operation)
 	// breaker; Name, Labels and Clock are set by the gateway.
 	Settings breaker.Settings
-	// Operations overrides Settings per operation ("chat", "embeddings").
+	// Operations overrides Settings per operation (OperationNames).
 	Operations        map[string]breaker.Settings
 	Conditions        FailureConditions
 	RespectRetryAfter bool

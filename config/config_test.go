@@ -447,6 +447,8 @@ func TestErrors(t *testing.T) {
 			want: []string{`failure_conditions[0].status_code: 404 is a client error`}},
 		{name: "a typo of a LiteLLM key suggests it", yaml: head + "router_settings:\n  cooldown_tme: 30\n",
 			want: []string{`t.yaml:6:3: router_settings.cooldown_tme: unknown key "cooldown_tme" (did you mean "cooldown_time"?)`}},
+		{name: "an unknown operation names the ones there are", yaml: head + "router_settings:\n  circuit_breaker:\n    operations:\n      moderation: {failure_threshold: 3}\n",
+			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations)`}},
 		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
@@ -537,6 +539,7 @@ router_settings:
     max_recovery_timeout: 5m
     operations:
       embeddings: {failure_threshold: 10, recovery_timeout: 60}
+      moderations: {failure_threshold: 3}
 server:
   listen: 127.0.0.1:9999
 `
@@ -564,6 +567,9 @@ server:
 	}
 	if emb.ConsecutiveFailures != 10 || emb.OpenTimeout != time.Minute || emb.FailureRateThreshold != 0.5 {
 		t.Fatalf("embeddings override %+v", emb)
+	}
+	if mod := r.Breaker.SettingsFor("moderations"); mod.ConsecutiveFailures != 3 || mod.FailureRateThreshold != 0.5 {
+		t.Fatalf("moderations override %+v", mod)
 	}
 	if cfg.Server.Listen != "127.0.0.1:9999" || cfg.Server.MaxBodyBytes != DefaultMaxBodyBytes || cfg.Server.IdleTimeout != 120*time.Second || cfg.Server.BodyReadTimeout != time.Minute || cfg.Server.SendTimeout != time.Minute {
 		t.Fatalf("server %+v", cfg.Server)

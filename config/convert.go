@@ -1381,8 +1381,8 @@ func (c *converter) breakerConfig(r rawBreaker) BreakerConfig {
 	bc.Conditions = c.conditions(path+".failure_conditions", r.FailureConditions)
 	for op, o := range r.Operations {
 		p := path + ".operations." + op
-		if op != "chat" && op != "embeddings" {
-			c.errf(p, "unknown operation %q (chat or embeddings)", op)
+		if !slices.Contains(OperationNames, op) {
+			c.errf(p, "unknown operation %q (one of %s)", op, strings.Join(OperationNames, ", "))
 			continue
 		}
 		if len(o.Operations) > 0 || len(o.FailureConditions) > 0 || o.Enabled != nil || o.RespectRetryAfter != nil ||

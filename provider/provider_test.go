@@ -2,8 +2,11 @@ package provider
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 func TestRefusal(t *testing.T) {
@@ -82,4 +85,16 @@ func FuzzParseRetryAfter(f *testing.F) {
 			t.Fatalf("ParseRetryAfter(%q, ms=%v) = %v", v, ms, d)
 		}
 	})
+}
+
+// The config's names for operations (circuit_breaker.operations) are the
+// operations there are, in their order.
+func TestOperationsAreTheConfigsNames(t *testing.T) {
+	var names []string
+	for _, op := range Operations {
+		names = append(names, string(op))
+	}
+	if !slices.Equal(names, config.OperationNames) {
+		t.Fatalf("provider.Operations %v, config.OperationNames %v", names, config.OperationNames)
+	}
 }
