@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/conversations"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -486,6 +488,72 @@ func TestSpans(t *testing.T) {
 	}
 	if rejected != 1 {
 		t.Fatalf("%d rejected spans, want 1", rejected)
+	}
+}
+
+// Calls on a stored response or a conversation show where an on-call
+// person looks: counted in the requests of the model group whose
+// deployment stores it (not timed with the model's latency), and traced
+// as a server span named by the route, with the deployment, its breaker
+// and the status.
+func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	resp, err := s.sdk.Responses.New(ctx, responses.ResponseNewParams{Model: "gpt-4o-mini",
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.sdk.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{}); err != nil {
+		t.Fatal(err)
+	}
+	conv, err := s.sdk.Conversations.New(ctx, conversations.ConversationNewParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if _, err := s.sdk.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{}); err == nil {
+		t.Fatal("a retrieval from a failing deployment succeeded")
+	}
+	s.settle(t)
+	for _, tc := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "200"}, 3}, // the response, its retrieval, the conversation
+		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "503"}, 1},
+		{"breakerd_request_duration_seconds_count", map[string]string{"model_group": "gpt-4o-mini"}, 1}, // the model's answer alone
+		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 1},
+	} {
+		if got := value(t, s, tc.metric, tc.labels); got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)
+		}
+	}
+	var gets, creates []tracetest.SpanStub
+	for _, sp := range s.spans.GetSpans() {
+		switch sp.Name {
+		case "GET /v1/responses/{id}":
+			gets = append(gets, sp)
+		case "POST /v1/conversations":
+			creates = append(creates, sp)
+		}
+	}
+	if len(gets) != 2 || len(creates) != 1 {
+		t.Fatalf("spans %v", names(s.spans.GetSpans()))
+	}
+	for i, want := range []string{"200", "503"} {
+		a := map[string]string{}
+		for _, kv := range gets[i].Attributes {
+			a[string(kv.Key)] = kv.Value.Emit()
+		}
+		if a["http.response.status_code"] != want || a["breakerd.deployment"] != "gpt-4o-mini/openai/gpt-4o-mini" ||
+			a["breakerd.breaker.name"] != primaryBreaker || a["gen_ai.operation.name"] != "" || strings.Contains(a["url.path"], "{id}") {
+			t.Errorf("retrieval span %d: %v", i, a)
+		}
+	}
+	if !strings.HasPrefix(conv.ID, "conv_") || gets[1].Status.Code.String() != "Error" {
+		t.Errorf("conversation %s; failed retrieval's span status %v", conv.ID, gets[1].Status)
 	}
 }
 

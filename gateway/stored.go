@@ -13,6 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/provider"
 )
@@ -23,11 +28,12 @@ type storedObject struct {
 	noun       string // in messages: "response", "conversation"
 	collection string // its path under the API's root
 	decode     func(string) (provider, deployment, id string, ok bool)
+	api        provider.API // the calls' API, in metrics and traces
 }
 
 var (
-	storedResponses     = storedObject{"response", "responses", provider.DecodeResponseID}
-	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID}
+	storedResponses     = storedObject{"response", "responses", provider.DecodeResponseID, provider.APIStoredResponses}
+	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID, provider.APIConversations}
 )
 
 // storedCall serves a call on a stored object by its id (the {id} path
@@ -39,14 +45,18 @@ var (
 // bulkhead, with no retry or fallback.
 func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, span := g.startRequestSpan(r, provider.Chat, obj.api)
 		id := r.PathValue("id")
 		d, upstreamID, msg := g.storedAt(obj, id)
 		if d == nil {
 			writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "", msg)
+			g.storedDone(span, obj.api, nil, http.StatusNotFound, start)
 			return
 		}
 		body, ok := g.storedBody(w, r)
 		if !ok {
+			g.storedDone(span, obj.api, d, http.StatusRequestEntityTooLarge, start)
 			return
 		}
 		query := r.URL.Query()
@@ -59,13 +69,41 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 			body = nil
 		}
 		path := obj.collection + "/" + url.PathEscape(upstreamID) + sub(r)
-		resp, err := g.callStored(r.Context(), r.Method, d, path, query, body)
+		resp, err := g.callStored(ctx, r.Method, d, path, query, body)
+		status := http.StatusOK
 		if err != nil {
-			g.writeStoredError(w, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
-			return
+			status = g.writeStoredError(w, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
+		} else {
+			writeStored(w, d, resp)
 		}
-		writeStored(w, d, resp)
+		g.storedDone(span, obj.api, d, status, start)
 	}
+}
+
+// storedDone ends a call on stored objects: its span, with the deployment
+// that has them (nil when none) and the status, and a request counted in
+// the metrics of the deployment's model group.
+func (g *Gateway) storedDone(span trace.Span, api provider.API, d *Deployment, status int, start time.Time) {
+	info := RequestInfo{Op: provider.Chat, API: api, Status: status, Duration: time.Since(start)}
+	if d != nil {
+		info.Group, info.Attempts = d.Config.Group, 1
+		if status == http.StatusOK {
+			info.Served = d
+		}
+	}
+	if span.IsRecording() {
+		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status))
+		if d != nil {
+			br := d.Breakers[provider.Chat]
+			span.SetAttributes(attribute.String("breakerd.deployment", d.Config.Name), semconv.GenAIRequestModelKey.String(d.Config.Group),
+				attribute.String("breakerd.breaker.name", br.Name()), attribute.String("breakerd.breaker.state", br.State().String()))
+		}
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
+	}
+	span.End()
+	g.obs.RequestDone(info)
 }
 
 // createConversation serves POST /v1/conversations. A conversation names
@@ -73,32 +111,43 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 // config order) whose circuit lets calls through, the next one taking it
 // when that one fails; its id names the deployment, as a response's does.
 func (g *Gateway) createConversation(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIConversations)
+	d, status := g.makeConversation(ctx, w, r)
+	g.storedDone(span, provider.APIConversations, d, status, start)
+}
+
+// makeConversation is createConversation's work: the deployment that
+// answered last (nil when none was called), and the status answered.
+func (g *Gateway) makeConversation(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
 	body, ok := g.storedBody(w, r)
 	if !ok {
-		return
+		return nil, http.StatusRequestEntityTooLarge
 	}
 	var failures []string
+	var last *Deployment
 	for _, d := range g.storing() {
-		resp, err := g.callStored(r.Context(), http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
+		last = d
+		resp, err := g.callStored(ctx, http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
 		if err == nil {
 			writeStored(w, d, resp)
-			return
+			return d, http.StatusOK
 		}
 		var perr *provider.Error
 		if errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status))) {
-			g.writeStoredError(w, err, d, "the conversation", "", "") // the request's fault, or the client left
-			return
+			return d, g.writeStoredError(w, err, d, "the conversation", "", "") // the request's fault, or the client left
 		}
 		failures = append(failures, d.Config.Name+": "+err.Error())
 	}
 	if len(failures) == 0 {
 		writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "",
 			"no deployment in breakerd's config stores conversations (only openai and azure ones do)")
-		return
+		return nil, http.StatusNotFound
 	}
 	w.Header().Set("X-Should-Retry", "false")
 	writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
 		fmt.Sprintf("No deployment that stores conversations could make one (%s)", strings.Join(failures, "; ")))
+	return last, http.StatusServiceUnavailable
 }
 
 // storedBody reads a call's body (a POST's), or answers why it cannot.
@@ -164,9 +213,10 @@ func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, 
 }
 
 // writeStoredError answers a call on what (a stored object, named as the
-// client knows it) that d could not serve; an upstream's message names
-// the object by the client's id, not by the upstream's own.
-func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployment, what, upstreamID, id string) {
+// client knows it) that d could not serve, and returns the status (499
+// when the client left); an upstream's message names the object by the
+// client's id, not by the upstream's own.
+func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployment, what, upstreamID, id string) int {
 	var u *unavailable
 	if errors.As(err, &u) {
 		if !u.retryAt.IsZero() {
@@ -174,13 +224,13 @@ func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployme
 		}
 		writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "deployment_unavailable",
 			fmt.Sprintf("The %s is stored by deployment %s, which is unavailable (%s); no other deployment has it", what, d.Config.Name, u.why))
-		return
+		return http.StatusServiceUnavailable
 	}
 	perr := asProviderError(err)
 	status := perr.Status
 	switch {
 	case perr.Canceled:
-		return // the client left
+		return 499 // the client left
 	case perr.Timeout && status == 0:
 		status = http.StatusGatewayTimeout
 	case status == 0:
@@ -191,6 +241,7 @@ func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployme
 		msg = strings.ReplaceAll(msg, upstreamID, id)
 	}
 	writeAPIError(w, provider.APIResponses, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code, msg)
+	return status
 }
 
 // writeStored writes d's answer: JSON, or a response's events again.

@@ -53,11 +53,19 @@ func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation, api p
 		return ctx, noSpan()
 	}
 	ctx = traceContext.Extract(ctx, propagation.HeaderCarrier(r.Header))
-	ctx, span := g.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
+	// Named by the route ("GET /v1/responses/{id}"), as HTTP's
+	// conventions ask, where the path holds an id.
+	name := r.Pattern
+	if name == "" {
+		name = r.Method + " " + r.URL.Path
+	}
+	ctx, span := g.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer))
 	// Attributes cost allocations; build them only for a recording span.
 	if span.IsRecording() {
-		span.SetAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path),
-			semconv.GenAIOperationNameKey.String(genAIOperation(op, api)))
+		span.SetAttributes(semconv.HTTPRequestMethodKey.String(r.Method), semconv.URLPath(r.URL.Path))
+		if op := genAIOperation(op, api); op != "" {
+			span.SetAttributes(semconv.GenAIOperationNameKey.String(op))
+		}
 	}
 	return ctx, span
 }
@@ -65,9 +73,12 @@ func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation, api p
 // genAIOperation is the GenAI semantic conventions' operation name:
 // embeddings, text_completion for legacy completions, generate_content
 // for audio and images, moderations (which they do not name), and chat
-// for chat completions, Responses and Messages (each is a chat exchange).
+// for chat completions, Responses and Messages (each is a chat exchange);
+// none for calls on stored responses and conversations, which are not.
 func genAIOperation(op provider.Operation, api provider.API) string {
 	switch {
+	case api == provider.APIStoredResponses || api == provider.APIConversations:
+		return ""
 	case op == provider.Embeddings:
 		return semconv.GenAIOperationNameEmbeddings.Value.AsString()
 	case op == provider.Transcriptions || op == provider.Speech || op == provider.Images:

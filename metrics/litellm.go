@@ -118,7 +118,7 @@ func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
 
 // requestDone counts a client request, as LiteLLM's proxy metrics do;
 // group is already bounded to the configured groups.
-func (l *liteLLM) requestDone(r gateway.RequestInfo, group string) {
+func (l *liteLLM) requestDone(r gateway.RequestInfo, group string, timed bool) {
 	route := liteLLMRoutes[r.API]
 	if r.Op == provider.Embeddings {
 		route = "/v1/embeddings"
@@ -129,7 +129,9 @@ func (l *liteLLM) requestDone(r gateway.RequestInfo, group string) {
 	if r.Served != nil {
 		modelID = r.Served.Config.Name
 	}
-	l.requestLatency.WithLabelValues(group, modelID).Observe(r.Duration.Seconds())
+	if timed {
+		l.requestLatency.WithLabelValues(group, modelID).Observe(r.Duration.Seconds())
+	}
 	if r.Status >= 400 {
 		l.proxyFailed.WithLabelValues(group, status, liteLLMExceptionClass(status), route).Inc()
 	}
@@ -255,4 +257,5 @@ var liteLLMRoutes = map[provider.API]string{"": "/v1/chat/completions", provider
 	provider.APIResponses: "/v1/responses", provider.APIMessages: "/v1/messages", provider.APICompletions: "/v1/completions",
 	provider.APICompact: "/v1/responses/compact", provider.APITranscriptions: "/v1/audio/transcriptions",
 	provider.APITranslations: "/v1/audio/translations", provider.APISpeech: "/v1/audio/speech", provider.APIImages: "/v1/images/generations",
-	provider.APIImageEdits: "/v1/images/edits", provider.APIImageVariations: "/v1/images/variations", provider.APIModerations: "/v1/moderations"}
+	provider.APIImageEdits: "/v1/images/edits", provider.APIImageVariations: "/v1/images/variations", provider.APIModerations: "/v1/moderations",
+	provider.APIStoredResponses: "/v1/responses/{response_id}", provider.APIConversations: "/v1/conversations"}

@@ -333,6 +333,9 @@ func (m *Metrics) Observer() gateway.Observer { return observer{m} }
 type observer struct{ m *Metrics }
 
 func (o observer) RequestDone(r gateway.RequestInfo) {
+	// A call on a stored response or conversation is counted, not timed:
+	// a retrieval's milliseconds would hide the model's latency.
+	timed := r.API != provider.APIStoredResponses && r.API != provider.APIConversations
 	if r.Served != nil && r.Status == http.StatusOK {
 		// Answered (200) by a deployment of the group: its series were
 		// made at startup, or with its wildcard group, and are kept.
@@ -341,10 +344,12 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		if r.Fallback {
 			g.viaFallback.Inc()
 		}
-		g.duration.Observe(r.Duration.Seconds())
-		g.overhead.Observe(r.Overhead.Seconds())
+		if timed {
+			g.duration.Observe(r.Duration.Seconds())
+			g.overhead.Observe(r.Overhead.Seconds())
+		}
 		if l := o.m.litellm; l != nil {
-			l.requestDone(r, r.Group)
+			l.requestDone(r, r.Group, timed)
 		}
 		return
 	}
@@ -354,9 +359,11 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		r.Group = "unknown"
 	}
 	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
-	o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
+	if timed {
+		o.m.reqDuration.WithLabelValues(r.Group).Observe(r.Duration.Seconds())
+	}
 	if l := o.m.litellm; l != nil {
-		l.requestDone(r, r.Group)
+		l.requestDone(r, r.Group, timed)
 	}
 }
 

@@ -36,6 +36,12 @@ const (
 	APIImageEdits      API = "images/edits"
 	APIImageVariations API = "images/variations"
 	APIModerations     API = "moderations"
+	// APIStoredResponses is the Responses API's calls on a stored
+	// response (retrieve, delete, cancel, input_items), and
+	// APIConversations the Conversations API: calls on what an upstream
+	// stores, which no Request carries (Provider.Stored makes them).
+	APIStoredResponses API = "responses/{id}"
+	APIConversations   API = "conversations"
 )
 
 // Translatable reports whether a request in api can be translated to chat
