@@ -966,13 +966,19 @@ func (g *Gateway) modelNames() []string {
 // wildcard.
 func (g *Gateway) model(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("model")
-	_, group := g.groups[name]
-	_, alias := g.cfg.Router.Aliases[name]
-	if !group && !alias && !g.matchesPattern(name) {
+	if !g.knows(name) {
 		g.modelNotFound(w, apiOf(r), name)
 		return
 	}
 	writeJSONResponse(w, http.StatusOK, modelObject(apiOf(r), name))
+}
+
+// knows reports whether name is a model clients may ask for: a model
+// group, an alias, or a name a wildcard deployment matches.
+func (g *Gateway) knows(name string) bool {
+	_, group := g.groups[name]
+	_, alias := g.cfg.Router.Aliases[name]
+	return group || alias || g.matchesPattern(name)
 }
 
 // modelObject describes a model in api's shape. breakerd knows no

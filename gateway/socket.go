@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -27,6 +28,11 @@ import (
 // sending the whole context, so any deployment can continue it. Other
 // previous_response_ids go upstream as they would over HTTP.
 //
+// A warm-up (generate: false: request state prepared, no output) is
+// answered here, with no upstream call: its context is remembered as a
+// store: false response's is, under an id of breakerd's, so the turn that
+// continues it carries it.
+//
 // Each stream_id is a lane: its responses are served in the order their
 // response.create events came, the lanes at once, and each response's
 // events carry its stream_id. At a shutdown (Options.Draining) a socket
@@ -36,11 +42,13 @@ import (
 // socketChains bounds the store: false chains a socket remembers.
 const socketChains = 16
 
-// socketChain is the context of a store: false response made on a socket:
-// its input and output items, in order.
+// socketChain is the context of a store: false response made on a socket
+// (or a warm-up): its input and output items, in order, after the stored
+// response it continued (previous, "" for none), which a continuation
+// goes on naming.
 type socketChain struct {
-	id    string
-	items []json.RawMessage
+	id, previous string
+	items        []json.RawMessage
 }
 
 // socketLanes bounds the stream_id lanes of a socket.
@@ -141,7 +149,6 @@ func (s *socket) dispatch(msg []byte) bool {
 	var ev struct {
 		Type     string `json:"type"`
 		StreamID string `json:"stream_id"`
-		Generate *bool  `json:"generate"`
 	}
 	what := ""
 	switch err := json.Unmarshal(msg, &ev); {
@@ -149,8 +156,6 @@ func (s *socket) dispatch(msg []byte) bool {
 		what = "the event is not a JSON object"
 	case ev.Type != "response.create":
 		what = fmt.Sprintf("the event type %q is not one breakerd serves (it serves response.create)", ev.Type)
-	case ev.Generate != nil && !*ev.Generate:
-		what = "generate: false (a warm-up) is not served by breakerd: send the turn itself"
 	case s.lanes[ev.StreamID] == nil && len(s.lanes) >= socketLanes:
 		what = fmt.Sprintf("a socket has at most %d stream_ids at once", socketLanes)
 	}
@@ -185,18 +190,23 @@ func (s *socket) respond(msg []byte) bool {
 		StreamID string `json:"stream_id"`
 		Store    *bool  `json:"store"`
 		Previous string `json:"previous_response_id"`
+		Generate *bool  `json:"generate"`
+		Model    string `json:"model"`
 	}
 	_ = json.Unmarshal(msg, &ev) // read once already
 	s.mu.Lock()
-	body, input := socketRequest(msg, ev.Previous, s.chains)
+	body, input, previous := socketRequest(msg, ev.Previous, s.chains)
 	s.mu.Unlock()
+	if ev.Generate != nil && !*ev.Generate {
+		return s.warmUp(ev.StreamID, ev.Model, input, previous) == nil
+	}
 	sw := &socketWriter{ctx: s.ctx, conn: s.conn, streamID: ev.StreamID, header: http.Header{}}
 	if ev.Store != nil && !*ev.Store {
 		// Remembered before the client hears of it: its next turn, on
 		// another lane, may come at once.
 		sw.completed = func(resp json.RawMessage) {
 			s.mu.Lock()
-			s.chains = remember(s.chains, resp, input)
+			s.chains = remember(s.chains, resp, input, previous)
 			s.mu.Unlock()
 		}
 	}
@@ -212,20 +222,27 @@ func (s *socket) respond(msg []byte) bool {
 }
 
 // socketRequest turns a response.create event into a streamed Responses
-// request, and returns the input it sends: the whole context when it
-// continues a store: false response the socket remembers.
-func socketRequest(msg []byte, previous string, chains []socketChain) ([]byte, []json.RawMessage) {
+// request, and returns the input it sends (the whole context when it
+// continues a response the socket remembers) and the stored response it
+// continues upstream ("" for none).
+func socketRequest(msg []byte, previous string, chains []socketChain) ([]byte, []json.RawMessage, string) {
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(msg, &fields) // an object: read as one before
 	delete(fields, "type")
 	delete(fields, "stream_id")
+	delete(fields, "generate")
 	fields["stream"] = json.RawMessage("true")
 	input := inputItems(fields["input"])
 	if previous != "" {
 		for _, c := range chains {
 			if c.id == previous {
 				input = append(append([]json.RawMessage{}, c.items...), input...)
-				delete(fields, "previous_response_id")
+				previous = c.previous
+				if previous == "" {
+					delete(fields, "previous_response_id")
+				} else {
+					fields["previous_response_id"], _ = json.Marshal(previous)
+				}
 				break
 			}
 		}
@@ -234,7 +251,45 @@ func socketRequest(msg []byte, previous string, chains []socketChain) ([]byte, [
 		fields["input"], _ = json.Marshal(input)
 	}
 	body, _ := json.Marshal(fields)
-	return body, input
+	return body, input, previous
+}
+
+// warmUp answers a response.create with generate: false: a response with
+// no output, made here, whose context (input, after the stored response
+// previous) the socket remembers for the turn that continues it. An
+// error means the socket is gone.
+func (s *socket) warmUp(streamID, model string, input []json.RawMessage, previous string) error {
+	switch {
+	case model == "":
+		return socketError(s.ctx, s.conn, streamID, http.StatusBadRequest, "invalid_request_error", "", "you must provide a model parameter")
+	case !s.g.knows(model):
+		return socketError(s.ctx, s.conn, streamID, http.StatusNotFound, "invalid_request_error", "model_not_found",
+			fmt.Sprintf("The model `%s` does not exist", model))
+	}
+	id := "resp_warmup_" + rand.Text()
+	resp := map[string]any{"id": id, "object": "response", "created_at": s.g.clock.Now().Unix(), "model": model,
+		"status": "in_progress", "output": []any{}, "previous_response_id": nil}
+	if previous != "" {
+		resp["previous_response_id"] = previous
+	}
+	s.mu.Lock()
+	s.chains = addChain(s.chains, socketChain{id: id, previous: previous, items: input})
+	s.mu.Unlock()
+	for i, typ := range []string{"response.created", "response.completed"} {
+		if typ == "response.completed" {
+			resp["status"] = "completed"
+			resp["usage"] = map[string]int{"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}
+		}
+		ev := map[string]any{"type": typ, "sequence_number": i, "response": resp}
+		if streamID != "" {
+			ev["stream_id"] = streamID
+		}
+		b, _ := json.Marshal(ev)
+		if err := s.conn.Write(s.ctx, websocket.MessageText, b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // inputItems returns a Responses input as items: a text input is one user
@@ -256,7 +311,7 @@ func inputItems(raw json.RawMessage) []json.RawMessage {
 // and output) for the socket's later continuations, the oldest forgotten
 // past socketChains. Reasoning without its encrypted content is left out:
 // with store: false nothing upstream can read it back.
-func remember(chains []socketChain, completed json.RawMessage, input []json.RawMessage) []socketChain {
+func remember(chains []socketChain, completed json.RawMessage, input []json.RawMessage, previous string) []socketChain {
 	var resp struct {
 		ID     string            `json:"id"`
 		Output []json.RawMessage `json:"output"`
@@ -275,7 +330,13 @@ func remember(chains []socketChain, completed json.RawMessage, input []json.RawM
 		}
 		items = append(items, it)
 	}
-	chains = append(chains, socketChain{id: resp.ID, items: items})
+	return addChain(chains, socketChain{id: resp.ID, previous: previous, items: items})
+}
+
+// addChain adds c to the socket's chains, the oldest forgotten past
+// socketChains.
+func addChain(chains []socketChain, c socketChain) []socketChain {
+	chains = append(chains, c)
 	if len(chains) > socketChains {
 		chains = chains[1:]
 	}

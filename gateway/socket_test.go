@@ -102,7 +102,7 @@ func TestWebSocketMode(t *testing.T) {
 	}{
 		{`{"type":"response.create","stream_id":"x","model":"nope","input":"hi"}`, 404, "nope"},
 		{`{"type":"response.steer","stream_id":"x"}`, 400, "response.steer"},
-		{`{"type":"response.create","stream_id":"x","model":"gpt-4o","input":"hi","generate":false}`, 400, "generate: false"},
+		{`{"type":"response.create","stream_id":"x","model":"nope","input":"hi","generate":false}`, 404, "nope"},
 	} {
 		evs := turn(t, conn, tc.event)
 		if ev := evs[len(evs)-1]; ev.Type != "error" || ev.Status != tc.status || ev.StreamID != "x" || !strings.Contains(ev.Error.Message, tc.says) {
@@ -112,6 +112,42 @@ func TestWebSocketMode(t *testing.T) {
 	// The socket still serves after errors.
 	if evs := turn(t, conn, `{"type":"response.create","model":"gpt-4o","input":"still there?"}`); evs[len(evs)-1].Type != "response.completed" {
 		t.Fatalf("after errors: %+v", evs)
+	}
+}
+
+// A warm-up (generate: false) is answered at once with a response that
+// has no output, calling no upstream; the turn that continues it carries
+// its context, and goes on naming the stored response it continued.
+func TestWebSocketWarmUp(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	conn, err := e.client.Responses.Connect(context.Background(), responses.ResponseConnectionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	evs := turn(t, conn, `{"type":"response.create","stream_id":"w","model":"gpt-4o","generate":false,"instructions":"be brief","input":"my name is Ada"}`)
+	warm := evs[len(evs)-1].Response.ID
+	if len(evs) != 2 || evs[0].Type != "response.created" || evs[1].StreamID != "w" || !strings.HasPrefix(warm, "resp_") {
+		t.Fatalf("warm-up: %+v", evs)
+	}
+	if n := e.mocks["a"].Stats().Requests + e.mocks["b"].Stats().Requests; n != 0 {
+		t.Fatalf("a warm-up called the upstreams %d times", n)
+	}
+	evs = turn(t, conn, `{"type":"response.create","model":"gpt-4o","previous_response_id":"`+warm+`","input":"what is my name?"}`)
+	body := e.mocks["a"].LastBody()
+	if evs[len(evs)-1].Type != "response.completed" || strings.Contains(body, "previous_response_id") ||
+		!strings.Contains(body, "my name is Ada") || !strings.Contains(body, "what is my name?") {
+		t.Fatalf("the turn after the warm-up: %+v; a got %s", evs, body)
+	}
+	// A warm-up after a stored response: the turn still names it upstream.
+	stored := evs[len(evs)-1].Response.ID
+	_, _, upstream, _ := provider.DecodeResponseID(stored)
+	evs = turn(t, conn, `{"type":"response.create","model":"gpt-4o","generate":false,"previous_response_id":"`+stored+`","input":"then warm"}`)
+	warm = evs[len(evs)-1].Response.ID
+	turn(t, conn, `{"type":"response.create","model":"gpt-4o","previous_response_id":"`+warm+`","input":"and now?"}`)
+	body = e.mocks["a"].LastBody()
+	if !strings.Contains(body, `"previous_response_id":"`+upstream+`"`) || !strings.Contains(body, "then warm") || !strings.Contains(body, "and now?") {
+		t.Fatalf("a got %s", body)
 	}
 }
 
