@@ -253,16 +253,49 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 }
 
 // pin returns route cut to the deployment that stores the response the
-// request continues (previous_response_id), when it is on the route: no
-// other deployment has that response.
+// request continues (previous_response_id, a conversation, encrypted
+// reasoning), when it is on the route: no other deployment has that
+// response, but those that share its store (the same upstream and key:
+// two model groups on one OpenAI account) do, and follow it. When it is
+// not on the route, those are the route; with none, the route is kept,
+// for the upstreams to answer.
 func (c *call) pin(route []*Deployment) []*Deployment {
-	for _, d := range route {
+	var home *Deployment
+	for _, d := range c.g.storing() {
 		if d.Config.Name == c.routing.storedAt {
-			c.pinned = true
-			return []*Deployment{d}
+			home = d
 		}
 	}
+	if home == nil {
+		return route
+	}
+	var same []*Deployment
+	onRoute := false
+	for _, d := range route {
+		switch {
+		case d == home:
+			onRoute = true
+		case sameStore(d, home):
+			same = append(same, d)
+		}
+	}
+	switch {
+	case onRoute:
+		c.pinned = true
+		return append([]*Deployment{home}, same...)
+	case len(same) > 0:
+		c.pinned = true
+		c.routing.why += " (or another deployment on its account, with the same api_base and key)"
+		return same
+	}
 	return route
+}
+
+// sameStore reports whether deployments a and b call the same upstream
+// with the same key, and so share what it stores.
+func sameStore(a, b *Deployment) bool {
+	return a.Config.Dialect == b.Config.Dialect && a.Config.APIBase == b.Config.APIBase &&
+		a.Config.APIKey.Value() == b.Config.APIKey.Value() && a.prov.Native(provider.APIResponses)
 }
 
 // err returns ctx's error (the client left), or DeadlineExceeded once

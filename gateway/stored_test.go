@@ -159,6 +159,52 @@ func TestStreamedResponsesCarryTheirDeployment(t *testing.T) {
 	}
 }
 
+// A response continued with another model whose route lacks the
+// deployment that stores it goes to that route's deployments on the same
+// account (the same api_base and key), which have it too, before any
+// other: two model groups on one OpenAI account share what it stores.
+func TestStoredResponsesContinueOnTheirAccount(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+    model_info: {id: a-4o}
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {id: b-mini}
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+    model_info: {id: a-mini}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`, "a", "b")
+	ctx := context.Background()
+	first, err := e.client.Responses.New(ctx, responseParams("gpt-4o", "remember the blue door", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := responseParams("gpt-4o-mini", "what colour was the door?", false)
+	next.PreviousResponseID = openai.String(first.ID)
+	var hr *http.Response
+	second, err := e.client.Responses.New(ctx, next, option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, d, _, _ := provider.DecodeResponseID(second.ID); d != "a-mini" || e.mocks["b"].Stats().Requests != 0 {
+		t.Fatalf("served by %q (%s); b's stats %+v", d, hr.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].Stats())
+	}
+	// With the account's deployment open, the request fails and says why,
+	// rather than asking one that has not got the response.
+	e.breaker("a-mini:chat").ForceOpen("test")
+	_, err = e.client.Responses.New(ctx, next)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || !strings.Contains(apiErr.Message, "only deployment a-4o stores (or another deployment on its account") ||
+		e.mocks["b"].Stats().Requests != 0 {
+		t.Fatalf("%v; b's stats %+v", err, e.mocks["b"].Stats())
+	}
+}
+
 // When the deployment that stores a response is down, a call on the
 // response fails fast and says why, instead of going to a deployment
 // that does not have it; and ids breakerd cannot place get a 404 that
