@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
@@ -268,5 +269,105 @@ func TestAudioUploadsHaveOpenAIsLimit(t *testing.T) {
 	status, _, _ := e.post("/v1/images/generations", `{"model":"images","prompt":"`+strings.Repeat("x", 400)+`"}`)
 	if status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("a JSON request over max_body_bytes: %d", status)
+	}
+}
+
+// Streamed transcriptions, images and speech (gpt-4o-transcribe's,
+// gpt-image's partial images, speech as events) come through the
+// official SDK's streaming calls event by event, and fall back before
+// their first event as any stream does. A model that answers whole
+// (whisper-1 ignores stream) is relayed whole.
+func TestMediaStreams(t *testing.T) {
+	e := newEnv(t, strings.Replace(media, "router_settings:", `  - model_name: transcribe
+    litellm_params: {model: openai/gpt-4o-transcribe, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: transcribe
+    litellm_params: {model: openai/gpt-4o-transcribe, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:`, 1), "a", "b")
+	ctx := context.Background()
+	transcribe := func() (string, []string, http.Header) {
+		var hr *http.Response
+		st := e.client.Audio.Transcriptions.NewStreaming(ctx, openai.AudioTranscriptionNewParams{Model: "transcribe",
+			File: openai.File(strings.NewReader("RIFF audio"), "hi.wav", "audio/wav")}, option.WithResponseInto(&hr))
+		defer st.Close()
+		var text strings.Builder
+		var types []string
+		for st.Next() {
+			ev := st.Current()
+			types = append(types, ev.Type)
+			text.WriteString(ev.Delta)
+		}
+		if err := st.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return text.String(), types, hr.Header
+	}
+	text, types, h := transcribe()
+	if len(types) < 3 || types[len(types)-1] != "transcript.text.done" || text != "Hello from a! I heard 10 bytes of hi.wav." ||
+		h.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("transcription: %q %v %v", text, types, h)
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if text, _, h = transcribe(); !strings.HasPrefix(text, "Hello from b!") || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("transcription after a failed: %q %v", text, h)
+	}
+	e.mocks["a"].Reset()
+
+	img := e.client.Images.GenerateStreaming(ctx, openai.ImageGenerateParams{Model: "images", Prompt: "a door", PartialImages: openai.Int(2)})
+	var imgTypes []string
+	var usage int64
+	for img.Next() {
+		imgTypes = append(imgTypes, img.Current().Type)
+		usage = img.Current().Usage.OutputTokens
+	}
+	if img.Err() != nil || strings.Join(imgTypes, ",") != "image_generation.partial_image,image_generation.partial_image,image_generation.completed" || usage != 1056 {
+		t.Fatalf("image: %v %d %v", imgTypes, usage, img.Err())
+	}
+	img.Close()
+
+	resp, err := e.client.Audio.Speech.New(ctx, openai.AudioSpeechNewParams{Model: "tts", Input: "good morning",
+		Voice: openai.AudioSpeechNewParamsVoiceUnion{OfString: openai.String("alloy")}, StreamFormat: openai.AudioSpeechNewParamsStreamFormatSSE})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" || strings.Count(string(events), `"type":"speech.audio.delta"`) != 5 ||
+		!strings.HasSuffix(string(events), "\n\n") || !strings.Contains(string(events), `"type":"speech.audio.done"`) {
+		t.Fatalf("speech: %v %s", resp.Header, events)
+	}
+
+	// The events come as the upstream sends them: the first two arrive
+	// while it holds back the rest.
+	e.mocks["a"].SetFaults(mockllm.Faults{StallAfter: 2})
+	gctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a guard, not a timing
+	st := e.client.Audio.Transcriptions.NewStreaming(gctx, openai.AudioTranscriptionNewParams{Model: "transcribe",
+		File: openai.File(strings.NewReader("RIFF audio"), "hi.wav", "audio/wav")})
+	var got []string
+	for len(got) < 2 && st.Next() {
+		got = append(got, st.Current().Delta)
+	}
+	cancel()
+	st.Close()
+	if strings.Join(got, "") != "Hello from " {
+		t.Fatalf("before the upstream stalled: %q (%v)", got, st.Err())
+	}
+	e.mocks["a"].Reset()
+
+	// whisper-1 answers a stream request whole, as OpenAI's does.
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("model", "whisper")
+	_ = mw.WriteField("stream", "true")
+	fw, _ := mw.CreateFormFile("file", "a.wav")
+	_, _ = fw.Write([]byte("audio"))
+	_ = mw.Close()
+	whole, err := e.http.Post(e.url+"/v1/audio/transcriptions", mw.FormDataContentType(), &form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(whole.Body)
+	whole.Body.Close()
+	if whole.StatusCode != 200 || whole.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(data), `"text":"Hello from a!`) {
+		t.Fatalf("whisper, stream asked: %d %v %s", whole.StatusCode, whole.Header, data)
 	}
 }

@@ -476,7 +476,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	}
-	var model, stream, streamOptions, messages, input, prompt []byte
+	var model, stream, streamOptions, streamFormat, messages, input, prompt []byte
 	var paramMsg string
 	if !provider.EachField(body, func(k, v []byte) {
 		if _, ok := liteLLMRequestParams[string(k)]; ok {
@@ -492,6 +492,8 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			stream = v
 		case "stream_options":
 			streamOptions = v
+		case "stream_format":
+			streamFormat = v
 		case "messages":
 			messages = v
 		case "input":
@@ -519,7 +521,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		return nil, "", "you must provide a model parameter"
 	}
 	req := &provider.Request{Op: op, API: api, Body: body, Model: name}
-	if stream != nil && op == provider.Chat {
+	if stream != nil && (op == provider.Chat || op == provider.Images) {
 		switch string(stream) { // as json.Unmarshal into a bool reads it
 		case "true":
 			req.Stream = true
@@ -527,6 +529,9 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		default:
 			return nil, "", "stream must be a boolean"
 		}
+	}
+	if op == provider.Speech && string(streamFormat) == `"sse"` {
+		req.Stream = true // its audio as events
 	}
 	if streamOptions != nil && req.Stream {
 		var so struct {
@@ -556,11 +561,11 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 }
 
 // parseForm reads a multipart/form-data request (an audio file to
-// transcribe, images to edit) enough to route it: its model, and that it
-// has its file (and an edit its prompt).
+// transcribe, images to edit) enough to route it: its model, that it has
+// its file (and an edit its prompt), and whether it asks for a stream.
 func parseForm(op provider.Operation, api provider.API, contentType string, body []byte) (*provider.Request, string, string) {
 	file := api.FormFile()
-	fields, hasFile, err := provider.FormFields(body, contentType, file, "model", "prompt")
+	fields, hasFile, err := provider.FormFields(body, contentType, file, "model", "prompt", "stream")
 	_, prompt := fields["prompt"]
 	switch {
 	case err != nil:
@@ -572,7 +577,8 @@ func parseForm(op provider.Operation, api provider.API, contentType string, body
 	case api == provider.APIImageEdits && !prompt:
 		return nil, "", "you must provide a prompt parameter"
 	}
-	return &provider.Request{Op: op, API: api, Body: body, Model: fields["model"], ContentType: contentType}, fields["model"], ""
+	return &provider.Request{Op: op, API: api, Body: body, Model: fields["model"], ContentType: contentType,
+		Stream: fields["stream"] == "true"}, fields["model"], ""
 }
 
 // optionalModel are the APIs whose model OpenAI chooses when a request

@@ -2,6 +2,7 @@ package mockllm
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +16,7 @@ import (
 // multipart form with the audio file and the model; the "transcript" says
 // which mock heard how many bytes, in the asked response_format (json,
 // verbose_json, text, srt or vtt).
-func (s *Server) transcriptions(w http.ResponseWriter, r *http.Request, _ Faults) {
+func (s *Server) transcriptions(w http.ResponseWriter, r *http.Request, f Faults) {
 	if err := r.ParseMultipartForm(32 << 20); err != nil {
 		s.writeError(w, r, 400, "invalid_request_error", "Could not parse multipart form: "+err.Error())
 		return
@@ -29,6 +30,16 @@ func (s *Server) transcriptions(w http.ResponseWriter, r *http.Request, _ Faults
 	defer file.Close()
 	n, _ := io.Copy(io.Discard, file)
 	text := fmt.Sprintf("Hello from %s! I heard %d bytes of %s.", s.opts.Name, n, hdr.Filename)
+	if r.FormValue("stream") == "true" && !strings.HasPrefix(model, "whisper") { // whisper-1 answers whole, as OpenAI's does
+		var events []any
+		for _, wd := range strings.SplitAfter(text, " ") {
+			events = append(events, map[string]any{"type": "transcript.text.delta", "delta": wd})
+		}
+		events = append(events, map[string]any{"type": "transcript.text.done", "text": text,
+			"usage": map[string]any{"type": "tokens", "input_tokens": n, "output_tokens": tokens(text), "total_tokens": n + int64(tokens(text))}})
+		s.streamEvents(newSSE(w), r, f, events, func() {})
+		return
+	}
 	switch format := r.FormValue("response_format"); format {
 	case "", "json":
 		writeJSON(w, 200, map[string]any{"text": text, "usage": map[string]any{"type": "duration", "seconds": 1}})
@@ -52,9 +63,9 @@ func (s *Server) transcriptions(w http.ResponseWriter, r *http.Request, _ Faults
 
 // speech serves /v1/audio/speech: a few bytes of "audio" in the asked
 // response_format (mp3 by default), that name the mock and the input.
-func (s *Server) speech(w http.ResponseWriter, r *http.Request, _ Faults) {
+func (s *Server) speech(w http.ResponseWriter, r *http.Request, f Faults) {
 	var req struct {
-		Model, Input, Voice, ResponseFormat string
+		Model, Input, Voice, ResponseFormat, StreamFormat string
 	}
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(&struct {
@@ -62,7 +73,8 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request, _ Faults) {
 		Input          *string `json:"input"`
 		Voice          *string `json:"voice"`
 		ResponseFormat *string `json:"response_format"`
-	}{&req.Model, &req.Input, &req.Voice, &req.ResponseFormat}); err != nil || req.Model == "" || req.Input == "" {
+		StreamFormat   *string `json:"stream_format"`
+	}{&req.Model, &req.Input, &req.Voice, &req.ResponseFormat, &req.StreamFormat}); err != nil || req.Model == "" || req.Input == "" {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model' or 'input'.")
 		return
 	}
@@ -73,46 +85,82 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request, _ Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Invalid value for 'response_format': %q.", req.ResponseFormat))
 		return
 	}
+	audio := "MOCKAUDIO from " + s.opts.Name + ": " + req.Input
+	if req.StreamFormat == "sse" {
+		var events []any
+		for _, wd := range strings.SplitAfter(audio, " ") {
+			events = append(events, map[string]any{"type": "speech.audio.delta", "audio": base64.StdEncoding.EncodeToString([]byte(wd))})
+		}
+		events = append(events, map[string]any{"type": "speech.audio.done",
+			"usage": map[string]any{"input_tokens": tokens(req.Input), "output_tokens": len(events), "total_tokens": tokens(req.Input) + len(events)}})
+		s.streamEvents(newSSE(w), r, f, events, func() {})
+		return
+	}
 	w.Header().Set("Content-Type", ctype)
-	_, _ = io.WriteString(w, "MOCKAUDIO from "+s.opts.Name+": "+req.Input)
+	_, _ = io.WriteString(w, audio)
 }
 
 // images serves /v1/images/generations: n (default 1) images, as URLs or
 // base64 (response_format b64_json), that name the mock.
-func (s *Server) images(w http.ResponseWriter, r *http.Request, _ Faults) {
+func (s *Server) images(w http.ResponseWriter, r *http.Request, f Faults) {
 	var req struct {
 		Model          string `json:"model"`
 		Prompt         string `json:"prompt"`
 		N              int    `json:"n"`
 		ResponseFormat string `json:"response_format"`
+		Stream         bool   `json:"stream"`
+		PartialImages  int    `json:"partial_images"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Prompt == "" {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'prompt'.")
 		return
 	}
+	if req.Stream {
+		s.streamImage(w, r, f, "image_generation", req.Prompt, req.PartialImages)
+		return
+	}
 	s.writeImages(w, req.Prompt, req.N, req.ResponseFormat)
+}
+
+// streamImage streams one image as gpt-image models do (stream: true):
+// partial images (at most 3), then the image, as base64, in events of
+// kind ("image_generation" or "image_edit").
+func (s *Server) streamImage(w http.ResponseWriter, r *http.Request, f Faults, kind, prompt string, partials int) {
+	var events []any
+	for i := range min(partials, 3) {
+		events = append(events, map[string]any{"type": kind + ".partial_image", "partial_image_index": i,
+			"b64_json": "TU9DS1BBUlRJQUw=", "created_at": time.Now().Unix()}) // "MOCKPARTIAL"
+	}
+	events = append(events, map[string]any{"type": kind + ".completed", "b64_json": "TU9DS0lNQUdF", "created_at": time.Now().Unix(),
+		"revised_prompt": prompt + " (from " + s.opts.Name + ")",
+		"usage":          map[string]any{"input_tokens": tokens(prompt), "output_tokens": 1056, "total_tokens": tokens(prompt) + 1056}})
+	s.streamEvents(newSSE(w), r, f, events, func() {})
 }
 
 // imageEdits serves /v1/images/edits and /variations: a form with the
 // image (or several, as image[]) and, for an edit, the prompt; or, for an
 // edit, JSON with the images by URL. The answer is images as from
 // generations, revised_prompt naming how many images came.
-func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, _ Faults) {
+func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, f Faults) {
 	edit := strings.HasSuffix(r.URL.Path, "/edits")
 	var prompt, format string
-	var images, n int
+	var images, n, partials int
+	var stream bool
 	if media, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); edit && media == "application/json" {
 		var req struct {
 			Prompt         string            `json:"prompt"`
 			Images         []json.RawMessage `json:"images"`
 			N              int               `json:"n"`
 			ResponseFormat string            `json:"response_format"`
+			Stream         bool              `json:"stream"`
+			PartialImages  int               `json:"partial_images"`
 		}
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 			s.writeError(w, r, 400, "invalid_request_error", "We could not parse the JSON body of your request.")
 			return
 		}
 		prompt, images, n, format = req.Prompt, len(req.Images), req.N, req.ResponseFormat
+		stream, partials = req.Stream, req.PartialImages
 	} else {
 		if err := r.ParseMultipartForm(32 << 20); err != nil {
 			s.writeError(w, r, 400, "invalid_request_error", "Could not parse multipart form: "+err.Error())
@@ -120,6 +168,8 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, _ Faults) {
 		}
 		prompt, format = r.FormValue("prompt"), r.FormValue("response_format")
 		n, _ = strconv.Atoi(r.FormValue("n"))
+		partials, _ = strconv.Atoi(r.FormValue("partial_images"))
+		stream = r.FormValue("stream") == "true"
 		images = len(r.MultipartForm.File["image"]) + len(r.MultipartForm.File["image[]"])
 	}
 	switch {
@@ -131,6 +181,10 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request, _ Faults) {
 		return
 	case !edit:
 		prompt = "a variation"
+	}
+	if edit && stream {
+		s.streamImage(w, r, f, "image_edit", fmt.Sprintf("%s (of %d images)", prompt, images), partials)
+		return
 	}
 	s.writeImages(w, fmt.Sprintf("%s (of %d images)", prompt, images), n, format)
 }

@@ -78,10 +78,10 @@ func (a API) media() bool {
 }
 
 // rawStream relays a native stream (Responses, Messages, legacy
-// completions) event by event, as ready-to-write SSE frames. It reads each
-// event's type from its data (both APIs repeat the event name there), to
-// tell the end from a break, to turn an error event into an *Error, and to
-// pick up usage.
+// completions, a transcription's or an image's) event by event, as
+// ready-to-write SSE frames. It reads each event's type from its data
+// (each API repeats the event name there), to tell the end from a break,
+// to turn an error event into an *Error, and to pick up usage.
 type rawStream struct {
 	ctx    context.Context
 	body   io.ReadCloser
@@ -154,7 +154,8 @@ func (s *rawStream) Next() ([]byte, error) {
 		return nil, &Error{Message: "upstream sent an invalid stream event"} // it would end the event: line early
 	}
 	switch string(typ) {
-	case "error", "message_start", "message_delta", "message_stop", "response.completed", "response.incomplete", "response.failed":
+	case "error", "message_start", "message_delta", "message_stop", "response.completed", "response.incomplete", "response.failed",
+		"transcript.text.done", "image_generation.completed", "image_edit.completed", "speech.audio.done":
 		if err := s.ending(data); err != nil {
 			return nil, err
 		}
@@ -181,6 +182,7 @@ func (s *rawStream) ending(data []byte) error {
 			} `json:"usage"`
 		} `json:"message"`
 		Usage *struct {
+			InputTokens  int `json:"input_tokens"`
 			OutputTokens int `json:"output_tokens"`
 		} `json:"usage"`
 		Response struct {
@@ -210,6 +212,11 @@ func (s *rawStream) ending(data []byte) error {
 		s.done = true
 	case "response.completed", "response.incomplete", "response.failed":
 		s.usage = Usage{InputTokens: ev.Response.Usage.InputTokens, OutputTokens: ev.Response.Usage.OutputTokens}
+		s.done = true
+	case "transcript.text.done", "image_generation.completed", "image_edit.completed", "speech.audio.done":
+		if ev.Usage != nil {
+			s.usage = Usage{InputTokens: ev.Usage.InputTokens, OutputTokens: ev.Usage.OutputTokens}
+		}
 		s.done = true
 	}
 	return nil

@@ -151,11 +151,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 		hreq.Header["Content-Type"] = []string{req.ContentType}
 	}
 	if req.API.media() {
-		data, ctype, err := roundTripMedia(ctx, p.rt, hreq, p.redact, p.httpError)
-		if err != nil {
-			return nil, err
-		}
-		return &Response{Body: data, Model: p.d.Model, ContentType: ctype}, nil
+		return p.media(ctx, req, hreq)
 	}
 	if req.Stream {
 		hreq.Header.Set("Accept", "text/event-stream")
@@ -165,6 +161,30 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	return p.response(ctx, req, body, data)
+}
+
+// media is the answer of an API whose answers pass through (audio,
+// images, transcriptions): whole, with its media type, or, when the
+// request asked for a stream and the upstream streams (a model without
+// streaming answers whole), its events as they come.
+func (p *openAI) media(ctx context.Context, req *Request, hreq *http.Request) (*Response, error) {
+	if req.Stream {
+		hreq.Header.Set("Accept", "text/event-stream")
+	}
+	resp, err := exchange(ctx, p.rt, hreq, p.redact, p.httpError)
+	if err != nil {
+		return nil, err
+	}
+	ctype := resp.Header.Get("Content-Type")
+	if req.Stream && strings.HasPrefix(ctype, "text/event-stream") {
+		return &Response{Frames: p.rawStream(ctx, resp.Body, req.API), Model: p.d.Model}, nil
+	}
+	defer resp.Body.Close()
+	data, err := readBody(resp, maxResponseBytes)
+	if err != nil {
+		return nil, transportError(ctx, err, p.redact)
+	}
+	return &Response{Body: data, Model: p.d.Model, ContentType: ctype}, nil
 }
 
 // response is the answer to req: a stream when body is set, else data,

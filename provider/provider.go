@@ -367,22 +367,6 @@ func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, st
 	return nil, data, nil
 }
 
-// roundTripMedia is roundTrip for a whole answer of any media type
-// (audio, a transcription's text), which it returns with the answer.
-func roundTripMedia(ctx context.Context, rt http.RoundTripper, hreq *http.Request,
-	redact func(string) string, httpErr func(*http.Response) *Error) ([]byte, string, error) {
-	resp, err := exchange(ctx, rt, hreq, redact, httpErr)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	data, err := readBody(resp, maxResponseBytes)
-	if err != nil {
-		return nil, "", transportError(ctx, err, redact)
-	}
-	return data, resp.Header.Get("Content-Type"), nil
-}
-
 // exchange sends hreq and returns a successful (2xx) answer, its body
 // unread: a redirect or an error status is an *Error.
 func exchange(ctx context.Context, rt http.RoundTripper, hreq *http.Request,
