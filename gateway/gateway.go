@@ -727,13 +727,19 @@ func (g *Gateway) Handler() http.Handler {
 	route("/models/{model...}", get(http.HandlerFunc(g.model)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		msg := fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path)
-		first, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1"), "/"), "/")
-		if unservedAPIs[first] {
-			// Not a wrong base URL: an API breakerd does not proxy.
+		rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/v1"), "/")
+		first, _, _ := strings.Cut(rest, "/")
+		api := apiOf(r)
+		// Not a wrong base URL, but an API breakerd does not proxy: say so.
+		switch {
+		case strings.HasPrefix(rest, "messages/"), api == provider.APIMessages || r.Header.Get("Anthropic-Version") != "":
+			api = provider.APIMessages
+			msg += ": breakerd does not serve this Anthropic API (it serves messages and messages/count_tokens, and models); call the provider directly"
+		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
 				"audio transcriptions, translations and speech, image generations, edits and variations, and moderations); call the provider directly"
 		}
-		writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
+		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.RawPath == "" { // the mux matches an escaped path by its segments

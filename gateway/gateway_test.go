@@ -248,6 +248,7 @@ func TestErrorResponses(t *testing.T) {
 		status     int
 		wantMsg    string
 		wantCode   string
+		wantType   string // the error's type, and Anthropic's shape ({"type":"error",...}) when it is one of theirs
 		wantAllow  string
 	}{
 		{name: "malformed JSON is a 400", path: "/v1/chat/completions", body: `{"model":`, status: 400,
@@ -268,6 +269,9 @@ func TestErrorResponses(t *testing.T) {
 			wantMsg: "Invalid URL (POST /v1/nonsense)"},
 		{name: "an OpenAI API breakerd does not serve is a 404 that says so", path: "/v1/files", body: `{"purpose":"batch"}`, status: 404,
 			wantMsg: "Invalid URL (POST /v1/files): breakerd does not serve this OpenAI API"},
+		{name: "an Anthropic API breakerd does not serve is a 404 in Anthropic's shape that says so", path: "/v1/messages/batches",
+			body: `{"requests":[]}`, status: 404, wantMsg: "Invalid URL (POST /v1/messages/batches): breakerd does not serve this Anthropic API",
+			wantType: "not_found_error"},
 		{name: "a route's path with a slash more is a 404", path: "/v1/chat/completions/", body: `{"model":"gpt-4o-mini"}`, status: 404,
 			wantMsg: "Invalid URL (POST /v1/chat/completions/)"},
 		{name: "a route's path with an escaped slash is a 404", path: "/v1/chat%2Fcompletions", body: `{"model":"gpt-4o-mini"}`, status: 404,
@@ -303,6 +307,9 @@ func TestErrorResponses(t *testing.T) {
 			}
 			if tc.wantCode != "" && errObj["code"] != tc.wantCode {
 				t.Fatalf("code %v, want %q", errObj["code"], tc.wantCode)
+			}
+			if tc.wantType != "" && (errObj["type"] != tc.wantType || body["type"] != "error") {
+				t.Fatalf("body %v, want Anthropic's error of type %q", body, tc.wantType)
 			}
 		})
 	}
