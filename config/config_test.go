@@ -1323,7 +1323,7 @@ func TestUnknownProvidersAreLeftOut(t *testing.T) {
 	}
 }
 
-// A deployment whose key, address or version names a variable that is not
+// A deployment whose model, key, address or version names a variable that is not
 // set is left out of routing, with a warning at the reference, as LiteLLM
 // starts and fails only that deployment's calls; the rest of the config
 // runs.
@@ -1340,6 +1340,10 @@ func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
 			warning: `t.yaml:6:7: model_list[1].litellm_params.model: provider "hosted_vllm" needs the address of its server: api_base is not set, nor $HOSTED_VLLM_API_BASE: this deployment is left out of routing; set either to call this deployment`},
 		{name: "a header", yaml: "      model: openai/llama\n      api_base: https://x.example/v1\n      extra_headers: {X-Tenant: t, X-Api-Key: os.environ/UNSET_KEY}\n",
 			warning: "t.yaml:8:36: model_list[1].litellm_params.extra_headers.X-Api-Key: environment variable UNSET_KEY is not set"},
+		{name: "its model", yaml: "      model: os.environ/UNSET_MODEL\n      api_key: sk-set\n",
+			warning: "t.yaml:6:7: model_list[1].litellm_params.model: environment variable UNSET_MODEL is not set: this deployment is left out of routing"},
+		{name: "part of its model", yaml: "      model: openai/${UNSET_DEPLOYMENT}\n",
+			warning: "t.yaml:6:7: model_list[1].litellm_params.model: environment variable UNSET_DEPLOYMENT is not set"},
 		{name: "a catch-all", yaml: "      model: \"*\"\n      api_key: os.environ/UNSET_KEY\n",
 			warning: "t.yaml:7:7: model_list[1].litellm_params.api_key: environment variable UNSET_KEY is not set"},
 		{name: "a credential's, at the credential", yaml: "      model: anthropic/claude\n      litellm_credential_name: c\ncredential_list:\n  - credential_name: c\n    credential_values: {api_key: os.environ/UNSET_KEY}\n",

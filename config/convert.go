@@ -455,6 +455,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if d.Group == "" {
 		c.errf(p+".model_name", "is required")
 	}
+	if name := c.unsetVar(rd.Params.Model); name != "" && d.Group != "" {
+		// As an unset key does (below): LiteLLM starts and fails its calls.
+		c.leaveOut(d, pp+".model", fmt.Sprintf("environment variable %s is not set", name), "set it to call this deployment")
+		return d, false
+	}
 	modelRef := c.resolve(pp+".model", rd.Params.Model)
 	d.ModelRef = modelRef
 	errs := len(c.errs)
