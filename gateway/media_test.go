@@ -226,23 +226,11 @@ router_settings:`, 1), "a", "b")
 func TestTranscriptionFormatsAndErrors(t *testing.T) {
 	e := newEnv(t, media, "a", "b")
 	ctx := context.Background()
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("model", "whisper")
-	_ = mw.WriteField("response_format", "srt")
-	fw, _ := mw.CreateFormFile("file", "a.wav")
-	_, _ = fw.Write([]byte("audio"))
-	_ = mw.Close()
-	resp, err := e.http.Post(e.url+"/v1/audio/transcriptions", mw.FormDataContentType(), &form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srt, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp, srt := postWhisperForm(t, e, "response_format", "srt")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/x-subrip" || !strings.HasPrefix(string(srt), "1\n00:00:00,000 --> ") {
 		t.Fatalf("srt: %d %v %q", resp.StatusCode, resp.Header, srt)
 	}
-	_, err = e.client.Audio.Transcriptions.New(ctx, openai.AudioTranscriptionNewParams{Model: "gpt-4o",
+	_, err := e.client.Audio.Transcriptions.New(ctx, openai.AudioTranscriptionNewParams{Model: "gpt-4o",
 		File: openai.File(strings.NewReader("audio"), "a.wav", "audio/wav")})
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "does not serve audio/transcriptions: none of its deployments") {
@@ -354,20 +342,29 @@ router_settings:`, 1), "a", "b")
 	e.mocks["a"].Reset()
 
 	// whisper-1 answers a stream request whole, as OpenAI's does.
-	var form bytes.Buffer
-	mw := multipart.NewWriter(&form)
-	_ = mw.WriteField("model", "whisper")
-	_ = mw.WriteField("stream", "true")
-	fw, _ := mw.CreateFormFile("file", "a.wav")
-	_, _ = fw.Write([]byte("audio"))
-	_ = mw.Close()
-	whole, err := e.http.Post(e.url+"/v1/audio/transcriptions", mw.FormDataContentType(), &form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := io.ReadAll(whole.Body)
-	whole.Body.Close()
+	whole, data := postWhisperForm(t, e, "stream", "true")
 	if whole.StatusCode != 200 || whole.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(data), `"text":"Hello from a!`) {
 		t.Fatalf("whisper, stream asked: %d %v %s", whole.StatusCode, whole.Header, data)
 	}
+}
+
+// postWhisperForm posts a transcription form for the whisper model, with
+// one more field, as a client that is not an SDK would, and returns the
+// answer and its body.
+func postWhisperForm(t *testing.T, e *env, field, value string) (*http.Response, []byte) {
+	t.Helper()
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("model", "whisper")
+	_ = mw.WriteField(field, value)
+	fw, _ := mw.CreateFormFile("file", "a.wav")
+	_, _ = fw.Write([]byte("audio"))
+	_ = mw.Close()
+	resp, err := e.http.Post(e.url+"/v1/audio/transcriptions", mw.FormDataContentType(), &form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp, data
 }
