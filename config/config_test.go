@@ -448,7 +448,7 @@ func TestErrors(t *testing.T) {
 		{name: "a typo of a LiteLLM key suggests it", yaml: head + "router_settings:\n  cooldown_tme: 30\n",
 			want: []string{`t.yaml:6:3: router_settings.cooldown_tme: unknown key "cooldown_tme" (did you mean "cooldown_time"?)`}},
 		{name: "an unknown operation names the ones there are", yaml: head + "router_settings:\n  circuit_breaker:\n    operations:\n      moderation: {failure_threshold: 3}\n",
-			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations)`}},
+			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations, realtime)`}},
 		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
@@ -772,7 +772,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatal("LiteLLM's metric names are on")
 				}
 			}},
-		{name: "audio, image and moderation models serve their API, by model_info.mode or known by their names",
+		{name: "audio, image, moderation and realtime models serve their API, by model_info.mode or known by their names",
 			yaml: "model_list:\n" +
 				"  - model_name: stt\n    litellm_params: {model: groq/distil-large-v3}\n    model_info: {mode: audio_transcription}\n" +
 				"  - model_name: whisper\n    litellm_params: {model: openai/whisper-1}\n" +
@@ -783,6 +783,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				"  - model_name: claude-voice\n    litellm_params: {model: anthropic/claude-x}\n    model_info: {mode: audio_speech}\n" +
 				"  - model_name: edits\n    litellm_params: {model: azure/my-image-deployment, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: image_edit}\n" +
 				"  - model_name: omni-moderation-latest\n    litellm_params: {model: openai/omni-moderation-latest}\n" +
+				"  - model_name: voice\n    litellm_params: {model: openai/gpt-4o-realtime-preview}\n" +
 				"  - model_name: azure-moderation\n    litellm_params: {model: azure/mod, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: moderation}\n",
 			env: map[string]string{"GROQ_API_KEY": "gsk-test-key", "AZURE_API_KEY": "azure-test-key"},
 			check: func(t *testing.T, cfg *Config) {
@@ -792,7 +793,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				}
 				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
 					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "", "edits": "image_edit",
-					"omni-moderation-latest": "moderation"}
+					"omni-moderation-latest": "moderation", "voice": "realtime"}
 				if !maps.Equal(modes, want) {
 					t.Fatalf("modes %v, want %v", modes, want)
 				}

@@ -182,7 +182,6 @@ const AzureDefaultAPIVersion = "2025-02-01-preview"
 var unservedModes = map[string]string{
 	"video_generation": "/v1/videos",
 	"rerank":           "/v1/rerank",
-	"realtime":         "/v1/realtime",
 	"batch":            "/v1/batches",
 	"ocr":              "/v1/ocr",
 	"search":           "/v1/search",
@@ -200,6 +199,7 @@ var modeAPIs = map[string]struct {
 	"image_generation":    {"/v1/images/generations", true},
 	"image_edit":          {"/v1/images/edits", true},
 	"moderation":          {"/v1/moderations", false},
+	"realtime":            {"/v1/realtime", true},
 }
 
 // modelModes know the mode of models by their names, for a deployment
@@ -213,6 +213,7 @@ var modelModes = []struct{ contains, mode string }{
 	{"dall-e", "image_generation"},
 	{"gpt-image", "image_generation"},
 	{"moderation", "moderation"},
+	{"realtime", "realtime"},
 }
 
 // modeOfModel is the mode modelModes know model by, "" (chat) if none.

@@ -682,7 +682,7 @@ func (g *Gateway) Handler() http.Handler {
 				w.Header().Set("Allow", allowed)
 				msg := fmt.Sprintf("Method %s is not allowed for %s; allowed: %s", r.Method, r.URL.Path, allowed)
 				if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-					msg += "; breakerd serves WebSocket mode (the Responses API's) on /v1/responses only"
+					msg += "; breakerd serves WebSockets on /v1/responses (the Responses API's WebSocket mode) and /v1/realtime only"
 				}
 				writeError(w, http.StatusMethodNotAllowed, "invalid_request_error", "", msg)
 			})
@@ -720,6 +720,7 @@ func (g *Gateway) Handler() http.Handler {
 	route("/images/edits", post(g.serve(provider.Images, provider.APIImageEdits)))
 	route("/images/variations", post(g.serve(provider.Images, provider.APIImageVariations)))
 	route("/moderations", post(g.serve(provider.Moderations, provider.APIModerations)))
+	route("/realtime", get(http.HandlerFunc(g.realtime)))
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
@@ -737,7 +738,7 @@ func (g *Gateway) Handler() http.Handler {
 			msg += ": breakerd does not serve this Anthropic API (it serves messages and messages/count_tokens, and models); call the provider directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"audio transcriptions, translations and speech, image generations, edits and variations, and moderations); call the provider directly"
+				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, and realtime sessions); call the provider directly"
 		}
 		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
@@ -762,7 +763,7 @@ func (g *Gateway) Handler() http.Handler {
 // unservedAPIs are the first path segments (after /v1) of OpenAI's APIs
 // that breakerd does not serve.
 var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true, "rerank": true,
-	"realtime": true, "batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
+	"batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
 	"vector_stores": true, "evals": true, "containers": true}
 
 // methodHandler is a route's handler for one method.

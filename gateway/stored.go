@@ -84,17 +84,24 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 // that has them (nil when none) and the status, and a request counted in
 // the metrics of the deployment's model group.
 func (g *Gateway) storedDone(span trace.Span, api provider.API, d *Deployment, status int, start time.Time) {
-	info := RequestInfo{Op: provider.Chat, API: api, Status: status, Duration: time.Since(start)}
+	g.soleDone(span, provider.Chat, api, d, status, start)
+}
+
+// soleDone ends a request that one deployment (d, nil when none) served
+// or failed with no retry or fallback, for op: its span, with d, its
+// breaker and the status, and the request's report to the observer.
+func (g *Gateway) soleDone(span trace.Span, op provider.Operation, api provider.API, d *Deployment, status int, start time.Time) {
+	info := RequestInfo{Op: op, API: api, Status: status, Duration: time.Since(start)}
 	if d != nil {
 		info.Group, info.Attempts = d.Config.Group, 1
-		if status == http.StatusOK {
+		if status < 300 {
 			info.Served = d
 		}
 	}
 	if span.IsRecording() {
 		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(status))
 		if d != nil {
-			br := d.Breakers[provider.Chat]
+			br := d.Breakers[op]
 			span.SetAttributes(attribute.String("breakerd.deployment", d.Config.Name), semconv.GenAIRequestModelKey.String(d.Config.Group),
 				attribute.String("breakerd.breaker.name", br.Name()), attribute.String("breakerd.breaker.state", br.State().String()))
 		}
@@ -171,10 +178,33 @@ type unavailable struct {
 func (u *unavailable) Error() string { return u.why }
 
 // callStored makes one call on d's stored objects, through its chat
-// breaker and bulkhead: the answer, an *unavailable, or the upstream's
-// *provider.Error (counted toward the breaker).
+// breaker and bulkhead (through).
 func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, path string, query url.Values, body []byte) (*provider.Response, error) {
-	br := d.Breakers[provider.Chat]
+	var resp *provider.Response
+	release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) (err error) {
+		if t := d.Config.Timeout; t > 0 && query.Get("stream") != "true" {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+		}
+		resp, err = d.prov.(provider.StoredResponses).Stored(ctx, method, path, query, body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	release()
+	return resp, nil
+}
+
+// through makes one call to d for op (call), through op's breaker and d's
+// bulkhead, with no retry or fallback: an *unavailable when the circuit
+// or the bulkhead refused it, else call's error as a *provider.Error,
+// counted toward the breaker. On success the caller holds the bulkhead
+// slot until it calls release: a Realtime session holds it for as long as
+// it lasts.
+func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operation, call func(context.Context) error) (release func(), err error) {
+	br := d.Breakers[op]
 	done, err := br.Allow()
 	if err != nil {
 		u := &unavailable{why: "circuit open"}
@@ -184,32 +214,26 @@ func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, 
 		}
 		return nil, u
 	}
-	release, err := d.Bulkhead.Acquire(ctx)
+	release, err = d.Bulkhead.Acquire(ctx)
 	if err != nil {
 		done(breaker.Ignored, 0)
 		return nil, &unavailable{why: fmt.Sprintf("busy (%v)", err)}
 	}
-	defer release()
-	if t := d.Config.Timeout; t > 0 && query.Get("stream") != "true" {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
-		defer cancel()
-	}
 	start := time.Now()
-	resp, err := d.prov.(provider.StoredResponses).Stored(ctx, method, path, query, body)
-	if err != nil {
+	if err := call(ctx); err != nil {
+		release()
 		perr := asProviderError(err)
 		o := g.classify(perr)
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))
 			br.NoteFailure(errType(perr), cause)
-			g.logFailure(d, provider.Chat, 1, perr.Status, cause)
+			g.logFailure(d, op, 1, perr.Status, cause)
 		}
 		done(o, time.Since(start))
 		return nil, perr
 	}
 	done(breaker.Success, time.Since(start))
-	return resp, nil
+	return release, nil
 }
 
 // writeStoredError answers a call on what (a stored object, named as the

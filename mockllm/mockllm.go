@@ -84,6 +84,8 @@ type Stats struct {
 	Media int64 `json:"media"`
 	// Moderations counts moderation calls.
 	Moderations int64 `json:"moderations"`
+	// Realtime counts Realtime sessions asked for (handshakes).
+	Realtime    int64 `json:"realtime"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
@@ -106,7 +108,7 @@ type Server struct {
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
-		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, failed, http2 atomic.Int64
+		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, realtime, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
 	// stored holds the Responses API's stored responses, convs the
@@ -181,7 +183,7 @@ func (s *Server) Faults() Faults {
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
-		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(),
+		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(), Realtime: s.stats.realtime.Load(),
 		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
 }
 
@@ -196,6 +198,7 @@ func (s *Server) Reset() {
 	s.stats.stored.Store(0)
 	s.stats.media.Store(0)
 	s.stats.moderations.Store(0)
+	s.stats.realtime.Store(0)
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
@@ -256,6 +259,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("POST /"+path, h)
 		mux.Handle("POST /openai/deployments/{deployment}/"+path, h)
 		mux.Handle("POST /openai/v1/"+path, h)
+	}
+	rt := s.upstream(&s.stats.realtime, s.realtime)
+	for _, p := range []string{"/v1/realtime", "/realtime", "/openai/realtime", "/openai/v1/realtime"} {
+		mux.Handle("GET "+p, rt)
 	}
 	cmpl := s.upstream(&s.stats.completions, s.completions)
 	mux.Handle("POST /v1/completions", cmpl)

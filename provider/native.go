@@ -42,6 +42,9 @@ const (
 	// stores, which no Request carries (Provider.Stored makes them).
 	APIStoredResponses API = "responses/{id}"
 	APIConversations   API = "conversations"
+	// APIRealtime is OpenAI's Realtime API, a WebSocket session
+	// (RealtimeDialer), which no Request carries either.
+	APIRealtime API = "realtime"
 )
 
 // Translatable reports whether a request in api can be translated to chat

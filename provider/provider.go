@@ -40,15 +40,17 @@ const (
 	Images Operation = "images"
 	// Moderations is /v1/moderations: mode moderation.
 	Moderations Operation = "moderations"
+	// Realtime is /v1/realtime, a WebSocket session: mode realtime.
+	Realtime Operation = "realtime"
 )
 
 // Operations are all the operations, chat first.
-var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations}
+var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations, Realtime}
 
 // modeOps are the operations of the deployments of LiteLLM's modes that
 // serve one other than chat and embeddings: they serve that one alone.
 var modeOps = map[string]Operation{"audio_transcription": Transcriptions, "audio_speech": Speech,
-	"image_generation": Images, "image_edit": Images, "moderation": Moderations}
+	"image_generation": Images, "image_edit": Images, "moderation": Moderations, "realtime": Realtime}
 
 // ModeOf is LiteLLM's model_info.mode of the deployments that serve op
 // alone, the modes joined by " or " where several do ("" for chat and

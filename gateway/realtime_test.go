@@ -1,0 +1,180 @@
+package gateway_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/realtime"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// realtimeModels is a LiteLLM config's Realtime model on two deployments,
+// one known by its name and one by model_info.mode, and a chat model.
+const realtimeModels = `
+model_list:
+  - model_name: gpt-realtime
+    litellm_params: {model: openai/gpt-realtime, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: gpt-realtime
+    litellm_params: {model: openai/my-voice-model, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {mode: realtime}
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`
+
+// rtEvent is what the tests read of a Realtime server event.
+type rtEvent struct {
+	Type    string `json:"type"`
+	Delta   string `json:"delta"`
+	Session struct {
+		Model string `json:"model"`
+	} `json:"session"`
+}
+
+// converse sends a user message and a response.create on conn, and
+// returns the response's text, once response.done has come.
+func converse(t *testing.T, conn *realtime.RealtimeConnection) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	for _, ev := range []string{
+		`{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}`,
+		`{"type":"response.create"}`,
+	} {
+		if err := conn.SendRaw(ctx, json.RawMessage(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var text strings.Builder
+	for {
+		raw, err := conn.RecvRaw(ctx)
+		if err != nil {
+			t.Fatalf("after %q: %v", text.String(), err)
+		}
+		var ev rtEvent
+		_ = json.Unmarshal(raw, &ev)
+		text.WriteString(ev.Delta)
+		if ev.Type == "response.done" {
+			return text.String()
+		}
+	}
+}
+
+// A Realtime session through the official SDK: opened at the first
+// deployment whose handshake succeeds, the one that failed counting a
+// failure on its realtime breaker, and relayed both ways as it is; the
+// session's end frees the gateway.
+func TestRealtimeSessionsFallBackAtTheHandshake(t *testing.T) {
+	e := newEnv(t, realtimeModels, "a", "b")
+	ctx := context.Background()
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	conn, err := e.client.Realtime.Connect(ctx, realtime.RealtimeConnectionOptions{}, option.WithQuery("model", "gpt-realtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := conn.RecvRaw(ctx)
+	var first rtEvent
+	if err != nil || json.Unmarshal(raw, &first) != nil || first.Type != "session.created" || first.Session.Model != "my-voice-model" {
+		t.Fatalf("first event %s (%v)", raw, err)
+	}
+	if text := converse(t, conn); text != "Hello from b! The conversation has 1 items." {
+		t.Fatalf("response %q", text)
+	}
+	if text := converse(t, conn); text != "Hello from b! The conversation has 2 items." {
+		t.Fatalf("second response %q", text) // the same upstream session
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a guard, not a timing
+	defer cancel()
+	if !e.gw.Wait(wctx) {
+		t.Fatal("the gateway still holds the closed session")
+	}
+	if f := e.breaker("gpt-realtime/openai/gpt-realtime:realtime").Counts().Failures; f != 1 {
+		t.Errorf("a's realtime breaker counted %d failures, want 1", f)
+	}
+	if n := e.breaker("gpt-4o/openai/gpt-4o:chat").Counts().Failures; n != 0 {
+		t.Errorf("chat's breaker counted %d failures", n)
+	}
+}
+
+// A session nothing can open is an HTTP error at the handshake, in
+// OpenAI's shape: 503 when every deployment failed, and the client's
+// error for a model that is not a Realtime model or not known, or a GET
+// that is not a WebSocket.
+func TestRealtimeErrors(t *testing.T) {
+	e := newEnv(t, realtimeModels, "a", "b")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		model  string
+		faults bool
+		status int
+		says   string
+	}{
+		{"gpt-realtime", true, 503, "No deployment of model `gpt-realtime` could open a Realtime session"},
+		{"gpt-4o", false, 400, "does not serve the Realtime API"},
+		{"nope", false, 404, "The model `nope` does not exist"},
+	} {
+		if tc.faults {
+			e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+			e.mocks["b"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 502})
+		}
+		// The SDK reports a refused handshake's status only: its body is
+		// read here as the SDK's WebSocket library gives it.
+		_, resp, err := websocket.Dial(ctx, e.url+"/v1/realtime?model="+tc.model, &websocket.DialOptions{HTTPClient: e.http,
+			HTTPHeader: http.Header{"Authorization": {"Bearer sk-client"}}})
+		var body struct{ Error struct{ Message, Type string } }
+		if err == nil || resp == nil || resp.StatusCode != tc.status || json.NewDecoder(resp.Body).Decode(&body) != nil ||
+			!strings.Contains(body.Error.Message, tc.says) {
+			t.Fatalf("%s: %v %+v", tc.model, err, body)
+		}
+		e.mocks["a"].Reset()
+		e.mocks["b"].Reset()
+	}
+	resp, err := e.http.Get(e.url + "/v1/realtime?model=gpt-realtime")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired || resp.Header.Get("Upgrade") != "websocket" {
+		t.Fatalf("a plain GET: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// At a shutdown a Realtime session is closed on both sides with 1001, and
+// then no longer holds the gateway's Wait.
+func TestRealtimeClosesWhenDraining(t *testing.T) {
+	e := newEnv(t, realtimeModels, "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	conn, err := e.client.Realtime.Connect(ctx, realtime.RealtimeConnectionOptions{}, option.WithQuery("model", "gpt-realtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.RecvRaw(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(e.draining)
+	for {
+		if _, err = conn.RecvRaw(ctx); err != nil {
+			break
+		}
+	}
+	if websocket.CloseStatus(err) != websocket.StatusGoingAway && !strings.Contains(err.Error(), "1001") {
+		t.Fatalf("after draining began: %v", err)
+	}
+	if !e.gw.Wait(ctx) {
+		t.Fatal("the gateway still waits on the closed session")
+	}
+}
