@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,38 @@ func TestRealtimeClosesWhenDraining(t *testing.T) {
 	}
 	if !e.gw.Wait(ctx) {
 		t.Fatal("the gateway still waits on the closed session")
+	}
+}
+
+// An Azure OpenAI deployment's Realtime session goes to Azure's path for
+// its api_version, with its key as api-key.
+func TestAzureRealtimePaths(t *testing.T) {
+	for _, tc := range []struct{ version, want string }{
+		{"2025-04-01-preview", "/openai/realtime?api-version=2025-04-01-preview&deployment=prod-eu&model=prod-eu"},
+		{"v1", "/openai/v1/realtime?model=prod-eu"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			seen := make(chan *http.Request, 1)
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				seen <- r
+				http.Error(w, `{"error":{"message":"no capacity"}}`, http.StatusServiceUnavailable)
+			}))
+			defer upstream.Close()
+			url := serveGateway(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: azure/prod-eu\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: azure-key-0123456789\n      api_version: \""+tc.version+"\"\n"+
+				"    model_info: {mode: realtime}\n")
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+			defer cancel()
+			hc := &http.Client{Transport: &http.Transport{}}
+			defer hc.CloseIdleConnections()
+			_, resp, err := websocket.Dial(ctx, url+"/v1/realtime?model=m", &websocket.DialOptions{HTTPClient: hc})
+			if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+				t.Fatalf("%v", err)
+			}
+			r := <-seen
+			if r.URL.RequestURI() != tc.want || r.Header.Get("Api-Key") != "azure-key-0123456789" || r.Header.Get("Authorization") != "" {
+				t.Fatalf("upstream saw %s with %v, want %s", r.URL.RequestURI(), r.Header, tc.want)
+			}
+		})
 	}
 }
