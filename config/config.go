@@ -373,7 +373,7 @@ type Redis struct {
 // OperationNames are the kinds of call a deployment has a breaker each
 // for (provider.Operations, chat first): the keys of
 // circuit_breaker.operations.
-var OperationNames = []string{"chat", "embeddings", "transcriptions", "speech", "images", "moderations", "realtime"}
+var OperationNames = []string{"chat", "embeddings", "transcriptions", "speech", "images", "moderations", "realtime", "rerank"}
 
 // BreakerConfig is the circuit_breaker block.
 type BreakerConfig struct {

@@ -448,7 +448,7 @@ func TestErrors(t *testing.T) {
 		{name: "a typo of a LiteLLM key suggests it", yaml: head + "router_settings:\n  cooldown_tme: 30\n",
 			want: []string{`t.yaml:6:3: router_settings.cooldown_tme: unknown key "cooldown_tme" (did you mean "cooldown_time"?)`}},
 		{name: "an unknown operation names the ones there are", yaml: head + "router_settings:\n  circuit_breaker:\n    operations:\n      moderation: {failure_threshold: 3}\n",
-			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations, realtime)`}},
+			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations, realtime, rerank)`}},
 		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
@@ -784,8 +784,11 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				"  - model_name: edits\n    litellm_params: {model: azure/my-image-deployment, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: image_edit}\n" +
 				"  - model_name: omni-moderation-latest\n    litellm_params: {model: openai/omni-moderation-latest}\n" +
 				"  - model_name: voice\n    litellm_params: {model: openai/gpt-4o-realtime-preview}\n" +
+				"  - model_name: rerank\n    litellm_params: {model: cohere/rerank-v3.5}\n" +
+				"  - model_name: rerank-local\n    litellm_params: {model: hosted_vllm/BAAI/bge-reranker-v2-m3, api_base: http://vllm:8000/v1}\n    model_info: {mode: rerank}\n" +
+				"  - model_name: rerank-openai\n    litellm_params: {model: openai/rerank-english-v3.0}\n" +
 				"  - model_name: azure-moderation\n    litellm_params: {model: azure/mod, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: moderation}\n",
-			env: map[string]string{"GROQ_API_KEY": "gsk-test-key", "AZURE_API_KEY": "azure-test-key"},
+			env: map[string]string{"GROQ_API_KEY": "gsk-test-key", "AZURE_API_KEY": "azure-test-key", "COHERE_API_KEY": "co-test-key"},
 			check: func(t *testing.T, cfg *Config) {
 				modes := map[string]string{}
 				for _, d := range cfg.Deployments {
@@ -793,20 +796,21 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				}
 				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
 					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "", "edits": "image_edit",
-					"omni-moderation-latest": "moderation", "voice": "realtime"}
+					"omni-moderation-latest": "moderation", "voice": "realtime", "rerank": "rerank", "rerank-local": "rerank"}
 				if !maps.Equal(modes, want) {
 					t.Fatalf("modes %v, want %v", modes, want)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
 				for _, w := range []string{`mode "audio_speech" needs OpenAI's /v1/audio/speech API, which provider "anthropic" does not speak`,
-					`mode "moderation" needs OpenAI's /v1/moderations API, which provider "azure" does not speak`} {
+					`mode "moderation" needs OpenAI's /v1/moderations API, which provider "azure" does not speak`,
+					`model_list[12].litellm_params.model: a rerank model needs a rerank API, which OpenAI's does not have`} {
 					if !strings.Contains(joined, w) {
 						t.Fatalf("no warning %q:\n%s", w, joined)
 					}
 				}
 			}},
 		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode",
-			yaml: "model_list:\n  - model_name: rerank\n    litellm_params:\n      model: openai/rerank-english-v3.0\n    model_info:\n      mode: rerank\n" +
+			yaml: "model_list:\n  - model_name: video\n    litellm_params:\n      model: openai/sora-2\n    model_info:\n      mode: video_generation\n" +
 				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n    model_info: {mode: chat}\n" +
 				"  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n    model_info: {mode: embedding}\n",
 			check: func(t *testing.T, cfg *Config) {
@@ -814,7 +818,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatalf("deployments %+v", cfg.Deployments)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
-				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "rerank" is a model for /v1/rerank, which breakerd does not serve: this deployment is left out of routing`) ||
+				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "video_generation" is a model for /v1/videos, which breakerd does not serve: this deployment is left out of routing`) ||
 					strings.Contains(joined, "model_list[1]") || strings.Contains(joined, "model_list[2]") {
 					t.Fatalf("warnings:\n%s", joined)
 				}

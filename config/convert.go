@@ -608,6 +608,16 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	default:
 		c.errf(pp+".api_base", "is required for %s (the address of the server)", prov)
 	}
+	if d.Mode == "rerank" && prov == "openai" && d.APIBase == info.BaseURL {
+		// OpenAI has none: openai/ is for a server that has one.
+		at := p + ".model_info.mode"
+		if rd.ModelInfo.Mode == "" {
+			at = pp + ".model" // a rerank model by its name
+		}
+		c.leaveOut(d, at, `a rerank model needs a rerank API, which OpenAI's does not have`,
+			"set api_base to a server that has one (vLLM, Infinity), or write cohere/, jina_ai/ or hosted_vllm/")
+		return d, false
+	}
 	d.APIVersion = c.resolve(versionAt, rd.Params.APIVersion)
 	if info.Dialect == DialectAzure && d.APIVersion == "" {
 		d.APIVersion = AzureDefaultAPIVersion

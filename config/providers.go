@@ -37,6 +37,9 @@ type ProviderInfo struct {
 	PathSuffix string
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// RerankURL is where the provider's rerank API is when it is not at
+	// the api_base's /rerank (Cohere's, which its v2 API serves).
+	RerankURL string
 	// Markers are LiteLLM's routing markers that may lead the model
 	// (azure/o_series/<deployment>): LiteLLM reads them to pick its
 	// request handling, and the name after one is the model. A marker
@@ -74,7 +77,8 @@ var providerTable = []ProviderInfo{
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", KeyEnv: "GROQ_API_KEY"},
 	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY"},
 	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", KeyEnv: "MISTRAL_API_KEY", Embeddings: true},
-	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", KeyEnv: "COHERE_API_KEY", Embeddings: true},
+	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", KeyEnv: "COHERE_API_KEY", Embeddings: true,
+		RerankURL: "https://api.cohere.ai/v2/rerank"},
 	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", KeyEnv: "COHERE_API_KEY", Embeddings: true},
 	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", BaseEnv: "DEEPSEEK_API_BASE", KeyEnv: "DEEPSEEK_API_KEY"},
 	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: "XAI_API_KEY"},
@@ -86,6 +90,8 @@ var providerTable = []ProviderInfo{
 	{Name: "deepinfra", Dialect: DialectOpenAI, BaseURL: "https://api.deepinfra.com/v1/openai", KeyEnv: "DEEPINFRA_API_KEY", Embeddings: true},
 	{Name: "nvidia_nim", Dialect: DialectOpenAI, BaseURL: "https://integrate.api.nvidia.com/v1", BaseEnv: "NVIDIA_NIM_API_BASE", KeyEnv: "NVIDIA_NIM_API_KEY", Embeddings: true},
 	{Name: "hosted_vllm", Dialect: DialectOpenAI, BaseEnv: "HOSTED_VLLM_API_BASE", KeyEnv: "HOSTED_VLLM_API_KEY", Embeddings: true},
+	{Name: "jina_ai", Dialect: DialectOpenAI, BaseURL: "https://api.jina.ai/v1", BaseEnv: "JINA_AI_API_BASE", KeyEnv: "JINA_AI_API_KEY", Embeddings: true},
+	{Name: "infinity", Dialect: DialectOpenAI, BaseEnv: "INFINITY_API_BASE", KeyEnv: "INFINITY_API_KEY", Embeddings: true},
 	{Name: "lm_studio", Dialect: DialectOpenAI, BaseURL: "http://localhost:1234/v1", BaseEnv: "LM_STUDIO_API_BASE", KeyEnv: "LM_STUDIO_API_KEY", Embeddings: true},
 	{Name: "openai_like", Dialect: DialectOpenAI, Embeddings: true},
 	{Name: "custom_openai", Dialect: DialectOpenAI, Embeddings: true},
@@ -181,7 +187,6 @@ const AzureDefaultAPIVersion = "2025-02-01-preview"
 // are chat, completion, embedding and responses, and those of modeAPIs.
 var unservedModes = map[string]string{
 	"video_generation": "/v1/videos",
-	"rerank":           "/v1/rerank",
 	"batch":            "/v1/batches",
 	"ocr":              "/v1/ocr",
 	"search":           "/v1/search",
@@ -200,6 +205,7 @@ var modeAPIs = map[string]struct {
 	"image_edit":          {"/v1/images/edits", true},
 	"moderation":          {"/v1/moderations", false},
 	"realtime":            {"/v1/realtime", true},
+	"rerank":              {"/v1/rerank", false},
 }
 
 // modelModes know the mode of models by their names, for a deployment
@@ -214,6 +220,7 @@ var modelModes = []struct{ contains, mode string }{
 	{"gpt-image", "image_generation"},
 	{"moderation", "moderation"},
 	{"realtime", "realtime"},
+	{"rerank", "rerank"},
 }
 
 // modeOfModel is the mode modelModes know model by, "" (chat) if none.

@@ -721,6 +721,8 @@ func (g *Gateway) Handler() http.Handler {
 	route("/images/variations", post(g.serve(provider.Images, provider.APIImageVariations)))
 	route("/moderations", post(g.serve(provider.Moderations, provider.APIModerations)))
 	route("/realtime", get(http.HandlerFunc(g.realtime)))
+	route("/rerank", post(g.serve(provider.Rerank, provider.APIRerank)))
+	route("/v2/rerank", post(g.serve(provider.Rerank, provider.APIRerank))) // Cohere's v2 clients' path, as LiteLLM serves it
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
@@ -738,7 +740,7 @@ func (g *Gateway) Handler() http.Handler {
 			msg += ": breakerd does not serve this Anthropic API (it serves messages and messages/count_tokens, and models); call the provider directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, and realtime sessions); call the provider directly"
+				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, and realtime sessions); call the provider directly"
 		}
 		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
@@ -762,7 +764,7 @@ func (g *Gateway) Handler() http.Handler {
 
 // unservedAPIs are the first path segments (after /v1) of OpenAI's APIs
 // that breakerd does not serve.
-var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true, "rerank": true,
+var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true,
 	"batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
 	"vector_stores": true, "evals": true, "containers": true}
 

@@ -368,3 +368,40 @@ func postWhisperForm(t *testing.T, e *env, field, value string) (*http.Response,
 	data, _ := io.ReadAll(resp.Body)
 	return resp, data
 }
+
+// Rerank requests (Cohere's API, as RAG clients send it to LiteLLM's
+// /rerank, /v1/rerank and /v2/rerank) go to the rerank deployments of a
+// model group, by model_info.mode or a model's name, and fall back when
+// one fails; one without its query or documents is the client's 400.
+func TestRerankFallsBack(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: reranker
+    litellm_params: {model: hosted_vllm/BAAI/bge-m3, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+    model_info: {mode: rerank}
+  - model_name: reranker
+    litellm_params: {model: jina_ai/jina-reranker-v2-base-multilingual, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`, "a", "b")
+	const body = `{"model":"reranker","query":"blue door","documents":["a red car","the blue door"],"top_n":1}`
+	for i, path := range []string{"/v1/rerank", "/rerank", "/v2/rerank"} {
+		if i == 1 {
+			e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		}
+		status, h, got := e.post(path, body)
+		results, _ := got["results"].([]any)
+		want := map[bool]string{false: "BAAI/bge-m3", true: "jina-reranker-v2-base-multilingual"}[i > 0]
+		if status != 200 || len(results) != 1 || results[0].(map[string]any)["index"] != 1.0 || got["model"] != want {
+			t.Fatalf("%s: %d %v %v", path, status, h, got)
+		}
+	}
+	if f := e.breaker("reranker/hosted_vllm/BAAI/bge-m3:rerank").Counts().Failures; f != 2 {
+		t.Fatalf("a's rerank breaker counted %d failures, want 2", f)
+	}
+	if status, _, got := e.post("/v1/rerank", `{"model":"reranker","query":"q"}`); status != 400 ||
+		!strings.Contains(got["error"].(map[string]any)["message"].(string), "query and documents") {
+		t.Fatalf("without documents: %d %v", status, got)
+	}
+}

@@ -134,7 +134,9 @@ func TestRealtimeErrors(t *testing.T) {
 		// read here as the SDK's WebSocket library gives it.
 		_, resp, err := websocket.Dial(ctx, e.url+"/v1/realtime?model="+tc.model, &websocket.DialOptions{HTTPClient: e.http,
 			HTTPHeader: http.Header{"Authorization": {"Bearer sk-client"}}})
-		var body struct{ Error struct{ Message, Type string } }
+		var body struct {
+			Error struct{ Message, Type string }
+		}
 		if err == nil || resp == nil || resp.StatusCode != tc.status || json.NewDecoder(resp.Body).Decode(&body) != nil ||
 			!strings.Contains(body.Error.Message, tc.says) {
 			t.Fatalf("%s: %v %+v", tc.model, err, body)

@@ -476,7 +476,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	}
-	var model, stream, streamOptions, streamFormat, messages, input, prompt []byte
+	var model, stream, streamOptions, streamFormat, messages, input, prompt, query, documents []byte
 	var paramMsg string
 	if !provider.EachField(body, func(k, v []byte) {
 		if _, ok := liteLLMRequestParams[string(k)]; ok {
@@ -500,6 +500,10 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			input = v
 		case "prompt":
 			prompt = v
+		case "query":
+			query = v
+		case "documents":
+			documents = v
 		case "mock_response":
 			paramMsg = "mock_response is LiteLLM's made-up answer; breakerd calls the provider for real: to test without one, point a deployment at `breakerd mockllm`"
 		}
@@ -556,6 +560,8 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		return nil, "", "you must provide an input parameter"
 	case op == provider.Images && prompt == nil:
 		return nil, "", "you must provide a prompt parameter"
+	case op == provider.Rerank && (query == nil || documents == nil):
+		return nil, "", "you must provide a query and documents parameter"
 	}
 	return req, name, ""
 }

@@ -83,8 +83,8 @@ func genAIOperation(op provider.Operation, api provider.API) string {
 		return semconv.GenAIOperationNameEmbeddings.Value.AsString()
 	case op == provider.Transcriptions || op == provider.Speech || op == provider.Images:
 		return semconv.GenAIOperationNameGenerateContent.Value.AsString()
-	case op == provider.Realtime:
-		return "realtime" // as for moderations
+	case op == provider.Realtime || op == provider.Rerank:
+		return string(op) // as for moderations
 	case op == provider.Moderations:
 		return "moderations" // the conventions name none; a system's own name is their advice
 	case api == provider.APICompletions:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -252,4 +253,56 @@ func (s *Server) moderations(w http.ResponseWriter, r *http.Request, _ Faults) {
 		results = append(results, map[string]any{"flagged": flagged, "categories": categories, "category_scores": scores})
 	}
 	writeJSON(w, 200, map[string]any{"id": fmt.Sprintf("modr-%d", s.ids.Add(1)), "model": cmp.Or(req.Model, "omni-moderation-latest"), "results": results})
+}
+
+// rerank serves Cohere's rerank API (/v1/rerank, /v2/rerank; Jina's and
+// vLLM's take the same request): the documents (strings, or objects with
+// text) ordered by how many of the query's words each holds, the top_n
+// first, with their index and score (and the document, with
+// return_documents).
+func (s *Server) rerank(w http.ResponseWriter, r *http.Request, _ Faults) {
+	var req struct {
+		Model           string            `json:"model"`
+		Query           string            `json:"query"`
+		Documents       []json.RawMessage `json:"documents"`
+		TopN            int               `json:"top_n"`
+		ReturnDocuments bool              `json:"return_documents"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Query == "" || len(req.Documents) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'query' or 'documents'.")
+		return
+	}
+	words := strings.Fields(strings.ToLower(req.Query))
+	type result struct {
+		Index    int            `json:"index"`
+		Score    float64        `json:"relevance_score"`
+		Document map[string]any `json:"document,omitempty"`
+	}
+	results := make([]result, len(req.Documents))
+	for i, raw := range req.Documents {
+		var text string
+		if json.Unmarshal(raw, &text) != nil {
+			var doc struct {
+				Text string `json:"text"`
+			}
+			_ = json.Unmarshal(raw, &doc)
+			text = doc.Text
+		}
+		hits := 0
+		for _, wd := range words {
+			if strings.Contains(strings.ToLower(text), wd) {
+				hits++
+			}
+		}
+		results[i] = result{Index: i, Score: float64(hits) / float64(max(len(words), 1))}
+		if req.ReturnDocuments {
+			results[i].Document = map[string]any{"text": text}
+		}
+	}
+	slices.SortStableFunc(results, func(a, b result) int { return cmp.Compare(b.Score, a.Score) })
+	if req.TopN > 0 && req.TopN < len(results) {
+		results = results[:req.TopN]
+	}
+	writeJSON(w, 200, map[string]any{"id": fmt.Sprintf("rerank-%d", s.ids.Add(1)), "model": req.Model, "results": results,
+		"meta": map[string]any{"billed_units": map[string]any{"search_units": 1}}})
 }

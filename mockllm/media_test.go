@@ -2,6 +2,7 @@ package mockllm
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -99,5 +100,40 @@ func TestAudioAndImages(t *testing.T) {
 	}
 	if s := m.Stats(); s.Media != int64(len(tests)-3) || s.Moderations != 3 || s.Chat != 0 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// The mock's rerank API orders the documents by the query's words each
+// holds, as Cohere's answers, on each path rerank clients call.
+func TestRerank(t *testing.T) {
+	m, url := newMock(t, Options{Name: "m"})
+	for _, path := range []string{"/v1/rerank", "/v2/rerank"} {
+		resp, err := http.Post(url+path, "application/json", strings.NewReader(`{"model":"rerank-v3.5","query":"blue door",`+
+			`"documents":["a red car",{"text":"the blue door"},"a door"],"top_n":2,"return_documents":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Model   string
+			Results []struct {
+				Index          int
+				RelevanceScore float64 `json:"relevance_score"`
+				Document       struct{ Text string }
+			}
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil || got.Model != "rerank-v3.5" || len(got.Results) != 2 || got.Results[0].Index != 1 || got.Results[0].RelevanceScore != 1 ||
+			got.Results[1].Index != 2 || got.Results[0].Document.Text != "the blue door" {
+			t.Fatalf("%s: %+v %v", path, got, err)
+		}
+	}
+	resp, err := http.Post(url+"/v1/rerank", "application/json", strings.NewReader(`{"model":"x","query":"q"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 || m.Stats().Rerank != 3 {
+		t.Fatalf("without documents: %d; stats %+v", resp.StatusCode, m.Stats())
 	}
 }

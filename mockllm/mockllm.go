@@ -85,7 +85,9 @@ type Stats struct {
 	// Moderations counts moderation calls.
 	Moderations int64 `json:"moderations"`
 	// Realtime counts Realtime sessions asked for (handshakes).
-	Realtime    int64 `json:"realtime"`
+	Realtime int64 `json:"realtime"`
+	// Rerank counts rerank calls.
+	Rerank      int64 `json:"rerank"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
@@ -108,7 +110,7 @@ type Server struct {
 	faults Faults
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
-		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, realtime, failed, http2 atomic.Int64
+		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, realtime, rerank, failed, http2 atomic.Int64
 	}
 	ids atomic.Int64
 	// stored holds the Responses API's stored responses, convs the
@@ -183,7 +185,7 @@ func (s *Server) Faults() Faults {
 func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
-		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(), Realtime: s.stats.realtime.Load(),
+		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(), Realtime: s.stats.realtime.Load(), Rerank: s.stats.rerank.Load(),
 		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
 }
 
@@ -199,6 +201,7 @@ func (s *Server) Reset() {
 	s.stats.media.Store(0)
 	s.stats.moderations.Store(0)
 	s.stats.realtime.Store(0)
+	s.stats.rerank.Store(0)
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
@@ -259,6 +262,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("POST /"+path, h)
 		mux.Handle("POST /openai/deployments/{deployment}/"+path, h)
 		mux.Handle("POST /openai/v1/"+path, h)
+	}
+	rr := s.upstream(&s.stats.rerank, s.rerank)
+	for _, p := range []string{"/v1/rerank", "/rerank", "/v2/rerank"} {
+		mux.Handle("POST "+p, rr)
 	}
 	rt := s.upstream(&s.stats.realtime, s.realtime)
 	for _, p := range []string{"/v1/realtime", "/realtime", "/openai/realtime", "/openai/v1/realtime"} {

@@ -36,6 +36,8 @@ const (
 	APIImageEdits      API = "images/edits"
 	APIImageVariations API = "images/variations"
 	APIModerations     API = "moderations"
+	// APIRerank is /v1/rerank, Cohere's rerank API.
+	APIRerank API = "rerank"
 	// APIStoredResponses is the Responses API's calls on a stored
 	// response (retrieve, delete, cancel, input_items), and
 	// APIConversations the Conversations API: calls on what an upstream
@@ -74,7 +76,7 @@ func (a API) FormFile() string {
 // transcription's text or subtitles), and hold nothing breakerd reads.
 func (a API) media() bool {
 	switch a {
-	case APITranscriptions, APITranslations, APISpeech, APIImages, APIImageEdits, APIImageVariations, APIModerations:
+	case APITranscriptions, APITranslations, APISpeech, APIImages, APIImageEdits, APIImageVariations, APIModerations, APIRerank:
 		return true
 	}
 	return false

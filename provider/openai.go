@@ -47,6 +47,7 @@ const (
 	urlImageEdits
 	urlImageVariations
 	urlModerations
+	urlRerank
 	urlKinds
 )
 
@@ -65,7 +66,7 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens",
 		urlTranscriptions: "/" + string(APITranscriptions), urlTranslations: "/" + string(APITranslations),
 		urlSpeech: "/" + string(APISpeech), urlImages: "/" + string(APIImages), urlImageEdits: "/" + string(APIImageEdits),
-		urlImageVariations: "/" + string(APIImageVariations), urlModerations: "/" + string(APIModerations)} {
+		urlImageVariations: "/" + string(APIImageVariations), urlModerations: "/" + string(APIModerations), urlRerank: "/rerank"} {
 		switch {
 		case d.Dialect == config.DialectAzure && config.AzureV1(d.APIVersion):
 			// Azure's v1 API: OpenAI's paths under /openai/v1, the
@@ -81,6 +82,9 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 		default:
 			p.url[kind] = d.APIBase + path
 		}
+	}
+	if info, _ := config.LookupProvider(d.Provider); info.RerankURL != "" && d.APIBase == info.BaseURL {
+		p.url[urlRerank] = info.RerankURL // not beside its OpenAI-compatible API
 	}
 	return p
 }
@@ -111,7 +115,7 @@ func (p *openAI) Native(api API) bool {
 		return true
 	case APIResponses, APICompact:
 		return p.d.Provider == "openai" || p.d.Dialect == config.DialectAzure
-	case APITranscriptions, APITranslations, APISpeech, APIImages, APIImageEdits, APIImageVariations, APIModerations:
+	case APITranscriptions, APITranslations, APISpeech, APIImages, APIImageEdits, APIImageVariations, APIModerations, APIRerank:
 		return true
 	}
 	return false
@@ -131,7 +135,7 @@ func (p *openAI) urlFor(req *Request) string {
 // apiURLs are the kinds of URL of the APIs other than chat.
 var apiURLs = map[API]int{APIResponses: urlResponses, APICompact: urlCompact, APICompletions: urlCompletions,
 	APITranscriptions: urlTranscriptions, APITranslations: urlTranslations, APISpeech: urlSpeech, APIImages: urlImages,
-	APIImageEdits: urlImageEdits, APIImageVariations: urlImageVariations, APIModerations: urlModerations}
+	APIImageEdits: urlImageEdits, APIImageVariations: urlImageVariations, APIModerations: urlModerations, APIRerank: urlRerank}
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	// Azure routes by the deployment in the URL and ignores the body's

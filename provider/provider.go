@@ -42,15 +42,18 @@ const (
 	Moderations Operation = "moderations"
 	// Realtime is /v1/realtime, a WebSocket session: mode realtime.
 	Realtime Operation = "realtime"
+	// Rerank is /v1/rerank (Cohere's API, which Jina, vLLM and others
+	// serve too): mode rerank.
+	Rerank Operation = "rerank"
 )
 
 // Operations are all the operations, chat first.
-var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations, Realtime}
+var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations, Realtime, Rerank}
 
 // modeOps are the operations of the deployments of LiteLLM's modes that
 // serve one other than chat and embeddings: they serve that one alone.
 var modeOps = map[string]Operation{"audio_transcription": Transcriptions, "audio_speech": Speech,
-	"image_generation": Images, "image_edit": Images, "moderation": Moderations, "realtime": Realtime}
+	"image_generation": Images, "image_edit": Images, "moderation": Moderations, "realtime": Realtime, "rerank": Rerank}
 
 // ModeOf is LiteLLM's model_info.mode of the deployments that serve op
 // alone, the modes joined by " or " where several do ("" for chat and

@@ -98,3 +98,20 @@ func TestOperationsAreTheConfigsNames(t *testing.T) {
 		t.Fatalf("provider.Operations %v, config.OperationNames %v", names, config.OperationNames)
 	}
 }
+
+// A rerank call goes beside the OpenAI-compatible API, except where the
+// provider's rerank API is elsewhere (Cohere's v2), unless the config
+// points the deployment at another server.
+func TestRerankURLs(t *testing.T) {
+	for _, tc := range []struct{ provider, base, want string }{
+		{"hosted_vllm", "http://vllm:8000/v1", "http://vllm:8000/v1/rerank"},
+		{"jina_ai", "https://api.jina.ai/v1", "https://api.jina.ai/v1/rerank"},
+		{"cohere", "https://api.cohere.ai/compatibility/v1", "https://api.cohere.ai/v2/rerank"},
+		{"cohere", "https://cohere-proxy.internal/v1", "https://cohere-proxy.internal/v1/rerank"},
+	} {
+		p := newOpenAI(config.Deployment{Provider: tc.provider, Dialect: config.DialectOpenAI, APIBase: tc.base, Model: "m", Mode: "rerank"}, nil, nil)
+		if got := p.urlFor(&Request{Op: Rerank, API: APIRerank}); got != tc.want {
+			t.Errorf("%s at %s: %s, want %s", tc.provider, tc.base, got, tc.want)
+		}
+	}
+}
