@@ -738,6 +738,8 @@ func (g *Gateway) Handler() http.Handler {
 		case strings.HasPrefix(rest, "messages/"), api == provider.APIMessages || r.Header.Get("Anthropic-Version") != "":
 			api = provider.APIMessages
 			msg += ": breakerd does not serve this Anthropic API (it serves messages and messages/count_tokens, and models); call the provider directly"
+		case strings.HasPrefix(rest, "realtime/"):
+			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime; client secrets and WebRTC calls are not served: call the provider directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
 				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, and realtime sessions); call the provider directly"

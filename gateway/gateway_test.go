@@ -272,6 +272,8 @@ func TestErrorResponses(t *testing.T) {
 		{name: "an Anthropic API breakerd does not serve is a 404 in Anthropic's shape that says so", path: "/v1/messages/batches",
 			body: `{"requests":[]}`, status: 404, wantMsg: "Invalid URL (POST /v1/messages/batches): breakerd does not serve this Anthropic API",
 			wantType: "not_found_error"},
+		{name: "a Realtime client secret is a 404 that says what is served", path: "/v1/realtime/client_secrets", body: `{}`, status: 404,
+			wantMsg: "breakerd serves Realtime sessions as WebSockets on /v1/realtime; client secrets and WebRTC calls are not served"},
 		{name: "a route's path with a slash more is a 404", path: "/v1/chat/completions/", body: `{"model":"gpt-4o-mini"}`, status: 404,
 			wantMsg: "Invalid URL (POST /v1/chat/completions/)"},
 		{name: "a route's path with an escaped slash is a 404", path: "/v1/chat%2Fcompletions", body: `{"model":"gpt-4o-mini"}`, status: 404,
