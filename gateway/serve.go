@@ -1101,7 +1101,10 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	info.Duration = end.Sub(start)
 	c.upstream += info.Duration
 	if err != nil {
-		perr := c.attemptError(ctx, err, lim, info)
+		perr, spared := c.attemptError(ctx, err, lim, info, start)
+		if spared {
+			return nil, perr, breaker.Ignored, info.Duration
+		}
 		return nil, perr, g.classify(perr), info.Duration
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
@@ -1121,10 +1124,14 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	return &c.answered, nil, o, ttft
 }
 
-// attemptError is the error of an attempt that got no answer (or no first
-// chunk), reported to the observer: a timeout says which one ran out.
-func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info *AttemptInfo) *provider.Error {
-	perr := asProviderError(err)
+// attemptError is the error of an attempt (begun at start) that got no
+// answer (or no first chunk), reported to the observer: a timeout says
+// which one ran out. spared is set when the request's deadline cut an
+// attempt that had less than half of the request's time, the rest gone
+// to waiting in breakerd's queues and to other deployments: that is not
+// the deployment's failure, and its breaker does not count it.
+func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info *AttemptInfo, start time.Time) (perr *provider.Error, spared bool) {
+	perr = asProviderError(err)
 	if lim.ranOut() {
 		perr.Timeout, perr.Canceled = true, false
 		perr.Message = fmt.Sprintf("no answer within the deployment's timeout of %s", lim.limit)
@@ -1134,10 +1141,15 @@ func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info
 	} else if errors.Is(c.err(ctx), context.DeadlineExceeded) {
 		perr.Timeout, perr.Canceled = true, false
 		perr.Message = "request deadline exceeded"
+		if had, whole := c.deadline.Sub(start), c.deadline.Sub(c.start); had < whole/2 {
+			spared = true
+			perr.Message = fmt.Sprintf("request deadline exceeded: this attempt had %s of the request's %s, the rest gone to queues and other deployments, so its deployment is not blamed",
+				had.Round(time.Millisecond), whole.Round(time.Millisecond))
+		}
 	}
 	info.Status, info.ErrType = perr.Status, errType(perr)
 	c.g.obs.AttemptDone(*info)
-	return perr
+	return perr, spared
 }
 
 // reply writes a whole (not streamed) answer, in the client's API, and

@@ -146,6 +146,27 @@ func TestTimeoutsSayWhichLimitRanOut(t *testing.T) {
 	}
 }
 
+// When the request's deadline cuts an attempt that had less than half of
+// the request's time (the rest went to a deployment before it), the
+// deployment it cut is not blamed: its breaker counts nothing, and the
+// error says why.
+func TestALateAttemptCutByTheRequestsDeadlineIsNotBlamed(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      timeout: 1200ms", 1)
+	cfg = strings.Replace(cfg, "  retry_backoff: 1ms\n", "  retry_backoff: 1ms\n  timeout: 2s\n", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
+	e.mocks["backup"].SetFaults(mockllm.Faults{Hang: true})
+	status, h, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"x"}]}`)
+	errObj, _ := body["error"].(map[string]any)
+	msg, _ := errObj["message"].(string)
+	if status != http.StatusServiceUnavailable || h.Get("X-Breakerd-Attempts") != "2" || !strings.Contains(msg, "so its deployment is not blamed") {
+		t.Fatalf("%d after %s attempts: %q", status, h.Get("X-Breakerd-Attempts"), msg)
+	}
+	if p, b := e.breaker(primaryChat).Counts().Failures, e.breaker("claude-3-5-sonnet/openai/claude-3-5-sonnet:chat").Counts().Failures; p != 1 || b != 0 {
+		t.Fatalf("failures: primary %d (its own timeout), backup %d (cut late by the request's), want 1 and 0", p, b)
+	}
+}
+
 func TestTimeoutsCanBeExcluded(t *testing.T) {
 	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      timeout: 50ms", 1)
 	cfg += "    failure_conditions:\n      - timeout: false\n"
