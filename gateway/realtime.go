@@ -83,9 +83,11 @@ func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *ht
 	for _, d := range route {
 		var up *websocket.Conn
 		release, err := g.through(ctx, d, provider.Realtime, func(ctx context.Context) (err error) {
-			if limit := cmp.Or(d.Config.Timeout, g.cfg.Router.Timeout); limit > 0 {
+			// The handshake is bounded as a stream's first chunk is; the
+			// session, by nothing but its sides.
+			if limit := cmp.Or(d.Config.StreamTimeout, d.Config.Timeout, g.cfg.Router.Timeout); limit > 0 {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, limit) // the handshake's, not the session's
+				ctx, cancel = context.WithTimeout(ctx, limit)
 				defer cancel()
 			}
 			up, err = d.prov.(provider.RealtimeDialer).DialRealtime(ctx, r.URL.Query(), header)
