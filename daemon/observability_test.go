@@ -515,6 +515,11 @@ func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
 	if _, err := s.sdk.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{}); err == nil {
 		t.Fatal("a retrieval from a failing deployment succeeded")
 	}
+	b, _ := s.d.Gateway().Registry().Lookup(primaryBreaker)
+	b.ForceOpen("test")
+	if _, err := s.sdk.Responses.Get(ctx, resp.ID, responses.ResponseGetParams{}); err == nil {
+		t.Fatal("a retrieval from an open deployment succeeded")
+	}
 	s.settle(t)
 	for _, tc := range []struct {
 		metric string
@@ -522,7 +527,8 @@ func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
 		want   float64
 	}{
 		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "200"}, 3}, // the response, its retrieval, the conversation
-		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "503"}, 1},
+		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "503"}, 2},
+		{"breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 1}, // the open circuit's
 		{"breakerd_request_duration_seconds_count", map[string]string{"model_group": "gpt-4o-mini"}, 1}, // the model's answer alone
 		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 1},
 	} {
@@ -539,7 +545,7 @@ func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
 			creates = append(creates, sp)
 		}
 	}
-	if len(gets) != 2 || len(creates) != 1 {
+	if len(gets) != 3 || len(creates) != 1 {
 		t.Fatalf("spans %v", names(s.spans.GetSpans()))
 	}
 	for i, want := range []string{"200", "503"} {

@@ -212,11 +212,13 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		if errors.As(err, &oe) {
 			u.why, u.retryAt = "circuit "+oe.State.String(), oe.RetryAt
 		}
+		g.obs.Skipped(d, op, "open")
 		return nil, u
 	}
 	release, err = d.Bulkhead.Acquire(ctx)
 	if err != nil {
 		done(breaker.Ignored, 0)
+		g.obs.Skipped(d, op, "bulkhead_full")
 		return nil, &unavailable{why: fmt.Sprintf("busy (%v)", err)}
 	}
 	start := time.Now()
