@@ -235,6 +235,9 @@ type Deployment struct {
 	// is retried (litellm_params.num_retries); nil: router_settings'.
 	NumRetries *int
 	Order      int // for routing_strategy: ordered (lower first)
+	// Tags are LiteLLM's litellm_params.tags, for tag routing
+	// (Router.TagFiltering).
+	Tags []string
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
@@ -349,6 +352,12 @@ type Router struct {
 	// (LiteLLM's enable_pre_call_checks, or optional_pre_call_checks with
 	// enforce_model_rate_limits).
 	EnforceRateLimits bool
+	// TagFiltering is LiteLLM's tag routing (enable_tag_filtering): a
+	// request's tags (its tags parameter, or x-litellm-tags) pick the
+	// deployments with those tags (TagsMatchAll: all of them; else any),
+	// those tagged "default" when none has them; an untagged request
+	// goes to those tagged "default" when there are some.
+	TagFiltering, TagsMatchAll bool
 }
 
 // Alias is another name for a model group.

@@ -717,6 +717,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.NumRetries = &n
 	}
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
+	d.Tags = rd.Params.Tags
 	params, where := rd.Params, map[string]string{"weight": pp, "rpm": pp, "tpm": pp}
 	if params.RPM == nil && rd.RPM != nil {
 		params.RPM, where["rpm"] = rd.RPM, p
@@ -1087,6 +1088,8 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		}
 		c.warnf(fmt.Sprintf("router_settings.optional_pre_call_checks[%d]", i), "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's is enforce_model_rate_limits)", check)
 	}
+	rt.TagFiltering = r.EnableTagFiltering != nil && *r.EnableTagFiltering
+	rt.TagsMatchAll = r.TagFilteringMatchAny != nil && !*r.TagFilteringMatchAny
 	rt.Breaker = c.breakerConfig(r.CircuitBreaker)
 	c.liteLLMCooldowns(r, ls, &rt.Breaker)
 	if r.RetryPolicy != nil {

@@ -157,8 +157,10 @@ type rawParams struct {
 	// AdditionalDropParams are left out of every request to the
 	// deployment (LiteLLM's additional_drop_params).
 	AdditionalDropParams []string `yaml:"additional_drop_params"`
-	MaxTokens            *int     `yaml:"default_max_tokens"`
-	HTTP2PriorKnowledge  *bool    `yaml:"http2_prior_knowledge"`
+	// Tags are LiteLLM's tag routing's tags (router_settings.enable_tag_filtering).
+	Tags                []string `yaml:"tags"`
+	MaxTokens           *int     `yaml:"default_max_tokens"`
+	HTTP2PriorKnowledge *bool    `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any `yaml:"temperature"`
@@ -225,6 +227,9 @@ type rawRouter struct {
 	// LiteLLM's switches for enforcing deployments' rpm and tpm.
 	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`
 	OptionalPreCallChecks []string `yaml:"optional_pre_call_checks"`
+	// LiteLLM's tag routing: requests' tags pick deployments by theirs.
+	EnableTagFiltering   *bool `yaml:"enable_tag_filtering"`
+	TagFilteringMatchAny *bool `yaml:"tag_filtering_match_any"`
 }
 
 type rawAlerting struct {

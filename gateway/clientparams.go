@@ -33,6 +33,8 @@ type clientRouting struct {
 	setRetries bool
 	// timeout, when > 0, shortens the request's deadline.
 	timeout time.Duration
+	// tags are the request's tags, for tag routing (tagged).
+	tags []string
 	// storedAt names the deployment that alone can take a Responses
 	// request: it stores the response the request continues
 	// (previous_response_id), or made the encrypted reasoning the request
@@ -77,10 +79,55 @@ func (r *clientRouting) read(k string, v []byte) string {
 			return "timeout must be a number of seconds above 0"
 		}
 		r.timeout = time.Duration(s * float64(time.Second))
+	case "tags":
+		if json.Unmarshal(v, &r.tags) != nil {
+			return "tags must be a list of strings"
+		}
 	default:
 		r.ignored = append(r.ignored, k)
 	}
 	return ""
+}
+
+// tagged returns route with each model group's deployments cut to those
+// the request's tags pick, as LiteLLM's tag routing does: with tags, the
+// deployments that have them (any, or all with matchAll), else those
+// tagged "default"; without, those tagged "default" when there are some,
+// else all. A group none of whose deployments is picked drops out.
+func tagged(route []*Deployment, tags []string, matchAll bool) []*Deployment {
+	var out []*Deployment
+	for i, d := range route {
+		if slices.ContainsFunc(route[:i], func(o *Deployment) bool { return o.Config.Group == d.Config.Group }) {
+			continue // the group is done
+		}
+		var picked, defaults []*Deployment
+		for _, m := range route[i:] {
+			if m.Config.Group != d.Config.Group {
+				continue
+			}
+			has := func(t string) bool { return slices.Contains(m.Config.Tags, t) }
+			if len(tags) > 0 && ((matchAll && !slices.ContainsFunc(tags, func(t string) bool { return !has(t) })) ||
+				(!matchAll && slices.ContainsFunc(tags, has))) {
+				picked = append(picked, m)
+			}
+			if has("default") {
+				defaults = append(defaults, m)
+			}
+		}
+		switch {
+		case len(picked) > 0:
+			out = append(out, picked...)
+		case len(defaults) > 0:
+			out = append(out, defaults...)
+		case len(tags) == 0:
+			for _, m := range route[i:] {
+				if m.Config.Group == d.Config.Group {
+					out = append(out, m)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // withFallbacks returns route followed by the deployments of the

@@ -220,6 +220,13 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			return outcome{code: http.StatusBadRequest}
 		}
 	}
+	if g.cfg.Router.TagFiltering {
+		if route = tagged(route, c.routing.tags, g.cfg.Router.TagsMatchAll); len(route) == 0 {
+			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", fmt.Sprintf(
+				"No deployment of model `%s` or its fallbacks has the tags %q, nor the tag \"default\" (router_settings.enable_tag_filtering)", group, c.routing.tags))
+			return outcome{code: http.StatusBadRequest}
+		}
+	}
 	if c.routing.storedAt != "" {
 		route = c.pin(route)
 	}
@@ -388,6 +395,16 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	}
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
+	}
+	if h := r.Header.Get("X-Litellm-Tags"); h != "" && routing.tags == nil {
+		for t := range strings.SplitSeq(h, ",") { // LiteLLM's header: the body's tags win
+			if t = strings.TrimSpace(t); t != "" {
+				routing.tags = append(routing.tags, t)
+			}
+		}
+	}
+	if routing.tags != nil && !g.cfg.Router.TagFiltering && slices.Contains(routing.strip, "tags") {
+		routing.ignored = append(routing.ignored, "tags") // tag routing is off
 	}
 	c.req, c.group, c.routing = req, group, routing
 	if _, ok := g.groups[group]; !ok {
