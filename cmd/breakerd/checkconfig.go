@@ -151,6 +151,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.NumRetries != nil {
 				role += fmt.Sprintf(", %d retries", *dc.NumRetries)
 			}
+			if cfg.Router.TagFiltering && len(dc.Tags) > 0 {
+				role += ", tags " + strings.Join(dc.Tags, " ")
+			}
 			if cfg.Router.Strategy == "least-cost" {
 				if dc.Priced {
 					role += fmt.Sprintf(", $%.4g in + $%.4g out per 1M tokens", dc.InputCostPerToken*1e6, dc.OutputCostPerToken*1e6)

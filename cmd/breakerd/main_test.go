@@ -168,6 +168,15 @@ func TestCheckConfigSaysWhenLiteLLMsMetricNamesAreOn(t *testing.T) {
 	}
 }
 
+// With tag routing on, the routing table shows each deployment's tags.
+func TestCheckConfigShowsTags(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, tags: [paid, eu]}\n"+
+		"router_settings:\n  enable_tag_filtering: true\n")
+	if want := "(primary, tags paid eu)"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 func TestCheckConfigShowsHTTP2PriorKnowledge(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"http://vllm.internal:8000/v1\", http2_prior_knowledge: true}\n")
 	if want := "http://vllm.internal:8000/v1 (h2c)"; !strings.Contains(out.String(), want) {
