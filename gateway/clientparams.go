@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -87,6 +89,18 @@ func (r *clientRouting) read(k string, v []byte) string {
 		r.ignored = append(r.ignored, k)
 	}
 	return ""
+}
+
+// headerTags are the tags of LiteLLM's x-litellm-tags header, which
+// lists them separated by commas.
+func headerTags(h http.Header) []string {
+	var tags []string
+	for t := range strings.SplitSeq(h.Get("X-Litellm-Tags"), ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
 }
 
 // tagged returns route with each model group's deployments cut to those

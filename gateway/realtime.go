@@ -62,8 +62,17 @@ func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *ht
 		g.modelNotFound(w, provider.APIChat, group)
 		return nil, http.StatusNotFound
 	}
+	all := g.Route(group)
+	if g.cfg.Router.TagFiltering {
+		tags := headerTags(r.Header)
+		if all = tagged(all, tags, g.cfg.Router.TagsMatchAll); len(all) == 0 {
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "", fmt.Sprintf(
+				"No deployment of model `%s` or its fallbacks has the tags %q, nor the tag \"default\" (router_settings.enable_tag_filtering)", group, tags))
+			return nil, http.StatusBadRequest
+		}
+	}
 	var route []*Deployment
-	for _, d := range g.Route(group) {
+	for _, d := range all {
 		if _, ok := d.prov.(provider.RealtimeDialer); ok && d.Breakers[provider.Realtime] != nil {
 			route = append(route, d)
 		}

@@ -396,12 +396,8 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
 	}
-	if h := r.Header.Get("X-Litellm-Tags"); h != "" && routing.tags == nil {
-		for t := range strings.SplitSeq(h, ",") { // LiteLLM's header: the body's tags win
-			if t = strings.TrimSpace(t); t != "" {
-				routing.tags = append(routing.tags, t)
-			}
-		}
+	if routing.tags == nil {
+		routing.tags = headerTags(r.Header) // LiteLLM's header: the body's tags win
 	}
 	if routing.tags != nil && !g.cfg.Router.TagFiltering && slices.Contains(routing.strip, "tags") {
 		routing.ignored = append(routing.ignored, "tags") // tag routing is off
