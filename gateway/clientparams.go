@@ -103,6 +103,11 @@ func headerTags(h http.Header) []string {
 	return tags
 }
 
+// noneTagged says that no deployment on group's route has the tags.
+func noneTagged(group string, tags []string) string {
+	return fmt.Sprintf("No deployment of model `%s` or its fallbacks has the tags %q, nor the tag \"default\" (router_settings.enable_tag_filtering)", group, tags)
+}
+
 // tagged returns route with each model group's deployments cut to those
 // the request's tags pick, as LiteLLM's tag routing does: with tags, the
 // deployments that have them (any, or all with matchAll), else those

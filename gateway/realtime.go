@@ -66,8 +66,7 @@ func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *ht
 	if g.cfg.Router.TagFiltering {
 		tags := headerTags(r.Header)
 		if all = tagged(all, tags, g.cfg.Router.TagsMatchAll); len(all) == 0 {
-			writeError(w, http.StatusBadRequest, "invalid_request_error", "", fmt.Sprintf(
-				"No deployment of model `%s` or its fallbacks has the tags %q, nor the tag \"default\" (router_settings.enable_tag_filtering)", group, tags))
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "", noneTagged(group, tags))
 			return nil, http.StatusBadRequest
 		}
 	}

@@ -222,8 +222,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	}
 	if g.cfg.Router.TagFiltering {
 		if route = tagged(route, c.routing.tags, g.cfg.Router.TagsMatchAll); len(route) == 0 {
-			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", fmt.Sprintf(
-				"No deployment of model `%s` or its fallbacks has the tags %q, nor the tag \"default\" (router_settings.enable_tag_filtering)", group, c.routing.tags))
+			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", noneTagged(group, c.routing.tags))
 			return outcome{code: http.StatusBadRequest}
 		}
 	}
