@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1746,5 +1747,35 @@ func TestAzureModelMarkers(t *testing.T) {
 			want = []string{tc.warning}
 		}
 		warningsStartWith(t, cfg.Warnings, want)
+	}
+}
+
+// LiteLLM's model_group_retry_policy gives a model group's deployments
+// the most retries its policy gives a provider-side error, where a
+// deployment sets no num_retries of its own; a group a letter off one is
+// an error, any other a warning.
+func TestModelGroupRetryPolicy(t *testing.T) {
+	const models = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n" +
+		"  - model_name: a\n    litellm_params: {model: openai/y, num_retries: 0}\n  - model_name: b\n    litellm_params: {model: openai/z}\n"
+	cfg, err := Parse("t.yaml", []byte(models+"router_settings:\n  num_retries: 1\n  model_group_retry_policy:\n"+
+		"    a: {TimeoutErrorRetries: 3, InternalServerErrorRetries: 2, BadRequestErrorRetries: 9}\n    elsewhere: {TimeoutErrorRetries: 1}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range cfg.Deployments {
+		n := "router's"
+		if d.NumRetries != nil {
+			n = strconv.Itoa(*d.NumRetries)
+		}
+		got = append(got, d.Group+":"+n)
+	}
+	if want := []string{"a:3", "a:0", "b:router's"}; !slices.Equal(got, want) {
+		t.Fatalf("retries %v, want %v", got, want)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{`t.yaml:12:5: router_settings.model_group_retry_policy.elsewhere: "elsewhere" is not a model_name in model_list; ignored`})
+	_, err = Parse("t.yaml", []byte(models+"router_settings:\n  model_group_retry_policy:\n    bb: {TimeoutErrorRetries: 1}\n"), env(nil))
+	if want := `router_settings.model_group_retry_policy.bb: unknown model group "bb" (did you mean "b"?)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }

@@ -331,6 +331,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		c.errs = append(c.errs, c.leftOutErrs...)
 	}
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
+	c.groupRetryPolicies(raw.RouterSettings.ModelGroupRetryPolicy, cfg)
 	if cfg.Router.Strategy == "least-cost" {
 		for _, d := range cfg.Deployments {
 			if !d.Priced && d.Model != "*" && !d.Wildcard {
@@ -1727,7 +1728,44 @@ func (c *converter) unknownClass(path, k, suffix string, classes []string) {
 // a provider-side class (timeouts, rate limits, server and auth errors)
 // applies; client errors are never retried.
 func (c *converter) retryPolicy(p map[string]int, rt *Router) {
-	const path = "router_settings.retry_policy"
+	if most := c.mostRetries("router_settings.retry_policy", p); most >= 0 {
+		rt.NumRetries = most
+		rt.Breaker.FromLiteLLM = append(rt.Breaker.FromLiteLLM, fmt.Sprintf("retry_policy: num_retries %d (the most it gives a provider-side error; client errors are never retried)", most))
+	}
+}
+
+// groupRetryPolicies reads LiteLLM's model_group_retry_policy: a
+// retry_policy per model group, which sets num_retries (the most it
+// gives, as retry_policy's) for each of that group's deployments that
+// sets none of its own.
+func (c *converter) groupRetryPolicies(policies map[string]map[string]int, cfg *Config) {
+	for _, group := range slices.Sorted(maps.Keys(policies)) {
+		path := "router_settings.model_group_retry_policy." + group
+		if !slices.Contains(cfg.Groups, group) {
+			if n := nearest(group, cfg.Groups); n != "" && editDistance(group, n) <= 2 {
+				c.errf(path, "unknown model group %q (did you mean %q?)", group, n)
+			} else {
+				c.warnf(path, "%q is not a model_name in model_list; ignored", group)
+			}
+			continue
+		}
+		most := c.mostRetries(path, policies[group])
+		if most < 0 {
+			continue
+		}
+		for i := range cfg.Deployments {
+			if d := &cfg.Deployments[i]; d.Group == group && d.NumRetries == nil {
+				d.NumRetries = &most
+			}
+		}
+		cfg.Router.Breaker.FromLiteLLM = append(cfg.Router.Breaker.FromLiteLLM, fmt.Sprintf("model_group_retry_policy: %s's num_retries %d", group, most))
+	}
+}
+
+// mostRetries checks a LiteLLM retry policy at path and returns the most
+// retries it gives an error on the provider's side (-1 for none): client
+// errors are never retried.
+func (c *converter) mostRetries(path string, p map[string]int) int {
 	most := -1
 	for _, k := range slices.Sorted(maps.Keys(p)) {
 		class, ok := strings.CutSuffix(k, "Retries")
@@ -1743,10 +1781,7 @@ func (c *converter) retryPolicy(p map[string]int, rt *Router) {
 			most = p[k]
 		}
 	}
-	if most >= 0 {
-		rt.NumRetries = most
-		rt.Breaker.FromLiteLLM = append(rt.Breaker.FromLiteLLM, fmt.Sprintf("retry_policy: num_retries %d (the most it gives a provider-side error; client errors are never retried)", most))
-	}
+	return most
 }
 
 // callbackHint says what takes the place of LiteLLM's loggers.

@@ -61,7 +61,6 @@ var liteLLMIgnored = map[string]map[string]string{
 	"credential_list[].credential_values": liteLLMParams,
 	"router_settings": {
 		"enable_cooldowns":                "LiteLLM ignores it too",
-		"model_group_retry_policy":        "num_retries and circuit_breaker.failure_conditions do this",
 		"retry_after":                     "retry_backoff does this",
 		"provider_budget_config":          "",
 		"default_litellm_params":          "",

@@ -215,15 +215,17 @@ type rawRouter struct {
 	DisableCooldowns   *bool          `yaml:"disable_cooldowns"`
 	AllowedFailsPolicy map[string]int `yaml:"allowed_fails_policy"`
 	RetryPolicy        map[string]int `yaml:"retry_policy"`
-	Bulkhead           rawBulkhead    `yaml:"bulkhead"`
-	Alerting           rawAlerting    `yaml:"alerting"`
-	State              string         `yaml:"state"`
-	RedisHost          string         `yaml:"redis_host"`
-	RedisPort          any            `yaml:"redis_port"`
-	RedisPassword      string         `yaml:"redis_password"`
-	RedisURL           string         `yaml:"redis_url"`
-	RedisNamespace     string         `yaml:"redis_namespace"`
-	RedisFlush         any            `yaml:"redis_flush_interval"`
+	// ModelGroupRetryPolicy is a retry_policy per model group.
+	ModelGroupRetryPolicy map[string]map[string]int `yaml:"model_group_retry_policy"`
+	Bulkhead              rawBulkhead               `yaml:"bulkhead"`
+	Alerting              rawAlerting               `yaml:"alerting"`
+	State                 string                    `yaml:"state"`
+	RedisHost             string                    `yaml:"redis_host"`
+	RedisPort             any                       `yaml:"redis_port"`
+	RedisPassword         string                    `yaml:"redis_password"`
+	RedisURL              string                    `yaml:"redis_url"`
+	RedisNamespace        string                    `yaml:"redis_namespace"`
+	RedisFlush            any                       `yaml:"redis_flush_interval"`
 	// LiteLLM's switches for enforcing deployments' rpm and tpm.
 	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`
 	OptionalPreCallChecks []string `yaml:"optional_pre_call_checks"`
