@@ -85,6 +85,7 @@ func (r *clientRouting) read(k string, v []byte) string {
 		if json.Unmarshal(v, &r.tags) != nil {
 			return "tags must be a list of strings"
 		}
+		r.ignored = append(r.ignored, k) // unless tag routing is on (read)
 	default:
 		r.ignored = append(r.ignored, k)
 	}

@@ -398,8 +398,8 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	if routing.tags == nil {
 		routing.tags = headerTags(r.Header) // LiteLLM's header: the body's tags win
 	}
-	if routing.tags != nil && !g.cfg.Router.TagFiltering && slices.Contains(routing.strip, "tags") {
-		routing.ignored = append(routing.ignored, "tags") // tag routing is off
+	if g.cfg.Router.TagFiltering {
+		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "tags" }) // honoured
 	}
 	c.req, c.group, c.routing = req, group, routing
 	if _, ok := g.groups[group]; !ok {
