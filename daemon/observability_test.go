@@ -17,6 +17,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/conversations"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/realtime"
 	"github.com/openai/openai-go/v3/responses"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -528,7 +529,7 @@ func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
 	}{
 		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "200"}, 3}, // the response, its retrieval, the conversation
 		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "503"}, 2},
-		{"breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 1}, // the open circuit's
+		{"breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 0}, // a retrieval is no chat call avoided
 		{"breakerd_request_duration_seconds_count", map[string]string{"model_group": "gpt-4o-mini"}, 1}, // the model's answer alone
 		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 1},
 	} {
@@ -560,6 +561,37 @@ func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
 	}
 	if !strings.HasPrefix(conv.ID, "conv_") || gets[1].Status.Code.String() != "Error" {
 		t.Errorf("conversation %s; failed retrieval's span status %v", conv.ID, gets[1].Status)
+	}
+}
+
+// A Realtime session an open circuit keeps from a deployment counts as a
+// call avoided there, and the session opens at the next deployment.
+func TestRealtimeCallsAvoided(t *testing.T) {
+	s := newStackFrom(t, `
+model_list:
+  - model_name: gpt-realtime
+    litellm_params: {model: openai/gpt-realtime, api_base: "${PRIMARY}/v1", api_key: sk-primary-secret-key}
+  - model_name: gpt-realtime
+    litellm_params: {model: openai/gpt-realtime-mini, api_base: "${BACKUP}/v1", api_key: sk-backup-secret-key}
+router_settings:
+  routing_strategy: ordered
+`)
+	b, _ := s.d.Gateway().Registry().Lookup("gpt-realtime/openai/gpt-realtime:realtime")
+	b.ForceOpen("test")
+	ctx := context.Background()
+	conn, err := s.sdk.Realtime.Connect(ctx, realtime.RealtimeConnectionOptions{}, option.WithQuery("model", "gpt-realtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if raw, err := conn.RecvRaw(ctx); err != nil || !strings.Contains(string(raw), `"model":"gpt-realtime-mini"`) {
+		t.Fatalf("first event %s (%v)", raw, err)
+	}
+	if got := value(t, s, "breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-realtime", "operation": "realtime"}); got != 1 {
+		t.Fatalf("calls avoided %v, want 1", got)
+	}
+	if n := s.primary.Stats().Requests; n != 0 {
+		t.Fatalf("the open deployment got %d calls", n)
 	}
 }
 

@@ -212,13 +212,21 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		if errors.As(err, &oe) {
 			u.why, u.retryAt = "circuit "+oe.State.String(), oe.RetryAt
 		}
-		g.obs.Skipped(d, op, "open")
+		if op != provider.Chat {
+			// A Realtime session's call avoided. A call on a stored object
+			// (chat's breaker) would have cost nothing: counted as a chat
+			// call avoided, it would add a chat call's price to the spend
+			// avoided.
+			g.obs.Skipped(d, op, "open")
+		}
 		return nil, u
 	}
 	release, err = d.Bulkhead.Acquire(ctx)
 	if err != nil {
 		done(breaker.Ignored, 0)
-		g.obs.Skipped(d, op, "bulkhead_full")
+		if op != provider.Chat {
+			g.obs.Skipped(d, op, "bulkhead_full")
+		}
 		return nil, &unavailable{why: fmt.Sprintf("busy (%v)", err)}
 	}
 	start := time.Now()
