@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -212,5 +213,37 @@ func TestAzureRealtimePaths(t *testing.T) {
 				t.Fatalf("upstream saw %s with %v, want %s", r.URL.RequestURI(), r.Header, tc.want)
 			}
 		})
+	}
+}
+
+// An upstream that ends a session mid-way is seen by the client as it
+// ended it: the same close code and reason. (Read with the SDKs'
+// WebSocket library: the Go SDK's errors leave the reason out.)
+func TestRealtimeCloseIsMirrored(t *testing.T) {
+	e := newEnv(t, realtimeModels, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 3})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, e.url+"/v1/realtime?model=gpt-realtime", &websocket.DialOptions{HTTPClient: e.http})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if err := conn.Write(ctx, websocket.MessageText, []byte(`{"type":"response.create"}`)); err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	for {
+		if _, _, err = conn.Read(ctx); err != nil {
+			break
+		}
+		events++
+	}
+	var ce websocket.CloseError
+	if events != 3 || !errors.As(err, &ce) || ce.Code != websocket.StatusInternalError || ce.Reason != "mock a cut the session" {
+		t.Fatalf("after %d events: %v", events, err)
+	}
+	if !e.gw.Wait(ctx) {
+		t.Fatal("the gateway still holds the ended session")
 	}
 }

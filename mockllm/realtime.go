@@ -3,6 +3,7 @@ package mockllm
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -19,7 +20,9 @@ import (
 // holds, word by word (output_text deltas), ending in response.done.
 // Other events are answered with an error event, and the session goes
 // on. Faults apply to the handshake (an injected error is its answer);
-// ChunkDelayMS paces a response's deltas.
+// ChunkDelayMS paces a response's deltas, and CutAfter ends the session
+// after that many events, closing it with 1011 (internal error), as an
+// upstream that fails mid-session does.
 func (s *Server) realtime(w http.ResponseWriter, r *http.Request, f Faults) {
 	model := r.URL.Query().Get("model")
 	if model == "" {
@@ -33,7 +36,14 @@ func (s *Server) realtime(w http.ResponseWriter, r *http.Request, f Faults) {
 	defer conn.CloseNow()
 	ctx := r.Context()
 	sess := "sess_" + fmt.Sprint(s.ids.Add(1))
+	sent := 0
 	send := func(ev map[string]any) error {
+		if f.CutAfter > 0 && sent == f.CutAfter {
+			s.stats.failed.Add(1)
+			_ = conn.Close(websocket.StatusInternalError, "mock "+s.opts.Name+" cut the session")
+			return errors.New("cut")
+		}
+		sent++
 		ev["event_id"] = fmt.Sprintf("event_%d", s.ids.Add(1))
 		b, _ := json.Marshal(ev)
 		return conn.Write(ctx, websocket.MessageText, b)
