@@ -530,7 +530,7 @@ func TestCallsOnStoredObjectsAreCountedAndTraced(t *testing.T) {
 		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "200"}, 3}, // the response, its retrieval, the conversation
 		{"breakerd_requests_total", map[string]string{"model_group": "gpt-4o-mini", "status_code": "503"}, 2},
 		{"breakerd_upstream_calls_avoided_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 0}, // a retrieval is no chat call avoided
-		{"breakerd_request_duration_seconds_count", map[string]string{"model_group": "gpt-4o-mini"}, 1}, // the model's answer alone
+		{"breakerd_request_duration_seconds_count", map[string]string{"model_group": "gpt-4o-mini"}, 1},              // the model's answer alone
 		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 1},
 	} {
 		if got := value(t, s, tc.metric, tc.labels); got != tc.want {
