@@ -1779,3 +1779,23 @@ func TestModelGroupRetryPolicy(t *testing.T) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
 }
+
+// Deployments' tags are read for tag routing; with it off, one warning
+// says they do nothing, however many deployments carry them.
+func TestTagsWithoutTagRoutingWarnOnce(t *testing.T) {
+	const models = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, tags: [free]}\n" +
+		"  - model_name: a\n    litellm_params: {model: openai/y, tags: [paid]}\n"
+	for _, on := range []bool{false, true} {
+		cfg, err := Parse("t.yaml", []byte(models+"router_settings:\n  enable_tag_filtering: "+strconv.FormatBool(on)+"\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(cfg.Deployments[1].Tags, []string{"paid"}) || cfg.Router.TagFiltering != on {
+			t.Fatalf("tags %v, tag routing %v", cfg.Deployments[1].Tags, cfg.Router.TagFiltering)
+		}
+		n := strings.Count(strings.Join(cfg.Warnings, "\n"), "tags route requests only with router_settings.enable_tag_filtering")
+		if want := map[bool]int{false: 1, true: 0}[on]; n != want {
+			t.Fatalf("tag routing %v: %d warnings, want %d: %v", on, n, want, cfg.Warnings)
+		}
+	}
+}

@@ -332,6 +332,11 @@ func (c *converter) convert(raw *rawFile) *Config {
 	}
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	c.groupRetryPolicies(raw.RouterSettings.ModelGroupRetryPolicy, cfg)
+	if i := slices.IndexFunc(cfg.Deployments, func(d Deployment) bool { return len(d.Tags) > 0 }); i >= 0 && !cfg.Router.TagFiltering {
+		// Once: LiteLLM's configs tag deployments for spend reports too.
+		c.warnf(fmt.Sprintf("model_list[%d].litellm_params.tags", cfg.Deployments[i].Index),
+			"tags route requests only with router_settings.enable_tag_filtering: true; without it breakerd does not use them")
+	}
 	if cfg.Router.Strategy == "least-cost" {
 		for _, d := range cfg.Deployments {
 			if !d.Priced && d.Model != "*" && !d.Wildcard {
