@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -238,6 +239,10 @@ type Deployment struct {
 	// Tags are LiteLLM's litellm_params.tags, for tag routing
 	// (Router.TagFiltering).
 	Tags []string
+	// GoogleCredentials is a Google service account's key (its JSON, as
+	// Google gives it): the deployment's calls carry the OAuth tokens it
+	// signs for (Vertex AI), not APIKey.
+	GoogleCredentials Secret
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
@@ -523,7 +528,7 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), read
 	}
 	w := &walker{src: src, pos: map[string]*token.Position{}, byPos: map[string]string{}}
 	var raw rawFile
-	c := &converter{src: src, pos: w.pos, env: lookupEnv}
+	c := &converter{src: src, pos: w.pos, env: lookupEnv, readFile: readFile, dir: filepath.Dir(name)}
 	if len(f.Docs) > 0 && f.Docs[0].Body != nil {
 		w.walk(f.Docs[0], reflect.TypeFor[rawFile](), "")
 		w.finish()

@@ -1425,7 +1425,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		t.Fatalf("logging %q, master key set %v", cfg.Logging.Format, cfg.Server.MasterKey != "")
 	}
 	for _, w := range []string{
-		`model_list[4].litellm_params.model: provider "vertex_ai" needs Google Cloud service-account tokens`,
+		`model_list[4].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
 		`model_list[5].litellm_params.model: provider "elevenlabs" is not one breakerd can call`,
 		`model_list[6].litellm_params.model: provider "grok-video" is a custom handler`,
 		`model_list[2].litellm_params.supports_function_calling: a LiteLLM setting that breakerd does not use; ignored (a model capability`,
@@ -1710,7 +1710,7 @@ func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, aws_region_name: r}\n"), env(nil), "")
 	warningsStartWith(t, cfg.Warnings, []string{
 		`t.yaml:7:40: model_list[2].litellm_params.aws_region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
-		`t.yaml:3:22: model_list[0].litellm_params.model: provider "vertex_ai" needs Google Cloud service-account tokens`,
+		`t.yaml:3:22: model_list[0].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
 		`t.yaml:7:22: model_list[2].litellm_params.model: provider "bedrock" needs AWS request signing (SigV4)`,
 		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,
 		`t.yaml:6:5: model_list[2].model_name: model group "b" has no deployment breakerd can call`,

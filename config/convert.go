@@ -56,10 +56,14 @@ type converter struct {
 	// none of whose deployments is left in.
 	leftOutErrs []error
 	src         *sources
-	pos         map[string]*token.Position
-	env         func(string) (string, bool)
-	errs        []error
-	warnings    []string
+	// readFile reads the files a config names (Vertex AI's credentials),
+	// relative to dir, the config's own.
+	readFile func(string) ([]byte, error)
+	dir      string
+	pos      map[string]*token.Position
+	env      func(string) (string, bool)
+	errs     []error
+	warnings []string
 }
 
 // at is the position of path, or of its nearest recorded ancestor; nil
@@ -568,6 +572,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			}
 			break
 		}
+	}
+	if info.Vertex {
+		return c.vertex(d, pp, prov, model, rd, defTimeout, defStreamTimeout)
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))

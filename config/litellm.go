@@ -140,7 +140,7 @@ var liteLLMParams = map[string]string{
 	"client_secret":                      "api_key (an Azure key) works",
 	"aws_access_key_id":                  "", "aws_secret_access_key": "", "aws_session_token": "", "aws_region_name": "",
 	"aws_profile_name": "", "aws_role_name": "", "aws_session_name": "", "aws_bedrock_runtime_endpoint": "",
-	"vertex_project": "", "vertex_location": "", "vertex_credentials": "",
+
 	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",
 	"mode":                                capabilityHint,

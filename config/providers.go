@@ -50,6 +50,10 @@ type ProviderInfo struct {
 	// configured api_base without it is likely the native one, and gets
 	// a warning.
 	CompatSuffix string
+	// Vertex marks Google's Vertex AI: its api_base is built from
+	// vertex_project and vertex_location, and its calls carry an OAuth
+	// token that a service account's key (vertex_credentials) signs for.
+	Vertex bool
 	// Unsupported says why breakerd cannot call the provider (its own
 	// request signing or token flow); such a deployment is left out of
 	// routing with a warning.
@@ -107,8 +111,8 @@ var providerTable = []ProviderInfo{
 	{Name: "bedrock_converse", Unsupported: "AWS request signing (SigV4)"},
 	{Name: "sagemaker", Unsupported: "AWS request signing (SigV4)"},
 	{Name: "sagemaker_chat", Unsupported: "AWS request signing (SigV4)"},
-	{Name: "vertex_ai", Unsupported: "Google Cloud service-account tokens"},
-	{Name: "vertex_ai_beta", Unsupported: "Google Cloud service-account tokens"},
+	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true},
+	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
 	{Name: "azure_ai", Unsupported: "Azure AI Foundry's own endpoints and keys (azure/ for Azure OpenAI works)"},
 	{Name: "databricks", Unsupported: "Databricks workspace tokens"},

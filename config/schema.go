@@ -158,9 +158,15 @@ type rawParams struct {
 	// deployment (LiteLLM's additional_drop_params).
 	AdditionalDropParams []string `yaml:"additional_drop_params"`
 	// Tags are LiteLLM's tag routing's tags (router_settings.enable_tag_filtering).
-	Tags                []string `yaml:"tags"`
-	MaxTokens           *int     `yaml:"default_max_tokens"`
-	HTTP2PriorKnowledge *bool    `yaml:"http2_prior_knowledge"`
+	Tags []string `yaml:"tags"`
+	// Vertex AI's project and location, and the service account whose
+	// key signs its calls' tokens: a file's path, the key's JSON, or the
+	// key as a mapping.
+	VertexProject       string `yaml:"vertex_project"`
+	VertexLocation      string `yaml:"vertex_location"`
+	VertexCredentials   any    `yaml:"vertex_credentials"`
+	MaxTokens           *int   `yaml:"default_max_tokens"`
+	HTTP2PriorKnowledge *bool  `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any `yaml:"temperature"`

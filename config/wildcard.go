@@ -42,6 +42,9 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 		return d, fmt.Errorf("cannot tell the provider of %q: ask for provider/model", ref)
 	case !known || info.Unsupported != "":
 		return d, fmt.Errorf("provider %q is not one breakerd can call", prov)
+	case info.Vertex:
+		// Its address and token come from a deployment's own settings.
+		return d, fmt.Errorf("provider %q is called through a deployment of its own (vertex_ai/<model> with vertex_project and vertex_credentials), not a wildcard", prov)
 	case model == "" || strings.Contains(model, "*"):
 		return d, fmt.Errorf("%q names no model", ref)
 	}

@@ -69,6 +69,12 @@ router_settings:
 			t.Fatalf("status %d %v", status, body)
 		}
 	})
+	t.Run("Vertex AI through the catch-all", func(t *testing.T) {
+		status, _, body := e.post("/v1/chat/completions", `{"model":"vertex_ai/gemini-2.5-pro","messages":[{"role":"user","content":"x"}]}`)
+		if status != 404 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "is called through a deployment of its own") {
+			t.Fatalf("status %d %v", status, body)
+		}
+	})
 	t.Run("the models list shows the patterns", func(t *testing.T) {
 		ids := strings.Join(e.modelIDs(), ",")
 		if !strings.Contains(ids, "openai/*") || !strings.Contains(ids, "*") {

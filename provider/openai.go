@@ -30,6 +30,23 @@ type openAI struct {
 	urls   upstreamURLs
 	// url holds the upstream URL of each kind of call, built once.
 	url [urlKinds]string
+	// google, when set, gives each call its Authorization: a service
+	// account's token (Vertex AI), in place of a key.
+	google *googleTokens
+}
+
+// authorize sets h's Authorization from the deployment's service account
+// (Vertex AI); deployments with a key have it in header already.
+func (p *openAI) authorize(ctx context.Context, h http.Header) error {
+	if p.google == nil {
+		return nil
+	}
+	token, err := p.google.Token(ctx)
+	if err != nil {
+		return err
+	}
+	h.Set("Authorization", "Bearer "+token)
+	return nil
 }
 
 // The kinds of call an OpenAI-dialect upstream has a URL for.
@@ -150,6 +167,9 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	}
 	for k, v := range p.header {
 		hreq.Header[k] = v
+	}
+	if err := p.authorize(ctx, hreq.Header); err != nil {
+		return nil, err
 	}
 	if req.ContentType != "" {
 		hreq.Header["Content-Type"] = []string{req.ContentType}
@@ -343,6 +363,9 @@ func (p *openAI) Stored(ctx context.Context, method, path string, query url.Valu
 	for k, v := range p.header {
 		hreq.Header[k] = v
 	}
+	if err := p.authorize(ctx, hreq.Header); err != nil {
+		return nil, err
+	}
 	stream := query.Get("stream") == "true"
 	if stream {
 		hreq.Header.Set("Accept", "text/event-stream")
@@ -373,6 +396,9 @@ func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, erro
 	}
 	for k, v := range p.header {
 		hreq.Header[k] = v
+	}
+	if err := p.authorize(ctx, hreq.Header); err != nil {
+		return nil, err
 	}
 	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError)
 	if err != nil {

@@ -273,7 +273,15 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 	}
 	switch d.Dialect {
 	case config.DialectOpenAI, config.DialectAzure:
-		return newOpenAI(d, rt, redact), nil
+		p := newOpenAI(d, rt, redact)
+		if d.GoogleCredentials != "" {
+			tokens, err := newGoogleTokens(d.GoogleCredentials, rt, redact)
+			if err != nil {
+				return nil, err
+			}
+			p.google = tokens
+		}
+		return p, nil
 	case config.DialectAnthropic:
 		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now}, nil
 	}

@@ -51,6 +51,9 @@ func (p *openAI) DialRealtime(ctx context.Context, query url.Values, header http
 			h[k] = v
 		}
 	}
+	if err := p.authorize(ctx, h); err != nil {
+		return nil, err
+	}
 	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: p.rt}, HTTPHeader: h})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {

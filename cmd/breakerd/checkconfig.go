@@ -133,6 +133,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.APIKey.Value() != "" {
 				key = dc.APIKey.String()
 			}
+			if sa, err := config.ParseServiceAccount(dc.GoogleCredentials); err == nil {
+				key = "tokens of " + sa.Email // Vertex AI's
+			}
 			var names []string
 			for _, op := range dep.Operations() {
 				names = append(names, dep.Breakers[op].Name())

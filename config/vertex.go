@@ -1,0 +1,191 @@
+package config
+
+import (
+	"cmp"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// ServiceAccount is a Google service account's key, as its JSON file
+// gives it: what signs the tokens of Vertex AI's calls.
+type ServiceAccount struct {
+	Email    string
+	KeyID    string
+	TokenURI string
+	Key      *rsa.PrivateKey
+}
+
+// googleTokenURI is where a service account's signed assertion is traded
+// for a token when its key names no token_uri.
+const googleTokenURI = "https://oauth2.googleapis.com/token"
+
+// ParseServiceAccount reads a service account's key (its JSON). Another
+// kind of Google credential (an authorized_user's, from gcloud) is an
+// error that names its type.
+func ParseServiceAccount(key Secret) (*ServiceAccount, error) {
+	var raw struct {
+		Type         string `json:"type"`
+		ClientEmail  string `json:"client_email"`
+		PrivateKey   string `json:"private_key"`
+		PrivateKeyID string `json:"private_key_id"`
+		TokenURI     string `json:"token_uri"`
+	}
+	if err := json.Unmarshal([]byte(key.Value()), &raw); err != nil {
+		return nil, errors.New("is not a service account's key: not JSON")
+	}
+	if raw.Type != "service_account" {
+		return nil, fmt.Errorf("is a %q credential, not a service account's key (type service_account), which breakerd signs Vertex AI's tokens with", raw.Type)
+	}
+	if raw.ClientEmail == "" || raw.PrivateKey == "" {
+		return nil, errors.New("is a service account's key without its client_email or private_key")
+	}
+	block, _ := pem.Decode([]byte(raw.PrivateKey))
+	if block == nil {
+		return nil, errors.New("has a private_key that is not PEM")
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		if parsed, err = x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+			return nil, errors.New("has a private_key that is not an RSA key")
+		}
+	}
+	rk, ok := parsed.(*rsa.PrivateKey)
+	if !ok {
+		return nil, errors.New("has a private_key that is not an RSA key")
+	}
+	return &ServiceAccount{Email: raw.ClientEmail, KeyID: raw.PrivateKeyID, TokenURI: cmp.Or(raw.TokenURI, googleTokenURI), Key: rk}, nil
+}
+
+// vertex reads a Vertex AI deployment: its model (publisher/model, as
+// Vertex's OpenAI-compatible API names it: google/ for a bare name), its
+// address (api_base, else built from vertex_project and vertex_location,
+// or the variables LiteLLM reads them from), and its service account's
+// key (vertex_credentials, else $GOOGLE_APPLICATION_CREDENTIALS). A
+// deployment without a project or a key is left out, as one whose key is
+// unset is; Claude on Vertex, which takes Anthropic's API there, too.
+func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) (Deployment, bool) {
+	if strings.HasPrefix(model, "claude") {
+		c.leaveOut(d, pp+".model", "Claude on Vertex AI takes Anthropic's API there (rawPredict), which breakerd does not call yet",
+			"call it as anthropic/ with Anthropic's own API")
+		return d, false
+	}
+	d.Provider, d.Dialect, d.Model = prov, DialectOpenAI, model
+	if !strings.Contains(model, "/") {
+		d.Model = "google/" + model
+	}
+	project := c.resolve(pp+".vertex_project", rd.Params.VertexProject)
+	location := c.resolve(pp+".vertex_location", rd.Params.VertexLocation)
+	for _, v := range []struct {
+		dst   *string
+		names []string
+	}{{&project, []string{"VERTEXAI_PROJECT", "VERTEX_PROJECT", "GOOGLE_CLOUD_PROJECT"}}, {&location, []string{"VERTEXAI_LOCATION", "VERTEX_LOCATION"}}} {
+		for _, n := range v.names {
+			if s, ok := c.env(n); ok && *v.dst == "" {
+				*v.dst = s
+			}
+		}
+	}
+	location = cmp.Or(location, "us-central1")
+	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
+	switch {
+	case d.APIBase != "":
+		c.checkAPIBase(pp+".api_base", d.APIBase)
+	case project == "":
+		c.leaveOut(d, pp+".model", "Vertex AI needs a project: vertex_project is not set, nor $VERTEXAI_PROJECT", "set either to call this deployment")
+		return d, false
+	default:
+		host := location + "-aiplatform.googleapis.com"
+		if location == "global" {
+			host = "aiplatform.googleapis.com"
+		}
+		d.APIBase = fmt.Sprintf("https://%s/v1/projects/%s/locations/%s/endpoints/openapi", host, url.PathEscape(project), url.PathEscape(location))
+	}
+	creds, ok := c.vertexCredentials(d, pp, rd.Params.VertexCredentials)
+	if !ok {
+		return d, false
+	}
+	d.GoogleCredentials = creds
+	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+}
+
+// vertexCredentials reads a service account's key from vertex_credentials
+// (a file's path, the key's JSON, or the key as a mapping), else from the
+// file $GOOGLE_APPLICATION_CREDENTIALS names. ok is false when the
+// deployment is left out or the key is in error.
+func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, bool) {
+	at := pp + ".vertex_credentials"
+	var raw []byte
+	switch v := v.(type) {
+	case nil:
+		path, ok := c.env("GOOGLE_APPLICATION_CREDENTIALS")
+		if !ok || path == "" {
+			c.leaveOut(d, pp+".model", "Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS",
+				"set either to call this deployment")
+			return "", false
+		}
+		data, err := c.read(path)
+		if err != nil {
+			c.leaveOut(d, pp+".model", fmt.Sprintf("cannot read $GOOGLE_APPLICATION_CREDENTIALS: %v", err), "set it to a service account's key file")
+			return "", false
+		}
+		raw, at = data, pp+".model"
+	case string:
+		if name := c.unsetVar(v); name != "" {
+			c.leaveOut(d, at, fmt.Sprintf("environment variable %s is not set", name), "set it to call this deployment")
+			return "", false
+		}
+		s := strings.TrimSpace(c.resolve(at, v))
+		if strings.HasPrefix(s, "{") {
+			raw = []byte(s)
+			break
+		}
+		data, err := c.read(s)
+		if err != nil {
+			c.errf(at, "cannot read the service account's key: %v", err)
+			return "", false
+		}
+		raw = data
+	case map[string]any:
+		raw, _ = json.Marshal(v)
+	default:
+		c.errf(at, "must be a file name, the key's JSON, or the key as a mapping")
+		return "", false
+	}
+	var kind struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &kind) == nil && kind.Type != "" && kind.Type != "service_account" {
+		// A user's (gcloud's) or another kind, which LiteLLM's Google
+		// libraries take: its deployment is left out, not the config.
+		c.leaveOut(d, at, fmt.Sprintf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key only", kind.Type),
+			"use a service account's key file")
+		return "", false
+	}
+	key := Secret(raw)
+	if _, err := ParseServiceAccount(key); err != nil {
+		c.errf(at, "%v", err)
+		return "", false
+	}
+	return key, true
+}
+
+// read reads a file the config names, relative to the config's own
+// directory.
+func (c *converter) read(name string) ([]byte, error) {
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(c.dir, name)
+	}
+	if c.readFile == nil {
+		return os.ReadFile(name)
+	}
+	return c.readFile(name)
+}

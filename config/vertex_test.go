@@ -1,0 +1,109 @@
+package config
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// serviceAccountKey returns a service account's key file's JSON, with a
+// new RSA key, and the key's type set to typ.
+func serviceAccountKey(t *testing.T, typ string) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	b, _ := json.Marshal(map[string]string{"type": typ, "client_email": "breakerd@p.iam.gserviceaccount.com", "private_key_id": "kid1",
+		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
+	return string(b)
+}
+
+// Vertex AI deployments, as LiteLLM configs write them: the model on
+// Vertex's OpenAI-compatible API, its address from vertex_project and
+// vertex_location (or their variables), and a service account's key
+// from vertex_credentials (a file beside the config, the key's JSON, a
+// variable) or $GOOGLE_APPLICATION_CREDENTIALS; what breakerd cannot call
+// is left out with a warning, and a key that is no key is an error at
+// its line.
+func TestVertexAI(t *testing.T) {
+	dir := t.TempDir()
+	key := serviceAccountKey(t, "service_account")
+	if err := os.WriteFile(filepath.Join(dir, "sa.json"), []byte(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	user := `{"type":"authorized_user","client_id":"x","refresh_token":"y"}`
+	if err := os.WriteFile(filepath.Join(dir, "user.json"), []byte(user), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: g\n    litellm_params:\n"
+	for _, tc := range []struct {
+		name, yaml string
+		env        map[string]string
+		base       string // the deployment's address; "" when it is left out
+		model      string
+		says       string // a warning or, with base "error", the error
+	}{
+		{name: "a key file beside the config", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: my-proj\n      vertex_location: europe-west4\n      vertex_credentials: sa.json\n",
+			base: "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/endpoints/openapi", model: "google/gemini-2.0-flash"},
+		{name: "the variables LiteLLM reads", yaml: "      model: vertex_ai/gemini-2.5-pro\n",
+			env:  map[string]string{"VERTEXAI_PROJECT": "p2", "GOOGLE_APPLICATION_CREDENTIALS": filepath.Join(dir, "sa.json")},
+			base: "https://us-central1-aiplatform.googleapis.com/v1/projects/p2/locations/us-central1/endpoints/openapi", model: "google/gemini-2.5-pro"},
+		{name: "the global location, a key in a variable", yaml: "      model: vertex_ai/meta/llama-4\n      vertex_project: p\n      vertex_location: global\n      vertex_credentials: os.environ/SA_JSON\n",
+			env: map[string]string{"SA_JSON": key}, base: "https://aiplatform.googleapis.com/v1/projects/p/locations/global/endpoints/openapi", model: "meta/llama-4"},
+		{name: "no project", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_credentials: sa.json\n",
+			says: "Vertex AI needs a project: vertex_project is not set, nor $VERTEXAI_PROJECT: this deployment is left out of routing"},
+		{name: "no key", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n",
+			says: "Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS"},
+		{name: "an unset variable", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: os.environ/NOPE\n",
+			says: "vertex_credentials: environment variable NOPE is not set: this deployment is left out of routing"},
+		{name: "Claude on Vertex", yaml: "      model: vertex_ai/claude-sonnet-4\n      vertex_project: p\n      vertex_credentials: sa.json\n",
+			says: "Claude on Vertex AI takes Anthropic's API there (rawPredict), which breakerd does not call yet"},
+		{name: "a user's credential", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: user.json\n",
+			says: `t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: is a "authorized_user" credential; breakerd gets Vertex AI's tokens with a service account's key only: this deployment is left out of routing`},
+		{name: "a key that is no key", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: '{\"type\":\"service_account\",\"client_email\":\"x@y\",\"private_key\":\"nope\"}'\n",
+			base: "error", says: "t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: has a private_key that is not PEM"},
+		{name: "a missing file", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: nope.json\n",
+			base: "error", says: "vertex_credentials: cannot read the service account's key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse(filepath.Join(dir, "t.yaml"), []byte(head+tc.yaml), env(tc.env))
+			if tc.base == "error" {
+				if err == nil || !strings.Contains(err.Error(), tc.says) {
+					t.Fatalf("error %v, want one saying %q", err, tc.says)
+				}
+				if strings.Contains(err.Error(), "PRIVATE KEY") {
+					t.Fatal("the error shows the key")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.base == "" {
+				if len(cfg.Deployments) != 1 || !strings.Contains(strings.Join(cfg.Warnings, "\n"), tc.says) {
+					t.Fatalf("deployments %d, warnings %v; want g left out saying %q", len(cfg.Deployments), cfg.Warnings, tc.says)
+				}
+				return
+			}
+			d := cfg.Deployments[1]
+			if d.APIBase != tc.base || d.Model != tc.model || d.Provider != "vertex_ai" || d.APIKey != "" {
+				t.Fatalf("deployment %s at %s (key %q), want %s at %s", d.Model, d.APIBase, d.APIKey, tc.model, tc.base)
+			}
+			sa, err := ParseServiceAccount(d.GoogleCredentials)
+			if err != nil || sa.Email != "breakerd@p.iam.gserviceaccount.com" || sa.TokenURI != "https://oauth2.googleapis.com/token" || sa.KeyID != "kid1" {
+				t.Fatalf("service account %+v %v", sa, err)
+			}
+			if strings.Contains(d.GoogleCredentials.String(), "PRIVATE") {
+				t.Fatal("the key prints")
+			}
+		})
+	}
+}

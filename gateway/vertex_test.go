@@ -1,0 +1,104 @@
+package gateway_test
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// googleTokenServer is a Google token endpoint: it checks each signed
+// assertion against the service account's public key and its claims,
+// and answers a token (or, refusing, invalid_grant).
+func googleTokenServer(t *testing.T, pub *rsa.PublicKey, refuse bool, calls *atomic.Int64) *httptest.Server {
+	t.Helper()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		parts := strings.Split(r.PostFormValue("assertion"), ".")
+		var claims struct{ Iss, Aud, Scope string }
+		sig, _ := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+		sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		payload, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		_ = json.Unmarshal(payload, &claims)
+		if len(parts) != 3 || rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig) != nil || refuse ||
+			r.PostFormValue("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer" || claims.Iss != "breakerd@p.iam.gserviceaccount.com" ||
+			claims.Aud != srv.URL+"/token" || claims.Scope != "https://www.googleapis.com/auth/cloud-platform" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"Invalid JWT Signature."}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"access_token":"ya29.test-token","expires_in":3599,"token_type":"Bearer"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A Vertex AI deployment's calls carry the token its service account's
+// key signs for, traded once and kept; a token endpoint that refuses the
+// account is an outage of the deployment (an authentication failure, on
+// its breaker), which the request falls back from.
+func TestVertexAITokens(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var calls atomic.Int64
+		tokens := googleTokenServer(t, &k.PublicKey, refuse, &calls)
+		der, _ := x509.MarshalPKCS8PrivateKey(k)
+		key, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "breakerd@p.iam.gserviceaccount.com",
+			"private_key_id": "kid1", "token_uri": tokens.URL + "/token", "private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
+		keyFile := filepath.Join(t.TempDir(), "sa.json")
+		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
+		upstream := httptest.NewServer(vertex.Handler())
+		t.Cleanup(upstream.Close)
+		e := newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream.URL+`/v1", vertex_credentials: "`+keyFile+`"}
+  - model_name: gemini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`, "b")
+		for range 2 {
+			got, h, err := e.chat("gemini")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]string{false: "Hello from vertex", true: "Hello from b"}[refuse]; !strings.Contains(got.Choices[0].Message.Content, want) {
+				t.Fatalf("refused %v: %q (%v)", refuse, got.Choices[0].Message.Content, h)
+			}
+		}
+		if !refuse {
+			if n := calls.Load(); n != 1 || !strings.Contains(vertex.LastBody(), `"model":"google/gemini-2.5-flash"`) {
+				t.Fatalf("%d token trades, want 1; vertex got %s", n, vertex.LastBody())
+			}
+			continue
+		}
+		if f := e.breaker("gemini/vertex_ai/google/gemini-2.5-flash:chat").Counts().Failures; f != 2 || vertex.Stats().Requests != 0 {
+			t.Fatalf("failures %d, vertex calls %d: want 2 and none", f, vertex.Stats().Requests)
+		}
+		if strings.Contains(e.logs.String(), "PRIVATE KEY") || !strings.Contains(e.logs.String(), "got no Vertex AI token: 400 Bad Request invalid_grant") {
+			t.Fatalf("logs:\n%s", e.logs.String())
+		}
+	}
+}

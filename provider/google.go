@@ -1,0 +1,108 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// googleTokens gets a service account's OAuth tokens, for Vertex AI's
+// calls, as Google's client libraries do: a JWT the account's key signs
+// (RS256), traded at the key's token_uri for an access token, which is
+// kept until a minute before it expires. Concurrent calls wait on one
+// trade rather than each making their own.
+type googleTokens struct {
+	sa     *config.ServiceAccount
+	rt     http.RoundTripper
+	redact func(string) string
+
+	mu     sync.Mutex
+	token  string
+	expiry time.Time
+}
+
+// cloudPlatformScope is the scope Vertex AI's calls need.
+const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(string) string) (*googleTokens, error) {
+	sa, err := config.ParseServiceAccount(creds)
+	if err != nil {
+		return nil, fmt.Errorf("vertex_credentials %w", err)
+	}
+	return &googleTokens{sa: sa, rt: rt, redact: redact}, nil
+}
+
+// Token returns an access token, trading a new assertion for one when
+// there is none or it is about to expire. A refused trade is an *Error
+// with status 401 (the account's key or rights are wrong: an outage of
+// this deployment, as a revoked API key is); a failed one, a connection
+// error.
+func (g *googleTokens) Token(ctx context.Context) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	if g.token != "" && now.Before(g.expiry.Add(-time.Minute)) {
+		return g.token, nil
+	}
+	assertion, err := g.assertion(now)
+	if err != nil {
+		return "", &Error{Err: err, Message: "sign the service account's token request: " + err.Error()}
+	}
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.sa.TokenURI, strings.NewReader(form))
+	if err != nil {
+		return "", &Error{Err: err, Message: "build the token request: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := g.rt.RoundTrip(req)
+	if err != nil {
+		e := transportError(ctx, err, g.redact)
+		e.Message = "get a Vertex AI token: " + e.Message
+		return "", e
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	_ = json.Unmarshal(data, &tok)
+	switch {
+	case resp.StatusCode >= 500:
+		return "", &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("get a Vertex AI token: the token endpoint answered %s", resp.Status)}
+	case resp.StatusCode >= 300 || tok.AccessToken == "":
+		return "", &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: g.redact(fmt.Sprintf("the service account %s got no Vertex AI token: %s %s %s", g.sa.Email, resp.Status, tok.Error, tok.Description))}
+	}
+	g.token, g.expiry = tok.AccessToken, now.Add(time.Duration(max(tok.ExpiresIn, 60))*time.Second)
+	return g.token, nil
+}
+
+// assertion is the signed JWT that asks for a token for the account.
+func (g *googleTokens) assertion(now time.Time) (string, error) {
+	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "kid": g.sa.KeyID})
+	claims, _ := json.Marshal(map[string]any{"iss": g.sa.Email, "scope": cloudPlatformScope, "aud": g.sa.TokenURI,
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	signed := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(claims)
+	sum := sha256.Sum256([]byte(signed))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, g.sa.Key, crypto.SHA256, sum[:])
+	if err != nil {
+		return "", err
+	}
+	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
