@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/breakerd/breakerd/config"
@@ -29,7 +28,10 @@ type googleTokens struct {
 	rt     http.RoundTripper
 	redact func(string) string
 
-	mu     sync.Mutex
+	// turn is held by the call that reads or trades the token: a channel,
+	// not a mutex, so that a call waiting on a slow trade gives up when
+	// its own context ends.
+	turn   chan struct{}
 	token  string
 	expiry time.Time
 }
@@ -42,7 +44,7 @@ func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(stri
 	if err != nil {
 		return nil, fmt.Errorf("vertex_credentials %w", err)
 	}
-	return &googleTokens{sa: sa, rt: rt, redact: redact}, nil
+	return &googleTokens{sa: sa, rt: rt, redact: redact, turn: make(chan struct{}, 1)}, nil
 }
 
 // Token returns an access token, trading a new assertion for one when
@@ -51,8 +53,14 @@ func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(stri
 // this deployment, as a revoked API key is); a failed one, a connection
 // error.
 func (g *googleTokens) Token(ctx context.Context) (string, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	select {
+	case g.turn <- struct{}{}:
+		defer func() { <-g.turn }()
+	case <-ctx.Done():
+		e := transportError(ctx, ctx.Err(), g.redact)
+		e.Message = "waiting for a Vertex AI token: " + e.Message
+		return "", e
+	}
 	now := time.Now()
 	if g.token != "" && now.Before(g.expiry.Add(-time.Minute)) {
 		return g.token, nil
