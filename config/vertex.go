@@ -65,21 +65,21 @@ func ParseServiceAccount(key Secret) (*ServiceAccount, error) {
 	return &ServiceAccount{Email: raw.ClientEmail, KeyID: raw.PrivateKeyID, TokenURI: cmp.Or(raw.TokenURI, googleTokenURI), Key: rk}, nil
 }
 
-// vertex reads a Vertex AI deployment: its model (publisher/model, as
-// Vertex's OpenAI-compatible API names it: google/ for a bare name), its
-// address (api_base, else built from vertex_project and vertex_location,
-// or the variables LiteLLM reads them from), and its service account's
-// key (vertex_credentials, else $GOOGLE_APPLICATION_CREDENTIALS). A
-// deployment without a project or a key is left out, as one whose key is
-// unset is; Claude on Vertex, which takes Anthropic's API there, too.
+// vertex reads a Vertex AI deployment: its model, its address (api_base,
+// else built from vertex_project and vertex_location, or the variables
+// LiteLLM reads them from), and its service account's key
+// (vertex_credentials, else $GOOGLE_APPLICATION_CREDENTIALS). Claude
+// takes Anthropic's API there (the anthropic dialect, at its publisher's
+// models); other models Vertex's OpenAI-compatible API, which names them
+// publisher/model (google/ for a bare name). A deployment without a
+// project or a key is left out, as one whose key is unset is.
 func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) (Deployment, bool) {
-	if strings.HasPrefix(model, "claude") {
-		c.leaveOut(d, pp+".model", "Claude on Vertex AI takes Anthropic's API there (rawPredict), which breakerd does not call yet",
-			"call it as anthropic/ with Anthropic's own API")
-		return d, false
-	}
 	d.Provider, d.Dialect, d.Model = prov, DialectOpenAI, model
-	if !strings.Contains(model, "/") {
+	endpoint := "endpoints/openapi"
+	switch {
+	case strings.HasPrefix(model, "claude"):
+		d.Dialect, endpoint = DialectAnthropic, "publishers/anthropic/models"
+	case !strings.Contains(model, "/"):
 		d.Model = "google/" + model
 	}
 	project := c.resolve(pp+".vertex_project", rd.Params.VertexProject)
@@ -107,7 +107,7 @@ func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeploymen
 		if location == "global" {
 			host = "aiplatform.googleapis.com"
 		}
-		d.APIBase = fmt.Sprintf("https://%s/v1/projects/%s/locations/%s/endpoints/openapi", host, url.PathEscape(project), url.PathEscape(location))
+		d.APIBase = fmt.Sprintf("https://%s/v1/projects/%s/locations/%s/%s", host, url.PathEscape(project), url.PathEscape(location), endpoint)
 	}
 	creds, ok := c.vertexCredentials(d, pp, rd.Params.VertexCredentials)
 	if !ok {

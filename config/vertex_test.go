@@ -30,9 +30,9 @@ func serviceAccountKey(t *testing.T, typ string) string {
 // Vertex's OpenAI-compatible API, its address from vertex_project and
 // vertex_location (or their variables), and a service account's key
 // from vertex_credentials (a file beside the config, the key's JSON, a
-// variable) or $GOOGLE_APPLICATION_CREDENTIALS; what breakerd cannot call
-// is left out with a warning, and a key that is no key is an error at
-// its line.
+// variable) or $GOOGLE_APPLICATION_CREDENTIALS; Claude through
+// Anthropic's API there; what breakerd cannot call is left out with a
+// warning, and a key that is no key is an error at its line.
 func TestVertexAI(t *testing.T) {
 	dir := t.TempDir()
 	key := serviceAccountKey(t, "service_account")
@@ -64,8 +64,8 @@ func TestVertexAI(t *testing.T) {
 			says: "Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS"},
 		{name: "an unset variable", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: os.environ/NOPE\n",
 			says: "vertex_credentials: environment variable NOPE is not set: this deployment is left out of routing"},
-		{name: "Claude on Vertex", yaml: "      model: vertex_ai/claude-sonnet-4\n      vertex_project: p\n      vertex_credentials: sa.json\n",
-			says: "Claude on Vertex AI takes Anthropic's API there (rawPredict), which breakerd does not call yet"},
+		{name: "Claude on Vertex: Anthropic's API there", yaml: "      model: vertex_ai/claude-sonnet-4@20250514\n      vertex_project: p\n      vertex_location: us-east5\n      vertex_credentials: sa.json\n",
+			base: "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models", model: "claude-sonnet-4@20250514"},
 		{name: "a user's credential", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: user.json\n",
 			says: `t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: is a "authorized_user" credential; breakerd gets Vertex AI's tokens with a service account's key only: this deployment is left out of routing`},
 		{name: "a key that is no key", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: '{\"type\":\"service_account\",\"client_email\":\"x@y\",\"private_key\":\"nope\"}'\n",
@@ -94,7 +94,8 @@ func TestVertexAI(t *testing.T) {
 				return
 			}
 			d := cfg.Deployments[1]
-			if d.APIBase != tc.base || d.Model != tc.model || d.Provider != "vertex_ai" || d.APIKey != "" {
+			wantDialect := map[bool]Dialect{false: DialectOpenAI, true: DialectAnthropic}[strings.HasPrefix(tc.model, "claude")]
+			if d.APIBase != tc.base || d.Model != tc.model || d.Provider != "vertex_ai" || d.APIKey != "" || d.Dialect != wantDialect {
 				t.Fatalf("deployment %s at %s (key %q), want %s at %s", d.Model, d.APIBase, d.APIKey, tc.model, tc.base)
 			}
 			sa, err := ParseServiceAccount(d.GoogleCredentials)

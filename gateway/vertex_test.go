@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/openai/openai-go/v3"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -47,25 +50,33 @@ func googleTokenServer(t *testing.T, pub *rsa.PublicKey, refuse bool, calls *ato
 	return srv
 }
 
+// serviceAccount writes a service account's key file, whose token_uri is
+// a googleTokenServer (refusing, with refuse), and returns its path.
+func serviceAccount(t *testing.T, refuse bool, calls *atomic.Int64) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := googleTokenServer(t, &k.PublicKey, refuse, calls)
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	key, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "breakerd@p.iam.gserviceaccount.com",
+		"private_key_id": "kid1", "token_uri": tokens.URL + "/token", "private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
+	keyFile := filepath.Join(t.TempDir(), "sa.json")
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return keyFile
+}
+
 // A Vertex AI deployment's calls carry the token its service account's
 // key signs for, traded once and kept; a token endpoint that refuses the
 // account is an outage of the deployment (an authentication failure, on
 // its breaker), which the request falls back from.
 func TestVertexAITokens(t *testing.T) {
 	for _, refuse := range []bool{false, true} {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var calls atomic.Int64
-		tokens := googleTokenServer(t, &k.PublicKey, refuse, &calls)
-		der, _ := x509.MarshalPKCS8PrivateKey(k)
-		key, _ := json.Marshal(map[string]string{"type": "service_account", "client_email": "breakerd@p.iam.gserviceaccount.com",
-			"private_key_id": "kid1", "token_uri": tokens.URL + "/token", "private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))})
-		keyFile := filepath.Join(t.TempDir(), "sa.json")
-		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
-			t.Fatal(err)
-		}
+		keyFile := serviceAccount(t, refuse, &calls)
 		vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
 		upstream := httptest.NewServer(vertex.Handler())
 		t.Cleanup(upstream.Close)
@@ -100,5 +111,50 @@ router_settings:
 		if strings.Contains(e.logs.String(), "PRIVATE KEY") || !strings.Contains(e.logs.String(), "got no Vertex AI token: 400 Bad Request invalid_grant") {
 			t.Fatalf("logs:\n%s", e.logs.String())
 		}
+	}
+}
+
+// Claude on Vertex AI takes Anthropic's API there: chat completions
+// (translated, whole and streamed) and the Messages API reach the model's
+// rawPredict and streamRawPredict with the service account's token, the
+// model in the URL and anthropic_version in the body.
+func TestClaudeOnVertexAI(t *testing.T) {
+	var calls atomic.Int64
+	keyFile := serviceAccount(t, false, &calls)
+	vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
+	upstream := httptest.NewServer(vertex.Handler())
+	t.Cleanup(upstream.Close)
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: vertex_ai/claude-sonnet-4@20250514, vertex_project: p, vertex_location: us-east5, vertex_credentials: "`+keyFile+`",
+      api_base: "`+upstream.URL+`/v1/projects/p/locations/us-east5/publishers/anthropic/models"}
+`)
+	got, _, err := e.chat("claude")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from vertex") || got.Model != "claude-sonnet-4@20250514" {
+		t.Fatalf("chat: %+v %v", got, err)
+	}
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "claude",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	var text strings.Builder
+	for stream.Next() {
+		if c := stream.Current(); len(c.Choices) > 0 {
+			text.WriteString(c.Choices[0].Delta.Content)
+		}
+	}
+	if stream.Err() != nil || !strings.Contains(text.String(), "Hello from vertex") {
+		t.Fatalf("stream: %q %v", text.String(), stream.Err())
+	}
+	stream.Close()
+	status, _, body := e.post("/v1/messages", `{"model":"claude","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`)
+	if content, _ := body["content"].([]any); status != 200 || len(content) == 0 {
+		t.Fatalf("messages: %d %v", status, body)
+	}
+	status, h, body := e.post("/v1/messages/count_tokens", `{"model":"claude","messages":[{"role":"user","content":"hi there"}]}`)
+	if status != 200 || body["input_tokens"] == nil || h.Get("X-Breakerd-Estimate") != "" {
+		t.Fatalf("count_tokens: %d %v %v", status, h, body)
+	}
+	if n := calls.Load(); n != 1 || vertex.Stats().Messages != 4 {
+		t.Fatalf("%d token trades, %d calls: want 1 and 4", n, vertex.Stats().Messages)
 	}
 }

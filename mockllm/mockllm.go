@@ -229,6 +229,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /embeddings", emb)
 	mux.Handle("POST /openai/deployments/{deployment}/embeddings", emb)
 	mux.Handle("POST /v1/messages", s.upstream(&s.stats.messages, s.messages))
+	// Vertex AI: Claude (Anthropic's API) and the OpenAI-compatible API.
+	mux.Handle("POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}", s.upstream(&s.stats.messages, s.vertexAnthropic))
+	mux.Handle("POST /v1/projects/{project}/locations/{location}/endpoints/openapi/chat/completions", s.upstream(&s.stats.chat, s.chat))
 	mux.Handle("POST /v1/messages/count_tokens", s.upstream(&s.stats.messages, s.countTokens))
 	resp := s.upstream(&s.stats.responses, s.responses)
 	mux.Handle("POST /v1/responses", resp)

@@ -26,6 +26,71 @@ type anthropic struct {
 	redact func(string) string
 	now    func() time.Time
 	urls   upstreamURLs
+	// google, when set, makes this Claude on Vertex AI: its calls carry
+	// the service account's token, the model goes in the URL, and
+	// anthropic_version in the body (vertexRequest).
+	google *googleTokens
+}
+
+// vertexAnthropicVersion is the anthropic_version Vertex AI's Claude takes.
+const vertexAnthropicVersion = "vertex-2023-10-16"
+
+// post builds a call of a Messages request (buf) to path (/v1/messages,
+// /v1/messages/count_tokens) with the headers Anthropic's API wants: the
+// version (version, if the body does not carry it), the key. On Vertex AI
+// the call goes to the model's rawPredict (streamRawPredict for a
+// stream, count-tokens' for a count) with the service account's token,
+// the model out of the body and anthropic_version in it.
+func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bool, version string) (*http.Request, error) {
+	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
+	url := strings.TrimSuffix(base, "/v1") + path
+	if p.google != nil {
+		var err error
+		if buf, err = vertexRequest(buf, path); err != nil {
+			return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+		}
+		switch {
+		case strings.HasSuffix(path, "/count_tokens"):
+			url = base + "/count-tokens:rawPredict"
+		case stream:
+			url = base + "/" + p.d.Model + ":streamRawPredict"
+		default:
+			url = base + "/" + p.d.Model + ":rawPredict"
+		}
+	}
+	hreq, err := p.urls.post(ctx, url, buf, stream)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	if p.google == nil {
+		hreq.Header.Set("anthropic-version", version)
+		hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+	} else {
+		token, err := p.google.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		hreq.Header.Set("Authorization", "Bearer "+token)
+	}
+	return hreq, nil
+}
+
+// vertexRequest is a Messages request as Vertex AI's Claude takes it: no
+// model (the URL names it; count-tokens' keeps it), anthropic_version in
+// the body.
+func vertexRequest(buf []byte, path string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(buf, &m); err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(path, "/count_tokens") {
+		delete(m, "model")
+	}
+	if _, set := m["anthropic_version"]; !set {
+		m["anthropic_version"], _ = json.Marshal(vertexAnthropicVersion)
+	}
+	return json.Marshal(m)
 }
 
 func (p *anthropic) Name() string { return "anthropic" }
@@ -68,17 +133,13 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
-	hreq, err := p.urls.post(ctx, strings.TrimSuffix(base, "/v1")+path, buf, req.Stream)
+	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion))
 	if err != nil {
-		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+		return nil, err
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("anthropic-version", cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion))
 	if beta := req.Header.Get("anthropic-beta"); beta != "" {
 		hreq.Header.Set("anthropic-beta", beta)
 	}
-	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
 	configHeaders(hreq.Header, p.d)
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
@@ -119,18 +180,10 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
-	hreq, err := p.urls.post(ctx, strings.TrimSuffix(base, "/v1")+"/v1/messages", buf, req.Stream)
+	hreq, err := p.post(ctx, "/v1/messages", buf, req.Stream, cmp.Or(p.d.APIVersion, DefaultAnthropicVersion))
 	if err != nil {
-		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+		return nil, err
 	}
-	version := p.d.APIVersion
-	if version == "" {
-		version = DefaultAnthropicVersion
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("anthropic-version", version)
-	hreq.Header.Set("x-api-key", p.d.APIKey.Value())
 	configHeaders(hreq.Header, p.d)
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {

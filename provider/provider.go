@@ -283,7 +283,15 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 		}
 		return p, nil
 	case config.DialectAnthropic:
-		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now}, nil
+		p := &anthropic{d: d, rt: rt, redact: redact, now: time.Now}
+		if d.GoogleCredentials != "" {
+			tokens, err := newGoogleTokens(d.GoogleCredentials, rt, redact)
+			if err != nil {
+				return nil, err
+			}
+			p.google = tokens
+		}
+		return p, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }
