@@ -82,9 +82,11 @@ func (r *clientRouting) read(k string, v []byte) string {
 		}
 		r.timeout = time.Duration(s * float64(time.Second))
 	case "tags":
-		if json.Unmarshal(v, &r.tags) != nil {
+		var tags []string // not &r.tags: r would escape, an allocation per request
+		if json.Unmarshal(v, &tags) != nil {
 			return "tags must be a list of strings"
 		}
+		r.tags = tags
 		r.ignored = append(r.ignored, k) // unless tag routing is on (read)
 	default:
 		r.ignored = append(r.ignored, k)

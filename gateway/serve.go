@@ -395,10 +395,10 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
 	}
-	if routing.tags == nil {
-		routing.tags = headerTags(r.Header) // LiteLLM's header: the body's tags win
-	}
 	if g.cfg.Router.TagFiltering {
+		if routing.tags == nil {
+			routing.tags = headerTags(r.Header) // LiteLLM's header: the body's tags win
+		}
 		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "tags" }) // honoured
 	}
 	c.req, c.group, c.routing = req, group, routing
