@@ -115,7 +115,7 @@ var providerTable = []ProviderInfo{
 	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
 	{Name: "azure_ai", Unsupported: "Azure AI Foundry's own endpoints and keys (azure/ for Azure OpenAI works)"},
-	{Name: "databricks", Unsupported: "Databricks workspace tokens"},
+	{Name: "databricks", Dialect: DialectOpenAI, BaseEnv: "DATABRICKS_API_BASE", KeyEnv: "DATABRICKS_API_KEY", Embeddings: true},
 	{Name: "cloudflare", Unsupported: "Cloudflare account-scoped URLs"},
 	{Name: "replicate", Unsupported: "Replicate's prediction API"},
 }
