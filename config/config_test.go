@@ -1344,6 +1344,8 @@ func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
 			warning: "t.yaml:8:7: model_list[1].litellm_params.api_version: environment variable UNSET_VERSION is not set"},
 		{name: "an address only the environment would give", yaml: "      model: hosted_vllm/llama\n",
 			warning: `t.yaml:6:7: model_list[1].litellm_params.model: provider "hosted_vllm" needs the address of its server: api_base is not set, nor $HOSTED_VLLM_API_BASE: this deployment is left out of routing; set either to call this deployment`},
+		{name: "an account only the environment would give", yaml: "      model: cloudflare/@cf/meta/llama-3.1-8b-instruct\n",
+			warning: `t.yaml:6:7: model_list[1].litellm_params.model: provider "cloudflare" needs its account: api_base is not set, nor $CLOUDFLARE_ACCOUNT_ID: this deployment is left out of routing`},
 		{name: "a header", yaml: "      model: openai/llama\n      api_base: https://x.example/v1\n      extra_headers: {X-Tenant: t, X-Api-Key: os.environ/UNSET_KEY}\n",
 			warning: "t.yaml:8:36: model_list[1].litellm_params.extra_headers.X-Api-Key: environment variable UNSET_KEY is not set"},
 		{name: "its model", yaml: "      model: os.environ/UNSET_MODEL\n      api_key: sk-set\n",
@@ -1369,6 +1371,10 @@ func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
 	cfg := parseExpecting(t, []byte(head+"      model: openai/llama\n      api_base: https://${UNSET_HOST:-localhost:8000}/v1\n"), env(nil), "")
 	if len(cfg.Deployments) != 2 || cfg.Deployments[1].APIBase != "https://localhost:8000/v1" {
 		t.Fatalf("a variable with a default: deployments %+v, want b at its default address", cfg.Deployments)
+	}
+	cfg = parseExpecting(t, []byte(head+"      model: cloudflare/@cf/meta/llama-3.1-8b-instruct\n"), env(map[string]string{"CLOUDFLARE_ACCOUNT_ID": "acc123", "CLOUDFLARE_API_KEY": "cf-0123456789"}), "")
+	if d := cfg.Deployments[1]; d.APIBase != "https://api.cloudflare.com/client/v4/accounts/acc123/ai/v1" || d.Model != "@cf/meta/llama-3.1-8b-instruct" || d.APIKey.Value() != "cf-0123456789" {
+		t.Fatalf("cloudflare: %s at %s", d.Model, d.APIBase)
 	}
 }
 

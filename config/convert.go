@@ -606,6 +606,16 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	if d.APIBase == "" {
 		d.APIBase = info.BaseURL
+		if before, after, ok := strings.Cut(d.APIBase, "{account}"); ok {
+			// The provider's address names the account (Cloudflare's).
+			account, set := c.env(info.AccountEnv)
+			if !set || account == "" {
+				c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs its account: api_base is not set, nor $%s", prov, info.AccountEnv),
+					"set either to call this deployment")
+				return d, false
+			}
+			d.APIBase = before + url.PathEscape(account) + after
+		}
 	}
 	if d.APIBase != "" && info.PathSuffix != "" && !strings.HasSuffix(d.APIBase, info.PathSuffix) {
 		d.APIBase += info.PathSuffix

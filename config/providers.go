@@ -31,6 +31,9 @@ type ProviderInfo struct {
 	// BaseEnv and KeyEnv are the environment variables LiteLLM reads the
 	// api_base and api_key from when the config sets none.
 	BaseEnv, KeyEnv string
+	// AccountEnv is the variable that names the account a BaseURL with
+	// {account} in it is for (Cloudflare's account id).
+	AccountEnv string
 	// PathSuffix is appended to an api_base that lacks it: Ollama's
 	// OpenAI-compatible API lives under /v1, while LiteLLM configs give
 	// its root (http://localhost:11434).
@@ -116,7 +119,8 @@ var providerTable = []ProviderInfo{
 	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
 	{Name: "azure_ai", Unsupported: "Azure AI Foundry's own endpoints and keys (azure/ for Azure OpenAI works)"},
 	{Name: "databricks", Dialect: DialectOpenAI, BaseEnv: "DATABRICKS_API_BASE", KeyEnv: "DATABRICKS_API_KEY", Embeddings: true},
-	{Name: "cloudflare", Unsupported: "Cloudflare account-scoped URLs"},
+	{Name: "cloudflare", Dialect: DialectOpenAI, BaseURL: "https://api.cloudflare.com/client/v4/accounts/{account}/ai/v1", AccountEnv: "CLOUDFLARE_ACCOUNT_ID",
+		KeyEnv: "CLOUDFLARE_API_KEY", Embeddings: true, CompatSuffix: "/ai/v1"},
 	{Name: "replicate", Unsupported: "Replicate's prediction API"},
 }
 
