@@ -69,6 +69,16 @@ func serviceAccount(t *testing.T, refuse bool, calls *atomic.Int64) string {
 	return keyFile
 }
 
+// vertexUpstream is a mock Vertex AI that takes only the token
+// googleTokenServer gives.
+func vertexUpstream(t *testing.T) (*mockllm.Server, *httptest.Server) {
+	t.Helper()
+	vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
+	upstream := httptest.NewServer(vertex.Handler())
+	t.Cleanup(upstream.Close)
+	return vertex, upstream
+}
+
 // A Vertex AI deployment's calls carry the token its service account's
 // key signs for, traded once and kept; a token endpoint that refuses the
 // account is an outage of the deployment (an authentication failure, on
@@ -77,9 +87,7 @@ func TestVertexAITokens(t *testing.T) {
 	for _, refuse := range []bool{false, true} {
 		var calls atomic.Int64
 		keyFile := serviceAccount(t, refuse, &calls)
-		vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
-		upstream := httptest.NewServer(vertex.Handler())
-		t.Cleanup(upstream.Close)
+		vertex, upstream := vertexUpstream(t)
 		e := newEnv(t, `
 model_list:
   - model_name: gemini
@@ -121,9 +129,7 @@ router_settings:
 func TestClaudeOnVertexAI(t *testing.T) {
 	var calls atomic.Int64
 	keyFile := serviceAccount(t, false, &calls)
-	vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
-	upstream := httptest.NewServer(vertex.Handler())
-	t.Cleanup(upstream.Close)
+	vertex, upstream := vertexUpstream(t)
 	e := newEnv(t, `
 model_list:
   - model_name: claude

@@ -35,9 +35,14 @@ type openAI struct {
 	google *googleTokens
 }
 
-// authorize sets h's Authorization from the deployment's service account
-// (Vertex AI); deployments with a key have it in header already.
-func (p *openAI) authorize(ctx context.Context, h http.Header) error {
+// setHeaders sets on h the headers every call carries (header), and the
+// Authorization of the deployment's service account (Vertex AI), whose
+// token is fetched when it has none current; deployments with a key have
+// theirs in header.
+func (p *openAI) setHeaders(ctx context.Context, h http.Header) error {
+	for k, v := range p.header {
+		h[k] = v
+	}
 	if p.google == nil {
 		return nil
 	}
@@ -165,10 +170,7 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
-	for k, v := range p.header {
-		hreq.Header[k] = v
-	}
-	if err := p.authorize(ctx, hreq.Header); err != nil {
+	if err := p.setHeaders(ctx, hreq.Header); err != nil {
 		return nil, err
 	}
 	if req.ContentType != "" {
@@ -360,10 +362,7 @@ func (p *openAI) Stored(ctx context.Context, method, path string, query url.Valu
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
-	for k, v := range p.header {
-		hreq.Header[k] = v
-	}
-	if err := p.authorize(ctx, hreq.Header); err != nil {
+	if err := p.setHeaders(ctx, hreq.Header); err != nil {
 		return nil, err
 	}
 	stream := query.Get("stream") == "true"
@@ -394,10 +393,7 @@ func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, erro
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
-	for k, v := range p.header {
-		hreq.Header[k] = v
-	}
-	if err := p.authorize(ctx, hreq.Header); err != nil {
+	if err := p.setHeaders(ctx, hreq.Header); err != nil {
 		return nil, err
 	}
 	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError)

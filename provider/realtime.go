@@ -46,14 +46,10 @@ func (p *openAI) DialRealtime(ctx context.Context, query url.Values, header http
 	if h == nil {
 		h = http.Header{}
 	}
-	for k, v := range p.header {
-		if k != "Content-Type" {
-			h[k] = v
-		}
-	}
-	if err := p.authorize(ctx, h); err != nil {
+	if err := p.setHeaders(ctx, h); err != nil {
 		return nil, err
 	}
+	h.Del("Content-Type") // a GET
 	conn, resp, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: &http.Client{Transport: p.rt}, HTTPHeader: h})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
