@@ -39,7 +39,12 @@ type googleTokens struct {
 // cloudPlatformScope is the scope Vertex AI's calls need.
 const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
+// newGoogleTokens returns the token source of a service account's key,
+// nil (and no error) for a deployment without one.
 func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(string) string) (*googleTokens, error) {
+	if creds == "" {
+		return nil, nil
+	}
 	sa, err := config.ParseServiceAccount(creds)
 	if err != nil {
 		return nil, fmt.Errorf("vertex_credentials %w", err)

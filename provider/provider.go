@@ -271,27 +271,18 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	// A Vertex AI deployment's calls carry its service account's tokens.
+	tokens, err := newGoogleTokens(d.GoogleCredentials, rt, redact)
+	if err != nil {
+		return nil, err
+	}
 	switch d.Dialect {
 	case config.DialectOpenAI, config.DialectAzure:
 		p := newOpenAI(d, rt, redact)
-		if d.GoogleCredentials != "" {
-			tokens, err := newGoogleTokens(d.GoogleCredentials, rt, redact)
-			if err != nil {
-				return nil, err
-			}
-			p.google = tokens
-		}
+		p.google = tokens
 		return p, nil
 	case config.DialectAnthropic:
-		p := &anthropic{d: d, rt: rt, redact: redact, now: time.Now}
-		if d.GoogleCredentials != "" {
-			tokens, err := newGoogleTokens(d.GoogleCredentials, rt, redact)
-			if err != nil {
-				return nil, err
-			}
-			p.google = tokens
-		}
-		return p, nil
+		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens}, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }
