@@ -243,6 +243,10 @@ type Deployment struct {
 	// Google gives it): the deployment's calls carry the OAuth tokens it
 	// signs for (Vertex AI), not APIKey.
 	GoogleCredentials Secret
+	// Bedrock, when set, makes this Claude on Amazon Bedrock: its calls go
+	// to the model's InvokeModel API, and are signed with Bedrock.Key
+	// unless APIKey (a Bedrock API key) is set.
+	Bedrock *Bedrock
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
@@ -277,6 +281,34 @@ type Deployment struct {
 	DefaultMaxTokens int
 	// Index is the entry's position in model_list.
 	Index int
+}
+
+// Bedrock is where and how an Amazon Bedrock deployment is called.
+type Bedrock struct {
+	// ModelID is the model in the call's URL: a model's or an inference
+	// profile's ID, or an ARN.
+	ModelID string
+	Region  string
+	// Key is the AWS access key that signs each call (Signature Version
+	// 4); empty when the deployment calls with a Bedrock API key.
+	Key AWSKey
+}
+
+// AWSKey is an AWS access key, and the session token that comes with a
+// temporary one.
+type AWSKey struct {
+	ID, Secret, SessionToken Secret
+}
+
+// Secrets returns the deployment's secrets that could appear in an
+// upstream's messages, to be scrubbed from them: its key, its secret
+// headers' values and its AWS key.
+func (d Deployment) Secrets() []Secret {
+	out := append([]Secret{d.APIKey}, d.HeaderSecrets...)
+	if d.Bedrock != nil {
+		out = append(out, d.Bedrock.Key.ID, d.Bedrock.Key.Secret, d.Bedrock.Key.SessionToken)
+	}
+	return out
 }
 
 // Labels returns the deployment's labels, as used on metrics and spans.

@@ -740,14 +740,14 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				}
 			}},
 		{name: "a provider breakerd cannot call yet is left out with one warning, and naming its group is fine",
-			yaml: "model_list:\n  - model_name: claude-bedrock\n    litellm_params:\n      model: bedrock/anthropic.claude-3-5-sonnet\n      aws_region_name: us-east-1\n" +
+			yaml: "model_list:\n  - model_name: claude-bedrock\n    litellm_params:\n      model: sagemaker/anthropic.claude-3-5-sonnet\n      aws_region_name: us-east-1\n" +
 				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\nrouter_settings:\n  fallbacks: [{gpt: [claude-bedrock]}, {claude-bedrock: [gpt]}]\n",
 			check: func(t *testing.T, cfg *Config) {
 				if len(cfg.Deployments) != 1 || len(cfg.Router.Fallbacks["gpt"]) != 0 {
 					t.Fatalf("deployments %+v fallbacks %v", cfg.Deployments, cfg.Router.Fallbacks)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
-				if strings.Count(joined, "bedrock") != 2 || !strings.Contains(joined, `provider "bedrock" needs AWS request signing`) ||
+				if strings.Count(joined, "sagemaker") != 1 || !strings.Contains(joined, `provider "sagemaker" needs AWS request signing`) ||
 					!strings.Contains(joined, `model group "claude-bedrock" has no deployment breakerd can call`) {
 					t.Fatalf("warnings:\n%s", joined)
 				}
@@ -1175,7 +1175,7 @@ model_list:
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"t.yaml:5:7: credential_list[0].credential_values.aws_region_name: a LiteLLM setting that breakerd does not use; ignored",
+		`t.yaml:5:7: credential_list[0].credential_values.aws_region_name: is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider "openai"`,
 		`t.yaml:9:5: credential_list[2].credential_name: "openai-main" is also credential_list[0]'s name`,
 	} {
 		if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
@@ -1701,8 +1701,8 @@ func TestModelInfoIDNamesTheDeployment(t *testing.T) {
 // A critical group none of whose deployments breakerd can call is an
 // error that says why, not "unknown model group".
 func TestCriticalGroupLeftOut(t *testing.T) {
-	parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: bedrock/x}\nhealth:\n  critical_groups: [b]\n"), env(nil),
-		`health.critical_groups[0]: model group "b" is critical, but breakerd can call none of its deployments (provider "bedrock" needs AWS request signing (SigV4), which breakerd does not do yet): /health would never be healthy`)
+	parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: sagemaker/x}\nhealth:\n  critical_groups: [b]\n"), env(nil),
+		`health.critical_groups[0]: model group "b" is critical, but breakerd can call none of its deployments (provider "sagemaker" needs AWS request signing (SigV4), which breakerd does not do yet): /health would never be healthy`)
 }
 
 // A deployment left out of routing gets the one warning that says so, not
@@ -1712,12 +1712,12 @@ func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 	cfg := parseExpecting(t, []byte("model_list:\n"+
 		"  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: l}\n"+
 		"  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
-		"  - model_name: b\n    litellm_params: {model: bedrock/x, aws_region_name: r}\n"+
-		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, aws_region_name: r}\n"), env(nil), "")
+		"  - model_name: b\n    litellm_params: {model: sagemaker/x, aws_session_name: r}\n"+
+		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, aws_session_name: r}\n"), env(nil), "")
 	warningsStartWith(t, cfg.Warnings, []string{
-		`t.yaml:7:40: model_list[2].litellm_params.aws_region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
+		`t.yaml:7:42: model_list[2].litellm_params.aws_session_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
 		`t.yaml:3:22: model_list[0].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
-		`t.yaml:7:22: model_list[2].litellm_params.model: provider "bedrock" needs AWS request signing (SigV4)`,
+		`t.yaml:7:22: model_list[2].litellm_params.model: provider "sagemaker" needs AWS request signing (SigV4)`,
 		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,
 		`t.yaml:6:5: model_list[2].model_name: model group "b" has no deployment breakerd can call`,
 	})

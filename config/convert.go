@@ -473,7 +473,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	modelRef := c.resolve(pp+".model", rd.Params.Model)
 	d.ModelRef = modelRef
 	errs := len(c.errs)
-	keyAt, baseAt, versionAt := c.credential(pp, &rd.Params)
+	at := c.credential(pp, &rd.Params)
+	keyAt, baseAt, versionAt := at("api_key"), at("api_base"), at("api_version")
 	credOK := len(c.errs) == errs // an unknown credential: its values' absence is not news
 	prov, model, ok := strings.Cut(modelRef, "/")
 	if !ok {
@@ -573,8 +574,21 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			break
 		}
 	}
+	if !info.Bedrock {
+		p := rd.Params
+		for _, k := range []struct{ key, value string }{{"aws_access_key_id", p.AWSAccessKeyID}, {"aws_secret_access_key", p.AWSSecretAccessKey},
+			{"aws_session_token", p.AWSSessionToken}, {"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
+			{"aws_profile_name", p.AWSProfileName}, {"aws_role_name", p.AWSRoleName}, {"aws_web_identity_token", p.AWSWebIdentityToken}, {"model_id", p.ModelID}} {
+			if k.value != "" {
+				c.warnf(at(k.key), "is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider %q", prov)
+			}
+		}
+	}
 	if info.Vertex {
 		return c.vertex(d, pp, prov, model, rd, defTimeout, defStreamTimeout)
+	}
+	if info.Bedrock {
+		return c.bedrock(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
@@ -689,15 +703,16 @@ func (c *converter) credentialList(list []rawCredential) {
 	}
 }
 
-// credential fills in p's api_key, api_base and api_version, where p sets
-// none, from the credential its litellm_credential_name names (LiteLLM's
-// precedence). It returns the key path each of the three comes from, so
-// that an error about a value names the line that holds it.
-func (c *converter) credential(pp string, p *rawParams) (keyAt, baseAt, versionAt string) {
-	keyAt, baseAt, versionAt = pp+".api_key", pp+".api_base", pp+".api_version"
+// credential fills in p's connection keys (api_key, api_base,
+// api_version and the AWS ones) from the credential_list entry p names,
+// where p does not set them, and returns where each key's value is: its
+// litellm_params path, or the credential's.
+func (c *converter) credential(pp string, p *rawParams) (at func(key string) string) {
+	from := map[string]string{}
+	at = func(key string) string { return cmp.Or(from[key], pp+"."+key) }
 	name := p.CredentialName
 	if name == "" {
-		return
+		return at
 	}
 	j := slices.IndexFunc(c.creds, func(cr rawCredential) bool { return cr.Name == name })
 	if j < 0 {
@@ -710,21 +725,23 @@ func (c *converter) credential(pp string, p *rawParams) (keyAt, baseAt, versionA
 			msg += fmt.Sprintf(" (did you mean %q?)", n)
 		}
 		c.errf(pp+".litellm_credential_name", "%s; breakerd reads credentials from the config only, not from LiteLLM's database", msg)
-		return
+		return at
 	}
-	at := fmt.Sprintf("credential_list[%d].credential_values.", j)
 	v := c.creds[j].Values
 	for _, f := range []struct {
 		own  *string
 		cred string
-		at   *string
 		key  string
-	}{{&p.APIKey, v.APIKey, &keyAt, "api_key"}, {&p.APIBase, v.APIBase, &baseAt, "api_base"}, {&p.APIVersion, v.APIVersion, &versionAt, "api_version"}} {
+	}{{&p.APIKey, v.APIKey, "api_key"}, {&p.APIBase, v.APIBase, "api_base"}, {&p.APIVersion, v.APIVersion, "api_version"},
+		{&p.AWSAccessKeyID, v.AWSAccessKeyID, "aws_access_key_id"}, {&p.AWSSecretAccessKey, v.AWSSecretAccessKey, "aws_secret_access_key"},
+		{&p.AWSSessionToken, v.AWSSessionToken, "aws_session_token"}, {&p.AWSRegionName, v.AWSRegionName, "aws_region_name"},
+		{&p.AWSRuntimeEndpoint, v.AWSRuntimeEndpoint, "aws_bedrock_runtime_endpoint"}, {&p.AWSProfileName, v.AWSProfileName, "aws_profile_name"},
+		{&p.AWSRoleName, v.AWSRoleName, "aws_role_name"}, {&p.AWSWebIdentityToken, v.AWSWebIdentityToken, "aws_web_identity_token"}} {
 		if *f.own == "" && f.cred != "" {
-			*f.own, *f.at = f.cred, at+f.key
+			*f.own, from[f.key] = f.cred, fmt.Sprintf("credential_list[%d].credential_values.%s", j, f.key)
 		}
 	}
-	return
+	return at
 }
 
 // deploymentRest reads a deployment's settings other than its model, key

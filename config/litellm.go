@@ -138,8 +138,7 @@ var liteLLMParams = map[string]string{
 	"tenant_id":                          "api_key (an Azure key) works",
 	"client_id":                          "api_key (an Azure key) works",
 	"client_secret":                      "api_key (an Azure key) works",
-	"aws_access_key_id":                  "", "aws_secret_access_key": "", "aws_session_token": "", "aws_region_name": "",
-	"aws_profile_name": "", "aws_role_name": "", "aws_session_name": "", "aws_bedrock_runtime_endpoint": "",
+	"aws_session_name":                   "",
 
 	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",

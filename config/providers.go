@@ -57,6 +57,10 @@ type ProviderInfo struct {
 	// vertex_project and vertex_location, and its calls carry an OAuth
 	// token that a service account's key (vertex_credentials) signs for.
 	Vertex bool
+	// Bedrock marks Amazon Bedrock: Claude there takes Anthropic's
+	// Messages at the model's InvokeModel API, and calls are signed with
+	// an AWS key (or carry a Bedrock API key).
+	Bedrock bool
 	// Unsupported says why breakerd cannot call the provider (its own
 	// request signing or token flow); such a deployment is left out of
 	// routing with a warning.
@@ -110,8 +114,9 @@ var providerTable = []ProviderInfo{
 	{Name: "friendliai", Dialect: DialectOpenAI, BaseURL: "https://api.friendli.ai/serverless/v1", BaseEnv: "FRIENDLI_API_BASE", KeyEnv: "FRIENDLIAI_API_KEY"},
 	{Name: "litellm_proxy", Dialect: DialectOpenAI, BaseEnv: "LITELLM_PROXY_API_BASE", KeyEnv: "LITELLM_PROXY_API_KEY", Embeddings: true},
 	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
-	{Name: "bedrock", Unsupported: "AWS request signing (SigV4)"},
-	{Name: "bedrock_converse", Unsupported: "AWS request signing (SigV4)"},
+	{Name: "bedrock", Dialect: DialectAnthropic, Bedrock: true,
+		Markers: []Marker{{Prefix: "invoke/"}, {Prefix: "converse/", Note: bedrockConverseNote}}},
+	{Name: "bedrock_converse", Dialect: DialectAnthropic, Bedrock: true},
 	{Name: "sagemaker", Unsupported: "AWS request signing (SigV4)"},
 	{Name: "sagemaker_chat", Unsupported: "AWS request signing (SigV4)"},
 	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true},
@@ -123,6 +128,10 @@ var providerTable = []ProviderInfo{
 		KeyEnv: "CLOUDFLARE_API_KEY", Embeddings: true, CompatSuffix: "/ai/v1"},
 	{Name: "replicate", Unsupported: "Replicate's prediction API"},
 }
+
+// bedrockConverseNote is the warning for a Bedrock model LiteLLM would
+// call through the Converse API.
+const bedrockConverseNote = "LiteLLM calls this model through Bedrock's Converse API; breakerd calls Claude through InvokeModel, with Anthropic's Messages (the same model; Anthropic's own fields pass through)"
 
 // LookupProvider returns what breakerd knows of a LiteLLM provider prefix.
 func LookupProvider(name string) (ProviderInfo, bool) {

@@ -36,6 +36,19 @@ type rawCredValues struct {
 	APIKey     string `yaml:"api_key"`
 	APIBase    string `yaml:"api_base"`
 	APIVersion string `yaml:"api_version"`
+	// LiteLLM's keys for Amazon Bedrock's credentials, as in rawParams.
+	AWSAccessKeyID     string `yaml:"aws_access_key_id"`
+	AWSSecretAccessKey string `yaml:"aws_secret_access_key"`
+	AWSSessionToken    string `yaml:"aws_session_token"`
+	AWSRegionName      string `yaml:"aws_region_name"`
+	// AWSRuntimeEndpoint replaces the region's bedrock-runtime address
+	// (a VPC endpoint, a proxy).
+	AWSRuntimeEndpoint string `yaml:"aws_bedrock_runtime_endpoint"`
+	// Credentials breakerd cannot use: a profile of ~/.aws, and a role to
+	// assume (STS), by a key or a web identity's token.
+	AWSProfileName      string `yaml:"aws_profile_name"`
+	AWSRoleName         string `yaml:"aws_role_name"`
+	AWSWebIdentityToken string `yaml:"aws_web_identity_token"`
 }
 
 // rawLiteLLM is LiteLLM's litellm_settings, of which breakerd reads the
@@ -162,9 +175,22 @@ type rawParams struct {
 	// Vertex AI's project and location, and the service account whose
 	// key signs its calls' tokens: a file's path, the key's JSON, or the
 	// key as a mapping.
-	VertexProject       string `yaml:"vertex_project"`
-	VertexLocation      string `yaml:"vertex_location"`
-	VertexCredentials   any    `yaml:"vertex_credentials"`
+	VertexProject     string `yaml:"vertex_project"`
+	VertexLocation    string `yaml:"vertex_location"`
+	VertexCredentials any    `yaml:"vertex_credentials"`
+	// LiteLLM's keys for Amazon Bedrock's credentials, region and
+	// address (also in a credential's values).
+	AWSAccessKeyID      string `yaml:"aws_access_key_id"`
+	AWSSecretAccessKey  string `yaml:"aws_secret_access_key"`
+	AWSSessionToken     string `yaml:"aws_session_token"`
+	AWSRegionName       string `yaml:"aws_region_name"`
+	AWSRuntimeEndpoint  string `yaml:"aws_bedrock_runtime_endpoint"`
+	AWSProfileName      string `yaml:"aws_profile_name"`
+	AWSRoleName         string `yaml:"aws_role_name"`
+	AWSWebIdentityToken string `yaml:"aws_web_identity_token"`
+	// ModelID is the model Bedrock is called with, where it differs from
+	// the model (a provisioned throughput's or inference profile's ARN).
+	ModelID             string `yaml:"model_id"`
 	MaxTokens           *int   `yaml:"default_max_tokens"`
 	HTTP2PriorKnowledge *bool  `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not

@@ -45,6 +45,8 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	case info.Vertex:
 		// Its address and token come from a deployment's own settings.
 		return d, fmt.Errorf("provider %q is called through a deployment of its own (vertex_ai/<model> with vertex_project and vertex_credentials), not a wildcard", prov)
+	case info.Bedrock:
+		return d, fmt.Errorf("provider %q is called through a deployment of its own (bedrock/<model> with its AWS key and region), not a wildcard", prov)
 	case model == "" || strings.Contains(model, "*"):
 		return d, fmt.Errorf("%q names no model", ref)
 	}

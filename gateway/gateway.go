@@ -288,8 +288,7 @@ func New(opts Options) (*Gateway, error) {
 	}
 	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range cfg.Deployments {
-		secrets = append(secrets, d.APIKey.Value())
-		for _, v := range d.HeaderSecrets {
+		for _, v := range d.Secrets() {
 			secrets = append(secrets, v.Value())
 		}
 	}

@@ -40,7 +40,11 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 				_, _ = w.Write([]byte(`{"id":"x","object":"chat.completion","model":"x","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
 			}))
 			defer upstream.Close()
-			resp, _ := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: "+p.Name+"/some-model\n"+
+			model := "some-model"
+			if p.Bedrock { // Claude, with a Bedrock API key: TestClaudeOnBedrock signs
+				model = "anthropic.some-model"
+			}
+			resp, _ := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: "+p.Name+"/"+model+"\n"+
 				"      api_base: "+upstream.URL+"\n      api_key: key-for-"+p.Name+"\n")
 			if resp.StatusCode != 200 || resp.Header.Get("X-Breakerd-Provider") != p.Name {
 				t.Fatalf("status %d provider %q", resp.StatusCode, resp.Header.Get("X-Breakerd-Provider"))
@@ -52,6 +56,9 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 				want = seen{path: "/openai/deployments/some-model/chat/completions", apiKey: key, version: config.AzureDefaultAPIVersion}
 			case config.DialectAnthropic:
 				want = seen{path: "/v1/messages", xAPIKey: key}
+			}
+			if p.Bedrock {
+				want = seen{path: "/model/anthropic.some-model/invoke", auth: "Bearer " + key}
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -175,9 +182,9 @@ func TestAzureV1API(t *testing.T) {
 func TestModelLeftOutSaysWhy(t *testing.T) {
 	upstream := httptest.NewServer(http.NotFoundHandler())
 	defer upstream.Close()
-	resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: bedrock/anthropic.claude-v2\n"+
+	resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: sagemaker/anthropic.claude-v2\n"+
 		"  - model_name: other\n    litellm_params: {model: openai/x, api_base: "+upstream.URL+"}\n")
-	if resp.StatusCode != 404 || !strings.Contains(string(data), "The model `m` is in breakerd's config, but breakerd can call none of its deployments: provider \\\"bedrock\\\" needs AWS request signing (SigV4)") {
+	if resp.StatusCode != 404 || !strings.Contains(string(data), "The model `m` is in breakerd's config, but breakerd can call none of its deployments: provider \\\"sagemaker\\\" needs AWS request signing (SigV4)") {
 		t.Fatalf("status %d: %s", resp.StatusCode, data)
 	}
 }

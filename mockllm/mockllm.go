@@ -233,6 +233,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}", s.upstream(&s.stats.messages, s.vertexAnthropic))
 	mux.Handle("POST /v1/projects/{project}/locations/{location}/endpoints/openapi/chat/completions", s.upstream(&s.stats.chat, s.chat))
 	mux.Handle("POST /v1/messages/count_tokens", s.upstream(&s.stats.messages, s.countTokens))
+	// Amazon Bedrock: Claude at its InvokeModel API.
+	mux.Handle("POST /model/{model}/{method}", s.upstream(&s.stats.messages, s.bedrockInvoke))
 	resp := s.upstream(&s.stats.responses, s.responses)
 	mux.Handle("POST /v1/responses", resp)
 	mux.Handle("POST /responses", resp)
@@ -372,7 +374,13 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 	})
 }
 
+// requestKey is the key a call carries: Anthropic's x-api-key, Azure's
+// api-key, a bearer token, or the access key ID of an AWS signature.
 func requestKey(r *http.Request) string {
+	if id, ok := strings.CutPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential="); ok {
+		id, _, _ = strings.Cut(id, "/")
+		return id
+	}
 	if k := r.Header.Get("x-api-key"); k != "" {
 		return k
 	}
@@ -405,6 +413,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
 	if strings.HasPrefix(r.URL.Path, "/v1/messages") {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/model/") { // Bedrock's
+		name := bedrockErrorTypes[status]
+		if name == "" {
+			name = bedrockErrorTypes[500]
+		}
+		w.Header().Set("X-Amzn-Errortype", name+":http://internal.amazon.com/coral/com.amazon.bedrock/")
+		writeJSON(w, status, map[string]string{"message": msg})
 		return
 	}
 	var c any

@@ -37,15 +37,18 @@ const vertexAnthropicVersion = "vertex-2023-10-16"
 
 // post builds a call of a Messages request (buf) to path (/v1/messages,
 // /v1/messages/count_tokens) with the headers Anthropic's API wants: the
-// version (version, if the body does not carry it), the key. On Vertex AI
-// the call goes to the model's rawPredict (streamRawPredict for a
-// stream, count-tokens' for a count) with the service account's token,
-// the model out of the body and anthropic_version in it.
-func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bool, version string) (*http.Request, error) {
+// version (version, if the body does not carry it), the betas (beta),
+// the key, and the config's headers. On Vertex AI the call goes to the
+// model's rawPredict (streamRawPredict for a stream, count-tokens' for a
+// count) with the service account's token, the model out of the body and
+// anthropic_version in it; on Bedrock to the model's InvokeModel
+// (bedrockURL), signed last, as its signature covers the headers.
+func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bool, version, beta string) (*http.Request, error) {
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
 	url := strings.TrimSuffix(base, "/v1") + path
-	if p.google != nil {
-		var err error
+	var err error
+	switch {
+	case p.google != nil:
 		if buf, err = vertexRequest(buf, path); err != nil {
 			return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 		}
@@ -57,21 +60,40 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 		default:
 			url = base + "/" + p.d.Model + ":rawPredict"
 		}
+	case p.d.Bedrock != nil:
+		count := strings.HasSuffix(path, "/count_tokens")
+		if buf, err = bedrockRequest(buf, beta, count, p.d.DefaultMaxTokens); err != nil {
+			return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+		}
+		url = bedrockURL(base, p.d.Bedrock.ModelID, path, stream)
 	}
 	hreq, err := p.urls.post(ctx, url, buf, stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
 	hreq.Header.Set("Content-Type", "application/json")
-	if p.google == nil {
-		hreq.Header.Set("anthropic-version", version)
-		hreq.Header.Set("x-api-key", p.d.APIKey.Value())
-	} else {
+	switch {
+	case p.google != nil:
 		token, err := p.google.Token(ctx)
 		if err != nil {
 			return nil, err
 		}
 		hreq.Header.Set("Authorization", "Bearer "+token)
+	case p.d.Bedrock != nil:
+	default:
+		hreq.Header.Set("anthropic-version", version)
+		hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+	}
+	if beta != "" && p.d.Bedrock == nil {
+		hreq.Header.Set("anthropic-beta", beta)
+	}
+	configHeaders(hreq.Header, p.d)
+	switch {
+	case p.d.Bedrock == nil:
+	case p.d.APIKey != "": // a Bedrock API key
+		hreq.Header.Set("Authorization", "Bearer "+p.d.APIKey.Value())
+	default:
+		awsSigner{key: p.d.Bedrock.Key, region: p.d.Bedrock.Region, service: "bedrock"}.sign(hreq, buf, p.now())
 	}
 	return hreq, nil
 }
@@ -133,20 +155,23 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion))
+	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion),
+		strings.Join(req.Header.Values("anthropic-beta"), ","))
 	if err != nil {
 		return nil, err
 	}
-	if beta := req.Header.Get("anthropic-beta"); beta != "" {
-		hreq.Header.Set("anthropic-beta", beta)
-	}
-	configHeaders(hreq.Header, p.d)
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
 	}
 	if body != nil {
-		return &Response{Frames: newRawStream(ctx, body, APIMessages, p.redact), Model: p.d.Model}, nil
+		return &Response{Frames: newRawStream(ctx, p.events(body), APIMessages, p.redact), Model: p.d.Model}, nil
+	}
+	if p.d.Bedrock != nil && strings.HasSuffix(path, "/count_tokens") {
+		var ok bool
+		if data, ok = bedrockCount(data); !ok {
+			return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+		}
 	}
 	u, ok := nativeUsage(data)
 	if !ok {
@@ -180,17 +205,16 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	hreq, err := p.post(ctx, "/v1/messages", buf, req.Stream, cmp.Or(p.d.APIVersion, DefaultAnthropicVersion))
+	hreq, err := p.post(ctx, "/v1/messages", buf, req.Stream, cmp.Or(p.d.APIVersion, DefaultAnthropicVersion), "")
 	if err != nil {
 		return nil, err
 	}
-	configHeaders(hreq.Header, p.d)
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
 	}
 	if body != nil {
-		st := newAnthropicStream(ctx, body, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact)
+		st := newAnthropicStream(ctx, p.events(body), p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact)
 		st.jsonMode = areq.jsonMode
 		return &Response{Stream: st,
 			Model: p.d.Model}, nil
@@ -227,7 +251,19 @@ func streamEventError(typ, msg string, redact func(string) string) *Error {
 		Message: redact("upstream stream error: " + msg)}
 }
 
+// events is a stream's body as Anthropic's SSE events: Bedrock's event
+// stream read as such (bedrockStream), any other as it is.
+func (p *anthropic) events(body io.ReadCloser) io.ReadCloser {
+	if p.d.Bedrock != nil {
+		return newBedrockStream(body)
+	}
+	return body
+}
+
 func (p *anthropic) httpError(resp *http.Response) *Error {
+	if p.d.Bedrock != nil {
+		return p.bedrockError(resp)
+	}
 	e, typ, _ := upstreamError(resp, p.now(), p.redact)
 	e.Code, e.Type = typ, anthropicErrorTypes[typ]
 	if e.Type == "" {

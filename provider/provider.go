@@ -241,7 +241,8 @@ const (
 // Refusal says why the upstream refused a request that another model may
 // take: ContextWindow for OpenAI's and Azure's code
 // context_length_exceeded, or the words OpenAI-compatible servers
-// ("maximum context length") and Anthropic ("prompt is too long") use;
+// ("maximum context length"), Anthropic ("prompt is too long") and
+// Bedrock ("input is too long") use;
 // ContentPolicy for OpenAI's code content_policy_violation, Azure's
 // content_filter, or the words of their safety systems and Anthropic's
 // content filtering. It returns "" for any other error.
@@ -252,7 +253,7 @@ func (e *Error) Refusal() string {
 	m := strings.ToLower(e.Message)
 	switch {
 	case e.Code == "context_length_exceeded" || strings.Contains(m, "context length") ||
-		strings.Contains(m, "context window") || strings.Contains(m, "prompt is too long"):
+		strings.Contains(m, "context window") || strings.Contains(m, "prompt is too long") || strings.Contains(m, "input is too long"):
 		return ContextWindow
 	case e.Code == "content_policy_violation" || e.Code == "content_filter" || strings.Contains(m, "content management policy") ||
 		strings.Contains(m, "content filtering policy") || strings.Contains(m, "safety system"):

@@ -136,6 +136,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if sa, err := config.ParseServiceAccount(dc.GoogleCredentials); err == nil {
 				key = "tokens of " + sa.Email // Vertex AI's
 			}
+			if b := dc.Bedrock; b != nil && dc.APIKey == "" {
+				key = "signed, AWS key in " + b.Region // the key's ID is not printed either
+			}
 			var names []string
 			for _, op := range dep.Operations() {
 				names = append(names, dep.Breakers[op].Name())

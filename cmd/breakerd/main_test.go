@@ -177,6 +177,20 @@ func TestCheckConfigShowsTags(t *testing.T) {
 	}
 }
 
+// A Bedrock deployment signed with an AWS key shows that, and its
+// region, but no part of the key.
+func TestCheckConfigShowsBedrocksKeyWithoutIt(t *testing.T) {
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: c\n    litellm_params: {model: bedrock/anthropic.claude-3-5-haiku-20241022-v1:0, "+
+		"aws_access_key_id: AKIDCHECKCONFIG, aws_secret_access_key: check-config-secret, aws_region_name: eu-west-3}\n")
+	s := out.String() + errOut.String()
+	if want := "signed, AWS key in eu-west-3"; !strings.Contains(s, want) || !strings.Contains(s, "https://bedrock-runtime.eu-west-3.amazonaws.com") {
+		t.Fatalf("output lacks %q and the region's address:\n%s", want, s)
+	}
+	if strings.Contains(s, "AKIDCHECKCONFIG") || strings.Contains(s, "check-config-secret") {
+		t.Fatalf("output shows the key:\n%s", s)
+	}
+}
+
 func TestCheckConfigShowsHTTP2PriorKnowledge(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"http://vllm.internal:8000/v1\", http2_prior_knowledge: true}\n")
 	if want := "http://vllm.internal:8000/v1 (h2c)"; !strings.Contains(out.String(), want) {

@@ -1,0 +1,115 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// Amazon Bedrock deployments, as LiteLLM configs write them: Claude with
+// an access key (in the deployment, a credential or the environment) or
+// a Bedrock API key, its region from the deployment, the model's ARN or
+// the environment; what breakerd cannot call (other models, profiles,
+// roles) is left out with a warning that says why, and half a key is an
+// error at its line.
+func TestBedrock(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: c\n    litellm_params:\n"
+	const claude = "      model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0\n"
+	for _, tc := range []struct {
+		name, yaml string
+		env        map[string]string
+		want       Deployment // Bedrock nil: left out (says is the warning), or an error (says is in it)
+		says       string
+		err        bool
+	}{
+		{name: "an access key in the deployment, with a session token",
+			yaml: claude + "      aws_access_key_id: os.environ/ID\n      aws_secret_access_key: os.environ/SECRET\n      aws_session_token: os.environ/TOKEN\n      aws_region_name: eu-west-1\n",
+			env:  map[string]string{"ID": "AKIDTEST", "SECRET": "secret-key", "TOKEN": "session"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.eu-west-1.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "eu-west-1", Key: AWSKey{ID: "AKIDTEST", Secret: "secret-key", SessionToken: "session"}}}},
+		{name: "a Bedrock API key, in LiteLLM's default region",
+			yaml: claude + "      api_key: os.environ/BEDROCK_KEY\n", env: map[string]string{"BEDROCK_KEY": "bedrock-api-key-1"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIKey: "bedrock-api-key-1", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-west-2"}}},
+		{name: "the API key LiteLLM reads from the environment",
+			yaml: claude, env: map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "bedrock-api-key-2", "AWS_REGION": "ap-south-1", "AWS_ACCESS_KEY_ID": "AKIDNOTUSED"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIKey: "bedrock-api-key-2", APIBase: "https://bedrock-runtime.ap-south-1.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "ap-south-1"}}},
+		{name: "the access key in the environment; the region LiteLLM reads first",
+			yaml: claude, env: map[string]string{"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_REGION_NAME": "us-east-2", "AWS_DEFAULT_REGION": "eu-north-1"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.us-east-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-east-2", Key: AWSKey{ID: "AKIDENV", Secret: "env-secret"}}}},
+		{name: "model_id's ARN gives the region; invoke/ is LiteLLM's marker",
+			yaml: "      model: bedrock/invoke/us.anthropic.claude-sonnet-4-20250514-v1:0\n      model_id: arn:aws:bedrock:eu-central-1:123456789012:application-inference-profile/abc\n      api_key: bedrock-api-key-3\n",
+			want: Deployment{Model: "us.anthropic.claude-sonnet-4-20250514-v1:0", APIKey: "bedrock-api-key-3", APIBase: "https://bedrock-runtime.eu-central-1.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "arn:aws:bedrock:eu-central-1:123456789012:application-inference-profile/abc", Region: "eu-central-1"}}},
+		{name: "a credential's access key, at an endpoint of its own",
+			yaml: claude + "      litellm_credential_name: aws\n      api_base: https://ignored.example\n" +
+				"credential_list:\n  - credential_name: aws\n    credential_values: {aws_access_key_id: AKIDCRED, aws_secret_access_key: cred-secret, aws_bedrock_runtime_endpoint: 'https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com/'}\n",
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-west-2", Key: AWSKey{ID: "AKIDCRED", Secret: "cred-secret"}}}},
+		{name: "converse/: LiteLLM's Converse API, called through InvokeModel here, with a warning",
+			yaml: "      model: bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0\n      api_key: k-123456\n",
+			want: Deployment{Model: "anthropic.claude-3-haiku-20240307-v1:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-haiku-20240307-v1:0", Region: "us-west-2"}},
+			says: "LiteLLM calls this model through Bedrock's Converse API"},
+		{name: "a model other than Claude", yaml: "      model: bedrock/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
+			says: `"meta.llama3-1-70b-instruct-v1:0" is not Claude: other Bedrock models take its Converse API, which breakerd does not speak yet: this deployment is left out of routing`},
+		{name: "no credentials", yaml: claude,
+			says: "t.yaml:6:7: model_list[1].litellm_params.model: Bedrock needs credentials: aws_access_key_id is not set, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK or $AWS_ACCESS_KEY_ID: this deployment is left out of routing"},
+		{name: "a profile", yaml: claude + "      aws_profile_name: dev\n",
+			says: "t.yaml:7:7: model_list[1].litellm_params.aws_profile_name: breakerd does not read AWS profiles (~/.aws): this deployment is left out of routing"},
+		{name: "a role to assume", yaml: claude + "      aws_access_key_id: AKID\n      aws_secret_access_key: s-123456\n      aws_role_name: arn:aws:iam::1:role/r\n",
+			says: "model_list[1].litellm_params.aws_role_name: breakerd does not assume AWS roles (STS)"},
+		{name: "an unset variable", yaml: claude + "      aws_access_key_id: AKID\n      aws_secret_access_key: os.environ/NOPE\n",
+			says: "t.yaml:8:7: model_list[1].litellm_params.aws_secret_access_key: environment variable NOPE is not set: this deployment is left out of routing"},
+		{name: "a wildcard", yaml: "      model: bedrock/*\n      api_key: k-123456\n",
+			says: "a Bedrock model is called through a deployment of its own"},
+		{name: "half a key", yaml: claude + "      aws_access_key_id: AKID\n", err: true,
+			says: "t.yaml:6:7: model_list[1].litellm_params.model: an AWS access key needs both aws_access_key_id and aws_secret_access_key (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY): aws_secret_access_key is missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))
+			if tc.err {
+				if err == nil || !strings.Contains(err.Error(), tc.says) {
+					t.Fatalf("error %v, want one saying %q", err, tc.says)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			warnings := strings.Join(cfg.Warnings, "\n")
+			if !strings.Contains(warnings, tc.says) {
+				t.Fatalf("warnings:\n%s\nwant one saying %q", warnings, tc.says)
+			}
+			if tc.want.Bedrock == nil {
+				if len(cfg.Deployments) != 1 {
+					t.Fatalf("%d deployments, want c left out", len(cfg.Deployments))
+				}
+				return
+			}
+			d := cfg.Deployments[1]
+			w := tc.want
+			if d.Model != w.Model || d.APIKey != w.APIKey || d.APIBase != w.APIBase || d.Dialect != DialectAnthropic || d.Bedrock == nil || *d.Bedrock != *w.Bedrock {
+				t.Fatalf("deployment %s key %q at %s, %+v\nwant %s key %q at %s, %+v", d.Model, d.APIKey.Value(), d.APIBase, d.Bedrock, w.Model, w.APIKey.Value(), w.APIBase, w.Bedrock)
+			}
+			for _, s := range d.Secrets() {
+				if s != "" && strings.Contains(warnings, s.Value()) {
+					t.Fatalf("a warning shows the secret %q", s.Value())
+				}
+			}
+		})
+	}
+}
+
+// A Bedrock key elsewhere does nothing, and says so.
+func TestAWSKeysOutsideBedrockWarn(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, aws_region_name: us-east-1, model_id: x}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{
+		`t.yaml:3:44: model_list[0].litellm_params.aws_region_name: is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider "openai"`,
+		`t.yaml:3:72: model_list[0].litellm_params.model_id: is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider "openai"`,
+	})
+}

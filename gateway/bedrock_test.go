@@ -1,0 +1,171 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/openai/openai-go/v3"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// bedrockUpstream is a mock Bedrock that, as AWS does, takes a call only
+// when its signature is the one AWS's own signer makes, over the headers
+// the call says it signed, with the access key's secret; calls counts
+// the calls it refused.
+func bedrockUpstream(t *testing.T, creds aws.Credentials, refused *atomic.Int64) (*mockllm.Server, *httptest.Server) {
+	t.Helper()
+	mock := mockllm.New(mockllm.Options{Name: "bedrock", APIKey: creds.AccessKeyID})
+	h := mock.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if !validSignature(r, body, creds) {
+			refused.Add(1)
+			w.Header().Set("X-Amzn-Errortype", "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"message":"The request signature we calculated does not match the signature you provided."}`))
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return mock, srv
+}
+
+// validSignature signs a copy of r, with only the headers r's signature
+// names, by AWS's SDK, at r's X-Amz-Date, and compares the two.
+func validSignature(r *http.Request, body []byte, creds aws.Credentials) bool {
+	auth := r.Header.Get("Authorization")
+	_, signedList, ok := strings.Cut(auth, "SignedHeaders=")
+	if !ok {
+		return false
+	}
+	signedList, _, _ = strings.Cut(signedList, ",")
+	at, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		return false
+	}
+	u := *r.URL
+	u.Scheme, u.Host = "http", r.Host
+	cp, _ := http.NewRequest(r.Method, u.String(), bytes.NewReader(body))
+	for _, name := range strings.Split(signedList, ";") {
+		if name != "host" && name != "content-length" && name != "x-amz-security-token" {
+			cp.Header[http.CanonicalHeaderKey(name)] = r.Header.Values(name)
+		}
+	}
+	sum := sha256.Sum256(body)
+	region := strings.Split(strings.Split(auth, "Credential=")[1], "/")[2]
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, cp, hex.EncodeToString(sum[:]), "bedrock", region, at); err != nil {
+		return false
+	}
+	return cp.Header.Get("Authorization") == auth
+}
+
+// Claude on Bedrock: chat completions (translated, whole and streamed
+// from AWS's event stream), the Messages API through Anthropic's client,
+// and count_tokens reach the model's InvokeModel signed with the
+// deployment's temporary key; the secret and the token appear nowhere;
+// a failing Bedrock is an outage the request falls back from.
+func TestClaudeOnBedrock(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key", SessionToken: "bedrock-session-token"}
+	var refused atomic.Int64
+	bedrock, upstream := bedrockUpstream(t, creds, &refused)
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params:
+      model: bedrock/anthropic.claude-3-5-haiku-20241022-v1:0
+      aws_region_name: eu-west-1
+      aws_access_key_id: `+creds.AccessKeyID+`
+      aws_secret_access_key: `+creds.SecretAccessKey+`
+      aws_session_token: `+creds.SessionToken+`
+      aws_bedrock_runtime_endpoint: "`+upstream.URL+`"
+  - model_name: claude
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`, "b")
+	got, _, err := e.chat("claude")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from bedrock") || got.Model != "anthropic.claude-3-5-haiku-20241022-v1:0" {
+		t.Fatalf("chat: %+v %v (refused %d)", got, err, refused.Load())
+	}
+
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "claude",
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream please")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}})
+	acc, _, err := drain(stream)
+	if err != nil || !strings.Contains(acc.Choices[0].Message.Content, "Hello from bedrock! You said: stream please") ||
+		acc.Choices[0].FinishReason != "stop" || acc.Usage.CompletionTokens == 0 {
+		t.Fatalf("stream: %+v %v", acc.ChatCompletion, err)
+	}
+
+	client := e.anthropicClient()
+	ms := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 64,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("messages"))}})
+	var msg anthropic.Message
+	for ms.Next() {
+		if err := msg.Accumulate(ms.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ms.Err() != nil || !strings.Contains(msg.Content[0].Text, "Hello from bedrock! You said: messages") || msg.StopReason != "end_turn" {
+		t.Fatalf("Messages stream: %+v %v", msg, ms.Err())
+	}
+	ms.Close()
+	count, err := client.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{Model: "claude",
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("count these words"))}})
+	if err != nil || count.InputTokens == 0 {
+		t.Fatalf("count_tokens: %+v %v", count, err)
+	}
+	if n := bedrock.Stats().Messages; n != 4 || refused.Load() != 0 {
+		t.Fatalf("bedrock served %d calls and refused %d, want 4 and none", n, refused.Load())
+	}
+
+	bedrock.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	got, h, err := e.chat("claude")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from b") {
+		t.Fatalf("failing: %+v %v %v", got, h, err)
+	}
+	if f := e.breaker("claude/bedrock/anthropic.claude-3-5-haiku-20241022-v1:0:chat").Counts().Failures; f != 1 {
+		t.Fatalf("breaker failures %d, want 1", f)
+	}
+	logs := e.logs.String()
+	for _, secret := range []string{creds.SecretAccessKey, creds.SessionToken} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("logs hold %q:\n%s", secret, logs)
+		}
+	}
+}
+
+// A call whose signature AWS refuses (a wrong secret) is the
+// deployment's failure, which the client is told with Bedrock's message.
+func TestBedrockRefusesAWrongSecret(t *testing.T) {
+	var refused atomic.Int64
+	_, upstream := bedrockUpstream(t, aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "the-right-secret"}, &refused)
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: bedrock/anthropic.claude-3-5-haiku-20241022-v1:0, aws_access_key_id: AKIDBEDROCKTEST,
+      aws_secret_access_key: a-wrong-secret, api_base: "`+upstream.URL+`"}
+router_settings: {num_retries: 0}
+`)
+	status, _, body := e.post("/v1/chat/completions", `{"model":"claude","messages":[{"role":"user","content":"hi"}]}`)
+	msg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != http.StatusServiceUnavailable || !strings.Contains(msg, "403: The request signature we calculated does not match") || refused.Load() != 1 {
+		t.Fatalf("%d %v (refused %d)", status, body, refused.Load())
+	}
+}

@@ -1,0 +1,178 @@
+package mockllm
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/breakerd/breakerd/eventstream"
+)
+
+// bedrockInvoke serves Claude on Amazon Bedrock (POST
+// /model/{model}/invoke, /model/{model}/invoke-with-response-stream, and
+// /model/{model}/count-tokens): Anthropic's Messages with the model in the
+// path, anthropic_version (bedrock-2023-05-31) in the body and no model
+// or stream there. A stream answers in AWS's binary event stream, each
+// event a chunk whose bytes are Anthropic's event; errors are Bedrock's
+// ({"message"}, the type in x-amzn-ErrorType). Calls must carry a
+// Signature Version 4 Authorization for service bedrock, or a Bedrock API
+// key; the mock does not check the signature itself.
+func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults) {
+	model, method := r.PathValue("model"), r.PathValue("method")
+	auth := r.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "Bearer ") && (!strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=") ||
+		!strings.Contains(auth, "/bedrock/aws4_request") || r.Header.Get("X-Amz-Date") == "") {
+		s.writeError(w, r, http.StatusForbidden, "invalid_request_error", "Missing Authentication Token")
+		return
+	}
+	data, _ := io.ReadAll(r.Body)
+	if method == "count-tokens" {
+		var wrapped struct {
+			Input struct {
+				InvokeModel struct {
+					Body string `json:"body"`
+				} `json:"invokeModel"`
+			} `json:"input"`
+		}
+		if json.Unmarshal(data, &wrapped) != nil || wrapped.Input.InvokeModel.Body == "" {
+			s.writeError(w, r, 400, "invalid_request_error", "input.invokeModel.body is required")
+			return
+		}
+		data = []byte(wrapped.Input.InvokeModel.Body)
+	}
+	var body map[string]json.RawMessage
+	if json.Unmarshal(data, &body) != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request, please reformat your input and try again.")
+		return
+	}
+	var version string
+	_ = json.Unmarshal(body["anthropic_version"], &version)
+	switch {
+	case method != "invoke" && method != "invoke-with-response-stream" && method != "count-tokens":
+		s.writeError(w, r, 404, "not_found_error", "unknown operation "+method)
+		return
+	case version != "bedrock-2023-05-31":
+		s.writeError(w, r, 400, "invalid_request_error", "anthropic_version: bedrock-2023-05-31 is required in the body")
+		return
+	case body["model"] != nil || body["stream"] != nil:
+		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: extraneous key [model or stream] is not permitted")
+		return
+	}
+	delete(body, "anthropic_version")
+	delete(body, "anthropic_beta")
+	body["model"], _ = json.Marshal(model)
+	r.Header.Set("anthropic-version", "2023-06-01")
+	if method == "count-tokens" {
+		delete(body, "max_tokens")
+		data, _ = json.Marshal(body)
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		s.countTokens(&bedrockCountWriter{ResponseWriter: w}, r, f)
+		return
+	}
+	body["stream"], _ = json.Marshal(method == "invoke-with-response-stream")
+	data, _ = json.Marshal(body)
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	if method == "invoke" {
+		s.messages(w, r, f)
+		return
+	}
+	s.messages(&bedrockStreamWriter{ResponseWriter: w}, r, f)
+}
+
+// bedrockStreamWriter turns the Messages handler's SSE stream into a
+// Bedrock event stream: each event a chunk whose bytes are its data, an
+// error event an exception. Other answers (an error before the stream)
+// pass as they are.
+type bedrockStreamWriter struct {
+	http.ResponseWriter
+	sse     bool
+	pending []byte
+	out     []byte
+}
+
+func (b *bedrockStreamWriter) WriteHeader(status int) {
+	if status == http.StatusOK && b.Header().Get("Content-Type") == "text/event-stream" {
+		b.sse = true
+		b.Header().Set("Content-Type", eventstream.ContentType)
+	}
+	b.ResponseWriter.WriteHeader(status)
+}
+
+func (b *bedrockStreamWriter) Write(p []byte) (int, error) {
+	if !b.sse {
+		return b.ResponseWriter.Write(p)
+	}
+	b.pending = append(b.pending, p...)
+	for {
+		i := bytes.Index(b.pending, []byte("\n\n"))
+		if i < 0 {
+			return len(p), nil
+		}
+		var name, data string
+		for line := range strings.SplitSeq(string(b.pending[:i]), "\n") {
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				name = v
+			} else if v, ok := strings.CutPrefix(line, "data: "); ok {
+				data = v
+			}
+		}
+		b.pending = b.pending[i+2:]
+		b.out = b.out[:0]
+		if name == "error" {
+			var e struct {
+				Error struct{ Type, Message string }
+			}
+			_ = json.Unmarshal([]byte(data), &e)
+			payload, _ := json.Marshal(map[string]string{"message": e.Error.Message})
+			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":exception-type", Value: "internalServerException"},
+				{Name: ":content-type", Value: "application/json"}, {Name: ":message-type", Value: "exception"}}, payload)
+		} else {
+			payload, _ := json.Marshal(map[string]string{"bytes": base64.StdEncoding.EncodeToString([]byte(data))})
+			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":event-type", Value: "chunk"},
+				{Name: ":content-type", Value: "application/json"}, {Name: ":message-type", Value: "event"}}, payload)
+		}
+		if _, err := b.ResponseWriter.Write(b.out); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Flush passes the handler's flushes on, so that each event is sent as
+// it is written.
+func (b *bedrockStreamWriter) Flush() { http.NewResponseController(b.ResponseWriter).Flush() }
+
+// bedrockCountWriter turns count_tokens' answer ({"input_tokens": n})
+// into CountTokens' ({"inputTokens": n}).
+type bedrockCountWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (b *bedrockCountWriter) WriteHeader(status int) {
+	b.status = status
+	b.ResponseWriter.WriteHeader(status)
+}
+
+func (b *bedrockCountWriter) Write(p []byte) (int, error) {
+	var c struct {
+		InputTokens *int `json:"input_tokens"`
+	}
+	if b.status != 0 && b.status != http.StatusOK || json.Unmarshal(p, &c) != nil || c.InputTokens == nil {
+		return b.ResponseWriter.Write(p)
+	}
+	out, _ := json.Marshal(map[string]int{"inputTokens": *c.InputTokens})
+	if _, err := b.ResponseWriter.Write(append(out, '\n')); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// bedrockErrorTypes names the exception Bedrock answers each status with.
+var bedrockErrorTypes = map[int]string{
+	400: "ValidationException", 401: "UnrecognizedClientException", 403: "AccessDeniedException", 404: "ResourceNotFoundException",
+	408: "ModelTimeoutException", 424: "ModelErrorException", 429: "ThrottlingException",
+	500: "InternalServerException", 503: "ServiceUnavailableException",
+}
