@@ -11,10 +11,12 @@ import (
 // neither the deployment nor the environment names one.
 const bedrockDefaultRegion = "us-west-2"
 
-// bedrock reads an Amazon Bedrock deployment. breakerd calls Claude there,
-// through the model's InvokeModel API, which takes Anthropic's Messages;
-// another model (Llama, Nova, Mistral) takes Bedrock's Converse API,
-// which breakerd does not speak, and is left out. The call goes to
+// bedrock reads an Amazon Bedrock deployment. breakerd calls Claude there
+// through the model's InvokeModel API, which takes Anthropic's Messages,
+// and any other model (Llama, Nova, Mistral), or one written
+// bedrock/converse/ or bedrock_converse/, through Bedrock's Converse API,
+// as LiteLLM does; invoke/ with another model than Claude (that model's
+// own InvokeModel format) is left out. The call goes to
 // model_id (else the model) in aws_region_name (else the region of a
 // model's ARN, else $AWS_REGION_NAME, $AWS_REGION, $AWS_DEFAULT_REGION,
 // else us-west-2, as in LiteLLM), at aws_bedrock_runtime_endpoint or
@@ -46,13 +48,15 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 			"list each model as bedrock/<model>")
 		return d, false
 	}
-	if !strings.Contains(b.ModelID, "anthropic.") && !strings.Contains(model, "anthropic.") {
-		c.leaveOut(d, pp+".model", fmt.Sprintf("%q is not Claude: other Bedrock models take its Converse API, which breakerd does not speak yet", model),
-			"breakerd calls Claude on Bedrock (bedrock/anthropic.claude-...), through InvokeModel")
+	claude := strings.Contains(b.ModelID, "anthropic.") || strings.Contains(model, "anthropic.")
+	_, route, _ := strings.Cut(d.ModelRef, "/")
+	switch {
+	case prov == "bedrock_converse" || strings.HasPrefix(route, "converse/") || !claude && !strings.HasPrefix(route, "invoke/"):
+		b.Converse = true
+	case !claude:
+		c.leaveOut(d, pp+".model", fmt.Sprintf("invoke/ calls %q with its own InvokeModel format, which breakerd does not speak", model),
+			"write bedrock/"+model+" to call it through the Converse API")
 		return d, false
-	}
-	if prov == "bedrock_converse" {
-		c.warnf(pp+".model", "%s", bedrockConverseNote)
 	}
 	switch {
 	case p.AWSProfileName != "":

@@ -5,11 +5,12 @@ import (
 	"testing"
 )
 
-// Amazon Bedrock deployments, as LiteLLM configs write them: Claude with
+// Amazon Bedrock deployments, as LiteLLM configs write them: Claude (at
+// InvokeModel) and other models (at Converse) with
 // an access key (in the deployment, a credential or the environment) or
 // a Bedrock API key, its region from the deployment, the model's ARN or
-// the environment; what breakerd cannot call (other models, profiles,
-// roles) is left out with a warning that says why, and half a key is an
+// the environment; what breakerd cannot call (invoke/ of another model,
+// profiles, roles) is left out with a warning that says why, and half a key is an
 // error at its line.
 func TestBedrock(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: c\n    litellm_params:\n"
@@ -47,13 +48,19 @@ func TestBedrock(t *testing.T) {
 				"credential_list:\n  - credential_name: aws\n    credential_values: {aws_access_key_id: AKIDCRED, aws_secret_access_key: cred-secret, aws_bedrock_runtime_endpoint: 'https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com/'}\n",
 			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com",
 				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-west-2", Key: AWSKey{ID: "AKIDCRED", Secret: "cred-secret"}}}},
-		{name: "converse/: LiteLLM's Converse API, called through InvokeModel here, with a warning",
+		{name: "converse/: Claude through the Converse API, as LiteLLM calls it",
 			yaml: "      model: bedrock/converse/anthropic.claude-3-haiku-20240307-v1:0\n      api_key: k-123456\n",
 			want: Deployment{Model: "anthropic.claude-3-haiku-20240307-v1:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
-				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-haiku-20240307-v1:0", Region: "us-west-2"}},
-			says: "LiteLLM calls this model through Bedrock's Converse API"},
-		{name: "a model other than Claude", yaml: "      model: bedrock/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
-			says: `"meta.llama3-1-70b-instruct-v1:0" is not Claude: other Bedrock models take its Converse API, which breakerd does not speak yet: this deployment is left out of routing`},
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-haiku-20240307-v1:0", Region: "us-west-2", Converse: true}}},
+		{name: "bedrock_converse/: the Converse API",
+			yaml: "      model: bedrock_converse/anthropic.claude-3-haiku-20240307-v1:0\n      api_key: k-123456\n",
+			want: Deployment{Model: "anthropic.claude-3-haiku-20240307-v1:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-haiku-20240307-v1:0", Region: "us-west-2", Converse: true}}},
+		{name: "a model other than Claude: the Converse API", yaml: "      model: bedrock/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
+			want: Deployment{Model: "meta.llama3-1-70b-instruct-v1:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "meta.llama3-1-70b-instruct-v1:0", Region: "us-west-2", Converse: true}}},
+		{name: "invoke/ with a model other than Claude", yaml: "      model: bedrock/invoke/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
+			says: `invoke/ calls "meta.llama3-1-70b-instruct-v1:0" with its own InvokeModel format, which breakerd does not speak: this deployment is left out of routing; write bedrock/meta.llama3-1-70b-instruct-v1:0 to call it through the Converse API`},
 		{name: "no credentials", yaml: claude,
 			says: "t.yaml:6:7: model_list[1].litellm_params.model: Bedrock needs credentials: aws_access_key_id is not set, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK or $AWS_ACCESS_KEY_ID: this deployment is left out of routing"},
 		{name: "a profile", yaml: claude + "      aws_profile_name: dev\n",

@@ -289,6 +289,10 @@ type Bedrock struct {
 	// profile's ID, or an ARN.
 	ModelID string
 	Region  string
+	// Converse has calls go to the model's Converse API, which serves
+	// every chat model on Bedrock, in place of InvokeModel, which serves
+	// Claude with Anthropic's Messages.
+	Converse bool
 	// Key is the AWS access key that signs each call (Signature Version
 	// 4); empty when the deployment calls with a Bedrock API key.
 	Key AWSKey

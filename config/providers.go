@@ -58,8 +58,9 @@ type ProviderInfo struct {
 	// token that a service account's key (vertex_credentials) signs for.
 	Vertex bool
 	// Bedrock marks Amazon Bedrock: Claude there takes Anthropic's
-	// Messages at the model's InvokeModel API, and calls are signed with
-	// an AWS key (or carry a Bedrock API key).
+	// Messages at the model's InvokeModel API, other models the Converse
+	// API, and calls are signed with an AWS key (or carry a Bedrock API
+	// key).
 	Bedrock bool
 	// Unsupported says why breakerd cannot call the provider (its own
 	// request signing or token flow); such a deployment is left out of
@@ -115,7 +116,7 @@ var providerTable = []ProviderInfo{
 	{Name: "litellm_proxy", Dialect: DialectOpenAI, BaseEnv: "LITELLM_PROXY_API_BASE", KeyEnv: "LITELLM_PROXY_API_KEY", Embeddings: true},
 	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
 	{Name: "bedrock", Dialect: DialectAnthropic, Bedrock: true,
-		Markers: []Marker{{Prefix: "invoke/"}, {Prefix: "converse/", Note: bedrockConverseNote}}},
+		Markers: []Marker{{Prefix: "invoke/"}, {Prefix: "converse/"}}},
 	{Name: "bedrock_converse", Dialect: DialectAnthropic, Bedrock: true},
 	{Name: "sagemaker", Unsupported: "AWS request signing (SigV4)"},
 	{Name: "sagemaker_chat", Unsupported: "AWS request signing (SigV4)"},
@@ -128,10 +129,6 @@ var providerTable = []ProviderInfo{
 		KeyEnv: "CLOUDFLARE_API_KEY", Embeddings: true, CompatSuffix: "/ai/v1"},
 	{Name: "replicate", Unsupported: "Replicate's prediction API"},
 }
-
-// bedrockConverseNote is the warning for a Bedrock model LiteLLM would
-// call through the Converse API.
-const bedrockConverseNote = "LiteLLM calls this model through Bedrock's Converse API; breakerd calls Claude through InvokeModel, with Anthropic's Messages (the same model; Anthropic's own fields pass through)"
 
 // LookupProvider returns what breakerd knows of a LiteLLM provider prefix.
 func LookupProvider(name string) (ProviderInfo, bool) {

@@ -169,3 +169,73 @@ router_settings: {num_retries: 0}
 		t.Fatalf("%d %v (refused %d)", status, body, refused.Load())
 	}
 }
+
+// Other models on Bedrock take its Converse API: chat completions (whole,
+// streamed, with a forced tool call), the Responses and Messages APIs and
+// count_tokens reach converse, converse-stream and count-tokens, each call
+// signed as AWS's signer signs it.
+func TestConverseOnBedrock(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
+	var refused atomic.Int64
+	bedrock, upstream := bedrockUpstream(t, creds, &refused)
+	e := newEnv(t, `
+model_list:
+  - model_name: llama
+    litellm_params:
+      model: bedrock/meta.llama3-1-70b-instruct-v1:0
+      aws_access_key_id: `+creds.AccessKeyID+`
+      aws_secret_access_key: `+creds.SecretAccessKey+`
+      aws_bedrock_runtime_endpoint: "`+upstream.URL+`"
+`)
+	ctx := context.Background()
+	got, _, err := e.chat("llama")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from bedrock") || got.Model != "meta.llama3-1-70b-instruct-v1:0" ||
+		got.Usage.PromptTokens == 0 || got.Choices[0].FinishReason != "stop" {
+		t.Fatalf("chat: %+v %v (refused %d)", got, err, refused.Load())
+	}
+
+	stream := e.client.Chat.Completions.NewStreaming(ctx, openai.ChatCompletionNewParams{Model: "llama",
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("be brief"), openai.UserMessage("stream please")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}})
+	acc, _, err := drain(stream)
+	if err != nil || !strings.Contains(acc.Choices[0].Message.Content, "Hello from bedrock! You said: stream please") ||
+		acc.Choices[0].FinishReason != "stop" || acc.Usage.PromptTokens == 0 || acc.Usage.CompletionTokens == 0 {
+		t.Fatalf("stream: %+v %v", acc.ChatCompletion, err)
+	}
+
+	tools := openai.ChatCompletionNewParams{Model: "llama", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("weather?")},
+		Tools: []openai.ChatCompletionToolUnionParam{openai.ChatCompletionFunctionTool(openai.FunctionDefinitionParam{Name: "weather",
+			Parameters: openai.FunctionParameters{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}}})},
+		ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}}
+	called, err := e.client.Chat.Completions.New(ctx, tools)
+	if err != nil || len(called.Choices[0].Message.ToolCalls) != 1 || called.Choices[0].Message.ToolCalls[0].Function.Name != "weather" ||
+		!strings.Contains(called.Choices[0].Message.ToolCalls[0].Function.Arguments, `"city"`) || called.Choices[0].FinishReason != "tool_calls" {
+		t.Fatalf("tool call: %+v %v", called, err)
+	}
+	toolStream := e.client.Chat.Completions.NewStreaming(ctx, tools)
+	acc, _, err = drain(toolStream)
+	if err != nil || len(acc.Choices[0].Message.ToolCalls) != 1 || !strings.Contains(acc.Choices[0].Message.ToolCalls[0].Function.Arguments, `"city"`) {
+		t.Fatalf("streamed tool call: %+v %v", acc.ChatCompletion, err)
+	}
+
+	r, err := e.client.Responses.New(ctx, responseParams("llama", "responses here", false))
+	if err != nil || !strings.Contains(r.OutputText(), "Hello from bedrock! You said: responses here") {
+		t.Fatalf("responses: %+v %v", r, err)
+	}
+
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: "llama", MaxTokens: 64,
+		System:   []anthropic.TextBlockParam{{Text: "be brief"}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("messages"))}})
+	if err != nil || !strings.Contains(msg.Content[0].Text, "Hello from bedrock! You said: messages") || msg.StopReason != "end_turn" || msg.Usage.InputTokens == 0 {
+		t.Fatalf("Messages: %+v %v", msg, err)
+	}
+	count, err := client.Messages.CountTokens(ctx, anthropic.MessageCountTokensParams{Model: "llama",
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("count these words"))}})
+	if err != nil || count.InputTokens != 4 {
+		t.Fatalf("count_tokens: %+v %v", count, err)
+	}
+	if n := bedrock.Stats().Messages; n != 7 || refused.Load() != 0 {
+		t.Fatalf("bedrock served %d calls and refused %d, want 7 and none", n, refused.Load())
+	}
+}

@@ -33,6 +33,10 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 				mu.Unlock()
 				_, _ = io.Copy(io.Discard, r.Body)
 				w.Header().Set("Content-Type", "application/json")
+				if strings.HasSuffix(r.URL.Path, "/converse") {
+					_, _ = w.Write([]byte(`{"output":{"message":{"role":"assistant","content":[{"text":"hi"}]}},"stopReason":"end_turn","usage":{"inputTokens":1,"outputTokens":1}}`))
+					return
+				}
 				if p.Dialect == config.DialectAnthropic {
 					_, _ = w.Write([]byte(`{"id":"m","type":"message","role":"assistant","model":"x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`))
 					return
@@ -58,7 +62,8 @@ func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 				want = seen{path: "/v1/messages", xAPIKey: key}
 			}
 			if p.Bedrock {
-				want = seen{path: "/model/anthropic.some-model/invoke", auth: "Bearer " + key}
+				method := map[bool]string{false: "invoke", true: "converse"}[p.Name == "bedrock_converse"]
+				want = seen{path: "/model/anthropic.some-model/" + method, auth: "Bearer " + key}
 			}
 			mu.Lock()
 			defer mu.Unlock()

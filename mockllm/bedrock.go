@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -11,7 +12,8 @@ import (
 	"github.com/breakerd/breakerd/eventstream"
 )
 
-// bedrockInvoke serves Claude on Amazon Bedrock (POST
+// bedrockInvoke serves Amazon Bedrock: any model's Converse API
+// (converse), and Claude's InvokeModel (POST
 // /model/{model}/invoke, /model/{model}/invoke-with-response-stream, and
 // /model/{model}/count-tokens): Anthropic's Messages with the model in the
 // path, anthropic_version (bedrock-2023-05-31) in the body and no model
@@ -29,6 +31,10 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 		return
 	}
 	data, _ := io.ReadAll(r.Body)
+	if method == "converse" || method == "converse-stream" {
+		s.converse(w, r, f, data, method == "converse-stream")
+		return
+	}
 	if method == "count-tokens" {
 		var wrapped struct {
 			Input struct {
@@ -38,6 +44,9 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 			} `json:"input"`
 		}
 		if json.Unmarshal(data, &wrapped) != nil || wrapped.Input.InvokeModel.Body == "" {
+			if s.converseCount(w, r, data) {
+				return
+			}
 			s.writeError(w, r, 400, "invalid_request_error", "input.invokeModel.body is required")
 			return
 		}
@@ -82,15 +91,17 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 	s.messages(&bedrockStreamWriter{ResponseWriter: w}, r, f)
 }
 
-// bedrockStreamWriter turns the Messages handler's SSE stream into a
-// Bedrock event stream: each event a chunk whose bytes are its data, an
-// error event an exception. Other answers (an error before the stream)
-// pass as they are.
+// bedrockStreamWriter turns an SSE stream into a Bedrock event stream:
+// each event a chunk whose bytes are its data (InvokeModel's), or with
+// converse an event of its name with its data as the payload (Converse's);
+// an error event an exception. Other answers (an error before the
+// stream) pass as they are.
 type bedrockStreamWriter struct {
 	http.ResponseWriter
-	sse     bool
-	pending []byte
-	out     []byte
+	converse bool
+	sse      bool
+	pending  []byte
+	out      []byte
 }
 
 func (b *bedrockStreamWriter) WriteHeader(status int) {
@@ -129,6 +140,9 @@ func (b *bedrockStreamWriter) Write(p []byte) (int, error) {
 			payload, _ := json.Marshal(map[string]string{"message": e.Error.Message})
 			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":exception-type", Value: "internalServerException"},
 				{Name: ":content-type", Value: "application/json"}, {Name: ":message-type", Value: "exception"}}, payload)
+		} else if b.converse {
+			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":event-type", Value: name},
+				{Name: ":content-type", Value: "application/json"}, {Name: ":message-type", Value: "event"}}, []byte(data))
 		} else {
 			payload, _ := json.Marshal(map[string]string{"bytes": base64.StdEncoding.EncodeToString([]byte(data))})
 			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":event-type", Value: "chunk"},
@@ -175,4 +189,140 @@ var bedrockErrorTypes = map[int]string{
 	400: "ValidationException", 401: "UnrecognizedClientException", 403: "AccessDeniedException", 404: "ResourceNotFoundException",
 	408: "ModelTimeoutException", 424: "ModelErrorException", 429: "ThrottlingException",
 	500: "InternalServerException", 503: "ServiceUnavailableException",
+}
+
+// converseRequest is the part of a Converse request the mock reads.
+type converseRequest struct {
+	Messages []struct {
+		Role    string `json:"role"`
+		Content []struct {
+			Text *string `json:"text"`
+		} `json:"content"`
+	} `json:"messages"`
+	System []struct {
+		Text string `json:"text"`
+	} `json:"system"`
+	InferenceConfig struct {
+		MaxTokens int `json:"maxTokens"`
+	} `json:"inferenceConfig"`
+	ToolConfig *struct {
+		Tools []struct {
+			ToolSpec struct {
+				Name        string `json:"name"`
+				InputSchema struct {
+					JSON json.RawMessage `json:"json"`
+				} `json:"inputSchema"`
+			} `json:"toolSpec"`
+		} `json:"tools"`
+		ToolChoice map[string]struct {
+			Name string `json:"name"`
+		} `json:"toolChoice"`
+	} `json:"toolConfig"`
+}
+
+// prompt is the text of the request's last user message.
+func (c converseRequest) prompt() string {
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		if c.Messages[i].Role != "user" {
+			continue
+		}
+		var parts []string
+		for _, b := range c.Messages[i].Content {
+			if b.Text != nil {
+				parts = append(parts, *b.Text)
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	return ""
+}
+
+// converse serves Bedrock's Converse API (converse, and converse-stream in
+// its event stream) for any model: the mock's reply as a text block, or,
+// with a toolChoice of any or tool, a toolUse block whose input follows
+// the tool's schema. A prompt over context_tokens gets Bedrock's
+// ValidationException; one with a blocked word stops with
+// content_filtered.
+func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data []byte, stream bool) {
+	var req converseRequest
+	if err := json.Unmarshal(data, &req); err != nil || len(req.Messages) == 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: messages is required")
+		return
+	}
+	prompt := req.prompt()
+	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
+		s.writeError(w, r, 400, "invalid_request_error", "Input is too long for requested model.")
+		return
+	}
+	text, stop := s.reply(prompt), "end_turn"
+	if blocked(prompt, f.BlockedWords) {
+		text, stop = "", "content_filtered"
+	}
+	var tool map[string]any
+	if tc := req.ToolConfig; tc != nil && len(tc.Tools) > 0 {
+		_, anyTool := tc.ToolChoice["any"]
+		named, oneTool := tc.ToolChoice["tool"]
+		if anyTool || oneTool {
+			spec := tc.Tools[0].ToolSpec
+			for _, t := range tc.Tools {
+				if t.ToolSpec.Name == named.Name {
+					spec = t.ToolSpec
+				}
+			}
+			input := json.RawMessage(`{"query":"mock"}`)
+			if v := instanceOf(spec.InputSchema.JSON); v != nil {
+				input, _ = json.Marshal(v)
+			}
+			tool = map[string]any{"toolUseId": fmt.Sprintf("tooluse_mock_%d", s.ids.Add(1)), "name": spec.Name, "input": input}
+			stop = "tool_use"
+		}
+	}
+	in, out := tokens(prompt), tokens(text)
+	usage := map[string]int{"inputTokens": in, "outputTokens": out, "totalTokens": in + out}
+	if !stream {
+		content := []map[string]any{{"text": text}}
+		if tool != nil {
+			content = []map[string]any{{"toolUse": tool}}
+		}
+		writeJSON(w, 200, map[string]any{"output": map[string]any{"message": map[string]any{"role": "assistant", "content": content}},
+			"stopReason": stop, "usage": usage, "metrics": map[string]int{"latencyMs": 1}})
+		return
+	}
+	events := []any{namedEvent{"messageStart", map[string]any{"role": "assistant"}}}
+	if tool != nil {
+		input := string(tool["input"].(json.RawMessage))
+		events = append(events,
+			namedEvent{"contentBlockStart", map[string]any{"contentBlockIndex": 0, "start": map[string]any{"toolUse": map[string]any{"toolUseId": tool["toolUseId"], "name": tool["name"]}}}},
+			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"toolUse": map[string]string{"input": input[:len(input)/2]}}}},
+			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"toolUse": map[string]string{"input": input[len(input)/2:]}}}})
+	} else {
+		for _, wd := range strings.SplitAfter(text, " ") {
+			events = append(events, lazy(func() any {
+				return namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]string{"text": wd}}}
+			}))
+		}
+	}
+	events = append(events, namedEvent{"contentBlockStop", map[string]any{"contentBlockIndex": 0}},
+		namedEvent{"messageStop", map[string]any{"stopReason": stop}},
+		namedEvent{"metadata", map[string]any{"usage": usage, "metrics": map[string]int{"latencyMs": 1}}})
+	s.streamEvents(newSSE(&bedrockStreamWriter{ResponseWriter: w, converse: true}), r, f, events, func() {})
+}
+
+// converseCount answers CountTokens for a Converse input
+// ({"input": {"converse": ...}}); it reports whether the request was one.
+func (s *Server) converseCount(w http.ResponseWriter, r *http.Request, data []byte) bool {
+	var wrapped struct {
+		Input struct {
+			Converse *converseRequest `json:"converse"`
+		} `json:"input"`
+	}
+	if json.Unmarshal(data, &wrapped) != nil || wrapped.Input.Converse == nil {
+		return false
+	}
+	n := 0
+	for _, sys := range wrapped.Input.Converse.System {
+		n += tokens(sys.Text)
+	}
+	writeJSON(w, 200, map[string]int{"inputTokens": n + tokens(wrapped.Input.Converse.prompt())})
+	return true
 }

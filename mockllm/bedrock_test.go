@@ -13,6 +13,9 @@ import (
 	"github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
 )
 
 // bedrockClient is Anthropic's official client for Claude on Bedrock,
@@ -89,7 +92,7 @@ func TestBedrockPaths(t *testing.T) {
 		{"no signature", model + "invoke", "{" + hi + "}", nil, 403, `{"message":"Missing Authentication Token"}`},
 		{"a model in the body", model + "invoke", `{"model":"x",` + hi + "}", signed, 400, "extraneous key"},
 		{"no anthropic_version", model + "invoke", `{"max_tokens":9,"messages":[{"role":"user","content":"hi"}]}`, signed, 400, "anthropic_version"},
-		{"an unknown operation", model + "converse", "{" + hi + "}", signed, 404, "unknown operation converse"},
+		{"an unknown operation", model + "invoke-async", "{" + hi + "}", signed, 404, "unknown operation invoke-async"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, url+tc.path, strings.NewReader(tc.body))
@@ -109,5 +112,85 @@ func TestBedrockPaths(t *testing.T) {
 				t.Errorf("x-amzn-ErrorType %q, want %s", resp.Header.Get("X-Amzn-Errortype"), bedrockErrorTypes[tc.status])
 			}
 		})
+	}
+}
+
+// The mock serves Bedrock's Converse API as AWS's own SDK calls it:
+// whole and streamed answers, a forced tool call, CountTokens, and
+// Bedrock's typed errors.
+func TestConverseWithTheAWSSDK(t *testing.T) {
+	srv, url := newMock(t, Options{Name: "br", APIKey: "AKIDMOCK"})
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
+	ctx := context.Background()
+	model := aws.String("meta.llama3-1-70b-instruct-v1:0")
+	hello := []types.Message{{Role: types.ConversationRoleUser, Content: []types.ContentBlock{&types.ContentBlockMemberText{Value: "hello there"}}}}
+
+	out, err := client.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: model, Messages: hello,
+		System: []types.SystemContentBlock{&types.SystemContentBlockMemberText{Value: "be brief"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := out.Output.(*types.ConverseOutputMemberMessage).Value
+	text := msg.Content[0].(*types.ContentBlockMemberText).Value
+	if !strings.Contains(text, "Hello from br! You said: hello there") || out.StopReason != types.StopReasonEndTurn || *out.Usage.OutputTokens == 0 {
+		t.Errorf("converse: %q %s %+v", text, out.StopReason, out.Usage)
+	}
+
+	so, err := client.ConverseStream(ctx, &bedrockruntime.ConverseStreamInput{ModelId: model, Messages: hello})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streamed strings.Builder
+	var stop types.StopReason
+	var usage *types.TokenUsage
+	for ev := range so.GetStream().Events() {
+		switch v := ev.(type) {
+		case *types.ConverseStreamOutputMemberContentBlockDelta:
+			if d, ok := v.Value.Delta.(*types.ContentBlockDeltaMemberText); ok {
+				streamed.WriteString(d.Value)
+			}
+		case *types.ConverseStreamOutputMemberMessageStop:
+			stop = v.Value.StopReason
+		case *types.ConverseStreamOutputMemberMetadata:
+			usage = v.Value.Usage
+		}
+	}
+	if err := so.GetStream().Close(); err != nil || so.GetStream().Err() != nil {
+		t.Fatal(err, so.GetStream().Err())
+	}
+	if streamed.String() != text || stop != types.StopReasonEndTurn || usage == nil || *usage.OutputTokens != *out.Usage.OutputTokens {
+		t.Errorf("stream: %q %s %+v, want %q", streamed.String(), stop, usage, text)
+	}
+
+	schema := document.NewLazyDocument(map[string]any{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}})
+	out, err = client.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: model, Messages: hello, ToolConfig: &types.ToolConfiguration{
+		Tools:      []types.Tool{&types.ToolMemberToolSpec{Value: types.ToolSpecification{Name: aws.String("weather"), InputSchema: &types.ToolInputSchemaMemberJson{Value: schema}}}},
+		ToolChoice: &types.ToolChoiceMemberAny{Value: types.AnyToolChoice{}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := out.Output.(*types.ConverseOutputMemberMessage).Value.Content[0].(*types.ContentBlockMemberToolUse).Value
+	var input map[string]any
+	if err := use.Input.UnmarshalSmithyDocument(&input); err != nil || *use.Name != "weather" || input["city"] == nil || out.StopReason != types.StopReasonToolUse {
+		t.Errorf("tool use: %s %v %s (%v)", aws.ToString(use.Name), input, out.StopReason, err)
+	}
+
+	count, err := client.CountTokens(ctx, &bedrockruntime.CountTokensInput{ModelId: model,
+		Input: &types.CountTokensInputMemberConverse{Value: types.ConverseTokensRequest{Messages: hello}}})
+	if err != nil || aws.ToInt32(count.InputTokens) != 3 {
+		t.Errorf("count: %v %v", count, err)
+	}
+
+	srv.SetFaults(Faults{ErrorRate: 1, Status: 429})
+	var throttled *types.ThrottlingException
+	if _, err := client.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: model, Messages: hello}); !errors.As(err, &throttled) {
+		t.Errorf("throttled: %v, want a ThrottlingException", err)
+	}
+	srv.SetFaults(Faults{ContextTokens: 2})
+	var invalid *types.ValidationException
+	if _, err := client.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: model, Messages: hello}); !errors.As(err, &invalid) ||
+		!strings.Contains(err.Error(), "Input is too long") {
+		t.Errorf("too long: %v, want a ValidationException", err)
 	}
 }

@@ -61,11 +61,13 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 			url = base + "/" + p.d.Model + ":rawPredict"
 		}
 	case p.d.Bedrock != nil:
-		count := strings.HasSuffix(path, "/count_tokens")
-		if buf, err = bedrockRequest(buf, beta, count, p.d.DefaultMaxTokens); err != nil {
+		if buf, err = bedrockBody(p.d.Bedrock, buf, beta, path, p.d.DefaultMaxTokens); err != nil {
+			if e, ok := err.(*Error); ok {
+				return nil, e // the request's, a 400
+			}
 			return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 		}
-		url = bedrockURL(base, p.d.Bedrock.ModelID, path, stream)
+		url = bedrockURL(base, p.d.Bedrock, path, stream)
 	}
 	hreq, err := p.urls.post(ctx, url, buf, stream)
 	if err != nil {
@@ -167,10 +169,9 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if body != nil {
 		return &Response{Frames: newRawStream(ctx, p.events(body), APIMessages, p.redact), Model: p.d.Model}, nil
 	}
-	if p.d.Bedrock != nil && strings.HasSuffix(path, "/count_tokens") {
-		var ok bool
-		if data, ok = bedrockCount(data); !ok {
-			return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	if p.d.Bedrock != nil {
+		if data, err = p.bedrockAnswer(data, path); err != nil {
+			return nil, err
 		}
 	}
 	u, ok := nativeUsage(data)
@@ -219,6 +220,11 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return &Response{Stream: st,
 			Model: p.d.Model}, nil
 	}
+	if p.d.Bedrock != nil {
+		if data, err = p.bedrockAnswer(data, "/v1/messages"); err != nil {
+			return nil, err
+		}
+	}
 	var ar anthropicResponse
 	if err := json.Unmarshal(data, &ar); err != nil {
 		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
@@ -254,8 +260,8 @@ func streamEventError(typ, msg string, redact func(string) string) *Error {
 // events is a stream's body as Anthropic's SSE events: Bedrock's event
 // stream read as such (bedrockStream), any other as it is.
 func (p *anthropic) events(body io.ReadCloser) io.ReadCloser {
-	if p.d.Bedrock != nil {
-		return newBedrockStream(body)
+	if b := p.d.Bedrock; b != nil {
+		return newBedrockStream(body, b.Converse, p.d.Model)
 	}
 	return body
 }
@@ -353,6 +359,7 @@ func (s *anthropicStream) translate(data []byte) error {
 			StopReason  string `json:"stop_reason"`
 		} `json:"delta"`
 		Usage *struct {
+			InputTokens  int `json:"input_tokens"`
 			OutputTokens int `json:"output_tokens"`
 		} `json:"usage"`
 		Error struct {
@@ -393,7 +400,10 @@ func (s *anthropicStream) translate(data []byte) error {
 		}
 	case "message_delta":
 		if ev.Usage != nil {
+			// Anthropic's carries the input's count too, now; a Converse
+			// stream's (renamed) only here.
 			s.usage.OutputTokens = ev.Usage.OutputTokens
+			s.usage.InputTokens = max(s.usage.InputTokens, ev.Usage.InputTokens)
 		}
 		stop := ev.Delta.StopReason
 		if stop == "tool_use" && s.jsonBlock >= 0 && len(s.toolIndex) == 0 {

@@ -30,16 +30,47 @@ import (
 const bedrockAnthropicVersion = "bedrock-2023-05-31"
 
 // bedrockURL is the address of a Messages call (path: /v1/messages or
-// /v1/messages/count_tokens) on Bedrock.
-func bedrockURL(base, modelID, path string, stream bool) string {
+// /v1/messages/count_tokens) on Bedrock: InvokeModel's, or Converse's.
+func bedrockURL(base string, b *config.Bedrock, path string, stream bool) string {
 	method := "invoke"
 	switch {
 	case strings.HasSuffix(path, "/count_tokens"):
 		method = "count-tokens"
+	case b.Converse && stream:
+		method = "converse-stream"
+	case b.Converse:
+		method = "converse"
 	case stream:
 		method = "invoke-with-response-stream"
 	}
-	return base + "/model/" + awsEscape(modelID, true) + "/" + method
+	return base + "/model/" + awsEscape(b.ModelID, true) + "/" + method
+}
+
+// bedrockBody is a Messages request (buf) to path as the deployment's
+// API on Bedrock takes it: InvokeModel's (bedrockRequest) or Converse's
+// (converseRequest).
+func bedrockBody(b *config.Bedrock, buf []byte, beta, path string, maxTokens int) ([]byte, error) {
+	count := strings.HasSuffix(path, "/count_tokens")
+	if b.Converse {
+		return converseRequest(buf, count)
+	}
+	return bedrockRequest(buf, beta, count, maxTokens)
+}
+
+// bedrockAnswer is a whole answer from Bedrock to path as the Messages
+// API's: a count's, or Converse's.
+func (p *anthropic) bedrockAnswer(data []byte, path string) ([]byte, error) {
+	out, ok := data, true
+	switch {
+	case strings.HasSuffix(path, "/count_tokens"):
+		out, ok = bedrockCount(data)
+	case p.d.Bedrock.Converse:
+		out, ok = fromConverse(data, p.d.Model)
+	}
+	if !ok {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	return out, nil
 }
 
 // bedrockRequest is a Messages request (buf) as Bedrock's InvokeModel
@@ -174,10 +205,17 @@ type bedrockStream struct {
 	msgs *eventstream.Reader
 	buf  bytes.Buffer
 	err  error
+	// converse is set for a Converse stream, whose events are renamed
+	// (converseEvent): model names its answer, started the content
+	// blocks begun, stop the reason it stopped.
+	converse bool
+	model    string
+	started  map[int]bool
+	stop     string
 }
 
-func newBedrockStream(body io.ReadCloser) *bedrockStream {
-	return &bedrockStream{body: body, msgs: eventstream.NewReader(body)}
+func newBedrockStream(body io.ReadCloser, converse bool, model string) *bedrockStream {
+	return &bedrockStream{body: body, msgs: eventstream.NewReader(body), converse: converse, model: model}
 }
 
 func (b *bedrockStream) Close() error { return b.body.Close() }
@@ -200,6 +238,10 @@ func (b *bedrockStream) Read(p []byte) (int, error) {
 func (b *bedrockStream) translate(msg eventstream.Message) {
 	switch msg.Headers[":message-type"] {
 	case "event":
+		if b.converse {
+			b.converseEvent(msg.Headers[":event-type"], msg.Payload)
+			return
+		}
 		if msg.Headers[":event-type"] != "chunk" {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -93,11 +94,21 @@ func TestBedrockRequests(t *testing.T) {
 			}
 		})
 	}
-	if got := bedrockURL("https://h", "anthropic.claude-v1:0", "/v1/messages", true); got != "https://h/model/anthropic.claude-v1%3A0/invoke-with-response-stream" {
-		t.Errorf("stream URL %s", got)
-	}
-	if got := bedrockURL("https://h", "m", "/v1/messages/count_tokens", false); got != "https://h/model/m/count-tokens" {
-		t.Errorf("count URL %s", got)
+	for _, tc := range []struct {
+		converse, stream bool
+		path, want       string
+	}{
+		{false, true, "/v1/messages", "https://h/model/anthropic.claude-v1%3A0/invoke-with-response-stream"},
+		{false, false, "/v1/messages", "https://h/model/anthropic.claude-v1%3A0/invoke"},
+		{false, false, "/v1/messages/count_tokens", "https://h/model/anthropic.claude-v1%3A0/count-tokens"},
+		{true, true, "/v1/messages", "https://h/model/anthropic.claude-v1%3A0/converse-stream"},
+		{true, false, "/v1/messages", "https://h/model/anthropic.claude-v1%3A0/converse"},
+		{true, false, "/v1/messages/count_tokens", "https://h/model/anthropic.claude-v1%3A0/count-tokens"},
+	} {
+		b := &config.Bedrock{ModelID: "anthropic.claude-v1:0", Converse: tc.converse}
+		if got := bedrockURL("https://h", b, tc.path, tc.stream); got != tc.want {
+			t.Errorf("converse %v, stream %v, %s: %s, want %s", tc.converse, tc.stream, tc.path, got, tc.want)
+		}
 	}
 }
 
@@ -153,15 +164,127 @@ func TestBedrockStreamsReadAsAnthropicEvents(t *testing.T) {
 		}
 	}
 	full := wire.Bytes()
-	got, err := io.ReadAll(newBedrockStream(io.NopCloser(bytes.NewReader(full))))
+	got, err := io.ReadAll(newBedrockStream(io.NopCloser(bytes.NewReader(full)), false, "m"))
 	want := "event: message_start\ndata: {\"type\":\"message_start\"}\n\n" +
 		"event: ping\ndata: {\"type\":\"ping\"}\n\n" +
 		"event: error\ndata: {\"error\":{\"message\":\"throttlingException: slow down\",\"type\":\"rate_limit_error\"},\"type\":\"error\"}\n\n"
 	if err != nil || string(got) != want {
 		t.Errorf("got %q, %v\nwant %q", got, err, want)
 	}
-	_, err = io.ReadAll(newBedrockStream(io.NopCloser(bytes.NewReader(full[:len(full)-5]))))
+	_, err = io.ReadAll(newBedrockStream(io.NopCloser(bytes.NewReader(full[:len(full)-5])), false, "m"))
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("a stream cut within a message: %v", err)
+	}
+}
+
+// Messages requests become Converse's, block by block.
+func TestConverseRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		count    bool
+		want     string // "": a 400
+	}{
+		{"text, a system prompt and limits", `{"model":"m","system":"be brief","max_tokens":9,"temperature":0.5,"top_p":0.9,"stop_sequences":["x"],"messages":[{"role":"user","content":"hi"}]}`, false,
+			`{"inferenceConfig":{"maxTokens":9,"stopSequences":["x"],"temperature":0.5,"topP":0.9},"messages":[{"content":[{"text":"hi"}],"role":"user"}],"system":[{"text":"be brief"}]}`},
+		{"an image as data", `{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBO"}},{"type":"text","text":"what?"}]}]}`, false,
+			`{"inferenceConfig":{},"messages":[{"content":[{"image":{"format":"png","source":{"bytes":"iVBO"}}},{"text":"what?"}],"role":"user"}]}`},
+		{"an image by URL", `{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"https://x/y.png"}}]}]}`, false, ""},
+		{"a tool call and its result, a forced tool", `{"max_tokens":5,"tools":[{"name":"weather","description":"d","input_schema":{"type":"object"}}],"tool_choice":{"type":"tool","name":"weather"},` +
+			`"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"weather","input":{"city":"Oslo"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":"sunny"}]}]}]}`, false,
+			`{"inferenceConfig":{"maxTokens":5},"messages":[{"content":[{"toolUse":{"toolUseId":"t1","name":"weather","input":{"city":"Oslo"}}}],"role":"assistant"},` +
+				`{"content":[{"toolResult":{"toolUseId":"t1","content":[{"text":"sunny"}]}}],"role":"user"}],` +
+				`"toolConfig":{"toolChoice":{"tool":{"name":"weather"}},"tools":[{"toolSpec":{"description":"d","inputSchema":{"json":{"type":"object"}},"name":"weather"}}]}}`},
+		{"a count", `{"model":"m","system":"s","messages":[{"role":"user","content":"hi"}]}`, true,
+			`{"input":{"converse":{"messages":[{"content":[{"text":"hi"}],"role":"user"}],"system":[{"text":"s"}]}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := converseRequest([]byte(tc.in), tc.count)
+			if tc.want == "" {
+				var e *Error
+				if !errors.As(err, &e) || e.Status != http.StatusBadRequest {
+					t.Fatalf("got %s, %v; want a 400", got, err)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.want {
+				t.Errorf("got  %s, %v\nwant %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// Converse's answers read as the Messages API's.
+func TestConverseAnswers(t *testing.T) {
+	got, ok := fromConverse([]byte(`{"output":{"message":{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"hmm","signature":"sig"}}},`+
+		`{"text":"hi"},{"toolUse":{"toolUseId":"t1","name":"f","input":{"a":1}}}]}},"stopReason":"guardrail_intervened","usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7}}`), "m")
+	var r anthropicResponse
+	if !ok || json.Unmarshal(got, &r) != nil || r.Model != "m" || r.StopReason != "refusal" || r.Usage.InputTokens != 3 || r.Usage.OutputTokens != 4 ||
+		len(r.Content) != 3 || r.Content[0].Type != "thinking" || r.Content[1].Text != "hi" || r.Content[2].Name != "f" || string(r.Content[2].Input) != `{"a":1}` ||
+		!strings.HasPrefix(r.ID, "msg_bdrk_") {
+		t.Errorf("got %s", got)
+	}
+	if _, ok := fromConverse([]byte(`{"message":"not an answer"}`), "m"); ok {
+		t.Error("an answer without output read as one")
+	}
+}
+
+// A Converse stream reads as Anthropic's events, its stop reason held
+// until the usage that follows it.
+func TestConverseStreamsReadAsAnthropicEvents(t *testing.T) {
+	var wire bytes.Buffer
+	enc := awsevent.NewEncoder()
+	for _, ev := range [][2]string{
+		{"messageStart", `{"role":"assistant"}`},
+		{"contentBlockDelta", `{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"hmm"}}}`},
+		{"contentBlockStop", `{"contentBlockIndex":0}`},
+		{"contentBlockDelta", `{"contentBlockIndex":1,"delta":{"text":"Hi"}}`},
+		{"contentBlockDelta", `{"contentBlockIndex":1,"delta":{"text":" there"}}`},
+		{"contentBlockStop", `{"contentBlockIndex":1}`},
+		{"contentBlockStart", `{"contentBlockIndex":2,"start":{"toolUse":{"toolUseId":"t1","name":"f"}}}`},
+		{"contentBlockDelta", `{"contentBlockIndex":2,"delta":{"toolUse":{"input":"{\"a\":"}}}`},
+		{"contentBlockStop", `{"contentBlockIndex":2}`},
+		{"messageStop", `{"stopReason":"tool_use"}`},
+		{"metadata", `{"usage":{"inputTokens":5,"outputTokens":6,"totalTokens":11},"metrics":{"latencyMs":1}}`},
+	} {
+		if err := enc.Encode(&wire, awsevent.Message{Headers: awsevent.Headers{{Name: ":event-type", Value: awsevent.StringValue(ev[0])},
+			{Name: ":message-type", Value: awsevent.StringValue("event")}}, Payload: []byte(ev[1])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := newAnthropicStream(context.Background(), newBedrockStream(io.NopCloser(&wire), true, "meta.llama"), "meta.llama", true, 1, func(s string) string { return s })
+	var text, args strings.Builder
+	var finish string
+	for {
+		c, err := st.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chunk struct {
+			Choices []struct {
+				Delta struct {
+					Content   string `json:"content"`
+					ToolCalls []struct {
+						Function struct{ Name, Arguments string } `json:"function"`
+					} `json:"tool_calls"`
+				} `json:"delta"`
+				FinishReason *string `json:"finish_reason"`
+			} `json:"choices"`
+		}
+		_ = json.Unmarshal(c, &chunk)
+		for _, ch := range chunk.Choices {
+			text.WriteString(ch.Delta.Content)
+			for _, tc := range ch.Delta.ToolCalls {
+				args.WriteString(tc.Function.Name + tc.Function.Arguments)
+			}
+			if ch.FinishReason != nil {
+				finish = *ch.FinishReason
+			}
+		}
+	}
+	if text.String() != "Hi there" || args.String() != `f{"a":` || finish != "tool_calls" || st.Usage() != (Usage{InputTokens: 5, OutputTokens: 6}) {
+		t.Errorf("text %q, tool %q, finish %q, usage %+v", text.String(), args.String(), finish, st.Usage())
 	}
 }

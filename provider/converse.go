@@ -1,0 +1,316 @@
+package provider
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Bedrock's Converse API serves every chat model there (Llama, Nova,
+// Mistral, Claude) in one shape, which is Anthropic's Messages with other
+// names: content blocks keyed by their kind, tools as toolSpec, limits in
+// inferenceConfig. A Converse deployment is an Anthropic one whose
+// requests and answers are renamed here, so that chat's translation, the
+// Messages API and the stream readers serve it unchanged.
+
+// converseBlock is a Converse content block: exactly one field is set.
+type converseBlock struct {
+	Text       *string         `json:"text,omitempty"`
+	Image      *converseImage  `json:"image,omitempty"`
+	ToolUse    *converseTool   `json:"toolUse,omitempty"`
+	ToolResult *converseResult `json:"toolResult,omitempty"`
+	Reasoning  *struct {
+		ReasoningText struct {
+			Text      string `json:"text"`
+			Signature string `json:"signature,omitempty"`
+		} `json:"reasoningText"`
+	} `json:"reasoningContent,omitempty"`
+}
+
+type converseImage struct {
+	Format string `json:"format"`
+	Source struct {
+		Bytes string `json:"bytes"` // base64
+	} `json:"source"`
+}
+
+type converseTool struct {
+	ToolUseID string          `json:"toolUseId"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+}
+
+type converseResult struct {
+	ToolUseID string          `json:"toolUseId"`
+	Content   []converseBlock `json:"content"`
+	Status    string          `json:"status,omitempty"`
+}
+
+// messagesBody is a Messages request as clients write it: content and
+// system as a string or as blocks.
+type messagesBody struct {
+	System   json.RawMessage `json:"system"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	MaxTokens     int             `json:"max_tokens"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	StopSequences []string        `json:"stop_sequences"`
+	Tools         []anthropicTool `json:"tools"`
+	ToolChoice    *struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	} `json:"tool_choice"`
+}
+
+// blocks reads content written as a string or as blocks.
+func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []anthropicBlock{{Type: "text", Text: s}}, nil
+	}
+	var out []anthropicBlock
+	err := json.Unmarshal(raw, &out)
+	return out, err
+}
+
+// converseBlocks renames Anthropic's blocks; thinking, which Converse
+// takes back only with its signature, is left out of what is sent.
+func converseBlocks(in []anthropicBlock) ([]converseBlock, *Error) {
+	out := make([]converseBlock, 0, len(in))
+	for _, b := range in {
+		switch b.Type {
+		case "text":
+			out = append(out, converseBlock{Text: &b.Text})
+		case "image":
+			if b.Source == nil || b.Source.Type != "base64" {
+				return nil, badRequest("Bedrock's Converse API takes images as data (a base64 data URL), not by URL")
+			}
+			img := &converseImage{Format: strings.TrimPrefix(b.Source.MediaType, "image/")}
+			img.Source.Bytes = b.Source.Data
+			out = append(out, converseBlock{Image: img})
+		case "tool_use":
+			out = append(out, converseBlock{ToolUse: &converseTool{ToolUseID: b.ID, Name: b.Name, Input: cmpRaw(b.Input, "{}")}})
+		case "tool_result":
+			content, err := converseBlocks(b.Content)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, converseBlock{ToolResult: &converseResult{ToolUseID: b.ToolUseID, Content: content}})
+		}
+	}
+	return out, nil
+}
+
+func cmpRaw(v json.RawMessage, def string) json.RawMessage {
+	if len(v) == 0 {
+		return json.RawMessage(def)
+	}
+	return v
+}
+
+// converseRequest is a Messages request (buf) as Converse takes it; for a
+// count, as CountTokens takes one ({"input": {"converse": ...}}).
+func converseRequest(buf []byte, count bool) ([]byte, error) {
+	var m messagesBody
+	if err := json.Unmarshal(buf, &m); err != nil {
+		return nil, badRequest("invalid JSON body")
+	}
+	out := map[string]any{}
+	msgs := make([]map[string]any, 0, len(m.Messages))
+	for i, msg := range m.Messages {
+		bs, err := blocks(msg.Content)
+		if err != nil {
+			return nil, badRequest("messages[%d].content: %v", i, err)
+		}
+		content, cerr := converseBlocks(bs)
+		if cerr != nil {
+			return nil, cerr
+		}
+		msgs = append(msgs, map[string]any{"role": msg.Role, "content": content})
+	}
+	out["messages"] = msgs
+	if len(m.System) > 0 {
+		sys, err := blocks(m.System)
+		if err != nil {
+			return nil, badRequest("system: %v", err)
+		}
+		var texts []converseBlock
+		for _, b := range sys {
+			texts = append(texts, converseBlock{Text: &b.Text})
+		}
+		out["system"] = texts
+	}
+	if count {
+		return json.Marshal(map[string]any{"input": map[string]any{"converse": out}})
+	}
+	inference := map[string]any{}
+	if m.MaxTokens > 0 {
+		inference["maxTokens"] = m.MaxTokens
+	}
+	if m.Temperature != nil {
+		inference["temperature"] = *m.Temperature
+	}
+	if m.TopP != nil {
+		inference["topP"] = *m.TopP
+	}
+	if len(m.StopSequences) > 0 {
+		inference["stopSequences"] = m.StopSequences
+	}
+	out["inferenceConfig"] = inference
+	if len(m.Tools) > 0 {
+		var tools []map[string]any
+		for _, t := range m.Tools {
+			tools = append(tools, map[string]any{"toolSpec": map[string]any{"name": t.Name, "description": t.Description,
+				"inputSchema": map[string]json.RawMessage{"json": cmpRaw(t.InputSchema, `{"type":"object"}`)}}})
+		}
+		tc := map[string]any{"tools": tools}
+		if c := m.ToolChoice; c != nil {
+			switch c.Type {
+			case "any":
+				tc["toolChoice"] = map[string]any{"any": map[string]any{}}
+			case "tool":
+				tc["toolChoice"] = map[string]any{"tool": map[string]string{"name": c.Name}}
+			case "auto":
+				tc["toolChoice"] = map[string]any{"auto": map[string]any{}}
+			}
+		}
+		out["toolConfig"] = tc
+	}
+	return json.Marshal(out)
+}
+
+// converseStops maps Converse's stop reasons to Anthropic's; the rest
+// are the same words.
+var converseStops = map[string]string{"content_filtered": "refusal", "guardrail_intervened": "refusal",
+	"model_context_window_exceeded": "max_tokens"}
+
+// anthropicBlocks renames Converse's blocks back.
+func anthropicBlocks(in []converseBlock) []map[string]any {
+	out := make([]map[string]any, 0, len(in))
+	for _, b := range in {
+		switch {
+		case b.Text != nil:
+			out = append(out, map[string]any{"type": "text", "text": *b.Text})
+		case b.ToolUse != nil:
+			out = append(out, map[string]any{"type": "tool_use", "id": b.ToolUse.ToolUseID, "name": b.ToolUse.Name, "input": cmpRaw(b.ToolUse.Input, "{}")})
+		case b.Reasoning != nil:
+			out = append(out, map[string]any{"type": "thinking", "thinking": b.Reasoning.ReasoningText.Text, "signature": b.Reasoning.ReasoningText.Signature})
+		}
+	}
+	return out
+}
+
+// fromConverse is Converse's answer as the Messages API's, for model.
+func fromConverse(data []byte, model string) ([]byte, bool) {
+	var r struct {
+		Output struct {
+			Message *struct {
+				Content []converseBlock `json:"content"`
+			} `json:"message"`
+		} `json:"output"`
+		StopReason string `json:"stopReason"`
+		Usage      struct {
+			InputTokens  int `json:"inputTokens"`
+			OutputTokens int `json:"outputTokens"`
+		} `json:"usage"`
+	}
+	if json.Unmarshal(data, &r) != nil || r.Output.Message == nil {
+		return nil, false
+	}
+	stop := r.StopReason
+	if s, ok := converseStops[stop]; ok {
+		stop = s
+	}
+	out, _ := json.Marshal(map[string]any{"id": newMessageID(), "type": "message", "role": "assistant", "model": model,
+		"content": anthropicBlocks(r.Output.Message.Content), "stop_reason": stop, "stop_sequence": nil,
+		"usage": map[string]int{"input_tokens": r.Usage.InputTokens, "output_tokens": r.Usage.OutputTokens}})
+	return out, true
+}
+
+// newMessageID names an answer Converse gives no ID.
+func newMessageID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "msg_bdrk_" + hex.EncodeToString(b[:])
+}
+
+// converseEvent renames one of a Converse stream's events (name, its
+// JSON payload) to Anthropic's, into b. Converse says why it stopped
+// before its usage; Anthropic's message_delta carries both, so the stop
+// waits for the metadata event.
+func (b *bedrockStream) converseEvent(name string, payload []byte) {
+	var ev struct {
+		Index int `json:"contentBlockIndex"`
+		Start struct {
+			ToolUse *converseTool `json:"toolUse"`
+		} `json:"start"`
+		Delta struct {
+			Text    *string `json:"text"`
+			ToolUse *struct {
+				Input string `json:"input"`
+			} `json:"toolUse"`
+			Reasoning *struct {
+				Text *string `json:"text"`
+			} `json:"reasoningContent"`
+		} `json:"delta"`
+		StopReason string `json:"stopReason"`
+		Usage      struct {
+			InputTokens  int `json:"inputTokens"`
+			OutputTokens int `json:"outputTokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		b.err = fmt.Errorf("bedrock stream: a %s event that is not JSON: %w", name, err)
+		return
+	}
+	emit := func(v map[string]any) {
+		data, _ := json.Marshal(v)
+		b.event(v["type"].(string), data)
+	}
+	start := func(block map[string]any) {
+		if b.started == nil {
+			b.started = map[int]bool{}
+		}
+		if !b.started[ev.Index] {
+			b.started[ev.Index] = true
+			emit(map[string]any{"type": "content_block_start", "index": ev.Index, "content_block": block})
+		}
+	}
+	switch name {
+	case "messageStart":
+		emit(map[string]any{"type": "message_start", "message": map[string]any{"id": newMessageID(), "type": "message",
+			"role": "assistant", "model": b.model, "content": []any{}, "stop_reason": nil, "stop_sequence": nil,
+			"usage": map[string]int{"input_tokens": 0, "output_tokens": 0}}})
+	case "contentBlockStart":
+		if t := ev.Start.ToolUse; t != nil {
+			start(map[string]any{"type": "tool_use", "id": t.ToolUseID, "name": t.Name, "input": map[string]any{}})
+		}
+	case "contentBlockDelta":
+		switch d := ev.Delta; {
+		case d.Text != nil:
+			start(map[string]any{"type": "text", "text": ""})
+			emit(map[string]any{"type": "content_block_delta", "index": ev.Index, "delta": map[string]any{"type": "text_delta", "text": *d.Text}})
+		case d.ToolUse != nil:
+			emit(map[string]any{"type": "content_block_delta", "index": ev.Index, "delta": map[string]any{"type": "input_json_delta", "partial_json": d.ToolUse.Input}})
+		case d.Reasoning != nil && d.Reasoning.Text != nil:
+			start(map[string]any{"type": "thinking", "thinking": ""})
+			emit(map[string]any{"type": "content_block_delta", "index": ev.Index, "delta": map[string]any{"type": "thinking_delta", "thinking": *d.Reasoning.Text}})
+		}
+	case "contentBlockStop":
+		emit(map[string]any{"type": "content_block_stop", "index": ev.Index})
+	case "messageStop":
+		b.stop = ev.StopReason
+		if s, ok := converseStops[b.stop]; ok {
+			b.stop = s
+		}
+	case "metadata":
+		emit(map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": b.stop, "stop_sequence": nil},
+			"usage": map[string]int{"input_tokens": ev.Usage.InputTokens, "output_tokens": ev.Usage.OutputTokens}})
+		emit(map[string]any{"type": "message_stop"})
+	}
+}
