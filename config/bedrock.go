@@ -23,17 +23,17 @@ const bedrockDefaultRegion = "us-west-2"
 // api_base when either is set. Its credentials, in LiteLLM's order: an
 // access key in the deployment (aws_access_key_id and
 // aws_secret_access_key, with aws_session_token for a temporary one),
-// which signs each call; else a Bedrock API key (api_key, else
-// $AWS_BEARER_TOKEN_BEDROCK), sent as a bearer token; else the access key
-// in $AWS_ACCESS_KEY_ID, $AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN. A
-// profile or a role to assume is left out: breakerd reads no ~/.aws files
-// and calls no STS.
+// which signs each call, a role, a Bedrock API key, or the environment's
+// (awsCredentials). A profile is left out: breakerd reads no ~/.aws
+// files.
 func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployment, at func(string) string, defTimeout, defStreamTimeout time.Duration) (Deployment, bool) {
 	p := rd.Params
 	d.Provider, d.Dialect, d.Model = prov, DialectAnthropic, model
 	refs := []struct{ key, value string }{{"model_id", p.ModelID}, {"aws_access_key_id", p.AWSAccessKeyID},
 		{"aws_secret_access_key", p.AWSSecretAccessKey}, {"aws_session_token", p.AWSSessionToken},
-		{"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint}}
+		{"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
+		{"aws_role_name", p.AWSRoleName}, {"aws_session_name", p.AWSSessionName}, {"aws_web_identity_token", p.AWSWebIdentityToken},
+		{"aws_sts_endpoint", p.AWSSTSEndpoint}}
 	v := map[string]string{}
 	for _, r := range refs {
 		if name := c.unsetVar(r.value); name != "" {
@@ -58,18 +58,9 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 			"write bedrock/"+model+" to call it through the Converse API")
 		return d, false
 	}
-	switch {
-	case p.AWSProfileName != "":
+	if p.AWSProfileName != "" {
 		c.leaveOut(d, at("aws_profile_name"), "breakerd does not read AWS profiles (~/.aws)",
-			"give the key in aws_access_key_id and aws_secret_access_key, or a Bedrock API key in api_key")
-		return d, false
-	case p.AWSRoleName != "" || p.AWSWebIdentityToken != "":
-		where := "aws_role_name"
-		if p.AWSRoleName == "" {
-			where = "aws_web_identity_token"
-		}
-		c.leaveOut(d, at(where), "breakerd does not assume AWS roles (STS)",
-			"give the role's temporary key in aws_access_key_id, aws_secret_access_key and aws_session_token, or a Bedrock API key in api_key")
+			"give the key in aws_access_key_id and aws_secret_access_key, a role in aws_role_name, or a Bedrock API key in api_key")
 		return d, false
 	}
 	region := v["aws_region_name"]
@@ -84,27 +75,7 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 	b.Region = cmp.Or(region, bedrockDefaultRegion)
 
 	d.APIKey = Secret(c.resolve(at("api_key"), p.APIKey))
-	envKey := func(name string) Secret { s, _ := c.env(name); return Secret(s) }
-	switch {
-	case v["aws_access_key_id"] != "" || v["aws_secret_access_key"] != "":
-		b.Key = AWSKey{ID: Secret(v["aws_access_key_id"]), Secret: Secret(v["aws_secret_access_key"]), SessionToken: Secret(v["aws_session_token"])}
-		d.APIKey = ""
-	case d.APIKey != "":
-	case envKey("AWS_BEARER_TOKEN_BEDROCK") != "":
-		d.APIKey = envKey("AWS_BEARER_TOKEN_BEDROCK")
-	case envKey("AWS_ACCESS_KEY_ID") != "":
-		b.Key = AWSKey{ID: envKey("AWS_ACCESS_KEY_ID"), Secret: envKey("AWS_SECRET_ACCESS_KEY"), SessionToken: envKey("AWS_SESSION_TOKEN")}
-	default:
-		c.leaveOut(d, pp+".model", "Bedrock needs credentials: aws_access_key_id is not set, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK or $AWS_ACCESS_KEY_ID",
-			"set one to call this deployment")
-		return d, false
-	}
-	if d.APIKey == "" && (b.Key.ID == "" || b.Key.Secret == "") {
-		missing := "aws_secret_access_key"
-		if b.Key.ID == "" {
-			missing = "aws_access_key_id"
-		}
-		c.errf(pp+".model", "an AWS access key needs both aws_access_key_id and aws_secret_access_key (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY): %s is missing", missing)
+	if !c.awsCredentials(&d, b, pp, v, at) {
 		return d, false
 	}
 
@@ -126,4 +97,79 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 	}
 	d.Bedrock = b
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+}
+
+// awsCredentials sets how a Bedrock deployment's calls are authorized,
+// in LiteLLM's (boto3's) order: a role to assume (aws_role_name), by the
+// key given, a web identity's token (aws_web_identity_token), or
+// $AWS_WEB_IDENTITY_TOKEN_FILE; the access key given; a Bedrock API key
+// (api_key, d.APIKey already, else $AWS_BEARER_TOKEN_BEDROCK); the access
+// key in $AWS_ACCESS_KEY_ID; the role and token file of EKS's IAM roles
+// for service accounts ($AWS_ROLE_ARN, $AWS_WEB_IDENTITY_TOKEN_FILE); the
+// container's keys ($AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI,
+// as on ECS and with EKS Pod Identity). v holds the deployment's resolved
+// aws_* values. It reports false when the deployment is left out or in
+// error. An EC2 instance's own role (the instance metadata service) is
+// not read: a deployment with nothing else is left out.
+func (c *converter) awsCredentials(d *Deployment, b *Bedrock, pp string, v map[string]string, at func(string) string) bool {
+	env := func(name string) string { s, _ := c.env(name); return s }
+	given := AWSKey{ID: Secret(v["aws_access_key_id"]), Secret: Secret(v["aws_secret_access_key"]), SessionToken: Secret(v["aws_session_token"])}
+	envKey := AWSKey{ID: Secret(env("AWS_ACCESS_KEY_ID")), Secret: Secret(env("AWS_SECRET_ACCESS_KEY")), SessionToken: Secret(env("AWS_SESSION_TOKEN"))}
+	role := func(arn, session string) *AWSRole {
+		return &AWSRole{ARN: arn, SessionName: cmp.Or(session, "breakerd"),
+			STSEndpoint: strings.TrimRight(cmp.Or(v["aws_sts_endpoint"], env("AWS_ENDPOINT_URL_STS"), "https://sts."+b.Region+".amazonaws.com"), "/")}
+	}
+	keyAt := pp + ".model"
+	switch {
+	case v["aws_role_name"] != "":
+		b.Role = role(v["aws_role_name"], v["aws_session_name"])
+		switch tok := v["aws_web_identity_token"]; {
+		case strings.HasPrefix(tok, "oidc/"):
+			c.leaveOut(*d, at("aws_web_identity_token"), "breakerd does not fetch OIDC tokens (oidc/...)",
+				"give the token itself, or set $AWS_WEB_IDENTITY_TOKEN_FILE")
+			return false
+		case tok != "":
+			b.Role.WebIdentityToken = Secret(tok)
+		case given.ID != "" || given.Secret != "":
+			b.Key, keyAt = given, at("aws_access_key_id")
+		case envKey.ID != "":
+			b.Key = envKey
+		case env("AWS_WEB_IDENTITY_TOKEN_FILE") != "":
+			b.Role.WebIdentityTokenFile = env("AWS_WEB_IDENTITY_TOKEN_FILE")
+		default:
+			c.leaveOut(*d, at("aws_role_name"), "assuming the role needs a key or a web identity's token: aws_access_key_id is not set, nor aws_web_identity_token, nor $AWS_ACCESS_KEY_ID or $AWS_WEB_IDENTITY_TOKEN_FILE",
+				"set one to call this deployment")
+			return false
+		}
+		d.APIKey = ""
+	case given.ID != "" || given.Secret != "":
+		b.Key, keyAt, d.APIKey = given, at("aws_access_key_id"), ""
+	case d.APIKey != "":
+	case env("AWS_BEARER_TOKEN_BEDROCK") != "":
+		d.APIKey = Secret(env("AWS_BEARER_TOKEN_BEDROCK"))
+	case envKey.ID != "":
+		b.Key = envKey
+	case env("AWS_ROLE_ARN") != "" && env("AWS_WEB_IDENTITY_TOKEN_FILE") != "":
+		b.Role = role(env("AWS_ROLE_ARN"), env("AWS_ROLE_SESSION_NAME"))
+		b.Role.WebIdentityTokenFile = env("AWS_WEB_IDENTITY_TOKEN_FILE")
+	case env("AWS_CONTAINER_CREDENTIALS_FULL_URI") != "" || env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") != "":
+		uri := env("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+		if uri == "" {
+			uri = "http://169.254.170.2" + env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+		}
+		b.Container = &AWSContainer{URI: uri, Token: Secret(env("AWS_CONTAINER_AUTHORIZATION_TOKEN")), TokenFile: env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")}
+	default:
+		c.leaveOut(*d, pp+".model", "Bedrock needs credentials: aws_access_key_id is not set, nor aws_role_name, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK, $AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials",
+			"set one to call this deployment")
+		return false
+	}
+	if k := b.Key; d.APIKey == "" && (k.ID != "" || k.Secret != "") && (k.ID == "" || k.Secret == "") {
+		missing := "aws_secret_access_key"
+		if k.ID == "" {
+			missing = "aws_access_key_id"
+		}
+		c.errf(keyAt, "an AWS access key needs both aws_access_key_id and aws_secret_access_key (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY): %s is missing", missing)
+		return false
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -62,17 +63,40 @@ func TestBedrock(t *testing.T) {
 		{name: "invoke/ with a model other than Claude", yaml: "      model: bedrock/invoke/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
 			says: `invoke/ calls "meta.llama3-1-70b-instruct-v1:0" with its own InvokeModel format, which breakerd does not speak: this deployment is left out of routing; write bedrock/meta.llama3-1-70b-instruct-v1:0 to call it through the Converse API`},
 		{name: "no credentials", yaml: claude,
-			says: "t.yaml:6:7: model_list[1].litellm_params.model: Bedrock needs credentials: aws_access_key_id is not set, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK or $AWS_ACCESS_KEY_ID: this deployment is left out of routing"},
+			says: "t.yaml:6:7: model_list[1].litellm_params.model: Bedrock needs credentials: aws_access_key_id is not set, nor aws_role_name, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK, $AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials: this deployment is left out of routing"},
 		{name: "a profile", yaml: claude + "      aws_profile_name: dev\n",
 			says: "t.yaml:7:7: model_list[1].litellm_params.aws_profile_name: breakerd does not read AWS profiles (~/.aws): this deployment is left out of routing"},
-		{name: "a role to assume", yaml: claude + "      aws_access_key_id: AKID\n      aws_secret_access_key: s-123456\n      aws_role_name: arn:aws:iam::1:role/r\n",
-			says: "model_list[1].litellm_params.aws_role_name: breakerd does not assume AWS roles (STS)"},
+		{name: "a role assumed with the key given, at the region's STS",
+			yaml: claude + "      aws_access_key_id: AKID\n      aws_secret_access_key: s-123456\n      aws_role_name: arn:aws:iam::1:role/r\n      aws_session_name: s1\n      aws_region_name: eu-west-1\n",
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.eu-west-1.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "eu-west-1", Key: AWSKey{ID: "AKID", Secret: "s-123456"},
+					Role: &AWSRole{ARN: "arn:aws:iam::1:role/r", SessionName: "s1", STSEndpoint: "https://sts.eu-west-1.amazonaws.com"}}}},
+		{name: "a role assumed with a web identity's token, at an STS endpoint of its own",
+			yaml: claude + "      aws_role_name: arn:aws:iam::1:role/r\n      aws_web_identity_token: os.environ/OIDC_TOKEN\n      aws_sts_endpoint: https://sts.vpce.example/\n",
+			env:  map[string]string{"OIDC_TOKEN": "eyJ-web-identity", "AWS_ACCESS_KEY_ID": "AKIDNOTUSED", "AWS_SECRET_ACCESS_KEY": "x"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-west-2",
+					Role: &AWSRole{ARN: "arn:aws:iam::1:role/r", SessionName: "breakerd", WebIdentityToken: "eyJ-web-identity", STSEndpoint: "https://sts.vpce.example"}}}},
+		{name: "EKS's IAM role for the service account, from the environment",
+			yaml: claude, env: map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::1:role/irsa", "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", "AWS_REGION": "us-east-1"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.us-east-1.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-east-1",
+					Role: &AWSRole{ARN: "arn:aws:iam::1:role/irsa", SessionName: "breakerd", WebIdentityTokenFile: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token", STSEndpoint: "https://sts.us-east-1.amazonaws.com"}}}},
+		{name: "a container's keys (EKS Pod Identity)",
+			yaml: claude, env: map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://169.254.170.23/v1/credentials", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"},
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Region: "us-west-2",
+					Container: &AWSContainer{URI: "http://169.254.170.23/v1/credentials", TokenFile: "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"}}}},
+		{name: "a role with nothing to assume it with", yaml: claude + "      aws_role_name: arn:aws:iam::1:role/r\n",
+			says: "t.yaml:7:7: model_list[1].litellm_params.aws_role_name: assuming the role needs a key or a web identity's token"},
+		{name: "an OIDC provider's token", yaml: claude + "      aws_role_name: arn:aws:iam::1:role/r\n      aws_web_identity_token: oidc/google/https://example.com\n",
+			says: "model_list[1].litellm_params.aws_web_identity_token: breakerd does not fetch OIDC tokens (oidc/...)"},
 		{name: "an unset variable", yaml: claude + "      aws_access_key_id: AKID\n      aws_secret_access_key: os.environ/NOPE\n",
 			says: "t.yaml:8:7: model_list[1].litellm_params.aws_secret_access_key: environment variable NOPE is not set: this deployment is left out of routing"},
 		{name: "a wildcard", yaml: "      model: bedrock/*\n      api_key: k-123456\n",
 			says: "a Bedrock model is called through a deployment of its own"},
 		{name: "half a key", yaml: claude + "      aws_access_key_id: AKID\n", err: true,
-			says: "t.yaml:6:7: model_list[1].litellm_params.model: an AWS access key needs both aws_access_key_id and aws_secret_access_key (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY): aws_secret_access_key is missing"},
+			says: "t.yaml:7:7: model_list[1].litellm_params.aws_access_key_id: an AWS access key needs both aws_access_key_id and aws_secret_access_key (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY): aws_secret_access_key is missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))
@@ -97,7 +121,7 @@ func TestBedrock(t *testing.T) {
 			}
 			d := cfg.Deployments[1]
 			w := tc.want
-			if d.Model != w.Model || d.APIKey != w.APIKey || d.APIBase != w.APIBase || d.Dialect != DialectAnthropic || d.Bedrock == nil || *d.Bedrock != *w.Bedrock {
+			if d.Model != w.Model || d.APIKey != w.APIKey || d.APIBase != w.APIBase || d.Dialect != DialectAnthropic || !reflect.DeepEqual(d.Bedrock, w.Bedrock) {
 				t.Fatalf("deployment %s key %q at %s, %+v\nwant %s key %q at %s, %+v", d.Model, d.APIKey.Value(), d.APIBase, d.Bedrock, w.Model, w.APIKey.Value(), w.APIBase, w.Bedrock)
 			}
 			for _, s := range d.Secrets() {

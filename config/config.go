@@ -294,8 +294,37 @@ type Bedrock struct {
 	// Claude with Anthropic's Messages.
 	Converse bool
 	// Key is the AWS access key that signs each call (Signature Version
-	// 4); empty when the deployment calls with a Bedrock API key.
+	// 4); empty when the deployment calls with a Bedrock API key, or gets
+	// its keys from Role or Container. With Role, Key (when set) is the
+	// one that assumes the role.
 	Key AWSKey
+	// Role, when set, is assumed for the keys that sign the calls.
+	Role *AWSRole
+	// Container, when set, serves the keys that sign the calls (ECS's
+	// task role, EKS Pod Identity).
+	Container *AWSContainer
+}
+
+// AWSRole is an IAM role assumed through AWS STS: with an access key
+// (AssumeRole, signed with Bedrock.Key), or with a web identity's token
+// (AssumeRoleWithWebIdentity, as EKS's IAM roles for service accounts
+// do), given or read from a file at each renewal (the file rotates).
+type AWSRole struct {
+	ARN, SessionName     string
+	WebIdentityToken     Secret
+	WebIdentityTokenFile string
+	// STSEndpoint is where the role is assumed:
+	// https://sts.<region>.amazonaws.com unless set.
+	STSEndpoint string
+}
+
+// AWSContainer is the endpoint that serves a container's AWS keys (ECS,
+// EKS Pod Identity), and the token it wants: given, or read from a file
+// at each renewal.
+type AWSContainer struct {
+	URI       string
+	Token     Secret
+	TokenFile string
 }
 
 // AWSKey is an AWS access key, and the session token that comes with a
@@ -309,8 +338,14 @@ type AWSKey struct {
 // headers' values and its AWS key.
 func (d Deployment) Secrets() []Secret {
 	out := append([]Secret{d.APIKey}, d.HeaderSecrets...)
-	if d.Bedrock != nil {
-		out = append(out, d.Bedrock.Key.ID, d.Bedrock.Key.Secret, d.Bedrock.Key.SessionToken)
+	if b := d.Bedrock; b != nil {
+		out = append(out, b.Key.ID, b.Key.Secret, b.Key.SessionToken)
+		if b.Role != nil {
+			out = append(out, b.Role.WebIdentityToken)
+		}
+		if b.Container != nil {
+			out = append(out, b.Container.Token)
+		}
 	}
 	return out
 }

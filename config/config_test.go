@@ -1712,10 +1712,10 @@ func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 	cfg := parseExpecting(t, []byte("model_list:\n"+
 		"  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: l}\n"+
 		"  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
-		"  - model_name: b\n    litellm_params: {model: sagemaker/x, aws_session_name: r}\n"+
-		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, aws_session_name: r}\n"), env(nil), "")
+		"  - model_name: b\n    litellm_params: {model: sagemaker/x, region_name: r}\n"+
+		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, region_name: r}\n"), env(nil), "")
 	warningsStartWith(t, cfg.Warnings, []string{
-		`t.yaml:7:42: model_list[2].litellm_params.aws_session_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
+		`t.yaml:7:42: model_list[2].litellm_params.region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
 		`t.yaml:3:22: model_list[0].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
 		`t.yaml:7:22: model_list[2].litellm_params.model: provider "sagemaker" needs AWS request signing (SigV4)`,
 		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,

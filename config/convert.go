@@ -578,7 +578,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		p := rd.Params
 		for _, k := range []struct{ key, value string }{{"aws_access_key_id", p.AWSAccessKeyID}, {"aws_secret_access_key", p.AWSSecretAccessKey},
 			{"aws_session_token", p.AWSSessionToken}, {"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
-			{"aws_profile_name", p.AWSProfileName}, {"aws_role_name", p.AWSRoleName}, {"aws_web_identity_token", p.AWSWebIdentityToken}, {"model_id", p.ModelID}} {
+			{"aws_profile_name", p.AWSProfileName}, {"aws_role_name", p.AWSRoleName}, {"aws_web_identity_token", p.AWSWebIdentityToken},
+			{"aws_session_name", p.AWSSessionName}, {"aws_sts_endpoint", p.AWSSTSEndpoint}, {"model_id", p.ModelID}} {
 			if k.value != "" {
 				c.warnf(at(k.key), "is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider %q", prov)
 			}
@@ -736,7 +737,8 @@ func (c *converter) credential(pp string, p *rawParams) (at func(key string) str
 		{&p.AWSAccessKeyID, v.AWSAccessKeyID, "aws_access_key_id"}, {&p.AWSSecretAccessKey, v.AWSSecretAccessKey, "aws_secret_access_key"},
 		{&p.AWSSessionToken, v.AWSSessionToken, "aws_session_token"}, {&p.AWSRegionName, v.AWSRegionName, "aws_region_name"},
 		{&p.AWSRuntimeEndpoint, v.AWSRuntimeEndpoint, "aws_bedrock_runtime_endpoint"}, {&p.AWSProfileName, v.AWSProfileName, "aws_profile_name"},
-		{&p.AWSRoleName, v.AWSRoleName, "aws_role_name"}, {&p.AWSWebIdentityToken, v.AWSWebIdentityToken, "aws_web_identity_token"}} {
+		{&p.AWSRoleName, v.AWSRoleName, "aws_role_name"}, {&p.AWSWebIdentityToken, v.AWSWebIdentityToken, "aws_web_identity_token"},
+		{&p.AWSSessionName, v.AWSSessionName, "aws_session_name"}, {&p.AWSSTSEndpoint, v.AWSSTSEndpoint, "aws_sts_endpoint"}} {
 		if *f.own == "" && f.cred != "" {
 			*f.own, from[f.key] = f.cred, fmt.Sprintf("credential_list[%d].credential_values.%s", j, f.key)
 		}

@@ -138,7 +138,6 @@ var liteLLMParams = map[string]string{
 	"tenant_id":                          "api_key (an Azure key) works",
 	"client_id":                          "api_key (an Azure key) works",
 	"client_secret":                      "api_key (an Azure key) works",
-	"aws_session_name":                   "",
 
 	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",

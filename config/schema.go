@@ -44,11 +44,13 @@ type rawCredValues struct {
 	// AWSRuntimeEndpoint replaces the region's bedrock-runtime address
 	// (a VPC endpoint, a proxy).
 	AWSRuntimeEndpoint string `yaml:"aws_bedrock_runtime_endpoint"`
-	// Credentials breakerd cannot use: a profile of ~/.aws, and a role to
+	// A profile of ~/.aws (which breakerd does not read), and a role to
 	// assume (STS), by a key or a web identity's token.
 	AWSProfileName      string `yaml:"aws_profile_name"`
 	AWSRoleName         string `yaml:"aws_role_name"`
 	AWSWebIdentityToken string `yaml:"aws_web_identity_token"`
+	AWSSessionName      string `yaml:"aws_session_name"`
+	AWSSTSEndpoint      string `yaml:"aws_sts_endpoint"`
 }
 
 // rawLiteLLM is LiteLLM's litellm_settings, of which breakerd reads the
@@ -188,6 +190,8 @@ type rawParams struct {
 	AWSProfileName      string `yaml:"aws_profile_name"`
 	AWSRoleName         string `yaml:"aws_role_name"`
 	AWSWebIdentityToken string `yaml:"aws_web_identity_token"`
+	AWSSessionName      string `yaml:"aws_session_name"`
+	AWSSTSEndpoint      string `yaml:"aws_sts_endpoint"`
 	// ModelID is the model Bedrock is called with, where it differs from
 	// the model (a provisioned throughput's or inference profile's ARN).
 	ModelID             string `yaml:"model_id"`

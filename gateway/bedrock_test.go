@@ -32,7 +32,7 @@ func bedrockUpstream(t *testing.T, creds aws.Credentials, refused *atomic.Int64)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if !validSignature(r, body, creds) {
+		if !validSignature(r, body, creds, "bedrock") {
 			refused.Add(1)
 			w.Header().Set("X-Amzn-Errortype", "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/")
 			w.WriteHeader(http.StatusForbidden)
@@ -46,8 +46,9 @@ func bedrockUpstream(t *testing.T, creds aws.Credentials, refused *atomic.Int64)
 }
 
 // validSignature signs a copy of r, with only the headers r's signature
-// names, by AWS's SDK, at r's X-Amz-Date, and compares the two.
-func validSignature(r *http.Request, body []byte, creds aws.Credentials) bool {
+// names, by AWS's SDK, at r's X-Amz-Date, for service and the region r's
+// signature names, and compares the two.
+func validSignature(r *http.Request, body []byte, creds aws.Credentials, service string) bool {
 	auth := r.Header.Get("Authorization")
 	_, signedList, ok := strings.Cut(auth, "SignedHeaders=")
 	if !ok {
@@ -67,8 +68,11 @@ func validSignature(r *http.Request, body []byte, creds aws.Credentials) bool {
 		}
 	}
 	sum := sha256.Sum256(body)
-	region := strings.Split(strings.Split(auth, "Credential=")[1], "/")[2]
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, cp, hex.EncodeToString(sum[:]), "bedrock", region, at); err != nil {
+	scope := strings.Split(strings.Split(auth, "Credential=")[1], "/") // key/day/region/service/aws4_request
+	if len(scope) < 5 || scope[3] != service || creds.SessionToken != r.Header.Get("X-Amz-Security-Token") {
+		return false
+	}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, cp, hex.EncodeToString(sum[:]), scope[3], scope[2], at); err != nil {
 		return false
 	}
 	return cp.Header.Get("Authorization") == auth
@@ -237,5 +241,92 @@ model_list:
 	}
 	if n := bedrock.Stats().Messages; n != 7 || refused.Load() != 0 {
 		t.Fatalf("bedrock served %d calls and refused %d, want 7 and none", n, refused.Load())
+	}
+}
+
+// stsServer is AWS STS, as its documentation shows it: AssumeRole, signed
+// with base's key, and AssumeRoleWithWebIdentity, with token, answer
+// temp's key for an hour; anything else is refused with STS's error.
+// calls counts the calls.
+func stsServer(t *testing.T, base aws.Credentials, token string, temp aws.Credentials, calls *atomic.Int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		_ = r.ParseForm()
+		action := r.PostForm.Get("Action")
+		ok := r.PostForm.Get("RoleArn") == "arn:aws:iam::123456789012:role/bedrock" && r.PostForm.Get("Version") == "2011-06-15" &&
+			(action == "AssumeRole" && validSignature(r, body, base, "sts") ||
+				action == "AssumeRoleWithWebIdentity" && r.PostForm.Get("WebIdentityToken") == token && r.Header.Get("Authorization") == "")
+		if !ok {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>` +
+				`<Message>Not authorized to perform sts:` + action + `</Message></Error><RequestId>r1</RequestId></ErrorResponse>`))
+			return
+		}
+		expires := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+		_, _ = w.Write([]byte(`<` + action + `Response xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><` + action + `Result>` +
+			`<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/bedrock/` + r.PostForm.Get("RoleSessionName") + `</Arn></AssumedRoleUser>` +
+			`<Credentials><AccessKeyId>` + temp.AccessKeyID + `</AccessKeyId><SecretAccessKey>` + temp.SecretAccessKey + `</SecretAccessKey>` +
+			`<SessionToken>` + temp.SessionToken + `</SessionToken><Expiration>` + expires + `</Expiration></Credentials>` +
+			`</` + action + `Result><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></` + action + `Response>`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A role is assumed through STS, with the key given (AssumeRole, signed)
+// or a web identity's token, once for many calls; the role's temporary
+// key signs the calls. A role STS refuses is the deployment's
+// authentication failure, which the request falls back from, and whose
+// error shows neither key nor token.
+func TestBedrockRolesAreAssumed(t *testing.T) {
+	base := aws.Credentials{AccessKeyID: "AKIDBASEKEY", SecretAccessKey: "base-secret-access-key"}
+	temp := aws.Credentials{AccessKeyID: "ASIATEMPKEY", SecretAccessKey: "temp-secret-access-key", SessionToken: "temp-session-token"}
+	const token = "eyJ-web-identity-token"
+	for _, tc := range []struct {
+		name, with string
+		refused    bool
+	}{
+		{"with the key given", "aws_access_key_id: " + base.AccessKeyID + ", aws_secret_access_key: " + base.SecretAccessKey, false},
+		{"with a web identity's token", "aws_web_identity_token: " + token, false},
+		{"refused", "aws_access_key_id: " + base.AccessKeyID + ", aws_secret_access_key: a-wrong-secret", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stsCalls, refused atomic.Int64
+			sts := stsServer(t, base, token, temp, &stsCalls)
+			bedrock, upstream := bedrockUpstream(t, temp, &refused)
+			e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: bedrock/anthropic.claude-3-5-haiku-20241022-v1:0, aws_role_name: "arn:aws:iam::123456789012:role/bedrock",
+      `+tc.with+`, aws_sts_endpoint: "`+sts.URL+`", aws_bedrock_runtime_endpoint: "`+upstream.URL+`"}
+  - model_name: claude
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings: {routing_strategy: ordered, num_retries: 0}
+`, "b")
+			for range 2 {
+				got, _, err := e.chat("claude")
+				want := map[bool]string{false: "Hello from bedrock", true: "Hello from b"}[tc.refused]
+				if err != nil || !strings.Contains(got.Choices[0].Message.Content, want) {
+					t.Fatalf("chat: %+v %v", got, err)
+				}
+			}
+			if tc.refused {
+				if f := e.breaker("claude/bedrock/anthropic.claude-3-5-haiku-20241022-v1:0:chat").Counts().Failures; f != 2 || bedrock.Stats().Requests != 0 {
+					t.Fatalf("failures %d, bedrock calls %d: want 2 and none", f, bedrock.Stats().Requests)
+				}
+				logs := e.logs.String()
+				if !strings.Contains(logs, "AWS STS did not let breakerd assume arn:aws:iam::123456789012:role/bedrock: 403 AccessDenied") ||
+					strings.Contains(logs, "a-wrong-secret") {
+					t.Fatalf("logs:\n%s", logs)
+				}
+				return
+			}
+			if n := stsCalls.Load(); n != 1 || bedrock.Stats().Messages != 2 || refused.Load() != 0 {
+				t.Fatalf("%d STS calls, %d Bedrock calls, %d refused: want 1, 2, none", n, bedrock.Stats().Messages, refused.Load())
+			}
+		})
 	}
 }

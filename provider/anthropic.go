@@ -30,6 +30,8 @@ type anthropic struct {
 	// the service account's token, the model goes in the URL, and
 	// anthropic_version in the body (vertexRequest).
 	google *googleTokens
+	// aws, when set, signs this Bedrock deployment's calls.
+	aws *awsKeys
 }
 
 // vertexAnthropicVersion is the anthropic_version Vertex AI's Claude takes.
@@ -95,7 +97,11 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 	case p.d.APIKey != "": // a Bedrock API key
 		hreq.Header.Set("Authorization", "Bearer "+p.d.APIKey.Value())
 	default:
-		awsSigner{key: p.d.Bedrock.Key, region: p.d.Bedrock.Region, service: "bedrock"}.sign(hreq, buf, p.now())
+		key, err := p.aws.Key(ctx)
+		if err != nil {
+			return nil, err
+		}
+		awsSigner{key: key, region: p.d.Bedrock.Region, service: "bedrock"}.sign(hreq, buf, p.now())
 	}
 	return hreq, nil
 }

@@ -21,19 +21,12 @@ import (
 // googleTokens gets a service account's OAuth tokens, for Vertex AI's
 // calls, as Google's client libraries do: a JWT the account's key signs
 // (RS256), traded at the key's token_uri for an access token, which is
-// kept until a minute before it expires. Concurrent calls wait on one
-// trade rather than each making their own.
+// kept until a minute before it expires (renewed).
 type googleTokens struct {
 	sa     *config.ServiceAccount
 	rt     http.RoundTripper
 	redact func(string) string
-
-	// turn is held by the call that reads or trades the token: a channel,
-	// not a mutex, so that a call waiting on a slow trade gives up when
-	// its own context ends.
-	turn   chan struct{}
-	token  string
-	expiry time.Time
+	token  *renewed[string]
 }
 
 // cloudPlatformScope is the scope Vertex AI's calls need.
@@ -49,7 +42,7 @@ func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(stri
 	if err != nil {
 		return nil, fmt.Errorf("vertex_credentials %w", err)
 	}
-	return &googleTokens{sa: sa, rt: rt, redact: redact, turn: make(chan struct{}, 1)}, nil
+	return &googleTokens{sa: sa, rt: rt, redact: redact, token: newRenewed[string]()}, nil
 }
 
 // Token returns an access token, trading a new assertion for one when
@@ -58,33 +51,26 @@ func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(stri
 // this deployment, as a revoked API key is); a failed one, a connection
 // error.
 func (g *googleTokens) Token(ctx context.Context) (string, error) {
-	select {
-	case g.turn <- struct{}{}:
-		defer func() { <-g.turn }()
-	case <-ctx.Done():
-		e := transportError(ctx, ctx.Err(), g.redact)
-		e.Message = "waiting for a Vertex AI token: " + e.Message
-		return "", e
-	}
-	now := time.Now()
-	if g.token != "" && now.Before(g.expiry.Add(-time.Minute)) {
-		return g.token, nil
-	}
+	return g.token.get(ctx, time.Now(), time.Minute, "a Vertex AI token", g.redact, g.trade)
+}
+
+// trade trades a new assertion for a token.
+func (g *googleTokens) trade(ctx context.Context, now time.Time) (string, time.Time, error) {
 	assertion, err := g.assertion(now)
 	if err != nil {
-		return "", &Error{Err: err, Message: "sign the service account's token request: " + err.Error()}
+		return "", time.Time{}, &Error{Err: err, Message: "sign the service account's token request: " + err.Error()}
 	}
 	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.sa.TokenURI, strings.NewReader(form))
 	if err != nil {
-		return "", &Error{Err: err, Message: "build the token request: " + err.Error()}
+		return "", time.Time{}, &Error{Err: err, Message: "build the token request: " + err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := g.rt.RoundTrip(req)
 	if err != nil {
 		e := transportError(ctx, err, g.redact)
 		e.Message = "get a Vertex AI token: " + e.Message
-		return "", e
+		return "", time.Time{}, e
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -97,13 +83,12 @@ func (g *googleTokens) Token(ctx context.Context) (string, error) {
 	_ = json.Unmarshal(data, &tok)
 	switch {
 	case resp.StatusCode >= 500:
-		return "", &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("get a Vertex AI token: the token endpoint answered %s", resp.Status)}
+		return "", time.Time{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("get a Vertex AI token: the token endpoint answered %s", resp.Status)}
 	case resp.StatusCode >= 300 || tok.AccessToken == "":
-		return "", &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
 			Message: g.redact(fmt.Sprintf("the service account %s got no Vertex AI token: %s %s %s", g.sa.Email, resp.Status, tok.Error, tok.Description))}
 	}
-	g.token, g.expiry = tok.AccessToken, now.Add(time.Duration(max(tok.ExpiresIn, 60))*time.Second)
-	return g.token, nil
+	return tok.AccessToken, now.Add(time.Duration(max(tok.ExpiresIn, 60)) * time.Second), nil
 }
 
 // assertion is the signed JWT that asks for a token for the account.

@@ -9,8 +9,8 @@ import (
 // A call that waits for another's token trade gives up when its own
 // context ends, rather than waiting out a slow token endpoint.
 func TestGoogleTokensWaitAsLongAsTheCall(t *testing.T) {
-	g := &googleTokens{turn: make(chan struct{}, 1), redact: func(s string) string { return s }}
-	g.turn <- struct{}{} // a trade in progress
+	g := &googleTokens{token: newRenewed[string](), redact: func(s string) string { return s }}
+	g.token.turn <- struct{}{} // a trade in progress
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := g.Token(ctx)

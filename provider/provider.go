@@ -283,7 +283,7 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 		p.google = tokens
 		return p, nil
 	case config.DialectAnthropic:
-		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens}, nil
+		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, aws: newAWSKeys(d, rt, redact)}, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }

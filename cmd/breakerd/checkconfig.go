@@ -137,7 +137,14 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 				key = "tokens of " + sa.Email // Vertex AI's
 			}
 			if b := dc.Bedrock; b != nil && dc.APIKey == "" {
-				key = "signed, AWS key in " + b.Region // the key's ID is not printed either
+				switch { // the key's ID is not printed either
+				case b.Role != nil:
+					key = "signed, role " + b.Role.ARN
+				case b.Container != nil:
+					key = "signed, the container's AWS key"
+				default:
+					key = "signed, AWS key in " + b.Region
+				}
 			}
 			var names []string
 			for _, op := range dep.Operations() {

@@ -181,10 +181,14 @@ func TestCheckConfigShowsTags(t *testing.T) {
 // region, but no part of the key.
 func TestCheckConfigShowsBedrocksKeyWithoutIt(t *testing.T) {
 	out, errOut := checkConfig(t, "model_list:\n  - model_name: c\n    litellm_params: {model: bedrock/anthropic.claude-3-5-haiku-20241022-v1:0, "+
-		"aws_access_key_id: AKIDCHECKCONFIG, aws_secret_access_key: check-config-secret, aws_region_name: eu-west-3}\n")
+		"aws_access_key_id: AKIDCHECKCONFIG, aws_secret_access_key: check-config-secret, aws_region_name: eu-west-3}\n"+
+		"  - model_name: r\n    litellm_params: {model: bedrock/amazon.nova-pro-v1:0, aws_role_name: \"arn:aws:iam::1:role/r\", "+
+		"aws_access_key_id: AKIDCHECKCONFIG, aws_secret_access_key: check-config-secret}\n")
 	s := out.String() + errOut.String()
-	if want := "signed, AWS key in eu-west-3"; !strings.Contains(s, want) || !strings.Contains(s, "https://bedrock-runtime.eu-west-3.amazonaws.com") {
-		t.Fatalf("output lacks %q and the region's address:\n%s", want, s)
+	for _, want := range []string{"signed, AWS key in eu-west-3", "https://bedrock-runtime.eu-west-3.amazonaws.com", "signed, role arn:aws:iam::1:role/r"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("output lacks %q:\n%s", want, s)
+		}
 	}
 	if strings.Contains(s, "AKIDCHECKCONFIG") || strings.Contains(s, "check-config-secret") {
 		t.Fatalf("output shows the key:\n%s", s)

@@ -1,0 +1,174 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// awsKeys gives the AWS key a Bedrock deployment's calls are signed with:
+// its own, or one assumed from a role (AWS STS) or served by its
+// container (ECS, EKS Pod Identity), kept until five minutes before it
+// expires, as AWS's SDKs keep theirs.
+type awsKeys struct {
+	b      *config.Bedrock
+	rt     http.RoundTripper
+	redact func(string) string
+	now    func() time.Time
+	key    *renewed[config.AWSKey]
+}
+
+// newAWSKeys returns the key source of a Bedrock deployment that signs
+// its calls; nil for one that calls with a Bedrock API key, or not on
+// Bedrock.
+func newAWSKeys(d config.Deployment, rt http.RoundTripper, redact func(string) string) *awsKeys {
+	if d.Bedrock == nil || d.APIKey != "" {
+		return nil
+	}
+	return &awsKeys{b: d.Bedrock, rt: rt, redact: redact, now: time.Now, key: newRenewed[config.AWSKey]()}
+}
+
+// Key returns the key to sign a call with. A refused fetch is an *Error
+// with status 401: the deployment's authentication failure, on its
+// breaker.
+func (k *awsKeys) Key(ctx context.Context) (config.AWSKey, error) {
+	if k.b.Role == nil && k.b.Container == nil {
+		return k.b.Key, nil
+	}
+	return k.key.get(ctx, k.now(), 5*time.Minute, "AWS credentials", k.redact, k.fetch)
+}
+
+func (k *awsKeys) fetch(ctx context.Context, now time.Time) (config.AWSKey, time.Time, error) {
+	if k.b.Container != nil {
+		return k.container(ctx)
+	}
+	return k.assume(ctx, now)
+}
+
+// assume asks STS for the role's keys: AssumeRole signed with the
+// deployment's key, or AssumeRoleWithWebIdentity with the token.
+func (k *awsKeys) assume(ctx context.Context, now time.Time) (config.AWSKey, time.Time, error) {
+	r := k.b.Role
+	form := url.Values{"Version": {"2011-06-15"}, "RoleArn": {r.ARN}, "RoleSessionName": {r.SessionName}}
+	action := "AssumeRoleWithWebIdentity"
+	switch {
+	case r.WebIdentityToken != "":
+		form.Set("WebIdentityToken", r.WebIdentityToken.Value())
+	case r.WebIdentityTokenFile != "":
+		tok, err := os.ReadFile(r.WebIdentityTokenFile) // read each time: it rotates
+		if err != nil {
+			return config.AWSKey{}, time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+				Message: "read the web identity token: " + err.Error()}
+		}
+		form.Set("WebIdentityToken", strings.TrimSpace(string(tok)))
+	default:
+		action = "AssumeRole"
+	}
+	form.Set("Action", action)
+	body := []byte(form.Encode())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.STSEndpoint+"/", strings.NewReader(string(body)))
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, &Error{Err: err, Message: "build the STS request: " + k.redact(err.Error())}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if action == "AssumeRole" {
+		awsSigner{key: k.b.Key, region: k.b.Region, service: "sts"}.sign(req, body, now)
+	}
+	data, status, err := k.exchange(ctx, req, "assume "+r.ARN)
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, err
+	}
+	var out struct {
+		Creds  stsCredentials `xml:"AssumeRoleResult>Credentials"`
+		WebID  stsCredentials `xml:"AssumeRoleWithWebIdentityResult>Credentials"`
+		Errors struct {
+			Code    string `xml:"Code"`
+			Message string `xml:"Message"`
+		} `xml:"Error"`
+	}
+	_ = xml.Unmarshal(data, &out)
+	c := out.Creds
+	if action != "AssumeRole" {
+		c = out.WebID
+	}
+	if status >= 300 || c.AccessKeyID == "" {
+		return config.AWSKey{}, time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error", Code: out.Errors.Code,
+			Message: k.redact(fmt.Sprintf("AWS STS did not let breakerd assume %s: %d %s: %s", r.ARN, status, out.Errors.Code, out.Errors.Message))}
+	}
+	return config.AWSKey{ID: config.Secret(c.AccessKeyID), Secret: config.Secret(c.SecretAccessKey), SessionToken: config.Secret(c.SessionToken)},
+		c.Expiration, nil
+}
+
+// stsCredentials are the keys in an STS answer.
+type stsCredentials struct {
+	AccessKeyID     string    `xml:"AccessKeyId"`
+	SecretAccessKey string    `xml:"SecretAccessKey"`
+	SessionToken    string    `xml:"SessionToken"`
+	Expiration      time.Time `xml:"Expiration"`
+}
+
+// container asks the container's endpoint for its keys, with its token.
+func (k *awsKeys) container(ctx context.Context) (config.AWSKey, time.Time, error) {
+	c := k.b.Container
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URI, nil)
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, &Error{Err: err, Message: "build the container credentials request: " + k.redact(err.Error())}
+	}
+	token := c.Token.Value()
+	if c.TokenFile != "" {
+		b, err := os.ReadFile(c.TokenFile) // read each time: it rotates
+		if err != nil {
+			return config.AWSKey{}, time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+				Message: "read the container credentials token: " + err.Error()}
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	data, status, err := k.exchange(ctx, req, "get the container's credentials")
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, err
+	}
+	var out struct {
+		AccessKeyID     string    `json:"AccessKeyId"`
+		SecretAccessKey string    `json:"SecretAccessKey"`
+		Token           string    `json:"Token"`
+		Expiration      time.Time `json:"Expiration"`
+		Message         string    `json:"message"`
+	}
+	_ = json.Unmarshal(data, &out)
+	if status >= 300 || out.AccessKeyID == "" {
+		return config.AWSKey{}, time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: k.redact(fmt.Sprintf("the container's credentials endpoint gave no key: %d %s", status, out.Message))}
+	}
+	return config.AWSKey{ID: config.Secret(out.AccessKeyID), Secret: config.Secret(out.SecretAccessKey), SessionToken: config.Secret(out.Token)},
+		out.Expiration, nil
+}
+
+// exchange sends a credentials request and reads its answer; a failure
+// to reach the endpoint, or its 5xx, is a connection error of the
+// deployment, as an upstream's is.
+func (k *awsKeys) exchange(ctx context.Context, req *http.Request, what string) ([]byte, int, error) {
+	resp, err := k.rt.RoundTrip(req)
+	if err != nil {
+		e := transportError(ctx, err, k.redact)
+		e.Message = what + ": " + e.Message
+		return nil, 0, e
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 500 {
+		return nil, 0, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("%s: the endpoint answered %s", what, resp.Status)}
+	}
+	return data, resp.StatusCode, nil
+}

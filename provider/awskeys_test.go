@@ -1,0 +1,111 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// A container's keys (ECS, EKS Pod Identity) come from its endpoint, with
+// the token its file holds at each fetch; they are kept until five
+// minutes before they expire, then fetched again.
+func TestContainerKeysAreRenewedBeforeTheyExpire(t *testing.T) {
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("token-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	var lastAuth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		lastAuth.Store(r.Header.Get("Authorization"))
+		if r.Header.Get("Authorization") == "" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"message":"no token"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"AccessKeyId":"ASIA` + string(rune('0'+n)) + `","SecretAccessKey":"s","Token":"t","Expiration":"2026-12-03T13:00:00Z"}`))
+	}))
+	defer srv.Close()
+	now := t0
+	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{Container: &config.AWSContainer{URI: srv.URL + "/v1/credentials", TokenFile: tokenFile}}},
+		http.DefaultTransport, func(s string) string { return s })
+	k.now = func() time.Time { return now }
+	for _, step := range []struct {
+		at     time.Duration
+		rotate string
+		wantID string
+		calls  int64
+	}{
+		{0, "", "ASIA1", 1},
+		{54 * time.Minute, "", "ASIA1", 1},        // kept
+		{56 * time.Minute, "token-2", "ASIA2", 2}, // within five minutes of expiring: fetched again, with the new token
+	} {
+		now = t0.Add(step.at)
+		if step.rotate != "" {
+			if err := os.WriteFile(tokenFile, []byte(step.rotate), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		key, err := k.Key(context.Background())
+		if err != nil || key.ID.Value() != step.wantID || key.SessionToken.Value() != "t" || calls.Load() != step.calls {
+			t.Fatalf("at %v: key %q, %v, %d calls; want %s after %d", step.at, key.ID.Value(), err, calls.Load(), step.wantID, step.calls)
+		}
+	}
+	if lastAuth.Load() != "token-2" {
+		t.Errorf("the endpoint last saw %q, want the rotated token", lastAuth.Load())
+	}
+	// An endpoint that refuses is the deployment's authentication failure.
+	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{Container: &config.AWSContainer{URI: srv.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	_, err := k.Key(context.Background())
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusUnauthorized || !strings.Contains(e.Message, "401 no token") {
+		t.Errorf("refused: %v", err)
+	}
+}
+
+// A role is assumed with the web identity token its file holds, and
+// STS's answer read as its documentation shows it.
+func TestRolesAreAssumedWithATokenFile(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("eyJ-irsa\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if r.PostForm.Get("Action") != "AssumeRoleWithWebIdentity" || r.PostForm.Get("WebIdentityToken") != "eyJ-irsa" ||
+			r.PostForm.Get("RoleSessionName") != "breakerd" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		_, _ = w.Write([]byte(`<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>system:serviceaccount:default:breakerd</SubjectFromWebIdentityToken>
+    <Credentials>
+      <SessionToken>AQoDYXdzEE0a8ANXXXXXXXXNO1ewxE5TijQyp+IEXAMPLE</SessionToken>
+      <SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>
+      <Expiration>2026-12-03T13:00:00Z</Expiration>
+      <AccessKeyId>ASIAIOSFODNN7EXAMPLE</AccessKeyId>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+</AssumeRoleWithWebIdentityResponse>`))
+	}))
+	defer srv.Close()
+	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{Region: "us-east-1", Role: &config.AWSRole{ARN: "arn:aws:iam::1:role/r",
+		SessionName: "breakerd", WebIdentityTokenFile: tokenFile, STSEndpoint: srv.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	key, err := k.Key(context.Background())
+	if err != nil || key.ID.Value() != "ASIAIOSFODNN7EXAMPLE" || key.Secret.Value() != "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY" ||
+		!strings.HasPrefix(key.SessionToken.Value(), "AQoDYXdzEE0a8AN") {
+		t.Fatalf("key %+v, %v", key, err)
+	}
+}
