@@ -819,7 +819,7 @@ func requireKey(key string, next http.Handler) http.Handler {
 		auth := r.Header.Get("Authorization")
 		got, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {
-			got = cmp.Or(r.Header.Get("Api-Key"), r.Header.Get("X-Api-Key"))
+			got = cmp.Or(r.Header.Get("Api-Key"), r.Header.Get("X-Api-Key"), browserSocketKey(r))
 		}
 		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breakerd"`)
@@ -832,6 +832,23 @@ func requireKey(key string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// browserSocketKey is the key a browser's WebSocket carries, which cannot
+// set headers: OpenAI's Realtime clients offer it as the subprotocol
+// openai-insecure-api-key.KEY. It returns "" for any other request.
+func browserSocketKey(r *http.Request) string {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return ""
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			if key, ok := strings.CutPrefix(strings.TrimSpace(p), "openai-insecure-api-key."); ok {
+				return key
+			}
+		}
+	}
+	return ""
 }
 
 // refuseOverloaded answers a request that load shedding refused: at once,

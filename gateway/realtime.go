@@ -141,7 +141,9 @@ func (g *Gateway) relayRealtime(w http.ResponseWriter, r *http.Request, up *webs
 	// over), so that a shutdown that finds none there finds this one.
 	g.detached.Add(1)
 	defer g.detached.Done()
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.socketOrigins()})
+	// A browser's client offers the subprotocol realtime (with its key,
+	// browserSocketKey), and expects it chosen, as OpenAI's server does.
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: g.socketOrigins(), Subprotocols: []string{"realtime"}})
 	if err != nil {
 		_ = up.Close(websocket.StatusGoingAway, "the client's handshake failed")
 		return http.StatusBadRequest // Accept has answered

@@ -247,3 +247,42 @@ func TestRealtimeCloseIsMirrored(t *testing.T) {
 		t.Fatal("the gateway still holds the ended session")
 	}
 }
+
+// A browser's Realtime client, which cannot set headers, offers its key
+// as the subprotocol openai-insecure-api-key.KEY, beside realtime: breakerd
+// takes the key from there (for a WebSocket only) and chooses realtime,
+// as OpenAI's server does.
+func TestBrowserRealtimeClientsSendTheirKeyAsASubprotocol(t *testing.T) {
+	e := newEnv(t, realtimeModels+"general_settings:\n  master_key: "+masterKey+"\n", "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // a guard, not a timing
+	defer cancel()
+	dial := func(key string) (*websocket.Conn, *http.Response, error) {
+		return websocket.Dial(ctx, e.url+"/v1/realtime?model=gpt-realtime", &websocket.DialOptions{HTTPClient: e.http,
+			Subprotocols: []string{"realtime", "openai-insecure-api-key." + key, "openai-beta.realtime-v1"}})
+	}
+	conn, _, err := dial(masterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	_, data, err := conn.Read(ctx)
+	var ev rtEvent
+	if err != nil || json.Unmarshal(data, &ev) != nil || ev.Type != "session.created" || conn.Subprotocol() != "realtime" {
+		t.Fatalf("first event %s (%v), subprotocol %q", data, err, conn.Subprotocol())
+	}
+	_ = conn.Close(websocket.StatusNormalClosure, "")
+
+	if _, resp, err := dial("sk-wrong-guess-123"); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong key: %v", err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/chat/completions", strings.NewReader(`{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}`))
+	req.Header.Set("Sec-WebSocket-Protocol", "openai-insecure-api-key."+masterKey)
+	resp, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the subprotocol's key on a request that is no WebSocket: %d, want 401", resp.StatusCode)
+	}
+}
