@@ -51,6 +51,9 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 	claude := strings.Contains(b.ModelID, "anthropic.") || strings.Contains(model, "anthropic.")
 	_, route, _ := strings.Cut(d.ModelRef, "/")
 	switch {
+	case d.Mode == "embedding" || strings.Contains(strings.ToLower(b.ModelID+" "+model), "embed"):
+		// Titan's and Cohere's embeddings, at InvokeModel.
+		d.Embeddings, d.Mode = true, "embedding"
 	case prov == "bedrock_converse" || strings.HasPrefix(route, "converse/") || !claude && !strings.HasPrefix(route, "invoke/"):
 		b.Converse = true
 	case !claude:

@@ -60,6 +60,9 @@ func TestBedrock(t *testing.T) {
 		{name: "a model other than Claude: the Converse API", yaml: "      model: bedrock/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
 			want: Deployment{Model: "meta.llama3-1-70b-instruct-v1:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
 				Bedrock: &Bedrock{ModelID: "meta.llama3-1-70b-instruct-v1:0", Region: "us-west-2", Converse: true}}},
+		{name: "an embedding model, at InvokeModel", yaml: "      model: bedrock/amazon.titan-embed-text-v2:0\n      api_key: k-123456\n",
+			want: Deployment{Model: "amazon.titan-embed-text-v2:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com", Embeddings: true,
+				Bedrock: &Bedrock{ModelID: "amazon.titan-embed-text-v2:0", Region: "us-west-2"}}},
 		{name: "invoke/ with a model other than Claude", yaml: "      model: bedrock/invoke/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
 			says: `invoke/ calls "meta.llama3-1-70b-instruct-v1:0" with its own InvokeModel format, which breakerd does not speak: this deployment is left out of routing; write bedrock/meta.llama3-1-70b-instruct-v1:0 to call it through the Converse API`},
 		{name: "no credentials", yaml: claude,
@@ -121,7 +124,7 @@ func TestBedrock(t *testing.T) {
 			}
 			d := cfg.Deployments[1]
 			w := tc.want
-			if d.Model != w.Model || d.APIKey != w.APIKey || d.APIBase != w.APIBase || d.Dialect != DialectAnthropic || !reflect.DeepEqual(d.Bedrock, w.Bedrock) {
+			if d.Model != w.Model || d.APIKey != w.APIKey || d.APIBase != w.APIBase || d.Dialect != DialectAnthropic || d.Embeddings != w.Embeddings || !reflect.DeepEqual(d.Bedrock, w.Bedrock) {
 				t.Fatalf("deployment %s key %q at %s, %+v\nwant %s key %q at %s, %+v", d.Model, d.APIKey.Value(), d.APIBase, d.Bedrock, w.Model, w.APIKey.Value(), w.APIBase, w.Bedrock)
 			}
 			for _, s := range d.Secrets() {

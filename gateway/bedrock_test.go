@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"math"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -328,5 +332,55 @@ router_settings: {routing_strategy: ordered, num_retries: 0}
 				t.Fatalf("%d STS calls, %d Bedrock calls, %d refused: want 1, 2, none", n, bedrock.Stats().Messages, refused.Load())
 			}
 		})
+	}
+}
+
+// Embedding models on Bedrock serve OpenAI's embeddings API: Titan's one
+// call per input (with dimensions), Cohere's one for all, as floats or as
+// base64 (the Node SDK's default), each call signed.
+func TestBedrockEmbeddings(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
+	var refused atomic.Int64
+	bedrock, upstream := bedrockUpstream(t, creds, &refused)
+	keys := "aws_access_key_id: " + creds.AccessKeyID + ", aws_secret_access_key: " + creds.SecretAccessKey + `, aws_bedrock_runtime_endpoint: "` + upstream.URL + `"`
+	e := newEnv(t, `
+model_list:
+  - model_name: titan
+    litellm_params: {model: bedrock/amazon.titan-embed-text-v2:0, `+keys+`}
+  - model_name: cohere
+    litellm_params: {model: bedrock/cohere.embed-english-v3, `+keys+`}
+`)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		model string
+		calls int64
+		dims  int
+	}{{"titan", 2, 256}, {"cohere", 1, 8}} {
+		bedrock.Reset()
+		params := openai.EmbeddingNewParams{Model: tc.model, Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"first text", "second text"}}}
+		if tc.model == "titan" {
+			params.Dimensions = openai.Int(256)
+		}
+		got, err := e.client.Embeddings.New(ctx, params)
+		if err != nil || len(got.Data) != 2 || len(got.Data[1].Embedding) != tc.dims || got.Data[1].Index != 1 || got.Usage.PromptTokens == 0 {
+			t.Fatalf("%s: %+v %v", tc.model, got, err)
+		}
+		status, _, body := e.post("/v1/embeddings", fmt.Sprintf(`{"model":%q,"input":"first text","encoding_format":"base64"%s}`, tc.model,
+			map[bool]string{true: `,"dimensions":256`}[tc.model == "titan"]))
+		data, _ := body["data"].([]any)
+		if status != 200 || len(data) != 1 {
+			t.Fatalf("%s base64: %d %v", tc.model, status, body)
+		}
+		raw, err := base64.StdEncoding.DecodeString(data[0].(map[string]any)["embedding"].(string))
+		if err != nil || len(raw) != 4*tc.dims ||
+			math.Float32frombits(binary.LittleEndian.Uint32(raw)) != float32(got.Data[0].Embedding[0]) {
+			t.Fatalf("%s base64: %d bytes, %v", tc.model, len(raw), err)
+		}
+		if n := bedrock.Stats().Embeddings; n != tc.calls+1 || refused.Load() != 0 { // and the one input in base64
+			t.Fatalf("%s: %d calls, %d refused", tc.model, n, refused.Load())
+		}
+	}
+	if status, _, _ := e.post("/v1/chat/completions", `{"model":"titan","messages":[{"role":"user","content":"hi"}]}`); status < 400 {
+		t.Fatalf("chat with an embedding model: %d", status)
 	}
 }

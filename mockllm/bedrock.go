@@ -2,6 +2,7 @@ package mockllm
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,10 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 	data, _ := io.ReadAll(r.Body)
 	if method == "converse" || method == "converse-stream" {
 		s.converse(w, r, f, data, method == "converse-stream")
+		return
+	}
+	if method == "invoke" && strings.Contains(model, "embed") {
+		s.bedrockEmbed(w, r, model, data)
 		return
 	}
 	if method == "count-tokens" {
@@ -325,4 +330,37 @@ func (s *Server) converseCount(w http.ResponseWriter, r *http.Request, data []by
 	}
 	writeJSON(w, 200, map[string]int{"inputTokens": n + tokens(wrapped.Input.Converse.prompt())})
 	return true
+}
+
+// bedrockEmbed serves an embedding model's InvokeModel: Titan's one text
+// ({"inputText", "dimensions"}: {"embedding", "inputTextTokenCount"}),
+// Cohere's a list ({"texts", "input_type"}: {"embeddings", "texts"}).
+func (s *Server) bedrockEmbed(w http.ResponseWriter, r *http.Request, model string, data []byte) {
+	// Bedrock's one route counted the call as messages: it is embeddings.
+	s.stats.messages.Add(-1)
+	s.stats.embeddings.Add(1)
+	var req struct {
+		InputText  *string  `json:"inputText"`
+		Dimensions int      `json:"dimensions"`
+		Texts      []string `json:"texts"`
+		InputType  string   `json:"input_type"`
+	}
+	_ = json.Unmarshal(data, &req)
+	if strings.Contains(model, "cohere.") {
+		if len(req.Texts) == 0 || req.InputType == "" {
+			s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: texts and input_type are required")
+			return
+		}
+		vs := make([][]float64, len(req.Texts))
+		for i, t := range req.Texts {
+			vs[i] = vector(t, 8)
+		}
+		writeJSON(w, 200, map[string]any{"id": "emb-mock", "embeddings": vs, "texts": req.Texts, "response_type": "embeddings_floats"})
+		return
+	}
+	if req.InputText == nil {
+		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: inputText is required")
+		return
+	}
+	writeJSON(w, 200, map[string]any{"embedding": vector(*req.InputText, cmp.Or(req.Dimensions, 1024)), "inputTextTokenCount": tokens(*req.InputText)})
 }

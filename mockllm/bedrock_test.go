@@ -2,6 +2,7 @@ package mockllm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -192,5 +193,39 @@ func TestConverseWithTheAWSSDK(t *testing.T) {
 	if _, err := client.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: model, Messages: hello}); !errors.As(err, &invalid) ||
 		!strings.Contains(err.Error(), "Input is too long") {
 		t.Errorf("too long: %v, want a ValidationException", err)
+	}
+}
+
+// Embedding models at InvokeModel, as AWS's SDK calls them: Titan's one
+// text, Cohere's a list; counted as embeddings.
+func TestBedrockEmbeddingsWithTheAWSSDK(t *testing.T) {
+	srv, url := newMock(t, Options{Name: "br"})
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
+	for _, tc := range []struct {
+		model, body string
+		want        func(map[string]any) bool
+	}{
+		{"amazon.titan-embed-text-v2:0", `{"inputText":"hello there","dimensions":256}`, func(m map[string]any) bool {
+			v, _ := m["embedding"].([]any)
+			return len(v) == 256 && m["inputTextTokenCount"] == float64(3)
+		}},
+		{"cohere.embed-english-v3", `{"texts":["a","b"],"input_type":"search_query"}`, func(m map[string]any) bool {
+			v, _ := m["embeddings"].([]any)
+			return len(v) == 2
+		}},
+	} {
+		out, err := client.InvokeModel(context.Background(), &bedrockruntime.InvokeModelInput{ModelId: aws.String(tc.model),
+			ContentType: aws.String("application/json"), Body: []byte(tc.body)})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.model, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out.Body, &m); err != nil || !tc.want(m) {
+			t.Errorf("%s: %s", tc.model, out.Body)
+		}
+	}
+	if st := srv.Stats(); st.Embeddings != 2 || st.Messages != 0 {
+		t.Errorf("stats %+v, want 2 embeddings", st)
 	}
 }

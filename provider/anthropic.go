@@ -92,16 +92,10 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 		hreq.Header.Set("anthropic-beta", beta)
 	}
 	configHeaders(hreq.Header, p.d)
-	switch {
-	case p.d.Bedrock == nil:
-	case p.d.APIKey != "": // a Bedrock API key
-		hreq.Header.Set("Authorization", "Bearer "+p.d.APIKey.Value())
-	default:
-		key, err := p.aws.Key(ctx)
-		if err != nil {
+	if p.d.Bedrock != nil {
+		if err := p.bedrockAuth(ctx, hreq, buf); err != nil {
 			return nil, err
 		}
-		awsSigner{key: key, region: p.d.Bedrock.Region, service: "bedrock"}.sign(hreq, buf, p.now())
 	}
 	return hreq, nil
 }
@@ -125,8 +119,14 @@ func vertexRequest(buf []byte, path string) ([]byte, error) {
 
 func (p *anthropic) Name() string { return "anthropic" }
 
-// Supports is true for chat only: Anthropic has no embeddings API.
-func (p *anthropic) Supports(op Operation) bool { return op == Chat }
+// Supports is true for chat only (Anthropic has no embeddings API), and
+// for embeddings only on a Bedrock embedding model.
+func (p *anthropic) Supports(op Operation) bool {
+	if p.d.Bedrock != nil && p.d.Embeddings {
+		return op == Embeddings
+	}
+	return op == Chat
+}
 
 // Unsupported lists the parameters with no Anthropic equivalent that req
 // sets to a value that matters (n: 2, a seed, logit_bias, ...).
@@ -147,6 +147,9 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 			}
 			out = append(out, k)
 		}
+	}
+	if b := p.d.Bedrock; b != nil && b.Converse {
+		why = strings.ReplaceAll(why, "Anthropic", "Bedrock's Converse API")
 	}
 	return out, why
 }
@@ -195,6 +198,9 @@ func (p *anthropic) CountTokens(ctx context.Context, req *Request) (*Response, e
 func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if req.API == APIMessages {
 		return p.sendMessages(ctx, req, "/v1/messages")
+	}
+	if req.Op == Embeddings && p.d.Bedrock != nil && p.d.Embeddings {
+		return p.bedrockEmbeddings(ctx, req)
 	}
 	if req.Op != Chat {
 		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error",

@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -55,6 +56,22 @@ func bedrockBody(b *config.Bedrock, buf []byte, beta, path string, maxTokens int
 		return converseRequest(buf, count)
 	}
 	return bedrockRequest(buf, beta, count, maxTokens)
+}
+
+// bedrockAuth authorizes a call of body to Bedrock, last, once its other
+// headers are set: with the deployment's Bedrock API key, or signed with
+// its AWS key.
+func (p *anthropic) bedrockAuth(ctx context.Context, hreq *http.Request, body []byte) error {
+	if p.d.APIKey != "" {
+		hreq.Header.Set("Authorization", "Bearer "+p.d.APIKey.Value())
+		return nil
+	}
+	key, err := p.aws.Key(ctx)
+	if err != nil {
+		return err
+	}
+	awsSigner{key: key, region: p.d.Bedrock.Region, service: "bedrock"}.sign(hreq, body, p.now())
+	return nil
 }
 
 // bedrockAnswer is a whole answer from Bedrock to path as the Messages

@@ -177,6 +177,15 @@ func TestBedrockStreamsReadAsAnthropicEvents(t *testing.T) {
 	}
 }
 
+// A parameter Converse cannot honour is named with the API that cannot.
+func TestConverseNamesItselfInRefusals(t *testing.T) {
+	p := &anthropic{d: config.Deployment{Bedrock: &config.Bedrock{Converse: true}}}
+	params, why := p.Unsupported(&Request{Body: []byte(`{"model":"m","seed":7,"messages":[]}`)})
+	if len(params) != 1 || params[0] != "seed" || why != "Bedrock's Converse API has no seed" {
+		t.Errorf("%v %q", params, why)
+	}
+}
+
 // Messages requests become Converse's, block by block.
 func TestConverseRequests(t *testing.T) {
 	for _, tc := range []struct {
@@ -194,6 +203,8 @@ func TestConverseRequests(t *testing.T) {
 			`{"inferenceConfig":{"maxTokens":5},"messages":[{"content":[{"toolUse":{"toolUseId":"t1","name":"weather","input":{"city":"Oslo"}}}],"role":"assistant"},` +
 				`{"content":[{"toolResult":{"toolUseId":"t1","content":[{"text":"sunny"}]}}],"role":"user"}],` +
 				`"toolConfig":{"toolChoice":{"tool":{"name":"weather"}},"tools":[{"toolSpec":{"description":"d","inputSchema":{"json":{"type":"object"}},"name":"weather"}}]}}`},
+		{"thinking, as the model's own field", `{"max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"}]}`, false,
+			`{"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}},"inferenceConfig":{"maxTokens":2048},"messages":[{"content":[{"text":"hi"}],"role":"user"}]}`},
 		{"a count", `{"model":"m","system":"s","messages":[{"role":"user","content":"hi"}]}`, true,
 			`{"input":{"converse":{"messages":[{"content":[{"text":"hi"}],"role":"user"}],"system":[{"text":"s"}]}}}`},
 	} {

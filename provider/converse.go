@@ -65,6 +65,7 @@ type messagesBody struct {
 		Type string `json:"type"`
 		Name string `json:"name"`
 	} `json:"tool_choice"`
+	Thinking json.RawMessage `json:"thinking"`
 }
 
 // blocks reads content written as a string or as blocks.
@@ -162,6 +163,11 @@ func converseRequest(buf []byte, count bool) ([]byte, error) {
 		inference["stopSequences"] = m.StopSequences
 	}
 	out["inferenceConfig"] = inference
+	if len(m.Thinking) > 0 {
+		// Claude's extended thinking, which Converse passes to the model
+		// as it is (reasoning_effort becomes it in chat's translation).
+		out["additionalModelRequestFields"] = map[string]json.RawMessage{"thinking": m.Thinking}
+	}
 	if len(m.Tools) > 0 {
 		var tools []map[string]any
 		for _, t := range m.Tools {
