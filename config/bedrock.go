@@ -78,7 +78,7 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 	b.Region = cmp.Or(region, bedrockDefaultRegion)
 
 	d.APIKey = Secret(c.resolve(at("api_key"), p.APIKey))
-	if !c.awsCredentials(&d, b, pp, v, at) {
+	if !c.awsCredentials(&d, &b.AWSAuth, pp, v, at) {
 		return d, false
 	}
 
@@ -114,7 +114,7 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 // aws_* values. It reports false when the deployment is left out or in
 // error. An EC2 instance's own role (the instance metadata service) is
 // not read: a deployment with nothing else is left out.
-func (c *converter) awsCredentials(d *Deployment, b *Bedrock, pp string, v map[string]string, at func(string) string) bool {
+func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[string]string, at func(string) string) bool {
 	env := func(name string) string { s, _ := c.env(name); return s }
 	given := AWSKey{ID: Secret(v["aws_access_key_id"]), Secret: Secret(v["aws_secret_access_key"]), SessionToken: Secret(v["aws_session_token"])}
 	envKey := AWSKey{ID: Secret(env("AWS_ACCESS_KEY_ID")), Secret: Secret(env("AWS_SECRET_ACCESS_KEY")), SessionToken: Secret(env("AWS_SESSION_TOKEN"))}

@@ -247,6 +247,9 @@ type Deployment struct {
 	// to the model's InvokeModel API, and are signed with Bedrock.Key
 	// unless APIKey (a Bedrock API key) is set.
 	Bedrock *Bedrock
+	// SageMaker, when set, makes this a SageMaker endpoint's deployment:
+	// its chat calls go to the endpoint's invocations, signed.
+	SageMaker *SageMaker
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
@@ -288,20 +291,29 @@ type Bedrock struct {
 	// ModelID is the model in the call's URL: a model's or an inference
 	// profile's ID, or an ARN.
 	ModelID string
-	Region  string
 	// Converse has calls go to the model's Converse API, which serves
 	// every chat model on Bedrock, in place of InvokeModel, which serves
 	// Claude with Anthropic's Messages.
 	Converse bool
-	// Key is the AWS access key that signs each call (Signature Version
-	// 4); empty when the deployment calls with a Bedrock API key, or gets
-	// its keys from Role or Container. With Role, Key (when set) is the
-	// one that assumes the role.
-	Key AWSKey
-	// Role, when set, is assumed for the keys that sign the calls.
-	Role *AWSRole
-	// Container, when set, serves the keys that sign the calls (ECS's
-	// task role, EKS Pod Identity).
+	AWSAuth
+}
+
+// SageMaker is where a SageMaker endpoint serving OpenAI's chat API (a
+// TGI or LMI container's Messages API) is called, and how.
+type SageMaker struct {
+	Endpoint string
+	AWSAuth
+}
+
+// AWSAuth is the region an AWS service is called in, and the key that
+// signs its calls (Signature Version 4): the key given, or one assumed
+// from Role or served by Container. With Role, Key (when set) is the one
+// that assumes the role. A Bedrock deployment with an API key
+// (Deployment.APIKey) signs nothing.
+type AWSAuth struct {
+	Region    string
+	Key       AWSKey
+	Role      *AWSRole
 	Container *AWSContainer
 }
 
@@ -338,16 +350,28 @@ type AWSKey struct {
 // headers' values and its AWS key.
 func (d Deployment) Secrets() []Secret {
 	out := append([]Secret{d.APIKey}, d.HeaderSecrets...)
-	if b := d.Bedrock; b != nil {
-		out = append(out, b.Key.ID, b.Key.Secret, b.Key.SessionToken)
-		if b.Role != nil {
-			out = append(out, b.Role.WebIdentityToken)
+	if a := d.AWSAuth(); a != nil {
+		out = append(out, a.Key.ID, a.Key.Secret, a.Key.SessionToken)
+		if a.Role != nil {
+			out = append(out, a.Role.WebIdentityToken)
 		}
-		if b.Container != nil {
-			out = append(out, b.Container.Token)
+		if a.Container != nil {
+			out = append(out, a.Container.Token)
 		}
 	}
 	return out
+}
+
+// AWSAuth returns how the deployment's calls to an AWS service (Bedrock,
+// SageMaker) are signed; nil for another provider's.
+func (d Deployment) AWSAuth() *AWSAuth {
+	switch {
+	case d.Bedrock != nil:
+		return &d.Bedrock.AWSAuth
+	case d.SageMaker != nil:
+		return &d.SageMaker.AWSAuth
+	}
+	return nil
 }
 
 // Labels returns the deployment's labels, as used on metrics and spans.

@@ -15,40 +15,41 @@ import (
 	"github.com/breakerd/breakerd/config"
 )
 
-// awsKeys gives the AWS key a Bedrock deployment's calls are signed with:
+// awsKeys gives the AWS key a deployment's calls to AWS are signed with:
 // its own, or one assumed from a role (AWS STS) or served by its
 // container (ECS, EKS Pod Identity), kept until five minutes before it
 // expires, as AWS's SDKs keep theirs.
 type awsKeys struct {
-	b      *config.Bedrock
+	a      *config.AWSAuth
 	rt     http.RoundTripper
 	redact func(string) string
 	now    func() time.Time
 	key    *renewed[config.AWSKey]
 }
 
-// newAWSKeys returns the key source of a Bedrock deployment that signs
-// its calls; nil for one that calls with a Bedrock API key, or not on
-// Bedrock.
+// newAWSKeys returns the key source of a deployment whose calls to AWS
+// are signed (Bedrock's, SageMaker's); nil for one that calls with a
+// Bedrock API key, or not AWS.
 func newAWSKeys(d config.Deployment, rt http.RoundTripper, redact func(string) string) *awsKeys {
-	if d.Bedrock == nil || d.APIKey != "" {
+	a := d.AWSAuth()
+	if a == nil || d.APIKey != "" {
 		return nil
 	}
-	return &awsKeys{b: d.Bedrock, rt: rt, redact: redact, now: time.Now, key: newRenewed[config.AWSKey]()}
+	return &awsKeys{a: a, rt: rt, redact: redact, now: time.Now, key: newRenewed[config.AWSKey]()}
 }
 
 // Key returns the key to sign a call with. A refused fetch is an *Error
 // with status 401: the deployment's authentication failure, on its
 // breaker.
 func (k *awsKeys) Key(ctx context.Context) (config.AWSKey, error) {
-	if k.b.Role == nil && k.b.Container == nil {
-		return k.b.Key, nil
+	if k.a.Role == nil && k.a.Container == nil {
+		return k.a.Key, nil
 	}
 	return k.key.get(ctx, k.now(), 5*time.Minute, "AWS credentials", k.redact, k.fetch)
 }
 
 func (k *awsKeys) fetch(ctx context.Context, now time.Time) (config.AWSKey, time.Time, error) {
-	if k.b.Container != nil {
+	if k.a.Container != nil {
 		return k.container(ctx)
 	}
 	return k.assume(ctx, now)
@@ -57,7 +58,7 @@ func (k *awsKeys) fetch(ctx context.Context, now time.Time) (config.AWSKey, time
 // assume asks STS for the role's keys: AssumeRole signed with the
 // deployment's key, or AssumeRoleWithWebIdentity with the token.
 func (k *awsKeys) assume(ctx context.Context, now time.Time) (config.AWSKey, time.Time, error) {
-	r := k.b.Role
+	r := k.a.Role
 	form := url.Values{"Version": {"2011-06-15"}, "RoleArn": {r.ARN}, "RoleSessionName": {r.SessionName}}
 	action := "AssumeRoleWithWebIdentity"
 	switch {
@@ -81,7 +82,7 @@ func (k *awsKeys) assume(ctx context.Context, now time.Time) (config.AWSKey, tim
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	if action == "AssumeRole" {
-		awsSigner{key: k.b.Key, region: k.b.Region, service: "sts"}.sign(req, body, now)
+		awsSigner{key: k.a.Key, region: k.a.Region, service: "sts"}.sign(req, body, now)
 	}
 	data, status, err := k.exchange(ctx, req, "assume "+r.ARN)
 	if err != nil {
@@ -118,7 +119,7 @@ type stsCredentials struct {
 
 // container asks the container's endpoint for its keys, with its token.
 func (k *awsKeys) container(ctx context.Context) (config.AWSKey, time.Time, error) {
-	c := k.b.Container
+	c := k.a.Container
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.URI, nil)
 	if err != nil {
 		return config.AWSKey{}, time.Time{}, &Error{Err: err, Message: "build the container credentials request: " + k.redact(err.Error())}

@@ -38,7 +38,7 @@ func TestContainerKeysAreRenewedBeforeTheyExpire(t *testing.T) {
 	}))
 	defer srv.Close()
 	now := t0
-	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{Container: &config.AWSContainer{URI: srv.URL + "/v1/credentials", TokenFile: tokenFile}}},
+	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Container: &config.AWSContainer{URI: srv.URL + "/v1/credentials", TokenFile: tokenFile}}}},
 		http.DefaultTransport, func(s string) string { return s })
 	k.now = func() time.Time { return now }
 	for _, step := range []struct {
@@ -66,7 +66,7 @@ func TestContainerKeysAreRenewedBeforeTheyExpire(t *testing.T) {
 		t.Errorf("the endpoint last saw %q, want the rotated token", lastAuth.Load())
 	}
 	// An endpoint that refuses is the deployment's authentication failure.
-	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{Container: &config.AWSContainer{URI: srv.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Container: &config.AWSContainer{URI: srv.URL}}}}, http.DefaultTransport, func(s string) string { return s })
 	_, err := k.Key(context.Background())
 	var e *Error
 	if !errors.As(err, &e) || e.Status != http.StatusUnauthorized || !strings.Contains(e.Message, "401 no token") {
@@ -101,8 +101,8 @@ func TestRolesAreAssumedWithATokenFile(t *testing.T) {
 </AssumeRoleWithWebIdentityResponse>`))
 	}))
 	defer srv.Close()
-	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{Region: "us-east-1", Role: &config.AWSRole{ARN: "arn:aws:iam::1:role/r",
-		SessionName: "breakerd", WebIdentityTokenFile: tokenFile, STSEndpoint: srv.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Region: "us-east-1", Role: &config.AWSRole{ARN: "arn:aws:iam::1:role/r",
+		SessionName: "breakerd", WebIdentityTokenFile: tokenFile, STSEndpoint: srv.URL}}}}, http.DefaultTransport, func(s string) string { return s })
 	key, err := k.Key(context.Background())
 	if err != nil || key.ID.Value() != "ASIAIOSFODNN7EXAMPLE" || key.Secret.Value() != "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY" ||
 		!strings.HasPrefix(key.SessionToken.Value(), "AQoDYXdzEE0a8AN") {
