@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// bedrockDefaultRegion is the region LiteLLM calls Bedrock in when
-// neither the deployment nor the environment names one.
-const bedrockDefaultRegion = "us-west-2"
+// awsDefaultRegion is the region LiteLLM calls AWS in when neither the
+// deployment nor the environment names one.
+const awsDefaultRegion = "us-west-2"
 
 // bedrock reads an Amazon Bedrock deployment. breakerd calls Claude there
 // through the model's InvokeModel API, which takes Anthropic's Messages,
@@ -29,18 +29,9 @@ const bedrockDefaultRegion = "us-west-2"
 func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployment, at func(string) string, defTimeout, defStreamTimeout time.Duration) (Deployment, bool) {
 	p := rd.Params
 	d.Provider, d.Dialect, d.Model = prov, DialectAnthropic, model
-	refs := []struct{ key, value string }{{"model_id", p.ModelID}, {"aws_access_key_id", p.AWSAccessKeyID},
-		{"aws_secret_access_key", p.AWSSecretAccessKey}, {"aws_session_token", p.AWSSessionToken},
-		{"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
-		{"aws_role_name", p.AWSRoleName}, {"aws_session_name", p.AWSSessionName}, {"aws_web_identity_token", p.AWSWebIdentityToken},
-		{"aws_sts_endpoint", p.AWSSTSEndpoint}}
-	v := map[string]string{}
-	for _, r := range refs {
-		if name := c.unsetVar(r.value); name != "" {
-			c.leaveOut(d, at(r.key), fmt.Sprintf("environment variable %s is not set", name), "set it to call this deployment")
-			return d, false
-		}
-		v[r.key] = c.resolve(at(r.key), r.value)
+	v, ok := c.awsParams(d, rd.Params, at)
+	if !ok {
+		return d, false
 	}
 	b := &Bedrock{ModelID: cmp.Or(v["model_id"], model)}
 	if d.Wildcard {
@@ -61,24 +52,10 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 			"write bedrock/"+model+" to call it through the Converse API")
 		return d, false
 	}
-	if p.AWSProfileName != "" {
-		c.leaveOut(d, at("aws_profile_name"), "breakerd does not read AWS profiles (~/.aws)",
-			"give the key in aws_access_key_id and aws_secret_access_key, a role in aws_role_name, or a Bedrock API key in api_key")
-		return d, false
-	}
-	region := v["aws_region_name"]
-	if arn := strings.Split(b.ModelID, ":"); region == "" && len(arn) > 3 && arn[0] == "arn" {
-		region = arn[3]
-	}
-	for _, name := range []string{"AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if e, ok := c.env(name); ok && region == "" {
-			region = e
-		}
-	}
-	b.Region = cmp.Or(region, bedrockDefaultRegion)
+	b.Region = c.awsRegion(v["aws_region_name"], b.ModelID)
 
 	d.APIKey = Secret(c.resolve(at("api_key"), p.APIKey))
-	if !c.awsCredentials(&d, &b.AWSAuth, pp, v, at) {
+	if !c.awsCredentials(&d, &b.AWSAuth, pp, v, at, "Bedrock") {
 		return d, false
 	}
 
@@ -102,6 +79,47 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 }
 
+// awsParams resolves a deployment's AWS keys (model_id and the aws_*
+// ones). ok is false when it is left out: a variable it names is not
+// set, or it names a profile (breakerd reads no ~/.aws files).
+func (c *converter) awsParams(d Deployment, p rawParams, at func(string) string) (v map[string]string, ok bool) {
+	if p.AWSProfileName != "" {
+		c.leaveOut(d, at("aws_profile_name"), "breakerd does not read AWS profiles (~/.aws)",
+			"give the key in aws_access_key_id and aws_secret_access_key, or a role in aws_role_name")
+		return nil, false
+	}
+	refs := []struct{ key, value string }{{"model_id", p.ModelID}, {"aws_access_key_id", p.AWSAccessKeyID},
+		{"aws_secret_access_key", p.AWSSecretAccessKey}, {"aws_session_token", p.AWSSessionToken},
+		{"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
+		{"aws_role_name", p.AWSRoleName}, {"aws_session_name", p.AWSSessionName}, {"aws_web_identity_token", p.AWSWebIdentityToken},
+		{"aws_sts_endpoint", p.AWSSTSEndpoint}}
+	v = map[string]string{}
+	for _, r := range refs {
+		if name := c.unsetVar(r.value); name != "" {
+			c.leaveOut(d, at(r.key), fmt.Sprintf("environment variable %s is not set", name), "set it to call this deployment")
+			return nil, false
+		}
+		v[r.key] = c.resolve(at(r.key), r.value)
+	}
+	return v, true
+}
+
+// awsRegion is the region a deployment calls AWS in: aws_region_name
+// (given), else the region of the ARN it calls (id), else
+// $AWS_REGION_NAME, $AWS_REGION, $AWS_DEFAULT_REGION, else us-west-2, as
+// in LiteLLM.
+func (c *converter) awsRegion(given, id string) string {
+	if arn := strings.Split(id, ":"); given == "" && len(arn) > 3 && arn[0] == "arn" {
+		given = arn[3]
+	}
+	for _, name := range []string{"AWS_REGION_NAME", "AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if e, ok := c.env(name); ok && given == "" {
+			given = e
+		}
+	}
+	return cmp.Or(given, awsDefaultRegion)
+}
+
 // awsCredentials sets how a Bedrock deployment's calls are authorized,
 // in LiteLLM's (boto3's) order: a role to assume (aws_role_name), by the
 // key given, a web identity's token (aws_web_identity_token), or
@@ -114,7 +132,8 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 // aws_* values. It reports false when the deployment is left out or in
 // error. An EC2 instance's own role (the instance metadata service) is
 // not read: a deployment with nothing else is left out.
-func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[string]string, at func(string) string) bool {
+func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[string]string, at func(string) string, service string) bool {
+	bearer := service == "Bedrock" // SageMaker takes no API key
 	env := func(name string) string { s, _ := c.env(name); return s }
 	given := AWSKey{ID: Secret(v["aws_access_key_id"]), Secret: Secret(v["aws_secret_access_key"]), SessionToken: Secret(v["aws_session_token"])}
 	envKey := AWSKey{ID: Secret(env("AWS_ACCESS_KEY_ID")), Secret: Secret(env("AWS_SECRET_ACCESS_KEY")), SessionToken: Secret(env("AWS_SESSION_TOKEN"))}
@@ -147,8 +166,8 @@ func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[s
 		d.APIKey = ""
 	case given.ID != "" || given.Secret != "":
 		b.Key, keyAt, d.APIKey = given, at("aws_access_key_id"), ""
-	case d.APIKey != "":
-	case env("AWS_BEARER_TOKEN_BEDROCK") != "":
+	case bearer && d.APIKey != "":
+	case bearer && env("AWS_BEARER_TOKEN_BEDROCK") != "":
 		d.APIKey = Secret(env("AWS_BEARER_TOKEN_BEDROCK"))
 	case envKey.ID != "":
 		b.Key = envKey
@@ -162,7 +181,12 @@ func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[s
 		}
 		b.Container = &AWSContainer{URI: uri, Token: Secret(env("AWS_CONTAINER_AUTHORIZATION_TOKEN")), TokenFile: env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")}
 	default:
-		c.leaveOut(*d, pp+".model", "Bedrock needs credentials: aws_access_key_id is not set, nor aws_role_name, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK, $AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials",
+		apiKeys := ""
+		if bearer {
+			apiKeys = "api_key, nor $AWS_BEARER_TOKEN_BEDROCK, "
+		}
+		c.leaveOut(*d, pp+".model", service+" needs credentials: aws_access_key_id is not set, nor aws_role_name, nor "+apiKeys+
+			"$AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials",
 			"set one to call this deployment")
 		return false
 	}

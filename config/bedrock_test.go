@@ -139,7 +139,50 @@ func TestAWSKeysOutsideBedrockWarn(t *testing.T) {
 		t.Fatal(err)
 	}
 	warningsStartWith(t, cfg.Warnings, []string{
-		`t.yaml:3:44: model_list[0].litellm_params.aws_region_name: is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider "openai"`,
-		`t.yaml:3:72: model_list[0].litellm_params.model_id: is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider "openai"`,
+		`t.yaml:3:44: model_list[0].litellm_params.aws_region_name: is for Amazon Bedrock's and SageMaker's deployments (bedrock/<model>); ignored for provider "openai"`,
+		`t.yaml:3:72: model_list[0].litellm_params.model_id: is for Amazon Bedrock's and SageMaker's deployments (bedrock/<model>); ignored for provider "openai"`,
 	})
+}
+
+// SageMaker endpoints whose containers speak OpenAI's chat API
+// (sagemaker_chat/<endpoint>): called in their region, signed as
+// Bedrock's calls are, with no API key.
+func TestSageMaker(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: s\n    litellm_params:\n"
+	for _, tc := range []struct {
+		name, yaml string
+		env        map[string]string
+		want       *SageMaker // nil: left out, saying says
+		base, says string
+	}{
+		{name: "a key given, in its region", yaml: "      model: sagemaker_chat/my-llama\n      aws_access_key_id: AKID\n      aws_secret_access_key: s-123456\n      aws_region_name: eu-west-1\n",
+			want: &SageMaker{Endpoint: "my-llama", AWSAuth: AWSAuth{Region: "eu-west-1", Key: AWSKey{ID: "AKID", Secret: "s-123456"}}},
+			base: "https://runtime.sagemaker.eu-west-1.amazonaws.com"},
+		{name: "an API key is no SageMaker key", yaml: "      model: sagemaker_chat/my-llama\n      api_key: k-123456\n",
+			env:  map[string]string{"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret"},
+			want: &SageMaker{Endpoint: "my-llama", AWSAuth: AWSAuth{Region: "us-west-2", Key: AWSKey{ID: "AKIDENV", Secret: "env-secret"}}},
+			base: "https://runtime.sagemaker.us-west-2.amazonaws.com", says: "model_list[1].litellm_params.api_key: SageMaker takes no API key"},
+		{name: "no credentials", yaml: "      model: sagemaker_chat/my-llama\n", env: map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "not-for-sagemaker"},
+			says: "SageMaker needs credentials: aws_access_key_id is not set, nor aws_role_name, nor $AWS_ACCESS_KEY_ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, tc.says) {
+				t.Fatalf("warnings:\n%s\nwant one saying %q", w, tc.says)
+			}
+			if tc.want == nil {
+				if len(cfg.Deployments) != 1 {
+					t.Fatalf("%d deployments, want s left out", len(cfg.Deployments))
+				}
+				return
+			}
+			d := cfg.Deployments[1]
+			if d.APIBase != tc.base || d.APIKey != "" || d.Dialect != DialectOpenAI || !reflect.DeepEqual(d.SageMaker, tc.want) {
+				t.Fatalf("deployment at %s key %q, %+v; want %s, %+v", d.APIBase, d.APIKey.Value(), d.SageMaker, tc.base, tc.want)
+			}
+		})
+	}
 }

@@ -747,7 +747,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatalf("deployments %+v fallbacks %v", cfg.Deployments, cfg.Router.Fallbacks)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
-				if strings.Count(joined, "sagemaker") != 1 || !strings.Contains(joined, `provider "sagemaker" needs calls to SageMaker endpoints`) ||
+				if strings.Count(joined, `provider "sagemaker"`) != 1 || !strings.Contains(joined, `provider "sagemaker" needs its container's own request format`) ||
 					!strings.Contains(joined, `model group "claude-bedrock" has no deployment breakerd can call`) {
 					t.Fatalf("warnings:\n%s", joined)
 				}
@@ -1175,7 +1175,7 @@ model_list:
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		`t.yaml:5:7: credential_list[0].credential_values.aws_region_name: is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider "openai"`,
+		`t.yaml:5:7: credential_list[0].credential_values.aws_region_name: is for Amazon Bedrock's and SageMaker's deployments (bedrock/<model>); ignored for provider "openai"`,
 		`t.yaml:9:5: credential_list[2].credential_name: "openai-main" is also credential_list[0]'s name`,
 	} {
 		if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
@@ -1702,7 +1702,7 @@ func TestModelInfoIDNamesTheDeployment(t *testing.T) {
 // error that says why, not "unknown model group".
 func TestCriticalGroupLeftOut(t *testing.T) {
 	parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: sagemaker/x}\nhealth:\n  critical_groups: [b]\n"), env(nil),
-		`health.critical_groups[0]: model group "b" is critical, but breakerd can call none of its deployments (provider "sagemaker" needs calls to SageMaker endpoints (their invocations), which breakerd does not do yet): /health would never be healthy`)
+		`health.critical_groups[0]: model group "b" is critical, but breakerd can call none of its deployments (provider "sagemaker" needs its container's own request format (sagemaker_chat/ calls a container that speaks OpenAI's chat API), which breakerd does not do yet): /health would never be healthy`)
 }
 
 // A deployment left out of routing gets the one warning that says so, not
@@ -1717,7 +1717,7 @@ func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 	warningsStartWith(t, cfg.Warnings, []string{
 		`t.yaml:7:42: model_list[2].litellm_params.region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
 		`t.yaml:3:22: model_list[0].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
-		`t.yaml:7:22: model_list[2].litellm_params.model: provider "sagemaker" needs calls to SageMaker endpoints (their invocations)`,
+		`t.yaml:7:22: model_list[2].litellm_params.model: provider "sagemaker" needs its container's own request format`,
 		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,
 		`t.yaml:6:5: model_list[2].model_name: model group "b" has no deployment breakerd can call`,
 	})

@@ -574,14 +574,14 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			break
 		}
 	}
-	if !info.Bedrock {
+	if !info.Bedrock && !info.SageMaker {
 		p := rd.Params
 		for _, k := range []struct{ key, value string }{{"aws_access_key_id", p.AWSAccessKeyID}, {"aws_secret_access_key", p.AWSSecretAccessKey},
 			{"aws_session_token", p.AWSSessionToken}, {"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
 			{"aws_profile_name", p.AWSProfileName}, {"aws_role_name", p.AWSRoleName}, {"aws_web_identity_token", p.AWSWebIdentityToken},
 			{"aws_session_name", p.AWSSessionName}, {"aws_sts_endpoint", p.AWSSTSEndpoint}, {"model_id", p.ModelID}} {
 			if k.value != "" {
-				c.warnf(at(k.key), "is for Amazon Bedrock's deployments (bedrock/<model>); ignored for provider %q", prov)
+				c.warnf(at(k.key), "is for Amazon Bedrock's and SageMaker's deployments (bedrock/<model>); ignored for provider %q", prov)
 			}
 		}
 	}
@@ -590,6 +590,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	if info.Bedrock {
 		return c.bedrock(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
+	}
+	if info.SageMaker {
+		return c.sagemaker(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))

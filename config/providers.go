@@ -62,6 +62,9 @@ type ProviderInfo struct {
 	// API, and calls are signed with an AWS key (or carry a Bedrock API
 	// key).
 	Bedrock bool
+	// SageMaker marks a SageMaker endpoint that serves OpenAI's chat API
+	// at its invocations, with calls signed with an AWS key.
+	SageMaker bool
 	// Unsupported says why breakerd cannot call the provider (its own
 	// request signing or token flow); such a deployment is left out of
 	// routing with a warning.
@@ -118,8 +121,8 @@ var providerTable = []ProviderInfo{
 	{Name: "bedrock", Dialect: DialectAnthropic, Bedrock: true,
 		Markers: []Marker{{Prefix: "invoke/"}, {Prefix: "converse/"}}},
 	{Name: "bedrock_converse", Dialect: DialectAnthropic, Bedrock: true},
-	{Name: "sagemaker", Unsupported: "calls to SageMaker endpoints (their invocations)"},
-	{Name: "sagemaker_chat", Unsupported: "calls to SageMaker endpoints (their invocations)"},
+	{Name: "sagemaker", Unsupported: "its container's own request format (sagemaker_chat/ calls a container that speaks OpenAI's chat API)"},
+	{Name: "sagemaker_chat", Dialect: DialectOpenAI, SageMaker: true},
 	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},

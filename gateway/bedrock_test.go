@@ -25,18 +25,19 @@ import (
 	"github.com/breakerd/breakerd/mockllm"
 )
 
-// bedrockUpstream is a mock Bedrock that, as AWS does, takes a call only
-// when its signature is the one AWS's own signer makes, over the headers
-// the call says it signed, with the access key's secret; calls counts
-// the calls it refused.
-func bedrockUpstream(t *testing.T, creds aws.Credentials, refused *atomic.Int64) (*mockllm.Server, *httptest.Server) {
+// awsUpstream is a mock AWS service (bedrock, sagemaker: the mock's
+// name) that, as AWS does, takes a call only when its signature is the
+// one AWS's own signer makes for the service, over the headers the call
+// says it signed, with the access key's secret; refused counts the calls
+// it refused.
+func awsUpstream(t *testing.T, service string, creds aws.Credentials, refused *atomic.Int64) (*mockllm.Server, *httptest.Server) {
 	t.Helper()
-	mock := mockllm.New(mockllm.Options{Name: "bedrock", APIKey: creds.AccessKeyID})
+	mock := mockllm.New(mockllm.Options{Name: service, APIKey: creds.AccessKeyID})
 	h := mock.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		if !validSignature(r, body, creds, "bedrock") {
+		if !validSignature(r, body, creds, service) {
 			refused.Add(1)
 			w.Header().Set("X-Amzn-Errortype", "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/")
 			w.WriteHeader(http.StatusForbidden)
@@ -90,7 +91,7 @@ func validSignature(r *http.Request, body []byte, creds aws.Credentials, service
 func TestClaudeOnBedrock(t *testing.T) {
 	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key", SessionToken: "bedrock-session-token"}
 	var refused atomic.Int64
-	bedrock, upstream := bedrockUpstream(t, creds, &refused)
+	bedrock, upstream := awsUpstream(t, "bedrock", creds, &refused)
 	e := newEnv(t, `
 model_list:
   - model_name: claude
@@ -163,7 +164,7 @@ router_settings:
 // deployment's failure, which the client is told with Bedrock's message.
 func TestBedrockRefusesAWrongSecret(t *testing.T) {
 	var refused atomic.Int64
-	_, upstream := bedrockUpstream(t, aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "the-right-secret"}, &refused)
+	_, upstream := awsUpstream(t, "bedrock", aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "the-right-secret"}, &refused)
 	e := newEnv(t, `
 model_list:
   - model_name: claude
@@ -185,7 +186,7 @@ router_settings: {num_retries: 0}
 func TestConverseOnBedrock(t *testing.T) {
 	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
 	var refused atomic.Int64
-	bedrock, upstream := bedrockUpstream(t, creds, &refused)
+	bedrock, upstream := awsUpstream(t, "bedrock", creds, &refused)
 	e := newEnv(t, `
 model_list:
   - model_name: llama
@@ -300,7 +301,7 @@ func TestBedrockRolesAreAssumed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var stsCalls, refused atomic.Int64
 			sts := stsServer(t, base, token, temp, &stsCalls)
-			bedrock, upstream := bedrockUpstream(t, temp, &refused)
+			bedrock, upstream := awsUpstream(t, "bedrock", temp, &refused)
 			e := newEnv(t, `
 model_list:
   - model_name: claude
@@ -341,7 +342,7 @@ router_settings: {routing_strategy: ordered, num_retries: 0}
 func TestBedrockEmbeddings(t *testing.T) {
 	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
 	var refused atomic.Int64
-	bedrock, upstream := bedrockUpstream(t, creds, &refused)
+	bedrock, upstream := awsUpstream(t, "bedrock", creds, &refused)
 	keys := "aws_access_key_id: " + creds.AccessKeyID + ", aws_secret_access_key: " + creds.SecretAccessKey + `, aws_bedrock_runtime_endpoint: "` + upstream.URL + `"`
 	e := newEnv(t, `
 model_list:
@@ -382,5 +383,54 @@ model_list:
 	}
 	if status, _, _ := e.post("/v1/chat/completions", `{"model":"titan","messages":[{"role":"user","content":"hi"}]}`); status < 400 {
 		t.Fatalf("chat with an embedding model: %d", status)
+	}
+}
+
+// A SageMaker endpoint whose container speaks OpenAI's chat API: chat
+// whole and streamed (from its PayloadParts) at its invocations, signed
+// for sagemaker; the container's own 400 (a prompt too long) reaches the
+// client as its refusal; an endpoint that fails is an outage the request
+// falls back from.
+func TestSageMakerEndpoints(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDSAGEMAKER", SecretAccessKey: "sagemaker-secret-access-key"}
+	var refused atomic.Int64
+	sm, upstream := awsUpstream(t, "sagemaker", creds, &refused)
+	e := newEnv(t, `
+model_list:
+  - model_name: llama
+    litellm_params: {model: sagemaker_chat/my-llama-endpoint, aws_access_key_id: `+creds.AccessKeyID+`,
+      aws_secret_access_key: `+creds.SecretAccessKey+`, aws_region_name: eu-west-1, api_base: "`+upstream.URL+`"}
+  - model_name: llama
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings: {routing_strategy: ordered, num_retries: 0}
+`, "b")
+	got, h, err := e.chat("llama")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from sagemaker") || h.Get("X-Breakerd-Provider") != "sagemaker_chat" {
+		t.Fatalf("chat: %+v %v %v (refused %d)", got, h, err, refused.Load())
+	}
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "llama",
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream please")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}})
+	acc, _, err := drain(stream)
+	if err != nil || !strings.Contains(acc.Choices[0].Message.Content, "Hello from sagemaker! You said: stream please") || acc.Usage.TotalTokens == 0 {
+		t.Fatalf("stream: %+v %v", acc.ChatCompletion, err)
+	}
+	if !strings.Contains(sm.LastBody(), `"model":"my-llama-endpoint"`) || sm.Stats().Chat != 2 || refused.Load() != 0 {
+		t.Fatalf("sagemaker got %s, %d calls, %d refused", sm.LastBody(), sm.Stats().Chat, refused.Load())
+	}
+
+	sm.SetFaults(mockllm.Faults{ContextTokens: 1})
+	status, _, body := e.post("/v1/chat/completions", `{"model":"llama","messages":[{"role":"user","content":"a prompt too long"}]}`)
+	msg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != http.StatusBadRequest || msg != "This model's maximum context length is 1 tokens. However, your messages resulted in 5 tokens." {
+		t.Fatalf("too long: %d %v", status, body)
+	}
+	sm.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	got, _, err = e.chat("llama")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from b") {
+		t.Fatalf("failing: %+v %v", got, err)
+	}
+	if f := e.breaker("llama/sagemaker_chat/my-llama-endpoint:chat").Counts().Failures; f != 1 {
+		t.Fatalf("breaker failures %d, want 1", f)
 	}
 }

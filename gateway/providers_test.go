@@ -20,7 +20,7 @@ import (
 func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 	type seen struct{ path, auth, apiKey, xAPIKey, version string }
 	for _, p := range config.Providers() {
-		if p.Unsupported != "" || p.Vertex { // Vertex AI's tokens: TestVertexAITokens
+		if p.Unsupported != "" || p.Vertex || p.SageMaker { // Vertex AI's tokens: TestVertexAITokens; SageMaker's signing: TestSageMakerEndpoints
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestModelLeftOutSaysWhy(t *testing.T) {
 	defer upstream.Close()
 	resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: sagemaker/anthropic.claude-v2\n"+
 		"  - model_name: other\n    litellm_params: {model: openai/x, api_base: "+upstream.URL+"}\n")
-	if resp.StatusCode != 404 || !strings.Contains(string(data), "The model `m` is in breakerd's config, but breakerd can call none of its deployments: provider \\\"sagemaker\\\" needs calls to SageMaker endpoints (their invocations)") {
+	if resp.StatusCode != 404 || !strings.Contains(string(data), "The model `m` is in breakerd's config, but breakerd can call none of its deployments: provider \\\"sagemaker\\\" needs its container's own request format") {
 		t.Fatalf("status %d: %s", resp.StatusCode, data)
 	}
 }

@@ -104,9 +104,12 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 type bedrockStreamWriter struct {
 	http.ResponseWriter
 	converse bool
-	sse      bool
-	pending  []byte
-	out      []byte
+	// payloadParts has the SSE bytes sent as they are, in PayloadPart
+	// events of at most 40 bytes (SageMaker's).
+	payloadParts bool
+	sse          bool
+	pending      []byte
+	out          []byte
 }
 
 func (b *bedrockStreamWriter) WriteHeader(status int) {
@@ -120,6 +123,20 @@ func (b *bedrockStreamWriter) WriteHeader(status int) {
 func (b *bedrockStreamWriter) Write(p []byte) (int, error) {
 	if !b.sse {
 		return b.ResponseWriter.Write(p)
+	}
+	if b.payloadParts {
+		b.out = b.out[:0]
+		for rest := p; len(rest) > 0; {
+			part := rest[:min(len(rest), 40)]
+			rest = rest[len(part):]
+			// The part's bytes are the message's payload, as they are.
+			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":event-type", Value: "PayloadPart"},
+				{Name: ":content-type", Value: "application/octet-stream"}, {Name: ":message-type", Value: "event"}}, part)
+		}
+		if _, err := b.ResponseWriter.Write(b.out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
 	}
 	b.pending = append(b.pending, p...)
 	for {
@@ -363,4 +380,24 @@ func (s *Server) bedrockEmbed(w http.ResponseWriter, r *http.Request, model stri
 		return
 	}
 	writeJSON(w, 200, map[string]any{"embedding": vector(*req.InputText, cmp.Or(req.Dimensions, 1024)), "inputTextTokenCount": tokens(*req.InputText)})
+}
+
+// sagemakerInvoke serves a SageMaker endpoint whose container speaks
+// OpenAI's chat API (POST /endpoints/{endpoint}/invocations, and
+// invocations-response-stream, whose answer is AWS's event stream of
+// PayloadPart events carrying the container's SSE bytes, cut mid-event
+// as SageMaker cuts them). Calls must carry a Signature Version 4 for
+// service sagemaker. A 4xx of the container comes back as SageMaker's
+// ModelError (424) holding it; the runtime's own (429, 5xx) as they are.
+func (s *Server) sagemakerInvoke(w http.ResponseWriter, r *http.Request, f Faults) {
+	auth := r.Header.Get("Authorization")
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=") || !strings.Contains(auth, "/sagemaker/aws4_request") || r.Header.Get("X-Amz-Date") == "" {
+		s.writeError(w, r, http.StatusForbidden, "invalid_request_error", "Missing Authentication Token")
+		return
+	}
+	if r.PathValue("method") == "invocations-response-stream" {
+		s.chat(&bedrockStreamWriter{ResponseWriter: w, payloadParts: true}, r, f)
+		return
+	}
+	s.chat(w, r, f)
 }

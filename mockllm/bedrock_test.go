@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/document"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockruntime/types"
+	"github.com/aws/aws-sdk-go-v2/service/sagemakerruntime"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 )
 
 // bedrockClient is Anthropic's official client for Claude on Bedrock,
@@ -227,5 +230,49 @@ func TestBedrockEmbeddingsWithTheAWSSDK(t *testing.T) {
 	}
 	if st := srv.Stats(); st.Embeddings != 2 || st.Messages != 0 {
 		t.Errorf("stats %+v, want 2 embeddings", st)
+	}
+}
+
+// A SageMaker endpoint's chat, as AWS's own SDK invokes it: whole, and
+// streamed in PayloadParts whose bytes are the container's SSE; a 4xx of
+// the container is a ModelError holding it.
+func TestSageMakerWithTheAWSSDK(t *testing.T) {
+	srv, url := newMock(t, Options{Name: "sm", APIKey: "AKIDMOCK"})
+	client := sagemakerruntime.New(sagemakerruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
+	ctx := context.Background()
+	body := func(stream bool) []byte {
+		return []byte(fmt.Sprintf(`{"model":"tgi","stream":%v,"messages":[{"role":"user","content":"hello there"}]}`, stream))
+	}
+	out, err := client.InvokeEndpoint(ctx, &sagemakerruntime.InvokeEndpointInput{EndpointName: aws.String("my-llama"),
+		ContentType: aws.String("application/json"), Body: body(false)})
+	if err != nil || !strings.Contains(string(out.Body), "Hello from sm! You said: hello there") {
+		t.Fatalf("invoke: %s %v", out.Body, err)
+	}
+	so, err := client.InvokeEndpointWithResponseStream(ctx, &sagemakerruntime.InvokeEndpointWithResponseStreamInput{
+		EndpointName: aws.String("my-llama"), ContentType: aws.String("application/json"), Body: body(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sse strings.Builder
+	parts := 0
+	for ev := range so.GetStream().Events() {
+		if p, ok := ev.(*smtypes.ResponseStreamMemberPayloadPart); ok {
+			sse.Write(p.Value.Bytes)
+			parts++
+		}
+	}
+	if err := so.GetStream().Close(); err != nil || so.GetStream().Err() != nil {
+		t.Fatal(err, so.GetStream().Err())
+	}
+	if !strings.Contains(sse.String(), `"content":"Hello `) || !strings.HasSuffix(sse.String(), "data: [DONE]\n\n") || parts < 3 {
+		t.Errorf("%d parts: %q", parts, sse.String())
+	}
+	srv.SetFaults(Faults{ContextTokens: 2})
+	_, err = client.InvokeEndpoint(ctx, &sagemakerruntime.InvokeEndpointInput{EndpointName: aws.String("my-llama"),
+		ContentType: aws.String("application/json"), Body: body(false)})
+	var modelErr *smtypes.ModelError
+	if !errors.As(err, &modelErr) || aws.ToInt32(modelErr.OriginalStatusCode) != 400 || !strings.Contains(aws.ToString(modelErr.OriginalMessage), "maximum context length") {
+		t.Errorf("too long: %v, want a ModelError holding the container's 400", err)
 	}
 }

@@ -235,6 +235,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/messages/count_tokens", s.upstream(&s.stats.messages, s.countTokens))
 	// Amazon Bedrock: Claude at its InvokeModel API.
 	mux.Handle("POST /model/{model}/{method}", s.upstream(&s.stats.messages, s.bedrockInvoke))
+	// A SageMaker endpoint whose container speaks OpenAI's chat API.
+	mux.Handle("POST /endpoints/{endpoint}/{method}", s.upstream(&s.stats.chat, s.sagemakerInvoke))
 	resp := s.upstream(&s.stats.responses, s.responses)
 	mux.Handle("POST /v1/responses", resp)
 	mux.Handle("POST /responses", resp)
@@ -413,6 +415,24 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
 	if strings.HasPrefix(r.URL.Path, "/v1/messages") {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/endpoints/") { // SageMaker's
+		name := map[int]string{429: "ThrottlingException", 503: "ServiceUnavailable", 403: "AccessDeniedException"}[status]
+		switch {
+		case name == "" && status >= 500:
+			name = "InternalFailure"
+		case name == "":
+			// The container's own 4xx, which SageMaker holds in a ModelError.
+			container, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "type": typ}})
+			w.Header().Set("X-Amzn-Errortype", "ModelError:http://internal.amazon.com/coral/com.amazonaws.sagemaker/")
+			writeJSON(w, http.StatusFailedDependency, map[string]any{"ErrorCode": "CLIENT_ERROR_FROM_MODEL",
+				"Message":            fmt.Sprintf("Received client error (%d) from primary with message \"%s\".", status, container),
+				"OriginalStatusCode": status, "OriginalMessage": string(container)})
+			return
+		}
+		w.Header().Set("X-Amzn-Errortype", name+":http://internal.amazon.com/coral/com.amazonaws.sagemaker/")
+		writeJSON(w, status, map[string]string{"message": msg})
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/model/") { // Bedrock's

@@ -170,6 +170,12 @@ var bedrockErrors = map[string]struct {
 	"InvalidSignatureException":           {"authentication_error", 0},
 	"IncompleteSignatureException":        {"authentication_error", 0},
 	"MissingAuthenticationTokenException": {"authentication_error", 0},
+	// SageMaker's runtime's.
+	"ValidationError":       {"invalid_request_error", 0},
+	"ModelError":            {"api_error", http.StatusBadGateway},
+	"InternalFailure":       {"api_error", 0},
+	"ModelStreamError":      {"api_error", http.StatusBadGateway},
+	"InternalStreamFailure": {"api_error", http.StatusBadGateway},
 }
 
 // bedrockErrorType is what bedrockErrors holds for name, matched
@@ -182,24 +188,41 @@ func bedrockErrorType(name string) (typ string, status int) {
 	return v.typ, v.status
 }
 
-// bedrockError reads a Bedrock error answer: {"message": ...} (or
-// "Message"), its type in x-amzn-ErrorType ("ThrottlingException:http://...").
+// bedrockError reads a Bedrock error answer (awsError).
 func (p *anthropic) bedrockError(resp *http.Response) *Error {
+	return awsError(resp, p.now(), p.redact)
+}
+
+// awsError reads an AWS service's error answer (Bedrock's, SageMaker's):
+// {"message": ...} (or "Message"), its type in x-amzn-ErrorType
+// ("ThrottlingException:http://..."), read as Anthropic's types
+// (bedrockErrors).
+func awsError(resp *http.Response, now time.Time, redact func(string) string) *Error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, p.now())}
+	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, now)}
 	var body struct {
 		Message  string `json:"message"`
 		MessageC string `json:"Message"`
+		// A SageMaker container's own error (ModelError, 424): its
+		// status and answer.
+		OriginalStatus  int    `json:"OriginalStatusCode"`
+		OriginalMessage string `json:"OriginalMessage"`
 	}
 	_ = json.Unmarshal(data, &body)
 	e.Message = strings.TrimSpace(cmp.Or(body.Message, body.MessageC, string(data), http.StatusText(resp.StatusCode)))
-	if len(e.Message) > 300 {
-		e.Message = e.Message[:300] + "..."
-	}
 	name, _, _ := strings.Cut(resp.Header.Get("X-Amzn-Errortype"), ":")
 	typ, status := bedrockErrorType(name)
 	if status != 0 {
 		e.Status = status
+	}
+	if body.OriginalStatus >= 400 && body.OriginalStatus < 500 {
+		// The model refused the request (a prompt too long, a bad
+		// parameter): its own 4xx, as it said it.
+		e.Status, typ = body.OriginalStatus, ""
+		e.Message = cmp.Or(containerMessage(body.OriginalMessage), e.Message)
+	}
+	if len(e.Message) > 300 {
+		e.Message = e.Message[:300] + "..."
 	}
 	e.Code = name
 	e.Type = anthropicErrorTypes[typ]
@@ -209,8 +232,29 @@ func (p *anthropic) bedrockError(resp *http.Response) *Error {
 			e.Type = "invalid_request_error"
 		}
 	}
-	e.Message, e.Code = p.redact(e.Message), p.redact(e.Code)
+	e.Message, e.Code = redact(e.Message), redact(e.Code)
 	return e
+}
+
+// containerMessage is what a SageMaker container's error answer says: an
+// OpenAI-style {"error": {"message"}}, TGI's {"error": "..."}, or the
+// answer as it is.
+func containerMessage(answer string) string {
+	var openai struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	var tgi struct {
+		Error string `json:"error"`
+	}
+	switch {
+	case json.Unmarshal([]byte(answer), &openai) == nil && openai.Error.Message != "":
+		return openai.Error.Message
+	case json.Unmarshal([]byte(answer), &tgi) == nil && tgi.Error != "":
+		return tgi.Error
+	}
+	return strings.TrimSpace(answer)
 }
 
 // bedrockStream reads a Bedrock event stream as the SSE stream Anthropic

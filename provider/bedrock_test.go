@@ -130,6 +130,11 @@ func TestBedrockErrors(t *testing.T) {
 		{424, "ModelErrorException", `{"message":"The model failed"}`, 502, "server_error", "The model failed"},
 		{403, "UnrecognizedClientException", `{"Message":"The security token included in the request is invalid: AKIDSECRET"}`, 403, "authentication_error", "invalid: [REDACTED]"},
 		{503, "", `not json`, 503, "server_error", "not json"},
+		{424, "ModelError", `{"ErrorCode":"CLIENT_ERROR_FROM_MODEL","Message":"Received client error (422) from primary","OriginalStatusCode":422,` +
+			`"OriginalMessage":"{\"error\":\"Input validation error: inputs tokens + max_new_tokens must be <= 4096\",\"error_type\":\"validation\"}"}`,
+			422, "invalid_request_error", "Input validation error: inputs tokens"},
+		{424, "ModelError", `{"Message":"Received server error (500) from primary","OriginalStatusCode":500,"OriginalMessage":"boom"}`,
+			502, "server_error", "Received server error (500)"},
 	} {
 		resp := &http.Response{StatusCode: tc.status, Header: http.Header{"X-Amzn-Errortype": {tc.errType}}, Body: io.NopCloser(strings.NewReader(tc.body))}
 		e := p.httpError(resp)

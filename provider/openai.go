@@ -33,6 +33,8 @@ type openAI struct {
 	// google, when set, gives each call its Authorization: a service
 	// account's token (Vertex AI), in place of a key.
 	google *googleTokens
+	// aws, when set, signs each call (a SageMaker endpoint's).
+	aws *awsKeys
 }
 
 // setHeaders sets on h the headers every call carries (header), and the
@@ -105,6 +107,10 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			p.url[kind] = d.APIBase + path
 		}
 	}
+	if sm := d.SageMaker; sm != nil {
+		// The endpoint's invocations take the chat request as it is.
+		p.url[urlChat] = d.APIBase + "/endpoints/" + awsEscape(sm.Endpoint, true) + "/invocations"
+	}
 	if info, _ := config.LookupProvider(d.Provider); info.RerankURL != "" && d.APIBase == info.BaseURL {
 		p.url[urlRerank] = info.RerankURL // not beside its OpenAI-compatible API
 	}
@@ -132,6 +138,9 @@ func (p *openAI) Unsupported(*Request) ([]string, string) { return nil, "" }
 // Azure themselves; OpenAI-compatible servers mostly lack it, so the
 // gateway translates it to chat for them.
 func (p *openAI) Native(api API) bool {
+	if p.d.SageMaker != nil {
+		return api == APIChat || api == "" // the endpoint's invocations are chat's
+	}
 	switch api {
 	case APIChat, "", APICompletions:
 		return true
@@ -179,12 +188,43 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if req.API.media() {
 		return p.media(ctx, req, hreq)
 	}
+	if p.d.SageMaker != nil {
+		return p.sagemaker(ctx, req, hreq, buf)
+	}
 	if req.Stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
 	if err != nil {
 		return nil, err
+	}
+	return p.response(ctx, req, body, data)
+}
+
+// sagemaker sends a chat request (hreq, of buf) to a SageMaker endpoint:
+// a stream to invocations-response-stream, read as the container's SSE
+// (payloadStream); signed last, as the signature covers the headers.
+func (p *openAI) sagemaker(ctx context.Context, req *Request, hreq *http.Request, buf []byte) (*Response, error) {
+	if req.Stream {
+		u := *hreq.URL
+		u.Path += "-response-stream"
+		u.RawPath = ""
+		if hreq.URL.RawPath != "" {
+			u.RawPath = hreq.URL.RawPath + "-response-stream"
+		}
+		hreq.URL = &u
+	}
+	key, err := p.aws.Key(ctx)
+	if err != nil {
+		return nil, err
+	}
+	awsSigner{key: key, region: p.d.SageMaker.Region, service: "sagemaker"}.sign(hreq, buf, time.Now())
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		body = newPayloadStream(body)
 	}
 	return p.response(ctx, req, body, data)
 }
@@ -244,6 +284,9 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 // httpError reads an upstream error response (OpenAI's error shape, or
 // anything else) into an *Error.
 func (p *openAI) httpError(resp *http.Response) *Error {
+	if p.d.SageMaker != nil {
+		return awsError(resp, time.Now(), p.redact)
+	}
 	e, typ, code := upstreamError(resp, time.Now(), p.redact)
 	e.Type, e.Code = typ, code
 	return e

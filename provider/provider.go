@@ -280,7 +280,7 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 	switch d.Dialect {
 	case config.DialectOpenAI, config.DialectAzure:
 		p := newOpenAI(d, rt, redact)
-		p.google = tokens
+		p.google, p.aws = tokens, newAWSKeys(d, rt, redact)
 		return p, nil
 	case config.DialectAnthropic:
 		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, aws: newAWSKeys(d, rt, redact)}, nil

@@ -136,7 +136,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if sa, err := config.ParseServiceAccount(dc.GoogleCredentials); err == nil {
 				key = "tokens of " + sa.Email // Vertex AI's
 			}
-			if b := dc.Bedrock; b != nil && dc.APIKey == "" {
+			if b := dc.AWSAuth(); b != nil && dc.APIKey == "" {
 				switch { // the key's ID is not printed either
 				case b.Role != nil:
 					key = "signed, role " + b.Role.ARN
