@@ -128,10 +128,11 @@ func (c *converter) awsRegion(given, id string) string {
 // key in $AWS_ACCESS_KEY_ID; the role and token file of EKS's IAM roles
 // for service accounts ($AWS_ROLE_ARN, $AWS_WEB_IDENTITY_TOKEN_FILE); the
 // container's keys ($AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI,
-// as on ECS and with EKS Pod Identity). v holds the deployment's resolved
+// as on ECS and with EKS Pod Identity); the EC2 instance's role, from its
+// metadata service, with a warning (unless $AWS_EC2_METADATA_DISABLED,
+// which leaves the deployment out). v holds the deployment's resolved
 // aws_* values. It reports false when the deployment is left out or in
-// error. An EC2 instance's own role (the instance metadata service) is
-// not read: a deployment with nothing else is left out.
+// error.
 func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[string]string, at func(string) string, service string) bool {
 	bearer := service == "Bedrock" // SageMaker takes no API key
 	env := func(name string) string { s, _ := c.env(name); return s }
@@ -185,10 +186,17 @@ func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[s
 		if bearer {
 			apiKeys = "api_key, nor $AWS_BEARER_TOKEN_BEDROCK, "
 		}
-		c.leaveOut(*d, pp+".model", service+" needs credentials: aws_access_key_id is not set, nor aws_role_name, nor "+apiKeys+
-			"$AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials",
-			"set one to call this deployment")
-		return false
+		none := service + " gets no credentials from the config or the environment: aws_access_key_id is not set, nor aws_role_name, nor " + apiKeys +
+			"$AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials"
+		if strings.EqualFold(env("AWS_EC2_METADATA_DISABLED"), "true") {
+			c.leaveOut(*d, pp+".model", none+", and the instance metadata service is off ($AWS_EC2_METADATA_DISABLED)",
+				"set one to call this deployment")
+			return false
+		}
+		// As AWS's SDKs (and so LiteLLM) do last: the EC2 instance's role.
+		b.Instance = strings.TrimRight(cmp.Or(env("AWS_EC2_METADATA_SERVICE_ENDPOINT"), "http://169.254.169.254"), "/")
+		c.warnf(pp+".model", "%s: its calls take the EC2 instance's role, from the instance metadata service (%s), as AWS's SDKs do; "+
+			"off EC2 they fail (set $AWS_EC2_METADATA_DISABLED=true to leave this deployment out instead)", none, b.Instance)
 	}
 	if k := b.Key; d.APIKey == "" && (k.ID != "" || k.Secret != "") && (k.ID == "" || k.Secret == "") {
 		missing := "aws_secret_access_key"

@@ -65,8 +65,12 @@ func TestBedrock(t *testing.T) {
 				Bedrock: &Bedrock{ModelID: "amazon.titan-embed-text-v2:0", AWSAuth: AWSAuth{Region: "us-west-2"}}}},
 		{name: "invoke/ with a model other than Claude", yaml: "      model: bedrock/invoke/meta.llama3-1-70b-instruct-v1:0\n      api_key: k-123456\n",
 			says: `invoke/ calls "meta.llama3-1-70b-instruct-v1:0" with its own InvokeModel format, which breakerd does not speak: this deployment is left out of routing; write bedrock/meta.llama3-1-70b-instruct-v1:0 to call it through the Converse API`},
-		{name: "no credentials", yaml: claude,
-			says: "t.yaml:6:7: model_list[1].litellm_params.model: Bedrock needs credentials: aws_access_key_id is not set, nor aws_role_name, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK, $AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials: this deployment is left out of routing"},
+		{name: "no credentials: the EC2 instance's role, with a warning", yaml: claude,
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", AWSAuth: AWSAuth{Region: "us-west-2", Instance: "http://169.254.169.254"}}},
+			says: "t.yaml:6:7: model_list[1].litellm_params.model: Bedrock gets no credentials from the config or the environment: aws_access_key_id is not set, nor aws_role_name, nor api_key, nor $AWS_BEARER_TOKEN_BEDROCK, $AWS_ACCESS_KEY_ID, $AWS_ROLE_ARN with $AWS_WEB_IDENTITY_TOKEN_FILE, or a container's credentials: its calls take the EC2 instance's role, from the instance metadata service (http://169.254.169.254), as AWS's SDKs do; off EC2 they fail"},
+		{name: "no credentials, and the metadata service off", yaml: claude, env: map[string]string{"AWS_EC2_METADATA_DISABLED": "true"},
+			says: "or a container's credentials, and the instance metadata service is off ($AWS_EC2_METADATA_DISABLED): this deployment is left out of routing"},
 		{name: "a profile", yaml: claude + "      aws_profile_name: dev\n",
 			says: "t.yaml:7:7: model_list[1].litellm_params.aws_profile_name: breakerd does not read AWS profiles (~/.aws): this deployment is left out of routing"},
 		{name: "a role assumed with the key given, at the region's STS",
@@ -162,8 +166,8 @@ func TestSageMaker(t *testing.T) {
 			env:  map[string]string{"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret"},
 			want: &SageMaker{Endpoint: "my-llama", AWSAuth: AWSAuth{Region: "us-west-2", Key: AWSKey{ID: "AKIDENV", Secret: "env-secret"}}},
 			base: "https://runtime.sagemaker.us-west-2.amazonaws.com", says: "model_list[1].litellm_params.api_key: SageMaker takes no API key"},
-		{name: "no credentials", yaml: "      model: sagemaker_chat/my-llama\n", env: map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "not-for-sagemaker"},
-			says: "SageMaker needs credentials: aws_access_key_id is not set, nor aws_role_name, nor $AWS_ACCESS_KEY_ID"},
+		{name: "no credentials", yaml: "      model: sagemaker_chat/my-llama\n", env: map[string]string{"AWS_BEARER_TOKEN_BEDROCK": "not-for-sagemaker", "AWS_EC2_METADATA_DISABLED": "TRUE"},
+			says: "SageMaker gets no credentials from the config or the environment: aws_access_key_id is not set, nor aws_role_name, nor $AWS_ACCESS_KEY_ID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))

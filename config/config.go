@@ -315,6 +315,10 @@ type AWSAuth struct {
 	Key       AWSKey
 	Role      *AWSRole
 	Container *AWSContainer
+	// Instance, when set, has the keys come from the EC2 instance's role,
+	// through its metadata service (IMDSv2) at this address: what AWS's
+	// SDKs fall back to when nothing else gives a key.
+	Instance string
 }
 
 // AWSRole is an IAM role assumed through AWS STS: with an access key

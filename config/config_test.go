@@ -464,7 +464,7 @@ func TestErrors(t *testing.T) {
 			want: []string{`t.yaml:4:7: model_list[0].litellm_params.model: unknown provider "groqq" (did you mean "groq"?)`}},
 		{name: "a bare model name whose provider cannot be told", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: llama3\n",
 			want: []string{`t.yaml:4:7: model_list[0].litellm_params.model: cannot tell the provider of "llama3": write provider/model`}},
-		{name: "only deployments breakerd cannot call", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: bedrock/x\n",
+		{name: "only deployments breakerd cannot call", yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: sagemaker/x\n",
 			want: []string{`t.yaml:1:1: model_list: none of its 1 deployments can be called by breakerd`}},
 		{name: "unknown routing strategy", yaml: head + "router_settings:\n  routing_strategy: least-cots\n",
 			want: []string{`unknown routing strategy "least-cots" (did you mean "least-cost"?)`}},

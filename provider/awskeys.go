@@ -17,14 +17,17 @@ import (
 
 // awsKeys gives the AWS key a deployment's calls to AWS are signed with:
 // its own, or one assumed from a role (AWS STS) or served by its
-// container (ECS, EKS Pod Identity), kept until five minutes before it
-// expires, as AWS's SDKs keep theirs.
+// container (ECS, EKS Pod Identity) or its EC2 instance's metadata
+// service, kept until five minutes before it expires, as AWS's SDKs keep
+// theirs.
 type awsKeys struct {
 	a      *config.AWSAuth
 	rt     http.RoundTripper
 	redact func(string) string
 	now    func() time.Time
 	key    *renewed[config.AWSKey]
+	// imds bounds each call to the instance metadata service (imdsTimeout).
+	imds time.Duration
 }
 
 // newAWSKeys returns the key source of a deployment whose calls to AWS
@@ -35,24 +38,80 @@ func newAWSKeys(d config.Deployment, rt http.RoundTripper, redact func(string) s
 	if a == nil || d.APIKey != "" {
 		return nil
 	}
-	return &awsKeys{a: a, rt: rt, redact: redact, now: time.Now, key: newRenewed[config.AWSKey]()}
+	return &awsKeys{a: a, rt: rt, redact: redact, now: time.Now, key: newRenewed[config.AWSKey](), imds: imdsTimeout}
 }
 
 // Key returns the key to sign a call with. A refused fetch is an *Error
 // with status 401: the deployment's authentication failure, on its
 // breaker.
 func (k *awsKeys) Key(ctx context.Context) (config.AWSKey, error) {
-	if k.a.Role == nil && k.a.Container == nil {
+	if k.a.Role == nil && k.a.Container == nil && k.a.Instance == "" {
 		return k.a.Key, nil
 	}
 	return k.key.get(ctx, k.now(), 5*time.Minute, "AWS credentials", k.redact, k.fetch)
 }
 
 func (k *awsKeys) fetch(ctx context.Context, now time.Time) (config.AWSKey, time.Time, error) {
-	if k.a.Container != nil {
+	switch {
+	case k.a.Container != nil:
 		return k.container(ctx)
+	case k.a.Instance != "":
+		return k.instance(ctx)
 	}
 	return k.assume(ctx, now)
+}
+
+// imdsTimeout bounds each call to the instance metadata service, as AWS's
+// SDKs bound theirs: off EC2 its address answers nothing, and a
+// deployment's calls should fail fast there, not wait out a connection.
+const imdsTimeout = time.Second
+
+// instance asks the EC2 instance metadata service (IMDSv2) for the keys
+// of the instance's role: a session token (PUT), the role's name, then
+// its keys.
+func (k *awsKeys) instance(ctx context.Context) (config.AWSKey, time.Time, error) {
+	get := func(method, path string, header http.Header) ([]byte, error) {
+		ctx, cancel := context.WithTimeout(ctx, k.imds)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, method, k.a.Instance+path, nil)
+		if err != nil {
+			return nil, &Error{Err: err, Message: "build the instance metadata request: " + err.Error()}
+		}
+		req.Header = header
+		data, status, err := k.exchange(ctx, req, "ask the instance metadata service for the instance's role")
+		if err == nil && status >= 300 {
+			err = &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+				Message: fmt.Sprintf("the instance metadata service answered %d to %s %s: is an IAM role attached to the instance?", status, method, path)}
+		}
+		return data, err
+	}
+	token, err := get(http.MethodPut, "/latest/api/token", http.Header{"X-Aws-Ec2-Metadata-Token-Ttl-Seconds": {"21600"}})
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, err
+	}
+	auth := http.Header{"X-Aws-Ec2-Metadata-Token": {string(token)}}
+	role, err := get(http.MethodGet, "/latest/meta-data/iam/security-credentials/", auth)
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, err
+	}
+	name, _, _ := strings.Cut(strings.TrimSpace(string(role)), "\n")
+	data, err := get(http.MethodGet, "/latest/meta-data/iam/security-credentials/"+url.PathEscape(name), auth)
+	if err != nil {
+		return config.AWSKey{}, time.Time{}, err
+	}
+	var out struct {
+		Code            string    `json:"Code"`
+		AccessKeyID     string    `json:"AccessKeyId"`
+		SecretAccessKey string    `json:"SecretAccessKey"`
+		Token           string    `json:"Token"`
+		Expiration      time.Time `json:"Expiration"`
+	}
+	if json.Unmarshal(data, &out) != nil || out.AccessKeyID == "" {
+		return config.AWSKey{}, time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: k.redact(fmt.Sprintf("the instance metadata service gave no key for the role %s (%s)", name, out.Code))}
+	}
+	return config.AWSKey{ID: config.Secret(out.AccessKeyID), Secret: config.Secret(out.SecretAccessKey), SessionToken: config.Secret(out.Token)},
+		out.Expiration, nil
 }
 
 // assume asks STS for the role's keys: AssumeRole signed with the

@@ -109,3 +109,49 @@ func TestRolesAreAssumedWithATokenFile(t *testing.T) {
 		t.Fatalf("key %+v, %v", key, err)
 	}
 }
+
+// With nothing else, the EC2 instance's role gives the key, through its
+// metadata service's IMDSv2 session (a token, then the role, then its
+// key); a service that answers nothing fails at its bound, as off EC2.
+func TestInstanceRoleKeys(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		switch {
+		case r.Method == http.MethodPut && r.URL.Path == "/latest/api/token" && r.Header.Get("X-Aws-Ec2-Metadata-Token-Ttl-Seconds") != "":
+			_, _ = w.Write([]byte("imds-session-token"))
+		case r.Header.Get("X-Aws-Ec2-Metadata-Token") != "imds-session-token":
+			w.WriteHeader(http.StatusUnauthorized)
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/":
+			_, _ = w.Write([]byte("breakerd-role\n"))
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/breakerd-role":
+			_, _ = w.Write([]byte(`{"Code":"Success","LastUpdated":"2026-12-03T12:00:00Z","Type":"AWS-HMAC","AccessKeyId":"ASIAINSTANCE",` +
+				`"SecretAccessKey":"instance-secret","Token":"instance-token","Expiration":"2026-12-03T18:00:00Z"}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Instance: srv.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	k.now = func() time.Time { return time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC) }
+	for range 2 {
+		key, err := k.Key(context.Background())
+		if err != nil || key != (config.AWSKey{ID: "ASIAINSTANCE", Secret: "instance-secret", SessionToken: "instance-token"}) {
+			t.Fatalf("key %+v, %v", key, err)
+		}
+	}
+	if calls.Load() != 3 {
+		t.Fatalf("%d calls to the metadata service, want 3 (one session, kept)", calls.Load())
+	}
+
+	// A service that answers nothing.
+	hang := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	hang.Start()
+	defer hang.Close()
+	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Instance: hang.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	k.imds = time.Millisecond // not a second of the test's
+	var e *Error
+	if _, err := k.Key(context.Background()); !errors.As(err, &e) || !e.Timeout {
+		t.Fatalf("a metadata service that answers nothing: %v, want a timeout", err)
+	}
+}

@@ -142,6 +142,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 					key = "signed, role " + b.Role.ARN
 				case b.Container != nil:
 					key = "signed, the container's AWS key"
+				case b.Instance != "":
+					key = "signed, the EC2 instance's role"
 				default:
 					key = "signed, AWS key in " + b.Region
 				}
