@@ -146,11 +146,11 @@ func bedrockCount(data []byte) ([]byte, bool) {
 	return fmt.Appendf(nil, `{"input_tokens":%d}`, *c.InputTokens), true
 }
 
-// bedrockErrors maps Bedrock's error types (x-amzn-ErrorType, and a
-// stream's exceptions, named with a lower-case first letter) to
-// Anthropic's, and to the status breakerd answers with where Bedrock's
-// own would mislead: a model that failed (424) is the upstream's failure.
-var bedrockErrors = map[string]struct {
+// awsErrors maps Bedrock's and SageMaker's error types (x-amzn-ErrorType,
+// and a stream's exceptions, named with a lower-case first letter) to
+// Anthropic's, and to the status breakerd answers with where AWS's own
+// would mislead: a model that failed (424) is the upstream's failure.
+var awsErrors = map[string]struct {
 	typ    string
 	status int
 }{
@@ -178,13 +178,13 @@ var bedrockErrors = map[string]struct {
 	"InternalStreamFailure": {"api_error", http.StatusBadGateway},
 }
 
-// bedrockErrorType is what bedrockErrors holds for name, matched
+// awsErrorType is what awsErrors holds for name, matched
 // without regard to its first letter's case.
-func bedrockErrorType(name string) (typ string, status int) {
+func awsErrorType(name string) (typ string, status int) {
 	if name == "" {
 		return "", 0
 	}
-	v := bedrockErrors[strings.ToUpper(name[:1])+name[1:]]
+	v := awsErrors[strings.ToUpper(name[:1])+name[1:]]
 	return v.typ, v.status
 }
 
@@ -196,7 +196,7 @@ func (p *anthropic) bedrockError(resp *http.Response) *Error {
 // awsError reads an AWS service's error answer (Bedrock's, SageMaker's):
 // {"message": ...} (or "Message"), its type in x-amzn-ErrorType
 // ("ThrottlingException:http://..."), read as Anthropic's types
-// (bedrockErrors).
+// (awsErrors).
 func awsError(resp *http.Response, now time.Time, redact func(string) string) *Error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	e := &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, now)}
@@ -211,7 +211,7 @@ func awsError(resp *http.Response, now time.Time, redact func(string) string) *E
 	_ = json.Unmarshal(data, &body)
 	e.Message = strings.TrimSpace(cmp.Or(body.Message, body.MessageC, string(data), http.StatusText(resp.StatusCode)))
 	name, _, _ := strings.Cut(resp.Header.Get("X-Amzn-Errortype"), ":")
-	typ, status := bedrockErrorType(name)
+	typ, status := awsErrorType(name)
 	if status != 0 {
 		e.Status = status
 	}
@@ -327,7 +327,7 @@ func (b *bedrockStream) translate(msg eventstream.Message) {
 		if msg.Headers[":message-type"] == "error" {
 			name, body.Message = msg.Headers[":error-code"], msg.Headers[":error-message"]
 		}
-		typ, _ := bedrockErrorType(name)
+		typ, _ := awsErrorType(name)
 		data, _ := json.Marshal(map[string]any{"type": "error", "error": map[string]string{
 			"type": cmp.Or(typ, "api_error"), "message": strings.TrimPrefix(name+": "+body.Message, ": ")}})
 		b.event("error", data)
