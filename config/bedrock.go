@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -53,6 +54,22 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 		return d, false
 	}
 	b.Region = c.awsRegion(v["aws_region_name"], b.ModelID)
+	if g := p.GuardrailConfig; g != nil {
+		at := pp + ".guardrailConfig"
+		b.Guardrail = &Guardrail{ID: c.resolve(at+".guardrailIdentifier", g.Identifier),
+			Version: c.resolve(at+".guardrailVersion", g.Version), Trace: strings.ToLower(g.Trace)}
+		switch {
+		case b.Guardrail.ID == "" || b.Guardrail.Version == "":
+			c.errf(at, "needs guardrailIdentifier and guardrailVersion (a number, or DRAFT)")
+			return d, false
+		case !slices.Contains([]string{"", "enabled", "disabled", "enabled_full"}, b.Guardrail.Trace):
+			c.errf(at+".trace", "must be enabled, disabled or enabled_full, got %q", g.Trace)
+			return d, false
+		case d.Embeddings:
+			c.warnf(at, "an embedding model is not checked by a guardrail; ignored")
+			b.Guardrail = nil
+		}
+	}
 
 	d.APIKey = Secret(c.resolve(at("api_key"), p.APIKey))
 	if !c.awsCredentials(&d, &b.AWSAuth, pp, v, at, "Bedrock") {

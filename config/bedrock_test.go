@@ -98,6 +98,12 @@ func TestBedrock(t *testing.T) {
 			says: "t.yaml:8:7: model_list[1].litellm_params.aws_secret_access_key: environment variable NOPE is not set: this deployment is left out of routing"},
 		{name: "a wildcard", yaml: "      model: bedrock/*\n      api_key: k-123456\n",
 			says: "a Bedrock model is called through a deployment of its own"},
+		{name: "a guardrail", yaml: claude + "      api_key: k-123456\n      guardrailConfig: {guardrailIdentifier: gr-abc, guardrailVersion: DRAFT, trace: ENABLED}\n",
+			want: Deployment{Model: "anthropic.claude-3-5-sonnet-20240620-v1:0", APIKey: "k-123456", APIBase: "https://bedrock-runtime.us-west-2.amazonaws.com",
+				Bedrock: &Bedrock{ModelID: "anthropic.claude-3-5-sonnet-20240620-v1:0", Guardrail: &Guardrail{ID: "gr-abc", Version: "DRAFT", Trace: "enabled"},
+					AWSAuth: AWSAuth{Region: "us-west-2"}}}},
+		{name: "a guardrail without its version", yaml: claude + "      api_key: k-123456\n      guardrailConfig: {guardrailIdentifier: gr-abc}\n", err: true,
+			says: "t.yaml:8:7: model_list[1].litellm_params.guardrailConfig: needs guardrailIdentifier and guardrailVersion (a number, or DRAFT)"},
 		{name: "half a key", yaml: claude + "      aws_access_key_id: AKID\n", err: true,
 			says: "t.yaml:7:7: model_list[1].litellm_params.aws_access_key_id: an AWS access key needs both aws_access_key_id and aws_secret_access_key (or $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY): aws_secret_access_key is missing"},
 	} {

@@ -295,7 +295,15 @@ type Bedrock struct {
 	// every chat model on Bedrock, in place of InvokeModel, which serves
 	// Claude with Anthropic's Messages.
 	Converse bool
+	// Guardrail, when set, checks every call's prompt and answer.
+	Guardrail *Guardrail
 	AWSAuth
+}
+
+// Guardrail is a Bedrock guardrail: its ID (or ARN), its version (a
+// number, or DRAFT), and whether its trace is enabled.
+type Guardrail struct {
+	ID, Version, Trace string
 }
 
 // SageMaker is where a SageMaker endpoint serving OpenAI's chat API (a

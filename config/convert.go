@@ -579,7 +579,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		for _, k := range []struct{ key, value string }{{"aws_access_key_id", p.AWSAccessKeyID}, {"aws_secret_access_key", p.AWSSecretAccessKey},
 			{"aws_session_token", p.AWSSessionToken}, {"aws_region_name", p.AWSRegionName}, {"aws_bedrock_runtime_endpoint", p.AWSRuntimeEndpoint},
 			{"aws_profile_name", p.AWSProfileName}, {"aws_role_name", p.AWSRoleName}, {"aws_web_identity_token", p.AWSWebIdentityToken},
-			{"aws_session_name", p.AWSSessionName}, {"aws_sts_endpoint", p.AWSSTSEndpoint}, {"model_id", p.ModelID}} {
+			{"aws_session_name", p.AWSSessionName}, {"aws_sts_endpoint", p.AWSSTSEndpoint}, {"model_id", p.ModelID},
+			{"guardrailConfig", map[bool]string{true: "set"}[p.GuardrailConfig != nil]}} {
 			if k.value != "" {
 				c.warnf(at(k.key), "is for Amazon Bedrock's and SageMaker's deployments (bedrock/<model>); ignored for provider %q", prov)
 			}

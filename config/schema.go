@@ -194,9 +194,13 @@ type rawParams struct {
 	AWSSTSEndpoint      string `yaml:"aws_sts_endpoint"`
 	// ModelID is the model Bedrock is called with, where it differs from
 	// the model (a provisioned throughput's or inference profile's ARN).
-	ModelID             string `yaml:"model_id"`
-	MaxTokens           *int   `yaml:"default_max_tokens"`
-	HTTP2PriorKnowledge *bool  `yaml:"http2_prior_knowledge"`
+	ModelID string `yaml:"model_id"`
+	// GuardrailConfig is a Bedrock guardrail every call is checked with
+	// (guardrailIdentifier, guardrailVersion, trace), as LiteLLM's docs
+	// write it.
+	GuardrailConfig     *rawGuardrail `yaml:"guardrailConfig"`
+	MaxTokens           *int          `yaml:"default_max_tokens"`
+	HTTP2PriorKnowledge *bool         `yaml:"http2_prior_knowledge"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any `yaml:"temperature"`
@@ -216,6 +220,13 @@ type rawParams struct {
 	Weight     *float64 `yaml:"weight"`
 	RPM        *float64 `yaml:"rpm"`
 	TPM        *float64 `yaml:"tpm"`
+}
+
+// rawGuardrail is a Bedrock guardrail, in Bedrock's own names.
+type rawGuardrail struct {
+	Identifier string `yaml:"guardrailIdentifier"`
+	Version    string `yaml:"guardrailVersion"`
+	Trace      string `yaml:"trace"`
 }
 
 type rawRouter struct {

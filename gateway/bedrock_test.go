@@ -434,3 +434,38 @@ router_settings: {routing_strategy: ordered, num_retries: 0}
 		t.Fatalf("breaker failures %d, want 1", f)
 	}
 }
+
+// A deployment's Bedrock guardrail checks every call, at InvokeModel (in
+// its headers) and at Converse (in its body); the guardrail's answer in
+// the model's place reaches the client as a refusal (finish_reason
+// content_filter), not an answer that ended.
+func TestBedrockGuardrails(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
+	var refused atomic.Int64
+	bedrock, upstream := awsUpstream(t, "bedrock", creds, &refused)
+	bedrock.SetFaults(mockllm.Faults{BlockedWords: []string{"forbidden"}})
+	keys := "aws_access_key_id: " + creds.AccessKeyID + ", aws_secret_access_key: " + creds.SecretAccessKey + `, aws_bedrock_runtime_endpoint: "` + upstream.URL + `"`
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: bedrock/anthropic.claude-3-5-haiku-20241022-v1:0, `+keys+`, guardrailConfig: {guardrailIdentifier: gr-1, guardrailVersion: "1"}}
+  - model_name: llama
+    litellm_params: {model: bedrock/meta.llama3-1-70b-instruct-v1:0, `+keys+`, guardrailConfig: {guardrailIdentifier: gr-1, guardrailVersion: DRAFT, trace: enabled}}
+`)
+	ctx := context.Background()
+	for _, model := range []string{"claude", "llama"} {
+		got, err := e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: model,
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("something forbidden")}})
+		if err != nil || got.Choices[0].Message.Content != "Sorry, the model cannot answer this question." || got.Choices[0].FinishReason != "content_filter" {
+			t.Fatalf("%s: %+v %v", model, got, err)
+		}
+		got, err = e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: model,
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("something fine")}})
+		if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from bedrock") || got.Choices[0].FinishReason != "stop" {
+			t.Fatalf("%s, allowed: %+v %v", model, got, err)
+		}
+	}
+	if refused.Load() != 0 {
+		t.Fatalf("%d calls refused", refused.Load())
+	}
+}

@@ -75,6 +75,15 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: extraneous key [model or stream] is not permitted")
 		return
 	}
+	var msgs messagesRequest
+	_ = json.Unmarshal(data, &msgs)
+	if method == "invoke" && r.Header.Get("X-Amzn-Bedrock-Guardrailidentifier") != "" && blocked(lastUserText(msgs.Messages), f.BlockedWords) {
+		// The guardrail's blocked message, in place of the model's answer.
+		writeJSON(w, 200, map[string]any{"id": fmt.Sprintf("msg_mock_%d", s.ids.Add(1)), "type": "message", "role": "assistant", "model": model,
+			"content": []map[string]string{{"type": "text", "text": guardrailBlocked}}, "stop_reason": "end_turn", "stop_sequence": nil,
+			"usage": map[string]int{"input_tokens": 1, "output_tokens": 1}, "amazon-bedrock-guardrailAction": "INTERVENED"})
+		return
+	}
 	delete(body, "anthropic_version")
 	delete(body, "anthropic_beta")
 	body["model"], _ = json.Marshal(model)
@@ -95,6 +104,10 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 	}
 	s.messages(&bedrockStreamWriter{ResponseWriter: w}, r, f)
 }
+
+// guardrailBlocked is what a Bedrock guardrail answers in place of a
+// blocked prompt's answer (its default blocked message).
+const guardrailBlocked = "Sorry, the model cannot answer this question."
 
 // bedrockStreamWriter turns an SSE stream into a Bedrock event stream:
 // each event a chunk whose bytes are its data (InvokeModel's), or with
@@ -227,6 +240,9 @@ type converseRequest struct {
 	InferenceConfig struct {
 		MaxTokens int `json:"maxTokens"`
 	} `json:"inferenceConfig"`
+	GuardrailConfig *struct {
+		GuardrailIdentifier string `json:"guardrailIdentifier"`
+	} `json:"guardrailConfig"`
 	ToolConfig *struct {
 		Tools []struct {
 			ToolSpec struct {
@@ -277,7 +293,10 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data
 		return
 	}
 	text, stop := s.reply(prompt), "end_turn"
-	if blocked(prompt, f.BlockedWords) {
+	switch {
+	case blocked(prompt, f.BlockedWords) && req.GuardrailConfig != nil:
+		text, stop = guardrailBlocked, "guardrail_intervened"
+	case blocked(prompt, f.BlockedWords):
 		text, stop = "", "content_filtered"
 	}
 	var tool map[string]any

@@ -91,6 +91,9 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 	if beta != "" && p.d.Bedrock == nil {
 		hreq.Header.Set("anthropic-beta", beta)
 	}
+	if b := p.d.Bedrock; b != nil && b.Guardrail != nil && !b.Converse && !strings.HasSuffix(path, "/count_tokens") {
+		guardrailHeaders(hreq.Header, b.Guardrail)
+	}
 	configHeaders(hreq.Header, p.d)
 	if p.d.Bedrock != nil {
 		if err := p.bedrockAuth(ctx, hreq, buf); err != nil {

@@ -53,9 +53,28 @@ func bedrockURL(base string, b *config.Bedrock, path string, stream bool) string
 func bedrockBody(b *config.Bedrock, buf []byte, beta, path string, maxTokens int) ([]byte, error) {
 	count := strings.HasSuffix(path, "/count_tokens")
 	if b.Converse {
-		return converseRequest(buf, count)
+		return converseRequest(buf, count, b.Guardrail)
 	}
 	return bedrockRequest(buf, beta, count, maxTokens)
+}
+
+// guardrailHeaders set on h the deployment's guardrail, as InvokeModel
+// takes it (Converse takes it in the body).
+func guardrailHeaders(h http.Header, g *config.Guardrail) {
+	h.Set("X-Amzn-Bedrock-Guardrailidentifier", g.ID)
+	h.Set("X-Amzn-Bedrock-Guardrailversion", g.Version)
+	if g.Trace != "" {
+		h.Set("X-Amzn-Bedrock-Trace", strings.ToUpper(g.Trace))
+	}
+}
+
+// guardrailIntervened reports whether an InvokeModel answer is its
+// guardrail's, not the model's.
+func guardrailIntervened(data []byte) bool {
+	var a struct {
+		Action string `json:"amazon-bedrock-guardrailAction"`
+	}
+	return json.Unmarshal(data, &a) == nil && a.Action == "INTERVENED"
 }
 
 // bedrockAuth authorizes a call of body to Bedrock, last, once its other
@@ -83,6 +102,12 @@ func (p *anthropic) bedrockAnswer(data []byte, path string) ([]byte, error) {
 		out, ok = bedrockCount(data)
 	case p.d.Bedrock.Converse:
 		out, ok = fromConverse(data, p.d.Model)
+	case p.d.Bedrock.Guardrail != nil && guardrailIntervened(data):
+		// The guardrail answered in the model's place: a refusal, as
+		// Converse's guardrail_intervened is, not an answer that ended.
+		if v, set := SetField(data, "stop_reason", []byte(`"refusal"`)); set {
+			out = v
+		}
 	}
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}

@@ -214,7 +214,7 @@ func TestConverseRequests(t *testing.T) {
 			`{"input":{"converse":{"messages":[{"content":[{"text":"hi"}],"role":"user"}],"system":[{"text":"s"}]}}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := converseRequest([]byte(tc.in), tc.count)
+			got, err := converseRequest([]byte(tc.in), tc.count, nil)
 			if tc.want == "" {
 				var e *Error
 				if !errors.As(err, &e) || e.Status != http.StatusBadRequest {
@@ -226,6 +226,34 @@ func TestConverseRequests(t *testing.T) {
 				t.Errorf("got  %s, %v\nwant %s", got, err, tc.want)
 			}
 		})
+	}
+}
+
+// A deployment's guardrail goes in Converse's body, and in InvokeModel's
+// headers; a count is not checked by it.
+func TestBedrockGuardrails(t *testing.T) {
+	g := &config.Guardrail{ID: "gr-abc123", Version: "DRAFT", Trace: "enabled"}
+	got, err := converseRequest([]byte(`{"max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`), false, g)
+	if err != nil || !strings.Contains(string(got), `"guardrailConfig":{"guardrailIdentifier":"gr-abc123","guardrailVersion":"DRAFT","trace":"enabled"}`) {
+		t.Errorf("converse: %s %v", got, err)
+	}
+	if got, _ := converseRequest([]byte(`{"messages":[{"role":"user","content":"hi"}]}`), true, g); strings.Contains(string(got), "guardrail") {
+		t.Errorf("count: %s", got)
+	}
+	p := &anthropic{d: config.Deployment{APIKey: "k-123456", APIBase: "https://h", Bedrock: &config.Bedrock{ModelID: "anthropic.claude", Guardrail: g}},
+		now: time.Now, redact: func(s string) string { return s }}
+	for _, tc := range []struct {
+		path string
+		want string
+	}{{"/v1/messages", "gr-abc123 DRAFT ENABLED"}, {"/v1/messages/count_tokens", "  "}} {
+		hreq, err := p.post(context.Background(), tc.path, []byte(`{"model":"m","max_tokens":5,"messages":[]}`), false, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hreq.Header
+		if got := h.Get("X-Amzn-Bedrock-Guardrailidentifier") + " " + h.Get("X-Amzn-Bedrock-Guardrailversion") + " " + h.Get("X-Amzn-Bedrock-Trace"); got != tc.want {
+			t.Errorf("%s: guardrail headers %q, want %q", tc.path, got, tc.want)
+		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // Bedrock's Converse API serves every chat model there (Llama, Nova,
@@ -114,9 +116,10 @@ func cmpRaw(v json.RawMessage, def string) json.RawMessage {
 	return v
 }
 
-// converseRequest is a Messages request (buf) as Converse takes it; for a
-// count, as CountTokens takes one ({"input": {"converse": ...}}).
-func converseRequest(buf []byte, count bool) ([]byte, error) {
+// converseRequest is a Messages request (buf) as Converse takes it, with
+// the deployment's guardrail (g, when set); for a count, as CountTokens
+// takes one ({"input": {"converse": ...}}).
+func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error) {
 	var m messagesBody
 	if err := json.Unmarshal(buf, &m); err != nil {
 		return nil, badRequest("invalid JSON body")
@@ -163,6 +166,13 @@ func converseRequest(buf []byte, count bool) ([]byte, error) {
 		inference["stopSequences"] = m.StopSequences
 	}
 	out["inferenceConfig"] = inference
+	if g != nil {
+		gc := map[string]string{"guardrailIdentifier": g.ID, "guardrailVersion": g.Version}
+		if g.Trace != "" {
+			gc["trace"] = g.Trace
+		}
+		out["guardrailConfig"] = gc
+	}
 	if len(m.Thinking) > 0 {
 		// Claude's extended thinking, which Converse passes to the model
 		// as it is (reasoning_effort becomes it in chat's translation).
