@@ -196,3 +196,17 @@ func TestSageMaker(t *testing.T) {
 		})
 	}
 }
+
+// Claude on Bedrock has Anthropic's list price, so that least-cost routing
+// weighs it without configured prices.
+func TestClaudeOnBedrockIsPriced(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: c\n    litellm_params: {model: bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0, api_key: k-123456}\n"+
+		"  - model_name: c\n    litellm_params: {model: anthropic/claude-3-5-haiku-20241022}\n"), env(map[string]string{"ANTHROPIC_API_KEY": "sk-ant-123456"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, a := cfg.Deployments[0], cfg.Deployments[1]
+	if !b.Priced || b.InputCostPerToken != a.InputCostPerToken || b.OutputCostPerToken != a.OutputCostPerToken || b.InputCostPerToken == 0 {
+		t.Fatalf("bedrock %v %v %v, anthropic %v %v", b.Priced, b.InputCostPerToken, b.OutputCostPerToken, a.InputCostPerToken, a.OutputCostPerToken)
+	}
+}

@@ -1656,6 +1656,12 @@ func (c *converter) alerting(r rawAlerting) Alerting {
 // models, so that least-cost routing works without configured prices.
 // Configured input_cost_per_token / output_cost_per_token override them.
 func listPrice(model string) (in, out float64, ok bool) {
+	// Bedrock names Anthropic's models anthropic.<model>, behind a
+	// region's prefix for an inference profile (us.anthropic.claude-...);
+	// its on-demand price is Anthropic's.
+	if _, m, found := strings.Cut(model, "anthropic."); found {
+		model = m
+	}
 	table := []struct {
 		prefix  string
 		in, out float64 // USD per million tokens
