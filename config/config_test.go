@@ -1403,7 +1403,9 @@ func TestRealWorldConfigLoads(t *testing.T) {
 	}
 	cfg, err := Parse("real.yaml", data, env(map[string]string{"OPENROUTER_API_KEY": "sk-or-0123456789", "GROQ_API_KEY": "gsk-0123456789",
 		"GITHUB_TOKEN": "ghp-0123456789", "AZURE_API_KEY": "az-0123456789", "AZURE_API_BASE": "https://eu.openai.azure.com",
-		"GOOGLE_CLOUD_PROJECT": "p", "ELEVENLABS_API_KEY": "el-0123456789", "LITELLM_MASTER_KEY": "sk-master-0123456789"}))
+		"GOOGLE_CLOUD_PROJECT": "p", "ELEVENLABS_API_KEY": "el-0123456789", "LITELLM_MASTER_KEY": "sk-master-0123456789",
+		"CUSTOM_AWS_ACCESS_KEY_ID": "AKIDCUSTOM", "CUSTOM_AWS_SECRET_ACCESS_KEY": "custom-secret", "CUSTOM_AWS_REGION_NAME": "eu-central-1",
+		"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "env-secret"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1412,7 +1414,8 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		names = append(names, d.Name)
 	}
 	want := []string{"default/openrouter/meta-llama/llama-4-maverick", "groq/llama-4-maverick/groq/meta-llama/llama-4-maverick-17b-128e-instruct",
-		"coding/github/gpt-4.1", "gpt-4o-eu"}
+		"coding/github/gpt-4.1", "gpt-4o-eu", "bedrock-claude/bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+		"bedrock-llama/bedrock/us.meta.llama3-2-11b-instruct-v1:0", "titan-embed/bedrock/amazon.titan-embed-text-v2:0"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("deployments %q, want %q", names, want)
 	}
@@ -1420,6 +1423,11 @@ func TestRealWorldConfigLoads(t *testing.T) {
 	if az.APIKey.Value() != "az-0123456789" || az.APIBase != "https://eu.openai.azure.com" || az.APIVersion != "2024-10-21" || !az.Priced ||
 		math.Abs(az.InputCostPerToken*1e6-2.5) > 1e-9 {
 		t.Fatalf("azure deployment %+v: want the credential's values and gpt-4o's list price", az)
+	}
+	claude, llama, titan := cfg.Deployments[4].Bedrock, cfg.Deployments[5].Bedrock, cfg.Deployments[6]
+	if claude.Region != "eu-central-1" || claude.Key.ID != "AKIDCUSTOM" || claude.Converse || llama.Role == nil || llama.Role.SessionName != "litellm" ||
+		llama.Key.ID != "AKIDENV" || !llama.Converse || !titan.Embeddings || titan.Bedrock.Key.ID != "AKIDENV" {
+		t.Fatalf("bedrock deployments: %+v, %+v, %+v", claude, llama, titan.Bedrock)
 	}
 	if h := cfg.Deployments[0].Headers; h["X-Title"] != "Example App" || h["Http-Referer"] != "https://app.example" {
 		t.Fatalf("headers %q", h)
