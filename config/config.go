@@ -243,6 +243,10 @@ type Deployment struct {
 	// Google gives it): the deployment's calls carry the OAuth tokens it
 	// signs for (Vertex AI), not APIKey.
 	GoogleCredentials Secret
+	// GoogleMetadata, when set (and GoogleCredentials not), is the
+	// metadata server whose service account's tokens the calls carry
+	// (GCE, GKE's workload identity, Cloud Run).
+	GoogleMetadata string
 	// Bedrock, when set, makes this Claude on Amazon Bedrock: its calls go
 	// to the model's InvokeModel API, and are signed with Bedrock.Key
 	// unless APIKey (a Bedrock API key) is set.

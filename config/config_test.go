@@ -1414,7 +1414,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		names = append(names, d.Name)
 	}
 	want := []string{"default/openrouter/meta-llama/llama-4-maverick", "groq/llama-4-maverick/groq/meta-llama/llama-4-maverick-17b-128e-instruct",
-		"coding/github/gpt-4.1", "gpt-4o-eu", "bedrock-claude/bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+		"coding/github/gpt-4.1", "gpt-4o-eu", "gemini-latest/vertex_ai/google/gemini-2.5-pro", "bedrock-claude/bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
 		"bedrock-llama/bedrock/us.meta.llama3-2-11b-instruct-v1:0", "titan-embed/bedrock/amazon.titan-embed-text-v2:0"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("deployments %q, want %q", names, want)
@@ -1424,7 +1424,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		math.Abs(az.InputCostPerToken*1e6-2.5) > 1e-9 {
 		t.Fatalf("azure deployment %+v: want the credential's values and gpt-4o's list price", az)
 	}
-	claude, llama, titan := cfg.Deployments[4].Bedrock, cfg.Deployments[5].Bedrock, cfg.Deployments[6]
+	claude, llama, titan := cfg.Deployments[5].Bedrock, cfg.Deployments[6].Bedrock, cfg.Deployments[7]
 	if claude.Region != "eu-central-1" || claude.Key.ID != "AKIDCUSTOM" || claude.Converse || llama.Role == nil || llama.Role.SessionName != "litellm" ||
 		llama.Key.ID != "AKIDENV" || !llama.Converse || !titan.Embeddings || titan.Bedrock.Key.ID != "AKIDENV" {
 		t.Fatalf("bedrock deployments: %+v, %+v, %+v", claude, llama, titan.Bedrock)
@@ -1439,7 +1439,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		t.Fatalf("logging %q, master key set %v", cfg.Logging.Format, cfg.Server.MasterKey != "")
 	}
 	for _, w := range []string{
-		`model_list[4].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
+		`model_list[4].litellm_params.model: Vertex AI gets no service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS: its calls carry the tokens of the machine's service account`,
 		`model_list[5].litellm_params.model: provider "elevenlabs" is not one breakerd can call`,
 		`model_list[6].litellm_params.model: provider "grok-video" is a custom handler`,
 		`model_list[2].litellm_params.supports_function_calling: a LiteLLM setting that breakerd does not use; ignored (a model capability`,
@@ -1718,13 +1718,13 @@ func TestCriticalGroupLeftOut(t *testing.T) {
 // another, routed deployment shares keeps its warning.
 func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 	cfg := parseExpecting(t, []byte("model_list:\n"+
-		"  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: l}\n"+
+		"  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: l, vertex_credentials: os.environ/NOPE}\n"+
 		"  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
 		"  - model_name: b\n    litellm_params: {model: sagemaker/x, region_name: r}\n"+
 		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, region_name: r}\n"), env(nil), "")
 	warningsStartWith(t, cfg.Warnings, []string{
 		`t.yaml:7:42: model_list[2].litellm_params.region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
-		`t.yaml:3:22: model_list[0].litellm_params.model: Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS`,
+		`t.yaml:3:94: model_list[0].litellm_params.vertex_credentials: environment variable NOPE is not set`,
 		`t.yaml:7:22: model_list[2].litellm_params.model: provider "sagemaker" needs its container's own request format`,
 		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,
 		`t.yaml:6:5: model_list[2].model_name: model group "b" has no deployment breakerd can call`,

@@ -114,13 +114,27 @@ func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeploymen
 		return d, false
 	}
 	d.GoogleCredentials = creds
+	if creds == "" {
+		// As Google's client libraries do last: the service account of
+		// the machine breakerd runs on.
+		none := "Vertex AI gets no service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS"
+		if v, _ := c.env("NO_GCE_CHECK"); strings.EqualFold(v, "true") {
+			c.leaveOut(d, pp+".model", none+", and the metadata server is off ($NO_GCE_CHECK)", "set either to call this deployment")
+			return d, false
+		}
+		host, _ := c.env("GCE_METADATA_HOST")
+		d.GoogleMetadata = "http://" + cmp.Or(host, "metadata.google.internal")
+		c.warnf(pp+".model", "%s: its calls carry the tokens of the machine's service account, from the metadata server (%s), as Google's libraries do; "+
+			"off Google Cloud they fail (set $NO_GCE_CHECK=true to leave this deployment out instead)", none, d.GoogleMetadata)
+	}
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 }
 
 // vertexCredentials reads a service account's key from vertex_credentials
 // (a file's path, the key's JSON, or the key as a mapping), else from the
-// file $GOOGLE_APPLICATION_CREDENTIALS names. ok is false when the
-// deployment is left out or the key is in error.
+// file $GOOGLE_APPLICATION_CREDENTIALS names; with neither, it returns
+// "" (the metadata server's tokens). ok is false when the deployment is
+// left out or the key is in error.
 func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, bool) {
 	at := pp + ".vertex_credentials"
 	var raw []byte
@@ -128,9 +142,7 @@ func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, b
 	case nil:
 		path, ok := c.env("GOOGLE_APPLICATION_CREDENTIALS")
 		if !ok || path == "" {
-			c.leaveOut(d, pp+".model", "Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS",
-				"set either to call this deployment")
-			return "", false
+			return "", true // the metadata server's (vertex)
 		}
 		data, err := c.read(path)
 		if err != nil {

@@ -60,8 +60,8 @@ func TestVertexAI(t *testing.T) {
 			env: map[string]string{"SA_JSON": key}, base: "https://aiplatform.googleapis.com/v1/projects/p/locations/global/endpoints/openapi", model: "meta/llama-4"},
 		{name: "no project", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_credentials: sa.json\n",
 			says: "Vertex AI needs a project: vertex_project is not set, nor $VERTEXAI_PROJECT: this deployment is left out of routing"},
-		{name: "no key", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n",
-			says: "Vertex AI needs a service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS"},
+		{name: "no key, and the metadata server off", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n", env: map[string]string{"NO_GCE_CHECK": "True"},
+			says: "Vertex AI gets no service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS, and the metadata server is off ($NO_GCE_CHECK): this deployment is left out of routing"},
 		{name: "an unset variable", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: os.environ/NOPE\n",
 			says: "vertex_credentials: environment variable NOPE is not set: this deployment is left out of routing"},
 		{name: "Claude on Vertex: Anthropic's API there", yaml: "      model: vertex_ai/claude-sonnet-4@20250514\n      vertex_project: p\n      vertex_location: us-east5\n      vertex_credentials: sa.json\n",
@@ -106,5 +106,28 @@ func TestVertexAI(t *testing.T) {
 				t.Fatal("the key prints")
 			}
 		})
+	}
+}
+
+// With no key, a Vertex AI deployment's calls carry the tokens of the
+// machine's service account, from its metadata server (GCE, GKE's workload
+// identity, Cloud Run), as Google's libraries do, with a warning.
+func TestVertexAIMetadataServer(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "http://metadata.google.internal"},
+		{map[string]string{"GCE_METADATA_HOST": "169.254.169.254"}, "http://169.254.169.254"},
+	} {
+		cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p}\n"), env(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := cfg.Deployments[0]
+		if d.GoogleMetadata != tc.want || d.GoogleCredentials != "" ||
+			!strings.Contains(strings.Join(cfg.Warnings, "\n"), "its calls carry the tokens of the machine's service account, from the metadata server ("+tc.want+")") {
+			t.Fatalf("metadata %q, warnings %q", d.GoogleMetadata, cfg.Warnings)
+		}
 	}
 }

@@ -23,20 +23,35 @@ import (
 // (RS256), traded at the key's token_uri for an access token, which is
 // kept until a minute before it expires (renewed).
 type googleTokens struct {
-	sa     *config.ServiceAccount
-	rt     http.RoundTripper
-	redact func(string) string
-	token  *renewed[string]
+	sa *config.ServiceAccount
+	// metadata, when sa is nil, is the metadata server that gives the
+	// machine's service account's tokens.
+	metadata string
+	rt       http.RoundTripper
+	redact   func(string) string
+	token    *renewed[string]
+	// wait bounds a call to the metadata server (metadataTimeout).
+	wait time.Duration
 }
+
+// metadataTimeout bounds a call to the metadata server, as Google's
+// libraries bound theirs: off Google Cloud its name resolves to nothing,
+// or to an address that answers nothing.
+const metadataTimeout = 3 * time.Second
 
 // cloudPlatformScope is the scope Vertex AI's calls need.
 const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 
-// newGoogleTokens returns the token source of a service account's key,
-// nil (and no error) for a deployment without one.
-func newGoogleTokens(creds config.Secret, rt http.RoundTripper, redact func(string) string) (*googleTokens, error) {
+// newGoogleTokens returns the token source of a deployment's service
+// account's key or metadata server, nil (and no error) for a deployment
+// with neither.
+func newGoogleTokens(d config.Deployment, rt http.RoundTripper, redact func(string) string) (*googleTokens, error) {
+	creds := d.GoogleCredentials
 	if creds == "" {
-		return nil, nil
+		if d.GoogleMetadata == "" {
+			return nil, nil
+		}
+		return &googleTokens{metadata: d.GoogleMetadata, rt: rt, redact: redact, token: newRenewed[string](), wait: metadataTimeout}, nil
 	}
 	sa, err := config.ParseServiceAccount(creds)
 	if err != nil {
@@ -54,8 +69,12 @@ func (g *googleTokens) Token(ctx context.Context) (string, error) {
 	return g.token.get(ctx, time.Now(), time.Minute, "a Vertex AI token", g.redact, g.trade)
 }
 
-// trade trades a new assertion for a token.
+// trade trades a new assertion for a token, or asks the metadata server
+// for one.
 func (g *googleTokens) trade(ctx context.Context, now time.Time) (string, time.Time, error) {
+	if g.sa == nil {
+		return g.fromMetadata(ctx, now)
+	}
 	assertion, err := g.assertion(now)
 	if err != nil {
 		return "", time.Time{}, &Error{Err: err, Message: "sign the service account's token request: " + err.Error()}
@@ -103,4 +122,33 @@ func (g *googleTokens) assertion(now time.Time) (string, error) {
 		return "", err
 	}
 	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// fromMetadata asks the metadata server for a token of the machine's
+// default service account.
+func (g *googleTokens) fromMetadata(ctx context.Context, now time.Time) (string, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, g.wait)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.metadata+"/computeMetadata/v1/instance/service-accounts/default/token", nil)
+	if err != nil {
+		return "", time.Time{}, &Error{Err: err, Message: "build the metadata request: " + err.Error()}
+	}
+	req.Header.Set("Metadata-Flavor", "Google")
+	resp, err := g.rt.RoundTrip(req)
+	if err != nil {
+		e := transportError(ctx, err, g.redact)
+		e.Message = "get a Vertex AI token from the metadata server: " + e.Message
+		return "", time.Time{}, e
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 || json.Unmarshal(data, &tok) != nil || tok.AccessToken == "" {
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: fmt.Sprintf("the metadata server gave no Vertex AI token: %s (is a service account attached to the machine?)", resp.Status)}
+	}
+	return tok.AccessToken, now.Add(time.Duration(max(tok.ExpiresIn, 60)) * time.Second), nil
 }

@@ -273,7 +273,7 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 		rt = http.DefaultTransport
 	}
 	// A Vertex AI deployment's calls carry its service account's tokens.
-	tokens, err := newGoogleTokens(d.GoogleCredentials, rt, redact)
+	tokens, err := newGoogleTokens(d, rt, redact)
 	if err != nil {
 		return nil, err
 	}

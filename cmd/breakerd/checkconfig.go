@@ -135,6 +135,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			if sa, err := config.ParseServiceAccount(dc.GoogleCredentials); err == nil {
 				key = "tokens of " + sa.Email // Vertex AI's
+			} else if dc.GoogleMetadata != "" {
+				key = "tokens of the machine's service account"
 			}
 			if b := dc.AWSAuth(); b != nil && dc.APIKey == "" {
 				switch { // the key's ID is not printed either
