@@ -216,6 +216,12 @@ type Deployment struct {
 	APIBase    string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
+	// Query is added to every upstream URL (Azure AI Foundry's
+	// api-version), encoded; "" for none.
+	Query string
+	// KeyHeader is the header APIKey is sent in, where it is not sent as
+	// a bearer token (Azure AI Foundry's api-key); "" for the bearer.
+	KeyHeader string
 	// HTTP2PriorKnowledge (breakerd's http2_prior_knowledge) has calls to
 	// an http:// api_base made over cleartext HTTP/2 (h2c) without an
 	// HTTP/1.1 upgrade, as curl's --http2-prior-knowledge does: streams

@@ -617,7 +617,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		}
 	}
 	if d.APIBase != "" {
-		c.checkAPIBase(baseAt, d.APIBase)
+		checked := d.APIBase
+		if info.HostRules != nil {
+			checked, _, _ = strings.Cut(checked, "?") // its query is kept (hostRules)
+		}
+		c.checkAPIBase(baseAt, checked)
 		if info.CompatSuffix != "" && !strings.HasSuffix(d.APIBase, info.CompatSuffix) {
 			c.warnf(baseAt, "breakerd calls %s's OpenAI-compatible API, at {api_base}/chat/completions, so api_base should end in %s (default %s); LiteLLM calls %s's native API at this address",
 				prov, info.CompatSuffix, info.BaseURL, prov)
@@ -667,7 +671,39 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			d.APIVersion = v
 		}
 	}
+	if info.HostRules != nil && d.APIBase != "" {
+		hostRules(&d, info)
+	}
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+}
+
+// hostRules fits a deployment to its provider's rules for the host its
+// api_base names (Azure AI Foundry's: the key in an api-key header, and
+// its API under /models, at *.services.ai.azure.com), as LiteLLM does: an
+// api_base given whole (…/chat/completions?api-version=…) is cut to its
+// base, and api_version, or the version it named, is sent as api-version.
+func hostRules(d *Deployment, info ProviderInfo) {
+	base, query, _ := strings.Cut(d.APIBase, "?")
+	base = strings.TrimSuffix(strings.TrimRight(base, "/"), "/chat/completions")
+	q, _ := url.ParseQuery(query)
+	if d.APIVersion != "" && q.Get("api-version") == "" {
+		q.Set("api-version", d.APIVersion)
+	}
+	d.APIVersion, d.Query = q.Get("api-version"), q.Encode()
+	host := ""
+	if u, err := url.Parse(base); err == nil {
+		host = u.Hostname()
+	}
+	for _, r := range info.HostRules {
+		if strings.HasSuffix(host, r.Suffix) {
+			d.KeyHeader = r.KeyHeader
+			if r.Path != "" && !strings.HasSuffix(base, r.Path) {
+				base += r.Path
+			}
+			break
+		}
+	}
+	d.APIBase = base
 }
 
 // leaveOut warns that deployment d is left out of routing, why and, when

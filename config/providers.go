@@ -65,10 +65,21 @@ type ProviderInfo struct {
 	// SageMaker marks a SageMaker endpoint that serves OpenAI's chat API
 	// at its invocations, with calls signed with an AWS key.
 	SageMaker bool
+	// HostRules fit a deployment to the host its api_base names, the
+	// first that matches; with any, a query in api_base (api-version) is
+	// kept, and api_version is sent as api-version.
+	HostRules []HostRule
 	// Unsupported says why breakerd cannot call the provider (its own
 	// request signing or token flow); such a deployment is left out of
 	// routing with a warning.
 	Unsupported string
+}
+
+// HostRule is how a provider is called at the hosts whose names end in
+// Suffix: its key in KeyHeader (not as a bearer token) when set, and its
+// API under Path.
+type HostRule struct {
+	Suffix, KeyHeader, Path string
 }
 
 // Marker is one of LiteLLM's routing markers in a model name.
@@ -126,7 +137,8 @@ var providerTable = []ProviderInfo{
 	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
-	{Name: "azure_ai", Unsupported: "Azure AI Foundry's own endpoints and keys (azure/ for Azure OpenAI works)"},
+	{Name: "azure_ai", Dialect: DialectOpenAI, BaseEnv: "AZURE_AI_API_BASE", KeyEnv: "AZURE_AI_API_KEY", Embeddings: true,
+		HostRules: []HostRule{{Suffix: ".services.ai.azure.com", KeyHeader: "api-key", Path: "/models"}, {Suffix: ".openai.azure.com", KeyHeader: "api-key"}}},
 	{Name: "databricks", Dialect: DialectOpenAI, BaseEnv: "DATABRICKS_API_BASE", KeyEnv: "DATABRICKS_API_KEY", Embeddings: true},
 	{Name: "cloudflare", Dialect: DialectOpenAI, BaseURL: "https://api.cloudflare.com/client/v4/accounts/{account}/ai/v1", AccountEnv: "CLOUDFLARE_ACCOUNT_ID",
 		KeyEnv: "CLOUDFLARE_API_KEY", Embeddings: true, CompatSuffix: "/ai/v1"},

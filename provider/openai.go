@@ -78,9 +78,12 @@ const (
 func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) string) *openAI {
 	h := http.Header{"Content-Type": {"application/json"}}
 	if key := d.APIKey.Value(); key != "" {
-		if d.Dialect == config.DialectAzure {
+		switch {
+		case d.Dialect == config.DialectAzure:
 			h.Set("api-key", key)
-		} else {
+		case d.KeyHeader != "":
+			h.Set(d.KeyHeader, key)
+		default:
 			h.Set("Authorization", "Bearer "+key)
 		}
 	}
@@ -103,6 +106,8 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			p.url[kind] = d.APIBase + "/openai" + path + "?api-version=" + d.APIVersion
 		case d.Dialect == config.DialectAzure:
 			p.url[kind] = d.APIBase + "/openai/deployments/" + d.Model + path + "?api-version=" + d.APIVersion
+		case d.Query != "":
+			p.url[kind] = d.APIBase + path + "?" + d.Query
 		default:
 			p.url[kind] = d.APIBase + path
 		}

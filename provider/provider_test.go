@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -113,5 +115,33 @@ func TestRerankURLs(t *testing.T) {
 		if got := p.urlFor(&Request{Op: Rerank, API: APIRerank}); got != tc.want {
 			t.Errorf("%s at %s: %s, want %s", tc.provider, tc.base, got, tc.want)
 		}
+	}
+}
+
+// A deployment whose key goes in a header of its own (Azure AI Foundry's
+// api-key) and whose URLs carry a query (its api-version) is called so,
+// for chat and for embeddings.
+func TestKeyHeaderAndQuery(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.Path+"?"+r.URL.RawQuery+" api-key="+r.Header.Get("Api-Key")+" auth="+r.Header.Get("Authorization"))
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"object":"list","data":[],"model":"m","choices":[],"usage":{"prompt_tokens":1,"total_tokens":1}}`))
+	}))
+	defer srv.Close()
+	p, err := New(config.Deployment{Provider: "azure_ai", Dialect: config.DialectOpenAI, Model: "m", APIBase: srv.URL + "/models",
+		APIKey: "az-ai-key-123", KeyHeader: "api-key", Query: "api-version=2024-05-01-preview", Embeddings: true}, nil, func(s string) string { return s })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []Operation{Chat, Embeddings} {
+		if _, err := p.Send(context.Background(), &Request{Op: op, Model: "m", Body: []byte(`{"model":"m","input":"x","messages":[]}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"/models/chat/completions?api-version=2024-05-01-preview api-key=az-ai-key-123 auth=",
+		"/models/embeddings?api-version=2024-05-01-preview api-key=az-ai-key-123 auth="}
+	if !slices.Equal(got, want) {
+		t.Fatalf("upstream saw %q, want %q", got, want)
 	}
 }
