@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/breakerd/breakerd/eventstream"
 )
@@ -61,4 +62,25 @@ func (s *payloadStream) Read(p []byte) (int, error) {
 	n := copy(p, s.rest)
 	s.rest = s.rest[n:]
 	return n, nil
+}
+
+// containerMessage is what a SageMaker container's error answer says: an
+// OpenAI-style {"error": {"message"}}, TGI's {"error": "..."}, or the
+// answer as it is.
+func containerMessage(answer string) string {
+	var openai struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	var tgi struct {
+		Error string `json:"error"`
+	}
+	switch {
+	case json.Unmarshal([]byte(answer), &openai) == nil && openai.Error.Message != "":
+		return openai.Error.Message
+	case json.Unmarshal([]byte(answer), &tgi) == nil && tgi.Error != "":
+		return tgi.Error
+	}
+	return strings.TrimSpace(answer)
 }
