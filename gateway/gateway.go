@@ -720,6 +720,8 @@ func (g *Gateway) Handler() http.Handler {
 	route("/images/variations", post(g.serve(provider.Images, provider.APIImageVariations)))
 	route("/moderations", post(g.serve(provider.Moderations, provider.APIModerations)))
 	route("/realtime", get(http.HandlerFunc(g.realtime)))
+	route("/realtime/client_secrets", post(g.realtimeCall("client_secrets")))
+	route("/realtime/calls", post(g.realtimeCall("calls")))
 	route("/rerank", post(g.serve(provider.Rerank, provider.APIRerank)))
 	route("/v2/rerank", post(g.serve(provider.Rerank, provider.APIRerank))) // Cohere's v2 clients' path, as LiteLLM serves it
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
@@ -738,7 +740,7 @@ func (g *Gateway) Handler() http.Handler {
 			api = provider.APIMessages
 			msg += ": breakerd does not serve this Anthropic API (it serves messages and messages/count_tokens, and models); call the provider directly"
 		case strings.HasPrefix(rest, "realtime/"):
-			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime; client secrets and WebRTC calls are not served: call the provider directly"
+			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime, and POST /v1/realtime/client_secrets and /v1/realtime/calls; a call already made (accept, hangup, refer, reject) belongs to the provider that made it: call it directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
 				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, and realtime sessions); call the provider directly"

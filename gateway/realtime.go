@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -50,24 +51,47 @@ func (g *Gateway) realtime(w http.ResponseWriter, r *http.Request) {
 // or failed last (nil when none was called), and the status answered
 // (101 for a session).
 func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	group := r.URL.Query().Get("model")
+	group, route, status := g.realtimeRoute(w, r, r.URL.Query().Get("model"), "(/v1/realtime?model=...)")
+	if route == nil {
+		return nil, status
+	}
+	header := http.Header{}
+	if v := r.Header.Values("Openai-Beta"); len(v) > 0 {
+		header["Openai-Beta"] = v // the beta interface, which some clients still ask for
+	}
+	var up *websocket.Conn
+	d, release, status := g.tryRealtime(ctx, w, group, route, "open a Realtime session", func(ctx context.Context, d *Deployment) (err error) {
+		up, err = d.prov.(provider.RealtimeDialer).DialRealtime(ctx, r.URL.Query(), header)
+		return err
+	})
+	if release == nil {
+		return d, status
+	}
+	return d, g.relayRealtime(w, r, up, release)
+}
+
+// realtimeRoute is the deployments of model (an alias resolved, the
+// request's tags applied) that serve the Realtime API, in routing order,
+// and the group; with none, it answers the error and returns a nil route
+// and the status. ask says how to give a model.
+func (g *Gateway) realtimeRoute(w http.ResponseWriter, r *http.Request, group, ask string) (string, []*Deployment, int) {
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
 	}
 	switch {
 	case group == "":
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "you must provide a model parameter (/v1/realtime?model=...)")
-		return nil, http.StatusBadRequest
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "you must provide a model parameter "+ask)
+		return group, nil, http.StatusBadRequest
 	case !g.knows(group):
 		g.modelNotFound(w, provider.APIChat, group)
-		return nil, http.StatusNotFound
+		return group, nil, http.StatusNotFound
 	}
 	all := g.Route(group)
 	if g.cfg.Router.TagFiltering {
 		tags := headerTags(r.Header)
 		if all = tagged(all, tags, g.cfg.Router.TagsMatchAll); len(all) == 0 {
 			writeError(w, http.StatusBadRequest, "invalid_request_error", "", noneTagged(group, tags))
-			return nil, http.StatusBadRequest
+			return group, nil, http.StatusBadRequest
 		}
 	}
 	var route []*Deployment
@@ -79,33 +103,36 @@ func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *ht
 	if len(route) == 0 {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported", fmt.Sprintf(
 			"The model `%s` does not serve the Realtime API: none of its deployments, or its fallbacks', is a model for it (model_info.mode realtime, or a model known by its name)", group))
-		return nil, http.StatusBadRequest
+		return group, nil, http.StatusBadRequest
 	}
-	header := http.Header{}
-	if v := r.Header.Values("Openai-Beta"); len(v) > 0 {
-		header["Openai-Beta"] = v // the beta interface, which some clients still ask for
-	}
+	return group, route, 0
+}
+
+// tryRealtime makes call at route's deployments in order, each through its
+// realtime breaker and bulkhead, bounded as a stream's first chunk is,
+// until one succeeds: it returns that deployment and its bulkhead slot's
+// release. Otherwise it answers the error (the upstream's own for a 4xx
+// of the request, else a 503 that says what each deployment did, to what
+// failed) and returns the deployment that failed last and the status.
+func (g *Gateway) tryRealtime(ctx context.Context, w http.ResponseWriter, group string, route []*Deployment, what string,
+	call func(context.Context, *Deployment) error) (*Deployment, func(), int) {
 	var failures []string
 	var retryAt time.Time
 	var last *Deployment
 	for _, d := range route {
-		var up *websocket.Conn
-		release, err := g.through(ctx, d, provider.Realtime, func(ctx context.Context) (err error) {
-			// The handshake is bounded as a stream's first chunk is; the
-			// session, by nothing but its sides.
+		release, err := g.through(ctx, d, provider.Realtime, func(ctx context.Context) error {
 			if limit := cmp.Or(d.Config.StreamTimeout, d.Config.Timeout, g.cfg.Router.Timeout); limit > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, limit)
 				defer cancel()
 			}
-			up, err = d.prov.(provider.RealtimeDialer).DialRealtime(ctx, r.URL.Query(), header)
-			return err
+			return call(ctx, d)
 		})
 		var u *unavailable
 		var perr *provider.Error
 		switch {
 		case err == nil:
-			return d, g.relayRealtime(w, r, up, release)
+			return d, release, 0
 		case errors.As(err, &u):
 			if !u.retryAt.IsZero() && (retryAt.IsZero() || u.retryAt.Before(retryAt)) {
 				retryAt = u.retryAt
@@ -113,12 +140,12 @@ func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *ht
 			failures = append(failures, d.Config.Name+": "+u.why)
 			continue
 		case errors.As(err, &perr) && perr.Canceled:
-			return d, 499 // the client left
+			return d, nil, 499 // the client left
 		case perr.Status > 0 && !fallbackWorthy(perr.Status):
-			// The session's own fault (a bad parameter): the upstream's
+			// The request's own fault (a bad parameter): the upstream's
 			// answer, as another deployment would give it too.
 			writeError(w, perr.Status, errorTypeOf(perr.Status), perr.Code, perr.Message)
-			return d, perr.Status
+			return d, nil, perr.Status
 		}
 		last = d
 		failures = append(failures, d.Config.Name+": "+perr.Error())
@@ -128,8 +155,8 @@ func (g *Gateway) openRealtime(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	w.Header().Set("X-Should-Retry", "false")
 	writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
-		fmt.Sprintf("No deployment of model `%s` could open a Realtime session (%s)", group, strings.Join(failures, "; ")))
-	return last, http.StatusServiceUnavailable
+		fmt.Sprintf("No deployment of model `%s` could %s (%s)", group, what, strings.Join(failures, "; ")))
+	return last, nil, http.StatusServiceUnavailable
 }
 
 // relayRealtime accepts the client's socket and relays the session
@@ -192,4 +219,77 @@ func relayMessages(ctx context.Context, from, to *websocket.Conn) error {
 			return err
 		}
 	}
+}
+
+// realtimeCall serves the Realtime API's HTTP calls, POST
+// /v1/realtime/{path}: client_secrets (a browser's short-lived key, with
+// its session) and calls (a WebRTC call: the SDP offer and the session as
+// a form, which an app's server sends with its key; the media then flow
+// between the browser and the provider). The session's model picks the
+// route, as a session's query does (the one model serving Realtime when
+// it names none), and each deployment is tried through its realtime
+// breaker until one answers; the answer (the secret, the SDP answer and
+// where the call is) is the upstream's. A call on a secret or a call
+// already made (its SDP with an ephemeral key; accept, hangup) belongs to
+// the provider that made it, and is not served here.
+func (g *Gateway) realtimeCall(path string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, span := g.startRequestSpan(r, provider.Realtime, provider.APIRealtime)
+		d, status := g.postRealtime(ctx, w, r, path)
+		g.soleDone(span, provider.Realtime, provider.APIRealtime, d, status, start)
+	}
+}
+
+// postRealtime is realtimeCall's work: the deployment that answered or
+// failed last, and the status answered.
+func (g *Gateway) postRealtime(ctx context.Context, w http.ResponseWriter, r *http.Request, path string) (*Deployment, int) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "invalid_request_error", "", "could not read the request body: "+err.Error())
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	ctype := r.Header.Get("Content-Type")
+	if media, _, _ := strings.Cut(ctype, ";"); strings.TrimSpace(media) == "application/sdp" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "",
+			"breakerd takes a WebRTC call as a form (sdp and session), sent with breakerd's key; a browser with a client secret calls the provider that made the secret")
+		return nil, http.StatusBadRequest
+	}
+	model, err := provider.RealtimeModel(body, ctype)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "", err.Error())
+		return nil, http.StatusBadRequest
+	}
+	if model == "" {
+		var msg string
+		if model, msg = g.defaultGroup(provider.Realtime, provider.APIRealtime); model == "" {
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg+" (its session's model)")
+			return nil, http.StatusBadRequest
+		}
+	}
+	group, route, status := g.realtimeRoute(w, r, model, "(its session's model)")
+	if route == nil {
+		return nil, status
+	}
+	var resp *provider.Response
+	d, release, status := g.tryRealtime(ctx, w, group, route, "answer a Realtime "+strings.TrimSuffix(path, "s"), func(ctx context.Context, d *Deployment) (err error) {
+		poster, ok := d.prov.(provider.RealtimePoster)
+		if !ok {
+			return &provider.Error{Status: http.StatusNotImplemented, Message: "the provider serves no Realtime calls"}
+		}
+		resp, err = poster.PostRealtime(ctx, path, body, ctype)
+		return err
+	})
+	if release == nil {
+		return d, status
+	}
+	release()
+	status = cmp.Or(resp.Status, http.StatusOK)
+	w.Header().Set("Content-Type", cmp.Or(resp.ContentType, "application/json"))
+	if resp.Location != "" {
+		w.Header().Set("Location", resp.Location)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(resp.Body)
+	return d, status
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/realtime"
 
@@ -284,5 +286,49 @@ func TestBrowserRealtimeClientsSendTheirKeyAsASubprotocol(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("the subprotocol's key on a request that is no WebSocket: %d, want 401", resp.StatusCode)
+	}
+}
+
+// The Realtime API's HTTP calls, through the official Go SDK: a client
+// secret and a WebRTC call (the SDP offer and the session, as a form) go
+// to the session's model's route through its realtime breakers, falling
+// back when the first deployment fails, and come back as the upstream
+// answered (the secret; the SDP answer, 201 and where the call is).
+func TestRealtimeSecretsAndCallsFallBack(t *testing.T) {
+	e := newEnv(t, realtimeModels, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	ctx := context.Background()
+	secret, err := e.client.Realtime.ClientSecrets.New(ctx, realtime.ClientSecretNewParams{Session: realtime.ClientSecretNewParamsSessionUnion{
+		OfRealtime: &realtime.RealtimeSessionCreateRequestParam{Model: "gpt-realtime", Instructions: openai.String("be brief")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := secret.Session.AsRealtime()
+	if !strings.HasPrefix(secret.Value, "ek_mock_b_") || sess.Model != "my-voice-model" || sess.Instructions != "be brief" {
+		t.Fatalf("secret %q, session %s", secret.Value, secret.Session.RawJSON())
+	}
+	resp, err := e.client.Realtime.Calls.New(ctx, realtime.CallNewParams{Sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n",
+		Session: realtime.RealtimeSessionCreateRequestParam{Model: "gpt-realtime"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("Content-Type") != "application/sdp" ||
+		!strings.HasPrefix(resp.Header.Get("Location"), "/v1/realtime/calls/rtc_mock_") || !strings.Contains(string(answer), "s=b my-voice-model") {
+		t.Fatalf("call: %d %v %q", resp.StatusCode, resp.Header, answer)
+	}
+	if n := e.breaker("gpt-realtime/openai/gpt-realtime:realtime").Counts().Failures; n != 2 {
+		t.Fatalf("the failing deployment's realtime breaker counted %d failures, want 2", n)
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/realtime/calls", strings.NewReader("v=0\r\n"))
+	req.Header.Set("Content-Type", "application/sdp")
+	r, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusBadRequest {
+		t.Fatalf("an SDP offer alone (a browser's, with a client secret): %d, want 400", r.StatusCode)
 	}
 }

@@ -275,8 +275,11 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("POST "+p, rr)
 	}
 	rt := s.upstream(&s.stats.realtime, s.realtime)
+	secret, call := s.upstream(&s.stats.realtime, s.realtimeSecret), s.upstream(&s.stats.realtime, s.realtimeCall)
 	for _, p := range []string{"/v1/realtime", "/realtime", "/openai/realtime", "/openai/v1/realtime"} {
 		mux.Handle("GET "+p, rt)
+		mux.Handle("POST "+p+"/client_secrets", secret)
+		mux.Handle("POST "+p+"/calls", call)
 	}
 	cmpl := s.upstream(&s.stats.completions, s.completions)
 	mux.Handle("POST /v1/completions", cmpl)

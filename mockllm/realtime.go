@@ -113,3 +113,45 @@ func (s *Server) realtimeResponse(ctx context.Context, send func(map[string]any)
 	resp["usage"] = map[string]any{"input_tokens": 10 * items, "output_tokens": tokens(text), "total_tokens": 10*items + tokens(text)}
 	return send(map[string]any{"type": "response.done", "response": resp})
 }
+
+// realtimeSecret serves POST /v1/realtime/client_secrets: a short-lived
+// key (ek_...) for the session's model, and the session.
+func (s *Server) realtimeSecret(w http.ResponseWriter, r *http.Request, f Faults) {
+	var req struct {
+		Session map[string]any `json:"session"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Session["model"] == nil {
+		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'session.model'.")
+		return
+	}
+	n := s.ids.Add(1)
+	sess := map[string]any{"type": "realtime", "object": "realtime.session", "id": fmt.Sprintf("sess_mock_%d", n), "model": req.Session["model"]}
+	for k, v := range req.Session {
+		sess[k] = v
+	}
+	writeJSON(w, 200, map[string]any{"value": fmt.Sprintf("ek_mock_%s_%d", s.opts.Name, n), "expires_at": time.Now().Add(time.Minute).Unix(), "session": sess})
+}
+
+// realtimeCall serves POST /v1/realtime/calls, a WebRTC call as an app's
+// server makes it: a form of the SDP offer and the session. It answers
+// 201 with an SDP answer (whose session name says which mock answered,
+// for which model) and where the call is.
+func (s *Server) realtimeCall(w http.ResponseWriter, r *http.Request, f Faults) {
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		s.writeError(w, r, 400, "invalid_request_error", "the call must be a form of sdp and session")
+		return
+	}
+	offer := r.FormValue("sdp")
+	var sess struct {
+		Model string `json:"model"`
+	}
+	if !strings.HasPrefix(offer, "v=0") || json.Unmarshal([]byte(r.FormValue("session")), &sess) != nil || sess.Model == "" {
+		s.writeError(w, r, 400, "invalid_request_error", "sdp (an SDP offer) and session (with its model) are required")
+		return
+	}
+	n := s.ids.Add(1)
+	w.Header().Set("Content-Type", "application/sdp")
+	w.Header().Set("Location", fmt.Sprintf("/v1/realtime/calls/rtc_mock_%d", n))
+	w.WriteHeader(http.StatusCreated)
+	fmt.Fprintf(w, "v=0\r\no=- %d 2 IN IP4 127.0.0.1\r\ns=%s %s\r\nt=0 0\r\n", n, s.opts.Name, sess.Model)
+}

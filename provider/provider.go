@@ -167,6 +167,10 @@ type Response struct {
 	// ContentType is Body's media type where it need not be JSON: audio,
 	// and a transcription's text, subtitles or JSON.
 	ContentType string
+	// Status and Location are the upstream's where they matter: a
+	// Realtime call's 201 Created, and where the call is.
+	Status   int
+	Location string
 }
 
 // Stream yields OpenAI chat.completion.chunk JSON payloads.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,42 @@ func TestKeyHeaderAndQuery(t *testing.T) {
 		"/models/embeddings?api-version=2024-05-01-preview api-key=az-ai-key-123 auth="}
 	if !slices.Equal(got, want) {
 		t.Fatalf("upstream saw %q, want %q", got, want)
+	}
+}
+
+// A Realtime call's session model is read and set in a client secret's
+// JSON and in a WebRTC call's form, a session made where there is none.
+func TestRealtimeSessionModel(t *testing.T) {
+	form := func(parts ...string) (string, string) {
+		var b strings.Builder
+		for i := 0; i+1 < len(parts); i += 2 {
+			b.WriteString("--B\r\nContent-Disposition: form-data; name=\"" + parts[i] + "\"\r\n\r\n" + parts[i+1] + "\r\n")
+		}
+		b.WriteString("--B--\r\n")
+		return b.String(), "multipart/form-data; boundary=B"
+	}
+	withSession, ct := form("sdp", "v=0", "session", `{"type":"realtime","model":"group","voice":"alloy"}`)
+	bare, _ := form("sdp", "v=0")
+	for _, tc := range []struct {
+		name, body, ctype, named, wantIn string
+	}{
+		{"a secret's session", `{"session":{"type":"realtime","model":"group","instructions":"x"},"expires_after":{"seconds":60}}`, "application/json", "group", `"model":"deployment-model"`},
+		{"a secret without a session", `{}`, "application/json", "", `"session":{"model":"deployment-model","type":"realtime"}`},
+		{"a call's form", withSession, ct, "group", `{"model":"deployment-model","type":"realtime","voice":"alloy"}`},
+		{"a call without a session", bare, ct, "", `name="session"` + "\r\nContent-Type: application/json\r\n\r\n" + `{"model":"deployment-model","type":"realtime"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			named, err := RealtimeModel([]byte(tc.body), tc.ctype)
+			if err != nil || named != tc.named {
+				t.Fatalf("model %q, %v; want %q", named, err, tc.named)
+			}
+			out, _, err := realtimeSession([]byte(tc.body), tc.ctype, "deployment-model")
+			if err != nil || !strings.Contains(string(out), tc.wantIn) {
+				t.Fatalf("%q, %v; want it to hold %q", out, err, tc.wantIn)
+			}
+		})
+	}
+	if _, err := RealtimeModel([]byte("v=0\r\n"), "application/sdp"); err == nil {
+		t.Error("an SDP offer read as a session")
 	}
 }
