@@ -45,3 +45,19 @@ func TestAzureAIFoundry(t *testing.T) {
 		})
 	}
 }
+
+// Claude on Azure AI Foundry (azure/claude-*), as LiteLLM calls it:
+// Anthropic's API at the api_base, the key in an api-key header, no
+// Azure api-version.
+func TestClaudeOnAzureFoundry(t *testing.T) {
+	for _, base := range []string{"https://res.services.ai.azure.com/anthropic", "https://res.services.ai.azure.com/anthropic/v1/messages"} {
+		cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: c\n    litellm_params: {model: azure/claude-sonnet-4-5, api_key: az-key-123456, api_base: \""+base+"\"}\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := cfg.Deployments[0]
+		if d.Dialect != DialectAnthropic || d.KeyHeader != "api-key" || d.APIBase != "https://res.services.ai.azure.com/anthropic" || d.APIVersion != "" || d.Model != "claude-sonnet-4-5" {
+			t.Fatalf("%s: dialect %s, key in %q, at %s, version %q", base, d.Dialect, d.KeyHeader, d.APIBase, d.APIVersion)
+		}
+	}
+}

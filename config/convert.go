@@ -596,6 +596,13 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return c.sagemaker(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
+	for _, r := range info.ModelRules {
+		if strings.HasPrefix(model, r.Prefix) {
+			// Another API at the same provider (Claude on Azure AI Foundry).
+			d.Dialect, d.KeyHeader, d.Embeddings = r.Dialect, r.KeyHeader, false
+			break
+		}
+	}
 	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
 	if d.APIKey == "" && info.KeyEnv != "" {
 		if v, ok := c.env(info.KeyEnv); ok {
@@ -665,7 +672,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return d, false
 	}
 	d.APIVersion = c.resolve(versionAt, rd.Params.APIVersion)
-	if info.Dialect == DialectAzure && d.APIVersion == "" {
+	if d.Dialect == DialectAzure && d.APIVersion == "" {
 		d.APIVersion = AzureDefaultAPIVersion
 		if v, ok := c.env("AZURE_API_VERSION"); ok && v != "" {
 			d.APIVersion = v
@@ -673,6 +680,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	if info.HostRules != nil && d.APIBase != "" {
 		hostRules(&d, info)
+	}
+	if d.Dialect == DialectAnthropic && d.KeyHeader != "" {
+		// An api_base given as Anthropic's whole URL is cut to its base,
+		// as LiteLLM cuts it.
+		d.APIBase = strings.TrimSuffix(strings.TrimSuffix(d.APIBase, "/messages"), "/v1")
 	}
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 }

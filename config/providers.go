@@ -65,6 +65,9 @@ type ProviderInfo struct {
 	// SageMaker marks a SageMaker endpoint that serves OpenAI's chat API
 	// at its invocations, with calls signed with an AWS key.
 	SageMaker bool
+	// ModelRules call the models whose names start with a rule's Prefix
+	// through another API, the first that matches.
+	ModelRules []ModelRule
 	// HostRules fit a deployment to the host its api_base names, the
 	// first that matches; with any, a query in api_base (api-version) is
 	// kept, and api_version is sent as api-version.
@@ -73,6 +76,14 @@ type ProviderInfo struct {
 	// request signing or token flow); such a deployment is left out of
 	// routing with a warning.
 	Unsupported string
+}
+
+// ModelRule is another API a provider serves some of its models through:
+// Dialect's, with the key in KeyHeader when set.
+type ModelRule struct {
+	Prefix    string
+	Dialect   Dialect
+	KeyHeader string
 }
 
 // HostRule is how a provider is called at the hosts whose names end in
@@ -94,6 +105,9 @@ type Marker struct {
 var providerTable = []ProviderInfo{
 	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
 	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true,
+		// Claude on Azure AI Foundry: Anthropic's API at its api_base
+		// (https://<resource>.services.ai.azure.com/anthropic), as LiteLLM calls it.
+		ModelRules: []ModelRule{{Prefix: "claude", Dialect: DialectAnthropic, KeyHeader: "api-key"}},
 		Markers: []Marker{{Prefix: "o_series/"}, {Prefix: "gpt5_series/"},
 			{Prefix: "responses/", Note: "LiteLLM sends this deployment's chat requests through the Responses API; breakerd sends them to its chat completions API, which a Responses-only model (codex) refuses"}}},
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_BASE_URL", KeyEnv: "ANTHROPIC_API_KEY"},

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -238,5 +239,40 @@ func TestSeedConfigUnchangedEndToEnd(t *testing.T) {
 	}
 	if b.State() != breaker.Closed {
 		t.Fatalf("state %s, want closed after the seed's success_threshold of 2", b.State())
+	}
+}
+
+// Claude on Azure AI Foundry (azure/claude-*): chat (translated) and the
+// Messages API go to Anthropic's API at the api_base, with the key in an
+// api-key header, as Azure takes it.
+func TestClaudeOnAzureFoundry(t *testing.T) {
+	mock := mockllm.New(mockllm.Options{Name: "foundry", APIKey: "az-foundry-key-123"})
+	var keyHeaders []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keyHeaders = append(keyHeaders, fmt.Sprintf("%s api-key=%q x-api-key=%q", r.URL.Path, r.Header.Get("Api-Key"), r.Header.Get("X-Api-Key")))
+		mu.Unlock()
+		mock.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: azure/claude-sonnet-4-5, api_key: az-foundry-key-123, api_base: "`+srv.URL+`/anthropic"}
+`)
+	got, _, err := e.chat("claude")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from foundry") {
+		t.Fatalf("chat: %+v %v", got, err)
+	}
+	status, _, body := e.post("/v1/messages", `{"model":"claude","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`)
+	if content, _ := body["content"].([]any); status != 200 || len(content) == 0 {
+		t.Fatalf("messages: %d %v", status, body)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := `/anthropic/v1/messages api-key="az-foundry-key-123" x-api-key=""`
+	if len(keyHeaders) != 2 || keyHeaders[0] != want || keyHeaders[1] != want {
+		t.Fatalf("upstream saw %q, want twice %q", keyHeaders, want)
 	}
 }

@@ -229,6 +229,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /embeddings", emb)
 	mux.Handle("POST /openai/deployments/{deployment}/embeddings", emb)
 	mux.Handle("POST /v1/messages", s.upstream(&s.stats.messages, s.messages))
+	// Claude on Azure AI Foundry: Anthropic's API under /anthropic.
+	mux.Handle("POST /anthropic/v1/messages", s.upstream(&s.stats.messages, s.messages))
+	mux.Handle("POST /anthropic/v1/messages/count_tokens", s.upstream(&s.stats.messages, s.countTokens))
 	// Vertex AI: Claude (Anthropic's API) and the OpenAI-compatible API.
 	mux.Handle("POST /v1/projects/{project}/locations/{location}/publishers/anthropic/models/{model}", s.upstream(&s.stats.messages, s.vertexAnthropic))
 	mux.Handle("POST /v1/projects/{project}/locations/{location}/endpoints/openapi/chat/completions", s.upstream(&s.stats.chat, s.chat))
@@ -416,7 +419,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 // writeErrorCode is writeError with OpenAI's error code (Anthropic's
 // errors have none).
 func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
-	if strings.HasPrefix(r.URL.Path, "/v1/messages") {
+	if strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/anthropic"), "/v1/messages") {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 		return
 	}

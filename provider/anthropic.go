@@ -86,7 +86,7 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 	case p.d.Bedrock != nil:
 	default:
 		hreq.Header.Set("anthropic-version", version)
-		hreq.Header.Set("x-api-key", p.d.APIKey.Value())
+		hreq.Header.Set(cmp.Or(p.d.KeyHeader, "x-api-key"), p.d.APIKey.Value())
 	}
 	if beta != "" && p.d.Bedrock == nil {
 		hreq.Header.Set("anthropic-beta", beta)
