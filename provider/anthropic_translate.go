@@ -55,6 +55,9 @@ type anthropicBlock struct {
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	// Content is a tool_result's content, as text blocks.
 	Content []anthropicBlock `json:"content,omitempty"`
+	// CacheControl marks the prompt's end of a cached prefix (a Messages
+	// client's), which Converse takes as a cachePoint.
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
 type imageSource struct {
@@ -68,6 +71,8 @@ type anthropicTool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// CacheControl is a Messages client's, as on a block.
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
 // openAIMessage is one message of an OpenAI chat request.

@@ -210,6 +210,12 @@ func TestConverseRequests(t *testing.T) {
 				`"toolConfig":{"toolChoice":{"tool":{"name":"weather"}},"tools":[{"toolSpec":{"description":"d","inputSchema":{"json":{"type":"object"}},"name":"weather"}}]}}`},
 		{"thinking, as the model's own field", `{"max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"}]}`, false,
 			`{"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}},"inferenceConfig":{"maxTokens":2048},"messages":[{"content":[{"text":"hi"}],"role":"user"}]}`},
+		{"prompt caching: a cachePoint after each cache_control", `{"max_tokens":5,"system":[{"type":"text","text":"long","cache_control":{"type":"ephemeral"}}],` +
+			`"tools":[{"name":"f","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}],` +
+			`"messages":[{"role":"user","content":[{"type":"text","text":"doc","cache_control":{"type":"ephemeral"}},{"type":"text","text":"q"}]}]}`, false,
+			`{"inferenceConfig":{"maxTokens":5},"messages":[{"content":[{"text":"doc"},{"cachePoint":{"type":"default"}},{"text":"q"}],"role":"user"}],` +
+				`"system":[{"text":"long"},{"cachePoint":{"type":"default"}}],` +
+				`"toolConfig":{"tools":[{"toolSpec":{"description":"","inputSchema":{"json":{"type":"object"}},"name":"f"}},{"cachePoint":{"type":"default"}}]}}`},
 		{"a count", `{"model":"m","system":"s","messages":[{"role":"user","content":"hi"}]}`, true,
 			`{"input":{"converse":{"messages":[{"content":[{"text":"hi"}],"role":"user"}],"system":[{"text":"s"}]}}}`},
 	} {
@@ -260,11 +266,12 @@ func TestBedrockGuardrails(t *testing.T) {
 // Converse's answers read as the Messages API's.
 func TestConverseAnswers(t *testing.T) {
 	got, ok := fromConverse([]byte(`{"output":{"message":{"role":"assistant","content":[{"reasoningContent":{"reasoningText":{"text":"hmm","signature":"sig"}}},`+
-		`{"text":"hi"},{"toolUse":{"toolUseId":"t1","name":"f","input":{"a":1}}}]}},"stopReason":"guardrail_intervened","usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7}}`), "m")
+		`{"text":"hi"},{"toolUse":{"toolUseId":"t1","name":"f","input":{"a":1}}}]}},"stopReason":"guardrail_intervened",`+
+		`"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7,"cacheReadInputTokens":100,"cacheWriteInputTokens":20}}`), "m")
 	var r anthropicResponse
 	if !ok || json.Unmarshal(got, &r) != nil || r.Model != "m" || r.StopReason != "refusal" || r.Usage.InputTokens != 3 || r.Usage.OutputTokens != 4 ||
 		len(r.Content) != 3 || r.Content[0].Type != "thinking" || r.Content[1].Text != "hi" || r.Content[2].Name != "f" || string(r.Content[2].Input) != `{"a":1}` ||
-		!strings.HasPrefix(r.ID, "msg_bdrk_") {
+		!strings.HasPrefix(r.ID, "msg_bdrk_") || !strings.Contains(string(got), `"cache_creation_input_tokens":20,"cache_read_input_tokens":100`) {
 		t.Errorf("got %s", got)
 	}
 	if _, ok := fromConverse([]byte(`{"message":"not an answer"}`), "m"); ok {

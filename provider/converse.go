@@ -29,6 +29,18 @@ type converseBlock struct {
 			Signature string `json:"signature,omitempty"`
 		} `json:"reasoningText"`
 	} `json:"reasoningContent,omitempty"`
+	// CachePoint ends a prefix to cache, as Anthropic's cache_control on
+	// the block before it does.
+	CachePoint *struct {
+		Type string `json:"type"`
+	} `json:"cachePoint,omitempty"`
+}
+
+// cachePoint is the block that ends a cached prefix.
+func cachePoint() converseBlock {
+	return converseBlock{CachePoint: &struct {
+		Type string `json:"type"`
+	}{"default"}}
 }
 
 type converseImage struct {
@@ -82,7 +94,8 @@ func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
 }
 
 // converseBlocks renames Anthropic's blocks; thinking, which Converse
-// takes back only with its signature, is left out of what is sent.
+// takes back only with its signature, is left out of what is sent. A
+// block with cache_control is followed by a cachePoint.
 func converseBlocks(in []anthropicBlock) ([]converseBlock, *Error) {
 	out := make([]converseBlock, 0, len(in))
 	for _, b := range in {
@@ -104,6 +117,11 @@ func converseBlocks(in []anthropicBlock) ([]converseBlock, *Error) {
 				return nil, err
 			}
 			out = append(out, converseBlock{ToolResult: &converseResult{ToolUseID: b.ToolUseID, Content: content}})
+		default:
+			continue
+		}
+		if len(b.CacheControl) > 0 {
+			out = append(out, cachePoint())
 		}
 	}
 	return out, nil
@@ -146,6 +164,9 @@ func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error
 		var texts []converseBlock
 		for _, b := range sys {
 			texts = append(texts, converseBlock{Text: &b.Text})
+			if len(b.CacheControl) > 0 {
+				texts = append(texts, cachePoint())
+			}
 		}
 		out["system"] = texts
 	}
@@ -183,6 +204,9 @@ func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error
 		for _, t := range m.Tools {
 			tools = append(tools, map[string]any{"toolSpec": map[string]any{"name": t.Name, "description": t.Description,
 				"inputSchema": map[string]json.RawMessage{"json": cmpRaw(t.InputSchema, `{"type":"object"}`)}}})
+			if len(t.CacheControl) > 0 {
+				tools = append(tools, map[string]any{"cachePoint": map[string]string{"type": "default"}})
+			}
 		}
 		tc := map[string]any{"tools": tools}
 		if c := m.ToolChoice; c != nil {
@@ -229,11 +253,8 @@ func fromConverse(data []byte, model string) ([]byte, bool) {
 				Content []converseBlock `json:"content"`
 			} `json:"message"`
 		} `json:"output"`
-		StopReason string `json:"stopReason"`
-		Usage      struct {
-			InputTokens  int `json:"inputTokens"`
-			OutputTokens int `json:"outputTokens"`
-		} `json:"usage"`
+		StopReason string        `json:"stopReason"`
+		Usage      converseUsage `json:"usage"`
 	}
 	if json.Unmarshal(data, &r) != nil || r.Output.Message == nil {
 		return nil, false
@@ -243,9 +264,22 @@ func fromConverse(data []byte, model string) ([]byte, bool) {
 		stop = s
 	}
 	out, _ := json.Marshal(map[string]any{"id": newMessageID(), "type": "message", "role": "assistant", "model": model,
-		"content": anthropicBlocks(r.Output.Message.Content), "stop_reason": stop, "stop_sequence": nil,
-		"usage": map[string]int{"input_tokens": r.Usage.InputTokens, "output_tokens": r.Usage.OutputTokens}})
+		"content": anthropicBlocks(r.Output.Message.Content), "stop_reason": stop, "stop_sequence": nil, "usage": r.Usage.anthropic()})
 	return out, true
+}
+
+// converseUsage is Converse's token count, cached prompt tokens apart.
+type converseUsage struct {
+	InputTokens      int `json:"inputTokens"`
+	OutputTokens     int `json:"outputTokens"`
+	CacheReadTokens  int `json:"cacheReadInputTokens"`
+	CacheWriteTokens int `json:"cacheWriteInputTokens"`
+}
+
+// anthropic is the count in Anthropic's names.
+func (u converseUsage) anthropic() map[string]int {
+	return map[string]int{"input_tokens": u.InputTokens, "output_tokens": u.OutputTokens,
+		"cache_read_input_tokens": u.CacheReadTokens, "cache_creation_input_tokens": u.CacheWriteTokens}
 }
 
 // newMessageID names an answer Converse gives no ID.
@@ -274,11 +308,8 @@ func (b *bedrockStream) converseEvent(name string, payload []byte) {
 				Text *string `json:"text"`
 			} `json:"reasoningContent"`
 		} `json:"delta"`
-		StopReason string `json:"stopReason"`
-		Usage      struct {
-			InputTokens  int `json:"inputTokens"`
-			OutputTokens int `json:"outputTokens"`
-		} `json:"usage"`
+		StopReason string        `json:"stopReason"`
+		Usage      converseUsage `json:"usage"`
 	}
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		b.err = fmt.Errorf("bedrock stream: a %s event that is not JSON: %w", name, err)
@@ -326,7 +357,7 @@ func (b *bedrockStream) converseEvent(name string, payload []byte) {
 		}
 	case "metadata":
 		emit(map[string]any{"type": "message_delta", "delta": map[string]any{"stop_reason": b.stop, "stop_sequence": nil},
-			"usage": map[string]int{"input_tokens": ev.Usage.InputTokens, "output_tokens": ev.Usage.OutputTokens}})
+			"usage": ev.Usage.anthropic()})
 		emit(map[string]any{"type": "message_stop"})
 	}
 }
