@@ -61,6 +61,17 @@ func TestRequestTranslationGolden(t *testing.T) {
 			"messages":[{"role":"user","content":[{"type":"text","text":"Weather in Paris?"}]},{"role":"assistant","content":[{"type":"tool_use","id":"call_1","name":"get_weather","input":{"city":"Paris"}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"call_1","content":[{"type":"text","text":"18C"}]},{"type":"text","text":"Thanks"}]}]}`,
 		},
 		{
+			name: "LiteLLM's cache_control, on parts, messages and tools, for prompt caching",
+			in: `{"model":"g","tools":[{"type":"function","function":{"name":"f"},"cache_control":{"type":"ephemeral"}}],"messages":[` +
+				`{"role":"system","content":[{"type":"text","text":"long rules","cache_control":{"type":"ephemeral"}},{"type":"text","text":"today"}]},` +
+				`{"role":"user","content":[{"type":"text","text":"a long document","cache_control":{"type":"ephemeral","ttl":"1h"}},{"type":"text","text":"q1"}]},` +
+				`{"role":"assistant","content":"a1"},{"role":"user","content":"q2","cache_control":{"type":"ephemeral"}}]}`,
+			want: `{"model":"claude-x","max_tokens":4096,"tools":[{"name":"f","input_schema":{"type":"object","properties":{}},"cache_control":{"type":"ephemeral"}}],` +
+				`"system":[{"type":"text","text":"long rules","cache_control":{"type":"ephemeral"}},{"type":"text","text":"today"}],"messages":[` +
+				`{"role":"user","content":[{"type":"text","text":"a long document","cache_control":{"type":"ephemeral","ttl":"1h"}},{"type":"text","text":"q1"}]},` +
+				`{"role":"assistant","content":[{"type":"text","text":"a1"}]},{"role":"user","content":[{"type":"text","text":"q2","cache_control":{"type":"ephemeral"}}]}]}`,
+		},
+		{
 			name: "tool_choice strings and harmless parameters",
 			in:   `{"model":"g","n":1,"logprobs":false,"presence_penalty":0,"stream":true,"stream_options":{"include_usage":true},"tool_choice":"required","tools":[{"type":"function","function":{"name":"f"}}],"messages":[{"role":"user","content":"go"}]}`,
 			want: `{"model":"claude-x","max_tokens":4096,"stream":true,"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}}],"tool_choice":{"type":"any"},"messages":[{"role":"user","content":[{"type":"text","text":"go"}]}]}`,

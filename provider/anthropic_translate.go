@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -82,6 +83,9 @@ type openAIMessage struct {
 	ToolCalls  []openAIToolCall `json:"tool_calls"`
 	ToolCallID string           `json:"tool_call_id"`
 	Name       string           `json:"name"`
+	// CacheControl is LiteLLM's extension for Anthropic's prompt caching,
+	// on a message (its last block) or on a content part.
+	CacheControl json.RawMessage `json:"cache_control"`
 }
 
 type openAIToolCall struct {
@@ -293,6 +297,7 @@ func translateTools(raw json.RawMessage) ([]anthropicTool, error) {
 			Description string          `json:"description"`
 			Parameters  json.RawMessage `json:"parameters"`
 		} `json:"function"`
+		CacheControl json.RawMessage `json:"cache_control"` // LiteLLM's
 	}
 	if err := json.Unmarshal(raw, &tools); err != nil {
 		return nil, err
@@ -306,7 +311,7 @@ func translateTools(raw json.RawMessage) ([]anthropicTool, error) {
 		if len(schema) == 0 || string(schema) == "null" {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		out = append(out, anthropicTool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+		out = append(out, anthropicTool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema, CacheControl: t.CacheControl})
 	}
 	return out, nil
 }
@@ -344,13 +349,12 @@ func translateMessages(msgs []openAIMessage, out *anthropicRequest) *Error {
 		var blocks []anthropicBlock
 		switch m.Role {
 		case "system", "developer":
-			text, err := textOf(m.Content)
+			sys, err := systemBlocks(i, m.Content)
 			if err != nil {
-				return badRequest("messages[%d]: %v", i, err)
+				return err
 			}
-			if text != "" {
-				out.System = append(out.System, anthropicBlock{Type: "text", Text: text})
-			}
+			cacheLast(sys, m.CacheControl)
+			out.System = append(out.System, sys...)
 			continue
 		case "user":
 			role = "user"
@@ -393,6 +397,7 @@ func translateMessages(msgs []openAIMessage, out *anthropicRequest) *Error {
 		if len(blocks) == 0 {
 			continue
 		}
+		cacheLast(blocks, m.CacheControl)
 		if n := len(out.Messages); n > 0 && out.Messages[n-1].Role == role {
 			out.Messages[n-1].Content = append(out.Messages[n-1].Content, blocks...)
 			continue
@@ -403,6 +408,34 @@ func translateMessages(msgs []openAIMessage, out *anthropicRequest) *Error {
 		return badRequest("messages must contain at least one user or assistant message")
 	}
 	return nil
+}
+
+// cacheLast marks the last of blocks with a message's cache_control.
+func cacheLast(blocks []anthropicBlock, cc json.RawMessage) {
+	if len(cc) > 0 && string(cc) != "null" && len(blocks) > 0 {
+		blocks[len(blocks)-1].CacheControl = cc
+	}
+}
+
+// systemBlocks is a system message's text, as one block; text parts of
+// which one has a cache_control stay blocks of their own, so that the
+// cached prefix ends where the client said.
+func systemBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
+	type part struct {
+		CacheControl json.RawMessage `json:"cache_control"`
+	}
+	var parts []part
+	if json.Unmarshal(raw, &parts) == nil && slices.ContainsFunc(parts, func(p part) bool { return len(p.CacheControl) > 0 }) {
+		return contentBlocks(i, raw)
+	}
+	text, err := textOf(raw)
+	if err != nil {
+		return nil, badRequest("messages[%d]: %v", i, err)
+	}
+	if text == "" {
+		return nil, nil
+	}
+	return []anthropicBlock{{Type: "text", Text: text}}, nil
 }
 
 // textOf reads content that must be text: a string or text parts.
@@ -447,6 +480,7 @@ func contentBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
 		ImageURL struct {
 			URL string `json:"url"`
 		} `json:"image_url"`
+		CacheControl json.RawMessage `json:"cache_control"` // LiteLLM's
 	}
 	if err := json.Unmarshal(raw, &parts); err != nil {
 		return nil, badRequest("messages[%d].content must be a string or a list of parts", i)
@@ -456,14 +490,14 @@ func contentBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
 		switch p.Type {
 		case "text":
 			if p.Text != "" {
-				out = append(out, anthropicBlock{Type: "text", Text: p.Text})
+				out = append(out, anthropicBlock{Type: "text", Text: p.Text, CacheControl: p.CacheControl})
 			}
 		case "image_url":
 			src, err := imageFrom(p.ImageURL.URL)
 			if err != nil {
 				return nil, badRequest("messages[%d].content[%d]: %v", i, j, err)
 			}
-			out = append(out, anthropicBlock{Type: "image", Source: src})
+			out = append(out, anthropicBlock{Type: "image", Source: src, CacheControl: p.CacheControl})
 		default:
 			return nil, badRequest("messages[%d].content[%d]: part type %q cannot be sent to Anthropic", i, j, p.Type)
 		}
