@@ -246,7 +246,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	}
 	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix(), areq.jsonMode))
 	return &Response{Body: out, Model: p.d.Model,
-		Usage: Usage{InputTokens: ar.Usage.InputTokens, OutputTokens: ar.Usage.OutputTokens}}, nil
+		Usage: Usage{InputTokens: ar.Usage.prompt(), OutputTokens: ar.Usage.OutputTokens}}, nil
 }
 
 // anthropicErrorTypes maps Anthropic error types to OpenAI's.
@@ -308,6 +308,7 @@ type anthropicStream struct {
 
 	id      string
 	usage   Usage
+	counts  anthropicUsage // Anthropic's, for the usage chunk
 	pending [][]byte
 	// toolIndex maps an Anthropic content block index to the OpenAI
 	// tool_calls index.
@@ -360,11 +361,8 @@ func (s *anthropicStream) translate(data []byte) error {
 		Type    string `json:"type"`
 		Index   int    `json:"index"`
 		Message struct {
-			ID    string `json:"id"`
-			Usage struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
-			} `json:"usage"`
+			ID    string         `json:"id"`
+			Usage anthropicUsage `json:"usage"`
 		} `json:"message"`
 		ContentBlock anthropicBlock `json:"content_block"`
 		Delta        struct {
@@ -373,10 +371,7 @@ func (s *anthropicStream) translate(data []byte) error {
 			PartialJSON string `json:"partial_json"`
 			StopReason  string `json:"stop_reason"`
 		} `json:"delta"`
-		Usage *struct {
-			InputTokens  int `json:"input_tokens"`
-			OutputTokens int `json:"output_tokens"`
-		} `json:"usage"`
+		Usage *anthropicUsage `json:"usage"`
 		Error struct {
 			Type    string `json:"type"`
 			Message string `json:"message"`
@@ -388,7 +383,8 @@ func (s *anthropicStream) translate(data []byte) error {
 	switch ev.Type {
 	case "message_start":
 		s.id = ev.Message.ID
-		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
+		s.counts = ev.Message.Usage
+		s.usage = Usage{InputTokens: s.counts.prompt(), OutputTokens: s.counts.OutputTokens}
 		s.chunk(map[string]any{"role": "assistant", "content": ""}, nil)
 	case "content_block_start":
 		if s.jsonMode && ev.ContentBlock.Type == "tool_use" && ev.ContentBlock.Name == jsonTool {
@@ -414,11 +410,13 @@ func (s *anthropicStream) translate(data []byte) error {
 				"function": map[string]any{"arguments": ev.Delta.PartialJSON}}}}, nil)
 		}
 	case "message_delta":
-		if ev.Usage != nil {
-			// Anthropic's carries the input's count too, now; a Converse
+		if u := ev.Usage; u != nil {
+			// Anthropic's carries the input's counts too, now; a Converse
 			// stream's (renamed) only here.
-			s.usage.OutputTokens = ev.Usage.OutputTokens
-			s.usage.InputTokens = max(s.usage.InputTokens, ev.Usage.InputTokens)
+			c := &s.counts
+			c.OutputTokens = u.OutputTokens
+			c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
+			s.usage = Usage{InputTokens: c.prompt(), OutputTokens: c.OutputTokens}
 		}
 		stop := ev.Delta.StopReason
 		if stop == "tool_use" && s.jsonBlock >= 0 && len(s.toolIndex) == 0 {
@@ -428,8 +426,7 @@ func (s *anthropicStream) translate(data []byte) error {
 	case "message_stop":
 		if s.includeUsage {
 			b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created,
-				"model": s.model, "choices": []any{}, "usage": map[string]int{"prompt_tokens": s.usage.InputTokens,
-					"completion_tokens": s.usage.OutputTokens, "total_tokens": s.usage.InputTokens + s.usage.OutputTokens}})
+				"model": s.model, "choices": []any{}, "usage": s.counts.openAI()})
 			s.pending = append(s.pending, b)
 		}
 		s.done = true

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -139,6 +140,11 @@ func TestResponseTranslationGolden(t *testing.T) {
 			name: "tool use becomes tool_calls",
 			in:   `{"id":"msg_2","type":"message","role":"assistant","model":"m","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{"city":"Paris"}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":5,"output_tokens":7}}`,
 			want: `{"id":"msg_2","object":"chat.completion","created":1700000000,"model":"dep-model","choices":[{"index":0,"logprobs":null,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]}}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}`,
+		},
+		{
+			name: "a cached prefix counts in prompt_tokens, the tokens read from the cache in cached_tokens",
+			in:   `{"id":"msg_4","type":"message","role":"assistant","model":"m","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":2,"cache_read_input_tokens":1000,"cache_creation_input_tokens":300}}`,
+			want: `{"id":"msg_4","object":"chat.completion","created":1700000000,"model":"dep-model","choices":[{"index":0,"logprobs":null,"finish_reason":"stop","message":{"role":"assistant","content":"ok","refusal":null}}],"usage":{"prompt_tokens":1312,"completion_tokens":2,"total_tokens":1314,"prompt_tokens_details":{"cached_tokens":1000}}}`,
 		},
 		{
 			name: "max_tokens becomes length",
@@ -333,5 +339,29 @@ func TestReasoningEffortBecomesThinking(t *testing.T) {
 	req, err = toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":3000}}`), "c", 1000)
 	if err != nil || string(req.Thinking) != `{"type":"enabled","budget_tokens":3000}` || req.MaxTokens != 9000 {
 		t.Fatalf("%v: thinking %s, max_tokens %d", err, req.Thinking, req.MaxTokens)
+	}
+}
+
+// A stream's usage chunk counts the cached prefix as the whole answer's
+// does.
+func TestStreamedUsageCountsTheCachedPrefix(t *testing.T) {
+	sse := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":12,\"output_tokens\":1,\"cache_read_input_tokens\":1000,\"cache_creation_input_tokens\":300}}}\n\n" +
+		"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":5}}\n\n" +
+		"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+	st := newAnthropicStream(context.Background(), io.NopCloser(strings.NewReader(sse)), "m", true, 1, func(s string) string { return s })
+	var last []byte
+	for {
+		c, err := st.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = append(last[:0], c...)
+	}
+	if !strings.Contains(string(last), `"usage":{"completion_tokens":5,"prompt_tokens":1312,"prompt_tokens_details":{"cached_tokens":1000},"total_tokens":1317}`) ||
+		st.Usage() != (Usage{InputTokens: 1312, OutputTokens: 5}) {
+		t.Fatalf("usage chunk %s, usage %+v", last, st.Usage())
 	}
 }

@@ -526,10 +526,30 @@ type anthropicResponse struct {
 	Model      string           `json:"model"`
 	Content    []anthropicBlock `json:"content"`
 	StopReason string           `json:"stop_reason"`
-	Usage      struct {
-		InputTokens  int `json:"input_tokens"`
-		OutputTokens int `json:"output_tokens"`
-	} `json:"usage"`
+	Usage      anthropicUsage   `json:"usage"`
+}
+
+// anthropicUsage is Anthropic's token count: input_tokens leaves out the
+// prompt's cached prefix, read from the cache or written to it.
+type anthropicUsage struct {
+	InputTokens   int `json:"input_tokens"`
+	OutputTokens  int `json:"output_tokens"`
+	CacheRead     int `json:"cache_read_input_tokens"`
+	CacheCreation int `json:"cache_creation_input_tokens"`
+}
+
+// prompt is the whole prompt's count, its cached prefix included, as
+// OpenAI's prompt_tokens counts it (and LiteLLM's).
+func (u anthropicUsage) prompt() int { return u.InputTokens + u.CacheRead + u.CacheCreation }
+
+// openAI is the count as OpenAI's usage, the tokens read from the cache
+// in prompt_tokens_details.cached_tokens.
+func (u anthropicUsage) openAI() map[string]any {
+	out := map[string]any{"prompt_tokens": u.prompt(), "completion_tokens": u.OutputTokens, "total_tokens": u.prompt() + u.OutputTokens}
+	if u.CacheRead > 0 || u.CacheCreation > 0 {
+		out["prompt_tokens_details"] = map[string]int{"cached_tokens": u.CacheRead}
+	}
+	return out
 }
 
 // finishReason maps Anthropic's stop_reason to OpenAI's finish_reason.
@@ -588,7 +608,6 @@ func fromAnthropic(r *anthropicResponse, model string, created int64, jsonMode b
 	return map[string]any{
 		"id": r.ID, "object": "chat.completion", "created": created, "model": model,
 		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": finishReason(stop), "logprobs": nil}},
-		"usage": map[string]int{"prompt_tokens": r.Usage.InputTokens, "completion_tokens": r.Usage.OutputTokens,
-			"total_tokens": r.Usage.InputTokens + r.Usage.OutputTokens},
+		"usage":   r.Usage.openAI(),
 	}
 }
