@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -141,11 +142,11 @@ func (s *Server) realtimeCall(w http.ResponseWriter, r *http.Request, f Faults) 
 		s.writeError(w, r, 400, "invalid_request_error", "the call must be a form of sdp and session")
 		return
 	}
-	offer := r.FormValue("sdp")
+	offer := formText(r, "sdp")
 	var sess struct {
 		Model string `json:"model"`
 	}
-	if !strings.HasPrefix(offer, "v=0") || json.Unmarshal([]byte(r.FormValue("session")), &sess) != nil || sess.Model == "" {
+	if !strings.HasPrefix(offer, "v=0") || json.Unmarshal([]byte(formText(r, "session")), &sess) != nil || sess.Model == "" {
 		s.writeError(w, r, 400, "invalid_request_error", "sdp (an SDP offer) and session (with its model) are required")
 		return
 	}
@@ -154,4 +155,20 @@ func (s *Server) realtimeCall(w http.ResponseWriter, r *http.Request, f Faults) 
 	w.Header().Set("Location", fmt.Sprintf("/v1/realtime/calls/rtc_mock_%d", n))
 	w.WriteHeader(http.StatusCreated)
 	fmt.Fprintf(w, "v=0\r\no=- %d 2 IN IP4 127.0.0.1\r\ns=%s %s\r\nt=0 0\r\n", n, s.opts.Name, sess.Model)
+}
+
+// formText is a parsed form's field, given as a value or as a file (a
+// browser's FormData sends a Blob as one).
+func formText(r *http.Request, name string) string {
+	if v := r.FormValue(name); v != "" {
+		return v
+	}
+	if fhs := r.MultipartForm.File[name]; len(fhs) > 0 {
+		if f, err := fhs[0].Open(); err == nil {
+			defer f.Close()
+			b, _ := io.ReadAll(f)
+			return string(b)
+		}
+	}
+	return ""
 }

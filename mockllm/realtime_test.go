@@ -1,8 +1,12 @@
 package mockllm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +78,26 @@ func TestRealtime(t *testing.T) {
 	}
 	if s := m.Stats(); s.Realtime != 2 || s.Failed != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// A WebRTC call's form may carry its SDP offer as a file part, as a
+// browser's FormData sends a Blob: the mock reads it either way.
+func TestRealtimeCallTakesTheOfferAsAFile(t *testing.T) {
+	_, url := newMock(t, Options{Name: "rt"})
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	f, _ := w.CreateFormFile("sdp", "blob")
+	_, _ = f.Write([]byte("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n"))
+	_ = w.WriteField("session", `{"type":"realtime","model":"gpt-realtime"}`)
+	_ = w.Close()
+	resp, err := http.Post(url+"/v1/realtime/calls", w.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || !strings.Contains(string(answer), "s=rt gpt-realtime") || resp.Header.Get("Location") == "" {
+		t.Fatalf("%d %v %q", resp.StatusCode, resp.Header, answer)
 	}
 }
