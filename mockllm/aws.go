@@ -138,16 +138,19 @@ func (b *bedrockStreamWriter) Write(p []byte) (int, error) {
 		return b.ResponseWriter.Write(p)
 	}
 	if b.payloadParts {
-		b.out = b.out[:0]
+		// Each part a write of its own, as SageMaker sends them as the
+		// container streams (AWS's SDK, given several in one read, has been
+		// seen to fail the stream's end under load).
 		for rest := p; len(rest) > 0; {
 			part := rest[:min(len(rest), 40)]
 			rest = rest[len(part):]
 			// The part's bytes are the message's payload, as they are.
-			b.out = eventstream.Append(b.out, []eventstream.Header{{Name: ":event-type", Value: "PayloadPart"},
+			b.out = eventstream.Append(b.out[:0], []eventstream.Header{{Name: ":event-type", Value: "PayloadPart"},
 				{Name: ":content-type", Value: "application/octet-stream"}, {Name: ":message-type", Value: "event"}}, part)
-		}
-		if _, err := b.ResponseWriter.Write(b.out); err != nil {
-			return 0, err
+			if _, err := b.ResponseWriter.Write(b.out); err != nil {
+				return 0, err
+			}
+			b.Flush()
 		}
 		return len(p), nil
 	}
