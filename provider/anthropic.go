@@ -283,7 +283,7 @@ func (p *anthropic) events(body io.ReadCloser) io.ReadCloser {
 
 func (p *anthropic) httpError(resp *http.Response) *Error {
 	if p.d.Bedrock != nil {
-		return p.bedrockError(resp)
+		return awsError(resp, p.now(), p.redact)
 	}
 	e, typ, _ := upstreamError(resp, p.now(), p.redact)
 	e.Code, e.Type = typ, anthropicErrorTypes[typ]

@@ -165,11 +165,6 @@ func bedrockCount(data []byte) ([]byte, bool) {
 	return fmt.Appendf(nil, `{"input_tokens":%d}`, *c.InputTokens), true
 }
 
-// bedrockError reads a Bedrock error answer (awsError).
-func (p *anthropic) bedrockError(resp *http.Response) *Error {
-	return awsError(resp, p.now(), p.redact)
-}
-
 // bedrockStream reads a Bedrock event stream as the SSE stream Anthropic
 // sends: each chunk's event (base64 in its "bytes") as an event named by
 // its type, and an exception as Anthropic's error event. It is what the
