@@ -165,9 +165,11 @@ func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[s
 		b.Role = role(v["aws_role_name"], v["aws_session_name"])
 		switch tok := v["aws_web_identity_token"]; {
 		case strings.HasPrefix(tok, "oidc/"):
-			c.leaveOut(*d, at("aws_web_identity_token"), "breakerd does not fetch OIDC tokens (oidc/...)",
-				"give the token itself, or set $AWS_WEB_IDENTITY_TOKEN_FILE")
-			return false
+			token, file, ok := c.oidc(*d, at("aws_web_identity_token"), tok)
+			if !ok {
+				return false
+			}
+			b.Role.WebIdentityToken, b.Role.WebIdentityTokenFile = token, file
 		case tok != "":
 			b.Role.WebIdentityToken = Secret(tok)
 		case given.ID != "" || given.Secret != "":

@@ -253,6 +253,10 @@ type Deployment struct {
 	// metadata server whose service account's tokens the calls carry
 	// (GCE, GKE's workload identity, Cloud Run).
 	GoogleMetadata string
+	// Entra, when set, gives the deployment's calls Microsoft Entra ID
+	// (Azure AD) tokens, as Authorization: Bearer, in place of APIKey
+	// (Azure OpenAI, Azure AI Foundry).
+	Entra *Entra
 	// Bedrock, when set, makes this Claude on Amazon Bedrock: its calls go
 	// to the model's InvokeModel API, and are signed with Bedrock.Key
 	// unless APIKey (a Bedrock API key) is set.
@@ -381,8 +385,48 @@ func (d Deployment) Secrets() []Secret {
 			out = append(out, a.Container.Token)
 		}
 	}
+	if e := d.Entra; e != nil {
+		out = append(out, e.Token, e.ClientSecret, e.Assertion, e.Password, e.IdentityHeader)
+	}
 	return out
 }
+
+// Entra is where a deployment's Microsoft Entra ID tokens come from: a
+// token given as it is, one the tenant's token endpoint grants (for a
+// client's secret, a federated token or a user's password), or one from
+// the machine's managed identity. Granted tokens are renewed before
+// they expire.
+type Entra struct {
+	// Token is a token given as it is (azure_ad_token): never renewed.
+	Token Secret
+	// TokenURL is the tenant's token endpoint
+	// (<authority>/<tenant>/oauth2/v2.0/token). It grants ClientID a
+	// token for ClientSecret, for the federated token Assertion (or the
+	// one in AssertionFile, read at each renewal, as it rotates), or for
+	// Username's Password, whichever is set.
+	TokenURL      string
+	ClientID      string
+	ClientSecret  Secret
+	Assertion     Secret
+	AssertionFile string
+	Username      string
+	Password      Secret
+	// ManagedIdentity, when set, is the endpoint of the machine's managed
+	// identity: the instance metadata service's, or App Service's and
+	// Container Apps' ($IDENTITY_ENDPOINT), which wants IdentityHeader.
+	// ClientID, when set, picks a user-assigned identity.
+	ManagedIdentity string
+	IdentityHeader  Secret
+	// Scope is what tokens are asked for: Azure AI services'
+	// (EntraScope) unless $AZURE_SCOPE names another.
+	Scope string
+	// How says where the tokens come from, for check-config and errors.
+	How string
+}
+
+// EntraScope is the scope of Azure OpenAI's and Azure AI Foundry's
+// tokens.
+const EntraScope = "https://cognitiveservices.azure.com/.default"
 
 // AWSAuth returns how the deployment's calls to an AWS service (Bedrock,
 // SageMaker) are signed; nil for another provider's.

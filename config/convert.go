@@ -41,6 +41,10 @@ type converter struct {
 	// dropParams is litellm_settings.drop_params, each deployment's
 	// default.
 	dropParams bool
+	// azureADRefresh is litellm_settings.enable_azure_ad_token_refresh:
+	// Azure deployments with no credential of their own take the
+	// environment's.
+	azureADRefresh bool
 	// creds is credential_list, which deployments name.
 	creds []rawCredential
 	// customProviders are litellm_settings.custom_provider_map's names.
@@ -267,6 +271,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	// LiteLLM's per-call default; a deployment's own timeout wins.
 	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
 	c.dropParams = raw.LiteLLM.DropParams != nil && *raw.LiteLLM.DropParams
+	c.azureADRefresh = raw.LiteLLM.EnableAzureADTokenRefresh != nil && *raw.LiteLLM.EnableAzureADTokenRefresh
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	c.credentialList(raw.CredentialList)
 	switch {
@@ -586,6 +591,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			}
 		}
 	}
+	if !info.Entra {
+		p := rd.Params
+		for _, k := range []struct{ key, value string }{{"azure_ad_token", p.AzureADToken}, {"tenant_id", p.TenantID}, {"client_id", p.ClientID},
+			{"client_secret", p.ClientSecret}, {"azure_username", p.AzureUsername}, {"azure_password", p.AzurePassword}} {
+			if k.value != "" {
+				c.warnf(at(k.key), "is a Microsoft Entra ID credential, for Azure's deployments (azure/, azure_ai/); ignored for provider %q", prov)
+			}
+		}
+	}
 	if info.Vertex {
 		return c.vertex(d, pp, prov, model, rd, defTimeout, defStreamTimeout)
 	}
@@ -616,6 +630,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.warnf(keyAt, "%s is empty: this deployment's calls go without a key, and %s will refuse them", rd.Params.APIKey, prov)
 	case k != "" && len(k) < MinRedactLen:
 		c.warnf(keyAt, "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
+	}
+	if info.Entra && !c.entra(&d, rd.Params, at) {
+		return d, false
 	}
 	d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
 	if d.APIBase == "" && info.BaseEnv != "" {
@@ -757,7 +774,7 @@ func (c *converter) credentialList(list []rawCredential) {
 }
 
 // credential fills in p's connection keys (api_key, api_base,
-// api_version and the AWS ones) from the credential_list entry p names,
+// api_version, the AWS ones and the Entra ID ones) from the credential_list entry p names,
 // where p does not set them, and returns where each key's value is: its
 // litellm_params path, or the credential's.
 func (c *converter) credential(pp string, p *rawParams) (at func(key string) string) {
@@ -790,7 +807,10 @@ func (c *converter) credential(pp string, p *rawParams) (at func(key string) str
 		{&p.AWSSessionToken, v.AWSSessionToken, "aws_session_token"}, {&p.AWSRegionName, v.AWSRegionName, "aws_region_name"},
 		{&p.AWSRuntimeEndpoint, v.AWSRuntimeEndpoint, "aws_bedrock_runtime_endpoint"}, {&p.AWSProfileName, v.AWSProfileName, "aws_profile_name"},
 		{&p.AWSRoleName, v.AWSRoleName, "aws_role_name"}, {&p.AWSWebIdentityToken, v.AWSWebIdentityToken, "aws_web_identity_token"},
-		{&p.AWSSessionName, v.AWSSessionName, "aws_session_name"}, {&p.AWSSTSEndpoint, v.AWSSTSEndpoint, "aws_sts_endpoint"}} {
+		{&p.AWSSessionName, v.AWSSessionName, "aws_session_name"}, {&p.AWSSTSEndpoint, v.AWSSTSEndpoint, "aws_sts_endpoint"},
+		{&p.AzureADToken, v.AzureADToken, "azure_ad_token"}, {&p.TenantID, v.TenantID, "tenant_id"}, {&p.ClientID, v.ClientID, "client_id"},
+		{&p.ClientSecret, v.ClientSecret, "client_secret"}, {&p.AzureUsername, v.AzureUsername, "azure_username"},
+		{&p.AzurePassword, v.AzurePassword, "azure_password"}} {
 		if *f.own == "" && f.cred != "" {
 			*f.own, from[f.key] = f.cred, fmt.Sprintf("credential_list[%d].credential_values.%s", j, f.key)
 		}

@@ -134,10 +134,6 @@ var liteLLMParams = map[string]string{
 	"output_cost_per_second":             "input_cost_per_token and output_cost_per_token drive least-cost",
 	"merge_reasoning_content_in_choices": "",
 	"api_type":                           "",
-	"azure_ad_token":                     "api_key (an Azure key) works",
-	"tenant_id":                          "api_key (an Azure key) works",
-	"client_id":                          "api_key (an Azure key) works",
-	"client_secret":                      "api_key (an Azure key) works",
 
 	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",

@@ -65,6 +65,9 @@ type ProviderInfo struct {
 	// SageMaker marks a SageMaker endpoint that serves OpenAI's chat API
 	// at its invocations, with calls signed with an AWS key.
 	SageMaker bool
+	// Entra marks Azure's providers, whose calls may carry Microsoft
+	// Entra ID tokens in place of a key (azure_ad_token, tenant_id, ...).
+	Entra bool
 	// ModelRules call the models whose names start with a rule's Prefix
 	// through another API, the first that matches.
 	ModelRules []ModelRule
@@ -104,7 +107,7 @@ type Marker struct {
 // provider pages for the environment variables).
 var providerTable = []ProviderInfo{
 	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
-	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true,
+	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", Embeddings: true, Entra: true,
 		// Claude on Azure AI Foundry: Anthropic's API at its api_base
 		// (https://<resource>.services.ai.azure.com/anthropic), as LiteLLM calls it.
 		ModelRules: []ModelRule{{Prefix: "claude", Dialect: DialectAnthropic, KeyHeader: "api-key"}},
@@ -151,7 +154,7 @@ var providerTable = []ProviderInfo{
 	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
-	{Name: "azure_ai", Dialect: DialectOpenAI, BaseEnv: "AZURE_AI_API_BASE", KeyEnv: "AZURE_AI_API_KEY", Embeddings: true,
+	{Name: "azure_ai", Dialect: DialectOpenAI, BaseEnv: "AZURE_AI_API_BASE", KeyEnv: "AZURE_AI_API_KEY", Embeddings: true, Entra: true,
 		HostRules: []HostRule{{Suffix: ".services.ai.azure.com", KeyHeader: "api-key", Path: "/models"}, {Suffix: ".openai.azure.com", KeyHeader: "api-key"}}},
 	{Name: "databricks", Dialect: DialectOpenAI, BaseEnv: "DATABRICKS_API_BASE", KeyEnv: "DATABRICKS_API_KEY", Embeddings: true},
 	{Name: "cloudflare", Dialect: DialectOpenAI, BaseURL: "https://api.cloudflare.com/client/v4/accounts/{account}/ai/v1", AccountEnv: "CLOUDFLARE_ACCOUNT_ID",

@@ -51,6 +51,14 @@ type rawCredValues struct {
 	AWSWebIdentityToken string `yaml:"aws_web_identity_token"`
 	AWSSessionName      string `yaml:"aws_session_name"`
 	AWSSTSEndpoint      string `yaml:"aws_sts_endpoint"`
+	// LiteLLM's keys for Microsoft Entra ID (Azure AD) credentials,
+	// Azure's in place of a key (azure.go).
+	AzureADToken  string `yaml:"azure_ad_token"`
+	TenantID      string `yaml:"tenant_id"`
+	ClientID      string `yaml:"client_id"`
+	ClientSecret  string `yaml:"client_secret"`
+	AzureUsername string `yaml:"azure_username"`
+	AzurePassword string `yaml:"azure_password"`
 }
 
 // rawLiteLLM is LiteLLM's litellm_settings, of which breakerd reads the
@@ -72,6 +80,9 @@ type rawLiteLLM struct {
 	// JSONLogs is LiteLLM's switch to JSON logs: logging.format: json,
 	// unless logging.format is set.
 	JSONLogs *bool `yaml:"json_logs"`
+	// EnableAzureADTokenRefresh has Azure deployments with no key and no
+	// Entra ID credential of their own take the environment's (azure.go).
+	EnableAzureADTokenRefresh *bool `yaml:"enable_azure_ad_token_refresh"`
 	// CustomProviderMap names LiteLLM's custom providers (Python
 	// handlers): their deployments are left out, each with a warning
 	// that says why.
@@ -192,6 +203,14 @@ type rawParams struct {
 	AWSWebIdentityToken string `yaml:"aws_web_identity_token"`
 	AWSSessionName      string `yaml:"aws_session_name"`
 	AWSSTSEndpoint      string `yaml:"aws_sts_endpoint"`
+	// LiteLLM's keys for Microsoft Entra ID (Azure AD) credentials,
+	// Azure's in place of a key (azure.go).
+	AzureADToken  string `yaml:"azure_ad_token"`
+	TenantID      string `yaml:"tenant_id"`
+	ClientID      string `yaml:"client_id"`
+	ClientSecret  string `yaml:"client_secret"`
+	AzureUsername string `yaml:"azure_username"`
+	AzurePassword string `yaml:"azure_password"`
 	// ModelID is the model Bedrock is called with, where it differs from
 	// the model (a provisioned throughput's or inference profile's ARN).
 	ModelID string `yaml:"model_id"`

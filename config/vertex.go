@@ -190,12 +190,19 @@ func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, b
 	return key, true
 }
 
+// path is the path of a file the config names, relative to the config's
+// own directory.
+func (c *converter) path(name string) string {
+	if !filepath.IsAbs(name) {
+		return filepath.Join(c.dir, name)
+	}
+	return name
+}
+
 // read reads a file the config names, relative to the config's own
 // directory.
 func (c *converter) read(name string) ([]byte, error) {
-	if !filepath.IsAbs(name) {
-		name = filepath.Join(c.dir, name)
-	}
+	name = c.path(name)
 	if c.readFile == nil {
 		return os.ReadFile(name)
 	}

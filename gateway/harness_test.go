@@ -138,6 +138,22 @@ func (e *env) chat(model string) (*openai.ChatCompletion, http.Header, error) {
 	return out, h, err
 }
 
+// chatStream makes one streamed chat call through the SDK and returns the
+// text of its deltas.
+func (e *env) chatStream(model string) (string, error) {
+	e.t.Helper()
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: model,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}})
+	defer stream.Close()
+	var text strings.Builder
+	for stream.Next() {
+		if c := stream.Current(); len(c.Choices) > 0 {
+			text.WriteString(c.Choices[0].Delta.Content)
+		}
+	}
+	return text.String(), stream.Err()
+}
+
 // post sends a raw request and returns status, headers and the decoded
 // OpenAI error body.
 func (e *env) post(path, body string) (int, http.Header, map[string]any) {

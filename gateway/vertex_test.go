@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -17,8 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-
-	"github.com/openai/openai-go/v3"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -140,18 +137,9 @@ model_list:
 	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from vertex") || got.Model != "claude-sonnet-4@20250514" {
 		t.Fatalf("chat: %+v %v", got, err)
 	}
-	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "claude",
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
-	var text strings.Builder
-	for stream.Next() {
-		if c := stream.Current(); len(c.Choices) > 0 {
-			text.WriteString(c.Choices[0].Delta.Content)
-		}
+	if text, err := e.chatStream("claude"); err != nil || !strings.Contains(text, "Hello from vertex") {
+		t.Fatalf("stream: %q %v", text, err)
 	}
-	if stream.Err() != nil || !strings.Contains(text.String(), "Hello from vertex") {
-		t.Fatalf("stream: %q %v", text.String(), stream.Err())
-	}
-	stream.Close()
 	status, _, body := e.post("/v1/messages", `{"model":"claude","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`)
 	if content, _ := body["content"].([]any); status != 200 || len(content) == 0 {
 		t.Fatalf("messages: %d %v", status, body)

@@ -30,6 +30,9 @@ type anthropic struct {
 	// the service account's token, the model goes in the URL, and
 	// anthropic_version in the body (vertexRequest).
 	google *googleTokens
+	// entra, when set, gives this deployment's calls (Claude on Azure AI
+	// Foundry's) Microsoft Entra ID tokens in place of a key.
+	entra *entraTokens
 	// aws, when set, signs this Bedrock deployment's calls.
 	aws *awsKeys
 }
@@ -84,6 +87,13 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 		}
 		hreq.Header.Set("Authorization", "Bearer "+token)
 	case p.d.Bedrock != nil:
+	case p.entra != nil:
+		token, err := p.entra.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		hreq.Header.Set("anthropic-version", version)
+		hreq.Header.Set("Authorization", "Bearer "+token)
 	default:
 		hreq.Header.Set("anthropic-version", version)
 		hreq.Header.Set(cmp.Or(p.d.KeyHeader, "x-api-key"), p.d.APIKey.Value())

@@ -78,7 +78,7 @@ func (k *awsKeys) instance(ctx context.Context) (config.AWSKey, time.Time, error
 			return nil, &Error{Err: err, Message: "build the instance metadata request: " + err.Error()}
 		}
 		req.Header = header
-		data, status, err := k.exchange(ctx, req, "ask the instance metadata service for the instance's role")
+		data, status, err := credentialExchange(ctx, k.rt, k.redact, req, "ask the instance metadata service for the instance's role")
 		if err == nil && status >= 300 {
 			err = &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
 				Message: fmt.Sprintf("the instance metadata service answered %d to %s %s: is an IAM role attached to the instance?", status, method, path)}
@@ -143,7 +143,7 @@ func (k *awsKeys) assume(ctx context.Context, now time.Time) (config.AWSKey, tim
 	if action == "AssumeRole" {
 		awsSigner{key: k.a.Key, region: k.a.Region, service: "sts"}.sign(req, body, now)
 	}
-	data, status, err := k.exchange(ctx, req, "assume "+r.ARN)
+	data, status, err := credentialExchange(ctx, k.rt, k.redact, req, "assume "+r.ARN)
 	if err != nil {
 		return config.AWSKey{}, time.Time{}, err
 	}
@@ -195,7 +195,7 @@ func (k *awsKeys) container(ctx context.Context) (config.AWSKey, time.Time, erro
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}
-	data, status, err := k.exchange(ctx, req, "get the container's credentials")
+	data, status, err := credentialExchange(ctx, k.rt, k.redact, req, "get the container's credentials")
 	if err != nil {
 		return config.AWSKey{}, time.Time{}, err
 	}
@@ -215,13 +215,13 @@ func (k *awsKeys) container(ctx context.Context) (config.AWSKey, time.Time, erro
 		out.Expiration, nil
 }
 
-// exchange sends a credentials request and reads its answer; a failure
+// credentialExchange sends a credentials request and reads its answer; a failure
 // to reach the endpoint, or its 5xx, is a connection error of the
 // deployment, as an upstream's is.
-func (k *awsKeys) exchange(ctx context.Context, req *http.Request, what string) ([]byte, int, error) {
-	resp, err := k.rt.RoundTrip(req)
+func credentialExchange(ctx context.Context, rt http.RoundTripper, redact func(string) string, req *http.Request, what string) ([]byte, int, error) {
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
-		e := transportError(ctx, err, k.redact)
+		e := transportError(ctx, err, redact)
 		e.Message = what + ": " + e.Message
 		return nil, 0, e
 	}

@@ -30,25 +30,26 @@ type openAI struct {
 	urls   upstreamURLs
 	// url holds the upstream URL of each kind of call, built once.
 	url [urlKinds]string
-	// google, when set, gives each call its Authorization: a service
-	// account's token (Vertex AI), in place of a key.
-	google *googleTokens
+	// bearer, when set, gives each call its Authorization in place of a
+	// key: a service account's token (Vertex AI), or Microsoft Entra
+	// ID's (Azure).
+	bearer bearerTokens
 	// aws, when set, signs each call (a SageMaker endpoint's).
 	aws *awsKeys
 }
 
 // setHeaders sets on h the headers every call carries (header), and the
-// Authorization of the deployment's service account (Vertex AI), whose
-// token is fetched when it has none current; deployments with a key have
-// theirs in header.
+// Authorization of a deployment that authenticates with tokens (bearer),
+// fetched when it has none current; deployments with a key have theirs
+// in header.
 func (p *openAI) setHeaders(ctx context.Context, h http.Header) error {
 	for k, v := range p.header {
 		h[k] = v
 	}
-	if p.google == nil {
+	if p.bearer == nil {
 		return nil
 	}
-	token, err := p.google.Token(ctx)
+	token, err := p.bearer.Token(ctx)
 	if err != nil {
 		return err
 	}

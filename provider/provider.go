@@ -284,10 +284,16 @@ func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) 
 	switch d.Dialect {
 	case config.DialectOpenAI, config.DialectAzure:
 		p := newOpenAI(d, rt, redact)
-		p.google, p.aws = tokens, newAWSKeys(d, rt, redact)
+		p.aws = newAWSKeys(d, rt, redact)
+		if tokens != nil {
+			p.bearer = tokens
+		} else if entra := newEntraTokens(d, rt, redact); entra != nil {
+			p.bearer = entra
+		}
 		return p, nil
 	case config.DialectAnthropic:
-		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, aws: newAWSKeys(d, rt, redact)}, nil
+		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, entra: newEntraTokens(d, rt, redact),
+			aws: newAWSKeys(d, rt, redact)}, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }

@@ -138,6 +138,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			} else if dc.GoogleMetadata != "" {
 				key = "tokens of the machine's service account"
 			}
+			if dc.Entra != nil {
+				key = dc.Entra.How // never the token or secret
+			}
 			if b := dc.AWSAuth(); b != nil && dc.APIKey == "" {
 				switch { // the key's ID is not printed either
 				case b.Role != nil:

@@ -195,6 +195,23 @@ func TestCheckConfigShowsBedrocksKeyWithoutIt(t *testing.T) {
 	}
 }
 
+// An Azure deployment that takes Microsoft Entra ID tokens shows where
+// they come from, but not its secret or token.
+func TestCheckConfigShowsEntraIDWithoutItsSecret(t *testing.T) {
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: azure/gpt-4o, api_base: \"https://r.openai.azure.com\", "+
+		"tenant_id: t1, client_id: app-check-config, client_secret: entra-check-config-secret}\n"+
+		"  - model_name: b\n    litellm_params: {model: azure/gpt-4o, api_base: \"https://r.openai.azure.com\", azure_ad_token: eyJ-check-config-token}\n")
+	s := out.String() + errOut.String()
+	for _, want := range []string{"Entra ID tokens for the app app-check-config, by its client secret", "the Entra ID token in azure_ad_token"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "entra-check-config-secret") || strings.Contains(s, "eyJ-check-config-token") {
+		t.Fatalf("output shows a secret:\n%s", s)
+	}
+}
+
 func TestCheckConfigShowsHTTP2PriorKnowledge(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"http://vllm.internal:8000/v1\", http2_prior_knowledge: true}\n")
 	if want := "http://vllm.internal:8000/v1 (h2c)"; !strings.Contains(out.String(), want) {

@@ -1,0 +1,136 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go"
+
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// entraUpstream is a mock Azure resource that takes only the Entra ID
+// token entraLogin grants, as a bearer token, and records the
+// credentials each call carried.
+func entraUpstream(t *testing.T) (*mockllm.Server, *httptest.Server, func() []string) {
+	t.Helper()
+	mock := mockllm.New(mockllm.Options{Name: "azure", APIKey: "eyJ-entra-access-token"})
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s authorization=%q api-key=%q", r.URL.Path, r.Header.Get("Authorization"), r.Header.Get("Api-Key")))
+		mu.Unlock()
+		mock.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return mock, srv, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), seen...) }
+}
+
+// entraLogin is Microsoft Entra ID's token endpoint for one tenant: it
+// grants the app app-1 a token for its client secret, and refuses any
+// other secret as Entra ID does.
+func entraLogin(t *testing.T, grants *atomic.Int64) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		f := r.PostForm
+		if r.URL.Path != "/tenant-1/oauth2/v2.0/token" || f.Get("grant_type") != "client_credentials" || f.Get("client_id") != "app-1" ||
+			f.Get("scope") != "https://cognitiveservices.azure.com/.default" || f.Get("client_secret") != "entra-client-secret-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app 'app-1'.","error_codes":[7000215]}`))
+			return
+		}
+		grants.Add(1)
+		_, _ = w.Write([]byte(`{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ-entra-access-token"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Azure OpenAI and Claude on Azure AI Foundry with an app's client secret
+// (tenant_id, client_id, client_secret), as LiteLLM configs write it:
+// chat, whole and streamed, and the Messages API carry the token Entra ID
+// granted, once, as a bearer token and no api-key.
+func TestAzureWithEntraID(t *testing.T) {
+	var grants atomic.Int64
+	login := entraLogin(t, &grants)
+	azure, upstream, seen := entraUpstream(t)
+	e := newEnv(t, `
+environment_variables: {AZURE_AUTHORITY_HOST: "`+login.URL+`", ENTRA_SECRET: entra-client-secret-1}
+model_list:
+  - model_name: gpt
+    litellm_params: {model: azure/gpt-4o, api_base: "`+upstream.URL+`", api_version: "2024-10-21",
+      tenant_id: tenant-1, client_id: app-1, client_secret: os.environ/ENTRA_SECRET}
+  - model_name: claude
+    litellm_params: {model: azure/claude-sonnet-4-5, api_base: "`+upstream.URL+`/anthropic", litellm_credential_name: entra}
+credential_list:
+  - credential_name: entra
+    credential_values: {tenant_id: tenant-1, client_id: app-1, client_secret: os.environ/ENTRA_SECRET}
+`)
+	got, _, err := e.chat("gpt")
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from azure") {
+		t.Fatalf("chat: %+v %v", got, err)
+	}
+	if text, err := e.chatStream("gpt"); err != nil || !strings.Contains(text, "Hello from azure") {
+		t.Fatalf("stream: %q %v", text, err)
+	}
+	ac := e.anthropicClient()
+	msg, err := ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 64,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
+	if err != nil || len(msg.Content) == 0 || !strings.Contains(msg.Content[0].Text, "Hello from azure") {
+		t.Fatalf("messages: %+v %v", msg, err)
+	}
+	want := []string{
+		`/openai/deployments/gpt-4o/chat/completions authorization="Bearer eyJ-entra-access-token" api-key=""`,
+		`/openai/deployments/gpt-4o/chat/completions authorization="Bearer eyJ-entra-access-token" api-key=""`,
+		`/anthropic/v1/messages authorization="Bearer eyJ-entra-access-token" api-key=""`,
+	}
+	if s := seen(); strings.Join(s, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("upstream saw\n%s\nwant\n%s", strings.Join(s, "\n"), strings.Join(want, "\n"))
+	}
+	// One grant per deployment: each keeps its token until it is about to expire.
+	if n := grants.Load(); n != 2 || azure.Stats().Requests != 3 {
+		t.Fatalf("%d grants and %d calls, want 2 and 3", n, azure.Stats().Requests)
+	}
+}
+
+// A client secret Entra ID refuses (expired, rotated) is an outage of the
+// deployment: it counts on its breaker, the request falls back, Azure is
+// not called with no token, and the log says Entra ID's reason without
+// the secret.
+func TestAzureEntraIDRefusalFallsBack(t *testing.T) {
+	var grants atomic.Int64
+	login := entraLogin(t, &grants)
+	azure, upstream, _ := entraUpstream(t)
+	e := newEnv(t, `
+environment_variables: {AZURE_AUTHORITY_HOST: "`+login.URL+`"}
+model_list:
+  - model_name: gpt
+    litellm_params: {model: azure/gpt-4o, api_base: "`+upstream.URL+`", tenant_id: tenant-1, client_id: app-1, client_secret: entra-stale-secret-9}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 0
+`, "b")
+	for range 2 {
+		got, _, err := e.chat("gpt")
+		if err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from b") {
+			t.Fatalf("chat: %+v %v", got, err)
+		}
+	}
+	if f := e.breaker("gpt/azure/gpt-4o:chat").Counts().Failures; f != 2 || azure.Stats().Requests != 0 || grants.Load() != 0 {
+		t.Fatalf("failures %d, azure calls %d, grants %d: want 2, none, none", f, azure.Stats().Requests, grants.Load())
+	}
+	logs := e.logs.String()
+	if strings.Contains(logs, "entra-stale-secret-9") || !strings.Contains(logs, "AADSTS7000215: Invalid client secret provided") {
+		t.Fatalf("logs:\n%s", logs)
+	}
+}

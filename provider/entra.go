@@ -1,0 +1,176 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// bearerTokens gives each call's Authorization: Bearer token, where a
+// deployment's calls carry a token that expires in place of a key
+// (Vertex AI's, Microsoft Entra ID's).
+type bearerTokens interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// entraTokens gets a deployment's Microsoft Entra ID tokens, as Azure's
+// identity libraries do: from the tenant's token endpoint (for a client's
+// secret, a federated token or a user's password) or the machine's
+// managed identity, kept until five minutes before they expire.
+type entraTokens struct {
+	e      *config.Entra
+	rt     http.RoundTripper
+	redact func(string) string
+	now    func() time.Time
+	token  *renewed[string]
+	// wait bounds a call to the managed identity's endpoint
+	// (managedIdentityTimeout).
+	wait time.Duration
+}
+
+// managedIdentityTimeout bounds a call to the managed identity's
+// endpoint: off Azure, the instance metadata service's address answers
+// nothing.
+const managedIdentityTimeout = 3 * time.Second
+
+// newEntraTokens returns the token source of a deployment that
+// authenticates with Microsoft Entra ID; nil for another.
+func newEntraTokens(d config.Deployment, rt http.RoundTripper, redact func(string) string) *entraTokens {
+	if d.Entra == nil {
+		return nil
+	}
+	return &entraTokens{e: d.Entra, rt: rt, redact: redact, now: time.Now, token: newRenewed[string](), wait: managedIdentityTimeout}
+}
+
+// Token returns an access token: the one given, or one fetched when there
+// is none or it expires within five minutes. A refused fetch is an *Error
+// with status 401 (the credential or its rights are wrong: an outage of
+// this deployment, as a revoked key is); a failed one, a connection
+// error.
+func (t *entraTokens) Token(ctx context.Context) (string, error) {
+	if t.e.Token != "" {
+		return t.e.Token.Value(), nil
+	}
+	return t.token.get(ctx, t.now(), 5*time.Minute, "a Microsoft Entra ID token", t.redact, t.fetch)
+}
+
+// entraAnswer is a token endpoint's answer, or a managed identity
+// endpoint's: those give expires_in (the instance metadata service) or
+// expires_on (App Service) as strings of seconds.
+type entraAnswer struct {
+	AccessToken string          `json:"access_token"`
+	ExpiresIn   json.RawMessage `json:"expires_in"`
+	ExpiresOn   json.RawMessage `json:"expires_on"`
+	Error       string          `json:"error"`
+	Description string          `json:"error_description"`
+	Message     string          `json:"message"` // App Service's
+}
+
+// expiry is when the answer's token expires: expires_in from now, else
+// expires_on, else in an hour (as Entra ID's tokens do at the least).
+func (a entraAnswer) expiry(now time.Time) time.Time {
+	seconds := func(raw json.RawMessage) int64 {
+		n, _ := strconv.ParseInt(strings.Trim(string(raw), `"`), 10, 64)
+		return n
+	}
+	if n := seconds(a.ExpiresIn); n > 0 {
+		return now.Add(time.Duration(n) * time.Second)
+	}
+	if n := seconds(a.ExpiresOn); n > 0 {
+		return time.Unix(n, 0)
+	}
+	return now.Add(time.Hour)
+}
+
+func (t *entraTokens) fetch(ctx context.Context, now time.Time) (string, time.Time, error) {
+	if t.e.ManagedIdentity != "" {
+		return t.managedIdentity(ctx, now)
+	}
+	form := url.Values{"client_id": {t.e.ClientID}, "scope": {t.e.Scope}}
+	switch {
+	case t.e.ClientSecret != "":
+		form.Set("grant_type", "client_credentials")
+		form.Set("client_secret", t.e.ClientSecret.Value())
+	case t.e.Password != "":
+		form.Set("grant_type", "password")
+		form.Set("username", t.e.Username)
+		form.Set("password", t.e.Password.Value())
+	default:
+		assertion := t.e.Assertion.Value()
+		if t.e.AssertionFile != "" {
+			b, err := os.ReadFile(t.e.AssertionFile) // read each time: it rotates
+			if err != nil {
+				return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+					Message: "read the federated token: " + err.Error()}
+			}
+			assertion = strings.TrimSpace(string(b))
+		}
+		form.Set("grant_type", "client_credentials")
+		form.Set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+		form.Set("client_assertion", assertion)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.e.TokenURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", time.Time{}, &Error{Err: err, Message: "build the token request: " + t.redact(err.Error())}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	// Entra ID's description (AADSTS7000215: Invalid client secret
+	// provided...) says what is wrong, and never echoes the secret.
+	return t.answer(ctx, req, now, "get a Microsoft Entra ID token", func(a entraAnswer, status int) string {
+		return fmt.Sprintf("Microsoft Entra ID gave no token (%s): %d %s: %s", t.e.How, status, a.Error, a.Description)
+	})
+}
+
+// answer sends a token request and reads its answer: the token and when
+// it expires, or, refused, an *Error with status 401 and refusal's
+// message.
+func (t *entraTokens) answer(ctx context.Context, req *http.Request, now time.Time, what string,
+	refusal func(a entraAnswer, status int) string) (string, time.Time, error) {
+	data, status, err := credentialExchange(ctx, t.rt, t.redact, req, what)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	var a entraAnswer
+	_ = json.Unmarshal(data, &a)
+	if status >= 300 || a.AccessToken == "" {
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error", Code: a.Error,
+			Message: t.redact(refusal(a, status))}
+	}
+	return a.AccessToken, a.expiry(now), nil
+}
+
+// managedIdentity asks the machine's managed identity for a token: the
+// instance metadata service (Metadata: true), or App Service's endpoint
+// (its X-IDENTITY-HEADER).
+func (t *entraTokens) managedIdentity(ctx context.Context, now time.Time) (string, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.wait)
+	defer cancel()
+	q := url.Values{"resource": {strings.TrimSuffix(t.e.Scope, "/.default")}, "api-version": {"2018-02-01"}}
+	if t.e.IdentityHeader != "" {
+		q.Set("api-version", "2019-08-01")
+	}
+	if t.e.ClientID != "" {
+		q.Set("client_id", t.e.ClientID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.e.ManagedIdentity+"?"+q.Encode(), nil)
+	if err != nil {
+		return "", time.Time{}, &Error{Err: err, Message: "build the managed identity request: " + t.redact(err.Error())}
+	}
+	if t.e.IdentityHeader != "" {
+		req.Header.Set("X-IDENTITY-HEADER", t.e.IdentityHeader.Value())
+	} else {
+		req.Header.Set("Metadata", "true")
+	}
+	return t.answer(ctx, req, now, "get a token of the managed identity", func(a entraAnswer, status int) string {
+		return fmt.Sprintf("the managed identity gave no token: %d %s %s%s (is an identity assigned to the machine, with access to the resource?)",
+			status, a.Error, a.Description, a.Message)
+	})
+}
