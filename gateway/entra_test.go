@@ -134,3 +134,32 @@ router_settings:
 		t.Fatalf("logs:\n%s", logs)
 	}
 }
+
+// A token fetched at run time is scrubbed from what leaves breakerd, as a
+// configured key is: an upstream that echoes the request's credentials in
+// its error (as proxies and misconfigured servers do) shows the client,
+// and the log, [REDACTED].
+func TestFetchedTokensAreScrubbed(t *testing.T) {
+	var grants atomic.Int64
+	login := entraLogin(t, &grants)
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = fmt.Fprintf(w, `{"error":{"message":"bad request with %s","type":"invalid_request_error"}}`, r.Header.Get("Authorization"))
+	}))
+	defer echo.Close()
+	e := newEnv(t, `
+environment_variables: {AZURE_AUTHORITY_HOST: "`+login.URL+`"}
+model_list:
+  - model_name: gpt
+    litellm_params: {model: azure/gpt-4o, api_base: "`+echo.URL+`", tenant_id: tenant-1, client_id: app-1, client_secret: entra-client-secret-1}
+`)
+	status, _, body := e.post("/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"hi"}]}`)
+	msg := fmt.Sprint(body)
+	if status != http.StatusBadRequest || grants.Load() != 1 || !strings.Contains(msg, "bad request with Bearer [REDACTED]") {
+		t.Fatalf("%d after %d grants: %s", status, grants.Load(), msg)
+	}
+	if strings.Contains(e.logs.String(), "eyJ-entra-access-token") {
+		t.Fatalf("the log shows the token:\n%s", e.logs.String())
+	}
+}

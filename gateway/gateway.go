@@ -386,7 +386,7 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		}
 		upstream = g.upstreamH2C
 	}
-	p, err := provider.New(dc, upstream, g.redactor.Redact)
+	p, err := provider.New(dc, upstream, g.redactor)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 	}
@@ -1033,26 +1033,68 @@ func (g *Gateway) modelNotFound(w http.ResponseWriter, api provider.API, name st
 	writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "model_not_found", msg)
 }
 
-// Redactor removes configured secrets from text.
+// Redactor removes secrets from text: those configured, and those
+// fetched at run time (tokens, temporary keys), the most recent
+// maxFetchedSecrets of them. It is safe for concurrent use; Redact takes
+// no lock.
 type Redactor struct {
-	r *strings.Replacer
+	r atomic.Pointer[strings.Replacer]
+	// mu guards fixed and fetched, and the rebuilding of r from them.
+	mu             sync.Mutex
+	fixed, fetched []string
 }
+
+// maxFetchedSecrets bounds the run-time secrets a Redactor keeps: enough
+// for every credential of a large config and the one each replaced,
+// while one that renews without end cannot grow it.
+const maxFetchedSecrets = 512
 
 // NewRedactor returns a Redactor for the given secrets; values shorter than
 // config.MinRedactLen are ignored (they would mangle ordinary text, and the
 // config warns about such keys).
 func NewRedactor(secrets ...string) *Redactor {
-	var pairs []string
+	r := &Redactor{}
 	for _, s := range secrets {
 		if len(s) >= config.MinRedactLen {
-			pairs = append(pairs, s, "[REDACTED]")
+			r.fixed = append(r.fixed, s)
 		}
 	}
-	return &Redactor{r: strings.NewReplacer(pairs...)}
+	r.rebuild()
+	return r
 }
 
 // Redact returns s with every secret replaced by [REDACTED].
-func (r *Redactor) Redact(s string) string { return r.r.Replace(s) }
+func (r *Redactor) Redact(s string) string { return r.r.Load().Replace(s) }
+
+// Add adds secrets fetched at run time; the oldest are forgotten past
+// maxFetchedSecrets. Values shorter than config.MinRedactLen are ignored.
+func (r *Redactor) Add(secrets ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	added := false
+	for _, s := range secrets {
+		if len(s) >= config.MinRedactLen && !slices.Contains(r.fixed, s) && !slices.Contains(r.fetched, s) {
+			r.fetched, added = append(r.fetched, s), true
+		}
+	}
+	if !added {
+		return
+	}
+	if n := len(r.fetched) - maxFetchedSecrets; n > 0 {
+		r.fetched = slices.Delete(r.fetched, 0, n)
+	}
+	r.rebuild()
+}
+
+// rebuild makes r's replacer from its secrets; the caller holds mu, or
+// has r to itself.
+func (r *Redactor) rebuild() {
+	var pairs []string
+	for _, s := range slices.Concat(r.fixed, r.fetched) {
+		pairs = append(pairs, s, "[REDACTED]")
+	}
+	r.r.Store(strings.NewReplacer(pairs...))
+}
 
 // NewUpstreamClient returns the pooled HTTP client used for upstream calls.
 // It has no overall timeout: request contexts bound each attempt.

@@ -33,12 +33,13 @@ type awsKeys struct {
 // newAWSKeys returns the key source of a deployment whose calls to AWS
 // are signed (Bedrock's, SageMaker's); nil for one that calls with a
 // Bedrock API key, or not AWS.
-func newAWSKeys(d config.Deployment, rt http.RoundTripper, redact func(string) string) *awsKeys {
+func newAWSKeys(d config.Deployment, rt http.RoundTripper, s Scrubber) *awsKeys {
 	a := d.AWSAuth()
 	if a == nil || d.APIKey != "" {
 		return nil
 	}
-	return &awsKeys{a: a, rt: rt, redact: redact, now: time.Now, key: newRenewed[config.AWSKey](), imds: imdsTimeout}
+	learn := func(k config.AWSKey) { s.Add(k.ID.Value(), k.Secret.Value(), k.SessionToken.Value()) }
+	return &awsKeys{a: a, rt: rt, redact: s.Redact, now: time.Now, key: newRenewed(learn), imds: imdsTimeout}
 }
 
 // Key returns the key to sign a call with. A refused fetch is an *Error

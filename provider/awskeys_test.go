@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -38,8 +39,9 @@ func TestContainerKeysAreRenewedBeforeTheyExpire(t *testing.T) {
 	}))
 	defer srv.Close()
 	now := t0
+	scrub := &learned{}
 	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Container: &config.AWSContainer{URI: srv.URL + "/v1/credentials", TokenFile: tokenFile}}}},
-		http.DefaultTransport, func(s string) string { return s })
+		http.DefaultTransport, scrub)
 	k.now = func() time.Time { return now }
 	for _, step := range []struct {
 		at     time.Duration
@@ -65,8 +67,12 @@ func TestContainerKeysAreRenewedBeforeTheyExpire(t *testing.T) {
 	if lastAuth.Load() != "token-2" {
 		t.Errorf("the endpoint last saw %q, want the rotated token", lastAuth.Load())
 	}
+	// Each key fetched is scrubbed from what leaves breakerd.
+	if told := scrub.toldOf(); !slices.Equal(told, []string{"ASIA1", "s", "t", "ASIA2", "s", "t"}) {
+		t.Errorf("the scrubber was told %q, want each key", told)
+	}
 	// An endpoint that refuses is the deployment's authentication failure.
-	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Container: &config.AWSContainer{URI: srv.URL}}}}, http.DefaultTransport, func(s string) string { return s })
+	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Container: &config.AWSContainer{URI: srv.URL}}}}, http.DefaultTransport, &learned{})
 	_, err := k.Key(context.Background())
 	var e *Error
 	if !errors.As(err, &e) || e.Status != http.StatusUnauthorized || !strings.Contains(e.Message, "401 no token") {
@@ -102,7 +108,7 @@ func TestRolesAreAssumedWithATokenFile(t *testing.T) {
 	}))
 	defer srv.Close()
 	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Region: "us-east-1", Role: &config.AWSRole{ARN: "arn:aws:iam::1:role/r",
-		SessionName: "breakerd", WebIdentityTokenFile: tokenFile, STSEndpoint: srv.URL}}}}, http.DefaultTransport, func(s string) string { return s })
+		SessionName: "breakerd", WebIdentityTokenFile: tokenFile, STSEndpoint: srv.URL}}}}, http.DefaultTransport, &learned{})
 	key, err := k.Key(context.Background())
 	if err != nil || key.ID.Value() != "ASIAIOSFODNN7EXAMPLE" || key.Secret.Value() != "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY" ||
 		!strings.HasPrefix(key.SessionToken.Value(), "AQoDYXdzEE0a8AN") {
@@ -132,7 +138,7 @@ func TestInstanceRoleKeys(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Instance: srv.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	k := newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Instance: srv.URL}}}, http.DefaultTransport, &learned{})
 	k.now = func() time.Time { return time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC) }
 	for range 2 {
 		key, err := k.Key(context.Background())
@@ -148,7 +154,7 @@ func TestInstanceRoleKeys(t *testing.T) {
 	hang := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	hang.Start()
 	defer hang.Close()
-	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Instance: hang.URL}}}, http.DefaultTransport, func(s string) string { return s })
+	k = newAWSKeys(config.Deployment{Bedrock: &config.Bedrock{AWSAuth: config.AWSAuth{Instance: hang.URL}}}, http.DefaultTransport, &learned{})
 	k.imds = time.Millisecond // not a second of the test's
 	var e *Error
 	if _, err := k.Key(context.Background()); !errors.As(err, &e) || !e.Timeout {

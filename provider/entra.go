@@ -43,11 +43,11 @@ const managedIdentityTimeout = 3 * time.Second
 
 // newEntraTokens returns the token source of a deployment that
 // authenticates with Microsoft Entra ID; nil for another.
-func newEntraTokens(d config.Deployment, rt http.RoundTripper, redact func(string) string) *entraTokens {
+func newEntraTokens(d config.Deployment, rt http.RoundTripper, s Scrubber) *entraTokens {
 	if d.Entra == nil {
 		return nil
 	}
-	return &entraTokens{e: d.Entra, rt: rt, redact: redact, now: time.Now, token: newRenewed[string](), wait: managedIdentityTimeout}
+	return &entraTokens{e: d.Entra, rt: rt, redact: s.Redact, now: time.Now, token: newRenewed(learnToken(s)), wait: managedIdentityTimeout}
 }
 
 // Token returns an access token: the one given, or one fetched when there

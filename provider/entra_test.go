@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -89,15 +90,7 @@ func TestEntraIDGrants(t *testing.T) {
 				}, &calls)
 				e := tc.entra
 				e.TokenURL, e.Scope, e.How = srv.URL+"/tenant-1/oauth2/v2.0/token", config.EntraScope, "test"
-				secrets := []string{e.ClientSecret.Value(), e.Password.Value()}
-				tokens := newEntraTokens(config.Deployment{Entra: &e}, http.DefaultTransport, func(s string) string {
-					for _, x := range secrets {
-						if x != "" {
-							s = strings.ReplaceAll(s, x, "[REDACTED]")
-						}
-					}
-					return s
-				})
+				tokens := newEntraTokens(config.Deployment{Entra: &e}, http.DefaultTransport, &learned{secrets: []string{e.ClientSecret.Value(), e.Password.Value()}})
 				tok, err := tokens.Token(context.Background())
 				if refuse {
 					var pe *Error
@@ -128,8 +121,9 @@ func TestEntraIDTokensAreRenewedBeforeTheyExpire(t *testing.T) {
 	var last atomic.Value
 	srv := entraTokenServer(t, func(form url.Values) string { last.Store(form.Get("client_assertion")); return "" }, &calls)
 	now := t0
+	scrub := &learned{}
 	tokens := newEntraTokens(config.Deployment{Entra: &config.Entra{TokenURL: srv.URL + "/tenant-1/oauth2/v2.0/token", ClientID: "app",
-		AssertionFile: fed, Scope: config.EntraScope}}, http.DefaultTransport, func(s string) string { return s })
+		AssertionFile: fed, Scope: config.EntraScope}}, http.DefaultTransport, scrub)
 	tokens.now = func() time.Time { return now }
 	for _, step := range []struct {
 		at     time.Duration
@@ -152,6 +146,10 @@ func TestEntraIDTokensAreRenewedBeforeTheyExpire(t *testing.T) {
 	}
 	if last.Load() != "eyJ-2" {
 		t.Errorf("the last grant was for %q, want the rotated token", last.Load())
+	}
+	// Each token granted is scrubbed from what leaves breakerd.
+	if told := scrub.toldOf(); !slices.Equal(told, []string{"access-1", "access-2"}) {
+		t.Errorf("the scrubber was told %q, want each token", told)
 	}
 }
 
@@ -204,7 +202,7 @@ func TestManagedIdentityTokens(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := tc.entra
 			e.Scope = config.EntraScope
-			tokens := newEntraTokens(config.Deployment{Entra: &e}, http.DefaultTransport, func(s string) string { return s })
+			tokens := newEntraTokens(config.Deployment{Entra: &e}, http.DefaultTransport, &learned{})
 			tokens.now = func() time.Time { return t0 }
 			tok, err := tokens.Token(context.Background())
 			if tc.err != "" {
@@ -225,7 +223,7 @@ func TestManagedIdentityTokens(t *testing.T) {
 	}
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer hang.Close()
-	tokens := newEntraTokens(config.Deployment{Entra: &config.Entra{ManagedIdentity: hang.URL, Scope: config.EntraScope}}, http.DefaultTransport, func(s string) string { return s })
+	tokens := newEntraTokens(config.Deployment{Entra: &config.Entra{ManagedIdentity: hang.URL, Scope: config.EntraScope}}, http.DefaultTransport, &learned{})
 	tokens.wait = time.Millisecond // not a second of the test's
 	var pe *Error
 	if _, err := tokens.Token(context.Background()); !errors.As(err, &pe) || pe.Status == http.StatusUnauthorized {

@@ -45,20 +45,23 @@ const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
 // newGoogleTokens returns the token source of a deployment's service
 // account's key or metadata server, nil (and no error) for a deployment
 // with neither.
-func newGoogleTokens(d config.Deployment, rt http.RoundTripper, redact func(string) string) (*googleTokens, error) {
+func newGoogleTokens(d config.Deployment, rt http.RoundTripper, s Scrubber) (*googleTokens, error) {
 	creds := d.GoogleCredentials
 	if creds == "" {
 		if d.GoogleMetadata == "" {
 			return nil, nil
 		}
-		return &googleTokens{metadata: d.GoogleMetadata, rt: rt, redact: redact, token: newRenewed[string](), wait: metadataTimeout}, nil
+		return &googleTokens{metadata: d.GoogleMetadata, rt: rt, redact: s.Redact, token: newRenewed(learnToken(s)), wait: metadataTimeout}, nil
 	}
 	sa, err := config.ParseServiceAccount(creds)
 	if err != nil {
 		return nil, fmt.Errorf("vertex_credentials %w", err)
 	}
-	return &googleTokens{sa: sa, rt: rt, redact: redact, token: newRenewed[string]()}, nil
+	return &googleTokens{sa: sa, rt: rt, redact: s.Redact, token: newRenewed(learnToken(s))}, nil
 }
+
+// learnToken tells s each token fetched.
+func learnToken(s Scrubber) func(string) { return func(token string) { s.Add(token) } }
 
 // Token returns an access token, trading a new assertion for one when
 // there is none or it is about to expire. A refused trade is an *Error

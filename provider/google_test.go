@@ -15,7 +15,7 @@ import (
 // A call that waits for another's token trade gives up when its own
 // context ends, rather than waiting out a slow token endpoint.
 func TestGoogleTokensWaitAsLongAsTheCall(t *testing.T) {
-	g := &googleTokens{token: newRenewed[string](), redact: func(s string) string { return s }}
+	g := &googleTokens{token: newRenewed(func(string) {}), redact: func(s string) string { return s }}
 	g.token.turn <- struct{}{} // a trade in progress
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -50,7 +50,7 @@ func TestVertexTokensFromTheMetadataServer(t *testing.T) {
 	}))
 	defer upstream.Close()
 	p, err := New(config.Deployment{Provider: "vertex_ai", Dialect: config.DialectOpenAI, Model: "google/gemini-2.5-pro",
-		APIBase: upstream.URL, GoogleMetadata: meta.URL}, nil, func(s string) string { return s })
+		APIBase: upstream.URL, GoogleMetadata: meta.URL}, nil, &learned{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +63,14 @@ func TestVertexTokensFromTheMetadataServer(t *testing.T) {
 		t.Fatalf("the metadata server was asked %d times, want once", asked.Load())
 	}
 
-	none := &googleTokens{metadata: meta.URL + "/none", rt: http.DefaultTransport, redact: func(s string) string { return s }, token: newRenewed[string](), wait: time.Second}
+	none := &googleTokens{metadata: meta.URL + "/none", rt: http.DefaultTransport, redact: func(s string) string { return s }, token: newRenewed(func(string) {}), wait: time.Second}
 	var e *Error
 	if _, err := none.Token(context.Background()); !errors.As(err, &e) || e.Status != http.StatusUnauthorized {
 		t.Fatalf("no account: %v", err)
 	}
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer hang.Close()
-	slow := &googleTokens{metadata: hang.URL, rt: http.DefaultTransport, redact: func(s string) string { return s }, token: newRenewed[string](), wait: time.Millisecond}
+	slow := &googleTokens{metadata: hang.URL, rt: http.DefaultTransport, redact: func(s string) string { return s }, token: newRenewed(func(string) {}), wait: time.Millisecond}
 	if _, err := slow.Token(context.Background()); !errors.As(err, &e) || !e.Timeout {
 		t.Fatalf("a server that answers nothing: %v, want a timeout", err)
 	}

@@ -269,31 +269,42 @@ func (e *Error) Refusal() string {
 // Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
+// Scrubber removes secrets from text that leaves breakerd (upstream
+// messages in errors and logs).
+type Scrubber interface {
+	// Redact returns s with every secret it knows replaced.
+	Redact(s string) string
+	// Add adds secrets fetched at run time (a token, a temporary key).
+	Add(secrets ...string)
+}
+
 // New returns the provider for a deployment. rt makes its upstream calls
 // and is shared by all providers so that connections are pooled (nil means
-// http.DefaultTransport); redact scrubs secrets from upstream messages.
-func New(d config.Deployment, rt http.RoundTripper, redact func(string) string) (Provider, error) {
+// http.DefaultTransport); s scrubs secrets from upstream messages, and
+// learns the credentials the provider fetches.
+func New(d config.Deployment, rt http.RoundTripper, s Scrubber) (Provider, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
+	redact := s.Redact
 	// A Vertex AI deployment's calls carry its service account's tokens.
-	tokens, err := newGoogleTokens(d, rt, redact)
+	tokens, err := newGoogleTokens(d, rt, s)
 	if err != nil {
 		return nil, err
 	}
 	switch d.Dialect {
 	case config.DialectOpenAI, config.DialectAzure:
 		p := newOpenAI(d, rt, redact)
-		p.aws = newAWSKeys(d, rt, redact)
+		p.aws = newAWSKeys(d, rt, s)
 		if tokens != nil {
 			p.bearer = tokens
-		} else if entra := newEntraTokens(d, rt, redact); entra != nil {
+		} else if entra := newEntraTokens(d, rt, s); entra != nil {
 			p.bearer = entra
 		}
 		return p, nil
 	case config.DialectAnthropic:
-		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, entra: newEntraTokens(d, rt, redact),
-			aws: newAWSKeys(d, rt, redact)}, nil
+		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, entra: newEntraTokens(d, rt, s),
+			aws: newAWSKeys(d, rt, s)}, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }

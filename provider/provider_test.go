@@ -131,7 +131,7 @@ func TestKeyHeaderAndQuery(t *testing.T) {
 	}))
 	defer srv.Close()
 	p, err := New(config.Deployment{Provider: "azure_ai", Dialect: config.DialectOpenAI, Model: "m", APIBase: srv.URL + "/models",
-		APIKey: "az-ai-key-123", KeyHeader: "api-key", Query: "api-version=2024-05-01-preview", Embeddings: true}, nil, func(s string) string { return s })
+		APIKey: "az-ai-key-123", KeyHeader: "api-key", Query: "api-version=2024-05-01-preview", Embeddings: true}, nil, &learned{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,9 +18,15 @@ type renewed[T any] struct {
 	value  T
 	expiry time.Time
 	fresh  bool
+	// learn is told each value fetched, so that the secrets in it are
+	// scrubbed from what leaves breakerd as configured ones are.
+	learn func(T)
 }
 
-func newRenewed[T any]() *renewed[T] { return &renewed[T]{turn: make(chan struct{}, 1)} }
+// newRenewed returns a renewed value that tells learn each value fetched.
+func newRenewed[T any](learn func(T)) *renewed[T] {
+	return &renewed[T]{turn: make(chan struct{}, 1), learn: learn}
+}
 
 // get returns the value, fetching a new one when there is none or it
 // expires within margin of now. A failed fetch's error is returned, and
@@ -43,6 +49,7 @@ func (r *renewed[T]) get(ctx context.Context, now time.Time, margin time.Duratio
 	if err != nil {
 		return zero, err
 	}
+	r.learn(v)
 	r.value, r.expiry, r.fresh = v, expiry, true
 	return v, nil
 }
