@@ -151,6 +151,12 @@ type Server struct {
 	// 0 (the default) means half the process's open-file limit, so that
 	// a flood of clients cannot take the descriptors upstream calls need.
 	MaxConnections int
+	// FetchPrivateURLs lets breakerd fetch the images and documents a
+	// request names by URL, for upstreams that take them only as data
+	// (Bedrock, Vertex AI's Claude), from private and loopback addresses
+	// too. Off by default: a client must not reach internal hosts
+	// through breakerd.
+	FetchPrivateURLs bool
 	// CORSOrigins are the browser origins (scheme://host[:port], or "*"
 	// for any) that may call the API from a web page. Empty: none.
 	CORSOrigins []string
@@ -293,6 +299,9 @@ type Deployment struct {
 	// deployment a price. least-cost tries unpriced deployments after
 	// the priced ones: an unknown price is not a free one.
 	Priced bool
+	// FetchPrivateURLs is server.fetch_private_urls, for the images and
+	// documents this deployment's requests name by URL.
+	FetchPrivateURLs bool
 	// DefaultMaxTokens is sent to providers that require max_tokens
 	// (Anthropic) when the client gives none.
 	DefaultMaxTokens int

@@ -45,6 +45,8 @@ type converter struct {
 	// Azure deployments with no credential of their own take the
 	// environment's.
 	azureADRefresh bool
+	// fetchPrivate is server.fetch_private_urls, each deployment's.
+	fetchPrivate bool
 	// creds is credential_list, which deployments name.
 	creds []rawCredential
 	// customProviders are litellm_settings.custom_provider_map's names.
@@ -412,6 +414,8 @@ func (c *converter) server(r rawServer) Server {
 	}
 	s.MaxConcurrent = c.count("server.max_concurrent_requests", r.MaxConcurrent, 0, true)
 	s.MaxConnections = c.count("server.max_connections", r.MaxConnections, 0, true)
+	s.FetchPrivateURLs = r.FetchPrivateURLs != nil && *r.FetchPrivateURLs
+	c.fetchPrivate = s.FetchPrivateURLs
 	return s
 }
 
@@ -897,6 +901,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
+	d.FetchPrivateURLs = c.fetchPrivate
 	var always []any
 	for _, k := range rd.Params.AdditionalDropParams {
 		always = append(always, k)

@@ -373,6 +373,7 @@ type rawServer struct {
 	CORSOrigins       []string `yaml:"cors_allowed_origins"`
 	MaxConcurrent     *int     `yaml:"max_concurrent_requests"`
 	MaxConnections    *int     `yaml:"max_connections"`
+	FetchPrivateURLs  *bool    `yaml:"fetch_private_urls"`
 }
 
 type rawLogging struct {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/breakerd/breakerd/eventstream"
@@ -77,6 +79,10 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 	}
 	var msgs messagesRequest
 	_ = json.Unmarshal(data, &msgs)
+	if why := sourcesAsData(msgs); why != "" {
+		s.writeError(w, r, 400, "invalid_request_error", why)
+		return
+	}
 	if method == "invoke" && r.Header.Get("X-Amzn-Bedrock-Guardrailidentifier") != "" && blocked(lastUserText(msgs.Messages), f.BlockedWords) {
 		// The guardrail's blocked message, in place of the model's answer.
 		writeJSON(w, 200, map[string]any{"id": fmt.Sprintf("msg_mock_%d", s.ids.Add(1)), "type": "message", "role": "assistant", "model": model,
@@ -103,6 +109,39 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 		return
 	}
 	s.messages(&bedrockStreamWriter{ResponseWriter: w}, r, f)
+}
+
+// sourcesAsData says why a Claude request on Bedrock is refused for an
+// image's or document's source that is not data (Bedrock takes no URLs),
+// "" when none is.
+func sourcesAsData(m messagesRequest) string {
+	type block struct {
+		Type   string `json:"type"`
+		Source *struct {
+			Type string `json:"type"`
+		} `json:"source"`
+		Content json.RawMessage `json:"content"`
+	}
+	var check func(raw json.RawMessage, at string) string
+	check = func(raw json.RawMessage, at string) string {
+		var bs []block
+		_ = json.Unmarshal(raw, &bs)
+		for j, b := range bs {
+			if b.Source != nil && b.Source.Type != "base64" && b.Source.Type != "text" {
+				return fmt.Sprintf("%s.%d.%s.source: Input tag '%s' found using 'type' does not match any of the expected tags: 'base64'", at, j, b.Type, b.Source.Type)
+			}
+			if why := check(b.Content, fmt.Sprintf("%s.%d.content", at, j)); why != "" {
+				return why
+			}
+		}
+		return ""
+	}
+	for i, msg := range m.Messages {
+		if why := check(msg.Content, fmt.Sprintf("messages.%d.content", i)); why != "" {
+			return why
+		}
+	}
+	return ""
 }
 
 // guardrailBlocked is what a Bedrock guardrail answers in place of a
@@ -233,9 +272,7 @@ var bedrockErrorTypes = map[int]string{
 type converseRequest struct {
 	Messages []struct {
 		Role    string `json:"role"`
-		Content []struct {
-			Text *string `json:"text"`
-		} `json:"content"`
+		Content []converseContent `json:"content"`
 	} `json:"messages"`
 	System []struct {
 		Text string `json:"text"`
@@ -259,6 +296,54 @@ type converseRequest struct {
 			Name string `json:"name"`
 		} `json:"toolChoice"`
 	} `json:"toolConfig"`
+}
+
+// converseContent is a Converse content block, of the kinds the mock
+// reads or checks.
+type converseContent struct {
+	Text  *string `json:"text"`
+	Image *struct {
+		Format string `json:"format"`
+		Source struct {
+			Bytes []byte `json:"bytes"`
+		} `json:"source"`
+	} `json:"image"`
+	Document *struct {
+		Format string `json:"format"`
+		Name   string `json:"name"`
+		Source struct {
+			Bytes []byte `json:"bytes"`
+		} `json:"source"`
+	} `json:"document"`
+}
+
+// converseDocName is what Converse allows in a document's name.
+var converseDocName = regexp.MustCompile(`^[\p{L}\p{N}\-()\[\]]+( [\p{L}\p{N}\-()\[\]]+)*$`)
+
+// check says why Converse refuses the request's images and documents
+// (a format it does not read, no data, a document's name it does not
+// allow or gives twice), "" when it does not.
+func (c converseRequest) check() string {
+	names := map[string]bool{}
+	for i, m := range c.Messages {
+		for j, b := range m.Content {
+			at := fmt.Sprintf("messages.%d.content.%d", i, j)
+			switch {
+			case b.Image != nil && (!slices.Contains([]string{"png", "jpeg", "gif", "webp"}, b.Image.Format) || len(b.Image.Source.Bytes) == 0):
+				return at + ".image: format must be png, jpeg, gif or webp, with the image's bytes"
+			case b.Document == nil:
+			case !slices.Contains([]string{"pdf", "csv", "doc", "docx", "xls", "xlsx", "html", "txt", "md"}, b.Document.Format) || len(b.Document.Source.Bytes) == 0:
+				return at + ".document: format must be pdf, csv, doc, docx, xls, xlsx, html, txt or md, with the document's bytes"
+			case !converseDocName.MatchString(b.Document.Name):
+				return at + ".document.name: may contain only alphanumeric characters, whitespace characters (not consecutive), hyphens, parentheses and square brackets"
+			case names[b.Document.Name]:
+				return at + ".document.name: the request has two documents named " + b.Document.Name
+			default:
+				names[b.Document.Name] = true
+			}
+		}
+	}
+	return ""
 }
 
 // prompt is the text of the request's last user message.
@@ -288,6 +373,10 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data
 	var req converseRequest
 	if err := json.Unmarshal(data, &req); err != nil || len(req.Messages) == 0 {
 		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: messages is required")
+		return
+	}
+	if why := req.check(); why != "" {
+		s.writeError(w, r, 400, "invalid_request_error", why)
 		return
 	}
 	prompt := req.prompt()

@@ -74,6 +74,15 @@ func TestBedrockWithAnthropicsClient(t *testing.T) {
 	if _, err := other.Messages.New(ctx, params); !errors.As(err, &apiErr) || apiErr.StatusCode != 401 {
 		t.Errorf("another access key: %v, want 401", err)
 	}
+
+	// Bedrock takes images as data, not by URL (Anthropic's API does).
+	byURL := params
+	byURL.Messages = []anthropicsdk.MessageParam{anthropicsdk.NewUserMessage(anthropicsdk.NewTextBlock("what is this?"),
+		anthropicsdk.NewImageBlock(anthropicsdk.URLImageSourceParam{URL: "https://example.com/cat.png"}))}
+	if _, err := client.Messages.New(ctx, byURL); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 ||
+		!strings.Contains(apiErr.RawJSON(), "messages.0.content.1.image.source: Input tag 'url'") {
+		t.Errorf("an image by URL: %v, want 400", err)
+	}
 }
 
 // What the mock refuses, as Bedrock does, and its count-tokens.
@@ -196,6 +205,43 @@ func TestConverseWithTheAWSSDK(t *testing.T) {
 	if _, err := client.Converse(ctx, &bedrockruntime.ConverseInput{ModelId: model, Messages: hello}); !errors.As(err, &invalid) ||
 		!strings.Contains(err.Error(), "Input is too long") {
 		t.Errorf("too long: %v, want a ValidationException", err)
+	}
+}
+
+// The mock reads images and documents in Converse's content as AWS's SDK
+// sends them, and refuses what Bedrock refuses: a document's name it
+// does not allow, two documents of one name, a format it does not read.
+func TestConverseImagesAndDocumentsWithTheAWSSDK(t *testing.T) {
+	_, url := newMock(t, Options{Name: "br", APIKey: "AKIDMOCK"})
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
+	image := &types.ContentBlockMemberImage{Value: types.ImageBlock{Format: types.ImageFormatPng, Source: &types.ImageSourceMemberBytes{Value: []byte("\x89PNG...")}}}
+	doc := func(name string, format types.DocumentFormat) types.ContentBlock {
+		return &types.ContentBlockMemberDocument{Value: types.DocumentBlock{Name: aws.String(name), Format: format,
+			Source: &types.DocumentSourceMemberBytes{Value: []byte("%PDF-1.7 ...")}}}
+	}
+	text := &types.ContentBlockMemberText{Value: "what are these?"}
+	for _, tc := range []struct {
+		name    string
+		content []types.ContentBlock
+		refused string
+	}{
+		{"an image and two documents", []types.ContentBlock{image, doc("report (2024)", types.DocumentFormatPdf), doc("notes", types.DocumentFormatTxt), text}, ""},
+		{"a document's name with a dot", []types.ContentBlock{doc("report.pdf", types.DocumentFormatPdf), text}, "document.name: may contain only"},
+		{"two documents of one name", []types.ContentBlock{doc("a", types.DocumentFormatPdf), doc("a", types.DocumentFormatPdf), text}, "two documents named a"},
+		{"a format Bedrock does not read", []types.ContentBlock{doc("a", types.DocumentFormat("rtf")), text}, "document: format must be"},
+	} {
+		out, err := client.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String("meta.llama3-2-90b-instruct-v1:0"),
+			Messages: []types.Message{{Role: types.ConversationRoleUser, Content: tc.content}}})
+		var invalid *types.ValidationException
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.refused == "" && !strings.Contains(out.Output.(*types.ConverseOutputMemberMessage).Value.Content[0].(*types.ContentBlockMemberText).Value, "You said: what are these?"):
+			t.Errorf("%s: %+v", tc.name, out.Output)
+		case tc.refused != "" && (!errors.As(err, &invalid) || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("%s: %v, want a ValidationException saying %q", tc.name, err, tc.refused)
+		}
 	}
 }
 

@@ -35,6 +35,9 @@ type anthropic struct {
 	entra *entraTokens
 	// aws, when set, signs this Bedrock deployment's calls.
 	aws *awsKeys
+	// inliner, when set, puts the images and documents a request names
+	// by URL in it as data (Bedrock and Vertex AI take no URLs).
+	inliner *inliner
 }
 
 // vertexAnthropicVersion is the anthropic_version Vertex AI's Claude takes.
@@ -52,6 +55,11 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
 	url := strings.TrimSuffix(base, "/v1") + path
 	var err error
+	if p.inliner != nil {
+		if buf, err = p.inliner.inline(ctx, buf); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case p.google != nil:
 		if buf, err = vertexRequest(buf, path); err != nil {

@@ -50,6 +50,7 @@ type anthropicBlock struct {
 	Type      string          `json:"type"`
 	Text      string          `json:"text,omitempty"`
 	Source    *imageSource    `json:"source,omitempty"`
+	Title     string          `json:"title,omitempty"` // a document's
 	ID        string          `json:"id,omitempty"`
 	Name      string          `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
@@ -480,6 +481,13 @@ func contentBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
 		ImageURL struct {
 			URL string `json:"url"`
 		} `json:"image_url"`
+		// File is a file part's: a PDF as a data URL, or an uploaded
+		// file's ID, which Anthropic's API cannot read.
+		File struct {
+			FileData string `json:"file_data"`
+			FileID   string `json:"file_id"`
+			Filename string `json:"filename"`
+		} `json:"file"`
 		CacheControl json.RawMessage `json:"cache_control"` // LiteLLM's
 	}
 	if err := json.Unmarshal(raw, &parts); err != nil {
@@ -498,6 +506,17 @@ func contentBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
 				return nil, badRequest("messages[%d].content[%d]: %v", i, j, err)
 			}
 			out = append(out, anthropicBlock{Type: "image", Source: src, CacheControl: p.CacheControl})
+		case "file":
+			// A PDF as OpenAI's chat API takes one: Anthropic's document.
+			// file_data is a data URL, or the bare base64 some clients send.
+			src, err := imageFrom(p.File.FileData)
+			if !strings.HasPrefix(p.File.FileData, "data:") && p.File.FileData != "" {
+				src, err = &imageSource{Type: "base64", MediaType: "application/pdf", Data: p.File.FileData}, nil
+			}
+			if err != nil || src.Type != "base64" {
+				return nil, badRequest("messages[%d].content[%d]: a file must be given as file_data (data:application/pdf;base64,...); an uploaded file's file_id cannot be sent to Anthropic", i, j)
+			}
+			out = append(out, anthropicBlock{Type: "document", Source: src, Title: p.File.Filename, CacheControl: p.CacheControl})
 		default:
 			return nil, badRequest("messages[%d].content[%d]: part type %q cannot be sent to Anthropic", i, j, p.Type)
 		}

@@ -1,10 +1,15 @@
 package provider
 
 import (
+	"cmp"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/breakerd/breakerd/config"
@@ -21,6 +26,7 @@ import (
 type converseBlock struct {
 	Text       *string         `json:"text,omitempty"`
 	Image      *converseImage  `json:"image,omitempty"`
+	Document   *converseDoc    `json:"document,omitempty"`
 	ToolUse    *converseTool   `json:"toolUse,omitempty"`
 	ToolResult *converseResult `json:"toolResult,omitempty"`
 	Reasoning  *struct {
@@ -41,6 +47,48 @@ func cachePoint() converseBlock {
 	return converseBlock{CachePoint: &struct {
 		Type string `json:"type"`
 	}{"default"}}
+}
+
+// converseDoc is a document Converse reads (a PDF, a text file): named,
+// as Converse wants, by its title or its place among the request's.
+type converseDoc struct {
+	Format string `json:"format"`
+	Name   string `json:"name"`
+	Source struct {
+		Bytes string `json:"bytes"` // base64
+	} `json:"source"`
+}
+
+// converseDocFormats are the document formats Converse reads, by the
+// media types Anthropic's document blocks carry.
+var converseDocFormats = map[string]string{"application/pdf": "pdf", "text/plain": "txt", "text/csv": "csv",
+	"text/html": "html", "text/markdown": "md"}
+
+// docName matches what Converse does not allow in a document's name,
+// which takes letters, digits, hyphens, parentheses, square brackets and
+// single spaces.
+var docName = regexp.MustCompile(`[^\p{L}\p{N}\-()\[\] ]+`)
+
+// converseDocument is an Anthropic document block (a PDF's data, or
+// text) as Converse takes it; by URL it has been fetched (inliner).
+func converseDocument(b anthropicBlock, docs *int) (*converseDoc, *Error) {
+	*docs++
+	if b.Source == nil {
+		return nil, badRequest("a document block needs its source")
+	}
+	doc := &converseDoc{Format: converseDocFormats[b.Source.MediaType],
+		Name: cmp.Or(strings.Join(strings.Fields(docName.ReplaceAllString(b.Title, " ")), " "), fmt.Sprintf("document %d", *docs))}
+	switch {
+	case doc.Format == "":
+		return nil, badRequest("Bedrock's Converse API reads documents in %s, not %q", strings.Join(slices.Sorted(maps.Keys(converseDocFormats)), ", "), b.Source.MediaType)
+	case b.Source.Type == "base64":
+		doc.Source.Bytes = b.Source.Data
+	case b.Source.Type == "text":
+		doc.Source.Bytes = base64.StdEncoding.EncodeToString([]byte(b.Source.Data))
+	default:
+		return nil, badRequest("Bedrock's Converse API takes documents as data or text, not as %q", b.Source.Type)
+	}
+	return doc, nil
 }
 
 type converseImage struct {
@@ -94,9 +142,11 @@ func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
 }
 
 // converseBlocks renames Anthropic's blocks; thinking, which Converse
-// takes back only with its signature, is left out of what is sent. A
-// block with cache_control is followed by a cachePoint.
-func converseBlocks(in []anthropicBlock) ([]converseBlock, *Error) {
+// takes back only with its signature, is left out of what is sent, and
+// a block Converse has no equivalent of is the request's error, not
+// dropped. A block with cache_control is followed by a cachePoint. docs
+// counts the request's documents, which Converse wants named apart.
+func converseBlocks(in []anthropicBlock, docs *int) ([]converseBlock, *Error) {
 	out := make([]converseBlock, 0, len(in))
 	for _, b := range in {
 		switch b.Type {
@@ -112,13 +162,21 @@ func converseBlocks(in []anthropicBlock) ([]converseBlock, *Error) {
 		case "tool_use":
 			out = append(out, converseBlock{ToolUse: &converseTool{ToolUseID: b.ID, Name: b.Name, Input: cmpRaw(b.Input, "{}")}})
 		case "tool_result":
-			content, err := converseBlocks(b.Content)
+			content, err := converseBlocks(b.Content, docs)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, converseBlock{ToolResult: &converseResult{ToolUseID: b.ToolUseID, Content: content}})
-		default:
+		case "document":
+			doc, err := converseDocument(b, docs)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, converseBlock{Document: doc})
+		case "thinking", "redacted_thinking":
 			continue
+		default:
+			return nil, badRequest("Bedrock's Converse API takes no %q content block", b.Type)
 		}
 		if len(b.CacheControl) > 0 {
 			out = append(out, cachePoint())
@@ -144,12 +202,13 @@ func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error
 	}
 	out := map[string]any{}
 	msgs := make([]map[string]any, 0, len(m.Messages))
+	docs := 0
 	for i, msg := range m.Messages {
 		bs, err := blocks(msg.Content)
 		if err != nil {
 			return nil, badRequest("messages[%d].content: %v", i, err)
 		}
-		content, cerr := converseBlocks(bs)
+		content, cerr := converseBlocks(bs, &docs)
 		if cerr != nil {
 			return nil, cerr
 		}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -303,8 +304,15 @@ func New(d config.Deployment, rt http.RoundTripper, s Scrubber) (Provider, error
 		}
 		return p, nil
 	case config.DialectAnthropic:
-		return &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, entra: newEntraTokens(d, rt, s),
-			aws: newAWSKeys(d, rt, s)}, nil
+		p := &anthropic{d: d, rt: rt, redact: redact, now: time.Now, google: tokens, entra: newEntraTokens(d, rt, s), aws: newAWSKeys(d, rt, s)}
+		if tokens != nil || d.Bedrock != nil { // they take no URLs
+			allowed := publicAddr
+			if d.FetchPrivateURLs {
+				allowed = func(a netip.Addr) bool { return a.IsValid() }
+			}
+			p.inliner = newInliner(allowed)
+		}
+		return p, nil
 	}
 	return nil, fmt.Errorf("provider %q (dialect %q) is not supported", d.Provider, d.Dialect)
 }
