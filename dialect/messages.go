@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -50,6 +51,7 @@ type anthropicBlock struct {
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
 	IsError   bool            `json:"is_error"`
+	Title     string          `json:"title"` // a document's
 	Source    *struct {
 		Type      string `json:"type"`
 		MediaType string `json:"media_type"`
@@ -73,8 +75,9 @@ func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
 // request: system, text and image blocks, tool use and tool results,
 // tools and tool_choice, and the sampling parameters. Thinking and
 // cache_control have no chat equivalent and are left out (the answer
-// then has no thinking blocks); server tools (web search, ...) and
-// documents make the request unfit for a translating deployment.
+// then has no thinking blocks); a PDF document is a file part, a text
+// one text; server tools (web search, ...) and documents by URL make the
+// request unfit for a translating deployment.
 func MessagesToChat(body []byte) (*Translated, *Error) {
 	var r struct {
 		Model     string          `json:"model"`
@@ -170,11 +173,23 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 					text = "Error: " + text
 				}
 				msgs = append(msgs, map[string]any{"role": "tool", "tool_call_id": b.ToolUseID, "content": text})
+			case "document":
+				// A PDF's data is chat's file part; a text document, text.
+				// One by URL chat cannot take.
+				switch src := b.Source; {
+				case src != nil && src.Type == "base64" && src.MediaType == "application/pdf":
+					parts = append(parts, map[string]any{"type": "file", "file": map[string]any{"filename": cmp.Or(b.Title, "document.pdf"),
+						"file_data": "data:application/pdf;base64," + src.Data}})
+				case src != nil && src.Type == "text":
+					parts = append(parts, map[string]any{"type": "text", "text": strings.TrimSpace(b.Title + "\n\n" + src.Data)})
+				default:
+					out.Unfit = append(out.Unfit, bp+" (a document by URL or file)")
+				}
 			case "thinking", "redacted_thinking":
 				// Chat has no thinking to send back: left out.
 			default:
-				// Documents, server tools' blocks, and kinds newer than
-				// this translation: only Anthropic knows them.
+				// Server tools' blocks, and kinds newer than this
+				// translation: only Anthropic knows them.
 				out.Unfit = append(out.Unfit, bp+" ("+b.Type+" block)")
 			}
 		}

@@ -1,6 +1,7 @@
 package dialect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -287,7 +288,7 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 }
 
 // responseContent translates a message's content: a string, or a list of
-// input_text, output_text, refusal and input_image parts.
+// input_text, output_text, refusal, input_image and input_file parts.
 func responseContent(p string, raw json.RawMessage) (any, []string, *Error) {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -299,6 +300,8 @@ func responseContent(p string, raw json.RawMessage) (any, []string, *Error) {
 		Refusal  string `json:"refusal"`
 		ImageURL string `json:"image_url"`
 		FileID   string `json:"file_id"`
+		FileData string `json:"file_data"`
+		Filename string `json:"filename"`
 		Detail   string `json:"detail"`
 	}
 	if err := json.Unmarshal(raw, &parts); err != nil {
@@ -323,7 +326,21 @@ func responseContent(p string, raw json.RawMessage) (any, []string, *Error) {
 				img["detail"] = part.Detail
 			}
 			out = append(out, map[string]any{"type": "image_url", "image_url": img})
-		default: // files, audio, and kinds newer than this translation
+		case "input_file":
+			// Chat's file part takes a file's data or an uploaded file's
+			// id (an OpenAI upstream's), not a URL.
+			file := map[string]any{}
+			switch {
+			case part.FileData != "":
+				file["file_data"], file["filename"] = part.FileData, cmp.Or(part.Filename, "document.pdf")
+			case part.FileID != "":
+				file["file_id"] = part.FileID
+			default:
+				unfit = append(unfit, pp+" (a file by URL)")
+				continue
+			}
+			out = append(out, map[string]any{"type": "file", "file": file})
+		default: // audio, and kinds newer than this translation
 			unfit = append(unfit, pp+" ("+part.Type+")")
 		}
 	}

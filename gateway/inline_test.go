@@ -10,6 +10,7 @@ import (
 
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/responses"
 )
 
 // imageHost serves an image and a PDF by URL, as a CDN would.
@@ -99,5 +100,38 @@ model_list:
 	}
 	if n := e.mocks["br"].Stats().Requests; n != 0 || e.breaker("claude/bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0:chat").Counts().Failures != 0 {
 		t.Fatalf("bedrock called %d times, or the breaker counted the client's error", n)
+	}
+}
+
+// A PDF crosses between the APIs as each takes one: an Anthropic client's
+// document reaches an OpenAI deployment as chat's file part (a text
+// document as text), and a Responses client's input_file reaches Claude
+// as Anthropic's document, through the official SDKs.
+func TestDocumentsAcrossAPIs(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	ctx := context.Background()
+	data := base64.StdEncoding.EncodeToString([]byte("%PDF-1.7 annual report"))
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: "gpt-4o-mini", MaxTokens: 64, Messages: []anthropic.MessageParam{anthropic.NewUserMessage(
+		anthropic.NewDocumentBlock(anthropic.Base64PDFSourceParam{Data: data}),
+		anthropic.NewDocumentBlock(anthropic.PlainTextSourceParam{Data: "the appendix"}),
+		anthropic.NewTextBlock("summarize"))}})
+	if err != nil || !strings.Contains(msg.Content[0].Text, "Hello from openai") {
+		t.Fatalf("Messages: %+v %v", msg, err)
+	}
+	if body := e.mocks["openai"].LastBody(); !strings.Contains(body, `{"file":{"file_data":"data:application/pdf;base64,`+data+`","filename":"document.pdf"},"type":"file"}`) ||
+		!strings.Contains(body, `{"text":"the appendix","type":"text"}`) {
+		t.Fatalf("openai got %s", body)
+	}
+	r, err := e.client.Responses.New(ctx, responses.ResponseNewParams{Model: "claude", Input: responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		responses.ResponseInputItemParamOfMessage(responses.ResponseInputMessageContentListParam{
+			{OfInputFile: &responses.ResponseInputFileParam{FileData: openai.String("data:application/pdf;base64," + data), Filename: openai.String("report.pdf")}},
+			responses.ResponseInputContentParamOfInputText("summarize"),
+		}, responses.EasyInputMessageRoleUser)}}})
+	if err != nil || !strings.Contains(r.OutputText(), "Hello from anthropic") {
+		t.Fatalf("Responses: %+v %v", r, err)
+	}
+	if body := e.mocks["anthropic"].LastBody(); !strings.Contains(body, `{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"`+data+`"},"title":"report.pdf"}`) {
+		t.Fatalf("anthropic got %s", body)
 	}
 }
