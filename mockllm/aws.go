@@ -271,7 +271,7 @@ var bedrockErrorTypes = map[int]string{
 // converseRequest is the part of a Converse request the mock reads.
 type converseRequest struct {
 	Messages []struct {
-		Role    string `json:"role"`
+		Role    string            `json:"role"`
 		Content []converseContent `json:"content"`
 	} `json:"messages"`
 	System []struct {
