@@ -279,6 +279,10 @@ type Deployment struct {
 	// config set them (in litellm_params, or beside it), for messages.
 	RPM, TPM       float64
 	RPMKey, TPMKey string
+	// MaxInputTokens is the model's context window for its input
+	// (max_input_tokens, in model_info or litellm_params, else the
+	// built-in table); 0 when unknown.
+	MaxInputTokens int
 	// Prices in USD per token, from the config or the built-in table.
 	InputCostPerToken  float64
 	OutputCostPerToken float64
@@ -533,6 +537,11 @@ type Router struct {
 	// those tagged "default" when none has them; an untagged request
 	// goes to those tagged "default" when there are some.
 	TagFiltering, TagsMatchAll bool
+	// ContextWindowCheck passes over the deployments whose MaxInputTokens
+	// a request's prompt is over, before any call (LiteLLM's other
+	// enable_pre_call_checks check); with none of the group's own left,
+	// the request goes to its context_window_fallbacks.
+	ContextWindowCheck bool
 }
 
 // Alias is another name for a model group.

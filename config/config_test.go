@@ -162,8 +162,7 @@ func TestRateLimitsNeedPreCallChecks(t *testing.T) {
 		{name: "without pre-call checks rpm and tpm only weight", enforce: false, warnings: []string{
 			"t.yaml:6:7: model_list[0].litellm_params.rpm: weights simple-shuffle routing, as in LiteLLM, and is a limit only with",
 			"t.yaml:7:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing"}},
-		{name: "enable_pre_call_checks enforces them", router: "router_settings:\n  enable_pre_call_checks: true\n", enforce: true,
-			warnings: []string{"t.yaml:9:3: router_settings.enable_pre_call_checks: enforces deployments' rpm and tpm; LiteLLM's other pre-call check"}},
+		{name: "enable_pre_call_checks enforces them", router: "router_settings:\n  enable_pre_call_checks: true\n", enforce: true},
 		{name: "enforce_model_rate_limits enforces them, and other checks are named as not done",
 			router: "router_settings:\n  optional_pre_call_checks: [enforce_model_rate_limits, prompt_caching]\n", enforce: true,
 			warnings: []string{`t.yaml:9:57: router_settings.optional_pre_call_checks[1]: "prompt_caching" is a LiteLLM check that breakerd does not do`}},
@@ -1811,5 +1810,46 @@ func TestTagsWithoutTagRoutingWarnOnce(t *testing.T) {
 		if want := map[bool]int{false: 1, true: 0}[on]; n != want {
 			t.Fatalf("tag routing %v: %d warnings, want %d: %v", on, n, want, cfg.Warnings)
 		}
+	}
+}
+
+// A deployment's context window comes from litellm_params'
+// max_input_tokens, else model_info's, else the built-in table for its
+// base_model or model; 0 is unknown, and a window under 1 is an error.
+func TestMaxInputTokens(t *testing.T) {
+	for _, tc := range []struct {
+		name, params, info string
+		want               int
+		err                string
+	}{
+		{name: "litellm_params' wins", params: "max_input_tokens: 4096", info: "max_input_tokens: 8192", want: 4096},
+		{name: "model_info's", info: "max_input_tokens: 8192", want: 8192},
+		{name: "known by the model", want: 128000},
+		{name: "known by base_model", params: "base_model: azure/gpt-4.1", want: 1047576},
+		{name: "a Claude on Bedrock's", params: "model: bedrock/us.anthropic.claude-3-5-haiku-20241022-v1:0", want: 200000},
+		{name: "under 1", params: "max_input_tokens: 0", err: "t.yaml:3:71: model_list[0].litellm_params.max_input_tokens: must be at least 1, got 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			params := "model: openai/gpt-4o-mini, api_key: sk-test-key"
+			switch {
+			case strings.HasPrefix(tc.params, "model: "):
+				params = tc.params + ", api_key: bedrock-api-key"
+			case tc.params != "":
+				params += ", " + tc.params
+			}
+			cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {"+params+"}\n    model_info: {"+tc.info+"}\n"), env(nil))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Deployments[0].MaxInputTokens; got != tc.want {
+				t.Fatalf("max_input_tokens %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

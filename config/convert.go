@@ -899,6 +899,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.HTTP2PriorKnowledge = true
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
+	d.MaxInputTokens = c.maxInputTokens(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
 	d.FetchPrivateURLs = c.fetchPrivate
@@ -1028,13 +1029,8 @@ func validHeaderName(name string) bool {
 // deployment, named freely, runs) or of its model. priced is false when
 // none of these gives one.
 func (c *converter) prices(model, p string, rd rawDeployment) (in, out float64, priced bool) {
-	if base := cmp.Or(rd.Params.BaseModel, rd.ModelInfo.BaseModel); base != "" {
-		if _, m, ok := strings.Cut(base, "/"); ok {
-			base = m // azure/gpt-4o
-		}
-		model = base
-	}
-	in, out, priced = listPrice(model)
+	m, priced := knownModel(baseModel(model, rd))
+	in, out = m.in, m.out
 	pp := p + ".litellm_params"
 	for _, f := range []struct {
 		v  *float64
@@ -1055,6 +1051,26 @@ func (c *converter) prices(model, p string, rd rawDeployment) (in, out float64, 
 		*f.to, priced = *f.v, true
 	}
 	return in, out, priced
+}
+
+// maxInputTokens returns a deployment's context window for its input:
+// litellm_params' max_input_tokens, else model_info's, else the built-in
+// table's for its base_model or model; 0 when none gives one.
+func (c *converter) maxInputTokens(model, p string, rd rawDeployment) int {
+	for _, f := range []struct {
+		v  *int
+		at string
+	}{{rd.Params.MaxInputTokens, p + ".litellm_params.max_input_tokens"}, {rd.ModelInfo.MaxInputTokens, p + ".model_info.max_input_tokens"}} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < 1 {
+			c.errf(f.at, "must be at least 1, got %d", *f.v)
+		}
+		return *f.v
+	}
+	m, _ := knownModel(baseModel(model, rd))
+	return m.window
 }
 
 // wildcardKeys reads, once, the key of every provider from its variable
@@ -1197,8 +1213,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	c.capFallbacks("router_settings.content_policy_fallbacks", rt.ContentPolicyFallbacks, rt.MaxFallbacks)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
-		rt.EnforceRateLimits = true
-		c.warnf("router_settings.enable_pre_call_checks", "enforces deployments' rpm and tpm; LiteLLM's other pre-call check, against the context window, is not done")
+		rt.EnforceRateLimits, rt.ContextWindowCheck = true, true
 	}
 	for i, check := range r.OptionalPreCallChecks {
 		if check == "enforce_model_rate_limits" {
@@ -1725,40 +1740,63 @@ func (c *converter) alerting(r rawAlerting) Alerting {
 	return a
 }
 
-// listPrice returns built-in USD-per-token list prices for well-known
-// models, so that least-cost routing works without configured prices.
-// Configured input_cost_per_token / output_cost_per_token override them.
-func listPrice(model string) (in, out float64, ok bool) {
+// baseModel is the model a deployment is priced and sized as: its
+// base_model (litellm_params' or model_info's: the model an Azure
+// deployment, named freely, runs), else its model.
+func baseModel(model string, rd rawDeployment) string {
+	if base := cmp.Or(rd.Params.BaseModel, rd.ModelInfo.BaseModel); base != "" {
+		if _, m, ok := strings.Cut(base, "/"); ok {
+			base = m // azure/gpt-4o
+		}
+		return base
+	}
+	return model
+}
+
+// modelFacts are a well-known model's list prices, in USD per token, and
+// its context window for input, in tokens.
+type modelFacts struct {
+	in, out float64
+	window  int
+}
+
+// knownModel returns the built-in facts of a well-known model (LiteLLM's
+// model map has the same), so that least-cost routing and the context
+// window check work without configured ones; configured prices and
+// max_input_tokens override them. ok is false for a model not in the
+// table.
+func knownModel(model string) (m modelFacts, ok bool) {
 	// Bedrock names Anthropic's models anthropic.<model>, behind a
 	// region's prefix for an inference profile (us.anthropic.claude-...);
 	// its on-demand price is Anthropic's.
-	if _, m, found := strings.Cut(model, "anthropic."); found {
-		model = m
+	if _, rest, found := strings.Cut(model, "anthropic."); found {
+		model = rest
 	}
 	table := []struct {
 		prefix  string
 		in, out float64 // USD per million tokens
+		window  int
 	}{
-		{"gpt-4o-mini", 0.15, 0.60},
-		{"gpt-4o", 2.50, 10.00},
-		{"gpt-4.1-nano", 0.10, 0.40},
-		{"gpt-4.1-mini", 0.40, 1.60},
-		{"gpt-4.1", 2.00, 8.00},
-		{"text-embedding-3-small", 0.02, 0},
-		{"text-embedding-3-large", 0.13, 0},
-		{"claude-3-5-haiku", 0.80, 4.00},
-		{"claude-3-5-sonnet", 3.00, 15.00},
-		{"claude-3-7-sonnet", 3.00, 15.00},
-		{"claude-sonnet-4", 3.00, 15.00},
-		{"claude-3-haiku", 0.25, 1.25},
-		{"claude-3-opus", 15.00, 75.00},
+		{"gpt-4o-mini", 0.15, 0.60, 128_000},
+		{"gpt-4o", 2.50, 10.00, 128_000},
+		{"gpt-4.1-nano", 0.10, 0.40, 1_047_576},
+		{"gpt-4.1-mini", 0.40, 1.60, 1_047_576},
+		{"gpt-4.1", 2.00, 8.00, 1_047_576},
+		{"text-embedding-3-small", 0.02, 0, 8191},
+		{"text-embedding-3-large", 0.13, 0, 8191},
+		{"claude-3-5-haiku", 0.80, 4.00, 200_000},
+		{"claude-3-5-sonnet", 3.00, 15.00, 200_000},
+		{"claude-3-7-sonnet", 3.00, 15.00, 200_000},
+		{"claude-sonnet-4", 3.00, 15.00, 200_000},
+		{"claude-3-haiku", 0.25, 1.25, 200_000},
+		{"claude-3-opus", 15.00, 75.00, 200_000},
 	}
 	for _, p := range table {
 		if strings.HasPrefix(model, p.prefix) {
-			return p.in / 1e6, p.out / 1e6, true
+			return modelFacts{in: p.in / 1e6, out: p.out / 1e6, window: p.window}, true
 		}
 	}
-	return 0, 0, false
+	return modelFacts{}, false
 }
 
 // liteLLMErrorClasses are LiteLLM's error classes in allowed_fails_policy

@@ -138,6 +138,5 @@ var liteLLMParams = map[string]string{
 	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",
 	"mode":                                capabilityHint,
-	"max_input_tokens":                    capabilityHint,
 	"max_output_tokens":                   capabilityHint,
 }

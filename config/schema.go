@@ -150,6 +150,9 @@ type rawModelInfo struct {
 	// Mode is LiteLLM's kind of model (chat, embedding,
 	// audio_transcription, ...).
 	Mode string `yaml:"mode"`
+	// MaxInputTokens is the model's context window for its input, which
+	// enable_pre_call_checks checks prompts against.
+	MaxInputTokens *int `yaml:"max_input_tokens"`
 }
 
 type rawParams struct {
@@ -170,6 +173,8 @@ type rawParams struct {
 	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
 	BaseModel          string   `yaml:"base_model"`
+	// MaxInputTokens is model_info's, where LiteLLM also takes it.
+	MaxInputTokens *int `yaml:"max_input_tokens"`
 	// Organization is OpenAI's organization, sent as the
 	// OpenAI-Organization header.
 	Organization string `yaml:"organization"`

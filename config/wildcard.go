@@ -76,6 +76,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	}
 	out.Group = requested
 	out.Name = requested + "/" + prov + "/" + model
-	out.InputCostPerToken, out.OutputCostPerToken, out.Priced = listPrice(model)
+	m, priced := knownModel(model)
+	out.InputCostPerToken, out.OutputCostPerToken, out.MaxInputTokens, out.Priced = m.in, m.out, m.window, priced
 	return out, nil
 }

@@ -229,6 +229,12 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	if c.routing.storedAt != "" {
 		route = c.pin(route)
 	}
+	if g.cfg.Router.ContextWindowCheck && (c.op == provider.Chat || c.op == provider.Embeddings) {
+		var tokens int
+		if route, tokens = c.fitting(route); len(route) == 0 {
+			return c.tooLong(w, tokens)
+		}
+	}
 	var prev *Deployment
 	prevReason := ""
 	i := 0 // position among the deployments that serve c.op: 0 is the primary

@@ -181,6 +181,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 					role += ", no price: after the priced"
 				}
 			}
+			if cfg.Router.ContextWindowCheck && dc.MaxInputTokens > 0 {
+				role += fmt.Sprintf(", prompts up to %d tokens", dc.MaxInputTokens)
+			}
 			if cfg.Router.EnforceRateLimits && dc.RPM > 0 {
 				role += fmt.Sprintf(", limit %g rpm", dc.RPM)
 			}

@@ -168,6 +168,19 @@ func TestCheckConfigSaysWhenLiteLLMsMetricNamesAreOn(t *testing.T) {
 	}
 }
 
+// With the pre-call checks on, the routing table shows each deployment's
+// context window, configured or known.
+func TestCheckConfigShowsContextWindows(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o-mini, api_key: sk-unused-key}\n"+
+		"  - model_name: b\n    litellm_params: {model: openai/x, api_key: sk-unused-key, max_input_tokens: 4096}\n"+
+		"router_settings:\n  enable_pre_call_checks: true\n")
+	for _, want := range []string{"(primary, prompts up to 128000 tokens)", "(primary, prompts up to 4096 tokens)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 // With tag routing on, the routing table shows each deployment's tags.
 func TestCheckConfigShowsTags(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, tags: [paid, eu]}\n"+

@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// estimateTokens estimates the input tokens of a request body (any API's),
+// as LiteLLM's counter does without the model's own tokenizer: four
+// characters a token, over the text a model reads (the strings of
+// messages, input, system, instructions, prompt and tools), leaving out
+// media sent as data (data: URLs, base64 sources), which models count
+// their own way, and the JSON around the text.
+func estimateTokens(body []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	// inObject[i] is whether depth i+1 is an object, and expectKey
+	// whether the next string in it is a key.
+	var inObject []bool
+	expectKey := false
+	top, key := "", ""
+	chars := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				inObject = append(inObject, v == '{')
+				expectKey = v == '{'
+				continue
+			default:
+				inObject = inObject[:len(inObject)-1]
+			}
+		case string:
+			if expectKey {
+				key = v
+				if len(inObject) == 1 {
+					top = v
+				}
+				expectKey = false
+				continue
+			}
+			if counted(top, key, v) {
+				chars += utf8.RuneCountInString(v)
+			}
+		}
+		// A value ended: in an object, a key comes next.
+		expectKey = len(inObject) > 0 && inObject[len(inObject)-1]
+	}
+	return (chars + 3) / 4
+}
+
+// counted reports whether the string v, the value of key under the
+// request's top-level key top, is text a model reads.
+func counted(top, key, v string) bool {
+	switch top {
+	case "messages", "input", "system", "instructions", "prompt", "tools", "functions":
+	default:
+		return false
+	}
+	switch key {
+	case "data", "file_data", "bytes", "type", "role", "id", "call_id", "tool_call_id", "tool_use_id", "media_type", "detail", "url", "image_url", "file_id":
+		return false // media, ids and kinds
+	}
+	return !strings.HasPrefix(v, "data:")
+}
+
+// fitting returns the route without the deployments whose context
+// window (max_input_tokens) the request's prompt is over, as LiteLLM's
+// pre-call check passes them over; each is said in c.failures. With none
+// of the group's own left and context_window_fallbacks for it, the route
+// is those fallbacks', as when its model refuses a prompt as too long.
+// tokens is the prompt's estimate, 0 when no deployment on the route has
+// a known window.
+func (c *call) fitting(route []*Deployment) (fit []*Deployment, tokens int) {
+	if !slices.ContainsFunc(route, func(d *Deployment) bool { return d.Config.MaxInputTokens > 0 }) {
+		return route, 0
+	}
+	tokens = estimateTokens(c.req.Body)
+	over := func(d *Deployment) bool {
+		if d.Config.MaxInputTokens > 0 && tokens > d.Config.MaxInputTokens {
+			c.failures = append(c.failures, fmt.Sprintf("%s: the prompt (about %d tokens) is over its context window (max_input_tokens %d)",
+				d.Config.Name, tokens, d.Config.MaxInputTokens))
+			c.g.obs.Skipped(d, c.op, "context_window")
+			return true
+		}
+		return false
+	}
+	fit = slices.DeleteFunc(slices.Clone(route), over)
+	own := slices.ContainsFunc(fit, func(d *Deployment) bool { return d.Config.Group == c.group })
+	if !own && len(c.g.cfg.Router.ContextWindowFallbacks[c.group]) > 0 {
+		c.refused = provider.ContextWindow
+		fit = slices.DeleteFunc(c.g.refusalRoute(provider.ContextWindow, c.group), over)
+	}
+	return fit, tokens
+}
+
+// tooLong answers a request whose prompt is over the context window of
+// every deployment on its route, as OpenAI answers one over its model's.
+func (c *call) tooLong(w http.ResponseWriter, tokens int) outcome {
+	c.writeError(w, http.StatusBadRequest, "invalid_request_error", "context_length_exceeded",
+		fmt.Sprintf("The prompt of about %d tokens is longer than the context window of every deployment that could serve `%s` "+
+			"(breakerd's estimate, four characters a token; router_settings.enable_pre_call_checks): %s",
+			tokens, c.group, strings.Join(c.failures, "; ")))
+	return outcome{code: http.StatusBadRequest}
+}
