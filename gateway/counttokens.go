@@ -20,7 +20,7 @@ type tokenCounter interface {
 // /v1/messages/count_tokens for Messages, POST /v1/responses/input_tokens
 // for Responses. The first deployment on the model's route that serves
 // api itself and whose breaker lets calls through counts them; a route
-// without one gets an estimate (four characters a token), marked by
+// without one gets an estimate (estimateTokens), marked by
 // X-Breakerd-Estimate: true. Counting is not a breaker call.
 func (g *Gateway) countTokens(api provider.API) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -30,12 +30,8 @@ func (g *Gateway) countTokens(api provider.API) http.HandlerFunc {
 			return
 		}
 		var head struct {
-			Model        string          `json:"model"`
-			Messages     json.RawMessage `json:"messages"`
-			Input        json.RawMessage `json:"input"`
-			System       json.RawMessage `json:"system"`
-			Instructions json.RawMessage `json:"instructions"`
-			Tools        json.RawMessage `json:"tools"`
+			Model    string          `json:"model"`
+			Messages json.RawMessage `json:"messages"`
 		}
 		err = json.Unmarshal(body, &head)
 		switch {
@@ -82,7 +78,7 @@ func (g *Gateway) countTokens(api provider.API) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("X-Breakerd-Estimate", "true")
-		n := (len(head.Messages) + len(head.Input) + len(head.System) + len(head.Instructions) + len(head.Tools) + 3) / 4
+		n := max(estimateTokens(body), 1)
 		if api == provider.APIResponses {
 			writeJSONResponse(w, http.StatusOK, map[string]any{"object": "response.input_tokens", "input_tokens": n})
 			return
