@@ -1301,13 +1301,16 @@ func TestJSONLogs(t *testing.T) {
 
 // A provider breakerd does not know is an error when its name is close to
 // one it knows (a typo); any other is left out of routing with a warning,
-// as are LiteLLM's custom Python providers, so that the rest still runs.
+// as are a model's maker written as its provider (mistralai/...) and
+// LiteLLM's custom Python providers, so that the rest still runs.
 func TestUnknownProvidersAreLeftOut(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: b\n    litellm_params: {model: "
 	for _, tc := range []struct{ name, yaml, err, warning string }{
 		{name: "a typo is an error", yaml: "groqq/llama}\n", err: `t.yaml:5:22: model_list[1].litellm_params.model: unknown provider "groqq" (did you mean "groq"?)`},
 		{name: "another provider is left out", yaml: "elevenlabs/eleven_flash_v2_5}\n",
 			warning: `t.yaml:5:22: model_list[1].litellm_params.model: provider "elevenlabs" is not one breakerd can call: this deployment is left out of routing; if the server speaks OpenAI's API, write openai/eleven_flash_v2_5 with its api_base`},
+		{name: "a model's maker, as Hugging Face names it, is left out, not a typo of a provider", yaml: "mistralai/mistral-7b-instruct}\n",
+			warning: `t.yaml:5:22: model_list[1].litellm_params.model: "mistralai" names the model's maker, not a provider that serves it: this deployment is left out of routing; write the provider before it: openrouter/mistralai/mistral-7b-instruct`},
 		{name: "a custom handler is left out, saying why", yaml: "my-llm/v2}\nlitellm_settings:\n  custom_provider_map:\n    - {provider: my-llm, custom_handler: handler.my_llm}\n",
 			warning: `t.yaml:5:22: model_list[1].litellm_params.model: provider "my-llm" is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run`},
 	} {

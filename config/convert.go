@@ -512,6 +512,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	case !known && slices.Contains(c.customProviders, prov):
 		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run", prov))
 		return d, false
+	case !known && slices.Contains(modelMakers, strings.ToLower(prov)):
+		// LiteLLM starts with such a deployment and fails its calls.
+		c.leaveOut(d, pp+".model", fmt.Sprintf("%q names the model's maker, not a provider that serves it", prov),
+			fmt.Sprintf("write the provider before it: openrouter/%s, together_ai/%s, or openai/%s with the api_base of a server that runs it", modelRef, modelRef, modelRef))
+		return d, false
 	case !known:
 		// LiteLLM knows far more providers than breakerd: a name close to
 		// one breakerd knows is likely a typo, and an error; another is

@@ -212,6 +212,12 @@ func inferProvider(model string) string {
 	return ""
 }
 
+// modelMakers are the organizations that lead open models' names, as
+// Hugging Face and OpenRouter write them (mistralai/mistral-7b-instruct):
+// a model written so names its maker, not a provider that serves it.
+var modelMakers = []string{"mistralai", "meta-llama", "qwen", "deepseek-ai", "microsoft", "google", "nvidia", "nousresearch",
+	"tiiuae", "bigcode", "ibm-granite", "allenai", "cohereforai", "01-ai", "moonshotai", "x-ai", "amazon"}
+
 // AzureV1 reports whether an Azure deployment's api_version selects Azure
 // OpenAI's v1 API ({api_base}/openai/v1/..., the deployment as the body's
 // model, no dated api-version), as LiteLLM reads "v1", "latest" and
