@@ -55,6 +55,15 @@ func TestRequestTranslationGolden(t *testing.T) {
 			want: `{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"what is this"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"iVBORw0K"}},{"type":"image","source":{"type":"url","url":"https://example.com/cat.jpg"}}]}]}`,
 		},
 		{
+			name: "files: a PDF (data URL or bare base64) is a document, titled by its filename; text is a text document",
+			in: `{"model":"g","messages":[{"role":"user","content":[{"type":"file","file":{"filename":"q3.pdf","file_data":"data:application/pdf;base64,JVBERi0x"}},` +
+				`{"type":"file","file":{"file_data":"JVBERi0y"}},{"type":"file","file":{"filename":"notes.txt","file_data":"data:text/plain;base64,aGVsbG8="}}]}]}`,
+			want: `{"model":"claude-x","max_tokens":4096,"messages":[{"role":"user","content":[` +
+				`{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0x"},"title":"q3.pdf"},` +
+				`{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0y"}},` +
+				`{"type":"document","source":{"type":"text","media_type":"text/plain","data":"hello"},"title":"notes.txt"}]}]}`,
+		},
+		{
 			name: "tools, tool_choice, tool calls and tool results",
 			in: `{"model":"g","stop":["x","y"],"tools":[{"type":"function","function":{"name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false,
 			"messages":[{"role":"user","content":"Weather in Paris?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},{"role":"tool","tool_call_id":"call_1","content":"18C"},{"role":"user","content":"Thanks"}]}`,
@@ -363,5 +372,20 @@ func TestStreamedUsageCountsTheCachedPrefix(t *testing.T) {
 	if !strings.Contains(string(last), `"usage":{"completion_tokens":5,"prompt_tokens":1312,"prompt_tokens_details":{"cached_tokens":1000},"total_tokens":1317}`) ||
 		st.Usage() != (Usage{InputTokens: 1312, OutputTokens: 5}) {
 		t.Fatalf("usage chunk %s, usage %+v", last, st.Usage())
+	}
+}
+
+// A file Anthropic cannot take is the request's 400, naming the part and
+// saying how to send it.
+func TestFilePartsAnthropicCannotTakeAre400(t *testing.T) {
+	for name, part := range map[string]string{
+		"an uploaded file's id":         `{"type":"file","file":{"file_id":"file-abc"}}`,
+		"text that is not UTF-8":        `{"type":"file","file":{"file_data":"data:text/plain;base64,/w=="}}`,
+		"a data URL that is not base64": `{"type":"file","file":{"file_data":"data:application/pdf,%25PDF"}}`,
+	} {
+		_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":[`+part+`]}]}`), "c", 10)
+		if err == nil || err.Status != 400 || !strings.Contains(err.Message, "messages[0].content[0]: ") {
+			t.Errorf("%s: %v, want a 400 naming messages[0].content[0]", name, err)
+		}
 	}
 }

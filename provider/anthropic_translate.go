@@ -1,12 +1,14 @@
 package provider
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Translation between OpenAI chat completions and Anthropic messages. Every
@@ -515,6 +517,14 @@ func contentBlocks(i int, raw json.RawMessage) ([]anthropicBlock, *Error) {
 			}
 			if err != nil || src.Type != "base64" {
 				return nil, badRequest("messages[%d].content[%d]: a file must be given as file_data (data:application/pdf;base64,...); an uploaded file's file_id cannot be sent to Anthropic", i, j)
+			}
+			if strings.HasPrefix(src.MediaType, "text/") {
+				// Anthropic takes a text document as text, not base64.
+				text, err := base64.StdEncoding.DecodeString(src.Data)
+				if err != nil || !utf8.Valid(text) {
+					return nil, badRequest("messages[%d].content[%d]: file_data of type %s is not base64 of UTF-8 text", i, j, src.MediaType)
+				}
+				src = &imageSource{Type: "text", MediaType: "text/plain", Data: string(text)}
 			}
 			out = append(out, anthropicBlock{Type: "document", Source: src, Title: p.File.Filename, CacheControl: p.CacheControl})
 		default:
