@@ -398,6 +398,9 @@ func (d Deployment) Secrets() []Secret {
 			out = append(out, a.Container.Token)
 		}
 	}
+	if k, err := ParseGoogleKey(d.GoogleCredentials); err == nil {
+		out = append(out, k.Secrets()...)
+	}
 	if e := d.Entra; e != nil {
 		out = append(out, e.Token, e.ClientSecret, e.Assertion, e.Password, e.IdentityHeader)
 	}

@@ -1441,7 +1441,7 @@ func TestRealWorldConfigLoads(t *testing.T) {
 		t.Fatalf("logging %q, master key set %v", cfg.Logging.Format, cfg.Server.MasterKey != "")
 	}
 	for _, w := range []string{
-		`model_list[4].litellm_params.model: Vertex AI gets no service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS: its calls carry the tokens of the machine's service account`,
+		`model_list[4].litellm_params.model: Vertex AI gets no credentials: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS, nor gcloud's application default credentials: its calls carry the tokens of the machine's service account`,
 		`model_list[5].litellm_params.model: provider "elevenlabs" is not one breakerd can call`,
 		`model_list[6].litellm_params.model: provider "grok-video" is a custom handler`,
 		`model_list[2].litellm_params.supports_function_calling: a LiteLLM setting that breakerd does not use; ignored (a model capability`,

@@ -8,15 +8,25 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
 
-// ServiceAccount is a Google service account's key, as its JSON file
-// gives it: what signs the tokens of Vertex AI's calls.
+// GoogleKey is a Google credential file's key, as Google's client
+// libraries read it: a service account's (Account), or a user's from
+// gcloud's application default credentials (User). Exactly one is set.
+type GoogleKey struct {
+	Account *ServiceAccount
+	User    *GoogleUser
+}
+
+// ServiceAccount is a Google service account's key: what signs the
+// tokens of Vertex AI's calls.
 type ServiceAccount struct {
 	Email    string
 	KeyID    string
@@ -24,26 +34,67 @@ type ServiceAccount struct {
 	Key      *rsa.PrivateKey
 }
 
-// googleTokenURI is where a service account's signed assertion is traded
-// for a token when its key names no token_uri.
+// GoogleUser is a user's credentials (type authorized_user, which
+// `gcloud auth application-default login` writes): a refresh token that
+// the OAuth client trades at TokenURI for access tokens. QuotaProject is
+// the project billed for the user's calls (quota_project_id).
+type GoogleUser struct {
+	ClientID     string
+	ClientSecret Secret
+	RefreshToken Secret
+	TokenURI     string
+	QuotaProject string
+}
+
+// Who says whose the key is, for check-config and errors; never a secret.
+func (k *GoogleKey) Who() string {
+	if k.User != nil {
+		return "the user of gcloud's credentials (OAuth client " + k.User.ClientID + ")"
+	}
+	return "the service account " + k.Account.Email
+}
+
+// Secrets are the key's secrets, for scrubbing.
+func (k *GoogleKey) Secrets() []Secret {
+	if k.User != nil {
+		return []Secret{k.User.ClientSecret, k.User.RefreshToken}
+	}
+	return nil
+}
+
+// googleTokenURI is where a service account's signed assertion, or a
+// user's refresh token, is traded for a token when the key names no
+// token_uri.
 const googleTokenURI = "https://oauth2.googleapis.com/token"
 
-// ParseServiceAccount reads a service account's key (its JSON). Another
-// kind of Google credential (an authorized_user's, from gcloud) is an
-// error that names its type.
-func ParseServiceAccount(key Secret) (*ServiceAccount, error) {
+// ParseGoogleKey reads a Google credential's JSON: a service account's
+// key or a user's (gcloud's) credentials. Another kind (external_account,
+// impersonated_service_account) is an error that names its type.
+func ParseGoogleKey(key Secret) (*GoogleKey, error) {
 	var raw struct {
 		Type         string `json:"type"`
 		ClientEmail  string `json:"client_email"`
 		PrivateKey   string `json:"private_key"`
 		PrivateKeyID string `json:"private_key_id"`
 		TokenURI     string `json:"token_uri"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+		RefreshToken string `json:"refresh_token"`
+		QuotaProject string `json:"quota_project_id"`
 	}
 	if err := json.Unmarshal([]byte(key.Value()), &raw); err != nil {
-		return nil, errors.New("is not a service account's key: not JSON")
+		return nil, errors.New("is not a Google credential: not JSON")
 	}
-	if raw.Type != "service_account" {
-		return nil, fmt.Errorf("is a %q credential, not a service account's key (type service_account), which breakerd signs Vertex AI's tokens with", raw.Type)
+	switch raw.Type {
+	case "authorized_user":
+		if raw.ClientID == "" || raw.RefreshToken == "" {
+			return nil, errors.New("is a user's credentials without its client_id or refresh_token")
+		}
+		return &GoogleKey{User: &GoogleUser{ClientID: raw.ClientID, ClientSecret: Secret(raw.ClientSecret), RefreshToken: Secret(raw.RefreshToken),
+			TokenURI: cmp.Or(raw.TokenURI, googleTokenURI), QuotaProject: raw.QuotaProject}}, nil
+	case "service_account":
+	default:
+		return nil, fmt.Errorf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key (type service_account) or a user's credentials (authorized_user)", raw.Type)
 	}
 	if raw.ClientEmail == "" || raw.PrivateKey == "" {
 		return nil, errors.New("is a service account's key without its client_email or private_key")
@@ -62,7 +113,7 @@ func ParseServiceAccount(key Secret) (*ServiceAccount, error) {
 	if !ok {
 		return nil, errors.New("has a private_key that is not an RSA key")
 	}
-	return &ServiceAccount{Email: raw.ClientEmail, KeyID: raw.PrivateKeyID, TokenURI: cmp.Or(raw.TokenURI, googleTokenURI), Key: rk}, nil
+	return &GoogleKey{Account: &ServiceAccount{Email: raw.ClientEmail, KeyID: raw.PrivateKeyID, TokenURI: cmp.Or(raw.TokenURI, googleTokenURI), Key: rk}}, nil
 }
 
 // vertex reads a Vertex AI deployment: its model, its address (api_base,
@@ -117,7 +168,7 @@ func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeploymen
 	if creds == "" {
 		// As Google's client libraries do last: the service account of
 		// the machine breakerd runs on.
-		none := "Vertex AI gets no service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS"
+		none := "Vertex AI gets no credentials: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS, nor gcloud's application default credentials"
 		if v, _ := c.env("NO_GCE_CHECK"); strings.EqualFold(v, "true") {
 			c.leaveOut(d, pp+".model", none+", and the metadata server is off ($NO_GCE_CHECK)", "set either to call this deployment")
 			return d, false
@@ -127,13 +178,26 @@ func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeploymen
 		c.warnf(pp+".model", "%s: its calls carry the tokens of the machine's service account, from the metadata server (%s), as Google's libraries do; "+
 			"off Google Cloud they fail (set $NO_GCE_CHECK=true to leave this deployment out instead)", none, d.GoogleMetadata)
 	}
-	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+	d = c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout)
+	if k, _ := ParseGoogleKey(creds); k != nil && k.User != nil && k.User.QuotaProject != "" {
+		// As Google's libraries do: a user's calls bill the project the
+		// credentials name, unless the config's headers say otherwise.
+		if _, set := d.Headers["X-Goog-User-Project"]; !set {
+			d.Headers = maps.Clone(d.Headers)
+			if d.Headers == nil {
+				d.Headers = map[string]Secret{}
+			}
+			d.Headers["X-Goog-User-Project"] = Secret(k.User.QuotaProject)
+		}
+	}
+	return d, true
 }
 
-// vertexCredentials reads a service account's key from vertex_credentials
-// (a file's path, the key's JSON, or the key as a mapping), else from the
-// file $GOOGLE_APPLICATION_CREDENTIALS names; with neither, it returns
-// "" (the metadata server's tokens). ok is false when the deployment is
+// vertexCredentials reads a Google key (a service account's, or a user's)
+// from vertex_credentials (a file's path, the key's JSON, or the key as a
+// mapping), else from the file $GOOGLE_APPLICATION_CREDENTIALS names,
+// else from gcloud's application default credentials; with none, it
+// returns "" (the metadata server's tokens). ok is false when the deployment is
 // left out or the key is in error.
 func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, bool) {
 	at := pp + ".vertex_credentials"
@@ -142,6 +206,15 @@ func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, b
 	case nil:
 		path, ok := c.env("GOOGLE_APPLICATION_CREDENTIALS")
 		if !ok || path == "" {
+			// As Google's libraries do next: gcloud's application
+			// default credentials, where `gcloud auth
+			// application-default login` writes them.
+			if adc := c.gcloudCredentials(); adc != "" {
+				if data, err := c.read(adc); err == nil {
+					raw = data
+					break
+				}
+			}
 			return "", true // the metadata server's (vertex)
 		}
 		data, err := c.read(path)
@@ -175,19 +248,36 @@ func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, b
 	var kind struct {
 		Type string `json:"type"`
 	}
-	if json.Unmarshal(raw, &kind) == nil && kind.Type != "" && kind.Type != "service_account" {
-		// A user's (gcloud's) or another kind, which LiteLLM's Google
-		// libraries take: its deployment is left out, not the config.
-		c.leaveOut(d, at, fmt.Sprintf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key only", kind.Type),
+	if json.Unmarshal(raw, &kind) == nil && kind.Type != "" && kind.Type != "service_account" && kind.Type != "authorized_user" {
+		// Another kind, which LiteLLM's Google libraries take: its
+		// deployment is left out, not the config.
+		c.leaveOut(d, at, fmt.Sprintf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key or a user's credentials (authorized_user) only", kind.Type),
 			"use a service account's key file")
 		return "", false
 	}
 	key := Secret(raw)
-	if _, err := ParseServiceAccount(key); err != nil {
+	if _, err := ParseGoogleKey(key); err != nil {
 		c.errf(at, "%v", err)
 		return "", false
 	}
 	return key, true
+}
+
+// gcloudCredentials is where gcloud writes a user's application default
+// credentials: in $CLOUDSDK_CONFIG, else %APPDATA%\gcloud on Windows or
+// ~/.config/gcloud; "" with no home.
+func (c *converter) gcloudCredentials() string {
+	const name = "application_default_credentials.json"
+	if dir, _ := c.env("CLOUDSDK_CONFIG"); dir != "" {
+		return filepath.Join(dir, name)
+	}
+	if dir, _ := c.env("APPDATA"); dir != "" && runtime.GOOS == "windows" {
+		return filepath.Join(dir, "gcloud", name)
+	}
+	if home, _ := c.env("HOME"); home != "" {
+		return filepath.Join(home, ".config", "gcloud", name)
+	}
+	return ""
 }
 
 // path is the path of a file the config names, relative to the config's

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -39,10 +40,23 @@ func TestVertexAI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "sa.json"), []byte(key), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	user := `{"type":"authorized_user","client_id":"x","refresh_token":"y"}`
+	user := `{"type":"authorized_user","client_id":"x.apps.googleusercontent.com","client_secret":"user-client-secret","refresh_token":"1//user-refresh-token"}`
 	if err := os.WriteFile(filepath.Join(dir, "user.json"), []byte(user), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	gcloud := filepath.Join(dir, "home", ".config", "gcloud")
+	if err := os.MkdirAll(gcloud, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	adc := `{"type":"authorized_user","client_id":"adc.apps.googleusercontent.com","client_secret":"adc-secret","refresh_token":"1//adc-refresh","quota_project_id":"billed-proj"}`
+	if err := os.WriteFile(filepath.Join(gcloud, "application_default_credentials.json"), []byte(adc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	external := `{"type":"external_account","audience":"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x"}`
+	if err := os.WriteFile(filepath.Join(dir, "external.json"), []byte(external), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const account = "the service account breakerd@p.iam.gserviceaccount.com"
 	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n  - model_name: g\n    litellm_params:\n"
 	for _, tc := range []struct {
 		name, yaml string
@@ -50,6 +64,8 @@ func TestVertexAI(t *testing.T) {
 		base       string // the deployment's address; "" when it is left out
 		model      string
 		says       string // a warning or, with base "error", the error
+		who        string // whose key it is (GoogleKey.Who), account unless set
+		billed     string // the X-Goog-User-Project the calls carry
 	}{
 		{name: "a key file beside the config", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: my-proj\n      vertex_location: europe-west4\n      vertex_credentials: sa.json\n",
 			base: "https://europe-west4-aiplatform.googleapis.com/v1/projects/my-proj/locations/europe-west4/endpoints/openapi", model: "google/gemini-2.0-flash"},
@@ -61,13 +77,20 @@ func TestVertexAI(t *testing.T) {
 		{name: "no project", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_credentials: sa.json\n",
 			says: "Vertex AI needs a project: vertex_project is not set, nor $VERTEXAI_PROJECT: this deployment is left out of routing"},
 		{name: "no key, and the metadata server off", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n", env: map[string]string{"NO_GCE_CHECK": "True"},
-			says: "Vertex AI gets no service account's key: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS, and the metadata server is off ($NO_GCE_CHECK): this deployment is left out of routing"},
+			says: "Vertex AI gets no credentials: vertex_credentials is not set, nor $GOOGLE_APPLICATION_CREDENTIALS, nor gcloud's application default credentials, and the metadata server is off ($NO_GCE_CHECK): this deployment is left out of routing"},
 		{name: "an unset variable", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: os.environ/NOPE\n",
 			says: "vertex_credentials: environment variable NOPE is not set: this deployment is left out of routing"},
 		{name: "Claude on Vertex: Anthropic's API there", yaml: "      model: vertex_ai/claude-sonnet-4@20250514\n      vertex_project: p\n      vertex_location: us-east5\n      vertex_credentials: sa.json\n",
 			base: "https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models", model: "claude-sonnet-4@20250514"},
-		{name: "a user's credential", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: user.json\n",
-			says: `t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: is a "authorized_user" credential; breakerd gets Vertex AI's tokens with a service account's key only: this deployment is left out of routing`},
+		{name: "a user's credentials", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: user.json\n",
+			base: "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/endpoints/openapi", model: "google/gemini-2.0-flash",
+			who: "the user of gcloud's credentials (OAuth client x.apps.googleusercontent.com)"},
+		{name: "gcloud's application default credentials, billing their quota project", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n",
+			env:  map[string]string{"HOME": filepath.Join(dir, "home")},
+			base: "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/endpoints/openapi", model: "google/gemini-2.0-flash",
+			who: "the user of gcloud's credentials (OAuth client adc.apps.googleusercontent.com)", billed: "billed-proj"},
+		{name: "an external account's credential", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: external.json\n",
+			says: `t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: is a "external_account" credential; breakerd gets Vertex AI's tokens with a service account's key or a user's credentials (authorized_user) only: this deployment is left out of routing`},
 		{name: "a key that is no key", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: '{\"type\":\"service_account\",\"client_email\":\"x@y\",\"private_key\":\"nope\"}'\n",
 			base: "error", says: "t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: has a private_key that is not PEM"},
 		{name: "a missing file", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: nope.json\n",
@@ -98,9 +121,15 @@ func TestVertexAI(t *testing.T) {
 			if d.APIBase != tc.base || d.Model != tc.model || d.Provider != "vertex_ai" || d.APIKey != "" || d.Dialect != wantDialect {
 				t.Fatalf("deployment %s at %s (key %q), want %s at %s", d.Model, d.APIBase, d.APIKey, tc.model, tc.base)
 			}
-			sa, err := ParseServiceAccount(d.GoogleCredentials)
-			if err != nil || sa.Email != "breakerd@p.iam.gserviceaccount.com" || sa.TokenURI != "https://oauth2.googleapis.com/token" || sa.KeyID != "kid1" {
-				t.Fatalf("service account %+v %v", sa, err)
+			k, err := ParseGoogleKey(d.GoogleCredentials)
+			if err != nil || k.Who() != cmp.Or(tc.who, account) {
+				t.Fatalf("key of %q (%v), want %q", k.Who(), err, cmp.Or(tc.who, account))
+			}
+			if sa := k.Account; sa != nil && (sa.TokenURI != "https://oauth2.googleapis.com/token" || sa.KeyID != "kid1") {
+				t.Fatalf("service account %+v", sa)
+			}
+			if got := d.Headers["X-Goog-User-Project"].Value(); got != tc.billed {
+				t.Fatalf("X-Goog-User-Project %q, want %q", got, tc.billed)
 			}
 			if strings.Contains(d.GoogleCredentials.String(), "PRIVATE") {
 				t.Fatal("the key prints")

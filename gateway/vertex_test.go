@@ -152,3 +152,65 @@ model_list:
 		t.Fatalf("%d token trades, %d calls: want 1 and 4", n, vertex.Stats().Messages)
 	}
 }
+
+// A user's credentials (gcloud's application default credentials, from
+// vertex_credentials or where gcloud writes them): the refresh token is
+// traded at the token endpoint for the calls' token, once, and the calls
+// bill the credentials' quota project; a refresh token Google no longer
+// takes says to log in again, and never shows the token.
+func TestVertexAIWithAUsersCredentials(t *testing.T) {
+	var trades atomic.Int64
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		trades.Add(1)
+		f := r.PostFormValue
+		if f("grant_type") != "refresh_token" || f("client_id") != "adc.apps.googleusercontent.com" || f("client_secret") != "adc-client-secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"The OAuth client was not found."}`))
+			return
+		}
+		if f("refresh_token") != "1//adc-refresh-token" {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"Token has been expired or revoked."}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"access_token":"ya29.test-token","expires_in":3599,"scope":"https://www.googleapis.com/auth/cloud-platform","token_type":"Bearer"}`))
+	}))
+	defer tokens.Close()
+	var billed atomic.Value
+	vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: "ya29.test-token"})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		billed.Store(r.Header.Get("X-Goog-User-Project"))
+		vertex.Handler().ServeHTTP(w, r)
+	}))
+	defer upstream.Close()
+	for _, refresh := range []string{"1//adc-refresh-token", "1//revoked-refresh-token"} {
+		trades.Store(0)
+		key, _ := json.Marshal(map[string]string{"type": "authorized_user", "client_id": "adc.apps.googleusercontent.com", "client_secret": "adc-client-secret",
+			"refresh_token": refresh, "quota_project_id": "billed-proj", "token_uri": tokens.URL + "/token"})
+		keyFile := filepath.Join(t.TempDir(), "adc.json")
+		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream.URL+`/v1", vertex_credentials: "`+keyFile+`"}
+`)
+		for range 2 {
+			got, _, err := e.chat("gemini")
+			if refresh == "1//adc-refresh-token" && (err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from vertex")) {
+				t.Fatalf("chat: %+v %v", got, err)
+			}
+		}
+		if refresh == "1//adc-refresh-token" {
+			if n := trades.Load(); n != 1 || billed.Load() != "billed-proj" {
+				t.Fatalf("%d trades, billed %v: want 1 and billed-proj", n, billed.Load())
+			}
+			continue
+		}
+		logs := e.logs.String()
+		if strings.Contains(logs, refresh) || !strings.Contains(logs, "the user of gcloud's credentials got no Vertex AI token: 400 Bad Request invalid_grant Token has been expired or revoked. (run `gcloud auth application-default") {
+			t.Fatalf("logs:\n%s", logs)
+		}
+	}
+}

@@ -24,8 +24,11 @@ import (
 // kept until a minute before it expires (renewed).
 type googleTokens struct {
 	sa *config.ServiceAccount
-	// metadata, when sa is nil, is the metadata server that gives the
-	// machine's service account's tokens.
+	// user, when set, is a user's credentials (gcloud's), whose refresh
+	// token is traded for access tokens.
+	user *config.GoogleUser
+	// metadata, when sa and user are nil, is the metadata server that
+	// gives the machine's service account's tokens.
 	metadata string
 	rt       http.RoundTripper
 	redact   func(string) string
@@ -53,11 +56,11 @@ func newGoogleTokens(d config.Deployment, rt http.RoundTripper, s Scrubber) (*go
 		}
 		return &googleTokens{metadata: d.GoogleMetadata, rt: rt, redact: s.Redact, token: newRenewed(learnToken(s)), wait: metadataTimeout}, nil
 	}
-	sa, err := config.ParseServiceAccount(creds)
+	k, err := config.ParseGoogleKey(creds)
 	if err != nil {
 		return nil, fmt.Errorf("vertex_credentials %w", err)
 	}
-	return &googleTokens{sa: sa, rt: rt, redact: s.Redact, token: newRenewed(learnToken(s))}, nil
+	return &googleTokens{sa: k.Account, user: k.User, rt: rt, redact: s.Redact, token: newRenewed(learnToken(s))}, nil
 }
 
 // learnToken tells s each token fetched.
@@ -72,18 +75,27 @@ func (g *googleTokens) Token(ctx context.Context) (string, error) {
 	return g.token.get(ctx, time.Now(), time.Minute, "a Vertex AI token", g.redact, g.trade)
 }
 
-// trade trades a new assertion for a token, or asks the metadata server
-// for one.
+// trade trades a new assertion, or the user's refresh token, for a
+// token, or asks the metadata server for one.
 func (g *googleTokens) trade(ctx context.Context, now time.Time) (string, time.Time, error) {
-	if g.sa == nil {
+	var form url.Values
+	tokenURI, who := "", ""
+	switch {
+	case g.user != nil:
+		form = url.Values{"grant_type": {"refresh_token"}, "client_id": {g.user.ClientID}, "client_secret": {g.user.ClientSecret.Value()},
+			"refresh_token": {g.user.RefreshToken.Value()}}
+		tokenURI, who = g.user.TokenURI, "the user of gcloud's credentials"
+	case g.sa != nil:
+		assertion, err := g.assertion(now)
+		if err != nil {
+			return "", time.Time{}, &Error{Err: err, Message: "sign the service account's token request: " + err.Error()}
+		}
+		form = url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
+		tokenURI, who = g.sa.TokenURI, "the service account "+g.sa.Email
+	default:
 		return g.fromMetadata(ctx, now)
 	}
-	assertion, err := g.assertion(now)
-	if err != nil {
-		return "", time.Time{}, &Error{Err: err, Message: "sign the service account's token request: " + err.Error()}
-	}
-	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.sa.TokenURI, strings.NewReader(form))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURI, strings.NewReader(form.Encode()))
 	if err != nil {
 		return "", time.Time{}, &Error{Err: err, Message: "build the token request: " + err.Error()}
 	}
@@ -107,8 +119,11 @@ func (g *googleTokens) trade(ctx context.Context, now time.Time) (string, time.T
 	case resp.StatusCode >= 500:
 		return "", time.Time{}, &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("get a Vertex AI token: the token endpoint answered %s", resp.Status)}
 	case resp.StatusCode >= 300 || tok.AccessToken == "":
-		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
-			Message: g.redact(fmt.Sprintf("the service account %s got no Vertex AI token: %s %s %s", g.sa.Email, resp.Status, tok.Error, tok.Description))}
+		msg := fmt.Sprintf("%s got no Vertex AI token: %s %s %s", who, resp.Status, tok.Error, tok.Description)
+		if g.user != nil && tok.Error == "invalid_grant" {
+			msg += " (run `gcloud auth application-default login` again)"
+		}
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error", Message: g.redact(msg)}
 	}
 	return tok.AccessToken, now.Add(time.Duration(max(tok.ExpiresIn, 60)) * time.Second), nil
 }

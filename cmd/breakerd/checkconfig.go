@@ -133,8 +133,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.APIKey.Value() != "" {
 				key = dc.APIKey.String()
 			}
-			if sa, err := config.ParseServiceAccount(dc.GoogleCredentials); err == nil {
-				key = "tokens of " + sa.Email // Vertex AI's
+			if k, err := config.ParseGoogleKey(dc.GoogleCredentials); err == nil {
+				key = "tokens of " + k.Who() // Vertex AI's
 			} else if dc.GoogleMetadata != "" {
 				key = "tokens of the machine's service account"
 			}
