@@ -178,8 +178,7 @@ func (b *bedrockStreamWriter) Write(p []byte) (int, error) {
 	}
 	if b.payloadParts {
 		// Each part a write of its own, as SageMaker sends them as the
-		// container streams (AWS's SDK, given several in one read, has been
-		// seen to fail the stream's end under load).
+		// container streams.
 		for rest := p; len(rest) > 0; {
 			part := rest[:min(len(rest), 40)]
 			rest = rest[len(part):]

@@ -22,6 +22,29 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/sagemakerruntime/types"
 )
 
+// awsHTTP is the HTTP client AWS's SDK gets in these tests. smithy-go
+// (v1.28.9) closes a request's body as soon as the answer's headers come,
+// and the closed body's WriteTo then returns io.EOF, which io.Copy passes
+// on as an error. net/http, making its last read of a body to check its
+// length, takes that for a failed write and closes the connection under
+// a streamed answer still arriving ("use of closed network connection"
+// mid-stream, whenever the mock answers before that read). Hiding WriteTo
+// makes the last read a plain Read, whose io.EOF is the end it should be.
+func awsHTTP(t *testing.T) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: readOnlyBodies{tr}}
+}
+
+type readOnlyBodies struct{ http.RoundTripper }
+
+func (rt readOnlyBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		r.Body = struct{ io.ReadCloser }{r.Body}
+	}
+	return rt.RoundTripper.RoundTrip(r)
+}
+
 // bedrockClient is Anthropic's official client for Claude on Bedrock,
 // signing with an access key, pointed at the mock.
 func bedrockClient(t *testing.T, url, keyID string) anthropicsdk.Client {
@@ -133,7 +156,7 @@ func TestBedrockPaths(t *testing.T) {
 // Bedrock's typed errors.
 func TestConverseWithTheAWSSDK(t *testing.T) {
 	srv, url := newMock(t, Options{Name: "br", APIKey: "AKIDMOCK"})
-	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: awsHTTP(t),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
 	ctx := context.Background()
 	model := aws.String("meta.llama3-1-70b-instruct-v1:0")
@@ -213,7 +236,7 @@ func TestConverseWithTheAWSSDK(t *testing.T) {
 // does not allow, two documents of one name, a format it does not read.
 func TestConverseImagesAndDocumentsWithTheAWSSDK(t *testing.T) {
 	_, url := newMock(t, Options{Name: "br", APIKey: "AKIDMOCK"})
-	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: awsHTTP(t),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
 	image := &types.ContentBlockMemberImage{Value: types.ImageBlock{Format: types.ImageFormatPng, Source: &types.ImageSourceMemberBytes{Value: []byte("\x89PNG...")}}}
 	doc := func(name string, format types.DocumentFormat) types.ContentBlock {
@@ -249,7 +272,7 @@ func TestConverseImagesAndDocumentsWithTheAWSSDK(t *testing.T) {
 // text, Cohere's a list; counted as embeddings.
 func TestBedrockEmbeddingsWithTheAWSSDK(t *testing.T) {
 	srv, url := newMock(t, Options{Name: "br"})
-	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: awsHTTP(t),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
 	for _, tc := range []struct {
 		model, body string
@@ -284,7 +307,7 @@ func TestBedrockEmbeddingsWithTheAWSSDK(t *testing.T) {
 // the container is a ModelError holding it.
 func TestSageMakerWithTheAWSSDK(t *testing.T) {
 	srv, url := newMock(t, Options{Name: "sm", APIKey: "AKIDMOCK"})
-	client := sagemakerruntime.New(sagemakerruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1,
+	client := sagemakerruntime.New(sagemakerruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: awsHTTP(t),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
 	ctx := context.Background()
 	body := func(stream bool) []byte {
@@ -314,7 +337,7 @@ func TestSageMakerWithTheAWSSDK(t *testing.T) {
 	// mock is checked for.
 	_ = so.GetStream().Close()
 	if !strings.Contains(sse.String(), `"content":"Hello `) || !strings.HasSuffix(sse.String(), "data: [DONE]\n\n") || parts < 3 {
-		t.Errorf("%d parts: %q", parts, sse.String())
+		t.Errorf("%d parts: %q err=%v", parts, sse.String(), so.GetStream().Err())
 	}
 	srv.SetFaults(Faults{ContextTokens: 2})
 	_, err = client.InvokeEndpoint(ctx, &sagemakerruntime.InvokeEndpointInput{EndpointName: aws.String("my-llama"),
