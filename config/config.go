@@ -306,6 +306,10 @@ type Deployment struct {
 	// FetchPrivateURLs is server.fetch_private_urls, for the images and
 	// documents this deployment's requests name by URL.
 	FetchPrivateURLs bool
+	// StreamUsage is whether a chat stream to an OpenAI-dialect
+	// deployment asks for its usage when the client did not
+	// (always_include_stream_usage).
+	StreamUsage StreamUsage
 	// DefaultMaxTokens is sent to providers that require max_tokens
 	// (Anthropic) when the client gives none.
 	DefaultMaxTokens int
@@ -818,3 +822,21 @@ func yamlError(file string, err error) error {
 	}
 	return &Error{File: file, Msg: err.Error()}
 }
+
+// StreamUsage says whether breakerd asks an OpenAI-dialect upstream for a
+// chat stream's usage (stream_options.include_usage) when the client did
+// not, so that its tokens are counted (metrics, spend, tpm limits), as
+// LiteLLM does. The zero value is LiteLLM's default.
+type StreamUsage uint8
+
+const (
+	// StreamUsageHidden asks for it and keeps the usage chunk, which the
+	// client did not ask for, from the client.
+	StreamUsageHidden StreamUsage = iota
+	// StreamUsageShown asks for it and relays it to the client
+	// (always_include_stream_usage: true).
+	StreamUsageShown
+	// StreamUsageOff does not ask (always_include_stream_usage: false):
+	// such a stream's tokens are not counted.
+	StreamUsageOff
+)

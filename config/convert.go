@@ -41,6 +41,8 @@ type converter struct {
 	// dropParams is litellm_settings.drop_params, each deployment's
 	// default.
 	dropParams bool
+	// streamUsage is always_include_stream_usage, for every deployment.
+	streamUsage StreamUsage
 	// azureADRefresh is litellm_settings.enable_azure_ad_token_refresh:
 	// Azure deployments with no credential of their own take the
 	// environment's.
@@ -273,6 +275,9 @@ func (c *converter) convert(raw *rawFile) *Config {
 	// LiteLLM's per-call default; a deployment's own timeout wins.
 	callTimeout := c.duration("litellm_settings.request_timeout", raw.LiteLLM.RequestTimeout, 0, false)
 	c.dropParams = raw.LiteLLM.DropParams != nil && *raw.LiteLLM.DropParams
+	if v := cmp.Or(raw.General.AlwaysIncludeStreamUsage, raw.LiteLLM.AlwaysIncludeStreamUsage); v != nil {
+		c.streamUsage = map[bool]StreamUsage{true: StreamUsageShown, false: StreamUsageOff}[*v]
+	}
 	c.azureADRefresh = raw.LiteLLM.EnableAzureADTokenRefresh != nil && *raw.LiteLLM.EnableAzureADTokenRefresh
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	c.credentialList(raw.CredentialList)
@@ -907,6 +912,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.MaxInputTokens = c.maxInputTokens(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
+	d.StreamUsage = c.streamUsage
 	d.FetchPrivateURLs = c.fetchPrivate
 	var always []any
 	for _, k := range rd.Params.AdditionalDropParams {

@@ -241,6 +241,13 @@ func AzureV1(apiVersion string) bool {
 	return false
 }
 
+// AzureTakesStreamOptions reports whether Azure OpenAI's chat API at
+// apiVersion takes stream_options: from 2024-09-01-preview (stable from
+// 2024-10-21), and the v1 API; an older one refuses it with a 400.
+func AzureTakesStreamOptions(apiVersion string) bool {
+	return AzureV1(apiVersion) || apiVersion >= "2024-09-01"
+}
+
 // AzureDefaultAPIVersion is the api-version used for an Azure deployment
 // that sets none (and AZURE_API_VERSION is not set), LiteLLM's default.
 const AzureDefaultAPIVersion = "2025-02-01-preview"

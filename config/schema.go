@@ -80,6 +80,9 @@ type rawLiteLLM struct {
 	// JSONLogs is LiteLLM's switch to JSON logs: logging.format: json,
 	// unless logging.format is set.
 	JSONLogs *bool `yaml:"json_logs"`
+	// AlwaysIncludeStreamUsage is general_settings' own, where real
+	// configs also put it; general_settings' wins.
+	AlwaysIncludeStreamUsage *bool `yaml:"always_include_stream_usage"`
 	// EnableAzureADTokenRefresh has Azure deployments with no key and no
 	// Entra ID credential of their own take the environment's (azure.go).
 	EnableAzureADTokenRefresh *bool `yaml:"enable_azure_ad_token_refresh"`
@@ -111,6 +114,9 @@ type rawGeneral struct {
 	// MaxParallel is LiteLLM's default max_parallel_requests for each
 	// deployment that sets none.
 	MaxParallel *int `yaml:"max_parallel_requests"`
+	// AlwaysIncludeStreamUsage is LiteLLM's switch for a stream's usage
+	// (config.StreamUsage); litellm_settings may hold it too.
+	AlwaysIncludeStreamUsage *bool `yaml:"always_include_stream_usage"`
 }
 
 type rawHealth struct {

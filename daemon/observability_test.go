@@ -201,13 +201,22 @@ func TestMetricsAfterScriptedOutage(t *testing.T) {
 // dashboards and alert rules written for a LiteLLM proxy keep working.
 func TestLiteLLMMetricNames(t *testing.T) {
 	s := newStackFrom(t, strings.Replace(cfgText, "      api_key: sk-primary-secret-key\n",
-		"      api_key: sk-primary-secret-key\n      rpm: 600\n    model_info: {id: primary-eu}\n", 1)+
+		"      api_key: sk-primary-secret-key\n      rpm: 600\n      input_cost_per_token: 0.000001\n      output_cost_per_token: 0.000004\n"+
+			"    model_info: {id: primary-eu}\n", 1)+
 		"litellm_settings:\n  callbacks: [prometheus]\n")
 	primary := map[string]string{"model_id": "primary-eu"}
 	if got := value(t, s, "litellm_deployment_state", primary); got != 0 {
 		t.Fatalf("state %v before any call, want 0 (healthy)", got)
 	}
-	s.chat(t) // one good call
+	// One good call, streamed.
+	stream := s.sdk.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	stream.Close()
 	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
 	for i := 0; i < 8; i++ { // 5 failures open the circuit, 3 fast-fail
 		s.chat(t)
@@ -236,6 +245,21 @@ func TestLiteLLMMetricNames(t *testing.T) {
 		{"litellm_request_total_latency_metric_count", map[string]string{"requested_model": "gpt-4o-mini"}, 10},
 		{"litellm_input_tokens_metric_total", map[string]string{"model": "claude-3-5-sonnet-20241022"},
 			value(t, s, "breakerd_tokens_total", map[string]string{"model": "claude-3-5-sonnet-20241022", "type": "input"})},
+		{"litellm_llm_api_time_to_first_token_metric_count", primary, 1},
+		{"litellm_requests_metric_total", map[string]string{"model_id": "primary-eu", "model": "gpt-4o-mini", "api_provider": "openai"}, 1},
+		{"litellm_requests_metric_total", map[string]string{"model": "claude-3-5-sonnet-20241022"}, 8},
+		{"litellm_spend_metric_total", primary,
+			value(t, s, "breakerd_tokens_total", map[string]string{"model": "gpt-4o-mini", "type": "input"})*0.000001 +
+				value(t, s, "breakerd_tokens_total", map[string]string{"model": "gpt-4o-mini", "type": "output"})*0.000004},
+		// Five fell back after a 503, three past the open circuit (no
+		// deployment available: LiteLLM's 429), and the last found the
+		// fallback failing too.
+		{"litellm_deployment_successful_fallbacks_total", map[string]string{"requested_model": "gpt-4o-mini",
+			"fallback_model": "claude-3-5-sonnet", "exception_status": "503", "exception_class": "ServiceUnavailableError"}, 5},
+		{"litellm_deployment_successful_fallbacks_total", map[string]string{"requested_model": "gpt-4o-mini",
+			"fallback_model": "claude-3-5-sonnet", "exception_status": "429", "exception_class": "RateLimitError"}, 3},
+		{"litellm_deployment_failed_fallbacks_total", map[string]string{"requested_model": "gpt-4o-mini",
+			"fallback_model": "claude-3-5-sonnet", "exception_status": "429"}, 1},
 	} {
 		if got := value(t, s, tc.metric, tc.labels); got != tc.want {
 			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)

@@ -38,8 +38,10 @@ type env struct {
 	url    string
 	client openai.Client
 	http   *http.Client
-	// done receives every finished client request.
-	done chan gateway.RequestInfo
+	// done receives every finished client request; attempts, the first
+	// hundred upstream attempts.
+	done     chan gateway.RequestInfo
+	attempts chan gateway.AttemptInfo
 	// logs holds what the gateway logged, as JSON lines.
 	logs *lockedBuffer
 	// draining, closed, begins the gateway's shutdown (Options.Draining).
@@ -64,20 +66,29 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// recorder is an Observer that reports finished requests to env.done.
+// recorder is an Observer that reports finished requests to env.done,
+// and attempts to env.attempts while it has room.
 type recorder struct {
 	gateway.Observer
-	done chan gateway.RequestInfo
+	done     chan gateway.RequestInfo
+	attempts chan gateway.AttemptInfo
 }
 
 func (r recorder) RequestDone(info gateway.RequestInfo) { r.done <- info }
+
+func (r recorder) AttemptDone(info gateway.AttemptInfo) {
+	select {
+	case r.attempts <- info:
+	default:
+	}
+}
 
 // newEnv starts one mockllm per name and a gateway whose config is
 // yamlText with ${MOCK_<NAME>} replaced by each mock's URL.
 func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
-		done: make(chan gateway.RequestInfo, 1000), logs: &lockedBuffer{}, draining: make(chan struct{})}
+		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n})
@@ -95,7 +106,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	upstream := gateway.NewUpstreamClient()
 	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream, Draining: e.draining,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Observer: recorder{Observer: gateway.NopObserver(), done: e.done}})
+		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts}})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

@@ -43,6 +43,13 @@ type RequestInfo struct {
 	Served   *Deployment
 	Fallback bool
 	Stream   bool
+	// Tried is the last deployment the route reached (Served, when one
+	// served); nil when the request reached none. When it is in another
+	// group than Group, the request fell back to that group, and Cause is
+	// why Group's own deployments were given up: the last one's reason
+	// (open, cooldown, timeout, http_503, ...).
+	Tried *Deployment
+	Cause string
 }
 
 // AttemptInfo describes one upstream attempt.

@@ -93,6 +93,12 @@ type call struct {
 	// pinned is set when the route was cut to the deployment that stores
 	// the response the request continues (pin).
 	pinned bool
+	// tried is the last deployment the route reached; cause is why the
+	// requested group's own deployments were given up for another group's,
+	// from the last one's reason to move on, or errType, the last failed
+	// attempt's AttemptInfo.ErrType, when that reason is "failure".
+	tried          *Deployment
+	cause, errType string
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
@@ -164,7 +170,7 @@ func (c *call) finish(span trace.Span, status outcome) {
 	}
 	g.obs.RequestDone(RequestInfo{Group: c.group, Op: c.op, API: c.api, Status: status.code, Duration: time.Since(c.start),
 		Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
-		Stream: c.req != nil && c.req.Stream})
+		Stream: c.req != nil && c.req.Stream, Tried: c.tried, Cause: c.cause})
 }
 
 // pacedBody fails a request body that pauses longer than timeout between
@@ -245,7 +251,14 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		}
 		if prev != nil {
 			g.obs.FellBack(group, prev, d, prevReason)
+			if prev.Config.Group == group && d.Config.Group != group {
+				c.cause = prevReason
+				if prevReason == "failure" {
+					c.cause = c.errType
+				}
+			}
 		}
+		c.tried = d
 		res, reason := c.tryDeployment(ctx, w, d, i)
 		i++
 		if res != nil {
@@ -847,6 +860,9 @@ func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, du
 	}
 	if o == breaker.Success {
 		d.load.observe(dur)
+	}
+	if info.ErrType != "" {
+		c.errType = info.ErrType
 	}
 	if o == breaker.Failure {
 		cause := failureCause(perr, info.ErrType)

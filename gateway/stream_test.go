@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -373,8 +374,14 @@ func TestRequestBodiesReachTheUpstreamWhole(t *testing.T) {
 		{"chunked", 70 << 10, true, false},
 		{"chunked stream", 100, true, true},
 	} {
-		body := fmt.Sprintf(`{"model":"gpt-4o-mini","stream":%t,"messages":[{"role":"user","content":"%s"}]}`,
-			tc.stream, strings.Repeat("y", tc.prompt))
+		// A stream asks for its usage itself: one that does not has it
+		// asked for (TestStreamUsageIsCounted).
+		opts := ""
+		if tc.stream {
+			opts = `,"stream_options":{"include_usage":true}`
+		}
+		body := fmt.Sprintf(`{"model":"gpt-4o-mini","stream":%t%s,"messages":[{"role":"user","content":"%s"}]}`,
+			tc.stream, opts, strings.Repeat("y", tc.prompt))
 		var r io.Reader = strings.NewReader(body)
 		if tc.chunked {
 			r = io.MultiReader(r) // no length: sent chunked
@@ -393,4 +400,66 @@ func TestRequestBodiesReachTheUpstreamWhole(t *testing.T) {
 			t.Fatalf("%s: the upstream got %d bytes, want the %d sent", tc.name, len(got), len(body))
 		}
 	}
+}
+
+// A chat stream whose client did not ask for its usage asks the upstream
+// for it, as LiteLLM does, so that its tokens count (metrics, spend, tpm
+// limits); the usage chunk stays from the client unless the client asked
+// or always_include_stream_usage says to relay it, and false leaves the
+// request as sent.
+func TestStreamUsageIsCounted(t *testing.T) {
+	for _, tc := range []struct {
+		name, settings, options string
+		upstream                string // the stream_options the upstream got; "" none
+		clientUsage, counted    bool
+	}{
+		{"not asked: asked for, kept from the client", "", "", `{"include_usage":true}`, false, true},
+		{"asked by the client: relayed", "", `"stream_options":{"include_usage":true},`, `{"include_usage":true}`, true, true},
+		{"declined by the client: asked for, kept from it", "", `"stream_options":{"include_usage":false},`, `{"include_usage":true}`, false, true},
+		{"the client's other options kept", "", `"stream_options":{"include_obfuscation":false},`,
+			`{"include_obfuscation":false,"include_usage":true}`, false, true},
+		{"always_include_stream_usage: true relays it", "litellm_settings:\n  always_include_stream_usage: true\n", "",
+			`{"include_usage":true}`, true, true},
+		{"always_include_stream_usage: false asks nothing", "general_settings:\n  always_include_stream_usage: false\n", "", "", false, false},
+		{"Azure at an api-version that takes it", azureAt("2024-10-21"), "", `{"include_usage":true}`, false, true},
+		{"Azure at one that refuses it: not asked", azureAt("2024-02-01"), "", "", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := twoGroups + tc.settings
+			if strings.HasPrefix(tc.settings, "model_list") {
+				cfg = tc.settings
+			}
+			e := newEnv(t, cfg, "primary", "backup")
+			body := `{"model":"gpt-4o-mini","stream":true,` + tc.options + `"messages":[{"role":"user","content":"hello"}]}`
+			resp, err := e.http.Post(e.url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.HasSuffix(string(data), "data: [DONE]\n\n") || !strings.Contains(string(data), `"content":"Hello `) {
+				t.Fatalf("%s: %s", resp.Status, data)
+			}
+			if got := strings.Contains(string(data), `"usage":{`); got != tc.clientUsage {
+				t.Errorf("usage chunk relayed: %v, want %v\n%s", got, tc.clientUsage, data)
+			}
+			var sent struct {
+				StreamOptions json.RawMessage `json:"stream_options"`
+			}
+			if err := json.Unmarshal([]byte(e.mocks["primary"].LastBody()), &sent); err != nil || string(sent.StreamOptions) != tc.upstream {
+				t.Errorf("upstream's stream_options: %s (%v), want %s", sent.StreamOptions, err, tc.upstream)
+			}
+			a := <-e.attempts
+			if got := a.Usage.InputTokens > 0 && a.Usage.OutputTokens > 0; got != tc.counted {
+				t.Errorf("usage counted %+v, want counted: %v", a.Usage, tc.counted)
+			}
+		})
+	}
+}
+
+// azureAt is a config of one Azure OpenAI deployment, on the primary
+// mock, at api-version v.
+func azureAt(v string) string {
+	return "model_list:\n  - model_name: gpt-4o-mini\n    litellm_params: {model: azure/gpt-4o-mini, api_base: \"${MOCK_PRIMARY}\", api_key: az-key, api_version: \"" +
+		v + "\"}\n"
 }

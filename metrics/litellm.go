@@ -26,6 +26,9 @@ type liteLLM struct {
 	proxyTotal, proxyFailed                   *prometheus.CounterVec
 	requestLatency, apiLatency                *prometheus.HistogramVec
 	inputTokens, outputTokens, totalTokens    *prometheus.CounterVec
+	ttft                                      *prometheus.HistogramVec
+	requests, spend                           *prometheus.CounterVec
+	fallbackOK, fallbackFailed                *prometheus.CounterVec
 }
 
 // Label names of LiteLLM's deployment metrics.
@@ -33,6 +36,8 @@ var (
 	liteLLMDeployment = []string{"litellm_model_name", "model_id", "api_base", "api_provider"}
 	liteLLMCall       = append([]string{"requested_model"}, liteLLMDeployment...)
 	liteLLMModel      = []string{"model", "requested_model", "model_id"}
+	liteLLMSpend      = []string{"model", "model_id", "api_provider"}
+	liteLLMFallback   = []string{"requested_model", "fallback_model", "exception_status", "exception_class", "model_id"}
 )
 
 // liteLLMLatencyBuckets are LiteLLM's LATENCY_BUCKETS.
@@ -75,36 +80,60 @@ func newLiteLLM() *liteLLM {
 		inputTokens:  counter("litellm_input_tokens_metric_total", "Total number of input tokens from LLM requests", liteLLMModel),
 		outputTokens: counter("litellm_output_tokens_metric_total", "Total number of output tokens from LLM requests", liteLLMModel),
 		totalTokens:  counter("litellm_total_tokens_metric_total", "Total number of input + output tokens from LLM requests", liteLLMModel),
+		ttft: histogram("litellm_llm_api_time_to_first_token_metric", "Time to first token for a models LLM API call",
+			liteLLMModel),
+		requests: counter("litellm_requests_metric_total", "Total number of LLM calls to litellm - track total per API Key, team, user",
+			liteLLMSpend),
+		spend: counter("litellm_spend_metric_total",
+			"Total spend on LLM requests (breakerd: USD, from the deployment's input_cost_per_token and output_cost_per_token or its built-in prices)",
+			liteLLMSpend),
+		fallbackOK: counter("litellm_deployment_successful_fallbacks_total",
+			"LLM Deployment Analytics - Number of successful fallback requests from primary model -> fallback model",
+			liteLLMFallback),
+		fallbackFailed: counter("litellm_deployment_failed_fallbacks_total",
+			"LLM Deployment Analytics - Number of failed fallback requests from primary model -> fallback model",
+			liteLLMFallback),
 	}
 }
 
 func (l *liteLLM) collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.deployTotal, l.deploySuccess, l.deployFailure, l.cooledDown, l.proxyTotal, l.proxyFailed,
-		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens}
+		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens, l.ttft, l.requests, l.spend,
+		l.fallbackOK, l.fallbackFailed}
 }
 
 // liteLLMSeries are a deployment's LiteLLM series, resolved once.
 type liteLLMSeries struct {
 	total, success          prometheus.Counter
-	latency                 prometheus.Observer
+	latency, ttft           prometheus.Observer
 	input, output, combined prometheus.Counter
+	requests, spend         prometheus.Counter
 	call                    []string // requested_model and the deployment's labels, for failures
 }
 
 func (l *liteLLM) series(d *gateway.Deployment) *liteLLMSeries {
 	call := liteLLMCallLabels(d)
 	model := []string{d.Config.Model, d.Config.Group, d.Config.Name}
+	spend := []string{d.Config.Model, d.Config.Name, d.Config.Provider}
 	return &liteLLMSeries{total: l.deployTotal.WithLabelValues(call...), success: l.deploySuccess.WithLabelValues(call...),
-		latency: l.apiLatency.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
-		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...), call: call}
+		latency: l.apiLatency.WithLabelValues(model...), ttft: l.ttft.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
+		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...),
+		requests: l.requests.WithLabelValues(spend...), spend: l.spend.WithLabelValues(spend...), call: call}
 }
 
-// attemptDone counts an upstream call, as LiteLLM's deployment metrics do.
+// attemptDone counts an upstream call, as LiteLLM's deployment metrics do:
+// a call that succeeded also counts in requests and its cost in spend,
+// and a stream's time to its first chunk is observed.
 func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
 	s.total.Inc()
 	s.latency.Observe(a.Duration.Seconds())
+	if a.TTFT > 0 {
+		s.ttft.Observe(a.TTFT.Seconds())
+	}
 	if a.ErrType == "" {
 		s.success.Inc()
+		s.requests.Inc()
+		s.spend.Add(cost(&a.Deployment.Config, float64(a.Usage.InputTokens), float64(a.Usage.OutputTokens)))
 	} else if a.ErrType != "canceled" {
 		status := liteLLMStatus(a.Status, a.ErrType)
 		l.deployFailure.WithLabelValues(append(s.call[:len(s.call):len(s.call)], status, liteLLMExceptionClass(status))...).Inc()
@@ -135,6 +164,33 @@ func (l *liteLLM) requestDone(r gateway.RequestInfo, group string, timed bool) {
 	if r.Status >= 400 {
 		l.proxyFailed.WithLabelValues(group, status, liteLLMExceptionClass(status), route).Inc()
 	}
+	if t := r.Tried; t != nil && t.Config.Group != r.Group {
+		// Fell back to t's group, which served or was the last tried. A
+		// group passed through between the two is not counted.
+		cause, class := liteLLMCauseStatus(r.Cause), ""
+		if cause != "" {
+			class = liteLLMExceptionClass(cause)
+		}
+		counter := l.fallbackFailed
+		if r.Served != nil {
+			counter = l.fallbackOK
+		}
+		counter.WithLabelValues(group, t.Config.Group, cause, class, t.Config.Name).Inc()
+	}
+}
+
+// liteLLMCauseStatus is the status of LiteLLM's exception for the reason
+// a group's deployments were given up (RequestInfo.Cause): with none
+// available (circuits open, cooling down, rate-limited, bulkheads full),
+// LiteLLM's router raises a 429.
+func liteLLMCauseStatus(reason string) string {
+	switch reason {
+	case "open", "cooldown", "rate_limited", "bulkhead_full":
+		return "429"
+	case provider.ContextWindow, provider.ContentPolicy, "unsupported_params":
+		return "400"
+	}
+	return liteLLMStatus(0, reason)
 }
 
 // transition counts a deployment's main circuit (chat's) opening as

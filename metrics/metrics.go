@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/events"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/provider"
@@ -401,15 +402,21 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 		return
 	}
 	o.m.avoided.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
-	var cost float64
+	var avoided float64
 	if u := o.m.usage[c.Name]; u != nil {
 		if n := float64(u.calls.Load()); n > 0 {
-			cost = float64(u.in.Load())/n*c.InputCostPerToken + float64(u.out.Load())/n*c.OutputCostPerToken
+			avoided = cost(&c, float64(u.in.Load())/n, float64(u.out.Load())/n)
 		}
 	}
-	if cost > 0 {
-		o.m.spendAvoided.WithLabelValues(c.Provider, c.Model).Add(cost)
+	if avoided > 0 {
+		o.m.spendAvoided.WithLabelValues(c.Provider, c.Model).Add(avoided)
 	}
+}
+
+// cost is what a call to c of in input and out output tokens costs, in
+// USD, at c's prices (cached input tokens at the full input price).
+func cost(c *config.Deployment, in, out float64) float64 {
+	return in*c.InputCostPerToken + out*c.OutputCostPerToken
 }
 
 func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}

@@ -133,6 +133,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
+	if req.StreamOptions != nil && r.PathValue("deployment") != "" {
+		if v := r.URL.Query().Get("api-version"); v != "" && v < "2024-09-01" {
+			// Azure OpenAI before 2024-09-01-preview knows no stream_options.
+			s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: stream_options")
+			return
+		}
+	}
 	prompt := lastUserText(req.Messages)
 	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "context_length_exceeded", fmt.Sprintf(
@@ -167,9 +174,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	sw := newSSE(w)
+	withUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	chunk := func(delta map[string]any, finish any) map[string]any {
-		return map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+		c := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
 			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}}
+		if withUsage {
+			c["usage"] = nil // as OpenAI sends every chunk before the usage chunk
+		}
+		return c
 	}
 	events := []any{chunk(map[string]any{"role": "assistant", "content": ""}, nil)}
 	if tool != "" {
@@ -187,7 +199,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		}
 		events = append(events, chunk(map[string]any{}, "stop"))
 	}
-	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+	if withUsage {
 		events = append(events, map[string]any{"id": id, "object": "chat.completion.chunk", "created": created,
 			"model": req.Model, "choices": []any{}, "usage": usage})
 	}

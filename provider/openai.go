@@ -181,6 +181,9 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
+	if p.asksStreamUsage(req) {
+		buf = withStreamUsage(buf)
+	}
 	hreq, err := p.urls.post(ctx, p.urlFor(req), buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
@@ -268,7 +271,9 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		if native {
 			return &Response{Frames: p.rawStream(ctx, body, req.API), Model: p.d.Model}, nil
 		}
-		return &Response{Stream: newSSEStream(ctx, body, p.redact), Model: p.d.Model}, nil
+		st := newSSEStream(ctx, body, p.redact)
+		st.hideUsage = p.asksStreamUsage(req) && p.d.StreamUsage == config.StreamUsageHidden
+		return &Response{Stream: st, Model: p.d.Model}, nil
 	}
 	if native {
 		u, ok := nativeUsage(data)
@@ -298,6 +303,37 @@ func (p *openAI) httpError(resp *http.Response) *Error {
 	return e
 }
 
+// asksStreamUsage reports whether req, a chat stream whose client did
+// not ask for its usage, asks the upstream for it (config.StreamUsage).
+// A SageMaker container's server may not take stream_options, nor Azure
+// OpenAI at an older api-version.
+func (p *openAI) asksStreamUsage(req *Request) bool {
+	return req.Stream && !req.IncludeUsage && (req.API == APIChat || req.API == "") && req.ContentType == "" &&
+		p.d.StreamUsage != config.StreamUsageOff && p.d.SageMaker == nil &&
+		(p.d.Dialect != config.DialectAzure || config.AzureTakesStreamOptions(p.d.APIVersion))
+}
+
+// withStreamUsage is a chat request's body with
+// stream_options.include_usage set, its other stream options kept; body
+// as it is when its stream_options is not an object (the upstream will
+// say so).
+func withStreamUsage(body []byte) []byte {
+	opts := []byte("{}")
+	EachField(body, func(k, v []byte) {
+		if string(k) == "stream_options" && string(v) != "null" {
+			opts = v
+		}
+	})
+	opts, ok := SetField(opts, "include_usage", []byte("true"))
+	if !ok {
+		return body
+	}
+	if b, ok := SetField(body, "stream_options", opts); ok {
+		return b
+	}
+	return body
+}
+
 // sseStream reads an OpenAI server-sent-event stream.
 type sseStream struct {
 	ctx    context.Context
@@ -306,6 +342,9 @@ type sseStream struct {
 	usage  Usage
 	redact func(string) string
 	done   bool
+	// hideUsage keeps from the client the usage chunk it did not ask
+	// for (one with usage and no choices), its usage still read.
+	hideUsage bool
 }
 
 func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) string) *sseStream {
@@ -313,6 +352,16 @@ func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) s
 }
 
 func (s *sseStream) Next() ([]byte, error) {
+	for {
+		data, err := s.next()
+		if err != nil || data != nil {
+			return data, err
+		}
+	}
+}
+
+// next is Next, or nil for a chunk kept from the client (hideUsage).
+func (s *sseStream) next() ([]byte, error) {
 	if s.done {
 		return nil, io.EOF
 	}
@@ -331,8 +380,9 @@ func (s *sseStream) Next() ([]byte, error) {
 	}
 	// Most chunks are a delta and nothing else: only one that names an
 	// error or usage is decoded (a string containing the word only costs
-	// a decode).
-	if !bytes.Contains(data, []byte(`"error"`)) && !bytes.Contains(data, []byte(`"usage"`)) {
+	// a decode). With include_usage every chunk has "usage":null.
+	if !bytes.Contains(data, []byte(`"error"`)) &&
+		(!bytes.Contains(data, []byte(`"usage"`)) || bytes.Contains(data, []byte(`"usage":null`))) {
 		return data, nil
 	}
 	var chunk struct {
@@ -344,6 +394,7 @@ func (s *sseStream) Next() ([]byte, error) {
 			PromptTokens     int `json:"prompt_tokens"`
 			CompletionTokens int `json:"completion_tokens"`
 		} `json:"usage"`
+		Choices []json.RawMessage `json:"choices"`
 	}
 	if err := json.Unmarshal(data, &chunk); err != nil {
 		return nil, &Error{Err: err, Message: "upstream sent an invalid stream chunk"}
@@ -354,6 +405,9 @@ func (s *sseStream) Next() ([]byte, error) {
 	}
 	if chunk.Usage != nil {
 		s.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
+		if s.hideUsage && len(chunk.Choices) == 0 {
+			return nil, nil
+		}
 	}
 	return data, nil
 }
