@@ -284,8 +284,15 @@ type Deployment struct {
 	// built-in table); 0 when unknown.
 	MaxInputTokens int
 	// Prices in USD per token, from the config or the built-in table.
-	InputCostPerToken  float64
-	OutputCostPerToken float64
+	// CacheReadCostPerToken and CacheWriteCostPerToken are those of the
+	// prompt tokens read from the provider's prompt cache and written to
+	// it: cache_read_input_token_cost and cache_creation_input_token_cost,
+	// else the table's when the input price is the table's too, else the
+	// input price.
+	InputCostPerToken      float64
+	OutputCostPerToken     float64
+	CacheReadCostPerToken  float64
+	CacheWriteCostPerToken float64
 	// AlwaysDrop are the request parameters left out of every request to
 	// the deployment (LiteLLM's additional_drop_params), whether or not
 	// its provider takes them.

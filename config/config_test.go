@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -1186,26 +1187,35 @@ model_list:
 // A deployment's price comes from litellm_params, else model_info (where
 // LiteLLM's cost tracking docs put it), else the list price of its
 // base_model or model; least-cost warns about a deployment with none.
+// Prompt tokens read from the provider's cache and written to it have
+// prices of their own, the list's only beside its input price.
 func TestDeploymentPrices(t *testing.T) {
 	const head = "router_settings: {routing_strategy: least-cost}\nmodel_list:\n  - model_name: a\n"
 	for _, tc := range []struct {
-		name, yaml string
-		in, out    float64 // USD per million tokens
-		priced     bool
-		warning    string
+		name, yaml  string
+		in, out     float64 // USD per million tokens
+		read, write float64 // USD per million tokens; when 0, in
+		priced      bool
+		warning     string
 	}{
-		{name: "list price of the model", yaml: "    litellm_params: {model: openai/gpt-4o-mini}\n", in: 0.15, out: 0.60, priced: true},
+		{name: "list price of the model", yaml: "    litellm_params: {model: openai/gpt-4o-mini}\n", in: 0.15, out: 0.60, read: 0.075, priced: true},
+		{name: "list price of Claude, its cache's", yaml: "    litellm_params: {model: anthropic/claude-sonnet-4-20250514}\n",
+			in: 3, out: 15, read: 0.30, write: 3.75, priced: true},
 		{name: "litellm_params' prices", yaml: "    litellm_params: {model: openai/gpt-4o-mini, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}\n",
 			in: 1, out: 2, priced: true},
+		{name: "litellm_params' cache prices", yaml: "    litellm_params: {model: anthropic/claude-sonnet-4-20250514, input_cost_per_token: 0.000002, " +
+			"cache_read_input_token_cost: 0.0000002, cache_creation_input_token_cost: 0.0000025}\n", in: 2, out: 15, read: 0.2, write: 2.5, priced: true},
+		{name: "model_info's cache prices", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\n" +
+			"    model_info: {input_cost_per_token: 0.000001, cache_read_input_token_cost: 0.0000001}\n", in: 1, read: 0.1, priced: true},
 		{name: "model_info's prices", yaml: "    litellm_params: {model: azure/prod, api_base: https://r.example}\n    model_info: {input_cost_per_token: 0.000003, output_cost_per_token: 0.000004}\n",
 			in: 3, out: 4, priced: true},
 		{name: "litellm_params' win over model_info's",
 			yaml: "    litellm_params: {model: openai/gpt-4o-mini, input_cost_per_token: 0.000001}\n    model_info: {input_cost_per_token: 0.000003}\n",
 			in:   1, out: 0.60, priced: true},
 		{name: "model_info's base_model gives an Azure deployment its model's list price",
-			yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example}\n    model_info: {base_model: azure/gpt-4o}\n", in: 2.50, out: 10, priced: true},
+			yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example}\n    model_info: {base_model: azure/gpt-4o}\n", in: 2.50, out: 10, read: 1.25, priced: true},
 		{name: "litellm_params' base_model too", yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example, base_model: gpt-4.1-mini}\n",
-			in: 0.40, out: 1.60, priced: true},
+			in: 0.40, out: 1.60, read: 0.10, priced: true},
 		{name: "a free deployment is priced", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example, input_cost_per_token: 0, output_cost_per_token: 0}\n", priced: true},
 		{name: "no price is a warning under least-cost", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments"},
@@ -1224,6 +1234,10 @@ func TestDeploymentPrices(t *testing.T) {
 			in, out := d.InputCostPerToken*1e6, d.OutputCostPerToken*1e6
 			if math.Abs(in-tc.in) > 1e-9 || math.Abs(out-tc.out) > 1e-9 || d.Priced != tc.priced {
 				t.Fatalf("prices $%g and $%g per million tokens, priced %v; want $%g, $%g, %v", in, out, d.Priced, tc.in, tc.out, tc.priced)
+			}
+			read, write := d.CacheReadCostPerToken*1e6, d.CacheWriteCostPerToken*1e6
+			if wr, ww := cmp.Or(tc.read, tc.in), cmp.Or(tc.write, tc.in); math.Abs(read-wr) > 1e-9 || math.Abs(write-ww) > 1e-9 {
+				t.Fatalf("cache prices $%g (read) and $%g (write) per million tokens; want $%g, $%g", read, write, wr, ww)
 			}
 		})
 	}

@@ -908,7 +908,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		}
 		d.HTTP2PriorKnowledge = true
 	}
-	d.InputCostPerToken, d.OutputCostPerToken, d.Priced = c.prices(d.Model, p, rd)
+	c.prices(&d, p, rd)
 	d.MaxInputTokens = c.maxInputTokens(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
@@ -1033,25 +1033,34 @@ func validHeaderName(name string) bool {
 	return true
 }
 
-// prices returns a deployment's prices in USD per token: litellm_params'
-// input_cost_per_token and output_cost_per_token, else model_info's
-// (where LiteLLM's cost tracking docs put them), else the list prices of
-// its base_model (litellm_params' or model_info's: the model an Azure
-// deployment, named freely, runs) or of its model. priced is false when
-// none of these gives one.
-func (c *converter) prices(model, p string, rd rawDeployment) (in, out float64, priced bool) {
-	m, priced := knownModel(baseModel(model, rd))
-	in, out = m.in, m.out
+// prices sets d's prices in USD per token: litellm_params'
+// input_cost_per_token, output_cost_per_token, cache_read_input_token_cost
+// and cache_creation_input_token_cost, else model_info's (where LiteLLM's
+// cost tracking docs put them), else the list prices of its base_model
+// (litellm_params' or model_info's: the model an Azure deployment, named
+// freely, runs) or of its model. A configured input price with no cache
+// prices of its own prices cached tokens as input: the table's cache
+// prices belong to its list price. d.Priced is false when none of these
+// gives a price.
+func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
+	m, priced := knownModel(baseModel(d.Model, rd))
+	in, out, read, write := m.in, m.out, m.read, m.write
 	pp := p + ".litellm_params"
+	inSet, readSet, writeSet := false, false, false
 	for _, f := range []struct {
-		v  *float64
-		at string
-		to *float64
+		v   *float64
+		at  string
+		to  *float64
+		set *bool
 	}{
-		{rd.ModelInfo.InputCostPerToken, p + ".model_info.input_cost_per_token", &in},
-		{rd.ModelInfo.OutputCostPerToken, p + ".model_info.output_cost_per_token", &out},
-		{rd.Params.InputCostPerToken, pp + ".input_cost_per_token", &in},
-		{rd.Params.OutputCostPerToken, pp + ".output_cost_per_token", &out},
+		{rd.ModelInfo.InputCostPerToken, p + ".model_info.input_cost_per_token", &in, &inSet},
+		{rd.ModelInfo.OutputCostPerToken, p + ".model_info.output_cost_per_token", &out, nil},
+		{rd.ModelInfo.CacheReadCostPerToken, p + ".model_info.cache_read_input_token_cost", &read, &readSet},
+		{rd.ModelInfo.CacheWriteCostPerToken, p + ".model_info.cache_creation_input_token_cost", &write, &writeSet},
+		{rd.Params.InputCostPerToken, pp + ".input_cost_per_token", &in, &inSet},
+		{rd.Params.OutputCostPerToken, pp + ".output_cost_per_token", &out, nil},
+		{rd.Params.CacheReadCostPerToken, pp + ".cache_read_input_token_cost", &read, &readSet},
+		{rd.Params.CacheWriteCostPerToken, pp + ".cache_creation_input_token_cost", &write, &writeSet},
 	} {
 		if f.v == nil {
 			continue
@@ -1060,8 +1069,17 @@ func (c *converter) prices(model, p string, rd rawDeployment) (in, out float64, 
 			c.errf(f.at, "must not be negative, got %v", *f.v)
 		}
 		*f.to, priced = *f.v, true
+		if f.set != nil {
+			*f.set = true
+		}
 	}
-	return in, out, priced
+	if !readSet && (inSet || m.read == 0) {
+		read = in
+	}
+	if !writeSet && (inSet || m.write == 0) {
+		write = in
+	}
+	d.InputCostPerToken, d.OutputCostPerToken, d.CacheReadCostPerToken, d.CacheWriteCostPerToken, d.Priced = in, out, read, write, priced
 }
 
 // maxInputTokens returns a deployment's context window for its input:
@@ -1767,8 +1785,9 @@ func baseModel(model string, rd rawDeployment) string {
 // modelFacts are a well-known model's list prices, in USD per token, and
 // its context window for input, in tokens.
 type modelFacts struct {
-	in, out float64
-	window  int
+	in, out     float64
+	read, write float64 // prompt tokens read from the provider's cache, and written to it
+	window      int
 }
 
 // knownModel returns the built-in facts of a well-known model (LiteLLM's
@@ -1783,28 +1802,31 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	if _, rest, found := strings.Cut(model, "anthropic."); found {
 		model = rest
 	}
+	// OpenAI charges nothing more to write its cache; Anthropic reads at
+	// a tenth of the input price and writes (for 5 minutes) at 1.25 times.
 	table := []struct {
-		prefix  string
-		in, out float64 // USD per million tokens
-		window  int
+		prefix      string
+		in, out     float64 // USD per million tokens
+		read, write float64
+		window      int
 	}{
-		{"gpt-4o-mini", 0.15, 0.60, 128_000},
-		{"gpt-4o", 2.50, 10.00, 128_000},
-		{"gpt-4.1-nano", 0.10, 0.40, 1_047_576},
-		{"gpt-4.1-mini", 0.40, 1.60, 1_047_576},
-		{"gpt-4.1", 2.00, 8.00, 1_047_576},
-		{"text-embedding-3-small", 0.02, 0, 8191},
-		{"text-embedding-3-large", 0.13, 0, 8191},
-		{"claude-3-5-haiku", 0.80, 4.00, 200_000},
-		{"claude-3-5-sonnet", 3.00, 15.00, 200_000},
-		{"claude-3-7-sonnet", 3.00, 15.00, 200_000},
-		{"claude-sonnet-4", 3.00, 15.00, 200_000},
-		{"claude-3-haiku", 0.25, 1.25, 200_000},
-		{"claude-3-opus", 15.00, 75.00, 200_000},
+		{"gpt-4o-mini", 0.15, 0.60, 0.075, 0.15, 128_000},
+		{"gpt-4o", 2.50, 10.00, 1.25, 2.50, 128_000},
+		{"gpt-4.1-nano", 0.10, 0.40, 0.025, 0.10, 1_047_576},
+		{"gpt-4.1-mini", 0.40, 1.60, 0.10, 0.40, 1_047_576},
+		{"gpt-4.1", 2.00, 8.00, 0.50, 2.00, 1_047_576},
+		{"text-embedding-3-small", 0.02, 0, 0.02, 0.02, 8191},
+		{"text-embedding-3-large", 0.13, 0, 0.13, 0.13, 8191},
+		{"claude-3-5-haiku", 0.80, 4.00, 0.08, 1.00, 200_000},
+		{"claude-3-5-sonnet", 3.00, 15.00, 0.30, 3.75, 200_000},
+		{"claude-3-7-sonnet", 3.00, 15.00, 0.30, 3.75, 200_000},
+		{"claude-sonnet-4", 3.00, 15.00, 0.30, 3.75, 200_000},
+		{"claude-3-haiku", 0.25, 1.25, 0.03, 0.30, 200_000},
+		{"claude-3-opus", 15.00, 75.00, 1.50, 18.75, 200_000},
 	}
 	for _, p := range table {
 		if strings.HasPrefix(model, p.prefix) {
-			return modelFacts{in: p.in / 1e6, out: p.out / 1e6, window: p.window}, true
+			return modelFacts{in: p.in / 1e6, out: p.out / 1e6, read: p.read / 1e6, write: p.write / 1e6, window: p.window}, true
 		}
 	}
 	return modelFacts{}, false

@@ -152,7 +152,11 @@ type rawModelInfo struct {
 	ID                 string   `yaml:"id"`
 	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
 	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
-	BaseModel          string   `yaml:"base_model"`
+	// CacheReadCostPerToken and CacheWriteCostPerToken price the prompt
+	// tokens read from a provider's prompt cache and written to it.
+	CacheReadCostPerToken  *float64 `yaml:"cache_read_input_token_cost"`
+	CacheWriteCostPerToken *float64 `yaml:"cache_creation_input_token_cost"`
+	BaseModel              string   `yaml:"base_model"`
 	// Mode is LiteLLM's kind of model (chat, embedding,
 	// audio_transcription, ...).
 	Mode string `yaml:"mode"`
@@ -174,11 +178,13 @@ type rawParams struct {
 	MaxParallelRequests *int   `yaml:"max_parallel_requests"`
 	// NumRetries is LiteLLM's per-deployment num_retries: this
 	// deployment's, in place of router_settings'.
-	NumRetries         *int     `yaml:"num_retries"`
-	Order              *int     `yaml:"order"`
-	InputCostPerToken  *float64 `yaml:"input_cost_per_token"`
-	OutputCostPerToken *float64 `yaml:"output_cost_per_token"`
-	BaseModel          string   `yaml:"base_model"`
+	NumRetries             *int     `yaml:"num_retries"`
+	Order                  *int     `yaml:"order"`
+	InputCostPerToken      *float64 `yaml:"input_cost_per_token"`
+	OutputCostPerToken     *float64 `yaml:"output_cost_per_token"`
+	CacheReadCostPerToken  *float64 `yaml:"cache_read_input_token_cost"`
+	CacheWriteCostPerToken *float64 `yaml:"cache_creation_input_token_cost"`
+	BaseModel              string   `yaml:"base_model"`
 	// MaxInputTokens is model_info's, where LiteLLM also takes it.
 	MaxInputTokens *int `yaml:"max_input_tokens"`
 	// Organization is OpenAI's organization, sent as the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/conversations"
 	"github.com/openai/openai-go/v3/option"
@@ -275,6 +278,34 @@ func TestLiteLLMMetricNames(t *testing.T) {
 		}
 	}
 	promtoolCheck(t, text)
+}
+
+// Spend prices the prompt tokens read from Claude's prompt cache and
+// written to it at their own list prices (a tenth and 1.25 times the
+// input's), not as fresh input.
+func TestSpendPricesCachedPrompts(t *testing.T) {
+	s := newStackFrom(t, cfgText+"litellm_settings:\n  callbacks: [prometheus]\n")
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	client := anthropic.NewClient(aoption.WithBaseURL(s.url), aoption.WithAPIKey("k"), aoption.WithMaxRetries(0), aoption.WithHTTPClient(hc))
+	system := strings.Repeat("policy ", 1200) // 1,201 tokens as the mock counts them
+	for range 2 {                             // written, then read
+		if _, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude-3-5-sonnet", MaxTokens: 64,
+			System:   []anthropic.TextBlockParam{{Text: system, CacheControl: anthropic.NewCacheControlEphemeralParam()}},
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello there"))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.settle(t)
+	claude := map[string]string{"model": "claude-3-5-sonnet-20241022"}
+	if got := value(t, s, "breakerd_tokens_total", map[string]string{"model": "claude-3-5-sonnet-20241022", "type": "input"}); got != 2*(3+1201) {
+		t.Fatalf("input tokens %v, want %d: the cached prefix counts", got, 2*(3+1201))
+	}
+	out := value(t, s, "breakerd_tokens_total", map[string]string{"model": "claude-3-5-sonnet-20241022", "type": "output"})
+	want := (2*3*3.00 + 1201*3.75 + 1201*0.30 + out*15.00) / 1e6
+	if got := value(t, s, "litellm_spend_metric_total", claude); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("spend $%v, want $%v", got, want)
+	}
 }
 
 // scrape returns /metrics as Prometheus reads it.

@@ -491,3 +491,72 @@ func TestTranslationPassesOverWhatItCannotCarry(t *testing.T) {
 		t.Fatalf("the translating deployment got %d calls", n)
 	}
 }
+
+// A prompt read from the provider's prompt cache or written to it counts
+// in the call's input tokens, and apart as cached, whichever API the
+// client speaks and whether or not it streams: Claude's input_tokens
+// leave the cached prefix out, so a Messages client's call, relayed as
+// it is, would otherwise count only the uncached rest.
+func TestCachedPromptTokensCount(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	long := strings.Repeat("policy ", 1200) // 1,201 tokens as the mock counts them
+	ac := e.anthropicClient()
+	messages := func(system string, stream bool) {
+		t.Helper()
+		params := anthropic.MessageNewParams{Model: "claude", MaxTokens: 64,
+			System:   []anthropic.TextBlockParam{{Text: system, CacheControl: anthropic.NewCacheControlEphemeralParam()}},
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello there"))}}
+		if !stream {
+			if _, err := ac.Messages.New(context.Background(), params); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		st := ac.Messages.NewStreaming(context.Background(), params)
+		for st.Next() {
+		}
+		if err := st.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	chat := func(system string, stream bool) {
+		t.Helper()
+		params := openai.ChatCompletionNewParams{Model: "claude", Messages: []openai.ChatCompletionMessageParamUnion{
+			openai.SystemMessage(system), openai.UserMessage("hello there")}}
+		// LiteLLM's cache_control on a chat message, for Claude.
+		opt := option.WithJSONSet("messages.0.cache_control", map[string]string{"type": "ephemeral"})
+		if !stream {
+			if _, err := e.client.Chat.Completions.New(context.Background(), params, opt); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		st := e.client.Chat.Completions.NewStreaming(context.Background(), params, opt)
+		for st.Next() {
+		}
+		if err := st.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name          string
+		call          func(string, bool)
+		system        string
+		stream        bool
+		read, written int
+	}{
+		{"Messages: written", messages, long, false, 0, 1201},
+		{"Messages: read", messages, long, false, 1201, 0},
+		{"Messages streamed: read", messages, long, true, 1201, 0},
+		{"chat: written", chat, long + "chat", false, 0, 1202},
+		{"chat streamed: read", chat, long + "chat", true, 1202, 0},
+	} {
+		tc.call(tc.system, tc.stream)
+		a := <-e.attempts
+		u := a.Usage
+		if u.InputTokens != 3+tc.read+tc.written || u.CacheReadTokens != tc.read || u.CacheWriteTokens != tc.written {
+			t.Errorf("%s: usage %+v, want %d input tokens, %d of them read from the cache and %d written", tc.name, u,
+				3+tc.read+tc.written, tc.read, tc.written)
+		}
+	}
+}

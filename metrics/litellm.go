@@ -133,7 +133,8 @@ func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
 	if a.ErrType == "" {
 		s.success.Inc()
 		s.requests.Inc()
-		s.spend.Add(cost(&a.Deployment.Config, float64(a.Usage.InputTokens), float64(a.Usage.OutputTokens)))
+		u := a.Usage
+		s.spend.Add(cost(&a.Deployment.Config, float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
 	} else if a.ErrType != "canceled" {
 		status := liteLLMStatus(a.Status, a.ErrType)
 		l.deployFailure.WithLabelValues(append(s.call[:len(s.call):len(s.call)], status, liteLLMExceptionClass(status))...).Inc()

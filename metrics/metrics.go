@@ -148,7 +148,7 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
 // that fast-failing avoided.
 type usageAvg struct {
-	calls, in, out atomic.Uint64
+	calls, in, out, read, write atomic.Uint64
 }
 
 // Buckets for durations of LLM calls, which run from milliseconds to
@@ -388,6 +388,8 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 		if u := s.usage; u != nil {
 			u.calls.Add(1)
 			u.in.Add(uint64(a.Usage.InputTokens))
+			u.read.Add(uint64(a.Usage.CacheReadTokens))
+			u.write.Add(uint64(a.Usage.CacheWriteTokens))
 			u.out.Add(uint64(a.Usage.OutputTokens))
 		}
 	}
@@ -405,7 +407,7 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	var avoided float64
 	if u := o.m.usage[c.Name]; u != nil {
 		if n := float64(u.calls.Load()); n > 0 {
-			avoided = cost(&c, float64(u.in.Load())/n, float64(u.out.Load())/n)
+			avoided = cost(&c, float64(u.in.Load())/n, float64(u.read.Load())/n, float64(u.write.Load())/n, float64(u.out.Load())/n)
 		}
 	}
 	if avoided > 0 {
@@ -413,10 +415,12 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	}
 }
 
-// cost is what a call to c of in input and out output tokens costs, in
-// USD, at c's prices (cached input tokens at the full input price).
-func cost(c *config.Deployment, in, out float64) float64 {
-	return in*c.InputCostPerToken + out*c.OutputCostPerToken
+// cost is what a call to c of in input tokens (read of them from the
+// provider's prompt cache and write written to it) and out output tokens
+// costs, in USD, at c's prices.
+func cost(c *config.Deployment, in, read, write, out float64) float64 {
+	fresh := max(in-read-write, 0)
+	return fresh*c.InputCostPerToken + read*c.CacheReadCostPerToken + write*c.CacheWriteCostPerToken + out*c.OutputCostPerToken
 }
 
 func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}

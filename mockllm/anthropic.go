@@ -20,7 +20,8 @@ type messagesRequest struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
-	Stream bool `json:"stream"`
+	System json.RawMessage `json:"system"`
+	Stream bool            `json:"stream"`
 	Tools  []struct {
 		Name        string          `json:"name"`
 		InputSchema json.RawMessage `json:"input_schema"`
@@ -82,6 +83,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		}
 	}
 	in, out := tokens(prompt), tokens(text)
+	read, written := s.cache.use(req.Model, req.cachedPrefix())
+	usage := func(out int) map[string]int {
+		return map[string]int{"input_tokens": in, "output_tokens": out, "cache_creation_input_tokens": written, "cache_read_input_tokens": read}
+	}
 	if !req.Stream {
 		content := []map[string]any{{"type": "text", "text": text}}
 		stop := "end_turn"
@@ -91,14 +96,14 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		}
 		writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model,
 			"content": content, "stop_reason": stop, "stop_sequence": nil,
-			"usage": map[string]int{"input_tokens": in, "output_tokens": out}})
+			"usage": usage(out)})
 		return
 	}
 	sw := newSSE(w)
 	events := []any{
 		namedEvent{"message_start", map[string]any{"type": "message_start", "message": map[string]any{
 			"id": id, "type": "message", "role": "assistant", "model": req.Model, "content": []any{},
-			"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": in, "output_tokens": 1}}}},
+			"stop_reason": nil, "stop_sequence": nil, "usage": usage(1)}}},
 		namedEvent{"ping", map[string]any{"type": "ping"}},
 	}
 	stop := "end_turn"

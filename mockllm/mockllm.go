@@ -121,6 +121,8 @@ type Server struct {
 	arrived chan struct{}
 	// lastBody is the body of the latest request, for LastBody.
 	lastBody atomic.Pointer[[]byte]
+	// cache is the Messages API's prompt cache.
+	cache promptCache
 }
 
 // LastBody returns the body of the latest request the mock received, to

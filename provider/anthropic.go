@@ -264,7 +264,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	}
 	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix(), areq.jsonMode))
 	return &Response{Body: out, Model: p.d.Model,
-		Usage: Usage{InputTokens: ar.Usage.prompt(), OutputTokens: ar.Usage.OutputTokens}}, nil
+		Usage: ar.Usage.usage()}, nil
 }
 
 // anthropicErrorTypes maps Anthropic error types to OpenAI's.
@@ -402,7 +402,7 @@ func (s *anthropicStream) translate(data []byte) error {
 	case "message_start":
 		s.id = ev.Message.ID
 		s.counts = ev.Message.Usage
-		s.usage = Usage{InputTokens: s.counts.prompt(), OutputTokens: s.counts.OutputTokens}
+		s.usage = s.counts.usage()
 		s.chunk(map[string]any{"role": "assistant", "content": ""}, nil)
 	case "content_block_start":
 		if s.jsonMode && ev.ContentBlock.Type == "tool_use" && ev.ContentBlock.Name == jsonTool {
@@ -434,7 +434,7 @@ func (s *anthropicStream) translate(data []byte) error {
 			c := &s.counts
 			c.OutputTokens = u.OutputTokens
 			c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
-			s.usage = Usage{InputTokens: c.prompt(), OutputTokens: c.OutputTokens}
+			s.usage = c.usage()
 		}
 		stop := ev.Delta.StopReason
 		if stop == "tool_use" && s.jsonBlock >= 0 && len(s.toolIndex) == 0 {

@@ -370,7 +370,7 @@ func TestStreamedUsageCountsTheCachedPrefix(t *testing.T) {
 		last = append(last[:0], c...)
 	}
 	if !strings.Contains(string(last), `"usage":{"completion_tokens":5,"prompt_tokens":1312,"prompt_tokens_details":{"cached_tokens":1000},"total_tokens":1317}`) ||
-		st.Usage() != (Usage{InputTokens: 1312, OutputTokens: 5}) {
+		st.Usage() != (Usage{InputTokens: 1312, OutputTokens: 5, CacheReadTokens: 1000, CacheWriteTokens: 300}) {
 		t.Fatalf("usage chunk %s, usage %+v", last, st.Usage())
 	}
 }

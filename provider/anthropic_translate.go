@@ -571,6 +571,11 @@ type anthropicUsage struct {
 // OpenAI's prompt_tokens counts it (and LiteLLM's).
 func (u anthropicUsage) prompt() int { return u.InputTokens + u.CacheRead + u.CacheCreation }
 
+// usage is the count as breakerd's Usage.
+func (u anthropicUsage) usage() Usage {
+	return Usage{InputTokens: u.prompt(), OutputTokens: u.OutputTokens, CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheCreation}
+}
+
 // openAI is the count as OpenAI's usage, the tokens read from the cache
 // in prompt_tokens_details.cached_tokens.
 func (u anthropicUsage) openAI() map[string]any {

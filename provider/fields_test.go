@@ -110,6 +110,11 @@ var metaAnswers = []string{
 	"{\"model\":\"not \xff UTF-8\"}",
 	`{"output":[{"type":"message"}],"usage":{"input_tokens":3,"output_tokens":4,"input_tokens_details":{"cached_tokens":1}}}`,
 	`{"model":null,"usage":null}`,
+	`{"model":"gpt-4o","usage":{"prompt_tokens":2000,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1536,"audio_tokens":0}}}`,
+	`{"type":"message","usage":{"input_tokens":12,"output_tokens":5,"cache_read_input_tokens":1000,"cache_creation_input_tokens":300}}`,
+	`{"usage":{"prompt_tokens_details":null,"input_tokens_details":{"cached_tokens":null}}}`,
+	`{"usage":{"prompt_tokens_details":{"cached_tokens":"1"}}}`,
+	`{"usage":{"input_tokens_details":[]}}`,
 	`{"usage":{"prompt_tokens":null,"completion_tokens":-2}}`,
 	`{"model":"a","model":"b","usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}}`,
 	`{}`,
@@ -152,22 +157,31 @@ func readsAsUnmarshal(t *testing.T, answer string) {
 	var want struct {
 		Model string `json:"model"`
 		Usage struct {
-			InputTokens      int `json:"input_tokens"`
-			OutputTokens     int `json:"output_tokens"`
-			PromptTokens     int `json:"prompt_tokens"`
-			CompletionTokens int `json:"completion_tokens"`
+			InputTokens         int `json:"input_tokens"`
+			OutputTokens        int `json:"output_tokens"`
+			PromptTokens        int `json:"prompt_tokens"`
+			CompletionTokens    int `json:"completion_tokens"`
+			CacheRead           int `json:"cache_read_input_tokens"`
+			CacheWrite          int `json:"cache_creation_input_tokens"`
+			PromptTokensDetails struct {
+				CachedTokens int `json:"cached_tokens"`
+			} `json:"prompt_tokens_details"`
+			InputTokensDetails struct {
+				CachedTokens int `json:"cached_tokens"`
+			} `json:"input_tokens_details"`
 		} `json:"usage"`
 	}
 	err := json.Unmarshal([]byte(answer), &want)
 	folded := false
-	names := []string{"model", "usage", "input_tokens", "output_tokens", "prompt_tokens", "completion_tokens"}
+	names := []string{"model", "usage", "input_tokens", "output_tokens", "prompt_tokens", "completion_tokens",
+		"cache_read_input_tokens", "cache_creation_input_tokens", "prompt_tokens_details", "input_tokens_details", "cached_tokens"}
 	var keys func(obj []byte)
 	keys = func(obj []byte) {
 		EachField(obj, func(k, v []byte) {
 			for _, n := range names {
 				folded = folded || (string(k) != n && strings.EqualFold(string(k), n))
 			}
-			if string(k) == "usage" || strings.EqualFold(string(k), "usage") {
+			if strings.EqualFold(string(k), "usage") || strings.HasSuffix(strings.ToLower(string(k)), "_tokens_details") {
 				keys(v)
 			}
 		})
@@ -180,7 +194,8 @@ func readsAsUnmarshal(t *testing.T, answer string) {
 		t.Fatalf("%s: read %t, json.Unmarshal error %v", answer, ok, err)
 	}
 	u := want.Usage
-	if ok && got != (answerMeta{model: want.Model, input: u.InputTokens, output: u.OutputTokens, prompt: u.PromptTokens, completion: u.CompletionTokens}) {
+	if ok && got != (answerMeta{model: want.Model, input: u.InputTokens, output: u.OutputTokens, prompt: u.PromptTokens, completion: u.CompletionTokens,
+		promptCached: u.PromptTokensDetails.CachedTokens, inputCached: u.InputTokensDetails.CachedTokens, cacheRead: u.CacheRead, cacheWrite: u.CacheWrite}) {
 		t.Fatalf("%s: read %+v, json.Unmarshal %+v", answer, got, want)
 	}
 }

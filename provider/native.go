@@ -93,6 +93,9 @@ type rawStream struct {
 	events sseReader
 	api    API
 	usage  Usage
+	// counts are a Messages stream's, as message_start and message_delta
+	// give them.
+	counts anthropicUsage
 	redact func(string) string
 	// ids, when set, rewrites the ids of the responses a Responses
 	// stream carries to the ones clients get, and marks its encrypted
@@ -126,13 +129,10 @@ func (s *rawStream) Next() ([]byte, error) {
 		}
 		if bytes.Contains(data, []byte(`"usage"`)) {
 			var c struct {
-				Usage *struct {
-					PromptTokens     int `json:"prompt_tokens"`
-					CompletionTokens int `json:"completion_tokens"`
-				} `json:"usage"`
+				Usage *openAIUsage `json:"usage"`
 			}
 			if json.Unmarshal(data, &c) == nil && c.Usage != nil {
-				s.usage = Usage{InputTokens: c.Usage.PromptTokens, OutputTokens: c.Usage.CompletionTokens}
+				s.usage = c.Usage.usage()
 			}
 		}
 		return s.frame(nil, data), nil
@@ -181,20 +181,13 @@ func (s *rawStream) ending(data []byte) error {
 	var ev struct {
 		Type    string `json:"type"`
 		Message struct {
-			Usage struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
-			} `json:"usage"`
+			Usage anthropicUsage `json:"usage"`
 		} `json:"message"`
-		Usage *struct {
-			InputTokens  int `json:"input_tokens"`
-			OutputTokens int `json:"output_tokens"`
-		} `json:"usage"`
+		// Usage is message_delta's (Anthropic's names) or a media
+		// stream's (input and output tokens only).
+		Usage    *anthropicUsage `json:"usage"`
 		Response struct {
-			Usage struct {
-				InputTokens  int `json:"input_tokens"`
-				OutputTokens int `json:"output_tokens"`
-			} `json:"usage"`
+			Usage responsesUsage `json:"usage"`
 		} `json:"response"`
 		Error struct {
 			Type    string `json:"type"`
@@ -208,15 +201,20 @@ func (s *rawStream) ending(data []byte) error {
 	case "error":
 		return streamEventError(ev.Error.Type, ev.Error.Message, s.redact)
 	case "message_start":
-		s.usage = Usage{InputTokens: ev.Message.Usage.InputTokens, OutputTokens: ev.Message.Usage.OutputTokens}
+		s.counts = ev.Message.Usage
+		s.usage = s.counts.usage()
 	case "message_delta":
-		if ev.Usage != nil {
-			s.usage.OutputTokens = ev.Usage.OutputTokens
+		if u := ev.Usage; u != nil {
+			// Anthropic's carries the input's counts too, now.
+			c := &s.counts
+			c.OutputTokens = u.OutputTokens
+			c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
+			s.usage = c.usage()
 		}
 	case "message_stop":
 		s.done = true
 	case "response.completed", "response.incomplete", "response.failed":
-		s.usage = Usage{InputTokens: ev.Response.Usage.InputTokens, OutputTokens: ev.Response.Usage.OutputTokens}
+		s.usage = ev.Response.Usage.usage()
 		s.done = true
 	case "transcript.text.done", "image_generation.completed", "image_edit.completed", "speech.audio.done":
 		if ev.Usage != nil {
@@ -249,19 +247,59 @@ func Frame(name string, data []byte) []byte {
 	return AppendFrame(make([]byte, 0, len(name)+len(data)+16), []byte(name), data)
 }
 
-// nativeUsage reads the usage of a native non-streaming answer, in either
+// responsesUsage is the Responses API's token count, the prompt's cached
+// part in input_tokens_details.
+type responsesUsage struct {
+	InputTokens        int `json:"input_tokens"`
+	OutputTokens       int `json:"output_tokens"`
+	InputTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"input_tokens_details"`
+}
+
+func (u responsesUsage) usage() Usage {
+	return Usage{InputTokens: u.InputTokens, OutputTokens: u.OutputTokens, CacheReadTokens: u.InputTokensDetails.CachedTokens}
+}
+
+// nativeUsage reads the usage of a native non-streaming answer, in any
 // API's shape.
 func nativeUsage(data []byte) (Usage, bool) {
 	m, ok := readMeta(data)
-	return Usage{InputTokens: m.input + m.prompt, OutputTokens: m.output + m.completion}, ok
+	return Usage{InputTokens: m.input + m.prompt + m.cacheRead + m.cacheWrite, OutputTokens: m.output + m.completion,
+		CacheReadTokens: m.promptCached + m.inputCached + m.cacheRead, CacheWriteTokens: m.cacheWrite}, ok
 }
 
 // answerMeta is what breakerd reads from a whole answer: its model, and its
-// token counts under either API's names (chat: prompt and completion;
-// Responses and Messages: input and output).
+// token counts under any API's names (chat: prompt and completion;
+// Responses and Messages: input and output). promptCached and
+// inputCached are the part of the prompt read from the cache as chat and
+// Responses count it (within prompt or input); cacheRead and cacheWrite
+// are Anthropic's (beside input).
 type answerMeta struct {
 	model                             string
 	input, output, prompt, completion int
+	promptCached, inputCached         int
+	cacheRead, cacheWrite             int
+}
+
+// readCached reads a usage's details object (null, or an object whose
+// cached_tokens is a count or null) into dst.
+func readCached(v []byte, dst *int) bool {
+	if string(v) == "null" {
+		return true
+	}
+	if v[0] != '{' {
+		return false
+	}
+	ok := true
+	EachField(v, func(k, n []byte) {
+		if string(k) != "cached_tokens" || string(n) == "null" {
+			return
+		}
+		c, err := strconv.Atoi(string(n))
+		*dst, ok = c, ok && err == nil
+	})
+	return ok
 }
 
 // readMeta reads an answer's model and usage in the one pass that
@@ -307,6 +345,16 @@ func readUsage(v []byte, m *answerMeta) bool {
 			dst = &m.prompt
 		case "completion_tokens":
 			dst = &m.completion
+		case "cache_read_input_tokens":
+			dst = &m.cacheRead
+		case "cache_creation_input_tokens":
+			dst = &m.cacheWrite
+		case "prompt_tokens_details":
+			ok = ok && readCached(n, &m.promptCached)
+			return
+		case "input_tokens_details":
+			ok = ok && readCached(n, &m.inputCached)
+			return
 		default:
 			return
 		}

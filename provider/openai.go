@@ -289,7 +289,7 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion}}, nil
+	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion, CacheReadTokens: m.promptCached}}, nil
 }
 
 // httpError reads an upstream error response (OpenAI's error shape, or
@@ -332,6 +332,20 @@ func withStreamUsage(body []byte) []byte {
 		return b
 	}
 	return body
+}
+
+// openAIUsage is OpenAI's token count (chat's and completions'), the
+// prompt's cached part in prompt_tokens_details.
+type openAIUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+func (u *openAIUsage) usage() Usage {
+	return Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, CacheReadTokens: u.PromptTokensDetails.CachedTokens}
 }
 
 // sseStream reads an OpenAI server-sent-event stream.
@@ -390,10 +404,7 @@ func (s *sseStream) next() ([]byte, error) {
 			Message string `json:"message"`
 			Type    string `json:"type"`
 		} `json:"error"`
-		Usage *struct {
-			PromptTokens     int `json:"prompt_tokens"`
-			CompletionTokens int `json:"completion_tokens"`
-		} `json:"usage"`
+		Usage   *openAIUsage      `json:"usage"`
 		Choices []json.RawMessage `json:"choices"`
 	}
 	if err := json.Unmarshal(data, &chunk); err != nil {
@@ -404,7 +415,7 @@ func (s *sseStream) next() ([]byte, error) {
 			Message: s.redact(fmt.Sprintf("upstream stream error: %s", chunk.Error.Message))}
 	}
 	if chunk.Usage != nil {
-		s.usage = Usage{InputTokens: chunk.Usage.PromptTokens, OutputTokens: chunk.Usage.CompletionTokens}
+		s.usage = chunk.Usage.usage()
 		if s.hideUsage && len(chunk.Choices) == 0 {
 			return nil, nil
 		}

@@ -149,8 +149,14 @@ func (r *Request) BodyFor(model string) ([]byte, error) {
 
 // Usage is the token count of one call.
 type Usage struct {
+	// InputTokens counts the whole prompt, its cached part included, as
+	// OpenAI's prompt_tokens does.
 	InputTokens  int
 	OutputTokens int
+	// CacheReadTokens and CacheWriteTokens are the parts of InputTokens
+	// read from the provider's prompt cache and written to it, which are
+	// priced apart.
+	CacheReadTokens, CacheWriteTokens int
 }
 
 // Response is a successful upstream answer: in OpenAI chat format, or in
