@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -305,6 +306,19 @@ func TestSpendPricesCachedPrompts(t *testing.T) {
 	want := (2*3*3.00 + 1201*3.75 + 1201*0.30 + out*15.00) / 1e6
 	if got := value(t, s, "litellm_spend_metric_total", claude); math.Abs(got-want) > 1e-12 {
 		t.Fatalf("spend $%v, want $%v", got, want)
+	}
+	// The attempts' spans say so in GenAI's terms.
+	var cached []string
+	for _, sp := range s.spans.GetSpans() {
+		for _, kv := range sp.Attributes {
+			if k := string(kv.Key); strings.HasPrefix(k, "gen_ai.usage.cache_") {
+				cached = append(cached, k+"="+kv.Value.Emit())
+			}
+		}
+	}
+	if want := []string{"gen_ai.usage.cache_read.input_tokens=0", "gen_ai.usage.cache_creation.input_tokens=1201",
+		"gen_ai.usage.cache_read.input_tokens=1201", "gen_ai.usage.cache_creation.input_tokens=0"}; !slices.Equal(cached, want) {
+		t.Fatalf("spans' cache usage %q, want %q", cached, want)
 	}
 }
 

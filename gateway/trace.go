@@ -140,6 +140,10 @@ func endAttemptSpan(span trace.Span, info AttemptInfo, o breaker.Outcome, model 
 	if info.Usage.InputTokens > 0 || info.Usage.OutputTokens > 0 {
 		span.SetAttributes(semconv.GenAIUsageInputTokensKey.Int(info.Usage.InputTokens),
 			semconv.GenAIUsageOutputTokensKey.Int(info.Usage.OutputTokens))
+		if u := info.Usage; u.CacheReadTokens > 0 || u.CacheWriteTokens > 0 {
+			span.SetAttributes(semconv.GenAIUsageCacheReadInputTokensKey.Int(u.CacheReadTokens),
+				semconv.GenAIUsageCacheCreationInputTokensKey.Int(u.CacheWriteTokens))
+		}
 	}
 	if info.Status > 0 {
 		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(info.Status))
