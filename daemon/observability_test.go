@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -136,9 +137,14 @@ func (s *stack) chat(t *testing.T, opts ...option.RequestOption) {
 	}
 }
 
-// settle waits until every transition has reached every subscriber.
+// settle waits until every request has finished (a client can read its
+// whole answer before the handler reports it to the observers) and every
+// transition has reached every subscriber.
 func (s *stack) settle(t *testing.T) {
 	t.Helper()
+	for s.d.Gateway().Shedding().InFlight > 0 {
+		runtime.Gosched()
+	}
 	s.d.Gateway().Registry().WaitListeners()
 	if err := s.d.Bus().Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -356,6 +362,31 @@ func TestNoLiteLLMMetricNamesByDefault(t *testing.T) {
 		if strings.HasPrefix(mf.GetName(), "litellm_") {
 			t.Fatalf("%s without litellm_settings.callbacks: [prometheus]", mf.GetName())
 		}
+	}
+}
+
+// A deployment passed over for a prompt over its context window is
+// counted, by reason, and the request served by the one it fits.
+func TestPassedOverMetric(t *testing.T) {
+	small := strings.Replace(cfgText, "api_key: sk-primary-secret-key\n", "api_key: sk-primary-secret-key\n      max_input_tokens: 10\n", 1) +
+		"  enable_pre_call_checks: true\nlitellm_settings:\n  callbacks: [prometheus]\n"
+	s := newStackFrom(t, small)
+	if _, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(strings.Repeat("a long prompt ", 20))}}); err != nil {
+		t.Fatal(err)
+	}
+	s.chat(t) // a short one fits
+	s.settle(t)
+	if got := value(t, s, "breakerd_passed_over_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat", "reason": "context_window"}); got != 1 {
+		t.Errorf("passed over %v times for its context window, want 1", got)
+	}
+	if got := value(t, s, "breakerd_requests_served_by_fallback_total", map[string]string{"model_group": "gpt-4o-mini"}); got != 1 {
+		t.Errorf("%v served by the fallback, want 1", got)
+	}
+	// LiteLLM's: a fallback for ContextWindowExceededError.
+	if got := value(t, s, "litellm_deployment_successful_fallbacks_total", map[string]string{"requested_model": "gpt-4o-mini",
+		"fallback_model": "claude-3-5-sonnet", "exception_status": "400", "exception_class": "ContextWindowExceededError"}); got != 1 {
+		t.Errorf("%v successful fallbacks for the context window, want 1", got)
 	}
 }
 

@@ -711,7 +711,9 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		c.attempts++
 		actx, span := c.g.startAttemptSpan(ctx, d, c.op, c.api, c.attempts, index, false)
 		info := AttemptInfo{Deployment: d, Op: c.op, Attempt: c.attempts}
-		res, perr, o, dur := c.attempt(actx, w, d, index > 0, &info)
+		// A fallback: not the route's first, or of another group (the
+		// group's own passed over before any call).
+		res, perr, o, dur := c.attempt(actx, w, d, index > 0 || d.Config.Group != c.group, &info)
 		endAttemptSpan(span, info, o, d.Config.Model)
 		release()
 		c.settle(d, perr, o, dur, &info, done)

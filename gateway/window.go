@@ -98,6 +98,9 @@ func (c *call) fitting(route []*Deployment) (fit []*Deployment, tokens int) {
 	}
 	fit = slices.DeleteFunc(slices.Clone(route), over)
 	own := slices.ContainsFunc(fit, func(d *Deployment) bool { return d.Config.Group == c.group })
+	if !own {
+		c.cause = provider.ContextWindow // given up on before a call
+	}
 	if !own && len(c.g.cfg.Router.ContextWindowFallbacks[c.group]) > 0 {
 		c.refused = provider.ContextWindow
 		fit = slices.DeleteFunc(c.g.refusalRoute(provider.ContextWindow, c.group), over)

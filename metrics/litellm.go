@@ -168,10 +168,7 @@ func (l *liteLLM) requestDone(r gateway.RequestInfo, group string, timed bool) {
 	if t := r.Tried; t != nil && t.Config.Group != r.Group {
 		// Fell back to t's group, which served or was the last tried. A
 		// group passed through between the two is not counted.
-		cause, class := liteLLMCauseStatus(r.Cause), ""
-		if cause != "" {
-			class = liteLLMExceptionClass(cause)
-		}
+		cause, class := liteLLMCause(r.Cause)
 		counter := l.fallbackFailed
 		if r.Served != nil {
 			counter = l.fallbackOK
@@ -180,18 +177,26 @@ func (l *liteLLM) requestDone(r gateway.RequestInfo, group string, timed bool) {
 	}
 }
 
-// liteLLMCauseStatus is the status of LiteLLM's exception for the reason
-// a group's deployments were given up (RequestInfo.Cause): with none
-// available (circuits open, cooling down, rate-limited, bulkheads full),
-// LiteLLM's router raises a 429.
-func liteLLMCauseStatus(reason string) string {
+// liteLLMCause is the status and class of LiteLLM's exception for the
+// reason a group's deployments were given up (RequestInfo.Cause): with
+// none available (circuits open, cooling down, rate-limited, bulkheads
+// full), LiteLLM's router raises a 429; "" for no reason known.
+func liteLLMCause(reason string) (status, class string) {
 	switch reason {
+	case "":
+		return "", ""
 	case "open", "cooldown", "rate_limited", "bulkhead_full":
-		return "429"
-	case provider.ContextWindow, provider.ContentPolicy, "unsupported_params":
-		return "400"
+		status = "429"
+	case provider.ContextWindow:
+		return "400", "ContextWindowExceededError"
+	case provider.ContentPolicy:
+		return "400", "ContentPolicyViolationError"
+	case "unsupported_params":
+		status = "400"
+	default:
+		status = liteLLMStatus(0, reason)
 	}
-	return liteLLMStatus(0, reason)
+	return status, liteLLMExceptionClass(status)
 }
 
 // transition counts a deployment's main circuit (chat's) opening as

@@ -78,6 +78,7 @@ type Metrics struct {
 	tokens       *prometheus.CounterVec
 	avoided      *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
+	passedOver   *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
@@ -207,6 +208,9 @@ func New(src Source, opts Options) *Metrics {
 	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_rate_limited_total",
 		Help: "Upstream calls not made because the deployment had used its rpm or tpm (with enable_pre_call_checks), or its provider had answered 429 and is cooling down."},
 		[]string{"provider", "model", "operation"})
+	m.passedOver = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_passed_over_total",
+		Help: "Deployments passed over without a call because the request did not suit them, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks) or unsupported_params (a parameter it cannot take, without drop_params)."},
+		[]string{"provider", "model", "operation", "reason"})
 	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
 		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
 		[]string{"provider", "model"})
@@ -214,7 +218,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
-		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.reloads, m.spendAvoided, build, &scrapeCollector{m: m},
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.reloads, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -396,9 +400,12 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 }
 
 func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {
-	c := d.Config
-	if reason == "rate_limited" || reason == "cooldown" {
+	c := &d.Config
+	switch reason {
+	case "rate_limited", "cooldown":
 		o.m.rateLimited.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
+	case "context_window", "unsupported_params":
+		o.m.passedOver.WithLabelValues(c.Provider, c.Model, string(op), reason).Inc()
 	}
 	if reason != "open" {
 		return
@@ -407,7 +414,7 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	var avoided float64
 	if u := o.m.usage[c.Name]; u != nil {
 		if n := float64(u.calls.Load()); n > 0 {
-			avoided = cost(&c, float64(u.in.Load())/n, float64(u.read.Load())/n, float64(u.write.Load())/n, float64(u.out.Load())/n)
+			avoided = cost(c, float64(u.in.Load())/n, float64(u.read.Load())/n, float64(u.write.Load())/n, float64(u.out.Load())/n)
 		}
 	}
 	if avoided > 0 {
