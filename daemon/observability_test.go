@@ -390,6 +390,51 @@ func TestPassedOverMetric(t *testing.T) {
 	}
 }
 
+// What an upstream says is left of its own rate limits is on /metrics,
+// breakerd's and LiteLLM's: OpenAI's x-ratelimit-* and Anthropic's
+// anthropic-ratelimit-* headers. An upstream that says nothing has no
+// series, rather than one that reads as none left.
+func TestUpstreamRateLimitRemaining(t *testing.T) {
+	s := newStackFrom(t, cfgText+"litellm_settings:\n  callbacks: [prometheus]\n")
+	s.primary.SetFaults(mockllm.Faults{RPMLimit: 5})
+	s.chat(t)
+	s.chat(t)
+	s.settle(t)
+	openaiLeft := map[string]string{"deployment": "gpt-4o-mini/openai/gpt-4o-mini", "provider": "openai", "limit": "requests"}
+	if got := value(t, s, "breakerd_upstream_rate_limit_remaining", openaiLeft); got != 3 {
+		t.Errorf("%v requests left at OpenAI, want 3", got)
+	}
+	if got := value(t, s, "litellm_remaining_requests_metric", map[string]string{"model_group": "gpt-4o-mini", "api_provider": "openai",
+		"litellm_model_name": "openai/gpt-4o-mini", "model_id": "gpt-4o-mini/openai/gpt-4o-mini"}); got != 3 {
+		t.Errorf("LiteLLM's: %v requests left, want 3", got)
+	}
+	mfs, err := s.d.Metrics().Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if n := mf.GetName(); n == "breakerd_upstream_rate_limit_remaining" || n == "litellm_remaining_tokens_metric" {
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if lp.GetValue() == "tokens" || lp.GetValue() == "anthropic" {
+						t.Errorf("%s %v: a limit the upstream did not report", n, m.GetLabel())
+					}
+				}
+			}
+		}
+	}
+	// Anthropic's own headers.
+	s.backup.SetFaults(mockllm.Faults{RPMLimit: 1})
+	if _, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "claude-3-5-sonnet",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	if got := value(t, s, "breakerd_upstream_rate_limit_remaining", map[string]string{"provider": "anthropic", "limit": "requests"}); got != 0 {
+		t.Errorf("%v requests left at Anthropic, want 0", got)
+	}
+}
+
 func TestRateLimitMetrics(t *testing.T) {
 	limited := strings.Replace(cfgText, "api_key: sk-primary-secret-key\n", "api_key: sk-primary-secret-key\n      rpm: 1\n", 1) +
 		"  enable_pre_call_checks: true\n"

@@ -63,6 +63,9 @@ type AttemptInfo struct {
 	Status  int    // upstream status; 0 for transport errors
 	ErrType string // "" on success; else timeout, connection, http_<status>, canceled, stream_cut
 	Usage   provider.Usage
+	// Remaining is what the upstream said is left of its rate limits
+	// (answered calls only).
+	Remaining provider.Remaining
 }
 
 // NopObserver returns an Observer that ignores everything; embed it to

@@ -1145,6 +1145,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback, end)
+	info.Remaining = resp.Remaining
 	if events == nil {
 		if perr := c.reply(w, d, resp, info); perr != nil {
 			return nil, perr, breaker.Failure, info.Duration

@@ -29,6 +29,7 @@ type liteLLM struct {
 	ttft                                      *prometheus.HistogramVec
 	requests, spend                           *prometheus.CounterVec
 	fallbackOK, fallbackFailed                *prometheus.CounterVec
+	remainingRequests, remainingTokens        *prometheus.GaugeVec
 }
 
 // Label names of LiteLLM's deployment metrics.
@@ -38,6 +39,7 @@ var (
 	liteLLMModel      = []string{"model", "requested_model", "model_id"}
 	liteLLMSpend      = []string{"model", "model_id", "api_provider"}
 	liteLLMFallback   = []string{"requested_model", "fallback_model", "exception_status", "exception_class", "model_id"}
+	liteLLMRemaining  = []string{"model_group", "api_provider", "api_base", "litellm_model_name", "model_id"}
 )
 
 // liteLLMLatencyBuckets are LiteLLM's LATENCY_BUCKETS.
@@ -93,13 +95,17 @@ func newLiteLLM() *liteLLM {
 		fallbackFailed: counter("litellm_deployment_failed_fallbacks_total",
 			"LLM Deployment Analytics - Number of failed fallback requests from primary model -> fallback model",
 			liteLLMFallback),
+		remainingRequests: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "litellm_remaining_requests_metric",
+			Help: "LLM Deployment Analytics - remaining requests for model, returned from LLM API Provider"}, liteLLMRemaining),
+		remainingTokens: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "litellm_remaining_tokens_metric",
+			Help: "remaining tokens for model, returned from LLM API Provider"}, liteLLMRemaining),
 	}
 }
 
 func (l *liteLLM) collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.deployTotal, l.deploySuccess, l.deployFailure, l.cooledDown, l.proxyTotal, l.proxyFailed,
 		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens, l.ttft, l.requests, l.spend,
-		l.fallbackOK, l.fallbackFailed}
+		l.fallbackOK, l.fallbackFailed, l.remainingRequests, l.remainingTokens}
 }
 
 // liteLLMSeries are a deployment's LiteLLM series, resolved once.
@@ -119,6 +125,14 @@ func (l *liteLLM) series(d *gateway.Deployment) *liteLLMSeries {
 		latency: l.apiLatency.WithLabelValues(model...), ttft: l.ttft.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
 		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...),
 		requests: l.requests.WithLabelValues(spend...), spend: l.spend.WithLabelValues(spend...), call: call}
+}
+
+// remaining returns d's series of LiteLLM's remaining requests (i 0) or
+// tokens (1).
+func (l *liteLLM) remaining(d *gateway.Deployment, i int) prometheus.Gauge {
+	dl := liteLLMDeploymentLabels(d) // litellm_model_name, model_id, api_base, api_provider
+	vec := [2]*prometheus.GaugeVec{l.remainingRequests, l.remainingTokens}[i]
+	return vec.WithLabelValues(d.Config.Group, dl[3], dl[2], dl[0], dl[1])
 }
 
 // attemptDone counts an upstream call, as LiteLLM's deployment metrics do:

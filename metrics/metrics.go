@@ -79,6 +79,8 @@ type Metrics struct {
 	avoided      *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
 	passedOver   *prometheus.CounterVec
+	// upstreamRemaining is what upstreams say is left of their rate limits.
+	upstreamRemaining *prometheus.GaugeVec
 	spendAvoided *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
@@ -116,7 +118,11 @@ type attemptSeries struct {
 	success, failure prometheus.Observer
 	ttft             prometheus.Observer
 	in, out          prometheus.Counter
-	usage            *usageAvg      // nil for a deployment added by a reload
+	// remaining are the deployment's upstream rate limits' requests and
+	// tokens left, made once the upstream first says: a series of an
+	// upstream that never does would read as none left.
+	remaining [2]atomic.Pointer[remainingSeries]
+	usage     *usageAvg // nil for a deployment added by a reload
 	litellm          *liteLLMSeries // nil without LiteLLM's metrics
 }
 
@@ -141,9 +147,38 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 	s, _ := m.attempts.LoadOrStore(k, &attemptSeries{success: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "success"),
 		failure: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "error"),
 		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
-		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
+		in:    m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
 		usage: m.usage[c.Name], litellm: m.liteLLMSeries(d)})
 	return s.(*attemptSeries)
+}
+
+// remainingSeries are the series of what is left of one of a
+// deployment's upstream rate limits: breakerd's, and LiteLLM's when on.
+type remainingSeries struct{ own, litellm prometheus.Gauge }
+
+func (r *remainingSeries) set(v float64) {
+	r.own.Set(v)
+	if r.litellm != nil {
+		r.litellm.Set(v)
+	}
+}
+
+// remainingLimits are the limits of attemptSeries.remaining, in order.
+var remainingLimits = [2]string{"requests", "tokens"}
+
+// remaining returns s's series of limit i (remainingLimits) of d, made on
+// first use.
+func (m *Metrics) remaining(s *attemptSeries, i int, d *gateway.Deployment) *remainingSeries {
+	if r := s.remaining[i].Load(); r != nil {
+		return r
+	}
+	c := &d.Config
+	r := &remainingSeries{own: m.upstreamRemaining.WithLabelValues(c.Name, c.Provider, c.Model, remainingLimits[i])}
+	if m.litellm != nil {
+		r.litellm = m.litellm.remaining(d, i)
+	}
+	s.remaining[i].CompareAndSwap(nil, r)
+	return s.remaining[i].Load()
 }
 
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
@@ -211,6 +246,9 @@ func New(src Source, opts Options) *Metrics {
 	m.passedOver = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_passed_over_total",
 		Help: "Deployments passed over without a call because the request did not suit them, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks) or unsupported_params (a parameter it cannot take, without drop_params)."},
 		[]string{"provider", "model", "operation", "reason"})
+	m.upstreamRemaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_upstream_rate_limit_remaining",
+		Help: "Requests or tokens (limit) left of the upstream's own rate limit, as the upstream said with the deployment's latest answer (OpenAI's and Azure's x-ratelimit-remaining-*, Anthropic's anthropic-ratelimit-*-remaining)."},
+		[]string{"deployment", "provider", "model", "limit"})
 	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
 		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
 		[]string{"provider", "model"})
@@ -218,7 +256,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
-		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.reloads, m.spendAvoided, build, &scrapeCollector{m: m},
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.upstreamRemaining, m.reloads, m.spendAvoided, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -385,6 +423,16 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 	}
 	if s.litellm != nil {
 		o.m.litellm.attemptDone(s.litellm, a)
+	}
+	if r := a.Remaining; r.HasRequests || r.HasTokens {
+		for i, left := range [2]struct {
+			has bool
+			n   int64
+		}{{r.HasRequests, r.Requests}, {r.HasTokens, r.Tokens}} {
+			if left.has {
+				o.m.remaining(s, i, a.Deployment).set(float64(left.n))
+			}
+		}
 	}
 	if a.Usage.InputTokens > 0 || a.Usage.OutputTokens > 0 {
 		s.in.Add(float64(a.Usage.InputTokens))

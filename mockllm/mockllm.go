@@ -67,6 +67,11 @@ type Faults struct {
 	// content_policy_violation, Anthropic's "Output blocked by content
 	// filtering policy").
 	BlockedWords []string `json:"blocked_words,omitempty"`
+	// RPMLimit, when > 0, is the provider's limit on requests a minute
+	// (a window from its first request): every answer carries the
+	// provider's rate-limit headers (limit, remaining, reset), and a
+	// request over the limit gets its 429 with Retry-After.
+	RPMLimit int `json:"rpm_limit,omitempty"`
 }
 
 // Stats count the requests the mock received, faults included.
@@ -121,8 +126,10 @@ type Server struct {
 	arrived chan struct{}
 	// lastBody is the body of the latest request, for LastBody.
 	lastBody atomic.Pointer[[]byte]
-	// cache is the Messages API's prompt cache.
+	// cache is the Messages API's prompt cache; rpm counts requests
+	// against Faults.RPMLimit.
 	cache promptCache
+	rpm   rateWindow
 }
 
 // LastBody returns the body of the latest request the mock received, to
@@ -379,6 +386,9 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 				s.writeError(w, r, status, errorType(status), fmt.Sprintf("mock %s injected a %d", s.opts.Name, status))
 				return
 			}
+		}
+		if !s.limitRequests(w, r, f) {
+			return
 		}
 		h(w, r, f)
 	})

@@ -192,12 +192,13 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if err != nil {
 		return nil, err
 	}
-	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
+	var rem Remaining
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, &rem)
 	if err != nil {
 		return nil, err
 	}
 	if body != nil {
-		return &Response{Frames: newRawStream(ctx, p.events(body), APIMessages, p.redact), Model: p.d.Model}, nil
+		return &Response{Frames: newRawStream(ctx, p.events(body), APIMessages, p.redact), Model: p.d.Model, Remaining: rem}, nil
 	}
 	if p.d.Bedrock != nil {
 		if data, err = p.bedrockAnswer(data, path); err != nil {
@@ -208,7 +209,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	return &Response{Body: data, Model: p.d.Model, Usage: u}, nil
+	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem}, nil
 }
 
 // CountTokens passes a /v1/messages/count_tokens request through.
@@ -243,15 +244,15 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
+	var rem Remaining
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, &rem)
 	if err != nil {
 		return nil, err
 	}
 	if body != nil {
 		st := newAnthropicStream(ctx, p.events(body), p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact)
 		st.jsonMode = areq.jsonMode
-		return &Response{Stream: st,
-			Model: p.d.Model}, nil
+		return &Response{Stream: st, Model: p.d.Model, Remaining: rem}, nil
 	}
 	if p.d.Bedrock != nil {
 		if data, err = p.bedrockAnswer(data, "/v1/messages"); err != nil {
@@ -263,8 +264,7 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
 	}
 	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix(), areq.jsonMode))
-	return &Response{Body: out, Model: p.d.Model,
-		Usage: ar.Usage.usage()}, nil
+	return &Response{Body: out, Model: p.d.Model, Usage: ar.Usage.usage(), Remaining: rem}, nil
 }
 
 // anthropicErrorTypes maps Anthropic error types to OpenAI's.

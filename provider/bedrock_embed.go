@@ -113,7 +113,7 @@ func (p *anthropic) invokeJSON(ctx context.Context, body []byte, out any) error 
 	if err := p.bedrockAuth(ctx, hreq, body); err != nil {
 		return err
 	}
-	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError)
+	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError, nil)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -197,5 +198,26 @@ func readsAsUnmarshal(t *testing.T, answer string) {
 	if ok && got != (answerMeta{model: want.Model, input: u.InputTokens, output: u.OutputTokens, prompt: u.PromptTokens, completion: u.CompletionTokens,
 		promptCached: u.PromptTokensDetails.CachedTokens, inputCached: u.InputTokensDetails.CachedTokens, cacheRead: u.CacheRead, cacheWrite: u.CacheWrite}) {
 		t.Fatalf("%s: read %+v, json.Unmarshal %+v", answer, got, want)
+	}
+}
+
+// An answer's rate-limit headers are read under OpenAI's or Anthropic's
+// names; a value that is not a count, or repeated, is not taken.
+func TestRemainingOf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    http.Header
+		want Remaining
+	}{
+		{"OpenAI's", http.Header{"X-Ratelimit-Remaining-Requests": {"59"}, "X-Ratelimit-Remaining-Tokens": {"149984"}},
+			Remaining{Requests: 59, Tokens: 149984, HasRequests: true, HasTokens: true}},
+		{"Anthropic's", http.Header{"Anthropic-Ratelimit-Requests-Remaining": {"0"}}, Remaining{HasRequests: true}},
+		{"none", http.Header{"Content-Type": {"application/json"}}, Remaining{}},
+		{"not a count", http.Header{"X-Ratelimit-Remaining-Requests": {"many"}, "X-Ratelimit-Remaining-Tokens": {"-1"}}, Remaining{}},
+		{"repeated", http.Header{"X-Ratelimit-Remaining-Requests": {"1", "2"}}, Remaining{}},
+	} {
+		if got := remainingOf(tc.h); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
 	}
 }

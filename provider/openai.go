@@ -203,11 +203,16 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if req.Stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
-	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
+	var rem Remaining
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, &rem)
 	if err != nil {
 		return nil, err
 	}
-	return p.response(ctx, req, body, data)
+	resp, err := p.response(ctx, req, body, data)
+	if resp != nil {
+		resp.Remaining = rem
+	}
+	return resp, err
 }
 
 // sagemaker sends a chat request (hreq, of buf) to a SageMaker endpoint:
@@ -228,7 +233,7 @@ func (p *openAI) sagemaker(ctx context.Context, req *Request, hreq *http.Request
 		return nil, err
 	}
 	awsSigner{key: key, region: p.d.SageMaker.Region, service: "sagemaker"}.sign(hreq, buf, time.Now())
-	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError)
+	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +488,7 @@ func (p *openAI) Stored(ctx context.Context, method, path string, query url.Valu
 	if stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
-	events, data, err := roundTrip(ctx, p.rt, hreq, stream, p.redact, p.httpError)
+	events, data, err := roundTrip(ctx, p.rt, hreq, stream, p.redact, p.httpError, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -510,7 +515,7 @@ func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, erro
 	if err := p.setHeaders(ctx, hreq.Header); err != nil {
 		return nil, err
 	}
-	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError)
+	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError, nil)
 	if err != nil {
 		return nil, err
 	}

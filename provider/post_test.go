@@ -43,7 +43,7 @@ func TestStreamPostBodyIsSentWholeThenLetGo(t *testing.T) {
 	}
 	rt := &retryingTransport{}
 	body, _, err := roundTrip(context.Background(), rt, hreq, true, func(s string) string { return s },
-		func(*http.Response) *Error { return nil })
+		func(*http.Response) *Error { return nil }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestWholeAnswerRequestIsOneWrite(t *testing.T) {
 		}
 		before := writes.Load()
 		_, data, err := roundTrip(context.Background(), tr, hreq, false, func(s string) string { return s },
-			func(resp *http.Response) *Error { return &Error{Status: resp.StatusCode} })
+			func(resp *http.Response) *Error { return &Error{Status: resp.StatusCode} }, nil)
 		if err != nil {
 			t.Fatalf("%s: %v (the upstream got the body whole only on 200)", conn, err)
 		}

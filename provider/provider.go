@@ -147,6 +147,44 @@ func (r *Request) BodyFor(model string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// Remaining is what an upstream said is left of its rate limits after a
+// call, for the operator to see a limit coming before its 429s.
+type Remaining struct {
+	Requests, Tokens int64
+	// HasRequests and HasTokens report whether the upstream said.
+	HasRequests, HasTokens bool
+}
+
+// remainingHeaders are the headers upstreams report their rate limits'
+// remaining requests and tokens in.
+var remainingHeaders = [...]struct{ requests, tokens string }{
+	{"X-Ratelimit-Remaining-Requests", "X-Ratelimit-Remaining-Tokens"},                 // OpenAI, Azure OpenAI, most compatible servers
+	{"Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Tokens-Remaining"}, // Anthropic
+}
+
+// remainingOf reads an answer's rate-limit headers.
+func remainingOf(h http.Header) Remaining {
+	var r Remaining
+	for _, names := range remainingHeaders {
+		if v := h[names.requests]; len(v) == 1 && !r.HasRequests {
+			r.Requests, r.HasRequests = parseCount(v[0])
+		}
+		if v := h[names.tokens]; len(v) == 1 && !r.HasTokens {
+			r.Tokens, r.HasTokens = parseCount(v[0])
+		}
+	}
+	return r
+}
+
+// parseCount reads a header's count, not negative.
+func parseCount(v string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
 // Usage is the token count of one call.
 type Usage struct {
 	// InputTokens counts the whole prompt, its cached part included, as
@@ -169,6 +207,8 @@ type Response struct {
 	// ready to write.
 	Frames Stream
 	Usage  Usage
+	// Remaining is what the upstream said is left of its rate limits.
+	Remaining Remaining
 	// Model is the model the upstream reports.
 	Model string
 	// ContentType is Body's media type where it need not be JSON: audio,
@@ -399,10 +439,13 @@ func durationOf(v float64, unit time.Duration) time.Duration {
 // a stream it returns the open body, which the caller closes; otherwise it
 // returns the whole (bounded) body.
 func roundTrip(ctx context.Context, rt http.RoundTripper, hreq *http.Request, stream bool,
-	redact func(string) string, httpErr func(*http.Response) *Error) (io.ReadCloser, []byte, error) {
+	redact func(string) string, httpErr func(*http.Response) *Error, rem *Remaining) (io.ReadCloser, []byte, error) {
 	resp, err := exchange(ctx, rt, hreq, redact, httpErr)
 	if err != nil {
 		return nil, nil, err
+	}
+	if rem != nil {
+		*rem = remainingOf(resp.Header)
 	}
 	if stream {
 		return resp.Body, nil, nil
