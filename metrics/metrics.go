@@ -81,7 +81,7 @@ type Metrics struct {
 	passedOver   *prometheus.CounterVec
 	// upstreamRemaining is what upstreams say is left of their rate limits.
 	upstreamRemaining *prometheus.GaugeVec
-	spendAvoided *prometheus.CounterVec
+	spendAvoided      *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
 
@@ -122,8 +122,8 @@ type attemptSeries struct {
 	// tokens left, made once the upstream first says: a series of an
 	// upstream that never does would read as none left.
 	remaining [2]atomic.Pointer[remainingSeries]
-	usage     *usageAvg // nil for a deployment added by a reload
-	litellm          *liteLLMSeries // nil without LiteLLM's metrics
+	usage     *usageAvg      // nil for a deployment added by a reload
+	litellm   *liteLLMSeries // nil without LiteLLM's metrics
 }
 
 // group returns the request series of model group name.
@@ -147,7 +147,7 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 	s, _ := m.attempts.LoadOrStore(k, &attemptSeries{success: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "success"),
 		failure: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "error"),
 		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
-		in:    m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
+		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
 		usage: m.usage[c.Name], litellm: m.liteLLMSeries(d)})
 	return s.(*attemptSeries)
 }
