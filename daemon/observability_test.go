@@ -289,7 +289,7 @@ func TestLiteLLMMetricNames(t *testing.T) {
 
 // Spend prices the prompt tokens read from Claude's prompt cache and
 // written to it at their own list prices (a tenth and 1.25 times the
-// input's), not as fresh input.
+// input's), not as fresh input, in breakerd's metrics and LiteLLM's.
 func TestSpendPricesCachedPrompts(t *testing.T) {
 	s := newStackFrom(t, cfgText+"litellm_settings:\n  callbacks: [prometheus]\n")
 	hc := &http.Client{Transport: &http.Transport{}}
@@ -312,6 +312,14 @@ func TestSpendPricesCachedPrompts(t *testing.T) {
 	want := (2*3*3.00 + 1201*3.75 + 1201*0.30 + out*15.00) / 1e6
 	if got := value(t, s, "litellm_spend_metric_total", claude); math.Abs(got-want) > 1e-12 {
 		t.Fatalf("spend $%v, want $%v", got, want)
+	}
+	if got := value(t, s, "breakerd_spend_usd_total", claude); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("breakerd's spend $%v, want $%v", got, want)
+	}
+	for typ, want := range map[string]float64{"read": 1201, "write": 1201} {
+		if got := value(t, s, "breakerd_cached_tokens_total", map[string]string{"model": "claude-3-5-sonnet-20241022", "type": typ}); got != want {
+			t.Errorf("%v prompt-cache tokens %s, want %v", got, typ, want)
+		}
 	}
 	// The attempts' spans say so in GenAI's terms.
 	var cached []string

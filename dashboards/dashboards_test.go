@@ -24,7 +24,9 @@ import (
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 	"github.com/breakerd/breakerd/dashboards"
+	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/internal/external"
+	"github.com/breakerd/breakerd/provider"
 )
 
 const regenerate = "go run ./cmd/breakerd dashboards --out deploy/grafana/dashboards && go run ./cmd/breakerd rules"
@@ -128,6 +130,14 @@ router_settings:
 	if done, err := b.Allow(); err == nil {
 		b.NoteFailure("http_503", "503 Service Unavailable")
 		done(breaker.Failure, 0)
+	}
+	// An answer that says what is left of the provider's rate limits, for
+	// the series made only once a provider says.
+	for _, g := range d.Gateway().Groups() {
+		for _, dep := range g.Deployments {
+			d.Metrics().Observer().AttemptDone(gateway.AttemptInfo{Deployment: dep, Op: provider.Chat, Status: 200,
+				Remaining: provider.Remaining{Requests: 5, Tokens: 100, HasRequests: true, HasTokens: true}})
+		}
 	}
 	mfs, err := d.Metrics().Registry().Gather()
 	if err != nil {

@@ -243,6 +243,10 @@ server: {shutdown_drain: 0s}
 
 	// Steady traffic throughout.
 	stop := make(chan struct{})
+	// The primary reports its rate limit's remaining requests, as OpenAI
+	// does with every answer.
+	const rpm = 1_000_000
+	primary.SetFaults(mockllm.Faults{RPMLimit: rpm})
 	var traffic sync.WaitGroup
 	traffic.Go(func() {
 		tick := time.NewTicker(100 * time.Millisecond)
@@ -264,7 +268,7 @@ server: {shutdown_drain: 0s}
 	defer func() { close(stop); traffic.Wait() }()
 
 	until("Prometheus to scrape breakerd", func() bool { n, _ := query(`up{job="breakerd"} == 1`); return n == 1 })
-	primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503, RPMLimit: rpm})
 	var seen []amAlert
 	waitAlert := func(status string) amAlert {
 		t.Helper()

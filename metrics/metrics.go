@@ -82,6 +82,8 @@ type Metrics struct {
 	// upstreamRemaining is what upstreams say is left of their rate limits.
 	upstreamRemaining *prometheus.GaugeVec
 	spendAvoided      *prometheus.CounterVec
+	spend             *prometheus.CounterVec
+	cachedTokens      *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
 
@@ -118,6 +120,8 @@ type attemptSeries struct {
 	success, failure prometheus.Observer
 	ttft             prometheus.Observer
 	in, out          prometheus.Counter
+	read, write      prometheus.Counter // prompt-cache tokens
+	spend            prometheus.Counter
 	// remaining are the deployment's upstream rate limits' requests and
 	// tokens left, made once the upstream first says: a series of an
 	// upstream that never does would read as none left.
@@ -148,6 +152,8 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 		failure: m.attemptDur.WithLabelValues(c.Provider, c.Model, string(op), "error"),
 		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
 		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
+		read: m.cachedTokens.WithLabelValues(c.Provider, c.Model, "read"), write: m.cachedTokens.WithLabelValues(c.Provider, c.Model, "write"),
+		spend: m.spend.WithLabelValues(c.Provider, c.Model),
 		usage: m.usage[c.Name], litellm: m.liteLLMSeries(d)})
 	return s.(*attemptSeries)
 }
@@ -249,6 +255,12 @@ func New(src Source, opts Options) *Metrics {
 	m.upstreamRemaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_upstream_rate_limit_remaining",
 		Help: "Requests or tokens (limit) left of the upstream's own rate limit, as the upstream said with the deployment's latest answer (OpenAI's and Azure's x-ratelimit-remaining-*, Anthropic's anthropic-ratelimit-*-remaining)."},
 		[]string{"deployment", "provider", "model", "limit"})
+	m.spend = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_usd_total",
+		Help: "Estimated USD spent on answered upstream calls: their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own."},
+		[]string{"provider", "model"})
+	m.cachedTokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_cached_tokens_total",
+		Help: "Input tokens read from the provider's prompt cache (type read) or written to it (write): parts of breakerd_tokens_total's input."},
+		[]string{"provider", "model", "type"})
 	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
 		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
 		[]string{"provider", "model"})
@@ -256,7 +268,8 @@ func New(src Source, opts Options) *Metrics {
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
-		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.upstreamRemaining, m.reloads, m.spendAvoided, build, &scrapeCollector{m: m},
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.upstreamRemaining, m.reloads, m.spendAvoided,
+		m.spend, m.cachedTokens, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -296,9 +309,14 @@ func (m *Metrics) initSeries() {
 			m.tokens.WithLabelValues(c.Provider, c.Model, "input")
 			m.tokens.WithLabelValues(c.Provider, c.Model, "output")
 			m.spendAvoided.WithLabelValues(c.Provider, c.Model)
+			m.spend.WithLabelValues(c.Provider, c.Model)
+			m.cachedTokens.WithLabelValues(c.Provider, c.Model, "read")
+			m.cachedTokens.WithLabelValues(c.Provider, c.Model, "write")
 			m.ttft.WithLabelValues(c.Provider, c.Model)
 			for _, op := range d.Operations() {
 				m.retries.WithLabelValues(c.Provider, c.Model, string(op))
+				m.passedOver.WithLabelValues(c.Provider, c.Model, string(op), "context_window")
+				m.passedOver.WithLabelValues(c.Provider, c.Model, string(op), "unsupported_params")
 				m.avoided.WithLabelValues(c.Provider, c.Model, string(op))
 				if d.RPM != nil || d.TPM != nil {
 					m.rateLimited.WithLabelValues(c.Provider, c.Model, string(op))
@@ -434,9 +452,14 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 			}
 		}
 	}
-	if a.Usage.InputTokens > 0 || a.Usage.OutputTokens > 0 {
-		s.in.Add(float64(a.Usage.InputTokens))
-		s.out.Add(float64(a.Usage.OutputTokens))
+	if u := a.Usage; u.InputTokens > 0 || u.OutputTokens > 0 {
+		s.in.Add(float64(u.InputTokens))
+		s.out.Add(float64(u.OutputTokens))
+		s.read.Add(float64(u.CacheReadTokens))
+		s.write.Add(float64(u.CacheWriteTokens))
+		if a.ErrType == "" {
+			s.spend.Add(cost(&a.Deployment.Config, float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+		}
 		if u := s.usage; u != nil {
 			u.calls.Add(1)
 			u.in.Add(uint64(a.Usage.InputTokens))
