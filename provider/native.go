@@ -282,26 +282,6 @@ type answerMeta struct {
 	cacheRead, cacheWrite             int
 }
 
-// readCached reads a usage's details object (null, or an object whose
-// cached_tokens is a count or null) into dst.
-func readCached(v []byte, dst *int) bool {
-	if string(v) == "null" {
-		return true
-	}
-	if v[0] != '{' {
-		return false
-	}
-	ok := true
-	EachField(v, func(k, n []byte) {
-		if string(k) != "cached_tokens" || string(n) == "null" {
-			return
-		}
-		c, err := strconv.Atoi(string(n))
-		*dst, ok = c, ok && err == nil
-	})
-	return ok
-}
-
 // readMeta reads an answer's model and usage in the one pass that
 // validates it and walks its top-level members (EachField):
 // json.Unmarshal into a struct decodes the choices too, only to skip
@@ -325,8 +305,64 @@ func readMeta(data []byte) (answerMeta, bool) {
 	return m, valid && ok
 }
 
-// readUsage reads a usage object's token counts into m.
+// readUsage reads a usage object's token counts into m, its details
+// objects' after it (in turn, not from within: a recursion would have m
+// escape to the heap).
 func readUsage(v []byte, m *answerMeta) bool {
+	var details [3][]byte // by object
+	ok := readCounts(v, m, usageObject, &details)
+	for object, d := range details {
+		if d != nil {
+			ok = ok && readCounts(d, m, object, nil)
+		}
+	}
+	return ok
+}
+
+// The objects of token counts an answer's usage has.
+const (
+	usageObject   = iota
+	promptDetails // chat's prompt_tokens_details
+	inputDetails  // Responses' input_tokens_details
+)
+
+// field returns where member k (of value n) of an object of counts goes
+// (nil to skip it), or false when the member does not read; a details
+// object goes to details, for readUsage.
+func (m *answerMeta) field(object int, k, n []byte, details *[3][]byte) (*int, bool) {
+	switch {
+	case object == promptDetails && string(k) == "cached_tokens":
+		return &m.promptCached, true
+	case object == inputDetails && string(k) == "cached_tokens":
+		return &m.inputCached, true
+	case object != usageObject:
+		return nil, true
+	}
+	switch string(k) {
+	case "input_tokens":
+		return &m.input, true
+	case "output_tokens":
+		return &m.output, true
+	case "prompt_tokens":
+		return &m.prompt, true
+	case "completion_tokens":
+		return &m.completion, true
+	case "cache_read_input_tokens":
+		return &m.cacheRead, true
+	case "cache_creation_input_tokens":
+		return &m.cacheWrite, true
+	case "prompt_tokens_details":
+		details[promptDetails] = n
+	case "input_tokens_details":
+		details[inputDetails] = n
+	}
+	return nil, true
+}
+
+// readCounts reads an object of token counts (or null, its zero value)
+// into m, and the usage object's details objects into details. A count
+// must be an integer or null.
+func readCounts(v []byte, m *answerMeta, object int, details *[3][]byte) bool {
 	if string(v) == "null" {
 		return true
 	}
@@ -335,30 +371,9 @@ func readUsage(v []byte, m *answerMeta) bool {
 	}
 	ok := true
 	EachField(v, func(k, n []byte) {
-		var dst *int
-		switch string(k) {
-		case "input_tokens":
-			dst = &m.input
-		case "output_tokens":
-			dst = &m.output
-		case "prompt_tokens":
-			dst = &m.prompt
-		case "completion_tokens":
-			dst = &m.completion
-		case "cache_read_input_tokens":
-			dst = &m.cacheRead
-		case "cache_creation_input_tokens":
-			dst = &m.cacheWrite
-		case "prompt_tokens_details":
-			ok = ok && readCached(n, &m.promptCached)
-			return
-		case "input_tokens_details":
-			ok = ok && readCached(n, &m.inputCached)
-			return
-		default:
-			return
-		}
-		if string(n) == "null" {
+		dst, good := m.field(object, k, n, details)
+		ok = ok && good
+		if dst == nil || string(n) == "null" {
 			return
 		}
 		c, err := strconv.Atoi(string(n))
