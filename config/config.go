@@ -198,6 +198,10 @@ type Deployment struct {
 	Dialect  Dialect
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// ParamRenames are the request parameters the provider knows by
+	// other names (ProviderInfo.ParamRenames): a request's is sent under
+	// the provider's name, unless it sets that too.
+	ParamRenames map[string]string
 	// Mode is LiteLLM's kind of model (model_info.mode, else known from
 	// the model's name): audio_transcription, audio_speech and
 	// image_generation deployments serve that API alone; any other

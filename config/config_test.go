@@ -901,6 +901,16 @@ func TestAllProblemsAtOnceInLineOrder(t *testing.T) {
 	}
 }
 
+// A provider's default api_base has no trailing slash: breakerd appends
+// its paths (/chat/completions) to it as it is.
+func TestProviderBaseURLsEndWithoutASlash(t *testing.T) {
+	for _, p := range Providers() {
+		if strings.HasSuffix(p.BaseURL, "/") {
+			t.Errorf("%s: %s", p.Name, p.BaseURL)
+		}
+	}
+}
+
 // README's provider table lists every provider breakerd knows.
 func TestREADMEListsEveryProvider(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "README.md"))

@@ -623,7 +623,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if info.SageMaker {
 		return c.sagemaker(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
 	}
-	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
+	d.Provider, d.Model, d.Dialect, d.Embeddings, d.ParamRenames = prov, model, info.Dialect, info.Embeddings, info.ParamRenames
 	for _, r := range info.ModelRules {
 		if strings.HasPrefix(model, r.Prefix) {
 			// Another API at the same provider (Claude on Azure AI Foundry).

@@ -40,6 +40,9 @@ type ProviderInfo struct {
 	PathSuffix string
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// ParamRenames are request parameters the provider knows by other
+	// names (OpenAI's max_completion_tokens as max_tokens).
+	ParamRenames map[string]string
 	// RerankURL is where the provider's rerank API is when it is not at
 	// the api_base's /rerank (Cohere's, which its v2 API serves).
 	RerankURL string
@@ -102,6 +105,10 @@ type Marker struct {
 	Note   string // "": breakerd's handling is the same
 }
 
+// maxTokens is the rename of a provider that knows OpenAI's
+// max_completion_tokens by its older name.
+var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}
+
 // providerTable holds LiteLLM's provider prefixes that breakerd knows,
 // with the facts from each provider's documentation (and LiteLLM's
 // provider pages for the environment variables).
@@ -154,6 +161,26 @@ var providerTable = []ProviderInfo{
 	{Name: "featherless_ai", Dialect: DialectOpenAI, BaseURL: "https://api.featherless.ai/v1", BaseEnv: "FEATHERLESS_API_BASE", KeyEnv: "FEATHERLESS_API_KEY"},
 	{Name: "nscale", Dialect: DialectOpenAI, BaseURL: "https://inference.api.nscale.com/v1", BaseEnv: "NSCALE_API_BASE", KeyEnv: "NSCALE_API_KEY"},
 	{Name: "wandb", Dialect: DialectOpenAI, BaseURL: "https://api.inference.wandb.ai/v1", BaseEnv: "WANDB_API_BASE", KeyEnv: "WANDB_API_KEY"},
+	// LiteLLM's JSON-configured OpenAI-like providers (openai_like/providers.json).
+	{Name: "helicone", Dialect: DialectOpenAI, BaseURL: "https://ai-gateway.helicone.ai", KeyEnv: "HELICONE_API_KEY"},
+	{Name: "veniceai", Dialect: DialectOpenAI, BaseURL: "https://api.venice.ai/api/v1", KeyEnv: "VENICE_AI_API_KEY"},
+	{Name: "xiaomi_mimo", Dialect: DialectOpenAI, BaseURL: "https://api.xiaomimimo.com/v1", KeyEnv: "XIAOMI_MIMO_API_KEY", ParamRenames: maxTokens},
+	{Name: "scaleway", Dialect: DialectOpenAI, BaseURL: "https://api.scaleway.ai/v1", KeyEnv: "SCW_SECRET_KEY"},
+	{Name: "synthetic", Dialect: DialectOpenAI, BaseURL: "https://api.synthetic.new/openai/v1", KeyEnv: "SYNTHETIC_API_KEY", ParamRenames: maxTokens},
+	{Name: "apertis", Dialect: DialectOpenAI, BaseURL: "https://api.stima.tech/v1", KeyEnv: "STIMA_API_KEY", ParamRenames: maxTokens},
+	{Name: "nano-gpt", Dialect: DialectOpenAI, BaseURL: "https://nano-gpt.com/api/v1", KeyEnv: "NANOGPT_API_KEY", ParamRenames: maxTokens},
+	{Name: "poe", Dialect: DialectOpenAI, BaseURL: "https://api.poe.com/v1", KeyEnv: "POE_API_KEY", ParamRenames: maxTokens},
+	{Name: "chutes", Dialect: DialectOpenAI, BaseURL: "https://llm.chutes.ai/v1", KeyEnv: "CHUTES_API_KEY", ParamRenames: maxTokens},
+	{Name: "abliteration", Dialect: DialectOpenAI, BaseURL: "https://api.abliteration.ai/v1", KeyEnv: "ABLITERATION_API_KEY"},
+	{Name: "llamagate", Dialect: DialectOpenAI, BaseURL: "https://api.llamagate.dev/v1", KeyEnv: "LLAMAGATE_API_KEY", ParamRenames: maxTokens},
+	{Name: "gmi", Dialect: DialectOpenAI, BaseURL: "https://api.gmi-serving.com/v1", KeyEnv: "GMI_API_KEY"},
+	{Name: "assemblyai", Dialect: DialectOpenAI, BaseURL: "https://llm-gateway.assemblyai.com/v1", KeyEnv: "ASSEMBLYAI_API_KEY"},
+	{Name: "charity_engine", Dialect: DialectOpenAI, BaseURL: "https://api.charityengine.services/remotejobs/v2/inference", KeyEnv: "CHARITY_ENGINE_API_KEY",
+		ParamRenames: maxTokens},
+	{Name: "aihubmix", Dialect: DialectOpenAI, BaseURL: "https://aihubmix.com/v1", BaseEnv: "AIHUBMIX_API_BASE", KeyEnv: "AIHUBMIX_API_KEY"},
+	{Name: "crusoe", Dialect: DialectOpenAI, BaseURL: "https://managed-inference-api-proxy.crusoecloud.com/v1", BaseEnv: "CRUSOE_API_BASE",
+		KeyEnv: "CRUSOE_API_KEY", ParamRenames: maxTokens},
+	{Name: "salad_cloud", Dialect: DialectOpenAI, BaseURL: "https://ai.salad.cloud/v1", KeyEnv: "SALAD_CLOUD_API_KEY"},
 	{Name: "friendliai", Dialect: DialectOpenAI, BaseURL: "https://api.friendli.ai/serverless/v1", BaseEnv: "FRIENDLI_API_BASE", KeyEnv: "FRIENDLIAI_API_KEY"},
 	{Name: "litellm_proxy", Dialect: DialectOpenAI, BaseEnv: "LITELLM_PROXY_API_BASE", KeyEnv: "LITELLM_PROXY_API_KEY", Embeddings: true},
 	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},

@@ -52,7 +52,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	}
 	out := d
 	out.Wildcard, out.ModelRef = false, ref
-	out.Model, out.Dialect, out.Embeddings = model, info.Dialect, info.Embeddings
+	out.Model, out.Dialect, out.Embeddings, out.ParamRenames = model, info.Dialect, info.Embeddings, info.ParamRenames
 	if d.Mode == "" {
 		out.Mode = modeOfModel(model)
 	}

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/openai/openai-go/v3"
 
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/provider"
@@ -241,5 +244,25 @@ func TestAzurePathsBeyondChat(t *testing.T) {
 				t.Fatalf("status %d (%s); upstream saw %s, want %s", resp.StatusCode, data, got, tc.want)
 			}
 		})
+	}
+}
+
+// A provider that knows OpenAI's max_completion_tokens as max_tokens (as
+// LiteLLM's provider table says) gets it under that name, from the
+// official SDK's request; OpenAI itself gets it as sent.
+func TestParametersRenamedForTheProvider(t *testing.T) {
+	for _, tc := range []struct{ model, want, not string }{
+		{"chutes/deepseek-ai/DeepSeek-V3", `"max_tokens":64`, `max_completion_tokens`},
+		{"openai/gpt-4o", `"max_completion_tokens":64`, `"max_tokens"`},
+	} {
+		e := newEnv(t, "model_list:\n  - model_name: m\n    litellm_params: {model: "+tc.model+", api_base: \"${MOCK_PRIMARY}/v1\", api_key: sk-provider-key}\n",
+			"primary")
+		if _, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+			MaxCompletionTokens: openai.Int(64), Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+			t.Fatalf("%s: %v", tc.model, err)
+		}
+		if body := e.mocks["primary"].LastBody(); !strings.Contains(body, tc.want) || strings.Contains(body, tc.not) {
+			t.Errorf("%s: the upstream got %s, want %s and no %s", tc.model, body, tc.want, tc.not)
+		}
 	}
 }

@@ -221,3 +221,18 @@ func TestRemainingOf(t *testing.T) {
 		}
 	}
 }
+
+// A parameter a provider knows by another name is sent under it; one set
+// under both names keeps the provider's.
+func TestRenamed(t *testing.T) {
+	renames := map[string]string{"max_completion_tokens": "max_tokens"}
+	for _, tc := range []struct{ name, body, want string }{
+		{"renamed", `{"model":"m","max_completion_tokens":64}`, `{"max_tokens":64,"model":"m"}`},
+		{"both: the provider's kept", `{"max_completion_tokens":64,"max_tokens":32}`, `{"max_tokens":32}`},
+		{"nothing to rename: byte for byte", `{ "model" : "m", "max_tokens":8 }`, `{ "model" : "m", "max_tokens":8 }`},
+	} {
+		if got := string(renamed([]byte(tc.body), renames)); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}

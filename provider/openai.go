@@ -184,6 +184,9 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if p.asksStreamUsage(req) {
 		buf = withStreamUsage(buf)
 	}
+	if len(p.d.ParamRenames) > 0 && req.ContentType == "" {
+		buf = renamed(buf, p.d.ParamRenames)
+	}
 	hreq, err := p.urls.post(ctx, p.urlFor(req), buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
@@ -351,6 +354,35 @@ type openAIUsage struct {
 
 func (u *openAIUsage) usage() Usage {
 	return Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, CacheReadTokens: u.PromptTokensDetails.CachedTokens}
+}
+
+// renamed is a request's body with its parameters named as the provider
+// knows them (renames: OpenAI's name to the provider's); one the request
+// also sets under the provider's name is left out. body as it is when it
+// has none to rename.
+func renamed(body []byte, renames map[string]string) []byte {
+	found := false
+	EachField(body, func(k, _ []byte) { _, ok := renames[string(k)]; found = found || ok })
+	if !found {
+		return body
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	for from, to := range renames {
+		if v, ok := m[from]; ok {
+			if _, set := m[to]; !set {
+				m[to] = v
+			}
+			delete(m, from)
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // sseStream reads an OpenAI server-sent-event stream.
