@@ -202,6 +202,9 @@ type Deployment struct {
 	// other names (ProviderInfo.ParamRenames): a request's is sent under
 	// the provider's name, unless it sets that too.
 	ParamRenames map[string]string
+	// FlattenContent are the roles whose list content is sent as a string
+	// (ProviderInfo.FlattenContent).
+	FlattenContent []string
 	// Mode is LiteLLM's kind of model (model_info.mode, else known from
 	// the model's name): audio_transcription, audio_speech and
 	// image_generation deployments serve that API alone; any other

@@ -624,6 +624,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return c.sagemaker(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings, d.ParamRenames = prov, model, info.Dialect, info.Embeddings, info.ParamRenames
+	d.FlattenContent = info.FlattenContent
 	for _, r := range info.ModelRules {
 		if strings.HasPrefix(model, r.Prefix) {
 			// Another API at the same provider (Claude on Azure AI Foundry).

@@ -43,6 +43,10 @@ type ProviderInfo struct {
 	// ParamRenames are request parameters the provider knows by other
 	// names (OpenAI's max_completion_tokens as max_tokens).
 	ParamRenames map[string]string
+	// FlattenContent are the roles whose messages' content the provider
+	// takes only as a string: a list of text parts is sent joined by
+	// newlines (GLM drops a tool result given as a list).
+	FlattenContent []string
 	// RerankURL is where the provider's rerank API is when it is not at
 	// the api_base's /rerank (Cohere's, which its v2 API serves).
 	RerankURL string
@@ -161,7 +165,11 @@ var providerTable = []ProviderInfo{
 	{Name: "featherless_ai", Dialect: DialectOpenAI, BaseURL: "https://api.featherless.ai/v1", BaseEnv: "FEATHERLESS_API_BASE", KeyEnv: "FEATHERLESS_API_KEY"},
 	{Name: "nscale", Dialect: DialectOpenAI, BaseURL: "https://inference.api.nscale.com/v1", BaseEnv: "NSCALE_API_BASE", KeyEnv: "NSCALE_API_KEY"},
 	{Name: "wandb", Dialect: DialectOpenAI, BaseURL: "https://api.inference.wandb.ai/v1", BaseEnv: "WANDB_API_BASE", KeyEnv: "WANDB_API_KEY"},
+	{Name: "zai", Dialect: DialectOpenAI, BaseURL: "https://api.z.ai/api/paas/v4", BaseEnv: "ZAI_API_BASE", KeyEnv: "ZAI_API_KEY",
+		FlattenContent: []string{"tool", "assistant"}},
 	// LiteLLM's JSON-configured OpenAI-like providers (openai_like/providers.json).
+	{Name: "publicai", Dialect: DialectOpenAI, BaseURL: "https://api.publicai.co/v1", BaseEnv: "PUBLICAI_API_BASE", KeyEnv: "PUBLICAI_API_KEY",
+		ParamRenames: maxTokens, FlattenContent: []string{"system", "user", "assistant", "tool"}},
 	{Name: "helicone", Dialect: DialectOpenAI, BaseURL: "https://ai-gateway.helicone.ai", KeyEnv: "HELICONE_API_KEY"},
 	{Name: "veniceai", Dialect: DialectOpenAI, BaseURL: "https://api.venice.ai/api/v1", KeyEnv: "VENICE_AI_API_KEY"},
 	{Name: "xiaomi_mimo", Dialect: DialectOpenAI, BaseURL: "https://api.xiaomimimo.com/v1", KeyEnv: "XIAOMI_MIMO_API_KEY", ParamRenames: maxTokens},

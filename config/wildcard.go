@@ -53,6 +53,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	out := d
 	out.Wildcard, out.ModelRef = false, ref
 	out.Model, out.Dialect, out.Embeddings, out.ParamRenames = model, info.Dialect, info.Embeddings, info.ParamRenames
+	out.FlattenContent = info.FlattenContent
 	if d.Mode == "" {
 		out.Mode = modeOfModel(model)
 	}

@@ -266,3 +266,26 @@ func TestParametersRenamedForTheProvider(t *testing.T) {
 		}
 	}
 }
+
+// Z.AI's GLM takes a tool result only as a string: one the official SDK
+// sends as text parts reaches it joined; OpenAI gets the parts as sent.
+func TestToolResultPartsFlattenedForGLM(t *testing.T) {
+	for _, tc := range []struct{ model, want string }{
+		{"zai/glm-4.6", `"content":"first\nsecond"`},
+		{"openai/gpt-4o", `"content":[{"text":"first","type":"text"},{"text":"second","type":"text"}]`},
+	} {
+		e := newEnv(t, "model_list:\n  - model_name: m\n    litellm_params: {model: "+tc.model+", api_base: \"${MOCK_PRIMARY}/v1\", api_key: sk-provider-key}\n",
+			"primary")
+		call := openai.ChatCompletionMessageToolCallUnionParam{OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{ID: "call_1",
+			Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: "lookup", Arguments: "{}"}}}
+		msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("look it up"),
+			{OfAssistant: &openai.ChatCompletionAssistantMessageParam{ToolCalls: []openai.ChatCompletionMessageToolCallUnionParam{call}}},
+			openai.ToolMessage([]openai.ChatCompletionContentPartTextParam{{Text: "first"}, {Text: "second"}}, "call_1")}
+		if _, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "m", Messages: msgs}); err != nil {
+			t.Fatalf("%s: %v", tc.model, err)
+		}
+		if body := e.mocks["primary"].LastBody(); !strings.Contains(body, tc.want) {
+			t.Errorf("%s: the upstream got %s, want %s", tc.model, body, tc.want)
+		}
+	}
+}

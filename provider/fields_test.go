@@ -236,3 +236,19 @@ func TestRenamed(t *testing.T) {
 		}
 	}
 }
+
+// A provider that takes some roles' content only as a string gets their
+// text parts joined; other roles, and string content, are left as sent.
+func TestFlattened(t *testing.T) {
+	roles := []string{"tool", "assistant"}
+	for _, tc := range []struct{ name, body, want string }{
+		{"a tool result's parts joined",
+			`{"messages":[{"role":"user","content":[{"type":"text","text":"q"}]},{"role":"tool","tool_call_id":"c","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}],"model":"m"}`,
+			`{"messages":[{"content":[{"type":"text","text":"q"}],"role":"user"},{"content":"a\nb","role":"tool","tool_call_id":"c"}],"model":"m"}`},
+		{"strings: byte for byte", `{"messages":[{"role":"tool","content":"a"}]}`, `{"messages":[{"role":"tool","content":"a"}]}`},
+	} {
+		if got := string(flattened([]byte(tc.body), roles)); got != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,6 +187,9 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	}
 	if len(p.d.ParamRenames) > 0 && req.ContentType == "" {
 		buf = renamed(buf, p.d.ParamRenames)
+	}
+	if len(p.d.FlattenContent) > 0 && req.Op == Chat && req.ContentType == "" {
+		buf = flattened(buf, p.d.FlattenContent)
 	}
 	hreq, err := p.urls.post(ctx, p.urlFor(req), buf, req.Stream)
 	if err != nil {
@@ -379,6 +383,53 @@ func renamed(body []byte, renames map[string]string) []byte {
 		}
 	}
 	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// flattened is a chat request's body with the list content of the
+// messages of roles made a string: its text parts joined by newlines, as
+// LiteLLM sends them to a provider that takes only strings. body as it is
+// when no message needs it.
+func flattened(body []byte, roles []string) []byte {
+	var req map[string]json.RawMessage
+	if json.Unmarshal(body, &req) != nil {
+		return body
+	}
+	var msgs []map[string]json.RawMessage
+	if json.Unmarshal(req["messages"], &msgs) != nil {
+		return body
+	}
+	changed := false
+	for _, m := range msgs {
+		var role string
+		_ = json.Unmarshal(m["role"], &role)
+		c := bytes.TrimSpace(m["content"])
+		if len(c) == 0 || c[0] != '[' || !slices.Contains(roles, role) {
+			continue
+		}
+		var parts []struct {
+			Text *string `json:"text"`
+		}
+		if json.Unmarshal(c, &parts) != nil {
+			continue
+		}
+		texts := make([]string, 0, len(parts))
+		for _, p := range parts {
+			if p.Text != nil && *p.Text != "" {
+				texts = append(texts, *p.Text)
+			}
+		}
+		m["content"], _ = json.Marshal(strings.Join(texts, "\n"))
+		changed = true
+	}
+	if !changed {
+		return body
+	}
+	req["messages"], _ = json.Marshal(msgs)
+	out, err := json.Marshal(req)
 	if err != nil {
 		return body
 	}
