@@ -14,7 +14,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -31,7 +33,29 @@ type inliner struct {
 	client *http.Client
 	// max is the most bytes one fetch reads (maxInlined).
 	max int64
+	// recent holds what was fetched in the last fetchedFor, so that a
+	// retry or a fallback to another deployment that inlines does not
+	// fetch the same URL again.
+	mu     sync.Mutex
+	recent map[string]fetched
+	size   int64 // the bytes recent holds
+	now    func() time.Time
 }
+
+// fetched is a URL's bytes and media type, and when they were fetched.
+type fetched struct {
+	data      []byte
+	mediaType string
+	at        time.Time
+}
+
+// fetchedFor is how long a fetched image or document is reused, and
+// maxFetchedBytes the most recent holds (past it, expired entries go,
+// then others until the new one fits).
+const (
+	fetchedFor      = time.Minute
+	maxFetchedBytes = 128 << 20
+)
 
 // maxInlined bounds one fetched image or document: Anthropic takes images
 // of up to 5 MB and PDFs of up to 32 MB; Bedrock less.
@@ -51,7 +75,39 @@ func newInliner(allowed func(netip.Addr) bool) *inliner {
 		return nil
 	}}
 	t := &http.Transport{DialContext: d.DialContext, TLSHandshakeTimeout: 10 * time.Second, MaxIdleConns: 16, IdleConnTimeout: 30 * time.Second}
-	return &inliner{client: &http.Client{Transport: t, Timeout: inlineTimeout}, max: maxInlined}
+	return &inliner{client: &http.Client{Transport: t, Timeout: inlineTimeout}, max: maxInlined, recent: map[string]fetched{}, now: time.Now}
+}
+
+// cached fetches rawURL as fetch does, or reuses what it fetched in the
+// last fetchedFor. The media type is checked against kind either way.
+func (in *inliner) cached(ctx context.Context, rawURL, kind string) ([]byte, string, error) {
+	now := in.now()
+	in.mu.Lock()
+	f, ok := in.recent[rawURL]
+	in.mu.Unlock()
+	if ok && now.Sub(f.at) < fetchedFor && slices.Contains(inlineTypes[kind], f.mediaType) {
+		return f.data, f.mediaType, nil
+	}
+	data, mediaType, err := in.fetch(ctx, rawURL, kind)
+	if err != nil {
+		return nil, "", err
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for u, old := range in.recent { // few entries: each is an image or a document
+		if now.Sub(old.at) >= fetchedFor || in.size+int64(len(data)) > maxFetchedBytes {
+			delete(in.recent, u)
+			in.size -= int64(len(old.data))
+		}
+	}
+	if old, ok := in.recent[rawURL]; ok {
+		in.size -= int64(len(old.data))
+	}
+	if in.size+int64(len(data)) <= maxFetchedBytes {
+		in.recent[rawURL] = fetched{data: data, mediaType: mediaType, at: now}
+		in.size += int64(len(data))
+	}
+	return data, mediaType, nil
 }
 
 var errNotPublic = errors.New("breakerd fetches images and documents only from public addresses")
@@ -124,7 +180,7 @@ func (in *inliner) blocks(ctx context.Context, raw json.RawMessage, path string)
 		if (kind != "image" && kind != "document") || json.Unmarshal(b["source"], &src) != nil || src.Type != "url" {
 			continue
 		}
-		data, mediaType, err := in.fetch(ctx, src.URL, kind)
+		data, mediaType, err := in.cached(ctx, src.URL, kind)
 		if err != nil {
 			return nil, 0, badRequest("%s: could not fetch the %s at %s: %v", at, kind, src.URL, err)
 		}

@@ -9,7 +9,9 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Only addresses on the internet are fetched from by default: not
@@ -125,5 +127,34 @@ func TestInlineRefusesPrivateAddresses(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || e.Status != http.StatusBadRequest || !strings.HasSuffix(e.Message, ": breakerd fetches images and documents only from public addresses") {
 		t.Fatalf("%v, want a 400 saying so", err)
+	}
+}
+
+// A URL fetched in the last minute is not fetched again (a retry, or a
+// fallback to another deployment that takes media only as data); after
+// it, it is.
+func TestInlineReusesARecentFetch(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write([]byte("\x89PNG\r\n\x1a\ncat"))
+	}))
+	defer srv.Close()
+	in := newInliner(func(netip.Addr) bool { return true })
+	now := time.Unix(1_800_000_000, 0)
+	in.now = func() time.Time { return now }
+	req := []byte(`{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"url","url":"` + srv.URL + `/cat.png"}}]}]}`)
+	for i, tc := range []struct {
+		after time.Duration
+		hits  int32
+	}{{0, 1}, {0, 1}, {59 * time.Second, 1}, {2 * time.Second, 2}} {
+		now = now.Add(tc.after)
+		if _, err := in.inline(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		if got := hits.Load(); got != tc.hits {
+			t.Fatalf("call %d: %d fetches, want %d", i, got, tc.hits)
+		}
 	}
 }
