@@ -18,12 +18,36 @@ import (
 )
 
 // GoogleKey is a Google credential file's key, as Google's client
-// libraries read it: a service account's (Account), or a user's from
-// gcloud's application default credentials (User). Exactly one is set.
+// libraries read it: a service account's (Account), a user's from
+// gcloud's application default credentials (User), or workload identity
+// federation's (External). Exactly one is set.
 type GoogleKey struct {
-	Account *ServiceAccount
-	User    *GoogleUser
+	Account  *ServiceAccount
+	User     *GoogleUser
+	External *GoogleExternal
 }
+
+// GoogleExternal is a workload identity federation credential (type
+// external_account): a token of another identity provider, read from a
+// file (as Kubernetes projects a service account's) or a URL, traded at
+// Google's security token service (TokenURL) for an access token, and
+// that, with ImpersonationURL, for one of the service account it names.
+type GoogleExternal struct {
+	Audience, SubjectTokenType, TokenURL string
+	ImpersonationURL                     string
+	// File or URL is where the subject token is, URL's with Headers;
+	// JSONField, when set, names the field of a JSON answer that holds it
+	// (format type json), else the answer is the token (text).
+	File, URL string
+	Headers   map[string]string
+	JSONField string
+	// QuotaProject is the project billed (quota_project_id).
+	QuotaProject string
+}
+
+// googleSTS is Google's security token service, where workload identity
+// federation trades tokens when the credential names no token_url.
+const googleSTS = "https://sts.googleapis.com/v1/token"
 
 // ServiceAccount is a Google service account's key: what signs the
 // tokens of Vertex AI's calls.
@@ -48,6 +72,13 @@ type GoogleUser struct {
 
 // Who says whose the key is, for check-config and errors; never a secret.
 func (k *GoogleKey) Who() string {
+	if e := k.External; e != nil {
+		who := "workload identity federation (" + e.Audience + ")"
+		if e.ImpersonationURL != "" {
+			who += ", as the service account it impersonates"
+		}
+		return who
+	}
 	if k.User != nil {
 		return "the user of gcloud's credentials (OAuth client " + k.User.ClientID + ")"
 	}
@@ -56,6 +87,13 @@ func (k *GoogleKey) Who() string {
 
 // Secrets are the key's secrets, for scrubbing.
 func (k *GoogleKey) Secrets() []Secret {
+	if e := k.External; e != nil {
+		var out []Secret
+		for _, v := range e.Headers { // the token URL's, which may hold one
+			out = append(out, Secret(v))
+		}
+		return out
+	}
 	if k.User != nil {
 		return []Secret{k.User.ClientSecret, k.User.RefreshToken}
 	}
@@ -81,11 +119,44 @@ func ParseGoogleKey(key Secret) (*GoogleKey, error) {
 		ClientSecret string `json:"client_secret"`
 		RefreshToken string `json:"refresh_token"`
 		QuotaProject string `json:"quota_project_id"`
+		// external_account's
+		Audience         string `json:"audience"`
+		SubjectTokenType string `json:"subject_token_type"`
+		TokenURL         string `json:"token_url"`
+		Impersonation    string `json:"service_account_impersonation_url"`
+		Source           struct {
+			File          string            `json:"file"`
+			URL           string            `json:"url"`
+			Headers       map[string]string `json:"headers"`
+			EnvironmentID string            `json:"environment_id"`
+			Executable    json.RawMessage   `json:"executable"`
+			Format        struct {
+				Type  string `json:"type"`
+				Field string `json:"subject_token_field_name"`
+			} `json:"format"`
+		} `json:"credential_source"`
 	}
 	if err := json.Unmarshal([]byte(key.Value()), &raw); err != nil {
 		return nil, errors.New("is not a Google credential: not JSON")
 	}
 	switch raw.Type {
+	case "external_account":
+		src := raw.Source
+		switch {
+		case src.EnvironmentID != "" || len(src.Executable) > 0:
+			return nil, errors.New("is a workload identity federation credential whose token comes from AWS or a program; breakerd reads one only from a file or a URL (credential_source.file or .url)")
+		case raw.Audience == "" || raw.SubjectTokenType == "" || (src.File == "") == (src.URL == ""):
+			return nil, errors.New("is a workload identity federation credential without its audience, subject_token_type, or one credential_source (file or url)")
+		case src.Format.Type == "json" && src.Format.Field == "":
+			return nil, errors.New("is a workload identity federation credential whose JSON token format names no subject_token_field_name")
+		}
+		field := ""
+		if src.Format.Type == "json" {
+			field = src.Format.Field
+		}
+		return &GoogleKey{External: &GoogleExternal{Audience: raw.Audience, SubjectTokenType: raw.SubjectTokenType,
+			TokenURL: cmp.Or(raw.TokenURL, googleSTS), ImpersonationURL: raw.Impersonation, File: src.File, URL: src.URL,
+			Headers: src.Headers, JSONField: field, QuotaProject: raw.QuotaProject}}, nil
 	case "authorized_user":
 		if raw.ClientID == "" || raw.RefreshToken == "" {
 			return nil, errors.New("is a user's credentials without its client_id or refresh_token")
@@ -94,7 +165,7 @@ func ParseGoogleKey(key Secret) (*GoogleKey, error) {
 			TokenURI: cmp.Or(raw.TokenURI, googleTokenURI), QuotaProject: raw.QuotaProject}}, nil
 	case "service_account":
 	default:
-		return nil, fmt.Errorf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key (type service_account) or a user's credentials (authorized_user)", raw.Type)
+		return nil, fmt.Errorf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key (type service_account), a user's credentials (authorized_user) or workload identity federation (external_account)", raw.Type)
 	}
 	if raw.ClientEmail == "" || raw.PrivateKey == "" {
 		return nil, errors.New("is a service account's key without its client_email or private_key")
@@ -179,18 +250,34 @@ func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeploymen
 			"off Google Cloud they fail (set $NO_GCE_CHECK=true to leave this deployment out instead)", none, d.GoogleMetadata)
 	}
 	d = c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout)
-	if k, _ := ParseGoogleKey(creds); k != nil && k.User != nil && k.User.QuotaProject != "" {
-		// As Google's libraries do: a user's calls bill the project the
-		// credentials name, unless the config's headers say otherwise.
+	if quota := quotaProject(creds); quota != "" {
+		// As Google's libraries do: a user's (or a federated identity's)
+		// calls bill the project the credentials name, unless the
+		// config's headers say otherwise.
 		if _, set := d.Headers["X-Goog-User-Project"]; !set {
 			d.Headers = maps.Clone(d.Headers)
 			if d.Headers == nil {
 				d.Headers = map[string]Secret{}
 			}
-			d.Headers["X-Goog-User-Project"] = Secret(k.User.QuotaProject)
+			d.Headers["X-Goog-User-Project"] = Secret(quota)
 		}
 	}
 	return d, true
+}
+
+// quotaProject is the project a credential's calls bill (quota_project_id),
+// "" for a service account's key or none.
+func quotaProject(creds Secret) string {
+	k, _ := ParseGoogleKey(creds)
+	switch {
+	case k == nil:
+		return ""
+	case k.User != nil:
+		return k.User.QuotaProject
+	case k.External != nil:
+		return k.External.QuotaProject
+	}
+	return ""
 }
 
 // vertexCredentials reads a Google key (a service account's, or a user's)
@@ -248,15 +335,16 @@ func (c *converter) vertexCredentials(d Deployment, pp string, v any) (Secret, b
 	var kind struct {
 		Type string `json:"type"`
 	}
-	if json.Unmarshal(raw, &kind) == nil && kind.Type != "" && kind.Type != "service_account" && kind.Type != "authorized_user" {
-		// Another kind, which LiteLLM's Google libraries take: its
-		// deployment is left out, not the config.
-		c.leaveOut(d, at, fmt.Sprintf("is a %q credential; breakerd gets Vertex AI's tokens with a service account's key or a user's credentials (authorized_user) only", kind.Type),
-			"use a service account's key file")
-		return "", false
-	}
+	_ = json.Unmarshal(raw, &kind)
 	key := Secret(raw)
-	if _, err := ParseGoogleKey(key); err != nil {
+	_, err := ParseGoogleKey(key)
+	switch {
+	case err != nil && kind.Type != "" && kind.Type != "service_account" && kind.Type != "authorized_user":
+		// Another kind, or a form of one, that LiteLLM's Google libraries
+		// take: its deployment is left out, not the config.
+		c.leaveOut(d, at, err.Error(), "use a service account's key file")
+		return "", false
+	case err != nil:
 		c.errf(at, "%v", err)
 		return "", false
 	}

@@ -52,7 +52,8 @@ func TestVertexAI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(gcloud, "application_default_credentials.json"), []byte(adc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	external := `{"type":"external_account","audience":"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x"}`
+	external := `{"type":"external_account","audience":"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x",` +
+		`"subject_token_type":"urn:ietf:params:aws:token-type:aws4_request","credential_source":{"environment_id":"aws1","region_url":"http://169.254.169.254/latest/meta-data/placement/availability-zone"}}`
 	if err := os.WriteFile(filepath.Join(dir, "external.json"), []byte(external), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -89,8 +90,12 @@ func TestVertexAI(t *testing.T) {
 			env:  map[string]string{"HOME": filepath.Join(dir, "home")},
 			base: "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/endpoints/openapi", model: "google/gemini-2.0-flash",
 			who: "the user of gcloud's credentials (OAuth client adc.apps.googleusercontent.com)", billed: "billed-proj"},
-		{name: "an external account's credential", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: external.json\n",
-			says: `t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: is a "external_account" credential; breakerd gets Vertex AI's tokens with a service account's key or a user's credentials (authorized_user) only: this deployment is left out of routing`},
+		{name: "workload identity federation from AWS", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: external.json\n",
+			says: `t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: is a workload identity federation credential whose token comes from AWS or a program; breakerd reads one only from a file or a URL (credential_source.file or .url): this deployment is left out of routing`},
+		{name: "workload identity federation from a file", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: " +
+			"'{\"type\":\"external_account\",\"audience\":\"//iam.googleapis.com/x\",\"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\",\"credential_source\":{\"file\":\"/var/run/token\"},\"quota_project_id\":\"billed-proj\"}'\n",
+			base: "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/endpoints/openapi", model: "google/gemini-2.0-flash",
+			who: "workload identity federation (//iam.googleapis.com/x)", billed: "billed-proj"},
 		{name: "a key that is no key", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: '{\"type\":\"service_account\",\"client_email\":\"x@y\",\"private_key\":\"nope\"}'\n",
 			base: "error", says: "t.yaml:8:7: model_list[1].litellm_params.vertex_credentials: has a private_key that is not PEM"},
 		{name: "a missing file", yaml: "      model: vertex_ai/gemini-2.0-flash\n      vertex_project: p\n      vertex_credentials: nope.json\n",

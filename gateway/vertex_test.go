@@ -214,3 +214,102 @@ model_list:
 		}
 	}
 }
+
+// Workload identity federation (an external_account credential): the
+// other provider's token, from a file (as Kubernetes projects it) or a
+// URL's JSON, is traded at Google's STS, and STS's token for the
+// impersonated service account's, which the calls carry; the token is
+// renewed only when it is about to expire. A token the STS refuses is the
+// deployment's failure, and no token shows in the logs.
+func TestVertexAIWithWorkloadIdentityFederation(t *testing.T) {
+	const subject, stsToken, saToken = "eyJ.k8s-projected.token", "ya29.sts-federated", "ya29.impersonated-sa"
+	var trades, impersonations atomic.Int64
+	google := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/v1/token": // STS
+			trades.Add(1)
+			f := r.PostFormValue
+			if f("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange" || f("subject_token") != subject ||
+				f("subject_token_type") != "urn:ietf:params:oauth:token-type:jwt" || f("scope") != "https://www.googleapis.com/auth/cloud-platform" ||
+				f("audience") != "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/k8s" {
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"error":"invalid_grant","error_description":"The audience or subject token is invalid."}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"access_token":"` + stsToken + `","issued_token_type":"urn:ietf:params:oauth:token-type:access_token","token_type":"Bearer","expires_in":3599}`))
+		case "/v1/projects/-/serviceAccounts/vertex@p.iam.gserviceaccount.com:generateAccessToken":
+			impersonations.Add(1)
+			if r.Header.Get("Authorization") != "Bearer "+stsToken {
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied"}}`))
+				return
+			}
+			_, _ = w.Write([]byte(`{"accessToken":"` + saToken + `","expireTime":"2099-01-01T00:00:00Z"}`))
+		case "/subject":
+			if r.Header.Get("Metadata") != "True" {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			_, _ = w.Write([]byte(`{"access_token":"` + subject + `"}`))
+		}
+	}))
+	defer google.Close()
+	vertex := mockllm.New(mockllm.Options{Name: "vertex", APIKey: saToken})
+	upstream := httptest.NewServer(vertex.Handler())
+	defer upstream.Close()
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(subject+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		source map[string]any
+		works  bool
+	}{
+		{"a file's token", map[string]any{"file": tokenFile}, true},
+		{"a URL's JSON", map[string]any{"url": google.URL + "/subject", "headers": map[string]string{"Metadata": "True"},
+			"format": map[string]string{"type": "json", "subject_token_field_name": "access_token"}}, true},
+		{"a token the STS refuses", map[string]any{"url": google.URL + "/subject", "headers": map[string]string{"Metadata": "True"}}, false},
+	} {
+		trades.Store(0)
+		key, _ := json.Marshal(map[string]any{"type": "external_account",
+			"audience":           "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/k8s",
+			"subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": google.URL + "/v1/token",
+			"service_account_impersonation_url": google.URL + "/v1/projects/-/serviceAccounts/vertex@p.iam.gserviceaccount.com:generateAccessToken",
+			"credential_source":                 tc.source})
+		keyFile := filepath.Join(dir, "wif.json")
+		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		e := newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream.URL+`/v1", vertex_credentials: "`+keyFile+`"}
+`)
+		for range 2 {
+			got, _, err := e.chat("gemini")
+			if tc.works && (err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from vertex")) {
+				t.Fatalf("%s: %+v %v", tc.name, got, err)
+			}
+			if !tc.works && err == nil {
+				t.Fatalf("%s: served", tc.name)
+			}
+		}
+		logs := e.logs.String()
+		for _, secret := range []string{subject, stsToken, saToken} {
+			if strings.Contains(logs, secret) {
+				t.Fatalf("%s: the logs show a token:\n%s", tc.name, logs)
+			}
+		}
+		if tc.works && trades.Load() != 1 {
+			t.Fatalf("%s: %d trades, want 1", tc.name, trades.Load())
+		}
+		if !tc.works && !strings.Contains(logs, "Google's STS traded no token for workload identity federation") {
+			t.Fatalf("%s: logs:\n%s", tc.name, logs)
+		}
+	}
+	if impersonations.Load() != 2 {
+		t.Fatalf("%d impersonations, want one per working credential", impersonations.Load())
+	}
+}

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -8,10 +10,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -27,6 +31,12 @@ type googleTokens struct {
 	// user, when set, is a user's credentials (gcloud's), whose refresh
 	// token is traded for access tokens.
 	user *config.GoogleUser
+	// ext, when set, is workload identity federation's: another identity
+	// provider's token traded at Google's STS (federated).
+	ext *config.GoogleExternal
+	// learn is told the tokens met on the way to an access token (the
+	// subject token, STS's), to scrub them too.
+	learn func(string)
 	// metadata, when sa and user are nil, is the metadata server that
 	// gives the machine's service account's tokens.
 	metadata string
@@ -60,7 +70,8 @@ func newGoogleTokens(d config.Deployment, rt http.RoundTripper, s Scrubber) (*go
 	if err != nil {
 		return nil, fmt.Errorf("vertex_credentials %w", err)
 	}
-	return &googleTokens{sa: k.Account, user: k.User, rt: rt, redact: s.Redact, token: newRenewed(learnToken(s))}, nil
+	return &googleTokens{sa: k.Account, user: k.User, ext: k.External, learn: learnToken(s), rt: rt, redact: s.Redact,
+		token: newRenewed(learnToken(s))}, nil
 }
 
 // learnToken tells s each token fetched.
@@ -85,6 +96,8 @@ func (g *googleTokens) trade(ctx context.Context, now time.Time) (string, time.T
 		form = url.Values{"grant_type": {"refresh_token"}, "client_id": {g.user.ClientID}, "client_secret": {g.user.ClientSecret.Value()},
 			"refresh_token": {g.user.RefreshToken.Value()}}
 		tokenURI, who = g.user.TokenURI, "the user of gcloud's credentials"
+	case g.ext != nil:
+		return g.federated(ctx, now)
 	case g.sa != nil:
 		assertion, err := g.assertion(now)
 		if err != nil {
@@ -169,4 +182,129 @@ func (g *googleTokens) fromMetadata(ctx context.Context, now time.Time) (string,
 			Message: fmt.Sprintf("the metadata server gave no Vertex AI token: %s (is a service account attached to the machine?)", resp.Status)}
 	}
 	return tok.AccessToken, now.Add(time.Duration(max(tok.ExpiresIn, 60)) * time.Second), nil
+}
+
+// federated gets a token by workload identity federation, as Google's
+// libraries do: the subject token (a file's, or a URL's) traded at the
+// STS for an access token, and that, with an impersonation URL, for the
+// service account's.
+func (g *googleTokens) federated(ctx context.Context, now time.Time) (string, time.Time, error) {
+	e := g.ext
+	subject, err := g.subjectToken(ctx)
+	if err != nil {
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: g.redact("workload identity federation has no token to trade: " + err.Error())}
+	}
+	g.learn(subject)
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "audience": {e.Audience},
+		"scope": {cloudPlatformScope}, "requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+		"subject_token_type": {e.SubjectTokenType}, "subject_token": {subject}}
+	var sts struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := g.post(ctx, e.TokenURL, "application/x-www-form-urlencoded", "", []byte(form.Encode()), &sts); err != nil {
+		return "", time.Time{}, err
+	}
+	if sts.AccessToken == "" {
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: g.redact(fmt.Sprintf("Google's STS traded no token for workload identity federation (%s): %s %s", e.Audience, sts.Error, sts.Description))}
+	}
+	expires := now.Add(time.Duration(max(sts.ExpiresIn, 60)) * time.Second)
+	if e.ImpersonationURL == "" {
+		return sts.AccessToken, expires, nil
+	}
+	g.learn(sts.AccessToken)
+	body, _ := json.Marshal(map[string]any{"scope": []string{cloudPlatformScope}, "lifetime": "3600s"})
+	var sa struct {
+		AccessToken string    `json:"accessToken"`
+		ExpireTime  time.Time `json:"expireTime"`
+		Error       struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if err := g.post(ctx, e.ImpersonationURL, "application/json", sts.AccessToken, body, &sa); err != nil {
+		return "", time.Time{}, err
+	}
+	if sa.AccessToken == "" {
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: g.redact("the federated identity may not impersonate the service account: " + sa.Error.Message)}
+	}
+	return sa.AccessToken, cmp.Or(sa.ExpireTime, now.Add(time.Hour)), nil
+}
+
+// subjectToken reads the other identity provider's token: a file's, or
+// a URL's answer, whole or a field of its JSON.
+func (g *googleTokens) subjectToken(ctx context.Context) (string, error) {
+	e := g.ext
+	var data []byte
+	if e.File != "" {
+		b, err := os.ReadFile(e.File)
+		if err != nil {
+			return "", err
+		}
+		data = b
+	} else {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
+		if err != nil {
+			return "", err
+		}
+		for k, v := range e.Headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := g.rt.RoundTrip(req)
+		if err != nil {
+			return "", fmt.Errorf("its URL: %w", err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("its URL answered %s", resp.Status)
+		}
+		if data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10)); err != nil {
+			return "", err
+		}
+	}
+	if e.JSONField == "" {
+		if t := strings.TrimSpace(string(data)); t != "" {
+			return t, nil
+		}
+		return "", errors.New("it is empty")
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return "", errors.New("it is not JSON")
+	}
+	if t, ok := fields[e.JSONField].(string); ok && t != "" {
+		return t, nil
+	}
+	return "", fmt.Errorf("its JSON has no %q", e.JSONField)
+}
+
+// post sends body to u (with bearer as its Authorization, when set) and
+// reads the JSON answer into out. An answer of 5xx is the deployment's
+// 502; of 4xx, out holds what it said.
+func (g *googleTokens) post(ctx context.Context, u, ctype, bearer string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return &Error{Err: err, Message: "build the token request: " + err.Error()}
+	}
+	req.Header.Set("Content-Type", ctype)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := g.rt.RoundTrip(req)
+	if err != nil {
+		e := transportError(ctx, err, g.redact)
+		e.Message = "get a Vertex AI token: " + e.Message
+		return e
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return &Error{Status: http.StatusBadGateway, Message: fmt.Sprintf("get a Vertex AI token: %s answered %s", req.URL.Host, resp.Status)}
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	_ = json.Unmarshal(data, out)
+	return nil
 }
