@@ -2,6 +2,11 @@ package config
 
 import (
 	"cmp"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -103,12 +108,12 @@ func (c *converter) entraFromEnv(d *Deployment, e *Entra, tenant, client string,
 	env := func(name string) string { s, _ := c.env(name); return s }
 	at := "litellm_settings.enable_azure_ad_token_refresh"
 	kind := cmp.Or(env("AZURE_CREDENTIAL"), "ClientSecretCredential")
-	secret, file := env("AZURE_CLIENT_SECRET"), env("AZURE_FEDERATED_TOKEN_FILE")
+	secret, file, certPath := env("AZURE_CLIENT_SECRET"), env("AZURE_FEDERATED_TOKEN_FILE"), env("AZURE_CLIENT_CERTIFICATE_PATH")
 	// need reports whether the environment gives what a kind of
 	// credential needs (tenant and client may come from the config).
 	need := func(what string, values map[string]string) bool {
 		var names, missing []string
-		for _, n := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"} {
+		for _, n := range []string{"AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_CERTIFICATE_PATH"} {
 			if v, ok := values[n]; ok {
 				names = append(names, "$"+n)
 				if v == "" {
@@ -129,6 +134,17 @@ func (c *converter) entraFromEnv(d *Deployment, e *Entra, tenant, client string,
 		}
 		e.TokenURL, e.ClientID, e.ClientSecret = tokenURL(tenant), client, Secret(secret)
 		e.How = fmt.Sprintf("Entra ID tokens for the app %s, by its client secret ($AZURE_CLIENT_SECRET)", client)
+	case kind == "CertificateCredential", kind == "DefaultAzureCredential" && tenant != "" && client != "" && certPath != "":
+		if !need("client certificate", map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": client, "AZURE_CLIENT_CERTIFICATE_PATH": certPath}) {
+			return false
+		}
+		cert, err := c.entraCertificate(certPath)
+		if err != nil {
+			c.leaveOut(*d, at, fmt.Sprintf("the environment's client certificate ($AZURE_CLIENT_CERTIFICATE_PATH) %v", err), "give a PEM file with the certificate and its private key")
+			return false
+		}
+		e.TokenURL, e.ClientID, e.Certificate = tokenURL(tenant), client, cert
+		e.How = fmt.Sprintf("Entra ID tokens for the app %s, by its client certificate ($AZURE_CLIENT_CERTIFICATE_PATH)", client)
 	case kind == "WorkloadIdentityCredential", kind == "DefaultAzureCredential" && tenant != "" && client != "" && file != "":
 		if !need("workload identity", map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": client, "AZURE_FEDERATED_TOKEN_FILE": file}) {
 			return false
@@ -153,7 +169,7 @@ func (c *converter) entraFromEnv(d *Deployment, e *Entra, tenant, client string,
 		}
 	default:
 		c.leaveOut(*d, at, fmt.Sprintf("breakerd does not take $AZURE_CREDENTIAL=%s", kind),
-			"set it to ClientSecretCredential, WorkloadIdentityCredential, ManagedIdentityCredential or DefaultAzureCredential")
+			"set it to ClientSecretCredential, CertificateCredential, WorkloadIdentityCredential, ManagedIdentityCredential or DefaultAzureCredential")
 		return false
 	}
 	return true
@@ -187,4 +203,46 @@ func (c *converter) oidc(d Deployment, at, ref string) (token Secret, file strin
 		return "", value, true
 	}
 	return Secret(value), "", true
+}
+
+// entraCertificate reads an app's client certificate: a PEM file with the
+// certificate and its RSA private key (PKCS #8 or #1), as Azure's
+// libraries take one. A PKCS #12 (.pfx) file is not read.
+func (c *converter) entraCertificate(path string) (*EntraCertificate, error) {
+	data, err := c.read(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot be read: %w", err)
+	}
+	var cert *x509.Certificate
+	var key *rsa.PrivateKey
+	for rest := data; ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		switch block.Type {
+		case "CERTIFICATE":
+			if cert == nil {
+				cert, _ = x509.ParseCertificate(block.Bytes)
+			}
+		case "PRIVATE KEY", "RSA PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				k, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+			}
+			if rk, ok := k.(*rsa.PrivateKey); ok && err == nil {
+				key = rk
+			}
+		}
+	}
+	switch {
+	case cert == nil && key == nil:
+		return nil, errors.New("is not PEM (a PKCS #12 .pfx file is not read: convert it with `openssl pkcs12 -nodes`)")
+	case cert == nil:
+		return nil, errors.New("has no certificate")
+	case key == nil:
+		return nil, errors.New("has no RSA private key")
+	}
+	sum := sha1.Sum(cert.Raw)
+	return &EntraCertificate{Key: key, Thumbprint: sum[:]}, nil
 }

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,6 +22,10 @@ func TestAzureEntraID(t *testing.T) {
 	const login = "https://login.microsoftonline.com/"
 	const refresh = "litellm_settings: {enable_azure_ad_token_refresh: true}\n"
 	secret := "      tenant_id: os.environ/T\n      client_id: app-1\n      client_secret: os.environ/S\n"
+	pfx := filepath.Join(t.TempDir(), "app.pfx")
+	if err := os.WriteFile(pfx, []byte{0x30, 0x82, 0x0a, 0x01}, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, yaml string
 		env        map[string]string
@@ -77,6 +83,13 @@ func TestAzureEntraID(t *testing.T) {
 			env: map[string]string{"AZURE_CREDENTIAL": "ManagedIdentityCredential", "AZURE_CLIENT_ID": "mi-8",
 				"IDENTITY_ENDPOINT": "http://localhost:42356/msi/token", "IDENTITY_HEADER": "identity-header-8"},
 			want: &Entra{ManagedIdentity: "http://localhost:42356/msi/token", IdentityHeader: "identity-header-8", ClientID: "mi-8", Scope: EntraScope}},
+		{name: "a client certificate that is not PEM (a .pfx)", yaml: refresh,
+			env: map[string]string{"AZURE_CREDENTIAL": "CertificateCredential", "AZURE_TENANT_ID": "t9", "AZURE_CLIENT_ID": "app-9",
+				"AZURE_CLIENT_CERTIFICATE_PATH": pfx},
+			says: "the environment's client certificate ($AZURE_CLIENT_CERTIFICATE_PATH) is not PEM (a PKCS #12 .pfx file is not read: convert it with `openssl pkcs12 -nodes`): this deployment is left out of routing"},
+		{name: "a client certificate, incomplete", yaml: refresh,
+			env:  map[string]string{"AZURE_CREDENTIAL": "CertificateCredential", "AZURE_TENANT_ID": "t9", "AZURE_CLIENT_ID": "app-9"},
+			says: "the environment's client certificate needs $AZURE_TENANT_ID, $AZURE_CLIENT_ID, $AZURE_CLIENT_CERTIFICATE_PATH: $AZURE_CLIENT_CERTIFICATE_PATH not set: this deployment is left out of routing"},
 		{name: "a kind of credential breakerd does not take", yaml: refresh, env: map[string]string{"AZURE_CREDENTIAL": "AzureCliCredential"},
 			says: "breakerd does not take $AZURE_CREDENTIAL=AzureCliCredential: this deployment is left out of routing"},
 	} {

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -443,6 +444,9 @@ type Entra struct {
 	ClientSecret  Secret
 	Assertion     Secret
 	AssertionFile string
+	// Certificate, when set, signs the assertion ClientID's token is
+	// granted for (a client certificate's credential).
+	Certificate *EntraCertificate
 	Username      string
 	Password      Secret
 	// ManagedIdentity, when set, is the endpoint of the machine's managed
@@ -456,6 +460,15 @@ type Entra struct {
 	Scope string
 	// How says where the tokens come from, for check-config and errors.
 	How string
+}
+
+// EntraCertificate is an app's client certificate: its key signs the
+// assertions that ask for the app's tokens, and Thumbprint (the
+// certificate's SHA-1, as Entra ID names it in the assertion's x5t)
+// says which of the app's certificates it is.
+type EntraCertificate struct {
+	Key        *rsa.PrivateKey
+	Thumbprint []byte
 }
 
 // EntraScope is the scope of Azure OpenAI's and Azure AI Foundry's

@@ -2,13 +2,27 @@ package gateway_test
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/anthropics/anthropic-sdk-go"
 
@@ -161,5 +175,89 @@ model_list:
 	}
 	if strings.Contains(e.logs.String(), "eyJ-entra-access-token") {
 		t.Fatalf("the log shows the token:\n%s", e.logs.String())
+	}
+}
+
+// An app's client certificate ($AZURE_CREDENTIAL=CertificateCredential,
+// with enable_azure_ad_token_refresh, as Azure's libraries read the
+// environment): each token is asked for with a JWT the certificate's key
+// signs, naming it by its thumbprint, for the tenant's token endpoint;
+// Entra ID checks the signature against the certificate, as here.
+func TestAzureWithAClientCertificate(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "breakerd-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	certFile := filepath.Join(t.TempDir(), "app.pem")
+	pemData := append(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+	if err := os.WriteFile(certFile, pemData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	thumb := sha1.Sum(der)
+	var grants atomic.Int64
+	var login *httptest.Server
+	login = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		f := r.PostForm
+		parts := strings.Split(f.Get("client_assertion"), ".")
+		refuse := func(why string) {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"AADSTS700027: ` + why + `"}`))
+		}
+		if f.Get("grant_type") != "client_credentials" || f.Get("client_id") != "app-1" || len(parts) != 3 ||
+			f.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+			refuse("not a client assertion")
+			return
+		}
+		var header struct{ Alg, X5t string }
+		var claims struct {
+			Aud, Iss, Sub string
+			Exp           int64
+		}
+		h, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		c, _ := base64.RawURLEncoding.DecodeString(parts[1])
+		sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+		_ = json.Unmarshal(h, &header)
+		_ = json.Unmarshal(c, &claims)
+		sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+		switch {
+		case rsa.VerifyPKCS1v15(&key.PublicKey, crypto.SHA256, sum[:], sig) != nil:
+			refuse("the signature does not verify")
+		case header.Alg != "RS256" || header.X5t != base64.RawURLEncoding.EncodeToString(thumb[:]):
+			refuse("the certificate with thumbprint is not registered")
+		case claims.Aud != login.URL+"/tenant-1/oauth2/v2.0/token" || claims.Iss != "app-1" || claims.Sub != "app-1" || claims.Exp < time.Now().Unix():
+			refuse("the assertion's claims are wrong")
+		default:
+			grants.Add(1)
+			_, _ = w.Write([]byte(`{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ-entra-access-token"}`))
+		}
+	}))
+	defer login.Close()
+	_, upstream, seen := entraUpstream(t)
+	e := newEnv(t, `
+environment_variables: {AZURE_AUTHORITY_HOST: "`+login.URL+`", AZURE_CREDENTIAL: CertificateCredential, AZURE_TENANT_ID: tenant-1,
+  AZURE_CLIENT_ID: app-1, AZURE_CLIENT_CERTIFICATE_PATH: "`+certFile+`"}
+litellm_settings: {enable_azure_ad_token_refresh: true}
+model_list:
+  - model_name: gpt
+    litellm_params: {model: azure/gpt-4o, api_base: "`+upstream.URL+`", api_version: "2024-10-21"}
+`)
+	for range 2 {
+		if got, _, err := e.chat("gpt"); err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from azure") {
+			t.Fatalf("chat: %+v %v\n%s", got, err, e.logs.String())
+		}
+	}
+	if s := seen(); len(s) != 2 || !strings.Contains(s[0], `authorization="Bearer eyJ-entra-access-token"`) || grants.Load() != 1 {
+		t.Fatalf("upstream saw %q after %d grants, want the granted token, granted once", s, grants.Load())
+	}
+	if strings.Contains(e.logs.String(), "PRIVATE KEY") {
+		t.Fatal("the key is in the logs")
 	}
 }

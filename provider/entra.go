@@ -2,6 +2,12 @@ package provider
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -105,6 +111,13 @@ func (t *entraTokens) fetch(ctx context.Context, now time.Time) (string, time.Ti
 		form.Set("password", t.e.Password.Value())
 	default:
 		assertion := t.e.Assertion.Value()
+		if c := t.e.Certificate; c != nil {
+			signed, err := certificateAssertion(c, t.e.ClientID, t.e.TokenURL, now)
+			if err != nil {
+				return "", time.Time{}, &Error{Err: err, Message: "sign the client certificate's assertion: " + err.Error()}
+			}
+			assertion = signed
+		}
 		if t.e.AssertionFile != "" {
 			b, err := os.ReadFile(t.e.AssertionFile) // read each time: it rotates
 			if err != nil {
@@ -173,4 +186,25 @@ func (t *entraTokens) managedIdentity(ctx context.Context, now time.Time) (strin
 		return fmt.Sprintf("the managed identity gave no token: %d %s %s%s (is an identity assigned to the machine, with access to the resource?)",
 			status, a.Error, a.Description, a.Message)
 	})
+}
+
+// certificateAssertion is the JWT an app's client certificate signs to ask
+// for a token, as Microsoft's libraries make it: for the token endpoint
+// (aud), from and about the app (iss, sub), valid for ten minutes, and
+// naming the certificate by its thumbprint (x5t).
+func certificateAssertion(c *config.EntraCertificate, clientID, tokenURL string, now time.Time) (string, error) {
+	var jti [16]byte
+	if _, err := rand.Read(jti[:]); err != nil {
+		return "", err
+	}
+	header, _ := json.Marshal(map[string]string{"alg": "RS256", "typ": "JWT", "x5t": base64.RawURLEncoding.EncodeToString(c.Thumbprint)})
+	claims, _ := json.Marshal(map[string]any{"aud": tokenURL, "iss": clientID, "sub": clientID, "jti": hex.EncodeToString(jti[:]),
+		"nbf": now.Unix(), "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()})
+	signed := base64.RawURLEncoding.EncodeToString(header) + "." + base64.RawURLEncoding.EncodeToString(claims)
+	sum := sha256.Sum256([]byte(signed))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, c.Key, crypto.SHA256, sum[:])
+	if err != nil {
+		return "", err
+	}
+	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
