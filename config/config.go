@@ -447,8 +447,8 @@ type Entra struct {
 	// Certificate, when set, signs the assertion ClientID's token is
 	// granted for (a client certificate's credential).
 	Certificate *EntraCertificate
-	Username      string
-	Password      Secret
+	Username    string
+	Password    Secret
 	// ManagedIdentity, when set, is the endpoint of the machine's managed
 	// identity: the instance metadata service's, or App Service's and
 	// Container Apps' ($IDENTITY_ENDPOINT), which wants IdentityHeader.
