@@ -151,6 +151,9 @@ func (c *converter) entraFromEnv(d *Deployment, e *Entra, tenant, client string,
 		}
 		e.TokenURL, e.ClientID, e.AssertionFile = tokenURL(tenant), client, file
 		e.How = fmt.Sprintf("Entra ID tokens for the app %s, traded for the workload identity's token ($AZURE_FEDERATED_TOKEN_FILE)", client)
+	case kind == "AzureCliCredential":
+		e.AzureCLI, e.Tenant = "az", tenant
+		e.How = "the Azure CLI's signed-in user's Entra ID tokens (az account get-access-token; run `az login` first)"
 	case kind == "ManagedIdentityCredential", kind == "DefaultAzureCredential":
 		e.ClientID = client // a user-assigned identity's, when set
 		if ep, h := env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER"); ep != "" && h != "" {
@@ -164,12 +167,12 @@ func (c *converter) entraFromEnv(d *Deployment, e *Entra, tenant, client string,
 		}
 		e.How = "the managed identity's Entra ID tokens, from the instance metadata service (" + e.ManagedIdentity + ")"
 		if kind == "DefaultAzureCredential" {
-			c.warnf(at, "the environment has no client secret or workload identity for the Azure deployment at model_list[%d], so its calls take the machine's managed identity's tokens, from %s, as DefaultAzureCredential does; off Azure they fail",
+			c.warnf(at, "the environment has no client secret or workload identity for the Azure deployment at model_list[%d], so its calls take the machine's managed identity's tokens, from %s, as DefaultAzureCredential does; off Azure they fail ($AZURE_CREDENTIAL=AzureCliCredential takes `az login`'s)",
 				d.Index, e.ManagedIdentity)
 		}
 	default:
 		c.leaveOut(*d, at, fmt.Sprintf("breakerd does not take $AZURE_CREDENTIAL=%s", kind),
-			"set it to ClientSecretCredential, CertificateCredential, WorkloadIdentityCredential, ManagedIdentityCredential or DefaultAzureCredential")
+			"set it to ClientSecretCredential, CertificateCredential, WorkloadIdentityCredential, ManagedIdentityCredential, AzureCliCredential or DefaultAzureCredential")
 		return false
 	}
 	return true

@@ -90,8 +90,10 @@ func TestAzureEntraID(t *testing.T) {
 		{name: "a client certificate, incomplete", yaml: refresh,
 			env:  map[string]string{"AZURE_CREDENTIAL": "CertificateCredential", "AZURE_TENANT_ID": "t9", "AZURE_CLIENT_ID": "app-9"},
 			says: "the environment's client certificate needs $AZURE_TENANT_ID, $AZURE_CLIENT_ID, $AZURE_CLIENT_CERTIFICATE_PATH: $AZURE_CLIENT_CERTIFICATE_PATH not set: this deployment is left out of routing"},
-		{name: "a kind of credential breakerd does not take", yaml: refresh, env: map[string]string{"AZURE_CREDENTIAL": "AzureCliCredential"},
-			says: "breakerd does not take $AZURE_CREDENTIAL=AzureCliCredential: this deployment is left out of routing"},
+		{name: "the Azure CLI's signed-in user", yaml: refresh, env: map[string]string{"AZURE_CREDENTIAL": "AzureCliCredential", "AZURE_TENANT_ID": "t10"},
+			want: &Entra{AzureCLI: "az", Tenant: "t10", Scope: EntraScope}},
+		{name: "a kind of credential breakerd does not take", yaml: refresh, env: map[string]string{"AZURE_CREDENTIAL": "InteractiveBrowserCredential"},
+			says: "breakerd does not take $AZURE_CREDENTIAL=InteractiveBrowserCredential: this deployment is left out of routing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))

@@ -455,6 +455,10 @@ type Entra struct {
 	// ClientID, when set, picks a user-assigned identity.
 	ManagedIdentity string
 	IdentityHeader  Secret
+	// AzureCLI, when set, is the Azure CLI (az) whose signed-in user's
+	// tokens the calls carry (`az account get-access-token`), for Tenant
+	// when set.
+	AzureCLI, Tenant string
 	// Scope is what tokens are asked for: Azure AI services'
 	// (EntraScope) unless $AZURE_SCOPE names another.
 	Scope string

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -259,5 +260,56 @@ model_list:
 	}
 	if strings.Contains(e.logs.String(), "PRIVATE KEY") {
 		t.Fatal("the key is in the logs")
+	}
+}
+
+// The Azure CLI's signed-in user ($AZURE_CREDENTIAL=AzureCliCredential,
+// as on a developer's machine after `az login`): the calls carry the
+// token `az account get-access-token` gives, asked for once while it is
+// fresh; a CLI that is not logged in is the deployment's authentication
+// failure, with what it said. A script stands in for the CLI.
+func TestAzureWithTheAzureCLI(t *testing.T) {
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	script := `#!/bin/sh
+echo "$@" >> ` + calls + `
+if [ -f ` + filepath.Join(bin, "logged-out") + ` ]; then
+  echo "ERROR: Please run 'az login' to setup account." >&2
+  exit 1
+fi
+echo '{"accessToken":"eyJ-entra-access-token","expires_on":` + strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10) + `,"tokenType":"Bearer"}'
+`
+	if err := os.WriteFile(filepath.Join(bin, "az"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	_, upstream, seen := entraUpstream(t)
+	cfg := `
+environment_variables: {AZURE_CREDENTIAL: AzureCliCredential, AZURE_TENANT_ID: tenant-1}
+litellm_settings: {enable_azure_ad_token_refresh: true}
+model_list:
+  - model_name: gpt
+    litellm_params: {model: azure/gpt-4o, api_base: "` + upstream.URL + `", api_version: "2024-10-21"}
+`
+	e := newEnv(t, cfg)
+	for range 2 {
+		if got, _, err := e.chat("gpt"); err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from azure") {
+			t.Fatalf("chat: %+v %v\n%s", got, err, e.logs.String())
+		}
+	}
+	asked, _ := os.ReadFile(calls)
+	if s := seen(); len(s) != 2 || !strings.Contains(s[1], `authorization="Bearer eyJ-entra-access-token"`) ||
+		string(asked) != "account get-access-token --output json --scope https://cognitiveservices.azure.com/.default --tenant tenant-1\n" {
+		t.Fatalf("upstream saw %q; the CLI was asked %q", s, asked)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "logged-out"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = newEnv(t, cfg)
+	if _, _, err := e.chat("gpt"); err == nil {
+		t.Fatal("served with no token")
+	}
+	if !strings.Contains(e.logs.String(), "the Azure CLI gave no Microsoft Entra ID token (exit status 1): ERROR: Please run 'az login' to setup account.") {
+		t.Fatalf("logs:\n%s", e.logs.String())
 	}
 }

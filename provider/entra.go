@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +102,9 @@ func (a entraAnswer) expiry(now time.Time) time.Time {
 func (t *entraTokens) fetch(ctx context.Context, now time.Time) (string, time.Time, error) {
 	if t.e.ManagedIdentity != "" {
 		return t.managedIdentity(ctx, now)
+	}
+	if t.e.AzureCLI != "" {
+		return t.azureCLI(ctx, now)
 	}
 	form := url.Values{"client_id": {t.e.ClientID}, "scope": {t.e.Scope}}
 	switch {
@@ -207,4 +213,48 @@ func certificateAssertion(c *config.EntraCertificate, clientID, tokenURL string,
 		return "", err
 	}
 	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// azureCLITimeout bounds a call to the Azure CLI, which can take seconds
+// to start and to refresh its own token.
+const azureCLITimeout = 30 * time.Second
+
+// azureCLI asks the Azure CLI for its signed-in user's token, as Azure's
+// AzureCliCredential does. Its own error (not logged in, no access) is
+// the deployment's authentication failure, with what it said.
+func (t *entraTokens) azureCLI(ctx context.Context, now time.Time) (string, time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, azureCLITimeout)
+	defer cancel()
+	args := []string{"account", "get-access-token", "--output", "json", "--scope", t.e.Scope}
+	if t.e.Tenant != "" {
+		args = append(args, "--tenant", t.e.Tenant)
+	}
+	cmd := exec.CommandContext(ctx, t.e.AzureCLI, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		said := strings.TrimSpace(stderr.String())
+		if len(said) > 500 {
+			said = said[:500]
+		}
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: t.redact(fmt.Sprintf("the Azure CLI gave no Microsoft Entra ID token (%v): %s", err, cmp.Or(said, "it said nothing")))}
+	}
+	var a struct {
+		AccessToken string `json:"accessToken"`
+		ExpiresOn   int64  `json:"expires_on"` // newer versions: Unix time
+		ExpiresAt   string `json:"expiresOn"`  // older ones: local time
+	}
+	if json.Unmarshal(out, &a) != nil || a.AccessToken == "" {
+		return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+			Message: "the Azure CLI's answer holds no token"}
+	}
+	expires := now.Add(time.Hour)
+	if a.ExpiresOn > 0 {
+		expires = time.Unix(a.ExpiresOn, 0)
+	} else if at, err := time.ParseInLocation("2006-01-02 15:04:05.999999", a.ExpiresAt, time.Local); err == nil {
+		expires = at
+	}
+	return a.AccessToken, expires, nil
 }
