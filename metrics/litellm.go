@@ -26,7 +26,7 @@ type liteLLM struct {
 	proxyTotal, proxyFailed                   *prometheus.CounterVec
 	requestLatency, apiLatency                *prometheus.HistogramVec
 	inputTokens, outputTokens, totalTokens    *prometheus.CounterVec
-	ttft                                      *prometheus.HistogramVec
+	ttft, overhead, perToken                  *prometheus.HistogramVec
 	requests, spend                           *prometheus.CounterVec
 	fallbackOK, fallbackFailed                *prometheus.CounterVec
 	remainingRequests, remainingTokens        *prometheus.GaugeVec
@@ -84,6 +84,10 @@ func newLiteLLM() *liteLLM {
 		totalTokens:  counter("litellm_total_tokens_metric_total", "Total number of input + output tokens from LLM requests", liteLLMModel),
 		ttft: histogram("litellm_llm_api_time_to_first_token_metric", "Time to first token for a models LLM API call",
 			liteLLMModel),
+		overhead: histogram("litellm_overhead_latency_metric", "Latency overhead (milliseconds) added by LiteLLM processing (breakerd: in seconds, as LiteLLM observes it)",
+			append([]string{"model_group", "api_provider", "api_base", "litellm_model_name"}, "model_id")),
+		perToken: histogram("litellm_deployment_latency_per_output_token", "LLM Deployment Analytics - Latency per output token",
+			liteLLMDeployment),
 		requests: counter("litellm_requests_metric_total", "Total number of LLM calls to litellm - track total per API Key, team, user",
 			liteLLMSpend),
 		spend: counter("litellm_spend_metric_total",
@@ -104,7 +108,7 @@ func newLiteLLM() *liteLLM {
 
 func (l *liteLLM) collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.deployTotal, l.deploySuccess, l.deployFailure, l.cooledDown, l.proxyTotal, l.proxyFailed,
-		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens, l.ttft, l.requests, l.spend,
+		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens, l.ttft, l.overhead, l.perToken, l.requests, l.spend,
 		l.fallbackOK, l.fallbackFailed, l.remainingRequests, l.remainingTokens}
 }
 
@@ -112,6 +116,7 @@ func (l *liteLLM) collectors() []prometheus.Collector {
 type liteLLMSeries struct {
 	total, success          prometheus.Counter
 	latency, ttft           prometheus.Observer
+	overhead, perToken      prometheus.Observer
 	input, output, combined prometheus.Counter
 	requests, spend         prometheus.Counter
 	call                    []string // requested_model and the deployment's labels, for failures
@@ -121,7 +126,9 @@ func (l *liteLLM) series(d *gateway.Deployment) *liteLLMSeries {
 	call := liteLLMCallLabels(d)
 	model := []string{d.Config.Model, d.Config.Group, d.Config.Name}
 	spend := []string{d.Config.Model, d.Config.Name, d.Config.Provider}
-	return &liteLLMSeries{total: l.deployTotal.WithLabelValues(call...), success: l.deploySuccess.WithLabelValues(call...),
+	dl := liteLLMDeploymentLabels(d) // litellm_model_name, model_id, api_base, api_provider
+	return &liteLLMSeries{overhead: l.overhead.WithLabelValues(d.Config.Group, dl[3], dl[2], dl[0], dl[1]),
+		perToken: l.perToken.WithLabelValues(dl...),total: l.deployTotal.WithLabelValues(call...), success: l.deploySuccess.WithLabelValues(call...),
 		latency: l.apiLatency.WithLabelValues(model...), ttft: l.ttft.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
 		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...),
 		requests: l.requests.WithLabelValues(spend...), spend: l.spend.WithLabelValues(spend...), call: call}
@@ -147,6 +154,9 @@ func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
 	if a.ErrType == "" {
 		s.success.Inc()
 		s.requests.Inc()
+		if n := a.Usage.OutputTokens; n > 0 {
+			s.perToken.Observe(a.Duration.Seconds() / float64(n))
+		}
 		u := a.Usage
 		s.spend.Add(cost(&a.Deployment.Config, float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
 	} else if a.ErrType != "canceled" {

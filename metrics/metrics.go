@@ -412,6 +412,9 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		}
 		if l := o.m.litellm; l != nil {
 			l.requestDone(r, r.Group, timed)
+			if s := o.m.attempt(r.Served, r.Op).litellm; s != nil && timed {
+				s.overhead.Observe(r.Overhead.Seconds())
+			}
 		}
 		return
 	}
