@@ -128,7 +128,7 @@ func (l *liteLLM) series(d *gateway.Deployment) *liteLLMSeries {
 	spend := []string{d.Config.Model, d.Config.Name, d.Config.Provider}
 	dl := liteLLMDeploymentLabels(d) // litellm_model_name, model_id, api_base, api_provider
 	return &liteLLMSeries{overhead: l.overhead.WithLabelValues(d.Config.Group, dl[3], dl[2], dl[0], dl[1]),
-		perToken: l.perToken.WithLabelValues(dl...),total: l.deployTotal.WithLabelValues(call...), success: l.deploySuccess.WithLabelValues(call...),
+		perToken: l.perToken.WithLabelValues(dl...), total: l.deployTotal.WithLabelValues(call...), success: l.deploySuccess.WithLabelValues(call...),
 		latency: l.apiLatency.WithLabelValues(model...), ttft: l.ttft.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
 		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...),
 		requests: l.requests.WithLabelValues(spend...), spend: l.spend.WithLabelValues(spend...), call: call}
