@@ -8,9 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -462,4 +464,51 @@ func TestStreamUsageIsCounted(t *testing.T) {
 func azureAt(v string) string {
 	return "model_list:\n  - model_name: gpt-4o-mini\n    litellm_params: {model: azure/gpt-4o-mini, api_base: \"${MOCK_PRIMARY}\", api_key: az-key, api_version: \"" +
 		v + "\"}\n"
+}
+
+// An OpenAI-compatible server that refuses stream_options (an older or
+// stricter one) gets the stream as the client sent it, at once and from
+// then on: the refusal is neither the client's error nor the
+// deployment's failure.
+func TestStreamOptionsRefusedAreNotAskedAgain(t *testing.T) {
+	mock := mockllm.New(mockllm.Options{Name: "strict"})
+	var mu sync.Mutex
+	var bodies []string
+	strict := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		if strings.Contains(string(b), "stream_options") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"object":"error","message":"[{'type': 'extra_forbidden', 'loc': ('body', 'stream_options'), 'msg': 'Extra inputs are not permitted'}]","type":"BadRequestError","code":400}`))
+			return
+		}
+		r.Body = io.NopCloser(strings.NewReader(string(b)))
+		mock.Handler().ServeHTTP(w, r)
+	}))
+	defer strict.Close()
+	e := newEnv(t, "model_list:\n  - model_name: m\n    litellm_params: {model: hosted_vllm/llama, api_base: \""+strict.URL+"/v1\", api_key: sk-vllm-key}\n")
+	for i := range 2 {
+		st := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")}})
+		text := ""
+		for st.Next() {
+			if len(st.Current().Choices) > 0 {
+				text += st.Current().Choices[0].Delta.Content
+			}
+		}
+		if err := st.Err(); err != nil || !strings.Contains(text, "Hello from strict") {
+			t.Fatalf("stream %d: %q %v", i, text, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 3 || !strings.Contains(bodies[0], "stream_options") || strings.Contains(bodies[1]+bodies[2], "stream_options") {
+		t.Fatalf("the server got %d requests, want 3: asked once, then as sent\n%s", len(bodies), strings.Join(bodies, "\n"))
+	}
+	if c := e.breaker("m/hosted_vllm/llama:chat").Counts(); c.Failures != 0 || c.Successes != 2 {
+		t.Fatalf("the breaker counted %+v, want 2 successes", c)
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/breakerd/breakerd/config"
@@ -37,6 +39,9 @@ type openAI struct {
 	bearer bearerTokens
 	// aws, when set, signs each call (a SageMaker endpoint's).
 	aws *awsKeys
+	// noStreamOptions is set once the upstream refused stream_options:
+	// its streams are not asked for their usage again.
+	noStreamOptions atomic.Bool
 }
 
 // setHeaders sets on h the headers every call carries (header), and the
@@ -182,7 +187,8 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	if p.asksStreamUsage(req) {
+	asked := p.asksStreamUsage(req)
+	if asked {
 		buf = withStreamUsage(buf)
 	}
 	if len(p.d.ParamRenames) > 0 && req.ContentType == "" {
@@ -213,13 +219,32 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	var rem Remaining
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, &rem)
 	if err != nil {
+		if asked && refusesStreamOptions(err) {
+			// A server that does not take stream_options: asked no more,
+			// and this call made again as the client sent it.
+			p.noStreamOptions.Store(true)
+			return p.Send(ctx, req)
+		}
 		return nil, err
 	}
 	resp, err := p.response(ctx, req, body, data)
 	if resp != nil {
 		resp.Remaining = rem
+		if st, ok := resp.Stream.(*sseStream); ok {
+			st.hideUsage = asked && p.d.StreamUsage == config.StreamUsageHidden
+		}
 	}
 	return resp, err
+}
+
+// refusesStreamOptions reports whether err is an upstream's refusal of
+// stream_options: a 400 or 422 that names it (Azure's "Unrecognized
+// request argument supplied: stream_options", a strict server's "extra
+// inputs are not permitted").
+func refusesStreamOptions(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity) &&
+		strings.Contains(e.Message, "stream_options")
 }
 
 // sagemaker sends a chat request (hreq, of buf) to a SageMaker endpoint:
@@ -283,9 +308,7 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		if native {
 			return &Response{Frames: p.rawStream(ctx, body, req.API), Model: p.d.Model}, nil
 		}
-		st := newSSEStream(ctx, body, p.redact)
-		st.hideUsage = p.asksStreamUsage(req) && p.d.StreamUsage == config.StreamUsageHidden
-		return &Response{Stream: st, Model: p.d.Model}, nil
+		return &Response{Stream: newSSEStream(ctx, body, p.redact), Model: p.d.Model}, nil
 	}
 	if native {
 		u, ok := nativeUsage(data)
@@ -318,10 +341,10 @@ func (p *openAI) httpError(resp *http.Response) *Error {
 // asksStreamUsage reports whether req, a chat stream whose client did
 // not ask for its usage, asks the upstream for it (config.StreamUsage).
 // A SageMaker container's server may not take stream_options, nor Azure
-// OpenAI at an older api-version.
+// OpenAI at an older api-version, nor an upstream that refused it once.
 func (p *openAI) asksStreamUsage(req *Request) bool {
 	return req.Stream && !req.IncludeUsage && (req.API == APIChat || req.API == "") && req.ContentType == "" &&
-		p.d.StreamUsage != config.StreamUsageOff && p.d.SageMaker == nil &&
+		p.d.StreamUsage != config.StreamUsageOff && p.d.SageMaker == nil && !p.noStreamOptions.Load() &&
 		(p.d.Dialect != config.DialectAzure || config.AzureTakesStreamOptions(p.d.APIVersion))
 }
 
