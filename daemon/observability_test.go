@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -336,6 +337,40 @@ func TestSpendPricesCachedPrompts(t *testing.T) {
 	if want := []string{"gen_ai.usage.cache_read.input_tokens=0", "gen_ai.usage.cache_creation.input_tokens=1201",
 		"gen_ai.usage.cache_read.input_tokens=1201", "gen_ai.usage.cache_creation.input_tokens=0"}; !slices.Equal(cached, want) {
 		t.Fatalf("spans' cache usage %q, want %q", cached, want)
+	}
+}
+
+// A request that falls back through two groups counts, in LiteLLM's
+// fallback metrics, a failed fallback to the first and a successful one
+// to the second, both for the requested group's failure.
+func TestLiteLLMFallbacksThroughTwoGroups(t *testing.T) {
+	s := newStackFrom(t, `
+model_list:
+  - model_name: a
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${PRIMARY}/v1", api_key: sk-primary-secret-key}
+  - model_name: b
+    litellm_params: {model: openai/gpt-4o, api_base: "${PRIMARY}/v1", api_key: sk-primary-secret-key}
+  - model_name: c
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${BACKUP}", api_key: sk-ant-secret-key}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [{a: [b, c]}]
+litellm_settings:
+  callbacks: [prometheus]
+`)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if _, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "a",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	fell := map[string]string{"requested_model": "a", "exception_status": "503", "exception_class": "ServiceUnavailableError"}
+	with := func(k, v string) map[string]string { m := maps.Clone(fell); m[k] = v; return m }
+	if got := value(t, s, "litellm_deployment_failed_fallbacks_total", with("fallback_model", "b")); got != 1 {
+		t.Errorf("%v failed fallbacks to b, want 1", got)
+	}
+	if got := value(t, s, "litellm_deployment_successful_fallbacks_total", with("fallback_model", "c")); got != 1 {
+		t.Errorf("%v successful fallbacks to c, want 1", got)
 	}
 }
 

@@ -50,6 +50,9 @@ type RequestInfo struct {
 	// (open, cooldown, timeout, http_503, ...).
 	Tried *Deployment
 	Cause string
+	// FallbackGroups are the other groups the request fell back to, in
+	// the order it reached them: the last is Tried's.
+	FallbackGroups []string
 }
 
 // AttemptInfo describes one upstream attempt.

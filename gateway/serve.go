@@ -99,6 +99,8 @@ type call struct {
 	// attempt's AttemptInfo.ErrType, when that reason is "failure".
 	tried          *Deployment
 	cause, errType string
+	// fallbackGroups are the other groups the route reached, in order.
+	fallbackGroups []string
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
@@ -170,7 +172,7 @@ func (c *call) finish(span trace.Span, status outcome) {
 	}
 	g.obs.RequestDone(RequestInfo{Group: c.group, Op: c.op, API: c.api, Status: status.code, Duration: time.Since(c.start),
 		Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
-		Stream: c.req != nil && c.req.Stream, Tried: c.tried, Cause: c.cause})
+		Stream: c.req != nil && c.req.Stream, Tried: c.tried, Cause: c.cause, FallbackGroups: c.fallbackGroups})
 }
 
 // pacedBody fails a request body that pauses longer than timeout between
@@ -259,6 +261,9 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			}
 		}
 		c.tried = d
+		if fg := d.Config.Group; fg != group && (len(c.fallbackGroups) == 0 || c.fallbackGroups[len(c.fallbackGroups)-1] != fg) {
+			c.fallbackGroups = append(c.fallbackGroups, fg) // only on a fallback: no allocation otherwise
+		}
 		res, reason := c.tryDeployment(ctx, w, d, i)
 		i++
 		if res != nil {

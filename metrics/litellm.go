@@ -189,15 +189,22 @@ func (l *liteLLM) requestDone(r gateway.RequestInfo, group string, timed bool) {
 	if r.Status >= 400 {
 		l.proxyFailed.WithLabelValues(group, status, liteLLMExceptionClass(status), route).Inc()
 	}
-	if t := r.Tried; t != nil && t.Config.Group != r.Group {
-		// Fell back to t's group, which served or was the last tried. A
-		// group passed through between the two is not counted.
+	if n := len(r.FallbackGroups); n > 0 {
+		// Each group fell back to failed but the last, which served or
+		// failed too, as LiteLLM counts its fallbacks.
 		cause, class := liteLLMCause(r.Cause)
-		counter := l.fallbackFailed
-		if r.Served != nil {
-			counter = l.fallbackOK
+		for i, fg := range r.FallbackGroups {
+			counter, modelID := l.fallbackFailed, ""
+			if i == n-1 {
+				if r.Served != nil {
+					counter = l.fallbackOK
+				}
+				if r.Tried != nil {
+					modelID = r.Tried.Config.Name
+				}
+			}
+			counter.WithLabelValues(group, fg, cause, class, modelID).Inc()
 		}
-		counter.WithLabelValues(group, t.Config.Group, cause, class, t.Config.Name).Inc()
 	}
 }
 
