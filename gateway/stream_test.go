@@ -467,48 +467,72 @@ func azureAt(v string) string {
 }
 
 // An OpenAI-compatible server that refuses stream_options (an older or
-// stricter one) gets the stream as the client sent it, at once and from
-// then on: the refusal is neither the client's error nor the
-// deployment's failure.
+// stricter one), whether or not its 400 names it, gets the stream as the
+// client sent it, at once and from then on: the refusal is neither the
+// client's error nor the deployment's failure. A 400 for the request
+// itself reaches the client, and the server is still asked after it.
 func TestStreamOptionsRefusedAreNotAskedAgain(t *testing.T) {
-	mock := mockllm.New(mockllm.Options{Name: "strict"})
-	var mu sync.Mutex
-	var bodies []string
-	strict := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		bodies = append(bodies, string(b))
-		mu.Unlock()
-		if strings.Contains(string(b), "stream_options") {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"object":"error","message":"[{'type': 'extra_forbidden', 'loc': ('body', 'stream_options'), 'msg': 'Extra inputs are not permitted'}]","type":"BadRequestError","code":400}`))
-			return
-		}
-		r.Body = io.NopCloser(strings.NewReader(string(b)))
-		mock.Handler().ServeHTTP(w, r)
-	}))
-	defer strict.Close()
-	e := newEnv(t, "model_list:\n  - model_name: m\n    litellm_params: {model: hosted_vllm/llama, api_base: \""+strict.URL+"/v1\", api_key: sk-vllm-key}\n")
-	for i := range 2 {
-		st := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")}})
-		text := ""
-		for st.Next() {
-			if len(st.Current().Choices) > 0 {
-				text += st.Current().Choices[0].Delta.Content
+	for _, tc := range []struct {
+		name, refusal string
+		badPrompt     bool   // the first prompt is refused too
+		asked         []bool // stream_options in each request the server gets
+	}{
+		{"a refusal that names it", `{"object":"error","message":"[{'type': 'extra_forbidden', 'loc': ('body', 'stream_options'), 'msg': 'Extra inputs are not permitted'}]","type":"BadRequestError","code":400}`,
+			false, []bool{true, false, false}},
+		{"a refusal that says nothing", `{"error":{"message":"Invalid request","type":"invalid_request_error"}}`, false, []bool{true, false, false}},
+		{"the request itself refused", `{"error":{"message":"Invalid request","type":"invalid_request_error"}}`, true, []bool{true, false, true, false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mock := mockllm.New(mockllm.Options{Name: "strict"})
+			var mu sync.Mutex
+			var asked []bool
+			strict := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				b, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				asked = append(asked, strings.Contains(string(b), "stream_options"))
+				mu.Unlock()
+				if strings.Contains(string(b), "stream_options") || (tc.badPrompt && strings.Contains(string(b), "forbidden")) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = w.Write([]byte(tc.refusal))
+					return
+				}
+				r.Body = io.NopCloser(strings.NewReader(string(b)))
+				mock.Handler().ServeHTTP(w, r)
+			}))
+			defer strict.Close()
+			e := newEnv(t, "model_list:\n  - model_name: m\n    litellm_params: {model: hosted_vllm/llama, api_base: \""+strict.URL+"/v1\", api_key: sk-vllm-key}\n")
+			for i := range 2 {
+				prompt := "hello"
+				if tc.badPrompt {
+					prompt = []string{"forbidden", "hello"}[i]
+				}
+				st := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+					Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)}})
+				text := ""
+				for st.Next() {
+					if len(st.Current().Choices) > 0 {
+						text += st.Current().Choices[0].Delta.Content
+					}
+				}
+				if prompt == "forbidden" {
+					if st.Err() == nil || !strings.Contains(st.Err().Error(), "400") {
+						t.Fatalf("a refused prompt: %v, want the 400", st.Err())
+					}
+					continue
+				}
+				if err := st.Err(); err != nil || !strings.Contains(text, "Hello from strict") {
+					t.Fatalf("stream %d: %q %v", i, text, err)
+				}
 			}
-		}
-		if err := st.Err(); err != nil || !strings.Contains(text, "Hello from strict") {
-			t.Fatalf("stream %d: %q %v", i, text, err)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(bodies) != 3 || !strings.Contains(bodies[0], "stream_options") || strings.Contains(bodies[1]+bodies[2], "stream_options") {
-		t.Fatalf("the server got %d requests, want 3: asked once, then as sent\n%s", len(bodies), strings.Join(bodies, "\n"))
-	}
-	if c := e.breaker("m/hosted_vllm/llama:chat").Counts(); c.Failures != 0 || c.Successes != 2 {
-		t.Fatalf("the breaker counted %+v, want 2 successes", c)
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Equal(asked, tc.asked) {
+				t.Fatalf("stream_options in each request the server got: %v, want %v", asked, tc.asked)
+			}
+			if c := e.breaker("m/hosted_vllm/llama:chat").Counts(); c.Failures != 0 {
+				t.Fatalf("the breaker counted %+v, want no failure", c)
+			}
+		})
 	}
 }

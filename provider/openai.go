@@ -181,13 +181,19 @@ var apiURLs = map[API]int{APIResponses: urlResponses, APICompact: urlCompact, AP
 	APIImageEdits: urlImageEdits, APIImageVariations: urlImageVariations, APIModerations: urlModerations, APIRerank: urlRerank}
 
 func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
+	return p.send(ctx, req, true)
+}
+
+// send is Send; mayAsk false sends a stream as the client sent it, not
+// asking for its usage.
+func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response, error) {
 	// Azure routes by the deployment in the URL and ignores the body's
 	// model; sending the deployment's name there is harmless.
 	buf, err := req.BodyFor(p.d.Model)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	asked := p.asksStreamUsage(req)
+	asked := mayAsk && p.asksStreamUsage(req)
 	if asked {
 		buf = withStreamUsage(buf)
 	}
@@ -219,11 +225,16 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	var rem Remaining
 	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, &rem)
 	if err != nil {
-		if asked && refusesStreamOptions(err) {
-			// A server that does not take stream_options: asked no more,
-			// and this call made again as the client sent it.
-			p.noStreamOptions.Store(true)
-			return p.Send(ctx, req)
+		if refusal, ok := refused(err); asked && ok {
+			// Perhaps a server that does not take stream_options: the call
+			// made again as the client sent it. Asked no more when the
+			// refusal named it, or the call as sent is taken.
+			named := strings.Contains(refusal, "stream_options")
+			resp, err := p.send(ctx, req, false)
+			if named || err == nil {
+				p.noStreamOptions.Store(true)
+			}
+			return resp, err
 		}
 		return nil, err
 	}
@@ -237,14 +248,17 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 	return resp, err
 }
 
-// refusesStreamOptions reports whether err is an upstream's refusal of
-// stream_options: a 400 or 422 that names it (Azure's "Unrecognized
+// refused reports whether err is an upstream's refusal of the request
+// (a 400 or 422): of stream_options, perhaps (Azure's "Unrecognized
 // request argument supplied: stream_options", a strict server's "extra
 // inputs are not permitted").
-func refusesStreamOptions(err error) bool {
+// It returns what the upstream said.
+func refused(err error) (string, bool) {
 	var e *Error
-	return errors.As(err, &e) && (e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity) &&
-		strings.Contains(e.Message, "stream_options")
+	if errors.As(err, &e) && (e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity) {
+		return e.Message, true
+	}
+	return "", false
 }
 
 // sagemaker sends a chat request (hreq, of buf) to a SageMaker endpoint:
