@@ -206,6 +206,10 @@ type Deployment struct {
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string
+	// CachePoints are the messages of a chat request to Claude that are
+	// marked for its prompt cache (LiteLLM's
+	// cache_control_injection_points).
+	CachePoints []CachePoint
 	// Mode is LiteLLM's kind of model (model_info.mode, else known from
 	// the model's name): audio_transcription, audio_speech and
 	// image_generation deployments serve that API alone; any other
@@ -871,3 +875,13 @@ const (
 	// such a stream's tokens are not counted.
 	StreamUsageOff
 )
+
+// CachePoint marks messages of a chat request for Claude's prompt cache:
+// every message of Role, or the one at Index (from the end when
+// negative). Control is the cache_control to set, as JSON
+// ({"type":"ephemeral"} unless the config gives one).
+type CachePoint struct {
+	Role    string
+	Index   *int
+	Control string
+}

@@ -1880,3 +1880,28 @@ func TestMaxInputTokens(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's cache_control_injection_points are read as LiteLLM reads them;
+// a point that names no message, or a location LiteLLM does not have, is
+// an error at its line.
+func TestCacheControlInjectionPoints(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: anthropic/claude-sonnet-4-5\n      api_key: sk-ant-0123456789\n      cache_control_injection_points:\n"
+	cfg, err := Parse("t.yaml", []byte(head+"        - {location: message, role: system}\n        - {location: message, index: -1, control: {type: ephemeral, ttl: 1h}}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	minus1 := -1
+	want := []CachePoint{{Role: "system", Control: `{"type":"ephemeral"}`}, {Index: &minus1, Control: `{"ttl":"1h","type":"ephemeral"}`}}
+	if got := cfg.Deployments[0].CachePoints; !reflect.DeepEqual(got, want) {
+		t.Fatalf("%+v, want %+v", got, want)
+	}
+	for _, tc := range []struct{ yaml, says string }{
+		{"        - {location: tool, role: system}\n", "t.yaml:7:12: model_list[0].litellm_params.cache_control_injection_points[0].location: must be message"},
+		{"        - {location: message}\n", "cache_control_injection_points[0]: names the messages to mark by role or by index, one of them"},
+		{"        - {location: message, role: bot}\n", "cache_control_injection_points[0].role: must be system, developer, user, assistant or tool"},
+	} {
+		if _, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil)); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%q: %v, want an error saying %q", tc.yaml, err, tc.says)
+		}
+	}
+}

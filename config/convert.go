@@ -940,6 +940,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	default:
 		c.errf(pp+".drop_params", "must be true or false (or a list of parameters to drop, as additional_drop_params), got %v", v)
 	}
+	d.CachePoints = c.cachePoints(pp+".cache_control_injection_points", rd.Params.CacheControlInjectionPoints)
 	for i, x := range always {
 		at := fmt.Sprintf("%s[%d]", alwaysAt, i)
 		switch k, ok := x.(string); {
@@ -2023,4 +2024,35 @@ func (c *converter) callbacks(ls rawLiteLLM) bool {
 		prometheus = prometheus || len(others) < len(names)
 	}
 	return prometheus
+}
+
+// cachePoints reads LiteLLM's cache_control_injection_points: each a
+// message location, by role or by index.
+func (c *converter) cachePoints(at string, raw []rawCachePoint) []CachePoint {
+	var out []CachePoint
+	for i, r := range raw {
+		p := fmt.Sprintf("%s[%d]", at, i)
+		switch {
+		case r.Location != "message":
+			c.errf(p+".location", "must be message (LiteLLM marks messages), got %q", r.Location)
+			continue
+		case (r.Role == "") == (r.Index == nil):
+			c.errf(p, "names the messages to mark by role or by index, one of them")
+			continue
+		case r.Role != "" && !slices.Contains([]string{"system", "developer", "user", "assistant", "tool"}, r.Role):
+			c.errf(p+".role", "must be system, developer, user, assistant or tool, got %q", r.Role)
+			continue
+		}
+		control := `{"type":"ephemeral"}`
+		if r.Control != nil {
+			b, err := json.Marshal(r.Control)
+			if err != nil {
+				c.errf(p+".control", "cannot be sent as JSON: %v", err)
+				continue
+			}
+			control = string(b)
+		}
+		out = append(out, CachePoint{Role: r.Role, Index: r.Index, Control: control})
+	}
+	return out
 }

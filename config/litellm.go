@@ -135,7 +135,6 @@ var liteLLMParams = map[string]string{
 	"merge_reasoning_content_in_choices": "",
 	"api_type":                           "",
 
-	"cache_control_injection_points":      "",
 	"configurable_clientside_auth_params": "",
 	"mode":                                capabilityHint,
 	"max_output_tokens":                   capabilityHint,

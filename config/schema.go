@@ -200,6 +200,9 @@ type rawParams struct {
 	// AdditionalDropParams are left out of every request to the
 	// deployment (LiteLLM's additional_drop_params).
 	AdditionalDropParams []string `yaml:"additional_drop_params"`
+	// CacheControlInjectionPoints are LiteLLM's: the messages of a chat
+	// request to Claude marked for its prompt cache.
+	CacheControlInjectionPoints []rawCachePoint `yaml:"cache_control_injection_points"`
 	// Tags are LiteLLM's tag routing's tags (router_settings.enable_tag_filtering).
 	Tags []string `yaml:"tags"`
 	// Vertex AI's project and location, and the service account whose
@@ -396,4 +399,12 @@ type rawServer struct {
 type rawLogging struct {
 	Format string `yaml:"format"`
 	Level  string `yaml:"level"`
+}
+
+// rawCachePoint is one of LiteLLM's cache_control_injection_points.
+type rawCachePoint struct {
+	Location string         `yaml:"location"`
+	Role     string         `yaml:"role"`
+	Index    *int           `yaml:"index"`
+	Control  map[string]any `yaml:"control"`
 }

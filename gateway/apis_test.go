@@ -560,3 +560,43 @@ func TestCachedPromptTokensCount(t *testing.T) {
 		}
 	}
 }
+
+// LiteLLM's cache_control_injection_points mark a chat request's system
+// prompt for Claude's prompt cache without the client asking: the second
+// call with the same system prompt reads it from the cache. A deployment
+// without them sends the prompt as it came, and nothing is cached.
+func TestCacheControlInjectionPoints(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: cached
+    litellm_params:
+      model: anthropic/claude-3-5-sonnet-20241022
+      api_base: "${MOCK_ANTHROPIC}"
+      api_key: sk-ant-secret-key
+      cache_control_injection_points: [{location: message, role: system}]
+  - model_name: plain
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`, "anthropic")
+	system := strings.Repeat("policy ", 1200)
+	for _, tc := range []struct {
+		group         string
+		read, written []int64 // the two calls'
+	}{
+		{"cached", []int64{0, 1202}, []int64{1202, 0}}, // the system prompt and the group's name: 1,202 tokens
+		{"plain", []int64{0, 0}, []int64{0, 0}},
+	} {
+		for i := range 2 {
+			got, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: tc.group,
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system + tc.group), openai.UserMessage("hi")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := got.Usage.PromptTokensDetails.CachedTokens; c != tc.read[i] {
+				t.Errorf("%s call %d: %d cached tokens, want %d", tc.group, i, c, tc.read[i])
+			}
+			if a := <-e.attempts; int64(a.Usage.CacheWriteTokens) != tc.written[i] {
+				t.Errorf("%s call %d: %d tokens written to the cache, want %d", tc.group, i, a.Usage.CacheWriteTokens, tc.written[i])
+			}
+		}
+	}
+}

@@ -232,6 +232,9 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, &Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "invalid JSON body"}
 	}
+	if len(p.d.CachePoints) > 0 {
+		markCachePoints(fields, p.d.CachePoints)
+	}
 	areq, terr := toAnthropic(fields, p.d.Model, p.d.DefaultMaxTokens)
 	if terr != nil {
 		return nil, terr

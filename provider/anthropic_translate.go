@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // Translation between OpenAI chat completions and Anthropic messages. Every
@@ -644,4 +646,25 @@ func fromAnthropic(r *anthropicResponse, model string, created int64, jsonMode b
 		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": finishReason(stop), "logprobs": nil}},
 		"usage":   r.Usage.openAI(),
 	}
+}
+
+// markCachePoints marks the chat messages points name for Claude's prompt
+// cache, as LiteLLM's cache_control_injection_points do: each gets the
+// point's cache_control, unless the client gave it one.
+func markCachePoints(fields map[string]json.RawMessage, points []config.CachePoint) {
+	var msgs []map[string]json.RawMessage
+	if json.Unmarshal(fields["messages"], &msgs) != nil {
+		return // toAnthropic says what is wrong with them
+	}
+	for _, pt := range points {
+		for i, m := range msgs {
+			var role string
+			_ = json.Unmarshal(m["role"], &role)
+			at := pt.Index != nil && (i == *pt.Index || i == len(msgs)+*pt.Index)
+			if _, set := m["cache_control"]; !set && (at || pt.Role != "" && role == pt.Role) {
+				m["cache_control"] = json.RawMessage(pt.Control)
+			}
+		}
+	}
+	fields["messages"], _ = json.Marshal(msgs)
 }
