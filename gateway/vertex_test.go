@@ -185,17 +185,8 @@ func TestVertexAIWithAUsersCredentials(t *testing.T) {
 	defer upstream.Close()
 	for _, refresh := range []string{"1//adc-refresh-token", "1//revoked-refresh-token"} {
 		trades.Store(0)
-		key, _ := json.Marshal(map[string]string{"type": "authorized_user", "client_id": "adc.apps.googleusercontent.com", "client_secret": "adc-client-secret",
+		e := geminiWith(t, upstream.URL, map[string]any{"type": "authorized_user", "client_id": "adc.apps.googleusercontent.com", "client_secret": "adc-client-secret",
 			"refresh_token": refresh, "quota_project_id": "billed-proj", "token_uri": tokens.URL + "/token"})
-		keyFile := filepath.Join(t.TempDir(), "adc.json")
-		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		e := newEnv(t, `
-model_list:
-  - model_name: gemini
-    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream.URL+`/v1", vertex_credentials: "`+keyFile+`"}
-`)
 		for range 2 {
 			got, _, err := e.chat("gemini")
 			if refresh == "1//adc-refresh-token" && (err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from vertex")) {
@@ -273,20 +264,11 @@ func TestVertexAIWithWorkloadIdentityFederation(t *testing.T) {
 		{"a token the STS refuses", map[string]any{"url": google.URL + "/subject", "headers": map[string]string{"Metadata": "True"}}, false},
 	} {
 		trades.Store(0)
-		key, _ := json.Marshal(map[string]any{"type": "external_account",
+		e := geminiWith(t, upstream.URL, map[string]any{"type": "external_account",
 			"audience":           "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/k8s",
 			"subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": google.URL + "/v1/token",
 			"service_account_impersonation_url": google.URL + "/v1/projects/-/serviceAccounts/vertex@p.iam.gserviceaccount.com:generateAccessToken",
 			"credential_source":                 tc.source})
-		keyFile := filepath.Join(dir, "wif.json")
-		if err := os.WriteFile(keyFile, key, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		e := newEnv(t, `
-model_list:
-  - model_name: gemini
-    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream.URL+`/v1", vertex_credentials: "`+keyFile+`"}
-`)
 		for range 2 {
 			got, _, err := e.chat("gemini")
 			if tc.works && (err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from vertex")) {
@@ -312,4 +294,20 @@ model_list:
 	if impersonations.Load() != 2 {
 		t.Fatalf("%d impersonations, want one per working credential", impersonations.Load())
 	}
+}
+
+// geminiWith is an env whose group gemini is Vertex AI at upstream (its
+// /v1), with key, a Google credential, as its vertex_credentials file.
+func geminiWith(t *testing.T, upstream string, key map[string]any) *env {
+	t.Helper()
+	data, _ := json.Marshal(key)
+	keyFile := filepath.Join(t.TempDir(), "credentials.json")
+	if err := os.WriteFile(keyFile, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream+`/v1", vertex_credentials: "`+keyFile+`"}
+`)
 }
