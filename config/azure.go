@@ -58,11 +58,11 @@ func (c *converter) entra(d *Deployment, p rawParams, at func(string) string) bo
 				"set them to call this deployment")
 			return false
 		}
-		token, file, ok := c.oidc(*d, at("azure_ad_token"), tok)
+		token, file, u, ok := c.oidc(*d, at("azure_ad_token"), tok)
 		if !ok {
 			return false
 		}
-		e.TokenURL, e.ClientID, e.Assertion, e.AssertionFile = tokenURL(tenant), client, token, file
+		e.TokenURL, e.ClientID, e.Assertion, e.AssertionFile, e.AssertionURL = tokenURL(tenant), client, token, file, u
 		e.How = fmt.Sprintf("Entra ID tokens for the app %s, traded for the federated token %s", client, tok)
 	case tok != "":
 		e.Token, e.How = Secret(tok), "the Entra ID token in azure_ad_token"
@@ -184,8 +184,29 @@ func (c *converter) entraFromEnv(d *Deployment, e *Entra, tenant, client string,
 // tokens rotate; or a variable's value (env/, circleci/, circleci_v2/).
 // A source breakerd does not read (google/, github/: tokens fetched from
 // elsewhere) leaves the deployment out.
-func (c *converter) oidc(d Deployment, at, ref string) (token Secret, file string, ok bool) {
+func (c *converter) oidc(d Deployment, at, ref string) (token Secret, file string, u *TokenURL, ok bool) {
 	source, name, _ := strings.Cut(strings.TrimPrefix(ref, "oidc/"), "/")
+	switch source {
+	case "google":
+		// The machine's service account's ID token for the audience, from
+		// Google's metadata server.
+		host, _ := c.env("GCE_METADATA_HOST")
+		return "", "", &TokenURL{URL: "http://" + cmp.Or(host, "metadata.google.internal") +
+			"/computeMetadata/v1/instance/service-accounts/default/identity?audience=" + url.QueryEscape(name),
+			Headers: map[string]Secret{"Metadata-Flavor": "Google"}}, true
+	case "github":
+		// GitHub Actions' ID token for the audience (permissions:
+		// id-token: write).
+		reqURL, _ := c.env("ACTIONS_ID_TOKEN_REQUEST_URL")
+		reqToken, _ := c.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+		if reqURL == "" || reqToken == "" {
+			c.leaveOut(d, at, ref+" needs $ACTIONS_ID_TOKEN_REQUEST_URL and $ACTIONS_ID_TOKEN_REQUEST_TOKEN, which GitHub Actions sets for a job with permissions: id-token: write",
+				"run it there, or give the token another way")
+			return "", "", nil, false
+		}
+		return "", "", &TokenURL{URL: reqURL + "&audience=" + url.QueryEscape(name),
+			Headers: map[string]Secret{"Authorization": Secret("Bearer " + reqToken)}, JSONField: "value"}, true
+	}
 	variable := map[string]string{"circleci": "CIRCLE_OIDC_TOKEN", "circleci_v2": "CIRCLE_OIDC_TOKEN_V2", "env": name, "env_path": name,
 		"azure": "AZURE_FEDERATED_TOKEN_FILE"}[source]
 	value, set := "", false
@@ -194,18 +215,18 @@ func (c *converter) oidc(d Deployment, at, ref string) (token Secret, file strin
 	}
 	switch {
 	case source == "file" && name != "":
-		return "", c.path(name), true
+		return "", c.path(name), nil, true
 	case variable == "":
-		c.leaveOut(d, at, fmt.Sprintf("breakerd does not fetch OIDC tokens from %q (it reads oidc/file/, oidc/env/, oidc/env_path/, oidc/azure/ and oidc/circleci/)", "oidc/"+source+"/"),
+		c.leaveOut(d, at, fmt.Sprintf("breakerd does not fetch OIDC tokens from %q (it reads oidc/file/, oidc/env/, oidc/env_path/, oidc/azure/, oidc/circleci/, oidc/google/ and oidc/github/)", "oidc/"+source+"/"),
 			"give the token's file as oidc/file/<path>")
-		return "", "", false
+		return "", "", nil, false
 	case !set || value == "":
 		c.leaveOut(d, at, fmt.Sprintf("environment variable %s, which %s reads, is not set", variable, ref), "set it to call this deployment")
-		return "", "", false
+		return "", "", nil, false
 	case source == "env_path" || source == "azure":
-		return "", value, true
+		return "", value, nil, true
 	}
-	return Secret(value), "", true
+	return Secret(value), "", nil, true
 }
 
 // entraCertificate reads an app's client certificate: a PEM file with the

@@ -165,11 +165,11 @@ func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[s
 		b.Role = role(v["aws_role_name"], v["aws_session_name"])
 		switch tok := v["aws_web_identity_token"]; {
 		case strings.HasPrefix(tok, "oidc/"):
-			token, file, ok := c.oidc(*d, at("aws_web_identity_token"), tok)
+			token, file, u, ok := c.oidc(*d, at("aws_web_identity_token"), tok)
 			if !ok {
 				return false
 			}
-			b.Role.WebIdentityToken, b.Role.WebIdentityTokenFile = token, file
+			b.Role.WebIdentityToken, b.Role.WebIdentityTokenFile, b.Role.WebIdentityURL = token, file, u
 		case tok != "":
 			b.Role.WebIdentityToken = Secret(tok)
 		case given.ID != "" || given.Secret != "":

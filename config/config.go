@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -387,6 +388,9 @@ type AWSRole struct {
 	ARN, SessionName     string
 	WebIdentityToken     Secret
 	WebIdentityTokenFile string
+	// WebIdentityURL, when set, is where the token is asked for at each
+	// renewal (oidc/google/, oidc/github/).
+	WebIdentityURL *TokenURL
 	// STSEndpoint is where the role is assumed:
 	// https://sts.<region>.amazonaws.com unless set.
 	STSEndpoint string
@@ -416,6 +420,7 @@ func (d Deployment) Secrets() []Secret {
 		out = append(out, a.Key.ID, a.Key.Secret, a.Key.SessionToken)
 		if a.Role != nil {
 			out = append(out, a.Role.WebIdentityToken)
+			out = append(out, a.Role.WebIdentityURL.secrets()...)
 		}
 		if a.Container != nil {
 			out = append(out, a.Container.Token)
@@ -426,6 +431,7 @@ func (d Deployment) Secrets() []Secret {
 	}
 	if e := d.Entra; e != nil {
 		out = append(out, e.Token, e.ClientSecret, e.Assertion, e.Password, e.IdentityHeader)
+		out = append(out, e.AssertionURL.secrets()...)
 	}
 	return out
 }
@@ -448,6 +454,9 @@ type Entra struct {
 	ClientSecret  Secret
 	Assertion     Secret
 	AssertionFile string
+	// AssertionURL, when set, is where the federated token is asked for
+	// at each renewal (oidc/google/, oidc/github/).
+	AssertionURL *TokenURL
 	// Certificate, when set, signs the assertion ClientID's token is
 	// granted for (a client certificate's credential).
 	Certificate *EntraCertificate
@@ -884,4 +893,21 @@ type CachePoint struct {
 	Role    string
 	Index   *int
 	Control string
+}
+
+// TokenURL is where a federated token is asked for, at each use (such
+// tokens expire within minutes): a GET of URL with Headers, whose answer
+// is the token, or, with JSONField, that field of its JSON.
+type TokenURL struct {
+	URL       string
+	Headers   map[string]Secret
+	JSONField string
+}
+
+// secrets are u's header values (a bearer token, for one); none for nil.
+func (u *TokenURL) secrets() []Secret {
+	if u == nil {
+		return nil
+	}
+	return slices.Collect(maps.Values(u.Headers))
 }

@@ -35,12 +35,10 @@ type GoogleKey struct {
 type GoogleExternal struct {
 	Audience, SubjectTokenType, TokenURL string
 	ImpersonationURL                     string
-	// File or URL is where the subject token is, URL's with Headers;
-	// JSONField, when set, names the field of a JSON answer that holds it
-	// (format type json), else the answer is the token (text).
-	File, URL string
-	Headers   map[string]string
-	JSONField string
+	// File or URL is where the subject token is: a file's text, or a
+	// URL's answer (whole, or a field of its JSON).
+	File string
+	URL  *TokenURL
 	// QuotaProject is the project billed (quota_project_id).
 	QuotaProject string
 }
@@ -88,11 +86,7 @@ func (k *GoogleKey) Who() string {
 // Secrets are the key's secrets, for scrubbing.
 func (k *GoogleKey) Secrets() []Secret {
 	if e := k.External; e != nil {
-		var out []Secret
-		for _, v := range e.Headers { // the token URL's, which may hold one
-			out = append(out, Secret(v))
-		}
-		return out
+		return e.URL.secrets() // the subject token URL's headers, which may hold one
 	}
 	if k.User != nil {
 		return []Secret{k.User.ClientSecret, k.User.RefreshToken}
@@ -150,13 +144,18 @@ func ParseGoogleKey(key Secret) (*GoogleKey, error) {
 		case src.Format.Type == "json" && src.Format.Field == "":
 			return nil, errors.New("is a workload identity federation credential whose JSON token format names no subject_token_field_name")
 		}
-		field := ""
-		if src.Format.Type == "json" {
-			field = src.Format.Field
+		e := &GoogleExternal{Audience: raw.Audience, SubjectTokenType: raw.SubjectTokenType, TokenURL: cmp.Or(raw.TokenURL, googleSTS),
+			ImpersonationURL: raw.Impersonation, File: src.File, QuotaProject: raw.QuotaProject}
+		if src.URL != "" {
+			e.URL = &TokenURL{URL: src.URL, Headers: map[string]Secret{}}
+			for k, v := range src.Headers {
+				e.URL.Headers[k] = Secret(v)
+			}
+			if src.Format.Type == "json" {
+				e.URL.JSONField = src.Format.Field
+			}
 		}
-		return &GoogleKey{External: &GoogleExternal{Audience: raw.Audience, SubjectTokenType: raw.SubjectTokenType,
-			TokenURL: cmp.Or(raw.TokenURL, googleSTS), ImpersonationURL: raw.Impersonation, File: src.File, URL: src.URL,
-			Headers: src.Headers, JSONField: field, QuotaProject: raw.QuotaProject}}, nil
+		return &GoogleKey{External: e}, nil
 	case "authorized_user":
 		if raw.ClientID == "" || raw.RefreshToken == "" {
 			return nil, errors.New("is a user's credentials without its client_id or refresh_token")

@@ -313,3 +313,49 @@ model_list:
 		t.Fatalf("logs:\n%s", e.logs.String())
 	}
 }
+
+// A federated token asked of GitHub Actions (azure_ad_token:
+// oidc/github/<audience>, as LiteLLM reads it) is traded for the app's
+// Entra ID token; neither token shows in the logs.
+func TestAzureWithGitHubActionsToken(t *testing.T) {
+	github := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer gh-request-token" || r.URL.Query().Get("audience") != "api://AzureADTokenExchange" {
+			w.WriteHeader(http.StatusForbidden)
+			return
+		}
+		_, _ = w.Write([]byte(`{"count":1,"value":"eyJ-github-oidc-token"}`))
+	}))
+	defer github.Close()
+	var grants atomic.Int64
+	login := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if r.PostForm.Get("client_assertion") != "eyJ-github-oidc-token" || r.PostForm.Get("client_id") != "app-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"AADSTS700213: No matching federated identity record found."}`))
+			return
+		}
+		grants.Add(1)
+		_, _ = w.Write([]byte(`{"token_type":"Bearer","expires_in":3599,"access_token":"eyJ-entra-access-token"}`))
+	}))
+	defer login.Close()
+	_, upstream, seen := entraUpstream(t)
+	e := newEnv(t, `
+environment_variables: {AZURE_AUTHORITY_HOST: "`+login.URL+`", ACTIONS_ID_TOKEN_REQUEST_URL: "`+github.URL+`/token?api-version=2.0",
+  ACTIONS_ID_TOKEN_REQUEST_TOKEN: gh-request-token}
+model_list:
+  - model_name: gpt
+    litellm_params: {model: azure/gpt-4o, api_base: "`+upstream.URL+`", api_version: "2024-10-21",
+      azure_ad_token: oidc/github/api://AzureADTokenExchange, tenant_id: tenant-1, client_id: app-1}
+`)
+	for range 2 {
+		if got, _, err := e.chat("gpt"); err != nil || !strings.Contains(got.Choices[0].Message.Content, "Hello from azure") {
+			t.Fatalf("chat: %+v %v\n%s", got, err, e.logs.String())
+		}
+	}
+	if s := seen(); len(s) != 2 || !strings.Contains(s[1], `authorization="Bearer eyJ-entra-access-token"`) || grants.Load() != 1 {
+		t.Fatalf("upstream saw %q after %d grants", s, grants.Load())
+	}
+	if logs := e.logs.String(); strings.Contains(logs, "eyJ-github-oidc-token") || strings.Contains(logs, "gh-request-token") {
+		t.Fatalf("a token in the logs:\n%s", logs)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,8 @@ type awsKeys struct {
 	key    *renewed[config.AWSKey]
 	// imds bounds each call to the instance metadata service (imdsTimeout).
 	imds time.Duration
+	// learn is told a fetched web identity token, to scrub it too.
+	learn func(string)
 }
 
 // newAWSKeys returns the key source of a deployment whose calls to AWS
@@ -39,7 +42,7 @@ func newAWSKeys(d config.Deployment, rt http.RoundTripper, s Scrubber) *awsKeys 
 		return nil
 	}
 	learn := func(k config.AWSKey) { s.Add(k.ID.Value(), k.Secret.Value(), k.SessionToken.Value()) }
-	return &awsKeys{a: a, rt: rt, redact: s.Redact, now: time.Now, key: newRenewed(learn), imds: imdsTimeout}
+	return &awsKeys{a: a, rt: rt, redact: s.Redact, now: time.Now, key: newRenewed(learn), imds: imdsTimeout, learn: learnToken(s)}
 }
 
 // Key returns the key to sign a call with. A refused fetch is an *Error
@@ -124,6 +127,14 @@ func (k *awsKeys) assume(ctx context.Context, now time.Time) (config.AWSKey, tim
 	switch {
 	case r.WebIdentityToken != "":
 		form.Set("WebIdentityToken", r.WebIdentityToken.Value())
+	case r.WebIdentityURL != nil:
+		tok, err := fetchToken(ctx, k.rt, r.WebIdentityURL)
+		if err != nil {
+			return config.AWSKey{}, time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+				Message: k.redact("get the web identity token: " + err.Error())}
+		}
+		k.learn(tok)
+		form.Set("WebIdentityToken", tok)
 	case r.WebIdentityTokenFile != "":
 		tok, err := os.ReadFile(r.WebIdentityTokenFile) // read each time: it rotates
 		if err != nil {
@@ -214,6 +225,45 @@ func (k *awsKeys) container(ctx context.Context) (config.AWSKey, time.Time, erro
 	}
 	return config.AWSKey{ID: config.Secret(out.AccessKeyID), Secret: config.Secret(out.SecretAccessKey), SessionToken: config.Secret(out.Token)},
 		out.Expiration, nil
+}
+
+// fetchToken asks u for a federated token (an OIDC ID token, as GitHub
+// Actions and Google's metadata server give them): its answer, whole, or
+// the field of its JSON u names.
+func fetchToken(ctx context.Context, rt http.RoundTripper, u *config.TokenURL) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.URL, nil)
+	if err != nil {
+		return "", err
+	}
+	for k, v := range u.Headers {
+		req.Header.Set(k, v.Value())
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return "", fmt.Errorf("its URL: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("its URL answered %s", resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return "", err
+	}
+	if u.JSONField == "" {
+		if t := strings.TrimSpace(string(data)); t != "" {
+			return t, nil
+		}
+		return "", errors.New("its URL answered nothing")
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return "", errors.New("its URL's answer is not JSON")
+	}
+	if t, ok := fields[u.JSONField].(string); ok && t != "" {
+		return t, nil
+	}
+	return "", fmt.Errorf("its URL's JSON has no %q", u.JSONField)
 }
 
 // credentialExchange sends a credentials request and reads its answer; a failure

@@ -43,6 +43,8 @@ type entraTokens struct {
 	// wait bounds a call to the managed identity's endpoint
 	// (managedIdentityTimeout).
 	wait time.Duration
+	// learn is told a fetched federated token, to scrub it too.
+	learn func(string)
 }
 
 // managedIdentityTimeout bounds a call to the managed identity's
@@ -56,7 +58,8 @@ func newEntraTokens(d config.Deployment, rt http.RoundTripper, s Scrubber) *entr
 	if d.Entra == nil {
 		return nil
 	}
-	return &entraTokens{e: d.Entra, rt: rt, redact: s.Redact, now: time.Now, token: newRenewed(learnToken(s)), wait: managedIdentityTimeout}
+	return &entraTokens{e: d.Entra, rt: rt, redact: s.Redact, now: time.Now, token: newRenewed(learnToken(s)), wait: managedIdentityTimeout,
+		learn: learnToken(s)}
 }
 
 // Token returns an access token: the one given, or one fetched when there
@@ -123,6 +126,15 @@ func (t *entraTokens) fetch(ctx context.Context, now time.Time) (string, time.Ti
 				return "", time.Time{}, &Error{Err: err, Message: "sign the client certificate's assertion: " + err.Error()}
 			}
 			assertion = signed
+		}
+		if u := t.e.AssertionURL; u != nil {
+			tok, err := fetchToken(ctx, t.rt, u)
+			if err != nil {
+				return "", time.Time{}, &Error{Status: http.StatusUnauthorized, Type: "authentication_error",
+					Message: t.redact("get the federated token: " + err.Error())}
+			}
+			t.learn(tok)
+			assertion = tok
 		}
 		if t.e.AssertionFile != "" {
 			b, err := os.ReadFile(t.e.AssertionFile) // read each time: it rotates

@@ -236,50 +236,19 @@ func (g *googleTokens) federated(ctx context.Context, now time.Time) (string, ti
 }
 
 // subjectToken reads the other identity provider's token: a file's, or
-// a URL's answer, whole or a field of its JSON.
+// a URL's answer (fetchToken).
 func (g *googleTokens) subjectToken(ctx context.Context) (string, error) {
-	e := g.ext
-	var data []byte
-	if e.File != "" {
-		b, err := os.ReadFile(e.File)
-		if err != nil {
-			return "", err
-		}
-		data = b
-	} else {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
-		if err != nil {
-			return "", err
-		}
-		for k, v := range e.Headers {
-			req.Header.Set(k, v)
-		}
-		resp, err := g.rt.RoundTrip(req)
-		if err != nil {
-			return "", fmt.Errorf("its URL: %w", err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("its URL answered %s", resp.Status)
-		}
-		if data, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10)); err != nil {
-			return "", err
-		}
+	if g.ext.URL != nil {
+		return fetchToken(ctx, g.rt, g.ext.URL)
 	}
-	if e.JSONField == "" {
-		if t := strings.TrimSpace(string(data)); t != "" {
-			return t, nil
-		}
-		return "", errors.New("it is empty")
+	data, err := os.ReadFile(g.ext.File)
+	if err != nil {
+		return "", err
 	}
-	var fields map[string]any
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return "", errors.New("it is not JSON")
-	}
-	if t, ok := fields[e.JSONField].(string); ok && t != "" {
+	if t := strings.TrimSpace(string(data)); t != "" {
 		return t, nil
 	}
-	return "", fmt.Errorf("its JSON has no %q", e.JSONField)
+	return "", errors.New("it is empty")
 }
 
 // post sends body to u (with bearer as its Authorization, when set) and
