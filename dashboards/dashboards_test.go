@@ -29,7 +29,7 @@ import (
 	"github.com/breakerd/breakerd/provider"
 )
 
-const regenerate = "go run ./cmd/breakerd dashboards --out deploy/grafana/dashboards && go run ./cmd/breakerd rules"
+const regenerate = "go run ./cmd/breakerd dashboards --out deploy/grafana/dashboards && go run ./cmd/breakerd rules --out deploy/prometheus/alerts.yml --k8s-out deploy/kubernetes/prometheusrule.yaml"
 
 var root = filepath.Join("..")
 
