@@ -438,8 +438,9 @@ func TestPassedOverMetric(t *testing.T) {
 
 // What an upstream says is left of its own rate limits is on /metrics,
 // breakerd's and LiteLLM's: OpenAI's x-ratelimit-* and Anthropic's
-// anthropic-ratelimit-* headers. An upstream that says nothing has no
-// series, rather than one that reads as none left.
+// anthropic-ratelimit-* headers, with answers and 429s, until the limit's
+// reset. An upstream that says nothing has no series, rather than one
+// that reads as none left.
 func TestUpstreamRateLimitRemaining(t *testing.T) {
 	s := newStackFrom(t, cfgText+"litellm_settings:\n  callbacks: [prometheus]\n")
 	s.primary.SetFaults(mockllm.Faults{RPMLimit: 5})
@@ -468,6 +469,19 @@ func TestUpstreamRateLimitRemaining(t *testing.T) {
 				}
 			}
 		}
+	}
+	// Once the limit's reset (the mock's minute) has passed, the whole
+	// limit, as OpenAI's x-ratelimit-limit-requests gave it.
+	s.clock.Advance(61 * time.Second)
+	if got := value(t, s, "breakerd_upstream_rate_limit_remaining", openaiLeft); got != 5 {
+		t.Errorf("after the reset, %v requests left at OpenAI, want the whole 5", got)
+	}
+	// A 429 says what is left too: nothing.
+	s.primary.SetFaults(mockllm.Faults{RPMLimit: 2}) // the mock's window already holds 2
+	s.chat(t)                                        // served by the fallback
+	s.settle(t)
+	if got := value(t, s, "breakerd_upstream_rate_limit_remaining", openaiLeft); got != 0 {
+		t.Errorf("after a 429, %v requests left at OpenAI, want 0", got)
 	}
 	// Anthropic's own headers.
 	s.backup.SetFaults(mockllm.Faults{RPMLimit: 1})

@@ -136,7 +136,7 @@ router_settings:
 	for _, g := range d.Gateway().Groups() {
 		for _, dep := range g.Deployments {
 			d.Metrics().Observer().AttemptDone(gateway.AttemptInfo{Deployment: dep, Op: provider.Chat, Status: 200,
-				Remaining: provider.Remaining{Requests: 5, Tokens: 100, HasRequests: true, HasTokens: true}})
+				Remaining: provider.Remaining{Requests: provider.RateLeft{Said: true, Left: 5}, Tokens: provider.RateLeft{Said: true, Left: 100}}})
 		}
 	}
 	mfs, err := d.Metrics().Registry().Gather()

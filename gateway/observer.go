@@ -66,8 +66,8 @@ type AttemptInfo struct {
 	Status  int    // upstream status; 0 for transport errors
 	ErrType string // "" on success; else timeout, connection, http_<status>, canceled, stream_cut
 	Usage   provider.Usage
-	// Remaining is what the upstream said is left of its rate limits
-	// (answered calls only).
+	// Remaining is what the upstream said is left of its rate limits,
+	// with its answer or its error status (a 429's).
 	Remaining provider.Remaining
 }
 

@@ -1189,7 +1189,7 @@ func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info
 				had.Round(time.Millisecond), whole.Round(time.Millisecond))
 		}
 	}
-	info.Status, info.ErrType = perr.Status, errType(perr)
+	info.Status, info.ErrType, info.Remaining = perr.Status, errType(perr), perr.Remaining
 	c.g.obs.AttemptDone(*info)
 	return perr, spared
 }

@@ -36,6 +36,9 @@ var (
 	descRateRemaining = prometheus.NewDesc("breakerd_rate_limit_remaining",
 		"What is left of a deployment's per-minute limit (limit: requests for rpm, tokens for tpm); only for enforced limits.",
 		[]string{"deployment", "provider", "model", "limit"}, nil)
+	descUpstreamLeft = prometheus.NewDesc("breakerd_upstream_rate_limit_remaining",
+		"Requests or tokens (limit) left of the upstream's own rate limit, as the upstream last said (OpenAI's and Azure's x-ratelimit-*, Anthropic's anthropic-ratelimit-*, with 429s too): until the limit's reset (a minute when it gave none), then its whole size when it gave that, else no series.",
+		[]string{"deployment", "provider", "model", "limit"}, nil)
 	descCooldown = prometheus.NewDesc("breakerd_cooldown_remaining_seconds",
 		"Seconds until a deployment that its provider rate-limited (a 429 that is not a breaker failure) takes calls again; 0 when it does now.",
 		[]string{"deployment", "provider", "model", "operation"}, nil)
@@ -68,7 +71,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsIdle, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descUpstreamLeft, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsIdle, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -132,6 +135,12 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 			}{{"requests", d.RPM}, {"tokens", d.TPM}} {
 				if l.limit != nil {
 					ch <- prometheus.MustNewConstMetric(descRateRemaining, prometheus.GaugeValue, l.limit.Remaining(), append(lv, l.kind)...)
+				}
+			}
+			left, known := c.m.rateLimitsLeft(d, now)
+			for i, kind := range rateLimitKinds {
+				if known[i] {
+					ch <- prometheus.MustNewConstMetric(descUpstreamLeft, prometheus.GaugeValue, left[i], append(lv, kind)...)
 				}
 			}
 		}

@@ -29,7 +29,6 @@ type liteLLM struct {
 	ttft, overhead, perToken                  *prometheus.HistogramVec
 	requests, spend                           *prometheus.CounterVec
 	fallbackOK, fallbackFailed                *prometheus.CounterVec
-	remainingRequests, remainingTokens        *prometheus.GaugeVec
 }
 
 // Label names of LiteLLM's deployment metrics.
@@ -51,6 +50,14 @@ var (
 		liteLLMDeployment, nil)
 	descLiteLLMRPM = prometheus.NewDesc("litellm_deployment_rpm_limit", "Deployment RPM limit found in config", liteLLMDeployment, nil)
 	descLiteLLMTPM = prometheus.NewDesc("litellm_deployment_tpm_limit", "Deployment TPM limit found in config", liteLLMDeployment, nil)
+	// descLiteLLMLeft are LiteLLM's remaining requests and tokens, in
+	// rateLimitKinds' order.
+	descLiteLLMLeft = [2]*prometheus.Desc{
+		prometheus.NewDesc("litellm_remaining_requests_metric",
+			"LLM Deployment Analytics - remaining requests for model, returned from LLM API Provider", liteLLMRemaining, nil),
+		prometheus.NewDesc("litellm_remaining_tokens_metric",
+			"remaining tokens for model, returned from LLM API Provider", liteLLMRemaining, nil),
+	}
 )
 
 func newLiteLLM() *liteLLM {
@@ -99,17 +106,13 @@ func newLiteLLM() *liteLLM {
 		fallbackFailed: counter("litellm_deployment_failed_fallbacks_total",
 			"LLM Deployment Analytics - Number of failed fallback requests from primary model -> fallback model",
 			liteLLMFallback),
-		remainingRequests: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "litellm_remaining_requests_metric",
-			Help: "LLM Deployment Analytics - remaining requests for model, returned from LLM API Provider"}, liteLLMRemaining),
-		remainingTokens: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "litellm_remaining_tokens_metric",
-			Help: "remaining tokens for model, returned from LLM API Provider"}, liteLLMRemaining),
 	}
 }
 
 func (l *liteLLM) collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.deployTotal, l.deploySuccess, l.deployFailure, l.cooledDown, l.proxyTotal, l.proxyFailed,
 		l.requestLatency, l.apiLatency, l.inputTokens, l.outputTokens, l.totalTokens, l.ttft, l.overhead, l.perToken, l.requests, l.spend,
-		l.fallbackOK, l.fallbackFailed, l.remainingRequests, l.remainingTokens}
+		l.fallbackOK, l.fallbackFailed}
 }
 
 // liteLLMSeries are a deployment's LiteLLM series, resolved once.
@@ -132,14 +135,6 @@ func (l *liteLLM) series(d *gateway.Deployment) *liteLLMSeries {
 		latency: l.apiLatency.WithLabelValues(model...), ttft: l.ttft.WithLabelValues(model...), input: l.inputTokens.WithLabelValues(model...),
 		output: l.outputTokens.WithLabelValues(model...), combined: l.totalTokens.WithLabelValues(model...),
 		requests: l.requests.WithLabelValues(spend...), spend: l.spend.WithLabelValues(spend...), call: call}
-}
-
-// remaining returns d's series of LiteLLM's remaining requests (i 0) or
-// tokens (1).
-func (l *liteLLM) remaining(d *gateway.Deployment, i int) prometheus.Gauge {
-	dl := liteLLMDeploymentLabels(d) // litellm_model_name, model_id, api_base, api_provider
-	vec := [2]*prometheus.GaugeVec{l.remainingRequests, l.remainingTokens}[i]
-	return vec.WithLabelValues(d.Config.Group, dl[3], dl[2], dl[0], dl[1])
 }
 
 // attemptDone counts an upstream call, as LiteLLM's deployment metrics do:
@@ -248,10 +243,11 @@ func (l *liteLLM) transition(t breaker.Transition, src Source) {
 	}
 }
 
-// collect reads each deployment's state, and its configured limits.
-func (l *liteLLM) collect(ch chan<- prometheus.Metric, src Source) {
-	now := src.Clock().Now()
-	for _, grp := range src.Groups() {
+// collect reads each deployment's state, its configured limits, and what
+// its upstream said is left of its own (as breakerd_upstream_rate_limit_remaining).
+func (l *liteLLM) collect(ch chan<- prometheus.Metric, m *Metrics) {
+	now := m.src.Clock().Now()
+	for _, grp := range m.src.Groups() {
 		for _, d := range grp.Deployments {
 			lv := liteLLMDeploymentLabels(d)
 			ch <- prometheus.MustNewConstMetric(descLiteLLMState, prometheus.GaugeValue, liteLLMState(d, now), lv...)
@@ -260,6 +256,12 @@ func (l *liteLLM) collect(ch chan<- prometheus.Metric, src Source) {
 			}
 			if c := d.Config; c.TPM > 0 {
 				ch <- prometheus.MustNewConstMetric(descLiteLLMTPM, prometheus.GaugeValue, c.TPM, lv...)
+			}
+			left, known := m.rateLimitsLeft(d, now)
+			for i, desc := range descLiteLLMLeft {
+				if known[i] { // model_group, api_provider, api_base, litellm_model_name, model_id
+					ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, left[i], d.Config.Group, lv[3], lv[2], lv[0], lv[1])
+				}
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -79,11 +80,9 @@ type Metrics struct {
 	avoided      *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
 	passedOver   *prometheus.CounterVec
-	// upstreamRemaining is what upstreams say is left of their rate limits.
-	upstreamRemaining *prometheus.GaugeVec
-	spendAvoided      *prometheus.CounterVec
-	spend             *prometheus.CounterVec
-	cachedTokens      *prometheus.CounterVec
+	spendAvoided *prometheus.CounterVec
+	spend        *prometheus.CounterVec
+	cachedTokens *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
 
@@ -100,6 +99,10 @@ type Metrics struct {
 	// times per request. Emptied on each reload, which replaces
 	// deployments.
 	groups, attempts sync.Map
+	// upstreamLeft holds what each deployment's upstream last said of its
+	// rate limits (*upstreamLeft by *gateway.Deployment), read at scrape
+	// time so that it can lapse.
+	upstreamLeft sync.Map
 }
 
 // groupSeries are a model group's series of served requests.
@@ -122,12 +125,8 @@ type attemptSeries struct {
 	in, out          prometheus.Counter
 	read, write      prometheus.Counter // prompt-cache tokens
 	spend            prometheus.Counter
-	// remaining are the deployment's upstream rate limits' requests and
-	// tokens left, made once the upstream first says: a series of an
-	// upstream that never does would read as none left.
-	remaining [2]atomic.Pointer[remainingSeries]
-	usage     *usageAvg      // nil for a deployment added by a reload
-	litellm   *liteLLMSeries // nil without LiteLLM's metrics
+	usage            *usageAvg      // nil for a deployment added by a reload
+	litellm          *liteLLMSeries // nil without LiteLLM's metrics
 }
 
 // group returns the request series of model group name.
@@ -158,34 +157,63 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 	return s.(*attemptSeries)
 }
 
-// remainingSeries are the series of what is left of one of a
-// deployment's upstream rate limits: breakerd's, and LiteLLM's when on.
-type remainingSeries struct{ own, litellm prometheus.Gauge }
+// upstreamLeft is what a deployment's upstream last said of its rate
+// limits, [requests, tokens]: each nil until it says.
+type upstreamLeft [2]atomic.Pointer[rateLeft]
 
-func (r *remainingSeries) set(v float64) {
-	r.own.Set(v)
-	if r.litellm != nil {
-		r.litellm.Set(v)
+// rateLeft is what an upstream said is left of one of its rate limits,
+// and until when that holds.
+type rateLeft struct {
+	left  float64
+	until time.Time
+	// whole is the limit's size, what is left once until has passed; 0
+	// when the upstream did not say.
+	whole float64
+}
+
+// rateLeftHeld is how long what an upstream said holds when it did not
+// say when its limit is whole again: rpm and tpm limits' window.
+const rateLeftHeld = time.Minute
+
+// upstreamSaid keeps what d's upstream said of its rate limits at now.
+func (m *Metrics) upstreamSaid(d *gateway.Deployment, r provider.Remaining, now time.Time) {
+	v, ok := m.upstreamLeft.Load(d)
+	if !ok {
+		v, _ = m.upstreamLeft.LoadOrStore(d, new(upstreamLeft))
+	}
+	for i, said := range [2]provider.RateLeft{r.Requests, r.Tokens} {
+		if said.Said {
+			v.(*upstreamLeft)[i].Store(&rateLeft{left: float64(said.Left), until: now.Add(cmp.Or(said.Reset, rateLeftHeld)),
+				whole: float64(said.Limit)})
+		}
 	}
 }
 
-// remainingLimits are the limits of attemptSeries.remaining, in order.
-var remainingLimits = [2]string{"requests", "tokens"}
-
-// remaining returns s's series of limit i (remainingLimits) of d, made on
-// first use.
-func (m *Metrics) remaining(s *attemptSeries, i int, d *gateway.Deployment) *remainingSeries {
-	if r := s.remaining[i].Load(); r != nil {
-		return r
+// rateLimitsLeft returns what is left of d's upstream's rate limits at
+// now, [requests, tokens]: what it said until the limit's reset (or, with
+// none said, for rateLeftHeld), then the limit's whole size; false for a
+// limit it has not said, or whose size it did not say once that passed.
+// A stale "none left" of an idle deployment would otherwise stay, and
+// alert, until its next call.
+func (m *Metrics) rateLimitsLeft(d *gateway.Deployment, now time.Time) (left [2]float64, known [2]bool) {
+	v, ok := m.upstreamLeft.Load(d)
+	if !ok {
+		return left, known
 	}
-	c := &d.Config
-	r := &remainingSeries{own: m.upstreamRemaining.WithLabelValues(c.Name, c.Provider, c.Model, remainingLimits[i])}
-	if m.litellm != nil {
-		r.litellm = m.litellm.remaining(d, i)
+	for i := range left {
+		switch l := v.(*upstreamLeft)[i].Load(); {
+		case l == nil:
+		case now.Before(l.until):
+			left[i], known[i] = l.left, true
+		case l.whole > 0:
+			left[i], known[i] = l.whole, true
+		}
 	}
-	s.remaining[i].CompareAndSwap(nil, r)
-	return s.remaining[i].Load()
+	return left, known
 }
+
+// rateLimitKinds name rateLimitsLeft's limits, in order.
+var rateLimitKinds = [2]string{"requests", "tokens"}
 
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
 // that fast-failing avoided.
@@ -252,9 +280,6 @@ func New(src Source, opts Options) *Metrics {
 	m.passedOver = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_passed_over_total",
 		Help: "Deployments passed over without a call because the request did not suit them, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks) or unsupported_params (a parameter it cannot take, without drop_params)."},
 		[]string{"provider", "model", "operation", "reason"})
-	m.upstreamRemaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_upstream_rate_limit_remaining",
-		Help: "Requests or tokens (limit) left of the upstream's own rate limit, as the upstream said with the deployment's latest answer (OpenAI's and Azure's x-ratelimit-remaining-*, Anthropic's anthropic-ratelimit-*-remaining)."},
-		[]string{"deployment", "provider", "model", "limit"})
 	m.spend = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_usd_total",
 		Help: "Estimated USD spent on answered upstream calls: their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own."},
 		[]string{"provider", "model"})
@@ -268,7 +293,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
-		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.upstreamRemaining, m.reloads, m.spendAvoided,
+		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.reloads, m.spendAvoided,
 		m.spend, m.cachedTokens, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
@@ -385,6 +410,7 @@ func (m *Metrics) ReloadDone(ok bool) {
 		// the rest are resolved again on first use.
 		m.groups.Clear()
 		m.attempts.Clear()
+		m.upstreamLeft.Clear()
 	}
 }
 
@@ -445,15 +471,8 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 	if s.litellm != nil {
 		o.m.litellm.attemptDone(s.litellm, a)
 	}
-	if r := a.Remaining; r.HasRequests || r.HasTokens {
-		for i, left := range [2]struct {
-			has bool
-			n   int64
-		}{{r.HasRequests, r.Requests}, {r.HasTokens, r.Tokens}} {
-			if left.has {
-				o.m.remaining(s, i, a.Deployment).set(float64(left.n))
-			}
-		}
+	if r := a.Remaining; r.Requests.Said || r.Tokens.Said {
+		o.m.upstreamSaid(a.Deployment, r, o.m.src.Clock().Now())
 	}
 	if u := a.Usage; u.InputTokens > 0 || u.OutputTokens > 0 {
 		s.in.Add(float64(u.InputTokens))
@@ -524,7 +543,10 @@ func (c liteLLMCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descLiteLLMState
 	ch <- descLiteLLMRPM
 	ch <- descLiteLLMTPM
+	for _, d := range descLiteLLMLeft {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
-func (c liteLLMCollector) Collect(ch chan<- prometheus.Metric) { c.m.litellm.collect(ch, c.m.src) }
+func (c liteLLMCollector) Collect(ch chan<- prometheus.Metric) { c.m.litellm.collect(ch, c.m) }

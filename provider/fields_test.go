@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -202,16 +203,34 @@ func readsAsUnmarshal(t *testing.T, answer string) {
 }
 
 // An answer's rate-limit headers are read under OpenAI's or Anthropic's
-// names; a value that is not a count, or repeated, is not taken.
+// names, with the limit's size and when it is whole again: OpenAI's reset
+// a duration, Anthropic's a time taken from the answer's Date. A count
+// that is not a count, or repeated, is not taken.
 func TestRemainingOf(t *testing.T) {
+	const date = "Fri, 04 Dec 2026 00:30:00 GMT"
 	for _, tc := range []struct {
 		name string
 		h    http.Header
 		want Remaining
 	}{
-		{"OpenAI's", http.Header{"X-Ratelimit-Remaining-Requests": {"59"}, "X-Ratelimit-Remaining-Tokens": {"149984"}},
-			Remaining{Requests: 59, Tokens: 149984, HasRequests: true, HasTokens: true}},
-		{"Anthropic's", http.Header{"Anthropic-Ratelimit-Requests-Remaining": {"0"}}, Remaining{HasRequests: true}},
+		{"OpenAI's", http.Header{"X-Ratelimit-Remaining-Requests": {"59"}, "X-Ratelimit-Remaining-Tokens": {"149984"},
+			"X-Ratelimit-Limit-Requests": {"60"}, "X-Ratelimit-Limit-Tokens": {"150000"},
+			"X-Ratelimit-Reset-Requests": {"1s"}, "X-Ratelimit-Reset-Tokens": {"6m0s"}},
+			Remaining{Requests: RateLeft{Said: true, Left: 59, Limit: 60, Reset: time.Second},
+				Tokens: RateLeft{Said: true, Left: 149984, Limit: 150000, Reset: 6 * time.Minute}}},
+		{"OpenAI's, remaining only", http.Header{"X-Ratelimit-Remaining-Requests": {"59"}},
+			Remaining{Requests: RateLeft{Said: true, Left: 59}}},
+		{"reset in seconds", http.Header{"X-Ratelimit-Remaining-Tokens": {"7"}, "X-Ratelimit-Reset-Tokens": {"2.5"}},
+			Remaining{Tokens: RateLeft{Said: true, Left: 7, Reset: 2500 * time.Millisecond}}},
+		{"Anthropic's", http.Header{"Anthropic-Ratelimit-Requests-Remaining": {"0"}, "Anthropic-Ratelimit-Requests-Limit": {"50"},
+			"Anthropic-Ratelimit-Requests-Reset": {"2026-12-04T00:30:42Z"}, "Date": {date}},
+			Remaining{Requests: RateLeft{Said: true, Limit: 50, Reset: 42 * time.Second}}},
+		{"a reset already past", http.Header{"Anthropic-Ratelimit-Tokens-Remaining": {"10"},
+			"Anthropic-Ratelimit-Tokens-Reset": {"2026-12-04T00:29:00Z"}, "Date": {date}},
+			Remaining{Tokens: RateLeft{Said: true, Left: 10}}},
+		{"a reset that is not one", http.Header{"X-Ratelimit-Remaining-Requests": {"3"}, "X-Ratelimit-Reset-Requests": {"soon"}},
+			Remaining{Requests: RateLeft{Said: true, Left: 3}}},
+		{"a limit without what is left", http.Header{"X-Ratelimit-Limit-Requests": {"60"}}, Remaining{}},
 		{"none", http.Header{"Content-Type": {"application/json"}}, Remaining{}},
 		{"not a count", http.Header{"X-Ratelimit-Remaining-Requests": {"many"}, "X-Ratelimit-Remaining-Tokens": {"-1"}}, Remaining{}},
 		{"repeated", http.Header{"X-Ratelimit-Remaining-Requests": {"1", "2"}}, Remaining{}},

@@ -147,33 +147,87 @@ func (r *Request) BodyFor(model string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-// Remaining is what an upstream said is left of its rate limits after a
-// call, for the operator to see a limit coming before its 429s.
+// Remaining is what an upstream said of its rate limits with an answer
+// (a 429 too), for the operator to see a limit coming before its 429s.
 type Remaining struct {
-	Requests, Tokens int64
-	// HasRequests and HasTokens report whether the upstream said.
-	HasRequests, HasTokens bool
+	Requests, Tokens RateLeft
 }
 
-// remainingHeaders are the headers upstreams report their rate limits'
-// remaining requests and tokens in.
-var remainingHeaders = [...]struct{ requests, tokens string }{
-	{"X-Ratelimit-Remaining-Requests", "X-Ratelimit-Remaining-Tokens"},                 // OpenAI, Azure OpenAI, most compatible servers
-	{"Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Tokens-Remaining"}, // Anthropic
+// RateLeft is what an upstream said of one of its rate limits.
+type RateLeft struct {
+	// Said reports whether the upstream said what is left; when not, the
+	// rest is zero.
+	Said bool
+	// Left is what is left of the limit.
+	Left int64
+	// Limit is the limit's size, and Reset how long until it is whole
+	// again; each 0 when the upstream did not say.
+	Limit int64
+	Reset time.Duration
+}
+
+// rateHeaders name the headers upstreams report a rate limit in: its
+// size, what is left, and when it is whole again. OpenAI's reset is a
+// duration ("6m0s"), Anthropic's a time (RFC 3339).
+var rateHeaders = [...]struct{ limit, left, reset [2]string }{ // [requests, tokens]
+	{ // OpenAI, Azure OpenAI, most compatible servers
+		[2]string{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Limit-Tokens"},
+		[2]string{"X-Ratelimit-Remaining-Requests", "X-Ratelimit-Remaining-Tokens"},
+		[2]string{"X-Ratelimit-Reset-Requests", "X-Ratelimit-Reset-Tokens"}},
+	{ // Anthropic
+		[2]string{"Anthropic-Ratelimit-Requests-Limit", "Anthropic-Ratelimit-Tokens-Limit"},
+		[2]string{"Anthropic-Ratelimit-Requests-Remaining", "Anthropic-Ratelimit-Tokens-Remaining"},
+		[2]string{"Anthropic-Ratelimit-Requests-Reset", "Anthropic-Ratelimit-Tokens-Reset"}},
 }
 
 // remainingOf reads an answer's rate-limit headers.
 func remainingOf(h http.Header) Remaining {
 	var r Remaining
-	for _, names := range remainingHeaders {
-		if v := h[names.requests]; len(v) == 1 && !r.HasRequests {
-			r.Requests, r.HasRequests = parseCount(v[0])
-		}
-		if v := h[names.tokens]; len(v) == 1 && !r.HasTokens {
-			r.Tokens, r.HasTokens = parseCount(v[0])
+	for i, left := range [2]*RateLeft{&r.Requests, &r.Tokens} {
+		for _, names := range rateHeaders {
+			v := h[names.left[i]]
+			if len(v) != 1 {
+				continue
+			}
+			if left.Left, left.Said = parseCount(v[0]); !left.Said {
+				continue
+			}
+			if v := h[names.limit[i]]; len(v) == 1 {
+				left.Limit, _ = parseCount(v[0])
+			}
+			if v := h[names.reset[i]]; len(v) == 1 {
+				left.Reset = parseReset(v[0], h)
+			}
+			break
 		}
 	}
 	return r
+}
+
+// parseReset reads when a rate limit is whole again: a duration ("1s",
+// "6m0s", "17ms"), seconds, or a time, taken from the answer's Date so
+// that the clocks of upstream and gateway need not agree. 0 when it is
+// none of these, or past.
+func parseReset(v string, h http.Header) time.Duration {
+	v = strings.TrimSpace(v)
+	if d, err := time.ParseDuration(v); err == nil {
+		return min(max(d, 0), MaxRetryAfter)
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if !(secs > 0) { // NaN too
+			return 0
+		}
+		return durationOf(secs, time.Second)
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return 0
+	}
+	now, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		now = time.Now()
+	}
+	return min(max(t.Sub(now), 0), MaxRetryAfter)
 }
 
 // parseCount reads a header's count, not negative.
@@ -266,7 +320,10 @@ type Error struct {
 	Timeout bool
 	// Canceled is set when the caller's context was canceled.
 	Canceled bool
-	Err      error
+	// Remaining is what the upstream said of its rate limits with the
+	// error (OpenAI and Anthropic say it with a 429).
+	Remaining Remaining
+	Err       error
 }
 
 // Error says what failed: the upstream's status and message, a timeout,
@@ -510,7 +567,7 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 // the credential in any of them (seen: "code":"Bearer sk-...").
 func upstreamError(resp *http.Response, now time.Time, redact func(string) string) (e *Error, typ, code string) {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	e = &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, now)}
+	e = &Error{Status: resp.StatusCode, RetryAfter: ParseRetryAfter(resp.Header, now), Remaining: remainingOf(resp.Header)}
 	var body struct {
 		Error struct {
 			Message string          `json:"message"`
