@@ -340,6 +340,40 @@ func TestSpendPricesCachedPrompts(t *testing.T) {
 	}
 }
 
+// OpenAI's automatic prompt caching through breakerd: a long prompt sent
+// again reads its prefix from the cache (mockllm plays it), which counts
+// as cached tokens and is priced at the cached input price (half of
+// gpt-4o-mini's input price), for chat and streams alike.
+func TestSpendPricesOpenAICachedPrompts(t *testing.T) {
+	s := newStackFrom(t, cfgText)
+	system := strings.Repeat("policy ", 1200) // with "hello there": 1,203 tokens, 1,152 of them cached from the second call
+	params := openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(system), openai.UserMessage("hello there")}}
+	for range 2 {
+		if _, err := s.sdk.Chat.Completions.New(context.Background(), params); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := s.sdk.Chat.Completions.NewStreaming(context.Background(), params) // no include_usage: breakerd asks for it
+	var acc openai.ChatCompletionAccumulator
+	for st.Next() {
+		acc.AddChunk(st.Current())
+	}
+	if err := st.Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.settle(t)
+	mini := map[string]string{"model": "gpt-4o-mini"}
+	if got := value(t, s, "breakerd_cached_tokens_total", map[string]string{"model": "gpt-4o-mini", "type": "read"}); got != 2*1152 {
+		t.Fatalf("%v prompt-cache tokens read, want %d", got, 2*1152)
+	}
+	out := value(t, s, "breakerd_tokens_total", map[string]string{"model": "gpt-4o-mini", "type": "output"})
+	want := (1203*0.15 + 2*(51*0.15+1152*0.075) + out*0.60) / 1e6
+	if got := value(t, s, "breakerd_spend_usd_total", mini); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("spend $%v, want $%v", got, want)
+	}
+}
+
 // A request that falls back through two groups counts, in LiteLLM's
 // fallback metrics, a failed fallback to the first and a successful one
 // to the second, both for the requested group's failure.

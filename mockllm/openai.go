@@ -154,8 +154,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	text := s.reply(prompt)
 	id := fmt.Sprintf("chatcmpl-mock-%d", s.ids.Add(1))
 	created := time.Now().Unix()
-	usage := map[string]int{"prompt_tokens": tokens(prompt), "completion_tokens": tokens(text)}
-	usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+	in, cached := tokens(prompt), 0
+	if whole := wholePrompt(req.Messages); tokens(whole) > minCachedTokens {
+		// A prompt long enough for OpenAI's cache counts whole.
+		in, cached = tokens(whole), s.cache.auto(req.Model, whole)
+	}
+	out := tokens(text)
+	usage := map[string]any{"prompt_tokens": in, "completion_tokens": out, "total_tokens": in + out,
+		"prompt_tokens_details": map[string]int{"cached_tokens": cached, "audio_tokens": 0}}
 	tool, args := req.forcedTool()
 	callID := "call_" + id
 	if !req.Stream {

@@ -7,11 +7,18 @@ import (
 	"sync"
 )
 
-// promptCache is Anthropic's prompt caching as the mock plays it: a
-// request whose system prompt or messages mark a block with
-// cache_control writes the prompt up to that block to the cache, and a
-// later request of the same model with the same prefix reads it. As at
-// Anthropic, a prefix shorter than minCachedTokens is not cached.
+// promptCache is prompt caching as the mock plays it.
+//
+// Anthropic's (use): a request whose system prompt or messages mark a
+// block with cache_control writes the prompt up to that block to the
+// cache, and a later request of the same model with the same prefix reads
+// it.
+//
+// OpenAI's (auto): nothing is marked; a prompt is cached in steps of
+// autoCacheStep tokens, and a later prompt of the same model that starts
+// the same reads its longest cached prefix.
+//
+// As at both, a prefix shorter than minCachedTokens is not cached.
 type promptCache struct {
 	mu   sync.Mutex
 	seen map[[32]byte]struct{}
@@ -19,8 +26,11 @@ type promptCache struct {
 
 const (
 	// minCachedTokens is the shortest prefix Anthropic caches (Claude
-	// Sonnet's and Opus', in tokens).
+	// Sonnet's and Opus', in tokens), and OpenAI.
 	minCachedTokens = 1024
+	// autoCacheStep is the step OpenAI caches prompts past
+	// minCachedTokens in (its cached_tokens are 1024, 1152, 1280, ...).
+	autoCacheStep = 128
 	// maxCachedPrefixes bounds the cache: past it, it starts again empty.
 	maxCachedPrefixes = 10_000
 )
@@ -44,6 +54,61 @@ func (c *promptCache) use(model, prefix string) (read, written int) {
 	}
 	c.seen[key] = struct{}{}
 	return 0, n
+}
+
+// auto returns how many of prompt's tokens were read from the cache,
+// OpenAI's way, and caches its prefixes. A prefix's tokens are its words;
+// the key of each prefix at a step is the hash of the words so far, so a
+// prompt's steps cost one pass over it.
+func (c *promptCache) auto(model, prompt string) (read int) {
+	words := strings.Fields(prompt)
+	if len(words) < minCachedTokens {
+		return 0
+	}
+	h := sha256.New()
+	h.Write([]byte("openai\x00" + model + "\x00")) // apart from use's keys
+	type step struct {
+		key    [32]byte
+		tokens int
+	}
+	var steps []step
+	for i, w := range words {
+		h.Write([]byte(w + " "))
+		if n := i + 1; n >= minCachedTokens && (n-minCachedTokens)%autoCacheStep == 0 {
+			st := step{tokens: n}
+			h.Sum(st.key[:0])
+			steps = append(steps, st)
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(steps) - 1; i >= 0; i-- {
+		if _, ok := c.seen[steps[i].key]; ok {
+			read = steps[i].tokens
+			break
+		}
+	}
+	if c.seen == nil || len(c.seen)+len(steps) > maxCachedPrefixes {
+		c.seen = map[[32]byte]struct{}{}
+	}
+	for _, st := range steps {
+		c.seen[st.key] = struct{}{}
+	}
+	return read
+}
+
+// wholePrompt is the text of every message of a chat request, in order:
+// what OpenAI caches.
+func wholePrompt(msgs []struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString(contentText(m.Content))
+		b.WriteByte('\n')
+	}
+	return b.String()
 }
 
 // cachedPrefix is the text of a Messages request's prompt up to its last
