@@ -283,6 +283,9 @@ type Deployment struct {
 	// SageMaker, when set, makes this a SageMaker endpoint's deployment:
 	// its chat calls go to the endpoint's invocations, signed.
 	SageMaker *SageMaker
+	// Watsonx, when set, makes this an IBM watsonx.ai deployment: its
+	// chat calls go to watsonx.ai's chat API, with IBM Cloud IAM tokens.
+	Watsonx *Watsonx
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
@@ -432,6 +435,9 @@ func (d Deployment) Secrets() []Secret {
 	if e := d.Entra; e != nil {
 		out = append(out, e.Token, e.ClientSecret, e.Assertion, e.Password, e.IdentityHeader)
 		out = append(out, e.AssertionURL.secrets()...)
+	}
+	if w := d.Watsonx; w != nil {
+		out = append(out, w.Token, w.ZenAPIKey)
 	}
 	return out
 }

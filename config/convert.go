@@ -623,6 +623,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if info.SageMaker {
 		return c.sagemaker(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
 	}
+	if info.Watsonx {
+		return c.watsonx(d, pp, prov, model, rd, at, defTimeout, defStreamTimeout)
+	}
+	for _, k := range []struct{ key, value string }{{"project_id", rd.Params.ProjectID}, {"watsonx_project", rd.Params.WatsonxProject},
+		{"space_id", rd.Params.SpaceID}, {"token", rd.Params.Token}, {"zen_api_key", rd.Params.ZenAPIKey}} {
+		if k.value != "" {
+			c.warnf(at(k.key), "is for IBM watsonx.ai's deployments (watsonx/<model>); ignored for provider %q", prov)
+		}
+	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings, d.ParamRenames = prov, model, info.Dialect, info.Embeddings, info.ParamRenames
 	d.FlattenContent = info.FlattenContent
 	for _, r := range info.ModelRules {

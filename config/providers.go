@@ -72,6 +72,9 @@ type ProviderInfo struct {
 	// SageMaker marks a SageMaker endpoint that serves OpenAI's chat API
 	// at its invocations, with calls signed with an AWS key.
 	SageMaker bool
+	// Watsonx marks IBM watsonx.ai: its chat API under /ml/v1, the model
+	// and its project in the body, and IBM Cloud IAM tokens.
+	Watsonx bool
 	// Entra marks Azure's providers, whose calls may carry Microsoft
 	// Entra ID tokens in place of a key (azure_ad_token, tenant_id, ...).
 	Entra bool
@@ -199,7 +202,7 @@ var providerTable = []ProviderInfo{
 	{Name: "sagemaker_chat", Dialect: DialectOpenAI, SageMaker: true},
 	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true},
 	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true},
-	{Name: "watsonx", Unsupported: "IBM Cloud IAM tokens"},
+	{Name: "watsonx", Dialect: DialectOpenAI, Watsonx: true},
 	{Name: "azure_ai", Dialect: DialectOpenAI, BaseEnv: "AZURE_AI_API_BASE", KeyEnv: "AZURE_AI_API_KEY", Embeddings: true, Entra: true,
 		HostRules: []HostRule{{Suffix: ".services.ai.azure.com", KeyHeader: "api-key", Path: "/models"}, {Suffix: ".openai.azure.com", KeyHeader: "api-key"}}},
 	{Name: "databricks", Dialect: DialectOpenAI, BaseEnv: "DATABRICKS_API_BASE", KeyEnv: "DATABRICKS_API_KEY", Embeddings: true},

@@ -231,6 +231,14 @@ type rawParams struct {
 	ClientSecret  string `yaml:"client_secret"`
 	AzureUsername string `yaml:"azure_username"`
 	AzurePassword string `yaml:"azure_password"`
+	// IBM watsonx.ai's project (project_id, or watsonx_project) or
+	// deployment space, and credentials in place of an IBM Cloud API key:
+	// a bearer token, or a Cloud Pak for Data ZenApiKey (watsonx.go).
+	ProjectID      string `yaml:"project_id"`
+	WatsonxProject string `yaml:"watsonx_project"`
+	SpaceID        string `yaml:"space_id"`
+	Token          string `yaml:"token"`
+	ZenAPIKey      string `yaml:"zen_api_key"`
 	// ModelID is the model Bedrock is called with, where it differs from
 	// the model (a provisioned throughput's or inference profile's ARN).
 	ModelID string `yaml:"model_id"`

@@ -23,7 +23,7 @@ import (
 func TestEveryProviderInTheTableRoutesChat(t *testing.T) {
 	type seen struct{ path, auth, apiKey, xAPIKey, version string }
 	for _, p := range config.Providers() {
-		if p.Unsupported != "" || p.Vertex || p.SageMaker { // Vertex AI's tokens: TestVertexAITokens; SageMaker's signing: TestSageMakerEndpoints
+		if p.Unsupported != "" || p.Vertex || p.SageMaker || p.Watsonx { // Vertex AI's tokens: TestVertexAITokens; SageMaker's signing: TestSageMakerEndpoints; watsonx.ai's: TestWatsonx
 			continue
 		}
 		t.Run(p.Name, func(t *testing.T) {

@@ -13,6 +13,7 @@ package mockllm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -98,6 +99,8 @@ type Stats struct {
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
 	// HTTPServer, or TLS): a gateway's http2_prior_knowledge shows here.
 	HTTP2 int64 `json:"http2"`
+	// IAMTokens counts the IBM Cloud IAM tokens granted (watsonx.ai's).
+	IAMTokens int64 `json:"iam_tokens"`
 }
 
 // Options configure a Server.
@@ -116,8 +119,12 @@ type Server struct {
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
 		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, realtime, rerank, failed, http2 atomic.Int64
+		iamTokens                                                                                                                 atomic.Int64
 	}
-	ids atomic.Int64
+	// iamTokens holds the IAM tokens the mock granted (watsonx.ai's), by
+	// token, with the API key each was granted for.
+	iamTokens sync.Map
+	ids       atomic.Int64
 	// stored holds the Responses API's stored responses, convs the
 	// Conversations API's conversations.
 	stored responseStore
@@ -195,7 +202,8 @@ func (s *Server) Stats() Stats {
 	return Stats{Requests: s.stats.requests.Load(), Chat: s.stats.chat.Load(),
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
 		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(), Realtime: s.stats.realtime.Load(), Rerank: s.stats.rerank.Load(),
-		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load()}
+		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load(),
+		IAMTokens: s.stats.iamTokens.Load()}
 }
 
 // Reset clears faults and stats.
@@ -214,6 +222,7 @@ func (s *Server) Reset() {
 	s.stats.completions.Store(0)
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
+	s.stats.iamTokens.Store(0)
 }
 
 // HTTPServer returns a server for Handler that speaks HTTP/1.1 and, to
@@ -249,6 +258,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /model/{model}/{method}", s.upstream(&s.stats.messages, s.bedrockInvoke))
 	// A SageMaker endpoint whose container speaks OpenAI's chat API.
 	mux.Handle("POST /endpoints/{endpoint}/{method}", s.upstream(&s.stats.chat, s.sagemakerInvoke))
+	// IBM watsonx.ai's (watsonx.go).
+	mux.HandleFunc("POST /identity/token", s.iamToken)
+	for _, p := range []string{"/ml/v1/text/", "/ml/v1/deployments/{deployment}/text/"} {
+		mux.Handle("POST "+p+"chat", s.upstream(&s.stats.chat, s.watsonxChat))
+		mux.Handle("POST "+p+"chat_stream", s.upstream(&s.stats.chat, s.watsonxChat))
+	}
 	resp := s.upstream(&s.stats.responses, s.responses)
 	mux.Handle("POST /v1/responses", resp)
 	mux.Handle("POST /responses", resp)
@@ -350,7 +365,11 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 		s.mu.Lock()
 		want := s.opts.APIKey
 		s.mu.Unlock()
-		if want != "" && requestKey(r) != want {
+		key := requestKey(r)
+		if k, ok := s.iamTokens.Load(key); ok {
+			key = k.(string) // a token granted for the key (watsonx.ai's)
+		}
+		if want != "" && key != want {
 			s.stats.failed.Add(1)
 			s.writeError(w, r, 401, "invalid_request_error", "Incorrect API key provided.")
 			return
@@ -407,7 +426,11 @@ func requestKey(r *http.Request) string {
 	if k := r.Header.Get("api-key"); k != "" {
 		return k
 	}
-	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	auth := r.Header.Get("Authorization")
+	if k, ok := strings.CutPrefix(auth, "ZenApiKey "); ok {
+		return k
+	}
+	return strings.TrimPrefix(auth, "Bearer ")
 }
 
 func errorType(status int) string {
@@ -451,6 +474,14 @@ func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status i
 		}
 		w.Header().Set("X-Amzn-Errortype", name+":http://internal.amazon.com/coral/com.amazonaws.sagemaker/")
 		writeJSON(w, status, map[string]string{"message": msg})
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/ml/v1/") { // watsonx.ai's
+		if status == http.StatusUnauthorized {
+			code = "authentication_token_not_valid" // its code for any credential it does not take
+		}
+		writeJSON(w, status, map[string]any{"errors": []map[string]string{{"code": cmp.Or(code, typ), "message": msg}},
+			"trace": "mock", "status_code": status})
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/model/") { // Bedrock's

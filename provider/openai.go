@@ -39,6 +39,8 @@ type openAI struct {
 	bearer bearerTokens
 	// aws, when set, signs each call (a SageMaker endpoint's).
 	aws *awsKeys
+	// chatStream, when set, is where chat streams go (watsonx.ai's).
+	chatStream string
 	// noStreamOptions is set once the upstream refused stream_options:
 	// its streams are not asked for their usage again.
 	noStreamOptions atomic.Bool
@@ -119,6 +121,17 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			p.url[kind] = d.APIBase + path
 		}
 	}
+	if w := d.Watsonx; w != nil {
+		p.url[urlChat], p.chatStream = watsonxURLs(d)
+		switch {
+		case w.ZenAPIKey != "":
+			h.Set("Authorization", "ZenApiKey "+w.ZenAPIKey.Value())
+		case w.Token != "":
+			h.Set("Authorization", "Bearer "+w.Token.Value())
+		default:
+			h.Del("Authorization") // the API key is traded for tokens (ibmTokens), never sent
+		}
+	}
 	if sm := d.SageMaker; sm != nil {
 		// The endpoint's invocations take the chat request as it is.
 		p.url[urlChat] = d.APIBase + "/endpoints/" + awsEscape(sm.Endpoint, true) + "/invocations"
@@ -150,8 +163,8 @@ func (p *openAI) Unsupported(*Request) ([]string, string) { return nil, "" }
 // Azure themselves; OpenAI-compatible servers mostly lack it, so the
 // gateway translates it to chat for them.
 func (p *openAI) Native(api API) bool {
-	if p.d.SageMaker != nil {
-		return api == APIChat || api == "" // the endpoint's invocations are chat's
+	if p.d.SageMaker != nil || p.d.Watsonx != nil {
+		return api == APIChat || api == "" // the endpoint's invocations, watsonx.ai's chat API
 	}
 	switch api {
 	case APIChat, "", APICompletions:
@@ -170,6 +183,9 @@ func (p *openAI) urlFor(req *Request) string {
 	case req.Op == Embeddings:
 		return p.url[urlEmbeddings]
 	case req.API == APIChat || req.API == "":
+		if req.Stream && p.chatStream != "" {
+			return p.chatStream
+		}
 		return p.url[urlChat]
 	}
 	return p.url[apiURLs[req.API]]
@@ -202,6 +218,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	}
 	if len(p.d.FlattenContent) > 0 && req.Op == Chat && req.ContentType == "" {
 		buf = flattened(buf, p.d.FlattenContent)
+	}
+	if w := p.d.Watsonx; w != nil {
+		buf = watsonxBody(buf, w)
 	}
 	hreq, err := p.urls.post(ctx, p.urlFor(req), buf, req.Stream)
 	if err != nil {
@@ -243,6 +262,7 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 		resp.Remaining = rem
 		if st, ok := resp.Stream.(*sseStream); ok {
 			st.hideUsage = asked && p.d.StreamUsage == config.StreamUsageHidden
+			st.endsAtEOF = p.d.Watsonx != nil
 		}
 	}
 	return resp, err
@@ -358,7 +378,7 @@ func (p *openAI) httpError(resp *http.Response) *Error {
 // OpenAI at an older api-version, nor an upstream that refused it once.
 func (p *openAI) asksStreamUsage(req *Request) bool {
 	return req.Stream && !req.IncludeUsage && (req.API == APIChat || req.API == "") && req.ContentType == "" &&
-		p.d.StreamUsage != config.StreamUsageOff && p.d.SageMaker == nil && !p.noStreamOptions.Load() &&
+		p.d.StreamUsage != config.StreamUsageOff && p.d.SageMaker == nil && p.d.Watsonx == nil && !p.noStreamOptions.Load() &&
 		(p.d.Dialect != config.DialectAzure || config.AzureTakesStreamOptions(p.d.APIVersion))
 }
 
@@ -484,6 +504,10 @@ type sseStream struct {
 	// hideUsage keeps from the client the usage chunk it did not ask
 	// for (one with usage and no choices), its usage still read.
 	hideUsage bool
+	// endsAtEOF takes the body's clean end as the stream's, for an
+	// upstream that sends no [DONE] (watsonx.ai); a cut connection is
+	// still an error.
+	endsAtEOF bool
 }
 
 func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) string) *sseStream {
@@ -505,6 +529,10 @@ func (s *sseStream) next() ([]byte, error) {
 		return nil, io.EOF
 	}
 	data, err := s.events.next()
+	if err == io.EOF && s.endsAtEOF {
+		s.done = true
+		return nil, io.EOF
+	}
 	if err != nil {
 		return nil, streamReadError(s.ctx, err, "stream ended without [DONE]", s.redact)
 	}

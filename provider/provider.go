@@ -404,6 +404,8 @@ func New(d config.Deployment, rt http.RoundTripper, s Scrubber) (Provider, error
 			p.bearer = tokens
 		} else if entra := newEntraTokens(d, rt, s); entra != nil {
 			p.bearer = entra
+		} else if ibm := newIBMTokens(d, rt, s); ibm != nil {
+			p.bearer = ibm
 		}
 		return p, nil
 	case config.DialectAnthropic:
@@ -562,7 +564,8 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 
 // upstreamError reads an error response: its status, Retry-After, and the
 // {"error": {"message", "type", "code"}} body that OpenAI and Anthropic
-// both send. Any other body becomes the message, trimmed and shortened.
+// both send (or watsonx.ai's {"errors": [...]}). Any other body becomes
+// the message, trimmed and shortened.
 // Every field it returns has every secret redacted: an upstream may echo
 // the credential in any of them (seen: "code":"Bearer sk-...").
 func upstreamError(resp *http.Response, now time.Time, redact func(string) string) (e *Error, typ, code string) {
@@ -574,13 +577,22 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 			Type    string          `json:"type"`
 			Code    json.RawMessage `json:"code"`
 		} `json:"error"`
+		// watsonx.ai's {"errors": [{"code", "message"}], "trace"}.
+		Errors []struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"errors"`
 	}
-	if json.Unmarshal(data, &body) == nil && body.Error.Message != "" {
+	decoded := json.Unmarshal(data, &body) == nil
+	switch {
+	case decoded && body.Error.Message != "":
 		e.Message, typ = body.Error.Message, body.Error.Type
 		if c := strings.Trim(string(body.Error.Code), `"`); c != "null" {
 			code = c
 		}
-	} else {
+	case decoded && len(body.Errors) > 0 && body.Errors[0].Message != "":
+		e.Message, code = body.Errors[0].Message, body.Errors[0].Code
+	default:
 		e.Message = strings.TrimSpace(string(data))
 		if len(e.Message) > 300 {
 			e.Message = e.Message[:300] + "..."

@@ -141,6 +141,16 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.Entra != nil {
 				key = dc.Entra.How // never the token or secret
 			}
+			if w := dc.Watsonx; w != nil {
+				switch {
+				case w.ZenAPIKey != "":
+					key = "Cloud Pak's ZenApiKey"
+				case w.Token != "":
+					key = "a token given"
+				default:
+					key = "IBM Cloud IAM tokens for its API key"
+				}
+			}
 			if b := dc.AWSAuth(); b != nil && dc.APIKey == "" {
 				switch { // the key's ID is not printed either
 				case b.Role != nil:

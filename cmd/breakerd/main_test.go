@@ -225,6 +225,24 @@ func TestCheckConfigShowsEntraIDWithoutItsSecret(t *testing.T) {
 	}
 }
 
+// A watsonx.ai deployment shows which credential its calls carry, never
+// the key, token or ZenApiKey.
+func TestCheckConfigShowsWatsonxCredentialWithoutIt(t *testing.T) {
+	const base = "api_base: \"https://us-south.ml.cloud.ibm.com\", project_id: p"
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: watsonx/ibm/granite, api_key: ibm-check-config-key, "+base+"}\n"+
+		"  - model_name: b\n    litellm_params: {model: watsonx/ibm/granite, token: wx-check-config-token, "+base+"}\n"+
+		"  - model_name: c\n    litellm_params: {model: watsonx/ibm/granite, zen_api_key: zen-check-config-key, "+base+"}\n")
+	s := out.String() + errOut.String()
+	for _, want := range []string{"IBM Cloud IAM tokens for its API key", "a token given", "Cloud Pak's ZenApiKey"} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "check-config-key") || strings.Contains(s, "check-config-token") {
+		t.Fatalf("output shows a secret:\n%s", s)
+	}
+}
+
 func TestCheckConfigShowsHTTP2PriorKnowledge(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"http://vllm.internal:8000/v1\", http2_prior_knowledge: true}\n")
 	if want := "http://vllm.internal:8000/v1 (h2c)"; !strings.Contains(out.String(), want) {
