@@ -286,6 +286,9 @@ type Deployment struct {
 	// Watsonx, when set, makes this an IBM watsonx.ai deployment: its
 	// chat calls go to watsonx.ai's chat API, with IBM Cloud IAM tokens.
 	Watsonx *Watsonx
+	// Budget, when set, is the deployment's own spend limit (LiteLLM's
+	// max_budget over budget_duration).
+	Budget *Budget
 	// Weight biases simple-shuffle, as in LiteLLM: litellm_params.weight,
 	// else rpm, else tpm. 0 means none set.
 	Weight float64
@@ -594,6 +597,10 @@ type Router struct {
 	// those tagged "default" when none has them; an untagged request
 	// goes to those tagged "default" when there are some.
 	TagFiltering, TagsMatchAll bool
+	// ProviderBudgets are spend limits per provider (LiteLLM's
+	// provider_budget_config): a provider that has spent its budget has
+	// its deployments passed over until the budget's window ends.
+	ProviderBudgets map[string]Budget
 	// ContextWindowCheck passes over the deployments whose MaxInputTokens
 	// a request's prompt is over, before any call (LiteLLM's other
 	// enable_pre_call_checks check); with none of the group's own left,

@@ -856,6 +856,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	}
 	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
 	d.Tags = rd.Params.Tags
+	d.Budget = c.deploymentBudget(pp, rd.Params)
 	params, where := rd.Params, map[string]string{"weight": pp, "rpm": pp, "tpm": pp}
 	if params.RPM == nil && rd.RPM != nil {
 		params.RPM, where["rpm"] = rd.RPM, p
@@ -1252,6 +1253,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	c.capFallbacks("router_settings.context_window_fallbacks", rt.ContextWindowFallbacks, rt.MaxFallbacks)
 	c.capFallbacks("router_settings.content_policy_fallbacks", rt.ContentPolicyFallbacks, rt.MaxFallbacks)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
+	rt.ProviderBudgets = c.providerBudgets(r.ProviderBudgetConfig)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits, rt.ContextWindowCheck = true, true
 	}

@@ -62,7 +62,6 @@ var liteLLMIgnored = map[string]map[string]string{
 	"router_settings": {
 		"enable_cooldowns":                "LiteLLM ignores it too",
 		"retry_after":                     "retry_backoff does this",
-		"provider_budget_config":          "",
 		"default_litellm_params":          "",
 		"cache_responses":                 "",
 		"caching_groups":                  "",

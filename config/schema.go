@@ -265,8 +265,13 @@ type rawParams struct {
 	// of parameters, read as additional_drop_params.
 	DropParams any      `yaml:"drop_params"`
 	Weight     *float64 `yaml:"weight"`
-	RPM        *float64 `yaml:"rpm"`
-	TPM        *float64 `yaml:"tpm"`
+	// MaxBudget and BudgetDuration are LiteLLM's deployment budget: USD
+	// spent on the deployment over the duration, past which it is passed
+	// over.
+	MaxBudget      *float64 `yaml:"max_budget"`
+	BudgetDuration string   `yaml:"budget_duration"`
+	RPM            *float64 `yaml:"rpm"`
+	TPM            *float64 `yaml:"tpm"`
 }
 
 // rawGuardrail is a Bedrock guardrail, in Bedrock's own names.
@@ -274,6 +279,14 @@ type rawGuardrail struct {
 	Identifier string `yaml:"guardrailIdentifier"`
 	Version    string `yaml:"guardrailVersion"`
 	Trace      string `yaml:"trace"`
+}
+
+// rawBudget is one of LiteLLM's budgets, under either of its names.
+type rawBudget struct {
+	BudgetLimit    *float64 `yaml:"budget_limit"`
+	MaxBudget      *float64 `yaml:"max_budget"`
+	TimePeriod     string   `yaml:"time_period"`
+	BudgetDuration string   `yaml:"budget_duration"`
 }
 
 type rawRouter struct {
@@ -299,6 +312,9 @@ type rawRouter struct {
 	DefaultMaxParallel *int `yaml:"default_max_parallel_requests"`
 	// LiteLLM's max_fallbacks: how many fallback groups a request may try.
 	MaxFallbacks *int `yaml:"max_fallbacks"`
+	// ProviderBudgetConfig is LiteLLM's spend limit per provider:
+	// {openai: {budget_limit: 100, time_period: 1d}}.
+	ProviderBudgetConfig map[string]rawBudget `yaml:"provider_budget_config"`
 	// LiteLLM's model_group_alias: alias -> group, or alias -> {model, hidden}.
 	ModelGroupAlias map[string]any `yaml:"model_group_alias"`
 	CircuitBreaker  rawBreaker     `yaml:"circuit_breaker"`

@@ -374,6 +374,39 @@ func TestSpendPricesOpenAICachedPrompts(t *testing.T) {
 	}
 }
 
+// A provider's budget is on /metrics, breakerd's and LiteLLM's: what is
+// left of it (its limit less what answered calls cost, as spend counts
+// them), and the calls passed over once it is spent.
+func TestBudgetMetrics(t *testing.T) {
+	s := newStackFrom(t, cfgText+"  provider_budget_config:\n    openai: {budget_limit: 0.000001, time_period: 1d}\n"+
+		"litellm_settings:\n  callbacks: [prometheus]\n")
+	s.chat(t) // OpenAI's: spends more than its budget
+	s.chat(t) // passed over to the fallback
+	s.settle(t)
+	if s.primary.Stats().Chat != 1 {
+		t.Fatalf("the primary got %d calls, want 1", s.primary.Stats().Chat)
+	}
+	spent := value(t, s, "breakerd_spend_usd_total", map[string]string{"provider": "openai"})
+	openai := map[string]string{"scope": "provider", "name": "openai"}
+	for _, tc := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"breakerd_budget_remaining_usd", openai, 0.000001 - spent},
+		{"breakerd_budget_limit_usd", map[string]string{"scope": "provider", "name": "openai", "window": "1d"}, 0.000001},
+		{"litellm_provider_remaining_budget_metric", map[string]string{"api_provider": "openai"}, 0.000001 - spent},
+		{"breakerd_passed_over_total", map[string]string{"provider": "openai", "operation": "chat", "reason": "budget"}, 1},
+	} {
+		if got := value(t, s, tc.metric, tc.labels); math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("%s%v = %v, want %v", tc.metric, tc.labels, got, tc.want)
+		}
+	}
+	if spent <= 0.000001 {
+		t.Fatalf("spent $%v: the test needs a call that spends the budget", spent)
+	}
+}
+
 // A request that falls back through two groups counts, in LiteLLM's
 // fallback metrics, a failed fallback to the first and a successful one
 // to the second, both for the requested group's failure.

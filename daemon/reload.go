@@ -157,6 +157,8 @@ func diff(a, b *config.Config) ReloadResult {
 
 func (s liveSource) Shedding() gateway.ShedState { return s.gw().Shedding() }
 
+func (s liveSource) Budgets() []*gateway.Budget { return s.gw().Budgets() }
+
 func (s liveSource) Connections() (open, idle, limit int64) {
 	if cl := s.d.conns.Load(); cl != nil {
 		open, limit = cl.Open()

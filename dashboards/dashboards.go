@@ -141,15 +141,18 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`sum by (deployment) (breakerd_bulkhead_queued{provider=~"$provider"})`, "queued {{deployment}}")))
 
 	b = b.WithRow(dashboard.NewRowBuilder("Spend and provider limits")).
-		WithPanel(ts("Spend per hour", "currencyUSD", 8, 8,
+		WithPanel(ts("Spend per hour", "currencyUSD", 6, 8,
 			target(`sum by (model) (rate(breakerd_spend_usd_total{provider=~"$provider"}[$__rate_interval])) * 3600`, "{{model}}")).
 			Description("Estimated USD an hour at this rate: answered calls' tokens at the deployments' prices, prompt-cache tokens at their own.")).
-		WithPanel(ts("Prompt cache hit ratio", "percentunit", 8, 8,
+		WithPanel(ts("Prompt cache hit ratio", "percentunit", 6, 8,
 			target(`sum by (model) (rate(breakerd_cached_tokens_total{type="read",provider=~"$provider"}[$__rate_interval])) / sum by (model) (rate(breakerd_tokens_total{type="input",provider=~"$provider"}[$__rate_interval]))`, "{{model}}")).
 			Description("Share of input tokens the providers read from their prompt caches (billed at a fraction of the input price).").Min(0).Max(1)).
-		WithPanel(ts("Left of the providers' rate limits", "short", 8, 8,
+		WithPanel(ts("Left of the providers' rate limits", "short", 6, 8,
 			target(`min by (deployment, limit) (breakerd_upstream_rate_limit_remaining{provider=~"$provider"})`, "{{deployment}} {{limit}}")).
-			Description("Requests and tokens the providers say are left of their own limits, as of each deployment's latest answer; at 0 the provider answers 429 until its window resets."))
+			Description("Requests and tokens the providers say are left of their own limits, as of each deployment's latest answer; at 0 the provider answers 429 until its window resets.")).
+		WithPanel(ts("Left of the budgets", "currencyUSD", 6, 8,
+			target(`min by (scope, name) (breakerd_budget_remaining_usd)`, "{{scope}} {{name}}")).
+			Description("USD left of each provider's and deployment's budget in its window (provider_budget_config, max_budget); at 0 what it covers is passed over until the window ends."))
 
 	b = b.WithRow(dashboard.NewRowBuilder("Alerts and health")).
 		WithPanel(ts("Alert deliveries", "short", 8, 8,

@@ -113,6 +113,7 @@ model_list:
 router_settings:
   fallbacks: [h]
   enable_pre_call_checks: true
+  provider_budget_config: {openai: {budget_limit: 10, time_period: 1d}}
   alerting:
     webhook_url: http://alerts.invalid/hook
 `), func(string) (string, bool) { return "", false })

@@ -110,6 +110,7 @@ router_settings:
   routing_strategy: ordered
   fallbacks: [claude]
   circuit_breaker: {failure_threshold: 3, recovery_timeout: 2, success_threshold: 2}
+  provider_budget_config: {anthropic: {budget_limit: 100, time_period: 1d}}
 server: {shutdown_drain: 0s}
 `), func(string) (string, bool) { return "", false })
 	if err != nil {

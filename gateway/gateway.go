@@ -88,13 +88,17 @@ type Gateway struct {
 	log         *slog.Logger
 	obs         Observer
 	deployments []*Deployment
-	groups      map[string]*Group
-	groupOrder  []*Group
-	redactor    *Redactor
-	shed        *shedder     // load shedding, capped by server.max_concurrent_requests
-	refusals    [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
-	calls       sync.Pool    // of *call: each request's state
-	tracer      trace.Tracer
+	// providerBudgets are router_settings.provider_budget_config's, by
+	// provider, and budgetOrder their providers, sorted.
+	providerBudgets map[string]*Budget
+	budgetOrder     []string
+	groups          map[string]*Group
+	groupOrder      []*Group
+	redactor        *Redactor
+	shed            *shedder     // load shedding, capped by server.max_concurrent_requests
+	refusals        [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
+	calls           sync.Pool    // of *call: each request's state
+	tracer          trace.Tracer
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.
 	traced bool
@@ -145,6 +149,10 @@ type Deployment struct {
 	// streams judges the chat breaker's latest streams (stream failure
 	// rate); nil when that condition is off.
 	streams *streamWindow
+	// budgets are the spend limits d's answered calls count against: its
+	// provider's and its own (budget), which pass it over once spent.
+	budgets []*Budget
+	budget  *Budget
 	ops     []provider.Operation
 	prov    provider.Provider
 	failLog lograte.Limiter // one failure log line a second
@@ -306,6 +314,15 @@ func New(opts Options) (*Gateway, error) {
 	if g.reg == nil {
 		g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
 	}
+	g.providerBudgets = map[string]*Budget{}
+	for _, prov := range slices.Sorted(maps.Keys(cfg.Router.ProviderBudgets)) {
+		b := &Budget{Scope: "provider", Name: prov, Config: cfg.Router.ProviderBudgets[prov]}
+		if prev := opts.Previous; prev != nil && prev.providerBudgets[prov] != nil && prev.providerBudgets[prov].Config == b.Config {
+			b = prev.providerBudgets[prov] // a reload keeps what was spent
+		}
+		g.providerBudgets[prov] = b
+		g.budgetOrder = append(g.budgetOrder, prov)
+	}
 	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {
 		if strings.Contains(dc.Group, "*") || dc.Wildcard {
@@ -369,10 +386,10 @@ func (g *Gateway) takeOver(prev *Gateway) map[string]*Deployment {
 }
 
 // sameRouting reports whether two configs give a deployment the same
-// breakers, bulkhead and limits.
+// breakers, bulkhead, limits and provider budget.
 func sameRouting(a, b *config.Config) bool {
 	return reflect.DeepEqual(a.Router.Breaker, b.Router.Breaker) && a.Router.Bulkhead == b.Router.Bulkhead &&
-		a.Router.EnforceRateLimits == b.Router.EnforceRateLimits
+		a.Router.EnforceRateLimits == b.Router.EnforceRateLimits && maps.Equal(a.Router.ProviderBudgets, b.Router.ProviderBudgets)
 }
 
 // newDeployment makes a deployment's provider, bulkhead, limits and
@@ -395,6 +412,13 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		Cooldowns: map[provider.Operation]*Cooldown{},
 		Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 			MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
+	if b := g.providerBudgets[dc.Provider]; b != nil {
+		d.budgets = append(d.budgets, b)
+	}
+	if dc.Budget != nil {
+		d.budget = &Budget{Scope: "deployment", Name: dc.Name, Config: *dc.Budget}
+		d.budgets = append(d.budgets, d.budget)
+	}
 	if cfg.Router.EnforceRateLimits {
 		d.RPM = breaker.NewRateLimit(dc.RPM, time.Minute, g.clock)
 		d.TPM = breaker.NewRateLimit(dc.TPM, time.Minute, g.clock)

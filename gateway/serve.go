@@ -786,6 +786,15 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 // the call's outcome to the breaker; release frees the bulkhead slot.
 func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(breaker.Outcome, time.Duration), release func(), reason string) {
 	g := c.g
+	if len(d.budgets) > 0 {
+		if why, until := d.overBudget(g.clock.Now()); why != "" {
+			c.retryNoLaterThan(until)
+			c.failures = append(c.failures, d.Config.Name+": "+why)
+			c.limited, c.limitKind = c.limited+1, "budget"
+			g.obs.Skipped(d, c.op, "budget")
+			return nil, nil, "budget"
+		}
+	}
 	if until, ok := d.Cooldowns[c.op].holding(g.clock); ok {
 		c.retryNoLaterThan(until)
 		c.failures = append(c.failures, fmt.Sprintf("%s: the provider is rate limiting it until %s",
@@ -862,6 +871,9 @@ func queueError(ctx context.Context, err error, waited, maxWait time.Duration) e
 func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, dur time.Duration, info *AttemptInfo, done func(breaker.Outcome, time.Duration)) {
 	g := c.g
 	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
+	if u := info.Usage; len(d.budgets) > 0 && info.ErrType == "" {
+		d.spend(g.clock.Now(), d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+	}
 	if g.countsUsage {
 		d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
 	}

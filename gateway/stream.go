@@ -184,6 +184,12 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 	} else if c.lastErr != nil && c.lastErr.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(max(int(c.lastErr.RetryAfter.Seconds()+0.999), 1)))
 	}
+	if c.limited > 0 && c.limited == len(c.failures) && c.limitKind == "budget" {
+		// Every deployment's budget is spent: LiteLLM's budget error.
+		msg := fmt.Sprintf("Budget exceeded for model `%s`: no deployment has budget left (%s)", c.group, strings.Join(c.failures, "; "))
+		c.writeError(w, http.StatusTooManyRequests, "budget_exceeded", "budget_exceeded", msg)
+		return outcome{code: http.StatusTooManyRequests}
+	}
 	if c.limited > 0 && c.limited == len(c.failures) {
 		// Every deployment is healthy but has used its minute's share:
 		// the client is going too fast, as with OpenAI's own limits.

@@ -39,6 +39,11 @@ var (
 	descUpstreamLeft = prometheus.NewDesc("breakerd_upstream_rate_limit_remaining",
 		"Requests or tokens (limit) left of the upstream's own rate limit, as the upstream last said (OpenAI's and Azure's x-ratelimit-*, Anthropic's anthropic-ratelimit-*, with 429s too): until the limit's reset (a minute when it gave none), then its whole size when it gave that, else no series.",
 		[]string{"deployment", "provider", "model", "limit"}, nil)
+	descBudgetLeft = prometheus.NewDesc("breakerd_budget_remaining_usd",
+		"USD left of a budget in its current window (scope provider: router_settings.provider_budget_config; deployment: its max_budget): its limit less what answered calls cost. At 0 or less, what it covers is passed over until the window ends.",
+		[]string{"scope", "name"}, nil)
+	descBudgetLimit = prometheus.NewDesc("breakerd_budget_limit_usd",
+		"A budget's limit in USD per window.", []string{"scope", "name", "window"}, nil)
 	descCooldown = prometheus.NewDesc("breakerd_cooldown_remaining_seconds",
 		"Seconds until a deployment that its provider rate-limited (a 429 that is not a breaker failure) takes calls again; 0 when it does now.",
 		[]string{"deployment", "provider", "model", "operation"}, nil)
@@ -71,7 +76,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descStateInfo, descFailures, descCalls, descRatio, descLastFailure,
-		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descUpstreamLeft, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsIdle, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
+		descInFlight, descQueued, descBulkRejected, descBulkLimit, descRateRemaining, descUpstreamLeft, descBudgetLeft, descBudgetLimit, descCooldown, descShed, descConcLimit, descInFlightReq, descUnanswered, descAtUpstream, descConnsOpen, descConnsIdle, descConnsLimit, descRoutable, descHealthy, descDropped, descQueue} {
 		ch <- d
 	}
 }
@@ -144,6 +149,11 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 				}
 			}
 		}
+	}
+	for _, b := range c.m.src.Budgets() {
+		spent, _ := b.Spent(now)
+		ch <- prometheus.MustNewConstMetric(descBudgetLeft, prometheus.GaugeValue, b.Config.Limit-spent, b.Scope, b.Name)
+		ch <- prometheus.MustNewConstMetric(descBudgetLimit, prometheus.GaugeValue, b.Config.Limit, b.Scope, b.Name, b.Config.Text)
 	}
 	for _, grp := range c.m.src.Groups() {
 		v := 0.0

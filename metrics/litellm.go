@@ -48,8 +48,10 @@ var (
 	descLiteLLMState = prometheus.NewDesc("litellm_deployment_state",
 		"LLM Deployment Analytics - The state of the deployment: 0 = healthy, 1 = partial outage, 2 = complete outage (breakerd: its chat circuit open, or a 429 cooldown, is 2; half-open, or failures in its window, 1).",
 		liteLLMDeployment, nil)
-	descLiteLLMRPM = prometheus.NewDesc("litellm_deployment_rpm_limit", "Deployment RPM limit found in config", liteLLMDeployment, nil)
-	descLiteLLMTPM = prometheus.NewDesc("litellm_deployment_tpm_limit", "Deployment TPM limit found in config", liteLLMDeployment, nil)
+	descLiteLLMRPM    = prometheus.NewDesc("litellm_deployment_rpm_limit", "Deployment RPM limit found in config", liteLLMDeployment, nil)
+	descLiteLLMTPM    = prometheus.NewDesc("litellm_deployment_tpm_limit", "Deployment TPM limit found in config", liteLLMDeployment, nil)
+	descLiteLLMBudget = prometheus.NewDesc("litellm_provider_remaining_budget_metric",
+		"Remaining budget for provider - used when you set provider budget limits", []string{"api_provider"}, nil)
 	// descLiteLLMLeft are LiteLLM's remaining requests and tokens, in
 	// rateLimitKinds' order.
 	descLiteLLMLeft = [2]*prometheus.Desc{
@@ -153,7 +155,7 @@ func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
 			s.perToken.Observe(a.Duration.Seconds() / float64(n))
 		}
 		u := a.Usage
-		s.spend.Add(cost(&a.Deployment.Config, float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+		s.spend.Add(a.Deployment.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
 	} else if a.ErrType != "canceled" {
 		status := liteLLMStatus(a.Status, a.ErrType)
 		l.deployFailure.WithLabelValues(append(s.call[:len(s.call):len(s.call)], status, liteLLMExceptionClass(status))...).Inc()
@@ -247,6 +249,12 @@ func (l *liteLLM) transition(t breaker.Transition, src Source) {
 // its upstream said is left of its own (as breakerd_upstream_rate_limit_remaining).
 func (l *liteLLM) collect(ch chan<- prometheus.Metric, m *Metrics) {
 	now := m.src.Clock().Now()
+	for _, b := range m.src.Budgets() {
+		if b.Scope == "provider" {
+			spent, _ := b.Spent(now)
+			ch <- prometheus.MustNewConstMetric(descLiteLLMBudget, prometheus.GaugeValue, b.Config.Limit-spent, b.Name)
+		}
+	}
 	for _, grp := range m.src.Groups() {
 		for _, d := range grp.Deployments {
 			lv := liteLLMDeploymentLabels(d)

@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/breakerd/breakerd/breaker"
-	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/events"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/provider"
@@ -44,6 +43,8 @@ type Source interface {
 	// server.max_connections in force (zeros when not serving or with
 	// no limit).
 	Connections() (open, idle, limit int64)
+	// Budgets returns the spend limits in force (gateway.Gateway.Budgets).
+	Budgets() []*gateway.Budget
 }
 
 // Options configure Metrics.
@@ -278,7 +279,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "Upstream calls not made because the deployment had used its rpm or tpm (with enable_pre_call_checks), or its provider had answered 429 and is cooling down."},
 		[]string{"provider", "model", "operation"})
 	m.passedOver = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_passed_over_total",
-		Help: "Deployments passed over without a call because the request did not suit them, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks) or unsupported_params (a parameter it cannot take, without drop_params)."},
+		Help: "Deployments passed over without a call because the request did not suit them or their budget was spent, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks), unsupported_params (a parameter it cannot take, without drop_params) or budget (its provider's or its own budget is spent)."},
 		[]string{"provider", "model", "operation", "reason"})
 	m.spend = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_usd_total",
 		Help: "Estimated USD spent on answered upstream calls: their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own."},
@@ -480,7 +481,7 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 		s.read.Add(float64(u.CacheReadTokens))
 		s.write.Add(float64(u.CacheWriteTokens))
 		if a.ErrType == "" {
-			s.spend.Add(cost(&a.Deployment.Config, float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+			s.spend.Add(a.Deployment.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
 		}
 		if u := s.usage; u != nil {
 			u.calls.Add(1)
@@ -497,7 +498,7 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	switch reason {
 	case "rate_limited", "cooldown":
 		o.m.rateLimited.WithLabelValues(c.Provider, c.Model, string(op)).Inc()
-	case "context_window", "unsupported_params":
+	case "context_window", "unsupported_params", "budget":
 		o.m.passedOver.WithLabelValues(c.Provider, c.Model, string(op), reason).Inc()
 	}
 	if reason != "open" {
@@ -507,20 +508,12 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	var avoided float64
 	if u := o.m.usage[c.Name]; u != nil {
 		if n := float64(u.calls.Load()); n > 0 {
-			avoided = cost(c, float64(u.in.Load())/n, float64(u.read.Load())/n, float64(u.write.Load())/n, float64(u.out.Load())/n)
+			avoided = c.Cost(float64(u.in.Load())/n, float64(u.read.Load())/n, float64(u.write.Load())/n, float64(u.out.Load())/n)
 		}
 	}
 	if avoided > 0 {
 		o.m.spendAvoided.WithLabelValues(c.Provider, c.Model).Add(avoided)
 	}
-}
-
-// cost is what a call to c of in input tokens (read of them from the
-// provider's prompt cache and write written to it) and out output tokens
-// costs, in USD, at c's prices.
-func cost(c *config.Deployment, in, read, write, out float64) float64 {
-	fresh := max(in-read-write, 0)
-	return fresh*c.InputCostPerToken + read*c.CacheReadCostPerToken + write*c.CacheWriteCostPerToken + out*c.OutputCostPerToken
 }
 
 func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}
@@ -543,6 +536,7 @@ func (c liteLLMCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descLiteLLMState
 	ch <- descLiteLLMRPM
 	ch <- descLiteLLMTPM
+	ch <- descLiteLLMBudget
 	for _, d := range descLiteLLMLeft {
 		ch <- d
 	}

@@ -1,0 +1,130 @@
+package config
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Budget is a spend limit in USD over a window that starts with the first
+// spend after the last window ended (LiteLLM's provider and deployment
+// budgets): once Limit is spent, what it covers is passed over until the
+// window ends.
+type Budget struct {
+	Limit float64
+	// Period is the window's length; Months, when set, makes it that many
+	// calendar months instead ("1mo").
+	Period time.Duration
+	Months int
+	// Text is the window as the config wrote it ("1d").
+	Text string
+}
+
+// End is when a window that started at start ends.
+func (b Budget) End(start time.Time) time.Time {
+	if b.Months > 0 {
+		return start.AddDate(0, b.Months, 0)
+	}
+	return start.Add(b.Period)
+}
+
+// budgetPeriod is how LiteLLM writes a budget's window: a count and a
+// unit (seconds, minutes, hours, days, weeks, months).
+var budgetPeriod = regexp.MustCompile(`^(\d+)(s|m|h|d|w|mo)$`)
+
+// budgetUnits are budgetPeriod's units, but months.
+var budgetUnits = map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
+
+// budget reads a budget at path: its limit (limitKey's, else altLimitKey's)
+// and its window (periodKey's, else altPeriodKey's), both required.
+func (c *converter) budget(path string, limit, altLimit *float64, limitKey, altLimitKey string, period, altPeriod, periodKey, altPeriodKey string) (Budget, bool) {
+	if limit == nil && altLimit != nil {
+		limit, limitKey = altLimit, altLimitKey
+	}
+	if period == "" && altPeriod != "" {
+		period, periodKey = altPeriod, altPeriodKey
+	}
+	switch {
+	case limit == nil:
+		c.errf(path, "a budget needs its limit in USD (%s)", limitKey)
+		return Budget{}, false
+	case *limit <= 0:
+		c.errf(path+"."+limitKey, "must be more than 0 USD, got %v", *limit)
+		return Budget{}, false
+	case period == "":
+		c.errf(path, "a budget needs its window (%s: 1d, 7d, 30d, 1mo, ...)", periodKey)
+		return Budget{}, false
+	}
+	period = c.resolve(path+"."+periodKey, period)
+	m := budgetPeriod.FindStringSubmatch(period)
+	n := 0
+	if m != nil {
+		n, _ = strconv.Atoi(m[1])
+	}
+	if m == nil || n == 0 {
+		c.errf(path+"."+periodKey, "%q is not a budget window (a count and a unit: 30s, 30m, 1h, 1d, 1w, 1mo)", period)
+		return Budget{}, false
+	}
+	b := Budget{Limit: *limit, Text: period}
+	if m[2] == "mo" {
+		b.Months = n
+	} else {
+		b.Period = time.Duration(n) * budgetUnits[m[2]]
+	}
+	return b, true
+}
+
+// providerBudgets reads router_settings.provider_budget_config: a budget
+// for each provider it names, which must be one breakerd knows.
+func (c *converter) providerBudgets(raw map[string]rawBudget) map[string]Budget {
+	if len(raw) == 0 {
+		return nil
+	}
+	out := map[string]Budget{}
+	for _, prov := range slices.Sorted(maps.Keys(raw)) {
+		at := "router_settings.provider_budget_config." + prov
+		if _, known := LookupProvider(prov); !known {
+			msg := fmt.Sprintf("unknown provider %q", prov)
+			if n := nearest(prov, providerNames()); n != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", n)
+			}
+			c.errf(at, "%s: a provider budget is keyed by LiteLLM's provider prefix (openai, anthropic, azure, ...)", msg)
+			continue
+		}
+		r := raw[prov]
+		if b, ok := c.budget(at, r.BudgetLimit, r.MaxBudget, "budget_limit", "max_budget", r.TimePeriod, r.BudgetDuration, "time_period", "budget_duration"); ok {
+			out[prov] = b
+		}
+	}
+	return out
+}
+
+// deploymentBudget reads a deployment's max_budget and budget_duration;
+// nil when it sets neither.
+func (c *converter) deploymentBudget(pp string, p rawParams) *Budget {
+	if p.MaxBudget == nil && p.BudgetDuration == "" {
+		return nil
+	}
+	b, ok := c.budget(pp, p.MaxBudget, nil, "max_budget", "", p.BudgetDuration, "", "budget_duration", "")
+	if !ok {
+		return nil
+	}
+	return &b
+}
+
+// String says the budget as the config wrote it: "$100 per 1d".
+func (b Budget) String() string {
+	return "$" + strconv.FormatFloat(b.Limit, 'f', -1, 64) + " per " + cmp.Or(b.Text, b.Period.String())
+}
+
+// Cost is what a call to d of in input tokens (read of them from the
+// provider's prompt cache, write written to it) and out output tokens
+// costs in USD, at d's prices: 0 for an unpriced deployment.
+func (d *Deployment) Cost(in, read, write, out float64) float64 {
+	fresh := max(in-read-write, 0)
+	return fresh*d.InputCostPerToken + read*d.CacheReadCostPerToken + write*d.CacheWriteCostPerToken + out*d.OutputCostPerToken
+}

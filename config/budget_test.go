@@ -1,0 +1,77 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// LiteLLM's budgets are read under either of their names: a provider's
+// (router_settings.provider_budget_config) and a deployment's
+// (max_budget over budget_duration). A budget without its limit or
+// window, with a window that is not one, or for a provider breakerd does
+// not know, is an error that says so where it is.
+func TestBudgets(t *testing.T) {
+	const model = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456"
+	for _, tc := range []struct {
+		name, yaml string
+		provider   map[string]Budget
+		deployment *Budget
+		err        string
+	}{
+		{name: "LiteLLM's docs", yaml: model + "}\nrouter_settings:\n  provider_budget_config:\n    openai: {budget_limit: 0.5, time_period: 1d}\n" +
+			"    anthropic: {max_budget: 100, budget_duration: 1mo}\n",
+			provider: map[string]Budget{"openai": {Limit: 0.5, Period: 24 * time.Hour, Text: "1d"}, "anthropic": {Limit: 100, Months: 1, Text: "1mo"}}},
+		{name: "a deployment's", yaml: model + ", max_budget: 20, budget_duration: 30m}\n",
+			deployment: &Budget{Limit: 20, Period: 30 * time.Minute, Text: "30m"}},
+		{name: "an unknown provider", yaml: model + "}\nrouter_settings:\n  provider_budget_config:\n    opneai: {budget_limit: 1, time_period: 1d}\n",
+			err: `router_settings.provider_budget_config.opneai: unknown provider "opneai" (did you mean "openai"?)`},
+		{name: "no limit", yaml: model + ", budget_duration: 1d}\n", err: "model_list[0].litellm_params: a budget needs its limit in USD (max_budget)"},
+		{name: "no window", yaml: model + "}\nrouter_settings:\n  provider_budget_config:\n    openai: {budget_limit: 1}\n",
+			err: "router_settings.provider_budget_config.openai: a budget needs its window (time_period: 1d, 7d, 30d, 1mo, ...)"},
+		{name: "not a window", yaml: model + ", max_budget: 1, budget_duration: daily}\n",
+			err: `model_list[0].litellm_params.budget_duration: "daily" is not a budget window`},
+		{name: "nothing to spend", yaml: model + ", max_budget: 0, budget_duration: 1d}\n",
+			err: "model_list[0].litellm_params.max_budget: must be more than 0 USD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(nil))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one saying %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Router.ProviderBudgets) != len(tc.provider) {
+				t.Fatalf("provider budgets %v, want %v", cfg.Router.ProviderBudgets, tc.provider)
+			}
+			for p, b := range tc.provider {
+				if cfg.Router.ProviderBudgets[p] != b {
+					t.Errorf("%s's budget %+v, want %+v", p, cfg.Router.ProviderBudgets[p], b)
+				}
+			}
+			if d := cfg.Deployments[0].Budget; (d == nil) != (tc.deployment == nil) || d != nil && *d != *tc.deployment {
+				t.Fatalf("deployment budget %+v, want %+v", d, tc.deployment)
+			}
+		})
+	}
+}
+
+// A window of months ends on the same day of a later month.
+func TestBudgetWindowEnds(t *testing.T) {
+	start := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		b    Budget
+		want time.Time
+	}{
+		{Budget{Period: 24 * time.Hour}, start.Add(24 * time.Hour)},
+		{Budget{Months: 1}, time.Date(2026, 2, 15, 10, 0, 0, 0, time.UTC)},
+	} {
+		if got := tc.b.End(start); !got.Equal(tc.want) {
+			t.Errorf("%+v ends %v, want %v", tc.b, got, tc.want)
+		}
+	}
+}

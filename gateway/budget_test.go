@@ -1,0 +1,60 @@
+package gateway_test
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// LiteLLM's budgets: once a provider's (provider_budget_config) or a
+// deployment's own (max_budget) is spent by answered calls, its
+// deployments are passed over until the budget's window ends, and a
+// request with no deployment left within budget gets LiteLLM's 429
+// budget_exceeded, with Retry-After at the earliest window's end.
+func TestBudgetsPassSpentDeploymentsOver(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret, order: 1}
+  - model_name: m
+    litellm_params: {model: anthropic/claude-3-5-haiku-20241022, api_base: "${MOCK_B}", api_key: sk-ant-b-secret, order: 2,
+      max_budget: 0.000001, budget_duration: 1h}
+router_settings:
+  routing_strategy: ordered
+  provider_budget_config:
+    openai: {budget_limit: 0.000001, time_period: 1d}
+`, "a", "b")
+	served := func(want string) {
+		t.Helper()
+		_, h, err := e.chat("m")
+		if err != nil || h.Get("X-Breakerd-Provider") != want {
+			t.Fatalf("served by %q (%v), want %s", h.Get("X-Breakerd-Provider"), err, want)
+		}
+	}
+	served("openai")    // spends more than OpenAI's budget
+	served("anthropic") // OpenAI's passed over; spends the deployment's own budget
+	if a, b := e.mocks["a"].Stats().Chat, e.mocks["b"].Stats().Messages; a != 1 || b != 1 {
+		t.Fatalf("upstream calls %d and %d, want 1 each: a spent budget is passed over without a call", a, b)
+	}
+	status, h, body := e.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+	errObj, _ := body["error"].(map[string]any)
+	msg, _ := errObj["message"].(string)
+	if status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" || h.Get("Retry-After") != "3600" ||
+		!strings.Contains(msg, "its provider budget of $0.000001 per 1d is spent") || !strings.Contains(msg, "its deployment budget of $0.000001 per 1h is spent") {
+		t.Fatalf("all spent: %d Retry-After %q %v", status, h.Get("Retry-After"), body)
+	}
+	e.clock.Advance(time.Hour) // the deployment's window ends
+	served("anthropic")
+	e.clock.Advance(24 * time.Hour) // and OpenAI's
+	served("openai")
+	spent := map[string]bool{}
+	for _, b := range e.gw.Budgets() {
+		usd, _ := b.Spent(e.clock.Now())
+		spent[b.Scope+" "+b.Name] = usd > 0
+	}
+	if want := map[string]bool{"provider openai": true, "deployment m/anthropic/claude-3-5-haiku-20241022": false}; !maps.Equal(spent, want) {
+		t.Fatalf("spent in the windows open now: %v, want %v", spent, want)
+	}
+}
