@@ -7,6 +7,7 @@ package daemon
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,6 +203,7 @@ func New(opts Options) (*Daemon, error) {
 	mux.HandleFunc("GET /health/liveliness", livez)
 	mux.HandleFunc("GET /health/liveness", livez)
 	mux.HandleFunc("GET /health/readiness", d.readyz)
+	mux.HandleFunc("GET /provider/budgets", d.providerBudgets)
 	mux.Handle("GET /{$}", health.PageHandler())
 	mux.Handle("GET /status.json", checked((*health.Checker).StatusHandler))
 	if d.admin != nil && opts.Config.Admin.Listen == "" {
@@ -294,6 +296,29 @@ func (d *Daemon) readyz(w http.ResponseWriter, r *http.Request) {
 	default:
 		plain(w, http.StatusOK, "ready")
 	}
+}
+
+// providerBudgets answers LiteLLM's GET /provider/budgets: each
+// provider budget's limit and window, what was spent in the window open
+// now, and when that window ends (null with none open).
+func (d *Daemon) providerBudgets(w http.ResponseWriter, r *http.Request) {
+	gw := d.live.Load().gw
+	now := gw.Clock().Now()
+	providers := map[string]any{}
+	for _, b := range gw.Budgets() {
+		if b.Scope != "provider" {
+			continue
+		}
+		spent, ends := b.Spent(now)
+		var reset any
+		if !ends.IsZero() {
+			reset = ends.UTC().Format(time.RFC3339)
+		}
+		providers[b.Name] = map[string]any{"budget_limit": b.Config.Limit, "time_period": b.Config.Text, "spend": spent, "budget_reset_at": reset}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"providers": providers})
 }
 
 func plain(w http.ResponseWriter, code int, msg string) {

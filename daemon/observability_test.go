@@ -405,6 +405,28 @@ func TestBudgetMetrics(t *testing.T) {
 	if spent <= 0.000001 {
 		t.Fatalf("spent $%v: the test needs a call that spends the budget", spent)
 	}
+	// LiteLLM's GET /provider/budgets says the same.
+	resp, err := http.Get(s.url + "/provider/budgets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got struct {
+		Providers map[string]struct {
+			Limit  float64 `json:"budget_limit"`
+			Period string  `json:"time_period"`
+			Spend  float64 `json:"spend"`
+			Reset  string  `json:"budget_reset_at"`
+		} `json:"providers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	o := got.Providers["openai"]
+	if len(got.Providers) != 1 || o.Limit != 0.000001 || o.Period != "1d" || math.Abs(o.Spend-spent) > 1e-15 ||
+		o.Reset != s.clock.Now().Add(24*time.Hour).UTC().Format(time.RFC3339) {
+		t.Fatalf("/provider/budgets: %+v", got)
+	}
 }
 
 // A request that falls back through two groups counts, in LiteLLM's
