@@ -93,6 +93,13 @@ func TestStatusPageShowsTripLive(t *testing.T) {
 	if !strings.Contains(why, "5 consecutive failures; last: 500 Internal Server Error") || !strings.Contains(why, "trial at") {
 		t.Fatalf("the open breaker's explanation reads %q", why)
 	}
+	// A closed breaker of a deployment whose budget is spent says so, as
+	// status.json's budget_spent has it.
+	spent, err := chromedp.Run(ctx, chromedp.Evaluate[string](`why({state: "closed"}, new Date().toISOString(), `+
+		`{budget_spent: "its provider budget of $1 per 1d is spent ($1.02) until 2026-12-05T00:00:00Z"})`))
+	if err != nil || spent != "passed over: its provider budget of $1 per 1d is spent ($1.02) until 2026-12-05T00:00:00Z" {
+		t.Fatalf("a spent budget's explanation reads %q (%v)", spent, err)
+	}
 	// Nothing is cut off behind a horizontal scrollbar, on a laptop or a
 	// phone.
 	for _, size := range []struct {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,7 @@ import (
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 	"github.com/breakerd/breakerd/events"
+	"github.com/breakerd/breakerd/health"
 	"github.com/breakerd/breakerd/internal/external"
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -426,6 +428,26 @@ func TestBudgetMetrics(t *testing.T) {
 	if len(got.Providers) != 1 || o.Limit != 0.000001 || o.Period != "1d" || math.Abs(o.Spend-spent) > 1e-15 ||
 		o.Reset != s.clock.Now().Add(24*time.Hour).UTC().Format(time.RFC3339) {
 		t.Fatalf("/provider/budgets: %+v", got)
+	}
+	// The status page says why the deployment is passed over.
+	sresp, err := http.Get(s.url + "/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sresp.Body.Close()
+	var st health.StatusView
+	if err := json.NewDecoder(sresp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	var says []string
+	for _, g := range st.Groups {
+		for _, d := range g.Deployments {
+			says = append(says, d.Name+": "+d.BudgetSpent)
+		}
+	}
+	if !slices.Contains(says, "gpt-4o-mini/openai/gpt-4o-mini: its provider budget of $0.000001 per 1d is spent ($"+
+		strconv.FormatFloat(spent, 'g', 4, 64)+") until "+o.Reset) {
+		t.Fatalf("the status page says %q", says)
 	}
 }
 

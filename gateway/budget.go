@@ -60,9 +60,9 @@ func (b *Budget) exhausted(now time.Time) (why string, until time.Time) {
 	return fmt.Sprintf("its %s budget of %s is spent ($%.4g) until %s", b.Scope, b.Config, spent, ends.UTC().Format(time.RFC3339)), ends
 }
 
-// overBudget says why one of d's budgets refuses calls at now, and until
-// when; "" when none does.
-func (d *Deployment) overBudget(now time.Time) (why string, until time.Time) {
+// OverBudget says why one of d's budgets (its provider's, its own) passes
+// it over at now, and until when; "" when none does.
+func (d *Deployment) OverBudget(now time.Time) (why string, until time.Time) {
 	for _, b := range d.budgets {
 		if why, until = b.exhausted(now); why != "" {
 			return why, until

@@ -787,7 +787,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 func (c *call) enter(ctx context.Context, d *Deployment, index int) (done func(breaker.Outcome, time.Duration), release func(), reason string) {
 	g := c.g
 	if len(d.budgets) > 0 {
-		if why, until := d.overBudget(g.clock.Now()); why != "" {
+		if why, until := d.OverBudget(g.clock.Now()); why != "" {
 			c.retryNoLaterThan(until)
 			c.failures = append(c.failures, d.Config.Name+": "+why)
 			c.limited, c.limitKind = c.limited+1, "budget"

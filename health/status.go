@@ -39,6 +39,9 @@ type StatusDeployment struct {
 	InFlight int             `json:"in_flight"`
 	Queued   int             `json:"queued"`
 	MaxConc  int             `json:"max_concurrent"`
+	// BudgetSpent, while one of the deployment's budgets is spent, says
+	// which and until when: it is passed over until then.
+	BudgetSpent string `json:"budget_spent,omitempty"`
 }
 
 // StatusBreaker is one breaker of a deployment.
@@ -87,6 +90,7 @@ func (c *Checker) Status() StatusView {
 			sd := StatusDeployment{Name: d.Config.Name, Group: d.Config.Group, Provider: d.Config.Provider, Model: d.Config.Model,
 				Fallback: d.Config.Group != grp.Name, InFlight: d.Bulkhead.InFlight(), Queued: d.Bulkhead.Queued(),
 				MaxConc: d.Bulkhead.Settings().MaxConcurrent}
+			sd.BudgetSpent, _ = d.OverBudget(v.GeneratedAt)
 			for _, op := range d.Operations() {
 				snap := d.Breakers[op].Snapshot()
 				sb := StatusBreaker{Name: snap.Name, Operation: string(op), State: snap.State.String(),
