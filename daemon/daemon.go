@@ -171,7 +171,8 @@ func New(opts Options) (*Daemon, error) {
 	if d.redis != nil {
 		rc := opts.Config.Router.Redis
 		d.fleet = fleet.New(fleet.Options{Client: d.redis, Namespace: rc.Namespace, Registry: gw.Registry(),
-			Clock: gw.Clock(), Logger: log, FlushInterval: rc.FlushInterval, RateLimits: rateLimits(gw)})
+			Clock: gw.Clock(), Logger: log, FlushInterval: rc.FlushInterval, RateLimits: rateLimits(gw),
+			Budgets: budgets(gw)})
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
 	}
@@ -241,6 +242,16 @@ func redisClient(rc config.Redis) (*redis.Client, error) {
 
 // Fleet returns the shared-state link, nil with local state.
 func (d *Daemon) Fleet() *fleet.Fleet { return d.fleet }
+
+// budgets names every budget for the fleet to share: "provider:openai",
+// "deployment:<name>".
+func budgets(gw *gateway.Gateway) map[string]fleet.Budget {
+	out := map[string]fleet.Budget{}
+	for _, b := range gw.Budgets() {
+		out[b.Scope+":"+b.Name] = b
+	}
+	return out
+}
 
 // rateLimits names every deployment's enforced rpm and tpm limit for the
 // fleet to share.

@@ -59,6 +59,21 @@ type Options struct {
 	// RateLimits are the limits the replicas share, by a name that is
 	// the same on every replica (such as "DEPLOYMENT:rpm").
 	RateLimits map[string]*breaker.RateLimit
+	// Budgets are the spend limits the replicas share, by a name that is
+	// the same on every replica (such as "provider:openai").
+	Budgets map[string]Budget
+}
+
+// Budget is a spend limit the replicas share (gateway.Budget): each adds
+// what it spent to the fleet's window, and takes the fleet's total back.
+type Budget interface {
+	// Local returns the USD this replica has spent, ever.
+	Local() float64
+	// WindowEnd returns the end of the window a spend at now falls in.
+	WindowEnd(now time.Time) time.Time
+	// Share takes the fleet's window (its end, zero when none is open)
+	// and what the replicas spent in it, as of a Local of local.
+	Share(ends time.Time, spent, local float64)
 }
 
 // Fleet is one replica's link to the shared state.
@@ -73,6 +88,10 @@ type Fleet struct {
 	id      string
 
 	limits map[string]*breaker.RateLimit
+	// budgets are shared budgets, and spentSent each one's Local as last
+	// shared.
+	budgets   map[string]Budget
+	spentSent map[string]float64
 	// flushing serializes Flush, so that no usage is shared twice.
 	flushing sync.Mutex
 	// sent is each limit's Used as last shared; seen is the shared total
@@ -108,7 +127,8 @@ func New(opts Options) *Fleet {
 	f := &Fleet{rdb: opts.Client, ns: opts.Namespace, reg: opts.Registry, clock: opts.Clock, log: opts.Logger,
 		flush: opts.FlushInterval, timeout: opts.OpTimeout, id: hex.EncodeToString(b[:]),
 		last: map[string]breaker.Counts{}, ctx: ctx, cancel: cancel, changes: make(chan struct{}),
-		limits: opts.RateLimits, sent: map[string]float64{}, seen: map[string]float64{}}
+		limits: opts.RateLimits, sent: map[string]float64{}, seen: map[string]float64{},
+		budgets: opts.Budgets, spentSent: map[string]float64{}}
 	if f.flush <= 0 {
 		f.flush = 200 * time.Millisecond
 	}
@@ -382,12 +402,14 @@ func (f *Fleet) Flush() {
 		}
 	}
 	usage := f.queueUsage(ctx, pipe)
+	spends := f.queueSpend(ctx, pipe, now)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		clear(f.seen) // the others' usage meanwhile is unknown: start again from the next total
 		f.failed("flush", err)
 		return
 	}
 	f.chargeUsage(usage)
+	f.shareSpend(spends)
 	for _, r := range reads {
 		var calls, fails, slow int64
 		for _, cmd := range r.cmds {
@@ -435,6 +457,65 @@ func (f *Fleet) chargeUsage(us []usage) {
 			f.limits[u.name].AddRemote(total - prev - u.sent)
 		}
 		f.seen[u.name] = total
+	}
+}
+
+// spendScript adds a replica's new spend (ARGV[2]) to a budget's shared
+// window, opening one that ends at ARGV[3] when none is open at ARGV[1]
+// (Unix milliseconds), and returns the window's end and spend: "0" and
+// "0" when none is open and there is nothing to add. The window outlives
+// its end by an hour, then goes (timed from ARGV[1], not Redis's clock).
+var spendScript = redis.NewScript(`
+local raw = redis.call('HGET', KEYS[1], 'ends')
+local delta = tonumber(ARGV[2])
+if tonumber(raw or '0') <= tonumber(ARGV[1]) then
+  if delta <= 0 then return {'0', '0'} end
+  redis.call('HSET', KEYS[1], 'ends', ARGV[3], 'spent', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) - tonumber(ARGV[1]) + 3600000)
+  return {ARGV[3], ARGV[2]}
+end
+return {raw, redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])}
+`)
+
+// spend is one budget's part of a flush.
+type spend struct {
+	name  string
+	local float64 // Local when queued
+	cmd   *redis.Cmd
+}
+
+// queueSpend adds each budget's spend since the last flush to its shared
+// window.
+func (f *Fleet) queueSpend(ctx context.Context, pipe redis.Pipeliner, now time.Time) []spend {
+	var out []spend
+	for name, b := range f.budgets {
+		sp := spend{name: name, local: b.Local()}
+		delta := sp.local - f.spentSent[name]
+		sp.cmd = spendScript.Eval(ctx, pipe, []string{f.key("budget", name)}, now.UnixMilli(),
+			strconv.FormatFloat(delta, 'g', -1, 64), b.WindowEnd(now).UnixMilli())
+		out = append(out, sp)
+	}
+	return out
+}
+
+// shareSpend gives each budget the fleet's window and spend.
+func (f *Fleet) shareSpend(spends []spend) {
+	for _, sp := range spends {
+		vals, err := sp.cmd.StringSlice()
+		if err != nil || len(vals) != 2 {
+			continue
+		}
+		ends, err1 := strconv.ParseInt(vals[0], 10, 64)
+		total, err2 := strconv.ParseFloat(vals[1], 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		f.spentSent[sp.name] = sp.local
+		var end time.Time
+		if ends > 0 {
+			end = time.UnixMilli(ends)
+		}
+		f.budgets[sp.name].Share(end, total, sp.local)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,7 @@ import (
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 	"github.com/breakerd/breakerd/fleet"
+	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/internal/external"
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -562,6 +564,26 @@ func TestRateLimitsAreSharedAcrossReplicas(t *testing.T) {
 	}
 }
 
+// A provider's budget is the fleet's: what one replica's calls cost
+// counts against every replica's once both have flushed, and the other
+// passes the provider over.
+func TestProviderBudgetIsSharedAcrossReplicas(t *testing.T) {
+	s := newFleet(t, 0)
+	s.cfg.Router.ProviderBudgets = map[string]config.Budget{"openai": {Limit: 0.000001, Period: time.Hour, Text: "1h"}}
+	a, b := s.add(), s.add()
+	if code, h := a.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "false" {
+		t.Fatalf("A's request: %d, fallback %q", code, h.Get("X-Breakerd-Fallback")) // spends more than the budget
+	}
+	a.d.Fleet().Flush()
+	b.d.Fleet().Flush()
+	if code, h := b.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("B's request: %d, fallback %q; want the backup, the fleet's budget for openai being spent", code, h.Get("X-Breakerd-Fallback"))
+	}
+	if n := s.primary.Stats().Chat; n != 1 {
+		t.Fatalf("the primary got %d calls, want 1", n)
+	}
+}
+
 // Shared usage counts once, and a replica back from an outage starts
 // counting again from the shared total instead of charging what it missed.
 // The fleets run no background loop here: the test flushes them.
@@ -621,4 +643,48 @@ func TestSharedRateLimitUsageAcrossAnOutage(t *testing.T) {
 	if la.Remaining() != 4 {
 		t.Fatalf("A has %v left, want 4 (its own 6 used)", la.Remaining())
 	}
+}
+
+// Budgets are the fleet's: each replica adds what it spent to one shared
+// window, and sees what all of them spent in it, counted once, with the
+// window's end the same everywhere; once that passes, the next spend
+// opens a new window for all.
+func TestBudgetsAreSharedAcrossReplicas(t *testing.T) {
+	r := startRedis(t)
+	clk := breaker.NewManualClock(t0)
+	newReplica := func() (*fleet.Fleet, *gateway.Budget) {
+		rdb := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+		t.Cleanup(func() { rdb.Close() })
+		b := &gateway.Budget{Scope: "provider", Name: "openai", Config: config.Budget{Limit: 1, Period: time.Hour, Text: "1h"}}
+		return fleet.New(fleet.Options{Client: rdb, Namespace: "budgets", Registry: breaker.NewRegistry(breaker.Settings{}),
+			Clock: clk, FlushInterval: time.Nanosecond, Budgets: map[string]fleet.Budget{"provider:openai": b}}), b
+	}
+	fa, ba := newReplica()
+	fb, bb := newReplica()
+	flush := func() { fa.Flush(); fb.Flush() }
+	sees := func(b *gateway.Budget, who string, want float64, ends time.Time) {
+		t.Helper()
+		got, end := b.Spent(clk.Now())
+		if math.Abs(got-want) > 1e-12 || !end.Equal(ends) {
+			t.Fatalf("%s sees $%v spent until %v, want $%v until %v", who, got, end, want, ends)
+		}
+	}
+	flush()
+	sees(ba, "A", 0, time.Time{})
+	ba.Spend(clk.Now(), 0.6)
+	clk.Advance(time.Minute)
+	flush()
+	flush() // nothing new: nothing counted twice
+	sees(bb, "B", 0.6, t0.Add(time.Hour))
+	bb.Spend(clk.Now(), 0.5)
+	flush() // A hears of it at its next flush
+	flush()
+	sees(ba, "A", 1.1, t0.Add(time.Hour))
+	sees(bb, "B", 1.1, t0.Add(time.Hour))
+	clk.Advance(time.Hour) // the window ends
+	flush()
+	sees(ba, "A", 0, time.Time{})
+	ba.Spend(clk.Now(), 0.25)
+	flush()
+	sees(bb, "B", 0.25, clk.Now().Add(time.Hour))
 }

@@ -11,7 +11,8 @@ import (
 // Budget is a spend limit in force (config.Budget, LiteLLM's provider and
 // deployment budgets): what the answered calls it covers cost in its
 // current window. A window opens with the first spend after the last one
-// ended, as in LiteLLM.
+// ended, as in LiteLLM. With shared state the window and its spend are
+// the fleet's (Share).
 type Budget struct {
 	// Scope is "provider" or "deployment", and Name the provider's prefix
 	// or the deployment's name.
@@ -19,8 +20,9 @@ type Budget struct {
 	Config      config.Budget
 
 	mu    sync.Mutex
-	start time.Time // zero while no window is open
-	spent float64
+	ends  time.Time // the open window's end; zero while none is open
+	spent float64   // spent in the open window
+	local float64   // spent by this process, ever: what it shares
 }
 
 // Spend adds usd spent at now, opening a window when none is open.
@@ -30,10 +32,11 @@ func (b *Budget) Spend(now time.Time, usd float64) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.start.IsZero() || !now.Before(b.Config.End(b.start)) {
-		b.start, b.spent = now, 0
+	if b.ends.IsZero() || !now.Before(b.ends) {
+		b.ends, b.spent = b.Config.End(now), 0
 	}
 	b.spent += usd
+	b.local += usd
 }
 
 // Spent returns what was spent in the window open at now, and when that
@@ -41,13 +44,45 @@ func (b *Budget) Spend(now time.Time, usd float64) {
 func (b *Budget) Spent(now time.Time) (usd float64, ends time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.start.IsZero() {
+	if b.ends.IsZero() || !now.Before(b.ends) {
 		return 0, time.Time{}
 	}
-	if ends = b.Config.End(b.start); !now.Before(ends) {
-		return 0, time.Time{}
+	return b.spent, b.ends
+}
+
+// Local returns the USD this process has spent against b, ever: what it
+// shares with the other replicas.
+func (b *Budget) Local() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.local
+}
+
+// WindowEnd returns the end of the window a spend at now falls in: the
+// open one's, else that of one opened at now.
+func (b *Budget) WindowEnd(now time.Time) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.ends.IsZero() && now.Before(b.ends) {
+		return b.ends
 	}
-	return b.spent, ends
+	return b.Config.End(now)
+}
+
+// Share takes the replicas' window: when it ends (zero: none is open)
+// and what they spent in it, as of this process's Local of local; what
+// this process spent since is added.
+func (b *Budget) Share(ends time.Time, spent, local float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	since := b.local - local
+	if ends.IsZero() {
+		if since == 0 {
+			b.ends, b.spent = time.Time{}, 0
+		}
+		return
+	}
+	b.ends, b.spent = ends, spent+since
 }
 
 // exhausted says why b refuses calls at now, and until when; "" while it
