@@ -1182,13 +1182,13 @@ var strategies = []string{"simple-shuffle", "least-cost", "ordered", "least-busy
 // strategyNames maps other names configs use to a strategy: LiteLLM's
 // Router calls least-cost cost-based-routing, and priority is ordered.
 // provider-budget-routing shuffles among the deployments whose provider
-// is within budget; breakerd keeps no budgets, so it is simple-shuffle
-// with a warning.
+// is within budget: simple-shuffle, with provider_budget_config passing
+// the others over (as it does with any strategy).
 var strategyNames = map[string]struct{ strategy, warning string }{
 	"":                        {strategy: "simple-shuffle"},
 	"priority":                {strategy: "ordered"},
 	"cost-based-routing":      {strategy: "least-cost"},
-	"provider-budget-routing": {strategy: "simple-shuffle", warning: "breakerd keeps no provider budgets: routing as simple-shuffle"},
+	"provider-budget-routing": {strategy: "simple-shuffle"},
 }
 
 func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
