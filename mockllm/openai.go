@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 )
 
 type chatRequest struct {
@@ -106,7 +107,32 @@ func (s *Server) reply(prompt string) string {
 	return text
 }
 
-func tokens(s string) int { return len(strings.Fields(s)) + 1 }
+func tokens(s string) int { return words(s) + 1 }
+
+// words counts s's words as strings.Fields splits them, without the
+// slice: the mock counts every prompt and reply.
+func words(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			in = false
+		} else if !in {
+			in, n = true, n+1
+		}
+	}
+	return n
+}
+
+// chatUsage is a chat completion's usage, as OpenAI writes it.
+type chatUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+		AudioTokens  int `json:"audio_tokens"`
+	} `json:"prompt_tokens_details"`
+}
 
 // blocked reports whether prompt contains any of words, ignoring case.
 func blocked(prompt string, words []string) bool {
@@ -154,14 +180,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	text := s.reply(prompt)
 	id := fmt.Sprintf("chatcmpl-mock-%d", s.ids.Add(1))
 	created := time.Now().Unix()
-	in, cached := tokens(prompt), 0
-	if whole := wholePrompt(req.Messages); tokens(whole) > minCachedTokens {
-		// A prompt long enough for OpenAI's cache counts whole.
-		in, cached = tokens(whole), s.cache.auto(req.Model, whole)
+	usage := &chatUsage{PromptTokens: tokens(prompt), CompletionTokens: tokens(text)}
+	if len(req.Messages) > 1 || words(prompt) >= minCachedTokens {
+		if whole := wholePrompt(req.Messages); words(whole) >= minCachedTokens {
+			// A prompt long enough for OpenAI's cache counts whole.
+			usage.PromptTokens, usage.PromptTokensDetails.CachedTokens = tokens(whole), s.cache.auto(req.Model, whole)
+		}
 	}
-	out := tokens(text)
-	usage := map[string]any{"prompt_tokens": in, "completion_tokens": out, "total_tokens": in + out,
-		"prompt_tokens_details": map[string]int{"cached_tokens": cached, "audio_tokens": 0}}
+	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 	tool, args := req.forcedTool()
 	callID := "call_" + id
 	if !req.Stream {
