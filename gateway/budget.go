@@ -25,18 +25,21 @@ type Budget struct {
 	local float64   // spent by this process, ever: what it shares
 }
 
-// Spend adds usd spent at now, opening a window when none is open.
-func (b *Budget) Spend(now time.Time, usd float64) {
+// Spend adds usd spent at now, opening a window when none is open. It
+// reports whether this spend used up the budget's limit.
+func (b *Budget) Spend(now time.Time, usd float64) (usedUp bool) {
 	if usd <= 0 {
-		return
+		return false
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ends.IsZero() || !now.Before(b.ends) {
 		b.ends, b.spent = b.Config.End(now), 0
 	}
+	before := b.spent
 	b.spent += usd
 	b.local += usd
+	return before < b.Config.Limit && b.spent >= b.Config.Limit
 }
 
 // Spent returns what was spent in the window open at now, and when that
@@ -106,10 +109,16 @@ func (d *Deployment) OverBudget(now time.Time) (why string, until time.Time) {
 	return "", time.Time{}
 }
 
-// spend charges an answered call's cost to d's budgets.
-func (d *Deployment) spend(now time.Time, usd float64) {
+// spend charges an answered call's cost to d's budgets, and logs a
+// budget this call used up.
+func (g *Gateway) spend(d *Deployment, now time.Time, usd float64) {
 	for _, b := range d.budgets {
-		b.Spend(now, usd)
+		if b.Spend(now, usd) {
+			// Once per window: what on-call reads to learn why traffic moved.
+			spent, ends := b.Spent(now)
+			g.log.Warn("budget spent: what it covers is passed over until its window ends", "scope", b.Scope, "name", b.Name,
+				"budget", b.Config.String(), "spent_usd", spent, "until", ends.UTC().Format(time.RFC3339))
+		}
 	}
 }
 

@@ -872,7 +872,7 @@ func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, du
 	g := c.g
 	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
 	if u := info.Usage; len(d.budgets) > 0 && info.ErrType == "" {
-		d.spend(g.clock.Now(), d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+		g.spend(d, g.clock.Now(), d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
 	}
 	if g.countsUsage {
 		d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)
