@@ -1905,3 +1905,30 @@ func TestCacheControlInjectionPoints(t *testing.T) {
 		}
 	}
 }
+
+// A provider that takes its key in a header of its own as well gets it
+// there (Sarvam's api-subscription-key, as LiteLLM sends it), unless the
+// config sets that header itself.
+func TestKeyHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name, params, want string
+	}{
+		{"the key", "{model: sarvam/sarvam-m, api_key: sk-sarvam-123456}", "sk-sarvam-123456"},
+		{"the config's own", "{model: sarvam/sarvam-m, api_key: sk-sarvam-123456, headers: {api-subscription-key: sk-other-654321}}", "sk-other-654321"},
+		{"no key, no header", "{model: sarvam/sarvam-m}", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: s\n    litellm_params: "+tc.params+"\n"), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Deployments[0]
+			if got := d.Headers["Api-Subscription-Key"].Value(); got != tc.want {
+				t.Fatalf("api-subscription-key %q, want %q (headers %v)", got, tc.want, d.Headers)
+			}
+			if tc.want != "" && d.Headers["Api-Subscription-Key"] == d.APIKey && !slices.Contains(d.Secrets(), d.APIKey) {
+				t.Fatal("the key in a header is not scrubbed")
+			}
+		})
+	}
+}

@@ -727,7 +727,17 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		// as LiteLLM cuts it.
 		d.APIBase = strings.TrimSuffix(strings.TrimSuffix(d.APIBase, "/messages"), "/v1")
 	}
-	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
+	d = c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout)
+	for _, h := range info.KeyHeaders {
+		if _, set := d.Headers[h]; !set && d.APIKey != "" {
+			d.Headers = maps.Clone(d.Headers)
+			if d.Headers == nil {
+				d.Headers = map[string]Secret{}
+			}
+			d.Headers[h] = d.APIKey
+		}
+	}
+	return d, true
 }
 
 // hostRules fits a deployment to its provider's rules for the host its

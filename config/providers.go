@@ -43,6 +43,9 @@ type ProviderInfo struct {
 	// ParamRenames are request parameters the provider knows by other
 	// names (OpenAI's max_completion_tokens as max_tokens).
 	ParamRenames map[string]string
+	// KeyHeaders are headers the key is sent in as well as Authorization
+	// (Sarvam's api-subscription-key), unless the config sets them.
+	KeyHeaders []string
 	// FlattenContent are the roles whose messages' content the provider
 	// takes only as a string: a list of text parts is sent joined by
 	// newlines (GLM drops a tool result given as a list).
@@ -192,6 +195,13 @@ var providerTable = []ProviderInfo{
 	{Name: "crusoe", Dialect: DialectOpenAI, BaseURL: "https://managed-inference-api-proxy.crusoecloud.com/v1", BaseEnv: "CRUSOE_API_BASE",
 		KeyEnv: "CRUSOE_API_KEY", ParamRenames: maxTokens},
 	{Name: "salad_cloud", Dialect: DialectOpenAI, BaseURL: "https://ai.salad.cloud/v1", KeyEnv: "SALAD_CLOUD_API_KEY"},
+	{Name: "sarvam", Dialect: DialectOpenAI, BaseURL: "https://api.sarvam.ai/v1", KeyEnv: "SARVAM_API_KEY", ParamRenames: maxTokens,
+		KeyHeaders: []string{"Api-Subscription-Key"}},
+	// LiteLLM's other OpenAI-compatible providers, as its provider logic
+	// addresses them.
+	{Name: "llamafile", Dialect: DialectOpenAI, BaseURL: "http://127.0.0.1:8080/v1", BaseEnv: "LLAMAFILE_API_BASE", KeyEnv: "LLAMAFILE_API_KEY", Embeddings: true},
+	{Name: "empower", Dialect: DialectOpenAI, BaseURL: "https://app.empower.dev/api/v1", BaseEnv: "EMPOWER_API_BASE", KeyEnv: "EMPOWER_API_KEY"},
+	{Name: "galadriel", Dialect: DialectOpenAI, BaseURL: "https://api.galadriel.com/v1", BaseEnv: "GALADRIEL_API_BASE", KeyEnv: "GALADRIEL_API_KEY"},
 	{Name: "friendliai", Dialect: DialectOpenAI, BaseURL: "https://api.friendli.ai/serverless/v1", BaseEnv: "FRIENDLI_API_BASE", KeyEnv: "FRIENDLIAI_API_KEY"},
 	{Name: "litellm_proxy", Dialect: DialectOpenAI, BaseEnv: "LITELLM_PROXY_API_BASE", KeyEnv: "LITELLM_PROXY_API_KEY", Embeddings: true},
 	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
