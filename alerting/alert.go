@@ -38,6 +38,10 @@ const (
 	KindReminder Kind = "reminder"
 	// KindTest is sent by breakerd alert-test.
 	KindTest Kind = "test"
+	// KindBudget says a budget is spent: what it covers (a provider's
+	// deployments, or one deployment) is passed over until its window
+	// ends. Its items' labels hold scope, name, budget and until.
+	KindBudget Kind = "budget_spent"
 )
 
 // Alert is one message: one or more breakers with the same kind.
@@ -87,6 +91,12 @@ func (a *Alert) Title() string {
 		subject = fmt.Sprintf("%d circuits: %s", len(a.Items), subject)
 	}
 	switch a.Kind {
+	case KindBudget:
+		budgets := make([]string, len(a.Items))
+		for i, it := range a.Items {
+			budgets[i] = fmt.Sprintf("%s %s (%s)", it.Labels["scope"], it.Labels["name"], it.Labels["budget"])
+		}
+		return "💸 Budget SPENT: " + strings.Join(budgets, ", ") + ": passed over until its window ends"
 	case KindOpen:
 		return "🔴 Circuit OPEN: " + subject
 	case KindResolved:

@@ -627,3 +627,44 @@ func TestRemovedNotifierStopsRetrying(t *testing.T) {
 		t.Fatalf("notifier b got %q, want the recovery after the reload", got)
 	}
 }
+
+// A budget used up is one alert, sent at once to the notifiers that take
+// its kind (budget_spent, on by default) and its provider: on Slack it
+// names the budget, its limit and when its window ends; for
+// Alertmanager's receivers it is BudgetSpent, a warning; PagerDuty, for
+// outages, gets nothing.
+func TestBudgetSpentAlerts(t *testing.T) {
+	slackRec, hook, am, anthropicOnly, pd := newReceiver(t), newReceiver(t), newReceiver(t), newReceiver(t), newReceiver(t)
+	amCfg := webhookCfg(am.srv.URL, "alertmanager", "")
+	amCfg.Name = "am"
+	other := webhookCfg(anthropicOnly.srv.URL, "breakerd", "")
+	other.Name, other.Providers = "anthropic", []string{"anthropic"}
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{
+		{Type: "slack", Name: "slack", WebhookURL: config.Secret(slackRec.srv.URL + "/services/T/B/X"), Timeout: 5 * time.Second},
+		webhookCfg(hook.srv.URL, "breakerd", ""), amCfg, other,
+		{Type: "pagerduty", Name: "pd", RoutingKey: "R0UTING-KEY", EventsURL: pd.srv.URL + "/v2/enqueue", Timeout: 5 * time.Second}}})
+	r.m.Handle(events.Event{Kind: events.Budget, At: t0, Reason: "its provider budget of $100 per 1d is spent ($100.2) until 2026-01-27T12:00:00Z",
+		Labels: map[string]string{"scope": "provider", "name": "openai", "provider": "openai", "budget": "$100 per 1d", "until": "2026-01-27T12:00:00Z"}})
+	r.settle()
+	if slackRec.count() != 1 || hook.count() != 1 || am.count() != 1 || anthropicOnly.count() != 0 || pd.count() != 0 {
+		t.Fatalf("sent: slack %d, webhook %d, alertmanager %d, anthropic-only %d, pagerduty %d",
+			slackRec.count(), hook.count(), am.count(), anthropicOnly.count(), pd.count())
+	}
+	var msg slack.WebhookMessage
+	if err := json.Unmarshal(slackRec.bodies[0], &msg); err != nil {
+		t.Fatal(err)
+	}
+	blocks, _ := json.Marshal(msg.Blocks)
+	if msg.Text != "💸 Budget SPENT: provider openai ($100 per 1d): passed over until its window ends" || msg.Attachments[0].Color != "warning" ||
+		!strings.Contains(string(blocks), "2026-01-27T12:00:00Z") || !strings.Contains(string(blocks), "*Limit*\\n$100 per 1d") {
+		t.Fatalf("slack: %q, %s, attachments %+v", msg.Text, blocks, msg.Attachments)
+	}
+	if p := hook.payloads(t)[0]; p.Kind != alerting.KindBudget || p.Alerts[0].Labels["name"] != "openai" || p.Alerts[0].Key == "" {
+		t.Fatalf("webhook: %+v", p)
+	}
+	var firing alerting.AlertmanagerPayload
+	_ = json.Unmarshal(am.bodies[0], &firing)
+	if l := firing.Alerts[0].Labels; l["alertname"] != "BudgetSpent" || l["severity"] != "warning" || l["scope"] != "provider" || l["breaker"] != "" {
+		t.Fatalf("alertmanager: %+v", firing)
+	}
+}

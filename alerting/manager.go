@@ -232,6 +232,14 @@ func (m *Manager) Start(interval time.Duration) {
 
 // Handle is the event-bus subscriber.
 func (m *Manager) Handle(e events.Event) {
+	if e.Kind == events.Budget {
+		until, _ := time.Parse(time.RFC3339, e.Labels["until"])
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		m.send(KindBudget, Item{Key: alertKey("budget "+e.Labels["scope"]+" "+e.Labels["name"], until), Labels: e.Labels,
+			To: "spent", Reason: e.Reason, At: e.At})
+		return
+	}
 	if e.Kind != events.Transition {
 		return
 	}
@@ -387,7 +395,7 @@ func (m *Manager) send(kind Kind, items ...Item) {
 }
 
 // defaultKinds are sent to notifiers that name no transitions.
-var defaultKinds = []string{"open", "resolved", "flapping", "reminder"}
+var defaultKinds = []string{"open", "resolved", "flapping", "reminder", "budget_spent"}
 
 func (o *outlet) filter(kind Kind, items []Item) []Item {
 	kinds := o.cfg.Transitions

@@ -58,7 +58,7 @@ func color(k Kind) string {
 	switch k {
 	case KindResolved:
 		return "good"
-	case KindHalfOpen, KindFlapping, KindTest:
+	case KindHalfOpen, KindFlapping, KindTest, KindBudget:
 		return "warning"
 	}
 	return "danger"
@@ -70,6 +70,16 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 	text = a.Title()
 	blocks = append(blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(text, 150), true, false)))
 	for _, it := range a.Items {
+		if a.Kind == KindBudget {
+			blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
+				md("*Budget*\n%s `%s`", it.Labels["scope"], it.Labels["name"]),
+				md("*Limit*\n%s", orDash(it.Labels["budget"])),
+				md("*Passed over until*\n%s", orDash(it.Labels["until"])),
+				md("*Now served by*\nthe other deployments of its groups, then their fallbacks"),
+				md("*Reason*\n%s", orDash(it.Reason)),
+			}, nil))
+			continue
+		}
 		fields := []*slack.TextBlockObject{
 			md("*Breaker*\n`%s`", it.Breaker),
 			md("*Provider / model*\n%s / %s", orDash(it.Labels["provider"]), orDash(it.Labels["model"])),
@@ -106,9 +116,12 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 	}
 	att = slack.Attachment{Color: color(a.Kind), Fallback: text}
 	for _, it := range a.Items {
+		second := slack.AttachmentField{Title: "Failures", Value: fmt.Sprint(it.Counts.Failures), Short: true}
+		if a.Kind == KindBudget {
+			second = slack.AttachmentField{Title: "Budget", Value: orDash(it.Labels["budget"]), Short: true}
+		}
 		att.Fields = append(att.Fields,
-			slack.AttachmentField{Title: "Provider", Value: orDash(it.Labels["provider"]), Short: true},
-			slack.AttachmentField{Title: "Failures", Value: fmt.Sprint(it.Counts.Failures), Short: true})
+			slack.AttachmentField{Title: "Provider", Value: orDash(it.Labels["provider"]), Short: true}, second)
 	}
 	return text, blocks, att
 }

@@ -107,18 +107,24 @@ func NewAlertmanagerPayload(a *Alert) AlertmanagerPayload {
 		status = "resolved"
 	}
 	name := "CircuitBreakerOpen"
-	if a.Kind == KindFlapping {
+	switch a.Kind {
+	case KindFlapping:
 		name = "CircuitBreakerFlapping"
+	case KindBudget:
+		name = "BudgetSpent" // as the Prometheus rule names it
 	}
 	p := AlertmanagerPayload{Version: "4", Status: status, Receiver: "breakerd", GroupKey: "{}:{alertname=\"" + name + "\"}",
 		GroupLabels: map[string]string{"alertname": name}, CommonLabels: map[string]string{"alertname": name},
 		CommonAnnotations: map[string]string{}, ExternalURL: a.DashboardURL}
 	for _, it := range a.Items {
 		labels := map[string]string{"alertname": name, "breaker": it.Breaker, "severity": "critical"}
-		if a.Kind == KindFlapping {
+		if a.Kind == KindFlapping || a.Kind == KindBudget {
 			labels["severity"] = "warning"
 		}
-		for _, k := range []string{"provider", "model", "operation", "model_group"} {
+		if a.Kind == KindBudget {
+			delete(labels, "breaker")
+		}
+		for _, k := range []string{"provider", "model", "operation", "model_group", "scope", "name"} {
 			if v := it.Labels[k]; v != "" {
 				labels[k] = v
 			}

@@ -99,7 +99,7 @@ type Notifier struct {
 }
 
 // AlertKinds are the message kinds a notifier's transitions filter names.
-var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder"}
+var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent"}
 
 // Health configures the /health policy.
 type Health struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -130,5 +131,72 @@ server:
 		!strings.HasPrefix(open.Alerts[0].Reason, "5 consecutive failures; last: 503 Service Unavailable: ") ||
 		res.Alerts[0].RejectedWhileOpen != 5 {
 		t.Fatalf("webhooks %+v / %+v", open, res)
+	}
+}
+
+// breakerd spends a provider's budget: exactly one Slack message says so,
+// naming the budget and when its window ends, and the next requests,
+// passed over, send nothing more.
+func TestBudgetSpentAlertEndToEnd(t *testing.T) {
+	slackIn := &inbox{}
+	slackSrv := httptest.NewServer(http.HandlerFunc(slackIn.handler))
+	defer slackSrv.Close()
+	primary, backup := mockllm.New(mockllm.Options{Name: "p"}), mockllm.New(mockllm.Options{Name: "b"})
+	pSrv, bSrv := httptest.NewServer(primary.Handler()), httptest.NewServer(backup.Handler())
+	defer pSrv.Close()
+	defer bSrv.Close()
+	vars := map[string]string{"P": pSrv.URL, "B": bSrv.URL, "SLACK": slackSrv.URL + "/services/T/B/X"}
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${P}/v1"}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "${B}"}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [claude]
+  provider_budget_config: {openai: {budget_limit: 0.000001, time_period: 1d}}
+  alerting:
+    slack_webhook: ${SLACK}
+server:
+  shutdown_drain: 0s
+`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := &http.Client{Transport: &http.Transport{}}
+	logs := &syncBuffer{}
+	d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), Client: upstream, AlertTick: -1,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d.Handler())
+	hc := &http.Client{Transport: &http.Transport{}}
+	sdk := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
+	for range 3 { // the first spends the budget; the others go to claude
+		if _, err := sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	hc.CloseIdleConnections()
+	d.Close() // drains the alert queues
+	upstream.CloseIdleConnections()
+	msgs := slackIn.all()
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "Budget SPENT: provider openai ($0.000001 per 1d)") ||
+		!strings.Contains(msgs[0], t0.Add(24*time.Hour).Format(time.RFC3339)) || !strings.Contains(msgs[0], `"color":"warning"`) {
+		t.Fatalf("%d Slack messages, want 1 saying the budget is spent:\n%v", len(msgs), msgs)
+	}
+	if n := primary.Stats().Chat; n != 1 {
+		t.Fatalf("the primary got %d calls, want 1", n)
+	}
+	// And one log line, for on-call.
+	if l := logs.String(); strings.Count(l, "budget spent") != 1 || !strings.Contains(l, "scope=provider name=openai") {
+		t.Fatalf("logs:\n%s", l)
 	}
 }

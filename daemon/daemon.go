@@ -353,6 +353,9 @@ func (l lazyObserver) Retried(d *gateway.Deployment, op provider.Operation) { l.
 func (l lazyObserver) FellBack(g string, from, to *gateway.Deployment, r string) {
 	l.o().FellBack(g, from, to, r)
 }
+func (l lazyObserver) BudgetSpent(b *gateway.Budget, spent float64, until time.Time) {
+	l.o().BudgetSpent(b, spent, until)
+}
 
 // publisher turns gateway events into bus events.
 type publisher struct{ bus *events.Bus }
@@ -370,6 +373,12 @@ func (p publisher) Retried(d *gateway.Deployment, op provider.Operation) {
 func (p publisher) FellBack(group string, from, to *gateway.Deployment, reason string) {
 	p.bus.Publish(events.Event{Kind: events.Fallback, At: time.Now(), Group: group, Deployment: from.Config.Name,
 		To: to.Config.Name, Reason: reason, Labels: from.Config.Labels()})
+}
+func (p publisher) BudgetSpent(b *gateway.Budget, spent float64, until time.Time) {
+	p.bus.Publish(events.Event{Kind: events.Budget, At: time.Now(),
+		Reason: b.SpentText(spent, until),
+		Labels: map[string]string{"scope": b.Scope, "name": b.Name, "provider": b.Provider, "budget": b.Config.String(),
+			"until": until.UTC().Format(time.RFC3339)}})
 }
 
 // logSubscriber logs each transition on one line with its reason; other
@@ -396,6 +405,9 @@ func logSubscriber(log *slog.Logger) events.Subscriber {
 			log.Debug("retry", "deployment", e.Deployment, "operation", e.Operation)
 		case events.Rejection:
 			log.Debug("deployment skipped", "deployment", e.Deployment, "operation", e.Operation, "reason", e.Reason)
+		case events.Budget:
+			log.Warn("budget spent: what it covers is passed over until its window ends", "scope", e.Labels["scope"],
+				"name", e.Labels["name"], "budget", e.Labels["budget"], "until", e.Labels["until"])
 		}
 	})
 }

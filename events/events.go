@@ -29,6 +29,10 @@ const (
 	Retry Kind = "retry"
 	// Rejection is a deployment passed over without an upstream call.
 	Rejection Kind = "rejection"
+	// Budget is a budget used up: what it covers is passed over until
+	// its window ends. Labels hold its scope, name, budget (as the config
+	// wrote it) and until (RFC 3339); Reason says it in words.
+	Budget Kind = "budget"
 )
 
 // Event is one published event. Which fields are set depends on Kind.

@@ -17,7 +17,9 @@ type Budget struct {
 	// Scope is "provider" or "deployment", and Name the provider's prefix
 	// or the deployment's name.
 	Scope, Name string
-	Config      config.Budget
+	// Provider is the provider of what the budget covers.
+	Provider string
+	Config   config.Budget
 
 	mu    sync.Mutex
 	ends  time.Time // the open window's end; zero while none is open
@@ -95,7 +97,13 @@ func (b *Budget) exhausted(now time.Time) (why string, until time.Time) {
 	if spent < b.Config.Limit {
 		return "", time.Time{}
 	}
-	return fmt.Sprintf("its %s budget of %s is spent ($%.4g) until %s", b.Scope, b.Config, spent, ends.UTC().Format(time.RFC3339)), ends
+	return b.SpentText(spent, ends), ends
+}
+
+// SpentText says that b is spent, how much, and until when: "its provider
+// budget of $100 per 1d is spent ($100.2) until 2026-12-05T10:00:00Z".
+func (b *Budget) SpentText(spent float64, until time.Time) string {
+	return fmt.Sprintf("its %s budget of %s is spent ($%.4g) until %s", b.Scope, b.Config, spent, until.UTC().Format(time.RFC3339))
 }
 
 // OverBudget says why one of d's budgets (its provider's, its own) passes
@@ -109,15 +117,13 @@ func (d *Deployment) OverBudget(now time.Time) (why string, until time.Time) {
 	return "", time.Time{}
 }
 
-// spend charges an answered call's cost to d's budgets, and logs a
+// spend charges an answered call's cost to d's budgets, and reports a
 // budget this call used up.
 func (g *Gateway) spend(d *Deployment, now time.Time, usd float64) {
 	for _, b := range d.budgets {
 		if b.Spend(now, usd) {
-			// Once per window: what on-call reads to learn why traffic moved.
 			spent, ends := b.Spent(now)
-			g.log.Warn("budget spent: what it covers is passed over until its window ends", "scope", b.Scope, "name", b.Name,
-				"budget", b.Config.String(), "spent_usd", spent, "until", ends.UTC().Format(time.RFC3339))
+			g.obs.BudgetSpent(b, spent, ends) // logs and alerts: why traffic moved
 		}
 	}
 }

@@ -316,7 +316,7 @@ func New(opts Options) (*Gateway, error) {
 	}
 	g.providerBudgets = map[string]*Budget{}
 	for _, prov := range slices.Sorted(maps.Keys(cfg.Router.ProviderBudgets)) {
-		b := &Budget{Scope: "provider", Name: prov, Config: cfg.Router.ProviderBudgets[prov]}
+		b := &Budget{Scope: "provider", Name: prov, Provider: prov, Config: cfg.Router.ProviderBudgets[prov]}
 		if prev := opts.Previous; prev != nil && prev.providerBudgets[prov] != nil && prev.providerBudgets[prov].Config == b.Config {
 			b = prev.providerBudgets[prov] // a reload keeps what was spent
 		}
@@ -416,7 +416,7 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		d.budgets = append(d.budgets, b)
 	}
 	if dc.Budget != nil {
-		d.budget = &Budget{Scope: "deployment", Name: dc.Name, Config: *dc.Budget}
+		d.budget = &Budget{Scope: "deployment", Name: dc.Name, Provider: dc.Provider, Config: *dc.Budget}
 		d.budgets = append(d.budgets, d.budget)
 	}
 	if cfg.Router.EnforceRateLimits {

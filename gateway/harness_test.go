@@ -42,6 +42,8 @@ type env struct {
 	// hundred upstream attempts.
 	done     chan gateway.RequestInfo
 	attempts chan gateway.AttemptInfo
+	// budgets receives "scope name" of each budget used up.
+	budgets chan string
 	// logs holds what the gateway logged, as JSON lines.
 	logs *lockedBuffer
 	// draining, closed, begins the gateway's shutdown (Options.Draining).
@@ -72,6 +74,14 @@ type recorder struct {
 	gateway.Observer
 	done     chan gateway.RequestInfo
 	attempts chan gateway.AttemptInfo
+	budgets  chan string
+}
+
+func (r recorder) BudgetSpent(b *gateway.Budget, _ float64, _ time.Time) {
+	select {
+	case r.budgets <- b.Scope + " " + b.Name:
+	default:
+	}
 }
 
 func (r recorder) RequestDone(info gateway.RequestInfo) { r.done <- info }
@@ -88,7 +98,7 @@ func (r recorder) AttemptDone(info gateway.AttemptInfo) {
 func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
-		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
+		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), budgets: make(chan string, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n})
@@ -106,7 +116,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	upstream := gateway.NewUpstreamClient()
 	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream, Draining: e.draining,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts}})
+		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts, budgets: e.budgets}})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

@@ -24,6 +24,10 @@ type Observer interface {
 	// "context_window" or "content_policy" (to a group of
 	// context_window_fallbacks or content_policy_fallbacks).
 	FellBack(group string, from, to *Deployment, reason string)
+	// BudgetSpent is called when an answered call uses up b: what it
+	// covers is passed over until its window ends, at until. It is called
+	// once per window, by the call that crossed the limit.
+	BudgetSpent(b *Budget, spent float64, until time.Time)
 }
 
 // RequestInfo describes a finished client request.
@@ -82,6 +86,7 @@ func (nopObserver) AttemptDone(AttemptInfo)                           {}
 func (nopObserver) Skipped(*Deployment, provider.Operation, string)   {}
 func (nopObserver) Retried(*Deployment, provider.Operation)           {}
 func (nopObserver) FellBack(string, *Deployment, *Deployment, string) {}
+func (nopObserver) BudgetSpent(*Budget, float64, time.Time)           {}
 
 // Observers returns an Observer that calls each of obs in turn.
 func Observers(obs ...Observer) Observer { return multi(obs) }
@@ -115,5 +120,11 @@ func (m multi) Retried(d *Deployment, op provider.Operation) {
 func (m multi) FellBack(group string, from, to *Deployment, reason string) {
 	for _, o := range m {
 		o.FellBack(group, from, to, reason)
+	}
+}
+
+func (m multi) BudgetSpent(b *Budget, spent float64, until time.Time) {
+	for _, o := range m {
+		o.BudgetSpent(b, spent, until)
 	}
 }

@@ -519,6 +519,10 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 func (observer) Retried(*gateway.Deployment, provider.Operation)                   {}
 func (observer) FellBack(string, *gateway.Deployment, *gateway.Deployment, string) {}
 
+// BudgetSpent records nothing: breakerd_budget_remaining_usd reads the
+// budgets at scrape time.
+func (observer) BudgetSpent(*gateway.Budget, float64, time.Time) {}
+
 // liteLLMSeries returns d's LiteLLM series, nil without LiteLLM's
 // metrics.
 func (m *Metrics) liteLLMSeries(d *gateway.Deployment) *liteLLMSeries {
