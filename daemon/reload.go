@@ -74,6 +74,9 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 		}
 	}
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: cfg})
+	if d.fleet != nil {
+		d.fleet.Share(rateLimits(gw), budgets(gw)) // the new deployments' too
+	}
 	if cur.cfg.Logging.Level != cfg.Logging.Level {
 		var lv slog.Level
 		if d.logLevel != nil && lv.UnmarshalText([]byte(cfg.Logging.Level)) == nil {

@@ -142,6 +142,27 @@ func New(opts Options) *Fleet {
 	return f
 }
 
+// Share replaces the rate limits and budgets this replica shares, as a
+// config reload leaves them: one it did not share before (or a new one
+// under a name it did) counts from the next flush, as at a start, and one
+// no longer named is no longer shared.
+func (f *Fleet) Share(limits map[string]*breaker.RateLimit, budgets map[string]Budget) {
+	f.flushing.Lock()
+	defer f.flushing.Unlock()
+	for name := range f.limits {
+		if limits[name] != f.limits[name] {
+			delete(f.sent, name)
+			delete(f.seen, name)
+		}
+	}
+	for name := range f.budgets {
+		if budgets[name] != f.budgets[name] {
+			delete(f.spentSent, name)
+		}
+	}
+	f.limits, f.budgets = limits, budgets
+}
+
 // Up reports whether the last Redis round trip worked.
 func (f *Fleet) Up() bool { return f.up.Load() }
 

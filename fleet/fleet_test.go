@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -581,6 +582,52 @@ func TestProviderBudgetIsSharedAcrossReplicas(t *testing.T) {
 	}
 	if n := s.primary.Stats().Chat; n != 1 {
 		t.Fatalf("the primary got %d calls, want 1", n)
+	}
+}
+
+// A budget and an rpm limit that a config reload adds are the fleet's
+// too, not only those of the config a replica started with.
+func TestLimitsAReloadAddsAreShared(t *testing.T) {
+	s := newFleet(t, 0)
+	a, b := s.add(), s.add()
+	reloaded := *s.cfg
+	reloaded.Router.ProviderBudgets = map[string]config.Budget{"openai": {Limit: 0.000001, Period: time.Hour, Text: "1h"}}
+	for _, in := range []*instance{a, b} {
+		if _, err := in.d.Reload(&reloaded); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, h := a.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "false" {
+		t.Fatalf("A's request: %d, fallback %q", code, h.Get("X-Breakerd-Fallback")) // spends more than the budget
+	}
+	a.d.Fleet().Flush()
+	b.d.Fleet().Flush()
+	if code, h := b.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("B's request: %d, fallback %q; want the backup, the budget the reload added being spent", code, h.Get("X-Breakerd-Fallback"))
+	}
+
+	// An rpm limit: the fleet's 2 a minute.
+	limited := reloaded
+	limited.Router.ProviderBudgets = nil
+	limited.Router.EnforceRateLimits = true
+	limited.Deployments = slices.Clone(reloaded.Deployments)
+	limited.Deployments[0].RPM = 2
+	for _, in := range []*instance{a, b} {
+		if _, err := in.d.Reload(&limited); err != nil {
+			t.Fatal(err)
+		}
+		in.d.Fleet().Flush() // the first flush of a new limit only reads the shared total
+	}
+	before := s.primary.Stats().Chat
+	if code, h := a.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "false" {
+		t.Fatalf("A's request under the limit: %d, fallback %q", code, h.Get("X-Breakerd-Fallback"))
+	}
+	a.d.Fleet().Flush()
+	b.d.Fleet().Flush()
+	b.chat(t, "gpt-4o-mini") // the fleet's second
+	b.chat(t, "gpt-4o-mini") // over the fleet's 2: the backup
+	if n := s.primary.Stats().Chat - before; n != 2 {
+		t.Fatalf("the primary got %d calls under the reloaded limit, want the fleet's 2", n)
 	}
 }
 
