@@ -200,6 +200,12 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if cfg.Router.EnforceRateLimits && dc.TPM > 0 {
 				role += fmt.Sprintf(", limit %g tpm", dc.TPM)
 			}
+			if b, ok := cfg.Router.ProviderBudgets[dc.Provider]; ok {
+				role += ", provider budget " + b.String()
+			}
+			if dc.Budget != nil {
+				role += ", budget " + dc.Budget.String()
+			}
 			prov := dc.Provider
 			if string(dc.Dialect) != dc.Provider {
 				prov += " (" + string(dc.Dialect) + " API)"

@@ -225,6 +225,15 @@ func TestCheckConfigShowsEntraIDWithoutItsSecret(t *testing.T) {
 	}
 }
 
+// A deployment's budgets, its provider's and its own, show in its role.
+func TestCheckConfigShowsBudgets(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, max_budget: 5, budget_duration: 1h}\n"+
+		"router_settings:\n  provider_budget_config: {openai: {budget_limit: 100, time_period: 1d}}\n")
+	if want := "(primary, provider budget $100 per 1d, budget $5 per 1h)"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 // A watsonx.ai deployment shows which credential its calls carry, never
 // the key, token or ZenApiKey.
 func TestCheckConfigShowsWatsonxCredentialWithoutIt(t *testing.T) {
