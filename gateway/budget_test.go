@@ -1,12 +1,15 @@
 package gateway_test
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openai/openai-go/v3"
 )
 
 // LiteLLM's budgets: once a provider's (provider_budget_config) or a
@@ -61,5 +64,33 @@ router_settings:
 	}
 	if want := map[string]bool{"provider openai": true, "deployment m/anthropic/claude-3-5-haiku-20241022": false}; !maps.Equal(spent, want) {
 		t.Fatalf("spent in the windows open now: %v, want %v", spent, want)
+	}
+}
+
+// A stream's cost counts against the budgets too, once it has ended: its
+// usage, which breakerd asks the upstream for when the client did not.
+func TestBudgetsCountStreams(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret, order: 1}
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret, order: 2}
+router_settings:
+  routing_strategy: ordered
+  provider_budget_config:
+    openai: {budget_limit: 0.000001, time_period: 1d}
+`, "a", "b")
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("stream please")}})
+	if _, _, err := drain(stream); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := e.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
+	if errObj, _ := body["error"].(map[string]any); status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" {
+		t.Fatalf("after a stream spent OpenAI's budget: %d %v", status, body)
+	}
+	if n := e.mocks["a"].Stats().Chat + e.mocks["b"].Stats().Chat; n != 1 {
+		t.Fatalf("%d upstream calls, want the stream's alone", n)
 	}
 }
