@@ -94,7 +94,11 @@ func (a *Alert) Title() string {
 	case KindBudget:
 		budgets := make([]string, len(a.Items))
 		for i, it := range a.Items {
-			budgets[i] = fmt.Sprintf("%s %s (%s)", it.Labels["scope"], it.Labels["name"], it.Labels["budget"])
+			subject := it.Labels["scope"] + " " + it.Labels["name"]
+			if it.Labels["scope"] == "proxy" {
+				subject = "the proxy's" // every deployment's
+			}
+			budgets[i] = fmt.Sprintf("%s (%s)", subject, it.Labels["budget"])
 		}
 		return "💸 Budget SPENT: " + strings.Join(budgets, ", ") + ": passed over until its window ends"
 	case KindOpen:

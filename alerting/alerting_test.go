@@ -668,3 +668,21 @@ func TestBudgetSpentAlerts(t *testing.T) {
 		t.Fatalf("alertmanager: %+v", firing)
 	}
 }
+
+// A budget alert's title names each budget, the proxy's as such.
+func TestBudgetAlertTitles(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]string
+		want   string
+	}{
+		{map[string]string{"scope": "deployment", "name": "g/openai/gpt-4o", "budget": "$5 per 1h"},
+			"💸 Budget SPENT: deployment g/openai/gpt-4o ($5 per 1h): passed over until its window ends"},
+		{map[string]string{"scope": "proxy", "name": "proxy", "budget": "$500 in all"},
+			"💸 Budget SPENT: the proxy's ($500 in all): passed over until its window ends"},
+	} {
+		a := &alerting.Alert{Kind: alerting.KindBudget, Items: []alerting.Item{{Labels: tc.labels}}}
+		if got := a.Title(); got != tc.want {
+			t.Errorf("title %q, want %q", got, tc.want)
+		}
+	}
+}

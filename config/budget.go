@@ -103,6 +103,28 @@ func (c *converter) providerBudgets(raw map[string]rawBudget) map[string]Budget 
 	return out
 }
 
+// proxyBudget reads litellm_settings.max_budget over budget_duration:
+// LiteLLM's budget for the whole proxy. Without budget_duration it never
+// resets (as LiteLLM's spend, kept in its database, does not): breakerd's
+// window is then a century, from the first spend.
+func (c *converter) proxyBudget(ls rawLiteLLM) *Budget {
+	if ls.MaxBudget == nil && ls.BudgetDuration == "" {
+		return nil
+	}
+	period := ls.BudgetDuration
+	if period == "" && ls.MaxBudget != nil {
+		period = "36500d"
+	}
+	b, ok := c.budget("litellm_settings", ls.MaxBudget, nil, "max_budget", "", period, "", "budget_duration", "")
+	if !ok {
+		return nil
+	}
+	if ls.BudgetDuration == "" {
+		b.Text = "ever"
+	}
+	return &b
+}
+
 // deploymentBudget reads a deployment's max_budget and budget_duration;
 // nil when it sets neither.
 func (c *converter) deploymentBudget(pp string, p rawParams) *Budget {
@@ -116,9 +138,14 @@ func (c *converter) deploymentBudget(pp string, p rawParams) *Budget {
 	return &b
 }
 
-// String says the budget as the config wrote it: "$100 per 1d".
+// String says the budget as the config wrote it: "$100 per 1d", or "$100
+// in all" for a proxy budget that never resets.
 func (b Budget) String() string {
-	return "$" + strconv.FormatFloat(b.Limit, 'f', -1, 64) + " per " + cmp.Or(b.Text, b.Period.String())
+	limit := "$" + strconv.FormatFloat(b.Limit, 'f', -1, 64)
+	if b.Text == "ever" {
+		return limit + " in all"
+	}
+	return limit + " per " + cmp.Or(b.Text, b.Period.String())
 }
 
 // Cost is what a call to d of in input tokens (read of them from the

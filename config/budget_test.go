@@ -17,8 +17,13 @@ func TestBudgets(t *testing.T) {
 		name, yaml string
 		provider   map[string]Budget
 		deployment *Budget
+		proxy      *Budget
 		err        string
 	}{
+		{name: "the proxy's", yaml: model + "}\nlitellm_settings:\n  max_budget: 250\n  budget_duration: 30d\n",
+			proxy: &Budget{Limit: 250, Period: 30 * 24 * time.Hour, Text: "30d"}},
+		{name: "the proxy's, never reset", yaml: model + "}\nlitellm_settings:\n  max_budget: 250\n",
+			proxy: &Budget{Limit: 250, Period: 36500 * 24 * time.Hour, Text: "ever"}},
 		{name: "LiteLLM's docs", yaml: model + "}\nrouter_settings:\n  provider_budget_config:\n    openai: {budget_limit: 0.5, time_period: 1d}\n" +
 			"    anthropic: {max_budget: 100, budget_duration: 1mo}\n",
 			provider: map[string]Budget{"openai": {Limit: 0.5, Period: 24 * time.Hour, Text: "1d"}, "anthropic": {Limit: 100, Months: 1, Text: "1mo"}}},
@@ -55,6 +60,9 @@ func TestBudgets(t *testing.T) {
 			}
 			if d := cfg.Deployments[0].Budget; (d == nil) != (tc.deployment == nil) || d != nil && *d != *tc.deployment {
 				t.Fatalf("deployment budget %+v, want %+v", d, tc.deployment)
+			}
+			if p := cfg.Router.ProxyBudget; (p == nil) != (tc.proxy == nil) || p != nil && *p != *tc.proxy {
+				t.Fatalf("proxy budget %+v, want %+v", p, tc.proxy)
 			}
 		})
 	}

@@ -597,6 +597,11 @@ type Router struct {
 	// those tagged "default" when none has them; an untagged request
 	// goes to those tagged "default" when there are some.
 	TagFiltering, TagsMatchAll bool
+	// ProxyBudget, when set, limits what every deployment together may
+	// cost (LiteLLM's litellm_settings.max_budget over budget_duration):
+	// once spent, every request gets 429 budget_exceeded until its window
+	// ends.
+	ProxyBudget *Budget
 	// ProviderBudgets are spend limits per provider (LiteLLM's
 	// provider_budget_config): a provider that has spent its budget has
 	// its deployments passed over until the budget's window ends.

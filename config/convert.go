@@ -1264,6 +1264,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	c.capFallbacks("router_settings.content_policy_fallbacks", rt.ContentPolicyFallbacks, rt.MaxFallbacks)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	rt.ProviderBudgets = c.providerBudgets(r.ProviderBudgetConfig)
+	rt.ProxyBudget = c.proxyBudget(ls)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits, rt.ContextWindowCheck = true, true
 	}

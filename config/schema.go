@@ -73,6 +73,9 @@ type rawLiteLLM struct {
 	ContentPolicyFallbacks any      `yaml:"content_policy_fallbacks"`
 	DefaultFallbacks       []string `yaml:"default_fallbacks"`
 	DropParams             *bool    `yaml:"drop_params"`
+	// MaxBudget and BudgetDuration are LiteLLM's proxy-wide budget.
+	MaxBudget      *float64 `yaml:"max_budget"`
+	BudgetDuration string   `yaml:"budget_duration"`
 	// LiteLLM's proxy docs put the cooldown settings here too; LiteLLM's
 	// router reads allowed_fails from here when router_settings has none.
 	AllowedFails *int `yaml:"allowed_fails"`

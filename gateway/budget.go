@@ -14,10 +14,12 @@ import (
 // ended, as in LiteLLM. With shared state the window and its spend are
 // the fleet's (Share).
 type Budget struct {
-	// Scope is "provider" or "deployment", and Name the provider's prefix
-	// or the deployment's name.
+	// Scope is "proxy" (every deployment: Name "proxy"), "provider" or
+	// "deployment", and Name the provider's prefix or the deployment's
+	// name.
 	Scope, Name string
-	// Provider is the provider of what the budget covers.
+	// Provider is the provider of what the budget covers ("" for the
+	// proxy's).
 	Provider string
 	Config   config.Budget
 
@@ -128,10 +130,13 @@ func (g *Gateway) spend(d *Deployment, now time.Time, usd float64) {
 	}
 }
 
-// Budgets returns the budgets in force: each provider's, then each
-// deployment's, in config order.
+// Budgets returns the budgets in force: the proxy's, each provider's,
+// then each deployment's, in config order.
 func (g *Gateway) Budgets() []*Budget {
 	var out []*Budget
+	if g.proxyBudget != nil {
+		out = append(out, g.proxyBudget)
+	}
 	for _, name := range g.budgetOrder {
 		out = append(out, g.providerBudgets[name])
 	}

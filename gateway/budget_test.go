@@ -94,3 +94,37 @@ router_settings:
 		t.Fatalf("%d upstream calls, want the stream's alone", n)
 	}
 }
+
+// litellm_settings.max_budget limits every deployment together: once
+// answered calls have cost it, every request gets 429 budget_exceeded
+// until its window ends.
+func TestProxyBudget(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: c
+    litellm_params: {model: anthropic/claude-3-5-haiku-20241022, api_base: "${MOCK_B}", api_key: sk-ant-b-secret}
+litellm_settings:
+  max_budget: 0.000001
+  budget_duration: 1h
+`, "a", "b")
+	if _, _, err := e.chat("m"); err != nil {
+		t.Fatal(err)
+	}
+	for _, group := range []string{"m", "c"} {
+		status, h, body := e.post("/v1/chat/completions", `{"model":"`+group+`","messages":[{"role":"user","content":"hi"}]}`)
+		errObj, _ := body["error"].(map[string]any)
+		if msg, _ := errObj["message"].(string); status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" ||
+			h.Get("Retry-After") != "3600" || !strings.Contains(msg, "its proxy budget of $0.000001 per 1h is spent") {
+			t.Fatalf("%s after the proxy's budget is spent: %d %v", group, status, body)
+		}
+	}
+	if e.mocks["b"].Stats().Messages != 0 {
+		t.Fatal("a group that spent nothing was called: the proxy's budget is every group's")
+	}
+	e.clock.Advance(time.Hour)
+	if _, _, err := e.chat("c"); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}

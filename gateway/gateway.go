@@ -92,13 +92,15 @@ type Gateway struct {
 	// provider, and budgetOrder their providers, sorted.
 	providerBudgets map[string]*Budget
 	budgetOrder     []string
-	groups          map[string]*Group
-	groupOrder      []*Group
-	redactor        *Redactor
-	shed            *shedder     // load shedding, capped by server.max_concurrent_requests
-	refusals        [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
-	calls           sync.Pool    // of *call: each request's state
-	tracer          trace.Tracer
+	// proxyBudget is litellm_settings.max_budget's, over every deployment.
+	proxyBudget *Budget
+	groups      map[string]*Group
+	groupOrder  []*Group
+	redactor    *Redactor
+	shed        *shedder     // load shedding, capped by server.max_concurrent_requests
+	refusals    [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
+	calls       sync.Pool    // of *call: each request's state
+	tracer      trace.Tracer
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.
 	traced bool
@@ -323,6 +325,12 @@ func New(opts Options) (*Gateway, error) {
 		g.providerBudgets[prov] = b
 		g.budgetOrder = append(g.budgetOrder, prov)
 	}
+	if pb := cfg.Router.ProxyBudget; pb != nil {
+		g.proxyBudget = &Budget{Scope: "proxy", Name: "proxy", Config: *pb}
+		if prev := opts.Previous; prev != nil && prev.proxyBudget != nil && prev.proxyBudget.Config == *pb {
+			g.proxyBudget = prev.proxyBudget // a reload keeps what was spent
+		}
+	}
 	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {
 		if strings.Contains(dc.Group, "*") || dc.Wildcard {
@@ -386,10 +394,11 @@ func (g *Gateway) takeOver(prev *Gateway) map[string]*Deployment {
 }
 
 // sameRouting reports whether two configs give a deployment the same
-// breakers, bulkhead, limits and provider budget.
+// breakers, bulkhead, limits and provider and proxy budgets.
 func sameRouting(a, b *config.Config) bool {
 	return reflect.DeepEqual(a.Router.Breaker, b.Router.Breaker) && a.Router.Bulkhead == b.Router.Bulkhead &&
-		a.Router.EnforceRateLimits == b.Router.EnforceRateLimits && maps.Equal(a.Router.ProviderBudgets, b.Router.ProviderBudgets)
+		a.Router.EnforceRateLimits == b.Router.EnforceRateLimits && maps.Equal(a.Router.ProviderBudgets, b.Router.ProviderBudgets) &&
+		reflect.DeepEqual(a.Router.ProxyBudget, b.Router.ProxyBudget)
 }
 
 // newDeployment makes a deployment's provider, bulkhead, limits and
@@ -412,6 +421,9 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		Cooldowns: map[provider.Operation]*Cooldown{},
 		Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 			MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}
+	if g.proxyBudget != nil {
+		d.budgets = append(d.budgets, g.proxyBudget)
+	}
 	if b := g.providerBudgets[dc.Provider]; b != nil {
 		d.budgets = append(d.budgets, b)
 	}
