@@ -125,6 +125,23 @@ func (c *converter) proxyBudget(ls rawLiteLLM) *Budget {
 	return &b
 }
 
+// tagBudgets reads litellm_settings.tag_budget_config: a budget for each
+// request tag it names.
+func (c *converter) tagBudgets(raw map[string]rawBudget) map[string]Budget {
+	if len(raw) == 0 {
+		return nil
+	}
+	out := map[string]Budget{}
+	for _, tag := range slices.Sorted(maps.Keys(raw)) {
+		r := raw[tag]
+		if b, ok := c.budget("litellm_settings.tag_budget_config."+tag, r.MaxBudget, r.BudgetLimit, "max_budget", "budget_limit",
+			r.BudgetDuration, r.TimePeriod, "budget_duration", "time_period"); ok {
+			out[tag] = b
+		}
+	}
+	return out
+}
+
 // deploymentBudget reads a deployment's max_budget and budget_duration;
 // nil when it sets neither.
 func (c *converter) deploymentBudget(pp string, p rawParams) *Budget {

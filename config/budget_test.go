@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -81,5 +82,19 @@ func TestBudgetWindowEnds(t *testing.T) {
 		if got := tc.b.End(start); !got.Equal(tc.want) {
 			t.Errorf("%+v ends %v, want %v", tc.b, got, tc.want)
 		}
+	}
+}
+
+// LiteLLM's tag budgets are read from litellm_settings.tag_budget_config,
+// under either pair of names.
+func TestTagBudgetConfig(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456}\n"+
+		"litellm_settings:\n  tag_budget_config:\n    product:chat-bot: {max_budget: 50, budget_duration: 1d}\n    team-b: {budget_limit: 5, time_period: 1h}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Budget{"product:chat-bot": {Limit: 50, Period: 24 * time.Hour, Text: "1d"}, "team-b": {Limit: 5, Period: time.Hour, Text: "1h"}}
+	if !maps.Equal(cfg.Router.TagBudgets, want) {
+		t.Fatalf("tag budgets %v, want %v", cfg.Router.TagBudgets, want)
 	}
 }

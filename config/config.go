@@ -602,6 +602,11 @@ type Router struct {
 	// once spent, every request gets 429 budget_exceeded until its window
 	// ends.
 	ProxyBudget *Budget
+	// TagBudgets are spend limits per request tag (LiteLLM's
+	// litellm_settings.tag_budget_config): the answered calls of requests
+	// with a tag count against its budget, and once it is spent such a
+	// request gets 429 budget_exceeded until its window ends.
+	TagBudgets map[string]Budget
 	// ProviderBudgets are spend limits per provider (LiteLLM's
 	// provider_budget_config): a provider that has spent its budget has
 	// its deployments passed over until the budget's window ends.

@@ -1265,6 +1265,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
 	rt.ProviderBudgets = c.providerBudgets(r.ProviderBudgetConfig)
 	rt.ProxyBudget = c.proxyBudget(ls)
+	rt.TagBudgets = c.tagBudgets(ls.TagBudgetConfig)
 	if r.EnablePreCallChecks != nil && *r.EnablePreCallChecks {
 		rt.EnforceRateLimits, rt.ContextWindowCheck = true, true
 	}

@@ -73,9 +73,11 @@ type rawLiteLLM struct {
 	ContentPolicyFallbacks any      `yaml:"content_policy_fallbacks"`
 	DefaultFallbacks       []string `yaml:"default_fallbacks"`
 	DropParams             *bool    `yaml:"drop_params"`
-	// MaxBudget and BudgetDuration are LiteLLM's proxy-wide budget.
-	MaxBudget      *float64 `yaml:"max_budget"`
-	BudgetDuration string   `yaml:"budget_duration"`
+	// MaxBudget and BudgetDuration are LiteLLM's proxy-wide budget, and
+	// TagBudgetConfig its budgets per request tag.
+	MaxBudget       *float64             `yaml:"max_budget"`
+	BudgetDuration  string               `yaml:"budget_duration"`
+	TagBudgetConfig map[string]rawBudget `yaml:"tag_budget_config"`
 	// LiteLLM's proxy docs put the cooldown settings here too; LiteLLM's
 	// router reads allowed_fails from here when router_settings has none.
 	AllowedFails *int `yaml:"allowed_fails"`

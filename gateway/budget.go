@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,9 +16,9 @@ import (
 // ended, as in LiteLLM. With shared state the window and its spend are
 // the fleet's (Share).
 type Budget struct {
-	// Scope is "proxy" (every deployment: Name "proxy"), "provider" or
-	// "deployment", and Name the provider's prefix or the deployment's
-	// name.
+	// Scope is "proxy" (every deployment: Name "proxy"), "provider",
+	// "deployment" or "tag" (requests with the tag), and Name the
+	// provider's prefix, the deployment's name or the tag.
 	Scope, Name string
 	// Provider is the provider of what the budget covers ("" for the
 	// proxy's).
@@ -145,5 +147,32 @@ func (g *Gateway) Budgets() []*Budget {
 			out = append(out, d.budget)
 		}
 	}
+	for _, tag := range slices.Sorted(maps.Keys(g.tagBudgets)) {
+		out = append(out, g.tagBudgets[tag])
+	}
 	return out
+}
+
+// tagSpent says why a request with tags may not be served now, and until
+// when: the budget of one of its tags is spent. "" when none is.
+func (g *Gateway) tagSpent(tags []string, now time.Time) (why string, until time.Time) {
+	for _, t := range tags {
+		if b := g.tagBudgets[t]; b != nil {
+			if why, until = b.exhausted(now); why != "" {
+				return "tag `" + t + "`: " + why, until
+			}
+		}
+	}
+	return "", time.Time{}
+}
+
+// spendTags charges an answered call's cost to the budgets of the
+// request's tags, and reports a budget this call used up.
+func (g *Gateway) spendTags(tags []string, now time.Time, usd float64) {
+	for _, t := range tags {
+		if b := g.tagBudgets[t]; b != nil && b.Spend(now, usd) {
+			spent, ends := b.Spent(now)
+			g.obs.BudgetSpent(b, spent, ends)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -126,5 +127,63 @@ litellm_settings:
 	e.clock.Advance(time.Hour)
 	if _, _, err := e.chat("c"); err != nil {
 		t.Fatalf("after the window: %v", err)
+	}
+}
+
+// LiteLLM's tag budgets: the answered calls of requests with a tag (the
+// body's tags, or x-litellm-tags) count against its budget; once spent, a
+// request with the tag gets 429 budget_exceeded until the window ends,
+// and other requests are served.
+func TestTagBudgets(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+litellm_settings:
+  tag_budget_config:
+    product:chat-bot: {max_budget: 0.000001, budget_duration: 1d}
+`, "a")
+	ask := func(body string, header http.Header) (int, http.Header, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/chat/completions", strings.NewReader(body))
+		req.Header = header
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, resp.Header, out
+	}
+	const tagged = `{"model":"m","tags":["product:chat-bot"],"messages":[{"role":"user","content":"hi"}]}`
+	const untagged = `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	if status, _, body := ask(tagged, http.Header{}); status != 200 {
+		t.Fatalf("the tag's first request: %d %v", status, body) // spends more than its budget
+	}
+	if got := <-e.budgets; got != "tag product:chat-bot" {
+		t.Fatalf("budget reported used up: %q", got)
+	}
+	for _, tc := range []struct {
+		name, body string
+		header     http.Header
+	}{
+		{"the body's tags", tagged, http.Header{}},
+		{"LiteLLM's header", untagged, http.Header{"X-Litellm-Tags": {"product:chat-bot"}}},
+	} {
+		status, h, body := ask(tc.body, tc.header)
+		errObj, _ := body["error"].(map[string]any)
+		if msg, _ := errObj["message"].(string); status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" ||
+			h.Get("Retry-After") != "86400" || !strings.Contains(msg, "tag `product:chat-bot`: its tag budget of $0.000001 per 1d is spent") {
+			t.Fatalf("%s, once the tag's budget is spent: %d %v", tc.name, status, body)
+		}
+	}
+	if status, _, body := ask(untagged, http.Header{}); status != 200 {
+		t.Fatalf("a request without the tag: %d %v", status, body)
+	}
+	e.clock.Advance(24 * time.Hour)
+	if status, _, body := ask(tagged, http.Header{}); status != 200 {
+		t.Fatalf("the tag's request after its window: %d %v", status, body)
 	}
 }

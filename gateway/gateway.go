@@ -92,8 +92,10 @@ type Gateway struct {
 	// provider, and budgetOrder their providers, sorted.
 	providerBudgets map[string]*Budget
 	budgetOrder     []string
-	// proxyBudget is litellm_settings.max_budget's, over every deployment.
+	// proxyBudget is litellm_settings.max_budget's, over every deployment;
+	// tagBudgets are tag_budget_config's, by tag.
 	proxyBudget *Budget
+	tagBudgets  map[string]*Budget
 	groups      map[string]*Group
 	groupOrder  []*Group
 	redactor    *Redactor
@@ -330,6 +332,16 @@ func New(opts Options) (*Gateway, error) {
 		if prev := opts.Previous; prev != nil && prev.proxyBudget != nil && prev.proxyBudget.Config == *pb {
 			g.proxyBudget = prev.proxyBudget // a reload keeps what was spent
 		}
+	}
+	for tag, tb := range cfg.Router.TagBudgets {
+		if g.tagBudgets == nil {
+			g.tagBudgets = map[string]*Budget{}
+		}
+		b := &Budget{Scope: "tag", Name: tag, Config: tb}
+		if prev := opts.Previous; prev != nil && prev.tagBudgets[tag] != nil && prev.tagBudgets[tag].Config == tb {
+			b = prev.tagBudgets[tag]
+		}
+		g.tagBudgets[tag] = b
 	}
 	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {

@@ -228,6 +228,15 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			return outcome{code: http.StatusBadRequest}
 		}
 	}
+	if len(g.tagBudgets) > 0 && len(c.routing.tags) > 0 {
+		if why, until := g.tagSpent(c.routing.tags, g.clock.Now()); why != "" {
+			secs := int(until.Sub(g.clock.Now()).Seconds() + 0.999)
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			c.writeError(w, http.StatusTooManyRequests, "budget_exceeded", "budget_exceeded",
+				fmt.Sprintf("Budget exceeded for model `%s`: the request's %s", group, why))
+			return outcome{code: http.StatusTooManyRequests}
+		}
+	}
 	if g.cfg.Router.TagFiltering {
 		if route = tagged(route, c.routing.tags, g.cfg.Router.TagsMatchAll); len(route) == 0 {
 			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", noneTagged(group, c.routing.tags))
@@ -419,7 +428,7 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
 	}
-	if g.cfg.Router.TagFiltering {
+	if g.cfg.Router.TagFiltering || len(g.tagBudgets) > 0 {
 		if routing.tags == nil {
 			routing.tags = headerTags(r.Header) // LiteLLM's header: the body's tags win
 		}
@@ -871,8 +880,10 @@ func queueError(ctx context.Context, err error, waited, maxWait time.Duration) e
 func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, dur time.Duration, info *AttemptInfo, done func(breaker.Outcome, time.Duration)) {
 	g := c.g
 	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
-	if u := info.Usage; len(d.budgets) > 0 && info.ErrType == "" {
-		g.spend(d, g.clock.Now(), d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+	if u := info.Usage; (len(d.budgets) > 0 || len(g.tagBudgets) > 0 && len(c.routing.tags) > 0) && info.ErrType == "" {
+		now, usd := g.clock.Now(), d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens))
+		g.spend(d, now, usd)
+		g.spendTags(c.routing.tags, now, usd)
 	}
 	if g.countsUsage {
 		d.load.count(g.clock.Now(), info.Usage.InputTokens+info.Usage.OutputTokens)

@@ -40,7 +40,7 @@ var (
 		"Requests or tokens (limit) left of the upstream's own rate limit, as the upstream last said (OpenAI's and Azure's x-ratelimit-*, Anthropic's anthropic-ratelimit-*, with 429s too): until the limit's reset (a minute when it gave none), then its whole size when it gave that, else no series.",
 		[]string{"deployment", "provider", "model", "limit"}, nil)
 	descBudgetLeft = prometheus.NewDesc("breakerd_budget_remaining_usd",
-		"USD left of a budget in its current window (scope provider: router_settings.provider_budget_config; deployment: its max_budget): its limit less what answered calls cost. At 0 or less, what it covers is passed over until the window ends.",
+		"USD left of a budget in its current window (scope proxy: litellm_settings.max_budget; provider: router_settings.provider_budget_config; deployment: its max_budget; tag: litellm_settings.tag_budget_config): its limit less what answered calls cost. At 0 or less, what it covers is passed over (a tag's requests refused) until the window ends.",
 		[]string{"scope", "name"}, nil)
 	descBudgetLimit = prometheus.NewDesc("breakerd_budget_limit_usd",
 		"A budget's limit in USD per window.", []string{"scope", "name", "window"}, nil)
