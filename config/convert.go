@@ -378,6 +378,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		cfg.Router.NumRetries = c.count("litellm_settings.num_retries", raw.LiteLLM.NumRetries, 0, true)
 	}
 	cfg.Alerting = c.alerting(raw.RouterSettings.Alerting)
+	c.liteLLMAlerting(raw.General, &cfg.Alerting)
 	cfg.Health = c.health(raw.Health, cfg.Groups)
 	cfg.Admin = Admin{Token: Secret(c.resolve("admin.token", raw.Admin.Token)), Listen: c.resolve("admin.listen", raw.Admin.Listen)}
 	if raw.Admin.Token != "" && len(cfg.Admin.Token) < 16 && len(c.errs) == 0 {

@@ -35,7 +35,6 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"custom_auth":       "breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it; without, none is asked",
 		"database_url":      "breakerd keeps no database: its models, keys and settings come from this file",
 		"store_model_in_db": "breakerd keeps no database: its models come from this file",
-		"alerting":          "router_settings.alerting does this (Slack and webhooks, on breaker state changes)",
 	},
 	"litellm_settings": {
 		"set_verbose":  "logging.level: debug does this",

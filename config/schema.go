@@ -122,6 +122,12 @@ type rawGeneral struct {
 	// AlwaysIncludeStreamUsage is LiteLLM's switch for a stream's usage
 	// (config.StreamUsage); litellm_settings may hold it too.
 	AlwaysIncludeStreamUsage *bool `yaml:"always_include_stream_usage"`
+	// LiteLLM's alerting: ["slack"] (to $SLACK_WEBHOOK_URL) or
+	// ["webhook"] (to $WEBHOOK_URL), the alert_types sent, and
+	// alert_to_webhook_url's Slack webhooks per alert type.
+	Alerting          []string       `yaml:"alerting"`
+	AlertTypes        []string       `yaml:"alert_types"`
+	AlertToWebhookURL map[string]any `yaml:"alert_to_webhook_url"`
 }
 
 type rawHealth struct {

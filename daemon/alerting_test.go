@@ -138,6 +138,16 @@ server:
 // naming the budget and when its window ends, and the next requests,
 // passed over, send nothing more.
 func TestBudgetSpentAlertEndToEnd(t *testing.T) {
+	for _, alerting := range []string{
+		"  alerting:\n    slack_webhook: ${SLACK}\n", // breakerd's
+		"general_settings:\n  alerting: [slack]\n  alert_types: [budget_alerts]\n" + // LiteLLM's
+			"environment_variables:\n  SLACK_WEBHOOK_URL: ${SLACK}\n",
+	} {
+		t.Run(strings.Fields(alerting)[0], func(t *testing.T) { budgetSpentAlert(t, alerting) })
+	}
+}
+
+func budgetSpentAlert(t *testing.T, alerting string) {
 	slackIn := &inbox{}
 	slackSrv := httptest.NewServer(http.HandlerFunc(slackIn.handler))
 	defer slackSrv.Close()
@@ -156,11 +166,8 @@ router_settings:
   routing_strategy: ordered
   fallbacks: [claude]
   provider_budget_config: {openai: {budget_limit: 0.000001, time_period: 1d}}
-  alerting:
-    slack_webhook: ${SLACK}
-server:
-  shutdown_drain: 0s
-`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+`+strings.ReplaceAll(alerting, "${SLACK}", vars["SLACK"])+"server:\n  shutdown_drain: 0s\n"), // environment_variables' values are literal
+		func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,122 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// liteLLMAlertKinds maps LiteLLM's alert_types to the alerts breakerd
+// sends for them: breakerd alerts on outages (a deployment's circuit
+// opening, and its recovery) and spent budgets, not on each failed call.
+// LiteLLM's other types (slow and hanging requests, spend reports, key
+// and team changes, ...) have none.
+var liteLLMAlertKinds = map[string][]string{
+	"llm_exceptions":       {"open", "resolved", "flapping", "reminder"},
+	"outage_alerts":        {"open", "resolved", "flapping", "reminder"},
+	"region_outage_alerts": {"open", "resolved", "flapping", "reminder"},
+	"cooldown_deployment":  {"open", "resolved"},
+	"budget_alerts":        {"budget_spent"},
+}
+
+// liteLLMAlerting adds the notifiers of LiteLLM's general_settings.alerting
+// to a: "slack" posts to $SLACK_WEBHOOK_URL (and alert_to_webhook_url's
+// webhooks, per alert type), "webhook" to $WEBHOOK_URL, each with the
+// alerts of alert_types (all, when unset). A notifier whose variable is
+// not set is left out, with a warning.
+func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
+	const path = "general_settings"
+	if len(g.Alerting) == 0 {
+		if len(g.AlertTypes) > 0 || len(g.AlertToWebhookURL) > 0 {
+			c.warnf(path+".alerting", "is not set: alert_types and alert_to_webhook_url send nothing without alerting: [slack]")
+		}
+		return
+	}
+	// kindsOf is the union of the alert kinds of types.
+	kindsOf := func(at string, types []string) []string {
+		var kinds []string
+		for i, t := range types {
+			ks, ok := liteLLMAlertKinds[t]
+			if !ok {
+				c.warnf(fmt.Sprintf("%s[%d]", at, i), "LiteLLM's %q alerts have no breakerd equivalent; breakerd sends %s", t,
+					"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment) and spent budgets (budget_alerts)")
+				continue
+			}
+			for _, k := range ks {
+				if !slices.Contains(kinds, k) {
+					kinds = append(kinds, k)
+				}
+			}
+		}
+		return kinds
+	}
+	types := g.AlertTypes
+	if types == nil {
+		types = slices.Sorted(maps.Keys(liteLLMAlertKinds))
+	}
+	// Types alert_to_webhook_url sends elsewhere leave the default webhook.
+	var rest []string
+	for _, t := range types {
+		if _, routed := g.AlertToWebhookURL[t]; !routed {
+			rest = append(rest, t)
+		}
+	}
+	var kinds []string // nil: every kind but half_open, as a notifier that names none
+	if g.AlertTypes != nil || len(g.AlertToWebhookURL) > 0 {
+		kinds = kindsOf(path+".alert_types", rest)
+	}
+	const timeout = 10 * time.Second
+	for i, channel := range g.Alerting {
+		at := fmt.Sprintf("%s.alerting[%d]", path, i)
+		switch channel {
+		case "slack":
+			url, ok := c.env("SLACK_WEBHOOK_URL")
+			if !ok || url == "" {
+				c.warnf(at, "slack alerts need $SLACK_WEBHOOK_URL, which is not set: none are sent")
+				break
+			}
+			if len(rest) > 0 {
+				a.Notifiers = append(a.Notifiers, Notifier{Type: "slack", Name: "litellm-slack", WebhookURL: Secret(url), Transitions: kinds, Timeout: timeout})
+			}
+			for _, t := range slices.Sorted(maps.Keys(g.AlertToWebhookURL)) {
+				p := path + ".alert_to_webhook_url." + t
+				var urls []string
+				switch v := g.AlertToWebhookURL[t].(type) {
+				case string:
+					urls = []string{v}
+				case []any:
+					for _, u := range v {
+						if s, ok := u.(string); ok {
+							urls = append(urls, s)
+						}
+					}
+				}
+				if len(urls) == 0 {
+					c.errf(p, "must be a Slack webhook URL, or a list of them")
+					continue
+				}
+				tk := kindsOf(p, []string{t})
+				if len(tk) == 0 {
+					continue
+				}
+				for j, u := range urls {
+					a.Notifiers = append(a.Notifiers, Notifier{Type: "slack", Name: fmt.Sprintf("litellm-slack-%s-%d", t, j+1),
+						WebhookURL: Secret(c.resolve(p, u)), Transitions: tk, Timeout: timeout})
+				}
+			}
+		case "webhook":
+			url, ok := c.env("WEBHOOK_URL")
+			if !ok || url == "" {
+				c.warnf(at, "webhook alerts need $WEBHOOK_URL, which is not set: none are sent")
+				break
+			}
+			a.Notifiers = append(a.Notifiers, Notifier{Type: "webhook", Name: "litellm-webhook", Format: "breakerd", URL: Secret(url),
+				Transitions: kinds, Timeout: timeout})
+		default:
+			c.warnf(at, "LiteLLM's %q alerting is not one breakerd sends (it sends slack and webhook; router_settings.alerting has more: PagerDuty, Alertmanager's format)",
+				strings.ToLower(channel))
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// LiteLLM's general_settings.alerting sends breakerd's alerts where
+// LiteLLM's would go: "slack" to $SLACK_WEBHOOK_URL, "webhook" to
+// $WEBHOOK_URL, alert_to_webhook_url's types to their own webhooks, each
+// with the alerts its alert_types map to (all, when unset). What has no
+// breakerd equivalent, or no URL, is said.
+func TestLiteLLMAlerting(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456}\ngeneral_settings:\n"
+	slackEnv := map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/main", "WEBHOOK_URL": "https://alerts.example/hook"}
+	type notifier struct {
+		Type, Name, URL string
+		Transitions     []string
+	}
+	for _, tc := range []struct {
+		name, yaml string
+		env        map[string]string
+		want       []notifier
+		says       string
+	}{
+		{name: "slack, every alert", yaml: "  alerting: [slack]\n", env: slackEnv,
+			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", nil}}},
+		{name: "slack and a webhook, some types", yaml: "  alerting: [slack, webhook]\n  alert_types: [llm_exceptions, budget_alerts, daily_reports]\n",
+			env: slackEnv, says: `general_settings.alert_types[2]: LiteLLM's "daily_reports" alerts have no breakerd equivalent`,
+			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"open", "resolved", "flapping", "reminder", "budget_spent"}},
+				{"webhook", "litellm-webhook", "https://alerts.example/hook", []string{"open", "resolved", "flapping", "reminder", "budget_spent"}}}},
+		{name: "a type to its own webhook", yaml: "  alerting: [slack]\n  alert_types: [outage_alerts, budget_alerts]\n" +
+			"  alert_to_webhook_url:\n    budget_alerts: [\"https://hooks.slack.com/services/T/B/finance\", \"https://hooks.slack.com/services/T/B/ops\"]\n",
+			env: slackEnv,
+			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"open", "resolved", "flapping", "reminder"}},
+				{"slack", "litellm-slack-budget_alerts-1", "https://hooks.slack.com/services/T/B/finance", []string{"budget_spent"}},
+				{"slack", "litellm-slack-budget_alerts-2", "https://hooks.slack.com/services/T/B/ops", []string{"budget_spent"}}}},
+		{name: "no webhook URL", yaml: "  alerting: [slack]\n",
+			says: "general_settings.alerting[0]: slack alerts need $SLACK_WEBHOOK_URL, which is not set: none are sent"},
+		{name: "a channel breakerd does not send to", yaml: "  alerting: [email]\n",
+			says: `general_settings.alerting[0]: LiteLLM's "email" alerting is not one breakerd sends`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, tc.says) {
+				t.Fatalf("warnings:\n%s\nwant one saying %q", w, tc.says)
+			}
+			var got []notifier
+			for _, n := range cfg.Alerting.Notifiers {
+				got = append(got, notifier{n.Type, n.Name, n.WebhookURL.Value() + n.URL.Value(), n.Transitions})
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("notifiers %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
