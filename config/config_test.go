@@ -1932,3 +1932,32 @@ func TestKeyHeaders(t *testing.T) {
 		})
 	}
 }
+
+// Fallbacks may name models that wildcard model_names serve, from and to,
+// as in LiteLLM, without a warning that they never apply.
+func TestFallbacksNameWildcardModels(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`
+model_list:
+  - model_name: "*"
+    litellm_params: {model: "openai/*", api_key: sk-123456}
+  - model_name: "anthropic/*"
+    litellm_params: {model: "anthropic/*", api_key: sk-ant-123456}
+router_settings:
+  fallbacks: [{gpt-4o: [anthropic/claude-3-5-haiku-20241022]}]
+  context_window_fallbacks: [{gpt-4o-mini: [gpt-4.1]}]
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range cfg.Warnings {
+		if strings.Contains(w, "fallback") {
+			t.Errorf("warning: %s", w)
+		}
+	}
+	if got := cfg.Router.Fallbacks["gpt-4o"]; !slices.Equal(got, []string{"anthropic/claude-3-5-haiku-20241022"}) {
+		t.Errorf("gpt-4o's fallbacks %q", got)
+	}
+	if got := cfg.Router.ContextWindowFallbacks["gpt-4o-mini"]; !slices.Equal(got, []string{"gpt-4.1"}) {
+		t.Errorf("gpt-4o-mini's context window fallbacks %q", got)
+	}
+}

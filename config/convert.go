@@ -729,15 +729,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		d.APIBase = strings.TrimSuffix(strings.TrimSuffix(d.APIBase, "/messages"), "/v1")
 	}
 	d = c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout)
-	for _, h := range info.KeyHeaders {
-		if _, set := d.Headers[h]; !set && d.APIKey != "" {
-			d.Headers = maps.Clone(d.Headers)
-			if d.Headers == nil {
-				d.Headers = map[string]Secret{}
-			}
-			d.Headers[h] = d.APIKey
-		}
-	}
+	keyHeaders(&d, info)
 	return d, true
 }
 
@@ -1355,6 +1347,14 @@ func (c *converter) capFallbacks(path string, m map[string][]string, limit int) 
 // that have no map of their own.
 func (c *converter) fallbacks(path string, v any, defaults []string, groups []string) map[string][]string {
 	out := map[string][]string{}
+	// wild reports whether a wildcard model_name ("*", "anthropic/*")
+	// serves name: a request for it is that model's group.
+	wild := func(name string) bool {
+		return slices.ContainsFunc(groups, func(g string) bool {
+			_, ok := MatchGroup(g, name)
+			return ok && strings.Contains(g, "*")
+		})
+	}
 	target := func(p string, g any) (string, bool) {
 		s, ok := g.(string)
 		if !ok {
@@ -1362,7 +1362,7 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 			return "", false
 		}
 		s = c.resolve(p, s)
-		if slices.Contains(groups, s) {
+		if slices.Contains(groups, s) || wild(s) {
 			return s, true
 		}
 		if slices.Contains(c.named, s) {
@@ -1406,7 +1406,7 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 				if !slices.Contains(groups, from) && slices.Contains(c.named, from) {
 					continue
 				}
-				if !slices.Contains(groups, from) {
+				if !slices.Contains(groups, from) && !wild(from) {
 					// As for a fallback, LiteLLM loads it and never uses it:
 					// only a likely typo is an error.
 					if n := nearest(from, groups); n != "" && editDistance(from, n) <= 2 {

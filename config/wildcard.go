@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -47,6 +48,8 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 		return d, fmt.Errorf("provider %q is called through a deployment of its own (vertex_ai/<model> with vertex_project and vertex_credentials), not a wildcard", prov)
 	case info.Bedrock:
 		return d, fmt.Errorf("provider %q is called through a deployment of its own (bedrock/<model> with its AWS key and region), not a wildcard", prov)
+	case info.Watsonx || info.SageMaker:
+		return d, fmt.Errorf("provider %q is called through a deployment of its own (with its project and credentials), not a wildcard", prov)
 	case model == "" || strings.Contains(model, "*"):
 		return d, fmt.Errorf("%q names no model", ref)
 	}
@@ -69,6 +72,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 			out.APIKey = keys[prov]
 		}
 	}
+	keyHeaders(&out, info)
 	if out.APIBase == "" {
 		return d, fmt.Errorf("provider %q needs an api_base", prov)
 	}
@@ -81,4 +85,18 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	out.InputCostPerToken, out.OutputCostPerToken, out.MaxInputTokens, out.Priced = m.in, m.out, m.window, priced
 	out.CacheReadCostPerToken, out.CacheWriteCostPerToken = m.read, m.write
 	return out, nil
+}
+
+// keyHeaders sends d's key in the provider's KeyHeaders too, unless the
+// config sets them.
+func keyHeaders(d *Deployment, info ProviderInfo) {
+	for _, h := range info.KeyHeaders {
+		if _, set := d.Headers[h]; !set && d.APIKey != "" {
+			d.Headers = maps.Clone(d.Headers)
+			if d.Headers == nil {
+				d.Headers = map[string]Secret{}
+			}
+			d.Headers[h] = d.APIKey
+		}
+	}
 }

@@ -162,7 +162,9 @@ func (g *Gateway) withFallbacks(route []*Deployment, fallbacks []string) ([]*Dep
 			name = a.Group
 		}
 		if _, ok := g.groups[name]; !ok {
-			return nil, fmt.Sprintf("fallbacks: the model `%s` does not exist", name)
+			if _, err := g.resolve(name); err != nil { // a model a wildcard serves, else none
+				return nil, fmt.Sprintf("fallbacks: the model `%s` does not exist", name)
+			}
 		}
 		for _, d := range g.Route(name) {
 			if d.Config.Group == name && !slices.Contains(out, d) {

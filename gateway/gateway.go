@@ -372,6 +372,10 @@ func New(opts Options) (*Gateway, error) {
 		}
 		grp.Deployments = append(grp.Deployments, d)
 	}
+	// As LiteLLM's pattern router: the most specific pattern first (the
+	// longer), so that "anthropic/*" serves anthropic/... before a "*"
+	// catch-all does; config order among equals.
+	slices.SortStableFunc(g.patterns, func(a, b *pattern) int { return cmp.Compare(len(b.name), len(a.name)) })
 	g.buildRoutes()
 	return g, nil
 }
@@ -644,13 +648,23 @@ type route struct {
 func (g *Gateway) buildRoutes() {
 	g.routes = map[string]route{}
 	for _, grp := range g.groupOrder {
-		g.routes[grp.Name] = g.routeOf(grp)
+		g.routes[grp.Name] = g.routeOf(grp, func(name string) *Group {
+			if len(g.patterns) == 0 {
+				return nil
+			}
+			g.wild.mu.Lock()
+			defer g.wild.mu.Unlock()
+			other, _ := g.wildGroupLocked(name) // a fallback served through a wildcard
+			return other
+		})
 	}
 }
 
 // routeOf orders a group's route: one segment for its own deployments,
-// then one for each fallback group's, each deployment once.
-func (g *Gateway) routeOf(grp *Group) route {
+// then one for each fallback group's, each deployment once. wild finds a
+// fallback group that is not a configured one (a model a wildcard
+// serves); nil when there is none.
+func (g *Gateway) routeOf(grp *Group, wild func(name string) *Group) route {
 	var r route
 	seen := map[*Deployment]bool{}
 	add := func(ds []*Deployment) {
@@ -668,6 +682,8 @@ func (g *Gateway) routeOf(grp *Group) route {
 	add(grp.Deployments)
 	for _, name := range grp.Fallbacks {
 		if other, ok := g.groups[name]; ok {
+			add(other.Deployments)
+		} else if other := wild(name); other != nil {
 			add(other.Deployments)
 		}
 	}

@@ -465,6 +465,9 @@ func (g *Gateway) refusalFallbacks(kind string) map[string][]string {
 func (g *Gateway) refusalRoute(kind, group string) []*Deployment {
 	var out []*Deployment
 	for _, name := range g.refusalFallbacks(kind)[group] {
+		if _, ok := g.groups[name]; !ok {
+			_, _ = g.resolve(name) // a model a wildcard serves
+		}
 		for _, d := range g.Route(name) {
 			if d.Config.Group == name && !slices.Contains(out, d) {
 				out = append(out, d)

@@ -61,23 +61,44 @@ func (g *Gateway) wildRoute(group string) (route, bool) {
 	return r, ok
 }
 
-// resolve finds the first pattern, in config order, that matches a
-// requested model with a deployment that can serve it, and makes (once)
+// resolve finds the first pattern, the most specific first (config order
+// among equals), that matches a requested model with a deployment that can
+// serve it, and makes (once)
 // the group that serves that model: each template resolved to the model
 // (breakers are per resolved model), the pattern's own deployments, then
-// the pattern's fallbacks. The error says why nothing matched.
+// the model's fallbacks (else the pattern's). The error says why nothing
+// matched.
 func (g *Gateway) resolve(model string) (*Group, error) {
 	if len(g.patterns) == 0 {
 		return nil, errNoPattern
 	}
 	g.wild.mu.RLock()
 	grp, ok := g.wild.groups[model]
+	_, routed := g.wild.routes[model]
 	g.wild.mu.RUnlock()
-	if ok {
+	if ok && routed {
 		return grp, nil
 	}
 	g.wild.mu.Lock()
 	defer g.wild.mu.Unlock()
+	grp, err := g.wildGroupLocked(model)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := g.wild.routes[model]; !ok {
+		// A fallback served through a wildcard is resolved with it.
+		g.wild.routes[model] = g.routeOf(grp, func(name string) *Group {
+			other, _ := g.wildGroupLocked(name)
+			return other
+		})
+	}
+	return grp, nil
+}
+
+// wildGroupLocked returns the group serving model through a pattern,
+// making its deployments once; its route is resolve's. g.wild.mu is held
+// for writing.
+func (g *Gateway) wildGroupLocked(model string) (*Group, error) {
 	if grp, ok := g.wild.groups[model]; ok {
 		return grp, nil
 	}
@@ -111,13 +132,16 @@ func (g *Gateway) resolve(model string) (*Group, error) {
 		if len(ds) == 0 {
 			continue
 		}
-		grp := &Group{Name: model, Deployments: ds, Fallbacks: g.cfg.Router.Fallbacks[p.name]}
+		fallbacks, own := g.cfg.Router.Fallbacks[model]
+		if !own {
+			fallbacks = g.cfg.Router.Fallbacks[p.name]
+		}
+		grp := &Group{Name: model, Deployments: ds, Fallbacks: fallbacks}
 		if g.wild.groups == nil {
 			g.wild.groups, g.wild.routes = map[string]*Group{}, map[string]route{}
 		}
 		g.wild.groups[model] = grp
 		g.wild.order = append(g.wild.order, grp)
-		g.wild.routes[model] = g.routeOf(grp)
 		return grp, nil
 	}
 	return nil, why

@@ -82,3 +82,42 @@ router_settings:
 		}
 	})
 }
+
+// Fallbacks between models that wildcards serve work, as in LiteLLM, and
+// the most specific wildcard serves a model: a
+// request for a model a catch-all serves falls back, when its provider
+// fails, to the model named in fallbacks, which another wildcard serves;
+// a prompt too long for it goes to its context_window_fallbacks; and a
+// client's own fallbacks may name such a model.
+func TestFallbacksBetweenWildcardModels(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: "*"
+    litellm_params: {model: "openai/*", api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: "anthropic/*"
+    litellm_params: {model: "anthropic/*", api_base: "${MOCK_B}", api_key: sk-ant-b-secret}
+router_settings:
+  num_retries: 0
+  fallbacks: [{gpt-4o: [anthropic/claude-3-5-haiku-20241022]}]
+  context_window_fallbacks: [{gpt-4o-mini: [anthropic/claude-3-5-haiku-20241022]}]
+`, "a", "b")
+	// The most specific pattern serves a model, as in LiteLLM: not the
+	// catch-all listed first.
+	if _, h, err := e.chat("anthropic/claude-3-5-haiku-20241022"); err != nil || h.Get("X-Breakerd-Provider") != "anthropic" {
+		t.Fatalf("anthropic/...: served by %q, %v", h.Get("X-Breakerd-Provider"), err)
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if _, h, err := e.chat("gpt-4o"); err != nil || h.Get("X-Breakerd-Provider") != "anthropic" || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("gpt-4o with OpenAI down: served by %q (fallback %q), %v", h.Get("X-Breakerd-Provider"), h.Get("X-Breakerd-Fallback"), err)
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{ContextTokens: 1})
+	status, h, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","messages":[{"role":"user","content":"a prompt too long"}]}`)
+	if status != 200 || h.Get("X-Breakerd-Provider") != "anthropic" {
+		t.Fatalf("gpt-4o-mini, too long for it: %d, served by %q: %v", status, h.Get("X-Breakerd-Provider"), body)
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	status, h, body = e.post("/v1/chat/completions", `{"model":"gpt-4.1","fallbacks":["anthropic/claude-3-5-haiku-20241022"],"messages":[{"role":"user","content":"hi"}]}`)
+	if status != 200 || h.Get("X-Breakerd-Provider") != "anthropic" {
+		t.Fatalf("a client's fallbacks to a wildcard's model: %d, served by %q: %v", status, h.Get("X-Breakerd-Provider"), body)
+	}
+}
