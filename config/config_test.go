@@ -1961,3 +1961,27 @@ router_settings:
 		t.Errorf("gpt-4o-mini's context window fallbacks %q", got)
 	}
 }
+
+// LiteLLM's "otel" callback is breakerd's own OpenTelemetry export: it
+// loads without "ignored", and says so when no endpoint is set for it.
+func TestOtelCallback(t *testing.T) {
+	const yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456}\nlitellm_settings:\n  callbacks: [\"otel\"]\n"
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		says string
+	}{
+		{"no endpoint", nil, "otel: breakerd exports spans once OTEL_EXPORTER_OTLP_ENDPOINT (or LiteLLM's OTEL_EXPORTER and OTEL_ENDPOINT) is set; none is"},
+		{"the standard endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, ""},
+		{"LiteLLM's endpoint", map[string]string{"OTEL_EXPORTER": "otlp_http", "OTEL_ENDPOINT": "http://collector:4318/v1/traces"}, ""},
+	} {
+		cfg, err := Parse("t.yaml", []byte(yaml), env(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := strings.Join(cfg.Warnings, "\n")
+		if strings.Contains(w, "ignored") || (tc.says == "") != (w == "") || !strings.Contains(w, tc.says) {
+			t.Errorf("%s: warnings %q, want %q", tc.name, w, tc.says)
+		}
+	}
+}

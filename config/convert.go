@@ -2038,14 +2038,23 @@ func (c *converter) callbacks(ls rawLiteLLM) bool {
 			c.errf(p, "must be a list of callback names, as LiteLLM takes")
 			return false
 		}
-		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "prometheus" })
+		if slices.Contains(names, "otel") {
+			// breakerd's own OpenTelemetry export takes LiteLLM's place.
+			set := func(k string) bool { v, ok := c.env(k); return ok && v != "" }
+			if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") && !set("OTEL_ENDPOINT") {
+				c.warnf(p, "otel: breakerd exports spans once OTEL_EXPORTER_OTLP_ENDPOINT (or LiteLLM's OTEL_EXPORTER and OTEL_ENDPOINT) is set; none is")
+			}
+		}
+		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "prometheus" || n == "otel" })
 		switch {
+		case len(others) == 0:
 		case len(others) == len(names):
 			c.warnf(p, "a LiteLLM setting that breakerd does not use; ignored (%s)", callbackHint)
-		case len(others) > 0:
-			c.warnf(p, "breakerd runs none of %s; ignored (%s); prometheus adds LiteLLM's metric names to /metrics", strings.Join(others, ", "), callbackHint)
+		default:
+			c.warnf(p, "breakerd runs none of %s; ignored (%s); prometheus adds LiteLLM's metric names to /metrics, otel is breakerd's own OpenTelemetry export",
+				strings.Join(others, ", "), callbackHint)
 		}
-		prometheus = prometheus || len(others) < len(names)
+		prometheus = prometheus || slices.Contains(names, "prometheus")
 	}
 	return prometheus
 }

@@ -18,19 +18,52 @@ import (
 )
 
 // Enabled reports whether the environment asks for trace export: an OTLP
-// endpoint is set and neither OTEL_SDK_DISABLED nor OTEL_TRACES_EXPORTER=none
-// turns it off.
+// endpoint is set (the standard variables', or LiteLLM's OTEL_EXPORTER
+// and OTEL_ENDPOINT) and neither OTEL_SDK_DISABLED nor
+// OTEL_TRACES_EXPORTER=none turns it off.
 func Enabled(lookupEnv func(string) (string, bool)) bool {
 	get := func(k string) string { v, _ := lookupEnv(k); return strings.TrimSpace(v) }
 	if strings.EqualFold(get("OTEL_SDK_DISABLED"), "true") || get("OTEL_TRACES_EXPORTER") == "none" {
 		return false
 	}
-	return get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
+	_, liteLLM := liteLLMExporter(lookupEnv)
+	return get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" || liteLLM
+}
+
+// liteLLMExporter reads LiteLLM's own variables for its "otel" callback,
+// where the standard endpoint variables are not set: OTEL_EXPORTER
+// (otlp_http, otlp_grpc) and OTEL_ENDPOINT (the collector's URL: for
+// HTTP, the traces URL itself). It reports the protocol, and whether they
+// name an OTLP export.
+func liteLLMExporter(lookupEnv func(string) (string, bool)) (grpc, ok bool) {
+	get := func(k string) string { v, _ := lookupEnv(k); return strings.TrimSpace(v) }
+	if get("OTEL_ENDPOINT") == "" || get("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "" {
+		return false, false
+	}
+	switch get("OTEL_EXPORTER") {
+	case "otlp_grpc", "grpc":
+		return true, true
+	case "otlp_http", "otlp", "http":
+		return false, true
+	}
+	return false, false
+}
+
+// liteLLMHeaders parses LiteLLM's OTEL_HEADERS ("k1=v1,k2=v2").
+func liteLLMHeaders(v string) map[string]string {
+	out := map[string]string{}
+	for kv := range strings.SplitSeq(v, ",") {
+		if k, val, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(k) != "" {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+	}
+	return out
 }
 
 // Setup returns a TracerProvider configured by OTEL_* variables (endpoint,
 // headers, protocol grpc or http/protobuf, sampler, service name and
-// resource attributes), and its shutdown function. When Enabled is false it
+// resource attributes; or LiteLLM's OTEL_EXPORTER, OTEL_ENDPOINT and
+// OTEL_HEADERS), and its shutdown function. When Enabled is false it
 // returns a no-op provider, which costs close to nothing.
 func Setup(ctx context.Context, lookupEnv func(string) (string, bool), version string) (trace.TracerProvider, func(context.Context) error, error) {
 	if !Enabled(lookupEnv) {
@@ -42,9 +75,19 @@ func Setup(ctx context.Context, lookupEnv func(string) (string, bool), version s
 	}
 	var exp sdktrace.SpanExporter
 	var err error
-	if proto == "grpc" {
+	grpc, liteLLM := liteLLMExporter(lookupEnv)
+	switch {
+	case liteLLM && grpc:
+		endpoint, _ := lookupEnv("OTEL_ENDPOINT")
+		headers, _ := lookupEnv("OTEL_HEADERS")
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(strings.TrimSpace(endpoint)), otlptracegrpc.WithHeaders(liteLLMHeaders(headers)))
+	case liteLLM:
+		endpoint, _ := lookupEnv("OTEL_ENDPOINT")
+		headers, _ := lookupEnv("OTEL_HEADERS")
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(strings.TrimSpace(endpoint)), otlptracehttp.WithHeaders(liteLLMHeaders(headers)))
+	case proto == "grpc":
 		exp, err = otlptracegrpc.New(ctx)
-	} else {
+	default:
 		exp, err = otlptracehttp.New(ctx)
 	}
 	if err != nil {

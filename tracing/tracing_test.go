@@ -31,6 +31,9 @@ func TestEnabled(t *testing.T) {
 		{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, true},
 		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_TRACES_EXPORTER": "none"}, false},
 		{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, false},
+		{map[string]string{"OTEL_EXPORTER": "otlp_http", "OTEL_ENDPOINT": "http://c:4318/v1/traces"}, true}, // LiteLLM's
+		{map[string]string{"OTEL_EXPORTER": "console", "OTEL_ENDPOINT": "http://c:4318/v1/traces"}, false},
+		{map[string]string{"OTEL_ENDPOINT": "http://c:4318/v1/traces"}, false},
 	} {
 		if got := Enabled(env(tc.env)); got != tc.want {
 			t.Errorf("%v: %v", tc.env, got)
@@ -99,5 +102,36 @@ func TestTransitionSpans(t *testing.T) {
 	}
 	if got["breakerd.breaker.reason"] != "5 consecutive failures" || got["breakerd.breaker.failures"] != "5" || got["breakerd.breaker.provider"] != "openai" {
 		t.Fatalf("attributes %v", got)
+	}
+}
+
+// LiteLLM's own variables for its "otel" callback work too: spans reach
+// OTEL_ENDPOINT (for OTLP/HTTP, the traces URL itself) with OTEL_HEADERS.
+func TestSetupExportsToLiteLLMsEndpoint(t *testing.T) {
+	var posts atomic.Int64
+	var auth atomic.Value
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/otlp/v1/traces" {
+			_, _ = io.Copy(io.Discard, r.Body)
+			auth.Store(r.Header.Get("Api-Key"))
+			posts.Add(1)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer collector.Close()
+	tp, shutdown, err := Setup(context.Background(), env(map[string]string{"OTEL_EXPORTER": "otlp_http",
+		"OTEL_ENDPOINT": collector.URL + "/otlp/v1/traces", "OTEL_HEADERS": "api-key=secret-key"}), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, span := tp.Tracer("t").Start(context.Background(), "x")
+	span.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if posts.Load() == 0 || auth.Load() != "secret-key" {
+		t.Fatalf("%d posts to OTEL_ENDPOINT, api-key %v", posts.Load(), auth.Load())
 	}
 }
