@@ -433,7 +433,8 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 	}
 	d := &Deployment{Config: dc, prov: p, Breakers: map[provider.Operation]*breaker.Breaker{},
-		header:    http.Header{"X-Breakerd-Provider": {dc.Provider}, "X-Breakerd-Deployment": {dc.Name}},
+		header: http.Header{"X-Breakerd-Provider": {dc.Provider}, "X-Breakerd-Deployment": {dc.Name},
+			"X-Litellm-Model-Id": {dc.Name}}, // LiteLLM's: its model_info.id, when the config gives one
 		Cooldowns: map[provider.Operation]*Cooldown{},
 		Bulkhead: breaker.NewBulkhead(breaker.BulkheadSettings{MaxConcurrent: dc.MaxParallel,
 			MaxQueue: cfg.Router.Bulkhead.MaxQueue, MaxWait: cfg.Router.Bulkhead.MaxWait})}

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,14 @@ func TestChatThroughSDK(t *testing.T) {
 	}
 	if out.Model != "gpt-4o-mini" || out.Usage.TotalTokens == 0 {
 		t.Fatalf("model %q usage %+v", out.Model, out.Usage)
+	}
+	// LiteLLM's response headers, for applications that read them: the
+	// deployment's id, and what the call cost at gpt-4o-mini's list
+	// prices ($0.15 and $0.60 per 1M tokens).
+	cost := (float64(out.Usage.PromptTokens)*0.15 + float64(out.Usage.CompletionTokens)*0.60) / 1e6
+	got, err := strconv.ParseFloat(h.Get("X-Litellm-Response-Cost"), 64)
+	if err != nil || math.Abs(got-cost) > 1e-15 || h.Get("X-Litellm-Model-Id") != "gpt-4o-mini/openai/gpt-4o-mini" {
+		t.Errorf("x-litellm-response-cost %q (want %v), x-litellm-model-id %q", h.Get("X-Litellm-Response-Cost"), cost, h.Get("X-Litellm-Model-Id"))
 	}
 }
 

@@ -1245,6 +1245,11 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 		// chunked. It sets a shorter one's itself, without allocating.
 		h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
+	if u := resp.Usage; d.Config.Priced && u.InputTokens+u.OutputTokens > 0 {
+		// LiteLLM's header, which applications read to track their cost.
+		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens),
+			float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'f', -1, 64)}
+	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)
 	info.Status, info.Usage = 200, resp.Usage
