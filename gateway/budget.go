@@ -110,8 +110,8 @@ func (b *Budget) SpentText(spent float64, until time.Time) string {
 	return fmt.Sprintf("its %s budget of %s is spent ($%.4g) until %s", b.Scope, b.Config, spent, until.UTC().Format(time.RFC3339))
 }
 
-// OverBudget says why one of d's budgets (its provider's, its own) passes
-// it over at now, and until when; "" when none does.
+// OverBudget says why one of d's budgets (the proxy's, its provider's,
+// its own) passes it over at now, and until when; "" when none does.
 func (d *Deployment) OverBudget(now time.Time) (why string, until time.Time) {
 	for _, b := range d.budgets {
 		if why, until = b.exhausted(now); why != "" {
@@ -121,14 +121,28 @@ func (d *Deployment) OverBudget(now time.Time) (why string, until time.Time) {
 	return "", time.Time{}
 }
 
-// spend charges an answered call's cost to d's budgets, and reports a
-// budget this call used up.
+// keptBudget is prev when it is the same budget as b (a reload keeps what
+// it spent), else b.
+func keptBudget(prev, b *Budget) *Budget {
+	if prev != nil && prev.Config == b.Config {
+		return prev
+	}
+	return b
+}
+
+// charge adds an answered call's cost to b, and reports b when this call
+// used it up.
+func (g *Gateway) charge(b *Budget, now time.Time, usd float64) {
+	if b.Spend(now, usd) {
+		spent, ends := b.Spent(now)
+		g.obs.BudgetSpent(b, spent, ends) // logs and alerts: why traffic moved
+	}
+}
+
+// spend charges an answered call's cost to d's budgets.
 func (g *Gateway) spend(d *Deployment, now time.Time, usd float64) {
 	for _, b := range d.budgets {
-		if b.Spend(now, usd) {
-			spent, ends := b.Spent(now)
-			g.obs.BudgetSpent(b, spent, ends) // logs and alerts: why traffic moved
-		}
+		g.charge(b, now, usd)
 	}
 }
 
@@ -167,12 +181,11 @@ func (g *Gateway) tagSpent(tags []string, now time.Time) (why string, until time
 }
 
 // spendTags charges an answered call's cost to the budgets of the
-// request's tags, and reports a budget this call used up.
+// request's tags.
 func (g *Gateway) spendTags(tags []string, now time.Time, usd float64) {
 	for _, t := range tags {
-		if b := g.tagBudgets[t]; b != nil && b.Spend(now, usd) {
-			spent, ends := b.Spent(now)
-			g.obs.BudgetSpent(b, spent, ends)
+		if b := g.tagBudgets[t]; b != nil {
+			g.charge(b, now, usd)
 		}
 	}
 }

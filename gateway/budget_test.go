@@ -11,6 +11,10 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/gateway"
 )
 
 // LiteLLM's budgets: once a provider's (provider_budget_config) or a
@@ -185,5 +189,51 @@ litellm_settings:
 	e.clock.Advance(24 * time.Hour)
 	if status, _, body := ask(tagged, http.Header{}); status != 200 {
 		t.Fatalf("the tag's request after its window: %d %v", status, body)
+	}
+}
+
+// A reload keeps what an unchanged budget has spent, and its deployments
+// stay passed over; a budget the reload changes starts again, and so do
+// the deployments under it.
+func TestReloadKeepsWhatBudgetsSpent(t *testing.T) {
+	parse := func(limit string) *config.Config {
+		cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "http://127.0.0.1:9/v1", api_key: sk-a-secret}
+router_settings:
+  provider_budget_config: {openai: {budget_limit: `+limit+`, time_period: 1d}}
+`), func(string) (string, bool) { return "", false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	clock := breaker.NewManualClock(t0)
+	newGateway := func(cfg *config.Config, prev *gateway.Gateway) *gateway.Gateway {
+		opts := gateway.Options{Config: cfg, Clock: clock, Previous: prev}
+		if prev != nil {
+			opts.Registry = prev.Registry()
+		}
+		gw, err := gateway.New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(gw.Close)
+		return gw
+	}
+	over := func(gw *gateway.Gateway) bool {
+		why, _ := gw.Route("m")[0].OverBudget(clock.Now())
+		return why != ""
+	}
+	first := newGateway(parse("1"), nil)
+	first.Budgets()[0].Spend(clock.Now(), 2)
+	same := newGateway(parse("1"), first)
+	if same.Budgets()[0] != first.Budgets()[0] || !over(same) {
+		t.Fatal("a reload with the same budget forgot what it spent")
+	}
+	raised := newGateway(parse("5"), same)
+	if spent, _ := raised.Budgets()[0].Spent(clock.Now()); spent != 0 || over(raised) {
+		t.Fatalf("a changed budget: $%v spent, passed over %v; want a new start", spent, over(raised))
 	}
 }

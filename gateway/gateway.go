@@ -153,8 +153,9 @@ type Deployment struct {
 	// streams judges the chat breaker's latest streams (stream failure
 	// rate); nil when that condition is off.
 	streams *streamWindow
-	// budgets are the spend limits d's answered calls count against: its
-	// provider's and its own (budget), which pass it over once spent.
+	// budgets are the spend limits d's answered calls count against: the
+	// proxy's, its provider's and its own (budget), which pass it over
+	// once spent.
 	budgets []*Budget
 	budget  *Budget
 	ops     []provider.Operation
@@ -318,30 +319,25 @@ func New(opts Options) (*Gateway, error) {
 	if g.reg == nil {
 		g.reg = breaker.NewRegistry(breaker.Settings{Clock: g.clock})
 	}
+	// A reload keeps what an unchanged budget has spent.
+	prev := opts.Previous
+	if prev == nil {
+		prev = &Gateway{}
+	}
 	g.providerBudgets = map[string]*Budget{}
 	for _, prov := range slices.Sorted(maps.Keys(cfg.Router.ProviderBudgets)) {
-		b := &Budget{Scope: "provider", Name: prov, Provider: prov, Config: cfg.Router.ProviderBudgets[prov]}
-		if prev := opts.Previous; prev != nil && prev.providerBudgets[prov] != nil && prev.providerBudgets[prov].Config == b.Config {
-			b = prev.providerBudgets[prov] // a reload keeps what was spent
-		}
-		g.providerBudgets[prov] = b
+		g.providerBudgets[prov] = keptBudget(prev.providerBudgets[prov], &Budget{Scope: "provider", Name: prov, Provider: prov,
+			Config: cfg.Router.ProviderBudgets[prov]})
 		g.budgetOrder = append(g.budgetOrder, prov)
 	}
 	if pb := cfg.Router.ProxyBudget; pb != nil {
-		g.proxyBudget = &Budget{Scope: "proxy", Name: "proxy", Config: *pb}
-		if prev := opts.Previous; prev != nil && prev.proxyBudget != nil && prev.proxyBudget.Config == *pb {
-			g.proxyBudget = prev.proxyBudget // a reload keeps what was spent
-		}
+		g.proxyBudget = keptBudget(prev.proxyBudget, &Budget{Scope: "proxy", Name: "proxy", Config: *pb})
 	}
 	for tag, tb := range cfg.Router.TagBudgets {
 		if g.tagBudgets == nil {
 			g.tagBudgets = map[string]*Budget{}
 		}
-		b := &Budget{Scope: "tag", Name: tag, Config: tb}
-		if prev := opts.Previous; prev != nil && prev.tagBudgets[tag] != nil && prev.tagBudgets[tag].Config == tb {
-			b = prev.tagBudgets[tag]
-		}
-		g.tagBudgets[tag] = b
+		g.tagBudgets[tag] = keptBudget(prev.tagBudgets[tag], &Budget{Scope: "tag", Name: tag, Config: tb})
 	}
 	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {
