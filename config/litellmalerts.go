@@ -34,17 +34,21 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 		}
 		return
 	}
+	// unknown warns about a type that has no breakerd alerts, at at.
+	unknown := func(at, t string) {
+		c.warnf(at, "LiteLLM's %q alerts have no breakerd equivalent; breakerd sends %s", t,
+			"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment) and spent budgets (budget_alerts)")
+	}
+	for i, t := range g.AlertTypes {
+		if _, ok := liteLLMAlertKinds[t]; !ok {
+			unknown(fmt.Sprintf("%s.alert_types[%d]", path, i), t)
+		}
+	}
 	// kindsOf is the union of the alert kinds of types.
-	kindsOf := func(at string, types []string) []string {
+	kindsOf := func(types []string) []string {
 		var kinds []string
-		for i, t := range types {
-			ks, ok := liteLLMAlertKinds[t]
-			if !ok {
-				c.warnf(fmt.Sprintf("%s[%d]", at, i), "LiteLLM's %q alerts have no breakerd equivalent; breakerd sends %s", t,
-					"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment) and spent budgets (budget_alerts)")
-				continue
-			}
-			for _, k := range ks {
+		for _, t := range types {
+			for _, k := range liteLLMAlertKinds[t] {
 				if !slices.Contains(kinds, k) {
 					kinds = append(kinds, k)
 				}
@@ -65,7 +69,9 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 	}
 	var kinds []string // nil: every kind but half_open, as a notifier that names none
 	if g.AlertTypes != nil || len(g.AlertToWebhookURL) > 0 {
-		kinds = kindsOf(path+".alert_types", rest)
+		if kinds = kindsOf(rest); len(kinds) == 0 {
+			rest = nil // the types left have no breakerd alerts: no default webhook
+		}
 	}
 	const timeout = 10 * time.Second
 	for i, channel := range g.Alerting {
@@ -97,8 +103,9 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 					c.errf(p, "must be a Slack webhook URL, or a list of them")
 					continue
 				}
-				tk := kindsOf(p, []string{t})
+				tk := kindsOf([]string{t})
 				if len(tk) == 0 {
+					unknown(p, t)
 					continue
 				}
 				for j, u := range urls {
@@ -112,8 +119,10 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 				c.warnf(at, "webhook alerts need $WEBHOOK_URL, which is not set: none are sent")
 				break
 			}
-			a.Notifiers = append(a.Notifiers, Notifier{Type: "webhook", Name: "litellm-webhook", Format: "breakerd", URL: Secret(url),
-				Transitions: kinds, Timeout: timeout})
+			if len(rest) > 0 {
+				a.Notifiers = append(a.Notifiers, Notifier{Type: "webhook", Name: "litellm-webhook", Format: "breakerd", URL: Secret(url),
+					Transitions: kinds, Timeout: timeout})
+			}
 		default:
 			c.warnf(at, "LiteLLM's %q alerting is not one breakerd sends (it sends slack and webhook; router_settings.alerting has more: PagerDuty, Alertmanager's format)",
 				strings.ToLower(channel))

@@ -36,6 +36,8 @@ func TestLiteLLMAlerting(t *testing.T) {
 			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"open", "resolved", "flapping", "reminder"}},
 				{"slack", "litellm-slack-budget_alerts-1", "https://hooks.slack.com/services/T/B/finance", []string{"budget_spent"}},
 				{"slack", "litellm-slack-budget_alerts-2", "https://hooks.slack.com/services/T/B/ops", []string{"budget_spent"}}}},
+		{name: "only types without breakerd alerts", yaml: "  alerting: [slack]\n  alert_types: [daily_reports]\n", env: slackEnv,
+			says: `general_settings.alert_types[0]: LiteLLM's "daily_reports" alerts have no breakerd equivalent`},
 		{name: "no webhook URL", yaml: "  alerting: [slack]\n",
 			says: "general_settings.alerting[0]: slack alerts need $SLACK_WEBHOOK_URL, which is not set: none are sent"},
 		{name: "a channel breakerd does not send to", yaml: "  alerting: [email]\n",
