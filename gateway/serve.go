@@ -432,7 +432,7 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 		if routing.tags == nil {
 			routing.tags = headerTags(r.Header) // LiteLLM's header: the body's tags win
 		}
-		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "tags" }) // honoured
+		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "tags" || k == "metadata" }) // honoured
 	}
 	c.req, c.group, c.routing = req, group, routing
 	if _, ok := g.groups[group]; !ok {
@@ -554,6 +554,22 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			documents = v
 		case "mock_response":
 			paramMsg = "mock_response is LiteLLM's made-up answer; breakerd calls the provider for real: to test without one, point a deployment at `breakerd mockllm`"
+		case "metadata":
+			// LiteLLM's metadata, with its tags: LiteLLM's own, not
+			// OpenAI's (whose values are strings, and which would refuse
+			// it), so left out upstream, as LiteLLM leaves it out.
+			if bytes.Contains(v, []byte(`"tags"`)) {
+				var md struct {
+					Tags []string `json:"tags"`
+				}
+				if json.Unmarshal(v, &md) == nil && md.Tags != nil {
+					routing.strip = append(routing.strip, "metadata")
+					routing.ignored = append(routing.ignored, "metadata") // unless tags are honoured
+					if routing.tags == nil {
+						routing.tags = md.Tags // the body's own tags win
+					}
+				}
+			}
 		}
 	}) {
 		var v map[string]json.RawMessage

@@ -31,7 +31,8 @@ router_settings:
 `
 
 // With LiteLLM's tag routing on, a request's tags (the tags parameter,
-// as the SDKs send it in extra_body, or x-litellm-tags) pick the
+// as the SDKs send it in extra_body, LiteLLM's metadata.tags, which no
+// upstream gets, or x-litellm-tags) pick the
 // deployments tagged so, else those tagged "default"; an untagged request
 // goes to the "default" ones.
 func TestTagRouting(t *testing.T) {
@@ -42,6 +43,7 @@ func TestTagRouting(t *testing.T) {
 	}{
 		{"tags in the body", tagged, []option.RequestOption{option.WithJSONSet("tags", []string{"paid"})}, "paid"},
 		{"tags in the header", tagged, []option.RequestOption{option.WithHeader("x-litellm-tags", "gold, free")}, "free"},
+		{"tags in LiteLLM's metadata", tagged, []option.RequestOption{option.WithJSONSet("metadata", map[string]any{"tags": []string{"paid"}})}, "paid"},
 		{"no tags: the default", tagged, nil, "default"},
 		{"tags no deployment has: the default", tagged, []option.RequestOption{option.WithJSONSet("tags", []string{"gold"})}, "default"},
 		{"all the tags, when they must all match", strings.Replace(tagged, "enable_tag_filtering: true", "enable_tag_filtering: true\n  tag_filtering_match_any: false", 1),
