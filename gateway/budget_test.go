@@ -54,7 +54,7 @@ router_settings:
 	status, h, body := e.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
 	errObj, _ := body["error"].(map[string]any)
 	msg, _ := errObj["message"].(string)
-	if status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" || h.Get("Retry-After") != "3600" ||
+	if status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" || h.Get("Retry-After") != "3600" || h.Get("X-Should-Retry") != "false" ||
 		!strings.Contains(msg, "its provider budget of $0.000001 per 1d is spent") || !strings.Contains(msg, "its deployment budget of $0.000001 per 1h is spent") {
 		t.Fatalf("all spent: %d Retry-After %q %v", status, h.Get("Retry-After"), body)
 	}
@@ -179,7 +179,7 @@ litellm_settings:
 		status, h, body := ask(tc.body, tc.header)
 		errObj, _ := body["error"].(map[string]any)
 		if msg, _ := errObj["message"].(string); status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" ||
-			h.Get("Retry-After") != "86400" || !strings.Contains(msg, "tag `product:chat-bot`: its tag budget of $0.000001 per 1d is spent") {
+			h.Get("Retry-After") != "86400" || h.Get("X-Should-Retry") != "false" || !strings.Contains(msg, "tag `product:chat-bot`: its tag budget of $0.000001 per 1d is spent") {
 			t.Fatalf("%s, once the tag's budget is spent: %d %v", tc.name, status, body)
 		}
 	}

@@ -232,6 +232,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		if why, until := g.tagSpent(c.routing.tags, g.clock.Now()); why != "" {
 			secs := int(until.Sub(g.clock.Now()).Seconds() + 0.999)
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			w.Header().Set("X-Should-Retry", "false") // not before Retry-After
 			c.writeError(w, http.StatusTooManyRequests, "budget_exceeded", "budget_exceeded",
 				fmt.Sprintf("Budget exceeded for model `%s`: the request's %s", group, why))
 			return outcome{code: http.StatusTooManyRequests}

@@ -185,7 +185,9 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 		w.Header().Set("Retry-After", strconv.Itoa(max(int(c.lastErr.RetryAfter.Seconds()+0.999), 1)))
 	}
 	if c.limited > 0 && c.limited == len(c.failures) && c.limitKind == "budget" {
-		// Every deployment's budget is spent: LiteLLM's budget error.
+		// Every deployment's budget is spent: LiteLLM's budget error. The
+		// SDKs would retry a 429 at once, to no avail until Retry-After.
+		w.Header().Set("X-Should-Retry", "false")
 		msg := fmt.Sprintf("Budget exceeded for model `%s`: no deployment has budget left (%s)", c.group, strings.Join(c.failures, "; "))
 		c.writeError(w, http.StatusTooManyRequests, "budget_exceeded", "budget_exceeded", msg)
 		return outcome{code: http.StatusTooManyRequests}
