@@ -1265,7 +1265,7 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	if u := resp.Usage; d.Config.Priced && u.InputTokens+u.OutputTokens > 0 {
 		// LiteLLM's header, which applications read to track their cost.
 		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens),
-			float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'f', -1, 64)}
+			float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'g', 10, 64)} // 10 figures: no float noise
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)
