@@ -2,7 +2,6 @@ package config
 
 import (
 	"maps"
-	"strings"
 	"testing"
 	"time"
 )
@@ -41,15 +40,9 @@ func TestBudgets(t *testing.T) {
 			err: "model_list[0].litellm_params.max_budget: must be more than 0 USD"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(nil))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one saying %q", err, tc.err)
-				}
+			cfg := parseExpecting(t, []byte(tc.yaml), env(nil), tc.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if len(cfg.Router.ProviderBudgets) != len(tc.provider) {
 				t.Fatalf("provider budgets %v, want %v", cfg.Router.ProviderBudgets, tc.provider)
@@ -88,11 +81,8 @@ func TestBudgetWindowEnds(t *testing.T) {
 // LiteLLM's tag budgets are read from litellm_settings.tag_budget_config,
 // under either pair of names.
 func TestTagBudgetConfig(t *testing.T) {
-	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456}\n"+
-		"litellm_settings:\n  tag_budget_config:\n    product:chat-bot: {max_budget: 50, budget_duration: 1d}\n    team-b: {budget_limit: 5, time_period: 1h}\n"), env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456}\n"+
+		"litellm_settings:\n  tag_budget_config:\n    product:chat-bot: {max_budget: 50, budget_duration: 1d}\n    team-b: {budget_limit: 5, time_period: 1h}\n"), env(nil), "")
 	want := map[string]Budget{"product:chat-bot": {Limit: 50, Period: 24 * time.Hour, Text: "1d"}, "team-b": {Limit: 5, Period: time.Hour, Text: "1h"}}
 	if !maps.Equal(cfg.Router.TagBudgets, want) {
 		t.Fatalf("tag budgets %v, want %v", cfg.Router.TagBudgets, want)

@@ -44,10 +44,7 @@ func TestLiteLLMAlerting(t *testing.T) {
 			says: `general_settings.alerting[0]: LiteLLM's "email" alerting is not one breakerd sends`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(tc.env), "")
 			if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, tc.says) {
 				t.Fatalf("warnings:\n%s\nwant one saying %q", w, tc.says)
 			}

@@ -46,10 +46,7 @@ func TestWatsonx(t *testing.T) {
 			says: "environment variable WATSONX_APIKEY is not set"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(tc.env))
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(tc.env), "")
 			if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, tc.says) {
 				t.Fatalf("warnings:\n%s\nwant one saying %q", w, tc.says)
 			}
