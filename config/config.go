@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -511,6 +512,21 @@ func (d Deployment) AWSAuth() *AWSAuth {
 		return &d.SageMaker.AWSAuth
 	}
 	return nil
+}
+
+// PublicBase is the deployment's api_base without what may hide a
+// credential (user info, query, fragment), and "" when its key is in the
+// path: what may be shown (LiteLLM's api_base label, /model/info).
+func (d Deployment) PublicBase() string {
+	u, err := url.Parse(d.APIBase)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	base := u.Scheme + "://" + u.Host + u.Path
+	if key := d.APIKey.Value(); len(key) >= 6 && strings.Contains(base, key) {
+		return ""
+	}
+	return base
 }
 
 // Labels returns the deployment's labels, as used on metrics and spans.

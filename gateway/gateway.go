@@ -789,6 +789,7 @@ func (g *Gateway) Handler() http.Handler {
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
 	route("/models", get(http.HandlerFunc(g.models)))
+	route("/model/info", get(http.HandlerFunc(g.modelInfo))) // LiteLLM's
 	route("/models/{model...}", get(http.HandlerFunc(g.model)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		msg := fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path)

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -301,25 +300,11 @@ func liteLLMState(d *gateway.Deployment, now time.Time) float64 {
 // api_base (without credentials or query) and api_provider.
 func liteLLMDeploymentLabels(d *gateway.Deployment) []string {
 	c := d.Config
-	base := publicBase(c.APIBase)
-	if key := c.APIKey.Value(); len(key) >= 6 && strings.Contains(base, key) {
-		base = "" // a key in the path: never in a label
-	}
-	return []string{c.ModelRef, c.Name, base, c.Provider}
+	return []string{c.ModelRef, c.Name, c.PublicBase(), c.Provider}
 }
 
 func liteLLMCallLabels(d *gateway.Deployment) []string {
 	return append([]string{d.Config.Group}, liteLLMDeploymentLabels(d)...)
-}
-
-// publicBase is an api_base without its user info, query or fragment,
-// where a credential may hide.
-func publicBase(base string) string {
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return u.Scheme + "://" + u.Host + u.Path
 }
 
 // liteLLMStatus is LiteLLM's exception_status: the upstream's HTTP

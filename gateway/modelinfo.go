@@ -1,0 +1,37 @@
+package gateway
+
+import (
+	"cmp"
+	"net/http"
+)
+
+// modelInfo answers LiteLLM's GET /model/info (and /v1/model/info), which
+// LiteLLM's UI and some clients read: each configured deployment, in
+// config order, with its group, its model as the config wrote it, its
+// api_base as may be shown (config.Deployment.PublicBase), and its
+// model_info: id, provider, mode, prices and context window when known.
+// Never a key. ?litellm_model_id= picks one deployment.
+func (g *Gateway) modelInfo(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("litellm_model_id")
+	data := []map[string]any{}
+	for _, d := range g.deployments {
+		c := d.Config
+		if id != "" && c.Name != id {
+			continue
+		}
+		info := map[string]any{"id": c.Name, "db_model": false, "key": c.Model, "litellm_provider": c.Provider, "mode": cmp.Or(c.Mode, "chat")}
+		if c.Priced {
+			info["input_cost_per_token"], info["output_cost_per_token"] = c.InputCostPerToken, c.OutputCostPerToken
+			info["cache_read_input_token_cost"], info["cache_creation_input_token_cost"] = c.CacheReadCostPerToken, c.CacheWriteCostPerToken
+		}
+		if c.MaxInputTokens > 0 {
+			info["max_input_tokens"] = c.MaxInputTokens
+		}
+		params := map[string]any{"model": c.ModelRef}
+		if base := c.PublicBase(); base != "" {
+			params["api_base"] = base
+		}
+		data = append(data, map[string]any{"model_name": c.Group, "litellm_params": params, "model_info": info})
+	}
+	writeJSONResponse(w, http.StatusOK, map[string]any{"data": data})
+}
