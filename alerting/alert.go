@@ -42,7 +42,15 @@ const (
 	// deployments, or one deployment) is passed over until its window
 	// ends. Its items' labels hold scope, name, budget and until.
 	KindBudget Kind = "budget_spent"
+	// KindCooldown says a provider's 429 made a deployment cool down: it
+	// is passed over, with no breaker failure, until its labels' until.
+	// At most one per breaker in CooldownAlertEvery.
+	KindCooldown Kind = "cooldown"
 )
+
+// CooldownAlertEvery is the least time between two cooldown alerts of one
+// breaker: a provider at its limit answers 429 again and again.
+const CooldownAlertEvery = 10 * time.Minute
 
 // Alert is one message: one or more breakers with the same kind.
 type Alert struct {
@@ -101,6 +109,8 @@ func (a *Alert) Title() string {
 			budgets[i] = fmt.Sprintf("%s (%s)", subject, it.Labels["budget"])
 		}
 		return "💸 Budget SPENT: " + strings.Join(budgets, ", ") + ": passed over until its window ends"
+	case KindCooldown:
+		return "⏸️ Rate limited: " + subject + " is cooling down after its provider's 429"
 	case KindOpen:
 		return "🔴 Circuit OPEN: " + subject
 	case KindResolved:

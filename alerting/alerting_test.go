@@ -686,3 +686,33 @@ func TestBudgetAlertTitles(t *testing.T) {
 		}
 	}
 }
+
+// A provider's 429 cooldown is an alert for the notifiers that ask for
+// it (transitions: [cooldown]; not by default), at most one per breaker
+// in CooldownAlertEvery, as a provider at its limit answers 429 again and
+// again; for Alertmanager's receivers it is DeploymentRateLimited, a
+// warning.
+func TestCooldownAlertsAreThrottled(t *testing.T) {
+	asked, byDefault := newReceiver(t), newReceiver(t)
+	n := webhookCfg(asked.srv.URL, "alertmanager", "")
+	n.Name, n.Transitions = "cooldowns", []string{"cooldown"}
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{n, webhookCfg(byDefault.srv.URL, "breakerd", "")}})
+	cool := func(breaker string, at time.Time) {
+		r.m.Handle(events.Event{Kind: events.Cooldown, At: at, Deployment: strings.TrimSuffix(breaker, ":chat"), Operation: "chat",
+			Reason: "Rate limit reached for requests", Labels: map[string]string{"breaker": breaker, "provider": "openai", "until": at.Add(20 * time.Second).Format(time.RFC3339)}})
+	}
+	cool("a:chat", t0)
+	cool("a:chat", t0.Add(time.Minute))    // the same storm: nothing
+	cool("b:chat", t0.Add(time.Minute))    // another breaker
+	cool("a:chat", t0.Add(11*time.Minute)) // past CooldownAlertEvery
+	r.settle()
+	if asked.count() != 3 || byDefault.count() != 0 {
+		t.Fatalf("%d cooldown alerts to the notifier that asks, want 3; %d to the default one, want 0", asked.count(), byDefault.count())
+	}
+	var p alerting.AlertmanagerPayload
+	_ = json.Unmarshal(asked.bodies[0], &p)
+	if l := p.Alerts[0].Labels; l["alertname"] != "DeploymentRateLimited" || l["severity"] != "warning" || l["breaker"] != "a:chat" ||
+		!strings.Contains(p.Alerts[0].Annotations["summary"], "a:chat is cooling down after its provider's 429") {
+		t.Fatalf("alertmanager: %+v", p.Alerts[0])
+	}
+}

@@ -49,6 +49,8 @@ type Manager struct {
 	// pending opens wait for the group window to close.
 	pending  []Item
 	groupDue time.Time
+	// cooldownSent is when each breaker's last cooldown alert went.
+	cooldownSent map[string]time.Time
 	// retired are the outlets a Reconfigure removed, delivering what they
 	// had queued; Close waits for them too. Under mu, as outs.
 	retired   []*outlet
@@ -240,6 +242,10 @@ func (m *Manager) Handle(e events.Event) {
 			To: "spent", Reason: e.Reason, At: e.At})
 		return
 	}
+	if e.Kind == events.Cooldown {
+		m.cooledDown(e)
+		return
+	}
 	if e.Kind != events.Transition {
 		return
 	}
@@ -292,6 +298,23 @@ func (m *Manager) Handle(e events.Event) {
 	case t.To == breaker.HalfOpen:
 		m.send(KindHalfOpen, itemOf(t, st.key))
 	}
+}
+
+// cooledDown sends a cooldown alert, unless the breaker had one within
+// CooldownAlertEvery.
+func (m *Manager) cooledDown(e events.Event) {
+	name := e.Labels["breaker"]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.cooldownSent[name]; ok && e.At.Sub(last) < CooldownAlertEvery {
+		return
+	}
+	if m.cooldownSent == nil {
+		m.cooldownSent = map[string]time.Time{}
+	}
+	m.cooldownSent[name] = e.At
+	m.send(KindCooldown, Item{Key: alertKey("cooldown "+name, e.At), Breaker: name, Labels: e.Labels, To: "cooldown",
+		Reason: e.Reason, At: e.At, Fallback: m.fallback(name)})
 }
 
 // dropPending removes a breaker's unsent opening, reporting whether there

@@ -58,7 +58,7 @@ func color(k Kind) string {
 	switch k {
 	case KindResolved:
 		return "good"
-	case KindHalfOpen, KindFlapping, KindTest, KindBudget:
+	case KindHalfOpen, KindFlapping, KindTest, KindBudget, KindCooldown:
 		return "warning"
 	}
 	return "danger"
@@ -70,6 +70,20 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 	text = a.Title()
 	blocks = append(blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, truncate(text, 150), true, false)))
 	for _, it := range a.Items {
+		if a.Kind == KindCooldown {
+			served := "no fallback: requests get 429 until then"
+			if it.Fallback != "" {
+				served = fmt.Sprintf("`%s`", it.Fallback)
+			}
+			blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
+				md("*Breaker*\n`%s`", it.Breaker),
+				md("*Provider / model*\n%s / %s", orDash(it.Labels["provider"]), orDash(it.Labels["model"])),
+				md("*Passed over until*\n%s", orDash(it.Labels["until"])),
+				md("*Now served by*\n%s", served),
+				md("*Provider's words*\n%s", orDash(truncate(it.Reason, 300))),
+			}, nil))
+			continue
+		}
 		if a.Kind == KindBudget {
 			blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
 				md("*Budget*\n%s `%s`", it.Labels["scope"], it.Labels["name"]),
@@ -117,8 +131,11 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 	att = slack.Attachment{Color: color(a.Kind), Fallback: text}
 	for _, it := range a.Items {
 		second := slack.AttachmentField{Title: "Failures", Value: fmt.Sprint(it.Counts.Failures), Short: true}
-		if a.Kind == KindBudget {
+		switch a.Kind {
+		case KindBudget:
 			second = slack.AttachmentField{Title: "Budget", Value: orDash(it.Labels["budget"]), Short: true}
+		case KindCooldown:
+			second = slack.AttachmentField{Title: "Until", Value: orDash(it.Labels["until"]), Short: true}
 		}
 		att.Fields = append(att.Fields,
 			slack.AttachmentField{Title: "Provider", Value: orDash(it.Labels["provider"]), Short: true}, second)

@@ -112,13 +112,15 @@ func NewAlertmanagerPayload(a *Alert) AlertmanagerPayload {
 		name = "CircuitBreakerFlapping"
 	case KindBudget:
 		name = "BudgetSpent" // as the Prometheus rule names it
+	case KindCooldown:
+		name = "DeploymentRateLimited"
 	}
 	p := AlertmanagerPayload{Version: "4", Status: status, Receiver: "breakerd", GroupKey: "{}:{alertname=\"" + name + "\"}",
 		GroupLabels: map[string]string{"alertname": name}, CommonLabels: map[string]string{"alertname": name},
 		CommonAnnotations: map[string]string{}, ExternalURL: a.DashboardURL}
 	for _, it := range a.Items {
 		labels := map[string]string{"alertname": name, "breaker": it.Breaker, "severity": "critical"}
-		if a.Kind == KindFlapping || a.Kind == KindBudget {
+		if a.Kind == KindFlapping || a.Kind == KindBudget || a.Kind == KindCooldown {
 			labels["severity"] = "warning"
 		}
 		if a.Kind == KindBudget {

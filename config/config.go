@@ -100,7 +100,7 @@ type Notifier struct {
 }
 
 // AlertKinds are the message kinds a notifier's transitions filter names.
-var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent"}
+var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent", "cooldown"}
 
 // Health configures the /health policy.
 type Health struct {

@@ -10,14 +10,15 @@ import (
 
 // liteLLMAlertKinds maps LiteLLM's alert_types to the alerts breakerd
 // sends for them: breakerd alerts on outages (a deployment's circuit
-// opening, and its recovery) and spent budgets, not on each failed call.
+// opening, and its recovery), provider cooldowns (429) and spent budgets,
+// not on each failed call.
 // LiteLLM's other types (slow and hanging requests, spend reports, key
 // and team changes, ...) have none.
 var liteLLMAlertKinds = map[string][]string{
 	"llm_exceptions":       {"open", "resolved", "flapping", "reminder"},
 	"outage_alerts":        {"open", "resolved", "flapping", "reminder"},
 	"region_outage_alerts": {"open", "resolved", "flapping", "reminder"},
-	"cooldown_deployment":  {"open", "resolved"},
+	"cooldown_deployment":  {"open", "resolved", "cooldown"},
 	"budget_alerts":        {"budget_spent"},
 }
 
@@ -67,11 +68,9 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 			rest = append(rest, t)
 		}
 	}
-	var kinds []string // nil: every kind but half_open, as a notifier that names none
-	if g.AlertTypes != nil || len(g.AlertToWebhookURL) > 0 {
-		if kinds = kindsOf(rest); len(kinds) == 0 {
-			rest = nil // the types left have no breakerd alerts: no default webhook
-		}
+	kinds := kindsOf(rest) // without alert_types, LiteLLM's every type: cooldowns too
+	if len(kinds) == 0 {
+		rest = nil // the types left have no breakerd alerts: no default webhook
 	}
 	const timeout = 10 * time.Second
 	for i, channel := range g.Alerting {

@@ -207,3 +207,88 @@ router_settings:
 		t.Fatalf("logs:\n%s", l)
 	}
 }
+
+// A provider's 429 begins a cooldown: with LiteLLM's alert_types naming
+// cooldown_deployment, exactly one Slack message says so, naming the
+// breaker and what serves meanwhile, however many 429s follow.
+func TestCooldownAlertEndToEnd(t *testing.T) {
+	slackIn := &inbox{}
+	slackSrv := httptest.NewServer(http.HandlerFunc(slackIn.handler))
+	defer slackSrv.Close()
+	primary, backup := mockllm.New(mockllm.Options{Name: "p"}), mockllm.New(mockllm.Options{Name: "b"})
+	pSrv, bSrv := httptest.NewServer(primary.Handler()), httptest.NewServer(backup.Handler())
+	defer pSrv.Close()
+	defer bSrv.Close()
+	vars := map[string]string{"P": pSrv.URL, "B": bSrv.URL}
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${P}/v1"}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "${B}"}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [claude]
+general_settings:
+  alerting: [slack]
+  alert_types: [cooldown_deployment]
+environment_variables:
+  SLACK_WEBHOOK_URL: `+slackSrv.URL+`/services/T/B/X
+server:
+  shutdown_drain: 0s
+`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := breaker.NewManualClock(t0)
+	upstream := &http.Client{Transport: &http.Transport{}}
+	d, err := daemon.New(daemon.Options{Config: cfg, Clock: clock, Client: upstream, AlertTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d.Handler())
+	hc := &http.Client{Transport: &http.Transport{}}
+	sdk := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
+	primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 10})
+	for i := range 4 { // a cooldown, then another after it ends: within ten minutes, one alert
+		if i == 2 {
+			clock.Advance(11 * time.Second)
+		}
+		if _, err := sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// /health: degraded, not down; served by the fallback meanwhile.
+	resp, err := hc.Get(srv.URL + "/health?verbose")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Status string `json:"status"`
+		Groups []struct {
+			Name     string `json:"name"`
+			ServedBy string `json:"served_by"`
+		} `json:"groups"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || h.Status != "degraded" || len(h.Groups) == 0 || h.Groups[0].ServedBy != "claude/anthropic/claude-3-5-sonnet" {
+		t.Fatalf("/health while the primary cools down: %d %+v", resp.StatusCode, h)
+	}
+	srv.Close()
+	hc.CloseIdleConnections()
+	d.Close() // drains the alert queues
+	upstream.CloseIdleConnections()
+	if n := primary.Stats().Chat; n != 2 {
+		t.Fatalf("the primary got %d calls, want 2: one per cooldown", n)
+	}
+	msgs := slackIn.all()
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "Rate limited: gpt-4o-mini/openai/gpt-4o-mini:chat is cooling down") ||
+		!strings.Contains(msgs[0], "*Now served by*\\n`claude/anthropic/claude-3-5-sonnet") || !strings.Contains(msgs[0], `"title":"Until"`) {
+		t.Fatalf("%d Slack messages, want 1 naming the breaker and the fallback:\n%v", len(msgs), msgs)
+	}
+}

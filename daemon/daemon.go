@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -356,6 +357,9 @@ func (l lazyObserver) FellBack(g string, from, to *gateway.Deployment, r string)
 func (l lazyObserver) BudgetSpent(b *gateway.Budget, spent float64, until time.Time) {
 	l.o().BudgetSpent(b, spent, until)
 }
+func (l lazyObserver) CooledDown(d *gateway.Deployment, op provider.Operation, until time.Time, msg string) {
+	l.o().CooledDown(d, op, until, msg)
+}
 
 // publisher turns gateway events into bus events.
 type publisher struct{ bus *events.Bus }
@@ -374,6 +378,13 @@ func (p publisher) FellBack(group string, from, to *gateway.Deployment, reason s
 	p.bus.Publish(events.Event{Kind: events.Fallback, At: time.Now(), Group: group, Deployment: from.Config.Name,
 		To: to.Config.Name, Reason: reason, Labels: from.Config.Labels()})
 }
+func (p publisher) CooledDown(d *gateway.Deployment, op provider.Operation, until time.Time, msg string) {
+	labels := maps.Clone(d.Breakers[op].Labels())
+	labels["until"], labels["breaker"] = until.UTC().Format(time.RFC3339), d.Breakers[op].Name()
+	p.bus.Publish(events.Event{Kind: events.Cooldown, At: time.Now(), Deployment: d.Config.Name, Operation: string(op),
+		Reason: msg, Labels: labels})
+}
+
 func (p publisher) BudgetSpent(b *gateway.Budget, spent float64, until time.Time) {
 	p.bus.Publish(events.Event{Kind: events.Budget, At: time.Now(),
 		Reason: b.SpentText(spent, until),
@@ -405,6 +416,9 @@ func logSubscriber(log *slog.Logger) events.Subscriber {
 			log.Debug("retry", "deployment", e.Deployment, "operation", e.Operation)
 		case events.Rejection:
 			log.Debug("deployment skipped", "deployment", e.Deployment, "operation", e.Operation, "reason", e.Reason)
+		case events.Cooldown:
+			log.Info("deployment cooling down: its provider answered 429", "deployment", e.Deployment, "operation", e.Operation,
+				"until", e.Labels["until"], "message", e.Reason)
 		case events.Budget:
 			log.Warn("budget spent: what it covers is passed over until its window ends", "scope", e.Labels["scope"],
 				"name", e.Labels["name"], "budget", e.Labels["budget"], "until", e.Labels["until"])

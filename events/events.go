@@ -33,6 +33,11 @@ const (
 	// its window ends. Labels hold its scope, name, budget (as the config
 	// wrote it) and until (RFC 3339); Reason says it in words.
 	Budget Kind = "budget"
+	// Cooldown is a provider's 429 beginning a deployment's cooldown:
+	// Deployment and Operation are set, Reason is the provider's message,
+	// and Labels hold the breaker's labels, its name (breaker) and until
+	// (RFC 3339).
+	Cooldown Kind = "cooldown"
 )
 
 // Event is one published event. Which fields are set depends on Kind.

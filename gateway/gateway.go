@@ -206,13 +206,17 @@ func (c *Cooldown) holding(clock breaker.Clock) (time.Time, bool) {
 	return c.Until(clock.Now())
 }
 
-// extend moves the end of the cooldown to t, if later.
-func (c *Cooldown) extend(t time.Time) {
+// extend moves the end of the cooldown to t, if later. It reports
+// whether this began a cooldown: none held at now.
+func (c *Cooldown) extend(now, t time.Time) (began bool) {
 	n := t.UnixNano()
 	for {
 		u := c.until.Load()
-		if u >= n || c.until.CompareAndSwap(u, n) {
-			return
+		if u >= n {
+			return false
+		}
+		if c.until.CompareAndSwap(u, n) {
+			return u <= now.UnixNano()
 		}
 	}
 }

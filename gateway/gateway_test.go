@@ -746,6 +746,7 @@ func TestFailureCausesAreLoggedAndKept(t *testing.T) {
 // cools the deployment down until the provider's Retry-After (5 s without
 // one): requests pass it over with no call, and the breaker counts
 // nothing. Before, every request went to the throttled provider first.
+// The cooldown's beginning is reported once.
 func TestRateLimitedProviderCoolsDown(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -769,6 +770,10 @@ func TestRateLimitedProviderCoolsDown(t *testing.T) {
 			d := e.gw.Groups()[0].Deployments[0]
 			if until, ok := d.Cooldowns["chat"].Until(e.clock.Now()); !ok || !until.Equal(t0.Add(tc.want)) {
 				t.Fatalf("cooldown until %v (%v), want t0+%s", until, ok, tc.want)
+			}
+			// One cooldown began, reported once (for its alert and log line).
+			if got := []string{<-e.cooldowns}; got[0] != primaryChat || len(e.cooldowns) != 0 {
+				t.Fatalf("cooldowns reported: %q and %d more, want %s once", got, len(e.cooldowns), primaryChat)
 			}
 			e.clock.Advance(tc.want)
 			e.mocks["primary"].SetFaults(mockllm.Faults{})

@@ -23,6 +23,7 @@ import (
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -42,8 +43,9 @@ type env struct {
 	// hundred upstream attempts.
 	done     chan gateway.RequestInfo
 	attempts chan gateway.AttemptInfo
-	// budgets receives "scope name" of each budget used up.
-	budgets chan string
+	// budgets receives "scope name" of each budget used up, cooldowns
+	// the breaker of each cooldown begun.
+	budgets, cooldowns chan string
 	// logs holds what the gateway logged, as JSON lines.
 	logs *lockedBuffer
 	// draining, closed, begins the gateway's shutdown (Options.Draining).
@@ -75,6 +77,14 @@ type recorder struct {
 	done     chan gateway.RequestInfo
 	attempts chan gateway.AttemptInfo
 	budgets  chan string
+	cooldown chan string
+}
+
+func (r recorder) CooledDown(d *gateway.Deployment, op provider.Operation, _ time.Time, _ string) {
+	select {
+	case r.cooldown <- d.Breakers[op].Name():
+	default:
+	}
 }
 
 func (r recorder) BudgetSpent(b *gateway.Budget, _ float64, _ time.Time) {
@@ -98,7 +108,7 @@ func (r recorder) AttemptDone(info gateway.AttemptInfo) {
 func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
-		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), budgets: make(chan string, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
+		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), budgets: make(chan string, 100), cooldowns: make(chan string, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n})
@@ -116,7 +126,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	upstream := gateway.NewUpstreamClient()
 	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream, Draining: e.draining,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts, budgets: e.budgets}})
+		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts, budgets: e.budgets, cooldown: e.cooldowns}})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

@@ -28,6 +28,10 @@ type Observer interface {
 	// covers is passed over until its window ends, at until. It is called
 	// once per window, by the call that crossed the limit.
 	BudgetSpent(b *Budget, spent float64, until time.Time)
+	// CooledDown is called when a provider's 429 begins a cooldown of d's
+	// op: it is passed over, with no breaker failure, until until. A 429
+	// that extends a cooldown under way is not reported.
+	CooledDown(d *Deployment, op provider.Operation, until time.Time, message string)
 }
 
 // RequestInfo describes a finished client request.
@@ -81,12 +85,13 @@ func NopObserver() Observer { return nopObserver{} }
 
 type nopObserver struct{}
 
-func (nopObserver) RequestDone(RequestInfo)                           {}
-func (nopObserver) AttemptDone(AttemptInfo)                           {}
-func (nopObserver) Skipped(*Deployment, provider.Operation, string)   {}
-func (nopObserver) Retried(*Deployment, provider.Operation)           {}
-func (nopObserver) FellBack(string, *Deployment, *Deployment, string) {}
-func (nopObserver) BudgetSpent(*Budget, float64, time.Time)           {}
+func (nopObserver) RequestDone(RequestInfo)                                       {}
+func (nopObserver) AttemptDone(AttemptInfo)                                       {}
+func (nopObserver) Skipped(*Deployment, provider.Operation, string)               {}
+func (nopObserver) Retried(*Deployment, provider.Operation)                       {}
+func (nopObserver) FellBack(string, *Deployment, *Deployment, string)             {}
+func (nopObserver) BudgetSpent(*Budget, float64, time.Time)                       {}
+func (nopObserver) CooledDown(*Deployment, provider.Operation, time.Time, string) {}
 
 // Observers returns an Observer that calls each of obs in turn.
 func Observers(obs ...Observer) Observer { return multi(obs) }
@@ -126,5 +131,11 @@ func (m multi) FellBack(group string, from, to *Deployment, reason string) {
 func (m multi) BudgetSpent(b *Budget, spent float64, until time.Time) {
 	for _, o := range m {
 		o.BudgetSpent(b, spent, until)
+	}
+}
+
+func (m multi) CooledDown(d *Deployment, op provider.Operation, until time.Time, message string) {
+	for _, o := range m {
+		o.CooledDown(d, op, until, message)
 	}
 }

@@ -962,8 +962,11 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		// Busy, not broken: pass it over until the provider's time,
 		// without a breaker failure.
 		wait := cmp.Or(min(perr.RetryAfter, retryAfterCap(br.Settings())), DefaultCooldown)
-		d.Cooldowns[c.op].extend(g.clock.Now().Add(wait))
-		c.retryNoLaterThan(g.clock.Now().Add(wait))
+		now := g.clock.Now()
+		if d.Cooldowns[c.op].extend(now, now.Add(wait)) {
+			g.obs.CooledDown(d, c.op, now.Add(wait), perr.Message)
+		}
+		c.retryNoLaterThan(now.Add(wait))
 		c.limited, c.limitKind = c.limited+1, "requests"
 		return nil, "rate_limited", false
 	}

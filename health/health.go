@@ -68,8 +68,10 @@ type Group struct {
 	Name     string `json:"name"`
 	Critical bool   `json:"critical"`
 	Routable bool   `json:"routable"`
-	// ServedBy is the first deployment on the route whose breaker lets
-	// calls through; empty when none does.
+	// ServedBy is the first deployment on the route that takes calls now:
+	// its breaker lets them through, and neither its provider's 429
+	// cooldown nor a spent budget passes it over; empty when none does.
+	// Routable judges by the breakers alone.
 	ServedBy    string `json:"served_by,omitempty"`
 	Fallback    bool   `json:"fallback"`
 	RetryAt     string `json:"retry_at,omitempty"`
@@ -208,8 +210,12 @@ func (c *Checker) groups(now time.Time) []Group {
 			b := d.MainBreaker()
 			g.Deployments = append(g.Deployments, Dep{Name: d.Config.Name, Provider: d.Config.Provider, Model: d.Config.Model, State: b.State().String()})
 			if b.AllowsAt(now) {
-				if !g.Routable {
-					g.Routable, g.ServedBy, g.Fallback = true, d.Config.Name, d.Config.Group != grp.Name
+				g.Routable = true
+				// What serves now: passed over while its provider's 429
+				// cools it down, or a budget of it is spent.
+				_, cooling := d.Cooldowns[d.Operations()[0]].Until(now)
+				if spent, _ := d.OverBudget(now); g.ServedBy == "" && !cooling && spent == "" {
+					g.ServedBy, g.Fallback = d.Config.Name, d.Config.Group != grp.Name
 				}
 			} else if at, ok := b.RetryAt(); ok && (earliest.IsZero() || at.Before(earliest)) {
 				earliest = at

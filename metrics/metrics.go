@@ -523,6 +523,11 @@ func (observer) FellBack(string, *gateway.Deployment, *gateway.Deployment, strin
 // budgets at scrape time.
 func (observer) BudgetSpent(*gateway.Budget, float64, time.Time) {}
 
+// CooledDown records nothing: breakerd_cooldown_remaining_seconds reads
+// the cooldowns at scrape time, and breakerd_rate_limited_total counts
+// the calls they pass over.
+func (observer) CooledDown(*gateway.Deployment, provider.Operation, time.Time, string) {}
+
 // liteLLMSeries returns d's LiteLLM series, nil without LiteLLM's
 // metrics.
 func (m *Metrics) liteLLMSeries(d *gateway.Deployment) *liteLLMSeries {
