@@ -148,122 +148,116 @@ func TestBudgetSpentAlertEndToEnd(t *testing.T) {
 }
 
 func budgetSpentAlert(t *testing.T, alerting string) {
-	slackIn := &inbox{}
-	slackSrv := httptest.NewServer(http.HandlerFunc(slackIn.handler))
-	defer slackSrv.Close()
-	primary, backup := mockllm.New(mockllm.Options{Name: "p"}), mockllm.New(mockllm.Options{Name: "b"})
-	pSrv, bSrv := httptest.NewServer(primary.Handler()), httptest.NewServer(backup.Handler())
-	defer pSrv.Close()
-	defer bSrv.Close()
-	vars := map[string]string{"P": pSrv.URL, "B": bSrv.URL, "SLACK": slackSrv.URL + "/services/T/B/X"}
-	cfg, err := config.Parse("t.yaml", []byte(`
-model_list:
-  - model_name: gpt-4o-mini
-    litellm_params: {model: openai/gpt-4o-mini, api_base: "${P}/v1"}
-  - model_name: claude
-    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "${B}"}
-router_settings:
-  routing_strategy: ordered
-  fallbacks: [claude]
-  provider_budget_config: {openai: {budget_limit: 0.000001, time_period: 1d}}
-`+strings.ReplaceAll(alerting, "${SLACK}", vars["SLACK"])+"server:\n  shutdown_drain: 0s\n"), // environment_variables' values are literal
-		func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	upstream := &http.Client{Transport: &http.Transport{}}
-	logs := &syncBuffer{}
-	d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), Client: upstream, AlertTick: -1,
-		Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(d.Handler())
-	hc := &http.Client{Transport: &http.Transport{}}
-	sdk := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
+	s := newAlertStack(t, "  provider_budget_config: {openai: {budget_limit: 0.000001, time_period: 1d}}\n"+alerting)
 	for range 3 { // the first spends the budget; the others go to claude
-		if _, err := sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
-			t.Fatal(err)
-		}
+		s.chat(t)
 	}
-	if err := d.Bus().Flush(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv.Close()
-	hc.CloseIdleConnections()
-	d.Close() // drains the alert queues
-	upstream.CloseIdleConnections()
-	msgs := slackIn.all()
+	msgs := s.finish(t)
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "Budget SPENT: provider openai ($0.000001 per 1d)") ||
 		!strings.Contains(msgs[0], t0.Add(24*time.Hour).Format(time.RFC3339)) || !strings.Contains(msgs[0], `"color":"warning"`) {
 		t.Fatalf("%d Slack messages, want 1 saying the budget is spent:\n%v", len(msgs), msgs)
 	}
-	if n := primary.Stats().Chat; n != 1 {
+	if n := s.primary.Stats().Chat; n != 1 {
 		t.Fatalf("the primary got %d calls, want 1", n)
 	}
 	// And one log line, for on-call.
-	if l := logs.String(); strings.Count(l, "budget spent") != 1 || !strings.Contains(l, "scope=provider name=openai") {
+	if l := s.logs.String(); strings.Count(l, "budget spent") != 1 || !strings.Contains(l, "scope=provider name=openai") {
 		t.Fatalf("logs:\n%s", l)
 	}
+}
+
+// alertStack is breakerd on a manual clock, with a primary and a backup
+// mock (gpt-4o-mini, falling back to claude), a Slack inbox and its logs
+// kept; its config's router_settings end with tail, in which ${SLACK} is
+// the inbox's webhook URL.
+type alertStack struct {
+	d       *daemon.Daemon
+	url     string
+	clock   *breaker.ManualClock
+	primary *mockllm.Server
+	slack   *inbox
+	logs    *syncBuffer
+	hc      *http.Client
+	sdk     openai.Client
+	closers []func()
+}
+
+func newAlertStack(t *testing.T, tail string) *alertStack {
+	t.Helper()
+	s := &alertStack{clock: breaker.NewManualClock(t0), primary: mockllm.New(mockllm.Options{Name: "p"}), slack: &inbox{}, logs: &syncBuffer{}}
+	backup := mockllm.New(mockllm.Options{Name: "b"})
+	slackSrv, pSrv, bSrv := httptest.NewServer(http.HandlerFunc(s.slack.handler)), httptest.NewServer(s.primary.Handler()), httptest.NewServer(backup.Handler())
+	s.closers = append(s.closers, slackSrv.Close, pSrv.Close, bSrv.Close)
+	t.Cleanup(func() {
+		for _, c := range s.closers {
+			c()
+		}
+	})
+	tail = strings.ReplaceAll(tail, "${SLACK}", slackSrv.URL+"/services/T/B/X") // environment_variables' values are literal
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "`+pSrv.URL+`/v1"}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "`+bSrv.URL+`"}
+router_settings:
+  routing_strategy: ordered
+  fallbacks: [claude]
+`+tail+"server:\n  shutdown_drain: 0s\n"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := &http.Client{Transport: &http.Transport{}}
+	s.d, err = daemon.New(daemon.Options{Config: cfg, Clock: s.clock, Client: upstream, AlertTick: -1,
+		Logger: slog.New(slog.NewTextHandler(s.logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.d.Handler())
+	s.url, s.hc = srv.URL, &http.Client{Transport: &http.Transport{}}
+	s.sdk = openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(s.hc))
+	s.closers = append([]func(){srv.Close, s.hc.CloseIdleConnections, s.d.Close, upstream.CloseIdleConnections}, s.closers...)
+	return s
+}
+
+// chat asks gpt-4o-mini, and wants an answer.
+func (s *alertStack) chat(t *testing.T) {
+	t.Helper()
+	if _, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// finish delivers every alert (closing breakerd drains their queues) and
+// returns the Slack messages.
+func (s *alertStack) finish(t *testing.T) []string {
+	t.Helper()
+	if err := s.d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range s.closers[:4] {
+		c()
+	}
+	s.closers = s.closers[4:]
+	return s.slack.all()
 }
 
 // A provider's 429 begins a cooldown: with LiteLLM's alert_types naming
 // cooldown_deployment, exactly one Slack message says so, naming the
 // breaker and what serves meanwhile, however many 429s follow.
 func TestCooldownAlertEndToEnd(t *testing.T) {
-	slackIn := &inbox{}
-	slackSrv := httptest.NewServer(http.HandlerFunc(slackIn.handler))
-	defer slackSrv.Close()
-	primary, backup := mockllm.New(mockllm.Options{Name: "p"}), mockllm.New(mockllm.Options{Name: "b"})
-	pSrv, bSrv := httptest.NewServer(primary.Handler()), httptest.NewServer(backup.Handler())
-	defer pSrv.Close()
-	defer bSrv.Close()
-	vars := map[string]string{"P": pSrv.URL, "B": bSrv.URL}
-	cfg, err := config.Parse("t.yaml", []byte(`
-model_list:
-  - model_name: gpt-4o-mini
-    litellm_params: {model: openai/gpt-4o-mini, api_base: "${P}/v1"}
-  - model_name: claude
-    litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: "${B}"}
-router_settings:
-  routing_strategy: ordered
-  fallbacks: [claude]
-general_settings:
-  alerting: [slack]
-  alert_types: [cooldown_deployment]
-environment_variables:
-  SLACK_WEBHOOK_URL: `+slackSrv.URL+`/services/T/B/X
-server:
-  shutdown_drain: 0s
-`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := breaker.NewManualClock(t0)
-	upstream := &http.Client{Transport: &http.Transport{}}
-	d, err := daemon.New(daemon.Options{Config: cfg, Clock: clock, Client: upstream, AlertTick: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(d.Handler())
-	hc := &http.Client{Transport: &http.Transport{}}
-	sdk := openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("k"), option.WithMaxRetries(0), option.WithHTTPClient(hc))
-	primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 10})
+	s := newAlertStack(t, "general_settings:\n  alerting: [slack]\n  alert_types: [cooldown_deployment]\n"+
+		"environment_variables:\n  SLACK_WEBHOOK_URL: ${SLACK}\n")
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 10})
 	for i := range 4 { // a cooldown, then another after it ends: within ten minutes, one alert
 		if i == 2 {
-			clock.Advance(11 * time.Second)
+			s.clock.Advance(11 * time.Second)
 		}
-		if _, err := sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
-			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := d.Bus().Flush(context.Background()); err != nil {
-		t.Fatal(err)
+		s.chat(t)
 	}
 	// /health: degraded, not down; served by the fallback meanwhile.
-	resp, err := hc.Get(srv.URL + "/health?verbose")
+	resp, err := s.hc.Get(s.url + "/health?verbose")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,14 +273,10 @@ server:
 	if resp.StatusCode != 200 || h.Status != "degraded" || len(h.Groups) == 0 || h.Groups[0].ServedBy != "claude/anthropic/claude-3-5-sonnet" {
 		t.Fatalf("/health while the primary cools down: %d %+v", resp.StatusCode, h)
 	}
-	srv.Close()
-	hc.CloseIdleConnections()
-	d.Close() // drains the alert queues
-	upstream.CloseIdleConnections()
-	if n := primary.Stats().Chat; n != 2 {
+	msgs := s.finish(t)
+	if n := s.primary.Stats().Chat; n != 2 {
 		t.Fatalf("the primary got %d calls, want 2: one per cooldown", n)
 	}
-	msgs := slackIn.all()
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "Rate limited: gpt-4o-mini/openai/gpt-4o-mini:chat is cooling down") ||
 		!strings.Contains(msgs[0], "*Now served by*\\n`claude/anthropic/claude-3-5-sonnet") || !strings.Contains(msgs[0], `"title":"Until"`) {
 		t.Fatalf("%d Slack messages, want 1 naming the breaker and the fallback:\n%v", len(msgs), msgs)
