@@ -38,7 +38,7 @@ func TestChatThroughSDK(t *testing.T) {
 		t.Fatalf("content %q", out.Choices[0].Message.Content)
 	}
 	want := map[string]string{"X-Breakerd-Provider": "openai", "X-Breakerd-Deployment": "gpt-4o-mini/openai/gpt-4o-mini",
-		"X-Breakerd-Attempts": "1", "X-Breakerd-Fallback": "false"}
+		"X-Breakerd-Attempts": "1", "X-Breakerd-Fallback": "false", "X-Litellm-Attempted-Retries": "0", "X-Litellm-Attempted-Fallbacks": "0"}
 	for k, v := range want {
 		if h.Get(k) != v {
 			t.Errorf("%s = %q, want %q", k, h.Get(k), v)
@@ -428,6 +428,10 @@ func TestRetriesThenFallback(t *testing.T) {
 	if h.Get("X-Breakerd-Attempts") != "4" || e.mocks["primary"].Stats().Chat != 3 {
 		t.Fatalf("attempts %s, primary calls %d: want 1 try + 2 retries, then the fallback",
 			h.Get("X-Breakerd-Attempts"), e.mocks["primary"].Stats().Chat)
+	}
+	// LiteLLM's headers say the same: 2 retries, 1 fallback group.
+	if r, f := h.Get("X-Litellm-Attempted-Retries"), h.Get("X-Litellm-Attempted-Fallbacks"); r != "2" || f != "1" {
+		t.Fatalf("x-litellm-attempted-retries %q, -fallbacks %q; want 2 and 1", r, f)
 	}
 }
 

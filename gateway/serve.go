@@ -101,6 +101,8 @@ type call struct {
 	cause, errType string
 	// fallbackGroups are the other groups the route reached, in order.
 	fallbackGroups []string
+	// retried counts the calls made again on the same deployment.
+	retried int
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
@@ -760,6 +762,7 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		if res, reason, again := c.failed(ctx, w, d, perr, o, retry); !again {
 			return res, reason
 		}
+		c.retried++
 	}
 }
 

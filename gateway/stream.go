@@ -141,6 +141,10 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool, n
 	h["X-Breakerd-Attempts"] = hv.count(c.attempts)
 	h["X-Breakerd-Fallback"] = hv.boolean(fallback)
 	h["X-Breakerd-Overhead-Ms"] = hv.millisecond(c.overhead)
+	// LiteLLM's, for clients that read them: the calls made again, and
+	// the other model groups the request fell back to.
+	h["X-Litellm-Attempted-Retries"] = hv.count(c.retried)
+	h["X-Litellm-Attempted-Fallbacks"] = hv.count(len(c.fallbackGroups))
 	if len(c.dropped) > 0 {
 		h.Set("X-Breakerd-Dropped-Params", strings.Join(c.dropped, ", "))
 	}
