@@ -92,6 +92,9 @@ func (c *converter) watsonx(d Deployment, pp, prov, model string, rd rawDeployme
 			return d, false
 		}
 	}
+	// Its embeddings too, at watsonx.ai's own API (the provider
+	// translates); a deployment in a space serves what it was made for.
+	d.Embeddings = w.DeploymentID == ""
 	d.APIVersion = cmp.Or(c.resolve(at("api_version"), p.APIVersion), WatsonxDefaultAPIVersion)
 	d.Watsonx = w
 	return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true

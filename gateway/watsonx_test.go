@@ -18,7 +18,8 @@ import (
 // traded for an IAM token once and never sent; the model goes as
 // model_id with its project; tool_choice "required" goes as
 // tool_choice_option; watsonx.ai's streams (numbered message events, no
-// [DONE]) reach the client as OpenAI's, with their usage; and its errors
+// [DONE]) reach the client as OpenAI's, with their usage; embeddings go
+// to its own API and come back in OpenAI's shape; and its errors
 // ({"errors": [...]}) keep their message.
 func TestWatsonx(t *testing.T) {
 	const key = "ibm-cloud-api-key-0123456789"
@@ -31,6 +32,8 @@ environment_variables:
 model_list:
   - model_name: granite
     litellm_params: {model: watsonx/ibm/granite-3-8b-instruct, api_key: `+key+`, api_base: "`+srv.URL+`", project_id: proj-1}
+  - model_name: slate
+    litellm_params: {model: watsonx/ibm/slate-30m-english-rtrvr, api_key: `+key+`, api_base: "`+srv.URL+`", space_id: space-1}
   - model_name: wrong-key
     litellm_params: {model: watsonx/ibm/granite-3-8b-instruct, api_key: ibm-cloud-api-key-revoked, api_base: "`+srv.URL+`", project_id: proj-1}
 router_settings: {num_retries: 0}
@@ -64,6 +67,17 @@ router_settings: {num_retries: 0}
 	}
 	if n := wx.Stats().IAMTokens; n != 1 {
 		t.Fatalf("%d IAM tokens granted for 3 calls, want 1, kept", n)
+	}
+
+	// Embeddings, at watsonx.ai's own API, in OpenAI's shape.
+	emb, err := e.client.Embeddings.New(context.Background(), openai.EmbeddingNewParams{Model: "slate",
+		Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"one text", "and another one"}}})
+	if err != nil || len(emb.Data) != 2 || len(emb.Data[1].Embedding) != 8 || emb.Usage.PromptTokens != 3+4 {
+		t.Fatalf("embeddings: %+v %v", emb, err)
+	}
+	if sent := wx.LastBody(); !strings.Contains(sent, `"inputs":["one text","and another one"]`) || !strings.Contains(sent, `"space_id":"space-1"`) ||
+		!strings.Contains(sent, `"model_id":"ibm/slate-30m-english-rtrvr"`) {
+		t.Fatalf("watsonx.ai got %s", sent)
 	}
 
 	// Its own error format keeps its message.

@@ -260,6 +260,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /endpoints/{endpoint}/{method}", s.upstream(&s.stats.chat, s.sagemakerInvoke))
 	// IBM watsonx.ai's (watsonx.go).
 	mux.HandleFunc("POST /identity/token", s.iamToken)
+	mux.Handle("POST /ml/v1/text/embeddings", s.upstream(&s.stats.embeddings, s.watsonxEmbeddings))
 	for _, p := range []string{"/ml/v1/text/", "/ml/v1/deployments/{deployment}/text/"} {
 		mux.Handle("POST "+p+"chat", s.upstream(&s.stats.chat, s.watsonxChat))
 		mux.Handle("POST "+p+"chat_stream", s.upstream(&s.stats.chat, s.watsonxChat))

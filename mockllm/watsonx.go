@@ -126,3 +126,43 @@ func (w *watsonxStreamWriter) Flush() {
 		f.Flush()
 	}
 }
+
+// watsonxEmbeddings serves watsonx.ai's /ml/v1/text/embeddings: inputs,
+// model_id and project_id (or space_id), as the chat API wants its
+// credentials and version; a vector per input, and input_token_count.
+func (s *Server) watsonxEmbeddings(w http.ResponseWriter, r *http.Request, f Faults) {
+	if r.URL.Query().Get("version") == "" {
+		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "missing_version", "Missing query parameter 'version'.")
+		return
+	}
+	auth := r.Header.Get("Authorization")
+	token, bearer := strings.CutPrefix(auth, "Bearer ")
+	if _, issued := s.iamTokens.Load(token); (!bearer || !issued) && !strings.HasPrefix(auth, "ZenApiKey ") {
+		s.writeErrorCode(w, r, http.StatusUnauthorized, "authentication_error", "authentication_token_not_valid",
+			"Failed to authenticate the request due to invalid token: Failed to parse and verify token")
+		return
+	}
+	var req struct {
+		Inputs    []string `json:"inputs"`
+		ModelID   string   `json:"model_id"`
+		ProjectID string   `json:"project_id"`
+		SpaceID   string   `json:"space_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ModelID == "" || len(req.Inputs) == 0 {
+		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "json_validation_error",
+			"Json document validation error: 'model_id' and 'inputs' are required properties")
+		return
+	}
+	if req.ProjectID == "" && req.SpaceID == "" {
+		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "invalid_request_entity", "Either 'project_id' or 'space_id' must be specified")
+		return
+	}
+	results := make([]map[string]any, len(req.Inputs))
+	total := 0
+	for i, in := range req.Inputs {
+		results[i] = map[string]any{"embedding": vector(in, 8)}
+		total += tokens(in)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"model_id": req.ModelID, "results": results, "input_token_count": total,
+		"created_at": "2026-01-01T00:00:00.000Z"})
+}

@@ -83,6 +83,13 @@ func (p *anthropic) bedrockEmbeddings(ctx context.Context, req *Request) (*Respo
 			tokens += out.Tokens
 		}
 	}
+	return embeddingsResponse(vectors, format, p.d.Model, tokens), nil
+}
+
+// embeddingsResponse is OpenAI's embeddings answer for vectors that
+// another API gave: with encoding_format base64 (format) they are
+// encoded here, as OpenAI encodes them (little-endian float32s).
+func embeddingsResponse(vectors [][]float64, format, model string, tokens int) *Response {
 	data := make([]map[string]any, len(vectors))
 	for i, v := range vectors {
 		var emb any = v
@@ -95,9 +102,9 @@ func (p *anthropic) bedrockEmbeddings(ctx context.Context, req *Request) (*Respo
 		}
 		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": emb}
 	}
-	out, _ := json.Marshal(map[string]any{"object": "list", "data": data, "model": p.d.Model,
+	out, _ := json.Marshal(map[string]any{"object": "list", "data": data, "model": model,
 		"usage": map[string]int{"prompt_tokens": tokens, "total_tokens": tokens}})
-	return &Response{Body: out, Model: p.d.Model, Usage: Usage{InputTokens: tokens}}, nil
+	return &Response{Body: out, Model: model, Usage: Usage{InputTokens: tokens}}
 }
 
 // invokeJSON sends body to the model's InvokeModel and decodes its answer

@@ -122,7 +122,7 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 		}
 	}
 	if w := d.Watsonx; w != nil {
-		p.url[urlChat], p.chatStream = watsonxURLs(d)
+		p.url[urlChat], p.chatStream, p.url[urlEmbeddings] = watsonxURLs(d)
 		switch {
 		case w.ZenAPIKey != "":
 			h.Set("Authorization", "ZenApiKey "+w.ZenAPIKey.Value())
@@ -203,6 +203,9 @@ func (p *openAI) Send(ctx context.Context, req *Request) (*Response, error) {
 // send is Send; mayAsk false sends a stream as the client sent it, not
 // asking for its usage.
 func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response, error) {
+	if p.d.Watsonx != nil && req.Op == Embeddings {
+		return p.watsonxEmbeddings(ctx, req)
+	}
 	// Azure routes by the deployment in the URL and ignores the body's
 	// model; sending the deployment's name there is harmless.
 	buf, err := req.BodyFor(p.d.Model)

@@ -73,15 +73,16 @@ func (t *ibmTokens) fetch(ctx context.Context, now time.Time) (string, time.Time
 	return a.AccessToken, expiry, nil
 }
 
-// watsonxURLs are a watsonx.ai deployment's chat URLs: whole, and
-// streamed (watsonx.ai streams at its own address).
-func watsonxURLs(d config.Deployment) (chat, stream string) {
+// watsonxURLs are a watsonx.ai deployment's URLs: chat's, whole and
+// streamed (watsonx.ai streams at its own address), and its embeddings'.
+func watsonxURLs(d config.Deployment) (chat, stream, embeddings string) {
 	base := d.APIBase + "/ml/v1"
+	q := "?version=" + url.QueryEscape(d.APIVersion)
+	embeddings = base + "/text/embeddings" + q
 	if id := d.Watsonx.DeploymentID; id != "" {
 		base += "/deployments/" + url.PathEscape(id)
 	}
-	q := "?version=" + url.QueryEscape(d.APIVersion)
-	return base + "/text/chat" + q, base + "/text/chat_stream" + q
+	return base + "/text/chat" + q, base + "/text/chat_stream" + q, embeddings
 }
 
 // watsonxBody is a chat request's body as watsonx.ai takes it: the model
@@ -113,4 +114,57 @@ func watsonxBody(body []byte, w *config.Watsonx) []byte {
 		return body
 	}
 	return out
+}
+
+// watsonxEmbeddings answers an OpenAI embeddings request at watsonx.ai's
+// /ml/v1/text/embeddings: its texts as inputs, the model as model_id with
+// its project or space, and the vectors and input_token_count back in
+// OpenAI's shape.
+func (p *openAI) watsonxEmbeddings(ctx context.Context, req *Request) (*Response, error) {
+	fields, err := req.Fields()
+	if err != nil {
+		return nil, badRequest("invalid JSON body")
+	}
+	var inputs []string
+	var one string
+	if json.Unmarshal(fields["input"], &one) == nil {
+		inputs = []string{one}
+	} else if err := json.Unmarshal(fields["input"], &inputs); err != nil || len(inputs) == 0 {
+		return nil, badRequest("input must be a string or a list of strings: watsonx.ai's embedding models take text, not tokens")
+	}
+	var format string
+	_ = json.Unmarshal(fields["encoding_format"], &format)
+	w := p.d.Watsonx
+	body := map[string]any{"inputs": inputs, "model_id": p.d.Model}
+	if w.ProjectID != "" {
+		body["project_id"] = w.ProjectID
+	} else {
+		body["space_id"] = w.SpaceID
+	}
+	buf, _ := json.Marshal(body)
+	hreq, err := p.urls.post(ctx, p.url[urlEmbeddings], buf, false)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	if err := p.setHeaders(ctx, hreq.Header); err != nil {
+		return nil, err
+	}
+	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Results []struct {
+			Embedding []float64 `json:"embedding"`
+		} `json:"results"`
+		Tokens int `json:"input_token_count"`
+	}
+	if json.Unmarshal(data, &out) != nil || len(out.Results) != len(inputs) {
+		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	vectors := make([][]float64, len(out.Results))
+	for i, r := range out.Results {
+		vectors[i] = r.Embedding
+	}
+	return embeddingsResponse(vectors, format, p.d.Model, out.Tokens), nil
 }
