@@ -44,15 +44,7 @@ func (s *Server) iamToken(w http.ResponseWriter, r *http.Request) {
 // watsonxChat serves watsonx.ai's chat API in the mock's chat, as the
 // OpenAI request it stands for.
 func (s *Server) watsonxChat(w http.ResponseWriter, r *http.Request, f Faults) {
-	if r.URL.Query().Get("version") == "" {
-		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "missing_version", "Missing query parameter 'version'.")
-		return
-	}
-	auth := r.Header.Get("Authorization")
-	token, bearer := strings.CutPrefix(auth, "Bearer ")
-	if _, issued := s.iamTokens.Load(token); (!bearer || !issued) && !strings.HasPrefix(auth, "ZenApiKey ") {
-		s.writeErrorCode(w, r, http.StatusUnauthorized, "authentication_error", "authentication_token_not_valid",
-			"Failed to authenticate the request due to invalid token: Failed to parse and verify token")
+	if !s.watsonxAdmits(w, r) {
 		return
 	}
 	var body map[string]json.RawMessage
@@ -131,15 +123,7 @@ func (w *watsonxStreamWriter) Flush() {
 // model_id and project_id (or space_id), as the chat API wants its
 // credentials and version; a vector per input, and input_token_count.
 func (s *Server) watsonxEmbeddings(w http.ResponseWriter, r *http.Request, f Faults) {
-	if r.URL.Query().Get("version") == "" {
-		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "missing_version", "Missing query parameter 'version'.")
-		return
-	}
-	auth := r.Header.Get("Authorization")
-	token, bearer := strings.CutPrefix(auth, "Bearer ")
-	if _, issued := s.iamTokens.Load(token); (!bearer || !issued) && !strings.HasPrefix(auth, "ZenApiKey ") {
-		s.writeErrorCode(w, r, http.StatusUnauthorized, "authentication_error", "authentication_token_not_valid",
-			"Failed to authenticate the request due to invalid token: Failed to parse and verify token")
+	if !s.watsonxAdmits(w, r) {
 		return
 	}
 	var req struct {
@@ -165,4 +149,22 @@ func (s *Server) watsonxEmbeddings(w http.ResponseWriter, r *http.Request, f Fau
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"model_id": req.ModelID, "results": results, "input_token_count": total,
 		"created_at": "2026-01-01T00:00:00.000Z"})
+}
+
+// watsonxAdmits checks what watsonx.ai checks of every call, answering its
+// error when one fails: ?version=, and an IAM token the mock granted (or a
+// Cloud Pak's ZenApiKey).
+func (s *Server) watsonxAdmits(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.Query().Get("version") == "" {
+		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "missing_version", "Missing query parameter 'version'.")
+		return false
+	}
+	auth := r.Header.Get("Authorization")
+	token, bearer := strings.CutPrefix(auth, "Bearer ")
+	if _, issued := s.iamTokens.Load(token); (!bearer || !issued) && !strings.HasPrefix(auth, "ZenApiKey ") {
+		s.writeErrorCode(w, r, http.StatusUnauthorized, "authentication_error", "authentication_token_not_valid",
+			"Failed to authenticate the request due to invalid token: Failed to parse and verify token")
+		return false
+	}
+	return true
 }

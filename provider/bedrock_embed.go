@@ -20,21 +20,12 @@ import (
 // Cohere; dimensions goes to Titan v2, and encoding_format base64 is
 // done here, as OpenAI encodes (little-endian float32s).
 func (p *anthropic) bedrockEmbeddings(ctx context.Context, req *Request) (*Response, error) {
-	fields, err := req.Fields()
+	fields, inputs, format, err := embeddingInputs(req, "Bedrock's")
 	if err != nil {
-		return nil, badRequest("invalid JSON body")
-	}
-	var inputs []string
-	var one string
-	if json.Unmarshal(fields["input"], &one) == nil {
-		inputs = []string{one}
-	} else if err := json.Unmarshal(fields["input"], &inputs); err != nil || len(inputs) == 0 {
-		return nil, badRequest("input must be a string or a list of strings: Bedrock's embedding models take text, not tokens")
+		return nil, err
 	}
 	var dims int
 	_ = json.Unmarshal(fields["dimensions"], &dims)
-	var format string
-	_ = json.Unmarshal(fields["encoding_format"], &format)
 	cohere := strings.Contains(p.d.Bedrock.ModelID, "cohere.")
 	var vectors [][]float64
 	tokens := 0
@@ -84,6 +75,24 @@ func (p *anthropic) bedrockEmbeddings(ctx context.Context, req *Request) (*Respo
 		}
 	}
 	return embeddingsResponse(vectors, format, p.d.Model, tokens), nil
+}
+
+// embeddingInputs reads an OpenAI embeddings request for an API that
+// takes text (whose, in the error): its fields, its texts (input, a
+// string or a list of them) and its encoding_format.
+func embeddingInputs(req *Request, whose string) (fields map[string]json.RawMessage, inputs []string, format string, err error) {
+	fields, ferr := req.Fields()
+	if ferr != nil {
+		return nil, nil, "", badRequest("invalid JSON body")
+	}
+	var one string
+	if json.Unmarshal(fields["input"], &one) == nil {
+		inputs = []string{one}
+	} else if json.Unmarshal(fields["input"], &inputs) != nil || len(inputs) == 0 {
+		return nil, nil, "", badRequest("input must be a string or a list of strings: %s embedding models take text, not tokens", whose)
+	}
+	_ = json.Unmarshal(fields["encoding_format"], &format)
+	return fields, inputs, format, nil
 }
 
 // embeddingsResponse is OpenAI's embeddings answer for vectors that

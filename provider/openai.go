@@ -652,14 +652,10 @@ func (p *openAI) Stored(ctx context.Context, method, path string, query url.Valu
 	return &Response{Body: markEncrypted(p.ids().object(data), p.d.Name), Model: p.d.Model}, nil
 }
 
-// CountTokens counts a Responses request's input tokens at the upstream
-// (/v1/responses/input_tokens): OpenAI and Azure OpenAI only (Native).
-func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, error) {
-	buf, err := req.BodyFor(p.d.Model)
-	if err != nil {
-		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
-	}
-	hreq, err := p.urls.post(ctx, p.url[urlInputTokens], buf, false)
+// call posts a JSON body to url, with the deployment's headers, and
+// returns the whole answer.
+func (p *openAI) call(ctx context.Context, url string, body []byte) ([]byte, error) {
+	hreq, err := p.urls.post(ctx, url, body, false)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
@@ -667,6 +663,17 @@ func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, erro
 		return nil, err
 	}
 	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError, nil)
+	return data, err
+}
+
+// CountTokens counts a Responses request's input tokens at the upstream
+// (/v1/responses/input_tokens): OpenAI and Azure OpenAI only (Native).
+func (p *openAI) CountTokens(ctx context.Context, req *Request) (*Response, error) {
+	buf, err := req.BodyFor(p.d.Model)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+	}
+	data, err := p.call(ctx, p.url[urlInputTokens], buf)
 	if err != nil {
 		return nil, err
 	}

@@ -121,19 +121,10 @@ func watsonxBody(body []byte, w *config.Watsonx) []byte {
 // its project or space, and the vectors and input_token_count back in
 // OpenAI's shape.
 func (p *openAI) watsonxEmbeddings(ctx context.Context, req *Request) (*Response, error) {
-	fields, err := req.Fields()
+	_, inputs, format, err := embeddingInputs(req, "watsonx.ai's")
 	if err != nil {
-		return nil, badRequest("invalid JSON body")
+		return nil, err
 	}
-	var inputs []string
-	var one string
-	if json.Unmarshal(fields["input"], &one) == nil {
-		inputs = []string{one}
-	} else if err := json.Unmarshal(fields["input"], &inputs); err != nil || len(inputs) == 0 {
-		return nil, badRequest("input must be a string or a list of strings: watsonx.ai's embedding models take text, not tokens")
-	}
-	var format string
-	_ = json.Unmarshal(fields["encoding_format"], &format)
 	w := p.d.Watsonx
 	body := map[string]any{"inputs": inputs, "model_id": p.d.Model}
 	if w.ProjectID != "" {
@@ -142,14 +133,7 @@ func (p *openAI) watsonxEmbeddings(ctx context.Context, req *Request) (*Response
 		body["space_id"] = w.SpaceID
 	}
 	buf, _ := json.Marshal(body)
-	hreq, err := p.urls.post(ctx, p.url[urlEmbeddings], buf, false)
-	if err != nil {
-		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
-	}
-	if err := p.setHeaders(ctx, hreq.Header); err != nil {
-		return nil, err
-	}
-	_, data, err := roundTrip(ctx, p.rt, hreq, false, p.redact, p.httpError, nil)
+	data, err := p.call(ctx, p.url[urlEmbeddings], buf)
 	if err != nil {
 		return nil, err
 	}
