@@ -1,7 +1,7 @@
 // Package mockllm is a fake LLM upstream that speaks the OpenAI API (with
 // Azure's deployment URLs: chat, embeddings, Responses with stored
-// responses, legacy completions, audio, images and moderations) and the Anthropic
-// Messages API, streaming included. Faults are switched at runtime over a small
+// responses, legacy completions, audio, images, moderations, files and
+// batches) and the Anthropic Messages API, streaming included. Faults are switched at runtime over a small
 // control API, so tests, the demo and the benchmarks can break and heal a
 // "provider" without restarting it:
 //
@@ -93,7 +93,10 @@ type Stats struct {
 	// Realtime counts Realtime sessions asked for (handshakes).
 	Realtime int64 `json:"realtime"`
 	// Rerank counts rerank calls.
-	Rerank      int64 `json:"rerank"`
+	Rerank int64 `json:"rerank"`
+	// Files counts the Files and Batch APIs' calls (a batch's own
+	// requests are not counted).
+	Files       int64 `json:"files"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
 	// HTTP2 counts the API requests that came over HTTP/2 (h2c from
@@ -119,16 +122,18 @@ type Server struct {
 	seq    atomic.Int64 // requests subject to ErrorRate
 	stats  struct {
 		requests, chat, embeddings, messages, responses, stored, completions, media, moderations, realtime, rerank, failed, http2 atomic.Int64
-		iamTokens                                                                                                                 atomic.Int64
+		iamTokens, files                                                                                                          atomic.Int64
 	}
 	// iamTokens holds the IAM tokens the mock granted (watsonx.ai's), by
 	// token, with the API key each was granted for.
 	iamTokens sync.Map
 	ids       atomic.Int64
 	// stored holds the Responses API's stored responses, convs the
-	// Conversations API's conversations.
+	// Conversations API's conversations, files the Files API's files and
+	// the Batch API's batches.
 	stored responseStore
 	convs  conversationStore
+	files  fileStore
 	// arrived is closed and replaced on every request, waking WaitRequests.
 	arrived chan struct{}
 	// lastBody is the body of the latest request, for LastBody.
@@ -203,7 +208,7 @@ func (s *Server) Stats() Stats {
 		Embeddings: s.stats.embeddings.Load(), Messages: s.stats.messages.Load(), Responses: s.stats.responses.Load(),
 		Stored: s.stats.stored.Load(), Media: s.stats.media.Load(), Moderations: s.stats.moderations.Load(), Realtime: s.stats.realtime.Load(), Rerank: s.stats.rerank.Load(),
 		Completions: s.stats.completions.Load(), Failed: s.stats.failed.Load(), HTTP2: s.stats.http2.Load(),
-		IAMTokens: s.stats.iamTokens.Load()}
+		IAMTokens: s.stats.iamTokens.Load(), Files: s.stats.files.Load()}
 }
 
 // Reset clears faults and stats.
@@ -223,6 +228,7 @@ func (s *Server) Reset() {
 	s.stats.failed.Store(0)
 	s.stats.http2.Store(0)
 	s.stats.iamTokens.Store(0)
+	s.stats.files.Store(0)
 }
 
 // HTTPServer returns a server for Handler that speaks HTTP/1.1 and, to
@@ -308,6 +314,18 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+p, rt)
 		mux.Handle("POST "+p+"/client_secrets", secret)
 		mux.Handle("POST "+p+"/calls", call)
+	}
+	files, batches := s.upstream(&s.stats.files, s.fileCalls), s.upstream(&s.stats.files, s.batchCalls)
+	for _, base := range filesBase {
+		mux.Handle("POST "+base+"/files", s.upstream(&s.stats.files, s.createFile))
+		mux.Handle("GET "+base+"/files", files)
+		mux.Handle("GET "+base+"/files/{id}", files)
+		mux.Handle("DELETE "+base+"/files/{id}", files)
+		mux.Handle("GET "+base+"/files/{id}/content", files)
+		mux.Handle("POST "+base+"/batches", s.upstream(&s.stats.files, s.createBatch))
+		mux.Handle("GET "+base+"/batches", batches)
+		mux.Handle("GET "+base+"/batches/{id}", batches)
+		mux.Handle("POST "+base+"/batches/{id}/cancel", batches)
 	}
 	cmpl := s.upstream(&s.stats.completions, s.completions)
 	mux.Handle("POST /v1/completions", cmpl)
