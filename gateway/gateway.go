@@ -777,6 +777,13 @@ func (g *Gateway) Handler() http.Handler {
 	route("/conversations/{id}/items", get(g.storedCall(storedConversations, fixed("/items"))), post(g.storedCall(storedConversations, fixed("/items"))))
 	item := g.storedCall(storedConversations, func(r *http.Request) string { return "/items/" + url.PathEscape(r.PathValue("item")) })
 	route("/conversations/{id}/items/{item}", get(item), methodHandler{http.MethodDelete, item})
+	route("/files", post(http.HandlerFunc(g.createFile)), get(g.listStored(storedFiles)))
+	file := g.storedCall(storedFiles, none)
+	route("/files/{id}", get(file), methodHandler{http.MethodDelete, file})
+	route("/files/{id}/content", get(g.storedCall(storedFiles, fixed("/content"))))
+	route("/batches", post(http.HandlerFunc(g.createBatch)), get(g.listStored(storedBatches)))
+	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
+	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
 	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
 	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))
@@ -809,7 +816,7 @@ func (g *Gateway) Handler() http.Handler {
 			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime, and POST /v1/realtime/client_secrets and /v1/realtime/calls; a call already made (accept, hangup, refer, reject) belongs to the provider that made it: call it directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, and realtime sessions); call the provider directly"
+				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, batches, and realtime sessions); call the provider directly"
 		}
 		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
@@ -834,7 +841,7 @@ func (g *Gateway) Handler() http.Handler {
 // unservedAPIs are the first path segments (after /v1) of OpenAI's APIs
 // that breakerd does not serve.
 var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true,
-	"batches": true, "files": true, "uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
+	"uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
 	"vector_stores": true, "evals": true, "containers": true}
 
 // methodHandler is a route's handler for one method.

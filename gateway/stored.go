@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -68,8 +69,12 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		if r.Method == http.MethodGet {
 			body = nil
 		}
-		path := obj.collection + "/" + url.PathEscape(upstreamID) + sub(r)
-		resp, err := g.callStored(ctx, r.Method, d, path, query, body)
+		call := provider.StoredCall{Method: r.Method, Path: obj.collection + "/" + url.PathEscape(upstreamID) + sub(r), Query: query}
+		if len(body) > 0 {
+			call.Body = bytes.NewReader(body)
+		}
+		call.Raw = strings.HasSuffix(call.Path, "/content") // a file's: any bytes, any size
+		resp, err := g.storedCallAt(ctx, d, call)
 		status := http.StatusOK
 		if err != nil {
 			status = g.writeStoredError(w, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
@@ -178,16 +183,28 @@ type unavailable struct {
 func (u *unavailable) Error() string { return u.why }
 
 // callStored makes one call on d's stored objects, through its chat
-// breaker and bulkhead (through).
+// breaker and bulkhead (through), with a JSON body (or none).
 func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, path string, query url.Values, body []byte) (*provider.Response, error) {
+	call := provider.StoredCall{Method: method, Path: path, Query: query}
+	if len(body) > 0 {
+		call.Body = bytes.NewReader(body)
+	}
+	return g.storedCallAt(ctx, d, call)
+}
+
+// storedCallAt makes call on d's stored objects, through its chat breaker
+// and bulkhead (through). The deployment's timeout bounds the call, but
+// not a stream's or a raw answer's relay, which the client's own deadline
+// bounds.
+func (g *Gateway) storedCallAt(ctx context.Context, d *Deployment, call provider.StoredCall) (*provider.Response, error) {
 	var resp *provider.Response
 	release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) (err error) {
-		if t := d.Config.Timeout; t > 0 && query.Get("stream") != "true" {
+		if t := d.Config.Timeout; t > 0 && call.Query.Get("stream") != "true" && !call.Raw {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, t)
 			defer cancel()
 		}
-		resp, err = d.prov.(provider.StoredResponses).Stored(ctx, method, path, query, body)
+		resp, err = d.prov.(provider.StoredResponses).Stored(ctx, call)
 		return err
 	})
 	if err != nil {
@@ -278,10 +295,18 @@ func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployme
 	return status
 }
 
-// writeStored writes d's answer: JSON, or a response's events again.
+// writeStored writes d's answer: JSON, a response's events again, or a
+// file's content as the upstream sends it.
 func writeStored(w http.ResponseWriter, d *Deployment, resp *provider.Response) {
 	h := w.Header()
 	h["X-Breakerd-Provider"], h["X-Breakerd-Deployment"] = []string{d.Config.Provider}, []string{d.Config.Name}
+	if resp.Raw != nil {
+		defer resp.Raw.Close()
+		h.Set("Content-Type", cmp.Or(resp.ContentType, "application/octet-stream"))
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.Copy(w, resp.Raw) // a break shows as a short body
+		return
+	}
 	if resp.Frames == nil {
 		writeJSONBytes(w, http.StatusOK, resp.Body)
 		return
@@ -320,18 +345,25 @@ func errorTypeOf(status int) string {
 	return "invalid_request_error"
 }
 
-// storing returns the deployments whose upstreams store responses and
-// conversations, in config order.
+// storing returns the deployments whose upstreams store what clients
+// make (stores), in config order.
 func (g *Gateway) storing() []*Deployment {
 	var out []*Deployment
 	for _, grp := range g.Groups() {
 		for _, d := range grp.Deployments {
-			if _, ok := d.prov.(provider.StoredResponses); ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil {
+			if stores(d) {
 				out = append(out, d)
 			}
 		}
 	}
 	return out
+}
+
+// stores reports whether d's upstream stores responses, conversations,
+// files and batches (OpenAI's and Azure OpenAI's do).
+func stores(d *Deployment) bool {
+	_, ok := d.prov.(provider.StoredResponses)
+	return ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil
 }
 
 // storedAt finds the deployment that stores object id, and the id its

@@ -74,10 +74,10 @@ func (g *Gateway) startRequestSpan(r *http.Request, op provider.Operation, api p
 // embeddings, text_completion for legacy completions, generate_content
 // for audio and images, moderations (which they do not name), and chat
 // for chat completions, Responses and Messages (each is a chat exchange);
-// none for calls on stored responses and conversations, which are not.
+// none for calls on what an upstream stores, which are not.
 func genAIOperation(op provider.Operation, api provider.API) string {
 	switch {
-	case api == provider.APIStoredResponses || api == provider.APIConversations:
+	case api.Stored():
 		return ""
 	case op == provider.Embeddings:
 		return semconv.GenAIOperationNameEmbeddings.Value.AsString()

@@ -421,10 +421,10 @@ func (m *Metrics) Observer() gateway.Observer { return observer{m} }
 type observer struct{ m *Metrics }
 
 func (o observer) RequestDone(r gateway.RequestInfo) {
-	// A call on a stored response or conversation is counted, not timed:
-	// a retrieval's milliseconds would hide the model's latency. So is a
-	// Realtime session, whose minutes would too.
-	timed := r.API != provider.APIStoredResponses && r.API != provider.APIConversations && r.API != provider.APIRealtime
+	// A call on what an upstream stores (a response, a file, ...) is
+	// counted, not timed: a retrieval's milliseconds would hide the
+	// model's latency. So is a Realtime session, whose minutes would too.
+	timed := !r.API.Stored() && r.API != provider.APIRealtime
 	if r.Served != nil && r.Status == http.StatusOK {
 		// Answered (200) by a deployment of the group: its series were
 		// made at startup, or with its wildcard group, and are kept.

@@ -44,10 +44,21 @@ const (
 	// stores, which no Request carries (Provider.Stored makes them).
 	APIStoredResponses API = "responses/{id}"
 	APIConversations   API = "conversations"
+	// APIFiles and APIBatches are OpenAI's Files and Batch APIs, also
+	// calls on what an upstream stores.
+	APIFiles   API = "files"
+	APIBatches API = "batches"
 	// APIRealtime is OpenAI's Realtime API, a WebSocket session
 	// (RealtimeDialer), which no Request carries either.
 	APIRealtime API = "realtime"
 )
+
+// Stored reports whether api's calls are on what an upstream stores
+// (responses, conversations, files, batches): calls that are counted but
+// not timed, and are not a model's work.
+func (a API) Stored() bool {
+	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches
+}
 
 // Translatable reports whether a request in api can be translated to chat
 // for a deployment that does not serve api itself: Responses and

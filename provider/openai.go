@@ -599,43 +599,74 @@ func (p *openAI) rawStream(ctx context.Context, body io.ReadCloser, api API) *ra
 }
 
 // StoredResponses is implemented by a provider whose upstream stores the
-// Responses API's responses and the Conversations API's conversations
-// (OpenAI and Azure OpenAI).
+// Responses API's responses, the Conversations API's conversations, and
+// the Files and Batch APIs' files and batches (OpenAI and Azure OpenAI).
 type StoredResponses interface {
-	// Stored makes a call on what the upstream stores: path is under the
-	// API's root, its ids the upstream's own, escaped ("responses/ID",
-	// "responses/ID/cancel", "conversations", "conversations/ID/items",
-	// ...). query is the client's; with stream=true the answer is the
-	// response's event stream (Frames). body, if any, is sent as JSON.
-	// Response and conversation ids in the answer are the ones clients get
-	// (EncodeResponseID, EncodeConversationID). A failure is an *Error.
-	Stored(ctx context.Context, method, path string, query url.Values, body []byte) (*Response, error)
+	// Stored makes a call on what the upstream stores. The ids of what it
+	// stores in the answer are the ones clients get (EncodeResponseID,
+	// EncodeConversationID, EncodeFileID, and a batch's). A failure is an
+	// *Error.
+	Stored(ctx context.Context, call StoredCall) (*Response, error)
 }
 
-func (p *openAI) Stored(ctx context.Context, method, path string, query url.Values, body []byte) (*Response, error) {
+// StoredCall is one call on what an upstream stores.
+type StoredCall struct {
+	// Method is the HTTP method; Path is under the API's root, its ids
+	// the upstream's own, escaped ("responses/ID", "responses/ID/cancel",
+	// "conversations/ID/items", "files", "batches/ID", ...).
+	Method, Path string
+	// Query is the client's. With stream=true the answer is a response's
+	// event stream (Response.Frames).
+	Query url.Values
+	// Body, if any, is sent as JSON, or as ContentType says (a file's
+	// upload, a multipart form). Length is its length, or -1 when it is
+	// not known (a *bytes.Reader's always is).
+	Body        io.Reader
+	ContentType string
+	Length      int64
+	// Raw asks for the answer as the upstream sends it (Response.Raw,
+	// with its ContentType): a file's content, which need not be JSON and
+	// may be larger than any answer breakerd reads whole.
+	Raw bool
+}
+
+func (p *openAI) Stored(ctx context.Context, call StoredCall) (*Response, error) {
 	base, own, _ := strings.Cut(p.url[urlResponses], "?")
 	q, _ := url.ParseQuery(own)
-	for k, v := range query {
+	for k, v := range call.Query {
 		if _, set := q[k]; !set { // the deployment's api-version wins
 			q[k] = v
 		}
 	}
-	u := strings.TrimSuffix(base, "/responses") + "/" + path
+	u := strings.TrimSuffix(base, "/responses") + "/" + call.Path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	var rd io.Reader = http.NoBody
-	if len(body) > 0 {
-		rd = bytes.NewReader(body)
+	body := call.Body
+	if body == nil {
+		body = http.NoBody
 	}
-	hreq, err := http.NewRequestWithContext(ctx, method, u, rd)
+	hreq, err := http.NewRequestWithContext(ctx, call.Method, u, body)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
+	}
+	if call.Length > 0 && hreq.ContentLength == 0 {
+		hreq.ContentLength = call.Length
 	}
 	if err := p.setHeaders(ctx, hreq.Header); err != nil {
 		return nil, err
 	}
-	stream := query.Get("stream") == "true"
+	if call.ContentType != "" {
+		hreq.Header.Set("Content-Type", call.ContentType)
+	}
+	if call.Raw {
+		resp, err := exchange(ctx, p.rt, hreq, p.redact, p.httpError)
+		if err != nil {
+			return nil, err
+		}
+		return &Response{Raw: resp.Body, ContentType: resp.Header.Get("Content-Type"), Model: p.d.Model}, nil
+	}
+	stream := call.Query.Get("stream") == "true"
 	if stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}

@@ -265,9 +265,12 @@ type Response struct {
 	Remaining Remaining
 	// Model is the model the upstream reports.
 	Model string
-	// ContentType is Body's media type where it need not be JSON: audio,
-	// and a transcription's text, subtitles or JSON.
+	// ContentType is Body's (or Raw's) media type where it need not be
+	// JSON: audio, a transcription's text, subtitles or JSON, a file.
 	ContentType string
+	// Raw is an answer to relay as the upstream sends it (a stored file's
+	// content, StoredCall.Raw); the caller closes it.
+	Raw io.ReadCloser
 	// Status and Location are the upstream's where they matter: a
 	// Realtime call's 201 Created, and where the call is.
 	Status   int

@@ -31,6 +31,10 @@ type storedKind struct{ prefix, key string }
 var (
 	responseKind     = storedKind{"resp_", ";response_id:"}
 	conversationKind = storedKind{"conv_", ";conversation_id:"}
+	fileKind         = storedKind{"file-", ";file_id:"}
+	batchKind        = storedKind{"batch_", ";batch_id:"}
+	// storedKinds are the kinds an object's "id" may be of.
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -57,6 +61,24 @@ func EncodeConversationID(provider, deployment, id string) string {
 // DecodeConversationID reads an id EncodeConversationID made.
 func DecodeConversationID(s string) (provider, deployment, id string, ok bool) {
 	return conversationKind.decode(s)
+}
+
+// EncodeFileID and DecodeFileID are EncodeResponseID and DecodeResponseID
+// for the Files API's files ("file-"), a batch's input and output
+// included.
+func EncodeFileID(provider, deployment, id string) string {
+	return fileKind.encode(provider, deployment, id)
+}
+
+// DecodeFileID reads an id EncodeFileID made.
+func DecodeFileID(s string) (provider, deployment, id string, ok bool) {
+	return fileKind.decode(s)
+}
+
+// DecodeBatchID reads the id of a batch (the Batch API's, "batch_") that
+// breakerd gave a client.
+func DecodeBatchID(s string) (provider, deployment, id string, ok bool) {
+	return batchKind.decode(s)
 }
 
 func (k storedKind) encode(provider, deployment, id string) string {
@@ -99,30 +121,52 @@ func (k storedKind) decode(s string) (provider, deployment, id string, ok bool) 
 // one deployment to the ids clients get (EncodeResponseID).
 type storedIDs struct{ provider, deployment string }
 
-// object returns obj, a JSON object, with its top-level "id" encoded when
-// it is a response's or a conversation's (a Response, a Conversation, or
-// a deletion's answer), and a Response's "conversation" too; anything
-// else is returned as it is.
+// object returns obj, a JSON object, with the ids of what the upstream
+// stores in it encoded: its top-level "id" when it is a response's, a
+// conversation's, a file's or a batch's (the object, or a deletion's
+// answer), a Response's "conversation", a batch's files
+// (input_file_id, output_file_id, error_file_id), and in a list each of
+// its "data" and its first_id and last_id. Anything else is returned as
+// it is.
 func (s storedIDs) object(obj []byte) []byte {
-	var id, conv []byte
+	// The keys whose values may be ids to encode, and whether any kind of
+	// id (or only a file's) goes there.
+	ids := [...]struct {
+		key     string
+		anyKind bool
+		v       []byte
+	}{{"id", true, nil}, {"first_id", true, nil}, {"last_id", true, nil},
+		{"input_file_id", false, nil}, {"output_file_id", false, nil}, {"error_file_id", false, nil}}
+	var conv, data []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
-		case "id":
-			id = v
 		case "conversation":
 			conv = v
+		case "data":
+			data = v
+		default:
+			for i := range ids {
+				if string(k) == ids[i].key {
+					ids[i].v = v
+				}
+			}
 		}
 	}) {
 		return obj
 	}
-	if len(id) > 0 {
-		if str, ok := JSONString(id); ok {
-			for _, kind := range []storedKind{responseKind, conversationKind} {
-				if strings.HasPrefix(str, kind.prefix) {
-					v, _ := json.Marshal(kind.encode(s.provider, s.deployment, str))
-					if out, ok := SetField(obj, "id", v); ok {
-						obj = out
-					}
+	for _, f := range ids {
+		if len(f.v) == 0 {
+			continue
+		}
+		str, ok := JSONString(f.v)
+		if !ok {
+			continue
+		}
+		for _, kind := range storedKinds {
+			if strings.HasPrefix(str, kind.prefix) && (f.anyKind || kind == fileKind) {
+				v, _ := json.Marshal(kind.encode(s.provider, s.deployment, str))
+				if out, ok := SetField(obj, f.key, v); ok {
+					obj = out
 				}
 			}
 		}
@@ -130,6 +174,21 @@ func (s storedIDs) object(obj []byte) []byte {
 	if len(conv) > 0 && conv[0] == '{' { // {"id": "conv_..."}
 		if out, ok := SetField(obj, "conversation", s.object(conv)); ok {
 			obj = out
+		}
+	}
+	if len(data) > 0 && data[0] == '[' {
+		var items []json.RawMessage
+		if json.Unmarshal(data, &items) == nil {
+			for i, it := range items {
+				if len(it) > 0 && it[0] == '{' {
+					items[i] = s.object(it)
+				}
+			}
+			if list, err := json.Marshal(items); err == nil {
+				if out, ok := SetField(obj, "data", list); ok {
+					obj = out
+				}
+			}
 		}
 	}
 	return obj

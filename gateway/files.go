@@ -1,0 +1,320 @@
+package gateway
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// OpenAI's Files and Batch APIs, as LiteLLM's proxy serves them: a file
+// is uploaded to one deployment (of the model in the x-litellm-model
+// header, LiteLLM's, or any that stores files), and its id, like a
+// stored response's, names that deployment, so that a batch made from
+// it, the batch's own calls and its output files go there too.
+
+var (
+	storedFiles   = storedObject{"file", "files", provider.DecodeFileID, provider.APIFiles}
+	storedBatches = storedObject{"batch", "batches", provider.DecodeBatchID, provider.APIBatches}
+)
+
+// maxUploadBytes is OpenAI's limit on one file, the least limit on an
+// upload's body whatever server.max_body_bytes: an upload is relayed as
+// it arrives, never held whole.
+const maxUploadBytes = 512 << 20
+
+// modelHeader names the model whose deployments a file goes to, or are
+// listed (LiteLLM's).
+const modelHeader = "X-Litellm-Model"
+
+// fileScope returns the deployments a files call without an id goes to:
+// those of the model the request names (modelHeader; its route, fallbacks
+// included, in routing order) that store files, else every deployment
+// that does, in config order. With none, it answers why and returns the
+// status.
+func (g *Gateway) fileScope(w http.ResponseWriter, r *http.Request) ([]*Deployment, int) {
+	group := r.Header.Get(modelHeader)
+	if group == "" {
+		if all := g.storing(); len(all) > 0 {
+			return all, 0
+		}
+		writeError(w, http.StatusNotFound, "invalid_request_error", "",
+			"no deployment in breakerd's config stores files (only openai and azure ones do)")
+		return nil, http.StatusNotFound
+	}
+	if a, ok := g.cfg.Router.Aliases[group]; ok {
+		group = a.Group
+	}
+	if _, ok := g.groups[group]; !ok {
+		if _, err := g.resolve(group); err != nil {
+			g.modelNotFound(w, provider.APIChat, group)
+			return nil, http.StatusNotFound
+		}
+	}
+	var out []*Deployment
+	for _, d := range g.Route(group) {
+		if stores(d) {
+			out = append(out, d)
+		}
+	}
+	if len(out) == 0 {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported", fmt.Sprintf(
+			"The model `%s` has no deployment that stores files (only openai and azure ones do)", group))
+		return nil, http.StatusBadRequest
+	}
+	return out, 0
+}
+
+// createFile serves POST /v1/files: the client's multipart form, relayed
+// as it arrives to the first deployment in scope (fileScope) whose
+// circuit and bulkhead let the call through. Once the body has gone to
+// one, no other can be tried: the client's retry of a failure (the SDKs
+// retry a 5xx) finds the next one when that one's circuit has opened.
+func (g *Gateway) createFile(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIFiles)
+	d, status := g.upload(ctx, w, r)
+	g.storedDone(span, provider.APIFiles, d, status, start)
+}
+
+// upload is createFile's work: the deployment called (nil when none
+// was), and the status answered.
+func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+	scope, status := g.fileScope(w, r)
+	if scope == nil {
+		return nil, status
+	}
+	body := &uploadBody{r: &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
+		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}}
+	call := provider.StoredCall{Method: http.MethodPost, Path: storedFiles.collection, Query: r.URL.Query(),
+		Body: body, ContentType: r.Header.Get("Content-Type"), Length: r.ContentLength}
+	var failures []string
+	var retryAt time.Time
+	for _, d := range scope {
+		var resp *provider.Response
+		release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) error {
+			if t := d.Config.Timeout; t > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, t)
+				defer cancel()
+			}
+			var err error
+			resp, err = d.prov.(provider.StoredResponses).Stored(ctx, call)
+			if cerr := body.failed(); cerr != nil && err != nil {
+				return cerr // the client's body broke, not the upstream
+			}
+			return err
+		})
+		var u *unavailable
+		switch {
+		case err == nil:
+			release()
+			writeStored(w, d, resp)
+			return d, http.StatusOK
+		case errors.As(err, &u): // not called: the body is still unread
+			if !u.retryAt.IsZero() && (retryAt.IsZero() || u.retryAt.Before(retryAt)) {
+				retryAt = u.retryAt
+			}
+			failures = append(failures, d.Config.Name+": "+u.why)
+			continue
+		}
+		return d, g.writeStoredError(w, err, d, "the file", "", "")
+	}
+	if !retryAt.IsZero() {
+		w.Header().Set("Retry-After", fmt.Sprint(max(int(retryAt.Sub(g.clock.Now()).Seconds()+0.999), 1)))
+	}
+	writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
+		fmt.Sprintf("No deployment that stores files could take the upload (%s)", strings.Join(failures, "; ")))
+	return scope[len(scope)-1], http.StatusServiceUnavailable
+}
+
+// uploadBody is a client's upload on its way upstream. It keeps the
+// first error reading it: a body too large, one that stopped arriving,
+// or a client gone are the client's doing, not the upstream's, and do
+// not count against its breaker. The transport reads it on its own
+// goroutine.
+type uploadBody struct {
+	r   io.Reader
+	mu  sync.Mutex
+	err error
+}
+
+func (b *uploadBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// failed returns why reading the client's body failed, as the error to
+// answer the client with; nil when it did not.
+func (b *uploadBody) failed() *provider.Error {
+	b.mu.Lock()
+	err := b.err
+	b.mu.Unlock()
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooBig):
+		return &provider.Error{Status: http.StatusRequestEntityTooLarge, Type: "invalid_request_error", Code: "request_too_large",
+			Message: fmt.Sprintf("request body is larger than the limit of %d bytes", tooBig.Limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &provider.Error{Status: http.StatusRequestTimeout, Type: "invalid_request_error", Code: "request_timeout",
+			Message: "the request body stopped arriving (server.body_read_timeout)"}
+	}
+	return &provider.Error{Canceled: true, Message: "the client's body broke: " + err.Error()}
+}
+
+// createBatch serves POST /v1/batches: the batch is made where its input
+// file is (the file's id names the deployment), with the upstream's own
+// id for the file.
+func (g *Gateway) createBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIBatches)
+	d, status := g.makeBatch(ctx, w, r)
+	g.storedDone(span, provider.APIBatches, d, status, start)
+}
+
+func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+	body, ok := g.storedBody(w, r)
+	if !ok {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	var req struct {
+		InputFileID string `json:"input_file_id"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.InputFileID == "" {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "", "a batch needs a JSON body with input_file_id, endpoint and completion_window")
+		return nil, http.StatusBadRequest
+	}
+	d, upstreamID, msg := g.storedAt(storedFiles, req.InputFileID)
+	if d == nil {
+		writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
+		return nil, http.StatusNotFound
+	}
+	v, _ := json.Marshal(upstreamID)
+	if out, ok := provider.SetField(body, "input_file_id", v); ok {
+		body = out
+	}
+	resp, err := g.callStored(ctx, http.MethodPost, d, storedBatches.collection, r.URL.Query(), body)
+	if err != nil {
+		return d, g.writeStoredError(w, err, d, fmt.Sprintf("the batch's input file '%s'", req.InputFileID), upstreamID, req.InputFileID)
+	}
+	writeStored(w, d, resp)
+	return d, http.StatusOK
+}
+
+// listStored serves GET /v1/files and GET /v1/batches: the list of each
+// deployment in scope (fileScope), one after another, newest first (or
+// oldest, with order=asc). A page's after (an id breakerd gave) lists on
+// at the deployment that id is at. A deployment that cannot answer is
+// left out of the page, and named in X-Breakerd-Unlisted; when none can,
+// the answer is the failure.
+func (g *Gateway) listStored(obj storedObject) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, span := g.startRequestSpan(r, provider.Chat, obj.api)
+		d, status := g.list(ctx, w, r, obj)
+		g.storedDone(span, obj.api, d, status, start)
+	}
+}
+
+func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Request, obj storedObject) (*Deployment, int) {
+	query := r.URL.Query()
+	var scope []*Deployment
+	if after := query.Get("after"); after != "" {
+		d, upstreamID, msg := g.storedAt(obj, after)
+		if d == nil {
+			writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
+			return nil, http.StatusNotFound
+		}
+		scope = []*Deployment{d}
+		query.Set("after", upstreamID)
+	} else if scope, _ = g.fileScope(w, r); scope == nil {
+		return nil, http.StatusNotFound
+	}
+	type page struct {
+		Data    []json.RawMessage `json:"data"`
+		HasMore bool              `json:"has_more"`
+	}
+	var merged page
+	var unlisted []string
+	var lastErr error
+	var last *Deployment
+	for _, d := range scope {
+		resp, err := g.callStored(ctx, http.MethodGet, d, obj.collection, query, nil)
+		if err != nil {
+			var perr *provider.Error
+			if errors.As(err, &perr) && (perr.Canceled || len(scope) == 1) {
+				return d, g.writeStoredError(w, err, d, "the "+obj.collection, "", "")
+			}
+			unlisted = append(unlisted, d.Config.Name+" ("+err.Error()+")")
+			lastErr, last = err, d
+			continue
+		}
+		if len(scope) == 1 {
+			writeStored(w, d, resp)
+			return d, http.StatusOK
+		}
+		var p page
+		if err := json.Unmarshal(resp.Body, &p); err != nil {
+			unlisted = append(unlisted, d.Config.Name+" (not a list)")
+			lastErr, last = &provider.Error{Status: http.StatusBadGateway, Message: "upstream sent no list"}, d
+			continue
+		}
+		merged.Data = append(merged.Data, p.Data...)
+		merged.HasMore = merged.HasMore || p.HasMore
+		last = d
+	}
+	if len(unlisted) == len(scope) {
+		return last, g.writeStoredError(w, lastErr, last, "the "+obj.collection, "", "")
+	}
+	if len(unlisted) > 0 {
+		w.Header().Set("X-Breakerd-Unlisted", strings.Join(unlisted, "; "))
+	}
+	created := func(raw json.RawMessage) int64 {
+		var v struct {
+			CreatedAt int64 `json:"created_at"`
+		}
+		_ = json.Unmarshal(raw, &v)
+		return v.CreatedAt
+	}
+	asc := query.Get("order") == "asc"
+	slices.SortStableFunc(merged.Data, func(a, b json.RawMessage) int { // ties keep each deployment's order
+		if asc {
+			return cmp.Compare(created(a), created(b))
+		}
+		return cmp.Compare(created(b), created(a))
+	})
+	out := map[string]any{"object": "list", "data": merged.Data, "has_more": merged.HasMore, "first_id": nil, "last_id": nil}
+	if n := len(merged.Data); n > 0 {
+		id := func(raw json.RawMessage) string {
+			var v struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(raw, &v)
+			return v.ID
+		}
+		out["first_id"], out["last_id"] = id(merged.Data[0]), id(merged.Data[n-1])
+	} else {
+		out["data"] = []any{}
+	}
+	writeJSONResponse(w, http.StatusOK, out)
+	return last, http.StatusOK
+}

@@ -1,0 +1,184 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
+)
+
+const batchLines = `{"custom_id":"q1","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"one"}]}}
+{"custom_id":"q2","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"two"}]}}
+`
+
+// openCircuitOfA fails deployment a's chat calls until its circuit opens.
+func openCircuitOfA(t *testing.T, e *env) {
+	t.Helper()
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for range 5 {
+		_, _ = e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}, option.WithMaxRetries(0))
+	}
+	if st := e.gw.Route("gpt-4o")[0].Breakers[provider.Chat].State().String(); st != "open" {
+		t.Fatalf("a's circuit is %s", st)
+	}
+}
+
+func uploadBatchFile(t *testing.T, e *env, opts ...option.RequestOption) (*openai.FileObject, *http.Response) {
+	t.Helper()
+	var hr *http.Response
+	f, err := e.client.Files.New(context.Background(), openai.FileNewParams{
+		File: openai.File(strings.NewReader(batchLines), "requests.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch},
+		append(opts, option.WithResponseInto(&hr))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, hr
+}
+
+// A batch's whole life through breakerd with the official SDK: the file
+// goes to the first deployment whose circuit lets it through, its id
+// names that deployment, and the batch made from it, its polling, its
+// output file and its cancel all go there, even when routing would pick
+// another.
+func TestBatchStaysWithItsFilesDeployment(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	// a's 503s open its circuit; the upload then goes to b with no call
+	// to a.
+	openCircuitOfA(t, e)
+	callsToA := e.mocks["a"].Stats().Requests
+	file, hr := uploadBatchFile(t, e)
+	if got := hr.Header.Get("X-Breakerd-Deployment"); got != "b" || e.mocks["a"].Stats().Requests != callsToA {
+		t.Fatalf("the upload went to %s (calls to a %d, were %d)", got, e.mocks["a"].Stats().Requests, callsToA)
+	}
+	if _, d, up, ok := provider.DecodeFileID(file.ID); !ok || d != "b" || !strings.HasPrefix(up, "file-mock") {
+		t.Fatalf("file id %s names %q, upstream %q", file.ID, d, up)
+	}
+	if file.Filename != "requests.jsonl" || file.Bytes != int64(len(batchLines)) {
+		t.Fatalf("file = %+v", file)
+	}
+	e.mocks["a"].Reset()
+	e.clock.Advance(10 * 60e9) // a's circuit may let calls through again
+
+	batch, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: file.ID, Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions,
+		CompletionWindow: openai.BatchNewParamsCompletionWindow24h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch.InputFileID != file.ID || batch.Status != openai.BatchStatusValidating {
+		t.Fatalf("batch = %+v", batch)
+	}
+	if _, d, _, ok := provider.DecodeBatchID(batch.ID); !ok || d != "b" {
+		t.Fatalf("batch id %s names %q", batch.ID, d)
+	}
+	done, err := e.client.Batches.Get(ctx, batch.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done.Status != openai.BatchStatusCompleted || done.RequestCounts.Completed != 2 {
+		t.Fatalf("polled = %+v", done)
+	}
+	if _, d, _, ok := provider.DecodeFileID(done.OutputFileID); !ok || d != "b" {
+		t.Fatalf("output file id %s names %q", done.OutputFileID, d)
+	}
+	content, err := e.client.Files.Content(ctx, done.OutputFileID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(content.Body)
+	content.Body.Close()
+	if lines := strings.Split(strings.TrimSpace(string(out)), "\n"); len(lines) != 2 || !strings.Contains(lines[0], `"custom_id":"q1"`) ||
+		!strings.Contains(lines[0], "chat.completion") {
+		t.Fatalf("output = %s", out)
+	}
+	if ct := content.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		t.Errorf("content type %q", ct)
+	}
+	var apiErr *openai.Error
+	if _, err := e.client.Batches.Cancel(ctx, batch.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusConflict || strings.Contains(apiErr.Message, "batch_mock") {
+		t.Fatalf("cancelling a finished batch: %v", err)
+	}
+	if got := e.mocks["a"].Stats().Files; got != 0 {
+		t.Errorf("a got %d files calls", got)
+	}
+
+	if del, err := e.client.Files.Delete(ctx, file.ID); err != nil || !del.Deleted || del.ID != file.ID {
+		t.Fatalf("delete = %+v, %v", del, err)
+	}
+	if _, err := e.client.Files.Get(ctx, file.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound ||
+		!strings.Contains(apiErr.Message, file.ID) || strings.Contains(apiErr.Message, "file-mock") {
+		t.Fatalf("a deleted file: %v", err)
+	}
+}
+
+// Lists gather every deployment's files, newest first, each under the id
+// clients get; a page after an id lists on at that id's deployment; a
+// deployment that cannot answer is named, not hidden.
+func TestFileListsSpanDeployments(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	onA, _ := uploadBatchFile(t, e)
+	openCircuitOfA(t, e)
+	onB, hr := uploadBatchFile(t, e)
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" {
+		t.Fatal("the second upload did not go to b")
+	}
+	var lh *http.Response
+	list, err := e.client.Files.List(ctx, openai.FileListParams{}, option.WithResponseInto(&lh))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 1 || list.Data[0].ID != onB.ID || !strings.Contains(lh.Header.Get("X-Breakerd-Unlisted"), "a (circuit open)") {
+		t.Fatalf("with a's circuit open: %+v, unlisted %q", list.Data, lh.Header.Get("X-Breakerd-Unlisted"))
+	}
+	e.mocks["a"].Reset()
+	e.clock.Advance(10 * 60e9)
+	list, err = e.client.Files.List(ctx, openai.FileListParams{Order: openai.FileListParamsOrderAsc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Data) != 2 || list.Data[0].ID == list.Data[1].ID || list.Data[0].CreatedAt > list.Data[1].CreatedAt ||
+		(list.Data[0].ID != onA.ID && list.Data[0].ID != onB.ID) || (list.Data[1].ID != onA.ID && list.Data[1].ID != onB.ID) {
+		t.Fatalf("both, oldest first: %+v", list.Data)
+	}
+	next, err := e.client.Files.List(ctx, openai.FileListParams{After: openai.String(onA.ID)})
+	if err != nil || len(next.Data) != 0 {
+		t.Fatalf("after a's only file, a has none: %+v, %v", next, err)
+	}
+	var byModel *http.Response
+	if _, err := e.client.Files.List(ctx, openai.FileListParams{}, option.WithHeader("x-litellm-model", "nope"), option.WithResponseInto(&byModel)); err == nil {
+		t.Fatal("an unknown model listed files")
+	}
+}
+
+// LiteLLM's x-litellm-model header sends an upload to that model's
+// deployments; a model with none that stores files is a 400 that says so,
+// and a batch of a file breakerd did not issue, with several deployments
+// that could have it, is a 404 that says why.
+func TestUploadByModel(t *testing.T) {
+	e := newEnv(t, strings.Replace(twoStores, "model_list:\n", "model_list:\n  - model_name: claude\n    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: \"${MOCK_A}\", api_key: sk-c}\n", 1), "a", "b")
+	ctx := context.Background()
+	var apiErr *openai.Error
+	_, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(batchLines), "r.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch},
+		option.WithHeader("x-litellm-model", "claude"))
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.Message, "no deployment that stores files") {
+		t.Fatalf("claude: %v", err)
+	}
+	f, hr := uploadBatchFile(t, e, option.WithHeader("x-litellm-model", "gpt-4o"))
+	if hr.Header.Get("X-Breakerd-Deployment") != "a" || f.ID == "" {
+		t.Fatalf("gpt-4o's upload went to %q", hr.Header.Get("X-Breakerd-Deployment"))
+	}
+	_, err = e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: "file-notours", Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions, CompletionWindow: "24h"})
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.Message, "breakerd did not issue it") {
+		t.Fatalf("a foreign file: %v", err)
+	}
+}
