@@ -302,10 +302,11 @@ const AzureDefaultAPIVersion = "2025-02-01-preview"
 
 // unservedModes are LiteLLM's model_info.mode values for models of APIs
 // breakerd does not serve, with the API each is for. The modes it serves
-// are chat, completion, embedding and responses, and those of modeAPIs.
+// are chat, completion, embedding and responses, batch (a chat model that
+// clients send batches to, as LiteLLM's managed batches mark it), and
+// those of modeAPIs.
 var unservedModes = map[string]string{
 	"video_generation": "/v1/videos",
-	"batch":            "/v1/batches",
 	"ocr":              "/v1/ocr",
 	"search":           "/v1/search",
 }

@@ -94,10 +94,9 @@ func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if scope == nil {
 		return nil, status
 	}
-	body := &uploadBody{r: &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
-		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}}
-	call := provider.StoredCall{Method: http.MethodPost, Path: storedFiles.collection, Query: r.URL.Query(),
-		Body: body, ContentType: r.Header.Get("Content-Type"), Length: r.ContentLength}
+	raw := &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
+		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}
+	asked := r.Header.Get(modelHeader)
 	var failures []string
 	var retryAt time.Time
 	for _, d := range scope {
@@ -108,9 +107,22 @@ func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Req
 				ctx, cancel = context.WithTimeout(ctx, t)
 				defer cancel()
 			}
+			call := provider.StoredCall{Method: http.MethodPost, Path: storedFiles.collection, Query: r.URL.Query(),
+				ContentType: r.Header.Get("Content-Type"), Length: r.ContentLength}
+			src := io.Reader(raw)
+			if models := g.batchModels(d, asked); models != nil {
+				form, err := provider.BatchModels(raw, call.ContentType, models)
+				if err != nil {
+					return &provider.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "an upload is a multipart form: " + err.Error()}
+				}
+				defer form.Close() // ends its goroutine, if the upstream stopped reading
+				src, call.Length = form, -1
+			}
+			body := &uploadBody{r: src}
+			call.Body = body
 			var err error
 			resp, err = d.prov.(provider.StoredResponses).Stored(ctx, call)
-			if cerr := body.failed(); cerr != nil && err != nil {
+			if cerr := body.failed(r.Context()); cerr != nil && err != nil {
 				return cerr // the client's body broke, not the upstream
 			}
 			return err
@@ -162,8 +174,9 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 }
 
 // failed returns why reading the client's body failed, as the error to
-// answer the client with; nil when it did not.
-func (b *uploadBody) failed() *provider.Error {
+// answer the client with; nil when it did not. ctx is the client's
+// request's.
+func (b *uploadBody) failed(ctx context.Context) *provider.Error {
 	b.mu.Lock()
 	err := b.err
 	b.mu.Unlock()
@@ -177,8 +190,34 @@ func (b *uploadBody) failed() *provider.Error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return &provider.Error{Status: http.StatusRequestTimeout, Type: "invalid_request_error", Code: "request_timeout",
 			Message: "the request body stopped arriving (server.body_read_timeout)"}
+	case ctx.Err() != nil:
+		return &provider.Error{Canceled: true, Message: "the client left"}
 	}
-	return &provider.Error{Canceled: true, Message: "the client's body broke: " + err.Error()}
+	return &provider.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "could not read the upload: " + err.Error()}
+}
+
+// batchModels maps the names a batch file's requests may give d's model
+// by (its model group, the group's aliases, and the model the upload
+// asked for) to the name d's upstream knows it by, for
+// provider.BatchModels; nil when they are all that name.
+func (g *Gateway) batchModels(d *Deployment, asked string) map[string]string {
+	m := map[string]string{}
+	add := func(name string) {
+		if name != "" && name != d.Config.Model {
+			m[name] = d.Config.Model
+		}
+	}
+	add(d.Config.Group)
+	add(asked)
+	for name, a := range g.cfg.Router.Aliases {
+		if a.Group == d.Config.Group {
+			add(name)
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // createBatch serves POST /v1/batches: the batch is made where its input

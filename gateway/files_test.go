@@ -182,3 +182,72 @@ func TestUploadByModel(t *testing.T) {
 		t.Fatalf("a foreign file: %v", err)
 	}
 }
+
+// LiteLLM's managed-batch config: a batch model on Azure OpenAI, which
+// knows the model only by its deployment's name. A file uploaded for the
+// model (x-litellm-model) reaches Azure with its requests naming the
+// deployment, so the batch runs there; the client never sees the
+// rename, and its own lines for other models are left alone.
+func TestBatchFileNamesTheAzureDeployment(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-batch
+    litellm_params: {model: azure/gpt-4o-mini-general-deployment, api_base: "${MOCK_A}", api_key: az-key-1, api_version: "2024-10-21"}
+    model_info: {mode: batch}
+router_settings:
+  model_group_alias: {nightly: gpt-4o-batch}
+`, "a")
+	ctx := context.Background()
+	lines := `{"custom_id":"1","method":"POST","url":"/chat/completions","body":{"model":"gpt-4o-batch","messages":[{"role":"user","content":"one"}]}}
+{"custom_id":"2","method":"POST","url":"/chat/completions","body":{"model":"nightly","messages":[{"role":"user","content":"two"}]}}
+{"custom_id":"3","method":"POST","url":"/chat/completions","body":{"model":"someone-else","messages":[{"role":"user","content":"three"}]}}
+`
+	file, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(lines), "nightly.jsonl", "application/jsonl"),
+		Purpose: openai.FilePurposeBatch}, option.WithHeader("x-litellm-model", "gpt-4o-batch"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: file.ID, Endpoint: "/chat/completions", CompletionWindow: "24h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := e.client.Batches.Get(ctx, batch.ID)
+	if err != nil || done.Status != openai.BatchStatusCompleted || done.RequestCounts.Completed != 3 {
+		t.Fatalf("batch = %+v, %v", done, err)
+	}
+	read := func(id string) string {
+		t.Helper()
+		resp, err := e.client.Files.Content(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	stored := read(file.ID)
+	if strings.Count(stored, `"model":"gpt-4o-mini-general-deployment"`) != 2 || !strings.Contains(stored, `"model":"someone-else"`) ||
+		len(stored) != len(lines)+2*len("gpt-4o-mini-general-deployment")-len("gpt-4o-batch")-len("nightly") {
+		t.Fatalf("Azure stored:\n%s", stored)
+	}
+	if out := read(done.OutputFileID); strings.Count(out, `"model":"gpt-4o-mini-general-deployment"`) != 2 {
+		t.Fatalf("output:\n%s", out)
+	}
+
+	// A form that breaks off is the client's 400, not a failure of Azure.
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/files", strings.NewReader("--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{\"custom_id\""))
+	req.Header.Set("Content-Type", "multipart/form-data; boundary=xyz")
+	req.Header.Set("X-Litellm-Model", "gpt-4o-batch")
+	resp, err := e.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "could not read the upload") {
+		t.Fatalf("a broken form: %d %s", resp.StatusCode, msg)
+	}
+	if c := e.breaker("gpt-4o-batch/azure/gpt-4o-mini-general-deployment:chat").Counts(); c.Failures != 0 {
+		t.Errorf("the broken form counted against Azure: %+v", c)
+	}
+}

@@ -1,7 +1,9 @@
 package provider
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -102,4 +104,138 @@ func formBoundary(contentType string) (string, error) {
 		return "", errors.New("the request body must be multipart/form-data with a boundary")
 	}
 	return params["boundary"], nil
+}
+
+// maxBatchLine is the longest line of a batch file whose model
+// BatchModels rewrites: a longer one (a request with images inline) is
+// sent as it is, so that an upload's memory stays bounded.
+const maxBatchLine = 8 << 20
+
+// BatchModels returns a multipart/form-data upload (src, of media type
+// contentType) with each request line of its file part, a Batch API
+// input file, naming the model upstream by its deployment's name: where
+// a line's body.model is a key of models, it becomes that key's value,
+// as LiteLLM rewrites a batch file for the deployment it uploads to
+// (Azure OpenAI knows a model only by its deployment's name). Every
+// other byte, other parts and lines included, is sent as it came. The
+// form is read and written as it arrives: the answer is a pipe fed by a
+// goroutine, which ends when src does or when the pipe is closed; a
+// failure reading src is the pipe's error.
+func BatchModels(src io.Reader, contentType string, models map[string]string) (io.ReadCloser, error) {
+	boundary, err := formBoundary(contentType)
+	if err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(rewriteBatchForm(pw, src, boundary, models))
+	}()
+	return pr, nil
+}
+
+func rewriteBatchForm(dst io.Writer, src io.Reader, boundary string, models map[string]string) error {
+	r := multipart.NewReader(src, boundary)
+	w := multipart.NewWriter(dst)
+	if err := w.SetBoundary(boundary); err != nil {
+		return err
+	}
+	for {
+		part, err := r.NextRawPart() // raw: a file's bytes stay as sent
+		if errors.Is(err, io.EOF) {
+			return w.Close()
+		}
+		if err != nil {
+			return err
+		}
+		out, err := w.CreatePart(textproto.MIMEHeader(part.Header))
+		if err != nil {
+			return err
+		}
+		if part.FormName() == "file" {
+			err = rewriteBatchLines(out, part, models)
+		} else {
+			_, err = io.Copy(out, part)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// rewriteBatchLines copies src's lines to dst, each request line's model
+// renamed by models.
+func rewriteBatchLines(dst io.Writer, src io.Reader, models map[string]string) error {
+	br := bufio.NewReaderSize(src, 64<<10)
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(line)+len(chunk) <= maxBatchLine {
+				line = append(line, chunk...)
+				continue
+			}
+			// Too long to hold: the line goes as it is.
+			if _, werr := dst.Write(line); werr != nil {
+				return werr
+			}
+			line = line[:0]
+			for errors.Is(err, bufio.ErrBufferFull) {
+				if _, werr := dst.Write(chunk); werr != nil {
+					return werr
+				}
+				chunk, err = br.ReadSlice('\n')
+			}
+		} else {
+			line = append(line, chunk...)
+			chunk = batchLineModel(line, models)
+			line = line[:0]
+		}
+		if _, werr := dst.Write(chunk); werr != nil {
+			return werr
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// batchLineModel returns a batch file's line with its body's model
+// renamed by models; any other line as it is.
+func batchLineModel(line []byte, models map[string]string) []byte {
+	trimmed := bytes.TrimRight(line, "\r\n")
+	var body []byte
+	if !EachField(trimmed, func(k, v []byte) {
+		if string(k) == "body" {
+			body = v
+		}
+	}) || len(body) == 0 || body[0] != '{' {
+		return line
+	}
+	var model []byte
+	EachField(body, func(k, v []byte) {
+		if string(k) == "model" {
+			model = v
+		}
+	})
+	name, ok := JSONString(model)
+	if len(model) == 0 || !ok {
+		return line
+	}
+	to, ok := models[name]
+	if !ok {
+		return line
+	}
+	v, _ := json.Marshal(to)
+	body, ok = SetField(body, "model", v)
+	if !ok {
+		return line
+	}
+	out, ok := SetField(trimmed, "body", body)
+	if !ok {
+		return line
+	}
+	return append(out, line[len(trimmed):]...)
 }

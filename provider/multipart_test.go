@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"mime/multipart"
+	"strings"
 	"testing"
 )
 
@@ -54,4 +55,73 @@ func FuzzMultipartModel(f *testing.F) {
 		}
 		_, _ = multipartWithModel([]byte(file), format, replacement) // any bytes: an error or a form, no panic
 	})
+}
+
+// A batch file's request lines name the model as the deployment knows it:
+// lines for a renamed model change their body's model and nothing else;
+// any other line (another model, not JSON, too long to hold, the last
+// one without a newline), the other parts and the form's framing arrive
+// byte for byte.
+func TestBatchModelsRenamesOnlyRequestModels(t *testing.T) {
+	long := `{"custom_id":"big","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-batch","messages":[{"role":"user","content":"` +
+		strings.Repeat("x", maxBatchLine+1<<20) + `"}]}}` + "\n"
+	lines := []struct{ in, want string }{
+		{`{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-batch","messages":[]}}` + "\n",
+			`{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini-eu","messages":[]}}` + "\n"},
+		{`{"custom_id":"b", "body": {"messages": [], "model": "gpt-4o-batch"}}` + "\r\n",
+			`{"custom_id":"b", "body": {"messages": [], "model": "gpt-4o-mini-eu"}}` + "\r\n"},
+		{`{"custom_id":"c","body":{"model":"other"}}` + "\n", `{"custom_id":"c","body":{"model":"other"}}` + "\n"},
+		{"not json at all\n", "not json at all\n"},
+		{long, long},
+		{`{"custom_id":"z","body":{"model":"gpt-4o-batch"}}`, `{"custom_id":"z","body":{"model":"gpt-4o-mini-eu"}}`},
+	}
+	var in, want strings.Builder
+	for _, l := range lines {
+		in.WriteString(l.in)
+		want.WriteString(l.want)
+	}
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	_ = w.WriteField("purpose", "batch")
+	fw, _ := w.CreateFormFile("file", "requests.jsonl")
+	_, _ = fw.Write([]byte(in.String()))
+	_ = w.WriteField("expires_after[seconds]", "3600")
+	_ = w.Close()
+
+	rc, err := BatchModels(&body, w.FormDataContentType(), map[string]string{"gpt-4o-batch": "gpt-4o-mini-eu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	r := multipart.NewReader(rc, w.Boundary())
+	got := map[string]string{}
+	for {
+		part, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(part)
+		got[part.FormName()] = string(b)
+	}
+	if got["file"] != want.String() {
+		t.Errorf("file differs at byte %d", firstDiff(got["file"], want.String()))
+	}
+	if got["purpose"] != "batch" || got["expires_after[seconds]"] != "3600" {
+		t.Errorf("fields = %q, %q", got["purpose"], got["expires_after[seconds]"])
+	}
+	if _, err := BatchModels(strings.NewReader("x"), "application/json", nil); err == nil {
+		t.Error("a body that is not a form was taken")
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
