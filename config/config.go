@@ -529,6 +529,40 @@ func (d Deployment) PublicBase() string {
 	return base
 }
 
+// MissingKey returns the environment variable the deployment's key would
+// have come from, when it calls its provider's own hosted API (the
+// provider's default api_base) with no key in any form: each of its calls
+// will be refused (401). "" otherwise. A config loads with such a
+// deployment, as LiteLLM starts with it; this is for saying so.
+func (d Deployment) MissingKey() string {
+	info, ok := LookupProvider(d.Provider)
+	if !ok || info.KeyEnv == "" || info.BaseURL == "" || d.APIBase != strings.TrimRight(info.BaseURL, "/") ||
+		d.APIKey.Value() != "" || d.Entra != nil || d.AWSAuth() != nil {
+		return ""
+	}
+	for name := range d.Headers {
+		if slices.ContainsFunc(append([]string{"Authorization", "Api-Key", "X-Api-Key", d.KeyHeader}, info.KeyHeaders...),
+			func(h string) bool { return strings.EqualFold(h, name) }) {
+			return ""
+		}
+	}
+	return info.KeyEnv
+}
+
+// KeyWarnings say which deployments call their provider's hosted API
+// with no key (Deployment.MissingKey), for the log at startup and
+// check-config: a forgotten variable shows before the first 401.
+func (c *Config) KeyWarnings() []string {
+	var out []string
+	for _, d := range c.Deployments {
+		if env := d.MissingKey(); env != "" {
+			out = append(out, fmt.Sprintf("deployment %s: %s's API needs a key, and it has no api_key and $%s is not set: its calls will be refused (401)",
+				d.Name, d.Provider, env))
+		}
+	}
+	return out
+}
+
 // Labels returns the deployment's labels, as used on metrics and spans.
 func (d Deployment) Labels() map[string]string {
 	return map[string]string{"provider": d.Provider, "model": d.Model, "model_group": d.Group, "deployment": d.Name}

@@ -1985,3 +1985,40 @@ func TestOtelCallback(t *testing.T) {
 		}
 	}
 }
+
+// A deployment that calls its provider's hosted API with no key in any
+// form is named (its calls would all be 401s); one with a key, a key
+// header, its own api_base, another credential, or a provider that needs
+// no key is not.
+func TestKeyWarningsNameDeploymentsWithoutAKey(t *testing.T) {
+	yaml := `model_list:
+  - {model_name: a, litellm_params: {model: openai/gpt-4o}}
+  - {model_name: b, litellm_params: {model: groq/llama-3.1-8b-instant}}
+  - {model_name: c, litellm_params: {model: openai/gpt-4o, api_key: sk-test-key}}
+  - {model_name: d, litellm_params: {model: openai/gpt-4o, api_base: "http://127.0.0.1:9/v1"}}
+  - {model_name: e, litellm_params: {model: openai/gpt-4o, extra_headers: {authorization: "Bearer sk-in-a-header"}}}
+  - {model_name: f, litellm_params: {model: sarvam/sarvam-m, headers: {api-subscription-key: sarvam-key-1}}}
+  - {model_name: g, litellm_params: {model: ollama/llama3}}
+  - {model_name: h, litellm_params: {model: anthropic/claude-sonnet-4-5}}
+`
+	env := func(k string) (string, bool) {
+		if k == "ANTHROPIC_API_KEY" {
+			return "sk-ant-from-env", true
+		}
+		return "", false
+	}
+	cfg := parseExpecting(t, []byte(yaml), env, "")
+	got := cfg.KeyWarnings()
+	want := []string{
+		"deployment a/openai/gpt-4o: openai's API needs a key, and it has no api_key and $OPENAI_API_KEY is not set: its calls will be refused (401)",
+		"deployment b/groq/llama-3.1-8b-instant: groq's API needs a key, and it has no api_key and $GROQ_API_KEY is not set: its calls will be refused (401)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("key warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, w := range cfg.Warnings {
+		if strings.Contains(w, "needs a key") {
+			t.Errorf("a load warning too: %s", w)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,7 +161,7 @@ func New(opts Options) (*Daemon, error) {
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: opts.Config})
 	d.metrics = metrics.New(liveSource{d}, metrics.Options{Version: Version, Bus: d.bus,
 		Healthy: func() bool { return d.health.Load().Check(false).Healthy }, LiteLLMNames: opts.Config.Metrics.LiteLLMNames})
-	for _, w := range opts.Config.Warnings {
+	for _, w := range slices.Concat(opts.Config.Warnings, opts.Config.KeyWarnings()) {
 		log.Warn("config warning", "warning", w)
 	}
 	d.bus.Subscribe("metrics", 8192, d.metrics)

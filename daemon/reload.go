@@ -91,7 +91,7 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 	if !reflect.DeepEqual(cur.cfg.Health, cfg.Health) {
 		d.health.Store(health.New(liveSource{d}, cfg.Health))
 	}
-	for _, w := range cfg.Warnings {
+	for _, w := range slices.Concat(cfg.Warnings, cfg.KeyWarnings()) {
 		d.log.Warn("config warning", "warning", w)
 	}
 	d.metrics.ReloadDone(true)

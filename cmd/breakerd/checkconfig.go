@@ -32,7 +32,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range cfg.Warnings {
+	for _, w := range slices.Concat(cfg.Warnings, cfg.KeyWarnings()) {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
 	d, err := daemon.New(daemon.Options{Config: cfg})

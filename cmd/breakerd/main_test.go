@@ -714,3 +714,19 @@ func TestServePortKeepsTheHost(t *testing.T) {
 		t.Fatalf("logs:\n%s\nwant serving on 127.0.0.1 at a port of the kernel's choosing", s)
 	}
 }
+
+// A deployment that would call OpenAI with no key is a warning before
+// its first 401; with the provider's variable set, it is not.
+func TestCheckConfigWarnsOfAMissingKey(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	os.Unsetenv("OPENAI_API_KEY")
+	const cfg = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o-mini}\n"
+	if _, errOut := checkConfig(t, cfg); !strings.Contains(errOut.String(),
+		"warning: deployment a/openai/gpt-4o-mini: openai's API needs a key, and it has no api_key and $OPENAI_API_KEY is not set") {
+		t.Fatalf("stderr: %s", errOut.String())
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-from-the-environment")
+	if _, errOut := checkConfig(t, cfg); strings.Contains(errOut.String(), "needs a key") {
+		t.Fatalf("stderr: %s", errOut.String())
+	}
+}
