@@ -18,12 +18,14 @@ import (
 // maxFileBytes is OpenAI's limit on one uploaded file.
 const maxFileBytes = 512 << 20
 
-// fileStore holds the Files API's files and the Batch API's batches. The
-// zero value is empty and ready.
+// fileStore holds the Files API's files, the Batch API's batches and
+// Anthropic's Message Batches. The zero value is empty and ready.
 type fileStore struct {
 	mu      sync.Mutex
 	files   map[string]*mockFile
 	batches map[string]*mockBatch
+	// messageBatches are Anthropic's Message Batches (msgbatches.go).
+	messageBatches map[string]*messageBatch
 }
 
 type mockFile struct {
@@ -186,7 +188,7 @@ func page(objs []map[string]any, q map[string][]string, def int) map[string]any 
 	}
 	// Newest first; ids (made in order) break a tie within a second.
 	slices.SortFunc(objs, func(a, b map[string]any) int {
-		return cmp.Or(cmp.Compare(b["created_at"].(int64), a["created_at"].(int64)), cmp.Compare(idSeq(b["id"]), idSeq(a["id"])))
+		return cmp.Or(cmp.Compare(unixOf(b["created_at"]), unixOf(a["created_at"])), cmp.Compare(idSeq(b["id"]), idSeq(a["id"])))
 	})
 	if get("order") == "asc" {
 		slices.Reverse(objs)
@@ -213,6 +215,19 @@ func page(objs []map[string]any, q map[string][]string, def int) map[string]any 
 		list["data"] = []any{}
 	}
 	return list
+}
+
+// unixOf reads a created_at: OpenAI's Unix seconds, or Anthropic's
+// RFC 3339 time.
+func unixOf(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case string:
+		t, _ := time.Parse(time.RFC3339, v)
+		return t.Unix()
+	}
+	return 0
 }
 
 // idSeq is the number at the end of one of the mock's ids.

@@ -1,7 +1,8 @@
 // Package mockllm is a fake LLM upstream that speaks the OpenAI API (with
 // Azure's deployment URLs: chat, embeddings, Responses with stored
 // responses, legacy completions, audio, images, moderations, files and
-// batches) and the Anthropic Messages API, streaming included. Faults are switched at runtime over a small
+// batches) and the Anthropic Messages API (with its Message Batches),
+// streaming included. Faults are switched at runtime over a small
 // control API, so tests, the demo and the benchmarks can break and heal a
 // "provider" without restarting it:
 //
@@ -94,8 +95,9 @@ type Stats struct {
 	Realtime int64 `json:"realtime"`
 	// Rerank counts rerank calls.
 	Rerank int64 `json:"rerank"`
-	// Files counts the Files and Batch APIs' calls (a batch's own
-	// requests are not counted).
+	// Files counts the Files and Batch APIs' calls, and those of
+	// Anthropic's Message Batches (a batch's own requests are not
+	// counted).
 	Files       int64 `json:"files"`
 	Completions int64 `json:"completions"`
 	Failed      int64 `json:"failed"`
@@ -327,6 +329,13 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+base+"/batches/{id}", batches)
 		mux.Handle("POST "+base+"/batches/{id}/cancel", batches)
 	}
+	msgBatches := s.upstream(&s.stats.files, s.messageBatchCalls)
+	mux.Handle("POST /v1/messages/batches", s.upstream(&s.stats.files, s.createMessageBatch))
+	mux.Handle("GET /v1/messages/batches", msgBatches)
+	mux.Handle("GET /v1/messages/batches/{id}", msgBatches)
+	mux.Handle("DELETE /v1/messages/batches/{id}", msgBatches)
+	mux.Handle("POST /v1/messages/batches/{id}/cancel", msgBatches)
+	mux.Handle("GET /v1/messages/batches/{id}/results", msgBatches)
 	cmpl := s.upstream(&s.stats.completions, s.completions)
 	mux.Handle("POST /v1/completions", cmpl)
 	mux.Handle("POST /completions", cmpl)

@@ -177,7 +177,34 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 
 // Native is true for chat (translated here) and for Anthropic's own
 // Messages API, which passes through untouched.
-func (p *anthropic) Native(api API) bool { return api == APIChat || api == "" || api == APIMessages }
+func (p *anthropic) Native(api API) bool {
+	if api == APIMessageBatches { // Anthropic's own API has them; Bedrock, Vertex AI and Azure do not
+		return p.google == nil && p.d.Bedrock == nil && p.entra == nil && p.d.Provider == "anthropic"
+	}
+	return api == APIChat || api == "" || api == APIMessages
+}
+
+// Stored makes a call on what Anthropic's API stores, its Message Batches
+// (call.Path "messages/batches...", under /v1), with the deployment's
+// key and anthropic-version. Only a deployment Native(APIMessageBatches)
+// has them.
+func (p *anthropic) Stored(ctx context.Context, call StoredCall) (*Response, error) {
+	base := strings.TrimSuffix(cmp.Or(p.d.APIBase, "https://api.anthropic.com"), "/v1") + "/v1"
+	hreq, err := call.request(ctx, base, call.Query, p.redact)
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", cmp.Or(call.ContentType, "application/json"))
+	hreq.Header.Set("anthropic-version", cmp.Or(p.d.APIVersion, DefaultAnthropicVersion))
+	hreq.Header.Set(cmp.Or(p.d.KeyHeader, "x-api-key"), p.d.APIKey.Value())
+	configHeaders(hreq.Header, p.d)
+	resp, _, err := call.answer(ctx, p.rt, hreq, false, &storedIDs{provider: p.d.Provider, deployment: p.d.Name}, p.redact, p.httpError)
+	if err != nil {
+		return nil, err
+	}
+	resp.Model = p.d.Model
+	return resp, nil
+}
 
 // sendMessages passes a Messages API request through: the client's body
 // with the deployment's model, the client's anthropic-version and

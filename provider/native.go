@@ -48,6 +48,9 @@ const (
 	// calls on what an upstream stores.
 	APIFiles   API = "files"
 	APIBatches API = "batches"
+	// APIMessageBatches is Anthropic's Message Batches API
+	// (/v1/messages/batches), calls on what Anthropic's API stores.
+	APIMessageBatches API = "messages/batches"
 	// APIRealtime is OpenAI's Realtime API, a WebSocket session
 	// (RealtimeDialer), which no Request carries either.
 	APIRealtime API = "realtime"
@@ -57,7 +60,7 @@ const (
 // (responses, conversations, files, batches): calls that are counted but
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
-	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches
+	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches
 }
 
 // Translatable reports whether a request in api can be translated to chat

@@ -638,20 +638,9 @@ func (p *openAI) Stored(ctx context.Context, call StoredCall) (*Response, error)
 			q[k] = v
 		}
 	}
-	u := strings.TrimSuffix(base, "/responses") + "/" + call.Path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	body := call.Body
-	if body == nil {
-		body = http.NoBody
-	}
-	hreq, err := http.NewRequestWithContext(ctx, call.Method, u, body)
+	hreq, err := call.request(ctx, strings.TrimSuffix(base, "/responses"), q, p.redact)
 	if err != nil {
-		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
-	}
-	if call.Length > 0 && hreq.ContentLength == 0 {
-		hreq.ContentLength = call.Length
+		return nil, err
 	}
 	if err := p.setHeaders(ctx, hreq.Header); err != nil {
 		return nil, err
@@ -659,28 +648,65 @@ func (p *openAI) Stored(ctx context.Context, call StoredCall) (*Response, error)
 	if call.ContentType != "" {
 		hreq.Header.Set("Content-Type", call.ContentType)
 	}
-	if call.Raw {
-		resp, err := exchange(ctx, p.rt, hreq, p.redact, p.httpError)
-		if err != nil {
-			return nil, err
-		}
-		return &Response{Raw: resp.Body, ContentType: resp.Header.Get("Content-Type"), Model: p.d.Model}, nil
-	}
 	stream := call.Query.Get("stream") == "true"
 	if stream {
 		hreq.Header.Set("Accept", "text/event-stream")
 	}
-	events, data, err := roundTrip(ctx, p.rt, hreq, stream, p.redact, p.httpError, nil)
-	if err != nil {
+	resp, events, err := call.answer(ctx, p.rt, hreq, stream, p.ids(), p.redact, p.httpError)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if events != nil {
+	case events != nil:
 		return &Response{Frames: p.rawStream(ctx, events, APIResponses), Model: p.d.Model}, nil
+	case resp.Raw == nil:
+		resp.Body = markEncrypted(resp.Body, p.d.Name)
 	}
-	if !json.Valid(data) {
-		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	resp.Model = p.d.Model
+	return resp, nil
+}
+
+// request builds call's request to base (the API's root) with query.
+func (call StoredCall) request(ctx context.Context, base string, query url.Values, redact func(string) string) (*http.Request, error) {
+	u := base + "/" + call.Path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
 	}
-	return &Response{Body: markEncrypted(p.ids().object(data), p.d.Name), Model: p.d.Model}, nil
+	body := call.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	hreq, err := http.NewRequestWithContext(ctx, call.Method, u, body)
+	if err != nil {
+		return nil, &Error{Err: err, Message: "build request: " + redact(err.Error())}
+	}
+	if call.Length > 0 && hreq.ContentLength == 0 {
+		hreq.ContentLength = call.Length
+	}
+	return hreq, nil
+}
+
+// answer sends call's request (hreq) and reads the upstream's answer: the
+// body unread for a Raw call, the events of a stream, else the JSON with
+// its stored objects' ids as clients get them (ids).
+func (call StoredCall) answer(ctx context.Context, rt http.RoundTripper, hreq *http.Request, stream bool, ids *storedIDs,
+	redact func(string) string, httpErr func(*http.Response) *Error) (*Response, io.ReadCloser, error) {
+	if call.Raw {
+		resp, err := exchange(ctx, rt, hreq, redact, httpErr)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &Response{Raw: resp.Body, ContentType: resp.Header.Get("Content-Type")}, nil, nil
+	}
+	events, data, err := roundTrip(ctx, rt, hreq, stream, redact, httpErr, nil)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case events != nil:
+		return nil, events, nil
+	case !json.Valid(data):
+		return nil, nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	return &Response{Body: ids.object(data)}, nil, nil
 }
 
 // call posts a JSON body to url, with the deployment's headers, and

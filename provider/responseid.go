@@ -33,8 +33,9 @@ var (
 	conversationKind = storedKind{"conv_", ";conversation_id:"}
 	fileKind         = storedKind{"file-", ";file_id:"}
 	batchKind        = storedKind{"batch_", ";batch_id:"}
+	messageBatchKind = storedKind{"msgbatch_", ";message_batch_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -79,6 +80,12 @@ func DecodeFileID(s string) (provider, deployment, id string, ok bool) {
 // breakerd gave a client.
 func DecodeBatchID(s string) (provider, deployment, id string, ok bool) {
 	return batchKind.decode(s)
+}
+
+// DecodeMessageBatchID reads the id of an Anthropic Message Batch
+// ("msgbatch_") that breakerd gave a client.
+func DecodeMessageBatchID(s string) (provider, deployment, id string, ok bool) {
+	return messageBatchKind.decode(s)
 }
 
 func (k storedKind) encode(provider, deployment, id string) string {

@@ -1,0 +1,83 @@
+package mockllm
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	"github.com/anthropics/anthropic-sdk-go/option"
+)
+
+func batchRequest(id, model, text string) anthropic.MessageBatchNewParamsRequest {
+	return anthropic.MessageBatchNewParamsRequest{CustomID: id, Params: anthropic.MessageBatchNewParamsRequestParams{
+		Model: anthropic.Model(model), MaxTokens: 64, Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(text))}}}
+}
+
+// The mock plays Anthropic's Message Batches for the official SDK: a
+// batch in progress when made and ended when polled, its results (one
+// succeeded, one errored) streamed by the SDK, a batch canceled before it
+// ran, a page of batches, and delete only once a batch has ended.
+func TestMessageBatchesForTheSDK(t *testing.T) {
+	_, url := newMock(t, Options{Name: "m"})
+	ctx := context.Background()
+	client := anthropic.NewClient(option.WithBaseURL(url), option.WithAPIKey("k"), option.WithMaxRetries(0))
+
+	batch, err := client.Messages.Batches.New(ctx, anthropic.MessageBatchNewParams{Requests: []anthropic.MessageBatchNewParamsRequest{
+		batchRequest("ok", "claude-sonnet-4-5", "hello there"),
+		{CustomID: "bad", Params: anthropic.MessageBatchNewParamsRequestParams{Model: "claude-sonnet-4-5", MaxTokens: 64}}, // no messages
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if batch.ProcessingStatus != anthropic.MessageBatchProcessingStatusInProgress || batch.RequestCounts.Processing != 2 {
+		t.Fatalf("new batch = %+v", batch)
+	}
+	ended, err := client.Messages.Batches.Get(ctx, batch.ID, anthropic.MessageBatchGetParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ended.ProcessingStatus != anthropic.MessageBatchProcessingStatusEnded || ended.RequestCounts.Succeeded+ended.RequestCounts.Errored != 2 ||
+		!strings.HasSuffix(ended.ResultsURL, "/v1/messages/batches/"+batch.ID+"/results") {
+		t.Fatalf("polled = %+v", ended)
+	}
+	stream := client.Messages.Batches.ResultsStreaming(ctx, batch.ID, anthropic.MessageBatchResultsParams{})
+	got := map[string]string{}
+	for stream.Next() {
+		r := stream.Current()
+		got[r.CustomID] = r.Result.Type
+		if r.Result.Type == "succeeded" && !strings.Contains(r.Result.Message.Content[0].Text, "hello there") {
+			t.Errorf("message = %+v", r.Result.Message)
+		}
+	}
+	if err := stream.Err(); err != nil || got["ok"] != "succeeded" || got["bad"] != "errored" {
+		t.Fatalf("results %v, %v", got, err)
+	}
+
+	second, err := client.Messages.Batches.New(ctx, anthropic.MessageBatchNewParams{Requests: []anthropic.MessageBatchNewParamsRequest{batchRequest("x", "claude-sonnet-4-5", "hi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apiErr *anthropic.Error
+	if _, err := client.Messages.Batches.Delete(ctx, second.ID, anthropic.MessageBatchDeleteParams{}); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest {
+		t.Fatalf("deleting a batch in progress: %v", err)
+	}
+	if c, err := client.Messages.Batches.Cancel(ctx, second.ID, anthropic.MessageBatchCancelParams{}); err != nil || c.ProcessingStatus != anthropic.MessageBatchProcessingStatusCanceling {
+		t.Fatalf("cancel = %+v, %v", c, err)
+	}
+	if c, err := client.Messages.Batches.Get(ctx, second.ID, anthropic.MessageBatchGetParams{}); err != nil || c.RequestCounts.Canceled != 1 {
+		t.Fatalf("canceled = %+v, %v", c, err)
+	}
+	page, err := client.Messages.Batches.List(ctx, anthropic.MessageBatchListParams{Limit: anthropic.Int(1)})
+	if err != nil || len(page.Data) != 1 || page.Data[0].ID != second.ID || !page.HasMore {
+		t.Fatalf("page = %+v, %v", page, err)
+	}
+	if d, err := client.Messages.Batches.Delete(ctx, batch.ID, anthropic.MessageBatchDeleteParams{}); err != nil || d.ID != batch.ID {
+		t.Fatalf("delete = %+v, %v", d, err)
+	}
+	if _, err := client.Messages.Batches.Get(ctx, batch.ID, anthropic.MessageBatchGetParams{}); !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
+		t.Fatalf("a deleted batch: %v", err)
+	}
+}
