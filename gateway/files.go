@@ -24,9 +24,20 @@ import (
 // it, the batch's own calls and its output files go there too.
 
 var (
-	storedFiles   = storedObject{"file", "files", provider.DecodeFileID, provider.APIFiles}
-	storedBatches = storedObject{"batch", "batches", provider.DecodeBatchID, provider.APIBatches}
+	storedFiles = storedObject{"file", "files", provider.DecodeFileID, provider.APIFiles,
+		stores, "openai and azure", provider.APIResponses}
+	storedBatches = storedObject{"batch", "batches", provider.DecodeBatchID, provider.APIBatches,
+		stores, "openai and azure", provider.APIResponses}
+	storedMessageBatches = storedObject{"message batch", "messages/batches", provider.DecodeMessageBatchID, provider.APIMessageBatches,
+		runsMessageBatches, "anthropic", provider.APIMessages}
 )
+
+// runsMessageBatches reports whether d's upstream runs Anthropic's
+// Message Batches (Anthropic's own API does).
+func runsMessageBatches(d *Deployment) bool {
+	_, ok := d.prov.(provider.StoredResponses)
+	return ok && d.prov.Native(provider.APIMessageBatches) && d.Breakers[provider.Chat] != nil
+}
 
 // maxUploadBytes is OpenAI's limit on one file, the least limit on an
 // upload's body whatever server.max_body_bytes: an upload is relayed as
@@ -37,39 +48,38 @@ const maxUploadBytes = 512 << 20
 // listed (LiteLLM's).
 const modelHeader = "X-Litellm-Model"
 
-// fileScope returns the deployments a files call without an id goes to:
-// those of the model the request names (modelHeader; its route, fallbacks
-// included, in routing order) that store files, else every deployment
-// that does, in config order. With none, it answers why and returns the
-// status.
-func (g *Gateway) fileScope(w http.ResponseWriter, r *http.Request) ([]*Deployment, int) {
-	group := r.Header.Get(modelHeader)
-	if group == "" {
-		if all := g.storing(); len(all) > 0 {
+// scope returns the deployments a call on obj without an id goes to:
+// those of model (its route, fallbacks included, in routing order) that
+// store obj, else, with no model, every deployment that does, in config
+// order. With none, it answers why and returns the status.
+func (g *Gateway) scope(w http.ResponseWriter, obj storedObject, model string) ([]*Deployment, int) {
+	if model == "" {
+		if all := g.holding(obj); len(all) > 0 {
 			return all, 0
 		}
-		writeError(w, http.StatusNotFound, "invalid_request_error", "",
-			"no deployment in breakerd's config stores files (only openai and azure ones do)")
+		writeAPIError(w, obj.errAPI, http.StatusNotFound, "invalid_request_error", "",
+			fmt.Sprintf("no deployment in breakerd's config stores %s (only %s ones do)", obj.collection, obj.who))
 		return nil, http.StatusNotFound
 	}
+	group := model
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
 	}
 	if _, ok := g.groups[group]; !ok {
 		if _, err := g.resolve(group); err != nil {
-			g.modelNotFound(w, provider.APIChat, group)
+			g.modelNotFound(w, obj.errAPI, group)
 			return nil, http.StatusNotFound
 		}
 	}
 	var out []*Deployment
 	for _, d := range g.Route(group) {
-		if stores(d) {
+		if obj.holds(d) {
 			out = append(out, d)
 		}
 	}
 	if len(out) == 0 {
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "model_not_supported", fmt.Sprintf(
-			"The model `%s` has no deployment that stores files (only openai and azure ones do)", group))
+		writeAPIError(w, obj.errAPI, http.StatusBadRequest, "invalid_request_error", "model_not_supported", fmt.Sprintf(
+			"The model `%s` has no deployment that stores %s (only %s ones do)", group, obj.collection, obj.who))
 		return nil, http.StatusBadRequest
 	}
 	return out, 0
@@ -90,16 +100,14 @@ func (g *Gateway) createFile(w http.ResponseWriter, r *http.Request) {
 // upload is createFile's work: the deployment called (nil when none
 // was), and the status answered.
 func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	scope, status := g.fileScope(w, r)
+	scope, status := g.scope(w, storedFiles, r.Header.Get(modelHeader))
 	if scope == nil {
 		return nil, status
 	}
 	raw := &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
 		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}
 	asked := r.Header.Get(modelHeader)
-	var failures []string
-	var retryAt time.Time
-	for _, d := range scope {
+	return g.makeAt(w, storedFiles, "the file", scope, false, func(d *Deployment) (*provider.Response, error) {
 		var resp *provider.Response
 		release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) error {
 			if t := d.Config.Timeout; t > 0 {
@@ -127,27 +135,12 @@ func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Req
 			}
 			return err
 		})
-		var u *unavailable
-		switch {
-		case err == nil:
-			release()
-			writeStored(w, d, resp)
-			return d, http.StatusOK
-		case errors.As(err, &u): // not called: the body is still unread
-			if !u.retryAt.IsZero() && (retryAt.IsZero() || u.retryAt.Before(retryAt)) {
-				retryAt = u.retryAt
-			}
-			failures = append(failures, d.Config.Name+": "+u.why)
-			continue
+		if err != nil {
+			return nil, err
 		}
-		return d, g.writeStoredError(w, err, d, "the file", "", "")
-	}
-	if !retryAt.IsZero() {
-		w.Header().Set("Retry-After", fmt.Sprint(max(int(retryAt.Sub(g.clock.Now()).Seconds()+0.999), 1)))
-	}
-	writeError(w, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
-		fmt.Sprintf("No deployment that stores files could take the upload (%s)", strings.Join(failures, "; ")))
-	return scope[len(scope)-1], http.StatusServiceUnavailable
+		release()
+		return resp, nil
+	})
 }
 
 // uploadBody is a client's upload on its way upstream. It keeps the
@@ -231,7 +224,7 @@ func (g *Gateway) createBatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	body, ok := g.storedBody(w, r)
+	body, ok := g.storedBody(w, r, provider.APIResponses)
 	if !ok {
 		return nil, http.StatusRequestEntityTooLarge
 	}
@@ -253,7 +246,7 @@ func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	resp, err := g.callStored(ctx, http.MethodPost, d, storedBatches.collection, r.URL.Query(), body)
 	if err != nil {
-		return d, g.writeStoredError(w, err, d, fmt.Sprintf("the batch's input file '%s'", req.InputFileID), upstreamID, req.InputFileID)
+		return d, g.writeStoredError(w, provider.APIResponses, err, d, fmt.Sprintf("the batch's input file '%s'", req.InputFileID), upstreamID, req.InputFileID)
 	}
 	writeStored(w, d, resp)
 	return d, http.StatusOK
@@ -277,16 +270,22 @@ func (g *Gateway) listStored(obj storedObject) http.HandlerFunc {
 func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Request, obj storedObject) (*Deployment, int) {
 	query := r.URL.Query()
 	var scope []*Deployment
-	if after := query.Get("after"); after != "" {
-		d, upstreamID, msg := g.storedAt(obj, after)
-		if d == nil {
-			writeError(w, http.StatusNotFound, "invalid_request_error", "", msg)
-			return nil, http.StatusNotFound
+	for _, cursor := range []string{"after", "after_id", "before_id"} { // OpenAI's, Anthropic's
+		if id := query.Get(cursor); id != "" {
+			d, upstreamID, msg := g.storedAt(obj, id)
+			if d == nil {
+				writeAPIError(w, obj.errAPI, http.StatusNotFound, "invalid_request_error", "", msg)
+				return nil, http.StatusNotFound
+			}
+			scope = []*Deployment{d}
+			query.Set(cursor, upstreamID)
 		}
-		scope = []*Deployment{d}
-		query.Set("after", upstreamID)
-	} else if scope, _ = g.fileScope(w, r); scope == nil {
-		return nil, http.StatusNotFound
+	}
+	if scope == nil {
+		var status int
+		if scope, status = g.scope(w, obj, r.Header.Get(modelHeader)); scope == nil {
+			return nil, status
+		}
 	}
 	type page struct {
 		Data    []json.RawMessage `json:"data"`
@@ -301,11 +300,14 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		if err != nil {
 			var perr *provider.Error
 			if errors.As(err, &perr) && (perr.Canceled || len(scope) == 1) {
-				return d, g.writeStoredError(w, err, d, "the "+obj.collection, "", "")
+				return d, g.writeStoredError(w, obj.errAPI, err, d, "the "+obj.collection, "", "")
 			}
 			unlisted = append(unlisted, d.Config.Name+" ("+err.Error()+")")
 			lastErr, last = err, d
 			continue
+		}
+		if obj.api == provider.APIMessageBatches {
+			resp.Body = resultsHere(resp.Body, r)
 		}
 		if len(scope) == 1 {
 			writeStored(w, d, resp)
@@ -322,17 +324,23 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		last = d
 	}
 	if len(unlisted) == len(scope) {
-		return last, g.writeStoredError(w, lastErr, last, "the "+obj.collection, "", "")
+		return last, g.writeStoredError(w, obj.errAPI, lastErr, last, "the "+obj.collection, "", "")
 	}
 	if len(unlisted) > 0 {
 		w.Header().Set("X-Breakerd-Unlisted", strings.Join(unlisted, "; "))
 	}
-	created := func(raw json.RawMessage) int64 {
+	created := func(raw json.RawMessage) int64 { // OpenAI's Unix seconds, Anthropic's RFC 3339
 		var v struct {
-			CreatedAt int64 `json:"created_at"`
+			CreatedAt json.RawMessage `json:"created_at"`
 		}
 		_ = json.Unmarshal(raw, &v)
-		return v.CreatedAt
+		var n int64
+		if json.Unmarshal(v.CreatedAt, &n) == nil {
+			return n
+		}
+		var t time.Time
+		_ = json.Unmarshal(v.CreatedAt, &t)
+		return t.Unix()
 	}
 	asc := query.Get("order") == "asc"
 	slices.SortStableFunc(merged.Data, func(a, b json.RawMessage) int { // ties keep each deployment's order
@@ -341,7 +349,10 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 		}
 		return cmp.Compare(created(b), created(a))
 	})
-	out := map[string]any{"object": "list", "data": merged.Data, "has_more": merged.HasMore, "first_id": nil, "last_id": nil}
+	out := map[string]any{"data": merged.Data, "has_more": merged.HasMore, "first_id": nil, "last_id": nil}
+	if obj.errAPI != provider.APIMessages {
+		out["object"] = "list" // OpenAI's lists say so; Anthropic's pages do not
+	}
 	if n := len(merged.Data); n > 0 {
 		id := func(raw json.RawMessage) string {
 			var v struct {
@@ -356,4 +367,138 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	writeJSONResponse(w, http.StatusOK, out)
 	return last, http.StatusOK
+}
+
+// createMessageBatch serves POST /v1/messages/batches, Anthropic's
+// Message Batches: the batch goes to the deployments of its first
+// request's model that run them (Anthropic's own API), the first that
+// takes it, with each request naming the model as that deployment knows
+// it (batchModels). The batch's id names the deployment, so its polling,
+// results, cancel and delete go there.
+func (g *Gateway) createMessageBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIMessageBatches)
+	d, status := g.makeMessageBatch(ctx, w, r)
+	g.storedDone(span, provider.APIMessageBatches, d, status, start)
+}
+
+func (g *Gateway) makeMessageBatch(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+	obj := storedMessageBatches
+	body, ok := g.storedBody(w, r, obj.errAPI)
+	if !ok {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	var req struct {
+		Requests []struct {
+			Params struct {
+				Model string `json:"model"`
+			} `json:"params"`
+		} `json:"requests"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.Requests) == 0 || req.Requests[0].Params.Model == "" {
+		writeAPIError(w, obj.errAPI, http.StatusBadRequest, "invalid_request_error", "",
+			"a message batch is a JSON object with requests, each with a custom_id and params that name a model")
+		return nil, http.StatusBadRequest
+	}
+	model := req.Requests[0].Params.Model
+	scope, status := g.scope(w, obj, model)
+	if scope == nil {
+		return nil, status
+	}
+	return g.makeAt(w, obj, "the message batch", scope, true, func(d *Deployment) (*provider.Response, error) {
+		resp, err := g.callStored(ctx, http.MethodPost, d, obj.collection, r.URL.Query(), messageBatchModels(body, g.batchModels(d, model)))
+		if err == nil {
+			resp.Body = resultsHere(resp.Body, r)
+		}
+		return resp, err
+	})
+}
+
+// messageBatchModels returns a Message Batches request (body) with each
+// request's params.model renamed by models, as provider.BatchModels
+// renames a batch file's.
+func messageBatchModels(body []byte, models map[string]string) []byte {
+	if models == nil {
+		return body
+	}
+	var req map[string]json.RawMessage
+	var requests []json.RawMessage
+	if json.Unmarshal(body, &req) != nil || json.Unmarshal(req["requests"], &requests) != nil {
+		return body
+	}
+	for i, q := range requests {
+		var params json.RawMessage
+		provider.EachField(q, func(k, v []byte) {
+			if string(k) == "params" {
+				params = v
+			}
+		})
+		var p struct {
+			Model string `json:"model"`
+		}
+		if json.Unmarshal(params, &p) != nil || models[p.Model] == "" {
+			continue
+		}
+		v, _ := json.Marshal(models[p.Model])
+		if params, ok := provider.SetField(params, "model", v); ok {
+			if q, ok := provider.SetField(q, "params", params); ok {
+				requests[i] = q
+			}
+		}
+	}
+	list, err := json.Marshal(requests)
+	if err != nil {
+		return body
+	}
+	out, ok := provider.SetField(body, "requests", list)
+	if !ok {
+		return body
+	}
+	return out
+}
+
+// resultsHere returns a Message Batch (or a page of them) with its
+// results_url at breakerd, where r came, instead of at the upstream: a
+// client that follows it (Anthropic's Python SDK does) must not carry its
+// key for breakerd to Anthropic, and breakerd routes it by the id.
+func resultsHere(body []byte, r *http.Request) []byte {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	var local func([]byte) []byte
+	local = func(obj []byte) []byte {
+		var id, url, data []byte
+		provider.EachField(obj, func(k, v []byte) {
+			switch string(k) {
+			case "id":
+				id = v
+			case "results_url":
+				url = v
+			case "data":
+				data = v
+			}
+		})
+		if len(id) > 0 && len(url) > 0 && url[0] == '"' {
+			if s, ok := provider.JSONString(id); ok {
+				v, _ := json.Marshal(scheme + "://" + r.Host + "/v1/messages/batches/" + s + "/results")
+				if out, ok := provider.SetField(obj, "results_url", v); ok {
+					obj = out
+				}
+			}
+		}
+		var items []json.RawMessage
+		if len(data) > 0 && json.Unmarshal(data, &items) == nil {
+			for i := range items {
+				items[i] = local(items[i])
+			}
+			if list, err := json.Marshal(items); err == nil {
+				if out, ok := provider.SetField(obj, "data", list); ok {
+					obj = out
+				}
+			}
+		}
+		return obj
+	}
+	return local(body)
 }

@@ -798,6 +798,11 @@ func (g *Gateway) Handler() http.Handler {
 	route("/v2/rerank", post(g.serve(provider.Rerank, provider.APIRerank))) // Cohere's v2 clients' path, as LiteLLM serves it
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
+	route("/messages/batches", post(http.HandlerFunc(g.createMessageBatch)), get(g.listStored(storedMessageBatches)))
+	msgBatch := g.storedCall(storedMessageBatches, none)
+	route("/messages/batches/{id}", get(msgBatch), methodHandler{http.MethodDelete, msgBatch})
+	route("/messages/batches/{id}/cancel", post(g.storedCall(storedMessageBatches, fixed("/cancel"))))
+	route("/messages/batches/{id}/results", get(g.storedCall(storedMessageBatches, fixed("/results"))))
 	route("/completions", post(g.serve(provider.Chat, provider.APICompletions)))
 	route("/models", get(http.HandlerFunc(g.models)))
 	route("/model/info", get(http.HandlerFunc(g.modelInfo))) // LiteLLM's
@@ -811,7 +816,7 @@ func (g *Gateway) Handler() http.Handler {
 		switch {
 		case strings.HasPrefix(rest, "messages/"), api == provider.APIMessages || r.Header.Get("Anthropic-Version") != "":
 			api = provider.APIMessages
-			msg += ": breakerd does not serve this Anthropic API (it serves messages and messages/count_tokens, and models); call the provider directly"
+			msg += ": breakerd does not serve this Anthropic API (it serves messages, messages/count_tokens and message batches, and models); call the provider directly"
 		case strings.HasPrefix(rest, "realtime/"):
 			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime, and POST /v1/realtime/client_secrets and /v1/realtime/calls; a call already made (accept, hangup, refer, reject) belongs to the provider that made it: call it directly"
 		case unservedAPIs[first]:

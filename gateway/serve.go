@@ -303,7 +303,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 // for the upstreams to answer.
 func (c *call) pin(route []*Deployment) []*Deployment {
 	var home *Deployment
-	for _, d := range c.g.storing() {
+	for _, d := range c.g.holding(storedResponses) {
 		if d.Config.Name == c.routing.storedAt {
 			home = d
 		}

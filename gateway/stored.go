@@ -24,17 +24,27 @@ import (
 )
 
 // storedObject is a kind of object a deployment's upstream stores: the
-// Responses API's responses, the Conversations API's conversations.
+// Responses API's responses, the Conversations API's conversations, the
+// Files and Batch APIs' files and batches, Anthropic's Message Batches.
 type storedObject struct {
 	noun       string // in messages: "response", "conversation"
 	collection string // its path under the API's root
 	decode     func(string) (provider, deployment, id string, ok bool)
 	api        provider.API // the calls' API, in metrics and traces
+	// holds reports whether a deployment's upstream stores such objects,
+	// and who names those that do, in messages.
+	holds func(*Deployment) bool
+	who   string
+	// errAPI is the API whose shape errors take: OpenAI's, or Anthropic's
+	// for its Message Batches.
+	errAPI provider.API
 }
 
 var (
-	storedResponses     = storedObject{"response", "responses", provider.DecodeResponseID, provider.APIStoredResponses}
-	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID, provider.APIConversations}
+	storedResponses = storedObject{"response", "responses", provider.DecodeResponseID, provider.APIStoredResponses,
+		stores, "openai and azure", provider.APIResponses}
+	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID, provider.APIConversations,
+		stores, "openai and azure", provider.APIResponses}
 )
 
 // storedCall serves a call on a stored object by its id (the {id} path
@@ -51,11 +61,11 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		id := r.PathValue("id")
 		d, upstreamID, msg := g.storedAt(obj, id)
 		if d == nil {
-			writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "", msg)
+			writeAPIError(w, obj.errAPI, http.StatusNotFound, "invalid_request_error", "", msg)
 			g.storedDone(span, obj.api, nil, http.StatusNotFound, start)
 			return
 		}
-		body, ok := g.storedBody(w, r)
+		body, ok := g.storedBody(w, r, obj.errAPI)
 		if !ok {
 			g.storedDone(span, obj.api, d, http.StatusRequestEntityTooLarge, start)
 			return
@@ -73,11 +83,15 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		if len(body) > 0 {
 			call.Body = bytes.NewReader(body)
 		}
-		call.Raw = strings.HasSuffix(call.Path, "/content") // a file's: any bytes, any size
+		// A file's content, a message batch's results: any bytes, any size.
+		call.Raw = strings.HasSuffix(call.Path, "/content") || strings.HasSuffix(call.Path, "/results")
 		resp, err := g.storedCallAt(ctx, d, call)
+		if err == nil && resp.Body != nil && obj.api == provider.APIMessageBatches {
+			resp.Body = resultsHere(resp.Body, r)
+		}
 		status := http.StatusOK
 		if err != nil {
-			status = g.writeStoredError(w, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
+			status = g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
 		} else {
 			writeStored(w, d, resp)
 		}
@@ -132,41 +146,70 @@ func (g *Gateway) createConversation(w http.ResponseWriter, r *http.Request) {
 // makeConversation is createConversation's work: the deployment that
 // answered last (nil when none was called), and the status answered.
 func (g *Gateway) makeConversation(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	body, ok := g.storedBody(w, r)
+	body, ok := g.storedBody(w, r, provider.APIResponses)
 	if !ok {
 		return nil, http.StatusRequestEntityTooLarge
 	}
-	var failures []string
-	var last *Deployment
-	for _, d := range g.storing() {
-		last = d
-		resp, err := g.callStored(ctx, http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
-		if err == nil {
-			writeStored(w, d, resp)
-			return d, http.StatusOK
-		}
-		var perr *provider.Error
-		if errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status))) {
-			return d, g.writeStoredError(w, err, d, "the conversation", "", "") // the request's fault, or the client left
-		}
-		failures = append(failures, d.Config.Name+": "+err.Error())
-	}
-	if len(failures) == 0 {
+	scope := g.holding(storedConversations)
+	if len(scope) == 0 {
 		writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "",
 			"no deployment in breakerd's config stores conversations (only openai and azure ones do)")
 		return nil, http.StatusNotFound
 	}
-	w.Header().Set("X-Should-Retry", "false")
-	writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
-		fmt.Sprintf("No deployment that stores conversations could make one (%s)", strings.Join(failures, "; ")))
+	return g.makeAt(w, storedConversations, "the conversation", scope, true, func(d *Deployment) (*provider.Response, error) {
+		return g.callStored(ctx, http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
+	})
+}
+
+// makeAt makes a new object of obj's kind (what, in messages) at the
+// first deployment of scope that takes it (call makes it at one), and
+// answers the client. A deployment whose circuit or bulkhead refuses
+// passes it on; so does one that fails as another may not (a 5xx, a
+// timeout) when resend is set (the request can go again); the request's
+// own fault (a 4xx), the client's leaving, or any failure without resend
+// ends it. It returns the deployment that answered or was tried last, and
+// the status.
+func (g *Gateway) makeAt(w http.ResponseWriter, obj storedObject, what string, scope []*Deployment, resend bool,
+	call func(*Deployment) (*provider.Response, error)) (*Deployment, int) {
+	var failures []string
+	var retryAt time.Time
+	var last *Deployment
+	for _, d := range scope {
+		last = d
+		resp, err := call(d)
+		var u *unavailable
+		var perr *provider.Error
+		switch {
+		case err == nil:
+			writeStored(w, d, resp)
+			return d, http.StatusOK
+		case errors.As(err, &u): // not called
+			if !u.retryAt.IsZero() && (retryAt.IsZero() || u.retryAt.Before(retryAt)) {
+				retryAt = u.retryAt
+			}
+			failures = append(failures, d.Config.Name+": "+u.why)
+			continue
+		case !resend, errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status))):
+			return d, g.writeStoredError(w, obj.errAPI, err, d, what, "", "")
+		}
+		failures = append(failures, d.Config.Name+": "+err.Error())
+	}
+	if retryAt.IsZero() {
+		w.Header().Set("X-Should-Retry", "false")
+	} else {
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(retryAt.Sub(g.clock.Now()).Seconds()+0.999), 1)))
+	}
+	writeAPIError(w, obj.errAPI, http.StatusServiceUnavailable, "service_unavailable", "all_deployments_unavailable",
+		fmt.Sprintf("No deployment that stores %s could make %s (%s)", obj.collection, what, strings.Join(failures, "; ")))
 	return last, http.StatusServiceUnavailable
 }
 
-// storedBody reads a call's body (a POST's), or answers why it cannot.
-func (g *Gateway) storedBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// storedBody reads a call's body (a POST's), or answers why it cannot,
+// in api's error shape.
+func (g *Gateway) storedBody(w http.ResponseWriter, r *http.Request, api provider.API) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.Server.MaxBodyBytes))
 	if err != nil {
-		writeAPIError(w, provider.APIResponses, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
+		writeAPIError(w, api, http.StatusRequestEntityTooLarge, "invalid_request_error", "request_too_large",
 			fmt.Sprintf("could not read the request body: %v", err))
 		return nil, false
 	}
@@ -264,16 +307,16 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 }
 
 // writeStoredError answers a call on what (a stored object, named as the
-// client knows it) that d could not serve, and returns the status (499
-// when the client left); an upstream's message names the object by the
-// client's id, not by the upstream's own.
-func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployment, what, upstreamID, id string) int {
+// client knows it) that d could not serve, in api's error shape, and
+// returns the status (499 when the client left); an upstream's message
+// names the object by the client's id, not by the upstream's own.
+func (g *Gateway) writeStoredError(w http.ResponseWriter, api provider.API, err error, d *Deployment, what, upstreamID, id string) int {
 	var u *unavailable
 	if errors.As(err, &u) {
 		if !u.retryAt.IsZero() {
 			w.Header().Set("Retry-After", strconv.Itoa(max(int(u.retryAt.Sub(g.clock.Now()).Seconds()+0.999), 1)))
 		}
-		writeAPIError(w, provider.APIResponses, http.StatusServiceUnavailable, "service_unavailable", "deployment_unavailable",
+		writeAPIError(w, api, http.StatusServiceUnavailable, "service_unavailable", "deployment_unavailable",
 			fmt.Sprintf("The %s is stored by deployment %s, which is unavailable (%s); no other deployment has it", what, d.Config.Name, u.why))
 		return http.StatusServiceUnavailable
 	}
@@ -291,7 +334,7 @@ func (g *Gateway) writeStoredError(w http.ResponseWriter, err error, d *Deployme
 	if upstreamID != "" {
 		msg = strings.ReplaceAll(msg, upstreamID, id)
 	}
-	writeAPIError(w, provider.APIResponses, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code, msg)
+	writeAPIError(w, api, status, cmp.Or(perr.Type, errorTypeOf(status)), perr.Code, msg)
 	return status
 }
 
@@ -345,20 +388,6 @@ func errorTypeOf(status int) string {
 	return "invalid_request_error"
 }
 
-// storing returns the deployments whose upstreams store what clients
-// make (stores), in config order.
-func (g *Gateway) storing() []*Deployment {
-	var out []*Deployment
-	for _, grp := range g.Groups() {
-		for _, d := range grp.Deployments {
-			if stores(d) {
-				out = append(out, d)
-			}
-		}
-	}
-	return out
-}
-
 // stores reports whether d's upstream stores responses, conversations,
 // files and batches (OpenAI's and Azure OpenAI's do).
 func stores(d *Deployment) bool {
@@ -366,23 +395,37 @@ func stores(d *Deployment) bool {
 	return ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil
 }
 
+// holding returns the deployments whose upstreams store obj's kind of
+// object, in config order.
+func (g *Gateway) holding(obj storedObject) []*Deployment {
+	var out []*Deployment
+	for _, grp := range g.Groups() {
+		for _, d := range grp.Deployments {
+			if obj.holds(d) {
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
 // storedAt finds the deployment that stores object id, and the id its
 // upstream knows it by; msg says why there is none. An id breakerd did not
 // issue (an upstream's own, from before breakerd) can only be at the one
 // deployment that stores such objects, if there is just one.
 func (g *Gateway) storedAt(obj storedObject, id string) (d *Deployment, upstreamID, msg string) {
-	storing := g.storing()
+	holding := g.holding(obj)
 	_, name, upstreamID, ok := obj.decode(id)
 	if !ok {
-		switch len(storing) {
+		switch len(holding) {
 		case 1:
-			return storing[0], id, ""
+			return holding[0], id, ""
 		case 0:
-			return nil, "", fmt.Sprintf("No %s found with id '%s': no deployment in breakerd's config stores them (only openai and azure ones do)", obj.noun, id)
+			return nil, "", fmt.Sprintf("No %s found with id '%s': no deployment in breakerd's config stores them (only %s ones do)", obj.noun, id, obj.who)
 		}
-		return nil, "", fmt.Sprintf("No %s found with id '%s': breakerd did not issue it, so it cannot tell which of its %d deployments that store them has it", obj.noun, id, len(storing))
+		return nil, "", fmt.Sprintf("No %s found with id '%s': breakerd did not issue it, so it cannot tell which of its %d deployments that store them has it", obj.noun, id, len(holding))
 	}
-	for _, d := range storing {
+	for _, d := range holding {
 		if d.Config.Name == name {
 			return d, upstreamID, ""
 		}
