@@ -85,20 +85,11 @@ func (g *Gateway) scope(w http.ResponseWriter, obj storedObject, model string) (
 	return out, 0
 }
 
-// createFile serves POST /v1/files: the client's multipart form, relayed
-// as it arrives to the first deployment in scope (fileScope) whose
-// circuit and bulkhead let the call through. Once the body has gone to
-// one, no other can be tried: the client's retry of a failure (the SDKs
-// retry a 5xx) finds the next one when that one's circuit has opened.
-func (g *Gateway) createFile(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIFiles)
-	d, status := g.upload(ctx, w, r)
-	g.storedDone(span, provider.APIFiles, d, status, start)
-}
-
-// upload is createFile's work: the deployment called (nil when none
-// was), and the status answered.
+// upload serves POST /v1/files: the client's multipart form, relayed as
+// it arrives to the first deployment in scope whose circuit and bulkhead
+// let the call through. Once the body has gone to one, no other can be
+// tried: the client's retry of a failure (the SDKs retry a 5xx) finds the
+// next one when that one's circuit has opened.
 func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
 	scope, status := g.scope(w, storedFiles, r.Header.Get(modelHeader))
 	if scope == nil {
@@ -108,38 +99,20 @@ func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Req
 		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}
 	asked := r.Header.Get(modelHeader)
 	return g.makeAt(w, storedFiles, "the file", scope, false, func(d *Deployment) (*provider.Response, error) {
-		var resp *provider.Response
-		release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) error {
-			if t := d.Config.Timeout; t > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, t)
-				defer cancel()
+		call := provider.StoredCall{Method: http.MethodPost, Path: storedFiles.collection, Query: r.URL.Query(),
+			ContentType: r.Header.Get("Content-Type"), Length: r.ContentLength}
+		src := io.Reader(raw)
+		if models := g.batchModels(d, asked); models != nil {
+			form, err := provider.BatchModels(raw, call.ContentType, models)
+			if err != nil {
+				return nil, &provider.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "an upload is a multipart form: " + err.Error()}
 			}
-			call := provider.StoredCall{Method: http.MethodPost, Path: storedFiles.collection, Query: r.URL.Query(),
-				ContentType: r.Header.Get("Content-Type"), Length: r.ContentLength}
-			src := io.Reader(raw)
-			if models := g.batchModels(d, asked); models != nil {
-				form, err := provider.BatchModels(raw, call.ContentType, models)
-				if err != nil {
-					return &provider.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "an upload is a multipart form: " + err.Error()}
-				}
-				defer form.Close() // ends its goroutine, if the upstream stopped reading
-				src, call.Length = form, -1
-			}
-			body := &uploadBody{r: src}
-			call.Body = body
-			var err error
-			resp, err = d.prov.(provider.StoredResponses).Stored(ctx, call)
-			if cerr := body.failed(r.Context()); cerr != nil && err != nil {
-				return cerr // the client's body broke, not the upstream
-			}
-			return err
-		})
-		if err != nil {
-			return nil, err
+			defer form.Close() // ends its goroutine, if the upstream stopped reading
+			src, call.Length = form, -1
 		}
-		release()
-		return resp, nil
+		body := &uploadBody{r: src}
+		call.Body = body
+		return g.storedCallAt(ctx, d, call, body)
 	})
 }
 
@@ -213,16 +186,9 @@ func (g *Gateway) batchModels(d *Deployment, asked string) map[string]string {
 	return m
 }
 
-// createBatch serves POST /v1/batches: the batch is made where its input
+// makeBatch serves POST /v1/batches: the batch is made where its input
 // file is (the file's id names the deployment), with the upstream's own
 // id for the file.
-func (g *Gateway) createBatch(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIBatches)
-	d, status := g.makeBatch(ctx, w, r)
-	g.storedDone(span, provider.APIBatches, d, status, start)
-}
-
 func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
 	body, ok := g.storedBody(w, r, provider.APIResponses)
 	if !ok {
@@ -252,21 +218,12 @@ func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.
 	return d, http.StatusOK
 }
 
-// listStored serves GET /v1/files and GET /v1/batches: the list of each
-// deployment in scope (fileScope), one after another, newest first (or
-// oldest, with order=asc). A page's after (an id breakerd gave) lists on
-// at the deployment that id is at. A deployment that cannot answer is
-// left out of the page, and named in X-Breakerd-Unlisted; when none can,
-// the answer is the failure.
-func (g *Gateway) listStored(obj storedObject) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ctx, span := g.startRequestSpan(r, provider.Chat, obj.api)
-		d, status := g.list(ctx, w, r, obj)
-		g.storedDone(span, obj.api, d, status, start)
-	}
-}
-
+// list serves GET /v1/files, GET /v1/batches and GET
+// /v1/messages/batches (obj's): the list of each deployment in scope, one
+// after another, newest first (or oldest, with order=asc). A page's
+// cursor (an id breakerd gave) lists on at the deployment that id is at.
+// A deployment that cannot answer is left out of the page, and named in
+// X-Breakerd-Unlisted; when none can, the answer is the failure.
 func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Request, obj storedObject) (*Deployment, int) {
 	query := r.URL.Query()
 	var scope []*Deployment
@@ -369,19 +326,12 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	return last, http.StatusOK
 }
 
-// createMessageBatch serves POST /v1/messages/batches, Anthropic's
+// makeMessageBatch serves POST /v1/messages/batches, Anthropic's
 // Message Batches: the batch goes to the deployments of its first
 // request's model that run them (Anthropic's own API), the first that
 // takes it, with each request naming the model as that deployment knows
 // it (batchModels). The batch's id names the deployment, so its polling,
 // results, cancel and delete go there.
-func (g *Gateway) createMessageBatch(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIMessageBatches)
-	d, status := g.makeMessageBatch(ctx, w, r)
-	g.storedDone(span, provider.APIMessageBatches, d, status, start)
-}
-
 func (g *Gateway) makeMessageBatch(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
 	obj := storedMessageBatches
 	body, ok := g.storedBody(w, r, obj.errAPI)

@@ -772,16 +772,21 @@ func (g *Gateway) Handler() http.Handler {
 	route("/responses/{id}/cancel", post(g.storedCall(storedResponses, fixed("/cancel"))))
 	route("/responses/{id}/input_items", get(g.storedCall(storedResponses, fixed("/input_items"))))
 	conv := g.storedCall(storedConversations, none)
-	route("/conversations", post(http.HandlerFunc(g.createConversation)))
+	route("/conversations", post(g.storedHandler(provider.APIConversations, g.makeConversation)))
 	route("/conversations/{id}", get(conv), post(conv), methodHandler{http.MethodDelete, conv})
 	route("/conversations/{id}/items", get(g.storedCall(storedConversations, fixed("/items"))), post(g.storedCall(storedConversations, fixed("/items"))))
 	item := g.storedCall(storedConversations, func(r *http.Request) string { return "/items/" + url.PathEscape(r.PathValue("item")) })
 	route("/conversations/{id}/items/{item}", get(item), methodHandler{http.MethodDelete, item})
-	route("/files", post(http.HandlerFunc(g.createFile)), get(g.listStored(storedFiles)))
+	list := func(obj storedObject) http.Handler {
+		return g.storedHandler(obj.api, func(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+			return g.list(ctx, w, r, obj)
+		})
+	}
+	route("/files", post(g.storedHandler(provider.APIFiles, g.upload)), get(list(storedFiles)))
 	file := g.storedCall(storedFiles, none)
 	route("/files/{id}", get(file), methodHandler{http.MethodDelete, file})
 	route("/files/{id}/content", get(g.storedCall(storedFiles, fixed("/content"))))
-	route("/batches", post(http.HandlerFunc(g.createBatch)), get(g.listStored(storedBatches)))
+	route("/batches", post(g.storedHandler(provider.APIBatches, g.makeBatch)), get(list(storedBatches)))
 	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
 	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
@@ -798,7 +803,7 @@ func (g *Gateway) Handler() http.Handler {
 	route("/v2/rerank", post(g.serve(provider.Rerank, provider.APIRerank))) // Cohere's v2 clients' path, as LiteLLM serves it
 	route("/messages", post(g.serve(provider.Chat, provider.APIMessages)))
 	route("/messages/count_tokens", post(g.countTokens(provider.APIMessages)))
-	route("/messages/batches", post(http.HandlerFunc(g.createMessageBatch)), get(g.listStored(storedMessageBatches)))
+	route("/messages/batches", post(g.storedHandler(provider.APIMessageBatches, g.makeMessageBatch)), get(list(storedMessageBatches)))
 	msgBatch := g.storedCall(storedMessageBatches, none)
 	route("/messages/batches/{id}", get(msgBatch), methodHandler{http.MethodDelete, msgBatch})
 	route("/messages/batches/{id}/cancel", post(g.storedCall(storedMessageBatches, fixed("/cancel"))))

@@ -55,20 +55,16 @@ var (
 // names it: provider.EncodeResponseID), through its chat breaker and
 // bulkhead, with no retry or fallback.
 func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ctx, span := g.startRequestSpan(r, provider.Chat, obj.api)
+	return g.storedHandler(obj.api, func(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
 		id := r.PathValue("id")
 		d, upstreamID, msg := g.storedAt(obj, id)
 		if d == nil {
 			writeAPIError(w, obj.errAPI, http.StatusNotFound, "invalid_request_error", "", msg)
-			g.storedDone(span, obj.api, nil, http.StatusNotFound, start)
-			return
+			return nil, http.StatusNotFound
 		}
 		body, ok := g.storedBody(w, r, obj.errAPI)
 		if !ok {
-			g.storedDone(span, obj.api, d, http.StatusRequestEntityTooLarge, start)
-			return
+			return d, http.StatusRequestEntityTooLarge
 		}
 		query := r.URL.Query()
 		if r.Method == http.MethodGet && streamInBody(body) {
@@ -85,18 +81,16 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		}
 		// A file's content, a message batch's results: any bytes, any size.
 		call.Raw = strings.HasSuffix(call.Path, "/content") || strings.HasSuffix(call.Path, "/results")
-		resp, err := g.storedCallAt(ctx, d, call)
-		if err == nil && resp.Body != nil && obj.api == provider.APIMessageBatches {
+		resp, err := g.storedCallAt(ctx, d, call, nil)
+		if err != nil {
+			return d, g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
+		}
+		if resp.Body != nil && obj.api == provider.APIMessageBatches {
 			resp.Body = resultsHere(resp.Body, r)
 		}
-		status := http.StatusOK
-		if err != nil {
-			status = g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
-		} else {
-			writeStored(w, d, resp)
-		}
-		g.storedDone(span, obj.api, d, status, start)
-	}
+		writeStored(w, d, resp)
+		return d, http.StatusOK
+	})
 }
 
 // storedDone ends a call on stored objects: its span, with the deployment
@@ -132,19 +126,23 @@ func (g *Gateway) soleDone(span trace.Span, op provider.Operation, api provider.
 	g.obs.RequestDone(info)
 }
 
-// createConversation serves POST /v1/conversations. A conversation names
+// storedHandler serves a call on what upstreams store (api's objects)
+// by work, which answers the client and returns the deployment it
+// reached (nil when none) and the status: it adds the call's span and
+// its report to the observer.
+func (g *Gateway) storedHandler(api provider.API, work func(context.Context, http.ResponseWriter, *http.Request) (*Deployment, int)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx, span := g.startRequestSpan(r, provider.Chat, api)
+		d, status := work(ctx, w, r)
+		g.storedDone(span, api, d, status, start)
+	}
+}
+
+// makeConversation serves POST /v1/conversations. A conversation names
 // no model, so it is made at the first deployment that stores them (in
 // config order) whose circuit lets calls through, the next one taking it
 // when that one fails; its id names the deployment, as a response's does.
-func (g *Gateway) createConversation(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	ctx, span := g.startRequestSpan(r, provider.Chat, provider.APIConversations)
-	d, status := g.makeConversation(ctx, w, r)
-	g.storedDone(span, provider.APIConversations, d, status, start)
-}
-
-// makeConversation is createConversation's work: the deployment that
-// answered last (nil when none was called), and the status answered.
 func (g *Gateway) makeConversation(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
 	body, ok := g.storedBody(w, r, provider.APIResponses)
 	if !ok {
@@ -232,15 +230,18 @@ func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, 
 	if len(body) > 0 {
 		call.Body = bytes.NewReader(body)
 	}
-	return g.storedCallAt(ctx, d, call)
+	return g.storedCallAt(ctx, d, call, nil)
 }
 
 // storedCallAt makes call on d's stored objects, through its chat breaker
 // and bulkhead (through). The deployment's timeout bounds the call, but
 // not a stream's or a raw answer's relay, which the client's own deadline
-// bounds.
-func (g *Gateway) storedCallAt(ctx context.Context, d *Deployment, call provider.StoredCall) (*provider.Response, error) {
+// bounds. upload, when set, is the call's body, a client's upload: if
+// reading it failed, the call failed by the client's doing, not the
+// upstream's.
+func (g *Gateway) storedCallAt(ctx context.Context, d *Deployment, call provider.StoredCall, upload *uploadBody) (*provider.Response, error) {
 	var resp *provider.Response
+	client := ctx
 	release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) (err error) {
 		if t := d.Config.Timeout; t > 0 && call.Query.Get("stream") != "true" && !call.Raw {
 			var cancel context.CancelFunc
@@ -248,6 +249,11 @@ func (g *Gateway) storedCallAt(ctx context.Context, d *Deployment, call provider
 			defer cancel()
 		}
 		resp, err = d.prov.(provider.StoredResponses).Stored(ctx, call)
+		if upload != nil && err != nil {
+			if cerr := upload.failed(client); cerr != nil {
+				return cerr
+			}
+		}
 		return err
 	})
 	if err != nil {
