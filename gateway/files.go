@@ -429,8 +429,8 @@ func resultsHere(body []byte, r *http.Request) []byte {
 				data = v
 			}
 		})
-		if len(id) > 0 && len(url) > 0 && url[0] == '"' {
-			if s, ok := provider.JSONString(id); ok {
+		if len(url) > 0 && url[0] == '"' {
+			if s, ok := provider.JSONString(id); ok && s != "" {
 				v, _ := json.Marshal(scheme + "://" + r.Host + "/v1/messages/batches/" + s + "/results")
 				if out, ok := provider.SetField(obj, "results_url", v); ok {
 					obj = out

@@ -105,12 +105,13 @@ func skipSpace(b []byte, i int) int {
 
 // JSONString returns the string that v, a valid JSON value (as EachField
 // gives it), holds, as json.Unmarshal into a string reads it: "" for
-// null; false when v holds anything else.
+// null; false when v holds anything else, or nothing (a field that is
+// not there).
 func JSONString(v []byte) (string, bool) {
 	switch {
 	case string(v) == "null":
 		return "", true
-	case v[0] != '"':
+	case len(v) == 0 || v[0] != '"':
 		return "", false
 	case bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v):
 		return string(v[1 : len(v)-1]), true

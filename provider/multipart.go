@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -128,6 +129,12 @@ func BatchModels(src io.Reader, contentType string, models map[string]string) (i
 	}
 	pr, pw := io.Pipe()
 	go func() {
+		defer func() {
+			// A client's bytes must never take the process down with them.
+			if p := recover(); p != nil {
+				pw.CloseWithError(fmt.Errorf("rewriting a batch file's models: %v", p))
+			}
+		}()
 		pw.CloseWithError(rewriteBatchForm(pw, src, boundary, models))
 	}()
 	return pr, nil
@@ -221,7 +228,7 @@ func batchLineModel(line []byte, models map[string]string) []byte {
 		}
 	})
 	name, ok := JSONString(model)
-	if len(model) == 0 || !ok {
+	if !ok {
 		return line
 	}
 	to, ok := models[name]

@@ -125,3 +125,46 @@ func firstDiff(a, b string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// Whatever a batch file's line holds, its rewrite never panics, changes
+// nothing but a request's model, and keeps the line's end.
+func FuzzBatchLineModel(f *testing.F) {
+	f.Add(`{"custom_id":"a","body":{"model":"m","messages":[]}}` + "\n")
+	f.Add(`{"body":{"model":"m"}}`)
+	f.Add(`{"body":{"model":"other"}}` + "\r\n")
+	f.Add(`{"body":"m"}`)
+	f.Add(`{"body":{"model":1}}`)
+	f.Add("{\"body\":{\"model\":\"m\\u0022\"}}\n")
+	f.Add("not json\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, line string) {
+		out := string(batchLineModel([]byte(line), map[string]string{"m": "deployment-m"}))
+		if out == line {
+			return
+		}
+		if !strings.HasSuffix(out, line[len(strings.TrimRight(line, "\r\n")):]) {
+			t.Fatalf("%q became %q: its end changed", line, out)
+		}
+		if strings.Replace(out, `"deployment-m"`, `"m"`, 1) != line {
+			t.Fatalf("%q became %q: more than the model changed", line, out)
+		}
+	})
+}
+
+// Whatever a client uploads, the rewrite of its form ends (the pipe gives
+// its bytes or an error, never hangs), and a form the standard library
+// wrote keeps every part.
+func FuzzBatchModelsForm(f *testing.F) {
+	f.Add([]byte("--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n\r\n{\"body\":{\"model\":\"m\"}}\n\r\n--b--\r\n"))
+	f.Add([]byte("--b\r\n\r\n"))
+	f.Add([]byte("garbage"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rc, err := BatchModels(bytes.NewReader(body), "multipart/form-data; boundary=b", map[string]string{"m": "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(rc) // must return
+		rc.Close()
+	})
+}

@@ -162,9 +162,6 @@ func (s storedIDs) object(obj []byte) []byte {
 		return obj
 	}
 	for _, f := range ids {
-		if len(f.v) == 0 {
-			continue
-		}
 		str, ok := JSONString(f.v)
 		if !ok {
 			continue
