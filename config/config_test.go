@@ -1408,14 +1408,18 @@ func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
 // (custom auth code, a database, callbacks), its warning says what
 // breakerd does instead.
 func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
-	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
-		"general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n  database_url: null\nlitellm_settings:\n  success_callback: [langfuse]\n"), env(nil))
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, s3_bucket_name: b}\n"+
+		"general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n  database_url: null\nlitellm_settings:\n  success_callback: [langfuse]\n"+
+		"files_settings:\n  - {custom_llm_provider: openai, api_key: sk-files-key}\nfinetune_settings: []\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	warningsStartWith(t, cfg.Warnings, []string{
+		"t.yaml:3:44: model_list[0].litellm_params.s3_bucket_name: a LiteLLM setting that breakerd does not use; ignored (for LiteLLM's Bedrock batch jobs",
 		"t.yaml:5:3: general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it",
 		"t.yaml:6:3: general_settings.database_url: a LiteLLM setting that breakerd does not use; ignored (breakerd keeps no database",
+		"t.yaml:9:1: files_settings: a LiteLLM setting that breakerd does not use; ignored (breakerd puts an upload at a deployment of the model in its x-litellm-model header",
+		"t.yaml:11:1: finetune_settings: a LiteLLM setting that breakerd does not use; ignored (breakerd does not serve /v1/fine_tuning)",
 		"t.yaml:8:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
 	})
 }

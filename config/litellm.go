@@ -51,7 +51,10 @@ var liteLLMOpenHints = map[string]map[string]string{
 // too, since LiteLLM loads it without complaint.
 var liteLLMIgnored = map[string]map[string]string{
 	"": {
-		"guardrails": "", "files_settings": "", "finetune_settings": "", "mcp_servers": "",
+		"guardrails": "",
+		"files_settings": "breakerd puts an upload at a deployment of the model in its x-litellm-model header, else at the first openai or azure " +
+			"deployment of model_list, with that deployment's key",
+		"finetune_settings": "breakerd does not serve /v1/fine_tuning", "mcp_servers": "",
 		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
 		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
 	},
@@ -108,6 +111,10 @@ func liteLLMOnly(parent, key string) (hint string, ok bool) {
 	return "", false
 }
 
+// batchJobsHint is the warning's hint for the S3 settings of LiteLLM's
+// Bedrock batch jobs.
+const batchJobsHint = "for LiteLLM's Bedrock batch jobs (input and output in S3), which breakerd does not run; its batches are OpenAI's, Azure's and Anthropic's"
+
 // capabilityHint is the warning's hint for a model capability.
 const capabilityHint = "a model capability, as model_info states it; breakerd does not check capabilities"
 
@@ -123,6 +130,12 @@ func liteLLMNames(parent string) []string {
 var liteLLMParams = map[string]string{
 	"max_retries":                        "router_settings.num_retries does this",
 	"region_name":                        "",
+	"s3_bucket_name":                     batchJobsHint,
+	"s3_region_name":                     batchJobsHint,
+	"s3_access_key_id":                   batchJobsHint,
+	"s3_secret_access_key":               batchJobsHint,
+	"s3_endpoint_url":                    batchJobsHint,
+	"aws_batch_role_arn":                 batchJobsHint,
 	"custom_llm_provider":                "the provider is the prefix of model",
 	"mock_response":                      "breakerd mockllm is a fake upstream",
 	"mock_timeout":                       "breakerd mockllm is a fake upstream",
