@@ -605,6 +605,11 @@ func (s Secret) Value() string { return string(s) }
 // Router holds router_settings.
 type Router struct {
 	Strategy string // simple-shuffle, least-cost, ordered
+	// StreamCost has a chat stream's usage chunk carry the call's cost in
+	// US dollars (usage.cost), for a deployment with a price: LiteLLM's
+	// litellm_settings.include_cost_in_streaming_usage. A stream has no
+	// x-litellm-response-cost header: its cost is known only at its end.
+	StreamCost bool
 	// LatencyBuffer is LiteLLM's lowest_latency_buffer for
 	// latency-based-routing: deployments within this fraction of the
 	// fastest are picked among at random (0: always the fastest).

@@ -85,6 +85,9 @@ type rawLiteLLM struct {
 	// JSONLogs is LiteLLM's switch to JSON logs: logging.format: json,
 	// unless logging.format is set.
 	JSONLogs *bool `yaml:"json_logs"`
+	// IncludeCostInStreamingUsage has a chat stream's usage carry the
+	// call's cost (Router.StreamCost).
+	IncludeCostInStreamingUsage *bool `yaml:"include_cost_in_streaming_usage"`
 	// AlwaysIncludeStreamUsage is general_settings' own, where real
 	// configs also put it; general_settings' wins.
 	AlwaysIncludeStreamUsage *bool `yaml:"always_include_stream_usage"`

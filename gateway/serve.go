@@ -1054,6 +1054,9 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 	case resp.Frames != nil:
 		return resp.Frames
 	case c.native || c.api == provider.APIChat || c.api == "":
+		if c.g.cfg.Router.StreamCost && d.Config.Priced {
+			return dialect.ChatFrames(&costedStream{Stream: resp.Stream, d: d})
+		}
 		return dialect.ChatFrames(resp.Stream)
 	case c.api == provider.APIMessages:
 		return dialect.MessagesFrames(resp.Stream, d.Config.Model)
@@ -1270,8 +1273,7 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	}
 	if u := resp.Usage; d.Config.Priced && u.InputTokens+u.OutputTokens > 0 {
 		// LiteLLM's header, which applications read to track their cost.
-		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens),
-			float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'g', 10, 64)} // 10 figures: no float noise
+		h["X-Litellm-Response-Cost"] = []string{string(costText(nil, d, u))}
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)

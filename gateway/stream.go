@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -304,4 +305,44 @@ func (hv *headerValues) boolean(b bool) []string {
 		return hv.bools[1]
 	}
 	return hv.bools[0]
+}
+
+// costText appends d's cost for usage u to buf, in US dollars, as LiteLLM
+// writes it: ten significant figures, no float noise.
+func costText(buf []byte, d *Deployment, u provider.Usage) []byte {
+	return strconv.AppendFloat(buf, d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens),
+		float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'g', 10, 64)
+}
+
+// costedStream is a chat stream whose usage chunk (the one with a usage
+// object, the last) carries the call's cost as usage.cost, as LiteLLM's
+// include_cost_in_streaming_usage has it. Every other chunk passes as it
+// came.
+type costedStream struct {
+	provider.Stream
+	d   *Deployment
+	buf []byte
+}
+
+func (s *costedStream) Next() ([]byte, error) {
+	data, err := s.Stream.Next()
+	if err != nil || !bytes.Contains(data, []byte(`"usage"`)) {
+		return data, err
+	}
+	var usage []byte
+	provider.EachField(data, func(k, v []byte) {
+		if string(k) == "usage" {
+			usage = v
+		}
+	})
+	if len(usage) == 0 || usage[0] != '{' {
+		return data, nil // "usage": null on the chunks before the last
+	}
+	s.buf = costText(s.buf[:0], s.d, s.Stream.Usage())
+	if usage, ok := provider.SetField(usage, "cost", s.buf); ok {
+		if out, ok := provider.SetField(data, "usage", usage); ok {
+			return out, nil
+		}
+	}
+	return data, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -532,6 +533,70 @@ func TestStreamOptionsRefusedAreNotAskedAgain(t *testing.T) {
 			}
 			if c := e.breaker("m/hosted_vllm/llama:chat").Counts(); c.Failures != 0 {
 				t.Fatalf("the breaker counted %+v, want no failure", c)
+			}
+		})
+	}
+}
+
+// With LiteLLM's include_cost_in_streaming_usage, a chat stream's usage
+// chunk carries what the call cost (usage.cost, at the deployment's
+// price), whether the upstream speaks OpenAI's API or Anthropic's; the
+// other chunks, and every chunk without the setting, are as they came.
+func TestStreamUsageCarriesItsCost(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_A}", api_key: sk-ant-secret}
+`
+	for _, tc := range []struct {
+		name     string
+		settings string
+		model    string
+		in, out  float64 // $ per 1M tokens
+		wantCost bool
+	}{
+		{"OpenAI's stream, asked", "litellm_settings: {include_cost_in_streaming_usage: true}\n", "gpt-4o-mini", 0.15, 0.60, true},
+		{"Anthropic's, translated, asked", "litellm_settings: {include_cost_in_streaming_usage: true}\n", "claude", 3, 15, true},
+		{"not asked", "", "gpt-4o-mini", 0.15, 0.60, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cfg+tc.settings, "a")
+			stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: tc.model,
+				Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("what does it cost")},
+				StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}})
+			var costs []float64
+			var usage openai.CompletionUsage
+			for stream.Next() {
+				c := stream.Current()
+				var raw struct {
+					Usage *struct {
+						Cost *float64 `json:"cost"`
+					} `json:"usage"`
+				}
+				if err := json.Unmarshal([]byte(c.RawJSON()), &raw); err != nil {
+					t.Fatal(err)
+				}
+				if raw.Usage != nil && raw.Usage.Cost != nil {
+					costs = append(costs, *raw.Usage.Cost)
+				}
+				if c.Usage.TotalTokens > 0 {
+					usage = c.Usage
+				}
+			}
+			if err := stream.Err(); err != nil || usage.TotalTokens == 0 {
+				t.Fatalf("stream: %v, usage %+v", err, usage)
+			}
+			if !tc.wantCost {
+				if len(costs) != 0 {
+					t.Fatalf("costs %v, want none", costs)
+				}
+				return
+			}
+			want := (float64(usage.PromptTokens)*tc.in + float64(usage.CompletionTokens)*tc.out) / 1e6
+			if len(costs) != 1 || math.Abs(costs[0]-want) > 1e-15 {
+				t.Fatalf("costs %v, want one of %v", costs, want)
 			}
 		})
 	}
