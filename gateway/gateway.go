@@ -782,10 +782,10 @@ func (g *Gateway) Handler() http.Handler {
 			return g.list(ctx, w, r, obj)
 		})
 	}
-	route("/files", post(g.storedHandler(provider.APIFiles, g.upload)), get(list(storedFiles)))
-	file := g.storedCall(storedFiles, none)
+	route("/files", post(openAIFiles(g.storedHandler(provider.APIFiles, g.upload))), get(openAIFiles(list(storedFiles))))
+	file := openAIFiles(g.storedCall(storedFiles, none))
 	route("/files/{id}", get(file), methodHandler{http.MethodDelete, file})
-	route("/files/{id}/content", get(g.storedCall(storedFiles, fixed("/content"))))
+	route("/files/{id}/content", get(openAIFiles(g.storedCall(storedFiles, fixed("/content")))))
 	route("/batches", post(g.storedHandler(provider.APIBatches, g.makeBatch)), get(list(storedBatches)))
 	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
 	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
@@ -846,6 +846,21 @@ func (g *Gateway) Handler() http.Handler {
 		h = cors(origins, h) // outermost: preflights carry no key, and a 401 must be readable
 	}
 	return h
+}
+
+// openAIFiles serves h, OpenAI's Files API, to OpenAI's clients. An
+// Anthropic SDK's call on Anthropic's Files API (a beta at the same
+// paths; the SDK sends anthropic-version) gets a 404 in Anthropic's shape
+// that says so, rather than a file at an OpenAI deployment.
+func openAIFiles(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Anthropic-Version") != "" {
+			writeAPIError(w, provider.APIMessages, http.StatusNotFound, "not_found_error", "", fmt.Sprintf("Invalid URL (%s %s): "+
+				"breakerd serves OpenAI's Files API here, not Anthropic's (a beta); call Anthropic directly for its files", r.Method, r.URL.Path))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // unservedAPIs are the first path segments (after /v1) of OpenAI's APIs

@@ -118,3 +118,21 @@ func TestMessageBatchesNeedAnthropicsAPI(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Anthropic's Files API (a beta) shares OpenAI's paths: an Anthropic
+// SDK's upload gets a 404 in Anthropic's shape that says breakerd serves
+// OpenAI's there, and no OpenAI deployment gets the file.
+func TestAnthropicsFilesAreNotOpenAIs(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	client := e.anthropicClient()
+	_, err := client.Beta.Files.Upload(context.Background(), anthropic.BetaFileUploadParams{
+		File: anthropic.File(strings.NewReader("notes"), "notes.txt", "text/plain")})
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.RawJSON(), "not Anthropic's") ||
+		!strings.Contains(apiErr.RawJSON(), `"type":"not_found_error"`) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := e.mocks["a"].Stats().Files + e.mocks["b"].Stats().Files; n != 0 {
+		t.Fatalf("%d files calls reached OpenAI deployments", n)
+	}
+}
