@@ -25,11 +25,11 @@ import (
 
 var (
 	storedFiles = storedObject{"file", "files", provider.DecodeFileID, provider.APIFiles,
-		stores, "openai and azure", provider.APIResponses}
+		stores, "openai and azure", provider.APIResponses, false}
 	storedBatches = storedObject{"batch", "batches", provider.DecodeBatchID, provider.APIBatches,
-		stores, "openai and azure", provider.APIResponses}
+		stores, "openai and azure", provider.APIResponses, false}
 	storedMessageBatches = storedObject{"message batch", "messages/batches", provider.DecodeMessageBatchID, provider.APIMessageBatches,
-		runsMessageBatches, "anthropic", provider.APIMessages}
+		runsMessageBatches, "anthropic", provider.APIMessages, false}
 )
 
 // runsMessageBatches reports whether d's upstream runs Anthropic's
@@ -112,7 +112,7 @@ func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Req
 		}
 		body := &uploadBody{r: src}
 		call.Body = body
-		return g.storedCallAt(ctx, d, call, body)
+		return g.storedCallAt(ctx, storedFiles, d, call, body)
 	})
 }
 
@@ -210,7 +210,7 @@ func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.
 	if out, ok := provider.SetField(body, "input_file_id", v); ok {
 		body = out
 	}
-	resp, err := g.callStored(ctx, http.MethodPost, d, storedBatches.collection, r.URL.Query(), body)
+	resp, err := g.callStored(ctx, storedBatches, http.MethodPost, d, storedBatches.collection, r.URL.Query(), body)
 	if err != nil {
 		return d, g.writeStoredError(w, provider.APIResponses, err, d, fmt.Sprintf("the batch's input file '%s'", req.InputFileID), upstreamID, req.InputFileID)
 	}
@@ -253,7 +253,7 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	var lastErr error
 	var last *Deployment
 	for _, d := range scope {
-		resp, err := g.callStored(ctx, http.MethodGet, d, obj.collection, query, nil)
+		resp, err := g.callStored(ctx, obj, http.MethodGet, d, obj.collection, query, nil)
 		if err != nil {
 			var perr *provider.Error
 			if errors.As(err, &perr) && (perr.Canceled || len(scope) == 1) {
@@ -356,7 +356,7 @@ func (g *Gateway) makeMessageBatch(ctx context.Context, w http.ResponseWriter, r
 		return nil, status
 	}
 	return g.makeAt(w, obj, "the message batch", scope, true, func(d *Deployment) (*provider.Response, error) {
-		resp, err := g.callStored(ctx, http.MethodPost, d, obj.collection, r.URL.Query(), messageBatchModels(body, g.batchModels(d, model)))
+		resp, err := g.callStored(ctx, obj, http.MethodPost, d, obj.collection, r.URL.Query(), messageBatchModels(body, g.batchModels(d, model)))
 		if err == nil {
 			resp.Body = resultsHere(resp.Body, r)
 		}

@@ -251,3 +251,35 @@ router_settings:
 		t.Errorf("the broken form counted against Azure: %+v", c)
 	}
 }
+
+// The Files and Batch APIs are other services than chat at a provider:
+// the chat circuit gates them, but their failures do not open it (chat
+// traffic stays), and their successes do not close one that is testing
+// recovery.
+func TestFileCallsDoNotJudgeChat(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	br := e.breaker("a:chat")
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	for range 6 {
+		_, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(batchLines), "r.jsonl", "application/jsonl"),
+			Purpose: openai.FilePurposeBatch}, option.WithHeader("x-litellm-model", "gpt-4o"), option.WithMaxRetries(0))
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("upload during a files outage: %v", err)
+		}
+	}
+	if c := br.Counts(); br.State().String() != "closed" || c.Failures != 0 {
+		t.Fatalf("files failures judged chat: %s, %+v", br.State(), c)
+	}
+
+	openCircuitOfA(t, e)
+	e.mocks["a"].Reset()
+	e.clock.Advance(10 * 60e9) // a's circuit lets a trial through
+	if _, err := e.client.Files.List(ctx, openai.FileListParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if st := br.State().String(); st == "closed" {
+		t.Fatal("a files call closed the chat circuit")
+	}
+}

@@ -38,13 +38,20 @@ type storedObject struct {
 	// errAPI is the API whose shape errors take: OpenAI's, or Anthropic's
 	// for its Message Batches.
 	errAPI provider.API
+	// judged is whether the calls' outcomes count toward the deployment's
+	// chat breaker. Those on the Responses API's own objects do. The Files
+	// and Batch APIs and Anthropic's Message Batches are other services at
+	// the provider: the chat circuit gates them (an open one refuses
+	// them), but their outage must not move chat traffic, nor their
+	// success close a chat circuit that is testing recovery.
+	judged bool
 }
 
 var (
 	storedResponses = storedObject{"response", "responses", provider.DecodeResponseID, provider.APIStoredResponses,
-		stores, "openai and azure", provider.APIResponses}
+		stores, "openai and azure", provider.APIResponses, true}
 	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID, provider.APIConversations,
-		stores, "openai and azure", provider.APIResponses}
+		stores, "openai and azure", provider.APIResponses, true}
 )
 
 // storedCall serves a call on a stored object by its id (the {id} path
@@ -81,7 +88,7 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		}
 		// A file's content, a message batch's results: any bytes, any size.
 		call.Raw = strings.HasSuffix(call.Path, "/content") || strings.HasSuffix(call.Path, "/results")
-		resp, err := g.storedCallAt(ctx, d, call, nil)
+		resp, err := g.storedCallAt(ctx, obj, d, call, nil)
 		if err != nil {
 			return d, g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
 		}
@@ -155,7 +162,7 @@ func (g *Gateway) makeConversation(ctx context.Context, w http.ResponseWriter, r
 		return nil, http.StatusNotFound
 	}
 	return g.makeAt(w, storedConversations, "the conversation", scope, true, func(d *Deployment) (*provider.Response, error) {
-		return g.callStored(ctx, http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
+		return g.callStored(ctx, storedConversations, http.MethodPost, d, storedConversations.collection, r.URL.Query(), body)
 	})
 }
 
@@ -223,26 +230,26 @@ type unavailable struct {
 
 func (u *unavailable) Error() string { return u.why }
 
-// callStored makes one call on d's stored objects, through its chat
-// breaker and bulkhead (through), with a JSON body (or none).
-func (g *Gateway) callStored(ctx context.Context, method string, d *Deployment, path string, query url.Values, body []byte) (*provider.Response, error) {
+// callStored makes one call on d's objects of obj's kind, through its
+// chat breaker and bulkhead (through), with a JSON body (or none).
+func (g *Gateway) callStored(ctx context.Context, obj storedObject, method string, d *Deployment, path string, query url.Values, body []byte) (*provider.Response, error) {
 	call := provider.StoredCall{Method: method, Path: path, Query: query}
 	if len(body) > 0 {
 		call.Body = bytes.NewReader(body)
 	}
-	return g.storedCallAt(ctx, d, call, nil)
+	return g.storedCallAt(ctx, obj, d, call, nil)
 }
 
-// storedCallAt makes call on d's stored objects, through its chat breaker
-// and bulkhead (through). The deployment's timeout bounds the call, but
+// storedCallAt makes call on d's objects of obj's kind, through its chat
+// breaker (judged as obj says) and bulkhead (through). The deployment's timeout bounds the call, but
 // not a stream's or a raw answer's relay, which the client's own deadline
 // bounds. upload, when set, is the call's body, a client's upload: if
 // reading it failed, the call failed by the client's doing, not the
 // upstream's.
-func (g *Gateway) storedCallAt(ctx context.Context, d *Deployment, call provider.StoredCall, upload *uploadBody) (*provider.Response, error) {
+func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deployment, call provider.StoredCall, upload *uploadBody) (*provider.Response, error) {
 	var resp *provider.Response
 	client := ctx
-	release, err := g.through(ctx, d, provider.Chat, func(ctx context.Context) (err error) {
+	release, err := g.through(ctx, d, provider.Chat, obj.judged, func(ctx context.Context) (err error) {
 		if t := d.Config.Timeout; t > 0 && call.Query.Get("stream") != "true" && !call.Raw {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, t)
@@ -266,10 +273,10 @@ func (g *Gateway) storedCallAt(ctx context.Context, d *Deployment, call provider
 // through makes one call to d for op (call), through op's breaker and d's
 // bulkhead, with no retry or fallback: an *unavailable when the circuit
 // or the bulkhead refused it, else call's error as a *provider.Error,
-// counted toward the breaker. On success the caller holds the bulkhead
-// slot until it calls release: a Realtime session holds it for as long as
-// it lasts.
-func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operation, call func(context.Context) error) (release func(), err error) {
+// counted toward the breaker when judged (else the breaker only gates the
+// call). On success the caller holds the bulkhead slot until it calls
+// release: a Realtime session holds it for as long as it lasts.
+func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operation, judged bool, call func(context.Context) error) (release func(), err error) {
 	br := d.Breakers[op]
 	done, err := br.Allow()
 	if err != nil {
@@ -300,6 +307,9 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		release()
 		perr := asProviderError(err)
 		o := g.classify(perr)
+		if !judged {
+			o = breaker.Ignored
+		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))
 			br.NoteFailure(errType(perr), cause)
@@ -307,6 +317,10 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		}
 		done(o, time.Since(start))
 		return nil, perr
+	}
+	if !judged {
+		done(breaker.Ignored, 0)
+		return release, nil
 	}
 	done(breaker.Success, time.Since(start))
 	return release, nil
