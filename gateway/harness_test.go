@@ -137,14 +137,17 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	e.client = openai.NewClient(option.WithBaseURL(srv.URL+"/v1/"), option.WithAPIKey("sk-client"),
 		option.WithMaxRetries(0), option.WithHTTPClient(e.http))
 	t.Cleanup(func() {
-		srv.Close()
 		// Streams relayed on connections taken over outlive the server's
-		// Close (as they do http.Server.Shutdown).
+		// Close (as they do http.Server.Shutdown): they end first, each
+		// handing its connection back to the server before Close waits for
+		// the server's connections (httptest counts them in a WaitGroup,
+		// which must not gain one while Close waits on it).
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if !gw.Wait(ctx) {
 			t.Error("a stream still relayed 10 s after the test")
 		}
+		srv.Close()
 		e.http.CloseIdleConnections()
 		upstream.CloseIdleConnections()
 		gw.Registry().WaitListeners()
