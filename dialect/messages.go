@@ -337,7 +337,8 @@ func ChatToMessage(body []byte, model string) ([]byte, error) {
 // MessagesFrames turns a chat chunk stream into Anthropic's event
 // sequence: message_start, then for each text run or tool call a
 // content_block_start, its deltas and content_block_stop, then
-// message_delta (stop reason, output tokens) and message_stop.
+// message_delta (stop reason; output tokens, and input tokens once the
+// chat stream's usage has said) and message_stop.
 func MessagesFrames(in provider.Stream, model string) provider.Stream {
 	f := &frames{in: in}
 	started := false
@@ -345,7 +346,7 @@ func MessagesFrames(in provider.Stream, model string) provider.Stream {
 	isText := false        // the open block is text
 	tools := map[int]int{} // chat tool index -> block index
 	stop := "end_turn"
-	var outTokens int
+	var usage map[string]int // message_delta's: the output's count, and the input's once known
 	closeBlock := func() {
 		if block >= 0 {
 			f.emit("content_block_stop", map[string]any{"type": "content_block_stop", "index": block})
@@ -360,7 +361,9 @@ func MessagesFrames(in provider.Stream, model string) provider.Stream {
 				"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": 0, "output_tokens": 0}}})
 		}
 		if c.Usage != nil {
-			outTokens = c.Usage.CompletionTokens
+			// The input's count is known only now, at the end: Anthropic's
+			// message_delta carries it too, and SDKs take it from there.
+			usage = map[string]int{"input_tokens": c.Usage.PromptTokens, "output_tokens": c.Usage.CompletionTokens}
 		}
 		for _, ch := range c.Choices {
 			if t := ch.Delta.Content; t != nil && *t != "" {
@@ -398,8 +401,11 @@ func MessagesFrames(in provider.Stream, model string) provider.Stream {
 			return
 		}
 		closeBlock()
+		if usage == nil {
+			usage = map[string]int{"output_tokens": 0}
+		}
 		f.emit("message_delta", map[string]any{"type": "message_delta",
-			"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": outTokens}})
+			"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": usage})
 		f.emit("message_stop", map[string]any{"type": "message_stop"})
 	}
 	return f

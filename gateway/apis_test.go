@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -598,5 +599,87 @@ model_list:
 				t.Errorf("%s call %d: %d tokens written to the cache, want %d", tc.group, i, a.Usage.CacheWriteTokens, tc.written[i])
 			}
 		}
+	}
+}
+
+// With include_cost_in_streaming_usage, the Responses API's
+// response.completed and Anthropic's message_delta carry the call's cost
+// in their usage, whether the deployment speaks the client's API or is
+// translated; no other event carries one.
+func TestStreamCostInEveryAPI(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_A}", api_key: sk-ant-secret}
+litellm_settings: {include_cost_in_streaming_usage: true}
+`, "a")
+	ctx := context.Background()
+	type costs struct {
+		events []string // the events that carried a cost
+		cost   float64
+	}
+	for _, tc := range []struct {
+		name, model string
+		in, out     float64 // $ per 1M tokens
+	}{{"native", "gpt-4o-mini", 0.15, 0.60}, {"translated", "claude", 3, 15}} {
+		t.Run("responses "+tc.name, func(t *testing.T) {
+			stream := e.client.Responses.NewStreaming(ctx, responseParams(tc.model, "what does it cost", false))
+			var got costs
+			var usage responses.ResponseUsage
+			for stream.Next() {
+				ev := stream.Current()
+				var raw struct {
+					Response struct {
+						Usage *struct {
+							Cost *float64 `json:"cost"`
+						} `json:"usage"`
+					} `json:"response"`
+				}
+				_ = json.Unmarshal([]byte(ev.RawJSON()), &raw)
+				if u := raw.Response.Usage; u != nil && u.Cost != nil {
+					got.events, got.cost = append(got.events, ev.Type), *u.Cost
+					usage = ev.Response.Usage
+				}
+			}
+			want := (float64(usage.InputTokens)*tc.in + float64(usage.OutputTokens)*tc.out) / 1e6
+			if err := stream.Err(); err != nil || !slices.Equal(got.events, []string{"response.completed"}) || usage.OutputTokens == 0 ||
+				math.Abs(got.cost-want) > 1e-15 {
+				t.Fatalf("%v: cost in %v = %v, want %v in response.completed", err, got.events, got.cost, want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, model string
+		in, out     float64
+	}{{"native", "claude", 3, 15}, {"translated", "gpt-4o-mini", 0.15, 0.60}} {
+		t.Run("messages "+tc.name, func(t *testing.T) {
+			client := e.anthropicClient()
+			stream := client.Messages.NewStreaming(ctx, anthropic.MessageNewParams{Model: anthropic.Model(tc.model), MaxTokens: 64,
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("what does it cost"))}})
+			var got costs
+			var msg anthropic.Message
+			for stream.Next() {
+				ev := stream.Current()
+				if err := msg.Accumulate(ev); err != nil {
+					t.Fatal(err)
+				}
+				var raw struct {
+					Usage *struct {
+						Cost *float64 `json:"cost"`
+					} `json:"usage"`
+				}
+				_ = json.Unmarshal([]byte(ev.RawJSON()), &raw)
+				if u := raw.Usage; u != nil && u.Cost != nil {
+					got.events, got.cost = append(got.events, ev.Type), *u.Cost
+				}
+			}
+			want := (float64(msg.Usage.InputTokens)*tc.in + float64(msg.Usage.OutputTokens)*tc.out) / 1e6
+			if err := stream.Err(); err != nil || !slices.Equal(got.events, []string{"message_delta"}) || msg.Usage.OutputTokens == 0 ||
+				math.Abs(got.cost-want) > 1e-15 {
+				t.Fatalf("%v: cost in %v = %v, want %v in message_delta", err, got.events, got.cost, want)
+			}
+		})
 	}
 }

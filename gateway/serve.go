@@ -1048,20 +1048,24 @@ func (c *call) judgeStreams(d *Deployment, br *breaker.Breaker, broke bool) {
 
 // frames returns a streamed answer as the client's API frames it: a
 // native stream as it came, a chat stream as chat, Messages or Responses
-// events.
+// events; with LiteLLM's include_cost_in_streaming_usage, the event that
+// carries the whole usage carries the cost too (costedFrames).
 func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
+	var f provider.Stream
 	switch {
 	case resp.Frames != nil:
-		return resp.Frames
+		f = resp.Frames
 	case c.native || c.api == provider.APIChat || c.api == "":
-		if c.g.cfg.Router.StreamCost && d.Config.Priced {
-			return dialect.ChatFrames(&costedStream{Stream: resp.Stream, d: d})
-		}
-		return dialect.ChatFrames(resp.Stream)
+		f = dialect.ChatFrames(resp.Stream)
 	case c.api == provider.APIMessages:
-		return dialect.MessagesFrames(resp.Stream, d.Config.Model)
+		f = dialect.MessagesFrames(resp.Stream, d.Config.Model)
+	default:
+		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model)
 	}
-	return dialect.ResponsesFrames(resp.Stream, d.Config.Model)
+	if c.g.cfg.Router.StreamCost && d.Config.Priced && (provider.Translatable(c.api) || c.api == provider.APIChat || c.api == "") {
+		return &costedFrames{Stream: f, d: d}
+	}
+	return f
 }
 
 // answer writes a translated deployment's chat answer in the client's API.

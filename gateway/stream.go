@@ -314,35 +314,89 @@ func costText(buf []byte, d *Deployment, u provider.Usage) []byte {
 		float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'g', 10, 64)
 }
 
-// costedStream is a chat stream whose usage chunk (the one with a usage
-// object, the last) carries the call's cost as usage.cost, as LiteLLM's
-// include_cost_in_streaming_usage has it. Every other chunk passes as it
-// came.
-type costedStream struct {
+// costedFrames is a stream of a client's API's events in which the one
+// that carries the call's whole usage carries its cost too, in US
+// dollars, as LiteLLM's include_cost_in_streaming_usage has it: usage.cost
+// of a chat stream's usage chunk and of Anthropic's message_delta, and
+// response.usage.cost of the Responses API's response.completed (or
+// incomplete, or failed). Every other event passes as it came.
+type costedFrames struct {
 	provider.Stream
 	d   *Deployment
 	buf []byte
 }
 
-func (s *costedStream) Next() ([]byte, error) {
-	data, err := s.Stream.Next()
-	if err != nil || !bytes.Contains(data, []byte(`"usage"`)) {
-		return data, err
+func (s *costedFrames) Next() ([]byte, error) {
+	frame, err := s.Stream.Next()
+	if err != nil || !bytes.Contains(frame, []byte(`"usage"`)) {
+		return frame, err
 	}
-	var usage []byte
+	name, data, ok := splitFrame(frame)
+	if !ok {
+		return frame, nil
+	}
+	var typ, response []byte
 	provider.EachField(data, func(k, v []byte) {
+		switch string(k) {
+		case "type":
+			typ = v
+		case "response":
+			response = v
+		}
+	})
+	cost := costText(nil, s.d, s.Stream.Usage())
+	var out []byte
+	ok = false
+	switch string(typ) {
+	case `"response.completed"`, `"response.incomplete"`, `"response.failed"`: // the Responses API's last
+		if response, ok = withCost(response, cost); ok {
+			out, ok = provider.SetField(data, "response", response)
+		}
+	case "", `"message_delta"`: // a chat chunk, Anthropic's last
+		out, ok = withCost(data, cost)
+	}
+	if !ok {
+		return frame, nil // usage: null, as on the chunks before the last
+	}
+	s.buf = provider.AppendFrame(s.buf[:0], name, out)
+	return s.buf, nil
+}
+
+// withCost returns obj, a JSON object, with cost added to its usage
+// object; false when it has none.
+func withCost(obj, cost []byte) ([]byte, bool) {
+	var usage []byte
+	if len(obj) == 0 || !provider.EachField(obj, func(k, v []byte) {
 		if string(k) == "usage" {
 			usage = v
 		}
-	})
-	if len(usage) == 0 || usage[0] != '{' {
-		return data, nil // "usage": null on the chunks before the last
+	}) || len(usage) == 0 || usage[0] != '{' {
+		return nil, false
 	}
-	s.buf = costText(s.buf[:0], s.d, s.Stream.Usage())
-	if usage, ok := provider.SetField(usage, "cost", s.buf); ok {
-		if out, ok := provider.SetField(data, "usage", usage); ok {
-			return out, nil
+	usage, ok := provider.SetField(usage, "cost", cost)
+	if !ok {
+		return nil, false
+	}
+	return provider.SetField(obj, "usage", usage)
+}
+
+// splitFrame reads one SSE event as AppendFrame writes it (and upstreams
+// send it): its event name, if any, and its data.
+func splitFrame(frame []byte) (name, data []byte, ok bool) {
+	rest := frame
+	if after, found := bytes.CutPrefix(rest, []byte("event: ")); found {
+		name, rest, found = bytes.Cut(after, []byte("\n"))
+		if !found {
+			return nil, nil, false
 		}
 	}
-	return data, nil
+	data, found := bytes.CutPrefix(rest, []byte("data: "))
+	if !found {
+		return nil, nil, false
+	}
+	data = bytes.TrimRight(data, "\n")
+	if bytes.IndexByte(data, '\n') >= 0 {
+		return nil, nil, false // more lines than one data line: left alone
+	}
+	return name, data, true
 }
