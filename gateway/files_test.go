@@ -272,6 +272,10 @@ func TestFileCallsDoNotJudgeChat(t *testing.T) {
 	if c := br.Counts(); br.State().String() != "closed" || c.Failures != 0 {
 		t.Fatalf("files failures judged chat: %s, %+v", br.State(), c)
 	}
+	// The on-call still reads why: one log line (a second's worth).
+	if logs := e.logs.String(); !strings.Contains(logs, `"operation":"files (not counted toward chat's breaker)"`) || !strings.Contains(logs, `"status":500`) {
+		t.Fatalf("logs:\n%s", logs)
+	}
 
 	openCircuitOfA(t, e)
 	e.mocks["a"].Reset()

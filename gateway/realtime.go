@@ -120,7 +120,7 @@ func (g *Gateway) tryRealtime(ctx context.Context, w http.ResponseWriter, group 
 	var retryAt time.Time
 	var last *Deployment
 	for _, d := range route {
-		release, err := g.through(ctx, d, provider.Realtime, true, func(ctx context.Context) error {
+		release, err := g.through(ctx, d, provider.Realtime, "", func(ctx context.Context) error {
 			if limit := cmp.Or(d.Config.StreamTimeout, d.Config.Timeout, g.cfg.Router.Timeout); limit > 0 {
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, limit)

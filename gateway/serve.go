@@ -920,7 +920,7 @@ func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, du
 	if o == breaker.Failure {
 		cause := failureCause(perr, info.ErrType)
 		d.Breakers[c.op].NoteFailure(info.ErrType, cause)
-		g.logFailure(d, c.op, c.attempts, info.Status, cause)
+		g.logFailure(d, string(c.op), c.attempts, info.Status, cause)
 	}
 	done(o, dur)
 }
@@ -1100,12 +1100,12 @@ func failureCause(perr *provider.Error, errType string) string {
 
 // logFailure logs a counted failure, at most one line a second per
 // deployment; the next line says how many were left out meanwhile.
-func (g *Gateway) logFailure(d *Deployment, op provider.Operation, attempt, status int, cause string) {
+func (g *Gateway) logFailure(d *Deployment, op string, attempt, status int, cause string) {
 	ok, skipped := d.failLog.Allow(g.clock.Now(), time.Second)
 	if !ok {
 		return
 	}
-	g.log.Warn("upstream call failed", "deployment", d.Config.Name, "operation", string(op), "attempt", attempt,
+	g.log.Warn("upstream call failed", "deployment", d.Config.Name, "operation", op, "attempt", attempt,
 		"status", status, "cause", cause, "not_logged_since_last", skipped)
 }
 

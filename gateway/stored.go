@@ -249,7 +249,11 @@ func (g *Gateway) callStored(ctx context.Context, obj storedObject, method strin
 func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deployment, call provider.StoredCall, upload *uploadBody) (*provider.Response, error) {
 	var resp *provider.Response
 	client := ctx
-	release, err := g.through(ctx, d, provider.Chat, obj.judged, func(ctx context.Context) (err error) {
+	var unjudged provider.API
+	if !obj.judged {
+		unjudged = obj.api
+	}
+	release, err := g.through(ctx, d, provider.Chat, unjudged, func(ctx context.Context) (err error) {
 		if t := d.Config.Timeout; t > 0 && call.Query.Get("stream") != "true" && !call.Raw {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, t)
@@ -273,10 +277,11 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 // through makes one call to d for op (call), through op's breaker and d's
 // bulkhead, with no retry or fallback: an *unavailable when the circuit
 // or the bulkhead refused it, else call's error as a *provider.Error,
-// counted toward the breaker when judged (else the breaker only gates the
-// call). On success the caller holds the bulkhead slot until it calls
-// release: a Realtime session holds it for as long as it lasts.
-func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operation, judged bool, call func(context.Context) error) (release func(), err error) {
+// counted toward the breaker, unless unjudged names the call's API (files,
+// batches), whose outcomes the breaker only gates. On success the caller
+// holds the bulkhead slot until it calls release: a Realtime session
+// holds it for as long as it lasts.
+func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operation, unjudged provider.API, call func(context.Context) error) (release func(), err error) {
 	br := d.Breakers[op]
 	done, err := br.Allow()
 	if err != nil {
@@ -307,18 +312,23 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		release()
 		perr := asProviderError(err)
 		o := g.classify(perr)
-		if !judged {
-			o = breaker.Ignored
-		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))
-			br.NoteFailure(errType(perr), cause)
-			g.logFailure(d, op, 1, perr.Status, cause)
+			what := string(op)
+			if unjudged == "" {
+				br.NoteFailure(errType(perr), cause)
+			} else {
+				what = string(unjudged) + " (not counted toward " + string(op) + "'s breaker)"
+			}
+			g.logFailure(d, what, 1, perr.Status, cause)
+		}
+		if unjudged != "" {
+			o = breaker.Ignored
 		}
 		done(o, time.Since(start))
 		return nil, perr
 	}
-	if !judged {
+	if unjudged != "" {
 		done(breaker.Ignored, 0)
 		return release, nil
 	}
