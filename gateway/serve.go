@@ -904,7 +904,7 @@ func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, du
 	g := c.g
 	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
 	if u := info.Usage; (len(d.budgets) > 0 || len(g.tagBudgets) > 0 && len(c.routing.tags) > 0) && info.ErrType == "" {
-		now, usd := g.clock.Now(), d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens))
+		now, usd := g.clock.Now(), usageCost(d, u)
 		g.spend(d, now, usd)
 		g.spendTags(c.routing.tags, now, usd)
 	}
@@ -1277,7 +1277,7 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	}
 	if u := resp.Usage; d.Config.Priced && u.InputTokens+u.OutputTokens > 0 {
 		// LiteLLM's header, which applications read to track their cost.
-		h["X-Litellm-Response-Cost"] = []string{string(costText(nil, d, u))}
+		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(usageCost(d, u), 'g', 10, 64)} // as costText, in one allocation
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)

@@ -310,8 +310,12 @@ func (hv *headerValues) boolean(b bool) []string {
 // costText appends d's cost for usage u to buf, in US dollars, as LiteLLM
 // writes it: ten significant figures, no float noise.
 func costText(buf []byte, d *Deployment, u provider.Usage) []byte {
-	return strconv.AppendFloat(buf, d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens),
-		float64(u.CacheWriteTokens), float64(u.OutputTokens)), 'g', 10, 64)
+	return strconv.AppendFloat(buf, usageCost(d, u), 'g', 10, 64)
+}
+
+// usageCost is what usage u cost at d's prices, in US dollars.
+func usageCost(d *Deployment, u provider.Usage) float64 {
+	return d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens))
 }
 
 // costedFrames is a stream of a client's API's events in which the one
