@@ -45,6 +45,12 @@ type Config struct {
 	Logging     Logging
 	Metrics     Metrics
 	Deployments []Deployment
+	// FileStores are LiteLLM's files_settings: the accounts (openai and
+	// azure) where the Files and Batch APIs keep an upload that names no
+	// model, by the upload's custom_llm_provider (openai when it names
+	// none). Each is a deployment of the model group FileStoreGroup, in no
+	// route, named files_settings/<provider>.
+	FileStores []Deployment
 	// Groups lists model groups (model_name) in order of first appearance.
 	Groups   []string
 	Router   Router
@@ -529,6 +535,9 @@ func (d Deployment) PublicBase() string {
 	return base
 }
 
+// FileStoreGroup is the model group of FileStores, in metrics and logs.
+const FileStoreGroup = "files_settings"
+
 // MissingKey returns the environment variable the deployment's key would
 // have come from, when it calls its provider's own hosted API (the
 // provider's default api_base) with no key in any form: each of its calls
@@ -554,7 +563,7 @@ func (d Deployment) MissingKey() string {
 // check-config: a forgotten variable shows before the first 401.
 func (c *Config) KeyWarnings() []string {
 	var out []string
-	for _, d := range c.Deployments {
+	for _, d := range slices.Concat(c.Deployments, c.FileStores) {
 		if env := d.MissingKey(); env != "" {
 			out = append(out, fmt.Sprintf("deployment %s: %s's API needs a key, and it has no api_key and $%s is not set: its calls will be refused (401)",
 				d.Name, d.Provider, env))

@@ -828,7 +828,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {access_groups: [x]}\n" +
 				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {access_groups: [x]}\n" +
 				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {access_groups: [x]}\n" +
-				"guardrails:\n  - guardrail_name: g\nfiles_settings: []\nfinetune_settings: []\ncache_config: {}\n" +
+				"guardrails:\n  - guardrail_name: g\nfinetune_settings: []\ncache_config: {}\n" +
 				"litellm_settings:\n  drop_params: true\nrouter_settings:\n  enable_cooldowns: true\n  default_model: a\n",
 			check: func(t *testing.T, cfg *Config) {
 				// reasoning_effort and thinking are request defaults; drop_params is honoured.
@@ -843,7 +843,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatalf("model_info warned %d times:\n%s", n, joined)
 				}
 				for _, k := range []string{"merge_reasoning_content_in_choices", "guardrails",
-					"files_settings", "finetune_settings", "cache_config", "enable_cooldowns", "default_model"} {
+					"finetune_settings", "cache_config", "enable_cooldowns", "default_model"} {
 					if !strings.Contains(joined, k) {
 						t.Errorf("no warning for %s:\n%s", k, joined)
 					}
@@ -1418,7 +1418,6 @@ func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
 		"t.yaml:3:44: model_list[0].litellm_params.s3_bucket_name: a LiteLLM setting that breakerd does not use; ignored (for LiteLLM's Bedrock batch jobs",
 		"t.yaml:5:3: general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it",
 		"t.yaml:6:3: general_settings.database_url: a LiteLLM setting that breakerd does not use; ignored (breakerd keeps no database",
-		"t.yaml:9:1: files_settings: a LiteLLM setting that breakerd does not use; ignored (breakerd puts an upload at a deployment of the model in its x-litellm-model header",
 		"t.yaml:11:1: finetune_settings: a LiteLLM setting that breakerd does not use; ignored (breakerd does not serve /v1/fine_tuning)",
 		"t.yaml:8:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
 	})
@@ -2025,4 +2024,44 @@ func TestKeyWarningsNameDeploymentsWithoutAKey(t *testing.T) {
 			t.Errorf("a load warning too: %s", w)
 		}
 	}
+}
+
+// LiteLLM's files_settings (its batch docs' config) loads: each entry an
+// OpenAI or Azure OpenAI account, its key and address from the entry or
+// the provider's variables, as a deployment's; a provider whose files
+// breakerd does not keep is a warning, an Azure entry with no address an
+// error that names it.
+func TestFilesSettings(t *testing.T) {
+	yaml := `model_list:
+  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: sk-model-key}}
+files_settings:
+  - custom_llm_provider: azure
+    api_base: os.environ/AZURE_API_BASE
+    api_key: os.environ/AZURE_API_KEY
+    api_version: "2024-05-01-preview"
+  - custom_llm_provider: openai
+    api_key: os.environ/OPENAI_API_KEY
+  - custom_llm_provider: vertex_ai
+    organization: org-1
+`
+	vars := env(map[string]string{"AZURE_API_BASE": "https://eu.openai.azure.com/", "AZURE_API_KEY": "az-files-key-1", "OPENAI_API_KEY": "sk-files-key-2"})
+	cfg := parseExpecting(t, []byte(yaml), vars, "")
+	type store struct{ name, provider, base, key, version, group string }
+	var got []store
+	for _, d := range cfg.FileStores {
+		got = append(got, store{d.Name, d.Provider, d.APIBase, d.APIKey.Value(), d.APIVersion, d.Group})
+	}
+	want := []store{
+		{"files_settings/azure", "azure", "https://eu.openai.azure.com", "az-files-key-1", "2024-05-01-preview", FileStoreGroup},
+		{"files_settings/openai", "openai", "https://api.openai.com/v1", "sk-files-key-2", "", FileStoreGroup},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("file stores %+v, want %+v", got, want)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{
+		"t.yaml:11:5: files_settings[2].organization: a LiteLLM setting that breakerd does not use",
+		"t.yaml:10:5: files_settings[2].custom_llm_provider: breakerd keeps files at openai and azure accounts only; this entry is ignored",
+	})
+	parseExpecting(t, []byte("model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: sk-model-key}}\n"+
+		"files_settings:\n  - {custom_llm_provider: azure, api_key: k-123456}\n"), env(nil), "t.yaml:4:5: files_settings[0].api_base: is required for azure")
 }

@@ -346,6 +346,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		c.errf("model_list", "none of its %d deployments can be called by breakerd, for the reasons that follow", len(raw.ModelList))
 		c.errs = append(c.errs, c.leftOutErrs...)
 	}
+	cfg.FileStores = c.fileStores(raw.FilesSettings)
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	cfg.Router.StreamCost = raw.LiteLLM.IncludeCostInStreamingUsage != nil && *raw.LiteLLM.IncludeCostInStreamingUsage
 	c.groupRetryPolicies(raw.RouterSettings.ModelGroupRetryPolicy, cfg)
@@ -1161,6 +1162,54 @@ func (c *converter) weight(where map[string]string, p rawParams) float64 {
 // appended to it, so a query string or fragment would end up in the middle
 // of the URL. The value is never echoed: it may come from the environment
 // and carry a token.
+// fileStores reads LiteLLM's files_settings: each entry an account of
+// OpenAI or Azure OpenAI (the providers whose Files and Batch APIs
+// breakerd serves), its key and address as a deployment's are, from the
+// entry or the provider's variables.
+func (c *converter) fileStores(raw []rawFilesSetting) []Deployment {
+	var out []Deployment
+	seen := map[string]int{}
+	for i, e := range raw {
+		p := fmt.Sprintf("files_settings[%d]", i)
+		prov := cmp.Or(c.resolve(p+".custom_llm_provider", e.Provider), "openai")
+		info, ok := LookupProvider(prov)
+		if !ok || (prov != "openai" && info.Dialect != DialectAzure) {
+			c.warnf(p+".custom_llm_provider", "breakerd keeps files at openai and azure accounts only; this entry is ignored")
+			continue
+		}
+		d := Deployment{Name: FileStoreGroup + "/" + prov, Group: FileStoreGroup, Provider: prov, Dialect: info.Dialect, Index: -1,
+			Timeout: DefaultTimeout, StreamTimeout: DefaultStreamTimeout}
+		if seen[prov]++; seen[prov] > 1 {
+			d.Name = fmt.Sprintf("%s#%d", d.Name, seen[prov])
+		}
+		d.APIKey = Secret(c.resolve(p+".api_key", e.APIKey))
+		if v, ok := c.env(info.KeyEnv); d.APIKey == "" && info.KeyEnv != "" && ok {
+			d.APIKey = Secret(v)
+		}
+		d.APIBase = strings.TrimRight(c.resolve(p+".api_base", e.APIBase), "/")
+		if v, ok := c.env(info.BaseEnv); d.APIBase == "" && info.BaseEnv != "" && ok {
+			d.APIBase = strings.TrimRight(v, "/")
+		}
+		switch {
+		case d.APIBase != "":
+			c.checkAPIBase(p+".api_base", d.APIBase)
+		case info.BaseURL != "":
+			d.APIBase = info.BaseURL
+		default:
+			c.errf(p+".api_base", "is required for %s (the address of its resource)", prov)
+		}
+		d.APIVersion = c.resolve(p+".api_version", e.APIVersion)
+		if d.Dialect == DialectAzure && d.APIVersion == "" {
+			d.APIVersion = AzureDefaultAPIVersion
+			if v, ok := c.env("AZURE_API_VERSION"); ok && v != "" {
+				d.APIVersion = v
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 func (c *converter) checkAPIBase(path, base string) {
 	u, err := url.Parse(base)
 	switch {

@@ -22,7 +22,8 @@ var index = regexp.MustCompile(`\[\d+\]`)
 var liteLLMOpen = []string{
 	"general_settings", // LiteLLM's proxy-server settings; breakerd reads master_key
 	"litellm_settings", // LiteLLM's SDK settings; breakerd reads retries, timeouts and fallbacks
-	"guardrails", "files_settings", "finetune_settings", "mcp_servers", "mcp_aliases",
+	"guardrails", "finetune_settings", "mcp_servers", "mcp_aliases",
+	"files_settings", // LiteLLM's accounts for files; breakerd reads the provider, key, address and version
 	"vector_store_registry", "search_tools", "prompts", "callback_settings", "assistant_settings",
 	"model_list[].model_info", // free-form in LiteLLM; breakerd reads the prices and base_model
 }
@@ -51,10 +52,7 @@ var liteLLMOpenHints = map[string]map[string]string{
 // too, since LiteLLM loads it without complaint.
 var liteLLMIgnored = map[string]map[string]string{
 	"": {
-		"guardrails": "",
-		"files_settings": "breakerd puts an upload at a deployment of the model in its x-litellm-model header, else at the first openai or azure " +
-			"deployment of model_list, with that deployment's key",
-		"finetune_settings": "breakerd does not serve /v1/fine_tuning", "mcp_servers": "",
+		"guardrails": "", "finetune_settings": "breakerd does not serve /v1/fine_tuning", "mcp_servers": "",
 		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
 		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
 	},

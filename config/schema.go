@@ -21,6 +21,17 @@ type rawFile struct {
 	// CredentialList is LiteLLM's reusable credentials, which a
 	// deployment names with litellm_params.litellm_credential_name.
 	CredentialList []rawCredential `yaml:"credential_list"`
+	// FilesSettings is LiteLLM's files_settings: the accounts where the
+	// Files and Batch APIs keep an upload that names no model.
+	FilesSettings []rawFilesSetting `yaml:"files_settings"`
+}
+
+// rawFilesSetting is one of LiteLLM's files_settings entries.
+type rawFilesSetting struct {
+	Provider   string `yaml:"custom_llm_provider"`
+	APIBase    string `yaml:"api_base"`
+	APIKey     string `yaml:"api_key"`
+	APIVersion string `yaml:"api_version"`
 }
 
 // rawCredential is one of LiteLLM's credential_list entries.

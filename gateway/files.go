@@ -24,12 +24,12 @@ import (
 // it, the batch's own calls and its output files go there too.
 
 var (
-	storedFiles = storedObject{"file", "files", provider.DecodeFileID, provider.APIFiles,
-		stores, "openai and azure", provider.APIResponses, false}
-	storedBatches = storedObject{"batch", "batches", provider.DecodeBatchID, provider.APIBatches,
-		stores, "openai and azure", provider.APIResponses, false}
-	storedMessageBatches = storedObject{"message batch", "messages/batches", provider.DecodeMessageBatchID, provider.APIMessageBatches,
-		runsMessageBatches, "anthropic", provider.APIMessages, false}
+	storedFiles = storedObject{noun: "file", collection: "files", decode: provider.DecodeFileID, api: provider.APIFiles,
+		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
+	storedBatches = storedObject{noun: "batch", collection: "batches", decode: provider.DecodeBatchID, api: provider.APIBatches,
+		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
+	storedMessageBatches = storedObject{noun: "message batch", collection: "messages/batches", decode: provider.DecodeMessageBatchID,
+		api: provider.APIMessageBatches, holds: runsMessageBatches, who: "anthropic", errAPI: provider.APIMessages}
 )
 
 // runsMessageBatches reports whether d's upstream runs Anthropic's
@@ -50,9 +50,41 @@ const modelHeader = "X-Litellm-Model"
 
 // scope returns the deployments a call on obj without an id goes to:
 // those of model (its route, fallbacks included, in routing order) that
-// store obj, else, with no model, every deployment that does, in config
-// order. With none, it answers why and returns the status.
-func (g *Gateway) scope(w http.ResponseWriter, obj storedObject, model string) ([]*Deployment, int) {
+// store obj; with no model, files_settings' accounts of the provider the
+// request names (LiteLLM's custom_llm_provider, as a query parameter or a
+// header; openai when it names none), or with no files_settings every
+// deployment that stores obj, in config order. With none, it answers why
+// and returns the status.
+func (g *Gateway) scope(w http.ResponseWriter, r *http.Request, obj storedObject, model string) ([]*Deployment, int) {
+	if q := r.URL.Query(); q.Has("custom_llm_provider") {
+		// LiteLLM's choice of files_settings' account: breakerd's to read,
+		// not the upstream's.
+		r.Header.Set("Custom-Llm-Provider", q.Get("custom_llm_provider"))
+		q.Del("custom_llm_provider")
+		r.URL.RawQuery = q.Encode()
+	}
+	if model == "" && obj.settings && len(g.fileStores) > 0 {
+		prov := cmp.Or(r.Header.Get("Custom-Llm-Provider"), "openai") // LiteLLM's default
+		var out, others []*Deployment
+		for _, d := range g.fileStores {
+			if d.Config.Provider == prov {
+				out = append(out, d)
+			} else {
+				others = append(others, d)
+			}
+		}
+		if len(out) == 0 {
+			var names []string
+			for _, d := range others {
+				names = append(names, d.Config.Provider)
+			}
+			writeAPIError(w, obj.errAPI, http.StatusBadRequest, "invalid_request_error", "", fmt.Sprintf(
+				"files_settings has no %s account (it has %s): name one with custom_llm_provider, or a model with the x-litellm-model header",
+				prov, strings.Join(names, ", ")))
+			return nil, http.StatusBadRequest
+		}
+		return out, 0
+	}
 	if model == "" {
 		if all := g.holding(obj); len(all) > 0 {
 			return all, 0
@@ -91,7 +123,7 @@ func (g *Gateway) scope(w http.ResponseWriter, obj storedObject, model string) (
 // tried: the client's retry of a failure (the SDKs retry a 5xx) finds the
 // next one when that one's circuit has opened.
 func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	scope, status := g.scope(w, storedFiles, r.Header.Get(modelHeader))
+	scope, status := g.scope(w, r, storedFiles, r.Header.Get(modelHeader))
 	if scope == nil {
 		return nil, status
 	}
@@ -167,6 +199,9 @@ func (b *uploadBody) failed(ctx context.Context) *provider.Error {
 // asked for) to the name d's upstream knows it by, for
 // provider.BatchModels; nil when they are all that name.
 func (g *Gateway) batchModels(d *Deployment, asked string) map[string]string {
+	if d.Config.Model == "" { // files_settings' account: no model of its own
+		return nil
+	}
 	m := map[string]string{}
 	add := func(name string) {
 		if name != "" && name != d.Config.Model {
@@ -240,7 +275,7 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	if scope == nil {
 		var status int
-		if scope, status = g.scope(w, obj, r.Header.Get(modelHeader)); scope == nil {
+		if scope, status = g.scope(w, r, obj, r.Header.Get(modelHeader)); scope == nil {
 			return nil, status
 		}
 	}
@@ -351,7 +386,7 @@ func (g *Gateway) makeMessageBatch(ctx context.Context, w http.ResponseWriter, r
 		return nil, http.StatusBadRequest
 	}
 	model := req.Requests[0].Params.Model
-	scope, status := g.scope(w, obj, model)
+	scope, status := g.scope(w, r, obj, model)
 	if scope == nil {
 		return nil, status
 	}

@@ -287,3 +287,62 @@ func TestFileCallsDoNotJudgeChat(t *testing.T) {
 		t.Fatal("a files call closed the chat circuit")
 	}
 }
+
+// LiteLLM's files_settings: an upload that names no model goes to the
+// account of its custom_llm_provider (openai when it names none), and its
+// batches, polls and output follow it; an upload for a model still goes
+// to that model's deployment. The account's key never reaches a client.
+func TestFilesSettingsHoldUploadsWithoutAModel(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-model-secret}
+files_settings:
+  - custom_llm_provider: openai
+    api_base: "${MOCK_B}/v1"
+    api_key: sk-files-secret
+  - custom_llm_provider: azure
+    api_base: "${MOCK_C}"
+    api_key: az-files-secret
+    api_version: "2024-10-21"
+`, "a", "b", "c")
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		opts   []option.RequestOption
+		holder string // the deployment that has the file
+		mock   string
+	}{
+		{"no model, no provider: openai's account", nil, "files_settings/openai", "b"},
+		{"custom_llm_provider azure", []option.RequestOption{option.WithQuery("custom_llm_provider", "azure")}, "files_settings/azure", "c"},
+		{"the header, as LiteLLM reads it too", []option.RequestOption{option.WithHeader("custom-llm-provider", "azure")}, "files_settings/azure", "c"},
+		{"a model", []option.RequestOption{option.WithHeader("x-litellm-model", "gpt-4o")}, "gpt-4o/openai/gpt-4o", "a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.mocks[tc.mock].Stats().Files
+			file, hr := uploadBatchFile(t, e, tc.opts...)
+			if got := hr.Header.Get("X-Breakerd-Deployment"); got != tc.holder || e.mocks[tc.mock].Stats().Files != before+1 {
+				t.Fatalf("the upload went to %s", got)
+			}
+			batch, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: file.ID, Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions,
+				CompletionWindow: openai.BatchNewParamsCompletionWindow24h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done, err := e.client.Batches.Get(ctx, batch.ID); err != nil || done.Status != openai.BatchStatusCompleted {
+				t.Fatalf("batch = %+v, %v", done, err)
+			}
+			if _, d, _, _ := provider.DecodeBatchID(batch.ID); d != tc.holder || e.mocks[tc.mock].Stats().Files != before+3 {
+				t.Fatalf("the batch is at %s", d)
+			}
+		})
+	}
+	var apiErr *openai.Error
+	_, err := e.client.Files.List(ctx, openai.FileListParams{}, option.WithQuery("custom_llm_provider", "vertex_ai"))
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.Message, "files_settings has no vertex_ai account (it has openai, azure)") {
+		t.Fatalf("an account files_settings lacks: %v", err)
+	}
+	if strings.Contains(e.logs.String(), "sk-files-secret") || strings.Contains(e.logs.String(), "az-files-secret") {
+		t.Fatal("a files_settings key in the logs")
+	}
+}

@@ -88,6 +88,10 @@ type Gateway struct {
 	log         *slog.Logger
 	obs         Observer
 	deployments []*Deployment
+	// fileStores are files_settings' accounts (config.FileStores), in no
+	// route: they hold the files, and batches, of uploads that name no
+	// model.
+	fileStores []*Deployment
 	// providerBudgets are router_settings.provider_budget_config's, by
 	// provider, and budgetOrder their providers, sorted.
 	providerBudgets map[string]*Budget
@@ -304,7 +308,7 @@ func New(opts Options) (*Gateway, error) {
 		g.upstreamH2C = propagating{base: h2c}
 	}
 	secrets := []string{cfg.Server.MasterKey.Value()}
-	for _, d := range cfg.Deployments {
+	for _, d := range slices.Concat(cfg.Deployments, cfg.FileStores) {
 		for _, v := range d.Secrets() {
 			secrets = append(secrets, v.Value())
 		}
@@ -372,6 +376,14 @@ func New(opts Options) (*Gateway, error) {
 		}
 		grp.Deployments = append(grp.Deployments, d)
 	}
+	for _, dc := range cfg.FileStores {
+		d, err := g.newDeployment(dc)
+		if err != nil {
+			g.Close()
+			return nil, err
+		}
+		g.fileStores = append(g.fileStores, d)
+	}
 	// As LiteLLM's pattern router: the most specific pattern first (the
 	// longer), so that "anthropic/*" serves anthropic/... before a "*"
 	// catch-all does; config order among equals.
@@ -402,6 +414,11 @@ func (g *Gateway) takeOver(prev *Gateway) map[string]*Deployment {
 			kept[d.Config.Name] = d
 			continue
 		}
+		for _, b := range d.Breakers {
+			g.reg.Remove(b.Name())
+		}
+	}
+	for _, d := range prev.fileStores { // made again, whatever changed
 		for _, b := range d.Breakers {
 			g.reg.Remove(b.Name())
 		}

@@ -45,13 +45,16 @@ type storedObject struct {
 	// them), but their outage must not move chat traffic, nor their
 	// success close a chat circuit that is testing recovery.
 	judged bool
+	// settings is whether files_settings' accounts (Gateway.fileStores)
+	// hold them too: files and batches.
+	settings bool
 }
 
 var (
-	storedResponses = storedObject{"response", "responses", provider.DecodeResponseID, provider.APIStoredResponses,
-		stores, "openai and azure", provider.APIResponses, true}
-	storedConversations = storedObject{"conversation", "conversations", provider.DecodeConversationID, provider.APIConversations,
-		stores, "openai and azure", provider.APIResponses, true}
+	storedResponses = storedObject{noun: "response", collection: "responses", decode: provider.DecodeResponseID,
+		api: provider.APIStoredResponses, holds: stores, who: "openai and azure", errAPI: provider.APIResponses, judged: true}
+	storedConversations = storedObject{noun: "conversation", collection: "conversations", decode: provider.DecodeConversationID,
+		api: provider.APIConversations, holds: stores, who: "openai and azure", errAPI: provider.APIResponses, judged: true}
 )
 
 // storedCall serves a call on a stored object by its id (the {id} path
@@ -426,7 +429,7 @@ func stores(d *Deployment) bool {
 }
 
 // holding returns the deployments whose upstreams store obj's kind of
-// object, in config order.
+// object, in config order, files_settings' accounts last.
 func (g *Gateway) holding(obj storedObject) []*Deployment {
 	var out []*Deployment
 	for _, grp := range g.Groups() {
@@ -435,6 +438,9 @@ func (g *Gateway) holding(obj storedObject) []*Deployment {
 				out = append(out, d)
 			}
 		}
+	}
+	if obj.settings {
+		out = append(out, g.fileStores...)
 	}
 	return out
 }

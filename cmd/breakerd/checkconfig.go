@@ -251,5 +251,15 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "\nwildcards (one deployment and breaker per requested model, at most %d models):\n%s\n",
 			gateway.MaxWildcardModels, strings.Join(wild, "\n"))
 	}
+	if len(cfg.FileStores) > 0 {
+		fmt.Fprintln(stdout, "\nfiles_settings (uploads that name no model, by custom_llm_provider; openai when none):")
+		for _, fs := range cfg.FileStores {
+			key := "not set"
+			if fs.APIKey.Value() != "" {
+				key = fs.APIKey.String()
+			}
+			fmt.Fprintf(stdout, "  %s at %s, key %s\n", fs.Name, gw.Redactor().Redact(fs.APIBase), key)
+		}
+	}
 	return nil
 }

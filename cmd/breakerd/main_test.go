@@ -730,3 +730,14 @@ func TestCheckConfigWarnsOfAMissingKey(t *testing.T) {
 		t.Fatalf("stderr: %s", errOut.String())
 	}
 }
+
+// files_settings' accounts show, with where their files go, never their
+// keys.
+func TestCheckConfigShowsFilesSettings(t *testing.T) {
+	out, errOut := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
+		"files_settings:\n  - {custom_llm_provider: azure, api_base: \"https://r.openai.azure.com\", api_key: az-files-check-secret}\n")
+	s := out.String() + errOut.String()
+	if !strings.Contains(s, "files_settings/azure at https://r.openai.azure.com, key [REDACTED]") || strings.Contains(s, "az-files-check-secret") {
+		t.Fatalf("output:\n%s", s)
+	}
+}
