@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -123,24 +124,36 @@ func (g *Gateway) scope(w http.ResponseWriter, r *http.Request, obj storedObject
 // tried: the client's retry of a failure (the SDKs retry a 5xx) finds the
 // next one when that one's circuit has opened.
 func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	scope, status := g.scope(w, r, storedFiles, r.Header.Get(modelHeader))
+	raw := &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
+		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}
+	ct := r.Header.Get("Content-Type")
+	// LiteLLM's own form fields (an SDK's extra_body, which it writes
+	// before the file): where the file goes. The upstream does not see them.
+	fields, form := provider.LeadingFields(raw, ct, 64<<10, "custom_llm_provider", "target_model_names")
+	asked := r.Header.Get(modelHeader)
+	if names := fields["target_model_names"]; asked == "" && names != "" {
+		first, _, _ := strings.Cut(names, ",")
+		asked = strings.TrimSpace(first)
+	}
+	if p := fields["custom_llm_provider"]; p != "" && r.Header.Get("Custom-Llm-Provider") == "" {
+		r.Header.Set("Custom-Llm-Provider", p)
+	}
+	scope, status := g.scope(w, r, storedFiles, asked)
 	if scope == nil {
 		return nil, status
 	}
-	raw := &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
-		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}
-	asked := r.Header.Get(modelHeader)
+	drop := slices.Sorted(maps.Keys(fields))
 	return g.makeAt(w, storedFiles, "the file", scope, false, func(d *Deployment) (*provider.Response, error) {
 		call := provider.StoredCall{Method: http.MethodPost, Path: storedFiles.collection, Query: r.URL.Query(),
-			ContentType: r.Header.Get("Content-Type"), Length: r.ContentLength}
-		src := io.Reader(raw)
-		if models := g.batchModels(d, asked); models != nil {
-			form, err := provider.BatchModels(raw, call.ContentType, models)
+			ContentType: ct, Length: r.ContentLength}
+		src := form
+		if models := g.batchModels(d, asked); models != nil || len(drop) > 0 {
+			rewritten, err := provider.BatchModels(form, ct, models, drop...)
 			if err != nil {
 				return nil, &provider.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Message: "an upload is a multipart form: " + err.Error()}
 			}
-			defer form.Close() // ends its goroutine, if the upstream stopped reading
-			src, call.Length = form, -1
+			defer rewritten.Close() // ends its goroutine, if the upstream stopped reading
+			src, call.Length = rewritten, -1
 		}
 		body := &uploadBody{r: src}
 		call.Body = body

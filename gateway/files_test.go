@@ -1,9 +1,11 @@
 package gateway_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -344,5 +346,63 @@ files_settings:
 	}
 	if strings.Contains(e.logs.String(), "sk-files-secret") || strings.Contains(e.logs.String(), "az-files-secret") {
 		t.Fatal("a files_settings key in the logs")
+	}
+}
+
+// LiteLLM's own form fields, as its docs have Python's SDK send them
+// (extra_body, written before the file): custom_llm_provider picks the
+// files_settings account, target_model_names the model; neither reaches
+// the upstream, which would refuse it.
+func TestUploadFormFieldsRoute(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-batch
+    litellm_params: {model: azure/gpt-4o-mini-general, api_base: "${MOCK_A}", api_key: az-model-key, api_version: "2024-10-21"}
+files_settings:
+  - {custom_llm_provider: openai, api_base: "${MOCK_B}/v1", api_key: sk-files-secret}
+  - {custom_llm_provider: azure, api_base: "${MOCK_C}", api_key: az-files-secret}
+`, "a", "b", "c")
+	upload := func(fields [][2]string) (*http.Response, string) {
+		t.Helper()
+		var buf bytes.Buffer
+		w := multipart.NewWriter(&buf)
+		for _, f := range append([][2]string{{"purpose", "batch"}}, fields...) {
+			_ = w.WriteField(f[0], f[1])
+		}
+		fw, _ := w.CreateFormFile("file", "requests.jsonl")
+		_, _ = io.WriteString(fw, strings.ReplaceAll(batchLines, `"gpt-4o"`, `"gpt-4o-batch"`))
+		_ = w.Close()
+		req, _ := http.NewRequest(http.MethodPost, e.url+"/v1/files", &buf)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		resp, err := e.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(data)
+	}
+	for _, tc := range []struct {
+		name   string
+		fields [][2]string
+		holder string
+		mock   string
+		model  string // the model the stored lines name
+	}{
+		{"custom_llm_provider", [][2]string{{"custom_llm_provider", "azure"}}, "files_settings/azure", "c", "gpt-4o-batch"},
+		{"target_model_names", [][2]string{{"target_model_names", "gpt-4o-batch"}}, "gpt-4o-batch/azure/gpt-4o-mini-general", "a", "gpt-4o-mini-general"},
+		{"neither", nil, "files_settings/openai", "b", "gpt-4o-batch"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := upload(tc.fields)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Breakerd-Deployment") != tc.holder {
+				t.Fatalf("%d at %q: %s", resp.StatusCode, resp.Header.Get("X-Breakerd-Deployment"), body)
+			}
+			sent := e.mocks[tc.mock].LastBody()
+			if strings.Contains(sent, "custom_llm_provider") || strings.Contains(sent, "target_model_names") ||
+				!strings.Contains(sent, `name="purpose"`) || strings.Count(sent, `"model":"`+tc.model+`"`) != 2 {
+				t.Fatalf("%s got:\n%s", tc.mock, sent)
+			}
+		})
 	}
 }

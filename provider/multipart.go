@@ -107,6 +107,38 @@ func formBoundary(contentType string) (string, error) {
 	return params["boundary"], nil
 }
 
+// LeadingFields reads the text fields named in names that a
+// multipart/form-data body (src, of media type contentType) carries before
+// its first file part, each to its first KB, reading at most limit bytes;
+// and it returns a reader that gives the whole body again, as it came
+// (those bytes, then the rest of src). SDKs write a form's fields before
+// its files (LiteLLM's custom_llm_provider and target_model_names among
+// them), so a gateway can route an upload before relaying it. A body that
+// is not such a form has no fields.
+func LeadingFields(src io.Reader, contentType string, limit int64, names ...string) (map[string]string, io.Reader) {
+	fields := map[string]string{}
+	boundary, err := formBoundary(contentType)
+	if err != nil {
+		return fields, src
+	}
+	var seen bytes.Buffer
+	r := multipart.NewReader(io.TeeReader(io.LimitReader(src, limit), &seen), boundary)
+	for {
+		part, err := r.NextPart()
+		if err != nil || part.FileName() != "" {
+			break // the file, the limit, the end, or a broken form: what came before is all
+		}
+		if slices.Contains(names, part.FormName()) {
+			v, err := io.ReadAll(io.LimitReader(part, 1<<10))
+			if err != nil {
+				break
+			}
+			fields[part.FormName()] = string(v)
+		}
+	}
+	return fields, io.MultiReader(&seen, src)
+}
+
 // maxBatchLine is the longest line of a batch file whose model
 // BatchModels rewrites: a longer one (a request with images inline) is
 // sent as it is, so that an upload's memory stays bounded.
@@ -117,12 +149,13 @@ const maxBatchLine = 8 << 20
 // input file, naming the model upstream by its deployment's name: where
 // a line's body.model is a key of models, it becomes that key's value,
 // as LiteLLM rewrites a batch file for the deployment it uploads to
-// (Azure OpenAI knows a model only by its deployment's name). Every
-// other byte, other parts and lines included, is sent as it came. The
-// form is read and written as it arrives: the answer is a pipe fed by a
-// goroutine, which ends when src does or when the pipe is closed; a
-// failure reading src is the pipe's error.
-func BatchModels(src io.Reader, contentType string, models map[string]string) (io.ReadCloser, error) {
+// (Azure OpenAI knows a model only by its deployment's name). The fields
+// named in drop (LiteLLM's own, which the upstream would refuse) are left
+// out. Every other byte, other parts and lines included, is sent as it
+// came. The form is read and written as it arrives: the answer is a pipe
+// fed by a goroutine, which ends when src does or when the pipe is
+// closed; a failure reading src is the pipe's error.
+func BatchModels(src io.Reader, contentType string, models map[string]string, drop ...string) (io.ReadCloser, error) {
 	boundary, err := formBoundary(contentType)
 	if err != nil {
 		return nil, err
@@ -135,12 +168,12 @@ func BatchModels(src io.Reader, contentType string, models map[string]string) (i
 				pw.CloseWithError(fmt.Errorf("rewriting a batch file's models: %v", p))
 			}
 		}()
-		pw.CloseWithError(rewriteBatchForm(pw, src, boundary, models))
+		pw.CloseWithError(rewriteBatchForm(pw, src, boundary, models, drop))
 	}()
 	return pr, nil
 }
 
-func rewriteBatchForm(dst io.Writer, src io.Reader, boundary string, models map[string]string) error {
+func rewriteBatchForm(dst io.Writer, src io.Reader, boundary string, models map[string]string, drop []string) error {
 	r := multipart.NewReader(src, boundary)
 	w := multipart.NewWriter(dst)
 	if err := w.SetBoundary(boundary); err != nil {
@@ -153,6 +186,9 @@ func rewriteBatchForm(dst io.Writer, src io.Reader, boundary string, models map[
 		}
 		if err != nil {
 			return err
+		}
+		if slices.Contains(drop, part.FormName()) && part.FileName() == "" {
+			continue // the reader skips what is left of it
 		}
 		out, err := w.CreatePart(textproto.MIMEHeader(part.Header))
 		if err != nil {

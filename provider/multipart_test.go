@@ -168,3 +168,48 @@ func FuzzBatchModelsForm(f *testing.F) {
 		rc.Close()
 	})
 }
+
+// The fields before a form's first file are read, and the body is given
+// again byte for byte, whether the fields come first, the file does, the
+// limit cuts the fields short, or the body is no form at all.
+func TestLeadingFields(t *testing.T) {
+	form := func(fileFirst bool) (string, string) {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		if fileFirst {
+			fw, _ := w.CreateFormFile("file", "a.jsonl")
+			_, _ = fw.Write([]byte("{}\n"))
+		}
+		_ = w.WriteField("purpose", "batch")
+		_ = w.WriteField("custom_llm_provider", "azure")
+		if !fileFirst {
+			fw, _ := w.CreateFormFile("file", "a.jsonl")
+			_, _ = fw.Write([]byte(strings.Repeat("{}\n", 5000)))
+		}
+		_ = w.Close()
+		return b.String(), w.FormDataContentType()
+	}
+	first, ct := form(false)
+	last, ct2 := form(true)
+	for _, tc := range []struct {
+		name, body, ct string
+		limit          int64
+		want           string
+	}{
+		{"fields first", first, ct, 64 << 10, "azure"},
+		{"file first", last, ct2, 64 << 10, ""},
+		{"a limit inside the fields", first, ct, 40, ""},
+		{"no form", "{\"model\":\"x\"}", "application/json", 64 << 10, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fields, replay := LeadingFields(strings.NewReader(tc.body), tc.ct, tc.limit, "custom_llm_provider")
+			got, err := io.ReadAll(replay)
+			if err != nil || string(got) != tc.body {
+				t.Fatalf("replay differs (%v)", err)
+			}
+			if fields["custom_llm_provider"] != tc.want {
+				t.Fatalf("fields %v, want custom_llm_provider %q", fields, tc.want)
+			}
+		})
+	}
+}
