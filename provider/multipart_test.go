@@ -213,3 +213,16 @@ func TestLeadingFields(t *testing.T) {
 		})
 	}
 }
+
+// Whatever a client sends, LeadingFields gives it again byte for byte.
+func FuzzLeadingFields(f *testing.F) {
+	f.Add([]byte("--b\r\nContent-Disposition: form-data; name=\"custom_llm_provider\"\r\n\r\nazure\r\n--b--\r\n"), int64(1000))
+	f.Add([]byte("--b\r\n"), int64(3))
+	f.Add([]byte{}, int64(0))
+	f.Fuzz(func(t *testing.T, body []byte, limit int64) {
+		_, replay := LeadingFields(bytes.NewReader(body), "multipart/form-data; boundary=b", limit, "custom_llm_provider")
+		if got, err := io.ReadAll(replay); err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("replay %q, %v; want %q", got, err, body)
+		}
+	})
+}
