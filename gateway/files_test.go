@@ -406,3 +406,38 @@ files_settings:
 		})
 	}
 }
+
+// A files_settings account serves files alone: its calls judge its
+// breaker, so an account that fails is given up for a while (a 503 with
+// Retry-After and no call), not called again with every upload.
+func TestFilesSettingsAccountHasACircuit(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-model-secret}
+files_settings:
+  - {custom_llm_provider: openai, api_base: "${MOCK_B}/v1", api_key: sk-files-secret}
+router_settings:
+  circuit_breaker: {failure_threshold: 3, recovery_timeout: 30}
+`, "a", "b")
+	ctx := context.Background()
+	e.mocks["b"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	var apiErr *openai.Error
+	for range 3 {
+		_, err := e.client.Files.List(ctx, openai.FileListParams{})
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("a failing account: %v", err)
+		}
+	}
+	calls := e.mocks["b"].Stats().Requests
+	var hr *http.Response
+	_, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(batchLines), "r.jsonl", "application/jsonl"),
+		Purpose: openai.FilePurposeBatch}, option.WithResponseInto(&hr))
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable || !strings.Contains(apiErr.Message, "files_settings/openai: circuit open") ||
+		apiErr.Response.Header.Get("Retry-After") == "" || e.mocks["b"].Stats().Requests != calls {
+		t.Fatalf("with its circuit open: %v (calls %d, were %d)", err, e.mocks["b"].Stats().Requests, calls)
+	}
+	if st := e.breaker("gpt-4o/openai/gpt-4o:chat"); st.State().String() != "closed" {
+		t.Fatalf("the model's circuit is %s", st.State())
+	}
+}

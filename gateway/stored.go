@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/provider"
 )
 
@@ -253,7 +254,7 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 	var resp *provider.Response
 	client := ctx
 	var unjudged provider.API
-	if !obj.judged {
+	if !obj.judged && d.Config.Group != config.FileStoreGroup { // a files_settings account has no chat to spare: its calls judge it
 		unjudged = obj.api
 	}
 	release, err := g.through(ctx, d, provider.Chat, unjudged, func(ctx context.Context) (err error) {
