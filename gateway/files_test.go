@@ -12,6 +12,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/mockllm"
 	"github.com/breakerd/breakerd/provider"
@@ -439,5 +440,63 @@ router_settings:
 	}
 	if st := e.breaker("gpt-4o/openai/gpt-4o:chat"); st.State().String() != "closed" {
 		t.Fatalf("the model's circuit is %s", st.State())
+	}
+}
+
+// A file breakerd gave a client is used where it is stored: a Responses
+// request's input_file and a chat request's file part go to that
+// deployment (even when routing would pick another), under the upstream's
+// own id; a request that names files at two deployments is a 400.
+func TestRequestsThatNameAFileGoWhereItIs(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	openCircuitOfA(t, e)
+	upload := func() *openai.FileObject {
+		t.Helper()
+		f, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader("%PDF-1.4 the report"), "report.pdf", "application/pdf"),
+			Purpose: openai.FilePurposeUserData})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	onB := upload()
+	_, _, upstream, _ := provider.DecodeFileID(onB.ID)
+	e.mocks["a"].Reset()
+	e.clock.Advance(10 * 60e9)
+	e.breaker("a:chat").Reset("test: a is well")
+
+	var hr *http.Response
+	_, err := e.client.Responses.New(ctx, responses.ResponseNewParams{Model: "gpt-4o", Input: responses.ResponseNewParamsInputUnion{
+		OfInputItemList: responses.ResponseInputParam{responses.ResponseInputItemParamOfMessage(responses.ResponseInputMessageContentListParam{
+			{OfInputFile: &responses.ResponseInputFileParam{FileID: openai.String(onB.ID)}},
+			responses.ResponseInputContentParamOfInputText("summarise it"),
+		}, responses.EasyInputMessageRoleUser)}}}, option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" || !strings.Contains(e.mocks["b"].LastBody(), `"file_id":"`+upstream+`"`) {
+		t.Fatalf("the Responses request went to %s; b got %s", hr.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].LastBody())
+	}
+	_, err = e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: []openai.ChatCompletionMessageParamUnion{
+		openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{openai.FileContentPart(openai.ChatCompletionContentPartFileFileParam{FileID: openai.String(onB.ID)}),
+			openai.TextContentPart("summarise it")})}}, option.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" || !strings.Contains(e.mocks["b"].LastBody(), `"file_id":"`+upstream+`"`) {
+		t.Fatalf("the chat request went to %s; b got %s", hr.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].LastBody())
+	}
+	onA := upload() // a, first in order, is well again
+	if _, d, _, _ := provider.DecodeFileID(onA.ID); d != "a" {
+		t.Fatalf("the second upload went to %s", d)
+	}
+	_, err = e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o", Messages: []openai.ChatCompletionMessageParamUnion{
+		openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{
+			openai.FileContentPart(openai.ChatCompletionContentPartFileFileParam{FileID: openai.String(onA.ID)}),
+			openai.FileContentPart(openai.ChatCompletionContentPartFileFileParam{FileID: openai.String(onB.ID)})})}})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.RawJSON(), "stored at deployments a and b") {
+		t.Fatalf("files at two deployments: %v", err)
 	}
 }

@@ -296,14 +296,14 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 
 // pin returns route cut to the deployment that stores the response the
 // request continues (previous_response_id, a conversation, encrypted
-// reasoning), when it is on the route: no other deployment has that
+// reasoning) or the files it names, when it is on the route: no other deployment has that
 // response, but those that share its store (the same upstream and key:
 // two model groups on one OpenAI account) do, and follow it. When it is
 // not on the route, those are the route; with none, the route is kept,
 // for the upstreams to answer.
 func (c *call) pin(route []*Deployment) []*Deployment {
 	var home *Deployment
-	for _, d := range c.g.holding(storedResponses) {
+	for _, d := range slices.Concat(c.g.holding(storedResponses), c.g.fileStores) {
 		if d.Config.Name == c.routing.storedAt {
 			home = d
 		}
@@ -513,6 +513,10 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 				routing.why = fmt.Sprintf("conversation names a conversation that only deployment %s stores", d)
 			}
 		}
+		var msg string
+		if body, msg = fileRefs(body, routing); msg != "" {
+			return nil, "", msg
+		}
 		var d string
 		if body, d = provider.UnmarkEncrypted(body); d != "" && routing.storedAt == "" {
 			// Encrypted reasoning only the deployment that made it reads.
@@ -526,6 +530,12 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			return nil, "", err.Message
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
+	}
+	if op == provider.Chat {
+		var msg string
+		if body, msg = fileRefs(body, routing); msg != "" {
+			return nil, "", msg
+		}
 	}
 	var model, stream, streamOptions, streamFormat, messages, input, prompt, query, documents []byte
 	var paramMsg string
@@ -631,6 +641,27 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		return nil, "", "you must provide a query and documents parameter"
 	}
 	return req, name, ""
+}
+
+// fileRefs routes a request that names files breakerd gave its client
+// (provider.ReferencedFiles) to the deployment that stores them, under
+// the upstream's own ids, as previous_response_id is routed; msg says why
+// it cannot be.
+func fileRefs(body []byte, routing *clientRouting) (out []byte, msg string) {
+	out, d, err := provider.ReferencedFiles(body)
+	switch {
+	case err != nil:
+		return body, err.Error()
+	case d == "":
+		return body, ""
+	case routing.storedAt != "" && routing.storedAt != d:
+		return body, fmt.Sprintf("the request names a file that only deployment %s stores, and continues what only deployment %s stores; no one upstream has both",
+			d, routing.storedAt)
+	case routing.storedAt == "":
+		routing.storedAt = d
+		routing.why = fmt.Sprintf("file_id names a file that only deployment %s stores", d)
+	}
+	return out, ""
 }
 
 // parseForm reads a multipart/form-data request (an audio file to

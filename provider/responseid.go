@@ -1,8 +1,10 @@
 package provider
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -74,6 +76,48 @@ func EncodeFileID(provider, deployment, id string) string {
 // DecodeFileID reads an id EncodeFileID made.
 func DecodeFileID(s string) (provider, deployment, id string, ok bool) {
 	return fileKind.decode(s)
+}
+
+// fileIDMark begins every file id EncodeFileID makes: "file-" and the
+// base64 of LiteLLM's text up to its provider (27 bytes, 36 characters,
+// a whole number of base64's groups, so the same for every id).
+var fileIDMark = []byte(`"` + fileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27])))
+
+// ReferencedFiles returns a request (a chat completion's or a Responses
+// request, JSON) with each file id EncodeFileID made (a chat file part's
+// or an input_file's file_id) replaced by the upstream's own, and the
+// deployment that stores those files; "" when the request names none.
+// Files at two deployments are an error: no one upstream has both.
+func ReferencedFiles(body []byte) ([]byte, string, error) {
+	if !bytes.Contains(body, fileIDMark) {
+		return body, "", nil
+	}
+	var out []byte
+	var at string
+	rest := body
+	for {
+		i := bytes.Index(rest, fileIDMark)
+		if i < 0 {
+			break
+		}
+		end := bytes.IndexByte(rest[i+1:], '"')
+		if end < 0 {
+			break
+		}
+		id := string(rest[i+1 : i+1+end])
+		_, d, upstream, ok := DecodeFileID(id)
+		if !ok {
+			out, rest = append(out, rest[:i+1+end]...), rest[i+1+end:]
+			continue
+		}
+		if at != "" && d != at {
+			return body, "", fmt.Errorf("the request names files stored at deployments %s and %s; one request can use the files of one", at, d)
+		}
+		at = d
+		out = append(append(out, rest[:i+1]...), upstream...)
+		rest = rest[i+1+end:]
+	}
+	return append(out, rest...), at, nil
 }
 
 // DecodeBatchID reads the id of a batch (the Batch API's, "batch_") that
