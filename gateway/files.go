@@ -19,10 +19,12 @@ import (
 )
 
 // OpenAI's Files and Batch APIs, as LiteLLM's proxy serves them: a file
-// is uploaded to one deployment (of the model in the x-litellm-model
-// header, LiteLLM's, or any that stores files), and its id, like a
-// stored response's, names that deployment, so that a batch made from
-// it, the batch's own calls and its output files go there too.
+// is uploaded to one deployment (of the model the upload names, else a
+// files_settings account, else any that stores files), and its id, like
+// a stored response's, names that deployment, so that a batch made from
+// it, the batch's own calls, its output files and the requests that use
+// it go there too. Anthropic's Message Batches stay with their deployment
+// the same way.
 
 var (
 	storedFiles = storedObject{noun: "file", collection: "files", decode: provider.DecodeFileID, api: provider.APIFiles,
@@ -334,26 +336,34 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if len(unlisted) > 0 {
 		w.Header().Set("X-Breakerd-Unlisted", strings.Join(unlisted, "; "))
 	}
-	created := func(raw json.RawMessage) int64 { // OpenAI's Unix seconds, Anthropic's RFC 3339
+	// Each item's time, read once: OpenAI's Unix seconds, Anthropic's RFC 3339.
+	type item struct {
+		raw     json.RawMessage
+		created int64
+	}
+	items := make([]item, len(merged.Data))
+	for i, raw := range merged.Data {
 		var v struct {
 			CreatedAt json.RawMessage `json:"created_at"`
 		}
 		_ = json.Unmarshal(raw, &v)
-		var n int64
-		if json.Unmarshal(v.CreatedAt, &n) == nil {
-			return n
+		items[i].raw = raw
+		if json.Unmarshal(v.CreatedAt, &items[i].created) != nil {
+			var t time.Time
+			_ = json.Unmarshal(v.CreatedAt, &t)
+			items[i].created = t.Unix()
 		}
-		var t time.Time
-		_ = json.Unmarshal(v.CreatedAt, &t)
-		return t.Unix()
 	}
 	asc := query.Get("order") == "asc"
-	slices.SortStableFunc(merged.Data, func(a, b json.RawMessage) int { // ties keep each deployment's order
+	slices.SortStableFunc(items, func(a, b item) int { // ties keep each deployment's order
 		if asc {
-			return cmp.Compare(created(a), created(b))
+			return cmp.Compare(a.created, b.created)
 		}
-		return cmp.Compare(created(b), created(a))
+		return cmp.Compare(b.created, a.created)
 	})
+	for i := range items {
+		merged.Data[i] = items[i].raw
+	}
 	out := map[string]any{"data": merged.Data, "has_more": merged.HasMore, "first_id": nil, "last_id": nil}
 	if obj.errAPI != provider.APIMessages {
 		out["object"] = "list" // OpenAI's lists say so; Anthropic's pages do not

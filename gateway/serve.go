@@ -296,11 +296,11 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 
 // pin returns route cut to the deployment that stores the response the
 // request continues (previous_response_id, a conversation, encrypted
-// reasoning) or the files it names, when it is on the route: no other deployment has that
-// response, but those that share its store (the same upstream and key:
-// two model groups on one OpenAI account) do, and follow it. When it is
-// not on the route, those are the route; with none, the route is kept,
-// for the upstreams to answer.
+// reasoning) or the files it names, when it is on the route: no other
+// deployment has them, but those that share its store (the same upstream
+// and key: two model groups on one OpenAI account) do, and follow it.
+// When it is not on the route, those are the route; with none, the route
+// is kept, for the upstreams to answer.
 func (c *call) pin(route []*Deployment) []*Deployment {
 	var home *Deployment
 	for _, d := range slices.Concat(c.g.holding(storedResponses), c.g.fileStores) {
