@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -498,5 +499,43 @@ func TestRequestsThatNameAFileGoWhereItIs(t *testing.T) {
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.RawJSON(), "stored at deployments a and b") {
 		t.Fatalf("files at two deployments: %v", err)
+	}
+}
+
+// A client that moves from a LiteLLM proxy keeps its files and batches:
+// an id LiteLLM gave for an upload routed by model reaches the one
+// deployment of that model that stores files, under the upstream's id;
+// with two such deployments the 404 says breakerd cannot tell which.
+func TestLiteLLMsFileIDsStillRoute(t *testing.T) {
+	const cfg = `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: other
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+`
+	e := newEnv(t, cfg, "a", "b")
+	ctx := context.Background()
+	direct := openai.NewClient(option.WithBaseURL(e.mockURLs["a"]+"/v1"), option.WithAPIKey("sk-a-secret"), option.WithMaxRetries(0))
+	up, err := direct.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(batchLines), "r.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	litellmID := "file-" + base64.RawURLEncoding.EncodeToString([]byte("litellm:"+up.ID+";model,gpt-4o"))
+	var hr *http.Response
+	got, err := e.client.Files.Get(ctx, litellmID, option.WithResponseInto(&hr))
+	if err != nil || hr.Header.Get("X-Breakerd-Deployment") != "gpt-4o/openai/gpt-4o" || got.Filename != "r.jsonl" {
+		t.Fatalf("LiteLLM's id: %+v, %v", got, err)
+	}
+	batch, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: litellmID, Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions, CompletionWindow: "24h"})
+	if err != nil || !strings.Contains(e.mocks["a"].LastBody(), `"input_file_id":"`+up.ID+`"`) {
+		t.Fatalf("a batch of LiteLLM's file: %+v, %v", batch, err)
+	}
+
+	e2 := newEnv(t, twoStores, "a", "b")
+	var apiErr *openai.Error
+	_, err = e2.client.Files.Get(ctx, "file-"+base64.RawURLEncoding.EncodeToString([]byte("litellm:file-x;model,gpt-4o")))
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.Message, "which has 2 deployments that store them here") {
+		t.Fatalf("two deployments of the model: %v", err)
 	}
 }

@@ -32,13 +32,15 @@ var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 
 // env is a gateway in front of named mock upstreams, all on loopback.
 type env struct {
-	t      *testing.T
-	clock  *breaker.ManualClock
-	mocks  map[string]*mockllm.Server
-	gw     *gateway.Gateway
-	url    string
-	client openai.Client
-	http   *http.Client
+	t     *testing.T
+	clock *breaker.ManualClock
+	mocks map[string]*mockllm.Server
+	// mockURLs are the mocks' addresses, by name, to call one directly.
+	mockURLs map[string]string
+	gw       *gateway.Gateway
+	url      string
+	client   openai.Client
+	http     *http.Client
 	// done receives every finished client request; attempts, the first
 	// hundred upstream attempts.
 	done     chan gateway.RequestInfo
@@ -118,6 +120,10 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 		t.Cleanup(srv.Close)
 		e.mocks[n] = m
 		vars["MOCK_"+strings.ToUpper(n)] = srv.URL
+	}
+	e.mockURLs = map[string]string{}
+	for n := range e.mocks {
+		e.mockURLs[n] = vars["MOCK_"+strings.ToUpper(n)]
 	}
 	cfg, err := config.Parse("test.yaml", []byte(yamlText), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {

@@ -429,6 +429,31 @@ func stores(d *Deployment) bool {
 	return ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil
 }
 
+// storedForModel finds where a file or batch that a LiteLLM proxy gave
+// (id; own is the upstream's id) is: at the one deployment of model that
+// stores them, when there is one; msg says why not.
+func (g *Gateway) storedForModel(obj storedObject, holding []*Deployment, id, own, model string) (d *Deployment, upstreamID, msg string) {
+	group := model
+	if a, ok := g.cfg.Router.Aliases[group]; ok {
+		group = a.Group
+	}
+	var of []*Deployment
+	for _, h := range holding {
+		if h.Config.Group == group {
+			of = append(of, h)
+		}
+	}
+	switch len(of) {
+	case 1:
+		return of[0], own, ""
+	case 0:
+		return nil, "", fmt.Sprintf("No %s found with id '%s': a LiteLLM proxy gave it for model %s, of which breakerd's config has no deployment that stores them",
+			obj.noun, id, model)
+	}
+	return nil, "", fmt.Sprintf("No %s found with id '%s': a LiteLLM proxy gave it for model %s, which has %d deployments that store them here, so breakerd cannot tell which has it",
+		obj.noun, id, model, len(of))
+}
+
 // holding returns the deployments whose upstreams store obj's kind of
 // object, in config order, files_settings' accounts last.
 func (g *Gateway) holding(obj storedObject) []*Deployment {
@@ -453,6 +478,9 @@ func (g *Gateway) holding(obj storedObject) []*Deployment {
 func (g *Gateway) storedAt(obj storedObject, id string) (d *Deployment, upstreamID, msg string) {
 	holding := g.holding(obj)
 	_, name, upstreamID, ok := obj.decode(id)
+	if own, model, fromLiteLLM := provider.DecodeLiteLLMModelID(id); !ok && obj.settings && fromLiteLLM {
+		return g.storedForModel(obj, holding, id, own, model)
+	}
 	if !ok {
 		switch len(holding) {
 		case 1:

@@ -120,6 +120,41 @@ func ReferencedFiles(body []byte) ([]byte, string, error) {
 	return append(out, rest...), at, nil
 }
 
+// DecodeLiteLLMModelID reads a file's or a batch's id that a LiteLLM
+// proxy gave for an upload routed by model (its x-litellm-model): "file-"
+// or "batch_" and the base64 of "litellm:ID;model,MODEL" (signed ones go
+// on with ";sub,...;sig,..."). It returns the upstream's own id and the
+// model; ok is false for any other id. LiteLLM names the model, not the
+// deployment: a client that moves from LiteLLM to breakerd keeps its
+// files where its model has one deployment that stores them.
+func DecodeLiteLLMModelID(s string) (id, model string, ok bool) {
+	enc, found := strings.CutPrefix(s, fileKind.prefix)
+	if !found {
+		if enc, found = strings.CutPrefix(s, batchKind.prefix); !found {
+			return "", "", false
+		}
+	}
+	enc = strings.TrimRight(enc, "=")
+	alphabet := base64.RawStdEncoding
+	if strings.ContainsAny(enc, "-_") {
+		alphabet = base64.RawURLEncoding
+	}
+	raw, err := alphabet.DecodeString(enc)
+	if err != nil {
+		return "", "", false
+	}
+	rest, found := strings.CutPrefix(string(raw), "litellm:")
+	if !found || strings.HasPrefix(rest, "custom_llm_provider:") {
+		return "", "", false // breakerd's own, or not LiteLLM's
+	}
+	id, model, found = strings.Cut(rest, ";model,")
+	model, _, _ = strings.Cut(model, ";")
+	if !found || id == "" || model == "" {
+		return "", "", false
+	}
+	return id, model, true
+}
+
 // DecodeBatchID reads the id of a batch (the Batch API's, "batch_") that
 // breakerd gave a client.
 func DecodeBatchID(s string) (provider, deployment, id string, ok bool) {

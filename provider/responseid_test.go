@@ -1,6 +1,7 @@
 package provider_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -57,5 +58,26 @@ func TestEncodeResponseID(t *testing.T) {
 	}
 	if _, d, up, ok := provider.DecodeResponseID(id); !ok || d != "team;a/gpt-4o#2??>>" || up != "resp_x" {
 		t.Fatalf("decoded %q %q %v", d, up, ok)
+	}
+}
+
+// A LiteLLM proxy's model-routed ids (its own docstring's example among
+// them) read as the upstream's id and the model; breakerd's own ids and
+// others do not.
+func TestDecodeLiteLLMModelID(t *testing.T) {
+	for _, tc := range []struct {
+		in, id, model string
+		ok            bool
+	}{
+		{"file-bGl0ZWxsbTpmaWxlLWFiYzEyMzttb2RlbCxncHQtNG8taWZvb2Q", "file-abc123", "gpt-4o-ifood", true},
+		{"batch_" + base64.URLEncoding.EncodeToString([]byte("litellm:batch_xyz;model,gpt-4o-batch;sub,u1;sig,abc")), "batch_xyz", "gpt-4o-batch", true},
+		{provider.EncodeFileID("openai", "a", "file-1"), "", "", false},
+		{"file-abc123", "", "", false},
+		{"resp_" + base64.RawURLEncoding.EncodeToString([]byte("litellm:resp_1;model,m")), "", "", false},
+	} {
+		id, model, ok := provider.DecodeLiteLLMModelID(tc.in)
+		if id != tc.id || model != tc.model || ok != tc.ok {
+			t.Errorf("%s: %q %q %v, want %q %q %v", tc.in, id, model, ok, tc.id, tc.model, tc.ok)
+		}
 	}
 }
