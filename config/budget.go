@@ -172,3 +172,9 @@ func (d *Deployment) Cost(in, read, write, out float64) float64 {
 	fresh := max(in-read-write, 0)
 	return fresh*d.InputCostPerToken + read*d.CacheReadCostPerToken + write*d.CacheWriteCostPerToken + out*d.OutputCostPerToken
 }
+
+// BatchCost is what a batch's in input and out output tokens cost at d's
+// batch prices, in US dollars.
+func (d *Deployment) BatchCost(in, out float64) float64 {
+	return in*d.BatchInputCostPerToken + out*d.BatchOutputCostPerToken
+}

@@ -319,6 +319,12 @@ type Deployment struct {
 	OutputCostPerToken     float64
 	CacheReadCostPerToken  float64
 	CacheWriteCostPerToken float64
+	// BatchInputCostPerToken and BatchOutputCostPerToken price a batch's
+	// tokens (the Batch API's): input_cost_per_token_batches and
+	// output_cost_per_token_batches, else half the prices above, as
+	// OpenAI, Azure OpenAI and Anthropic price their batches.
+	BatchInputCostPerToken  float64
+	BatchOutputCostPerToken float64
 	// AlwaysDrop are the request parameters left out of every request to
 	// the deployment (LiteLLM's additional_drop_params), whether or not
 	// its provider takes them.

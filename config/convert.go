@@ -1097,6 +1097,26 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		write = in
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.CacheReadCostPerToken, d.CacheWriteCostPerToken, d.Priced = in, out, read, write, priced
+	// Batches cost half, unless the config says what they cost.
+	d.BatchInputCostPerToken, d.BatchOutputCostPerToken = in/2, out/2
+	for _, f := range []struct {
+		v  *float64
+		at string
+		to *float64
+	}{
+		{rd.ModelInfo.InputCostPerTokenBatches, p + ".model_info.input_cost_per_token_batches", &d.BatchInputCostPerToken},
+		{rd.ModelInfo.OutputCostPerTokenBatches, p + ".model_info.output_cost_per_token_batches", &d.BatchOutputCostPerToken},
+		{rd.Params.InputCostPerTokenBatches, pp + ".input_cost_per_token_batches", &d.BatchInputCostPerToken},
+		{rd.Params.OutputCostPerTokenBatches, pp + ".output_cost_per_token_batches", &d.BatchOutputCostPerToken},
+	} {
+		if f.v == nil {
+			continue
+		}
+		if *f.v < 0 {
+			c.errf(f.at, "must not be negative, got %v", *f.v)
+		}
+		*f.to = *f.v
+	}
 }
 
 // maxInputTokens returns a deployment's context window for its input:

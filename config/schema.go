@@ -181,7 +181,11 @@ type rawModelInfo struct {
 	// tokens read from a provider's prompt cache and written to it.
 	CacheReadCostPerToken  *float64 `yaml:"cache_read_input_token_cost"`
 	CacheWriteCostPerToken *float64 `yaml:"cache_creation_input_token_cost"`
-	BaseModel              string   `yaml:"base_model"`
+	// InputCostPerTokenBatches and OutputCostPerTokenBatches price the
+	// tokens of a batch's requests (the Batch API's).
+	InputCostPerTokenBatches  *float64 `yaml:"input_cost_per_token_batches"`
+	OutputCostPerTokenBatches *float64 `yaml:"output_cost_per_token_batches"`
+	BaseModel                 string   `yaml:"base_model"`
 	// Mode is LiteLLM's kind of model (chat, embedding,
 	// audio_transcription, ...).
 	Mode string `yaml:"mode"`
@@ -203,13 +207,15 @@ type rawParams struct {
 	MaxParallelRequests *int   `yaml:"max_parallel_requests"`
 	// NumRetries is LiteLLM's per-deployment num_retries: this
 	// deployment's, in place of router_settings'.
-	NumRetries             *int     `yaml:"num_retries"`
-	Order                  *int     `yaml:"order"`
-	InputCostPerToken      *float64 `yaml:"input_cost_per_token"`
-	OutputCostPerToken     *float64 `yaml:"output_cost_per_token"`
-	CacheReadCostPerToken  *float64 `yaml:"cache_read_input_token_cost"`
-	CacheWriteCostPerToken *float64 `yaml:"cache_creation_input_token_cost"`
-	BaseModel              string   `yaml:"base_model"`
+	NumRetries                *int     `yaml:"num_retries"`
+	Order                     *int     `yaml:"order"`
+	InputCostPerToken         *float64 `yaml:"input_cost_per_token"`
+	OutputCostPerToken        *float64 `yaml:"output_cost_per_token"`
+	CacheReadCostPerToken     *float64 `yaml:"cache_read_input_token_cost"`
+	CacheWriteCostPerToken    *float64 `yaml:"cache_creation_input_token_cost"`
+	InputCostPerTokenBatches  *float64 `yaml:"input_cost_per_token_batches"`
+	OutputCostPerTokenBatches *float64 `yaml:"output_cost_per_token_batches"`
+	BaseModel                 string   `yaml:"base_model"`
 	// MaxInputTokens is model_info's, where LiteLLM also takes it.
 	MaxInputTokens *int `yaml:"max_input_tokens"`
 	// Organization is OpenAI's organization, sent as the

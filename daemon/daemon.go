@@ -177,6 +177,7 @@ func New(opts Options) (*Daemon, error) {
 			Budgets: budgets(gw)})
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
+		d.shareBatchCharges(gw)
 	}
 	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
 		Logger: log, Fallback: d.servedBy})
@@ -296,6 +297,14 @@ func (d *Daemon) servedBy(name string) string {
 	return ""
 }
 
+// shareBatchCharges has gw charge each finished batch once in the fleet,
+// when there is one.
+func (d *Daemon) shareBatchCharges(gw *gateway.Gateway) {
+	if d.fleet != nil {
+		gw.ShareBatchCharges(func(id string) bool { return d.fleet.First("batch:" + id) })
+	}
+}
+
 // Alerts returns the daemon's alert manager.
 func (d *Daemon) Alerts() *alerting.Manager { return d.alerts }
 
@@ -361,12 +370,16 @@ func (l lazyObserver) BudgetSpent(b *gateway.Budget, spent float64, until time.T
 func (l lazyObserver) CooledDown(d *gateway.Deployment, op provider.Operation, until time.Time, msg string) {
 	l.o().CooledDown(d, op, until, msg)
 }
+func (l lazyObserver) BatchCharged(d *gateway.Deployment, u provider.Usage, usd float64) {
+	l.o().BatchCharged(d, u, usd)
+}
 
 // publisher turns gateway events into bus events.
 type publisher struct{ bus *events.Bus }
 
-func (publisher) RequestDone(gateway.RequestInfo) {}
-func (publisher) AttemptDone(gateway.AttemptInfo) {}
+func (publisher) RequestDone(gateway.RequestInfo)                           {}
+func (publisher) AttemptDone(gateway.AttemptInfo)                           {}
+func (publisher) BatchCharged(*gateway.Deployment, provider.Usage, float64) {}
 func (p publisher) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {
 	p.bus.Publish(events.Event{Kind: events.Rejection, At: time.Now(), Deployment: d.Config.Name,
 		Operation: string(op), Reason: reason, Labels: d.Breakers[op].Labels()})

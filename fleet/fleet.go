@@ -163,6 +163,25 @@ func (f *Fleet) Share(limits map[string]*breaker.RateLimit, budgets map[string]B
 	f.limits, f.budgets = limits, budgets
 }
 
+// onceTTL is how long the fleet remembers a First key: longer than a
+// batch is kept and polled.
+const onceTTL = 30 * 24 * time.Hour
+
+// First reports whether this replica is the first in the fleet to claim
+// key (a set-if-absent, remembered 30 days): for what must happen once
+// in the fleet, such as charging a finished batch. With the store
+// unreachable it reports true: the replica goes on alone.
+func (f *Fleet) First(key string) bool {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	first, err := f.rdb.SetNX(ctx, f.key("once", key), 1, onceTTL).Result()
+	if err != nil {
+		f.failed("claim", err)
+		return true
+	}
+	return first
+}
+
 // Up reports whether the last Redis round trip worked.
 func (f *Fleet) Up() bool { return f.up.Load() }
 

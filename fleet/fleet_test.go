@@ -735,3 +735,20 @@ func TestBudgetsAreSharedAcrossReplicas(t *testing.T) {
 	flush()
 	sees(bb, "B", 0.25, clk.Now().Add(time.Hour))
 }
+
+// What must happen once in a fleet happens at one replica: a key one
+// replica claims (a finished batch, charged there) is no other's, nor
+// its own again.
+func TestFirstClaimsOncePerFleet(t *testing.T) {
+	s := newFleet(t, 2)
+	a, b := s.insts[0].d.Fleet(), s.insts[1].d.Fleet()
+	if !a.First("batch:x") {
+		t.Fatal("the first claim was refused")
+	}
+	if b.First("batch:x") || a.First("batch:x") {
+		t.Fatal("a key was claimed twice")
+	}
+	if !b.First("batch:y") {
+		t.Fatal("another key was refused")
+	}
+}

@@ -313,8 +313,11 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			lastErr, last = err, d
 			continue
 		}
-		if obj.api == provider.APIMessageBatches {
+		switch obj.api {
+		case provider.APIMessageBatches:
 			resp.Body = resultsHere(resp.Body, r)
+		case provider.APIBatches:
+			g.chargeBatches(d, resp.Body)
 		}
 		if len(scope) == 1 {
 			writeStored(w, d, resp)
@@ -509,4 +512,92 @@ func resultsHere(body []byte, r *http.Request) []byte {
 		return obj
 	}
 	return local(body)
+}
+
+// batchEnded are the Batch API's statuses of a batch that runs no more:
+// its usage is its whole.
+var batchEnded = map[string]bool{"completed": true, "failed": true, "expired": true, "cancelled": true}
+
+// chargeBatches charges each batch in body (a batch, or a page of them)
+// that d ran and that has ended, once however often clients poll it: its
+// tokens at d's batch prices, to d's budgets and the spend metrics
+// (Observer.BatchCharged). A batch's cost is known only once it has
+// ended, and only from its usage.
+func (g *Gateway) chargeBatches(d *Deployment, body []byte) {
+	items := []json.RawMessage{body}
+	var page struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(body, &page) == nil && page.Data != nil {
+		items = page.Data
+	}
+	for _, raw := range items {
+		var b struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Usage  struct {
+				In      int `json:"input_tokens"`
+				Out     int `json:"output_tokens"`
+				Details struct {
+					Cached int `json:"cached_tokens"`
+				} `json:"input_tokens_details"`
+			} `json:"usage"`
+		}
+		if json.Unmarshal(raw, &b) != nil || !batchEnded[b.Status] || b.Usage.In+b.Usage.Out == 0 || !g.firstCharge(b.ID) {
+			continue
+		}
+		u := provider.Usage{InputTokens: b.Usage.In, OutputTokens: b.Usage.Out, CacheReadTokens: b.Usage.Details.Cached}
+		var usd float64
+		if d.Config.Priced {
+			usd = d.Config.BatchCost(float64(u.InputTokens), float64(u.OutputTokens))
+			g.spend(d, g.clock.Now(), usd)
+		}
+		g.obs.BatchCharged(d, u, usd)
+	}
+}
+
+// firstCharge reports whether batch id is charged now for the first time:
+// here, and in the fleet when it shares charges (ShareBatchCharges).
+func (g *Gateway) firstCharge(id string) bool {
+	if !g.charged.first(id) {
+		return false
+	}
+	if once := g.batchOnce.Load(); once != nil {
+		return (*once)(id)
+	}
+	return true
+}
+
+// ShareBatchCharges has batches charged once in a fleet: once reports
+// whether this replica is the first to charge batch id (a shared store's
+// set-if-absent). Without it, each replica charges a batch it sees ended.
+func (g *Gateway) ShareBatchCharges(once func(id string) bool) { g.batchOnce.Store(&once) }
+
+// batchCharges remembers the latest maxBatchCharges batches charged. The
+// zero value is empty and ready.
+type batchCharges struct {
+	mu    sync.Mutex
+	seen  map[string]bool
+	order []string
+}
+
+const maxBatchCharges = 100000
+
+// first reports whether id is new, and remembers it.
+func (b *batchCharges) first(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen[id] {
+		return false
+	}
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	b.seen[id] = true
+	b.order = append(b.order, id)
+	if len(b.order) > maxBatchCharges {
+		delete(b.seen, b.order[0])
+		b.order = b.order[1:]
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"math"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -537,5 +538,81 @@ model_list:
 	_, err = e2.client.Files.Get(ctx, "file-"+base64.RawURLEncoding.EncodeToString([]byte("litellm:file-x;model,gpt-4o")))
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.Message, "which has 2 deployments that store them here") {
 		t.Fatalf("two deployments of the model: %v", err)
+	}
+}
+
+// A batch's tokens are charged once it has ended, at the deployment's
+// batch prices (half its list prices unless the config says), to its
+// budgets: once, however often the batch is polled or listed.
+func TestBatchesAreChargedOnceWhenDone(t *testing.T) {
+	for _, tc := range []struct {
+		name, prices string
+		in, out      float64 // $ per 1M tokens, in a batch
+	}{
+		{"half the list prices", "", 0.075, 0.30},
+		{"the config's batch prices", ", input_cost_per_token_batches: 0.000001, output_cost_per_token_batches: 0.000002", 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret, max_budget: 1000, budget_duration: 1d`+tc.prices+`}
+`, "a")
+			ctx := context.Background()
+			lines := strings.ReplaceAll(batchLines, `"gpt-4o"`, `"gpt-4o-mini"`)
+			file, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(lines), "r.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: file.ID, Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions, CompletionWindow: "24h"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			budget := e.gw.Budgets()[0]
+			if spent, _ := budget.Spent(e.clock.Now()); spent != 0 {
+				t.Fatalf("charged %v before the batch ended", spent)
+			}
+			var done *openai.Batch
+			for range 3 {
+				if done, err = e.client.Batches.Get(ctx, batch.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := e.client.Batches.List(ctx, openai.BatchListParams{}); err != nil {
+				t.Fatal(err)
+			}
+			want := (float64(done.Usage.InputTokens)*tc.in + float64(done.Usage.OutputTokens)*tc.out) / 1e6
+			if spent, _ := budget.Spent(e.clock.Now()); done.Usage.OutputTokens == 0 || math.Abs(spent-want) > 1e-15 {
+				t.Fatalf("spent %v, want %v once (usage %+v)", spent, want, done.Usage)
+			}
+		})
+	}
+}
+
+// In a fleet, a batch another replica charged is not charged here.
+func TestBatchChargedElsewhereIsNotChargedHere(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret, max_budget: 1000, budget_duration: 1d}
+`, "a")
+	var asked []string
+	e.gw.ShareBatchCharges(func(id string) bool { asked = append(asked, id); return false })
+	ctx := context.Background()
+	file, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(batchLines), "r.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: file.ID, Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions, CompletionWindow: "24h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := e.client.Batches.Get(ctx, batch.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if spent, _ := e.gw.Budgets()[0].Spent(e.clock.Now()); spent != 0 || len(asked) != 1 || asked[0] != batch.ID {
+		t.Fatalf("spent %v; the fleet was asked %v", spent, asked)
 	}
 }

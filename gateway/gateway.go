@@ -92,6 +92,11 @@ type Gateway struct {
 	// route: they hold the files, and batches, of uploads that name no
 	// model.
 	fileStores []*Deployment
+	// charged remembers the batches whose tokens were charged (a reload
+	// keeps it); batchOnce, when set, asks the fleet too
+	// (ShareBatchCharges).
+	charged   *batchCharges
+	batchOnce atomic.Pointer[func(id string) bool]
 	// providerBudgets are router_settings.provider_budget_config's, by
 	// provider, and budgetOrder their providers, sorted.
 	providerBudgets map[string]*Budget
@@ -319,6 +324,10 @@ func New(opts Options) (*Gateway, error) {
 	g.redactor = NewRedactor(secrets...)
 	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)
 	g.refusals = encodeRefusals(cfg.Server.MaxConcurrent)
+	g.charged = &batchCharges{}
+	if opts.Previous != nil {
+		g.charged = opts.Previous.charged
+	}
 	if opts.Previous != nil && opts.Previous.cfg.Server.MaxConcurrent == cfg.Server.MaxConcurrent {
 		g.shed = opts.Previous.shed // a reload keeps the limit it learnt, and the count
 	}

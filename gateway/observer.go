@@ -32,6 +32,10 @@ type Observer interface {
 	// op: it is passed over, with no breaker failure, until until. A 429
 	// that extends a cooldown under way is not reported.
 	CooledDown(d *Deployment, op provider.Operation, until time.Time, message string)
+	// BatchCharged is called once per batch (the Batch API's) that d ran,
+	// when a client first sees it ended: its tokens (usage) and what they
+	// cost at d's batch prices (usd, 0 when d has no price).
+	BatchCharged(d *Deployment, usage provider.Usage, usd float64)
 }
 
 // RequestInfo describes a finished client request.
@@ -92,6 +96,7 @@ func (nopObserver) Retried(*Deployment, provider.Operation)                     
 func (nopObserver) FellBack(string, *Deployment, *Deployment, string)             {}
 func (nopObserver) BudgetSpent(*Budget, float64, time.Time)                       {}
 func (nopObserver) CooledDown(*Deployment, provider.Operation, time.Time, string) {}
+func (nopObserver) BatchCharged(*Deployment, provider.Usage, float64)             {}
 
 // Observers returns an Observer that calls each of obs in turn.
 func Observers(obs ...Observer) Observer { return multi(obs) }
@@ -137,5 +142,11 @@ func (m multi) BudgetSpent(b *Budget, spent float64, until time.Time) {
 func (m multi) CooledDown(d *Deployment, op provider.Operation, until time.Time, message string) {
 	for _, o := range m {
 		o.CooledDown(d, op, until, message)
+	}
+}
+
+func (m multi) BatchCharged(d *Deployment, usage provider.Usage, usd float64) {
+	for _, o := range m {
+		o.BatchCharged(d, usage, usd)
 	}
 }

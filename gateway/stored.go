@@ -96,8 +96,12 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		if err != nil {
 			return d, g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
 		}
-		if resp.Body != nil && obj.api == provider.APIMessageBatches {
+		switch {
+		case resp.Body == nil:
+		case obj.api == provider.APIMessageBatches:
 			resp.Body = resultsHere(resp.Body, r)
+		case obj.api == provider.APIBatches:
+			g.chargeBatches(d, resp.Body)
 		}
 		writeStored(w, d, resp)
 		return d, http.StatusOK

@@ -282,7 +282,7 @@ func New(src Source, opts Options) *Metrics {
 		Help: "Deployments passed over without a call because the request did not suit them or their budget was spent, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks), unsupported_params (a parameter it cannot take, without drop_params) or budget (its provider's or its own budget is spent)."},
 		[]string{"provider", "model", "operation", "reason"})
 	m.spend = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_usd_total",
-		Help: "Estimated USD spent on answered upstream calls: their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own."},
+		Help: "Estimated USD spent on answered upstream calls: their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own; and each finished batch's tokens, once, at its batch prices."},
 		[]string{"provider", "model"})
 	m.cachedTokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_cached_tokens_total",
 		Help: "Input tokens read from the provider's prompt cache (type read) or written to it (write): parts of breakerd_tokens_total's input."},
@@ -527,6 +527,17 @@ func (observer) BudgetSpent(*gateway.Budget, float64, time.Time) {}
 // the cooldowns at scrape time, and breakerd_rate_limited_total counts
 // the calls they pass over.
 func (observer) CooledDown(*gateway.Deployment, provider.Operation, time.Time, string) {}
+
+// BatchCharged adds a finished batch's tokens and cost to the deployment's
+// (its chat series'), as an answered call's are added.
+func (o observer) BatchCharged(d *gateway.Deployment, u provider.Usage, usd float64) {
+	s := o.m.attempt(d, provider.Chat)
+	s.in.Add(float64(u.InputTokens))
+	s.out.Add(float64(u.OutputTokens))
+	if usd > 0 {
+		s.spend.Add(usd)
+	}
+}
 
 // liteLLMSeries returns d's LiteLLM series, nil without LiteLLM's
 // metrics.
