@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -543,17 +544,90 @@ func (g *Gateway) chargeBatches(d *Deployment, body []byte) {
 				} `json:"input_tokens_details"`
 			} `json:"usage"`
 		}
-		if json.Unmarshal(raw, &b) != nil || !batchEnded[b.Status] || b.Usage.In+b.Usage.Out == 0 || !g.firstCharge(b.ID) {
+		if json.Unmarshal(raw, &b) != nil || !batchEnded[b.Status] {
 			continue
 		}
-		u := provider.Usage{InputTokens: b.Usage.In, OutputTokens: b.Usage.Out, CacheReadTokens: b.Usage.Details.Cached}
-		var usd float64
-		if d.Config.Priced {
-			usd = d.Config.BatchCost(float64(u.InputTokens), float64(u.OutputTokens))
-			g.spend(d, g.clock.Now(), usd)
-		}
-		g.obs.BatchCharged(d, u, usd)
+		g.chargeBatch(d, b.ID, provider.Usage{InputTokens: b.Usage.In, OutputTokens: b.Usage.Out, CacheReadTokens: b.Usage.Details.Cached})
 	}
+}
+
+// chargeBatch charges batch id's tokens (u), which d ran, the first time
+// it is asked to: at d's batch prices, to its budgets and the spend
+// metrics.
+func (g *Gateway) chargeBatch(d *Deployment, id string, u provider.Usage) {
+	if u.InputTokens+u.OutputTokens == 0 || !g.firstCharge(id) {
+		return
+	}
+	var usd float64
+	if d.Config.Priced {
+		usd = d.Config.BatchCost(float64(u.InputTokens), float64(u.OutputTokens))
+		g.spend(d, g.clock.Now(), usd)
+	}
+	g.obs.BatchCharged(d, u, usd)
+}
+
+// resultsMeter relays a Message Batch's results (JSONL, one request's
+// result a line) and adds up the tokens of the messages in them; once
+// the whole has been read, it charges the batch (chargeBatch): Anthropic's
+// batch object has no usage, its results have.
+type resultsMeter struct {
+	io.ReadCloser
+	line  []byte
+	usage provider.Usage
+	ended func(provider.Usage)
+}
+
+// maxResultLine is the longest result line the meter reads; a longer one
+// is relayed, not counted.
+const maxResultLine = 4 << 20
+
+func (m *resultsMeter) Read(p []byte) (int, error) {
+	n, err := m.ReadCloser.Read(p)
+	for rest := p[:n]; len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			if len(m.line)+len(rest) <= maxResultLine {
+				m.line = append(m.line, rest...)
+			} else {
+				m.line = m.line[:0]
+			}
+			break
+		}
+		if len(m.line)+i <= maxResultLine {
+			m.count(append(m.line, rest[:i]...))
+		}
+		m.line, rest = m.line[:0], rest[i+1:]
+	}
+	if errors.Is(err, io.EOF) && m.ended != nil {
+		m.count(m.line)
+		m.ended(m.usage)
+		m.ended = nil
+	}
+	return n, err
+}
+
+// count adds one result line's message's tokens.
+func (m *resultsMeter) count(line []byte) {
+	var r struct {
+		Result struct {
+			Message struct {
+				Usage struct {
+					In     int `json:"input_tokens"`
+					Out    int `json:"output_tokens"`
+					Read   int `json:"cache_read_input_tokens"`
+					Create int `json:"cache_creation_input_tokens"`
+				} `json:"usage"`
+			} `json:"message"`
+		} `json:"result"`
+	}
+	if len(bytes.TrimSpace(line)) == 0 || json.Unmarshal(line, &r) != nil {
+		return
+	}
+	u := r.Result.Message.Usage
+	m.usage.InputTokens += u.In + u.Read + u.Create // Anthropic's input_tokens leaves the cache's out
+	m.usage.OutputTokens += u.Out
+	m.usage.CacheReadTokens += u.Read
+	m.usage.CacheWriteTokens += u.Create
 }
 
 // firstCharge reports whether batch id is charged now for the first time:

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -134,5 +135,43 @@ func TestAnthropicsFilesAreNotOpenAIs(t *testing.T) {
 	}
 	if n := e.mocks["a"].Stats().Files + e.mocks["b"].Stats().Files; n != 0 {
 		t.Fatalf("%d files calls reached OpenAI deployments", n)
+	}
+}
+
+// A Message Batch's tokens are in its results, not its object: read
+// whole through breakerd, they are charged once at the deployment's batch
+// prices (half Claude's list prices here) to its budget.
+func TestMessageBatchesAreChargedByTheirResults(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_A}", api_key: sk-ant-a-secret, max_budget: 1000, budget_duration: 1d}
+`, "a")
+	ctx := context.Background()
+	client := e.anthropicClient()
+	batch, err := client.Messages.Batches.New(ctx, anthropic.MessageBatchNewParams{Requests: []anthropic.MessageBatchNewParamsRequest{
+		claudeBatchRequest("one", "first question"), claudeBatchRequest("two", "second question, a longer one")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Messages.Batches.Get(ctx, batch.ID, anthropic.MessageBatchGetParams{}); err != nil {
+		t.Fatal(err)
+	}
+	budget := e.gw.Budgets()[0]
+	var in, out int64
+	for range 2 { // the second download charges nothing more
+		stream := client.Messages.Batches.ResultsStreaming(ctx, batch.ID, anthropic.MessageBatchResultsParams{})
+		in, out = 0, 0
+		for stream.Next() {
+			u := stream.Current().Result.Message.Usage
+			in, out = in+u.InputTokens, out+u.OutputTokens
+		}
+		if err := stream.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := (float64(in)*1.5 + float64(out)*7.5) / 1e6
+	if spent, _ := budget.Spent(e.clock.Now()); out == 0 || math.Abs(spent-want) > 1e-15 {
+		t.Fatalf("spent %v, want %v once", spent, want)
 	}
 }

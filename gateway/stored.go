@@ -97,6 +97,8 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 			return d, g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)
 		}
 		switch {
+		case resp.Raw != nil && obj.api == provider.APIMessageBatches: // its results
+			resp.Raw = &resultsMeter{ReadCloser: resp.Raw, ended: func(u provider.Usage) { g.chargeBatch(d, id, u) }}
 		case resp.Body == nil:
 		case obj.api == provider.APIMessageBatches:
 			resp.Body = resultsHere(resp.Body, r)
