@@ -50,6 +50,7 @@ func (f *mockFile) object() map[string]any {
 type mockBatch struct {
 	obj   map[string]any
 	input []byte // the input file's lines
+	looks int    // since it was made (Faults.BatchPolls)
 }
 
 // filesBase is where an upstream serves the Files and Batch APIs:
@@ -291,7 +292,7 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request, _ Faults) {
 
 // batchCalls serves GET /v1/batches (the list), GET /v1/batches/{id} and
 // POST /v1/batches/{id}/cancel.
-func (s *Server) batchCalls(w http.ResponseWriter, r *http.Request, _ Faults) {
+func (s *Server) batchCalls(w http.ResponseWriter, r *http.Request, f Faults) {
 	st := &s.files
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -299,7 +300,7 @@ func (s *Server) batchCalls(w http.ResponseWriter, r *http.Request, _ Faults) {
 	if id == "" {
 		objs := make([]map[string]any, 0, len(st.batches))
 		for _, b := range st.batches {
-			s.settleLocked(b)
+			s.settleLocked(b, f)
 			objs = append(objs, b.obj)
 		}
 		writeJSON(w, http.StatusOK, page(objs, r.URL.Query(), 20))
@@ -323,21 +324,28 @@ func (s *Server) batchCalls(w http.ResponseWriter, r *http.Request, _ Faults) {
 		writeJSON(w, http.StatusOK, b.obj)
 		return
 	}
-	s.settleLocked(b)
+	s.settleLocked(b, f)
 	writeJSON(w, http.StatusOK, b.obj)
 }
 
 // settleLocked finishes a batch that was created or cancelled since it was
-// last looked at: a cancelled one ends, a validating one runs every line
-// and completes, with its output and error files. st.mu is held.
-func (s *Server) settleLocked(b *mockBatch) {
+// last looked at: a cancelled one ends, one in progress runs every line
+// and completes, with its output and error files, unless f keeps it in
+// progress for more looks (BatchPolls). st.mu is held.
+func (s *Server) settleLocked(b *mockBatch, f Faults) {
 	now := time.Now().Unix()
 	switch b.obj["status"] {
 	case "cancelling":
 		b.obj["status"], b.obj["cancelled_at"] = "cancelled", now
 		return
-	case "validating":
+	case "validating", "in_progress":
 	default:
+		return
+	}
+	if b.looks++; b.looks <= f.BatchPolls {
+		if b.obj["status"] == "validating" {
+			b.obj["status"], b.obj["in_progress_at"] = "in_progress", now
+		}
 		return
 	}
 	var out, errs bytes.Buffer

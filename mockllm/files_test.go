@@ -137,3 +137,45 @@ func TestBatchInputIsChecked(t *testing.T) {
 		t.Fatalf("unknown file: %v", err)
 	}
 }
+
+// batch_polls keeps a batch in progress for that many looks, so a
+// client's polling and a cancel of a batch in progress can be seen.
+func TestBatchPollsKeepBatchesInProgress(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{BatchPolls: 2})
+	ctx := context.Background()
+	client := openai.NewClient(option.WithBaseURL(url+"/v1"), option.WithAPIKey("k"), option.WithMaxRetries(0))
+	file, err := client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(batchInput), "in.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newBatch := func() string {
+		b, err := client.Batches.New(ctx, openai.BatchNewParams{InputFileID: file.ID, Endpoint: openai.BatchNewParamsEndpointV1ChatCompletions, CompletionWindow: "24h"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.ID
+	}
+	id := newBatch()
+	var seen []string
+	for range 3 {
+		b, err := client.Batches.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, string(b.Status))
+	}
+	if strings.Join(seen, ",") != "in_progress,in_progress,completed" {
+		t.Fatalf("polls saw %v", seen)
+	}
+	id = newBatch()
+	if b, _ := client.Batches.Get(ctx, id); b.Status != openai.BatchStatusInProgress {
+		t.Fatalf("status %s", b.Status)
+	}
+	if b, err := client.Batches.Cancel(ctx, id); err != nil || b.Status != openai.BatchStatusCancelling {
+		t.Fatalf("cancel in progress: %+v, %v", b, err)
+	}
+	if b, _ := client.Batches.Get(ctx, id); b.Status != openai.BatchStatusCancelled {
+		t.Fatalf("status %s", b.Status)
+	}
+}

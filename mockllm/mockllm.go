@@ -74,6 +74,11 @@ type Faults struct {
 	// provider's rate-limit headers (limit, remaining, reset), and a
 	// request over the limit gets its 429 with Retry-After.
 	RPMLimit int `json:"rpm_limit,omitempty"`
+	// BatchPolls, when > 0, keeps a batch (OpenAI's or Anthropic's) in
+	// progress for that many looks (retrieves, lists) after it was made,
+	// before it runs: a client's polling, and the cancel of a batch in
+	// progress, can be seen. 0 runs it at the first look.
+	BatchPolls int `json:"batch_polls,omitempty"`
 }
 
 // Stats count the requests the mock received, faults included.

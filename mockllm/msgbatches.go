@@ -17,6 +17,7 @@ type messageBatch struct {
 	obj      map[string]any
 	requests []messageBatchRequest
 	results  []byte // JSONL, once ended
+	looks    int    // since it was made (Faults.BatchPolls)
 	// version is the anthropic-version the batch was made with, that of
 	// each of its requests.
 	version string
@@ -76,7 +77,7 @@ func (s *Server) createMessageBatch(w http.ResponseWriter, r *http.Request, _ Fa
 // messageBatchCalls serves GET /v1/messages/batches (the list), GET and
 // DELETE /v1/messages/batches/{id}, POST .../{id}/cancel and GET
 // .../{id}/results.
-func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, _ Faults) {
+func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, f Faults) {
 	st := &s.files
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -84,7 +85,7 @@ func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, _ Fau
 	if id == "" {
 		var objs []map[string]any
 		for _, b := range st.messageBatches {
-			s.settleMessageBatch(b, r)
+			s.settleMessageBatch(b, r, f)
 			objs = append(objs, b.obj)
 		}
 		s.writeMessageBatchPage(w, r, objs)
@@ -111,7 +112,7 @@ func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, _ Fau
 		writeJSON(w, http.StatusOK, map[string]any{"id": id, "type": "message_batch_deleted"})
 		return
 	}
-	s.settleMessageBatch(b, r)
+	s.settleMessageBatch(b, r, f)
 	if strings.HasSuffix(r.URL.Path, "/results") {
 		if b.results == nil {
 			s.writeError(w, r, http.StatusBadRequest, "invalid_request_error", "Message batch "+id+" has not finished processing")
@@ -134,12 +135,16 @@ func (s *Server) writeMessageBatchPage(w http.ResponseWriter, r *http.Request, o
 }
 
 // settleMessageBatch ends a batch that was created or cancelled since it
-// was last looked at: each request runs through the mock's Messages API
+// was last looked at (unless f keeps one in progress for more looks,
+// BatchPolls): each request runs through the mock's Messages API
 // (or is canceled), and its results are ready at results_url, on the
 // host r came to. st.mu is held.
-func (s *Server) settleMessageBatch(b *messageBatch, r *http.Request) {
+func (s *Server) settleMessageBatch(b *messageBatch, r *http.Request, f Faults) {
 	status := b.obj["processing_status"]
 	if status == "ended" {
+		return
+	}
+	if b.looks++; status == "in_progress" && b.looks <= f.BatchPolls {
 		return
 	}
 	var results bytes.Buffer

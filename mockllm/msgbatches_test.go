@@ -81,3 +81,26 @@ func TestMessageBatchesForTheSDK(t *testing.T) {
 		t.Fatalf("a deleted batch: %v", err)
 	}
 }
+
+// batch_polls keeps a Message Batch in progress too.
+func TestBatchPollsKeepMessageBatchesInProgress(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{BatchPolls: 1})
+	ctx := context.Background()
+	client := anthropic.NewClient(option.WithBaseURL(url), option.WithAPIKey("k"), option.WithMaxRetries(0))
+	batch, err := client.Messages.Batches.New(ctx, anthropic.MessageBatchNewParams{Requests: []anthropic.MessageBatchNewParamsRequest{batchRequest("a", "claude-sonnet-4-5", "hi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for range 2 {
+		b, err := client.Messages.Batches.Get(ctx, batch.ID, anthropic.MessageBatchGetParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen = append(seen, string(b.ProcessingStatus))
+	}
+	if strings.Join(seen, ",") != "in_progress,ended" {
+		t.Fatalf("polls saw %v", seen)
+	}
+}
