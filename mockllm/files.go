@@ -24,8 +24,10 @@ type fileStore struct {
 	mu      sync.Mutex
 	files   map[string]*mockFile
 	batches map[string]*mockBatch
-	// messageBatches are Anthropic's Message Batches (msgbatches.go).
+	// messageBatches are Anthropic's Message Batches (msgbatches.go), and
+	// anthropic the files of Anthropic's Files API (anthropicfiles.go).
 	messageBatches map[string]*messageBatch
+	anthropic      map[string]*anthropicFile
 }
 
 type mockFile struct {
@@ -72,6 +74,10 @@ func (s *Server) batchEndpoints() map[string]func(http.ResponseWriter, *http.Req
 // its purpose (and, optionally, expires_after[anchor] and
 // expires_after[seconds]).
 func (s *Server) createFile(w http.ResponseWriter, r *http.Request, _ Faults) {
+	if r.Header.Get("anthropic-version") != "" { // Anthropic's Files API, at the same path
+		s.createAnthropicFile(w, r)
+		return
+	}
 	if err := r.ParseMultipartForm(maxFileBytes); err != nil {
 		s.writeError(w, r, http.StatusBadRequest, "invalid_request_error", "Could not parse multipart form: "+err.Error())
 		return
@@ -144,6 +150,10 @@ type batchLine struct {
 // fileCalls serves GET /v1/files (the list), GET and DELETE /v1/files/{id},
 // and GET /v1/files/{id}/content.
 func (s *Server) fileCalls(w http.ResponseWriter, r *http.Request, _ Faults) {
+	if r.Header.Get("anthropic-version") != "" {
+		s.anthropicFileCalls(w, r)
+		return
+	}
 	st := &s.files
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -487,7 +487,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 // writeErrorCode is writeError with OpenAI's error code (Anthropic's
 // errors have none).
 func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
-	if strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/anthropic"), "/v1/messages") {
+	if strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/anthropic"), "/v1/messages") || r.Header.Get("anthropic-version") != "" {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 		return
 	}

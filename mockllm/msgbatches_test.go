@@ -104,3 +104,37 @@ func TestBatchPollsKeepMessageBatchesInProgress(t *testing.T) {
 		t.Fatalf("polls saw %v", seen)
 	}
 }
+
+// The mock plays Anthropic's Files API (a beta) for the official SDK, at
+// OpenAI's paths: an upload, its metadata, a page, no download of an
+// upload (as Anthropic's), delete; without the beta, a 400.
+func TestAnthropicFilesForTheSDK(t *testing.T) {
+	_, url := newMock(t, Options{})
+	ctx := context.Background()
+	client := anthropic.NewClient(option.WithBaseURL(url), option.WithAPIKey("k"), option.WithMaxRetries(0))
+	f, err := client.Beta.Files.Upload(ctx, anthropic.BetaFileUploadParams{File: anthropic.File(strings.NewReader("%PDF-1.4 report"), "report.pdf", "application/pdf"),
+		Betas: []anthropic.AnthropicBeta{anthropic.AnthropicBetaFilesAPI2025_04_14}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(f.ID, "file_") || f.Filename != "report.pdf" || f.MimeType != "application/pdf" || f.SizeBytes != 15 || f.Downloadable {
+		t.Fatalf("file = %+v", f)
+	}
+	beta := []anthropic.AnthropicBeta{anthropic.AnthropicBetaFilesAPI2025_04_14}
+	if got, err := client.Beta.Files.GetMetadata(ctx, f.ID, anthropic.BetaFileGetMetadataParams{Betas: beta}); err != nil || got.ID != f.ID {
+		t.Fatalf("metadata = %+v, %v", got, err)
+	}
+	if page, err := client.Beta.Files.List(ctx, anthropic.BetaFileListParams{Betas: beta}); err != nil || len(page.Data) != 1 {
+		t.Fatalf("page = %+v, %v", page, err)
+	}
+	var apiErr *anthropic.Error
+	if _, err := client.Beta.Files.Download(ctx, f.ID, anthropic.BetaFileDownloadParams{Betas: beta}); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
+		t.Fatalf("download of an upload: %v", err)
+	}
+	if d, err := client.Beta.Files.Delete(ctx, f.ID, anthropic.BetaFileDeleteParams{Betas: beta}); err != nil || d.ID != f.ID {
+		t.Fatalf("delete = %+v, %v", d, err)
+	}
+	if _, err := client.Beta.Files.List(ctx, anthropic.BetaFileListParams{}, option.WithHeaderDel("anthropic-beta")); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 {
+		t.Fatalf("without the beta: %v", err)
+	}
+}
