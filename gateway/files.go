@@ -33,12 +33,17 @@ var (
 	storedBatches = storedObject{noun: "batch", collection: "batches", decode: provider.DecodeBatchID, api: provider.APIBatches,
 		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
 	storedMessageBatches = storedObject{noun: "message batch", collection: "messages/batches", decode: provider.DecodeMessageBatchID,
-		api: provider.APIMessageBatches, holds: runsMessageBatches, who: "anthropic", errAPI: provider.APIMessages}
+		api: provider.APIMessageBatches, holds: anthropicStores, who: "anthropic", errAPI: provider.APIMessages}
+	// storedAnthropicFiles are the files of Anthropic's Files API (a
+	// beta, at OpenAI's paths, for clients that send anthropic-version).
+	storedAnthropicFiles = storedObject{noun: "file", collection: "files", decode: provider.DecodeAnthropicFileID,
+		api: provider.APIFiles, holds: anthropicStores, who: "anthropic", errAPI: provider.APIMessages}
 )
 
-// runsMessageBatches reports whether d's upstream runs Anthropic's
-// Message Batches (Anthropic's own API does).
-func runsMessageBatches(d *Deployment) bool {
+// anthropicStores reports whether d's upstream is Anthropic's own API,
+// which stores Message Batches and files (Bedrock, Vertex AI and Azure
+// do not).
+func anthropicStores(d *Deployment) bool {
 	_, ok := d.prov.(provider.StoredResponses)
 	return ok && d.prov.Native(provider.APIMessageBatches) && d.Breakers[provider.Chat] != nil
 }
@@ -127,9 +132,30 @@ func (g *Gateway) scope(w http.ResponseWriter, r *http.Request, obj storedObject
 // tried: the client's retry of a failure (the SDKs retry a 5xx) finds the
 // next one when that one's circuit has opened.
 func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+	return g.uploadTo(ctx, w, r, storedFiles)
+}
+
+// uploadAnthropic serves an Anthropic client's POST /v1/files (Anthropic's
+// Files API) as upload serves OpenAI's, at Anthropic's own deployments.
+func (g *Gateway) uploadAnthropic(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+	return g.uploadTo(ctx, w, r, storedAnthropicFiles)
+}
+
+func (g *Gateway) uploadTo(ctx context.Context, w http.ResponseWriter, r *http.Request, obj storedObject) (*Deployment, int) {
 	raw := &pacedBody{r: http.MaxBytesReader(w, r.Body, max(g.cfg.Server.MaxBodyBytes, maxUploadBytes)),
 		rc: http.NewResponseController(w), timeout: g.cfg.Server.BodyReadTimeout}
 	ct := r.Header.Get("Content-Type")
+	if obj.errAPI == provider.APIMessages { // Anthropic's: no batch file, no LiteLLM fields
+		scope, status := g.scope(w, r, obj, r.Header.Get(modelHeader))
+		if scope == nil {
+			return nil, status
+		}
+		return g.makeAt(w, obj, "the file", scope, false, func(d *Deployment) (*provider.Response, error) {
+			body := &uploadBody{r: raw}
+			return g.storedCallAt(ctx, obj, d, provider.StoredCall{Method: http.MethodPost, Path: obj.collection, Query: r.URL.Query(),
+				ContentType: ct, Length: r.ContentLength, Body: body, Header: anthropicHeaders(r)}, body)
+		})
+	}
 	// LiteLLM's own form fields (an SDK's extra_body, which it writes
 	// before the file): where the file goes. The upstream does not see them.
 	fields, form := provider.LeadingFields(raw, ct, 64<<10, "custom_llm_provider", "target_model_names")
@@ -304,7 +330,7 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	var lastErr error
 	var last *Deployment
 	for _, d := range scope {
-		resp, err := g.callStored(ctx, obj, http.MethodGet, d, obj.collection, query, nil)
+		resp, err := g.storedCallAt(ctx, obj, d, provider.StoredCall{Method: http.MethodGet, Path: obj.collection, Query: query, Header: anthropicHeaders(r)}, nil)
 		if err != nil {
 			var perr *provider.Error
 			if errors.As(err, &perr) && (perr.Canceled || len(scope) == 1) {
@@ -513,6 +539,21 @@ func resultsHere(body []byte, r *http.Request) []byte {
 		return obj
 	}
 	return local(body)
+}
+
+// anthropicHeaders are the client's headers an Anthropic upstream's call
+// carries on (provider.StoredCall.Header); nil when it sends none.
+func anthropicHeaders(r *http.Request) http.Header {
+	var h http.Header
+	for _, k := range []string{"Anthropic-Version", "Anthropic-Beta"} {
+		if v := r.Header.Values(k); len(v) > 0 {
+			if h == nil {
+				h = http.Header{}
+			}
+			h[k] = v
+		}
+	}
+	return h
 }
 
 // batchEnded are the Batch API's statuses of a batch that runs no more:

@@ -808,10 +808,13 @@ func (g *Gateway) Handler() http.Handler {
 			return g.list(ctx, w, r, obj)
 		})
 	}
-	route("/files", post(openAIFiles(g.storedHandler(provider.APIFiles, g.upload))), get(openAIFiles(list(storedFiles))))
-	file := openAIFiles(g.storedCall(storedFiles, none))
+	// OpenAI's Files API, and Anthropic's at the same paths for Anthropic's
+	// clients (which send anthropic-version).
+	route("/files", post(byClient(g.storedHandler(provider.APIFiles, g.upload), g.storedHandler(provider.APIFiles, g.uploadAnthropic))),
+		get(byClient(list(storedFiles), list(storedAnthropicFiles))))
+	file := byClient(g.storedCall(storedFiles, none), g.storedCall(storedAnthropicFiles, none))
 	route("/files/{id}", get(file), methodHandler{http.MethodDelete, file})
-	route("/files/{id}/content", get(openAIFiles(g.storedCall(storedFiles, fixed("/content")))))
+	route("/files/{id}/content", get(byClient(g.storedCall(storedFiles, fixed("/content")), g.storedCall(storedAnthropicFiles, fixed("/content")))))
 	route("/batches", post(g.storedHandler(provider.APIBatches, g.makeBatch)), get(list(storedBatches)))
 	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
 	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
@@ -874,18 +877,16 @@ func (g *Gateway) Handler() http.Handler {
 	return h
 }
 
-// openAIFiles serves h, OpenAI's Files API, to OpenAI's clients. An
-// Anthropic SDK's call on Anthropic's Files API (a beta at the same
-// paths; the SDK sends anthropic-version) gets a 404 in Anthropic's shape
-// that says so, rather than a file at an OpenAI deployment.
-func openAIFiles(h http.Handler) http.Handler {
+// byClient serves openai to OpenAI's clients and anthropic to
+// Anthropic's, which send anthropic-version with every call: the two
+// Files APIs share their paths.
+func byClient(openai, anthropic http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Anthropic-Version") != "" {
-			writeAPIError(w, provider.APIMessages, http.StatusNotFound, "not_found_error", "", fmt.Sprintf("Invalid URL (%s %s): "+
-				"breakerd serves OpenAI's Files API here, not Anthropic's (a beta); call Anthropic directly for its files", r.Method, r.URL.Path))
+			anthropic.ServeHTTP(w, r)
 			return
 		}
-		h.ServeHTTP(w, r)
+		openai.ServeHTTP(w, r)
 	})
 }
 

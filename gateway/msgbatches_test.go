@@ -120,20 +120,65 @@ func TestMessageBatchesNeedAnthropicsAPI(t *testing.T) {
 	}
 }
 
-// Anthropic's Files API (a beta) shares OpenAI's paths: an Anthropic
-// SDK's upload gets a 404 in Anthropic's shape that says breakerd serves
-// OpenAI's there, and no OpenAI deployment gets the file.
-func TestAnthropicsFilesAreNotOpenAIs(t *testing.T) {
-	e := newEnv(t, twoStores, "a", "b")
+// Anthropic's Files API (a beta, at OpenAI's paths) through breakerd
+// with the official SDK: an upload goes to an Anthropic deployment (the
+// first whose circuit lets it), its id names it, and its metadata, pages,
+// delete and the Messages requests that use it (a document's file source)
+// go there, under Anthropic's own id, with the client's beta. With no
+// Anthropic deployment, the 404 says so in Anthropic's shape, and no
+// OpenAI deployment gets the file.
+func TestAnthropicFilesStayWithTheirDeployment(t *testing.T) {
+	e := newEnv(t, twoClaudes, "a", "b")
+	ctx := context.Background()
 	client := e.anthropicClient()
-	_, err := client.Beta.Files.Upload(context.Background(), anthropic.BetaFileUploadParams{
-		File: anthropic.File(strings.NewReader("notes"), "notes.txt", "text/plain")})
-	var apiErr *anthropic.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.RawJSON(), "not Anthropic's") ||
-		!strings.Contains(apiErr.RawJSON(), `"type":"not_found_error"`) {
-		t.Fatalf("err = %v", err)
+	beta := []anthropic.AnthropicBeta{anthropic.AnthropicBetaFilesAPI2025_04_14}
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	for range 5 {
+		_, _ = client.Messages.New(ctx, anthropic.MessageNewParams{Model: "claude", MaxTokens: 16,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
 	}
-	if n := e.mocks["a"].Stats().Files + e.mocks["b"].Stats().Files; n != 0 {
+	var hr *http.Response
+	f, err := client.Beta.Files.Upload(ctx, anthropic.BetaFileUploadParams{File: anthropic.File(strings.NewReader("%PDF-1.4 report"), "report.pdf", "application/pdf"),
+		Betas: beta}, aoption.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, upstream, ok := provider.DecodeAnthropicFileID(f.ID)
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" || !ok || d != "b" || !strings.HasPrefix(upstream, "file_mock") || f.Filename != "report.pdf" {
+		t.Fatalf("uploaded to %s: %+v", hr.Header.Get("X-Breakerd-Deployment"), f)
+	}
+	e.mocks["a"].Reset()
+	e.clock.Advance(10 * 60e9)
+	e.breaker("a:chat").Reset("test: a is well")
+	if got, err := client.Beta.Files.GetMetadata(ctx, f.ID, anthropic.BetaFileGetMetadataParams{Betas: beta}); err != nil || got.ID != f.ID {
+		t.Fatalf("metadata = %+v, %v", got, err)
+	}
+	if page, err := client.Beta.Files.List(ctx, anthropic.BetaFileListParams{Betas: beta}); err != nil || len(page.Data) != 1 || page.Data[0].ID != f.ID {
+		t.Fatalf("page = %+v, %v", page, err)
+	}
+	_, err = client.Beta.Messages.New(ctx, anthropic.BetaMessageNewParams{Model: "claude", MaxTokens: 32, Betas: beta,
+		Messages: []anthropic.BetaMessageParam{anthropic.NewBetaUserMessage(
+			anthropic.NewBetaDocumentBlock(anthropic.BetaFileDocumentSourceParam{FileID: f.ID}),
+			anthropic.NewBetaTextBlock("summarise it"))}}, aoption.WithResponseInto(&hr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get("X-Breakerd-Deployment") != "b" || !strings.Contains(e.mocks["b"].LastBody(), `"file_id":"`+upstream+`"`) {
+		t.Fatalf("the message went to %s; b got %s", hr.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].LastBody())
+	}
+	if del, err := client.Beta.Files.Delete(ctx, f.ID, anthropic.BetaFileDeleteParams{Betas: beta}); err != nil || del.ID != f.ID {
+		t.Fatalf("delete = %+v, %v", del, err)
+	}
+
+	o := newEnv(t, twoStores, "a", "b")
+	oc := o.anthropicClient()
+	_, err = oc.Beta.Files.Upload(ctx, anthropic.BetaFileUploadParams{File: anthropic.File(strings.NewReader("notes"), "notes.txt", "text/plain"), Betas: beta})
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.RawJSON(), "only anthropic ones do") ||
+		!strings.Contains(apiErr.RawJSON(), `"type":"error"`) {
+		t.Fatalf("with no Anthropic deployment: %v", err)
+	}
+	if n := o.mocks["a"].Stats().Files + o.mocks["b"].Stats().Files; n != 0 {
 		t.Fatalf("%d files calls reached OpenAI deployments", n)
 	}
 }

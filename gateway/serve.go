@@ -303,7 +303,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 // is kept, for the upstreams to answer.
 func (c *call) pin(route []*Deployment) []*Deployment {
 	var home *Deployment
-	for _, d := range slices.Concat(c.g.holding(storedResponses), c.g.fileStores) {
+	for _, d := range slices.Concat(c.g.deployments, c.g.fileStores) {
 		if d.Config.Name == c.routing.storedAt {
 			home = d
 		}
@@ -528,6 +528,10 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		r, err := dialect.ParseMessages(body)
 		if err != nil {
 			return nil, "", err.Message
+		}
+		var msg string
+		if body, msg = fileRefs(body, routing); msg != "" {
+			return nil, "", msg
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
 	}

@@ -86,7 +86,8 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		if r.Method == http.MethodGet {
 			body = nil
 		}
-		call := provider.StoredCall{Method: r.Method, Path: obj.collection + "/" + url.PathEscape(upstreamID) + sub(r), Query: query}
+		call := provider.StoredCall{Method: r.Method, Path: obj.collection + "/" + url.PathEscape(upstreamID) + sub(r), Query: query,
+			Header: anthropicHeaders(r)}
 		if len(body) > 0 {
 			call.Body = bytes.NewReader(body)
 		}

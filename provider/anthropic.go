@@ -185,9 +185,10 @@ func (p *anthropic) Native(api API) bool {
 }
 
 // Stored makes a call on what Anthropic's API stores, its Message Batches
-// (call.Path "messages/batches...", under /v1), with the deployment's
-// key and anthropic-version. Only a deployment Native(APIMessageBatches)
-// has them.
+// (call.Path "messages/batches...", under /v1) and the files of its Files
+// API ("files..."), with the deployment's key, and the client's
+// anthropic-version and anthropic-beta (call.Header). Only a deployment
+// Native(APIMessageBatches) has them.
 func (p *anthropic) Stored(ctx context.Context, call StoredCall) (*Response, error) {
 	base := strings.TrimSuffix(cmp.Or(p.d.APIBase, "https://api.anthropic.com"), "/v1") + "/v1"
 	hreq, err := call.request(ctx, base, call.Query, p.redact)
@@ -195,7 +196,10 @@ func (p *anthropic) Stored(ctx context.Context, call StoredCall) (*Response, err
 		return nil, err
 	}
 	hreq.Header.Set("Content-Type", cmp.Or(call.ContentType, "application/json"))
-	hreq.Header.Set("anthropic-version", cmp.Or(p.d.APIVersion, DefaultAnthropicVersion))
+	hreq.Header.Set("anthropic-version", cmp.Or(call.Header.Get("Anthropic-Version"), p.d.APIVersion, DefaultAnthropicVersion))
+	if beta := call.Header.Values("Anthropic-Beta"); len(beta) > 0 {
+		hreq.Header.Set("anthropic-beta", strings.Join(beta, ","))
+	}
 	hreq.Header.Set(cmp.Or(p.d.KeyHeader, "x-api-key"), p.d.APIKey.Value())
 	configHeaders(hreq.Header, p.d)
 	resp, _, err := call.answer(ctx, p.rt, hreq, false, &storedIDs{provider: p.d.Provider, deployment: p.d.Name}, p.redact, p.httpError)

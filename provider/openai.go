@@ -628,6 +628,10 @@ type StoredCall struct {
 	// with its ContentType): a file's content, which need not be JSON and
 	// may be larger than any answer breakerd reads whole.
 	Raw bool
+	// Header holds the client's headers that the call carries on:
+	// Anthropic's anthropic-beta and anthropic-version (its Files API is
+	// a beta); others are not read.
+	Header http.Header
 }
 
 func (p *openAI) Stored(ctx context.Context, call StoredCall) (*Response, error) {

@@ -36,8 +36,10 @@ var (
 	fileKind         = storedKind{"file-", ";file_id:"}
 	batchKind        = storedKind{"batch_", ";batch_id:"}
 	messageBatchKind = storedKind{"msgbatch_", ";message_batch_id:"}
+	// anthropicFileKind is Anthropic's Files API's files ("file_").
+	anthropicFileKind = storedKind{"file_", ";file_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -78,46 +80,57 @@ func DecodeFileID(s string) (provider, deployment, id string, ok bool) {
 	return fileKind.decode(s)
 }
 
-// fileIDMark begins every file id EncodeFileID makes: "file-" and the
-// base64 of LiteLLM's text up to its provider (27 bytes, 36 characters,
-// a whole number of base64's groups, so the same for every id).
-var fileIDMark = []byte(`"` + fileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27])))
+// fileIDMarks begin every file id breakerd makes, OpenAI's ("file-") and
+// Anthropic's ("file_"): the prefix and the base64 of LiteLLM's text up
+// to its provider (27 bytes, 36 characters, a whole number of base64's
+// groups, so the same for every id).
+var fileIDMarks = []struct {
+	mark []byte
+	kind storedKind
+}{
+	{[]byte(`"` + fileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), fileKind},
+	{[]byte(`"` + anthropicFileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), anthropicFileKind},
+}
 
-// ReferencedFiles returns a request (a chat completion's or a Responses
-// request, JSON) with each file id EncodeFileID made (a chat file part's
-// or an input_file's file_id) replaced by the upstream's own, and the
+// ReferencedFiles returns a request (JSON: a chat completion's, a
+// Responses request, a Messages request) with each file id breakerd gave
+// (a chat file part's or an input_file's file_id, a Messages document's
+// or image's file source) replaced by the upstream's own, and the
 // deployment that stores those files; "" when the request names none.
 // Files at two deployments are an error: no one upstream has both.
 func ReferencedFiles(body []byte) ([]byte, string, error) {
-	if !bytes.Contains(body, fileIDMark) {
-		return body, "", nil
-	}
-	var out []byte
 	var at string
-	rest := body
-	for {
-		i := bytes.Index(rest, fileIDMark)
-		if i < 0 {
-			break
-		}
-		end := bytes.IndexByte(rest[i+1:], '"')
-		if end < 0 {
-			break
-		}
-		id := string(rest[i+1 : i+1+end])
-		_, d, upstream, ok := DecodeFileID(id)
-		if !ok {
-			out, rest = append(out, rest[:i+1+end]...), rest[i+1+end:]
+	for _, m := range fileIDMarks {
+		if !bytes.Contains(body, m.mark) {
 			continue
 		}
-		if at != "" && d != at {
-			return body, "", fmt.Errorf("the request names files stored at deployments %s and %s; one request can use the files of one", at, d)
+		var out []byte
+		rest := body
+		for {
+			i := bytes.Index(rest, m.mark)
+			if i < 0 {
+				break
+			}
+			end := bytes.IndexByte(rest[i+1:], '"')
+			if end < 0 {
+				break
+			}
+			id := string(rest[i+1 : i+1+end])
+			_, d, upstream, ok := m.kind.decode(id)
+			if !ok {
+				out, rest = append(out, rest[:i+1+end]...), rest[i+1+end:]
+				continue
+			}
+			if at != "" && d != at {
+				return body, "", fmt.Errorf("the request names files stored at deployments %s and %s; one request can use the files of one", at, d)
+			}
+			at = d
+			out = append(append(out, rest[:i+1]...), upstream...)
+			rest = rest[i+1+end:]
 		}
-		at = d
-		out = append(append(out, rest[:i+1]...), upstream...)
-		rest = rest[i+1+end:]
+		body = append(out, rest...)
 	}
-	return append(out, rest...), at, nil
+	return body, at, nil
 }
 
 // DecodeLiteLLMModelID reads a file's or a batch's id that a LiteLLM
@@ -159,6 +172,12 @@ func DecodeLiteLLMModelID(s string) (id, model string, ok bool) {
 // breakerd gave a client.
 func DecodeBatchID(s string) (provider, deployment, id string, ok bool) {
 	return batchKind.decode(s)
+}
+
+// DecodeAnthropicFileID reads the id of a file of Anthropic's Files API
+// ("file_") that breakerd gave a client.
+func DecodeAnthropicFileID(s string) (provider, deployment, id string, ok bool) {
+	return anthropicFileKind.decode(s)
 }
 
 // DecodeMessageBatchID reads the id of an Anthropic Message Batch
