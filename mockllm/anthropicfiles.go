@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// anthropicFile is a file of Anthropic's Files API (a beta, at the same
-// paths as OpenAI's; its clients send anthropic-version).
+// anthropicFile is a file of Anthropic's Files API (at the same paths as
+// OpenAI's; its clients send anthropic-version, and, while it was a beta,
+// anthropic-beta: files-api-2025-04-14, which the mock does not need).
 type anthropicFile struct {
 	id, filename, mime string
 	created            time.Time
@@ -21,23 +22,9 @@ func (f *anthropicFile) object() map[string]any {
 		"created_at": f.created.Format(time.RFC3339), "downloadable": false}
 }
 
-// anthropicFilesBeta reports whether r carries the Files API's beta, as
-// Anthropic requires; it answers the 400 when not.
-func (s *Server) anthropicFilesBeta(w http.ResponseWriter, r *http.Request) bool {
-	if !strings.Contains(r.Header.Get("anthropic-beta"), "files-api-") {
-		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "",
-			"The Files API is in beta: send anthropic-beta: files-api-2025-04-14")
-		return false
-	}
-	return true
-}
-
 // createAnthropicFile serves an Anthropic client's POST /v1/files: a
 // multipart form with the file.
 func (s *Server) createAnthropicFile(w http.ResponseWriter, r *http.Request) {
-	if !s.anthropicFilesBeta(w, r) {
-		return
-	}
 	file, head, err := r.FormFile("file")
 	if err != nil {
 		s.writeErrorCode(w, r, http.StatusBadRequest, "invalid_request_error", "", "file: Field required")
@@ -66,9 +53,6 @@ func (s *Server) createAnthropicFile(w http.ResponseWriter, r *http.Request) {
 // Anthropic answers only for files its tools made: an upload is not
 // downloadable.
 func (s *Server) anthropicFileCalls(w http.ResponseWriter, r *http.Request) {
-	if !s.anthropicFilesBeta(w, r) {
-		return
-	}
 	st := &s.files
 	st.mu.Lock()
 	defer st.mu.Unlock()
