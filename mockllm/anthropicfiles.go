@@ -62,10 +62,7 @@ func (s *Server) anthropicFileCalls(w http.ResponseWriter, r *http.Request) {
 		for _, f := range st.anthropic {
 			objs = append(objs, f.object())
 		}
-		q := r.URL.Query()
-		p := page(objs, map[string][]string{"after": {q.Get("after_id")}, "limit": {q.Get("limit")}}, 20)
-		delete(p, "object")
-		writeJSON(w, http.StatusOK, p)
+		writeAnthropicPage(w, r, objs)
 		return
 	}
 	f, ok := st.anthropic[id]

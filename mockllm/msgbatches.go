@@ -88,7 +88,7 @@ func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, f Fau
 			s.settleMessageBatch(b, r, f)
 			objs = append(objs, b.obj)
 		}
-		s.writeMessageBatchPage(w, r, objs)
+		writeAnthropicPage(w, r, objs)
 		return
 	}
 	b, ok := st.messageBatches[id]
@@ -125,9 +125,9 @@ func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, f Fau
 	writeJSON(w, http.StatusOK, b.obj)
 }
 
-// writeMessageBatchPage writes Anthropic's page of batches: newest first,
-// after after_id, at most limit (default 20).
-func (s *Server) writeMessageBatchPage(w http.ResponseWriter, r *http.Request, objs []map[string]any) {
+// writeAnthropicPage writes Anthropic's page of objs (message batches,
+// files): newest first, after after_id, at most limit (default 20).
+func writeAnthropicPage(w http.ResponseWriter, r *http.Request, objs []map[string]any) {
 	q := r.URL.Query()
 	p := page(objs, map[string][]string{"after": {q.Get("after_id")}, "limit": {q.Get("limit")}}, 20)
 	delete(p, "object")
