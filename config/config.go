@@ -693,6 +693,9 @@ type Alias struct {
 	Group string
 	// Hidden aliases work but are not listed by GET /v1/models.
 	Hidden bool
+	// Then are the groups tried after Group's route, in order (an auto
+	// router's other groups), before any the request names.
+	Then []string
 }
 
 // Redis configures shared breaker state (router_settings.state: redis).

@@ -253,7 +253,7 @@ func TestAliasesAndDefaultFallbacks(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string]Alias{"gpt-4": {Group: "smart"}, "internal": {Group: "fast", Hidden: true}}
-		if !maps.Equal(cfg.Router.Aliases, want) {
+		if !reflect.DeepEqual(cfg.Router.Aliases, want) {
 			t.Fatalf("aliases %v, want %v", cfg.Router.Aliases, want)
 		}
 	})

@@ -35,6 +35,8 @@ type converter struct {
 	// deployments were left out or are in error: naming one elsewhere is
 	// not a second error.
 	named []string
+	// autoRouters are the auto router deployments (autorouter.go).
+	autoRouters []autoRouter
 	// providerKeys are providers' keys from their variables, read for
 	// catch-all deployments.
 	providerKeys map[string]Secret
@@ -328,7 +330,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		// One line for a group left with nothing to call, at its first
 		// deployment; fallbacks and aliases naming it stay quiet.
 		g := rd.ModelName
-		if g != "" && !slices.Contains(cfg.Groups, g) && slices.IndexFunc(raw.ModelList, func(x rawDeployment) bool { return x.ModelName == g }) == i && len(c.errs) == 0 {
+		if g != "" && !slices.Contains(cfg.Groups, g) && !c.isAutoRouter(g) && slices.IndexFunc(raw.ModelList, func(x rawDeployment) bool { return x.ModelName == g }) == i && len(c.errs) == 0 {
 			c.warnf(fmt.Sprintf("model_list[%d].model_name", i), "model group %q has no deployment breakerd can call: requests for it get 404, and fallbacks to it are skipped", g)
 		}
 	}
@@ -503,6 +505,10 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			prov = "openai"
 			c.warnf(pp+".model", "%q names no provider: calling its api_base as an OpenAI-compatible server (write openai/%s to say so)", modelRef, modelRef)
 		}
+	}
+	if prov == "auto_router" && model != "" && d.Group != "" {
+		c.readAutoRouter(p, d.Group, model, rd.Params)
+		return d, false
 	}
 	info, known := LookupProvider(prov)
 	d.Wildcard = modelRef == "*" || strings.Contains(model, "*")
@@ -1326,6 +1332,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	c.capFallbacks("router_settings.context_window_fallbacks", rt.ContextWindowFallbacks, rt.MaxFallbacks)
 	c.capFallbacks("router_settings.content_policy_fallbacks", rt.ContentPolicyFallbacks, rt.MaxFallbacks)
 	rt.Aliases = c.aliases(r.ModelGroupAlias, groups)
+	c.autoRouterAliases(rt.Aliases, groups)
 	rt.ProviderBudgets = c.providerBudgets(r.ProviderBudgetConfig)
 	rt.ProxyBudget = c.proxyBudget(ls)
 	rt.TagBudgets = c.tagBudgets(ls.TagBudgetConfig)

@@ -36,6 +36,8 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"custom_auth":       "breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it; without, none is asked",
 		"database_url":      "breakerd keeps no database: its models, keys and settings come from this file",
 		"store_model_in_db": "breakerd keeps no database: its models come from this file",
+		"port":              "server.listen (or serve -listen) sets breakerd's address",
+		"host":              "server.listen (or serve -listen) sets breakerd's address",
 	},
 	"litellm_settings": {
 		"set_verbose":  "logging.level: debug does this",
@@ -145,6 +147,9 @@ var liteLLMParams = map[string]string{
 	"api_type":                           "",
 
 	"configurable_clientside_auth_params": "",
+	"auto_router_config_path":             autoRouterHint,
+	"auto_router_config":                  autoRouterHint,
+	"auto_router_embedding_model":         autoRouterHint,
 	"mode":                                capabilityHint,
 	"max_output_tokens":                   capabilityHint,
 }

@@ -173,6 +173,12 @@ var providerTable = []ProviderInfo{
 	{Name: "wandb", Dialect: DialectOpenAI, BaseURL: "https://api.inference.wandb.ai/v1", BaseEnv: "WANDB_API_BASE", KeyEnv: "WANDB_API_KEY"},
 	{Name: "zai", Dialect: DialectOpenAI, BaseURL: "https://api.z.ai/api/paas/v4", BaseEnv: "ZAI_API_BASE", KeyEnv: "ZAI_API_KEY",
 		FlattenContent: []string{"tool", "assistant"}},
+	// Named by LiteLLM's own example configs (china_domestic_free_sources.yaml),
+	// with their api_base: both serve OpenAI's API. Zhipu is Z.AI's API in
+	// mainland China, with GLM's same quirk.
+	{Name: "siliconflow", Dialect: DialectOpenAI, BaseURL: "https://api.siliconflow.cn/v1", BaseEnv: "SILICONFLOW_API_BASE", KeyEnv: "SILICONFLOW_API_KEY", Embeddings: true},
+	{Name: "zhipu", Dialect: DialectOpenAI, BaseURL: "https://open.bigmodel.cn/api/paas/v4", BaseEnv: "ZHIPU_API_BASE", KeyEnv: "ZHIPU_API_KEY", Embeddings: true,
+		FlattenContent: []string{"tool", "assistant"}},
 	// LiteLLM's JSON-configured OpenAI-like providers (openai_like/providers.json).
 	{Name: "publicai", Dialect: DialectOpenAI, BaseURL: "https://api.publicai.co/v1", BaseEnv: "PUBLICAI_API_BASE", KeyEnv: "PUBLICAI_API_KEY",
 		ParamRenames: maxTokens, FlattenContent: []string{"system", "user", "assistant", "tool"}},

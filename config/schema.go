@@ -279,6 +279,13 @@ type rawParams struct {
 	GuardrailConfig     *rawGuardrail `yaml:"guardrailConfig"`
 	MaxTokens           *int          `yaml:"default_max_tokens"`
 	HTTP2PriorKnowledge *bool         `yaml:"http2_prior_knowledge"`
+	// LiteLLM's auto routers (model: auto_router/<kind>) name the model
+	// groups each chooses among in these (autorouter.go).
+	ComplexityRouterConfig       map[string]any `yaml:"complexity_router_config"`
+	ComplexityRouterDefaultModel string         `yaml:"complexity_router_default_model"`
+	AdaptiveRouterConfig         map[string]any `yaml:"adaptive_router_config"`
+	OracleRouterConfig           map[string]any `yaml:"oracle_router_config"`
+	AutoRouterDefaultModel       string         `yaml:"auto_router_default_model"`
 	// LiteLLM's request defaults: applied to each request that does not
 	// set them (requestDefaultKeys).
 	Temperature      any `yaml:"temperature"`

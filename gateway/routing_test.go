@@ -15,6 +15,8 @@ import (
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/mockllm"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/responses"
 )
 
 func TestRoutingStrategies(t *testing.T) {
@@ -482,5 +484,63 @@ func TestLiteLLMAllowedFailsAndCooldownTime(t *testing.T) {
 	}
 	if at, ok := b.RetryAt(); !ok || !at.Equal(t0.Add(30*time.Second)) {
 		t.Fatalf("open until %v, want t0+30s", at)
+	}
+}
+
+// LiteLLM's auto routers are served as config reads them: the router's
+// name is answered by its first group, as any request for that group is
+// (not a fallback), and by its next group when that one fails, counted as
+// a fallback; a breaker open on the first sends requests straight on.
+func TestAutoRouterServesItsGroupsInTurn(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: fast
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_FAST}/v1", api_key: sk-fast-secret-key}
+  - model_name: smart
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_SMART}/v1", api_key: sk-smart-secret-key}
+  - model_name: smart-cheap-router
+    litellm_params:
+      model: auto_router/adaptive_router
+      adaptive_router_config: {available_models: [fast, smart]}
+router_settings:
+  retry_backoff: 1ms
+  circuit_breaker: {failure_threshold: 2, recovery_timeout: 30, success_threshold: 1}
+`, "fast", "smart")
+	served := func(want, fallback string) {
+		t.Helper()
+		out, h, err := e.chat("smart-cheap-router")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Get("X-Breakerd-Deployment"); got != want || h.Get("X-Breakerd-Fallback") != fallback {
+			t.Fatalf("served by %s (fallback %s), want %s (fallback %s)", got, h.Get("X-Breakerd-Fallback"), want, fallback)
+		}
+		if out.Model == "smart-cheap-router" {
+			t.Fatal("the upstream got the router's name, not the deployment's model")
+		}
+	}
+	served("fast/openai/gpt-4o-mini", "false")
+	if ids := e.modelIDs(); !slices.Contains(ids, "smart-cheap-router") {
+		t.Fatalf("models %v: the router's name is not listed", ids)
+	}
+
+	e.mocks["fast"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	served("smart/openai/gpt-4o", "true")
+	served("smart/openai/gpt-4o", "true")
+	if s := e.breaker("fast/openai/gpt-4o-mini:chat").State(); s != breaker.Open {
+		t.Fatalf("fast's breaker is %v after two failures, want open", s)
+	}
+	before := e.mocks["fast"].Stats().Chat
+	served("smart/openai/gpt-4o", "true")
+	if n := e.mocks["fast"].Stats().Chat; n != before {
+		t.Fatalf("fast was called %d more times with its circuit open", n-before)
+	}
+
+	// The Responses API reads the same alias.
+	e.mocks["fast"].SetFaults(mockllm.Faults{})
+	resp, err := e.client.Responses.New(context.Background(), responses.ResponseNewParams{
+		Model: "smart-cheap-router", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hi")}})
+	if err != nil || resp.Status != "completed" {
+		t.Fatalf("Responses API: %v %+v", err, resp)
 	}
 }

@@ -430,6 +430,9 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	}
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
 		group = a.Group
+		if len(a.Then) > 0 { // an auto router's other groups, before the request's own
+			routing.fallbacks = slices.Concat(a.Then, routing.fallbacks)
+		}
 	}
 	if g.cfg.Router.TagFiltering || len(g.tagBudgets) > 0 {
 		if routing.tags == nil {

@@ -73,7 +73,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if a := cfg.Router.Aliases; len(a) > 0 {
 		var names []string
 		for _, name := range slices.Sorted(maps.Keys(a)) {
-			s := name + " -> " + a[name].Group
+			s := name + " -> " + strings.Join(append([]string{a[name].Group}, a[name].Then...), ", then ")
 			if a[name].Hidden {
 				s += " (hidden)"
 			}
