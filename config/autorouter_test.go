@@ -125,3 +125,27 @@ router_settings:
 		t.Fatalf("deployments %v, want %v", got, want)
 	}
 }
+
+// $ANTHROPIC_USER_AGENT is the User-Agent of every Anthropic deployment
+// that sets no custom_user_agent, as LiteLLM reads it; other providers'
+// calls keep their own.
+func TestAnthropicUserAgentFromTheEnvironment(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4, api_key: sk-ant-test-key}
+  - model_name: claude-own
+    litellm_params: {model: anthropic/claude-sonnet-4, api_key: sk-ant-test-key, custom_user_agent: mine/1}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, api_key: sk-test-key}
+`), env(map[string]string{"ANTHROPIC_USER_AGENT": "Claude Code/1.0"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Secret{}
+	for _, d := range cfg.Deployments {
+		got[d.Group] = d.Headers["User-Agent"]
+	}
+	if want := map[string]Secret{"claude": "Claude Code/1.0", "claude-own": "mine/1", "gpt": ""}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("User-Agents %v, want %v", got, want)
+	}
+}

@@ -1002,6 +1002,19 @@ func (c *converter) headers(pp string, p rawParams, dialect Dialect) (h map[stri
 			c.warnf(pp+".organization", "applies to OpenAI's API only; ignored for %s", dialect)
 		}
 	}
+	ua := c.resolve(pp+".custom_user_agent", p.CustomUserAgent)
+	if v, ok := c.env("ANTHROPIC_USER_AGENT"); ok && ua == "" && dialect == DialectAnthropic {
+		ua = v // LiteLLM's, for every Anthropic deployment without its own
+	}
+	switch {
+	case strings.ContainsAny(ua, "\r\n\x00"):
+		c.errf(pp+".custom_user_agent", "must be one line: a header value cannot hold a line break")
+	case ua != "":
+		if h == nil {
+			h = map[string]Secret{}
+		}
+		h["User-Agent"] = Secret(ua)
+	}
 	for _, src := range []struct {
 		key string
 		m   map[string]any

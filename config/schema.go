@@ -225,6 +225,10 @@ type rawParams struct {
 	// extra_headers' win, as in LiteLLM.
 	Headers      map[string]any `yaml:"headers"`
 	ExtraHeaders map[string]any `yaml:"extra_headers"`
+	// CustomUserAgent is the User-Agent of the deployment's calls (for
+	// keys a provider binds to a client, as Claude Code's); a User-Agent
+	// in headers or extra_headers wins.
+	CustomUserAgent string `yaml:"custom_user_agent"`
 	// ExtraBody's keys are request defaults too: added to each request
 	// that does not set them (think: true for an Ollama model).
 	ExtraBody map[string]any `yaml:"extra_body"`

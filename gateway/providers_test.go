@@ -289,3 +289,37 @@ func TestToolResultPartsFlattenedForGLM(t *testing.T) {
 		}
 	}
 }
+
+// litellm_params.custom_user_agent is the User-Agent of the deployment's
+// calls (a key its provider binds to a client); a User-Agent in headers
+// wins.
+func TestCustomUserAgentReachesTheUpstream(t *testing.T) {
+	for _, tc := range []struct{ name, params, want string }{
+		{"custom_user_agent", "      custom_user_agent: Claude Code/1.0\n", "Claude Code/1.0"},
+		{"headers win", "      custom_user_agent: Claude Code/1.0\n      extra_headers: {User-Agent: my-app/2}\n", "my-app/2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got []string
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = r.Header.Values("User-Agent")
+				mu.Unlock()
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"id":"m","type":"message","role":"assistant","model":"x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`))
+			}))
+			defer upstream.Close()
+			resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: anthropic/claude-sonnet-4\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: sk-ant-test-key\n"+tc.params)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, data)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 || got[0] != tc.want {
+				t.Fatalf("upstream got User-Agent %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
