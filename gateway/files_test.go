@@ -498,7 +498,7 @@ func TestRequestsThatNameAFileGoWhereItIs(t *testing.T) {
 			openai.FileContentPart(openai.ChatCompletionContentPartFileFileParam{FileID: openai.String(onA.ID)}),
 			openai.FileContentPart(openai.ChatCompletionContentPartFileFileParam{FileID: openai.String(onB.ID)})})}})
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.RawJSON(), "stored at deployments a and b") {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.RawJSON(), "kept at deployments a and b") {
 		t.Fatalf("files at two deployments: %v", err)
 	}
 }

@@ -818,6 +818,7 @@ func (g *Gateway) Handler() http.Handler {
 	route("/batches", post(g.storedHandler(provider.APIBatches, g.makeBatch)), get(list(storedBatches)))
 	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
 	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
+	g.vectorStoreRoutes(route, list)
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
 	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
 	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))
@@ -894,7 +895,7 @@ func byClient(openai, anthropic http.Handler) http.Handler {
 // that breakerd does not serve.
 var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true,
 	"uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
-	"vector_stores": true, "evals": true, "containers": true}
+	"evals": true, "containers": true}
 
 // methodHandler is a route's handler for one method.
 type methodHandler struct {

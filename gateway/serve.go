@@ -662,11 +662,11 @@ func fileRefs(body []byte, routing *clientRouting) (out []byte, msg string) {
 	case d == "":
 		return body, ""
 	case routing.storedAt != "" && routing.storedAt != d:
-		return body, fmt.Sprintf("the request names a file that only deployment %s stores, and continues what only deployment %s stores; no one upstream has both",
+		return body, fmt.Sprintf("the request names a file or vector store that only deployment %s stores, and continues what only deployment %s stores; no one upstream has both",
 			d, routing.storedAt)
 	case routing.storedAt == "":
 		routing.storedAt = d
-		routing.why = fmt.Sprintf("file_id names a file that only deployment %s stores", d)
+		routing.why = fmt.Sprintf("the request names a file or vector store that only deployment %s stores", d)
 	}
 	return out, ""
 }

@@ -86,13 +86,27 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		if r.Method == http.MethodGet {
 			body = nil
 		}
+		if len(body) > 0 {
+			// Files a vector store or a conversation's items are to use:
+			// the upstream knows them by its own ids, and has only its own.
+			var at string
+			var err error
+			if body, at, err = provider.ReferencedFiles(body); err == nil && at != "" && at != d.Config.Name {
+				err = fmt.Errorf("the request names files kept at deployment %s, and %s '%s' is at deployment %s: no one upstream has both", at, obj.noun, id, d.Config.Name)
+			}
+			if err != nil {
+				writeAPIError(w, obj.errAPI, http.StatusBadRequest, "invalid_request_error", "", err.Error())
+				return d, http.StatusBadRequest
+			}
+		}
 		call := provider.StoredCall{Method: r.Method, Path: obj.collection + "/" + url.PathEscape(upstreamID) + sub(r), Query: query,
 			Header: anthropicHeaders(r)}
 		if len(body) > 0 {
 			call.Body = bytes.NewReader(body)
 		}
 		// A file's content, a message batch's results: any bytes, any size.
-		call.Raw = strings.HasSuffix(call.Path, "/content") || strings.HasSuffix(call.Path, "/results")
+		// (A vector store file's content is JSON, its parsed text.)
+		call.Raw = obj.collection == "files" && strings.HasSuffix(call.Path, "/content") || strings.HasSuffix(call.Path, "/results")
 		resp, err := g.storedCallAt(ctx, obj, d, call, nil)
 		if err != nil {
 			return d, g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)

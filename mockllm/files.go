@@ -28,6 +28,8 @@ type fileStore struct {
 	// anthropic the files of Anthropic's Files API (anthropicfiles.go).
 	messageBatches map[string]*messageBatch
 	anthropic      map[string]*anthropicFile
+	// vectorStores are the Vector Stores API's stores (vectorstores.go).
+	vectorStores map[string]*vectorStore
 }
 
 type mockFile struct {

@@ -333,6 +333,15 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET "+base+"/batches", batches)
 		mux.Handle("GET "+base+"/batches/{id}", batches)
 		mux.Handle("POST "+base+"/batches/{id}/cancel", batches)
+		vs := s.upstream(&s.stats.files, s.vectorStores)
+		for _, p := range []string{"POST /vector_stores", "GET /vector_stores", "GET /vector_stores/{id}", "POST /vector_stores/{id}",
+			"DELETE /vector_stores/{id}", "POST /vector_stores/{id}/search", "GET /vector_stores/{id}/files", "POST /vector_stores/{id}/files",
+			"GET /vector_stores/{id}/files/{file}", "POST /vector_stores/{id}/files/{file}", "DELETE /vector_stores/{id}/files/{file}",
+			"GET /vector_stores/{id}/files/{file}/content", "POST /vector_stores/{id}/file_batches", "GET /vector_stores/{id}/file_batches/{batch}",
+			"POST /vector_stores/{id}/file_batches/{batch}/cancel", "GET /vector_stores/{id}/file_batches/{batch}/files"} {
+			method, path, _ := strings.Cut(p, " ")
+			mux.Handle(method+" "+base+path, vs)
+		}
 	}
 	msgBatches := s.upstream(&s.stats.files, s.messageBatchCalls)
 	mux.Handle("POST /v1/messages/batches", s.upstream(&s.stats.files, s.createMessageBatch))

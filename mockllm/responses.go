@@ -29,6 +29,8 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Tools        []struct {
 			Type string `json:"type"`
 			Name string `json:"name"`
+			// VectorStoreIDs are file_search's stores.
+			VectorStoreIDs []string `json:"vector_store_ids"`
 		} `json:"tools"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -52,6 +54,12 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	if conv != "" && !s.convs.add(conv, nil) {
 		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Conversation with id '%s' not found.", conv))
 		return
+	}
+	for _, t := range req.Tools {
+		if id, ok := s.vectorStoresKnown(t.VectorStoreIDs); !ok {
+			s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Vector store with id '%s' not found.", id))
+			return
+		}
 	}
 	if req.Previous != "" && !s.stored.has(req.Previous) {
 		s.writeErrorCode(w, r, 404, "invalid_request_error", "previous_response_not_found",

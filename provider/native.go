@@ -48,6 +48,9 @@ const (
 	// calls on what an upstream stores.
 	APIFiles   API = "files"
 	APIBatches API = "batches"
+	// APIVectorStores is OpenAI's Vector Stores API (file_search's
+	// stores), calls on what an upstream stores too.
+	APIVectorStores API = "vector_stores"
 	// APIMessageBatches is Anthropic's Message Batches API
 	// (/v1/messages/batches), calls on what Anthropic's API stores.
 	APIMessageBatches API = "messages/batches"
@@ -57,10 +60,11 @@ const (
 )
 
 // Stored reports whether api's calls are on what an upstream stores
-// (responses, conversations, files, batches): calls that are counted but
+// (responses, conversations, files, batches, vector stores): calls that are counted but
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
-	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches
+	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches ||
+		a == APIVectorStores
 }
 
 // Translatable reports whether a request in api can be translated to chat

@@ -38,8 +38,10 @@ var (
 	messageBatchKind = storedKind{"msgbatch_", ";message_batch_id:"}
 	// anthropicFileKind is Anthropic's Files API's files ("file_").
 	anthropicFileKind = storedKind{"file_", ";file_id:"}
+	// vectorStoreKind is the Vector Stores API's stores ("vs_").
+	vectorStoreKind = storedKind{"vs_", ";vector_store_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -80,27 +82,42 @@ func DecodeFileID(s string) (provider, deployment, id string, ok bool) {
 	return fileKind.decode(s)
 }
 
-// fileIDMarks begin every file id breakerd makes, OpenAI's ("file-") and
-// Anthropic's ("file_"): the prefix and the base64 of LiteLLM's text up
+// EncodeVectorStoreID and DecodeVectorStoreID are EncodeResponseID and
+// DecodeResponseID for the Vector Stores API's stores ("vs_").
+func EncodeVectorStoreID(provider, deployment, id string) string {
+	return vectorStoreKind.encode(provider, deployment, id)
+}
+
+// DecodeVectorStoreID reads an id EncodeVectorStoreID made.
+func DecodeVectorStoreID(s string) (provider, deployment, id string, ok bool) {
+	return vectorStoreKind.decode(s)
+}
+
+// referenceMarks begin every id breakerd makes of what a request may use:
+// a file, OpenAI's ("file-") or Anthropic's ("file_"), and a vector
+// store ("vs_"). Each is the prefix and the base64 of LiteLLM's text up
 // to its provider (27 bytes, 36 characters, a whole number of base64's
 // groups, so the same for every id).
-var fileIDMarks = []struct {
+var referenceMarks = []struct {
 	mark []byte
 	kind storedKind
 }{
 	{[]byte(`"` + fileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), fileKind},
 	{[]byte(`"` + anthropicFileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), anthropicFileKind},
+	{[]byte(`"` + vectorStoreKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), vectorStoreKind},
 }
 
 // ReferencedFiles returns a request (JSON: a chat completion's, a
-// Responses request, a Messages request) with each file id breakerd gave
-// (a chat file part's or an input_file's file_id, a Messages document's
-// or image's file source) replaced by the upstream's own, and the
-// deployment that stores those files; "" when the request names none.
-// Files at two deployments are an error: no one upstream has both.
+// Responses request, a Messages request, a vector store's) with each id
+// breakerd gave of a file (a chat file part's or an input_file's file_id,
+// a Messages document's or image's file source, a vector store's
+// file_ids) or of a vector store (file_search's vector_store_ids)
+// replaced by the upstream's own, and the deployment that stores them;
+// "" when the request names none. Ids of two deployments are an error:
+// no one upstream has both.
 func ReferencedFiles(body []byte) ([]byte, string, error) {
 	var at string
-	for _, m := range fileIDMarks {
+	for _, m := range referenceMarks {
 		if !bytes.Contains(body, m.mark) {
 			continue
 		}
@@ -122,7 +139,7 @@ func ReferencedFiles(body []byte) ([]byte, string, error) {
 				continue
 			}
 			if at != "" && d != at {
-				return body, "", fmt.Errorf("the request names files stored at deployments %s and %s; one request can use the files of one", at, d)
+				return body, "", fmt.Errorf("the request names files or vector stores kept at deployments %s and %s; one request can use those of one", at, d)
 			}
 			at = d
 			out = append(append(out, rest[:i+1]...), upstream...)
@@ -230,18 +247,20 @@ type storedIDs struct{ provider, deployment string }
 // stores in it encoded: its top-level "id" when it is a response's, a
 // conversation's, a file's or a batch's (the object, or a deletion's
 // answer), a Response's "conversation", a batch's files
-// (input_file_id, output_file_id, error_file_id), and in a list each of
+// (input_file_id, output_file_id, error_file_id), a vector store's file
+// or search result's (file_id, vector_store_id), and in a list each of
 // its "data" and its first_id and last_id. Anything else is returned as
 // it is.
 func (s storedIDs) object(obj []byte) []byte {
 	// The keys whose values may be ids to encode, and whether any kind of
 	// id (or only a file's) goes there.
 	ids := [...]struct {
-		key     string
-		anyKind bool
-		v       []byte
-	}{{"id", true, nil}, {"first_id", true, nil}, {"last_id", true, nil},
-		{"input_file_id", false, nil}, {"output_file_id", false, nil}, {"error_file_id", false, nil}}
+		key  string
+		only *storedKind // the one kind of id there; nil: any
+		v    []byte
+	}{{"id", nil, nil}, {"first_id", nil, nil}, {"last_id", nil, nil},
+		{"input_file_id", &fileKind, nil}, {"output_file_id", &fileKind, nil}, {"error_file_id", &fileKind, nil},
+		{"file_id", &fileKind, nil}, {"vector_store_id", &vectorStoreKind, nil}}
 	var conv, data []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
@@ -265,7 +284,7 @@ func (s storedIDs) object(obj []byte) []byte {
 			continue
 		}
 		for _, kind := range storedKinds {
-			if strings.HasPrefix(str, kind.prefix) && (f.anyKind || kind == fileKind) {
+			if strings.HasPrefix(str, kind.prefix) && (f.only == nil || kind == *f.only) {
 				v, _ := json.Marshal(kind.encode(s.provider, s.deployment, str))
 				if out, ok := SetField(obj, f.key, v); ok {
 					obj = out
