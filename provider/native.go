@@ -187,6 +187,8 @@ func (s *rawStream) Next() ([]byte, error) {
 		switch string(typ) {
 		case "response.created", "response.in_progress", "response.queued", "response.completed", "response.incomplete", "response.failed":
 			data = s.ids.event(data)
+		default: // an annotation's, a finished file_search call's files
+			data = s.ids.fileRefs(data)
 		}
 		data = markEncrypted(data, s.ids.deployment)
 	}

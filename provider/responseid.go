@@ -260,7 +260,7 @@ func (s storedIDs) object(obj []byte) []byte {
 		v    []byte
 	}{{"id", nil, nil}, {"first_id", nil, nil}, {"last_id", nil, nil},
 		{"input_file_id", &fileKind, nil}, {"output_file_id", &fileKind, nil}, {"error_file_id", &fileKind, nil},
-		{"file_id", &fileKind, nil}, {"vector_store_id", &vectorStoreKind, nil}}
+		{"vector_store_id", &vectorStoreKind, nil}}
 	var conv, data []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
@@ -312,12 +312,53 @@ func (s storedIDs) object(obj []byte) []byte {
 			}
 		}
 	}
-	return obj
+	return s.fileRefs(obj)
+}
+
+// fileIDKey is the key under which answers name the files they cite or
+// found: a search result's, an annotation's (file_citation, file_path),
+// a file_search call's results.
+var fileIDKey = []byte(`"file_id"`)
+
+// fileRefs returns b, JSON, with each "file_id" that is the upstream's
+// own file id ("file-...", at any depth) replaced by the id clients get.
+func (s storedIDs) fileRefs(b []byte) []byte {
+	if !bytes.Contains(b, fileIDKey) {
+		return b
+	}
+	var out []byte
+	rest := b
+	for {
+		i := bytes.Index(rest, fileIDKey)
+		if i < 0 {
+			break
+		}
+		j := i + len(fileIDKey)
+		for j < len(rest) && (rest[j] == ' ' || rest[j] == ':' || rest[j] == '\t' || rest[j] == '\n' || rest[j] == '\r') {
+			j++
+		}
+		if !bytes.HasPrefix(rest[j:], []byte(`"`+fileKind.prefix)) {
+			out, rest = append(out, rest[:j]...), rest[j:]
+			continue
+		}
+		end := bytes.IndexByte(rest[j+1:], '"')
+		if end < 0 {
+			break
+		}
+		id := string(rest[j+1 : j+1+end])
+		out = append(append(out, rest[:j+1]...), fileKind.encode(s.provider, s.deployment, id)...)
+		rest = rest[j+1+end:]
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, rest...)
 }
 
 // event returns a stream event's data with the response it carries
 // ("response": the lifecycle events response.created, .in_progress,
-// .completed, ...) under the id clients get.
+// .completed, ...) under the id clients get, and the files it cites
+// (an annotation's, a file_search call's) under theirs.
 func (s storedIDs) event(data []byte) []byte {
 	var resp []byte
 	if !EachField(data, func(k, v []byte) {
@@ -325,7 +366,7 @@ func (s storedIDs) event(data []byte) []byte {
 			resp = v
 		}
 	}) || len(resp) == 0 || resp[0] != '{' {
-		return data
+		return s.fileRefs(data)
 	}
 	if out, ok := SetField(data, "response", s.object(resp)); ok {
 		return out
