@@ -661,6 +661,15 @@ type Router struct {
 	// (LiteLLM's enable_pre_call_checks, or optional_pre_call_checks with
 	// enforce_model_rate_limits).
 	EnforceRateLimits bool
+	// Affinity keeps a session's requests (or a client key's) on the
+	// deployment of their group that last served them, for as long as its
+	// circuit lets them through (LiteLLM's optional_pre_call_checks
+	// session_affinity and deployment_affinity); GroupAffinity is a
+	// group's own in place of it (model_group_affinity_config). A pin
+	// lasts AffinityTTL after its last use.
+	Affinity      Affinity
+	GroupAffinity map[string]Affinity
+	AffinityTTL   time.Duration
 	// TagFiltering is LiteLLM's tag routing (enable_tag_filtering): a
 	// request's tags (its tags parameter, or x-litellm-tags) pick the
 	// deployments with those tags (TagsMatchAll: all of them; else any),
@@ -686,6 +695,15 @@ type Router struct {
 	// enable_pre_call_checks check); with none of the group's own left,
 	// the request goes to its context_window_fallbacks.
 	ContextWindowCheck bool
+}
+
+// Affinity says what keeps requests on one deployment of their group.
+type Affinity struct {
+	// Session pins by the request's session id (x-litellm-session-id,
+	// Claude Code's x-claude-code-session-id, metadata.session_id, ...).
+	Session bool
+	// Key pins by the client's API key.
+	Key bool
 }
 
 // Alias is another name for a model group.

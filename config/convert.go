@@ -1353,11 +1353,32 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		rt.EnforceRateLimits, rt.ContextWindowCheck = true, true
 	}
 	for i, check := range r.OptionalPreCallChecks {
-		if check == "enforce_model_rate_limits" {
+		p := fmt.Sprintf("router_settings.optional_pre_call_checks[%d]", i)
+		switch {
+		case check == "enforce_model_rate_limits":
 			rt.EnforceRateLimits = true
+		case affinityCheck(check, &rt.Affinity):
+		default:
+			c.warnf(p, "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's are enforce_model_rate_limits, session_affinity and deployment_affinity)", check)
+		}
+	}
+	rt.AffinityTTL = c.duration("router_settings.deployment_affinity_ttl_seconds", r.AffinityTTL, time.Hour, false)
+	for _, g := range slices.Sorted(maps.Keys(r.GroupAffinity)) {
+		p := "router_settings.model_group_affinity_config." + g
+		if !slices.Contains(groups, g) {
+			c.warnf(p, "%q is not a model_name in model_list; ignored", g)
 			continue
 		}
-		c.warnf(fmt.Sprintf("router_settings.optional_pre_call_checks[%d]", i), "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's is enforce_model_rate_limits)", check)
+		var a Affinity
+		for i, check := range r.GroupAffinity[g] {
+			if !affinityCheck(check, &a) {
+				c.errf(fmt.Sprintf("%s[%d]", p, i), "unknown check %q (session_affinity, deployment_affinity, responses_api_deployment_check or encrypted_content_affinity)", check)
+			}
+		}
+		if rt.GroupAffinity == nil {
+			rt.GroupAffinity = map[string]Affinity{}
+		}
+		rt.GroupAffinity[g] = a
 	}
 	rt.TagFiltering = r.EnableTagFiltering != nil && *r.EnableTagFiltering
 	rt.TagsMatchAll = r.TagFilteringMatchAny != nil && !*r.TagFilteringMatchAny

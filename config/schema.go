@@ -378,9 +378,14 @@ type rawRouter struct {
 	RedisURL              string                    `yaml:"redis_url"`
 	RedisNamespace        string                    `yaml:"redis_namespace"`
 	RedisFlush            any                       `yaml:"redis_flush_interval"`
-	// LiteLLM's switches for enforcing deployments' rpm and tpm.
+	// LiteLLM's switches for enforcing deployments' rpm and tpm, and for
+	// deployment affinity (session_affinity, deployment_affinity).
 	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`
 	OptionalPreCallChecks []string `yaml:"optional_pre_call_checks"`
+	// AffinityTTL is how long an idle affinity lasts; GroupAffinity, a
+	// group's own affinity checks in place of optional_pre_call_checks'.
+	AffinityTTL   any                 `yaml:"deployment_affinity_ttl_seconds"`
+	GroupAffinity map[string][]string `yaml:"model_group_affinity_config"`
 	// LiteLLM's tag routing: requests' tags pick deployments by theirs.
 	EnableTagFiltering   *bool `yaml:"enable_tag_filtering"`
 	TagFilteringMatchAny *bool `yaml:"tag_filtering_match_any"`

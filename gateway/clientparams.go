@@ -43,6 +43,9 @@ type clientRouting struct {
 	// carries; why says which. previous is that id as the client sent
 	// it, upstream its upstream's own, which the upstream's errors name.
 	storedAt, why, previous, upstream string
+	// session is the body's session id (litellm_session_id,
+	// metadata.session_id), for deployment affinity.
+	session string
 }
 
 // read reads LiteLLM's parameter k, of value v, into r: an error message
@@ -81,6 +84,9 @@ func (r *clientRouting) read(k string, v []byte) string {
 			return "timeout must be a number of seconds above 0"
 		}
 		r.timeout = time.Duration(s * float64(time.Second))
+	case "litellm_session_id":
+		_ = json.Unmarshal(v, &r.session) // not a string: no session
+		r.ignored = append(r.ignored, k)  // unless affinity is on (read)
 	case "tags":
 		var tags []string // not &r.tags: r would escape, an allocation per request
 		if json.Unmarshal(v, &tags) != nil {

@@ -95,7 +95,9 @@ type Gateway struct {
 	// charged remembers the batches whose tokens were charged (a reload
 	// keeps it); batchOnce, when set, asks the fleet too
 	// (ShareBatchCharges).
-	charged   *batchCharges
+	charged *batchCharges
+	// pins are deployment affinity's (affinity.go); a reload keeps them.
+	pins      *pins
 	batchOnce atomic.Pointer[func(id string) bool]
 	// providerBudgets are router_settings.provider_budget_config's, by
 	// provider, and budgetOrder their providers, sorted.
@@ -324,9 +326,9 @@ func New(opts Options) (*Gateway, error) {
 	g.redactor = NewRedactor(secrets...)
 	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)
 	g.refusals = encodeRefusals(cfg.Server.MaxConcurrent)
-	g.charged = &batchCharges{}
+	g.charged, g.pins = &batchCharges{}, &pins{}
 	if opts.Previous != nil {
-		g.charged = opts.Previous.charged
+		g.charged, g.pins = opts.Previous.charged, opts.Previous.pins
 	}
 	if opts.Previous != nil && opts.Previous.cfg.Server.MaxConcurrent == cfg.Server.MaxConcurrent {
 		g.shed = opts.Previous.shed // a reload keeps the limit it learnt, and the count

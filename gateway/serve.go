@@ -32,7 +32,9 @@ import (
 type call struct {
 	g *Gateway
 	// routing is what the body asks of routing in LiteLLM's parameters.
-	routing  clientRouting
+	routing clientRouting
+	// pinKey is the request's deployment affinity key (pinKey); "" for none.
+	pinKey   string
 	rc       *http.ResponseController // the client's connection: deadlines, flushes
 	op       provider.Operation
 	group    string
@@ -249,6 +251,9 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	if c.routing.storedAt != "" {
 		route = c.pin(route)
 	}
+	if c.pinKey != "" && !c.pinned {
+		route = g.pins.first(route, c.pinKey, group, g.clock.Now())
+	}
 	if g.cfg.Router.ContextWindowCheck && (c.op == provider.Chat || c.op == provider.Embeddings) {
 		var tokens int
 		if route, tokens = c.fitting(route); len(route) == 0 {
@@ -279,6 +284,10 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		res, reason := c.tryDeployment(ctx, w, d, i)
 		i++
 		if res != nil {
+			if c.pinKey != "" && res.code == http.StatusOK && res.served != nil && res.served.Config.Group == group {
+				now := g.clock.Now()
+				g.pins.set(c.pinKey, res.served.Config.Name, now, now.Add(g.cfg.Router.AffinityTTL))
+			}
 			return *res
 		}
 		if c.err(ctx) != nil {
@@ -440,6 +449,11 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 		}
 		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "tags" || k == "metadata" }) // honoured
 	}
+	if a := g.affinityOf(group); a.Session || a.Key {
+		if c.pinKey = pinKey(group, a, r.Header, routing.session); routing.session != "" && a.Session {
+			routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "litellm_session_id" }) // honoured
+		}
+	}
 	c.req, c.group, c.routing = req, group, routing
 	if _, ok := g.groups[group]; !ok {
 		if _, err := g.resolve(group); err != nil {
@@ -578,6 +592,14 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			// LiteLLM's metadata, with its tags: LiteLLM's own, not
 			// OpenAI's (whose values are strings, and which would refuse
 			// it), so left out upstream, as LiteLLM leaves it out.
+			if bytes.Contains(v, []byte(`"session_id"`)) && routing.session == "" {
+				var md struct {
+					Session string `json:"session_id"`
+				}
+				if json.Unmarshal(v, &md) == nil {
+					routing.session = md.Session // for deployment affinity
+				}
+			}
 			if bytes.Contains(v, []byte(`"tags"`)) {
 				var md struct {
 					Tags []string `json:"tags"`

@@ -95,6 +95,27 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "prompts %s go on: %s\n", rf.what, strings.Join(moves, "; "))
 		}
 	}
+	var pinned []string
+	for _, grp := range gw.Groups() {
+		a, ok := cfg.Router.GroupAffinity[grp.Name]
+		if !ok {
+			a = cfg.Router.Affinity
+		}
+		var by []string
+		if a.Session {
+			by = append(by, "session")
+		}
+		if a.Key {
+			by = append(by, "API key")
+		}
+		if len(by) > 0 && len(grp.Deployments) > 1 {
+			pinned = append(pinned, grp.Name+" (by "+strings.Join(by, ", then ")+")")
+		}
+	}
+	if len(pinned) > 0 {
+		fmt.Fprintf(stdout, "affinity: requests stay on the deployment that served their session or key last, while its circuit lets them, for %s after the last: %s\n",
+			cfg.Router.AffinityTTL, strings.Join(pinned, "; "))
+	}
 	if cfg.Router.Breaker.Enabled {
 		// Read the settings back from a real breaker, defaults filled in.
 		s := breaker.New(cfg.Router.Breaker.SettingsFor(string(provider.Chat))).Settings()

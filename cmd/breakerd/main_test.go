@@ -741,3 +741,39 @@ func TestCheckConfigShowsFilesSettings(t *testing.T) {
 		t.Fatalf("output:\n%s", s)
 	}
 }
+
+// check-config says which groups keep sessions on a deployment, and by
+// what; a group of one deployment has nothing to keep, and an auto
+// router shows the groups it sends to in turn.
+func TestCheckConfigShowsAffinityAndAutoRouters(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(cfg, []byte(`model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4, api_key: sk-ant-aaaaaaaa}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4, api_key: sk-ant-bbbbbbbb}
+  - model_name: solo
+    litellm_params: {model: openai/gpt-4o, api_key: sk-cccccccc}
+  - model_name: smart-router
+    litellm_params:
+      model: auto_router/complexity_router
+      complexity_router_config: {tiers: {SIMPLE: solo, MEDIUM: claude}}
+router_settings:
+  optional_pre_call_checks: [session_affinity]
+  deployment_affinity_ttl_seconds: 1800
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "solo (by") {
+		t.Errorf("a group of one deployment is listed:\n%s", out.String())
+	}
+}

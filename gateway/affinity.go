@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breakerd/breakerd/config"
+)
+
+// LiteLLM's deployment affinity (optional_pre_call_checks
+// session_affinity and deployment_affinity): the requests of a session
+// (or of a client key) go first to the deployment of their model group
+// that served them last, so that its prompt cache, warm with the
+// conversation so far, serves the next turn too. breakerd's pins give way
+// to its breakers: a pinned deployment whose circuit is open is passed
+// over as any is, and the session moves to the deployment that serves it
+// instead, for as long as that one does.
+
+// sessionHeaders are where clients name their session, as LiteLLM reads
+// them: its own header, Claude Code's, and the generic ones.
+var sessionHeaders = []string{"X-Litellm-Session-Id", "X-Claude-Code-Session-Id", "Session-Id", "Session_id", "X-Session-Id", "Thread-Id", "Conversation_id"}
+
+// keyHeaders are where clients send their API key.
+var keyHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
+
+// maxPins bounds the pins kept: past it, the expired go, then a tenth.
+const maxPins = 100_000
+
+// pins are the affinity's pins, by pinKey. The zero value is empty.
+type pins struct {
+	mu sync.Mutex
+	m  map[string]pinned
+}
+
+type pinned struct {
+	deployment string // its name
+	until      time.Time
+}
+
+// affinityOf returns the affinity checks group's requests get.
+func (g *Gateway) affinityOf(group string) config.Affinity {
+	if a, ok := g.cfg.Router.GroupAffinity[group]; ok {
+		return a
+	}
+	return g.cfg.Router.Affinity
+}
+
+// pinKey returns the key a request for group pins its deployment by
+// (its session id's, else its API key's, as the checks a allow), or ""
+// when it has none. session is the body's (litellm_session_id,
+// metadata.session_id); a header's wins.
+func pinKey(group string, a config.Affinity, h http.Header, session string) string {
+	if a.Session {
+		for _, name := range sessionHeaders {
+			if v := h.Get(name); v != "" {
+				session = v
+				break
+			}
+		}
+		if session != "" {
+			return group + "\x00session\x00" + session
+		}
+	}
+	if a.Key {
+		for _, name := range keyHeaders {
+			if v := h.Get(name); v != "" {
+				sum := sha256.Sum256([]byte(strings.TrimPrefix(v, "Bearer "))) // never the key itself
+				return group + "\x00key\x00" + hex.EncodeToString(sum[:])
+			}
+		}
+	}
+	return ""
+}
+
+// first returns route with the deployment key is pinned to first, when
+// the pin is live at now and names one of group's own deployments on the
+// route; else route as it is.
+func (p *pins) first(route []*Deployment, key, group string, now time.Time) []*Deployment {
+	p.mu.Lock()
+	pin, ok := p.m[key]
+	p.mu.Unlock()
+	if !ok || !now.Before(pin.until) {
+		return route
+	}
+	i := slices.IndexFunc(route, func(d *Deployment) bool { return d.Config.Name == pin.deployment && d.Config.Group == group })
+	if i <= 0 {
+		return route
+	}
+	out := make([]*Deployment, 0, len(route))
+	return append(append(append(out, route[i]), route[:i]...), route[i+1:]...)
+}
+
+// set pins key to deployment until until.
+func (p *pins) set(key, deployment string, now, until time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m == nil {
+		p.m = map[string]pinned{}
+	}
+	if _, ok := p.m[key]; !ok && len(p.m) >= maxPins {
+		for k, v := range p.m {
+			if !now.Before(v.until) {
+				delete(p.m, k)
+			}
+		}
+		for k := range p.m {
+			if len(p.m) < maxPins*9/10 {
+				break
+			}
+			delete(p.m, k)
+		}
+	}
+	p.m[key] = pinned{deployment: deployment, until: until}
+}
