@@ -91,6 +91,7 @@ router_settings:
 	if _, _, err := drain(stream); err != nil {
 		t.Fatal(err)
 	}
+	<-e.done // the stream's request has ended, its cost charged (the client can read the end before)
 	status, _, body := e.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}]}`)
 	if errObj, _ := body["error"].(map[string]any); status != http.StatusTooManyRequests || errObj["type"] != "budget_exceeded" {
 		t.Fatalf("after a stream spent OpenAI's budget: %d %v", status, body)
