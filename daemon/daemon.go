@@ -177,7 +177,7 @@ func New(opts Options) (*Daemon, error) {
 			Budgets: budgets(gw)})
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
-		d.shareBatchCharges(gw)
+		d.shareWithFleet(gw)
 	}
 	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
 		Logger: log, Fallback: d.servedBy})
@@ -297,11 +297,12 @@ func (d *Daemon) servedBy(name string) string {
 	return ""
 }
 
-// shareBatchCharges has gw charge each finished batch once in the fleet,
-// when there is one.
-func (d *Daemon) shareBatchCharges(gw *gateway.Gateway) {
+// shareWithFleet has gw charge each finished batch once in the fleet,
+// and keep its deployment affinity's pins there, when there is one.
+func (d *Daemon) shareWithFleet(gw *gateway.Gateway) {
 	if d.fleet != nil {
 		gw.ShareBatchCharges(func(id string) bool { return d.fleet.First("batch:" + id) })
+		gw.SharePins(d.fleet)
 	}
 }
 

@@ -73,7 +73,7 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 			}
 		}
 	}
-	d.shareBatchCharges(gw)
+	d.shareWithFleet(gw)
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: cfg})
 	if d.fleet != nil {
 		d.fleet.Share(rateLimits(gw), budgets(gw)) // the new deployments' too

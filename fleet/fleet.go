@@ -182,6 +182,32 @@ func (f *Fleet) First(key string) bool {
 	return first
 }
 
+// Pin returns the deployment the fleet has pinned key to (deployment
+// affinity's, gateway.PinStore), "" when none; ok is false when Redis
+// cannot be reached.
+func (f *Fleet) Pin(key string) (deployment string, ok bool) {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	d, err := f.rdb.Get(ctx, f.key("pin", key)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return "", true
+	case err != nil:
+		f.failed("pin", err)
+		return "", false
+	}
+	return d, true
+}
+
+// SetPin pins key to deployment for ttl, for the whole fleet.
+func (f *Fleet) SetPin(key, deployment string, ttl time.Duration) {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := f.rdb.Set(ctx, f.key("pin", key), deployment, ttl).Err(); err != nil {
+		f.failed("pin", err)
+	}
+}
+
 // Up reports whether the last Redis round trip worked.
 func (f *Fleet) Up() bool { return f.up.Load() }
 

@@ -752,3 +752,78 @@ func TestFirstClaimsOncePerFleet(t *testing.T) {
 		t.Fatal("another key was refused")
 	}
 }
+
+// Deployment affinity holds across the fleet: a session pinned to a
+// deployment at one replica goes to the same deployment at every other,
+// whichever the routing strategy (simple-shuffle) would have picked there.
+func TestAffinityPinsAreTheFleets(t *testing.T) {
+	r := startRedis(t)
+	vars := map[string]string{"REDIS_PORT": fmt.Sprint(r.port)}
+	for _, name := range []string{"ONE", "TWO"} {
+		srv := httptest.NewServer(mockllm.New(mockllm.Options{Name: name}).Handler())
+		t.Cleanup(srv.Close)
+		vars[name] = srv.URL
+	}
+	cfg, err := config.Parse("fleet.yaml", []byte(`
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/m, api_base: "${ONE}/v1", api_key: sk-one-key}
+    model_info: {id: one}
+  - model_name: chat
+    litellm_params: {model: openai/m, api_base: "${TWO}/v1", api_key: sk-two-key}
+    model_info: {id: two}
+router_settings:
+  optional_pre_call_checks: [session_affinity]
+  state: redis
+  redis_host: 127.0.0.1
+  redis_port: ${REDIS_PORT}
+  redis_namespace: affinity
+server:
+  shutdown_drain: 0s
+`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for range 2 {
+		d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), AlertTick: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(d.Handler())
+		t.Cleanup(func() { srv.Close(); d.Close() })
+		urls = append(urls, srv.URL)
+	}
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	ask := func(url, session string) string {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-litellm-session-id", session)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return resp.Header.Get("X-Breakerd-Deployment")
+	}
+	used := map[string]bool{}
+	for i := range 12 {
+		session := fmt.Sprint("s", i)
+		first := ask(urls[0], session)
+		used[first] = true
+		for turn := range 3 {
+			if got := ask(urls[turn%2], session); got != first {
+				t.Fatalf("session %s: turn %d went to %s at replica %d, after %s at replica 0", session, turn, got, turn%2, first)
+			}
+		}
+	}
+	if len(used) != 2 {
+		t.Fatalf("12 sessions all went to %v: shuffling picks both deployments", used)
+	}
+}

@@ -31,10 +31,30 @@ var keyHeaders = []string{"Authorization", "X-Api-Key", "Api-Key"}
 // maxPins bounds the pins kept: past it, the expired go, then a tenth.
 const maxPins = 100_000
 
+// PinStore keeps deployment affinity's pins where every replica of a
+// fleet reads them (its Redis), so that a session stays on one deployment
+// whichever replica its requests reach. Pin returns the deployment key is
+// pinned to ("" for none), and ok false when the store cannot be reached
+// (the replica then goes by its own pins); SetPin pins key to deployment
+// for ttl.
+type PinStore interface {
+	Pin(key string) (deployment string, ok bool)
+	SetPin(key, deployment string, ttl time.Duration)
+}
+
+// SharePins has the gateway keep its affinity pins in store too, and
+// read them there first. Without it, each replica pins on its own.
+func (g *Gateway) SharePins(store PinStore) {
+	g.pins.mu.Lock()
+	defer g.pins.mu.Unlock()
+	g.pins.store = store
+}
+
 // pins are the affinity's pins, by pinKey. The zero value is empty.
 type pins struct {
-	mu sync.Mutex
-	m  map[string]pinned
+	mu    sync.Mutex
+	m     map[string]pinned
+	store PinStore // the fleet's, when shared
 }
 
 type pinned struct {
@@ -63,14 +83,15 @@ func pinKey(group string, a config.Affinity, h http.Header, session string) stri
 			}
 		}
 		if session != "" {
-			return group + "\x00session\x00" + session
+			sum := sha256.Sum256([]byte(session)) // bounded, whatever a client sends
+			return group + "\x00session\x00" + hex.EncodeToString(sum[:16])
 		}
 	}
 	if a.Key {
 		for _, name := range keyHeaders {
 			if v := h.Get(name); v != "" {
 				sum := sha256.Sum256([]byte(strings.TrimPrefix(v, "Bearer "))) // never the key itself
-				return group + "\x00key\x00" + hex.EncodeToString(sum[:])
+				return group + "\x00key\x00" + hex.EncodeToString(sum[:16])
 			}
 		}
 	}
@@ -83,7 +104,13 @@ func pinKey(group string, a config.Affinity, h http.Header, session string) stri
 func (p *pins) first(route []*Deployment, key, group string, now time.Time) []*Deployment {
 	p.mu.Lock()
 	pin, ok := p.m[key]
+	store := p.store
 	p.mu.Unlock()
+	if store != nil {
+		if d, up := store.Pin(key); up {
+			pin, ok = pinned{deployment: d, until: now.Add(time.Second)}, d != "" // the fleet's: live while the store has it
+		}
+	}
 	if !ok || !now.Before(pin.until) {
 		return route
 	}
@@ -98,6 +125,12 @@ func (p *pins) first(route []*Deployment, key, group string, now time.Time) []*D
 // set pins key to deployment until until.
 func (p *pins) set(key, deployment string, now, until time.Time) {
 	p.mu.Lock()
+	store := p.store
+	defer func() {
+		if store != nil {
+			store.SetPin(key, deployment, until.Sub(now))
+		}
+	}()
 	defer p.mu.Unlock()
 	if p.m == nil {
 		p.m = map[string]pinned{}
