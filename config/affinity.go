@@ -16,3 +16,10 @@ func affinityCheck(check string, a *Affinity) bool {
 	}
 	return true
 }
+
+// preCallHints say, for LiteLLM's other optional_pre_call_checks, what
+// breakerd does instead.
+var preCallHints = map[string]string{
+	"prompt_caching":         "session_affinity keeps a session's turns, and the prompt cache they warm, at one deployment",
+	"router_budget_limiting": "provider_budget_config and deployments' max_budget are enforced without it",
+}

@@ -1358,6 +1358,8 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		case check == "enforce_model_rate_limits":
 			rt.EnforceRateLimits = true
 		case affinityCheck(check, &rt.Affinity):
+		case preCallHints[check] != "":
+			c.warnf(p, "%q is a LiteLLM check that breakerd does not do; ignored (%s)", check, preCallHints[check])
 		default:
 			c.warnf(p, "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's are enforce_model_rate_limits, session_affinity and deployment_affinity)", check)
 		}
