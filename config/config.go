@@ -561,6 +561,9 @@ func (d Deployment) MissingKey() string {
 			return ""
 		}
 	}
+	if len(info.MoreKeyEnvs) > 0 {
+		return info.KeyEnv + " (nor $" + strings.Join(info.MoreKeyEnvs, ", $") + ")"
+	}
 	return info.KeyEnv
 }
 

@@ -651,8 +651,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		}
 	}
 	d.APIKey = Secret(c.resolve(keyAt, rd.Params.APIKey))
-	if d.APIKey == "" && info.KeyEnv != "" {
-		if v, ok := c.env(info.KeyEnv); ok {
+	if d.APIKey == "" {
+		if v, ok := c.firstEnv(info.KeyEnvs()); ok {
 			d.APIKey = Secret(v) // as LiteLLM, which reads the provider's variable
 		}
 	}
@@ -668,8 +668,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return d, false
 	}
 	d.APIBase = strings.TrimRight(c.resolve(baseAt, rd.Params.APIBase), "/")
-	if d.APIBase == "" && info.BaseEnv != "" {
-		if v, ok := c.env(info.BaseEnv); ok {
+	if d.APIBase == "" {
+		if v, ok := c.firstEnv(info.BaseEnvs()); ok {
 			d.APIBase = strings.TrimRight(v, "/")
 		}
 	}
@@ -705,7 +705,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	case rd.Params.APIBase == "" && info.BaseEnv != "":
 		// The address LiteLLM would read from the environment is not
 		// there either: a variable that is not set, as above.
-		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs the address of its server: api_base is not set, nor $%s", prov, info.BaseEnv),
+		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q needs the address of its server: api_base is not set, nor $%s", prov, strings.Join(info.BaseEnvs(), " or $")),
 			"set either to call this deployment")
 		return d, false
 	default:
@@ -1158,6 +1158,17 @@ func (c *converter) maxInputTokens(model, p string, rd rawDeployment) int {
 	return m.window
 }
 
+// firstEnv returns the value of the first of names that is set and not
+// empty, as LiteLLM's get_secret_str(A) or get_secret_str(B) reads them.
+func (c *converter) firstEnv(names []string) (string, bool) {
+	for _, n := range names {
+		if v, ok := c.env(n); ok && v != "" {
+			return v, true
+		}
+	}
+	return "", false
+}
+
 // wildcardKeys reads, once, the key of every provider from its variable
 // (LiteLLM's way for a catch-all deployment, model: "*").
 func (c *converter) wildcardKeys() {
@@ -1166,10 +1177,7 @@ func (c *converter) wildcardKeys() {
 	}
 	c.providerKeys = map[string]Secret{}
 	for _, p := range providerTable {
-		if p.KeyEnv == "" {
-			continue
-		}
-		if v, ok := c.env(p.KeyEnv); ok && v != "" {
+		if v, ok := c.firstEnv(p.KeyEnvs()); ok {
 			c.providerKeys[p.Name] = Secret(v)
 		}
 	}
@@ -1222,11 +1230,11 @@ func (c *converter) fileStores(raw []rawFilesSetting) []Deployment {
 			d.Name = fmt.Sprintf("%s#%d", d.Name, seen[prov])
 		}
 		d.APIKey = Secret(c.resolve(p+".api_key", e.APIKey))
-		if v, ok := c.env(info.KeyEnv); d.APIKey == "" && info.KeyEnv != "" && ok {
+		if v, ok := c.firstEnv(info.KeyEnvs()); d.APIKey == "" && ok {
 			d.APIKey = Secret(v)
 		}
 		d.APIBase = strings.TrimRight(c.resolve(p+".api_base", e.APIBase), "/")
-		if v, ok := c.env(info.BaseEnv); d.APIBase == "" && info.BaseEnv != "" && ok {
+		if v, ok := c.firstEnv(info.BaseEnvs()); d.APIBase == "" && ok {
 			d.APIBase = strings.TrimRight(v, "/")
 		}
 		switch {

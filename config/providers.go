@@ -29,8 +29,11 @@ type ProviderInfo struct {
 	// BaseURL is the default api_base; "" when the config must give one.
 	BaseURL string
 	// BaseEnv and KeyEnv are the environment variables LiteLLM reads the
-	// api_base and api_key from when the config sets none.
-	BaseEnv, KeyEnv string
+	// api_base and api_key from when the config sets none; MoreBaseEnvs
+	// and MoreKeyEnvs the others it reads, in order, when that one is not
+	// set (Together AI's TOGETHERAI_API_KEY after TOGETHER_API_KEY).
+	BaseEnv, KeyEnv           string
+	MoreBaseEnvs, MoreKeyEnvs []string
 	// AccountEnv is the variable that names the account a BaseURL with
 	// {account} in it is for (Cloudflare's account id).
 	AccountEnv string
@@ -142,9 +145,12 @@ var providerTable = []ProviderInfo{
 	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", KeyEnv: "COHERE_API_KEY", Embeddings: true},
 	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", BaseEnv: "DEEPSEEK_API_BASE", KeyEnv: "DEEPSEEK_API_KEY"},
 	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: "XAI_API_KEY"},
-	{Name: "perplexity", Dialect: DialectOpenAI, BaseURL: "https://api.perplexity.ai", KeyEnv: "PERPLEXITYAI_API_KEY"},
-	{Name: "huggingface", Dialect: DialectOpenAI, BaseURL: "https://router.huggingface.co/v1", KeyEnv: "HF_TOKEN"},
-	{Name: "together_ai", Dialect: DialectOpenAI, BaseURL: "https://api.together.xyz/v1", BaseEnv: "TOGETHER_AI_API_BASE", KeyEnv: "TOGETHERAI_API_KEY", Embeddings: true},
+	{Name: "perplexity", Dialect: DialectOpenAI, BaseURL: "https://api.perplexity.ai", BaseEnv: "PERPLEXITY_API_BASE", KeyEnv: "PERPLEXITYAI_API_KEY",
+		MoreKeyEnvs: []string{"PERPLEXITY_API_KEY"}},
+	{Name: "huggingface", Dialect: DialectOpenAI, BaseURL: "https://router.huggingface.co/v1", BaseEnv: "HF_API_BASE", MoreBaseEnvs: []string{"HUGGINGFACE_API_BASE"},
+		KeyEnv: "HUGGINGFACE_API_KEY", MoreKeyEnvs: []string{"HF_TOKEN"}},
+	{Name: "together_ai", Dialect: DialectOpenAI, BaseURL: "https://api.together.xyz/v1", BaseEnv: "TOGETHER_AI_API_BASE", KeyEnv: "TOGETHER_API_KEY",
+		MoreKeyEnvs: []string{"TOGETHER_AI_API_KEY", "TOGETHERAI_API_KEY", "TOGETHER_AI_TOKEN"}, Embeddings: true},
 	{Name: "fireworks_ai", Dialect: DialectOpenAI, BaseURL: "https://api.fireworks.ai/inference/v1", KeyEnv: "FIREWORKS_AI_API_KEY", Embeddings: true},
 	{Name: "cerebras", Dialect: DialectOpenAI, BaseURL: "https://api.cerebras.ai/v1", BaseEnv: "CEREBRAS_API_BASE", KeyEnv: "CEREBRAS_API_KEY"},
 	{Name: "deepinfra", Dialect: DialectOpenAI, BaseURL: "https://api.deepinfra.com/v1/openai", KeyEnv: "DEEPINFRA_API_KEY", Embeddings: true},
@@ -208,7 +214,9 @@ var providerTable = []ProviderInfo{
 	{Name: "llamafile", Dialect: DialectOpenAI, BaseURL: "http://127.0.0.1:8080/v1", BaseEnv: "LLAMAFILE_API_BASE", KeyEnv: "LLAMAFILE_API_KEY", Embeddings: true},
 	{Name: "empower", Dialect: DialectOpenAI, BaseURL: "https://app.empower.dev/api/v1", BaseEnv: "EMPOWER_API_BASE", KeyEnv: "EMPOWER_API_KEY"},
 	{Name: "galadriel", Dialect: DialectOpenAI, BaseURL: "https://api.galadriel.com/v1", BaseEnv: "GALADRIEL_API_BASE", KeyEnv: "GALADRIEL_API_KEY"},
-	{Name: "friendliai", Dialect: DialectOpenAI, BaseURL: "https://api.friendli.ai/serverless/v1", BaseEnv: "FRIENDLI_API_BASE", KeyEnv: "FRIENDLIAI_API_KEY"},
+	{Name: "friendliai", Dialect: DialectOpenAI, BaseURL: "https://api.friendli.ai/serverless/v1", BaseEnv: "FRIENDLI_API_BASE", KeyEnv: "FRIENDLIAI_API_KEY",
+		MoreKeyEnvs: []string{"FRIENDLI_TOKEN"}},
+	{Name: "anyscale", Dialect: DialectOpenAI, BaseURL: "https://api.endpoints.anyscale.com/v1", BaseEnv: "ANYSCALE_API_BASE", KeyEnv: "ANYSCALE_API_KEY"},
 	{Name: "litellm_proxy", Dialect: DialectOpenAI, BaseEnv: "LITELLM_PROXY_API_BASE", KeyEnv: "LITELLM_PROXY_API_KEY", Embeddings: true},
 	{Name: "text-completion-openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
 	{Name: "bedrock", Dialect: DialectAnthropic, Bedrock: true,
@@ -225,6 +233,22 @@ var providerTable = []ProviderInfo{
 	{Name: "cloudflare", Dialect: DialectOpenAI, BaseURL: "https://api.cloudflare.com/client/v4/accounts/{account}/ai/v1", AccountEnv: "CLOUDFLARE_ACCOUNT_ID",
 		KeyEnv: "CLOUDFLARE_API_KEY", Embeddings: true, CompatSuffix: "/ai/v1"},
 	{Name: "replicate", Unsupported: "Replicate's prediction API"},
+}
+
+// KeyEnvs returns the variables LiteLLM reads p's key from, in order.
+func (p ProviderInfo) KeyEnvs() []string {
+	if p.KeyEnv == "" {
+		return nil
+	}
+	return append([]string{p.KeyEnv}, p.MoreKeyEnvs...)
+}
+
+// BaseEnvs returns the variables LiteLLM reads p's api_base from, in order.
+func (p ProviderInfo) BaseEnvs() []string {
+	if p.BaseEnv == "" {
+		return nil
+	}
+	return append([]string{p.BaseEnv}, p.MoreBaseEnvs...)
 }
 
 // LookupProvider returns what breakerd knows of a LiteLLM provider prefix.

@@ -1,0 +1,42 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// A provider's key and address come from the first of the variables
+// LiteLLM reads them from that is set, in LiteLLM's order; with none set,
+// the warning names them all.
+func TestProviderVariablesInLiteLLMsOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name, model string
+		vars        map[string]string
+		key, base   string
+		warning     string
+	}{
+		{"Together AI's own name first", "together_ai/m", map[string]string{"TOGETHER_API_KEY": "tk-first-key", "TOGETHERAI_API_KEY": "tk-later-key"},
+			"tk-first-key", "https://api.together.xyz/v1", ""},
+		{"LiteLLM's older name still", "together_ai/m", map[string]string{"TOGETHERAI_API_KEY": "tk-later-key"}, "tk-later-key", "https://api.together.xyz/v1", ""},
+		{"an empty one is passed over", "together_ai/m", map[string]string{"TOGETHER_API_KEY": "", "TOGETHER_AI_TOKEN": "tk-token-key"}, "tk-token-key", "https://api.together.xyz/v1", ""},
+		{"Hugging Face's token", "huggingface/m", map[string]string{"HF_TOKEN": "hf_token_value"}, "hf_token_value", "https://router.huggingface.co/v1", ""},
+		{"Perplexity's address", "perplexity/sonar", map[string]string{"PERPLEXITY_API_KEY": "pplx-key-value", "PERPLEXITY_API_BASE": "https://pplx.internal"},
+			"pplx-key-value", "https://pplx.internal", ""},
+		{"none set", "together_ai/m", nil, "", "https://api.together.xyz/v1",
+			"$TOGETHER_API_KEY (nor $TOGETHER_AI_API_KEY, $TOGETHERAI_API_KEY, $TOGETHER_AI_TOKEN) is not set"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: m\n    litellm_params: {model: "+tc.model+"}\n"), env(tc.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := cfg.Deployments[0]
+			if d.APIKey.Value() != tc.key || d.APIBase != tc.base {
+				t.Fatalf("key %q base %q, want %q %q", d.APIKey.Value(), d.APIBase, tc.key, tc.base)
+			}
+			if w := strings.Join(cfg.KeyWarnings(), "\n"); !strings.Contains(w, tc.warning) || (tc.warning == "") != (w == "") {
+				t.Fatalf("key warnings %q, want %q", w, tc.warning)
+			}
+		})
+	}
+}
