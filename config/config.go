@@ -551,7 +551,8 @@ const FileStoreGroup = "files_settings"
 // deployment, as LiteLLM starts with it; this is for saying so.
 func (d Deployment) MissingKey() string {
 	info, ok := LookupProvider(d.Provider)
-	if !ok || info.KeyEnv == "" || info.BaseURL == "" || d.APIBase != strings.TrimRight(info.BaseURL, "/") ||
+	local := strings.HasPrefix(info.BaseURL, "http://localhost") || strings.HasPrefix(info.BaseURL, "http://127.0.0.1") // a server on the machine takes calls without one
+	if !ok || local || info.KeyEnv == "" || info.BaseURL == "" || d.APIBase != strings.TrimRight(info.BaseURL, "/") ||
 		d.APIKey.Value() != "" || d.Entra != nil || d.AWSAuth() != nil {
 		return ""
 	}

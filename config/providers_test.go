@@ -22,6 +22,8 @@ func TestProviderVariablesInLiteLLMsOrder(t *testing.T) {
 		{"Hugging Face's token", "huggingface/m", map[string]string{"HF_TOKEN": "hf_token_value"}, "hf_token_value", "https://router.huggingface.co/v1", ""},
 		{"Perplexity's address", "perplexity/sonar", map[string]string{"PERPLEXITY_API_KEY": "pplx-key-value", "PERPLEXITY_API_BASE": "https://pplx.internal"},
 			"pplx-key-value", "https://pplx.internal", ""},
+		{"a local server's needs none", "xinference/bge", nil, "", "http://127.0.0.1:9997/v1", ""},
+		{"nor LM Studio's", "lm_studio/qwen", nil, "", "http://localhost:1234/v1", ""},
 		{"none set", "together_ai/m", nil, "", "https://api.together.xyz/v1",
 			"$TOGETHER_API_KEY (nor $TOGETHER_AI_API_KEY, $TOGETHERAI_API_KEY, $TOGETHER_AI_TOKEN) is not set"},
 	} {
