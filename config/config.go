@@ -121,6 +121,26 @@ type Health struct {
 	UnroutableFraction float64
 	// CriticalGroups, when set, are the groups the routable policy judges.
 	CriticalGroups []string
+	// Probes are LiteLLM's background health checks.
+	Probes Probes
+}
+
+// Probes are LiteLLM's background health checks (general_settings
+// background_health_checks): every Interval each deployment gets a
+// one-token call of its own (chat, or embeddings for an embedding
+// model), so that a deployment no traffic reaches is still known to be
+// down, and one whose circuit is open is known to be back without a
+// client's request as the trial.
+type Probes struct {
+	// Interval is how often; 0 for no probes.
+	Interval time.Duration
+	// Routing makes probes count toward the deployments' breakers, as
+	// calls do (enable_health_check_routing); without it they are only
+	// counted and logged.
+	Routing bool
+	// IgnoreTransient leaves a probe's 429 and 408 out of the breaker
+	// (health_check_ignore_transient_errors).
+	IgnoreTransient bool
 }
 
 // Admin configures the admin API, which is off without a token.

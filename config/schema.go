@@ -142,6 +142,11 @@ type rawGeneral struct {
 	Alerting          []string       `yaml:"alerting"`
 	AlertTypes        []string       `yaml:"alert_types"`
 	AlertToWebhookURL map[string]any `yaml:"alert_to_webhook_url"`
+	// LiteLLM's background health checks (config.Probes).
+	BackgroundHealthChecks     *bool `yaml:"background_health_checks"`
+	HealthCheckInterval        any   `yaml:"health_check_interval"`
+	EnableHealthCheckRouting   *bool `yaml:"enable_health_check_routing"`
+	HealthCheckIgnoreTransient *bool `yaml:"health_check_ignore_transient_errors"`
 }
 
 type rawHealth struct {

@@ -64,7 +64,9 @@ type Options struct {
 
 // Daemon is a configured breakerd.
 type Daemon struct {
-	cfg      *config.Config
+	cfg *config.Config
+	// probes runs the background health checks (probes.go).
+	probes   *prober
 	log      *slog.Logger
 	logLevel *slog.LevelVar // nil: not set by reloads
 	// conns bounds the API listener's connections while Serve runs
@@ -225,6 +227,8 @@ func New(opts Options) (*Daemon, error) {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	d.probes = newProber(d)
+	d.probes.arm(0) // a first round at start, as LiteLLM's
 	return d, nil
 }
 
@@ -374,6 +378,7 @@ func (l lazyObserver) CooledDown(d *gateway.Deployment, op provider.Operation, u
 func (l lazyObserver) BatchCharged(d *gateway.Deployment, u provider.Usage, usd float64) {
 	l.o().BatchCharged(d, u, usd)
 }
+func (l lazyObserver) Probed(p gateway.ProbeInfo) { l.o().Probed(p) }
 
 // publisher turns gateway events into bus events.
 type publisher struct{ bus *events.Bus }
@@ -381,6 +386,7 @@ type publisher struct{ bus *events.Bus }
 func (publisher) RequestDone(gateway.RequestInfo)                           {}
 func (publisher) AttemptDone(gateway.AttemptInfo)                           {}
 func (publisher) BatchCharged(*gateway.Deployment, provider.Usage, float64) {}
+func (publisher) Probed(gateway.ProbeInfo)                                  {}
 func (p publisher) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {
 	p.bus.Publish(events.Event{Kind: events.Rejection, At: time.Now(), Deployment: d.Config.Name,
 		Operation: string(op), Reason: reason, Labels: d.Breakers[op].Labels()})
@@ -578,6 +584,7 @@ func (d *Daemon) Serve(ctx context.Context, ln net.Listener) error {
 // Close drains the event subscribers (up to the shutdown drain period) and
 // releases the daemon's resources.
 func (d *Daemon) Close() {
+	d.probes.close()
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownDrain+time.Second)
 	defer cancel()
 	d.Gateway().Registry().WaitListeners()

@@ -75,6 +75,7 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 	}
 	d.shareWithFleet(gw)
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: cfg})
+	d.probes.arm(0) // health checks the new config turns on start now
 	if d.fleet != nil {
 		d.fleet.Share(rateLimits(gw), budgets(gw)) // the new deployments' too
 	}

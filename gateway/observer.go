@@ -36,6 +36,8 @@ type Observer interface {
 	// when a client first sees it ended: its tokens (usage) and what they
 	// cost at d's batch prices (usd, 0 when d has no price).
 	BatchCharged(d *Deployment, usage provider.Usage, usd float64)
+	// Probed is called after each health check call (Gateway.Probe).
+	Probed(ProbeInfo)
 }
 
 // RequestInfo describes a finished client request.
@@ -97,6 +99,7 @@ func (nopObserver) FellBack(string, *Deployment, *Deployment, string)           
 func (nopObserver) BudgetSpent(*Budget, float64, time.Time)                       {}
 func (nopObserver) CooledDown(*Deployment, provider.Operation, time.Time, string) {}
 func (nopObserver) BatchCharged(*Deployment, provider.Usage, float64)             {}
+func (nopObserver) Probed(ProbeInfo)                                              {}
 
 // Observers returns an Observer that calls each of obs in turn.
 func Observers(obs ...Observer) Observer { return multi(obs) }
@@ -148,5 +151,11 @@ func (m multi) CooledDown(d *Deployment, op provider.Operation, until time.Time,
 func (m multi) BatchCharged(d *Deployment, usage provider.Usage, usd float64) {
 	for _, o := range m {
 		o.BatchCharged(d, usage, usd)
+	}
+}
+
+func (m multi) Probed(p ProbeInfo) {
+	for _, o := range m {
+		o.Probed(p)
 	}
 }

@@ -337,6 +337,9 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		release()
 		perr := asProviderError(err)
 		o := g.classify(perr)
+		if t := (transientError{}); errors.As(err, &t) {
+			o = breaker.Ignored // a probe's, under health_check_ignore_transient_errors
+		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))
 			what := string(op)

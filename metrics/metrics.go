@@ -80,6 +80,7 @@ type Metrics struct {
 	tokens       *prometheus.CounterVec
 	avoided      *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
+	probes       *prometheus.CounterVec
 	passedOver   *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 	spend        *prometheus.CounterVec
@@ -290,12 +291,15 @@ func New(src Source, opts Options) *Metrics {
 	m.spendAvoided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_avoided_usd_total",
 		Help: "Estimated USD not spent on calls to open circuits (configured prices x the deployment's average tokens per call)."},
 		[]string{"provider", "model"})
+	m.probes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_health_checks_total",
+		Help: "Background health check calls (general_settings.background_health_checks), by result: success, failure (counted toward the breaker with enable_health_check_routing), ignored (an answer the breaker does not judge) or skipped (its circuit open or its bulkhead full: no call)."},
+		[]string{"provider", "model", "operation", "result"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_build_info",
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
 		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.reloads, m.spendAvoided,
-		m.spend, m.cachedTokens, build, &scrapeCollector{m: m},
+		m.spend, m.cachedTokens, m.probes, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -527,6 +531,12 @@ func (observer) BudgetSpent(*gateway.Budget, float64, time.Time) {}
 // the cooldowns at scrape time, and breakerd_rate_limited_total counts
 // the calls they pass over.
 func (observer) CooledDown(*gateway.Deployment, provider.Operation, time.Time, string) {}
+
+// Probed counts a health check call.
+func (o observer) Probed(p gateway.ProbeInfo) {
+	c := &p.Deployment.Config
+	o.m.probes.WithLabelValues(c.Provider, c.Model, string(p.Op), p.Result).Inc()
+}
 
 // BatchCharged adds a finished batch's tokens and cost to the deployment's
 // (its chat series'), as an answered call's are added.

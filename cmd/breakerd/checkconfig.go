@@ -95,6 +95,16 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "prompts %s go on: %s\n", rf.what, strings.Join(moves, "; "))
 		}
 	}
+	if p := cfg.Health.Probes; p.Interval > 0 {
+		how := "counted and logged, not judged (enable_health_check_routing is off)"
+		if p.Routing {
+			how = "counted toward the breakers: they open and close circuits"
+		}
+		if p.IgnoreTransient {
+			how += "; a check's 429 or 408 never counts"
+		}
+		fmt.Fprintf(stdout, "health checks: a one-token call to each deployment at start and every %s, %s\n", p.Interval, how)
+	}
 	var pinned []string
 	for _, grp := range gw.Groups() {
 		a, ok := cfg.Router.GroupAffinity[grp.Name]

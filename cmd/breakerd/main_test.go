@@ -743,8 +743,8 @@ func TestCheckConfigShowsFilesSettings(t *testing.T) {
 }
 
 // check-config says which groups keep sessions on a deployment, and by
-// what; a group of one deployment has nothing to keep, and an auto
-// router shows the groups it sends to in turn.
+// what (a group of one deployment has nothing to keep), the groups an
+// auto router sends to in turn, and the health checks.
 func TestCheckConfigShowsAffinityAndAutoRouters(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	if err := os.WriteFile(cfg, []byte(`model_list:
@@ -761,6 +761,7 @@ func TestCheckConfigShowsAffinityAndAutoRouters(t *testing.T) {
 router_settings:
   optional_pre_call_checks: [session_affinity]
   deployment_affinity_ttl_seconds: 1800
+general_settings: {background_health_checks: true, health_check_interval: 120, enable_health_check_routing: true}
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -768,7 +769,8 @@ router_settings:
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n"} {
+	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n",
+		"health checks: a one-token call to each deployment at start and every 2m0s, counted toward the breakers"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

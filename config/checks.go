@@ -1,5 +1,7 @@
 package config
 
+import "time"
+
 // affinityCheck reads one of LiteLLM's affinity checks into a, and reports
 // whether check is one. breakerd always keeps a Responses request that
 // continues a stored response (previous_response_id) or carries encrypted
@@ -22,4 +24,18 @@ func affinityCheck(check string, a *Affinity) bool {
 var preCallHints = map[string]string{
 	"prompt_caching":         "session_affinity keeps a session's turns, and the prompt cache they warm, at one deployment",
 	"router_budget_limiting": "provider_budget_config and deployments' max_budget are enforced without it",
+}
+
+// probes reads LiteLLM's background health checks: every
+// health_check_interval seconds (300 by default, as in LiteLLM).
+func (c *converter) probes(g rawGeneral) Probes {
+	on := func(b *bool) bool { return b != nil && *b }
+	if !on(g.BackgroundHealthChecks) {
+		if on(g.EnableHealthCheckRouting) {
+			c.warnf("general_settings.enable_health_check_routing", "needs general_settings.background_health_checks: true, as in LiteLLM; no health checks run")
+		}
+		return Probes{}
+	}
+	return Probes{Interval: c.duration("general_settings.health_check_interval", g.HealthCheckInterval, 300*time.Second, false),
+		Routing: on(g.EnableHealthCheckRouting), IgnoreTransient: on(g.HealthCheckIgnoreTransient)}
 }

@@ -50,3 +50,34 @@ func TestAffinityChecksLoad(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's background health checks load: every 300 s unless set; the
+// routing switch alone runs none, and says so.
+func TestBackgroundHealthChecksLoad(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\ngeneral_settings:\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       Probes
+		warning    string
+	}{
+		{"off", "  master_key: sk-a-long-master-key-value\n", Probes{}, ""},
+		{"default interval", "  background_health_checks: true\n", Probes{Interval: 300 * time.Second}, ""},
+		{"all set", "  background_health_checks: true\n  health_check_interval: 30\n  enable_health_check_routing: true\n  health_check_ignore_transient_errors: true\n",
+			Probes{Interval: 30 * time.Second, Routing: true, IgnoreTransient: true}, ""},
+		{"routing without checks", "  enable_health_check_routing: true\n", Probes{},
+			"general_settings.enable_health_check_routing: needs general_settings.background_health_checks: true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Health.Probes != tc.want {
+				t.Fatalf("probes %+v, want %+v", cfg.Health.Probes, tc.want)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); (tc.warning == "") == strings.Contains(w, "health_check") || !strings.Contains(w, tc.warning) {
+				t.Fatalf("warnings %q, want %q", w, tc.warning)
+			}
+		})
+	}
+}

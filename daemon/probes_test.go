@@ -1,0 +1,163 @@
+package daemon_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// probeStack is a daemon with LiteLLM's background health checks over two
+// mock deployments, a (chat) and e (an embedding model), and no client.
+type probeStack struct {
+	d     *daemon.Daemon
+	clock *breaker.ManualClock
+	a, e  *mockllm.Server
+}
+
+func newProbeStack(t *testing.T, general string, conditions ...string) *probeStack {
+	t.Helper()
+	s := &probeStack{clock: breaker.NewManualClock(t0), a: mockllm.New(mockllm.Options{Name: "a"}), e: mockllm.New(mockllm.Options{Name: "e"})}
+	aSrv, eSrv := httptest.NewServer(s.a.Handler()), httptest.NewServer(s.e.Handler())
+	t.Cleanup(aSrv.Close)
+	t.Cleanup(eSrv.Close)
+	vars := map[string]string{"A": aSrv.URL, "E": eSrv.URL}
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${A}/v1", api_key: sk-a-secret}
+    model_info: {id: a}
+  - model_name: embed
+    litellm_params: {model: openai/text-embedding-3-small, api_base: "${E}/v1", api_key: sk-e-secret}
+    model_info: {id: e}
+router_settings:
+  circuit_breaker:
+    failure_threshold: 2
+    recovery_timeout: 30
+    success_threshold: 1
+`+strings.Join(conditions, "")+`general_settings:
+  background_health_checks: true
+  health_check_interval: 60
+`+general+`server:
+  shutdown_drain: 0s
+`), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(upstream.CloseIdleConnections)
+	s.d, err = daemon.New(daemon.Options{Config: cfg, Clock: s.clock, Client: upstream, AlertTick: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.d.Close)
+	return s
+}
+
+func (s *probeStack) state(t *testing.T, name string) breaker.State {
+	t.Helper()
+	b, ok := s.d.Gateway().Registry().Lookup(name)
+	if !ok {
+		t.Fatalf("no breaker %s", name)
+	}
+	return b.State()
+}
+
+func (s *probeStack) metric(t *testing.T, op, result string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s.d.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	for line := range strings.SplitSeq(rec.Body.String(), "\n") {
+		if strings.HasPrefix(line, "breakerd_health_checks_total{") && strings.Contains(line, `operation="`+op+`"`) && strings.Contains(line, `result="`+result+`"`) {
+			return line[strings.LastIndexByte(line, ' ')+1:]
+		}
+	}
+	return "0"
+}
+
+// LiteLLM's health check driven routing: each deployment gets a call of
+// its own at start and every interval (chat, or embeddings for an
+// embedding model), with no client traffic; probes that fail open the
+// circuit as calls would, and once it lets a trial through, a probe that
+// succeeds closes it: the outage and the recovery are both found without
+// a client's request.
+func TestHealthChecksOpenAndCloseCircuitsWithoutTraffic(t *testing.T) {
+	s := newProbeStack(t, "  enable_health_check_routing: true\n")
+	if a, e := s.a.Stats().Chat, s.e.Stats().Embeddings; a != 1 || e != 1 {
+		t.Fatalf("at start: %d chat calls to a, %d embeddings calls to e; want one each", a, e)
+	}
+	s.a.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	s.clock.Advance(60 * time.Second)
+	if st := s.state(t, "a:chat"); st != breaker.Closed {
+		t.Fatalf("after one failed probe a is %s", st)
+	}
+	s.clock.Advance(60 * time.Second)
+	if st := s.state(t, "a:chat"); st != breaker.Open {
+		t.Fatalf("after two failed probes a is %s, want open", st)
+	}
+	if got := s.metric(t, "chat", "failure"); got != "2" {
+		t.Fatalf("breakerd_health_checks_total{result=failure} = %s, want 2", got)
+	}
+	s.a.SetFaults(mockllm.Faults{})
+	s.clock.Advance(60 * time.Second) // past recovery_timeout: the probe is the trial
+	if st := s.state(t, "a:chat"); st != breaker.Closed {
+		t.Fatalf("after a successful probe past the recovery timeout a is %s, want closed", st)
+	}
+	if got := s.metric(t, "embeddings", "success"); got != "4" {
+		t.Fatalf("e's probes: %s successes, want 4", got)
+	}
+}
+
+// Without enable_health_check_routing the probes are counted and
+// logged, not judged; with health_check_ignore_transient_errors a probe's
+// 429 is no failure, even where a call's 429 is one.
+func TestHealthChecksThatDoNotRoute(t *testing.T) {
+	for _, tc := range []struct {
+		name, general, result string
+		status                int
+	}{
+		{"without routing", "", "failure", 500},
+		{"transient errors ignored", "  enable_health_check_routing: true\n  health_check_ignore_transient_errors: true\n", "ignored", 429},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// 429s count toward the breaker here, but not a probe's.
+			s := newProbeStack(t, tc.general, "    failure_conditions: [{status_code: 500}, {rate_limit: true}]\n")
+			status := tc.status
+			s.a.SetFaults(mockllm.Faults{ErrorRate: 1, Status: status})
+			for range 3 {
+				s.clock.Advance(60 * time.Second)
+			}
+			if st := s.state(t, "a:chat"); st != breaker.Closed {
+				t.Fatalf("a is %s after three failed probes, want closed", st)
+			}
+			if got := s.metric(t, "chat", tc.result); got != "3" {
+				t.Fatalf("result=%s: %s, want 3", tc.result, got)
+			}
+		})
+	}
+}
+
+// A reload that turns the health checks off stops them.
+func TestHealthChecksStopWithTheConfig(t *testing.T) {
+	s := newProbeStack(t, "")
+	cfg, err := config.Parse("t.yaml", []byte("model_list:\n  - model_name: chat\n    litellm_params: {model: openai/gpt-4o-mini, api_base: \"http://127.0.0.1:9/v1\", api_key: sk-a-secret}\n"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.d.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	before := s.a.Stats().Chat
+	for range 3 {
+		s.clock.Advance(60 * time.Second)
+	}
+	if n := s.a.Stats().Chat; n != before {
+		t.Fatalf("%d probes after the reload turned them off", n-before)
+	}
+}

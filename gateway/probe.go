@@ -1,0 +1,131 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/provider"
+)
+
+// LiteLLM's background health checks (config.Probes): breakerd's are
+// calls through each deployment's breaker and bulkhead like any other,
+// so a probe that fails counts toward opening a circuit no client traffic
+// reaches, and a probe that succeeds, once the circuit lets trials
+// through, can close it, so that recovery is found without a client's
+// request as the trial. A circuit that is open (no trial due) skips its
+// probe: the breaker, not the probe, decides when to try again.
+
+// probeBodies are the calls a probe makes, by operation: as small as the
+// API allows (one output token), and the same each time.
+var probeBodies = map[provider.Operation][]byte{
+	provider.Chat:       []byte(`{"model":"probe","messages":[{"role":"user","content":"ping"}],"max_completion_tokens":1}`),
+	provider.Embeddings: []byte(`{"model":"probe","input":["ping"]}`),
+}
+
+// probeTimeout bounds a probe (its deployment's timeout, when shorter).
+const probeTimeout = time.Minute
+
+// ProbeInfo describes one health check call.
+type ProbeInfo struct {
+	Deployment *Deployment
+	Op         provider.Operation
+	// Result is "success", "failure" (counted toward the breaker, with
+	// enable_health_check_routing), "ignored" (an answer the breaker does
+	// not judge: a 4xx, or with health_check_ignore_transient_errors a 429
+	// or 408) or "skipped" (its circuit was open, or its bulkhead full: no
+	// call).
+	Result   string
+	Status   int
+	ErrType  string
+	Duration time.Duration
+}
+
+// Probe makes one health check call to each deployment (not a wildcard's
+// template nor a files_settings account), all at once, and returns when
+// every one has answered or ctx ends. Each is reported to the observer,
+// and logged when it fails.
+func (g *Gateway) Probe(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, d := range g.deployments {
+		op := provider.Chat
+		if d.Config.Mode == "embedding" || d.Config.Mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
+			op = provider.Embeddings // an embedding model, by its mode or its name (text-embedding-3-small)
+		}
+		if d.Breakers[op] == nil {
+			continue // a deployment of another API (images, audio): no probe
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.obs.Probed(g.probe(ctx, d, op))
+		}()
+	}
+	wg.Wait()
+}
+
+// probe makes d's health check call for op.
+func (g *Gateway) probe(ctx context.Context, d *Deployment, op provider.Operation) ProbeInfo {
+	info := ProbeInfo{Deployment: d, Op: op}
+	p := g.cfg.Health.Probes
+	var unjudged provider.API
+	if !p.Routing {
+		unjudged = "health check" // counted and logged, not judged
+	}
+	timeout := probeTimeout
+	if t := d.Config.Timeout; t > 0 && t < timeout {
+		timeout = t
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	transient := false
+	release, err := g.through(ctx, d, op, unjudged, func(ctx context.Context) error {
+		// Without the deployment's request defaults: a default max_tokens
+		// beside the probe's max_completion_tokens would be refused.
+		resp, err := d.prov.Send(ctx, &provider.Request{Op: op, API: provider.APIChat, Body: probeBodies[op], Model: "probe",
+			Drop: d.Config.AlwaysDrop})
+		if err != nil {
+			if perr := asProviderError(err); p.IgnoreTransient && (perr.Status == 429 || perr.Status == 408 || perr.Timeout) {
+				transient = true
+				return transientError{perr}
+			}
+			return err
+		}
+		if resp.Stream != nil {
+			resp.Stream.Close()
+		}
+		if resp.Frames != nil {
+			resp.Frames.Close()
+		}
+		return nil
+	})
+	info.Duration = time.Since(start)
+	var u *unavailable
+	switch {
+	case err == nil:
+		release()
+		info.Result, info.Status = "success", http.StatusOK
+	case errors.As(err, &u):
+		info.Result, info.ErrType = "skipped", u.why
+	default:
+		perr := asProviderError(err)
+		info.Status, info.ErrType = perr.Status, errType(perr)
+		info.Result = "ignored"
+		if g.classify(perr) == breaker.Failure && !transient {
+			info.Result = "failure"
+		}
+	}
+	return info
+}
+
+// transientError is a probe's 429 or 408 (or timeout) under
+// health_check_ignore_transient_errors: no breaker failure.
+type transientError struct{ err *provider.Error }
+
+func (e transientError) Error() string { return e.err.Error() }
+func (e transientError) Unwrap() error { return e.err }
