@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,11 +20,13 @@ type probeStack struct {
 	d     *daemon.Daemon
 	clock *breaker.ManualClock
 	a, e  *mockllm.Server
+	logs  *syncBuffer
 }
 
 func newProbeStack(t *testing.T, general string, conditions ...string) *probeStack {
 	t.Helper()
-	s := &probeStack{clock: breaker.NewManualClock(t0), a: mockllm.New(mockllm.Options{Name: "a"}), e: mockllm.New(mockllm.Options{Name: "e"})}
+	s := &probeStack{clock: breaker.NewManualClock(t0), a: mockllm.New(mockllm.Options{Name: "a"}), e: mockllm.New(mockllm.Options{Name: "e"}),
+		logs: &syncBuffer{}}
 	aSrv, eSrv := httptest.NewServer(s.a.Handler()), httptest.NewServer(s.e.Handler())
 	t.Cleanup(aSrv.Close)
 	t.Cleanup(eSrv.Close)
@@ -52,7 +55,8 @@ router_settings:
 	}
 	upstream := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(upstream.CloseIdleConnections)
-	s.d, err = daemon.New(daemon.Options{Config: cfg, Clock: s.clock, Client: upstream, AlertTick: -1})
+	s.d, err = daemon.New(daemon.Options{Config: cfg, Clock: s.clock, Client: upstream, AlertTick: -1,
+		Logger: slog.New(slog.NewTextHandler(s.logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +107,9 @@ func TestHealthChecksOpenAndCloseCircuitsWithoutTraffic(t *testing.T) {
 	}
 	if got := s.metric(t, "chat", "failure"); got != "2" {
 		t.Fatalf("breakerd_health_checks_total{result=failure} = %s, want 2", got)
+	}
+	if !strings.Contains(s.logs.String(), `operation="chat health check"`) {
+		t.Fatalf("the failed checks are not logged as health checks:\n%s", s.logs.String())
 	}
 	s.a.SetFaults(mockllm.Faults{})
 	s.clock.Advance(60 * time.Second) // past recovery_timeout: the probe is the trial

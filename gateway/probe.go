@@ -74,7 +74,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, op provider.Operatio
 	p := g.cfg.Health.Probes
 	var unjudged provider.API
 	if !p.Routing {
-		unjudged = "health check" // counted and logged, not judged
+		unjudged = provider.API(op) // counted and logged, not judged
 	}
 	timeout := probeTimeout
 	if t := d.Config.Timeout; t > 0 && t < timeout {
@@ -84,7 +84,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, op provider.Operatio
 	defer cancel()
 	start := time.Now()
 	transient := false
-	release, err := g.through(ctx, d, op, unjudged, func(ctx context.Context) error {
+	release, err := g.throughAs(ctx, d, op, unjudged, string(op)+" health check", func(ctx context.Context) error {
 		// Without the deployment's request defaults: a default max_tokens
 		// beside the probe's max_completion_tokens would be refused.
 		resp, err := d.prov.Send(ctx, &provider.Request{Op: op, API: provider.APIChat, Body: probeBodies[op], Model: "probe",

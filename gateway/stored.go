@@ -307,6 +307,12 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 // holds the bulkhead slot until it calls release: a Realtime session
 // holds it for as long as it lasts.
 func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operation, unjudged provider.API, call func(context.Context) error) (release func(), err error) {
+	return g.throughAs(ctx, d, op, unjudged, string(op), call)
+}
+
+// throughAs is through, with what names the call in the log of its
+// failure (a health check's, its op's by default).
+func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Operation, unjudged provider.API, what string, call func(context.Context) error) (release func(), err error) {
 	br := d.Breakers[op]
 	done, err := br.Allow()
 	if err != nil {
@@ -342,11 +348,13 @@ func (g *Gateway) through(ctx context.Context, d *Deployment, op provider.Operat
 		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))
-			what := string(op)
 			if unjudged == "" {
 				br.NoteFailure(errType(perr), cause)
 			} else {
-				what = string(unjudged) + " (not counted toward " + string(op) + "'s breaker)"
+				if what == string(op) {
+					what = string(unjudged) // files, batches
+				}
+				what += " (not counted toward " + string(op) + "'s breaker)"
 			}
 			g.logFailure(d, what, 1, perr.Status, cause)
 		}
