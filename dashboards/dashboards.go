@@ -135,7 +135,8 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`sum by (provider) (rate(breakerd_retries_total{provider=~"$provider"}[$__rate_interval]))`, "retries {{provider}}"),
 			target(`sum by (reason) (rate(breakerd_fallbacks_total{`+groupSel+`}[$__rate_interval]))`, "fallback: {{reason}}"),
 			target(`sum by (provider) (rate(breakerd_rate_limited_total{provider=~"$provider"}[$__rate_interval]))`, "over rpm/tpm {{provider}}"),
-			target(`sum by (reason) (rate(breakerd_passed_over_total{provider=~"$provider"}[$__rate_interval]))`, "passed over: {{reason}}"))).
+			target(`sum by (reason) (rate(breakerd_passed_over_total{provider=~"$provider"}[$__rate_interval]))`, "passed over: {{reason}}"),
+			target(`sum by (result) (rate(breakerd_health_checks_total{provider=~"$provider"}[$__rate_interval]))`, "health checks: {{result}}"))).
 		WithPanel(ts("Bulkhead saturation", "percentunit", 8, 8,
 			target(`sum by (deployment) (breakerd_bulkhead_in_flight{provider=~"$provider"}) / sum by (deployment) (breakerd_bulkhead_max_concurrent{provider=~"$provider"} > 0)`, "{{deployment}}"),
 			target(`sum by (deployment) (breakerd_bulkhead_queued{provider=~"$provider"})`, "queued {{deployment}}")))

@@ -37,6 +37,7 @@ var emptyInAHealthyOutage = map[string]string{
 	"breakerd_cooldown_remaining":   "no provider answered 429",
 	"breakerd_state_backend":        "shared state (Redis) is not configured",
 	"breakerd_time_to_first_token":  "only streams have one, and the traffic here does not stream",
+	"breakerd_health_checks_total":  "background health checks are off in this run",
 }
 
 // freeAddr returns a loopback address nothing listens on.
