@@ -9,9 +9,10 @@ import (
 // prober runs the gateway in force's background health checks
 // (gateway.Probe) every health_check_interval while the config asks for
 // them: at start, then a round each interval after the last ended, on
-// the daemon's clock (a manual clock runs a round in its Advance). A
-// reload that turns them on starts them; one that turns them off stops
-// them after the round under way.
+// the daemon's clock (a manual clock runs a round in its Advance); in a
+// fleet (state: redis), at one replica an interval. A reload that turns
+// them on starts them; one that turns them off stops them after the
+// round under way.
 type prober struct {
 	d      *Daemon
 	ctx    context.Context
@@ -58,7 +59,11 @@ func (p *prober) arm(delay time.Duration) {
 		p.mu.Lock()
 		p.pending, p.stop = false, nil
 		p.mu.Unlock()
-		p.d.Gateway().Probe(p.ctx)
+		// In a fleet one replica checks for all, each interval: the
+		// breakers' trips and recoveries are the fleet's.
+		if f := p.d.fleet; f == nil || f.Claim("health-checks", interval*9/10) {
+			p.d.Gateway().Probe(p.ctx)
+		}
 		p.arm(-1)
 	}
 	// Outside the lock: a manual clock runs a round due at once in

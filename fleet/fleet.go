@@ -171,10 +171,20 @@ const onceTTL = 30 * 24 * time.Hour
 // key (a set-if-absent, remembered 30 days): for what must happen once
 // in the fleet, such as charging a finished batch. With the store
 // unreachable it reports true: the replica goes on alone.
-func (f *Fleet) First(key string) bool {
+func (f *Fleet) First(key string) bool { return f.setNX("once", key, onceTTL) }
+
+// Claim reports whether this replica is the first in the fleet to claim
+// key within ttl (a set-if-absent that expires): for what one replica
+// does for all in a period, such as a round of health checks. With the
+// store unreachable it reports true: the replica goes on alone.
+func (f *Fleet) Claim(key string, ttl time.Duration) bool { return f.setNX("claim", key, ttl) }
+
+// setNX sets the kind's key unless it is set, for ttl, and reports
+// whether it did (true when Redis cannot be reached).
+func (f *Fleet) setNX(kind, key string, ttl time.Duration) bool {
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	first, err := f.rdb.SetNX(ctx, f.key("once", key), 1, onceTTL).Result()
+	first, err := f.rdb.SetNX(ctx, f.key(kind, key), 1, ttl).Result()
 	if err != nil {
 		f.failed("claim", err)
 		return true

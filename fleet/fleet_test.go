@@ -753,14 +753,17 @@ func TestFirstClaimsOncePerFleet(t *testing.T) {
 	}
 }
 
-// Deployment affinity holds across the fleet: a session pinned to a
-// deployment at one replica goes to the same deployment at every other,
-// whichever the routing strategy (simple-shuffle) would have picked there.
-func TestAffinityPinsAreTheFleets(t *testing.T) {
+// twoDeployments starts Redis, two mock upstreams (one, two) and n
+// replicas sharing state, whose config has one group of both and extra's
+// settings (router_settings' and general_settings' own lines); it returns
+// the replicas' addresses.
+func twoDeployments(t *testing.T, n int, router, general string) (urls []string, one, two *mockllm.Server) {
+	t.Helper()
 	r := startRedis(t)
 	vars := map[string]string{"REDIS_PORT": fmt.Sprint(r.port)}
-	for _, name := range []string{"ONE", "TWO"} {
-		srv := httptest.NewServer(mockllm.New(mockllm.Options{Name: name}).Handler())
+	one, two = mockllm.New(mockllm.Options{Name: "one"}), mockllm.New(mockllm.Options{Name: "two"})
+	for name, m := range map[string]*mockllm.Server{"ONE": one, "TWO": two} {
+		srv := httptest.NewServer(m.Handler())
 		t.Cleanup(srv.Close)
 		vars[name] = srv.URL
 	}
@@ -773,19 +776,19 @@ model_list:
     litellm_params: {model: openai/m, api_base: "${TWO}/v1", api_key: sk-two-key}
     model_info: {id: two}
 router_settings:
-  optional_pre_call_checks: [session_affinity]
-  state: redis
+`+router+`  state: redis
   redis_host: 127.0.0.1
   redis_port: ${REDIS_PORT}
-  redis_namespace: affinity
+  redis_namespace: two
+general_settings:
+`+general+`  max_parallel_requests: 100
 server:
   shutdown_drain: 0s
 `), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
-	var urls []string
-	for range 2 {
+	for range n {
 		d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), AlertTick: -1})
 		if err != nil {
 			t.Fatal(err)
@@ -794,6 +797,14 @@ server:
 		t.Cleanup(func() { srv.Close(); d.Close() })
 		urls = append(urls, srv.URL)
 	}
+	return urls, one, two
+}
+
+// Deployment affinity holds across the fleet: a session pinned to a
+// deployment at one replica goes to the same deployment at every other,
+// whichever the routing strategy (simple-shuffle) would have picked there.
+func TestAffinityPinsAreTheFleets(t *testing.T) {
+	urls, _, _ := twoDeployments(t, 2, "  optional_pre_call_checks: [session_affinity]\n", "")
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
 	ask := func(url, session string) string {
@@ -825,5 +836,14 @@ server:
 	}
 	if len(used) != 2 {
 		t.Fatalf("12 sessions all went to %v: shuffling picks both deployments", used)
+	}
+}
+
+// Background health checks run at one replica of a fleet each interval:
+// three replicas that start together make one round of checks, not three.
+func TestHealthChecksRunAtOneReplica(t *testing.T) {
+	_, one, two := twoDeployments(t, 3, "", "  background_health_checks: true\n  health_check_interval: 60\n  enable_health_check_routing: true\n")
+	if a, b := one.Stats().Chat, two.Stats().Chat; a != 1 || b != 1 {
+		t.Fatalf("deployments checked %d and %d times by three replicas; want once each", a, b)
 	}
 }
