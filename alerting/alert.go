@@ -46,7 +46,15 @@ const (
 	// is passed over, with no breaker failure, until its labels' until.
 	// At most one per breaker in CooldownAlertEvery.
 	KindCooldown Kind = "cooldown"
+	// KindSlow says a deployment answered (or hung) slower than the slow
+	// threshold (LiteLLM's alerting_threshold). At most one per breaker in
+	// SlowAlertEvery.
+	KindSlow Kind = "slow"
 )
+
+// SlowAlertEvery is the least time between two slow alerts of one
+// breaker: a slow provider is slow for many calls.
+const SlowAlertEvery = 10 * time.Minute
 
 // CooldownAlertEvery is the least time between two cooldown alerts of one
 // breaker: a provider at its limit answers 429 again and again.
@@ -111,6 +119,8 @@ func (a *Alert) Title() string {
 		return "💸 Budget SPENT: " + strings.Join(budgets, ", ") + ": passed over until its window ends"
 	case KindCooldown:
 		return "⏸️ Rate limited: " + subject + " is cooling down after its provider's 429"
+	case KindSlow:
+		return "🐢 Slow: " + subject + ": " + a.Items[0].Reason
 	case KindOpen:
 		return "🔴 Circuit OPEN: " + subject
 	case KindResolved:

@@ -716,3 +716,37 @@ func TestCooldownAlertsAreThrottled(t *testing.T) {
 		t.Fatalf("alertmanager: %+v", p.Alerts[0])
 	}
 }
+
+// A slow deployment (LiteLLM's llm_too_slow, llm_requests_hanging) is an
+// alert for the notifiers that ask for it, at most one per breaker in
+// SlowAlertEvery; for Alertmanager's receivers it is LLMResponsesSlow, a
+// warning, and Slack's says what took how long.
+func TestSlowAlertsAreThrottled(t *testing.T) {
+	asked, byDefault := newReceiver(t), newReceiver(t)
+	n := webhookCfg(asked.srv.URL, "alertmanager", "")
+	n.Name, n.Transitions = "slow", []string{"slow"}
+	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{n, webhookCfg(byDefault.srv.URL, "breakerd", "")}})
+	slow := func(breaker string, at time.Time) {
+		r.m.Handle(events.Event{Kind: events.Slow, At: at, Deployment: strings.TrimSuffix(breaker, ":chat"), Operation: "chat",
+			Reason: "answered after 6m2s (alerting_threshold 5m0s)", Labels: map[string]string{"breaker": breaker, "provider": "openai", "took": "6m2s"}})
+	}
+	slow("a:chat", t0)
+	slow("a:chat", t0.Add(time.Minute))    // the same slowness: nothing
+	slow("b:chat", t0.Add(time.Minute))    // another breaker
+	slow("a:chat", t0.Add(11*time.Minute)) // past SlowAlertEvery
+	r.settle()
+	if asked.count() != 3 || byDefault.count() != 0 {
+		t.Fatalf("%d slow alerts to the notifier that asks, want 3; %d to the default one, want 0", asked.count(), byDefault.count())
+	}
+	var p alerting.AlertmanagerPayload
+	_ = json.Unmarshal(asked.bodies[0], &p)
+	if l := p.Alerts[0].Labels; l["alertname"] != "LLMResponsesSlow" || l["severity"] != "warning" || l["breaker"] != "a:chat" ||
+		p.Alerts[0].Annotations["summary"] != "🐢 Slow: a:chat: answered after 6m2s (alerting_threshold 5m0s)" {
+		t.Fatalf("alertmanager: %+v", p.Alerts[0])
+	}
+	text, _, att := alerting.SlackMessage(&alerting.Alert{Kind: alerting.KindSlow, Items: []alerting.Item{{Breaker: "a:chat",
+		Reason: "answered after 6m2s (alerting_threshold 5m0s)", Labels: map[string]string{"provider": "openai", "took": "6m2s"}}}})
+	if !strings.HasPrefix(text, "🐢 Slow: a:chat") || att.Color != "warning" || att.Fields[1].Value != "6m2s" {
+		t.Fatalf("slack: %q %+v", text, att)
+	}
+}

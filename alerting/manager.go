@@ -49,8 +49,9 @@ type Manager struct {
 	// pending opens wait for the group window to close.
 	pending  []Item
 	groupDue time.Time
-	// cooldownSent is when each breaker's last cooldown alert went.
-	cooldownSent map[string]time.Time
+	// cooldownSent and slowSent are when each breaker's last cooldown and
+	// slow alerts went.
+	cooldownSent, slowSent map[string]time.Time
 	// retired are the outlets a Reconfigure removed, delivering what they
 	// had queued; Close waits for them too. Under mu, as outs.
 	retired   []*outlet
@@ -246,6 +247,10 @@ func (m *Manager) Handle(e events.Event) {
 		m.cooledDown(e)
 		return
 	}
+	if e.Kind == events.Slow {
+		m.slow(e)
+		return
+	}
 	if e.Kind != events.Transition {
 		return
 	}
@@ -306,15 +311,37 @@ func (m *Manager) cooledDown(e events.Event) {
 	name := e.Labels["breaker"]
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if last, ok := m.cooldownSent[name]; ok && e.At.Sub(last) < CooldownAlertEvery {
+	if !due(&m.cooldownSent, name, e.At, CooldownAlertEvery) {
 		return
 	}
-	if m.cooldownSent == nil {
-		m.cooldownSent = map[string]time.Time{}
-	}
-	m.cooldownSent[name] = e.At
 	m.send(KindCooldown, Item{Key: alertKey("cooldown "+name, e.At), Breaker: name, Labels: e.Labels, To: "cooldown",
 		Reason: e.Reason, At: e.At, Fallback: m.fallback(name)})
+}
+
+// slow sends a slow alert, unless the breaker had one within
+// SlowAlertEvery.
+func (m *Manager) slow(e events.Event) {
+	name := e.Labels["breaker"]
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !due(&m.slowSent, name, e.At, SlowAlertEvery) {
+		return
+	}
+	m.send(KindSlow, Item{Key: alertKey("slow "+name, e.At), Breaker: name, Labels: e.Labels, To: "slow", Reason: e.Reason, At: e.At})
+}
+
+// due reports whether an alert for breaker name at at may go, given when
+// its last of the kind went (sent): not within every of it. It records
+// this one when it may.
+func due(sent *map[string]time.Time, name string, at time.Time, every time.Duration) bool {
+	if last, ok := (*sent)[name]; ok && at.Sub(last) < every {
+		return false
+	}
+	if *sent == nil {
+		*sent = map[string]time.Time{}
+	}
+	(*sent)[name] = at
+	return true
 }
 
 // dropPending removes a breaker's unsent opening, reporting whether there

@@ -58,7 +58,7 @@ func color(k Kind) string {
 	switch k {
 	case KindResolved:
 		return "good"
-	case KindHalfOpen, KindFlapping, KindTest, KindBudget, KindCooldown:
+	case KindHalfOpen, KindFlapping, KindTest, KindBudget, KindCooldown, KindSlow:
 		return "warning"
 	}
 	return "danger"
@@ -81,6 +81,16 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 				md("*Passed over until*\n%s", orDash(it.Labels["until"])),
 				md("*Now served by*\n%s", served),
 				md("*Provider's words*\n%s", orDash(truncate(it.Reason, 300))),
+			}, nil))
+			continue
+		}
+		if a.Kind == KindSlow {
+			blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
+				md("*Breaker*\n`%s`", it.Breaker),
+				md("*Provider / model*\n%s / %s", orDash(it.Labels["provider"]), orDash(it.Labels["model"])),
+				md("*Model group*\n%s", orDash(it.Labels["model_group"])),
+				md("*What*\n%s", orDash(it.Reason)),
+				md("*Next such alert*\nnot before %s", SlowAlertEvery),
 			}, nil))
 			continue
 		}
@@ -136,6 +146,8 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 			second = slack.AttachmentField{Title: "Budget", Value: orDash(it.Labels["budget"]), Short: true}
 		case KindCooldown:
 			second = slack.AttachmentField{Title: "Until", Value: orDash(it.Labels["until"]), Short: true}
+		case KindSlow:
+			second = slack.AttachmentField{Title: "Took", Value: orDash(it.Labels["took"]), Short: true}
 		}
 		att.Fields = append(att.Fields,
 			slack.AttachmentField{Title: "Provider", Value: orDash(it.Labels["provider"]), Short: true}, second)

@@ -114,13 +114,15 @@ func NewAlertmanagerPayload(a *Alert) AlertmanagerPayload {
 		name = "BudgetSpent" // as the Prometheus rule names it
 	case KindCooldown:
 		name = "DeploymentRateLimited"
+	case KindSlow:
+		name = "LLMResponsesSlow"
 	}
 	p := AlertmanagerPayload{Version: "4", Status: status, Receiver: "breakerd", GroupKey: "{}:{alertname=\"" + name + "\"}",
 		GroupLabels: map[string]string{"alertname": name}, CommonLabels: map[string]string{"alertname": name},
 		CommonAnnotations: map[string]string{}, ExternalURL: a.DashboardURL}
 	for _, it := range a.Items {
 		labels := map[string]string{"alertname": name, "breaker": it.Breaker, "severity": "critical"}
-		if a.Kind == KindFlapping || a.Kind == KindBudget || a.Kind == KindCooldown {
+		if a.Kind == KindFlapping || a.Kind == KindBudget || a.Kind == KindCooldown || a.Kind == KindSlow {
 			labels["severity"] = "warning"
 		}
 		if a.Kind == KindBudget {

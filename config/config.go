@@ -79,6 +79,12 @@ type Alerting struct {
 	ReminderInterval time.Duration
 	QueueSize        int
 	MaxRetries       int
+	// SlowThreshold, when > 0, alerts on a deployment whose answer (a
+	// stream's first chunk) took at least this long, or that hung that
+	// long before it was cut (LiteLLM's llm_too_slow and
+	// llm_requests_hanging, general_settings.alerting_threshold): at most
+	// one alert per breaker in ten minutes.
+	SlowThreshold time.Duration
 }
 
 // Notifier is one alert destination.
@@ -106,7 +112,7 @@ type Notifier struct {
 }
 
 // AlertKinds are the message kinds a notifier's transitions filter names.
-var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent", "cooldown"}
+var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent", "cooldown", "slow"}
 
 // Health configures the /health policy.
 type Health struct {

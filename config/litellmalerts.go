@@ -12,9 +12,11 @@ import (
 // sends for them: breakerd alerts on outages (a deployment's circuit
 // opening, and its recovery), provider cooldowns (429) and spent budgets,
 // not on each failed call.
-// LiteLLM's other types (slow and hanging requests, spend reports, key
-// and team changes, ...) have none.
+// LiteLLM's other types (spend reports, key and team changes, ...) have
+// none.
 var liteLLMAlertKinds = map[string][]string{
+	"llm_too_slow":         {"slow"},
+	"llm_requests_hanging": {"slow"},
 	"llm_exceptions":       {"open", "resolved", "flapping", "reminder"},
 	"outage_alerts":        {"open", "resolved", "flapping", "reminder"},
 	"region_outage_alerts": {"open", "resolved", "flapping", "reminder"},
@@ -29,6 +31,11 @@ var liteLLMAlertKinds = map[string][]string{
 // not set is left out, with a warning.
 func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 	const path = "general_settings"
+	// LiteLLM alerts on slow answers after alerting_threshold (300 s by
+	// default) once its alerting is on; breakerd, when either is set.
+	if g.AlertingThreshold != nil || len(g.Alerting) > 0 {
+		a.SlowThreshold = c.duration(path+".alerting_threshold", g.AlertingThreshold, 300*time.Second, false)
+	}
 	if len(g.Alerting) == 0 {
 		if len(g.AlertTypes) > 0 || len(g.AlertToWebhookURL) > 0 {
 			c.warnf(path+".alerting", "is not set: alert_types and alert_to_webhook_url send nothing without alerting: [slack]")
@@ -38,7 +45,7 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 	// unknown warns about a type that has no breakerd alerts, at at.
 	unknown := func(at, t string) {
 		c.warnf(at, "LiteLLM's %q alerts have no breakerd equivalent; breakerd sends %s", t,
-			"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment) and spent budgets (budget_alerts)")
+			"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment), spent budgets (budget_alerts) and slow answers (llm_too_slow, llm_requests_hanging)")
 	}
 	for i, t := range g.AlertTypes {
 		if _, ok := liteLLMAlertKinds[t]; !ok {

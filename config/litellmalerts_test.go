@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // LiteLLM's general_settings.alerting sends breakerd's alerts where
@@ -25,7 +26,7 @@ func TestLiteLLMAlerting(t *testing.T) {
 		says       string
 	}{
 		{name: "slack, every alert", yaml: "  alerting: [slack]\n", env: slackEnv,
-			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"budget_spent", "open", "resolved", "cooldown", "flapping", "reminder"}}}},
+			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"budget_spent", "open", "resolved", "cooldown", "flapping", "reminder", "slow"}}}},
 		{name: "slack and a webhook, some types", yaml: "  alerting: [slack, webhook]\n  alert_types: [llm_exceptions, budget_alerts, daily_reports]\n",
 			env: slackEnv, says: `general_settings.alert_types[2]: LiteLLM's "daily_reports" alerts have no breakerd equivalent`,
 			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"open", "resolved", "flapping", "reminder", "budget_spent"}},
@@ -54,6 +55,30 @@ func TestLiteLLMAlerting(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("notifiers %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// LiteLLM's alerting_threshold sets how slow an answer must be to alert:
+// 300 s once LiteLLM's alerting is on, as in LiteLLM; without either,
+// breakerd sends no slow alerts.
+func TestAlertingThreshold(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, api_key: sk-123456}\n"
+	slackEnv := map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/main"}
+	for _, tc := range []struct {
+		name, yaml string
+		want       time.Duration
+	}{
+		{"no alerting", "", 0},
+		{"LiteLLM's default", "general_settings:\n  alerting: [slack]\n", 300 * time.Second},
+		{"set", "general_settings:\n  alerting: [slack]\n  alerting_threshold: 120\n", 2 * time.Minute},
+		{"set for breakerd's own alerting", "general_settings:\n  alerting_threshold: 60\n", time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(slackEnv), "")
+			if cfg.Alerting.SlowThreshold != tc.want {
+				t.Fatalf("slow threshold %s, want %s", cfg.Alerting.SlowThreshold, tc.want)
 			}
 		})
 	}

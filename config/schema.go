@@ -142,6 +142,9 @@ type rawGeneral struct {
 	Alerting          []string       `yaml:"alerting"`
 	AlertTypes        []string       `yaml:"alert_types"`
 	AlertToWebhookURL map[string]any `yaml:"alert_to_webhook_url"`
+	// AlertingThreshold is LiteLLM's slow and hanging requests' threshold
+	// (config.Alerting.SlowThreshold), in seconds.
+	AlertingThreshold any `yaml:"alerting_threshold"`
 	// LiteLLM's background health checks (config.Probes).
 	BackgroundHealthChecks     *bool `yaml:"background_health_checks"`
 	HealthCheckInterval        any   `yaml:"health_check_interval"`

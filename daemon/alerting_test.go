@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -280,5 +281,27 @@ func TestCooldownAlertEndToEnd(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "Rate limited: gpt-4o-mini/openai/gpt-4o-mini:chat is cooling down") ||
 		!strings.Contains(msgs[0], "*Now served by*\\n`claude/anthropic/claude-3-5-sonnet") || !strings.Contains(msgs[0], `"title":"Until"`) {
 		t.Fatalf("%d Slack messages, want 1 naming the breaker and the fallback:\n%v", len(msgs), msgs)
+	}
+}
+
+// LiteLLM's alerting_threshold: a deployment whose answer takes longer
+// gets one Slack message (llm_too_slow), however many slow answers follow
+// within ten minutes; a fast one gets none.
+func TestSlowAlertEndToEnd(t *testing.T) {
+	s := newAlertStack(t, "general_settings:\n  alerting: [slack]\n  alert_types: [llm_too_slow]\n  alerting_threshold: 0.05\n"+
+		"environment_variables:\n  SLACK_WEBHOOK_URL: ${SLACK}\n")
+	s.chat(t) // fast: nothing
+	s.primary.SetFaults(mockllm.Faults{LatencyMS: 60})
+	for range 3 {
+		s.chat(t)
+	}
+	got := s.finish(t)
+	if len(got) != 1 || !strings.Contains(got[0], "Slow: gpt-4o-mini/openai/gpt-4o-mini:chat: answered after") ||
+		!strings.Contains(got[0], "alerting_threshold 50ms") {
+		t.Fatalf("%d Slack messages, want one slow alert:\n%s", len(got), strings.Join(got, "\n"))
+	}
+	var ms int
+	if _, err := fmt.Sscanf(got[0][strings.Index(got[0], "answered after ")+len("answered after "):], "%dms", &ms); err != nil || ms < 50 {
+		t.Fatalf("the alert is not the slow answer's (%d ms, %v):\n%s", ms, err, got[0])
 	}
 }

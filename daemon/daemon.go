@@ -150,7 +150,7 @@ func New(opts Options) (*Daemon, error) {
 	d.cut, d.cutAll = context.WithCancel(context.Background())
 	d.gwOpts = gateway.Options{Clock: opts.Clock, Client: client, Logger: log, TracerProvider: tp, Cut: d.cut,
 		Detached: new(sync.WaitGroup), Draining: d.draining,
-		Observer: gateway.Observers(publisher{d.bus}, lazyObserver{d}), ConfigureBreaker: configure}
+		Observer: gateway.Observers(publisher{bus: d.bus, d: d}, lazyObserver{d}), ConfigureBreaker: configure}
 	gwo := d.gwOpts
 	gwo.Config = opts.Config
 	gw, err := gateway.New(gwo)
@@ -381,10 +381,44 @@ func (l lazyObserver) BatchCharged(d *gateway.Deployment, u provider.Usage, usd 
 func (l lazyObserver) Probed(p gateway.ProbeInfo) { l.o().Probed(p) }
 
 // publisher turns gateway events into bus events.
-type publisher struct{ bus *events.Bus }
+type publisher struct {
+	bus *events.Bus
+	d   *Daemon // for the config in force's slow-alert threshold
+}
 
-func (publisher) RequestDone(gateway.RequestInfo)                           {}
-func (publisher) AttemptDone(gateway.AttemptInfo)                           {}
+func (publisher) RequestDone(gateway.RequestInfo) {}
+
+// AttemptDone publishes an answer (a stream's first chunk) that took at
+// least alerting_threshold, or a call cut after hanging that long.
+func (p publisher) AttemptDone(a gateway.AttemptInfo) {
+	l := p.d.live.Load()
+	if l == nil {
+		return
+	}
+	limit := l.cfg.Alerting.SlowThreshold
+	took, what := a.Duration, "answered after %s"
+	switch {
+	case a.TTFT > 0:
+		took, what = a.TTFT, "streamed its first chunk after %s"
+	case a.ErrType == "timeout":
+		what = "gave no answer in %s, and was cut (timeout)"
+	case a.ErrType != "":
+		return // a failure: the breaker's to tell
+	}
+	if limit <= 0 || took < limit {
+		return
+	}
+	if took >= time.Second {
+		took = took.Round(time.Second)
+	} else {
+		took = took.Round(time.Millisecond)
+	}
+	br := a.Deployment.Breakers[a.Op]
+	labels := maps.Clone(br.Labels())
+	labels["breaker"], labels["took"] = br.Name(), took.String()
+	p.bus.Publish(events.Event{Kind: events.Slow, At: time.Now(), Deployment: a.Deployment.Config.Name, Operation: string(a.Op),
+		Reason: fmt.Sprintf(what+" (alerting_threshold %s)", took, limit), Labels: labels})
+}
 func (publisher) BatchCharged(*gateway.Deployment, provider.Usage, float64) {}
 func (publisher) Probed(gateway.ProbeInfo)                                  {}
 func (p publisher) Skipped(d *gateway.Deployment, op provider.Operation, reason string) {

@@ -38,6 +38,11 @@ const (
 	// and Labels hold the breaker's labels, its name (breaker) and until
 	// (RFC 3339).
 	Cooldown Kind = "cooldown"
+	// Slow is an upstream call that took at least the slow-alert threshold
+	// to answer (a stream, to its first chunk), or that hung that long
+	// before it was cut: Deployment and Operation are set, Reason says how
+	// long, and Labels hold the breaker's labels and its name (breaker).
+	Slow Kind = "slow"
 )
 
 // Event is one published event. Which fields are set depends on Kind.
