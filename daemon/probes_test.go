@@ -39,6 +39,12 @@ model_list:
   - model_name: embed
     litellm_params: {model: openai/text-embedding-3-small, api_base: "${E}/v1", api_key: sk-e-secret}
     model_info: {id: e}
+  - model_name: codex
+    litellm_params: {model: openai/gpt-5-codex, api_base: "${E}/v1", api_key: sk-e-secret}
+    model_info: {id: codex, mode: responses}
+  - model_name: images
+    litellm_params: {model: openai/gpt-image-1, api_base: "${E}/v1", api_key: sk-e-secret}
+    model_info: {id: images}
 router_settings:
   circuit_breaker:
     failure_threshold: 2
@@ -86,15 +92,17 @@ func (s *probeStack) metric(t *testing.T, op, result string) string {
 }
 
 // LiteLLM's health check driven routing: each deployment gets a call of
-// its own at start and every interval (chat, or embeddings for an
-// embedding model), with no client traffic; probes that fail open the
+// its own at start and every interval (chat, embeddings for an embedding
+// model, the Responses API for a responses one; none for an image model),
+// with no client traffic; probes that fail open the
 // circuit as calls would, and once it lets a trial through, a probe that
 // succeeds closes it: the outage and the recovery are both found without
 // a client's request.
 func TestHealthChecksOpenAndCloseCircuitsWithoutTraffic(t *testing.T) {
 	s := newProbeStack(t, "  enable_health_check_routing: true\n")
-	if a, e := s.a.Stats().Chat, s.e.Stats().Embeddings; a != 1 || e != 1 {
-		t.Fatalf("at start: %d chat calls to a, %d embeddings calls to e; want one each", a, e)
+	if a, e, r, st := s.a.Stats().Chat, s.e.Stats().Embeddings, s.e.Stats().Responses, s.e.Stats(); a != 1 || e != 1 || r != 1 || st.Media != 0 || st.Chat != 0 {
+		t.Fatalf("at start: %d chat calls to a, %d embeddings and %d Responses calls to e (%d chat, %d image); want one each, and none to the image model",
+			a, e, r, st.Chat, st.Media)
 	}
 	s.a.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
 	s.clock.Advance(60 * time.Second)

@@ -20,11 +20,23 @@ import (
 // request as the trial. A circuit that is open (no trial due) skips its
 // probe: the breaker, not the probe, decides when to try again.
 
-// probeBodies are the calls a probe makes, by operation: as small as the
-// API allows (one output token), and the same each time.
-var probeBodies = map[provider.Operation][]byte{
-	provider.Chat:       []byte(`{"model":"probe","messages":[{"role":"user","content":"ping"}],"max_completion_tokens":1}`),
-	provider.Embeddings: []byte(`{"model":"probe","input":["ping"]}`),
+// probeCall is the call a probe makes: as small as its API allows (one
+// output token; the Responses API's least is 16), and the same each time.
+type probeCall struct {
+	op   provider.Operation
+	api  provider.API
+	body []byte
+}
+
+var chatProbe = probeCall{provider.Chat, provider.APIChat, []byte(`{"model":"probe","messages":[{"role":"user","content":"ping"}],"max_completion_tokens":1}`)}
+
+// probeCalls are the probes by the deployment's model_info.mode; a mode
+// not here (images, audio, rerank, ...) gets none.
+var probeCalls = map[string]probeCall{
+	"": chatProbe, "chat": chatProbe, "batch": chatProbe,
+	"embedding":  {provider.Embeddings, provider.APIChat, []byte(`{"model":"probe","input":["ping"]}`)},
+	"responses":  {provider.Chat, provider.APIResponses, []byte(`{"model":"probe","input":"ping","max_output_tokens":16,"store":false}`)},
+	"completion": {provider.Chat, provider.APICompletions, []byte(`{"model":"probe","prompt":"ping","max_tokens":1}`)},
 }
 
 // probeTimeout bounds a probe (its deployment's timeout, when shorter).
@@ -52,24 +64,26 @@ type ProbeInfo struct {
 func (g *Gateway) Probe(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, d := range g.deployments {
-		op := provider.Chat
-		if d.Config.Mode == "embedding" || d.Config.Mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
-			op = provider.Embeddings // an embedding model, by its mode or its name (text-embedding-3-small)
+		mode := d.Config.Mode
+		if mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
+			mode = "embedding" // by its name: text-embedding-3-small
 		}
-		if d.Breakers[op] == nil {
+		pc, ok := probeCalls[mode]
+		if !ok || d.Breakers[pc.op] == nil || pc.api != provider.APIChat && !d.prov.Native(pc.api) {
 			continue // a deployment of another API (images, audio): no probe
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g.obs.Probed(g.probe(ctx, d, op))
+			g.obs.Probed(g.probe(ctx, d, pc))
 		}()
 	}
 	wg.Wait()
 }
 
-// probe makes d's health check call for op.
-func (g *Gateway) probe(ctx context.Context, d *Deployment, op provider.Operation) ProbeInfo {
+// probe makes d's health check call pc.
+func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeInfo {
+	op := pc.op
 	info := ProbeInfo{Deployment: d, Op: op}
 	p := g.cfg.Health.Probes
 	var unjudged provider.API
@@ -87,7 +101,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, op provider.Operatio
 	release, err := g.throughAs(ctx, d, op, unjudged, string(op)+" health check", func(ctx context.Context) error {
 		// Without the deployment's request defaults: a default max_tokens
 		// beside the probe's max_completion_tokens would be refused.
-		resp, err := d.prov.Send(ctx, &provider.Request{Op: op, API: provider.APIChat, Body: probeBodies[op], Model: "probe",
+		resp, err := d.prov.Send(ctx, &provider.Request{Op: op, API: pc.api, Body: pc.body, Model: "probe",
 			Drop: d.Config.AlwaysDrop})
 		if err != nil {
 			if perr := asProviderError(err); p.IgnoreTransient && (perr.Status == 429 || perr.Status == 408 || perr.Timeout) {
