@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -687,62 +688,52 @@ func TestBudgetAlertTitles(t *testing.T) {
 	}
 }
 
-// A provider's 429 cooldown is an alert for the notifiers that ask for
-// it (transitions: [cooldown]; not by default), at most one per breaker
-// in CooldownAlertEvery, as a provider at its limit answers 429 again and
-// again; for Alertmanager's receivers it is DeploymentRateLimited, a
-// warning.
-func TestCooldownAlertsAreThrottled(t *testing.T) {
-	asked, byDefault := newReceiver(t), newReceiver(t)
-	n := webhookCfg(asked.srv.URL, "alertmanager", "")
-	n.Name, n.Transitions = "cooldowns", []string{"cooldown"}
-	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{n, webhookCfg(byDefault.srv.URL, "breakerd", "")}})
-	cool := func(breaker string, at time.Time) {
-		r.m.Handle(events.Event{Kind: events.Cooldown, At: at, Deployment: strings.TrimSuffix(breaker, ":chat"), Operation: "chat",
-			Reason: "Rate limit reached for requests", Labels: map[string]string{"breaker": breaker, "provider": "openai", "until": at.Add(20 * time.Second).Format(time.RFC3339)}})
-	}
-	cool("a:chat", t0)
-	cool("a:chat", t0.Add(time.Minute))    // the same storm: nothing
-	cool("b:chat", t0.Add(time.Minute))    // another breaker
-	cool("a:chat", t0.Add(11*time.Minute)) // past CooldownAlertEvery
-	r.settle()
-	if asked.count() != 3 || byDefault.count() != 0 {
-		t.Fatalf("%d cooldown alerts to the notifier that asks, want 3; %d to the default one, want 0", asked.count(), byDefault.count())
-	}
-	var p alerting.AlertmanagerPayload
-	_ = json.Unmarshal(asked.bodies[0], &p)
-	if l := p.Alerts[0].Labels; l["alertname"] != "DeploymentRateLimited" || l["severity"] != "warning" || l["breaker"] != "a:chat" ||
-		!strings.Contains(p.Alerts[0].Annotations["summary"], "a:chat is cooling down after its provider's 429") {
-		t.Fatalf("alertmanager: %+v", p.Alerts[0])
-	}
-}
-
-// A slow deployment (LiteLLM's llm_too_slow, llm_requests_hanging) is an
-// alert for the notifiers that ask for it, at most one per breaker in
-// SlowAlertEvery; for Alertmanager's receivers it is LLMResponsesSlow, a
-// warning, and Slack's says what took how long.
-func TestSlowAlertsAreThrottled(t *testing.T) {
-	asked, byDefault := newReceiver(t), newReceiver(t)
-	n := webhookCfg(asked.srv.URL, "alertmanager", "")
-	n.Name, n.Transitions = "slow", []string{"slow"}
-	r := newRig(t, config.Alerting{Notifiers: []config.Notifier{n, webhookCfg(byDefault.srv.URL, "breakerd", "")}})
-	slow := func(breaker string, at time.Time) {
-		r.m.Handle(events.Event{Kind: events.Slow, At: at, Deployment: strings.TrimSuffix(breaker, ":chat"), Operation: "chat",
-			Reason: "answered after 6m2s (alerting_threshold 5m0s)", Labels: map[string]string{"breaker": breaker, "provider": "openai", "took": "6m2s"}})
-	}
-	slow("a:chat", t0)
-	slow("a:chat", t0.Add(time.Minute))    // the same slowness: nothing
-	slow("b:chat", t0.Add(time.Minute))    // another breaker
-	slow("a:chat", t0.Add(11*time.Minute)) // past SlowAlertEvery
-	r.settle()
-	if asked.count() != 3 || byDefault.count() != 0 {
-		t.Fatalf("%d slow alerts to the notifier that asks, want 3; %d to the default one, want 0", asked.count(), byDefault.count())
-	}
-	var p alerting.AlertmanagerPayload
-	_ = json.Unmarshal(asked.bodies[0], &p)
-	if l := p.Alerts[0].Labels; l["alertname"] != "LLMResponsesSlow" || l["severity"] != "warning" || l["breaker"] != "a:chat" ||
-		p.Alerts[0].Annotations["summary"] != "🐢 Slow: a:chat: answered after 6m2s (alerting_threshold 5m0s)" {
-		t.Fatalf("alertmanager: %+v", p.Alerts[0])
+// A provider's 429 cooldown, and a slow deployment (LiteLLM's
+// llm_too_slow, llm_requests_hanging), are alerts for the notifiers that
+// ask for them (transitions: [cooldown], [slow]; not by default), at most
+// one per breaker in CooldownAlertEvery and SlowAlertEvery, as a provider
+// at its limit answers 429 again and again, and a slow one is slow for
+// many calls; for Alertmanager's receivers they are DeploymentRateLimited
+// and LLMResponsesSlow, warnings.
+func TestThrottledAlerts(t *testing.T) {
+	for _, tc := range []struct {
+		kind            events.Kind
+		transition      string
+		reason, summary string
+		labels          map[string]string
+		alertname       string
+	}{
+		{events.Cooldown, "cooldown", "Rate limit reached for requests", "a:chat is cooling down after its provider's 429",
+			map[string]string{"until": t0.Add(20 * time.Second).Format(time.RFC3339)}, "DeploymentRateLimited"},
+		{events.Slow, "slow", "answered after 6m2s (alerting_threshold 5m0s)", "🐢 Slow: a:chat: answered after 6m2s (alerting_threshold 5m0s)",
+			map[string]string{"took": "6m2s"}, "LLMResponsesSlow"},
+	} {
+		t.Run(tc.transition, func(t *testing.T) {
+			asked, byDefault := newReceiver(t), newReceiver(t)
+			n := webhookCfg(asked.srv.URL, "alertmanager", "")
+			n.Name, n.Transitions = tc.transition, []string{tc.transition}
+			r := newRig(t, config.Alerting{Notifiers: []config.Notifier{n, webhookCfg(byDefault.srv.URL, "breakerd", "")}})
+			handle := func(breaker string, at time.Time) {
+				labels := map[string]string{"breaker": breaker, "provider": "openai"}
+				maps.Copy(labels, tc.labels)
+				r.m.Handle(events.Event{Kind: tc.kind, At: at, Deployment: strings.TrimSuffix(breaker, ":chat"), Operation: "chat",
+					Reason: tc.reason, Labels: labels})
+			}
+			handle("a:chat", t0)
+			handle("a:chat", t0.Add(time.Minute))    // the same storm: nothing
+			handle("b:chat", t0.Add(time.Minute))    // another breaker
+			handle("a:chat", t0.Add(11*time.Minute)) // past the ten minutes
+			r.settle()
+			if asked.count() != 3 || byDefault.count() != 0 {
+				t.Fatalf("%d alerts to the notifier that asks, want 3; %d to the default one, want 0", asked.count(), byDefault.count())
+			}
+			var p alerting.AlertmanagerPayload
+			_ = json.Unmarshal(asked.bodies[0], &p)
+			if l := p.Alerts[0].Labels; l["alertname"] != tc.alertname || l["severity"] != "warning" || l["breaker"] != "a:chat" ||
+				!strings.Contains(p.Alerts[0].Annotations["summary"], tc.summary) {
+				t.Fatalf("alertmanager: %+v", p.Alerts[0])
+			}
+		})
 	}
 	text, _, att := alerting.SlackMessage(&alerting.Alert{Kind: alerting.KindSlow, Items: []alerting.Item{{Breaker: "a:chat",
 		Reason: "answered after 6m2s (alerting_threshold 5m0s)", Labels: map[string]string{"provider": "openai", "took": "6m2s"}}}})
