@@ -42,6 +42,10 @@ var probeCalls = map[string]probeCall{
 // probeTimeout bounds a probe (its deployment's timeout, when shorter).
 const probeTimeout = time.Minute
 
+// maxProbesAtOnce bounds the probes in flight: a config of a thousand
+// deployments checks them a few dozen at a time.
+const maxProbesAtOnce = 32
+
 // ProbeInfo describes one health check call.
 type ProbeInfo struct {
 	Deployment *Deployment
@@ -58,11 +62,12 @@ type ProbeInfo struct {
 }
 
 // Probe makes one health check call to each deployment (not a wildcard's
-// template nor a files_settings account), all at once, and returns when
-// every one has answered or ctx ends. Each is reported to the observer,
-// and logged when it fails.
+// template nor a files_settings account), up to maxProbesAtOnce at a
+// time, and returns when every one has answered or ctx ends. Each is
+// reported to the observer, and logged when it fails.
 func (g *Gateway) Probe(ctx context.Context) {
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, maxProbesAtOnce)
 	for _, d := range g.deployments {
 		mode := d.Config.Mode
 		if mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
@@ -73,8 +78,9 @@ func (g *Gateway) Probe(ctx context.Context) {
 			continue // a deployment of another API (images, audio): no probe
 		}
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
-			defer wg.Done()
+			defer func() { <-slots; wg.Done() }()
 			g.obs.Probed(g.probe(ctx, d, pc))
 		}()
 	}
