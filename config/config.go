@@ -57,6 +57,8 @@ type Config struct {
 	Alerting Alerting
 	Health   Health
 	Admin    Admin
+	// Cache is LiteLLM's response cache; nil when off.
+	Cache *Cache
 	// Warnings are problems that do not stop the config from loading, each
 	// with its position.
 	Warnings []string
@@ -129,6 +131,23 @@ type Health struct {
 	CriticalGroups []string
 	// Probes are LiteLLM's background health checks.
 	Probes Probes
+}
+
+// Cache is LiteLLM's response cache (litellm_settings.cache: true,
+// cache_params): an answer to a request that is the same, byte for byte
+// (LiteLLM's own parameters aside), as one answered within TTL is given
+// again from memory, with no upstream call. Streams are not cached.
+type Cache struct {
+	// TTL is how long an answer is kept (cache_params.ttl).
+	TTL time.Duration
+	// APIs are the client APIs cached (supported_call_types): "chat",
+	// "embeddings", "completions".
+	APIs []string
+	// DefaultOff caches only the requests that ask (cache: {use-cache:
+	// true}), as cache_params.mode: default_off has it.
+	DefaultOff bool
+	// MaxBytes bounds the answers kept; the least recently used go first.
+	MaxBytes int64
 }
 
 // Probes are LiteLLM's background health checks (general_settings

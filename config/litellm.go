@@ -40,9 +40,7 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"host":              "server.listen (or serve -listen) sets breakerd's address",
 	},
 	"litellm_settings": {
-		"set_verbose":  "logging.level: debug does this",
-		"cache":        "breakerd caches no responses",
-		"cache_params": "breakerd caches no responses",
+		"set_verbose": "logging.level: debug does this",
 	},
 }
 

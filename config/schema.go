@@ -99,6 +99,9 @@ type rawLiteLLM struct {
 	// IncludeCostInStreamingUsage has a chat stream's usage carry the
 	// call's cost (Router.StreamCost).
 	IncludeCostInStreamingUsage *bool `yaml:"include_cost_in_streaming_usage"`
+	// Cache and CacheParams are LiteLLM's response cache (config.Cache).
+	Cache       *bool          `yaml:"cache"`
+	CacheParams map[string]any `yaml:"cache_params"`
 	// AlwaysIncludeStreamUsage is general_settings' own, where real
 	// configs also put it; general_settings' wins.
 	AlwaysIncludeStreamUsage *bool `yaml:"always_include_stream_usage"`

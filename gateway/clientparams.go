@@ -46,6 +46,8 @@ type clientRouting struct {
 	// session is the body's session id (litellm_session_id,
 	// metadata.session_id), for deployment affinity.
 	session string
+	// cache is LiteLLM's cache parameter, for the response cache.
+	cache cacheControl
 }
 
 // read reads LiteLLM's parameter k, of value v, into r: an error message
@@ -84,6 +86,9 @@ func (r *clientRouting) read(k string, v []byte) string {
 			return "timeout must be a number of seconds above 0"
 		}
 		r.timeout = time.Duration(s * float64(time.Second))
+	case "cache":
+		r.readCacheControl(v)
+		r.ignored = append(r.ignored, k) // unless the response cache is on (read)
 	case "litellm_session_id":
 		_ = json.Unmarshal(v, &r.session) // not a string: no session
 		r.ignored = append(r.ignored, k)  // unless affinity is on (read)

@@ -96,8 +96,10 @@ type Gateway struct {
 	// keeps it); batchOnce, when set, asks the fleet too
 	// (ShareBatchCharges).
 	charged *batchCharges
-	// pins are deployment affinity's (affinity.go); a reload keeps them.
+	// pins are deployment affinity's (affinity.go), answers the response
+	// cache's (cache.go); a reload keeps them.
 	pins      *pins
+	answers   *answers
 	batchOnce atomic.Pointer[func(id string) bool]
 	// providerBudgets are router_settings.provider_budget_config's, by
 	// provider, and budgetOrder their providers, sorted.
@@ -326,9 +328,9 @@ func New(opts Options) (*Gateway, error) {
 	g.redactor = NewRedactor(secrets...)
 	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)
 	g.refusals = encodeRefusals(cfg.Server.MaxConcurrent)
-	g.charged, g.pins = &batchCharges{}, &pins{}
+	g.charged, g.pins, g.answers = &batchCharges{}, &pins{}, &answers{}
 	if opts.Previous != nil {
-		g.charged, g.pins = opts.Previous.charged, opts.Previous.pins
+		g.charged, g.pins, g.answers = opts.Previous.charged, opts.Previous.pins, opts.Previous.answers
 	}
 	if opts.Previous != nil && opts.Previous.cfg.Server.MaxConcurrent == cfg.Server.MaxConcurrent {
 		g.shed = opts.Previous.shed // a reload keeps the limit it learnt, and the count

@@ -67,6 +67,8 @@ type RequestInfo struct {
 	// FallbackGroups are the other groups the request fell back to, in
 	// the order it reached them: the last is Tried's.
 	FallbackGroups []string
+	// Cached is set when the response cache answered (no upstream call).
+	Cached bool
 }
 
 // AttemptInfo describes one upstream attempt.

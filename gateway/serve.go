@@ -34,7 +34,9 @@ type call struct {
 	// routing is what the body asks of routing in LiteLLM's parameters.
 	routing clientRouting
 	// pinKey is the request's deployment affinity key (pinKey); "" for none.
-	pinKey   string
+	pinKey string
+	// cacheKey is its response cache key (cacheable); "" for none.
+	cacheKey string
 	rc       *http.ResponseController // the client's connection: deadlines, flushes
 	op       provider.Operation
 	group    string
@@ -125,6 +127,13 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			c.finish(span, *res)
 			return
 		}
+		if c.cacheKey = c.cacheable(); c.cacheKey != "" {
+			if res, ok := c.fromCache(w); ok {
+				defer g.putCall(c)
+				c.finish(span, *res)
+				return
+			}
+		}
 		if c.req.Stream {
 			if t, ok := g.hijack(w, r, c.rc); ok {
 				c.detach(t, r, span) // served on a goroutine of its own: takeover.go
@@ -176,7 +185,7 @@ func (c *call) finish(span trace.Span, status outcome) {
 	}
 	g.obs.RequestDone(RequestInfo{Group: c.group, Op: c.op, API: c.api, Status: status.code, Duration: time.Since(c.start),
 		Overhead: c.overhead, Attempts: c.attempts, Served: status.served, Fallback: status.fallback,
-		Stream: c.req != nil && c.req.Stream, Tried: c.tried, Cause: c.cause, FallbackGroups: c.fallbackGroups})
+		Stream: c.req != nil && c.req.Stream, Tried: c.tried, Cause: c.cause, FallbackGroups: c.fallbackGroups, Cached: status.cached})
 }
 
 // pacedBody fails a request body that pauses longer than timeout between
@@ -212,6 +221,7 @@ type outcome struct {
 	code     int
 	served   *Deployment
 	fallback bool
+	cached   bool // answered from the response cache
 }
 
 // run serves the request, read (c.read), on its route, through c.rc's
@@ -442,6 +452,9 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 		if len(a.Then) > 0 { // an auto router's other groups, before the request's own
 			routing.fallbacks = slices.Concat(a.Then, routing.fallbacks)
 		}
+	}
+	if g.cfg.Cache != nil {
+		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "cache" }) // honoured
 	}
 	if g.cfg.Router.TagFiltering || len(g.tagBudgets) > 0 {
 		if routing.tags == nil {
@@ -1341,6 +1354,9 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)
+	if c.cacheKey != "" {
+		c.keep(d, body)
+	}
 	info.Status, info.Usage = 200, resp.Usage
 	c.g.obs.AttemptDone(*info)
 	return nil

@@ -81,6 +81,7 @@ type Metrics struct {
 	avoided      *prometheus.CounterVec
 	rateLimited  *prometheus.CounterVec
 	probes       *prometheus.CounterVec
+	cacheHits    *prometheus.CounterVec
 	passedOver   *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 	spend        *prometheus.CounterVec
@@ -294,12 +295,15 @@ func New(src Source, opts Options) *Metrics {
 	m.probes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_health_checks_total",
 		Help: "Background health check calls (general_settings.background_health_checks), by result: success, failure (counted toward the breaker with enable_health_check_routing), ignored (an answer the breaker does not judge) or skipped (its circuit open or its bulkhead full: no call)."},
 		[]string{"provider", "model", "operation", "result"})
+	m.cacheHits = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_cache_hits_total",
+		Help: "Requests answered from the response cache (litellm_settings.cache), with no upstream call; they are counted in breakerd_requests_total too."},
+		[]string{"model_group"})
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "breakerd_build_info",
 		Help: "breakerd's version and Go version; always 1."}, []string{"version", "goversion"})
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
 		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.reloads, m.spendAvoided,
-		m.spend, m.cachedTokens, m.probes, build, &scrapeCollector{m: m},
+		m.spend, m.cachedTokens, m.probes, m.cacheHits, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -453,6 +457,9 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		// Rejected before its model was read, or an unknown model: keep
 		// label values bounded to configured groups.
 		r.Group = "unknown"
+	}
+	if r.Cached {
+		o.m.cacheHits.WithLabelValues(r.Group).Inc()
 	}
 	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
 	if timed {

@@ -105,6 +105,13 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "health checks: a one-token call to each deployment at start and every %s, %s\n", p.Interval, how)
 	}
+	if cc := cfg.Cache; cc != nil {
+		mode := ""
+		if cc.DefaultOff {
+			mode = ", for requests with cache: {use-cache: true}"
+		}
+		fmt.Fprintf(stdout, "response cache: %s answers kept %s in memory%s\n", strings.Join(cc.APIs, ", "), cc.TTL, mode)
+	}
 	var pinned []string
 	for _, grp := range gw.Groups() {
 		a, ok := cfg.Router.GroupAffinity[grp.Name]

@@ -744,7 +744,7 @@ func TestCheckConfigShowsFilesSettings(t *testing.T) {
 
 // check-config says which groups keep sessions on a deployment, and by
 // what (a group of one deployment has nothing to keep), the groups an
-// auto router sends to in turn, and the health checks.
+// auto router sends to in turn, the health checks and the response cache.
 func TestCheckConfigShowsAffinityAndAutoRouters(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "c.yaml")
 	if err := os.WriteFile(cfg, []byte(`model_list:
@@ -762,6 +762,7 @@ router_settings:
   optional_pre_call_checks: [session_affinity]
   deployment_affinity_ttl_seconds: 1800
 general_settings: {background_health_checks: true, health_check_interval: 120, enable_health_check_routing: true}
+litellm_settings: {cache: true, cache_params: {ttl: 300, supported_call_types: [acompletion]}}
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -770,7 +771,8 @@ general_settings: {background_health_checks: true, health_check_interval: 120, e
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n",
-		"health checks: a one-token call to each deployment at start and every 2m0s, counted toward the breakers"} {
+		"health checks: a one-token call to each deployment at start and every 2m0s, counted toward the breakers",
+		"response cache: chat answers kept 5m0s in memory\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// cacheCallTypes are LiteLLM's call types (supported_call_types) by the
+// client API breakerd caches for each; "" for one it does not cache.
+var cacheCallTypes = map[string]string{
+	"completion": "chat", "acompletion": "chat",
+	"embedding": "embeddings", "aembedding": "embeddings",
+	"text_completion": "completions", "atext_completion": "completions",
+	"transcription": "", "atranscription": "", "rerank": "", "arerank": "", "responses": "", "aresponses": "",
+}
+
+// cacheTypes are LiteLLM's cache types, with what breakerd does for each:
+// "" keeps answers in the replica's memory as it is; other text says why
+// that differs from what was asked, or (off) that nothing is cached.
+var cacheTypes = map[string]struct{ note, off string }{
+	"local": {},
+	"redis": {note: "kept in each replica's memory, not in Redis: a replica answers again what another has"},
+	"disk":  {note: "kept in memory, not on disk: lost at restart"},
+	"s3":    {off: "breakerd keeps answers in memory only"}, "gcs": {off: "breakerd keeps answers in memory only"},
+	"azure-blob":     {off: "breakerd keeps answers in memory only"},
+	"redis-semantic": {off: "breakerd does not match prompts by meaning"}, "qdrant-semantic": {off: "breakerd does not match prompts by meaning"},
+}
+
+// cache reads LiteLLM's response cache: litellm_settings.cache: true with
+// cache_params (type, ttl, supported_call_types, mode).
+func (c *converter) cache(ls rawLiteLLM) *Cache {
+	const p = "litellm_settings.cache_params"
+	if ls.Cache == nil || !*ls.Cache {
+		return nil
+	}
+	cc := &Cache{TTL: 10 * time.Minute, APIs: []string{"chat", "embeddings", "completions"}, MaxBytes: 64 << 20}
+	params := ls.CacheParams
+	typ, _ := params["type"].(string)
+	if typ == "" {
+		typ = "local"
+	}
+	switch kind, ok := cacheTypes[typ]; {
+	case !ok:
+		c.errf(p+".type", "unknown cache type %q (local, redis, disk, s3, gcs, azure-blob, redis-semantic or qdrant-semantic)", typ)
+		return nil
+	case kind.off != "":
+		c.warnf(p+".type", "%q: answers are not cached (%s)", typ, kind.off)
+		return nil
+	case kind.note != "":
+		c.warnf(p+".type", "%q: answers are %s", typ, kind.note)
+	}
+	for _, k := range []string{"ttl", "default_in_memory_ttl"} {
+		if v, ok := params[k]; ok {
+			cc.TTL = c.duration(p+"."+k, v, cc.TTL, false)
+			break
+		}
+	}
+	if v, ok := params["supported_call_types"]; ok {
+		list, _ := v.([]any)
+		cc.APIs = nil
+		for i, e := range list {
+			name, _ := e.(string)
+			api, known := cacheCallTypes[name]
+			switch {
+			case !known:
+				c.errf(fmt.Sprintf("%s.supported_call_types[%d]", p, i), "unknown call type %q", name)
+			case api == "":
+				c.warnf(fmt.Sprintf("%s.supported_call_types[%d]", p, i), "%q answers are not cached by breakerd (chat, embeddings and legacy completions are)", name)
+			case !slices.Contains(cc.APIs, api):
+				cc.APIs = append(cc.APIs, api)
+			}
+		}
+	}
+	switch mode, _ := params["mode"].(string); mode {
+	case "", "default_on":
+	case "default_off":
+		cc.DefaultOff = true
+	default:
+		c.errf(p+".mode", "must be default_on or default_off, got %q", mode)
+	}
+	return cc
+}

@@ -1,0 +1,187 @@
+package gateway
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/breakerd/breakerd/provider"
+)
+
+// LiteLLM's response cache (config.Cache): the answer to a request that
+// is the same as one answered within the TTL, byte for byte in every
+// field but LiteLLM's own parameters, to the same model group and API,
+// is given again from memory, with no upstream call, no breaker and no
+// budget touched. Streams are neither answered from it nor kept in it.
+
+// cacheControl is LiteLLM's per-request cache parameter: {"cache":
+// {"no-cache": true, "no-store": true, "ttl": 60, "s-maxage": 30,
+// "use-cache": true}}.
+type cacheControl struct {
+	NoCache  bool     `json:"no-cache"`
+	NoStore  bool     `json:"no-store"`
+	TTL      *float64 `json:"ttl"`
+	SMaxAge  *float64 `json:"s-maxage"`
+	UseCache bool     `json:"use-cache"`
+}
+
+// answers is the response cache: the answers kept, least recently used
+// first out once they pass maxBytes. The zero value is empty.
+type answers struct {
+	mu    sync.Mutex
+	byKey map[string]*list.Element
+	lru   list.List // of *answer, most recently used at the front
+	bytes int64
+}
+
+type answer struct {
+	key                  string
+	body                 []byte
+	deployment, provider string
+	stored, expires      time.Time
+}
+
+// get returns the answer kept for key at now, no older than maxAge (0:
+// any age).
+func (a *answers) get(key string, now time.Time, maxAge time.Duration) (*answer, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	e, ok := a.byKey[key]
+	if !ok {
+		return nil, false
+	}
+	an := e.Value.(*answer)
+	if !now.Before(an.expires) {
+		a.drop(e)
+		return nil, false
+	}
+	if maxAge > 0 && now.Sub(an.stored) > maxAge {
+		return nil, false
+	}
+	a.lru.MoveToFront(e)
+	return an, true
+}
+
+// put keeps an answer, and drops the least recently used past maxBytes.
+func (a *answers) put(an *answer, maxBytes int64) {
+	if int64(len(an.body)) > maxBytes/8 {
+		return // one answer may not crowd out the rest
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.byKey == nil {
+		a.byKey = map[string]*list.Element{}
+	}
+	if e, ok := a.byKey[an.key]; ok {
+		a.drop(e)
+	}
+	a.byKey[an.key] = a.lru.PushFront(an)
+	a.bytes += int64(len(an.body))
+	for a.bytes > maxBytes {
+		a.drop(a.lru.Back())
+	}
+}
+
+func (a *answers) drop(e *list.Element) {
+	an := a.lru.Remove(e).(*answer)
+	delete(a.byKey, an.key)
+	a.bytes -= int64(len(an.body))
+}
+
+// cacheable returns the request's cache key, or "" when the response
+// cache does not apply to it: off, a stream, an API it does not keep, a
+// request that says no-cache and no-store, or (mode default_off) one that
+// does not ask.
+func (c *call) cacheable() string {
+	cc := c.g.cfg.Cache
+	if cc == nil || c.req == nil || c.req.Stream || !slices.Contains(cc.APIs, cacheAPI(c.op, c.api)) {
+		return ""
+	}
+	ctl := c.routing.cache
+	if cc.DefaultOff && !ctl.UseCache || ctl.NoCache && ctl.NoStore {
+		return ""
+	}
+	h := sha256.New()
+	h.Write([]byte(string(c.api) + "\x00" + string(c.op) + "\x00" + c.group + "\x00"))
+	provider.EachField(c.req.Body, func(k, v []byte) {
+		if _, litellm := liteLLMRequestParams[string(k)]; !litellm {
+			h.Write(k)
+			h.Write([]byte{0})
+			h.Write(v)
+			h.Write([]byte{0})
+		}
+	})
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// cacheAPI names a request's API as cache_params' supported_call_types
+// do: chat, embeddings or completions ("" for another).
+func cacheAPI(op provider.Operation, api provider.API) string {
+	switch {
+	case api == provider.APIChat && op == provider.Chat:
+		return "chat"
+	case api == provider.APIChat && op == provider.Embeddings:
+		return "embeddings"
+	case api == provider.APICompletions:
+		return "completions"
+	}
+	return ""
+}
+
+// fromCache answers the request from the response cache when it holds
+// its answer, and reports whether it did.
+func (c *call) fromCache(w http.ResponseWriter) (*outcome, bool) {
+	if c.cacheKey == "" || c.routing.cache.NoCache {
+		return nil, false
+	}
+	var maxAge time.Duration
+	if s := c.routing.cache.SMaxAge; s != nil {
+		maxAge = time.Duration(*s * float64(time.Second))
+	}
+	an, ok := c.g.answers.get(c.cacheKey, c.g.clock.Now(), maxAge)
+	if !ok {
+		return nil, false
+	}
+	h := w.Header()
+	h["Content-Type"] = c.g.headers.json
+	h.Set("X-Breakerd-Cache", "hit")
+	h.Set("X-Litellm-Cache-Key", c.cacheKey)
+	h.Set("X-Breakerd-Deployment", an.deployment)
+	h.Set("X-Breakerd-Provider", an.provider)
+	w.WriteHeader(http.StatusOK)
+	_ = c.send(w, an.body, false)
+	return &outcome{code: http.StatusOK, cached: true}, true
+}
+
+// keep puts an answer d gave in the response cache, unless the request
+// said no-store.
+func (c *call) keep(d *Deployment, body []byte) {
+	cc := c.g.cfg.Cache
+	if c.cacheKey == "" || c.routing.cache.NoStore || cc == nil {
+		return
+	}
+	ttl := cc.TTL
+	if t := c.routing.cache.TTL; t != nil {
+		ttl = time.Duration(*t * float64(time.Second))
+	}
+	if ttl <= 0 {
+		return
+	}
+	now := c.g.clock.Now()
+	c.g.answers.put(&answer{key: c.cacheKey, body: slices.Clone(body), deployment: d.Config.Name, provider: d.Config.Provider,
+		stored: now, expires: now.Add(ttl)}, cc.MaxBytes)
+}
+
+// readCacheControl reads LiteLLM's cache parameter into r; one that is
+// not an object is left out (ignored), as LiteLLM leaves it.
+func (r *clientRouting) readCacheControl(v []byte) {
+	var cc cacheControl
+	if json.Unmarshal(v, &cc) == nil {
+		r.cache = cc
+	}
+}

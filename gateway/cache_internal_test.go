@@ -1,0 +1,45 @@
+package gateway
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The response cache keeps at most maxBytes, the least recently used
+// going first; an answer over an eighth of it is not kept; s-maxage asks
+// for a younger answer; past its expiry an answer is gone.
+func TestAnswersAreBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var a answers
+	put := func(key string, size int) {
+		a.put(&answer{key: key, body: []byte(strings.Repeat("x", size)), stored: now, expires: now.Add(time.Minute)}, 1000)
+	}
+	for i := range 12 {
+		put(fmt.Sprint(i), 100)
+		if i == 5 {
+			if _, ok := a.get("0", now, 0); !ok { // 0 is used: 1 is the least recent now
+				t.Fatal("0 is gone early")
+			}
+		}
+	}
+	if a.bytes > 1000 {
+		t.Fatalf("%d bytes kept", a.bytes)
+	}
+	for key, want := range map[string]bool{"0": true, "1": false, "2": false, "3": true, "11": true} {
+		if _, ok := a.get(key, now, 0); ok != want {
+			t.Errorf("%s kept: %v, want %v", key, ok, want)
+		}
+	}
+	put("big", 200)
+	if _, ok := a.get("big", now, 0); ok {
+		t.Error("an answer over an eighth of the cache was kept")
+	}
+	if _, ok := a.get("11", now.Add(30*time.Second), 10*time.Second); ok {
+		t.Error("s-maxage 10s took an answer 30s old")
+	}
+	if _, ok := a.get("11", now.Add(time.Minute), 0); ok {
+		t.Error("an answer past its expiry was given")
+	}
+}
