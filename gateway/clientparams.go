@@ -90,7 +90,10 @@ func (r *clientRouting) read(k string, v []byte) string {
 		r.readCacheControl(v)
 		r.ignored = append(r.ignored, k) // unless the response cache is on (read)
 	case "litellm_session_id":
-		_ = json.Unmarshal(v, &r.session) // not a string: no session
+		var session string // not &r.session: r would escape, an allocation per request
+		if json.Unmarshal(v, &session) == nil {
+			r.session = session
+		}
 		r.ignored = append(r.ignored, k)  // unless affinity is on (read)
 	case "tags":
 		var tags []string // not &r.tags: r would escape, an allocation per request
