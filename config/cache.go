@@ -20,7 +20,7 @@ var cacheCallTypes = map[string]string{
 // that differs from what was asked, or (off) that nothing is cached.
 var cacheTypes = map[string]struct{ note, off string }{
 	"local": {},
-	"redis": {note: "kept in each replica's memory, not in Redis: a replica answers again what another has"},
+	"redis": {note: "kept in each replica's memory, not in Redis (breakerd's Redis is router_settings' redis_host, which is not set): a replica answers again what another has"},
 	"disk":  {note: "kept in memory, not on disk: lost at restart"},
 	"s3":    {off: "breakerd keeps answers in memory only"}, "gcs": {off: "breakerd keeps answers in memory only"},
 	"azure-blob":     {off: "breakerd keeps answers in memory only"},
@@ -28,8 +28,9 @@ var cacheTypes = map[string]struct{ note, off string }{
 }
 
 // cache reads LiteLLM's response cache: litellm_settings.cache: true with
-// cache_params (type, ttl, supported_call_types, mode).
-func (c *converter) cache(ls rawLiteLLM) *Cache {
+// cache_params (type, ttl, supported_call_types, mode). With type redis
+// and shared state (router_settings' Redis), the answers are the fleet's.
+func (c *converter) cache(ls rawLiteLLM, sharedState bool) *Cache {
 	const p = "litellm_settings.cache_params"
 	if ls.Cache == nil || !*ls.Cache {
 		return nil
@@ -41,6 +42,14 @@ func (c *converter) cache(ls rawLiteLLM) *Cache {
 		typ = "local"
 	}
 	switch kind, ok := cacheTypes[typ]; {
+	case typ == "redis" && sharedState:
+		cc.Shared = true
+		for _, k := range []string{"host", "port", "password", "url"} {
+			if _, set := params[k]; set {
+				c.warnf(p+"."+k, "is not used: answers are kept in router_settings' Redis, breakerd's one Redis")
+				break
+			}
+		}
 	case !ok:
 		c.errf(p+".type", "unknown cache type %q (local, redis, disk, s3, gcs, azure-blob, redis-semantic or qdrant-semantic)", typ)
 		return nil

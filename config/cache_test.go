@@ -50,3 +50,25 @@ func TestResponseCacheLoads(t *testing.T) {
 		})
 	}
 }
+
+// With router_settings' Redis, cache_params.type: redis shares the
+// answers there; cache_params' own host is not used, and says so.
+func TestResponseCacheInTheFleetsRedis(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`model_list:
+  - model_name: a
+    litellm_params: {model: openai/x, api_key: sk-test-key}
+router_settings: {redis_host: 127.0.0.1, redis_port: 6379}
+litellm_settings:
+  cache: true
+  cache_params: {type: redis, host: cache.internal}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Cache == nil || !cfg.Cache.Shared {
+		t.Fatalf("cache %+v: want it shared", cfg.Cache)
+	}
+	if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, "cache_params.host: is not used: answers are kept in router_settings' Redis") {
+		t.Fatalf("warnings:\n%s", w)
+	}
+}

@@ -148,6 +148,10 @@ type Cache struct {
 	DefaultOff bool
 	// MaxBytes bounds the answers kept; the least recently used go first.
 	MaxBytes int64
+	// Shared keeps the answers in the fleet's Redis too (cache_params.type:
+	// redis, with router_settings' Redis): a replica answers what another
+	// kept.
+	Shared bool
 }
 
 // Probes are LiteLLM's background health checks (general_settings

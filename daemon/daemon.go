@@ -302,11 +302,13 @@ func (d *Daemon) servedBy(name string) string {
 }
 
 // shareWithFleet has gw charge each finished batch once in the fleet,
-// and keep its deployment affinity's pins there, when there is one.
+// and keep its deployment affinity's pins and its response cache's
+// answers there, when there is one.
 func (d *Daemon) shareWithFleet(gw *gateway.Gateway) {
 	if d.fleet != nil {
 		gw.ShareBatchCharges(func(id string) bool { return d.fleet.First("batch:" + id) })
 		gw.SharePins(d.fleet)
+		gw.ShareAnswers(d.fleet)
 	}
 }
 

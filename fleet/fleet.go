@@ -218,6 +218,32 @@ func (f *Fleet) SetPin(key, deployment string, ttl time.Duration) {
 	}
 }
 
+// Answer returns the response cache's answer kept under key
+// (gateway.AnswerStore); ok is false when none is, or Redis cannot be
+// reached.
+func (f *Fleet) Answer(key string) ([]byte, bool) {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	b, err := f.rdb.Get(ctx, f.key("answer", key)).Bytes()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, false
+	case err != nil:
+		f.failed("answer", err)
+		return nil, false
+	}
+	return b, true
+}
+
+// SetAnswer keeps a response cache's answer under key for ttl.
+func (f *Fleet) SetAnswer(key string, value []byte, ttl time.Duration) {
+	ctx, cancel := f.opCtx()
+	defer cancel()
+	if err := f.rdb.Set(ctx, f.key("answer", key), value, ttl).Err(); err != nil {
+		f.failed("answer", err)
+	}
+}
+
 // Up reports whether the last Redis round trip worked.
 func (f *Fleet) Up() bool { return f.up.Load() }
 

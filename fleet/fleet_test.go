@@ -756,8 +756,8 @@ func TestFirstClaimsOncePerFleet(t *testing.T) {
 // twoDeployments starts Redis, two mock upstreams (one, two) and n
 // replicas sharing state, whose config has one group of both and extra's
 // settings (router_settings' and general_settings' own lines); it returns
-// the replicas' addresses.
-func twoDeployments(t *testing.T, n int, router, general string) (urls []string, one, two *mockllm.Server) {
+// the replicas' addresses. more are top-level blocks.
+func twoDeployments(t *testing.T, n int, router, general string, more ...string) (urls []string, one, two *mockllm.Server) {
 	t.Helper()
 	r := startRedis(t)
 	vars := map[string]string{"REDIS_PORT": fmt.Sprint(r.port)}
@@ -782,7 +782,7 @@ router_settings:
   redis_namespace: two
 general_settings:
 `+general+`  max_parallel_requests: 100
-server:
+`+strings.Join(more, "")+`server:
   shutdown_drain: 0s
 `), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
@@ -845,5 +845,33 @@ func TestHealthChecksRunAtOneReplica(t *testing.T) {
 	_, one, two := twoDeployments(t, 3, "", "  background_health_checks: true\n  health_check_interval: 60\n  enable_health_check_routing: true\n")
 	if a, b := one.Stats().Chat, two.Stats().Chat; a != 1 || b != 1 {
 		t.Fatalf("deployments checked %d and %d times by three replicas; want once each", a, b)
+	}
+}
+
+// With cache_params.type: redis the response cache is the fleet's: an
+// answer one replica kept is given again by another, with no upstream
+// call.
+func TestResponseCacheIsTheFleets(t *testing.T) {
+	urls, one, two := twoDeployments(t, 2, "  routing_strategy: ordered\n", "", "litellm_settings:\n  cache: true\n  cache_params: {type: redis, ttl: 60}\n")
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	ask := func(url string) string {
+		t.Helper()
+		resp, err := hc.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		return resp.Header.Get("X-Breakerd-Cache")
+	}
+	if ask(urls[0]) != "" || ask(urls[1]) != "hit" || ask(urls[1]) != "hit" {
+		t.Fatal("the second replica did not answer from the first one's answer")
+	}
+	if n := one.Stats().Chat + two.Stats().Chat; n != 1 {
+		t.Fatalf("%d upstream calls, want 1", n)
 	}
 }

@@ -1,12 +1,15 @@
 package gateway
 
 import (
+	"bytes"
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +33,23 @@ type cacheControl struct {
 	UseCache bool     `json:"use-cache"`
 }
 
+// AnswerStore keeps the response cache's answers where every replica of
+// a fleet reads them (its Redis): Answer returns what key holds (ok false
+// when nothing, or the store cannot be reached); SetAnswer keeps value
+// under key for ttl.
+type AnswerStore interface {
+	Answer(key string) (value []byte, ok bool)
+	SetAnswer(key string, value []byte, ttl time.Duration)
+}
+
+// ShareAnswers has the response cache keep its answers in store too, and
+// look there for those it lacks (with cache_params.type: redis).
+func (g *Gateway) ShareAnswers(store AnswerStore) {
+	g.answers.mu.Lock()
+	defer g.answers.mu.Unlock()
+	g.answers.store = store
+}
+
 // answers is the response cache: the answers kept, least recently used
 // first out once they pass maxBytes. The zero value is empty.
 type answers struct {
@@ -37,6 +57,29 @@ type answers struct {
 	byKey map[string]*list.Element
 	lru   list.List // of *answer, most recently used at the front
 	bytes int64
+	store AnswerStore // the fleet's, when shared
+}
+
+// encode writes an answer for an AnswerStore: its deployment, provider,
+// and times on a line each, then its body.
+func (an *answer) encode() []byte {
+	head := fmt.Sprintf("%s\n%s\n%d\n%d\n", an.deployment, an.provider, an.stored.UnixNano(), an.expires.UnixNano())
+	return append([]byte(head), an.body...)
+}
+
+// decodeAnswer reads what encode wrote.
+func decodeAnswer(key string, b []byte) (*answer, bool) {
+	parts := bytes.SplitN(b, []byte("\n"), 5)
+	if len(parts) != 5 {
+		return nil, false
+	}
+	stored, err1 := strconv.ParseInt(string(parts[2]), 10, 64)
+	expires, err2 := strconv.ParseInt(string(parts[3]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, false
+	}
+	return &answer{key: key, deployment: string(parts[0]), provider: string(parts[1]), stored: time.Unix(0, stored),
+		expires: time.Unix(0, expires), body: parts[4]}, true
 }
 
 type answer struct {
@@ -143,7 +186,11 @@ func (c *call) fromCache(w http.ResponseWriter) (*outcome, bool) {
 	if s := c.routing.cache.SMaxAge; s != nil {
 		maxAge = time.Duration(*s * float64(time.Second))
 	}
-	an, ok := c.g.answers.get(c.cacheKey, c.g.clock.Now(), maxAge)
+	now := c.g.clock.Now()
+	an, ok := c.g.answers.get(c.cacheKey, now, maxAge)
+	if !ok && c.g.cfg.Cache.Shared {
+		an, ok = c.g.answers.shared(c.cacheKey, now, maxAge, c.g.cfg.Cache.MaxBytes)
+	}
 	if !ok {
 		return nil, false
 	}
@@ -173,8 +220,40 @@ func (c *call) keep(d *Deployment, body []byte) {
 		return
 	}
 	now := c.g.clock.Now()
-	c.g.answers.put(&answer{key: c.cacheKey, body: slices.Clone(body), deployment: d.Config.Name, provider: d.Config.Provider,
-		stored: now, expires: now.Add(ttl)}, cc.MaxBytes)
+	an := &answer{key: c.cacheKey, body: slices.Clone(body), deployment: d.Config.Name, provider: d.Config.Provider,
+		stored: now, expires: now.Add(ttl)}
+	c.g.answers.put(an, cc.MaxBytes)
+	if cc.Shared {
+		if store := c.g.answers.shareWith(); store != nil {
+			store.SetAnswer(an.key, an.encode(), ttl)
+		}
+	}
+}
+
+// shareWith returns the store answers are shared in, nil when none.
+func (a *answers) shareWith() AnswerStore {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.store
+}
+
+// shared looks for key's answer in the fleet's store, and keeps it here
+// when there is one (live at now, no older than maxAge).
+func (a *answers) shared(key string, now time.Time, maxAge time.Duration, maxBytes int64) (*answer, bool) {
+	store := a.shareWith()
+	if store == nil {
+		return nil, false
+	}
+	b, ok := store.Answer(key)
+	if !ok {
+		return nil, false
+	}
+	an, ok := decodeAnswer(key, b)
+	if !ok || !now.Before(an.expires) || maxAge > 0 && now.Sub(an.stored) > maxAge {
+		return nil, false
+	}
+	a.put(an, maxBytes)
+	return an, true
 }
 
 // readCacheControl reads LiteLLM's cache parameter into r; one that is

@@ -94,7 +94,7 @@ func (r *clientRouting) read(k string, v []byte) string {
 		if json.Unmarshal(v, &session) == nil {
 			r.session = session
 		}
-		r.ignored = append(r.ignored, k)  // unless affinity is on (read)
+		r.ignored = append(r.ignored, k) // unless affinity is on (read)
 	case "tags":
 		var tags []string // not &r.tags: r would escape, an allocation per request
 		if json.Unmarshal(v, &tags) != nil {
