@@ -230,6 +230,14 @@ func TestLiteLLMMetricNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	stream.Close()
+	// The stream's success is judged when its relay ends, which may be
+	// after the client read its end: wait for it, or it could land among
+	// the failures below and break their run of five.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !s.d.Gateway().Wait(ctx) {
+		t.Fatal("the stream is still relayed")
+	}
 	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
 	for i := 0; i < 8; i++ { // 5 failures open the circuit, 3 fast-fail
 		s.chat(t)
