@@ -12,6 +12,8 @@ func affinityCheck(check string, a *Affinity) bool {
 		a.Session = true
 	case "deployment_affinity":
 		a.Key = true
+	case "prompt_caching":
+		a.Prompt = true
 	case "responses_api_deployment_check", "encrypted_content_affinity":
 	default:
 		return false
@@ -22,7 +24,6 @@ func affinityCheck(check string, a *Affinity) bool {
 // preCallHints say, for LiteLLM's other optional_pre_call_checks, what
 // breakerd does instead.
 var preCallHints = map[string]string{
-	"prompt_caching":         "session_affinity keeps a session's turns, and the prompt cache they warm, at one deployment",
 	"router_budget_limiting": "provider_budget_config and deployments' max_budget are enforced without it",
 }
 

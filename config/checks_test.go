@@ -23,8 +23,8 @@ func TestAffinityChecksLoad(t *testing.T) {
 		err        string
 	}{
 		{"none", "  num_retries: 1\n", Affinity{}, nil, time.Hour, nil, ""},
-		{"every group's", "  optional_pre_call_checks: [session_affinity, deployment_affinity, responses_api_deployment_check, encrypted_content_affinity]\n" +
-			"  deployment_affinity_ttl_seconds: 600\n", Affinity{Session: true, Key: true}, nil, 10 * time.Minute, nil, ""},
+		{"every group's", "  optional_pre_call_checks: [session_affinity, deployment_affinity, prompt_caching, responses_api_deployment_check, encrypted_content_affinity]\n" +
+			"  deployment_affinity_ttl_seconds: 600\n", Affinity{Session: true, Key: true, Prompt: true}, nil, 10 * time.Minute, nil, ""},
 		{"a group's own", "  optional_pre_call_checks: [session_affinity]\n  model_group_affinity_config: {b: [deployment_affinity], nowhere: [session_affinity]}\n",
 			Affinity{Session: true}, map[string]Affinity{"b": {Key: true}}, time.Hour,
 			[]string{`t.yaml:8:59: router_settings.model_group_affinity_config.nowhere: "nowhere" is not a model_name in model_list; ignored`}, ""},

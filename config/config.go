@@ -757,6 +757,10 @@ type Affinity struct {
 	Session bool
 	// Key pins by the client's API key.
 	Key bool
+	// Prompt pins by the cached part of the prompt: the messages (and
+	// system, tools) up to the last cache_control marker, when they are
+	// long enough to be cached (LiteLLM's prompt_caching check).
+	Prompt bool
 }
 
 // Alias is another name for a model group.

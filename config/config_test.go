@@ -165,8 +165,8 @@ func TestRateLimitsNeedPreCallChecks(t *testing.T) {
 			"t.yaml:7:7: model_list[0].litellm_params.tpm: weights simple-shuffle routing"}},
 		{name: "enable_pre_call_checks enforces them", router: "router_settings:\n  enable_pre_call_checks: true\n", enforce: true},
 		{name: "enforce_model_rate_limits enforces them, and other checks are named as not done",
-			router: "router_settings:\n  optional_pre_call_checks: [enforce_model_rate_limits, prompt_caching]\n", enforce: true,
-			warnings: []string{`t.yaml:9:57: router_settings.optional_pre_call_checks[1]: "prompt_caching" is a LiteLLM check that breakerd does not do; ignored (session_affinity keeps a session`}},
+			router: "router_settings:\n  optional_pre_call_checks: [enforce_model_rate_limits, router_budget_limiting]\n", enforce: true,
+			warnings: []string{`t.yaml:9:57: router_settings.optional_pre_call_checks[1]: "router_budget_limiting" is a LiteLLM check that breakerd does not do; ignored (provider_budget_config`}},
 		{name: "enable_pre_call_checks: false leaves them weights", router: "router_settings:\n  enable_pre_call_checks: false\n", enforce: false,
 			warnings: []string{"t.yaml:6:7: model_list[0].litellm_params.rpm:", "t.yaml:7:7: model_list[0].litellm_params.tpm:"}},
 	}

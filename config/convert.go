@@ -1371,7 +1371,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		case preCallHints[check] != "":
 			c.warnf(p, "%q is a LiteLLM check that breakerd does not do; ignored (%s)", check, preCallHints[check])
 		default:
-			c.warnf(p, "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's are enforce_model_rate_limits, session_affinity and deployment_affinity)", check)
+			c.warnf(p, "%q is a LiteLLM check that breakerd does not do; ignored (breakerd's are enforce_model_rate_limits, session_affinity, deployment_affinity and prompt_caching)", check)
 		}
 	}
 	rt.AffinityTTL = c.duration("router_settings.deployment_affinity_ttl_seconds", r.AffinityTTL, time.Hour, false)
@@ -1384,7 +1384,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 		var a Affinity
 		for i, check := range r.GroupAffinity[g] {
 			if !affinityCheck(check, &a) {
-				c.errf(fmt.Sprintf("%s[%d]", p, i), "unknown check %q (session_affinity, deployment_affinity, responses_api_deployment_check or encrypted_content_affinity)", check)
+				c.errf(fmt.Sprintf("%s[%d]", p, i), "unknown check %q (session_affinity, deployment_affinity, prompt_caching, responses_api_deployment_check or encrypted_content_affinity)", check)
 			}
 		}
 		if rt.GroupAffinity == nil {

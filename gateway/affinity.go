@@ -1,8 +1,10 @@
 package gateway
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,6 +98,50 @@ func pinKey(group string, a config.Affinity, h http.Header, session string) stri
 		}
 	}
 	return ""
+}
+
+// minCachedPrompt is the least prompt prefix (in bytes: about 1,024
+// tokens, the least a provider caches) that prompt_caching pins by.
+const minCachedPrompt = 4096
+
+// promptKey returns the key prompt_caching pins a request for group by:
+// a hash of the part of its prompt it marks for caching (system, tools
+// and the messages up to the last cache_control marker), when that part
+// is long enough to be cached; "" otherwise.
+func promptKey(group string, body []byte) string {
+	marker := []byte(`"cache_control"`)
+	if !bytes.Contains(body, marker) {
+		return ""
+	}
+	var p struct {
+		System   json.RawMessage   `json:"system"`
+		Tools    json.RawMessage   `json:"tools"`
+		Messages []json.RawMessage `json:"messages"`
+	}
+	if json.Unmarshal(body, &p) != nil {
+		return ""
+	}
+	last := -1
+	for i, m := range p.Messages {
+		if bytes.Contains(m, marker) {
+			last = i
+		}
+	}
+	if last < 0 && !bytes.Contains(p.System, marker) && !bytes.Contains(p.Tools, marker) {
+		return ""
+	}
+	h := sha256.New()
+	n, _ := h.Write(p.System)
+	m, _ := h.Write(p.Tools)
+	n += m
+	for _, msg := range p.Messages[:last+1] {
+		m, _ = h.Write(msg)
+		n += m
+	}
+	if n < minCachedPrompt {
+		return ""
+	}
+	return group + "\x00prompt\x00" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // first returns route with the deployment key is pinned to first, when

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,5 +128,40 @@ func TestKeyAffinityAndPerGroupChecks(t *testing.T) {
 				t.Fatalf("key one went to %s (want b, where it moved), key two to %s (want a)", one, two)
 			}
 		})
+	}
+}
+
+// LiteLLM's prompt_caching: a request whose prompt marks a long prefix
+// for caching (cache_control) goes to the deployment that served that
+// prefix last, where its cache is warm, while that one's circuit lets it;
+// another prefix, or a prompt too short to cache, goes by the strategy.
+func TestPromptCachingKeepsAPrefixWhereItIsCached(t *testing.T) {
+	e := newEnv(t, affinityConfig+"  optional_pre_call_checks: [prompt_caching]\n", "a", "b")
+	system := func(topic string) string {
+		return `[{"type":"text","text":"` + strings.Repeat("You answer questions about "+topic+". ", 200) + `","cache_control":{"type":"ephemeral"}}]`
+	}
+	ask := func(sys, question string) string {
+		t.Helper()
+		status, h, body := e.post("/v1/messages", `{"model":"claude","max_tokens":16,"system":`+sys+`,"messages":[{"role":"user","content":"`+question+`"}]}`)
+		if status != 200 {
+			t.Fatalf("status %d: %v", status, body)
+		}
+		return h.Get("X-Breakerd-Deployment")
+	}
+	if got := ask(system("breakers"), "one"); got != "a" {
+		t.Fatalf("first: %s", got)
+	}
+	short := `[{"type":"text","text":"be brief","cache_control":{"type":"ephemeral"}}]` // too short to be cached
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	if got, s := ask(system("breakers"), "two"), ask(short, "two"); got != "b" || s != "b" {
+		t.Fatalf("with a failing: %s, %s", got, s)
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{})
+	e.breaker("a:chat").Reset("test: a is back")
+	if got := ask(system("breakers"), "three"); got != "b" {
+		t.Fatalf("the cached prefix went to %s once a was back; want b, where it is cached", got)
+	}
+	if other, s, plain := ask(system("bulkheads"), "four"), ask(short, "five"), ask(`"be brief"`, "six"); other != "a" || s != "a" || plain != "a" {
+		t.Fatalf("another prefix went to %s, a marked one too short to cache to %s, an unmarked one to %s; want a", other, s, plain)
 	}
 }

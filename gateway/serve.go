@@ -462,9 +462,12 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 		}
 		routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "tags" || k == "metadata" }) // honoured
 	}
-	if a := g.affinityOf(group); a.Session || a.Key {
+	if a := g.affinityOf(group); a.Session || a.Key || a.Prompt {
 		if c.pinKey = pinKey(group, a, r.Header, routing.session); routing.session != "" && a.Session {
 			routing.ignored = slices.DeleteFunc(routing.ignored, func(k string) bool { return k == "litellm_session_id" }) // honoured
+		}
+		if c.pinKey == "" && a.Prompt && req != nil {
+			c.pinKey = promptKey(group, req.Body)
 		}
 	}
 	c.req, c.group, c.routing = req, group, routing

@@ -125,6 +125,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		if a.Key {
 			by = append(by, "API key")
 		}
+		if a.Prompt {
+			by = append(by, "cached prompt prefix")
+		}
 		if len(by) > 0 && len(grp.Deployments) > 1 {
 			pinned = append(pinned, grp.Name+" (by "+strings.Join(by, ", then ")+")")
 		}
