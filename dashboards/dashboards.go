@@ -136,7 +136,8 @@ func Overview() (dashboard.Dashboard, error) {
 			target(`sum by (reason) (rate(breakerd_fallbacks_total{`+groupSel+`}[$__rate_interval]))`, "fallback: {{reason}}"),
 			target(`sum by (provider) (rate(breakerd_rate_limited_total{provider=~"$provider"}[$__rate_interval]))`, "over rpm/tpm {{provider}}"),
 			target(`sum by (reason) (rate(breakerd_passed_over_total{provider=~"$provider"}[$__rate_interval]))`, "passed over: {{reason}}"),
-			target(`sum by (result) (rate(breakerd_health_checks_total{provider=~"$provider"}[$__rate_interval]))`, "health checks: {{result}}"))).
+			target(`sum by (result) (rate(breakerd_health_checks_total{provider=~"$provider"}[$__rate_interval]))`, "health checks: {{result}}"),
+			target(`sum by (model_group) (rate(breakerd_cache_hits_total{`+groupSel+`}[$__rate_interval]))`, "cache hits {{model_group}}"))).
 		WithPanel(ts("Bulkhead saturation", "percentunit", 8, 8,
 			target(`sum by (deployment) (breakerd_bulkhead_in_flight{provider=~"$provider"}) / sum by (deployment) (breakerd_bulkhead_max_concurrent{provider=~"$provider"} > 0)`, "{{deployment}}"),
 			target(`sum by (deployment) (breakerd_bulkhead_queued{provider=~"$provider"})`, "queued {{deployment}}")))

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -134,11 +135,15 @@ router_settings:
 	}
 	// An answer that says what is left of the provider's rate limits, for
 	// the series made only once a provider says.
+	// And a health check and an answer from the response cache, whose
+	// series are made by the first.
 	for _, g := range d.Gateway().Groups() {
 		for _, dep := range g.Deployments {
 			d.Metrics().Observer().AttemptDone(gateway.AttemptInfo{Deployment: dep, Op: provider.Chat, Status: 200,
 				Remaining: provider.Remaining{Requests: provider.RateLeft{Said: true, Left: 5}, Tokens: provider.RateLeft{Said: true, Left: 100}}})
+			d.Metrics().Observer().Probed(gateway.ProbeInfo{Deployment: dep, Op: provider.Chat, Result: "success", Status: 200})
 		}
+		d.Metrics().Observer().RequestDone(gateway.RequestInfo{Group: g.Name, Op: provider.Chat, API: provider.APIChat, Status: 200, Cached: true})
 	}
 	mfs, err := d.Metrics().Registry().Gather()
 	if err != nil {
@@ -207,7 +212,7 @@ func queries(t *testing.T) map[string]string {
 				}
 			case []any:
 				for i, e := range x {
-					walk(path+"["+string(rune('0'+i%10))+"]", e)
+					walk(path+"["+strconv.Itoa(i)+"]", e)
 				}
 			}
 		}

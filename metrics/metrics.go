@@ -113,6 +113,7 @@ type groupSeries struct {
 	ok                 prometheus.Counter // breakerd_requests_total with status 200
 	viaFallback        prometheus.Counter
 	duration, overhead prometheus.Observer
+	cacheHits          prometheus.Counter
 }
 
 // attemptKey names a deployment's upstream calls of one operation.
@@ -139,7 +140,7 @@ func (m *Metrics) group(name string) *groupSeries {
 	}
 	s, _ := m.groups.LoadOrStore(name, &groupSeries{ok: m.requests.WithLabelValues(name, "200"),
 		viaFallback: m.viaFallback.WithLabelValues(name), duration: m.reqDuration.WithLabelValues(name),
-		overhead: m.overhead.WithLabelValues(name)})
+		overhead: m.overhead.WithLabelValues(name), cacheHits: m.cacheHits.WithLabelValues(name)})
 	return s.(*groupSeries)
 }
 
@@ -459,7 +460,7 @@ func (o observer) RequestDone(r gateway.RequestInfo) {
 		r.Group = "unknown"
 	}
 	if r.Cached {
-		o.m.cacheHits.WithLabelValues(r.Group).Inc()
+		o.m.group(r.Group).cacheHits.Inc()
 	}
 	o.m.requests.WithLabelValues(r.Group, strconv.Itoa(r.Status)).Inc()
 	if timed {
