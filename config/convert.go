@@ -1485,7 +1485,7 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 			return "", false
 		}
 		s = c.resolve(p, s)
-		if slices.Contains(groups, s) || wild(s) {
+		if slices.Contains(groups, s) || wild(s) || c.isAutoRouter(s) { // an auto router: its groups in turn
 			return s, true
 		}
 		if slices.Contains(c.named, s) {

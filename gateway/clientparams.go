@@ -171,10 +171,11 @@ func tagged(route []*Deployment, tags []string, matchAll bool) []*Deployment {
 // the client naming a fallback that is no model.
 func (g *Gateway) withFallbacks(route []*Deployment, fallbacks []string) ([]*Deployment, string) {
 	out := slices.Clip(route)
-	for _, name := range fallbacks {
-		if a, ok := g.cfg.Router.Aliases[name]; ok {
-			name = a.Group
-		}
+	var names []string // an alias's group, an auto router's groups in turn
+	for _, f := range fallbacks {
+		names = append(names, g.aliasGroups(f)...)
+	}
+	for _, name := range names {
 		if _, ok := g.groups[name]; !ok {
 			if _, err := g.resolve(name); err != nil { // a model a wildcard serves, else none
 				return nil, fmt.Sprintf("fallbacks: the model `%s` does not exist", name)

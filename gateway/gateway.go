@@ -712,13 +712,26 @@ func (g *Gateway) routeOf(grp *Group, wild func(name string) *Group) route {
 	}
 	add(grp.Deployments)
 	for _, name := range grp.Fallbacks {
-		if other, ok := g.groups[name]; ok {
-			add(other.Deployments)
-		} else if other := wild(name); other != nil {
-			add(other.Deployments)
+		for _, name := range g.aliasGroups(name) {
+			if other, ok := g.groups[name]; ok {
+				add(other.Deployments)
+			} else if other := wild(name); other != nil {
+				add(other.Deployments)
+			}
 		}
 	}
 	return r
+}
+
+// aliasGroups returns the groups name stands for: an alias's group, then
+// an auto router's other groups in turn (config.Alias.Then); name itself
+// when it is no alias.
+func (g *Gateway) aliasGroups(name string) []string {
+	a, ok := g.cfg.Router.Aliases[name]
+	if !ok {
+		return []string{name}
+	}
+	return append([]string{a.Group}, a.Then...)
 }
 
 // order sorts a group's deployments by a static strategy; simple-shuffle

@@ -544,3 +544,30 @@ router_settings:
 		t.Fatalf("Responses API: %v %+v", err, resp)
 	}
 }
+
+// A fallback may name an auto router: its groups follow in turn, as a
+// request for it would have them.
+func TestFallbackToAnAutoRouter(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: primary
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_P}/v1", api_key: sk-p-secret-key}
+  - model_name: fast
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_F}/v1", api_key: sk-f-secret-key}
+  - model_name: router
+    litellm_params:
+      model: auto_router/adaptive_router
+      adaptive_router_config: {available_models: [fast]}
+router_settings:
+  retry_backoff: 1ms
+  fallbacks: [{primary: [router]}]
+`, "p", "f")
+	e.mocks["p"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	_, h, err := e.chat("primary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Get("X-Breakerd-Deployment"); got != "fast/openai/gpt-4o-mini" {
+		t.Fatalf("served by %q, want the router's group", got)
+	}
+}
