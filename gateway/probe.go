@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,14 +62,22 @@ type ProbeInfo struct {
 	Duration time.Duration
 }
 
-// Probe makes one health check call to each deployment (not a wildcard's
-// template nor a files_settings account), up to maxProbesAtOnce at a
-// time, and returns when every one has answered or ctx ends. Each is
+// Probe makes one health check call to each deployment (a wildcard's
+// for each model clients have asked it for; not a files_settings
+// account), up to maxProbesAtOnce at a time, and returns when every one has answered or ctx ends. Each is
 // reported to the observer, and logged when it fails.
 func (g *Gateway) Probe(ctx context.Context) {
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, maxProbesAtOnce)
-	for _, d := range g.deployments {
+	ds := slices.Clone(g.deployments)
+	for _, grp := range g.wildGroupsList() { // the models a wildcard serves that clients asked for
+		for _, d := range grp.Deployments {
+			if !slices.Contains(ds, d) {
+				ds = append(ds, d)
+			}
+		}
+	}
+	for _, d := range ds {
 		mode := d.Config.Mode
 		if mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
 			mode = "embedding" // by its name: text-embedding-3-small
