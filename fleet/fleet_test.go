@@ -800,28 +800,37 @@ general_settings:
 	return urls, one, two
 }
 
+// chatAt asks the replica at url for "chat" (in session, when set), and
+// wants an answer; it returns the answer's headers.
+func chatAt(t *testing.T, url, session string) http.Header {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	if session != "" {
+		req.Header.Set("x-litellm-session-id", session)
+	}
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	return resp.Header
+}
+
 // Deployment affinity holds across the fleet: a session pinned to a
 // deployment at one replica goes to the same deployment at every other,
 // whichever the routing strategy (simple-shuffle) would have picked there.
 func TestAffinityPinsAreTheFleets(t *testing.T) {
 	urls, _, _ := twoDeployments(t, 2, "  optional_pre_call_checks: [session_affinity]\n", "")
-	hc := &http.Client{Transport: &http.Transport{}}
-	defer hc.CloseIdleConnections()
 	ask := func(url, session string) string {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, url+"/v1/chat/completions", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("x-litellm-session-id", session)
-		resp, err := hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
-		return resp.Header.Get("X-Breakerd-Deployment")
+		return chatAt(t, url, session).Get("X-Breakerd-Deployment")
 	}
 	used := map[string]bool{}
 	for i := range 12 {
@@ -853,20 +862,9 @@ func TestHealthChecksRunAtOneReplica(t *testing.T) {
 // call.
 func TestResponseCacheIsTheFleets(t *testing.T) {
 	urls, one, two := twoDeployments(t, 2, "  routing_strategy: ordered\n", "", "litellm_settings:\n  cache: true\n  cache_params: {type: redis, ttl: 60}\n")
-	hc := &http.Client{Transport: &http.Transport{}}
-	defer hc.CloseIdleConnections()
 	ask := func(url string) string {
 		t.Helper()
-		resp, err := hc.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("status %d", resp.StatusCode)
-		}
-		return resp.Header.Get("X-Breakerd-Cache")
+		return chatAt(t, url, "").Get("X-Breakerd-Cache")
 	}
 	if ask(urls[0]) != "" || ask(urls[1]) != "hit" || ask(urls[1]) != "hit" {
 		t.Fatal("the second replica did not answer from the first one's answer")
