@@ -29,7 +29,8 @@ var preCallHints = map[string]string{
 
 // probes reads LiteLLM's background health checks: every
 // health_check_interval seconds (300 by default, as in LiteLLM).
-func (c *converter) probes(g rawGeneral) Probes {
+// policy is whether router_settings.allowed_fails_policy is set.
+func (c *converter) probes(g rawGeneral, policy bool) Probes {
 	on := func(b *bool) bool { return b != nil && *b }
 	if !on(g.BackgroundHealthChecks) {
 		if on(g.EnableHealthCheckRouting) {
@@ -37,6 +38,7 @@ func (c *converter) probes(g rawGeneral) Probes {
 		}
 		return Probes{}
 	}
+	routing := on(g.EnableHealthCheckRouting)
 	return Probes{Interval: c.duration("general_settings.health_check_interval", g.HealthCheckInterval, 300*time.Second, false),
-		Routing: on(g.EnableHealthCheckRouting), IgnoreTransient: on(g.HealthCheckIgnoreTransient)}
+		Routing: routing, IgnoreTransient: on(g.HealthCheckIgnoreTransient), TripAtOnce: routing && !policy}
 }

@@ -63,7 +63,10 @@ func TestBackgroundHealthChecksLoad(t *testing.T) {
 		{"off", "  master_key: sk-a-long-master-key-value\n", Probes{}, ""},
 		{"default interval", "  background_health_checks: true\n", Probes{Interval: 300 * time.Second}, ""},
 		{"all set", "  background_health_checks: true\n  health_check_interval: 30\n  enable_health_check_routing: true\n  health_check_ignore_transient_errors: true\n",
-			Probes{Interval: 30 * time.Second, Routing: true, IgnoreTransient: true}, ""},
+			Probes{Interval: 30 * time.Second, Routing: true, IgnoreTransient: true, TripAtOnce: true}, ""},
+		{"with allowed_fails_policy, checks count as calls", "  background_health_checks: true\n  enable_health_check_routing: true\n" +
+			"router_settings:\n  allowed_fails_policy: {InternalServerErrorAllowedFails: 1}\n",
+			Probes{Interval: 300 * time.Second, Routing: true}, ""},
 		{"routing without checks", "  enable_health_check_routing: true\n", Probes{},
 			"general_settings.enable_health_check_routing: needs general_settings.background_health_checks: true"},
 	} {

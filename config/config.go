@@ -170,6 +170,11 @@ type Probes struct {
 	// IgnoreTransient leaves a probe's 429 and 408 out of the breaker
 	// (health_check_ignore_transient_errors).
 	IgnoreTransient bool
+	// TripAtOnce, with Routing, opens a deployment's circuit at its first
+	// failed probe, as LiteLLM excludes a deployment at its first failed
+	// check; with LiteLLM's allowed_fails_policy set it is off, and
+	// probes count toward the breaker as calls do.
+	TripAtOnce bool
 }
 
 // Admin configures the admin API, which is off without a token.

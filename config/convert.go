@@ -385,7 +385,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	cfg.Alerting = c.alerting(raw.RouterSettings.Alerting)
 	c.liteLLMAlerting(raw.General, &cfg.Alerting)
 	cfg.Health = c.health(raw.Health, cfg.Groups)
-	cfg.Health.Probes = c.probes(raw.General)
+	cfg.Health.Probes = c.probes(raw.General, raw.RouterSettings.AllowedFailsPolicy != nil)
 	cfg.Admin = Admin{Token: Secret(c.resolve("admin.token", raw.Admin.Token)), Listen: c.resolve("admin.listen", raw.Admin.Listen)}
 	if raw.Admin.Token != "" && len(cfg.Admin.Token) < 16 && len(c.errs) == 0 {
 		c.errf("admin.token", "must be at least 16 characters")

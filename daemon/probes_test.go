@@ -1,6 +1,7 @@
 package daemon_test
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -99,33 +100,41 @@ func (s *probeStack) metric(t *testing.T, op, result string) string {
 // succeeds closes it: the outage and the recovery are both found without
 // a client's request.
 func TestHealthChecksOpenAndCloseCircuitsWithoutTraffic(t *testing.T) {
-	s := newProbeStack(t, "  enable_health_check_routing: true\n")
-	if a, e, r, st := s.a.Stats().Chat, s.e.Stats().Embeddings, s.e.Stats().Responses, s.e.Stats(); a != 1 || e != 1 || r != 1 || st.Media != 0 || st.Chat != 0 {
-		t.Fatalf("at start: %d chat calls to a, %d embeddings and %d Responses calls to e (%d chat, %d image); want one each, and none to the image model",
-			a, e, r, st.Chat, st.Media)
-	}
-	s.a.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
-	s.clock.Advance(60 * time.Second)
-	if st := s.state(t, "a:chat"); st != breaker.Closed {
-		t.Fatalf("after one failed probe a is %s", st)
-	}
-	s.clock.Advance(60 * time.Second)
-	if st := s.state(t, "a:chat"); st != breaker.Open {
-		t.Fatalf("after two failed probes a is %s, want open", st)
-	}
-	if got := s.metric(t, "chat", "failure"); got != "2" {
-		t.Fatalf("breakerd_health_checks_total{result=failure} = %s, want 2", got)
-	}
-	if !strings.Contains(s.logs.String(), `operation="chat health check"`) {
-		t.Fatalf("the failed checks are not logged as health checks:\n%s", s.logs.String())
-	}
-	s.a.SetFaults(mockllm.Faults{})
-	s.clock.Advance(60 * time.Second) // past recovery_timeout: the probe is the trial
-	if st := s.state(t, "a:chat"); st != breaker.Closed {
-		t.Fatalf("after a successful probe past the recovery timeout a is %s, want closed", st)
-	}
-	if got := s.metric(t, "embeddings", "success"); got != "4" {
-		t.Fatalf("e's probes: %s successes, want 4", got)
+	for _, tc := range []struct {
+		name, router string
+		toOpen       int // failed checks that open the circuit
+	}{
+		{"the first failed check opens it, as LiteLLM excludes a deployment", "", 1},
+		{"with allowed_fails_policy, checks count as calls", "  allowed_fails_policy: {InternalServerErrorAllowedFails: 1}\n", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newProbeStack(t, "  enable_health_check_routing: true\n", tc.router)
+			if a, e, r, st := s.a.Stats().Chat, s.e.Stats().Embeddings, s.e.Stats().Responses, s.e.Stats(); a != 1 || e != 1 || r != 1 || st.Media != 0 || st.Chat != 0 {
+				t.Fatalf("at start: %d chat calls to a, %d embeddings and %d Responses calls to e (%d chat, %d image); want one each, and none to the image model",
+					a, e, r, st.Chat, st.Media)
+			}
+			s.a.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+			for i := 1; i <= tc.toOpen; i++ {
+				s.clock.Advance(60 * time.Second)
+				if want := map[bool]breaker.State{false: breaker.Closed, true: breaker.Open}[i == tc.toOpen]; s.state(t, "a:chat") != want {
+					t.Fatalf("after %d failed checks a is %s, want %s", i, s.state(t, "a:chat"), want)
+				}
+			}
+			if got := s.metric(t, "chat", "failure"); got != fmt.Sprint(tc.toOpen) {
+				t.Fatalf("breakerd_health_checks_total{result=failure} = %s, want %d", got, tc.toOpen)
+			}
+			if l := s.logs.String(); !strings.Contains(l, `operation="chat health check"`) || tc.toOpen == 1 && !strings.Contains(l, "health check failed: ") {
+				t.Fatalf("the failed checks are not logged as health checks, or the trip's reason does not say so:\n%s", l)
+			}
+			s.a.SetFaults(mockllm.Faults{})
+			s.clock.Advance(60 * time.Second) // past recovery_timeout: the check is the trial
+			if st := s.state(t, "a:chat"); st != breaker.Closed {
+				t.Fatalf("after a successful check past the recovery timeout a is %s, want closed", st)
+			}
+			if got, want := s.metric(t, "embeddings", "success"), fmt.Sprint(tc.toOpen+2); got != want {
+				t.Fatalf("e's checks: %s successes, want %s", got, want)
+			}
+		})
 	}
 }
 

@@ -147,6 +147,10 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 		info.Result = "ignored"
 		if g.classify(perr) == breaker.Failure && !transient {
 			info.Result = "failure"
+			if p.TripAtOnce {
+				// LiteLLM excludes a deployment at its first failed check.
+				d.Breakers[op].Trip("health check failed: " + failureCause(perr, info.ErrType))
+			}
 		}
 	}
 	return info

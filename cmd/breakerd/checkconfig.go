@@ -99,6 +99,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		how := "counted and logged, not judged (enable_health_check_routing is off)"
 		if p.Routing {
 			how = "counted toward the breakers: they open and close circuits"
+			if p.TripAtOnce {
+				how = "judged: a failed check opens its deployment's circuit, a passing trial closes it"
+			}
 		}
 		if p.IgnoreTransient {
 			how += "; a check's 429 or 408 never counts"

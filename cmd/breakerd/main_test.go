@@ -771,7 +771,7 @@ litellm_settings: {cache: true, cache_params: {ttl: 300, supported_call_types: [
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n",
-		"health checks: a one-token call to each deployment at start and every 2m0s, counted toward the breakers",
+		"health checks: a one-token call to each deployment at start and every 2m0s, judged: a failed check opens its deployment's circuit",
 		"response cache: chat answers kept 5m0s in memory\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
