@@ -1,6 +1,13 @@
 package config
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
 
 // affinityCheck reads one of LiteLLM's affinity checks into a, and reports
 // whether check is one. breakerd always keeps a Responses request that
@@ -30,7 +37,7 @@ var preCallHints = map[string]string{
 // probes reads LiteLLM's background health checks: every
 // health_check_interval seconds (300 by default, as in LiteLLM).
 // policy is whether router_settings.allowed_fails_policy is set.
-func (c *converter) probes(g rawGeneral, policy bool) Probes {
+func (c *converter) probes(g rawGeneral, policy bool, groups []string) Probes {
 	on := func(b *bool) bool { return b != nil && *b }
 	if !on(g.BackgroundHealthChecks) {
 		if on(g.EnableHealthCheckRouting) {
@@ -39,6 +46,80 @@ func (c *converter) probes(g rawGeneral, policy bool) Probes {
 		return Probes{}
 	}
 	routing := on(g.EnableHealthCheckRouting)
-	return Probes{Interval: c.duration("general_settings.health_check_interval", g.HealthCheckInterval, 300*time.Second, false),
+	p := Probes{Interval: c.duration("general_settings.health_check_interval", g.HealthCheckInterval, 300*time.Second, false),
 		Routing: routing, IgnoreTransient: on(g.HealthCheckIgnoreTransient), TripAtOnce: routing && !policy}
+	if g.HealthCheckModelGroups != nil {
+		p.Groups = []string{}
+		for i, name := range g.HealthCheckModelGroups {
+			if !slices.Contains(groups, name) {
+				c.warnf(fmt.Sprintf("general_settings.background_health_check_model_groups[%d]", i), "%q is no model_name in model_list; nothing is checked for it", name)
+				continue
+			}
+			p.Groups = append(p.Groups, name)
+		}
+	}
+	return p
+}
+
+// check reads a deployment's own health check settings, LiteLLM's
+// model_info.health_check_* keys, at p (model_list[i]).
+func (c *converter) check(p string, d Deployment, mi rawModelInfo) Check {
+	var ck Check
+	ck.Off = mi.DisableBackgroundHealthCheck != nil && *mi.DisableBackgroundHealthCheck
+	if mi.HealthCheckTimeout != nil {
+		ck.Timeout = c.duration(p+".model_info.health_check_timeout", mi.HealthCheckTimeout, 0, false)
+	}
+	if mi.HealthCheckMaxTokens != nil {
+		n := c.count(p+".model_info.health_check_max_tokens", mi.HealthCheckMaxTokens, 0, false)
+		ck.MaxTokens = &n
+	}
+	ck.NoMaxTokens = mi.HealthCheckSupportsMaxTokens != nil && !*mi.HealthCheckSupportsMaxTokens
+	params := maps.Clone(mi.HealthCheckParams)
+	if mi.HealthCheckReasoningEffort != nil {
+		if params == nil {
+			params = map[string]any{}
+		}
+		params["reasoning_effort"] = mi.HealthCheckReasoningEffort
+	}
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		at := p + ".model_info.health_check_params." + k
+		if k == "model" || k == "stream" {
+			c.errf(at, "is the check's own: breakerd checks the deployment's model, without streaming")
+			continue
+		}
+		raw, err := json.Marshal(params[k])
+		if err != nil {
+			c.errf(at, "cannot be sent as JSON: %v", err)
+			continue
+		}
+		if ck.Params == nil {
+			ck.Params = map[string]json.RawMessage{}
+		}
+		ck.Params[k] = raw
+	}
+	if m := c.resolve(p+".model_info.health_check_model", mi.HealthCheckModel); m != "" {
+		ck.Model = c.checkModel(p+".model_info.health_check_model", d, m)
+	}
+	return ck
+}
+
+// checkModel turns a wildcard deployment's health_check_model (a model
+// as litellm_params.model writes it: "openai/gpt-4o-mini" for
+// "openai/*") into the name a client would ask for to reach it, so that
+// the check goes through the breakers clients' calls to it use. It
+// warns, and returns "", where there is none.
+func (c *converter) checkModel(at string, d Deployment, model string) string {
+	if !d.Wildcard {
+		c.warnf(at, "applies to wildcard deployments (model: provider/*); this deployment is checked with its own model, %s", d.ModelRef)
+		return ""
+	}
+	star, ok := model, d.ModelRef == "*"
+	if !ok {
+		star, ok = MatchGroup(d.ModelRef, model)
+	}
+	if !ok || !strings.Contains(d.Group, "*") {
+		c.warnf(at, "%q is not a model this deployment (%s, model_name %q) serves; it is checked for the models clients ask it for", model, d.ModelRef, d.Group)
+		return ""
+	}
+	return strings.Replace(d.Group, "*", star, 1)
 }

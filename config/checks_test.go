@@ -1,7 +1,9 @@
 package config
 
 import (
+	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,11 @@ func TestBackgroundHealthChecksLoad(t *testing.T) {
 		{"with allowed_fails_policy, checks count as calls", "  background_health_checks: true\n  enable_health_check_routing: true\n" +
 			"router_settings:\n  allowed_fails_policy: {InternalServerErrorAllowedFails: 1}\n",
 			Probes{Interval: 300 * time.Second, Routing: true}, ""},
+		{"some groups", "  background_health_checks: true\n  background_health_check_model_groups: [a, nowhere]\n",
+			Probes{Interval: 300 * time.Second, Groups: []string{"a"}},
+			`general_settings.background_health_check_model_groups[1]: "nowhere" is no model_name in model_list; nothing is checked for it`},
+		{"no groups", "  background_health_checks: true\n  background_health_check_model_groups: []\n",
+			Probes{Interval: 300 * time.Second, Groups: []string{}}, ""},
 		{"routing without checks", "  enable_health_check_routing: true\n", Probes{},
 			"general_settings.enable_health_check_routing: needs general_settings.background_health_checks: true"},
 	} {
@@ -75,8 +82,63 @@ func TestBackgroundHealthChecksLoad(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Health.Probes != tc.want {
+			if !reflect.DeepEqual(cfg.Health.Probes, tc.want) {
 				t.Fatalf("probes %+v, want %+v", cfg.Health.Probes, tc.want)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); (tc.warning == "") == strings.Contains(w, "health_check") || !strings.Contains(w, tc.warning) {
+				t.Fatalf("warnings %q, want %q", w, tc.warning)
+			}
+		})
+	}
+}
+
+// A deployment's own health check settings load from LiteLLM's
+// model_info keys; a health_check_model becomes the name clients would
+// ask a wildcard deployment for, and one it cannot serve, or one on a
+// deployment of a single model, is warned of and not used.
+func TestDeploymentHealthCheckSettingsLoad(t *testing.T) {
+	seven := 7
+	for _, tc := range []struct {
+		name, model, modelName, info string
+		want                         Check
+		warning, err                 string
+	}{
+		{"none", "openai/x", "a", "{}", Check{}, "", ""},
+		{"all of LiteLLM's keys", "openai/x", "a", "{disable_background_health_check: true, health_check_timeout: 5, health_check_max_tokens: 7, " +
+			"health_check_params: {temperature: 0, metadata: {probe: yes}}, health_check_reasoning_effort: none}",
+			Check{Off: true, Timeout: 5 * time.Second, MaxTokens: &seven, Params: map[string]json.RawMessage{
+				"temperature": json.RawMessage(`0`), "metadata": json.RawMessage(`{"probe":"yes"}`), "reasoning_effort": json.RawMessage(`"none"`)}}, "", ""},
+		{"no max tokens", "openai/x", "a", "{health_check_supports_max_tokens: false}", Check{NoMaxTokens: true}, "", ""},
+		{"a wildcard's model, by its provider prefix", "openai/*", "openai/*", "{health_check_model: openai/gpt-4o-mini}",
+			Check{Model: "openai/gpt-4o-mini"}, "", ""},
+		{"a catch-all's model", "openai/*", "*", "{health_check_model: openai/gpt-4o-mini}", Check{Model: "gpt-4o-mini"}, "", ""},
+		{"any provider's", "*", "*", "{health_check_model: anthropic/claude-haiku-4-5}", Check{Model: "anthropic/claude-haiku-4-5"}, "", ""},
+		{"a model the wildcard does not serve", "openai/*", "openai/*", "{health_check_model: anthropic/claude-haiku-4-5}", Check{},
+			`model_list[0].model_info.health_check_model: "anthropic/claude-haiku-4-5" is not a model this deployment (openai/*, model_name "openai/*") serves`, ""},
+		{"a deployment of one model", "openai/x", "a", "{health_check_model: openai/y}", Check{},
+			"model_list[0].model_info.health_check_model: applies to wildcard deployments (model: provider/*); this deployment is checked with its own model, openai/x", ""},
+		{"the check's model in its params", "openai/x", "a", "{health_check_params: {model: y}}", Check{}, "",
+			"model_list[0].model_info.health_check_params.model: is the check's own"},
+		{"a timeout that is no duration", "openai/x", "a", "{health_check_timeout: soon}", Check{}, "",
+			`model_list[0].model_info.health_check_timeout: "soon" is not a duration`},
+		{"no tokens", "openai/x", "a", "{health_check_max_tokens: 0}", Check{}, "",
+			"model_list[0].model_info.health_check_max_tokens: must be"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yaml := "model_list:\n  - model_name: " + strconv.Quote(tc.modelName) + "\n    litellm_params: {model: " + strconv.Quote(tc.model) +
+				", api_key: sk-test-key}\n    model_info: " + tc.info + "\n"
+			cfg, err := Parse("t.yaml", []byte(yaml), env(nil))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Deployments[0].Check; !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("check %+v, want %+v", got, tc.want)
 			}
 			if w := strings.Join(cfg.Warnings, "\n"); (tc.warning == "") == strings.Contains(w, "health_check") || !strings.Contains(w, tc.warning) {
 				t.Fatalf("warnings %q, want %q", w, tc.warning)

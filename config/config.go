@@ -170,11 +170,38 @@ type Probes struct {
 	// IgnoreTransient leaves a probe's 429 and 408 out of the breaker
 	// (health_check_ignore_transient_errors).
 	IgnoreTransient bool
+	// Groups, when not nil, are the model_names whose deployments are
+	// checked (background_health_check_model_groups); nil checks all.
+	Groups []string
 	// TripAtOnce, with Routing, opens a deployment's circuit at its first
 	// failed probe, as LiteLLM excludes a deployment at its first failed
 	// check; with LiteLLM's allowed_fails_policy set it is off, and
 	// probes count toward the breaker as calls do.
 	TripAtOnce bool
+}
+
+// Check is one deployment's background health check settings (LiteLLM's
+// model_info keys); the zero value is the default check.
+type Check struct {
+	// Off leaves the deployment unchecked
+	// (disable_background_health_check).
+	Off bool
+	// Model is the model a wildcard deployment is checked with
+	// (health_check_model, as litellm_params.model writes it), besides
+	// those clients have asked for.
+	Model string
+	// Timeout bounds the check (health_check_timeout); 0 is the default
+	// (a minute, or the deployment's timeout when shorter).
+	Timeout time.Duration
+	// MaxTokens replaces the check's token limit
+	// (health_check_max_tokens); nil keeps the default, and NoMaxTokens
+	// (health_check_supports_max_tokens: false) sends none.
+	MaxTokens   *int
+	NoMaxTokens bool
+	// Params are fields added to the check's request, as JSON values
+	// (health_check_params, and health_check_reasoning_effort as
+	// reasoning_effort); they win over the check's own.
+	Params map[string]json.RawMessage
 }
 
 // Admin configures the admin API, which is off without a token.
@@ -277,6 +304,9 @@ type Deployment struct {
 	// image_generation deployments serve that API alone; any other
 	// serves chat (and embeddings, where the provider does).
 	Mode string
+	// Check is the deployment's own health check settings, from
+	// LiteLLM's model_info.health_check_* keys.
+	Check Check
 	// ModelRef is litellm_params.model as written (env references
 	// resolved). Wildcard is set when it holds a "*" ("openai/*", or "*"
 	// for any provider): such a deployment is a template that Resolve

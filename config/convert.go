@@ -385,7 +385,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	cfg.Alerting = c.alerting(raw.RouterSettings.Alerting)
 	c.liteLLMAlerting(raw.General, &cfg.Alerting)
 	cfg.Health = c.health(raw.Health, cfg.Groups)
-	cfg.Health.Probes = c.probes(raw.General, raw.RouterSettings.AllowedFailsPolicy != nil)
+	cfg.Health.Probes = c.probes(raw.General, raw.RouterSettings.AllowedFailsPolicy != nil, cfg.Groups)
 	cfg.Admin = Admin{Token: Secret(c.resolve("admin.token", raw.Admin.Token)), Listen: c.resolve("admin.listen", raw.Admin.Listen)}
 	if raw.Admin.Token != "" && len(cfg.Admin.Token) < 16 && len(c.errs) == 0 {
 		c.errf("admin.token", "must be at least 16 characters")
@@ -933,6 +933,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.HTTP2PriorKnowledge = true
 	}
 	c.prices(&d, p, rd)
+	d.Check = c.check(p, d, rd.ModelInfo)
 	d.MaxInputTokens = c.maxInputTokens(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams

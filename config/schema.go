@@ -153,6 +153,9 @@ type rawGeneral struct {
 	HealthCheckInterval        any   `yaml:"health_check_interval"`
 	EnableHealthCheckRouting   *bool `yaml:"enable_health_check_routing"`
 	HealthCheckIgnoreTransient *bool `yaml:"health_check_ignore_transient_errors"`
+	// HealthCheckModelGroups limits the checks to these model_names
+	// (LiteLLM's background_health_check_model_groups).
+	HealthCheckModelGroups []string `yaml:"background_health_check_model_groups"`
 }
 
 type rawHealth struct {
@@ -203,6 +206,14 @@ type rawModelInfo struct {
 	// MaxInputTokens is the model's context window for its input, which
 	// enable_pre_call_checks checks prompts against.
 	MaxInputTokens *int `yaml:"max_input_tokens"`
+	// LiteLLM's per-deployment health check settings (config.Check).
+	DisableBackgroundHealthCheck *bool          `yaml:"disable_background_health_check"`
+	HealthCheckModel             string         `yaml:"health_check_model"`
+	HealthCheckTimeout           any            `yaml:"health_check_timeout"`
+	HealthCheckMaxTokens         *int           `yaml:"health_check_max_tokens"`
+	HealthCheckSupportsMaxTokens *bool          `yaml:"health_check_supports_max_tokens"`
+	HealthCheckParams            map[string]any `yaml:"health_check_params"`
+	HealthCheckReasoningEffort   any            `yaml:"health_check_reasoning_effort"`
 }
 
 type rawParams struct {

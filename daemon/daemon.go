@@ -60,6 +60,9 @@ type Options struct {
 	// are checked; 0 means every second, negative means never (tests call
 	// Alerts().Tick themselves).
 	AlertTick time.Duration
+	// Inspect makes a daemon only to be looked at (check-config): it runs
+	// no background health checks, which would call every deployment.
+	Inspect bool
 }
 
 // Daemon is a configured breakerd.
@@ -228,6 +231,9 @@ func New(opts Options) (*Daemon, error) {
 		mux.ServeHTTP(w, r)
 	})
 	d.probes = newProber(d)
+	if opts.Inspect {
+		d.probes.closed = true
+	}
 	d.probes.arm(0) // a first round at start, as LiteLLM's
 	return d, nil
 }

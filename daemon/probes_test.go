@@ -26,6 +26,13 @@ type probeStack struct {
 
 func newProbeStack(t *testing.T, general string, conditions ...string) *probeStack {
 	t.Helper()
+	return newProbeStackWith(t, daemon.Options{}, general, conditions...)
+}
+
+// newProbeStackWith is newProbeStack with opts for the daemon (its
+// config, clock, client and logger are the stack's).
+func newProbeStackWith(t *testing.T, opts daemon.Options, general string, conditions ...string) *probeStack {
+	t.Helper()
 	s := &probeStack{clock: breaker.NewManualClock(t0), a: mockllm.New(mockllm.Options{Name: "a"}), e: mockllm.New(mockllm.Options{Name: "e"}),
 		logs: &syncBuffer{}}
 	aSrv, eSrv := httptest.NewServer(s.a.Handler()), httptest.NewServer(s.e.Handler())
@@ -62,8 +69,9 @@ router_settings:
 	}
 	upstream := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(upstream.CloseIdleConnections)
-	s.d, err = daemon.New(daemon.Options{Config: cfg, Clock: s.clock, Client: upstream, AlertTick: -1,
-		Logger: slog.New(slog.NewTextHandler(s.logs, nil))})
+	opts.Config, opts.Clock, opts.Client, opts.AlertTick = cfg, s.clock, upstream, -1
+	opts.Logger = slog.New(slog.NewTextHandler(s.logs, nil))
+	s.d, err = daemon.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,5 +191,17 @@ func TestHealthChecksStopWithTheConfig(t *testing.T) {
 	}
 	if n := s.a.Stats().Chat; n != before {
 		t.Fatalf("%d probes after the reload turned them off", n-before)
+	}
+}
+
+// A daemon made only to be looked at (check-config) calls no deployment:
+// its config's health checks would call every one, with real keys.
+func TestAnInspectedDaemonMakesNoHealthChecks(t *testing.T) {
+	s := newProbeStackWith(t, daemon.Options{Inspect: true}, "")
+	for range 2 {
+		s.clock.Advance(60 * time.Second)
+	}
+	if a, e := s.a.Stats(), s.e.Stats(); a.Chat+e.Chat+e.Embeddings+e.Responses != 0 {
+		t.Fatalf("%d chat calls to a, %+v to e", a.Chat, e)
 	}
 }

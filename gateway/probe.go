@@ -2,14 +2,18 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/provider"
 )
 
@@ -27,17 +31,44 @@ type probeCall struct {
 	op   provider.Operation
 	api  provider.API
 	body []byte
+	// tokens is the body's token limit's field; "" for none.
+	tokens string
 }
 
-var chatProbe = probeCall{provider.Chat, provider.APIChat, []byte(`{"model":"probe","messages":[{"role":"user","content":"ping"}],"max_completion_tokens":1}`)}
+var chatProbe = probeCall{provider.Chat, provider.APIChat, []byte(`{"model":"probe","messages":[{"role":"user","content":"ping"}],"max_completion_tokens":1}`), "max_completion_tokens"}
 
 // probeCalls are the probes by the deployment's model_info.mode; a mode
 // not here (images, audio, rerank, ...) gets none.
 var probeCalls = map[string]probeCall{
 	"": chatProbe, "chat": chatProbe, "batch": chatProbe,
-	"embedding":  {provider.Embeddings, provider.APIChat, []byte(`{"model":"probe","input":["ping"]}`)},
-	"responses":  {provider.Chat, provider.APIResponses, []byte(`{"model":"probe","input":"ping","max_output_tokens":16,"store":false}`)},
-	"completion": {provider.Chat, provider.APICompletions, []byte(`{"model":"probe","prompt":"ping","max_tokens":1}`)},
+	"embedding":  {provider.Embeddings, provider.APIChat, []byte(`{"model":"probe","input":["ping"]}`), ""},
+	"responses":  {provider.Chat, provider.APIResponses, []byte(`{"model":"probe","input":"ping","max_output_tokens":16,"store":false}`), "max_output_tokens"},
+	"completion": {provider.Chat, provider.APICompletions, []byte(`{"model":"probe","prompt":"ping","max_tokens":1}`), "max_tokens"},
+}
+
+// bodyFor is pc's body with a deployment's own check settings applied:
+// its token limit (or none), then its health_check_params.
+func (pc probeCall) bodyFor(ck config.Check) []byte {
+	if ck.MaxTokens == nil && !ck.NoMaxTokens && len(ck.Params) == 0 {
+		return pc.body
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(pc.body, &fields); err != nil {
+		panic("gateway: a probe's body is not JSON: " + err.Error()) // the bodies above are
+	}
+	switch {
+	case pc.tokens == "":
+	case ck.NoMaxTokens:
+		delete(fields, pc.tokens)
+	case ck.MaxTokens != nil:
+		fields[pc.tokens] = json.RawMessage(strconv.Itoa(*ck.MaxTokens))
+	}
+	maps.Copy(fields, ck.Params)
+	b, err := json.Marshal(fields)
+	if err != nil {
+		panic("gateway: a probe's body: " + err.Error()) // raw JSON values, checked by config
+	}
+	return b
 }
 
 // probeTimeout bounds a probe (its deployment's timeout, when shorter).
@@ -69,6 +100,23 @@ type ProbeInfo struct {
 func (g *Gateway) Probe(ctx context.Context) {
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, maxProbesAtOnce)
+	p := g.cfg.Health.Probes
+	checked := func(dc config.Deployment) bool {
+		return !dc.Check.Off && (p.Groups == nil || slices.Contains(p.Groups, dc.Group))
+	}
+	for _, pat := range g.patterns {
+		for _, t := range pat.templates {
+			if t.Check.Model == "" || !checked(t) {
+				continue
+			}
+			// A wildcard's health_check_model, made as a client's request
+			// for it would make it: the check shares the clients' breakers.
+			if _, err := g.resolve(t.Check.Model); err != nil {
+				g.log.Warn("health check: the wildcard deployment's health_check_model has no deployment",
+					"model_name", t.Group, "model", t.ModelRef, "health_check_model", t.Check.Model, "error", err.Error())
+			}
+		}
+	}
 	ds := slices.Clone(g.deployments)
 	for _, grp := range g.wildGroupsList() { // the models a wildcard serves that clients asked for
 		for _, d := range grp.Deployments {
@@ -78,6 +126,9 @@ func (g *Gateway) Probe(ctx context.Context) {
 		}
 	}
 	for _, d := range ds {
+		if !checked(d.Config) {
+			continue
+		}
 		mode := d.Config.Mode
 		if mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
 			mode = "embedding" // by its name: text-embedding-3-small
@@ -109,6 +160,9 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 	if t := d.Config.Timeout; t > 0 && t < timeout {
 		timeout = t
 	}
+	if t := d.Config.Check.Timeout; t > 0 {
+		timeout = t // health_check_timeout: the deployment's own
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
@@ -116,7 +170,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 	release, err := g.throughAs(ctx, d, op, unjudged, string(op)+" health check", func(ctx context.Context) error {
 		// Without the deployment's request defaults: a default max_tokens
 		// beside the probe's max_completion_tokens would be refused.
-		resp, err := d.prov.Send(ctx, &provider.Request{Op: op, API: pc.api, Body: pc.body, Model: "probe",
+		resp, err := d.prov.Send(ctx, &provider.Request{Op: op, API: pc.api, Body: pc.bodyFor(d.Config.Check), Model: "probe",
 			Drop: d.Config.AlwaysDrop})
 		if err != nil {
 			if perr := asProviderError(err); p.IgnoreTransient && (perr.Status == 429 || perr.Status == 408 || perr.Timeout) {

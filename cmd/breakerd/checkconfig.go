@@ -35,7 +35,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	for _, w := range slices.Concat(cfg.Warnings, cfg.KeyWarnings()) {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	d, err := daemon.New(daemon.Options{Config: cfg})
+	d, err := daemon.New(daemon.Options{Config: cfg, Inspect: true})
 	if err != nil {
 		return err
 	}
@@ -105,6 +105,15 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		if p.IgnoreTransient {
 			how += "; a check's 429 or 408 never counts"
+		}
+		var off []string
+		for _, d := range cfg.Deployments {
+			if d.Check.Off || p.Groups != nil && !slices.Contains(p.Groups, d.Group) {
+				off = append(off, d.Name)
+			}
+		}
+		if len(off) > 0 {
+			how += "; not checked: " + strings.Join(off, ", ")
 		}
 		fmt.Fprintf(stdout, "health checks: a one-token call to each deployment at start and every %s, %s\n", p.Interval, how)
 	}

@@ -754,6 +754,7 @@ func TestCheckConfigShowsAffinityAndAutoRouters(t *testing.T) {
     litellm_params: {model: anthropic/claude-sonnet-4, api_key: sk-ant-bbbbbbbb}
   - model_name: solo
     litellm_params: {model: openai/gpt-4o, api_key: sk-cccccccc}
+    model_info: {disable_background_health_check: true}
   - model_name: smart-router
     litellm_params:
       model: auto_router/complexity_router
@@ -771,7 +772,7 @@ litellm_settings: {cache: true, cache_params: {ttl: 300, supported_call_types: [
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n",
-		"health checks: a one-token call to each deployment at start and every 2m0s, judged: a failed check opens its deployment's circuit",
+		"health checks: a one-token call to each deployment at start and every 2m0s, judged: a failed check opens its deployment's circuit, a passing trial closes it; not checked: solo/openai/gpt-4o\n",
 		"response cache: chat answers kept 5m0s in memory\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
