@@ -20,7 +20,9 @@ import (
 // is the same as one answered within the TTL, byte for byte in every
 // field but LiteLLM's own parameters, to the same model group and API,
 // is given again from memory, with no upstream call, no breaker and no
-// budget touched. Streams are neither answered from it nor kept in it.
+// budget touched. A stream that ended well is kept as the events it was
+// (a stream's request, which says "stream": true, has a key of its own)
+// and given again as a stream.
 
 // cacheControl is LiteLLM's per-request cache parameter: {"cache":
 // {"no-cache": true, "no-store": true, "ttl": 60, "s-maxage": 30,
@@ -136,13 +138,33 @@ func (a *answers) drop(e *list.Element) {
 	a.bytes -= int64(len(an.body))
 }
 
+// keepChunk adds a stream's chunk to the events kept for the response
+// cache, and stops keeping them once they are more than one answer may
+// take.
+func (c *call) keepChunk(chunk []byte) {
+	if c.streamed == nil {
+		return // not kept, or no longer
+	}
+	if int64(len(c.streamed)+len(chunk)) > c.g.cfg.Cache.MaxBytes/8 {
+		c.streamed = nil
+		return
+	}
+	c.streamed = append(c.streamed, chunk...)
+}
+
+// isStream reports whether a kept answer is a stream's events (an
+// answer's JSON starts with "{").
+func (an *answer) isStream() bool {
+	return bytes.HasPrefix(an.body, []byte("data:")) || bytes.HasPrefix(an.body, []byte("event:"))
+}
+
 // cacheable returns the request's cache key, or "" when the response
-// cache does not apply to it: off, a stream, an API it does not keep, a
+// cache does not apply to it: off, an API it does not keep, a
 // request that says no-cache and no-store, or (mode default_off) one that
 // does not ask.
 func (c *call) cacheable() string {
 	cc := c.g.cfg.Cache
-	if cc == nil || c.req == nil || c.req.Stream || !slices.Contains(cc.APIs, cacheAPI(c.op, c.api)) {
+	if cc == nil || c.req == nil || !slices.Contains(cc.APIs, cacheAPI(c.op, c.api)) {
 		return ""
 	}
 	ctl := c.routing.cache
@@ -196,12 +218,17 @@ func (c *call) fromCache(w http.ResponseWriter) (*outcome, bool) {
 	}
 	h := w.Header()
 	h["Content-Type"] = c.g.headers.json
+	stream := an.isStream()
+	if stream {
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-cache")
+	}
 	h.Set("X-Breakerd-Cache", "hit")
 	h.Set("X-Litellm-Cache-Key", c.cacheKey)
 	h.Set("X-Breakerd-Deployment", an.deployment)
 	h.Set("X-Breakerd-Provider", an.provider)
 	w.WriteHeader(http.StatusOK)
-	_ = c.send(w, an.body, false)
+	_ = c.send(w, an.body, stream)
 	return &outcome{code: http.StatusOK, cached: true}, true
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // The response cache keeps at most maxBytes, the least recently used
@@ -41,5 +43,24 @@ func TestAnswersAreBounded(t *testing.T) {
 	}
 	if _, ok := a.get("11", now.Add(time.Minute), 0); ok {
 		t.Error("an answer past its expiry was given")
+	}
+}
+
+// A stream's events are kept for the response cache only while they fit
+// in what one answer may take (an eighth of the cache): past it, none are.
+func TestStreamKeptWithinOneAnswersSize(t *testing.T) {
+	c := &call{g: &Gateway{cfg: &config.Config{Cache: &config.Cache{MaxBytes: 800}}}, streamed: []byte{}}
+	for range 10 {
+		c.keepChunk([]byte("data: 0123456789\n\n")) // 18 bytes: ten are 180
+	}
+	if len(c.streamed) != 0 || c.streamed != nil {
+		t.Fatalf("%d bytes kept past a limit of 100", len(c.streamed))
+	}
+	c.streamed = []byte{}
+	for range 5 {
+		c.keepChunk([]byte("data: 0123456789\n\n"))
+	}
+	if len(c.streamed) != 90 {
+		t.Fatalf("%d bytes kept of 90", len(c.streamed))
 	}
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+
+	"github.com/breakerd/breakerd/mockllm"
 )
 
 const cacheConfig = `
@@ -89,6 +91,51 @@ func TestResponseCache(t *testing.T) {
 	e.clock.Advance(61 * time.Second)
 	if _, h := ask("what is a circuit breaker?"); h.Get("X-Breakerd-Cache") != "" || calls() != 8 {
 		t.Fatalf("past the TTL: cache %q, %d calls", h.Get("X-Breakerd-Cache"), calls())
+	}
+}
+
+// A stream's answer is kept too, once it has ended well, and given again
+// as the same stream; a stream that broke, or whose request said
+// no-store, is not kept.
+func TestResponseCacheKeepsStreams(t *testing.T) {
+	e := newEnv(t, cacheConfigWith(""), "a")
+	calls := func() int64 { return e.mocks["a"].Stats().Chat }
+	stream := func(prompt string, opts ...option.RequestOption) (openai.ChatCompletionAccumulator, int, http.Header, error) {
+		t.Helper()
+		var hr *http.Response
+		s := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)}}, append(opts, option.WithResponseInto(&hr))...)
+		acc, n, err := drain(s)
+		<-e.done // the request has ended, its answer kept (the client can read the end before)
+		if hr == nil {
+			return acc, n, nil, err
+		}
+		return acc, n, hr.Header, err
+	}
+	first, n1, h, err := stream("what is a circuit breaker?")
+	if err != nil || h.Get("X-Breakerd-Cache") != "" || calls() != 1 {
+		t.Fatalf("a first stream: %v, cache %q, %d calls", err, h.Get("X-Breakerd-Cache"), calls())
+	}
+	again, n2, h, err := stream("what is a circuit breaker?")
+	if err != nil || h.Get("X-Breakerd-Cache") != "hit" || h.Get("Content-Type") != "text/event-stream" || calls() != 1 {
+		t.Fatalf("the same stream: %v, cache %q, content type %q, %d calls", err, h.Get("X-Breakerd-Cache"), h.Get("Content-Type"), calls())
+	}
+	if again.ID != first.ID || n2 != n1 || len(again.Choices) != 1 || again.Choices[0].Message.Content != first.Choices[0].Message.Content {
+		t.Fatalf("the stream given again: id %s, %d chunks, %+v; first: id %s, %d chunks, %+v", again.ID, n2, again.Choices, first.ID, n1, first.Choices)
+	}
+
+	e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 2})
+	if _, _, _, err := stream("what is a bulkhead?"); err == nil {
+		t.Fatal("a cut stream ended well")
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{})
+	if _, _, h, err := stream("what is a bulkhead?"); err != nil || h.Get("X-Breakerd-Cache") != "" || calls() != 3 {
+		t.Fatalf("after a cut stream: %v, cache %q, %d calls", err, h.Get("X-Breakerd-Cache"), calls())
+	}
+
+	stream("what is a retry?", option.WithJSONSet("cache", map[string]any{"no-store": true}))
+	if _, _, h, err := stream("what is a retry?"); err != nil || h.Get("X-Breakerd-Cache") != "" || calls() != 5 {
+		t.Fatalf("after no-store: %v, cache %q, %d calls", err, h.Get("X-Breakerd-Cache"), calls())
 	}
 }
 

@@ -37,6 +37,10 @@ type call struct {
 	pinKey string
 	// cacheKey is its response cache key (cacheable); "" for none.
 	cacheKey string
+	// streamed is a stream's events as relayed so far, kept for the
+	// response cache (cacheKey set, no no-store) while within the size
+	// one answer may take; nil otherwise.
+	streamed []byte
 	rc       *http.ResponseController // the client's connection: deadlines, flushes
 	op       provider.Operation
 	group    string
@@ -1292,6 +1296,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	}
 	ttft := info.Duration
 	o, errType := c.pipe(ctx, w, events, first, lim)
+	if o == breaker.Success && c.streamed != nil {
+		c.keep(d, c.streamed)
+	}
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, events.Usage()
 	g.obs.AttemptDone(*info)
 	c.answered = outcome{code: 200, served: d, fallback: fallback}

@@ -36,10 +36,16 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	// with a long prompt, need not be held for as long as it streams.
 	c.adm.answer()
 	c.req.Body, c.sendReq.Body, c.translated = nil, nil, nil
+	if c.cacheKey != "" && !c.routing.cache.NoStore {
+		c.streamed = []byte{}
+	}
 	chunk := first
 	for {
 		if err := c.send(w, chunk, true); err != nil {
 			return breaker.Ignored, "canceled" // the client is gone
+		}
+		if c.streamed != nil {
+			c.keepChunk(chunk)
 		}
 		lim.arm()
 		next, err := s.Next()
