@@ -50,6 +50,10 @@ const (
 	// threshold (LiteLLM's alerting_threshold). At most one per breaker in
 	// SlowAlertEvery.
 	KindSlow Kind = "slow"
+	// KindHanging says a deployment's call has waited the slow threshold
+	// for an answer, and waits still (LiteLLM's llm_requests_hanging). At
+	// most one per breaker in SlowAlertEvery.
+	KindHanging Kind = "hanging"
 )
 
 // SlowAlertEvery is the least time between two slow alerts of one
@@ -121,6 +125,8 @@ func (a *Alert) Title() string {
 		return "⏸️ Rate limited: " + subject + " is cooling down after its provider's 429"
 	case KindSlow:
 		return "🐢 Slow: " + subject + ": " + a.Items[0].Reason
+	case KindHanging:
+		return "⏳ Hanging: " + subject + ": " + a.Items[0].Reason
 	case KindOpen:
 		return "🔴 Circuit OPEN: " + subject
 	case KindResolved:

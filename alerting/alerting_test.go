@@ -688,13 +688,14 @@ func TestBudgetAlertTitles(t *testing.T) {
 	}
 }
 
-// A provider's 429 cooldown, and a slow deployment (LiteLLM's
-// llm_too_slow, llm_requests_hanging), are alerts for the notifiers that
-// ask for them (transitions: [cooldown], [slow]; not by default), at most
-// one per breaker in CooldownAlertEvery and SlowAlertEvery, as a provider
-// at its limit answers 429 again and again, and a slow one is slow for
-// many calls; for Alertmanager's receivers they are DeploymentRateLimited
-// and LLMResponsesSlow, warnings.
+// A provider's 429 cooldown, a slow deployment (LiteLLM's llm_too_slow)
+// and a hanging call (llm_requests_hanging) are alerts for the notifiers
+// that ask for them (transitions: [cooldown], [slow], [hanging]; not by
+// default), at most one per breaker in CooldownAlertEvery and
+// SlowAlertEvery, as a provider at its limit answers 429 again and again,
+// and a slow one is slow for many calls; for Alertmanager's receivers
+// they are DeploymentRateLimited, LLMResponsesSlow and
+// LLMRequestsHanging, warnings.
 func TestThrottledAlerts(t *testing.T) {
 	for _, tc := range []struct {
 		kind            events.Kind
@@ -707,6 +708,8 @@ func TestThrottledAlerts(t *testing.T) {
 			map[string]string{"until": t0.Add(20 * time.Second).Format(time.RFC3339)}, "DeploymentRateLimited"},
 		{events.Slow, "slow", "answered after 6m2s (alerting_threshold 5m0s)", "🐢 Slow: a:chat: answered after 6m2s (alerting_threshold 5m0s)",
 			map[string]string{"took": "6m2s"}, "LLMResponsesSlow"},
+		{events.Hanging, "hanging", "has given no answer for 5m0s, and is still waiting (alerting_threshold 5m0s)",
+			"⏳ Hanging: a:chat: has given no answer for 5m0s", map[string]string{"took": "5m0s"}, "LLMRequestsHanging"},
 	} {
 		t.Run(tc.transition, func(t *testing.T) {
 			asked, byDefault := newReceiver(t), newReceiver(t)
@@ -738,6 +741,11 @@ func TestThrottledAlerts(t *testing.T) {
 	text, _, att := alerting.SlackMessage(&alerting.Alert{Kind: alerting.KindSlow, Items: []alerting.Item{{Breaker: "a:chat",
 		Reason: "answered after 6m2s (alerting_threshold 5m0s)", Labels: map[string]string{"provider": "openai", "took": "6m2s"}}}})
 	if !strings.HasPrefix(text, "🐢 Slow: a:chat") || att.Color != "warning" || att.Fields[1].Value != "6m2s" {
+		t.Fatalf("slack: %q %+v", text, att)
+	}
+	text, _, att = alerting.SlackMessage(&alerting.Alert{Kind: alerting.KindHanging, Items: []alerting.Item{{Breaker: "a:chat",
+		Reason: "has given no answer for 5m0s, and is still waiting", Labels: map[string]string{"provider": "openai", "took": "5m0s"}}}})
+	if !strings.HasPrefix(text, "⏳ Hanging: a:chat") || att.Color != "warning" || att.Fields[1].Title != "Waiting" || att.Fields[1].Value != "5m0s" {
 		t.Fatalf("slack: %q %+v", text, att)
 	}
 }

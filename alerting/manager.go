@@ -49,9 +49,9 @@ type Manager struct {
 	// pending opens wait for the group window to close.
 	pending  []Item
 	groupDue time.Time
-	// cooldownSent and slowSent are when each breaker's last cooldown and
-	// slow alerts went.
-	cooldownSent, slowSent map[string]time.Time
+	// cooldownSent, slowSent and hangingSent are when each breaker's last
+	// cooldown, slow and hanging alerts went.
+	cooldownSent, slowSent, hangingSent map[string]time.Time
 	// retired are the outlets a Reconfigure removed, delivering what they
 	// had queued; Close waits for them too. Under mu, as outs.
 	retired   []*outlet
@@ -248,7 +248,11 @@ func (m *Manager) Handle(e events.Event) {
 		return
 	}
 	if e.Kind == events.Slow {
-		m.slow(e)
+		m.slow(KindSlow, &m.slowSent, e)
+		return
+	}
+	if e.Kind == events.Hanging {
+		m.slow(KindHanging, &m.hangingSent, e)
 		return
 	}
 	if e.Kind != events.Transition {
@@ -318,16 +322,16 @@ func (m *Manager) cooledDown(e events.Event) {
 		Reason: e.Reason, At: e.At, Fallback: m.fallback(name)})
 }
 
-// slow sends a slow alert, unless the breaker had one within
-// SlowAlertEvery.
-func (m *Manager) slow(e events.Event) {
+// slow sends a slow (or hanging) alert, unless the breaker had one of
+// the kind within SlowAlertEvery (sent records when).
+func (m *Manager) slow(kind Kind, sent *map[string]time.Time, e events.Event) {
 	name := e.Labels["breaker"]
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !due(&m.slowSent, name, e.At, SlowAlertEvery) {
+	if !due(sent, name, e.At, SlowAlertEvery) {
 		return
 	}
-	m.send(KindSlow, Item{Key: alertKey("slow "+name, e.At), Breaker: name, Labels: e.Labels, To: "slow", Reason: e.Reason, At: e.At})
+	m.send(kind, Item{Key: alertKey(string(kind)+" "+name, e.At), Breaker: name, Labels: e.Labels, To: string(kind), Reason: e.Reason, At: e.At})
 }
 
 // due reports whether an alert for breaker name at at may go, given when

@@ -58,7 +58,7 @@ func color(k Kind) string {
 	switch k {
 	case KindResolved:
 		return "good"
-	case KindHalfOpen, KindFlapping, KindTest, KindBudget, KindCooldown, KindSlow:
+	case KindHalfOpen, KindFlapping, KindTest, KindBudget, KindCooldown, KindSlow, KindHanging:
 		return "warning"
 	}
 	return "danger"
@@ -84,7 +84,7 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 			}, nil))
 			continue
 		}
-		if a.Kind == KindSlow {
+		if a.Kind == KindSlow || a.Kind == KindHanging {
 			blocks = append(blocks, slack.NewSectionBlock(nil, []*slack.TextBlockObject{
 				md("*Breaker*\n`%s`", it.Breaker),
 				md("*Provider / model*\n%s / %s", orDash(it.Labels["provider"]), orDash(it.Labels["model"])),
@@ -148,6 +148,8 @@ func SlackMessage(a *Alert) (text string, blocks []slack.Block, att slack.Attach
 			second = slack.AttachmentField{Title: "Until", Value: orDash(it.Labels["until"]), Short: true}
 		case KindSlow:
 			second = slack.AttachmentField{Title: "Took", Value: orDash(it.Labels["took"]), Short: true}
+		case KindHanging:
+			second = slack.AttachmentField{Title: "Waiting", Value: orDash(it.Labels["took"]), Short: true}
 		}
 		att.Fields = append(att.Fields,
 			slack.AttachmentField{Title: "Provider", Value: orDash(it.Labels["provider"]), Short: true}, second)

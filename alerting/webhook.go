@@ -116,13 +116,15 @@ func NewAlertmanagerPayload(a *Alert) AlertmanagerPayload {
 		name = "DeploymentRateLimited"
 	case KindSlow:
 		name = "LLMResponsesSlow"
+	case KindHanging:
+		name = "LLMRequestsHanging"
 	}
 	p := AlertmanagerPayload{Version: "4", Status: status, Receiver: "breakerd", GroupKey: "{}:{alertname=\"" + name + "\"}",
 		GroupLabels: map[string]string{"alertname": name}, CommonLabels: map[string]string{"alertname": name},
 		CommonAnnotations: map[string]string{}, ExternalURL: a.DashboardURL}
 	for _, it := range a.Items {
 		labels := map[string]string{"alertname": name, "breaker": it.Breaker, "severity": "critical"}
-		if a.Kind == KindFlapping || a.Kind == KindBudget || a.Kind == KindCooldown || a.Kind == KindSlow {
+		if a.Kind == KindFlapping || a.Kind == KindBudget || a.Kind == KindCooldown || a.Kind == KindSlow || a.Kind == KindHanging {
 			labels["severity"] = "warning"
 		}
 		if a.Kind == KindBudget {

@@ -83,9 +83,11 @@ type Alerting struct {
 	MaxRetries       int
 	// SlowThreshold, when > 0, alerts on a deployment whose answer (a
 	// stream's first chunk) took at least this long, or that hung that
-	// long before it was cut (LiteLLM's llm_too_slow and
-	// llm_requests_hanging, general_settings.alerting_threshold): at most
-	// one alert per breaker in ten minutes.
+	// long before it was cut (LiteLLM's llm_too_slow; alert kind slow),
+	// and on a call that has waited this long and waits still
+	// (llm_requests_hanging; kind hanging), as general_settings.
+	// alerting_threshold sets: at most one alert of each per breaker in
+	// ten minutes.
 	SlowThreshold time.Duration
 }
 
@@ -114,7 +116,7 @@ type Notifier struct {
 }
 
 // AlertKinds are the message kinds a notifier's transitions filter names.
-var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent", "cooldown", "slow"}
+var AlertKinds = []string{"open", "resolved", "half_open", "flapping", "reminder", "budget_spent", "cooldown", "slow", "hanging"}
 
 // Health configures the /health policy.
 type Health struct {

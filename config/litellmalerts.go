@@ -16,7 +16,7 @@ import (
 // none.
 var liteLLMAlertKinds = map[string][]string{
 	"llm_too_slow":         {"slow"},
-	"llm_requests_hanging": {"slow"},
+	"llm_requests_hanging": {"hanging"},
 	"llm_exceptions":       {"open", "resolved", "flapping", "reminder"},
 	"outage_alerts":        {"open", "resolved", "flapping", "reminder"},
 	"region_outage_alerts": {"open", "resolved", "flapping", "reminder"},
@@ -45,7 +45,7 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 	// unknown warns about a type that has no breakerd alerts, at at.
 	unknown := func(at, t string) {
 		c.warnf(at, "LiteLLM's %q alerts have no breakerd equivalent; breakerd sends %s", t,
-			"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment), spent budgets (budget_alerts) and slow answers (llm_too_slow, llm_requests_hanging)")
+			"circuit openings and recoveries (llm_exceptions, outage_alerts, region_outage_alerts, cooldown_deployment), spent budgets (budget_alerts), slow answers (llm_too_slow) and hanging calls (llm_requests_hanging)")
 	}
 	for i, t := range g.AlertTypes {
 		if _, ok := liteLLMAlertKinds[t]; !ok {

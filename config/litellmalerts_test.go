@@ -26,7 +26,7 @@ func TestLiteLLMAlerting(t *testing.T) {
 		says       string
 	}{
 		{name: "slack, every alert", yaml: "  alerting: [slack]\n", env: slackEnv,
-			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"budget_spent", "open", "resolved", "cooldown", "flapping", "reminder", "slow"}}}},
+			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"budget_spent", "open", "resolved", "cooldown", "flapping", "reminder", "hanging", "slow"}}}},
 		{name: "slack and a webhook, some types", yaml: "  alerting: [slack, webhook]\n  alert_types: [llm_exceptions, budget_alerts, daily_reports]\n",
 			env: slackEnv, says: `general_settings.alert_types[2]: LiteLLM's "daily_reports" alerts have no breakerd equivalent`,
 			want: []notifier{{"slack", "litellm-slack", "https://hooks.slack.com/services/T/B/main", []string{"open", "resolved", "flapping", "reminder", "budget_spent"}},

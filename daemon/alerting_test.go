@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/events"
 	"github.com/breakerd/breakerd/mockllm"
 )
 
@@ -303,5 +305,48 @@ func TestSlowAlertEndToEnd(t *testing.T) {
 	var ms int
 	if _, err := fmt.Sscanf(got[0][strings.Index(got[0], "answered after ")+len("answered after "):], "%dms", &ms); err != nil || ms < 50 {
 		t.Fatalf("the alert is not the slow answer's (%d ms, %v):\n%s", ms, err, got[0])
+	}
+}
+
+// LiteLLM's llm_requests_hanging: a call that has waited
+// alerting_threshold for its answer gets a Slack message while it still
+// waits, not once it is cut; two such calls to one deployment get one; a
+// call answered in time none.
+func TestHangingAlertEndToEnd(t *testing.T) {
+	s := newAlertStack(t, "general_settings:\n  alerting: [slack]\n  alert_types: [llm_requests_hanging]\n  alerting_threshold: 30\n"+
+		"environment_variables:\n  SLACK_WEBHOOK_URL: ${SLACK}\n")
+	var hangs atomic.Int64
+	s.d.Bus().Subscribe("test", 10, events.SubscriberFunc(func(e events.Event) {
+		if e.Kind == events.Hanging {
+			hangs.Add(1)
+		}
+	}))
+	s.chat(t)
+	s.clock.Advance(time.Minute)
+	if err := s.d.Bus().Flush(context.Background()); err != nil || hangs.Load() != 0 {
+		t.Fatalf("a call answered in time was reported hanging (%v)", err)
+	}
+	s.primary.SetFaults(mockllm.Faults{Hang: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hung := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := s.sdk.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+			hung <- err
+		}()
+	}
+	if err := s.primary.WaitRequests(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(30 * time.Second) // the threshold: both calls still wait
+	cancel()
+	for range 2 {
+		<-hung
+	}
+	got := s.finish(t)
+	if len(got) != 1 || !strings.Contains(got[0], "Hanging: gpt-4o-mini/openai/gpt-4o-mini:chat: has given no answer for 30s, and is still waiting") {
+		t.Fatalf("%d Slack messages, want one hanging alert:\n%s", len(got), strings.Join(got, "\n"))
 	}
 }

@@ -387,6 +387,9 @@ func (l lazyObserver) BatchCharged(d *gateway.Deployment, u provider.Usage, usd 
 	l.o().BatchCharged(d, u, usd)
 }
 func (l lazyObserver) Probed(p gateway.ProbeInfo) { l.o().Probed(p) }
+func (l lazyObserver) Hanging(d *gateway.Deployment, op provider.Operation, waited time.Duration) {
+	l.o().Hanging(d, op, waited)
+}
 
 // publisher turns gateway events into bus events.
 type publisher struct {
@@ -416,15 +419,27 @@ func (p publisher) AttemptDone(a gateway.AttemptInfo) {
 	if limit <= 0 || took < limit {
 		return
 	}
+	p.slow(events.Slow, a.Deployment, a.Op, took, what, limit)
+}
+
+// Hanging publishes a call that has waited alerting_threshold for its
+// answer, and waits still.
+func (p publisher) Hanging(d *gateway.Deployment, op provider.Operation, waited time.Duration) {
+	p.slow(events.Hanging, d, op, waited, "has given no answer for %s, and is still waiting", waited)
+}
+
+// slow publishes a slow or hanging call of d's op: what, with how long it
+// took, and the threshold limit.
+func (p publisher) slow(kind events.Kind, d *gateway.Deployment, op provider.Operation, took time.Duration, what string, limit time.Duration) {
 	if took >= time.Second {
 		took = took.Round(time.Second)
 	} else {
 		took = took.Round(time.Millisecond)
 	}
-	br := a.Deployment.Breakers[a.Op]
+	br := d.Breakers[op]
 	labels := maps.Clone(br.Labels())
 	labels["breaker"], labels["took"] = br.Name(), took.String()
-	p.bus.Publish(events.Event{Kind: events.Slow, At: time.Now(), Deployment: a.Deployment.Config.Name, Operation: string(a.Op),
+	p.bus.Publish(events.Event{Kind: kind, At: time.Now(), Deployment: d.Config.Name, Operation: string(op),
 		Reason: fmt.Sprintf(what+" (alerting_threshold %s)", took, limit), Labels: labels})
 }
 func (publisher) BatchCharged(*gateway.Deployment, provider.Usage, float64) {}

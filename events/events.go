@@ -43,6 +43,10 @@ const (
 	// before it was cut: Deployment and Operation are set, Reason says how
 	// long, and Labels hold the breaker's labels and its name (breaker).
 	Slow Kind = "slow"
+	// Hanging is an upstream call that has given no answer (a stream, no
+	// first chunk) for the slow-alert threshold, and is still waiting:
+	// fields as Slow's.
+	Hanging Kind = "hanging"
 )
 
 // Event is one published event. Which fields are set depends on Kind.

@@ -38,6 +38,11 @@ type Observer interface {
 	BatchCharged(d *Deployment, usage provider.Usage, usd float64)
 	// Probed is called after each health check call (Gateway.Probe).
 	Probed(ProbeInfo)
+	// Hanging is called, from a goroutine of its own, when an attempt
+	// at d's op has waited for an answer (a stream, its first chunk) for
+	// the slow-alert threshold (config.Alerting.SlowThreshold, when set)
+	// and waits still.
+	Hanging(d *Deployment, op provider.Operation, waited time.Duration)
 }
 
 // RequestInfo describes a finished client request.
@@ -102,6 +107,7 @@ func (nopObserver) BudgetSpent(*Budget, float64, time.Time)                     
 func (nopObserver) CooledDown(*Deployment, provider.Operation, time.Time, string) {}
 func (nopObserver) BatchCharged(*Deployment, provider.Usage, float64)             {}
 func (nopObserver) Probed(ProbeInfo)                                              {}
+func (nopObserver) Hanging(*Deployment, provider.Operation, time.Duration)        {}
 
 // Observers returns an Observer that calls each of obs in turn.
 func Observers(obs ...Observer) Observer { return multi(obs) }
@@ -159,5 +165,11 @@ func (m multi) BatchCharged(d *Deployment, usage provider.Usage, usd float64) {
 func (m multi) Probed(p ProbeInfo) {
 	for _, o := range m {
 		o.Probed(p)
+	}
+}
+
+func (m multi) Hanging(d *Deployment, op provider.Operation, waited time.Duration) {
+	for _, o := range m {
+		o.Hanging(d, op, waited)
 	}
 }

@@ -1260,6 +1260,10 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	defer context.AfterFunc(g.cut, cancel)()
 	defer lim.stop()
 	c.adm.leave() // load shedding counts it as the upstream's until its answer or first chunk
+	var hung func() bool
+	if t := g.cfg.Alerting.SlowThreshold; t > 0 {
+		hung = g.watchHang(d, info.Op, t)
+	}
 	resp, err := d.prov.Send(actx, req)
 	var first []byte
 	var events provider.Stream // the stream as the client's API frames it
@@ -1274,6 +1278,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		}
 	}
 	c.adm.back()
+	if hung != nil {
+		hung()
+	}
 	end := time.Now()
 	info.Duration = end.Sub(start)
 	c.upstream += info.Duration
@@ -1303,6 +1310,19 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	g.obs.AttemptDone(*info)
 	c.answered = outcome{code: 200, served: d, fallback: fallback}
 	return &c.answered, nil, o, ttft
+}
+
+// watchHang tells the observer of an attempt at d's op that has waited
+// after for its answer, unless the returned stop is called first. It
+// holds nothing of the call (pooled, and reused once the attempt ends).
+func (g *Gateway) watchHang(d *Deployment, op provider.Operation, after time.Duration) (stop func() bool) {
+	hanging := func() { g.obs.Hanging(d, op, after) }
+	if c, ok := g.clock.(interface {
+		AfterFunc(time.Duration, func()) func() bool
+	}); ok {
+		return c.AfterFunc(after, hanging)
+	}
+	return time.AfterFunc(after, hanging).Stop
 }
 
 // attemptError is the error of an attempt (begun at start) that got no

@@ -540,6 +540,10 @@ func (observer) BudgetSpent(*gateway.Budget, float64, time.Time) {}
 // the calls they pass over.
 func (observer) CooledDown(*gateway.Deployment, provider.Operation, time.Time, string) {}
 
+// Hanging is the alerts' (alerting); a hanging call is seen in the
+// metrics when it ends.
+func (observer) Hanging(*gateway.Deployment, provider.Operation, time.Duration) {}
+
 // Probed counts a health check call.
 func (o observer) Probed(p gateway.ProbeInfo) {
 	c := &p.Deployment.Config
