@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -87,15 +86,7 @@ func (c *converter) check(p string, d Deployment, mi rawModelInfo) Check {
 			c.errf(at, "is the check's own: breakerd checks the deployment's model, without streaming")
 			continue
 		}
-		raw, err := json.Marshal(params[k])
-		if err != nil {
-			c.errf(at, "cannot be sent as JSON: %v", err)
-			continue
-		}
-		if ck.Params == nil {
-			ck.Params = map[string]json.RawMessage{}
-		}
-		ck.Params[k] = raw
+		c.setJSON(at, &ck.Params, k, params[k])
 	}
 	if m := c.resolve(p+".model_info.health_check_model", mi.HealthCheckModel); m != "" {
 		ck.Model = c.checkModel(p+".model_info.health_check_model", d, m)

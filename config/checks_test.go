@@ -127,15 +127,9 @@ func TestDeploymentHealthCheckSettingsLoad(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			yaml := "model_list:\n  - model_name: " + strconv.Quote(tc.modelName) + "\n    litellm_params: {model: " + strconv.Quote(tc.model) +
 				", api_key: sk-test-key}\n    model_info: " + tc.info + "\n"
-			cfg, err := Parse("t.yaml", []byte(yaml), env(nil))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err %v, want %q", err, tc.err)
-				}
+			cfg := parseExpecting(t, []byte(yaml), env(nil), tc.err)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got := cfg.Deployments[0].Check; !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("check %+v, want %+v", got, tc.want)

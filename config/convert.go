@@ -216,6 +216,20 @@ func (c *converter) duration(path string, v any, def time.Duration, allowZero bo
 }
 
 // count reads a non-negative int; zero is rejected unless allowZero.
+// setJSON sets (*m)[key] to v as JSON, making *m when nil; a v that
+// cannot be JSON is path's error.
+func (c *converter) setJSON(path string, m *map[string]json.RawMessage, key string, v any) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		c.errf(path, "cannot be sent as JSON: %v", err)
+		return
+	}
+	if *m == nil {
+		*m = map[string]json.RawMessage{}
+	}
+	(*m)[key] = raw
+}
+
 func (c *converter) count(path string, v *int, def int, allowZero bool) int {
 	if v == nil {
 		return def
@@ -896,15 +910,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		if k.v == nil {
 			continue
 		}
-		raw, err := json.Marshal(k.v)
-		if err != nil {
-			c.errf(pp+"."+k.key, "cannot be sent as JSON: %v", err)
-			continue
-		}
-		if d.Defaults == nil {
-			d.Defaults = map[string]json.RawMessage{}
-		}
-		d.Defaults[k.key] = raw
+		c.setJSON(pp+"."+k.key, &d.Defaults, k.key, k.v)
 	}
 	for _, k := range slices.Sorted(maps.Keys(rd.Params.ExtraBody)) {
 		at := pp + ".extra_body." + k
@@ -916,15 +922,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 			c.errf(at, "is also set as litellm_params.%s: set it once", k)
 			continue
 		}
-		raw, err := json.Marshal(rd.Params.ExtraBody[k])
-		if err != nil {
-			c.errf(at, "cannot be sent as JSON: %v", err)
-			continue
-		}
-		if d.Defaults == nil {
-			d.Defaults = map[string]json.RawMessage{}
-		}
-		d.Defaults[k] = raw
+		c.setJSON(at, &d.Defaults, k, rd.Params.ExtraBody[k])
 	}
 	if v := rd.Params.HTTP2PriorKnowledge; v != nil && *v {
 		if !strings.HasPrefix(d.APIBase, "http://") {
