@@ -1,8 +1,11 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -20,7 +23,7 @@ var cacheCallTypes = map[string]string{
 // that differs from what was asked, or (off) that nothing is cached.
 var cacheTypes = map[string]struct{ note, off string }{
 	"local": {},
-	"redis": {note: "kept in each replica's memory, not in Redis (breakerd's Redis is router_settings' redis_host, which is not set): a replica answers again what another has"},
+	"redis": {note: "kept in each replica's memory, not in Redis (no Redis is set: cache_params' host or url, $REDIS_URL or $REDIS_HOST, or router_settings' redis_host): a replica answers again what another has"},
 	"disk":  {note: "kept in memory, not on disk: lost at restart"},
 	"s3":    {off: "breakerd keeps answers in memory only"}, "gcs": {off: "breakerd keeps answers in memory only"},
 	"azure-blob":     {off: "breakerd keeps answers in memory only"},
@@ -29,7 +32,9 @@ var cacheTypes = map[string]struct{ note, off string }{
 
 // cache reads LiteLLM's response cache: litellm_settings.cache: true with
 // cache_params (type, ttl, supported_call_types, mode). With type redis
-// and shared state (router_settings' Redis), the answers are the fleet's.
+// (LiteLLM's proxy's default) the answers are kept in Redis too: the
+// cache's own (cacheRedis), else the fleet's (shared state, router_settings'
+// Redis); without either, in memory.
 func (c *converter) cache(ls rawLiteLLM, sharedState bool) *Cache {
 	const p = "litellm_settings.cache_params"
 	if ls.Cache == nil || !*ls.Cache {
@@ -38,16 +43,20 @@ func (c *converter) cache(ls rawLiteLLM, sharedState bool) *Cache {
 	cc := &Cache{TTL: 10 * time.Minute, APIs: []string{"chat", "embeddings", "completions"}, MaxBytes: 64 << 20}
 	params := ls.CacheParams
 	typ, _ := params["type"].(string)
-	if typ == "" {
-		typ = "local"
+	if typ == "" || typ == "redis" {
+		cc.Redis = c.cacheRedis(params, sharedState)
+		switch {
+		case cc.Redis != nil || sharedState:
+			typ, cc.Shared = "redis", true
+		case typ == "":
+			typ = "local" // LiteLLM's default is redis, but there is none
+		}
 	}
 	switch kind, ok := cacheTypes[typ]; {
-	case typ == "redis" && sharedState:
-		cc.Shared = true
-		for _, k := range []string{"host", "port", "password", "url"} {
+	case cc.Shared:
+		for _, k := range []string{"redis_startup_nodes", "service_name", "sentinel_nodes"} {
 			if _, set := params[k]; set {
-				c.warnf(p+"."+k, "is not used: answers are kept in router_settings' Redis, breakerd's one Redis")
-				break
+				c.warnf(p+"."+k, "is not used: breakerd connects to one Redis server (host, or url)")
 			}
 		}
 	case !ok:
@@ -89,4 +98,44 @@ func (c *converter) cache(ls rawLiteLLM, sharedState bool) *Cache {
 		c.errf(p+".mode", "must be default_on or default_off, got %q", mode)
 	}
 	return cc
+}
+
+// cacheRedis reads the response cache's own Redis: cache_params' host
+// (with port, password, username, namespace and ssl) or url, else, with
+// no fleet's Redis (sharedState), LiteLLM's variables ($REDIS_URL, or
+// $REDIS_HOST with $REDIS_PORT, $REDIS_PASSWORD, $REDIS_USERNAME and
+// $REDIS_SSL); nil when none names one.
+func (c *converter) cacheRedis(params map[string]any, sharedState bool) *Redis {
+	const p = "litellm_settings.cache_params"
+	str := func(k string) string {
+		switch v := params[k].(type) {
+		case string:
+			return c.resolve(p+"."+k, v)
+		case nil:
+			return ""
+		default:
+			return fmt.Sprint(v)
+		}
+	}
+	env := func(name string) string { v, _ := c.env(name); return v }
+	host, port, url := str("host"), str("port"), str("url")
+	rd := &Redis{Namespace: cmp.Or(str("namespace"), "breakerd"), Username: str("username"), Password: Secret(str("password"))}
+	ssl := str("ssl")
+	if host == "" && url == "" && !sharedState {
+		host, port, url = env("REDIS_HOST"), env("REDIS_PORT"), env("REDIS_URL")
+		rd.Username, rd.Password, ssl = env("REDIS_USERNAME"), Secret(env("REDIS_PASSWORD")), env("REDIS_SSL")
+	}
+	switch {
+	case url != "":
+		rd.URL = Secret(url)
+	case host != "":
+		if n, err := strconv.Atoi(cmp.Or(port, "6379")); err != nil || n <= 0 || n > 65535 {
+			c.errf(p+".port", "must be a port number, got %q", port)
+		}
+		rd.Addr = net.JoinHostPort(host, cmp.Or(port, "6379"))
+	default:
+		return nil
+	}
+	rd.TLS, _ = strconv.ParseBool(ssl)
+	return rd
 }

@@ -24,25 +24,30 @@ func TestResponseCacheLoads(t *testing.T) {
 		{"set", "  cache: true\n  cache_params: {type: local, ttl: 30, supported_call_types: [acompletion, rerank], mode: default_off}\n",
 			&Cache{TTL: 30 * time.Second, APIs: []string{"chat"}, DefaultOff: true, MaxBytes: 64 << 20},
 			`litellm_settings.cache_params.supported_call_types[1]: "rerank" answers are not cached by breakerd`, ""},
-		{"redis, kept in memory", "  cache: true\n  cache_params: {type: redis, host: localhost, port: 6379}\n",
+		{"redis, no Redis set: kept in memory", "  cache: true\n  cache_params: {type: redis}\n",
 			&Cache{TTL: 10 * time.Minute, APIs: all, MaxBytes: 64 << 20}, `cache_params.type: "redis": answers are kept in each replica's memory`, ""},
+		{"redis at cache_params' host", "  cache: true\n  cache_params: {type: redis, host: cache.internal, port: 6380, password: os.environ/RP, namespace: llm, ssl: true}\n",
+			&Cache{TTL: 10 * time.Minute, APIs: all, MaxBytes: 64 << 20, Shared: true,
+				Redis: &Redis{Addr: "cache.internal:6380", Password: "pw", Namespace: "llm", TLS: true}}, "", ""},
+		{"redis at cache_params' url", "  cache: true\n  cache_params: {type: redis, url: \"redis://u:pw@cache.internal:6379/2\"}\n",
+			&Cache{TTL: 10 * time.Minute, APIs: all, MaxBytes: 64 << 20, Shared: true,
+				Redis: &Redis{URL: "redis://u:pw@cache.internal:6379/2", Namespace: "breakerd"}}, "", ""},
+		{"a cluster's nodes", "  cache: true\n  cache_params: {type: redis, host: a, redis_startup_nodes: [{host: a, port: 7001}]}\n",
+			&Cache{TTL: 10 * time.Minute, APIs: all, MaxBytes: 64 << 20, Shared: true, Redis: &Redis{Addr: "a:6379", Namespace: "breakerd"}},
+			"cache_params.redis_startup_nodes: is not used: breakerd connects to one Redis server", ""},
+		{"a port that is none", "  cache: true\n  cache_params: {type: redis, host: a, port: http}\n", nil, "",
+			`litellm_settings.cache_params.port: must be a port number, got "http"`},
 		{"semantic: off", "  cache: true\n  cache_params: {type: redis-semantic, similarity_threshold: 0.8}\n", nil,
 			`"redis-semantic": answers are not cached (breakerd does not match prompts by meaning)`, ""},
 		{"an unknown type", "  cache: true\n  cache_params: {type: memcached}\n", nil, "", `unknown cache type "memcached"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err %v, want %q", err, tc.err)
-				}
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(map[string]string{"RP": "pw"}), tc.err)
+			if cfg == nil {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
 			if !reflect.DeepEqual(cfg.Cache, tc.want) {
-				t.Fatalf("cache %+v, want %+v", cfg.Cache, tc.want)
+				t.Fatalf("cache %+v (redis %+v), want %+v (redis %+v)", cfg.Cache, cfg.Cache.Redis, tc.want, tc.want.Redis)
 			}
 			if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, tc.warning) || (tc.warning == "") == strings.Contains(w, "cache") {
 				t.Fatalf("warnings %q, want %q", w, tc.warning)
@@ -51,24 +56,37 @@ func TestResponseCacheLoads(t *testing.T) {
 	}
 }
 
-// With router_settings' Redis, cache_params.type: redis shares the
-// answers there; cache_params' own host is not used, and says so.
-func TestResponseCacheInTheFleetsRedis(t *testing.T) {
-	cfg, err := Parse("t.yaml", []byte(`model_list:
-  - model_name: a
-    litellm_params: {model: openai/x, api_key: sk-test-key}
-router_settings: {redis_host: 127.0.0.1, redis_port: 6379}
-litellm_settings:
-  cache: true
-  cache_params: {type: redis, host: cache.internal}
-`), env(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Cache == nil || !cfg.Cache.Shared {
-		t.Fatalf("cache %+v: want it shared", cfg.Cache)
-	}
-	if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, "cache_params.host: is not used: answers are kept in router_settings' Redis") {
-		t.Fatalf("warnings:\n%s", w)
+// Which Redis keeps the answers: cache_params' own host, else router_settings'
+// (the fleet's), else LiteLLM's $REDIS_URL or $REDIS_HOST; with no type
+// set, LiteLLM's proxy's default, redis, where there is one, else memory.
+func TestResponseCacheRedis(t *testing.T) {
+	for _, tc := range []struct {
+		name, router, params string
+		vars                 map[string]string
+		shared               bool
+		redis                *Redis
+	}{
+		{"cache_params' host, beside the fleet's", "router_settings: {redis_host: 127.0.0.1}\n", "{type: redis, host: cache.internal}", nil,
+			true, &Redis{Addr: "cache.internal:6379", Namespace: "breakerd"}},
+		{"the fleet's", "router_settings: {redis_host: 127.0.0.1}\n", "{type: redis}", map[string]string{"REDIS_HOST": "env.internal"}, true, nil},
+		{"LiteLLM's variables", "", "{type: redis}",
+			map[string]string{"REDIS_HOST": "env.internal", "REDIS_PORT": "6390", "REDIS_PASSWORD": "pw", "REDIS_USERNAME": "u", "REDIS_SSL": "True"},
+			true, &Redis{Addr: "env.internal:6390", Username: "u", Password: "pw", TLS: true, Namespace: "breakerd"}},
+		{"$REDIS_URL", "", "{type: redis}", map[string]string{"REDIS_URL": "rediss://env.internal:6390"},
+			true, &Redis{URL: "rediss://env.internal:6390", Namespace: "breakerd"}},
+		{"no type, LiteLLM's variable", "", "{ttl: 60}", map[string]string{"REDIS_HOST": "env.internal"},
+			true, &Redis{Addr: "env.internal:6379", Namespace: "breakerd"}},
+		{"no type, no Redis", "", "{ttl: 60}", nil, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\n"+
+				tc.router+"litellm_settings:\n  cache: true\n  cache_params: "+tc.params+"\n"), env(tc.vars), "")
+			if cfg.Cache == nil || cfg.Cache.Shared != tc.shared || !reflect.DeepEqual(cfg.Cache.Redis, tc.redis) {
+				t.Fatalf("cache %+v, redis %+v; want shared %v, redis %+v", cfg.Cache, cfg.Cache.Redis, tc.shared, tc.redis)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); strings.Contains(w, "cache") {
+				t.Fatalf("warnings:\n%s", w)
+			}
+		})
 	}
 }

@@ -138,7 +138,7 @@ type Health struct {
 // Cache is LiteLLM's response cache (litellm_settings.cache: true,
 // cache_params): an answer to a request that is the same, byte for byte
 // (LiteLLM's own parameters aside), as one answered within TTL is given
-// again from memory, with no upstream call. Streams are not cached.
+// again from memory, with no upstream call.
 type Cache struct {
 	// TTL is how long an answer is kept (cache_params.ttl).
 	TTL time.Duration
@@ -150,10 +150,16 @@ type Cache struct {
 	DefaultOff bool
 	// MaxBytes bounds the answers kept; the least recently used go first.
 	MaxBytes int64
-	// Shared keeps the answers in the fleet's Redis too (cache_params.type:
-	// redis, with router_settings' Redis): a replica answers what another
-	// kept.
+	// Shared keeps the answers in Redis too (cache_params.type: redis):
+	// a replica answers what another kept. The Redis is Redis's, when
+	// set, else the fleet's (router_settings').
 	Shared bool
+	// Redis is the cache's own Redis (cache_params' host, port, password,
+	// username, url, namespace and ssl, else LiteLLM's $REDIS_URL or
+	// $REDIS_HOST, $REDIS_PORT, $REDIS_PASSWORD, $REDIS_USERNAME and
+	// $REDIS_SSL); nil when the answers are the fleet's, or only in
+	// memory.
+	Redis *Redis
 }
 
 // Probes are LiteLLM's background health checks (general_settings
@@ -814,8 +820,11 @@ type Alias struct {
 type Redis struct {
 	// Addr is host:port; URL, when set, is a redis:// URL instead.
 	Addr     string
+	Username string
 	Password Secret
 	URL      Secret
+	// TLS connects over TLS (rediss:// in a URL says so too).
+	TLS bool
 	// Namespace prefixes every key, so gateways can share one Redis.
 	Namespace string
 	// FlushInterval is how often outcomes are sent (100-250ms).

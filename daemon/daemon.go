@@ -7,6 +7,7 @@ package daemon
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,8 +97,11 @@ type Daemon struct {
 	alerts  *alerting.Manager
 	fleet   *fleet.Fleet
 	redis   *redis.Client
-	admin   *admin.API
-	handler http.Handler
+	// cacheRedis is the response cache's own Redis (cacheStore), nil
+	// when the config in force names none; under reloadMu.
+	cacheRedis *cacheRedis
+	admin      *admin.API
+	handler    http.Handler
 	// ready is closed once the listeners are up, draining from the moment
 	// shutdown begins. Load balancers read both through /readyz.
 	ready, draining         chan struct{}
@@ -182,8 +186,8 @@ func New(opts Options) (*Daemon, error) {
 			Budgets: budgets(gw)})
 		d.metrics.Registry().MustRegister(d.fleet)
 		d.fleet.Start()
-		d.shareWithFleet(gw)
 	}
+	d.shareWithFleet(gw, opts.Config)
 	d.alerts = alerting.New(opts.Config.Alerting, alerting.Options{Clock: gw.Clock(), Client: alertClient(opts.Client),
 		Logger: log, Fallback: d.servedBy})
 	d.metrics.Registry().MustRegister(d.alerts)
@@ -248,9 +252,14 @@ func redisClient(rc config.Redis) (*redis.Client, error) {
 		}
 		return redis.NewClient(opts), nil
 	}
-	return redis.NewClient(&redis.Options{Addr: rc.Addr, Password: rc.Password.Value(),
+	opts := &redis.Options{Addr: rc.Addr, Username: rc.Username, Password: rc.Password.Value(),
 		DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
-		MaxRetries: 1}), nil
+		MaxRetries: 1}
+	if rc.TLS {
+		host, _, _ := net.SplitHostPort(rc.Addr)
+		opts.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	}
+	return redis.NewClient(opts), nil
 }
 
 // Fleet returns the shared-state link, nil with local state.
@@ -307,15 +316,50 @@ func (d *Daemon) servedBy(name string) string {
 	return ""
 }
 
-// shareWithFleet has gw charge each finished batch once in the fleet,
-// and keep its deployment affinity's pins and its response cache's
-// answers there, when there is one.
-func (d *Daemon) shareWithFleet(gw *gateway.Gateway) {
+// shareWithFleet has gw, of cfg, charge each finished batch once in the
+// fleet, and keep its deployment affinity's pins and its response
+// cache's answers there, when there is one; answers go to the cache's
+// own Redis instead when cfg names one.
+func (d *Daemon) shareWithFleet(gw *gateway.Gateway, cfg *config.Config) {
 	if d.fleet != nil {
 		gw.ShareBatchCharges(func(id string) bool { return d.fleet.First("batch:" + id) })
 		gw.SharePins(d.fleet)
 		gw.ShareAnswers(d.fleet)
 	}
+	if store := d.cacheStore(cfg); store != nil {
+		gw.ShareAnswers(store)
+	}
+}
+
+// cacheStore returns the store of the response cache's own Redis
+// (config.Cache.Redis), made once for each Redis a config names: a reload
+// that names another makes a new one. nil when cfg names none, or its
+// URL is not one.
+func (d *Daemon) cacheStore(cfg *config.Config) gateway.AnswerStore {
+	if cfg.Cache == nil || cfg.Cache.Redis == nil {
+		return nil
+	}
+	rc := *cfg.Cache.Redis
+	if c := d.cacheRedis; c != nil && c.at == rc {
+		return c.store
+	}
+	client, err := redisClient(rc)
+	if err != nil {
+		d.log.Error("response cache: answers only in memory", "error", "litellm_settings.cache_params.url: not a valid redis:// URL")
+		return nil
+	}
+	if old := d.cacheRedis; old != nil {
+		old.client.Close() // the gateway that used it is being replaced
+	}
+	d.cacheRedis = &cacheRedis{at: rc, client: client, store: fleet.NewAnswers(client, rc.Namespace, 0, d.log)}
+	return d.cacheRedis.store
+}
+
+// cacheRedis is the response cache's own Redis.
+type cacheRedis struct {
+	at     config.Redis
+	client *redis.Client
+	store  *fleet.Answers
 }
 
 // Alerts returns the daemon's alert manager.
@@ -652,6 +696,9 @@ func (d *Daemon) Close() {
 	if d.fleet != nil {
 		d.fleet.Close()
 		d.redis.Close()
+	}
+	if d.cacheRedis != nil {
+		d.cacheRedis.client.Close()
 	}
 	d.Gateway().Close()
 	if d.ownClient != nil {

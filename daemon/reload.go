@@ -73,7 +73,7 @@ func (d *Daemon) Reload(cfg *config.Config) (ReloadResult, error) {
 			}
 		}
 	}
-	d.shareWithFleet(gw)
+	d.shareWithFleet(gw, cfg)
 	d.live.Store(&live{gw: gw, h: gw.Handler(), cfg: cfg})
 	d.probes.arm(0) // health checks the new config turns on start now
 	if d.fleet != nil {

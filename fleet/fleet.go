@@ -224,22 +224,19 @@ func (f *Fleet) SetPin(key, deployment string, ttl time.Duration) {
 func (f *Fleet) Answer(key string) ([]byte, bool) {
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	b, err := f.rdb.Get(ctx, f.key("answer", key)).Bytes()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return nil, false
-	case err != nil:
+	b, err := getAnswer(ctx, f.rdb, f.ns, key)
+	if err != nil {
 		f.failed("answer", err)
 		return nil, false
 	}
-	return b, true
+	return b, b != nil
 }
 
 // SetAnswer keeps a response cache's answer under key for ttl.
 func (f *Fleet) SetAnswer(key string, value []byte, ttl time.Duration) {
 	ctx, cancel := f.opCtx()
 	defer cancel()
-	if err := f.rdb.Set(ctx, f.key("answer", key), value, ttl).Err(); err != nil {
+	if err := setAnswer(ctx, f.rdb, f.ns, key, value, ttl); err != nil {
 		f.failed("answer", err)
 	}
 }

@@ -873,3 +873,76 @@ func TestResponseCacheIsTheFleets(t *testing.T) {
 		t.Fatalf("%d upstream calls, want 1", n)
 	}
 }
+
+// LiteLLM's usual cache config names a Redis of its own (cache_params'
+// host and port), with no shared breaker state: replicas share their
+// answers there, streams' too, and a Redis that is down only costs the
+// answers kept in it.
+func TestResponseCacheInItsOwnRedis(t *testing.T) {
+	r := startRedis(t)
+	up := mockllm.New(mockllm.Options{Name: "up"})
+	srv := httptest.NewServer(up.Handler())
+	t.Cleanup(srv.Close)
+	cfg, err := config.Parse("cache.yaml", []byte(`
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/m, api_base: "`+srv.URL+`/v1", api_key: sk-up-key}
+litellm_settings:
+  cache: true
+  cache_params: {type: redis, host: 127.0.0.1, port: `+fmt.Sprint(r.port)+`, namespace: answers}
+server:
+  shutdown_drain: 0s
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for range 2 {
+		d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), AlertTick: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Fleet() != nil {
+			t.Fatal("a fleet without router_settings' Redis")
+		}
+		s := httptest.NewServer(d.Handler())
+		t.Cleanup(func() { s.Close(); d.Close() })
+		urls = append(urls, s.URL)
+	}
+	hc := &http.Client{Transport: &http.Transport{}}
+	defer hc.CloseIdleConnections()
+	ask := func(url, body string) (http.Header, string) {
+		t.Helper()
+		resp, err := hc.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body) // to its end: the answer is kept by then
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, b)
+		}
+		return resp.Header, string(b)
+	}
+	for _, body := range []string{`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"chat","messages":[{"role":"user","content":"hi"}],"stream":true}`} {
+		h1, first := ask(urls[0], body)
+		h2, again := ask(urls[1], body)
+		if h1.Get("X-Breakerd-Cache") != "" || h2.Get("X-Breakerd-Cache") != "hit" || again != first || h2.Get("Content-Type") != h1.Get("Content-Type") {
+			t.Fatalf("%s: the second replica: cache %q, %q; body %q, want %q", body, h2.Get("X-Breakerd-Cache"), h2.Get("Content-Type"), again, first)
+		}
+	}
+	if n := up.Stats().Chat; n != 2 {
+		t.Fatalf("%d upstream calls, want 2 (one answer, one stream)", n)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr()})
+	keys, err := rdb.Keys(context.Background(), "answers:answer:*").Result()
+	rdb.Close()
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("keys in the cache's namespace: %v (%v), want 2", keys, err)
+	}
+	r.stop()
+	if h, _ := ask(urls[1], `{"model":"chat","messages":[{"role":"user","content":"a new prompt"}]}`); h.Get("X-Breakerd-Cache") != "" {
+		t.Fatal("a new prompt was a hit")
+	}
+}

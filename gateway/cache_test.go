@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,22 @@ func TestResponseCacheDefaultOff(t *testing.T) {
 
 func cacheConfigWith(params string) string {
 	return fmt.Sprintf(cacheConfig, params)
+}
+
+// The passwords of the Redis that keeps answers, and of the fleet's, are
+// secrets: redacted wherever the gateway's text goes.
+func TestRedisPasswordsAreRedacted(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+router_settings: {redis_host: 127.0.0.1, redis_password: fleet-redis-secret}
+litellm_settings:
+  cache: true
+  cache_params: {type: redis, url: "redis://:cache-redis-secret@cache.internal:6379"}
+`, "a")
+	got := e.gw.Redactor().Redact("dial fleet-redis-secret; redis://:cache-redis-secret@cache.internal:6379")
+	if strings.Contains(got, "fleet-redis-secret") || strings.Contains(got, "cache-redis-secret") {
+		t.Fatalf("redacted: %s", got)
+	}
 }

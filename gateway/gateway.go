@@ -325,6 +325,10 @@ func New(opts Options) (*Gateway, error) {
 	for _, k := range cfg.ProviderKeys {
 		secrets = append(secrets, k.Value())
 	}
+	secrets = append(secrets, cfg.Router.Redis.Password.Value(), cfg.Router.Redis.URL.Value())
+	if cc := cfg.Cache; cc != nil && cc.Redis != nil {
+		secrets = append(secrets, cc.Redis.Password.Value(), cc.Redis.URL.Value())
+	}
 	g.redactor = NewRedactor(secrets...)
 	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)
 	g.refusals = encodeRefusals(cfg.Server.MaxConcurrent)

@@ -122,7 +122,16 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		if cc.DefaultOff {
 			mode = ", for requests with cache: {use-cache: true}"
 		}
-		fmt.Fprintf(stdout, "response cache: %s answers kept %s in memory%s\n", strings.Join(cc.APIs, ", "), cc.TTL, mode)
+		where := "in memory"
+		switch r := cc.Redis; {
+		case r != nil && r.URL != "":
+			where += " and in Redis (cache_params' url)" // the URL may hold a password
+		case r != nil:
+			where += " and in Redis at " + r.Addr
+		case cc.Shared:
+			where += " and in the fleet's Redis (router_settings')"
+		}
+		fmt.Fprintf(stdout, "response cache: %s answers kept %s %s%s\n", strings.Join(cc.APIs, ", "), cc.TTL, where, mode)
 	}
 	var pinned []string
 	for _, grp := range gw.Groups() {
