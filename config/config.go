@@ -136,7 +136,7 @@ type Health struct {
 }
 
 // Cache is LiteLLM's response cache (litellm_settings.cache: true,
-// cache_params): an answer to a request that is the same, byte for byte
+// cache_params): an answer to a request that is the same, value for value
 // (LiteLLM's own parameters aside), as one answered within TTL is given
 // again from memory, with no upstream call.
 type Cache struct {

@@ -17,8 +17,9 @@ import (
 )
 
 // LiteLLM's response cache (config.Cache): the answer to a request that
-// is the same as one answered within the TTL, byte for byte in every
-// field but LiteLLM's own parameters, to the same model group and API,
+// is the same as one answered within the TTL, value for value in every
+// field but LiteLLM's own parameters (canonicalRequest), to the same
+// model group and API,
 // is given again from memory, with no upstream call, no breaker and no
 // budget touched. A stream that ended well is kept as the events it was
 // (a stream's request, which says "stream": true, has a key of its own)
@@ -173,15 +174,33 @@ func (c *call) cacheable() string {
 	}
 	h := sha256.New()
 	h.Write([]byte(string(c.api) + "\x00" + string(c.op) + "\x00" + c.group + "\x00"))
-	provider.EachField(c.req.Body, func(k, v []byte) {
-		if _, litellm := liteLLMRequestParams[string(k)]; !litellm {
-			h.Write(k)
-			h.Write([]byte{0})
-			h.Write(v)
-			h.Write([]byte{0})
-		}
-	})
+	h.Write(canonicalRequest(c.req.Body))
 	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// canonicalRequest is a request body as the response cache's key reads
+// it: without LiteLLM's own parameters, its objects' keys sorted at every
+// depth, with no space between tokens and strings and numbers written
+// one way, so that the same request from another client (another field
+// order, Python's spaces after commas, \u escapes) is the same. A body
+// that is not a JSON object is itself.
+func canonicalRequest(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // numbers as written: 1e3 and 1000 differ, but no digit is lost
+	var fields map[string]any
+	if dec.Decode(&fields) != nil {
+		return body
+	}
+	for k := range fields {
+		if _, litellm := liteLLMRequestParams[k]; litellm {
+			delete(fields, k)
+		}
+	}
+	b, err := json.Marshal(fields) // sorts every object's keys
+	if err != nil {
+		return body
+	}
+	return b
 }
 
 // cacheAPI names a request's API as cache_params' supported_call_types

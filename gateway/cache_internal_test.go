@@ -64,3 +64,33 @@ func TestStreamKeptWithinOneAnswersSize(t *testing.T) {
 		t.Fatalf("%d bytes kept of 90", len(c.streamed))
 	}
 }
+
+// The response cache's key reads the same request the same however a
+// client writes it (field order, spaces, escapes), leaves LiteLLM's own
+// parameters out, and tells apart any other difference.
+func TestCanonicalRequest(t *testing.T) {
+	base := `{"model":"m","messages":[{"role":"user","content":"é"}],"temperature":0.5}`
+	for _, tc := range []struct {
+		name, body string
+		same       bool
+	}{
+		{"itself", base, true},
+		{"another field order, at every depth", `{"temperature":0.5,"messages":[{"content":"é","role":"user"}],"model":"m"}`, true},
+		{"Python's spaces", `{"model": "m", "messages": [{"role": "user", "content": "é"}], "temperature": 0.5}`, true},
+		{"an escaped character", `{"model":"m","messages":[{"role":"user","content":"\u00e9"}],"temperature":0.5}`, true},
+		{"LiteLLM's parameters", `{"model":"m","messages":[{"role":"user","content":"é"}],"temperature":0.5,"cache":{"ttl":5},"tags":["a"],"litellm_session_id":"s1"}`, true},
+		{"another prompt", `{"model":"m","messages":[{"role":"user","content":"e"}],"temperature":0.5}`, false},
+		{"another temperature", `{"model":"m","messages":[{"role":"user","content":"é"}],"temperature":0.51}`, false},
+		{"another parameter", `{"model":"m","messages":[{"role":"user","content":"é"}],"temperature":0.5,"seed":1}`, false},
+		{"a list in another order", `{"model":"m","messages":[{"role":"user","content":"é"}],"temperature":0.5,"stop":["b","a"]}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(canonicalRequest([]byte(tc.body))) == string(canonicalRequest([]byte(base))); got != tc.same {
+				t.Fatalf("same: %v, want %v:\n%s\n%s", got, tc.same, canonicalRequest([]byte(tc.body)), canonicalRequest([]byte(base)))
+			}
+		})
+	}
+	if got := string(canonicalRequest([]byte("not json"))); got != "not json" {
+		t.Fatalf("a body that is not JSON: %q", got)
+	}
+}
