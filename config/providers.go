@@ -217,6 +217,17 @@ var providerTable = []ProviderInfo{
 	// LiteLLM's other OpenAI-compatible providers, as its provider logic
 	// addresses them.
 	{Name: "llamafile", Dialect: DialectOpenAI, BaseURL: "http://127.0.0.1:8080/v1", BaseEnv: "LLAMAFILE_API_BASE", KeyEnv: "LLAMAFILE_API_KEY", Embeddings: true},
+	{Name: "lemonade", Dialect: DialectOpenAI, BaseURL: "http://localhost:8000/api/v1", BaseEnv: "LEMONADE_API_BASE", KeyEnv: "LEMONADE_API_KEY"},
+	// Docker Model Runner takes a list of text parts only as a string, and
+	// max_tokens for max_completion_tokens.
+	{Name: "docker_model_runner", Dialect: DialectOpenAI, BaseURL: "http://localhost:12434/engines/v1", BaseEnv: "DOCKER_MODEL_RUNNER_API_BASE",
+		KeyEnv: "DOCKER_MODEL_RUNNER_API_KEY", Embeddings: true, ParamRenames: maxTokens, FlattenContent: []string{"system", "user", "assistant", "tool"}},
+	// Heroku's Managed Inference: its api_base is the app's INFERENCE_URL
+	// (the API under /v1); content only as a string.
+	{Name: "heroku", Dialect: DialectOpenAI, BaseEnv: "HEROKU_API_BASE", KeyEnv: "HEROKU_API_KEY", PathSuffix: "/v1",
+		FlattenContent: []string{"system", "user", "assistant", "tool"}},
+	{Name: "compactifai", Dialect: DialectOpenAI, BaseURL: "https://api.compactif.ai/v1", KeyEnv: "COMPACTIFAI_API_KEY"},
+	{Name: "vllm", Unsupported: "vLLM run inside LiteLLM's own process (for a vLLM server, write hosted_vllm/<model> with its api_base)"},
 	{Name: "empower", Dialect: DialectOpenAI, BaseURL: "https://app.empower.dev/api/v1", BaseEnv: "EMPOWER_API_BASE", KeyEnv: "EMPOWER_API_KEY"},
 	{Name: "galadriel", Dialect: DialectOpenAI, BaseURL: "https://api.galadriel.com/v1", BaseEnv: "GALADRIEL_API_BASE", KeyEnv: "GALADRIEL_API_KEY"},
 	{Name: "friendliai", Dialect: DialectOpenAI, BaseURL: "https://api.friendli.ai/serverless/v1", BaseEnv: "FRIENDLI_API_BASE", KeyEnv: "FRIENDLIAI_API_KEY",

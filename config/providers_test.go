@@ -24,6 +24,11 @@ func TestProviderVariablesInLiteLLMsOrder(t *testing.T) {
 			"pplx-key-value", "https://pplx.internal", ""},
 		{"a local server's needs none", "xinference/bge", nil, "", "http://127.0.0.1:9997/v1", ""},
 		{"nor LM Studio's", "lm_studio/qwen", nil, "", "http://localhost:1234/v1", ""},
+		{"nor Lemonade's", "lemonade/Qwen3-0.6B-GGUF", nil, "", "http://localhost:8000/api/v1", ""},
+		{"nor Docker Model Runner's", "docker_model_runner/ai/smollm2", nil, "", "http://localhost:12434/engines/v1", ""},
+		{"Heroku's app address, its API under /v1", "heroku/claude-4-sonnet",
+			map[string]string{"HEROKU_API_BASE": "https://us.inference.heroku.com", "HEROKU_API_KEY": "inf-key-value"}, "inf-key-value", "https://us.inference.heroku.com/v1", ""},
+		{"CompactifAI's key", "compactifai/cai-llama-3-1-8b-slim", map[string]string{"COMPACTIFAI_API_KEY": "cai-key-value"}, "cai-key-value", "https://api.compactif.ai/v1", ""},
 		{"none set", "together_ai/m", nil, "", "https://api.together.xyz/v1",
 			"$TOGETHER_API_KEY (nor $TOGETHER_AI_API_KEY, $TOGETHERAI_API_KEY, $TOGETHER_AI_TOKEN) is not set"},
 	} {
@@ -40,5 +45,18 @@ func TestProviderVariablesInLiteLLMsOrder(t *testing.T) {
 				t.Fatalf("key warnings %q, want %q", w, tc.warning)
 			}
 		})
+	}
+}
+
+// LiteLLM's vllm/ runs vLLM in its own process: breakerd leaves such a
+// deployment out, and says how to call a vLLM server instead.
+func TestInProcessVLLMIsLeftOutWithAHint(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: m\n    litellm_params: {model: vllm/facebook/opt-125m}\n"+
+		"  - model_name: n\n    litellm_params: {model: hosted_vllm/facebook/opt-125m, api_base: http://vllm:8000/v1}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(cfg.Warnings, "\n"); len(cfg.Deployments) != 1 || !strings.Contains(w, "write hosted_vllm/<model> with its api_base") {
+		t.Fatalf("%d deployments; warnings:\n%s", len(cfg.Deployments), w)
 	}
 }
