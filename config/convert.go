@@ -744,6 +744,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			d.APIVersion = v
 		}
 	}
+	azureRenames(&d)
 	if info.HostRules != nil && d.APIBase != "" {
 		hostRules(&d, info)
 	}

@@ -353,6 +353,16 @@ func AzureTakesStreamOptions(apiVersion string) bool {
 	return AzureV1(apiVersion) || apiVersion >= "2024-09-01"
 }
 
+// azureRenames has an Azure deployment on an api-version older than
+// 2024-09-01-preview, which refuses max_completion_tokens (as it refuses
+// stream_options), send it as max_tokens, as LiteLLM does; today's SDKs
+// and agents send max_completion_tokens.
+func azureRenames(d *Deployment) {
+	if d.Dialect == DialectAzure && !AzureTakesStreamOptions(d.APIVersion) {
+		d.ParamRenames = maxTokens
+	}
+}
+
 // AzureDefaultAPIVersion is the api-version used for an Azure deployment
 // that sets none (and AZURE_API_VERSION is not set), LiteLLM's default.
 const AzureDefaultAPIVersion = "2025-02-01-preview"

@@ -79,6 +79,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	if info.Dialect == DialectAzure && out.APIVersion == "" {
 		out.APIVersion = AzureDefaultAPIVersion
 	}
+	azureRenames(&out)
 	out.Group = requested
 	out.Name = requested + "/" + prov + "/" + model
 	m, priced := knownModel(model)

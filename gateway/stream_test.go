@@ -601,3 +601,32 @@ model_list:
 		})
 	}
 }
+
+// Today's SDKs send max_completion_tokens; an Azure deployment on an
+// api-version older than 2024-09-01-preview refuses it, so it goes as
+// max_tokens there (as LiteLLM sends it), and as sent to a newer one. A
+// health check of the older one is answered, not refused.
+func TestMaxCompletionTokensToAnOlderAzure(t *testing.T) {
+	for _, tc := range []struct {
+		version, sent string
+	}{
+		{"2024-06-01", `"max_tokens":7`},
+		{"2024-10-21", `"max_completion_tokens":7`},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			e := newEnv(t, azureAt(tc.version), "primary")
+			_, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}, MaxCompletionTokens: openai.Int(7)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body := e.mocks["primary"].LastBody(); !strings.Contains(body, tc.sent) {
+				t.Fatalf("the upstream got %s, want %s in it", body, tc.sent)
+			}
+			e.gw.Probe(context.Background())
+			if body := e.mocks["primary"].LastBody(); !strings.Contains(body, `_tokens":1`) || strings.Contains(e.logs.String(), "health check") {
+				t.Fatalf("the health check sent %s; the log:\n%s", body, e.logs.String())
+			}
+		})
+	}
+}

@@ -20,7 +20,8 @@ type chatRequest struct {
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
-	Tools []struct {
+	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	Tools               []struct {
 		Function struct {
 			Name       string          `json:"name"`
 			Parameters json.RawMessage `json:"parameters"`
@@ -159,11 +160,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	if req.StreamOptions != nil && r.PathValue("deployment") != "" {
-		if v := r.URL.Query().Get("api-version"); v != "" && v < "2024-09-01" {
-			// Azure OpenAI before 2024-09-01-preview knows no stream_options.
-			s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: stream_options")
-			return
+	if v := r.URL.Query().Get("api-version"); r.PathValue("deployment") != "" && v != "" && v < "2024-09-01" {
+		// Azure OpenAI before 2024-09-01-preview knows neither
+		// stream_options nor max_completion_tokens.
+		for name, set := range map[string]bool{"stream_options": req.StreamOptions != nil, "max_completion_tokens": req.MaxCompletionTokens != nil} {
+			if set {
+				s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: "+name)
+				return
+			}
 		}
 	}
 	prompt := lastUserText(req.Messages)
