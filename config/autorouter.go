@@ -2,18 +2,22 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+
+	"github.com/breakerd/breakerd/complexity"
 )
 
 // LiteLLM's auto routers are deployments (model: auto_router/<kind>) that
 // pick, per request, one of the model groups they name: by the prompt's
 // complexity, by what earlier answers taught them, or by embeddings of
-// example prompts. breakerd does not judge prompts. It serves a router's
-// name as an alias of the group LiteLLM falls back to when it cannot
-// decide (the router's default model), then of the router's other groups
-// in turn, each through its own breakers: a config written for them
-// runs, and a warning says what is not done.
+// example prompts. breakerd serves a router's name as an alias of the
+// group LiteLLM falls back to when it cannot decide (the router's default
+// model), then of the router's other groups in turn, each through its own
+// breakers. The complexity router's default scorer (complexity package)
+// picks the group a request starts at, as LiteLLM's does; the others'
+// judgement is not done, and a warning says so.
 
 // autoRouterHint is the warning's hint for the semantic router's keys.
 const autoRouterHint = "the semantic auto router's routes are not matched by breakerd: its requests go to auto_router_default_model"
@@ -110,6 +114,10 @@ type autoRouter struct {
 	kind       string
 	picks      string
 	candidates []candidate
+	// scorer and tiers are a complexity router's; scorer is nil for
+	// another router.
+	scorer *complexity.Config
+	tiers  [4][]candidate
 }
 
 // readAutoRouter notes the auto router deployment at p (model:
@@ -119,8 +127,81 @@ func (c *converter) readAutoRouter(p string, group, kind string, rp rawParams) {
 	if !ok {
 		k = semanticRouter
 	}
-	c.autoRouters = append(c.autoRouters, autoRouter{name: group, at: p + ".litellm_params.model", kind: kind, picks: k.picks,
-		candidates: k.groups(p+".litellm_params", rp)})
+	r := autoRouter{name: group, at: p + ".litellm_params.model", kind: kind, picks: k.picks,
+		candidates: k.groups(p+".litellm_params", rp)}
+	if kind == "complexity_router" {
+		r.scorer, r.tiers = c.complexityScorer(p+".litellm_params.complexity_router_config", rp.ComplexityRouterConfig)
+	}
+	c.autoRouters = append(c.autoRouters, r)
+}
+
+// complexityScorer reads a complexity router's scorer settings and its
+// tiers' groups from complexity_router_config at p.
+func (c *converter) complexityScorer(p string, cfg map[string]any) (*complexity.Config, [4][]candidate) {
+	var sc complexity.Config
+	var tiers [4][]candidate
+	if t, ok := cfg["tiers"].(map[string]any); ok {
+		for _, name := range slices.Sorted(maps.Keys(t)) {
+			tier, ok := complexity.ParseTier(name)
+			if !ok {
+				c.errf(p+".tiers."+name, "unknown tier %q (SIMPLE, MEDIUM, COMPLEX or REASONING)", name)
+				continue
+			}
+			for _, m := range tierModels(t[name]) {
+				tiers[tier] = append(tiers[tier], candidate{m, p + ".tiers." + name})
+			}
+		}
+	}
+	if ct, ok := cfg["classifier_type"].(string); ok && ct != "heuristic" {
+		c.warnf(p+".classifier_type", "%q is not done by breakerd: it scores prompts with LiteLLM's default heuristic", ct)
+	}
+	number := func(at string, v any) (float64, bool) {
+		switch x := v.(type) {
+		case float64:
+			return x, true
+		case uint64:
+			return float64(x), true
+		case int64:
+			return float64(x), true
+		}
+		c.errf(at, "must be a number, got %v", v)
+		return 0, false
+	}
+	if b, ok := cfg["tier_boundaries"].(map[string]any); ok {
+		for i, k := range []string{"simple_medium", "medium_complex", "complex_reasoning"} {
+			if v, set := b[k]; set {
+				sc.Boundaries[i], _ = number(p+".tier_boundaries."+k, v)
+			}
+		}
+	}
+	if th, ok := cfg["token_thresholds"].(map[string]any); ok {
+		for k, dst := range map[string]*int{"simple": &sc.ShortTokens, "complex": &sc.LongTokens} {
+			if v, set := th[k]; set {
+				n, _ := number(p+".token_thresholds."+k, v)
+				*dst = int(n)
+			}
+		}
+	}
+	if w, ok := cfg["dimension_weights"].(map[string]any); ok {
+		sc.Weights = map[string]float64{}
+		for _, k := range slices.Sorted(maps.Keys(w)) {
+			if n, ok := number(p+".dimension_weights."+k, w[k]); ok {
+				sc.Weights[k] = n
+			}
+		}
+	}
+	for k, dst := range map[string]*[]string{"code_keywords": &sc.Code, "reasoning_keywords": &sc.Reasoning,
+		"technical_keywords": &sc.Technical, "simple_keywords": &sc.Simple} {
+		if list, ok := cfg[k].([]any); ok {
+			*dst = []string{}
+			for _, e := range list {
+				if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
+					*dst = append(*dst, strings.TrimSpace(s))
+				}
+			}
+		}
+	}
+	return &sc, tiers
 }
 
 // autoRouterAliases adds each auto router to aliases: its name for the
@@ -136,29 +217,45 @@ func (c *converter) autoRouterAliases(aliases map[string]Alias, groups []string)
 			c.warnf(r.at, "an auto router named %q, as router_settings.model_group_alias names an alias: the alias serves the name; the router is skipped", r.name)
 			continue
 		}
-		var to []string
-		for _, cand := range r.candidates {
-			g := cand.group
+		// served is the group breakerd serves a candidate by, "" for none.
+		served := func(g string) string {
 			if a, ok := aliases[g]; ok {
 				g = a.Group
 			}
-			switch {
-			case slices.Contains(to, g):
-			case slices.Contains(groups, g):
+			if slices.Contains(groups, g) {
+				return g
+			}
+			return ""
+		}
+		var to []string
+		for _, cand := range r.candidates {
+			switch g := served(cand.group); {
+			case g != "" && !slices.Contains(to, g):
 				to = append(to, g)
-			case !slices.Contains(c.named, g):
-				c.warnf(cand.at, "%q is not a model_name in model_list; the auto router %q skips it", g, r.name)
+			case g == "" && !slices.Contains(c.named, cand.group):
+				c.warnf(cand.at, "%q is not a model_name in model_list; the auto router %q skips it", cand.group, r.name)
 			}
 		}
 		if len(to) == 0 {
 			c.warnf(r.at, "auto router %q names no model group breakerd can call: requests for it get 404, and fallbacks to it are skipped", r.name)
 			continue
 		}
-		c.warnf(r.at, "LiteLLM's auto router %q picks among its models by %s, which breakerd does not judge: its requests go to %s",
-			r.name, r.picks, describeOrder(to))
 		a := Alias{Group: to[0]}
 		if len(to) > 1 {
 			a.Then = to[1:]
+		}
+		if r.scorer != nil {
+			a.Complexity = &ComplexityRouter{Scorer: *r.scorer}
+			for t, cands := range r.tiers {
+				for _, cand := range cands {
+					if g := served(cand.group); g != "" && !slices.Contains(a.Complexity.Tiers[t], g) {
+						a.Complexity.Tiers[t] = append(a.Complexity.Tiers[t], g)
+					}
+				}
+			}
+		} else {
+			c.warnf(r.at, "LiteLLM's auto router %q picks among its models by %s, which breakerd does not judge: its requests go to %s",
+				r.name, r.picks, describeOrder(to))
 		}
 		aliases[r.name] = a
 	}

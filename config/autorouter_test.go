@@ -4,11 +4,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/breakerd/breakerd/complexity"
 )
 
 // LiteLLM's auto routers load as aliases of the groups they name: the
 // one LiteLLM falls back to when it cannot decide first, then the
-// others, with a warning that says breakerd does not judge prompts. A
+// others; the complexity router with its scorer and its tiers' groups,
+// the others with a warning that says breakerd does not judge for them. A
 // group that is not in model_list is skipped, as the seed's undefined
 // fallback is; a router with none left is named, as a group with no
 // deployment is.
@@ -48,14 +51,31 @@ func TestAutoRoutersAreAliasesOfTheirGroups(t *testing.T) {
           MEDIUM: smart
           COMPLEX: [{model_name: deep, litellm_params: {reasoning_effort: high}}, smart]
           REASONING: {model_name: deep}
-`, map[string]Alias{"router": {Group: "smart", Then: []string{"deep", "fast"}}},
-			[]string{`t.yaml:10:7: model_list[3].litellm_params.model: LiteLLM's auto router "router" picks among its models by the prompt's complexity, which breakerd does not judge: its requests go to smart, then deep, then fast when`}},
+`, map[string]Alias{"router": {Group: "smart", Then: []string{"deep", "fast"}, Complexity: &ComplexityRouter{
+			Tiers: [4][]string{{"fast"}, {"smart"}, {"deep", "smart"}, {"deep"}}}}}, nil},
 		{"complexity router without a default: the middle tier first", `
       model: auto_router/complexity_router
       complexity_router_config:
         tiers: {SIMPLE: fast, MEDIUM: smart, COMPLEX: deep, REASONING: deep}
-`, map[string]Alias{"router": {Group: "smart", Then: []string{"deep", "fast"}}},
-			[]string{`t.yaml:10:7: model_list[3].litellm_params.model: LiteLLM's auto router "router" picks`}},
+`, map[string]Alias{"router": {Group: "smart", Then: []string{"deep", "fast"}, Complexity: &ComplexityRouter{
+			Tiers: [4][]string{{"fast"}, {"smart"}, {"deep"}, {"deep"}}}}}, nil},
+		{"complexity router: its scorer's settings", `
+      model: auto_router/complexity_router
+      complexity_router_config:
+        classifier_type: llm
+        tiers: {SIMPLE: fast, REASONING: [deep, gpt-4o-azure]}
+        tier_boundaries: {simple_medium: 0.2, complex_reasoning: 0.7}
+        token_thresholds: {simple: 10, complex: 300}
+        dimension_weights: {codePresence: 0.5, tokenCount: 0.5}
+        code_keywords: [terraform, "  ", helm]
+`, map[string]Alias{"router": {Group: "deep", Then: []string{"fast"}, Complexity: &ComplexityRouter{
+			Scorer: complexity.Config{Boundaries: [3]float64{0.2, 0, 0.7}, ShortTokens: 10, LongTokens: 300,
+				Weights: map[string]float64{"codePresence": 0.5, "tokenCount": 0.5}, Code: []string{"terraform", "helm"}},
+			Tiers: [4][]string{{"fast"}, nil, nil, {"deep"}}}}},
+			[]string{
+				`t.yaml:12:9: model_list[3].litellm_params.complexity_router_config.classifier_type: "llm" is not done by breakerd: it scores prompts with LiteLLM's default heuristic`,
+				`t.yaml:13:31: model_list[3].litellm_params.complexity_router_config.tiers.REASONING: "gpt-4o-azure" is not a model_name in model_list; the auto router "router" skips it`,
+			}},
 		{"semantic router: its default model; its routes are not matched", `
       model: auto_router/auto_router_1
       auto_router_config_path: router.json

@@ -25,6 +25,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/complexity"
 )
 
 // Config is a loaded, validated configuration.
@@ -814,6 +815,20 @@ type Alias struct {
 	// Then are the groups tried after Group's route, in order (an auto
 	// router's other groups), before any the request names.
 	Then []string
+	// Complexity, for LiteLLM's complexity router, starts each request at
+	// the groups of its prompt's tier; Group and Then follow. nil for
+	// another alias.
+	Complexity *ComplexityRouter
+}
+
+// ComplexityRouter is LiteLLM's complexity router
+// (auto_router/complexity_router): its scorer, and the groups each tier
+// names.
+type ComplexityRouter struct {
+	Scorer complexity.Config
+	// Tiers are the groups of each tier (complexity_router_config.tiers),
+	// by complexity.Tier, as breakerd serves them.
+	Tiers [4][]string
 }
 
 // Redis configures shared breaker state (router_settings.state: redis).

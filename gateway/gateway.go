@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/complexity"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/internal/lograte"
 	"github.com/breakerd/breakerd/provider"
@@ -109,13 +110,15 @@ type Gateway struct {
 	// tagBudgets are tag_budget_config's, by tag.
 	proxyBudget *Budget
 	tagBudgets  map[string]*Budget
-	groups      map[string]*Group
-	groupOrder  []*Group
-	redactor    *Redactor
-	shed        *shedder     // load shedding, capped by server.max_concurrent_requests
-	refusals    [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
-	calls       sync.Pool    // of *call: each request's state
-	tracer      trace.Tracer
+	// scorers are the complexity routers' scorers, by name.
+	scorers    map[string]*complexity.Scorer
+	groups     map[string]*Group
+	groupOrder []*Group
+	redactor   *Redactor
+	shed       *shedder     // load shedding, capped by server.max_concurrent_requests
+	refusals   [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
+	calls      sync.Pool    // of *call: each request's state
+	tracer     trace.Tracer
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.
 	traced bool
@@ -364,6 +367,7 @@ func New(opts Options) (*Gateway, error) {
 		}
 		g.tagBudgets[tag] = keptBudget(prev.tagBudgets[tag], &Budget{Scope: "tag", Name: tag, Config: tb})
 	}
+	g.scorers = scorers(cfg.Router.Aliases)
 	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {
 		if strings.Contains(dc.Group, "*") || dc.Wildcard {

@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/mockllm"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 )
 
@@ -487,18 +490,22 @@ func TestLiteLLMAllowedFailsAndCooldownTime(t *testing.T) {
 	}
 }
 
-// LiteLLM's auto routers are served as config reads them: the router's
-// name is answered by its first group, as any request for that group is
-// (not a fallback), and by its next group when that one fails, counted as
-// a fallback; a breaker open on the first sends requests straight on.
-func TestAutoRouterServesItsGroupsInTurn(t *testing.T) {
-	e := newEnv(t, `
+// fastAndSmart begins a config with two groups, fast and smart, on the
+// mocks of those names.
+const fastAndSmart = `
 model_list:
   - model_name: fast
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_FAST}/v1", api_key: sk-fast-secret-key}
   - model_name: smart
     litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_SMART}/v1", api_key: sk-smart-secret-key}
-  - model_name: smart-cheap-router
+`
+
+// LiteLLM's auto routers are served as config reads them: the router's
+// name is answered by its first group, as any request for that group is
+// (not a fallback), and by its next group when that one fails, counted as
+// a fallback; a breaker open on the first sends requests straight on.
+func TestAutoRouterServesItsGroupsInTurn(t *testing.T) {
+	e := newEnv(t, fastAndSmart+`  - model_name: smart-cheap-router
     litellm_params:
       model: auto_router/adaptive_router
       adaptive_router_config: {available_models: [fast, smart]}
@@ -569,5 +576,77 @@ router_settings:
 	}
 	if got := h.Get("X-Breakerd-Deployment"); got != "fast/openai/gpt-4o-mini" {
 		t.Fatalf("served by %q, want the router's group", got)
+	}
+}
+
+// LiteLLM's complexity router: a request starts at the group of its
+// prompt's tier, as LiteLLM's default scorer classifies it (a greeting
+// SIMPLE, code MEDIUM, code with technical terms COMPLEX, two reasoning
+// markers REASONING), in every API that carries a prompt; the tier's
+// group serves as the router's own (no fallback), and when its circuit is
+// open the router's other groups follow.
+func TestComplexityRouterPicksByThePrompt(t *testing.T) {
+	e := newEnv(t, fastAndSmart+`  - model_name: deep
+    litellm_params: {model: openai/o3, api_base: "${MOCK_DEEP}/v1", api_key: sk-deep-secret-key}
+  - model_name: router
+    litellm_params:
+      model: auto_router/complexity_router
+      complexity_router_config:
+        tiers: {SIMPLE: fast, MEDIUM: smart, COMPLEX: deep, REASONING: deep}
+router_settings:
+  retry_backoff: 1ms
+  circuit_breaker: {failure_threshold: 1, recovery_timeout: 30, success_threshold: 1}
+`, "fast", "smart", "deep")
+	const complex = "Implement the algorithm for a distributed cache: its architecture, latency and throughput under load, in rust"
+	ask := func(prompt string) http.Header {
+		t.Helper()
+		var resp *http.Response
+		if _, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "router",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("You are helpful."), openai.UserMessage(prompt)}},
+			option.WithResponseInto(&resp)); err != nil {
+			t.Fatal(err)
+		}
+		return resp.Header
+	}
+	for _, tc := range []struct{ prompt, tier, deployment string }{
+		{"hi there!", "SIMPLE", "fast/openai/gpt-4o-mini"},
+		{"Write a python function that parses dates", "MEDIUM", "smart/openai/gpt-4o"},
+		{complex, "COMPLEX", "deep/openai/o3"},
+		{"Think step by step and show your work: which is larger, 9.11 or 9.9?", "REASONING", "deep/openai/o3"},
+	} {
+		h := ask(tc.prompt)
+		if h.Get("X-Breakerd-Complexity-Tier") != tc.tier || h.Get("X-Breakerd-Deployment") != tc.deployment || h.Get("X-Breakerd-Fallback") != "false" {
+			t.Errorf("%q: tier %s, served by %s (fallback %s); want %s, %s", tc.prompt, h.Get("X-Breakerd-Complexity-Tier"),
+				h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"), tc.tier, tc.deployment)
+		}
+	}
+
+	// The Messages and Responses APIs' prompts are read too.
+	var hr *http.Response
+	ac := e.anthropicClient()
+	if _, err := ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "router", MaxTokens: 64,
+		System:   []anthropic.TextBlockParam{{Text: "You are helpful."}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(complex))}}, aoption.WithResponseInto(&hr)); err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get("X-Breakerd-Complexity-Tier") != "COMPLEX" || hr.Header.Get("X-Breakerd-Deployment") != "deep/openai/o3" {
+		t.Errorf("Messages API: tier %s, served by %s", hr.Header.Get("X-Breakerd-Complexity-Tier"), hr.Header.Get("X-Breakerd-Deployment"))
+	}
+	if _, err := e.client.Responses.New(context.Background(), responses.ResponseNewParams{Model: "router",
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("hello")}}, option.WithResponseInto(&hr)); err != nil {
+		t.Fatal(err)
+	}
+	if hr.Header.Get("X-Breakerd-Complexity-Tier") != "SIMPLE" || hr.Header.Get("X-Breakerd-Deployment") != "fast/openai/gpt-4o-mini" {
+		t.Errorf("Responses API: tier %s, served by %s", hr.Header.Get("X-Breakerd-Complexity-Tier"), hr.Header.Get("X-Breakerd-Deployment"))
+	}
+
+	// deep is down: a COMPLEX prompt is served by the router's other groups.
+	e.mocks["deep"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	ask(complex)
+	if s := e.breaker("deep/openai/o3:chat").State(); s != breaker.Open {
+		t.Fatalf("deep is %v after a failure, want open", s)
+	}
+	if h := ask(complex); h.Get("X-Breakerd-Deployment") != "smart/openai/gpt-4o" || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("with deep's circuit open, served by %s (fallback %s), want smart", h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"))
 	}
 }

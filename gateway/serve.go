@@ -452,9 +452,15 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 		}
 	}
 	if a, ok := g.cfg.Router.Aliases[group]; ok {
+		then := a.Then
+		if a.Complexity != nil && req != nil {
+			order := g.routeByComplexity(w, group, a, c.api, req.Body)
+			then = order[1:]
+			a.Group = order[0]
+		}
 		group = a.Group
-		if len(a.Then) > 0 { // an auto router's other groups, before the request's own
-			routing.fallbacks = slices.Concat(a.Then, routing.fallbacks)
+		if len(then) > 0 { // an auto router's other groups, before the request's own
+			routing.fallbacks = slices.Concat(then, routing.fallbacks)
 		}
 	}
 	if g.cfg.Cache != nil {

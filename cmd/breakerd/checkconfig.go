@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/complexity"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/daemon"
 	"github.com/breakerd/breakerd/gateway"
@@ -76,6 +77,15 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			s := name + " -> " + strings.Join(append([]string{a[name].Group}, a[name].Then...), ", then ")
 			if a[name].Hidden {
 				s += " (hidden)"
+			}
+			if cr := a[name].Complexity; cr != nil {
+				var tiers []string
+				for t, groups := range cr.Tiers {
+					if len(groups) > 0 {
+						tiers = append(tiers, complexity.Tier(t).String()+" "+strings.Join(groups, "/"))
+					}
+				}
+				s += " (first by the prompt's complexity: " + strings.Join(tiers, ", ") + ")"
 			}
 			names = append(names, s)
 		}

@@ -771,7 +771,7 @@ litellm_settings: {cache: true, cache_params: {type: redis, host: cache.internal
 	if code := run(context.Background(), []string{"check-config", cfg}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo\n",
+	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo (first by the prompt's complexity: SIMPLE solo, MEDIUM claude)\n",
 		"health checks: a one-token call to each deployment at start and every 2m0s, judged: a failed check opens its deployment's circuit, a passing trial closes it; not checked: solo/openai/gpt-4o\n",
 		"response cache: chat answers kept 5m0s in memory and in Redis at cache.internal:6379\n"} {
 		if !strings.Contains(out.String(), want) {
