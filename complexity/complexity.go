@@ -8,7 +8,6 @@
 package complexity
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -91,24 +90,49 @@ var (
 		"short", "quick", "hello", "hi", "hey", "thanks", "thank you", "goodbye", "bye", "okay"}
 )
 
-// multiStep are LiteLLM's multi-step patterns: "first ... then",
-// "step 1", a numbered list, a lettered one.
-var multiStep = []*regexp.Regexp{regexp.MustCompile(`(?i)first.*?then`), regexp.MustCompile(`(?i)step\s*\d`),
-	regexp.MustCompile(`\d+\.\s`), regexp.MustCompile(`(?i)[a-z]\)\s`)}
+// The keyword lists a scorer reads, by index.
+const (
+	listCode = iota
+	listReasoning
+	listTechnical
+	listSimple
+	lists
+)
 
 // Scorer classifies prompts. It is safe for concurrent use.
 type Scorer struct {
-	boundaries                         [3]float64
-	short, long                        int
-	weights                            map[string]float64
-	code, reasoning, technical, simple []string
+	boundaries  [3]float64
+	short, long int
+	weights     map[string]float64
+	// words are the keywords that are one word (letters, digits and
+	// underscores), found by a lookup of each word of a prompt; phrases
+	// are the others, searched for in it.
+	words   map[string][]keyword
+	phrases []keyword
+	sizes   [lists]int
+}
+
+// keyword is a keyword's list, and its place in the list.
+type keyword struct {
+	list, index int
+	text        string
 }
 
 // New returns a scorer of c, its zero fields LiteLLM's defaults.
 func New(c Config) *Scorer {
-	s := &Scorer{boundaries: c.Boundaries, short: c.ShortTokens, long: c.LongTokens, weights: c.Weights,
-		code: lower(c.Code, defaultCode), reasoning: lower(c.Reasoning, defaultReasoning),
-		technical: lower(c.Technical, defaultTechnical), simple: lower(c.Simple, defaultSimple)}
+	s := &Scorer{boundaries: c.Boundaries, short: c.ShortTokens, long: c.LongTokens, weights: c.Weights, words: map[string][]keyword{}}
+	for list, kws := range [lists][]string{or(c.Code, defaultCode), or(c.Reasoning, defaultReasoning),
+		or(c.Technical, defaultTechnical), or(c.Simple, defaultSimple)} {
+		s.sizes[list] = len(kws)
+		for i, k := range kws {
+			kw := keyword{list, i, strings.ToLower(k)}
+			if oneWord(kw.text) {
+				s.words[kw.text] = append(s.words[kw.text], kw)
+			} else {
+				s.phrases = append(s.phrases, kw)
+			}
+		}
+	}
 	for i, b := range s.boundaries {
 		if b == 0 {
 			s.boundaries[i] = defaultBoundaries[i]
@@ -126,15 +150,22 @@ func New(c Config) *Scorer {
 	return s
 }
 
-func lower(list, def []string) []string {
+func or(list, def []string) []string {
 	if list == nil {
-		list = def
+		return def
 	}
-	out := make([]string, len(list))
-	for i, k := range list {
-		out[i] = strings.ToLower(k)
+	return list
+}
+
+// oneWord reports whether k is a single word, every rune a word
+// character.
+func oneWord(k string) bool {
+	for _, r := range k {
+		if !word(r) {
+			return false
+		}
 	}
-	return out
+	return k != ""
 }
 
 // Classify returns the tier of a prompt (the user's last message) with
@@ -143,8 +174,46 @@ func lower(list, def []string) []string {
 // length and the questions in the prompt alone, so that a system prompt
 // cannot make every request REASONING.
 func (s *Scorer) Classify(prompt, system string) (Tier, float64, []string) {
-	full := strings.ToLower(system + " " + prompt)
-	user := strings.ToLower(prompt)
+	lowSystem, user := strings.ToLower(system), strings.ToLower(prompt)
+	full := lowSystem + " " + user
+	userAt := len(lowSystem) + 1
+	var found [lists][]bool
+	for l := range found {
+		found[l] = make([]bool, s.sizes[l])
+	}
+	mark := func(kw keyword, at int) {
+		if kw.list != listReasoning || at >= userAt { // reasoning markers count in the prompt alone
+			found[kw.list][kw.index] = true
+		}
+	}
+	for at := 0; at < len(full); {
+		r, n := utf8.DecodeRuneInString(full[at:])
+		if !word(r) {
+			at += n
+			continue
+		}
+		end := at + n
+		for end < len(full) {
+			r, n := utf8.DecodeRuneInString(full[end:])
+			if !word(r) {
+				break
+			}
+			end += n
+		}
+		for _, kw := range s.words[full[at:end]] {
+			mark(kw, at)
+		}
+		at = end
+	}
+	for _, kw := range s.phrases {
+		text, at := full, 0
+		if kw.list == listReasoning {
+			text, at = user, userAt
+		}
+		if matches(text, kw.text) {
+			mark(kw, at)
+		}
+	}
 	var score float64
 	var signals []string
 	add := func(dim string, v float64, signal string) {
@@ -159,30 +228,30 @@ func (s *Scorer) Classify(prompt, system string) (Tier, float64, []string) {
 	case tokens > s.long:
 		add("tokenCount", 1, "long")
 	}
-	keywords := func(dim, label, text string, list []string, low, high int, lowScore, highScore float64) int {
+	count := func(list int) int {
 		n := 0
-		for _, k := range list {
-			if matches(text, k) {
+		for _, f := range found[list] {
+			if f {
 				n++
 			}
 		}
+		return n
+	}
+	grade := func(dim, label string, n, low, high int, lowScore, highScore float64) {
 		switch {
 		case n >= high:
 			add(dim, highScore, label)
 		case n >= low:
 			add(dim, lowScore, label)
 		}
-		return n
 	}
-	keywords("codePresence", "code", full, s.code, 1, 2, 0.5, 1)
-	reasoning := keywords("reasoningMarkers", "reasoning", user, s.reasoning, 1, 2, 0.7, 1)
-	keywords("technicalTerms", "technical", full, s.technical, 2, 4, 0.5, 1)
-	keywords("simpleIndicators", "simple", full, s.simple, 1, 2, -1, -1)
-	for _, re := range multiStep {
-		if re.MatchString(full) {
-			add("multiStepPatterns", 0.5, "multi-step")
-			break
-		}
+	grade("codePresence", "code", count(listCode), 1, 2, 0.5, 1)
+	reasoning := count(listReasoning)
+	grade("reasoningMarkers", "reasoning", reasoning, 1, 2, 0.7, 1)
+	grade("technicalTerms", "technical", count(listTechnical), 2, 4, 0.5, 1)
+	grade("simpleIndicators", "simple", count(listSimple), 1, 2, -1, -1)
+	if multiStep(full) {
+		add("multiStepPatterns", 0.5, "multi-step")
 	}
 	if strings.Count(prompt, "?") > 3 {
 		add("questionComplexity", 0.5, "questions")
@@ -198,6 +267,51 @@ func (s *Scorer) Classify(prompt, system string) (Tier, float64, []string) {
 		return Complex, score, signals
 	}
 	return Reasoning, score, signals
+}
+
+// multiStep reports whether lowercase text has one of LiteLLM's
+// multi-step patterns: "first" then "then" on one line (first.*?then),
+// "step" and a digit (step\s*\d), a numbered item (\d+\.\s) or a
+// lettered one ([a-z]\)\s).
+func multiStep(text string) bool {
+	for rest := text; ; {
+		i := strings.Index(rest, "first")
+		if i < 0 {
+			break
+		}
+		line := rest[i+len("first"):]
+		if nl := strings.IndexByte(line, '\n'); nl >= 0 {
+			line = line[:nl]
+		}
+		if strings.Contains(line, "then") {
+			return true
+		}
+		rest = rest[i+1:]
+	}
+	for rest := text; ; {
+		i := strings.Index(rest, "step")
+		if i < 0 {
+			break
+		}
+		after := strings.TrimLeft(rest[i+len("step"):], " \t\n\r\f\v")
+		if after != "" && after[0] >= '0' && after[0] <= '9' {
+			return true
+		}
+		rest = rest[i+1:]
+	}
+	for i := 1; i+1 < len(text); i++ {
+		switch c, prev, next := text[i], text[i-1], text[i+1]; {
+		case !space(next):
+		case c == '.' && prev >= '0' && prev <= '9', c == ')' && prev >= 'a' && prev <= 'z':
+			return true
+		}
+	}
+	return false
+}
+
+// space reports whether c is whitespace, as a regexp's \s reads it.
+func space(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
 // matches reports whether keyword k is in text: a phrase anywhere, a
