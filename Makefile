@@ -45,7 +45,8 @@ FUZZ_TARGETS = \
 	./config:FuzzParse ./config:FuzzEnvReferences \
 	./provider:FuzzParseRetryAfter ./provider:FuzzSSEStreams ./provider:FuzzAnthropicTranslation ./provider:FuzzFields ./provider:FuzzValidJSON ./provider:FuzzReadMeta ./provider:FuzzEncryptedMarks ./provider:FuzzMultipartModel ./provider:FuzzBatchLineModel ./provider:FuzzBatchModelsForm ./provider:FuzzLeadingFields \
 	./dialect:FuzzRequestTranslation ./dialect:FuzzAnswerTranslation \
-	./gateway:FuzzParseRequest ./admin:FuzzAdminPaths
+	./gateway:FuzzParseRequest ./admin:FuzzAdminPaths \
+	./complexity:FuzzClassifyAgreesWithTheReference
 
 fuzz:
 	@GO=$(GO) bash scripts/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
