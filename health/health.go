@@ -97,6 +97,24 @@ type Report struct {
 	// Policy and Groups are filled in for ?verbose.
 	Policy string  `json:"policy,omitempty"`
 	Groups []Group `json:"groups,omitempty"`
+	// LiteLLM's /health lists, for the tools that read them: each
+	// deployment, healthy when its circuit takes calls now. LiteLLM calls
+	// every model to tell; breakerd reads its breakers (which its
+	// background health checks, when on, keep current).
+	HealthyEndpoints   []Endpoint `json:"healthy_endpoints"`
+	UnhealthyEndpoints []Endpoint `json:"unhealthy_endpoints"`
+	HealthyCount       int        `json:"healthy_count"`
+	UnhealthyCount     int        `json:"unhealthy_count"`
+}
+
+// Endpoint is a deployment in LiteLLM's /health lists.
+type Endpoint struct {
+	// Model is litellm_params.model, ModelName its model_name, ModelID
+	// breakerd's name for it (model_info.id when set).
+	Model     string `json:"model"`
+	ModelName string `json:"model_name"`
+	ModelID   string `json:"model_id"`
+	State     string `json:"state"`
 }
 
 // Check applies the policy now.
@@ -166,6 +184,24 @@ func (c *Checker) Check(verbose bool) Report {
 	if r.Reason == "" {
 		r.Reason = "every circuit is closed"
 	}
+	r.HealthyEndpoints, r.UnhealthyEndpoints = []Endpoint{}, []Endpoint{}
+	seen := map[string]bool{}
+	for _, grp := range c.src.Groups() {
+		for _, d := range grp.Deployments {
+			if seen[d.Config.Name] {
+				continue
+			}
+			seen[d.Config.Name] = true
+			b := d.MainBreaker()
+			e := Endpoint{Model: d.Config.ModelRef, ModelName: d.Config.Group, ModelID: d.Config.Name, State: b.State().String()}
+			if b.AllowsAt(now) {
+				r.HealthyEndpoints = append(r.HealthyEndpoints, e)
+			} else {
+				r.UnhealthyEndpoints = append(r.UnhealthyEndpoints, e)
+			}
+		}
+	}
+	r.HealthyCount, r.UnhealthyCount = len(r.HealthyEndpoints), len(r.UnhealthyEndpoints)
 	r.Healthy = r.Status != Unhealthy
 	if verbose {
 		r.Policy = c.describe()

@@ -304,3 +304,30 @@ func TestAudioGroupIsJudgedByItsOwnBreaker(t *testing.T) {
 		t.Fatal("whisper is routable with its circuit open")
 	}
 }
+
+// /health also carries LiteLLM's lists, for the tools that read them:
+// each deployment once (not again as another group's fallback), healthy
+// while its circuit takes calls, with its litellm_params.model and
+// model_name; in the JSON under LiteLLM's names.
+func TestLiteLLMsEndpointLists(t *testing.T) {
+	gw, _, c := setup(t, config.Health{})
+	br(t, gw, primaryChat).OpenUntil(t0.Add(time.Minute), "test")
+	rec := httptest.NewRecorder()
+	c.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/health", nil))
+	var body struct {
+		Healthy        []health.Endpoint `json:"healthy_endpoints"`
+		Unhealthy      []health.Endpoint `json:"unhealthy_endpoints"`
+		HealthyCount   int               `json:"healthy_count"`
+		UnhealthyCount int               `json:"unhealthy_count"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	want := health.Endpoint{Model: "openai/gpt-4o-mini", ModelName: "chat", ModelID: "chat/openai/gpt-4o-mini", State: "open"}
+	if body.UnhealthyCount != 1 || len(body.Unhealthy) != 1 || body.Unhealthy[0] != want {
+		t.Fatalf("unhealthy %+v (%d), want %+v", body.Unhealthy, body.UnhealthyCount, want)
+	}
+	if body.HealthyCount != 1 || len(body.Healthy) != 1 || body.Healthy[0].ModelName != "backup" || body.Healthy[0].Model != "anthropic/claude-3-5-sonnet" {
+		t.Fatalf("healthy %+v (%d)", body.Healthy, body.HealthyCount)
+	}
+}
