@@ -708,11 +708,15 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				}
 			}},
 		{name: "a bare model name gets the provider LiteLLM infers",
-			yaml: "model_list:\n  - model_name: gpt-3.5-turbo\n    litellm_params:\n      model: gpt-3.5-turbo\n  - model_name: c\n    litellm_params:\n      model: claude-3-5-haiku-latest\n",
+			yaml: "model_list:\n  - model_name: gpt-3.5-turbo\n    litellm_params:\n      model: gpt-3.5-turbo\n  - model_name: c\n    litellm_params:\n      model: claude-3-5-haiku-latest\n" +
+				"  - model_name: d\n    litellm_params:\n      model: dall-e-3\n  - model_name: w\n    litellm_params:\n      model: whisper-1\n",
 			check: func(t *testing.T, cfg *Config) {
 				if a, b := cfg.Deployments[0], cfg.Deployments[1]; a.Provider != "openai" || a.Model != "gpt-3.5-turbo" ||
 					b.Provider != "anthropic" || b.Dialect != DialectAnthropic {
 					t.Fatalf("%+v %+v", a, b)
+				}
+				if d, w := cfg.Deployments[2], cfg.Deployments[3]; d.Provider != "openai" || d.Mode != "image_generation" || w.Provider != "openai" || w.Mode != "audio_transcription" {
+					t.Fatalf("%+v %+v", d, w)
 				}
 			}},
 		{name: "azure without api_version gets LiteLLM's default, or AZURE_API_VERSION",
@@ -1337,6 +1341,8 @@ func TestUnknownProvidersAreLeftOut(t *testing.T) {
 			warning: `t.yaml:5:22: model_list[1].litellm_params.model: "mistralai" names the model's maker, not a provider that serves it: this deployment is left out of routing; write the provider before it: openrouter/mistralai/mistral-7b-instruct`},
 		{name: "a custom handler is left out, saying why", yaml: "my-llm/v2}\nlitellm_settings:\n  custom_provider_map:\n    - {provider: my-llm, custom_handler: handler.my_llm}\n",
 			warning: `t.yaml:5:22: model_list[1].litellm_params.model: provider "my-llm" is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run`},
+		{name: "a provider with no model (LiteLLM's own example config has azure/) is left out", yaml: "azure/, api_base: https://r.openai.azure.com, api_key: az-0123456789}\n",
+			warning: `t.yaml:5:22: model_list[1].litellm_params.model: "azure/" names no model after the provider: this deployment is left out of routing; write azure/<model>`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := parseExpecting(t, []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}), tc.err)

@@ -537,7 +537,10 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.errf(pp+".model", "cannot tell the provider of %q: write provider/model (e.g. openai/%s, hosted_vllm/%s)", modelRef, modelRef, modelRef)
 		return d, false
 	case model == "":
-		c.errf(pp+".model", "%q names no model after the provider", modelRef)
+		// LiteLLM loads it (its own example config has azure/ for Azure's
+		// retired dall-e-2 API, which names no deployment).
+		c.leaveOut(d, pp+".model", fmt.Sprintf("%q names no model after the provider", modelRef),
+			fmt.Sprintf("write %s<model> (or, for Azure, the deployment's name)", modelRef))
 		return d, false
 	case !known && slices.Contains(c.customProviders, prov):
 		c.leaveOut(d, pp+".model", fmt.Sprintf("provider %q is a custom handler (litellm_settings.custom_provider_map), Python code that breakerd cannot run", prov))

@@ -314,6 +314,13 @@ var bareModelProviders = []struct{ prefix, provider string }{
 	{"text-embedding-", "openai"},
 	{"davinci", "openai"},
 	{"babbage", "openai"},
+	{"dall-e-", "openai"},
+	{"whisper-", "openai"},
+	{"tts-", "openai"},
+	{"omni-moderation-", "openai"},
+	{"text-moderation-", "openai"},
+	{"computer-use-", "openai"},
+	{"codex-", "openai"},
 	{"claude-", "anthropic"},
 }
 
