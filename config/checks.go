@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -113,4 +114,46 @@ func (c *converter) checkModel(at string, d Deployment, model string) string {
 		return ""
 	}
 	return strings.Replace(d.Group, "*", star, 1)
+}
+
+// ownPaths are the paths breakerd serves itself outside the APIs: a
+// pass-through endpoint there would never be reached.
+var ownPaths = []string{"/", "/health", "/livez", "/readyz", "/metrics", "/status.json", "/provider/budgets"}
+
+// passThrough reads LiteLLM's pass_through_endpoints.
+func (c *converter) passThrough(raw []rawPassThrough) []PassThrough {
+	var out []PassThrough
+	on := func(b *bool) bool { return b != nil && *b }
+	for i, r := range raw {
+		p := fmt.Sprintf("general_settings.pass_through_endpoints[%d]", i)
+		pt := PassThrough{Path: c.resolve(p+".path", r.Path), Target: c.resolve(p+".target", r.Target),
+			ForwardHeaders: on(r.ForwardHeaders), IncludeSubpath: on(r.IncludeSubpath), Auth: on(r.Auth)}
+		switch {
+		case !strings.HasPrefix(pt.Path, "/"):
+			c.errf(p+".path", "must be a path, starting with /, got %q", pt.Path)
+			continue
+		case slices.Contains(ownPaths, pt.Path) || strings.HasPrefix(pt.Path, "/health/") || strings.HasPrefix(pt.Path, "/admin/"):
+			c.warnf(p+".path", "%s is one of breakerd's own paths: requests to it are breakerd's, not relayed", pt.Path)
+			continue
+		case slices.ContainsFunc(out, func(o PassThrough) bool { return o.Path == pt.Path }):
+			c.errf(p+".path", "%s is relayed by an earlier entry already", pt.Path)
+			continue
+		}
+		if u, err := url.Parse(pt.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			c.errf(p+".target", "must be an http:// or https:// URL, got %q", pt.Target)
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.Headers)) {
+			v, ok := r.Headers[k].(string)
+			if !ok {
+				v = fmt.Sprint(r.Headers[k])
+			}
+			if pt.Headers == nil {
+				pt.Headers = map[string]Secret{}
+			}
+			pt.Headers[k] = Secret(c.resolve(p+".headers."+k, v))
+		}
+		out = append(out, pt)
+	}
+	return out
 }

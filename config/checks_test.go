@@ -140,3 +140,44 @@ func TestDeploymentHealthCheckSettingsLoad(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's pass_through_endpoints load: the path, the target, the
+// headers (as secrets, variables resolved) and the switches; a path that
+// is breakerd's own is warned of and left out; a bad path or target is an
+// error that names it.
+func TestPassThroughEndpointsLoad(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\ngeneral_settings:\n  pass_through_endpoints:\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       []PassThrough
+		warning    string
+		err        string
+	}{
+		{"LiteLLM's example", "    - {path: /v1/rerank, target: \"https://api.cohere.com/v1/rerank\", forward_headers: True, " +
+			"headers: {content-type: application/json, Authorization: os.environ/CO_KEY}, cost_per_request: 0.002}\n",
+			[]PassThrough{{Path: "/v1/rerank", Target: "https://api.cohere.com/v1/rerank", ForwardHeaders: true,
+				Headers: map[string]Secret{"content-type": "application/json", "Authorization": "co-key-value"}}},
+			"general_settings.pass_through_endpoints[0].cost_per_request: a LiteLLM setting that breakerd does not use", ""},
+		{"include_subpath and auth", "    - {path: /vendor, target: \"http://vendor.internal:8080\", include_subpath: true, auth: true}\n",
+			[]PassThrough{{Path: "/vendor", Target: "http://vendor.internal:8080", IncludeSubpath: true, Auth: true}}, "", ""},
+		{"breakerd's own path", "    - {path: /health, target: \"http://x.internal\"}\n", nil,
+			"general_settings.pass_through_endpoints[0].path: /health is one of breakerd's own paths", ""},
+		{"no path", "    - {path: rerank, target: \"http://x.internal\"}\n", nil, "",
+			`general_settings.pass_through_endpoints[0].path: must be a path, starting with /, got "rerank"`},
+		{"no URL", "    - {path: /r, target: \"x.internal/r\"}\n", nil, "",
+			`general_settings.pass_through_endpoints[0].target: must be an http:// or https:// URL, got "x.internal/r"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(map[string]string{"CO_KEY": "co-key-value"}), tc.err)
+			if cfg == nil {
+				return
+			}
+			if !reflect.DeepEqual(cfg.PassThrough, tc.want) {
+				t.Fatalf("pass-through %+v, want %+v", cfg.PassThrough, tc.want)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); (tc.warning == "") == strings.Contains(w, "pass_through") || !strings.Contains(w, tc.warning) {
+				t.Fatalf("warnings %q, want %q", w, tc.warning)
+			}
+		})
+	}
+}

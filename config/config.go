@@ -60,6 +60,9 @@ type Config struct {
 	Admin    Admin
 	// Cache is LiteLLM's response cache; nil when off.
 	Cache *Cache
+	// PassThrough are LiteLLM's pass_through_endpoints
+	// (general_settings).
+	PassThrough []PassThrough
 	// Warnings are problems that do not stop the config from loading, each
 	// with its position.
 	Warnings []string
@@ -187,6 +190,20 @@ type Probes struct {
 	// check; with LiteLLM's allowed_fails_policy set it is off, and
 	// probes count toward the breaker as calls do.
 	TripAtOnce bool
+}
+
+// PassThrough is one of LiteLLM's pass_through_endpoints: a request to
+// Path (or below it, with IncludeSubpath) is relayed as it comes to
+// Target (with the rest of its path), through a breaker of its own.
+type PassThrough struct {
+	Path, Target string
+	// Headers are sent with each relayed request; their values are
+	// secrets (provider keys).
+	Headers map[string]Secret
+	// ForwardHeaders sends the client's headers too (forward_headers);
+	// IncludeSubpath serves the paths below Path; Auth asks for the master
+	// key, when one is set (LiteLLM's auth; without it none is asked).
+	ForwardHeaders, IncludeSubpath, Auth bool
 }
 
 // Check is one deployment's background health check settings (LiteLLM's

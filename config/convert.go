@@ -366,6 +366,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	cfg.Router.StreamCost = raw.LiteLLM.IncludeCostInStreamingUsage != nil && *raw.LiteLLM.IncludeCostInStreamingUsage
 	cfg.Cache = c.cache(raw.LiteLLM, cfg.Router.State == "redis")
+	cfg.PassThrough = c.passThrough(raw.General.PassThrough)
 	c.groupRetryPolicies(raw.RouterSettings.ModelGroupRetryPolicy, cfg)
 	if i := slices.IndexFunc(cfg.Deployments, func(d Deployment) bool { return len(d.Tags) > 0 }); i >= 0 && !cfg.Router.TagFiltering {
 		// Once: LiteLLM's configs tag deployments for spend reports too.

@@ -156,6 +156,18 @@ type rawGeneral struct {
 	// HealthCheckModelGroups limits the checks to these model_names
 	// (LiteLLM's background_health_check_model_groups).
 	HealthCheckModelGroups []string `yaml:"background_health_check_model_groups"`
+	// PassThrough are LiteLLM's pass_through_endpoints (config.PassThrough).
+	PassThrough []rawPassThrough `yaml:"pass_through_endpoints"`
+}
+
+// rawPassThrough is one of LiteLLM's pass_through_endpoints.
+type rawPassThrough struct {
+	Path           string         `yaml:"path"`
+	Target         string         `yaml:"target"`
+	Headers        map[string]any `yaml:"headers"`
+	ForwardHeaders *bool          `yaml:"forward_headers"`
+	IncludeSubpath *bool          `yaml:"include_subpath"`
+	Auth           *bool          `yaml:"auth"`
 }
 
 type rawHealth struct {

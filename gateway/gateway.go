@@ -329,6 +329,11 @@ func New(opts Options) (*Gateway, error) {
 		secrets = append(secrets, k.Value())
 	}
 	secrets = append(secrets, cfg.Router.Redis.Password.Value(), cfg.Router.Redis.URL.Value())
+	for _, pt := range cfg.PassThrough {
+		for _, v := range pt.Headers {
+			secrets = append(secrets, v.Value())
+		}
+	}
 	if cc := cfg.Cache; cc != nil && cc.Redis != nil {
 		secrets = append(secrets, cc.Redis.Password.Value(), cc.Redis.URL.Value())
 	}
@@ -894,9 +899,11 @@ func (g *Gateway) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-	if key := g.cfg.Server.MasterKey.Value(); key != "" {
+	key := g.cfg.Server.MasterKey.Value()
+	if key != "" {
 		h = requireKey(key, h)
 	}
+	h = g.servePassThrough(key, h) // its endpoints ask for the key only where they say auth
 	if origins := g.cfg.Server.CORSOrigins; len(origins) > 0 {
 		h = cors(origins, h) // outermost: preflights carry no key, and a 401 must be readable
 	}

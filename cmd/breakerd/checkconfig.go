@@ -127,6 +127,17 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "health checks: a one-token call to each deployment at start and every %s, %s\n", p.Interval, how)
 	}
+	for _, pt := range cfg.PassThrough {
+		how := "exactly"
+		if pt.IncludeSubpath {
+			how = "and below"
+		}
+		auth := "no key asked"
+		if pt.Auth {
+			auth = "master key asked"
+		}
+		fmt.Fprintf(stdout, "pass-through: %s (%s) -> %s, %d headers set, %s, through breaker passthrough:%s\n", pt.Path, how, pt.Target, len(pt.Headers), auth, pt.Path)
+	}
 	if cc := cfg.Cache; cc != nil {
 		mode := ""
 		if cc.DefaultOff {

@@ -762,7 +762,8 @@ func TestCheckConfigShowsAffinityAndAutoRouters(t *testing.T) {
 router_settings:
   optional_pre_call_checks: [session_affinity]
   deployment_affinity_ttl_seconds: 1800
-general_settings: {background_health_checks: true, health_check_interval: 120, enable_health_check_routing: true}
+general_settings: {background_health_checks: true, health_check_interval: 120, enable_health_check_routing: true,
+  pass_through_endpoints: [{path: /cohere, target: "https://api.cohere.com", include_subpath: true}]}
 litellm_settings: {cache: true, cache_params: {type: redis, host: cache.internal, ttl: 300, supported_call_types: [acompletion]}}
 `), 0o600); err != nil {
 		t.Fatal(err)
@@ -773,7 +774,8 @@ litellm_settings: {cache: true, cache_params: {type: redis, host: cache.internal
 	}
 	for _, want := range []string{"for 30m0s after the last: claude (by session)\n", "aliases: smart-router -> claude, then solo (first by the prompt's complexity: SIMPLE solo, MEDIUM claude)\n",
 		"health checks: a one-token call to each deployment at start and every 2m0s, judged: a failed check opens its deployment's circuit, a passing trial closes it; not checked: solo/openai/gpt-4o\n",
-		"response cache: chat answers kept 5m0s in memory and in Redis at cache.internal:6379\n"} {
+		"response cache: chat answers kept 5m0s in memory and in Redis at cache.internal:6379\n",
+		"pass-through: /cohere (and below) -> https://api.cohere.com, 0 headers set, no key asked, through breaker passthrough:/cohere\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
