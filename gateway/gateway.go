@@ -499,17 +499,8 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		if !p.Supports(op) {
 			continue
 		}
-		s := bc.SettingsFor(string(op))
-		b := g.reg.GetOrCreate(BreakerName(dc.Name, op), func(bs *breaker.Settings) {
-			clock := bs.Clock
-			*bs = s
-			bs.Clock = clock
-			bs.Labels = map[string]string{"provider": dc.Provider, "model": dc.Model,
-				"operation": string(op), "model_group": dc.Group, "deployment": dc.Name}
-			if g.configure != nil {
-				g.configure(bs)
-			}
-		})
+		b := g.breaker(BreakerName(dc.Name, op), bc.SettingsFor(string(op)), map[string]string{"provider": dc.Provider, "model": dc.Model,
+			"operation": string(op), "model_group": dc.Group, "deployment": dc.Name})
 		if !bc.Enabled {
 			b.Disable("circuit_breaker.enabled is false")
 		}
@@ -521,6 +512,19 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		d.streams = &streamWindow{}
 	}
 	return d, nil
+}
+
+// breaker returns the breaker name, made with settings s (on the
+// registry's clock) and labels when it is new.
+func (g *Gateway) breaker(name string, s breaker.Settings, labels map[string]string) *breaker.Breaker {
+	return g.reg.GetOrCreate(name, func(bs *breaker.Settings) {
+		clock := bs.Clock
+		*bs = s
+		bs.Clock, bs.Labels = clock, labels
+		if g.configure != nil {
+			g.configure(bs)
+		}
+	})
 }
 
 // ShedState is load shedding's state.

@@ -37,17 +37,8 @@ func (g *Gateway) passThroughs() []*passEndpoint {
 		if err != nil {
 			continue // config checked it
 		}
-		s := bc.SettingsFor("chat")
-		br := g.reg.GetOrCreate("passthrough:"+pt.Path, func(bs *breaker.Settings) {
-			clock := bs.Clock
-			*bs = s
-			bs.Clock = clock
-			bs.Labels = map[string]string{"provider": target.Host, "model": "", "operation": "passthrough",
-				"model_group": pt.Path, "deployment": "passthrough:" + pt.Path}
-			if g.configure != nil {
-				g.configure(bs)
-			}
-		})
+		br := g.breaker("passthrough:"+pt.Path, bc.SettingsFor("chat"), map[string]string{"provider": target.Host, "model": "",
+			"operation": "passthrough", "model_group": pt.Path, "deployment": "passthrough:" + pt.Path})
 		out = append(out, &passEndpoint{PassThrough: pt, target: target, br: br})
 	}
 	return out
