@@ -351,7 +351,7 @@ func (d *Daemon) cacheStore(cfg *config.Config) gateway.AnswerStore {
 	if old := d.cacheRedis; old != nil {
 		old.client.Close() // the gateway that used it is being replaced
 	}
-	d.cacheRedis = &cacheRedis{at: rc, client: client, store: fleet.NewAnswers(client, rc.Namespace, 0, d.log)}
+	d.cacheRedis = &cacheRedis{at: rc, client: client, store: fleet.NewAnswers(client, rc.Namespace, 0, d.Gateway().Clock(), d.log)}
 	return d.cacheRedis.store
 }
 

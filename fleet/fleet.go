@@ -196,6 +196,9 @@ func (f *Fleet) setNX(kind, key string, ttl time.Duration) bool {
 // affinity's, gateway.PinStore), "" when none; ok is false when Redis
 // cannot be reached.
 func (f *Fleet) Pin(key string) (deployment string, ok bool) {
+	if !f.up.Load() {
+		return "", false // down: the flush loop finds when it is back; requests do not wait on it
+	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	d, err := f.rdb.Get(ctx, f.key("pin", key)).Result()
@@ -211,6 +214,9 @@ func (f *Fleet) Pin(key string) (deployment string, ok bool) {
 
 // SetPin pins key to deployment for ttl, for the whole fleet.
 func (f *Fleet) SetPin(key, deployment string, ttl time.Duration) {
+	if !f.up.Load() {
+		return
+	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	if err := f.rdb.Set(ctx, f.key("pin", key), deployment, ttl).Err(); err != nil {
@@ -222,6 +228,9 @@ func (f *Fleet) SetPin(key, deployment string, ttl time.Duration) {
 // (gateway.AnswerStore); ok is false when none is, or Redis cannot be
 // reached.
 func (f *Fleet) Answer(key string) ([]byte, bool) {
+	if !f.up.Load() {
+		return nil, false
+	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	b, err := getAnswer(ctx, f.rdb, f.ns, key)
@@ -234,6 +243,9 @@ func (f *Fleet) Answer(key string) ([]byte, bool) {
 
 // SetAnswer keeps a response cache's answer under key for ttl.
 func (f *Fleet) SetAnswer(key string, value []byte, ttl time.Duration) {
+	if !f.up.Load() {
+		return
+	}
 	ctx, cancel := f.opCtx()
 	defer cancel()
 	if err := setAnswer(ctx, f.rdb, f.ns, key, value, ttl); err != nil {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
@@ -944,5 +945,83 @@ server:
 	r.stop()
 	if h, _ := ask(urls[1], `{"model":"chat","messages":[{"role":"user","content":"a new prompt"}]}`); h.Get("X-Breakerd-Cache") != "" {
 		t.Fatal("a new prompt was a hit")
+	}
+}
+
+// The response cache's own Redis down costs requests no wait: after a
+// failure it is not asked for a second (doubling, up to half a minute),
+// then asked again, and once it answers it is used as before.
+func TestAnswersRestAfterARedisFailure(t *testing.T) {
+	r := startRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	clock := breaker.NewManualClock(t0)
+	a := fleet.NewAnswers(rdb, "t", 0, clock, nil)
+	a.SetAnswer("k", []byte("v"), time.Minute)
+	if v, ok := a.Answer("k"); !ok || string(v) != "v" || a.Errors() != 0 {
+		t.Fatalf("%q %v, %d errors", v, ok, a.Errors())
+	}
+	r.stop()
+	for range 3 {
+		if _, ok := a.Answer("k"); ok {
+			t.Fatal("an answer from a Redis that is down")
+		}
+	}
+	if n := a.Errors(); n != 1 {
+		t.Fatalf("%d round trips failed, want 1: the others waited", n)
+	}
+	clock.Advance(time.Second)
+	a.Answer("k")
+	clock.Advance(time.Second) // the wait is two seconds now
+	a.Answer("k")
+	if n := a.Errors(); n != 2 {
+		t.Fatalf("%d round trips failed, want 2", n)
+	}
+	r.start()
+	clock.Advance(time.Second)
+	a.SetAnswer("k", []byte("again"), time.Minute)
+	if v, ok := a.Answer("k"); !ok || string(v) != "again" {
+		t.Fatalf("after Redis came back: %q %v", v, ok)
+	}
+}
+
+// With the fleet's Redis down, requests that read or write pins and
+// answers wait on it no more: the first failure marks it down, and until
+// the flush loop finds it back, they are served locally with no round
+// trip.
+func TestPinsAndAnswersSkipARedisThatIsDown(t *testing.T) {
+	r := startRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.addr(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	f := fleet.New(fleet.Options{Client: rdb, Namespace: "down", Registry: breaker.NewRegistry(breaker.Settings{}),
+		Clock: breaker.NewManualClock(t0), FlushInterval: time.Hour})
+	f.SetPin("s", "d1", time.Minute)
+	if d, ok := f.Pin("s"); !ok || d != "d1" {
+		t.Fatalf("pin %q %v", d, ok)
+	}
+	r.stop()
+	if _, ok := f.Pin("s"); ok || f.Up() {
+		t.Fatal("a pin read from a Redis that is down")
+	}
+	errs := func() float64 {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(f)
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "breakerd_state_backend_errors_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return -1
+	}
+	before := errs()
+	for range 5 {
+		f.Pin("s")
+		f.SetPin("s", "d2", time.Minute)
+		f.Answer("k")
+		f.SetAnswer("k", []byte("v"), time.Minute)
+	}
+	if after := errs(); after != before {
+		t.Fatalf("%v more failed round trips while down, want none", after-before)
 	}
 }
