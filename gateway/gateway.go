@@ -111,14 +111,16 @@ type Gateway struct {
 	proxyBudget *Budget
 	tagBudgets  map[string]*Budget
 	// scorers are the complexity routers' scorers, by name.
-	scorers    map[string]*complexity.Scorer
-	groups     map[string]*Group
-	groupOrder []*Group
-	redactor   *Redactor
-	shed       *shedder     // load shedding, capped by server.max_concurrent_requests
-	refusals   [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
-	calls      sync.Pool    // of *call: each request's state
-	tracer     trace.Tracer
+	scorers map[string]*complexity.Scorer
+	// passEndpoints are LiteLLM's pass-through endpoints (passthrough.go).
+	passEndpoints []*passEndpoint
+	groups        map[string]*Group
+	groupOrder    []*Group
+	redactor      *Redactor
+	shed          *shedder     // load shedding, capped by server.max_concurrent_requests
+	refusals      [2][2][]byte // refuseOverloaded's bodies (encodeRefusals)
+	calls         sync.Pool    // of *call: each request's state
+	tracer        trace.Tracer
 	// traced is false when spans go nowhere (no tracer provider, or the
 	// no-op one): the request path then makes none at all.
 	traced bool
@@ -373,6 +375,7 @@ func New(opts Options) (*Gateway, error) {
 		g.tagBudgets[tag] = keptBudget(prev.tagBudgets[tag], &Budget{Scope: "tag", Name: tag, Config: tb})
 	}
 	g.scorers = scorers(cfg.Router.Aliases)
+	g.passEndpoints = g.passThroughs()
 	kept := g.takeOver(opts.Previous)
 	for _, dc := range cfg.Deployments {
 		if strings.Contains(dc.Group, "*") || dc.Wildcard {

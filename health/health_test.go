@@ -331,3 +331,26 @@ func TestLiteLLMsEndpointLists(t *testing.T) {
 		t.Fatalf("healthy %+v (%d)", body.Healthy, body.HealthyCount)
 	}
 }
+
+// A pass-through endpoint's breaker is on the status page, as a route of
+// its own, with its state and why.
+func TestStatusShowsPassThroughEndpoints(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(cfgText+"general_settings:\n  pass_through_endpoints: [{path: /cohere, target: \"https://api.cohere.com\"}]\n"),
+		func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	br(t, gw, "passthrough:/cohere").OpenUntil(t0.Add(time.Minute), "the target is down")
+	v := health.New(gw, config.Health{}).Status()
+	last := v.Groups[len(v.Groups)-1]
+	if last.Name != "pass-through /cohere" || len(last.Deployments) != 1 || last.Deployments[0].Provider != "api.cohere.com" ||
+		len(last.Deployments[0].Breakers) != 1 || last.Deployments[0].Breakers[0].State != "open" ||
+		!strings.Contains(last.Deployments[0].Breakers[0].Reason, "the target is down") {
+		t.Fatalf("status groups' last: %+v", last)
+	}
+}

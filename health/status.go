@@ -67,6 +67,21 @@ type StatusBreaker struct {
 	CooldownUntil string `json:"cooldown_until,omitempty"`
 }
 
+// statusBreaker is b, doing op, on the status page.
+func statusBreaker(b *breaker.Breaker, op string) StatusBreaker {
+	snap := b.Snapshot()
+	sb := StatusBreaker{Name: snap.Name, Operation: op, State: snap.State.String(),
+		FailureRate: snap.Window.FailureRate, Calls: snap.Counts.Calls, Rejected: snap.Counts.Rejected,
+		Reason: snap.Reason, LastFailureCause: snap.LastFailureCause}
+	if !snap.RetryAt.IsZero() {
+		sb.RetryAt = snap.RetryAt.UTC().Format(time.RFC3339)
+	}
+	if !snap.LastFailure.IsZero() {
+		sb.LastFailure = snap.LastFailure.UTC().Format(time.RFC3339)
+	}
+	return sb
+}
+
 // StatusTransit is one recent transition.
 type StatusTransit struct {
 	At      time.Time `json:"at"`
@@ -92,16 +107,7 @@ func (c *Checker) Status() StatusView {
 				MaxConc: d.Bulkhead.Settings().MaxConcurrent}
 			sd.BudgetSpent, _ = d.OverBudget(v.GeneratedAt)
 			for _, op := range d.Operations() {
-				snap := d.Breakers[op].Snapshot()
-				sb := StatusBreaker{Name: snap.Name, Operation: string(op), State: snap.State.String(),
-					FailureRate: snap.Window.FailureRate, Calls: snap.Counts.Calls, Rejected: snap.Counts.Rejected,
-					Reason: snap.Reason, LastFailureCause: snap.LastFailureCause}
-				if !snap.RetryAt.IsZero() {
-					sb.RetryAt = snap.RetryAt.UTC().Format(time.RFC3339)
-				}
-				if !snap.LastFailure.IsZero() {
-					sb.LastFailure = snap.LastFailure.UTC().Format(time.RFC3339)
-				}
+				sb := statusBreaker(d.Breakers[op], string(op))
 				if until, ok := d.Cooldowns[op].Until(v.GeneratedAt); ok {
 					sb.CooldownUntil = until.UTC().Format(time.RFC3339)
 				}
@@ -110,6 +116,15 @@ func (c *Checker) Status() StatusView {
 			sg.Deployments = append(sg.Deployments, sd)
 		}
 		v.Groups = append(v.Groups, sg)
+	}
+	// LiteLLM's pass-through endpoints (gateway's passthrough: breakers),
+	// each a route of one.
+	for _, b := range c.src.Registry().All() {
+		if l := b.Labels(); l["operation"] == "passthrough" {
+			v.Groups = append(v.Groups, StatusGroup{Name: "pass-through " + l["model_group"], Fallbacks: []string{},
+				Deployments: []StatusDeployment{{Name: b.Name(), Group: l["model_group"], Provider: l["provider"],
+					Breakers: []StatusBreaker{statusBreaker(b, "passthrough")}}}})
+		}
 	}
 	var ts []breaker.Transition
 	for _, b := range c.src.Registry().All() {
