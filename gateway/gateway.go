@@ -856,6 +856,7 @@ func (g *Gateway) Handler() http.Handler {
 	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
 	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
 	g.vectorStoreRoutes(route, list)
+	g.containerRoutes(route, list)
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
 	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
 	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))
@@ -893,7 +894,7 @@ func (g *Gateway) Handler() http.Handler {
 			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime, and POST /v1/realtime/client_secrets and /v1/realtime/calls; a call already made (accept, hangup, refer, reject) belongs to the provider that made it: call it directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, batches, and realtime sessions); call the provider directly"
+				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, batches, vector stores, containers, and realtime sessions); call the provider directly"
 		}
 		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
@@ -934,7 +935,7 @@ func byClient(openai, anthropic http.Handler) http.Handler {
 // that breakerd does not serve.
 var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true,
 	"uploads": true, "fine_tuning": true, "assistants": true, "threads": true,
-	"evals": true, "containers": true}
+	"evals": true}
 
 // methodHandler is a route's handler for one method.
 type methodHandler struct {

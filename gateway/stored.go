@@ -106,7 +106,11 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		}
 		// A file's content, a message batch's results: any bytes, any size.
 		// (A vector store file's content is JSON, its parsed text.)
-		call.Raw = obj.collection == "files" && strings.HasSuffix(call.Path, "/content") || strings.HasSuffix(call.Path, "/results")
+		call.Raw = (obj.collection == "files" || obj.collection == "containers") && strings.HasSuffix(call.Path, "/content") ||
+			strings.HasSuffix(call.Path, "/results")
+		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
+			call.ContentType = ct // a file uploaded to a container
+		}
 		resp, err := g.storedCallAt(ctx, obj, d, call, nil)
 		if err != nil {
 			return d, g.writeStoredError(w, obj.errAPI, err, d, fmt.Sprintf("%s '%s'", obj.noun, id), upstreamID, id)

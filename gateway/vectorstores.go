@@ -19,36 +19,38 @@ import (
 var storedVectorStores = storedObject{noun: "vector store", collection: "vector_stores", decode: provider.DecodeVectorStoreID,
 	api: provider.APIVectorStores, holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
 
-// makeVectorStore serves POST /v1/vector_stores. A store made from files
-// (file_ids) is made where they are; one made empty at the first
-// deployment that stores them (in config order, files_settings' accounts
-// last) whose circuit lets calls through, the next one taking it when
-// that one fails.
-func (g *Gateway) makeVectorStore(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
-	body, ok := g.storedBody(w, r, provider.APIResponses)
-	if !ok {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	body, at, err := provider.ReferencedFiles(body)
-	if err != nil {
-		writeAPIError(w, provider.APIResponses, http.StatusBadRequest, "invalid_request_error", "", err.Error())
-		return nil, http.StatusBadRequest
-	}
-	scope := g.holding(storedVectorStores)
-	if at != "" {
-		scope = slices.DeleteFunc(scope, func(d *Deployment) bool { return d.Config.Name != at })
-	}
-	if len(scope) == 0 {
-		msg := "no deployment in breakerd's config stores vector stores (only openai and azure ones do)"
-		if at != "" {
-			msg = "the vector store's files are at deployment " + at + ", which breakerd's config no longer has"
+// makeWithFiles serves the POST that makes one of obj's objects (a vector
+// store, a container). One made from files (file_ids) is made where they
+// are; one made empty at the first deployment that stores them (in config
+// order, files_settings' accounts last) whose circuit lets calls through,
+// the next one taking it when that one fails.
+func (g *Gateway) makeWithFiles(obj storedObject) func(context.Context, http.ResponseWriter, *http.Request) (*Deployment, int) {
+	return func(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
+		body, ok := g.storedBody(w, r, provider.APIResponses)
+		if !ok {
+			return nil, http.StatusRequestEntityTooLarge
 		}
-		writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "", msg)
-		return nil, http.StatusNotFound
+		body, at, err := provider.ReferencedFiles(body)
+		if err != nil {
+			writeAPIError(w, provider.APIResponses, http.StatusBadRequest, "invalid_request_error", "", err.Error())
+			return nil, http.StatusBadRequest
+		}
+		scope := g.holding(obj)
+		if at != "" {
+			scope = slices.DeleteFunc(scope, func(d *Deployment) bool { return d.Config.Name != at })
+		}
+		if len(scope) == 0 {
+			msg := "no deployment in breakerd's config stores " + obj.noun + "s (only " + obj.who + " ones do)"
+			if at != "" {
+				msg = "the " + obj.noun + "'s files are at deployment " + at + ", which breakerd's config no longer has"
+			}
+			writeAPIError(w, provider.APIResponses, http.StatusNotFound, "invalid_request_error", "", msg)
+			return nil, http.StatusNotFound
+		}
+		return g.makeAt(w, obj, "the "+obj.noun, scope, at == "", func(d *Deployment) (*provider.Response, error) {
+			return g.callStored(ctx, obj, http.MethodPost, d, obj.collection, r.URL.Query(), body)
+		})
 	}
-	return g.makeAt(w, storedVectorStores, "the vector store", scope, at == "", func(d *Deployment) (*provider.Response, error) {
-		return g.callStored(ctx, storedVectorStores, http.MethodPost, d, storedVectorStores.collection, r.URL.Query(), body)
-	})
 }
 
 // vectorStoreRoutes adds the Vector Stores API to the mux (route).
@@ -72,7 +74,7 @@ func (g *Gateway) vectorStoreRoutes(route func(string, ...methodHandler), list f
 		return func(r *http.Request) string { return "/file_batches/" + url.PathEscape(r.PathValue("batch")) + s }
 	}
 	store := at(tail(""))
-	route("/vector_stores", post(g.storedHandler(provider.APIVectorStores, g.makeVectorStore)), get(list(storedVectorStores)))
+	route("/vector_stores", post(g.storedHandler(provider.APIVectorStores, g.makeWithFiles(storedVectorStores))), get(list(storedVectorStores)))
 	route("/vector_stores/{id}", get(store), post(store), del(store))
 	route("/vector_stores/{id}/search", post(at(tail("/search"))))
 	files := at(tail("/files"))

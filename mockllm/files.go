@@ -30,6 +30,8 @@ type fileStore struct {
 	anthropic      map[string]*anthropicFile
 	// vectorStores are the Vector Stores API's stores (vectorstores.go).
 	vectorStores map[string]*vectorStore
+	// containers are the Containers API's (containers.go).
+	containers map[string]*container
 }
 
 type mockFile struct {

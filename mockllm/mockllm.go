@@ -342,6 +342,13 @@ func (s *Server) Handler() http.Handler {
 			method, path, _ := strings.Cut(p, " ")
 			mux.Handle(method+" "+base+path, vs)
 		}
+		cs := s.upstream(&s.stats.files, s.containers)
+		for _, p := range []string{"POST /containers", "GET /containers", "GET /containers/{id}", "DELETE /containers/{id}",
+			"GET /containers/{id}/files", "POST /containers/{id}/files", "GET /containers/{id}/files/{file}",
+			"DELETE /containers/{id}/files/{file}", "GET /containers/{id}/files/{file}/content"} {
+			method, path, _ := strings.Cut(p, " ")
+			mux.Handle(method+" "+base+path, cs)
+		}
 	}
 	msgBatches := s.upstream(&s.stats.files, s.messageBatchCalls)
 	mux.Handle("POST /v1/messages/batches", s.upstream(&s.stats.files, s.createMessageBatch))

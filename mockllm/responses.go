@@ -31,6 +31,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			Name string `json:"name"`
 			// VectorStoreIDs are file_search's stores.
 			VectorStoreIDs []string `json:"vector_store_ids"`
+			// Container is code_interpreter's: a container's id, or
+			// {"type": "auto", "file_ids": [...]} for a new one.
+			Container json.RawMessage `json:"container"`
 		} `json:"tools"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -87,8 +90,22 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		tool = named.Name
 	}
 	msgID, callID := "msg_"+id, "call_"+id
+	annotations := []any{}
+	var ci map[string]any // the code interpreter's call, when the request has one
+	for _, t := range req.Tools {
+		if t.Type == "code_interpreter" {
+			c, cite, msg := s.interpret(t.Container, text)
+			if c == "" {
+				s.writeError(w, r, 404, "invalid_request_error", msg)
+				return
+			}
+			ci = map[string]any{"type": "code_interpreter_call", "id": "ci_" + id, "status": "completed", "container_id": c,
+				"code": "open('/mnt/data/answer.txt', 'w').write(answer)", "outputs": nil}
+			annotations = append(annotations, cite)
+		}
+	}
 	item := map[string]any{"type": "message", "id": msgID, "status": "completed", "role": "assistant",
-		"content": []map[string]any{{"type": "output_text", "text": text, "annotations": []any{}}}}
+		"content": []map[string]any{{"type": "output_text", "text": text, "annotations": annotations}}}
 	if tool != "" {
 		item = map[string]any{"type": "function_call", "id": "fc_" + id, "call_id": callID, "name": tool,
 			"arguments": `{"query":"mock"}`, "status": "completed"}
@@ -100,6 +117,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		reasoning = map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}, "encrypted_content": s.encrypt(id)}
 	}
 	withReasoning := func(items ...any) []any {
+		if ci != nil {
+			items = append([]any{ci}, items...)
+		}
 		if reasoning != nil {
 			return append([]any{reasoning}, items...)
 		}
@@ -147,6 +167,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			"item": map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}}),
 			ev("response.output_item.done", map[string]any{"output_index": 0, "item": reasoning}))
 		at = 1
+	}
+	if ci != nil {
+		events = append(events, ev("response.output_item.added", map[string]any{"output_index": at, "item": ci}),
+			ev("response.output_item.done", map[string]any{"output_index": at, "item": ci}))
+		at++
 	}
 	if tool != "" {
 		added := map[string]any{}

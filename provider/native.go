@@ -51,6 +51,9 @@ const (
 	// APIVectorStores is OpenAI's Vector Stores API (file_search's
 	// stores), calls on what an upstream stores too.
 	APIVectorStores API = "vector_stores"
+	// APIContainers is OpenAI's Containers API (where the code
+	// interpreter runs, with its files), calls on what an upstream stores.
+	APIContainers API = "containers"
 	// APIMessageBatches is Anthropic's Message Batches API
 	// (/v1/messages/batches), calls on what Anthropic's API stores.
 	APIMessageBatches API = "messages/batches"
@@ -64,7 +67,7 @@ const (
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
 	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches ||
-		a == APIVectorStores
+		a == APIVectorStores || a == APIContainers
 }
 
 // Translatable reports whether a request in api can be translated to chat

@@ -40,8 +40,11 @@ var (
 	anthropicFileKind = storedKind{"file_", ";file_id:"}
 	// vectorStoreKind is the Vector Stores API's stores ("vs_").
 	vectorStoreKind = storedKind{"vs_", ";vector_store_id:"}
+	// containerKind is the Containers API's containers ("cntr_"), where
+	// the Responses API's code interpreter runs and keeps its files.
+	containerKind = storedKind{"cntr_", ";container_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -93,6 +96,17 @@ func DecodeVectorStoreID(s string) (provider, deployment, id string, ok bool) {
 	return vectorStoreKind.decode(s)
 }
 
+// EncodeContainerID and DecodeContainerID are EncodeResponseID and
+// DecodeResponseID for the Containers API's containers ("cntr_").
+func EncodeContainerID(provider, deployment, id string) string {
+	return containerKind.encode(provider, deployment, id)
+}
+
+// DecodeContainerID reads an id EncodeContainerID made.
+func DecodeContainerID(s string) (provider, deployment, id string, ok bool) {
+	return containerKind.decode(s)
+}
+
 // referenceMarks begin every id breakerd makes of what a request may use:
 // a file, OpenAI's ("file-") or Anthropic's ("file_"), and a vector
 // store ("vs_"). Each is the prefix and the base64 of LiteLLM's text up
@@ -105,6 +119,7 @@ var referenceMarks = []struct {
 	{[]byte(`"` + fileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), fileKind},
 	{[]byte(`"` + anthropicFileKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), anthropicFileKind},
 	{[]byte(`"` + vectorStoreKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), vectorStoreKind},
+	{[]byte(`"` + containerKind.prefix + base64.RawURLEncoding.EncodeToString([]byte(idProvider[:27]))), containerKind},
 }
 
 // ReferencedFiles returns a request (JSON: a chat completion's, a
@@ -260,7 +275,7 @@ func (s storedIDs) object(obj []byte) []byte {
 		v    []byte
 	}{{"id", nil, nil}, {"first_id", nil, nil}, {"last_id", nil, nil},
 		{"input_file_id", &fileKind, nil}, {"output_file_id", &fileKind, nil}, {"error_file_id", &fileKind, nil},
-		{"vector_store_id", &vectorStoreKind, nil}}
+		{"vector_store_id", &vectorStoreKind, nil}, {"container_id", &containerKind, nil}}
 	var conv, data []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
@@ -315,29 +330,43 @@ func (s storedIDs) object(obj []byte) []byte {
 	return s.fileRefs(obj)
 }
 
-// fileIDKey is the key under which answers name the files they cite or
-// found: a search result's, an annotation's (file_citation, file_path),
-// a file_search call's results.
-var fileIDKey = []byte(`"file_id"`)
+// refKeys are the keys under which answers name what they cite or made:
+// the files an annotation (file_citation, file_path), a search result or
+// a file_search call's results name ("file_id"), and the container the
+// code interpreter ran in (a code_interpreter_call's, a
+// container_file_citation's "container_id").
+var refKeys = []struct {
+	key  []byte
+	kind storedKind
+}{{[]byte(`"file_id"`), fileKind}, {[]byte(`"container_id"`), containerKind}}
 
 // fileRefs returns b, JSON, with each "file_id" that is the upstream's
-// own file id ("file-...", at any depth) replaced by the id clients get.
+// own file id ("file-...", at any depth), and each "container_id" that
+// is its container's ("cntr_..."), replaced by the id clients get.
 func (s storedIDs) fileRefs(b []byte) []byte {
-	if !bytes.Contains(b, fileIDKey) {
-		return b
+	for _, rk := range refKeys {
+		if bytes.Contains(b, rk.key) {
+			b = s.refs(b, rk.key, rk.kind)
+		}
 	}
+	return b
+}
+
+// refs returns b with each value of key that is kind's upstream id
+// encoded.
+func (s storedIDs) refs(b, key []byte, kind storedKind) []byte {
 	var out []byte
 	rest := b
 	for {
-		i := bytes.Index(rest, fileIDKey)
+		i := bytes.Index(rest, key)
 		if i < 0 {
 			break
 		}
-		j := i + len(fileIDKey)
+		j := i + len(key)
 		for j < len(rest) && (rest[j] == ' ' || rest[j] == ':' || rest[j] == '\t' || rest[j] == '\n' || rest[j] == '\r') {
 			j++
 		}
-		if !bytes.HasPrefix(rest[j:], []byte(`"`+fileKind.prefix)) {
+		if !bytes.HasPrefix(rest[j:], []byte(`"`+kind.prefix)) {
 			out, rest = append(out, rest[:j]...), rest[j:]
 			continue
 		}
@@ -346,7 +375,7 @@ func (s storedIDs) fileRefs(b []byte) []byte {
 			break
 		}
 		id := string(rest[j+1 : j+1+end])
-		out = append(append(out, rest[:j+1]...), fileKind.encode(s.provider, s.deployment, id)...)
+		out = append(append(out, rest[:j+1]...), kind.encode(s.provider, s.deployment, id)...)
 		rest = rest[j+1+end:]
 	}
 	if out == nil {
