@@ -101,11 +101,7 @@ func (s *Server) containers(w http.ResponseWriter, r *http.Request, _ Faults) {
 	id := r.PathValue("id")
 	if id == "" {
 		if r.Method == http.MethodGet {
-			var objs []map[string]any
-			for _, c := range st.containers {
-				objs = append(objs, c.object())
-			}
-			writeJSON(w, http.StatusOK, page(objs, r.URL.Query(), 20))
+			writeJSON(w, http.StatusOK, pageOf(st.containers, r.URL.Query()))
 			return
 		}
 		for _, f := range body.FileIDs {

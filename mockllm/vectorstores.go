@@ -79,11 +79,7 @@ func (s *Server) vectorStores(w http.ResponseWriter, r *http.Request, _ Faults) 
 	id := r.PathValue("id")
 	if id == "" {
 		if r.Method == http.MethodGet {
-			var objs []map[string]any
-			for _, v := range st.vectorStores {
-				objs = append(objs, v.object())
-			}
-			writeJSON(w, http.StatusOK, page(objs, r.URL.Query(), 20))
+			writeJSON(w, http.StatusOK, pageOf(st.vectorStores, r.URL.Query()))
 			return
 		}
 		if missing(body.FileIDs...) {
