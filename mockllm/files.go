@@ -191,9 +191,6 @@ func (s *Server) fileCalls(w http.ResponseWriter, r *http.Request, _ Faults) {
 	}
 }
 
-// page is OpenAI's cursor page of objs (each with an id and a
-// created_at): newest first unless order=asc, after the id in after, at
-// most limit (the query's, else def) of them.
 // pageOf is page of the objects of m, 20 by default.
 func pageOf[T interface{ object() map[string]any }](m map[string]T, q map[string][]string) map[string]any {
 	var objs []map[string]any
@@ -203,6 +200,9 @@ func pageOf[T interface{ object() map[string]any }](m map[string]T, q map[string
 	return page(objs, q, 20)
 }
 
+// page is OpenAI's cursor page of objs (each with an id and a
+// created_at): newest first unless order=asc, after the id in after, at
+// most limit (the query's, else def) of them.
 func page(objs []map[string]any, q map[string][]string, def int) map[string]any {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
