@@ -10,6 +10,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -295,8 +296,9 @@ func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.
 	return d, http.StatusOK
 }
 
-// list serves GET /v1/files, GET /v1/batches and GET
-// /v1/messages/batches (obj's): the list of each deployment in scope, one
+// list serves GET /v1/files, GET /v1/batches, GET /v1/messages/batches,
+// GET /v1/chat/completions and the other stored objects' lists (obj's):
+// the list of each deployment in scope, one
 // after another, newest first (or oldest, with order=asc). A page's
 // cursor (an id breakerd gave) lists on at the deployment that id is at.
 // A deployment that cannot answer is left out of the page, and named in
@@ -315,9 +317,15 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			query.Set(cursor, upstreamID)
 		}
 	}
+	// The stored chat completions' list takes a model (a model group,
+	// here), each deployment's upstream the model it knows.
+	model := r.Header.Get(modelHeader)
+	if obj.api == provider.APIStoredChat && query.Has("model") {
+		model = query.Get("model")
+	}
 	if scope == nil {
 		var status int
-		if scope, status = g.scope(w, r, obj, r.Header.Get(modelHeader)); scope == nil {
+		if scope, status = g.scope(w, r, obj, model); scope == nil {
 			return nil, status
 		}
 	}
@@ -330,6 +338,10 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	var lastErr error
 	var last *Deployment
 	for _, d := range scope {
+		if obj.api == provider.APIStoredChat && query.Has("model") {
+			query = maps.Clone(query)
+			query.Set("model", d.Config.Model)
+		}
 		resp, err := g.storedCallAt(ctx, obj, d, provider.StoredCall{Method: http.MethodGet, Path: obj.collection, Query: query, Header: anthropicHeaders(r)}, nil)
 		if err != nil {
 			var perr *provider.Error
@@ -366,34 +378,7 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if len(unlisted) > 0 {
 		w.Header().Set("X-Breakerd-Unlisted", strings.Join(unlisted, "; "))
 	}
-	// Each item's time, read once: OpenAI's Unix seconds, Anthropic's RFC 3339.
-	type item struct {
-		raw     json.RawMessage
-		created int64
-	}
-	items := make([]item, len(merged.Data))
-	for i, raw := range merged.Data {
-		var v struct {
-			CreatedAt json.RawMessage `json:"created_at"`
-		}
-		_ = json.Unmarshal(raw, &v)
-		items[i].raw = raw
-		if json.Unmarshal(v.CreatedAt, &items[i].created) != nil {
-			var t time.Time
-			_ = json.Unmarshal(v.CreatedAt, &t)
-			items[i].created = t.Unix()
-		}
-	}
-	asc := query.Get("order") == "asc"
-	slices.SortStableFunc(items, func(a, b item) int { // ties keep each deployment's order
-		if asc {
-			return cmp.Compare(a.created, b.created)
-		}
-		return cmp.Compare(b.created, a.created)
-	})
-	for i := range items {
-		merged.Data[i] = items[i].raw
-	}
+	byTime(merged.Data, oldestFirst(obj, query))
 	out := map[string]any{"data": merged.Data, "has_more": merged.HasMore, "first_id": nil, "last_id": nil}
 	if obj.errAPI != provider.APIMessages {
 		out["object"] = "list" // OpenAI's lists say so; Anthropic's pages do not
@@ -412,6 +397,51 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	}
 	writeJSONResponse(w, http.StatusOK, out)
 	return last, http.StatusOK
+}
+
+// oldestFirst reports whether a list of obj asked with query is oldest
+// first: with order=asc, or by default for OpenAI's stored chat
+// completions (its other lists, and Anthropic's, are newest first).
+func oldestFirst(obj storedObject, query url.Values) bool {
+	order := query.Get("order")
+	return order == "asc" || order == "" && obj.api == provider.APIStoredChat
+}
+
+// byTime orders a merged list's items by their time (created_at: OpenAI's
+// Unix seconds, Anthropic's RFC 3339; a chat completion's created),
+// newest first, or oldest first when asc; ties keep each deployment's
+// order.
+func byTime(data []json.RawMessage, asc bool) {
+	type item struct {
+		raw     json.RawMessage
+		created int64
+	}
+	items := make([]item, len(data))
+	for i, raw := range data {
+		var v struct {
+			CreatedAt json.RawMessage `json:"created_at"`
+			Created   json.RawMessage `json:"created"`
+		}
+		_ = json.Unmarshal(raw, &v)
+		items[i].raw = raw
+		if v.CreatedAt == nil {
+			v.CreatedAt = v.Created
+		}
+		if json.Unmarshal(v.CreatedAt, &items[i].created) != nil {
+			var t time.Time
+			_ = json.Unmarshal(v.CreatedAt, &t)
+			items[i].created = t.Unix()
+		}
+	}
+	slices.SortStableFunc(items, func(a, b item) int {
+		if asc {
+			return cmp.Compare(a.created, b.created)
+		}
+		return cmp.Compare(b.created, a.created)
+	})
+	for i := range items {
+		data[i] = items[i].raw
+	}
 }
 
 // makeMessageBatch serves POST /v1/messages/batches, Anthropic's

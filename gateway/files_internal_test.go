@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"encoding/json"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -27,5 +29,59 @@ func TestResultsMeterCountsEveryLine(t *testing.T) {
 	want := provider.Usage{InputTokens: 118, OutputTokens: 7, CacheReadTokens: 100, CacheWriteTokens: 7}
 	if len(got) != 1 || got[0] != want {
 		t.Fatalf("reported %+v, want %+v once", got, want)
+	}
+}
+
+// A merged list is ordered by each item's time, whichever field and form
+// it takes, newest first unless asked oldest first; ties keep their
+// deployments' order.
+func TestByTimeOrdersEveryKindOfItem(t *testing.T) {
+	data := []json.RawMessage{
+		json.RawMessage(`{"id":"file-2","created_at":200}`),
+		json.RawMessage(`{"id":"chatcmpl-3","created":300}`),
+		json.RawMessage(`{"id":"msgbatch_1","created_at":"1970-01-01T00:01:40Z"}`),
+		json.RawMessage(`{"id":"chatcmpl-2b","created":200}`),
+	}
+	ids := func() string {
+		var out []string
+		for _, raw := range data {
+			var v struct{ ID string }
+			_ = json.Unmarshal(raw, &v)
+			out = append(out, v.ID)
+		}
+		return strings.Join(out, " ")
+	}
+	byTime(data, false)
+	if got, want := ids(), "chatcmpl-3 file-2 chatcmpl-2b msgbatch_1"; got != want {
+		t.Fatalf("newest first: %s, want %s", got, want)
+	}
+	byTime(data, true)
+	if got, want := ids(), "msgbatch_1 file-2 chatcmpl-2b chatcmpl-3"; got != want {
+		t.Fatalf("oldest first: %s, want %s", got, want)
+	}
+}
+
+// OpenAI's stored chat completions list oldest first unless asked
+// otherwise, as OpenAI's does; the other lists newest first.
+func TestListOrderDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		obj   storedObject
+		order string
+		want  bool
+	}{
+		{storedChat, "", true},
+		{storedChat, "desc", false},
+		{storedChat, "asc", true},
+		{storedFiles, "", false},
+		{storedFiles, "asc", true},
+		{storedMessageBatches, "", false},
+	} {
+		q := url.Values{}
+		if tc.order != "" {
+			q.Set("order", tc.order)
+		}
+		if got := oldestFirst(tc.obj, q); got != tc.want {
+			t.Errorf("%s, order=%q: oldest first %v, want %v", tc.obj.collection, tc.order, got, tc.want)
+		}
 	}
 }

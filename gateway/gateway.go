@@ -817,7 +817,6 @@ func (g *Gateway) Handler() http.Handler {
 	}
 	post := func(h http.Handler) methodHandler { return methodHandler{http.MethodPost, h} }
 	get := func(h http.Handler) methodHandler { return methodHandler{http.MethodGet, h} }
-	route("/chat/completions", post(g.serve(provider.Chat, provider.APIChat)))
 	route("/embeddings", post(g.serve(provider.Embeddings, provider.APIChat)))
 	route("/responses", post(g.serve(provider.Chat, provider.APIResponses)), get(http.HandlerFunc(g.responsesSocket)))
 	none := func(*http.Request) string { return "" }
@@ -855,6 +854,8 @@ func (g *Gateway) Handler() http.Handler {
 	route("/batches", post(g.storedHandler(provider.APIBatches, g.makeBatch)), get(list(storedBatches)))
 	route("/batches/{id}", get(g.storedCall(storedBatches, none)))
 	route("/batches/{id}/cancel", post(g.storedCall(storedBatches, fixed("/cancel"))))
+	route("/chat/completions", post(g.serve(provider.Chat, provider.APIChat)), get(list(storedChat)))
+	g.storedChatRoutes(route, get)
 	g.vectorStoreRoutes(route, list)
 	g.containerRoutes(route, list)
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
@@ -894,7 +895,7 @@ func (g *Gateway) Handler() http.Handler {
 			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime, and POST /v1/realtime/client_secrets and /v1/realtime/calls; a call already made (accept, hangup, refer, reject) belongs to the provider that made it: call it directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, batches, vector stores, containers, and realtime sessions); call the provider directly"
+				"stored chat completions, audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, batches, vector stores, containers, and realtime sessions); call the provider directly"
 		}
 		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})

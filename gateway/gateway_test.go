@@ -298,8 +298,8 @@ func TestErrorResponses(t *testing.T) {
 			wantMsg: "prompt"},
 		{name: "a Responses item of an unknown type is a 400", path: "/v1/responses",
 			body: `{"model":"claude-3-5-sonnet","input":[{"type":"bogus"}]}`, status: 400, wantMsg: "input[0].type"},
-		{name: "a wrong method is a 405 naming the allowed ones", method: http.MethodGet, path: "/v1/chat/completions",
-			status: 405, wantMsg: "GET is not allowed", wantAllow: "POST"},
+		{name: "a wrong method is a 405 naming the allowed ones", method: http.MethodPut, path: "/v1/chat/completions",
+			status: 405, wantMsg: "PUT is not allowed", wantAllow: "POST, GET, HEAD"},
 		{name: "a wrong method on a read-only path allows GET and HEAD", method: http.MethodDelete, path: "/models",
 			status: 405, wantMsg: "DELETE is not allowed", wantAllow: "GET, HEAD"},
 	}

@@ -78,6 +78,12 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 			return d, http.StatusRequestEntityTooLarge
 		}
 		query := r.URL.Query()
+		if _, at, own, ok := obj.decode(query.Get("after")); ok && at == d.Config.Name {
+			// A cursor in the object's own list (a stored chat
+			// completion's messages, whose ids are its own and so
+			// encoded with it).
+			query.Set("after", own)
+		}
 		if r.Method == http.MethodGet && streamInBody(body) {
 			// The Go SDK's GetStreaming sends stream in a body; the API
 			// (and the other SDKs) take it in the query.

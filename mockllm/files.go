@@ -32,6 +32,10 @@ type fileStore struct {
 	vectorStores map[string]*vectorStore
 	// containers are the Containers API's (containers.go).
 	containers map[string]*container
+	// chats are the chat completions made with store: true
+	// (storedchat.go).
+	chats     map[string]*storedChat
+	chatOrder []string // their ids, oldest first
 }
 
 type mockFile struct {
@@ -212,7 +216,7 @@ func page(objs []map[string]any, q map[string][]string, def int) map[string]any 
 	}
 	// Newest first; ids (made in order) break a tie within a second.
 	slices.SortFunc(objs, func(a, b map[string]any) int {
-		return cmp.Or(cmp.Compare(unixOf(b["created_at"]), unixOf(a["created_at"])), cmp.Compare(idSeq(b["id"]), idSeq(a["id"])))
+		return cmp.Or(cmp.Compare(createdOf(b), createdOf(a)), cmp.Compare(idSeq(b["id"]), idSeq(a["id"])))
 	})
 	if get("order") == "asc" {
 		slices.Reverse(objs)
@@ -252,6 +256,15 @@ func unixOf(v any) int64 {
 		return t.Unix()
 	}
 	return 0
+}
+
+// createdOf is an object's time: its created_at, or a chat
+// completion's created.
+func createdOf(o map[string]any) int64 {
+	if v, ok := o["created_at"]; ok {
+		return unixOf(v)
+	}
+	return unixOf(o["created"])
 }
 
 // idSeq is the number at the end of one of the mock's ids.

@@ -342,6 +342,12 @@ func (s *Server) Handler() http.Handler {
 			method, path, _ := strings.Cut(p, " ")
 			mux.Handle(method+" "+base+path, vs)
 		}
+		chats := s.upstream(&s.stats.stored, s.storedChats)
+		for _, p := range []string{"GET /chat/completions", "GET /chat/completions/{id}", "POST /chat/completions/{id}",
+			"DELETE /chat/completions/{id}", "GET /chat/completions/{id}/messages"} {
+			method, path, _ := strings.Cut(p, " ")
+			mux.Handle(method+" "+base+path, chats)
+		}
 		cs := s.upstream(&s.stats.files, s.containers)
 		for _, p := range []string{"POST /containers", "GET /containers", "GET /containers/{id}", "DELETE /containers/{id}",
 			"GET /containers/{id}/files", "POST /containers/{id}/files", "GET /containers/{id}/files/{file}",

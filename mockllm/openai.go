@@ -28,6 +28,10 @@ type chatRequest struct {
 		} `json:"function"`
 	} `json:"tools"`
 	ToolChoice json.RawMessage `json:"tool_choice"`
+	// Store keeps the completion for the stored chat completions API
+	// (storedchat.go), with its Metadata.
+	Store    bool              `json:"store"`
+	Metadata map[string]string `json:"metadata"`
 }
 
 // forcedTool returns the tool a chat request forces (tool_choice required,
@@ -194,7 +198,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 	tool, args := req.forcedTool()
 	callID := "call_" + id
-	if !req.Stream {
+	completion := func() map[string]any {
 		msg := map[string]any{"role": "assistant", "content": text, "refusal": nil}
 		finish := "stop"
 		if tool != "" {
@@ -202,11 +206,17 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 			msg["tool_calls"] = []map[string]any{{"id": callID, "type": "function",
 				"function": map[string]any{"name": tool, "arguments": args}}}
 		}
-		writeJSON(w, 200, map[string]any{
+		return map[string]any{
 			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
 			"choices": []map[string]any{{"index": 0, "finish_reason": finish, "logprobs": nil, "message": msg}},
 			"usage":   usage,
-		})
+		}
+	}
+	if req.Store {
+		s.files.storeChat(completion(), &req)
+	}
+	if !req.Stream {
+		writeJSON(w, 200, completion())
 		return
 	}
 	sw := newSSE(w)

@@ -54,6 +54,9 @@ const (
 	// APIContainers is OpenAI's Containers API (where the code
 	// interpreter runs, with its files), calls on what an upstream stores.
 	APIContainers API = "containers"
+	// APIStoredChat is the calls on chat completions stored with store:
+	// true (retrieve, update, delete, their messages, the list).
+	APIStoredChat API = "chat/completions/{id}"
 	// APIMessageBatches is Anthropic's Message Batches API
 	// (/v1/messages/batches), calls on what Anthropic's API stores.
 	APIMessageBatches API = "messages/batches"
@@ -67,7 +70,7 @@ const (
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
 	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches ||
-		a == APIVectorStores || a == APIContainers
+		a == APIVectorStores || a == APIContainers || a == APIStoredChat
 }
 
 // Translatable reports whether a request in api can be translated to chat

@@ -345,7 +345,11 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		if native {
 			return &Response{Frames: p.rawStream(ctx, body, req.API), Model: p.d.Model}, nil
 		}
-		return &Response{Stream: newSSEStream(ctx, body, p.redact), Model: p.d.Model}, nil
+		st := newSSEStream(ctx, body, p.redact)
+		if storesChat(req) {
+			st.ids = &chatIDs{storedIDs: *p.ids()}
+		}
+		return &Response{Stream: st, Model: p.d.Model}, nil
 	}
 	if native {
 		u, ok := nativeUsage(data)
@@ -360,6 +364,9 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 	m, ok := readMeta(data)
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
+	}
+	if storesChat(req) {
+		data = (&chatIDs{storedIDs: *p.ids()}).object(data)
 	}
 	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion, CacheReadTokens: m.promptCached}}, nil
 }
@@ -511,6 +518,9 @@ type sseStream struct {
 	// upstream that sends no [DONE] (watsonx.ai); a cut connection is
 	// still an error.
 	endsAtEOF bool
+	// ids, when set, gives each chunk of a stored chat completion the id
+	// clients get.
+	ids *chatIDs
 }
 
 func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) string) *sseStream {
@@ -520,6 +530,9 @@ func newSSEStream(ctx context.Context, body io.ReadCloser, redact func(string) s
 func (s *sseStream) Next() ([]byte, error) {
 	for {
 		data, err := s.next()
+		if data != nil && s.ids != nil {
+			data = s.ids.object(data)
+		}
 		if err != nil || data != nil {
 			return data, err
 		}

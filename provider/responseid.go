@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -43,8 +44,11 @@ var (
 	// containerKind is the Containers API's containers ("cntr_"), where
 	// the Responses API's code interpreter runs and keeps its files.
 	containerKind = storedKind{"cntr_", ";container_id:"}
+	// chatCompletionKind is a chat completion stored with store: true
+	// ("chatcmpl-").
+	chatCompletionKind = storedKind{"chatcmpl-", ";chat_completion_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind, chatCompletionKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -105,6 +109,19 @@ func EncodeContainerID(provider, deployment, id string) string {
 // DecodeContainerID reads an id EncodeContainerID made.
 func DecodeContainerID(s string) (provider, deployment, id string, ok bool) {
 	return containerKind.decode(s)
+}
+
+// EncodeChatCompletionID and DecodeChatCompletionID are EncodeResponseID
+// and DecodeResponseID for chat completions stored with store: true
+// ("chatcmpl-"), which the stored chat completions API retrieves,
+// updates, lists and deletes.
+func EncodeChatCompletionID(provider, deployment, id string) string {
+	return chatCompletionKind.encode(provider, deployment, id)
+}
+
+// DecodeChatCompletionID reads an id EncodeChatCompletionID made.
+func DecodeChatCompletionID(s string) (provider, deployment, id string, ok bool) {
+	return chatCompletionKind.decode(s)
 }
 
 // referenceMarks begin every id breakerd makes of what a request may use:
@@ -401,4 +418,61 @@ func (s storedIDs) event(data []byte) []byte {
 		return out
 	}
 	return data
+}
+
+// chatIDs rewrites the id of a stored chat completion (store: true), in
+// its answer or in each chunk of its stream, to the one clients get
+// (EncodeChatCompletionID). A stream's chunks all carry one id, encoded
+// once.
+type chatIDs struct {
+	storedIDs
+	from string // the upstream's id last encoded
+	to   []byte // its encoding, a JSON string
+}
+
+// object returns a chat completion or chunk (JSON) with its top-level id
+// encoded; anything else as it is.
+func (c *chatIDs) object(data []byte) []byte {
+	var v []byte
+	if !EachField(data, func(k, val []byte) {
+		if string(k) == "id" {
+			v = val
+		}
+	}) {
+		return data
+	}
+	id, ok := JSONString(v)
+	if !ok || !strings.HasPrefix(id, chatCompletionKind.prefix) {
+		return data
+	}
+	if id != c.from || c.to == nil {
+		c.from = id
+		c.to, _ = json.Marshal(chatCompletionKind.encode(c.provider, c.deployment, id))
+	}
+	if out, ok := SetField(data, "id", c.to); ok {
+		return out
+	}
+	return data
+}
+
+// storesChat reports whether req is a chat completion its upstream is to
+// store: store true in the body, or in the deployment's defaults when
+// the body does not set it (and it is not dropped).
+func storesChat(req *Request) bool {
+	if req.Op != Chat || (req.API != APIChat && req.API != "") || req.ContentType != "" {
+		return false
+	}
+	var v []byte
+	set := false
+	if bytes.Contains(req.Body, []byte(`"store"`)) {
+		EachField(req.Body, func(k, val []byte) {
+			if string(k) == "store" {
+				v, set = val, true
+			}
+		})
+	}
+	if !set {
+		v, set = req.Defaults["store"]
+	}
+	return set && string(bytes.TrimSpace(v)) == "true" && !slices.Contains(req.Drop, "store")
 }
