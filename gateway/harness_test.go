@@ -113,7 +113,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), budgets: make(chan string, 100), cooldowns: make(chan string, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
 	vars := map[string]string{}
 	for _, n := range names {
-		m := mockllm.New(mockllm.Options{Name: n})
+		m := mockllm.New(mockllm.Options{Name: n, Now: e.clock.Now}) // its objects made at the test's times
 		srv := httptest.NewUnstartedServer(nil)
 		srv.Config = m.HTTPServer() // HTTP/1.1, and h2c for http2_prior_knowledge
 		srv.Start()

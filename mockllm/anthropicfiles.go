@@ -37,7 +37,7 @@ func (s *Server) createAnthropicFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := &anthropicFile{id: fmt.Sprintf("file_mock%d", s.ids.Add(1)), filename: head.Filename, mime: head.Header.Get("Content-Type"),
-		created: time.Now().UTC(), content: content}
+		created: s.now().UTC(), content: content}
 	st := &s.files
 	st.mu.Lock()
 	if st.anthropic == nil {

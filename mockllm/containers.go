@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // OpenAI's Containers API, where the Responses API's code interpreter
@@ -43,7 +42,7 @@ func (c *container) fileObject(f *containerFile) map[string]any {
 // newContainer makes a container, with the mock's files fileIDs in it.
 // st.mu is held.
 func (s *Server) newContainer(st *fileStore, name string, fileIDs []string) *container {
-	c := &container{id: fmt.Sprintf("cntr_mock%d", s.ids.Add(1)), name: name, created: time.Now().Unix(), files: map[string]*containerFile{}}
+	c := &container{id: fmt.Sprintf("cntr_mock%d", s.ids.Add(1)), name: name, created: s.now().Unix(), files: map[string]*containerFile{}}
 	for _, id := range fileIDs {
 		if f, ok := st.files[id]; ok {
 			c.add(s, "/mnt/data/"+f.filename, f.content)
@@ -58,7 +57,7 @@ func (s *Server) newContainer(st *fileStore, name string, fileIDs []string) *con
 
 // add writes a file into c.
 func (c *container) add(s *Server, path string, content []byte) *containerFile {
-	f := &containerFile{id: fmt.Sprintf("cfile_mock%d", s.ids.Add(1)), path: path, created: time.Now().Unix(), content: content}
+	f := &containerFile{id: fmt.Sprintf("cfile_mock%d", s.ids.Add(1)), path: path, created: s.now().Unix(), content: content}
 	c.files[f.id] = f
 	c.order = append(c.order, f.id)
 	return f

@@ -108,7 +108,7 @@ func (s *Server) createFile(w http.ResponseWriter, r *http.Request, _ Faults) {
 		s.writeError(w, r, http.StatusBadRequest, "invalid_request_error", "could not read the file: "+err.Error())
 		return
 	}
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	f := &mockFile{id: fmt.Sprintf("file-mock%d", s.ids.Add(1)), filename: head.Filename, purpose: purpose, created: now, content: content}
 	if secs, err := strconv.ParseInt(r.FormValue("expires_after[seconds]"), 10, 64); err == nil && secs > 0 {
 		f.expires = now + secs
@@ -205,8 +205,9 @@ func pageOf[T interface{ object() map[string]any }](m map[string]T, q map[string
 }
 
 // page is OpenAI's cursor page of objs (each with an id and a
-// created_at): newest first unless order=asc, after the id in after, at
-// most limit (the query's, else def) of them.
+// created_at): newest first unless order=asc, after the id in after (none
+// after an id it does not know), at most limit (the query's, else def)
+// of them.
 func page(objs []map[string]any, q map[string][]string, def int) map[string]any {
 	get := func(k string) string {
 		if v := q[k]; len(v) > 0 {
@@ -222,11 +223,11 @@ func page(objs []map[string]any, q map[string][]string, def int) map[string]any 
 		slices.Reverse(objs)
 	}
 	if after := get("after"); after != "" {
-		for i, o := range objs {
-			if o["id"] == after {
-				objs = objs[i+1:]
-				break
-			}
+		// After an id it does not have, nothing: a cursor is one of its own.
+		i := slices.IndexFunc(objs, func(o map[string]any) bool { return o["id"] == after })
+		objs = objs[i+1:]
+		if i < 0 {
+			objs = nil
 		}
 	}
 	limit := def
@@ -309,7 +310,7 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request, _ Faults) {
 			fmt.Sprintf("The input file %s was uploaded with purpose '%s'; a batch's must be 'batch'", f.id, f.purpose))
 		return
 	}
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	var metadata any
 	_ = json.Unmarshal(req.Metadata, &metadata)
 	b := &mockBatch{input: f.content, obj: map[string]any{
@@ -350,7 +351,7 @@ func (s *Server) batchCalls(w http.ResponseWriter, r *http.Request, f Faults) {
 	if r.Method == http.MethodPost { // cancel
 		switch b.obj["status"] {
 		case "validating", "in_progress":
-			b.obj["status"], b.obj["cancelling_at"] = "cancelling", time.Now().Unix()
+			b.obj["status"], b.obj["cancelling_at"] = "cancelling", s.now().Unix()
 		case "cancelling", "cancelled":
 		default:
 			s.writeErrorCode(w, r, http.StatusConflict, "invalid_request_error", "batch_not_cancellable",
@@ -369,7 +370,7 @@ func (s *Server) batchCalls(w http.ResponseWriter, r *http.Request, f Faults) {
 // and completes, with its output and error files, unless f keeps it in
 // progress for more looks (BatchPolls). st.mu is held.
 func (s *Server) settleLocked(b *mockBatch, f Faults) {
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	switch b.obj["status"] {
 	case "cancelling":
 		b.obj["status"], b.obj["cancelled_at"] = "cancelled", now

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // transcriptions serves /v1/audio/transcriptions and /translations: a
@@ -130,9 +129,9 @@ func (s *Server) streamImage(w http.ResponseWriter, r *http.Request, f Faults, k
 	var events []any
 	for i := range min(partials, 3) {
 		events = append(events, map[string]any{"type": kind + ".partial_image", "partial_image_index": i,
-			"b64_json": "TU9DS1BBUlRJQUw=", "created_at": time.Now().Unix()}) // "MOCKPARTIAL"
+			"b64_json": "TU9DS1BBUlRJQUw=", "created_at": s.now().Unix()}) // "MOCKPARTIAL"
 	}
-	events = append(events, map[string]any{"type": kind + ".completed", "b64_json": "TU9DS0lNQUdF", "created_at": time.Now().Unix(),
+	events = append(events, map[string]any{"type": kind + ".completed", "b64_json": "TU9DS0lNQUdF", "created_at": s.now().Unix(),
 		"revised_prompt": prompt + " (from " + s.opts.Name + ")",
 		"usage":          map[string]any{"input_tokens": tokens(prompt), "output_tokens": 1056, "total_tokens": tokens(prompt) + 1056}})
 	s.streamEvents(newSSE(w), r, f, events, func() {})
@@ -203,7 +202,7 @@ func (s *Server) writeImages(w http.ResponseWriter, revised string, n int, forma
 		}
 		data = append(data, img)
 	}
-	writeJSON(w, 200, map[string]any{"created": time.Now().Unix(), "data": data})
+	writeJSON(w, 200, map[string]any{"created": s.now().Unix(), "data": data})
 }
 
 // moderationCategories are the categories of OpenAI's moderation

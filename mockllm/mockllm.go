@@ -119,6 +119,19 @@ type Options struct {
 	Name string
 	// APIKey, when set, is required: other keys get a 401.
 	APIKey string
+	// Now is the clock the times of what it makes are read from (a
+	// completion's created, a stored object's created_at), for tests
+	// that need objects made at different times; nil is time.Now. Its
+	// pacing (delays, stalls) keeps the real clock.
+	Now func() time.Time
+}
+
+// now is the time on the mock's clock (Options.Now).
+func (s *Server) now() time.Time {
+	if s.opts.Now != nil {
+		return s.opts.Now()
+	}
+	return time.Now()
 }
 
 // Server is a mock upstream. Create it with New and serve Handler.

@@ -57,7 +57,7 @@ func (s *Server) createMessageBatch(w http.ResponseWriter, r *http.Request, _ Fa
 		}
 		seen[q.CustomID] = true
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	b := &messageBatch{requests: req.Requests, version: r.Header.Get("anthropic-version"), obj: map[string]any{
 		"id": fmt.Sprintf("msgbatch_mock%d", s.ids.Add(1)), "type": "message_batch", "processing_status": "in_progress",
 		"request_counts": map[string]int{"processing": len(req.Requests), "succeeded": 0, "errored": 0, "canceled": 0, "expired": 0},
@@ -99,7 +99,7 @@ func (s *Server) messageBatchCalls(w http.ResponseWriter, r *http.Request, f Fau
 	switch {
 	case r.Method == http.MethodPost: // cancel
 		if b.obj["processing_status"] == "in_progress" {
-			b.obj["processing_status"], b.obj["cancel_initiated_at"] = "canceling", time.Now().UTC().Format(time.RFC3339)
+			b.obj["processing_status"], b.obj["cancel_initiated_at"] = "canceling", s.now().UTC().Format(time.RFC3339)
 		}
 		writeJSON(w, http.StatusOK, b.obj)
 		return
@@ -177,6 +177,6 @@ func (s *Server) settleMessageBatch(b *messageBatch, r *http.Request, f Faults) 
 		scheme = "https"
 	}
 	b.results = results.Bytes()
-	b.obj["processing_status"], b.obj["request_counts"], b.obj["ended_at"] = "ended", counts, time.Now().UTC().Format(time.RFC3339)
+	b.obj["processing_status"], b.obj["request_counts"], b.obj["ended_at"] = "ended", counts, s.now().UTC().Format(time.RFC3339)
 	b.obj["results_url"] = fmt.Sprintf("%s://%s/v1/messages/batches/%s/results", scheme, r.Host, b.obj["id"])
 }

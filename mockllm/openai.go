@@ -187,7 +187,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	text := s.reply(prompt)
 	id := fmt.Sprintf("chatcmpl-mock-%d", s.ids.Add(1))
-	created := time.Now().Unix()
+	created := s.now().Unix()
 	usage := &chatUsage{PromptTokens: tokens(prompt), CompletionTokens: tokens(text)}
 	if len(req.Messages) > 1 || words(prompt) >= minCachedTokens {
 		if whole := wholePrompt(req.Messages); words(whole) >= minCachedTokens {

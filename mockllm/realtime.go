@@ -130,7 +130,7 @@ func (s *Server) realtimeSecret(w http.ResponseWriter, r *http.Request, f Faults
 	for k, v := range req.Session {
 		sess[k] = v
 	}
-	writeJSON(w, 200, map[string]any{"value": fmt.Sprintf("ek_mock_%s_%d", s.opts.Name, n), "expires_at": time.Now().Add(time.Minute).Unix(), "session": sess})
+	writeJSON(w, 200, map[string]any{"value": fmt.Sprintf("ek_mock_%s_%d", s.opts.Name, n), "expires_at": s.now().Add(time.Minute).Unix(), "session": sess})
 }
 
 // realtimeCall serves POST /v1/realtime/calls, a WebRTC call as an app's

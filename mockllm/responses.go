@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // responses serves OpenAI's Responses API: input as text or items,
@@ -75,7 +74,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	id := fmt.Sprintf("resp_mock_%d", s.ids.Add(1))
-	created := time.Now().Unix()
+	created := s.now().Unix()
 	text := s.reply(prompt)
 	in, out := tokens(prompt), tokens(text)
 	tool := ""
@@ -270,7 +269,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, f Faults) {
 	text := s.reply(prompt)
 	in, out := tokens(prompt), tokens(text)
 	obj := func(t string, finish any) map[string]any {
-		return map[string]any{"id": id, "object": "text_completion", "created": time.Now().Unix(), "model": req.Model,
+		return map[string]any{"id": id, "object": "text_completion", "created": s.now().Unix(), "model": req.Model,
 			"choices": []map[string]any{{"index": 0, "text": t, "logprobs": nil, "finish_reason": finish}}}
 	}
 	if !req.Stream {
@@ -368,7 +367,7 @@ func (s *Server) compact(w http.ResponseWriter, r *http.Request, _ Faults) {
 		}
 	}
 	output = append(output, map[string]any{"type": "compaction", "id": id, "encrypted_content": s.encrypt(id)})
-	writeJSON(w, 200, map[string]any{"id": id, "object": "response.compaction", "created_at": time.Now().Unix(), "output": output,
+	writeJSON(w, 200, map[string]any{"id": id, "object": "response.compaction", "created_at": s.now().Unix(), "output": output,
 		"usage": map[string]any{"input_tokens": in, "output_tokens": 1, "total_tokens": in + 1}})
 }
 

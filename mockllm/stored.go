@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 )
 
 // maxStored bounds the responses the mock keeps: a load run makes
@@ -237,7 +236,7 @@ func (s *Server) conversations(w http.ResponseWriter, r *http.Request, _ Faults)
 		if st.byID == nil {
 			st.byID = map[string]*conversation{}
 		}
-		c := &conversation{id: fmt.Sprintf("conv_mock_%d", s.ids.Add(1)), created: time.Now().Unix(), metadata: body.Metadata, items: withIDs(body.Items)}
+		c := &conversation{id: fmt.Sprintf("conv_mock_%d", s.ids.Add(1)), created: s.now().Unix(), metadata: body.Metadata, items: withIDs(body.Items)}
 		if c.metadata == nil {
 			c.metadata = map[string]any{}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The mock stores chat completions made with store: true, whole or
@@ -90,5 +91,34 @@ func TestStoredChatCompletions(t *testing.T) {
 	}
 	if _, ok := m.files.chats["chatcmpl-bulk-0"]; ok {
 		t.Fatal("the oldest was kept")
+	}
+}
+
+// What the mock makes carries its clock's time (Options.Now), and a list
+// after an id it does not have is empty.
+func TestObjectsTakeTheMocksClock(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	_, url := newMock(t, Options{Name: "m", Now: func() time.Time { return at }})
+	_, data := post(t, url+"/v1/chat/completions", `{"model":"gpt-x","store":true,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	var c struct {
+		ID      string
+		Created int64
+	}
+	if err := json.Unmarshal(data, &c); err != nil || c.Created != at.Unix() {
+		t.Fatalf("created %d, want %d (%s)", c.Created, at.Unix(), data)
+	}
+	_, data = post(t, url+"/v1/conversations", `{}`, nil)
+	var conv struct {
+		CreatedAt int64 `json:"created_at"`
+	}
+	if err := json.Unmarshal(data, &conv); err != nil || conv.CreatedAt != at.Unix() {
+		t.Fatalf("conversation created_at %d, want %d (%s)", conv.CreatedAt, at.Unix(), data)
+	}
+	for _, tc := range []struct{ after, want string }{{"", c.ID}, {"chatcmpl-unknown", ""}} {
+		status, v := do(t, "GET", url+"/v1/chat/completions?after="+tc.after)
+		data, _ := v["data"].([]any)
+		if status != 200 || len(data) != map[bool]int{true: 0, false: 1}[tc.want == ""] || v["has_more"] != false {
+			t.Fatalf("after %q: %d %s", tc.after, status, mustJSON(v))
+		}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 )
 
 // OpenAI's Vector Stores API, as the Responses API's file_search tool
@@ -75,7 +74,7 @@ func (s *Server) vectorStores(w http.ResponseWriter, r *http.Request, _ Faults) 
 		}
 		return false
 	}
-	now := time.Now().Unix()
+	now := s.now().Unix()
 	id := r.PathValue("id")
 	if id == "" {
 		if r.Method == http.MethodGet {
