@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,7 +31,7 @@ import (
 
 var (
 	storedFiles = storedObject{noun: "file", collection: "files", decode: provider.DecodeFileID, api: provider.APIFiles,
-		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
+		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true, pageSize: 10000}
 	storedBatches = storedObject{noun: "batch", collection: "batches", decode: provider.DecodeBatchID, api: provider.APIBatches,
 		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
 	storedMessageBatches = storedObject{noun: "message batch", collection: "messages/batches", decode: provider.DecodeMessageBatchID,
@@ -298,24 +299,37 @@ func (g *Gateway) makeBatch(ctx context.Context, w http.ResponseWriter, r *http.
 
 // list serves GET /v1/files, GET /v1/batches, GET /v1/messages/batches,
 // GET /v1/chat/completions and the other stored objects' lists (obj's):
-// the list of each deployment in scope, one
-// after another, newest first (or oldest, with order=asc). A page's
-// cursor (an id breakerd gave) lists on at the deployment that id is at.
-// A deployment that cannot answer is left out of the page, and named in
-// X-Breakerd-Unlisted; when none can, the answer is the failure.
+// one page of the lists of the deployments in scope, merged in time order
+// (newest first, or oldest first: oldestFirst), at most limit items (the
+// query's, else the API's default). The next page goes on
+// after its last item (the SDKs' after or after_id cursor, an id breakerd
+// gave): its deployment lists on after it, and each other one from the
+// first of its items that comes after it in the merged order, so a client
+// paging through gets every item once. Anthropic's before_id lists its
+// deployment alone. A deployment that cannot answer is left out of the
+// page, and named in X-Breakerd-Unlisted; when none can, the answer is
+// the failure.
 func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Request, obj storedObject) (*Deployment, int) {
 	query := r.URL.Query()
 	var scope []*Deployment
-	for _, cursor := range []string{"after", "after_id", "before_id"} { // OpenAI's, Anthropic's
-		if id := query.Get(cursor); id != "" {
-			d, upstreamID, msg := g.storedAt(obj, id)
-			if d == nil {
-				writeAPIError(w, obj.errAPI, http.StatusNotFound, "invalid_request_error", "", msg)
-				return nil, http.StatusNotFound
-			}
-			scope = []*Deployment{d}
-			query.Set(cursor, upstreamID)
+	var cur *listCursor
+	for _, key := range []string{"after", "after_id", "before_id"} { // OpenAI's, Anthropic's
+		id := query.Get(key)
+		if id == "" {
+			continue
 		}
+		d, upstreamID, msg := g.storedAt(obj, id)
+		if d == nil {
+			writeAPIError(w, obj.errAPI, http.StatusNotFound, "invalid_request_error", "", msg)
+			return nil, http.StatusNotFound
+		}
+		if key == "before_id" {
+			scope = []*Deployment{d}
+			query.Set(key, upstreamID)
+			continue
+		}
+		cur = &listCursor{key: key, at: d, upstreamID: upstreamID}
+		query.Del(key) // each deployment's is its own
 	}
 	// The stored chat completions' list takes a model (a model group,
 	// here), each deployment's upstream the model it knows.
@@ -329,20 +343,59 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			return nil, status
 		}
 	}
-	type page struct {
-		Data    []json.RawMessage `json:"data"`
-		HasMore bool              `json:"has_more"`
+	asc := oldestFirst(obj, query)
+	if cur != nil {
+		cur.idx = slices.Index(scope, cur.at)
+		if cur.idx < 0 || len(scope) > 1 && !g.cursorTime(ctx, r, obj, cur) {
+			scope, cur.idx = []*Deployment{cur.at}, 0 // where only its own deployment can list on
+		}
 	}
-	var merged page
+	call := func(d *Deployment, after string) (*provider.Response, error) {
+		q := query
+		if obj.api == provider.APIStoredChat && query.Has("model") || after != "" {
+			q = maps.Clone(query)
+			if q.Has("model") && obj.api == provider.APIStoredChat {
+				q.Set("model", d.Config.Model)
+			}
+			if after != "" {
+				q.Set(cur.key, after)
+			}
+		}
+		resp, err := g.storedCallAt(ctx, obj, d, provider.StoredCall{Method: http.MethodGet, Path: obj.collection, Query: q, Header: anthropicHeaders(r)}, nil)
+		if err == nil {
+			switch obj.api {
+			case provider.APIMessageBatches:
+				resp.Body = resultsHere(resp.Body, r)
+			case provider.APIBatches:
+				g.chargeBatches(d, resp.Body)
+			}
+		}
+		return resp, err
+	}
+	var merged listPage
 	var unlisted []string
 	var lastErr error
 	var last *Deployment
-	for _, d := range scope {
-		if obj.api == provider.APIStoredChat && query.Has("model") {
-			query = maps.Clone(query)
-			query.Set("model", d.Config.Model)
+	for i, d := range scope {
+		var p listPage
+		var err error
+		switch {
+		case cur == nil || d == cur.at:
+			after := ""
+			if cur != nil {
+				after = cur.upstreamID
+			}
+			var resp *provider.Response
+			if resp, err = call(d, after); err == nil && len(scope) == 1 {
+				writeStored(w, d, resp)
+				return d, http.StatusOK
+			}
+			if err == nil && json.Unmarshal(resp.Body, &p) != nil {
+				err = &provider.Error{Status: http.StatusBadGateway, Message: "upstream sent no list"}
+			}
+		default:
+			p, err = g.listAfter(obj, cur, i > cur.idx, asc, call, d)
 		}
-		resp, err := g.storedCallAt(ctx, obj, d, provider.StoredCall{Method: http.MethodGet, Path: obj.collection, Query: query, Header: anthropicHeaders(r)}, nil)
 		if err != nil {
 			var perr *provider.Error
 			if errors.As(err, &perr) && (perr.Canceled || len(scope) == 1) {
@@ -350,22 +403,6 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			}
 			unlisted = append(unlisted, d.Config.Name+" ("+err.Error()+")")
 			lastErr, last = err, d
-			continue
-		}
-		switch obj.api {
-		case provider.APIMessageBatches:
-			resp.Body = resultsHere(resp.Body, r)
-		case provider.APIBatches:
-			g.chargeBatches(d, resp.Body)
-		}
-		if len(scope) == 1 {
-			writeStored(w, d, resp)
-			return d, http.StatusOK
-		}
-		var p page
-		if err := json.Unmarshal(resp.Body, &p); err != nil {
-			unlisted = append(unlisted, d.Config.Name+" (not a list)")
-			lastErr, last = &provider.Error{Status: http.StatusBadGateway, Message: "upstream sent no list"}, d
 			continue
 		}
 		merged.Data = append(merged.Data, p.Data...)
@@ -378,25 +415,107 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 	if len(unlisted) > 0 {
 		w.Header().Set("X-Breakerd-Unlisted", strings.Join(unlisted, "; "))
 	}
-	byTime(merged.Data, oldestFirst(obj, query))
+	byTime(merged.Data, asc)
+	limit, _ := strconv.Atoi(query.Get("limit"))
+	if limit <= 0 {
+		limit = cmp.Or(obj.pageSize, 20) // the API's default
+	}
+	if len(merged.Data) > limit {
+		merged.Data, merged.HasMore = merged.Data[:limit], true
+	}
 	out := map[string]any{"data": merged.Data, "has_more": merged.HasMore, "first_id": nil, "last_id": nil}
 	if obj.errAPI != provider.APIMessages {
 		out["object"] = "list" // OpenAI's lists say so; Anthropic's pages do not
 	}
 	if n := len(merged.Data); n > 0 {
-		id := func(raw json.RawMessage) string {
-			var v struct {
-				ID string `json:"id"`
-			}
-			_ = json.Unmarshal(raw, &v)
-			return v.ID
-		}
-		out["first_id"], out["last_id"] = id(merged.Data[0]), id(merged.Data[n-1])
+		out["first_id"], out["last_id"] = itemID(merged.Data[0]), itemID(merged.Data[n-1])
 	} else {
 		out["data"] = []any{}
 	}
 	writeJSONResponse(w, http.StatusOK, out)
 	return last, http.StatusOK
+}
+
+// listPage is one page of a list, as OpenAI's and Anthropic's APIs give
+// it.
+type listPage struct {
+	Data    []json.RawMessage `json:"data"`
+	HasMore bool              `json:"has_more"`
+}
+
+// listCursor is where a merged list's page goes on: after the item
+// (upstreamID) at deployment at, the idx-th in scope, made at time t; key
+// is the query's name for the cursor.
+type listCursor struct {
+	key        string
+	at         *Deployment
+	idx        int
+	upstreamID string
+	t          int64
+}
+
+// maxListScan is the most pages of one deployment's list read to find
+// where a merged list's page goes on in it.
+const maxListScan = 20
+
+// cursorTime reads the time of the cursor's item from its deployment;
+// false when it cannot (the item is gone, the deployment does not
+// answer).
+func (g *Gateway) cursorTime(ctx context.Context, r *http.Request, obj storedObject, cur *listCursor) bool {
+	resp, err := g.storedCallAt(ctx, obj, cur.at, provider.StoredCall{Method: http.MethodGet,
+		Path: obj.collection + "/" + url.PathEscape(cur.upstreamID), Header: anthropicHeaders(r)}, nil)
+	if err != nil || resp.Body == nil {
+		return false
+	}
+	t, ok := timeOf(resp.Body)
+	cur.t = t
+	return ok
+}
+
+// listAfter is the page of deployment d's list (call lists it, after an
+// upstream id) that comes after the cursor's item in the merged order:
+// its items made after it (before it, newest first), or at the same
+// second when d comes after the cursor's deployment in scope (later).
+// It reads d's list from its start, at most maxListScan pages, until it
+// has a page's worth.
+func (g *Gateway) listAfter(obj storedObject, cur *listCursor, later, asc bool, call func(*Deployment, string) (*provider.Response, error), d *Deployment) (listPage, error) {
+	var out listPage
+	after := ""
+	for range maxListScan {
+		resp, err := call(d, after)
+		if err != nil {
+			return out, err
+		}
+		var p listPage
+		if json.Unmarshal(resp.Body, &p) != nil {
+			return out, &provider.Error{Status: http.StatusBadGateway, Message: "upstream sent no list"}
+		}
+		for _, raw := range p.Data {
+			t, _ := timeOf(raw)
+			if t == cur.t && later || asc && t > cur.t || !asc && t < cur.t {
+				out.Data = append(out.Data, raw)
+			}
+		}
+		out.HasMore = p.HasMore
+		if !p.HasMore || len(p.Data) == 0 || len(out.Data) >= len(p.Data) {
+			return out, nil
+		}
+		_, _, next, ok := obj.decode(itemID(p.Data[len(p.Data)-1]))
+		if !ok {
+			return out, nil
+		}
+		after = next
+	}
+	return out, nil
+}
+
+// itemID is a list item's id.
+func itemID(raw json.RawMessage) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	return v.ID
 }
 
 // oldestFirst reports whether a list of obj asked with query is oldest
@@ -407,10 +526,8 @@ func oldestFirst(obj storedObject, query url.Values) bool {
 	return order == "asc" || order == "" && obj.api == provider.APIStoredChat
 }
 
-// byTime orders a merged list's items by their time (created_at: OpenAI's
-// Unix seconds, Anthropic's RFC 3339; a chat completion's created),
-// newest first, or oldest first when asc; ties keep each deployment's
-// order.
+// byTime orders a merged list's items by their time (timeOf), newest
+// first, or oldest first when asc; ties keep each deployment's order.
 func byTime(data []json.RawMessage, asc bool) {
 	type item struct {
 		raw     json.RawMessage
@@ -418,20 +535,8 @@ func byTime(data []json.RawMessage, asc bool) {
 	}
 	items := make([]item, len(data))
 	for i, raw := range data {
-		var v struct {
-			CreatedAt json.RawMessage `json:"created_at"`
-			Created   json.RawMessage `json:"created"`
-		}
-		_ = json.Unmarshal(raw, &v)
 		items[i].raw = raw
-		if v.CreatedAt == nil {
-			v.CreatedAt = v.Created
-		}
-		if json.Unmarshal(v.CreatedAt, &items[i].created) != nil {
-			var t time.Time
-			_ = json.Unmarshal(v.CreatedAt, &t)
-			items[i].created = t.Unix()
-		}
+		items[i].created, _ = timeOf(raw)
 	}
 	slices.SortStableFunc(items, func(a, b item) int {
 		if asc {
@@ -442,6 +547,29 @@ func byTime(data []json.RawMessage, asc bool) {
 	for i := range items {
 		data[i] = items[i].raw
 	}
+}
+
+// timeOf reads a stored object's time, in Unix seconds: its created_at
+// (OpenAI's Unix seconds, Anthropic's RFC 3339) or a chat completion's
+// created; false when it has none.
+func timeOf(obj []byte) (int64, bool) {
+	var v struct {
+		CreatedAt json.RawMessage `json:"created_at"`
+		Created   json.RawMessage `json:"created"`
+	}
+	_ = json.Unmarshal(obj, &v)
+	if v.CreatedAt == nil {
+		v.CreatedAt = v.Created
+	}
+	var n int64
+	if json.Unmarshal(v.CreatedAt, &n) == nil {
+		return n, true
+	}
+	var t time.Time
+	if json.Unmarshal(v.CreatedAt, &t) == nil {
+		return t.Unix(), true
+	}
+	return 0, false
 }
 
 // makeMessageBatch serves POST /v1/messages/batches, Anthropic's

@@ -9,11 +9,13 @@ import (
 	"math"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/param"
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/mockllm"
@@ -126,7 +128,7 @@ func TestBatchStaysWithItsFilesDeployment(t *testing.T) {
 }
 
 // Lists gather every deployment's files, newest first, each under the id
-// clients get; a page after an id lists on at that id's deployment; a
+// clients get; a page after an id goes on after it at every deployment; a
 // deployment that cannot answer is named, not hidden.
 func TestFileListsSpanDeployments(t *testing.T) {
 	e := newEnv(t, twoStores, "a", "b")
@@ -155,9 +157,24 @@ func TestFileListsSpanDeployments(t *testing.T) {
 		(list.Data[0].ID != onA.ID && list.Data[0].ID != onB.ID) || (list.Data[1].ID != onA.ID && list.Data[1].ID != onB.ID) {
 		t.Fatalf("both, oldest first: %+v", list.Data)
 	}
-	next, err := e.client.Files.List(ctx, openai.FileListParams{After: openai.String(onA.ID)})
-	if err != nil || len(next.Data) != 0 {
-		t.Fatalf("after a's only file, a has none: %+v, %v", next, err)
+	// A page at a time: each goes on after the last, across deployments.
+	var paged []string
+	after := param.Opt[string]{}
+	for range 3 {
+		page, err := e.client.Files.List(ctx, openai.FileListParams{Limit: openai.Int(1), After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range page.Data {
+			paged = append(paged, f.ID)
+		}
+		if !page.HasMore {
+			break
+		}
+		after = openai.String(page.Data[len(page.Data)-1].ID)
+	}
+	if len(paged) != 2 || !slices.Contains(paged, onA.ID) || !slices.Contains(paged, onB.ID) {
+		t.Fatalf("a file a page: %v, want %s and %s once each", paged, onA.ID, onB.ID)
 	}
 	var byModel *http.Response
 	if _, err := e.client.Files.List(ctx, openai.FileListParams{}, option.WithHeader("x-litellm-model", "nope"), option.WithResponseInto(&byModel)); err == nil {

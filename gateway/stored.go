@@ -49,6 +49,8 @@ type storedObject struct {
 	// settings is whether files_settings' accounts (Gateway.fileStores)
 	// hold them too: files and batches.
 	settings bool
+	// pageSize is the API's default page of a list; 0 is 20.
+	pageSize int
 }
 
 var (

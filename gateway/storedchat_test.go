@@ -2,8 +2,11 @@ package gateway_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/shared"
@@ -128,5 +131,76 @@ func TestStoredChatCompletionsStayWithTheirDeployment(t *testing.T) {
 	}
 	if _, err := e.client.Chat.Completions.Get(ctx, "chatcmpl-unknown"); err == nil {
 		t.Fatal("an id breakerd did not give was found")
+	}
+}
+
+// A list that spans deployments pages through every item once, in the
+// merged order (by time, ties in config order), whichever deployment each
+// page ends at, oldest first or newest first, a page never longer than
+// its limit.
+func TestMergedListsPageThroughEveryItemOnce(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: on-a
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+    model_info: {id: a}
+  - model_name: on-b
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {id: b}
+`, "a", "b")
+	ctx := context.Background()
+	var made []string
+	// Runs at one deployment, then the other, some in the same second.
+	for i, model := range []string{"on-a", "on-a", "on-a", "on-b", "on-b", "on-b", "on-a", "on-b", "on-a"} {
+		e.clock.Advance(time.Duration(i%2) * time.Second)
+		c, err := e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: model, Store: openai.Bool(true),
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(fmt.Sprint("q", i))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, c.ID)
+	}
+	whole, err := e.client.Chat.Completions.List(ctx, openai.ChatCompletionListParams{Limit: openai.Int(100)})
+	if err != nil || len(whole.Data) != len(made) || whole.HasMore {
+		t.Fatalf("one page of all: %d items, has_more %v (%v)", len(whole.Data), whole.HasMore, err)
+	}
+	for _, order := range []openai.ChatCompletionListParamsOrder{openai.ChatCompletionListParamsOrderAsc, openai.ChatCompletionListParamsOrderDesc} {
+		for _, limit := range []int64{1, 2, 3} {
+			want, err := e.client.Chat.Completions.List(ctx, openai.ChatCompletionListParams{Limit: openai.Int(100), Order: order})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paged []string
+			pager := e.client.Chat.Completions.ListAutoPaging(ctx, openai.ChatCompletionListParams{Limit: openai.Int(limit), Order: order})
+			for pager.Next() {
+				paged = append(paged, pager.Current().ID)
+				if len(paged) > 2*len(made) {
+					break
+				}
+			}
+			if err := pager.Err(); err != nil {
+				t.Fatal(err)
+			}
+			var all []string
+			for _, c := range want.Data {
+				all = append(all, c.ID)
+			}
+			if !slices.Equal(paged, all) {
+				t.Fatalf("%s, %d a page: %d items %v\nwant the whole list's %d %v", order, limit, len(paged), paged, len(all), all)
+			}
+			first, err := e.client.Chat.Completions.List(ctx, openai.ChatCompletionListParams{Limit: openai.Int(limit), Order: order})
+			if err != nil || int64(len(first.Data)) != limit || !first.HasMore {
+				t.Fatalf("%s, limit %d: %d items, has_more %v (%v)", order, limit, len(first.Data), first.HasMore, err)
+			}
+		}
+	}
+	slices.Sort(made)
+	var listed []string
+	for _, c := range whole.Data {
+		listed = append(listed, c.ID)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(made, listed) {
+		t.Fatalf("listed %v, made %v", listed, made)
 	}
 }
