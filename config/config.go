@@ -809,6 +809,13 @@ type Router struct {
 	// enable_pre_call_checks check); with none of the group's own left,
 	// the request goes to its context_window_fallbacks.
 	ContextWindowCheck bool
+	// ForwardHeaders are the model names (a trailing * matches a
+	// prefix; "*" every one) whose requests carry their client's x-
+	// headers (not x-stainless-*, x-amz-* or a key) and anthropic-beta
+	// to the upstream, LiteLLM's forward_client_headers_to_llm_api; and
+	// ForwardOpenAIOrg adds OpenAI-Organization (forward_openai_org_id).
+	ForwardHeaders   []string
+	ForwardOpenAIOrg bool
 }
 
 // Affinity says what keeps requests on one deployment of their group.

@@ -401,6 +401,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	c.liteLLMAlerting(raw.General, &cfg.Alerting)
 	cfg.Health = c.health(raw.Health, cfg.Groups)
 	cfg.Health.Probes = c.probes(raw.General, raw.RouterSettings.AllowedFailsPolicy != nil, cfg.Groups)
+	cfg.Router.ForwardHeaders, cfg.Router.ForwardOpenAIOrg = c.forwarding(raw.General, raw.LiteLLM, cfg.Groups, cfg.Router.Aliases)
 	cfg.Admin = Admin{Token: Secret(c.resolve("admin.token", raw.Admin.Token)), Listen: c.resolve("admin.listen", raw.Admin.Listen)}
 	if raw.Admin.Token != "" && len(cfg.Admin.Token) < 16 && len(c.errs) == 0 {
 		c.errf("admin.token", "must be at least 16 characters")

@@ -118,6 +118,11 @@ type rawLiteLLM struct {
 	Callbacks       any `yaml:"callbacks"`
 	SuccessCallback any `yaml:"success_callback"`
 	FailureCallback any `yaml:"failure_callback"`
+	// ModelGroupSettings holds the model names whose requests' headers
+	// are forwarded (Router.ForwardHeaders).
+	ModelGroupSettings struct {
+		ForwardClientHeaders []string `yaml:"forward_client_headers_to_llm_api"`
+	} `yaml:"model_group_settings"`
 }
 
 // rawCustomProvider is one of LiteLLM's custom_provider_map entries.
@@ -158,6 +163,12 @@ type rawGeneral struct {
 	HealthCheckModelGroups []string `yaml:"background_health_check_model_groups"`
 	// PassThrough are LiteLLM's pass_through_endpoints (config.PassThrough).
 	PassThrough []rawPassThrough `yaml:"pass_through_endpoints"`
+	// LiteLLM's client header forwarding (Router.ForwardHeaders): every
+	// model's requests, the OpenAI-Organization header too, and the
+	// client's provider keys (which breakerd does not forward).
+	ForwardClientHeaders *bool `yaml:"forward_client_headers_to_llm_api"`
+	ForwardOpenAIOrg     *bool `yaml:"forward_openai_org_id"`
+	ForwardProviderAuth  *bool `yaml:"forward_llm_provider_auth_headers"`
 }
 
 // rawPassThrough is one of LiteLLM's pass_through_endpoints.

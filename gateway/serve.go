@@ -131,6 +131,9 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			c.finish(span, *res)
 			return
 		}
+		if len(g.cfg.Router.ForwardHeaders) > 0 || g.cfg.Router.ForwardOpenAIOrg {
+			r = g.forwarding(r, c.req.Model, c.group)
+		}
 		if c.cacheKey = c.cacheable(); c.cacheKey != "" {
 			if res, ok := c.fromCache(w); ok {
 				defer g.putCall(c)

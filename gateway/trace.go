@@ -18,7 +18,8 @@ import (
 // traceparent flows through breakerd to the upstream.
 var traceContext = propagation.TraceContext{}
 
-// propagating injects the current span's traceparent into upstream calls.
+// propagating injects the current span's traceparent into upstream calls,
+// and the client's headers forwarded to them (withForwarded).
 type propagating struct{ base http.RoundTripper }
 
 func (p propagating) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -26,7 +27,7 @@ func (p propagating) RoundTrip(r *http.Request) (*http.Response, error) {
 		r = r.Clone(r.Context())
 		traceContext.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
 	}
-	return p.base.RoundTrip(r)
+	return p.base.RoundTrip(withForwarded(r))
 }
 
 func transportOf(c *http.Client) http.RoundTripper {

@@ -91,6 +91,23 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "aliases: %s\n", strings.Join(names, ", "))
 	}
+	if f := cfg.Router.ForwardHeaders; len(f) > 0 || cfg.Router.ForwardOpenAIOrg {
+		what := "clients' x- headers (not x-stainless-*, x-amz-* or keys) and anthropic-beta"
+		if len(f) == 0 {
+			what = ""
+		}
+		if cfg.Router.ForwardOpenAIOrg {
+			what = strings.TrimPrefix(what+", and OpenAI-Organization", ", and ")
+		}
+		whose := "every model's requests"
+		if !slices.Contains(f, "*") && len(f) > 0 {
+			whose = "requests for " + strings.Join(f, ", ")
+			if cfg.Router.ForwardOpenAIOrg {
+				whose += " (OpenAI-Organization: every model's)"
+			}
+		}
+		fmt.Fprintf(stdout, "headers forwarded upstream: %s, on %s\n", what, whose)
+	}
 	for _, rf := range []struct {
 		what string
 		to   map[string][]string

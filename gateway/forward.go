@@ -1,0 +1,77 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"strings"
+)
+
+// LiteLLM's forward_client_headers_to_llm_api: a request for a model
+// named in Router.ForwardHeaders carries its client's x- headers and
+// anthropic-beta to each upstream it is sent to, as LiteLLM's allowlist
+// has it: not x-stainless-* (the OpenAI SDKs' own, which upstreams
+// misread), not x-amz-* (AWS signs those), and never a key, breakerd's
+// or a provider's. The deployment's own headers (its key, its
+// extra_headers) win over a client's of the same name.
+
+// forwardedKey is the context key of a request's forwarded headers.
+type forwardedKey struct{}
+
+// secretHeaders are the headers that carry keys: breakerd's master key as
+// clients send it, or a provider's (LiteLLM strips these too).
+var secretHeaders = map[string]bool{"authorization": true, "api-key": true, "x-api-key": true, "x-goog-api-key": true,
+	"ocp-apim-subscription-key": true, "x-litellm-api-key": true, "proxy-authorization": true}
+
+// forwarding returns r with the client headers its upstream calls carry
+// in its context (upstream calls take them: propagating), or r as it is
+// when its model (model, or the group it names) forwards none.
+func (g *Gateway) forwarding(r *http.Request, model, group string) *http.Request {
+	names := g.cfg.Router.ForwardHeaders
+	all := g.forwardsFor(names, model) || g.forwardsFor(names, group)
+	var h http.Header
+	for k, vs := range r.Header {
+		lk := strings.ToLower(k)
+		forward := all && (strings.HasPrefix(lk, "x-") && !strings.HasPrefix(lk, "x-stainless") && !strings.HasPrefix(lk, "x-amz-") ||
+			lk == "anthropic-beta") || g.cfg.Router.ForwardOpenAIOrg && lk == "openai-organization"
+		if !forward || secretHeaders[lk] {
+			continue
+		}
+		if h == nil {
+			h = http.Header{}
+		}
+		h[k] = vs
+	}
+	if h == nil {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), forwardedKey{}, h))
+}
+
+// forwardsFor reports whether names (Router.ForwardHeaders) forward the
+// headers of requests for model: named, or matched by a name with a
+// trailing *.
+func (g *Gateway) forwardsFor(names []string, model string) bool {
+	for _, n := range names {
+		if n == model || strings.HasSuffix(n, "*") && strings.HasPrefix(model, strings.TrimSuffix(n, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// withForwarded returns r with the headers forwarded to it from its
+// client's request (forwarding) that it does not set itself; r itself
+// when there are none.
+func withForwarded(r *http.Request) *http.Request {
+	h, _ := r.Context().Value(forwardedKey{}).(http.Header)
+	if h == nil {
+		return r
+	}
+	r = r.Clone(r.Context())
+	for k, vs := range h {
+		if _, set := r.Header[k]; !set {
+			r.Header[k] = vs
+		}
+	}
+	return r
+}

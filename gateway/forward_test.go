@@ -1,0 +1,69 @@
+package gateway_test
+
+import (
+	"cmp"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+)
+
+// LiteLLM's forward_client_headers_to_llm_api: a request for a model it
+// names carries its client's x- headers and anthropic-beta upstream, but
+// never the OpenAI SDKs' x-stainless-* nor a key; the deployment's own
+// headers win; forward_openai_org_id adds OpenAI-Organization, for every
+// model; with neither, nothing of the client's goes upstream.
+func TestClientHeadersForwardedAsLiteLLMDoes(t *testing.T) {
+	client := []string{"X-Trace-Id", "t-1", "Anthropic-Beta", "b-1", "X-Stainless-Lang", "js", "X-Api-Key", "sk-master-key-0123456789",
+		"Authorization", "Bearer sk-master-key-0123456789", "OpenAI-Organization", "org-1", "X-Team", "client-team", "X-Amz-Date", "20260101T000000Z"}
+	for _, tc := range []struct {
+		name, settings, params string
+		want                   map[string]string // "" for not sent
+		group                  string            // the model_name, when not m
+	}{
+		{"off", "", "", map[string]string{"X-Trace-Id": "", "Anthropic-Beta": "", "OpenAI-Organization": "", "X-Team": ""}, ""},
+		{"every model", "general_settings: {master_key: sk-master-key-0123456789, forward_client_headers_to_llm_api: true}\n", "",
+			map[string]string{"X-Trace-Id": "t-1", "Anthropic-Beta": "b-1", "X-Stainless-Lang": "", "X-Api-Key": "", "Authorization": "Bearer sk-upstream-key",
+				"OpenAI-Organization": "", "X-Team": "client-team", "X-Amz-Date": ""}, ""},
+		{"the deployment's own win", "general_settings: {forward_client_headers_to_llm_api: true}\n", "      extra_headers: {X-Team: ours}\n",
+			map[string]string{"X-Trace-Id": "t-1", "X-Team": "ours"}, ""},
+		{"its model named", "litellm_settings: {model_group_settings: {forward_client_headers_to_llm_api: [m]}}\n", "",
+			map[string]string{"X-Trace-Id": "t-1"}, ""},
+		{"its model matched by a pattern", "litellm_settings: {model_group_settings: {forward_client_headers_to_llm_api: [\"m*\"]}}\n", "",
+			map[string]string{"X-Trace-Id": "t-1"}, ""},
+		{"the group an alias names", "router_settings: {model_group_alias: {m: real}}\nlitellm_settings: {model_group_settings: {forward_client_headers_to_llm_api: [real]}}\n", "",
+			map[string]string{"X-Trace-Id": "t-1"}, "real"},
+		{"another model named", "litellm_settings: {model_group_settings: {forward_client_headers_to_llm_api: [other]}}\n", "",
+			map[string]string{"X-Trace-Id": ""}, ""},
+		{"the organization alone", "general_settings: {forward_openai_org_id: true}\n", "",
+			map[string]string{"OpenAI-Organization": "org-1", "X-Trace-Id": ""}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var got http.Header
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = r.Header.Clone()
+				mu.Unlock()
+				_, _ = io.Copy(io.Discard, r.Body)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
+			}))
+			defer upstream.Close()
+			group := cmp.Or(tc.group, "m")
+			resp, data := chatOnce(t, "model_list:\n  - model_name: "+group+"\n    litellm_params:\n      model: openai/gpt-4o\n"+
+				"      api_base: "+upstream.URL+"\n      api_key: sk-upstream-key\n"+tc.params+tc.settings, client...)
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, data)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for k, want := range tc.want {
+				if v := got.Get(k); v != want {
+					t.Errorf("upstream got %s %q, want %q", k, v, want)
+				}
+			}
+		})
+	}
+}
