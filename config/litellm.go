@@ -38,9 +38,22 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"store_model_in_db": "breakerd keeps no database: its models come from this file",
 		"port":              "server.listen (or serve -listen) sets breakerd's address",
 		"host":              "server.listen (or serve -listen) sets breakerd's address",
+		"disable_spend_logs": "breakerd keeps no spend logs: spend is counted in /metrics " +
+			"(breakerd_spend_usd_total)",
+		"store_prompts_in_spend_logs":         "breakerd keeps no spend logs, and never logs prompts",
+		"maximum_spend_logs_retention_period": "breakerd keeps no spend logs",
+		"proxy_batch_write_at":                "breakerd keeps no database",
+		"database_connection_pool_limit":      "breakerd keeps no database",
+		"allow_requests_on_db_unavailable":    "breakerd keeps no database, so none can be unavailable",
+		"disable_prisma_schema_update":        "breakerd keeps no database",
+		"user_header_name":                    "breakerd does not track end users",
+		"add_user_information_to_llm_headers": "breakerd has no users to add",
 	},
 	"litellm_settings": {
-		"set_verbose": "logging.level: debug does this",
+		"set_verbose":                   "logging.level: debug does this",
+		"turn_off_message_logging":      "breakerd never logs prompts or answers",
+		"redact_messages_in_exceptions": "breakerd never logs prompts or answers",
+		"redact_user_api_key_info":      "breakerd never logs clients' keys",
 	},
 }
 
