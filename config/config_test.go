@@ -777,8 +777,10 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					t.Fatal("LiteLLM's metric names are on")
 				}
 			}},
-		{name: "audio, image, moderation and realtime models serve their API, by model_info.mode or known by their names",
+		{name: "audio, image, moderation, realtime and embedding models serve their API, by model_info.mode or known by their names",
 			yaml: "model_list:\n" +
+				"  - model_name: embed\n    litellm_params: {model: openai/text-embedding-3-large}\n" +
+				"  - model_name: nomic\n    litellm_params: {model: ollama/nomic-embed-text}\n" +
 				"  - model_name: stt\n    litellm_params: {model: groq/distil-large-v3}\n    model_info: {mode: audio_transcription}\n" +
 				"  - model_name: whisper\n    litellm_params: {model: openai/whisper-1}\n" +
 				"  - model_name: tts\n    litellm_params: {model: openai/tts-1-hd}\n" +
@@ -801,14 +803,15 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				}
 				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
 					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "", "edits": "image_edit",
-					"omni-moderation-latest": "moderation", "voice": "realtime", "rerank": "rerank", "rerank-local": "rerank"}
+					"omni-moderation-latest": "moderation", "voice": "realtime", "rerank": "rerank", "rerank-local": "rerank",
+					"embed": "embedding", "nomic": "embedding"}
 				if !maps.Equal(modes, want) {
 					t.Fatalf("modes %v, want %v", modes, want)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
 				for _, w := range []string{`mode "audio_speech" needs OpenAI's /v1/audio/speech API, which provider "anthropic" does not speak`,
 					`mode "moderation" needs OpenAI's /v1/moderations API, which provider "azure" does not speak`,
-					`model_list[12].litellm_params.model: a rerank model needs a rerank API, which OpenAI's does not have`} {
+					`model_list[14].litellm_params.model: a rerank model needs a rerank API, which OpenAI's does not have`} {
 					if !strings.Contains(joined, w) {
 						t.Fatalf("no warning %q:\n%s", w, joined)
 					}

@@ -414,6 +414,7 @@ var modelModes = []struct{ contains, mode string }{
 	{"moderation", "moderation"},
 	{"realtime", "realtime"},
 	{"rerank", "rerank"},
+	{"embed", "embedding"}, // text-embedding-3-*, nomic-embed-text, embed-english-v3.0, gemini-embedding-001, ...
 }
 
 // modeOfModel is the mode modelModes know model by, "" (chat) if none.

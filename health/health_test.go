@@ -354,3 +354,34 @@ func TestStatusShowsPassThroughEndpoints(t *testing.T) {
 		t.Fatalf("status groups' last: %+v", last)
 	}
 }
+
+// An embedding model (by model_info.mode or by its name) is judged by its
+// embeddings circuit, its only one: open, its group cannot be served and
+// its endpoint is unhealthy, not hidden behind a chat circuit no call
+// reaches.
+func TestAnEmbeddingModelIsJudgedByItsEmbeddings(t *testing.T) {
+	for _, model := range []string{"openai/text-embedding-3-small", "openai/bge-m3\n    model_info: {mode: embedding}"} {
+		t.Run(model, func(t *testing.T) {
+			cfg, err := config.Parse("t.yaml", []byte("model_list:\n  - model_name: embed\n    litellm_params:\n      model: "+model+
+				"\n  - model_name: chat\n    litellm_params: {model: openai/gpt-4o-mini, api_base: http://primary.invalid/v1}\n"),
+				func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(gw.Close)
+			d := gw.Route("embed")[0]
+			if ops := d.Operations(); len(ops) != 1 || ops[0] != "embeddings" {
+				t.Fatalf("the embedding model serves %v, want embeddings alone", ops)
+			}
+			d.MainBreaker().OpenUntil(t0.Add(time.Minute), "test")
+			r := health.New(gw, config.Health{CriticalGroups: []string{"embed"}}).Check(true)
+			if r.Status != health.Unhealthy || r.UnhealthyCount != 1 || r.UnhealthyEndpoints[0].ModelName != "embed" {
+				t.Fatalf("with the embeddings circuit open: %s (%s), unhealthy endpoints %+v", r.Status, r.Reason, r.UnhealthyEndpoints)
+			}
+		})
+	}
+}

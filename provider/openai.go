@@ -151,6 +151,11 @@ func (p *openAI) Supports(op Operation) bool {
 	if only, ok := modeOps[p.d.Mode]; ok {
 		return op == only
 	}
+	if p.d.Mode == "embedding" {
+		// An embedding model's chat breaker would see no calls, and stay
+		// closed while its embeddings fail: /health would call it healthy.
+		return op == Embeddings
+	}
 	return op == Chat || (op == Embeddings && p.d.Embeddings)
 }
 
