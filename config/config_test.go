@@ -802,7 +802,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					modes[d.Group] = d.Mode
 				}
 				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
-					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "", "edits": "image_edit",
+					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "chat", "edits": "image_edit",
 					"omni-moderation-latest": "moderation", "voice": "realtime", "rerank": "rerank", "rerank-local": "rerank",
 					"embed": "embedding", "nomic": "embedding"}
 				if !maps.Equal(modes, want) {

@@ -415,6 +415,12 @@ var modelModes = []struct{ contains, mode string }{
 	{"realtime", "realtime"},
 	{"rerank", "rerank"},
 	{"embed", "embedding"}, // text-embedding-3-*, nomic-embed-text, embed-english-v3.0, gemini-embedding-001, ...
+	// Hosted chat families, which serve no embeddings: their deployments
+	// get no embeddings circuit that no call would reach.
+	{"gpt-", "chat"},
+	{"chatgpt", "chat"},
+	{"claude", "chat"},
+	{"gemini-", "chat"},
 }
 
 // modeOfModel is the mode modelModes know model by, "" (chat) if none.

@@ -304,7 +304,7 @@ func TestAdminAPI(t *testing.T) {
 		Breakers []breaker.Snapshot `json:"breakers"`
 	}
 	_, body = s.do(t, "GET", "/admin/breakers", adminToken)
-	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Breakers) != 2 {
+	if err := json.Unmarshal([]byte(body), &list); err != nil || len(list.Breakers) != 1 || list.Breakers[0].Name != name {
 		t.Fatalf("%v %s", err, body)
 	}
 }

@@ -628,7 +628,6 @@ func TestRateLimitMetrics(t *testing.T) {
 		want   float64
 	}{
 		{"breakerd_rate_limited_total", map[string]string{"model": "gpt-4o-mini", "operation": "chat"}, 1},
-		{"breakerd_rate_limited_total", map[string]string{"model": "gpt-4o-mini", "operation": "embeddings"}, 0},
 		{"breakerd_fallbacks_total", map[string]string{"model_group": "gpt-4o-mini", "reason": "rate_limited"}, 1},
 		{"breakerd_rate_limit_remaining", primary, 0},
 		{"circuit_breaker_failures_total", map[string]string{"breaker": primaryBreaker}, 0},
@@ -710,7 +709,7 @@ func TestMetricsEndpointShowsSeedNamesAfterTrip(t *testing.T) {
 		"circuit_breaker_failures_total" + lbl + " 5",
 		`circuit_breaker_state_changes_total{breaker="` + primaryBreaker + `",from_state="closed",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="chat",provider="openai",to_state="open"} 1`,
 		// Configured breakers exist from startup, at 0.
-		`circuit_breaker_state{breaker="gpt-4o-mini/openai/gpt-4o-mini:embeddings",model="gpt-4o-mini",model_group="gpt-4o-mini",operation="embeddings",provider="openai"} 0`,
+		`circuit_breaker_state{breaker="claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022:chat",model="claude-3-5-sonnet-20241022",model_group="claude-3-5-sonnet",operation="chat",provider="anthropic"} 0`,
 		`breakerd_build_info{`,
 	} {
 		if !strings.Contains(text, want) {

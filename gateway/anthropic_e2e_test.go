@@ -126,11 +126,13 @@ func TestAnthropicOverloadCountsAndRejectedParamIs400(t *testing.T) {
 
 func TestEmbeddingsPassOverAnthropicDeployments(t *testing.T) {
 	const embed = `{"model":"%s","input":"hello"}`
+	// The OpenAI deployment an embedding model, with Claude its fallback.
+	openAIToAnthropic := strings.Replace(openAIToAnthropic, "model: openai/gpt-4o-mini", "model: openai/text-embedding-3-small", 1)
 	t.Run("an Anthropic deployment has no embeddings breaker", func(t *testing.T) {
 		e := newEnv(t, openAIToAnthropic, "openai", "anthropic")
 		names := e.gw.Registry().Names()
 		if slices.Contains(names, "claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022:embeddings") ||
-			!slices.Contains(names, "gpt-4o-mini/openai/gpt-4o-mini:embeddings") {
+			!slices.Contains(names, "gpt-4o-mini/openai/text-embedding-3-small:embeddings") {
 			t.Fatalf("breakers %v", names)
 		}
 	})

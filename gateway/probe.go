@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -129,11 +128,7 @@ func (g *Gateway) Probe(ctx context.Context) {
 		if !checked(d.Config) {
 			continue
 		}
-		mode := d.Config.Mode
-		if mode == "" && strings.Contains(strings.ToLower(d.Config.Model), "embed") {
-			mode = "embedding" // by its name: text-embedding-3-small
-		}
-		pc, ok := probeCalls[mode]
+		pc, ok := probeCalls[d.Config.Mode] // an embedding model's by its name too (config's modelModes)
 		if !ok || d.Breakers[pc.op] == nil || pc.api != provider.APIChat && !d.prov.Native(pc.api) {
 			continue // a deployment of another API (images, audio): no probe
 		}

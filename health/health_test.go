@@ -18,11 +18,12 @@ import (
 var t0 = time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 
 // Two groups: chat (primary, with a fallback deployment in group backup)
-// and backup.
+// and backup. The primary's model is named for no family, so it serves
+// chat and embeddings: three circuits.
 const cfgText = `
 model_list:
   - model_name: chat
-    litellm_params: {model: openai/gpt-4o-mini, api_base: http://primary.invalid/v1}
+    litellm_params: {model: openai/my-model, api_base: http://primary.invalid/v1}
   - model_name: backup
     litellm_params: {model: anthropic/claude-3-5-sonnet, api_base: http://backup.invalid}
 router_settings:
@@ -54,8 +55,8 @@ func br(t *testing.T, gw *gateway.Gateway, name string) *breaker.Breaker {
 }
 
 const (
-	primaryChat = "chat/openai/gpt-4o-mini:chat"
-	primaryEmb  = "chat/openai/gpt-4o-mini:embeddings"
+	primaryChat = "chat/openai/my-model:chat"
+	primaryEmb  = "chat/openai/my-model:embeddings"
 	backupChat  = "backup/anthropic/claude-3-5-sonnet:chat"
 )
 
@@ -323,7 +324,7 @@ func TestLiteLLMsEndpointLists(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)
 	}
-	want := health.Endpoint{Model: "openai/gpt-4o-mini", ModelName: "chat", ModelID: "chat/openai/gpt-4o-mini", State: "open"}
+	want := health.Endpoint{Model: "openai/my-model", ModelName: "chat", ModelID: "chat/openai/my-model", State: "open"}
 	if body.UnhealthyCount != 1 || len(body.Unhealthy) != 1 || body.Unhealthy[0] != want {
 		t.Fatalf("unhealthy %+v (%d), want %+v", body.Unhealthy, body.UnhealthyCount, want)
 	}
@@ -363,7 +364,7 @@ func TestAnEmbeddingModelIsJudgedByItsEmbeddings(t *testing.T) {
 	for _, model := range []string{"openai/text-embedding-3-small", "openai/bge-m3\n    model_info: {mode: embedding}"} {
 		t.Run(model, func(t *testing.T) {
 			cfg, err := config.Parse("t.yaml", []byte("model_list:\n  - model_name: embed\n    litellm_params:\n      model: "+model+
-				"\n  - model_name: chat\n    litellm_params: {model: openai/gpt-4o-mini, api_base: http://primary.invalid/v1}\n"),
+				"\n  - model_name: chat\n    litellm_params: {model: openai/my-model, api_base: http://primary.invalid/v1}\n"),
 				func(string) (string, bool) { return "", false })
 			if err != nil {
 				t.Fatal(err)
@@ -383,5 +384,34 @@ func TestAnEmbeddingModelIsJudgedByItsEmbeddings(t *testing.T) {
 				t.Fatalf("with the embeddings circuit open: %s (%s), unhealthy endpoints %+v", r.Status, r.Reason, r.UnhealthyEndpoints)
 			}
 		})
+	}
+}
+
+// A hosted chat model (gpt-*, claude, gemini-*) has a chat circuit alone,
+// so the seed's rule weighs the seed's two providers: with OpenAI's
+// circuit open, half the circuits are, and /health says unhealthy, as the
+// seed's health check does.
+func TestSeedRuleWeighsOneCircuitAProvider(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: http://openai.invalid/v1}
+  - model_name: claude-3-5-sonnet
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: http://anthropic.invalid}
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	if names := gw.Registry().Names(); len(names) != 2 {
+		t.Fatalf("circuits %v, want one a provider", names)
+	}
+	br(t, gw, "gpt-4o-mini/openai/gpt-4o-mini:chat").OpenUntil(t0.Add(time.Minute), "test")
+	if r := health.New(gw, config.Health{Policy: "open_fraction"}).Check(false); r.Status != health.Unhealthy {
+		t.Fatalf("with OpenAI's circuit open: %s (%s), want unhealthy", r.Status, r.Reason)
 	}
 }

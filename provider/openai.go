@@ -151,10 +151,15 @@ func (p *openAI) Supports(op Operation) bool {
 	if only, ok := modeOps[p.d.Mode]; ok {
 		return op == only
 	}
-	if p.d.Mode == "embedding" {
+	switch p.d.Mode {
+	case "embedding":
 		// An embedding model's chat breaker would see no calls, and stay
 		// closed while its embeddings fail: /health would call it healthy.
 		return op == Embeddings
+	case "chat":
+		// Nor would a chat model's embeddings breaker, counted among the
+		// circuits /health weighs.
+		return op == Chat
 	}
 	return op == Chat || (op == Embeddings && p.d.Embeddings)
 }
