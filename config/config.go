@@ -241,6 +241,12 @@ type Admin struct {
 // Server configures breakerd's own listener.
 type Server struct {
 	Listen string
+	// AllowedRoutes, when set, are the only API routes served (LiteLLM's
+	// allowed_routes; others get a 403), and PublicRoutes those served
+	// without the master key (public_routes). Each is a path, with or
+	// without /v1, or a prefix written /path/*. /health, /metrics and the
+	// status page are always served, without a key.
+	AllowedRoutes, PublicRoutes []string
 	// MetricsListen, when set, also serves /metrics on this address.
 	MetricsListen     string
 	MaxBodyBytes      int64

@@ -303,6 +303,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	case raw.General.MaxParallel != nil:
 		c.maxParallel = c.count("general_settings.max_parallel_requests", raw.General.MaxParallel, 0, false)
 	}
+	c.routes(raw.General, &cfg.Server, raw.Server.MaxBodyBytes != nil)
 	if raw.Server.MaxConcurrent == nil && raw.General.GlobalMaxParallel != nil {
 		cfg.Server.MaxConcurrent = c.count("general_settings.global_max_parallel_requests", raw.General.GlobalMaxParallel, 0, false)
 	}

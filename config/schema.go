@@ -169,6 +169,14 @@ type rawGeneral struct {
 	ForwardClientHeaders *bool `yaml:"forward_client_headers_to_llm_api"`
 	ForwardOpenAIOrg     *bool `yaml:"forward_openai_org_id"`
 	ForwardProviderAuth  *bool `yaml:"forward_llm_provider_auth_headers"`
+	// LiteLLM's route controls (Server.AllowedRoutes, PublicRoutes), of
+	// which admin_only_routes names LiteLLM's key management routes.
+	AllowedRoutes   []string `yaml:"allowed_routes"`
+	PublicRoutes    []string `yaml:"public_routes"`
+	AdminOnlyRoutes []string `yaml:"admin_only_routes"`
+	// MaxRequestSizeMB is LiteLLM's body limit: server.max_body_bytes,
+	// unless that is set.
+	MaxRequestSizeMB *float64 `yaml:"max_request_size_mb"`
 }
 
 // rawPassThrough is one of LiteLLM's pass_through_endpoints.

@@ -908,9 +908,12 @@ func (g *Gateway) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+	if routes := g.cfg.Server.AllowedRoutes; routes != nil {
+		h = onlyRoutes(routes, h)
+	}
 	key := g.cfg.Server.MasterKey.Value()
 	if key != "" {
-		h = requireKey(key, h)
+		h = requireKey(key, g.cfg.Server.PublicRoutes, h)
 	}
 	h = g.servePassThrough(key, h) // its endpoints ask for the key only where they say auth
 	if origins := g.cfg.Server.CORSOrigins; len(origins) > 0 {
@@ -980,11 +983,16 @@ func cors(origins []string, next http.Handler) http.Handler {
 
 // requireKey lets through requests that carry key as a bearer token (as
 // OpenAI's SDKs send it), an api-key header (as Azure OpenAI's do) or an
-// x-api-key header (as Anthropic's do), and answers the rest with a 401 in
-// the client API's shape. The key sent is never echoed.
-func requireKey(key string, next http.Handler) http.Handler {
+// x-api-key header (as Anthropic's do), and those for public routes
+// (matchRoute), and answers the rest with a 401 in the client API's
+// shape. The key sent is never echoed.
+func requireKey(key string, public []string, next http.Handler) http.Handler {
 	want := []byte(key)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(public) > 0 && matchRoute(public, r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		auth := r.Header.Get("Authorization")
 		got, ok := strings.CutPrefix(auth, "Bearer ")
 		if !ok {

@@ -57,7 +57,7 @@ func (g *Gateway) servePassThrough(key string, next http.Handler) http.Handler {
 			if r.URL.Path == ep.Path || ep.IncludeSubpath && strings.HasPrefix(r.URL.Path, strings.TrimSuffix(ep.Path, "/")+"/") {
 				relay := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { g.relayPassThrough(w, r, ep) }))
 				if ep.Auth && key != "" {
-					relay = requireKey(key, relay)
+					relay = requireKey(key, nil, relay)
 				}
 				relay.ServeHTTP(w, r)
 				return
