@@ -371,6 +371,12 @@ type Deployment struct {
 	// server known to speak it; an https:// upstream speaks HTTP/2
 	// whenever the server offers it, without this.
 	HTTP2PriorKnowledge bool
+	// TLSSkipVerify (LiteLLM's ssl_verify: false) has calls to an
+	// https:// api_base not check the server's certificate; TLSRootCAs
+	// (ssl_verify: a CA bundle's path), when set, holds the PEM
+	// certificates it is checked against instead of the system's.
+	TLSSkipVerify bool
+	TLSRootCAs    []byte
 	// Timeout bounds one non-streaming upstream attempt, from sending to
 	// the whole answer (LiteLLM's timeout; DefaultTimeout when unset).
 	Timeout time.Duration

@@ -51,6 +51,9 @@ type converter struct {
 	azureADRefresh bool
 	// fetchPrivate is server.fetch_private_urls, each deployment's.
 	fetchPrivate bool
+	// tls is litellm_settings.ssl_verify (or $SSL_VERIFY), each
+	// deployment's default.
+	tls tlsVerify
 	// creds is credential_list, which deployments name.
 	creds []rawCredential
 	// customProviders are litellm_settings.custom_provider_map's names.
@@ -295,6 +298,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		c.streamUsage = map[bool]StreamUsage{true: StreamUsageShown, false: StreamUsageOff}[*v]
 	}
 	c.azureADRefresh = raw.LiteLLM.EnableAzureADTokenRefresh != nil && *raw.LiteLLM.EnableAzureADTokenRefresh
+	c.tls = c.defaultTLS(raw.LiteLLM.SSLVerify)
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
 	c.credentialList(raw.CredentialList)
 	switch {
@@ -931,6 +935,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		}
 		c.setJSON(at, &d.Defaults, k, rd.Params.ExtraBody[k])
 	}
+	c.deploymentTLS(pp, &d, rd.Params.SSLVerify)
 	if v := rd.Params.HTTP2PriorKnowledge; v != nil && *v {
 		if !strings.HasPrefix(d.APIBase, "http://") {
 			c.errf(pp+".http2_prior_knowledge", "applies only to an http:// api_base (cleartext HTTP/2); an https:// upstream already speaks HTTP/2 when the server offers it")

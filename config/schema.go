@@ -118,6 +118,8 @@ type rawLiteLLM struct {
 	Callbacks       any `yaml:"callbacks"`
 	SuccessCallback any `yaml:"success_callback"`
 	FailureCallback any `yaml:"failure_callback"`
+	// SSLVerify is every deployment's ssl_verify (tls.go).
+	SSLVerify any `yaml:"ssl_verify"`
 	// ModelGroupSettings holds the model names whose requests' headers
 	// are forwarded (Router.ForwardHeaders).
 	ModelGroupSettings struct {
@@ -336,6 +338,8 @@ type rawParams struct {
 	GuardrailConfig     *rawGuardrail `yaml:"guardrailConfig"`
 	MaxTokens           *int          `yaml:"default_max_tokens"`
 	HTTP2PriorKnowledge *bool         `yaml:"http2_prior_knowledge"`
+	// SSLVerify is LiteLLM's ssl_verify (tls.go): false, or a CA bundle.
+	SSLVerify any `yaml:"ssl_verify"`
 	// LiteLLM's auto routers (model: auto_router/<kind>) name the model
 	// groups each chooses among in these (autorouter.go).
 	ComplexityRouterConfig       map[string]any `yaml:"complexity_router_config"`

@@ -7,6 +7,9 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -145,7 +148,13 @@ type Gateway struct {
 	// http2_prior_knowledge; nil when Options.Client cannot (not
 	// NewUpstreamClient's).
 	upstreamH2C http.RoundTripper
-	configure   func(*breaker.Settings)
+	// tlsPools are the pools of deployments with certificate checks of
+	// their own (ssl_verify), one per kind, made from base (Options.Client's
+	// transport); closed by Close.
+	base      http.RoundTripper
+	tlsPools  map[string]*http.Transport
+	tlsMu     sync.Mutex
+	configure func(*breaker.Settings)
 	// patterns are the model_names with a "*", in config order; wild
 	// holds the groups resolved from them (wildcard.go).
 	patterns []*pattern
@@ -317,7 +326,8 @@ func New(opts Options) (*Gateway, error) {
 	g.traced = !isNoop
 	g.countsUsage = strings.HasPrefix(opts.Config.Router.Strategy, "usage-based-routing") // and -v2
 	// Every upstream call carries the W3C traceparent of its attempt span.
-	upstream := propagating{base: transportOf(client)}
+	g.base = transportOf(client)
+	upstream := propagating{base: g.base}
 	if h2c, ok := h2cOf(client); ok {
 		g.upstreamH2C = propagating{base: h2c}
 	}
@@ -474,6 +484,13 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		}
 		upstream = g.upstreamH2C
 	}
+	if dc.TLSSkipVerify || dc.TLSRootCAs != nil {
+		t, err := g.tlsPool(dc)
+		if err != nil {
+			return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
+		}
+		upstream = propagating{base: t}
+	}
 	p, err := provider.New(dc, upstream, g.redactor)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
@@ -589,6 +606,52 @@ func (g *Gateway) Close() {
 	if g.ownClient != nil {
 		g.ownClient.CloseIdleConnections()
 	}
+	g.tlsMu.Lock()
+	defer g.tlsMu.Unlock()
+	for _, t := range g.tlsPools {
+		t.CloseIdleConnections()
+	}
+}
+
+// tlsPool returns the connection pool of the deployments that check
+// certificates as d does (LiteLLM's ssl_verify): not at all, or against
+// its CA bundle. It is base's pool with those checks, so the same
+// timeouts and limits hold.
+func (g *Gateway) tlsPool(d config.Deployment) (*http.Transport, error) {
+	key := "skip"
+	if !d.TLSSkipVerify {
+		key = string(d.TLSRootCAs)
+	}
+	g.tlsMu.Lock()
+	defer g.tlsMu.Unlock()
+	if t, ok := g.tlsPools[key]; ok {
+		return t, nil
+	}
+	var t *http.Transport
+	switch b := g.base.(type) {
+	case *upstreamTransport:
+		t = b.Transport.Clone()
+	case *http.Transport:
+		t = b.Clone()
+	default:
+		return nil, errors.New("ssl_verify needs the upstream client of gateway.NewUpstreamClient (or an *http.Transport)")
+	}
+	// InsecureSkipVerify is the operator's ssl_verify: false, warned about at load.
+	tc := &tls.Config{InsecureSkipVerify: d.TLSSkipVerify}
+	if t.TLSClientConfig != nil {
+		tc = t.TLSClientConfig.Clone()
+		tc.InsecureSkipVerify = d.TLSSkipVerify
+	}
+	if d.TLSRootCAs != nil {
+		tc.RootCAs = x509.NewCertPool()
+		tc.RootCAs.AppendCertsFromPEM(d.TLSRootCAs)
+	}
+	t.TLSClientConfig = tc
+	if g.tlsPools == nil {
+		g.tlsPools = map[string]*http.Transport{}
+	}
+	g.tlsPools[key] = t
+	return t, nil
 }
 
 // Registry returns the breaker registry. Health, metrics and admin read it.
