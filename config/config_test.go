@@ -1236,6 +1236,19 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "a free deployment is priced", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example, input_cost_per_token: 0, output_cost_per_token: 0}\n", priced: true},
 		{name: "no price is a warning under least-cost", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments"},
+		{name: "and under a budget", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\nlitellm_settings: {max_budget: 10}\n",
+			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments, " +
+				"and its calls cost $0 against the budgets it counts toward, so they never stop it"},
+		// Newer models' list prices: the longer name wins where one is the
+		// other's prefix.
+		{name: "GPT-5", yaml: "    litellm_params: {model: openai/gpt-5-2025-08-07}\n", in: 1.25, out: 10, read: 0.125, priced: true},
+		{name: "GPT-5 mini", yaml: "    litellm_params: {model: openai/gpt-5-mini}\n", in: 0.25, out: 2, read: 0.025, priced: true},
+		{name: "o3-mini, not o3", yaml: "    litellm_params: {model: openai/o3-mini}\n", in: 1.10, out: 4.40, read: 0.55, priced: true},
+		{name: "Gemini 2.5 Flash-Lite, not Flash", yaml: "    litellm_params: {model: gemini/gemini-2.5-flash-lite, api_key: g-0123456789}\n", in: 0.10, out: 0.40, read: 0.025, priced: true},
+		{name: "Claude Opus 4.5, not Opus 4", yaml: "    litellm_params: {model: anthropic/claude-opus-4-5-20251101, api_key: sk-ant-0123456789}\n",
+			in: 5, out: 25, read: 0.50, write: 6.25, priced: true},
+		{name: "Claude Haiku 4.5 on Bedrock", yaml: "    litellm_params: {model: bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n",
+			in: 1, out: 5, read: 0.10, write: 1.25, priced: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef", "AZURE_API_KEY": "az-0123456789abcdef"}))

@@ -378,12 +378,24 @@ func (c *converter) convert(raw *rawFile) *Config {
 		c.warnf(fmt.Sprintf("model_list[%d].litellm_params.tags", cfg.Deployments[i].Index),
 			"tags route requests only with router_settings.enable_tag_filtering: true; without it breakerd does not use them")
 	}
-	if cfg.Router.Strategy == "least-cost" {
-		for _, d := range cfg.Deployments {
-			if !d.Priced && d.Model != "*" && !d.Wildcard {
-				c.warnf(fmt.Sprintf("model_list[%d].litellm_params.model", d.Index),
-					"%s has no price breakerd knows: least-cost tries it after its group's priced deployments; set input_cost_per_token and output_cost_per_token, or base_model to the model it runs", d.ModelRef)
-			}
+	for _, d := range cfg.Deployments {
+		if d.Priced || d.Model == "*" || d.Wildcard {
+			continue
+		}
+		// What a price is for here: the order least-cost tries, and the
+		// budgets its calls are charged to.
+		var costs []string
+		if cfg.Router.Strategy == "least-cost" {
+			costs = append(costs, "least-cost tries it after its group's priced deployments")
+		}
+		_, providerBudget := cfg.Router.ProviderBudgets[d.Provider]
+		if cfg.Router.ProxyBudget != nil || providerBudget || d.Budget != nil || len(cfg.Router.TagBudgets) > 0 {
+			costs = append(costs, "its calls cost $0 against the budgets it counts toward, so they never stop it")
+		}
+		if len(costs) > 0 {
+			c.warnf(fmt.Sprintf("model_list[%d].litellm_params.model", d.Index),
+				"%s has no price breakerd knows: %s; set input_cost_per_token and output_cost_per_token, or base_model to the model it runs",
+				d.ModelRef, strings.Join(costs, ", and "))
 		}
 	}
 	if !cfg.Router.EnforceRateLimits {
@@ -1970,13 +1982,32 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		read, write float64
 		window      int
 	}{
+		// A longer name first where one is another's prefix.
 		{"gpt-4o-mini", 0.15, 0.60, 0.075, 0.15, 128_000},
 		{"gpt-4o", 2.50, 10.00, 1.25, 2.50, 128_000},
 		{"gpt-4.1-nano", 0.10, 0.40, 0.025, 0.10, 1_047_576},
 		{"gpt-4.1-mini", 0.40, 1.60, 0.10, 0.40, 1_047_576},
 		{"gpt-4.1", 2.00, 8.00, 0.50, 2.00, 1_047_576},
+		{"gpt-5-nano", 0.05, 0.40, 0.005, 0.05, 272_000},
+		{"gpt-5-mini", 0.25, 2.00, 0.025, 0.25, 272_000},
+		{"gpt-5-pro", 15.00, 120.00, 15.00, 15.00, 272_000},
+		{"gpt-5", 1.25, 10.00, 0.125, 1.25, 272_000},
+		{"o1-mini", 1.10, 4.40, 0.55, 1.10, 128_000},
+		{"o1", 15.00, 60.00, 7.50, 15.00, 200_000},
+		{"o3-mini", 1.10, 4.40, 0.55, 1.10, 200_000},
+		{"o3-pro", 20.00, 80.00, 20.00, 20.00, 200_000},
+		{"o3", 2.00, 8.00, 0.50, 2.00, 200_000},
+		{"o4-mini", 1.10, 4.40, 0.275, 1.10, 200_000},
 		{"text-embedding-3-small", 0.02, 0, 0.02, 0.02, 8191},
 		{"text-embedding-3-large", 0.13, 0, 0.13, 0.13, 8191},
+		{"text-embedding-ada-002", 0.10, 0, 0.10, 0.10, 8191},
+		{"gemini-2.5-pro", 1.25, 10.00, 0.31, 1.25, 1_048_576},
+		{"gemini-2.5-flash-lite", 0.10, 0.40, 0.025, 0.10, 1_048_576},
+		{"gemini-2.5-flash", 0.30, 2.50, 0.075, 0.30, 1_048_576},
+		{"gemini-2.0-flash", 0.10, 0.40, 0.025, 0.10, 1_048_576},
+		{"claude-opus-4-5", 5.00, 25.00, 0.50, 6.25, 200_000},
+		{"claude-opus-4", 15.00, 75.00, 1.50, 18.75, 200_000},
+		{"claude-haiku-4-5", 1.00, 5.00, 0.10, 1.25, 200_000},
 		{"claude-3-5-haiku", 0.80, 4.00, 0.08, 1.00, 200_000},
 		{"claude-3-5-sonnet", 3.00, 15.00, 0.30, 3.75, 200_000},
 		{"claude-3-7-sonnet", 3.00, 15.00, 0.30, 3.75, 200_000},
