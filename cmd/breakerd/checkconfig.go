@@ -223,7 +223,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODEL\t#\tDEPLOYMENT\tPROVIDER\tAPI BASE\tAPI KEY\tTIMEOUT / STREAM\tBREAKERS")
 	for _, grp := range gw.Groups() {
-		for i, dep := range gw.Route(grp.Name) {
+		route := gw.Route(grp.Name)
+		for i, dep := range route {
 			dc := dep.Config
 			base := dc.APIBase
 			if dc.HTTP2PriorKnowledge {
@@ -274,6 +275,11 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			role := "primary"
 			if dc.Group != grp.Name {
 				role = "fallback"
+				// A fallback that serves not what the group does (a chat
+				// model behind an embedding one) is passed over.
+				if op := route[0].Operations()[0]; dep.Breakers[op] == nil {
+					role += fmt.Sprintf(", serves no %s: passed over", op)
+				}
 			}
 			if dc.Weight > 0 && cfg.Router.Strategy == "simple-shuffle" {
 				role += fmt.Sprintf(", weight %g", dc.Weight)

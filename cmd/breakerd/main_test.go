@@ -784,3 +784,18 @@ litellm_settings: {cache: true, cache_params: {type: redis, host: cache.internal
 		t.Errorf("a group of one deployment is listed:\n%s", out.String())
 	}
 }
+
+// check-config says which fallbacks serve not what their group does (a
+// chat model behind an embedding one, by LiteLLM's default_fallbacks),
+// and so are passed over, and prints the client headers forwarded.
+func TestCheckConfigShowsFallbacksPassedOverAndForwardedHeaders(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: embed\n    litellm_params: {model: openai/text-embedding-3-small, api_key: sk-unused-key}\n"+
+		"  - model_name: chat\n    litellm_params: {model: openai/gpt-4o-mini, api_key: sk-unused-key}\n"+
+		"litellm_settings:\n  default_fallbacks: [chat]\n  model_group_settings: {forward_client_headers_to_llm_api: [chat]}\n")
+	for _, want := range []string{"chat/openai/gpt-4o-mini (fallback, serves no embeddings: passed over)",
+		"headers forwarded upstream: clients' x- headers (not x-stainless-*, x-amz-* or keys) and anthropic-beta, on requests for chat\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
