@@ -137,6 +137,10 @@ func (g *Gateway) upload(ctx context.Context, w http.ResponseWriter, r *http.Req
 	return g.uploadTo(ctx, w, r, storedFiles)
 }
 
+// maxFormScan is the largest upload whose form is read whole, for the
+// fields after its file, before it is relayed.
+const maxFormScan = 16 << 20
+
 // uploadAnthropic serves an Anthropic client's POST /v1/files (Anthropic's
 // Files API) as upload serves OpenAI's, at Anthropic's own deployments.
 func (g *Gateway) uploadAnthropic(ctx context.Context, w http.ResponseWriter, r *http.Request) (*Deployment, int) {
@@ -158,9 +162,18 @@ func (g *Gateway) uploadTo(ctx context.Context, w http.ResponseWriter, r *http.R
 				ContentType: ct, Length: r.ContentLength, Body: body, Header: anthropicHeaders(r)}, body)
 		})
 	}
-	// LiteLLM's own form fields (an SDK's extra_body, which it writes
-	// before the file): where the file goes. The upstream does not see them.
-	fields, form := provider.LeadingFields(raw, ct, 64<<10, "custom_llm_provider", "target_model_names")
+	// LiteLLM's own form fields (an SDK's extra_body): where the file
+	// goes. The upstream does not see them. Python's SDK writes them
+	// before the file; the Go and Node SDKs after it, where they are read
+	// in a form of up to maxFormScan (a larger one is relayed as it comes).
+	names := []string{"custom_llm_provider", "target_model_names"}
+	var fields map[string]string
+	var form io.Reader
+	if n := r.ContentLength; n > 0 && n <= maxFormScan {
+		fields, form = provider.FieldsPastFiles(raw, ct, n, names...)
+	} else {
+		fields, form = provider.LeadingFields(raw, ct, 64<<10, names...)
+	}
 	asked := r.Header.Get(modelHeader)
 	if names := fields["target_model_names"]; asked == "" && names != "" {
 		first, _, _ := strings.Cut(names, ",")

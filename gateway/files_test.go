@@ -370,9 +370,10 @@ files_settings:
 }
 
 // LiteLLM's own form fields, as its docs have Python's SDK send them
-// (extra_body, written before the file): custom_llm_provider picks the
-// files_settings account, target_model_names the model; neither reaches
-// the upstream, which would refuse it.
+// (extra_body, written before the file) and the Go SDK (after it):
+// custom_llm_provider picks the files_settings account,
+// target_model_names the model; neither reaches the upstream, which would
+// refuse it.
 func TestUploadFormFieldsRoute(t *testing.T) {
 	e := newEnv(t, `
 model_list:
@@ -424,6 +425,20 @@ files_settings:
 				t.Fatalf("%s got:\n%s", tc.mock, sent)
 			}
 		})
+	}
+	// The official Go SDK writes an extra field after the file.
+	params := openai.FileNewParams{File: openai.File(strings.NewReader(strings.ReplaceAll(batchLines, `"gpt-4o"`, `"gpt-4o-batch"`)), "requests.jsonl", "application/jsonl"),
+		Purpose: openai.FilePurposeBatch}
+	params.SetExtraFields(map[string]any{"target_model_names": "gpt-4o-batch"})
+	var hr *http.Response
+	if _, err := e.client.Files.New(context.Background(), params, option.WithResponseInto(&hr)); err != nil {
+		t.Fatal(err)
+	}
+	if got := hr.Header.Get("X-Breakerd-Deployment"); got != "gpt-4o-batch/azure/gpt-4o-mini-general" {
+		t.Fatalf("the Go SDK's upload at %q, want the model's deployment", got)
+	}
+	if sent := e.mocks["a"].LastBody(); strings.Contains(sent, "target_model_names") || strings.Count(sent, `"model":"gpt-4o-mini-general"`) != 2 {
+		t.Fatalf("a got:\n%s", sent)
 	}
 }
 

@@ -111,11 +111,23 @@ func formBoundary(contentType string) (string, error) {
 // multipart/form-data body (src, of media type contentType) carries before
 // its first file part, each to its first KB, reading at most limit bytes;
 // and it returns a reader that gives the whole body again, as it came
-// (those bytes, then the rest of src). SDKs write a form's fields before
-// its files (LiteLLM's custom_llm_provider and target_model_names among
-// them), so a gateway can route an upload before relaying it. A body that
-// is not such a form has no fields.
+// (those bytes, then the rest of src). Python's SDK writes a form's fields
+// before its files (LiteLLM's custom_llm_provider and target_model_names
+// among them), so a gateway can route an upload before relaying it. A
+// body that is not such a form has no fields.
 func LeadingFields(src io.Reader, contentType string, limit int64, names ...string) (map[string]string, io.Reader) {
+	return formFields(src, contentType, limit, false, names)
+}
+
+// FieldsPastFiles is LeadingFields reading on past the files, for the
+// fields the Go and Node SDKs write after them (an extra_body's): it
+// holds up to limit bytes of the form in memory, so it is for a form
+// known to be small (its Content-Length).
+func FieldsPastFiles(src io.Reader, contentType string, limit int64, names ...string) (map[string]string, io.Reader) {
+	return formFields(src, contentType, limit, true, names)
+}
+
+func formFields(src io.Reader, contentType string, limit int64, pastFiles bool, names []string) (map[string]string, io.Reader) {
 	fields := map[string]string{}
 	boundary, err := formBoundary(contentType)
 	if err != nil {
@@ -125,10 +137,10 @@ func LeadingFields(src io.Reader, contentType string, limit int64, names ...stri
 	r := multipart.NewReader(io.TeeReader(io.LimitReader(src, limit), &seen), boundary)
 	for {
 		part, err := r.NextPart()
-		if err != nil || part.FileName() != "" {
+		if err != nil || part.FileName() != "" && !pastFiles {
 			break // the file, the limit, the end, or a broken form: what came before is all
 		}
-		if slices.Contains(names, part.FormName()) {
+		if part.FileName() == "" && slices.Contains(names, part.FormName()) {
 			v, err := io.ReadAll(io.LimitReader(part, 1<<10))
 			if err != nil {
 				break

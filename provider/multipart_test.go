@@ -171,7 +171,8 @@ func FuzzBatchModelsForm(f *testing.F) {
 
 // The fields before a form's first file are read, and the body is given
 // again byte for byte, whether the fields come first, the file does, the
-// limit cuts the fields short, or the body is no form at all.
+// limit cuts the fields short, or the body is no form at all; read past
+// the files, those after the file too.
 func TestLeadingFields(t *testing.T) {
 	form := func(fileFirst bool) (string, string) {
 		var b bytes.Buffer
@@ -205,6 +206,23 @@ func TestLeadingFields(t *testing.T) {
 			fields, replay := LeadingFields(strings.NewReader(tc.body), tc.ct, tc.limit, "custom_llm_provider")
 			got, err := io.ReadAll(replay)
 			if err != nil || string(got) != tc.body {
+				t.Fatalf("replay differs (%v)", err)
+			}
+			if fields["custom_llm_provider"] != tc.want {
+				t.Fatalf("fields %v, want custom_llm_provider %q", fields, tc.want)
+			}
+		})
+	}
+	// Past the files, the fields after the file are read too, within the
+	// limit; the body is given again byte for byte.
+	for _, tc := range []struct {
+		name  string
+		limit int64
+		want  string
+	}{{"the whole form", int64(len(last)), "azure"}, {"a limit inside the file", 150, ""}} {
+		t.Run("past files: "+tc.name, func(t *testing.T) {
+			fields, replay := FieldsPastFiles(strings.NewReader(last), ct2, tc.limit, "custom_llm_provider")
+			if got, err := io.ReadAll(replay); err != nil || string(got) != last {
 				t.Fatalf("replay differs (%v)", err)
 			}
 			if fields["custom_llm_provider"] != tc.want {
