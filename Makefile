@@ -12,7 +12,7 @@ test: test-deps
 	$(GO) test -race -count=1 -artifacts -outputdir $(CURDIR)/artifacts ./...
 	$(GO) test -count=1 ./breaker
 
-# Installs promtool, chromium and redis-server from Debian packages when
+# Installs promtool, chromium, redis-server and redis-cli from Debian packages when
 # they are missing and we are root; otherwise the tests that need them skip
 # (or fail under BREAKERD_REQUIRE_EXTERNAL=1).
 test-deps:

@@ -2,10 +2,12 @@ package config
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -54,11 +56,6 @@ func (c *converter) cache(ls rawLiteLLM, sharedState bool) *Cache {
 	}
 	switch kind, ok := cacheTypes[typ]; {
 	case cc.Shared:
-		for _, k := range []string{"redis_startup_nodes", "service_name", "sentinel_nodes"} {
-			if _, set := params[k]; set {
-				c.warnf(p+"."+k, "is not used: breakerd connects to one Redis server (host, or url)")
-			}
-		}
 	case !ok:
 		c.errf(p+".type", "unknown cache type %q (local, redis, disk, s3, gcs, azure-blob, redis-semantic or qdrant-semantic)", typ)
 		return nil
@@ -121,11 +118,37 @@ func (c *converter) cacheRedis(params map[string]any, sharedState bool) *Redis {
 	host, port, url := str("host"), str("port"), str("url")
 	rd := &Redis{Namespace: cmp.Or(str("namespace"), "breakerd"), Username: str("username"), Password: Secret(str("password"))}
 	ssl := str("ssl")
-	if host == "" && url == "" && !sharedState {
+	rd.MasterName, rd.SentinelPassword = str("service_name"), Secret(str("sentinel_password"))
+	rd.Sentinels = c.redisNodes(p+".sentinel_nodes", params["sentinel_nodes"])
+	rd.ClusterNodes = c.redisNodes(p+".redis_startup_nodes", params["redis_startup_nodes"])
+	if host == "" && url == "" && rd.Sentinels == nil && rd.ClusterNodes == nil && !sharedState {
 		host, port, url = env("REDIS_HOST"), env("REDIS_PORT"), env("REDIS_URL")
 		rd.Username, rd.Password, ssl = env("REDIS_USERNAME"), Secret(env("REDIS_PASSWORD")), env("REDIS_SSL")
+		// LiteLLM's variables for a Sentinel's or a Cluster's nodes: JSON.
+		rd.MasterName, rd.SentinelPassword = env("REDIS_SERVICE_NAME"), Secret(env("REDIS_SENTINEL_PASSWORD"))
+		for _, v := range []struct {
+			name  string
+			nodes *[]string
+		}{{"REDIS_SENTINEL_NODES", &rd.Sentinels}, {"REDIS_CLUSTER_NODES", &rd.ClusterNodes}} {
+			if raw := env(v.name); raw != "" {
+				var nodes any
+				if err := json.Unmarshal([]byte(raw), &nodes); err != nil {
+					c.warnings = append(c.warnings, fmt.Sprintf("$%s: not JSON (%v); ignored", v.name, err))
+					continue
+				}
+				*v.nodes = c.redisNodes("$"+v.name, nodes)
+			}
+		}
 	}
+	rd.TLS, _ = strconv.ParseBool(ssl)
 	switch {
+	case rd.Sentinels != nil:
+		if rd.MasterName == "" {
+			c.errf(p+".sentinel_nodes", "needs service_name, the name of the master the sentinels watch")
+		}
+		return rd
+	case rd.ClusterNodes != nil:
+		return rd
 	case url != "":
 		rd.URL = Secret(url)
 	case host != "":
@@ -136,6 +159,39 @@ func (c *converter) cacheRedis(params map[string]any, sharedState bool) *Redis {
 	default:
 		return nil
 	}
-	rd.TLS, _ = strconv.ParseBool(ssl)
 	return rd
+}
+
+// redisNodes reads LiteLLM's list of Redis nodes at path: [host, port]
+// pairs (sentinel_nodes), {host, port} maps (redis_startup_nodes), or
+// host:port strings; nil when v is nil.
+func (c *converter) redisNodes(path string, v any) []string {
+	if v == nil {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		c.errf(path, "must be a list of nodes: [host, port], {host: H, port: P}, or \"host:port\"")
+		return nil
+	}
+	nodes := []string{}
+	for i, n := range list {
+		var host, port string
+		switch n := n.(type) {
+		case string:
+			host, port, _ = strings.Cut(n, ":")
+		case []any:
+			if len(n) == 2 {
+				host, port = fmt.Sprint(n[0]), fmt.Sprint(n[1])
+			}
+		case map[string]any:
+			host, port = fmt.Sprint(n["host"]), fmt.Sprint(n["port"])
+		}
+		if p, err := strconv.Atoi(port); host == "" || err != nil || p <= 0 || p > 65535 {
+			c.errf(fmt.Sprintf("%s[%d]", path, i), "is not a node: write [host, port], {host: H, port: P}, or \"host:port\"")
+			continue
+		}
+		nodes = append(nodes, net.JoinHostPort(host, port))
+	}
+	return nodes
 }

@@ -876,6 +876,15 @@ type Redis struct {
 	URL      Secret
 	// TLS connects over TLS (rediss:// in a URL says so too).
 	TLS bool
+	// MasterName and Sentinels, when set, find the server through Redis
+	// Sentinel (LiteLLM's service_name and sentinel_nodes, host:port
+	// each), which SentinelPassword opens; ClusterNodes, when set, are a
+	// Redis Cluster's startup nodes (redis_startup_nodes). The response
+	// cache's Redis only: its keys are one each, as a cluster needs.
+	MasterName       string
+	Sentinels        []string
+	SentinelPassword Secret
+	ClusterNodes     []string
 	// Namespace prefixes every key, so gateways can share one Redis.
 	Namespace string
 	// FlushInterval is how often outcomes are sent (100-250ms).

@@ -15,6 +15,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -96,7 +97,7 @@ type Daemon struct {
 	health  atomic.Pointer[health.Checker] // the policy in force; a reload replaces it
 	alerts  *alerting.Manager
 	fleet   *fleet.Fleet
-	redis   *redis.Client
+	redis   redis.UniversalClient
 	// cacheRedis is the response cache's own Redis (cacheStore), nil
 	// when the config in force names none; under reloadMu.
 	cacheRedis *cacheRedis
@@ -242,9 +243,11 @@ func New(opts Options) (*Daemon, error) {
 	return d, nil
 }
 
-// redisClient connects to the shared-state Redis. Connecting is lazy: a
-// Redis that is down at startup only means local state until it is up.
-func redisClient(rc config.Redis) (*redis.Client, error) {
+// redisClient connects to the shared-state Redis: one server, or the
+// master Redis Sentinel names, or a Redis Cluster (the response cache's
+// may be either). Connecting is lazy: a Redis that is down at startup
+// only means local state until it is up.
+func redisClient(rc config.Redis) (redis.UniversalClient, error) {
 	if u := rc.URL.Value(); u != "" {
 		opts, err := redis.ParseURL(u)
 		if err != nil {
@@ -252,14 +255,23 @@ func redisClient(rc config.Redis) (*redis.Client, error) {
 		}
 		return redis.NewClient(opts), nil
 	}
-	opts := &redis.Options{Addr: rc.Addr, Username: rc.Username, Password: rc.Password.Value(),
-		DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
-		MaxRetries: 1}
+	const timeout = 500 * time.Millisecond
+	var tc *tls.Config
 	if rc.TLS {
 		host, _, _ := net.SplitHostPort(rc.Addr)
-		opts.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+		tc = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	}
-	return redis.NewClient(opts), nil
+	switch {
+	case len(rc.Sentinels) > 0:
+		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: rc.MasterName, SentinelAddrs: rc.Sentinels,
+			SentinelPassword: rc.SentinelPassword.Value(), Username: rc.Username, Password: rc.Password.Value(),
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: 1, TLSConfig: tc}), nil
+	case len(rc.ClusterNodes) > 0:
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.ClusterNodes, Username: rc.Username, Password: rc.Password.Value(),
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: 1, TLSConfig: tc}), nil
+	}
+	return redis.NewClient(&redis.Options{Addr: rc.Addr, Username: rc.Username, Password: rc.Password.Value(),
+		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: 1, TLSConfig: tc}), nil
 }
 
 // Fleet returns the shared-state link, nil with local state.
@@ -340,7 +352,7 @@ func (d *Daemon) cacheStore(cfg *config.Config) gateway.AnswerStore {
 		return nil
 	}
 	rc := *cfg.Cache.Redis
-	if c := d.cacheRedis; c != nil && c.at == rc {
+	if c := d.cacheRedis; c != nil && reflect.DeepEqual(c.at, rc) {
 		return c.store
 	}
 	client, err := redisClient(rc)
@@ -358,7 +370,7 @@ func (d *Daemon) cacheStore(cfg *config.Config) gateway.AnswerStore {
 // cacheRedis is the response cache's own Redis.
 type cacheRedis struct {
 	at     config.Redis
-	client *redis.Client
+	client redis.UniversalClient
 	store  *fleet.Answers
 }
 

@@ -347,7 +347,7 @@ func New(opts Options) (*Gateway, error) {
 		}
 	}
 	if cc := cfg.Cache; cc != nil && cc.Redis != nil {
-		secrets = append(secrets, cc.Redis.Password.Value(), cc.Redis.URL.Value())
+		secrets = append(secrets, cc.Redis.Password.Value(), cc.Redis.URL.Value(), cc.Redis.SentinelPassword.Value())
 	}
 	g.redactor = NewRedactor(secrets...)
 	g.shed = newShedder(g.clock, cfg.Server.MaxConcurrent)

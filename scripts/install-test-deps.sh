@@ -7,6 +7,7 @@ declare -A pkg_of=(
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
   [redis-server]=redis-server
+  [redis-cli]=redis-tools
   [chromium]=chromium
 )
 missing=()

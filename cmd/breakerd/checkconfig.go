@@ -164,6 +164,10 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		switch r := cc.Redis; {
 		case r != nil && r.URL != "":
 			where += " and in Redis (cache_params' url)" // the URL may hold a password
+		case r != nil && len(r.Sentinels) > 0:
+			where += fmt.Sprintf(" and in the Redis master %s that the sentinels at %s name", r.MasterName, strings.Join(r.Sentinels, ", "))
+		case r != nil && len(r.ClusterNodes) > 0:
+			where += " and in the Redis Cluster of " + strings.Join(r.ClusterNodes, ", ")
 		case r != nil:
 			where += " and in Redis at " + r.Addr
 		case cc.Shared:

@@ -1,0 +1,130 @@
+package fleet_test
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
+	"github.com/breakerd/breakerd/daemon"
+	"github.com/breakerd/breakerd/internal/external"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// freePort is a loopback port no one listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// runUntil starts bin with args and waits for a line of its output that
+// holds ready; the process is killed when the test ends.
+func runUntil(t *testing.T, ready, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), ready) {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return
+		}
+	}
+	t.Fatalf("%s %v ended before %q", bin, args, ready)
+}
+
+// LiteLLM's cache_params for Redis Sentinel (service_name,
+// sentinel_nodes) and Redis Cluster (redis_startup_nodes), against real
+// ones: replicas share their answers there.
+func TestResponseCacheInSentinelsAndClustersRedis(t *testing.T) {
+	server := external.Program(t, "redis-server")
+	t.Run("sentinel", func(t *testing.T) {
+		master := freePort(t)
+		runUntil(t, "Ready to accept connections", server, "--port", fmt.Sprint(master), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		sentinel := freePort(t)
+		conf := filepath.Join(t.TempDir(), "sentinel.conf") // the sentinel writes its state there
+		if err := os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n", sentinel, master)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		runUntil(t, "+monitor master mymaster", server, conf, "--sentinel")
+		sharesAnswers(t, fmt.Sprintf("{type: redis, service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]}", sentinel))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		cli := external.Program(t, "redis-cli")
+		dir := t.TempDir()
+		var nodes []string
+		for i := range 3 {
+			p := freePort(t)
+			runUntil(t, "Ready to accept connections", server, "--port", fmt.Sprint(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+				"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", i)))
+			nodes = append(nodes, fmt.Sprintf("127.0.0.1:%d", p))
+		}
+		// Returns once every slot is served.
+		if out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, nodes...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput(); err != nil {
+			t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+		}
+		sharesAnswers(t, fmt.Sprintf("{type: redis, redis_startup_nodes: [%q, %q, %q]}", nodes[0], nodes[1], nodes[2]))
+	})
+}
+
+// sharesAnswers runs two replicas whose response cache has params, and
+// checks that an answer one kept is the other's hit, with one upstream
+// call between them.
+func sharesAnswers(t *testing.T, params string) {
+	t.Helper()
+	up := mockllm.New(mockllm.Options{Name: "up"})
+	srv := httptest.NewServer(up.Handler())
+	t.Cleanup(srv.Close)
+	cfg, err := config.Parse("cache.yaml", []byte(`
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/m, api_base: "`+srv.URL+`/v1", api_key: sk-up-key}
+litellm_settings:
+  cache: true
+  cache_params: `+params+`
+server:
+  shutdown_drain: 0s
+`), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	var got []string
+	for range 2 {
+		d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), AlertTick: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := httptest.NewServer(d.Handler())
+		t.Cleanup(func() { s.Close(); d.Close() })
+		resp, err := hc.Post(s.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body) // to its end: the answer is kept by then
+		resp.Body.Close()
+		got = append(got, resp.Header.Get("X-Breakerd-Cache"))
+	}
+	if got[0] != "" || got[1] != "hit" || up.Stats().Chat != 1 {
+		t.Fatalf("cache %q, %d upstream calls; want a miss, then the other replica's hit, and one call", got, up.Stats().Chat)
+	}
+}
