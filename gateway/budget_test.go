@@ -15,6 +15,7 @@ import (
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/gateway"
+	"github.com/breakerd/breakerd/mockllm"
 )
 
 // LiteLLM's budgets: once a provider's (provider_budget_config) or a
@@ -98,6 +99,30 @@ router_settings:
 	}
 	if n := e.mocks["a"].Stats().Chat + e.mocks["b"].Stats().Chat; n != 1 {
 		t.Fatalf("%d upstream calls, want the stream's alone", n)
+	}
+}
+
+// A stream that breaks mid-way cost what its upstream had read and
+// written by then: the usage it reported before the break (Anthropic's
+// message_start carries the prompt's) is spent, against the budgets and
+// in the spend metrics, as its tokens are counted.
+func TestBudgetsCountBrokenStreams(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: anthropic/claude-3-5-haiku-20241022, api_base: "${MOCK_A}", api_key: sk-ant-a-secret,
+      max_budget: 100, budget_duration: 1d}
+`, "a")
+	e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 3})
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("a prompt of a few words that the upstream read")}})
+	if _, _, err := drain(stream); err == nil {
+		t.Fatal("the stream did not break")
+	}
+	<-e.done
+	b := e.gw.Budgets()[0]
+	if usd, _ := b.Spent(e.clock.Now()); usd <= 0 {
+		t.Fatalf("a broken stream spent $%g of the deployment's budget, want its prompt's price", usd)
 	}
 }
 

@@ -992,7 +992,9 @@ func queueError(ctx context.Context, err error, waited, maxWait time.Duration) e
 func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, dur time.Duration, info *AttemptInfo, done func(breaker.Outcome, time.Duration)) {
 	g := c.g
 	d.TPM.Add(float64(info.Usage.InputTokens + info.Usage.OutputTokens))
-	if u := info.Usage; (len(d.budgets) > 0 || len(g.tagBudgets) > 0 && len(c.routing.tags) > 0) && info.ErrType == "" {
+	// Known usage is spent whatever the outcome: a stream that broke
+	// mid-way cost what its upstream had read and written by then.
+	if u := info.Usage; (len(d.budgets) > 0 || len(g.tagBudgets) > 0 && len(c.routing.tags) > 0) && (u.InputTokens > 0 || u.OutputTokens > 0) {
 		now, usd := g.clock.Now(), usageCost(d, u)
 		g.spend(d, now, usd)
 		g.spendTags(c.routing.tags, now, usd)

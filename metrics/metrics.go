@@ -492,9 +492,8 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 		s.out.Add(float64(u.OutputTokens))
 		s.read.Add(float64(u.CacheReadTokens))
 		s.write.Add(float64(u.CacheWriteTokens))
-		if a.ErrType == "" {
-			s.spend.Add(a.Deployment.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
-		}
+		// Whatever the outcome, as the tokens: a broken stream's were paid for.
+		s.spend.Add(a.Deployment.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
 		if u := s.usage; u != nil {
 			u.calls.Add(1)
 			u.in.Add(uint64(a.Usage.InputTokens))
