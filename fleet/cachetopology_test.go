@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -77,9 +81,21 @@ func TestResponseCacheInSentinelsAndClustersRedis(t *testing.T) {
 				"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", i)))
 			nodes = append(nodes, fmt.Sprintf("127.0.0.1:%d", p))
 		}
-		// Returns once every slot is served.
 		if out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, nodes...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput(); err != nil {
 			t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+		}
+		// Every slot is assigned by then, but each node says the cluster is
+		// up only once the others' news has reached it: wait for that (a
+		// round trip a try), or a first write may meet CLUSTERDOWN.
+		for _, n := range nodes {
+			rdb := redis.NewClient(&redis.Options{Addr: n})
+			deadline := time.Now().Add(30 * time.Second)
+			for !strings.Contains(rdb.ClusterInfo(context.Background()).Val(), "cluster_state:ok") {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: the cluster is not up after 30s", n)
+				}
+			}
+			rdb.Close()
 		}
 		sharesAnswers(t, fmt.Sprintf("{type: redis, redis_startup_nodes: [%q, %q, %q]}", nodes[0], nodes[1], nodes[2]))
 	})
