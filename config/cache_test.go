@@ -102,3 +102,27 @@ func TestResponseCacheRedis(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM Router's cache_responses turns the response cache on, as
+// litellm_settings.cache does, which wins when set.
+func TestRouterCacheResponses(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\n"
+	for _, tc := range []struct {
+		name, yaml string
+		on         bool
+	}{
+		{"on", "router_settings: {cache_responses: true}\n", true},
+		{"litellm_settings' off wins", "router_settings: {cache_responses: true}\nlitellm_settings: {cache: false}\n", false},
+		{"unset", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), "")
+			if (cfg.Cache != nil) != tc.on {
+				t.Fatalf("cache %+v, want on %v", cfg.Cache, tc.on)
+			}
+			if w := strings.Join(cfg.Warnings, "\n"); strings.Contains(w, "cache_responses") {
+				t.Fatalf("warnings:\n%s", w)
+			}
+		})
+	}
+}

@@ -370,6 +370,9 @@ func (c *converter) convert(raw *rawFile) *Config {
 	cfg.FileStores = c.fileStores(raw.FilesSettings)
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	cfg.Router.StreamCost = raw.LiteLLM.IncludeCostInStreamingUsage != nil && *raw.LiteLLM.IncludeCostInStreamingUsage
+	if raw.LiteLLM.Cache == nil {
+		raw.LiteLLM.Cache = raw.RouterSettings.CacheResponses
+	}
 	cfg.Cache = c.cache(raw.LiteLLM, cfg.Router.State == "redis")
 	cfg.PassThrough = c.passThrough(raw.General.PassThrough)
 	c.groupRetryPolicies(raw.RouterSettings.ModelGroupRetryPolicy, cfg)

@@ -76,7 +76,6 @@ var liteLLMIgnored = map[string]map[string]string{
 		"enable_cooldowns":        "LiteLLM ignores it too",
 		"retry_after":             "retry_backoff does this",
 		"default_litellm_params":  "",
-		"cache_responses":         "",
 		"caching_groups":          "",
 		"cache_kwargs":            "",
 		"polling_interval":        "",

@@ -390,6 +390,9 @@ type rawBudget struct {
 
 type rawRouter struct {
 	RoutingStrategy string `yaml:"routing_strategy"`
+	// CacheResponses is LiteLLM's Router switch for its response cache:
+	// litellm_settings.cache, unless that is set.
+	CacheResponses *bool `yaml:"cache_responses"`
 	// LiteLLM's routing_strategy_args; breakerd reads lowest_latency_buffer.
 	RoutingStrategyArgs map[string]any `yaml:"routing_strategy_args"`
 	NumRetries          *int           `yaml:"num_retries"`
