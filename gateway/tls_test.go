@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/breakerd/breakerd/mockllm"
@@ -38,6 +39,10 @@ func TestSSLVerify(t *testing.T) {
 				"router_settings: {num_retries: 0}\n"+tc.settings)
 			if resp.StatusCode != tc.want {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tc.want, data)
+			}
+			// A refused certificate's error says how to trust it.
+			if tc.want == 503 && !strings.Contains(string(data), "set the deployment's ssl_verify to that CA's bundle") {
+				t.Fatalf("the error does not say how to trust the certificate: %s", data)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -442,6 +443,11 @@ func transportError(ctx context.Context, err error, redact func(string) string) 
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		msg = ue.Err.Error()
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if errors.As(err, &unknownCA) {
+		// An internal server's certificate, most often: say how to trust it.
+		msg += " (for a certificate your own CA signed, set the deployment's ssl_verify to that CA's bundle)"
 	}
 	e := &Error{Err: err, Message: redact(msg)}
 	switch {
