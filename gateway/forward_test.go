@@ -2,10 +2,6 @@ package gateway_test
 
 import (
 	"cmp"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 )
 
@@ -40,25 +36,14 @@ func TestClientHeadersForwardedAsLiteLLMDoes(t *testing.T) {
 			map[string]string{"OpenAI-Organization": "org-1", "X-Trace-Id": ""}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var got http.Header
-			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				got = r.Header.Clone()
-				mu.Unlock()
-				_, _ = io.Copy(io.Discard, r.Body)
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"id":"chatcmpl-1","object":"chat.completion","model":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
-			}))
-			defer upstream.Close()
+			upstream, headers := recordingUpstream(t, `{"id":"chatcmpl-1","object":"chat.completion","model":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`)
 			group := cmp.Or(tc.group, "m")
 			resp, data := chatOnce(t, "model_list:\n  - model_name: "+group+"\n    litellm_params:\n      model: openai/gpt-4o\n"+
-				"      api_base: "+upstream.URL+"\n      api_key: sk-upstream-key\n"+tc.params+tc.settings, client...)
+				"      api_base: "+upstream+"\n      api_key: sk-upstream-key\n"+tc.params+tc.settings, client...)
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode, data)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			got := headers()
 			for k, want := range tc.want {
 				if v := got.Get(k); v != want {
 					t.Errorf("upstream got %s %q, want %q", k, v, want)

@@ -342,3 +342,26 @@ func chatOnce(t *testing.T, yamlText string, header ...string) (*http.Response, 
 	data, _ := io.ReadAll(resp.Body)
 	return resp, data
 }
+
+// recordingUpstream is an upstream on loopback that answers every call
+// with answer (JSON) and keeps the last call's headers, which headers
+// returns.
+func recordingUpstream(t *testing.T, answer string) (url string, headers func() http.Header) {
+	t.Helper()
+	var mu sync.Mutex
+	var got http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(answer))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() http.Header {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
+}

@@ -299,25 +299,13 @@ func TestCustomUserAgentReachesTheUpstream(t *testing.T) {
 		{"headers win", "      custom_user_agent: Claude Code/1.0\n      extra_headers: {User-Agent: my-app/2}\n", "my-app/2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var mu sync.Mutex
-			var got []string
-			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				mu.Lock()
-				got = r.Header.Values("User-Agent")
-				mu.Unlock()
-				_, _ = io.Copy(io.Discard, r.Body)
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(`{"id":"m","type":"message","role":"assistant","model":"x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`))
-			}))
-			defer upstream.Close()
+			upstream, headers := recordingUpstream(t, `{"id":"m","type":"message","role":"assistant","model":"x","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":1}}`)
 			resp, data := chatOnce(t, "model_list:\n  - model_name: m\n    litellm_params:\n      model: anthropic/claude-sonnet-4\n"+
-				"      api_base: "+upstream.URL+"\n      api_key: sk-ant-test-key\n"+tc.params)
+				"      api_base: "+upstream+"\n      api_key: sk-ant-test-key\n"+tc.params)
 			if resp.StatusCode != 200 {
 				t.Fatalf("status %d: %s", resp.StatusCode, data)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(got) != 1 || got[0] != tc.want {
+			if got := headers().Values("User-Agent"); len(got) != 1 || got[0] != tc.want {
 				t.Fatalf("upstream got User-Agent %q, want %q", got, tc.want)
 			}
 		})

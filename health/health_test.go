@@ -33,7 +33,14 @@ router_settings:
 
 func setup(t *testing.T, policy config.Health) (*gateway.Gateway, *breaker.ManualClock, *health.Checker) {
 	t.Helper()
-	cfg, err := config.Parse("t.yaml", []byte(cfgText), func(string) (string, bool) { return "", false })
+	gw, clk := newGateway(t, cfgText)
+	return gw, clk, health.New(gw, policy)
+}
+
+// newGateway is a gateway of the config text, on a manual clock at t0.
+func newGateway(t *testing.T, text string) (*gateway.Gateway, *breaker.ManualClock) {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(text), func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +50,7 @@ func setup(t *testing.T, policy config.Health) (*gateway.Gateway, *breaker.Manua
 		t.Fatal(err)
 	}
 	t.Cleanup(gw.Close)
-	return gw, clk, health.New(gw, policy)
+	return gw, clk
 }
 
 func br(t *testing.T, gw *gateway.Gateway, name string) *breaker.Breaker {
@@ -277,16 +284,7 @@ func TestLastFailureCauseIsShown(t *testing.T) {
 // breaker, and its circuit opening makes it unroutable.
 func TestAudioGroupIsJudgedByItsOwnBreaker(t *testing.T) {
 	withAudio := strings.Replace(cfgText, "router_settings:", "  - model_name: whisper\n    litellm_params: {model: openai/whisper-1, api_base: http://stt.invalid/v1}\nrouter_settings:", 1)
-	cfg, err := config.Parse("t.yaml", []byte(withAudio),
-		func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gw.Close)
+	gw, _ := newGateway(t, withAudio)
 	c := health.New(gw, config.Health{Policy: "routable"})
 	routable := func() bool {
 		for _, g := range c.Check(true).Groups {
@@ -336,16 +334,7 @@ func TestLiteLLMsEndpointLists(t *testing.T) {
 // A pass-through endpoint's breaker is on the status page, as a route of
 // its own, with its state and why.
 func TestStatusShowsPassThroughEndpoints(t *testing.T) {
-	cfg, err := config.Parse("t.yaml", []byte(cfgText+"general_settings:\n  pass_through_endpoints: [{path: /cohere, target: \"https://api.cohere.com\"}]\n"),
-		func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gw.Close)
+	gw, _ := newGateway(t, cfgText+"general_settings:\n  pass_through_endpoints: [{path: /cohere, target: \"https://api.cohere.com\"}]\n")
 	br(t, gw, "passthrough:/cohere").OpenUntil(t0.Add(time.Minute), "the target is down")
 	v := health.New(gw, config.Health{}).Status()
 	last := v.Groups[len(v.Groups)-1]
@@ -363,17 +352,8 @@ func TestStatusShowsPassThroughEndpoints(t *testing.T) {
 func TestAnEmbeddingModelIsJudgedByItsEmbeddings(t *testing.T) {
 	for _, model := range []string{"openai/text-embedding-3-small", "openai/bge-m3\n    model_info: {mode: embedding}"} {
 		t.Run(model, func(t *testing.T) {
-			cfg, err := config.Parse("t.yaml", []byte("model_list:\n  - model_name: embed\n    litellm_params:\n      model: "+model+
-				"\n  - model_name: chat\n    litellm_params: {model: openai/my-model, api_base: http://primary.invalid/v1}\n"),
-				func(string) (string, bool) { return "", false })
-			if err != nil {
-				t.Fatal(err)
-			}
-			gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(gw.Close)
+			gw, _ := newGateway(t, "model_list:\n  - model_name: embed\n    litellm_params:\n      model: "+model+
+				"\n  - model_name: chat\n    litellm_params: {model: openai/my-model, api_base: http://primary.invalid/v1}\n")
 			d := gw.Route("embed")[0]
 			if ops := d.Operations(); len(ops) != 1 || ops[0] != "embeddings" {
 				t.Fatalf("the embedding model serves %v, want embeddings alone", ops)
@@ -392,21 +372,13 @@ func TestAnEmbeddingModelIsJudgedByItsEmbeddings(t *testing.T) {
 // circuit open, half the circuits are, and /health says unhealthy, as the
 // seed's health check does.
 func TestSeedRuleWeighsOneCircuitAProvider(t *testing.T) {
-	cfg, err := config.Parse("t.yaml", []byte(`
+	gw, _ := newGateway(t, `
 model_list:
   - model_name: gpt-4o-mini
     litellm_params: {model: openai/gpt-4o-mini, api_base: http://openai.invalid/v1}
   - model_name: claude-3-5-sonnet
     litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: http://anthropic.invalid}
-`), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: breaker.NewManualClock(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(gw.Close)
+`)
 	if names := gw.Registry().Names(); len(names) != 2 {
 		t.Fatalf("circuits %v, want one a provider", names)
 	}
