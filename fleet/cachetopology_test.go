@@ -101,10 +101,10 @@ func TestResponseCacheInSentinelsAndClustersRedis(t *testing.T) {
 	})
 }
 
-// sharesAnswers runs two replicas whose response cache has params, and
-// checks that an answer one kept is the other's hit, with one upstream
-// call between them.
-func sharesAnswers(t *testing.T, params string) {
+// cacheReplicas runs two replicas, with no shared breaker state, whose
+// response cache has params (cache_params), in front of one upstream; it
+// returns their URLs and the upstream.
+func cacheReplicas(t *testing.T, params string) ([]string, *mockllm.Server) {
 	t.Helper()
 	up := mockllm.New(mockllm.Options{Name: "up"})
 	srv := httptest.NewServer(up.Handler())
@@ -122,17 +122,33 @@ server:
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc := &http.Client{Transport: &http.Transport{}}
-	t.Cleanup(hc.CloseIdleConnections)
-	var got []string
+	var urls []string
 	for range 2 {
 		d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), AlertTick: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
+		if d.Fleet() != nil {
+			t.Fatal("a fleet without router_settings' Redis")
+		}
 		s := httptest.NewServer(d.Handler())
 		t.Cleanup(func() { s.Close(); d.Close() })
-		resp, err := hc.Post(s.URL+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
+		urls = append(urls, s.URL)
+	}
+	return urls, up
+}
+
+// sharesAnswers checks that two replicas whose response cache has params
+// share their answers: one kept is the other's hit, with one upstream
+// call between them.
+func sharesAnswers(t *testing.T, params string) {
+	t.Helper()
+	urls, up := cacheReplicas(t, params)
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	var got []string
+	for _, url := range urls {
+		resp, err := hc.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(`{"model":"chat","messages":[{"role":"user","content":"hi"}]}`))
 		if err != nil {
 			t.Fatal(err)
 		}

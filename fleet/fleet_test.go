@@ -881,35 +881,7 @@ func TestResponseCacheIsTheFleets(t *testing.T) {
 // answers kept in it.
 func TestResponseCacheInItsOwnRedis(t *testing.T) {
 	r := startRedis(t)
-	up := mockllm.New(mockllm.Options{Name: "up"})
-	srv := httptest.NewServer(up.Handler())
-	t.Cleanup(srv.Close)
-	cfg, err := config.Parse("cache.yaml", []byte(`
-model_list:
-  - model_name: chat
-    litellm_params: {model: openai/m, api_base: "`+srv.URL+`/v1", api_key: sk-up-key}
-litellm_settings:
-  cache: true
-  cache_params: {type: redis, host: 127.0.0.1, port: `+fmt.Sprint(r.port)+`, namespace: answers}
-server:
-  shutdown_drain: 0s
-`), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	var urls []string
-	for range 2 {
-		d, err := daemon.New(daemon.Options{Config: cfg, Clock: breaker.NewManualClock(t0), AlertTick: -1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Fleet() != nil {
-			t.Fatal("a fleet without router_settings' Redis")
-		}
-		s := httptest.NewServer(d.Handler())
-		t.Cleanup(func() { s.Close(); d.Close() })
-		urls = append(urls, s.URL)
-	}
+	urls, up := cacheReplicas(t, `{type: redis, host: 127.0.0.1, port: `+fmt.Sprint(r.port)+`, namespace: answers}`)
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
 	ask := func(url, body string) (http.Header, string) {
