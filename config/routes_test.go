@@ -34,15 +34,9 @@ func TestRouteControlsLoad(t *testing.T) {
 			`t.yaml:4:37: general_settings.allowed_routes[0]: "chat/completions" is not a route`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
-			if tc.failure != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.failure) {
-					t.Fatalf("err %v, want %q", err, tc.failure)
-				}
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), tc.failure)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			s := cfg.Server
 			if !reflect.DeepEqual(s.AllowedRoutes, tc.allowed) || !reflect.DeepEqual(s.PublicRoutes, tc.public) || s.MaxBodyBytes != tc.body {

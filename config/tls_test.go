@@ -59,15 +59,9 @@ func TestSSLVerifyLoads(t *testing.T) {
 		{"not a bundle", deployment("      ssl_verify: " + notPEM + "\n"), nil, false, false, "", "holds no PEM certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(tc.env))
-			if tc.failure != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.failure) {
-					t.Fatalf("err %v, want %q", err, tc.failure)
-				}
+			cfg := parseExpecting(t, []byte(tc.yaml), env(tc.env), tc.failure)
+			if cfg == nil {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			d := cfg.Deployments[0]
 			if d.TLSSkipVerify != tc.skip || (d.TLSRootCAs != nil) != tc.cas {

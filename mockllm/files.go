@@ -205,24 +205,23 @@ func pageOf[T interface{ object() map[string]any }](m map[string]T, q map[string
 }
 
 // page is OpenAI's cursor page of objs (each with an id and a
-// created_at): newest first unless order=asc, after the id in after (none
-// after an id it does not know), at most limit (the query's, else def)
-// of them.
+// created_at): newest first unless order=asc (pageOfOrdered).
 func page(objs []map[string]any, q map[string][]string, def int) map[string]any {
-	get := func(k string) string {
-		if v := q[k]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
 	// Newest first; ids (made in order) break a tie within a second.
 	slices.SortFunc(objs, func(a, b map[string]any) int {
 		return cmp.Or(cmp.Compare(createdOf(b), createdOf(a)), cmp.Compare(idSeq(b["id"]), idSeq(a["id"])))
 	})
-	if get("order") == "asc" {
+	if first(q, "order") == "asc" {
 		slices.Reverse(objs)
 	}
-	if after := get("after"); after != "" {
+	return pageOfOrdered(objs, q, def)
+}
+
+// pageOfOrdered is OpenAI's cursor page of objs, in the order given:
+// after the id in after (none after an id it does not know), at most
+// limit (the query's, else def) of them.
+func pageOfOrdered(objs []map[string]any, q map[string][]string, def int) map[string]any {
+	if after := first(q, "after"); after != "" {
 		// After an id it does not have, nothing: a cursor is one of its own.
 		i := slices.IndexFunc(objs, func(o map[string]any) bool { return o["id"] == after })
 		objs = objs[i+1:]
@@ -231,7 +230,7 @@ func page(objs []map[string]any, q map[string][]string, def int) map[string]any 
 		}
 	}
 	limit := def
-	if n, err := strconv.Atoi(get("limit")); err == nil && n > 0 {
+	if n, err := strconv.Atoi(first(q, "limit")); err == nil && n > 0 {
 		limit = n
 	}
 	more := len(objs) > limit
@@ -244,6 +243,14 @@ func page(objs []map[string]any, q map[string][]string, def int) map[string]any 
 		list["data"] = []any{}
 	}
 	return list
+}
+
+// first is the query's first value of k, "" for none.
+func first(q map[string][]string, k string) string {
+	if v := q[k]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // unixOf reads a created_at: OpenAI's Unix seconds, or Anthropic's

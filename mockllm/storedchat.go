@@ -6,7 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"strconv"
+	"slices"
 	"strings"
 )
 
@@ -122,32 +122,11 @@ func matches(obj map[string]any, q url.Values) bool {
 }
 
 // messagesPage is a page of a stored completion's messages, in order
-// (reversed with order=desc), after the id in after, at most limit (20).
+// (reversed with order=desc).
 func messagesPage(msgs []map[string]any, q url.Values) map[string]any {
-	out := make([]map[string]any, len(msgs))
-	copy(out, msgs)
+	out := slices.Clone(msgs)
 	if q.Get("order") == "desc" {
-		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-			out[i], out[j] = out[j], out[i]
-		}
+		slices.Reverse(out)
 	}
-	if after := q.Get("after"); after != "" {
-		for i, m := range out {
-			if m["id"] == after {
-				out = out[i+1:]
-				break
-			}
-		}
-	}
-	limit := 20
-	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
-		limit = n
-	}
-	more := len(out) > limit
-	out = out[:min(limit, len(out))]
-	list := map[string]any{"object": "list", "data": out, "has_more": more, "first_id": nil, "last_id": nil}
-	if n := len(out); n > 0 {
-		list["first_id"], list["last_id"] = out[0]["id"], out[n-1]["id"]
-	}
-	return list
+	return pageOfOrdered(out, q, 20)
 }
