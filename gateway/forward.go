@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // LiteLLM's forward_client_headers_to_llm_api: a request for a model
@@ -21,6 +23,11 @@ type forwardedKey struct{}
 // clients send it, or a provider's (LiteLLM strips these too).
 var secretHeaders = map[string]bool{"authorization": true, "api-key": true, "x-api-key": true, "x-goog-api-key": true,
 	"ocp-apim-subscription-key": true, "x-litellm-api-key": true, "proxy-authorization": true}
+
+// forwards reports whether cfg forwards any client header.
+func forwards(cfg *config.Config) bool {
+	return len(cfg.Router.ForwardHeaders) > 0 || cfg.Router.ForwardOpenAIOrg
+}
 
 // forwarding returns r with the client headers its upstream calls carry
 // in its context (upstream calls take them: propagating), or r as it is

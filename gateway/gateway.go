@@ -327,9 +327,10 @@ func New(opts Options) (*Gateway, error) {
 	g.countsUsage = strings.HasPrefix(opts.Config.Router.Strategy, "usage-based-routing") // and -v2
 	// Every upstream call carries the W3C traceparent of its attempt span.
 	g.base = transportOf(client)
-	upstream := propagating{base: g.base}
+	forward := forwards(cfg)
+	upstream := propagating{base: g.base, forward: forward}
 	if h2c, ok := h2cOf(client); ok {
-		g.upstreamH2C = propagating{base: h2c}
+		g.upstreamH2C = propagating{base: h2c, forward: forward}
 	}
 	secrets := []string{cfg.Server.MasterKey.Value()}
 	for _, d := range slices.Concat(cfg.Deployments, cfg.FileStores) {
@@ -489,7 +490,7 @@ func (g *Gateway) newDeployment(dc config.Deployment) (*Deployment, error) {
 		if err != nil {
 			return nil, fmt.Errorf("deployment %s: %w", dc.Name, err)
 		}
-		upstream = propagating{base: t}
+		upstream = propagating{base: t, forward: forwards(g.cfg)}
 	}
 	p, err := provider.New(dc, upstream, g.redactor)
 	if err != nil {

@@ -131,7 +131,7 @@ func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFun
 			c.finish(span, *res)
 			return
 		}
-		if len(g.cfg.Router.ForwardHeaders) > 0 || g.cfg.Router.ForwardOpenAIOrg {
+		if forwards(g.cfg) {
 			r = g.forwarding(r, c.req.Model, c.group)
 		}
 		if c.cacheKey = c.cacheable(); c.cacheKey != "" {
@@ -587,7 +587,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			return nil, "", msg
 		}
 	}
-	var model, stream, streamOptions, streamFormat, messages, input, prompt, query, documents []byte
+	var model, stream, streamOptions, streamFormat, messages, input, prompt, query, documents, store []byte
 	var paramMsg string
 	if !provider.EachField(body, func(k, v []byte) {
 		if _, ok := liteLLMRequestParams[string(k)]; ok {
@@ -605,6 +605,8 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			streamOptions = v
 		case "stream_format":
 			streamFormat = v
+		case "store":
+			store = v
 		case "messages":
 			messages = v
 		case "input":
@@ -659,7 +661,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 	if (!ok || name == "") && !(model == nil && optionalModel[api]) {
 		return nil, "", "you must provide a model parameter"
 	}
-	req := &provider.Request{Op: op, API: api, Body: body, Model: name}
+	req := &provider.Request{Op: op, API: api, Body: body, Model: name, Store: string(store) == "true"}
 	if stream != nil && (op == provider.Chat || op == provider.Images) {
 		switch string(stream) { // as json.Unmarshal into a bool reads it
 		case "true":

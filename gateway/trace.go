@@ -19,15 +19,22 @@ import (
 var traceContext = propagation.TraceContext{}
 
 // propagating injects the current span's traceparent into upstream calls,
-// and the client's headers forwarded to them (withForwarded).
-type propagating struct{ base http.RoundTripper }
+// and, with forward (a config that forwards client headers), the
+// client's headers forwarded to them (withForwarded).
+type propagating struct {
+	base    http.RoundTripper
+	forward bool
+}
 
 func (p propagating) RoundTrip(r *http.Request) (*http.Response, error) {
 	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
 		r = r.Clone(r.Context())
 		traceContext.Inject(r.Context(), propagation.HeaderCarrier(r.Header))
 	}
-	return p.base.RoundTrip(withForwarded(r))
+	if p.forward {
+		r = withForwarded(r)
+	}
+	return p.base.RoundTrip(r)
 }
 
 func transportOf(c *http.Client) http.RoundTripper {

@@ -100,6 +100,9 @@ type Request struct {
 	// multipart/form-data of a transcription or an image edit, with its
 	// boundary.
 	ContentType string
+	// Store is the body's store: true (a chat completion the upstream
+	// keeps, whose id then names the deployment).
+	Store bool
 }
 
 // Fields decodes the body's top-level fields, with the defaults applied

@@ -456,23 +456,27 @@ func (c *chatIDs) object(data []byte) []byte {
 }
 
 // storesChat reports whether req is a chat completion its upstream is to
-// store: store true in the body, or in the deployment's defaults when
-// the body does not set it (and it is not dropped).
+// store: store true in the body (Request.Store), or in the deployment's
+// defaults (and not dropped).
 func storesChat(req *Request) bool {
 	if req.Op != Chat || (req.API != APIChat && req.API != "") || req.ContentType != "" {
 		return false
 	}
-	var v []byte
-	set := false
+	if req.Store {
+		return true
+	}
+	if v, set := req.Defaults["store"]; !set || string(bytes.TrimSpace(v)) != "true" || slices.Contains(req.Drop, "store") {
+		return false
+	}
+	// The deployment's default, unless the body says otherwise (a scan
+	// made only for a deployment that stores by default).
+	stores := true
 	if bytes.Contains(req.Body, []byte(`"store"`)) {
-		EachField(req.Body, func(k, val []byte) {
+		EachField(req.Body, func(k, v []byte) {
 			if string(k) == "store" {
-				v, set = val, true
+				stores = string(v) == "true"
 			}
 		})
 	}
-	if !set {
-		v, set = req.Defaults["store"]
-	}
-	return set && string(bytes.TrimSpace(v)) == "true" && !slices.Contains(req.Drop, "store")
+	return stores
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -32,6 +33,29 @@ func TestAnswersCiteFilesByTheIDsClientsGet(t *testing.T) {
 	for _, b := range [][]byte{ev, body} {
 		if !strings.Contains(string(b), enc) || strings.Contains(string(b), `"file-abc"`) {
 			t.Fatalf("%s", b)
+		}
+	}
+}
+
+// A chat completion is stored by its body's store: true, or by its
+// deployment's default, which the body's own store and drop_params
+// override; no other API's request is a stored chat completion.
+func TestStoresChat(t *testing.T) {
+	yes := map[string]json.RawMessage{"store": json.RawMessage("true")}
+	for _, tc := range []struct {
+		name string
+		req  Request
+		want bool
+	}{
+		{"the body's", Request{Op: Chat, API: APIChat, Store: true, Body: []byte(`{"store":true}`)}, true},
+		{"none", Request{Op: Chat, API: APIChat, Body: []byte(`{}`)}, false},
+		{"the deployment's default", Request{Op: Chat, API: APIChat, Body: []byte(`{}`), Defaults: yes}, true},
+		{"the body's false wins", Request{Op: Chat, API: APIChat, Body: []byte(`{"store":false}`), Defaults: yes}, false},
+		{"dropped", Request{Op: Chat, API: APIChat, Body: []byte(`{}`), Defaults: yes, Drop: []string{"store"}}, false},
+		{"a Responses request", Request{Op: Chat, API: APIResponses, Store: true, Body: []byte(`{"store":true}`)}, false},
+	} {
+		if got := storesChat(&tc.req); got != tc.want {
+			t.Errorf("%s: stores %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
