@@ -34,7 +34,7 @@ func forwards(cfg *config.Config) bool {
 // when its model (model, or the group it names) forwards none.
 func (g *Gateway) forwarding(r *http.Request, model, group string) *http.Request {
 	names := g.cfg.Router.ForwardHeaders
-	all := g.forwardsFor(names, model) || g.forwardsFor(names, group)
+	all := forwardsFor(names, model) || forwardsFor(names, group)
 	var h http.Header
 	for k, vs := range r.Header {
 		lk := strings.ToLower(k)
@@ -57,7 +57,7 @@ func (g *Gateway) forwarding(r *http.Request, model, group string) *http.Request
 // forwardsFor reports whether names (Router.ForwardHeaders) forward the
 // headers of requests for model: named, or matched by a name with a
 // trailing *.
-func (g *Gateway) forwardsFor(names []string, model string) bool {
+func forwardsFor(names []string, model string) bool {
 	for _, n := range names {
 		if n == model || strings.HasSuffix(n, "*") && strings.HasPrefix(model, strings.TrimSuffix(n, "*")) {
 			return true
