@@ -36,6 +36,8 @@ type fileStore struct {
 	// (storedchat.go).
 	chats     map[string]*storedChat
 	chatOrder []string // their ids, oldest first
+	// uploads are the Uploads API's (uploads.go).
+	uploads map[string]*mockUpload
 }
 
 type mockFile struct {

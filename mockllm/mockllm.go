@@ -355,6 +355,11 @@ func (s *Server) Handler() http.Handler {
 			method, path, _ := strings.Cut(p, " ")
 			mux.Handle(method+" "+base+path, vs)
 		}
+		ups := s.upstream(&s.stats.files, s.uploads)
+		for _, p := range []string{"POST /uploads", "POST /uploads/{id}/parts", "POST /uploads/{id}/complete", "POST /uploads/{id}/cancel"} {
+			method, path, _ := strings.Cut(p, " ")
+			mux.Handle(method+" "+base+path, ups)
+		}
 		chats := s.upstream(&s.stats.stored, s.storedChats)
 		for _, p := range []string{"GET /chat/completions", "GET /chat/completions/{id}", "POST /chat/completions/{id}",
 			"DELETE /chat/completions/{id}", "GET /chat/completions/{id}/messages"} {

@@ -57,6 +57,9 @@ const (
 	// APIStoredChat is the calls on chat completions stored with store:
 	// true (retrieve, update, delete, their messages, the list).
 	APIStoredChat API = "chat/completions/{id}"
+	// APIUploads is OpenAI's Uploads API (a large file in parts), calls on
+	// what an upstream stores.
+	APIUploads API = "uploads"
 	// APIMessageBatches is Anthropic's Message Batches API
 	// (/v1/messages/batches), calls on what Anthropic's API stores.
 	APIMessageBatches API = "messages/batches"
@@ -70,7 +73,7 @@ const (
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
 	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches ||
-		a == APIVectorStores || a == APIContainers || a == APIStoredChat
+		a == APIVectorStores || a == APIContainers || a == APIStoredChat || a == APIUploads
 }
 
 // Translatable reports whether a request in api can be translated to chat

@@ -47,8 +47,11 @@ var (
 	// chatCompletionKind is a chat completion stored with store: true
 	// ("chatcmpl-").
 	chatCompletionKind = storedKind{"chatcmpl-", ";chat_completion_id:"}
+	// uploadKind is the Uploads API's uploads ("upload_"), a large file
+	// sent in parts.
+	uploadKind = storedKind{"upload_", ";upload_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind, chatCompletionKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind, chatCompletionKind, uploadKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -109,6 +112,17 @@ func EncodeContainerID(provider, deployment, id string) string {
 // DecodeContainerID reads an id EncodeContainerID made.
 func DecodeContainerID(s string) (provider, deployment, id string, ok bool) {
 	return containerKind.decode(s)
+}
+
+// EncodeUploadID and DecodeUploadID are EncodeResponseID and
+// DecodeResponseID for the Uploads API's uploads ("upload_").
+func EncodeUploadID(provider, deployment, id string) string {
+	return uploadKind.encode(provider, deployment, id)
+}
+
+// DecodeUploadID reads an id EncodeUploadID made.
+func DecodeUploadID(s string) (provider, deployment, id string, ok bool) {
+	return uploadKind.decode(s)
 }
 
 // EncodeChatCompletionID and DecodeChatCompletionID are EncodeResponseID
@@ -280,9 +294,10 @@ type storedIDs struct{ provider, deployment string }
 // conversation's, a file's or a batch's (the object, or a deletion's
 // answer), a Response's "conversation", a batch's files
 // (input_file_id, output_file_id, error_file_id), a vector store's file
-// or search result's (file_id, vector_store_id), and in a list each of
-// its "data" and its first_id and last_id. Anything else is returned as
-// it is.
+// or search result's (file_id, vector_store_id), a container's
+// (container_id), an upload's part's (upload_id) and a completed upload's
+// "file", and in a list each of its "data" and its first_id and last_id.
+// Anything else is returned as it is.
 func (s storedIDs) object(obj []byte) []byte {
 	// The keys whose values may be ids to encode, and whether any kind of
 	// id (or only a file's) goes there.
@@ -292,12 +307,14 @@ func (s storedIDs) object(obj []byte) []byte {
 		v    []byte
 	}{{"id", nil, nil}, {"first_id", nil, nil}, {"last_id", nil, nil},
 		{"input_file_id", &fileKind, nil}, {"output_file_id", &fileKind, nil}, {"error_file_id", &fileKind, nil},
-		{"vector_store_id", &vectorStoreKind, nil}, {"container_id", &containerKind, nil}}
-	var conv, data []byte
+		{"vector_store_id", &vectorStoreKind, nil}, {"container_id", &containerKind, nil}, {"upload_id", &uploadKind, nil}}
+	var conv, data, file []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
 		case "conversation":
 			conv = v
+		case "file":
+			file = v
 		case "data":
 			data = v
 		default:
@@ -326,6 +343,11 @@ func (s storedIDs) object(obj []byte) []byte {
 	}
 	if len(conv) > 0 && conv[0] == '{' { // {"id": "conv_..."}
 		if out, ok := SetField(obj, "conversation", s.object(conv)); ok {
+			obj = out
+		}
+	}
+	if len(file) > 0 && file[0] == '{' { // a completed upload's file
+		if out, ok := SetField(obj, "file", s.object(file)); ok {
 			obj = out
 		}
 	}
