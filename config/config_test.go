@@ -1440,7 +1440,7 @@ func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
 		"t.yaml:3:44: model_list[0].litellm_params.s3_bucket_name: a LiteLLM setting that breakerd does not use; ignored (for LiteLLM's Bedrock batch jobs",
 		"t.yaml:5:3: general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it",
 		"t.yaml:6:3: general_settings.database_url: a LiteLLM setting that breakerd does not use; ignored (breakerd keeps no database",
-		"t.yaml:11:1: finetune_settings: a LiteLLM setting that breakerd does not use; ignored (breakerd does not serve /v1/fine_tuning)",
+		"t.yaml:11:1: finetune_settings: a LiteLLM setting that breakerd does not use; ignored (a fine-tuning job goes where its training file is: files_settings' account, or the deployment that stores it)",
 		"t.yaml:8:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
 	})
 }

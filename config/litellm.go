@@ -65,7 +65,7 @@ var liteLLMOpenHints = map[string]map[string]string{
 // too, since LiteLLM loads it without complaint.
 var liteLLMIgnored = map[string]map[string]string{
 	"": {
-		"guardrails": "", "finetune_settings": "breakerd does not serve /v1/fine_tuning", "mcp_servers": "",
+		"guardrails": "", "finetune_settings": "a fine-tuning job goes where its training file is: files_settings' account, or the deployment that stores it", "mcp_servers": "",
 		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
 		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
 	},

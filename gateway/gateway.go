@@ -921,6 +921,7 @@ func (g *Gateway) Handler() http.Handler {
 	route("/chat/completions", post(g.serve(provider.Chat, provider.APIChat)), get(list(storedChat)))
 	g.storedChatRoutes(route, get)
 	g.uploadRoutes(route)
+	g.fineTuningRoutes(route, list)
 	g.vectorStoreRoutes(route, list)
 	g.containerRoutes(route, list)
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
@@ -960,7 +961,7 @@ func (g *Gateway) Handler() http.Handler {
 			msg += ": breakerd serves Realtime sessions as WebSockets on /v1/realtime, and POST /v1/realtime/client_secrets and /v1/realtime/calls; a call already made (accept, hangup, refer, reject) belongs to the provider that made it: call it directly"
 		case unservedAPIs[first]:
 			msg += ": breakerd does not serve this OpenAI API (it serves chat completions, embeddings, responses, messages, completions, " +
-				"stored chat completions, audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, uploads, batches, vector stores, containers, and realtime sessions); call the provider directly"
+				"stored chat completions, audio transcriptions, translations and speech, image generations, edits and variations, moderations, rerank, files, uploads, batches, fine-tuning jobs, vector stores, containers, and realtime sessions); call the provider directly"
 		}
 		writeAPIError(w, api, http.StatusNotFound, "invalid_request_error", "", msg)
 	})
@@ -1003,7 +1004,7 @@ func byClient(openai, anthropic http.Handler) http.Handler {
 // unservedAPIs are the first path segments (after /v1) of OpenAI's APIs
 // that breakerd does not serve.
 var unservedAPIs = map[string]bool{"audio": true, "images": true, "videos": true,
-	"fine_tuning": true, "assistants": true, "threads": true,
+	"assistants": true, "threads": true,
 	"evals": true}
 
 // methodHandler is a route's handler for one method.

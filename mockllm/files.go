@@ -36,8 +36,10 @@ type fileStore struct {
 	// (storedchat.go).
 	chats     map[string]*storedChat
 	chatOrder []string // their ids, oldest first
-	// uploads are the Uploads API's (uploads.go).
+	// uploads are the Uploads API's (uploads.go), jobs the fine-tuning
+	// API's (finetuning.go).
 	uploads map[string]*mockUpload
+	jobs    map[string]*mockJob
 }
 
 type mockFile struct {

@@ -360,6 +360,13 @@ func (s *Server) Handler() http.Handler {
 			method, path, _ := strings.Cut(p, " ")
 			mux.Handle(method+" "+base+path, ups)
 		}
+		ft := s.upstream(&s.stats.files, s.fineTuning)
+		for _, p := range []string{"POST /fine_tuning/jobs", "GET /fine_tuning/jobs", "GET /fine_tuning/jobs/{id}", "POST /fine_tuning/jobs/{id}/cancel",
+			"POST /fine_tuning/jobs/{id}/pause", "POST /fine_tuning/jobs/{id}/resume", "GET /fine_tuning/jobs/{id}/events",
+			"GET /fine_tuning/jobs/{id}/checkpoints"} {
+			method, path, _ := strings.Cut(p, " ")
+			mux.Handle(method+" "+base+path, ft)
+		}
 		chats := s.upstream(&s.stats.stored, s.storedChats)
 		for _, p := range []string{"GET /chat/completions", "GET /chat/completions/{id}", "POST /chat/completions/{id}",
 			"DELETE /chat/completions/{id}", "GET /chat/completions/{id}/messages"} {

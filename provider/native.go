@@ -60,6 +60,9 @@ const (
 	// APIUploads is OpenAI's Uploads API (a large file in parts), calls on
 	// what an upstream stores.
 	APIUploads API = "uploads"
+	// APIFineTuning is OpenAI's fine-tuning API (its jobs), calls on what
+	// an upstream stores.
+	APIFineTuning API = "fine_tuning/jobs"
 	// APIMessageBatches is Anthropic's Message Batches API
 	// (/v1/messages/batches), calls on what Anthropic's API stores.
 	APIMessageBatches API = "messages/batches"
@@ -73,7 +76,7 @@ const (
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
 	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches ||
-		a == APIVectorStores || a == APIContainers || a == APIStoredChat || a == APIUploads
+		a == APIVectorStores || a == APIContainers || a == APIStoredChat || a == APIUploads || a == APIFineTuning
 }
 
 // Translatable reports whether a request in api can be translated to chat

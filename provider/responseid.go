@@ -50,8 +50,10 @@ var (
 	// uploadKind is the Uploads API's uploads ("upload_"), a large file
 	// sent in parts.
 	uploadKind = storedKind{"upload_", ";upload_id:"}
+	// fineTuningKind is the fine-tuning API's jobs ("ftjob-").
+	fineTuningKind = storedKind{"ftjob-", ";fine_tuning_job_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind, chatCompletionKind, uploadKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind, chatCompletionKind, uploadKind, fineTuningKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -112,6 +114,17 @@ func EncodeContainerID(provider, deployment, id string) string {
 // DecodeContainerID reads an id EncodeContainerID made.
 func DecodeContainerID(s string) (provider, deployment, id string, ok bool) {
 	return containerKind.decode(s)
+}
+
+// EncodeFineTuningJobID and DecodeFineTuningJobID are EncodeResponseID
+// and DecodeResponseID for the fine-tuning API's jobs ("ftjob-").
+func EncodeFineTuningJobID(provider, deployment, id string) string {
+	return fineTuningKind.encode(provider, deployment, id)
+}
+
+// DecodeFineTuningJobID reads an id EncodeFineTuningJobID made.
+func DecodeFineTuningJobID(s string) (provider, deployment, id string, ok bool) {
+	return fineTuningKind.decode(s)
 }
 
 // EncodeUploadID and DecodeUploadID are EncodeResponseID and
@@ -296,7 +309,9 @@ type storedIDs struct{ provider, deployment string }
 // (input_file_id, output_file_id, error_file_id), a vector store's file
 // or search result's (file_id, vector_store_id), a container's
 // (container_id), an upload's part's (upload_id) and a completed upload's
-// "file", and in a list each of its "data" and its first_id and last_id.
+// "file", a fine-tuning job's files (training_file, validation_file,
+// result_files) and a checkpoint's job (fine_tuning_job_id), and in a
+// list each of its "data" and its first_id and last_id.
 // Anything else is returned as it is.
 func (s storedIDs) object(obj []byte) []byte {
 	// The keys whose values may be ids to encode, and whether any kind of
@@ -307,14 +322,17 @@ func (s storedIDs) object(obj []byte) []byte {
 		v    []byte
 	}{{"id", nil, nil}, {"first_id", nil, nil}, {"last_id", nil, nil},
 		{"input_file_id", &fileKind, nil}, {"output_file_id", &fileKind, nil}, {"error_file_id", &fileKind, nil},
-		{"vector_store_id", &vectorStoreKind, nil}, {"container_id", &containerKind, nil}, {"upload_id", &uploadKind, nil}}
-	var conv, data, file []byte
+		{"vector_store_id", &vectorStoreKind, nil}, {"container_id", &containerKind, nil}, {"upload_id", &uploadKind, nil},
+		{"training_file", &fileKind, nil}, {"validation_file", &fileKind, nil}, {"fine_tuning_job_id", &fineTuningKind, nil}}
+	var conv, data, file, results []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
 		case "conversation":
 			conv = v
 		case "file":
 			file = v
+		case "result_files": // a fine-tuning job's
+			results = v
 		case "data":
 			data = v
 		default:
@@ -349,6 +367,21 @@ func (s storedIDs) object(obj []byte) []byte {
 	if len(file) > 0 && file[0] == '{' { // a completed upload's file
 		if out, ok := SetField(obj, "file", s.object(file)); ok {
 			obj = out
+		}
+	}
+	if len(results) > 0 && results[0] == '[' {
+		var ids []string
+		if json.Unmarshal(results, &ids) == nil && len(ids) > 0 {
+			for i, id := range ids {
+				if strings.HasPrefix(id, fileKind.prefix) {
+					ids[i] = fileKind.encode(s.provider, s.deployment, id)
+				}
+			}
+			if list, err := json.Marshal(ids); err == nil {
+				if out, ok := SetField(obj, "result_files", list); ok {
+					obj = out
+				}
+			}
 		}
 	}
 	if len(data) > 0 && data[0] == '[' {
