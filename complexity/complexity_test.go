@@ -119,7 +119,8 @@ func reference(prompt, system string) (Tier, float64) {
 	grade("reasoningMarkers", r, 1, 2, 0.7, 1)
 	grade("technicalTerms", n(full, defaultTechnical), 2, 4, 0.5, 1)
 	grade("simpleIndicators", n(full, defaultSimple), 1, 2, -1, -1)
-	for _, re := range []string{`(?i)first.*?then`, `(?i)step\s*\d`, `\d+\.\s`, `(?i)[a-z]\)\s`} {
+	// LiteLLM's \s is Python's, which takes \v too; RE2's does not.
+	for _, re := range []string{`(?i)first.*?then`, `(?i)step[\s\v]*\d`, `\d+\.[\s\v]`, `(?i)[a-z]\)[\s\v]`} {
 		if regexp.MustCompile(re).MatchString(full) {
 			score += 0.5 * w["multiStepPatterns"]
 			break
