@@ -65,6 +65,12 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "API clients: anyone who can reach the listener (no general_settings.master_key)")
 	}
+	if r := cfg.Server.AllowedRoutes; r != nil {
+		fmt.Fprintf(stdout, "routes served: only %s (others get a 403; /health and /metrics always)\n", strings.Join(r, ", "))
+	}
+	if r := cfg.Server.PublicRoutes; len(r) > 0 && cfg.Server.MasterKey.Value() != "" {
+		fmt.Fprintf(stdout, "routes open without the master key: %s\n", strings.Join(r, ", "))
+	}
 	if cfg.Metrics.LiteLLMNames {
 		fmt.Fprintln(stdout, "metrics: /metrics has LiteLLM's metric names too (litellm_settings callbacks: prometheus)")
 	}
@@ -233,6 +239,12 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			base := dc.APIBase
 			if dc.HTTP2PriorKnowledge {
 				base += " (h2c)"
+			}
+			switch { // ssl_verify
+			case dc.TLSSkipVerify:
+				base += " (certificate not checked)"
+			case dc.TLSRootCAs != nil:
+				base += " (certificate checked against ssl_verify's CA bundle)"
 			}
 			key := "not set"
 			if dc.APIKey.Value() != "" {

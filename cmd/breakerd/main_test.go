@@ -799,3 +799,16 @@ func TestCheckConfigShowsFallbacksPassedOverAndForwardedHeaders(t *testing.T) {
 		}
 	}
 }
+
+// check-config shows the route controls and a deployment whose
+// certificate is not checked.
+func TestCheckConfigShowsRoutesAndUncheckedCertificates(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"https://llm.internal/v1\", ssl_verify: false}\n"+
+		"general_settings:\n  master_key: sk-master-key-0123456789\n  allowed_routes: [/chat/completions, /models]\n  public_routes: [/models]\n")
+	for _, want := range []string{"routes served: only /chat/completions, /models (others get a 403",
+		"routes open without the master key: /models\n", "https://llm.internal/v1 (certificate not checked)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
