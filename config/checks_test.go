@@ -181,3 +181,19 @@ func TestPassThroughEndpointsLoad(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM Router's default_litellm_params are every deployment's request
+// defaults, where it sets none of its own; keys that are no request
+// parameter are warned about.
+func TestRouterDefaultParams(t *testing.T) {
+	cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key, temperature: 0.2}\n"+
+		"  - model_name: b\n    litellm_params: {model: openai/y, api_key: sk-test-key}\n"+
+		"router_settings:\n  default_litellm_params: {temperature: 0.7, max_tokens: 4096, api_key: sk-other}\n"), env(nil), "")
+	got := func(i int, k string) string { return string(cfg.Deployments[i].Defaults[k]) }
+	if got(0, "temperature") != "0.2" || got(0, "max_tokens") != "4096" || got(1, "temperature") != "0.7" || got(1, "max_tokens") != "4096" {
+		t.Fatalf("defaults %v and %v", cfg.Deployments[0].Defaults, cfg.Deployments[1].Defaults)
+	}
+	if w := strings.Join(cfg.Warnings, "\n"); !strings.Contains(w, "router_settings.default_litellm_params.api_key: not used") || strings.Contains(w, ".temperature") {
+		t.Fatalf("warnings:\n%s", w)
+	}
+}

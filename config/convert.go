@@ -221,6 +221,32 @@ func (c *converter) duration(path string, v any, def time.Duration, allowZero bo
 // count reads a non-negative int; zero is rejected unless allowZero.
 // setJSON sets (*m)[key] to v as JSON, making *m when nil; a v that
 // cannot be JSON is path's error.
+// requestDefaults are the request parameters a deployment's
+// litellm_params (and router_settings.default_litellm_params) set as
+// defaults: each applies when a request does not set it.
+var requestDefaults = []string{"temperature", "max_tokens", "max_completion_tokens", "top_p", "seed", "stop", "frequency_penalty",
+	"presence_penalty", "response_format", "thinking", "reasoning_effort"}
+
+// routerDefaults applies LiteLLM Router's default_litellm_params to every
+// deployment: each request parameter among them is a default where the
+// deployment sets none of its own (LiteLLM's would override the
+// deployment's; a deployment's own setting is the more specific one
+// here). Its other keys (api_key, metadata, ...) are warned about.
+func (c *converter) routerDefaults(params map[string]any, ds []Deployment) {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		p := "router_settings.default_litellm_params." + k
+		if !slices.Contains(requestDefaults, k) {
+			c.warnf(p, "not used: breakerd takes these request parameters here: %s", strings.Join(requestDefaults, ", "))
+			continue
+		}
+		for i := range ds {
+			if _, set := ds[i].Defaults[k]; !set {
+				c.setJSON(p, &ds[i].Defaults, k, params[k])
+			}
+		}
+	}
+}
+
 func (c *converter) setJSON(path string, m *map[string]json.RawMessage, key string, v any) {
 	raw, err := json.Marshal(v)
 	if err != nil {
@@ -340,6 +366,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		}
 		cfg.Deployments = append(cfg.Deployments, d)
 	}
+	c.routerDefaults(raw.RouterSettings.DefaultLiteLLMParams, cfg.Deployments)
 	for _, rd := range raw.ModelList {
 		if rd.ModelName != "" && !slices.Contains(c.named, rd.ModelName) {
 			c.named = append(c.named, rd.ModelName)
@@ -925,7 +952,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		d.TPM, d.TPMKey = *v, where["tpm"]+".tpm"
 	}
 	d.DefaultMaxTokens = c.count(pp+".default_max_tokens", rd.Params.MaxTokens, DefaultMaxTokens, false)
-	for _, k := range []struct {
+	for _, k := range []struct { // requestDefaults, each read from its field
 		key string
 		v   any
 	}{{"temperature", rd.Params.Temperature}, {"max_tokens", rd.Params.MaxTokensParam},

@@ -75,7 +75,6 @@ var liteLLMIgnored = map[string]map[string]string{
 	"router_settings": {
 		"enable_cooldowns":        "LiteLLM ignores it too",
 		"retry_after":             "retry_backoff does this",
-		"default_litellm_params":  "",
 		"caching_groups":          "",
 		"cache_kwargs":            "",
 		"polling_interval":        "",

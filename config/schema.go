@@ -393,6 +393,9 @@ type rawRouter struct {
 	// CacheResponses is LiteLLM's Router switch for its response cache:
 	// litellm_settings.cache, unless that is set.
 	CacheResponses *bool `yaml:"cache_responses"`
+	// DefaultLiteLLMParams are LiteLLM Router's request defaults for
+	// every deployment (routerDefaults).
+	DefaultLiteLLMParams map[string]any `yaml:"default_litellm_params"`
 	// LiteLLM's routing_strategy_args; breakerd reads lowest_latency_buffer.
 	RoutingStrategyArgs map[string]any `yaml:"routing_strategy_args"`
 	NumRetries          *int           `yaml:"num_retries"`
