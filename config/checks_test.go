@@ -182,13 +182,17 @@ func TestPassThroughEndpointsLoad(t *testing.T) {
 	}
 }
 
-// LiteLLM Router's default_litellm_params are every deployment's request
-// defaults, where it sets none of its own; keys that are no request
-// parameter are warned about.
+// LiteLLM Router's default_litellm_params are every chat deployment's
+// request defaults, where it sets none of its own (an embedding model
+// gets none); keys that are no request parameter are warned about.
 func TestRouterDefaultParams(t *testing.T) {
 	cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key, temperature: 0.2}\n"+
 		"  - model_name: b\n    litellm_params: {model: openai/y, api_key: sk-test-key}\n"+
+		"  - model_name: e\n    litellm_params: {model: openai/text-embedding-3-small, api_key: sk-test-key}\n"+
 		"router_settings:\n  default_litellm_params: {temperature: 0.7, max_tokens: 4096, api_key: sk-other}\n"), env(nil), "")
+	if d := cfg.Deployments[2].Defaults; len(d) != 0 {
+		t.Fatalf("an embedding model got the chat defaults %v", d)
+	}
 	got := func(i int, k string) string { return string(cfg.Deployments[i].Defaults[k]) }
 	if got(0, "temperature") != "0.2" || got(0, "max_tokens") != "4096" || got(1, "temperature") != "0.7" || got(1, "max_tokens") != "4096" {
 		t.Fatalf("defaults %v and %v", cfg.Deployments[0].Defaults, cfg.Deployments[1].Defaults)

@@ -228,8 +228,8 @@ var requestDefaults = []string{"temperature", "max_tokens", "max_completion_toke
 	"presence_penalty", "response_format", "thinking", "reasoning_effort"}
 
 // routerDefaults applies LiteLLM Router's default_litellm_params to every
-// deployment: each request parameter among them is a default where the
-// deployment sets none of its own (LiteLLM's would override the
+// chat deployment: each request parameter among them is a default where
+// the deployment sets none of its own (LiteLLM's would override the
 // deployment's; a deployment's own setting is the more specific one
 // here). Its other keys (api_key, metadata, ...) are warned about.
 func (c *converter) routerDefaults(params map[string]any, ds []Deployment) {
@@ -240,7 +240,9 @@ func (c *converter) routerDefaults(params map[string]any, ds []Deployment) {
 			continue
 		}
 		for i := range ds {
-			if _, set := ds[i].Defaults[k]; !set {
+			// A chat model's only: an embedding, audio or image model
+			// would refuse a temperature.
+			if _, set := ds[i].Defaults[k]; !set && slices.Contains([]string{"", "chat", "completion", "responses", "batch"}, ds[i].Mode) {
 				c.setJSON(p, &ds[i].Defaults, k, params[k])
 			}
 		}
