@@ -363,15 +363,21 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			scope, cur.idx = []*Deployment{cur.at}, 0 // where only its own deployment can list on
 		}
 	}
-	call := func(d *Deployment, after string) (*provider.Response, error) {
+	// call lists d's items (after an upstream id, when set); scan asks for
+	// pages of at least scanPage items, to find a page's place in fewer
+	// calls.
+	call := func(d *Deployment, after string, scan bool) (*provider.Response, error) {
 		q := query
-		if obj.api == provider.APIStoredChat && query.Has("model") || after != "" {
+		if obj.api == provider.APIStoredChat && query.Has("model") || after != "" || scan {
 			q = maps.Clone(query)
 			if q.Has("model") && obj.api == provider.APIStoredChat {
 				q.Set("model", d.Config.Model)
 			}
 			if after != "" {
 				q.Set(cur.key, after)
+			}
+			if n, _ := strconv.Atoi(q.Get("limit")); scan && n < scanPage {
+				q.Set("limit", strconv.Itoa(scanPage))
 			}
 		}
 		resp, err := g.storedCallAt(ctx, obj, d, provider.StoredCall{Method: http.MethodGet, Path: obj.collection, Query: q, Header: anthropicHeaders(r)}, nil)
@@ -399,7 +405,7 @@ func (g *Gateway) list(ctx context.Context, w http.ResponseWriter, r *http.Reque
 				after = cur.upstreamID
 			}
 			var resp *provider.Response
-			if resp, err = call(d, after); err == nil && len(scope) == 1 {
+			if resp, err = call(d, after, false); err == nil && len(scope) == 1 {
 				writeStored(w, d, resp)
 				return d, http.StatusOK
 			}
@@ -468,8 +474,12 @@ type listCursor struct {
 }
 
 // maxListScan is the most pages of one deployment's list read to find
-// where a merged list's page goes on in it.
-const maxListScan = 20
+// where a merged list's page goes on in it, each of at least scanPage
+// items (every list OpenAI and Anthropic serve takes 100 a page).
+const (
+	maxListScan = 20
+	scanPage    = 100
+)
 
 // cursorTime reads the time of the cursor's item from its deployment;
 // false when it cannot (the item is gone, the deployment does not
@@ -489,13 +499,13 @@ func (g *Gateway) cursorTime(ctx context.Context, r *http.Request, obj storedObj
 // upstream id) that comes after the cursor's item in the merged order:
 // its items made after it (before it, newest first), or at the same
 // second when d comes after the cursor's deployment in scope (later).
-// It reads d's list from its start, at most maxListScan pages, until it
-// has a page's worth.
-func (g *Gateway) listAfter(obj storedObject, cur *listCursor, later, asc bool, call func(*Deployment, string) (*provider.Response, error), d *Deployment) (listPage, error) {
+// It reads d's list from its start, at most maxListScan pages of
+// scanPage, until it has a page's worth.
+func (g *Gateway) listAfter(obj storedObject, cur *listCursor, later, asc bool, call func(*Deployment, string, bool) (*provider.Response, error), d *Deployment) (listPage, error) {
 	var out listPage
 	after := ""
 	for range maxListScan {
-		resp, err := call(d, after)
+		resp, err := call(d, after, true)
 		if err != nil {
 			return out, err
 		}

@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -82,6 +84,50 @@ func TestListOrderDefaults(t *testing.T) {
 		}
 		if got := oldestFirst(tc.obj, q); got != tc.want {
 			t.Errorf("%s, order=%q: oldest first %v, want %v", tc.obj.collection, tc.order, got, tc.want)
+		}
+	}
+}
+
+// listAfter reads a deployment's list from its start, page after page,
+// until it reaches the items that come after the cursor's in the merged
+// order: those made later, and at the cursor's second those of a
+// deployment later in scope.
+func TestListAfterScansToTheCursorsPlace(t *testing.T) {
+	const n = 250
+	var items []json.RawMessage
+	for i := range n { // oldest first, a second apart
+		id := provider.EncodeChatCompletionID("openai", "y", fmt.Sprintf("chatcmpl-%d", i))
+		items = append(items, json.RawMessage(fmt.Sprintf(`{"id":%q,"created":%d}`, id, 1000+i)))
+	}
+	var calls int
+	call := func(_ *Deployment, after string, scan bool) (*provider.Response, error) {
+		calls++
+		start := 0
+		if after != "" {
+			start = slices.IndexFunc(items, func(raw json.RawMessage) bool {
+				return strings.Contains(string(raw), provider.EncodeChatCompletionID("openai", "y", after))
+			}) + 1
+		}
+		end := min(start+scanPage, n)
+		page, _ := json.Marshal(listPage{Data: items[start:end], HasMore: end < n})
+		return &provider.Response{Body: page}, nil
+	}
+	for _, tc := range []struct {
+		name  string
+		later bool
+		first int // the first item after the cursor's
+	}{
+		{"a deployment after the cursor's: its items of the cursor's second too", true, 220},
+		{"one before it: those made later only", false, 221},
+	} {
+		calls = 0
+		cur := &listCursor{key: "after", t: 1220}
+		out, err := (&Gateway{}).listAfter(storedChat, cur, tc.later, true, call, nil)
+		if err != nil || len(out.Data) != n-tc.first || !strings.Contains(string(out.Data[0]), fmt.Sprintf(`"created":%d`, 1000+tc.first)) {
+			t.Fatalf("%s: %d items from %.60s (%v), want %d from %d", tc.name, len(out.Data), out.Data, err, n-tc.first, tc.first)
+		}
+		if calls != 3 {
+			t.Fatalf("%s: %d calls, want 3 pages of %d", tc.name, calls, scanPage)
 		}
 	}
 }
