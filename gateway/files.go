@@ -31,9 +31,9 @@ import (
 
 var (
 	storedFiles = storedObject{noun: "file", collection: "files", decode: provider.DecodeFileID, api: provider.APIFiles,
-		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true, pageSize: 10000}
+		holds: storesFiles, who: "openai and azure", errAPI: provider.APIResponses, settings: true, pageSize: 10000}
 	storedBatches = storedObject{noun: "batch", collection: "batches", decode: provider.DecodeBatchID, api: provider.APIBatches,
-		holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
+		holds: storesFiles, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
 	storedMessageBatches = storedObject{noun: "message batch", collection: "messages/batches", decode: provider.DecodeMessageBatchID,
 		api: provider.APIMessageBatches, holds: anthropicStores, who: "anthropic", errAPI: provider.APIMessages}
 	// storedAnthropicFiles are the files of Anthropic's Files API (a

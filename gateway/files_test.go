@@ -648,3 +648,33 @@ model_list:
 		t.Fatalf("spent %v; the fleet was asked %v", spent, asked)
 	}
 }
+
+// An embedding model's deployment keeps files and batches too (an
+// embeddings batch's input is a file), through its embeddings circuit:
+// a config of embedding models alone runs embedding batches.
+func TestEmbeddingBatchesAtAnEmbeddingModel(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: embed
+    litellm_params: {model: openai/text-embedding-3-small, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+`, "a")
+	ctx := context.Background()
+	lines := `{"custom_id":"e1","method":"POST","url":"/v1/embeddings","body":{"model":"embed","input":"one"}}` + "\n"
+	f, err := e.client.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader(lines), "embed.jsonl", "application/jsonl"),
+		Purpose: openai.FilePurposeBatch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.client.Batches.New(ctx, openai.BatchNewParams{InputFileID: f.ID, Endpoint: openai.BatchNewParamsEndpointV1Embeddings,
+		CompletionWindow: openai.BatchNewParamsCompletionWindow24h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := e.client.Batches.Get(ctx, b.ID)
+	if err != nil || done.Status != "completed" || done.RequestCounts.Completed != 1 {
+		t.Fatalf("the embeddings batch: %+v (%v)", done, err)
+	}
+	if names := e.gw.Registry().Names(); len(names) != 1 || names[0] != "embed/openai/text-embedding-3-small:embeddings" {
+		t.Fatalf("breakers %v, want the embeddings one alone", names)
+	}
+}

@@ -15,7 +15,7 @@ import (
 // the deployments that store files.
 
 var storedFineTuning = storedObject{noun: "fine-tuning job", collection: "fine_tuning/jobs", decode: provider.DecodeFineTuningJobID,
-	api: provider.APIFineTuning, holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
+	api: provider.APIFineTuning, holds: storesFiles, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
 
 // fineTuningRoutes adds the fine-tuning API to the mux (route).
 func (g *Gateway) fineTuningRoutes(route func(string, ...methodHandler), list func(storedObject) http.Handler) {

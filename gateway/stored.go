@@ -290,7 +290,11 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 	if !obj.judged && d.Config.Group != config.FileStoreGroup { // a files_settings account has no chat to spare: its calls judge it
 		unjudged = obj.api
 	}
-	release, err := g.through(ctx, d, provider.Chat, unjudged, func(ctx context.Context) (err error) {
+	op := provider.Chat
+	if d.Breakers[op] == nil { // an embedding model's files (storesFiles)
+		op = d.Operations()[0]
+	}
+	release, err := g.through(ctx, d, op, unjudged, func(ctx context.Context) (err error) {
 		if t := d.Config.Timeout; t > 0 && call.Query.Get("stream") != "true" && !call.Raw {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, t)
@@ -333,11 +337,11 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 		if errors.As(err, &oe) {
 			u.why, u.retryAt = "circuit "+oe.State.String(), oe.RetryAt
 		}
-		if op != provider.Chat {
+		if op != provider.Chat && unjudged == "" {
 			// A Realtime session's call avoided. A call on a stored object
-			// (chat's breaker) would have cost nothing: counted as a chat
-			// call avoided, it would add a chat call's price to the spend
-			// avoided.
+			// (chat's breaker, or an embedding model's, unjudged) would
+			// have cost nothing: counted as a call avoided, it would add a
+			// call's price to the spend avoided.
 			g.obs.Skipped(d, op, "open")
 		}
 		return nil, u
@@ -467,10 +471,18 @@ func errorTypeOf(status int) string {
 }
 
 // stores reports whether d's upstream stores responses, conversations,
-// files and batches (OpenAI's and Azure OpenAI's do).
+// files and batches (OpenAI's and Azure OpenAI's do), and d serves chat.
 func stores(d *Deployment) bool {
+	return storesFiles(d) && d.Breakers[provider.Chat] != nil
+}
+
+// storesFiles reports whether d's upstream stores files and what is made
+// of them (batches, uploads, fine-tuning jobs): an OpenAI or Azure
+// deployment of a chat or an embedding model (an embedding batch's
+// input is a file too). Their calls go through its main breaker.
+func storesFiles(d *Deployment) bool {
 	_, ok := d.prov.(provider.StoredResponses)
-	return ok && d.prov.Native(provider.APIResponses) && d.Breakers[provider.Chat] != nil
+	return ok && d.prov.Native(provider.APIResponses) && (d.Breakers[provider.Chat] != nil || d.Breakers[provider.Embeddings] != nil)
 }
 
 // storedForModel finds where a file or batch that a LiteLLM proxy gave

@@ -19,7 +19,7 @@ import (
 // so batches and vector stores find it.
 
 var storedUploads = storedObject{noun: "upload", collection: "uploads", decode: provider.DecodeUploadID,
-	api: provider.APIUploads, holds: stores, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
+	api: provider.APIUploads, holds: storesFiles, who: "openai and azure", errAPI: provider.APIResponses, settings: true}
 
 // maxPartBytes is OpenAI's limit on one part of an upload.
 const maxPartBytes = 64 << 20
