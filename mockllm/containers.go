@@ -117,7 +117,7 @@ func (s *Server) containers(w http.ResponseWriter, r *http.Request, _ Faults) {
 		s.writeError(w, r, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Container with id '%s' not found.", id))
 		return
 	}
-	rest := strings.TrimPrefix(r.URL.Path[strings.Index(r.URL.Path, id)+len(id):], "/")
+	rest := afterID(r.URL.Path, id)
 	fileID := r.PathValue("file")
 	f := c.files[fileID]
 	switch {

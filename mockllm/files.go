@@ -461,3 +461,10 @@ func (s *Server) settleLocked(b *mockBatch, f Faults) {
 	b.obj["usage"] = map[string]any{"input_tokens": usage.in, "output_tokens": usage.out, "total_tokens": usage.in + usage.out,
 		"input_tokens_details": map[string]int64{"cached_tokens": usage.cached}, "output_tokens_details": map[string]int64{"reasoning_tokens": usage.reasoning}}
 }
+
+// afterID is what follows an object's id in a request's path, without
+// its slash: "" for the object itself, "files/cfile_1/content" for one of
+// its files' content.
+func afterID(path, id string) string {
+	return strings.TrimPrefix(path[strings.Index(path, id)+len(id):], "/")
+}

@@ -75,7 +75,7 @@ func (s *Server) fineTuning(w http.ResponseWriter, r *http.Request, _ Faults) {
 		s.writeError(w, r, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("Fine-tuning job %s not found.", id))
 		return
 	}
-	action := strings.TrimPrefix(r.URL.Path[strings.Index(r.URL.Path, id)+len(id):], "/")
+	action := afterID(r.URL.Path, id)
 	if action == "" || action == "events" || action == "checkpoints" {
 		s.runJob(st, j)
 	}

@@ -103,7 +103,7 @@ func (s *Server) vectorStores(w http.ResponseWriter, r *http.Request, _ Faults) 
 		s.writeError(w, r, http.StatusNotFound, "invalid_request_error", fmt.Sprintf("No vector store found with id '%s'.", id))
 		return
 	}
-	rest := strings.TrimPrefix(r.URL.Path[strings.Index(r.URL.Path, id)+len(id):], "/")
+	rest := afterID(r.URL.Path, id)
 	file := r.PathValue("file")
 	switch {
 	case rest == "" && r.Method == http.MethodDelete:
