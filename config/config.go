@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -247,6 +248,15 @@ type Server struct {
 	// without /v1, or a prefix written /path/*. /health, /metrics and the
 	// status page are always served, without a key.
 	AllowedRoutes, PublicRoutes []string
+	// AllowedIPs, when set, are the only client addresses (each a single
+	// address or a CIDR range) whose API requests are served (LiteLLM's
+	// allowed_ips); others get a 403 before the key is checked. The
+	// address is the connection's, or with ForwardedFor the last one in
+	// X-Forwarded-For (the one the proxy in front of breakerd added; a
+	// client can forge those before it). /health, /metrics and the status
+	// page are served to any address.
+	AllowedIPs   []netip.Prefix
+	ForwardedFor bool
 	// MetricsListen, when set, also serves /metrics on this address.
 	MetricsListen     string
 	MaxBodyBytes      int64

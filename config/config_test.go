@@ -1323,22 +1323,30 @@ func TestUpstreamHeaders(t *testing.T) {
 	}
 }
 
-// LiteLLM's litellm_settings.json_logs turns on JSON logs; breakerd's own
-// logging.format wins when set.
+// LiteLLM's litellm_settings.json_logs, else its $JSON_LOGS, turns on JSON
+// logs; breakerd's own logging.format wins when set.
 func TestJSONLogs(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"
-	for _, tc := range []struct{ yaml, format string }{
-		{"", "text"},
-		{"litellm_settings: {json_logs: true}\n", "json"},
-		{"litellm_settings: {json_logs: false}\n", "text"},
-		{"litellm_settings: {json_logs: true}\nlogging: {format: text}\n", "text"},
+	for _, tc := range []struct{ yaml, jsonLogs, format string }{
+		{"", "", "text"},
+		{"litellm_settings: {json_logs: true}\n", "", "json"},
+		{"litellm_settings: {json_logs: false}\n", "", "text"},
+		{"litellm_settings: {json_logs: true}\nlogging: {format: text}\n", "", "text"},
+		{"", "True", "json"},
+		{"", "false", "text"},
+		{"litellm_settings: {json_logs: false}\n", "True", "text"},
+		{"logging: {format: text}\n", "True", "text"},
 	} {
-		cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+		vars := map[string]string{}
+		if tc.jsonLogs != "" {
+			vars["JSON_LOGS"] = tc.jsonLogs
+		}
+		cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(vars))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if cfg.Logging.Format != tc.format || len(cfg.Warnings) != 0 {
-			t.Errorf("%q: format %q, warnings %q; want %q and none", tc.yaml, cfg.Logging.Format, cfg.Warnings, tc.format)
+			t.Errorf("%q, $JSON_LOGS %q: format %q, warnings %q; want %q and none", tc.yaml, tc.jsonLogs, cfg.Logging.Format, cfg.Warnings, tc.format)
 		}
 	}
 }
@@ -2086,4 +2094,18 @@ files_settings:
 	})
 	parseExpecting(t, []byte("model_list:\n  - {model_name: a, litellm_params: {model: openai/gpt-4o, api_key: sk-model-key}}\n"+
 		"files_settings:\n  - {custom_llm_provider: azure, api_key: k-123456}\n"), env(nil), "t.yaml:4:5: files_settings[0].api_base: is required for azure")
+}
+
+// A name that likely carries a credential is one whose value is never
+// printed; a count of tokens is not one.
+func TestCredentialName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"api_key": true, "X-Api-Key": true, "Authorization": true, "token": true, "access_token": true,
+		"X-Auth-Token": true, "x-token-id": true, "client_secret": true, "Cookie": true, "session_id": true,
+		"max_tokens": false, "max_completion_tokens": false, "max_output_tokens": false, "temperature": false, "top_p": false,
+	} {
+		if got := CredentialName(name); got != want {
+			t.Errorf("CredentialName(%q) = %v, want %v", name, got, want)
+		}
+	}
 }

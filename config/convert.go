@@ -307,8 +307,19 @@ func (c *converter) convert(raw *rawFile) *Config {
 	default:
 		c.warnf("general_settings.master_key", "is shorter than 16 characters, which is easy to guess: fine on a laptop, not on a network")
 	}
-	if raw.Logging.Format == "" && raw.LiteLLM.JSONLogs != nil && *raw.LiteLLM.JSONLogs {
-		raw.Logging.Format = "json"
+	if raw.Logging.Format == "" {
+		// LiteLLM's switch, else its variable.
+		on := raw.LiteLLM.JSONLogs
+		if v, ok := c.env("JSON_LOGS"); ok && on == nil {
+			b, err := strconv.ParseBool(v)
+			on = &b
+			if err != nil {
+				c.warnings = append(c.warnings, fmt.Sprintf("$JSON_LOGS: %q is not true or false; ignored", v))
+			}
+		}
+		if on != nil && *on {
+			raw.Logging.Format = "json"
+		}
 	}
 	cfg.Logging = c.logging(raw.Logging)
 	cfg.Metrics.LiteLLMNames = c.callbacks(raw.LiteLLM)
@@ -1034,8 +1045,8 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 }
 
 // credentialName matches the names of headers and parameters that carry
-// credentials.
-var credentialName = regexp.MustCompile(`(?i)auth|key|token|secret|passw|cookie|signature|credential|session`)
+// credentials: a "token", but not "tokens" (max_tokens counts them).
+var credentialName = regexp.MustCompile(`(?i)auth|key|token(?:$|[^s])|secret|passw|cookie|signature|credential|session`)
 
 // CredentialName reports whether a header or request parameter of this
 // name likely carries a credential, so that its value is never printed.

@@ -48,6 +48,8 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"disable_prisma_schema_update":        "breakerd keeps no database",
 		"user_header_name":                    "breakerd does not track end users",
 		"add_user_information_to_llm_headers": "breakerd has no users to add",
+		"json_logs":                           "LiteLLM reads it from litellm_settings (or $JSON_LOGS), as breakerd does: here it does nothing",
+		"allowed_ips_from_header":             "use_x_forwarded_for reads the client's address from X-Forwarded-For",
 	},
 	"litellm_settings": {
 		"set_verbose":                   "logging.level: debug does this",

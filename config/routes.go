@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strings"
 )
 
@@ -11,12 +12,29 @@ import (
 var liteLLMAPIRoutes = map[string]bool{"LiteLLMRoutes.openai_routes": true, "LiteLLMRoutes.llm_api_routes": true,
 	"LiteLLMRoutes.anthropic_routes": true}
 
+// ipRange reads an allowed_ips entry: an address (a range of one) or a
+// CIDR range, IPv4 or IPv6.
+func ipRange(v string) (netip.Prefix, bool) {
+	v = strings.TrimSpace(v)
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		return p.Masked(), err == nil
+	}
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), true
+}
+
 // routes reads LiteLLM's route controls into s: allowed_routes and
 // public_routes (LiteLLM's own group of public routes,
 // LiteLLMRoutes.public_routes, is breakerd's /health and /metrics, public
 // anyway), and max_request_size_mb as server.max_body_bytes unless
 // bodySet. admin_only_routes name LiteLLM's key management routes, which
-// breakerd does not have.
+// breakerd does not have. allowed_ips and use_x_forwarded_for say which
+// clients may call.
 func (c *converter) routes(g rawGeneral, s *Server, bodySet bool) {
 	read := func(key string, routes []string) []string {
 		var out []string
@@ -45,6 +63,18 @@ func (c *converter) routes(g rawGeneral, s *Server, bodySet bool) {
 	if len(g.AdminOnlyRoutes) > 0 {
 		c.warnf("general_settings.admin_only_routes", "breakerd has none of LiteLLM's admin routes (key management); "+
 			"its own admin API asks for admin.token; ignored")
+	}
+	for i, ip := range g.AllowedIPs {
+		p := fmt.Sprintf("general_settings.allowed_ips[%d]", i)
+		if pr, ok := ipRange(c.resolve(p, ip)); ok {
+			s.AllowedIPs = append(s.AllowedIPs, pr)
+		} else {
+			c.errf(p, "%q is not an IP address (10.0.0.7) or a CIDR range (10.0.0.0/8)", ip)
+		}
+	}
+	s.ForwardedFor = g.UseXForwardedFor != nil && *g.UseXForwardedFor
+	if s.ForwardedFor && s.AllowedIPs == nil {
+		c.warnf("general_settings.use_x_forwarded_for", "only says where allowed_ips finds the client's address, and allowed_ips is not set; ignored")
 	}
 	if mb := g.MaxRequestSizeMB; mb != nil && !bodySet {
 		if *mb <= 0 || *mb > math.MaxInt64>>20 {

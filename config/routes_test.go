@@ -49,3 +49,46 @@ func TestRouteControlsLoad(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's allowed_ips load as ranges (an address is a range of one,
+// IPv4-mapped IPv6 read as IPv4); an entry that is neither an address nor
+// a CIDR range is an error at its line; use_x_forwarded_for without
+// allowed_ips is warned about, as it changes nothing.
+func TestAllowedIPsLoad(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\n"
+	for _, tc := range []struct {
+		name, yaml       string
+		ranges           []string
+		forwarded        bool
+		warning, failure string
+	}{
+		{name: "unset", yaml: ""},
+		{name: "null, as LiteLLM's configs write unset", yaml: "general_settings: {allowed_ips: null}\n"},
+		{name: "addresses and ranges", yaml: "general_settings: {allowed_ips: [127.0.0.1, 10.1.2.3/8, '::ffff:192.0.2.1', '2001:db8::/32']}\n",
+			ranges: []string{"127.0.0.1/32", "10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"}},
+		{name: "behind a proxy", yaml: "general_settings: {allowed_ips: [10.0.0.0/8], use_x_forwarded_for: true}\n",
+			ranges: []string{"10.0.0.0/8"}, forwarded: true},
+		{name: "a forwarded address with no list", yaml: "general_settings: {use_x_forwarded_for: true}\n", forwarded: true,
+			warning: "general_settings.use_x_forwarded_for: only says where allowed_ips finds the client's address, and allowed_ips is not set"},
+		{name: "a host name", yaml: "general_settings: {allowed_ips: [10.0.0.1, localhost]}\n",
+			failure: `t.yaml:4:44: general_settings.allowed_ips[1]: "localhost" is not an IP address (10.0.0.7) or a CIDR range (10.0.0.0/8)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), tc.failure)
+			if cfg == nil {
+				return
+			}
+			var got []string
+			for _, p := range cfg.Server.AllowedIPs {
+				got = append(got, p.String())
+			}
+			if !reflect.DeepEqual(got, tc.ranges) || cfg.Server.ForwardedFor != tc.forwarded {
+				t.Fatalf("ranges %q, forwarded %v; want %q, %v", got, cfg.Server.ForwardedFor, tc.ranges, tc.forwarded)
+			}
+			all := strings.Join(cfg.Warnings, "\n")
+			if tc.warning != "" && !strings.Contains(all, tc.warning) || tc.warning == "" && len(cfg.Warnings) > 0 {
+				t.Fatalf("warnings:\n%s\nwant %q", all, tc.warning)
+			}
+		})
+	}
+}

@@ -176,6 +176,10 @@ type rawGeneral struct {
 	AllowedRoutes   []string `yaml:"allowed_routes"`
 	PublicRoutes    []string `yaml:"public_routes"`
 	AdminOnlyRoutes []string `yaml:"admin_only_routes"`
+	// LiteLLM's client address allowlist (Server.AllowedIPs), and whether
+	// the address is X-Forwarded-For's (Server.ForwardedFor).
+	AllowedIPs       []string `yaml:"allowed_ips"`
+	UseXForwardedFor *bool    `yaml:"use_x_forwarded_for"`
 	// MaxRequestSizeMB is LiteLLM's body limit: server.max_body_bytes,
 	// unless that is set.
 	MaxRequestSizeMB *float64 `yaml:"max_request_size_mb"`

@@ -982,6 +982,9 @@ func (g *Gateway) Handler() http.Handler {
 		h = requireKey(key, g.cfg.Server.PublicRoutes, h)
 	}
 	h = g.servePassThrough(key, h) // its endpoints ask for the key only where they say auth
+	if ips := g.cfg.Server.AllowedIPs; ips != nil {
+		h = onlyFrom(ips, g.cfg.Server.ForwardedFor, h) // before the key, as LiteLLM checks
+	}
 	if origins := g.cfg.Server.CORSOrigins; len(origins) > 0 {
 		h = cors(origins, h) // outermost: preflights carry no key, and a 401 must be readable
 	}

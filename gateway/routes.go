@@ -3,12 +3,58 @@ package gateway
 import (
 	"cmp"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strings"
 )
 
 // LiteLLM's route controls: allowed_routes, the only API routes served
-// (any other gets LiteLLM's 403, after the key is checked), and
-// public_routes, served without the master key.
+// (any other gets LiteLLM's 403, after the key is checked),
+// public_routes, served without the master key, and allowed_ips, the
+// only clients served (any other gets LiteLLM's 403, before the key is
+// checked).
+
+// onlyFrom serves the requests of clients whose address (clientAddr) is
+// in one of the ranges allowed, and answers the rest with a 403 in the
+// client API's shape, as LiteLLM does.
+func onlyFrom(allowed []netip.Prefix, forwardedFor bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr, ok := clientAddr(r, forwardedFor)
+		if ok && slices.ContainsFunc(allowed, func(p netip.Prefix) bool { return p.Contains(addr) }) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		who := "IP address " + addr.String()
+		if !ok {
+			who = "a client whose IP address is not known"
+			if forwardedFor {
+				who += " (no X-Forwarded-For header; general_settings.use_x_forwarded_for is set)"
+			}
+		}
+		writeAPIError(w, apiOf(r), http.StatusForbidden, "auth_error", "403", "Access forbidden: "+who+" not allowed.")
+	})
+}
+
+// clientAddr is the address of r's client: its connection's, or with
+// forwardedFor the last address in X-Forwarded-For, the one the proxy in
+// front of breakerd added (a client may send the header itself, so those
+// before it can be forged).
+func clientAddr(r *http.Request, forwardedFor bool) (netip.Addr, bool) {
+	if forwardedFor {
+		vs := r.Header.Values("X-Forwarded-For")
+		if len(vs) == 0 {
+			return netip.Addr{}, false
+		}
+		last := vs[len(vs)-1]
+		if i := strings.LastIndexByte(last, ','); i >= 0 {
+			last = last[i+1:]
+		}
+		a, err := netip.ParseAddr(strings.TrimSpace(last))
+		return a.Unmap(), err == nil
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return ap.Addr().Unmap(), err == nil
+}
 
 // onlyRoutes serves the requests for the routes allowed (matchRoute) and
 // answers the rest with a 403 in the client API's shape, as LiteLLM does.

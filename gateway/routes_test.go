@@ -62,3 +62,70 @@ general_settings:
 		}
 	}
 }
+
+// LiteLLM's allowed_ips: a client whose address is in none of the ranges
+// gets LiteLLM's 403, before its key is checked; with use_x_forwarded_for
+// the address is the last one in X-Forwarded-For, which the proxy in
+// front added (the ones before it a client may forge).
+func TestAllowedIPs(t *testing.T) {
+	mock := httptest.NewServer(mockllm.New(mockllm.Options{Name: "m"}).Handler())
+	defer mock.Close()
+	const key = "sk-master-key-0123456789"
+	config := func(settings string) string {
+		return `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/my-model, api_base: "` + mock.URL + `/v1", api_key: sk-upstream-key}
+general_settings:
+  master_key: ` + key + `
+  ` + settings + "\n"
+	}
+	for _, tc := range []struct {
+		name, settings string
+		forwarded      []string // X-Forwarded-For lines
+		noKey          bool
+		want           int
+		message        string
+	}{
+		{name: "loopback allowed", settings: "allowed_ips: [127.0.0.1]", want: 200},
+		{name: "in an allowed range", settings: "allowed_ips: [10.0.0.0/8, 127.0.0.0/8]", want: 200},
+		{name: "in no allowed range", settings: "allowed_ips: [10.0.0.0/8, '::1']", want: 403,
+			message: "Access forbidden: IP address 127.0.0.1 not allowed."},
+		{name: "refused before the key is asked", settings: "allowed_ips: [10.0.0.0/8]", noKey: true, want: 403},
+		{name: "allowed, without a key: the key's 401", settings: "allowed_ips: [127.0.0.1]", noKey: true, want: 401},
+		{name: "X-Forwarded-For not read unless asked", settings: "allowed_ips: [192.0.2.7]", forwarded: []string{"192.0.2.7"}, want: 403},
+		{name: "the forwarded address", settings: "allowed_ips: [192.0.2.0/24]\n  use_x_forwarded_for: true", forwarded: []string{"192.0.2.7"}, want: 200},
+		{name: "the last forwarded address, not one a client forged before it", settings: "allowed_ips: [192.0.2.0/24]\n  use_x_forwarded_for: true",
+			forwarded: []string{"192.0.2.7, 198.51.100.9"}, want: 403, message: "IP address 198.51.100.9 not allowed"},
+		{name: "the last line's last address", settings: "allowed_ips: [192.0.2.0/24]\n  use_x_forwarded_for: true",
+			forwarded: []string{"198.51.100.9", "10.0.0.1, 192.0.2.8"}, want: 200},
+		{name: "no X-Forwarded-For", settings: "allowed_ips: [127.0.0.1]\n  use_x_forwarded_for: true", want: 403,
+			message: "no X-Forwarded-For header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := serveGateway(t, config(tc.settings))
+			opts := []option.RequestOption{option.WithBaseURL(url + "/v1"), option.WithMaxRetries(0)}
+			if tc.noKey {
+				opts = append(opts, option.WithHeaderDel("Authorization"))
+			} else {
+				opts = append(opts, option.WithAPIKey(key))
+			}
+			for _, v := range tc.forwarded {
+				opts = append(opts, option.WithHeaderAdd("X-Forwarded-For", v))
+			}
+			client := openai.NewClient(opts...)
+			_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+			status := 200
+			var apiErr *openai.Error
+			if errors.As(err, &apiErr) {
+				status = apiErr.StatusCode
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.want || tc.message != "" && !strings.Contains(apiErr.Message, tc.message) {
+				t.Fatalf("%d (%v), want %d and %q", status, err, tc.want, tc.message)
+			}
+		})
+	}
+}

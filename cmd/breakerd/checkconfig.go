@@ -68,6 +68,17 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	if r := cfg.Server.AllowedRoutes; r != nil {
 		fmt.Fprintf(stdout, "routes served: only %s (others get a 403; /health and /metrics always)\n", strings.Join(r, ", "))
 	}
+	if ips := cfg.Server.AllowedIPs; ips != nil {
+		var rs []string
+		for _, p := range ips {
+			rs = append(rs, p.String())
+		}
+		from := "its connection's address"
+		if cfg.Server.ForwardedFor {
+			from = "X-Forwarded-For's last address"
+		}
+		fmt.Fprintf(stdout, "API clients only from: %s (%s; others get a 403)\n", strings.Join(rs, ", "), from)
+	}
 	if r := cfg.Server.PublicRoutes; len(r) > 0 && cfg.Server.MasterKey.Value() != "" {
 		fmt.Fprintf(stdout, "routes open without the master key: %s\n", strings.Join(r, ", "))
 	}

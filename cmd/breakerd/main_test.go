@@ -575,8 +575,10 @@ func TestMemoryDefaults(t *testing.T) {
 func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 	t.Setenv("GROQ_API_KEY", "gsk-test-key-123456")
 	out, _ := checkConfig(t, "model_list:\n  - model_name: fast\n    litellm_params: {model: groq/llama-3.1-8b-instant, temperature: 0.2}\n"+
-		"  - model_name: c\n    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_key: sk-ant-test-123, drop_params: true}\n")
+		"  - model_name: c\n    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_key: sk-ant-test-123, drop_params: true}\n"+
+		"  - model_name: long\n    litellm_params: {model: groq/llama-3.3-70b-versatile, max_tokens: 4096}\n")
 	for _, want := range []string{"groq (openai API)", "https://api.groq.com/openai/v1", "fast/groq/llama-3.1-8b-instant: temperature=0.2, unless the request sets them",
+		"long/groq/llama-3.3-70b-versatile: max_tokens=4096, unless", // a count of tokens, not a token
 		"c/anthropic/claude-3-5-haiku-latest: drop_params"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -800,12 +802,14 @@ func TestCheckConfigShowsFallbacksPassedOverAndForwardedHeaders(t *testing.T) {
 	}
 }
 
-// check-config shows the route controls and a deployment whose
-// certificate is not checked.
+// check-config shows the route controls, the clients allowed, and a
+// deployment whose certificate is not checked.
 func TestCheckConfigShowsRoutesAndUncheckedCertificates(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key, api_base: \"https://llm.internal/v1\", ssl_verify: false}\n"+
-		"general_settings:\n  master_key: sk-master-key-0123456789\n  allowed_routes: [/chat/completions, /models]\n  public_routes: [/models]\n")
+		"general_settings:\n  master_key: sk-master-key-0123456789\n  allowed_routes: [/chat/completions, /models]\n  public_routes: [/models]\n"+
+		"  allowed_ips: [10.0.0.0/8, 192.0.2.7]\n  use_x_forwarded_for: true\n")
 	for _, want := range []string{"routes served: only /chat/completions, /models (others get a 403",
+		"API clients only from: 10.0.0.0/8, 192.0.2.7/32 (X-Forwarded-For's last address; others get a 403)\n",
 		"routes open without the master key: /models\n", "https://llm.internal/v1 (certificate not checked)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
