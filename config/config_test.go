@@ -794,8 +794,11 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				"  - model_name: rerank\n    litellm_params: {model: cohere/rerank-v3.5}\n" +
 				"  - model_name: rerank-local\n    litellm_params: {model: hosted_vllm/BAAI/bge-reranker-v2-m3, api_base: http://vllm:8000/v1}\n    model_info: {mode: rerank}\n" +
 				"  - model_name: rerank-openai\n    litellm_params: {model: openai/rerank-english-v3.0}\n" +
-				"  - model_name: azure-moderation\n    litellm_params: {model: azure/mod, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: moderation}\n",
-			env: map[string]string{"GROQ_API_KEY": "gsk-test-key", "AZURE_API_KEY": "azure-test-key", "COHERE_API_KEY": "co-test-key"},
+				"  - model_name: azure-moderation\n    litellm_params: {model: azure/mod, api_base: https://x.openai.azure.com, api_version: 2025-04-01-preview}\n    model_info: {mode: moderation}\n" +
+				"  - model_name: imagen\n    litellm_params: {model: gemini/imagen-4.0-generate-001}\n" +
+				"  - model_name: vertex-imagen\n    litellm_params: {model: vertex_ai/imagen-4.0-generate-001, vertex_project: p, vertex_location: us-central1}\n" +
+				"  - model_name: nano-banana\n    litellm_params: {model: vertex_ai/gemini-3.1-flash-image-preview, vertex_project: p, vertex_location: global}\n",
+			env: map[string]string{"GROQ_API_KEY": "gsk-test-key", "AZURE_API_KEY": "azure-test-key", "COHERE_API_KEY": "co-test-key", "GEMINI_API_KEY": "gm-test-key"},
 			check: func(t *testing.T, cfg *Config) {
 				modes := map[string]string{}
 				for _, d := range cfg.Deployments {
@@ -804,29 +807,33 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				want := map[string]string{"stt": "audio_transcription", "whisper": "audio_transcription", "tts": "audio_speech",
 					"tts-mini": "audio_speech", "images": "image_generation", "audio-chat": "chat", "edits": "image_edit",
 					"omni-moderation-latest": "moderation", "voice": "realtime", "rerank": "rerank", "rerank-local": "rerank",
-					"embed": "embedding", "nomic": "embedding"}
+					"embed": "embedding", "nomic": "embedding", "imagen": "image_generation", "nano-banana": "chat"}
 				if !maps.Equal(modes, want) {
 					t.Fatalf("modes %v, want %v", modes, want)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
 				for _, w := range []string{`mode "audio_speech" needs OpenAI's /v1/audio/speech API, which provider "anthropic" does not speak`,
 					`mode "moderation" needs OpenAI's /v1/moderations API, which provider "azure" does not speak`,
-					`model_list[14].litellm_params.model: a rerank model needs a rerank API, which OpenAI's does not have`} {
+					`model_list[14].litellm_params.model: a rerank model needs a rerank API, which OpenAI's does not have`,
+					`model_list[17].litellm_params.model: mode "image_generation" needs OpenAI's /v1/images/generations API, which Vertex AI's OpenAI-compatible endpoint does not serve`} {
 					if !strings.Contains(joined, w) {
 						t.Fatalf("no warning %q:\n%s", w, joined)
 					}
 				}
 			}},
-		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode",
+		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode or its name",
 			yaml: "model_list:\n  - model_name: video\n    litellm_params:\n      model: openai/sora-2\n    model_info:\n      mode: video_generation\n" +
 				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n    model_info: {mode: chat}\n" +
-				"  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n    model_info: {mode: embedding}\n",
+				"  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n    model_info: {mode: embedding}\n" +
+				"  - model_name: veo\n    litellm_params:\n      model: gemini/veo-3.1-generate-001\n",
+			env: map[string]string{"GEMINI_API_KEY": "gm-test-key"},
 			check: func(t *testing.T, cfg *Config) {
 				if len(cfg.Deployments) != 2 || cfg.Deployments[0].Group != "gpt" || cfg.Deployments[1].Group != "embed" {
 					t.Fatalf("deployments %+v", cfg.Deployments)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
 				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "video_generation" is a model for /v1/videos, which breakerd does not serve: this deployment is left out of routing`) ||
+					!strings.Contains(joined, `t.yaml:17:7: model_list[3].litellm_params.model: "veo-3.1-generate-001" is a model for /v1/videos (video_generation), which breakerd does not serve: this deployment is left out of routing`) ||
 					strings.Contains(joined, "model_list[1]") || strings.Contains(joined, "model_list[2]") {
 					t.Fatalf("warnings:\n%s", joined)
 				}

@@ -630,15 +630,29 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	if api, ok := unservedModes[rd.ModelInfo.Mode]; ok {
 		// Not a chat model: in chat's routing, its calls would fail.
 		c.leaveOut(d, p+".model_info.mode", fmt.Sprintf("mode %q is a model for %s, which breakerd does not serve", rd.ModelInfo.Mode, api),
-			"breakerd serves chat, embeddings, the Responses and Messages APIs, legacy completions, audio transcriptions and speech, image generations and edits, and moderations")
+			servedAPIs)
 		return d, false
 	}
 	d.Mode = rd.ModelInfo.Mode
+	modeAt := p + ".model_info.mode"
 	if d.Mode == "" && !d.Wildcard {
-		d.Mode = modeOfModel(model)
+		d.Mode, modeAt = modeOfModel(model), pp+".model"
+		if api, ok := unservedModes[d.Mode]; ok {
+			c.leaveOut(d, modeAt, fmt.Sprintf("%q is a model for %s (%s), which breakerd does not serve", model, api, d.Mode),
+				servedAPIs)
+			return d, false
+		}
 	}
-	if m, ok := modeAPIs[d.Mode]; ok && info.Dialect != DialectOpenAI && (info.Dialect != DialectAzure || !m.azure) {
-		c.leaveOut(d, p+".model_info.mode", fmt.Sprintf("mode %q needs OpenAI's %s API, which provider %q does not speak", d.Mode, m.api, prov))
+	m, ok := modeAPIs[d.Mode]
+	switch {
+	case ok && info.Dialect != DialectOpenAI && (info.Dialect != DialectAzure || !m.azure):
+		c.leaveOut(d, modeAt, fmt.Sprintf("mode %q needs OpenAI's %s API, which provider %q does not speak", d.Mode, m.api, prov))
+		return d, false
+	case ok && info.Vertex:
+		// Vertex AI's OpenAI-compatible endpoint serves chat alone; Imagen
+		// and the rest have APIs of Vertex's own.
+		c.leaveOut(d, modeAt, fmt.Sprintf("mode %q needs OpenAI's %s API, which Vertex AI's OpenAI-compatible endpoint does not serve (Vertex AI serves %q through its own API)",
+			d.Mode, m.api, model))
 		return d, false
 	}
 	// LiteLLM starts with a variable unset and fails that deployment's

@@ -385,6 +385,11 @@ var unservedModes = map[string]string{
 	"search":           "/v1/search",
 }
 
+// servedAPIs says what breakerd serves, to a deployment left out for a
+// mode it does not.
+const servedAPIs = "breakerd serves chat, embeddings, the Responses and Messages APIs, legacy completions, " +
+	"audio transcriptions and speech, image generations and edits, and moderations"
+
 // modeAPIs are the modes whose deployments serve an API other than chat,
 // that one alone: the API, and whether Azure OpenAI has it too (OpenAI
 // itself and OpenAI-compatible servers may).
@@ -411,6 +416,8 @@ var modelModes = []struct{ contains, mode string }{
 	{"-tts", "audio_speech"},
 	{"dall-e", "image_generation"},
 	{"gpt-image", "image_generation"},
+	{"imagen-", "image_generation"}, // Google's imagen-4.0-generate-001
+	{"veo-", "video_generation"},    // Google's veo-3.1-generate-001
 	{"moderation", "moderation"},
 	{"realtime", "realtime"},
 	{"rerank", "rerank"},

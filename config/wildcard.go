@@ -59,6 +59,12 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	out.FlattenContent = info.FlattenContent
 	if d.Mode == "" {
 		out.Mode = modeOfModel(model)
+		if api, ok := unservedModes[out.Mode]; ok {
+			return d, fmt.Errorf("%q is a model for %s (%s), which breakerd does not serve", model, api, out.Mode)
+		}
+		if m, ok := modeAPIs[out.Mode]; ok && info.Vertex {
+			return d, fmt.Errorf("%q needs OpenAI's %s API, which Vertex AI's OpenAI-compatible endpoint does not serve", model, m.api)
+		}
 	}
 	if d.Provider != prov { // a catch-all: the provider's own base and key
 		out.Provider = prov

@@ -75,6 +75,12 @@ router_settings:
 			t.Fatalf("status %d %v", status, body)
 		}
 	})
+	t.Run("a video model, which breakerd does not serve", func(t *testing.T) {
+		status, _, body := e.post("/v1/chat/completions", `{"model":"openai/veo-3.1-generate-001","messages":[{"role":"user","content":"x"}]}`)
+		if status != 404 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "is a model for /v1/videos (video_generation), which breakerd does not serve") {
+			t.Fatalf("status %d %v", status, body)
+		}
+	})
 	t.Run("the models list shows the patterns", func(t *testing.T) {
 		ids := strings.Join(e.modelIDs(), ",")
 		if !strings.Contains(ids, "openai/*") || !strings.Contains(ids, "*") {
