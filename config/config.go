@@ -1074,13 +1074,13 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), read
 					ce.File = src.errorAt(pos, "", "").File
 				}
 			}
-			return nil, sortedErrors(append(append(errs, c.errs...), e))
+			return nil, sortedErrors(append(append(append(errs, c.errs...), e), w.misplaced...))
 		}
 	}
 	c.warnings = w.warnings
 	cfg := c.convert(&raw)
 	if errs = append(errs, c.errs...); len(errs) > 0 {
-		return nil, sortedErrors(errs)
+		return nil, sortedErrors(append(errs, w.misplaced...))
 	}
 	cfg.Warnings = w.quiet(cfg.Warnings, c.leftOutAt)
 	cfg.Path, cfg.Included = name, src.included

@@ -1747,7 +1747,8 @@ func TestGeminiNativeAPIBaseWarns(t *testing.T) {
 
 // A deployment and its litellm_params take any key in LiteLLM: one
 // breakerd does not know loads with a warning, one that belongs to another
-// mapping says which, and a likely typo stays an error.
+// mapping says which (with the errors, when the config fails), and a
+// likely typo stays an error.
 func TestUnknownDeploymentKeys(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/gpt-4o\n"
 	cfg := parseExpecting(t, []byte(head+"      rpm_limit: 60\n      allowed_fails: 3\n    litellm_provider: vllm\n"), env(nil), "")
@@ -1757,6 +1758,14 @@ func TestUnknownDeploymentKeys(t *testing.T) {
 		"t.yaml:7:5: model_list[0].litellm_provider: a key breakerd does not know; ignored",
 	})
 	parseExpecting(t, []byte(head+"      api_bse: https://x.example\n"), env(nil), `t.yaml:5:7: model_list[0].litellm_params.api_bse: unknown key "api_bse" (did you mean "api_base"?)`)
+	// A config that fails shows the keys in the wrong mapping with its
+	// errors: they likely explain them.
+	_, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    api_base: http://vllm:8000/v1\n    litellm_params: {model: hosted_vllm/llama3}\n"), env(nil))
+	want := "t.yaml:3:5: model_list[0].api_base: is a key of litellm_params, not of this mapping: here it does nothing (ignored, as LiteLLM ignores it)\n" +
+		"t.yaml:4:22: model_list[0].litellm_params.model: provider \"hosted_vllm\" needs the address of its server"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
+	}
 }
 
 // LiteLLM's model_info.id names a deployment (its breakers, metrics and

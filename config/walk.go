@@ -23,6 +23,10 @@ type walker struct {
 	byPos    map[string]string
 	errs     []error
 	warnings []string
+	// misplaced are the warnings about keys written in the wrong mapping
+	// (an api_base beside litellm_params instead of in it): a config
+	// that fails shows them with its errors, which they likely explain.
+	misplaced []error
 	// refs are environment references where the schema wants a number
 	// or a boolean, to be resolved before decoding.
 	refs []scalarRef
@@ -220,6 +224,7 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 				msg := "a key breakerd does not know; ignored, as LiteLLM ignores the keys it does not know here"
 				if home := homeOf(key, t); home != "" {
 					msg = fmt.Sprintf("is a key of %s, not of this mapping: here it does nothing (ignored, as LiteLLM ignores it)", home)
+					w.misplaced = append(w.misplaced, w.src.errorAt(pos, p, msg))
 				}
 				w.warnings = append(w.warnings, w.src.errorAt(pos, p, msg).Error())
 				return
