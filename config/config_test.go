@@ -1386,9 +1386,15 @@ func TestUnknownProvidersAreLeftOut(t *testing.T) {
 			warningsStartWith(t, cfg.Warnings, []string{tc.warning, `t.yaml:4:5: model_list[1].model_name: model group "b" has no deployment breakerd can call`})
 		})
 	}
-	_, err := Parse("t.yaml", []byte("model_list:\n  - model_name: b\n    litellm_params: {model: elevenlabs/x}\n"), env(nil))
-	if want := "none of its 1 deployments can be called by breakerd"; err == nil || !strings.Contains(err.Error(), want) {
-		t.Fatalf("error %v, want one containing %q", err, want)
+	// With none left, the config fails, each reason with its fix.
+	_, err := Parse("t.yaml", []byte("model_list:\n  - model_name: b\n    litellm_params: {model: elevenlabs/x}\n"+
+		"  - model_name: c\n    litellm_params: {model: nvidia/z-ai/glm-5.2}\n"), env(nil))
+	for _, want := range []string{"none of its 2 deployments can be called by breakerd",
+		`model_list[0].litellm_params.model: provider "elevenlabs" is not one breakerd can call; if the server speaks OpenAI's API, write openai/x with its api_base`,
+		`model_list[1].litellm_params.model: "nvidia" names the model's maker, not a provider that serves it; for nvidia's own API, write nvidia_nim/z-ai/glm-5.2; else write the provider before it`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want one containing %q", err, want)
+		}
 	}
 }
 

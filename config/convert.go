@@ -609,8 +609,15 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return d, false
 	case !known && slices.Contains(modelMakers, strings.ToLower(prov)):
 		// LiteLLM starts with such a deployment and fails its calls.
-		c.leaveOut(d, pp+".model", fmt.Sprintf("%q names the model's maker, not a provider that serves it", prov),
-			fmt.Sprintf("write the provider before it: openrouter/%s, together_ai/%s, or openai/%s with the api_base of a server that runs it", modelRef, modelRef, modelRef))
+		fix := fmt.Sprintf("write the provider before it: openrouter/%s, together_ai/%s, or openai/%s with the api_base of a server that runs it", modelRef, modelRef, modelRef)
+		if own, ok := makerAPIs[strings.ToLower(prov)]; ok {
+			// The maker's own API: nvidia/z-ai/glm-5.2 is NIM's z-ai/glm-5.2.
+			if !strings.Contains(model, "/") {
+				model = modelRef
+			}
+			fix = fmt.Sprintf("for %s's own API, write %s/%s; else %s", prov, own, model, fix)
+		}
+		c.leaveOut(d, pp+".model", fmt.Sprintf("%q names the model's maker, not a provider that serves it", prov), fix)
 		return d, false
 	case !known:
 		// LiteLLM knows far more providers than breakerd: a name close to
@@ -870,12 +877,14 @@ func hostRules(d *Deployment, info ProviderInfo) {
 // there is one, what to do; the first reason stays with d's group, for the
 // error a request for it gets if none of its deployments is left in.
 func (c *converter) leaveOut(d Deployment, path, why string, advice ...string) {
-	msg := why + ": this deployment is left out of routing"
+	msg, fix := why+": this deployment is left out of routing", why
 	for _, a := range advice {
-		msg += "; " + a
+		msg, fix = msg+"; "+a, fix+"; "+a
 	}
 	c.warnf(path, "%s", msg)
-	c.leftOutErrs = append(c.leftOutErrs, c.src.errorAt(c.at(path), path, why))
+	// When no deployment is left, the config fails with these: the
+	// advice is the fix.
+	c.leftOutErrs = append(c.leftOutErrs, c.src.errorAt(c.at(path), path, fix))
 	if c.leftOut == nil {
 		c.leftOut, c.leftOutAt = map[string]string{}, map[int]bool{}
 	}

@@ -335,6 +335,10 @@ func inferProvider(model string) string {
 	return ""
 }
 
+// makerAPIs are the providers of the makers in modelMakers that serve
+// their models through an API of their own, as LiteLLM names it.
+var makerAPIs = map[string]string{"nvidia": "nvidia_nim"}
+
 // modelMakers are the organizations that lead open models' names, as
 // Hugging Face and OpenRouter write them (mistralai/mistral-7b-instruct):
 // a model written so names its maker, not a provider that serves it.
