@@ -753,6 +753,22 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Value returns the secret itself, for the one place that sends it.
 func (s Secret) Value() string { return string(s) }
 
+// GroupStrategy is a model group's own routing strategy, with its
+// lowest_latency_buffer (Router.LatencyBuffer).
+type GroupStrategy struct {
+	Strategy      string
+	LatencyBuffer float64
+}
+
+// StrategyOf returns the strategy group routes its deployments by: its
+// own (GroupStrategies), else the router's.
+func (r Router) StrategyOf(group string) GroupStrategy {
+	if s, ok := r.GroupStrategies[group]; ok {
+		return s
+	}
+	return GroupStrategy{Strategy: r.Strategy, LatencyBuffer: r.LatencyBuffer}
+}
+
 // Router holds router_settings.
 type Router struct {
 	Strategy string // simple-shuffle, least-cost, ordered
@@ -764,7 +780,11 @@ type Router struct {
 	// LatencyBuffer is LiteLLM's lowest_latency_buffer for
 	// latency-based-routing: deployments within this fraction of the
 	// fastest are picked among at random (0: always the fastest).
-	LatencyBuffer   float64
+	LatencyBuffer float64
+	// GroupStrategies are the model groups that route their deployments
+	// by a strategy of their own (LiteLLM's routing_groups); any other
+	// group routes by Strategy and LatencyBuffer. StrategyOf says which.
+	GroupStrategies map[string]GroupStrategy
 	NumRetries      int
 	Timeout         time.Duration // whole-request deadline
 	RetryBackoff    time.Duration // first retry delay; doubles, with jitter

@@ -428,7 +428,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		// What a price is for here: the order least-cost tries, and the
 		// budgets its calls are charged to.
 		var costs []string
-		if cfg.Router.Strategy == "least-cost" {
+		if cfg.Router.StrategyOf(d.Group).Strategy == "least-cost" {
 			costs = append(costs, "least-cost tries it after its group's priced deployments")
 		}
 		_, providerBudget := cfg.Router.ProviderBudgets[d.Provider]
@@ -1382,41 +1382,92 @@ var strategyNames = map[string]struct{ strategy, warning string }{
 	"provider-budget-routing": {strategy: "simple-shuffle"},
 }
 
-func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
-	r.RoutingStrategy = c.resolve("router_settings.routing_strategy", r.RoutingStrategy)
-	rt := Router{Strategy: r.RoutingStrategy}
-	if n, ok := strategyNames[rt.Strategy]; ok {
-		rt.Strategy = n.strategy
+// strategy reads a routing_strategy and its routing_strategy_args, at
+// path (router_settings, or one of its routing_groups).
+func (c *converter) strategy(path, name string, args map[string]any) GroupStrategy {
+	name = c.resolve(path+".routing_strategy", name)
+	st := GroupStrategy{Strategy: name}
+	if n, ok := strategyNames[name]; ok {
+		st.Strategy = n.strategy
 		if n.warning != "" {
-			c.warnf("router_settings.routing_strategy", "%s", n.warning)
+			c.warnf(path+".routing_strategy", "%s", n.warning)
 		}
 	}
-	if !slices.Contains(strategies, rt.Strategy) {
-		msg := fmt.Sprintf("unknown routing strategy %q (supported: %s)", r.RoutingStrategy, strings.Join(strategies, ", "))
-		if s := nearest(r.RoutingStrategy, strategies); s != "" {
-			msg = fmt.Sprintf("unknown routing strategy %q (did you mean %q?)", r.RoutingStrategy, s)
+	if !slices.Contains(strategies, st.Strategy) {
+		msg := fmt.Sprintf("unknown routing strategy %q (supported: %s)", name, strings.Join(strategies, ", "))
+		if s := nearest(name, strategies); s != "" {
+			msg = fmt.Sprintf("unknown routing strategy %q (did you mean %q?)", name, s)
 		}
-		c.errf("router_settings.routing_strategy", "%s", msg)
+		c.errf(path+".routing_strategy", "%s", msg)
 	}
-	for _, k := range slices.Sorted(maps.Keys(r.RoutingStrategyArgs)) {
-		p := "router_settings.routing_strategy_args." + k
+	for _, k := range slices.Sorted(maps.Keys(args)) {
+		p := path + ".routing_strategy_args." + k
 		switch k {
 		case "lowest_latency_buffer":
-			v, ok := r.RoutingStrategyArgs[k].(float64)
-			if n, isInt := toInt(r.RoutingStrategyArgs[k]); isInt {
+			v, ok := args[k].(float64)
+			if n, isInt := toInt(args[k]); isInt {
 				v, ok = float64(n), true
 			}
 			if !ok || v < 0 {
 				c.errf(p, "must be a fraction of the fastest latency, 0 or more (0.5: within 50%%)")
 				continue
 			}
-			rt.LatencyBuffer = v
+			st.LatencyBuffer = v
 		case "ttl":
 			c.warnf(p, "ignored: breakerd's latency is a moving average of the latest calls, with no sample lifetime")
 		default:
 			c.warnf(p, "a LiteLLM setting that breakerd does not use; ignored")
 		}
 	}
+	return st
+}
+
+// routingGroups reads LiteLLM's routing_groups: each names the model
+// groups that route by its strategy. A name is given once, and not
+// "default" (LiteLLM's, for the models in none); a model is in one
+// group at most.
+func (c *converter) routingGroups(list []rawRoutingGroup, groups []string) map[string]GroupStrategy {
+	if len(list) == 0 {
+		return nil
+	}
+	out := map[string]GroupStrategy{}
+	names := map[string]int{}
+	in := map[string]string{} // model group -> routing group
+	for i, rg := range list {
+		p := fmt.Sprintf("router_settings.routing_groups[%d]", i)
+		switch j, dup := names[rg.GroupName]; {
+		case rg.GroupName == "":
+			c.errf(p, "needs group_name")
+		case rg.GroupName == "default":
+			c.errf(p+".group_name", "default is reserved for the models in no routing group (they route by router_settings.routing_strategy)")
+		case dup:
+			c.errf(p+".group_name", "%q is also routing_groups[%d]'s name: each routing group's name is its own", rg.GroupName, j)
+		}
+		names[rg.GroupName] = i
+		if len(rg.Models) == 0 {
+			c.errf(p, "needs models: the model_names that route by its strategy")
+		}
+		st := c.strategy(p, rg.RoutingStrategy, rg.RoutingStrategyArgs)
+		for k, m := range rg.Models {
+			mp := fmt.Sprintf("%s.models[%d]", p, k)
+			switch other, dup := in[m]; {
+			case dup:
+				c.errf(mp, "%q is in routing group %q already: a model routes by one strategy", m, other)
+			case !slices.Contains(groups, m):
+				c.warnf(mp, "%q is no model_name in model_list; ignored", m)
+			default:
+				in[m] = rg.GroupName
+				out[m] = st
+			}
+		}
+	}
+	return out
+}
+
+func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
+	st := c.strategy("router_settings", r.RoutingStrategy, r.RoutingStrategyArgs)
+	rt := Router{Strategy: st.Strategy, LatencyBuffer: st.LatencyBuffer}
+	rt.GroupStrategies = c.routingGroups(r.RoutingGroups, groups)
 	rt.NumRetries = c.count("router_settings.num_retries", r.NumRetries, 0, true)
 	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
 	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)

@@ -92,3 +92,51 @@ func TestAllowedIPsLoad(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's routing_groups load as per-model strategies (LiteLLM's names
+// mapped as routing_strategy's are, with their lowest_latency_buffer); a
+// group name given twice or "default", a model in two groups, or an
+// unknown strategy is an error at its line; a model not in model_list is
+// warned about.
+func TestRoutingGroupsLoad(t *testing.T) {
+	const head = "model_list:\n  - {model_name: a, litellm_params: {model: openai/x, api_key: sk-test-key}}\n" +
+		"  - {model_name: b, litellm_params: {model: openai/y, api_key: sk-test-key}}\nrouter_settings:\n  routing_groups:\n"
+	for _, tc := range []struct {
+		name, yaml       string
+		want             map[string]GroupStrategy
+		warning, failure string
+	}{
+		{name: "strategies of their own",
+			yaml: "    - {group_name: fast, models: [a], routing_strategy: latency-based-routing, routing_strategy_args: {lowest_latency_buffer: 0.2}}\n" +
+				"    - {group_name: first, models: [b], routing_strategy: priority}\n",
+			want: map[string]GroupStrategy{"a": {Strategy: "latency-based-routing", LatencyBuffer: 0.2}, "b": {Strategy: "ordered"}}},
+		{name: "a model not in model_list", yaml: "    - {group_name: fast, models: [a, c], routing_strategy: least-busy}\n",
+			want:    map[string]GroupStrategy{"a": {Strategy: "least-busy"}},
+			warning: `t.yaml:6:38: router_settings.routing_groups[0].models[1]: "c" is no model_name in model_list; ignored`},
+		{name: "default is reserved", yaml: "    - {group_name: default, models: [a], routing_strategy: least-busy}\n",
+			failure: "router_settings.routing_groups[0].group_name: default is reserved"},
+		{name: "a name twice", yaml: "    - {group_name: x, models: [a], routing_strategy: least-busy}\n    - {group_name: x, models: [b], routing_strategy: least-busy}\n",
+			failure: `t.yaml:7:8: router_settings.routing_groups[1].group_name: "x" is also routing_groups[0]'s name`},
+		{name: "a model in two groups", yaml: "    - {group_name: x, models: [a], routing_strategy: least-busy}\n    - {group_name: y, models: [a], routing_strategy: ordered}\n",
+			failure: `router_settings.routing_groups[1].models[0]: "a" is in routing group "x" already`},
+		{name: "an unknown strategy", yaml: "    - {group_name: x, models: [a], routing_strategy: least-bussy}\n",
+			failure: `router_settings.routing_groups[0].routing_strategy: unknown routing strategy "least-bussy" (did you mean "least-busy"?)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), tc.failure)
+			if cfg == nil {
+				return
+			}
+			if !reflect.DeepEqual(cfg.Router.GroupStrategies, tc.want) {
+				t.Fatalf("group strategies %v, want %v", cfg.Router.GroupStrategies, tc.want)
+			}
+			if got := cfg.Router.StrategyOf("b"); tc.want["b"] == (GroupStrategy{}) && got.Strategy != "simple-shuffle" {
+				t.Fatalf("a model in no routing group routes by %q, want routing_strategy's", got.Strategy)
+			}
+			all := strings.Join(cfg.Warnings, "\n")
+			if tc.warning != "" && !strings.Contains(all, tc.warning) || tc.warning == "" && len(cfg.Warnings) > 0 {
+				t.Fatalf("warnings:\n%s\nwant %q", all, tc.warning)
+			}
+		})
+	}
+}

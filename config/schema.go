@@ -392,6 +392,15 @@ type rawBudget struct {
 	BudgetDuration string   `yaml:"budget_duration"`
 }
 
+// rawRoutingGroup is one of LiteLLM's routing_groups: the model groups
+// (models) that route by a strategy of their own.
+type rawRoutingGroup struct {
+	GroupName           string         `yaml:"group_name"`
+	Models              []string       `yaml:"models"`
+	RoutingStrategy     string         `yaml:"routing_strategy"`
+	RoutingStrategyArgs map[string]any `yaml:"routing_strategy_args"`
+}
+
 type rawRouter struct {
 	RoutingStrategy string `yaml:"routing_strategy"`
 	// CacheResponses is LiteLLM's Router switch for its response cache:
@@ -402,12 +411,15 @@ type rawRouter struct {
 	DefaultLiteLLMParams map[string]any `yaml:"default_litellm_params"`
 	// LiteLLM's routing_strategy_args; breakerd reads lowest_latency_buffer.
 	RoutingStrategyArgs map[string]any `yaml:"routing_strategy_args"`
-	NumRetries          *int           `yaml:"num_retries"`
-	Timeout             any            `yaml:"timeout"`
-	StreamTimeout       any            `yaml:"stream_timeout"`
-	RetryBackoff        any            `yaml:"retry_backoff"`
-	MaxRetryBackoff     any            `yaml:"max_retry_backoff"`
-	Fallbacks           any            `yaml:"fallbacks"`
+	// RoutingGroups are LiteLLM's per-model strategies
+	// (Router.GroupStrategies).
+	RoutingGroups   []rawRoutingGroup `yaml:"routing_groups"`
+	NumRetries      *int              `yaml:"num_retries"`
+	Timeout         any               `yaml:"timeout"`
+	StreamTimeout   any               `yaml:"stream_timeout"`
+	RetryBackoff    any               `yaml:"retry_backoff"`
+	MaxRetryBackoff any               `yaml:"max_retry_backoff"`
+	Fallbacks       any               `yaml:"fallbacks"`
 	// LiteLLM's context_window_fallbacks: where a prompt too long for a
 	// group's models goes, in the same forms as fallbacks.
 	ContextWindowFallbacks any `yaml:"context_window_fallbacks"`

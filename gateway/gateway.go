@@ -325,6 +325,9 @@ func New(opts Options) (*Gateway, error) {
 	_, isNoop := tp.(noop.TracerProvider)
 	g.traced = !isNoop
 	g.countsUsage = strings.HasPrefix(opts.Config.Router.Strategy, "usage-based-routing") // and -v2
+	for _, st := range opts.Config.Router.GroupStrategies {
+		g.countsUsage = g.countsUsage || strings.HasPrefix(st.Strategy, "usage-based-routing")
+	}
 	// Every upstream call carries the W3C traceparent of its attempt span.
 	g.base = transportOf(client)
 	forward := forwards(cfg)
@@ -669,9 +672,10 @@ func (g *Gateway) Clock() breaker.Clock { return g.clock }
 func (g *Gateway) Redactor() *Redactor { return g.redactor }
 
 // Route returns the deployments a request for group is tried on, in order:
-// the group's own in strategy order, then each fallback group's. A
-// fallback that names an undefined group is skipped. Callers must not
-// modify the slice: for the ordered and least-cost strategies it is shared.
+// the group's own in its strategy's order, then each fallback group's in
+// its own (config.Router.StrategyOf). A fallback that names an undefined
+// group is skipped. Callers must not modify the slice: where every group
+// on the route orders statically (ordered, least-cost) it is shared.
 func (g *Gateway) Route(group string) []*Deployment {
 	r, ok := g.routes[group]
 	if !ok {
@@ -679,50 +683,49 @@ func (g *Gateway) Route(group string) []*Deployment {
 			return nil
 		}
 	}
-	var key func(*Deployment) float64 // lower first, for the live strategies
-	switch g.cfg.Router.Strategy {
-	case "simple-shuffle":
-	case "least-busy":
-		key = func(d *Deployment) float64 { return float64(d.Bulkhead.InFlight()) }
-	case "latency-based-routing":
-		key = func(d *Deployment) float64 { return d.load.latency() }
-	case "usage-based-routing", "usage-based-routing-v2":
-		now := g.clock.Now()
-		key = func(d *Deployment) float64 { return d.load.usage(now) }
-	default:
+	if r.static {
 		return r.flat
 	}
-	if key != nil {
-		// Each group's own deployments (and each fallback group's) by
-		// their live figure; ties keep config order.
-		out := make([]*Deployment, 0, len(r.flat))
-		for _, seg := range r.segments {
-			start := len(out)
-			out = append(out, seg...)
-			part := out[start:]
-			slices.SortStableFunc(part, func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
-			if buf := g.cfg.Router.LatencyBuffer; buf > 0 && g.cfg.Router.Strategy == "latency-based-routing" && len(part) > 1 {
-				// LiteLLM's lowest_latency_buffer: any deployment within
-				// the buffer of the fastest may go first.
-				n := 1
-				for n < len(part) && key(part[n]) <= key(part[0])*(1+buf) {
-					n++
-				}
-				rand.Shuffle(n, func(i, j int) { part[i], part[j] = part[j], part[i] })
-			}
-		}
-		return out
-	}
+	var now time.Time
 	out := make([]*Deployment, 0, len(r.flat))
 	for k, seg := range r.segments {
 		start := len(out)
 		out = append(out, seg...)
 		part := out[start:]
-		if r.weighted[k] {
-			weightedShuffle(part)
+		st := r.strategies[k]
+		var key func(*Deployment) float64 // lower first, for the live strategies
+		switch st.Strategy {
+		case "simple-shuffle":
+			if r.weighted[k] {
+				weightedShuffle(part)
+			} else {
+				rand.Shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
+			}
 			continue
+		case "least-busy":
+			key = func(d *Deployment) float64 { return float64(d.Bulkhead.InFlight()) }
+		case "latency-based-routing":
+			key = func(d *Deployment) float64 { return d.load.latency() }
+		case "usage-based-routing", "usage-based-routing-v2":
+			if now.IsZero() {
+				now = g.clock.Now()
+			}
+			key = func(d *Deployment) float64 { return d.load.usage(now) }
+		default:
+			continue // ordered when the route was made
 		}
-		rand.Shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
+		// The group's deployments by their live figure; ties keep config
+		// order.
+		slices.SortStableFunc(part, func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
+		if buf := st.LatencyBuffer; buf > 0 && st.Strategy == "latency-based-routing" && len(part) > 1 {
+			// LiteLLM's lowest_latency_buffer: any deployment within
+			// the buffer of the fastest may go first.
+			n := 1
+			for n < len(part) && key(part[n]) <= key(part[0])*(1+buf) {
+				n++
+			}
+			rand.Shuffle(n, func(i, j int) { part[i], part[j] = part[j], part[i] })
+		}
 	}
 	return out
 }
@@ -751,11 +754,14 @@ func weightedShuffle(ds []*Deployment) {
 }
 
 // route is a group's precomputed route: one segment per group on it (its
-// own, then each fallback's), each deployment once.
+// own, then each fallback's), each deployment once, with the strategy
+// each segment's group routes by.
 type route struct {
-	segments [][]*Deployment
-	weighted []bool // a segment has a deployment with a simple-shuffle weight
-	flat     []*Deployment
+	segments   [][]*Deployment
+	strategies []config.GroupStrategy
+	weighted   []bool // a segment has a deployment with a simple-shuffle weight
+	flat       []*Deployment
+	static     bool // every segment is in its strategy's order already
 }
 
 // buildRoutes orders every group's route once; only simple-shuffle and
@@ -780,31 +786,43 @@ func (g *Gateway) buildRoutes() {
 // fallback group that is not a configured one (a model a wildcard
 // serves); nil when there is none.
 func (g *Gateway) routeOf(grp *Group, wild func(name string) *Group) route {
-	var r route
+	r := route{static: true}
 	seen := map[*Deployment]bool{}
-	add := func(ds []*Deployment) {
+	add := func(grp *Group) {
+		st := g.strategyOf(grp)
 		var seg []*Deployment
-		for _, d := range g.order(ds) {
+		for _, d := range order(grp.Deployments, st.Strategy) {
 			if !seen[d] {
 				seen[d] = true
 				seg = append(seg, d)
 			}
 		}
 		r.segments = append(r.segments, seg)
+		r.strategies = append(r.strategies, st)
 		r.weighted = append(r.weighted, slices.ContainsFunc(seg, func(d *Deployment) bool { return d.Config.Weight > 0 }))
 		r.flat = append(r.flat, seg...)
+		r.static = r.static && (st.Strategy == "ordered" || st.Strategy == "least-cost")
 	}
-	add(grp.Deployments)
+	add(grp)
 	for _, name := range grp.Fallbacks {
 		for _, name := range g.aliasGroups(name) {
 			if other, ok := g.groups[name]; ok {
-				add(other.Deployments)
+				add(other)
 			} else if other := wild(name); other != nil {
-				add(other.Deployments)
+				add(other)
 			}
 		}
 	}
 	return r
+}
+
+// strategyOf is the strategy grp routes by: its own, or, for a model a
+// wildcard serves, its pattern's (config.Router.StrategyOf).
+func (g *Gateway) strategyOf(grp *Group) config.GroupStrategy {
+	if _, own := g.cfg.Router.GroupStrategies[grp.Name]; !own && len(grp.Deployments) > 0 {
+		return g.cfg.Router.StrategyOf(grp.Deployments[0].Config.Group)
+	}
+	return g.cfg.Router.StrategyOf(grp.Name)
 }
 
 // aliasGroups returns the groups name stands for: an alias's group, then
@@ -820,9 +838,9 @@ func (g *Gateway) aliasGroups(name string) []string {
 
 // order sorts a group's deployments by a static strategy; simple-shuffle
 // keeps config order here and shuffles per request in Route.
-func (g *Gateway) order(ds []*Deployment) []*Deployment {
+func order(ds []*Deployment, strategy string) []*Deployment {
 	ds = slices.Clone(ds)
-	switch g.cfg.Router.Strategy {
+	switch strategy {
 	case "ordered":
 		slices.SortStableFunc(ds, func(a, b *Deployment) int { return cmp.Compare(a.Config.Order, b.Config.Order) })
 	case "least-cost":

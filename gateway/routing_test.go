@@ -92,6 +92,71 @@ router_settings:
 	})
 }
 
+// LiteLLM's routing_groups: a model group listed in one routes its own
+// deployments by that group's strategy, on its own route and as another
+// group's fallback; every other group routes by routing_strategy.
+func TestRoutingGroupsHaveStrategiesOfTheirOwn(t *testing.T) {
+	const yaml = `
+model_list:
+  - model_name: g
+    litellm_params: {model: openai/g2, api_base: http://a, order: 2}
+  - model_name: g
+    litellm_params: {model: openai/g1, api_base: http://b, order: 1}
+  - model_name: cheap
+    litellm_params: {model: openai/expensive, api_base: http://c, input_cost_per_token: 0.00001, output_cost_per_token: 0}
+  - model_name: cheap
+    litellm_params: {model: openai/inexpensive, api_base: http://d, input_cost_per_token: 0.000001, output_cost_per_token: 0}
+  - model_name: shuffled
+    litellm_params: {model: openai/s1, api_base: http://e, order: 2}
+  - model_name: shuffled
+    litellm_params: {model: openai/s2, api_base: http://f, order: 1}
+router_settings:
+  routing_strategy: simple-shuffle
+  fallbacks: [{shuffled: [g, cheap]}]
+  routing_groups:
+    - group_name: by-priority
+      models: [g]
+      routing_strategy: priority
+    - group_name: by-cost
+      models: [cheap]
+      routing_strategy: cost-based-routing
+`
+	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	models := func(ds []*gateway.Deployment) string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.Config.Model)
+		}
+		return strings.Join(out, ",")
+	}
+	for group, want := range map[string]string{"g": "g1,g2", "cheap": "inexpensive,expensive"} {
+		for i := 0; i < 20; i++ {
+			if got := models(gw.Route(group)); got != want {
+				t.Fatalf("%s's route %s, want %s every time", group, got, want)
+			}
+		}
+	}
+	firsts := map[string]bool{}
+	for i := 0; i < 200; i++ {
+		r := gw.Route("shuffled")
+		firsts[r[0].Config.Model] = true
+		if got := models(r[2:]); got != "g1,g2,inexpensive,expensive" {
+			t.Fatalf("the fallbacks %s, want each in its own group's order", got)
+		}
+	}
+	if len(firsts) != 2 {
+		t.Fatalf("first choices of a group in no routing group %v, want both over 200 requests (simple-shuffle)", firsts)
+	}
+}
+
 // simple-shuffle with LiteLLM's weight (or rpm) picks each deployment
 // first in proportion to its weight; one without a weight comes last.
 func TestSimpleShuffleFollowsWeights(t *testing.T) {

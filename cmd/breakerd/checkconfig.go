@@ -240,6 +240,12 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintln(stdout, "circuit breaker: disabled")
 	}
+	if gs := cfg.Router.GroupStrategies; len(gs) > 0 {
+		fmt.Fprintln(stdout, "routing groups (router_settings.routing_groups): these models route by strategies of their own")
+		for _, m := range slices.Sorted(maps.Keys(gs)) {
+			fmt.Fprintf(stdout, "  %s: %s\n", m, gs[m].Strategy)
+		}
+	}
 	fmt.Fprintln(stdout, "\nrouting table (tried top to bottom; simple-shuffle varies the order within a group):")
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODEL\t#\tDEPLOYMENT\tPROVIDER\tAPI BASE\tAPI KEY\tTIMEOUT / STREAM\tBREAKERS")
@@ -308,7 +314,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 					role += fmt.Sprintf(", serves no %s: passed over", op)
 				}
 			}
-			if dc.Weight > 0 && cfg.Router.Strategy == "simple-shuffle" {
+			st := cfg.Router.StrategyOf(dc.Group)
+			if dc.Weight > 0 && st.Strategy == "simple-shuffle" {
 				role += fmt.Sprintf(", weight %g", dc.Weight)
 			}
 			if dc.NumRetries != nil {
@@ -317,7 +324,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if cfg.Router.TagFiltering && len(dc.Tags) > 0 {
 				role += ", tags " + strings.Join(dc.Tags, " ")
 			}
-			if cfg.Router.Strategy == "least-cost" {
+			if st.Strategy == "least-cost" {
 				if dc.Priced {
 					role += fmt.Sprintf(", $%.4g in + $%.4g out per 1M tokens", dc.InputCostPerToken*1e6, dc.OutputCostPerToken*1e6)
 				} else {
