@@ -399,7 +399,10 @@ type Deployment struct {
 	// NumRetries is how many times a counted failure of this deployment
 	// is retried (litellm_params.num_retries); nil: router_settings'.
 	NumRetries *int
-	Order      int // for routing_strategy: ordered (lower first)
+	// Order, when set, is LiteLLM's order: the deployment's tier in its
+	// group, the lowest tried first (each by the group's strategy), the
+	// deployments without one after every tier.
+	Order *int
 	// Tags are LiteLLM's litellm_params.tags, for tag routing
 	// (Router.TagFiltering).
 	Tags []string

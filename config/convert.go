@@ -970,7 +970,10 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		n := c.count(pp+".num_retries", v, 0, true)
 		d.NumRetries = &n
 	}
-	d.Order = c.count(pp+".order", rd.Params.Order, 0, true)
+	if v := rd.Params.Order; v != nil {
+		n := c.count(pp+".order", v, 0, true)
+		d.Order = &n
+	}
 	d.Tags = rd.Params.Tags
 	d.Budget = c.deploymentBudget(pp, rd.Params)
 	params, where := rd.Params, map[string]string{"weight": pp, "rpm": pp, "tpm": pp}

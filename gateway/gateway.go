@@ -688,20 +688,10 @@ func (g *Gateway) Route(group string) []*Deployment {
 	}
 	var now time.Time
 	out := make([]*Deployment, 0, len(r.flat))
-	for k, seg := range r.segments {
-		start := len(out)
-		out = append(out, seg...)
-		part := out[start:]
+	for k := range r.segments {
 		st := r.strategies[k]
 		var key func(*Deployment) float64 // lower first, for the live strategies
 		switch st.Strategy {
-		case "simple-shuffle":
-			if r.weighted[k] {
-				weightedShuffle(part)
-			} else {
-				rand.Shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
-			}
-			continue
 		case "least-busy":
 			key = func(d *Deployment) float64 { return float64(d.Bulkhead.InFlight()) }
 		case "latency-based-routing":
@@ -711,20 +701,30 @@ func (g *Gateway) Route(group string) []*Deployment {
 				now = g.clock.Now()
 			}
 			key = func(d *Deployment) float64 { return d.load.usage(now) }
-		default:
-			continue // ordered when the route was made
 		}
-		// The group's deployments by their live figure; ties keep config
-		// order.
-		slices.SortStableFunc(part, func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
-		if buf := st.LatencyBuffer; buf > 0 && st.Strategy == "latency-based-routing" && len(part) > 1 {
-			// LiteLLM's lowest_latency_buffer: any deployment within
-			// the buffer of the fastest may go first.
-			n := 1
-			for n < len(part) && key(part[n]) <= key(part[0])*(1+buf) {
-				n++
+		for _, t := range r.tiers[k] {
+			start := len(out)
+			out = append(out, t...)
+			part := out[start:]
+			switch {
+			case st.Strategy == "simple-shuffle" && r.weighted[k]:
+				weightedShuffle(part)
+			case st.Strategy == "simple-shuffle":
+				rand.Shuffle(len(part), func(i, j int) { part[i], part[j] = part[j], part[i] })
+			case key != nil:
+				// The tier's deployments by their live figure; ties keep
+				// config order.
+				slices.SortStableFunc(part, func(a, b *Deployment) int { return cmp.Compare(key(a), key(b)) })
+				if buf := st.LatencyBuffer; buf > 0 && st.Strategy == "latency-based-routing" && len(part) > 1 {
+					// LiteLLM's lowest_latency_buffer: any deployment
+					// within the buffer of the fastest may go first.
+					n := 1
+					for n < len(part) && key(part[n]) <= key(part[0])*(1+buf) {
+						n++
+					}
+					rand.Shuffle(n, func(i, j int) { part[i], part[j] = part[j], part[i] })
+				}
 			}
-			rand.Shuffle(n, func(i, j int) { part[i], part[j] = part[j], part[i] })
 		}
 	}
 	return out
@@ -758,6 +758,7 @@ func weightedShuffle(ds []*Deployment) {
 // each segment's group routes by.
 type route struct {
 	segments   [][]*Deployment
+	tiers      [][][]*Deployment // each segment's tiers (LiteLLM's order)
 	strategies []config.GroupStrategy
 	weighted   []bool // a segment has a deployment with a simple-shuffle weight
 	flat       []*Deployment
@@ -798,10 +799,11 @@ func (g *Gateway) routeOf(grp *Group, wild func(name string) *Group) route {
 			}
 		}
 		r.segments = append(r.segments, seg)
+		r.tiers = append(r.tiers, tiers(seg))
 		r.strategies = append(r.strategies, st)
 		r.weighted = append(r.weighted, slices.ContainsFunc(seg, func(d *Deployment) bool { return d.Config.Weight > 0 }))
 		r.flat = append(r.flat, seg...)
-		r.static = r.static && (st.Strategy == "ordered" || st.Strategy == "least-cost")
+		r.static = r.static && (st.Strategy == "ordered" || st.Strategy == "least-cost" || len(seg) == 1)
 	}
 	add(grp)
 	for _, name := range grp.Fallbacks {
@@ -836,13 +838,13 @@ func (g *Gateway) aliasGroups(name string) []string {
 	return append([]string{a.Group}, a.Then...)
 }
 
-// order sorts a group's deployments by a static strategy; simple-shuffle
-// keeps config order here and shuffles per request in Route.
+// order sorts a group's deployments into their tiers (LiteLLM's order,
+// lowest first, those without one last), and within each by a static
+// strategy; the live strategies and simple-shuffle keep config order
+// here and arrange each tier per request in Route.
 func order(ds []*Deployment, strategy string) []*Deployment {
 	ds = slices.Clone(ds)
 	switch strategy {
-	case "ordered":
-		slices.SortStableFunc(ds, func(a, b *Deployment) int { return cmp.Compare(a.Config.Order, b.Config.Order) })
 	case "least-cost":
 		slices.SortStableFunc(ds, func(a, b *Deployment) int {
 			if a.Config.Priced != b.Config.Priced { // an unknown price is not a free one
@@ -855,7 +857,31 @@ func order(ds []*Deployment, strategy string) []*Deployment {
 				b.Config.InputCostPerToken+b.Config.OutputCostPerToken)
 		})
 	}
+	slices.SortStableFunc(ds, func(a, b *Deployment) int { return cmp.Compare(tier(a), tier(b)) })
 	return ds
+}
+
+// tier is d's tier in its group: its order, or, without one, after
+// every tier.
+func tier(d *Deployment) int {
+	if o := d.Config.Order; o != nil {
+		return *o
+	}
+	return math.MaxInt
+}
+
+// tiers returns seg's tiers, consecutive in it (order put them so).
+func tiers(seg []*Deployment) [][]*Deployment {
+	var out [][]*Deployment
+	for start := 0; start < len(seg); {
+		end := start + 1
+		for end < len(seg) && tier(seg[end]) == tier(seg[start]) {
+			end++
+		}
+		out = append(out, seg[start:end])
+		start = end
+	}
+	return out
 }
 
 // Handler serves the OpenAI-compatible API, with and without the /v1

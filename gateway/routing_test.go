@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -51,9 +52,16 @@ router_settings:
 		// priced ones: an unknown price is not a free one.
 		{"least-cost", "custom,prod-eu,gpt-4o-mini,gpt-4o,self-hosted,o"},
 	}
+	// The orders are ordered's; with them, any strategy keeps their tiers
+	// (TestOrderTiers).
+	unordered := regexp.MustCompile(`, order: \d`).ReplaceAllString(base, "")
 	for _, tc := range tests {
 		t.Run(tc.strategy, func(t *testing.T) {
-			cfg, err := config.Parse("t.yaml", []byte(base+tc.strategy+"\n"), func(string) (string, bool) { return "", false })
+			yaml := base
+			if tc.strategy != "ordered" {
+				yaml = unordered
+			}
+			cfg, err := config.Parse("t.yaml", []byte(yaml+tc.strategy+"\n"), func(string) (string, bool) { return "", false })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,7 +83,7 @@ router_settings:
 		})
 	}
 	t.Run("simple-shuffle varies the order within a group", func(t *testing.T) {
-		cfg, _ := config.Parse("t.yaml", []byte(base+"simple-shuffle\n"), func(string) (string, bool) { return "", false })
+		cfg, _ := config.Parse("t.yaml", []byte(unordered+"simple-shuffle\n"), func(string) (string, bool) { return "", false })
 		gw, _ := gateway.New(gateway.Options{Config: cfg})
 		defer gw.Close()
 		firsts := map[string]bool{}
@@ -90,6 +98,66 @@ router_settings:
 			t.Fatalf("first choices %v, want all five deployments over 200 requests", firsts)
 		}
 	})
+}
+
+// LiteLLM's order makes tiers in a group, whatever its strategy: the
+// lowest tier's deployments are tried first, arranged among themselves by
+// the strategy, then the next tier's, then those without an order.
+func TestOrderTiers(t *testing.T) {
+	const head = `
+model_list:
+  - model_name: g
+    litellm_params: {model: openai/backup, api_base: http://a, order: 2}
+  - model_name: g
+    litellm_params: {model: openai/primary-a, api_base: http://b, order: 1}
+  - model_name: g
+    litellm_params: {model: openai/last, api_base: http://c}
+  - model_name: g
+    litellm_params: {model: openai/primary-b, api_base: http://d, order: 1}
+  - model_name: g
+    litellm_params: {model: openai/backup-cheap, api_base: http://e, order: 2, input_cost_per_token: 0.0000001, output_cost_per_token: 0}
+router_settings:
+  routing_strategy: `
+	for _, tc := range []struct {
+		strategy string
+		firsts   []string // the ones that may come first, over 200 routes
+		rest     string   // the rest, in order
+	}{
+		{"simple-shuffle", []string{"primary-a", "primary-b"}, ""},
+		{"least-busy", []string{"primary-a"}, "primary-b,backup,backup-cheap,last"},
+		{"least-cost", []string{"primary-a"}, "primary-b,backup-cheap,backup,last"},
+		{"ordered", []string{"primary-a"}, "primary-b,backup,backup-cheap,last"},
+	} {
+		t.Run(tc.strategy, func(t *testing.T) {
+			cfg, err := config.Parse("t.yaml", []byte(head+tc.strategy+"\n"), func(string) (string, bool) { return "", false })
+			if err != nil {
+				t.Fatal(err)
+			}
+			gw, err := gateway.New(gateway.Options{Config: cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gw.Close()
+			firsts := map[string]bool{}
+			for i := 0; i < 200; i++ {
+				var got []string
+				for _, d := range gw.Route("g") {
+					got = append(got, d.Config.Model)
+				}
+				firsts[got[0]] = true
+				if !slices.Contains(got[:2], "primary-a") || !slices.Contains(got[:2], "primary-b") {
+					t.Fatalf("route %v: the first tier is not first", got)
+				}
+				if tail := strings.Join(got[2:], ","); tc.rest != "" && strings.Join(got[1:], ",") != tc.rest ||
+					!slices.Contains([]string{"backup,backup-cheap,last", "backup-cheap,backup,last"}, tail) {
+					t.Fatalf("route %v, want the second tier, then the deployment with no order", got)
+				}
+			}
+			if len(firsts) != len(tc.firsts) {
+				t.Fatalf("first choices %v, want %v", firsts, tc.firsts)
+			}
+		})
+	}
 }
 
 // LiteLLM's routing_groups: a model group listed in one routes its own
@@ -107,9 +175,9 @@ model_list:
   - model_name: cheap
     litellm_params: {model: openai/inexpensive, api_base: http://d, input_cost_per_token: 0.000001, output_cost_per_token: 0}
   - model_name: shuffled
-    litellm_params: {model: openai/s1, api_base: http://e, order: 2}
+    litellm_params: {model: openai/s1, api_base: http://e}
   - model_name: shuffled
-    litellm_params: {model: openai/s2, api_base: http://f, order: 1}
+    litellm_params: {model: openai/s2, api_base: http://f}
 router_settings:
   routing_strategy: simple-shuffle
   fallbacks: [{shuffled: [g, cheap]}]

@@ -246,7 +246,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "  %s: %s\n", m, gs[m].Strategy)
 		}
 	}
-	fmt.Fprintln(stdout, "\nrouting table (tried top to bottom; simple-shuffle varies the order within a group):")
+	fmt.Fprintln(stdout, "\nrouting table (tried top to bottom; simple-shuffle and the live strategies vary the order within a tier):")
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODEL\t#\tDEPLOYMENT\tPROVIDER\tAPI BASE\tAPI KEY\tTIMEOUT / STREAM\tBREAKERS")
 	for _, grp := range gw.Groups() {
@@ -317,6 +317,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			st := cfg.Router.StrategyOf(dc.Group)
 			if dc.Weight > 0 && st.Strategy == "simple-shuffle" {
 				role += fmt.Sprintf(", weight %g", dc.Weight)
+			}
+			if dc.Order != nil {
+				role += fmt.Sprintf(", order %d", *dc.Order)
 			}
 			if dc.NumRetries != nil {
 				role += fmt.Sprintf(", %d retries", *dc.NumRetries)

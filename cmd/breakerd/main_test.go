@@ -34,7 +34,7 @@ func TestCheckConfigPrintsRoutingTableWithoutSecrets(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	s := out.String()
-	for _, want := range []string{"OK", "gpt-4o-mini/openai/gpt-4o-mini (primary)", "gpt-4o-mini-eastus (primary)",
+	for _, want := range []string{"OK", "gpt-4o-mini/openai/gpt-4o-mini (primary, order 1)", "gpt-4o-mini-eastus (primary, order 2)",
 		"llama-3.1-8b/openai/llama-3.1-8b-instant (fallback)", "[REDACTED]", "gpt-4o-mini/openai/gpt-4o-mini:chat"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
