@@ -395,7 +395,11 @@ type Deployment struct {
 	// smaller of Timeout and DefaultStreamTimeout). It is what catches a
 	// provider that accepts the connection and never answers.
 	StreamTimeout time.Duration
-	MaxParallel   int // 0: no limit
+	// FirstChunkTimeout, when set, bounds a stream's wait for its first
+	// chunk in place of StreamTimeout (LiteLLM's ttft_timeout), and
+	// ChunkIdleTimeout its wait for each later one (stream_idle_timeout).
+	FirstChunkTimeout, ChunkIdleTimeout time.Duration
+	MaxParallel                         int // 0: no limit
 	// NumRetries is how many times a counted failure of this deployment
 	// is retried (litellm_params.num_retries); nil: router_settings'.
 	NumRetries *int

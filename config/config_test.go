@@ -2131,3 +2131,23 @@ func TestCredentialName(t *testing.T) {
 		}
 	}
 }
+
+// LiteLLM's ttft_timeout and stream_idle_timeout: router_settings' are
+// every deployment's, a deployment's own win; unset, they are zero
+// (stream_timeout bounds both waits).
+func TestStreamStallTimeoutsLoad(t *testing.T) {
+	cfg := parseExpecting(t, []byte("model_list:\n"+
+		"  - {model_name: a, litellm_params: {model: openai/x, api_key: sk-test-key}}\n"+
+		"  - {model_name: b, litellm_params: {model: openai/y, api_key: sk-test-key, ttft_timeout: 2, stream_idle_timeout: 500ms}}\n"+
+		"router_settings: {ttft_timeout: 10, stream_idle_timeout: 30s, enable_weighted_failover: true}\n"), env(nil), "")
+	for i, want := range [][2]time.Duration{{10 * time.Second, 30 * time.Second}, {2 * time.Second, 500 * time.Millisecond}} {
+		if d := cfg.Deployments[i]; d.FirstChunkTimeout != want[0] || d.ChunkIdleTimeout != want[1] {
+			t.Errorf("%s: ttft %s, idle %s; want %s, %s", d.Name, d.FirstChunkTimeout, d.ChunkIdleTimeout, want[0], want[1])
+		}
+	}
+	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:4:63: router_settings.enable_weighted_failover: a LiteLLM setting that breakerd does not use; ignored (breakerd always does this"})
+	cfg = parseExpecting(t, []byte("model_list:\n  - {model_name: a, litellm_params: {model: openai/x, api_key: sk-test-key}}\n"), env(nil), "")
+	if d := cfg.Deployments[0]; d.FirstChunkTimeout != 0 || d.ChunkIdleTimeout != 0 {
+		t.Fatalf("unset: ttft %s, idle %s", d.FirstChunkTimeout, d.ChunkIdleTimeout)
+	}
+}

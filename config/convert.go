@@ -43,6 +43,9 @@ type converter struct {
 	// dropParams is litellm_settings.drop_params, each deployment's
 	// default.
 	dropParams bool
+	// firstChunkTimeout and chunkIdleTimeout are router_settings'
+	// ttft_timeout and stream_idle_timeout, each deployment's default.
+	firstChunkTimeout, chunkIdleTimeout time.Duration
 	// streamUsage is always_include_stream_usage, for every deployment.
 	streamUsage StreamUsage
 	// azureADRefresh is litellm_settings.enable_azure_ad_token_refresh:
@@ -339,6 +342,8 @@ func (c *converter) convert(raw *rawFile) *Config {
 	c.azureADRefresh = raw.LiteLLM.EnableAzureADTokenRefresh != nil && *raw.LiteLLM.EnableAzureADTokenRefresh
 	c.tls = c.defaultTLS(raw.LiteLLM.SSLVerify)
 	streamTimeout := c.duration("router_settings.stream_timeout", raw.RouterSettings.StreamTimeout, 0, false)
+	c.firstChunkTimeout = c.duration("router_settings.ttft_timeout", raw.RouterSettings.TTFTTimeout, 0, false)
+	c.chunkIdleTimeout = c.duration("router_settings.stream_idle_timeout", raw.RouterSettings.StreamIdleTimeout, 0, false)
 	c.credentialList(raw.CredentialList)
 	switch {
 	case raw.RouterSettings.DefaultMaxParallel != nil:
@@ -965,6 +970,8 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
 		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
+	d.FirstChunkTimeout = c.duration(pp+".ttft_timeout", rd.Params.TTFTTimeout, c.firstChunkTimeout, false)
+	d.ChunkIdleTimeout = c.duration(pp+".stream_idle_timeout", rd.Params.StreamIdleTimeout, c.chunkIdleTimeout, false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, c.maxParallel, false)
 	if v := rd.Params.NumRetries; v != nil {
 		n := c.count(pp+".num_retries", v, 0, true)

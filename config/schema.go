@@ -260,10 +260,14 @@ type rawParams struct {
 	APIVersion string `yaml:"api_version"`
 	// CredentialName names a credential_list entry, whose values fill in
 	// api_key, api_base and api_version where these are not set.
-	CredentialName      string `yaml:"litellm_credential_name"`
-	Timeout             any    `yaml:"timeout"`
-	StreamTimeout       any    `yaml:"stream_timeout"`
-	MaxParallelRequests *int   `yaml:"max_parallel_requests"`
+	CredentialName string `yaml:"litellm_credential_name"`
+	Timeout        any    `yaml:"timeout"`
+	StreamTimeout  any    `yaml:"stream_timeout"`
+	// LiteLLM's stall timeouts for streams (Deployment.FirstChunkTimeout,
+	// ChunkIdleTimeout); router_settings' apply where these are unset.
+	TTFTTimeout         any  `yaml:"ttft_timeout"`
+	StreamIdleTimeout   any  `yaml:"stream_idle_timeout"`
+	MaxParallelRequests *int `yaml:"max_parallel_requests"`
 	// NumRetries is LiteLLM's per-deployment num_retries: this
 	// deployment's, in place of router_settings'.
 	NumRetries                *int     `yaml:"num_retries"`
@@ -413,13 +417,16 @@ type rawRouter struct {
 	RoutingStrategyArgs map[string]any `yaml:"routing_strategy_args"`
 	// RoutingGroups are LiteLLM's per-model strategies
 	// (Router.GroupStrategies).
-	RoutingGroups   []rawRoutingGroup `yaml:"routing_groups"`
-	NumRetries      *int              `yaml:"num_retries"`
-	Timeout         any               `yaml:"timeout"`
-	StreamTimeout   any               `yaml:"stream_timeout"`
-	RetryBackoff    any               `yaml:"retry_backoff"`
-	MaxRetryBackoff any               `yaml:"max_retry_backoff"`
-	Fallbacks       any               `yaml:"fallbacks"`
+	RoutingGroups []rawRoutingGroup `yaml:"routing_groups"`
+	NumRetries    *int              `yaml:"num_retries"`
+	Timeout       any               `yaml:"timeout"`
+	StreamTimeout any               `yaml:"stream_timeout"`
+	// LiteLLM's stall timeouts, every deployment's where it sets none.
+	TTFTTimeout       any `yaml:"ttft_timeout"`
+	StreamIdleTimeout any `yaml:"stream_idle_timeout"`
+	RetryBackoff      any `yaml:"retry_backoff"`
+	MaxRetryBackoff   any `yaml:"max_retry_backoff"`
+	Fallbacks         any `yaml:"fallbacks"`
 	// LiteLLM's context_window_fallbacks: where a prompt too long for a
 	// group's models goes, in the same forms as fallbacks.
 	ContextWindowFallbacks any `yaml:"context_window_fallbacks"`

@@ -1176,7 +1176,7 @@ func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
 func failureCause(perr *provider.Error, errType string) string {
 	switch {
 	case perr == nil && errType == "timeout":
-		return "stream stalled after its first chunk (stream_timeout)"
+		return "stream stalled after its first chunk (no next chunk within its stream_timeout or stream_idle_timeout)"
 	case perr == nil:
 		return "stream broke after its first chunk"
 	case perr.Status > 0:
@@ -1350,7 +1350,7 @@ func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info
 		perr.Timeout, perr.Canceled = true, false
 		perr.Message = fmt.Sprintf("no answer within the deployment's timeout of %s", lim.limit)
 		if c.sendReq.Stream {
-			perr.Message = fmt.Sprintf("no first chunk within the deployment's stream_timeout of %s", lim.limit)
+			perr.Message = fmt.Sprintf("no first chunk within the deployment's %s of %s", lim.firstKey, lim.first)
 		}
 	} else if errors.Is(c.err(ctx), context.DeadlineExceeded) {
 		perr.Timeout, perr.Canceled = true, false
@@ -1406,11 +1406,15 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 }
 
 // callLimit bounds an attempt by the deployment's limit: the whole call
-// (timeout), or a stream's wait for its first chunk and then for each
-// next one (stream_timeout; pipe re-arms it before each wait). A zero
-// limit bounds nothing.
+// (timeout), or a stream's wait for its first chunk (first: ttft_timeout,
+// else stream_timeout) and then for each next one (limit:
+// stream_idle_timeout, else stream_timeout; pipe re-arms it before each
+// wait). A zero limit bounds nothing.
 type callLimit struct {
 	limit time.Duration
+	first time.Duration
+	// key and firstKey name the settings limit and first come from.
+	key, firstKey string
 	// t is a stream's timer, re-armed for each chunk. A whole call has
 	// none: its limit is the deadline of its context (ctx), at, when
 	// that comes before the request's.
@@ -1428,7 +1432,13 @@ func (c *call) limit(ctx context.Context, d *Deployment, start time.Time) (conte
 	var l *callLimit
 	if c.sendReq.Stream {
 		// A stream's own: its timer may still run once the call is over.
-		l = &callLimit{limit: d.Config.StreamTimeout}
+		l = &callLimit{limit: d.Config.StreamTimeout, first: d.Config.StreamTimeout, key: "stream_timeout", firstKey: "stream_timeout"}
+		if t := d.Config.FirstChunkTimeout; t > 0 {
+			l.first, l.firstKey = t, "ttft_timeout"
+		}
+		if t := d.Config.ChunkIdleTimeout; t > 0 {
+			l.limit, l.key = t, "stream_idle_timeout"
+		}
 	} else {
 		// Nothing refers to a whole call's once it is over: the call's.
 		c.lim = callLimit{limit: d.Config.Timeout}
@@ -1438,8 +1448,12 @@ func (c *call) limit(ctx context.Context, d *Deployment, start time.Time) (conte
 		}
 	}
 	actx, cancel := context.WithDeadline(ctx, at)
-	if c.sendReq.Stream && l.limit > 0 {
-		l.t = time.AfterFunc(l.limit, func() { l.timedOut.Store(true); cancel() })
+	if c.sendReq.Stream && (l.first > 0 || l.limit > 0) {
+		wait := l.first
+		if wait <= 0 {
+			wait = math.MaxInt64 // no limit on the first chunk; arm sets the next
+		}
+		l.t = time.AfterFunc(wait, func() { l.timedOut.Store(true); cancel() })
 	}
 	l.ctx = actx
 	return actx, cancel, l
@@ -1447,9 +1461,14 @@ func (c *call) limit(ctx context.Context, d *Deployment, start time.Time) (conte
 
 // arm gives the wait that follows the whole limit again.
 func (l *callLimit) arm() {
-	if l.t != nil {
-		l.t.Reset(l.limit)
+	if l.t == nil {
+		return
 	}
+	if l.limit <= 0 {
+		l.t.Stop()
+		return
+	}
+	l.t.Reset(l.limit)
 }
 
 // stop stops the timer; the attempt is over.

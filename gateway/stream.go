@@ -20,8 +20,8 @@ import (
 // pipe copies a stream to the client, one flushed event per chunk, and
 // returns the breaker outcome: a stream that breaks after its first byte is
 // a failure (and the client gets a terminating error event); a client that
-// leaves is neither success nor failure. lim, the stream_timeout, is
-// re-armed before each wait for a chunk.
+// leaves is neither success nor failure. lim, the stream_timeout (or
+// stream_idle_timeout), is re-armed before each wait for a chunk.
 func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Stream, first []byte, lim *callLimit) (breaker.Outcome, string) {
 	defer s.Close()
 	h := w.Header()
@@ -68,7 +68,7 @@ func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim 
 	msg := asProviderError(err).Message
 	kind := "stream_cut"
 	if lim.ranOut() {
-		msg, kind = fmt.Sprintf("no chunk for %s (stream_timeout)", lim.limit), "timeout"
+		msg, kind = fmt.Sprintf("no chunk for %s (%s)", lim.limit, lim.key), "timeout"
 	}
 	if c.g.cut.Err() != nil {
 		// Not the provider's fault: breakerd is shutting down.

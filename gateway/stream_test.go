@@ -265,6 +265,51 @@ func TestClientThatStopsReadingIsDroppedAfterSendTimeout(t *testing.T) {
 	}
 }
 
+// LiteLLM's ttft_timeout bounds a stream's wait for its first chunk and
+// stream_idle_timeout its wait for each later one, each in place of
+// stream_timeout: a first chunk slower than ttft_timeout goes to the
+// fallback, and a stream that falls silent ends with an error event
+// naming stream_idle_timeout, while waits within them are no failure.
+func TestStreamStallTimeouts(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key",
+		"      api_key: sk-primary-secret-key\n      stream_timeout: 10s\n      ttft_timeout: 300ms\n      stream_idle_timeout: 2s", 1)
+	for _, tc := range []struct {
+		name    string
+		faults  mockllm.Faults
+		backup  bool   // the fallback serves
+		errText string // the stream's error, if it breaks
+	}{
+		{name: "a first chunk within ttft_timeout", faults: mockllm.Faults{LatencyMS: 20}},
+		{name: "a first chunk later than ttft_timeout, within stream_timeout", faults: mockllm.Faults{LatencyMS: 3000}, backup: true},
+		{name: "later chunks within stream_idle_timeout, each slower than ttft_timeout", faults: mockllm.Faults{ChunkDelayMS: 400}},
+		{name: "silent after two chunks", faults: mockllm.Faults{StallAfter: 2}, errText: "(stream_idle_timeout)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, cfg, "primary", "backup")
+			e.mocks["primary"].SetFaults(tc.faults)
+			acc, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), streamParams()))
+			if tc.errText != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.errText) {
+					t.Fatalf("err %v, want one naming %s", err, tc.errText)
+				}
+				<-e.done
+			} else {
+				want := map[bool]string{false: "Hello from primary", true: "Hello from backup"}[tc.backup]
+				if err != nil || !strings.Contains(acc.Choices[0].Message.Content, want) {
+					t.Fatalf("err %v, content %+v; want %q", err, acc.Choices, want)
+				}
+			}
+			wantFailures := int64(0)
+			if tc.backup || tc.errText != "" {
+				wantFailures = 1
+			}
+			if c := e.breaker(primaryChat).Counts(); int64(c.Failures) != wantFailures {
+				t.Fatalf("primary counts %+v, want %d failures", c, wantFailures)
+			}
+		})
+	}
+}
+
 // A provider that accepts the connection and never answers a stream is
 // caught by stream_timeout: the breaker counts a timeout and the fallback
 // serves the client. The same holds for a stream whose first chunk comes
