@@ -321,8 +321,12 @@ type Logging struct {
 // Deployment is one model_list entry: one upstream model behind a group.
 type Deployment struct {
 	// Name is unique and stable: group/provider/model, with #N appended
-	// when the same triple appears more than once.
-	Name  string
+	// when the same triple appears more than once, or ID.
+	Name string
+	// ID is LiteLLM's model_info.id, when set: the deployment's Name, and
+	// a name fallbacks may give to try this deployment alone (LiteLLM's
+	// exact targeting).
+	ID    string
 	Group string
 	// Provider is LiteLLM's provider prefix (openai, groq, ...), and
 	// Dialect the API it speaks (ProviderInfo).

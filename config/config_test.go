@@ -2151,3 +2151,17 @@ func TestStreamStallTimeoutsLoad(t *testing.T) {
 		t.Fatalf("unset: ttft %s, idle %s", d.FirstChunkTimeout, d.ChunkIdleTimeout)
 	}
 }
+
+// A fallback may name a deployment by its model_info.id (LiteLLM's
+// exact targeting): it loads as a target, without the warning an unknown
+// name gets.
+func TestFallbackByDeploymentID(t *testing.T) {
+	cfg := parseExpecting(t, []byte("model_list:\n"+
+		"  - {model_name: chat, litellm_params: {model: openai/x, api_key: sk-test-key}}\n"+
+		"  - {model_name: reserve, litellm_params: {model: openai/y, api_key: sk-test-key}, model_info: {id: emergency-deployment}}\n"+
+		"litellm_settings:\n  fallbacks: [{chat: [emergency-deployment, nowhere]}]\n"), env(nil), "")
+	if got := cfg.Router.Fallbacks["chat"]; !slices.Equal(got, []string{"emergency-deployment"}) {
+		t.Fatalf("fallbacks %q", got)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{`t.yaml:5:45: litellm_settings.fallbacks[0].chat[1]: fallback "nowhere" is not a model_name in model_list; it will be skipped`})
+}

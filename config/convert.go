@@ -43,6 +43,8 @@ type converter struct {
 	// dropParams is litellm_settings.drop_params, each deployment's
 	// default.
 	dropParams bool
+	// ids are the deployments' model_info.ids, which fallbacks may name.
+	ids []string
 	// firstChunkTimeout and chunkIdleTimeout are router_settings'
 	// ttft_timeout and stream_idle_timeout, each deployment's default.
 	firstChunkTimeout, chunkIdleTimeout time.Duration
@@ -373,7 +375,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		if id := c.resolve(fmt.Sprintf("model_list[%d].model_info.id", i), rd.ModelInfo.ID); id != "" && !d.Wildcard {
 			// LiteLLM's deployment id, the name its metrics and the
 			// operator's dashboards know the deployment by.
-			d.Name = id
+			d.Name, d.ID = id, id
 		}
 		if j := slices.IndexFunc(cfg.Deployments, func(o Deployment) bool { return o.Name == d.Name }); j >= 0 {
 			c.errf(fmt.Sprintf("model_list[%d].model_info.id", i), "%q also names model_list[%d]: deployments' names (their breakers and metrics) must differ",
@@ -383,6 +385,9 @@ func (c *converter) convert(raw *rawFile) *Config {
 			cfg.Groups = append(cfg.Groups, d.Group)
 		}
 		cfg.Deployments = append(cfg.Deployments, d)
+		if d.ID != "" {
+			c.ids = append(c.ids, d.ID)
+		}
 	}
 	c.routerDefaults(raw.RouterSettings.DefaultLiteLLMParams, cfg.Deployments)
 	for _, rd := range raw.ModelList {
@@ -1637,6 +1642,9 @@ func (c *converter) fallbacks(path string, v any, defaults []string, groups []st
 		s = c.resolve(p, s)
 		if slices.Contains(groups, s) || wild(s) || c.isAutoRouter(s) { // an auto router: its groups in turn
 			return s, true
+		}
+		if slices.Contains(c.ids, s) {
+			return s, true // one deployment, by its model_info.id: LiteLLM's exact targeting
 		}
 		if slices.Contains(c.named, s) {
 			return "", false // its deployments' own messages explain

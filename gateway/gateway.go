@@ -810,12 +810,28 @@ func (g *Gateway) routeOf(grp *Group, wild func(name string) *Group) route {
 		for _, name := range g.aliasGroups(name) {
 			if other, ok := g.groups[name]; ok {
 				add(other)
+			} else if d := g.byID(name); d != nil {
+				// One deployment, by its model_info.id (LiteLLM's exact
+				// targeting); its breaker still passes it over when open.
+				add(&Group{Name: d.Config.Group, Deployments: []*Deployment{d}})
 			} else if other := wild(name); other != nil {
 				add(other)
 			}
 		}
 	}
 	return r
+}
+
+// byID returns the deployment whose model_info.id is id, nil if none.
+func (g *Gateway) byID(id string) *Deployment {
+	for _, grp := range g.groupOrder {
+		for _, d := range grp.Deployments {
+			if d.Config.ID == id {
+				return d
+			}
+		}
+	}
+	return nil
 }
 
 // strategyOf is the strategy grp routes by: its own, or, for a model a

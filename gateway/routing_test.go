@@ -100,6 +100,38 @@ router_settings:
 	})
 }
 
+// A fallback may name one deployment by its model_info.id (LiteLLM's
+// exact targeting): that deployment alone is tried, not its group's
+// others, and its breaker still passes it over when open.
+func TestFallbackToOneDeploymentByID(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: reserve
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {id: emergency-deployment}
+  - model_name: reserve
+    litellm_params: {model: openai/gpt-4.1-mini, api_base: "${MOCK_C}/v1", api_key: sk-c-secret}
+litellm_settings:
+  fallbacks: [{chat: [emergency-deployment]}]
+router_settings:
+  num_retries: 0
+`, "a", "b", "c")
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	_, h, err := e.chat("chat")
+	if err != nil || h.Get("X-Breakerd-Deployment") != "emergency-deployment" || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("err %v, deployment %q, fallback %q: want the targeted deployment", err, h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"))
+	}
+	e.mocks["b"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if _, _, err := e.chat("chat"); err == nil {
+		t.Fatal("with the targeted deployment down too, the request was served")
+	}
+	if n := e.mocks["c"].Stats().Requests; n != 0 {
+		t.Fatalf("the targeted deployment's group's other deployment got %d requests; a fallback by id tries that one alone", n)
+	}
+}
+
 // LiteLLM's order makes tiers in a group, whatever its strategy: the
 // lowest tier's deployments are tried first, arranged among themselves by
 // the strategy, then the next tier's, then those without an order.
