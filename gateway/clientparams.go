@@ -20,6 +20,7 @@ var liteLLMRequestParams = map[string]struct{}{
 	"fallbacks": {}, "num_retries": {}, "timeout": {},
 	"context_window_fallback_dict": {}, "tags": {}, "caching": {}, "cache": {}, "guardrails": {},
 	"litellm_session_id": {}, "litellm_trace_id": {}, "no-log": {}, "litellm_metadata": {}, "mock_timeout": {},
+	"disable_fallbacks": {}, "mock_testing_fallbacks": {}, "mock_testing_context_fallbacks": {}, "mock_testing_content_policy_fallbacks": {},
 }
 
 // clientRouting is what a request's body asks of breakerd's routing in
@@ -30,6 +31,9 @@ type clientRouting struct {
 	strip, ignored []string
 	// fallbacks are model groups to try after the request's own route.
 	fallbacks []string
+	// noFallbacks is LiteLLM's disable_fallbacks: the request's model
+	// group alone, no fallback of any kind.
+	noFallbacks bool
 	// retries, when set, replaces router_settings.num_retries.
 	retries    int
 	setRetries bool
@@ -74,6 +78,12 @@ func (r *clientRouting) read(k string, v []byte) string {
 			}
 			r.fallbacks = append(r.fallbacks, name)
 		}
+	case "disable_fallbacks":
+		var off bool // not &r.noFallbacks: r would escape, an allocation per request
+		if json.Unmarshal(v, &off) != nil {
+			return "disable_fallbacks must be true or false"
+		}
+		r.noFallbacks = off
 	case "num_retries":
 		var n float64
 		if json.Unmarshal(v, &n) != nil || n < 0 || n != math.Trunc(n) || n > 100 {

@@ -8,7 +8,8 @@ import (
 )
 
 // LiteLLM's own request parameters never reach a provider, which would
-// refuse them: breakerd honours fallbacks, num_retries and timeout, leaves
+// refuse them: breakerd honours fallbacks, disable_fallbacks, num_retries
+// and timeout, leaves
 // the others out (naming them in X-Breakerd-Ignored-Params), and refuses
 // mock_response rather than calling the provider for real.
 func TestLiteLLMRequestParameters(t *testing.T) {
@@ -24,6 +25,26 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 		for name, m := range e.mocks {
 			if sent := m.LastBody(); strings.Contains(sent, "fallbacks") || strings.Contains(sent, "num_retries") || strings.Contains(sent, "tags") || strings.Contains(sent, "caching") {
 				t.Fatalf("%s got %s: LiteLLM's parameters went upstream", name, sent)
+			}
+		}
+	})
+	t.Run("disable_fallbacks keeps the request on its own group, and is not sent upstream", func(t *testing.T) {
+		for _, tc := range []struct {
+			body   string
+			status int
+		}{
+			{`{"model":"gpt-4o-mini","disable_fallbacks":true,"num_retries":0,` + msgs + `}`, 503},
+			{`{"model":"gpt-4o-mini","disable_fallbacks":true,"fallbacks":["claude-3-5-sonnet"],"num_retries":0,` + msgs + `}`, 503},
+			{`{"model":"gpt-4o-mini","disable_fallbacks":false,"num_retries":0,` + msgs + `}`, 200},
+		} {
+			e := newEnv(t, twoGroups, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+			status, _, b := e.post("/v1/chat/completions", tc.body)
+			if backup := e.mocks["backup"].Stats().Requests; status != tc.status || (tc.status == 503) != (backup == 0) {
+				t.Fatalf("%s: status %d (%v), backup calls %d; want %d", tc.body, status, b, backup, tc.status)
+			}
+			if sent := e.mocks["primary"].LastBody(); strings.Contains(sent, "disable_fallbacks") {
+				t.Fatalf("primary got %s", sent)
 			}
 		}
 	})
@@ -61,6 +82,7 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 		{"a fallback that is no model", `{"model":"gpt-4o-mini","fallbacks":["nope"],` + msgs + `}`, "fallbacks: the model `nope` does not exist"},
 		{"fallbacks of the wrong type", `{"model":"gpt-4o-mini","fallbacks":"claude",` + msgs + `}`, "fallbacks must be a list of model names"},
 		{"num_retries of the wrong type", `{"model":"gpt-4o-mini","num_retries":-1,` + msgs + `}`, "num_retries must be a whole number from 0 to 100"},
+		{"disable_fallbacks of the wrong type", `{"model":"gpt-4o-mini","disable_fallbacks":"yes",` + msgs + `}`, "disable_fallbacks must be true or false"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, noFallbacks, "primary", "backup")

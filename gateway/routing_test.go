@@ -468,6 +468,11 @@ router_settings:
 	if c := e.breaker("small/anthropic/claude-haiku:chat").Counts(); c.Failures != 0 {
 		t.Fatalf("a prompt too long counted against the model: %+v", c)
 	}
+	// LiteLLM's disable_fallbacks: the model's own refusal, no fallback.
+	status, _, body = e.post("/v1/chat/completions", `{"model":"small","disable_fallbacks":true,"messages":[{"role":"user","content":"one two three four five six seven eight"}]}`)
+	if errBody, _ := body["error"].(map[string]any); status != 400 || !strings.Contains(fmt.Sprint(errBody["message"]), "prompt is too long") || e.mocks["large"].Stats().Chat != 1 {
+		t.Fatalf("with disable_fallbacks: %d %v, large called %d times; want small's 400 and no call to large", status, body, e.mocks["large"].Stats().Chat)
+	}
 
 	status, _, body = e.post("/v1/chat/completions", fmt.Sprintf(long, "alone"))
 	errBody, _ := body["error"].(map[string]any)

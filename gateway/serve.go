@@ -242,7 +242,11 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		c.deadline = c.start.Add(t)
 	}
 	route := g.Route(group)
-	if len(c.routing.fallbacks) > 0 {
+	switch {
+	case c.routing.noFallbacks:
+		// The group's own deployments alone (Route's slice may be shared).
+		route = slices.DeleteFunc(slices.Clone(route), func(d *Deployment) bool { return d.Config.Group != group })
+	case len(c.routing.fallbacks) > 0:
 		var msg string
 		if route, msg = g.withFallbacks(route, c.routing.fallbacks); msg != "" {
 			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
@@ -514,6 +518,12 @@ func (g *Gateway) refusalFallbacks(kind string) map[string][]string {
 func (g *Gateway) refusalRoute(kind, group string) []*Deployment {
 	var out []*Deployment
 	for _, name := range g.refusalFallbacks(kind)[group] {
+		if d := g.byID(name); d != nil && g.groups[name] == nil {
+			if !slices.Contains(out, d) {
+				out = append(out, d) // one deployment, by its model_info.id
+			}
+			continue
+		}
 		if _, ok := g.groups[name]; !ok {
 			_, _ = g.resolve(name) // a model a wildcard serves
 		}
@@ -1038,7 +1048,7 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
 	}
 	if perr.Status > 0 && !fallbackWorthy(perr.Status) {
-		if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 {
+		if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 && !c.routing.noFallbacks {
 			c.refused = kind
 			c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
 			return nil, kind, false

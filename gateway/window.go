@@ -101,7 +101,7 @@ func (c *call) fitting(route []*Deployment) (fit []*Deployment, tokens int) {
 	if !own {
 		c.cause = provider.ContextWindow // given up on before a call
 	}
-	if !own && len(c.g.cfg.Router.ContextWindowFallbacks[c.group]) > 0 {
+	if !own && len(c.g.cfg.Router.ContextWindowFallbacks[c.group]) > 0 && !c.routing.noFallbacks {
 		c.refused = provider.ContextWindow
 		fit = slices.DeleteFunc(c.g.refusalRoute(provider.ContextWindow, c.group), over)
 	}
