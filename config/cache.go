@@ -124,21 +124,7 @@ func (c *converter) cacheRedis(params map[string]any, sharedState bool) *Redis {
 	if host == "" && url == "" && rd.Sentinels == nil && rd.ClusterNodes == nil && !sharedState {
 		host, port, url = env("REDIS_HOST"), env("REDIS_PORT"), env("REDIS_URL")
 		rd.Username, rd.Password, ssl = env("REDIS_USERNAME"), Secret(env("REDIS_PASSWORD")), env("REDIS_SSL")
-		// LiteLLM's variables for a Sentinel's or a Cluster's nodes: JSON.
-		rd.MasterName, rd.SentinelPassword = env("REDIS_SERVICE_NAME"), Secret(env("REDIS_SENTINEL_PASSWORD"))
-		for _, v := range []struct {
-			name  string
-			nodes *[]string
-		}{{"REDIS_SENTINEL_NODES", &rd.Sentinels}, {"REDIS_CLUSTER_NODES", &rd.ClusterNodes}} {
-			if raw := env(v.name); raw != "" {
-				var nodes any
-				if err := json.Unmarshal([]byte(raw), &nodes); err != nil {
-					c.warnings = append(c.warnings, fmt.Sprintf("$%s: not JSON (%v); ignored", v.name, err))
-					continue
-				}
-				*v.nodes = c.redisNodes("$"+v.name, nodes)
-			}
-		}
+		c.redisTopologyFromEnv(rd)
 	}
 	rd.TLS, _ = strconv.ParseBool(ssl)
 	switch {
@@ -160,6 +146,28 @@ func (c *converter) cacheRedis(params map[string]any, sharedState bool) *Redis {
 		return nil
 	}
 	return rd
+}
+
+// redisTopologyFromEnv reads LiteLLM's variables for a Redis Sentinel's
+// or a Redis Cluster's nodes (JSON lists) into rd: $REDIS_SERVICE_NAME,
+// $REDIS_SENTINEL_NODES and $REDIS_SENTINEL_PASSWORD, or
+// $REDIS_CLUSTER_NODES.
+func (c *converter) redisTopologyFromEnv(rd *Redis) {
+	env := func(name string) string { v, _ := c.env(name); return v }
+	rd.MasterName, rd.SentinelPassword = env("REDIS_SERVICE_NAME"), Secret(env("REDIS_SENTINEL_PASSWORD"))
+	for _, v := range []struct {
+		name  string
+		nodes *[]string
+	}{{"REDIS_SENTINEL_NODES", &rd.Sentinels}, {"REDIS_CLUSTER_NODES", &rd.ClusterNodes}} {
+		if raw := env(v.name); raw != "" {
+			var nodes any
+			if err := json.Unmarshal([]byte(raw), &nodes); err != nil {
+				c.warnings = append(c.warnings, fmt.Sprintf("$%s: not JSON (%v); ignored", v.name, err))
+				continue
+			}
+			*v.nodes = c.redisNodes("$"+v.name, nodes)
+		}
+	}
 }
 
 // redisNodes reads LiteLLM's list of Redis nodes at path: [host, port]

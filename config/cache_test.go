@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,52 @@ func TestRouterCacheResponses(t *testing.T) {
 			}
 			if w := strings.Join(cfg.Warnings, "\n"); strings.Contains(w, "cache_responses") {
 				t.Fatalf("warnings:\n%s", w)
+			}
+		})
+	}
+}
+
+// Shared state's Redis may be a Sentinel's master or a Cluster, from
+// LiteLLM Router's cache_kwargs, else (with state: redis and no address)
+// LiteLLM's variables for them; a Sentinel needs its master's name.
+func TestSharedStateRedisTopology(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\nrouter_settings:\n"
+	for _, tc := range []struct {
+		name, yaml         string
+		vars               map[string]string
+		state              string
+		sentinels, cluster []string
+		master, warning    string
+		failure            string
+	}{
+		{name: "a sentinel's master, which turns shared state on", yaml: "  cache_kwargs: {service_name: mymaster, sentinel_nodes: [[10.0.0.5, 26379], \"10.0.0.6:26379\"]}\n",
+			state: "redis", sentinels: []string{"10.0.0.5:26379", "10.0.0.6:26379"}, master: "mymaster"},
+		{name: "a cluster", yaml: "  state: redis\n  cache_kwargs: {startup_nodes: [{host: 10.0.0.7, port: 7000}]}\n",
+			state: "redis", cluster: []string{"10.0.0.7:7000"}},
+		{name: "LiteLLM's variables", yaml: "  state: redis\n",
+			vars:  map[string]string{"REDIS_SENTINEL_NODES": `[["10.0.0.5", 26379]]`, "REDIS_SERVICE_NAME": "mymaster"},
+			state: "redis", sentinels: []string{"10.0.0.5:26379"}, master: "mymaster"},
+		{name: "the variables do not turn it on", yaml: "  routing_strategy: simple-shuffle\n",
+			vars: map[string]string{"REDIS_CLUSTER_NODES": `["10.0.0.7:7000"]`}, state: "local"},
+		{name: "another kwarg", yaml: "  cache_kwargs: {startup_nodes: [\"10.0.0.7:7000\"], max_connections: 50}\n",
+			state: "redis", cluster: []string{"10.0.0.7:7000"}, warning: "router_settings.cache_kwargs.max_connections: a LiteLLM setting that breakerd does not use"},
+		{name: "a sentinel with no master's name", yaml: "  cache_kwargs: {sentinel_nodes: [[10.0.0.5, 26379]]}\n",
+			failure: "router_settings.cache_kwargs.sentinel_nodes: needs service_name"},
+		{name: "nothing names a Redis", yaml: "  state: redis\n",
+			failure: "router_settings.state: redis needs redis_host (and redis_port, redis_password) or redis_url, or a Sentinel's or a Cluster's nodes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(tc.vars), tc.failure)
+			if cfg == nil {
+				return
+			}
+			r := cfg.Router
+			if r.State != tc.state || !slices.Equal(r.Redis.Sentinels, tc.sentinels) || !slices.Equal(r.Redis.ClusterNodes, tc.cluster) || r.Redis.MasterName != tc.master {
+				t.Fatalf("state %q, sentinels %q, cluster %q, master %q", r.State, r.Redis.Sentinels, r.Redis.ClusterNodes, r.Redis.MasterName)
+			}
+			all := strings.Join(cfg.Warnings, "\n")
+			if tc.warning != "" && !strings.Contains(all, tc.warning) || tc.warning == "" && len(cfg.Warnings) > 0 {
+				t.Fatalf("warnings:\n%s\nwant %q", all, tc.warning)
 			}
 		})
 	}

@@ -920,8 +920,8 @@ type Redis struct {
 	// MasterName and Sentinels, when set, find the server through Redis
 	// Sentinel (LiteLLM's service_name and sentinel_nodes, host:port
 	// each), which SentinelPassword opens; ClusterNodes, when set, are a
-	// Redis Cluster's startup nodes (redis_startup_nodes). The response
-	// cache's Redis only: its keys are one each, as a cluster needs.
+	// Redis Cluster's startup nodes (redis_startup_nodes). Shared state
+	// reads them from router_settings.cache_kwargs (startup_nodes there).
 	MasterName       string
 	Sentinels        []string
 	SentinelPassword Secret

@@ -1590,21 +1590,51 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 	if host != "" {
 		rd.Addr = host + ":" + cmp.Or(port, "6379")
 	}
+	c.redisTopology(path+".cache_kwargs", r.CacheKwargs, &rd)
+	named := func() bool { return rd.Addr != "" || rd.URL != "" || rd.Sentinels != nil || rd.ClusterNodes != nil }
 	switch st {
 	case "":
 		// LiteLLM turns Redis on by configuring it.
 		st = "local"
-		if rd.Addr != "" || rd.URL != "" {
+		if named() {
 			st = "redis"
 		}
 	case "local", "redis":
 	default:
 		c.errf(path+".state", "must be local or redis, got %q", st)
 	}
-	if st == "redis" && rd.Addr == "" && rd.URL == "" {
-		c.errf(path+".state", "redis needs redis_host (and redis_port, redis_password) or redis_url")
+	if st == "redis" && !named() {
+		c.redisTopologyFromEnv(&rd) // LiteLLM's Redis client reads them too
+	}
+	switch {
+	case st == "redis" && !named():
+		c.errf(path+".state", "redis needs redis_host (and redis_port, redis_password) or redis_url, "+
+			"or a Sentinel's or a Cluster's nodes (cache_kwargs, or $REDIS_SENTINEL_NODES or $REDIS_CLUSTER_NODES)")
+	case rd.Sentinels != nil && rd.MasterName == "":
+		c.errf(path+".cache_kwargs.sentinel_nodes", "needs service_name (or $REDIS_SERVICE_NAME), the name of the master the sentinels watch")
 	}
 	return st, rd
+}
+
+// redisTopology reads a Redis Sentinel's or a Redis Cluster's nodes from
+// LiteLLM Router's cache_kwargs (at path) into rd: service_name,
+// sentinel_nodes and sentinel_password, or startup_nodes. Its other keys
+// are warned about.
+func (c *converter) redisTopology(path string, kw map[string]any, rd *Redis) {
+	for _, k := range slices.Sorted(maps.Keys(kw)) {
+		switch v := kw[k]; k {
+		case "service_name":
+			rd.MasterName = c.resolve(path+"."+k, fmt.Sprint(v))
+		case "sentinel_password":
+			rd.SentinelPassword = Secret(c.resolve(path+"."+k, fmt.Sprint(v)))
+		case "sentinel_nodes":
+			rd.Sentinels = c.redisNodes(path+"."+k, v)
+		case "startup_nodes":
+			rd.ClusterNodes = c.redisNodes(path+"."+k, v)
+		default:
+			c.warnf(path+"."+k, "a LiteLLM setting that breakerd does not use; ignored (breakerd reads service_name, sentinel_nodes, sentinel_password and startup_nodes here)")
+		}
+	}
 }
 
 // capFallbacks keeps the first limit fallbacks of each group in m, as

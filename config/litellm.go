@@ -80,7 +80,6 @@ var liteLLMIgnored = map[string]map[string]string{
 		"enable_cooldowns":                 "LiteLLM ignores it too",
 		"retry_after":                      "retry_backoff does this",
 		"caching_groups":                   "",
-		"cache_kwargs":                     "",
 		"polling_interval":                 "",
 		"client_ttl":                       "",
 		"default_priority":                 "",

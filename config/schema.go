@@ -458,12 +458,15 @@ type rawRouter struct {
 	Bulkhead              rawBulkhead               `yaml:"bulkhead"`
 	Alerting              rawAlerting               `yaml:"alerting"`
 	State                 string                    `yaml:"state"`
-	RedisHost             string                    `yaml:"redis_host"`
-	RedisPort             any                       `yaml:"redis_port"`
-	RedisPassword         string                    `yaml:"redis_password"`
-	RedisURL              string                    `yaml:"redis_url"`
-	RedisNamespace        string                    `yaml:"redis_namespace"`
-	RedisFlush            any                       `yaml:"redis_flush_interval"`
+	// CacheKwargs are LiteLLM Router's arguments for its Redis: breakerd
+	// reads a Sentinel's or a Cluster's nodes there (Redis).
+	CacheKwargs    map[string]any `yaml:"cache_kwargs"`
+	RedisHost      string         `yaml:"redis_host"`
+	RedisPort      any            `yaml:"redis_port"`
+	RedisPassword  string         `yaml:"redis_password"`
+	RedisURL       string         `yaml:"redis_url"`
+	RedisNamespace string         `yaml:"redis_namespace"`
+	RedisFlush     any            `yaml:"redis_flush_interval"`
 	// LiteLLM's switches for enforcing deployments' rpm and tpm, and for
 	// deployment affinity (session_affinity, deployment_affinity).
 	EnablePreCallChecks   *bool    `yaml:"enable_pre_call_checks"`

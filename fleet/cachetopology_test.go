@@ -55,50 +55,116 @@ func runUntil(t *testing.T, ready, bin string, args ...string) {
 	t.Fatalf("%s %v ended before %q", bin, args, ready)
 }
 
+// startSentinel runs a Redis master and a Redis Sentinel that watches it
+// as mymaster; it returns the sentinel's port.
+func startSentinel(t *testing.T) int {
+	t.Helper()
+	server := external.Program(t, "redis-server")
+	master := freePort(t)
+	runUntil(t, "Ready to accept connections", server, "--port", fmt.Sprint(master), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	sentinel := freePort(t)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf") // the sentinel writes its state there
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n", sentinel, master)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runUntil(t, "+monitor master mymaster", server, conf, "--sentinel")
+	return sentinel
+}
+
+// startCluster runs a Redis Cluster of three masters and returns their
+// addresses once every node says the cluster is up.
+func startCluster(t *testing.T) []string {
+	t.Helper()
+	server := external.Program(t, "redis-server")
+	cli := external.Program(t, "redis-cli")
+	dir := t.TempDir()
+	var nodes []string
+	for i := range 3 {
+		p := freePort(t)
+		runUntil(t, "Ready to accept connections", server, "--port", fmt.Sprint(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", i)))
+		nodes = append(nodes, fmt.Sprintf("127.0.0.1:%d", p))
+	}
+	if out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, nodes...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	// Every slot is assigned by then, but each node says the cluster is
+	// up only once the others' news has reached it: wait for that (a
+	// round trip a try), or a first write may meet CLUSTERDOWN.
+	for _, n := range nodes {
+		rdb := redis.NewClient(&redis.Options{Addr: n})
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(rdb.ClusterInfo(context.Background()).Val(), "cluster_state:ok") {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the cluster is not up after 30s", n)
+			}
+		}
+		rdb.Close()
+	}
+	return nodes
+}
+
 // LiteLLM's cache_params for Redis Sentinel (service_name,
 // sentinel_nodes) and Redis Cluster (redis_startup_nodes), against real
 // ones: replicas share their answers there.
 func TestResponseCacheInSentinelsAndClustersRedis(t *testing.T) {
-	server := external.Program(t, "redis-server")
 	t.Run("sentinel", func(t *testing.T) {
-		master := freePort(t)
-		runUntil(t, "Ready to accept connections", server, "--port", fmt.Sprint(master), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-		sentinel := freePort(t)
-		conf := filepath.Join(t.TempDir(), "sentinel.conf") // the sentinel writes its state there
-		if err := os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 %d 1\n", sentinel, master)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		runUntil(t, "+monitor master mymaster", server, conf, "--sentinel")
-		sharesAnswers(t, fmt.Sprintf("{type: redis, service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]}", sentinel))
+		sharesAnswers(t, fmt.Sprintf("{type: redis, service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]}", startSentinel(t)))
 	})
 	t.Run("cluster", func(t *testing.T) {
-		cli := external.Program(t, "redis-cli")
-		dir := t.TempDir()
-		var nodes []string
-		for i := range 3 {
-			p := freePort(t)
-			runUntil(t, "Ready to accept connections", server, "--port", fmt.Sprint(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-				"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, fmt.Sprintf("nodes-%d.conf", i)))
-			nodes = append(nodes, fmt.Sprintf("127.0.0.1:%d", p))
-		}
-		if out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, nodes...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput(); err != nil {
-			t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
-		}
-		// Every slot is assigned by then, but each node says the cluster is
-		// up only once the others' news has reached it: wait for that (a
-		// round trip a try), or a first write may meet CLUSTERDOWN.
-		for _, n := range nodes {
-			rdb := redis.NewClient(&redis.Options{Addr: n})
-			deadline := time.Now().Add(30 * time.Second)
-			for !strings.Contains(rdb.ClusterInfo(context.Background()).Val(), "cluster_state:ok") {
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: the cluster is not up after 30s", n)
-				}
-			}
-			rdb.Close()
-		}
+		nodes := startCluster(t)
 		sharesAnswers(t, fmt.Sprintf("{type: redis, redis_startup_nodes: [%q, %q, %q]}", nodes[0], nodes[1], nodes[2]))
 	})
+}
+
+// Shared breaker state in a Redis Sentinel's master and in a Redis
+// Cluster (router_settings.cache_kwargs, as LiteLLM's Router takes them),
+// against real ones: a trip at one replica reaches the other.
+func TestSharedStateInSentinelsAndClustersRedis(t *testing.T) {
+	t.Run("sentinel", func(t *testing.T) {
+		tripsAcrossReplicas(t, fmt.Sprintf("cache_kwargs: {service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]}", startSentinel(t)))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		nodes := startCluster(t)
+		tripsAcrossReplicas(t, fmt.Sprintf("cache_kwargs: {startup_nodes: [%q, %q, %q]}", nodes[0], nodes[1], nodes[2]))
+	})
+}
+
+// tripsAcrossReplicas runs two replicas whose shared state's Redis is
+// redis (router_settings' keys) and checks that a trip at the first
+// reaches the second, which then sends the dead provider nothing.
+func tripsAcrossReplicas(t *testing.T, redis string) {
+	t.Helper()
+	text := strings.NewReplacer("  redis_host: 127.0.0.1\n  redis_port: ${REDIS_PORT}\n", "  "+redis+"\n",
+		"${THRESHOLD}", "5", "${MIN_CALLS}", "1000").Replace(fleetConfig)
+	s := &stack{t: t, primary: mockllm.New(mockllm.Options{Name: "primary"}), backup: mockllm.New(mockllm.Options{Name: "backup"}),
+		slow: mockllm.New(mockllm.Options{Name: "slow"})}
+	vars := map[string]string{"NS": "topology"}
+	for name, m := range map[string]*mockllm.Server{"PRIMARY": s.primary, "BACKUP": s.backup, "SLOW": s.slow} {
+		srv := httptest.NewServer(m.Handler())
+		t.Cleanup(srv.Close)
+		vars[name] = srv.URL
+	}
+	cfg, err := config.Parse("fleet.yaml", []byte(text), func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cfg = cfg
+	a, b := s.add(), s.add()
+	a.waitBackend(t, 30*time.Second, true)
+	b.waitBackend(t, 30*time.Second, true)
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	for range 5 {
+		if code, _ := a.chat(t, "gpt-4o-mini"); code != 200 {
+			t.Fatalf("status %d: the fallback should serve it", code)
+		}
+	}
+	<-a.opened
+	b.waitState(t, 10*time.Second, breaker.Open)
+	calls := s.primary.Stats().Chat
+	if code, h := b.chat(t, "gpt-4o-mini"); code != 200 || h.Get("X-Breakerd-Fallback") != "true" || s.primary.Stats().Chat != calls {
+		t.Fatalf("status %d, fallback %q, %d calls to the dead provider: the other replica did not take the trip", code, h.Get("X-Breakerd-Fallback"), s.primary.Stats().Chat-calls)
+	}
 }
 
 // cacheReplicas runs two replicas, with no shared breaker state, whose

@@ -49,12 +49,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "\nlisten %s, routing_strategy %s, num_retries %d, max_fallbacks %d, timeout %s\n",
 		cfg.Server.Listen, cfg.Router.Strategy, cfg.Router.NumRetries, cfg.Router.MaxFallbacks, cfg.Router.Timeout)
 	if rd := cfg.Router.Redis; cfg.Router.State == "redis" {
-		where := rd.Addr
-		if where == "" {
-			where = "redis_url " + rd.URL.String() // it may hold a password
-		}
-		fmt.Fprintf(stdout, "shared state: Redis at %s, namespace %s: trips, trials, failure rates and enforced rate limits are fleet-wide\n",
-			where, rd.Namespace)
+		fmt.Fprintf(stdout, "shared state: %s, namespace %s: trips, trials, failure rates and enforced rate limits are fleet-wide\n",
+			redisWhere(rd, "redis_url"), rd.Namespace)
 	}
 	if cfg.Server.MasterKey.Value() != "" {
 		from := ""
@@ -179,14 +175,8 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 		where := "in memory"
 		switch r := cc.Redis; {
-		case r != nil && r.URL != "":
-			where += " and in Redis (cache_params' url)" // the URL may hold a password
-		case r != nil && len(r.Sentinels) > 0:
-			where += fmt.Sprintf(" and in the Redis master %s that the sentinels at %s name", r.MasterName, strings.Join(r.Sentinels, ", "))
-		case r != nil && len(r.ClusterNodes) > 0:
-			where += " and in the Redis Cluster of " + strings.Join(r.ClusterNodes, ", ")
 		case r != nil:
-			where += " and in Redis at " + r.Addr
+			where += " and " + redisWhere(*r, "cache_params' url")
 		case cc.Shared:
 			where += " and in the fleet's Redis (router_settings')"
 		}
@@ -405,4 +395,19 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// redisWhere says where a Redis is, for check-config: its address, a
+// Sentinel's master, a Cluster's nodes, or the setting its URL is in
+// (urlKey), since a URL may hold a password.
+func redisWhere(r config.Redis, urlKey string) string {
+	switch {
+	case r.URL != "":
+		return "in Redis (" + urlKey + ")"
+	case len(r.Sentinels) > 0:
+		return fmt.Sprintf("in the Redis master %s that the sentinels at %s name", r.MasterName, strings.Join(r.Sentinels, ", "))
+	case len(r.ClusterNodes) > 0:
+		return "in the Redis Cluster of " + strings.Join(r.ClusterNodes, ", ")
+	}
+	return "in Redis at " + r.Addr
 }

@@ -341,10 +341,16 @@ func TestAlertTest(t *testing.T) {
 func TestCheckConfigShowsSharedState(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
 		"router_settings:\n  max_fallbacks: 2\n  redis_url: redis://:hunter2-redis-password@127.0.0.1:1/0\n  redis_namespace: team-a\n")
-	for _, want := range []string{"max_fallbacks 2,", "shared state: Redis at redis_url [REDACTED], namespace team-a: trips, trials, failure rates and enforced rate limits are fleet-wide\n"} {
+	for _, want := range []string{"max_fallbacks 2,", "shared state: in Redis (redis_url), namespace team-a: trips, trials, failure rates and enforced rate limits are fleet-wide\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+	sentinel, _ := checkConfig(t, "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-unused-key}\n"+
+		"router_settings:\n  state: redis\n  cache_kwargs: {service_name: mymaster, sentinel_nodes: [[10.0.0.5, 26379]], sentinel_password: hunter2-sentinel}\n")
+	if want := "shared state: in the Redis master mymaster that the sentinels at 10.0.0.5:26379 name, namespace breakerd:"; !strings.Contains(sentinel.String(), want) ||
+		strings.Contains(sentinel.String(), "hunter2") {
+		t.Errorf("output lacks %q, or shows the sentinels' password:\n%s", want, sentinel.String())
 	}
 	if strings.Contains(out.String(), "hunter2") {
 		t.Fatalf("the Redis password is in the output:\n%s", out.String())
