@@ -104,30 +104,32 @@ func startCluster(t *testing.T) []string {
 	return nodes
 }
 
+// redisTopologies runs check against a real Redis Sentinel and a real
+// Redis Cluster, with each one's keys in LiteLLM's form: service_name and
+// sentinel_nodes, or the cluster's nodes under startupKey (cache_params
+// and cache_kwargs name it differently).
+func redisTopologies(t *testing.T, startupKey string, check func(t *testing.T, keys string)) {
+	t.Run("sentinel", func(t *testing.T) {
+		check(t, fmt.Sprintf("service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]", startSentinel(t)))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		nodes := startCluster(t)
+		check(t, fmt.Sprintf("%s: [%q, %q, %q]", startupKey, nodes[0], nodes[1], nodes[2]))
+	})
+}
+
 // LiteLLM's cache_params for Redis Sentinel (service_name,
 // sentinel_nodes) and Redis Cluster (redis_startup_nodes), against real
 // ones: replicas share their answers there.
 func TestResponseCacheInSentinelsAndClustersRedis(t *testing.T) {
-	t.Run("sentinel", func(t *testing.T) {
-		sharesAnswers(t, fmt.Sprintf("{type: redis, service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]}", startSentinel(t)))
-	})
-	t.Run("cluster", func(t *testing.T) {
-		nodes := startCluster(t)
-		sharesAnswers(t, fmt.Sprintf("{type: redis, redis_startup_nodes: [%q, %q, %q]}", nodes[0], nodes[1], nodes[2]))
-	})
+	redisTopologies(t, "redis_startup_nodes", func(t *testing.T, keys string) { sharesAnswers(t, "{type: redis, "+keys+"}") })
 }
 
 // Shared breaker state in a Redis Sentinel's master and in a Redis
 // Cluster (router_settings.cache_kwargs, as LiteLLM's Router takes them),
 // against real ones: a trip at one replica reaches the other.
 func TestSharedStateInSentinelsAndClustersRedis(t *testing.T) {
-	t.Run("sentinel", func(t *testing.T) {
-		tripsAcrossReplicas(t, fmt.Sprintf("cache_kwargs: {service_name: mymaster, sentinel_nodes: [[127.0.0.1, %d]]}", startSentinel(t)))
-	})
-	t.Run("cluster", func(t *testing.T) {
-		nodes := startCluster(t)
-		tripsAcrossReplicas(t, fmt.Sprintf("cache_kwargs: {startup_nodes: [%q, %q, %q]}", nodes[0], nodes[1], nodes[2]))
-	})
+	redisTopologies(t, "startup_nodes", func(t *testing.T, keys string) { tripsAcrossReplicas(t, "cache_kwargs: {"+keys+"}") })
 }
 
 // tripsAcrossReplicas runs two replicas whose shared state's Redis is

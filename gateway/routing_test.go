@@ -23,6 +23,31 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 )
 
+// routingGateway is a gateway of yaml's config, with no variables set,
+// for tests of the routes it orders (Route); routeModels lists a route's
+// upstream models.
+func routingGateway(t *testing.T, yaml string) (*gateway.Gateway, *config.Config) {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, err := gateway.New(gateway.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gw.Close)
+	return gw, cfg
+}
+
+func routeModels(ds []*gateway.Deployment) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Config.Model)
+	}
+	return strings.Join(out, ",")
+}
+
 func TestRoutingStrategies(t *testing.T) {
 	const base = `
 model_list:
@@ -61,31 +86,17 @@ router_settings:
 			if tc.strategy != "ordered" {
 				yaml = unordered
 			}
-			cfg, err := config.Parse("t.yaml", []byte(yaml+tc.strategy+"\n"), func(string) (string, bool) { return "", false })
-			if err != nil {
-				t.Fatal(err)
-			}
+			gw, cfg := routingGateway(t, yaml+tc.strategy+"\n")
 			if !slices.ContainsFunc(cfg.Warnings, func(w string) bool { return strings.Contains(w, "gpt-4o-azure") }) {
 				t.Fatalf("warnings %v, want one about the fallback gpt-4o-azure", cfg.Warnings)
 			}
-			gw, err := gateway.New(gateway.Options{Config: cfg})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer gw.Close()
-			var got []string
-			for _, d := range gw.Route("g") {
-				got = append(got, d.Config.Model)
-			}
-			if strings.Join(got, ",") != tc.want {
-				t.Fatalf("route %v, want %s", got, tc.want)
+			if got := routeModels(gw.Route("g")); got != tc.want {
+				t.Fatalf("route %s, want %s", got, tc.want)
 			}
 		})
 	}
 	t.Run("simple-shuffle varies the order within a group", func(t *testing.T) {
-		cfg, _ := config.Parse("t.yaml", []byte(unordered+"simple-shuffle\n"), func(string) (string, bool) { return "", false })
-		gw, _ := gateway.New(gateway.Options{Config: cfg})
-		defer gw.Close()
+		gw, _ := routingGateway(t, unordered+"simple-shuffle\n")
 		firsts := map[string]bool{}
 		for i := 0; i < 200; i++ {
 			r := gw.Route("g")
@@ -161,21 +172,10 @@ router_settings:
 		{"ordered", []string{"primary-a"}, "primary-b,backup,backup-cheap,last"},
 	} {
 		t.Run(tc.strategy, func(t *testing.T) {
-			cfg, err := config.Parse("t.yaml", []byte(head+tc.strategy+"\n"), func(string) (string, bool) { return "", false })
-			if err != nil {
-				t.Fatal(err)
-			}
-			gw, err := gateway.New(gateway.Options{Config: cfg})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer gw.Close()
+			gw, _ := routingGateway(t, head+tc.strategy+"\n")
 			firsts := map[string]bool{}
 			for i := 0; i < 200; i++ {
-				var got []string
-				for _, d := range gw.Route("g") {
-					got = append(got, d.Config.Model)
-				}
+				got := strings.Split(routeModels(gw.Route("g")), ",")
 				firsts[got[0]] = true
 				if !slices.Contains(got[:2], "primary-a") || !slices.Contains(got[:2], "primary-b") {
 					t.Fatalf("route %v: the first tier is not first", got)
@@ -221,25 +221,10 @@ router_settings:
       models: [cheap]
       routing_strategy: cost-based-routing
 `
-	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Options{Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
-	models := func(ds []*gateway.Deployment) string {
-		var out []string
-		for _, d := range ds {
-			out = append(out, d.Config.Model)
-		}
-		return strings.Join(out, ",")
-	}
+	gw, _ := routingGateway(t, yaml)
 	for group, want := range map[string]string{"g": "g1,g2", "cheap": "inexpensive,expensive"} {
 		for i := 0; i < 20; i++ {
-			if got := models(gw.Route(group)); got != want {
+			if got := routeModels(gw.Route(group)); got != want {
 				t.Fatalf("%s's route %s, want %s every time", group, got, want)
 			}
 		}
@@ -248,7 +233,7 @@ router_settings:
 	for i := 0; i < 200; i++ {
 		r := gw.Route("shuffled")
 		firsts[r[0].Config.Model] = true
-		if got := models(r[2:]); got != "g1,g2,inexpensive,expensive" {
+		if got := routeModels(r[2:]); got != "g1,g2,inexpensive,expensive" {
 			t.Fatalf("the fallbacks %s, want each in its own group's order", got)
 		}
 	}
@@ -268,15 +253,7 @@ model_list:
 router_settings:
   routing_strategy: simple-shuffle
 `
-	cfg, err := config.Parse("t.yaml", []byte(yaml), func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw, err := gateway.New(gateway.Options{Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gw.Close()
+	gw, _ := routingGateway(t, yaml)
 	const n = 4000
 	firsts := map[string]int{}
 	for range n {
