@@ -399,6 +399,11 @@ type Deployment struct {
 	// smaller of Timeout and DefaultStreamTimeout). It is what catches a
 	// provider that accepts the connection and never answers.
 	StreamTimeout time.Duration
+	// Region is where the deployment runs, for requests that name the
+	// regions they allow (LiteLLM's allowed_model_region): its
+	// region_name, else "eu" or "us" as its AWS region or Vertex AI
+	// location says; "" when not known.
+	Region string
 	// FirstChunkTimeout, when set, bounds a stream's wait for its first
 	// chunk in place of StreamTimeout (LiteLLM's ttft_timeout), and
 	// ChunkIdleTimeout its wait for each later one (stream_idle_timeout).

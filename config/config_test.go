@@ -1801,10 +1801,10 @@ func TestLeftOutDeploymentsWarnOnce(t *testing.T) {
 	cfg := parseExpecting(t, []byte("model_list:\n"+
 		"  - model_name: g\n    litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: l, vertex_credentials: os.environ/NOPE}\n"+
 		"  - model_name: a\n    litellm_params: {model: openai/gpt-4o}\n"+
-		"  - model_name: b\n    litellm_params: {model: sagemaker/x, region_name: r}\n"+
-		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, region_name: r}\n"), env(nil), "")
+		"  - model_name: b\n    litellm_params: {model: sagemaker/x, max_retries: 2}\n"+
+		"  - model_name: c\n    litellm_params: {model: openai/gpt-4o-mini, max_retries: 2}\n"), env(nil), "")
 	warningsStartWith(t, cfg.Warnings, []string{
-		`t.yaml:7:42: model_list[2].litellm_params.region_name: a LiteLLM setting that breakerd does not use; ignored (also in 1 more places)`,
+		`t.yaml:7:42: model_list[2].litellm_params.max_retries: a LiteLLM setting that breakerd does not use; ignored (router_settings.num_retries does this) (also in 1 more places)`,
 		`t.yaml:3:94: model_list[0].litellm_params.vertex_credentials: environment variable NOPE is not set`,
 		`t.yaml:7:22: model_list[2].litellm_params.model: provider "sagemaker" needs its container's own request format`,
 		`t.yaml:2:5: model_list[0].model_name: model group "g" has no deployment breakerd can call`,
@@ -2164,4 +2164,24 @@ func TestFallbackByDeploymentID(t *testing.T) {
 		t.Fatalf("fallbacks %q", got)
 	}
 	warningsStartWith(t, cfg.Warnings, []string{`t.yaml:5:45: litellm_settings.fallbacks[0].chat[1]: fallback "nowhere" is not a model_name in model_list; it will be skipped`})
+}
+
+// A deployment's region, for allowed_model_region: its region_name,
+// else its AWS region's or Vertex AI location's ("eu", "us"); none known,
+// none.
+func TestDeploymentRegions(t *testing.T) {
+	cfg := parseExpecting(t, []byte("model_list:\n"+
+		"  - {model_name: a, litellm_params: {model: openai/x, api_key: sk-test-key, region_name: EU}}\n"+
+		"  - {model_name: b, litellm_params: {model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0, aws_access_key_id: AKIDTEST, aws_secret_access_key: secret-test, aws_region_name: eu-central-1}}\n"+
+		"  - {model_name: c, litellm_params: {model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0, aws_access_key_id: AKIDTEST, aws_secret_access_key: secret-test, aws_region_name: us-east-1, region_name: eu}}\n"+
+		"  - {model_name: d, litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p, vertex_location: europe-west4}}\n"+
+		"  - {model_name: e, litellm_params: {model: vertex_ai/gemini-2.5-pro, vertex_project: p}}\n"+
+		"  - {model_name: f, litellm_params: {model: openai/y, api_key: sk-test-key}}\n"), env(nil), "")
+	var got []string
+	for _, d := range cfg.Deployments {
+		got = append(got, d.Group+"="+d.Region)
+	}
+	if want := []string{"a=eu", "b=eu", "c=eu", "d=eu", "e=us", "f="}; !slices.Equal(got, want) {
+		t.Fatalf("regions %q, want %q", got, want)
+	}
 }

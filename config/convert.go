@@ -975,6 +975,11 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
 		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
+	if r := c.resolve(pp+".region_name", rd.Params.RegionName); r != "" {
+		d.Region = strings.ToLower(r)
+	} else if a := d.AWSAuth(); a != nil {
+		d.Region = regionOf(a.Region)
+	}
 	d.FirstChunkTimeout = c.duration(pp+".ttft_timeout", rd.Params.TTFTTimeout, c.firstChunkTimeout, false)
 	d.ChunkIdleTimeout = c.duration(pp+".stream_idle_timeout", rd.Params.StreamIdleTimeout, c.chunkIdleTimeout, false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, c.maxParallel, false)
@@ -2418,4 +2423,17 @@ func (c *converter) cachePoints(at string, raw []rawCachePoint) []CachePoint {
 		out = append(out, CachePoint{Role: r.Role, Index: r.Index, Control: control})
 	}
 	return out
+}
+
+// regionOf is the region ("eu", "us") a cloud's region or location is
+// in, as LiteLLM reads them for allowed_model_region: AWS's eu-west-1,
+// Google's europe-west4 and us-central1; "" for any other.
+func regionOf(cloudRegion string) string {
+	switch r := strings.ToLower(cloudRegion); {
+	case strings.HasPrefix(r, "eu-"), strings.HasPrefix(r, "europe-"):
+		return "eu"
+	case strings.HasPrefix(r, "us-"):
+		return "us"
+	}
+	return ""
 }

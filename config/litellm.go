@@ -143,7 +143,6 @@ func liteLLMNames(parent string) []string {
 // credential's values, which fill them in) that breakerd does not use.
 var liteLLMParams = map[string]string{
 	"max_retries":                        "router_settings.num_retries does this",
-	"region_name":                        "",
 	"s3_bucket_name":                     batchJobsHint,
 	"s3_region_name":                     batchJobsHint,
 	"s3_access_key_id":                   batchJobsHint,

@@ -306,8 +306,10 @@ type rawParams struct {
 	// Vertex AI's project and location, and the service account whose
 	// key signs its calls' tokens: a file's path, the key's JSON, or the
 	// key as a mapping.
-	VertexProject     string `yaml:"vertex_project"`
-	VertexLocation    string `yaml:"vertex_location"`
+	VertexProject  string `yaml:"vertex_project"`
+	VertexLocation string `yaml:"vertex_location"`
+	// RegionName is LiteLLM's region of a deployment (Deployment.Region).
+	RegionName        string `yaml:"region_name"`
 	VertexCredentials any    `yaml:"vertex_credentials"`
 	// LiteLLM's keys for Amazon Bedrock's credentials, region and
 	// address (also in a credential's values).

@@ -216,6 +216,7 @@ func (c *converter) vertex(d Deployment, pp, prov, model string, rd rawDeploymen
 		}
 	}
 	location = cmp.Or(location, "us-central1")
+	d.Region = regionOf(location) // region_name, when set, wins (deploymentRest)
 	d.APIBase = strings.TrimRight(c.resolve(pp+".api_base", rd.Params.APIBase), "/")
 	switch {
 	case d.APIBase != "":

@@ -20,7 +20,7 @@ var liteLLMRequestParams = map[string]struct{}{
 	"fallbacks": {}, "num_retries": {}, "timeout": {},
 	"context_window_fallback_dict": {}, "tags": {}, "caching": {}, "cache": {}, "guardrails": {},
 	"litellm_session_id": {}, "litellm_trace_id": {}, "no-log": {}, "litellm_metadata": {}, "mock_timeout": {},
-	"disable_fallbacks": {}, "mock_testing_fallbacks": {}, "mock_testing_context_fallbacks": {}, "mock_testing_content_policy_fallbacks": {},
+	"disable_fallbacks": {}, "allowed_model_region": {}, "mock_testing_fallbacks": {}, "mock_testing_context_fallbacks": {}, "mock_testing_content_policy_fallbacks": {},
 }
 
 // clientRouting is what a request's body asks of breakerd's routing in
@@ -34,6 +34,9 @@ type clientRouting struct {
 	// noFallbacks is LiteLLM's disable_fallbacks: the request's model
 	// group alone, no fallback of any kind.
 	noFallbacks bool
+	// region, when set, is LiteLLM's allowed_model_region: only the
+	// deployments in that region (config.Deployment.Region) may serve.
+	region string
 	// retries, when set, replaces router_settings.num_retries.
 	retries    int
 	setRetries bool
@@ -84,6 +87,12 @@ func (r *clientRouting) read(k string, v []byte) string {
 			return "disable_fallbacks must be true or false"
 		}
 		r.noFallbacks = off
+	case "allowed_model_region":
+		var region string // not &r.region: r would escape, an allocation per request
+		if json.Unmarshal(v, &region) != nil || region == "" {
+			return `allowed_model_region must be a region, such as "eu"`
+		}
+		r.region = strings.ToLower(region)
 	case "num_retries":
 		var n float64
 		if json.Unmarshal(v, &n) != nil || n < 0 || n != math.Trunc(n) || n > 100 {

@@ -94,3 +94,44 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's allowed_model_region keeps a request on the deployments in
+// that region (litellm_params.region_name): never one elsewhere, not even
+// as a fallback, and none left is a 400 that says so.
+func TestAllowedModelRegion(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: chat
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_EU}/v1", api_key: sk-eu-secret, region_name: eu}
+  - model_name: chat
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_US}/v1", api_key: sk-us-secret, region_name: US}
+  - model_name: other
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_US}/v1", api_key: sk-us-secret}
+router_settings:
+  fallbacks: [{chat: [other]}]
+  num_retries: 0
+`, "eu", "us")
+	const msgs = `"messages":[{"role":"user","content":"x"}]`
+	for range 10 {
+		if status, h, b := e.post("/v1/chat/completions", `{"model":"chat","allowed_model_region":"EU",`+msgs+`}`); status != 200 || h.Get("X-Breakerd-Deployment") != "chat/openai/gpt-4o" {
+			t.Fatalf("status %d, deployment %q: %v", status, h.Get("X-Breakerd-Deployment"), b)
+		}
+	}
+	if n := e.mocks["us"].Stats().Requests; n != 0 {
+		t.Fatalf("a deployment in the us got %d requests allowed in the eu alone", n)
+	}
+	if sent := e.mocks["eu"].LastBody(); strings.Contains(sent, "allowed_model_region") {
+		t.Fatalf("upstream got %s", sent)
+	}
+	e.mocks["eu"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	if status, _, _ := e.post("/v1/chat/completions", `{"model":"chat","allowed_model_region":"eu",`+msgs+`}`); status != 503 || e.mocks["us"].Stats().Requests != 0 {
+		t.Fatalf("status %d, us calls %d: with the eu's deployment down, want its 503 and no call elsewhere", status, e.mocks["us"].Stats().Requests)
+	}
+	status, _, b := e.post("/v1/chat/completions", `{"model":"chat","allowed_model_region":"apac",`+msgs+`}`)
+	if msg, _ := b["error"].(map[string]any)["message"].(string); status != 400 || !strings.Contains(msg, "No deployment of model `chat` or its fallbacks is in region \"apac\"") {
+		t.Fatalf("status %d, message %q", status, msg)
+	}
+	if status, _, _ := e.post("/v1/chat/completions", `{"model":"chat",`+msgs+`}`); status != 200 {
+		t.Fatalf("without allowed_model_region: %d, want the fallback's or the us deployment's answer", status)
+	}
+}

@@ -269,6 +269,14 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			return outcome{code: http.StatusBadRequest}
 		}
 	}
+	if region := c.routing.region; region != "" {
+		// Route's slice may be shared: cut a copy.
+		if route = slices.DeleteFunc(slices.Clone(route), func(d *Deployment) bool { return d.Config.Region != region }); len(route) == 0 {
+			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "",
+				fmt.Sprintf("No deployment of model `%s` or its fallbacks is in region %q (allowed_model_region): litellm_params.region_name says a deployment's region", group, region))
+			return outcome{code: http.StatusBadRequest}
+		}
+	}
 	if c.routing.storedAt != "" {
 		route = c.pin(route)
 	}

@@ -311,6 +311,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.Order != nil {
 				role += fmt.Sprintf(", order %d", *dc.Order)
 			}
+			if dc.Region != "" {
+				role += ", region " + dc.Region
+			}
 			if dc.NumRetries != nil {
 				role += fmt.Sprintf(", %d retries", *dc.NumRetries)
 			}
