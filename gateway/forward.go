@@ -29,14 +29,49 @@ func forwards(cfg *config.Config) bool {
 	return len(cfg.Router.ForwardHeaders) > 0 || cfg.Router.ForwardOpenAIOrg
 }
 
+// clientHeadersKey is the context key of a stored call's client headers,
+// to forward once its deployment is known (forwardingTo).
+type clientHeadersKey struct{}
+
 // forwarding returns r with the client headers its upstream calls carry
 // in its context (upstream calls take them: propagating), or r as it is
 // when its model (model, or the group it names) forwards none.
 func (g *Gateway) forwarding(r *http.Request, model, group string) *http.Request {
+	h := g.forwarded(r.Header, model, group)
+	if h == nil {
+		return r
+	}
+	return r.WithContext(context.WithValue(r.Context(), forwardedKey{}, h))
+}
+
+// forwardingTo returns ctx, a stored call's (whose client's headers it
+// holds: clientHeaders), with the headers forwarded to d's upstream:
+// those its group forwards. A stored call names no model; its
+// deployment's group is its model.
+func (g *Gateway) forwardingTo(ctx context.Context, d *Deployment) context.Context {
+	client, _ := ctx.Value(clientHeadersKey{}).(http.Header)
+	if h := g.forwarded(client, "", d.Config.Group); h != nil {
+		return context.WithValue(ctx, forwardedKey{}, h)
+	}
+	return ctx
+}
+
+// clientHeaders returns ctx holding r's headers for forwardingTo, when
+// the config forwards any.
+func (g *Gateway) clientHeaders(ctx context.Context, r *http.Request) context.Context {
+	if !forwards(g.cfg) {
+		return ctx
+	}
+	return context.WithValue(ctx, clientHeadersKey{}, r.Header)
+}
+
+// forwarded returns the headers of client that go upstream for a request
+// for model (or group); nil when none do.
+func (g *Gateway) forwarded(client http.Header, model, group string) http.Header {
 	names := g.cfg.Router.ForwardHeaders
 	all := forwardsFor(names, model) || forwardsFor(names, group)
 	var h http.Header
-	for k, vs := range r.Header {
+	for k, vs := range client {
 		lk := strings.ToLower(k)
 		forward := all && (strings.HasPrefix(lk, "x-") && !strings.HasPrefix(lk, "x-stainless") && !strings.HasPrefix(lk, "x-amz-") ||
 			lk == "anthropic-beta") || g.cfg.Router.ForwardOpenAIOrg && lk == "openai-organization"
@@ -48,10 +83,7 @@ func (g *Gateway) forwarding(r *http.Request, model, group string) *http.Request
 		}
 		h[k] = vs
 	}
-	if h == nil {
-		return r
-	}
-	return r.WithContext(context.WithValue(r.Context(), forwardedKey{}, h))
+	return h
 }
 
 // forwardsFor reports whether names (Router.ForwardHeaders) forward the

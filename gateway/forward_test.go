@@ -1,7 +1,11 @@
 package gateway_test
 
 import (
+	"bytes"
 	"cmp"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"testing"
 )
 
@@ -48,6 +52,45 @@ func TestClientHeadersForwardedAsLiteLLMDoes(t *testing.T) {
 				if v := got.Get(k); v != want {
 					t.Errorf("upstream got %s %q, want %q", k, v, want)
 				}
+			}
+		})
+	}
+}
+
+// Calls that name no model (a file's upload, a stored object's) forward
+// the headers their deployment's group would: its model's.
+func TestClientHeadersForwardedOnStoredCalls(t *testing.T) {
+	for _, tc := range []struct {
+		name, settings, want string
+	}{
+		{"the group forwards", "litellm_settings: {model_group_settings: {forward_client_headers_to_llm_api: [m]}}\n", "t-1"},
+		{"another group forwards", "litellm_settings: {model_group_settings: {forward_client_headers_to_llm_api: [other]}}\n", ""},
+		{"none forwards", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			upstream, headers := recordingUpstream(t, `{"id":"file-abc","object":"file","bytes":3,"created_at":1,"filename":"a.jsonl","purpose":"batch","status":"processed"}`)
+			url := serveGateway(t, "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o, api_base: \""+upstream+"\", api_key: sk-upstream-key}\n"+tc.settings)
+			var body bytes.Buffer
+			form := multipart.NewWriter(&body)
+			_ = form.WriteField("purpose", "batch")
+			part, _ := form.CreateFormFile("file", "a.jsonl")
+			_, _ = part.Write([]byte("{}\n"))
+			_ = form.Close()
+			req, _ := http.NewRequest(http.MethodPost, url+"/v1/files", &body)
+			req.Header.Set("Content-Type", form.FormDataContentType())
+			req.Header.Set("X-Trace-Id", "t-1")
+			req.Header.Set("X-Stainless-Lang", "js")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d: %s", resp.StatusCode, data)
+			}
+			if got := headers(); got.Get("X-Trace-Id") != tc.want || got.Get("X-Stainless-Lang") != "" {
+				t.Fatalf("upstream got X-Trace-Id %q, X-Stainless-Lang %q; want %q and none", got.Get("X-Trace-Id"), got.Get("X-Stainless-Lang"), tc.want)
 			}
 		})
 	}

@@ -178,7 +178,7 @@ func (g *Gateway) storedHandler(api provider.API, work func(context.Context, htt
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx, span := g.startRequestSpan(r, provider.Chat, api)
-		d, status := work(ctx, w, r)
+		d, status := work(g.clientHeaders(ctx, r), w, r)
 		g.storedDone(span, api, d, status, start)
 	}
 }
@@ -294,6 +294,7 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 	if d.Breakers[op] == nil { // an embedding model's files (storesFiles)
 		op = d.Operations()[0]
 	}
+	ctx = g.forwardingTo(ctx, d)
 	release, err := g.through(ctx, d, op, unjudged, func(ctx context.Context) (err error) {
 		if t := d.Config.Timeout; t > 0 && call.Query.Get("stream") != "true" && !call.Raw {
 			var cancel context.CancelFunc
