@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/breakerd/breakerd/provider"
 )
 
 // liteLLMRequestParams are LiteLLM's own request parameters: LiteLLM's
@@ -125,6 +127,21 @@ func (r *clientRouting) read(k string, v []byte) string {
 		r.ignored = append(r.ignored, k)
 	}
 	return ""
+}
+
+// readAll reads LiteLLM's parameters among body's top-level fields
+// (read): a Responses or Messages request's, whose other fields the
+// dialect parsers read. It returns the first value's message.
+func (r *clientRouting) readAll(body []byte) string {
+	var msg string
+	provider.EachField(body, func(k, v []byte) {
+		if _, ok := liteLLMRequestParams[string(k)]; ok {
+			if m := r.read(string(k), v); m != "" && msg == "" {
+				msg = m
+			}
+		}
+	})
+	return msg
 }
 
 // headerTags are the tags of LiteLLM's x-litellm-tags header, which

@@ -48,6 +48,26 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 			}
 		}
 	})
+	t.Run("the Responses and Messages APIs take them too", func(t *testing.T) {
+		e := newEnv(t, noFallbacks, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		status, h, b := e.post("/v1/responses", `{"model":"gpt-4o-mini","input":"hi","fallbacks":["claude-3-5-sonnet"],"num_retries":0}`)
+		if status != 200 || h.Get("X-Breakerd-Fallback") != "true" || e.mocks["primary"].Stats().Requests != 1 {
+			t.Fatalf("responses: status %d, fallback %q, primary calls %d: %v", status, h.Get("X-Breakerd-Fallback"), e.mocks["primary"].Stats().Requests, b)
+		}
+		if sent := e.mocks["primary"].LastBody(); strings.Contains(sent, "fallbacks") || strings.Contains(sent, "num_retries") {
+			t.Fatalf("the primary got %s", sent)
+		}
+		e = newEnv(t, twoGroups, "primary", "backup")
+		e.mocks["backup"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+		status, _, b = e.post("/v1/messages", `{"model":"claude-3-5-sonnet","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"disable_fallbacks":true,"num_retries":0}`)
+		if status == 200 || e.mocks["backup"].Stats().Requests != 1 {
+			t.Fatalf("messages: status %d, backup calls %d: %v", status, e.mocks["backup"].Stats().Requests, b)
+		}
+		if sent := e.mocks["backup"].LastBody(); strings.Contains(sent, "disable_fallbacks") || strings.Contains(sent, "num_retries") {
+			t.Fatalf("Anthropic's upstream got %s", sent)
+		}
+	})
 	t.Run("the config's retries without num_retries", func(t *testing.T) {
 		e := newEnv(t, noFallbacks, "primary", "backup")
 		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})

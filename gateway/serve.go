@@ -581,6 +581,9 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		if body, msg = fileRefs(body, routing); msg != "" {
 			return nil, "", msg
 		}
+		if msg := routing.readAll(body); msg != "" {
+			return nil, "", msg
+		}
 		var d string
 		if body, d = provider.UnmarkEncrypted(body); d != "" && routing.storedAt == "" {
 			// Encrypted reasoning only the deployment that made it reads.
@@ -595,6 +598,9 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		}
 		var msg string
 		if body, msg = fileRefs(body, routing); msg != "" {
+			return nil, "", msg
+		}
+		if msg := routing.readAll(body); msg != "" {
 			return nil, "", msg
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream}, r.Model, ""
