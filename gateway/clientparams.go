@@ -31,8 +31,11 @@ type clientRouting struct {
 	// strip are LiteLLM's parameters found in the body: left out of
 	// every upstream request. ignored are those breakerd does not honour.
 	strip, ignored []string
-	// fallbacks are model groups to try after the request's own route.
+	// fallbacks are model groups to try after the request's own route;
+	// overrides, by group, the fields a fallback given as an object
+	// ({model, messages, temperature, ...}) replaces for its attempts.
 	fallbacks []string
+	overrides map[string]map[string]json.RawMessage
 	// noFallbacks is LiteLLM's disable_fallbacks: the request's model
 	// group alone, no fallback of any kind.
 	noFallbacks bool
@@ -73,13 +76,20 @@ func (r *clientRouting) read(k string, v []byte) string {
 		for _, it := range items {
 			var name string
 			if json.Unmarshal(it, &name) != nil {
-				var obj struct {
-					Model string `json:"model"`
+				var obj map[string]json.RawMessage
+				if json.Unmarshal(it, &obj) != nil || json.Unmarshal(obj["model"], &name) != nil || name == "" {
+					return "fallbacks must be a list of model names, or of {model, ...} objects"
 				}
-				if json.Unmarshal(it, &obj) != nil || obj.Model == "" {
-					return "fallbacks must be a list of model names"
+				// LiteLLM's: the object's other fields replace the
+				// request's for that model's attempts (not its stream).
+				delete(obj, "model")
+				delete(obj, "stream")
+				if len(obj) > 0 {
+					if r.overrides == nil {
+						r.overrides = map[string]map[string]json.RawMessage{}
+					}
+					r.overrides[name] = obj
 				}
-				name = obj.Model
 			}
 			r.fallbacks = append(r.fallbacks, name)
 		}

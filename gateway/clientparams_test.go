@@ -48,6 +48,30 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a fallback given as an object replaces the request's fields for its attempts", func(t *testing.T) {
+		e := newEnv(t, noFallbacks, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		status, _, b := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","num_retries":0,"messages":[{"role":"user","content":"the long original"}],`+
+			`"fallbacks":[{"model":"claude-3-5-sonnet","messages":[{"role":"user","content":"a short summary"}],"temperature":0}]}`)
+		if status != 200 {
+			t.Fatalf("status %d: %v", status, b)
+		}
+		if sent := e.mocks["backup"].LastBody(); !strings.Contains(sent, "a short summary") || strings.Contains(sent, "the long original") || !strings.Contains(sent, `"temperature":0`) {
+			t.Fatalf("the fallback got %s: want the object's messages and temperature", sent)
+		}
+		if sent := e.mocks["primary"].LastBody(); !strings.Contains(sent, "the long original") {
+			t.Fatalf("the request's own model got %s", sent)
+		}
+		// A Messages request to an OpenAI fallback: the object's fields
+		// are Anthropic's, translated with the rest.
+		e = newEnv(t, noFallbacks, "primary", "backup")
+		e.mocks["backup"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+		status, _, b = e.post("/v1/messages", `{"model":"claude-3-5-sonnet","max_tokens":100,"num_retries":0,"messages":[{"role":"user","content":"the long original"}],`+
+			`"fallbacks":[{"model":"gpt-4o-mini","max_tokens":7,"messages":[{"role":"user","content":"a short summary"}]}]}`)
+		if sent := e.mocks["primary"].LastBody(); status != 200 || !strings.Contains(sent, "a short summary") || !strings.Contains(sent, "7") {
+			t.Fatalf("status %d (%v); the OpenAI fallback got %s", status, b, sent)
+		}
+	})
 	t.Run("the Responses and Messages APIs take them too", func(t *testing.T) {
 		e := newEnv(t, noFallbacks, "primary", "backup")
 		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})

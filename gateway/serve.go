@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -818,6 +819,9 @@ func (c *call) what() string {
 // to chat (once per call). A translation error is the client's to see;
 // unfit lists what only a native deployment can honour.
 func (c *call) requestFor(d *Deployment) (req *provider.Request, native bool, unfit []string, err *dialect.Error) {
+	if ov := c.routing.overrides[d.Config.Group]; len(ov) > 0 && d.Config.Group != c.group {
+		return c.overridden(d, ov)
+	}
 	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
 		return c.req, true, nil, nil
 	}
@@ -832,6 +836,29 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, native bool, un
 	chat.API, chat.Body, chat.Header = provider.APIChat, c.translated.Chat, nil
 	chat.IncludeUsage = c.req.Stream // the translated stream reports usage at its end
 	return &chat, false, c.translated.Unfit, nil
+}
+
+// overridden is requestFor's request for d, a deployment of a fallback
+// the client gave as an object: the client's request with the object's
+// fields (ov) in place of its own, translated for d when it needs that.
+func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provider.Request, bool, []string, *dialect.Error) {
+	req := *c.req
+	for _, k := range slices.Sorted(maps.Keys(ov)) {
+		if b, ok := provider.SetField(req.Body, k, ov[k]); ok {
+			req.Body = b
+		}
+	}
+	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
+		return &req, true, nil, nil
+	}
+	tr, terr := translate(c.api, req.Body)
+	if terr != nil {
+		return nil, false, nil, terr
+	}
+	chat := req
+	chat.API, chat.Body, chat.Header = provider.APIChat, tr.Chat, nil
+	chat.IncludeUsage = req.Stream
+	return &chat, false, tr.Unfit, nil
 }
 
 // translate turns a client request in api into a chat request.
