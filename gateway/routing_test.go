@@ -141,6 +141,22 @@ router_settings:
 	if n := e.mocks["c"].Stats().Requests; n != 0 {
 		t.Fatalf("the targeted deployment's group's other deployment got %d requests; a fallback by id tries that one alone", n)
 	}
+	// A context_window_fallbacks entry may name one too.
+	e = newEnv(t, `
+model_list:
+  - model_name: small
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: reserve
+    litellm_params: {model: openai/gpt-4.1, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+    model_info: {id: long-context}
+router_settings:
+  context_window_fallbacks: [{small: [long-context]}]
+`, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{ContextTokens: 3})
+	status, h, body := e.post("/v1/chat/completions", `{"model":"small","messages":[{"role":"user","content":"one two three four five"}]}`)
+	if status != 200 || h.Get("X-Breakerd-Deployment") != "long-context" {
+		t.Fatalf("too long for small: %d, served by %q: %v", status, h.Get("X-Breakerd-Deployment"), body)
+	}
 }
 
 // LiteLLM's order makes tiers in a group, whatever its strategy: the
