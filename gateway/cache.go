@@ -258,6 +258,9 @@ func (c *call) keep(d *Deployment, body []byte) {
 	if c.cacheKey == "" || c.routing.cache.NoStore || cc == nil {
 		return
 	}
+	if len(c.routing.overrides[d.Config.Group]) > 0 && d.Config.Group != c.group {
+		return // the answer to a fallback object's fields, not to the request's
+	}
 	ttl := cc.TTL
 	if t := c.routing.cache.TTL; t != nil {
 		ttl = time.Duration(*t * float64(time.Second))

@@ -179,3 +179,31 @@ litellm_settings:
 		t.Fatalf("redacted: %s", got)
 	}
 }
+
+// An answer a request's fallback object made (its own messages in place
+// of the request's) is not kept under the request's key: the same
+// request later is asked again.
+func TestResponseCacheSkipsFallbackObjectsAnswers(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: backup
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:
+  num_retries: 0
+litellm_settings:
+  cache: true
+  cache_params: {type: local, ttl: 60}
+`, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	body := `{"model":"m","messages":[{"role":"user","content":"the original"}],"fallbacks":[{"model":"backup","messages":[{"role":"user","content":"another"}]}]}`
+	if status, _, b := e.post("/v1/chat/completions", body); status != 200 {
+		t.Fatalf("status %d: %v", status, b)
+	}
+	e.mocks["a"].SetFaults(mockllm.Faults{})
+	if status, h, _ := e.post("/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"the original"}]}`); status != 200 ||
+		h.Get("X-Breakerd-Cache") == "hit" || e.mocks["a"].Stats().Chat != 2 {
+		t.Fatalf("status %d, cache %q, calls to m %d: the fallback object's answer was given for the request", status, h.Get("X-Breakerd-Cache"), e.mocks["a"].Stats().Chat)
+	}
+}
