@@ -90,6 +90,7 @@ var liteLLMIgnored = map[string]map[string]string{
 		"alerting_config":                  "router_settings.alerting does this",
 		"health_check_staleness_threshold": "breakerd's health checks count toward the breakers at once, so no check result goes stale",
 		"use_shared_health_check":          "with router_settings.state: redis, one replica makes each round of checks and the breakers they move are the fleet's",
+		"ignore_invalid_deployments":       "breakerd always does this: a deployment it cannot call is left out, with a warning saying why",
 		"enable_weighted_failover":         "breakerd always does this: a failed deployment's request goes on to its group's others (by the strategy, weights included) before any fallback",
 	},
 }
