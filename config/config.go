@@ -396,7 +396,8 @@ type Deployment struct {
 	Timeout time.Duration
 	// StreamTimeout bounds a stream's wait for its first chunk, and then
 	// for each next one (LiteLLM's stream_timeout; when unset, the
-	// smaller of Timeout and DefaultStreamTimeout). It is what catches a
+	// smaller of Timeout and DefaultStreamTimeout, or LocalStreamTimeout
+	// for a local model server). It is what catches a
 	// provider that accepts the connection and never answers.
 	StreamTimeout time.Duration
 	// Region is where the deployment runs, for requests that name the
@@ -741,9 +742,13 @@ func (d Deployment) Labels() map[string]string {
 // from reasoning models, which stream their thinking or keep-alives), so
 // their bound is short; a non-streaming answer from a reasoning model can
 // legitimately take minutes, so its bound is long.
+// A local model server (ProviderInfo.LoadsModels) may first load a
+// model's weights, which takes up to a minute or two: its streams' bound
+// is LocalStreamTimeout.
 const (
 	DefaultTimeout       = 5 * time.Minute
 	DefaultStreamTimeout = 20 * time.Second
+	LocalStreamTimeout   = 2 * time.Minute
 )
 
 // MinRedactLen is the length of the shortest secret that breakerd scrubs

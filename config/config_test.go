@@ -639,7 +639,8 @@ func TestDecoderPanicBecomesAnErrorNamingTheFile(t *testing.T) {
 	}
 }
 
-// No attempt waits forever by default: a hang is the commonest outage.
+// No attempt waits forever by default: a hang is the commonest outage. A
+// local model server's streams get longer, for the model's loading.
 func TestAttemptTimeouts(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
 	for _, tc := range []struct {
@@ -654,6 +655,10 @@ func TestAttemptTimeouts(t *testing.T) {
 		{"the deployment's stream_timeout", head + "      stream_timeout: 7s\n", DefaultTimeout, 7 * time.Second},
 		{"router_settings.stream_timeout", head + "router_settings:\n  stream_timeout: 9\n", DefaultTimeout, 9 * time.Second},
 		{"the deployment's wins", head + "      stream_timeout: 3\nrouter_settings:\n  stream_timeout: 9\n", DefaultTimeout, 3 * time.Second},
+		// A local model server's first chunk may wait for the model to load.
+		{"a local model server", strings.Replace(head, "openai/x", "ollama/deepseek-r1:32b", 1), DefaultTimeout, LocalStreamTimeout},
+		{"a local model server, bounded by a shorter timeout", strings.Replace(head, "openai/x", "lm_studio/qwen3", 1) + "      timeout: 60\n", time.Minute, time.Minute},
+		{"a local model server's own stream_timeout", strings.Replace(head, "openai/x", "ollama/llama3", 1) + "      stream_timeout: 30\n", DefaultTimeout, 30 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(nil))

@@ -973,8 +973,12 @@ func (c *converter) credential(pp string, p *rawParams) (at func(key string) str
 func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) Deployment {
 	p := fmt.Sprintf("model_list[%d]", d.Index)
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
+	streamDefault := DefaultStreamTimeout
+	if info, _ := LookupProvider(d.Provider); info.LoadsModels {
+		streamDefault = LocalStreamTimeout // its first chunk may wait for the model to load
+	}
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
-		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
+		cmp.Or(defStreamTimeout, min(d.Timeout, streamDefault)), false)
 	if r := c.resolve(pp+".region_name", rd.Params.RegionName); r != "" {
 		d.Region = strings.ToLower(r)
 	} else if a := d.AWSAuth(); a != nil {

@@ -66,6 +66,11 @@ type ProviderInfo struct {
 	// configured api_base without it is likely the native one, and gets
 	// a warning.
 	CompatSuffix string
+	// LoadsModels marks a model server that loads a model's weights at
+	// its first request (Ollama, LM Studio, llamafile, ...): a minute can
+	// pass before that stream's first chunk, so its streams' default
+	// bound is LocalStreamTimeout, not DefaultStreamTimeout.
+	LoadsModels bool
 	// Vertex marks Google's Vertex AI: its api_base is built from
 	// vertex_project and vertex_location, and its calls carry an OAuth
 	// token that a service account's key (vertex_credentials) signs for.
@@ -137,8 +142,8 @@ var providerTable = []ProviderInfo{
 		KeyEnv: "ANTHROPIC_API_KEY"},
 	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", BaseEnv: "GEMINI_API_BASE", KeyEnv: "GEMINI_API_KEY",
 		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai"},
-	{Name: "ollama", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
-	{Name: "ollama_chat", Dialect: DialectOpenAI, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
+	{Name: "ollama", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
+	{Name: "ollama_chat", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY"},
 	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"}},
 	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true},
@@ -161,7 +166,7 @@ var providerTable = []ProviderInfo{
 	{Name: "hosted_vllm", Dialect: DialectOpenAI, BaseEnv: "HOSTED_VLLM_API_BASE", KeyEnv: "HOSTED_VLLM_API_KEY", Embeddings: true},
 	{Name: "jina_ai", Dialect: DialectOpenAI, BaseURL: "https://api.jina.ai/v1", BaseEnv: "JINA_AI_API_BASE", KeyEnv: "JINA_AI_API_KEY", Embeddings: true},
 	{Name: "infinity", Dialect: DialectOpenAI, BaseEnv: "INFINITY_API_BASE", KeyEnv: "INFINITY_API_KEY", Embeddings: true},
-	{Name: "lm_studio", Dialect: DialectOpenAI, BaseURL: "http://localhost:1234/v1", BaseEnv: "LM_STUDIO_API_BASE", KeyEnv: "LM_STUDIO_API_KEY", Embeddings: true},
+	{Name: "lm_studio", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:1234/v1", BaseEnv: "LM_STUDIO_API_BASE", KeyEnv: "LM_STUDIO_API_KEY", Embeddings: true},
 	{Name: "openai_like", Dialect: DialectOpenAI, BaseEnv: "OPENAI_LIKE_API_BASE", KeyEnv: "OPENAI_LIKE_API_KEY", Embeddings: true},
 	{Name: "custom_openai", Dialect: DialectOpenAI, Embeddings: true},
 	{Name: "sambanova", Dialect: DialectOpenAI, BaseURL: "https://api.sambanova.ai/v1", BaseEnv: "SAMBANOVA_API_BASE", KeyEnv: "SAMBANOVA_API_KEY", Embeddings: true},
@@ -216,11 +221,11 @@ var providerTable = []ProviderInfo{
 		KeyHeaders: []string{"Api-Subscription-Key"}},
 	// LiteLLM's other OpenAI-compatible providers, as its provider logic
 	// addresses them.
-	{Name: "llamafile", Dialect: DialectOpenAI, BaseURL: "http://127.0.0.1:8080/v1", BaseEnv: "LLAMAFILE_API_BASE", KeyEnv: "LLAMAFILE_API_KEY", Embeddings: true},
-	{Name: "lemonade", Dialect: DialectOpenAI, BaseURL: "http://localhost:8000/api/v1", BaseEnv: "LEMONADE_API_BASE", KeyEnv: "LEMONADE_API_KEY"},
+	{Name: "llamafile", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://127.0.0.1:8080/v1", BaseEnv: "LLAMAFILE_API_BASE", KeyEnv: "LLAMAFILE_API_KEY", Embeddings: true},
+	{Name: "lemonade", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:8000/api/v1", BaseEnv: "LEMONADE_API_BASE", KeyEnv: "LEMONADE_API_KEY"},
 	// Docker Model Runner takes a list of text parts only as a string, and
 	// max_tokens for max_completion_tokens.
-	{Name: "docker_model_runner", Dialect: DialectOpenAI, BaseURL: "http://localhost:12434/engines/v1", BaseEnv: "DOCKER_MODEL_RUNNER_API_BASE",
+	{Name: "docker_model_runner", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:12434/engines/v1", BaseEnv: "DOCKER_MODEL_RUNNER_API_BASE",
 		KeyEnv: "DOCKER_MODEL_RUNNER_API_KEY", Embeddings: true, ParamRenames: maxTokens, FlattenContent: []string{"system", "user", "assistant", "tool"}},
 	// Heroku's Managed Inference: its api_base is the app's INFERENCE_URL
 	// (the API under /v1); content only as a string.
