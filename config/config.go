@@ -396,8 +396,7 @@ type Deployment struct {
 	Timeout time.Duration
 	// StreamTimeout bounds a stream's wait for its first chunk, and then
 	// for each next one (LiteLLM's stream_timeout; when unset, the
-	// smaller of Timeout and DefaultStreamTimeout, or LocalStreamTimeout
-	// for a local model server). It is what catches a
+	// smaller of Timeout and DefaultStreamTimeout). It is what catches a
 	// provider that accepts the connection and never answers.
 	StreamTimeout time.Duration
 	// Region is where the deployment runs, for requests that name the
@@ -406,8 +405,9 @@ type Deployment struct {
 	// location says; "" when not known.
 	Region string
 	// FirstChunkTimeout, when set, bounds a stream's wait for its first
-	// chunk in place of StreamTimeout (LiteLLM's ttft_timeout), and
-	// ChunkIdleTimeout its wait for each later one (stream_idle_timeout).
+	// chunk in place of StreamTimeout (LiteLLM's ttft_timeout; a local
+	// model server's default is LocalStreamTimeout), and ChunkIdleTimeout
+	// its wait for each later one (stream_idle_timeout).
 	FirstChunkTimeout, ChunkIdleTimeout time.Duration
 	MaxParallel                         int // 0: no limit
 	// NumRetries is how many times a counted failure of this deployment
@@ -743,8 +743,9 @@ func (d Deployment) Labels() map[string]string {
 // their bound is short; a non-streaming answer from a reasoning model can
 // legitimately take minutes, so its bound is long.
 // A local model server (ProviderInfo.LoadsModels) may first load a
-// model's weights, which takes up to a minute or two: its streams' bound
-// is LocalStreamTimeout.
+// model's weights, which takes up to a minute or two: its streams' wait
+// for their first chunk is LocalStreamTimeout, unless a stream_timeout or
+// ttft_timeout is set.
 const (
 	DefaultTimeout       = 5 * time.Minute
 	DefaultStreamTimeout = 20 * time.Second

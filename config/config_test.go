@@ -644,29 +644,32 @@ func TestDecoderPanicBecomesAnErrorNamingTheFile(t *testing.T) {
 func TestAttemptTimeouts(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n"
 	for _, tc := range []struct {
-		name                string
-		yaml                string
-		timeout, streamTime time.Duration
+		name                            string
+		yaml                            string
+		timeout, streamTime, firstChunk time.Duration
 	}{
-		{"defaults", head, DefaultTimeout, DefaultStreamTimeout},
-		{"a short timeout bounds streams too", head + "      timeout: 5\n", 5 * time.Second, 5 * time.Second},
-		{"a long timeout leaves streams at the default", head + "      timeout: 900\n", 900 * time.Second, DefaultStreamTimeout},
-		{"LiteLLM's request_timeout", head + "litellm_settings:\n  request_timeout: 120\n", 120 * time.Second, DefaultStreamTimeout},
-		{"the deployment's stream_timeout", head + "      stream_timeout: 7s\n", DefaultTimeout, 7 * time.Second},
-		{"router_settings.stream_timeout", head + "router_settings:\n  stream_timeout: 9\n", DefaultTimeout, 9 * time.Second},
-		{"the deployment's wins", head + "      stream_timeout: 3\nrouter_settings:\n  stream_timeout: 9\n", DefaultTimeout, 3 * time.Second},
-		// A local model server's first chunk may wait for the model to load.
-		{"a local model server", strings.Replace(head, "openai/x", "ollama/deepseek-r1:32b", 1), DefaultTimeout, LocalStreamTimeout},
-		{"a local model server, bounded by a shorter timeout", strings.Replace(head, "openai/x", "lm_studio/qwen3", 1) + "      timeout: 60\n", time.Minute, time.Minute},
-		{"a local model server's own stream_timeout", strings.Replace(head, "openai/x", "ollama/llama3", 1) + "      stream_timeout: 30\n", DefaultTimeout, 30 * time.Second},
+		{"defaults", head, DefaultTimeout, DefaultStreamTimeout, 0},
+		{"a short timeout bounds streams too", head + "      timeout: 5\n", 5 * time.Second, 5 * time.Second, 0},
+		{"a long timeout leaves streams at the default", head + "      timeout: 900\n", 900 * time.Second, DefaultStreamTimeout, 0},
+		{"LiteLLM's request_timeout", head + "litellm_settings:\n  request_timeout: 120\n", 120 * time.Second, DefaultStreamTimeout, 0},
+		{"the deployment's stream_timeout", head + "      stream_timeout: 7s\n", DefaultTimeout, 7 * time.Second, 0},
+		{"router_settings.stream_timeout", head + "router_settings:\n  stream_timeout: 9\n", DefaultTimeout, 9 * time.Second, 0},
+		{"the deployment's wins", head + "      stream_timeout: 3\nrouter_settings:\n  stream_timeout: 9\n", DefaultTimeout, 3 * time.Second, 0},
+		// A local model server's first chunk may wait for the model to
+		// load: that wait (ttft_timeout's) is longer, unless set.
+		{"a local model server", strings.Replace(head, "openai/x", "ollama/deepseek-r1:32b", 1), DefaultTimeout, DefaultStreamTimeout, LocalStreamTimeout},
+		{"a local model server, bounded by a shorter timeout", strings.Replace(head, "openai/x", "lm_studio/qwen3", 1) + "      timeout: 60\n", time.Minute, DefaultStreamTimeout, time.Minute},
+		{"a local model server's own stream_timeout", strings.Replace(head, "openai/x", "ollama/llama3", 1) + "      stream_timeout: 30\n", DefaultTimeout, 30 * time.Second, 0},
+		{"a local model server's own ttft_timeout", strings.Replace(head, "openai/x", "ollama/llama3", 1) + "      ttft_timeout: 40\n", DefaultTimeout, DefaultStreamTimeout, 40 * time.Second},
+		{"router_settings' stream_timeout for a local model server", strings.Replace(head, "openai/x", "ollama/llama3", 1) + "router_settings:\n  stream_timeout: 9\n", DefaultTimeout, 9 * time.Second, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(tc.yaml), env(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cfg.Deployments[0]; d.Timeout != tc.timeout || d.StreamTimeout != tc.streamTime {
-				t.Fatalf("timeout %s, stream_timeout %s; want %s, %s", d.Timeout, d.StreamTimeout, tc.timeout, tc.streamTime)
+			if d := cfg.Deployments[0]; d.Timeout != tc.timeout || d.StreamTimeout != tc.streamTime || d.FirstChunkTimeout != tc.firstChunk {
+				t.Fatalf("timeout %s, stream_timeout %s, first chunk %s; want %s, %s, %s", d.Timeout, d.StreamTimeout, d.FirstChunkTimeout, tc.timeout, tc.streamTime, tc.firstChunk)
 			}
 		})
 	}

@@ -973,18 +973,19 @@ func (c *converter) credential(pp string, p *rawParams) (at func(key string) str
 func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, defTimeout, defStreamTimeout time.Duration) Deployment {
 	p := fmt.Sprintf("model_list[%d]", d.Index)
 	d.Timeout = c.duration(pp+".timeout", rd.Params.Timeout, cmp.Or(defTimeout, DefaultTimeout), false)
-	streamDefault := DefaultStreamTimeout
-	if info, _ := LookupProvider(d.Provider); info.LoadsModels {
-		streamDefault = LocalStreamTimeout // its first chunk may wait for the model to load
-	}
 	d.StreamTimeout = c.duration(pp+".stream_timeout", rd.Params.StreamTimeout,
-		cmp.Or(defStreamTimeout, min(d.Timeout, streamDefault)), false)
+		cmp.Or(defStreamTimeout, min(d.Timeout, DefaultStreamTimeout)), false)
 	if r := c.resolve(pp+".region_name", rd.Params.RegionName); r != "" {
 		d.Region = strings.ToLower(r)
 	} else if a := d.AWSAuth(); a != nil {
 		d.Region = regionOf(a.Region)
 	}
 	d.FirstChunkTimeout = c.duration(pp+".ttft_timeout", rd.Params.TTFTTimeout, c.firstChunkTimeout, false)
+	if info, _ := LookupProvider(d.Provider); info.LoadsModels && d.FirstChunkTimeout == 0 && rd.Params.StreamTimeout == nil && defStreamTimeout == 0 {
+		// Its first chunk may wait for the model's weights to load; a
+		// stall after it is a hang as anywhere.
+		d.FirstChunkTimeout = min(d.Timeout, LocalStreamTimeout)
+	}
 	d.ChunkIdleTimeout = c.duration(pp+".stream_idle_timeout", rd.Params.StreamIdleTimeout, c.chunkIdleTimeout, false)
 	d.MaxParallel = c.count(pp+".max_parallel_requests", rd.Params.MaxParallelRequests, c.maxParallel, false)
 	if v := rd.Params.NumRetries; v != nil {

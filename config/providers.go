@@ -69,7 +69,7 @@ type ProviderInfo struct {
 	// LoadsModels marks a model server that loads a model's weights at
 	// its first request (Ollama, LM Studio, llamafile, ...): a minute can
 	// pass before that stream's first chunk, so its streams' default
-	// bound is LocalStreamTimeout, not DefaultStreamTimeout.
+	// wait for it is LocalStreamTimeout (Deployment.FirstChunkTimeout).
 	LoadsModels bool
 	// Vertex marks Google's Vertex AI: its api_base is built from
 	// vertex_project and vertex_location, and its calls carry an OAuth
