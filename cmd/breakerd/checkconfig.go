@@ -347,7 +347,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 				prov += " (" + string(dc.Dialect) + " API)"
 			}
 			fmt.Fprintf(tw, "%s\t%d\t%s (%s)\t%s\t%s\t%s\t%s / %s\t%s\n", label, i+1, dc.Name, role, prov,
-				gw.Redactor().Redact(base), key, dc.Timeout, dc.StreamTimeout, strings.Join(names, ", "))
+				gw.Redactor().Redact(base), key, dc.Timeout, streamLimits(dc), strings.Join(names, ", "))
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -413,4 +413,15 @@ func redisWhere(r config.Redis, urlKey string) string {
 		return "in the Redis Cluster of " + strings.Join(r.ClusterNodes, ", ")
 	}
 	return "in Redis at " + r.Addr
+}
+
+// streamLimits says how long a deployment's streams wait for a chunk:
+// stream_timeout, or the first chunk's and the later ones' when they
+// differ (ttft_timeout, stream_idle_timeout).
+func streamLimits(dc config.Deployment) string {
+	first, next := cmp.Or(dc.FirstChunkTimeout, dc.StreamTimeout), cmp.Or(dc.ChunkIdleTimeout, dc.StreamTimeout)
+	if first == next {
+		return next.String()
+	}
+	return fmt.Sprintf("%s first, %s", first, next)
 }

@@ -582,10 +582,12 @@ func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 	t.Setenv("GROQ_API_KEY", "gsk-test-key-123456")
 	out, _ := checkConfig(t, "model_list:\n  - model_name: fast\n    litellm_params: {model: groq/llama-3.1-8b-instant, temperature: 0.2}\n"+
 		"  - model_name: c\n    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_key: sk-ant-test-123, drop_params: true}\n"+
-		"  - model_name: long\n    litellm_params: {model: groq/llama-3.3-70b-versatile, max_tokens: 4096, region_name: eu}\n")
+		"  - model_name: long\n    litellm_params: {model: groq/llama-3.3-70b-versatile, max_tokens: 4096, region_name: eu}\n"+
+		"  - model_name: local\n    litellm_params: {model: ollama/qwen3}\n")
 	for _, want := range []string{"groq (openai API)", "https://api.groq.com/openai/v1", "fast/groq/llama-3.1-8b-instant: temperature=0.2, unless the request sets them",
 		"long/groq/llama-3.3-70b-versatile: max_tokens=4096, unless", // a count of tokens, not a token
 		"long/groq/llama-3.3-70b-versatile (primary, region eu)",
+		"5m0s / 2m0s first, 20s", // the local model server's wait for its first chunk
 		"c/anthropic/claude-3-5-haiku-latest: drop_params"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
