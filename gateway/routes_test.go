@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
@@ -127,5 +128,25 @@ general_settings:
 				t.Fatalf("%d (%v), want %d and %q", status, err, tc.want, tc.message)
 			}
 		})
+	}
+}
+
+// The official Anthropic SDK meets allowed_ips' 403 as Anthropic's own
+// permission_error.
+func TestAllowedIPsWithAnthropicsSDK(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_A}", api_key: sk-ant-secret-key}
+general_settings:
+  allowed_ips: [10.0.0.0/8]
+`, "a")
+	client := e.anthropicClient()
+	_, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 10,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}})
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusForbidden || !strings.Contains(apiErr.RawJSON(), `"permission_error"`) ||
+		!strings.Contains(apiErr.RawJSON(), "Access forbidden: IP address 127.0.0.1 not allowed.") || e.mocks["a"].Stats().Requests != 0 {
+		t.Fatalf("err %v: want Anthropic's 403 permission_error, and no upstream call", err)
 	}
 }
