@@ -62,6 +62,15 @@ func TestLiteLLMRequestParameters(t *testing.T) {
 		if sent := e.mocks["primary"].LastBody(); !strings.Contains(sent, "the long original") {
 			t.Fatalf("the request's own model got %s", sent)
 		}
+		// An alias's fallback object goes with its group.
+		aliased := strings.Replace(noFallbacks, "router_settings:\n", "router_settings:\n  model_group_alias: {sonnet: claude-3-5-sonnet}\n", 1)
+		e = newEnv(t, aliased, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+		status, _, b = e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","num_retries":0,"messages":[{"role":"user","content":"the long original"}],`+
+			`"fallbacks":[{"model":"sonnet","messages":[{"role":"user","content":"a short summary"}]}]}`)
+		if sent := e.mocks["backup"].LastBody(); status != 200 || !strings.Contains(sent, "a short summary") {
+			t.Fatalf("status %d (%v); the alias's fallback got %s", status, b, sent)
+		}
 		// A Messages request to an OpenAI fallback: the object's fields
 		// are Anthropic's, translated with the rest.
 		e = newEnv(t, noFallbacks, "primary", "backup")

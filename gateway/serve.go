@@ -248,6 +248,13 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		// The group's own deployments alone (Route's slice may be shared).
 		route = slices.DeleteFunc(slices.Clone(route), func(d *Deployment) bool { return d.Config.Group != group })
 	case len(c.routing.fallbacks) > 0:
+		// A fallback object's fields go with the groups its model names
+		// (an alias's, an auto router's).
+		for _, name := range slices.Collect(maps.Keys(c.routing.overrides)) {
+			for _, grp := range g.aliasGroups(name) {
+				c.routing.overrides[grp] = c.routing.overrides[name]
+			}
+		}
 		var msg string
 		if route, msg = g.withFallbacks(route, c.routing.fallbacks); msg != "" {
 			c.writeError(w, http.StatusBadRequest, "invalid_request_error", "", msg)
