@@ -2193,3 +2193,14 @@ func TestDeploymentRegions(t *testing.T) {
 		t.Fatalf("regions %q, want %q", got, want)
 	}
 }
+
+// A broken chat stream is continued elsewhere unless
+// router_settings.continue_broken_streams is false.
+func TestContinueBrokenStreams(t *testing.T) {
+	const head = "model_list:\n  - {model_name: a, litellm_params: {model: openai/x, api_key: sk-test-key}}\n"
+	for yaml, want := range map[string]bool{"": true, "router_settings: {continue_broken_streams: true}\n": true, "router_settings: {continue_broken_streams: false}\n": false} {
+		if cfg := parseExpecting(t, []byte(head+yaml), env(nil), ""); cfg.Router.ContinueStreams != want {
+			t.Errorf("%q: ContinueStreams %v, want %v", yaml, cfg.Router.ContinueStreams, want)
+		}
+	}
+}

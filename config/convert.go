@@ -1493,6 +1493,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 	st := c.strategy("router_settings", r.RoutingStrategy, r.RoutingStrategyArgs)
 	rt := Router{Strategy: st.Strategy, LatencyBuffer: st.LatencyBuffer}
 	rt.GroupStrategies = c.routingGroups(r.RoutingGroups, groups)
+	rt.ContinueStreams = r.ContinueBrokenStreams == nil || *r.ContinueBrokenStreams
 	rt.NumRetries = c.count("router_settings.num_retries", r.NumRetries, 0, true)
 	rt.Timeout = c.duration("router_settings.timeout", r.Timeout, 600*time.Second, false)
 	rt.RetryBackoff = c.duration("router_settings.retry_backoff", r.RetryBackoff, 200*time.Millisecond, false)

@@ -412,6 +412,10 @@ type rawRouter struct {
 	// CacheResponses is LiteLLM's Router switch for its response cache:
 	// litellm_settings.cache, unless that is set.
 	CacheResponses *bool `yaml:"cache_responses"`
+	// ContinueBrokenStreams is breakerd's switch for continuing a chat
+	// stream that breaks mid-way at the route's next deployment
+	// (Router.ContinueStreams); on unless false.
+	ContinueBrokenStreams *bool `yaml:"continue_broken_streams"`
 	// DefaultLiteLLMParams are LiteLLM Router's request defaults for
 	// every deployment (routerDefaults).
 	DefaultLiteLLMParams map[string]any `yaml:"default_litellm_params"`

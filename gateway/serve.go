@@ -112,6 +112,10 @@ type call struct {
 	fallbackGroups []string
 	// retried counts the calls made again on the same deployment.
 	retried int
+	// rest counts the deployments after the one being tried on the
+	// route; cont is the state for continuing a stream that broke there.
+	rest int
+	cont continuation
 }
 
 func (g *Gateway) serve(op provider.Operation, api provider.API) http.HandlerFunc {
@@ -318,6 +322,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 		if fg := d.Config.Group; fg != group && (len(c.fallbackGroups) == 0 || c.fallbackGroups[len(c.fallbackGroups)-1] != fg) {
 			c.fallbackGroups = append(c.fallbackGroups, fg) // only on a fallback: no allocation otherwise
 		}
+		c.rest = len(route) - k - 1
 		res, reason := c.tryDeployment(ctx, w, d, i)
 		i++
 		if res != nil {
@@ -810,6 +815,11 @@ func isJSON(contentType string) bool {
 
 // writeError writes an error in the client API's shape.
 func (c *call) writeError(w http.ResponseWriter, status int, typ, code, msg string) {
+	if c.cont.midStream {
+		// The client has the stream's headers: an error is its event.
+		c.continueInstead(w, msg)
+		return
+	}
 	writeAPIError(w, c.api, status, typ, code, msg)
 }
 
@@ -826,6 +836,9 @@ func (c *call) what() string {
 // to chat (once per call). A translation error is the client's to see;
 // unfit lists what only a native deployment can honour.
 func (c *call) requestFor(d *Deployment) (req *provider.Request, native bool, unfit []string, err *dialect.Error) {
+	if c.cont.midStream {
+		return c.continuationRequest(), true, nil, nil
+	}
 	if ov := c.routing.overrides[d.Config.Group]; len(ov) > 0 && d.Config.Group != c.group {
 		return c.overridden(d, ov)
 	}
@@ -1237,6 +1250,8 @@ func failureCause(perr *provider.Error, errType string) string {
 		return "stream stalled after its first chunk (no next chunk within its stream_timeout or stream_idle_timeout)"
 	case perr == nil:
 		return "stream broke after its first chunk"
+	case errType == "stream_cut": // and another deployment went on with it
+		return "stream broke after its first chunk: " + perr.Message
 	case perr.Status > 0:
 		msg := perr.Message
 		if len(msg) > 160 {
@@ -1374,11 +1389,18 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	}
 	ttft := info.Duration
 	o, errType := c.pipe(ctx, w, events, first, lim)
-	if o == breaker.Success && c.streamed != nil {
+	if o == breaker.Success && c.streamed != nil && !c.cont.midStream { // a continued stream is two answers
 		c.keep(d, c.streamed)
 	}
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, events.Usage()
 	g.obs.AttemptDone(*info)
+	if c.cont.again {
+		// The stream broke, and the route's next deployments may go on
+		// with it: this attempt failed as any that gave no answer.
+		c.cont.again = false
+		c.judgeStreams(d, d.Breakers[c.op], true)
+		return nil, &provider.Error{Timeout: errType == "timeout", Message: c.cont.broke}, o, ttft
+	}
 	c.answered = outcome{code: 200, served: d, fallback: fallback}
 	return &c.answered, nil, o, ttft
 }

@@ -24,28 +24,39 @@ import (
 // stream_idle_timeout), is re-armed before each wait for a chunk.
 func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Stream, first []byte, lim *callLimit) (breaker.Outcome, string) {
 	defer s.Close()
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
+	if !c.cont.midStream { // a continuation's client has them
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream")
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Accel-Buffering", "no")
+		w.WriteHeader(http.StatusOK)
+		c.cont.ok = true
+	}
 	// The stream is under way: it no longer counts against the adaptive
 	// limit (before the first write, so that a client that reads the
-	// chunk finds it so), and nothing will send the request again (no
-	// retry or fallback follows a first chunk), so its bodies, megabytes
-	// with a long prompt, need not be held for as long as it streams.
+	// chunk finds it so), and unless another deployment may continue it
+	// (continuable), nothing will send the request again, so its bodies,
+	// megabytes with a long prompt, need not be held while it streams.
 	c.adm.answer()
-	c.req.Body, c.sendReq.Body, c.translated = nil, nil, nil
+	if c.cont.on = c.continuable(); !c.cont.on {
+		c.req.Body, c.sendReq.Body, c.translated = nil, nil, nil
+	}
 	if c.cacheKey != "" && !c.routing.cache.NoStore {
 		c.streamed = []byte{}
 	}
 	chunk := first
 	for {
+		if c.cont.midStream {
+			chunk = c.withStreamID(chunk)
+		}
 		if err := c.send(w, chunk, true); err != nil {
 			return breaker.Ignored, "canceled" // the client is gone
 		}
 		if c.streamed != nil {
 			c.keepChunk(chunk)
+		}
+		if c.cont.on && c.cont.ok {
+			c.notePartial(chunk)
 		}
 		lim.arm()
 		next, err := s.Next()
@@ -76,6 +87,11 @@ func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim 
 			"ended before the stream did; retry the request"), true)
 		c.g.log.Warn("stream cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
 		return breaker.Ignored, "canceled"
+	}
+	if c.cont.on && c.cont.ok {
+		// The route's next deployments may go on with it (continuation).
+		c.cont.midStream, c.cont.again, c.cont.broke, c.cont.req = true, true, msg, nil
+		return breaker.Failure, kind
 	}
 	_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)
 	return breaker.Failure, kind
@@ -169,6 +185,14 @@ func (c *call) setHeaders(w http.ResponseWriter, d *Deployment, fallback bool, n
 // when none could, or none could honour its parameters, it is the
 // client's error (400).
 func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outcome {
+	if c.cont.midStream {
+		// The client has a stream that broke: it ends with an event.
+		if ctx.Err() != nil {
+			return outcome{code: 499}
+		}
+		c.continueInstead(w, strings.Join(c.failures, "; "))
+		return outcome{code: http.StatusOK}
+	}
 	if c.unfit > 0 && c.unfit == tried && c.attempts == 0 {
 		// No deployment on the route can honour the request as sent.
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)

@@ -46,11 +46,15 @@ func TestStreamFailsOverBeforeFirstByte(t *testing.T) {
 	}
 }
 
-func TestStreamCutMidwayEndsWithErrorEventAndCountsAsFailure(t *testing.T) {
-	e := newEnv(t, twoGroups, "primary", "backup")
-	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 3})
-	resp, err := e.http.Post(e.url+"/v1/chat/completions", "application/json",
-		strings.NewReader(`{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`))
+// withoutContinuing is twoGroups with continue_broken_streams off: a
+// stream that breaks ends with an error event.
+var withoutContinuing = strings.Replace(twoGroups, "router_settings:\n", "router_settings:\n  continue_broken_streams: false\n", 1)
+
+// streamEvents posts body to the chat API of e and returns the data of
+// the stream's events, which must be a 200 event stream.
+func streamEvents(t *testing.T, e *env, body string) []string {
+	t.Helper()
+	resp, err := e.http.Post(e.url+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +69,13 @@ func TestStreamCutMidwayEndsWithErrorEventAndCountsAsFailure(t *testing.T) {
 			events = append(events, d)
 		}
 	}
+	return events
+}
+
+func TestStreamCutMidwayEndsWithErrorEventAndCountsAsFailure(t *testing.T) {
+	e := newEnv(t, withoutContinuing, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 3})
+	events := streamEvents(t, e, `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`)
 	if len(events) != 4 {
 		t.Fatalf("events %q: want 3 chunks and an error", events)
 	}
@@ -271,7 +282,7 @@ func TestClientThatStopsReadingIsDroppedAfterSendTimeout(t *testing.T) {
 // fallback, and a stream that falls silent ends with an error event
 // naming stream_idle_timeout, while waits within them are no failure.
 func TestStreamStallTimeouts(t *testing.T) {
-	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key",
+	cfg := strings.Replace(withoutContinuing, "      api_key: sk-primary-secret-key",
 		"      api_key: sk-primary-secret-key\n      stream_timeout: 10s\n      ttft_timeout: 300ms\n      stream_idle_timeout: 2s", 1)
 	for _, tc := range []struct {
 		name    string
@@ -316,7 +327,7 @@ func TestStreamStallTimeouts(t *testing.T) {
 // and is then followed by nothing: the client gets an error event naming
 // stream_timeout, and the breaker counts it.
 func TestHangingStreamIsCaughtByStreamTimeout(t *testing.T) {
-	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      stream_timeout: 50ms", 1)
+	cfg := strings.Replace(withoutContinuing, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      stream_timeout: 50ms", 1)
 	t.Run("no first chunk: the fallback serves", func(t *testing.T) {
 		e := newEnv(t, cfg, "primary", "backup")
 		e.mocks["primary"].SetFaults(mockllm.Faults{Hang: true})
@@ -348,7 +359,7 @@ func TestHangingStreamIsCaughtByStreamTimeout(t *testing.T) {
 // succeed, is taken out of rotation: streams have their own failure rate,
 // since every successful call resets the consecutive-failure count.
 func TestProviderThatBreaksStreamsTrips(t *testing.T) {
-	e := newEnv(t, twoGroups, "primary", "backup")
+	e := newEnv(t, withoutContinuing, "primary", "backup")
 	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 2})
 	b := e.breaker(primaryChat)
 	for i := 1; i <= 10; i++ {
