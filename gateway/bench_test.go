@@ -60,3 +60,50 @@ router_settings:
 		})
 	}
 }
+
+// BenchmarkStreamRelay measures one streamed chat answer of 200 chunks
+// through the gateway, whose route has a fallback: with broken streams
+// continued there (the default, each chunk's text kept) and without.
+func BenchmarkStreamRelay(b *testing.B) {
+	up := mockllm.New(mockllm.Options{})
+	up.SetFaults(mockllm.Faults{ReplyWords: 200})
+	mock := httptest.NewServer(up.Handler())
+	defer mock.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	const body = `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"Hello, how are you today?"}]}`
+	for _, tc := range []struct{ name, setting string }{{"continuable", ""}, {"not_continued", "  continue_broken_streams: false\n"}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg, err := config.Parse("b.yaml", []byte(`
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "`+mock.URL+`/v1", api_key: sk-bench}
+  - model_name: backup
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "`+mock.URL+`/v1", api_key: sk-bench}
+router_settings:
+  fallbacks: [{gpt-4o-mini: [backup]}]
+`+tc.setting), func(string) (string, bool) { return "", false })
+			if err != nil {
+				b.Fatal(err)
+			}
+			gw, err := gateway.New(gateway.Options{Config: cfg})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer gw.Close()
+			srv := httptest.NewServer(gw.Handler())
+			defer srv.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := client.Post(srv.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					b.Fatal(resp.Status)
+				}
+			}
+		})
+	}
+}

@@ -60,45 +60,64 @@ func (c *call) continuable() bool {
 }
 
 // notePartial reads a chunk the client got (an SSE frame of a chat chunk)
-// into c.cont: its text, or what ends continuing (continuation.ok).
+// into c.cont: its text, or what ends continuing (continuation.ok). It
+// reads the chunk in place, with no decoding, as it does every chunk of a
+// stream that may be continued.
 func (c *call) notePartial(frame []byte) {
 	data, ok := bytes.CutPrefix(frame, []byte("data: "))
 	if data = bytes.TrimSpace(data); !ok || len(data) == 0 || data[0] != '{' {
 		return // [DONE], or not a chunk
 	}
-	var chunk struct {
-		ID      json.RawMessage `json:"id"`
-		Choices []struct {
-			Index int `json:"index"`
-			Delta struct {
-				Content      json.RawMessage `json:"content"`
-				ToolCalls    json.RawMessage `json:"tool_calls"`
-				FunctionCall json.RawMessage `json:"function_call"`
-			} `json:"delta"`
-			FinishReason *string `json:"finish_reason"`
-		} `json:"choices"`
-	}
-	if json.Unmarshal(data, &chunk) != nil {
+	fine := provider.EachField(data, func(k, v []byte) {
+		switch string(k) {
+		case "id":
+			if c.cont.id == nil && set(v) {
+				c.cont.id = append(json.RawMessage(nil), v...)
+			}
+		case "choices":
+			if !provider.EachElement(v, c.noteChoice) {
+				c.cont.ok = false
+			}
+		}
+	})
+	if !fine {
 		c.cont.ok = false
-		return
 	}
-	if c.cont.id == nil && set(chunk.ID) {
-		c.cont.id = chunk.ID
-	}
-	for _, ch := range chunk.Choices {
-		d := ch.Delta
-		if ch.Index != 0 || ch.FinishReason != nil || set(d.ToolCalls) || set(d.FunctionCall) {
-			c.cont.ok = false
-			return
+}
+
+// noteChoice reads one choice of a chunk (notePartial).
+func (c *call) noteChoice(choice []byte) {
+	if !provider.EachField(choice, func(k, v []byte) {
+		switch string(k) {
+		case "index":
+			if string(v) != "0" {
+				c.cont.ok = false // another choice
+			}
+		case "finish_reason":
+			if set(v) {
+				c.cont.ok = false
+			}
+		case "delta":
+			provider.EachField(v, func(k, v []byte) {
+				switch string(k) {
+				case "content":
+					if len(v) >= 2 && v[0] == '"' && c.cont.ok {
+						c.cont.text = append(c.cont.text, v[1:len(v)-1]...)
+					}
+				case "tool_calls", "function_call":
+					if set(v) {
+						c.cont.ok = false
+					}
+				}
+			})
 		}
-		if s := d.Content; len(s) >= 2 && s[0] == '"' {
-			c.cont.text = append(c.cont.text, s[1:len(s)-1]...)
-		}
+	}) {
+		c.cont.ok = false
 	}
 }
 
 // set reports whether a JSON value is there and not null.
-func set(v json.RawMessage) bool { return len(v) > 0 && string(v) != "null" }
+func set(v []byte) bool { return len(v) > 0 && string(v) != "null" }
 
 // withStreamID returns a continuation's chunk (an SSE frame) with the
 // id of the stream it continues.

@@ -20,6 +20,38 @@ func EachField(obj []byte, fn func(key, value []byte)) bool {
 	return members(obj, func(key []byte, start, end int) { fn(key, obj[start:end]) })
 }
 
+// EachElement calls fn with each element of the JSON array arr, raw, in
+// order. It reports false when arr is not a valid JSON array, having
+// called fn for the elements before the fault, if any. Like EachField, it
+// reads without decoding or copying.
+func EachElement(arr []byte, fn func(value []byte)) bool {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return false
+	}
+	if i = skipSpace(arr, i+1); i < len(arr) && arr[i] == ']' {
+		return skipSpace(arr, i+1) == len(arr)
+	}
+	for {
+		end := scanValue(arr, i, 1)
+		if end < 0 {
+			return false
+		}
+		fn(arr[i:end])
+		if i = skipSpace(arr, end); i >= len(arr) {
+			return false
+		}
+		switch arr[i] {
+		case ',':
+			i = skipSpace(arr, i+1)
+		case ']':
+			return skipSpace(arr, i+1) == len(arr)
+		default:
+			return false
+		}
+	}
+}
+
 // members is EachField with each value's offsets in obj.
 func members(obj []byte, fn func(key []byte, start, end int)) bool {
 	i := skipSpace(obj, 0)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,28 @@ func TestEachField(t *testing.T) {
 			got, ok := fieldsOf(tc.obj)
 			if ok != (tc.want != nil) || (ok && !maps.Equal(got, tc.want)) {
 				t.Fatalf("EachField(%s) = %v, %v; want %v", tc.obj, got, ok, tc.want)
+			}
+		})
+	}
+}
+
+func TestEachElement(t *testing.T) {
+	for _, tc := range []struct {
+		name, arr string
+		want      []string // nil: not a JSON array
+	}{
+		{"elements in order, raw", ` [ {"a":"]"} , 1,"x", [2,3] ] `, []string{`{"a":"]"}`, "1", `"x"`, "[2,3]"}},
+		{"empty array", `[ ]`, []string{}},
+		{"an object is not an array", `{}`, nil},
+		{"unclosed", `[1,2`, nil},
+		{"a missing element", `[1,,2]`, nil},
+		{"trailing garbage", `[1] x`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := []string{}
+			ok := EachElement([]byte(tc.arr), func(v []byte) { got = append(got, string(v)) })
+			if ok != (tc.want != nil) || (ok && !slices.Equal(got, tc.want)) {
+				t.Fatalf("EachElement(%s) = %q, %v; want %q", tc.arr, got, ok, tc.want)
 			}
 		})
 	}
