@@ -43,12 +43,13 @@ type continuation struct {
 }
 
 // continuable reports whether c's stream, about to be relayed, may be
-// continued elsewhere should it break: c.rest counts the deployments
-// after the one streaming.
+// continued elsewhere should it break: a chat stream of one choice, not
+// stored (store: true), with deployments after the one streaming
+// (c.rest).
 func (c *call) continuable() bool {
 	if !c.g.cfg.Router.ContinueStreams || c.op != provider.Chat || (c.api != "" && c.api != provider.APIChat) ||
-		c.rest == 0 || c.req == nil || !c.req.Stream {
-		return false
+		c.rest == 0 || c.req == nil || !c.req.Stream || c.req.Store {
+		return false // a stored completion's id names the deployment that stores it whole
 	}
 	one := true
 	provider.EachField(c.req.Body, func(k, v []byte) {

@@ -54,7 +54,8 @@ func TestBrokenStreamContinuesAtTheNextDeployment(t *testing.T) {
 }
 
 // A stream no deployment can continue ends with the error event, which
-// says so; one whose request asks for several choices is not continued.
+// says so; one whose request asks for several choices, or stores its
+// completion, is not continued.
 func TestBrokenStreamNoOneContinues(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
@@ -64,6 +65,8 @@ func TestBrokenStreamNoOneContinues(t *testing.T) {
 		{"the next deployment fails too", `{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}`,
 			mockllm.Faults{ErrorRate: 1, Status: 503}, "no other deployment could continue it"},
 		{"several choices", `{"model":"gpt-4o-mini","stream":true,"n":2,"messages":[{"role":"user","content":"x"}]}`,
+			mockllm.Faults{}, "the upstream stream broke"},
+		{"a stored completion", `{"model":"gpt-4o-mini","stream":true,"store":true,"messages":[{"role":"user","content":"x"}]}`,
 			mockllm.Faults{}, "the upstream stream broke"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
