@@ -82,3 +82,19 @@ func TestBrokenStreamNoOneContinues(t *testing.T) {
 		})
 	}
 }
+
+// A stream that stalls mid-way (no chunk within its stream_timeout) goes
+// on elsewhere too, its stall a timeout against its deployment.
+func TestStalledStreamContinuesAtTheNextDeployment(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "      api_key: sk-primary-secret-key", "      api_key: sk-primary-secret-key\n      stream_timeout: 100ms", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{StallAfter: 2}) // the role, "Hello "
+	acc, chunks, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), streamParams()))
+	if err != nil || !strings.HasPrefix(acc.Choices[0].Message.Content, "Hello Hello from backup!") {
+		t.Fatalf("after %d chunks, err %v, content %q", chunks, err, acc.Choices[0].Message.Content)
+	}
+	<-e.done
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+		t.Fatalf("primary counts %+v: the stall is a failure", c)
+	}
+}
