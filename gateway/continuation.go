@@ -38,6 +38,9 @@ type continuation struct {
 	// the error event if no deployment continues it.
 	midStream, again bool
 	broke            string
+	// hop is set from the break until the request moves on: that move
+	// is a "midstream" one (Observer.FellBack).
+	hop bool
 	// req is the continuation's request, made once for each break.
 	req *provider.Request
 }

@@ -51,6 +51,9 @@ func TestBrokenStreamContinuesAtTheNextDeployment(t *testing.T) {
 	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
 		t.Fatalf("primary counts %+v: the broken stream is a failure", c)
 	}
+	if move := <-e.moves; move != "gpt-4o-mini/openai/gpt-4o-mini -> claude-3-5-sonnet/openai/claude-3-5-sonnet: midstream" {
+		t.Fatalf("move %q: want a midstream one", move)
+	}
 }
 
 // A stream no deployment can continue ends with the error event, which

@@ -48,6 +48,9 @@ type env struct {
 	// budgets receives "scope name" of each budget used up, cooldowns
 	// the breaker of each cooldown begun.
 	budgets, cooldowns chan string
+	// moves receives "from -> to: reason" of the first hundred moves
+	// to another deployment (Observer.FellBack).
+	moves chan string
 	// logs holds what the gateway logged, as JSON lines.
 	logs *lockedBuffer
 	// draining, closed, begins the gateway's shutdown (Options.Draining).
@@ -80,6 +83,14 @@ type recorder struct {
 	attempts chan gateway.AttemptInfo
 	budgets  chan string
 	cooldown chan string
+	moves    chan string
+}
+
+func (r recorder) FellBack(_ string, from, to *gateway.Deployment, reason string) {
+	select {
+	case r.moves <- from.Config.Name + " -> " + to.Config.Name + ": " + reason:
+	default:
+	}
 }
 
 func (r recorder) CooledDown(d *gateway.Deployment, op provider.Operation, _ time.Time, _ string) {
@@ -110,7 +121,7 @@ func (r recorder) AttemptDone(info gateway.AttemptInfo) {
 func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: breaker.NewManualClock(t0), mocks: map[string]*mockllm.Server{},
-		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), budgets: make(chan string, 100), cooldowns: make(chan string, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
+		done: make(chan gateway.RequestInfo, 1000), attempts: make(chan gateway.AttemptInfo, 100), budgets: make(chan string, 100), cooldowns: make(chan string, 100), moves: make(chan string, 100), logs: &lockedBuffer{}, draining: make(chan struct{})}
 	vars := map[string]string{}
 	for _, n := range names {
 		m := mockllm.New(mockllm.Options{Name: n, Now: e.clock.Now}) // its objects made at the test's times
@@ -132,7 +143,7 @@ func newEnv(t *testing.T, yamlText string, names ...string) *env {
 	upstream := gateway.NewUpstreamClient()
 	gw, err := gateway.New(gateway.Options{Config: cfg, Clock: e.clock, Client: upstream, Draining: e.draining,
 		Logger:   slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts, budgets: e.budgets, cooldown: e.cooldowns}})
+		Observer: recorder{Observer: gateway.NopObserver(), done: e.done, attempts: e.attempts, budgets: e.budgets, cooldown: e.cooldowns, moves: e.moves}})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}

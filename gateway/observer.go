@@ -22,7 +22,8 @@ type Observer interface {
 	// FellBack is called when a request moves to another deployment;
 	// reason is "open", "failure", "bulkhead_full", "rate_limited",
 	// "context_window" or "content_policy" (to a group of
-	// context_window_fallbacks or content_policy_fallbacks).
+	// context_window_fallbacks or content_policy_fallbacks), or
+	// "midstream" (a stream that broke goes on there).
 	FellBack(group string, from, to *Deployment, reason string)
 	// BudgetSpent is called when an answered call uses up b: what it
 	// covers is passed over until its window ends, at until. It is called

@@ -310,7 +310,11 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			continue // passed over without a call, as if it were not on the route
 		}
 		if prev != nil {
-			g.obs.FellBack(group, prev, d, prevReason)
+			reason := prevReason
+			if c.cont.hop { // the stream broke at prev: d is to go on with it
+				reason, c.cont.hop = "midstream", false
+			}
+			g.obs.FellBack(group, prev, d, reason)
 			if prev.Config.Group == group && d.Config.Group != group {
 				c.cause = prevReason
 				if prevReason == "failure" {

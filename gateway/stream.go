@@ -90,7 +90,7 @@ func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim 
 	}
 	if c.cont.on && c.cont.ok {
 		// The route's next deployments may go on with it (continuation).
-		c.cont.midStream, c.cont.again, c.cont.broke, c.cont.req = true, true, msg, nil
+		c.cont.midStream, c.cont.again, c.cont.hop, c.cont.broke, c.cont.req = true, true, true, msg, nil
 		return breaker.Failure, kind
 	}
 	_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)
