@@ -54,6 +54,9 @@ func TestBrokenStreamContinuesAtTheNextDeployment(t *testing.T) {
 	if move := <-e.moves; move != "gpt-4o-mini/openai/gpt-4o-mini -> claude-3-5-sonnet/openai/claude-3-5-sonnet: midstream" {
 		t.Fatalf("move %q: want a midstream one", move)
 	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"msg":"stream continued at another deployment"`) || !strings.Contains(logs, `"to":"claude-3-5-sonnet/openai/claude-3-5-sonnet"`) {
+		t.Fatalf("logs lack the continuation:\n%s", logs)
+	}
 }
 
 // A stream no deployment can continue ends with the error event, which

@@ -313,6 +313,8 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			reason := prevReason
 			if c.cont.hop { // the stream broke at prev: d is to go on with it
 				reason, c.cont.hop = "midstream", false
+				g.log.Info("stream continued at another deployment", "model_group", group, "from", prev.Config.Name,
+					"to", d.Config.Name, "after_chars", len(c.cont.text), "cause", c.cont.broke)
 			}
 			g.obs.FellBack(group, prev, d, reason)
 			if prev.Config.Group == group && d.Config.Group != group {
