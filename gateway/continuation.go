@@ -46,14 +46,18 @@ type continuation struct {
 }
 
 // continuable reports whether c's stream, about to be relayed, may be
-// continued elsewhere should it break: a chat stream of one choice, not
-// stored (store: true), with deployments after the one streaming
-// (c.rest).
+// continued elsewhere should it break: a chat stream, not stored (store:
+// true), with deployments after the one streaming (c.rest). Whether it
+// asks for one choice is read only if it breaks (oneChoice).
 func (c *call) continuable() bool {
-	if !c.g.cfg.Router.ContinueStreams || c.op != provider.Chat || (c.api != "" && c.api != provider.APIChat) ||
-		c.rest == 0 || c.req == nil || !c.req.Stream || c.req.Store {
-		return false // a stored completion's id names the deployment that stores it whole
-	}
+	return c.g.cfg.Router.ContinueStreams && c.op == provider.Chat && (c.api == "" || c.api == provider.APIChat) &&
+		c.rest > 0 && c.req != nil && c.req.Stream &&
+		!c.req.Store // a stored completion's id names the deployment that stores it whole
+}
+
+// oneChoice reports whether c's request asks for one choice (n unset or
+// 1): a continuation carries on one text.
+func (c *call) oneChoice() bool {
 	one := true
 	provider.EachField(c.req.Body, func(k, v []byte) {
 		if string(k) == "n" && string(bytes.TrimSpace(v)) != "1" {

@@ -88,7 +88,7 @@ func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim 
 		c.g.log.Warn("stream cut at shutdown", "model_group", c.group, "after", time.Since(c.start).Round(time.Millisecond).String())
 		return breaker.Ignored, "canceled"
 	}
-	if c.cont.on && c.cont.ok {
+	if c.cont.on && c.cont.ok && c.oneChoice() {
 		// The route's next deployments may go on with it (continuation).
 		c.cont.midStream, c.cont.again, c.cont.hop, c.cont.broke, c.cont.req = true, true, true, msg, nil
 		return breaker.Failure, kind
