@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/breakerd/breakerd/provider"
 )
 
 // namedEvent is an SSE event with an event: line, as Anthropic sends.
@@ -30,6 +32,56 @@ type messagesRequest struct {
 		Type string `json:"type"`
 		Name string `json:"name"`
 	} `json:"tool_choice"`
+	Temperature *float64 `json:"temperature"`
+	TopP        *float64 `json:"top_p"`
+	Thinking    *struct {
+		Type         string `json:"type"`
+		BudgetTokens int    `json:"budget_tokens"`
+		Display      string `json:"display"`
+	} `json:"thinking"`
+}
+
+// thinkingText is what the mock thinks, when thinking is on.
+const thinkingText = "The user wants an answer; a short one will do."
+
+// refusal returns Anthropic's 400 message for sampling and thinking
+// parameters the model refuses, or "": Claude Opus 4.7's contract
+// (provider.AdaptiveOnly) thinks only adaptively and takes no
+// temperature or top_p; with thinking on, temperature only 1; a thinking
+// budget from 1024 tokens and below max_tokens.
+func (req *messagesRequest) refusal() string {
+	t := req.Thinking
+	on := t != nil && (t.Type == "enabled" || t.Type == "adaptive")
+	set := func(v *float64) bool { return v != nil && *v != 1 }
+	switch {
+	case provider.AdaptiveOnly(req.Model) && t != nil && t.Type == "enabled":
+		return `"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`
+	case provider.AdaptiveOnly(req.Model) && set(req.Temperature):
+		return "`temperature` is deprecated for this model."
+	case provider.AdaptiveOnly(req.Model) && set(req.TopP):
+		return "`top_p` is deprecated for this model."
+	case on && set(req.Temperature):
+		return "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode."
+	case t != nil && t.Type == "enabled" && t.BudgetTokens < 1024:
+		return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+	case t != nil && t.Type == "enabled" && t.BudgetTokens >= req.MaxTokens:
+		return "`max_tokens` must be greater than `thinking.budget_tokens`."
+	}
+	return ""
+}
+
+// thought is the thinking block's text when thinking is on ("" when
+// the model omits it: Claude Opus 4.7's contract unless asked to
+// summarize), and whether it is on.
+func (req *messagesRequest) thought() (string, bool) {
+	t := req.Thinking
+	if t == nil || t.Type != "enabled" && t.Type != "adaptive" {
+		return "", false
+	}
+	if provider.AdaptiveOnly(req.Model) && t.Display != "summarized" {
+		return "", true
+	}
+	return thinkingText, true
 }
 
 // messages serves the Anthropic Messages API. With tools and a tool_choice
@@ -46,6 +98,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if req.MaxTokens < 1 || len(req.Messages) == 0 || req.Model == "" {
 		s.writeError(w, r, 400, "invalid_request_error", "model, max_tokens and messages are required")
+		return
+	}
+	if msg := req.refusal(); msg != "" {
+		s.writeError(w, r, 400, "invalid_request_error", msg)
 		return
 	}
 	var prompt string
@@ -82,7 +138,12 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 			toolInput = string(b)
 		}
 	}
+	thought, thinking := req.thought()
 	in, out := tokens(prompt), tokens(text)
+	if thinking {
+		out += tokens(thinkingText) // billed whether shown or not
+	}
+	signature := "mocksig_" + id
 	read, written := s.cache.use(req.Model, req.cachedPrefix())
 	usage := func(out int) map[string]int {
 		return map[string]int{"input_tokens": in, "output_tokens": out, "cache_creation_input_tokens": written, "cache_read_input_tokens": read}
@@ -93,6 +154,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		if tool != "" {
 			content = []map[string]any{{"type": "tool_use", "id": "toolu_" + id, "name": tool, "input": json.RawMessage(toolInput)}}
 			stop = "tool_use"
+		}
+		if thinking {
+			content = append([]map[string]any{{"type": "thinking", "thinking": thought, "signature": signature}}, content...)
 		}
 		writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model,
 			"content": content, "stop_reason": stop, "stop_sequence": nil,
@@ -106,28 +170,40 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 			"stop_reason": nil, "stop_sequence": nil, "usage": usage(1)}}},
 		namedEvent{"ping", map[string]any{"type": "ping"}},
 	}
+	index := 0 // the answer's block
+	if thinking {
+		events = append(events,
+			namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+				"content_block": map[string]any{"type": "thinking", "thinking": ""}}},
+			namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+				"delta": map[string]any{"type": "thinking_delta", "thinking": thought}}},
+			namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+				"delta": map[string]any{"type": "signature_delta", "signature": signature}}},
+			namedEvent{"content_block_stop", map[string]any{"type": "content_block_stop", "index": 0}})
+		index = 1
+	}
 	stop := "end_turn"
 	if tool != "" {
 		stop = "tool_use"
-		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": index,
 			"content_block": map[string]any{"type": "tool_use", "id": "toolu_" + id, "name": tool, "input": map[string]any{}}}})
 		half := len(toolInput) / 2
 		for _, part := range []string{toolInput[:half], toolInput[half:]} {
-			events = append(events, namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+			events = append(events, namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": index,
 				"delta": map[string]any{"type": "input_json_delta", "partial_json": part}}})
 		}
 	} else {
-		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": 0,
+		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": index,
 			"content_block": map[string]any{"type": "text", "text": ""}}})
 		for _, wd := range strings.SplitAfter(text, " ") {
 			events = append(events, lazy(func() any {
-				return namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": 0,
+				return namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": index,
 					"delta": map[string]any{"type": "text_delta", "text": wd}}}
 			}))
 		}
 	}
 	events = append(events,
-		namedEvent{"content_block_stop", map[string]any{"type": "content_block_stop", "index": 0}},
+		namedEvent{"content_block_stop", map[string]any{"type": "content_block_stop", "index": index}},
 		namedEvent{"message_delta", map[string]any{"type": "message_delta",
 			"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil}, "usage": map[string]int{"output_tokens": out}}},
 		namedEvent{"message_stop", map[string]any{"type": "message_stop"}},

@@ -150,7 +150,9 @@ func (p *anthropic) Supports(op Operation) bool {
 }
 
 // Unsupported lists the parameters with no Anthropic equivalent that req
-// sets to a value that matters (n: 2, a seed, logit_bias, ...).
+// sets to a value that matters (n: 2, a seed, logit_bias, ...), and those
+// the deployment's model refuses (temperature on Claude Opus 4.7, or with
+// thinking on).
 func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	if req.API == APIMessages {
 		return nil, "" // Anthropic's own API: Anthropic answers for it
@@ -161,8 +163,13 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	}
 	var out []string
 	why := ""
+	thinking := thinkingOn(p.d.Model, fields)
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		if w, ok := unsupportedParams[k]; ok && !isDefault(k, fields[k]) {
+		w := unsupportedParams[k]
+		if w == "" || isDefault(k, fields[k]) {
+			w = samplingRefused(p.d.Model, k, fields[k], thinking)
+		}
+		if w != "" {
 			if why == "" {
 				why = w
 			}
@@ -420,6 +427,7 @@ func (s *anthropicStream) translate(data []byte) error {
 		Delta        struct {
 			Type        string `json:"type"`
 			Text        string `json:"text"`
+			Thinking    string `json:"thinking"`
 			PartialJSON string `json:"partial_json"`
 			StopReason  string `json:"stop_reason"`
 		} `json:"delta"`
@@ -453,6 +461,8 @@ func (s *anthropicStream) translate(data []byte) error {
 		switch ev.Delta.Type {
 		case "text_delta":
 			s.chunk(map[string]any{"content": ev.Delta.Text}, nil)
+		case "thinking_delta":
+			s.chunk(map[string]any{"reasoning_content": ev.Delta.Thinking}, nil)
 		case "input_json_delta":
 			if ev.Index == s.jsonBlock {
 				s.chunk(map[string]any{"content": ev.Delta.PartialJSON}, nil)

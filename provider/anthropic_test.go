@@ -6,11 +6,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	anthropicsdk "github.com/anthropics/anthropic-sdk-go"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 func body(t *testing.T, s string) map[string]json.RawMessage {
@@ -387,5 +390,155 @@ func TestFilePartsAnthropicCannotTakeAre400(t *testing.T) {
 		if err == nil || err.Status != 400 || !strings.Contains(err.Message, "messages[0].content[0]: ") {
 			t.Errorf("%s: %v, want a 400 naming messages[0].content[0]", name, err)
 		}
+	}
+}
+
+// Claude Opus 4.7 and the models after it think only adaptively:
+// reasoning_effort becomes adaptive thinking with that effort (and the
+// thinking summarized, as chat clients read it), a client's budget
+// becomes adaptive thinking, and disabled is left out, as they refuse it.
+// Earlier models keep budgets.
+func TestAdaptiveOnlyModelsThinkAdaptively(t *testing.T) {
+	for _, tc := range []struct {
+		name, model, params string
+		thinking, effort    string
+	}{
+		{"reasoning_effort", "claude-opus-4-7", `"reasoning_effort":"high"`, `{"type":"adaptive","display":"summarized"}`, "high"},
+		{"minimal is low", "claude-opus-4-8-20260601", `"reasoning_effort":"minimal"`, `{"type":"adaptive","display":"summarized"}`, "low"},
+		{"xhigh", "claude-sonnet-5", `"reasoning_effort":"xhigh"`, `{"type":"adaptive","display":"summarized"}`, "xhigh"},
+		{"Bedrock's id", "us.anthropic.claude-fable-5-v1:0", `"reasoning_effort":"medium"`, `{"type":"adaptive","display":"summarized"}`, "medium"},
+		{"Vertex AI's id", "claude-opus-4-7@20260416", `"reasoning_effort":"low"`, `{"type":"adaptive","display":"summarized"}`, "low"},
+		{"none is no thinking", "claude-opus-4-7", `"reasoning_effort":"none"`, "", ""},
+		{"a budget becomes adaptive", "claude-opus-4-7", `"thinking":{"type":"enabled","budget_tokens":3000}`, `{"type":"adaptive","display":"summarized"}`, ""},
+		{"disabled is left out", "claude-fable-5", `"thinking":{"type":"disabled"}`, "", ""},
+		{"adaptive passes through", "claude-opus-4-7", `"thinking":{"type":"adaptive"}`, `{"type":"adaptive"}`, ""},
+		{"an earlier model keeps budgets", "claude-sonnet-4-5", `"reasoning_effort":"high"`, `{"budget_tokens":4096,"type":"enabled"}`, ""},
+		{"Opus 4.6 keeps budgets", "claude-opus-4-6", `"reasoning_effort":"low"`, `{"budget_tokens":1024,"type":"enabled"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],`+tc.params+`}`), tc.model, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(req.Thinking) != tc.thinking || req.OutputConfig["effort"] != tc.effort {
+				t.Fatalf("thinking %s, output_config %v; want %s, effort %q", req.Thinking, req.OutputConfig, tc.thinking, tc.effort)
+			}
+			buf, _ := json.Marshal(req)
+			if strings.Contains(string(buf), "output_config") != (tc.effort != "") {
+				t.Fatalf("sent %s", buf)
+			}
+		})
+	}
+}
+
+// Those models refuse temperature and top_p, and any Claude with thinking
+// on takes temperature only at 1 and top_p only from 0.95: a value that
+// matters is a 400 in translation and a parameter the deployment cannot
+// take (dropped under drop_params, else the deployment is passed over);
+// the default (1) changes nothing (and is left out where refused).
+func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
+	for _, tc := range []struct {
+		model, params string
+		refused       []string
+		why           string
+		sent          string // the temperature sent, when not refused
+	}{
+		{"claude-opus-4-7", `"temperature":0.7`, []string{"temperature"}, "Claude Opus 4.7", ""},
+		{"us.anthropic.claude-opus-4-8-v1:0", `"temperature":0.2,"top_p":0.9`, []string{"temperature", "top_p"}, "Claude Opus 4.7", ""},
+		{"claude-opus-4-7", `"temperature":1,"top_p":1`, nil, "", "null"},
+		{"claude-opus-4-7", `"temperature":null`, nil, "", "null"},
+		{"claude-sonnet-4-6", `"temperature":0.7`, nil, "", "0.7"},
+		{"claude-sonnet-4-5", `"temperature":0.5,"reasoning_effort":"high"`, []string{"temperature"}, "with thinking on", ""},
+		{"claude-sonnet-4-5", `"top_p":0.9,"thinking":{"type":"enabled","budget_tokens":2000}`, []string{"top_p"}, "from 0.95", ""},
+		{"claude-sonnet-4-5", `"temperature":1,"top_p":0.97,"reasoning_effort":"low"`, nil, "", "1"},
+		{"claude-sonnet-4-5", `"temperature":0.5,"reasoning_effort":"none"`, nil, "", "0.5"},
+	} {
+		t.Run(tc.model+" "+tc.params, func(t *testing.T) {
+			in := `{"model":"g","messages":[{"role":"user","content":"x"}],` + tc.params + `}`
+			p := &anthropic{d: config.Deployment{Model: tc.model}}
+			params, why := p.Unsupported(&Request{Body: []byte(in)})
+			if !slices.Equal(params, tc.refused) || !strings.Contains(why, tc.why) {
+				t.Fatalf("Unsupported = %v, %q; want %v, %q", params, why, tc.refused, tc.why)
+			}
+			req, err := toAnthropic(body(t, in), tc.model, 10)
+			if len(tc.refused) > 0 {
+				if err == nil || err.Status != 400 || !strings.Contains(err.Message, tc.refused[0]) || !strings.Contains(err.Message, tc.model) {
+					t.Fatalf("got %v, want a 400 naming %s and the model", err, tc.refused[0])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(req.Temperature); string(got) != tc.sent {
+				t.Fatalf("temperature sent %s, want %s", got, tc.sent)
+			}
+		})
+	}
+}
+
+// Claude's thinking reaches chat clients as LiteLLM gives it: the text in
+// reasoning_content (a stream's too), the blocks with their signatures in
+// thinking_blocks, which a client sends back on its assistant message so
+// that a tool call's thinking precedes it.
+func TestThinkingReachesChatClients(t *testing.T) {
+	var ar anthropicResponse
+	if err := json.Unmarshal([]byte(`{"id":"m","content":[{"type":"thinking","thinking":"Weigh it.","signature":"sig1"},{"type":"redacted_thinking","data":"enc"},`+
+		`{"type":"text","text":"Done."}],"stop_reason":"end_turn","usage":{"input_tokens":1,"output_tokens":2}}`), &ar); err != nil {
+		t.Fatal(err)
+	}
+	msg := fromAnthropic(&ar, "m", 1, false)["choices"].([]map[string]any)[0]["message"].(map[string]any)
+	blocks, _ := json.Marshal(msg["thinking_blocks"])
+	if msg["reasoning_content"] != "Weigh it." || msg["content"] != "Done." ||
+		string(blocks) != `[{"signature":"sig1","thinking":"Weigh it.","type":"thinking"},{"data":"enc","type":"redacted_thinking"}]` {
+		t.Fatalf("message %v, thinking_blocks %s", msg, blocks)
+	}
+	plain := fromAnthropic(&anthropicResponse{Content: []anthropicBlock{{Type: "text", Text: "x"}}}, "m", 1, false)["choices"].([]map[string]any)[0]["message"].(map[string]any)
+	if _, ok := plain["reasoning_content"]; ok {
+		t.Fatalf("an answer without thinking has reasoning_content: %v", plain)
+	}
+
+	st := newAnthropicStream(t.Context(), sseOf(
+		`{"type":"message_start","message":{"id":"m","usage":{"input_tokens":1}}}`,
+		`{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Weigh"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig1"}}`,
+		`{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}`,
+		`{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Done."}}`,
+		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`,
+		`{"type":"message_stop"}`), "m", false, 1, func(s string) string { return s })
+	var deltas []string
+	for {
+		c, err := st.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var chunk struct {
+			Choices []struct {
+				Delta json.RawMessage `json:"delta"`
+			} `json:"choices"`
+		}
+		_ = json.Unmarshal(c, &chunk)
+		deltas = append(deltas, string(chunk.Choices[0].Delta))
+	}
+	if want := `{"content":"","role":"assistant"} {"reasoning_content":"Weigh"} {"content":"Done."} {}`; strings.Join(deltas, " ") != want {
+		t.Fatalf("deltas %s\nwant   %s", strings.Join(deltas, " "), want)
+	}
+
+	req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"},`+
+		`{"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"Weigh it.","signature":"sig1"}],"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":"{}"}}]},`+
+		`{"role":"tool","tool_call_id":"t1","content":"ok"}]}`), "claude-opus-4-7", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := json.Marshal(req.Messages[1])
+	if want := `{"role":"assistant","content":[{"type":"thinking","thinking":"Weigh it.","signature":"sig1"},{"type":"tool_use","id":"t1","name":"f","input":{}}]}`; string(sent) != want {
+		t.Fatalf("assistant message sent as\n%s\nwant\n%s", sent, want)
+	}
+	if _, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"assistant","content":"a","thinking_blocks":[{"type":"text","text":"no"}]}]}`), "c", 10); err == nil || err.Status != 400 {
+		t.Fatalf("a thinking block of another type: %v, want a 400", err)
 	}
 }

@@ -30,7 +30,9 @@ type anthropicRequest struct {
 	ToolChoice    map[string]any     `json:"tool_choice,omitempty"`
 	Metadata      map[string]string  `json:"metadata,omitempty"`
 	Thinking      json.RawMessage    `json:"thinking,omitempty"`
-	Stream        bool               `json:"stream,omitempty"`
+	// OutputConfig carries the effort of an adaptively thinking model.
+	OutputConfig map[string]string `json:"output_config,omitempty"`
+	Stream       bool              `json:"stream,omitempty"`
 	// jsonMode is set when the client asked for JSON (response_format):
 	// the answer is the input of the forced jsonTool call.
 	jsonMode bool
@@ -43,6 +45,40 @@ const jsonTool = "json_tool_call"
 // reasoningBudgets maps OpenAI's reasoning_effort to an Anthropic thinking
 // budget, LiteLLM's mapping.
 var reasoningBudgets = map[string]int{"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
+
+// adaptiveEfforts maps OpenAI's reasoning_effort to the effort of a model
+// that thinks only adaptively; "max" is Anthropic's own, above xhigh.
+var adaptiveEfforts = map[string]string{"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh", "max": "max"}
+
+// adaptiveOnlyModels are the Claude families of Claude Opus 4.7's API
+// contract (Anthropic's migration guide): they think only adaptively
+// (thinking {type: adaptive} with output_config.effort; a budget_tokens
+// one, or {type: disabled}, is a 400), refuse temperature and top_p
+// other than their defaults, and omit the thinking text unless asked to
+// summarize it. A model id is matched from its "claude-" on, so that
+// Bedrock's (us.anthropic.claude-opus-4-7-v1) and Vertex AI's
+// (claude-opus-4-7@...) match too.
+var adaptiveOnlyModels = []string{"claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-5", "claude-fable-5", "claude-mythos-5"}
+
+// AdaptiveOnly reports whether a Claude model id is of Claude Opus 4.7's
+// API contract (adaptiveOnlyModels), as Anthropic holds it to: mockllm
+// answers such a model as Anthropic does.
+func AdaptiveOnly(model string) bool {
+	i := strings.Index(model, "claude-")
+	if i < 0 {
+		return false
+	}
+	for _, p := range adaptiveOnlyModels {
+		if strings.HasPrefix(model[i:], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// adaptiveThinking is the thinking parameter such a model takes: the
+// text summarized, as chat clients get it in reasoning_content.
+var adaptiveThinking = json.RawMessage(`{"type":"adaptive","display":"summarized"}`)
 
 type anthropicMessage struct {
 	Role    string           `json:"role"`
@@ -61,6 +97,11 @@ type anthropicBlock struct {
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	// Content is a tool_result's content, as text blocks.
 	Content []anthropicBlock `json:"content,omitempty"`
+	// Thinking and Signature are a thinking block's; Data a
+	// redacted_thinking block's.
+	Thinking  string `json:"thinking,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
 	// CacheControl marks the prompt's end of a cached prefix (a Messages
 	// client's), which Converse takes as a cachePoint.
 	CacheControl json.RawMessage `json:"cache_control,omitempty"`
@@ -91,6 +132,11 @@ type openAIMessage struct {
 	// CacheControl is LiteLLM's extension for Anthropic's prompt caching,
 	// on a message (its last block) or on a content part.
 	CacheControl json.RawMessage `json:"cache_control"`
+	// ThinkingBlocks are an assistant message's thinking, as LiteLLM
+	// returns it (thinking with its signature, or redacted_thinking), to
+	// be sent back: Anthropic wants the thinking before a tool call when
+	// thinking is on.
+	ThinkingBlocks []anthropicBlock `json:"thinking_blocks"`
 }
 
 type openAIToolCall struct {
@@ -117,6 +163,51 @@ var unsupportedParams = map[string]string{
 	"prediction":        "Anthropic has no predicted outputs",
 	"functions":         "use tools instead of the deprecated functions",
 	"function_call":     "use tool_choice instead of the deprecated function_call",
+}
+
+// samplingRefused returns why model cannot take the chat parameter key
+// with the value raw, or "" if it can. Claude Opus 4.7's contract takes
+// temperature and top_p only at their default, 1 (left out, as it changes
+// nothing); with thinking on, any Claude takes temperature only at 1 and
+// top_p only from 0.95.
+func samplingRefused(model, key string, raw json.RawMessage, thinking bool) string {
+	if key != "temperature" && key != "top_p" {
+		return ""
+	}
+	var v *float64
+	if json.Unmarshal(raw, &v) != nil || v == nil || *v == 1 {
+		return "" // an invalid value is translation's error
+	}
+	switch {
+	case AdaptiveOnly(model):
+		return "Claude Opus 4.7 and the models after it take no temperature or top_p"
+	case thinking && key == "temperature":
+		return "with thinking on, Anthropic takes temperature only at 1"
+	case thinking && *v < 0.95:
+		return "with thinking on, Anthropic takes top_p only from 0.95 to 1"
+	}
+	return ""
+}
+
+// thinkingOn reports whether a chat request to model turns Claude's
+// thinking on: a thinking parameter of type enabled or adaptive, else a
+// reasoning_effort that becomes one.
+func thinkingOn(model string, fields map[string]json.RawMessage) bool {
+	if raw, ok := fields["thinking"]; ok {
+		var t struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(raw, &t)
+		return t.Type == "enabled" || t.Type == "adaptive"
+	}
+	var effort string
+	_ = json.Unmarshal(fields["reasoning_effort"], &effort)
+	if AdaptiveOnly(model) {
+		_, ok := adaptiveEfforts[effort]
+		return ok
+	}
+	_, ok := reasoningBudgets[effort]
+	return ok
 }
 
 // ignoredParams are accepted without effect on Anthropic, because they
@@ -149,10 +240,14 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	thinking := thinkingOn(model, body)
 	for _, k := range keys {
 		raw := body[k]
 		if why, ok := unsupportedParams[k]; ok && !isDefault(k, raw) {
 			return nil, badRequest("parameter %q is not supported by this model's Anthropic deployment: %s", k, why)
+		}
+		if why := samplingRefused(model, k, raw, thinking); why != "" {
+			return nil, badRequest("parameter %q is not supported by %s: %s", k, model, why)
 		}
 		var err error
 		switch k {
@@ -169,12 +264,18 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 				out.MaxTokens = *n
 			}
 		case "temperature":
+			if AdaptiveOnly(model) {
+				continue // its default, as samplingRefused let through
+			}
 			err = json.Unmarshal(raw, &out.Temperature)
 			if err == nil && out.Temperature != nil && *out.Temperature > 1 {
 				// OpenAI's range is 0-2, Anthropic's 0-1.
 				return nil, badRequest("temperature %v is above Anthropic's maximum of 1", *out.Temperature)
 			}
 		case "top_p":
+			if AdaptiveOnly(model) {
+				continue
+			}
 			err = json.Unmarshal(raw, &out.TopP)
 		case "stop":
 			var one string
@@ -196,10 +297,17 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 			err = jsonMode(raw, out)
 		case "thinking":
 			out.Thinking = raw
+			if AdaptiveOnly(model) {
+				out.Thinking = adaptiveThinkingFor(raw)
+			}
 		case "reasoning_effort":
 			var effort string
 			if err = json.Unmarshal(raw, &effort); err == nil && out.Thinking == nil {
-				if budget, ok := reasoningBudgets[effort]; ok {
+				if AdaptiveOnly(model) {
+					if e, ok := adaptiveEfforts[effort]; ok {
+						out.Thinking, out.OutputConfig = adaptiveThinking, map[string]string{"effort": e}
+					}
+				} else if budget, ok := reasoningBudgets[effort]; ok {
 					out.Thinking, _ = json.Marshal(map[string]any{"type": "enabled", "budget_tokens": budget})
 				}
 			}
@@ -283,6 +391,24 @@ func jsonMode(raw json.RawMessage, out *anthropicRequest) error {
 	out.Tools = append(out.Tools, anthropicTool{Name: jsonTool,
 		Description: "Respond with a JSON object that follows this schema.", InputSchema: schema})
 	return nil
+}
+
+// adaptiveThinkingFor is a client's thinking parameter as an AdaptiveOnly
+// model takes it: a budget (type enabled) becomes adaptive thinking, its
+// budget left to the model; disabled becomes none, as the model refuses
+// {type: disabled}; adaptive passes through.
+func adaptiveThinkingFor(raw json.RawMessage) json.RawMessage {
+	var t struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(raw, &t)
+	switch t.Type {
+	case "enabled":
+		return adaptiveThinking
+	case "disabled":
+		return nil
+	}
+	return raw
 }
 
 // thinkingBudget returns a thinking parameter's budget_tokens, or 0.
@@ -369,11 +495,19 @@ func translateMessages(msgs []openAIMessage, out *anthropicRequest) *Error {
 			}
 		case "assistant":
 			role = "assistant"
+			for j, b := range m.ThinkingBlocks {
+				if b.Type != "thinking" && b.Type != "redacted_thinking" {
+					return badRequest("messages[%d].thinking_blocks[%d]: type must be thinking or redacted_thinking, got %q", i, j, b.Type)
+				}
+				blocks = append(blocks, anthropicBlock{Type: b.Type, Thinking: b.Thinking, Signature: b.Signature, Data: b.Data})
+			}
 			if len(m.Content) > 0 && string(m.Content) != "null" {
 				var err *Error
-				if blocks, err = contentBlocks(i, m.Content); err != nil {
+				content, err := contentBlocks(i, m.Content)
+				if err != nil {
 					return err
 				}
+				blocks = append(blocks, content...)
 			}
 			for j, tc := range m.ToolCalls {
 				input := json.RawMessage(tc.Function.Arguments)
@@ -604,14 +738,19 @@ func finishReason(stop string) string {
 // fromAnthropic builds an OpenAI chat.completion. model is the
 // deployment's model; created is the Unix time to report.
 func fromAnthropic(r *anthropicResponse, model string, created int64, jsonMode bool) map[string]any {
-	var text strings.Builder
-	var calls []map[string]any
+	var text, reasoning strings.Builder
+	var calls, thinking []map[string]any
 	var answer json.RawMessage
 	stop := r.StopReason
 	for _, b := range r.Content {
 		switch b.Type {
 		case "text":
 			text.WriteString(b.Text)
+		case "thinking":
+			reasoning.WriteString(b.Thinking)
+			thinking = append(thinking, map[string]any{"type": b.Type, "thinking": b.Thinking, "signature": b.Signature})
+		case "redacted_thinking":
+			thinking = append(thinking, map[string]any{"type": b.Type, "data": b.Data})
 		case "tool_use":
 			if jsonMode && b.Name == jsonTool {
 				// JSON mode: the forced tool's input is the answer, and
@@ -640,6 +779,10 @@ func fromAnthropic(r *anthropicResponse, model string, created int64, jsonMode b
 	}
 	if len(calls) > 0 {
 		msg["tool_calls"] = calls
+	}
+	if len(thinking) > 0 {
+		// LiteLLM's fields: the text for display, the blocks to send back.
+		msg["reasoning_content"], msg["thinking_blocks"] = reasoning.String(), thinking
 	}
 	return map[string]any{
 		"id": r.ID, "object": "chat.completion", "created": created, "model": model,

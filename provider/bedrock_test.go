@@ -210,6 +210,8 @@ func TestConverseRequests(t *testing.T) {
 				`"toolConfig":{"toolChoice":{"tool":{"name":"weather"}},"tools":[{"toolSpec":{"description":"d","inputSchema":{"json":{"type":"object"}},"name":"weather"}}]}}`},
 		{"thinking, as the model's own field", `{"max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"hi"}]}`, false,
 			`{"additionalModelRequestFields":{"thinking":{"type":"enabled","budget_tokens":1024}},"inferenceConfig":{"maxTokens":2048},"messages":[{"content":[{"text":"hi"}],"role":"user"}]}`},
+		{"adaptive thinking and its effort", `{"max_tokens":2048,"thinking":{"type":"adaptive","display":"summarized"},"output_config":{"effort":"high"},"messages":[{"role":"user","content":"hi"}]}`, false,
+			`{"additionalModelRequestFields":{"output_config":{"effort":"high"},"thinking":{"type":"adaptive","display":"summarized"}},"inferenceConfig":{"maxTokens":2048},"messages":[{"content":[{"text":"hi"}],"role":"user"}]}`},
 		{"prompt caching: a cachePoint after each cache_control", `{"max_tokens":5,"system":[{"type":"text","text":"long","cache_control":{"type":"ephemeral"}}],` +
 			`"tools":[{"name":"f","input_schema":{"type":"object"},"cache_control":{"type":"ephemeral"}}],` +
 			`"messages":[{"role":"user","content":[{"type":"text","text":"doc","cache_control":{"type":"ephemeral"}},{"type":"text","text":"q"}]}]}`, false,

@@ -127,7 +127,8 @@ type messagesBody struct {
 		Type string `json:"type"`
 		Name string `json:"name"`
 	} `json:"tool_choice"`
-	Thinking json.RawMessage `json:"thinking"`
+	Thinking     json.RawMessage   `json:"thinking"`
+	OutputConfig map[string]string `json:"output_config"`
 }
 
 // blocks reads content written as a string or as blocks.
@@ -253,10 +254,18 @@ func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error
 		}
 		out["guardrailConfig"] = gc
 	}
-	if len(m.Thinking) > 0 {
-		// Claude's extended thinking, which Converse passes to the model
-		// as it is (reasoning_effort becomes it in chat's translation).
-		out["additionalModelRequestFields"] = map[string]json.RawMessage{"thinking": m.Thinking}
+	if len(m.Thinking) > 0 || len(m.OutputConfig) > 0 {
+		// Claude's thinking and effort, which Converse passes to the
+		// model as they are (reasoning_effort becomes them in chat's
+		// translation).
+		extra := map[string]any{}
+		if len(m.Thinking) > 0 {
+			extra["thinking"] = m.Thinking
+		}
+		if len(m.OutputConfig) > 0 {
+			extra["output_config"] = m.OutputConfig
+		}
+		out["additionalModelRequestFields"] = extra
 	}
 	if len(m.Tools) > 0 {
 		var tools []map[string]any

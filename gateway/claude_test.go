@@ -1,0 +1,99 @@
+package gateway_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+)
+
+// todaysClaude routes to Claude Opus 4.7, whose API contract refuses a
+// thinking budget and sampling parameters; gpt-4o-mini is its fallback.
+const todaysClaude = `
+model_list:
+  - model_name: opus
+    litellm_params:
+      model: anthropic/claude-opus-4-7
+      api_base: ${MOCK_ANTHROPIC}
+      api_key: sk-ant-secret-key
+  - model_name: opus-dropping
+    litellm_params:
+      model: anthropic/claude-opus-4-7
+      api_base: ${MOCK_ANTHROPIC}
+      api_key: sk-ant-secret-key
+      drop_params: true
+  - model_name: gpt
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: ${MOCK_OPENAI}/v1
+      api_key: sk-openai-secret
+router_settings:
+  fallbacks: [{opus: [gpt]}]
+`
+
+// An OpenAI client's reasoning_effort reaches Claude Opus 4.7 as the
+// adaptive thinking it takes (the mock, as Anthropic, refuses a budget),
+// and its thinking comes back in reasoning_content, a stream's too.
+func TestReasoningEffortThinksOnTodaysClaude(t *testing.T) {
+	e := newEnv(t, todaysClaude, "anthropic", "openai")
+	params := openai.ChatCompletionNewParams{Model: "opus", ReasoningEffort: shared.ReasoningEffortHigh,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}}
+	var resp *http.Response
+	out, err := e.client.Chat.Completions.New(context.Background(), params, option.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := out.Choices[0].Message
+	if resp.Header.Get("X-Breakerd-Provider") != "anthropic" || !strings.Contains(msg.Content, "You said: Hello") ||
+		!strings.Contains(msg.JSON.ExtraFields["reasoning_content"].Raw(), "a short one will do") ||
+		!strings.Contains(msg.JSON.ExtraFields["thinking_blocks"].Raw(), `"signature":"mocksig_`) {
+		t.Fatalf("headers %v, message %s", resp.Header, msg.RawJSON())
+	}
+	stream := e.client.Chat.Completions.NewStreaming(context.Background(), params)
+	var reasoning strings.Builder
+	for stream.Next() {
+		if c := stream.Current(); len(c.Choices) > 0 {
+			if r, ok := c.Choices[0].Delta.JSON.ExtraFields["reasoning_content"]; ok {
+				reasoning.WriteString(strings.Trim(r.Raw(), `"`))
+			}
+		}
+	}
+	if err := stream.Err(); err != nil || !strings.Contains(reasoning.String(), "a short one will do") {
+		t.Fatalf("%v: streamed reasoning %q", err, reasoning.String())
+	}
+	if n := e.mocks["openai"].Stats().Chat; n != 0 {
+		t.Fatalf("the fallback was called %d times", n)
+	}
+}
+
+// A temperature Claude Opus 4.7 refuses passes the deployment over for
+// its fallback, is dropped under drop_params (and said so), and is a 400
+// naming it when nothing else can serve it; the deployment's breaker
+// never sees the refusal.
+func TestTemperatureTodaysClaudeRefuses(t *testing.T) {
+	e := newEnv(t, todaysClaude, "anthropic", "openai")
+	const req = `{"model":"%s","temperature":0.3,"messages":[{"role":"user","content":"Hello"}]}`
+	status, h, body := e.post("/v1/chat/completions", strings.Replace(req, "%s", "opus", 1))
+	if status != 200 || h.Get("X-Breakerd-Provider") != "openai" || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("status %d, headers %v, body %v", status, h, body)
+	}
+	status, h, body = e.post("/v1/chat/completions", strings.Replace(req, "%s", "opus-dropping", 1))
+	if status != 200 || h.Get("X-Breakerd-Provider") != "anthropic" || h.Get("X-Breakerd-Dropped-Params") != "temperature" {
+		t.Fatalf("status %d, headers %v, body %v", status, h, body)
+	}
+	status, _, body = e.post("/v1/chat/completions", `{"model":"opus","temperature":0.3,"disable_fallbacks":true,"messages":[{"role":"user","content":"Hello"}]}`)
+	msg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != 400 || !strings.Contains(msg, `"temperature"`) || !strings.Contains(msg, "Claude Opus 4.7") {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+	if n := e.mocks["anthropic"].Stats().Messages; n != 1 {
+		t.Fatalf("Anthropic got %d requests, want the dropping deployment's one", n)
+	}
+	if c := e.breaker("opus/anthropic/claude-opus-4-7:chat").Counts(); c.Failures != 0 {
+		t.Fatalf("breaker counts %+v", c)
+	}
+}

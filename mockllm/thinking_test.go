@@ -1,0 +1,86 @@
+package mockllm
+
+import (
+	"strings"
+	"testing"
+
+	anthropicsdk "github.com/anthropics/anthropic-sdk-go"
+	"github.com/anthropics/anthropic-sdk-go/option"
+)
+
+// The mock thinks as Claude does, for the official SDK: a thinking block
+// with its signature before the answer (its text omitted on Claude Opus
+// 4.7's contract unless summarized), in a stream too, billed either way.
+func TestMessagesThinkAsClaudeDoes(t *testing.T) {
+	_, url := newMock(t, Options{Name: "c", APIKey: "sk-ant"})
+	client := anthropicsdk.NewClient(option.WithBaseURL(url), option.WithAPIKey("sk-ant"), option.WithMaxRetries(0))
+	for _, tc := range []struct {
+		name     string
+		model    string
+		thinking anthropicsdk.ThinkingConfigParamUnion
+		want     string
+	}{
+		{"adaptive, summarized", "claude-opus-4-7", anthropicsdk.ThinkingConfigParamUnion{OfAdaptive: &anthropicsdk.ThinkingConfigAdaptiveParam{Display: "summarized"}}, thinkingText},
+		{"adaptive, omitted by default", "claude-opus-4-8", anthropicsdk.ThinkingConfigParamUnion{OfAdaptive: &anthropicsdk.ThinkingConfigAdaptiveParam{}}, ""},
+		{"a budget on an earlier model", "claude-sonnet-4-5", anthropicsdk.ThinkingConfigParamUnion{OfEnabled: &anthropicsdk.ThinkingConfigEnabledParam{BudgetTokens: 1024}}, thinkingText},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			params := anthropicsdk.MessageNewParams{Model: anthropicsdk.Model(tc.model), MaxTokens: 2048, Thinking: tc.thinking,
+				OutputConfig: anthropicsdk.OutputConfigParam{Effort: "high"},
+				Messages:     []anthropicsdk.MessageParam{anthropicsdk.NewUserMessage(anthropicsdk.NewTextBlock("hey"))}}
+			msg, err := client.Messages.New(t.Context(), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[0].Thinking != tc.want || msg.Content[0].Signature == "" ||
+				msg.Content[1].Text != "Hello from c! You said: hey" || msg.Usage.OutputTokens <= 6 {
+				t.Fatalf("answer %+v", msg)
+			}
+			stream := client.Messages.NewStreaming(t.Context(), params)
+			var acc anthropicsdk.Message
+			for stream.Next() {
+				if err := acc.Accumulate(stream.Current()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if len(acc.Content) != 2 || acc.Content[0].Thinking != tc.want || acc.Content[0].Signature != "mocksig_"+acc.ID ||
+				acc.Content[1].Text != "Hello from c! You said: hey" {
+				t.Fatalf("stream accumulated %+v", acc)
+			}
+		})
+	}
+}
+
+// And refuses what Claude refuses, with Anthropic's 400s.
+func TestMessagesRefuseWhatClaudeRefuses(t *testing.T) {
+	_, url := newMock(t, Options{APIKey: "sk-ant"})
+	h := map[string]string{"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
+	for _, tc := range []struct {
+		name, model, params, want string
+	}{
+		{"a budget on Opus 4.7", "claude-opus-4-7", `"thinking":{"type":"enabled","budget_tokens":2000}`, "thinking.type.enabled"},
+		{"temperature on Opus 4.8", "claude-opus-4-8", `"temperature":0.5`, "`temperature` is deprecated"},
+		{"top_p on Fable 5", "claude-fable-5", `"top_p":0.5`, "`top_p` is deprecated"},
+		{"temperature with thinking", "claude-sonnet-4-5", `"temperature":0.5,"thinking":{"type":"enabled","budget_tokens":2000}`, "only be set to 1"},
+		{"a budget under 1024", "claude-sonnet-4-5", `"thinking":{"type":"enabled","budget_tokens":500}`, "greater than or equal to 1024"},
+		{"a budget over max_tokens", "claude-sonnet-4-5", `"thinking":{"type":"enabled","budget_tokens":5000}`, "must be greater than `thinking.budget_tokens`"},
+		{"temperature 1 on Opus 4.7", "claude-opus-4-7", `"temperature":1`, ""},
+		{"temperature without thinking", "claude-sonnet-4-5", `"temperature":0.5`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, data := post(t, url+"/v1/messages", `{"model":"`+tc.model+`","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],`+tc.params+`}`, h)
+			if tc.want == "" {
+				if resp.StatusCode != 200 {
+					t.Fatalf("%d %s", resp.StatusCode, data)
+				}
+				return
+			}
+			if resp.StatusCode != 400 || !strings.Contains(string(data), tc.want) || !strings.Contains(string(data), "invalid_request_error") {
+				t.Fatalf("%d %s, want a 400 saying %s", resp.StatusCode, data, tc.want)
+			}
+		})
+	}
+}
