@@ -1262,6 +1262,12 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "Gemini 2.5 Flash-Lite, not Flash", yaml: "    litellm_params: {model: gemini/gemini-2.5-flash-lite, api_key: g-0123456789}\n", in: 0.10, out: 0.40, read: 0.025, priced: true},
 		{name: "Claude Opus 4.5, not Opus 4", yaml: "    litellm_params: {model: anthropic/claude-opus-4-5-20251101, api_key: sk-ant-0123456789}\n",
 			in: 5, out: 25, read: 0.50, write: 6.25, priced: true},
+		{name: "Claude Opus 4.7, not Opus 4", yaml: "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789}\n",
+			in: 5, out: 25, read: 0.50, write: 6.25, priced: true},
+		{name: "Claude Fable 5", yaml: "    litellm_params: {model: anthropic/claude-fable-5, api_key: sk-ant-0123456789}\n",
+			in: 10, out: 50, read: 1, write: 12.50, priced: true},
+		{name: "GPT-5.4 mini, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.4-mini}\n", in: 0.75, out: 4.50, read: 0.075, priced: true},
+		{name: "GPT-5.4", yaml: "    litellm_params: {model: openai/gpt-5.4-2026-03-05}\n", in: 2.50, out: 15, read: 0.25, priced: true},
 		{name: "Claude Haiku 4.5 on Bedrock", yaml: "    litellm_params: {model: bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n",
 			in: 1, out: 5, read: 0.10, write: 1.25, priced: true},
 	} {
