@@ -1262,9 +1262,9 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "Gemini 2.5 Flash-Lite, not Flash", yaml: "    litellm_params: {model: gemini/gemini-2.5-flash-lite, api_key: g-0123456789}\n", in: 0.10, out: 0.40, read: 0.025, priced: true},
 		{name: "Claude Opus 4.5, not Opus 4", yaml: "    litellm_params: {model: anthropic/claude-opus-4-5-20251101, api_key: sk-ant-0123456789}\n",
 			in: 5, out: 25, read: 0.50, write: 6.25, priced: true},
-		{name: "Claude Opus 4.7, not Opus 4", yaml: "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789}\n",
+		{name: "Claude Opus 4.7, not Opus 4", yaml: "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789, drop_params: true}\n",
 			in: 5, out: 25, read: 0.50, write: 6.25, priced: true},
-		{name: "Claude Fable 5", yaml: "    litellm_params: {model: anthropic/claude-fable-5, api_key: sk-ant-0123456789}\n",
+		{name: "Claude Fable 5", yaml: "    litellm_params: {model: anthropic/claude-fable-5, api_key: sk-ant-0123456789, drop_params: true}\n",
 			in: 10, out: 50, read: 1, write: 12.50, priced: true},
 		{name: "GPT-5.4 mini, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.4-mini}\n", in: 0.75, out: 4.50, read: 0.075, priced: true},
 		{name: "GPT-5.4", yaml: "    litellm_params: {model: openai/gpt-5.4-2026-03-05}\n", in: 2.50, out: 15, read: 0.25, priced: true},
@@ -1295,6 +1295,39 @@ func TestDeploymentPrices(t *testing.T) {
 	_, err := Parse("t.yaml", []byte(head+"    litellm_params: {model: openai/gpt-4o}\n    model_info: {output_cost_per_token: -1}\n"), env(nil))
 	if want := "t.yaml:5:18: model_list[0].model_info.output_cost_per_token: must not be negative"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+}
+
+// A Claude model of Opus 4.7's contract refuses temperature and top_p: a
+// deployment that would pass requests setting them over (no drop_params),
+// or that sets one as its default, is warned of at its line.
+func TestClaudeSamplingWarnings(t *testing.T) {
+	const head = "model_list:\n  - model_name: c\n"
+	for _, tc := range []struct {
+		name, yaml, warning string
+	}{
+		{"no drop_params", "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789}\n",
+			"t.yaml:3:22: model_list[0].litellm_params.model: claude-opus-4-7 takes no temperature or top_p (Claude Opus 4.7's API contract): a chat request that sets one passes this deployment over; set drop_params: true"},
+		{"Bedrock's id", "    litellm_params: {model: bedrock/us.anthropic.claude-opus-4-8-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n",
+			"t.yaml:3:22: model_list[0].litellm_params.model: us.anthropic.claude-opus-4-8-v1:0 takes no temperature or top_p"},
+		{"drop_params for all", "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789}\nlitellm_settings: {drop_params: true}\n", ""},
+		{"a temperature default", "    litellm_params: {model: anthropic/claude-sonnet-5, api_key: sk-ant-0123456789, drop_params: true, temperature: 0.2}\n",
+			"t.yaml:3:103: model_list[0].litellm_params.temperature: claude-sonnet-5 takes no temperature (Claude Opus 4.7's API contract): every chat request to it would be passed over"},
+		{"its default 1", "    litellm_params: {model: anthropic/claude-sonnet-5, api_key: sk-ant-0123456789, drop_params: true, temperature: 1}\n", ""},
+		{"an earlier Claude", "    litellm_params: {model: anthropic/claude-sonnet-4-6, api_key: sk-ant-0123456789, temperature: 0.2}\n", ""},
+		{"not Claude's API", "    litellm_params: {model: openrouter/anthropic/claude-opus-4-7, api_key: sk-or-0123456789}\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if tc.warning != "" {
+				want = []string{tc.warning}
+			}
+			warningsStartWith(t, cfg.Warnings, want)
+		})
 	}
 }
 

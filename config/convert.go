@@ -1078,6 +1078,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 		c.errf(pp+".drop_params", "must be true or false (or a list of parameters to drop, as additional_drop_params), got %v", v)
 	}
 	d.CachePoints = c.cachePoints(pp+".cache_control_injection_points", rd.Params.CacheControlInjectionPoints)
+	c.claudeSampling(pp, &d)
 	for i, x := range always {
 		at := fmt.Sprintf("%s[%d]", alwaysAt, i)
 		switch k, ok := x.(string); {
@@ -2209,6 +2210,51 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		}
 	}
 	return modelFacts{}, false
+}
+
+// claudeAdaptiveOnlyModels are the Claude families of Claude Opus 4.7's
+// API contract (Anthropic's migration guide): they think only adaptively
+// (thinking {type: adaptive} with output_config.effort; a budget_tokens
+// one, or {type: disabled}, is a 400), refuse temperature and top_p other
+// than their defaults, and omit the thinking text unless asked to
+// summarize it.
+var claudeAdaptiveOnlyModels = []string{"claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-5", "claude-fable-5", "claude-mythos-5"}
+
+// ClaudeAdaptiveOnly reports whether a model id is of Claude Opus 4.7's
+// API contract (claudeAdaptiveOnlyModels). The id is matched from its
+// "claude-" on, so that Bedrock's (us.anthropic.claude-opus-4-7-v1) and
+// Vertex AI's (claude-opus-4-7@...) match too.
+func ClaudeAdaptiveOnly(model string) bool {
+	i := strings.Index(model, "claude-")
+	if i < 0 {
+		return false
+	}
+	for _, p := range claudeAdaptiveOnlyModels {
+		if strings.HasPrefix(model[i:], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// claudeSampling warns of what a Claude model of Opus 4.7's contract
+// refuses that the deployment would send or let through: a temperature
+// or top_p default other than 1 (every chat request then passes it over,
+// or drops it, under drop_params), and, without drop_params, a client's
+// temperature or top_p.
+func (c *converter) claudeSampling(pp string, d *Deployment) {
+	if d.Dialect != DialectAnthropic || !ClaudeAdaptiveOnly(d.Model) {
+		return
+	}
+	for _, k := range []string{"temperature", "top_p"} {
+		if v, ok := d.Defaults[k]; ok && string(v) != "1" && string(v) != "null" {
+			c.warnf(pp+"."+k, "%s takes no %s (Claude Opus 4.7's API contract): every chat request to it would be passed over, or have it dropped under drop_params; remove it", d.Model, k)
+			return
+		}
+	}
+	if !d.DropParams {
+		c.warnf(pp+".model", "%s takes no temperature or top_p (Claude Opus 4.7's API contract): a chat request that sets one passes this deployment over; set drop_params: true to send it without them, as LiteLLM does", d.Model)
+	}
 }
 
 // liteLLMErrorClasses are LiteLLM's error classes in allowed_fails_policy

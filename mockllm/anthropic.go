@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/breakerd/breakerd/provider"
+	"github.com/breakerd/breakerd/config"
 )
 
 // namedEvent is an SSE event with an event: line, as Anthropic sends.
@@ -46,7 +46,7 @@ const thinkingText = "The user wants an answer; a short one will do."
 
 // refusal returns Anthropic's 400 message for sampling and thinking
 // parameters the model refuses, or "": Claude Opus 4.7's contract
-// (provider.AdaptiveOnly) thinks only adaptively and takes no
+// (config.ClaudeAdaptiveOnly) thinks only adaptively and takes no
 // temperature or top_p; with thinking on, temperature only 1; a thinking
 // budget from 1024 tokens and below max_tokens.
 func (req *messagesRequest) refusal() string {
@@ -54,11 +54,11 @@ func (req *messagesRequest) refusal() string {
 	on := t != nil && (t.Type == "enabled" || t.Type == "adaptive")
 	set := func(v *float64) bool { return v != nil && *v != 1 }
 	switch {
-	case provider.AdaptiveOnly(req.Model) && t != nil && t.Type == "enabled":
+	case config.ClaudeAdaptiveOnly(req.Model) && t != nil && t.Type == "enabled":
 		return `"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`
-	case provider.AdaptiveOnly(req.Model) && set(req.Temperature):
+	case config.ClaudeAdaptiveOnly(req.Model) && set(req.Temperature):
 		return "`temperature` is deprecated for this model."
-	case provider.AdaptiveOnly(req.Model) && set(req.TopP):
+	case config.ClaudeAdaptiveOnly(req.Model) && set(req.TopP):
 		return "`top_p` is deprecated for this model."
 	case on && set(req.Temperature):
 		return "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode."
@@ -78,7 +78,7 @@ func (req *messagesRequest) thought() (string, bool) {
 	if t == nil || t.Type != "enabled" && t.Type != "adaptive" {
 		return "", false
 	}
-	if provider.AdaptiveOnly(req.Model) && t.Display != "summarized" {
+	if config.ClaudeAdaptiveOnly(req.Model) && t.Display != "summarized" {
 		return "", true
 	}
 	return thinkingText, true

@@ -50,32 +50,6 @@ var reasoningBudgets = map[string]int{"minimal": 1024, "low": 1024, "medium": 20
 // that thinks only adaptively; "max" is Anthropic's own, above xhigh.
 var adaptiveEfforts = map[string]string{"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh", "max": "max"}
 
-// adaptiveOnlyModels are the Claude families of Claude Opus 4.7's API
-// contract (Anthropic's migration guide): they think only adaptively
-// (thinking {type: adaptive} with output_config.effort; a budget_tokens
-// one, or {type: disabled}, is a 400), refuse temperature and top_p
-// other than their defaults, and omit the thinking text unless asked to
-// summarize it. A model id is matched from its "claude-" on, so that
-// Bedrock's (us.anthropic.claude-opus-4-7-v1) and Vertex AI's
-// (claude-opus-4-7@...) match too.
-var adaptiveOnlyModels = []string{"claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-5", "claude-fable-5", "claude-mythos-5"}
-
-// AdaptiveOnly reports whether a Claude model id is of Claude Opus 4.7's
-// API contract (adaptiveOnlyModels), as Anthropic holds it to: mockllm
-// answers such a model as Anthropic does.
-func AdaptiveOnly(model string) bool {
-	i := strings.Index(model, "claude-")
-	if i < 0 {
-		return false
-	}
-	for _, p := range adaptiveOnlyModels {
-		if strings.HasPrefix(model[i:], p) {
-			return true
-		}
-	}
-	return false
-}
-
 // adaptiveThinking is the thinking parameter such a model takes: the
 // text summarized, as chat clients get it in reasoning_content.
 var adaptiveThinking = json.RawMessage(`{"type":"adaptive","display":"summarized"}`)
@@ -179,7 +153,7 @@ func samplingRefused(model, key string, raw json.RawMessage, thinking bool) stri
 		return "" // an invalid value is translation's error
 	}
 	switch {
-	case AdaptiveOnly(model):
+	case config.ClaudeAdaptiveOnly(model):
 		return "Claude Opus 4.7 and the models after it take no temperature or top_p"
 	case thinking && key == "temperature":
 		return "with thinking on, Anthropic takes temperature only at 1"
@@ -202,7 +176,7 @@ func thinkingOn(model string, fields map[string]json.RawMessage) bool {
 	}
 	var effort string
 	_ = json.Unmarshal(fields["reasoning_effort"], &effort)
-	if AdaptiveOnly(model) {
+	if config.ClaudeAdaptiveOnly(model) {
 		_, ok := adaptiveEfforts[effort]
 		return ok
 	}
@@ -264,7 +238,7 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 				out.MaxTokens = *n
 			}
 		case "temperature":
-			if AdaptiveOnly(model) {
+			if config.ClaudeAdaptiveOnly(model) {
 				continue // its default, as samplingRefused let through
 			}
 			err = json.Unmarshal(raw, &out.Temperature)
@@ -273,7 +247,7 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 				return nil, badRequest("temperature %v is above Anthropic's maximum of 1", *out.Temperature)
 			}
 		case "top_p":
-			if AdaptiveOnly(model) {
+			if config.ClaudeAdaptiveOnly(model) {
 				continue
 			}
 			err = json.Unmarshal(raw, &out.TopP)
@@ -297,13 +271,13 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 			err = jsonMode(raw, out)
 		case "thinking":
 			out.Thinking = raw
-			if AdaptiveOnly(model) {
+			if config.ClaudeAdaptiveOnly(model) {
 				out.Thinking = adaptiveThinkingFor(raw)
 			}
 		case "reasoning_effort":
 			var effort string
 			if err = json.Unmarshal(raw, &effort); err == nil && out.Thinking == nil {
-				if AdaptiveOnly(model) {
+				if config.ClaudeAdaptiveOnly(model) {
 					if e, ok := adaptiveEfforts[effort]; ok {
 						out.Thinking, out.OutputConfig = adaptiveThinking, map[string]string{"effort": e}
 					}
@@ -393,7 +367,7 @@ func jsonMode(raw json.RawMessage, out *anthropicRequest) error {
 	return nil
 }
 
-// adaptiveThinkingFor is a client's thinking parameter as an AdaptiveOnly
+// adaptiveThinkingFor is a client's thinking parameter as a config.ClaudeAdaptiveOnly
 // model takes it: a budget (type enabled) becomes adaptive thinking, its
 // budget left to the model; disabled becomes none, as the model refuses
 // {type: disabled}; adaptive passes through.
