@@ -2212,29 +2212,66 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	return modelFacts{}, false
 }
 
-// claudeAdaptiveOnlyModels are the Claude families of Claude Opus 4.7's
-// API contract (Anthropic's migration guide): they think only adaptively
-// (thinking {type: adaptive} with output_config.effort; a budget_tokens
-// one, or {type: disabled}, is a 400), refuse temperature and top_p other
-// than their defaults, and omit the thinking text unless asked to
-// summarize it.
-var claudeAdaptiveOnlyModels = []string{"claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-5", "claude-fable-5", "claude-mythos-5"}
+// ClaudeThinking is how a Claude model takes Anthropic's thinking
+// parameter (Anthropic's migration guides). The zero value is a model
+// this table does not know: not Claude, or Claude under a name it does
+// not recognize.
+type ClaudeThinking int
 
-// ClaudeAdaptiveOnly reports whether a model id is of Claude Opus 4.7's
-// API contract (claudeAdaptiveOnlyModels). The id is matched from its
-// "claude-" on, so that Bedrock's (us.anthropic.claude-opus-4-7-v1) and
-// Vertex AI's (claude-opus-4-7@...) match too.
-func ClaudeAdaptiveOnly(model string) bool {
+const (
+	// ThinkingUnknown: nothing is known; the request is sent as it is.
+	ThinkingUnknown ClaudeThinking = iota
+	// ThinkingNone: the model does not think (Claude 3 and 3.5).
+	ThinkingNone
+	// ThinkingBudget: thinking {type: enabled, budget_tokens}; neither
+	// adaptive thinking nor output_config.effort (Claude 3.7 to 4.5).
+	ThinkingBudget
+	// ThinkingAdaptive: adaptive thinking with output_config.effort, or a
+	// budget, deprecated (Claude 4.6).
+	ThinkingAdaptive
+	// ThinkingAdaptiveOnly: Claude Opus 4.7's contract: adaptive thinking
+	// only (a budget, or {type: disabled}, is a 400), no temperature or
+	// top_p other than their defaults, and the thinking text omitted
+	// unless asked to summarize it.
+	ThinkingAdaptiveOnly
+)
+
+// claudeThinking maps Claude families, by the prefix of their ids, to how
+// they think; a longer prefix first where one is another's. Any other
+// Claude id thinks with a budget.
+var claudeThinking = []struct {
+	prefix   string
+	thinking ClaudeThinking
+}{
+	{"claude-opus-4-7", ThinkingAdaptiveOnly},
+	{"claude-opus-4-8", ThinkingAdaptiveOnly},
+	{"claude-opus-5", ThinkingAdaptiveOnly},
+	{"claude-sonnet-5", ThinkingAdaptiveOnly},
+	{"claude-fable-5", ThinkingAdaptiveOnly},
+	{"claude-mythos-5", ThinkingAdaptiveOnly},
+	{"claude-opus-4-6", ThinkingAdaptive},
+	{"claude-sonnet-4-6", ThinkingAdaptive},
+	{"claude-3-5-", ThinkingNone},
+	{"claude-3-opus", ThinkingNone},
+	{"claude-3-sonnet", ThinkingNone},
+	{"claude-3-haiku", ThinkingNone},
+}
+
+// ClaudeThinkingOf returns how the model of this id thinks. The id is
+// matched from its "claude-" on, so that Bedrock's
+// (us.anthropic.claude-opus-4-7-v1) and Vertex AI's (claude-opus-4-7@...)
+// match too; an id without it is ThinkingUnknown.
+func ClaudeThinkingOf(model string) ClaudeThinking {
 	i := strings.Index(model, "claude-")
 	if i < 0 {
-		return false
+		return ThinkingUnknown
 	}
-	for _, p := range claudeAdaptiveOnlyModels {
-		if strings.HasPrefix(model[i:], p) {
-			return true
+	for _, f := range claudeThinking {
+		if strings.HasPrefix(model[i:], f.prefix) {
+			return f.thinking
 		}
 	}
-	return false
+	return ThinkingBudget
 }
 
 // claudeSampling warns of what a Claude model of Opus 4.7's contract
@@ -2243,7 +2280,7 @@ func ClaudeAdaptiveOnly(model string) bool {
 // or drops it, under drop_params), and, without drop_params, a client's
 // temperature or top_p.
 func (c *converter) claudeSampling(pp string, d *Deployment) {
-	if d.Dialect != DialectAnthropic || !ClaudeAdaptiveOnly(d.Model) {
+	if d.Dialect != DialectAnthropic || ClaudeThinkingOf(d.Model) != ThinkingAdaptiveOnly {
 		return
 	}
 	for _, k := range []string{"temperature", "top_p"} {

@@ -6,9 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
+
+	"github.com/breakerd/breakerd/mockllm"
 )
 
 // todaysClaude routes to Claude Opus 4.7, whose API contract refuses a
@@ -95,5 +99,44 @@ func TestTemperatureTodaysClaudeRefuses(t *testing.T) {
 	}
 	if c := e.breaker("opus/anthropic/claude-opus-4-7:chat").Counts(); c.Failures != 0 {
 		t.Fatalf("breaker counts %+v", c)
+	}
+}
+
+// claudeGenerations falls back from Claude Opus 4.8 to Haiku 4.5, two
+// Anthropic accounts (mocks), as configs do along a family.
+const claudeGenerations = `
+model_list:
+  - model_name: claude-opus
+    litellm_params: {model: anthropic/claude-opus-4-8, api_base: "${MOCK_NEW}", api_key: sk-ant-secret-key}
+  - model_name: claude-haiku
+    litellm_params: {model: anthropic/claude-haiku-4-5, api_base: "${MOCK_OLD}", api_key: sk-ant-secret-key}
+router_settings:
+  fallbacks: [{claude-opus: [claude-haiku]}]
+`
+
+// A Messages client (Claude Code's kind) asking Opus 4.8 for adaptive
+// thinking at an effort still thinks when Opus is down and Haiku 4.5,
+// which takes only a budget and no effort, serves: the request is fitted
+// to it rather than refused.
+func TestMessagesFallBackAcrossClaudeGenerations(t *testing.T) {
+	e := newEnv(t, claudeGenerations, "new", "old")
+	e.mocks["new"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	var resp *http.Response
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{
+		Model: "claude-opus", MaxTokens: 16000,
+		Thinking:     anthropic.ThinkingConfigParamUnion{OfAdaptive: &anthropic.ThinkingConfigAdaptiveParam{Display: "summarized"}},
+		OutputConfig: anthropic.OutputConfigParam{Effort: anthropic.OutputConfigEffortHigh},
+		Messages:     []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))},
+	}, aoption.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Breakerd-Deployment") != "claude-haiku/anthropic/claude-haiku-4-5" || len(msg.Content) != 2 ||
+		msg.Content[0].Type != "thinking" || msg.Content[0].Thinking == "" || !strings.Contains(msg.Content[1].Text, "You said: Hello") {
+		t.Fatalf("headers %v, message %+v", resp.Header, msg)
+	}
+	if n := e.mocks["new"].Stats().Messages; n != 1 {
+		t.Fatalf("Opus was asked %d times", n)
 	}
 }

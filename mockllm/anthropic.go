@@ -39,26 +39,38 @@ type messagesRequest struct {
 		BudgetTokens int    `json:"budget_tokens"`
 		Display      string `json:"display"`
 	} `json:"thinking"`
+	OutputConfig struct {
+		Effort string `json:"effort"`
+	} `json:"output_config"`
 }
 
 // thinkingText is what the mock thinks, when thinking is on.
 const thinkingText = "The user wants an answer; a short one will do."
 
 // refusal returns Anthropic's 400 message for sampling and thinking
-// parameters the model refuses, or "": Claude Opus 4.7's contract
-// (config.ClaudeAdaptiveOnly) thinks only adaptively and takes no
+// parameters the model refuses, or "" (config.ClaudeThinkingOf): Claude 3
+// and 3.5 do not think; adaptive thinking and an effort only from Claude
+// 4.6; Claude Opus 4.7's contract thinks only adaptively and takes no
 // temperature or top_p; with thinking on, temperature only 1; a thinking
 // budget from 1024 tokens and below max_tokens.
 func (req *messagesRequest) refusal() string {
 	t := req.Thinking
 	on := t != nil && (t.Type == "enabled" || t.Type == "adaptive")
 	set := func(v *float64) bool { return v != nil && *v != 1 }
+	level := config.ClaudeThinkingOf(req.Model)
+	strict := level == config.ThinkingAdaptiveOnly
 	switch {
-	case config.ClaudeAdaptiveOnly(req.Model) && t != nil && t.Type == "enabled":
+	case level == config.ThinkingNone && on:
+		return "thinking is not supported on this model"
+	case (level == config.ThinkingNone || level == config.ThinkingBudget) && t != nil && t.Type == "adaptive":
+		return "adaptive thinking is not supported on this model"
+	case (level == config.ThinkingNone || level == config.ThinkingBudget) && req.OutputConfig.Effort != "":
+		return "output_config.effort: effort is not supported on this model"
+	case strict && t != nil && t.Type == "enabled":
 		return `"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.`
-	case config.ClaudeAdaptiveOnly(req.Model) && set(req.Temperature):
+	case strict && set(req.Temperature):
 		return "`temperature` is deprecated for this model."
-	case config.ClaudeAdaptiveOnly(req.Model) && set(req.TopP):
+	case strict && set(req.TopP):
 		return "`top_p` is deprecated for this model."
 	case on && set(req.Temperature):
 		return "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode."
@@ -78,7 +90,7 @@ func (req *messagesRequest) thought() (string, bool) {
 	if t == nil || t.Type != "enabled" && t.Type != "adaptive" {
 		return "", false
 	}
-	if config.ClaudeAdaptiveOnly(req.Model) && t.Display != "summarized" {
+	if config.ClaudeThinkingOf(req.Model) == config.ThinkingAdaptiveOnly && t.Display != "summarized" {
 		return "", true
 	}
 	return thinkingText, true

@@ -18,15 +18,16 @@ func TestMessagesThinkAsClaudeDoes(t *testing.T) {
 		name     string
 		model    string
 		thinking anthropicsdk.ThinkingConfigParamUnion
+		effort   anthropicsdk.OutputConfigEffort
 		want     string
 	}{
-		{"adaptive, summarized", "claude-opus-4-7", anthropicsdk.ThinkingConfigParamUnion{OfAdaptive: &anthropicsdk.ThinkingConfigAdaptiveParam{Display: "summarized"}}, thinkingText},
-		{"adaptive, omitted by default", "claude-opus-4-8", anthropicsdk.ThinkingConfigParamUnion{OfAdaptive: &anthropicsdk.ThinkingConfigAdaptiveParam{}}, ""},
-		{"a budget on an earlier model", "claude-sonnet-4-5", anthropicsdk.ThinkingConfigParamUnion{OfEnabled: &anthropicsdk.ThinkingConfigEnabledParam{BudgetTokens: 1024}}, thinkingText},
+		{"adaptive, summarized", "claude-opus-4-7", anthropicsdk.ThinkingConfigParamUnion{OfAdaptive: &anthropicsdk.ThinkingConfigAdaptiveParam{Display: "summarized"}}, "high", thinkingText},
+		{"adaptive, omitted by default", "claude-opus-4-8", anthropicsdk.ThinkingConfigParamUnion{OfAdaptive: &anthropicsdk.ThinkingConfigAdaptiveParam{}}, "max", ""},
+		{"a budget on an earlier model", "claude-sonnet-4-5", anthropicsdk.ThinkingConfigParamUnion{OfEnabled: &anthropicsdk.ThinkingConfigEnabledParam{BudgetTokens: 1024}}, "", thinkingText},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			params := anthropicsdk.MessageNewParams{Model: anthropicsdk.Model(tc.model), MaxTokens: 2048, Thinking: tc.thinking,
-				OutputConfig: anthropicsdk.OutputConfigParam{Effort: "high"},
+				OutputConfig: anthropicsdk.OutputConfigParam{Effort: tc.effort},
 				Messages:     []anthropicsdk.MessageParam{anthropicsdk.NewUserMessage(anthropicsdk.NewTextBlock("hey"))}}
 			msg, err := client.Messages.New(t.Context(), params)
 			if err != nil {
@@ -67,6 +68,10 @@ func TestMessagesRefuseWhatClaudeRefuses(t *testing.T) {
 		{"temperature with thinking", "claude-sonnet-4-5", `"temperature":0.5,"thinking":{"type":"enabled","budget_tokens":2000}`, "only be set to 1"},
 		{"a budget under 1024", "claude-sonnet-4-5", `"thinking":{"type":"enabled","budget_tokens":500}`, "greater than or equal to 1024"},
 		{"a budget over max_tokens", "claude-sonnet-4-5", `"thinking":{"type":"enabled","budget_tokens":5000}`, "must be greater than `thinking.budget_tokens`"},
+		{"adaptive on Haiku 4.5", "claude-haiku-4-5", `"thinking":{"type":"adaptive"}`, "adaptive thinking is not supported"},
+		{"an effort on Sonnet 4.5", "claude-sonnet-4-5", `"output_config":{"effort":"high"}`, "effort is not supported"},
+		{"thinking on Claude 3.5", "claude-3-5-sonnet-20241022", `"thinking":{"type":"enabled","budget_tokens":2000}`, "thinking is not supported"},
+		{"adaptive and an effort on Sonnet 4.6", "claude-sonnet-4-6", `"thinking":{"type":"adaptive"},"output_config":{"effort":"low"}`, ""},
 		{"temperature 1 on Opus 4.7", "claude-opus-4-7", `"temperature":1`, ""},
 		{"temperature without thinking", "claude-sonnet-4-5", `"temperature":0.5`, ""},
 	} {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -540,5 +541,51 @@ func TestThinkingReachesChatClients(t *testing.T) {
 	}
 	if _, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"assistant","content":"a","thinking_blocks":[{"type":"text","text":"no"}]}]}`), "c", 10); err == nil || err.Status != 400 {
 		t.Fatalf("a thinking block of another type: %v, want a 400", err)
+	}
+}
+
+// A Messages request written for one Claude reaches another by fallback
+// with its thinking and effort as that one takes them.
+func TestThinkingFitsTheDeploymentsClaude(t *testing.T) {
+	const msgs = `"messages":[{"role":"user","content":"hi"}]`
+	for _, tc := range []struct {
+		name, model, in, want string // want "": the body unchanged
+	}{
+		{"adaptive and an effort to a budget model", "claude-haiku-4-5",
+			`{"model":"m","max_tokens":32000,"thinking":{"type":"adaptive"},"output_config":{"effort":"medium"},` + msgs + `}`,
+			`{"max_tokens":32000,"messages":[{"role":"user","content":"hi"}],"model":"m","thinking":{"budget_tokens":2048,"type":"enabled"}}`},
+		{"no effort is high; a format stays", "us.anthropic.claude-sonnet-4-5-v1:0",
+			`{"model":"m","max_tokens":9000,"thinking":{"type":"adaptive","display":"summarized"},"output_config":{"format":{"type":"json_schema"}},` + msgs + `}`,
+			`{"max_tokens":9000,"messages":[{"role":"user","content":"hi"}],"model":"m","output_config":{"format":{"type":"json_schema"}},"thinking":{"budget_tokens":4096,"type":"enabled"}}`},
+		{"the budget stays under max_tokens", "claude-sonnet-4-5",
+			`{"model":"m","max_tokens":3000,"thinking":{"type":"adaptive"},"output_config":{"effort":"max"},` + msgs + `}`,
+			`{"max_tokens":3000,"messages":[{"role":"user","content":"hi"}],"model":"m","thinking":{"budget_tokens":2999,"type":"enabled"}}`},
+		{"no room to think", "claude-sonnet-4-5",
+			`{"model":"m","max_tokens":500,"thinking":{"type":"adaptive"},` + msgs + `}`,
+			`{"max_tokens":500,"messages":[{"role":"user","content":"hi"}],"model":"m"}`},
+		{"a budget to Opus 4.7's contract", "claude-opus-4-7",
+			`{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000},` + msgs + `}`,
+			`{"max_tokens":9000,"messages":[{"role":"user","content":"hi"}],"model":"m","thinking":{"display":"summarized","type":"adaptive"}}`},
+		{"disabled to Opus 4.7's contract", "claude-fable-5",
+			`{"model":"m","max_tokens":9000,"thinking":{"type":"disabled"},` + msgs + `}`,
+			`{"max_tokens":9000,"messages":[{"role":"user","content":"hi"}],"model":"m"}`},
+		{"thinking to Claude 3.5", "claude-3-5-sonnet-20241022",
+			`{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000},"output_config":{"effort":"low"},` + msgs + `}`,
+			`{"max_tokens":9000,"messages":[{"role":"user","content":"hi"}],"model":"m"}`},
+		{"adaptive to Opus 4.7's contract", "claude-opus-4-8", `{"model":"m","max_tokens":9000,"thinking":{"type":"adaptive"},"output_config":{"effort":"xhigh"},` + msgs + `}`, ""},
+		{"anything to Claude 4.6", "claude-sonnet-4-6", `{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000},` + msgs + `}`, ""},
+		{"a budget to a budget model", "claude-haiku-4-5", `{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000},` + msgs + `}`, ""},
+		{"a model that is not Claude", "kimi-k2", `{"model":"m","max_tokens":9000,"thinking":{"type":"adaptive"},` + msgs + `}`, ""},
+		{"no thinking", "claude-haiku-4-5", `{"model":"m","max_tokens":9000,` + msgs + `}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := fitThinking(tc.model, []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := cmp.Or(tc.want, tc.in); string(got) != want {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+		})
 	}
 }

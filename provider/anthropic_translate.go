@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -42,13 +44,19 @@ type anthropicRequest struct {
 // input schema is the requested schema, and its input is the answer.
 const jsonTool = "json_tool_call"
 
-// reasoningBudgets maps OpenAI's reasoning_effort to an Anthropic thinking
-// budget, LiteLLM's mapping.
-var reasoningBudgets = map[string]int{"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096}
+// reasoningBudgets maps OpenAI's reasoning_effort (and Anthropic's effort)
+// to an Anthropic thinking budget: LiteLLM's mapping, and twice the step
+// before for xhigh and max.
+var reasoningBudgets = map[string]int{"minimal": 1024, "low": 1024, "medium": 2048, "high": 4096, "xhigh": 8192, "max": 16384}
 
 // adaptiveEfforts maps OpenAI's reasoning_effort to the effort of a model
 // that thinks only adaptively; "max" is Anthropic's own, above xhigh.
 var adaptiveEfforts = map[string]string{"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh", "max": "max"}
+
+// adaptiveOnly reports whether model is of Claude Opus 4.7's contract.
+func adaptiveOnly(model string) bool {
+	return config.ClaudeThinkingOf(model) == config.ThinkingAdaptiveOnly
+}
 
 // adaptiveThinking is the thinking parameter such a model takes: the
 // text summarized, as chat clients get it in reasoning_content.
@@ -153,7 +161,7 @@ func samplingRefused(model, key string, raw json.RawMessage, thinking bool) stri
 		return "" // an invalid value is translation's error
 	}
 	switch {
-	case config.ClaudeAdaptiveOnly(model):
+	case adaptiveOnly(model):
 		return "Claude Opus 4.7 and the models after it take no temperature or top_p"
 	case thinking && key == "temperature":
 		return "with thinking on, Anthropic takes temperature only at 1"
@@ -176,7 +184,7 @@ func thinkingOn(model string, fields map[string]json.RawMessage) bool {
 	}
 	var effort string
 	_ = json.Unmarshal(fields["reasoning_effort"], &effort)
-	if config.ClaudeAdaptiveOnly(model) {
+	if adaptiveOnly(model) {
 		_, ok := adaptiveEfforts[effort]
 		return ok
 	}
@@ -238,7 +246,7 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 				out.MaxTokens = *n
 			}
 		case "temperature":
-			if config.ClaudeAdaptiveOnly(model) {
+			if adaptiveOnly(model) {
 				continue // its default, as samplingRefused let through
 			}
 			err = json.Unmarshal(raw, &out.Temperature)
@@ -247,7 +255,7 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 				return nil, badRequest("temperature %v is above Anthropic's maximum of 1", *out.Temperature)
 			}
 		case "top_p":
-			if config.ClaudeAdaptiveOnly(model) {
+			if adaptiveOnly(model) {
 				continue
 			}
 			err = json.Unmarshal(raw, &out.TopP)
@@ -271,13 +279,13 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 			err = jsonMode(raw, out)
 		case "thinking":
 			out.Thinking = raw
-			if config.ClaudeAdaptiveOnly(model) {
+			if adaptiveOnly(model) {
 				out.Thinking = adaptiveThinkingFor(raw)
 			}
 		case "reasoning_effort":
 			var effort string
 			if err = json.Unmarshal(raw, &effort); err == nil && out.Thinking == nil {
-				if config.ClaudeAdaptiveOnly(model) {
+				if adaptiveOnly(model) {
 					if e, ok := adaptiveEfforts[effort]; ok {
 						out.Thinking, out.OutputConfig = adaptiveThinking, map[string]string{"effort": e}
 					}
@@ -367,7 +375,7 @@ func jsonMode(raw json.RawMessage, out *anthropicRequest) error {
 	return nil
 }
 
-// adaptiveThinkingFor is a client's thinking parameter as a config.ClaudeAdaptiveOnly
+// adaptiveThinkingFor is a client's thinking parameter as an adaptiveOnly
 // model takes it: a budget (type enabled) becomes adaptive thinking, its
 // budget left to the model; disabled becomes none, as the model refuses
 // {type: disabled}; adaptive passes through.
@@ -383,6 +391,72 @@ func adaptiveThinkingFor(raw json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return raw
+}
+
+// fitThinking returns a Messages request body with its thinking and
+// output_config.effort as model takes them, where the client wrote them
+// for another Claude (a request for a newer one reaching an older one by
+// fallback, or the reverse), which would refuse them with a 400: adaptive
+// thinking becomes a budget by its effort (high when none, below
+// max_tokens) where only budgets are known, a budget becomes adaptive
+// where only that is, and thinking and effort are left out where the
+// model has none. body comes back as it is when nothing changes, as for a
+// model config.ClaudeThinkingOf does not know.
+func fitThinking(model string, body []byte) ([]byte, error) {
+	level := config.ClaudeThinkingOf(model)
+	if level == config.ThinkingUnknown || level == config.ThinkingAdaptive ||
+		!bytes.Contains(body, []byte(`"thinking"`)) && !bytes.Contains(body, []byte(`"effort"`)) {
+		return body, nil
+	}
+	var r struct {
+		MaxTokens int `json:"max_tokens"`
+		Thinking  *struct {
+			Type    string `json:"type"`
+			Display string `json:"display"`
+		} `json:"thinking"`
+		OutputConfig map[string]json.RawMessage `json:"output_config"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, badRequest("the request body is not valid JSON: %v", err)
+	}
+	var effort string
+	_ = json.Unmarshal(r.OutputConfig["effort"], &effort)
+	var thinking json.RawMessage // nil: left out
+	keep := r.Thinking != nil
+	if t := r.Thinking; t != nil {
+		switch {
+		case level == config.ThinkingNone:
+			keep = false
+		case level == config.ThinkingAdaptiveOnly && t.Type == "enabled":
+			thinking, _ = json.Marshal(map[string]string{"type": "adaptive", "display": cmp.Or(t.Display, "summarized")})
+		case level == config.ThinkingAdaptiveOnly && t.Type == "disabled":
+			keep = false
+		case level == config.ThinkingBudget && t.Type == "adaptive":
+			budget := min(reasoningBudgets[cmp.Or(effort, "high")], r.MaxTokens-1)
+			keep = budget >= reasoningBudgets["low"]
+			thinking, _ = json.Marshal(map[string]any{"type": "enabled", "budget_tokens": budget})
+		}
+	}
+	dropEffort := effort != "" && level != config.ThinkingAdaptiveOnly
+	if keep && thinking == nil && !dropEffort {
+		return body, nil // the model takes them as they are
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(body, &fields) // valid: read above
+	switch {
+	case !keep:
+		delete(fields, "thinking")
+	case thinking != nil:
+		fields["thinking"] = thinking
+	}
+	if dropEffort {
+		delete(r.OutputConfig, "effort")
+		fields["output_config"], _ = json.Marshal(r.OutputConfig)
+		if len(r.OutputConfig) == 0 {
+			delete(fields, "output_config")
+		}
+	}
+	return json.Marshal(fields)
 }
 
 // thinkingBudget returns a thinking parameter's budget_tokens, or 0.
