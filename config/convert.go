@@ -2213,9 +2213,8 @@ func knownModel(model string) (m modelFacts, ok bool) {
 }
 
 // ClaudeThinking is how a Claude model takes Anthropic's thinking
-// parameter (Anthropic's migration guides). The zero value is a model
-// this table does not know: not Claude, or Claude under a name it does
-// not recognize.
+// parameter. The zero value is a model ClaudeOf does not know: not
+// Claude, or Claude under a name it does not recognize.
 type ClaudeThinking int
 
 const (
@@ -2236,42 +2235,55 @@ const (
 	ThinkingAdaptiveOnly
 )
 
-// claudeThinking maps Claude families, by the prefix of their ids, to how
-// they think; a longer prefix first where one is another's. Any other
-// Claude id thinks with a budget.
-var claudeThinking = []struct {
-	prefix   string
-	thinking ClaudeThinking
-}{
-	{"claude-opus-4-7", ThinkingAdaptiveOnly},
-	{"claude-opus-4-8", ThinkingAdaptiveOnly},
-	{"claude-opus-5", ThinkingAdaptiveOnly},
-	{"claude-sonnet-5", ThinkingAdaptiveOnly},
-	{"claude-fable-5", ThinkingAdaptiveOnly},
-	{"claude-mythos-5", ThinkingAdaptiveOnly},
-	{"claude-opus-4-6", ThinkingAdaptive},
-	{"claude-sonnet-4-6", ThinkingAdaptive},
-	{"claude-3-5-", ThinkingNone},
-	{"claude-3-opus", ThinkingNone},
-	{"claude-3-sonnet", ThinkingNone},
-	{"claude-3-haiku", ThinkingNone},
+// Claude is what a Claude model takes of Anthropic's thinking and
+// sampling parameters (Anthropic's migration guides). The zero value is a
+// model ClaudeOf does not know, sent whatever the client asks.
+type Claude struct {
+	Thinking ClaudeThinking
+	// OneSampler: temperature or top_p, not both (Claude 4.1 to 4.6).
+	OneSampler bool
 }
 
-// ClaudeThinkingOf returns how the model of this id thinks. The id is
-// matched from its "claude-" on, so that Bedrock's
+// claudeModels maps Claude families, by the prefix of their ids, to what
+// they take; a longer prefix first where one is another's. Any other
+// Claude id thinks with a budget and takes both samplers.
+var claudeModels = []struct {
+	prefix string
+	Claude
+}{
+	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly}},
+	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly}},
+	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly}},
+	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly}},
+	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly}},
+	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly}},
+	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true}},
+	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true}},
+	{"claude-opus-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true}},
+	{"claude-sonnet-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true}},
+	{"claude-haiku-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true}},
+	{"claude-opus-4-1", Claude{Thinking: ThinkingBudget, OneSampler: true}},
+	{"claude-3-5-", Claude{Thinking: ThinkingNone}},
+	{"claude-3-opus", Claude{Thinking: ThinkingNone}},
+	{"claude-3-sonnet", Claude{Thinking: ThinkingNone}},
+	{"claude-3-haiku", Claude{Thinking: ThinkingNone}},
+}
+
+// ClaudeOf returns what the model of this id takes. The id is matched
+// from its "claude-" on, so that Bedrock's
 // (us.anthropic.claude-opus-4-7-v1) and Vertex AI's (claude-opus-4-7@...)
-// match too; an id without it is ThinkingUnknown.
-func ClaudeThinkingOf(model string) ClaudeThinking {
+// match too; an id without it is the zero Claude.
+func ClaudeOf(model string) Claude {
 	i := strings.Index(model, "claude-")
 	if i < 0 {
-		return ThinkingUnknown
+		return Claude{}
 	}
-	for _, f := range claudeThinking {
+	for _, f := range claudeModels {
 		if strings.HasPrefix(model[i:], f.prefix) {
-			return f.thinking
+			return f.Claude
 		}
 	}
-	return ThinkingBudget
+	return Claude{Thinking: ThinkingBudget}
 }
 
 // claudeSampling warns of what a Claude model of Opus 4.7's contract
@@ -2280,7 +2292,7 @@ func ClaudeThinkingOf(model string) ClaudeThinking {
 // or drops it, under drop_params), and, without drop_params, a client's
 // temperature or top_p.
 func (c *converter) claudeSampling(pp string, d *Deployment) {
-	if d.Dialect != DialectAnthropic || ClaudeThinkingOf(d.Model) != ThinkingAdaptiveOnly {
+	if d.Dialect != DialectAnthropic || ClaudeOf(d.Model).Thinking != ThinkingAdaptiveOnly {
 		return
 	}
 	for _, k := range []string{"temperature", "top_p"} {

@@ -48,18 +48,22 @@ type messagesRequest struct {
 const thinkingText = "The user wants an answer; a short one will do."
 
 // refusal returns Anthropic's 400 message for sampling and thinking
-// parameters the model refuses, or "" (config.ClaudeThinkingOf): Claude 3
+// parameters the model refuses, or "" (config.ClaudeOf): Claude 3
 // and 3.5 do not think; adaptive thinking and an effort only from Claude
-// 4.6; Claude Opus 4.7's contract thinks only adaptively and takes no
-// temperature or top_p; with thinking on, temperature only 1; a thinking
-// budget from 1024 tokens and below max_tokens.
+// 4.6; Claude 4.1 to 4.6 take temperature or top_p, not both; Claude Opus
+// 4.7's contract thinks only adaptively and takes no temperature or
+// top_p; with thinking on, temperature only 1; a thinking budget from 1024
+// tokens and below max_tokens.
 func (req *messagesRequest) refusal() string {
 	t := req.Thinking
 	on := t != nil && (t.Type == "enabled" || t.Type == "adaptive")
 	set := func(v *float64) bool { return v != nil && *v != 1 }
-	level := config.ClaudeThinkingOf(req.Model)
+	c := config.ClaudeOf(req.Model)
+	level := c.Thinking
 	strict := level == config.ThinkingAdaptiveOnly
 	switch {
+	case c.OneSampler && req.Temperature != nil && req.TopP != nil:
+		return "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
 	case level == config.ThinkingNone && on:
 		return "thinking is not supported on this model"
 	case (level == config.ThinkingNone || level == config.ThinkingBudget) && t != nil && t.Type == "adaptive":
@@ -90,7 +94,7 @@ func (req *messagesRequest) thought() (string, bool) {
 	if t == nil || t.Type != "enabled" && t.Type != "adaptive" {
 		return "", false
 	}
-	if config.ClaudeThinkingOf(req.Model) == config.ThinkingAdaptiveOnly && t.Display != "summarized" {
+	if config.ClaudeOf(req.Model).Thinking == config.ThinkingAdaptiveOnly && t.Display != "summarized" {
 		return "", true
 	}
 	return thinkingText, true

@@ -72,6 +72,8 @@ func TestMessagesRefuseWhatClaudeRefuses(t *testing.T) {
 		{"an effort on Sonnet 4.5", "claude-sonnet-4-5", `"output_config":{"effort":"high"}`, "effort is not supported"},
 		{"thinking on Claude 3.5", "claude-3-5-sonnet-20241022", `"thinking":{"type":"enabled","budget_tokens":2000}`, "thinking is not supported"},
 		{"adaptive and an effort on Sonnet 4.6", "claude-sonnet-4-6", `"thinking":{"type":"adaptive"},"output_config":{"effort":"low"}`, ""},
+		{"temperature and top_p on Sonnet 4.5", "claude-sonnet-4-5-20250929", `"temperature":0.5,"top_p":0.9`, "cannot both be specified"},
+		{"temperature and top_p on Sonnet 4", "claude-sonnet-4-20250514", `"temperature":0.5,"top_p":0.9`, ""},
 		{"temperature 1 on Opus 4.7", "claude-opus-4-7", `"temperature":1`, ""},
 		{"temperature without thinking", "claude-sonnet-4-5", `"temperature":0.5`, ""},
 	} {

@@ -152,7 +152,7 @@ func (p *anthropic) Supports(op Operation) bool {
 // Unsupported lists the parameters with no Anthropic equivalent that req
 // sets to a value that matters (n: 2, a seed, logit_bias, ...), and those
 // the deployment's model refuses (temperature on Claude Opus 4.7, or with
-// thinking on).
+// thinking on; top_p with temperature on Claude 4.5).
 func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	if req.API == APIMessages {
 		return nil, "" // Anthropic's own API: Anthropic answers for it
@@ -163,11 +163,11 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	}
 	var out []string
 	why := ""
-	thinking := thinkingOn(p.d.Model, fields)
+	samp := samplingOf(p.d.Model, fields)
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		w := unsupportedParams[k]
 		if w == "" || isDefault(k, fields[k]) {
-			w = samplingRefused(p.d.Model, k, fields[k], thinking)
+			w = samplingRefused(p.d.Model, k, fields[k], samp)
 		}
 		if w != "" {
 			if why == "" {

@@ -432,8 +432,9 @@ func TestAdaptiveOnlyModelsThinkAdaptively(t *testing.T) {
 	}
 }
 
-// Those models refuse temperature and top_p, and any Claude with thinking
-// on takes temperature only at 1 and top_p only from 0.95: a value that
+// Those models refuse temperature and top_p, any Claude with thinking on
+// takes temperature only at 1 and top_p only from 0.95, and Claude 4.1 to
+// 4.6 take one of temperature and top_p, not both: a value that
 // matters is a 400 in translation and a parameter the deployment cannot
 // take (dropped under drop_params, else the deployment is passed over);
 // the default (1) changes nothing (and is left out where refused).
@@ -451,7 +452,11 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 		{"claude-sonnet-4-6", `"temperature":0.7`, nil, "", "0.7"},
 		{"claude-sonnet-4-5", `"temperature":0.5,"reasoning_effort":"high"`, []string{"temperature"}, "with thinking on", ""},
 		{"claude-sonnet-4-5", `"top_p":0.9,"thinking":{"type":"enabled","budget_tokens":2000}`, []string{"top_p"}, "from 0.95", ""},
-		{"claude-sonnet-4-5", `"temperature":1,"top_p":0.97,"reasoning_effort":"low"`, nil, "", "1"},
+		{"claude-sonnet-4-20250514", `"temperature":1,"top_p":0.97,"reasoning_effort":"low"`, nil, "", "1"},
+		{"claude-sonnet-4-5-20250929", `"temperature":0.5,"top_p":0.9`, []string{"top_p"}, "not both", ""},
+		{"us.anthropic.claude-haiku-4-5-20251001-v1:0", `"temperature":0.5,"top_p":null`, nil, "", "0.5"},
+		{"claude-sonnet-4-6", `"top_p":0.9`, nil, "", "null"},
+		{"claude-sonnet-4-20250514", `"temperature":0.5,"top_p":0.9`, nil, "", "0.5"},
 		{"claude-sonnet-4-5", `"temperature":0.5,"reasoning_effort":"none"`, nil, "", "0.5"},
 	} {
 		t.Run(tc.model+" "+tc.params, func(t *testing.T) {

@@ -55,7 +55,7 @@ var adaptiveEfforts = map[string]string{"minimal": "low", "low": "low", "medium"
 
 // adaptiveOnly reports whether model is of Claude Opus 4.7's contract.
 func adaptiveOnly(model string) bool {
-	return config.ClaudeThinkingOf(model) == config.ThinkingAdaptiveOnly
+	return config.ClaudeOf(model).Thinking == config.ThinkingAdaptiveOnly
 }
 
 // adaptiveThinking is the thinking parameter such a model takes: the
@@ -147,26 +147,41 @@ var unsupportedParams = map[string]string{
 	"function_call":     "use tool_choice instead of the deprecated function_call",
 }
 
+// sampling is what decides whether a Claude model takes a sampling
+// parameter besides its value: whether thinking is on, and whether both
+// temperature and top_p are set.
+type sampling struct{ thinking, both bool }
+
+// samplingOf reads a chat request's sampling for model.
+func samplingOf(model string, fields map[string]json.RawMessage) sampling {
+	set := func(k string) bool { v, ok := fields[k]; return ok && strings.TrimSpace(string(v)) != "null" }
+	return sampling{thinking: thinkingOn(model, fields), both: set("temperature") && set("top_p")}
+}
+
 // samplingRefused returns why model cannot take the chat parameter key
 // with the value raw, or "" if it can. Claude Opus 4.7's contract takes
 // temperature and top_p only at their default, 1 (left out, as it changes
 // nothing); with thinking on, any Claude takes temperature only at 1 and
-// top_p only from 0.95.
-func samplingRefused(model, key string, raw json.RawMessage, thinking bool) string {
+// top_p only from 0.95; Claude 4.1 to 4.6 take temperature or top_p, not
+// both (top_p is the one refused).
+func samplingRefused(model, key string, raw json.RawMessage, s sampling) string {
 	if key != "temperature" && key != "top_p" {
 		return ""
 	}
 	var v *float64
-	if json.Unmarshal(raw, &v) != nil || v == nil || *v == 1 {
+	if json.Unmarshal(raw, &v) != nil || v == nil {
 		return "" // an invalid value is translation's error
 	}
+	c := config.ClaudeOf(model)
 	switch {
-	case adaptiveOnly(model):
+	case c.Thinking == config.ThinkingAdaptiveOnly && *v != 1:
 		return "Claude Opus 4.7 and the models after it take no temperature or top_p"
-	case thinking && key == "temperature":
+	case s.thinking && key == "temperature" && *v != 1:
 		return "with thinking on, Anthropic takes temperature only at 1"
-	case thinking && *v < 0.95:
+	case s.thinking && key == "top_p" && *v < 0.95:
 		return "with thinking on, Anthropic takes top_p only from 0.95 to 1"
+	case c.OneSampler && s.both && key == "top_p":
+		return "Claude 4.1 to 4.6 take temperature or top_p, not both"
 	}
 	return ""
 }
@@ -222,13 +237,13 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	thinking := thinkingOn(model, body)
+	samp := samplingOf(model, body)
 	for _, k := range keys {
 		raw := body[k]
 		if why, ok := unsupportedParams[k]; ok && !isDefault(k, raw) {
 			return nil, badRequest("parameter %q is not supported by this model's Anthropic deployment: %s", k, why)
 		}
-		if why := samplingRefused(model, k, raw, thinking); why != "" {
+		if why := samplingRefused(model, k, raw, samp); why != "" {
 			return nil, badRequest("parameter %q is not supported by %s: %s", k, model, why)
 		}
 		var err error
@@ -401,9 +416,9 @@ func adaptiveThinkingFor(raw json.RawMessage) json.RawMessage {
 // max_tokens) where only budgets are known, a budget becomes adaptive
 // where only that is, and thinking and effort are left out where the
 // model has none. body comes back as it is when nothing changes, as for a
-// model config.ClaudeThinkingOf does not know.
+// model config.ClaudeOf does not know.
 func fitThinking(model string, body []byte) ([]byte, error) {
-	level := config.ClaudeThinkingOf(model)
+	level := config.ClaudeOf(model).Thinking
 	if level == config.ThinkingUnknown || level == config.ThinkingAdaptive ||
 		!bytes.Contains(body, []byte(`"thinking"`)) && !bytes.Contains(body, []byte(`"effort"`)) {
 		return body, nil
