@@ -140,3 +140,26 @@ func TestMessagesFallBackAcrossClaudeGenerations(t *testing.T) {
 		t.Fatalf("Opus was asked %d times", n)
 	}
 }
+
+// With OpenAI down, what OpenAI clients send today (prompt caching's key,
+// safety_identifier) does not keep the Anthropic fallback from serving;
+// a parameter it cannot take (verbosity) passes it over, so the client
+// gets the outage's 503, not a 400 from the fallback.
+func TestTodaysOpenAIParametersFallBackToAnthropic(t *testing.T) {
+	e := newEnv(t, openAIToAnthropic, "openai", "anthropic")
+	e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 500})
+	var resp *http.Response
+	out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		PromptCacheKey: openai.String("agent-7"), SafetyIdentifier: openai.String("u-hash"),
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}}, option.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Breakerd-Provider") != "anthropic" || !strings.Contains(out.Choices[0].Message.Content, "You said: Hello") {
+		t.Fatalf("headers %v, answer %s", resp.Header, out.RawJSON())
+	}
+	status, _, body := e.post("/v1/chat/completions", `{"model":"gpt-4o-mini","verbosity":"low","messages":[{"role":"user","content":"Hello"}]}`)
+	if status != 503 || e.mocks["anthropic"].Stats().Messages != 1 {
+		t.Fatalf("status %d, body %v; Anthropic asked %d times", status, body, e.mocks["anthropic"].Stats().Messages)
+	}
+}

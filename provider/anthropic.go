@@ -150,12 +150,15 @@ func (p *anthropic) Supports(op Operation) bool {
 }
 
 // Unsupported lists the parameters with no Anthropic equivalent that req
-// sets to a value that matters (n: 2, a seed, logit_bias, ...), and those
+// sets to a value that matters (n: 2, a seed, logit_bias, ...), those the
+// translation does not know (a parameter newer than it), and those
 // the deployment's model refuses (temperature on Claude Opus 4.7, or with
 // thinking on; top_p with temperature on Claude 4.5).
 func (p *anthropic) Unsupported(req *Request) ([]string, string) {
-	if req.API == APIMessages {
-		return nil, "" // Anthropic's own API: Anthropic answers for it
+	if req.API == APIMessages || req.Op == Embeddings {
+		// Anthropic's own API: Anthropic answers for it; Bedrock's
+		// embeddings take OpenAI's parameters as they are.
+		return nil, ""
 	}
 	fields, err := req.Fields()
 	if err != nil {
@@ -166,7 +169,12 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	samp := samplingOf(p.d.Model, fields)
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		w := unsupportedParams[k]
-		if w == "" || isDefault(k, fields[k]) {
+		switch {
+		case w != "" && isDefault(k, fields[k]):
+			w = ""
+		case w == "" && !translatedParams[k] && !ignoredParams[k]:
+			w = "Anthropic has no such parameter"
+		case w == "":
 			w = samplingRefused(p.d.Model, k, fields[k], samp)
 		}
 		if w != "" {

@@ -457,6 +457,9 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 		{"us.anthropic.claude-haiku-4-5-20251001-v1:0", `"temperature":0.5,"top_p":null`, nil, "", "0.5"},
 		{"claude-sonnet-4-6", `"top_p":0.9`, nil, "", "null"},
 		{"claude-sonnet-4-20250514", `"temperature":0.5,"top_p":0.9`, nil, "", "0.5"},
+		{"claude-opus-4-7", `"top_k":40`, []string{"top_k"}, "Claude Opus 4.7", ""},
+		{"claude-sonnet-4-5", `"top_k":40,"reasoning_effort":"low"`, []string{"top_k"}, "no top_k", ""},
+		{"claude-sonnet-4-5", `"top_k":40`, nil, "", "null"},
 		{"claude-sonnet-4-5", `"temperature":0.5,"reasoning_effort":"none"`, nil, "", "0.5"},
 	} {
 		t.Run(tc.model+" "+tc.params, func(t *testing.T) {
@@ -592,5 +595,64 @@ func TestThinkingFitsTheDeploymentsClaude(t *testing.T) {
 				t.Fatalf("got  %s\nwant %s", got, want)
 			}
 		})
+	}
+}
+
+// The chat parameters OpenAI clients send today reach an Anthropic
+// deployment as it can take them: prompt caching's key and retention
+// (OpenAI's cache routing) change nothing; safety_identifier is the end
+// user, as user is; top_k is Claude's own; verbosity (but its default)
+// and web search are parameters it cannot take, and so is one newer than
+// the translation: dropped under drop_params, else the deployment passed
+// over, never a 400 that ends a request another deployment could serve.
+func TestTodaysChatParametersOnAnthropic(t *testing.T) {
+	for _, tc := range []struct {
+		params  string
+		refused []string
+		sent    string // a fragment of the translated request
+	}{
+		{`"prompt_cache_key":"agent-7","prompt_cache_retention":"24h"`, nil, `"messages"`},
+		{`"safety_identifier":"u-hash"`, nil, `"metadata":{"user_id":"u-hash"}`},
+		{`"safety_identifier":"u-hash","user":"u1"`, nil, `"metadata":{"user_id":"u1"}`},
+		{`"top_k":40`, nil, `"top_k":40`},
+		{`"verbosity":"medium"`, nil, `"messages"`},
+		{`"verbosity":"low"`, []string{"verbosity"}, ""},
+		{`"web_search_options":{}`, []string{"web_search_options"}, ""},
+		{`"some_future_param":{"x":1}`, []string{"some_future_param"}, ""},
+	} {
+		t.Run(tc.params, func(t *testing.T) {
+			in := `{"model":"g","messages":[{"role":"user","content":"x"}],` + tc.params + `}`
+			p := &anthropic{d: config.Deployment{Model: "claude-sonnet-4-5"}}
+			if params, _ := p.Unsupported(&Request{Body: []byte(in)}); !slices.Equal(params, tc.refused) {
+				t.Fatalf("Unsupported = %v, want %v", params, tc.refused)
+			}
+			req, err := toAnthropic(body(t, in), "claude-sonnet-4-5", 10)
+			if len(tc.refused) > 0 {
+				if err == nil || err.Status != 400 {
+					t.Fatalf("translated %v, %v; want a 400", req, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(req); !strings.Contains(string(got), tc.sent) {
+				t.Fatalf("sent %s, want %s in it", got, tc.sent)
+			}
+		})
+	}
+}
+
+// Every parameter translatedParams names is one toAnthropic translates:
+// null for each is no "not supported" 400.
+func TestTranslatedParamsAreTranslated(t *testing.T) {
+	for k := range translatedParams {
+		if k == "messages" {
+			continue
+		}
+		_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+k+`":null}`), "claude-sonnet-4-5", 10)
+		if err != nil && strings.Contains(err.Message, "not supported") {
+			t.Errorf("%s: %v", k, err)
+		}
 	}
 }

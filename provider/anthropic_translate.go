@@ -27,6 +27,7 @@ type anthropicRequest struct {
 	Messages      []anthropicMessage `json:"messages"`
 	Temperature   *float64           `json:"temperature,omitempty"`
 	TopP          *float64           `json:"top_p,omitempty"`
+	TopK          *int               `json:"top_k,omitempty"`
 	StopSequences []string           `json:"stop_sequences,omitempty"`
 	Tools         []anthropicTool    `json:"tools,omitempty"`
 	ToolChoice    map[string]any     `json:"tool_choice,omitempty"`
@@ -133,19 +134,30 @@ type openAIToolCall struct {
 // unsupportedParams have no Anthropic equivalent. A request that sets one
 // to a non-default value gets a 400 naming it.
 var unsupportedParams = map[string]string{
-	"n":                 "Anthropic returns one choice; n must be 1",
-	"logprobs":          "Anthropic does not return log probabilities",
-	"top_logprobs":      "Anthropic does not return log probabilities",
-	"logit_bias":        "Anthropic has no logit bias",
-	"frequency_penalty": "Anthropic has no frequency penalty",
-	"presence_penalty":  "Anthropic has no presence penalty",
-	"seed":              "Anthropic has no seed",
-	"audio":             "Anthropic does not produce audio",
-	"modalities":        "Anthropic produces text only",
-	"prediction":        "Anthropic has no predicted outputs",
-	"functions":         "use tools instead of the deprecated functions",
-	"function_call":     "use tool_choice instead of the deprecated function_call",
+	"n":                  "Anthropic returns one choice; n must be 1",
+	"logprobs":           "Anthropic does not return log probabilities",
+	"top_logprobs":       "Anthropic does not return log probabilities",
+	"logit_bias":         "Anthropic has no logit bias",
+	"frequency_penalty":  "Anthropic has no frequency penalty",
+	"presence_penalty":   "Anthropic has no presence penalty",
+	"seed":               "Anthropic has no seed",
+	"audio":              "Anthropic does not produce audio",
+	"modalities":         "Anthropic produces text only",
+	"prediction":         "Anthropic has no predicted outputs",
+	"functions":          "use tools instead of the deprecated functions",
+	"function_call":      "use tool_choice instead of the deprecated function_call",
+	"verbosity":          "Anthropic has no verbosity",
+	"web_search_options": "Anthropic's web search is a server tool this translation does not make",
 }
+
+// translatedParams are the chat parameters toAnthropic translates; with
+// unsupportedParams and ignoredParams, the ones it knows. Any other is a
+// parameter the deployment cannot take (Unsupported), not a 400 that
+// would end a request another deployment could serve.
+var translatedParams = map[string]bool{"model": true, "messages": true, "tool_choice": true, "parallel_tool_calls": true,
+	"stream": true, "max_tokens": true, "max_completion_tokens": true, "temperature": true, "top_p": true, "top_k": true,
+	"stop": true, "user": true, "safety_identifier": true, "tools": true, "response_format": true, "thinking": true,
+	"reasoning_effort": true}
 
 // sampling is what decides whether a Claude model takes a sampling
 // parameter besides its value: whether thinking is on, and whether both
@@ -161,11 +173,11 @@ func samplingOf(model string, fields map[string]json.RawMessage) sampling {
 // samplingRefused returns why model cannot take the chat parameter key
 // with the value raw, or "" if it can. Claude Opus 4.7's contract takes
 // temperature and top_p only at their default, 1 (left out, as it changes
-// nothing); with thinking on, any Claude takes temperature only at 1 and
-// top_p only from 0.95; Claude 4.1 to 4.6 take temperature or top_p, not
-// both (top_p is the one refused).
+// nothing), and no top_k; with thinking on, any Claude takes temperature
+// only at 1, top_p only from 0.95, and no top_k; Claude 4.1 to 4.6 take
+// temperature or top_p, not both (top_p is the one refused).
 func samplingRefused(model, key string, raw json.RawMessage, s sampling) string {
-	if key != "temperature" && key != "top_p" {
+	if key != "temperature" && key != "top_p" && key != "top_k" {
 		return ""
 	}
 	var v *float64
@@ -173,13 +185,16 @@ func samplingRefused(model, key string, raw json.RawMessage, s sampling) string 
 		return "" // an invalid value is translation's error
 	}
 	c := config.ClaudeOf(model)
+	def := key != "top_k" && *v == 1
 	switch {
-	case c.Thinking == config.ThinkingAdaptiveOnly && *v != 1:
-		return "Claude Opus 4.7 and the models after it take no temperature or top_p"
-	case s.thinking && key == "temperature" && *v != 1:
+	case c.Thinking == config.ThinkingAdaptiveOnly && !def:
+		return "Claude Opus 4.7 and the models after it take no temperature, top_p or top_k"
+	case s.thinking && key == "temperature" && !def:
 		return "with thinking on, Anthropic takes temperature only at 1"
 	case s.thinking && key == "top_p" && *v < 0.95:
 		return "with thinking on, Anthropic takes top_p only from 0.95 to 1"
+	case s.thinking && key == "top_k":
+		return "with thinking on, Anthropic takes no top_k"
 	case c.OneSampler && s.both && key == "top_p":
 		return "Claude 4.1 to 4.6 take temperature or top_p, not both"
 	}
@@ -209,7 +224,8 @@ func thinkingOn(model string, fields map[string]json.RawMessage) bool {
 
 // ignoredParams are accepted without effect on Anthropic, because they
 // change nothing about the answer.
-var ignoredParams = map[string]bool{"store": true, "service_tier": true, "stream_options": true, "metadata": true}
+var ignoredParams = map[string]bool{"store": true, "service_tier": true, "stream_options": true, "metadata": true,
+	"prompt_cache_key": true, "prompt_cache_retention": true}
 
 // isDefault reports whether an unsupported parameter holds a value that
 // means "not used" (n: 1, logprobs: false, penalties: 0, null).
@@ -220,6 +236,8 @@ func isDefault(key string, raw json.RawMessage) bool {
 		return true
 	case "1":
 		return key == "n"
+	case `"medium"`:
+		return key == "verbosity"
 	}
 	return false
 }
@@ -283,7 +301,11 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 			} else {
 				err = json.Unmarshal(raw, &out.StopSequences)
 			}
-		case "user":
+		case "top_k":
+			err = json.Unmarshal(raw, &out.TopK)
+		case "user", "safety_identifier":
+			// OpenAI's end user (safety_identifier is user's successor;
+			// user, later in key order, wins when both are set).
 			var u string
 			if err = json.Unmarshal(raw, &u); err == nil && u != "" {
 				out.Metadata = map[string]string{"user_id": u}

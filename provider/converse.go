@@ -121,6 +121,7 @@ type messagesBody struct {
 	MaxTokens     int             `json:"max_tokens"`
 	Temperature   *float64        `json:"temperature"`
 	TopP          *float64        `json:"top_p"`
+	TopK          *int            `json:"top_k"`
 	StopSequences []string        `json:"stop_sequences"`
 	Tools         []anthropicTool `json:"tools"`
 	ToolChoice    *struct {
@@ -254,9 +255,9 @@ func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error
 		}
 		out["guardrailConfig"] = gc
 	}
-	if len(m.Thinking) > 0 || len(m.OutputConfig) > 0 {
-		// Claude's thinking and effort, which Converse passes to the
-		// model as they are (reasoning_effort becomes them in chat's
+	if len(m.Thinking) > 0 || len(m.OutputConfig) > 0 || m.TopK != nil {
+		// Claude's thinking, effort and top_k, which Converse passes to
+		// the model as they are (reasoning_effort becomes them in chat's
 		// translation).
 		extra := map[string]any{}
 		if len(m.Thinking) > 0 {
@@ -264,6 +265,9 @@ func converseRequest(buf []byte, count bool, g *config.Guardrail) ([]byte, error
 		}
 		if len(m.OutputConfig) > 0 {
 			extra["output_config"] = m.OutputConfig
+		}
+		if m.TopK != nil { // Claude's own, which Converse has no field for
+			extra["top_k"] = *m.TopK
 		}
 		out["additionalModelRequestFields"] = extra
 	}
