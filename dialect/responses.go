@@ -197,7 +197,9 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			"prompt_cache_retention", "stream_options", "moderation", "context_management":
 			// Nothing to translate.
 		default:
-			return nil, badRequest(k, "Unknown parameter: '%s'.", k)
+			// A parameter newer than this translation: only a
+			// deployment that serves the Responses API can honour it.
+			out.Unfit = append(out.Unfit, k)
 		}
 	}
 	items, err := responseItems(r["input"])

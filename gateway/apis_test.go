@@ -683,3 +683,21 @@ litellm_settings: {include_cost_in_streaming_usage: true}
 		})
 	}
 }
+
+// A Responses parameter newer than the translation passes a translating
+// deployment over, as a stateful one does: a native fallback serves it,
+// and with none on the route the client gets a 400 naming it.
+func TestResponsesParameterNewerThanTheTranslation(t *testing.T) {
+	const req = `{"model":"claude","input":"hi","reasoning_budget_v9":{"x":1}}`
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	status, h, body := e.post("/v1/responses", req)
+	if status != 200 || h.Get("X-Breakerd-Provider") != "openai" || e.mocks["anthropic"].Stats().Requests != 0 {
+		t.Fatalf("status %d, headers %v, body %v", status, h, body)
+	}
+	e = newEnv(t, strings.Replace(bothWays, ", {claude: [gpt-4o-mini]}", "", 1), "openai", "anthropic")
+	status, _, body = e.post("/v1/responses", req)
+	msg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != 400 || !strings.Contains(msg, "reasoning_budget_v9") || e.mocks["anthropic"].Stats().Requests != 0 {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+}
