@@ -338,6 +338,9 @@ type Deployment struct {
 	// other names (ProviderInfo.ParamRenames): a request's is sent under
 	// the provider's name, unless it sets that too.
 	ParamRenames map[string]string
+	// Refuses are the chat parameters the provider refuses
+	// (ProviderInfo.Refuses).
+	Refuses map[string]string
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

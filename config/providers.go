@@ -46,6 +46,14 @@ type ProviderInfo struct {
 	// ParamRenames are request parameters the provider knows by other
 	// names (OpenAI's max_completion_tokens as max_tokens).
 	ParamRenames map[string]string
+	// Refuses are the chat parameters the provider's OpenAI-compatible
+	// API answers with a 400 rather than ignores, and why it cannot take
+	// them: one with no reason changes nothing about an answer (a cache
+	// routing hint) and is left out of every request; another is left out
+	// at its default value (a penalty of 0) and is otherwise a parameter
+	// the deployment cannot take (drop_params drops it, else the
+	// deployment is passed over).
+	Refuses map[string]string
 	// KeyHeaders are headers the key is sent in as well as Authorization
 	// (Sarvam's api-subscription-key), unless the config sets them.
 	KeyHeaders []string
@@ -125,6 +133,15 @@ type Marker struct {
 
 // maxTokens is the rename of a provider that knows OpenAI's
 // max_completion_tokens by its older name.
+// geminiRefuses are what Gemini's OpenAI-compatible API refuses ("Unknown
+// name ...: Cannot find field"), where OpenAI's ignores or takes them.
+var geminiRefuses = map[string]string{
+	"frequency_penalty":      "Gemini's OpenAI-compatible API has no frequency penalty",
+	"presence_penalty":       "Gemini's OpenAI-compatible API has no presence penalty",
+	"prompt_cache_key":       "",
+	"prompt_cache_retention": "",
+}
+
 var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}
 
 // providerTable holds LiteLLM's provider prefixes that breakerd knows,
@@ -141,7 +158,7 @@ var providerTable = []ProviderInfo{
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_API_BASE", MoreBaseEnvs: []string{"ANTHROPIC_BASE_URL"},
 		KeyEnv: "ANTHROPIC_API_KEY"},
 	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", BaseEnv: "GEMINI_API_BASE", KeyEnv: "GEMINI_API_KEY",
-		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai"},
+		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai", Refuses: geminiRefuses},
 	{Name: "ollama", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "ollama_chat", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY"},

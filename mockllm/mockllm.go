@@ -269,6 +269,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/chat/completions", chat)
 	mux.Handle("POST /chat/completions", chat)
 	mux.Handle("POST /openai/deployments/{deployment}/chat/completions", chat)
+	mux.Handle("POST /v1beta/openai/chat/completions", s.upstream(&s.stats.chat, s.geminiChat))
+	mux.Handle("POST /v1beta/openai/embeddings", emb)
 	mux.Handle("POST /v1/embeddings", emb)
 	mux.Handle("POST /embeddings", emb)
 	mux.Handle("POST /openai/deployments/{deployment}/embeddings", emb)

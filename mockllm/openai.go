@@ -1,10 +1,14 @@
 package mockllm
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -149,6 +153,33 @@ func blocked(prompt string, words []string) bool {
 		}
 	}
 	return false
+}
+
+// geminiRefused are the chat fields Gemini's OpenAI-compatible API does
+// not know and refuses, where OpenAI's takes or ignores them.
+var geminiRefused = map[string]bool{"frequency_penalty": true, "presence_penalty": true, "prompt_cache_key": true,
+	"prompt_cache_retention": true, "top_k": true}
+
+// geminiChat serves Gemini's OpenAI-compatible chat API (its
+// /v1beta/openai paths): the mock's chat, after the strict check Gemini
+// makes of the fields it does not know, answered with Google's 400.
+func (s *Server) geminiChat(w http.ResponseWriter, r *http.Request, f Faults) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
+			if geminiRefused[k] {
+				msg := fmt.Sprintf("Invalid JSON payload received. Unknown name %q: Cannot find field.", k)
+				writeJSON(w, http.StatusBadRequest, []any{map[string]any{"error": map[string]any{"code": 400, "message": msg, "status": "INVALID_ARGUMENT"}}})
+				return
+			}
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s.chat(w, r, f)
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {

@@ -2,11 +2,13 @@ package provider
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -164,9 +166,28 @@ func (p *openAI) Supports(op Operation) bool {
 	return op == Chat || (op == Embeddings && p.d.Embeddings)
 }
 
-// Unsupported is empty: OpenAI-compatible servers get the client's body
+// Unsupported lists the chat parameters of req the provider refuses
+// (config.Deployment.Refuses, Gemini's penalties) at a value that
+// matters; for the rest, OpenAI-compatible servers get the client's body
 // as it is, and answer for themselves.
-func (p *openAI) Unsupported(*Request) ([]string, string) { return nil, "" }
+func (p *openAI) Unsupported(req *Request) ([]string, string) {
+	if len(p.d.Refuses) == 0 || req.Op != Chat || req.ContentType != "" {
+		return nil, ""
+	}
+	fields, err := req.Fields()
+	if err != nil {
+		return nil, ""
+	}
+	var out []string
+	why := ""
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if w := p.d.Refuses[k]; w != "" && !isDefault(k, fields[k]) {
+			why = cmp.Or(why, w)
+			out = append(out, k)
+		}
+	}
+	return out, why
+}
 
 // Native is true for chat and legacy completions, which every
 // OpenAI-dialect server speaks, and for the Responses API on OpenAI and
@@ -231,6 +252,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	}
 	if len(p.d.FlattenContent) > 0 && req.Op == Chat && req.ContentType == "" {
 		buf = flattened(buf, p.d.FlattenContent)
+	}
+	if len(p.d.Refuses) > 0 && req.Op == Chat && req.ContentType == "" {
+		buf = withoutRefused(buf, p.d.Refuses)
 	}
 	if w := p.d.Watsonx; w != nil {
 		buf = watsonxBody(buf, w)
@@ -458,6 +482,34 @@ func renamed(body []byte, renames map[string]string) []byte {
 			}
 			delete(m, from)
 		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// withoutRefused is a chat request's body without the parameters the
+// provider refuses that change nothing as sent: those refused with no
+// reason (a cache routing hint), and the others at their default value
+// (Unsupported has the rest). body as it is when it has none.
+func withoutRefused(body []byte, refuses map[string]string) []byte {
+	var drop []string
+	EachField(body, func(k, v []byte) {
+		if why, ok := refuses[string(k)]; ok && (why == "" || isDefault(string(k), v)) {
+			drop = append(drop, string(k))
+		}
+	})
+	if len(drop) == 0 {
+		return body
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	for _, k := range drop {
+		delete(m, k)
 	}
 	out, err := json.Marshal(m)
 	if err != nil {

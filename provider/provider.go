@@ -595,12 +595,18 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 			Message string `json:"message"`
 		} `json:"errors"`
 	}
-	decoded := json.Unmarshal(data, &body) == nil
+	obj := data
+	var list []json.RawMessage
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("[")) && json.Unmarshal(data, &list) == nil && len(list) > 0 {
+		obj = list[0] // Google's APIs send their error in a list
+	}
+	decoded := json.Unmarshal(obj, &body) == nil
 	switch {
 	case decoded && body.Error.Message != "":
 		e.Message, typ = body.Error.Message, body.Error.Type
-		if c := strings.Trim(string(body.Error.Code), `"`); c != "null" {
-			code = c
+		// A string code is OpenAI's; a number, Google's HTTP status again.
+		if c := string(body.Error.Code); len(c) > 1 && c[0] == '"' {
+			code = strings.Trim(c, `"`)
 		}
 	case decoded && len(body.Errors) > 0 && body.Errors[0].Message != "":
 		e.Message, code = body.Errors[0].Message, body.Errors[0].Code

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -181,5 +182,30 @@ func TestRealtimeSessionModel(t *testing.T) {
 	}
 	if _, err := RealtimeModel([]byte("v=0\r\n"), "application/sdp"); err == nil {
 		t.Error("an SDP offer read as a session")
+	}
+}
+
+// An upstream's error body gives the error its message, type and code in
+// each shape upstreams send: OpenAI's, watsonx.ai's list of errors,
+// Google's error in a list (its number code is the status again, not an
+// error code), and text.
+func TestUpstreamErrorShapes(t *testing.T) {
+	for _, tc := range []struct {
+		name, body         string
+		message, typ, code string
+	}{
+		{"OpenAI's", `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}`, "Rate limit reached", "requests", "rate_limit_exceeded"},
+		{"watsonx.ai's", `{"errors":[{"code":"model_not_supported","message":"no such model"}],"trace":"t"}`, "no such model", "", "model_not_supported"},
+		{"Google's, in a list", `[{"error":{"code":400,"message":"Invalid JSON payload received. Unknown name \"top_k\": Cannot find field.","status":"INVALID_ARGUMENT"}}]`,
+			`Invalid JSON payload received. Unknown name "top_k": Cannot find field.`, "", ""},
+		{"text", "upstream connect error", "upstream connect error", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := &http.Response{StatusCode: 400, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tc.body))}
+			e, typ, code := upstreamError(resp, time.Now(), func(s string) string { return s })
+			if e.Message != tc.message || typ != tc.typ || code != tc.code || e.Status != 400 {
+				t.Fatalf("got %q %q %q (status %d)", e.Message, typ, code, e.Status)
+			}
+		})
 	}
 }
