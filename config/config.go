@@ -339,8 +339,10 @@ type Deployment struct {
 	// the provider's name, unless it sets that too.
 	ParamRenames map[string]string
 	// Refuses are the chat parameters the provider refuses
-	// (ProviderInfo.Refuses).
-	Refuses map[string]string
+	// (ProviderInfo.Refuses), and RefusesInMessages the fields of a chat
+	// message (ProviderInfo.RefusesInMessages).
+	Refuses           map[string]string
+	RefusesInMessages []string
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

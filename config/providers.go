@@ -54,6 +54,12 @@ type ProviderInfo struct {
 	// the deployment cannot take (drop_params drops it, else the
 	// deployment is passed over).
 	Refuses map[string]string
+	// RefusesInMessages are fields of a chat message the provider's API
+	// refuses (Mistral's 422 "extra_forbidden"): another model's answer
+	// carries them (reasoning_content, LiteLLM's thinking_blocks) and
+	// clients send its messages back as they got them. They are left out
+	// of the messages sent to it.
+	RefusesInMessages []string
 	// KeyHeaders are headers the key is sent in as well as Authorization
 	// (Sarvam's api-subscription-key), unless the config sets them.
 	KeyHeaders []string
@@ -133,6 +139,11 @@ type Marker struct {
 
 // maxTokens is the rename of a provider that knows OpenAI's
 // max_completion_tokens by its older name.
+// answerOnlyFields are the fields of an assistant message that only
+// answers carry (a reasoning model's text, Claude's thinking blocks, as
+// LiteLLM returns them), which strict APIs refuse when sent back.
+var answerOnlyFields = []string{"reasoning_content", "thinking_blocks"}
+
 // geminiRefuses are what Gemini's OpenAI-compatible API refuses ("Unknown
 // name ...: Cannot find field"), where OpenAI's ignores or takes them.
 var geminiRefuses = map[string]string{
@@ -158,12 +169,13 @@ var providerTable = []ProviderInfo{
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_API_BASE", MoreBaseEnvs: []string{"ANTHROPIC_BASE_URL"},
 		KeyEnv: "ANTHROPIC_API_KEY"},
 	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", BaseEnv: "GEMINI_API_BASE", KeyEnv: "GEMINI_API_KEY",
-		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai", Refuses: geminiRefuses},
+		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai", Refuses: geminiRefuses, RefusesInMessages: answerOnlyFields},
 	{Name: "ollama", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "ollama_chat", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY"},
 	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"}},
-	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true},
+	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true,
+		ParamRenames: maxTokens, RefusesInMessages: answerOnlyFields},
 	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true,
 		RerankURL: "https://api.cohere.ai/v2/rerank"},
 	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true},
@@ -188,7 +200,8 @@ var providerTable = []ProviderInfo{
 	{Name: "custom_openai", Dialect: DialectOpenAI, Embeddings: true},
 	{Name: "sambanova", Dialect: DialectOpenAI, BaseURL: "https://api.sambanova.ai/v1", BaseEnv: "SAMBANOVA_API_BASE", KeyEnv: "SAMBANOVA_API_KEY", Embeddings: true},
 	{Name: "github", Dialect: DialectOpenAI, BaseURL: "https://models.inference.ai.azure.com", BaseEnv: "GITHUB_API_BASE", KeyEnv: "GITHUB_API_KEY"},
-	{Name: "codestral", Dialect: DialectOpenAI, BaseURL: "https://codestral.mistral.ai/v1", BaseEnv: "CODESTRAL_API_BASE", KeyEnv: "CODESTRAL_API_KEY"},
+	{Name: "codestral", Dialect: DialectOpenAI, BaseURL: "https://codestral.mistral.ai/v1", BaseEnv: "CODESTRAL_API_BASE", KeyEnv: "CODESTRAL_API_KEY",
+		ParamRenames: maxTokens, RefusesInMessages: answerOnlyFields},
 	{Name: "volcengine", Dialect: DialectOpenAI, BaseURL: "https://ark.cn-beijing.volces.com/api/v3", BaseEnv: "VOLCENGINE_API_BASE", MoreBaseEnvs: []string{"ARK_API_BASE"},
 		KeyEnv: "VOLCENGINE_API_KEY"},
 	{Name: "ai21_chat", Dialect: DialectOpenAI, BaseURL: "https://api.ai21.com/studio/v1", BaseEnv: "AI21_API_BASE", KeyEnv: "AI21_API_KEY"},

@@ -27,7 +27,8 @@ router_settings:
 `
 
 // What OpenAI clients send (LangChain's penalties at 0, prompt caching's
-// key) reaches Gemini without the fields it refuses; a penalty that
+// key, another model's reasoning in the messages sent back) reaches
+// Gemini without the fields it refuses; a penalty that
 // matters passes it over (or is dropped under drop_params) rather than
 // failing the fallback with Gemini's 400.
 func TestGeminiGetsNoFieldItRefuses(t *testing.T) {
@@ -40,9 +41,18 @@ func TestGeminiGetsNoFieldItRefuses(t *testing.T) {
 		t.Fatalf("%v %+v", err, out)
 	}
 
+	// A conversation sent back as a Claude deployment answered it, with
+	// its thinking (LiteLLM's fields), which Gemini does not know.
+	status, _, body := e.post("/v1/chat/completions", `{"model":"gemini","messages":[{"role":"user","content":"Hi"},`+
+		`{"role":"assistant","content":"Hello.","reasoning_content":"Greet back.","thinking_blocks":[{"type":"thinking","thinking":"Greet back.","signature":"s"}]},`+
+		`{"role":"user","content":"Hello"}]}`)
+	if status != 200 {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+
 	e.mocks["groq"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
-	status, _, body := e.post("/v1/chat/completions", `{"model":"fast","frequency_penalty":0.5,"messages":[{"role":"user","content":"Hello"}]}`)
-	if status != 503 || e.mocks["gemini"].Stats().Chat != 1 {
+	status, _, body = e.post("/v1/chat/completions", `{"model":"fast","frequency_penalty":0.5,"messages":[{"role":"user","content":"Hello"}]}`)
+	if status != 503 || e.mocks["gemini"].Stats().Chat != 2 {
 		t.Fatalf("status %d, body %v; Gemini asked %d times", status, body, e.mocks["gemini"].Stats().Chat)
 	}
 	status, h, body := e.post("/v1/chat/completions", `{"model":"gemini-dropping","frequency_penalty":0.5,"messages":[{"role":"user","content":"Hello"}]}`)

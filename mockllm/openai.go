@@ -162,19 +162,33 @@ var geminiRefused = map[string]bool{"frequency_penalty": true, "presence_penalty
 
 // geminiChat serves Gemini's OpenAI-compatible chat API (its
 // /v1beta/openai paths): the mock's chat, after the strict check Gemini
-// makes of the fields it does not know, answered with Google's 400.
+// makes of the fields it does not know (geminiRefused, and in a message
+// the fields only answers carry), answered with Google's 400.
 func (s *Server) geminiChat(w http.ResponseWriter, r *http.Request, f Faults) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return
 	}
+	refuse := func(msg string) {
+		writeJSON(w, http.StatusBadRequest, []any{map[string]any{"error": map[string]any{"code": 400, "message": msg, "status": "INVALID_ARGUMENT"}}})
+	}
+	var req struct {
+		Messages []map[string]json.RawMessage `json:"messages"`
+	}
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) == nil {
+	if json.Unmarshal(body, &fields) == nil && json.Unmarshal(body, &req) == nil {
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			if geminiRefused[k] {
-				msg := fmt.Sprintf("Invalid JSON payload received. Unknown name %q: Cannot find field.", k)
-				writeJSON(w, http.StatusBadRequest, []any{map[string]any{"error": map[string]any{"code": 400, "message": msg, "status": "INVALID_ARGUMENT"}}})
+				refuse(fmt.Sprintf("Invalid JSON payload received. Unknown name %q: Cannot find field.", k))
 				return
+			}
+		}
+		for i, m := range req.Messages {
+			for _, k := range []string{"reasoning_content", "thinking_blocks"} { // answers' fields
+				if _, ok := m[k]; ok {
+					refuse(fmt.Sprintf("Invalid JSON payload received. Unknown name %q at 'messages[%d]': Cannot find field.", k, i))
+					return
+				}
 			}
 		}
 	}

@@ -294,3 +294,21 @@ func TestFlattened(t *testing.T) {
 		}
 	}
 }
+
+// A provider that refuses fields of a message (Mistral's reasoning_content)
+// gets the messages without them; a body without any is sent byte for
+// byte, and a parameter of that name outside the messages is kept.
+func TestWithoutMessageFields(t *testing.T) {
+	fields := []string{"reasoning_content", "thinking_blocks"}
+	for _, tc := range []struct{ name, body, want string }{
+		{"an answer's reasoning sent back",
+			`{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","reasoning_content":"r","thinking_blocks":[{"type":"thinking"}]}],"model":"m"}`,
+			`{"messages":[{"content":"q","role":"user"},{"content":"a","role":"assistant"}],"model":"m"}`},
+		{"none: byte for byte", `{ "messages":[{"role":"user","content":"q"}] }`, `{ "messages":[{"role":"user","content":"q"}] }`},
+		{"the name in text only: byte for byte", `{"messages":[{"role":"user","content":"what is \"reasoning_content\"?"}]}`, `{"messages":[{"role":"user","content":"what is \"reasoning_content\"?"}]}`},
+	} {
+		if got := string(withoutMessageFields([]byte(tc.body), fields)); got != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+}

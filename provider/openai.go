@@ -256,6 +256,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if len(p.d.Refuses) > 0 && req.Op == Chat && req.ContentType == "" {
 		buf = withoutRefused(buf, p.d.Refuses)
 	}
+	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" {
+		buf = withoutMessageFields(buf, p.d.RefusesInMessages)
+	}
 	if w := p.d.Watsonx; w != nil {
 		buf = watsonxBody(buf, w)
 	}
@@ -512,6 +515,41 @@ func withoutRefused(body []byte, refuses map[string]string) []byte {
 		delete(m, k)
 	}
 	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// withoutMessageFields is a chat request's body with fields left out of
+// its messages; body as it is when none has any (the common case, found
+// without decoding: a prompt can be megabytes).
+func withoutMessageFields(body []byte, fields []string) []byte {
+	if !slices.ContainsFunc(fields, func(f string) bool { return bytes.Contains(body, []byte(`"`+f+`"`)) }) {
+		return body
+	}
+	var req map[string]json.RawMessage
+	if json.Unmarshal(body, &req) != nil {
+		return body
+	}
+	var msgs []map[string]json.RawMessage
+	if json.Unmarshal(req["messages"], &msgs) != nil {
+		return body
+	}
+	changed := false
+	for _, m := range msgs {
+		for _, f := range fields {
+			if _, ok := m[f]; ok {
+				delete(m, f)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return body
+	}
+	req["messages"], _ = json.Marshal(msgs)
+	out, err := json.Marshal(req)
 	if err != nil {
 		return body
 	}
