@@ -55,7 +55,8 @@ type ProviderInfo struct {
 	// deployment is passed over).
 	Refuses map[string]string
 	// RefusesInMessages are fields of a chat message the provider's API
-	// refuses (Mistral's 422 "extra_forbidden"): another model's answer
+	// refuses (Mistral's 422 "extra_forbidden", Cerebras's 400 "property
+	// ... is unsupported"): another model's answer
 	// carries them (reasoning_content, LiteLLM's thinking_blocks) and
 	// clients send its messages back as they got them. They are left out
 	// of the messages sent to it.
@@ -189,7 +190,8 @@ var providerTable = []ProviderInfo{
 		MoreKeyEnvs: []string{"TOGETHER_AI_API_KEY", "TOGETHERAI_API_KEY", "TOGETHER_AI_TOKEN"}, Embeddings: true},
 	{Name: "fireworks_ai", Dialect: DialectOpenAI, BaseURL: "https://api.fireworks.ai/inference/v1", BaseEnv: "FIREWORKS_API_BASE", KeyEnv: "FIREWORKS_API_KEY",
 		MoreKeyEnvs: []string{"FIREWORKS_AI_API_KEY", "FIREWORKSAI_API_KEY", "FIREWORKS_AI_TOKEN"}, Embeddings: true},
-	{Name: "cerebras", Dialect: DialectOpenAI, BaseURL: "https://api.cerebras.ai/v1", BaseEnv: "CEREBRAS_API_BASE", KeyEnv: "CEREBRAS_API_KEY"},
+	{Name: "cerebras", Dialect: DialectOpenAI, BaseURL: "https://api.cerebras.ai/v1", BaseEnv: "CEREBRAS_API_BASE", KeyEnv: "CEREBRAS_API_KEY",
+		RefusesInMessages: answerOnlyFields},
 	{Name: "deepinfra", Dialect: DialectOpenAI, BaseURL: "https://api.deepinfra.com/v1/openai", BaseEnv: "DEEPINFRA_API_BASE", KeyEnv: "DEEPINFRA_API_KEY", Embeddings: true},
 	{Name: "nvidia_nim", Dialect: DialectOpenAI, BaseURL: "https://integrate.api.nvidia.com/v1", BaseEnv: "NVIDIA_NIM_API_BASE", KeyEnv: "NVIDIA_NIM_API_KEY", Embeddings: true},
 	{Name: "hosted_vllm", Dialect: DialectOpenAI, BaseEnv: "HOSTED_VLLM_API_BASE", KeyEnv: "HOSTED_VLLM_API_KEY", Embeddings: true},
