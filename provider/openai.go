@@ -528,32 +528,16 @@ func withoutMessageFields(body []byte, fields []string) []byte {
 	if !slices.ContainsFunc(fields, func(f string) bool { return bytes.Contains(body, []byte(`"`+f+`"`)) }) {
 		return body
 	}
-	var req map[string]json.RawMessage
-	if json.Unmarshal(body, &req) != nil {
-		return body
-	}
-	var msgs []map[string]json.RawMessage
-	if json.Unmarshal(req["messages"], &msgs) != nil {
-		return body
-	}
-	changed := false
-	for _, m := range msgs {
+	return eachMessage(body, func(m map[string]json.RawMessage) bool {
+		changed := false
 		for _, f := range fields {
 			if _, ok := m[f]; ok {
 				delete(m, f)
 				changed = true
 			}
 		}
-	}
-	if !changed {
-		return body
-	}
-	req["messages"], _ = json.Marshal(msgs)
-	out, err := json.Marshal(req)
-	if err != nil {
-		return body
-	}
-	return out
+		return changed
+	})
 }
 
 // flattened is a chat request's body with the list content of the
@@ -561,27 +545,18 @@ func withoutMessageFields(body []byte, fields []string) []byte {
 // LiteLLM sends them to a provider that takes only strings. body as it is
 // when no message needs it.
 func flattened(body []byte, roles []string) []byte {
-	var req map[string]json.RawMessage
-	if json.Unmarshal(body, &req) != nil {
-		return body
-	}
-	var msgs []map[string]json.RawMessage
-	if json.Unmarshal(req["messages"], &msgs) != nil {
-		return body
-	}
-	changed := false
-	for _, m := range msgs {
+	return eachMessage(body, func(m map[string]json.RawMessage) bool {
 		var role string
 		_ = json.Unmarshal(m["role"], &role)
 		c := bytes.TrimSpace(m["content"])
 		if len(c) == 0 || c[0] != '[' || !slices.Contains(roles, role) {
-			continue
+			return false
 		}
 		var parts []struct {
 			Text *string `json:"text"`
 		}
 		if json.Unmarshal(c, &parts) != nil {
-			continue
+			return false
 		}
 		texts := make([]string, 0, len(parts))
 		for _, p := range parts {
@@ -590,7 +565,25 @@ func flattened(body []byte, roles []string) []byte {
 			}
 		}
 		m["content"], _ = json.Marshal(strings.Join(texts, "\n"))
-		changed = true
+		return true
+	})
+}
+
+// eachMessage is a chat request's body with fn's changes to its messages,
+// each decoded to its fields; fn reports whether it changed one. body as
+// it is when fn changes none, or it cannot be read.
+func eachMessage(body []byte, fn func(m map[string]json.RawMessage) bool) []byte {
+	var req map[string]json.RawMessage
+	if json.Unmarshal(body, &req) != nil {
+		return body
+	}
+	var msgs []map[string]json.RawMessage
+	if json.Unmarshal(req["messages"], &msgs) != nil {
+		return body
+	}
+	changed := false
+	for _, m := range msgs {
+		changed = fn(m) || changed
 	}
 	if !changed {
 		return body
