@@ -754,7 +754,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		}
 	}
 	d.Provider, d.Model, d.Dialect, d.Embeddings, d.ParamRenames = prov, model, info.Dialect, info.Embeddings, info.ParamRenames
-	d.FlattenContent, d.Refuses, d.RefusesInMessages = info.FlattenContent, info.Refuses, info.RefusesInMessages
+	d.FlattenContent, d.Refuses, d.RefusesInMessages = info.FlattenContent, info.refusesOf(model), info.RefusesInMessages
 	for _, r := range info.ModelRules {
 		if strings.HasPrefix(model, r.Prefix) {
 			// Another API at the same provider (Claude on Azure AI Foundry).

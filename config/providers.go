@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 )
@@ -54,6 +55,10 @@ type ProviderInfo struct {
 	// the deployment cannot take (drop_params drops it, else the
 	// deployment is passed over).
 	Refuses map[string]string
+	// ModelRefuses are Refuses of the provider's models whose names start
+	// with a rule's prefix (xAI's reasoning Grok models' penalties), on top
+	// of the provider's.
+	ModelRefuses []ModelRefusal
 	// RefusesInMessages are fields of a chat message the provider's API
 	// refuses (Mistral's 422 "extra_forbidden", Cerebras's 400 "property
 	// ... is unsupported"): another model's answer
@@ -125,6 +130,29 @@ type ModelRule struct {
 	KeyHeader string
 }
 
+// refusesOf returns what the provider's model refuses: the provider's
+// Refuses and its ModelRefuses' for the model; nil when nothing.
+func (p ProviderInfo) refusesOf(model string) map[string]string {
+	out := p.Refuses
+	for _, r := range p.ModelRefuses {
+		if slices.ContainsFunc(r.Prefixes, func(pre string) bool { return strings.HasPrefix(model, pre) }) {
+			out = maps.Clone(out)
+			if out == nil {
+				out = map[string]string{}
+			}
+			maps.Copy(out, r.Refuses)
+		}
+	}
+	return out
+}
+
+// ModelRefusal is what the models whose names start with one of Prefixes
+// refuse (ProviderInfo.Refuses' form).
+type ModelRefusal struct {
+	Prefixes []string
+	Refuses  map[string]string
+}
+
 // HostRule is how a provider is called at the hosts whose names end in
 // Suffix: its key in KeyHeader (not as a bearer token) when set, and its
 // API under Path.
@@ -181,7 +209,12 @@ var providerTable = []ProviderInfo{
 		RerankURL: "https://api.cohere.ai/v2/rerank"},
 	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true},
 	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", BaseEnv: "DEEPSEEK_API_BASE", KeyEnv: "DEEPSEEK_API_KEY"},
-	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", BaseEnv: "XAI_API_BASE", KeyEnv: "XAI_API_KEY"},
+	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", BaseEnv: "XAI_API_BASE", KeyEnv: "XAI_API_KEY",
+		ModelRefuses: []ModelRefusal{{Prefixes: []string{"grok-3-mini", "grok-4"}, Refuses: map[string]string{
+			// "Model grok-4.5 does not support parameter presencePenalty", even at 0.
+			"presence_penalty":  "xAI's reasoning Grok models (grok-3-mini, grok-4 and later) take no presence penalty",
+			"frequency_penalty": "xAI's reasoning Grok models (grok-3-mini, grok-4 and later) take no frequency penalty",
+		}}}},
 	{Name: "perplexity", Dialect: DialectOpenAI, BaseURL: "https://api.perplexity.ai", BaseEnv: "PERPLEXITY_API_BASE", KeyEnv: "PERPLEXITYAI_API_KEY",
 		MoreKeyEnvs: []string{"PERPLEXITY_API_KEY"}},
 	{Name: "huggingface", Dialect: DialectOpenAI, BaseURL: "https://router.huggingface.co/v1", BaseEnv: "HF_API_BASE", MoreBaseEnvs: []string{"HUGGINGFACE_API_BASE"},

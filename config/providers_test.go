@@ -1,6 +1,8 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,5 +60,52 @@ func TestInProcessVLLMIsLeftOutWithAHint(t *testing.T) {
 	}
 	if w := strings.Join(cfg.Warnings, "\n"); len(cfg.Deployments) != 1 || !strings.Contains(w, "write hosted_vllm/<model> with its api_base") {
 		t.Fatalf("%d deployments; warnings:\n%s", len(cfg.Deployments), w)
+	}
+}
+
+// What a provider's API refuses follows its deployments: Gemini's fields
+// and the reasoning Grok models' penalties (by model), Mistral's and
+// Cerebras's message fields; other providers and models refuse nothing.
+func TestProvidersRefusals(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`model_list:
+  - model_name: grok45
+    litellm_params: {model: xai/grok-4.5, api_key: xai-0123456789}
+  - model_name: grokmini
+    litellm_params: {model: xai/grok-3-mini-beta, api_key: xai-0123456789}
+  - model_name: grok2
+    litellm_params: {model: xai/grok-2-1212, api_key: xai-0123456789}
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-2.5-flash, api_key: g-0123456789}
+  - model_name: mistral
+    litellm_params: {model: mistral/mistral-large-latest, api_key: m-0123456789}
+  - model_name: openai
+    litellm_params: {model: openai/gpt-4o, api_key: sk-0123456789}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		group      string
+		refuses    []string
+		inMessages bool
+	}{
+		{"grok45", []string{"frequency_penalty", "presence_penalty"}, false},
+		{"grokmini", []string{"frequency_penalty", "presence_penalty"}, false},
+		{"grok2", nil, false},
+		{"gemini", []string{"frequency_penalty", "presence_penalty", "prompt_cache_key", "prompt_cache_retention"}, true},
+		{"mistral", nil, true},
+		{"openai", nil, false},
+	} {
+		for _, d := range cfg.Deployments {
+			if d.Group != tc.group {
+				continue
+			}
+			if got := slices.Sorted(maps.Keys(d.Refuses)); !slices.Equal(got, tc.refuses) || (len(d.RefusesInMessages) > 0) != tc.inMessages {
+				t.Errorf("%s: refuses %v, in messages %v; want %v, %v", tc.group, got, d.RefusesInMessages, tc.refuses, tc.inMessages)
+			}
+		}
+	}
+	if xai, _ := LookupProvider("xai"); len(xai.Refuses) != 0 || len(geminiRefuses) != 4 {
+		t.Fatal("a model's refusals leaked into its provider's")
 	}
 }
