@@ -255,6 +255,11 @@ func TestCooldownAlertEndToEnd(t *testing.T) {
 	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 429, RetryAfter: 10})
 	for i := range 4 { // a cooldown, then another after it ends: within ten minutes, one alert
 		if i == 2 {
+			// The alert says what serves now: let it be written before
+			// the cooldown ends (alerts are written as the bus delivers).
+			if err := s.d.Bus().Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			s.clock.Advance(11 * time.Second)
 		}
 		s.chat(t)
