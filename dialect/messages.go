@@ -73,7 +73,8 @@ func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
 
 // MessagesToChat translates an Anthropic Messages request to a chat
 // request: system, text and image blocks, tool use and tool results,
-// tools and tool_choice, and the sampling parameters. Thinking and
+// tools and tool_choice, structured outputs' format, and the sampling
+// parameters. Thinking and
 // cache_control have no chat equivalent and are left out (the answer
 // then has no thinking blocks); a PDF document is a file part, a text
 // one text; server tools (web search, ...) and documents by URL make the
@@ -100,6 +101,10 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 		Metadata *struct {
 			UserID string `json:"user_id"`
 		} `json:"metadata"`
+		OutputConfig *struct {
+			Format *outputFormat `json:"format"`
+		} `json:"output_config"`
+		OutputFormat *outputFormat `json:"output_format"` // the structured outputs beta's
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, badRequest("", "the request body is not valid JSON: %v", err)
@@ -268,12 +273,32 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 			chat["parallel_tool_calls"] = false
 		}
 	}
+	format, at := r.OutputFormat, "output_format"
+	if r.OutputConfig != nil && r.OutputConfig.Format != nil {
+		format, at = r.OutputConfig.Format, "output_config.format"
+	}
+	if format != nil {
+		if format.Type != "json_schema" {
+			out.Unfit = append(out.Unfit, at+" ("+format.Type+")")
+		} else {
+			// Structured outputs: OpenAI's json_schema, not strict, which
+			// holds a schema to rules Anthropic's does not.
+			chat["response_format"] = map[string]any{"type": "json_schema",
+				"json_schema": map[string]any{"name": "output", "schema": format.Schema}}
+		}
+	}
 	b, err := json.Marshal(chat)
 	if err != nil {
 		return nil, badRequest("", "cannot translate the request: %v", err)
 	}
 	out.Chat = b
 	return out, nil
+}
+
+// outputFormat is a Messages request's structured output format.
+type outputFormat struct {
+	Type   string          `json:"type"`
+	Schema json.RawMessage `json:"schema"`
 }
 
 // joinText joins the text parts of a message.

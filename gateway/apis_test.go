@@ -701,3 +701,22 @@ func TestResponsesParameterNewerThanTheTranslation(t *testing.T) {
 		t.Fatalf("status %d, body %v", status, body)
 	}
 }
+
+// A Messages client's structured output format reaches an OpenAI
+// fallback as its json_schema response format: the answer follows the
+// schema there too (the mock, as OpenAI, answers a value of it).
+func TestMessagesStructuredOutputOnAnOpenAIFallback(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 256,
+		OutputConfig: anthropic.OutputConfigParam{Format: anthropic.JSONOutputFormatParam{Schema: map[string]any{
+			"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}, "required": []string{"city"}}}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Where?"))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Content) != 1 || msg.Content[0].Text != `{"city":"mock"}` || e.mocks["openai"].Stats().Chat != 1 {
+		t.Fatalf("answer %+v", msg.Content)
+	}
+}

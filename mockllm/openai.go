@@ -32,6 +32,14 @@ type chatRequest struct {
 		} `json:"function"`
 	} `json:"tools"`
 	ToolChoice json.RawMessage `json:"tool_choice"`
+	// ResponseFormat asks for JSON (structured outputs): the answer is a
+	// value that follows its schema.
+	ResponseFormat *struct {
+		Type       string `json:"type"`
+		JSONSchema struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	} `json:"response_format"`
 	// Store keeps the completion for the stored chat completions API
 	// (storedchat.go), with its Metadata.
 	Store    bool              `json:"store"`
@@ -231,6 +239,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	text := s.reply(prompt)
+	if rf := req.ResponseFormat; rf != nil && (rf.Type == "json_schema" || rf.Type == "json_object") {
+		// Structured outputs: a value of the schema (the reply, in JSON
+		// mode or for a schema of no properties).
+		var v any = map[string]string{"reply": text}
+		if x := instanceOf(rf.JSONSchema.Schema); x != nil {
+			v = x
+		}
+		b, _ := json.Marshal(v)
+		text = string(b)
+	}
 	id := fmt.Sprintf("chatcmpl-mock-%d", s.ids.Add(1))
 	created := s.now().Unix()
 	usage := &chatUsage{PromptTokens: tokens(prompt), CompletionTokens: tokens(text)}
