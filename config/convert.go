@@ -2242,6 +2242,9 @@ type Claude struct {
 	Thinking ClaudeThinking
 	// OneSampler: temperature or top_p, not both (Claude 4.1 to 4.6).
 	OneSampler bool
+	// Format: structured outputs, output_config.format (Claude Opus 4.1,
+	// Sonnet and Haiku 4.5, and later).
+	Format bool
 }
 
 // claudeModels maps Claude families, by the prefix of their ids, to what
@@ -2251,18 +2254,18 @@ var claudeModels = []struct {
 	prefix string
 	Claude
 }{
-	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly}},
-	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly}},
-	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly}},
-	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly}},
-	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly}},
-	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly}},
-	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true}},
-	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true}},
-	{"claude-opus-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true}},
-	{"claude-sonnet-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true}},
-	{"claude-haiku-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true}},
-	{"claude-opus-4-1", Claude{Thinking: ThinkingBudget, OneSampler: true}},
+	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
+	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
+	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
+	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
+	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
+	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
+	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true}},
+	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true}},
+	{"claude-opus-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
+	{"claude-sonnet-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
+	{"claude-haiku-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
+	{"claude-opus-4-1", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
 	{"claude-3-5-", Claude{Thinking: ThinkingNone}},
 	{"claude-3-opus", Claude{Thinking: ThinkingNone}},
 	{"claude-3-sonnet", Claude{Thinking: ThinkingNone}},

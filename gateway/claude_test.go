@@ -163,3 +163,23 @@ func TestTodaysOpenAIParametersFallBackToAnthropic(t *testing.T) {
 		t.Fatalf("status %d, body %v; Anthropic asked %d times", status, body, e.mocks["anthropic"].Stats().Messages)
 	}
 }
+
+// Structured outputs on Claude: with thinking on, Anthropic refuses the
+// forced tool JSON mode is made of, so a json_schema goes as structured
+// outputs' output_config.format to a Claude that takes it, and the
+// answer follows the schema (the mock, as Anthropic, answers a value of
+// it), its thinking beside it.
+func TestStructuredOutputWithThinkingOnClaude(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`, "anthropic")
+	status, _, body := e.post("/v1/chat/completions", `{"model":"sonnet","reasoning_effort":"low","max_tokens":4000,`+
+		`"response_format":{"type":"json_schema","json_schema":{"name":"place","schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}},`+
+		`"messages":[{"role":"user","content":"Where?"}]}`)
+	msg, _ := body["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	if status != 200 || msg["content"] != `{"city":"mock"}` || msg["reasoning_content"] == nil {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+}

@@ -41,6 +41,11 @@ type messagesRequest struct {
 	} `json:"thinking"`
 	OutputConfig struct {
 		Effort string `json:"effort"`
+		// Format asks for structured outputs: the answer's text is a
+		// value that follows its schema.
+		Format *struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"format"`
 	} `json:"output_config"`
 }
 
@@ -137,6 +142,14 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
 	text := s.reply(prompt)
+	if f := req.OutputConfig.Format; f != nil {
+		var v any = map[string]string{"reply": text}
+		if x := instanceOf(f.Schema); x != nil {
+			v = x
+		}
+		b, _ := json.Marshal(v)
+		text = string(b)
+	}
 	var tool string
 	toolInput := `{"query":"mock"}`
 	if req.ToolChoice != nil && len(req.Tools) > 0 && (req.ToolChoice.Type == "any" || req.ToolChoice.Type == "tool") {

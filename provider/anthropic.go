@@ -284,7 +284,10 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 	if len(p.d.CachePoints) > 0 {
 		markCachePoints(fields, p.d.CachePoints)
 	}
-	areq, terr := toAnthropic(fields, p.d.Model, p.d.DefaultMaxTokens)
+	// Anthropic's own API has structured outputs; Bedrock's and Vertex
+	// AI's may not yet: the forced tool works everywhere.
+	formats := config.ClaudeOf(p.d.Model).Format && p.d.Bedrock == nil && p.google == nil
+	areq, terr := toAnthropic(fields, p.d.Model, p.d.DefaultMaxTokens, formats)
 	if terr != nil {
 		return nil, terr
 	}

@@ -93,7 +93,7 @@ func TestRequestTranslationGolden(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := toAnthropic(body(t, tc.in), "claude-x", 4096)
+			got, err := toAnthropic(body(t, tc.in), "claude-x", 4096, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func TestUnsupportedParametersAre400(t *testing.T) {
 		"frequency_penalty": "0.5", "response_format": `{"type":"xml"}`, "seed": "7", "some_new_field": "1",
 		"temperature": "1.5"} {
 		t.Run(param, func(t *testing.T) {
-			_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+param+`":`+value+`}`), "c", 10)
+			_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+param+`":`+value+`}`), "c", 10, false)
 			if err == nil || err.Status != 400 || !strings.Contains(err.Message, param) {
 				t.Fatalf("got %v, want a 400 naming %s", err, param)
 			}
@@ -319,7 +319,7 @@ func TestJSONModeIsAForcedTool(t *testing.T) {
 			`{"type":"object","properties":{"x":{"type":"integer"}}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"response_format":`+tc.rf+`}`), "c", 10)
+			req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"response_format":`+tc.rf+`}`), "c", 10, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -342,14 +342,14 @@ func TestJSONModeIsAForcedTool(t *testing.T) {
 // reasoning_effort becomes an Anthropic thinking budget (LiteLLM's
 // mapping), with max_tokens raised above it; thinking passes through.
 func TestReasoningEffortBecomesThinking(t *testing.T) {
-	req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"reasoning_effort":"medium"}`), "c", 1000)
+	req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"reasoning_effort":"medium"}`), "c", 1000, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if string(req.Thinking) != `{"budget_tokens":2048,"type":"enabled"}` || req.MaxTokens <= 2048 {
 		t.Fatalf("thinking %s, max_tokens %d", req.Thinking, req.MaxTokens)
 	}
-	req, err = toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":3000}}`), "c", 1000)
+	req, err = toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":3000}}`), "c", 1000, false)
 	if err != nil || string(req.Thinking) != `{"type":"enabled","budget_tokens":3000}` || req.MaxTokens != 9000 {
 		t.Fatalf("%v: thinking %s, max_tokens %d", err, req.Thinking, req.MaxTokens)
 	}
@@ -387,7 +387,7 @@ func TestFilePartsAnthropicCannotTakeAre400(t *testing.T) {
 		"text that is not UTF-8":        `{"type":"file","file":{"file_data":"data:text/plain;base64,/w=="}}`,
 		"a data URL that is not base64": `{"type":"file","file":{"file_data":"data:application/pdf,%25PDF"}}`,
 	} {
-		_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":[`+part+`]}]}`), "c", 10)
+		_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":[`+part+`]}]}`), "c", 10, false)
 		if err == nil || err.Status != 400 || !strings.Contains(err.Message, "messages[0].content[0]: ") {
 			t.Errorf("%s: %v, want a 400 naming messages[0].content[0]", name, err)
 		}
@@ -417,11 +417,11 @@ func TestAdaptiveOnlyModelsThinkAdaptively(t *testing.T) {
 		{"Opus 4.6 keeps budgets", "claude-opus-4-6", `"reasoning_effort":"low"`, `{"budget_tokens":1024,"type":"enabled"}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],`+tc.params+`}`), tc.model, 1000)
+			req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],`+tc.params+`}`), tc.model, 1000, false)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(req.Thinking) != tc.thinking || req.OutputConfig["effort"] != tc.effort {
+			if effort, _ := req.OutputConfig["effort"].(string); string(req.Thinking) != tc.thinking || effort != tc.effort {
 				t.Fatalf("thinking %s, output_config %v; want %s, effort %q", req.Thinking, req.OutputConfig, tc.thinking, tc.effort)
 			}
 			buf, _ := json.Marshal(req)
@@ -469,7 +469,7 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 			if !slices.Equal(params, tc.refused) || !strings.Contains(why, tc.why) {
 				t.Fatalf("Unsupported = %v, %q; want %v, %q", params, why, tc.refused, tc.why)
 			}
-			req, err := toAnthropic(body(t, in), tc.model, 10)
+			req, err := toAnthropic(body(t, in), tc.model, 10, false)
 			if len(tc.refused) > 0 {
 				if err == nil || err.Status != 400 || !strings.Contains(err.Message, tc.refused[0]) || !strings.Contains(err.Message, tc.model) {
 					t.Fatalf("got %v, want a 400 naming %s and the model", err, tc.refused[0])
@@ -539,7 +539,7 @@ func TestThinkingReachesChatClients(t *testing.T) {
 
 	req, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"},`+
 		`{"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"Weigh it.","signature":"sig1"}],"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":"{}"}}]},`+
-		`{"role":"tool","tool_call_id":"t1","content":"ok"}]}`), "claude-opus-4-7", 10)
+		`{"role":"tool","tool_call_id":"t1","content":"ok"}]}`), "claude-opus-4-7", 10, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +547,7 @@ func TestThinkingReachesChatClients(t *testing.T) {
 	if want := `{"role":"assistant","content":[{"type":"thinking","thinking":"Weigh it.","signature":"sig1"},{"type":"tool_use","id":"t1","name":"f","input":{}}]}`; string(sent) != want {
 		t.Fatalf("assistant message sent as\n%s\nwant\n%s", sent, want)
 	}
-	if _, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"assistant","content":"a","thinking_blocks":[{"type":"text","text":"no"}]}]}`), "c", 10); err == nil || err.Status != 400 {
+	if _, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"assistant","content":"a","thinking_blocks":[{"type":"text","text":"no"}]}]}`), "c", 10, false); err == nil || err.Status != 400 {
 		t.Fatalf("a thinking block of another type: %v, want a 400", err)
 	}
 }
@@ -626,7 +626,7 @@ func TestTodaysChatParametersOnAnthropic(t *testing.T) {
 			if params, _ := p.Unsupported(&Request{Body: []byte(in)}); !slices.Equal(params, tc.refused) {
 				t.Fatalf("Unsupported = %v, want %v", params, tc.refused)
 			}
-			req, err := toAnthropic(body(t, in), "claude-sonnet-4-5", 10)
+			req, err := toAnthropic(body(t, in), "claude-sonnet-4-5", 10, false)
 			if len(tc.refused) > 0 {
 				if err == nil || err.Status != 400 {
 					t.Fatalf("translated %v, %v; want a 400", req, err)
@@ -650,9 +650,40 @@ func TestTranslatedParamsAreTranslated(t *testing.T) {
 		if k == "messages" {
 			continue
 		}
-		_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+k+`":null}`), "claude-sonnet-4-5", 10)
+		_, err := toAnthropic(body(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"`+k+`":null}`), "claude-sonnet-4-5", 10, false)
 		if err != nil && strings.Contains(err.Message, "not supported") {
 			t.Errorf("%s: %v", k, err)
 		}
+	}
+}
+
+// A json_schema response format is structured outputs' output_config.format
+// where the deployment takes it and a forced tool would not serve (thinking
+// on) or the schema is strict; otherwise, and for json_object, the forced
+// tool, which every Claude takes.
+func TestJSONSchemaAsStructuredOutputs(t *testing.T) {
+	const schema = `{"type":"object","properties":{"a":{"type":"string"}}}`
+	for _, tc := range []struct {
+		name, params string
+		formats      bool
+		format       bool // output_config.format, else the forced tool
+	}{
+		{"thinking on", `"reasoning_effort":"low","response_format":{"type":"json_schema","json_schema":{"name":"x","schema":` + schema + `}}`, true, true},
+		{"strict", `"response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":` + schema + `}}`, true, true},
+		{"neither", `"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":` + schema + `}}`, true, false},
+		{"json_object", `"reasoning_effort":"low","response_format":{"type":"json_object"}`, true, false},
+		{"a deployment without structured outputs", `"response_format":{"type":"json_schema","json_schema":{"name":"x","strict":true,"schema":` + schema + `}}`, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := toAnthropic(body(t, `{"model":"g","max_tokens":5000,"messages":[{"role":"user","content":"x"}],`+tc.params+`}`), "claude-sonnet-4-5", 10, tc.formats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, _ := json.Marshal(req.OutputConfig["format"])
+			if tc.format != (string(f) == `{"schema":`+schema+`,"type":"json_schema"}`) || tc.format == req.jsonMode ||
+				tc.format == slices.ContainsFunc(req.Tools, func(t anthropicTool) bool { return t.Name == jsonTool }) {
+				t.Fatalf("output_config %v, JSON mode %v, tools %v", req.OutputConfig, req.jsonMode, req.Tools)
+			}
+		})
 	}
 }

@@ -33,9 +33,10 @@ type anthropicRequest struct {
 	ToolChoice    map[string]any     `json:"tool_choice,omitempty"`
 	Metadata      map[string]string  `json:"metadata,omitempty"`
 	Thinking      json.RawMessage    `json:"thinking,omitempty"`
-	// OutputConfig carries the effort of an adaptively thinking model.
-	OutputConfig map[string]string `json:"output_config,omitempty"`
-	Stream       bool              `json:"stream,omitempty"`
+	// OutputConfig carries the effort of an adaptively thinking model,
+	// and structured outputs' format.
+	OutputConfig map[string]any `json:"output_config,omitempty"`
+	Stream       bool           `json:"stream,omitempty"`
 	// jsonMode is set when the client asked for JSON (response_format):
 	// the answer is the input of the forced jsonTool call.
 	jsonMode bool
@@ -247,8 +248,9 @@ func badRequest(format string, args ...any) *Error {
 }
 
 // toAnthropic translates an OpenAI chat request body. defaultMaxTokens is
-// used when the client sets no max_tokens.
-func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens int) (*anthropicRequest, *Error) {
+// used when the client sets no max_tokens; formats is whether the
+// deployment takes structured outputs' output_config.format.
+func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens int, formats bool) (*anthropicRequest, *Error) {
 	out := &anthropicRequest{Model: model, MaxTokens: defaultMaxTokens}
 	keys := make([]string, 0, len(body))
 	for k := range body {
@@ -313,7 +315,7 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 		case "tools":
 			out.Tools, err = translateTools(raw)
 		case "response_format":
-			err = jsonMode(raw, out)
+			err = jsonMode(raw, out, formats, samp.thinking)
 		case "thinking":
 			out.Thinking = raw
 			if adaptiveOnly(model) {
@@ -324,7 +326,8 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 			if err = json.Unmarshal(raw, &effort); err == nil && out.Thinking == nil {
 				if adaptiveOnly(model) {
 					if e, ok := adaptiveEfforts[effort]; ok {
-						out.Thinking, out.OutputConfig = adaptiveThinking, map[string]string{"effort": e}
+						out.Thinking = adaptiveThinking
+						out.setOutput("effort", e)
 					}
 				} else if budget, ok := reasoningBudgets[effort]; ok {
 					out.Thinking, _ = json.Marshal(map[string]any{"type": "enabled", "budget_tokens": budget})
@@ -381,14 +384,26 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 	return out, nil
 }
 
+// setOutput sets an output_config member.
+func (r *anthropicRequest) setOutput(key string, v any) {
+	if r.OutputConfig == nil {
+		r.OutputConfig = map[string]any{}
+	}
+	r.OutputConfig[key] = v
+}
+
 // jsonMode reads response_format: text changes nothing; json_object and
 // json_schema add the forced jsonTool whose input schema is the schema
-// asked for (any object for json_object).
-func jsonMode(raw json.RawMessage, out *anthropicRequest) error {
+// asked for (any object for json_object). Where the deployment takes
+// structured outputs (formats), a json_schema is output_config.format
+// instead when thinking is on (Anthropic refuses a forced tool then) or
+// the schema is strict (OpenAI's strict rules are Anthropic's for it).
+func jsonMode(raw json.RawMessage, out *anthropicRequest, formats, thinking bool) error {
 	var rf struct {
 		Type       string `json:"type"`
 		JSONSchema struct {
 			Schema json.RawMessage `json:"schema"`
+			Strict bool            `json:"strict"`
 		} `json:"json_schema"`
 	}
 	if err := json.Unmarshal(raw, &rf); err != nil {
@@ -405,6 +420,10 @@ func jsonMode(raw json.RawMessage, out *anthropicRequest) error {
 		}
 	default:
 		return badRequest("response_format type %q is not one of text, json_object, json_schema", rf.Type)
+	}
+	if rf.Type == "json_schema" && formats && (thinking || rf.JSONSchema.Strict) {
+		out.setOutput("format", map[string]any{"type": "json_schema", "schema": schema})
+		return nil
 	}
 	out.jsonMode = true
 	out.Tools = append(out.Tools, anthropicTool{Name: jsonTool,

@@ -128,8 +128,8 @@ type messagesBody struct {
 		Type string `json:"type"`
 		Name string `json:"name"`
 	} `json:"tool_choice"`
-	Thinking     json.RawMessage   `json:"thinking"`
-	OutputConfig map[string]string `json:"output_config"`
+	Thinking     json.RawMessage `json:"thinking"`
+	OutputConfig map[string]any  `json:"output_config"`
 }
 
 // blocks reads content written as a string or as blocks.

@@ -58,7 +58,7 @@ func FuzzAnthropicTranslation(f *testing.F) {
 	f.Fuzz(func(t *testing.T, chat, answer string) {
 		var fields map[string]json.RawMessage
 		if json.Unmarshal([]byte(chat), &fields) == nil {
-			req, err := toAnthropic(fields, "m", 100)
+			req, err := toAnthropic(fields, "m", 100, false)
 			if err != nil && err.Status != 400 {
 				t.Fatalf("refused with %d, want 400: %v", err.Status, err)
 			}
