@@ -753,8 +753,10 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			c.warnf(at(k.key), "is for IBM watsonx.ai's deployments (watsonx/<model>); ignored for provider %q", prov)
 		}
 	}
-	d.Provider, d.Model, d.Dialect, d.Embeddings, d.ParamRenames = prov, model, info.Dialect, info.Embeddings, info.ParamRenames
-	d.FlattenContent, d.Refuses, d.RefusesInMessages = info.FlattenContent, info.refusesOf(model), info.RefusesInMessages
+	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
+	// By the model the deployment runs: an Azure deployment's base_model.
+	d.ParamRenames, d.Refuses = info.paramsOf(baseModel(model, rd))
+	d.FlattenContent, d.RefusesInMessages = info.FlattenContent, info.RefusesInMessages
 	for _, r := range info.ModelRules {
 		if strings.HasPrefix(model, r.Prefix) {
 			// Another API at the same provider (Claude on Azure AI Foundry).

@@ -55,10 +55,11 @@ type ProviderInfo struct {
 	// the deployment cannot take (drop_params drops it, else the
 	// deployment is passed over).
 	Refuses map[string]string
-	// ModelRefuses are Refuses of the provider's models whose names start
-	// with a rule's prefix (xAI's reasoning Grok models' penalties), on top
+	// ModelParams are ParamRenames and Refuses of the provider's models
+	// whose names start with a rule's prefix (xAI's reasoning Grok models'
+	// penalties, OpenAI's reasoning models' max_completion_tokens), on top
 	// of the provider's.
-	ModelRefuses []ModelRefusal
+	ModelParams []ModelParams
 	// RefusesInMessages are fields of a chat message the provider's API
 	// refuses (Mistral's 422 "extra_forbidden", Cerebras's 400 "property
 	// ... is unsupported"): another model's answer
@@ -130,28 +131,50 @@ type ModelRule struct {
 	KeyHeader string
 }
 
-// refusesOf returns what the provider's model refuses: the provider's
-// Refuses and its ModelRefuses' for the model; nil when nothing.
-func (p ProviderInfo) refusesOf(model string) map[string]string {
-	out := p.Refuses
-	for _, r := range p.ModelRefuses {
+// paramsOf returns the parameters the provider's model knows by other
+// names and those it refuses: the provider's ParamRenames and Refuses,
+// with its ModelParams' for the model; nil when none.
+func (p ProviderInfo) paramsOf(model string) (renames, refuses map[string]string) {
+	renames, refuses = p.ParamRenames, p.Refuses
+	with := func(m, more map[string]string) map[string]string {
+		if len(more) == 0 {
+			return m
+		}
+		out := maps.Clone(m)
+		if out == nil {
+			out = map[string]string{}
+		}
+		maps.Copy(out, more)
+		return out
+	}
+	for _, r := range p.ModelParams {
 		if slices.ContainsFunc(r.Prefixes, func(pre string) bool { return strings.HasPrefix(model, pre) }) {
-			out = maps.Clone(out)
-			if out == nil {
-				out = map[string]string{}
-			}
-			maps.Copy(out, r.Refuses)
+			renames, refuses = with(renames, r.Renames), with(refuses, r.Refuses)
 		}
 	}
-	return out
+	return renames, refuses
 }
 
-// ModelRefusal is what the models whose names start with one of Prefixes
-// refuse (ProviderInfo.Refuses' form).
-type ModelRefusal struct {
+// ModelParams are the renames and refusals of the models whose names
+// start with one of Prefixes (ProviderInfo.ParamRenames' and Refuses'
+// forms).
+type ModelParams struct {
 	Prefixes []string
+	Renames  map[string]string
 	Refuses  map[string]string
 }
+
+// OpenAIReasoningModel reports whether model is one of OpenAI's reasoning
+// models (openAIReasoning): mockllm refuses max_tokens for it as OpenAI
+// does.
+func OpenAIReasoningModel(model string) bool {
+	return slices.ContainsFunc(openAIReasoning.Prefixes, func(p string) bool { return strings.HasPrefix(model, p) })
+}
+
+// openAIReasoning are OpenAI's reasoning models, which refuse max_tokens
+// ("Use 'max_completion_tokens' instead"), which every OpenAI model takes.
+var openAIReasoning = ModelParams{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5"},
+	Renames: map[string]string{"max_tokens": "max_completion_tokens"}}
 
 // HostRule is how a provider is called at the hosts whose names end in
 // Suffix: its key in KeyHeader (not as a bearer token) when set, and its
@@ -188,11 +211,13 @@ var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}
 // with the facts from each provider's documentation (and LiteLLM's
 // provider pages for the environment variables).
 var providerTable = []ProviderInfo{
-	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true},
+	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true,
+		ModelParams: []ModelParams{openAIReasoning}},
 	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", MoreKeyEnvs: []string{"AZURE_OPENAI_API_KEY"}, Embeddings: true, Entra: true,
 		// Claude on Azure AI Foundry: Anthropic's API at its api_base
 		// (https://<resource>.services.ai.azure.com/anthropic), as LiteLLM calls it.
-		ModelRules: []ModelRule{{Prefix: "claude", Dialect: DialectAnthropic, KeyHeader: "api-key"}},
+		ModelRules:  []ModelRule{{Prefix: "claude", Dialect: DialectAnthropic, KeyHeader: "api-key"}},
+		ModelParams: []ModelParams{openAIReasoning},
 		Markers: []Marker{{Prefix: "o_series/"}, {Prefix: "gpt5_series/"},
 			{Prefix: "responses/", Note: "LiteLLM sends this deployment's chat requests through the Responses API; breakerd sends them to its chat completions API, which a Responses-only model (codex) refuses"}}},
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_API_BASE", MoreBaseEnvs: []string{"ANTHROPIC_BASE_URL"},
@@ -210,7 +235,7 @@ var providerTable = []ProviderInfo{
 	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true},
 	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", BaseEnv: "DEEPSEEK_API_BASE", KeyEnv: "DEEPSEEK_API_KEY"},
 	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", BaseEnv: "XAI_API_BASE", KeyEnv: "XAI_API_KEY",
-		ModelRefuses: []ModelRefusal{{Prefixes: []string{"grok-3-mini", "grok-4"}, Refuses: map[string]string{
+		ModelParams: []ModelParams{{Prefixes: []string{"grok-3-mini", "grok-4"}, Refuses: map[string]string{
 			// "Model grok-4.5 does not support parameter presencePenalty", even at 0.
 			"presence_penalty":  "xAI's reasoning Grok models (grok-3-mini, grok-4 and later) take no presence penalty",
 			"frequency_penalty": "xAI's reasoning Grok models (grok-3-mini, grok-4 and later) take no frequency penalty",

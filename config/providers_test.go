@@ -109,3 +109,31 @@ func TestProvidersRefusals(t *testing.T) {
 		t.Fatal("a model's refusals leaked into its provider's")
 	}
 }
+
+// OpenAI's reasoning models get max_tokens as max_completion_tokens, by
+// the model a deployment runs (an Azure deployment's base_model); other
+// models, and OpenAI-compatible servers' of other names, keep it.
+func TestReasoningModelsMaxCompletionTokens(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte(`model_list:
+  - model_name: gpt54
+    litellm_params: {model: openai/gpt-5.4, api_key: sk-0123456789}
+  - model_name: o3mini
+    litellm_params: {model: openai/o3-mini, api_key: sk-0123456789}
+  - model_name: azure5
+    litellm_params: {model: azure/prod-eu, api_base: "https://r.openai.azure.com", api_key: az-0123456789, api_version: "2025-04-01-preview"}
+    model_info: {base_model: azure/gpt-5-mini}
+  - model_name: gpt4o
+    litellm_params: {model: openai/gpt-4o, api_key: sk-0123456789}
+  - model_name: llama
+    litellm_params: {model: openai/llama-3.3, api_base: "http://localhost:8000/v1", api_key: none}
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"gpt54": true, "o3mini": true, "azure5": true, "gpt4o": false, "llama": false}
+	for _, d := range cfg.Deployments {
+		if got := d.ParamRenames["max_tokens"] == "max_completion_tokens"; got != want[d.Group] {
+			t.Errorf("%s: renames %v", d.Group, d.ParamRenames)
+		}
+	}
+}

@@ -720,3 +720,30 @@ func TestMessagesStructuredOutputOnAnOpenAIFallback(t *testing.T) {
 		t.Fatalf("answer %+v", msg.Content)
 	}
 }
+
+// OpenAI's reasoning models refuse max_tokens, which a translated
+// request (a Messages client's, at an OpenAI fallback) and older chat
+// clients send: it goes as max_completion_tokens (the mock, as OpenAI,
+// refuses max_tokens for them).
+func TestMaxTokensToOpenAIReasoningModels(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-6, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+router_settings:
+  fallbacks: [{claude: [gpt]}]
+`, "openai", "anthropic")
+	status, h, body := e.post("/v1/chat/completions", `{"model":"gpt","max_tokens":50,"messages":[{"role":"user","content":"Hello"}]}`)
+	if status != 200 {
+		t.Fatalf("chat: status %d, headers %v, body %v", status, h, body)
+	}
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 256,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))}})
+	if err != nil || !strings.Contains(msg.Content[0].Text, "Hello from openai!") {
+		t.Fatalf("%v %+v", err, msg)
+	}
+}

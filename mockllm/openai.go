@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 type chatRequest struct {
@@ -25,6 +27,7 @@ type chatRequest struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
 	MaxCompletionTokens *int `json:"max_completion_tokens"`
+	MaxTokens           *int `json:"max_tokens"`
 	Tools               []struct {
 		Function struct {
 			Name       string          `json:"name"`
@@ -216,6 +219,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
+	}
+	if req.MaxTokens != nil && config.OpenAIReasoningModel(req.Model) {
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
+			"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+		return
 	}
 	if v := r.URL.Query().Get("api-version"); r.PathValue("deployment") != "" && v != "" && v < "2024-09-01" {
 		// Azure OpenAI before 2024-09-01-preview knows neither
