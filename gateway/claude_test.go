@@ -183,3 +183,37 @@ model_list:
 		t.Fatalf("status %d, body %v", status, body)
 	}
 }
+
+// A tool loop with thinking on: Claude wants the thinking that led to the
+// last tool call sent back before it. An OpenAI client that keeps none
+// gets its next step without thinking (as LiteLLM's modify_params does)
+// rather than Anthropic's 400; one that sends thinking_blocks back keeps
+// thinking.
+func TestToolLoopWithThinkingOnClaude(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`, "anthropic")
+	const call = `"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":"{}"}}]`
+	for _, tc := range []struct {
+		name, assistant string
+		thinks          bool
+	}{
+		{"no thinking kept", `{"role":"assistant","content":null,` + call + `}`, false},
+		{"its thinking_blocks sent back", `{"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}],` + call + `}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := e.post("/v1/chat/completions", `{"model":"sonnet","reasoning_effort":"low","max_tokens":4000,`+
+				`"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],`+
+				`"messages":[{"role":"user","content":"Hi"},`+tc.assistant+`,{"role":"tool","tool_call_id":"t1","content":"ok"}]}`)
+			if status != 200 {
+				t.Fatalf("status %d, body %v", status, body)
+			}
+			msg := body["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+			if _, thought := msg["reasoning_content"]; thought != tc.thinks {
+				t.Fatalf("message %v, want thinking %v", msg, tc.thinks)
+			}
+		})
+	}
+}

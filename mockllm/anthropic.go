@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/breakerd/breakerd/config"
@@ -83,12 +84,36 @@ func (req *messagesRequest) refusal() string {
 		return "`top_p` is deprecated for this model."
 	case on && set(req.Temperature):
 		return "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode."
+	case on && !req.thinkingLeadsToolUse():
+		return "When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceding the lastmost set of `tool_use` and `tool_result` blocks)."
 	case t != nil && t.Type == "enabled" && t.BudgetTokens < 1024:
 		return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
 	case t != nil && t.Type == "enabled" && t.BudgetTokens >= req.MaxTokens:
 		return "`max_tokens` must be greater than `thinking.budget_tokens`."
 	}
 	return ""
+}
+
+// thinkingLeadsToolUse reports whether the last assistant message, if it
+// calls a tool, starts with thinking, as Claude wants with thinking on.
+func (req *messagesRequest) thinkingLeadsToolUse() bool {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role != "assistant" {
+			continue
+		}
+		var types []string
+		var blocks []struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(req.Messages[i].Content, &blocks) != nil || len(blocks) == 0 {
+			return true // text content
+		}
+		for _, b := range blocks {
+			types = append(types, b.Type)
+		}
+		return !slices.Contains(types, "tool_use") || types[0] == "thinking" || types[0] == "redacted_thinking"
+	}
+	return true
 }
 
 // thought is the thinking block's text when thinking is on ("" when

@@ -91,3 +91,28 @@ func TestMessagesRefuseWhatClaudeRefuses(t *testing.T) {
 		})
 	}
 }
+
+// With thinking on, the mock, as Claude, wants the thinking that led to
+// the last tool call sent back before it.
+func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {
+	_, url := newMock(t, Options{APIKey: "sk-ant"})
+	h := map[string]string{"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
+	call := `{"type":"tool_use","id":"t1","name":"f","input":{}}`
+	for _, tc := range []struct {
+		name, assistant string
+		status          int
+	}{
+		{"the tool call alone", `[` + call + `]`, 400},
+		{"its thinking first", `[{"type":"thinking","thinking":"t","signature":"s"},` + call + `]`, 200},
+		{"no tool call", `"a text answer"`, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, data := post(t, url+"/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2000},`+
+				`"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":`+tc.assistant+`},`+
+				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`, h)
+			if resp.StatusCode != tc.status {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, data, tc.status)
+			}
+		})
+	}
+}

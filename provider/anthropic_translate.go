@@ -381,7 +381,31 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 	if err := translateMessages(msgs, out); err != nil {
 		return nil, err
 	}
+	if out.Thinking != nil && !thinkingLeadsToolUse(out.Messages) {
+		// With thinking on, Anthropic wants the thinking that led to the
+		// last tool call sent back before it; an OpenAI client keeps no
+		// thinking_blocks. This step goes without thinking, as LiteLLM's
+		// modify_params does, rather than fail.
+		out.Thinking = nil
+	}
 	return out, nil
+}
+
+// thinkingLeadsToolUse reports whether the last assistant turn that calls
+// a tool starts with its thinking, as Anthropic wants with thinking on
+// (true when no turn calls one).
+func thinkingLeadsToolUse(msgs []anthropicMessage) bool {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Role != "assistant" {
+			continue
+		}
+		if !slices.ContainsFunc(m.Content, func(b anthropicBlock) bool { return b.Type == "tool_use" }) {
+			return true
+		}
+		return m.Content[0].Type == "thinking" || m.Content[0].Type == "redacted_thinking"
+	}
+	return true
 }
 
 // setOutput sets an output_config member.
