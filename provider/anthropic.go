@@ -390,7 +390,11 @@ type anthropicStream struct {
 	// (response_format); jsonBlock is its block index, -1 before it.
 	jsonMode  bool
 	jsonBlock int
-	done      bool
+	// thought is the thinking block under way's text, and thoughts the
+	// number of thinking blocks sent (thinking_blocks' index).
+	thought  strings.Builder
+	thoughts int
+	done     bool
 }
 
 func newAnthropicStream(ctx context.Context, body io.ReadCloser, model string, includeUsage bool, created int64, redact func(string) string) *anthropicStream {
@@ -429,6 +433,14 @@ func (s *anthropicStream) chunk(delta map[string]any, finish any) {
 	s.pending = append(s.pending, b)
 }
 
+// thinkingBlock sends a whole thinking block in thinking_blocks (LiteLLM's
+// field), indexed so that stream accumulators keep each apart.
+func (s *anthropicStream) thinkingBlock(b map[string]any) {
+	b["index"] = s.thoughts
+	s.thoughts++
+	s.chunk(map[string]any{"thinking_blocks": []map[string]any{b}}, nil)
+}
+
 func (s *anthropicStream) translate(data []byte) error {
 	var ev struct {
 		Type    string `json:"type"`
@@ -442,6 +454,7 @@ func (s *anthropicStream) translate(data []byte) error {
 			Type        string `json:"type"`
 			Text        string `json:"text"`
 			Thinking    string `json:"thinking"`
+			Signature   string `json:"signature"`
 			PartialJSON string `json:"partial_json"`
 			StopReason  string `json:"stop_reason"`
 		} `json:"delta"`
@@ -468,6 +481,8 @@ func (s *anthropicStream) translate(data []byte) error {
 			s.toolIndex[ev.Index] = i
 			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": i, "id": ev.ContentBlock.ID, "type": "function",
 				"function": map[string]any{"name": ev.ContentBlock.Name, "arguments": ""}}}}, nil)
+		} else if ev.ContentBlock.Type == "redacted_thinking" {
+			s.thinkingBlock(map[string]any{"type": "redacted_thinking", "data": ev.ContentBlock.Data})
 		} else if ev.ContentBlock.Text != "" {
 			s.chunk(map[string]any{"content": ev.ContentBlock.Text}, nil)
 		}
@@ -476,7 +491,12 @@ func (s *anthropicStream) translate(data []byte) error {
 		case "text_delta":
 			s.chunk(map[string]any{"content": ev.Delta.Text}, nil)
 		case "thinking_delta":
+			s.thought.WriteString(ev.Delta.Thinking)
 			s.chunk(map[string]any{"reasoning_content": ev.Delta.Thinking}, nil)
+		case "signature_delta":
+			// The thinking block ends: the whole of it, to be sent back.
+			s.thinkingBlock(map[string]any{"type": "thinking", "thinking": s.thought.String(), "signature": ev.Delta.Signature})
+			s.thought.Reset()
 		case "input_json_delta":
 			if ev.Index == s.jsonBlock {
 				s.chunk(map[string]any{"content": ev.Delta.PartialJSON}, nil)

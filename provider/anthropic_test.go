@@ -487,9 +487,10 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 }
 
 // Claude's thinking reaches chat clients as LiteLLM gives it: the text in
-// reasoning_content (a stream's too), the blocks with their signatures in
-// thinking_blocks, which a client sends back on its assistant message so
-// that a tool call's thinking precedes it.
+// reasoning_content, the blocks with their signatures in thinking_blocks
+// (a stream's each whole, once it ends, indexed), which a client sends
+// back on its assistant message so that a tool call's thinking precedes
+// it.
 func TestThinkingReachesChatClients(t *testing.T) {
 	var ar anthropicResponse
 	if err := json.Unmarshal([]byte(`{"id":"m","content":[{"type":"thinking","thinking":"Weigh it.","signature":"sig1"},{"type":"redacted_thinking","data":"enc"},`+
@@ -511,9 +512,11 @@ func TestThinkingReachesChatClients(t *testing.T) {
 		`{"type":"message_start","message":{"id":"m","usage":{"input_tokens":1}}}`,
 		`{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}`,
 		`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Weigh"}}`,
+		`{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":" it."}}`,
 		`{"type":"content_block_delta","index":0,"delta":{"type":"signature_delta","signature":"sig1"}}`,
-		`{"type":"content_block_start","index":1,"content_block":{"type":"text","text":""}}`,
-		`{"type":"content_block_delta","index":1,"delta":{"type":"text_delta","text":"Done."}}`,
+		`{"type":"content_block_start","index":1,"content_block":{"type":"redacted_thinking","data":"enc"}}`,
+		`{"type":"content_block_start","index":2,"content_block":{"type":"text","text":""}}`,
+		`{"type":"content_block_delta","index":2,"delta":{"type":"text_delta","text":"Done."}}`,
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`,
 		`{"type":"message_stop"}`), "m", false, 1, func(s string) string { return s })
 	var deltas []string
@@ -533,7 +536,9 @@ func TestThinkingReachesChatClients(t *testing.T) {
 		_ = json.Unmarshal(c, &chunk)
 		deltas = append(deltas, string(chunk.Choices[0].Delta))
 	}
-	if want := `{"content":"","role":"assistant"} {"reasoning_content":"Weigh"} {"content":"Done."} {}`; strings.Join(deltas, " ") != want {
+	if want := `{"content":"","role":"assistant"} {"reasoning_content":"Weigh"} {"reasoning_content":" it."} ` +
+		`{"thinking_blocks":[{"index":0,"signature":"sig1","thinking":"Weigh it.","type":"thinking"}]} ` +
+		`{"thinking_blocks":[{"data":"enc","index":1,"type":"redacted_thinking"}]} {"content":"Done."} {}`; strings.Join(deltas, " ") != want {
 		t.Fatalf("deltas %s\nwant   %s", strings.Join(deltas, " "), want)
 	}
 
