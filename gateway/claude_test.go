@@ -217,3 +217,27 @@ model_list:
 		})
 	}
 }
+
+// A Messages request's temperature, which the client wrote for Sonnet
+// 4.5, is one Opus 4.8 refuses: at the Opus fallback it is dropped under
+// drop_params (and said so), not Anthropic's 400.
+func TestMessagesSamplingAtAClaudeFallbackThatRefusesIt(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_OLD}", api_key: sk-ant-secret-key}
+  - model_name: opus
+    litellm_params: {model: anthropic/claude-opus-4-8, api_base: "${MOCK_NEW}", api_key: sk-ant-secret-key, drop_params: true}
+router_settings:
+  fallbacks: [{sonnet: [opus]}]
+`, "old", "new")
+	e.mocks["old"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	var resp *http.Response
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "sonnet", MaxTokens: 256,
+		Temperature: anthropic.Float(0.5), Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))}},
+		aoption.WithResponseInto(&resp))
+	if err != nil || !strings.Contains(msg.Content[0].Text, "Hello from new!") || resp.Header.Get("X-Breakerd-Dropped-Params") != "temperature" {
+		t.Fatalf("%v: %+v %v", err, msg, resp.Header)
+	}
+}

@@ -153,12 +153,11 @@ func (p *anthropic) Supports(op Operation) bool {
 // sets to a value that matters (n: 2, a seed, logit_bias, ...), those the
 // translation does not know (a parameter newer than it), and those
 // the deployment's model refuses (temperature on Claude Opus 4.7, or with
-// thinking on; top_p with temperature on Claude 4.5).
+// thinking on; top_p with temperature on Claude 4.5), the only ones of a
+// request in Anthropic's own Messages API.
 func (p *anthropic) Unsupported(req *Request) ([]string, string) {
-	if req.API == APIMessages || req.Op == Embeddings {
-		// Anthropic's own API: Anthropic answers for it; Bedrock's
-		// embeddings take OpenAI's parameters as they are.
-		return nil, ""
+	if req.Op == Embeddings {
+		return nil, "" // Bedrock's embeddings take OpenAI's parameters as they are
 	}
 	fields, err := req.Fields()
 	if err != nil {
@@ -170,6 +169,10 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		w := unsupportedParams[k]
 		switch {
+		case req.API == APIMessages:
+			// Anthropic's own API: only what this model refuses of a
+			// request another Claude may take (a fallback's).
+			w = samplingRefused(p.d.Model, k, fields[k], samp)
 		case w != "" && isDefault(k, fields[k]):
 			w = ""
 		case w == "" && !translatedParams[k] && !ignoredParams[k]:
