@@ -61,8 +61,8 @@ type ProviderInfo struct {
 	// of the provider's.
 	ModelParams []ModelParams
 	// RefusesInMessages are fields of a chat message the provider's API
-	// refuses (Mistral's 422 "extra_forbidden", Cerebras's 400 "property
-	// ... is unsupported"): another model's answer
+	// refuses (Mistral's 422 "extra_forbidden", Groq's and Cerebras's 400
+	// "property ... is unsupported"): another model's answer
 	// carries them (reasoning_content, LiteLLM's thinking_blocks) and
 	// clients send its messages back as they got them. They are left out
 	// of the messages sent to it.
@@ -226,7 +226,8 @@ var providerTable = []ProviderInfo{
 		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai", Refuses: geminiRefuses, RefusesInMessages: answerOnlyFields},
 	{Name: "ollama", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "ollama_chat", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
-	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY"},
+	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY",
+		RefusesInMessages: answerOnlyFields},
 	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"}},
 	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true,
 		ParamRenames: maxTokens, RefusesInMessages: answerOnlyFields},

@@ -65,7 +65,7 @@ func TestInProcessVLLMIsLeftOutWithAHint(t *testing.T) {
 
 // What a provider's API refuses follows its deployments: Gemini's fields
 // and the reasoning Grok models' penalties (by model), Mistral's and
-// Cerebras's message fields; other providers and models refuse nothing.
+// Groq's message fields; other providers and models refuse nothing.
 func TestProvidersRefusals(t *testing.T) {
 	cfg, err := Parse("t.yaml", []byte(`model_list:
   - model_name: grok45
@@ -78,6 +78,8 @@ func TestProvidersRefusals(t *testing.T) {
     litellm_params: {model: gemini/gemini-2.5-flash, api_key: g-0123456789}
   - model_name: mistral
     litellm_params: {model: mistral/mistral-large-latest, api_key: m-0123456789}
+  - model_name: groq
+    litellm_params: {model: groq/openai/gpt-oss-120b, api_key: gsk-0123456789}
   - model_name: openai
     litellm_params: {model: openai/gpt-4o, api_key: sk-0123456789}
 `), env(nil))
@@ -94,6 +96,7 @@ func TestProvidersRefusals(t *testing.T) {
 		{"grok2", nil, false},
 		{"gemini", []string{"frequency_penalty", "presence_penalty", "prompt_cache_key", "prompt_cache_retention"}, true},
 		{"mistral", nil, true},
+		{"groq", nil, true},
 		{"openai", nil, false},
 	} {
 		for _, d := range cfg.Deployments {
