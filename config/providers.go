@@ -164,17 +164,29 @@ type ModelParams struct {
 	Refuses  map[string]string
 }
 
-// OpenAIReasoningModel reports whether model is one of OpenAI's reasoning
-// models (openAIReasoning): mockllm refuses max_tokens for it as OpenAI
-// does.
-func OpenAIReasoningModel(model string) bool {
-	return slices.ContainsFunc(openAIReasoning.Prefixes, func(p string) bool { return strings.HasPrefix(model, p) })
+// OpenAIModelParams returns what an OpenAI model (by its name) knows by
+// other names and refuses (openAIModels): mockllm answers its chat as
+// OpenAI does.
+func OpenAIModelParams(model string) (renames, refuses map[string]string) {
+	return ProviderInfo{ModelParams: openAIModels}.paramsOf(model)
 }
 
-// openAIReasoning are OpenAI's reasoning models, which refuse max_tokens
-// ("Use 'max_completion_tokens' instead"), which every OpenAI model takes.
-var openAIReasoning = ModelParams{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5"},
-	Renames: map[string]string{"max_tokens": "max_completion_tokens"}}
+// openAIModels are what OpenAI's own models refuse: its reasoning models
+// max_tokens ("Use 'max_completion_tokens' instead", which every OpenAI
+// model takes), its other models reasoning_effort, and all of them
+// Anthropic's thinking ("Unrecognized request argument supplied"). By
+// their names: an OpenAI-compatible server under the openai provider
+// (DeepSeek's and GLM's take thinking) keeps what it is sent.
+var openAIModels = []ModelParams{
+	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5"}, Renames: map[string]string{"max_tokens": "max_completion_tokens"},
+		Refuses: map[string]string{"thinking": openAIThinking}},
+	{Prefixes: []string{"gpt-4o", "gpt-4.1", "gpt-4-", "gpt-3.5", "chatgpt-4o", "gpt-5-chat"}, Refuses: map[string]string{
+		"reasoning_effort": "OpenAI's models that do not reason take no reasoning_effort",
+		"thinking":         openAIThinking}},
+}
+
+// openAIThinking is why OpenAI's models refuse thinking.
+const openAIThinking = "OpenAI's API has no thinking parameter (Anthropic's; OpenAI's reasoning models take reasoning_effort)"
 
 // HostRule is how a provider is called at the hosts whose names end in
 // Suffix: its key in KeyHeader (not as a bearer token) when set, and its
@@ -212,12 +224,12 @@ var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}
 // provider pages for the environment variables).
 var providerTable = []ProviderInfo{
 	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true,
-		ModelParams: []ModelParams{openAIReasoning}},
+		ModelParams: openAIModels},
 	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", MoreKeyEnvs: []string{"AZURE_OPENAI_API_KEY"}, Embeddings: true, Entra: true,
 		// Claude on Azure AI Foundry: Anthropic's API at its api_base
 		// (https://<resource>.services.ai.azure.com/anthropic), as LiteLLM calls it.
 		ModelRules:  []ModelRule{{Prefix: "claude", Dialect: DialectAnthropic, KeyHeader: "api-key"}},
-		ModelParams: []ModelParams{openAIReasoning},
+		ModelParams: openAIModels,
 		Markers: []Marker{{Prefix: "o_series/"}, {Prefix: "gpt5_series/"},
 			{Prefix: "responses/", Note: "LiteLLM sends this deployment's chat requests through the Responses API; breakerd sends them to its chat completions API, which a Responses-only model (codex) refuses"}}},
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_API_BASE", MoreBaseEnvs: []string{"ANTHROPIC_BASE_URL"},

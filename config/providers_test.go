@@ -65,7 +65,8 @@ func TestInProcessVLLMIsLeftOutWithAHint(t *testing.T) {
 
 // What a provider's API refuses follows its deployments: Gemini's fields
 // and the reasoning Grok models' penalties (by model), Mistral's and
-// Groq's message fields; other providers and models refuse nothing.
+// Groq's message fields, OpenAI's models' what OpenAI refuses them;
+// other providers and models refuse nothing.
 func TestProvidersRefusals(t *testing.T) {
 	cfg, err := Parse("t.yaml", []byte(`model_list:
   - model_name: grok45
@@ -97,7 +98,7 @@ func TestProvidersRefusals(t *testing.T) {
 		{"gemini", []string{"frequency_penalty", "presence_penalty", "prompt_cache_key", "prompt_cache_retention"}, true},
 		{"mistral", nil, true},
 		{"groq", nil, true},
-		{"openai", nil, false},
+		{"openai", []string{"reasoning_effort", "thinking"}, false},
 	} {
 		for _, d := range cfg.Deployments {
 			if d.Group != tc.group {

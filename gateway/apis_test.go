@@ -747,3 +747,42 @@ router_settings:
 		t.Fatalf("%v %+v", err, msg)
 	}
 }
+
+// What OpenAI refuses of its models (reasoning_effort on one that does
+// not reason, Anthropic's thinking on any) passes an OpenAI fallback over
+// rather than failing there with "Unrecognized request argument
+// supplied" (the mock, as OpenAI, refuses them); reasoning_effort
+// "none" asks nothing of it and is left out.
+func TestOpenAIRefusalsAtAnOpenAIFallback(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt-dropping
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret, drop_params: true}
+router_settings:
+  fallbacks: [{claude: [gpt]}]
+`, "openai", "anthropic")
+	for _, tc := range []struct {
+		model, params string
+		status        int
+		dropped       string
+	}{
+		{"gpt", `"reasoning_effort":"none"`, 200, ""},
+		{"gpt", `"reasoning_effort":"high"`, 400, ""},
+		{"gpt-dropping", `"reasoning_effort":"high"`, 200, "reasoning_effort"},
+		{"gpt-dropping", `"thinking":{"type":"enabled","budget_tokens":2000}`, 200, "thinking"},
+	} {
+		status, h, body := e.post("/v1/chat/completions", `{"model":"`+tc.model+`",`+tc.params+`,"messages":[{"role":"user","content":"Hello"}]}`)
+		if status != tc.status || h.Get("X-Breakerd-Dropped-Params") != tc.dropped {
+			t.Fatalf("%s %s: status %d, headers %v, body %v", tc.model, tc.params, status, h, body)
+		}
+	}
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	status, _, body := e.post("/v1/chat/completions", `{"model":"claude","reasoning_effort":"high","max_tokens":5000,"messages":[{"role":"user","content":"Hello"}]}`)
+	if status != 503 || e.mocks["openai"].Stats().Chat != 3 {
+		t.Fatalf("status %d, body %v; OpenAI asked %d times", status, body, e.mocks["openai"].Stats().Chat)
+	}
+}

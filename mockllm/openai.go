@@ -28,7 +28,11 @@ type chatRequest struct {
 	} `json:"stream_options"`
 	MaxCompletionTokens *int `json:"max_completion_tokens"`
 	MaxTokens           *int `json:"max_tokens"`
-	Tools               []struct {
+	// ReasoningEffort and Thinking are checked against what the model
+	// takes (config.OpenAIModelParams), as OpenAI checks them.
+	ReasoningEffort *string         `json:"reasoning_effort"`
+	Thinking        json.RawMessage `json:"thinking"`
+	Tools           []struct {
 		Function struct {
 			Name       string          `json:"name"`
 			Parameters json.RawMessage `json:"parameters"`
@@ -47,6 +51,18 @@ type chatRequest struct {
 	// (storedchat.go), with its Metadata.
 	Store    bool              `json:"store"`
 	Metadata map[string]string `json:"metadata"`
+}
+
+// refused returns the first of the parameters the request sets that the
+// model refuses (refuses), or "".
+func (r *chatRequest) refused(refuses map[string]string) string {
+	if _, ok := refuses["reasoning_effort"]; ok && r.ReasoningEffort != nil {
+		return "reasoning_effort"
+	}
+	if _, ok := refuses["thinking"]; ok && len(r.Thinking) > 0 && string(r.Thinking) != "null" {
+		return "thinking"
+	}
+	return ""
 }
 
 // forcedTool returns the tool a chat request forces (tool_choice required,
@@ -220,9 +236,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	if req.MaxTokens != nil && config.OpenAIReasoningModel(req.Model) {
+	if renames, refuses := config.OpenAIModelParams(req.Model); req.MaxTokens != nil && renames["max_tokens"] != "" {
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
 			"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+		return
+	} else if k := req.refused(refuses); k != "" {
+		s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: "+k)
 		return
 	}
 	if v := r.URL.Query().Get("api-version"); r.PathValue("deployment") != "" && v != "" && v < "2024-09-01" {

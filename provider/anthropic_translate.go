@@ -239,6 +239,8 @@ func isDefault(key string, raw json.RawMessage) bool {
 		return key == "n"
 	case `"medium"`:
 		return key == "verbosity"
+	case `"none"`:
+		return key == "reasoning_effort"
 	}
 	return false
 }
