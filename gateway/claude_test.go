@@ -164,21 +164,36 @@ func TestTodaysOpenAIParametersFallBackToAnthropic(t *testing.T) {
 	}
 }
 
+// sonnet45 serves Claude Sonnet 4.5 (the mock, as Anthropic).
+const sonnet45 = `
+model_list:
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`
+
+// messageOf is a chat completion's first message, from its JSON; nil when
+// it has none.
+func messageOf(body map[string]any) map[string]any {
+	choices, _ := body["choices"].([]any)
+	if len(choices) == 0 {
+		return nil
+	}
+	choice, _ := choices[0].(map[string]any)
+	msg, _ := choice["message"].(map[string]any)
+	return msg
+}
+
 // Structured outputs on Claude: with thinking on, Anthropic refuses the
 // forced tool JSON mode is made of, so a json_schema goes as structured
 // outputs' output_config.format to a Claude that takes it, and the
 // answer follows the schema (the mock, as Anthropic, answers a value of
 // it), its thinking beside it.
 func TestStructuredOutputWithThinkingOnClaude(t *testing.T) {
-	e := newEnv(t, `
-model_list:
-  - model_name: sonnet
-    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
-`, "anthropic")
+	e := newEnv(t, sonnet45, "anthropic")
 	status, _, body := e.post("/v1/chat/completions", `{"model":"sonnet","reasoning_effort":"low","max_tokens":4000,`+
 		`"response_format":{"type":"json_schema","json_schema":{"name":"place","schema":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}},`+
 		`"messages":[{"role":"user","content":"Where?"}]}`)
-	msg, _ := body["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	msg := messageOf(body)
 	if status != 200 || msg["content"] != `{"city":"mock"}` || msg["reasoning_content"] == nil {
 		t.Fatalf("status %d, body %v", status, body)
 	}
@@ -190,11 +205,7 @@ model_list:
 // rather than Anthropic's 400; one that sends thinking_blocks back keeps
 // thinking.
 func TestToolLoopWithThinkingOnClaude(t *testing.T) {
-	e := newEnv(t, `
-model_list:
-  - model_name: sonnet
-    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
-`, "anthropic")
+	e := newEnv(t, sonnet45, "anthropic")
 	const call = `"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":"{}"}}]`
 	for _, tc := range []struct {
 		name, assistant string
@@ -210,7 +221,7 @@ model_list:
 			if status != 200 {
 				t.Fatalf("status %d, body %v", status, body)
 			}
-			msg := body["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+			msg := messageOf(body)
 			if _, thought := msg["reasoning_content"]; thought != tc.thinks {
 				t.Fatalf("message %v, want thinking %v", msg, tc.thinks)
 			}

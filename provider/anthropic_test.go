@@ -17,6 +17,22 @@ import (
 	"github.com/breakerd/breakerd/config"
 )
 
+// chunksOf reads a stream to its end: its chunks, copied.
+func chunksOf(t *testing.T, s Stream) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for {
+		c, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, append([]byte(nil), c...))
+	}
+}
+
 func body(t *testing.T, s string) map[string]json.RawMessage {
 	t.Helper()
 	var m map[string]json.RawMessage
@@ -225,14 +241,7 @@ func TestStreamTranslationGolden(t *testing.T) {
 	}
 	s := newAnthropicStream(t.Context(), sseOf(events...), "dep-model", true, 1700000000, func(s string) string { return s })
 	var deltas []string
-	for {
-		c, err := s.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range chunksOf(t, s) {
 		var chunk struct {
 			Object  string `json:"object"`
 			ID      string `json:"id"`
@@ -362,17 +371,8 @@ func TestStreamedUsageCountsTheCachedPrefix(t *testing.T) {
 		"event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":5}}\n\n" +
 		"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
 	st := newAnthropicStream(context.Background(), io.NopCloser(strings.NewReader(sse)), "m", true, 1, func(s string) string { return s })
-	var last []byte
-	for {
-		c, err := st.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = append(last[:0], c...)
-	}
+	chunks := chunksOf(t, st)
+	last := chunks[len(chunks)-1]
 	if !strings.Contains(string(last), `"usage":{"completion_tokens":5,"prompt_tokens":1312,"prompt_tokens_details":{"cached_tokens":1000},"total_tokens":1317}`) ||
 		st.Usage() != (Usage{InputTokens: 1312, OutputTokens: 5, CacheReadTokens: 1000, CacheWriteTokens: 300}) {
 		t.Fatalf("usage chunk %s, usage %+v", last, st.Usage())
@@ -520,14 +520,7 @@ func TestThinkingReachesChatClients(t *testing.T) {
 		`{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}`,
 		`{"type":"message_stop"}`), "m", false, 1, func(s string) string { return s })
 	var deltas []string
-	for {
-		c, err := st.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range chunksOf(t, st) {
 		var chunk struct {
 			Choices []struct {
 				Delta json.RawMessage `json:"delta"`

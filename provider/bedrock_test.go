@@ -307,14 +307,7 @@ func TestConverseStreamsReadAsAnthropicEvents(t *testing.T) {
 	st := newAnthropicStream(context.Background(), newBedrockStream(io.NopCloser(&wire), true, "meta.llama"), "meta.llama", true, 1, func(s string) string { return s })
 	var text, args strings.Builder
 	var finish string
-	for {
-		c, err := st.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range chunksOf(t, st) {
 		var chunk struct {
 			Choices []struct {
 				Delta struct {
