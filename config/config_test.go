@@ -1311,6 +1311,8 @@ func TestClaudeSamplingWarnings(t *testing.T) {
 		{"Bedrock's id", "    litellm_params: {model: bedrock/us.anthropic.claude-opus-4-8-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n",
 			"t.yaml:3:22: model_list[0].litellm_params.model: us.anthropic.claude-opus-4-8-v1:0 takes no temperature or top_p"},
 		{"drop_params for all", "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789}\nlitellm_settings: {drop_params: true}\n", ""},
+		{"LiteLLM's modify_params, which breakerd always does", "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789}\nlitellm_settings: {drop_params: true, modify_params: true}\n",
+			"t.yaml:4:39: litellm_settings.modify_params: a LiteLLM setting that breakerd does not use; ignored (breakerd always does this where a request would otherwise fail"},
 		{"a temperature default", "    litellm_params: {model: anthropic/claude-sonnet-5, api_key: sk-ant-0123456789, drop_params: true, temperature: 0.2}\n",
 			"t.yaml:3:103: model_list[0].litellm_params.temperature: claude-sonnet-5 takes no temperature (Claude Opus 4.7's API contract): every chat request to it would be passed over"},
 		{"its default 1", "    litellm_params: {model: anthropic/claude-sonnet-5, api_key: sk-ant-0123456789, drop_params: true, temperature: 1}\n", ""},

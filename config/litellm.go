@@ -58,6 +58,8 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"turn_off_message_logging":      "breakerd never logs prompts or answers",
 		"redact_messages_in_exceptions": "breakerd never logs prompts or answers",
 		"redact_user_api_key_info":      "breakerd never logs clients' keys",
+		"modify_params": "breakerd always does this where a request would otherwise fail: a Claude tool loop's step whose " +
+			"thinking did not come back goes without thinking, and a request is fitted to a fallback's model (README: Anthropic)",
 	},
 }
 
