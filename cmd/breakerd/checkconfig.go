@@ -372,6 +372,34 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		if dc.DropParams {
 			params = append(params, fmt.Sprintf("  %s: drop_params (parameters its provider cannot take are dropped)", dc.Name))
 		}
+		if len(dc.ParamRenames) > 0 {
+			var rs []string
+			for _, from := range slices.Sorted(maps.Keys(dc.ParamRenames)) {
+				rs = append(rs, from+" as "+dc.ParamRenames[from])
+			}
+			params = append(params, fmt.Sprintf("  %s: sends %s", dc.Name, strings.Join(rs, ", ")))
+		}
+		if len(dc.Refuses) > 0 || len(dc.RefusesInMessages) > 0 {
+			var left, refused []string
+			for _, k := range slices.Sorted(maps.Keys(dc.Refuses)) {
+				if dc.Refuses[k] == "" {
+					left = append(left, k)
+				} else {
+					refused = append(refused, k)
+				}
+			}
+			if len(dc.RefusesInMessages) > 0 {
+				left = append(left, "messages' "+strings.Join(dc.RefusesInMessages, ", "))
+			}
+			var says []string
+			if len(left) > 0 {
+				says = append(says, strings.Join(left, ", ")+" (left out)")
+			}
+			if len(refused) > 0 {
+				says = append(says, strings.Join(refused, ", ")+" (left out at their default, else parameters it cannot take)")
+			}
+			params = append(params, fmt.Sprintf("  %s: its upstream refuses %s", dc.Name, strings.Join(says, "; ")))
+		}
 	}
 	if len(params) > 0 {
 		fmt.Fprintf(stdout, "\nrequest parameters:\n%s\n", strings.Join(params, "\n"))

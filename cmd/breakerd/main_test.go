@@ -577,14 +577,20 @@ func TestMemoryDefaults(t *testing.T) {
 }
 
 // check-config shows what breakerd understood of each deployment: its
-// provider and API, resolved base URL, and request parameters.
+// provider and API, resolved base URL, and request parameters (what it
+// renames and leaves out for the upstream too).
 func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 	t.Setenv("GROQ_API_KEY", "gsk-test-key-123456")
 	out, _ := checkConfig(t, "model_list:\n  - model_name: fast\n    litellm_params: {model: groq/llama-3.1-8b-instant, temperature: 0.2}\n"+
 		"  - model_name: c\n    litellm_params: {model: anthropic/claude-3-5-haiku-latest, api_key: sk-ant-test-123, drop_params: true}\n"+
 		"  - model_name: long\n    litellm_params: {model: groq/llama-3.3-70b-versatile, max_tokens: 4096, region_name: eu}\n"+
-		"  - model_name: local\n    litellm_params: {model: ollama/qwen3}\n")
+		"  - model_name: local\n    litellm_params: {model: ollama/qwen3}\n"+
+		"  - model_name: g\n    litellm_params: {model: gemini/gemini-2.5-flash, api_key: g-test-123456}\n"+
+		"  - model_name: o\n    litellm_params: {model: openai/gpt-5.4, api_key: sk-test-123456}\n")
 	for _, want := range []string{"groq (openai API)", "https://api.groq.com/openai/v1", "fast/groq/llama-3.1-8b-instant: temperature=0.2, unless the request sets them",
+		"g/gemini/gemini-2.5-flash: its upstream refuses prompt_cache_key, prompt_cache_retention, messages' reasoning_content, thinking_blocks (left out); " +
+			"frequency_penalty, presence_penalty (left out at their default, else parameters it cannot take)",
+		"o/openai/gpt-5.4: sends max_tokens as max_completion_tokens",
 		"long/groq/llama-3.3-70b-versatile: max_tokens=4096, unless", // a count of tokens, not a token
 		"long/groq/llama-3.3-70b-versatile (primary, region eu)",
 		"5m0s / 2m0s first, 20s", // the local model server's wait for its first chunk
