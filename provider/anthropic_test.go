@@ -460,6 +460,7 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 		{"claude-opus-4-7", `"top_k":40`, []string{"top_k"}, "Claude Opus 4.7", ""},
 		{"claude-sonnet-4-5", `"top_k":40,"reasoning_effort":"low"`, []string{"top_k"}, "no top_k", ""},
 		{"claude-sonnet-4-5", `"top_k":40`, nil, "", "null"},
+		{"claude-3-5-haiku-20241022", `"temperature":1.5`, []string{"temperature"}, "at most 1", ""},
 		{"claude-sonnet-4-5", `"temperature":0.5,"reasoning_effort":"none"`, nil, "", "0.5"},
 	} {
 		t.Run(tc.model+" "+tc.params, func(t *testing.T) {

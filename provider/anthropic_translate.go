@@ -172,7 +172,8 @@ func samplingOf(model string, fields map[string]json.RawMessage) sampling {
 }
 
 // samplingRefused returns why model cannot take the chat parameter key
-// with the value raw, or "" if it can. Claude Opus 4.7's contract takes
+// with the value raw, or "" if it can. No Claude takes a temperature
+// above 1 (OpenAI's go to 2). Claude Opus 4.7's contract takes
 // temperature and top_p only at their default, 1 (left out, as it changes
 // nothing), and no top_k; with thinking on, any Claude takes temperature
 // only at 1, top_p only from 0.95, and no top_k; Claude 4.1 to 4.6 take
@@ -188,6 +189,8 @@ func samplingRefused(model, key string, raw json.RawMessage, s sampling) string 
 	c := config.ClaudeOf(model)
 	def := key != "top_k" && *v == 1
 	switch {
+	case key == "temperature" && *v > 1:
+		return "Anthropic's temperature is at most 1 (OpenAI's, 2)"
 	case c.Thinking == config.ThinkingAdaptiveOnly && !def:
 		return "Claude Opus 4.7 and the models after it take no temperature, top_p or top_k"
 	case s.thinking && key == "temperature" && !def:
