@@ -454,6 +454,7 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 		{"claude-sonnet-4-5", `"top_p":0.9,"thinking":{"type":"enabled","budget_tokens":2000}`, []string{"top_p"}, "from 0.95", ""},
 		{"claude-sonnet-4-20250514", `"temperature":1,"top_p":0.97,"reasoning_effort":"low"`, nil, "", "1"},
 		{"claude-sonnet-4-5-20250929", `"temperature":0.5,"top_p":0.9`, []string{"top_p"}, "not both", ""},
+		{"claude-sonnet-4-5-20250929", `"temperature":0.5,"top_p":1`, nil, "", "0.5"},
 		{"us.anthropic.claude-haiku-4-5-20251001-v1:0", `"temperature":0.5,"top_p":null`, nil, "", "0.5"},
 		{"claude-sonnet-4-6", `"top_p":0.9`, nil, "", "null"},
 		{"claude-sonnet-4-20250514", `"temperature":0.5,"top_p":0.9`, nil, "", "0.5"},
@@ -482,6 +483,9 @@ func TestClaudeRefusesSamplingItCannotHonour(t *testing.T) {
 			}
 			if got, _ := json.Marshal(req.Temperature); string(got) != tc.sent {
 				t.Fatalf("temperature sent %s, want %s", got, tc.sent)
+			}
+			if strings.Contains(tc.params, `"top_p":1`) && req.TopP != nil {
+				t.Fatalf("top_p %v sent: at its default, it is left out", *req.TopP)
 			}
 		})
 	}

@@ -177,7 +177,8 @@ func samplingOf(model string, fields map[string]json.RawMessage) sampling {
 // temperature and top_p only at their default, 1 (left out, as it changes
 // nothing), and no top_k; with thinking on, any Claude takes temperature
 // only at 1, top_p only from 0.95, and no top_k; Claude 4.1 to 4.6 take
-// temperature or top_p, not both (top_p is the one refused).
+// temperature or top_p, not both (top_p is the one refused; at its
+// default, 1, it is left out).
 func samplingRefused(model, key string, raw json.RawMessage, s sampling) string {
 	if key != "temperature" && key != "top_p" && key != "top_k" {
 		return ""
@@ -199,7 +200,7 @@ func samplingRefused(model, key string, raw json.RawMessage, s sampling) string 
 		return "with thinking on, Anthropic takes top_p only from 0.95 to 1"
 	case s.thinking && key == "top_k":
 		return "with thinking on, Anthropic takes no top_k"
-	case c.OneSampler && s.both && key == "top_p":
+	case c.OneSampler && s.both && key == "top_p" && !def:
 		return "Claude 4.1 to 4.6 take temperature or top_p, not both"
 	}
 	return ""
@@ -299,6 +300,9 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 				continue
 			}
 			err = json.Unmarshal(raw, &out.TopP)
+			if err == nil && out.TopP != nil && *out.TopP == 1 && samp.both && config.ClaudeOf(model).OneSampler {
+				out.TopP = nil // its default, beside temperature, which the model takes alone
+			}
 		case "stop":
 			var one string
 			if json.Unmarshal(raw, &one) == nil {
