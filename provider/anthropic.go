@@ -236,7 +236,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	if buf, err = fitThinking(p.d.Model, buf); err != nil {
+	if buf, err = fitClaude(p.d.Model, buf); err != nil {
 		return nil, err
 	}
 	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion),

@@ -556,7 +556,7 @@ func TestThinkingReachesChatClients(t *testing.T) {
 }
 
 // A Messages request written for one Claude reaches another by fallback
-// with its thinking and effort as that one takes them.
+// with its thinking, effort and default sampling as that one takes them.
 func TestThinkingFitsTheDeploymentsClaude(t *testing.T) {
 	const msgs = `"messages":[{"role":"user","content":"hi"}]`
 	for _, tc := range []struct {
@@ -588,9 +588,15 @@ func TestThinkingFitsTheDeploymentsClaude(t *testing.T) {
 		{"a budget to a budget model", "claude-haiku-4-5", `{"model":"m","max_tokens":9000,"thinking":{"type":"enabled","budget_tokens":4000},` + msgs + `}`, ""},
 		{"a model that is not Claude", "kimi-k2", `{"model":"m","max_tokens":9000,"thinking":{"type":"adaptive"},` + msgs + `}`, ""},
 		{"no thinking", "claude-haiku-4-5", `{"model":"m","max_tokens":9000,` + msgs + `}`, ""},
+		{"top_p's default beside temperature, to Claude 4.5", "claude-sonnet-4-5", `{"model":"m","max_tokens":9000,"temperature":0.5,"top_p":1,` + msgs + `}`,
+			`{"max_tokens":9000,"messages":[{"role":"user","content":"hi"}],"model":"m","temperature":0.5}`},
+		{"the defaults, to Opus 4.7's contract", "claude-opus-4-7", `{"model":"m","max_tokens":9000,"temperature":1,"top_p":1,` + msgs + `}`,
+			`{"max_tokens":9000,"messages":[{"role":"user","content":"hi"}],"model":"m"}`},
+		{"top_p's default alone, to Claude 4.5", "claude-sonnet-4-5", `{"model":"m","max_tokens":9000,"top_p":1,` + msgs + `}`, ""},
+		{"sampling that matters is Unsupported's", "claude-sonnet-4-5", `{"model":"m","max_tokens":9000,"temperature":0.5,"top_p":0.9,` + msgs + `}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := fitThinking(tc.model, []byte(tc.in))
+			got, err := fitClaude(tc.model, []byte(tc.in))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -482,58 +483,86 @@ func adaptiveThinkingFor(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// fitThinking returns a Messages request body with its thinking and
-// output_config.effort as model takes them, where the client wrote them
-// for another Claude (a request for a newer one reaching an older one by
-// fallback, or the reverse), which would refuse them with a 400: adaptive
-// thinking becomes a budget by its effort (high when none, below
-// max_tokens) where only budgets are known, a budget becomes adaptive
-// where only that is, and thinking and effort are left out where the
-// model has none. body comes back as it is when nothing changes, as for a
-// model config.ClaudeOf does not know.
-func fitThinking(model string, body []byte) ([]byte, error) {
-	level := config.ClaudeOf(model).Thinking
-	if level == config.ThinkingUnknown || level == config.ThinkingAdaptive ||
-		!bytes.Contains(body, []byte(`"thinking"`)) && !bytes.Contains(body, []byte(`"effort"`)) {
+// fitClaude returns a Messages request body with its thinking,
+// output_config.effort and default sampling as model takes them, where
+// the client wrote them for another Claude (a request for a newer one
+// reaching an older one by fallback, or the reverse), which would refuse
+// them with a 400: adaptive thinking becomes a budget by its effort (high
+// when none, below max_tokens) where only budgets are known, a budget
+// becomes adaptive where only that is, and thinking and effort are left
+// out where the model has none; a temperature or top_p of 1 (their
+// default) is left out where the model takes none, or top_p beside
+// temperature. Other sampling the model refuses is Unsupported's. body
+// comes back as it is when nothing changes, as for a model
+// config.ClaudeOf does not know.
+func fitClaude(model string, body []byte) ([]byte, error) {
+	c := config.ClaudeOf(model)
+	level := c.Thinking
+	if level == config.ThinkingUnknown || !slices.ContainsFunc([]string{`"thinking"`, `"effort"`, `"top_p"`, `"temperature"`},
+		func(k string) bool { return bytes.Contains(body, []byte(k)) }) {
 		return body, nil
 	}
 	var r struct {
-		MaxTokens int `json:"max_tokens"`
+		MaxTokens int
 		Thinking  *struct {
 			Type    string `json:"type"`
 			Display string `json:"display"`
-		} `json:"thinking"`
-		OutputConfig map[string]json.RawMessage `json:"output_config"`
+		}
+		OutputConfig      map[string]json.RawMessage
+		Temperature, TopP *float64
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, badRequest("the request body is not valid JSON: %v", err)
+	// The members it needs, read in place: a prompt can be megabytes.
+	var err error
+	read := func(v []byte, to any) {
+		if e := json.Unmarshal(v, to); e != nil && err == nil {
+			err = e
+		}
+	}
+	if !EachField(body, func(k, v []byte) {
+		switch string(k) {
+		case "max_tokens":
+			read(v, &r.MaxTokens)
+		case "thinking":
+			read(v, &r.Thinking)
+		case "output_config":
+			read(v, &r.OutputConfig)
+		case "temperature":
+			read(v, &r.Temperature)
+		case "top_p":
+			read(v, &r.TopP)
+		}
+	}) || err != nil {
+		return nil, badRequest("the request body is not valid JSON: %v", cmp.Or(err, errors.New("not an object")))
 	}
 	var effort string
 	_ = json.Unmarshal(r.OutputConfig["effort"], &effort)
-	var thinking json.RawMessage // nil: left out
-	keep := r.Thinking != nil
+	var thinking json.RawMessage // the thinking to send instead, if any
+	dropThinking := false
 	if t := r.Thinking; t != nil {
 		switch {
 		case level == config.ThinkingNone:
-			keep = false
+			dropThinking = true
 		case level == config.ThinkingAdaptiveOnly && t.Type == "enabled":
 			thinking, _ = json.Marshal(map[string]string{"type": "adaptive", "display": cmp.Or(t.Display, "summarized")})
 		case level == config.ThinkingAdaptiveOnly && t.Type == "disabled":
-			keep = false
+			dropThinking = true
 		case level == config.ThinkingBudget && t.Type == "adaptive":
 			budget := min(reasoningBudgets[cmp.Or(effort, "high")], r.MaxTokens-1)
-			keep = budget >= reasoningBudgets["low"]
+			dropThinking = budget < reasoningBudgets["low"]
 			thinking, _ = json.Marshal(map[string]any{"type": "enabled", "budget_tokens": budget})
 		}
 	}
-	dropEffort := effort != "" && level != config.ThinkingAdaptiveOnly
-	if keep && thinking == nil && !dropEffort {
+	dropEffort := effort != "" && (level == config.ThinkingNone || level == config.ThinkingBudget)
+	one := func(v *float64) bool { return v != nil && *v == 1 }
+	dropTemperature := level == config.ThinkingAdaptiveOnly && one(r.Temperature)
+	dropTopP := one(r.TopP) && (level == config.ThinkingAdaptiveOnly || c.OneSampler && r.Temperature != nil)
+	if !dropThinking && thinking == nil && !dropEffort && !dropTemperature && !dropTopP {
 		return body, nil // the model takes them as they are
 	}
 	var fields map[string]json.RawMessage
 	_ = json.Unmarshal(body, &fields) // valid: read above
 	switch {
-	case !keep:
+	case dropThinking:
 		delete(fields, "thinking")
 	case thinking != nil:
 		fields["thinking"] = thinking
@@ -544,6 +573,12 @@ func fitThinking(model string, body []byte) ([]byte, error) {
 		if len(r.OutputConfig) == 0 {
 			delete(fields, "output_config")
 		}
+	}
+	if dropTemperature {
+		delete(fields, "temperature")
+	}
+	if dropTopP {
+		delete(fields, "top_p")
 	}
 	return json.Marshal(fields)
 }
