@@ -236,13 +236,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	if renames, refuses := config.OpenAIModelParams(req.Model); req.MaxTokens != nil && renames["max_tokens"] != "" {
-		s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
-			"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
-		return
-	} else if k := req.refused(refuses); k != "" {
-		s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: "+k)
-		return
+	if req.MaxTokens != nil || req.ReasoningEffort != nil || len(req.Thinking) > 0 {
+		// What the model refuses of them (looked up only then: a plain
+		// call pays nothing).
+		renames, refuses := config.OpenAIModelParams(req.Model)
+		if req.MaxTokens != nil && renames["max_tokens"] != "" {
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
+				"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+			return
+		}
+		if k := req.refused(refuses); k != "" {
+			s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: "+k)
+			return
+		}
 	}
 	if v := r.URL.Query().Get("api-version"); r.PathValue("deployment") != "" && v != "" && v < "2024-09-01" {
 		// Azure OpenAI before 2024-09-01-preview knows neither

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -159,8 +160,19 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	if req.Op == Embeddings {
 		return nil, "" // Bedrock's embeddings take OpenAI's parameters as they are
 	}
-	fields, err := req.Fields()
-	if err != nil {
+	var fields map[string]json.RawMessage
+	var err error
+	if req.API == APIMessages {
+		// Anthropic's own API: only the sampling members matter, read in
+		// place (a Messages prompt can be megabytes), if there are any.
+		if !slices.ContainsFunc([]string{"temperature", "top_p", "top_k"}, func(k string) bool {
+			_, set := req.Defaults[k]
+			return set || bytes.Contains(req.Body, []byte(`"`+k+`"`))
+		}) {
+			return nil, ""
+		}
+		fields = samplingFields(req)
+	} else if fields, err = req.Fields(); err != nil {
 		return nil, ""
 	}
 	var out []string
@@ -191,6 +203,29 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 		why = strings.ReplaceAll(why, "Anthropic", "Bedrock's Converse API")
 	}
 	return out, why
+}
+
+// samplingFields returns the members of req's body (with its defaults,
+// less its drops) that decide what a Claude takes of its sampling, read
+// in place, without decoding the rest.
+func samplingFields(req *Request) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	keep := func(k string, v []byte) {
+		switch k {
+		case "temperature", "top_p", "top_k", "thinking", "reasoning_effort":
+			m[k] = v
+		}
+	}
+	EachField(req.Body, func(k, v []byte) { keep(string(k), v) })
+	for k, v := range req.Defaults {
+		if _, set := m[k]; !set {
+			keep(k, v)
+		}
+	}
+	for _, k := range req.Drop {
+		delete(m, k)
+	}
+	return m
 }
 
 // Native is true for chat (translated here) and for Anthropic's own

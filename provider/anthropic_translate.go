@@ -498,8 +498,19 @@ func adaptiveThinkingFor(raw json.RawMessage) json.RawMessage {
 func fitClaude(model string, body []byte) ([]byte, error) {
 	c := config.ClaudeOf(model)
 	level := c.Thinking
-	if level == config.ThinkingUnknown || !slices.ContainsFunc([]string{`"thinking"`, `"effort"`, `"top_p"`, `"temperature"`},
-		func(k string) bool { return bytes.Contains(body, []byte(k)) }) {
+	// The members that may need fitting for this model, looked for
+	// before anything is read: most requests need none.
+	var mayNeed []string
+	switch level {
+	case config.ThinkingUnknown:
+	case config.ThinkingAdaptive: // takes any thinking and effort
+		mayNeed = []string{`"top_p"`}
+	case config.ThinkingAdaptiveOnly:
+		mayNeed = []string{`"thinking"`, `"temperature"`, `"top_p"`}
+	default:
+		mayNeed = []string{`"thinking"`, `"effort"`, `"top_p"`}
+	}
+	if !slices.ContainsFunc(mayNeed, func(k string) bool { return bytes.Contains(body, []byte(k)) }) {
 		return body, nil
 	}
 	var r struct {

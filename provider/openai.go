@@ -43,6 +43,10 @@ type openAI struct {
 	aws *awsKeys
 	// chatStream, when set, is where chat streams go (watsonx.ai's).
 	chatStream string
+	// refused are the quoted names of the parameters the deployment
+	// refuses (config.Deployment.Refuses), to find them in a body without
+	// reading it.
+	refused [][]byte
 	// noStreamOptions is set once the upstream refused stream_options:
 	// its streams are not asked for their usage again.
 	noStreamOptions atomic.Bool
@@ -100,6 +104,9 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	}
 	configHeaders(h, d)
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
+	for _, k := range slices.Sorted(maps.Keys(d.Refuses)) {
+		p.refused = append(p.refused, []byte(`"`+k+`"`))
+	}
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses",
 		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens",
 		urlTranscriptions: "/" + string(APITranscriptions), urlTranslations: "/" + string(APITranslations),
@@ -171,7 +178,7 @@ func (p *openAI) Supports(op Operation) bool {
 // matters; for the rest, OpenAI-compatible servers get the client's body
 // as it is, and answer for themselves.
 func (p *openAI) Unsupported(req *Request) ([]string, string) {
-	if len(p.d.Refuses) == 0 || req.Op != Chat || req.ContentType != "" {
+	if !p.mayRefuse(req) {
 		return nil, ""
 	}
 	fields, err := req.Fields()
@@ -253,7 +260,7 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if len(p.d.FlattenContent) > 0 && req.Op == Chat && req.ContentType == "" {
 		buf = flattened(buf, p.d.FlattenContent)
 	}
-	if len(p.d.Refuses) > 0 && req.Op == Chat && req.ContentType == "" {
+	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, p.d.Refuses)
 	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" {
@@ -491,6 +498,21 @@ func renamed(body []byte, renames map[string]string) []byte {
 		return body
 	}
 	return out
+}
+
+// mayRefuse reports whether req, a chat request, may set a parameter the
+// deployment refuses: its body or the deployment's defaults name one. It
+// reads no JSON, so that a request without one costs nothing.
+func (p *openAI) mayRefuse(req *Request) bool {
+	if len(p.refused) == 0 || req.Op != Chat || req.ContentType != "" {
+		return false
+	}
+	for _, k := range p.refused {
+		if _, set := req.Defaults[string(k[1:len(k)-1])]; set || bytes.Contains(req.Body, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // withoutRefused is a chat request's body without the parameters the

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // BenchmarkStreamNext measures reading one event from an upstream stream
@@ -85,4 +87,32 @@ func BenchmarkReadMeta(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkMessagesToClaude measures what a Messages request (Claude
+// Code's kind: a long conversation, adaptive thinking, an effort) costs
+// before it is sent to a Claude deployment: the sampling it refuses
+// (Unsupported) and its thinking fitted to the model (fitClaude), read in
+// place. To a Claude 4.6, which takes it as it is, nothing is copied; to
+// Haiku 4.5, a fallback, the body is rewritten.
+func BenchmarkMessagesToClaude(b *testing.B) {
+	msg := `{"role":"user","content":"` + strings.Repeat("lorem ipsum dolor sit amet ", 40) + `"},{"role":"assistant","content":"ok"},`
+	body := []byte(`{"model":"claude","max_tokens":32000,"thinking":{"type":"adaptive"},"output_config":{"effort":"high"},"temperature":1,"messages":[` +
+		strings.Repeat(msg, 100) + `{"role":"user","content":"end"}]}`)
+	for _, model := range []string{"claude-sonnet-4-6", "claude-haiku-4-5"} {
+		b.Run(model, func(b *testing.B) {
+			p := &anthropic{d: config.Deployment{Model: model}}
+			r := &Request{Op: Chat, API: APIMessages, Body: body, Model: "claude"}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if params, _ := p.Unsupported(r); len(params) > 0 {
+					b.Fatal(params)
+				}
+				if _, err := fitClaude(model, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
