@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // drainAll reads a stream to its end, bounded: a stream that yielded more
@@ -57,15 +59,27 @@ func FuzzAnthropicTranslation(f *testing.F) {
 	f.Add(`{"messages":[{"role":"user","content":null}],"stop":"x","n":2}`, `{"content":null}`)
 	f.Fuzz(func(t *testing.T, chat, answer string) {
 		var fields map[string]json.RawMessage
-		if json.Unmarshal([]byte(chat), &fields) == nil {
-			req, err := toAnthropic(fields, "m", 100, false)
-			if err != nil && err.Status != 400 {
-				t.Fatalf("refused with %d, want 400: %v", err.Status, err)
-			}
-			if err == nil {
-				if _, jerr := json.Marshal(req); jerr != nil {
-					t.Fatalf("translated request does not encode: %v", jerr)
+		// Each Claude generation's rules (config.ClaudeOf), and a model
+		// the table does not know.
+		for _, model := range []string{"m", "claude-opus-4-7", "claude-sonnet-4-5", "claude-sonnet-4-6", "claude-3-5-haiku"} {
+			if json.Unmarshal([]byte(chat), &fields) == nil {
+				req, err := toAnthropic(fields, model, 100, model != "m")
+				if err != nil && err.Status != 400 {
+					t.Fatalf("refused with %d, want 400: %v", err.Status, err)
 				}
+				if err == nil {
+					if _, jerr := json.Marshal(req); jerr != nil {
+						t.Fatalf("translated request does not encode: %v", jerr)
+					}
+				}
+			}
+			// The same body as a Messages request to the model: checked
+			// and fitted, it stays JSON or is refused with a 400.
+			(&anthropic{d: config.Deployment{Model: model}}).Unsupported(&Request{Op: Chat, API: APIMessages, Body: []byte(chat)})
+			if out, err := fitClaude(model, []byte(chat)); err == nil && !json.Valid(out) && json.Valid([]byte(chat)) {
+				t.Fatalf("fitted to %s, the body is no longer JSON: %s", model, out)
+			} else if e, ok := err.(*Error); err != nil && (!ok || e.Status != 400) {
+				t.Fatalf("fitClaude: %v, want a 400", err)
 			}
 		}
 		var ar anthropicResponse
