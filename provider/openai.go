@@ -47,6 +47,9 @@ type openAI struct {
 	// refuses (config.Deployment.Refuses), to find them in a body without
 	// reading it.
 	refused [][]byte
+	// inMessages are the quoted names of the message fields it refuses
+	// (config.Deployment.RefusesInMessages), likewise.
+	inMessages [][]byte
 	// noStreamOptions is set once the upstream refused stream_options:
 	// its streams are not asked for their usage again.
 	noStreamOptions atomic.Bool
@@ -106,6 +109,9 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
 	for _, k := range slices.Sorted(maps.Keys(d.Refuses)) {
 		p.refused = append(p.refused, []byte(`"`+k+`"`))
+	}
+	for _, f := range d.RefusesInMessages {
+		p.inMessages = append(p.inMessages, []byte(`"`+f+`"`))
 	}
 	for kind, path := range [urlKinds]string{urlChat: "/chat/completions", urlEmbeddings: "/embeddings", urlResponses: "/responses",
 		urlCompletions: "/completions", urlCompact: "/responses/compact", urlInputTokens: "/responses/input_tokens",
@@ -263,7 +269,8 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, p.d.Refuses)
 	}
-	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" {
+	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
+		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
 		buf = withoutMessageFields(buf, p.d.RefusesInMessages)
 	}
 	if w := p.d.Watsonx; w != nil {
@@ -544,12 +551,10 @@ func withoutRefused(body []byte, refuses map[string]string) []byte {
 }
 
 // withoutMessageFields is a chat request's body with fields left out of
-// its messages; body as it is when none has any (the common case, found
-// without decoding: a prompt can be megabytes).
+// its messages; body as it is when none has any. Its caller first looks
+// for their names in the body without decoding it: a prompt can be
+// megabytes, and most have none.
 func withoutMessageFields(body []byte, fields []string) []byte {
-	if !slices.ContainsFunc(fields, func(f string) bool { return bytes.Contains(body, []byte(`"`+f+`"`)) }) {
-		return body
-	}
 	return eachMessage(body, func(m map[string]json.RawMessage) bool {
 		changed := false
 		for _, f := range fields {
