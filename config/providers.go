@@ -148,7 +148,7 @@ func (p ProviderInfo) paramsOf(model string) (renames, refuses map[string]string
 		return out
 	}
 	for _, r := range p.ModelParams {
-		if slices.ContainsFunc(r.Prefixes, func(pre string) bool { return strings.HasPrefix(model, pre) }) {
+		if slices.Contains(r.Models, model) || slices.ContainsFunc(r.Prefixes, func(pre string) bool { return strings.HasPrefix(model, pre) }) {
 			renames, refuses = with(renames, r.Renames), with(refuses, r.Refuses)
 		}
 	}
@@ -156,12 +156,12 @@ func (p ProviderInfo) paramsOf(model string) (renames, refuses map[string]string
 }
 
 // ModelParams are the renames and refusals of the models whose names
-// start with one of Prefixes (ProviderInfo.ParamRenames' and Refuses'
-// forms).
+// start with one of Prefixes, or are one of Models (ProviderInfo.
+// ParamRenames' and Refuses' forms).
 type ModelParams struct {
-	Prefixes []string
-	Renames  map[string]string
-	Refuses  map[string]string
+	Prefixes, Models []string
+	Renames          map[string]string
+	Refuses          map[string]string
 }
 
 // OpenAIModelParams returns what an OpenAI model (by its name) knows by
@@ -180,6 +180,16 @@ func OpenAIModelParams(model string) (renames, refuses map[string]string) {
 var openAIModels = []ModelParams{
 	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5"}, Renames: map[string]string{"max_tokens": "max_completion_tokens"},
 		Refuses: map[string]string{"thinking": openAIThinking}},
+	// The reasoning models that always reason take sampling only at its
+	// default ("Only the default (1) value is supported"); GPT-5.1 and
+	// later take it when they do not reason, which their names do not say.
+	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-pro", "gpt-5-codex", "gpt-5-20"}, Models: []string{"gpt-5"},
+		Refuses: map[string]string{
+			"temperature":       "OpenAI's reasoning models take temperature only at 1",
+			"top_p":             "OpenAI's reasoning models take top_p only at 1",
+			"presence_penalty":  "OpenAI's reasoning models take no presence penalty",
+			"frequency_penalty": "OpenAI's reasoning models take no frequency penalty",
+		}},
 	{Prefixes: []string{"gpt-4o", "gpt-4.1", "gpt-4-", "gpt-3.5", "chatgpt-4o", "gpt-5-chat"}, Refuses: map[string]string{
 		"reasoning_effort": "OpenAI's models that do not reason take no reasoning_effort",
 		"thinking":         openAIThinking}},

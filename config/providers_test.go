@@ -83,6 +83,10 @@ func TestProvidersRefusals(t *testing.T) {
     litellm_params: {model: groq/openai/gpt-oss-120b, api_key: gsk-0123456789}
   - model_name: openai
     litellm_params: {model: openai/gpt-4o, api_key: sk-0123456789}
+  - model_name: gpt5
+    litellm_params: {model: openai/gpt-5, api_key: sk-0123456789}
+  - model_name: gpt54
+    litellm_params: {model: openai/gpt-5.4, api_key: sk-0123456789}
 `), env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +103,8 @@ func TestProvidersRefusals(t *testing.T) {
 		{"mistral", nil, true},
 		{"groq", nil, true},
 		{"openai", []string{"reasoning_effort", "thinking"}, false},
+		{"gpt5", []string{"frequency_penalty", "presence_penalty", "temperature", "thinking", "top_p"}, false},
+		{"gpt54", []string{"thinking"}, false},
 	} {
 		for _, d := range cfg.Deployments {
 			if d.Group != tc.group {

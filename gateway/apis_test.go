@@ -786,3 +786,42 @@ router_settings:
 		t.Fatalf("status %d, body %v; OpenAI asked %d times", status, body, e.mocks["openai"].Stats().Chat)
 	}
 }
+
+// OpenAI's reasoning models that always reason (o-series, GPT-5 and its
+// mini, nano, pro) take sampling only at its default: a temperature of
+// 0.7 passes such a fallback over (or is dropped under drop_params), a
+// temperature of 1 is left out, and GPT-5.4, which takes it when it does
+// not reason, gets it (the mock, as OpenAI, refuses the others).
+func TestSamplingAtOpenAIReasoningModels(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: mini
+    litellm_params: {model: openai/gpt-5-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: mini-dropping
+    litellm_params: {model: openai/gpt-5-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret, drop_params: true}
+  - model_name: o3
+    litellm_params: {model: openai/o3-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt54
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+`, "openai")
+	for _, tc := range []struct {
+		model, params string
+		status        int
+		dropped       string
+	}{
+		{"mini", `"temperature":0.7`, 400, ""},
+		{"mini-dropping", `"temperature":0.7,"presence_penalty":0.5`, 200, "presence_penalty, temperature"},
+		{"mini", `"temperature":1,"top_p":1,"frequency_penalty":0`, 200, ""},
+		{"o3", `"top_p":0.5`, 400, ""},
+		{"gpt54", `"temperature":0.7`, 200, ""},
+	} {
+		status, h, body := e.post("/v1/chat/completions", `{"model":"`+tc.model+`",`+tc.params+`,"messages":[{"role":"user","content":"Hello"}]}`)
+		if status != tc.status || h.Get("X-Breakerd-Dropped-Params") != tc.dropped {
+			t.Fatalf("%s %s: status %d, headers %v, body %v", tc.model, tc.params, status, h, body)
+		}
+		apiErr, _ := body["error"].(map[string]any)
+		if msg, _ := apiErr["message"].(string); tc.status == 400 && !strings.Contains(msg, "OpenAI's reasoning models") {
+			t.Fatalf("%s %s: %v, want breakerd's 400 naming the rule", tc.model, tc.params, body)
+		}
+	}
+}

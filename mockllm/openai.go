@@ -30,9 +30,13 @@ type chatRequest struct {
 	MaxTokens           *int `json:"max_tokens"`
 	// ReasoningEffort and Thinking are checked against what the model
 	// takes (config.OpenAIModelParams), as OpenAI checks them.
-	ReasoningEffort *string         `json:"reasoning_effort"`
-	Thinking        json.RawMessage `json:"thinking"`
-	Tools           []struct {
+	ReasoningEffort  *string         `json:"reasoning_effort"`
+	Thinking         json.RawMessage `json:"thinking"`
+	Temperature      *float64        `json:"temperature"`
+	TopP             *float64        `json:"top_p"`
+	PresencePenalty  *float64        `json:"presence_penalty"`
+	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	Tools            []struct {
 		Function struct {
 			Name       string          `json:"name"`
 			Parameters json.RawMessage `json:"parameters"`
@@ -63,6 +67,22 @@ func (r *chatRequest) refused(refuses map[string]string) string {
 		return "thinking"
 	}
 	return ""
+}
+
+// unsupportedValue returns the first sampling parameter the request sets
+// to other than its default that the model refuses (refuses), and its
+// value; "" when none.
+func (r *chatRequest) unsupportedValue(refuses map[string]string) (string, float64) {
+	for _, p := range []struct {
+		key string
+		v   *float64
+		def float64
+	}{{"temperature", r.Temperature, 1}, {"top_p", r.TopP, 1}, {"presence_penalty", r.PresencePenalty, 0}, {"frequency_penalty", r.FrequencyPenalty, 0}} {
+		if _, ok := refuses[p.key]; ok && p.v != nil && *p.v != p.def {
+			return p.key, *p.v
+		}
+	}
+	return "", 0
 }
 
 // forcedTool returns the tool a chat request forces (tool_choice required,
@@ -236,7 +256,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	if req.MaxTokens != nil || req.ReasoningEffort != nil || len(req.Thinking) > 0 {
+	if req.MaxTokens != nil || req.ReasoningEffort != nil || len(req.Thinking) > 0 || req.Temperature != nil || req.TopP != nil ||
+		req.PresencePenalty != nil || req.FrequencyPenalty != nil {
 		// What the model refuses of them (looked up only then: a plain
 		// call pays nothing).
 		renames, refuses := config.OpenAIModelParams(req.Model)
@@ -247,6 +268,17 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		}
 		if k := req.refused(refuses); k != "" {
 			s.writeError(w, r, 400, "invalid_request_error", "Unrecognized request argument supplied: "+k)
+			return
+		}
+		switch k, v := req.unsupportedValue(refuses); k {
+		case "":
+		case "temperature", "top_p":
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_value",
+				fmt.Sprintf("Unsupported value: '%s' does not support %v with this model. Only the default (1) value is supported.", k, v))
+			return
+		default:
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
+				fmt.Sprintf("Unsupported parameter: '%s' is not supported with this model.", k))
 			return
 		}
 	}

@@ -240,8 +240,8 @@ func isDefault(key string, raw json.RawMessage) bool {
 	switch s {
 	case "null", "false", "0", "0.0":
 		return true
-	case "1":
-		return key == "n"
+	case "1", "1.0":
+		return key == "n" || key == "temperature" || key == "top_p"
 	case `"medium"`:
 		return key == "verbosity"
 	case `"none"`:
