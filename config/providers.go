@@ -225,6 +225,8 @@ var geminiRefuses = map[string]string{
 	"presence_penalty":       "Gemini's OpenAI-compatible API has no presence penalty",
 	"prompt_cache_key":       "",
 	"prompt_cache_retention": "",
+	// Anthropic's, which LiteLLM's clients send; Gemini's is reasoning_effort.
+	"thinking": "Gemini's OpenAI-compatible API has no thinking parameter (Anthropic's; it takes reasoning_effort)",
 }
 
 var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}

@@ -99,7 +99,7 @@ func TestProvidersRefusals(t *testing.T) {
 		{"grok45", []string{"frequency_penalty", "presence_penalty"}, false},
 		{"grokmini", []string{"frequency_penalty", "presence_penalty"}, false},
 		{"grok2", nil, false},
-		{"gemini", []string{"frequency_penalty", "presence_penalty", "prompt_cache_key", "prompt_cache_retention"}, true},
+		{"gemini", []string{"frequency_penalty", "presence_penalty", "prompt_cache_key", "prompt_cache_retention", "thinking"}, true},
 		{"mistral", nil, true},
 		{"groq", nil, true},
 		{"openai", []string{"reasoning_effort", "thinking"}, false},
@@ -115,7 +115,7 @@ func TestProvidersRefusals(t *testing.T) {
 			}
 		}
 	}
-	if xai, _ := LookupProvider("xai"); len(xai.Refuses) != 0 || len(geminiRefuses) != 4 {
+	if xai, _ := LookupProvider("xai"); len(xai.Refuses) != 0 || len(geminiRefuses) != 5 {
 		t.Fatal("a model's refusals leaked into its provider's")
 	}
 }

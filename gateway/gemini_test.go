@@ -55,8 +55,9 @@ func TestGeminiGetsNoFieldItRefuses(t *testing.T) {
 	if status != 503 || e.mocks["gemini"].Stats().Chat != 2 {
 		t.Fatalf("status %d, body %v; Gemini asked %d times", status, body, e.mocks["gemini"].Stats().Chat)
 	}
-	status, h, body := e.post("/v1/chat/completions", `{"model":"gemini-dropping","frequency_penalty":0.5,"messages":[{"role":"user","content":"Hello"}]}`)
-	if status != 200 || h.Get("X-Breakerd-Dropped-Params") != "frequency_penalty" {
+	status, h, body := e.post("/v1/chat/completions", `{"model":"gemini-dropping","frequency_penalty":0.5,"thinking":{"type":"enabled","budget_tokens":2000},`+
+		`"messages":[{"role":"user","content":"Hello"}]}`)
+	if status != 200 || h.Get("X-Breakerd-Dropped-Params") != "frequency_penalty, thinking" {
 		t.Fatalf("status %d, headers %v, body %v", status, h, body)
 	}
 }

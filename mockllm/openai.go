@@ -205,7 +205,7 @@ func blocked(prompt string, words []string) bool {
 // geminiRefused are the chat fields Gemini's OpenAI-compatible API does
 // not know and refuses, where OpenAI's takes or ignores them.
 var geminiRefused = map[string]bool{"frequency_penalty": true, "presence_penalty": true, "prompt_cache_key": true,
-	"prompt_cache_retention": true, "top_k": true}
+	"prompt_cache_retention": true, "top_k": true, "thinking": true}
 
 // geminiChat serves Gemini's OpenAI-compatible chat API (its
 // /v1beta/openai paths): the mock's chat, after the strict check Gemini

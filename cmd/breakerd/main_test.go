@@ -589,7 +589,7 @@ func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 		"  - model_name: o\n    litellm_params: {model: openai/gpt-5.4, api_key: sk-test-123456}\n")
 	for _, want := range []string{"groq (openai API)", "https://api.groq.com/openai/v1", "fast/groq/llama-3.1-8b-instant: temperature=0.2, unless the request sets them",
 		"g/gemini/gemini-2.5-flash: its upstream refuses prompt_cache_key, prompt_cache_retention, messages' reasoning_content, thinking_blocks (left out); " +
-			"frequency_penalty, presence_penalty (left out at their default, else parameters it cannot take)",
+			"frequency_penalty, presence_penalty, thinking (left out at their default, else parameters it cannot take)",
 		"o/openai/gpt-5.4: sends max_tokens as max_completion_tokens",
 		"long/groq/llama-3.3-70b-versatile: max_tokens=4096, unless", // a count of tokens, not a token
 		"long/groq/llama-3.3-70b-versatile (primary, region eu)",
