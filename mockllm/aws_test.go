@@ -71,16 +71,7 @@ func TestBedrockWithAnthropicsClient(t *testing.T) {
 		t.Errorf("message: model %q, %+v", msg.Model, msg.Content)
 	}
 
-	stream := client.Messages.NewStreaming(ctx, params)
-	var acc anthropicsdk.Message
-	for stream.Next() {
-		if err := acc.Accumulate(stream.Current()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := stream.Err(); err != nil {
-		t.Fatal(err)
-	}
+	acc := accumulated(t, client.Messages.NewStreaming(ctx, params))
 	if acc.Content[0].Text != msg.Content[0].Text || acc.Usage.OutputTokens == 0 || acc.StopReason != "end_turn" {
 		t.Errorf("stream: %q (%d tokens, %s), want %q", acc.Content[0].Text, acc.Usage.OutputTokens, acc.StopReason, msg.Content[0].Text)
 	}

@@ -6,6 +6,7 @@ import (
 
 	anthropicsdk "github.com/anthropics/anthropic-sdk-go"
 	"github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/anthropics/anthropic-sdk-go/packages/ssestream"
 )
 
 // The mock thinks as Claude does, for the official SDK: a thinking block
@@ -37,16 +38,7 @@ func TestMessagesThinkAsClaudeDoes(t *testing.T) {
 				msg.Content[1].Text != "Hello from c! You said: hey" || msg.Usage.OutputTokens <= 6 {
 				t.Fatalf("answer %+v", msg)
 			}
-			stream := client.Messages.NewStreaming(t.Context(), params)
-			var acc anthropicsdk.Message
-			for stream.Next() {
-				if err := acc.Accumulate(stream.Current()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := stream.Err(); err != nil {
-				t.Fatal(err)
-			}
+			acc := accumulated(t, client.Messages.NewStreaming(t.Context(), params))
 			if len(acc.Content) != 2 || acc.Content[0].Thinking != tc.want || acc.Content[0].Signature != "mocksig_"+acc.ID ||
 				acc.Content[1].Text != "Hello from c! You said: hey" {
 				t.Fatalf("stream accumulated %+v", acc)
@@ -115,4 +107,20 @@ func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {
 			}
 		})
 	}
+}
+
+// accumulated is a Messages stream read to its end by the SDK's own
+// accumulator.
+func accumulated(t *testing.T, stream *ssestream.Stream[anthropicsdk.MessageStreamEventUnion]) anthropicsdk.Message {
+	t.Helper()
+	var acc anthropicsdk.Message
+	for stream.Next() {
+		if err := acc.Accumulate(stream.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return acc
 }
