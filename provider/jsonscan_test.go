@@ -26,6 +26,21 @@ func TestValidJSONAgreesWithEncodingJSON(t *testing.T) {
 	}
 }
 
+// The string scanner skips eight bytes at a time while none is special:
+// a quote, a backslash or a control character at each place in a long
+// string is found as the byte-wise scan finds it, beside bytes that are
+// not ASCII (their top bit set, as the bit tricks' borrows are).
+func TestValidJSONFindsEachSpecialByteInALongString(t *testing.T) {
+	for _, special := range []string{`"`, `\\`, `\"`, `\n`, `\u00e9`, "\x00", "\x1f", "\t", "\x7f", "\x80", "\xff", " ", "!", "#", "[", "]", "\\"} {
+		for at := range 20 {
+			s := []byte(`"` + strings.Repeat("é", at/2) + strings.Repeat("a", at%2) + special + strings.Repeat("\xc3x ", 7) + `"`)
+			if got, want := validJSON(s), json.Valid(s); got != want {
+				t.Errorf("validJSON(%q) = %v, json.Valid %v", s, got, want)
+			}
+		}
+	}
+}
+
 func TestValidJSONNestingLimit(t *testing.T) {
 	for _, tc := range []struct {
 		open, close string
