@@ -2247,6 +2247,10 @@ type Claude struct {
 	// Format: structured outputs, output_config.format (Claude Opus 4.1,
 	// Sonnet and Haiku 4.5, and later).
 	Format bool
+	// NoPrefill: a conversation must end with a user message; one that
+	// ends with the assistant's (a prefill, for Claude to go on from) is
+	// a 400 (Claude 4.6 and later).
+	NoPrefill bool
 }
 
 // claudeModels maps Claude families, by the prefix of their ids, to what
@@ -2256,14 +2260,14 @@ var claudeModels = []struct {
 	prefix string
 	Claude
 }{
-	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
-	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
-	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
-	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
-	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
-	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true}},
-	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true}},
-	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true}},
+	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true}},
+	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true}},
 	{"claude-opus-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
 	{"claude-sonnet-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
 	{"claude-haiku-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},

@@ -252,3 +252,39 @@ router_settings:
 		t.Fatalf("%v: %+v %v", err, msg, resp.Header)
 	}
 }
+
+// A conversation that ends with the assistant's message (a prefill, which
+// clients send for Claude to go on from) is one Claude 4.6 and later
+// refuse: the Opus 4.8 deployment is passed over, uncalled, for Haiku
+// 4.5, which takes it, from a Messages client and a chat client alike;
+// with no fallback, the client gets a 400 that says so, and Opus's
+// breaker sees nothing.
+func TestPrefillPassesOverAClaudeThatRefusesIt(t *testing.T) {
+	e := newEnv(t, claudeGenerations, "new", "old")
+	var resp *http.Response
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude-opus", MaxTokens: 256,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Give me JSON")),
+			anthropic.NewAssistantMessage(anthropic.NewTextBlock("{"))}}, aoption.WithResponseInto(&resp))
+	if err != nil || resp.Header.Get("X-Breakerd-Deployment") != "claude-haiku/anthropic/claude-haiku-4-5" || !strings.Contains(msg.Content[0].Text, "Hello from old!") {
+		t.Fatalf("%v: headers %v, message %+v", err, resp.Header, msg)
+	}
+	out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "claude-opus",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Answer in JSON"), openai.UserMessage("Give me JSON"), openai.AssistantMessage("{")}},
+		option.WithResponseInto(&resp))
+	if err != nil || resp.Header.Get("X-Breakerd-Deployment") != "claude-haiku/anthropic/claude-haiku-4-5" || !strings.Contains(out.Choices[0].Message.Content, "Hello from old!") {
+		t.Fatalf("%v: headers %v", err, resp.Header)
+	}
+	status, _, body := e.post("/v1/chat/completions", `{"model":"claude-opus","disable_fallbacks":true,"messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"{"}]}`)
+	errMsg, _ := body["error"].(map[string]any)["message"].(string)
+	if status != 400 || !strings.Contains(errMsg, "claude-opus-4-8 does not take a conversation that ends with an assistant message (a prefill)") {
+		t.Fatalf("status %d, body %v", status, body)
+	}
+	status, _, body = e.post("/v1/chat/completions", `{"model":"claude-opus","messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello"},{"role":"user","content":"Again"}]}`)
+	if status != 200 || e.mocks["new"].Stats().Messages != 1 {
+		t.Fatalf("a conversation ending with the user's: status %d, body %v; Opus asked %d times", status, body, e.mocks["new"].Stats().Messages)
+	}
+	if c := e.breaker("claude-opus/anthropic/claude-opus-4-8:chat").Counts(); c.Failures != 0 {
+		t.Fatalf("breaker counts %+v", c)
+	}
+}

@@ -964,6 +964,17 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 	// and drops on it (here only those it always drops, to find what else
 	// it cannot take).
 	dreq.Defaults, dreq.Drop = d.Config.Defaults, c.drops(d, nil)
+	if why := d.prov.Unfit(dreq); why != "" {
+		// The model refuses the request itself (a Claude that takes no
+		// prefill): another deployment may take it as it is.
+		c.failures = append(c.failures, d.Config.Name+": "+why)
+		c.unfit++
+		if c.unfitMsg == "" {
+			c.unfitMsg = fmt.Sprintf("%s; no deployment on the route of `%s` that can take it is available", why, c.group)
+		}
+		g.obs.Skipped(d, c.op, "unsupported_params")
+		return nil, "unsupported_params", false
+	}
 	if params, why := d.prov.Unsupported(dreq); len(params) > 0 {
 		if !d.Config.DropParams {
 			// Not a 400 for a request another deployment serves: pass

@@ -50,6 +50,10 @@ type messagesRequest struct {
 	} `json:"output_config"`
 }
 
+// noPrefill is Anthropic's 400 (Bedrock's and Vertex AI's too) for a
+// prefill sent to Claude 4.6 or later.
+const noPrefill = "This model does not support assistant message prefill. The conversation must end with a user message."
+
 // thinkingText is what the mock thinks, when thinking is on.
 const thinkingText = "The user wants an answer; a short one will do."
 
@@ -59,7 +63,7 @@ const thinkingText = "The user wants an answer; a short one will do."
 // 4.6; Claude 4.1 to 4.6 take temperature or top_p, not both; Claude Opus
 // 4.7's contract thinks only adaptively and takes no temperature or
 // top_p; with thinking on, temperature only 1; a thinking budget from 1024
-// tokens and below max_tokens.
+// tokens and below max_tokens; Claude 4.6 and later take no prefill.
 func (req *messagesRequest) refusal() string {
 	t := req.Thinking
 	on := t != nil && (t.Type == "enabled" || t.Type == "adaptive")
@@ -68,6 +72,8 @@ func (req *messagesRequest) refusal() string {
 	level := c.Thinking
 	strict := level == config.ThinkingAdaptiveOnly
 	switch {
+	case c.NoPrefill && len(req.Messages) > 0 && req.Messages[len(req.Messages)-1].Role == "assistant":
+		return noPrefill
 	case c.OneSampler && req.Temperature != nil && req.TopP != nil:
 		return "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
 	case level == config.ThinkingNone && on:

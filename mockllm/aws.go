@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/eventstream"
 )
 
@@ -376,6 +377,10 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data
 	}
 	if why := req.check(); why != "" {
 		s.writeError(w, r, 400, "invalid_request_error", why)
+		return
+	}
+	if config.ClaudeOf(r.PathValue("model")).NoPrefill && req.Messages[len(req.Messages)-1].Role == "assistant" {
+		s.writeError(w, r, 400, "invalid_request_error", noPrefill)
 		return
 	}
 	prompt := req.prompt()

@@ -259,6 +259,25 @@ func TestConverseImagesAndDocumentsWithTheAWSSDK(t *testing.T) {
 	}
 }
 
+// Claude 4.6 and later on Converse refuse a prefill, as on Anthropic's
+// API; earlier models go on from it.
+func TestConverseRefusesAPrefillFromClaude46(t *testing.T) {
+	_, url := newMock(t, Options{Name: "br", APIKey: "AKIDMOCK"})
+	client := bedrockruntime.New(bedrockruntime.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), RetryMaxAttempts: 1, HTTPClient: awsHTTP(t),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDMOCK", "mock-secret-key", "")})
+	text := func(s string) []types.ContentBlock {
+		return []types.ContentBlock{&types.ContentBlockMemberText{Value: s}}
+	}
+	messages := []types.Message{{Role: types.ConversationRoleUser, Content: text("JSON, please")}, {Role: types.ConversationRoleAssistant, Content: text("{")}}
+	for model, refused := range map[string]bool{"us.anthropic.claude-opus-4-6-v1": true, "us.anthropic.claude-haiku-4-5-20251001-v1:0": false} {
+		_, err := client.Converse(context.Background(), &bedrockruntime.ConverseInput{ModelId: aws.String(model), Messages: messages})
+		var invalid *types.ValidationException
+		if got := errors.As(err, &invalid) && strings.Contains(err.Error(), "does not support assistant message prefill"); got != refused || !refused && err != nil {
+			t.Errorf("%s: %v, want refused %v", model, err, refused)
+		}
+	}
+}
+
 // Embedding models at InvokeModel, as AWS's SDK calls them: Titan's one
 // text, Cohere's a list; counted as embeddings.
 func TestBedrockEmbeddingsWithTheAWSSDK(t *testing.T) {

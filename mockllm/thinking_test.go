@@ -84,6 +84,33 @@ func TestMessagesRefuseWhatClaudeRefuses(t *testing.T) {
 	}
 }
 
+// A prefill (a conversation that ends with the assistant's message) is
+// Claude's to go on from up to Claude 4.5, and a 400 from Claude 4.6 on.
+func TestMessagesRefuseAPrefillFromClaude46(t *testing.T) {
+	_, url := newMock(t, Options{APIKey: "sk-ant"})
+	h := map[string]string{"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
+	for _, tc := range []struct {
+		model, messages string
+		refused         bool
+	}{
+		{"claude-sonnet-4-6", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, true},
+		{"claude-opus-4-7", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, true},
+		{"claude-sonnet-4-6", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"},{"role":"user","content":"go on"}]`, false},
+		{"claude-haiku-4-5", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, false},
+		{"gpt-oss-120b", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, false},
+	} {
+		t.Run(tc.model+" "+tc.messages, func(t *testing.T) {
+			resp, data := post(t, url+"/v1/messages", `{"model":"`+tc.model+`","max_tokens":256,"messages":`+tc.messages+`}`, h)
+			if refused := resp.StatusCode == 400 && strings.Contains(string(data), "does not support assistant message prefill"); refused != tc.refused {
+				t.Fatalf("%d %s, want refused %v", resp.StatusCode, data, tc.refused)
+			}
+			if !tc.refused && resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, data)
+			}
+		})
+	}
+}
+
 // With thinking on, the mock, as Claude, wants the thinking that led to
 // the last tool call sent back before it.
 func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -203,6 +204,54 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 		why = strings.ReplaceAll(why, "Anthropic", "Bedrock's Converse API")
 	}
 	return out, why
+}
+
+// Unfit says why the deployment's Claude refuses req: a conversation
+// that ends with the assistant's message (a prefill) on Claude 4.6 and
+// later, in Anthropic's own API and in chat's (whose last assistant
+// message the translation makes the prefill).
+func (p *anthropic) Unfit(req *Request) string {
+	if req.Op != Chat || !config.ClaudeOf(p.d.Model).NoPrefill || !endsWithAssistant(req.Body) {
+		return ""
+	}
+	return fmt.Sprintf("%s does not take a conversation that ends with an assistant message (a prefill): it must end with a user message", p.d.Model)
+}
+
+// endsWithAssistant reports whether the last of a request's messages,
+// system and developer messages aside (chat's; the translation moves
+// them to the system prompt), is the assistant's. It reads in place: the
+// messages once to find the last, and each of those from the end only
+// when the last is a system message.
+func endsWithAssistant(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"assistant"`)) {
+		return false // a first turn: no need to scan a long prompt
+	}
+	var msgs [][]byte
+	var last []byte
+	EachField(body, func(k, v []byte) {
+		if string(k) == "messages" {
+			EachElement(v, func(m []byte) { last = m })
+			if role := roleOf(last); role == "system" || role == "developer" {
+				EachElement(v, func(m []byte) { msgs = append(msgs, m) })
+			}
+		}
+	})
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if role := roleOf(msgs[i]); role != "system" && role != "developer" {
+			return role == "assistant"
+		}
+	}
+	return roleOf(last) == "assistant"
+}
+
+// roleOf is a message's role, read in place.
+func roleOf(msg []byte) (role string) {
+	EachField(msg, func(k, v []byte) {
+		if string(k) == "role" {
+			role, _ = JSONString(v)
+		}
+	})
+	return role
 }
 
 // samplingFields returns the members of req's body (with its defaults,

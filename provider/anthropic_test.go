@@ -696,3 +696,31 @@ func TestJSONSchemaAsStructuredOutputs(t *testing.T) {
 		})
 	}
 }
+
+// A Claude that takes no prefill (4.6 and later) is unfit for a request
+// whose conversation ends with the assistant's message, in chat (system
+// and developer messages aside: the translation moves them out of the
+// conversation) and in Anthropic's own API; one that ends with the user's
+// or a tool's result is fit, and so is any request to an earlier Claude.
+func TestUnfitForAPrefill(t *testing.T) {
+	for _, tc := range []struct {
+		name, model, messages string
+		unfit                 bool
+	}{
+		{"a prefill", "claude-opus-4-6", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, true},
+		{"a prefill on Bedrock", "us.anthropic.claude-sonnet-4-6", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, true},
+		{"a prefill before a system message", "claude-opus-4-8", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"},{"role":"system","content":"JSON"}]`, true},
+		{"the user's last", "claude-opus-4-8", `[{"role":"assistant","content":"hi"},{"role":"user","content":"{"}]`, false},
+		{"a tool's result last", "claude-opus-4-8", `[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":[]},{"role":"tool","tool_call_id":"t","content":"ok"}]`, false},
+		{"no assistant message", "claude-opus-4-8", `[{"role":"user","content":"the assistant"}]`, false},
+		{"a prefill to Claude 4.5", "claude-sonnet-4-5", `[{"role":"user","content":"hi"},{"role":"assistant","content":"{"}]`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &anthropic{d: config.Deployment{Model: tc.model}}
+			why := p.Unfit(&Request{Op: Chat, Body: []byte(`{"model":"m","messages":` + tc.messages + `,"max_tokens":9}`)})
+			if (why != "") != tc.unfit || tc.unfit && !strings.Contains(why, tc.model+" does not take a conversation that ends with an assistant message") {
+				t.Fatalf("Unfit = %q, want unfit %v", why, tc.unfit)
+			}
+		})
+	}
+}

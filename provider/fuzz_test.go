@@ -75,7 +75,9 @@ func FuzzAnthropicTranslation(f *testing.F) {
 			}
 			// The same body as a Messages request to the model: checked
 			// and fitted, it stays JSON or is refused with a 400.
-			(&anthropic{d: config.Deployment{Model: model}}).Unsupported(&Request{Op: Chat, API: APIMessages, Body: []byte(chat)})
+			p := &anthropic{d: config.Deployment{Model: model}}
+			p.Unsupported(&Request{Op: Chat, API: APIMessages, Body: []byte(chat)})
+			p.Unfit(&Request{Op: Chat, API: APIMessages, Body: []byte(chat)})
 			if out, err := fitClaude(model, []byte(chat)); err == nil && !json.Valid(out) && json.Valid([]byte(chat)) {
 				t.Fatalf("fitted to %s, the body is no longer JSON: %s", model, out)
 			} else if e, ok := err.(*Error); err != nil && (!ok || e.Status != 400) {

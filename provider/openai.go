@@ -179,6 +179,9 @@ func (p *openAI) Supports(op Operation) bool {
 	return op == Chat || (op == Embeddings && p.d.Embeddings)
 }
 
+// Unfit is "": an OpenAI-compatible server answers for itself.
+func (p *openAI) Unfit(*Request) string { return "" }
+
 // Unsupported lists the chat parameters of req the provider refuses
 // (config.Deployment.Refuses, Gemini's penalties) at a value that
 // matters; for the rest, OpenAI-compatible servers get the client's body

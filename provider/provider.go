@@ -311,6 +311,11 @@ type Provider interface {
 	// provider that takes what the client sends. The gateway drops them
 	// (drop_params) or passes the deployment over.
 	Unsupported(req *Request) (params []string, why string)
+	// Unfit says why the deployment's model refuses req as a whole,
+	// whatever its parameters ("" when it does not): Claude 4.6 and later
+	// refuse a conversation that ends with the assistant's message. The
+	// gateway passes the deployment over; drop_params does not apply.
+	Unfit(req *Request) string
 }
 
 // Error is a failed attempt: an HTTP error from the upstream (Status > 0)

@@ -106,6 +106,9 @@ func BenchmarkMessagesToClaude(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
+				if why := p.Unfit(r); why != "" {
+					b.Fatal(why)
+				}
 				if params, _ := p.Unsupported(r); len(params) > 0 {
 					b.Fatal(params)
 				}
