@@ -343,6 +343,12 @@ type Deployment struct {
 	// message (ProviderInfo.RefusesInMessages).
 	Refuses           map[string]string
 	RefusesInMessages []string
+	// RefusesReasoning are the chat parameters the model refuses while it
+	// reasons (ModelParams.RefusesReasoning): when a request's
+	// reasoning_effort is other than "none", or, if ReasonsByDefault,
+	// when it sets none.
+	RefusesReasoning map[string]string
+	ReasonsByDefault bool
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

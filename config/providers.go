@@ -133,9 +133,10 @@ type ModelRule struct {
 
 // paramsOf returns the parameters the provider's model knows by other
 // names and those it refuses: the provider's ParamRenames and Refuses,
-// with its ModelParams' for the model; nil when none.
-func (p ProviderInfo) paramsOf(model string) (renames, refuses map[string]string) {
-	renames, refuses = p.ParamRenames, p.Refuses
+// with its ModelParams' for the model (their Prefixes and Models unset);
+// nil maps when none.
+func (p ProviderInfo) paramsOf(model string) ModelParams {
+	out := ModelParams{Renames: p.ParamRenames, Refuses: p.Refuses}
 	with := func(m, more map[string]string) map[string]string {
 		if len(more) == 0 {
 			return m
@@ -149,10 +150,12 @@ func (p ProviderInfo) paramsOf(model string) (renames, refuses map[string]string
 	}
 	for _, r := range p.ModelParams {
 		if slices.Contains(r.Models, model) || slices.ContainsFunc(r.Prefixes, func(pre string) bool { return strings.HasPrefix(model, pre) }) {
-			renames, refuses = with(renames, r.Renames), with(refuses, r.Refuses)
+			out.Renames, out.Refuses = with(out.Renames, r.Renames), with(out.Refuses, r.Refuses)
+			out.RefusesReasoning = with(out.RefusesReasoning, r.RefusesReasoning)
+			out.ReasonsByDefault = out.ReasonsByDefault || r.ReasonsByDefault
 		}
 	}
-	return renames, refuses
+	return out
 }
 
 // ModelParams are the renames and refusals of the models whose names
@@ -162,12 +165,18 @@ type ModelParams struct {
 	Prefixes, Models []string
 	Renames          map[string]string
 	Refuses          map[string]string
+	// RefusesReasoning are refused while the model reasons: when a
+	// request's reasoning_effort is other than "none", or, with
+	// ReasonsByDefault, when it sets none. GPT-5.1 and later take
+	// sampling only without reasoning.
+	RefusesReasoning map[string]string
+	ReasonsByDefault bool
 }
 
 // OpenAIModelParams returns what an OpenAI model (by its name) knows by
 // other names and refuses (openAIModels): mockllm answers its chat as
 // OpenAI does.
-func OpenAIModelParams(model string) (renames, refuses map[string]string) {
+func OpenAIModelParams(model string) ModelParams {
 	return ProviderInfo{ModelParams: openAIModels}.paramsOf(model)
 }
 
@@ -178,21 +187,36 @@ func OpenAIModelParams(model string) (renames, refuses map[string]string) {
 // their names: an OpenAI-compatible server under the openai provider
 // (DeepSeek's and GLM's take thinking) keeps what it is sent.
 var openAIModels = []ModelParams{
-	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5"}, Renames: map[string]string{"max_tokens": "max_completion_tokens"},
+	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5", "gpt-6"}, Renames: map[string]string{"max_tokens": "max_completion_tokens"},
 		Refuses: map[string]string{"thinking": openAIThinking}},
 	// The reasoning models that always reason take sampling only at its
-	// default ("Only the default (1) value is supported"); GPT-5.1 and
-	// later take it when they do not reason, which their names do not say.
-	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-pro", "gpt-5-codex", "gpt-5-20"}, Models: []string{"gpt-5"},
+	// default ("Only the default (1) value is supported").
+	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-pro", "gpt-5-codex", "gpt-5-20",
+		"gpt-5.1-codex", "gpt-5.2-codex", "gpt-5.3-codex", "gpt-5.2-pro", "gpt-5.4-pro", "gpt-5.5-pro"}, Models: []string{"gpt-5"},
 		Refuses: map[string]string{
 			"temperature":       "OpenAI's reasoning models take temperature only at 1",
 			"top_p":             "OpenAI's reasoning models take top_p only at 1",
 			"presence_penalty":  "OpenAI's reasoning models take no presence penalty",
 			"frequency_penalty": "OpenAI's reasoning models take no frequency penalty",
 		}},
+	// GPT-5.1 and later take sampling and log probabilities only with
+	// reasoning_effort "none" ("Unsupported parameter: 'temperature' is
+	// not supported with this model" otherwise), their default up to
+	// GPT-5.4; later ones reason unless told not to.
+	{Prefixes: []string{"gpt-5.1", "gpt-5.2", "gpt-5.4"}, RefusesReasoning: openAIReasoningRefuses},
+	{Prefixes: []string{"gpt-5.5", "gpt-5.6", "gpt-6"}, RefusesReasoning: openAIReasoningRefuses, ReasonsByDefault: true},
 	{Prefixes: []string{"gpt-4o", "gpt-4.1", "gpt-4-", "gpt-3.5", "chatgpt-4o", "gpt-5-chat"}, Refuses: map[string]string{
 		"reasoning_effort": "OpenAI's models that do not reason take no reasoning_effort",
 		"thinking":         openAIThinking}},
+}
+
+// openAIReasoningRefuses are what GPT-5.1 and later refuse while they
+// reason.
+var openAIReasoningRefuses = map[string]string{
+	"temperature":  "GPT-5.1 and later take temperature only with reasoning_effort none",
+	"top_p":        "GPT-5.1 and later take top_p only with reasoning_effort none",
+	"logprobs":     "GPT-5.1 and later give log probabilities only with reasoning_effort none",
+	"top_logprobs": "GPT-5.1 and later give log probabilities only with reasoning_effort none",
 }
 
 // openAIThinking is why OpenAI's models refuse thinking.

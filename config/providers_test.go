@@ -147,3 +147,31 @@ func TestReasoningModelsMaxCompletionTokens(t *testing.T) {
 		}
 	}
 }
+
+// GPT-5.1 and later refuse sampling and log probabilities while they
+// reason: up to GPT-5.4 when a request sets a reasoning_effort other
+// than none, from GPT-5.5 unless it sets none; their pro and codex models
+// always reason, and earlier models are not concerned.
+func TestOpenAIModelsThatRefuseSamplingWhileReasoning(t *testing.T) {
+	for _, tc := range []struct {
+		model                     string
+		whileReasoning, byDefault bool
+		always                    bool // temperature refused whatever the effort
+	}{
+		{"gpt-5.1", true, false, false},
+		{"gpt-5.2-2025-12-11", true, false, false},
+		{"gpt-5.4-mini", true, false, false},
+		{"gpt-5.5", true, true, false},
+		{"gpt-6-luna", true, true, false},
+		{"gpt-5.2-pro", true, false, true},
+		{"gpt-5.1-codex", true, false, true},
+		{"gpt-5-mini", false, false, true},
+		{"gpt-4.1", false, false, false},
+	} {
+		mp := OpenAIModelParams(tc.model)
+		_, always := mp.Refuses["temperature"]
+		if got := mp.RefusesReasoning["temperature"] != "" && mp.RefusesReasoning["logprobs"] != ""; got != tc.whileReasoning || mp.ReasonsByDefault != tc.byDefault || always != tc.always {
+			t.Errorf("%s: while reasoning %v, by default %v, always %v; want %v, %v, %v", tc.model, got, mp.ReasonsByDefault, always, tc.whileReasoning, tc.byDefault, tc.always)
+		}
+	}
+}

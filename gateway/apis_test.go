@@ -790,8 +790,10 @@ router_settings:
 // OpenAI's reasoning models that always reason (o-series, GPT-5 and its
 // mini, nano, pro) take sampling only at its default: a temperature of
 // 0.7 passes such a fallback over (or is dropped under drop_params), a
-// temperature of 1 is left out, and GPT-5.4, which takes it when it does
-// not reason, gets it (the mock, as OpenAI, refuses the others).
+// temperature of 1 is left out. GPT-5.1 and later take sampling only
+// with reasoning_effort none, GPT-5.4's default and not GPT-5.5's: there
+// it passes them over (or is left out at its default) while the request
+// makes them reason (the mock, as OpenAI, refuses the others).
 func TestSamplingAtOpenAIReasoningModels(t *testing.T) {
 	e := newEnv(t, `
 model_list:
@@ -803,6 +805,10 @@ model_list:
     litellm_params: {model: openai/o3-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
   - model_name: gpt54
     litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt55
+    litellm_params: {model: openai/gpt-5.5, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt55-dropping
+    litellm_params: {model: openai/gpt-5.5, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret, drop_params: true}
 `, "openai")
 	for _, tc := range []struct {
 		model, params string
@@ -814,13 +820,19 @@ model_list:
 		{"mini", `"temperature":1,"top_p":1,"frequency_penalty":0`, 200, ""},
 		{"o3", `"top_p":0.5`, 400, ""},
 		{"gpt54", `"temperature":0.7`, 200, ""},
+		{"gpt54", `"temperature":0.7,"reasoning_effort":"none"`, 200, ""},
+		{"gpt54", `"temperature":0.7,"reasoning_effort":"low"`, 400, ""},
+		{"gpt54", `"temperature":1,"top_p":1,"logprobs":false,"reasoning_effort":"high"`, 200, ""},
+		{"gpt55", `"top_p":0.9`, 400, ""},
+		{"gpt55", `"top_p":0.9,"reasoning_effort":"none"`, 200, ""},
+		{"gpt55-dropping", `"temperature":0.2,"logprobs":true`, 200, "logprobs, temperature"},
 	} {
 		status, h, body := e.post("/v1/chat/completions", `{"model":"`+tc.model+`",`+tc.params+`,"messages":[{"role":"user","content":"Hello"}]}`)
 		if status != tc.status || h.Get("X-Breakerd-Dropped-Params") != tc.dropped {
 			t.Fatalf("%s %s: status %d, headers %v, body %v", tc.model, tc.params, status, h, body)
 		}
 		apiErr, _ := body["error"].(map[string]any)
-		if msg, _ := apiErr["message"].(string); tc.status == 400 && !strings.Contains(msg, "OpenAI's reasoning models") {
+		if msg, _ := apiErr["message"].(string); tc.status == 400 && !strings.Contains(msg, "OpenAI's reasoning models") && !strings.Contains(msg, "only with reasoning_effort none") {
 			t.Fatalf("%s %s: %v, want breakerd's 400 naming the rule", tc.model, tc.params, body)
 		}
 	}

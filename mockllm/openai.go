@@ -36,6 +36,7 @@ type chatRequest struct {
 	TopP             *float64        `json:"top_p"`
 	PresencePenalty  *float64        `json:"presence_penalty"`
 	FrequencyPenalty *float64        `json:"frequency_penalty"`
+	Logprobs         *bool           `json:"logprobs"`
 	Tools            []struct {
 		Function struct {
 			Name       string          `json:"name"`
@@ -83,6 +84,25 @@ func (r *chatRequest) unsupportedValue(refuses map[string]string) (string, float
 		}
 	}
 	return "", 0
+}
+
+// whileReasoning returns the first of the parameters the request sets,
+// at any value, that the model refuses while it reasons (GPT-5.1 and
+// later), if the request makes it reason; "" otherwise.
+func (r *chatRequest) whileReasoning(mp config.ModelParams) string {
+	if len(mp.RefusesReasoning) == 0 || r.ReasoningEffort == nil && !mp.ReasonsByDefault ||
+		r.ReasoningEffort != nil && *r.ReasoningEffort == "none" {
+		return ""
+	}
+	for _, p := range []struct {
+		key string
+		set bool
+	}{{"temperature", r.Temperature != nil}, {"top_p", r.TopP != nil}, {"logprobs", r.Logprobs != nil}} {
+		if _, ok := mp.RefusesReasoning[p.key]; ok && p.set {
+			return p.key
+		}
+	}
+	return ""
 }
 
 // forcedTool returns the tool a chat request forces (tool_choice required,
@@ -257,10 +277,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		req.Model = r.PathValue("deployment")
 	}
 	if req.MaxTokens != nil || req.ReasoningEffort != nil || len(req.Thinking) > 0 || req.Temperature != nil || req.TopP != nil ||
-		req.PresencePenalty != nil || req.FrequencyPenalty != nil {
+		req.PresencePenalty != nil || req.FrequencyPenalty != nil || req.Logprobs != nil {
 		// What the model refuses of them (looked up only then: a plain
 		// call pays nothing).
-		renames, refuses := config.OpenAIModelParams(req.Model)
+		mp := config.OpenAIModelParams(req.Model)
+		renames, refuses := mp.Renames, mp.Refuses
+		if k := req.whileReasoning(mp); k != "" {
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
+				fmt.Sprintf("Unsupported parameter: '%s' is not supported with this model.", k))
+			return
+		}
 		if req.MaxTokens != nil && renames["max_tokens"] != "" {
 			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
 				"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")

@@ -44,8 +44,8 @@ type openAI struct {
 	// chatStream, when set, is where chat streams go (watsonx.ai's).
 	chatStream string
 	// refused are the quoted names of the parameters the deployment
-	// refuses (config.Deployment.Refuses), to find them in a body without
-	// reading it.
+	// refuses (config.Deployment.Refuses, and RefusesReasoning), to find
+	// them in a body without reading it.
 	refused [][]byte
 	// inMessages are the quoted names of the message fields it refuses
 	// (config.Deployment.RefusesInMessages), likewise.
@@ -109,6 +109,11 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	p := &openAI{d: d, rt: rt, redact: redact, header: h}
 	for _, k := range slices.Sorted(maps.Keys(d.Refuses)) {
 		p.refused = append(p.refused, []byte(`"`+k+`"`))
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.RefusesReasoning)) {
+		if _, dup := d.Refuses[k]; !dup {
+			p.refused = append(p.refused, []byte(`"`+k+`"`))
+		}
 	}
 	for _, f := range d.RefusesInMessages {
 		p.inMessages = append(p.inMessages, []byte(`"`+f+`"`))
@@ -196,13 +201,29 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 	}
 	var out []string
 	why := ""
+	reasoning := reasons(&p.d, fields["reasoning_effort"])
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
-		if w := p.d.Refuses[k]; w != "" && !isDefault(k, fields[k]) {
+		w := p.d.Refuses[k]
+		if w == "" && reasoning {
+			w = p.d.RefusesReasoning[k]
+		}
+		if w != "" && !isDefault(k, fields[k]) {
 			why = cmp.Or(why, w)
 			out = append(out, k)
 		}
 	}
 	return out, why
+}
+
+// reasons reports whether a request with this reasoning_effort (raw;
+// nil when it sets none) makes d's model reason, for what it refuses
+// while it does (config.Deployment.RefusesReasoning).
+func reasons(d *config.Deployment, effort []byte) bool {
+	if len(effort) == 0 || string(effort) == "null" {
+		return d.ReasonsByDefault
+	}
+	s, _ := JSONString(effort)
+	return s != "none"
 }
 
 // Native is true for chat and legacy completions, which every
@@ -270,7 +291,7 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 		buf = flattened(buf, p.d.FlattenContent)
 	}
 	if p.mayRefuse(req) {
-		buf = withoutRefused(buf, p.d.Refuses)
+		buf = withoutRefused(buf, &p.d)
 	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
 		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
@@ -525,17 +546,28 @@ func (p *openAI) mayRefuse(req *Request) bool {
 	return false
 }
 
-// withoutRefused is a chat request's body without the parameters the
-// provider refuses that change nothing as sent: those refused with no
-// reason (a cache routing hint), and the others at their default value
-// (Unsupported has the rest). body as it is when it has none.
-func withoutRefused(body []byte, refuses map[string]string) []byte {
-	var drop []string
+// withoutRefused is a chat request's body without the parameters d
+// refuses that change nothing as sent: those refused with no reason (a
+// cache routing hint), and the others at their default value, those it
+// refuses while reasoning when the request makes it reason (Unsupported
+// has the rest). body as it is when it has none.
+func withoutRefused(body []byte, d *config.Deployment) []byte {
+	var drop, whileReasoning []string
+	var effort []byte
 	EachField(body, func(k, v []byte) {
-		if why, ok := refuses[string(k)]; ok && (why == "" || isDefault(string(k), v)) {
-			drop = append(drop, string(k))
+		key := string(k)
+		if key == "reasoning_effort" {
+			effort = v
+		}
+		if why, ok := d.Refuses[key]; ok && (why == "" || isDefault(key, v)) {
+			drop = append(drop, key)
+		} else if _, ok := d.RefusesReasoning[key]; ok && isDefault(key, v) {
+			whileReasoning = append(whileReasoning, key)
 		}
 	})
+	if len(whileReasoning) > 0 && reasons(d, effort) {
+		drop = append(drop, whileReasoning...)
+	}
 	if len(drop) == 0 {
 		return body
 	}

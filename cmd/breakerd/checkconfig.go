@@ -400,6 +400,14 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			params = append(params, fmt.Sprintf("  %s: its upstream refuses %s", dc.Name, strings.Join(says, "; ")))
 		}
+		if len(dc.RefusesReasoning) > 0 {
+			when := "a reasoning_effort other than none"
+			if dc.ReasonsByDefault {
+				when = "no reasoning_effort of none"
+			}
+			params = append(params, fmt.Sprintf("  %s: with %s, its upstream refuses %s (left out at their default, else parameters it cannot take)",
+				dc.Name, when, strings.Join(slices.Sorted(maps.Keys(dc.RefusesReasoning)), ", ")))
+		}
 	}
 	if len(params) > 0 {
 		fmt.Fprintf(stdout, "\nrequest parameters:\n%s\n", strings.Join(params, "\n"))
