@@ -349,6 +349,10 @@ type Deployment struct {
 	// when it sets none.
 	RefusesReasoning map[string]string
 	ReasonsByDefault bool
+	// SchemaKeywords, when set, are the only JSON Schema keywords the
+	// model takes in tool parameters and response formats
+	// (ModelParams.SchemaKeywords).
+	SchemaKeywords []string
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

@@ -3,10 +3,14 @@ package gateway_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -59,5 +63,57 @@ func TestGeminiGetsNoFieldItRefuses(t *testing.T) {
 		`"messages":[{"role":"user","content":"Hello"}]}`)
 	if status != 200 || h.Get("X-Breakerd-Dropped-Params") != "frequency_penalty, thinking" {
 		t.Fatalf("status %d, headers %v, body %v", status, h, body)
+	}
+}
+
+// claudeToGemini falls back from Claude to Gemini, whose function
+// declarations and response schemas take only its subset of JSON Schema
+// (the mock, as Google, refuses the rest with a 400).
+const claudeToGemini = `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-2.5-flash, api_base: "${MOCK_GEMINI}/v1beta/openai", api_key: g-secret-key}
+router_settings:
+  fallbacks: [{claude: [gemini]}]
+`
+
+// The schemas clients write (an MCP server's tool with $schema and
+// additionalProperties: false, Pydantic's $defs and $ref, Zod's const and
+// type lists, OpenAI's strict structured outputs) reach Gemini in its
+// subset of JSON Schema, so that it serves them when Claude is down
+// rather than refusing each with a 400.
+func TestGeminiTakesTheSchemasClientsWrite(t *testing.T) {
+	e := newEnv(t, claudeToGemini, "anthropic", "gemini")
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	schema := map[string]any{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object", "additionalProperties": false,
+		"$defs": map[string]any{"Mode": map[string]any{"type": "string", "enum": []string{"read", "write"}}},
+		"properties": map[string]any{"path": map[string]any{"type": "string"}, "mode": map[string]any{"$ref": "#/$defs/Mode"},
+			"kind": map[string]any{"const": "file"}, "limit": map[string]any{"type": []string{"integer", "null"}, "exclusiveMinimum": 0}},
+		"required": []string{"path", "mode"}}
+	var resp *http.Response
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 256,
+		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "read_file",
+			InputSchema: anthropic.ToolInputSchemaParam{Properties: schema["properties"], Required: []string{"path", "mode"},
+				ExtraFields: map[string]any{"$schema": schema["$schema"], "additionalProperties": false, "$defs": schema["$defs"]}}}}},
+		ToolChoice: anthropic.ToolChoiceUnionParam{OfAny: &anthropic.ToolChoiceAnyParam{}},
+		Messages:   []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Read go.mod"))}}, aoption.WithResponseInto(&resp))
+	if err != nil || resp.Header.Get("X-Breakerd-Provider") != "gemini" || len(msg.Content) == 0 || msg.Content[0].Type != "tool_use" {
+		t.Fatalf("%v: headers %v, message %+v", err, resp.Header, msg)
+	}
+	if input := string(msg.Content[0].Input); !strings.Contains(input, `"mode":"read"`) {
+		t.Fatalf("tool input %s, want a mode of the inlined enum", input)
+	}
+
+	out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gemini",
+		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
+			JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{Name: "city", Strict: openai.Bool(true),
+				Schema: map[string]any{"type": "object", "additionalProperties": false, "required": []string{"city"},
+					"properties": map[string]any{"city": map[string]any{"type": "string"}}}}}},
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Where?")}})
+	if err != nil || out.Choices[0].Message.Content != `{"city":"mock"}` {
+		t.Fatalf("%v %+v", err, out)
 	}
 }

@@ -227,6 +227,48 @@ func blocked(prompt string, words []string) bool {
 var geminiRefused = map[string]bool{"frequency_penalty": true, "presence_penalty": true, "prompt_cache_key": true,
 	"prompt_cache_retention": true, "top_k": true, "thinking": true}
 
+// geminiSchemaWords are the fields of Gemini's Schema, the subset of
+// OpenAPI 3.0's schemas its function declarations and response schemas
+// take.
+var geminiSchemaWords = []string{"type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems",
+	"properties", "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "example", "anyOf",
+	"propertyOrdering", "default", "items", "minimum", "maximum"}
+
+// geminiSchemaFault is Google's 400 message for the first thing in a
+// schema (at path) that Gemini's Schema cannot hold, "" when none.
+func geminiSchemaFault(schema any, path string) string {
+	m, ok := schema.(map[string]any)
+	if !ok {
+		return ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		switch {
+		case !slices.Contains(geminiSchemaWords, k):
+			return fmt.Sprintf("Invalid JSON payload received. Unknown name %q at '%s': Cannot find field.", k, path)
+		case k == "type":
+			if _, list := m[k].([]any); list {
+				return fmt.Sprintf("Invalid JSON payload received. Proto field is not repeating, cannot start list at '%s.type'.", path)
+			}
+		}
+	}
+	props, _ := m["properties"].(map[string]any)
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if why := geminiSchemaFault(props[name], path+".properties["+name+"].value"); why != "" {
+			return why
+		}
+	}
+	if why := geminiSchemaFault(m["items"], path+".items"); why != "" {
+		return why
+	}
+	alts, _ := m["anyOf"].([]any)
+	for i, s := range alts {
+		if why := geminiSchemaFault(s, fmt.Sprintf("%s.any_of[%d]", path, i)); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
 // geminiChat serves Gemini's OpenAI-compatible chat API (its
 // /v1beta/openai paths): the mock's chat, after the strict check Gemini
 // makes of the fields it does not know (geminiRefused, and in a message
@@ -241,9 +283,29 @@ func (s *Server) geminiChat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	var req struct {
 		Messages []map[string]json.RawMessage `json:"messages"`
+		Tools    []struct {
+			Function struct {
+				Parameters any `json:"parameters"`
+			} `json:"function"`
+		} `json:"tools"`
+		ResponseFormat struct {
+			JSONSchema struct {
+				Schema any `json:"schema"`
+			} `json:"json_schema"`
+		} `json:"response_format"`
 	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) == nil && json.Unmarshal(body, &req) == nil {
+		for i, t := range req.Tools {
+			if why := geminiSchemaFault(t.Function.Parameters, fmt.Sprintf("tools[0].function_declarations[%d].parameters", i)); why != "" {
+				refuse(why)
+				return
+			}
+		}
+		if why := geminiSchemaFault(req.ResponseFormat.JSONSchema.Schema, "generation_config.response_schema"); why != "" {
+			refuse(why)
+			return
+		}
 		for _, k := range slices.Sorted(maps.Keys(fields)) {
 			if geminiRefused[k] {
 				refuse(fmt.Sprintf("Invalid JSON payload received. Unknown name %q: Cannot find field.", k))

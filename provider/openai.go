@@ -293,6 +293,10 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, &p.d)
 	}
+	if len(p.d.SchemaKeywords) > 0 && req.Op == Chat && req.ContentType == "" &&
+		(bytes.Contains(buf, []byte(`"tools"`)) || bytes.Contains(buf, []byte(`"response_format"`))) {
+		buf = withSchemasFitted(buf, p.d.SchemaKeywords)
+	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
 		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
 		buf = withoutMessageFields(buf, p.d.RefusesInMessages)

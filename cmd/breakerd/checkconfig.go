@@ -400,6 +400,10 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			params = append(params, fmt.Sprintf("  %s: its upstream refuses %s", dc.Name, strings.Join(says, "; ")))
 		}
+		if len(dc.SchemaKeywords) > 0 {
+			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to what its model takes (%s)",
+				dc.Name, strings.Join(dc.SchemaKeywords, ", ")))
+		}
 		if len(dc.RefusesReasoning) > 0 {
 			when := "a reasoning_effort other than none"
 			if dc.ReasonsByDefault {
