@@ -2253,6 +2253,11 @@ type Claude struct {
 	// ends with the assistant's (a prefill, for Claude to go on from) is
 	// a 400 (Claude 4.6 and later).
 	NoPrefill bool
+	// Classifiers: safety classifiers may decline a request, answered
+	// with stop_reason "refusal" (an HTTP 200), and a request may name
+	// models for Anthropic to retry it on (its server-side fallback:
+	// Fable 5, Opus 5).
+	Classifiers bool
 }
 
 // claudeModels maps Claude families, by the prefix of their ids, to what
@@ -2264,9 +2269,9 @@ var claudeModels = []struct {
 }{
 	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
 	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
-	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Classifiers: true}},
 	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
-	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
+	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Classifiers: true}},
 	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
 	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true}},
 	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true}},

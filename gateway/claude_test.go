@@ -288,3 +288,46 @@ func TestPrefillPassesOverAClaudeThatRefusesIt(t *testing.T) {
 		t.Fatalf("breaker counts %+v", c)
 	}
 }
+
+// Claude Fable 5's classifiers may decline a request: an answer with
+// stop_reason "refusal", not an error. A Messages client may ask
+// Anthropic to retry it on other models (its server-side fallback: the
+// fallbacks parameter under its beta): breakerd sends that on to
+// Anthropic, whose fallback answers, instead of reading it as LiteLLM's
+// fallbacks (model groups it does not have); without it, the refusal
+// reaches the client as Anthropic gave it, and the breaker counts no
+// failure.
+func TestAnthropicsServerSideFallbackIsSentOn(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: fable
+    litellm_params: {model: anthropic/claude-fable-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`, "anthropic")
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{BlockedWords: []string{"exploit"}})
+	client := e.anthropicClient()
+	ask := func(fallbacks anthropic.BetaFallbacksParamUnion, betas ...anthropic.AnthropicBeta) *anthropic.BetaMessage {
+		t.Helper()
+		msg, err := client.Beta.Messages.New(context.Background(), anthropic.BetaMessageNewParams{Model: "fable", MaxTokens: 256,
+			Betas: betas, Fallbacks: fallbacks,
+			Messages: []anthropic.BetaMessageParam{anthropic.NewBetaUserMessage(anthropic.NewBetaTextBlock("Explain this exploit"))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msg
+	}
+	named := anthropic.BetaFallbacksParamUnion{OfBetaFallbackArray: []anthropic.BetaFallbackParam{{Model: "claude-opus-4-8"}}}
+	for name, msg := range map[string]*anthropic.BetaMessage{
+		"a fallback named":   ask(named, anthropic.AnthropicBetaServerSideFallback2026_06_01),
+		"Anthropic's choice": ask(anthropic.BetaFallbacksParamOfDefault(), anthropic.AnthropicBetaServerSideFallback2026_07_01),
+	} {
+		if msg.Model != "claude-opus-4-8" || msg.StopReason != "end_turn" || len(msg.Usage.Iterations) != 2 || !strings.Contains(msg.Content[0].Text, "exploit") {
+			t.Fatalf("%s: %s", name, msg.RawJSON())
+		}
+	}
+	if msg := ask(anthropic.BetaFallbacksParamUnion{}); msg.StopReason != "refusal" || msg.StopDetails.Category != "cyber" || len(msg.Content) != 0 {
+		t.Fatalf("no fallback: %s", msg.RawJSON())
+	}
+	if c := e.breaker("fable/anthropic/claude-fable-5:chat").Counts(); c.Failures != 0 || c.Successes != 3 {
+		t.Fatalf("breaker counts %+v", c)
+	}
+}

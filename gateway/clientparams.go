@@ -60,11 +60,21 @@ type clientRouting struct {
 	session string
 	// cache is LiteLLM's cache parameter, for the response cache.
 	cache cacheControl
+	// messages is set for a request in Anthropic's Messages API, whose
+	// fallbacks may be Anthropic's own (its server-side fallback, when
+	// the request's anthropic-beta names it: serverFallback).
+	messages, serverFallback bool
 }
 
 // read reads LiteLLM's parameter k, of value v, into r: an error message
 // for the client when its value is not one breakerd can use.
 func (r *clientRouting) read(k string, v []byte) string {
+	if k == "fallbacks" && r.messages && (r.serverFallback || len(v) > 0 && v[0] == '"') {
+		// Anthropic's server-side fallback ([{model}] under its beta, or
+		// "default"): its models retry a request Claude's classifiers
+		// decline, at Anthropic. Sent on, not routed by.
+		return ""
+	}
 	r.strip = append(r.strip, k)
 	switch k {
 	case "fallbacks":

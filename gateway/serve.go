@@ -468,7 +468,9 @@ func (c *call) read(w http.ResponseWriter, r *http.Request) *outcome {
 	if ct := r.Header.Get("Content-Type"); c.api.Multipart() && (c.api != provider.APIImageEdits || !isJSON(ct)) {
 		req, group, msg = parseForm(c.op, c.api, ct, body)
 	} else {
-		req, routing, group, msg = parseRequest(c.op, c.api, body)
+		routing.messages = c.api == provider.APIMessages
+		routing.serverFallback = routing.messages && strings.Contains(strings.Join(r.Header.Values("Anthropic-Beta"), ","), "server-side-fallback-")
+		req, group, msg = parseBody(c.op, c.api, body, &routing)
 	}
 	if msg == "" && group == "" {
 		group, msg = g.defaultGroup(c.op, c.api)

@@ -35,7 +35,10 @@ type messagesRequest struct {
 	} `json:"tool_choice"`
 	Temperature *float64 `json:"temperature"`
 	TopP        *float64 `json:"top_p"`
-	Thinking    *struct {
+	// Fallbacks are Anthropic's server-side fallback (its beta): the
+	// models to retry a declined request on, or "default".
+	Fallbacks json.RawMessage `json:"fallbacks"`
+	Thinking  *struct {
 		Type         string `json:"type"`
 		BudgetTokens int    `json:"budget_tokens"`
 		Display      string `json:"display"`
@@ -53,6 +56,10 @@ type messagesRequest struct {
 // noPrefill is Anthropic's 400 (Bedrock's and Vertex AI's too) for a
 // prefill sent to Claude 4.6 or later.
 const noPrefill = "This model does not support assistant message prefill. The conversation must end with a user message."
+
+// serverSideFallback names the anthropic-beta of Anthropic's server-side
+// fallback (its dated versions: server-side-fallback-2026-06-01, ...).
+const serverSideFallback = "server-side-fallback-"
 
 // thinkingText is what the mock thinks, when thinking is on.
 const thinkingText = "The user wants an answer; a short one will do."
@@ -167,11 +174,32 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("prompt is too long: %d tokens > %d maximum", n, f.ContextTokens))
 		return
 	}
-	if blocked(prompt, f.BlockedWords) {
+	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
+	var iterations []map[string]any // a server-side fallback's attempts
+	switch {
+	case !blocked(prompt, f.BlockedWords):
+	case !config.ClaudeOf(req.Model).Classifiers || req.Stream:
 		s.writeError(w, r, 400, "invalid_request_error", "Output blocked by content filtering policy")
 		return
+	case len(req.Fallbacks) == 0 || !strings.Contains(r.Header.Get("anthropic-beta"), serverSideFallback):
+		// Its classifiers decline: an answer, not an error.
+		writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model, "content": []any{},
+			"stop_reason": "refusal", "stop_sequence": nil, "stop_details": map[string]any{"type": "refusal", "category": "cyber",
+				"explanation": "This request was declined because it could enable cyber harm.", "recommended_model": "claude-opus-4-8"},
+			"usage": map[string]int{"input_tokens": tokens(prompt), "output_tokens": 0}})
+		return
+	default:
+		// Anthropic retries it on the first fallback (its recommended
+		// model for "default"), which answers.
+		declined := req.Model
+		var named []struct {
+			Model string `json:"model"`
+		}
+		if req.Model = "claude-opus-4-8"; json.Unmarshal(req.Fallbacks, &named) == nil && len(named) > 0 {
+			req.Model = named[0].Model
+		}
+		iterations = []map[string]any{{"type": "message", "model": declined, "input_tokens": tokens(prompt), "output_tokens": 0}}
 	}
-	id := fmt.Sprintf("msg_mock_%d", s.ids.Add(1))
 	text := s.reply(prompt)
 	if f := req.OutputConfig.Format; f != nil {
 		var v any = map[string]string{"reply": text}
@@ -218,9 +246,15 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		if thinking {
 			content = append([]map[string]any{{"type": "thinking", "thinking": thought, "signature": signature}}, content...)
 		}
+		u := map[string]any{}
+		for k, v := range usage(out) {
+			u[k] = v
+		}
+		if iterations != nil {
+			u["iterations"] = append(iterations, map[string]any{"type": "fallback_message", "model": req.Model, "input_tokens": in, "output_tokens": out})
+		}
 		writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model,
-			"content": content, "stop_reason": stop, "stop_sequence": nil,
-			"usage": usage(out)})
+			"content": content, "stop_reason": stop, "stop_sequence": nil, "usage": u})
 		return
 	}
 	sw := newSSE(w)
