@@ -206,15 +206,45 @@ func (p *anthropic) Unsupported(req *Request) ([]string, string) {
 	return out, why
 }
 
-// Unfit says why the deployment's Claude refuses req: a conversation
-// that ends with the assistant's message (a prefill) on Claude 4.6 and
-// later, in Anthropic's own API and in chat's (whose last assistant
-// message the translation makes the prefill).
+// Unfit says why the deployment cannot take req: a chat request's
+// custom tool (OpenAI's free-form tools, which Anthropic has no
+// equivalent of), or a conversation that ends with the assistant's
+// message (a prefill) on Claude 4.6 and later, in Anthropic's own API
+// and in chat's (whose last assistant message the translation makes the
+// prefill).
 func (p *anthropic) Unfit(req *Request) string {
-	if req.Op != Chat || !config.ClaudeOf(p.d.Model).NoPrefill || !endsWithAssistant(req.Body) {
+	if req.Op != Chat {
 		return ""
 	}
-	return fmt.Sprintf("%s does not take a conversation that ends with an assistant message (a prefill): it must end with a user message", p.d.Model)
+	if req.API != APIMessages && bytes.Contains(req.Body, []byte(`"custom"`)) {
+		if t := customTool(req.Body); t != "" {
+			return t + ": OpenAI's custom tools (free-form input) have no Anthropic equivalent"
+		}
+	}
+	if config.ClaudeOf(p.d.Model).NoPrefill && endsWithAssistant(req.Body) {
+		return fmt.Sprintf("%s does not take a conversation that ends with an assistant message (a prefill): it must end with a user message", p.d.Model)
+	}
+	return ""
+}
+
+// customTool names a chat request's first custom tool ("tools[1]"), ""
+// when it has none.
+func customTool(body []byte) (at string) {
+	EachField(body, func(k, v []byte) {
+		if string(k) != "tools" {
+			return
+		}
+		i := 0
+		EachElement(v, func(t []byte) {
+			EachField(t, func(k, v []byte) {
+				if string(k) == "type" && string(v) == `"custom"` && at == "" {
+					at = fmt.Sprintf("tools[%d]", i)
+				}
+			})
+			i++
+		})
+	})
+	return at
 }
 
 // endsWithAssistant reports whether the last of a request's messages,

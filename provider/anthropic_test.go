@@ -724,3 +724,19 @@ func TestUnfitForAPrefill(t *testing.T) {
 		})
 	}
 }
+
+// A chat request's custom tool (OpenAI's free-form tools) is one no
+// Anthropic deployment can take: it is passed over for one that can,
+// not answered with a 400; a function tool, or the word in a prompt, is
+// no reason.
+func TestUnfitForACustomTool(t *testing.T) {
+	p := &anthropic{d: config.Deployment{Model: "claude-sonnet-4-5"}}
+	for body, want := range map[string]string{
+		`{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"}},{"type":"custom","custom":{"name":"apply_patch"}}]}`: "tools[1]: OpenAI's custom tools",
+		`{"messages":[{"role":"user","content":"a \"custom\" tool"}],"tools":[{"type":"function","function":{"name":"custom"}}]}`:                                  "",
+	} {
+		if why := p.Unfit(&Request{Op: Chat, Body: []byte(body)}); !strings.HasPrefix(why, want) || (want == "") != (why == "") {
+			t.Errorf("Unfit(%s) = %q, want %q", body, why, want)
+		}
+	}
+}
