@@ -733,7 +733,7 @@ func TestUnfitForACustomTool(t *testing.T) {
 	p := &anthropic{d: config.Deployment{Model: "claude-sonnet-4-5"}}
 	for body, want := range map[string]string{
 		`{"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f"}},{"type":"custom","custom":{"name":"apply_patch"}}]}`: "tools[1]: OpenAI's custom tools",
-		`{"messages":[{"role":"user","content":"a \"custom\" tool"}],"tools":[{"type":"function","function":{"name":"custom"}}]}`:                                  "",
+		`{"messages":[{"role":"user","content":"a \"custom\" tool"}],"tools":[{"type":"function","function":{"name":"custom"}}]}`:                               "",
 	} {
 		if why := p.Unfit(&Request{Op: Chat, Body: []byte(body)}); !strings.HasPrefix(why, want) || (want == "") != (why == "") {
 			t.Errorf("Unfit(%s) = %q, want %q", body, why, want)
