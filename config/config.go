@@ -353,6 +353,8 @@ type Deployment struct {
 	// model takes in tool parameters and response formats
 	// (ModelParams.SchemaKeywords).
 	SchemaKeywords []string
+	// Reasons: the model takes reasoning_effort (ModelParams.Reasons).
+	Reasons bool
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

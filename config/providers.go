@@ -153,6 +153,7 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			out.Renames, out.Refuses = with(out.Renames, r.Renames), with(out.Refuses, r.Refuses)
 			out.RefusesReasoning = with(out.RefusesReasoning, r.RefusesReasoning)
 			out.ReasonsByDefault = out.ReasonsByDefault || r.ReasonsByDefault
+			out.Reasons = out.Reasons || r.Reasons
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
@@ -178,6 +179,9 @@ type ModelParams struct {
 	// models take in a tool's parameters or a response format's schema
 	// (Gemini's OpenAPI subset): the others are fitted or left out.
 	SchemaKeywords []string
+	// Reasons: the models take reasoning_effort, so a translated
+	// request's (a Messages client's thinking) is sent to them.
+	Reasons bool
 }
 
 // OpenAIModelParams returns what an OpenAI model (by its name) knows by
@@ -195,7 +199,7 @@ func OpenAIModelParams(model string) ModelParams {
 // (DeepSeek's and GLM's take thinking) keeps what it is sent.
 var openAIModels = []ModelParams{
 	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5", "gpt-6"}, Renames: map[string]string{"max_tokens": "max_completion_tokens"},
-		Refuses: map[string]string{"thinking": openAIThinking}},
+		Refuses: map[string]string{"thinking": openAIThinking}, Reasons: true},
 	// The reasoning models that always reason take sampling only at its
 	// default ("Only the default (1) value is supported").
 	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-pro", "gpt-5-codex", "gpt-5-20",
@@ -262,14 +266,16 @@ var geminiRefuses = map[string]string{
 
 var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}
 
-// geminiSchema is what Gemini takes of JSON Schema in function
-// declarations and response schemas (its Schema object, a subset of
-// OpenAPI 3.0's): "Invalid JSON payload received. Unknown name
-// \"$schema\"" (or additionalProperties, const, propertyNames, ...), which
-// MCP servers' and Pydantic's schemas carry, is a 400 otherwise.
-var geminiSchema = []ModelParams{{Prefixes: []string{"gemini"}, SchemaKeywords: []string{"type", "format", "title", "description",
+// geminiModels are what Gemini's models take: of JSON Schema, in
+// function declarations and response schemas, its Schema object, a
+// subset of OpenAPI 3.0's ("Invalid JSON payload received. Unknown name
+// \"$schema\"", or additionalProperties, const, propertyNames, ..., which
+// MCP servers' and Pydantic's schemas carry, is a 400 otherwise); and
+// from Gemini 2.5, which thinks, a reasoning_effort.
+var geminiModels = []ModelParams{{Prefixes: []string{"gemini"}, SchemaKeywords: []string{"type", "format", "title", "description",
 	"nullable", "enum", "maxItems", "minItems", "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
-	"pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"}}}
+	"pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"}},
+	{Prefixes: []string{"gemini-2.5", "gemini-3"}, Reasons: true}}
 
 // providerTable holds LiteLLM's provider prefixes that breakerd knows,
 // with the facts from each provider's documentation (and LiteLLM's
@@ -287,7 +293,7 @@ var providerTable = []ProviderInfo{
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_API_BASE", MoreBaseEnvs: []string{"ANTHROPIC_BASE_URL"},
 		KeyEnv: "ANTHROPIC_API_KEY"},
 	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", BaseEnv: "GEMINI_API_BASE", KeyEnv: "GEMINI_API_KEY",
-		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai", Refuses: geminiRefuses, RefusesInMessages: answerOnlyFields, ModelParams: geminiSchema},
+		MoreKeyEnvs: []string{"GOOGLE_API_KEY"}, Embeddings: true, CompatSuffix: "/openai", Refuses: geminiRefuses, RefusesInMessages: answerOnlyFields, ModelParams: geminiModels},
 	{Name: "ollama", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "ollama_chat", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY",
@@ -411,8 +417,8 @@ var providerTable = []ProviderInfo{
 	{Name: "bedrock_converse", Dialect: DialectAnthropic, Bedrock: true},
 	{Name: "sagemaker", Unsupported: "its container's own request format (sagemaker_chat/ calls a container that speaks OpenAI's chat API)"},
 	{Name: "sagemaker_chat", Dialect: DialectOpenAI, SageMaker: true},
-	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true, ModelParams: geminiSchema},
-	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true, ModelParams: geminiSchema},
+	{Name: "vertex_ai", Dialect: DialectOpenAI, Vertex: true, ModelParams: geminiModels},
+	{Name: "vertex_ai_beta", Dialect: DialectOpenAI, Vertex: true, ModelParams: geminiModels},
 	{Name: "watsonx", Dialect: DialectOpenAI, Watsonx: true},
 	{Name: "azure_ai", Dialect: DialectOpenAI, BaseEnv: "AZURE_AI_API_BASE", KeyEnv: "AZURE_AI_API_KEY", Embeddings: true, Entra: true,
 		HostRules: []HostRule{{Suffix: ".services.ai.azure.com", KeyHeader: "api-key", Path: "/models"}, {Suffix: ".openai.azure.com", KeyHeader: "api-key"}}},

@@ -38,6 +38,11 @@ type Translated struct {
 	// a translating deployment would silently ignore them, so it must not
 	// take the request, not even with drop_params.
 	Unfit []string
+	// Optional names parameters the translation made of the client's
+	// (a Messages request's thinking as reasoning_effort) that a
+	// deployment may go without: sent only to one that takes them
+	// (config.Deployment.Reasons), never a reason to pass one over.
+	Optional []string
 }
 
 // chatToolCall is a tool call of a chat completion, or a piece of one in

@@ -103,7 +103,9 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 		} `json:"metadata"`
 		OutputConfig *struct {
 			Format *outputFormat `json:"format"`
+			Effort string        `json:"effort"`
 		} `json:"output_config"`
+		Thinking     *thinking     `json:"thinking"`
 		OutputFormat *outputFormat `json:"output_format"` // the structured outputs beta's
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -287,12 +289,52 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 				"json_schema": map[string]any{"name": "output", "schema": format.Schema}}
 		}
 	}
+	effort := ""
+	if r.OutputConfig != nil {
+		effort = r.OutputConfig.Effort
+	}
+	if e := reasoningEffort(r.Thinking, effort); e != "" {
+		chat["reasoning_effort"] = e
+		out.Optional = append(out.Optional, "reasoning_effort")
+	}
 	b, err := json.Marshal(chat)
 	if err != nil {
 		return nil, badRequest("", "cannot translate the request: %v", err)
 	}
 	out.Chat = b
 	return out, nil
+}
+
+// reasoningEffort is the reasoning_effort of a Messages request's
+// thinking: adaptive thinking's effort (xhigh and max as high, the most
+// OpenAI's models all take), or a budget's, on LiteLLM's scale the other
+// way (low 1,024 tokens, medium 2,048, high 4,096); "" for no thinking,
+// or adaptive thinking at the model's default effort.
+func reasoningEffort(t *thinking, effort string) string {
+	switch {
+	case t == nil:
+		return ""
+	case t.Type == "adaptive":
+		switch effort {
+		case "low", "medium", "high":
+			return effort
+		case "xhigh", "max":
+			return "high"
+		}
+	case t.Type == "enabled" && t.BudgetTokens < 2048:
+		return "low"
+	case t.Type == "enabled" && t.BudgetTokens < 4096:
+		return "medium"
+	case t.Type == "enabled":
+		return "high"
+	}
+	return ""
+}
+
+// thinking is a Messages request's thinking parameter.
+type thinking struct {
+	Type         string `json:"type"`
+	BudgetTokens int    `json:"budget_tokens"`
 }
 
 // outputFormat is a Messages request's structured output format.

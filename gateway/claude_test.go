@@ -352,3 +352,48 @@ model_list:
 		t.Fatalf("breaker counts %+v", c)
 	}
 }
+
+// A Messages client's thinking (Claude Code's) still reasons at a GPT
+// fallback: GPT-5.4 gets it as a reasoning_effort (without one it would
+// not reason at all), and GPT-4o and GPT-5 Chat, which refuse
+// reasoning_effort, and an OpenAI-compatible server, which may, serve the
+// request without it rather than being passed over or refusing it.
+func TestMessagesThinkingReasonsAtAGPTFallback(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+  - model_name: gpt54
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt4o
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt5chat
+    litellm_params: {model: openai/gpt-5-chat-latest, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: llama
+    litellm_params: {model: openai/llama-3.3-70b, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+router_settings:
+  fallbacks: [{claude: [gpt54]}]
+`, "anthropic", "openai")
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	client := e.anthropicClient()
+	for _, tc := range []struct{ model, sent string }{
+		{"claude", `"reasoning_effort":"high"`},
+		{"gpt4o", ""},
+		{"gpt5chat", ""}, // GPT-5's name, but it does not reason
+		{"llama", ""},    // a server that may not take it
+	} {
+		var resp *http.Response
+		msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: anthropic.Model(tc.model), MaxTokens: 16000,
+			Thinking: anthropic.ThinkingConfigParamOfEnabled(10000),
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))}}, aoption.WithResponseInto(&resp))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.model, err)
+		}
+		if !strings.Contains(msg.Content[0].Text, "Hello from openai!") || resp.Header.Get("X-Breakerd-Dropped-Params") != "" {
+			t.Fatalf("%s: %+v, headers %v", tc.model, msg, resp.Header)
+		}
+		if sent := e.mocks["openai"].LastBody(); tc.sent != "" && !strings.Contains(sent, tc.sent) || tc.sent == "" && strings.Contains(sent, "reasoning_effort") {
+			t.Fatalf("%s: the deployment got %s", tc.model, sent)
+		}
+	}
+}

@@ -69,6 +69,9 @@ type call struct {
 	dropped  []string
 	unfit    int
 	unfitMsg string
+	// leftOut are the translation's optional parameters the deployment
+	// being tried goes without (dialect.Translated.Optional).
+	leftOut []string
 	// sendReq is the request for the deployment being tried (the
 	// client's, or its chat translation when native is false).
 	sendReq *provider.Request
@@ -841,35 +844,36 @@ func (c *call) what() string {
 
 // requestFor returns the request to send to d: the client's own when d
 // serves the client's API natively, else the client's request translated
-// to chat (once per call). A translation error is the client's to see;
-// unfit lists what only a native deployment can honour.
-func (c *call) requestFor(d *Deployment) (req *provider.Request, native bool, unfit []string, err *dialect.Error) {
+// to chat (once per call), with the translation's unfit (what only a
+// native deployment can honour) and optional parameters. A translation
+// error is the client's to see.
+func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Translated, err *dialect.Error) {
 	if c.cont.midStream {
-		return c.continuationRequest(), true, nil, nil
+		return c.continuationRequest(), nil, nil
 	}
 	if ov := c.routing.overrides[d.Config.Group]; len(ov) > 0 && d.Config.Group != c.group {
 		return c.overridden(d, ov)
 	}
 	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
-		return c.req, true, nil, nil
+		return c.req, nil, nil
 	}
 	if c.translated == nil {
 		tr, terr := translate(c.api, c.req.Body)
 		if terr != nil {
-			return nil, false, nil, terr
+			return nil, nil, terr
 		}
 		c.translated = tr
 	}
 	chat := *c.req
 	chat.API, chat.Body, chat.Header = provider.APIChat, c.translated.Chat, nil
 	chat.IncludeUsage = c.req.Stream // the translated stream reports usage at its end
-	return &chat, false, c.translated.Unfit, nil
+	return &chat, c.translated, nil
 }
 
 // overridden is requestFor's request for d, a deployment of a fallback
 // the client gave as an object: the client's request with the object's
 // fields (ov) in place of its own, translated for d when it needs that.
-func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provider.Request, bool, []string, *dialect.Error) {
+func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provider.Request, *dialect.Translated, *dialect.Error) {
 	req := *c.req
 	for _, k := range slices.Sorted(maps.Keys(ov)) {
 		if b, ok := provider.SetField(req.Body, k, ov[k]); ok {
@@ -877,16 +881,16 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 		}
 	}
 	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
-		return &req, true, nil, nil
+		return &req, nil, nil
 	}
 	tr, terr := translate(c.api, req.Body)
 	if terr != nil {
-		return nil, false, nil, terr
+		return nil, nil, terr
 	}
 	chat := req
 	chat.API, chat.Body, chat.Header = provider.APIChat, tr.Chat, nil
 	chat.IncludeUsage = req.Stream
-	return &chat, false, tr.Unfit, nil
+	return &chat, tr, nil
 }
 
 // translate turns a client request in api into a chat request.
@@ -941,12 +945,16 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 // reason d is passed over.
 func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reason string, ok bool) {
 	g := c.g
-	c.dropped = nil
-	dreq, native, unfit, terr := c.requestFor(d)
+	c.dropped, c.leftOut = nil, nil
+	dreq, tr, terr := c.requestFor(d)
 	if terr != nil {
 		// The client's request cannot be translated: its own fault.
 		c.writeError(w, terr.Status, "invalid_request_error", "", terr.Message)
 		return &outcome{code: terr.Status}, "", false
+	}
+	var unfit, optional []string
+	if tr != nil {
+		unfit, optional = tr.Unfit, tr.Optional
 	}
 	if len(unfit) > 0 {
 		// Only a deployment serving the client's API itself can honour
@@ -961,11 +969,14 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		g.obs.Skipped(d, c.op, "unsupported_params")
 		return nil, "unsupported_params", false
 	}
-	c.sendReq, c.native = dreq, native
+	c.sendReq, c.native = dreq, tr == nil
+	if len(optional) > 0 && !d.Config.Reasons {
+		c.leftOut = optional // sent only where known to be taken
+	}
 	// The request is the call's own: each deployment sets its defaults
 	// and drops on it (here only those it always drops, to find what else
 	// it cannot take).
-	dreq.Defaults, dreq.Drop = d.Config.Defaults, c.drops(d, nil)
+	dreq.Defaults, dreq.Drop = d.Config.Defaults, c.drops(d, c.leftOut)
 	if why := d.prov.Unfit(dreq); why != "" {
 		// The model refuses the request itself (a Claude that takes no
 		// prefill): another deployment may take it as it is.
@@ -977,7 +988,15 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		g.obs.Skipped(d, c.op, "unsupported_params")
 		return nil, "unsupported_params", false
 	}
-	if params, why := d.prov.Unsupported(dreq); len(params) > 0 {
+	params, why := d.prov.Unsupported(dreq)
+	if opt := slices.DeleteFunc(slices.Clone(params), func(p string) bool { return !slices.Contains(optional, p) }); len(opt) > 0 {
+		// What the translation made of the client's, and d refuses:
+		// left out, and the rest looked at again.
+		c.leftOut = append(c.leftOut, opt...)
+		dreq.Drop = c.drops(d, c.leftOut)
+		params, why = d.prov.Unsupported(dreq)
+	}
+	if len(params) > 0 {
 		if !d.Config.DropParams {
 			// Not a 400 for a request another deployment serves: pass
 			// this one over, as one that lacks the operation.
@@ -1357,7 +1376,7 @@ func (g *Gateway) classify(perr *provider.Error) breaker.Outcome {
 func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment, fallback bool, info *AttemptInfo) (*outcome, *provider.Error, breaker.Outcome, time.Duration) {
 	g := c.g
 	req := c.sendReq
-	req.Defaults, req.Drop = d.Config.Defaults, c.drops(d, c.dropped)
+	req.Defaults, req.Drop = d.Config.Defaults, c.drops(d, slices.Concat(c.dropped, c.leftOut))
 
 	start := time.Now()
 	actx, cancel, lim := c.limit(ctx, d, start)
