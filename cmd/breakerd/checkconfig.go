@@ -401,16 +401,22 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			params = append(params, fmt.Sprintf("  %s: its upstream refuses %s", dc.Name, strings.Join(says, "; ")))
 		}
 		if len(dc.SchemaKeywords) > 0 {
-			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to what its model takes (%s)",
-				dc.Name, strings.Join(dc.SchemaKeywords, ", ")))
+			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to the %d keywords its model takes",
+				dc.Name, len(dc.SchemaKeywords)))
 		}
-		if len(dc.RefusesReasoning) > 0 {
+		var whileReasoning []string
+		for _, k := range slices.Sorted(maps.Keys(dc.RefusesReasoning)) {
+			if _, always := dc.Refuses[k]; !always {
+				whileReasoning = append(whileReasoning, k)
+			}
+		}
+		if len(whileReasoning) > 0 {
 			when := "a reasoning_effort other than none"
 			if dc.ReasonsByDefault {
 				when = "no reasoning_effort of none"
 			}
 			params = append(params, fmt.Sprintf("  %s: with %s, its upstream refuses %s (left out at their default, else parameters it cannot take)",
-				dc.Name, when, strings.Join(slices.Sorted(maps.Keys(dc.RefusesReasoning)), ", ")))
+				dc.Name, when, strings.Join(whileReasoning, ", ")))
 		}
 	}
 	if len(params) > 0 {
