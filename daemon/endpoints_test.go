@@ -95,6 +95,7 @@ model_list:
     litellm_params: {model: openai/gpt-4o-mini, api_base: "${UP}/v1", api_key: sk-upstream-secret-1}
 router_settings:
   routing_strategy: ordered
+  stream_idle_timeout: 1h # a stream a test holds open is not cut on a slow machine
 server:
   shutdown_drain: ` + drain + `
 ` + extra
