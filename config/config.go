@@ -353,8 +353,10 @@ type Deployment struct {
 	// model takes in tool parameters and response formats
 	// (ModelParams.SchemaKeywords).
 	SchemaKeywords []string
-	// Reasons: the model takes reasoning_effort (ModelParams.Reasons).
+	// Reasons: the model takes reasoning_effort (ModelParams.Reasons),
+	// and Efforts, when set, are the values it takes.
 	Reasons bool
+	Efforts []string
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

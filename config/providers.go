@@ -157,6 +157,9 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
+			if len(r.Efforts) > 0 {
+				out.Efforts = r.Efforts
+			}
 		}
 	}
 	return out
@@ -182,6 +185,10 @@ type ModelParams struct {
 	// Reasons: the models take reasoning_effort, so a translated
 	// request's (a Messages client's thinking) is sent to them.
 	Reasons bool
+	// Efforts, when set, are the reasoning_effort values the models take
+	// (a later match's replace an earlier's): another is sent as the
+	// nearest of them (Efforts' order), not refused with a 400.
+	Efforts []string
 }
 
 // OpenAIModelParams returns what an OpenAI model (by its name) knows by
@@ -219,6 +226,41 @@ var openAIModels = []ModelParams{
 	{Prefixes: []string{"gpt-4o", "gpt-4.1", "gpt-4-", "gpt-3.5", "chatgpt-4o", "gpt-5-chat"}, Refuses: map[string]string{
 		"reasoning_effort": "OpenAI's models that do not reason take no reasoning_effort",
 		"thinking":         openAIThinking}},
+	// The efforts each takes ("Unsupported value: 'reasoning_effort' does
+	// not support 'minimal' with this model. Supported values are:
+	// 'none', 'low', 'medium', and 'high'"), a later match's first: a
+	// fallback's request written for another model (GPT-5's minimal at
+	// GPT-5.1, GPT-5.2's xhigh or none at o3) is sent the nearest.
+	{Prefixes: []string{"o1", "o3", "o4-mini"}, Efforts: []string{"low", "medium", "high"}},
+	{Prefixes: []string{"gpt-5-"}, Models: []string{"gpt-5"}, Efforts: []string{"minimal", "low", "medium", "high"}},
+	{Prefixes: []string{"gpt-5-pro"}, Efforts: []string{"high"}},
+	{Prefixes: []string{"gpt-5.1"}, Efforts: []string{"none", "low", "medium", "high"}},
+	{Prefixes: []string{"gpt-5.2", "gpt-5.4"}, Efforts: []string{"none", "low", "medium", "high", "xhigh"}},
+	{Prefixes: []string{"gpt-5.2-pro", "gpt-5.4-pro"}, Efforts: []string{"medium", "high", "xhigh"}},
+	{Prefixes: []string{"gpt-5.1-chat", "gpt-5.2-chat", "gpt-5.3-chat"}, Efforts: []string{"medium"}},
+}
+
+// effortScale orders reasoning_effort's values, least reasoning first.
+var effortScale = []string{"none", "minimal", "low", "medium", "high", "xhigh", "max"}
+
+// NearestEffort returns the one of efforts (values a model takes)
+// nearest to effort on reasoning_effort's scale, the lesser of two as
+// near; effort itself when it is one of them, or is not on the scale, or
+// efforts is empty.
+func NearestEffort(effort string, efforts []string) string {
+	at := slices.Index(effortScale, effort)
+	if at < 0 || len(efforts) == 0 || slices.Contains(efforts, effort) {
+		return effort
+	}
+	best, dist := effort, len(effortScale)
+	for _, e := range efforts {
+		i := slices.Index(effortScale, e)
+		d := max(i-at, at-i)
+		if i >= 0 && (d < dist || d == dist && i < slices.Index(effortScale, best)) {
+			best, dist = e, d
+		}
+	}
+	return best
 }
 
 // openAIReasoningRefuses are what GPT-5.1 and later refuse while they

@@ -175,3 +175,28 @@ func TestOpenAIModelsThatRefuseSamplingWhileReasoning(t *testing.T) {
 		}
 	}
 }
+
+// A reasoning_effort a model does not take is sent as the nearest it
+// does, the lesser of two as near: GPT-5's minimal at GPT-5.1 is none,
+// GPT-5.2's xhigh at o3 high, none at GPT-5 minimal, medium at GPT-5 pro
+// high, and GPT-5.2 Chat takes only medium.
+func TestNearestEffort(t *testing.T) {
+	for _, tc := range []struct{ model, effort, want string }{
+		{"gpt-5.1", "minimal", "none"},
+		{"gpt-5.1", "xhigh", "high"},
+		{"o3-mini", "xhigh", "high"},
+		{"o4-mini", "none", "low"},
+		{"gpt-5-mini", "none", "minimal"},
+		{"gpt-5-pro", "medium", "high"},
+		{"gpt-5.2-chat-latest", "high", "medium"},
+		{"gpt-5.4", "xhigh", "xhigh"},
+		{"gpt-5.4-pro", "low", "medium"},
+		{"gpt-5.4", "turbo", "turbo"}, // not on the scale: the upstream answers for it
+		{"gpt-4o", "high", "high"},    // no efforts known
+		{"gpt-5.5", "none", "none"},   // nor GPT-5.5's: not GPT-5's
+	} {
+		if got := NearestEffort(tc.effort, OpenAIModelParams(tc.model).Efforts); got != tc.want {
+			t.Errorf("%s at %s: %s, want %s", tc.effort, tc.model, got, tc.want)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -835,5 +836,36 @@ model_list:
 		if msg, _ := apiErr["message"].(string); tc.status == 400 && !strings.Contains(msg, "OpenAI's reasoning models") && !strings.Contains(msg, "only with reasoning_effort none") {
 			t.Fatalf("%s %s: %v, want breakerd's 400 naming the rule", tc.model, tc.params, body)
 		}
+	}
+}
+
+// A reasoning effort written for one OpenAI model reaches another as the
+// nearest it takes (the mock, as OpenAI, refuses the others with a 400):
+// GPT-5's minimal at a GPT-5.1 fallback is none, and a Responses client's
+// xhigh at o3 is high.
+func TestReasoningEffortFitsTheFallback(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt5
+    litellm_params: {model: openai/gpt-5-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-openai-secret}
+  - model_name: gpt51
+    litellm_params: {model: openai/gpt-5.1, api_base: "${MOCK_BACKUP}/v1", api_key: sk-openai-secret}
+  - model_name: o3
+    litellm_params: {model: openai/o3, api_base: "${MOCK_BACKUP}/v1", api_key: sk-openai-secret}
+router_settings:
+  fallbacks: [{gpt5: [gpt51]}]
+`, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	var resp *http.Response
+	_, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt5", ReasoningEffort: shared.ReasoningEffortMinimal,
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Hello")}}, option.WithResponseInto(&resp))
+	if sent := e.mocks["backup"].LastBody(); err != nil || !strings.Contains(sent, `"reasoning_effort":"none"`) {
+		t.Fatalf("%v: GPT-5.1 got %s", err, sent)
+	}
+	_, err = e.client.Responses.New(context.Background(), responses.ResponseNewParams{Model: "o3",
+		Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortXhigh},
+		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("Hello")}})
+	if sent := e.mocks["backup"].LastBody(); err != nil || !strings.Contains(sent, `"effort":"high"`) {
+		t.Fatalf("%v: o3 got %s", err, sent)
 	}
 }

@@ -86,6 +86,24 @@ func (r *chatRequest) unsupportedValue(refuses map[string]string) (string, float
 	return "", 0
 }
 
+// effortRefused is OpenAI's 400 message for a reasoning effort the
+// model does not take (efforts: those it takes, when known; param as the
+// API names it), "" when it takes it.
+func effortRefused(effort string, efforts []string, param string) string {
+	if len(efforts) == 0 || slices.Contains(efforts, effort) {
+		return ""
+	}
+	quoted := make([]string, len(efforts))
+	for i, e := range efforts {
+		quoted[i] = "'" + e + "'"
+	}
+	list := quoted[0]
+	if n := len(quoted); n > 1 {
+		list = strings.Join(quoted[:n-1], ", ") + " and " + quoted[n-1]
+	}
+	return fmt.Sprintf("Unsupported value: '%s' does not support '%s' with this model. Supported values are: %s.", param, effort, list)
+}
+
 // whileReasoning returns the first of the parameters the request sets,
 // at any value, that the model refuses while it reasons (GPT-5.1 and
 // later), if the request makes it reason; "" otherwise.
@@ -344,6 +362,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		// call pays nothing).
 		mp := config.OpenAIModelParams(req.Model)
 		renames, refuses := mp.Renames, mp.Refuses
+		if req.ReasoningEffort != nil {
+			if msg := effortRefused(*req.ReasoningEffort, mp.Efforts, "reasoning_effort"); msg != "" {
+				s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_value", msg)
+				return
+			}
+		}
 		if k := req.whileReasoning(mp); k != "" {
 			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_parameter",
 				fmt.Sprintf("Unsupported parameter: '%s' is not supported with this model.", k))

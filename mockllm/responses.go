@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/breakerd/breakerd/config"
 )
 
 // responses serves OpenAI's Responses API: input as text or items,
@@ -21,6 +23,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Background bool            `json:"background"`
 		Previous   string          `json:"previous_response_id"`
 		Include    []string        `json:"include"`
+		Reasoning  struct {
+			Effort string `json:"effort"`
+		} `json:"reasoning"`
 		// Conversation is the conversation the response joins: an id, or
 		// {"id": ...}.
 		Conversation json.RawMessage `json:"conversation"`
@@ -47,6 +52,12 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	if err != "" {
 		s.writeError(w, r, 400, "invalid_request_error", err)
 		return
+	}
+	if e := req.Reasoning.Effort; e != "" {
+		if msg := effortRefused(e, config.OpenAIModelParams(req.Model).Efforts, "reasoning.effort"); msg != "" {
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_value", msg)
+			return
+		}
 	}
 	if msg := s.foreignReasoning(req.Input); msg != "" {
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -293,6 +294,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, &p.d)
 	}
+	if len(p.d.Efforts) > 0 && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"reasoning`)) {
+		buf = withEffortFitted(buf, p.d.Efforts)
+	}
 	if len(p.d.SchemaKeywords) > 0 && req.Op == Chat && req.ContentType == "" &&
 		(bytes.Contains(buf, []byte(`"tools"`)) || bytes.Contains(buf, []byte(`"response_format"`))) {
 		buf = withSchemasFitted(buf, p.d.SchemaKeywords)
@@ -533,6 +537,44 @@ func renamed(body []byte, renames map[string]string) []byte {
 		return body
 	}
 	return out
+}
+
+// withEffortFitted is a chat request's body with its reasoning_effort (a
+// Responses request's reasoning.effort) the nearest of those the model
+// takes (config.NearestEffort); body as it is when it takes the
+// request's.
+func withEffortFitted(body []byte, efforts []string) []byte {
+	var effort string
+	var reasoning []byte // a Responses request's reasoning object
+	EachField(body, func(k, v []byte) {
+		switch string(k) {
+		case "reasoning_effort":
+			effort, _ = JSONString(v)
+		case "reasoning":
+			EachField(v, func(k, e []byte) {
+				if string(k) == "effort" {
+					effort, _ = JSONString(e)
+					reasoning = v
+				}
+			})
+		}
+	})
+	to := config.NearestEffort(effort, efforts)
+	if to == effort {
+		return body
+	}
+	key, v := "reasoning_effort", []byte(strconv.Quote(to))
+	if reasoning != nil {
+		var ok bool
+		if v, ok = SetField(reasoning, "effort", v); !ok {
+			return body
+		}
+		key = "reasoning"
+	}
+	if b, ok := SetField(body, key, v); ok {
+		return b
+	}
+	return body
 }
 
 // mayRefuse reports whether req, a chat request, may set a parameter the
