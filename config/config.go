@@ -357,6 +357,9 @@ type Deployment struct {
 	// and Efforts, when set, are the values it takes.
 	Reasons bool
 	Efforts []string
+	// ToolsWithoutReasoning: the model takes function tools in chat
+	// completions only without reasoning (ModelParams').
+	ToolsWithoutReasoning bool
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

@@ -757,7 +757,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	// By the model the deployment runs: an Azure deployment's base_model.
 	mp := info.paramsOf(baseModel(model, rd))
 	d.ParamRenames, d.Refuses, d.RefusesReasoning, d.ReasonsByDefault = mp.Renames, mp.Refuses, mp.RefusesReasoning, mp.ReasonsByDefault
-	d.SchemaKeywords, d.Reasons, d.Efforts = mp.SchemaKeywords, mp.Reasons, mp.Efforts
+	d.SchemaKeywords, d.Reasons, d.Efforts, d.ToolsWithoutReasoning = mp.SchemaKeywords, mp.Reasons, mp.Efforts, mp.ToolsWithoutReasoning
 	d.FlattenContent, d.RefusesInMessages = info.FlattenContent, info.RefusesInMessages
 	for _, r := range info.ModelRules {
 		if strings.HasPrefix(model, r.Prefix) {

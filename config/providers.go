@@ -154,6 +154,7 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			out.RefusesReasoning = with(out.RefusesReasoning, r.RefusesReasoning)
 			out.ReasonsByDefault = out.ReasonsByDefault || r.ReasonsByDefault
 			out.Reasons = out.Reasons || r.Reasons
+			out.ToolsWithoutReasoning = out.ToolsWithoutReasoning || r.ToolsWithoutReasoning
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
@@ -189,6 +190,10 @@ type ModelParams struct {
 	// (a later match's replace an earlier's): another is sent as the
 	// nearest of them (Efforts' order), not refused with a 400.
 	Efforts []string
+	// ToolsWithoutReasoning: the models take function tools in chat
+	// completions only while they do not reason (reasoning_effort none;
+	// their Responses API takes both).
+	ToolsWithoutReasoning bool
 }
 
 // OpenAIModelParams returns what an OpenAI model (by its name) knows by
@@ -223,6 +228,9 @@ var openAIModels = []ModelParams{
 	// GPT-5.4; later ones reason unless told not to.
 	{Prefixes: []string{"gpt-5.1", "gpt-5.2", "gpt-5.4"}, RefusesReasoning: openAIReasoningRefuses},
 	{Prefixes: []string{"gpt-5.5", "gpt-5.6", "gpt-6"}, RefusesReasoning: openAIReasoningRefuses, ReasonsByDefault: true},
+	// "Function tools with reasoning_effort are not supported for gpt-5.4
+	// in /v1/chat/completions. Please use /v1/responses instead."
+	{Prefixes: []string{"gpt-5.2", "gpt-5.4", "gpt-5.5", "gpt-5.6"}, ToolsWithoutReasoning: true},
 	{Prefixes: []string{"gpt-4o", "gpt-4.1", "gpt-4-", "gpt-3.5", "chatgpt-4o", "gpt-5-chat"}, Refuses: map[string]string{
 		"reasoning_effort": "OpenAI's models that do not reason take no reasoning_effort",
 		"thinking":         openAIThinking}},

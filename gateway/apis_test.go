@@ -869,3 +869,56 @@ router_settings:
 		t.Fatalf("%v: o3 got %s", err, sent)
 	}
 }
+
+// GPT-5.2 and later take function tools in chat completions only without
+// reasoning ("Function tools with reasoning_effort are not supported ...
+// use /v1/responses", the mock as OpenAI): a tool call that asks for
+// reasoning passes GPT-5.4 over for a fallback that reasons with tools;
+// under drop_params the effort is dropped, and GPT-5.6, which reasons by
+// default, is asked for none; the Responses API takes both.
+func TestToolsWithReasoningAtGPT54AndLater(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt54
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt51
+    litellm_params: {model: openai/gpt-5.1, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt54-dropping
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret, drop_params: true}
+  - model_name: gpt56-dropping
+    litellm_params: {model: openai/gpt-5.6-terra, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret, drop_params: true}
+  - model_name: gpt56
+    litellm_params: {model: openai/gpt-5.6-terra, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+router_settings:
+  fallbacks: [{gpt54: [gpt51]}]
+`, "openai")
+	const tools = `"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}],"messages":[{"role":"user","content":"Hi"}]`
+	for _, tc := range []struct {
+		model, params string
+		status        int
+		deployment    string // the one that served
+		sent          string // in the body it got
+		dropped       string
+	}{
+		{"gpt54", `"reasoning_effort":"high",`, 200, "gpt51/openai/gpt-5.1", `"reasoning_effort":"high"`, ""},
+		{"gpt54", `"reasoning_effort":"none",`, 200, "gpt54/openai/gpt-5.4", `"reasoning_effort":"none"`, ""},
+		{"gpt54-dropping", `"reasoning_effort":"high",`, 200, "gpt54-dropping/openai/gpt-5.4", `"tools"`, "reasoning_effort"},
+		{"gpt56-dropping", ``, 200, "gpt56-dropping/openai/gpt-5.6-terra", `"reasoning_effort":"none"`, "reasoning_effort"},
+		{"gpt54", `"reasoning_effort":"high","disable_fallbacks":true,`, 400, "", "", ""},
+	} {
+		status, h, body := e.post("/v1/chat/completions", `{"model":"`+tc.model+`",`+tc.params+tools+`}`)
+		sent := e.mocks["openai"].LastBody()
+		if status != tc.status || h.Get("X-Breakerd-Deployment") != tc.deployment || !strings.Contains(sent, tc.sent) ||
+			h.Get("X-Breakerd-Dropped-Params") != tc.dropped || tc.dropped != "" && tc.sent == `"tools"` && strings.Contains(sent, "reasoning_effort") {
+			t.Fatalf("%s %s: status %d, headers %v, body %v; sent %s", tc.model, tc.params, status, h, body, sent)
+		}
+		apiErr, _ := body["error"].(map[string]any)
+		if msg, _ := apiErr["message"].(string); tc.status == 400 && !strings.Contains(msg, "only with reasoning_effort none") {
+			t.Fatalf("%v, want breakerd's 400 naming the rule", body)
+		}
+	}
+	status, _, body := e.post("/v1/responses", `{"model":"gpt56","reasoning":{"effort":"high"},"input":"Hi","tools":[{"type":"function","name":"f","parameters":{"type":"object"}}]}`)
+	if status != 200 {
+		t.Fatalf("Responses: status %d, body %v", status, body)
+	}
+}

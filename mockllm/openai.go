@@ -357,11 +357,17 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		req.Model = r.PathValue("deployment")
 	}
 	if req.MaxTokens != nil || req.ReasoningEffort != nil || len(req.Thinking) > 0 || req.Temperature != nil || req.TopP != nil ||
-		req.PresencePenalty != nil || req.FrequencyPenalty != nil || req.Logprobs != nil {
+		req.PresencePenalty != nil || req.FrequencyPenalty != nil || req.Logprobs != nil || len(req.Tools) > 0 {
 		// What the model refuses of them (looked up only then: a plain
 		// call pays nothing).
 		mp := config.OpenAIModelParams(req.Model)
 		renames, refuses := mp.Renames, mp.Refuses
+		reasoning := req.ReasoningEffort != nil && *req.ReasoningEffort != "none" || req.ReasoningEffort == nil && mp.ReasonsByDefault
+		if mp.ToolsWithoutReasoning && len(req.Tools) > 0 && reasoning {
+			s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Function tools with reasoning_effort are not supported for %s in /v1/chat/completions. "+
+				"To use function tools, use /v1/responses or set reasoning_effort to 'none'.", req.Model))
+			return
+		}
 		if req.ReasoningEffort != nil {
 			if msg := effortRefused(*req.ReasoningEffort, mp.Efforts, "reasoning_effort"); msg != "" {
 				s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_value", msg)

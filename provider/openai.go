@@ -116,6 +116,9 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 			p.refused = append(p.refused, []byte(`"`+k+`"`))
 		}
 	}
+	if d.ToolsWithoutReasoning {
+		p.refused = append(p.refused, []byte(`"tools"`))
+	}
 	for _, f := range d.RefusesInMessages {
 		p.inMessages = append(p.inMessages, []byte(`"`+f+`"`))
 	}
@@ -202,18 +205,40 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 	}
 	var out []string
 	why := ""
-	reasoning := reasons(&p.d, fields["reasoning_effort"])
+	// Chat's reasoning_effort (a Responses request's reasoning is its
+	// own, and that API takes tools with reasoning).
+	chat := req.API == "" || req.API == APIChat
+	reasoning := chat && reasons(&p.d, fields["reasoning_effort"])
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		w := p.d.Refuses[k]
 		if w == "" && reasoning {
 			w = p.d.RefusesReasoning[k]
+		}
+		if w == "" && reasoning && k == "reasoning_effort" && p.d.ToolsWithoutReasoning && hasTools(fields["tools"]) {
+			w = toolsWithoutReasoning
 		}
 		if w != "" && !isDefault(k, fields[k]) {
 			why = cmp.Or(why, w)
 			out = append(out, k)
 		}
 	}
+	if _, set := fields["reasoning_effort"]; !set && reasoning && p.d.ToolsWithoutReasoning && hasTools(fields["tools"]) {
+		// It reasons by default: none must be asked for (drop_params
+		// does, in Send).
+		why = cmp.Or(why, toolsWithoutReasoning)
+		out = append(out, "reasoning_effort")
+	}
 	return out, why
+}
+
+// toolsWithoutReasoning is why a model refuses function tools while it
+// reasons (config.Deployment.ToolsWithoutReasoning).
+const toolsWithoutReasoning = "this model takes function tools in chat completions only with reasoning_effort none (its Responses API takes both)"
+
+// hasTools reports whether a chat request's tools (raw) name any.
+func hasTools(tools []byte) bool {
+	t := bytes.TrimSpace(tools)
+	return len(t) > 0 && t[0] == '[' && !bytes.Equal(bytes.Join(bytes.Fields(t), nil), []byte("[]"))
 }
 
 // reasons reports whether a request with this reasoning_effort (raw;
@@ -293,6 +318,10 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	}
 	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, &p.d)
+	}
+	if p.d.ToolsWithoutReasoning && p.d.ReasonsByDefault && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
+		bytes.Contains(buf, []byte(`"tools"`)) {
+		buf = withoutReasoningForTools(buf)
 	}
 	if len(p.d.Efforts) > 0 && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"reasoning`)) {
 		buf = withEffortFitted(buf, p.d.Efforts)
@@ -537,6 +566,31 @@ func renamed(body []byte, renames map[string]string) []byte {
 		return body
 	}
 	return out
+}
+
+// withoutReasoningForTools is a chat request's body with function tools
+// and no reasoning_effort, for a model that reasons by default and takes
+// tools in chat completions only without reasoning, given
+// reasoning_effort none (drop_params dropped the request's, Unsupported
+// having refused it); body as it is otherwise.
+func withoutReasoningForTools(body []byte) []byte {
+	var tools []byte
+	effort := false
+	EachField(body, func(k, v []byte) {
+		switch string(k) {
+		case "tools":
+			tools = v
+		case "reasoning_effort":
+			effort = true
+		}
+	})
+	if effort || !hasTools(tools) {
+		return body
+	}
+	if b, ok := SetField(body, "reasoning_effort", []byte(`"none"`)); ok {
+		return b
+	}
+	return body
 }
 
 // withEffortFitted is a chat request's body with its reasoning_effort (a

@@ -404,6 +404,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to the %d keywords its model takes",
 				dc.Name, len(dc.SchemaKeywords)))
 		}
+		if dc.ToolsWithoutReasoning {
+			params = append(params, fmt.Sprintf("  %s: takes function tools in chat completions only with reasoning_effort none (its Responses API takes both)", dc.Name))
+		}
 		var whileReasoning []string
 		for _, k := range slices.Sorted(maps.Keys(dc.RefusesReasoning)) {
 			if _, always := dc.Refuses[k]; !always {

@@ -591,6 +591,7 @@ func TestCheckConfigShowsProvidersAndParameters(t *testing.T) {
 		"g/gemini/gemini-2.5-flash: its upstream refuses prompt_cache_key, prompt_cache_retention, messages' reasoning_content, thinking_blocks (left out); " +
 			"frequency_penalty, presence_penalty, thinking (left out at their default, else parameters it cannot take)",
 		"o/openai/gpt-5.4: sends max_tokens as max_completion_tokens",
+		"o/openai/gpt-5.4: takes function tools in chat completions only with reasoning_effort none",
 		"g/gemini/gemini-2.5-flash: fits the JSON Schemas of tools and response formats to the 22 keywords its model takes",
 		"o/openai/gpt-5.4: with a reasoning_effort other than none, its upstream refuses logprobs, temperature, top_logprobs, top_p (left out",
 		"long/groq/llama-3.3-70b-versatile: max_tokens=4096, unless", // a count of tokens, not a token
