@@ -371,6 +371,8 @@ model_list:
     litellm_params: {model: openai/gpt-5-chat-latest, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
   - model_name: llama
     litellm_params: {model: openai/llama-3.3-70b, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gpt56
+    litellm_params: {model: openai/gpt-5.6-terra, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
 router_settings:
   fallbacks: [{claude: [gpt54]}]
 `, "anthropic", "openai")
@@ -394,6 +396,18 @@ router_settings:
 		}
 		if sent := e.mocks["openai"].LastBody(); tc.sent != "" && !strings.Contains(sent, tc.sent) || tc.sent == "" && strings.Contains(sent, "reasoning_effort") {
 			t.Fatalf("%s: the deployment got %s", tc.model, sent)
+		}
+	}
+	// Claude Code's requests carry tools: GPT-5.4 and later take them in
+	// chat completions only without reasoning, so the effort is left out,
+	// and GPT-5.6, which reasons by default, is asked for none.
+	for model, sent := range map[string]string{"gpt54": `"tools"`, "gpt56": `"reasoning_effort":"none"`} {
+		msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: anthropic.Model(model), MaxTokens: 16000,
+			Thinking: anthropic.ThinkingConfigParamOfEnabled(10000),
+			Tools:    []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "read", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Hello"))}})
+		if got := e.mocks["openai"].LastBody(); err != nil || len(msg.Content) == 0 || !strings.Contains(got, sent) || model == "gpt54" && strings.Contains(got, "reasoning_effort") {
+			t.Fatalf("%s with tools: %v; the deployment got %s", model, err, got)
 		}
 	}
 }

@@ -989,12 +989,18 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		return nil, "unsupported_params", false
 	}
 	params, why := d.prov.Unsupported(dreq)
-	if opt := slices.DeleteFunc(slices.Clone(params), func(p string) bool { return !slices.Contains(optional, p) }); len(opt) > 0 {
+	if isOptional := func(p string) bool { return slices.Contains(optional, p) }; slices.ContainsFunc(params, isOptional) {
 		// What the translation made of the client's, and d refuses:
-		// left out, and the rest looked at again.
-		c.leftOut = append(c.leftOut, opt...)
+		// left out, and the rest looked at again. One refused even when
+		// absent (reasoning_effort at a model that reasons by default)
+		// is the provider's to fit.
+		c.leftOut = append(c.leftOut, slices.DeleteFunc(slices.Clone(params), func(p string) bool { return !isOptional(p) })...)
 		dreq.Drop = c.drops(d, c.leftOut)
 		params, why = d.prov.Unsupported(dreq)
+		if len(params) > 0 && isOptional(params[0]) {
+			why = "its model refuses it"
+		}
+		params = slices.DeleteFunc(params, isOptional)
 	}
 	if len(params) > 0 {
 		if !d.Config.DropParams {
