@@ -469,3 +469,52 @@ model_list:
 		t.Fatalf("%d calls refused", refused.Load())
 	}
 }
+
+// Claude on Bedrock's Converse API thinks as on Anthropic's: its thinking
+// comes back with the signature Claude checks (whole, and in a stream as
+// a signature delta), and goes back to it as reasoningContent, so a tool
+// loop with thinking on keeps its thinking before the tool call, as
+// Claude wants (the mock, as Bedrock, refuses the step otherwise).
+func TestThinkingOnConverse(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
+	var refused atomic.Int64
+	_, upstream := awsUpstream(t, "bedrock", creds, &refused)
+	e := newEnv(t, `
+model_list:
+  - model_name: sonnet
+    litellm_params:
+      model: bedrock/converse/us.anthropic.claude-sonnet-4-5-20250929-v1:0
+      aws_access_key_id: `+creds.AccessKeyID+`
+      aws_secret_access_key: `+creds.SecretAccessKey+`
+      aws_bedrock_runtime_endpoint: "`+upstream.URL+`"
+`)
+	ctx := context.Background()
+	client := e.anthropicClient()
+	thinking := anthropic.ThinkingConfigParamOfEnabled(2000)
+	first, err := client.Messages.New(ctx, anthropic.MessageNewParams{Model: "sonnet", MaxTokens: 4000, Thinking: thinking,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Read go.mod"))}})
+	if err != nil || len(first.Content) != 2 || first.Content[0].Type != "thinking" || !strings.HasPrefix(first.Content[0].Signature, "mocksig_converse_") {
+		t.Fatalf("%v (refused %d): %+v", err, refused.Load(), first)
+	}
+	// The next step of a tool loop: the thinking that led to the call, then
+	// the call, then its result.
+	step := anthropic.MessageNewParams{Model: "sonnet", MaxTokens: 4000, Thinking: thinking,
+		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "read", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Read go.mod")),
+			anthropic.NewAssistantMessage(anthropic.NewThinkingBlock(first.Content[0].Signature, first.Content[0].Thinking),
+				anthropic.NewToolUseBlock("toolu_1", map[string]any{}, "read")),
+			anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "module m", false))}}
+	if next, err := client.Messages.New(ctx, step); err != nil || next.Content[0].Type != "thinking" {
+		t.Fatalf("the tool loop's next step: %v %+v", err, next)
+	}
+	stream := client.Messages.NewStreaming(ctx, step)
+	var msg anthropic.Message
+	for stream.Next() {
+		if err := msg.Accumulate(stream.Current()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Err(); err != nil || len(msg.Content) < 2 || msg.Content[0].Type != "thinking" || !strings.HasPrefix(msg.Content[0].Signature, "mocksig_converse_") {
+		t.Fatalf("stream: %v %+v", err, msg)
+	}
+}

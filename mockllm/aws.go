@@ -283,6 +283,12 @@ type converseRequest struct {
 	GuardrailConfig *struct {
 		GuardrailIdentifier string `json:"guardrailIdentifier"`
 	} `json:"guardrailConfig"`
+	// AdditionalModelRequestFields are Claude's own: its thinking.
+	AdditionalModelRequestFields struct {
+		Thinking *struct {
+			Type string `json:"type"`
+		} `json:"thinking"`
+	} `json:"additionalModelRequestFields"`
 	ToolConfig *struct {
 		Tools []struct {
 			ToolSpec struct {
@@ -301,8 +307,10 @@ type converseRequest struct {
 // converseContent is a Converse content block, of the kinds the mock
 // reads or checks.
 type converseContent struct {
-	Text  *string `json:"text"`
-	Image *struct {
+	Text      *string         `json:"text"`
+	ToolUse   json.RawMessage `json:"toolUse"`
+	Reasoning json.RawMessage `json:"reasoningContent"`
+	Image     *struct {
 		Format string `json:"format"`
 		Source struct {
 			Bytes []byte `json:"bytes"`
@@ -346,6 +354,27 @@ func (c converseRequest) check() string {
 	return ""
 }
 
+// thinks reports whether the request turns Claude's thinking on.
+func (c converseRequest) thinks() bool {
+	t := c.AdditionalModelRequestFields.Thinking
+	return t != nil && (t.Type == "enabled" || t.Type == "adaptive")
+}
+
+// thinkingLeadsToolUse reports whether the last assistant message, if it
+// calls a tool, starts with its thinking, as Claude wants with thinking
+// on (the Messages API's rule, on Converse too).
+func (c converseRequest) thinkingLeadsToolUse() bool {
+	for i := len(c.Messages) - 1; i >= 0; i-- {
+		m := c.Messages[i]
+		if m.Role != "assistant" {
+			continue
+		}
+		calls := slices.ContainsFunc(m.Content, func(b converseContent) bool { return len(b.ToolUse) > 0 })
+		return !calls || len(m.Content[0].Reasoning) > 0
+	}
+	return true
+}
+
 // prompt is the text of the request's last user message.
 func (c converseRequest) prompt() string {
 	for i := len(c.Messages) - 1; i >= 0; i-- {
@@ -383,6 +412,11 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data
 		s.writeError(w, r, 400, "invalid_request_error", noPrefill)
 		return
 	}
+	if req.thinks() && !req.thinkingLeadsToolUse() {
+		s.writeError(w, r, 400, "invalid_request_error", "Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, "+
+			"a final `assistant` message must start with a thinking block (preceding the lastmost set of `tool_use` and `tool_result` blocks).")
+		return
+	}
 	prompt := req.prompt()
 	if n := tokens(prompt); f.ContextTokens > 0 && n > f.ContextTokens {
 		s.writeError(w, r, 400, "invalid_request_error", "Input is too long for requested model.")
@@ -415,31 +449,46 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data
 		}
 	}
 	in, out := tokens(prompt), tokens(text)
+	signature := fmt.Sprintf("mocksig_converse_%d", s.ids.Add(1))
+	if req.thinks() {
+		out += tokens(thinkingText)
+	}
 	usage := map[string]int{"inputTokens": in, "outputTokens": out, "totalTokens": in + out}
 	if !stream {
 		content := []map[string]any{{"text": text}}
 		if tool != nil {
 			content = []map[string]any{{"toolUse": tool}}
 		}
+		if req.thinks() { // Claude's thinking first, with the signature it checks when sent back
+			content = append([]map[string]any{{"reasoningContent": map[string]any{"reasoningText": map[string]string{"text": thinkingText, "signature": signature}}}}, content...)
+		}
 		writeJSON(w, 200, map[string]any{"output": map[string]any{"message": map[string]any{"role": "assistant", "content": content}},
 			"stopReason": stop, "usage": usage, "metrics": map[string]int{"latencyMs": 1}})
 		return
 	}
 	events := []any{namedEvent{"messageStart", map[string]any{"role": "assistant"}}}
+	at := 0 // the answer's block
+	if req.thinks() {
+		events = append(events,
+			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"reasoningContent": map[string]string{"text": thinkingText}}}},
+			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"reasoningContent": map[string]string{"signature": signature}}}},
+			namedEvent{"contentBlockStop", map[string]any{"contentBlockIndex": 0}})
+		at = 1
+	}
 	if tool != nil {
 		input := string(tool["input"].(json.RawMessage))
 		events = append(events,
-			namedEvent{"contentBlockStart", map[string]any{"contentBlockIndex": 0, "start": map[string]any{"toolUse": map[string]any{"toolUseId": tool["toolUseId"], "name": tool["name"]}}}},
-			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"toolUse": map[string]string{"input": input[:len(input)/2]}}}},
-			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]any{"toolUse": map[string]string{"input": input[len(input)/2:]}}}})
+			namedEvent{"contentBlockStart", map[string]any{"contentBlockIndex": at, "start": map[string]any{"toolUse": map[string]any{"toolUseId": tool["toolUseId"], "name": tool["name"]}}}},
+			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": at, "delta": map[string]any{"toolUse": map[string]string{"input": input[:len(input)/2]}}}},
+			namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": at, "delta": map[string]any{"toolUse": map[string]string{"input": input[len(input)/2:]}}}})
 	} else {
 		for _, wd := range strings.SplitAfter(text, " ") {
 			events = append(events, lazy(func() any {
-				return namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": 0, "delta": map[string]string{"text": wd}}}
+				return namedEvent{"contentBlockDelta", map[string]any{"contentBlockIndex": at, "delta": map[string]string{"text": wd}}}
 			}))
 		}
 	}
-	events = append(events, namedEvent{"contentBlockStop", map[string]any{"contentBlockIndex": 0}},
+	events = append(events, namedEvent{"contentBlockStop", map[string]any{"contentBlockIndex": at}},
 		namedEvent{"messageStop", map[string]any{"stopReason": stop}},
 		namedEvent{"metadata", map[string]any{"usage": usage, "metrics": map[string]int{"latencyMs": 1}}})
 	s.streamEvents(newSSE(&bedrockStreamWriter{ResponseWriter: w, converse: true}), r, f, events, func() {})

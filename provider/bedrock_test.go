@@ -334,3 +334,24 @@ func TestConverseStreamsReadAsAnthropicEvents(t *testing.T) {
 		t.Errorf("text %q, tool %q, finish %q, usage %+v", text.String(), args.String(), finish, st.Usage())
 	}
 }
+
+// Thinking blocks go to Converse as reasoningContent and come back as
+// thinking blocks: with their signature, or redacted, as their data; one
+// without a signature, which Claude would refuse, is left out.
+func TestThinkingBlocksOnConverse(t *testing.T) {
+	in := []anthropicBlock{{Type: "thinking", Thinking: "t", Signature: "sig"}, {Type: "redacted_thinking", Data: "ZW5j"},
+		{Type: "thinking", Thinking: "unsigned"}, {Type: "text", Text: "x"}}
+	var docs int
+	out, err := converseBlocks(in, &docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := json.Marshal(out)
+	if want := `[{"reasoningContent":{"reasoningText":{"text":"t","signature":"sig"}}},{"reasoningContent":{"redactedContent":"ZW5j"}},{"text":"x"}]`; string(sent) != want {
+		t.Fatalf("sent %s\nwant %s", sent, want)
+	}
+	back, _ := json.Marshal(anthropicBlocks(out))
+	if want := `[{"signature":"sig","thinking":"t","type":"thinking"},{"data":"ZW5j","type":"redacted_thinking"},{"text":"x","type":"text"}]`; string(back) != want {
+		t.Fatalf("back %s\nwant %s", back, want)
+	}
+}

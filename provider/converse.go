@@ -24,22 +24,28 @@ import (
 
 // converseBlock is a Converse content block: exactly one field is set.
 type converseBlock struct {
-	Text       *string         `json:"text,omitempty"`
-	Image      *converseImage  `json:"image,omitempty"`
-	Document   *converseDoc    `json:"document,omitempty"`
-	ToolUse    *converseTool   `json:"toolUse,omitempty"`
-	ToolResult *converseResult `json:"toolResult,omitempty"`
-	Reasoning  *struct {
-		ReasoningText struct {
-			Text      string `json:"text"`
-			Signature string `json:"signature,omitempty"`
-		} `json:"reasoningText"`
-	} `json:"reasoningContent,omitempty"`
+	Text       *string            `json:"text,omitempty"`
+	Image      *converseImage     `json:"image,omitempty"`
+	Document   *converseDoc       `json:"document,omitempty"`
+	ToolUse    *converseTool      `json:"toolUse,omitempty"`
+	ToolResult *converseResult    `json:"toolResult,omitempty"`
+	Reasoning  *converseReasoning `json:"reasoningContent,omitempty"`
 	// CachePoint ends a prefix to cache, as Anthropic's cache_control on
 	// the block before it does.
 	CachePoint *struct {
 		Type string `json:"type"`
 	} `json:"cachePoint,omitempty"`
+}
+
+// converseReasoning is Claude's thinking in Converse's words: its text
+// with the signature Claude checks when it is sent back, or, redacted,
+// its encrypted bytes (base64).
+type converseReasoning struct {
+	ReasoningText *struct {
+		Text      string `json:"text"`
+		Signature string `json:"signature,omitempty"`
+	} `json:"reasoningText,omitempty"`
+	RedactedContent string `json:"redactedContent,omitempty"`
 }
 
 // cachePoint is the block that ends a cached prefix.
@@ -143,9 +149,10 @@ func blocks(raw json.RawMessage) ([]anthropicBlock, error) {
 	return out, err
 }
 
-// converseBlocks renames Anthropic's blocks; thinking, which Converse
-// takes back only with its signature, is left out of what is sent, and
-// a block Converse has no equivalent of is the request's error, not
+// converseBlocks renames Anthropic's blocks; thinking goes back with its
+// signature (Claude wants it before a tool call it led to, with thinking
+// on), and without one, which Converse would refuse, is left out; a
+// block Converse has no equivalent of is the request's error, not
 // dropped. A block with cache_control is followed by a cachePoint. docs
 // counts the request's documents, which Converse wants named apart.
 func converseBlocks(in []anthropicBlock, docs *int) ([]converseBlock, *Error) {
@@ -175,8 +182,20 @@ func converseBlocks(in []anthropicBlock, docs *int) ([]converseBlock, *Error) {
 				return nil, err
 			}
 			out = append(out, converseBlock{Document: doc})
-		case "thinking", "redacted_thinking":
-			continue
+		case "thinking":
+			if b.Signature == "" {
+				continue
+			}
+			r := &converseReasoning{ReasoningText: &struct {
+				Text      string `json:"text"`
+				Signature string `json:"signature,omitempty"`
+			}{b.Thinking, b.Signature}}
+			out = append(out, converseBlock{Reasoning: r})
+		case "redacted_thinking":
+			if b.Data == "" {
+				continue
+			}
+			out = append(out, converseBlock{Reasoning: &converseReasoning{RedactedContent: b.Data}})
 		default:
 			return nil, badRequest("Bedrock's Converse API takes no %q content block", b.Type)
 		}
@@ -310,8 +329,10 @@ func anthropicBlocks(in []converseBlock) []map[string]any {
 			out = append(out, map[string]any{"type": "text", "text": *b.Text})
 		case b.ToolUse != nil:
 			out = append(out, map[string]any{"type": "tool_use", "id": b.ToolUse.ToolUseID, "name": b.ToolUse.Name, "input": cmpRaw(b.ToolUse.Input, "{}")})
-		case b.Reasoning != nil:
+		case b.Reasoning != nil && b.Reasoning.ReasoningText != nil:
 			out = append(out, map[string]any{"type": "thinking", "thinking": b.Reasoning.ReasoningText.Text, "signature": b.Reasoning.ReasoningText.Signature})
+		case b.Reasoning != nil && b.Reasoning.RedactedContent != "":
+			out = append(out, map[string]any{"type": "redacted_thinking", "data": b.Reasoning.RedactedContent})
 		}
 	}
 	return out
@@ -377,7 +398,9 @@ func (b *bedrockStream) converseEvent(name string, payload []byte) {
 				Input string `json:"input"`
 			} `json:"toolUse"`
 			Reasoning *struct {
-				Text *string `json:"text"`
+				Text            *string `json:"text"`
+				Signature       *string `json:"signature"`
+				RedactedContent *string `json:"redactedContent"`
 			} `json:"reasoningContent"`
 		} `json:"delta"`
 		StopReason string        `json:"stopReason"`
@@ -419,6 +442,11 @@ func (b *bedrockStream) converseEvent(name string, payload []byte) {
 		case d.Reasoning != nil && d.Reasoning.Text != nil:
 			start(map[string]any{"type": "thinking", "thinking": ""})
 			emit(map[string]any{"type": "content_block_delta", "index": ev.Index, "delta": map[string]any{"type": "thinking_delta", "thinking": *d.Reasoning.Text}})
+		case d.Reasoning != nil && d.Reasoning.Signature != nil:
+			start(map[string]any{"type": "thinking", "thinking": ""})
+			emit(map[string]any{"type": "content_block_delta", "index": ev.Index, "delta": map[string]any{"type": "signature_delta", "signature": *d.Reasoning.Signature}})
+		case d.Reasoning != nil && d.Reasoning.RedactedContent != nil:
+			start(map[string]any{"type": "redacted_thinking", "data": *d.Reasoning.RedactedContent})
 		}
 	case "contentBlockStop":
 		emit(map[string]any{"type": "content_block_stop", "index": ev.Index})
