@@ -39,9 +39,10 @@ type Translated struct {
 	// take the request, not even with drop_params.
 	Unfit []string
 	// Optional names parameters the translation made of the client's
-	// (a Messages request's thinking as reasoning_effort) that a
-	// deployment may go without: sent only to one that takes them
-	// (config.Deployment.Reasons), never a reason to pass one over.
+	// (a Messages request's thinking, a Responses request's reasoning, as
+	// reasoning_effort) that a deployment may go without: sent only to
+	// one that takes them (config.Deployment.Reasons, or a Claude that
+	// thinks), never a reason to pass one over.
 	Optional []string
 }
 

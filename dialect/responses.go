@@ -115,6 +115,7 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			}
 			if json.Unmarshal(v, &re) == nil && re.Effort != "" {
 				chat["reasoning_effort"] = re.Effort
+				out.Optional = append(out.Optional, "reasoning_effort")
 			}
 		case "text":
 			var t struct {

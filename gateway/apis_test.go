@@ -922,3 +922,25 @@ router_settings:
 		t.Fatalf("Responses: status %d, body %v", status, body)
 	}
 }
+
+// A Responses client's reasoning effort (Codex's) goes where it is taken,
+// as the translation makes it (thinking, at a Claude), and is left out at
+// an OpenAI-compatible server that may refuse it, which still serves.
+func TestResponsesReasoningWhereTaken(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+  - model_name: llama
+    litellm_params: {model: groq/llama-3.3-70b-versatile, api_base: "${MOCK_GROQ}/v1", api_key: gsk-secret-key}
+`, "anthropic", "groq")
+	for model, mock := range map[string]string{"claude": "anthropic", "llama": "groq"} {
+		_, err := e.client.Responses.New(context.Background(), responses.ResponseNewParams{Model: model,
+			Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortHigh}, MaxOutputTokens: openai.Int(8000),
+			Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("Hello")}})
+		sent := e.mocks[mock].LastBody()
+		if err != nil || mock == "anthropic" && !strings.Contains(sent, `"thinking"`) || mock == "groq" && strings.Contains(sent, "reasoning_effort") {
+			t.Fatalf("%s: %v; the deployment got %s", model, err, sent)
+		}
+	}
+}

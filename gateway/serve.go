@@ -25,6 +25,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/dialect"
 	"github.com/breakerd/breakerd/provider"
 )
@@ -970,7 +971,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		return nil, "unsupported_params", false
 	}
 	c.sendReq, c.native = dreq, tr == nil
-	if len(optional) > 0 && !d.Config.Reasons {
+	if len(optional) > 0 && !takesEffort(&d.Config) {
 		c.leftOut = optional // sent only where known to be taken
 	}
 	// The request is the call's own: each deployment sets its defaults
@@ -1017,6 +1018,13 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		c.dropped = params
 	}
 	return nil, "", true
+}
+
+// takesEffort reports whether d's model is known to take a
+// reasoning_effort: one that reasons (config.Deployment.Reasons), or a
+// Claude that thinks, whose translation makes it thinking.
+func takesEffort(d *config.Deployment) bool {
+	return d.Reasons || d.Dialect == config.DialectAnthropic && config.ClaudeOf(d.Model).Thinking >= config.ThinkingBudget
 }
 
 // enter lets one call to d through its cooldown, breaker, bulkhead and
