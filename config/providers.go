@@ -360,7 +360,9 @@ var providerTable = []ProviderInfo{
 			// "Model grok-4.5 does not support parameter presencePenalty", even at 0.
 			"presence_penalty":  "xAI's reasoning Grok models (grok-3-mini, grok-4 and later) take no presence penalty",
 			"frequency_penalty": "xAI's reasoning Grok models (grok-3-mini, grok-4 and later) take no frequency penalty",
-		}}}},
+		}},
+			// grok-3-mini's reasoning_effort is low or high.
+			{Prefixes: []string{"grok-3-mini"}, Reasons: true, Efforts: []string{"low", "high"}}}},
 	{Name: "perplexity", Dialect: DialectOpenAI, BaseURL: "https://api.perplexity.ai", BaseEnv: "PERPLEXITY_API_BASE", KeyEnv: "PERPLEXITYAI_API_KEY",
 		MoreKeyEnvs: []string{"PERPLEXITY_API_KEY"}},
 	{Name: "huggingface", Dialect: DialectOpenAI, BaseURL: "https://router.huggingface.co/v1", BaseEnv: "HF_API_BASE", MoreBaseEnvs: []string{"HUGGINGFACE_API_BASE"},

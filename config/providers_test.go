@@ -200,3 +200,16 @@ func TestNearestEffort(t *testing.T) {
 		}
 	}
 }
+
+// xAI's grok-3-mini takes a reasoning_effort of low or high: medium is
+// sent as low, the lesser of two as near.
+func TestGrokMiniEfforts(t *testing.T) {
+	xai, _ := LookupProvider("xai")
+	mp := xai.paramsOf("grok-3-mini-fast")
+	if !mp.Reasons || NearestEffort("medium", mp.Efforts) != "low" || NearestEffort("xhigh", mp.Efforts) != "high" {
+		t.Fatalf("grok-3-mini: %+v", mp)
+	}
+	if mp := xai.paramsOf("grok-4"); mp.Reasons || len(mp.Efforts) != 0 {
+		t.Fatalf("grok-4: %+v", mp)
+	}
+}
