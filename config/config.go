@@ -343,23 +343,11 @@ type Deployment struct {
 	// message (ProviderInfo.RefusesInMessages).
 	Refuses           map[string]string
 	RefusesInMessages []string
-	// RefusesReasoning are the chat parameters the model refuses while it
-	// reasons (ModelParams.RefusesReasoning): when a request's
-	// reasoning_effort is other than "none", or, if ReasonsByDefault,
-	// when it sets none.
-	RefusesReasoning map[string]string
-	ReasonsByDefault bool
-	// SchemaKeywords, when set, are the only JSON Schema keywords the
-	// model takes in tool parameters and response formats
-	// (ModelParams.SchemaKeywords).
-	SchemaKeywords []string
-	// Reasons: the model takes reasoning_effort (ModelParams.Reasons),
-	// and Efforts, when set, are the values it takes.
-	Reasons bool
-	Efforts []string
-	// ToolsWithoutReasoning: the model takes function tools in chat
-	// completions only without reasoning (ModelParams').
-	ToolsWithoutReasoning bool
+	// Fit is the rest of what the model (by its name) takes and refuses:
+	// ModelParams' while-reasoning refusals, schema keywords, efforts and
+	// tools rule, merged for it (its Prefixes, Models, Renames and Refuses
+	// unset: ParamRenames and Refuses above hold the provider's too).
+	Fit ModelParams
 	// FlattenContent are the roles whose list content is sent as a string
 	// (ProviderInfo.FlattenContent).
 	FlattenContent []string

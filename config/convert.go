@@ -756,8 +756,8 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	// By the model the deployment runs: an Azure deployment's base_model.
 	mp := info.paramsOf(baseModel(model, rd))
-	d.ParamRenames, d.Refuses, d.RefusesReasoning, d.ReasonsByDefault = mp.Renames, mp.Refuses, mp.RefusesReasoning, mp.ReasonsByDefault
-	d.SchemaKeywords, d.Reasons, d.Efforts, d.ToolsWithoutReasoning = mp.SchemaKeywords, mp.Reasons, mp.Efforts, mp.ToolsWithoutReasoning
+	d.ParamRenames, d.Refuses = mp.Renames, mp.Refuses
+	d.Fit, d.Fit.Renames, d.Fit.Refuses = mp, nil, nil
 	d.FlattenContent, d.RefusesInMessages = info.FlattenContent, info.RefusesInMessages
 	for _, r := range info.ModelRules {
 		if strings.HasPrefix(model, r.Prefix) {

@@ -41,7 +41,7 @@ type Translated struct {
 	// Optional names parameters the translation made of the client's
 	// (a Messages request's thinking, a Responses request's reasoning, as
 	// reasoning_effort) that a deployment may go without: sent only to
-	// one that takes them (config.Deployment.Reasons, or a Claude that
+	// one that takes them (config.Deployment.Fit.Reasons, or a Claude that
 	// thinks), never a reason to pass one over.
 	Optional []string
 }

@@ -1021,10 +1021,10 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 }
 
 // takesEffort reports whether d's model is known to take a
-// reasoning_effort: one that reasons (config.Deployment.Reasons), or a
+// reasoning_effort: one that reasons (config.Deployment.Fit.Reasons), or a
 // Claude that thinks, whose translation makes it thinking.
 func takesEffort(d *config.Deployment) bool {
-	return d.Reasons || d.Dialect == config.DialectAnthropic && config.ClaudeOf(d.Model).Thinking >= config.ThinkingBudget
+	return d.Fit.Reasons || d.Dialect == config.DialectAnthropic && config.ClaudeOf(d.Model).Thinking >= config.ThinkingBudget
 }
 
 // enter lets one call to d through its cooldown, breaker, bulkhead and

@@ -111,12 +111,12 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 	for _, k := range slices.Sorted(maps.Keys(d.Refuses)) {
 		p.refused = append(p.refused, []byte(`"`+k+`"`))
 	}
-	for _, k := range slices.Sorted(maps.Keys(d.RefusesReasoning)) {
+	for _, k := range slices.Sorted(maps.Keys(d.Fit.RefusesReasoning)) {
 		if _, dup := d.Refuses[k]; !dup {
 			p.refused = append(p.refused, []byte(`"`+k+`"`))
 		}
 	}
-	if d.ToolsWithoutReasoning {
+	if d.Fit.ToolsWithoutReasoning {
 		p.refused = append(p.refused, []byte(`"tools"`))
 	}
 	for _, f := range d.RefusesInMessages {
@@ -212,9 +212,9 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 	for _, k := range slices.Sorted(maps.Keys(fields)) {
 		w := p.d.Refuses[k]
 		if w == "" && reasoning {
-			w = p.d.RefusesReasoning[k]
+			w = p.d.Fit.RefusesReasoning[k]
 		}
-		if w == "" && reasoning && k == "reasoning_effort" && p.d.ToolsWithoutReasoning && hasTools(fields["tools"]) {
+		if w == "" && reasoning && k == "reasoning_effort" && p.d.Fit.ToolsWithoutReasoning && hasTools(fields["tools"]) {
 			w = toolsWithoutReasoning
 		}
 		if w != "" && !isDefault(k, fields[k]) {
@@ -222,7 +222,7 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 			out = append(out, k)
 		}
 	}
-	if _, set := fields["reasoning_effort"]; !set && reasoning && p.d.ToolsWithoutReasoning && hasTools(fields["tools"]) {
+	if _, set := fields["reasoning_effort"]; !set && reasoning && p.d.Fit.ToolsWithoutReasoning && hasTools(fields["tools"]) {
 		// It reasons by default: none must be asked for (drop_params
 		// does, in Send).
 		why = cmp.Or(why, toolsWithoutReasoning)
@@ -232,7 +232,7 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 }
 
 // toolsWithoutReasoning is why a model refuses function tools while it
-// reasons (config.Deployment.ToolsWithoutReasoning).
+// reasons (config.Deployment.Fit.ToolsWithoutReasoning).
 const toolsWithoutReasoning = "this model takes function tools in chat completions only with reasoning_effort none (its Responses API takes both)"
 
 // hasTools reports whether a chat request's tools (raw) name any.
@@ -243,10 +243,10 @@ func hasTools(tools []byte) bool {
 
 // reasons reports whether a request with this reasoning_effort (raw;
 // nil when it sets none) makes d's model reason, for what it refuses
-// while it does (config.Deployment.RefusesReasoning).
+// while it does (config.Deployment.Fit.RefusesReasoning).
 func reasons(d *config.Deployment, effort []byte) bool {
 	if len(effort) == 0 || string(effort) == "null" {
-		return d.ReasonsByDefault
+		return d.Fit.ReasonsByDefault
 	}
 	s, _ := JSONString(effort)
 	return s != "none"
@@ -319,16 +319,16 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, &p.d)
 	}
-	if p.d.ToolsWithoutReasoning && p.d.ReasonsByDefault && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
+	if p.d.Fit.ToolsWithoutReasoning && p.d.Fit.ReasonsByDefault && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
 		bytes.Contains(buf, []byte(`"tools"`)) {
 		buf = withoutReasoningForTools(buf)
 	}
-	if len(p.d.Efforts) > 0 && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"reasoning`)) {
-		buf = withEffortFitted(buf, p.d.Efforts)
+	if len(p.d.Fit.Efforts) > 0 && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"reasoning`)) {
+		buf = withEffortFitted(buf, p.d.Fit.Efforts)
 	}
-	if len(p.d.SchemaKeywords) > 0 && req.Op == Chat && req.ContentType == "" &&
+	if len(p.d.Fit.SchemaKeywords) > 0 && req.Op == Chat && req.ContentType == "" &&
 		(bytes.Contains(buf, []byte(`"tools"`)) || bytes.Contains(buf, []byte(`"response_format"`))) {
-		buf = withSchemasFitted(buf, p.d.SchemaKeywords)
+		buf = withSchemasFitted(buf, p.d.Fit.SchemaKeywords)
 	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
 		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
@@ -661,7 +661,7 @@ func withoutRefused(body []byte, d *config.Deployment) []byte {
 		}
 		if why, ok := d.Refuses[key]; ok && (why == "" || isDefault(key, v)) {
 			drop = append(drop, key)
-		} else if _, ok := d.RefusesReasoning[key]; ok && isDefault(key, v) {
+		} else if _, ok := d.Fit.RefusesReasoning[key]; ok && isDefault(key, v) {
 			whileReasoning = append(whileReasoning, key)
 		}
 	})

@@ -7,7 +7,7 @@ import (
 )
 
 // Fitting JSON Schemas to a model that takes only a subset of them
-// (config.Deployment.SchemaKeywords: Gemini's, a subset of OpenAPI 3.0's).
+// (config.Deployment.Fit.SchemaKeywords: Gemini's, a subset of OpenAPI 3.0's).
 // Clients send the schemas their tools and structured outputs were
 // written with: MCP servers' carry $schema and additionalProperties,
 // Pydantic's $defs and $ref, Zod's const and type lists, and Gemini

@@ -400,22 +400,22 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			params = append(params, fmt.Sprintf("  %s: its upstream refuses %s", dc.Name, strings.Join(says, "; ")))
 		}
-		if len(dc.SchemaKeywords) > 0 {
+		if len(dc.Fit.SchemaKeywords) > 0 {
 			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to the %d keywords its model takes",
-				dc.Name, len(dc.SchemaKeywords)))
+				dc.Name, len(dc.Fit.SchemaKeywords)))
 		}
-		if dc.ToolsWithoutReasoning {
+		if dc.Fit.ToolsWithoutReasoning {
 			params = append(params, fmt.Sprintf("  %s: takes function tools in chat completions only with reasoning_effort none (its Responses API takes both)", dc.Name))
 		}
 		var whileReasoning []string
-		for _, k := range slices.Sorted(maps.Keys(dc.RefusesReasoning)) {
+		for _, k := range slices.Sorted(maps.Keys(dc.Fit.RefusesReasoning)) {
 			if _, always := dc.Refuses[k]; !always {
 				whileReasoning = append(whileReasoning, k)
 			}
 		}
 		if len(whileReasoning) > 0 {
 			when := "a reasoning_effort other than none"
-			if dc.ReasonsByDefault {
+			if dc.Fit.ReasonsByDefault {
 				when = "no reasoning_effort of none"
 			}
 			params = append(params, fmt.Sprintf("  %s: with %s, its upstream refuses %s (left out at their default, else parameters it cannot take)",
