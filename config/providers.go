@@ -662,3 +662,51 @@ func modeOfModel(model string) string {
 	}
 	return ""
 }
+
+// anthropicBetas are the anthropic-beta values the platforms that serve
+// Claude besides Anthropic's own API take, by the name clients (Claude
+// Code) send, with the name the platform knows each by (LiteLLM's table,
+// anthropic_beta_headers_config.json). Any other is left out: an unknown
+// beta there is a 400 ("Unexpected value(s) ... for the anthropic-beta
+// header" on Vertex AI, "invalid beta flag" on Bedrock), where Anthropic's
+// API takes it.
+var anthropicBetas = map[string]map[string]string{
+	"bedrock": {"advanced-tool-use-2025-11-20": "tool-search-tool-2025-10-19", "compact-2026-01-12": "", "computer-use-2025-01-24": "",
+		"computer-use-2025-11-24": "", "context-1m-2025-08-07": "", "context-management-2025-06-27": "", "dangerous-tool-use-2026-09-03": "",
+		"effort-2025-11-24": "", "fine-grained-tool-streaming-2025-05-14": "", "thinking-binding-controls-2026-08-01": "",
+		"tool-search-tool-2025-10-19": "", "mid-conversation-output-config-2026-07-01": "", "thinking-display-updates-2026-08-18": "",
+		"mid-conversation-tool-changes-2026-07-01": ""},
+	"vertex_ai": {"advanced-tool-use-2025-11-20": "tool-search-tool-2025-10-19", "compact-2026-01-12": "", "compact-2026-09-04": "",
+		"computer-use-2025-01-24": "", "computer-use-2025-11-24": "", "context-1m-2025-08-07": "", "context-management-2025-06-27": "",
+		"dangerous-tool-use-2026-09-03": "", "interleaved-thinking-2025-05-14": "", "per-turn-control-2026-07-01": "",
+		"thinking-binding-controls-2026-08-01": "", "thinking-display-updates-2026-08-18": "", "tool-search-tool-2025-10-19": "",
+		"web-search-2025-03-05": ""},
+	"azure_ai": {"advanced-tool-use-2025-11-20": "", "code-execution-2025-08-25": "", "computer-use-2025-01-24": "", "computer-use-2025-11-24": "",
+		"context-1m-2025-08-07": "", "context-management-2025-06-27": "", "dangerous-tool-use-2026-09-03": "", "effort-2025-11-24": "",
+		"files-api-2025-04-14": "", "interleaved-thinking-2025-05-14": "", "mcp-client-2025-11-20": "", "mcp-client-2025-04-04": "",
+		"per-turn-control-2026-07-01": "", "prompt-caching-scope-2026-01-05": "", "skills-2025-10-02": "", "structured-outputs-2025-11-13": "",
+		"thinking-display-updates-2026-08-18": "", "web-fetch-2025-09-10": "", "web-search-2025-03-05": ""},
+}
+
+// AnthropicBetas returns a request's anthropic-beta (comma-separated) as
+// platform ("bedrock", "vertex_ai", "azure_ai") takes it: the betas it
+// knows, under its names (a mapped name "" is the beta's own), the
+// others left out, each once. Another platform (Anthropic's own API, an
+// Anthropic-compatible server) gets beta as it is.
+func AnthropicBetas(platform, beta string) string {
+	known, ok := anthropicBetas[platform]
+	if !ok || beta == "" {
+		return beta
+	}
+	var out []string
+	for b := range strings.SplitSeq(beta, ",") {
+		name, takes := known[strings.TrimSpace(b)]
+		if name == "" {
+			name = strings.TrimSpace(b)
+		}
+		if takes && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, ",")
+}

@@ -213,3 +213,23 @@ func TestGrokMiniEfforts(t *testing.T) {
 		t.Fatalf("grok-4: %+v", mp)
 	}
 }
+
+// Claude Code's betas reach Bedrock, Vertex AI and Azure AI Foundry as
+// each takes them: renamed where it knows one by another name, the
+// others left out (a 400 there); Anthropic's own API gets them all.
+func TestAnthropicBetas(t *testing.T) {
+	const claudeCode = "claude-code-20250219,interleaved-thinking-2025-05-14,advanced-tool-use-2025-11-20,prompt-caching-scope-2026-01-05,context-1m-2025-08-07"
+	for _, tc := range []struct{ platform, want string }{
+		{"bedrock", "tool-search-tool-2025-10-19,context-1m-2025-08-07"},
+		{"vertex_ai", "interleaved-thinking-2025-05-14,tool-search-tool-2025-10-19,context-1m-2025-08-07"},
+		{"azure_ai", "interleaved-thinking-2025-05-14,advanced-tool-use-2025-11-20,prompt-caching-scope-2026-01-05,context-1m-2025-08-07"},
+		{"anthropic", claudeCode},
+	} {
+		if got := AnthropicBetas(tc.platform, claudeCode); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.platform, got, tc.want)
+		}
+	}
+	if got := AnthropicBetas("vertex_ai", "advanced-tool-use-2025-11-20, tool-search-tool-2025-10-19"); got != "tool-search-tool-2025-10-19" {
+		t.Errorf("a beta and its platform name: %s, want it once", got)
+	}
+}

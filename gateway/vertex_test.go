@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -16,6 +17,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -310,4 +315,35 @@ model_list:
   - model_name: gemini
     litellm_params: {model: vertex_ai/gemini-2.5-flash, vertex_project: p, api_base: "`+upstream+`/v1", vertex_credentials: "`+keyFile+`"}
 `)
+}
+
+// claudeCodeBetas are anthropic-beta values Claude Code sends, some of
+// which only Anthropic's own API takes.
+const claudeCodeBetas = "claude-code-20250219,interleaved-thinking-2025-05-14,advanced-tool-use-2025-11-20,prompt-caching-scope-2026-01-05"
+
+// Claude Code's betas reach Claude on Vertex AI and on Bedrock as each
+// takes them, not as the 400 each answers a beta it does not know with
+// (the mocks, as Google and AWS, refuse Anthropic's own).
+func TestClaudeCodeBetasOnVertexAIAndBedrock(t *testing.T) {
+	keyFile := serviceAccount(t, false, new(atomic.Int64))
+	_, vertex := vertexUpstream(t)
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
+	_, bedrock := awsUpstream(t, "bedrock", creds, new(atomic.Int64))
+	e := newEnv(t, `
+model_list:
+  - model_name: vertex
+    litellm_params: {model: vertex_ai/claude-sonnet-4-5@20250929, vertex_project: p, vertex_location: us-east5, vertex_credentials: "`+keyFile+`",
+      api_base: "`+vertex.URL+`/v1/projects/p/locations/us-east5/publishers/anthropic/models"}
+  - model_name: bedrock
+    litellm_params: {model: bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0, aws_access_key_id: `+creds.AccessKeyID+`,
+      aws_secret_access_key: `+creds.SecretAccessKey+`, aws_bedrock_runtime_endpoint: "`+bedrock.URL+`"}
+`)
+	client := e.anthropicClient()
+	for _, model := range []string{"vertex", "bedrock"} {
+		msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: anthropic.Model(model), MaxTokens: 64,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}}, aoption.WithHeader("anthropic-beta", claudeCodeBetas))
+		if err != nil || len(msg.Content) == 0 {
+			t.Fatalf("%s: %v", model, err)
+		}
+	}
 }

@@ -78,6 +78,12 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: extraneous key [model or stream] is not permitted")
 		return
 	}
+	var betas []string
+	_ = json.Unmarshal(body["anthropic_beta"], &betas)
+	if len(foreignBetas(betas)) > 0 {
+		s.writeError(w, r, 400, "invalid_request_error", "invalid beta flag")
+		return
+	}
 	var msgs messagesRequest
 	_ = json.Unmarshal(data, &msgs)
 	if why := sourcesAsData(msgs); why != "" {

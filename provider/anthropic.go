@@ -54,6 +54,7 @@ const vertexAnthropicVersion = "vertex-2023-10-16"
 // anthropic_version in it; on Bedrock to the model's InvokeModel
 // (bedrockURL), signed last, as its signature covers the headers.
 func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bool, version, beta string) (*http.Request, error) {
+	beta = config.AnthropicBetas(p.platform(), beta)
 	base := cmp.Or(p.d.APIBase, "https://api.anthropic.com")
 	url := strings.TrimSuffix(base, "/v1") + path
 	var err error
@@ -121,6 +122,22 @@ func (p *anthropic) post(ctx context.Context, path string, buf []byte, stream bo
 		}
 	}
 	return hreq, nil
+}
+
+// platform names the platform serving the deployment's Claude, for the
+// betas it takes (config.AnthropicBetas): "bedrock" (InvokeModel;
+// Converse takes none), "vertex_ai", "azure_ai" (Azure AI Foundry);
+// "" for Anthropic's own API, or a server that speaks it.
+func (p *anthropic) platform() string {
+	switch {
+	case p.google != nil:
+		return "vertex_ai"
+	case p.d.Bedrock != nil:
+		return "bedrock"
+	case p.entra != nil || p.d.Provider == "azure" || p.d.Provider == "azure_ai":
+		return "azure_ai"
+	}
+	return ""
 }
 
 // vertexRequest is a Messages request as Vertex AI's Claude takes it: no
