@@ -323,7 +323,8 @@ const claudeCodeBetas = "claude-code-20250219,interleaved-thinking-2025-05-14,ad
 
 // Claude Code's betas reach Claude on Vertex AI and on Bedrock as each
 // takes them, not as the 400 each answers a beta it does not know with
-// (the mocks, as Google and AWS, refuse Anthropic's own).
+// (the mocks, as Google and AWS, refuse Anthropic's own), and Bedrock
+// gets no server-side fallback it does not offer.
 func TestClaudeCodeBetasOnVertexAIAndBedrock(t *testing.T) {
 	keyFile := serviceAccount(t, false, new(atomic.Int64))
 	_, vertex := vertexUpstream(t)
@@ -345,5 +346,14 @@ model_list:
 		if err != nil || len(msg.Content) == 0 {
 			t.Fatalf("%s: %v", model, err)
 		}
+	}
+	// Anthropic's server-side fallback, which Bedrock does not offer (nor
+	// take the key of), is left out there.
+	msg, err := client.Beta.Messages.New(context.Background(), anthropic.BetaMessageNewParams{Model: "bedrock", MaxTokens: 64,
+		Betas:     []anthropic.AnthropicBeta{anthropic.AnthropicBetaServerSideFallback2026_06_01},
+		Fallbacks: anthropic.BetaFallbacksParamUnion{OfBetaFallbackArray: []anthropic.BetaFallbackParam{{Model: "claude-opus-4-8"}}},
+		Messages:  []anthropic.BetaMessageParam{anthropic.NewBetaUserMessage(anthropic.NewBetaTextBlock("hi"))}})
+	if err != nil || len(msg.Content) == 0 {
+		t.Fatalf("server-side fallback at Bedrock: %v", err)
 	}
 }

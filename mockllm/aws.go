@@ -74,8 +74,8 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 	case version != "bedrock-2023-05-31":
 		s.writeError(w, r, 400, "invalid_request_error", "anthropic_version: bedrock-2023-05-31 is required in the body")
 		return
-	case body["model"] != nil || body["stream"] != nil:
-		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: extraneous key [model or stream] is not permitted")
+	case body["model"] != nil || body["stream"] != nil || body["fallbacks"] != nil:
+		s.writeError(w, r, 400, "invalid_request_error", "Malformed input request: extraneous key [model, stream or fallbacks] is not permitted")
 		return
 	}
 	var betas []string
