@@ -363,6 +363,13 @@ func (p *anthropic) Stored(ctx context.Context, call StoredCall) (*Response, err
 // with the deployment's model, the client's anthropic-version and
 // anthropic-beta, and the answer or stream as Anthropic sent it.
 func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string) (*Response, error) {
+	if p.platform() != "" && bytes.Contains(req.Body, []byte(`"fallbacks"`)) {
+		// Anthropic's server-side fallback, its own API's alone (the
+		// other platforms refuse the key, as they do its beta).
+		r := *req
+		r.Drop = append(slices.Clip(r.Drop), "fallbacks")
+		req = &r
+	}
 	buf, err := req.BodyFor(p.d.Model)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}

@@ -121,7 +121,6 @@ func bedrockRequest(buf []byte, beta string, count bool, maxTokens int) ([]byte,
 	}
 	delete(m, "model")
 	delete(m, "stream")
-	delete(m, "fallbacks") // Anthropic's server-side fallback, which Bedrock does not offer
 	if _, set := m["anthropic_version"]; !set {
 		m["anthropic_version"], _ = json.Marshal(bedrockAnthropicVersion)
 	}
