@@ -1268,6 +1268,9 @@ func TestDeploymentPrices(t *testing.T) {
 			in: 10, out: 50, read: 1, write: 12.50, priced: true},
 		{name: "GPT-5.4 mini, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.4-mini}\n", in: 0.75, out: 4.50, read: 0.075, priced: true},
 		{name: "GPT-5.4", yaml: "    litellm_params: {model: openai/gpt-5.4-2026-03-05}\n", in: 2.50, out: 15, read: 0.25, priced: true},
+		{name: "GPT-5.5, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.5}\n", in: 5, out: 30, read: 0.50, priced: true},
+		{name: "GPT-5.5 pro", yaml: "    litellm_params: {model: openai/gpt-5.5-pro}\n", in: 30, out: 180, priced: true},
+		{name: "GPT-5.6 Terra, whose cache writes cost more", yaml: "    litellm_params: {model: openai/gpt-5.6-terra}\n", in: 2.50, out: 15, read: 0.25, write: 3.125, priced: true},
 		{name: "Claude Haiku 4.5 on Bedrock", yaml: "    litellm_params: {model: bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n",
 			in: 1, out: 5, read: 0.10, write: 1.25, priced: true},
 	} {

@@ -2155,8 +2155,11 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	if _, rest, found := strings.Cut(model, "anthropic."); found {
 		model = rest
 	}
-	// OpenAI charges nothing more to write its cache; Anthropic reads at
-	// a tenth of the input price and writes (for 5 minutes) at 1.25 times.
+	// OpenAI charges nothing more to write its cache (1.25 times the
+	// input price from GPT-5.6, whose windows are not yet published: 0,
+	// no check); Anthropic reads at a tenth of the input price and writes
+	// (for 5 minutes) at 1.25 times. GPT-5.5's price doubles past 272K
+	// input tokens, which is not modelled.
 	table := []struct {
 		prefix      string
 		in, out     float64 // USD per million tokens
@@ -2169,6 +2172,11 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		{"gpt-4.1-nano", 0.10, 0.40, 0.025, 0.10, 1_047_576},
 		{"gpt-4.1-mini", 0.40, 1.60, 0.10, 0.40, 1_047_576},
 		{"gpt-4.1", 2.00, 8.00, 0.50, 2.00, 1_047_576},
+		{"gpt-5.6-sol", 5.00, 30.00, 0.50, 6.25, 0},
+		{"gpt-5.6-terra", 2.50, 15.00, 0.25, 3.125, 0},
+		{"gpt-5.6-luna", 1.00, 6.00, 0.10, 1.25, 0},
+		{"gpt-5.5-pro", 30.00, 180.00, 30.00, 30.00, 1_050_000},
+		{"gpt-5.5", 5.00, 30.00, 0.50, 5.00, 1_050_000},
 		{"gpt-5.4-nano", 0.20, 1.25, 0.02, 0.20, 272_000},
 		{"gpt-5.4-mini", 0.75, 4.50, 0.075, 0.75, 272_000},
 		{"gpt-5.4", 2.50, 15.00, 0.25, 2.50, 1_050_000},
