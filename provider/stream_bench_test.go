@@ -119,3 +119,28 @@ func BenchmarkMessagesToClaude(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUnsupportedWithTools: what a 110 KB chat request with 20
+// function tools costs to check at a deployment before it is sent: at
+// GPT-5.4, which takes tools in chat completions only without
+// reasoning, its fields are read (in place); at GPT-4o, whose refusals
+// the request does not name, a byte search finds nothing to read.
+func BenchmarkUnsupportedWithTools(b *testing.B) {
+	msgs := strings.Repeat(`{"role":"user","content":"`+strings.Repeat("lorem ipsum ", 80)+`"},`, 100)
+	tool := `{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}}`
+	body := []byte(`{"model":"g","messages":[` + msgs + `{"role":"user","content":"end"}],"tools":[` + strings.Repeat(tool+",", 19) + tool + `]}`)
+	for _, model := range []string{"gpt-5.4", "gpt-4o"} {
+		b.Run(model, func(b *testing.B) {
+			mp := config.OpenAIModelParams(model)
+			p := newOpenAI(config.Deployment{Model: model, Refuses: mp.Refuses, ParamRenames: mp.Renames, Fit: mp}, nil, func(s string) string { return s })
+			r := &Request{Op: Chat, Body: body}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if params, _ := p.Unsupported(r); len(params) > 0 {
+					b.Fatal(params)
+				}
+			}
+		})
+	}
+}
