@@ -312,3 +312,30 @@ func TestWithoutMessageFields(t *testing.T) {
 		}
 	}
 }
+
+// A request's fields are its body's top-level members, read in place:
+// the last of a duplicate key wins, as encoding/json has it, an escaped
+// key is decoded, defaults fill what the body lacks, drops are left out,
+// appending to a value copies it rather than writing into the body, and
+// a body that is not a JSON object is an error.
+func TestRequestFieldsReadInPlace(t *testing.T) {
+	body := []byte(`{"model":"m","temperature":0.2,"temperature":0.5,"\u0074op_p":1,"seed":7,"messages":[]}`)
+	r := &Request{Body: body, Defaults: map[string]json.RawMessage{"n": json.RawMessage(`2`), "seed": json.RawMessage(`9`)}, Drop: []string{"model"}}
+	f, err := r.Fields()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(f["temperature"]) != "0.5" || string(f["top_p"]) != "1" || string(f["n"]) != "2" || string(f["seed"]) != "7" || f["model"] != nil {
+		t.Fatalf("fields %v", f)
+	}
+	was := string(body)
+	_ = append(f["temperature"], "99"...)
+	if string(body) != was {
+		t.Fatalf("appending to a field wrote into the body: %s", body)
+	}
+	for _, bad := range []string{`[1]`, `{"a":}`, `null`, ``} {
+		if _, err := (&Request{Body: []byte(bad)}).Fields(); err == nil {
+			t.Errorf("Fields(%q): no error", bad)
+		}
+	}
+}
