@@ -1336,6 +1336,29 @@ func TestClaudeSamplingWarnings(t *testing.T) {
 	}
 }
 
+// A reasoning_effort default on a GPT-5.2+ deployment, which takes
+// function tools in chat completions only without reasoning, is warned
+// of at its line; none, or an earlier model, is no concern.
+func TestToolsReasoningWarning(t *testing.T) {
+	const head = "model_list:\n  - model_name: g\n"
+	for _, tc := range []struct{ yaml, warning string }{
+		{"    litellm_params: {model: openai/gpt-5.4, api_key: sk-0123456789, reasoning_effort: high}\n",
+			"t.yaml:3:69: model_list[0].litellm_params.reasoning_effort: gpt-5.4 takes function tools in chat completions only with reasoning_effort none"},
+		{"    litellm_params: {model: openai/gpt-5.4, api_key: sk-0123456789, reasoning_effort: none}\n", ""},
+		{"    litellm_params: {model: openai/gpt-5.1, api_key: sk-0123456789, reasoning_effort: high}\n", ""},
+	} {
+		cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if tc.warning != "" {
+			want = []string{tc.warning}
+		}
+		warningsStartWith(t, cfg.Warnings, want)
+	}
+}
+
 // litellm_params.headers and extra_headers are read by canonical name,
 // extra_headers' winning; their values resolve environment references,
 // and what cannot be sent as a header is an error at its line.

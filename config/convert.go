@@ -1083,6 +1083,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	}
 	d.CachePoints = c.cachePoints(pp+".cache_control_injection_points", rd.Params.CacheControlInjectionPoints)
 	c.claudeSampling(pp, &d)
+	c.toolsReasoning(pp, &d)
 	for i, x := range always {
 		at := fmt.Sprintf("%s[%d]", alwaysAt, i)
 		switch k, ok := x.(string); {
@@ -2327,6 +2328,17 @@ func (c *converter) claudeSampling(pp string, d *Deployment) {
 	}
 	if !d.DropParams {
 		c.warnf(pp+".model", "%s takes no temperature or top_p (Claude Opus 4.7's API contract): a chat request that sets one passes this deployment over; set drop_params: true to send it without them, as LiteLLM does", d.Model)
+	}
+}
+
+// toolsReasoning warns of a reasoning_effort default (other than none)
+// on a deployment whose model takes function tools in chat completions
+// only without reasoning (GPT-5.2 to 5.6): every chat request with tools
+// would pass it over, or go without the effort under drop_params.
+func (c *converter) toolsReasoning(pp string, d *Deployment) {
+	if v, ok := d.Defaults["reasoning_effort"]; ok && d.Fit.ToolsWithoutReasoning && string(v) != `"none"` {
+		c.warnf(pp+".reasoning_effort", "%s takes function tools in chat completions only with reasoning_effort none: every chat request with tools would "+
+			"pass this deployment over, or go without the effort under drop_params (its Responses API takes both)", d.Model)
 	}
 }
 
