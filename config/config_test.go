@@ -1322,18 +1322,23 @@ func TestClaudeSamplingWarnings(t *testing.T) {
 		{"an earlier Claude", "    litellm_params: {model: anthropic/claude-sonnet-4-6, api_key: sk-ant-0123456789, temperature: 0.2}\n", ""},
 		{"not Claude's API", "    litellm_params: {model: openrouter/anthropic/claude-opus-4-7, api_key: sk-or-0123456789}\n", ""},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want []string
-			if tc.warning != "" {
-				want = []string{tc.warning}
-			}
-			warningsStartWith(t, cfg.Warnings, want)
-		})
+		t.Run(tc.name, func(t *testing.T) { warnsOnly(t, head+tc.yaml, tc.warning) })
 	}
+}
+
+// warnsOnly parses a config that must load, with the one warning
+// starting with warning, or none when it is "".
+func warnsOnly(t *testing.T, yaml, warning string) {
+	t.Helper()
+	cfg, err := Parse("t.yaml", []byte(yaml), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	if warning != "" {
+		want = []string{warning}
+	}
+	warningsStartWith(t, cfg.Warnings, want)
 }
 
 // A reasoning_effort default on a GPT-5.2+ deployment, which takes
@@ -1347,15 +1352,7 @@ func TestToolsReasoningWarning(t *testing.T) {
 		{"    litellm_params: {model: openai/gpt-5.4, api_key: sk-0123456789, reasoning_effort: none}\n", ""},
 		{"    litellm_params: {model: openai/gpt-5.1, api_key: sk-0123456789, reasoning_effort: high}\n", ""},
 	} {
-		cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want []string
-		if tc.warning != "" {
-			want = []string{tc.warning}
-		}
-		warningsStartWith(t, cfg.Warnings, want)
+		warnsOnly(t, head+tc.yaml, tc.warning)
 	}
 }
 
