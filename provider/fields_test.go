@@ -339,3 +339,12 @@ func TestRequestFieldsReadInPlace(t *testing.T) {
 		}
 	}
 }
+
+// A chat request's tools name some unless absent, null or an empty list.
+func TestHasTools(t *testing.T) {
+	for raw, want := range map[string]bool{``: false, `null`: false, `[]`: false, ` [ ] `: false, `[{"type":"function"}]`: true, " [\n{}]": true} {
+		if got := hasTools([]byte(raw)); got != want {
+			t.Errorf("hasTools(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}

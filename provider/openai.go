@@ -238,7 +238,11 @@ const toolsWithoutReasoning = "this model takes function tools in chat completio
 // hasTools reports whether a chat request's tools (raw) name any.
 func hasTools(tools []byte) bool {
 	t := bytes.TrimSpace(tools)
-	return len(t) > 0 && t[0] == '[' && !bytes.Equal(bytes.Join(bytes.Fields(t), nil), []byte("[]"))
+	if len(t) == 0 || t[0] != '[' {
+		return false
+	}
+	i := skipSpace(t, 1)
+	return i < len(t) && t[i] != ']'
 }
 
 // reasons reports whether a request with this reasoning_effort (raw;
