@@ -24,7 +24,7 @@ func FuzzParseRequest(f *testing.F) {
 			api provider.API
 		}{{provider.Chat, provider.APIChat}, {provider.Embeddings, provider.APIChat}, {provider.Chat, provider.APIResponses},
 			{provider.Chat, provider.APIMessages}, {provider.Chat, provider.APICompletions}} {
-			req, _, model, msg := parseRequest(k.op, k.api, []byte(body))
+			req, model, msg := parseBody(k.op, k.api, []byte(body), &clientRouting{})
 			if msg == "" && (req == nil || model == "" || req.Model != model) {
 				t.Fatalf("%s/%s: accepted %q without a model", k.op, k.api, body)
 			}
@@ -33,11 +33,11 @@ func FuzzParseRequest(f *testing.F) {
 	})
 }
 
-// readsAsUnmarshal fails t unless parseRequest reads a chat request's
+// readsAsUnmarshal fails t unless parseBody reads a chat request's
 // model and stream as json.Unmarshal into a struct of them does: the
 // same requests accepted for them, the same values. A body with a key
 // that only case-folds to one of theirs is not compared: json.Unmarshal
-// matches it, parseRequest (as the upstream APIs) does not.
+// matches it, parseBody (as the upstream APIs) does not.
 func readsAsUnmarshal(t *testing.T, body string) {
 	folded := false
 	provider.EachField([]byte(body), func(k, _ []byte) {
@@ -53,7 +53,7 @@ func readsAsUnmarshal(t *testing.T, body string) {
 	if folded || !obj || json.Unmarshal([]byte(body), &want) != nil {
 		return // not an object, or not model and stream of the right types: some other check refuses it
 	}
-	req, _, model, msg := parseRequest(provider.Chat, provider.APIChat, []byte(body))
+	req, model, msg := parseBody(provider.Chat, provider.APIChat, []byte(body), &clientRouting{})
 	switch {
 	case want.Model == "" && msg == "":
 		t.Fatalf("%q: accepted with model %q, json.Unmarshal reads none", body, model)

@@ -569,16 +569,11 @@ func (g *Gateway) refusalRoute(kind, group string) []*Deployment {
 	return out
 }
 
-// parseRequest validates the client's JSON enough to route it. It decodes
-// only the fields routing needs; the body itself travels untouched.
-func parseRequest(op provider.Operation, api provider.API, body []byte) (*provider.Request, clientRouting, string, string) {
-	var routing clientRouting
-	req, model, msg := parseBody(op, api, body, &routing)
-	return req, routing, model, msg
-}
-
-// parseBody is parseRequest's work, with LiteLLM's parameters read into
-// routing.
+// parseBody validates the client's JSON enough to route it, with
+// LiteLLM's parameters read into routing (whose messages and
+// serverFallback say how to read a Messages request's fallbacks). It
+// decodes only the fields routing needs; the body itself travels
+// untouched.
 func parseBody(op provider.Operation, api provider.API, body []byte, routing *clientRouting) (*provider.Request, string, string) {
 	switch api {
 	case provider.APIResponses, provider.APICompact:
