@@ -411,3 +411,36 @@ router_settings:
 		}
 	}
 }
+
+// A request Claude Fable 5's classifiers decline (an answer with
+// stop_reason "refusal", not an error) goes to the group's
+// content_policy_fallbacks, as LiteLLM's router does since 2026, for a
+// Messages client and a chat client alike; Fable's breaker counts a
+// success (the upstream is well).
+func TestClassifierRefusalGoesToContentPolicyFallbacks(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: fable
+    litellm_params: {model: anthropic/claude-fable-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key, drop_params: true}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-5.5, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+router_settings:
+  content_policy_fallbacks: [{fable: [gpt]}]
+`, "anthropic", "openai")
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{BlockedWords: []string{"exploit"}})
+	var resp *http.Response
+	client := e.anthropicClient()
+	msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "fable", MaxTokens: 256,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Explain this exploit"))}}, aoption.WithResponseInto(&resp))
+	if err != nil || msg.StopReason == "refusal" || !strings.Contains(msg.Content[0].Text, "Hello from openai!") || resp.Header.Get("X-Breakerd-Provider") != "openai" {
+		t.Fatalf("%v: headers %v, message %+v", err, resp.Header, msg)
+	}
+	out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "fable",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Explain this exploit")}}, option.WithResponseInto(&resp))
+	if err != nil || !strings.Contains(out.Choices[0].Message.Content, "Hello from openai!") || resp.Header.Get("X-Breakerd-Provider") != "openai" {
+		t.Fatalf("chat: %v, headers %v", err, resp.Header)
+	}
+	if c := e.breaker("fable/anthropic/claude-fable-5:chat").Counts(); c.Failures != 0 || c.Successes != 2 {
+		t.Fatalf("breaker counts %+v", c)
+	}
+}

@@ -1428,6 +1428,15 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	c.setHeaders(w, d, fallback, end)
 	info.Remaining = resp.Remaining
 	if events == nil {
+		if resp.Refusal != "" && c.refused == "" && !c.routing.noFallbacks && len(g.refusalFallbacks(provider.ContentPolicy)[c.group]) > 0 {
+			// Declined in an answer (Claude's classifiers): as a content
+			// policy error, for the group's content_policy_fallbacks. The
+			// upstream is well: no breaker failure.
+			info.Status, info.Usage = http.StatusOK, resp.Usage
+			g.obs.AttemptDone(*info)
+			return nil, &provider.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "content_policy_violation",
+				Message: d.Config.Model + " declined the request (stop_reason refusal): " + resp.Refusal}, breaker.Success, info.Duration
+		}
 		if perr := c.reply(w, d, resp, info); perr != nil {
 			return nil, perr, breaker.Failure, info.Duration
 		}

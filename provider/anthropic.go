@@ -399,7 +399,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem}, nil
+	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem, Refusal: refusalOf(data)}, nil
 }
 
 // CountTokens passes a /v1/messages/count_tokens request through.
@@ -460,7 +460,33 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, &Error{Status: http.StatusBadGateway, Err: err, Message: "upstream sent invalid JSON"}
 	}
 	out, _ := json.Marshal(fromAnthropic(&ar, p.d.Model, p.now().Unix(), areq.jsonMode))
-	return &Response{Body: out, Model: p.d.Model, Usage: ar.Usage.usage(), Remaining: rem}, nil
+	return &Response{Body: out, Model: p.d.Model, Usage: ar.Usage.usage(), Remaining: rem, Refusal: refusalOf(data)}, nil
+}
+
+// refusalOf says why Claude declined the request in a whole answer
+// (data): its stop_details' explanation, or its category; "" when it
+// did not.
+func refusalOf(data []byte) string {
+	if !bytes.Contains(data, []byte(`"refusal"`)) {
+		return ""
+	}
+	var a struct {
+		StopReason  string `json:"stop_reason"`
+		StopDetails *struct {
+			Category    *string `json:"category"`
+			Explanation *string `json:"explanation"`
+		} `json:"stop_details"`
+	}
+	if json.Unmarshal(data, &a) != nil || a.StopReason != "refusal" {
+		return ""
+	}
+	why := "its safety classifiers declined it"
+	if d := a.StopDetails; d != nil && d.Explanation != nil {
+		why = *d.Explanation
+	} else if d != nil && d.Category != nil {
+		why += " (" + *d.Category + ")"
+	}
+	return why
 }
 
 // anthropicErrorTypes maps Anthropic error types to OpenAI's.

@@ -740,3 +740,18 @@ func TestUnfitForACustomTool(t *testing.T) {
 		}
 	}
 }
+
+// A whole answer in which Claude declined the request says why; any
+// other answer, one that merely mentions a refusal included, says nothing.
+func TestRefusalOf(t *testing.T) {
+	for data, want := range map[string]string{
+		`{"content":[],"stop_reason":"refusal","stop_details":{"type":"refusal","category":"cyber","explanation":"It could enable cyber harm."}}`: "It could enable cyber harm.",
+		`{"content":[],"stop_reason":"refusal","stop_details":{"type":"refusal","category":"bio","explanation":null}}`:                            "its safety classifiers declined it (bio)",
+		`{"content":[],"stop_reason":"refusal","stop_details":null}`:                                                                              "its safety classifiers declined it",
+		`{"content":[{"type":"text","text":"a \"refusal\" is ..."}],"stop_reason":"end_turn"}`:                                                    "",
+	} {
+		if got := refusalOf([]byte(data)); got != want {
+			t.Errorf("refusalOf(%s) = %q, want %q", data, got, want)
+		}
+	}
+}

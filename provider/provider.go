@@ -281,6 +281,11 @@ type Response struct {
 	// Realtime call's 201 Created, and where the call is.
 	Status   int
 	Location string
+	// Refusal, when set, says the model declined the request in a whole
+	// answer (Claude's stop_reason "refusal", its safety classifiers'):
+	// an answer, not an error, which content_policy_fallbacks may serve
+	// elsewhere.
+	Refusal string
 }
 
 // Stream yields OpenAI chat.completion.chunk JSON payloads.
