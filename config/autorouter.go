@@ -155,29 +155,24 @@ func (c *converter) complexityScorer(p string, cfg map[string]any) (*complexity.
 	if ct, ok := cfg["classifier_type"].(string); ok && ct != "heuristic" {
 		c.warnf(p+".classifier_type", "%q is not done by breakerd: it scores prompts with LiteLLM's default heuristic", ct)
 	}
-	number := func(at string, v any) (float64, bool) {
-		switch x := v.(type) {
-		case float64:
-			return x, true
-		case uint64:
-			return float64(x), true
-		case int64:
-			return float64(x), true
+	num := func(at string, v any) (float64, bool) {
+		n, ok := number(v)
+		if !ok {
+			c.errf(at, "must be a number, got %v", v)
 		}
-		c.errf(at, "must be a number, got %v", v)
-		return 0, false
+		return n, ok
 	}
 	if b, ok := cfg["tier_boundaries"].(map[string]any); ok {
 		for i, k := range []string{"simple_medium", "medium_complex", "complex_reasoning"} {
 			if v, set := b[k]; set {
-				sc.Boundaries[i], _ = number(p+".tier_boundaries."+k, v)
+				sc.Boundaries[i], _ = num(p+".tier_boundaries."+k, v)
 			}
 		}
 	}
 	if th, ok := cfg["token_thresholds"].(map[string]any); ok {
 		for k, dst := range map[string]*int{"simple": &sc.ShortTokens, "complex": &sc.LongTokens} {
 			if v, set := th[k]; set {
-				n, _ := number(p+".token_thresholds."+k, v)
+				n, _ := num(p+".token_thresholds."+k, v)
 				*dst = int(n)
 			}
 		}
@@ -185,7 +180,7 @@ func (c *converter) complexityScorer(p string, cfg map[string]any) (*complexity.
 	if w, ok := cfg["dimension_weights"].(map[string]any); ok {
 		sc.Weights = map[string]float64{}
 		for _, k := range slices.Sorted(maps.Keys(w)) {
-			if n, ok := number(p+".dimension_weights."+k, w[k]); ok {
+			if n, ok := num(p+".dimension_weights."+k, w[k]); ok {
 				sc.Weights[k] = n
 			}
 		}

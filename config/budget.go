@@ -167,10 +167,36 @@ func (b Budget) String() string {
 
 // Cost is what a call to d of in input tokens (read of them from the
 // provider's prompt cache, write written to it) and out output tokens
-// costs in USD, at d's prices: 0 for an unpriced deployment.
+// costs in USD, at d's prices, or at those of the LongContext tier its
+// input passes: 0 for an unpriced deployment.
 func (d *Deployment) Cost(in, read, write, out float64) float64 {
+	p := PriceTier{Input: d.InputCostPerToken, Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken, CacheWrite: d.CacheWriteCostPerToken}
+	for i := len(d.LongContext) - 1; i >= 0; i-- {
+		if in > float64(d.LongContext[i].Above) {
+			p = d.LongContext[i]
+			break
+		}
+	}
 	fresh := max(in-read-write, 0)
-	return fresh*d.InputCostPerToken + read*d.CacheReadCostPerToken + write*d.CacheWriteCostPerToken + out*d.OutputCostPerToken
+	return fresh*p.Input + read*p.CacheRead + write*p.CacheWrite + out*p.Output
+}
+
+// PriceTier is the price of a call whose prompt, its cached part
+// included, has more than Above tokens, in USD per token: a provider's
+// long-context price, which applies to all the call's tokens.
+type PriceTier struct {
+	Above                                int
+	Input, Output, CacheRead, CacheWrite float64
+}
+
+// Suffix is the end of the names LiteLLM gives the tier's prices
+// (input_cost_per_token_above_200k_tokens): "_above_200k_tokens".
+func (t PriceTier) Suffix() string {
+	n := strconv.Itoa(t.Above)
+	if t.Above%1000 == 0 {
+		n = strconv.Itoa(t.Above/1000) + "k"
+	}
+	return "_above_" + n + "_tokens"
 }
 
 // BatchCost is what a batch's in input and out output tokens cost at d's

@@ -484,6 +484,14 @@ type Deployment struct {
 	// OpenAI, Azure OpenAI and Anthropic price their batches.
 	BatchInputCostPerToken  float64
 	BatchOutputCostPerToken float64
+	// LongContext prices the calls of long prompts, by threshold, lowest
+	// first: a call whose input passes a tier's Above is priced, all its
+	// tokens, at the tier of the highest threshold it passes (GPT-5.4
+	// and 5.5 past 272K input tokens, Gemini's Pro models and Claude
+	// Sonnet 4 and 4.5 past 200K). From LiteLLM's
+	// input_cost_per_token_above_200k_tokens and its kin, else the
+	// built-in table's where the deployment's prices are the table's.
+	LongContext []PriceTier
 	// AlwaysDrop are the request parameters left out of every request to
 	// the deployment (LiteLLM's additional_drop_params), whether or not
 	// its provider takes them.

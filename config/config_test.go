@@ -1270,6 +1270,13 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "GPT-5.4", yaml: "    litellm_params: {model: openai/gpt-5.4-2026-03-05}\n", in: 2.50, out: 15, read: 0.25, priced: true},
 		{name: "GPT-5.5, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.5}\n", in: 5, out: 30, read: 0.50, priced: true},
 		{name: "GPT-5.5 pro", yaml: "    litellm_params: {model: openai/gpt-5.5-pro}\n", in: 30, out: 180, priced: true},
+		{name: "GPT-5.4 pro, not GPT-5.4", yaml: "    litellm_params: {model: openai/gpt-5.4-pro}\n", in: 30, out: 180, priced: true},
+		{name: "GPT-5.2 pro, not GPT-5.2", yaml: "    litellm_params: {model: openai/gpt-5.2-pro-2025-12-11}\n", in: 21, out: 168, priced: true},
+		{name: "GPT-5.3 Codex, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.3-codex}\n", in: 1.75, out: 14, read: 0.175, priced: true},
+		{name: "Gemini 3 Pro", yaml: "    litellm_params: {model: gemini/gemini-3-pro-preview, api_key: g-0123456789}\n", in: 2, out: 12, read: 0.20, priced: true},
+		{name: "Gemini 3.1 Pro", yaml: "    litellm_params: {model: gemini/gemini-3.1-pro-preview, api_key: g-0123456789}\n", in: 2, out: 12, read: 0.20, priced: true},
+		{name: "Gemini 3 Flash", yaml: "    litellm_params: {model: gemini/gemini-3-flash-preview, api_key: g-0123456789}\n", in: 0.50, out: 3, read: 0.05, priced: true},
+		{name: "Gemini 3.1 Flash-Lite", yaml: "    litellm_params: {model: gemini/gemini-3.1-flash-lite, api_key: g-0123456789}\n", in: 0.25, out: 1.50, read: 0.025, priced: true},
 		{name: "GPT-5.6 Terra, whose cache writes cost more", yaml: "    litellm_params: {model: openai/gpt-5.6-terra}\n", in: 2.50, out: 15, read: 0.25, write: 3.125, priced: true},
 		{name: "Claude Haiku 4.5 on Bedrock", yaml: "    litellm_params: {model: bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n",
 			in: 1, out: 5, read: 0.10, write: 1.25, priced: true},
@@ -1298,6 +1305,107 @@ func TestDeploymentPrices(t *testing.T) {
 	_, err := Parse("t.yaml", []byte(head+"    litellm_params: {model: openai/gpt-4o}\n    model_info: {output_cost_per_token: -1}\n"), env(nil))
 	if want := "t.yaml:5:18: model_list[0].model_info.output_cost_per_token: must not be negative"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+}
+
+// A long prompt costs more at some models: past a threshold of input
+// tokens, all a call's tokens are priced at the tier's prices, the
+// table's for GPT-5.4 and 5.5, Gemini's Pro models and Claude Sonnet 4
+// and 4.5, or LiteLLM's input_cost_per_token_above_200k_tokens and its
+// kin, from litellm_params, else model_info. Configured prices replace
+// the table's tiers.
+func TestLongContextPrices(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n"
+	type tier = PriceTier
+	const m = 1e-6
+	for _, tc := range []struct {
+		name, yaml string
+		want       []tier // USD per million tokens
+		warning    string
+	}{
+		{"GPT-5.4 past 272K", "    litellm_params: {model: openai/gpt-5.4}\n", []tier{{272_000, 5, 22.50, 0.50, 5}}, ""},
+		{"GPT-5.5", "    litellm_params: {model: openai/gpt-5.5-2026-04-23}\n", []tier{{272_000, 10, 45, 1, 10}}, ""},
+		{"GPT-5.4 pro, its own", "    litellm_params: {model: openai/gpt-5.4-pro}\n", []tier{{272_000, 60, 270, 60, 60}}, ""},
+		{"GPT-5.4 mini has one price", "    litellm_params: {model: openai/gpt-5.4-mini}\n", nil, ""},
+		{"GPT-5.5 pro: none published", "    litellm_params: {model: openai/gpt-5.5-pro}\n", nil, ""},
+		{"Gemini 2.5 Pro past 200K", "    litellm_params: {model: gemini/gemini-2.5-pro, api_key: g-0123456789}\n", []tier{{200_000, 2.50, 15, 0.625, 2.50}}, ""},
+		{"Gemini 3.1 Pro", "    litellm_params: {model: gemini/gemini-3.1-pro-preview, api_key: g-0123456789}\n", []tier{{200_000, 4, 18, 0.40, 4}}, ""},
+		{"Claude Sonnet 4.5", "    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-ant-0123456789}\n", []tier{{200_000, 6, 22.50, 0.60, 7.50}}, ""},
+		{"Claude Sonnet 4.6 has one price", "    litellm_params: {model: anthropic/claude-sonnet-4-6, api_key: sk-ant-0123456789}\n", nil, ""},
+		{"a configured price replaces the table's tier", "    litellm_params: {model: openai/gpt-5.4, input_cost_per_token: 0.000002}\n", nil, ""},
+		{"a configured tier, the others its deployment's prices",
+			"    litellm_params: {model: openai/gpt-5.4, input_cost_per_token_above_128k_tokens: 0.000003}\n", []tier{{128_000, 3, 15, 0.25, 2.50}}, ""},
+		{"LiteLLM's keys in model_info, and a number YAML reads as a string",
+			"    litellm_params: {model: openai/mine, api_base: https://r.example, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}\n" +
+				"    model_info: {input_cost_per_token_above_200k_tokens: \"2e-6\", output_cost_per_token_above_200k_tokens: 4e-6,\n" +
+				"      cache_read_input_token_cost_above_200k_tokens: 0.0000002, cache_creation_input_token_cost_above_200k_tokens: 0.0000025,\n" +
+				"      input_cost_per_token_above_1000000_tokens: 0.000003}\n",
+			[]tier{{200_000, 2, 4, 0.2, 2.5}, {1_000_000, 3, 2, 1, 1}}, ""},
+		{"litellm_params' win over model_info's",
+			"    litellm_params: {model: openai/gpt-5.4, input_cost_per_token_above_272k_tokens: 0.000007}\n" +
+				"    model_info: {input_cost_per_token_above_272k_tokens: 0.000009, output_cost_per_token_above_272k_tokens: 0.00003}\n",
+			[]tier{{272_000, 7, 30, 0.25, 2.50}}, ""},
+		{"a tier without its input price is ignored, as LiteLLM ignores it",
+			"    litellm_params: {model: openai/gpt-4o, output_cost_per_token_above_128k_tokens: 0.00003}\n", nil,
+			"t.yaml:3:44: model_list[0].litellm_params.output_cost_per_token_above_128k_tokens: is ignored without input_cost_per_token_above_128k_tokens beside it"},
+		{"a per-service-tier price is not one", "    litellm_params: {model: openai/gpt-4o}\n    model_info: {input_cost_per_token_above_200k_tokens_priority: 0.00001}\n", nil,
+			"t.yaml:4:18: model_list[0].model_info.input_cost_per_token_above_200k_tokens_priority: a LiteLLM setting that breakerd does not use; ignored"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			if tc.warning != "" {
+				want = []string{tc.warning}
+			}
+			warningsStartWith(t, cfg.Warnings, want)
+			got := cfg.Deployments[0].LongContext
+			if len(got) != len(tc.want) {
+				t.Fatalf("tiers %+v, want %+v", got, tc.want)
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				if g.Above != w.Above || math.Abs(g.Input-w.Input*m) > 1e-15 || math.Abs(g.Output-w.Output*m) > 1e-15 ||
+					math.Abs(g.CacheRead-w.CacheRead*m) > 1e-15 || math.Abs(g.CacheWrite-w.CacheWrite*m) > 1e-15 {
+					t.Fatalf("tier %d %+v, want %+v per million", i, g, w)
+				}
+			}
+		})
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"    litellm_params: {model: openai/gpt-4o, input_cost_per_token_above_200k_tokens: -1}\n",
+			"t.yaml:3:44: model_list[0].litellm_params.input_cost_per_token_above_200k_tokens: must be a price in USD per token, not negative, got -1"},
+		{"    litellm_params: {model: openai/gpt-4o}\n    model_info: {input_cost_per_token_above_200k_tokens: cheap}\n",
+			"t.yaml:4:18: model_list[0].model_info.input_cost_per_token_above_200k_tokens: must be a price in USD per token, not negative, got cheap"},
+	} {
+		_, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one containing %q", err, tc.want)
+		}
+	}
+}
+
+// A call is priced at the tier of the highest threshold its input
+// passes, all its tokens; at the threshold itself, at the base prices.
+func TestCostOfLongPrompts(t *testing.T) {
+	d := Deployment{InputCostPerToken: 1, OutputCostPerToken: 2, CacheReadCostPerToken: 0.5, CacheWriteCostPerToken: 1.5,
+		LongContext: []PriceTier{{Above: 100, Input: 10, Output: 20, CacheRead: 5, CacheWrite: 15}, {Above: 1000, Input: 100, Output: 200, CacheRead: 50, CacheWrite: 150}}}
+	for _, tc := range []struct {
+		name                 string
+		in, read, write, out float64
+		want                 float64
+	}{
+		{"short", 50, 10, 10, 5, 30*1 + 10*0.5 + 10*1.5 + 5*2},
+		{"at the threshold", 100, 0, 0, 1, 100 + 2},
+		{"past it", 101, 0, 0, 1, 1010 + 20},
+		{"its cached part counts toward it", 150, 100, 20, 1, 30*10 + 100*5 + 20*15 + 20},
+		{"past the highest", 2000, 0, 0, 1, 200_000 + 200},
+	} {
+		if got := d.Cost(tc.in, tc.read, tc.write, tc.out); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s: cost %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -1204,7 +1204,7 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 	m, priced := knownModel(baseModel(d.Model, rd))
 	in, out, read, write := m.in, m.out, m.read, m.write
 	pp := p + ".litellm_params"
-	inSet, readSet, writeSet := false, false, false
+	inSet, readSet, writeSet, configured := false, false, false, false
 	for _, f := range []struct {
 		v   *float64
 		at  string
@@ -1226,7 +1226,7 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		if *f.v < 0 {
 			c.errf(f.at, "must not be negative, got %v", *f.v)
 		}
-		*f.to, priced = *f.v, true
+		*f.to, priced, configured = *f.v, true, true
 		if f.set != nil {
 			*f.set = true
 		}
@@ -1238,6 +1238,11 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		write = in
 	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.CacheReadCostPerToken, d.CacheWriteCostPerToken, d.Priced = in, out, read, write, priced
+	// The table's long-context prices go with its prices; configured
+	// ones replace them.
+	if d.LongContext = c.priceTiers(d, p, rd); d.LongContext == nil && !configured {
+		d.LongContext = m.long
+	}
 	// Batches cost half, unless the config says what they cost.
 	d.BatchInputCostPerToken, d.BatchOutputCostPerToken = in/2, out/2
 	for _, f := range []struct {
@@ -1258,6 +1263,107 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		}
 		*f.to = *f.v
 	}
+}
+
+// tierPrices are the prices LiteLLM's long-context keys name, as
+// <price>_above_<N>k_tokens, in the order of PriceTier's fields.
+var tierPrices = []string{"input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost"}
+
+// tierKey parses a LiteLLM long-context price's key,
+// input_cost_per_token_above_200k_tokens (or _above_200000_tokens, as
+// LiteLLM reads it too): which of tierPrices it is, and its threshold.
+func tierKey(key string) (price, above int, ok bool) {
+	name, rest, found := strings.Cut(key, "_above_")
+	price = slices.Index(tierPrices, name)
+	n, tokens := strings.CutSuffix(rest, "_tokens")
+	if !found || price < 0 || !tokens {
+		return 0, 0, false
+	}
+	unit := 1
+	if k, ok := strings.CutSuffix(n, "k"); ok {
+		n, unit = k, 1000
+	}
+	above, err := strconv.Atoi(n)
+	if err != nil || above < 1 || strings.ContainsAny(n, "+-") {
+		return 0, 0, false
+	}
+	return price, above * unit, true
+}
+
+// priceTiers reads a deployment's long-context prices from
+// litellm_params, else model_info, where LiteLLM's cost tracking takes
+// them: input_cost_per_token_above_200k_tokens, and beside it the
+// output_cost_per_token, cache_read_input_token_cost and
+// cache_creation_input_token_cost of the same threshold, each the
+// deployment's own (d's) where not set. A threshold without its input
+// price is ignored, as LiteLLM ignores it, with a warning; nil when the
+// config sets none.
+func (c *converter) priceTiers(d *Deployment, p string, rd rawDeployment) []PriceTier {
+	type tier struct {
+		at    string // the first key's path
+		price [4]*float64
+	}
+	byAbove := map[int]*tier{}
+	for _, m := range []struct {
+		keys map[string]any
+		at   string
+	}{{rd.Params.Keys, p + ".litellm_params."}, {rd.ModelInfo.Keys, p + ".model_info."}} {
+		for _, key := range slices.Sorted(maps.Keys(m.keys)) {
+			price, above, ok := tierKey(key)
+			if !ok {
+				continue
+			}
+			at := m.at + key
+			v, ok := number(m.keys[key])
+			if !ok || v < 0 {
+				c.errf(at, "must be a price in USD per token, not negative, got %v", m.keys[key])
+				continue
+			}
+			t := byAbove[above]
+			if t == nil {
+				t = &tier{at: at}
+				byAbove[above] = t
+			}
+			if t.price[price] == nil { // litellm_params' first
+				t.price[price] = &v
+			}
+		}
+	}
+	var out []PriceTier
+	for _, above := range slices.Sorted(maps.Keys(byAbove)) {
+		t := byAbove[above]
+		if t.price[0] == nil {
+			c.warnf(t.at, "is ignored without %s%s beside it (as LiteLLM ignores it)", tierPrices[0], PriceTier{Above: above}.Suffix())
+			continue
+		}
+		pt := PriceTier{Above: above, Input: *t.price[0], Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken, CacheWrite: d.CacheWriteCostPerToken}
+		for i, to := range []*float64{&pt.Output, &pt.CacheRead, &pt.CacheWrite} {
+			if v := t.price[i+1]; v != nil {
+				*to = *v
+			}
+		}
+		out = append(out, pt)
+	}
+	return out
+}
+
+// number reads a YAML scalar as a float: a number, or a string holding
+// one ("2e-6", which YAML 1.1 reads as a string, as LiteLLM takes it).
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case uint64:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case int:
+		return float64(n), true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(n), 64)
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+	}
+	return 0, false
 }
 
 // maxInputTokens returns a deployment's context window for its input:
@@ -2142,6 +2248,7 @@ type modelFacts struct {
 	in, out     float64
 	read, write float64 // prompt tokens read from the provider's cache, and written to it
 	window      int
+	long        []PriceTier // Deployment.LongContext
 }
 
 // knownModel returns the built-in facts of a well-known model (LiteLLM's
@@ -2159,8 +2266,8 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	// OpenAI charges nothing more to write its cache (1.25 times the
 	// input price from GPT-5.6, whose windows are not yet published: 0,
 	// no check); Anthropic reads at a tenth of the input price and writes
-	// (for 5 minutes) at 1.25 times. GPT-5.5's price doubles past 272K
-	// input tokens, which is not modelled.
+	// (for 5 minutes) at 1.25 times. Google's cache writes are priced as
+	// input (its storage, by the hour, is not modelled).
 	table := []struct {
 		prefix      string
 		in, out     float64 // USD per million tokens
@@ -2180,7 +2287,10 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		{"gpt-5.5", 5.00, 30.00, 0.50, 5.00, 1_050_000},
 		{"gpt-5.4-nano", 0.20, 1.25, 0.02, 0.20, 272_000},
 		{"gpt-5.4-mini", 0.75, 4.50, 0.075, 0.75, 272_000},
+		{"gpt-5.4-pro", 30.00, 180.00, 30.00, 30.00, 1_050_000},
 		{"gpt-5.4", 2.50, 15.00, 0.25, 2.50, 1_050_000},
+		{"gpt-5.3-codex", 1.75, 14.00, 0.175, 1.75, 272_000},
+		{"gpt-5.2-pro", 21.00, 168.00, 21.00, 21.00, 272_000},
 		{"gpt-5.2", 1.75, 14.00, 0.175, 1.75, 272_000},
 		{"gpt-5.1", 1.25, 10.00, 0.125, 1.25, 272_000},
 		{"gpt-5-nano", 0.05, 0.40, 0.005, 0.05, 272_000},
@@ -2196,6 +2306,10 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		{"text-embedding-3-small", 0.02, 0, 0.02, 0.02, 8191},
 		{"text-embedding-3-large", 0.13, 0, 0.13, 0.13, 8191},
 		{"text-embedding-ada-002", 0.10, 0, 0.10, 0.10, 8191},
+		{"gemini-3.1-pro", 2.00, 12.00, 0.20, 2.00, 1_048_576},
+		{"gemini-3.1-flash-lite", 0.25, 1.50, 0.025, 0.25, 1_048_576},
+		{"gemini-3-pro", 2.00, 12.00, 0.20, 2.00, 1_048_576},
+		{"gemini-3-flash", 0.50, 3.00, 0.05, 0.50, 1_048_576},
 		{"gemini-2.5-pro", 1.25, 10.00, 0.31, 1.25, 1_048_576},
 		{"gemini-2.5-flash-lite", 0.10, 0.40, 0.025, 0.10, 1_048_576},
 		{"gemini-2.5-flash", 0.30, 2.50, 0.075, 0.30, 1_048_576},
@@ -2219,10 +2333,46 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	}
 	for _, p := range table {
 		if strings.HasPrefix(model, p.prefix) {
-			return modelFacts{in: p.in / 1e6, out: p.out / 1e6, read: p.read / 1e6, write: p.write / 1e6, window: p.window}, true
+			m := modelFacts{in: p.in / 1e6, out: p.out / 1e6, read: p.read / 1e6, write: p.write / 1e6, window: p.window}
+			for _, t := range longContextPrices {
+				if strings.HasPrefix(model, t.prefix) {
+					if t.above > 0 {
+						m.long = []PriceTier{{Above: t.above, Input: t.in / 1e6, Output: t.out / 1e6, CacheRead: t.read / 1e6, CacheWrite: t.write / 1e6}}
+					}
+					break
+				}
+			}
+			return m, true
 		}
 	}
 	return modelFacts{}, false
+}
+
+// longContextPrices are the list prices of the calls whose prompt, its
+// cached part included, has more than above tokens (all their tokens
+// at these prices; USD per million tokens), from the providers' pricing
+// pages as LiteLLM's model map has them: OpenAI's 1.05M-window models
+// (twice the input price and 1.5 times the output's), Gemini's Pro
+// models, and Claude Sonnet 4 and 4.5 with the 1M-context beta (Claude
+// 4.6 and later have one price across their window). A longer prefix
+// first where one is another's, and a model here is one of the table's.
+var longContextPrices = []struct {
+	prefix      string
+	above       int
+	in, out     float64
+	read, write float64
+}{
+	{"gpt-5.5-pro", 0, 0, 0, 0, 0}, // none published: its one price
+	{"gpt-5.5", 272_000, 10.00, 45.00, 1.00, 10.00},
+	{"gpt-5.4-pro", 272_000, 60.00, 270.00, 60.00, 60.00},
+	{"gpt-5.4-mini", 0, 0, 0, 0, 0},
+	{"gpt-5.4-nano", 0, 0, 0, 0, 0},
+	{"gpt-5.4", 272_000, 5.00, 22.50, 0.50, 5.00},
+	{"gemini-3.1-pro", 200_000, 4.00, 18.00, 0.40, 4.00},
+	{"gemini-3-pro", 200_000, 4.00, 18.00, 0.40, 4.00},
+	{"gemini-2.5-pro", 200_000, 2.50, 15.00, 0.625, 2.50},
+	{"claude-sonnet-4-6", 0, 0, 0, 0, 0},
+	{"claude-sonnet-4", 200_000, 6.00, 22.50, 0.60, 7.50},
 }
 
 // ClaudeThinking is how a Claude model takes Anthropic's thinking

@@ -251,6 +251,9 @@ type rawModelInfo struct {
 	HealthCheckSupportsMaxTokens *bool          `yaml:"health_check_supports_max_tokens"`
 	HealthCheckParams            map[string]any `yaml:"health_check_params"`
 	HealthCheckReasoningEffort   any            `yaml:"health_check_reasoning_effort"`
+	// Keys holds all of model_info's keys, for the long-context prices
+	// whose threshold is in their names (tierKey).
+	Keys map[string]any `yaml:",inline"`
 }
 
 type rawParams struct {
@@ -279,6 +282,9 @@ type rawParams struct {
 	InputCostPerTokenBatches  *float64 `yaml:"input_cost_per_token_batches"`
 	OutputCostPerTokenBatches *float64 `yaml:"output_cost_per_token_batches"`
 	BaseModel                 string   `yaml:"base_model"`
+	// Keys holds all of litellm_params' keys, for the long-context
+	// prices whose threshold is in their names (tierKey).
+	Keys map[string]any `yaml:",inline"`
 	// MaxInputTokens is model_info's, where LiteLLM also takes it.
 	MaxInputTokens *int `yaml:"max_input_tokens"`
 	// Organization is OpenAI's organization, sent as the

@@ -193,6 +193,10 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 			w.record(mv.Value, p)
 			return
 		}
+		if _, _, tier := tierKey(key); !ok && tier && hasInline(t) {
+			w.record(mv.Value, p) // a long-context price, read from the inline map
+			return
+		}
 		if !ok {
 			pos := mv.Key.GetToken().Position
 			if hint, ok := liteLLMOnly(path, key); ok {
@@ -297,18 +301,30 @@ func (w *walker) noteRef(mv *ast.MappingValueNode, t reflect.Type, path string) 
 func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key {
+		if name, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); name == key && name != "" {
 			return f, true
 		}
 	}
 	return reflect.StructField{}, false
 }
 
+// hasInline reports whether t has an inline map, which holds all the keys
+// of its mapping.
+func hasInline(t reflect.Type) bool {
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("yaml") == ",inline" {
+			return true
+		}
+	}
+	return false
+}
+
 func keysOf(t reflect.Type) []string {
 	var keys []string
 	for i := 0; i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-		keys = append(keys, name)
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
+			keys = append(keys, name)
+		}
 	}
 	sort.Strings(keys)
 	return keys

@@ -90,7 +90,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	out.Name = requested + "/" + prov + "/" + model
 	m, priced := knownModel(model)
 	out.InputCostPerToken, out.OutputCostPerToken, out.MaxInputTokens, out.Priced = m.in, m.out, m.window, priced
-	out.CacheReadCostPerToken, out.CacheWriteCostPerToken = m.read, m.write
+	out.CacheReadCostPerToken, out.CacheWriteCostPerToken, out.LongContext = m.read, m.write, m.long
 	return out, nil
 }
 

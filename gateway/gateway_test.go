@@ -62,6 +62,46 @@ func TestChatThroughSDK(t *testing.T) {
 	}
 }
 
+// A prompt past GPT-5.4's 272K input tokens costs twice its input price
+// and 1.5 times its output's, all its tokens, in the cost breakerd says
+// (and charges to budgets and counts in its spend), as OpenAI bills it;
+// /model/info shows the tier under LiteLLM's names.
+func TestLongPromptsCostTheirTier(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: g
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_A}/v1", api_key: sk-a-secret-123456}
+`, "a")
+	for _, tc := range []struct {
+		name    string
+		words   int
+		in, out float64 // USD per million tokens
+	}{{"short", 10, 2.50, 15}, {"past 272K tokens", 280_000, 5, 22.50}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var resp *http.Response
+			out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "g",
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(strings.Repeat("a ", tc.words))}}, option.WithResponseInto(&resp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if long := out.Usage.PromptTokens > 272_000; long != (tc.words > 272_000) {
+				t.Fatalf("%d prompt tokens", out.Usage.PromptTokens)
+			}
+			want := (float64(out.Usage.PromptTokens)*tc.in + float64(out.Usage.CompletionTokens)*tc.out) / 1e6
+			got, err := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64)
+			if err != nil || math.Abs(got-want) > 1e-12 {
+				t.Fatalf("x-litellm-response-cost %q, want %v", resp.Header.Get("X-Litellm-Response-Cost"), want)
+			}
+		})
+	}
+	_, _, body := e.do("GET", "/model/info", "")
+	info := body["data"].([]any)[0].(map[string]any)["model_info"].(map[string]any)
+	if info["input_cost_per_token_above_272k_tokens"] != 5e-6 || info["output_cost_per_token_above_272k_tokens"] != 22.5e-6 ||
+		info["cache_read_input_token_cost_above_272k_tokens"] != 0.5e-6 {
+		t.Fatalf("/model/info: %v", info)
+	}
+}
+
 // A non-streaming answer goes out with its length, not chunked, short
 // (net/http sets it) or long (breakerd does).
 func TestAnswersHaveContentLength(t *testing.T) {

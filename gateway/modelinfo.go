@@ -23,6 +23,11 @@ func (g *Gateway) modelInfo(w http.ResponseWriter, r *http.Request) {
 		if c.Priced {
 			info["input_cost_per_token"], info["output_cost_per_token"] = c.InputCostPerToken, c.OutputCostPerToken
 			info["cache_read_input_token_cost"], info["cache_creation_input_token_cost"] = c.CacheReadCostPerToken, c.CacheWriteCostPerToken
+			for _, t := range c.LongContext {
+				above := t.Suffix()
+				info["input_cost_per_token"+above], info["output_cost_per_token"+above] = t.Input, t.Output
+				info["cache_read_input_token_cost"+above], info["cache_creation_input_token_cost"+above] = t.CacheRead, t.CacheWrite
+			}
 		}
 		if c.MaxInputTokens > 0 {
 			info["max_input_tokens"] = c.MaxInputTokens

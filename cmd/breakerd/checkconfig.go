@@ -323,6 +323,10 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if st.Strategy == "least-cost" {
 				if dc.Priced {
 					role += fmt.Sprintf(", $%.4g in + $%.4g out per 1M tokens", dc.InputCostPerToken*1e6, dc.OutputCostPerToken*1e6)
+					for _, t := range dc.LongContext {
+						past := strings.TrimSuffix(strings.TrimPrefix(t.Suffix(), "_above_"), "_tokens")
+						role += fmt.Sprintf(" ($%.4g + $%.4g past %s input tokens)", t.Input*1e6, t.Output*1e6, past)
+					}
 				} else {
 					role += ", no price: after the priced"
 				}
