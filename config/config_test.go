@@ -1272,6 +1272,8 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "GPT-5.5 pro", yaml: "    litellm_params: {model: openai/gpt-5.5-pro}\n", in: 30, out: 180, priced: true},
 		{name: "GPT-5.4 pro, not GPT-5.4", yaml: "    litellm_params: {model: openai/gpt-5.4-pro}\n", in: 30, out: 180, priced: true},
 		{name: "GPT-5.2 pro, not GPT-5.2", yaml: "    litellm_params: {model: openai/gpt-5.2-pro-2025-12-11}\n", in: 21, out: 168, priced: true},
+		{name: "GPT-5.1 Codex mini, not GPT-5.1", yaml: "    litellm_params: {model: openai/gpt-5.1-codex-mini}\n", in: 0.25, out: 2, read: 0.025, priced: true},
+		{name: "GPT-5.1 Codex max, GPT-5.1's", yaml: "    litellm_params: {model: openai/gpt-5.1-codex-max}\n", in: 1.25, out: 10, read: 0.125, priced: true},
 		{name: "GPT-5.3 Codex, not GPT-5", yaml: "    litellm_params: {model: openai/gpt-5.3-codex}\n", in: 1.75, out: 14, read: 0.175, priced: true},
 		{name: "Gemini 3 Pro", yaml: "    litellm_params: {model: gemini/gemini-3-pro-preview, api_key: g-0123456789}\n", in: 2, out: 12, read: 0.20, priced: true},
 		{name: "Gemini 3.1 Pro", yaml: "    litellm_params: {model: gemini/gemini-3.1-pro-preview, api_key: g-0123456789}\n", in: 2, out: 12, read: 0.20, priced: true},
