@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strings"
@@ -443,4 +444,79 @@ router_settings:
 	if c := e.breaker("fable/anthropic/claude-fable-5:chat").Counts(); c.Failures != 0 || c.Successes != 2 {
 		t.Fatalf("breaker counts %+v", c)
 	}
+}
+
+// A stream Claude Fable 5's classifiers decline before any content (a
+// message_start, then a message_delta whose stop_reason is "refusal")
+// goes to the group's content_policy_fallbacks too, for a streaming
+// Messages client and a streaming chat client, which never see the
+// refusal; without such a group the refusal streams on as Anthropic
+// sent it (a chat client's finish_reason content_filter).
+func TestStreamedClassifierRefusal(t *testing.T) {
+	const deployments = `
+model_list:
+  - model_name: fable
+    litellm_params: {model: anthropic/claude-fable-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key, drop_params: true}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-5.5, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+`
+	messages := func(e *env) (anthropic.Message, string, error) {
+		var resp *http.Response
+		client := e.anthropicClient()
+		stream := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "fable", MaxTokens: 256,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Explain this exploit"))}}, aoption.WithResponseInto(&resp))
+		var msg anthropic.Message
+		for stream.Next() {
+			if err := msg.Accumulate(stream.Current()); err != nil {
+				return msg, "", err
+			}
+		}
+		return msg, resp.Header.Get("X-Breakerd-Provider"), stream.Err()
+	}
+	chat := func(e *env) (text, finish, provider string, err error) {
+		var resp *http.Response
+		stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "fable",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Explain this exploit")}}, option.WithResponseInto(&resp))
+		for stream.Next() {
+			for _, c := range stream.Current().Choices {
+				text += c.Delta.Content
+				finish = cmp.Or(c.FinishReason, finish)
+			}
+		}
+		return text, finish, resp.Header.Get("X-Breakerd-Provider"), stream.Err()
+	}
+	t.Run("to content_policy_fallbacks", func(t *testing.T) {
+		e := newEnv(t, deployments+"router_settings:\n  content_policy_fallbacks: [{fable: [gpt]}]\n", "anthropic", "openai")
+		e.mocks["anthropic"].SetFaults(mockllm.Faults{BlockedWords: []string{"exploit"}})
+		msg, provider, err := messages(e)
+		if err != nil || msg.StopReason == "refusal" || len(msg.Content) == 0 || !strings.Contains(msg.Content[0].Text, "Hello from openai!") || provider != "openai" {
+			t.Fatalf("messages: %v, provider %q, message %+v", err, provider, msg)
+		}
+		text, finish, provider, err := chat(e)
+		if err != nil || !strings.Contains(text, "Hello from openai!") || finish != "stop" || provider != "openai" {
+			t.Fatalf("chat: %v, provider %q, %q (%s)", err, provider, text, finish)
+		}
+		if c := e.breaker("fable/anthropic/claude-fable-5:chat").Counts(); c.Failures != 0 || c.Successes != 2 {
+			t.Fatalf("breaker counts %+v", c)
+		}
+	})
+	t.Run("without them, as sent", func(t *testing.T) {
+		e := newEnv(t, deployments, "anthropic", "openai")
+		e.mocks["anthropic"].SetFaults(mockllm.Faults{BlockedWords: []string{"exploit"}})
+		msg, provider, err := messages(e)
+		if err != nil || msg.StopReason != "refusal" || len(msg.Content) != 0 || provider != "anthropic" || msg.Usage.InputTokens == 0 {
+			t.Fatalf("messages: %v, provider %q, message %+v", err, provider, msg)
+		}
+		text, finish, provider, err := chat(e)
+		if err != nil || text != "" || finish != "content_filter" || provider != "anthropic" {
+			t.Fatalf("chat: %v, provider %q, %q (%s)", err, provider, text, finish)
+		}
+	})
+	t.Run("an answer that starts is not declined", func(t *testing.T) {
+		e := newEnv(t, deployments+"router_settings:\n  content_policy_fallbacks: [{fable: [gpt]}]\n", "anthropic", "openai")
+		msg, provider, err := messages(e)
+		if err != nil || msg.StopReason != "end_turn" || !strings.Contains(msg.Content[0].Text, "Hello from anthropic!") || provider != "anthropic" {
+			t.Fatalf("messages: %v, provider %q, message %+v", err, provider, msg)
+		}
+	})
 }

@@ -1257,6 +1257,13 @@ func (c *call) judgeStreams(d *Deployment, br *breaker.Breaker, broke bool) {
 	}
 }
 
+// toContentPolicy reports whether an answer that declined the request
+// (resp.Refusal: whole, or a stream before any content) goes to the
+// group's content_policy_fallbacks, as a content policy error would.
+func (c *call) toContentPolicy(resp *provider.Response) bool {
+	return resp.Refusal != "" && c.refused == "" && !c.routing.noFallbacks && len(c.g.refusalFallbacks(provider.ContentPolicy)[c.group]) > 0
+}
+
 // frames returns a streamed answer as the client's API frames it: a
 // native stream as it came, a chat stream as chat, Messages or Responses
 // events; with LiteLLM's include_cost_in_streaming_usage, the event that
@@ -1400,7 +1407,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	resp, err := d.prov.Send(actx, req)
 	var first []byte
 	var events provider.Stream // the stream as the client's API frames it
-	if err == nil && (resp.Stream != nil || resp.Frames != nil) {
+	if err == nil && (resp.Stream != nil || resp.Frames != nil) && c.toContentPolicy(resp) {
+		cmp.Or(resp.Stream, resp.Frames).Close() // declined before any content: as an answer, below
+	} else if err == nil && (resp.Stream != nil || resp.Frames != nil) {
 		events = c.frames(resp, d)
 		first, err = events.Next()
 		if err != nil {
@@ -1428,7 +1437,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	c.setHeaders(w, d, fallback, end)
 	info.Remaining = resp.Remaining
 	if events == nil {
-		if resp.Refusal != "" && c.refused == "" && !c.routing.noFallbacks && len(g.refusalFallbacks(provider.ContentPolicy)[c.group]) > 0 {
+		if c.toContentPolicy(resp) {
 			// Declined in an answer (Claude's classifiers): as a content
 			// policy error, for the group's content_policy_fallbacks. The
 			// upstream is well: no breaker failure.

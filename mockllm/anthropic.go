@@ -178,15 +178,28 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	var iterations []map[string]any // a server-side fallback's attempts
 	switch {
 	case !blocked(prompt, f.BlockedWords):
-	case !config.ClaudeOf(req.Model).Classifiers || req.Stream:
+	case !config.ClaudeOf(req.Model).Classifiers:
 		s.writeError(w, r, 400, "invalid_request_error", "Output blocked by content filtering policy")
 		return
 	case len(req.Fallbacks) == 0 || !strings.Contains(r.Header.Get("anthropic-beta"), serverSideFallback):
-		// Its classifiers decline: an answer, not an error.
-		writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model, "content": []any{},
-			"stop_reason": "refusal", "stop_sequence": nil, "stop_details": map[string]any{"type": "refusal", "category": "cyber",
-				"explanation": "This request was declined because it could enable cyber harm.", "recommended_model": "claude-opus-4-8"},
-			"usage": map[string]int{"input_tokens": tokens(prompt), "output_tokens": 0}})
+		// Its classifiers decline: an answer, not an error; streamed, a
+		// message with no content that stops at once.
+		details := map[string]any{"type": "refusal", "category": "cyber",
+			"explanation": "This request was declined because it could enable cyber harm.", "recommended_model": "claude-opus-4-8"}
+		usage := map[string]int{"input_tokens": tokens(prompt), "output_tokens": 0}
+		if !req.Stream {
+			writeJSON(w, 200, map[string]any{"id": id, "type": "message", "role": "assistant", "model": req.Model, "content": []any{},
+				"stop_reason": "refusal", "stop_sequence": nil, "stop_details": details, "usage": usage})
+			return
+		}
+		s.streamEvents(newSSE(w), r, f, []any{
+			namedEvent{"message_start", map[string]any{"type": "message_start", "message": map[string]any{
+				"id": id, "type": "message", "role": "assistant", "model": req.Model, "content": []any{},
+				"stop_reason": nil, "stop_sequence": nil, "usage": usage}}},
+			namedEvent{"message_delta", map[string]any{"type": "message_delta",
+				"delta": map[string]any{"stop_reason": "refusal", "stop_sequence": nil, "stop_details": details}, "usage": usage}},
+			namedEvent{"message_stop", map[string]any{"type": "message_stop"}},
+		}, func() {})
 		return
 	default:
 		// Anthropic retries it on the first fallback (its recommended

@@ -388,7 +388,8 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		return nil, err
 	}
 	if body != nil {
-		return &Response{Frames: newRawStream(ctx, p.events(body), APIMessages, p.redact), Model: p.d.Model, Remaining: rem}, nil
+		events, why, u := p.declined(body)
+		return &Response{Frames: newRawStream(ctx, events, APIMessages, p.redact), Model: p.d.Model, Remaining: rem, Refusal: why, Usage: u}, nil
 	}
 	if p.d.Bedrock != nil {
 		if data, err = p.bedrockAnswer(data, path); err != nil {
@@ -446,9 +447,10 @@ func (p *anthropic) Send(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	if body != nil {
-		st := newAnthropicStream(ctx, p.events(body), p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact)
+		events, why, u := p.declined(body)
+		st := newAnthropicStream(ctx, events, p.d.Model, req.IncludeUsage, p.now().Unix(), p.redact)
 		st.jsonMode = areq.jsonMode
-		return &Response{Stream: st, Model: p.d.Model, Remaining: rem}, nil
+		return &Response{Stream: st, Model: p.d.Model, Remaining: rem, Refusal: why, Usage: u}, nil
 	}
 	if p.d.Bedrock != nil {
 		if data, err = p.bedrockAnswer(data, "/v1/messages"); err != nil {
@@ -520,6 +522,65 @@ func (p *anthropic) events(body io.ReadCloser) io.ReadCloser {
 	}
 	return body
 }
+
+// declined returns a stream's events (p.events) and, for a model whose
+// classifiers may decline a request, whether they declined it before any
+// content, as Response.Refusal says it, with the usage so far: such a
+// stream is a message_start and a message_delta whose stop_reason is
+// "refusal", with no content block. It reads the stream's first events,
+// up to its first content block (or at most maxDeclineEvents), and the
+// stream returned replays them.
+func (p *anthropic) declined(body io.ReadCloser) (io.ReadCloser, string, Usage) {
+	events := p.events(body)
+	if !config.ClaudeOf(p.d.Model).Classifiers {
+		return events, "", Usage{}
+	}
+	var read bytes.Buffer
+	r := newSSEReader(io.TeeReader(events, &read))
+	var counts anthropicUsage
+	why := ""
+	for range maxDeclineEvents {
+		data, err := r.next()
+		if err != nil {
+			break
+		}
+		var ev struct {
+			Type    string `json:"type"`
+			Message struct {
+				Usage anthropicUsage `json:"usage"`
+			} `json:"message"`
+			Delta json.RawMessage `json:"delta"`
+			Usage *anthropicUsage `json:"usage"`
+		}
+		if json.Unmarshal(data, &ev) != nil {
+			break
+		}
+		if ev.Type == "message_start" {
+			counts = ev.Message.Usage
+			continue
+		}
+		if ev.Type == "message_delta" {
+			if why = refusalOf(ev.Delta); why != "" && ev.Usage != nil {
+				counts.OutputTokens, counts.InputTokens = ev.Usage.OutputTokens, max(counts.InputTokens, ev.Usage.InputTokens)
+			}
+		}
+		if ev.Type != "ping" {
+			break // content, or the answer's end: nothing declined before it
+		}
+	}
+	replay := struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(&read, events), events}
+	if why == "" {
+		return replay, "", Usage{}
+	}
+	return replay, why, counts.usage()
+}
+
+// maxDeclineEvents bounds the events declined reads before it gives up
+// looking for a refusal (an upstream's pings, or unknown events).
+const maxDeclineEvents = 8
 
 func (p *anthropic) httpError(resp *http.Response) *Error {
 	if p.d.Bedrock != nil {

@@ -282,9 +282,10 @@ type Response struct {
 	Status   int
 	Location string
 	// Refusal, when set, says the model declined the request in a whole
-	// answer (Claude's stop_reason "refusal", its safety classifiers'):
-	// an answer, not an error, which content_policy_fallbacks may serve
-	// elsewhere.
+	// answer (Claude's stop_reason "refusal", its safety classifiers'),
+	// or in a stream before any content (which still carries the
+	// refusal, and Usage its usage): an answer, not an error, which
+	// content_policy_fallbacks may serve elsewhere.
 	Refusal string
 }
 
