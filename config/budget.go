@@ -165,28 +165,37 @@ func (b Budget) String() string {
 	return limit + " per " + cmp.Or(b.Text, b.Period.String())
 }
 
-// Cost is what a call to d of in input tokens (read of them from the
-// provider's prompt cache, write written to it) and out output tokens
-// costs in USD, at d's prices, or at those of the LongContext tier its
-// input passes: 0 for an unpriced deployment.
-func (d *Deployment) Cost(in, read, write, out float64) float64 {
-	p := PriceTier{Input: d.InputCostPerToken, Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken, CacheWrite: d.CacheWriteCostPerToken}
+// Tokens counts a call's tokens as Cost prices them. Input is the whole
+// prompt, its cached part included; CacheRead and CacheWrite are the
+// parts of it read from the provider's prompt cache and written to it,
+// and CacheWriteHour the part of CacheWrite written for an hour
+// (Anthropic's 1-hour cache, cache_control's ttl "1h").
+type Tokens struct {
+	Input, CacheRead, CacheWrite, CacheWriteHour, Output float64
+}
+
+// Cost is what a call to d of t tokens costs in USD, at d's prices, or at
+// those of the LongContext tier its input passes: 0 for an unpriced
+// deployment.
+func (d *Deployment) Cost(t Tokens) float64 {
+	p := PriceTier{Input: d.InputCostPerToken, Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken,
+		CacheWrite: d.CacheWriteCostPerToken, CacheWriteHour: d.CacheWriteHourCostPerToken}
 	for i := len(d.LongContext) - 1; i >= 0; i-- {
-		if in > float64(d.LongContext[i].Above) {
+		if t.Input > float64(d.LongContext[i].Above) {
 			p = d.LongContext[i]
 			break
 		}
 	}
-	fresh := max(in-read-write, 0)
-	return fresh*p.Input + read*p.CacheRead + write*p.CacheWrite + out*p.Output
+	fresh, minutes := max(t.Input-t.CacheRead-t.CacheWrite, 0), max(t.CacheWrite-t.CacheWriteHour, 0)
+	return fresh*p.Input + t.CacheRead*p.CacheRead + minutes*p.CacheWrite + t.CacheWriteHour*p.CacheWriteHour + t.Output*p.Output
 }
 
 // PriceTier is the price of a call whose prompt, its cached part
 // included, has more than Above tokens, in USD per token: a provider's
 // long-context price, which applies to all the call's tokens.
 type PriceTier struct {
-	Above                                int
-	Input, Output, CacheRead, CacheWrite float64
+	Above                                                int
+	Input, Output, CacheRead, CacheWrite, CacheWriteHour float64
 }
 
 // Suffix is the end of the names LiteLLM gives the tier's prices

@@ -478,6 +478,12 @@ type Deployment struct {
 	OutputCostPerToken     float64
 	CacheReadCostPerToken  float64
 	CacheWriteCostPerToken float64
+	// CacheWriteHourCostPerToken prices the prompt tokens written to
+	// Anthropic's 1-hour cache (cache_control's ttl "1h"): LiteLLM's
+	// cache_creation_input_token_cost_above_1hr, else, for a Claude
+	// model, twice its input price (Anthropic's), else
+	// CacheWriteCostPerToken.
+	CacheWriteHourCostPerToken float64
 	// BatchInputCostPerToken and BatchOutputCostPerToken price a batch's
 	// tokens (the Batch API's): input_cost_per_token_batches and
 	// output_cost_per_token_batches, else half the prices above, as

@@ -1318,35 +1318,40 @@ func TestDeploymentPrices(t *testing.T) {
 // the table's tiers.
 func TestLongContextPrices(t *testing.T) {
 	const head = "model_list:\n  - model_name: a\n"
-	type tier = PriceTier
+	// USD per million tokens; hour, a 1-hour cache write's, when not
+	// the cache write's.
+	type tier struct {
+		above                      int
+		in, out, read, write, hour float64
+	}
 	const m = 1e-6
 	for _, tc := range []struct {
 		name, yaml string
-		want       []tier // USD per million tokens
+		want       []tier
 		warning    string
 	}{
-		{"GPT-5.4 past 272K", "    litellm_params: {model: openai/gpt-5.4}\n", []tier{{272_000, 5, 22.50, 0.50, 5}}, ""},
-		{"GPT-5.5", "    litellm_params: {model: openai/gpt-5.5-2026-04-23}\n", []tier{{272_000, 10, 45, 1, 10}}, ""},
-		{"GPT-5.4 pro, its own", "    litellm_params: {model: openai/gpt-5.4-pro}\n", []tier{{272_000, 60, 270, 60, 60}}, ""},
+		{"GPT-5.4 past 272K", "    litellm_params: {model: openai/gpt-5.4}\n", []tier{{272_000, 5, 22.50, 0.50, 5, 0}}, ""},
+		{"GPT-5.5", "    litellm_params: {model: openai/gpt-5.5-2026-04-23}\n", []tier{{272_000, 10, 45, 1, 10, 0}}, ""},
+		{"GPT-5.4 pro, its own", "    litellm_params: {model: openai/gpt-5.4-pro}\n", []tier{{272_000, 60, 270, 60, 60, 0}}, ""},
 		{"GPT-5.4 mini has one price", "    litellm_params: {model: openai/gpt-5.4-mini}\n", nil, ""},
 		{"GPT-5.5 pro: none published", "    litellm_params: {model: openai/gpt-5.5-pro}\n", nil, ""},
-		{"Gemini 2.5 Pro past 200K", "    litellm_params: {model: gemini/gemini-2.5-pro, api_key: g-0123456789}\n", []tier{{200_000, 2.50, 15, 0.625, 2.50}}, ""},
-		{"Gemini 3.1 Pro", "    litellm_params: {model: gemini/gemini-3.1-pro-preview, api_key: g-0123456789}\n", []tier{{200_000, 4, 18, 0.40, 4}}, ""},
-		{"Claude Sonnet 4.5", "    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-ant-0123456789}\n", []tier{{200_000, 6, 22.50, 0.60, 7.50}}, ""},
+		{"Gemini 2.5 Pro past 200K", "    litellm_params: {model: gemini/gemini-2.5-pro, api_key: g-0123456789}\n", []tier{{200_000, 2.50, 15, 0.625, 2.50, 0}}, ""},
+		{"Gemini 3.1 Pro", "    litellm_params: {model: gemini/gemini-3.1-pro-preview, api_key: g-0123456789}\n", []tier{{200_000, 4, 18, 0.40, 4, 0}}, ""},
+		{"Claude Sonnet 4.5", "    litellm_params: {model: anthropic/claude-sonnet-4-5-20250929, api_key: sk-ant-0123456789}\n", []tier{{200_000, 6, 22.50, 0.60, 7.50, 12}}, ""},
 		{"Claude Sonnet 4.6 has one price", "    litellm_params: {model: anthropic/claude-sonnet-4-6, api_key: sk-ant-0123456789}\n", nil, ""},
 		{"a configured price replaces the table's tier", "    litellm_params: {model: openai/gpt-5.4, input_cost_per_token: 0.000002}\n", nil, ""},
 		{"a configured tier, the others its deployment's prices",
-			"    litellm_params: {model: openai/gpt-5.4, input_cost_per_token_above_128k_tokens: 0.000003}\n", []tier{{128_000, 3, 15, 0.25, 2.50}}, ""},
+			"    litellm_params: {model: openai/gpt-5.4, input_cost_per_token_above_128k_tokens: 0.000003}\n", []tier{{128_000, 3, 15, 0.25, 2.50, 0}}, ""},
 		{"LiteLLM's keys in model_info, and a number YAML reads as a string",
 			"    litellm_params: {model: openai/mine, api_base: https://r.example, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}\n" +
 				"    model_info: {input_cost_per_token_above_200k_tokens: \"2e-6\", output_cost_per_token_above_200k_tokens: 4e-6,\n" +
 				"      cache_read_input_token_cost_above_200k_tokens: 0.0000002, cache_creation_input_token_cost_above_200k_tokens: 0.0000025,\n" +
 				"      input_cost_per_token_above_1000000_tokens: 0.000003}\n",
-			[]tier{{200_000, 2, 4, 0.2, 2.5}, {1_000_000, 3, 2, 1, 1}}, ""},
+			[]tier{{200_000, 2, 4, 0.2, 2.5, 1}, {1_000_000, 3, 2, 1, 1, 0}}, ""}, // a 1-hour write at the deployment's price
 		{"litellm_params' win over model_info's",
 			"    litellm_params: {model: openai/gpt-5.4, input_cost_per_token_above_272k_tokens: 0.000007}\n" +
 				"    model_info: {input_cost_per_token_above_272k_tokens: 0.000009, output_cost_per_token_above_272k_tokens: 0.00003}\n",
-			[]tier{{272_000, 7, 30, 0.25, 2.50}}, ""},
+			[]tier{{272_000, 7, 30, 0.25, 2.50, 0}}, ""},
 		{"a tier without its input price is ignored, as LiteLLM ignores it",
 			"    litellm_params: {model: openai/gpt-4o, output_cost_per_token_above_128k_tokens: 0.00003}\n", nil,
 			"t.yaml:3:44: model_list[0].litellm_params.output_cost_per_token_above_128k_tokens: is ignored without input_cost_per_token_above_128k_tokens beside it"},
@@ -1369,8 +1374,9 @@ func TestLongContextPrices(t *testing.T) {
 			}
 			for i, w := range tc.want {
 				g := got[i]
-				if g.Above != w.Above || math.Abs(g.Input-w.Input*m) > 1e-15 || math.Abs(g.Output-w.Output*m) > 1e-15 ||
-					math.Abs(g.CacheRead-w.CacheRead*m) > 1e-15 || math.Abs(g.CacheWrite-w.CacheWrite*m) > 1e-15 {
+				if g.Above != w.above || math.Abs(g.Input-w.in*m) > 1e-15 || math.Abs(g.Output-w.out*m) > 1e-15 ||
+					math.Abs(g.CacheRead-w.read*m) > 1e-15 || math.Abs(g.CacheWrite-w.write*m) > 1e-15 ||
+					math.Abs(g.CacheWriteHour-cmp.Or(w.hour, w.write)*m) > 1e-15 {
 					t.Fatalf("tier %d %+v, want %+v per million", i, g, w)
 				}
 			}
@@ -1391,23 +1397,56 @@ func TestLongContextPrices(t *testing.T) {
 
 // A call is priced at the tier of the highest threshold its input
 // passes, all its tokens; at the threshold itself, at the base prices.
+// Tokens written to the 1-hour cache are priced apart from the other
+// cache writes.
 func TestCostOfLongPrompts(t *testing.T) {
-	d := Deployment{InputCostPerToken: 1, OutputCostPerToken: 2, CacheReadCostPerToken: 0.5, CacheWriteCostPerToken: 1.5,
-		LongContext: []PriceTier{{Above: 100, Input: 10, Output: 20, CacheRead: 5, CacheWrite: 15}, {Above: 1000, Input: 100, Output: 200, CacheRead: 50, CacheWrite: 150}}}
+	d := Deployment{InputCostPerToken: 1, OutputCostPerToken: 2, CacheReadCostPerToken: 0.5, CacheWriteCostPerToken: 1.5, CacheWriteHourCostPerToken: 3,
+		LongContext: []PriceTier{{Above: 100, Input: 10, Output: 20, CacheRead: 5, CacheWrite: 15, CacheWriteHour: 30},
+			{Above: 1000, Input: 100, Output: 200, CacheRead: 50, CacheWrite: 150, CacheWriteHour: 300}}}
 	for _, tc := range []struct {
-		name                 string
-		in, read, write, out float64
-		want                 float64
+		name string
+		t    Tokens
+		want float64
 	}{
-		{"short", 50, 10, 10, 5, 30*1 + 10*0.5 + 10*1.5 + 5*2},
-		{"at the threshold", 100, 0, 0, 1, 100 + 2},
-		{"past it", 101, 0, 0, 1, 1010 + 20},
-		{"its cached part counts toward it", 150, 100, 20, 1, 30*10 + 100*5 + 20*15 + 20},
-		{"past the highest", 2000, 0, 0, 1, 200_000 + 200},
+		{"short", Tokens{Input: 50, CacheRead: 10, CacheWrite: 10, Output: 5}, 30*1 + 10*0.5 + 10*1.5 + 5*2},
+		{"an hour's cache writes", Tokens{Input: 50, CacheRead: 10, CacheWrite: 10, CacheWriteHour: 4, Output: 5}, 30*1 + 10*0.5 + 6*1.5 + 4*3 + 5*2},
+		{"at the threshold", Tokens{Input: 100, Output: 1}, 100 + 2},
+		{"past it", Tokens{Input: 101, Output: 1}, 1010 + 20},
+		{"its cached part counts toward it", Tokens{Input: 150, CacheRead: 100, CacheWrite: 20, CacheWriteHour: 5, Output: 1}, 30*10 + 100*5 + 15*15 + 5*30 + 20},
+		{"past the highest", Tokens{Input: 2000, Output: 1}, 200_000 + 200},
 	} {
-		if got := d.Cost(tc.in, tc.read, tc.write, tc.out); math.Abs(got-tc.want) > 1e-9 {
+		if got := d.Cost(tc.t); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: cost %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Anthropic writes its 1-hour cache at twice a model's input price:
+// LiteLLM's cache_creation_input_token_cost_above_1hr, else twice a
+// Claude model's input price (listed or configured), else the cache
+// write price.
+func TestHourCachePrices(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n"
+	for _, tc := range []struct {
+		name, yaml string
+		hour       float64 // USD per million tokens
+	}{
+		{"Claude's list price", "    litellm_params: {model: anthropic/claude-opus-4-7, api_key: sk-ant-0123456789, drop_params: true}\n", 10},
+		{"Claude on Bedrock", "    litellm_params: {model: bedrock/us.anthropic.claude-haiku-4-5-20251001-v1:0, aws_region_name: us-east-1, aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n", 2},
+		{"twice a configured input price", "    litellm_params: {model: anthropic/claude-sonnet-4-6, api_key: sk-ant-0123456789, input_cost_per_token: 0.000002}\n", 4},
+		{"LiteLLM's key", "    litellm_params: {model: anthropic/claude-sonnet-4-6, api_key: sk-ant-0123456789}\n" +
+			"    model_info: {cache_creation_input_token_cost_above_1hr: 0.0000055}\n", 5.5},
+		{"not Claude: the cache write price", "    litellm_params: {model: openai/gpt-5.6-terra}\n", 3.125},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte(head+tc.yaml), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Deployments[0].CacheWriteHourCostPerToken * 1e6; math.Abs(got-tc.hour) > 1e-9 {
+				t.Fatalf("1-hour cache writes at $%g per million tokens, want $%g", got, tc.hour)
+			}
+		})
 	}
 }
 

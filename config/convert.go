@@ -1202,9 +1202,9 @@ func validHeaderName(name string) bool {
 // gives a price.
 func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 	m, priced := knownModel(baseModel(d.Model, rd))
-	in, out, read, write := m.in, m.out, m.read, m.write
+	in, out, read, write, hour := m.in, m.out, m.read, m.write, 0.0
 	pp := p + ".litellm_params"
-	inSet, readSet, writeSet, configured := false, false, false, false
+	inSet, readSet, writeSet, hourSet, configured := false, false, false, false, false
 	for _, f := range []struct {
 		v   *float64
 		at  string
@@ -1215,10 +1215,12 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		{rd.ModelInfo.OutputCostPerToken, p + ".model_info.output_cost_per_token", &out, nil},
 		{rd.ModelInfo.CacheReadCostPerToken, p + ".model_info.cache_read_input_token_cost", &read, &readSet},
 		{rd.ModelInfo.CacheWriteCostPerToken, p + ".model_info.cache_creation_input_token_cost", &write, &writeSet},
+		{rd.ModelInfo.CacheWriteHourCostPerToken, p + ".model_info.cache_creation_input_token_cost_above_1hr", &hour, &hourSet},
 		{rd.Params.InputCostPerToken, pp + ".input_cost_per_token", &in, &inSet},
 		{rd.Params.OutputCostPerToken, pp + ".output_cost_per_token", &out, nil},
 		{rd.Params.CacheReadCostPerToken, pp + ".cache_read_input_token_cost", &read, &readSet},
 		{rd.Params.CacheWriteCostPerToken, pp + ".cache_creation_input_token_cost", &write, &writeSet},
+		{rd.Params.CacheWriteHourCostPerToken, pp + ".cache_creation_input_token_cost_above_1hr", &hour, &hourSet},
 	} {
 		if f.v == nil {
 			continue
@@ -1237,10 +1239,14 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 	if !writeSet && (inSet || m.write == 0) {
 		write = in
 	}
+	if !hourSet {
+		hour = m.hourPrice(in, write)
+	}
 	d.InputCostPerToken, d.OutputCostPerToken, d.CacheReadCostPerToken, d.CacheWriteCostPerToken, d.Priced = in, out, read, write, priced
+	d.CacheWriteHourCostPerToken = hour
 	// The table's long-context prices go with its prices; configured
 	// ones replace them.
-	if d.LongContext = c.priceTiers(d, p, rd); d.LongContext == nil && !configured {
+	if d.LongContext = c.priceTiers(d, p, rd, m); d.LongContext == nil && !configured {
 		d.LongContext = m.long
 	}
 	// Batches cost half, unless the config says what they cost.
@@ -1267,16 +1273,21 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 
 // tierPrices are the prices LiteLLM's long-context keys name, as
 // <price>_above_<N>k_tokens, in the order of PriceTier's fields.
-var tierPrices = []string{"input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost"}
+var tierPrices = []string{"input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost", "cache_creation_input_token_cost",
+	"cache_creation_input_token_cost_above_1hr"}
 
 // tierKey parses a LiteLLM long-context price's key,
 // input_cost_per_token_above_200k_tokens (or _above_200000_tokens, as
 // LiteLLM reads it too): which of tierPrices it is, and its threshold.
 func tierKey(key string) (price, above int, ok bool) {
-	name, rest, found := strings.Cut(key, "_above_")
+	i := strings.LastIndex(key, "_above_")
+	if i < 0 {
+		return 0, 0, false
+	}
+	name, rest := key[:i], key[i+len("_above_"):]
 	price = slices.Index(tierPrices, name)
 	n, tokens := strings.CutSuffix(rest, "_tokens")
-	if !found || price < 0 || !tokens {
+	if price < 0 || !tokens {
 		return 0, 0, false
 	}
 	unit := 1
@@ -1293,15 +1304,17 @@ func tierKey(key string) (price, above int, ok bool) {
 // priceTiers reads a deployment's long-context prices from
 // litellm_params, else model_info, where LiteLLM's cost tracking takes
 // them: input_cost_per_token_above_200k_tokens, and beside it the
-// output_cost_per_token, cache_read_input_token_cost and
-// cache_creation_input_token_cost of the same threshold, each the
-// deployment's own (d's) where not set. A threshold without its input
-// price is ignored, as LiteLLM ignores it, with a warning; nil when the
-// config sets none.
-func (c *converter) priceTiers(d *Deployment, p string, rd rawDeployment) []PriceTier {
+// output_cost_per_token, cache_read_input_token_cost,
+// cache_creation_input_token_cost and
+// cache_creation_input_token_cost_above_1hr of the same threshold, each
+// the deployment's own (d's) where not set, but the 1-hour cache's twice
+// the tier's input price for an hourly model m (Claude). A threshold without its
+// input price is ignored, as LiteLLM ignores it, with a warning; nil when
+// the config sets none.
+func (c *converter) priceTiers(d *Deployment, p string, rd rawDeployment, m modelFacts) []PriceTier {
 	type tier struct {
 		at    string // the first key's path
-		price [4]*float64
+		price [5]*float64
 	}
 	byAbove := map[int]*tier{}
 	for _, m := range []struct {
@@ -1336,8 +1349,10 @@ func (c *converter) priceTiers(d *Deployment, p string, rd rawDeployment) []Pric
 			c.warnf(t.at, "is ignored without %s%s beside it (as LiteLLM ignores it)", tierPrices[0], PriceTier{Above: above}.Suffix())
 			continue
 		}
-		pt := PriceTier{Above: above, Input: *t.price[0], Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken, CacheWrite: d.CacheWriteCostPerToken}
-		for i, to := range []*float64{&pt.Output, &pt.CacheRead, &pt.CacheWrite} {
+		pt := PriceTier{Above: above, Input: *t.price[0], Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken,
+			CacheWrite: d.CacheWriteCostPerToken}
+		pt.CacheWriteHour = m.hourPrice(pt.Input, d.CacheWriteHourCostPerToken)
+		for i, to := range []*float64{&pt.Output, &pt.CacheRead, &pt.CacheWrite, &pt.CacheWriteHour} {
 			if v := t.price[i+1]; v != nil {
 				*to = *v
 			}
@@ -2249,6 +2264,19 @@ type modelFacts struct {
 	read, write float64 // prompt tokens read from the provider's cache, and written to it
 	window      int
 	long        []PriceTier // Deployment.LongContext
+	// hourly: the model's 1-hour cache writes cost twice its input price
+	// (Anthropic's Claude models).
+	hourly bool
+}
+
+// hourPrice is the price of a token written to the model's 1-hour cache,
+// given its input and cache write prices: twice the input price for an
+// hourly model, else the cache write price.
+func (m modelFacts) hourPrice(in, write float64) float64 {
+	if m.hourly {
+		return 2 * in
+	}
+	return write
 }
 
 // knownModel returns the built-in facts of a well-known model (LiteLLM's
@@ -2266,7 +2294,8 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	// OpenAI charges nothing more to write its cache (1.25 times the
 	// input price from GPT-5.6, whose windows are not yet published: 0,
 	// no check); Anthropic reads at a tenth of the input price and writes
-	// (for 5 minutes) at 1.25 times. Google's cache writes are priced as
+	// for 5 minutes at 1.25 times (for an hour at twice: modelFacts'
+	// hourly, for every Claude model). Google's cache writes are priced as
 	// input (its storage, by the hour, is not modelled).
 	table := []struct {
 		prefix      string
@@ -2334,11 +2363,13 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	}
 	for _, p := range table {
 		if strings.HasPrefix(model, p.prefix) {
-			m := modelFacts{in: p.in / 1e6, out: p.out / 1e6, read: p.read / 1e6, write: p.write / 1e6, window: p.window}
+			m := modelFacts{in: p.in / 1e6, out: p.out / 1e6, read: p.read / 1e6, write: p.write / 1e6, window: p.window,
+				hourly: strings.HasPrefix(p.prefix, "claude-")}
 			for _, t := range longContextPrices {
 				if strings.HasPrefix(model, t.prefix) {
 					if t.above > 0 {
-						m.long = []PriceTier{{Above: t.above, Input: t.in / 1e6, Output: t.out / 1e6, CacheRead: t.read / 1e6, CacheWrite: t.write / 1e6}}
+						m.long = []PriceTier{{Above: t.above, Input: t.in / 1e6, Output: t.out / 1e6, CacheRead: t.read / 1e6, CacheWrite: t.write / 1e6,
+							CacheWriteHour: m.hourPrice(t.in/1e6, t.write/1e6)}}
 					}
 					break
 				}

@@ -232,6 +232,9 @@ type rawModelInfo struct {
 	// tokens read from a provider's prompt cache and written to it.
 	CacheReadCostPerToken  *float64 `yaml:"cache_read_input_token_cost"`
 	CacheWriteCostPerToken *float64 `yaml:"cache_creation_input_token_cost"`
+	// CacheWriteHourCostPerToken prices the tokens written to Anthropic's
+	// 1-hour cache.
+	CacheWriteHourCostPerToken *float64 `yaml:"cache_creation_input_token_cost_above_1hr"`
 	// InputCostPerTokenBatches and OutputCostPerTokenBatches price the
 	// tokens of a batch's requests (the Batch API's).
 	InputCostPerTokenBatches  *float64 `yaml:"input_cost_per_token_batches"`
@@ -273,15 +276,16 @@ type rawParams struct {
 	MaxParallelRequests *int `yaml:"max_parallel_requests"`
 	// NumRetries is LiteLLM's per-deployment num_retries: this
 	// deployment's, in place of router_settings'.
-	NumRetries                *int     `yaml:"num_retries"`
-	Order                     *int     `yaml:"order"`
-	InputCostPerToken         *float64 `yaml:"input_cost_per_token"`
-	OutputCostPerToken        *float64 `yaml:"output_cost_per_token"`
-	CacheReadCostPerToken     *float64 `yaml:"cache_read_input_token_cost"`
-	CacheWriteCostPerToken    *float64 `yaml:"cache_creation_input_token_cost"`
-	InputCostPerTokenBatches  *float64 `yaml:"input_cost_per_token_batches"`
-	OutputCostPerTokenBatches *float64 `yaml:"output_cost_per_token_batches"`
-	BaseModel                 string   `yaml:"base_model"`
+	NumRetries                 *int     `yaml:"num_retries"`
+	Order                      *int     `yaml:"order"`
+	InputCostPerToken          *float64 `yaml:"input_cost_per_token"`
+	OutputCostPerToken         *float64 `yaml:"output_cost_per_token"`
+	CacheReadCostPerToken      *float64 `yaml:"cache_read_input_token_cost"`
+	CacheWriteCostPerToken     *float64 `yaml:"cache_creation_input_token_cost"`
+	CacheWriteHourCostPerToken *float64 `yaml:"cache_creation_input_token_cost_above_1hr"`
+	InputCostPerTokenBatches   *float64 `yaml:"input_cost_per_token_batches"`
+	OutputCostPerTokenBatches  *float64 `yaml:"output_cost_per_token_batches"`
+	BaseModel                  string   `yaml:"base_model"`
 	// Keys holds all of litellm_params' keys, for the long-context
 	// prices whose threshold is in their names (tierKey).
 	Keys map[string]any `yaml:",inline"`

@@ -91,6 +91,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 	m, priced := knownModel(model)
 	out.InputCostPerToken, out.OutputCostPerToken, out.MaxInputTokens, out.Priced = m.in, m.out, m.window, priced
 	out.CacheReadCostPerToken, out.CacheWriteCostPerToken, out.LongContext = m.read, m.write, m.long
+	out.CacheWriteHourCostPerToken = m.hourPrice(m.in, m.write)
 	return out, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -560,6 +561,87 @@ func TestCachedPromptTokensCount(t *testing.T) {
 			t.Errorf("%s: usage %+v, want %d input tokens, %d of them read from the cache and %d written", tc.name, u,
 				3+tc.read+tc.written, tc.read, tc.written)
 		}
+	}
+}
+
+// Tokens written to Anthropic's 1-hour cache cost twice the input price
+// (5-minute writes, 1.25 times): the usage breakerd reads counts them
+// apart, for a Messages client, streamed or not, and a chat client whose
+// cache_control asks for an hour, and the cost it says prices them so.
+func TestHourCacheWritesCostMore(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	long := strings.Repeat("policy ", 1200) // 1,201 tokens as the mock counts them
+	ac := e.anthropicClient()
+	for _, tc := range []struct {
+		name   string
+		ttl    anthropic.CacheControlEphemeralTTL
+		chat   bool
+		stream bool
+		hour   bool
+	}{
+		{"5 minutes", "", false, false, false},
+		{"an hour", anthropic.CacheControlEphemeralTTLTTL1h, false, false, true},
+		{"an hour, streamed", anthropic.CacheControlEphemeralTTLTTL1h, false, true, true},
+		{"an hour, from a chat client", anthropic.CacheControlEphemeralTTLTTL1h, true, false, true},
+		{"an hour, from a chat client, streamed", anthropic.CacheControlEphemeralTTLTTL1h, true, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			system := long + tc.name // a new prefix: written, not read
+			var resp *http.Response
+			var err error
+			switch {
+			case tc.chat:
+				params := openai.ChatCompletionNewParams{Model: "claude", Messages: []openai.ChatCompletionMessageParamUnion{
+					openai.SystemMessage(system), openai.UserMessage("hello there")}}
+				opts := []option.RequestOption{option.WithJSONSet("messages.0.cache_control", map[string]string{"type": "ephemeral", "ttl": string(tc.ttl)}),
+					option.WithResponseInto(&resp)}
+				if tc.stream {
+					st := e.client.Chat.Completions.NewStreaming(context.Background(), params, opts...)
+					for st.Next() {
+					}
+					err = st.Err()
+				} else {
+					_, err = e.client.Chat.Completions.New(context.Background(), params, opts...)
+				}
+			default:
+				cc := anthropic.NewCacheControlEphemeralParam()
+				cc.TTL = tc.ttl
+				params := anthropic.MessageNewParams{Model: "claude", MaxTokens: 64,
+					System:   []anthropic.TextBlockParam{{Text: system, CacheControl: cc}},
+					Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello there"))}}
+				if tc.stream {
+					st := ac.Messages.NewStreaming(context.Background(), params, aoption.WithResponseInto(&resp))
+					for st.Next() {
+					}
+					err = st.Err()
+				} else {
+					_, err = ac.Messages.New(context.Background(), params, aoption.WithResponseInto(&resp))
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := (<-e.attempts).Usage
+			wantHour := 0
+			if tc.hour {
+				wantHour = u.CacheWriteTokens
+			}
+			if u.CacheWriteTokens < 1201 || u.CacheWriteHourTokens != wantHour {
+				t.Fatalf("usage %+v, want %d of its cache writes for an hour", u, wantHour)
+			}
+			if tc.stream {
+				return // its cost comes in the stream, with include_cost_in_streaming_usage
+			}
+			write := 3.75 // claude-3-5-sonnet's 5-minute write, $3 its input
+			if tc.hour {
+				write = 6
+			}
+			want := (float64(u.InputTokens-u.CacheWriteTokens)*3 + float64(u.CacheWriteTokens)*write + float64(u.OutputTokens)*15) / 1e6
+			got, err := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64)
+			if err != nil || math.Abs(got-want) > 1e-12 {
+				t.Fatalf("x-litellm-response-cost %q, want %v", resp.Header.Get("X-Litellm-Response-Cost"), want)
+			}
+		})
 	}
 }
 

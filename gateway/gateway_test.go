@@ -97,7 +97,7 @@ model_list:
 	_, _, body := e.do("GET", "/model/info", "")
 	info := body["data"].([]any)[0].(map[string]any)["model_info"].(map[string]any)
 	if info["input_cost_per_token_above_272k_tokens"] != 5e-6 || info["output_cost_per_token_above_272k_tokens"] != 22.5e-6 ||
-		info["cache_read_input_token_cost_above_272k_tokens"] != 0.5e-6 {
+		info["cache_read_input_token_cost_above_272k_tokens"] != 0.5e-6 || info["cache_creation_input_token_cost_above_1hr"] != 2.5e-6 {
 		t.Fatalf("/model/info: %v", info)
 	}
 }

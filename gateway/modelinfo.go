@@ -23,10 +23,12 @@ func (g *Gateway) modelInfo(w http.ResponseWriter, r *http.Request) {
 		if c.Priced {
 			info["input_cost_per_token"], info["output_cost_per_token"] = c.InputCostPerToken, c.OutputCostPerToken
 			info["cache_read_input_token_cost"], info["cache_creation_input_token_cost"] = c.CacheReadCostPerToken, c.CacheWriteCostPerToken
+			info["cache_creation_input_token_cost_above_1hr"] = c.CacheWriteHourCostPerToken
 			for _, t := range c.LongContext {
 				above := t.Suffix()
 				info["input_cost_per_token"+above], info["output_cost_per_token"+above] = t.Input, t.Output
 				info["cache_read_input_token_cost"+above], info["cache_creation_input_token_cost"+above] = t.CacheRead, t.CacheWrite
+				info["cache_creation_input_token_cost_above_1hr"+above] = t.CacheWriteHour
 			}
 		}
 		if c.MaxInputTokens > 0 {

@@ -345,7 +345,7 @@ func costText(buf []byte, d *Deployment, u provider.Usage) []byte {
 
 // usageCost is what usage u cost at d's prices, in US dollars.
 func usageCost(d *Deployment, u provider.Usage) float64 {
-	return d.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens))
+	return d.Config.Cost(u.Tokens())
 }
 
 // costedFrames is a stream of a client's API's events in which the one

@@ -154,7 +154,7 @@ func (l *liteLLM) attemptDone(s *liteLLMSeries, a gateway.AttemptInfo) {
 			s.perToken.Observe(a.Duration.Seconds() / float64(n))
 		}
 		u := a.Usage
-		s.spend.Add(a.Deployment.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+		s.spend.Add(a.Deployment.Config.Cost(u.Tokens()))
 	} else if a.ErrType != "canceled" {
 		status := liteLLMStatus(a.Status, a.ErrType)
 		l.deployFailure.WithLabelValues(append(s.call[:len(s.call):len(s.call)], status, liteLLMExceptionClass(status))...).Inc()

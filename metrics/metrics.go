@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/config"
 	"github.com/breakerd/breakerd/events"
 	"github.com/breakerd/breakerd/gateway"
 	"github.com/breakerd/breakerd/provider"
@@ -222,7 +223,7 @@ var rateLimitKinds = [2]string{"requests", "tokens"}
 // usageAvg tracks the tokens of a deployment's calls, to price the calls
 // that fast-failing avoided.
 type usageAvg struct {
-	calls, in, out, read, write atomic.Uint64
+	calls, in, out, read, write, hour atomic.Uint64
 }
 
 // Buckets for durations of LLM calls, which run from milliseconds to
@@ -493,12 +494,13 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 		s.read.Add(float64(u.CacheReadTokens))
 		s.write.Add(float64(u.CacheWriteTokens))
 		// Whatever the outcome, as the tokens: a broken stream's were paid for.
-		s.spend.Add(a.Deployment.Config.Cost(float64(u.InputTokens), float64(u.CacheReadTokens), float64(u.CacheWriteTokens), float64(u.OutputTokens)))
+		s.spend.Add(a.Deployment.Config.Cost(u.Tokens()))
 		if u := s.usage; u != nil {
 			u.calls.Add(1)
 			u.in.Add(uint64(a.Usage.InputTokens))
 			u.read.Add(uint64(a.Usage.CacheReadTokens))
 			u.write.Add(uint64(a.Usage.CacheWriteTokens))
+			u.hour.Add(uint64(a.Usage.CacheWriteHourTokens))
 			u.out.Add(uint64(a.Usage.OutputTokens))
 		}
 	}
@@ -519,7 +521,8 @@ func (o observer) Skipped(d *gateway.Deployment, op provider.Operation, reason s
 	var avoided float64
 	if u := o.m.usage[c.Name]; u != nil {
 		if n := float64(u.calls.Load()); n > 0 {
-			avoided = c.Cost(float64(u.in.Load())/n, float64(u.read.Load())/n, float64(u.write.Load())/n, float64(u.out.Load())/n)
+			avoided = c.Cost(config.Tokens{Input: float64(u.in.Load()) / n, CacheRead: float64(u.read.Load()) / n, CacheWrite: float64(u.write.Load()) / n,
+				CacheWriteHour: float64(u.hour.Load()) / n, Output: float64(u.out.Load()) / n})
 		}
 	}
 	if avoided > 0 {

@@ -245,9 +245,15 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		out += tokens(thinkingText) // billed whether shown or not
 	}
 	signature := "mocksig_" + id
-	read, written := s.cache.use(req.Model, req.cachedPrefix())
-	usage := func(out int) map[string]int {
-		return map[string]int{"input_tokens": in, "output_tokens": out, "cache_creation_input_tokens": written, "cache_read_input_tokens": read}
+	prefix, hour := req.cachedPrefix()
+	read, written := s.cache.use(req.Model, prefix)
+	ttl := map[string]int{"ephemeral_5m_input_tokens": written, "ephemeral_1h_input_tokens": 0}
+	if hour {
+		ttl["ephemeral_5m_input_tokens"], ttl["ephemeral_1h_input_tokens"] = 0, written
+	}
+	usage := func(out int) map[string]any {
+		return map[string]any{"input_tokens": in, "output_tokens": out, "cache_creation_input_tokens": written, "cache_read_input_tokens": read,
+			"cache_creation": ttl}
 	}
 	if !req.Stream {
 		content := []map[string]any{{"type": "text", "text": text}}
@@ -259,10 +265,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		if thinking {
 			content = append([]map[string]any{{"type": "thinking", "thinking": thought, "signature": signature}}, content...)
 		}
-		u := map[string]any{}
-		for k, v := range usage(out) {
-			u[k] = v
-		}
+		u := usage(out)
 		if iterations != nil {
 			u["iterations"] = append(iterations, map[string]any{"type": "fallback_message", "model": req.Model, "input_tokens": in, "output_tokens": out})
 		}

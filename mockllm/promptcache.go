@@ -113,14 +113,16 @@ func wholePrompt(msgs []struct {
 
 // cachedPrefix is the text of a Messages request's prompt up to its last
 // block marked cache_control (the system prompt's blocks, then each
-// message's, in order), or "" when none is marked.
-func (req *messagesRequest) cachedPrefix() string {
+// message's, in order), or "" when none is marked; hour reports that the
+// mark's ttl is "1h" (Anthropic's 1-hour cache).
+func (req *messagesRequest) cachedPrefix() (prefix string, hour bool) {
 	var b strings.Builder
-	prefix := ""
 	add := func(raw json.RawMessage) {
 		var blocks []struct {
-			Text         string          `json:"text"`
-			CacheControl json.RawMessage `json:"cache_control"`
+			Text         string `json:"text"`
+			CacheControl *struct {
+				TTL string `json:"ttl"`
+			} `json:"cache_control"`
 		}
 		if json.Unmarshal(raw, &blocks) != nil {
 			b.WriteString(contentText(raw)) // a string: no block to mark
@@ -128,8 +130,8 @@ func (req *messagesRequest) cachedPrefix() string {
 		}
 		for _, bl := range blocks {
 			b.WriteString(bl.Text)
-			if len(bl.CacheControl) > 0 && string(bl.CacheControl) != "null" {
-				prefix = b.String()
+			if bl.CacheControl != nil {
+				prefix, hour = b.String(), bl.CacheControl.TTL == "1h"
 			}
 		}
 	}
@@ -139,5 +141,5 @@ func (req *messagesRequest) cachedPrefix() string {
 	for _, m := range req.Messages {
 		add(m.Content)
 	}
-	return prefix
+	return prefix, hour
 }

@@ -561,7 +561,7 @@ func (p *anthropic) declined(body io.ReadCloser) (io.ReadCloser, string, Usage) 
 		}
 		if ev.Type == "message_delta" {
 			if why = refusalOf(ev.Delta); why != "" && ev.Usage != nil {
-				counts.OutputTokens, counts.InputTokens = ev.Usage.OutputTokens, max(counts.InputTokens, ev.Usage.InputTokens)
+				counts.merge(*ev.Usage)
 			}
 		}
 		if ev.Type != "ping" {
@@ -735,12 +735,8 @@ func (s *anthropicStream) translate(data []byte) error {
 		}
 	case "message_delta":
 		if u := ev.Usage; u != nil {
-			// Anthropic's carries the input's counts too, now; a Converse
-			// stream's (renamed) only here.
-			c := &s.counts
-			c.OutputTokens = u.OutputTokens
-			c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
-			s.usage = c.usage()
+			s.counts.merge(*u)
+			s.usage = s.counts.usage()
 		}
 		stop := ev.Delta.StopReason
 		if stop == "tool_use" && s.jsonBlock >= 0 && len(s.toolIndex) == 0 {

@@ -884,6 +884,20 @@ type anthropicUsage struct {
 	OutputTokens  int `json:"output_tokens"`
 	CacheRead     int `json:"cache_read_input_tokens"`
 	CacheCreation int `json:"cache_creation_input_tokens"`
+	// CacheCreationTTL splits CacheCreation by the cache's lifetime: the
+	// 1-hour cache's writes cost more.
+	CacheCreationTTL struct {
+		Hour int `json:"ephemeral_1h_input_tokens"`
+	} `json:"cache_creation"`
+}
+
+// merge takes a stream's message_delta usage u into the message_start's
+// counts: its output, and the input's counts where it has them (Anthropic's
+// has them now; a Converse stream's, renamed, only there).
+func (c *anthropicUsage) merge(u anthropicUsage) {
+	c.OutputTokens = u.OutputTokens
+	c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
+	c.CacheCreationTTL.Hour = max(c.CacheCreationTTL.Hour, u.CacheCreationTTL.Hour)
 }
 
 // prompt is the whole prompt's count, its cached prefix included, as
@@ -892,7 +906,8 @@ func (u anthropicUsage) prompt() int { return u.InputTokens + u.CacheRead + u.Ca
 
 // usage is the count as breakerd's Usage.
 func (u anthropicUsage) usage() Usage {
-	return Usage{InputTokens: u.prompt(), OutputTokens: u.OutputTokens, CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheCreation}
+	return Usage{InputTokens: u.prompt(), OutputTokens: u.OutputTokens, CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheCreation,
+		CacheWriteHourTokens: min(u.CacheCreationTTL.Hour, u.CacheCreation)}
 }
 
 // openAI is the count as OpenAI's usage, the tokens read from the cache

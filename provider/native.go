@@ -237,11 +237,8 @@ func (s *rawStream) ending(data []byte) error {
 		s.usage = s.counts.usage()
 	case "message_delta":
 		if u := ev.Usage; u != nil {
-			// Anthropic's carries the input's counts too, now.
-			c := &s.counts
-			c.OutputTokens = u.OutputTokens
-			c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
-			s.usage = c.usage()
+			s.counts.merge(*u)
+			s.usage = s.counts.usage()
 		}
 	case "message_stop":
 		s.done = true
@@ -298,7 +295,8 @@ func (u responsesUsage) usage() Usage {
 func nativeUsage(data []byte) (Usage, bool) {
 	m, ok := readMeta(data)
 	return Usage{InputTokens: m.input + m.prompt + m.cacheRead + m.cacheWrite, OutputTokens: m.output + m.completion,
-		CacheReadTokens: m.promptCached + m.inputCached + m.cacheRead, CacheWriteTokens: m.cacheWrite}, ok
+		CacheReadTokens: m.promptCached + m.inputCached + m.cacheRead, CacheWriteTokens: m.cacheWrite,
+		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite)}, ok
 }
 
 // answerMeta is what breakerd reads from a whole answer: its model, and its
@@ -306,12 +304,14 @@ func nativeUsage(data []byte) (Usage, bool) {
 // Responses and Messages: input and output). promptCached and
 // inputCached are the part of the prompt read from the cache as chat and
 // Responses count it (within prompt or input); cacheRead and cacheWrite
-// are Anthropic's (beside input).
+// are Anthropic's (beside input), and cacheWriteHour the part of
+// cacheWrite its cache_creation says went to the 1-hour cache.
 type answerMeta struct {
 	model                             string
 	input, output, prompt, completion int
 	promptCached, inputCached         int
 	cacheRead, cacheWrite             int
+	cacheWriteHour                    int
 }
 
 // readMeta reads an answer's model and usage in the one pass that
@@ -341,7 +341,7 @@ func readMeta(data []byte) (answerMeta, bool) {
 // objects' after it (in turn, not from within: a recursion would have m
 // escape to the heap).
 func readUsage(v []byte, m *answerMeta) bool {
-	var details [3][]byte // by object
+	var details [4][]byte // by object
 	ok := readCounts(v, m, usageObject, &details)
 	for object, d := range details {
 		if d != nil {
@@ -356,17 +356,20 @@ const (
 	usageObject   = iota
 	promptDetails // chat's prompt_tokens_details
 	inputDetails  // Responses' input_tokens_details
+	cacheCreation // Messages' cache_creation, by the cache's lifetime
 )
 
 // field returns where member k (of value n) of an object of counts goes
 // (nil to skip it), or false when the member does not read; a details
 // object goes to details, for readUsage.
-func (m *answerMeta) field(object int, k, n []byte, details *[3][]byte) (*int, bool) {
+func (m *answerMeta) field(object int, k, n []byte, details *[4][]byte) (*int, bool) {
 	switch {
 	case object == promptDetails && string(k) == "cached_tokens":
 		return &m.promptCached, true
 	case object == inputDetails && string(k) == "cached_tokens":
 		return &m.inputCached, true
+	case object == cacheCreation && string(k) == "ephemeral_1h_input_tokens":
+		return &m.cacheWriteHour, true
 	case object != usageObject:
 		return nil, true
 	}
@@ -387,6 +390,8 @@ func (m *answerMeta) field(object int, k, n []byte, details *[3][]byte) (*int, b
 		details[promptDetails] = n
 	case "input_tokens_details":
 		details[inputDetails] = n
+	case "cache_creation":
+		details[cacheCreation] = n
 	}
 	return nil, true
 }
@@ -394,7 +399,7 @@ func (m *answerMeta) field(object int, k, n []byte, details *[3][]byte) (*int, b
 // readCounts reads an object of token counts (or null, its zero value)
 // into m, and the usage object's details objects into details. A count
 // must be an integer or null.
-func readCounts(v []byte, m *answerMeta, object int, details *[3][]byte) bool {
+func readCounts(v []byte, m *answerMeta, object int, details *[4][]byte) bool {
 	if string(v) == "null" {
 		return true
 	}

@@ -253,8 +253,15 @@ type Usage struct {
 	OutputTokens int
 	// CacheReadTokens and CacheWriteTokens are the parts of InputTokens
 	// read from the provider's prompt cache and written to it, which are
-	// priced apart.
-	CacheReadTokens, CacheWriteTokens int
+	// priced apart, and CacheWriteHourTokens the part of CacheWriteTokens
+	// written to Anthropic's 1-hour cache, priced apart again.
+	CacheReadTokens, CacheWriteTokens, CacheWriteHourTokens int
+}
+
+// Tokens is the usage as config.Deployment.Cost prices it.
+func (u Usage) Tokens() config.Tokens {
+	return config.Tokens{Input: float64(u.InputTokens), CacheRead: float64(u.CacheReadTokens), CacheWrite: float64(u.CacheWriteTokens),
+		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens)}
 }
 
 // Response is a successful upstream answer: in OpenAI chat format, or in
