@@ -2048,15 +2048,28 @@ func TestBareModelAtAnAddress(t *testing.T) {
 // LiteLLM's routing markers in an Azure model (o_series/, gpt5_series/,
 // responses/) are not part of the deployment's name.
 func TestAzureModelMarkers(t *testing.T) {
-	for _, tc := range []struct{ model, deployment, warning string }{
-		{"azure/o_series/o3-mini", "o3-mini", ""},
-		{"azure/gpt5_series/prod-gpt5", "prod-gpt5", ""},
-		{"azure/responses/gpt-5-codex", "gpt-5-codex", "t.yaml:3:22: model_list[0].litellm_params.model: LiteLLM sends this deployment's chat requests through the Responses API"},
-		{"azure/my-o_series/x", "my-o_series/x", ""},
+	for _, tc := range []struct {
+		model, deployment, warning string
+		viaResponses               bool
+	}{
+		{"azure/o_series/o3-mini", "o3-mini", "", false},
+		{"azure/gpt5_series/prod-gpt5", "prod-gpt5", "", false},
+		// LiteLLM's bridge: chat requests through the Responses API, for
+		// any model; a codex model's are anyway.
+		{"azure/responses/my-gpt-4o", "my-gpt-4o", "", true},
+		{"openai/responses/gpt-4.1", "gpt-4.1", "", true},
+		{"azure/gpt-5-codex", "gpt-5-codex", "", true},
+		{"openai/gpt-5.4-pro", "gpt-5.4-pro", "", true},
+		{"openai/gpt-5.4", "gpt-5.4", "", false},
+		{"azure/my-o_series/x", "my-o_series/x", "", false},
 	} {
 		cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: "+tc.model+", api_base: https://r.example, api_key: k-0123456789}\n"), env(nil), "")
-		if d := cfg.Deployments[0]; d.Model != tc.deployment {
-			t.Errorf("%s: deployment %q, want %q", tc.model, d.Model, tc.deployment)
+		d := cfg.Deployments[0]
+		if d.Model != tc.deployment || d.Fit.ResponsesOnly != tc.viaResponses {
+			t.Errorf("%s: deployment %q, through the Responses API %v; want %q, %v", tc.model, d.Model, d.Fit.ResponsesOnly, tc.deployment, tc.viaResponses)
+		}
+		if _, refused := d.Refuses["stop"]; refused != tc.viaResponses {
+			t.Errorf("%s: stop refused %v", tc.model, refused)
 		}
 		var want []string
 		if tc.warning != "" {

@@ -705,9 +705,10 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.wildcardKeys()
 		return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 	}
+	viaResponses := false
 	for _, m := range info.Markers {
 		if rest, ok := strings.CutPrefix(model, m.Prefix); ok && rest != "" {
-			model = rest // the deployment's own name
+			model, viaResponses = rest, m.Responses // the deployment's own name
 			if m.Note != "" {
 				c.warnf(pp+".model", "%s", m.Note)
 			}
@@ -756,6 +757,13 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	d.Provider, d.Model, d.Dialect, d.Embeddings = prov, model, info.Dialect, info.Embeddings
 	// By the model the deployment runs: an Azure deployment's base_model.
 	mp := info.paramsOf(baseModel(model, rd))
+	if viaResponses && !mp.ResponsesOnly {
+		mp.ResponsesOnly, mp.Refuses = true, maps.Clone(mp.Refuses)
+		if mp.Refuses == nil {
+			mp.Refuses = map[string]string{}
+		}
+		maps.Copy(mp.Refuses, chatOnlyParams)
+	}
 	d.ParamRenames, d.Refuses = mp.Renames, mp.Refuses
 	d.Fit, d.Fit.Renames, d.Fit.Refuses = mp, nil, nil
 	d.FlattenContent, d.RefusesInMessages = info.FlattenContent, info.RefusesInMessages

@@ -155,6 +155,7 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			out.ReasonsByDefault = out.ReasonsByDefault || r.ReasonsByDefault
 			out.Reasons = out.Reasons || r.Reasons
 			out.ToolsWithoutReasoning = out.ToolsWithoutReasoning || r.ToolsWithoutReasoning
+			out.ResponsesOnly = out.ResponsesOnly || r.ResponsesOnly
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
@@ -194,6 +195,11 @@ type ModelParams struct {
 	// completions only while they do not reason (reasoning_effort none;
 	// their Responses API takes both).
 	ToolsWithoutReasoning bool
+	// ResponsesOnly: the models serve the Responses API only ("This model
+	// is only supported in v1/responses and not in v1/chat/completions"):
+	// a chat request goes through it, translated. LiteLLM's responses/
+	// marker sets it for any model.
+	ResponsesOnly bool
 }
 
 // OpenAIModelParams returns what an OpenAI model (by its name) knows by
@@ -246,7 +252,33 @@ var openAIModels = []ModelParams{
 	{Prefixes: []string{"gpt-5.2", "gpt-5.4"}, Efforts: []string{"none", "low", "medium", "high", "xhigh"}},
 	{Prefixes: []string{"gpt-5.2-pro", "gpt-5.4-pro"}, Efforts: []string{"medium", "high", "xhigh"}},
 	{Prefixes: []string{"gpt-5.1-chat", "gpt-5.2-chat", "gpt-5.3-chat"}, Efforts: []string{"medium"}},
+	// The models of the Responses API alone: a chat request goes through
+	// it, without the chat parameters it lacks.
+	{Prefixes: []string{"o1-pro", "o3-pro", "o3-deep-research", "o4-mini-deep-research", "gpt-5-pro", "gpt-5.2-pro", "gpt-5.4-pro", "gpt-5.5-pro",
+		"gpt-5-codex", "gpt-5.1-codex", "gpt-5.2-codex", "gpt-5.3-codex", "codex-mini", "computer-use-preview"},
+		ResponsesOnly: true, Refuses: chatOnlyParams},
 }
+
+// chatOnlyParams are the chat completions parameters the Responses API
+// lacks ("Unknown parameter"): a model of that API alone refuses them.
+var chatOnlyParams = map[string]string{
+	"stop":               responsesLack,
+	"n":                  responsesLack,
+	"frequency_penalty":  responsesLack,
+	"presence_penalty":   responsesLack,
+	"logit_bias":         responsesLack,
+	"seed":               responsesLack,
+	"logprobs":           responsesLack,
+	"audio":              responsesLack,
+	"prediction":         responsesLack,
+	"web_search_options": responsesLack,
+	"functions":          responsesLack,
+	"function_call":      responsesLack,
+}
+
+// responsesLack is why a model of the Responses API alone refuses a chat
+// parameter.
+const responsesLack = "this model serves the Responses API only, which has no such parameter"
 
 // effortScale orders reasoning_effort's values, least reasoning first.
 var effortScale = []string{"none", "minimal", "low", "medium", "high", "xhigh", "max"}
@@ -294,6 +326,9 @@ type HostRule struct {
 type Marker struct {
 	Prefix string
 	Note   string // "": breakerd's handling is the same
+	// Responses: the deployment's chat requests go through the Responses
+	// API (ModelParams.ResponsesOnly).
+	Responses bool
 }
 
 // maxTokens is the rename of a provider that knows OpenAI's
@@ -332,14 +367,14 @@ var geminiModels = []ModelParams{{Prefixes: []string{"gemini"}, SchemaKeywords: 
 // provider pages for the environment variables).
 var providerTable = []ProviderInfo{
 	{Name: "openai", Dialect: DialectOpenAI, BaseURL: "https://api.openai.com/v1", BaseEnv: "OPENAI_BASE_URL", KeyEnv: "OPENAI_API_KEY", Embeddings: true,
-		ModelParams: openAIModels},
+		ModelParams: openAIModels, Markers: []Marker{{Prefix: "responses/", Responses: true}}},
 	{Name: "azure", Dialect: DialectAzure, BaseEnv: "AZURE_API_BASE", KeyEnv: "AZURE_API_KEY", MoreKeyEnvs: []string{"AZURE_OPENAI_API_KEY"}, Embeddings: true, Entra: true,
 		// Claude on Azure AI Foundry: Anthropic's API at its api_base
 		// (https://<resource>.services.ai.azure.com/anthropic), as LiteLLM calls it.
 		ModelRules:  []ModelRule{{Prefix: "claude", Dialect: DialectAnthropic, KeyHeader: "api-key"}},
 		ModelParams: openAIModels,
 		Markers: []Marker{{Prefix: "o_series/"}, {Prefix: "gpt5_series/"},
-			{Prefix: "responses/", Note: "LiteLLM sends this deployment's chat requests through the Responses API; breakerd sends them to its chat completions API, which a Responses-only model (codex) refuses"}}},
+			{Prefix: "responses/", Responses: true}}},
 	{Name: "anthropic", Dialect: DialectAnthropic, BaseURL: "https://api.anthropic.com", BaseEnv: "ANTHROPIC_API_BASE", MoreBaseEnvs: []string{"ANTHROPIC_BASE_URL"},
 		KeyEnv: "ANTHROPIC_API_KEY"},
 	{Name: "gemini", Dialect: DialectOpenAI, BaseURL: "https://generativelanguage.googleapis.com/v1beta/openai", BaseEnv: "GEMINI_API_BASE", KeyEnv: "GEMINI_API_KEY",

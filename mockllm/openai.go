@@ -356,6 +356,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
+	if m := req.Model; (strings.Contains(m, "pro") || strings.Contains(m, "codex") || strings.Contains(m, "research") || strings.HasPrefix(m, "computer")) &&
+		config.OpenAIModelParams(m).ResponsesOnly {
+		s.writeError(w, r, 404, "invalid_request_error", "This model is only supported in v1/responses and not in v1/chat/completions.")
+		return
+	}
 	if req.MaxTokens != nil || req.ReasoningEffort != nil || len(req.Thinking) > 0 || req.Temperature != nil || req.TopP != nil ||
 		req.PresencePenalty != nil || req.FrequencyPenalty != nil || req.Logprobs != nil || len(req.Tools) > 0 {
 		// What the model refuses of them (looked up only then: a plain

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,17 +41,31 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			Container json.RawMessage `json:"container"`
 		} `json:"tools"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+	body, err := io.ReadAll(r.Body)
+	var keys map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &keys)
+	}
+	if err != nil {
 		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
 		return
+	}
+	for _, k := range chatKeys {
+		if _, set := keys[k]; set {
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unknown_parameter", fmt.Sprintf("Unknown parameter: '%s'.", k))
+			return
+		}
 	}
 	if req.Model == "" || len(req.Input) == 0 {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model' or 'input'.")
 		return
 	}
-	prompt, err := responsesPrompt(req.Input)
-	if err != "" {
-		s.writeError(w, r, 400, "invalid_request_error", err)
+	prompt, bad := responsesPrompt(req.Input)
+	if bad != "" {
+		s.writeError(w, r, 400, "invalid_request_error", bad)
 		return
 	}
 	if e := req.Reasoning.Effort; e != "" {
@@ -216,6 +231,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		ev("response.completed", map[string]any{"response": resp("completed", withReasoning(item))}))
 	s.streamEvents(newSSE(w), r, f, events, func() {})
 }
+
+// chatKeys are chat completions parameters the Responses API does not
+// know, as a chat request sent there unchanged has them.
+var chatKeys = []string{"messages", "max_tokens", "max_completion_tokens", "response_format", "reasoning_effort", "stop", "n", "seed",
+	"frequency_penalty", "presence_penalty", "logit_bias", "stream_options", "functions", "function_call"}
 
 // inputItemTypes are the kinds of input item OpenAI's Responses API takes
 // besides messages.

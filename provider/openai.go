@@ -214,7 +214,7 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 		if w == "" && reasoning {
 			w = p.d.Fit.RefusesReasoning[k]
 		}
-		if w == "" && reasoning && k == "reasoning_effort" && p.d.Fit.ToolsWithoutReasoning && hasTools(fields["tools"]) {
+		if w == "" && reasoning && k == "reasoning_effort" && p.d.Fit.ToolsWithoutReasoning && !p.d.Fit.ResponsesOnly && hasTools(fields["tools"]) {
 			w = toolsWithoutReasoning
 		}
 		if w != "" && !isDefault(k, fields[k]) {
@@ -222,7 +222,7 @@ func (p *openAI) Unsupported(req *Request) ([]string, string) {
 			out = append(out, k)
 		}
 	}
-	if _, set := fields["reasoning_effort"]; !set && reasoning && p.d.Fit.ToolsWithoutReasoning && hasTools(fields["tools"]) {
+	if _, set := fields["reasoning_effort"]; !set && reasoning && p.d.Fit.ToolsWithoutReasoning && !p.d.Fit.ResponsesOnly && hasTools(fields["tools"]) {
 		// It reasons by default: none must be asked for (drop_params
 		// does, in Send).
 		why = cmp.Or(why, toolsWithoutReasoning)
@@ -310,7 +310,10 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
-	asked := mayAsk && p.asksStreamUsage(req)
+	// A model of the Responses API alone takes chat through it.
+	viaResponses := p.d.Fit.ResponsesOnly && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
+		p.d.SageMaker == nil && p.d.Watsonx == nil
+	asked := mayAsk && p.asksStreamUsage(req) && !viaResponses
 	if asked {
 		buf = withStreamUsage(buf)
 	}
@@ -323,7 +326,7 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if p.mayRefuse(req) {
 		buf = withoutRefused(buf, &p.d)
 	}
-	if p.d.Fit.ToolsWithoutReasoning && p.d.Fit.ReasonsByDefault && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
+	if p.d.Fit.ToolsWithoutReasoning && p.d.Fit.ReasonsByDefault && !viaResponses && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
 		bytes.Contains(buf, []byte(`"tools"`)) {
 		buf = withoutReasoningForTools(buf)
 	}
@@ -341,7 +344,15 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if w := p.d.Watsonx; w != nil {
 		buf = watsonxBody(buf, w)
 	}
-	hreq, err := p.urls.post(ctx, p.urlFor(req), buf, req.Stream)
+	url := p.urlFor(req)
+	if viaResponses {
+		var terr *Error
+		if buf, terr = chatToResponses(buf); terr != nil {
+			return nil, terr
+		}
+		url = p.url[urlResponses]
+	}
+	hreq, err := p.urls.post(ctx, url, buf, req.Stream)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "build request: " + p.redact(err.Error())}
 	}
@@ -375,6 +386,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 			return resp, err
 		}
 		return nil, err
+	}
+	if viaResponses {
+		return p.chatFromResponses(ctx, req, body, data, rem)
 	}
 	resp, err := p.response(ctx, req, body, data)
 	if resp != nil {
@@ -485,6 +499,19 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		data = (&chatIDs{storedIDs: *p.ids()}).object(data)
 	}
 	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion, CacheReadTokens: m.promptCached}}, nil
+}
+
+// chatFromResponses is the chat answer to req, sent through the Responses
+// API: a stream when body is set, else data.
+func (p *openAI) chatFromResponses(ctx context.Context, req *Request, body io.ReadCloser, data []byte, rem Remaining) (*Response, error) {
+	if body != nil {
+		return &Response{Stream: newResponsesChatStream(ctx, body, req.IncludeUsage, p.d.Model, p.redact), Model: p.d.Model, Remaining: rem}, nil
+	}
+	out, u, err := responseToChat(data)
+	if err != nil {
+		return nil, err
+	}
+	return &Response{Body: out, Model: p.d.Model, Usage: u, Remaining: rem}, nil
 }
 
 // httpError reads an upstream error response (OpenAI's error shape, or

@@ -408,7 +408,10 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to the %d keywords its model takes",
 				dc.Name, len(dc.Fit.SchemaKeywords)))
 		}
-		if dc.Fit.ToolsWithoutReasoning {
+		if dc.Fit.ResponsesOnly {
+			params = append(params, fmt.Sprintf("  %s: takes chat requests through the Responses API, translated", dc.Name))
+		}
+		if dc.Fit.ToolsWithoutReasoning && !dc.Fit.ResponsesOnly {
 			params = append(params, fmt.Sprintf("  %s: takes function tools in chat completions only with reasoning_effort none (its Responses API takes both)", dc.Name))
 		}
 		var whileReasoning []string

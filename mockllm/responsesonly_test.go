@@ -1,0 +1,31 @@
+package mockllm
+
+import (
+	"strings"
+	"testing"
+)
+
+// Models of the Responses API alone refuse chat completions, as OpenAI's
+// do, and the Responses API refuses chat's parameters.
+func TestResponsesOnlyModels(t *testing.T) {
+	_, url := newMock(t, Options{Name: "o"})
+	for _, tc := range []struct {
+		name, path, body string
+		status           int
+		message          string
+	}{
+		{"a codex model's chat", "/v1/chat/completions", `{"model":"gpt-5.1-codex","messages":[{"role":"user","content":"hi"}]}`, 404, "only supported in v1/responses"},
+		{"a pro model's chat", "/v1/chat/completions", `{"model":"gpt-5-pro","messages":[{"role":"user","content":"hi"}]}`, 404, "only supported in v1/responses"},
+		{"GPT-5's chat", "/v1/chat/completions", `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`, 200, ""},
+		{"a codex model's response", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi"}`, 200, ""},
+		{"chat's messages", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","messages":[]}`, 400, "Unknown parameter: 'messages'."},
+		{"chat's stop", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","stop":"x"}`, 400, "Unknown parameter: 'stop'."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := post(t, url+tc.path, tc.body, nil)
+			if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.message) {
+				t.Fatalf("%d %s, want %d with %q", resp.StatusCode, body, tc.status, tc.message)
+			}
+		})
+	}
+}
