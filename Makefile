@@ -43,7 +43,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./breaker:FuzzCountsAddUp \
 	./config:FuzzParse ./config:FuzzEnvReferences \
-	./provider:FuzzParseRetryAfter ./provider:FuzzSSEStreams ./provider:FuzzAnthropicTranslation ./provider:FuzzFields ./provider:FuzzValidJSON ./provider:FuzzReadMeta ./provider:FuzzEncryptedMarks ./provider:FuzzMultipartModel ./provider:FuzzBatchLineModel ./provider:FuzzBatchModelsForm ./provider:FuzzLeadingFields ./provider:FuzzSchemasFitted \
+	./provider:FuzzParseRetryAfter ./provider:FuzzSSEStreams ./provider:FuzzAnthropicTranslation ./provider:FuzzFields ./provider:FuzzValidJSON ./provider:FuzzReadMeta ./provider:FuzzEncryptedMarks ./provider:FuzzMultipartModel ./provider:FuzzBatchLineModel ./provider:FuzzBatchModelsForm ./provider:FuzzLeadingFields ./provider:FuzzSchemasFitted ./provider:FuzzResponsesTranslation \
 	./dialect:FuzzRequestTranslation ./dialect:FuzzAnswerTranslation \
 	./gateway:FuzzParseRequest ./admin:FuzzAdminPaths \
 	./complexity:FuzzClassifyAgreesWithTheReference

@@ -94,3 +94,31 @@ func FuzzAnthropicTranslation(f *testing.F) {
 		}
 	})
 }
+
+// A chat request translated for the Responses API is JSON or a 400; an
+// answer or a stream event translated back is JSON or an error, never a
+// panic.
+func FuzzResponsesTranslation(f *testing.F) {
+	f.Add(`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x"},{"type":"image_url","image_url":"https://x"}]},{"role":"assistant","tool_calls":[{"id":"1","type":"custom","custom":{"name":"p","input":"i"}}]},{"role":"tool","tool_call_id":"1","content":"r"}],"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":{"type":"allowed_tools","allowed_tools":{"tools":[{"type":"function","function":{"name":"f"}}]}},"response_format":{"type":"json_schema","json_schema":{"name":"r"}}}`,
+		`{"id":"resp_1","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[{"type":"function_call","call_id":"c","name":"f","arguments":"{}"}],"usage":{"input_tokens":1}}`)
+	f.Add(`{"messages":[{"role":"x"}],"tools":[{"type":"function"}]}`, `{"type":"response.output_item.added","output_index":3,"item":{"type":"custom_tool_call"}}`)
+	f.Add(`{"messages":null,"tool_choice":"auto"}`, `{"type":"response.failed","response":{"error":null}}`)
+	f.Fuzz(func(t *testing.T, chat, answer string) {
+		if out, err := chatToResponses([]byte(chat)); err == nil && !json.Valid(out) {
+			t.Fatalf("translated request is not JSON: %s", out)
+		} else if err != nil && err.Status != 400 {
+			t.Fatalf("refused with %d, want 400", err.Status)
+		}
+		if out, _, err := responseToChat([]byte(answer)); err == nil && !json.Valid(out) {
+			t.Fatalf("translated answer is not JSON: %s", out)
+		}
+		s := newResponsesChatStream(context.Background(), io.NopCloser(strings.NewReader("")), true, "m", func(s string) string { return s })
+		if s.translate([]byte(answer)) == nil {
+			for _, c := range s.pending {
+				if !json.Valid(c) {
+					t.Fatalf("chunk is not JSON: %s", c)
+				}
+			}
+		}
+	})
+}
