@@ -827,7 +827,7 @@ type Router struct {
 	// latency-based-routing: deployments within this fraction of the
 	// fastest are picked among at random (0: always the fastest).
 	LatencyBuffer float64
-	// ContinueStreams has a chat stream that breaks after its first
+	// ContinueStreams has a chat or Messages stream that breaks after its first
 	// chunk go on at the route's next deployment, which is asked to
 	// continue the text the client already has (LiteLLM's mid-stream
 	// fallback); off, the client gets an error event. On by default.

@@ -4,16 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/breakerd/breakerd/provider"
 )
 
-// A chat stream that breaks after its first chunk need not end there: the
-// client has part of an answer, and the route's next deployment can be
-// asked to go on with it, as LiteLLM's mid-stream fallback does. Its
-// request is the client's with the text the client got as an assistant
-// message and an instruction to continue; its chunks go on the same
-// stream (Router.ContinueStreams).
+// A chat or Messages stream that breaks after its first chunk need not
+// end there: the client has part of an answer, and the route's next
+// deployment can be asked to go on with it, as LiteLLM's mid-stream
+// fallback does. Its request is the client's with the text the client got
+// as an assistant message and an instruction to continue; its chunks go
+// on the same stream (Router.ContinueStreams), a Messages stream's spliced
+// into the client's content blocks (messagesContinued).
 
 // continueInstruction follows the text a continuation goes on with.
 const continueInstruction = "Your previous reply was cut off. Continue it from exactly where it stopped, " +
@@ -43,6 +45,14 @@ type continuation struct {
 	hop bool
 	// req is the continuation's request, made once for each break.
 	req *provider.Request
+	// A Messages stream's content blocks, as the client has them: how
+	// many were started, and whether the last is text still open (at
+	// index text), which a continuation's text goes on in. blocks maps a
+	// continuation's block indices to the client's (-1: left out).
+	blocks   int
+	textOpen bool
+	text0    int
+	mapped   map[int]int
 }
 
 // continuable reports whether c's stream, about to be relayed, may be
@@ -50,7 +60,7 @@ type continuation struct {
 // true), with deployments after the one streaming (c.rest). Whether it
 // asks for one choice is read only if it breaks (oneChoice).
 func (c *call) continuable() bool {
-	return c.g.cfg.Router.ContinueStreams && c.op == provider.Chat && (c.api == "" || c.api == provider.APIChat) &&
+	return c.g.cfg.Router.ContinueStreams && c.op == provider.Chat && (c.api == "" || c.api == provider.APIChat || c.api == provider.APIMessages) &&
 		c.rest > 0 && c.req != nil && c.req.Stream &&
 		!c.req.Store // a stored completion's id names the deployment that stores it whole
 }
@@ -72,6 +82,10 @@ func (c *call) oneChoice() bool {
 // reads the chunk in place, with no decoding, as it does every chunk of a
 // stream that may be continued.
 func (c *call) notePartial(frame []byte) {
+	if c.api == provider.APIMessages {
+		c.noteMessagesPartial(frame)
+		return
+	}
 	data, ok := bytes.CutPrefix(frame, []byte("data: "))
 	if data = bytes.TrimSpace(data); !ok || len(data) == 0 || data[0] != '{' {
 		return // [DONE], or not a chunk
@@ -122,6 +136,168 @@ func (c *call) noteChoice(choice []byte) {
 	}) {
 		c.cont.ok = false
 	}
+}
+
+// messagesEvent is what continuing reads of a Messages stream event, in
+// place: its type, its content block's index and type, its delta's type
+// and text (a JSON string, escaped as it came).
+type messagesEvent struct {
+	typ, block, delta []byte
+	index             int
+	text              []byte
+}
+
+// readMessagesEvent reads a Messages event's data.
+func readMessagesEvent(data []byte) (ev messagesEvent, ok bool) {
+	ev.index = -1
+	ok = provider.EachField(data, func(k, v []byte) {
+		switch string(k) {
+		case "type":
+			ev.typ = v
+		case "index":
+			if n, err := strconv.Atoi(string(v)); err == nil {
+				ev.index = n
+			}
+		case "content_block":
+			provider.EachField(v, func(k, v []byte) {
+				if string(k) == "type" {
+					ev.block = v
+				}
+			})
+		case "delta":
+			provider.EachField(v, func(k, v []byte) {
+				switch string(k) {
+				case "type":
+					ev.delta = v
+				case "text":
+					ev.text = v
+				}
+			})
+		}
+	})
+	return ev, ok
+}
+
+// noteMessagesPartial reads a Messages event the client got into c.cont:
+// its text, its content blocks, or what ends continuing: a tool's call
+// (its input cannot be gone on with), the message's end.
+func (c *call) noteMessagesPartial(frame []byte) {
+	_, data, ok := splitFrame(frame)
+	if !ok {
+		return
+	}
+	ev, ok := readMessagesEvent(data)
+	if !ok {
+		c.cont.ok = false
+		return
+	}
+	switch string(ev.typ) {
+	case `"content_block_start"`:
+		c.cont.blocks = max(c.cont.blocks, ev.index+1)
+		switch string(ev.block) {
+		case `"text"`:
+			c.cont.textOpen, c.cont.text0 = true, ev.index
+		case `"thinking"`, `"redacted_thinking"`:
+			c.cont.textOpen = false
+		default:
+			c.cont.ok = false // a tool's call
+		}
+	case `"content_block_delta"`:
+		if string(ev.delta) == `"text_delta"` && len(ev.text) >= 2 && ev.text[0] == '"' {
+			c.cont.text = append(c.cont.text, ev.text[1:len(ev.text)-1]...)
+		}
+	case `"content_block_stop"`:
+		if ev.index == c.cont.text0 {
+			c.cont.textOpen = false
+		}
+	case `"message_delta"`, `"message_stop"`:
+		c.cont.ok = false
+	}
+}
+
+// continued is a continuation's chunk as the client is to get it, nil
+// for one it is not to get: a chat chunk under the stream's id; a
+// Messages event in the client's content blocks (messagesContinued).
+func (c *call) continued(w http.ResponseWriter, chunk []byte) []byte {
+	if c.api == provider.APIMessages {
+		return c.messagesContinued(w, chunk)
+	}
+	return c.withStreamID(chunk)
+}
+
+// messagesContinued splices a continuation's Messages event into the
+// client's stream: its message_start and pings left out (the client has
+// its message), its thinking left out (the client's answer goes on), its
+// first text block going on in the client's open text block, its other
+// blocks after the client's, each index rewritten to the client's. The
+// client's open text block is closed (sent here) before a block or the
+// message's end that does not go on in it.
+func (c *call) messagesContinued(w http.ResponseWriter, frame []byte) []byte {
+	name, data, ok := splitFrame(frame)
+	if !ok {
+		return frame
+	}
+	ev, ok := readMessagesEvent(data)
+	if !ok {
+		return frame
+	}
+	if c.cont.mapped == nil {
+		c.cont.mapped = map[int]int{}
+	}
+	closeOpen := func() {
+		if c.cont.textOpen {
+			c.cont.textOpen = false
+			_ = c.send(w, provider.Frame("content_block_stop", []byte(`{"type":"content_block_stop","index":`+strconv.Itoa(c.cont.text0)+`}`)), false)
+		}
+	}
+	switch string(ev.typ) {
+	case `"message_start"`, `"ping"`:
+		return nil
+	case `"content_block_start"`:
+		switch {
+		case string(ev.block) == `"thinking"` || string(ev.block) == `"redacted_thinking"`:
+			c.cont.mapped[ev.index] = -1
+			return nil
+		case string(ev.block) == `"text"` && c.cont.textOpen && !mappedTo(c.cont.mapped, c.cont.text0):
+			c.cont.mapped[ev.index] = c.cont.text0 // the client's text goes on
+			return nil
+		}
+		closeOpen()
+		c.cont.mapped[ev.index] = c.cont.blocks
+		c.cont.blocks++
+	case `"content_block_delta"`, `"content_block_stop"`:
+		to, known := c.cont.mapped[ev.index]
+		if !known || to < 0 {
+			return nil
+		}
+		if string(ev.typ) == `"content_block_stop"` && to == c.cont.text0 {
+			c.cont.textOpen = false
+		}
+	case `"message_delta"`:
+		closeOpen()
+		return frame
+	default:
+		return frame
+	}
+	to := c.cont.mapped[ev.index]
+	if to == ev.index {
+		return frame
+	}
+	if b, ok := provider.SetField(data, "index", []byte(strconv.Itoa(to))); ok {
+		return provider.Frame(string(name), b)
+	}
+	return frame
+}
+
+// mappedTo reports whether a continuation's block already goes to the
+// client's block i.
+func mappedTo(m map[int]int, i int) bool {
+	for _, to := range m {
+		if to == i {
+			return true
+		}
+	}
+	return false
 }
 
 // set reports whether a JSON value is there and not null.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
 
 	"github.com/breakerd/breakerd/mockllm"
@@ -102,5 +103,113 @@ func TestStalledStreamContinuesAtTheNextDeployment(t *testing.T) {
 	<-e.done
 	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
 		t.Fatalf("primary counts %+v: the stall is a failure", c)
+	}
+}
+
+// A Messages stream (Claude Code's) that breaks after its first text goes
+// on at the route's next deployment too, a Claude one or an OpenAI one
+// (translated): the continuation's text goes on in the client's open
+// text block, its message_start and thinking left out, so the official
+// SDK's accumulator has one message with one answer, ended cleanly; the
+// next deployment got the text as an assistant message and the
+// instruction to continue.
+func TestBrokenMessagesStreamContinues(t *testing.T) {
+	for _, tc := range []struct {
+		name, backup string
+		thinking     bool
+	}{
+		{"at another Claude", "anthropic/claude-sonnet-4-5", false},
+		{"at an OpenAI model", "openai/gpt-4o-mini", false},
+		{"after thinking, at a Claude that thinks", "anthropic/claude-sonnet-4-5", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := "${MOCK_BACKUP}"
+			if strings.HasPrefix(tc.backup, "openai/") {
+				base += "/v1"
+			}
+			e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_PRIMARY}", api_key: sk-ant-primary-key}
+  - model_name: backup
+    litellm_params: {model: `+tc.backup+`, api_base: "`+base+`", api_key: sk-backup-secret-key}
+router_settings:
+  fallbacks: [{claude: [backup]}]
+`, "primary", "backup")
+			params := anthropic.MessageNewParams{Model: "claude", MaxTokens: 4096,
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("tell me"))}}
+			cut := 5 // message_start, ping, the text block's start, "Hello ", "from "
+			if tc.thinking {
+				params.Thinking = anthropic.ThinkingConfigParamOfEnabled(1024)
+				cut += 4 // the thinking block: start, text, signature, stop
+			}
+			e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: cut})
+			client := e.anthropicClient()
+			stream := client.Messages.NewStreaming(context.Background(), params)
+			var msg anthropic.Message
+			for stream.Next() {
+				if err := msg.Accumulate(stream.Current()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+			text := msg.Content[len(msg.Content)-1]
+			want := 1
+			if tc.thinking {
+				want = 2 // the primary's thinking, then the text
+			}
+			if len(msg.Content) != want || text.Type != "text" || !strings.HasPrefix(text.Text, "Hello from Hello from backup!") || msg.StopReason != "end_turn" {
+				t.Fatalf("message %+v: want the primary's text going on with the backup's", msg)
+			}
+			var sent struct {
+				Messages []struct {
+					Role    string          `json:"role"`
+					Content json.RawMessage `json:"content"`
+				} `json:"messages"`
+			}
+			if err := json.Unmarshal([]byte(e.mocks["backup"].LastBody()), &sent); err != nil {
+				t.Fatal(err)
+			}
+			m := sent.Messages
+			if n := len(m); n < 3 || m[n-2].Role != "assistant" || !strings.Contains(string(m[n-2].Content), "Hello from ") ||
+				m[n-1].Role != "user" || !strings.Contains(string(m[n-1].Content), "Continue it from exactly where it stopped") {
+				t.Fatalf("the backup got messages %s", e.mocks["backup"].LastBody())
+			}
+			<-e.done
+			if c := e.breaker("claude/anthropic/claude-sonnet-4-5:chat").Counts(); c.Failures != 1 {
+				t.Fatalf("primary counts %+v: the broken stream is a failure", c)
+			}
+		})
+	}
+}
+
+// A Messages stream that broke in a tool's call is not continued: a
+// call's input cannot be gone on with; the client gets the error event.
+func TestBrokenToolCallIsNotContinued(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_PRIMARY}", api_key: sk-ant-primary-key}
+  - model_name: backup
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_BACKUP}", api_key: sk-backup-secret-key}
+router_settings:
+  fallbacks: [{claude: [backup]}]
+`, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 4}) // message_start, ping, the tool_use block's start, half its input
+	client := e.anthropicClient()
+	stream := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 256,
+		Tools:      []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
+		ToolChoice: anthropic.ToolChoiceUnionParam{OfAny: &anthropic.ToolChoiceAnyParam{}},
+		Messages:   []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?"))}})
+	for stream.Next() {
+	}
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "the upstream stream broke") {
+		t.Fatalf("err %v: want the error event", err)
+	}
+	<-e.done
+	if n := e.mocks["backup"].Stats().Messages; n != 0 {
+		t.Fatalf("the backup got %d calls", n)
 	}
 }

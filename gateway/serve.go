@@ -845,7 +845,19 @@ func (c *call) what() string {
 // error is the client's to see.
 func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Translated, err *dialect.Error) {
 	if c.cont.midStream {
-		return c.continuationRequest(), nil, nil
+		req := c.continuationRequest()
+		if c.api != provider.APIMessages || d.prov.Native(c.api) {
+			return req, nil, nil
+		}
+		// A Messages stream continued at a chat deployment: the
+		// continuation's request translated.
+		tr, terr := translate(c.api, req.Body)
+		if terr != nil {
+			return nil, nil, terr
+		}
+		chat := *req
+		chat.API, chat.Body, chat.Header, chat.IncludeUsage = provider.APIChat, tr.Chat, nil, true
+		return &chat, tr, nil
 	}
 	if ov := c.routing.overrides[d.Config.Group]; len(ov) > 0 && d.Config.Group != c.group {
 		return c.overridden(d, ov)

@@ -47,16 +47,18 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	chunk := first
 	for {
 		if c.cont.midStream {
-			chunk = c.withStreamID(chunk)
+			chunk = c.continued(w, chunk)
 		}
-		if err := c.send(w, chunk, true); err != nil {
-			return breaker.Ignored, "canceled" // the client is gone
-		}
-		if c.streamed != nil {
-			c.keepChunk(chunk)
-		}
-		if c.cont.on && c.cont.ok {
-			c.notePartial(chunk)
+		if chunk != nil {
+			if err := c.send(w, chunk, true); err != nil {
+				return breaker.Ignored, "canceled" // the client is gone
+			}
+			if c.streamed != nil {
+				c.keepChunk(chunk)
+			}
+			if c.cont.on && c.cont.ok {
+				c.notePartial(chunk)
+			}
 		}
 		lim.arm()
 		next, err := s.Next()
@@ -90,7 +92,7 @@ func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim 
 	}
 	if c.cont.on && c.cont.ok && c.oneChoice() {
 		// The route's next deployments may go on with it (continuation).
-		c.cont.midStream, c.cont.again, c.cont.hop, c.cont.broke, c.cont.req = true, true, true, msg, nil
+		c.cont.midStream, c.cont.again, c.cont.hop, c.cont.broke, c.cont.req, c.cont.mapped = true, true, true, msg, nil, nil
 		return breaker.Failure, kind
 	}
 	_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)
