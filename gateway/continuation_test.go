@@ -117,10 +117,12 @@ func TestBrokenMessagesStreamContinues(t *testing.T) {
 	for _, tc := range []struct {
 		name, backup string
 		thinking     bool
+		overloaded   bool // Anthropic's overloaded_error event, not a cut connection
 	}{
-		{"at another Claude", "anthropic/claude-sonnet-4-5", false},
-		{"at an OpenAI model", "openai/gpt-4o-mini", false},
-		{"after thinking, at a Claude that thinks", "anthropic/claude-sonnet-4-5", true},
+		{"at another Claude", "anthropic/claude-sonnet-4-5", false, false},
+		{"at an OpenAI model", "openai/gpt-4o-mini", false, false},
+		{"after thinking, at a Claude that thinks", "anthropic/claude-sonnet-4-5", true, false},
+		{"after an overloaded_error event", "anthropic/claude-sonnet-4-5", false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			base := "${MOCK_BACKUP}"
@@ -143,7 +145,11 @@ router_settings:
 				params.Thinking = anthropic.ThinkingConfigParamOfEnabled(1024)
 				cut += 4 // the thinking block: start, text, signature, stop
 			}
-			e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: cut})
+			if tc.overloaded {
+				e.mocks["primary"].SetFaults(mockllm.Faults{OverloadAfter: cut})
+			} else {
+				e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: cut})
+			}
 			client := e.anthropicClient()
 			stream := client.Messages.NewStreaming(context.Background(), params)
 			var msg anthropic.Message
@@ -211,5 +217,20 @@ router_settings:
 	<-e.done
 	if n := e.mocks["backup"].Stats().Messages; n != 0 {
 		t.Fatalf("the backup got %d calls", n)
+	}
+}
+
+// A chat stream that ends with the upstream's error chunk (overloaded)
+// goes on elsewhere as a cut one does.
+func TestOverloadedChatStreamContinues(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{OverloadAfter: 3}) // the role, "Hello ", "from "
+	acc, chunks, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), streamParams()))
+	if err != nil || !strings.HasPrefix(acc.Choices[0].Message.Content, "Hello from Hello from backup!") {
+		t.Fatalf("after %d chunks, err %v, content %q", chunks, err, acc.Choices[0].Message.Content)
+	}
+	<-e.done
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
+		t.Fatalf("primary counts %+v: the overload is a failure", c)
 	}
 }

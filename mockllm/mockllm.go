@@ -48,6 +48,12 @@ type Faults struct {
 	Reset bool `json:"reset,omitempty"`
 	// CutAfter, when > 0, breaks streams after that many chunks.
 	CutAfter int `json:"cut_after,omitempty"`
+	// OverloadAfter, when > 0, ends streams after that many chunks with
+	// the provider's error event for an overloaded upstream, the
+	// connection closed cleanly: Anthropic's overloaded_error event (the
+	// most common way its streams fail mid-answer), an error chunk in a
+	// chat stream, the Responses API's error event.
+	OverloadAfter int `json:"overload_after,omitempty"`
 	// StallAfter, when > 0, makes streams go silent after that many
 	// chunks, with the connection open, until the client gives up: a
 	// provider that hangs mid-answer.

@@ -519,6 +519,11 @@ func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, 
 			s.stats.failed.Add(1)
 			panic(http.ErrAbortHandler) // break the stream mid-way
 		}
+		if f.OverloadAfter > 0 && i == f.OverloadAfter {
+			s.stats.failed.Add(1)
+			overloaded(sw, events[0])
+			return
+		}
 		if f.StallAfter > 0 && i == f.StallAfter {
 			s.stats.failed.Add(1)
 			<-r.Context().Done()
@@ -541,6 +546,25 @@ func (s *Server) streamEvents(sw *sse, r *http.Request, f Faults, events []any, 
 		}
 	}
 	end()
+}
+
+// overloaded writes the error event that ends a stream whose first event
+// is first when its upstream is overloaded, in that stream's API.
+func overloaded(sw *sse, first any) {
+	name := ""
+	if ne, ok := first.(namedEvent); ok {
+		name = ne.name
+	}
+	switch {
+	case strings.HasPrefix(name, "message_"):
+		sw.event("error", map[string]any{"type": "error", "error": map[string]string{"type": "overloaded_error", "message": "Overloaded"}})
+	case strings.HasPrefix(name, "response."):
+		sw.event("error", map[string]any{"type": "error", "code": "server_is_overloaded", "param": nil,
+			"message": "Our servers are currently overloaded. Please try again later."})
+	default:
+		sw.json(map[string]any{"error": map[string]any{"type": "server_error", "code": "server_is_overloaded", "param": nil,
+			"message": "Our servers are currently overloaded. Please try again later."}})
+	}
 }
 
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request, f Faults) {

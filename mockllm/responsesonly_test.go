@@ -29,3 +29,24 @@ func TestResponsesOnlyModels(t *testing.T) {
 		})
 	}
 }
+
+// OverloadAfter ends a stream with its API's error event for an
+// overloaded upstream: Anthropic's overloaded_error event, a chat error
+// chunk, the Responses API's error event.
+func TestOverloadAfterEndsStreamsWithTheirErrorEvent(t *testing.T) {
+	m, url := newMock(t, Options{Name: "o"})
+	m.SetFaults(Faults{OverloadAfter: 2})
+	for _, tc := range []struct{ name, path, body, want string }{
+		{"messages", "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+			"event: error\ndata: {\"error\":{\"message\":\"Overloaded\",\"type\":\"overloaded_error\"},\"type\":\"error\"}\n\n"},
+		{"chat", "/v1/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}`, `"code":"server_is_overloaded"`},
+		{"responses", "/v1/responses", `{"model":"gpt-4o","stream":true,"input":"hi"}`, "event: error\ndata: {\"code\":\"server_is_overloaded\""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := post(t, url+tc.path, tc.body, map[string]string{"anthropic-version": "2023-06-01"})
+			if resp.StatusCode != 200 || !strings.HasSuffix(string(body), "\n\n") || !strings.Contains(string(body), tc.want) || strings.Count(string(body), "data: ") != 3 {
+				t.Fatalf("%d %s", resp.StatusCode, body)
+			}
+		})
+	}
+}
