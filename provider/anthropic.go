@@ -599,18 +599,8 @@ func (p *anthropic) httpError(resp *http.Response) *Error {
 
 // anthropicStream turns Anthropic stream events into OpenAI chunks.
 type anthropicStream struct {
-	ctx          context.Context
-	body         io.ReadCloser
-	events       sseReader
-	redact       func(string) string
-	model        string
-	created      int64
-	includeUsage bool
-
-	id      string
-	usage   Usage
-	counts  anthropicUsage // Anthropic's, for the usage chunk
-	pending [][]byte
+	chatChunks
+	counts anthropicUsage // Anthropic's, for the usage chunk
 	// toolIndex maps an Anthropic content block index to the OpenAI
 	// tool_calls index.
 	toolIndex map[int]int
@@ -622,43 +612,14 @@ type anthropicStream struct {
 	// number of thinking blocks sent (thinking_blocks' index).
 	thought  strings.Builder
 	thoughts int
-	done     bool
 }
 
 func newAnthropicStream(ctx context.Context, body io.ReadCloser, model string, includeUsage bool, created int64, redact func(string) string) *anthropicStream {
-	return &anthropicStream{ctx: ctx, body: body, events: newSSEReader(body), redact: redact, model: model,
-		created: created, includeUsage: includeUsage, toolIndex: map[int]int{}, jsonBlock: -1}
+	return &anthropicStream{chatChunks: newChatChunks(ctx, body, model, includeUsage, created, redact), toolIndex: map[int]int{}, jsonBlock: -1}
 }
-
-func (s *anthropicStream) Usage() Usage { return s.usage }
-
-func (s *anthropicStream) Close() error { return s.body.Close() }
 
 func (s *anthropicStream) Next() ([]byte, error) {
-	for {
-		if len(s.pending) > 0 {
-			c := s.pending[0]
-			s.pending = s.pending[1:]
-			return c, nil
-		}
-		if s.done {
-			return nil, io.EOF
-		}
-		data, err := s.events.next()
-		if err != nil {
-			return nil, streamReadError(s.ctx, err, "stream ended before message_stop", s.redact)
-		}
-		if err := s.translate(data); err != nil {
-			return nil, err
-		}
-	}
-}
-
-func (s *anthropicStream) chunk(delta map[string]any, finish any) {
-	c := map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created, "model": s.model,
-		"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}}
-	b, _ := json.Marshal(c)
-	s.pending = append(s.pending, b)
+	return s.next(s, "stream ended before message_stop")
 }
 
 // thinkingBlock sends a whole thinking block in thinking_blocks (LiteLLM's
@@ -744,11 +705,7 @@ func (s *anthropicStream) translate(data []byte) error {
 		}
 		s.chunk(map[string]any{}, finishReason(stop))
 	case "message_stop":
-		if s.includeUsage {
-			b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created,
-				"model": s.model, "choices": []any{}, "usage": s.counts.openAI()})
-			s.pending = append(s.pending, b)
-		}
+		s.usageChunk(s.counts.openAI())
 		s.done = true
 	case "error":
 		return streamEventError(ev.Error.Type, ev.Error.Message, s.redact)

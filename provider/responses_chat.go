@@ -128,7 +128,11 @@ func responsesInput(raw json.RawMessage) ([]any, *Error) {
 			}
 			items = append(items, map[string]any{"role": m.Role, "content": content})
 		case "assistant":
-			if t := partsText(m.Content); t != "" {
+			t, err := textOf(m.Content)
+			if err != nil {
+				return nil, badRequest("messages[%d]: %v", i, err)
+			}
+			if t != "" {
 				items = append(items, map[string]any{"role": "assistant", "content": t})
 			}
 			for _, c := range m.ToolCalls {
@@ -144,7 +148,11 @@ func responsesInput(raw json.RawMessage) ([]any, *Error) {
 			if custom[m.ToolCallID] {
 				kind = "custom_tool_call_output"
 			}
-			items = append(items, map[string]any{"type": kind, "call_id": m.ToolCallID, "output": partsText(m.Content)})
+			out, err := textOf(m.Content)
+			if err != nil {
+				return nil, badRequest("messages[%d]: %v", i, err)
+			}
+			items = append(items, map[string]any{"type": kind, "call_id": m.ToolCallID, "output": out})
 		default:
 			return nil, badRequest("messages[%d]: a %q message cannot be sent through the Responses API", i, m.Role)
 		}
@@ -203,27 +211,6 @@ func responsesContent(i int, raw json.RawMessage) (any, *Error) {
 		}
 	}
 	return out, nil
-}
-
-// partsText is the text of a message's content: a string, or its text
-// parts joined.
-func partsText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var parts []struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(raw, &parts)
-	var b strings.Builder
-	for _, p := range parts {
-		if p.Type == "text" {
-			b.WriteString(p.Text)
-		}
-	}
-	return b.String()
 }
 
 // responsesTools translates chat tools: a function's fields lifted out
@@ -429,8 +416,10 @@ func responseToChat(data []byte) ([]byte, Usage, *Error) {
 // chatID is a chat completion's id for a response's.
 func chatID(responseID string) string { return "chatcmpl-" + strings.TrimPrefix(responseID, "resp_") }
 
-// responsesChatStream turns a Responses API stream into chat chunks.
-type responsesChatStream struct {
+// chatChunks is a stream translated from another API's events to chat
+// chunks: the chunks each event makes, queued, and the loop that reads
+// the events (next).
+type chatChunks struct {
 	ctx          context.Context
 	body         io.ReadCloser
 	events       sseReader
@@ -441,20 +430,25 @@ type responsesChatStream struct {
 	created   int64
 	usage     Usage
 	pending   [][]byte
-	// tools maps an output item's index to its chat tool call's index.
-	tools map[int]int
-	done  bool
+	done      bool
 }
 
-func newResponsesChatStream(ctx context.Context, body io.ReadCloser, includeUsage bool, model string, redact func(string) string) *responsesChatStream {
-	return &responsesChatStream{ctx: ctx, body: body, events: newSSEReader(body), redact: redact, includeUsage: includeUsage, model: model, tools: map[int]int{}}
+func newChatChunks(ctx context.Context, body io.ReadCloser, model string, includeUsage bool, created int64, redact func(string) string) chatChunks {
+	return chatChunks{ctx: ctx, body: body, events: newSSEReader(body), redact: redact, model: model, created: created, includeUsage: includeUsage}
 }
 
-func (s *responsesChatStream) Usage() Usage { return s.usage }
+func (s *chatChunks) Usage() Usage { return s.usage }
 
-func (s *responsesChatStream) Close() error { return s.body.Close() }
+func (s *chatChunks) Close() error { return s.body.Close() }
 
-func (s *responsesChatStream) Next() ([]byte, error) {
+// translator queues the chunks of one upstream event.
+type translator interface {
+	translate(data []byte) error
+}
+
+// next returns the next chunk, reading events into t until one makes
+// some; early says a stream that ends before its last event.
+func (s *chatChunks) next(t translator, early string) ([]byte, error) {
 	for {
 		if len(s.pending) > 0 {
 			c := s.pending[0]
@@ -466,18 +460,44 @@ func (s *responsesChatStream) Next() ([]byte, error) {
 		}
 		data, err := s.events.next()
 		if err != nil {
-			return nil, streamReadError(s.ctx, err, "stream ended before response.completed", s.redact)
+			return nil, streamReadError(s.ctx, err, early, s.redact)
 		}
-		if err := s.translate(data); err != nil {
+		if err := t.translate(data); err != nil {
 			return nil, err
 		}
 	}
 }
 
-func (s *responsesChatStream) chunk(delta map[string]any, finish any) {
+// chunk queues a chunk of the answer's one choice.
+func (s *chatChunks) chunk(delta map[string]any, finish any) {
 	b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created, "model": s.model,
 		"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}})
 	s.pending = append(s.pending, b)
+}
+
+// usageChunk queues the chunk of the call's usage (in chat's names), when
+// the client asked for it.
+func (s *chatChunks) usageChunk(usage map[string]any) {
+	if s.includeUsage {
+		b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created, "model": s.model,
+			"choices": []any{}, "usage": usage})
+		s.pending = append(s.pending, b)
+	}
+}
+
+// responsesChatStream turns a Responses API stream into chat chunks.
+type responsesChatStream struct {
+	chatChunks
+	// tools maps an output item's index to its chat tool call's index.
+	tools map[int]int
+}
+
+func newResponsesChatStream(ctx context.Context, body io.ReadCloser, includeUsage bool, model string, redact func(string) string) *responsesChatStream {
+	return &responsesChatStream{chatChunks: newChatChunks(ctx, body, model, includeUsage, 0, redact), tools: map[int]int{}}
+}
+
+func (s *responsesChatStream) Next() ([]byte, error) {
+	return s.next(s, "stream ended before response.completed")
 }
 
 func (s *responsesChatStream) translate(data []byte) error {
@@ -525,11 +545,7 @@ func (s *responsesChatStream) translate(data []byte) error {
 		}
 		s.usage = r.Usage.usage()
 		s.chunk(map[string]any{}, chatFinish(r.Status, incomplete, len(s.tools) > 0))
-		if s.includeUsage {
-			b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created, "model": s.model,
-				"choices": []any{}, "usage": r.Usage.openAI()})
-			s.pending = append(s.pending, b)
-		}
+		s.usageChunk(r.Usage.openAI())
 		s.done = true
 	case "response.failed":
 		code, msg := "server_error", "the response failed"
