@@ -148,3 +148,20 @@ model_list:
 		t.Fatalf("status %d, body %v; sent %s", status, body, sent)
 	}
 }
+
+// A health check's one-token call reaches a model of the Responses API
+// alone as its least limit (16; "Expected a value >= 16" otherwise), so
+// the deployment checks healthy: its breaker counts a success.
+func TestHealthCheckOfAResponsesOnlyModel(t *testing.T) {
+	e := newEnv(t, responsesOnly+"general_settings: {background_health_checks: true, enable_health_check_routing: true}\n", "openai") // checks judged
+	e.gw.Probe(context.Background())
+	if n := e.mocks["openai"].Stats().Responses; n != 3 {
+		t.Fatalf("%d checks through the Responses API, want 3", n)
+	}
+	if sent := e.mocks["openai"].LastBody(); !strings.Contains(sent, `"max_output_tokens":16`) {
+		t.Fatalf("the check sent %s", sent)
+	}
+	if c := e.breaker("codex/openai/gpt-5.1-codex:chat").Counts(); c.Failures != 0 || c.Successes != 1 {
+		t.Fatalf("breaker counts %+v", c)
+	}
+}

@@ -53,6 +53,14 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
 		return
 	}
+	var limit struct {
+		MaxOutputTokens *int `json:"max_output_tokens"`
+	}
+	if json.Unmarshal(body, &limit) == nil && limit.MaxOutputTokens != nil && *limit.MaxOutputTokens < 16 {
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "integer_below_min_value",
+			fmt.Sprintf("Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got %d instead.", *limit.MaxOutputTokens))
+		return
+	}
 	for _, k := range chatKeys {
 		if _, set := keys[k]; set {
 			s.writeErrorCode(w, r, 400, "invalid_request_error", "unknown_parameter", fmt.Sprintf("Unknown parameter: '%s'.", k))

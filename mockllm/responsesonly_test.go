@@ -19,6 +19,7 @@ func TestResponsesOnlyModels(t *testing.T) {
 		{"GPT-5's chat", "/v1/chat/completions", `{"model":"gpt-5","messages":[{"role":"user","content":"hi"}]}`, 200, ""},
 		{"a codex model's response", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi"}`, 200, ""},
 		{"chat's messages", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","messages":[]}`, 400, "Unknown parameter: 'messages'."},
+		{"a limit below 16", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","max_output_tokens":1}`, 400, "but got 1 instead."},
 		{"chat's stop", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","stop":"x"}`, 400, "Unknown parameter: 'stop'."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -64,8 +64,13 @@ func chatToResponses(body []byte) ([]byte, *Error) {
 		case "verbosity":
 			text["verbosity"] = v
 		case "max_tokens", "max_completion_tokens":
-			if string(v) != "null" {
-				out["max_output_tokens"] = v
+			var n int
+			if json.Unmarshal(v, &n) == nil && n > 0 {
+				// The Responses API's least ("Expected a value >= 16"):
+				// a health check's 1 would be a 400.
+				out["max_output_tokens"] = max(n, minOutputTokens)
+			} else if string(v) != "null" {
+				out["max_output_tokens"] = v // for the upstream to answer for
 			}
 		case "reasoning_effort":
 			if string(v) != "null" {
@@ -87,6 +92,9 @@ func chatToResponses(body []byte) ([]byte, *Error) {
 	}
 	return b, nil
 }
+
+// minOutputTokens is the least max_output_tokens the Responses API takes.
+const minOutputTokens = 16
 
 // chatMessage is a chat request's message, as far as the Responses API
 // has its parts.

@@ -43,8 +43,8 @@ func TestChatToResponses(t *testing.T) {
 		{"format, limit, effort, verbosity",
 			`{"messages":[],"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object"},"strict":true}},"max_completion_tokens":99,"reasoning_effort":"high","verbosity":"low","n":1,"store":true}`,
 			`{"store":false,"input":[],"text":{"format":{"type":"json_schema","name":"r","schema":{"type":"object"},"strict":true},"verbosity":"low"},"max_output_tokens":99,"reasoning":{"effort":"high"}}`},
-		{"JSON mode", `{"messages":[],"response_format":{"type":"json_object"},"max_tokens":5}`,
-			`{"store":false,"input":[],"text":{"format":{"type":"json_object"}},"max_output_tokens":5}`},
+		{"JSON mode, and a limit below the API's least (16)", `{"messages":[],"response_format":{"type":"json_object"},"max_tokens":5}`,
+			`{"store":false,"input":[],"text":{"format":{"type":"json_object"}},"max_output_tokens":16}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := chatToResponses([]byte(tc.chat))
