@@ -597,6 +597,7 @@ func TestHourCacheWritesCostMore(t *testing.T) {
 					option.WithResponseInto(&resp)}
 				if tc.stream {
 					st := e.client.Chat.Completions.NewStreaming(context.Background(), params, opts...)
+					defer st.Close()
 					for st.Next() {
 					}
 					err = st.Err()
@@ -611,6 +612,7 @@ func TestHourCacheWritesCostMore(t *testing.T) {
 					Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hello there"))}}
 				if tc.stream {
 					st := ac.Messages.NewStreaming(context.Background(), params, aoption.WithResponseInto(&resp))
+					defer st.Close()
 					for st.Next() {
 					}
 					err = st.Err()

@@ -465,6 +465,7 @@ model_list:
 		client := e.anthropicClient()
 		stream := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "fable", MaxTokens: 256,
 			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Explain this exploit"))}}, aoption.WithResponseInto(&resp))
+		defer stream.Close()
 		var msg anthropic.Message
 		for stream.Next() {
 			if err := msg.Accumulate(stream.Current()); err != nil {
@@ -477,6 +478,7 @@ model_list:
 		var resp *http.Response
 		stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "fable",
 			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Explain this exploit")}}, option.WithResponseInto(&resp))
+		defer stream.Close()
 		for stream.Next() {
 			for _, c := range stream.Current().Choices {
 				text += c.Delta.Content

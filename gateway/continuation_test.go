@@ -152,6 +152,7 @@ router_settings:
 			}
 			client := e.anthropicClient()
 			stream := client.Messages.NewStreaming(context.Background(), params)
+			defer stream.Close()
 			var msg anthropic.Message
 			for stream.Next() {
 				if err := msg.Accumulate(stream.Current()); err != nil {
@@ -209,6 +210,7 @@ router_settings:
 		Tools:      []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
 		ToolChoice: anthropic.ToolChoiceUnionParam{OfAny: &anthropic.ToolChoiceAnyParam{}},
 		Messages:   []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?"))}})
+	defer stream.Close()
 	for stream.Next() {
 	}
 	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "the upstream stream broke") {

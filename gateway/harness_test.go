@@ -234,6 +234,7 @@ func (e *env) do(method, path, body string) (int, http.Header, map[string]any) {
 // drain reads a chat stream to its end and returns the accumulated
 // completion, the number of chunks and the stream's error.
 func drain(stream *ssestream.Stream[openai.ChatCompletionChunk]) (openai.ChatCompletionAccumulator, int, error) {
+	defer stream.Close() // its connection back to the pool (or closed), whatever ended it
 	var acc openai.ChatCompletionAccumulator
 	chunks := 0
 	for stream.Next() {

@@ -171,9 +171,8 @@ func responsesInput(raw json.RawMessage) ([]any, *Error) {
 // responsesContent translates a message's content: a string as it is,
 // parts as the Responses API's (text, images, files).
 func responsesContent(i int, raw json.RawMessage) (any, *Error) {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+	if len(raw) > 0 && raw[0] == '"' {
+		return raw, nil // a string, as it came: not decoded to be encoded again
 	}
 	var parts []struct {
 		Type     string          `json:"type"`

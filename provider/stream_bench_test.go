@@ -144,3 +144,60 @@ func BenchmarkUnsupportedWithTools(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkResponsesBridge: what a chat request costs to translate for a
+// model of the Responses API alone (a 110 KB conversation of 100
+// messages with 20 function tools), and its answer back to chat.
+func BenchmarkResponsesBridge(b *testing.B) {
+	msgs := strings.Repeat(`{"role":"user","content":"`+strings.Repeat("lorem ipsum ", 80)+`"},`, 100)
+	tool := `{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":"string"}}}}}`
+	body := []byte(`{"model":"gpt-5.1-codex","reasoning_effort":"high","max_completion_tokens":4000,"messages":[` + msgs +
+		`{"role":"user","content":"end"}],"tools":[` + strings.TrimSuffix(strings.Repeat(tool+",", 20), ",") + `]}`)
+	answer := []byte(`{"id":"resp_1","object":"response","created_at":1,"model":"gpt-5.1-codex","status":"completed","output":[` +
+		`{"type":"reasoning","id":"rs_1","summary":[]},{"type":"message","id":"msg_1","role":"assistant","content":[{"type":"output_text","text":"` +
+		strings.Repeat("lorem ipsum ", 100) + `","annotations":[]}]}],"usage":{"input_tokens":9000,"output_tokens":300,"input_tokens_details":{"cached_tokens":0},"output_tokens_details":{"reasoning_tokens":100}}}`)
+	b.Run("request", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			if _, err := chatToResponses(body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("answer", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(answer)))
+		for b.Loop() {
+			if _, _, err := responseToChat(answer); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDeclinedPeek: what reading a classifier model's stream to its
+// first content block (for a refusal before any content) and replaying
+// it costs a Claude Fable 5 stream, against a Claude model whose stream
+// is not read ahead.
+func BenchmarkDeclinedPeek(b *testing.B) {
+	stream := "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":12,\"output_tokens\":1}}}\n\n" +
+		"event: ping\ndata: {\"type\":\"ping\"}\n\n" +
+		"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n" +
+		strings.Repeat("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"word \"}}\n\n", 20)
+	for _, model := range []string{"claude-fable-5", "claude-sonnet-4-6"} {
+		b.Run(model, func(b *testing.B) {
+			p := &anthropic{d: config.Deployment{Model: model}}
+			b.ReportAllocs()
+			for b.Loop() {
+				events, why, _ := p.declined(io.NopCloser(strings.NewReader(stream)))
+				if why != "" {
+					b.Fatal(why)
+				}
+				if n, err := io.Copy(io.Discard, events); err != nil || n != int64(len(stream)) {
+					b.Fatalf("replayed %d bytes of %d: %v", n, len(stream), err)
+				}
+			}
+		})
+	}
+}
