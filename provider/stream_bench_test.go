@@ -165,6 +165,19 @@ func BenchmarkResponsesBridge(b *testing.B) {
 			}
 		}
 	})
+	b.Run("request to Claude, for comparison", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(body, &fields); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := toAnthropic(fields, "claude-sonnet-4-5", 4096, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("answer", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(answer)))
