@@ -617,6 +617,22 @@ func AzureTakesStreamOptions(apiVersion string) bool {
 	return AzureV1(apiVersion) || apiVersion >= "2024-09-01"
 }
 
+// AzureResponsesAPIVersion is the api-version of an Azure deployment's
+// calls to the Responses API: apiVersion, unless it is a dated one older
+// than that API ("Azure OpenAI Responses API is enabled only for
+// api-version 2025-03-01-preview and later"; LiteLLM's default,
+// AzureDefaultAPIVersion, is), then azureResponsesVersion.
+func AzureResponsesAPIVersion(apiVersion string) string {
+	if AzureV1(apiVersion) || apiVersion >= "2025-03-01" {
+		return apiVersion
+	}
+	return azureResponsesVersion
+}
+
+// azureResponsesVersion is the api-version the Responses API is called at
+// where a deployment's is older than that API.
+const azureResponsesVersion = "2025-04-01-preview"
+
 // azureRenames has an Azure deployment on an api-version older than
 // 2024-09-01-preview, which refuses max_completion_tokens (as it refuses
 // stream_options), send it as max_tokens, as LiteLLM does; today's SDKs

@@ -165,3 +165,24 @@ func TestHealthCheckOfAResponsesOnlyModel(t *testing.T) {
 		t.Fatalf("breaker counts %+v", c)
 	}
 }
+
+// An Azure deployment with LiteLLM's default api-version (older than
+// Azure's Responses API, which refuses it) calls that API at one it
+// takes: a Responses client's request and a chat client's to a codex
+// deployment are both served.
+func TestAzureResponsesAtTheirAPIVersion(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: codex
+    litellm_params: {model: azure/my-codex, base_model: gpt-5.1-codex, api_base: "${MOCK_OPENAI}", api_key: az-secret-key-123}
+  - model_name: gpt
+    litellm_params: {model: azure/my-gpt, api_base: "${MOCK_OPENAI}", api_key: az-secret-key-123}
+`, "openai")
+	if out, _, err := e.chat("codex"); err != nil || !strings.Contains(out.Choices[0].Message.Content, "You said: Hello") {
+		t.Fatalf("chat to codex: %v", err)
+	}
+	status, _, body := e.post("/v1/responses", `{"model":"gpt","input":"hi"}`)
+	if status != 200 {
+		t.Fatalf("a Responses client: %d %v", status, body)
+	}
+}

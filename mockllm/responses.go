@@ -16,6 +16,11 @@ import (
 // instructions, function tools (a call when tool_choice requires one),
 // and the event stream OpenAI sends, with the mock's faults.
 func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
+	if v := r.URL.Query().Get("api-version"); strings.HasPrefix(r.URL.Path, "/openai/responses") && v != "" && v < "2025-03-01" && v[0] >= '0' && v[0] <= '9' {
+		// Azure's dated API, older than its Responses API.
+		s.writeError(w, r, 400, "invalid_request_error", "Azure OpenAI Responses API is enabled only for api-version 2025-03-01-preview and later")
+		return
+	}
 	var req struct {
 		Model      string          `json:"model"`
 		Input      json.RawMessage `json:"input"`

@@ -51,3 +51,20 @@ func TestOverloadAfterEndsStreamsWithTheirErrorEvent(t *testing.T) {
 		})
 	}
 }
+
+// Azure's Responses API at a dated api-version older than it is a 400,
+// as Azure answers it; from 2025-03-01-preview, and at the v1 API, it
+// serves.
+func TestAzureResponsesAPIVersions(t *testing.T) {
+	_, url := newMock(t, Options{Name: "o"})
+	for path, status := range map[string]int{
+		"/openai/responses?api-version=2025-02-01-preview": 400,
+		"/openai/responses?api-version=2025-03-01-preview": 200,
+		"/openai/v1/responses?api-version=preview":         200,
+	} {
+		resp, body := post(t, url+path, `{"model":"gpt-5.1-codex","input":"hi"}`, nil)
+		if resp.StatusCode != status || status == 400 && !strings.Contains(string(body), "enabled only for api-version 2025-03-01-preview and later") {
+			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+}

@@ -136,7 +136,7 @@ func newOpenAI(d config.Deployment, rt http.RoundTripper, redact func(string) st
 				p.url[kind] += "?api-version=preview"
 			}
 		case d.Dialect == config.DialectAzure && (kind == urlResponses || kind == urlCompact || kind == urlInputTokens):
-			p.url[kind] = d.APIBase + "/openai" + path + "?api-version=" + d.APIVersion
+			p.url[kind] = d.APIBase + "/openai" + path + "?api-version=" + config.AzureResponsesAPIVersion(d.APIVersion)
 		case d.Dialect == config.DialectAzure:
 			p.url[kind] = d.APIBase + "/openai/deployments/" + d.Model + path + "?api-version=" + d.APIVersion
 		case d.Query != "":
