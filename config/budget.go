@@ -172,18 +172,32 @@ func (b Budget) String() string {
 // (Anthropic's 1-hour cache, cache_control's ttl "1h").
 type Tokens struct {
 	Input, CacheRead, CacheWrite, CacheWriteHour, Output float64
+	// ServiceTier is the service tier that served the call (OpenAI's
+	// "flex", "priority"), priced by Deployment.ServiceTiers.
+	ServiceTier string
 }
 
 // Cost is what a call to d of t tokens costs in USD, at d's prices, or at
-// those of the LongContext tier its input passes: 0 for an unpriced
-// deployment.
+// those of the service tier that served it (ServiceTiers; OpenAI's flex
+// at its batch prices unless configured), or at those of the LongContext
+// tier its input passes: 0 for an unpriced deployment. A service tier's
+// prices are not tiered by the prompt's length.
 func (d *Deployment) Cost(t Tokens) float64 {
 	p := PriceTier{Input: d.InputCostPerToken, Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken,
 		CacheWrite: d.CacheWriteCostPerToken, CacheWriteHour: d.CacheWriteHourCostPerToken}
-	for i := len(d.LongContext) - 1; i >= 0; i-- {
-		if t.Input > float64(d.LongContext[i].Above) {
-			p = d.LongContext[i]
-			break
+	switch sp, ok := d.ServiceTiers[t.ServiceTier]; {
+	case ok:
+		p = sp
+	case t.ServiceTier == "flex":
+		// OpenAI's flex processing costs what its batches do.
+		p = PriceTier{Input: d.BatchInputCostPerToken, Output: d.BatchOutputCostPerToken, CacheRead: p.CacheRead / 2,
+			CacheWrite: p.CacheWrite / 2, CacheWriteHour: p.CacheWriteHour / 2}
+	default:
+		for i := len(d.LongContext) - 1; i >= 0; i-- {
+			if t.Input > float64(d.LongContext[i].Above) {
+				p = d.LongContext[i]
+				break
+			}
 		}
 	}
 	fresh, minutes := max(t.Input-t.CacheRead-t.CacheWrite, 0), max(t.CacheWrite-t.CacheWriteHour, 0)

@@ -498,6 +498,12 @@ type Deployment struct {
 	// input_cost_per_token_above_200k_tokens and its kin, else the
 	// built-in table's where the deployment's prices are the table's.
 	LongContext []PriceTier
+	// ServiceTiers prices the calls an upstream says a service tier
+	// served (OpenAI's "flex" and "priority"), by its name: LiteLLM's
+	// input_cost_per_token_flex, output_cost_per_token_priority and kin
+	// (each price the deployment's own where not set). A flex call
+	// without configured prices costs the batch prices (Cost).
+	ServiceTiers map[string]PriceTier
 	// AlwaysDrop are the request parameters left out of every request to
 	// the deployment (LiteLLM's additional_drop_params), whether or not
 	// its provider takes them.

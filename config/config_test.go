@@ -1401,6 +1401,7 @@ func TestLongContextPrices(t *testing.T) {
 // cache writes.
 func TestCostOfLongPrompts(t *testing.T) {
 	d := Deployment{InputCostPerToken: 1, OutputCostPerToken: 2, CacheReadCostPerToken: 0.5, CacheWriteCostPerToken: 1.5, CacheWriteHourCostPerToken: 3,
+		BatchInputCostPerToken: 0.5, BatchOutputCostPerToken: 1, ServiceTiers: map[string]PriceTier{"priority": {Input: 3, Output: 4, CacheRead: 1}},
 		LongContext: []PriceTier{{Above: 100, Input: 10, Output: 20, CacheRead: 5, CacheWrite: 15, CacheWriteHour: 30},
 			{Above: 1000, Input: 100, Output: 200, CacheRead: 50, CacheWrite: 150, CacheWriteHour: 300}}}
 	for _, tc := range []struct {
@@ -1414,10 +1415,46 @@ func TestCostOfLongPrompts(t *testing.T) {
 		{"past it", Tokens{Input: 101, Output: 1}, 1010 + 20},
 		{"its cached part counts toward it", Tokens{Input: 150, CacheRead: 100, CacheWrite: 20, CacheWriteHour: 5, Output: 1}, 30*10 + 100*5 + 15*15 + 5*30 + 20},
 		{"past the highest", Tokens{Input: 2000, Output: 1}, 200_000 + 200},
+		{"a service tier's prices, not tiered", Tokens{Input: 2000, CacheRead: 1000, Output: 1, ServiceTier: "priority"}, 1000*3 + 1000*1 + 4},
+		{"flex at the batch prices", Tokens{Input: 50, CacheRead: 10, Output: 4, ServiceTier: "flex"}, 40*0.5 + 10*0.25 + 4*1},
+		{"another tier at the base prices", Tokens{Input: 50, Output: 4, ServiceTier: "default"}, 50 + 8},
 	} {
 		if got := d.Cost(tc.t); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("%s: cost %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// OpenAI's service tiers are priced by LiteLLM's input_cost_per_token_flex,
+// output_cost_per_token_priority and kin, from model_info and
+// litellm_params (whose win), each price the deployment's own where the
+// tier sets none.
+func TestServiceTierPrices(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n"
+	cfg, err := Parse("t.yaml", []byte(head+"    litellm_params: {model: openai/gpt-5, input_cost_per_token_priority: 0.0000025}\n"+
+		"    model_info: {input_cost_per_token_priority: 0.000009, output_cost_per_token_priority: 0.00002, cache_read_input_token_cost_flex: \"6e-8\"}\n"),
+		env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, nil)
+	got := cfg.Deployments[0].ServiceTiers
+	const m = 1e-6
+	want := map[string]PriceTier{"priority": {Input: 2.5 * m, Output: 20 * m, CacheRead: 0.125 * m, CacheWrite: 1.25 * m, CacheWriteHour: 1.25 * m},
+		"flex": {Input: 1.25 * m, Output: 10 * m, CacheRead: 0.06 * m, CacheWrite: 1.25 * m, CacheWriteHour: 1.25 * m}}
+	if len(got) != len(want) {
+		t.Fatalf("tiers %+v", got)
+	}
+	for name, w := range want {
+		g := got[name]
+		if math.Abs(g.Input-w.Input) > 1e-15 || math.Abs(g.Output-w.Output) > 1e-15 || math.Abs(g.CacheRead-w.CacheRead) > 1e-15 ||
+			math.Abs(g.CacheWrite-w.CacheWrite) > 1e-15 {
+			t.Errorf("%s: %+v, want %+v", name, g, w)
+		}
+	}
+	_, err = Parse("t.yaml", []byte(head+"    litellm_params: {model: openai/gpt-5, output_cost_per_token_flex: cheap}\n"), env(map[string]string{"OPENAI_API_KEY": "sk-0123456789abcdef"}))
+	if want := "t.yaml:3:43: model_list[0].litellm_params.output_cost_per_token_flex: must be a price in USD per token"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }
 

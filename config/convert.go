@@ -1257,6 +1257,7 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 	if d.LongContext = c.priceTiers(d, p, rd, m); d.LongContext == nil && !configured {
 		d.LongContext = m.long
 	}
+	d.ServiceTiers = c.serviceTiers(d, p, rd)
 	// Batches cost half, unless the config says what they cost.
 	d.BatchInputCostPerToken, d.BatchOutputCostPerToken = in/2, out/2
 	for _, f := range []struct {
@@ -1307,6 +1308,65 @@ func tierKey(key string) (price, above int, ok bool) {
 		return 0, 0, false
 	}
 	return price, above * unit, true
+}
+
+// serviceTierKey parses a LiteLLM service tier's price key,
+// input_cost_per_token_flex or _priority: which of tierPrices it is, and
+// the tier.
+func serviceTierKey(key string) (price int, tier string, ok bool) {
+	for _, tier := range []string{"flex", "priority"} {
+		if name, found := strings.CutSuffix(key, "_"+tier); found {
+			if price = slices.Index(tierPrices[:4], name); price >= 0 {
+				return price, tier, true
+			}
+		}
+	}
+	return 0, "", false
+}
+
+// pricedKey reports whether key is one of LiteLLM's prices whose name
+// holds a tier (tierKey, serviceTierKey), which the inline maps of
+// litellm_params and model_info hold.
+func pricedKey(key string) bool {
+	_, _, long := tierKey(key)
+	_, _, service := serviceTierKey(key)
+	return long || service
+}
+
+// serviceTiers reads a deployment's service tier prices from model_info,
+// then litellm_params (whose win): input_cost_per_token_flex,
+// output_cost_per_token_priority and their kin, each price the
+// deployment's own (d's) where the tier sets none; nil when the config
+// sets none.
+func (c *converter) serviceTiers(d *Deployment, p string, rd rawDeployment) map[string]PriceTier {
+	var out map[string]PriceTier
+	for _, m := range []struct {
+		keys map[string]any
+		at   string
+	}{{rd.ModelInfo.Keys, p + ".model_info."}, {rd.Params.Keys, p + ".litellm_params."}} {
+		for _, key := range slices.Sorted(maps.Keys(m.keys)) {
+			price, tier, ok := serviceTierKey(key)
+			if !ok {
+				continue
+			}
+			v, ok := number(m.keys[key])
+			if !ok || v < 0 {
+				c.errf(m.at+key, "must be a price in USD per token, not negative, got %v", m.keys[key])
+				continue
+			}
+			if out == nil {
+				out = map[string]PriceTier{}
+			}
+			pt, seen := out[tier]
+			if !seen {
+				pt = PriceTier{Input: d.InputCostPerToken, Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken,
+					CacheWrite: d.CacheWriteCostPerToken, CacheWriteHour: d.CacheWriteHourCostPerToken}
+			}
+			*[4]*float64{&pt.Input, &pt.Output, &pt.CacheRead, &pt.CacheWrite}[price] = v
+			out[tier] = pt
+		}
+	}
+	return out
 }
 
 // priceTiers reads a deployment's long-context prices from

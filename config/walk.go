@@ -193,8 +193,8 @@ func (w *walker) walkEntry(mv *ast.MappingValueNode, t reflect.Type, path string
 			w.record(mv.Value, p)
 			return
 		}
-		if _, _, tier := tierKey(key); !ok && tier && hasInline(t) {
-			w.record(mv.Value, p) // a long-context price, read from the inline map
+		if !ok && pricedKey(key) && hasInline(t) {
+			w.record(mv.Value, p) // a long-context or service tier's price, read from the inline map
 			return
 		}
 		if !ok {

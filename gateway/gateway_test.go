@@ -21,6 +21,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -99,6 +100,70 @@ model_list:
 	if info["input_cost_per_token_above_272k_tokens"] != 5e-6 || info["output_cost_per_token_above_272k_tokens"] != 22.5e-6 ||
 		info["cache_read_input_token_cost_above_272k_tokens"] != 0.5e-6 || info["cache_creation_input_token_cost_above_1hr"] != 2.5e-6 {
 		t.Fatalf("/model/info: %v", info)
+	}
+}
+
+// A call OpenAI says its flex tier served costs its batch prices (half),
+// and one its priority tier served the configured priority prices
+// (LiteLLM's input_cost_per_token_priority and kin), whole or streamed,
+// chat or Responses, in the cost breakerd says and the spend it charges.
+func TestServiceTiersCostTheirPrices(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: g
+    litellm_params: {model: openai/gpt-5, api_base: "${MOCK_A}/v1", api_key: sk-a-secret-123456}
+    model_info: {input_cost_per_token_priority: 0.0000025, output_cost_per_token_priority: 0.00002}
+`, "a")
+	for _, tc := range []struct {
+		tier    string
+		in, out float64 // USD per million tokens
+	}{{"", 1.25, 10}, {"flex", 0.625, 5}, {"priority", 2.5, 20}} {
+		t.Run(cmp.Or(tc.tier, "default"), func(t *testing.T) {
+			params := openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello there")},
+				ServiceTier: openai.ChatCompletionNewParamsServiceTier(tc.tier)}
+			var resp *http.Response
+			out, err := e.client.Chat.Completions.New(context.Background(), params, option.WithResponseInto(&resp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := (float64(out.Usage.PromptTokens)*tc.in + float64(out.Usage.CompletionTokens)*tc.out) / 1e6
+			got, err := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64)
+			if err != nil || math.Abs(got-want) > 1e-12 {
+				t.Fatalf("x-litellm-response-cost %q, want %v", resp.Header.Get("X-Litellm-Response-Cost"), want)
+			}
+			<-e.done
+			acc, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), params))
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-e.done
+			u := (<-e.attempts).Usage
+			u = (<-e.attempts).Usage // the stream's
+			if u.ServiceTier != cmp.Or(tc.tier, "default") || acc.Choices[0].Message.Content == "" {
+				t.Fatalf("the stream's usage %+v", u)
+			}
+			status, _, body := e.post("/v1/responses", `{"model":"g","input":"hi","service_tier":"`+cmp.Or(tc.tier, "auto")+`"}`)
+			if status != 200 {
+				t.Fatalf("responses: %d %v", status, body)
+			}
+			<-e.done
+			if u := (<-e.attempts).Usage; u.ServiceTier != cmp.Or(tc.tier, "default") {
+				t.Fatalf("the response's usage %+v", u)
+			}
+			rp := responseParams("g", "stream it", false)
+			rp.ServiceTier = responses.ResponseNewParamsServiceTier(cmp.Or(tc.tier, "auto"))
+			stream := e.client.Responses.NewStreaming(context.Background(), rp)
+			for stream.Next() {
+			}
+			stream.Close()
+			if err := stream.Err(); err != nil {
+				t.Fatal(err)
+			}
+			<-e.done
+			if u := (<-e.attempts).Usage; u.ServiceTier != cmp.Or(tc.tier, "default") {
+				t.Fatalf("the streamed response's usage %+v", u)
+			}
+		})
 	}
 }
 

@@ -30,6 +30,10 @@ func (g *Gateway) modelInfo(w http.ResponseWriter, r *http.Request) {
 				info["cache_read_input_token_cost"+above], info["cache_creation_input_token_cost"+above] = t.CacheRead, t.CacheWrite
 				info["cache_creation_input_token_cost_above_1hr"+above] = t.CacheWriteHour
 			}
+			for tier, t := range c.ServiceTiers {
+				info["input_cost_per_token_"+tier], info["output_cost_per_token_"+tier] = t.Input, t.Output
+				info["cache_read_input_token_cost_"+tier], info["cache_creation_input_token_cost_"+tier] = t.CacheRead, t.CacheWrite
+			}
 		}
 		if c.MaxInputTokens > 0 {
 			info["max_input_tokens"] = c.MaxInputTokens

@@ -17,8 +17,11 @@ import (
 )
 
 type chatRequest struct {
-	Model    string `json:"model"`
-	Messages []struct {
+	Model string `json:"model"`
+	// ServiceTier is the tier asked for: the answer says it served it
+	// (servedTier).
+	ServiceTier string `json:"service_tier"`
+	Messages    []struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
@@ -449,6 +452,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 	tool, args := req.forcedTool()
 	callID := "call_" + id
+	tier := servedTier(req.ServiceTier)
 	completion := func() map[string]any {
 		msg := map[string]any{"role": "assistant", "content": text, "refusal": nil}
 		finish := "stop"
@@ -458,7 +462,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 				"function": map[string]any{"name": tool, "arguments": args}}}
 		}
 		return map[string]any{
-			"id": id, "object": "chat.completion", "created": created, "model": req.Model,
+			"id": id, "object": "chat.completion", "created": created, "model": req.Model, "service_tier": tier,
 			"choices": []map[string]any{{"index": 0, "finish_reason": finish, "logprobs": nil, "message": msg}},
 			"usage":   usage,
 		}
@@ -473,7 +477,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	sw := newSSE(w)
 	withUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
 	chunk := func(delta map[string]any, finish any) map[string]any {
-		c := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model,
+		c := map[string]any{"id": id, "object": "chat.completion.chunk", "created": created, "model": req.Model, "service_tier": tier,
 			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}}
 		if withUsage {
 			c["usage"] = nil // as OpenAI sends every chunk before the usage chunk
@@ -498,9 +502,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if withUsage {
 		events = append(events, map[string]any{"id": id, "object": "chat.completion.chunk", "created": created,
-			"model": req.Model, "choices": []any{}, "usage": usage})
+			"model": req.Model, "service_tier": tier, "choices": []any{}, "usage": usage})
 	}
 	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
+}
+
+// servedTier is the service tier OpenAI says served a request that asked
+// for asked: the one asked for, or "default" for auto or none.
+func servedTier(asked string) string {
+	switch asked {
+	case "flex", "priority", "scale":
+		return asked
+	}
+	return "default"
 }
 
 // lazy is a streamed event made when it is sent: a long stream holds a

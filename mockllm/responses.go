@@ -22,14 +22,15 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	var req struct {
-		Model      string          `json:"model"`
-		Input      json.RawMessage `json:"input"`
-		Stream     bool            `json:"stream"`
-		Store      *bool           `json:"store"`
-		Background bool            `json:"background"`
-		Previous   string          `json:"previous_response_id"`
-		Include    []string        `json:"include"`
-		Reasoning  struct {
+		Model       string          `json:"model"`
+		Input       json.RawMessage `json:"input"`
+		Stream      bool            `json:"stream"`
+		Store       *bool           `json:"store"`
+		ServiceTier string          `json:"service_tier"`
+		Background  bool            `json:"background"`
+		Previous    string          `json:"previous_response_id"`
+		Include     []string        `json:"include"`
+		Reasoning   struct {
 			Effort string `json:"effort"`
 		} `json:"reasoning"`
 		// Conversation is the conversation the response joins: an id, or
@@ -166,7 +167,8 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	resp := func(status string, output []any) map[string]any {
 		r := map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": req.Model,
 			"output": output, "error": nil, "incomplete_details": nil, "parallel_tool_calls": true, "tool_choice": "auto",
-			"tools": []any{}, "usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}}
+			"service_tier": servedTier(req.ServiceTier),
+			"tools":        []any{}, "usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out}}
 		if conv != "" {
 			r["conversation"] = map[string]any{"id": conv}
 		}

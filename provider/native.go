@@ -219,7 +219,8 @@ func (s *rawStream) ending(data []byte) error {
 		// stream's (input and output tokens only).
 		Usage    *anthropicUsage `json:"usage"`
 		Response struct {
-			Usage responsesUsage `json:"usage"`
+			Usage       responsesUsage  `json:"usage"`
+			ServiceTier json.RawMessage `json:"service_tier"`
 		} `json:"response"`
 		Error struct {
 			Type    string `json:"type"`
@@ -244,6 +245,7 @@ func (s *rawStream) ending(data []byte) error {
 		s.done = true
 	case "response.completed", "response.incomplete", "response.failed":
 		s.usage = ev.Response.Usage.usage()
+		s.usage.ServiceTier = serviceTier(ev.Response.ServiceTier)
 		s.done = true
 	case "transcript.text.done", "image_generation.completed", "image_edit.completed", "speech.audio.done":
 		if ev.Usage != nil {
@@ -299,7 +301,7 @@ func nativeUsage(data []byte) (Usage, bool) {
 	m, ok := readMeta(data)
 	return Usage{InputTokens: m.input + m.prompt + m.cacheRead + m.cacheWrite, OutputTokens: m.output + m.completion,
 		CacheReadTokens: m.promptCached + m.inputCached + m.cacheRead, CacheWriteTokens: m.cacheWrite,
-		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite)}, ok
+		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite), ServiceTier: m.tier}, ok
 }
 
 // answerMeta is what breakerd reads from a whole answer: its model, and its
@@ -315,6 +317,7 @@ type answerMeta struct {
 	promptCached, inputCached         int
 	cacheRead, cacheWrite             int
 	cacheWriteHour                    int
+	tier                              string // the service tier (Usage.ServiceTier)
 }
 
 // readMeta reads an answer's model and usage in the one pass that
@@ -335,6 +338,8 @@ func readMeta(data []byte) (answerMeta, bool) {
 			ok = ok && good
 		case "usage":
 			ok = ok && readUsage(v, &m)
+		case "service_tier":
+			m.tier = serviceTier(v)
 		}
 	})
 	return m, valid && ok

@@ -498,7 +498,8 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 	if storesChat(req) {
 		data = (&chatIDs{storedIDs: *p.ids()}).object(data)
 	}
-	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion, CacheReadTokens: m.promptCached}}, nil
+	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion, CacheReadTokens: m.promptCached,
+		ServiceTier: m.tier}}, nil
 }
 
 // chatFromResponses is the chat answer to req, sent through the Responses
@@ -859,8 +860,9 @@ func (s *sseStream) next() ([]byte, error) {
 			Message string `json:"message"`
 			Type    string `json:"type"`
 		} `json:"error"`
-		Usage   *openAIUsage      `json:"usage"`
-		Choices []json.RawMessage `json:"choices"`
+		Usage       *openAIUsage      `json:"usage"`
+		Choices     []json.RawMessage `json:"choices"`
+		ServiceTier json.RawMessage   `json:"service_tier"`
 	}
 	if err := json.Unmarshal(data, &chunk); err != nil {
 		return nil, &Error{Err: err, Message: "upstream sent an invalid stream chunk"}
@@ -871,6 +873,7 @@ func (s *sseStream) next() ([]byte, error) {
 	}
 	if chunk.Usage != nil {
 		s.usage = chunk.Usage.usage()
+		s.usage.ServiceTier = serviceTier(chunk.ServiceTier)
 		if s.hideUsage && len(chunk.Choices) == 0 {
 			return nil, nil
 		}

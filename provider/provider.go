@@ -256,12 +256,31 @@ type Usage struct {
 	// priced apart, and CacheWriteHourTokens the part of CacheWriteTokens
 	// written to Anthropic's 1-hour cache, priced apart again.
 	CacheReadTokens, CacheWriteTokens, CacheWriteHourTokens int
+	// ServiceTier is the service tier the upstream says served the call
+	// (OpenAI's service_tier: "flex" and "priority" are priced apart),
+	// one of serviceTiers' names; "" when it says none.
+	ServiceTier string
 }
 
 // Tokens is the usage as config.Deployment.Cost prices it.
 func (u Usage) Tokens() config.Tokens {
 	return config.Tokens{Input: float64(u.InputTokens), CacheRead: float64(u.CacheReadTokens), CacheWrite: float64(u.CacheWriteTokens),
-		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens)}
+		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens), ServiceTier: u.ServiceTier}
+}
+
+// serviceTiers are the service tiers OpenAI's answers name, as constant
+// strings: reading one (serviceTier) allocates nothing.
+var serviceTiers = []string{"default", "flex", "priority", "scale", "auto"}
+
+// serviceTier is an answer's service_tier (raw JSON) as one of
+// serviceTiers, "" for none or another.
+func serviceTier(v []byte) string {
+	for _, t := range serviceTiers {
+		if len(v) == len(t)+2 && v[0] == '"' && string(v[1:len(v)-1]) == t {
+			return t
+		}
+	}
+	return ""
 }
 
 // Response is a successful upstream answer: in OpenAI chat format, or in

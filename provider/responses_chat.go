@@ -309,7 +309,7 @@ type responsesAnswer struct {
 	} `json:"incomplete_details"`
 	Output      []responsesItem `json:"output"`
 	Usage       responsesUsage  `json:"usage"`
-	ServiceTier string          `json:"service_tier"`
+	ServiceTier json.RawMessage `json:"service_tier"`
 	Error       *struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -413,11 +413,12 @@ func responseToChat(data []byte) ([]byte, Usage, *Error) {
 	out := map[string]any{"id": chatID(r.ID), "object": "chat.completion", "created": r.CreatedAt, "model": r.Model,
 		"choices": []map[string]any{{"index": 0, "message": msg, "finish_reason": chatFinish(r.Status, incomplete, len(calls) > 0), "logprobs": nil}},
 		"usage":   r.Usage.openAI()}
-	if r.ServiceTier != "" {
-		out["service_tier"] = r.ServiceTier
+	u := r.Usage.usage()
+	if u.ServiceTier = serviceTier(r.ServiceTier); u.ServiceTier != "" {
+		out["service_tier"] = u.ServiceTier
 	}
 	b, _ := json.Marshal(out)
-	return b, r.Usage.usage(), nil
+	return b, u, nil
 }
 
 // chatID is a chat completion's id for a response's.
@@ -551,6 +552,7 @@ func (s *responsesChatStream) translate(data []byte) error {
 			incomplete = r.IncompleteDetails.Reason
 		}
 		s.usage = r.Usage.usage()
+		s.usage.ServiceTier = serviceTier(r.ServiceTier)
 		s.chunk(map[string]any{}, chatFinish(r.Status, incomplete, len(s.tools) > 0))
 		s.usageChunk(r.Usage.openAI())
 		s.done = true
