@@ -327,6 +327,10 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 						past := strings.TrimSuffix(strings.TrimPrefix(t.Suffix(), "_above_"), "_tokens")
 						role += fmt.Sprintf(" ($%.4g + $%.4g past %s input tokens)", t.Input*1e6, t.Output*1e6, past)
 					}
+					for _, tier := range slices.Sorted(maps.Keys(dc.ServiceTiers)) {
+						t := dc.ServiceTiers[tier]
+						role += fmt.Sprintf(" ($%.4g + $%.4g at the %s tier)", t.Input*1e6, t.Output*1e6, tier)
+					}
 				} else {
 					role += ", no price: after the priced"
 				}
