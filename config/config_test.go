@@ -2116,6 +2116,19 @@ func TestAzureModelMarkers(t *testing.T) {
 	}
 }
 
+// LiteLLM's model_info.mode "responses" marks a model of the Responses
+// API alone, as its responses/ marker does: an Azure deployment named
+// freely (prod-codex) takes chat through that API.
+func TestResponsesMode(t *testing.T) {
+	for mode, want := range map[string]bool{"responses": true, "chat": false} {
+		cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: azure/prod-codex, api_base: https://r.example, api_key: k-0123456789}\n"+
+			"    model_info: {mode: "+mode+"}\n"), env(nil), "")
+		if d := cfg.Deployments[0]; d.Fit.ResponsesOnly != want {
+			t.Errorf("mode %s: through the Responses API %v, want %v", mode, d.Fit.ResponsesOnly, want)
+		}
+	}
+}
+
 // LiteLLM's model_group_retry_policy gives a model group's deployments
 // the most retries its policy gives a provider-side error, where a
 // deployment sets no num_retries of its own; a group a letter off one is

@@ -705,10 +705,12 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		c.wildcardKeys()
 		return c.deploymentRest(d, pp, rd, defTimeout, defStreamTimeout), true
 	}
-	viaResponses := false
+	// LiteLLM's mode "responses" (model_info) is a model of the Responses
+	// API alone, as its responses/ marker names one.
+	viaResponses := rd.ModelInfo.Mode == "responses" && (info.Dialect == DialectOpenAI || info.Dialect == DialectAzure)
 	for _, m := range info.Markers {
 		if rest, ok := strings.CutPrefix(model, m.Prefix); ok && rest != "" {
-			model, viaResponses = rest, m.Responses // the deployment's own name
+			model, viaResponses = rest, viaResponses || m.Responses // the deployment's own name
 			if m.Note != "" {
 				c.warnf(pp+".model", "%s", m.Note)
 			}
