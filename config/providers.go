@@ -156,6 +156,7 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			out.Reasons = out.Reasons || r.Reasons
 			out.ToolsWithoutReasoning = out.ToolsWithoutReasoning || r.ToolsWithoutReasoning
 			out.ResponsesOnly = out.ResponsesOnly || r.ResponsesOnly
+			out.ThoughtSignatures = out.ThoughtSignatures || r.ThoughtSignatures
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
@@ -195,6 +196,11 @@ type ModelParams struct {
 	// completions only while they do not reason (reasoning_effort none;
 	// their Responses API takes both).
 	ToolsWithoutReasoning bool
+	// ThoughtSignatures: the models refuse an assistant's tool calls
+	// without their thought signature (Gemini 3, at its OpenAI-compatible
+	// API: extra_content.google.thought_signature on a turn's first
+	// call); one without gets Google's documented stand-in.
+	ThoughtSignatures bool
 	// ResponsesOnly: the models serve the Responses API only ("This model
 	// is only supported in v1/responses and not in v1/chat/completions"):
 	// a chat request goes through it, translated. LiteLLM's responses/
@@ -360,7 +366,11 @@ var maxTokens = map[string]string{"max_completion_tokens": "max_tokens"}
 var geminiModels = []ModelParams{{Prefixes: []string{"gemini"}, SchemaKeywords: []string{"type", "format", "title", "description",
 	"nullable", "enum", "maxItems", "minItems", "properties", "required", "minProperties", "maxProperties", "minLength", "maxLength",
 	"pattern", "example", "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"}},
-	{Prefixes: []string{"gemini-2.5", "gemini-3"}, Reasons: true}}
+	{Prefixes: []string{"gemini-2.5", "gemini-3"}, Reasons: true},
+	// "Function call is missing a thought_signature in functionCall
+	// parts": a tool call Gemini 3 did not make (a fallback's history, a
+	// client that rebuilt it) needs one.
+	{Prefixes: []string{"gemini-3"}, ThoughtSignatures: true}}
 
 // providerTable holds LiteLLM's provider prefixes that breakerd knows,
 // with the facts from each provider's documentation (and LiteLLM's

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -115,5 +116,69 @@ func TestGeminiTakesTheSchemasClientsWrite(t *testing.T) {
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Where?")}})
 	if err != nil || out.Choices[0].Message.Content != `{"city":"mock"}` {
 		t.Fatalf("%v %+v", err, out)
+	}
+}
+
+// Gemini 3 refuses an assistant's tool call without its thought signature
+// ("Function call is missing a thought_signature"), which a conversation
+// whose earlier turns another model served has none of, nor one a client
+// rebuilt (Claude Code's, through the Messages translation). Each reaches
+// Gemini 3 with Google's documented stand-in; a signature Gemini made is
+// sent back as it came.
+func TestGemini3GetsThoughtSignatures(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-3-pro-preview, api_base: "${MOCK_GEMINI}/v1beta/openai", api_key: g-secret-key}
+router_settings:
+  fallbacks: [{gpt: [gemini]}]
+`, "openai", "gemini")
+	ctx := context.Background()
+	weather := openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "get_weather",
+		Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{"city": map[string]string{"type": "string"}}}})
+	ask := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("weather in Paris?")}
+	required := openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
+	// The first turn at GPT-4o, the second at Gemini 3 (GPT-4o is down).
+	first, err := e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt", Messages: ask,
+		Tools: []openai.ChatCompletionToolUnionParam{weather}, ToolChoice: required})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	next := append(ask, first.Choices[0].Message.ToParam(), openai.ToolMessage("sunny", first.Choices[0].Message.ToolCalls[0].ID))
+	var resp *http.Response
+	out, err := e.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{Model: "gpt", Messages: next,
+		Tools: []openai.ChatCompletionToolUnionParam{weather}}, option.WithResponseInto(&resp))
+	if err != nil || resp.Header.Get("X-Breakerd-Provider") != "gemini" || out.Choices[0].Message.Content == "" {
+		t.Fatalf("the second turn at Gemini 3: %v", err)
+	}
+	if sent := e.mocks["gemini"].LastBody(); !strings.Contains(sent, `"thought_signature":"skip_thought_signature_validator"`) {
+		t.Fatalf("Gemini got %s", sent)
+	}
+	// A Messages client's tool loop at Gemini 3.
+	ac := e.anthropicClient()
+	msg, err := ac.Messages.New(ctx, anthropic.MessageNewParams{Model: "gemini", MaxTokens: 256,
+		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "get_weather", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?")),
+			anthropic.NewAssistantMessage(anthropic.NewToolUseBlock("toolu_1", map[string]any{}, "get_weather")),
+			anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}}, aoption.WithMaxRetries(0))
+	if err != nil || len(msg.Content) == 0 {
+		t.Fatalf("a Messages client's tool loop at Gemini 3: %v", err)
+	}
+	// Gemini 3's own signature, kept by the client (the official SDK's
+	// ToParam does not keep it: the stand-in goes then), goes back as it
+	// came.
+	status, _, body := e.post("/v1/chat/completions", `{"model":"gemini","messages":[{"role":"user","content":"weather?"}],"tool_choice":"required",`+
+		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`)
+	call, _ := json.Marshal(body["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["tool_calls"])
+	if status != 200 || !strings.Contains(string(call), `"thought_signature":"mocksig_`) {
+		t.Fatalf("Gemini 3's call: %d %s", status, call)
+	}
+	status, _, body = e.post("/v1/chat/completions", `{"model":"gemini","messages":[{"role":"user","content":"weather?"},`+
+		`{"role":"assistant","tool_calls":`+string(call)+`},{"role":"tool","tool_call_id":"x","content":"sunny"}]}`)
+	if sent := e.mocks["gemini"].LastBody(); status != 200 || !strings.Contains(sent, `"thought_signature":"mocksig_`) || strings.Contains(sent, "skip_thought") {
+		t.Fatalf("%d %v: Gemini got %s", status, body, sent)
 	}
 }

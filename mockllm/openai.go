@@ -290,6 +290,27 @@ func geminiSchemaFault(schema any, path string) string {
 	return ""
 }
 
+// unsignedCall is the name of the first of an assistant's tool calls
+// (raw) when it carries no thought signature
+// (extra_content.google.thought_signature), which Gemini 3 refuses; "" when
+// it does, or there is none.
+func unsignedCall(raw json.RawMessage) string {
+	var calls []struct {
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+		ExtraContent struct {
+			Google struct {
+				ThoughtSignature string `json:"thought_signature"`
+			} `json:"google"`
+		} `json:"extra_content"`
+	}
+	if json.Unmarshal(raw, &calls) != nil || len(calls) == 0 || calls[0].ExtraContent.Google.ThoughtSignature != "" {
+		return ""
+	}
+	return calls[0].Function.Name
+}
+
 // geminiChat serves Gemini's OpenAI-compatible chat API (its
 // /v1beta/openai paths): the mock's chat, after the strict check Gemini
 // makes of the fields it does not know (geminiRefused, and in a message
@@ -303,6 +324,7 @@ func (s *Server) geminiChat(w http.ResponseWriter, r *http.Request, f Faults) {
 		writeJSON(w, http.StatusBadRequest, []any{map[string]any{"error": map[string]any{"code": 400, "message": msg, "status": "INVALID_ARGUMENT"}}})
 	}
 	var req struct {
+		Model    string                       `json:"model"`
 		Messages []map[string]json.RawMessage `json:"messages"`
 		Tools    []struct {
 			Function struct {
@@ -339,6 +361,12 @@ func (s *Server) geminiChat(w http.ResponseWriter, r *http.Request, f Faults) {
 					refuse(fmt.Sprintf("Invalid JSON payload received. Unknown name %q at 'messages[%d]': Cannot find field.", k, i))
 					return
 				}
+			}
+			if name := unsignedCall(m["tool_calls"]); name != "" && strings.HasPrefix(req.Model, "gemini-3") {
+				refuse(fmt.Sprintf("Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, "+
+					"and missing thought_signature may lead to degraded model performance. Additional data, function call `default_api:%s` , position %d. "+
+					"Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.", name, i+1))
+				return
 			}
 		}
 	}
@@ -453,13 +481,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	tool, args := req.forcedTool()
 	callID := "call_" + id
 	tier := servedTier(req.ServiceTier)
+	// Gemini 3 signs its tool calls, and wants the signature back.
+	signed := strings.HasPrefix(req.Model, "gemini-3")
+	signature := map[string]any{"google": map[string]string{"thought_signature": "mocksig_" + id}}
 	completion := func() map[string]any {
 		msg := map[string]any{"role": "assistant", "content": text, "refusal": nil}
 		finish := "stop"
 		if tool != "" {
 			msg["content"], finish = nil, "tool_calls"
-			msg["tool_calls"] = []map[string]any{{"id": callID, "type": "function",
-				"function": map[string]any{"name": tool, "arguments": args}}}
+			call := map[string]any{"id": callID, "type": "function", "function": map[string]any{"name": tool, "arguments": args}}
+			if signed {
+				call["extra_content"] = signature
+			}
+			msg["tool_calls"] = []map[string]any{call}
 		}
 		return map[string]any{
 			"id": id, "object": "chat.completion", "created": created, "model": req.Model, "service_tier": tier,
@@ -487,8 +521,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	events := []any{chunk(map[string]any{"role": "assistant", "content": ""}, nil)}
 	if tool != "" {
 		half := len(args) / 2
-		events = append(events, chunk(map[string]any{"tool_calls": []map[string]any{{"index": 0, "id": callID, "type": "function",
-			"function": map[string]any{"name": tool, "arguments": ""}}}}, nil))
+		call := map[string]any{"index": 0, "id": callID, "type": "function", "function": map[string]any{"name": tool, "arguments": ""}}
+		if signed {
+			call["extra_content"] = signature
+		}
+		events = append(events, chunk(map[string]any{"tool_calls": []map[string]any{call}}, nil))
 		for _, part := range []string{args[:half], args[half:]} {
 			events = append(events, chunk(map[string]any{"tool_calls": []map[string]any{{"index": 0,
 				"function": map[string]any{"arguments": part}}}}, nil))

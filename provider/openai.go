@@ -337,6 +337,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 		(bytes.Contains(buf, []byte(`"tools"`)) || bytes.Contains(buf, []byte(`"response_format"`))) {
 		buf = withSchemasFitted(buf, p.d.Fit.SchemaKeywords)
 	}
+	if p.d.Fit.ThoughtSignatures && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"tool_calls"`)) {
+		buf = withThoughtSignatures(buf)
+	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
 		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
 		buf = withoutMessageFields(buf, p.d.RefusesInMessages)
@@ -715,6 +718,41 @@ func withoutRefused(body []byte, d *config.Deployment) []byte {
 		return body
 	}
 	return out
+}
+
+// skipThoughtSignature is the thought signature Google documents for a
+// tool call Gemini did not make: it skips the signature's check.
+const skipThoughtSignature = "skip_thought_signature_validator"
+
+// withThoughtSignatures is a chat request's body in which each assistant
+// message's first tool call carries a thought signature, Gemini 3's
+// (extra_content.google.thought_signature), the one it came with or
+// skipThoughtSignature; body as it is when each has one.
+func withThoughtSignatures(body []byte) []byte {
+	return eachMessage(body, func(m map[string]json.RawMessage) bool {
+		var calls []map[string]json.RawMessage
+		if json.Unmarshal(m["tool_calls"], &calls) != nil || len(calls) == 0 {
+			return false
+		}
+		var extra map[string]json.RawMessage
+		_ = json.Unmarshal(calls[0]["extra_content"], &extra)
+		var google map[string]json.RawMessage
+		_ = json.Unmarshal(extra["google"], &google)
+		if sig, _ := JSONString(google["thought_signature"]); sig != "" {
+			return false
+		}
+		if extra == nil {
+			extra = map[string]json.RawMessage{}
+		}
+		if google == nil {
+			google = map[string]json.RawMessage{}
+		}
+		google["thought_signature"] = json.RawMessage(`"` + skipThoughtSignature + `"`)
+		extra["google"], _ = json.Marshal(google)
+		calls[0]["extra_content"], _ = json.Marshal(extra)
+		m["tool_calls"], _ = json.Marshal(calls)
+		return true
+	})
 }
 
 // withoutMessageFields is a chat request's body with fields left out of

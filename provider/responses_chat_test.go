@@ -194,3 +194,29 @@ func TestResponsesChatStream(t *testing.T) {
 		}
 	}
 }
+
+// Each assistant message's first tool call reaches Gemini 3 with a thought
+// signature: its own as it came, else Google's stand-in, beside what else
+// its extra_content holds.
+func TestWithThoughtSignatures(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"a call without one",
+			`{"messages":[{"role":"assistant","tool_calls":[{"id":"a","function":{"name":"f"}},{"id":"b","function":{"name":"g"}}]}]}`,
+			`{"messages":[{"role":"assistant","tool_calls":[{"id":"a","function":{"name":"f"},"extra_content":{"google":{"thought_signature":"skip_thought_signature_validator"}}},{"id":"b","function":{"name":"g"}}]}]}`},
+		{"its own kept", `{"messages":[{"role":"assistant","tool_calls":[{"id":"a","extra_content":{"google":{"thought_signature":"sig"}}}]}]}`,
+			`{"messages":[{"role":"assistant","tool_calls":[{"id":"a","extra_content":{"google":{"thought_signature":"sig"}}}]}]}`},
+		{"other extra content kept", `{"messages":[{"role":"assistant","tool_calls":[{"id":"a","extra_content":{"x":1,"google":{"y":2}}}]}]}`,
+			`{"messages":[{"role":"assistant","tool_calls":[{"id":"a","extra_content":{"x":1,"google":{"y":2,"thought_signature":"skip_thought_signature_validator"}}}]}]}`},
+		{"no calls", `{"messages":[{"role":"user","content":"tool_calls"}]}`, `{"messages":[{"role":"user","content":"tool_calls"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var g, w any
+			got := withThoughtSignatures([]byte(tc.body))
+			_ = json.Unmarshal(got, &g)
+			_ = json.Unmarshal([]byte(tc.want), &w)
+			if !reflect.DeepEqual(g, w) {
+				t.Fatalf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}
