@@ -87,14 +87,15 @@ func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
 }
 
 // Under least-cost, check-config shows a deployment's long-context and
-// service tier prices beside its own, and which deployments take chat
-// through the Responses API.
+// service tier prices beside its own; and which deployments take chat
+// through the Responses API, and which give tool calls thought signatures.
 func TestCheckConfigShowsPriceTiers(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "sk-openai-test-key")
 	path := filepath.Join(t.TempDir(), "tiers.yaml")
 	if err := os.WriteFile(path, []byte("router_settings: {routing_strategy: least-cost}\nmodel_list:\n"+
 		"  - model_name: g\n    litellm_params: {model: openai/gpt-5.4}\n    model_info: {input_cost_per_token_priority: 0.000005, output_cost_per_token_priority: 0.00003}\n"+
-		"  - model_name: c\n    litellm_params: {model: openai/gpt-5.1-codex}\n"), 0o600); err != nil {
+		"  - model_name: c\n    litellm_params: {model: openai/gpt-5.1-codex}\n"+
+		"  - model_name: gem\n    litellm_params: {model: gemini/gemini-3-pro-preview, api_key: g-0123456789}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
@@ -102,7 +103,8 @@ func TestCheckConfigShowsPriceTiers(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	for _, want := range []string{"g/openai/gpt-5.4 (primary, $2.5 in + $15 out per 1M tokens ($5 + $22.5 past 272k input tokens) ($5 + $30 at the priority tier))",
-		"c/openai/gpt-5.1-codex: takes chat requests through the Responses API, translated"} {
+		"c/openai/gpt-5.1-codex: takes chat requests through the Responses API, translated",
+		"gem/gemini/gemini-3-pro-preview: gives an assistant's tool call without a thought signature Google's stand-in"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
