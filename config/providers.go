@@ -258,6 +258,11 @@ var openAIModels = []ModelParams{
 	{Prefixes: []string{"gpt-5.2", "gpt-5.4"}, Efforts: []string{"none", "low", "medium", "high", "xhigh"}},
 	{Prefixes: []string{"gpt-5.2-pro", "gpt-5.4-pro"}, Efforts: []string{"medium", "high", "xhigh"}},
 	{Prefixes: []string{"gpt-5.1-chat", "gpt-5.2-chat", "gpt-5.3-chat"}, Efforts: []string{"medium"}},
+	// The codex models: "Unsupported value: 'xhigh' is not supported with
+	// the 'gpt-5.1-codex' model. Supported values are: 'low', 'medium',
+	// and 'high'"; xhigh from GPT-5.1 Codex Max.
+	{Prefixes: []string{"gpt-5-codex", "gpt-5.1-codex"}, Efforts: []string{"low", "medium", "high"}},
+	{Prefixes: []string{"gpt-5.1-codex-max", "gpt-5.2-codex", "gpt-5.3-codex"}, Efforts: []string{"low", "medium", "high", "xhigh"}},
 	// The models of the Responses API alone: a chat request goes through
 	// it, without the chat parameters it lacks.
 	{Prefixes: []string{"o1-pro", "o3-pro", "o3-deep-research", "o4-mini-deep-research", "gpt-5-pro", "gpt-5.2-pro", "gpt-5.4-pro", "gpt-5.5-pro",

@@ -179,7 +179,8 @@ func TestOpenAIModelsThatRefuseSamplingWhileReasoning(t *testing.T) {
 // A reasoning_effort a model does not take is sent as the nearest it
 // does, the lesser of two as near: GPT-5's minimal at GPT-5.1 is none,
 // GPT-5.2's xhigh at o3 high, none at GPT-5 minimal, medium at GPT-5 pro
-// high, and GPT-5.2 Chat takes only medium.
+// high, GPT-5.2 Chat takes only medium, and the codex models low to high
+// (xhigh from GPT-5.1 Codex Max).
 func TestNearestEffort(t *testing.T) {
 	for _, tc := range []struct{ model, effort, want string }{
 		{"gpt-5.1", "minimal", "none"},
@@ -194,6 +195,11 @@ func TestNearestEffort(t *testing.T) {
 		{"gpt-5.4", "turbo", "turbo"}, // not on the scale: the upstream answers for it
 		{"gpt-4o", "high", "high"},    // no efforts known
 		{"gpt-5.5", "none", "none"},   // nor GPT-5.5's: not GPT-5's
+		{"gpt-5-codex", "minimal", "low"},
+		{"gpt-5.1-codex", "xhigh", "high"},
+		{"gpt-5.1-codex-mini", "none", "low"},
+		{"gpt-5.1-codex-max", "xhigh", "xhigh"},
+		{"gpt-5.3-codex", "none", "low"},
 	} {
 		if got := NearestEffort(tc.effort, OpenAIModelParams(tc.model).Efforts); got != tc.want {
 			t.Errorf("%s at %s: %s, want %s", tc.effort, tc.model, got, tc.want)

@@ -186,3 +186,16 @@ model_list:
 		t.Fatalf("a Responses client: %d %v", status, body)
 	}
 }
+
+// A reasoning effort a codex model does not take (GPT-5.2's xhigh at
+// GPT-5.1 Codex, GPT-5's minimal) reaches it as the nearest it does,
+// through the Responses API, not OpenAI's "Unsupported value" 400.
+func TestCodexEffortsFitted(t *testing.T) {
+	e := newEnv(t, responsesOnly, "openai")
+	for effort, want := range map[string]string{"xhigh": "high", "minimal": "low"} {
+		status, _, body := e.post("/v1/chat/completions", `{"model":"codex","reasoning_effort":"`+effort+`","messages":[{"role":"user","content":"hi"}]}`)
+		if sent := e.mocks["openai"].LastBody(); status != 200 || !strings.Contains(sent, `"reasoning":{"effort":"`+want+`"}`) {
+			t.Errorf("%s: status %d, body %v; sent %s", effort, status, body, sent)
+		}
+	}
+}
