@@ -15,6 +15,7 @@ import (
 
 	"github.com/anthropics/anthropic-sdk-go"
 	aoption "github.com/anthropics/anthropic-sdk-go/option"
+	"github.com/anthropics/anthropic-sdk-go/packages/ssestream"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
@@ -35,6 +36,19 @@ router_settings:
   retry_backoff: 1ms
   fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]
 `
+
+// drainMessages reads a Messages stream to its end into the message the
+// official SDK's accumulator makes of it, and closes it.
+func drainMessages(stream *ssestream.Stream[anthropic.MessageStreamEventUnion]) (anthropic.Message, error) {
+	defer stream.Close()
+	var msg anthropic.Message
+	for stream.Next() {
+		if err := msg.Accumulate(stream.Current()); err != nil {
+			return msg, err
+		}
+	}
+	return msg, stream.Err()
+}
 
 func (e *env) anthropicClient() anthropic.Client {
 	return anthropic.NewClient(aoption.WithBaseURL(e.url), aoption.WithAPIKey("sk-client"),

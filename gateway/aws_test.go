@@ -123,18 +123,11 @@ router_settings:
 	}
 
 	client := e.anthropicClient()
-	ms := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 64,
-		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("messages"))}})
-	var msg anthropic.Message
-	for ms.Next() {
-		if err := msg.Accumulate(ms.Current()); err != nil {
-			t.Fatal(err)
-		}
+	msg, err := drainMessages(client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "claude", MaxTokens: 64,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("messages"))}}))
+	if err != nil || !strings.Contains(msg.Content[0].Text, "Hello from bedrock! You said: messages") || msg.StopReason != "end_turn" {
+		t.Fatalf("Messages stream: %+v %v", msg, err)
 	}
-	if ms.Err() != nil || !strings.Contains(msg.Content[0].Text, "Hello from bedrock! You said: messages") || msg.StopReason != "end_turn" {
-		t.Fatalf("Messages stream: %+v %v", msg, ms.Err())
-	}
-	ms.Close()
 	count, err := client.Messages.CountTokens(context.Background(), anthropic.MessageCountTokensParams{Model: "claude",
 		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("count these words"))}})
 	if err != nil || count.InputTokens == 0 {
@@ -507,14 +500,8 @@ model_list:
 	if next, err := client.Messages.New(ctx, step); err != nil || next.Content[0].Type != "thinking" {
 		t.Fatalf("the tool loop's next step: %v %+v", err, next)
 	}
-	stream := client.Messages.NewStreaming(ctx, step)
-	var msg anthropic.Message
-	for stream.Next() {
-		if err := msg.Accumulate(stream.Current()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := stream.Err(); err != nil || len(msg.Content) < 2 || msg.Content[0].Type != "thinking" || !strings.HasPrefix(msg.Content[0].Signature, "mocksig_converse_") {
+	msg, err := drainMessages(client.Messages.NewStreaming(ctx, step))
+	if err != nil || len(msg.Content) < 2 || msg.Content[0].Type != "thinking" || !strings.HasPrefix(msg.Content[0].Signature, "mocksig_converse_") {
 		t.Fatalf("stream: %v %+v", err, msg)
 	}
 }

@@ -463,16 +463,9 @@ model_list:
 	messages := func(e *env) (anthropic.Message, string, error) {
 		var resp *http.Response
 		client := e.anthropicClient()
-		stream := client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "fable", MaxTokens: 256,
-			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Explain this exploit"))}}, aoption.WithResponseInto(&resp))
-		defer stream.Close()
-		var msg anthropic.Message
-		for stream.Next() {
-			if err := msg.Accumulate(stream.Current()); err != nil {
-				return msg, "", err
-			}
-		}
-		return msg, resp.Header.Get("X-Breakerd-Provider"), stream.Err()
+		msg, err := drainMessages(client.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "fable", MaxTokens: 256,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("Explain this exploit"))}}, aoption.WithResponseInto(&resp)))
+		return msg, resp.Header.Get("X-Breakerd-Provider"), err
 	}
 	chat := func(e *env) (text, finish, provider string, err error) {
 		var resp *http.Response

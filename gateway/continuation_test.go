@@ -151,15 +151,8 @@ router_settings:
 				e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: cut})
 			}
 			client := e.anthropicClient()
-			stream := client.Messages.NewStreaming(context.Background(), params)
-			defer stream.Close()
-			var msg anthropic.Message
-			for stream.Next() {
-				if err := msg.Accumulate(stream.Current()); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := stream.Err(); err != nil {
+			msg, err := drainMessages(client.Messages.NewStreaming(context.Background(), params))
+			if err != nil {
 				t.Fatal(err)
 			}
 			text := msg.Content[len(msg.Content)-1]
