@@ -163,6 +163,9 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			if len(r.Efforts) > 0 {
 				out.Efforts = r.Efforts
 			}
+			if len(r.Verbosities) > 0 {
+				out.Verbosities = r.Verbosities
+			}
 		}
 	}
 	return out
@@ -192,6 +195,9 @@ type ModelParams struct {
 	// (a later match's replace an earlier's): another is sent as the
 	// nearest of them (Efforts' order), not refused with a 400.
 	Efforts []string
+	// Verbosities, when set, are the verbosity values the models take:
+	// another is sent as the first of them.
+	Verbosities []string
 	// ToolsWithoutReasoning: the models take function tools in chat
 	// completions only while they do not reason (reasoning_effort none;
 	// their Responses API takes both).
@@ -261,7 +267,11 @@ var openAIModels = []ModelParams{
 	// The codex models: "Unsupported value: 'xhigh' is not supported with
 	// the 'gpt-5.1-codex' model. Supported values are: 'low', 'medium',
 	// and 'high'"; xhigh from GPT-5.1 Codex Max.
+	// And verbosity medium only ("Unsupported value: 'low' is not
+	// supported with the 'gpt-5.1-codex' model. Supported values are:
+	// 'medium'").
 	{Prefixes: []string{"gpt-5-codex", "gpt-5.1-codex"}, Efforts: []string{"low", "medium", "high"}},
+	{Prefixes: []string{"gpt-5-codex", "gpt-5.1-codex", "gpt-5.2-codex", "gpt-5.3-codex"}, Verbosities: []string{"medium"}},
 	{Prefixes: []string{"gpt-5.1-codex-max", "gpt-5.2-codex", "gpt-5.3-codex"}, Efforts: []string{"low", "medium", "high", "xhigh"}},
 	// The models of the Responses API alone: a chat request goes through
 	// it, without the chat parameters it lacks.

@@ -187,6 +187,23 @@ model_list:
 	}
 }
 
+// A verbosity a codex model does not take (it takes medium only) reaches
+// it as medium, from a chat client and a Responses client alike.
+func TestCodexVerbosityFitted(t *testing.T) {
+	e := newEnv(t, responsesOnly, "openai")
+	for _, body := range []string{`{"model":"codex","verbosity":"low","messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"codex","text":{"verbosity":"high"},"input":"hi"}`} {
+		path := "/v1/chat/completions"
+		if strings.Contains(body, `"input"`) {
+			path = "/v1/responses"
+		}
+		status, _, answer := e.post(path, body)
+		if sent := e.mocks["openai"].LastBody(); status != 200 || !strings.Contains(sent, `"verbosity":"medium"`) {
+			t.Errorf("%s: status %d, body %v; sent %s", path, status, answer, sent)
+		}
+	}
+}
+
 // A reasoning effort a codex model does not take (GPT-5.2's xhigh at
 // GPT-5.1 Codex, GPT-5's minimal) reaches it as the nearest it does,
 // through the Responses API, not OpenAI's "Unsupported value" 400.

@@ -33,6 +33,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Reasoning   struct {
 			Effort string `json:"effort"`
 		} `json:"reasoning"`
+		Text struct {
+			Verbosity string `json:"verbosity"`
+		} `json:"text"`
 		// Conversation is the conversation the response joins: an id, or
 		// {"id": ...}.
 		Conversation json.RawMessage `json:"conversation"`
@@ -85,6 +88,13 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	if e := req.Reasoning.Effort; e != "" {
 		if msg := effortRefused(e, config.OpenAIModelParams(req.Model).Efforts, "reasoning.effort"); msg != "" {
 			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_value", msg)
+			return
+		}
+	}
+	if v := req.Text.Verbosity; v != "" {
+		if vs := config.OpenAIModelParams(req.Model).Verbosities; len(vs) > 0 && !slices.Contains(vs, v) {
+			s.writeErrorCode(w, r, 400, "invalid_request_error", "unsupported_value",
+				fmt.Sprintf("Unsupported value: '%s' is not supported with the '%s' model. Supported values are: '%s'.", v, req.Model, strings.Join(vs, "', '")))
 			return
 		}
 	}

@@ -20,6 +20,9 @@ func TestResponsesOnlyModels(t *testing.T) {
 		{"a codex model's response", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi"}`, 200, ""},
 		{"chat's messages", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","messages":[]}`, 400, "Unknown parameter: 'messages'."},
 		{"a limit below 16", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","max_output_tokens":1}`, 400, "but got 1 instead."},
+		{"a verbosity codex does not take", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","text":{"verbosity":"low"}}`, 400,
+			"Unsupported value: 'low' is not supported with the 'gpt-5.1-codex' model. Supported values are: 'medium'."},
+		{"the one it takes", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","text":{"verbosity":"medium"}}`, 200, ""},
 		{"chat's stop", "/v1/responses", `{"model":"gpt-5.1-codex","input":"hi","stop":"x"}`, 400, "Unknown parameter: 'stop'."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -333,6 +333,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if len(p.d.Fit.Efforts) > 0 && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"reasoning`)) {
 		buf = withEffortFitted(buf, p.d.Fit.Efforts)
 	}
+	if len(p.d.Fit.Verbosities) > 0 && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"verbosity"`)) {
+		buf = withVerbosityFitted(buf, p.d.Fit.Verbosities)
+	}
 	if len(p.d.Fit.SchemaKeywords) > 0 && req.Op == Chat && req.ContentType == "" &&
 		(bytes.Contains(buf, []byte(`"tools"`)) || bytes.Contains(buf, []byte(`"response_format"`))) {
 		buf = withSchemasFitted(buf, p.d.Fit.SchemaKeywords)
@@ -633,32 +636,51 @@ func withoutReasoningForTools(body []byte) []byte {
 // takes (config.NearestEffort); body as it is when it takes the
 // request's.
 func withEffortFitted(body []byte, efforts []string) []byte {
-	var effort string
-	var reasoning []byte // a Responses request's reasoning object
+	return withFitted(body, "reasoning_effort", "reasoning", "effort", func(e string) string { return config.NearestEffort(e, efforts) })
+}
+
+// withVerbosityFitted is a request's body with its verbosity (chat's, or
+// a Responses request's text.verbosity) one of those the model takes: the
+// first of them in place of another; body as it is when it is one.
+func withVerbosityFitted(body []byte, verbosities []string) []byte {
+	return withFitted(body, "verbosity", "text", "verbosity", func(v string) string {
+		if v == "" || slices.Contains(verbosities, v) {
+			return v
+		}
+		return verbosities[0]
+	})
+}
+
+// withFitted is a request's body with a string parameter as fit makes it:
+// chat's key, or a Responses request's obj.inner; body as it is when fit
+// leaves it as it is.
+func withFitted(body []byte, key, obj, inner string, fit func(string) string) []byte {
+	var value string
+	var object []byte // a Responses request's object that holds it
 	EachField(body, func(k, v []byte) {
 		switch string(k) {
-		case "reasoning_effort":
-			effort, _ = JSONString(v)
-		case "reasoning":
+		case key:
+			value, _ = JSONString(v)
+		case obj:
 			EachField(v, func(k, e []byte) {
-				if string(k) == "effort" {
-					effort, _ = JSONString(e)
-					reasoning = v
+				if string(k) == inner {
+					value, _ = JSONString(e)
+					object = v
 				}
 			})
 		}
 	})
-	to := config.NearestEffort(effort, efforts)
-	if to == effort {
+	to := fit(value)
+	if to == value {
 		return body
 	}
-	key, v := "reasoning_effort", []byte(strconv.Quote(to))
-	if reasoning != nil {
+	v := []byte(strconv.Quote(to))
+	if object != nil {
 		var ok bool
-		if v, ok = SetField(reasoning, "effort", v); !ok {
+		if v, ok = SetField(object, inner, v); !ok {
 			return body
 		}
-		key = "reasoning"
+		key = obj
 	}
 	if b, ok := SetField(body, key, v); ok {
 		return b
