@@ -496,12 +496,14 @@ func (s *chatChunks) usageChunk(usage map[string]any) {
 // responsesChatStream turns a Responses API stream into chat chunks.
 type responsesChatStream struct {
 	chatChunks
-	// tools maps an output item's index to its chat tool call's index.
-	tools map[int]int
+	// tools maps an output item's index to its chat tool call's index;
+	// streamed, the output items whose arguments (or input) came in deltas.
+	tools    map[int]int
+	streamed map[int]bool
 }
 
 func newResponsesChatStream(ctx context.Context, body io.ReadCloser, includeUsage bool, model string, redact func(string) string) *responsesChatStream {
-	return &responsesChatStream{chatChunks: newChatChunks(ctx, body, model, includeUsage, 0, redact), tools: map[int]int{}}
+	return &responsesChatStream{chatChunks: newChatChunks(ctx, body, model, includeUsage, 0, redact), tools: map[int]int{}, streamed: map[int]bool{}}
 }
 
 func (s *responsesChatStream) Next() ([]byte, error) {
@@ -536,9 +538,22 @@ func (s *responsesChatStream) translate(data []byte) error {
 			s.chunk(map[string]any{"tool_calls": []map[string]any{c}}, nil)
 		}
 	case "response.function_call_arguments.delta":
+		s.streamed[ev.OutputIndex] = true
 		s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": s.tools[ev.OutputIndex], "function": map[string]string{"arguments": ev.Delta}}}}, nil)
 	case "response.custom_tool_call_input.delta":
+		s.streamed[ev.OutputIndex] = true
 		s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": s.tools[ev.OutputIndex], "custom": map[string]string{"input": ev.Delta}}}}, nil)
+	case "response.output_item.done":
+		// A server that sends a call's arguments whole, with no deltas:
+		// they go as one.
+		i, known := s.tools[ev.OutputIndex]
+		switch {
+		case !known || s.streamed[ev.OutputIndex]:
+		case ev.Item.Type == "function_call" && ev.Item.Arguments != "":
+			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": i, "function": map[string]string{"arguments": ev.Item.Arguments}}}}, nil)
+		case ev.Item.Type == "custom_tool_call" && ev.Item.Input != "":
+			s.chunk(map[string]any{"tool_calls": []map[string]any{{"index": i, "custom": map[string]string{"input": ev.Item.Input}}}}, nil)
+		}
 	case "response.output_text.delta":
 		s.chunk(map[string]any{"content": ev.Delta}, nil)
 	case "response.refusal.delta":

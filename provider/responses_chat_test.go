@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -179,6 +180,48 @@ func TestResponsesChatStream(t *testing.T) {
 		`{"tool_calls":[{"function":{"arguments":"{\"a\""},"index":0}]}`, `{"tool_calls":[{"function":{"arguments":":1}"},"index":0}]}`, `{}`}
 	if !reflect.DeepEqual(deltas, want) || finish != "tool_calls" || usage["total_tokens"] != 5.0 || s.Usage() != (Usage{InputTokens: 3, OutputTokens: 2}) {
 		t.Fatalf("deltas %q, finish %q, usage %v / %+v", deltas, finish, usage, s.Usage())
+	}
+	// A call whose arguments come whole, with no deltas (as some servers
+	// send them), goes as one delta; one streamed is not sent again.
+	s = newResponsesChatStream(context.Background(), sse(
+		`{"type":"response.created","response":{"id":"resp_2"}}`,
+		`{"type":"response.output_item.added","output_index":0,"item":{"type":"function_call","call_id":"c1","name":"w","arguments":""}}`,
+		`{"type":"response.output_item.done","output_index":0,"item":{"type":"function_call","call_id":"c1","name":"w","arguments":"{\"a\":1}"}}`,
+		`{"type":"response.output_item.added","output_index":1,"item":{"type":"function_call","call_id":"c2","name":"v","arguments":""}}`,
+		`{"type":"response.function_call_arguments.delta","output_index":1,"delta":"{}"}`,
+		`{"type":"response.output_item.done","output_index":1,"item":{"type":"function_call","call_id":"c2","name":"v","arguments":"{}"}}`,
+		`{"type":"response.completed","response":{"status":"completed"}}`,
+	), false, "m", func(s string) string { return s })
+	var args []string
+	for {
+		b, err := s.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct {
+					ToolCalls []struct {
+						Index    int
+						Function struct{ Arguments *string }
+					} `json:"tool_calls"`
+				}
+			}
+		}
+		_ = json.Unmarshal(b, &c)
+		for _, ch := range c.Choices {
+			for _, tc := range ch.Delta.ToolCalls {
+				if a := tc.Function.Arguments; a != nil && *a != "" {
+					args = append(args, fmt.Sprintf("%d:%s", tc.Index, *a))
+				}
+			}
+		}
+	}
+	if want := []string{`0:{"a":1}`, `1:{}`}; !reflect.DeepEqual(args, want) {
+		t.Fatalf("arguments %q, want %q", args, want)
 	}
 	for name, body := range map[string]io.ReadCloser{
 		"failed": sse(`{"type":"response.created","response":{"id":"resp_1"}}`, `{"type":"response.failed","response":{"error":{"code":"server_error","message":"boom"}}}`),
