@@ -19,7 +19,11 @@ func (g *Gateway) modelInfo(w http.ResponseWriter, r *http.Request) {
 		if id != "" && c.Name != id {
 			continue
 		}
-		info := map[string]any{"id": c.Name, "db_model": false, "key": c.Model, "litellm_provider": c.Provider, "mode": cmp.Or(c.Mode, "chat")}
+		mode := cmp.Or(c.Mode, "chat")
+		if c.Fit.ResponsesOnly && mode == "chat" {
+			mode = "responses" // LiteLLM's mode for a model of the Responses API alone
+		}
+		info := map[string]any{"id": c.Name, "db_model": false, "key": c.Model, "litellm_provider": c.Provider, "mode": mode}
 		if c.Priced {
 			info["input_cost_per_token"], info["output_cost_per_token"] = c.InputCostPerToken, c.OutputCostPerToken
 			info["cache_read_input_token_cost"], info["cache_creation_input_token_cost"] = c.CacheReadCostPerToken, c.CacheWriteCostPerToken

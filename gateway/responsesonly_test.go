@@ -102,6 +102,13 @@ func TestChatThroughTheResponsesAPI(t *testing.T) {
 	if s := e.mocks["openai"].Stats(); s.Failed != 0 || s.Chat != 0 {
 		t.Fatalf("the upstream refused %d calls, had %d chat calls", s.Failed, s.Chat)
 	}
+	// LiteLLM's /model/info says so, as its model map does.
+	_, _, body := e.do("GET", "/model/info", "")
+	for _, d := range body["data"].([]any) {
+		if mode := d.(map[string]any)["model_info"].(map[string]any)["mode"]; mode != "responses" {
+			t.Errorf("/model/info mode %v, want responses", mode)
+		}
+	}
 }
 
 // A chat parameter the Responses API lacks (stop, n, the penalties, ...)
