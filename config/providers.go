@@ -157,6 +157,7 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			out.ToolsWithoutReasoning = out.ToolsWithoutReasoning || r.ToolsWithoutReasoning
 			out.ResponsesOnly = out.ResponsesOnly || r.ResponsesOnly
 			out.ThoughtSignatures = out.ThoughtSignatures || r.ThoughtSignatures
+			out.ReasoningContent = out.ReasoningContent || r.ReasoningContent
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
@@ -202,6 +203,11 @@ type ModelParams struct {
 	// completions only while they do not reason (reasoning_effort none;
 	// their Responses API takes both).
 	ToolsWithoutReasoning bool
+	// ReasoningContent: the models refuse an assistant message without
+	// reasoning_content (DeepSeek's in thinking mode, which a tool loop
+	// must pass back): one without, another model's answer or one a
+	// client rebuilt, gets an empty one.
+	ReasoningContent bool
 	// ThoughtSignatures: the models refuse an assistant's tool calls
 	// without their thought signature (Gemini 3, at its OpenAI-compatible
 	// API: extra_content.google.thought_signature on a turn's first
@@ -414,7 +420,10 @@ var providerTable = []ProviderInfo{
 	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true,
 		RerankURL: "https://api.cohere.ai/v2/rerank"},
 	{Name: "cohere_chat", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true},
-	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", BaseEnv: "DEEPSEEK_API_BASE", KeyEnv: "DEEPSEEK_API_KEY"},
+	{Name: "deepseek", Dialect: DialectOpenAI, BaseURL: "https://api.deepseek.com/v1", BaseEnv: "DEEPSEEK_API_BASE", KeyEnv: "DEEPSEEK_API_KEY",
+		// Its thinking models: "Missing `reasoning_content` field in the
+		// assistant message at message index 2".
+		ModelParams: []ModelParams{{Prefixes: []string{"deepseek-reasoner", "deepseek-v4"}, ReasoningContent: true}}},
 	{Name: "xai", Dialect: DialectOpenAI, BaseURL: "https://api.x.ai/v1", BaseEnv: "XAI_API_BASE", KeyEnv: "XAI_API_KEY",
 		ModelParams: []ModelParams{{Prefixes: []string{"grok-3-mini", "grok-4"}, Refuses: map[string]string{
 			// "Model grok-4.5 does not support parameter presencePenalty", even at 0.

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -180,5 +181,43 @@ router_settings:
 		`{"role":"assistant","tool_calls":`+string(call)+`},{"role":"tool","tool_call_id":"x","content":"sunny"}]}`)
 	if sent := e.mocks["gemini"].LastBody(); status != 200 || !strings.Contains(sent, `"thought_signature":"mocksig_`) || strings.Contains(sent, "skip_thought") {
 		t.Fatalf("%d %v: Gemini got %s", status, body, sent)
+	}
+}
+
+// DeepSeek's thinking models refuse an assistant message without its
+// reasoning_content ("Missing `reasoning_content` field in the assistant
+// message at message index 2"), which a tool loop begun at another model
+// has none of, nor Claude Code's through the Messages translation: each
+// gets an empty one; one the client kept goes as it came.
+func TestDeepSeekGetsReasoningContent(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-reasoner, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+router_settings:
+  fallbacks: [{gpt: [ds]}]
+`, "openai", "deepseek")
+	loop := `{"model":"%s","messages":[{"role":"user","content":"weather?"},` +
+		`{"role":"assistant","content":null%s,"tool_calls":[{"id":"c1","type":"function","function":{"name":"w","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"c1","content":"sunny"}],"tools":[{"type":"function","function":{"name":"w","parameters":{"type":"object"}}}]}`
+	e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	status, h, body := e.post("/v1/chat/completions", fmt.Sprintf(loop, "gpt", ""))
+	if sent := e.mocks["deepseek"].LastBody(); status != 200 || h.Get("X-Breakerd-Provider") != "deepseek" || !strings.Contains(sent, `"reasoning_content":""`) {
+		t.Fatalf("a GPT tool loop at DeepSeek: %d %v; sent %s", status, body, sent)
+	}
+	status, _, body = e.post("/v1/chat/completions", fmt.Sprintf(loop, "ds", `,"reasoning_content":"check the weather"`))
+	if sent := e.mocks["deepseek"].LastBody(); status != 200 || !strings.Contains(sent, `"reasoning_content":"check the weather"`) {
+		t.Fatalf("the client's own: %d %v; sent %s", status, body, sent)
+	}
+	ac := e.anthropicClient()
+	msg, err := ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "ds", MaxTokens: 256,
+		Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?")),
+			anthropic.NewAssistantMessage(anthropic.NewToolUseBlock("toolu_1", map[string]any{}, "w")),
+			anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}})
+	if err != nil || len(msg.Content) == 0 {
+		t.Fatalf("Claude Code's tool loop at DeepSeek: %v", err)
 	}
 }

@@ -17,15 +17,12 @@ type namedEvent struct {
 }
 
 type messagesRequest struct {
-	Model     string `json:"model"`
-	MaxTokens int    `json:"max_tokens"`
-	Messages  []struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
-	} `json:"messages"`
-	System json.RawMessage `json:"system"`
-	Stream bool            `json:"stream"`
-	Tools  []struct {
+	Model     string          `json:"model"`
+	MaxTokens int             `json:"max_tokens"`
+	Messages  []chatMessage   `json:"messages"`
+	System    json.RawMessage `json:"system"`
+	Stream    bool            `json:"stream"`
+	Tools     []struct {
 		Name        string          `json:"name"`
 		InputSchema json.RawMessage `json:"input_schema"`
 	} `json:"tools"`

@@ -16,16 +16,23 @@ import (
 	"github.com/breakerd/breakerd/config"
 )
 
+// chatMessage is a chat or Messages request's message, as far as the mock
+// reads it.
+type chatMessage struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+	// ReasoningContent is an earlier answer's reasoning, sent back
+	// (nil when the message has none).
+	ReasoningContent *string `json:"reasoning_content"`
+}
+
 type chatRequest struct {
 	Model string `json:"model"`
 	// ServiceTier is the tier asked for: the answer says it served it
 	// (servedTier).
-	ServiceTier string `json:"service_tier"`
-	Messages    []struct {
-		Role    string          `json:"role"`
-		Content json.RawMessage `json:"content"`
-	} `json:"messages"`
-	Stream        bool `json:"stream"`
+	ServiceTier   string        `json:"service_tier"`
+	Messages      []chatMessage `json:"messages"`
+	Stream        bool          `json:"stream"`
 	StreamOptions *struct {
 		IncludeUsage bool `json:"include_usage"`
 	} `json:"stream_options"`
@@ -160,10 +167,7 @@ func (r *chatRequest) forcedTool() (name, args string) {
 }
 
 // lastUserText returns the text of the last user message.
-func lastUserText(msgs []struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}) string {
+func lastUserText(msgs []chatMessage) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role != "user" {
 			continue
@@ -386,6 +390,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
+	}
+	if strings.HasPrefix(req.Model, "deepseek-reasoner") || strings.HasPrefix(req.Model, "deepseek-v4") {
+		// DeepSeek's thinking mode: a tool loop passes its reasoning back.
+		for i, m := range req.Messages {
+			if m.Role == "assistant" && m.ReasoningContent == nil {
+				s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Missing `reasoning_content` field in the assistant message at message index %d. "+
+					"For more information, please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls", i))
+				return
+			}
+		}
 	}
 	if m := req.Model; (strings.Contains(m, "pro") || strings.Contains(m, "codex") || strings.Contains(m, "research") || strings.HasPrefix(m, "computer")) &&
 		config.OpenAIModelParams(m).ResponsesOnly {

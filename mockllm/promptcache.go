@@ -99,10 +99,7 @@ func (c *promptCache) auto(model, prompt string) (read int) {
 
 // wholePrompt is the text of every message of a chat request, in order:
 // what OpenAI caches.
-func wholePrompt(msgs []struct {
-	Role    string          `json:"role"`
-	Content json.RawMessage `json:"content"`
-}) string {
+func wholePrompt(msgs []chatMessage) string {
 	var b strings.Builder
 	for _, m := range msgs {
 		b.WriteString(contentText(m.Content))

@@ -343,6 +343,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if p.d.Fit.ThoughtSignatures && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"tool_calls"`)) {
 		buf = withThoughtSignatures(buf)
 	}
+	if p.d.Fit.ReasoningContent && req.Op == Chat && req.ContentType == "" && bytes.Contains(buf, []byte(`"assistant"`)) {
+		buf = withReasoningContent(buf)
+	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
 		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
 		buf = withoutMessageFields(buf, p.d.RefusesInMessages)
@@ -773,6 +776,19 @@ func withThoughtSignatures(body []byte) []byte {
 		extra["google"], _ = json.Marshal(google)
 		calls[0]["extra_content"], _ = json.Marshal(extra)
 		m["tool_calls"], _ = json.Marshal(calls)
+		return true
+	})
+}
+
+// withReasoningContent is a chat request's body in which each assistant
+// message has a reasoning_content, an empty one where it had none; body as
+// it is when each has one.
+func withReasoningContent(body []byte) []byte {
+	return eachMessage(body, func(m map[string]json.RawMessage) bool {
+		if _, has := m["reasoning_content"]; has || string(m["role"]) != `"assistant"` {
+			return false
+		}
+		m["reasoning_content"] = json.RawMessage(`""`)
 		return true
 	})
 }

@@ -412,6 +412,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			params = append(params, fmt.Sprintf("  %s: fits the JSON Schemas of tools and response formats to the %d keywords its model takes",
 				dc.Name, len(dc.Fit.SchemaKeywords)))
 		}
+		if dc.Fit.ReasoningContent {
+			params = append(params, fmt.Sprintf("  %s: gives an assistant message without reasoning_content an empty one (its thinking model refuses it without)", dc.Name))
+		}
 		if dc.Fit.ThoughtSignatures {
 			params = append(params, fmt.Sprintf("  %s: gives an assistant's tool call without a thought signature Google's stand-in (Gemini 3 refuses it without)", dc.Name))
 		}
