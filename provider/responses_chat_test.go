@@ -145,14 +145,7 @@ func TestResponsesChatStream(t *testing.T) {
 	var deltas []string
 	var finish string
 	var usage map[string]any
-	for {
-		b, err := s.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, b := range readChunks(t, s) {
 		var c struct {
 			ID      string `json:"id"`
 			Model   string `json:"model"`
@@ -193,14 +186,7 @@ func TestResponsesChatStream(t *testing.T) {
 		`{"type":"response.completed","response":{"status":"completed"}}`,
 	), false, "m", func(s string) string { return s })
 	var args []string
-	for {
-		b, err := s.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, b := range readChunks(t, s) {
 		var c struct {
 			Choices []struct {
 				Delta struct {
@@ -261,5 +247,21 @@ func TestWithThoughtSignatures(t *testing.T) {
 				t.Fatalf("got  %s\nwant %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// readChunks reads a stream to its end, failing t on an error.
+func readChunks(t *testing.T, s Stream) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for {
+		b, err := s.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
 	}
 }
