@@ -507,8 +507,11 @@ var anthropicErrorTypes = map[string]string{
 // (overloaded_error is its 529) or a Responses stream's, redacted.
 func streamEventError(typ, msg string, redact func(string) string) *Error {
 	status := http.StatusBadGateway
-	if typ == "overloaded_error" {
+	switch typ {
+	case "overloaded_error":
 		status = 529
+	case "server_is_overloaded": // the Responses API's
+		status = http.StatusServiceUnavailable
 	}
 	return &Error{Status: status, Type: cmp.Or(anthropicErrorTypes[typ], "server_error"), Code: typ,
 		Message: redact("upstream stream error: " + msg)}

@@ -211,10 +211,11 @@ func (s *rawStream) Next() ([]byte, error) {
 // error.
 func (s *rawStream) ending(data []byte) error {
 	var ev struct {
-		Type    string `json:"type"`
-		Message struct {
-			Usage anthropicUsage `json:"usage"`
-		} `json:"message"`
+		Type string `json:"type"`
+		// Message is message_start's message, or the text of the
+		// Responses API's error event, whose code is at its top too.
+		Message json.RawMessage `json:"message"`
+		Code    string          `json:"code"`
 		// Usage is message_delta's (Anthropic's names) or a media
 		// stream's (input and output tokens only).
 		Usage    *anthropicUsage `json:"usage"`
@@ -232,9 +233,19 @@ func (s *rawStream) ending(data []byte) error {
 	}
 	switch ev.Type {
 	case "error":
-		return streamEventError(ev.Error.Type, ev.Error.Message, s.redact)
+		typ, msg := ev.Error.Type, ev.Error.Message
+		if msg == "" && json.Unmarshal(ev.Message, &msg) == nil {
+			typ = ev.Code // the Responses API's shape
+		}
+		return streamEventError(typ, msg, s.redact)
 	case "message_start":
-		s.counts = ev.Message.Usage
+		var m struct {
+			Usage anthropicUsage `json:"usage"`
+		}
+		if err := json.Unmarshal(ev.Message, &m); err != nil && len(ev.Message) > 0 {
+			return &Error{Err: err, Message: "upstream sent an invalid stream event"}
+		}
+		s.counts = m.Usage
 		s.usage = s.counts.usage()
 	case "message_delta":
 		if u := ev.Usage; u != nil {

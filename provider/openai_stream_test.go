@@ -68,6 +68,7 @@ func TestNativeStreamEvents(t *testing.T) {
 		events    []string
 		wantFrame string // the first event's frame; "" when it is an error
 		wantErr   string
+		wantCode  int // the error's status
 		wantUsage Usage
 		wantEnd   bool // the stream ends after the events
 	}{
@@ -83,7 +84,13 @@ func TestNativeStreamEvents(t *testing.T) {
 			wantFrame: "event: response.completed\n", wantUsage: Usage{InputTokens: 3, OutputTokens: 2}, wantEnd: true},
 		{name: "an overloaded error event is a 529, redacted", api: APIMessages,
 			events:  []string{`{"type":"error","error":{"type":"overloaded_error","message":"busy sk-secret"}}`},
-			wantErr: "upstream stream error: busy [REDACTED]"},
+			wantErr: "upstream stream error: busy [REDACTED]", wantCode: 529},
+		{name: "the Responses API's error event, its code and message at its top", api: APIResponses,
+			events:  []string{`{"type":"error","code":"server_is_overloaded","message":"Our servers are currently overloaded. sk-secret","param":null,"sequence_number":7}`},
+			wantErr: "upstream stream error: Our servers are currently overloaded. [REDACTED]", wantCode: 503},
+		{name: "a Responses error event of another code", api: APIResponses,
+			events:  []string{`{"type":"error","code":"server_error","message":"An error occurred while processing your request.","param":null}`},
+			wantErr: "upstream stream error: An error occurred while processing your request.", wantCode: 502},
 		{name: "an event without a type is invalid", api: APIMessages, events: []string{`{"delta":{}}`}, wantErr: "invalid stream event"},
 		{name: "a type that is not a string is invalid", api: APIResponses, events: []string{`{"type":5}`}, wantErr: "invalid stream event"},
 		{name: "a type with a line break is invalid", api: APIResponses, events: []string{`{"type":"a\ndata: x"}`}, wantErr: "invalid stream event"},
@@ -103,8 +110,8 @@ func TestNativeStreamEvents(t *testing.T) {
 				if !errors.As(err, &perr) || !strings.Contains(perr.Message, tc.wantErr) {
 					t.Fatalf("Next() = %q, %v; want an *Error with %q", first, err, tc.wantErr)
 				}
-				if tc.api == APIMessages && strings.Contains(tc.wantErr, "stream error") && perr.Status != 529 {
-					t.Fatalf("status %d, want 529", perr.Status)
+				if tc.wantCode != 0 && perr.Status != tc.wantCode {
+					t.Fatalf("status %d, want %d", perr.Status, tc.wantCode)
 				}
 				return
 			}
