@@ -833,10 +833,11 @@ type Router struct {
 	// latency-based-routing: deployments within this fraction of the
 	// fastest are picked among at random (0: always the fastest).
 	LatencyBuffer float64
-	// ContinueStreams has a chat or Messages stream that breaks after its first
-	// chunk go on at the route's next deployment, which is asked to
-	// continue the text the client already has (LiteLLM's mid-stream
-	// fallback); off, the client gets an error event. On by default.
+	// ContinueStreams has a chat, Messages or Responses stream that
+	// breaks after its first chunk go on at the route's next deployment,
+	// which is asked to continue the text the client already has
+	// (LiteLLM's mid-stream fallback); off, the client gets an error
+	// event. On by default.
 	ContinueStreams bool
 	// GroupStrategies are the model groups that route their deployments
 	// by a strategy of their own (LiteLLM's routing_groups); any other

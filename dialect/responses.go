@@ -21,6 +21,9 @@ type ResponsesRequest struct {
 	// Conversation is the conversation the response joins: its id, or
 	// {"id": ...}.
 	Conversation json.RawMessage `json:"conversation"`
+	// Store is the body's store, nil when unset (OpenAI's default is to
+	// store the response).
+	Store *bool `json:"store"`
 }
 
 // ConversationID is the id of the conversation r joins, "" for none.

@@ -9,13 +9,14 @@ import (
 	"github.com/breakerd/breakerd/provider"
 )
 
-// A chat or Messages stream that breaks after its first chunk need not
+// A chat, Messages or Responses stream that breaks after its first chunk need not
 // end there: the client has part of an answer, and the route's next
 // deployment can be asked to go on with it, as LiteLLM's mid-stream
 // fallback does. Its request is the client's with the text the client got
 // as an assistant message and an instruction to continue; its chunks go
 // on the same stream (Router.ContinueStreams), a Messages stream's spliced
-// into the client's content blocks (messagesContinued).
+// into the client's content blocks (messagesContinued), a Responses
+// stream's into the client's response (responsesContinued).
 
 // continueInstruction follows the text a continuation goes on with.
 const continueInstruction = "Your previous reply was cut off. Continue it from exactly where it stopped, " +
@@ -53,16 +54,32 @@ type continuation struct {
 	textOpen bool
 	text0    int
 	mapped   map[int]int
+	// A Responses stream's, besides those (its output items as blocks,
+	// its open message at text0): the last event's sequence_number; the
+	// open message's item id (JSON) and text part (part, -1 before one;
+	// partText, where its text starts in text); the items the client
+	// got whole, by output index; into, 1 + the output index of the
+	// continuation's message that goes on in the client's (0: none).
+	seq            int
+	msgID          json.RawMessage
+	part, partText int
+	items          map[int]json.RawMessage
+	into           int
 }
 
 // continuable reports whether c's stream, about to be relayed, may be
-// continued elsewhere should it break: a chat stream, not stored (store:
-// true), with deployments after the one streaming (c.rest). Whether it
-// asks for one choice is read only if it breaks (oneChoice).
+// continued elsewhere should it break: a chat, Messages or Responses
+// stream, not stored (Request.Store: a stored completion's or response's
+// id names the deployment that stores it whole), with deployments after
+// the one streaming (c.rest). Whether it asks for one choice is read only
+// if it breaks (oneChoice).
 func (c *call) continuable() bool {
-	return c.g.cfg.Router.ContinueStreams && c.op == provider.Chat && (c.api == "" || c.api == provider.APIChat || c.api == provider.APIMessages) &&
-		c.rest > 0 && c.req != nil && c.req.Stream &&
-		!c.req.Store // a stored completion's id names the deployment that stores it whole
+	switch c.api {
+	case "", provider.APIChat, provider.APIMessages, provider.APIResponses:
+	default:
+		return false
+	}
+	return c.g.cfg.Router.ContinueStreams && c.op == provider.Chat && c.rest > 0 && c.req != nil && c.req.Stream && !c.req.Store
 }
 
 // oneChoice reports whether c's request asks for one choice (n unset or
@@ -82,8 +99,12 @@ func (c *call) oneChoice() bool {
 // reads the chunk in place, with no decoding, as it does every chunk of a
 // stream that may be continued.
 func (c *call) notePartial(frame []byte) {
-	if c.api == provider.APIMessages {
+	switch c.api {
+	case provider.APIMessages:
 		c.noteMessagesPartial(frame)
+		return
+	case provider.APIResponses:
+		c.noteResponsesPartial(frame)
 		return
 	}
 	data, ok := bytes.CutPrefix(frame, []byte("data: "))
@@ -217,10 +238,14 @@ func (c *call) noteMessagesPartial(frame []byte) {
 
 // continued is a continuation's chunk as the client is to get it, nil
 // for one it is not to get: a chat chunk under the stream's id; a
-// Messages event in the client's content blocks (messagesContinued).
+// Messages event in the client's content blocks (messagesContinued); a
+// Responses event in the client's response (responsesContinued).
 func (c *call) continued(w http.ResponseWriter, chunk []byte) []byte {
-	if c.api == provider.APIMessages {
+	switch c.api {
+	case provider.APIMessages:
 		return c.messagesContinued(w, chunk)
+	case provider.APIResponses:
+		return c.responsesContinued(w, chunk)
 	}
 	return c.withStreamID(chunk)
 }
@@ -318,7 +343,9 @@ func (c *call) withStreamID(frame []byte) []byte {
 
 // continuationRequest is the request that continues c's broken stream:
 // the client's, with the text the client got as an assistant message and
-// continueInstruction after it (the client's own, when it got no text).
+// continueInstruction after it (the client's own, when it got no text):
+// in messages (chat, Messages) or input (Responses, a string of input
+// made a user message).
 func (c *call) continuationRequest() *provider.Request {
 	if c.cont.req != nil {
 		return c.cont.req
@@ -328,16 +355,26 @@ func (c *call) continuationRequest() *provider.Request {
 	if len(c.cont.text) == 0 {
 		return c.cont.req
 	}
-	var messages []json.RawMessage
+	field := "messages"
+	if c.api == provider.APIResponses {
+		field = "input"
+	}
+	var list []json.RawMessage
 	provider.EachField(c.req.Body, func(k, v []byte) {
-		if string(k) == "messages" {
-			_ = json.Unmarshal(v, &messages)
+		if string(k) == field {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				user, _ := json.Marshal(map[string]string{"role": "user", "content": s})
+				list = []json.RawMessage{user}
+				return
+			}
+			_ = json.Unmarshal(v, &list)
 		}
 	})
 	assistant := append(append([]byte(`{"role":"assistant","content":"`), c.cont.text...), `"}`...)
 	user, _ := json.Marshal(map[string]string{"role": "user", "content": continueInstruction})
-	list, _ := json.Marshal(append(messages, assistant, user))
-	if body, ok := provider.SetField(c.req.Body, "messages", list); ok {
+	b, _ := json.Marshal(append(list, assistant, user))
+	if body, ok := provider.SetField(c.req.Body, field, b); ok {
 		req.Body = body
 	}
 	return c.cont.req

@@ -3,11 +3,16 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/anthropics/anthropic-sdk-go"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -228,4 +233,228 @@ func TestOverloadedChatStreamContinues(t *testing.T) {
 	if c := e.breaker(primaryChat).Counts(); c.Failures != 1 {
 		t.Fatalf("primary counts %+v: the overload is a failure", c)
 	}
+}
+
+// A Responses stream that keeps no state at OpenAI (store: false, as
+// Codex sends) and breaks after its first text goes on at the route's next
+// deployment, an OpenAI one or a Claude (translated): the continuation's
+// text goes on in the client's open message (its item id, output index
+// and text part), its created events and reasoning left out, every event
+// numbered after the client's, and its last event carries the client's
+// response id with the whole text, so the official SDK's accumulator sees
+// one response; the next deployment got the text as an assistant message
+// and the instruction to continue.
+func TestBrokenResponsesStreamContinues(t *testing.T) {
+	for _, tc := range []struct {
+		name, backup string
+		reasoning    bool // the client asks for encrypted reasoning, which the mock then sends first
+		overloaded   bool // the Responses API's error event, not a cut connection
+	}{
+		{"at another OpenAI deployment", "openai/gpt-4o-mini", false, false},
+		{"at a Claude, translated", "anthropic/claude-sonnet-4-5", false, false},
+		{"after reasoning, at a deployment that reasons", "openai/gpt-4o-mini", true, false},
+		{"after the error event", "openai/gpt-4o-mini", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := "${MOCK_BACKUP}"
+			if strings.HasPrefix(tc.backup, "openai/") {
+				base += "/v1"
+			}
+			e := newEnv(t, `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}
+  - model_name: backup
+    litellm_params: {model: `+tc.backup+`, api_base: "`+base+`", api_key: sk-backup-secret-key}
+router_settings:
+  fallbacks: [{gpt: [backup]}]
+`, "primary", "backup")
+			p := responses.ResponseNewParams{Model: "gpt", Store: openai.Bool(false),
+				Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("tell me")}}
+			cut := 6 // created, in_progress, the message's item and part, "Hello ", "from "
+			if tc.reasoning {
+				p.Include = []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent}
+				cut += 2 // the reasoning item's added and done
+			}
+			if tc.overloaded {
+				e.mocks["primary"].SetFaults(mockllm.Faults{OverloadAfter: cut})
+			} else {
+				e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: cut})
+			}
+			resp, err := drainResponses(e.client.Responses.NewStreaming(context.Background(), p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if tc.reasoning {
+				want = 2 // the primary's reasoning, then the message
+			}
+			msg := resp.Output[len(resp.Output)-1]
+			if len(resp.Output) != want || msg.Type != "message" || !strings.HasPrefix(resp.OutputText(), "Hello from Hello from backup!") ||
+				!strings.HasPrefix(resp.ID, "resp_") || resp.Status != "completed" {
+				t.Fatalf("response %s: want the primary's text going on with the backup's", resp.RawJSON())
+			}
+			if tc.reasoning && resp.Output[0].Type != "reasoning" {
+				t.Fatalf("output %s: want the primary's reasoning first", resp.RawJSON())
+			}
+			sent := e.mocks["backup"].LastBody()
+			if strings.HasPrefix(tc.backup, "openai/") {
+				var body struct {
+					Input []struct{ Role, Content string }
+				}
+				if err := json.Unmarshal([]byte(sent), &body); err != nil {
+					t.Fatal(err)
+				}
+				in := body.Input
+				if len(in) != 3 || in[0].Content != "tell me" || in[1].Role != "assistant" || in[1].Content != "Hello from " ||
+					in[2].Role != "user" || !strings.Contains(in[2].Content, "Continue it from exactly where it stopped") {
+					t.Fatalf("the backup got %s", sent)
+				}
+			} else if !strings.Contains(sent, `"role":"assistant"`) || !strings.Contains(sent, "Hello from ") || !strings.Contains(sent, "Continue it from exactly") {
+				t.Fatalf("the backup got %s", sent)
+			}
+			<-e.done
+			if c := e.breaker("gpt/openai/gpt-4o-mini:chat").Counts(); c.Failures != 1 {
+				t.Fatalf("primary counts %+v: the broken stream is a failure", c)
+			}
+			if tc.overloaded && !strings.Contains(e.logs.String(), `"cause":"upstream stream error: Our servers are currently overloaded`) {
+				t.Fatalf("logs lack the error event's message as the cause:\n%s", e.logs.String())
+			}
+		})
+	}
+}
+
+// A Responses stream that OpenAI stores (store unset or true: its id
+// names the deployment that stores it whole) is not continued: the client
+// gets the Responses API's error event.
+func TestBrokenStoredResponsesStreamIsNotContinued(t *testing.T) {
+	for _, store := range []string{``, `"store":true,`} {
+		e := newEnv(t, twoGroups, "primary", "backup")
+		e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 6})
+		resp, err := e.http.Post(e.url+"/v1/responses", "application/json",
+			strings.NewReader(`{"model":"gpt-4o-mini",`+store+`"stream":true,"input":"tell me"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "event: error") || !strings.Contains(string(b), "the upstream stream broke") {
+			t.Fatalf("store %q: stream %s, want its error event", store, b)
+		}
+		<-e.done
+		if n := e.mocks["backup"].Stats().Responses; n != 0 {
+			t.Fatalf("store %q: the backup got %d calls", store, n)
+		}
+	}
+}
+
+// drainResponses reads a Responses stream to its end, checking each event
+// as the official SDKs' accumulators do (each numbered after the last;
+// output items added in order and addressed by index and id; text parts
+// in order; the done events' text the deltas'; one response id) and
+// feeding openai-go's ResponseAccumulator, and returns the response its
+// last event carries.
+func drainResponses(stream *ssestream.Stream[responses.ResponseStreamEventUnion]) (*responses.Response, error) {
+	defer stream.Close()
+	var acc responses.ResponseAccumulator
+	type item struct {
+		id, typ string
+		texts   []string
+	}
+	var items []*item
+	var id string
+	seq := int64(-1)
+	var final *responses.Response
+	for stream.Next() {
+		ev := stream.Current()
+		if ev.SequenceNumber != seq+1 {
+			return nil, fmt.Errorf("event %s numbered %d after %d", ev.Type, ev.SequenceNumber, seq)
+		}
+		seq = ev.SequenceNumber
+		var wsEvent responses.ResponsesServerEventUnion
+		if err := json.Unmarshal([]byte(ev.RawJSON()), &wsEvent); err != nil {
+			return nil, err
+		}
+		if err := acc.AddEvent(wsEvent); err != nil {
+			return nil, fmt.Errorf("the SDK's accumulator: %w at %s", err, ev.RawJSON())
+		}
+		at := func() (*item, error) {
+			if ev.OutputIndex < 0 || int(ev.OutputIndex) >= len(items) {
+				return nil, fmt.Errorf("%s at output %d of %d", ev.Type, ev.OutputIndex, len(items))
+			}
+			it := items[ev.OutputIndex]
+			if ev.ItemID != "" && ev.ItemID != it.id {
+				return nil, fmt.Errorf("%s names item %s at output %d, which is %s", ev.Type, ev.ItemID, ev.OutputIndex, it.id)
+			}
+			return it, nil
+		}
+		switch ev.Type {
+		case "response.created":
+			if id != "" {
+				return nil, fmt.Errorf("a second response.created")
+			}
+			id = ev.Response.ID
+		case "response.output_item.added":
+			if int(ev.OutputIndex) != len(items) {
+				return nil, fmt.Errorf("item added at %d after %d items", ev.OutputIndex, len(items))
+			}
+			items = append(items, &item{id: ev.Item.ID, typ: ev.Item.Type})
+		case "response.content_part.added":
+			it, err := at()
+			if err != nil {
+				return nil, err
+			}
+			if int(ev.ContentIndex) != len(it.texts) {
+				return nil, fmt.Errorf("part added at %d after %d parts", ev.ContentIndex, len(it.texts))
+			}
+			it.texts = append(it.texts, "")
+		case "response.output_text.delta", "response.output_text.done":
+			it, err := at()
+			if err != nil {
+				return nil, err
+			}
+			if int(ev.ContentIndex) >= len(it.texts) {
+				return nil, fmt.Errorf("%s in part %d of %d", ev.Type, ev.ContentIndex, len(it.texts))
+			}
+			if ev.Type == "response.output_text.delta" {
+				it.texts[ev.ContentIndex] += ev.Delta
+			} else if ev.Text != it.texts[ev.ContentIndex] {
+				return nil, fmt.Errorf("output_text.done %q after deltas %q", ev.Text, it.texts[ev.ContentIndex])
+			}
+		case "response.output_item.done":
+			it, err := at()
+			if err != nil {
+				return nil, err
+			}
+			if ev.Item.ID != it.id || ev.Item.Type != it.typ {
+				return nil, fmt.Errorf("item %s %s done at %d, added as %s %s", ev.Item.Type, ev.Item.ID, ev.OutputIndex, it.typ, it.id)
+			}
+			if it.typ == "message" && (len(ev.Item.Content) != len(it.texts) || len(it.texts) > 0 && ev.Item.Content[0].Text != it.texts[0]) {
+				return nil, fmt.Errorf("message done as %s after deltas %q", ev.Item.RawJSON(), it.texts)
+			}
+		case "response.completed", "response.incomplete", "response.failed":
+			r := ev.Response
+			if r.ID != id {
+				return nil, fmt.Errorf("the last event's response %s, the first's %s", r.ID, id)
+			}
+			for _, out := range r.Output {
+				if !slices.ContainsFunc(items, func(it *item) bool { return it.id == out.ID }) {
+					return nil, fmt.Errorf("the response's output item %s was never added", out.ID)
+				}
+			}
+			final = &r
+		case "error":
+			return nil, fmt.Errorf("error event: %s", ev.RawJSON())
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return nil, err
+	}
+	if final == nil {
+		return nil, fmt.Errorf("the stream ended without its last event")
+	}
+	if r, err := acc.ReconstructedResponse(); err != nil || r.OutputText() != final.OutputText() {
+		return nil, fmt.Errorf("the SDK's accumulator: %v, text %q", err, r.OutputText())
+	}
+	return final, nil
 }

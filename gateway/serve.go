@@ -610,7 +610,8 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			routing.storedAt = d
 			routing.why = fmt.Sprintf("the request carries reasoning encrypted for deployment %s, which no other can read", d)
 		}
-		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream && api == provider.APIResponses}, r.Model, ""
+		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream && api == provider.APIResponses,
+			Store: r.Store == nil || *r.Store}, r.Model, ""
 	case provider.APIMessages:
 		r, err := dialect.ParseMessages(body)
 		if err != nil {
@@ -846,11 +847,11 @@ func (c *call) what() string {
 func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Translated, err *dialect.Error) {
 	if c.cont.midStream {
 		req := c.continuationRequest()
-		if c.api != provider.APIMessages || d.prov.Native(c.api) {
+		if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
 			return req, nil, nil
 		}
-		// A Messages stream continued at a chat deployment: the
-		// continuation's request translated.
+		// A Messages or Responses stream continued at a chat deployment:
+		// the continuation's request translated.
 		tr, terr := translate(c.api, req.Body)
 		if terr != nil {
 			return nil, nil, terr

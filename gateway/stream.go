@@ -92,7 +92,7 @@ func (c *call) broke(ctx context.Context, w http.ResponseWriter, err error, lim 
 	}
 	if c.cont.on && c.cont.ok && c.oneChoice() {
 		// The route's next deployments may go on with it (continuation).
-		c.cont.midStream, c.cont.again, c.cont.hop, c.cont.broke, c.cont.req, c.cont.mapped = true, true, true, msg, nil, nil
+		c.cont.midStream, c.cont.again, c.cont.hop, c.cont.broke, c.cont.req, c.cont.mapped, c.cont.into = true, true, true, msg, nil, nil, 0
 		return breaker.Failure, kind
 	}
 	_ = c.send(w, c.errorEvent("the upstream stream broke: "+msg), true)

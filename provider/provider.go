@@ -101,7 +101,8 @@ type Request struct {
 	// boundary.
 	ContentType string
 	// Store is the body's store: true (a chat completion the upstream
-	// keeps, whose id then names the deployment).
+	// keeps, whose id then names the deployment); for the Responses API,
+	// whose default is to store, any store but false.
 	Store bool
 }
 
