@@ -115,6 +115,42 @@ func TestWebSocketMode(t *testing.T) {
 	}
 }
 
+// A turn on the socket whose stream breaks mid-answer (store: false, as
+// Codex sends) goes on at the next deployment on the same lane, one
+// response to the client; the socket remembers the whole answer, which
+// the turn that continues it carries.
+func TestWebSocketTurnContinuesMidAnswer(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	conn, err := e.client.Responses.Connect(context.Background(), responses.ResponseConnectionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 6}) // created, in_progress, the message's item and part, "Hello ", "from "
+	evs := turn(t, conn, `{"type":"response.create","model":"gpt-4o","store":false,"input":"tell me"}`)
+	var text strings.Builder
+	created := 0
+	for _, ev := range evs {
+		text.WriteString(ev.Delta)
+		if ev.Type == "response.created" {
+			created++
+		}
+	}
+	first, last := evs[0], evs[len(evs)-1]
+	if created != 1 || last.Type != "response.completed" || last.Response.ID != first.Response.ID ||
+		!strings.HasPrefix(text.String(), "Hello from Hello from b!") {
+		t.Fatalf("turn: %d created, last %+v, id %q then %q, text %q", created, last, first.Response.ID, last.Response.ID, text.String())
+	}
+	e.mocks["a"].Reset()
+	if evs := turn(t, conn, `{"type":"response.create","model":"gpt-4o","store":false,"previous_response_id":"`+last.Response.ID+
+		`","input":[{"role":"user","content":"and then?"}]}`); evs[len(evs)-1].Type != "response.completed" {
+		t.Fatalf("next turn: %+v", evs[len(evs)-1])
+	}
+	if body := e.mocks["a"].LastBody(); !strings.Contains(body, "Hello from Hello from b!") || !strings.Contains(body, "and then?") {
+		t.Fatalf("a got %s: want the whole answer before the next input", body)
+	}
+}
+
 // A warm-up (generate: false) is answered at once with a response that
 // has no output, calling no upstream; the turn that continues it carries
 // its context, and goes on naming the stored response it continued.
