@@ -165,3 +165,41 @@ func TestResponsesSplice(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkNotePartial is what reading a relayed event costs a stream
+// that may be continued: a text delta of each API, read in place.
+func BenchmarkNotePartial(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		api   provider.API
+		start []byte
+		delta []byte
+	}{
+		{"chat", provider.APIChat, nil,
+			provider.Frame("", []byte(`{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}`))},
+		{"messages", provider.APIMessages,
+			provider.Frame("content_block_start", []byte(`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)),
+			provider.Frame("content_block_delta", []byte(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word "}}`))},
+		{"responses", provider.APIResponses,
+			provider.Frame("response.output_item.added", []byte(`{"type":"response.output_item.added","sequence_number":2,"output_index":0,"item":{"type":"message","id":"msg_1","status":"in_progress","role":"assistant","content":[]}}`)),
+			provider.Frame("response.output_text.delta", []byte(`{"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"word ","logprobs":[]}`))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c := &call{api: bc.api}
+			c.cont.ok = true
+			if bc.start != nil {
+				c.notePartial(bc.start)
+			}
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				if i%1024 == 0 {
+					c.cont.text = c.cont.text[:0] // a long answer's text, kept from growing without bound here
+				}
+				c.notePartial(bc.delta)
+			}
+			if !c.cont.ok {
+				b.Fatal("the delta ended continuing")
+			}
+		})
+	}
+}
