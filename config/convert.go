@@ -2361,6 +2361,9 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	if _, rest, found := strings.Cut(model, "anthropic."); found {
 		model = rest
 	}
+	// Vertex AI's OpenAI-compatible API names Google's models
+	// google/<model> (as OpenRouter does); their list price is Google's.
+	model = strings.TrimPrefix(model, "google/")
 	// OpenAI charges nothing more to write its cache (1.25 times the
 	// input price from GPT-5.6, whose windows are not yet published: 0,
 	// no check); Anthropic reads at a tenth of the input price and writes

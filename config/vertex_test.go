@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -162,6 +163,24 @@ func TestVertexAIMetadataServer(t *testing.T) {
 		if d.GoogleMetadata != tc.want || d.GoogleCredentials != "" ||
 			!strings.Contains(strings.Join(cfg.Warnings, "\n"), "its calls carry the tokens of the machine's service account, from the metadata server ("+tc.want+")") {
 			t.Fatalf("metadata %q, warnings %q", d.GoogleMetadata, cfg.Warnings)
+		}
+	}
+}
+
+// Gemini on Vertex AI (named google/<model> by Vertex's OpenAI-compatible
+// API) has Google's list price, as through the Gemini API: least-cost
+// weighs it and budgets are charged for it without configured prices.
+func TestGeminiOnVertexIsPriced(t *testing.T) {
+	for _, model := range []string{"gemini-2.5-pro", "gemini-2.5-flash", "gemini-3.1-pro-preview"} {
+		cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: v\n    litellm_params: {model: vertex_ai/"+model+", vertex_project: p, vertex_location: us-central1}\n"+
+			"  - model_name: g\n    litellm_params: {model: gemini/"+model+", api_key: g-0123456789}\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, g := cfg.Deployments[0], cfg.Deployments[1]
+		if !v.Priced || v.InputCostPerToken == 0 || v.InputCostPerToken != g.InputCostPerToken || v.OutputCostPerToken != g.OutputCostPerToken ||
+			v.CacheReadCostPerToken != g.CacheReadCostPerToken || !reflect.DeepEqual(v.LongContext, g.LongContext) {
+			t.Fatalf("%s: vertex priced %v at %+v; gemini %v at %+v", model, v.Priced, v, g.Priced, g)
 		}
 	}
 }
