@@ -2358,8 +2358,11 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	// Bedrock names Anthropic's models anthropic.<model>, behind a
 	// region's prefix for an inference profile (us.anthropic.claude-...);
 	// its on-demand price is Anthropic's.
-	if _, rest, found := strings.Cut(model, "anthropic."); found {
-		model = rest
+	// Amazon's own (amazon.nova-pro-v1:0) likewise.
+	for _, publisher := range []string{"anthropic.", "amazon."} {
+		if _, rest, found := strings.Cut(model, publisher); found {
+			model = rest
+		}
 	}
 	// Vertex AI's OpenAI-compatible API names Google's models
 	// google/<model> (as OpenRouter does); their list price is Google's.
@@ -2382,6 +2385,10 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		{"gpt-4.1-nano", 0.10, 0.40, 0.025, 0.10, 1_047_576},
 		{"gpt-4.1-mini", 0.40, 1.60, 0.10, 0.40, 1_047_576},
 		{"gpt-4.1", 2.00, 8.00, 0.50, 2.00, 1_047_576},
+		{"gpt-4.5-preview", 75.00, 150.00, 37.50, 75.00, 128_000},
+		{"gpt-4-turbo", 10.00, 30.00, 10.00, 10.00, 128_000},
+		{"gpt-3.5-turbo", 0.50, 1.50, 0.50, 0.50, 16_385},
+		{"chatgpt-4o", 5.00, 15.00, 5.00, 5.00, 128_000},
 		{"gpt-5.6-sol", 5.00, 30.00, 0.50, 6.25, 0},
 		{"gpt-5.6-terra", 2.50, 15.00, 0.25, 3.125, 0},
 		{"gpt-5.6-luna", 1.00, 6.00, 0.10, 1.25, 0},
@@ -2433,6 +2440,21 @@ func knownModel(model string) (m modelFacts, ok bool) {
 		{"claude-sonnet-4", 3.00, 15.00, 0.30, 3.75, 200_000},
 		{"claude-3-haiku", 0.25, 1.25, 0.03, 0.30, 200_000},
 		{"claude-3-opus", 15.00, 75.00, 1.50, 18.75, 200_000},
+		// DeepSeek's (V3.2, one price for both modes), xAI's and
+		// Amazon's: their names are theirs alone. Models others host
+		// (Llama on Groq, Together, Bedrock) are priced by their host and
+		// are not here.
+		{"deepseek-chat", 0.28, 0.42, 0.028, 0.28, 128_000},
+		{"deepseek-reasoner", 0.28, 0.42, 0.028, 0.28, 128_000},
+		{"grok-4-1-fast", 0.20, 0.50, 0.05, 0.20, 2_000_000},
+		{"grok-4-fast", 0.20, 0.50, 0.05, 0.20, 2_000_000},
+		{"grok-code-fast", 0.20, 1.50, 0.02, 0.20, 256_000},
+		{"grok-4", 3.00, 15.00, 0.75, 3.00, 256_000},
+		{"grok-3-mini", 0.30, 0.50, 0.075, 0.30, 131_072},
+		{"grok-3", 3.00, 15.00, 0.75, 3.00, 131_072},
+		{"nova-pro", 0.80, 3.20, 0.20, 0.80, 300_000},
+		{"nova-lite", 0.06, 0.24, 0.015, 0.06, 300_000},
+		{"nova-micro", 0.035, 0.14, 0.00875, 0.035, 128_000},
 	}
 	for _, p := range table {
 		if strings.HasPrefix(model, p.prefix) {
@@ -2458,8 +2480,9 @@ func knownModel(model string) (m modelFacts, ok bool) {
 // at these prices; USD per million tokens), from the providers' pricing
 // pages as LiteLLM's model map has them: OpenAI's 1.05M-window models
 // (twice the input price and 1.5 times the output's), Gemini's Pro
-// models, and Claude Sonnet 4 and 4.5 with the 1M-context beta (Claude
-// 4.6 and later have one price across their window). A longer prefix
+// models, Claude Sonnet 4 and 4.5 with the 1M-context beta (Claude 4.6
+// and later have one price across their window), and xAI's Grok 4 models
+// past 128K (their cached input's price unchanged). A longer prefix
 // first where one is another's, and a model here is one of the table's.
 var longContextPrices = []struct {
 	prefix      string
@@ -2478,6 +2501,10 @@ var longContextPrices = []struct {
 	{"gemini-2.5-pro", 200_000, 2.50, 15.00, 0.625, 2.50},
 	{"claude-sonnet-4-6", 0, 0, 0, 0, 0},
 	{"claude-sonnet-4", 200_000, 6.00, 22.50, 0.60, 7.50},
+	{"grok-4-1-fast", 128_000, 0.40, 1.00, 0.05, 0.40},
+	{"grok-4-fast", 128_000, 0.40, 1.00, 0.05, 0.40},
+	{"grok-code-fast", 0, 0, 0, 0, 0},
+	{"grok-4", 128_000, 6.00, 30.00, 0.75, 6.00},
 }
 
 // ClaudeThinking is how a Claude model takes Anthropic's thinking
