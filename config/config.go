@@ -377,9 +377,14 @@ type Deployment struct {
 	// this deployment take a request with parameters its provider cannot
 	// honour, without them, instead of being passed over.
 	DropParams bool
-	Model      string
-	APIKey     Secret
-	APIBase    string
+	// MergeReasoning (LiteLLM's merge_reasoning_content_in_choices) has
+	// a chat client get the model's reasoning in its answer's content,
+	// between <think> and </think> before the answer, as chat UIs (Open
+	// WebUI) show it, instead of in reasoning_content.
+	MergeReasoning bool
+	Model          string
+	APIKey         Secret
+	APIBase        string
 	// APIVersion is Azure's api-version or Anthropic's anthropic-version.
 	APIVersion string
 	// Query is added to every upstream URL (Azure AI Foundry's

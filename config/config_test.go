@@ -849,7 +849,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 		{name: "LiteLLM's keys load with one warning per key, not per deployment",
 			yaml: "model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      reasoning_effort: low\n    model_info: {access_groups: [x]}\n" +
 				"  - model_name: b\n    litellm_params:\n      model: openai/y\n      thinking: {type: enabled}\n    model_info: {access_groups: [x]}\n" +
-				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      merge_reasoning_content_in_choices: true\n    model_info: {access_groups: [x]}\n" +
+				"  - model_name: c\n    litellm_params:\n      model: openai/z\n      use_litellm_proxy: true\n    model_info: {access_groups: [x]}\n" +
 				"guardrails:\n  - guardrail_name: g\nfinetune_settings: []\ncache_config: {}\n" +
 				"litellm_settings:\n  drop_params: true\nrouter_settings:\n  enable_cooldowns: true\n  default_model: a\n",
 			check: func(t *testing.T, cfg *Config) {
@@ -864,7 +864,7 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 				if n := strings.Count(joined, "model_info"); n != 1 || !strings.Contains(joined, "(also in 2 more places)") {
 					t.Fatalf("model_info warned %d times:\n%s", n, joined)
 				}
-				for _, k := range []string{"merge_reasoning_content_in_choices", "guardrails",
+				for _, k := range []string{"use_litellm_proxy", "guardrails",
 					"finetune_settings", "cache_config", "enable_cooldowns", "default_model"} {
 					if !strings.Contains(joined, k) {
 						t.Errorf("no warning for %s:\n%s", k, joined)

@@ -1064,6 +1064,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	d.MaxInputTokens = c.maxInputTokens(d.Model, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
+	d.MergeReasoning = rd.Params.MergeReasoning != nil && *rd.Params.MergeReasoning
 	d.StreamUsage = c.streamUsage
 	d.FetchPrivateURLs = c.fetchPrivate
 	var always []any

@@ -308,6 +308,8 @@ type rawParams struct {
 	// AdditionalDropParams are left out of every request to the
 	// deployment (LiteLLM's additional_drop_params).
 	AdditionalDropParams []string `yaml:"additional_drop_params"`
+	// MergeReasoning is LiteLLM's merge_reasoning_content_in_choices.
+	MergeReasoning *bool `yaml:"merge_reasoning_content_in_choices"`
 	// CacheControlInjectionPoints are LiteLLM's: the messages of a chat
 	// request to Claude marked for its prompt cache.
 	CacheControlInjectionPoints []rawCachePoint `yaml:"cache_control_injection_points"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -219,5 +220,38 @@ router_settings:
 			anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}})
 	if err != nil || len(msg.Content) == 0 {
 		t.Fatalf("Claude Code's tool loop at DeepSeek: %v", err)
+	}
+}
+
+// LiteLLM's merge_reasoning_content_in_choices: a chat client gets a
+// thinking model's reasoning in content, <think>...</think> before the
+// answer, whole and streamed (through the official SDK's accumulator);
+// without it, in reasoning_content, as DeepSeek sends it.
+func TestMergeReasoningContentInChoices(t *testing.T) {
+	for _, merge := range []bool{true, false} {
+		e := newEnv(t, `
+model_list:
+  - model_name: r1
+    litellm_params: {model: deepseek/deepseek-reasoner, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret, merge_reasoning_content_in_choices: `+strconv.FormatBool(merge)+`}
+`, "deepseek")
+		params := openai.ChatCompletionNewParams{Model: "r1", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello there")}}
+		whole, err := e.client.Chat.Completions.New(context.Background(), params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), params))
+		if err != nil {
+			t.Fatal(err)
+		}
+		const reasoning = "The user said hello there; I greet them."
+		for how, msg := range map[string]openai.ChatCompletionMessage{"whole": whole.Choices[0].Message, "streamed": acc.Choices[0].Message} {
+			_, hasField := msg.JSON.ExtraFields["reasoning_content"]
+			switch {
+			case merge && (msg.Content != "<think>"+reasoning+"</think>Hello from deepseek! You said: hello there" || hasField && how == "whole"):
+				t.Fatalf("merged, %s: content %q, raw %s", how, msg.Content, msg.RawJSON())
+			case !merge && (msg.Content != "Hello from deepseek! You said: hello there" || how == "whole" && !strings.Contains(msg.RawJSON(), reasoning)):
+				t.Fatalf("apart, %s: content %q, raw %s", how, msg.Content, msg.RawJSON())
+			}
+		}
 	}
 }

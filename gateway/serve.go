@@ -1287,6 +1287,9 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 	case resp.Frames != nil:
 		f = resp.Frames
 	case c.native || c.api == provider.APIChat || c.api == "":
+		if d.Config.MergeReasoning && c.chatClient() {
+			resp.Stream = dialect.MergedReasoning(resp.Stream)
+		}
 		f = dialect.ChatFrames(resp.Stream)
 	case c.api == provider.APIMessages:
 		f = dialect.MessagesFrames(resp.Stream, d.Config.Model)
@@ -1297,6 +1300,11 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 		return &costedFrames{Stream: f, d: d}
 	}
 	return f
+}
+
+// chatClient reports whether the client called chat completions.
+func (c *call) chatClient() bool {
+	return c.op == provider.Chat && (c.api == "" || c.api == provider.APIChat)
 }
 
 // answer writes a translated deployment's chat answer in the client's API.
@@ -1538,6 +1546,8 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 			c.g.obs.AttemptDone(*info)
 			return perr
 		}
+	} else if d.Config.MergeReasoning && c.chatClient() {
+		body = dialect.MergeReasoning(body)
 	}
 	h := w.Header()
 	h["Content-Type"] = c.g.headers.json

@@ -391,7 +391,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	if strings.HasPrefix(req.Model, "deepseek-reasoner") || strings.HasPrefix(req.Model, "deepseek-v4") {
+	thinks := strings.HasPrefix(req.Model, "deepseek-reasoner") || strings.HasPrefix(req.Model, "deepseek-v4")
+	if thinks {
 		// DeepSeek's thinking mode: a tool loop passes its reasoning back.
 		for i, m := range req.Messages {
 			if m.Role == "assistant" && m.ReasoningContent == nil {
@@ -491,6 +492,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 			usage.PromptTokens, usage.PromptTokensDetails.CachedTokens = tokens(whole), s.cache.auto(req.Model, whole)
 		}
 	}
+	reasoning := ""
+	if thinks {
+		// DeepSeek's thinking mode answers with its reasoning apart, in
+		// reasoning_content, before the answer.
+		reasoning = "The user said " + strings.Join(strings.Fields(prompt)[:min(len(strings.Fields(prompt)), 5)], " ") + "; I greet them."
+		usage.CompletionTokens += tokens(reasoning)
+	}
 	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 	tool, args := req.forcedTool()
 	callID := "call_" + id
@@ -500,6 +508,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	signature := map[string]any{"google": map[string]string{"thought_signature": "mocksig_" + id}}
 	completion := func() map[string]any {
 		msg := map[string]any{"role": "assistant", "content": text, "refusal": nil}
+		if reasoning != "" {
+			msg["reasoning_content"] = reasoning
+		}
 		finish := "stop"
 		if tool != "" {
 			msg["content"], finish = nil, "tool_calls"
@@ -533,6 +544,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		return c
 	}
 	events := []any{chunk(map[string]any{"role": "assistant", "content": ""}, nil)}
+	if reasoning != "" {
+		for _, wd := range strings.SplitAfter(reasoning, " ") {
+			events = append(events, chunk(map[string]any{"content": nil, "reasoning_content": wd}, nil))
+		}
+	}
 	if tool != "" {
 		half := len(args) / 2
 		call := map[string]any{"index": 0, "id": callID, "type": "function", "function": map[string]any{"name": tool, "arguments": ""}}

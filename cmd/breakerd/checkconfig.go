@@ -380,6 +380,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		if dc.DropParams {
 			params = append(params, fmt.Sprintf("  %s: drop_params (parameters its provider cannot take are dropped)", dc.Name))
 		}
+		if dc.MergeReasoning {
+			params = append(params, fmt.Sprintf("  %s: merge_reasoning_content_in_choices (chat clients get its reasoning in content, between <think> and </think>)", dc.Name))
+		}
 		if len(dc.ParamRenames) > 0 {
 			var rs []string
 			for _, from := range slices.Sorted(maps.Keys(dc.ParamRenames)) {

@@ -215,6 +215,14 @@ func TestCheckConfigShowsTags(t *testing.T) {
 	}
 }
 
+// A deployment whose reasoning chat clients get in content says so.
+func TestCheckConfigShowsMergedReasoning(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: r1\n    litellm_params: {model: deepseek/deepseek-reasoner, api_key: sk-unused-key, merge_reasoning_content_in_choices: true}\n")
+	if want := "r1/deepseek/deepseek-reasoner: merge_reasoning_content_in_choices (chat clients get its reasoning in content"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 // A Bedrock deployment signed with an AWS key shows that, and its
 // region, but no part of the key.
 func TestCheckConfigShowsBedrocksKeyWithoutIt(t *testing.T) {
