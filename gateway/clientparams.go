@@ -50,11 +50,16 @@ type clientRouting struct {
 	// tags are the request's tags, for tag routing (tagged).
 	tags []string
 	// storedAt names the deployment that alone can take a Responses
-	// request: it stores the response the request continues
-	// (previous_response_id), or made the encrypted reasoning the request
-	// carries; why says which. previous is that id as the client sent
+	// request: it stores the response or conversation the request
+	// continues (previous_response_id, conversation), or the files it
+	// names; why says which. previous is that id as the client sent
 	// it, upstream its upstream's own, which the upstream's errors name.
 	storedAt, why, previous, upstream string
+	// reasoningAt names the deployment that made the latest encrypted
+	// content a Responses request carries, marked (Codex's reasoning):
+	// it goes first; another gets the request without what it cannot
+	// read (call.readable).
+	reasoningAt string
 	// session is the body's session id (litellm_session_id,
 	// metadata.session_id), for deployment affinity.
 	session string

@@ -299,6 +299,9 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	if c.pinKey != "" && !c.pinned {
 		route = g.pins.first(route, c.pinKey, group, g.clock.Now())
 	}
+	if c.routing.reasoningAt != "" && !c.pinned {
+		route = c.reasoningFirst(route)
+	}
 	if g.cfg.Router.ContextWindowCheck && (c.op == provider.Chat || c.op == provider.Embeddings) {
 		var tokens int
 		if route, tokens = c.fitting(route); len(route) == 0 {
@@ -399,6 +402,66 @@ func (c *call) pin(route []*Deployment) []*Deployment {
 func sameStore(a, b *Deployment) bool {
 	return a.Config.Dialect == b.Config.Dialect && a.Config.APIBase == b.Config.APIBase &&
 		a.Config.APIKey.Value() == b.Config.APIKey.Value() && a.prov.Native(provider.APIResponses)
+}
+
+// reasoningFirst returns route with the deployments that read the
+// latest encrypted content the request carries (the one that made it,
+// and those on its account) first, the others after them in their order:
+// they get the request without what they cannot read (readable).
+func (c *call) reasoningFirst(route []*Deployment) []*Deployment {
+	reads := c.reads(route[0])
+	if reads(c.routing.reasoningAt) {
+		return route // the first reads it already (the commonest case)
+	}
+	out := make([]*Deployment, 0, len(route))
+	for _, d := range route {
+		if c.reads(d)(c.routing.reasoningAt) {
+			out = append(out, d)
+		}
+	}
+	for _, d := range route {
+		if !c.reads(d)(c.routing.reasoningAt) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// reads returns which deployments' encrypted content d reads: its own,
+// and that of those that share its store (the same upstream and key).
+func (c *call) reads(d *Deployment) func(name string) bool {
+	return func(name string) bool {
+		if name == d.Config.Name {
+			return true
+		}
+		for _, o := range c.g.deployments {
+			if o.Config.Name == name {
+				return sameStore(d, o)
+			}
+		}
+		return false
+	}
+}
+
+// readable returns req as d is to get it when it carries encrypted
+// content breakerd marked: the marks off, and the reasoning items a
+// deployment on another account made left out (d could not read them:
+// OpenAI answers 400; the model reasons anew), so that a Codex session
+// goes on at a fallback when the deployment that made its reasoning is
+// down. why says why d cannot take it at all: it carries another's
+// compaction, the conversation itself.
+func (c *call) readable(d *Deployment, req *provider.Request) (*provider.Request, string) {
+	body, dropped, foreign := provider.EncryptedFor(req.Body, c.reads(d))
+	if body == nil {
+		return req, fmt.Sprintf("cannot read the %s another deployment encrypted (only that deployment's account can), and it cannot be left out", foreign)
+	}
+	if dropped > 0 {
+		c.g.log.Info("reasoning another deployment encrypted left out", "model_group", c.group, "deployment", d.Config.Name,
+			"items", dropped, "made_by", c.routing.reasoningAt)
+	}
+	out := *req
+	out.Body = body
+	return &out, ""
 }
 
 // err returns ctx's error (the client left), or DeadlineExceeded once
@@ -604,11 +667,11 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		if msg := routing.readAll(body); msg != "" {
 			return nil, "", msg
 		}
-		var d string
-		if body, d = provider.UnmarkEncrypted(body); d != "" && routing.storedAt == "" {
-			// Encrypted reasoning only the deployment that made it reads.
-			routing.storedAt = d
-			routing.why = fmt.Sprintf("the request carries reasoning encrypted for deployment %s, which no other can read", d)
+		if d := provider.EncryptedAt(body); d != "" {
+			// Encrypted content only its deployment's account reads: the
+			// body keeps its marks until a deployment is chosen
+			// (readable), and the latest reasoning's deployment goes first.
+			routing.reasoningAt = d
 		}
 		return &provider.Request{Op: op, API: api, Body: body, Model: r.Model, Stream: r.Stream && api == provider.APIResponses,
 			Store: r.Store == nil || *r.Store}, r.Model, ""
@@ -960,6 +1023,18 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		// The client's request cannot be translated: its own fault.
 		c.writeError(w, terr.Status, "invalid_request_error", "", terr.Message)
 		return &outcome{code: terr.Status}, "", false
+	}
+	if tr == nil && c.routing.reasoningAt != "" {
+		var why string
+		if dreq, why = c.readable(d, dreq); why != "" {
+			c.failures = append(c.failures, d.Config.Name+": "+why)
+			c.unfit++
+			if c.unfitMsg == "" {
+				c.unfitMsg = why
+			}
+			g.obs.Skipped(d, c.op, "unsupported_params")
+			return nil, "unsupported_params", false
+		}
 	}
 	var unfit, optional []string
 	if tr != nil {

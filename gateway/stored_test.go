@@ -316,14 +316,18 @@ func TestEncryptedReasoningGoesBackToItsDeployment(t *testing.T) {
 				t.Fatalf("b got %s", body)
 			}
 
+			// b down: the session goes on at a, which gets the request
+			// without b's reasoning (it could not read it: the mock
+			// refuses it as OpenAI does).
 			e.breaker("b:chat").ForceOpen("test")
-			_, err := e.client.Responses.New(ctx, next)
-			var apiErr *openai.Error
-			if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || !strings.Contains(apiErr.Message, "reasoning encrypted for deployment b") {
-				t.Fatalf("with b open: %v", err)
+			if _, err := e.client.Responses.New(ctx, next, option.WithResponseInto(&hr)); err != nil || hr.Header.Get("X-Breakerd-Deployment") != "a" {
+				t.Fatalf("with b open: %v, served by %s", err, hr.Header.Get("X-Breakerd-Deployment"))
 			}
-			if n := e.mocks["a"].Stats().Requests; n != 0 {
-				t.Fatalf("a got %d calls after it was healed; it cannot read b's reasoning", n)
+			if body := e.mocks["a"].LastBody(); strings.Contains(body, `"encrypted_content":"`) || !strings.Contains(body, "and now?") {
+				t.Fatalf("a got %s", body)
+			}
+			if logs := e.logs.String(); !strings.Contains(logs, `"msg":"reasoning another deployment encrypted left out","model_group":"gpt-4o","deployment":"a","items":1,"made_by":"b"`) {
+				t.Fatalf("logs lack the left-out reasoning:\n%s", logs)
 			}
 		})
 	}
@@ -358,6 +362,15 @@ func TestCompactionFallsBackAndItsItemGoesHome(t *testing.T) {
 	}
 	if got := hr.Header.Get("X-Breakerd-Deployment"); got != "b" || e.mocks["a"].Stats().Requests != 0 {
 		t.Fatalf("the request after the compaction went to %s", got)
+	}
+	// b down: a cannot read b's compaction, the conversation itself, and
+	// it cannot be left out: a is not called, and the 503 says why.
+	e.breaker("b:chat").ForceOpen("test")
+	_, err = e.client.Responses.New(ctx, next)
+	var openErr *openai.Error
+	if !errors.As(err, &openErr) || openErr.StatusCode != 503 || !strings.Contains(openErr.Message, "a: cannot read the compaction another deployment encrypted") ||
+		e.mocks["a"].Stats().Requests != 0 {
+		t.Fatalf("with b open: %v", err)
 	}
 
 	e = newEnv(t, strings.Replace(bothWays, "  fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]\n", "", 1), "openai", "anthropic")
