@@ -333,6 +333,59 @@ func TestEncryptedReasoningGoesBackToItsDeployment(t *testing.T) {
 	}
 }
 
+// A session that failed over once keeps working: its input then holds
+// reasoning from two accounts, and each deployment gets its own and not
+// the other's.
+func TestSessionWithReasoningFromTwoDeployments(t *testing.T) {
+	e := newEnv(t, twoStores, "a", "b")
+	ctx := context.Background()
+	include := []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent}
+	var input responses.ResponseInputParam
+	turn := func(say string) string {
+		t.Helper()
+		input = append(input, responses.ResponseInputItemParamOfMessage(say, responses.EasyInputMessageRoleUser))
+		p := responseParams("gpt-4o", "", false)
+		p.Store, p.Include = openai.Bool(false), include
+		p.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: input}
+		var hr *http.Response
+		r, err := e.client.Responses.New(ctx, p, option.WithResponseInto(&hr))
+		if err != nil {
+			t.Fatalf("%q: %v", say, err)
+		}
+		for _, out := range r.Output {
+			if out.Type == "reasoning" {
+				rp := out.AsReasoning().ToParam()
+				input = append(input, responses.ResponseInputItemUnionParam{OfReasoning: &rp})
+			}
+		}
+		input = append(input, responses.ResponseInputItemParamOfOutputMessage(
+			[]responses.ResponseOutputMessageContentUnionParam{{OfOutputText: &responses.ResponseOutputTextParam{Text: r.OutputText()}}},
+			"msg_"+say, responses.ResponseOutputMessageStatusCompleted))
+		return hr.Header.Get("X-Breakerd-Deployment")
+	}
+	if d := turn("one"); d != "a" {
+		t.Fatalf("turn one at %s", d)
+	}
+	e.breaker("a:chat").ForceOpen("test")
+	if d := turn("two"); d != "b" {
+		t.Fatalf("turn two at %s", d)
+	}
+	e.breaker("a:chat").Reset("test")
+	if d := turn("three"); d != "b" { // the latest reasoning's
+		t.Fatalf("turn three at %s", d)
+	}
+	if body := e.mocks["b"].LastBody(); strings.Count(body, `"encrypted_content":"`) != 1 || !strings.Contains(body, "three") {
+		t.Fatalf("b got %s: want its own reasoning only", body)
+	}
+	e.breaker("b:chat").ForceOpen("test")
+	if d := turn("four"); d != "a" {
+		t.Fatalf("turn four at %s", d)
+	}
+	if body := e.mocks["a"].LastBody(); strings.Count(body, `"encrypted_content":"`) != 1 {
+		t.Fatalf("a got %s: want its own reasoning only", body)
+	}
+}
+
 // A compaction (/v1/responses/compact, as Codex compacts a long session)
 // falls back like any call, among deployments that serve it; its
 // encrypted item then takes the next request to the deployment that made
