@@ -1254,6 +1254,8 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "and under a budget", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\nlitellm_settings: {max_budget: 10}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments, " +
 				"and its calls cost $0 against the budgets it counts toward, so they never stop it"},
+		{name: "OpenRouter reports its calls' cost: no budget warning", yaml: "    litellm_params: {model: openrouter/anthropic/claude-sonnet-4.5, api_key: sk-or-0123456789}\nlitellm_settings: {max_budget: 10}\n",
+			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openrouter/anthropic/claude-sonnet-4.5 has no price breakerd knows: least-cost tries it after its group's priced deployments; set"},
 		// Newer models' list prices: the longer name wins where one is the
 		// other's prefix.
 		{name: "GPT-5", yaml: "    litellm_params: {model: openai/gpt-5-2025-08-07}\n", in: 1.25, out: 10, read: 0.125, priced: true},

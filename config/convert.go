@@ -442,7 +442,10 @@ func (c *converter) convert(raw *rawFile) *Config {
 			costs = append(costs, "least-cost tries it after its group's priced deployments")
 		}
 		_, providerBudget := cfg.Router.ProviderBudgets[d.Provider]
-		if cfg.Router.ProxyBudget != nil || providerBudget || d.Budget != nil || len(cfg.Router.TagBudgets) > 0 {
+		// A provider whose answers say what each call cost has its calls
+		// charged that, priced or not.
+		info, _ := LookupProvider(d.Provider)
+		if !info.ReportsCost && (cfg.Router.ProxyBudget != nil || providerBudget || d.Budget != nil || len(cfg.Router.TagBudgets) > 0) {
 			costs = append(costs, "its calls cost $0 against the budgets it counts toward, so they never stop it")
 		}
 		if len(costs) > 0 {

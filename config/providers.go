@@ -44,6 +44,10 @@ type ProviderInfo struct {
 	PathSuffix string
 	// Embeddings is whether the provider serves /embeddings.
 	Embeddings bool
+	// ReportsCost is whether the provider reports each call's cost in its
+	// answers' usage (OpenRouter's usage.cost): budgets are charged that,
+	// whatever breakerd's prices say.
+	ReportsCost bool
 	// ParamRenames are request parameters the provider knows by other
 	// names (OpenAI's max_completion_tokens as max_tokens).
 	ParamRenames map[string]string
@@ -414,7 +418,8 @@ var providerTable = []ProviderInfo{
 	{Name: "ollama_chat", Dialect: DialectOpenAI, LoadsModels: true, BaseURL: "http://localhost:11434", BaseEnv: "OLLAMA_API_BASE", KeyEnv: "OLLAMA_API_KEY", PathSuffix: "/v1", Embeddings: true},
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY",
 		RefusesInMessages: answerOnlyFields},
-	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"}},
+	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"},
+		ReportsCost: true},
 	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true,
 		ParamRenames: maxTokens, RefusesInMessages: answerOnlyFields},
 	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true,

@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -261,5 +264,43 @@ router_settings:
 	raised := newGateway(parse("5"), same)
 	if spent, _ := raised.Budgets()[0].Spent(clock.Now()); spent != 0 || over(raised) {
 		t.Fatalf("a changed budget: $%v spent, passed over %v; want a new start", spent, over(raised))
+	}
+}
+
+// OpenRouter reports what each call cost (usage.cost, in every answer):
+// an OpenRouter deployment breakerd has no price for is charged that
+// against its budgets and in x-litellm-response-cost, whole and
+// streamed, instead of $0.
+func TestReportedCostIsCharged(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openrouter/anthropic/claude-sonnet-4.5, api_base: "${MOCK_OR}/api/v1", api_key: sk-or-secret-key,
+      max_budget: 100, budget_duration: 1d}
+`, "or")
+	var resp *http.Response
+	out, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("what does it cost")}}, option.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := float64(out.Usage.PromptTokens)*3e-6 + float64(out.Usage.CompletionTokens)*15e-6 // the mock's OpenRouter prices
+	if got, err := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64); err != nil || math.Abs(got-want) > 1e-12 {
+		t.Fatalf("x-litellm-response-cost %q, want %v", resp.Header.Get("X-Litellm-Response-Cost"), want)
+	}
+	acc, _, err := drain(e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("what does it cost")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}}))
+	if err != nil || acc.Usage.PromptTokens == 0 {
+		t.Fatalf("stream: %v, usage %+v", err, acc.Usage)
+	}
+	<-e.done
+	<-e.done
+	spent := 0.0
+	for _, b := range e.gw.Budgets() {
+		spent, _ = b.Spent(e.clock.Now())
+	}
+	if math.Abs(spent-2*want) > 1e-12 {
+		t.Fatalf("the budget was charged $%v, want $%v (twice the reported cost)", spent, 2*want)
 	}
 }

@@ -1634,7 +1634,7 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 		// chunked. It sets a shorter one's itself, without allocating.
 		h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
-	if u := resp.Usage; d.Config.Priced && u.InputTokens+u.OutputTokens > 0 {
+	if u := resp.Usage; (d.Config.Priced || u.Cost > 0) && u.InputTokens+u.OutputTokens > 0 {
 		// LiteLLM's header, which applications read to track their cost.
 		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(usageCost(d, u), 'g', 10, 64)} // as costText, in one allocation
 	}

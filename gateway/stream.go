@@ -345,8 +345,12 @@ func costText(buf []byte, d *Deployment, u provider.Usage) []byte {
 	return strconv.AppendFloat(buf, usageCost(d, u), 'g', 10, 64)
 }
 
-// usageCost is what usage u cost at d's prices, in US dollars.
+// usageCost is what usage u cost, in US dollars: what the upstream says
+// it billed (Usage.Cost), else u at d's prices.
 func usageCost(d *Deployment, u provider.Usage) float64 {
+	if u.Cost > 0 {
+		return u.Cost // what the upstream billed (OpenRouter's)
+	}
 	return d.Config.Cost(u.Tokens())
 }
 

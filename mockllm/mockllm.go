@@ -274,6 +274,7 @@ func (s *Server) Handler() http.Handler {
 	emb := s.upstream(&s.stats.embeddings, s.embeddings)
 	mux.Handle("POST /v1/chat/completions", chat)
 	mux.Handle("POST /chat/completions", chat)
+	mux.Handle("POST /api/v1/chat/completions", chat) // OpenRouter's path
 	mux.Handle("POST /openai/deployments/{deployment}/chat/completions", chat)
 	mux.Handle("POST /v1beta/openai/chat/completions", s.upstream(&s.stats.chat, s.geminiChat))
 	mux.Handle("POST /v1beta/openai/embeddings", emb)

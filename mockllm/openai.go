@@ -233,7 +233,14 @@ type chatUsage struct {
 		CachedTokens int `json:"cached_tokens"`
 		AudioTokens  int `json:"audio_tokens"`
 	} `json:"prompt_tokens_details"`
+	// Cost is the call's cost in USD (credits), as OpenRouter reports
+	// it in every answer's usage.
+	Cost *float64 `json:"cost,omitempty"`
 }
+
+// openRouterPrices are what the mock, as OpenRouter (/api/v1), bills a
+// token: USD per prompt token and per completion token.
+const openRouterIn, openRouterOut = 3e-6, 15e-6
 
 // blocked reports whether prompt contains any of words, ignoring case.
 func blocked(prompt string, words []string) bool {
@@ -500,6 +507,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		usage.CompletionTokens += tokens(reasoning)
 	}
 	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+	if strings.HasPrefix(r.URL.Path, "/api/v1/") {
+		// OpenRouter's path: it reports each call's cost.
+		cost := float64(usage.PromptTokens)*openRouterIn + float64(usage.CompletionTokens)*openRouterOut
+		usage.Cost = &cost
+	}
 	tool, args := req.forcedTool()
 	callID := "call_" + id
 	tier := servedTier(req.ServiceTier)

@@ -312,7 +312,7 @@ func nativeUsage(data []byte) (Usage, bool) {
 	m, ok := readMeta(data)
 	return Usage{InputTokens: m.input + m.prompt + m.cacheRead + m.cacheWrite, OutputTokens: m.output + m.completion,
 		CacheReadTokens: m.promptCached + m.inputCached + m.cacheRead, CacheWriteTokens: m.cacheWrite,
-		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite), ServiceTier: m.tier}, ok
+		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite), ServiceTier: m.tier, Cost: m.cost}, ok
 }
 
 // answerMeta is what breakerd reads from a whole answer: its model, and its
@@ -328,7 +328,8 @@ type answerMeta struct {
 	promptCached, inputCached         int
 	cacheRead, cacheWrite             int
 	cacheWriteHour                    int
-	tier                              string // the service tier (Usage.ServiceTier)
+	tier                              string  // the service tier (Usage.ServiceTier)
+	cost                              float64 // the cost the upstream reports (Usage.Cost)
 }
 
 // readMeta reads an answer's model and usage in the one pass that
@@ -427,6 +428,10 @@ func readCounts(v []byte, m *answerMeta, object int, details *[4][]byte) bool {
 	}
 	ok := true
 	EachField(v, func(k, n []byte) {
+		if object == usageObject && string(k) == "cost" {
+			m.cost, _ = strconv.ParseFloat(string(n), 64) // a number; anything else is no cost
+			return
+		}
 		dst, good := m.field(object, k, n, details)
 		ok = ok && good
 		if dst == nil || string(n) == "null" {

@@ -508,7 +508,7 @@ func (p *openAI) response(ctx context.Context, req *Request, body io.ReadCloser,
 		data = (&chatIDs{storedIDs: *p.ids()}).object(data)
 	}
 	return &Response{Body: data, Model: m.model, Usage: Usage{InputTokens: m.prompt, OutputTokens: m.completion, CacheReadTokens: m.promptCached,
-		ServiceTier: m.tier}}, nil
+		ServiceTier: m.tier, Cost: m.cost}}, nil
 }
 
 // chatFromResponses is the chat answer to req, sent through the Responses
@@ -574,10 +574,11 @@ type openAIUsage struct {
 	PromptTokensDetails struct {
 		CachedTokens int `json:"cached_tokens"`
 	} `json:"prompt_tokens_details"`
+	Cost float64 `json:"cost"` // Usage.Cost
 }
 
 func (u *openAIUsage) usage() Usage {
-	return Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, CacheReadTokens: u.PromptTokensDetails.CachedTokens}
+	return Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, CacheReadTokens: u.PromptTokensDetails.CachedTokens, Cost: u.Cost}
 }
 
 // renamed is a request's body with its parameters named as the provider

@@ -261,6 +261,10 @@ type Usage struct {
 	// (OpenAI's service_tier: "flex" and "priority" are priced apart),
 	// one of serviceTiers' names; "" when it says none.
 	ServiceTier string
+	// Cost is the call's cost in USD as the upstream reports it
+	// (OpenRouter's usage.cost, in every answer; a LiteLLM proxy's), 0
+	// when it does not: what it billed, which prices need not estimate.
+	Cost float64
 }
 
 // Tokens is the usage as config.Deployment.Cost prices it.
