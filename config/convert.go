@@ -1264,6 +1264,15 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		d.LongContext = m.long
 	}
 	d.ServiceTiers = c.serviceTiers(d, p, rd)
+	if _, set := d.ServiceTiers["fast"]; m.fast > 0 && !set {
+		// Anthropic's fast mode: a multiple of the model's prices (its
+		// cache's too), whatever they are.
+		if d.ServiceTiers == nil {
+			d.ServiceTiers = map[string]PriceTier{}
+		}
+		d.ServiceTiers["fast"] = PriceTier{Input: in * m.fast, Output: out * m.fast, CacheRead: read * m.fast, CacheWrite: write * m.fast,
+			CacheWriteHour: hour * m.fast}
+	}
 	// Batches cost half, unless the config says what they cost.
 	d.BatchInputCostPerToken, d.BatchOutputCostPerToken = in/2, out/2
 	for _, f := range []struct {
@@ -1320,7 +1329,7 @@ func tierKey(key string) (price, above int, ok bool) {
 // input_cost_per_token_flex or _priority: which of tierPrices it is, and
 // the tier.
 func serviceTierKey(key string) (price int, tier string, ok bool) {
-	for _, tier := range []string{"flex", "priority"} {
+	for _, tier := range []string{"flex", "priority", "fast"} {
 		if name, found := strings.CutSuffix(key, "_"+tier); found {
 			if price = slices.Index(tierPrices[:4], name); price >= 0 {
 				return price, tier, true
@@ -2341,6 +2350,9 @@ type modelFacts struct {
 	// hourly: the model's 1-hour cache writes cost twice its input price
 	// (Anthropic's Claude models).
 	hourly bool
+	// fast multiplies the model's prices for the calls Anthropic's fast
+	// mode serves (fastModePrices); 0 when it has none.
+	fast float64
 }
 
 // hourPrice is the price of a token written to the model's 1-hour cache,
@@ -2473,10 +2485,39 @@ func knownModel(model string) (m modelFacts, ok bool) {
 					break
 				}
 			}
+			for _, f := range fastModePrices {
+				if strings.HasPrefix(model, f.prefix) {
+					m.fast = f.times
+					break
+				}
+			}
 			return m, true
 		}
 	}
 	return modelFacts{}, false
+}
+
+// FastModeMultiple is how many times its standard prices Anthropic's
+// fast mode costs at a Claude model (fastModePrices), 0 for a model
+// without fast mode.
+func FastModeMultiple(model string) float64 {
+	m, _ := knownModel(model)
+	return m.fast
+}
+
+// fastModePrices are the multiples of their prices that Anthropic's
+// fast mode costs at the Claude models that have it (speed: "fast"; the
+// usage's speed says whether it served a call), from Anthropic's pricing
+// and fast mode pages: $30/$150 per million tokens at Opus 4.6 and 4.7,
+// twice the standard price at Opus 4.8, 5 and 5.5.
+var fastModePrices = []struct {
+	prefix string
+	times  float64
+}{
+	{"claude-opus-4-6", 6},
+	{"claude-opus-4-7", 6},
+	{"claude-opus-4-8", 2},
+	{"claude-opus-5", 2}, // and 5.5
 }
 
 // longContextPrices are the list prices of the calls whose prompt, its

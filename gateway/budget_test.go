@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anthropics/anthropic-sdk-go"
+	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
@@ -302,5 +304,56 @@ model_list:
 	}
 	if math.Abs(spent-2*want) > 1e-12 {
 		t.Fatalf("the budget was charged $%v, want $%v (twice the reported cost)", spent, 2*want)
+	}
+}
+
+// A call Anthropic's fast mode served (the usage's speed says so) costs
+// the model's fast-mode prices (twice at Claude Opus 4.8), whole and
+// streamed, in x-litellm-response-cost and the budgets; one the standard
+// speed served, the standard prices.
+func TestFastModeIsPriced(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: opus
+    litellm_params: {model: anthropic/claude-opus-4-8, api_base: "${MOCK_ANT}", api_key: sk-ant-secret-key, max_budget: 100, budget_duration: 1d}
+`, "ant")
+	client := e.anthropicClient()
+	params := anthropic.MessageNewParams{Model: "opus", MaxTokens: 256,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("quick, please"))}}
+	fast := []aoption.RequestOption{aoption.WithJSONSet("speed", "fast"), aoption.WithHeaderAdd("anthropic-beta", "fast-mode-2026-02-01")}
+	spent := func() float64 {
+		usd := 0.0
+		for _, b := range e.gw.Budgets() {
+			usd, _ = b.Spent(e.clock.Now())
+		}
+		return usd
+	}
+	for _, tc := range []struct {
+		name  string
+		opts  []aoption.RequestOption
+		times float64
+	}{{"fast", fast, 2}, {"standard", nil, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := spent()
+			var resp *http.Response
+			msg, err := client.Messages.New(context.Background(), params, append(tc.opts, aoption.WithResponseInto(&resp))...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tc.times * (float64(msg.Usage.InputTokens)*5e-6 + float64(msg.Usage.OutputTokens)*25e-6)
+			if got, err := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64); err != nil || math.Abs(got-want) > 1e-12 {
+				t.Fatalf("x-litellm-response-cost %q, want %v (usage %s)", resp.Header.Get("X-Litellm-Response-Cost"), want, msg.Usage.RawJSON())
+			}
+			streamed, err := drainMessages(client.Messages.NewStreaming(context.Background(), params, tc.opts...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-e.done
+			<-e.done
+			want += tc.times * (float64(streamed.Usage.InputTokens)*5e-6 + float64(streamed.Usage.OutputTokens)*25e-6)
+			if got := spent() - before; math.Abs(got-want) > 1e-12 {
+				t.Fatalf("the budget was charged $%v, want $%v", got, want)
+			}
+		})
 	}
 }

@@ -32,6 +32,9 @@ type messagesRequest struct {
 	} `json:"tool_choice"`
 	Temperature *float64 `json:"temperature"`
 	TopP        *float64 `json:"top_p"`
+	// Speed is fast mode's (with its anthropic-beta): "fast" or
+	// "standard".
+	Speed string `json:"speed"`
 	// Fallbacks are Anthropic's server-side fallback (its beta): the
 	// models to retry a declined request on, or "default".
 	Fallbacks json.RawMessage `json:"fallbacks"`
@@ -248,9 +251,22 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	if hour {
 		ttl["ephemeral_5m_input_tokens"], ttl["ephemeral_1h_input_tokens"] = 0, written
 	}
+	speed := ""
+	if req.Speed != "" {
+		// Fast mode serves the models that have it, asked with its beta;
+		// the usage says which speed served the call.
+		speed = "standard"
+		if req.Speed == "fast" && strings.Contains(r.Header.Get("anthropic-beta"), "fast-mode-") && config.FastModeMultiple(req.Model) > 0 {
+			speed = "fast"
+		}
+	}
 	usage := func(out int) map[string]any {
-		return map[string]any{"input_tokens": in, "output_tokens": out, "cache_creation_input_tokens": written, "cache_read_input_tokens": read,
+		u := map[string]any{"input_tokens": in, "output_tokens": out, "cache_creation_input_tokens": written, "cache_read_input_tokens": read,
 			"cache_creation": ttl}
+		if speed != "" {
+			u["speed"] = speed
+		}
+		return u
 	}
 	if !req.Stream {
 		content := []map[string]any{{"type": "text", "text": text}}

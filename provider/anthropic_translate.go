@@ -889,6 +889,10 @@ type anthropicUsage struct {
 	CacheCreationTTL struct {
 		Hour int `json:"ephemeral_1h_input_tokens"`
 	} `json:"cache_creation"`
+	// Speed is the speed that served the call ("fast" in fast mode,
+	// "standard"), which is priced apart; kept raw, and read as one of
+	// serviceTiers' constant strings (fastTier).
+	Speed json.RawMessage `json:"speed"`
 }
 
 // merge takes a stream's message_delta usage u into the message_start's
@@ -898,6 +902,9 @@ func (c *anthropicUsage) merge(u anthropicUsage) {
 	c.OutputTokens = u.OutputTokens
 	c.InputTokens, c.CacheRead, c.CacheCreation = max(c.InputTokens, u.InputTokens), max(c.CacheRead, u.CacheRead), max(c.CacheCreation, u.CacheCreation)
 	c.CacheCreationTTL.Hour = max(c.CacheCreationTTL.Hour, u.CacheCreationTTL.Hour)
+	if u.Speed != nil {
+		c.Speed = u.Speed
+	}
 }
 
 // prompt is the whole prompt's count, its cached prefix included, as
@@ -907,7 +914,16 @@ func (u anthropicUsage) prompt() int { return u.InputTokens + u.CacheRead + u.Ca
 // usage is the count as breakerd's Usage.
 func (u anthropicUsage) usage() Usage {
 	return Usage{InputTokens: u.prompt(), OutputTokens: u.OutputTokens, CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheCreation,
-		CacheWriteHourTokens: min(u.CacheCreationTTL.Hour, u.CacheCreation)}
+		CacheWriteHourTokens: min(u.CacheCreationTTL.Hour, u.CacheCreation), ServiceTier: fastTier(u.Speed)}
+}
+
+// fastTier is Usage.ServiceTier of a Claude call served at speed (its
+// usage's speed): "fast" in fast mode (priced apart), else "".
+func fastTier(speed []byte) string {
+	if t := serviceTier(speed); t == "fast" {
+		return t
+	}
+	return ""
 }
 
 // openAI is the count as OpenAI's usage, the tokens read from the cache

@@ -428,8 +428,14 @@ func readCounts(v []byte, m *answerMeta, object int, details *[4][]byte) bool {
 	}
 	ok := true
 	EachField(v, func(k, n []byte) {
-		if object == usageObject && string(k) == "cost" {
+		switch {
+		case object == usageObject && string(k) == "cost":
 			m.cost, _ = strconv.ParseFloat(string(n), 64) // a number; anything else is no cost
+			return
+		case object == usageObject && string(k) == "speed":
+			if t := fastTier(n); t != "" {
+				m.tier = t // Anthropic's fast mode
+			}
 			return
 		}
 		dst, good := m.field(object, k, n, details)

@@ -258,8 +258,9 @@ type Usage struct {
 	// written to Anthropic's 1-hour cache, priced apart again.
 	CacheReadTokens, CacheWriteTokens, CacheWriteHourTokens int
 	// ServiceTier is the service tier the upstream says served the call
-	// (OpenAI's service_tier: "flex" and "priority" are priced apart),
-	// one of serviceTiers' names; "" when it says none.
+	// (OpenAI's service_tier: "flex" and "priority" are priced apart;
+	// "fast" for Anthropic's fast mode, its usage's speed), one of
+	// serviceTiers' names; "" when it says none.
 	ServiceTier string
 	// Cost is the call's cost in USD as the upstream reports it
 	// (OpenRouter's usage.cost, in every answer; a LiteLLM proxy's), 0
@@ -275,7 +276,7 @@ func (u Usage) Tokens() config.Tokens {
 
 // serviceTiers are the service tiers OpenAI's answers name, as constant
 // strings: reading one (serviceTier) allocates nothing.
-var serviceTiers = []string{"default", "flex", "priority", "scale", "auto"}
+var serviceTiers = []string{"default", "flex", "priority", "scale", "auto", "fast"}
 
 // serviceTier is an answer's service_tier (raw JSON) as one of
 // serviceTiers, "" for none or another.
