@@ -2497,22 +2497,24 @@ func TestContinueBrokenStreams(t *testing.T) {
 }
 
 // Anthropic's fast mode costs a multiple of a model's prices (its
-// cache's too): six times at Claude Opus 4.6 and 4.7, twice at Opus 4.8,
-// 5 and 5.5, whatever the deployment's prices are; none at models
-// without it; a configured _fast price wins.
+// cache's too): twice at Claude Opus 5 and 5.5, whatever the
+// deployment's prices are; none at models without it, or whose fast
+// price is not published (Fable 5.2: standard prices); a configured
+// _fast price wins.
 func TestFastModePrices(t *testing.T) {
 	const m = 1e-6
 	for _, tc := range []struct {
 		name, params string
 		want         *PriceTier
 	}{
-		{"Opus 4.6, six times", "model: anthropic/claude-opus-4-6", &PriceTier{Input: 30 * m, Output: 150 * m, CacheRead: 3 * m, CacheWrite: 37.5 * m, CacheWriteHour: 60 * m}},
-		{"Opus 4.8, twice", "model: anthropic/claude-opus-4-8", &PriceTier{Input: 10 * m, Output: 50 * m, CacheRead: 1 * m, CacheWrite: 12.5 * m, CacheWriteHour: 20 * m}},
+		{"Opus 5, twice", "model: anthropic/claude-opus-5", &PriceTier{Input: 10 * m, Output: 50 * m, CacheRead: 1 * m, CacheWrite: 12.5 * m, CacheWriteHour: 20 * m}},
 		{"Opus 5.5, twice its price", "model: anthropic/claude-opus-5-5", &PriceTier{Input: 10 * m, Output: 50 * m, CacheRead: 1 * m, CacheWrite: 12.5 * m, CacheWriteHour: 20 * m}},
 		{"twice configured prices", "model: anthropic/claude-opus-5, input_cost_per_token: 0.000004, output_cost_per_token: 0.00002",
 			&PriceTier{Input: 8 * m, Output: 40 * m, CacheRead: 8 * m, CacheWrite: 8 * m, CacheWriteHour: 16 * m}},
-		{"a configured fast price wins", "model: anthropic/claude-opus-4-8, input_cost_per_token_fast: 0.00002",
+		{"a configured fast price wins", "model: anthropic/claude-opus-5, input_cost_per_token_fast: 0.00002",
 			&PriceTier{Input: 20 * m, Output: 25 * m, CacheRead: 0.5 * m, CacheWrite: 6.25 * m, CacheWriteHour: 10 * m}},
+		{"Fable 5.2: not published", "model: anthropic/claude-fable-5-2", nil},
+		{"Opus 4.8 no longer has it", "model: anthropic/claude-opus-4-8", nil},
 		{"Sonnet has none", "model: anthropic/claude-sonnet-4-6", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2350,9 +2350,11 @@ type modelFacts struct {
 	// hourly: the model's 1-hour cache writes cost twice its input price
 	// (Anthropic's Claude models).
 	hourly bool
-	// fast multiplies the model's prices for the calls Anthropic's fast
-	// mode serves (fastModePrices); 0 when it has none.
-	fast float64
+	// fastKnown is set for a model that takes Anthropic's fast mode, and
+	// fast multiplies its prices for the calls fast mode serves (0: not
+	// published; fastModePrices).
+	fast      float64
+	fastKnown bool
 }
 
 // hourPrice is the price of a token written to the model's 1-hour cache,
@@ -2487,7 +2489,7 @@ func knownModel(model string) (m modelFacts, ok bool) {
 			}
 			for _, f := range fastModePrices {
 				if strings.HasPrefix(model, f.prefix) {
-					m.fast = f.times
+					m.fast, m.fastKnown = f.times, true
 					break
 				}
 			}
@@ -2497,26 +2499,26 @@ func knownModel(model string) (m modelFacts, ok bool) {
 	return modelFacts{}, false
 }
 
-// FastModeMultiple is how many times its standard prices Anthropic's
-// fast mode costs at a Claude model (fastModePrices), 0 for a model
-// without fast mode.
-func FastModeMultiple(model string) float64 {
+// FastMode reports whether a Claude model takes Anthropic's fast mode
+// (speed: "fast") as of its table (fastModePrices), and how many times
+// its standard prices fast mode costs there (0: not published).
+func FastMode(model string) (takes bool, times float64) {
 	m, _ := knownModel(model)
-	return m.fast
+	return m.fastKnown, m.fast
 }
 
-// fastModePrices are the multiples of their prices that Anthropic's
-// fast mode costs at the Claude models that have it (speed: "fast"; the
-// usage's speed says whether it served a call), from Anthropic's pricing
-// and fast mode pages: $30/$150 per million tokens at Opus 4.6 and 4.7,
-// twice the standard price at Opus 4.8, 5 and 5.5.
+// fastModePrices are the Claude models that take Anthropic's fast mode
+// (its research preview; the usage's speed says whether it served a
+// call), with the multiple of their standard prices it costs (0: not
+// published), from Anthropic's fast mode and pricing pages as of
+// December 2026: twice at Opus 5 and 5.5; Fable 5.2 takes it at a price
+// not published. Opus 4.6, 4.7 and 4.8 had it (six, six and two times)
+// and no longer do: 4.7 and 4.8 refuse it.
 var fastModePrices = []struct {
 	prefix string
 	times  float64
 }{
-	{"claude-opus-4-6", 6},
-	{"claude-opus-4-7", 6},
-	{"claude-opus-4-8", 2},
+	{"claude-fable-5-2", 0},
 	{"claude-opus-5", 2}, // and 5.5
 }
 

@@ -308,14 +308,14 @@ model_list:
 }
 
 // A call Anthropic's fast mode served (the usage's speed says so) costs
-// the model's fast-mode prices (twice at Claude Opus 4.8), whole and
+// the model's fast-mode prices (twice at Claude Opus 5), whole and
 // streamed, in x-litellm-response-cost and the budgets; one the standard
 // speed served, the standard prices.
 func TestFastModeIsPriced(t *testing.T) {
 	e := newEnv(t, `
 model_list:
   - model_name: opus
-    litellm_params: {model: anthropic/claude-opus-4-8, api_base: "${MOCK_ANT}", api_key: sk-ant-secret-key, max_budget: 100, budget_duration: 1d}
+    litellm_params: {model: anthropic/claude-opus-5, api_base: "${MOCK_ANT}", api_key: sk-ant-secret-key, max_budget: 100, budget_duration: 1d}
 `, "ant")
 	client := e.anthropicClient()
 	params := anthropic.MessageNewParams{Model: "opus", MaxTokens: 256,
@@ -355,5 +355,32 @@ model_list:
 				t.Fatalf("the budget was charged $%v, want $%v", got, want)
 			}
 		})
+	}
+}
+
+// speed: "fast" goes only to a model that has fast mode at Anthropic's
+// own API: a Claude Code session in /fast that falls back to Opus 4.8
+// (which refuses it since November 2026) gets its answer at standard
+// speed.
+func TestFastModeGoesOnlyWhereItIs(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: opus
+    litellm_params: {model: anthropic/claude-opus-5-5, api_base: "${MOCK_A}", api_key: sk-ant-secret-key}
+  - model_name: older
+    litellm_params: {model: anthropic/claude-opus-4-8, api_base: "${MOCK_B}", api_key: sk-ant-secret-key}
+`, "a", "b")
+	client := e.anthropicClient()
+	for group, keeps := range map[string]bool{"opus": true, "older": false} {
+		_, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: anthropic.Model(group), MaxTokens: 64,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}},
+			aoption.WithJSONSet("speed", "fast"), aoption.WithHeaderAdd("anthropic-beta", "fast-mode-2026-02-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mock := map[string]string{"opus": "a", "older": "b"}[group]
+		if body := e.mocks[mock].LastBody(); strings.Contains(body, `"speed"`) != keeps {
+			t.Fatalf("%s got %s: speed kept %v", group, body, !keeps)
+		}
 	}
 }

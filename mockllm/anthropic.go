@@ -256,7 +256,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		// Fast mode serves the models that have it, asked with its beta;
 		// the usage says which speed served the call.
 		speed = "standard"
-		if req.Speed == "fast" && strings.Contains(r.Header.Get("anthropic-beta"), "fast-mode-") && config.FastModeMultiple(req.Model) > 0 {
+		if takes, _ := config.FastMode(req.Model); req.Speed == "fast" && strings.Contains(r.Header.Get("anthropic-beta"), "fast-mode-") && takes {
 			speed = "fast"
 		}
 	}

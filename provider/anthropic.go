@@ -370,6 +370,15 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		r.Drop = append(slices.Clip(r.Drop), "fallbacks")
 		req = &r
 	}
+	if takes, _ := config.FastMode(p.d.Model); bytes.Contains(req.Body, []byte(`"speed"`)) && (p.platform() != "" || !takes) {
+		// Fast mode (speed: "fast", Claude Code's /fast) is Anthropic's
+		// own API's, at the models that have it: elsewhere the key is
+		// refused (Opus 4.7 and 4.8 answer an error; the other platforms
+		// drop its beta), and standard speed gives the same answer.
+		r := *req
+		r.Drop = append(slices.Clip(r.Drop), "speed")
+		req = &r
+	}
 	buf, err := req.BodyFor(p.d.Model)
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
