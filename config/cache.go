@@ -203,3 +203,57 @@ func (c *converter) redisNodes(path string, v any) []string {
 	}
 	return nodes
 }
+
+// cachingGroups reads router_settings.caching_groups into the cache's
+// Groups: each list's groups keep their answers under its first's name.
+// A group in two lists is an error; a list when no cache is on, or a
+// group the config does not define, a warning.
+func (c *converter) cachingGroups(raw []any, cfg *Config) {
+	const p = "router_settings.caching_groups"
+	if len(raw) == 0 {
+		return
+	}
+	var lists [][]string
+	for i, v := range raw {
+		var list []string
+		switch v := v.(type) {
+		case []any:
+			for _, g := range v {
+				if s, ok := g.(string); ok {
+					list = append(list, s)
+				}
+			}
+		case string: // a Python tuple: ("openai-gpt-4o", "azure-gpt-4o")
+			for g := range strings.SplitSeq(strings.Trim(strings.TrimSpace(v), "()[]"), ",") {
+				if g = strings.Trim(strings.TrimSpace(g), `"'`); g != "" {
+					list = append(list, g)
+				}
+			}
+		}
+		if len(list) < 2 {
+			c.errf(fmt.Sprintf("%s[%d]", p, i), "must be a list of two or more model groups that share the cache, got %v", v)
+			continue
+		}
+		lists = append(lists, list)
+	}
+	if cfg.Cache == nil {
+		c.warnf(p, "the response cache is off (litellm_settings.cache): the groups share nothing")
+		return
+	}
+	for i, list := range lists {
+		for j, g := range list {
+			at := fmt.Sprintf("%s[%d][%d]", p, i, j)
+			if shared, dup := cfg.Cache.Groups[g]; dup {
+				c.errf(at, "model group %q is in two caching groups (the first keeps answers under %q)", g, shared)
+				continue
+			}
+			if !slices.Contains(cfg.Groups, g) {
+				c.warnf(at, "model group %q is not in model_list: nothing to share", g)
+			}
+			if cfg.Cache.Groups == nil {
+				cfg.Cache.Groups = map[string]string{}
+			}
+			cfg.Cache.Groups[g] = list[0]
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -169,6 +170,49 @@ func TestSharedStateRedisTopology(t *testing.T) {
 			all := strings.Join(cfg.Warnings, "\n")
 			if tc.warning != "" && !strings.Contains(all, tc.warning) || tc.warning == "" && len(cfg.Warnings) > 0 {
 				t.Fatalf("warnings:\n%s\nwant %q", all, tc.warning)
+			}
+		})
+	}
+}
+
+// router_settings.caching_groups: each list's model groups keep their
+// answers under its first's name; LiteLLM's Python tuples, written as
+// strings, read too; a group in two lists, or a list of one, is an error
+// naming it; a list with the cache off, or an unknown group, a warning.
+func TestCachingGroups(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: sk-test-key}\n" +
+		"  - model_name: b\n    litellm_params: {model: azure/x, api_base: https://r.example, api_key: az-test-key}\n"
+	for _, tc := range []struct {
+		name, yaml, err, warning string
+		groups                   map[string]string
+	}{
+		{"a list", "router_settings: {caching_groups: [[a, b]]}\nlitellm_settings: {cache: true}\n", "", "", map[string]string{"a": "a", "b": "a"}},
+		{"a Python tuple", "router_settings: {caching_groups: ['(\"b\", \"a\")']}\nlitellm_settings: {cache: true}\n", "", "", map[string]string{"a": "b", "b": "b"}},
+		{"a group in two", "router_settings: {caching_groups: [[a, b], [b, a]]}\nlitellm_settings: {cache: true}\n",
+			`t.yaml:6:45: router_settings.caching_groups[1][0]: model group "b" is in two caching groups`, "", nil},
+		{"a list of one", "router_settings: {caching_groups: [[a]]}\nlitellm_settings: {cache: true}\n",
+			"t.yaml:6:36: router_settings.caching_groups[0]: must be a list of two or more model groups", "", nil},
+		{"an unknown group", "router_settings: {caching_groups: [[a, c]]}\nlitellm_settings: {cache: true}\n", "",
+			`t.yaml:6:40: router_settings.caching_groups[0][1]: model group "c" is not in model_list`, map[string]string{"a": "a", "c": "a"}},
+		{"the cache off", "router_settings: {caching_groups: [[a, b]]}\n", "",
+			"t.yaml:6:19: router_settings.caching_groups: the response cache is off", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte(head+tc.yaml), env(nil), tc.err)
+			if tc.err != "" {
+				return
+			}
+			var want []string
+			if tc.warning != "" {
+				want = []string{tc.warning}
+			}
+			warningsStartWith(t, cfg.Warnings, want)
+			var got map[string]string
+			if cfg.Cache != nil {
+				got = cfg.Cache.Groups
+			}
+			if !maps.Equal(got, tc.groups) {
+				t.Fatalf("groups %v, want %v", got, tc.groups)
 			}
 		})
 	}

@@ -159,6 +159,11 @@ type Cache struct {
 	// a replica answers what another kept. The Redis is Redis's, when
 	// set, else the fleet's (router_settings').
 	Shared bool
+	// Groups maps the model groups that share their answers (LiteLLM's
+	// router_settings.caching_groups: an Azure and an OpenAI deployment
+	// of one model) to the name their answers are kept under, the first
+	// of theirs; a group not in it keeps its own.
+	Groups map[string]string
 	// Redis is the cache's own Redis (cache_params' host, port, password,
 	// username, url, namespace and ssl, else LiteLLM's $REDIS_URL or
 	// $REDIS_HOST, $REDIS_PORT, $REDIS_PASSWORD, $REDIS_USERNAME and

@@ -424,6 +424,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		raw.LiteLLM.Cache = raw.RouterSettings.CacheResponses
 	}
 	cfg.Cache = c.cache(raw.LiteLLM, cfg.Router.State == "redis")
+	c.cachingGroups(raw.RouterSettings.CachingGroups, cfg)
 	cfg.PassThrough = c.passThrough(raw.General.PassThrough)
 	c.groupRetryPolicies(raw.RouterSettings.ModelGroupRetryPolicy, cfg)
 	if i := slices.IndexFunc(cfg.Deployments, func(d Deployment) bool { return len(d.Tags) > 0 }); i >= 0 && !cfg.Router.TagFiltering {

@@ -81,7 +81,6 @@ var liteLLMIgnored = map[string]map[string]string{
 	"router_settings": {
 		"enable_cooldowns":                 "LiteLLM ignores it too",
 		"retry_after":                      "retry_backoff does this",
-		"caching_groups":                   "",
 		"polling_interval":                 "",
 		"client_ttl":                       "",
 		"default_priority":                 "",

@@ -424,6 +424,10 @@ type rawRouter struct {
 	// CacheResponses is LiteLLM's Router switch for its response cache:
 	// litellm_settings.cache, unless that is set.
 	CacheResponses *bool `yaml:"cache_responses"`
+	// CachingGroups are LiteLLM's caching_groups: lists of model groups
+	// that share the response cache (Cache.Groups), each a list or, as
+	// LiteLLM's Python tuples are written, a string "(a, b)".
+	CachingGroups []any `yaml:"caching_groups"`
 	// ContinueBrokenStreams is breakerd's switch for continuing a chat
 	// stream that breaks mid-way at the route's next deployment
 	// (Router.ContinueStreams); on unless false.

@@ -172,14 +172,19 @@ func (c *call) cacheable() string {
 	if cc.DefaultOff && !ctl.UseCache || ctl.NoCache && ctl.NoStore {
 		return ""
 	}
+	group := c.group
+	if shared, ok := cc.Groups[group]; ok {
+		group = shared // caching_groups: one cache for these groups
+	}
 	h := sha256.New()
-	h.Write([]byte(string(c.api) + "\x00" + string(c.op) + "\x00" + c.group + "\x00"))
+	h.Write([]byte(string(c.api) + "\x00" + string(c.op) + "\x00" + group + "\x00"))
 	h.Write(canonicalRequest(c.req.Body))
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // canonicalRequest is a request body as the response cache's key reads
-// it: without LiteLLM's own parameters, its objects' keys sorted at every
+// it: without LiteLLM's own parameters and the model (the key has the
+// model group, which an alias resolves), its objects' keys sorted at every
 // depth, with no space between tokens and strings and numbers written
 // one way, so that the same request from another client (another field
 // order, Python's spaces after commas, \u escapes) is the same. A body
@@ -192,7 +197,7 @@ func canonicalRequest(body []byte) []byte {
 		return body
 	}
 	for k := range fields {
-		if _, litellm := liteLLMRequestParams[k]; litellm {
+		if _, litellm := liteLLMRequestParams[k]; litellm || k == "model" { // the key names the model group
 			delete(fields, k)
 		}
 	}

@@ -207,3 +207,31 @@ litellm_settings:
 		t.Fatalf("status %d, cache %q, calls to m %d: the fallback object's answer was given for the request", status, h.Get("X-Breakerd-Cache"), e.mocks["a"].Stats().Chat)
 	}
 }
+
+// LiteLLM's caching_groups: model groups in one share their answers (an
+// OpenAI and an Azure deployment of one model), whichever the request
+// names; a group outside keeps its own.
+func TestCachingGroupsShareAnswers(t *testing.T) {
+	for _, groups := range []string{`[[m, m2]]`, `['("m", "m2")']`} { // a list, and LiteLLM's Python tuple
+		t.Run(groups, func(t *testing.T) {
+			e := newEnv(t, strings.Replace(cacheConfigWith(""), "litellm_settings:", "  - model_name: m3\n    litellm_params: {model: openai/gpt-4o-mini, api_base: \"${MOCK_A}/v1\", api_key: sk-a-secret}\n"+
+				"router_settings:\n  caching_groups: "+groups+"\nlitellm_settings:", 1), "a")
+			ask := func(model string) http.Header {
+				t.Helper()
+				var hr *http.Response
+				if _, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: model,
+					Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("what is a circuit breaker?")}}, option.WithResponseInto(&hr)); err != nil {
+					t.Fatal(err)
+				}
+				return hr.Header
+			}
+			ask("m")
+			if h := ask("m2"); h.Get("X-Breakerd-Cache") != "hit" || e.mocks["a"].Stats().Chat != 1 {
+				t.Fatalf("m2 after m: cache %q, %d calls", h.Get("X-Breakerd-Cache"), e.mocks["a"].Stats().Chat)
+			}
+			if h := ask("m3"); h.Get("X-Breakerd-Cache") != "" || e.mocks["a"].Stats().Chat != 2 {
+				t.Fatalf("m3, in no caching group: cache %q, %d calls", h.Get("X-Breakerd-Cache"), e.mocks["a"].Stats().Chat)
+			}
+		})
+	}
+}
