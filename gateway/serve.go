@@ -409,19 +409,16 @@ func sameStore(a, b *Deployment) bool {
 // and those on its account) first, the others after them in their order:
 // they get the request without what they cannot read (readable).
 func (c *call) reasoningFirst(route []*Deployment) []*Deployment {
-	reads := c.reads(route[0])
-	if reads(c.routing.reasoningAt) {
+	readsIt := func(d *Deployment) bool { return c.reads(d)(c.routing.reasoningAt) }
+	if len(route) == 0 || readsIt(route[0]) {
 		return route // the first reads it already (the commonest case)
 	}
 	out := make([]*Deployment, 0, len(route))
-	for _, d := range route {
-		if c.reads(d)(c.routing.reasoningAt) {
-			out = append(out, d)
-		}
-	}
-	for _, d := range route {
-		if !c.reads(d)(c.routing.reasoningAt) {
-			out = append(out, d)
+	for _, first := range []bool{true, false} {
+		for _, d := range route {
+			if readsIt(d) == first {
+				out = append(out, d)
+			}
 		}
 	}
 	return out
