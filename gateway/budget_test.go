@@ -384,3 +384,39 @@ model_list:
 		}
 	}
 }
+
+// At fast mode's own rate limit (a 429 to speed: "fast"), the call goes
+// at standard speed to the same deployment, as Anthropic's documents do
+// it, costing the standard prices; the deployment, whose standard
+// capacity is there, is not passed over for the requests after it.
+func TestFastModeLimitFallsBackToStandardSpeed(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: opus
+    litellm_params: {model: anthropic/claude-opus-5, api_base: "${MOCK_A}", api_key: sk-ant-secret-key}
+  - model_name: backup
+    litellm_params: {model: anthropic/claude-sonnet-4-6, api_base: "${MOCK_B}", api_key: sk-ant-secret-key}
+router_settings:
+  fallbacks: [{opus: [backup]}]
+`, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{FastModeLimited: true})
+	client := e.anthropicClient()
+	params := anthropic.MessageNewParams{Model: "opus", MaxTokens: 64, Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}}
+	var resp *http.Response
+	msg, err := client.Messages.New(context.Background(), params, aoption.WithJSONSet("speed", "fast"),
+		aoption.WithHeaderAdd("anthropic-beta", "fast-mode-2026-02-01"), aoption.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := float64(msg.Usage.InputTokens)*5e-6 + float64(msg.Usage.OutputTokens)*25e-6
+	got, _ := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64)
+	if resp.Header.Get("X-Breakerd-Deployment") != "opus/anthropic/claude-opus-5" || msg.Usage.Speed == "fast" || math.Abs(got-want) > 1e-12 ||
+		e.mocks["a"].Stats().Messages != 2 || strings.Contains(e.mocks["a"].LastBody(), `"speed"`) {
+		t.Fatalf("served by %s at %q speed for $%v (want $%v), after %d calls to a; a got %s", resp.Header.Get("X-Breakerd-Deployment"),
+			msg.Usage.Speed, got, want, e.mocks["a"].Stats().Messages, e.mocks["a"].LastBody())
+	}
+	if _, err := client.Messages.New(context.Background(), params, aoption.WithResponseInto(&resp)); err != nil ||
+		resp.Header.Get("X-Breakerd-Deployment") != "opus/anthropic/claude-opus-5" || e.mocks["b"].Stats().Messages != 0 {
+		t.Fatalf("the next request: %v, served by %s; the backup got %d", err, resp.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].Stats().Messages)
+	}
+}

@@ -251,6 +251,16 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	if hour {
 		ttl["ephemeral_5m_input_tokens"], ttl["ephemeral_1h_input_tokens"] = 0, written
 	}
+	if takes, _ := config.FastMode(req.Model); req.Speed == "fast" && takes && f.FastModeLimited {
+		// Fast mode's own limit, apart from the model's standard one.
+		for _, h := range []string{"Anthropic-Fast-Input-Tokens-Remaining", "Anthropic-Fast-Output-Tokens-Remaining"} {
+			w.Header().Set(h, "0")
+		}
+		w.Header().Set("Retry-After", "30")
+		s.writeError(w, r, http.StatusTooManyRequests, "rate_limit_error",
+			"This request would exceed your organization's rate limit for fast mode. Retry at standard speed, or later.")
+		return
+	}
 	speed := ""
 	if req.Speed != "" {
 		// Fast mode serves the models that have it, asked with its beta;

@@ -80,6 +80,11 @@ type Faults struct {
 	// provider's rate-limit headers (limit, remaining, reset), and a
 	// request over the limit gets its 429 with Retry-After.
 	RPMLimit int `json:"rpm_limit,omitempty"`
+	// FastModeLimited makes Anthropic's fast mode (speed: "fast") at its
+	// own rate limit: such a request gets its 429, with Retry-After and
+	// the anthropic-fast-* headers at 0, while standard requests are
+	// served.
+	FastModeLimited bool `json:"fast_mode_limited,omitempty"`
 	// BatchPolls, when > 0, keeps a batch (OpenAI's or Anthropic's) in
 	// progress for that many looks (retrieves, lists) after it was made,
 	// before it runs: a client's polling, and the cancel of a batch in

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -370,29 +371,29 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		r.Drop = append(slices.Clip(r.Drop), "fallbacks")
 		req = &r
 	}
-	if takes, _ := config.FastMode(p.d.Model); bytes.Contains(req.Body, []byte(`"speed"`)) && (p.platform() != "" || !takes) {
-		// Fast mode (speed: "fast", Claude Code's /fast) is Anthropic's
-		// own API's, at the models that have it: elsewhere the key is
-		// refused (Opus 4.7 and 4.8 answer an error; the other platforms
-		// drop its beta), and standard speed gives the same answer.
-		r := *req
-		r.Drop = append(slices.Clip(r.Drop), "speed")
-		req = &r
-	}
-	buf, err := req.BodyFor(p.d.Model)
-	if err != nil {
-		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
-	}
-	if buf, err = fitClaude(p.d.Model, buf); err != nil {
-		return nil, err
-	}
-	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion),
-		strings.Join(req.Header.Values("anthropic-beta"), ","))
-	if err != nil {
-		return nil, err
+	fast := false
+	if takes, _ := config.FastMode(p.d.Model); bytes.Contains(req.Body, []byte(`"speed"`)) {
+		if p.platform() != "" || !takes {
+			// Fast mode (speed: "fast", Claude Code's /fast) is Anthropic's
+			// own API's, at the models that have it: elsewhere the key is
+			// refused (Opus 4.7 and 4.8 answer an error; the other
+			// platforms drop its beta), and standard speed gives the same
+			// answer.
+			req = withoutSpeed(req)
+		} else {
+			EachField(req.Body, func(k, v []byte) { fast = fast || string(k) == "speed" && string(v) == `"fast"` })
+		}
 	}
 	var rem Remaining
-	body, data, err := roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, &rem)
+	body, data, err := p.roundTripMessages(ctx, req, path, &rem)
+	if perr := (*Error)(nil); fast && errors.As(err, &perr) && perr.Status == http.StatusTooManyRequests {
+		// Fast mode has rate limits of its own: at its limit the call
+		// goes at standard speed, as Anthropic's documents do it, and
+		// the deployment, whose standard capacity is there, is not
+		// passed over for everyone.
+		rem = Remaining{}
+		body, data, err = p.roundTripMessages(ctx, withoutSpeed(req), path, &rem)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -410,6 +411,31 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
 	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem, Refusal: refusalOf(data)}, nil
+}
+
+// withoutSpeed is req without its speed (fast mode's).
+func withoutSpeed(req *Request) *Request {
+	r := *req
+	r.Drop = append(slices.Clip(r.Drop), "speed")
+	return &r
+}
+
+// roundTripMessages sends a Messages request (sendMessages) and returns
+// its stream's body, or its whole answer.
+func (p *anthropic) roundTripMessages(ctx context.Context, req *Request, path string, rem *Remaining) (io.ReadCloser, []byte, error) {
+	buf, err := req.BodyFor(p.d.Model)
+	if err != nil {
+		return nil, nil, &Error{Err: err, Message: "encode request: " + err.Error()}
+	}
+	if buf, err = fitClaude(p.d.Model, buf); err != nil {
+		return nil, nil, err
+	}
+	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion),
+		strings.Join(req.Header.Values("anthropic-beta"), ","))
+	if err != nil {
+		return nil, nil, err
+	}
+	return roundTrip(ctx, p.rt, hreq, req.Stream, p.redact, p.httpError, rem)
 }
 
 // CountTokens passes a /v1/messages/count_tokens request through.
