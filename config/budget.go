@@ -173,8 +173,12 @@ func (b Budget) String() string {
 type Tokens struct {
 	Input, CacheRead, CacheWrite, CacheWriteHour, Output float64
 	// ServiceTier is the service tier that served the call (OpenAI's
-	// "flex", "priority"), priced by Deployment.ServiceTiers.
+	// "flex", "priority"; Anthropic's fast mode, "fast"), priced by
+	// Deployment.ServiceTiers.
 	ServiceTier string
+	// USOnly: US-only inference served the call (Anthropic's
+	// inference_geo "us"), priced at Deployment.USOnlyPrice times.
+	USOnly bool
 }
 
 // Cost is what a call to d of t tokens costs in USD, at d's prices, or at
@@ -201,7 +205,11 @@ func (d *Deployment) Cost(t Tokens) float64 {
 		}
 	}
 	fresh, minutes := max(t.Input-t.CacheRead-t.CacheWrite, 0), max(t.CacheWrite-t.CacheWriteHour, 0)
-	return fresh*p.Input + t.CacheRead*p.CacheRead + minutes*p.CacheWrite + t.CacheWriteHour*p.CacheWriteHour + t.Output*p.Output
+	usd := fresh*p.Input + t.CacheRead*p.CacheRead + minutes*p.CacheWrite + t.CacheWriteHour*p.CacheWriteHour + t.Output*p.Output
+	if t.USOnly && d.USOnlyPrice > 0 {
+		usd *= d.USOnlyPrice // on top of the tier's, as Anthropic's multipliers stack
+	}
+	return usd
 }
 
 // PriceTier is the price of a call whose prompt, its cached part

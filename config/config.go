@@ -514,6 +514,10 @@ type Deployment struct {
 	// (each price the deployment's own where not set). A flex call
 	// without configured prices costs the batch prices (Cost).
 	ServiceTiers map[string]PriceTier
+	// USOnlyPrice is the multiple of its prices a call US-only inference
+	// served costs (Anthropic's inference_geo "us": 1.1 at Claude 4.6 and
+	// later); 0 for a model without it.
+	USOnlyPrice float64
 	// AlwaysDrop are the request parameters left out of every request to
 	// the deployment (LiteLLM's additional_drop_params), whether or not
 	// its provider takes them.

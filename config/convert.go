@@ -1265,6 +1265,9 @@ func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
 		d.LongContext = m.long
 	}
 	d.ServiceTiers = c.serviceTiers(d, p, rd)
+	if ClaudeOf(baseModel(d.Model, rd)).Geo {
+		d.USOnlyPrice = USOnlyPrice
+	}
 	if _, set := d.ServiceTiers["fast"]; m.fast > 0 && !set {
 		// Anthropic's fast mode: a multiple of the model's prices (its
 		// cache's too), whatever they are.
@@ -2597,7 +2600,16 @@ type Claude struct {
 	// models for Anthropic to retry it on (its server-side fallback:
 	// Fable 5, Opus 5).
 	Classifiers bool
+	// Geo: inference_geo takes "us" (US-only inference, at 1.1 times the
+	// price) on Anthropic's own API (Claude 4.6 and later); an older
+	// model answers it with a 400.
+	Geo bool
 }
+
+// USOnlyPrice is the multiple of its prices a call costs that US-only
+// inference served (inference_geo: "us") at a model that takes it
+// (Claude.Geo), as Anthropic's pricing page has it.
+const USOnlyPrice = 1.1
 
 // claudeModels maps Claude families, by the prefix of their ids, to what
 // they take; a longer prefix first where one is another's. Any other
@@ -2606,14 +2618,14 @@ var claudeModels = []struct {
 	prefix string
 	Claude
 }{
-	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
-	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
-	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Classifiers: true}},
-	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
-	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Classifiers: true}},
-	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true}},
-	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true}},
-	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true}},
+	{"claude-opus-4-7", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Geo: true}},
+	{"claude-opus-4-8", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Geo: true}},
+	{"claude-opus-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Geo: true, Classifiers: true}},
+	{"claude-sonnet-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Geo: true}},
+	{"claude-fable-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Geo: true, Classifiers: true}},
+	{"claude-mythos-5", Claude{Thinking: ThinkingAdaptiveOnly, Format: true, NoPrefill: true, Geo: true}},
+	{"claude-opus-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true, Geo: true}},
+	{"claude-sonnet-4-6", Claude{Thinking: ThinkingAdaptive, OneSampler: true, Format: true, NoPrefill: true, Geo: true}},
 	{"claude-opus-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
 	{"claude-sonnet-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},
 	{"claude-haiku-4-5", Claude{Thinking: ThinkingBudget, OneSampler: true, Format: true}},

@@ -107,11 +107,17 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 		} `json:"output_config"`
 		Thinking     *thinking     `json:"thinking"`
 		OutputFormat *outputFormat `json:"output_format"` // the structured outputs beta's
+		InferenceGeo string        `json:"inference_geo"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, badRequest("", "the request body is not valid JSON: %v", err)
 	}
 	out := &Translated{}
+	if r.InferenceGeo == "us" {
+		// US-only inference is a promise only Anthropic's API (or a US
+		// endpoint of Claude's) makes.
+		out.Unfit = append(out.Unfit, "inference_geo (us)")
+	}
 	chat := map[string]any{"model": r.Model, "max_tokens": r.MaxTokens}
 	var msgs []map[string]any
 	if len(r.System) > 0 && string(r.System) != "null" {

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"math"
 	"net/http"
@@ -418,5 +419,52 @@ router_settings:
 	if _, err := client.Messages.New(context.Background(), params, aoption.WithResponseInto(&resp)); err != nil ||
 		resp.Header.Get("X-Breakerd-Deployment") != "opus/anthropic/claude-opus-5" || e.mocks["b"].Stats().Messages != 0 {
 		t.Fatalf("the next request: %v, served by %s; the backup got %d", err, resp.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].Stats().Messages)
+	}
+}
+
+// inference_geo "us" (US-only inference, a data residency promise) goes
+// only where it is kept: Anthropic's own API at Claude 4.6 and later,
+// whose usage says so and which costs 1.1 times; an older Claude (which
+// answers the key with a 400) is passed over, as a translating
+// deployment is; "global" is left out where it is not taken.
+func TestUSOnlyInference(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-haiku-4-5, api_base: "${MOCK_OLD}", api_key: sk-ant-secret-key, order: 1}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-opus-4-6, api_base: "${MOCK_NEW}", api_key: sk-ant-secret-key, order: 2}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_GPT}/v1", api_key: sk-openai-secret}
+router_settings:
+  routing_strategy: ordered
+`, "old", "new", "gpt")
+	client := e.anthropicClient()
+	ask := func(model, geo string) (*anthropic.Message, *http.Response, error) {
+		var resp *http.Response
+		msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: anthropic.Model(model), MaxTokens: 64,
+			Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("hi"))}},
+			aoption.WithJSONSet("inference_geo", geo), aoption.WithResponseInto(&resp))
+		return msg, resp, err
+	}
+	msg, resp, err := ask("claude", "us")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 1.1 * (float64(msg.Usage.InputTokens)*5e-6 + float64(msg.Usage.OutputTokens)*25e-6)
+	got, _ := strconv.ParseFloat(resp.Header.Get("X-Litellm-Response-Cost"), 64)
+	if resp.Header.Get("X-Breakerd-Deployment") != "claude/anthropic/claude-opus-4-6" || e.mocks["old"].Stats().Messages != 0 ||
+		msg.Usage.InferenceGeo != "us" || math.Abs(got-want) > 1e-12 {
+		t.Fatalf("served by %s (haiku got %d), inference_geo %q, $%v (want $%v)", resp.Header.Get("X-Breakerd-Deployment"),
+			e.mocks["old"].Stats().Messages, msg.Usage.InferenceGeo, got, want)
+	}
+	if _, resp, err := ask("claude", "global"); err != nil || resp.Header.Get("X-Breakerd-Deployment") != "claude/anthropic/claude-haiku-4-5" ||
+		strings.Contains(e.mocks["old"].LastBody(), "inference_geo") {
+		t.Fatalf("global: %v, served by %s; haiku got %s", err, resp.Header.Get("X-Breakerd-Deployment"), e.mocks["old"].LastBody())
+	}
+	_, _, err = ask("gpt", "us")
+	var apiErr *anthropic.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Error(), "inference_geo (us)") || e.mocks["gpt"].Stats().Chat != 0 {
+		t.Fatalf("us at a translating deployment: %v", err)
 	}
 }

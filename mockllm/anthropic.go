@@ -35,6 +35,9 @@ type messagesRequest struct {
 	// Speed is fast mode's (with its anthropic-beta): "fast" or
 	// "standard".
 	Speed string `json:"speed"`
+	// InferenceGeo is where inference is to run: "us" (US-only) or
+	// "global"; Claude 4.6 and later take it.
+	InferenceGeo string `json:"inference_geo"`
 	// Fallbacks are Anthropic's server-side fallback (its beta): the
 	// models to retry a declined request on, or "default".
 	Fallbacks json.RawMessage `json:"fallbacks"`
@@ -251,6 +254,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	if hour {
 		ttl["ephemeral_5m_input_tokens"], ttl["ephemeral_1h_input_tokens"] = 0, written
 	}
+	if req.InferenceGeo != "" && !config.ClaudeOf(req.Model).Geo {
+		s.writeError(w, r, http.StatusBadRequest, "invalid_request_error", "inference_geo: this model does not support inference_geo.")
+		return
+	}
 	if takes, _ := config.FastMode(req.Model); req.Speed == "fast" && takes && f.FastModeLimited {
 		// Fast mode's own limit, apart from the model's standard one.
 		for _, h := range []string{"Anthropic-Fast-Input-Tokens-Remaining", "Anthropic-Fast-Output-Tokens-Remaining"} {
@@ -275,6 +282,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 			"cache_creation": ttl}
 		if speed != "" {
 			u["speed"] = speed
+		}
+		if req.InferenceGeo != "" {
+			u["inference_geo"] = req.InferenceGeo
 		}
 		return u
 	}

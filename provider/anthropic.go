@@ -242,7 +242,32 @@ func (p *anthropic) Unfit(req *Request) string {
 	if config.ClaudeOf(p.d.Model).NoPrefill && endsWithAssistant(req.Body) {
 		return fmt.Sprintf("%s does not take a conversation that ends with an assistant message (a prefill): it must end with a user message", p.d.Model)
 	}
+	if usOnly(req.Body) && !p.inUS() {
+		return fmt.Sprintf("inference_geo \"us\" asks for US-only inference, which %s cannot promise (Anthropic's own API at Claude 4.6 and later, or a platform endpoint in the US, can)", p.d.Model)
+	}
 	return ""
+}
+
+// usOnly reports whether a Messages body asks for US-only inference
+// (inference_geo: "us").
+func usOnly(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"inference_geo"`)) {
+		return false
+	}
+	us := false
+	EachField(body, func(k, v []byte) { us = us || string(k) == "inference_geo" && string(v) == `"us"` })
+	return us
+}
+
+// inUS reports whether the deployment runs a request's inference in the
+// US alone when asked: Anthropic's own API at a model that takes
+// inference_geo, or another platform's endpoint in a US region (Bedrock,
+// Vertex AI: the endpoint decides, and inference_geo is not theirs).
+func (p *anthropic) inUS() bool {
+	if p.platform() == "" {
+		return config.ClaudeOf(p.d.Model).Geo
+	}
+	return p.d.Region == "us"
 }
 
 // customTool names a chat request's first custom tool ("tools[1]"), ""
@@ -369,6 +394,14 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		// other platforms refuse the key, as they do its beta).
 		r := *req
 		r.Drop = append(slices.Clip(r.Drop), "fallbacks")
+		req = &r
+	}
+	if bytes.Contains(req.Body, []byte(`"inference_geo"`)) && (p.platform() != "" || !config.ClaudeOf(p.d.Model).Geo) {
+		// inference_geo is Anthropic's own API's, at Claude 4.6 and
+		// later: elsewhere the endpoint's region is where inference runs
+		// (Unfit passed over those that cannot promise "us").
+		r := *req
+		r.Drop = append(slices.Clip(r.Drop), "inference_geo")
 		req = &r
 	}
 	fast := false

@@ -893,6 +893,9 @@ type anthropicUsage struct {
 	// "standard"), which is priced apart; kept raw, and read as one of
 	// serviceTiers' constant strings (fastTier).
 	Speed json.RawMessage `json:"speed"`
+	// InferenceGeo is where inference ran: "us" for US-only inference
+	// (inference_geo), which is priced apart.
+	InferenceGeo json.RawMessage `json:"inference_geo"`
 }
 
 // merge takes a stream's message_delta usage u into the message_start's
@@ -905,6 +908,9 @@ func (c *anthropicUsage) merge(u anthropicUsage) {
 	if u.Speed != nil {
 		c.Speed = u.Speed
 	}
+	if u.InferenceGeo != nil {
+		c.InferenceGeo = u.InferenceGeo
+	}
 }
 
 // prompt is the whole prompt's count, its cached prefix included, as
@@ -914,7 +920,7 @@ func (u anthropicUsage) prompt() int { return u.InputTokens + u.CacheRead + u.Ca
 // usage is the count as breakerd's Usage.
 func (u anthropicUsage) usage() Usage {
 	return Usage{InputTokens: u.prompt(), OutputTokens: u.OutputTokens, CacheReadTokens: u.CacheRead, CacheWriteTokens: u.CacheCreation,
-		CacheWriteHourTokens: min(u.CacheCreationTTL.Hour, u.CacheCreation), ServiceTier: fastTier(u.Speed)}
+		CacheWriteHourTokens: min(u.CacheCreationTTL.Hour, u.CacheCreation), ServiceTier: fastTier(u.Speed), USOnly: string(u.InferenceGeo) == `"us"`}
 }
 
 // fastTier is Usage.ServiceTier of a Claude call served at speed (its

@@ -312,7 +312,7 @@ func nativeUsage(data []byte) (Usage, bool) {
 	m, ok := readMeta(data)
 	return Usage{InputTokens: m.input + m.prompt + m.cacheRead + m.cacheWrite, OutputTokens: m.output + m.completion,
 		CacheReadTokens: m.promptCached + m.inputCached + m.cacheRead, CacheWriteTokens: m.cacheWrite,
-		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite), ServiceTier: m.tier, Cost: m.cost}, ok
+		CacheWriteHourTokens: min(m.cacheWriteHour, m.cacheWrite), ServiceTier: m.tier, Cost: m.cost, USOnly: m.usOnly}, ok
 }
 
 // answerMeta is what breakerd reads from a whole answer: its model, and its
@@ -330,6 +330,7 @@ type answerMeta struct {
 	cacheWriteHour                    int
 	tier                              string  // the service tier (Usage.ServiceTier)
 	cost                              float64 // the cost the upstream reports (Usage.Cost)
+	usOnly                            bool    // US-only inference served it (Usage.USOnly)
 }
 
 // readMeta reads an answer's model and usage in the one pass that
@@ -436,6 +437,9 @@ func readCounts(v []byte, m *answerMeta, object int, details *[4][]byte) bool {
 			if t := fastTier(n); t != "" {
 				m.tier = t // Anthropic's fast mode
 			}
+			return
+		case object == usageObject && string(k) == "inference_geo":
+			m.usOnly = string(n) == `"us"`
 			return
 		}
 		dst, good := m.field(object, k, n, details)

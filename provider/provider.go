@@ -262,6 +262,9 @@ type Usage struct {
 	// "fast" for Anthropic's fast mode, its usage's speed), one of
 	// serviceTiers' names; "" when it says none.
 	ServiceTier string
+	// USOnly: US-only inference served the call (Anthropic's usage's
+	// inference_geo "us"), which is priced apart.
+	USOnly bool
 	// Cost is the call's cost in USD as the upstream reports it
 	// (OpenRouter's usage.cost, in every answer; a LiteLLM proxy's), 0
 	// when it does not: what it billed, which prices need not estimate.
@@ -271,7 +274,7 @@ type Usage struct {
 // Tokens is the usage as config.Deployment.Cost prices it.
 func (u Usage) Tokens() config.Tokens {
 	return config.Tokens{Input: float64(u.InputTokens), CacheRead: float64(u.CacheReadTokens), CacheWrite: float64(u.CacheWriteTokens),
-		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens), ServiceTier: u.ServiceTier}
+		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens), ServiceTier: u.ServiceTier, USOnly: u.USOnly}
 }
 
 // serviceTiers are the service tiers OpenAI's answers name, as constant
