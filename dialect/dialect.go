@@ -44,6 +44,11 @@ type Translated struct {
 	// one that takes them (config.Deployment.Fit.Reasons, or a Claude that
 	// thinks), never a reason to pass one over.
 	Optional []string
+	// Custom names a Responses request's custom tools (free-form input,
+	// as Codex's apply_patch), which the chat request has as function
+	// tools of one string parameter, input: their calls go back to the
+	// client as custom tool calls (ChatToResponse, ResponsesFrames).
+	Custom []string
 }
 
 // chatToolCall is a tool call of a chat completion, or a piece of one in

@@ -58,8 +58,8 @@ func FuzzAnswerTranslation(f *testing.F) {
 	f.Add(`{}`, `{"choices":[]}`)
 	f.Fuzz(func(t *testing.T, answer, chunk string) {
 		_, _ = ChatToMessage([]byte(answer), "m")
-		_, _ = ChatToResponse([]byte(answer), "m")
-		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m"), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m"),
+		_, _ = ChatToResponse([]byte(answer), "m", []string{"f"})
+		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m"), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", []string{"f"}),
 			ChatFrames(&chunks{[]string{chunk}})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,16 +152,23 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 				Description string          `json:"description"`
 				Parameters  json.RawMessage `json:"parameters"`
 				Strict      *bool           `json:"strict"`
+				Format      *customFormat   `json:"format"`
 			}
 			if err := json.Unmarshal(v, &tools); err != nil {
 				return nil, badRequest("tools", "Invalid 'tools': %v", err)
 			}
 			var ct []map[string]any
 			for i, t := range tools {
+				if t.Type == "custom" {
+					// Free-form input (Codex's apply_patch): a function of
+					// one string, its format said in words.
+					out.Custom = append(out.Custom, t.Name)
+					ct = append(ct, map[string]any{"type": "function", "function": customFunction(t.Name, t.Description, t.Format)})
+					continue
+				}
 				if t.Type != "function" {
 					// Hosted tools (web_search, file_search, ...) and
-					// any other kind (custom tools, as Codex's
-					// apply_patch): only OpenAI knows them.
+					// any other kind: only OpenAI knows them.
 					out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
 					continue
 				}
@@ -192,7 +200,7 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			if json.Unmarshal(v, &tc) != nil {
 				return nil, badRequest("tool_choice", "Invalid 'tool_choice': must be a string or an object")
 			}
-			if tc.Type != "function" { // a hosted, custom or allowed_tools choice
+			if tc.Type != "function" && tc.Type != "custom" { // a hosted or allowed_tools choice
 				out.Unfit = append(out.Unfit, "tool_choice ("+tc.Type+")")
 				break
 			}
@@ -242,6 +250,7 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 		CallID    string          `json:"call_id"`
 		Name      string          `json:"name"`
 		Arguments string          `json:"arguments"`
+		Input     string          `json:"input"` // a custom tool call's
 		Output    json.RawMessage `json:"output"`
 	}
 	if err := json.Unmarshal(raw, &items); err != nil {
@@ -266,16 +275,21 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 			}
 			out.unfit = append(out.unfit, unfit...)
 			out.msgs = append(out.msgs, map[string]any{"role": role, "content": content})
-		case "function_call":
+		case "function_call", "custom_tool_call":
+			args := it.Arguments
+			if it.Type == "custom_tool_call" { // as its function's (customFunction)
+				b, _ := json.Marshal(map[string]string{"input": it.Input})
+				args = string(b)
+			}
 			call := map[string]any{"id": it.CallID, "type": "function",
-				"function": map[string]any{"name": it.Name, "arguments": it.Arguments}}
+				"function": map[string]any{"name": it.Name, "arguments": args}}
 			// Consecutive calls are one assistant turn.
 			if n := len(out.msgs); n > 0 && out.msgs[n-1]["role"] == "assistant" && out.msgs[n-1]["tool_calls"] != nil {
 				out.msgs[n-1]["tool_calls"] = append(out.msgs[n-1]["tool_calls"].([]map[string]any), call)
 			} else {
 				out.msgs = append(out.msgs, map[string]any{"role": "assistant", "content": nil, "tool_calls": []map[string]any{call}})
 			}
-		case "function_call_output":
+		case "function_call_output", "custom_tool_call_output":
 			var text string
 			if json.Unmarshal(it.Output, &text) != nil {
 				text = string(it.Output)
@@ -291,6 +305,48 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 		}
 	}
 	return out, nil
+}
+
+// customFormat is a custom tool's input format: free text, or a grammar
+// (Lark or a regex) its input must follow.
+type customFormat struct {
+	Type       string `json:"type"`
+	Syntax     string `json:"syntax"`
+	Definition string `json:"definition"`
+}
+
+// customFunction is the chat function a custom tool is sent as: one
+// string parameter, input, with the grammar its input follows, if any,
+// in words (a chat model cannot be held to it).
+func customFunction(name, description string, format *customFormat) map[string]any {
+	param := "The tool's input, as free-form text."
+	if format != nil && format.Type == "grammar" && format.Definition != "" {
+		param = fmt.Sprintf("The tool's input, as text that follows this %s grammar exactly:\n%s", cmp.Or(format.Syntax, "lark"), format.Definition)
+	}
+	fn := map[string]any{"name": name, "parameters": map[string]any{"type": "object", "required": []string{"input"},
+		"properties": map[string]any{"input": map[string]any{"type": "string", "description": param}}}}
+	if description != "" {
+		fn["description"] = description
+	}
+	return fn
+}
+
+// customInput is a custom tool's input from its function call's
+// arguments (customFunction's): input's string, else the arguments as
+// they came.
+func customInput(args string) string {
+	var in struct {
+		Input *string `json:"input"`
+	}
+	if json.Unmarshal([]byte(args), &in) == nil && in.Input != nil {
+		return *in.Input
+	}
+	return args
+}
+
+// customItem is a Responses custom tool call item.
+func customItem(id, callID, name, input, status string) map[string]any {
+	return map[string]any{"type": "custom_tool_call", "id": id, "call_id": callID, "name": name, "input": input, "status": status}
 }
 
 // responseContent translates a message's content: a string, or a list of
@@ -398,7 +454,7 @@ func finishStatus(finish string) (string, string) {
 
 // ChatToResponse translates a chat.completion to a Response. model is the
 // model the client asked for.
-func ChatToResponse(body []byte, model string) ([]byte, error) {
+func ChatToResponse(body []byte, model string, custom []string) ([]byte, error) {
 	var c chatCompletion
 	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
 		return nil, fmt.Errorf("the upstream answer is not a chat completion")
@@ -414,6 +470,11 @@ func ChatToResponse(body []byte, model string) ([]byte, error) {
 		output = append(output, messageItem("msg_"+strings.TrimPrefix(id, "resp_"), text, "completed"))
 	}
 	for i, tc := range ch.Message.ToolCalls {
+		if slices.Contains(custom, tc.Function.Name) {
+			output = append(output, customItem(fmt.Sprintf("ctc_%s_%d", strings.TrimPrefix(id, "resp_"), i), tc.ID,
+				tc.Function.Name, customInput(tc.Function.Arguments), "completed"))
+			continue
+		}
 		output = append(output, functionItem(fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(id, "resp_"), i), tc.ID,
 			tc.Function.Name, tc.Function.Arguments, "completed"))
 	}
@@ -432,7 +493,7 @@ func ChatToResponse(body []byte, model string) ([]byte, error) {
 // function_call_arguments.delta events and their .done events; then
 // response.completed (or response.incomplete) with the whole Response.
 // Every event carries a sequence_number.
-func ResponsesFrames(in provider.Stream, model string) provider.Stream {
+func ResponsesFrames(in provider.Stream, model string, custom []string) provider.Stream {
 	f := &frames{in: in}
 	seq := 0
 	emit := func(typ string, v map[string]any) {
@@ -449,6 +510,7 @@ func ResponsesFrames(in provider.Stream, model string) provider.Stream {
 		index            int
 		id, callID, name string
 		args             strings.Builder
+		custom           bool // a custom tool's: its input comes whole, at the end (customInput)
 	}
 	var calls []*call
 	byChat := map[int]*call{}
@@ -490,18 +552,24 @@ func ResponsesFrames(in provider.Stream, model string) provider.Stream {
 			for _, tc := range ch.Delta.ToolCalls {
 				cl, ok := byChat[tc.Index]
 				if !ok {
-					cl = &call{index: nextIndex, callID: tc.ID, name: tc.Function.Name,
+					cl = &call{index: nextIndex, callID: tc.ID, name: tc.Function.Name, custom: slices.Contains(custom, tc.Function.Name),
 						id: fmt.Sprintf("fc_%s_%d", strings.TrimPrefix(id, "resp_"), tc.Index)}
 					nextIndex++
 					byChat[tc.Index] = cl
 					calls = append(calls, cl)
-					emit("response.output_item.added", map[string]any{"output_index": cl.index,
-						"item": functionItem(cl.id, cl.callID, cl.name, "", "in_progress")})
+					item := functionItem(cl.id, cl.callID, cl.name, "", "in_progress")
+					if cl.custom {
+						cl.id = fmt.Sprintf("ctc_%s_%d", strings.TrimPrefix(id, "resp_"), tc.Index)
+						item = customItem(cl.id, cl.callID, cl.name, "", "in_progress")
+					}
+					emit("response.output_item.added", map[string]any{"output_index": cl.index, "item": item})
 				}
 				if tc.Function.Arguments != "" {
 					cl.args.WriteString(tc.Function.Arguments)
-					emit("response.function_call_arguments.delta", map[string]any{"item_id": cl.id, "output_index": cl.index,
-						"delta": tc.Function.Arguments})
+					if !cl.custom {
+						emit("response.function_call_arguments.delta", map[string]any{"item_id": cl.id, "output_index": cl.index,
+							"delta": tc.Function.Arguments})
+					}
 				}
 			}
 			if ch.FinishReason != nil && *ch.FinishReason != "" {
@@ -520,6 +588,15 @@ func ResponsesFrames(in provider.Stream, model string) provider.Stream {
 		}
 		for _, cl := range calls {
 			args := cl.args.String()
+			if cl.custom {
+				input := customInput(args)
+				emit("response.custom_tool_call_input.delta", map[string]any{"item_id": cl.id, "output_index": cl.index, "delta": input})
+				emit("response.custom_tool_call_input.done", map[string]any{"item_id": cl.id, "output_index": cl.index, "input": input})
+				item := customItem(cl.id, cl.callID, cl.name, input, "completed")
+				emit("response.output_item.done", map[string]any{"output_index": cl.index, "item": item})
+				output = append(output, item)
+				continue
+			}
 			emit("response.function_call_arguments.done", map[string]any{"item_id": cl.id, "output_index": cl.index, "arguments": args})
 			item := functionItem(cl.id, cl.callID, cl.name, args, "completed")
 			emit("response.output_item.done", map[string]any{"output_index": cl.index, "item": item})

@@ -477,20 +477,19 @@ func TestModelsForAnthropicSDKs(t *testing.T) {
 }
 
 // What a translation cannot carry (a kind of item, tool or block newer
-// than it, a compaction, a custom tool) passes the translating
+// than it, a compaction, a hosted tool) passes the translating
 // deployment over instead of refusing a request the API itself takes:
 // the request goes to a deployment that serves its API, and with none on
 // the route it is a 400 that says so.
 func TestTranslationPassesOverWhatItCannotCarry(t *testing.T) {
-	const codexLike = `{"model":"claude","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"fix it"}]},` +
-		`{"type":"custom_tool_call","call_id":"c1","name":"apply_patch","input":"*** Begin Patch"},` +
-		`{"type":"custom_tool_call_output","call_id":"c1","output":"done"}],` +
-		`"tools":[{"type":"custom","name":"apply_patch","description":"edit files"}],"tool_choice":"auto"}`
+	const hosted = `{"model":"claude","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"look it up"}]},` +
+		`{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"x"}}],` +
+		`"tools":[{"type":"web_search"}],"tool_choice":"auto"}`
 	const hologram = `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":[{"type":"hologram"}]}]}`
 	e := newEnv(t, bothWays, "openai", "anthropic")
-	status, h, body := e.post("/v1/responses", codexLike)
+	status, h, body := e.post("/v1/responses", hosted)
 	if status != 200 || h.Get("X-Breakerd-Provider") != "openai" || e.mocks["anthropic"].Stats().Requests != 0 {
-		t.Fatalf("a Codex-like request on claude: %d %v %v", status, h.Get("X-Breakerd-Provider"), body)
+		t.Fatalf("a hosted tool's request on claude: %d %v %v", status, h.Get("X-Breakerd-Provider"), body)
 	}
 	before := e.mocks["openai"].Stats().Requests
 	status, h, body = e.post("/v1/messages", hologram)
@@ -499,9 +498,9 @@ func TestTranslationPassesOverWhatItCannotCarry(t *testing.T) {
 	}
 
 	e = newEnv(t, strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1), "openai", "anthropic")
-	status, _, body = e.post("/v1/responses", codexLike)
+	status, _, body = e.post("/v1/responses", hosted)
 	msg, _ := body["error"].(map[string]any)["message"].(string)
-	if status != 400 || !strings.Contains(msg, "custom") || !strings.Contains(msg, "serves the responses API itself") {
+	if status != 400 || !strings.Contains(msg, "web_search") || !strings.Contains(msg, "serves the responses API itself") {
 		t.Fatalf("with no deployment that serves Responses: %d %v", status, body)
 	}
 	if n := e.mocks["anthropic"].Stats().Requests; n != 0 {

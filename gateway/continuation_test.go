@@ -458,3 +458,46 @@ func drainResponses(stream *ssestream.Stream[responses.ResponseStreamEventUnion]
 	}
 	return final, nil
 }
+
+// A Responses client's custom tools (Codex's apply_patch) reach a Claude
+// deployment as functions of one string, and its calls come back as
+// custom tool calls, whole and streamed (checked event by event and by
+// openai-go's accumulator); the next turn, with the call and its output,
+// goes there too: a Codex session falls back to Claude.
+func TestCustomToolsAtATranslatingDeployment(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	p := responses.ResponseNewParams{Model: "claude", Store: openai.Bool(false),
+		Input:      responses.ResponseNewParamsInputUnion{OfString: openai.String("fix the bug")},
+		Tools:      []responses.ToolUnionParam{{OfCustom: &responses.CustomToolParam{Name: "apply_patch", Description: openai.String("Edit files.")}}},
+		ToolChoice: responses.ResponseNewParamsToolChoiceUnion{OfCustomTool: &responses.ToolChoiceCustomParam{Name: "apply_patch"}}}
+	whole, err := e.client.Responses.New(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainResponses(e.client.Responses.NewStreaming(context.Background(), p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+		if len(r.Output) != 1 || r.Output[0].Type != "custom_tool_call" || r.Output[0].Name != "apply_patch" || r.Output[0].Input == "" || r.Output[0].CallID == "" {
+			t.Fatalf("%s: output %s", how, r.RawJSON())
+		}
+	}
+	call := whole.Output[0]
+	p.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		responses.ResponseInputItemParamOfMessage("fix the bug", responses.EasyInputMessageRoleUser),
+		responses.ResponseInputItemParamOfCustomToolCall(call.CallID, call.Input, call.Name),
+		responses.ResponseInputItemParamOfCustomToolCallOutput(call.CallID, "Done"),
+	}}
+	p.ToolChoice = responses.ResponseNewParamsToolChoiceUnion{}
+	if _, err := e.client.Responses.New(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.mocks["anthropic"].LastBody()
+	if !strings.Contains(sent, `"type":"tool_use"`) || !strings.Contains(sent, `"type":"tool_result"`) || !strings.Contains(sent, `"name":"apply_patch"`) {
+		t.Fatalf("the Claude deployment got %s", sent)
+	}
+	if e.mocks["openai"].Stats().Responses != 0 {
+		t.Fatalf("the OpenAI deployment got %d calls", e.mocks["openai"].Stats().Responses)
+	}
+}

@@ -82,6 +82,10 @@ type call struct {
 	// the API natively (nil for chat).
 	api        provider.API
 	translated *dialect.Translated
+	// custom names the custom tools of a Responses request translated to
+	// chat (dialect.Translated.Custom), whose calls go back as custom
+	// tool calls.
+	custom []string
 	// upstream is the time spent waiting on upstreams (failed attempts,
 	// and the serving attempt up to its response or first chunk); waited
 	// is the retry backoff slept. The rest is breakerd's overhead.
@@ -1035,7 +1039,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 	}
 	var unfit, optional []string
 	if tr != nil {
-		unfit, optional = tr.Unfit, tr.Optional
+		unfit, optional, c.custom = tr.Unfit, tr.Optional, tr.Custom
 	}
 	if len(unfit) > 0 {
 		// Only a deployment serving the client's API itself can honour
@@ -1366,7 +1370,7 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 	case c.api == provider.APIMessages:
 		f = dialect.MessagesFrames(resp.Stream, d.Config.Model)
 	default:
-		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model)
+		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.custom)
 	}
 	if c.g.cfg.Router.StreamCost && d.Config.Priced && (provider.Translatable(c.api) || c.api == provider.APIChat || c.api == "") {
 		return &costedFrames{Stream: f, d: d}
@@ -1384,7 +1388,7 @@ func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
 	if c.api == provider.APIMessages {
 		return dialect.ChatToMessage(body, d.Config.Model)
 	}
-	return dialect.ChatToResponse(body, d.Config.Model)
+	return dialect.ChatToResponse(body, d.Config.Model, c.custom)
 }
 
 // failureCause says in a few words why a counted attempt failed: the
