@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,15 +41,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		// {"id": ...}.
 		Conversation json.RawMessage `json:"conversation"`
 		ToolChoice   json.RawMessage `json:"tool_choice"`
-		Tools        []struct {
-			Type string `json:"type"`
-			Name string `json:"name"`
-			// VectorStoreIDs are file_search's stores.
-			VectorStoreIDs []string `json:"vector_store_ids"`
-			// Container is code_interpreter's: a container's id, or
-			// {"type": "auto", "file_ids": [...]} for a new one.
-			Container json.RawMessage `json:"container"`
-		} `json:"tools"`
+		Tools        []responsesTool `json:"tools"`
 	}
 	body, err := io.ReadAll(r.Body)
 	var keys map[string]json.RawMessage
@@ -155,7 +148,12 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	item := map[string]any{"type": "message", "id": msgID, "status": "completed", "role": "assistant",
 		"content": []map[string]any{{"type": "output_text", "text": text, "annotations": annotations}}}
-	if tool != "" {
+	custom := slices.ContainsFunc(req.Tools, func(t responsesTool) bool { return t.Name == tool && t.Type == "custom" })
+	switch {
+	case custom: // free-form input (Codex's apply_patch)
+		item = map[string]any{"type": "custom_tool_call", "id": "ctc_" + id, "call_id": callID, "name": tool,
+			"input": "*** Begin Patch\n*** End Patch\n", "status": "completed"}
+	case tool != "":
 		item = map[string]any{"type": "function_call", "id": "fc_" + id, "call_id": callID, "name": tool,
 			"arguments": `{"query":"mock"}`, "status": "completed"}
 	}
@@ -223,7 +221,15 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			ev("response.output_item.done", map[string]any{"output_index": at, "item": ci}))
 		at++
 	}
-	if tool != "" {
+	if custom {
+		added := maps.Clone(item)
+		added["input"], added["status"] = "", "in_progress"
+		events = append(events, ev("response.output_item.added", map[string]any{"output_index": at, "item": added}))
+		for _, part := range []string{"*** Begin Patch\n", "*** End Patch\n"} {
+			events = append(events, ev("response.custom_tool_call_input.delta", map[string]any{"item_id": "ctc_" + id, "output_index": at, "delta": part}))
+		}
+		events = append(events, ev("response.custom_tool_call_input.done", map[string]any{"item_id": "ctc_" + id, "output_index": at, "input": item["input"]}))
+	} else if tool != "" {
 		added := map[string]any{}
 		for k, v := range item {
 			added[k] = v
@@ -255,6 +261,17 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	events = append(events, ev("response.output_item.done", map[string]any{"output_index": at, "item": item}),
 		ev("response.completed", map[string]any{"response": resp("completed", withReasoning(item))}))
 	s.streamEvents(newSSE(w), r, f, events, func() {})
+}
+
+// responsesTool is what the mock reads of a Responses request's tool.
+type responsesTool struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	// VectorStoreIDs are file_search's stores.
+	VectorStoreIDs []string `json:"vector_store_ids"`
+	// Container is code_interpreter's: a container's id, or
+	// {"type": "auto", "file_ids": [...]} for a new one.
+	Container json.RawMessage `json:"container"`
 }
 
 // chatKeys are chat completions parameters the Responses API does not

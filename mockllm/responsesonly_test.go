@@ -71,3 +71,19 @@ func TestAzureResponsesAPIVersions(t *testing.T) {
 		}
 	}
 }
+
+// A custom tool (free-form input, Codex's apply_patch) the request names
+// is called as OpenAI calls one: a custom_tool_call item, streamed with
+// its input's delta and done events.
+func TestResponsesCustomToolCalls(t *testing.T) {
+	_, url := newMock(t, Options{Name: "m"})
+	body := `{"model":"gpt-5.1-codex","input":"fix it","tools":[{"type":"custom","name":"apply_patch"}],"tool_choice":{"type":"custom","name":"apply_patch"}`
+	for _, stream := range []string{"false", "true"} {
+		_, b := post(t, url+"/v1/responses", body+`,"stream":`+stream+`}`, nil)
+		out := string(b)
+		if !strings.Contains(out, `"type":"custom_tool_call"`) || !strings.Contains(out, `"name":"apply_patch"`) ||
+			(stream == "true") != strings.Contains(out, "response.custom_tool_call_input.delta") || strings.Contains(out, "function_call") {
+			t.Fatalf("stream %s: %s", stream, out)
+		}
+	}
+}
