@@ -424,6 +424,16 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		if dc.Fit.ResponsesOnly {
 			params = append(params, fmt.Sprintf("  %s: takes chat requests through the Responses API, translated", dc.Name))
 		}
+		if takes, times := config.FastMode(dc.Model); takes && dc.Provider == "anthropic" {
+			price := "its price for it not published: its standard prices are charged"
+			if times > 0 {
+				price = fmt.Sprintf("at %g times its prices", times)
+			}
+			params = append(params, fmt.Sprintf("  %s: takes fast mode (speed: fast), %s", dc.Name, price))
+		}
+		if dc.USOnlyPrice > 0 && dc.Provider == "anthropic" {
+			params = append(params, fmt.Sprintf("  %s: takes inference_geo us (US-only inference), at %g times its prices", dc.Name, dc.USOnlyPrice))
+		}
 		if dc.Fit.ToolsWithoutReasoning && !dc.Fit.ResponsesOnly {
 			params = append(params, fmt.Sprintf("  %s: takes function tools in chat completions only with reasoning_effort none (its Responses API takes both)", dc.Name))
 		}

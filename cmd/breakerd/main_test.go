@@ -215,6 +215,22 @@ func TestCheckConfigShowsTags(t *testing.T) {
 	}
 }
 
+// A Claude deployment that takes fast mode or US-only inference says so,
+// with what they cost.
+func TestCheckConfigShowsFastModeAndUSOnly(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: opus\n    litellm_params: {model: anthropic/claude-opus-5, api_key: sk-ant-unused-key}\n"+
+		"  - model_name: haiku\n    litellm_params: {model: anthropic/claude-haiku-4-5, api_key: sk-ant-unused-key}\n")
+	for _, want := range []string{"opus/anthropic/claude-opus-5: takes fast mode (speed: fast), at 2 times its prices",
+		"opus/anthropic/claude-opus-5: takes inference_geo us (US-only inference), at 1.1 times its prices"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "haiku/anthropic/claude-haiku-4-5: takes") {
+		t.Fatalf("haiku takes neither:\n%s", out.String())
+	}
+}
+
 // A deployment whose reasoning chat clients get in content says so.
 func TestCheckConfigShowsMergedReasoning(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: r1\n    litellm_params: {model: deepseek/deepseek-reasoner, api_key: sk-unused-key, merge_reasoning_content_in_choices: true}\n")
