@@ -431,6 +431,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			}
 			params = append(params, fmt.Sprintf("  %s: takes fast mode (speed: fast), %s", dc.Name, price))
 		}
+		if info, _ := config.LookupProvider(dc.Provider); info.ReportsCost {
+			params = append(params, fmt.Sprintf("  %s: its calls are charged the cost its answers report (usage.cost), whatever its prices", dc.Name))
+		}
 		if dc.USOnlyPrice > 0 && dc.Provider == "anthropic" {
 			params = append(params, fmt.Sprintf("  %s: takes inference_geo us (US-only inference), at %g times its prices", dc.Name, dc.USOnlyPrice))
 		}

@@ -231,6 +231,15 @@ func TestCheckConfigShowsFastModeAndUSOnly(t *testing.T) {
 	}
 }
 
+// An OpenRouter deployment says its calls are charged the cost its
+// answers report.
+func TestCheckConfigShowsReportedCost(t *testing.T) {
+	out, _ := checkConfig(t, "model_list:\n  - model_name: or\n    litellm_params: {model: openrouter/anthropic/claude-sonnet-4.5, api_key: sk-or-unused-key}\n")
+	if want := "or/openrouter/anthropic/claude-sonnet-4.5: its calls are charged the cost its answers report (usage.cost)"; !strings.Contains(out.String(), want) {
+		t.Fatalf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
 // A deployment whose reasoning chat clients get in content says so.
 func TestCheckConfigShowsMergedReasoning(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: r1\n    litellm_params: {model: deepseek/deepseek-reasoner, api_key: sk-unused-key, merge_reasoning_content_in_choices: true}\n")
