@@ -297,6 +297,9 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 			return outcome{code: http.StatusBadRequest}
 		}
 	}
+	if c.op == provider.Chat && g.cfg.Router.StrategyOf(group).Strategy == "least-cost" {
+		route = c.cheapestForPrompt(route)
+	}
 	if c.routing.storedAt != "" {
 		route = c.pin(route)
 	}

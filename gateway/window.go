@@ -2,8 +2,10 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -116,4 +118,45 @@ func (c *call) tooLong(w http.ResponseWriter, tokens int) outcome {
 			"(breakerd's estimate, four characters a token; router_settings.enable_pre_call_checks): %s",
 			tokens, c.group, strings.Join(c.failures, "; ")))
 	return outcome{code: http.StatusBadRequest}
+}
+
+// cheapestForPrompt returns route with the group's own deployments at
+// its head (least-cost's order: each order tier by price) put in order
+// again by what this prompt costs at each, when it is long enough for a
+// long-context tier (GPT-5.4 past 272K tokens, Gemini's Pro models past
+// 200K, ...), whose prices the static order, by base prices, does not
+// weigh: a model with one price across its window may then be the
+// cheaper. A shorter prompt, the common case, costs a length check.
+func (c *call) cheapestForPrompt(route []*Deployment) []*Deployment {
+	own, least := 0, 0
+	for own < len(route) && route[own].Config.Group == c.group {
+		if t := route[own].Config.LongContext; len(t) > 0 && (least == 0 || t[0].Above < least) {
+			least = t[0].Above
+		}
+		own++
+	}
+	if least == 0 || c.req == nil || len(c.req.Body)/4 <= least {
+		return route // no tier this prompt could reach (estimateTokens counts at most a character in four)
+	}
+	tokens := estimateTokens(c.req.Body)
+	if tokens <= least {
+		return route
+	}
+	price := func(d *Deployment) float64 {
+		if !d.Config.Priced {
+			return math.Inf(1) // an unknown price is not a free one
+		}
+		in, out := d.Config.InputCostPerToken, d.Config.OutputCostPerToken
+		for _, t := range d.Config.LongContext {
+			if tokens > t.Above {
+				in, out = t.Input, t.Output
+			}
+		}
+		return in + out
+	}
+	out := slices.Clone(route)
+	slices.SortStableFunc(out[:own], func(a, b *Deployment) int {
+		return cmp.Or(cmp.Compare(tier(a), tier(b)), cmp.Compare(price(a), price(b)))
+	})
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 )
 
 // With LiteLLM's enable_pre_call_checks, a prompt over a deployment's
@@ -60,5 +61,36 @@ router_settings:
 	}
 	if n := e.mocks["small"].Stats().Requests; n != small || small != 2 {
 		t.Fatalf("small served %d, then %d calls: want 2, and none for a prompt over every window", small, n)
+	}
+}
+
+// least-cost weighs a long prompt at each deployment's long-context
+// prices: GPT-5.4, first by its base prices, costs more than Claude
+// Sonnet 4.6 (one price across its window) past 272K tokens, so such a
+// prompt goes to Claude first; a short one still goes to GPT-5.4.
+func TestLeastCostWeighsLongPromptsAtTheirTier(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: m
+    litellm_params: {model: openai/gpt-5.4, api_base: "${MOCK_A}/v1", api_key: sk-a-secret}
+  - model_name: m
+    litellm_params: {model: anthropic/claude-sonnet-4-6, api_base: "${MOCK_B}", api_key: sk-ant-b-secret}
+router_settings:
+  routing_strategy: least-cost
+`, "a", "b")
+	for _, tc := range []struct {
+		name, prompt, want string
+	}{
+		{"a short prompt", "hello", "m/openai/gpt-5.4"},
+		{"past 272K tokens", strings.Repeat("word ", 230_000), "m/anthropic/claude-sonnet-4-6"}, // 1.15M characters
+	} {
+		var hr *http.Response
+		if _, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(tc.prompt)}}, option.WithResponseInto(&hr)); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := hr.Header.Get("X-Breakerd-Deployment"); got != tc.want {
+			t.Fatalf("%s: served by %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }
