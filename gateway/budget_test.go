@@ -416,6 +416,9 @@ router_settings:
 		t.Fatalf("served by %s at %q speed for $%v (want $%v), after %d calls to a; a got %s", resp.Header.Get("X-Breakerd-Deployment"),
 			msg.Usage.Speed, got, want, e.mocks["a"].Stats().Messages, e.mocks["a"].LastBody())
 	}
+	if logs := e.logs.String(); !strings.Contains(logs, `"msg":"fast mode at its rate limit: answered at standard speed","model_group":"opus","deployment":"opus/anthropic/claude-opus-5"`) {
+		t.Fatalf("logs lack the slowed answer:\n%s", logs)
+	}
 	if _, err := client.Messages.New(context.Background(), params, aoption.WithResponseInto(&resp)); err != nil ||
 		resp.Header.Get("X-Breakerd-Deployment") != "opus/anthropic/claude-opus-5" || e.mocks["b"].Stats().Messages != 0 {
 		t.Fatalf("the next request: %v, served by %s; the backup got %d", err, resp.Header.Get("X-Breakerd-Deployment"), e.mocks["b"].Stats().Messages)

@@ -1536,6 +1536,10 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback, end)
 	info.Remaining = resp.Remaining
+	if resp.Slowed != "" {
+		// Capacity to plan for, not a failure: the answer came at standard speed.
+		g.log.Info("fast mode at its rate limit: answered at standard speed", "model_group", c.group, "deployment", d.Config.Name, "upstream", resp.Slowed)
+	}
 	if events == nil {
 		if c.toContentPolicy(resp) {
 			// Declined in an answer (Claude's classifiers): as a content

@@ -418,6 +418,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		}
 	}
 	var rem Remaining
+	slowed := ""
 	body, data, err := p.roundTripMessages(ctx, req, path, &rem)
 	if perr := (*Error)(nil); fast && errors.As(err, &perr) && perr.Status == http.StatusTooManyRequests {
 		// Fast mode has rate limits of its own: at its limit the call
@@ -425,6 +426,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		// the deployment, whose standard capacity is there, is not
 		// passed over for everyone.
 		rem = Remaining{}
+		slowed = perr.Message
 		body, data, err = p.roundTripMessages(ctx, withoutSpeed(req), path, &rem)
 	}
 	if err != nil {
@@ -432,7 +434,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	}
 	if body != nil {
 		events, why, u := p.declined(body)
-		return &Response{Frames: newRawStream(ctx, events, APIMessages, p.redact), Model: p.d.Model, Remaining: rem, Refusal: why, Usage: u}, nil
+		return &Response{Frames: newRawStream(ctx, events, APIMessages, p.redact), Model: p.d.Model, Remaining: rem, Refusal: why, Usage: u, Slowed: slowed}, nil
 	}
 	if p.d.Bedrock != nil {
 		if data, err = p.bedrockAnswer(data, path); err != nil {
@@ -443,7 +445,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem, Refusal: refusalOf(data)}, nil
+	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem, Refusal: refusalOf(data), Slowed: slowed}, nil
 }
 
 // withoutSpeed is req without its speed (fast mode's).

@@ -322,6 +322,10 @@ type Response struct {
 	// refusal, and Usage its usage): an answer, not an error, which
 	// content_policy_fallbacks may serve elsewhere.
 	Refusal string
+	// Slowed says the request asked for fast mode (Anthropic's speed:
+	// "fast") and, at fast mode's own rate limit, was answered at standard
+	// speed (why, as the upstream's 429 said it).
+	Slowed string
 }
 
 // Stream yields OpenAI chat.completion.chunk JSON payloads.
