@@ -515,3 +515,42 @@ model_list:
 		}
 	})
 }
+
+// A Claude Code session whose tool loop went on at a deployment that does
+// not think as Claude does (a chat one, translated) comes back to Claude
+// with thinking on and an assistant tool call that no thinking led:
+// Anthropic refuses it ("a final `assistant` message must start with a
+// thinking block"). That step goes without thinking, as LiteLLM's
+// modify_params does, said in a log line; a loop whose thinking came back
+// keeps it.
+func TestMessagesToolLoopWithoutThinkingAtClaude(t *testing.T) {
+	e := newEnv(t, sonnet45, "anthropic")
+	client := e.anthropicClient()
+	tools := []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}}
+	for _, tc := range []struct {
+		name   string
+		led    []anthropic.ContentBlockParamUnion
+		thinks bool
+	}{
+		{"no thinking led the call", []anthropic.ContentBlockParamUnion{anthropic.NewToolUseBlock("toolu_1", map[string]any{}, "w")}, false},
+		{"Claude's thinking led it", []anthropic.ContentBlockParamUnion{anthropic.NewThinkingBlock("mocksig_1", "check the weather"),
+			anthropic.NewToolUseBlock("toolu_1", map[string]any{}, "w")}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mark := len(e.logs.String())
+			msg, err := client.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "sonnet", MaxTokens: 4096, Tools: tools,
+				Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?")),
+					anthropic.NewAssistantMessage(tc.led...),
+					anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}})
+			if err != nil {
+				t.Fatalf("the next step at Claude: %v", err)
+			}
+			thought := msg.Content[0].Type == "thinking"
+			logged := strings.Contains(e.logs.String()[mark:], "without thinking")
+			if thought != tc.thinks || logged == tc.thinks {
+				t.Fatalf("thinking %v (want %v), logged %v: %s", thought, tc.thinks, logged, e.logs.String()[mark:])
+			}
+		})
+	}
+}

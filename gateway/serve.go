@@ -1540,6 +1540,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		// Capacity to plan for, not a failure: the answer came at standard speed.
 		g.log.Info("fast mode at its rate limit: answered at standard speed", "model_group", c.group, "deployment", d.Config.Name, "upstream", resp.Slowed)
 	}
+	if resp.Unthought != "" {
+		g.log.Info("answered without thinking", "model_group", c.group, "deployment", d.Config.Name, "why", resp.Unthought)
+	}
 	if events == nil {
 		if c.toContentPolicy(resp) {
 			// Declined in an answer (Claude's classifiers): as a content

@@ -404,6 +404,17 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 		r.Drop = append(slices.Clip(r.Drop), "inference_geo")
 		req = &r
 	}
+	unthought := ""
+	if bytes.Contains(req.Body, []byte(`"tool_use"`)) && !thinkingLeadsToolUseIn(req.Body) {
+		// A tool loop that went on at a model that does not think as
+		// Claude does (a fallback, translated) has a last tool call no
+		// thinking led, which Claude refuses with thinking on ("a final
+		// `assistant` message must start with a thinking block"). The
+		// step goes without thinking, as LiteLLM's modify_params does.
+		r := *req
+		r.Drop = append(slices.Clip(r.Drop), "thinking")
+		req, unthought = &r, "the last tool call has no thinking before it (made where Claude's thinking was not)"
+	}
 	fast := false
 	if takes, _ := config.FastMode(p.d.Model); bytes.Contains(req.Body, []byte(`"speed"`)) {
 		if p.platform() != "" || !takes {
@@ -434,7 +445,8 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	}
 	if body != nil {
 		events, why, u := p.declined(body)
-		return &Response{Frames: newRawStream(ctx, events, APIMessages, p.redact), Model: p.d.Model, Remaining: rem, Refusal: why, Usage: u, Slowed: slowed}, nil
+		return &Response{Frames: newRawStream(ctx, events, APIMessages, p.redact), Model: p.d.Model, Remaining: rem, Refusal: why, Usage: u,
+			Slowed: slowed, Unthought: unthought}, nil
 	}
 	if p.d.Bedrock != nil {
 		if data, err = p.bedrockAnswer(data, path); err != nil {
@@ -445,7 +457,7 @@ func (p *anthropic) sendMessages(ctx context.Context, req *Request, path string)
 	if !ok {
 		return nil, &Error{Status: http.StatusBadGateway, Message: "upstream sent invalid JSON"}
 	}
-	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem, Refusal: refusalOf(data), Slowed: slowed}, nil
+	return &Response{Body: data, Model: p.d.Model, Usage: u, Remaining: rem, Refusal: refusalOf(data), Slowed: slowed, Unthought: unthought}, nil
 }
 
 // withoutSpeed is req without its speed (fast mode's).

@@ -755,3 +755,39 @@ func TestRefusalOf(t *testing.T) {
 		}
 	}
 }
+
+// With thinking on, Claude wants its last assistant message, when it
+// calls a tool, to start with the thinking that led to the call.
+func TestThinkingLeadsToolUseIn(t *testing.T) {
+	const (
+		user    = `{"role":"user","content":"weather?"}`
+		call    = `{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"w","input":{}}]}`
+		led     = `{"role":"assistant","content":[{"type":"thinking","thinking":"t","signature":"s"},{"type":"tool_use","id":"t1","name":"w","input":{}}]}`
+		ledR    = `{"role":"assistant","content":[{"type":"redacted_thinking","data":"x"},{"type":"tool_use","id":"t1","name":"w","input":{}}]}`
+		result  = `{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"sunny"}]}`
+		answer  = `{"role":"assistant","content":"It is sunny."}`
+		on      = `"thinking":{"type":"enabled","budget_tokens":2048},`
+		adaptiv = `"thinking":{"type":"adaptive"},`
+	)
+	for _, tc := range []struct {
+		name, thinking, messages string
+		want                     bool
+	}{
+		{"thinking off", ``, user + "," + call + "," + result, true},
+		{"thinking disabled", `"thinking":{"type":"disabled"},`, user + "," + call + "," + result, true},
+		{"a call no thinking led", on, user + "," + call + "," + result, false},
+		{"adaptive thinking, a call no thinking led", adaptiv, user + "," + call + "," + result, false},
+		{"a call thinking led", on, user + "," + led + "," + result, true},
+		{"a call redacted thinking led", on, user + "," + ledR + "," + result, true},
+		{"the loop over, an answer last", on, user + "," + call + "," + result + "," + answer + "," + user, true},
+		{"an earlier call no thinking led, the last led", on, user + "," + call + "," + result + "," + led + "," + result, true},
+		{"no assistant message", on, user, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"model":"claude-sonnet-4-5","max_tokens":4096,` + tc.thinking + `"messages":[` + tc.messages + `]}`
+			if got := thinkingLeadsToolUseIn([]byte(body)); got != tc.want {
+				t.Fatalf("thinkingLeadsToolUseIn(%s) = %v, want %v", body, got, tc.want)
+			}
+		})
+	}
+}

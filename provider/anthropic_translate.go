@@ -401,6 +401,49 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 	return out, nil
 }
 
+// thinkingLeadsToolUseIn reports whether a Messages request's body, read
+// in place (a prompt can be megabytes), is as Claude wants it with
+// thinking on: its thinking off, or its last assistant message, if it
+// calls a tool, starting with thinking.
+func thinkingLeadsToolUseIn(body []byte) bool {
+	on, leads := false, true
+	EachField(body, func(k, v []byte) {
+		switch string(k) {
+		case "thinking":
+			EachField(v, func(k, v []byte) {
+				on = on || string(k) == "type" && (string(v) == `"enabled"` || string(v) == `"adaptive"`)
+			})
+		case "messages":
+			EachElement(v, func(m []byte) {
+				assistant, calls, first := false, false, ""
+				EachField(m, func(k, v []byte) {
+					switch string(k) {
+					case "role":
+						assistant = string(v) == `"assistant"`
+					case "content":
+						EachElement(v, func(b []byte) {
+							typ := ""
+							EachField(b, func(k, v []byte) {
+								if string(k) == "type" {
+									typ, _ = JSONString(v)
+								}
+							})
+							if first == "" {
+								first = typ
+							}
+							calls = calls || typ == "tool_use"
+						})
+					}
+				})
+				if assistant { // the last one decides
+					leads = !calls || first == "thinking" || first == "redacted_thinking"
+				}
+			})
+		}
+	})
+	return !on || leads
+}
+
 // thinkingLeadsToolUse reports whether the last assistant turn that calls
 // a tool starts with its thinking, as Anthropic wants with thinking on
 // (true when no turn calls one).

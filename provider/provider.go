@@ -326,6 +326,9 @@ type Response struct {
 	// "fast") and, at fast mode's own rate limit, was answered at standard
 	// speed (why, as the upstream's 429 said it).
 	Slowed string
+	// Unthought says the request went without its thinking (why): the
+	// model would have refused it with thinking on.
+	Unthought string
 }
 
 // Stream yields OpenAI chat.completion.chunk JSON payloads.
