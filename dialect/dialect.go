@@ -7,6 +7,7 @@
 package dialect
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,6 +50,15 @@ type Translated struct {
 	// tools of one string parameter, input: their calls go back to the
 	// client as custom tool calls (ChatToResponse, ResponsesFrames).
 	Custom []string
+	// Reasoning says the chat request's assistant messages carry
+	// reasoning_content (a Messages request's thinking text), which only a
+	// deployment that reads it back should get
+	// (config.Deployment.Fit.ReasoningContent, DeepSeek's thinking models).
+	Reasoning bool
+	// Thinking says a Messages client asked for thinking it is shown: a
+	// chat answer's reasoning goes back to it as thinking blocks
+	// (ChatToMessage, MessagesFrames).
+	Thinking bool
 }
 
 // chatToolCall is a tool call of a chat completion, or a piece of one in
@@ -72,6 +82,7 @@ type chatChunk struct {
 			Content   *string        `json:"content"`
 			Refusal   *string        `json:"refusal"`
 			ToolCalls []chatToolCall `json:"tool_calls"`
+			reasoned
 		} `json:"delta"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
@@ -80,6 +91,16 @@ type chatChunk struct {
 		CompletionTokens int `json:"completion_tokens"`
 	} `json:"usage"`
 }
+
+// reasoned is a chat message's or delta's reasoning, under either name
+// it goes by (reasoningKeys).
+type reasoned struct {
+	ReasoningContent string `json:"reasoning_content"`
+	Reasoning        string `json:"reasoning"`
+}
+
+// text is the reasoning, "" for none.
+func (r reasoned) text() string { return cmp.Or(r.ReasoningContent, r.Reasoning) }
 
 // chatCompletion is the part of a chat.completion the translators read.
 type chatCompletion struct {
@@ -91,6 +112,7 @@ type chatCompletion struct {
 			Content   *string        `json:"content"`
 			Refusal   *string        `json:"refusal"`
 			ToolCalls []chatToolCall `json:"tool_calls"`
+			reasoned
 		} `json:"message"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`

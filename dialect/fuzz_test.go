@@ -55,11 +55,12 @@ func (c *chunks) Close() error          { return nil }
 func FuzzAnswerTranslation(f *testing.F) {
 	f.Add(`{"id":"c","choices":[{"message":{"content":"hi","tool_calls":[{"id":"t","function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":1}}`,
 		`{"id":"c","choices":[{"delta":{"content":"a","tool_calls":[{"index":0,"id":"t","function":{"name":"f","arguments":"{"}}]},"finish_reason":"length"}],"usage":{"completion_tokens":3}}`)
+	f.Add(`{"choices":[{"message":{"reasoning_content":"r","content":"a"}}]}`, `{"choices":[{"delta":{"reasoning":"r","content":"a"}}]}`)
 	f.Add(`{}`, `{"choices":[]}`)
 	f.Fuzz(func(t *testing.T, answer, chunk string) {
-		_, _ = ChatToMessage([]byte(answer), "m")
+		_, _ = ChatToMessage([]byte(answer), "m", true)
 		_, _ = ChatToResponse([]byte(answer), "m", []string{"f"})
-		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m"), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", []string{"f"}),
+		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", true), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", []string{"f"}),
 			ChatFrames(&chunks{[]string{chunk}})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {

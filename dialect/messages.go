@@ -51,7 +51,8 @@ type anthropicBlock struct {
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
 	IsError   bool            `json:"is_error"`
-	Title     string          `json:"title"` // a document's
+	Title     string          `json:"title"`    // a document's
+	Thinking  string          `json:"thinking"` // a thinking block's
 	Source    *struct {
 		Type      string `json:"type"`
 		MediaType string `json:"media_type"`
@@ -144,6 +145,7 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 		}
 		var parts []map[string]any
 		var calls []map[string]any
+		var thoughts []string
 		for j, b := range bs {
 			bp := fmt.Sprintf("%s.content[%d]", path, j)
 			switch b.Type {
@@ -198,8 +200,14 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 				default:
 					out.Unfit = append(out.Unfit, bp+" (a document by URL or file)")
 				}
-			case "thinking", "redacted_thinking":
-				// Chat has no thinking to send back: left out.
+			case "thinking":
+				// Chat's is the assistant's reasoning_content, which a
+				// thinking model (DeepSeek's) wants back in a tool loop.
+				if b.Thinking != "" {
+					thoughts = append(thoughts, b.Thinking)
+				}
+			case "redacted_thinking":
+				// Only Claude reads it: left out.
 			default:
 				// Server tools' blocks, and kinds newer than this
 				// translation: only Anthropic knows them.
@@ -210,6 +218,10 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 			msg := map[string]any{"role": "assistant"}
 			text := joinText(parts)
 			msg["content"] = text
+			if len(thoughts) > 0 {
+				msg["reasoning_content"] = strings.Join(thoughts, "\n\n")
+				out.Reasoning = true
+			}
 			if len(calls) > 0 {
 				msg["tool_calls"] = calls
 				if text == "" {
@@ -299,6 +311,9 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 	if r.OutputConfig != nil {
 		effort = r.OutputConfig.Effort
 	}
+	if t := r.Thinking; t != nil && (t.Type == "enabled" || t.Type == "adaptive") && t.Display != "omitted" {
+		out.Thinking = true
+	}
 	if e := reasoningEffort(r.Thinking, effort); e != "" {
 		chat["reasoning_effort"] = e
 		out.Optional = append(out.Optional, "reasoning_effort")
@@ -341,6 +356,8 @@ func reasoningEffort(t *thinking, effort string) string {
 type thinking struct {
 	Type         string `json:"type"`
 	BudgetTokens int    `json:"budget_tokens"`
+	// Display is "omitted" where the client wants no thinking text.
+	Display string `json:"display"`
 }
 
 // outputFormat is a Messages request's structured output format.
@@ -382,14 +399,19 @@ func messageID(chatID string) string {
 }
 
 // ChatToMessage translates a chat.completion to an Anthropic message.
-// model is the model the client asked for.
-func ChatToMessage(body []byte, model string) ([]byte, error) {
+// model is the model the client asked for; with thinking
+// (Translated.Thinking), the answer's reasoning comes first as a thinking
+// block (signed provider.ReasoningSignature), else it is left out.
+func ChatToMessage(body []byte, model string, thinking bool) ([]byte, error) {
 	var c chatCompletion
 	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
 		return nil, fmt.Errorf("the upstream answer is not a chat completion")
 	}
 	ch := c.Choices[0]
 	content := []map[string]any{}
+	if r := ch.Message.text(); thinking && r != "" {
+		content = append(content, map[string]any{"type": "thinking", "thinking": r, "signature": provider.ReasoningSignature})
+	}
 	if t := ch.Message.Content; t != nil && *t != "" {
 		content = append(content, map[string]any{"type": "text", "text": *t})
 	} else if r := ch.Message.Refusal; r != nil && *r != "" {
@@ -408,24 +430,36 @@ func ChatToMessage(body []byte, model string) ([]byte, error) {
 }
 
 // MessagesFrames turns a chat chunk stream into Anthropic's event
-// sequence: message_start, then for each text run or tool call a
-// content_block_start, its deltas and content_block_stop, then
-// message_delta (stop reason; output tokens, and input tokens once the
-// chat stream's usage has said) and message_stop.
-func MessagesFrames(in provider.Stream, model string) provider.Stream {
+// sequence: message_start, then for each reasoning run (with thinking,
+// as ChatToMessage's), text run or tool call a content_block_start, its
+// deltas and content_block_stop, then message_delta (stop reason; output
+// tokens, and input tokens once the chat stream's usage has said) and
+// message_stop.
+func MessagesFrames(in provider.Stream, model string, thinking bool) provider.Stream {
 	f := &frames{in: in}
 	started := false
 	block := -1            // index of the open block, -1 when none
-	isText := false        // the open block is text
+	kind := ""             // the open block's type
+	next := 0              // the next block's index
 	tools := map[int]int{} // chat tool index -> block index
 	stop := "end_turn"
 	var usage map[string]int // message_delta's: the output's count, and the input's once known
 	closeBlock := func() {
-		if block >= 0 {
-			f.emit("content_block_stop", map[string]any{"type": "content_block_stop", "index": block})
+		if block < 0 {
+			return
 		}
+		if kind == "thinking" {
+			f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": block,
+				"delta": map[string]any{"type": "signature_delta", "signature": provider.ReasoningSignature}})
+		}
+		f.emit("content_block_stop", map[string]any{"type": "content_block_stop", "index": block})
+		block, kind = -1, ""
 	}
-	next := 0
+	open := func(typ string, start map[string]any) {
+		closeBlock()
+		block, kind, next = next, typ, next+1
+		f.emit("content_block_start", map[string]any{"type": "content_block_start", "index": block, "content_block": start})
+	}
 	f.chunk = func(c *chatChunk) {
 		if !started {
 			started = true
@@ -439,12 +473,16 @@ func MessagesFrames(in provider.Stream, model string) provider.Stream {
 			usage = map[string]int{"input_tokens": c.Usage.PromptTokens, "output_tokens": c.Usage.CompletionTokens}
 		}
 		for _, ch := range c.Choices {
+			if r := ch.Delta.text(); thinking && r != "" {
+				if kind != "thinking" {
+					open("thinking", map[string]any{"type": "thinking", "thinking": "", "signature": ""})
+				}
+				f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": block,
+					"delta": map[string]any{"type": "thinking_delta", "thinking": r}})
+			}
 			if t := ch.Delta.Content; t != nil && *t != "" {
-				if block < 0 || !isText {
-					closeBlock()
-					block, isText, next = next, true, next+1
-					f.emit("content_block_start", map[string]any{"type": "content_block_start", "index": block,
-						"content_block": map[string]any{"type": "text", "text": ""}})
+				if kind != "text" {
+					open("text", map[string]any{"type": "text", "text": ""})
 				}
 				f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": block,
 					"delta": map[string]any{"type": "text_delta", "text": *t}})
@@ -452,12 +490,9 @@ func MessagesFrames(in provider.Stream, model string) provider.Stream {
 			for _, tc := range ch.Delta.ToolCalls {
 				bi, ok := tools[tc.Index]
 				if !ok {
-					closeBlock()
-					bi, next = next, next+1
+					open("tool_use", map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Function.Name, "input": map[string]any{}})
+					bi = block
 					tools[tc.Index] = bi
-					block, isText = bi, false
-					f.emit("content_block_start", map[string]any{"type": "content_block_start", "index": bi,
-						"content_block": map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Function.Name, "input": map[string]any{}}})
 				}
 				if tc.Function.Arguments != "" {
 					f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": bi,

@@ -234,7 +234,7 @@ func TestToolLoopWithThinkingOnClaude(t *testing.T) {
 		thinks          bool
 	}{
 		{"no thinking kept", `{"role":"assistant","content":null,` + call + `}`, false},
-		{"its thinking_blocks sent back", `{"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"t","signature":"s"}],` + call + `}`, true},
+		{"its thinking_blocks sent back", `{"role":"assistant","content":null,"thinking_blocks":[{"type":"thinking","thinking":"t","signature":"mocksig_1"}],` + call + `}`, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, body := e.post("/v1/chat/completions", `{"model":"sonnet","reasoning_effort":"low","max_tokens":4000,`+

@@ -16,6 +16,7 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
 )
 
 // groqToGemini falls back from an OpenAI-compatible primary to Gemini's
@@ -253,5 +254,79 @@ model_list:
 				t.Fatalf("apart, %s: content %q, raw %s", how, msg.Content, msg.RawJSON())
 			}
 		}
+	}
+}
+
+// Claude Code at a thinking model of another kind (DeepSeek's, by chat):
+// with thinking on, the model's reasoning comes back as a thinking block
+// before the answer, whole and streamed (the SDK's accumulator), signed as
+// breakerd's own; sent back in the session, it goes to DeepSeek as the
+// assistant's reasoning_content (which its thinking mode wants in a tool
+// loop), not to a model that does not read it back, and not to Claude,
+// which could not check its signature: there a tool call it led goes
+// without thinking for that step. Without thinking, none is shown.
+func TestMessagesClientSeesAnotherModelsReasoning(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-reasoner, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+router_settings:
+  fallbacks: [{sonnet: [ds]}]
+`, "anthropic", "deepseek", "openai")
+	ctx := context.Background()
+	ac := e.anthropicClient()
+	const reasoning = "The user said weather?; I greet them."
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
+	ask := anthropic.MessageNewParams{Model: "sonnet", MaxTokens: 4096, Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?"))}}
+	whole, err := ac.Messages.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainMessages(ac.Messages.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, msg := range map[string]anthropic.Message{"whole": *whole, "streamed": streamed} {
+		if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[0].Thinking != reasoning ||
+			msg.Content[0].Signature != provider.ReasoningSignature || msg.Content[1].Type != "text" {
+			t.Fatalf("%s: %s", how, msg.RawJSON())
+		}
+	}
+	plain := ask
+	plain.Thinking = anthropic.ThinkingConfigParamUnion{}
+	if msg, err := ac.Messages.New(ctx, plain); err != nil || len(msg.Content) != 1 || msg.Content[0].Type != "text" {
+		t.Fatalf("without thinking: %v %+v", err, msg.Content)
+	}
+
+	// The session goes on: at DeepSeek, its reasoning goes back to it.
+	next := ask
+	next.Messages = []anthropic.MessageParam{ask.Messages[0], whole.ToParam(), anthropic.NewUserMessage(anthropic.NewTextBlock("and tomorrow?"))}
+	if _, err := ac.Messages.New(ctx, next); err != nil || !strings.Contains(e.mocks["deepseek"].LastBody(), `"reasoning_content":"`+reasoning+`"`) {
+		t.Fatalf("%v: DeepSeek got %s", err, e.mocks["deepseek"].LastBody())
+	}
+	toGPT := next
+	toGPT.Model = "gpt"
+	if _, err := ac.Messages.New(ctx, toGPT); err != nil || strings.Contains(e.mocks["openai"].LastBody(), "reasoning_content") {
+		t.Fatalf("%v: GPT got %s", err, e.mocks["openai"].LastBody())
+	}
+
+	// Claude is back: the thinking it cannot check is left out.
+	e.mocks["anthropic"].SetFaults(mockllm.Faults{})
+	msg, err := ac.Messages.New(ctx, next)
+	if err != nil || msg.Content[0].Type != "thinking" || msg.Content[0].Signature == provider.ReasoningSignature {
+		t.Fatalf("a later turn at Claude: %v %+v", err, msg)
+	}
+	loop := next
+	loop.Tools = []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}}
+	loop.Messages = []anthropic.MessageParam{ask.Messages[0],
+		anthropic.NewAssistantMessage(anthropic.NewThinkingBlock(provider.ReasoningSignature, reasoning), anthropic.NewToolUseBlock("call_1", map[string]any{}, "w")),
+		anthropic.NewUserMessage(anthropic.NewToolResultBlock("call_1", "sunny", false))}
+	if msg, err = ac.Messages.New(ctx, loop); err != nil || msg.Content[0].Type == "thinking" {
+		t.Fatalf("a tool loop DeepSeek's reasoning led, at Claude: %v %+v", err, msg)
 	}
 }

@@ -86,6 +86,9 @@ type call struct {
 	// chat (dialect.Translated.Custom), whose calls go back as custom
 	// tool calls.
 	custom []string
+	// thinking says a Messages client translated to chat is shown a
+	// chat answer's reasoning as thinking (dialect.Translated.Thinking).
+	thinking bool
 	// upstream is the time spent waiting on upstreams (failed attempts,
 	// and the serving attempt up to its response or first chunk); waited
 	// is the retry backoff slept. The rest is breakerd's overhead.
@@ -924,7 +927,7 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 			return nil, nil, terr
 		}
 		chat := *req
-		chat.API, chat.Body, chat.Header, chat.IncludeUsage = provider.APIChat, tr.Chat, nil, true
+		chat.API, chat.Body, chat.Header, chat.IncludeUsage = provider.APIChat, chatBody(d, tr), nil, true
 		return &chat, tr, nil
 	}
 	if ov := c.routing.overrides[d.Config.Group]; len(ov) > 0 && d.Config.Group != c.group {
@@ -941,7 +944,7 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 		c.translated = tr
 	}
 	chat := *c.req
-	chat.API, chat.Body, chat.Header = provider.APIChat, c.translated.Chat, nil
+	chat.API, chat.Body, chat.Header = provider.APIChat, chatBody(d, c.translated), nil
 	chat.IncludeUsage = c.req.Stream // the translated stream reports usage at its end
 	return &chat, c.translated, nil
 }
@@ -964,9 +967,19 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 		return nil, nil, terr
 	}
 	chat := req
-	chat.API, chat.Body, chat.Header = provider.APIChat, tr.Chat, nil
+	chat.API, chat.Body, chat.Header = provider.APIChat, chatBody(d, tr), nil
 	chat.IncludeUsage = req.Stream
 	return &chat, tr, nil
+}
+
+// chatBody is tr's chat request as d is to get it: the assistant's
+// reasoning (a Messages client's thinking) only where d's model reads it
+// back (DeepSeek's thinking models); others may refuse the field.
+func chatBody(d *Deployment, tr *dialect.Translated) []byte {
+	if !tr.Reasoning || d.Config.Fit.ReasoningContent {
+		return tr.Chat
+	}
+	return provider.WithoutMessageFields(tr.Chat, []string{"reasoning_content"})
 }
 
 // translate turns a client request in api into a chat request.
@@ -1042,7 +1055,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 	}
 	var unfit, optional []string
 	if tr != nil {
-		unfit, optional, c.custom = tr.Unfit, tr.Optional, tr.Custom
+		unfit, optional, c.custom, c.thinking = tr.Unfit, tr.Optional, tr.Custom, tr.Thinking
 	}
 	if len(unfit) > 0 {
 		// Only a deployment serving the client's API itself can honour
@@ -1371,7 +1384,7 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 		}
 		f = dialect.ChatFrames(resp.Stream)
 	case c.api == provider.APIMessages:
-		f = dialect.MessagesFrames(resp.Stream, d.Config.Model)
+		f = dialect.MessagesFrames(resp.Stream, d.Config.Model, c.thinking)
 	default:
 		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.custom)
 	}
@@ -1389,7 +1402,7 @@ func (c *call) chatClient() bool {
 // answer writes a translated deployment's chat answer in the client's API.
 func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
 	if c.api == provider.APIMessages {
-		return dialect.ChatToMessage(body, d.Config.Model)
+		return dialect.ChatToMessage(body, d.Config.Model, c.thinking)
 	}
 	return dialect.ChatToResponse(body, d.Config.Model, c.custom)
 }

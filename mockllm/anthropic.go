@@ -100,12 +100,32 @@ func (req *messagesRequest) refusal() string {
 		return "`top_p` is deprecated for this model."
 	case on && set(req.Temperature):
 		return "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode."
+	case req.unsigned() != "":
+		return req.unsigned() + ": Invalid `signature` in `thinking` block"
 	case on && !req.thinkingLeadsToolUse():
 		return "When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceding the lastmost set of `tool_use` and `tool_result` blocks)."
 	case t != nil && t.Type == "enabled" && t.BudgetTokens < 1024:
 		return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
 	case t != nil && t.Type == "enabled" && t.BudgetTokens >= req.MaxTokens:
 		return "`max_tokens` must be greater than `thinking.budget_tokens`."
+	}
+	return ""
+}
+
+// unsigned names the first thinking block sent back whose signature is
+// not one Claude made (the mock's: mocksig_...), as Anthropic's 400 does
+// ("messages.1.content.0"); "" when none.
+func (req *messagesRequest) unsigned() string {
+	for i, m := range req.Messages {
+		var blocks []struct{ Type, Signature string }
+		if json.Unmarshal(m.Content, &blocks) != nil {
+			continue
+		}
+		for j, b := range blocks {
+			if b.Type == "thinking" && !strings.HasPrefix(b.Signature, "mocksig_") {
+				return fmt.Sprintf("messages.%d.content.%d", i, j)
+			}
+		}
 	}
 	return ""
 }

@@ -112,7 +112,7 @@ func TestMessagesRefuseAPrefillFromClaude46(t *testing.T) {
 }
 
 // With thinking on, the mock, as Claude, wants the thinking that led to
-// the last tool call sent back before it.
+// the last tool call sent back before it, signed by Claude.
 func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {
 	_, url := newMock(t, Options{APIKey: "sk-ant"})
 	h := map[string]string{"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
@@ -122,7 +122,8 @@ func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {
 		status          int
 	}{
 		{"the tool call alone", `[` + call + `]`, 400},
-		{"its thinking first", `[{"type":"thinking","thinking":"t","signature":"s"},` + call + `]`, 200},
+		{"its thinking first", `[{"type":"thinking","thinking":"t","signature":"mocksig_1"},` + call + `]`, 200},
+		{"thinking Claude did not sign", `[{"type":"thinking","thinking":"t","signature":"breakerd:reasoning"},` + call + `]`, 400},
 		{"no tool call", `"a text answer"`, 200},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

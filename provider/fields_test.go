@@ -307,7 +307,7 @@ func TestWithoutMessageFields(t *testing.T) {
 		{"none: byte for byte", `{ "messages":[{"role":"user","content":"q"}] }`, `{ "messages":[{"role":"user","content":"q"}] }`},
 		{"the name in text only: byte for byte", `{"messages":[{"role":"user","content":"what is \"reasoning_content\"?"}]}`, `{"messages":[{"role":"user","content":"what is \"reasoning_content\"?"}]}`},
 	} {
-		if got := string(withoutMessageFields([]byte(tc.body), fields)); got != tc.want {
+		if got := string(WithoutMessageFields([]byte(tc.body), fields)); got != tc.want {
 			t.Errorf("%s:\n%s\nwant\n%s", tc.name, got, tc.want)
 		}
 	}

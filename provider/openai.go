@@ -348,7 +348,7 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	}
 	if len(p.d.RefusesInMessages) > 0 && req.Op == Chat && req.ContentType == "" &&
 		slices.ContainsFunc(p.inMessages, func(f []byte) bool { return bytes.Contains(buf, f) }) {
-		buf = withoutMessageFields(buf, p.d.RefusesInMessages)
+		buf = WithoutMessageFields(buf, p.d.RefusesInMessages)
 	}
 	if w := p.d.Watsonx; w != nil {
 		buf = watsonxBody(buf, w)
@@ -794,11 +794,11 @@ func withReasoningContent(body []byte) []byte {
 	})
 }
 
-// withoutMessageFields is a chat request's body with fields left out of
+// WithoutMessageFields is a chat request's body with fields left out of
 // its messages; body as it is when none has any. Its caller first looks
 // for their names in the body without decoding it: a prompt can be
 // megabytes, and most have none.
-func withoutMessageFields(body []byte, fields []string) []byte {
+func WithoutMessageFields(body []byte, fields []string) []byte {
 	return eachMessage(body, func(m map[string]json.RawMessage) bool {
 		changed := false
 		for _, f := range fields {
