@@ -521,8 +521,9 @@ model_list:
 // with thinking on and an assistant tool call that no thinking led:
 // Anthropic refuses it ("a final `assistant` message must start with a
 // thinking block"). That step goes without thinking, as LiteLLM's
-// modify_params does, said in a log line; a loop whose thinking came back
-// keeps it.
+// modify_params does, said in a log line, and without Claude Code's
+// context management edit that clears thinking, which Anthropic refuses
+// without thinking; a loop whose thinking came back keeps both.
 func TestMessagesToolLoopWithoutThinkingAtClaude(t *testing.T) {
 	e := newEnv(t, sonnet45, "anthropic")
 	client := e.anthropicClient()
@@ -542,12 +543,19 @@ func TestMessagesToolLoopWithoutThinkingAtClaude(t *testing.T) {
 				Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
 				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?")),
 					anthropic.NewAssistantMessage(tc.led...),
-					anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}})
+					anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}},
+				aoption.WithJSONSet("context_management", map[string]any{"edits": []map[string]any{
+					{"type": "clear_thinking_20251015", "keep": map[string]any{"type": "thinking_turns", "value": 1}},
+					{"type": "clear_tool_uses_20250919"}}}))
 			if err != nil {
 				t.Fatalf("the next step at Claude: %v", err)
 			}
 			thought := msg.Content[0].Type == "thinking"
 			logged := strings.Contains(e.logs.String()[mark:], "without thinking")
+			sent := e.mocks["anthropic"].LastBody()
+			if clears := strings.Contains(sent, "clear_thinking_"); clears != tc.thinks || !strings.Contains(sent, "clear_tool_uses_") {
+				t.Fatalf("Claude got %s", sent)
+			}
 			if thought != tc.thinks || logged == tc.thinks {
 				t.Fatalf("thinking %v (want %v), logged %v: %s", thought, tc.thinks, logged, e.logs.String()[mark:])
 			}

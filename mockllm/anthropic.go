@@ -46,6 +46,13 @@ type messagesRequest struct {
 		BudgetTokens int    `json:"budget_tokens"`
 		Display      string `json:"display"`
 	} `json:"thinking"`
+	// ContextManagement is Claude Code's: clear_thinking edits want
+	// thinking on.
+	ContextManagement struct {
+		Edits []struct {
+			Type string `json:"type"`
+		} `json:"edits"`
+	} `json:"context_management"`
 	OutputConfig struct {
 		Effort string `json:"effort"`
 		// Format asks for structured outputs: the answer's text is a
@@ -100,6 +107,8 @@ func (req *messagesRequest) refusal() string {
 		return "`top_p` is deprecated for this model."
 	case on && set(req.Temperature):
 		return "`temperature` may only be set to 1 when thinking is enabled or in adaptive mode."
+	case !on && req.clearsThinking() != "":
+		return "`" + req.clearsThinking() + "` strategy requires `thinking` to be enabled"
 	case req.unsigned() != "":
 		return req.unsigned() + ": Invalid `signature` in `thinking` block"
 	case on && !req.thinkingLeadsToolUse():
@@ -108,6 +117,17 @@ func (req *messagesRequest) refusal() string {
 		return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
 	case t != nil && t.Type == "enabled" && t.BudgetTokens >= req.MaxTokens:
 		return "`max_tokens` must be greater than `thinking.budget_tokens`."
+	}
+	return ""
+}
+
+// clearsThinking is the context management edit that clears thinking
+// (clear_thinking_20251015), "" when none.
+func (req *messagesRequest) clearsThinking() string {
+	for _, e := range req.ContextManagement.Edits {
+		if strings.HasPrefix(e.Type, "clear_thinking_") {
+			return e.Type
+		}
 	}
 	return ""
 }

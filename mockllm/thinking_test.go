@@ -68,6 +68,9 @@ func TestMessagesRefuseWhatClaudeRefuses(t *testing.T) {
 		{"temperature and top_p on Sonnet 4", "claude-sonnet-4-20250514", `"temperature":0.5,"top_p":0.9`, ""},
 		{"temperature 1 on Opus 4.7", "claude-opus-4-7", `"temperature":1`, ""},
 		{"temperature without thinking", "claude-sonnet-4-5", `"temperature":0.5`, ""},
+		{"clearing thinking without thinking", "claude-sonnet-4-5", `"context_management":{"edits":[{"type":"clear_thinking_20251015"}]}`,
+			"`clear_thinking_20251015` strategy requires `thinking` to be enabled"},
+		{"clearing thinking with thinking", "claude-sonnet-4-5", `"context_management":{"edits":[{"type":"clear_thinking_20251015"}]},"thinking":{"type":"enabled","budget_tokens":2000}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, data := post(t, url+"/v1/messages", `{"model":"`+tc.model+`","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],`+tc.params+`}`, h)

@@ -521,6 +521,7 @@ func (p *anthropic) roundTripMessages(ctx context.Context, req *Request, path st
 	if buf, err = fitClaude(p.d.Model, buf); err != nil {
 		return nil, nil, err
 	}
+	buf = withoutClearThinking(buf)
 	hreq, err := p.post(ctx, path, buf, req.Stream, cmp.Or(req.Header.Get("anthropic-version"), p.d.APIVersion, DefaultAnthropicVersion),
 		strings.Join(req.Header.Values("anthropic-beta"), ","))
 	if err != nil {

@@ -791,3 +791,27 @@ func TestThinkingLeadsToolUseIn(t *testing.T) {
 		})
 	}
 }
+
+// Claude Code's context management edit that clears thinking is refused
+// without thinking on: it goes where thinking is off, and only it.
+func TestWithoutClearThinking(t *testing.T) {
+	const clear = `{"type":"clear_thinking_20251015","keep":{"type":"thinking_turns","value":1}}`
+	const tools = `{"type":"clear_tool_uses_20250919"}`
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"thinking on", `{"thinking":{"type":"adaptive"},"context_management":{"edits":[` + clear + `]}}`, ``},
+		{"thinking off, the edit alone", `{"context_management":{"edits":[` + clear + `]},"model":"m"}`, `{"model":"m"}`},
+		{"thinking disabled, another edit", `{"context_management":{"edits":[` + clear + `,` + tools + `]},"thinking":{"type":"disabled"}}`,
+			`{"context_management":{"edits":[` + tools + `]},"thinking":{"type":"disabled"}}`},
+		{"no edit that clears thinking", `{"context_management":{"edits":[` + tools + `]}}`, ``},
+		{"clear_thinking_ in a prompt only", `{"messages":[{"role":"user","content":"\"clear_thinking_ x"}]}`, ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := cmp.Or(tc.want, tc.in)
+			if got := string(withoutClearThinking([]byte(tc.in))); got != want {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}

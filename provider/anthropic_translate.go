@@ -406,13 +406,9 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 // thinking on: its thinking off, or its last assistant message, if it
 // calls a tool, starting with thinking.
 func thinkingLeadsToolUseIn(body []byte) bool {
-	on, leads := false, true
+	leads := true
 	EachField(body, func(k, v []byte) {
 		switch string(k) {
-		case "thinking":
-			EachField(v, func(k, v []byte) {
-				on = on || string(k) == "type" && (string(v) == `"enabled"` || string(v) == `"adaptive"`)
-			})
 		case "messages":
 			EachElement(v, func(m []byte) {
 				assistant, calls, first := false, false, ""
@@ -441,7 +437,54 @@ func thinkingLeadsToolUseIn(body []byte) bool {
 			})
 		}
 	})
-	return !on || leads
+	return leads || !thinksIn(body)
+}
+
+// thinksIn reports whether a Messages request's body turns thinking on
+// (enabled, or adaptive).
+func thinksIn(body []byte) bool {
+	on := false
+	EachField(body, func(k, v []byte) {
+		if string(k) == "thinking" {
+			EachField(v, func(k, v []byte) {
+				on = on || string(k) == "type" && (string(v) == `"enabled"` || string(v) == `"adaptive"`)
+			})
+		}
+	})
+	return on
+}
+
+// withoutClearThinking returns a Messages request's body without its
+// context_management's clear_thinking edits (Claude Code's) when its
+// thinking is off, as it is when left out for the model or the step:
+// Anthropic refuses them then ("`clear_thinking_20251015` strategy
+// requires `thinking` to be enabled"). body as it is otherwise.
+func withoutClearThinking(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"clear_thinking_`)) || thinksIn(body) {
+		return body
+	}
+	var fields, cm map[string]json.RawMessage
+	var edits []json.RawMessage
+	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["context_management"], &cm) != nil || json.Unmarshal(cm["edits"], &edits) != nil {
+		return body
+	}
+	edits = slices.DeleteFunc(edits, func(e json.RawMessage) bool {
+		var t struct{ Type string }
+		return json.Unmarshal(e, &t) == nil && strings.HasPrefix(t.Type, "clear_thinking_")
+	})
+	cm["edits"], _ = json.Marshal(edits)
+	if len(edits) == 0 {
+		delete(cm, "edits")
+	}
+	fields["context_management"], _ = json.Marshal(cm)
+	if len(cm) == 0 {
+		delete(fields, "context_management")
+	}
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 // thinkingLeadsToolUse reports whether the last assistant turn that calls
