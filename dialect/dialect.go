@@ -51,13 +51,16 @@ type Translated struct {
 	// client as custom tool calls (ChatToResponse, ResponsesFrames).
 	Custom []string
 	// Reasoning says the chat request's assistant messages carry
-	// reasoning_content (a Messages request's thinking text), which only a
+	// reasoning_content (a Messages request's thinking text, a Responses
+	// request's reasoning summaries), which only a
 	// deployment that reads it back should get
 	// (config.Deployment.Fit.ReasoningContent, DeepSeek's thinking models).
 	Reasoning bool
-	// Thinking says a Messages client asked for thinking it is shown: a
-	// chat answer's reasoning goes back to it as thinking blocks
-	// (ChatToMessage, MessagesFrames).
+	// Thinking says the client asked to be shown the model's reasoning (a
+	// Messages request's thinking, not omitted; a Responses request's
+	// reasoning summary): a chat answer's reasoning goes back to it as
+	// thinking blocks (ChatToMessage, MessagesFrames) or a reasoning
+	// item's summary (ChatToResponse, ResponsesFrames).
 	Thinking bool
 }
 

@@ -59,8 +59,8 @@ func FuzzAnswerTranslation(f *testing.F) {
 	f.Add(`{}`, `{"choices":[]}`)
 	f.Fuzz(func(t *testing.T, answer, chunk string) {
 		_, _ = ChatToMessage([]byte(answer), "m", true)
-		_, _ = ChatToResponse([]byte(answer), "m", []string{"f"})
-		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", true), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", []string{"f"}),
+		_, _ = ChatToResponse([]byte(answer), "m", []string{"f"}, true)
+		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", true), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", []string{"f"}, true),
 			ChatFrames(&chunks{[]string{chunk}})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {

@@ -115,12 +115,17 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			}
 		case "reasoning":
 			var re struct {
-				Effort string `json:"effort"`
+				Effort  string `json:"effort"`
+				Summary string `json:"summary"`
 			}
 			if json.Unmarshal(v, &re) == nil && re.Effort != "" {
 				chat["reasoning_effort"] = re.Effort
 				out.Optional = append(out.Optional, "reasoning_effort")
 			}
+			// A summary asked for (Codex's "auto"): a thinking model's
+			// reasoning is shown as one.
+			out.Thinking = re.Summary != "" && re.Summary != "none"
+
 		case "text":
 			var t struct {
 				Format *struct {
@@ -220,6 +225,7 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 	}
 	msgs = append(msgs, items.msgs...)
 	out.Unfit = append(out.Unfit, items.unfit...)
+	out.Reasoning = items.reasoning
 	chat["messages"] = msgs
 	b, jerr := json.Marshal(chat)
 	if jerr != nil {
@@ -232,6 +238,8 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 type itemsOut struct {
 	msgs  []map[string]any
 	unfit []string
+	// reasoning says an assistant message carries reasoning_content.
+	reasoning bool
 }
 
 // responseItems translates Responses input (a string, or a list of
@@ -252,9 +260,22 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 		Arguments string          `json:"arguments"`
 		Input     string          `json:"input"` // a custom tool call's
 		Output    json.RawMessage `json:"output"`
+		Summary   []struct {
+			Text string `json:"text"`
+		} `json:"summary"` // a reasoning item's
 	}
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, badRequest("input", "Invalid 'input': must be a string or a list of items")
+	}
+	// thought is the reasoning read since the last assistant message,
+	// which the next one carries as its reasoning_content.
+	var thought []string
+	assistant := func(m map[string]any) map[string]any {
+		if len(thought) > 0 {
+			m["reasoning_content"] = strings.Join(thought, "\n\n")
+			thought, out.reasoning = nil, true
+		}
+		return m
 	}
 	for i, it := range items {
 		p := fmt.Sprintf("input[%d]", i)
@@ -274,7 +295,11 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 				return nil, err
 			}
 			out.unfit = append(out.unfit, unfit...)
-			out.msgs = append(out.msgs, map[string]any{"role": role, "content": content})
+			m := map[string]any{"role": role, "content": content}
+			if role == "assistant" {
+				m = assistant(m)
+			}
+			out.msgs = append(out.msgs, m)
 		case "function_call", "custom_tool_call":
 			args := it.Arguments
 			if it.Type == "custom_tool_call" { // as its function's (customFunction)
@@ -287,7 +312,7 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 			if n := len(out.msgs); n > 0 && out.msgs[n-1]["role"] == "assistant" && out.msgs[n-1]["tool_calls"] != nil {
 				out.msgs[n-1]["tool_calls"] = append(out.msgs[n-1]["tool_calls"].([]map[string]any), call)
 			} else {
-				out.msgs = append(out.msgs, map[string]any{"role": "assistant", "content": nil, "tool_calls": []map[string]any{call}})
+				out.msgs = append(out.msgs, assistant(map[string]any{"role": "assistant", "content": nil, "tool_calls": []map[string]any{call}}))
 			}
 		case "function_call_output", "custom_tool_call_output":
 			var text string
@@ -296,7 +321,14 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 			}
 			out.msgs = append(out.msgs, map[string]any{"role": "tool", "tool_call_id": it.CallID, "content": text})
 		case "reasoning":
-			// Reasoning items only OpenAI can read back: left out.
+			// Its encrypted content only OpenAI reads; its summary (or a
+			// thinking model's reasoning, as ChatToResponse gives it) is
+			// the next assistant message's reasoning_content.
+			for _, sm := range it.Summary {
+				if sm.Text != "" {
+					thought = append(thought, sm.Text)
+				}
+			}
 		default:
 			// Items only OpenAI can carry: references to stored items,
 			// hosted and custom tool calls, compactions (the encrypted
@@ -452,9 +484,22 @@ func finishStatus(finish string) (string, string) {
 	return "completed", ""
 }
 
+// reasoningItem is a reasoning item of a thinking model's reasoning, as
+// its summary; its id (provider.ReasoningItemPrefix) says breakerd made
+// it.
+func reasoningItem(id, text string) map[string]any {
+	summary := []map[string]any{}
+	if text != "" {
+		summary = append(summary, map[string]any{"type": "summary_text", "text": text})
+	}
+	return map[string]any{"type": "reasoning", "id": provider.ReasoningItemPrefix + strings.TrimPrefix(id, "resp_"), "summary": summary}
+}
+
 // ChatToResponse translates a chat.completion to a Response. model is the
-// model the client asked for.
-func ChatToResponse(body []byte, model string, custom []string) ([]byte, error) {
+// model the client asked for; custom names its custom tools
+// (Translated.Custom); with reasoning (Translated.Thinking), the answer's
+// reasoning comes first as a reasoning item's summary.
+func ChatToResponse(body []byte, model string, custom []string, reasoning bool) ([]byte, error) {
 	var c chatCompletion
 	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
 		return nil, fmt.Errorf("the upstream answer is not a chat completion")
@@ -462,6 +507,9 @@ func ChatToResponse(body []byte, model string, custom []string) ([]byte, error) 
 	ch := c.Choices[0]
 	id := responseID(c.ID)
 	var output []map[string]any
+	if r := ch.Message.text(); reasoning && r != "" {
+		output = append(output, reasoningItem(id, r))
+	}
 	text := ""
 	if t := ch.Message.Content; t != nil {
 		text = *t
@@ -493,7 +541,7 @@ func ChatToResponse(body []byte, model string, custom []string) ([]byte, error) 
 // function_call_arguments.delta events and their .done events; then
 // response.completed (or response.incomplete) with the whole Response.
 // Every event carries a sequence_number.
-func ResponsesFrames(in provider.Stream, model string, custom []string) provider.Stream {
+func ResponsesFrames(in provider.Stream, model string, custom []string, reasoning bool) provider.Stream {
 	f := &frames{in: in}
 	seq := 0
 	emit := func(typ string, v map[string]any) {
@@ -504,8 +552,11 @@ func ResponsesFrames(in provider.Stream, model string, custom []string) provider
 	var id, msgID string
 	created := time.Now().Unix()
 	started := false
-	var text strings.Builder
-	textIndex := -1 // output index of the message item, -1 before it
+	var text, thought strings.Builder
+	textIndex := -1    // output index of the message item, -1 before it
+	thoughtIndex := -1 // output index of the reasoning item, -1 before it
+	thoughtOpen := false
+	var rsID string
 	type call struct {
 		index            int
 		id, callID, name string
@@ -527,11 +578,23 @@ func ResponsesFrames(in provider.Stream, model string, custom []string) provider
 			"part": map[string]any{"type": "output_text", "text": t, "annotations": []any{}}})
 		emit("response.output_item.done", map[string]any{"output_index": textIndex, "item": messageItem(msgID, t, "completed")})
 	}
+	closeThought := func() {
+		if !thoughtOpen {
+			return
+		}
+		thoughtOpen = false
+		t := thought.String()
+		emit("response.reasoning_summary_text.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0, "text": t})
+		emit("response.reasoning_summary_part.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
+			"part": map[string]any{"type": "summary_text", "text": t}})
+		emit("response.output_item.done", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, t)})
+	}
 	f.chunk = func(c *chatChunk) {
 		if !started {
 			started = true
 			id = responseID(c.ID)
 			msgID = "msg_" + strings.TrimPrefix(id, "resp_")
+			rsID = reasoningItem(id, "")["id"].(string)
 			emit("response.created", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
 			emit("response.in_progress", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
 		}
@@ -539,6 +602,19 @@ func ResponsesFrames(in provider.Stream, model string, custom []string) provider
 			inTok, outTok = c.Usage.PromptTokens, c.Usage.CompletionTokens
 		}
 		for _, ch := range c.Choices {
+			if r := ch.Delta.text(); reasoning && r != "" && thoughtIndex < 0 {
+				thoughtIndex, nextIndex, thoughtOpen = nextIndex, nextIndex+1, true
+				emit("response.output_item.added", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, "")})
+				emit("response.reasoning_summary_part.added", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
+					"part": map[string]any{"type": "summary_text", "text": ""}})
+			}
+			if r := ch.Delta.text(); thoughtOpen && r != "" {
+				thought.WriteString(r)
+				emit("response.reasoning_summary_text.delta", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0, "delta": r})
+			}
+			if ch.Delta.Content != nil && *ch.Delta.Content != "" || len(ch.Delta.ToolCalls) > 0 {
+				closeThought() // the reasoning is over
+			}
 			if t := ch.Delta.Content; t != nil && *t != "" {
 				if textIndex < 0 {
 					textIndex, nextIndex = nextIndex, nextIndex+1
@@ -581,8 +657,12 @@ func ResponsesFrames(in provider.Stream, model string, custom []string) provider
 		if !started {
 			return
 		}
+		closeThought()
 		closeText()
 		var output []map[string]any
+		if thoughtIndex >= 0 {
+			output = append(output, reasoningItem(id, thought.String()))
+		}
 		if textIndex >= 0 {
 			output = append(output, messageItem(msgID, text.String(), "completed"))
 		}

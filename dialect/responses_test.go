@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,7 +70,7 @@ func TestCustomToolCallsFromChat(t *testing.T) {
 	answer := `{"id":"chatcmpl-1","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,` +
 		`"tool_calls":[{"id":"call_1","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":\"*** Begin Patch\\n\"}"}},` +
 		`{"id":"call_2","type":"function","function":{"name":"shell","arguments":"{\"cmd\":\"ls\"}"}}]}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}`
-	body, err := ChatToResponse([]byte(answer), "m", []string{"apply_patch"})
+	body, err := ChatToResponse([]byte(answer), "m", []string{"apply_patch"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestCustomToolCallsFromChat(t *testing.T) {
 		chunk(`{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"apply_patch","arguments":""}}]}`),
 		chunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{\"input\":\"*** Begin"}}]}`),
 		chunk(`{"tool_calls":[{"index":0,"function":{"arguments":" Patch\\n\"}"}}]}`),
-		`{"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`}}, "m", []string{"apply_patch"})
+		`{"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`}}, "m", []string{"apply_patch"}, false)
 	var types []string
 	var delta, done string
 	for {
@@ -121,5 +122,47 @@ func TestCustomToolCallsFromChat(t *testing.T) {
 		"response.custom_tool_call_input.delta,response.custom_tool_call_input.done,response.output_item.done,response.completed" ||
 		delta != "*** Begin Patch\n" || done != delta {
 		t.Fatalf("events %s, input %q, done %q", got, delta, done)
+	}
+}
+
+// A reasoning item's summary is the reasoning_content of the assistant
+// turn after it (a message, or tool calls), which a thinking model
+// (DeepSeek's) reads back; one with none says so.
+func TestReasoningItemsToChat(t *testing.T) {
+	for _, tc := range []struct {
+		name, items string
+		want        []string // each message's reasoning_content, "-" for none
+	}{
+		{"before a message", `{"role":"user","content":"hi"},{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"greet"}]},` +
+			`{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hello"}]}`, []string{"-", "greet"}},
+		{"before tool calls", `{"role":"user","content":"hi"},{"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"a"},{"type":"summary_text","text":"b"}]},` +
+			`{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},{"type":"function_call","call_id":"c2","name":"f","arguments":"{}"},` +
+			`{"type":"function_call_output","call_id":"c1","output":"x"}`, []string{"-", "a\n\nb", "-"}},
+		{"an empty summary", `{"role":"user","content":"hi"},{"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"x"},` +
+			`{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hello"}]}`, []string{"-", "-"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := ResponsesToChat([]byte(`{"model":"m","input":[` + tc.items + `]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var chat struct {
+				Messages []map[string]any
+			}
+			if err := json.Unmarshal(tr.Chat, &chat); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range chat.Messages {
+				r, ok := m["reasoning_content"].(string)
+				if !ok {
+					r = "-"
+				}
+				got = append(got, r)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") || tr.Reasoning != slices.ContainsFunc(tc.want, func(s string) bool { return s != "-" }) {
+				t.Fatalf("reasoning %q (flag %v), want %q: %s", got, tr.Reasoning, tc.want, tr.Chat)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
@@ -328,5 +329,69 @@ router_settings:
 		anthropic.NewUserMessage(anthropic.NewToolResultBlock("call_1", "sunny", false))}
 	if msg, err = ac.Messages.New(ctx, loop); err != nil || msg.Content[0].Type == "thinking" {
 		t.Fatalf("a tool loop DeepSeek's reasoning led, at Claude: %v %+v", err, msg)
+	}
+}
+
+// A Responses client (Codex) at a thinking model of another kind
+// (DeepSeek's, by chat) that asks for a reasoning summary gets the model's
+// reasoning as a reasoning item's summary before the answer, whole and
+// streamed (the SDK's accumulator, and every index and id checked); sent
+// back, it goes to DeepSeek as the assistant's reasoning_content, and not
+// to OpenAI, which would look its id up and answer 404. Without a summary
+// asked for, none is shown.
+func TestResponsesClientSeesAnotherModelsReasoning(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: codex
+    litellm_params: {model: openai/gpt-5.1-codex, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-reasoner, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+router_settings:
+  fallbacks: [{codex: [ds]}]
+`, "openai", "deepseek")
+	ctx := context.Background()
+	const reasoning = "The user said weather?; I greet them."
+	e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	ask := responses.ResponseNewParams{Model: "codex", Store: openai.Bool(false),
+		Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortMedium, Summary: shared.ReasoningSummaryAuto},
+		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")}}
+	whole, err := e.client.Responses.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+		if len(r.Output) != 2 || r.Output[0].Type != "reasoning" || len(r.Output[0].Summary) != 1 || r.Output[0].Summary[0].Text != reasoning ||
+			!strings.HasPrefix(r.Output[0].ID, provider.ReasoningItemPrefix) || r.Output[1].Type != "message" || r.OutputText() == "" {
+			t.Fatalf("%s: %s", how, r.RawJSON())
+		}
+	}
+	plain := ask
+	plain.Reasoning = shared.ReasoningParam{Effort: shared.ReasoningEffortMedium}
+	if r, err := e.client.Responses.New(ctx, plain); err != nil || len(r.Output) != 1 || r.Output[0].Type != "message" {
+		t.Fatalf("without a summary: %v %s", err, r.RawJSON())
+	}
+
+	// The session goes on, as Codex sends it: every item again.
+	rp := whole.Output[0].AsReasoning().ToParam()
+	next := ask
+	next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		responses.ResponseInputItemParamOfMessage("weather?", responses.EasyInputMessageRoleUser),
+		{OfReasoning: &rp},
+		responses.ResponseInputItemParamOfOutputMessage(
+			[]responses.ResponseOutputMessageContentUnionParam{{OfOutputText: &responses.ResponseOutputTextParam{Text: whole.OutputText()}}},
+			whole.Output[1].ID, responses.ResponseOutputMessageStatusCompleted),
+		responses.ResponseInputItemParamOfMessage("and tomorrow?", responses.EasyInputMessageRoleUser)}}
+	if _, err := e.client.Responses.New(ctx, next); err != nil || !strings.Contains(e.mocks["deepseek"].LastBody(), `"reasoning_content":"`+reasoning+`"`) {
+		t.Fatalf("%v: DeepSeek got %s", err, e.mocks["deepseek"].LastBody())
+	}
+	e.mocks["openai"].SetFaults(mockllm.Faults{})
+	var hr *http.Response
+	if _, err := e.client.Responses.New(ctx, next, option.WithResponseInto(&hr)); err != nil || hr.Header.Get("X-Breakerd-Provider") != "openai" ||
+		strings.Contains(e.mocks["openai"].LastBody(), provider.ReasoningItemPrefix) {
+		t.Fatalf("%v: OpenAI got %s", err, e.mocks["openai"].LastBody())
 	}
 }

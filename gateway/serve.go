@@ -1386,7 +1386,7 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 	case c.api == provider.APIMessages:
 		f = dialect.MessagesFrames(resp.Stream, d.Config.Model, c.thinking)
 	default:
-		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.custom)
+		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.custom, c.thinking)
 	}
 	if c.g.cfg.Router.StreamCost && d.Config.Priced && (provider.Translatable(c.api) || c.api == provider.APIChat || c.api == "") {
 		return &costedFrames{Stream: f, d: d}
@@ -1404,7 +1404,7 @@ func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
 	if c.api == provider.APIMessages {
 		return dialect.ChatToMessage(body, d.Config.Model, c.thinking)
 	}
-	return dialect.ChatToResponse(body, d.Config.Model, c.custom)
+	return dialect.ChatToResponse(body, d.Config.Model, c.custom, c.thinking)
 }
 
 // failureCause says in a few words why a counted attempt failed: the

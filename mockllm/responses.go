@@ -95,6 +95,11 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
 		return
 	}
+	if id := s.unknownReasoning(req.Input); id != "" {
+		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Item with id '%s' not found. Items are not persisted when `store` is set to false. "+
+			"Try again with `store` set to true, or remove this item from your input.", id))
+		return
+	}
 	conv := conversationID(req.Conversation)
 	if conv != "" && !s.convs.add(conv, nil) {
 		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Conversation with id '%s' not found.", conv))
@@ -386,6 +391,26 @@ func (s *Server) foreignReasoning(raw json.RawMessage) string {
 		plain, err := base64.StdEncoding.DecodeString(it.EncryptedContent)
 		if err != nil || !strings.HasPrefix(string(plain), "mockllm:"+s.opts.Name+":") {
 			return fmt.Sprintf("The encrypted content for item %s could not be verified.", it.ID)
+		}
+	}
+	return ""
+}
+
+// unknownReasoning is the id of a reasoning item of the input that comes
+// without its encrypted content and is not one the mock stored, which
+// OpenAI looks up and does not find; "" when none.
+func (s *Server) unknownReasoning(raw json.RawMessage) string {
+	var items []struct {
+		Type             string `json:"type"`
+		ID               string `json:"id"`
+		EncryptedContent string `json:"encrypted_content"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return ""
+	}
+	for _, it := range items {
+		if it.Type == "reasoning" && it.EncryptedContent == "" && !s.stored.has(strings.TrimPrefix(it.ID, "rs_")) {
+			return it.ID
 		}
 	}
 	return ""

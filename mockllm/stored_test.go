@@ -144,3 +144,30 @@ func TestConversations(t *testing.T) {
 		t.Fatalf("a response in an unknown conversation: %d", resp.StatusCode)
 	}
 }
+
+// A reasoning item sent back without its encrypted content is looked up
+// by its id, as OpenAI does: one of a stored response is found, any other
+// is OpenAI's 404.
+func TestReasoningItemsAreLookedUp(t *testing.T) {
+	_, url := newMock(t, Options{Name: "m"})
+	resp, data := post(t, url+"/v1/responses", `{"model":"o3","input":"hi there"}`, nil)
+	var first struct{ ID string }
+	if err := json.Unmarshal(data, &first); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+	for _, tc := range []struct {
+		name, id string
+		status   int
+	}{
+		{"a stored response's", "rs_" + first.ID, 200},
+		{"one never stored", "rs_breakerd_x", 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, data := post(t, url+"/v1/responses", `{"model":"o3","store":false,"input":[{"role":"user","content":"hi"},`+
+				`{"type":"reasoning","id":"`+tc.id+`","summary":[]},{"role":"user","content":"again"}]}`, nil)
+			if resp.StatusCode != tc.status || tc.status == 404 && !strings.Contains(string(data), "Item with id '"+tc.id+"' not found") {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, data, tc.status)
+			}
+		})
+	}
+}

@@ -385,45 +385,6 @@ func (p *anthropic) Stored(ctx context.Context, call StoredCall) (*Response, err
 	return resp, nil
 }
 
-// ReasoningSignature signs the thinking blocks breakerd makes of another
-// model's reasoning (a chat answer's reasoning_content, for a Messages
-// client): Claude could not check it, so such blocks are left out of what
-// Claude gets (withoutForeignThinking).
-const ReasoningSignature = "breakerd:reasoning"
-
-// withoutForeignThinking returns a Messages request's body without the
-// thinking blocks signed ReasoningSignature; body as it is when it has
-// none.
-func withoutForeignThinking(body []byte) []byte {
-	if !bytes.Contains(body, []byte(`"`+ReasoningSignature+`"`)) {
-		return body
-	}
-	var fields map[string]json.RawMessage
-	var msgs []map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["messages"], &msgs) != nil {
-		return body
-	}
-	for _, m := range msgs {
-		var blocks []json.RawMessage
-		if json.Unmarshal(m["content"], &blocks) != nil {
-			continue // text
-		}
-		kept := slices.DeleteFunc(slices.Clone(blocks), func(b json.RawMessage) bool {
-			var t struct{ Type, Signature string }
-			return json.Unmarshal(b, &t) == nil && t.Type == "thinking" && t.Signature == ReasoningSignature
-		})
-		if len(kept) < len(blocks) {
-			m["content"], _ = json.Marshal(kept)
-		}
-	}
-	fields["messages"], _ = json.Marshal(msgs)
-	out, err := json.Marshal(fields)
-	if err != nil {
-		return body
-	}
-	return out
-}
-
 // sendMessages passes a Messages API request through: the client's body
 // with the deployment's model, the client's anthropic-version and
 // anthropic-beta, and the answer or stream as Anthropic sent it.

@@ -310,6 +310,9 @@ func (p *openAI) send(ctx context.Context, req *Request, mayAsk bool) (*Response
 	if err != nil {
 		return nil, &Error{Err: err, Message: "encode request: " + err.Error()}
 	}
+	if req.API == APIResponses || req.API == APICompact {
+		buf = withoutForeignReasoning(buf)
+	}
 	// A model of the Responses API alone takes chat through it.
 	viaResponses := p.d.Fit.ResponsesOnly && req.Op == Chat && (req.API == "" || req.API == APIChat) && req.ContentType == "" &&
 		p.d.SageMaker == nil && p.d.Watsonx == nil

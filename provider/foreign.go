@@ -1,0 +1,83 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// A thinking model that is not Claude or OpenAI's (DeepSeek's, served by
+// chat) gives its reasoning as text, which breakerd shows a Messages
+// client as thinking blocks and a Responses client as reasoning items.
+// Clients send them back; Claude and OpenAI could not read them (Claude
+// checks a thinking block's signature, OpenAI looks a reasoning item up
+// by its id), so they are left out of what those get.
+
+// ReasoningSignature signs the thinking blocks breakerd makes of another
+// model's reasoning (a chat answer's reasoning_content, for a Messages
+// client): Claude could not check it, so such blocks are left out of what
+// Claude gets (withoutForeignThinking).
+const ReasoningSignature = "breakerd:reasoning"
+
+// ReasoningItemPrefix begins the id of a reasoning item breakerd makes of
+// another model's reasoning, for a Responses client: OpenAI, which would
+// look the id up, does not get such items (withoutForeignReasoning).
+const ReasoningItemPrefix = "rs_breakerd_"
+
+// withoutForeignThinking returns a Messages request's body without the
+// thinking blocks signed ReasoningSignature; body as it is when it has
+// none.
+func withoutForeignThinking(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"`+ReasoningSignature+`"`)) {
+		return body
+	}
+	var fields map[string]json.RawMessage
+	var msgs []map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["messages"], &msgs) != nil {
+		return body
+	}
+	for _, m := range msgs {
+		var blocks []json.RawMessage
+		if json.Unmarshal(m["content"], &blocks) != nil {
+			continue // text
+		}
+		kept := slices.DeleteFunc(slices.Clone(blocks), func(b json.RawMessage) bool {
+			var t struct{ Type, Signature string }
+			return json.Unmarshal(b, &t) == nil && t.Type == "thinking" && t.Signature == ReasoningSignature
+		})
+		if len(kept) < len(blocks) {
+			m["content"], _ = json.Marshal(kept)
+		}
+	}
+	fields["messages"], _ = json.Marshal(msgs)
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// withoutForeignReasoning returns a Responses request's body without the
+// reasoning items whose id begins with ReasoningItemPrefix; body as it is
+// when it has none.
+func withoutForeignReasoning(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"`+ReasoningItemPrefix)) {
+		return body
+	}
+	var fields map[string]json.RawMessage
+	var items []json.RawMessage
+	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["input"], &items) != nil {
+		return body
+	}
+	items = slices.DeleteFunc(items, func(it json.RawMessage) bool {
+		var r struct{ Type, ID string }
+		return json.Unmarshal(it, &r) == nil && r.Type == "reasoning" && strings.HasPrefix(r.ID, ReasoningItemPrefix)
+	})
+	fields["input"], _ = json.Marshal(items)
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return body
+	}
+	return out
+}
