@@ -91,13 +91,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			return
 		}
 	}
-	if msg := s.foreignReasoning(req.Input); msg != "" {
-		s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
-		return
-	}
-	if id := s.unknownReasoning(req.Input); id != "" {
-		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Item with id '%s' not found. Items are not persisted when `store` is set to false. "+
-			"Try again with `store` set to true, or remove this item from your input.", id))
+	if s.refuseUnreadable(w, r, req.Input) {
 		return
 	}
 	conv := conversationID(req.Conversation)
@@ -372,48 +366,48 @@ func (s *Server) encrypt(id string) string {
 	return base64.StdEncoding.EncodeToString([]byte("mockllm:" + s.opts.Name + ":" + id))
 }
 
-// foreignReasoning says which item of a Responses input (reasoning, or a
-// compaction) the mock cannot read (encrypted by another), as OpenAI
-// refuses it; "" when none.
-func (s *Server) foreignReasoning(raw json.RawMessage) string {
+// unreadable says what of a Responses input's reasoning (or compaction)
+// OpenAI would refuse: an item encrypted by another (msg, a 400's
+// message), or a reasoning item without its encrypted content that was
+// never stored (unknown, its id: OpenAI looks it up, and answers 404).
+func (s *Server) unreadable(raw json.RawMessage) (msg, unknown string) {
 	var items []struct {
 		Type             string `json:"type"`
 		ID               string `json:"id"`
 		EncryptedContent string `json:"encrypted_content"`
 	}
 	if json.Unmarshal(raw, &items) != nil {
-		return ""
+		return "", ""
 	}
 	for _, it := range items {
-		if it.EncryptedContent == "" { // reasoning, or a compaction
+		if it.EncryptedContent == "" {
+			if it.Type == "reasoning" && !s.stored.has(strings.TrimPrefix(it.ID, "rs_")) {
+				return "", it.ID
+			}
 			continue
 		}
 		plain, err := base64.StdEncoding.DecodeString(it.EncryptedContent)
 		if err != nil || !strings.HasPrefix(string(plain), "mockllm:"+s.opts.Name+":") {
-			return fmt.Sprintf("The encrypted content for item %s could not be verified.", it.ID)
+			return fmt.Sprintf("The encrypted content for item %s could not be verified.", it.ID), ""
 		}
 	}
-	return ""
+	return "", ""
 }
 
-// unknownReasoning is the id of a reasoning item of the input that comes
-// without its encrypted content and is not one the mock stored, which
-// OpenAI looks up and does not find; "" when none.
-func (s *Server) unknownReasoning(raw json.RawMessage) string {
-	var items []struct {
-		Type             string `json:"type"`
-		ID               string `json:"id"`
-		EncryptedContent string `json:"encrypted_content"`
+// refuseUnreadable writes OpenAI's error for an input unreadable finds,
+// and reports whether it did.
+func (s *Server) refuseUnreadable(w http.ResponseWriter, r *http.Request, input json.RawMessage) bool {
+	msg, id := s.unreadable(input)
+	switch {
+	case msg != "":
+		s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
+	case id != "":
+		s.writeError(w, r, 404, "invalid_request_error", fmt.Sprintf("Item with id '%s' not found. Items are not persisted when `store` is set to false. "+
+			"Try again with `store` set to true, or remove this item from your input.", id))
+	default:
+		return false
 	}
-	if json.Unmarshal(raw, &items) != nil {
-		return ""
-	}
-	for _, it := range items {
-		if it.Type == "reasoning" && it.EncryptedContent == "" && !s.stored.has(strings.TrimPrefix(it.ID, "rs_")) {
-			return it.ID
-		}
-	}
-	return ""
+	return true
 }
 
 // compact serves /v1/responses/compact: the conversation (input, after
@@ -448,8 +442,7 @@ func (s *Server) compact(w http.ResponseWriter, r *http.Request, _ Faults) {
 			s.writeError(w, r, 400, "invalid_request_error", msg)
 			return
 		}
-		if msg := s.foreignReasoning(req.Input); msg != "" {
-			s.writeErrorCode(w, r, 400, "invalid_request_error", "invalid_encrypted_content", msg)
+		if s.refuseUnreadable(w, r, req.Input) {
 			return
 		}
 		items = append(items, inputItems(req.Input, "")...)
