@@ -208,9 +208,10 @@ type ModelParams struct {
 	// their Responses API takes both).
 	ToolsWithoutReasoning bool
 	// ReasoningContent: the models refuse an assistant message without
-	// reasoning_content (DeepSeek's in thinking mode, which a tool loop
-	// must pass back): one without, another model's answer or one a
-	// client rebuilt, gets an empty one.
+	// reasoning_content (DeepSeek's and Kimi's in thinking mode, which a
+	// tool loop must pass back): one without, another model's answer or
+	// one a client rebuilt, gets an empty one; a Messages or Responses
+	// client's thinking, sent back, goes as it.
 	ReasoningContent bool
 	// ThoughtSignatures: the models refuse an assistant's tool calls
 	// without their thought signature (Gemini 3, at its OpenAI-compatible
@@ -364,6 +365,14 @@ type Marker struct {
 
 // maxTokens is the rename of a provider that knows OpenAI's
 // max_completion_tokens by its older name.
+// kimiThinking are the prefixes of Moonshot's thinking Kimi models,
+// named after prefix (a host's namespace): with thinking on (their
+// default), they refuse an assistant tool call message without
+// reasoning_content.
+func kimiThinking(prefix string) []string {
+	return []string{prefix + "kimi-k2-thinking", prefix + "kimi-k2.5", prefix + "kimi-k2.6"}
+}
+
 // answerOnlyFields are the fields of an assistant message that only
 // answers carry (a reasoning model's text, Claude's thinking blocks, as
 // LiteLLM returns them), which strict APIs refuse when sent back.
@@ -419,7 +428,7 @@ var providerTable = []ProviderInfo{
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY",
 		RefusesInMessages: answerOnlyFields},
 	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"},
-		ReportsCost: true},
+		ReportsCost: true, ModelParams: []ModelParams{{Prefixes: kimiThinking("moonshotai/"), ReasoningContent: true}}},
 	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true,
 		ParamRenames: maxTokens, RefusesInMessages: answerOnlyFields},
 	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true,
@@ -465,7 +474,10 @@ var providerTable = []ProviderInfo{
 	{Name: "ai21", Dialect: DialectOpenAI, BaseURL: "https://api.ai21.com/studio/v1", BaseEnv: "AI21_API_BASE", KeyEnv: "AI21_API_KEY"},
 	{Name: "meta_llama", Dialect: DialectOpenAI, BaseURL: "https://api.llama.com/compat/v1", BaseEnv: "LLAMA_API_BASE", KeyEnv: "LLAMA_API_KEY"},
 	{Name: "dashscope", Dialect: DialectOpenAI, BaseURL: "https://dashscope.aliyuncs.com/compatible-mode/v1", BaseEnv: "DASHSCOPE_API_BASE", KeyEnv: "DASHSCOPE_API_KEY", Embeddings: true},
-	{Name: "moonshot", Dialect: DialectOpenAI, BaseURL: "https://api.moonshot.ai/v1", BaseEnv: "MOONSHOT_API_BASE", KeyEnv: "MOONSHOT_API_KEY"},
+	{Name: "moonshot", Dialect: DialectOpenAI, BaseURL: "https://api.moonshot.ai/v1", BaseEnv: "MOONSHOT_API_BASE", KeyEnv: "MOONSHOT_API_KEY",
+		// Kimi's thinking models: "thinking is enabled but reasoning_content
+		// is missing in assistant tool call message at index 2".
+		ModelParams: []ModelParams{{Prefixes: kimiThinking(""), ReasoningContent: true}}},
 	{Name: "nebius", Dialect: DialectOpenAI, BaseURL: "https://api.studio.nebius.ai/v1", BaseEnv: "NEBIUS_API_BASE", KeyEnv: "NEBIUS_API_KEY", Embeddings: true},
 	{Name: "novita", Dialect: DialectOpenAI, BaseURL: "https://api.novita.ai/v3/openai", BaseEnv: "NOVITA_API_BASE", KeyEnv: "NOVITA_API_KEY"},
 	{Name: "lambda_ai", Dialect: DialectOpenAI, BaseURL: "https://api.lambda.ai/v1", BaseEnv: "LAMBDA_API_BASE", KeyEnv: "LAMBDA_API_KEY"},

@@ -395,3 +395,43 @@ router_settings:
 		t.Fatalf("%v: OpenAI got %s", err, e.mocks["openai"].LastBody())
 	}
 }
+
+// Kimi's thinking models (Moonshot's own API, or through OpenRouter)
+// refuse an assistant tool call message without its reasoning_content
+// ("thinking is enabled but reasoning_content is missing in assistant tool
+// call message"): a GPT tool loop that falls back to Kimi gives each an
+// empty one, and Claude Code's thinking goes back as it.
+func TestKimiGetsReasoningContent(t *testing.T) {
+	for _, tc := range []struct{ provider, model string }{
+		{"moonshot", "moonshot/kimi-k2.5"},
+		{"openrouter", "openrouter/moonshotai/kimi-k2.6"},
+	} {
+		t.Run(tc.provider, func(t *testing.T) {
+			e := newEnv(t, `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: kimi
+    litellm_params: {model: `+tc.model+`, api_base: "${MOCK_KIMI}/v1", api_key: sk-kimi-secret}
+router_settings:
+  fallbacks: [{gpt: [kimi]}]
+`, "openai", "kimi")
+			e.mocks["openai"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+			status, h, body := e.post("/v1/chat/completions", `{"model":"gpt","messages":[{"role":"user","content":"weather?"},`+
+				`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"w","arguments":"{}"}}]},`+
+				`{"role":"tool","tool_call_id":"c1","content":"sunny"}],"tools":[{"type":"function","function":{"name":"w","parameters":{"type":"object"}}}]}`)
+			if sent := e.mocks["kimi"].LastBody(); status != 200 || h.Get("X-Breakerd-Deployment") == "" || !strings.Contains(sent, `"reasoning_content":""`) {
+				t.Fatalf("a GPT tool loop at Kimi: %d %v; sent %s", status, body, sent)
+			}
+			ac := e.anthropicClient()
+			_, err := ac.Messages.New(context.Background(), anthropic.MessageNewParams{Model: "kimi", MaxTokens: 4096, Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
+				Tools: []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}},
+				Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?")),
+					anthropic.NewAssistantMessage(anthropic.NewThinkingBlock(provider.ReasoningSignature, "look it up"), anthropic.NewToolUseBlock("toolu_1", map[string]any{}, "w")),
+					anthropic.NewUserMessage(anthropic.NewToolResultBlock("toolu_1", "sunny", false))}})
+			if sent := e.mocks["kimi"].LastBody(); err != nil || !strings.Contains(sent, `"reasoning_content":"look it up"`) {
+				t.Fatalf("Claude Code's tool loop at Kimi: %v; sent %s", err, sent)
+			}
+		})
+	}
+}

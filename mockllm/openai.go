@@ -24,6 +24,41 @@ type chatMessage struct {
 	// ReasoningContent is an earlier answer's reasoning, sent back
 	// (nil when the message has none).
 	ReasoningContent *string `json:"reasoning_content"`
+	// ToolCalls are an assistant's calls (only whether there are any is
+	// read).
+	ToolCalls []json.RawMessage `json:"tool_calls"`
+}
+
+// thinkingChat are the chat models that think apart, in
+// reasoning_content, and want it back in later assistant messages (each
+// of them, or only those that call tools), as their 400 says.
+var thinkingChat = []struct {
+	prefixes      []string
+	toolCallsOnly bool
+	missing       string // the 400's message, formatted with the message's index
+}{
+	{[]string{"deepseek-reasoner", "deepseek-v4"}, false, "Missing `reasoning_content` field in the assistant message at message index %d. " +
+		"For more information, please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls"},
+	{[]string{"kimi-k2-thinking", "kimi-k2.5", "kimi-k2.6", "moonshotai/kimi-k2-thinking", "moonshotai/kimi-k2.5", "moonshotai/kimi-k2.6"}, true,
+		"thinking is enabled but reasoning_content is missing in assistant tool call message at index %d"},
+}
+
+// reasoningMissing is the 400 message of a thinking model (thinkingChat)
+// for the first assistant message without the reasoning it wants back; ""
+// when none is missing. thinks says whether model thinks at all.
+func reasoningMissing(model string, msgs []chatMessage) (why string, thinks bool) {
+	for _, t := range thinkingChat {
+		if !slices.ContainsFunc(t.prefixes, func(p string) bool { return strings.HasPrefix(model, p) }) {
+			continue
+		}
+		for i, m := range msgs {
+			if m.Role == "assistant" && m.ReasoningContent == nil && (!t.toolCallsOnly || len(m.ToolCalls) > 0) {
+				return fmt.Sprintf(t.missing, i), true
+			}
+		}
+		return "", true
+	}
+	return "", false
 }
 
 type chatRequest struct {
@@ -398,16 +433,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	thinks := strings.HasPrefix(req.Model, "deepseek-reasoner") || strings.HasPrefix(req.Model, "deepseek-v4")
-	if thinks {
-		// DeepSeek's thinking mode: a tool loop passes its reasoning back.
-		for i, m := range req.Messages {
-			if m.Role == "assistant" && m.ReasoningContent == nil {
-				s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Missing `reasoning_content` field in the assistant message at message index %d. "+
-					"For more information, please refer to https://api-docs.deepseek.com/guides/thinking_mode#tool-calls", i))
-				return
-			}
-		}
+	// A thinking model's tool loop passes its reasoning back.
+	why, thinks := reasoningMissing(req.Model, req.Messages)
+	if why != "" {
+		s.writeError(w, r, 400, "invalid_request_error", why)
+		return
 	}
 	if m := req.Model; (strings.Contains(m, "pro") || strings.Contains(m, "codex") || strings.Contains(m, "research") || strings.HasPrefix(m, "computer")) &&
 		config.OpenAIModelParams(m).ResponsesOnly {
@@ -501,8 +531,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	reasoning := ""
 	if thinks {
-		// DeepSeek's thinking mode answers with its reasoning apart, in
-		// reasoning_content, before the answer.
+		// A thinking model (DeepSeek's, Kimi's) answers with its
+		// reasoning apart, in reasoning_content, before the answer.
 		reasoning = "The user said " + strings.Join(strings.Fields(prompt)[:min(len(strings.Fields(prompt)), 5)], " ") + "; I greet them."
 		usage.CompletionTokens += tokens(reasoning)
 	}

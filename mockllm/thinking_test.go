@@ -1,6 +1,7 @@
 package mockllm
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -154,4 +155,35 @@ func accumulated(t *testing.T, stream *ssestream.Stream[anthropicsdk.MessageStre
 		t.Fatal(err)
 	}
 	return acc
+}
+
+// Thinking chat models want their reasoning back: DeepSeek's in every
+// assistant message, Kimi's in those that call tools; others do not ask.
+func TestReasoningMissing(t *testing.T) {
+	empty := ""
+	text := chatMessage{Role: "assistant"}
+	call := chatMessage{Role: "assistant", ToolCalls: []json.RawMessage{json.RawMessage(`{}`)}}
+	kept := chatMessage{Role: "assistant", ReasoningContent: &empty, ToolCalls: call.ToolCalls}
+	user := chatMessage{Role: "user"}
+	for _, tc := range []struct {
+		name, model string
+		msgs        []chatMessage
+		want        string // in the 400, "" for none
+		thinks      bool
+	}{
+		{"DeepSeek, an answer without", "deepseek-reasoner", []chatMessage{user, text, user}, "assistant message at message index 1", true},
+		{"DeepSeek, each kept", "deepseek-v4-pro", []chatMessage{user, kept, user}, "", true},
+		{"Kimi, an answer without", "kimi-k2.5", []chatMessage{user, text, user}, "", true},
+		{"Kimi, a tool call without", "kimi-k2.6", []chatMessage{user, text, user, call}, "assistant tool call message at index 3", true},
+		{"Kimi through OpenRouter", "moonshotai/kimi-k2.5", []chatMessage{user, call}, "assistant tool call message at index 1", true},
+		{"Kimi without thinking", "kimi-k2-instruct", []chatMessage{user, call}, "", false},
+		{"GPT", "gpt-4o", []chatMessage{user, call}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			why, thinks := reasoningMissing(tc.model, tc.msgs)
+			if thinks != tc.thinks || (tc.want == "") != (why == "") || !strings.Contains(why, tc.want) {
+				t.Fatalf("reasoningMissing = %q, %v; want %q, %v", why, thinks, tc.want, tc.thinks)
+			}
+		})
+	}
 }
