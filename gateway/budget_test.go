@@ -17,6 +17,7 @@ import (
 	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/config"
@@ -109,26 +110,55 @@ router_settings:
 }
 
 // A stream that breaks mid-way cost what its upstream had read and
-// written by then: the usage it reported before the break (Anthropic's
-// message_start carries the prompt's) is spent, against the budgets and
-// in the spend metrics, as its tokens are counted.
+// written by then, which it bills: the usage it reported before the break
+// (Anthropic's message_start carries the prompt's) or, where none came
+// (OpenAI's comes at the end), an estimate (the prompt's tokens, a token
+// for each delta relayed) is spent, against the budgets and in the spend
+// metrics, as its tokens are counted.
 func TestBudgetsCountBrokenStreams(t *testing.T) {
-	e := newEnv(t, `
+	for _, tc := range []struct {
+		name, model, api string
+	}{
+		{"Claude", "anthropic/claude-3-5-haiku-20241022", "chat"},
+		{"OpenAI", "openai/gpt-4o-mini", "chat"},
+		{"OpenAI's Responses API", "openai/gpt-4o-mini", "responses"},
+		{"Claude's Messages API", "anthropic/claude-3-5-haiku-20241022", "messages"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, `
 model_list:
   - model_name: m
-    litellm_params: {model: anthropic/claude-3-5-haiku-20241022, api_base: "${MOCK_A}", api_key: sk-ant-a-secret,
+    litellm_params: {model: `+tc.model+`, api_base: "${MOCK_A}/v1", api_key: sk-a-secret,
       max_budget: 100, budget_duration: 1d}
 `, "a")
-	e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 3})
-	stream := e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("a prompt of a few words that the upstream read")}})
-	if _, _, err := drain(stream); err == nil {
-		t.Fatal("the stream did not break")
-	}
-	<-e.done
-	b := e.gw.Budgets()[0]
-	if usd, _ := b.Spent(e.clock.Now()); usd <= 0 {
-		t.Fatalf("a broken stream spent $%g of the deployment's budget, want its prompt's price", usd)
+			e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 6})
+			const prompt = "a prompt of a few words that the upstream read"
+			var err error
+			switch tc.api {
+			case "chat":
+				_, _, err = drain(e.client.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "m",
+					Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage(prompt)}}))
+			case "responses":
+				_, err = drainResponses(e.client.Responses.NewStreaming(context.Background(), responses.ResponseNewParams{Model: "m",
+					Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(prompt)}}))
+			case "messages":
+				ac := e.anthropicClient()
+				_, err = drainMessages(ac.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "m", MaxTokens: 256,
+					Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(prompt))}}))
+			}
+			if err == nil {
+				t.Fatal("the stream did not break")
+			}
+			<-e.done
+			attempt := <-e.attempts
+			if u := attempt.Usage; u.InputTokens < 5 || u.OutputTokens < 1 {
+				t.Fatalf("a broken stream's usage %+v, want its prompt's and some output", u)
+			}
+			b := e.gw.Budgets()[0]
+			if usd, _ := b.Spent(e.clock.Now()); usd <= 0 {
+				t.Fatalf("a broken stream spent $%g of the deployment's budget, want its prompt's price", usd)
+			}
+		})
 	}
 }
 

@@ -76,7 +76,10 @@ type call struct {
 	// sendReq is the request for the deployment being tried (the
 	// client's, or its chat translation when native is false).
 	sendReq *provider.Request
-	native  bool
+	// prompt is the streamed request's estimated input tokens: its
+	// usage's, should the stream end before it says.
+	prompt int
+	native bool
 	// api is the client's API; translated is its request as a chat
 	// request, made on first need for a deployment that does not serve
 	// the API natively (nil for chat).
@@ -1578,6 +1581,11 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		c.keep(d, c.streamed)
 	}
 	info.TTFT, info.Duration, info.Status, info.ErrType, info.Usage = ttft, time.Since(start), 200, errType, events.Usage()
+	if errType != "" {
+		// Broken, or left by its client, before its usage: the upstream
+		// bills what it read and wrote all the same.
+		info.Usage = info.Usage.Estimate(c.prompt)
+	}
 	g.obs.AttemptDone(*info)
 	if c.cont.again {
 		// The stream broke, and the route's next deployments may go on

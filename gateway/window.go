@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -20,30 +19,40 @@ import (
 // messages, input, system, instructions, prompt and tools), leaving out
 // media sent as data (data: URLs, base64 sources), which models count
 // their own way, and the JSON around the text.
+//
+// It reads the body byte by byte, without decoding it (a prompt can be
+// megabytes, and a stream's usage may be estimated from it), and stops at
+// what is not JSON.
 func estimateTokens(body []byte) int {
-	dec := json.NewDecoder(bytes.NewReader(body))
 	// inObject[i] is whether depth i+1 is an object, and expectKey
 	// whether the next string in it is a key.
 	var inObject []bool
 	expectKey := false
-	top, key := "", ""
+	var top, key []byte
 	chars := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			break
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			switch v {
-			case '{', '[':
-				inObject = append(inObject, v == '{')
-				expectKey = v == '{'
-				continue
-			default:
-				inObject = inObject[:len(inObject)-1]
+	for i := 0; i < len(body); {
+		switch c := body[i]; c {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			i++
+			continue
+		case '{', '[':
+			inObject = append(inObject, c == '{')
+			expectKey = c == '{'
+			i++
+			continue
+		case '}', ']':
+			if len(inObject) == 0 {
+				return (chars + 3) / 4
 			}
-		case string:
+			inObject = inObject[:len(inObject)-1]
+			i++
+		case '"':
+			end, runes, ok := jsonString(body, i+1)
+			if !ok {
+				return (chars + 3) / 4
+			}
+			v := body[i+1 : end]
+			i = end + 1
 			if expectKey {
 				key = v
 				if len(inObject) == 1 {
@@ -53,7 +62,11 @@ func estimateTokens(body []byte) int {
 				continue
 			}
 			if counted(top, key, v) {
-				chars += utf8.RuneCountInString(v)
+				chars += runes
+			}
+		default: // a number, true, false or null
+			for i < len(body) && !bytes.ContainsRune([]byte(" \t\n\r,:]}"), rune(body[i])) {
+				i++
 			}
 		}
 		// A value ended: in an object, a key comes next.
@@ -62,19 +75,42 @@ func estimateTokens(body []byte) int {
 	return (chars + 3) / 4
 }
 
+// jsonString reads the JSON string whose content starts at data[start]:
+// the index of its closing quote, and the characters it holds once
+// unescaped; false when it does not end.
+func jsonString(data []byte, start int) (end, runes int, ok bool) {
+	for i := start; i < len(data); {
+		switch c := data[i]; {
+		case c == '"':
+			return i, runes, true
+		case c == '\\' && i+1 < len(data) && data[i+1] == 'u':
+			i += 6
+		case c == '\\':
+			i += 2
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			_, n := utf8.DecodeRune(data[i:])
+			i += n
+		}
+		runes++
+	}
+	return 0, 0, false
+}
+
 // counted reports whether the string v, the value of key under the
 // request's top-level key top, is text a model reads.
-func counted(top, key, v string) bool {
-	switch top {
+func counted(top, key, v []byte) bool {
+	switch string(top) {
 	case "messages", "input", "system", "instructions", "prompt", "tools", "functions":
 	default:
 		return false
 	}
-	switch key {
+	switch string(key) {
 	case "data", "file_data", "bytes", "type", "role", "id", "call_id", "tool_call_id", "tool_use_id", "media_type", "detail", "url", "image_url", "file_id":
 		return false // media, ids and kinds
 	}
-	return !strings.HasPrefix(v, "data:")
+	return !bytes.HasPrefix(v, []byte("data:"))
 }
 
 // fitting returns the route without the deployments whose context

@@ -31,3 +31,29 @@ func TestEstimateTokens(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEstimateTokens estimates a 2 KB chat prompt, as a context
+// window check, a count_tokens call without a counting upstream, and each
+// stream (its usage's estimate if it breaks) do.
+func BenchmarkEstimateTokens(b *testing.B) {
+	body := []byte(`{"model":"gpt-4o","stream":true,"messages":[{"role":"system","content":"` + strings.Repeat("You are helpful. ", 50) +
+		`"},{"role":"user","content":"` + strings.Repeat("hello world\n", 100) + `"}]}`)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		estimateTokens(body)
+	}
+}
+
+// Any body, JSON or not, gets an estimate no larger than its length
+// allows, and never a panic.
+func FuzzEstimateTokens(f *testing.F) {
+	f.Add(`{"messages":[{"role":"user","content":"h\u00e9llo \"there\"\n"}]}`)
+	f.Add(`{"input":"\u`)
+	f.Add(`]]}}{"system":"x"`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if n := estimateTokens([]byte(body)); n < 0 || n > (len(body)+3)/4 {
+			t.Fatalf("estimateTokens(%q) = %d", body, n)
+		}
+	})
+}

@@ -188,6 +188,9 @@ func (s *rawStream) Next() ([]byte, error) {
 	if bytes.ContainsAny(typ, "\r\n") {
 		return nil, &Error{Message: "upstream sent an invalid stream event"} // it would end the event: line early
 	}
+	if bytes.HasSuffix(typ, []byte("delta")) && string(typ) != "message_delta" {
+		s.usage.Deltas++ // content_block_delta, response.output_text.delta, ...
+	}
 	switch string(typ) {
 	case "error", "message_start", "message_delta", "message_stop", "response.completed", "response.incomplete", "response.failed",
 		"transcript.text.done", "image_generation.completed", "image_edit.completed", "speech.audio.done":
@@ -231,6 +234,7 @@ func (s *rawStream) ending(data []byte) error {
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return &Error{Err: err, Message: "upstream sent an invalid stream event"}
 	}
+	defer func(deltas int) { s.usage.Deltas = deltas }(s.usage.Deltas)
 	switch ev.Type {
 	case "error":
 		typ, msg := ev.Error.Type, ev.Error.Message

@@ -933,6 +933,9 @@ func (s *sseStream) next() ([]byte, error) {
 	// a decode). With include_usage every chunk has "usage":null.
 	if !bytes.Contains(data, []byte(`"error"`)) &&
 		(!bytes.Contains(data, []byte(`"usage"`)) || bytes.Contains(data, []byte(`"usage":null`))) {
+		if bytes.Contains(data, []byte(`"delta"`)) {
+			s.usage.Deltas++
+		}
 		return data, nil
 	}
 	var chunk struct {
@@ -952,11 +955,15 @@ func (s *sseStream) next() ([]byte, error) {
 			Message: s.redact(fmt.Sprintf("upstream stream error: %s", chunk.Error.Message))}
 	}
 	if chunk.Usage != nil {
+		deltas := s.usage.Deltas
 		s.usage = chunk.Usage.usage()
-		s.usage.ServiceTier = serviceTier(chunk.ServiceTier)
+		s.usage.ServiceTier, s.usage.Deltas = serviceTier(chunk.ServiceTier), deltas
 		if s.hideUsage && len(chunk.Choices) == 0 {
 			return nil, nil
 		}
+	}
+	if len(chunk.Choices) > 0 {
+		s.usage.Deltas++
 	}
 	return data, nil
 }

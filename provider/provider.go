@@ -269,6 +269,22 @@ type Usage struct {
 	// (OpenRouter's usage.cost, in every answer; a LiteLLM proxy's), 0
 	// when it does not: what it billed, which prices need not estimate.
 	Cost float64
+	// Deltas counts the deltas a stream relayed (a chat stream's chunks,
+	// a native stream's *delta events), about a token each: the
+	// output's estimate when the stream ends before its usage (Estimate).
+	Deltas int
+}
+
+// Estimate is the usage of a stream that ended before saying it (broken,
+// or left by its client), which the upstream bills all the same: the
+// input, where unknown, as input (the request's estimated tokens), and
+// the output as at least the deltas relayed.
+func (u Usage) Estimate(input int) Usage {
+	if u.InputTokens == 0 {
+		u.InputTokens = input
+	}
+	u.OutputTokens = max(u.OutputTokens, u.Deltas)
+	return u
 }
 
 // Tokens is the usage as config.Deployment.Cost prices it.

@@ -209,3 +209,22 @@ func TestUpstreamErrorShapes(t *testing.T) {
 		})
 	}
 }
+
+// A stream that ended before its usage is estimated: the input where
+// none came, the output as at least a token for each delta relayed.
+func TestUsageEstimate(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		in, want Usage
+	}{
+		{"nothing said (OpenAI's, at its end)", Usage{Deltas: 7}, Usage{InputTokens: 40, OutputTokens: 7, Deltas: 7}},
+		{"the input said (Anthropic's message_start)", Usage{InputTokens: 12, OutputTokens: 1, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 5, Deltas: 5}},
+		{"more output said than deltas", Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.in.Estimate(40); got != tc.want {
+				t.Fatalf("Estimate(40) = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
