@@ -45,7 +45,7 @@ FUZZ_TARGETS = \
 	./config:FuzzParse ./config:FuzzEnvReferences \
 	./provider:FuzzParseRetryAfter ./provider:FuzzSSEStreams ./provider:FuzzAnthropicTranslation ./provider:FuzzFields ./provider:FuzzValidJSON ./provider:FuzzReadMeta ./provider:FuzzEncryptedMarks ./provider:FuzzMultipartModel ./provider:FuzzBatchLineModel ./provider:FuzzBatchModelsForm ./provider:FuzzLeadingFields ./provider:FuzzSchemasFitted ./provider:FuzzResponsesTranslation \
 	./dialect:FuzzRequestTranslation ./dialect:FuzzAnswerTranslation \
-	./gateway:FuzzParseRequest ./admin:FuzzAdminPaths \
+	./gateway:FuzzParseRequest ./gateway:FuzzEstimateTokens ./admin:FuzzAdminPaths \
 	./complexity:FuzzClassifyAgreesWithTheReference
 
 fuzz:

@@ -111,7 +111,7 @@ func (req *messagesRequest) refusal() string {
 		return "`" + req.clearsThinking() + "` strategy requires `thinking` to be enabled"
 	case req.unsigned() != "":
 		return req.unsigned() + ": Invalid `signature` in `thinking` block"
-	case on && !req.thinkingLeadsToolUse():
+	case t != nil && t.Type == "enabled" && !req.thinkingLeadsToolUse():
 		return "When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceding the lastmost set of `tool_use` and `tool_result` blocks)."
 	case t != nil && t.Type == "enabled" && t.BudgetTokens < 1024:
 		return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"

@@ -418,7 +418,7 @@ func (s *Server) converse(w http.ResponseWriter, r *http.Request, f Faults, data
 		s.writeError(w, r, 400, "invalid_request_error", noPrefill)
 		return
 	}
-	if req.thinks() && !req.thinkingLeadsToolUse() {
+	if t := req.AdditionalModelRequestFields.Thinking; t != nil && t.Type == "enabled" && !req.thinkingLeadsToolUse() {
 		s.writeError(w, r, 400, "invalid_request_error", "Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, "+
 			"a final `assistant` message must start with a thinking block (preceding the lastmost set of `tool_use` and `tool_result` blocks).")
 		return

@@ -115,8 +115,9 @@ func TestMessagesRefuseAPrefillFromClaude46(t *testing.T) {
 	}
 }
 
-// With thinking on, the mock, as Claude, wants the thinking that led to
-// the last tool call sent back before it, signed by Claude.
+// With budget thinking on, the mock, as Claude, wants the thinking that
+// led to the last tool call sent back before it, signed by Claude
+// (adaptive thinking, which may skip thinking, does not).
 func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {
 	_, url := newMock(t, Options{APIKey: "sk-ant"})
 	h := map[string]string{"x-api-key": "sk-ant", "anthropic-version": "2023-06-01"}
@@ -124,14 +125,20 @@ func TestMessagesWantThinkingBeforeTheLastToolCall(t *testing.T) {
 	for _, tc := range []struct {
 		name, assistant string
 		status          int
+		thinking        string
 	}{
-		{"the tool call alone", `[` + call + `]`, 400},
-		{"its thinking first", `[{"type":"thinking","thinking":"t","signature":"mocksig_1"},` + call + `]`, 200},
-		{"thinking Claude did not sign", `[{"type":"thinking","thinking":"t","signature":"breakerd:reasoning"},` + call + `]`, 400},
-		{"no tool call", `"a text answer"`, 200},
+		{"the tool call alone", `[` + call + `]`, 400, ""},
+		{"the tool call alone, thinking adaptive (which may skip it)", `[` + call + `]`, 200, `{"type":"adaptive"}`},
+		{"its thinking first", `[{"type":"thinking","thinking":"t","signature":"mocksig_1"},` + call + `]`, 200, ""},
+		{"thinking Claude did not sign", `[{"type":"thinking","thinking":"t","signature":"breakerd:reasoning"},` + call + `]`, 400, ""},
+		{"no tool call", `"a text answer"`, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, data := post(t, url+"/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2000},`+
+			model, thinking := "claude-sonnet-4-5", `{"type":"enabled","budget_tokens":2000}`
+			if tc.thinking != "" {
+				model, thinking = "claude-sonnet-4-6", tc.thinking
+			}
+			resp, data := post(t, url+"/v1/messages", `{"model":"`+model+`","max_tokens":4096,"thinking":`+thinking+`,`+
 				`"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":`+tc.assistant+`},`+
 				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`, h)
 			if resp.StatusCode != tc.status {

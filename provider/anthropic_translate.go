@@ -402,9 +402,10 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 }
 
 // thinkingLeadsToolUseIn reports whether a Messages request's body, read
-// in place (a prompt can be megabytes), is as Claude wants it with
-// thinking on: its thinking off, or its last assistant message, if it
-// calls a tool, starting with thinking.
+// in place (a prompt can be megabytes), is as Claude wants it with budget
+// thinking on: its thinking not a budget, or its last assistant message,
+// if it calls a tool, starting with thinking. (Adaptive thinking, which
+// may skip thinking before a call, does not want it.)
 func thinkingLeadsToolUseIn(body []byte) bool {
 	leads := true
 	EachField(body, func(k, v []byte) {
@@ -437,21 +438,23 @@ func thinkingLeadsToolUseIn(body []byte) bool {
 			})
 		}
 	})
-	return leads || !thinksIn(body)
+	return leads || thinkingType(body) != `"enabled"`
 }
 
-// thinksIn reports whether a Messages request's body turns thinking on
-// (enabled, or adaptive).
-func thinksIn(body []byte) bool {
-	on := false
+// thinkingType is a Messages request's thinking type, as JSON
+// (`"enabled"`, `"adaptive"`, `"disabled"`); "" for none.
+func thinkingType(body []byte) string {
+	typ := ""
 	EachField(body, func(k, v []byte) {
 		if string(k) == "thinking" {
 			EachField(v, func(k, v []byte) {
-				on = on || string(k) == "type" && (string(v) == `"enabled"` || string(v) == `"adaptive"`)
+				if string(k) == "type" {
+					typ = string(v)
+				}
 			})
 		}
 	})
-	return on
+	return typ
 }
 
 // withoutClearThinking returns a Messages request's body without its
@@ -460,7 +463,7 @@ func thinksIn(body []byte) bool {
 // Anthropic refuses them then ("`clear_thinking_20251015` strategy
 // requires `thinking` to be enabled"). body as it is otherwise.
 func withoutClearThinking(body []byte) []byte {
-	if !bytes.Contains(body, []byte(`"clear_thinking_`)) || thinksIn(body) {
+	if t := thinkingType(body); !bytes.Contains(body, []byte(`"clear_thinking_`)) || t == `"enabled"` || t == `"adaptive"` {
 		return body
 	}
 	var fields, cm map[string]json.RawMessage
