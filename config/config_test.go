@@ -1254,8 +1254,17 @@ func TestDeploymentPrices(t *testing.T) {
 		{name: "and under a budget", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\nlitellm_settings: {max_budget: 10}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments, " +
 				"and its calls cost $0 against the budgets it counts toward, so they never stop it"},
-		{name: "OpenRouter reports its calls' cost: no budget warning", yaml: "    litellm_params: {model: openrouter/anthropic/claude-sonnet-4.5, api_key: sk-or-0123456789}\nlitellm_settings: {max_budget: 10}\n",
-			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openrouter/anthropic/claude-sonnet-4.5 has no price breakerd knows: least-cost tries it after its group's priced deployments; set"},
+		{name: "OpenRouter reports its calls' cost: no budget warning", yaml: "    litellm_params: {model: openrouter/meta-llama/llama-4-maverick, api_key: sk-or-0123456789}\nlitellm_settings: {max_budget: 10}\n",
+			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openrouter/meta-llama/llama-4-maverick has no price breakerd knows: least-cost tries it after its group's priced deployments; set"},
+		// OpenRouter passes its vendors' list prices through.
+		{name: "Claude through OpenRouter, its versions with dots", yaml: "    litellm_params: {model: openrouter/anthropic/claude-sonnet-4.5, api_key: sk-or-0123456789}\n",
+			in: 3, out: 15, read: 0.30, write: 3.75, priced: true},
+		{name: "GPT-4.1 mini through OpenRouter, its dots kept", yaml: "    litellm_params: {model: openrouter/openai/gpt-4.1-mini, api_key: sk-or-0123456789}\n",
+			in: 0.40, out: 1.60, read: 0.10, priced: true},
+		{name: "DeepSeek through OpenRouter", yaml: "    litellm_params: {model: openrouter/deepseek/deepseek-chat, api_key: sk-or-0123456789}\n",
+			in: 0.28, out: 0.42, read: 0.028, priced: true},
+		{name: "a vendor/model name elsewhere is not a vendor's", yaml: "    litellm_params: {model: hosted_vllm/openai/gpt-4o-mini, api_base: https://v.example}\n",
+			warning: "t.yaml:4:22: model_list[0].litellm_params.model: hosted_vllm/openai/gpt-4o-mini has no price breakerd knows"},
 		// Newer models' list prices: the longer name wins where one is the
 		// other's prefix.
 		{name: "GPT-5", yaml: "    litellm_params: {model: openai/gpt-5-2025-08-07}\n", in: 1.25, out: 10, read: 0.125, priced: true},

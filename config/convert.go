@@ -1065,7 +1065,7 @@ func (c *converter) deploymentRest(d Deployment, pp string, rd rawDeployment, de
 	}
 	c.prices(&d, p, rd)
 	d.Check = c.check(p, d, rd.ModelInfo)
-	d.MaxInputTokens = c.maxInputTokens(d.Model, p, rd)
+	d.MaxInputTokens = c.maxInputTokens(&d, p, rd)
 	d.Headers, d.HeaderSecrets = c.headers(pp, rd.Params, d.Dialect)
 	d.DropParams = c.dropParams
 	d.MergeReasoning = rd.Params.MergeReasoning != nil && *rd.Params.MergeReasoning
@@ -1216,7 +1216,7 @@ func validHeaderName(name string) bool {
 // prices belong to its list price. d.Priced is false when none of these
 // gives a price.
 func (c *converter) prices(d *Deployment, p string, rd rawDeployment) {
-	m, priced := knownModel(baseModel(d.Model, rd))
+	m, priced := knownModel(listedModel(d, rd))
 	in, out, read, write, hour := m.in, m.out, m.read, m.write, 0.0
 	pp := p + ".litellm_params"
 	inSet, readSet, writeSet, hourSet, configured := false, false, false, false, false
@@ -1471,7 +1471,7 @@ func number(v any) (float64, bool) {
 // maxInputTokens returns a deployment's context window for its input:
 // litellm_params' max_input_tokens, else model_info's, else the built-in
 // table's for its base_model or model; 0 when none gives one.
-func (c *converter) maxInputTokens(model, p string, rd rawDeployment) int {
+func (c *converter) maxInputTokens(d *Deployment, p string, rd rawDeployment) int {
 	for _, f := range []struct {
 		v  *int
 		at string
@@ -1484,7 +1484,7 @@ func (c *converter) maxInputTokens(model, p string, rd rawDeployment) int {
 		}
 		return *f.v
 	}
-	m, _ := knownModel(baseModel(model, rd))
+	m, _ := knownModel(listedModel(d, rd))
 	return m.window
 }
 
@@ -2340,6 +2340,25 @@ func baseModel(model string, rd rawDeployment) string {
 			base = m // azure/gpt-4o
 		}
 		return base
+	}
+	return model
+}
+
+// listedModel is the model whose built-in prices and window are d's: its
+// base_model (baseModel), else, at a provider of VendorModels, the
+// vendor's model its name gives (OpenRouter's anthropic/claude-sonnet-4.5
+// is claude-sonnet-4-5: Claude's versions with hyphens, as Anthropic
+// names them), else its model.
+func listedModel(d *Deployment, rd rawDeployment) string {
+	model := baseModel(d.Model, rd)
+	if info, _ := LookupProvider(d.Provider); !info.VendorModels || model != d.Model {
+		return model
+	}
+	if _, m, ok := strings.Cut(model, "/"); ok {
+		model = m
+	}
+	if strings.HasPrefix(model, "claude-") {
+		model = strings.ReplaceAll(model, ".", "-")
 	}
 	return model
 }

@@ -48,6 +48,11 @@ type ProviderInfo struct {
 	// answers' usage (OpenRouter's usage.cost): budgets are charged that,
 	// whatever breakerd's prices say.
 	ReportsCost bool
+	// VendorModels: the provider names models vendor/model (OpenRouter's
+	// openai/gpt-4o, anthropic/claude-sonnet-4.5) and passes their
+	// vendors' list prices through, so the built-in prices and windows of
+	// the vendor's model are the deployment's (listedModel).
+	VendorModels bool
 	// ParamRenames are request parameters the provider knows by other
 	// names (OpenAI's max_completion_tokens as max_tokens).
 	ParamRenames map[string]string
@@ -428,7 +433,7 @@ var providerTable = []ProviderInfo{
 	{Name: "groq", Dialect: DialectOpenAI, BaseURL: "https://api.groq.com/openai/v1", BaseEnv: "GROQ_API_BASE", KeyEnv: "GROQ_API_KEY",
 		RefusesInMessages: answerOnlyFields},
 	{Name: "openrouter", Dialect: DialectOpenAI, BaseURL: "https://openrouter.ai/api/v1", BaseEnv: "OPENROUTER_API_BASE", KeyEnv: "OPENROUTER_API_KEY", MoreKeyEnvs: []string{"OR_API_KEY"},
-		ReportsCost: true, ModelParams: []ModelParams{{Prefixes: kimiThinking("moonshotai/"), ReasoningContent: true}}},
+		ReportsCost: true, VendorModels: true, ModelParams: []ModelParams{{Prefixes: kimiThinking("moonshotai/"), ReasoningContent: true}}},
 	{Name: "mistral", Dialect: DialectOpenAI, BaseURL: "https://api.mistral.ai/v1", BaseEnv: "MISTRAL_API_BASE", KeyEnv: "MISTRAL_API_KEY", Embeddings: true,
 		ParamRenames: maxTokens, RefusesInMessages: answerOnlyFields},
 	{Name: "cohere", Dialect: DialectOpenAI, BaseURL: "https://api.cohere.ai/compatibility/v1", BaseEnv: "COHERE_API_BASE", KeyEnv: "COHERE_API_KEY", MoreKeyEnvs: []string{"CO_API_KEY"}, Embeddings: true,
