@@ -114,6 +114,13 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 		return nil, badRequest("", "the request body is not valid JSON: %v", err)
 	}
 	out := &Translated{}
+	provider.EachField(body, func(k, _ []byte) {
+		if _, known := messagesParams[string(k)]; !known {
+			// Newer than this translation, or only Anthropic's
+			// (mcp_servers, container): a chat deployment would ignore it.
+			out.Unfit = append(out.Unfit, string(k))
+		}
+	})
 	if r.InferenceGeo == "us" {
 		// US-only inference is a promise only Anthropic's API (or a US
 		// endpoint of Claude's) makes.
@@ -324,6 +331,21 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 	}
 	out.Chat = b
 	return out, nil
+}
+
+// messagesParams are the Messages request's parameters the translation
+// knows: those it translates, and those a chat deployment may go without
+// (why, for the reader): the answer is the same, or as good.
+var messagesParams = map[string]string{
+	"model": "", "max_tokens": "", "system": "", "messages": "", "stop_sequences": "", "temperature": "", "top_p": "",
+	"stream": "", "tools": "", "tool_choice": "", "metadata": "", "output_config": "", "thinking": "", "output_format": "",
+	"inference_geo":      "",
+	"top_k":              "a sampling parameter chat has none of (LiteLLM leaves it out too)",
+	"service_tier":       "Anthropic's priority capacity",
+	"speed":              "fast mode: the same answer, at standard speed",
+	"fallbacks":          "Anthropic's server-side fallback: this is one",
+	"context_management": "server-side clearing of old tool results and thinking, which a chat model's window does without",
+	"cache_control":      "prompt caching, which changes what a call costs, not its answer",
 }
 
 // reasoningEffort is the reasoning_effort of a Messages request's

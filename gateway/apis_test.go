@@ -508,6 +508,39 @@ func TestTranslationPassesOverWhatItCannotCarry(t *testing.T) {
 	}
 }
 
+// A Messages parameter only Anthropic honours (the MCP connector's
+// mcp_servers, a container) or newer than the translation passes a chat
+// deployment over, as a block it cannot carry does; those a chat model
+// may go without (top_k, fast mode's speed, context management, the
+// server-side fallback) and LiteLLM's own do not.
+func TestMessagesParametersATranslationCannotCarry(t *testing.T) {
+	e := newEnv(t, strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1), "openai", "anthropic")
+	for _, tc := range []struct {
+		name, params string
+		unfit        string // the parameter the 400 names, "" for a translated answer
+	}{
+		{"the MCP connector's servers", `"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}]`, "mcp_servers"},
+		{"a container", `"container":"container_011"`, "container"},
+		{"a parameter newer than the translation", `"hologram":true`, "hologram"},
+		{"what a chat model goes without", `"top_k":5,"speed":"fast","context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]},"service_tier":"auto"`, ""},
+		{"LiteLLM's own", `"num_retries":0,"metadata":{"user_id":"u"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, body := e.post("/v1/messages", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],`+tc.params+`}`)
+			if tc.unfit == "" {
+				if status != 200 {
+					t.Fatalf("%d %v", status, body)
+				}
+				return
+			}
+			errObj, _ := body["error"].(map[string]any)
+			if msg, _ := errObj["message"].(string); status != 400 || !strings.HasPrefix(msg, tc.unfit+" needs a deployment that serves the messages API itself") {
+				t.Fatalf("%d %v", status, body)
+			}
+		})
+	}
+}
+
 // A prompt read from the provider's prompt cache or written to it counts
 // in the call's input tokens, and apart as cached, whichever API the
 // client speaks and whether or not it streams: Claude's input_tokens

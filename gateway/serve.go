@@ -985,12 +985,20 @@ func chatBody(d *Deployment, tr *dialect.Translated) []byte {
 	return provider.WithoutMessageFields(tr.Chat, []string{"reasoning_content"})
 }
 
-// translate turns a client request in api into a chat request.
+// translate turns a client request in api into a chat request. LiteLLM's
+// request parameters are breakerd's to honour, and left out of every
+// upstream request: none makes a deployment unfit.
 func translate(api provider.API, body []byte) (*dialect.Translated, *dialect.Error) {
+	toChat := dialect.ResponsesToChat
 	if api == provider.APIMessages {
-		return dialect.MessagesToChat(body)
+		toChat = dialect.MessagesToChat
 	}
-	return dialect.ResponsesToChat(body)
+	out, err := toChat(body)
+	if err != nil {
+		return nil, err
+	}
+	out.Unfit = slices.DeleteFunc(out.Unfit, func(p string) bool { _, ok := liteLLMRequestParams[p]; return ok })
+	return out, nil
 }
 
 // tryDeployment attempts d, with retries. It returns the request's outcome
