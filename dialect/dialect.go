@@ -52,7 +52,8 @@ type Translated struct {
 	Custom []string
 	// Reasoning says the chat request's assistant messages carry
 	// reasoning_content (a Messages request's thinking text, a Responses
-	// request's reasoning summaries), which only a
+	// request's reasoning summaries) or thinking_blocks (Claude's, from a
+	// reasoning item's encrypted content), which only a
 	// deployment that reads it back should get
 	// (config.Deployment.Fit.ReasoningContent, DeepSeek's thinking models).
 	Reasoning bool
@@ -62,6 +63,12 @@ type Translated struct {
 	// thinking blocks (ChatToMessage, MessagesFrames) or a reasoning
 	// item's summary (ChatToResponse, ResponsesFrames).
 	Thinking bool
+	// Encrypted says a Responses client asked for its reasoning's
+	// encrypted content (include: reasoning.encrypted_content, as Codex
+	// does): Claude's signed thinking blocks go back to it there, and
+	// come back as the next turn's thinking_blocks, which Claude wants
+	// before a tool call its thinking led to.
+	Encrypted bool
 }
 
 // chatToolCall is a tool call of a chat completion, or a piece of one in
@@ -100,6 +107,9 @@ type chatChunk struct {
 type reasoned struct {
 	ReasoningContent string `json:"reasoning_content"`
 	Reasoning        string `json:"reasoning"`
+	// ThinkingBlocks are Claude's, with their signatures (LiteLLM's
+	// field; a stream's, each block whole once it ends).
+	ThinkingBlocks []json.RawMessage `json:"thinking_blocks"`
 }
 
 // text is the reasoning, "" for none.

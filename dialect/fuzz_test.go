@@ -58,9 +58,10 @@ func FuzzAnswerTranslation(f *testing.F) {
 	f.Add(`{"choices":[{"message":{"reasoning_content":"r","content":"a"}}]}`, `{"choices":[{"delta":{"reasoning":"r","content":"a"}}]}`)
 	f.Add(`{}`, `{"choices":[]}`)
 	f.Fuzz(func(t *testing.T, answer, chunk string) {
-		_, _ = ChatToMessage([]byte(answer), "m", true)
-		_, _ = ChatToResponse([]byte(answer), "m", []string{"f"}, true)
-		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", true), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", []string{"f"}, true),
+		tr := &Translated{Custom: []string{"f"}, Thinking: true, Encrypted: true}
+		_, _ = ChatToMessage([]byte(answer), "m", tr)
+		_, _ = ChatToResponse([]byte(answer), "m", tr)
+		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", tr), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", tr),
 			ChatFrames(&chunks{[]string{chunk}})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {

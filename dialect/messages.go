@@ -421,10 +421,11 @@ func messageID(chatID string) string {
 }
 
 // ChatToMessage translates a chat.completion to an Anthropic message.
-// model is the model the client asked for; with thinking
-// (Translated.Thinking), the answer's reasoning comes first as a thinking
+// model is the model the client asked for, tr the request's translation:
+// with its Thinking, the answer's reasoning comes first as a thinking
 // block (signed provider.ReasoningSignature), else it is left out.
-func ChatToMessage(body []byte, model string, thinking bool) ([]byte, error) {
+func ChatToMessage(body []byte, model string, tr *Translated) ([]byte, error) {
+	thinking := tr != nil && tr.Thinking
 	var c chatCompletion
 	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
 		return nil, fmt.Errorf("the upstream answer is not a chat completion")
@@ -457,8 +458,9 @@ func ChatToMessage(body []byte, model string, thinking bool) ([]byte, error) {
 // deltas and content_block_stop, then message_delta (stop reason; output
 // tokens, and input tokens once the chat stream's usage has said) and
 // message_stop.
-func MessagesFrames(in provider.Stream, model string, thinking bool) provider.Stream {
+func MessagesFrames(in provider.Stream, model string, tr *Translated) provider.Stream {
 	f := &frames{in: in}
+	thinking := tr != nil && tr.Thinking
 	started := false
 	block := -1            // index of the open block, -1 when none
 	kind := ""             // the open block's type

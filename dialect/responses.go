@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -210,7 +211,11 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 				break
 			}
 			chat["tool_choice"] = map[string]any{"type": "function", "function": map[string]any{"name": tc.Name}}
-		case "include", "metadata", "service_tier", "truncation", "safety_identifier", "prompt_cache_key", "max_tool_calls",
+		case "include":
+			var include []string
+			_ = json.Unmarshal(v, &include)
+			out.Encrypted = slices.Contains(include, "reasoning.encrypted_content")
+		case "metadata", "service_tier", "truncation", "safety_identifier", "prompt_cache_key", "max_tool_calls",
 			"prompt_cache_retention", "stream_options", "moderation", "context_management":
 			// Nothing to translate.
 		default:
@@ -263,6 +268,7 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 		Summary   []struct {
 			Text string `json:"text"`
 		} `json:"summary"` // a reasoning item's
+		EncryptedContent string `json:"encrypted_content"` // a reasoning item's
 	}
 	if err := json.Unmarshal(raw, &items); err != nil {
 		return nil, badRequest("input", "Invalid 'input': must be a string or a list of items")
@@ -270,10 +276,15 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 	// thought is the reasoning read since the last assistant message,
 	// which the next one carries as its reasoning_content.
 	var thought []string
+	var blocks []json.RawMessage // Claude's thinking blocks, the next assistant message's thinking_blocks
 	assistant := func(m map[string]any) map[string]any {
 		if len(thought) > 0 {
 			m["reasoning_content"] = strings.Join(thought, "\n\n")
 			thought, out.reasoning = nil, true
+		}
+		if len(blocks) > 0 {
+			m["thinking_blocks"] = blocks
+			blocks, out.reasoning = nil, true
 		}
 		return m
 	}
@@ -327,6 +338,12 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 			for _, sm := range it.Summary {
 				if sm.Text != "" {
 					thought = append(thought, sm.Text)
+				}
+			}
+			if enc, ok := strings.CutPrefix(it.EncryptedContent, provider.ThinkingContentPrefix); ok {
+				var bs []json.RawMessage
+				if raw, err := base64.StdEncoding.DecodeString(enc); err == nil && json.Unmarshal(raw, &bs) == nil {
+					blocks = append(blocks, bs...)
 				}
 			}
 		default:
@@ -484,22 +501,39 @@ func finishStatus(finish string) (string, string) {
 	return "completed", ""
 }
 
-// reasoningItem is a reasoning item of a thinking model's reasoning, as
-// its summary; its id (provider.ReasoningItemPrefix) says breakerd made
-// it.
-func reasoningItem(id, text string) map[string]any {
+// reasoningItem is a reasoning item of a model's reasoning, made by
+// breakerd (its id begins provider.ReasoningItemPrefix): text as its
+// summary, where the client asked for one (tr.Thinking); Claude's signed
+// thinking blocks as its encrypted content, where the client asked for
+// that (tr.Encrypted), so that they go back to Claude in the next turn.
+func reasoningItem(id, text string, blocks []json.RawMessage, tr *Translated) map[string]any {
 	summary := []map[string]any{}
-	if text != "" {
+	if tr.Thinking && text != "" {
 		summary = append(summary, map[string]any{"type": "summary_text", "text": text})
 	}
-	return map[string]any{"type": "reasoning", "id": provider.ReasoningItemPrefix + strings.TrimPrefix(id, "resp_"), "summary": summary}
+	item := map[string]any{"type": "reasoning", "id": provider.ReasoningItemPrefix + strings.TrimPrefix(id, "resp_"), "summary": summary}
+	if tr.Encrypted && len(blocks) > 0 {
+		b, _ := json.Marshal(blocks)
+		item["encrypted_content"] = provider.ThinkingContentPrefix + base64.StdEncoding.EncodeToString(b)
+	}
+	return item
+}
+
+// shows reports whether an answer's reasoning (its text, Claude's
+// thinking blocks) goes back to the client as a reasoning item.
+func (tr *Translated) shows(text string, blocks []json.RawMessage) bool {
+	return tr.Thinking && text != "" || tr.Encrypted && len(blocks) > 0
 }
 
 // ChatToResponse translates a chat.completion to a Response. model is the
-// model the client asked for; custom names its custom tools
-// (Translated.Custom); with reasoning (Translated.Thinking), the answer's
-// reasoning comes first as a reasoning item's summary.
-func ChatToResponse(body []byte, model string, custom []string, reasoning bool) ([]byte, error) {
+// model the client asked for, tr the request's translation: the calls of
+// its Custom tools are custom tool calls, and the answer's reasoning
+// comes first as a reasoning item (reasoningItem).
+func ChatToResponse(body []byte, model string, tr *Translated) ([]byte, error) {
+	if tr == nil {
+		tr = &Translated{}
+	}
+	custom := tr.Custom
 	var c chatCompletion
 	if err := json.Unmarshal(body, &c); err != nil || len(c.Choices) == 0 {
 		return nil, fmt.Errorf("the upstream answer is not a chat completion")
@@ -507,8 +541,8 @@ func ChatToResponse(body []byte, model string, custom []string, reasoning bool) 
 	ch := c.Choices[0]
 	id := responseID(c.ID)
 	var output []map[string]any
-	if r := ch.Message.text(); reasoning && r != "" {
-		output = append(output, reasoningItem(id, r))
+	if r, blocks := ch.Message.text(), ch.Message.ThinkingBlocks; tr.shows(r, blocks) {
+		output = append(output, reasoningItem(id, r, blocks, tr))
 	}
 	text := ""
 	if t := ch.Message.Content; t != nil {
@@ -541,7 +575,11 @@ func ChatToResponse(body []byte, model string, custom []string, reasoning bool) 
 // function_call_arguments.delta events and their .done events; then
 // response.completed (or response.incomplete) with the whole Response.
 // Every event carries a sequence_number.
-func ResponsesFrames(in provider.Stream, model string, custom []string, reasoning bool) provider.Stream {
+func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.Stream {
+	if tr == nil {
+		tr = &Translated{}
+	}
+	custom := tr.Custom
 	f := &frames{in: in}
 	seq := 0
 	emit := func(typ string, v map[string]any) {
@@ -556,6 +594,7 @@ func ResponsesFrames(in provider.Stream, model string, custom []string, reasonin
 	textIndex := -1    // output index of the message item, -1 before it
 	thoughtIndex := -1 // output index of the reasoning item, -1 before it
 	thoughtOpen := false
+	var blocks []json.RawMessage // Claude's thinking blocks, for the item's encrypted content
 	var rsID string
 	type call struct {
 		index            int
@@ -584,17 +623,19 @@ func ResponsesFrames(in provider.Stream, model string, custom []string, reasonin
 		}
 		thoughtOpen = false
 		t := thought.String()
-		emit("response.reasoning_summary_text.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0, "text": t})
-		emit("response.reasoning_summary_part.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
-			"part": map[string]any{"type": "summary_text", "text": t}})
-		emit("response.output_item.done", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, t)})
+		if tr.Thinking {
+			emit("response.reasoning_summary_text.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0, "text": t})
+			emit("response.reasoning_summary_part.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
+				"part": map[string]any{"type": "summary_text", "text": t}})
+		}
+		emit("response.output_item.done", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, t, blocks, tr)})
 	}
 	f.chunk = func(c *chatChunk) {
 		if !started {
 			started = true
 			id = responseID(c.ID)
 			msgID = "msg_" + strings.TrimPrefix(id, "resp_")
-			rsID = reasoningItem(id, "")["id"].(string)
+			rsID = reasoningItem(id, "", nil, tr)["id"].(string)
 			emit("response.created", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
 			emit("response.in_progress", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
 		}
@@ -602,15 +643,20 @@ func ResponsesFrames(in provider.Stream, model string, custom []string, reasonin
 			inTok, outTok = c.Usage.PromptTokens, c.Usage.CompletionTokens
 		}
 		for _, ch := range c.Choices {
-			if r := ch.Delta.text(); reasoning && r != "" && thoughtIndex < 0 {
+			if r, bs := ch.Delta.text(), ch.Delta.ThinkingBlocks; thoughtIndex < 0 && tr.shows(r, bs) {
 				thoughtIndex, nextIndex, thoughtOpen = nextIndex, nextIndex+1, true
-				emit("response.output_item.added", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, "")})
-				emit("response.reasoning_summary_part.added", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
-					"part": map[string]any{"type": "summary_text", "text": ""}})
+				emit("response.output_item.added", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, "", nil, tr)})
+				if tr.Thinking {
+					emit("response.reasoning_summary_part.added", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
+						"part": map[string]any{"type": "summary_text", "text": ""}})
+				}
 			}
-			if r := ch.Delta.text(); thoughtOpen && r != "" {
+			if r := ch.Delta.text(); thoughtOpen && tr.Thinking && r != "" {
 				thought.WriteString(r)
 				emit("response.reasoning_summary_text.delta", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0, "delta": r})
+			}
+			if thoughtOpen {
+				blocks = append(blocks, ch.Delta.ThinkingBlocks...)
 			}
 			if ch.Delta.Content != nil && *ch.Delta.Content != "" || len(ch.Delta.ToolCalls) > 0 {
 				closeThought() // the reasoning is over
@@ -661,7 +707,7 @@ func ResponsesFrames(in provider.Stream, model string, custom []string, reasonin
 		closeText()
 		var output []map[string]any
 		if thoughtIndex >= 0 {
-			output = append(output, reasoningItem(id, thought.String()))
+			output = append(output, reasoningItem(id, thought.String(), blocks, tr))
 		}
 		if textIndex >= 0 {
 			output = append(output, messageItem(msgID, text.String(), "completed"))

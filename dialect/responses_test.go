@@ -70,7 +70,7 @@ func TestCustomToolCallsFromChat(t *testing.T) {
 	answer := `{"id":"chatcmpl-1","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,` +
 		`"tool_calls":[{"id":"call_1","type":"function","function":{"name":"apply_patch","arguments":"{\"input\":\"*** Begin Patch\\n\"}"}},` +
 		`{"id":"call_2","type":"function","function":{"name":"shell","arguments":"{\"cmd\":\"ls\"}"}}]}}],"usage":{"prompt_tokens":3,"completion_tokens":4}}`
-	body, err := ChatToResponse([]byte(answer), "m", []string{"apply_patch"}, false)
+	body, err := ChatToResponse([]byte(answer), "m", &Translated{Custom: []string{"apply_patch"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestCustomToolCallsFromChat(t *testing.T) {
 		chunk(`{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"apply_patch","arguments":""}}]}`),
 		chunk(`{"tool_calls":[{"index":0,"function":{"arguments":"{\"input\":\"*** Begin"}}]}`),
 		chunk(`{"tool_calls":[{"index":0,"function":{"arguments":" Patch\\n\"}"}}]}`),
-		`{"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`}}, "m", []string{"apply_patch"}, false)
+		`{"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`}}, "m", &Translated{Custom: []string{"apply_patch"}})
 	var types []string
 	var delta, done string
 	for {

@@ -11,9 +11,11 @@ import (
 	aoption "github.com/anthropics/anthropic-sdk-go/option"
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
 )
 
 // todaysClaude routes to Claude Opus 4.7, whose API contract refuses a
@@ -560,5 +562,53 @@ func TestMessagesToolLoopWithoutThinkingAtClaude(t *testing.T) {
 				t.Fatalf("thinking %v (want %v), logged %v: %s", thought, tc.thinks, logged, e.logs.String()[mark:])
 			}
 		})
+	}
+}
+
+// Codex at Claude (translated): asked for a reasoning summary and its
+// encrypted content, it gets Claude's thinking as a reasoning item whose
+// encrypted content carries the signed thinking blocks, whole and
+// streamed; sent back before a tool call, they go to Claude again as the
+// thinking that led it, so the tool loop keeps thinking (without them,
+// the step would go without).
+func TestCodexKeepsClaudesThinkingThroughAToolLoop(t *testing.T) {
+	e := newEnv(t, sonnet45, "anthropic")
+	ctx := context.Background()
+	ask := responses.ResponseNewParams{Model: "sonnet", Store: openai.Bool(false),
+		Include:   []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent},
+		Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortLow, Summary: shared.ReasoningSummaryAuto},
+		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")}}
+	whole, err := e.client.Responses.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+		if len(r.Output) != 2 || r.Output[0].Type != "reasoning" || len(r.Output[0].Summary) != 1 ||
+			!strings.HasPrefix(r.Output[0].EncryptedContent, provider.ThinkingContentPrefix) {
+			t.Fatalf("%s: %s", how, r.RawJSON())
+		}
+	}
+	rp := streamed.Output[0].AsReasoning().ToParam()
+	output := responses.ResponseInputItemParamOfFunctionCallOutput("sunny")
+	output.OfFunctionCallOutput.CallID = openai.String("call_1")
+	next := ask
+	next.Tools = []responses.ToolUnionParam{responses.ToolParamOfFunction("w", map[string]any{"type": "object"}, false)}
+	next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		responses.ResponseInputItemParamOfMessage("weather?", responses.EasyInputMessageRoleUser),
+		{OfReasoning: &rp},
+		responses.ResponseInputItemParamOfFunctionCall("{}", "call_1", "w"),
+		output}}
+	r, err := e.client.Responses.New(ctx, next)
+	if sent := e.mocks["anthropic"].LastBody(); err != nil || !strings.Contains(sent, `"signature":"mocksig_`) || r.Output[0].Type != "reasoning" {
+		t.Fatalf("the tool loop's next step: %v, %s; Claude got %s", err, r.RawJSON(), sent)
+	}
+	without := next
+	without.Include = nil
+	if r, err = e.client.Responses.New(ctx, without); err != nil || r.Output[0].Type == "reasoning" && r.Output[0].EncryptedContent != "" {
+		t.Fatalf("not asked for encrypted content: %v %s", err, r.RawJSON())
 	}
 }

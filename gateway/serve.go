@@ -85,13 +85,10 @@ type call struct {
 	// the API natively (nil for chat).
 	api        provider.API
 	translated *dialect.Translated
-	// custom names the custom tools of a Responses request translated to
-	// chat (dialect.Translated.Custom), whose calls go back as custom
-	// tool calls.
-	custom []string
-	// thinking says a Messages client translated to chat is shown a
-	// chat answer's reasoning as thinking (dialect.Translated.Thinking).
-	thinking bool
+	// shown is the translation of the request the attempt sent, which
+	// says how its chat answer goes back to the client (its custom tools,
+	// the model's reasoning).
+	shown *dialect.Translated
 	// upstream is the time spent waiting on upstreams (failed attempts,
 	// and the serving attempt up to its response or first chunk); waited
 	// is the retry backoff slept. The rest is breakerd's overhead.
@@ -976,13 +973,25 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 }
 
 // chatBody is tr's chat request as d is to get it: the assistant's
-// reasoning (a Messages client's thinking) only where d's model reads it
-// back (DeepSeek's thinking models); others may refuse the field.
+// reasoning only where d's model reads it back, its text
+// (reasoning_content) at DeepSeek's and Kimi's thinking models, Claude's
+// signed thinking blocks (thinking_blocks) at Claude; others may refuse
+// the fields.
 func chatBody(d *Deployment, tr *dialect.Translated) []byte {
-	if !tr.Reasoning || d.Config.Fit.ReasoningContent {
+	if !tr.Reasoning {
 		return tr.Chat
 	}
-	return provider.WithoutMessageFields(tr.Chat, []string{"reasoning_content"})
+	var unread []string
+	if !d.Config.Fit.ReasoningContent {
+		unread = append(unread, "reasoning_content")
+	}
+	if d.Config.Dialect != config.DialectAnthropic {
+		unread = append(unread, "thinking_blocks")
+	}
+	if len(unread) == 0 {
+		return tr.Chat
+	}
+	return provider.WithoutMessageFields(tr.Chat, unread)
 }
 
 // translate turns a client request in api into a chat request. LiteLLM's
@@ -1066,7 +1075,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 	}
 	var unfit, optional []string
 	if tr != nil {
-		unfit, optional, c.custom, c.thinking = tr.Unfit, tr.Optional, tr.Custom, tr.Thinking
+		unfit, optional, c.shown = tr.Unfit, tr.Optional, tr
 	}
 	if len(unfit) > 0 {
 		// Only a deployment serving the client's API itself can honour
@@ -1395,9 +1404,9 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 		}
 		f = dialect.ChatFrames(resp.Stream)
 	case c.api == provider.APIMessages:
-		f = dialect.MessagesFrames(resp.Stream, d.Config.Model, c.thinking)
+		f = dialect.MessagesFrames(resp.Stream, d.Config.Model, c.shown)
 	default:
-		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.custom, c.thinking)
+		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.shown)
 	}
 	if c.g.cfg.Router.StreamCost && d.Config.Priced && (provider.Translatable(c.api) || c.api == provider.APIChat || c.api == "") {
 		return &costedFrames{Stream: f, d: d}
@@ -1413,9 +1422,9 @@ func (c *call) chatClient() bool {
 // answer writes a translated deployment's chat answer in the client's API.
 func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
 	if c.api == provider.APIMessages {
-		return dialect.ChatToMessage(body, d.Config.Model, c.thinking)
+		return dialect.ChatToMessage(body, d.Config.Model, c.shown)
 	}
-	return dialect.ChatToResponse(body, d.Config.Model, c.custom, c.thinking)
+	return dialect.ChatToResponse(body, d.Config.Model, c.shown)
 }
 
 // failureCause says in a few words why a counted attempt failed: the

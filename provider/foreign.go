@@ -25,6 +25,11 @@ const ReasoningSignature = "breakerd:reasoning"
 // look the id up, does not get such items (withoutForeignReasoning).
 const ReasoningItemPrefix = "rs_breakerd_"
 
+// ThinkingContentPrefix begins the encrypted content of such a reasoning
+// item that carries Claude's signed thinking blocks (base64 JSON after
+// it), for a Responses client to send back and Claude to get again.
+const ThinkingContentPrefix = "breakerd-thinking:"
+
 // withoutForeignThinking returns a Messages request's body without the
 // thinking blocks signed ReasoningSignature; body as it is when it has
 // none.
