@@ -61,7 +61,7 @@ func FuzzAnswerTranslation(f *testing.F) {
 		tr := &Translated{Custom: []string{"f"}, Thinking: true, Encrypted: true}
 		_, _ = ChatToMessage([]byte(answer), "m", tr)
 		_, _ = ChatToResponse([]byte(answer), "m", tr)
-		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", tr), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", tr),
+		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", tr, 10), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", tr),
 			ChatFrames(&chunks{[]string{chunk}})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {

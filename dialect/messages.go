@@ -453,12 +453,14 @@ func ChatToMessage(body []byte, model string, tr *Translated) ([]byte, error) {
 }
 
 // MessagesFrames turns a chat chunk stream into Anthropic's event
-// sequence: message_start, then for each reasoning run (with thinking,
+// sequence: message_start (its input tokens prompt, the request's
+// estimate: a chat stream says its usage only at its end, and clients
+// such as Claude Code show the context's size from it), then for each reasoning run (with thinking,
 // as ChatToMessage's), text run or tool call a content_block_start, its
 // deltas and content_block_stop, then message_delta (stop reason; output
 // tokens, and input tokens once the chat stream's usage has said) and
 // message_stop.
-func MessagesFrames(in provider.Stream, model string, tr *Translated) provider.Stream {
+func MessagesFrames(in provider.Stream, model string, tr *Translated, prompt int) provider.Stream {
 	f := &frames{in: in}
 	thinking := tr != nil && tr.Thinking
 	started := false
@@ -489,7 +491,7 @@ func MessagesFrames(in provider.Stream, model string, tr *Translated) provider.S
 			started = true
 			f.emit("message_start", map[string]any{"type": "message_start", "message": map[string]any{
 				"id": messageID(c.ID), "type": "message", "role": "assistant", "model": model, "content": []any{},
-				"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": 0, "output_tokens": 0}}})
+				"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": prompt, "output_tokens": 0}}})
 		}
 		if c.Usage != nil {
 			// The input's count is known only now, at the end: Anthropic's

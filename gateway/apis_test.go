@@ -1074,3 +1074,27 @@ model_list:
 		}
 	}
 }
+
+// A Messages stream from a chat deployment says its input's tokens in
+// message_start (an estimate: the chat stream's usage comes at its end),
+// as Anthropic's does and Claude Code shows the context's size from;
+// message_delta then says the upstream's count.
+func TestTranslatedMessagesStreamStartsWithItsInput(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	ac := e.anthropicClient()
+	stream := ac.Messages.NewStreaming(context.Background(), anthropic.MessageNewParams{Model: "gpt-4o-mini", MaxTokens: 256,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(strings.Repeat("a prompt of some length ", 20)))}})
+	defer stream.Close()
+	var start, end int64
+	for stream.Next() {
+		switch ev := stream.Current(); ev.Type {
+		case "message_start":
+			start = ev.Message.Usage.InputTokens
+		case "message_delta":
+			end = ev.Usage.InputTokens
+		}
+	}
+	if err := stream.Err(); err != nil || start < 100 || end == 0 {
+		t.Fatalf("%v: message_start says %d input tokens, message_delta %d", err, start, end)
+	}
+}

@@ -1394,6 +1394,9 @@ func (c *call) toContentPolicy(resp *provider.Response) bool {
 // events; with LiteLLM's include_cost_in_streaming_usage, the event that
 // carries the whole usage carries the cost too (costedFrames).
 func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
+	// What a stream must say before its usage (Messages' message_start)
+	// and what it cost should it break before that.
+	c.prompt = estimateTokens(c.sendReq.Body)
 	var f provider.Stream
 	switch {
 	case resp.Frames != nil:
@@ -1404,7 +1407,7 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 		}
 		f = dialect.ChatFrames(resp.Stream)
 	case c.api == provider.APIMessages:
-		f = dialect.MessagesFrames(resp.Stream, d.Config.Model, c.shown)
+		f = dialect.MessagesFrames(resp.Stream, d.Config.Model, c.shown, c.prompt)
 	default:
 		f = dialect.ResponsesFrames(resp.Stream, d.Config.Model, c.shown)
 	}

@@ -38,7 +38,6 @@ func (c *call) pipe(ctx context.Context, w http.ResponseWriter, s provider.Strea
 	// (continuable), nothing will send the request again, so its bodies,
 	// megabytes with a long prompt, need not be held while it streams.
 	c.adm.answer()
-	c.prompt = estimateTokens(c.sendReq.Body) // the usage's estimate, should the stream break
 	if c.cont.on = c.continuable(); !c.cont.on {
 		c.req.Body, c.sendReq.Body, c.translated = nil, nil, nil
 	}
