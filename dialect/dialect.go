@@ -96,10 +96,7 @@ type chatChunk struct {
 		} `json:"delta"`
 		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
+	Usage *chatUsage `json:"usage"`
 }
 
 // reasoned is a chat message's or delta's reasoning, under either name
@@ -129,10 +126,25 @@ type chatCompletion struct {
 		} `json:"message"`
 		FinishReason string `json:"finish_reason"`
 	} `json:"choices"`
-	Usage struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
+	Usage chatUsage `json:"usage"`
+}
+
+// chatUsage is a chat answer's usage, as the translators read it.
+type chatUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+// anthropic is the usage as Anthropic's says it: the prompt's tokens
+// read from the cache apart from the others (input_tokens), as Claude
+// Code counts the context and the cost.
+func (u chatUsage) anthropic() map[string]int {
+	cached := min(u.PromptTokensDetails.CachedTokens, u.PromptTokens)
+	return map[string]int{"input_tokens": u.PromptTokens - cached, "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached,
+		"output_tokens": u.CompletionTokens}
 }
 
 // frames turns a chat chunk stream into another API's event stream: each

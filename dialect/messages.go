@@ -449,7 +449,7 @@ func ChatToMessage(body []byte, model string, tr *Translated) ([]byte, error) {
 	}
 	return json.Marshal(map[string]any{"id": messageID(c.ID), "type": "message", "role": "assistant", "model": model,
 		"content": content, "stop_reason": stopReason(ch.FinishReason), "stop_sequence": nil,
-		"usage": map[string]int{"input_tokens": c.Usage.PromptTokens, "output_tokens": c.Usage.CompletionTokens}})
+		"usage": c.Usage.anthropic()})
 }
 
 // MessagesFrames turns a chat chunk stream into Anthropic's event
@@ -491,12 +491,13 @@ func MessagesFrames(in provider.Stream, model string, tr *Translated, prompt int
 			started = true
 			f.emit("message_start", map[string]any{"type": "message_start", "message": map[string]any{
 				"id": messageID(c.ID), "type": "message", "role": "assistant", "model": model, "content": []any{},
-				"stop_reason": nil, "stop_sequence": nil, "usage": map[string]int{"input_tokens": prompt, "output_tokens": 0}}})
+				"stop_reason": nil, "stop_sequence": nil,
+				"usage": map[string]int{"input_tokens": prompt, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 0}}})
 		}
 		if c.Usage != nil {
 			// The input's count is known only now, at the end: Anthropic's
 			// message_delta carries it too, and SDKs take it from there.
-			usage = map[string]int{"input_tokens": c.Usage.PromptTokens, "output_tokens": c.Usage.CompletionTokens}
+			usage = c.Usage.anthropic()
 		}
 		for _, ch := range c.Choices {
 			if r := ch.Delta.text(); thinking && r != "" {

@@ -1098,3 +1098,32 @@ func TestTranslatedMessagesStreamStartsWithItsInput(t *testing.T) {
 		t.Fatalf("%v: message_start says %d input tokens, message_delta %d", err, start, end)
 	}
 }
+
+// A chat deployment's cached prompt reaches a Messages client as
+// Anthropic says one: cache_read_input_tokens, and input_tokens the rest
+// (Claude Code counts the context, and the cost, from them), whole and
+// streamed.
+func TestTranslatedMessagesUsageSaysTheCache(t *testing.T) {
+	e := newEnv(t, bothWays, "openai", "anthropic")
+	ac := e.anthropicClient()
+	ask := anthropic.MessageNewParams{Model: "gpt-4o-mini", MaxTokens: 256,
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(strings.Repeat("a long and repeated prompt ", 400)))}}
+	if _, err := ac.Messages.New(context.Background(), ask); err != nil { // writes the mock's cache
+		t.Fatal(err)
+	}
+	msg, err := ac.Messages.New(context.Background(), ask)
+	if err != nil || msg.Usage.CacheReadInputTokens == 0 || msg.Usage.InputTokens == 0 {
+		t.Fatalf("whole: %v %s", err, msg.Usage.RawJSON())
+	}
+	stream := ac.Messages.NewStreaming(context.Background(), ask)
+	defer stream.Close()
+	var delta anthropic.MessageDeltaUsage
+	for stream.Next() {
+		if ev := stream.Current(); ev.Type == "message_delta" {
+			delta = ev.Usage
+		}
+	}
+	if err := stream.Err(); err != nil || delta.CacheReadInputTokens != msg.Usage.CacheReadInputTokens || delta.InputTokens != msg.Usage.InputTokens {
+		t.Fatalf("streamed: %v %s, whole %s", err, delta.RawJSON(), msg.Usage.RawJSON())
+	}
+}
