@@ -464,13 +464,15 @@ func responseID(chatID string) string {
 }
 
 // responseObject is a Response with its output.
-func responseObject(id, model string, created int64, status string, output []map[string]any, in, out int, incomplete string) map[string]any {
+func responseObject(id, model string, created int64, status string, output []map[string]any, u chatUsage, incomplete string) map[string]any {
+	in, out := u.PromptTokens, u.CompletionTokens
 	r := map[string]any{"id": id, "object": "response", "created_at": created, "status": status, "model": model,
 		"output": output, "error": nil, "incomplete_details": nil, "instructions": nil, "metadata": map[string]any{},
 		"parallel_tool_calls": true, "temperature": nil, "top_p": nil, "tool_choice": "auto", "tools": []any{},
 		"text": map[string]any{"format": map[string]any{"type": "text"}},
 		"usage": map[string]any{"input_tokens": in, "output_tokens": out, "total_tokens": in + out,
-			"input_tokens_details": map[string]int{"cached_tokens": 0}, "output_tokens_details": map[string]int{"reasoning_tokens": 0}}}
+			"input_tokens_details":  map[string]int{"cached_tokens": min(u.PromptTokensDetails.CachedTokens, in)},
+			"output_tokens_details": map[string]int{"reasoning_tokens": min(u.CompletionTokensDetails.ReasoningTokens, out)}}}
 	if incomplete != "" {
 		r["incomplete_details"] = map[string]string{"reason": incomplete}
 	}
@@ -565,7 +567,7 @@ func ChatToResponse(body []byte, model string, tr *Translated) ([]byte, error) {
 	if created == 0 {
 		created = time.Now().Unix()
 	}
-	return json.Marshal(responseObject(id, model, created, status, output, c.Usage.PromptTokens, c.Usage.CompletionTokens, why))
+	return json.Marshal(responseObject(id, model, created, status, output, c.Usage, why))
 }
 
 // ResponsesFrames turns a chat chunk stream into the Responses API's
@@ -606,7 +608,7 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 	byChat := map[int]*call{}
 	nextIndex := 0
 	finish := "stop"
-	var inTok, outTok int
+	var usage chatUsage
 	closeText := func() {
 		if textIndex < 0 {
 			return
@@ -636,11 +638,11 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 			id = responseID(c.ID)
 			msgID = "msg_" + strings.TrimPrefix(id, "resp_")
 			rsID = reasoningItem(id, "", nil, tr)["id"].(string)
-			emit("response.created", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
-			emit("response.in_progress", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, 0, 0, "")})
+			emit("response.created", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, chatUsage{}, "")})
+			emit("response.in_progress", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, chatUsage{}, "")})
 		}
 		if c.Usage != nil {
-			inTok, outTok = c.Usage.PromptTokens, c.Usage.CompletionTokens
+			usage = *c.Usage
 		}
 		for _, ch := range c.Choices {
 			if r, bs := ch.Delta.text(), ch.Delta.ThinkingBlocks; thoughtIndex < 0 && tr.shows(r, bs) {
@@ -736,7 +738,7 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 		if status == "incomplete" {
 			typ = "response.incomplete"
 		}
-		emit(typ, map[string]any{"response": responseObject(id, model, created, status, output, inTok, outTok, why)})
+		emit(typ, map[string]any{"response": responseObject(id, model, created, status, output, usage, why)})
 	}
 	return f
 }

@@ -1127,3 +1127,32 @@ func TestTranslatedMessagesUsageSaysTheCache(t *testing.T) {
 		t.Fatalf("streamed: %v %s, whole %s", err, delta.RawJSON(), msg.Usage.RawJSON())
 	}
 }
+
+// A chat deployment's cached prompt reaches a Responses client in
+// input_tokens_details.cached_tokens, whole and streamed.
+func TestTranslatedResponsesUsageSaysTheCache(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-chat, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+`, "deepseek")
+	ctx := context.Background()
+	ask := responses.ResponseNewParams{Model: "ds", Store: openai.Bool(false),
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(strings.Repeat("a long and repeated prompt ", 400))}}
+	if _, err := e.client.Responses.New(ctx, ask); err != nil { // writes the mock's cache
+		t.Fatal(err)
+	}
+	whole, err := e.client.Responses.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+		if u := r.Usage; u.InputTokensDetails.CachedTokens == 0 || u.InputTokensDetails.CachedTokens > u.InputTokens {
+			t.Fatalf("%s: usage %s", how, u.RawJSON())
+		}
+	}
+}
