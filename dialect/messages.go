@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/breakerd/breakerd/provider"
@@ -262,16 +263,21 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 	var tools []map[string]any
 	for i, raw := range r.Tools {
 		var t struct {
-			Type        string          `json:"type"`
-			Name        string          `json:"name"`
-			Description string          `json:"description"`
-			InputSchema json.RawMessage `json:"input_schema"`
+			Type           string          `json:"type"`
+			Name           string          `json:"name"`
+			Description    string          `json:"description"`
+			InputSchema    json.RawMessage `json:"input_schema"`
+			AllowedCallers []string        `json:"allowed_callers"`
 		}
 		if err := json.Unmarshal(raw, &t); err != nil {
 			return nil, badRequest(fmt.Sprintf("tools[%d]", i), "tools[%d]: invalid tool", i)
 		}
 		if t.Type != "" && t.Type != "custom" {
 			out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (%s)", i, t.Type))
+			continue
+		}
+		if programmatic(t.AllowedCallers) {
+			out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (allowed_callers)", i))
 			continue
 		}
 		fn := map[string]any{"name": t.Name, "parameters": t.InputSchema}
@@ -331,6 +337,14 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 	}
 	out.Chat = b
 	return out, nil
+}
+
+// programmatic reports whether a tool's allowed_callers leave the model
+// out (only code the model writes may call it: Anthropic's and OpenAI's
+// programmatic tool calling). A chat model would be offered it to call
+// directly, which its caller forbade: only the API itself honours it.
+func programmatic(callers []string) bool {
+	return len(callers) > 0 && !slices.Contains(callers, "direct")
 }
 
 // messagesParams are the Messages request's parameters the translation

@@ -159,12 +159,19 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 				Parameters  json.RawMessage `json:"parameters"`
 				Strict      *bool           `json:"strict"`
 				Format      *customFormat   `json:"format"`
+				// AllowedCallers: "direct" (the model), "programmatic"
+				// (Programmatic Tool Calling's code).
+				AllowedCallers []string `json:"allowed_callers"`
 			}
 			if err := json.Unmarshal(v, &tools); err != nil {
 				return nil, badRequest("tools", "Invalid 'tools': %v", err)
 			}
 			var ct []map[string]any
 			for i, t := range tools {
+				if programmatic(t.AllowedCallers) {
+					out.Unfit = append(out.Unfit, fmt.Sprintf("tools[%d] (allowed_callers)", i))
+					continue
+				}
 				if t.Type == "custom" {
 					// Free-form input (Codex's apply_patch): a function of
 					// one string, its format said in words.

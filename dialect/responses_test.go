@@ -166,3 +166,42 @@ func TestReasoningItemsToChat(t *testing.T) {
 		})
 	}
 }
+
+// A tool only code may call (allowed_callers without "direct": OpenAI's
+// and Anthropic's programmatic tool calling) would be offered to a chat
+// model to call itself: the request is one only the API itself serves.
+// One the model may call goes as any tool.
+func TestProgrammaticToolsAreUnfit(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		api     string
+		callers string
+		unfit   bool
+	}{
+		{"Responses, code alone", "responses", `["programmatic"]`, true},
+		{"Responses, the model too", "responses", `["direct","programmatic"]`, false},
+		{"Responses, no callers said", "responses", ``, false},
+		{"Messages, code execution alone", "messages", `["code_execution_20250825"]`, true},
+		{"Messages, the model", "messages", `["direct"]`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			callers := ""
+			if tc.callers != "" {
+				callers = `,"allowed_callers":` + tc.callers
+			}
+			var tr *Translated
+			var err *Error
+			if tc.api == "responses" {
+				tr, err = ResponsesToChat([]byte(`{"model":"m","input":"hi","tools":[{"type":"function","name":"f","parameters":{"type":"object"}` + callers + `}]}`))
+			} else {
+				tr, err = MessagesToChat([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","input_schema":{"type":"object"}` + callers + `}]}`))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if unfit := slices.Contains(tr.Unfit, "tools[0] (allowed_callers)"); unfit != tc.unfit || !tc.unfit && !strings.Contains(string(tr.Chat), `"name":"f"`) {
+				t.Fatalf("unfit %v, chat %s", tr.Unfit, tr.Chat)
+			}
+		})
+	}
+}
