@@ -815,3 +815,28 @@ func TestWithoutClearThinking(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkThinkingLeadsToolUseIn checks a Claude Code session's body
+// with budget thinking (170 KB, 40 tool loop turns), as each Messages
+// request with a tool call and budget thinking is checked before it goes
+// to Claude.
+func BenchmarkThinkingLeadsToolUseIn(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"model":"claude-sonnet-4-5","max_tokens":32000,"thinking":{"type":"enabled","budget_tokens":31999},"messages":[`)
+	for i := range 40 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		sb.WriteString(`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"` + strings.Repeat("x", 4000) + `"}]},`)
+		sb.WriteString(`{"role":"assistant","content":[{"type":"thinking","thinking":"hmm","signature":"s"},{"type":"tool_use","id":"t","name":"f","input":{"a":1}}]}`)
+	}
+	sb.WriteString(`]}`)
+	body := []byte(sb.String())
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if !thinkingLeadsToolUseIn(body) {
+			b.Fatal("the last tool call's thinking not found")
+		}
+	}
+}

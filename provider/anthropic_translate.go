@@ -407,38 +407,39 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 // if it calls a tool, starting with thinking. (Adaptive thinking, which
 // may skip thinking before a call, does not want it.)
 func thinkingLeadsToolUseIn(body []byte) bool {
-	leads := true
+	if !bytes.Contains(body, []byte(`"enabled"`)) || thinkingType(body) != `"enabled"` {
+		return true
+	}
+	var last []byte // the last assistant message: only it decides
 	EachField(body, func(k, v []byte) {
-		switch string(k) {
-		case "messages":
+		if string(k) == "messages" {
 			EachElement(v, func(m []byte) {
-				assistant, calls, first := false, false, ""
 				EachField(m, func(k, v []byte) {
-					switch string(k) {
-					case "role":
-						assistant = string(v) == `"assistant"`
-					case "content":
-						EachElement(v, func(b []byte) {
-							typ := ""
-							EachField(b, func(k, v []byte) {
-								if string(k) == "type" {
-									typ, _ = JSONString(v)
-								}
-							})
-							if first == "" {
-								first = typ
-							}
-							calls = calls || typ == "tool_use"
-						})
+					if string(k) == "role" && string(v) == `"assistant"` {
+						last = m
 					}
 				})
-				if assistant { // the last one decides
-					leads = !calls || first == "thinking" || first == "redacted_thinking"
-				}
 			})
 		}
 	})
-	return leads || thinkingType(body) != `"enabled"`
+	leads, calls, first := true, false, true
+	EachField(last, func(k, v []byte) {
+		if string(k) != "content" {
+			return
+		}
+		EachElement(v, func(b []byte) {
+			EachField(b, func(k, v []byte) {
+				if string(k) != "type" {
+					return
+				}
+				if first {
+					leads, first = string(v) == `"thinking"` || string(v) == `"redacted_thinking"`, false
+				}
+				calls = calls || string(v) == `"tool_use"`
+			})
+		})
+	})
+	return leads || !calls
 }
 
 // thinkingType is a Messages request's thinking type, as JSON
