@@ -52,8 +52,9 @@ type Translated struct {
 	Custom []string
 	// Reasoning says the chat request's assistant messages carry
 	// reasoning_content (a Messages request's thinking text, a Responses
-	// request's reasoning summaries) or thinking_blocks (Claude's, from a
-	// reasoning item's encrypted content), which only a
+	// request's reasoning summaries), thinking_blocks (Claude's, from a
+	// reasoning item's encrypted content) or tool calls' extra_content
+	// (Gemini's, from there too), which only a
 	// deployment that reads it back should get
 	// (config.Deployment.Fit.ReasoningContent, DeepSeek's thinking models).
 	Reasoning bool
@@ -65,9 +66,11 @@ type Translated struct {
 	Thinking bool
 	// Encrypted says a Responses client asked for its reasoning's
 	// encrypted content (include: reasoning.encrypted_content, as Codex
-	// does): Claude's signed thinking blocks go back to it there, and
-	// come back as the next turn's thinking_blocks, which Claude wants
-	// before a tool call its thinking led to.
+	// does): what a model wants back of its reasoning goes to the client
+	// there (kept), and comes back in the next turn: Claude's signed
+	// thinking blocks (thinking_blocks), which Claude wants before a tool
+	// call its thinking led to, and Gemini 3's thought signatures (each
+	// tool call's extra_content).
 	Encrypted bool
 }
 
@@ -80,6 +83,9 @@ type chatToolCall struct {
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
 	} `json:"function"`
+	// ExtraContent is Gemini 3's (its thought signature, which it wants
+	// back with the call).
+	ExtraContent json.RawMessage `json:"extra_content"`
 }
 
 // chatChunk is the part of a chat.completion.chunk the stream translators

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -283,7 +284,8 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 	// thought is the reasoning read since the last assistant message,
 	// which the next one carries as its reasoning_content.
 	var thought []string
-	var blocks []json.RawMessage // Claude's thinking blocks, the next assistant message's thinking_blocks
+	var blocks []json.RawMessage           // Claude's thinking blocks, the next assistant message's thinking_blocks
+	extras := map[string]json.RawMessage{} // Gemini's thought signatures, by tool call id
 	assistant := func(m map[string]any) map[string]any {
 		if len(thought) > 0 {
 			m["reasoning_content"] = strings.Join(thought, "\n\n")
@@ -326,6 +328,9 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 			}
 			call := map[string]any{"id": it.CallID, "type": "function",
 				"function": map[string]any{"name": it.Name, "arguments": args}}
+			if e, ok := extras[it.CallID]; ok {
+				call["extra_content"], out.reasoning = e, true
+			}
 			// Consecutive calls are one assistant turn.
 			if n := len(out.msgs); n > 0 && out.msgs[n-1]["role"] == "assistant" && out.msgs[n-1]["tool_calls"] != nil {
 				out.msgs[n-1]["tool_calls"] = append(out.msgs[n-1]["tool_calls"].([]map[string]any), call)
@@ -347,11 +352,9 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 					thought = append(thought, sm.Text)
 				}
 			}
-			if enc, ok := strings.CutPrefix(it.EncryptedContent, provider.ThinkingContentPrefix); ok {
-				var bs []json.RawMessage
-				if raw, err := base64.StdEncoding.DecodeString(enc); err == nil && json.Unmarshal(raw, &bs) == nil {
-					blocks = append(blocks, bs...)
-				}
+			if k, ok := keptIn(it.EncryptedContent); ok {
+				blocks = append(blocks, k.Blocks...)
+				maps.Copy(extras, k.Calls)
 			}
 		default:
 			// Items only OpenAI can carry: references to stored items,
@@ -510,28 +513,63 @@ func finishStatus(finish string) (string, string) {
 	return "completed", ""
 }
 
+// kept is what a model wants back of its reasoning in the next turn,
+// which a reasoning item breakerd made carries in its encrypted content
+// (provider.ThinkingContentPrefix, then base64 JSON): Claude's signed
+// thinking blocks, and Gemini 3's thought signatures (extra_content) by
+// the id of the tool call each came with.
+type kept struct {
+	Blocks []json.RawMessage          `json:"thinking_blocks,omitempty"`
+	Calls  map[string]json.RawMessage `json:"extra_content,omitempty"`
+}
+
+func (k *kept) empty() bool { return len(k.Blocks) == 0 && len(k.Calls) == 0 }
+
+// call keeps a tool call's extra_content, if it has one.
+func (k *kept) call(tc chatToolCall) {
+	if tc.ID == "" || len(tc.ExtraContent) == 0 || string(tc.ExtraContent) == "null" {
+		return
+	}
+	if k.Calls == nil {
+		k.Calls = map[string]json.RawMessage{}
+	}
+	k.Calls[tc.ID] = tc.ExtraContent
+}
+
+// keptIn reads what an encrypted content breakerd made keeps; ok is false
+// for another's (OpenAI's own).
+func keptIn(encrypted string) (k kept, ok bool) {
+	enc, ok := strings.CutPrefix(encrypted, provider.ThinkingContentPrefix)
+	if !ok {
+		return kept{}, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	return k, err == nil && json.Unmarshal(raw, &k) == nil
+}
+
 // reasoningItem is a reasoning item of a model's reasoning, made by
 // breakerd (its id begins provider.ReasoningItemPrefix): text as its
-// summary, where the client asked for one (tr.Thinking); Claude's signed
-// thinking blocks as its encrypted content, where the client asked for
-// that (tr.Encrypted), so that they go back to Claude in the next turn.
-func reasoningItem(id, text string, blocks []json.RawMessage, tr *Translated) map[string]any {
+// summary, where the client asked for one (tr.Thinking); what the model
+// wants back (k) as its encrypted content, where the client asked for
+// that (tr.Encrypted), so that it goes back to the model in the next
+// turn.
+func reasoningItem(id, text string, k *kept, tr *Translated) map[string]any {
 	summary := []map[string]any{}
 	if tr.Thinking && text != "" {
 		summary = append(summary, map[string]any{"type": "summary_text", "text": text})
 	}
 	item := map[string]any{"type": "reasoning", "id": provider.ReasoningItemPrefix + strings.TrimPrefix(id, "resp_"), "summary": summary}
-	if tr.Encrypted && len(blocks) > 0 {
-		b, _ := json.Marshal(blocks)
+	if tr.Encrypted && !k.empty() {
+		b, _ := json.Marshal(k)
 		item["encrypted_content"] = provider.ThinkingContentPrefix + base64.StdEncoding.EncodeToString(b)
 	}
 	return item
 }
 
-// shows reports whether an answer's reasoning (its text, Claude's
-// thinking blocks) goes back to the client as a reasoning item.
-func (tr *Translated) shows(text string, blocks []json.RawMessage) bool {
-	return tr.Thinking && text != "" || tr.Encrypted && len(blocks) > 0
+// shows reports whether an answer's reasoning (its text, what the model
+// wants back) goes back to the client as a reasoning item.
+func (tr *Translated) shows(text string, k *kept) bool {
+	return tr.Thinking && text != "" || tr.Encrypted && !k.empty()
 }
 
 // ChatToResponse translates a chat.completion to a Response. model is the
@@ -550,8 +588,12 @@ func ChatToResponse(body []byte, model string, tr *Translated) ([]byte, error) {
 	ch := c.Choices[0]
 	id := responseID(c.ID)
 	var output []map[string]any
-	if r, blocks := ch.Message.text(), ch.Message.ThinkingBlocks; tr.shows(r, blocks) {
-		output = append(output, reasoningItem(id, r, blocks, tr))
+	k := &kept{Blocks: ch.Message.ThinkingBlocks}
+	for _, tc := range ch.Message.ToolCalls {
+		k.call(tc)
+	}
+	if r := ch.Message.text(); tr.shows(r, k) {
+		output = append(output, reasoningItem(id, r, k, tr))
 	}
 	text := ""
 	if t := ch.Message.Content; t != nil {
@@ -603,7 +645,7 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 	textIndex := -1    // output index of the message item, -1 before it
 	thoughtIndex := -1 // output index of the reasoning item, -1 before it
 	thoughtOpen := false
-	var blocks []json.RawMessage // Claude's thinking blocks, for the item's encrypted content
+	k := &kept{} // for the item's encrypted content
 	var rsID string
 	type call struct {
 		index            int
@@ -637,14 +679,14 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 			emit("response.reasoning_summary_part.done", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
 				"part": map[string]any{"type": "summary_text", "text": t}})
 		}
-		emit("response.output_item.done", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, t, blocks, tr)})
+		emit("response.output_item.done", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, t, k, tr)})
 	}
 	f.chunk = func(c *chatChunk) {
 		if !started {
 			started = true
 			id = responseID(c.ID)
 			msgID = "msg_" + strings.TrimPrefix(id, "resp_")
-			rsID = reasoningItem(id, "", nil, tr)["id"].(string)
+			rsID = reasoningItem(id, "", &kept{}, tr)["id"].(string)
 			emit("response.created", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, chatUsage{}, "")})
 			emit("response.in_progress", map[string]any{"response": responseObject(id, model, created, "in_progress", []map[string]any{}, chatUsage{}, "")})
 		}
@@ -652,9 +694,13 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 			usage = *c.Usage
 		}
 		for _, ch := range c.Choices {
-			if r, bs := ch.Delta.text(), ch.Delta.ThinkingBlocks; thoughtIndex < 0 && tr.shows(r, bs) {
+			now := &kept{Blocks: ch.Delta.ThinkingBlocks}
+			for _, tc := range ch.Delta.ToolCalls {
+				now.call(tc)
+			}
+			if r := ch.Delta.text(); thoughtIndex < 0 && tr.shows(r, now) {
 				thoughtIndex, nextIndex, thoughtOpen = nextIndex, nextIndex+1, true
-				emit("response.output_item.added", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, "", nil, tr)})
+				emit("response.output_item.added", map[string]any{"output_index": thoughtIndex, "item": reasoningItem(id, "", &kept{}, tr)})
 				if tr.Thinking {
 					emit("response.reasoning_summary_part.added", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0,
 						"part": map[string]any{"type": "summary_text", "text": ""}})
@@ -665,7 +711,10 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 				emit("response.reasoning_summary_text.delta", map[string]any{"item_id": rsID, "output_index": thoughtIndex, "summary_index": 0, "delta": r})
 			}
 			if thoughtOpen {
-				blocks = append(blocks, ch.Delta.ThinkingBlocks...)
+				k.Blocks = append(k.Blocks, now.Blocks...)
+				for id, e := range now.Calls {
+					k.call(chatToolCall{ID: id, ExtraContent: e})
+				}
 			}
 			if ch.Delta.Content != nil && *ch.Delta.Content != "" || len(ch.Delta.ToolCalls) > 0 {
 				closeThought() // the reasoning is over
@@ -716,7 +765,7 @@ func ResponsesFrames(in provider.Stream, model string, tr *Translated) provider.
 		closeText()
 		var output []map[string]any
 		if thoughtIndex >= 0 {
-			output = append(output, reasoningItem(id, thought.String(), blocks, tr))
+			output = append(output, reasoningItem(id, thought.String(), k, tr))
 		}
 		if textIndex >= 0 {
 			output = append(output, messageItem(msgID, text.String(), "completed"))

@@ -435,3 +435,61 @@ router_settings:
 		})
 	}
 }
+
+// Codex at Gemini 3 (by chat): asked for its reasoning's encrypted
+// content, it gets Gemini's thought signature in a reasoning item before
+// the tool call it came with, whole and streamed, and the next turn sends
+// it back with the call, as Gemini wants, where it got Google's stand-in
+// (and a model that reasons less well) before; without the encrypted
+// content asked for, the stand-in goes.
+func TestCodexKeepsGeminisThoughtSignatures(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-3-pro-preview, api_base: "${MOCK_GEMINI}/v1beta/openai", api_key: g-secret-key}
+`, "gemini")
+	ctx := context.Background()
+	ask := responses.ResponseNewParams{Model: "gemini", Store: openai.Bool(false),
+		Include:    []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent},
+		Tools:      []responses.ToolUnionParam{responses.ToolParamOfFunction("w", map[string]any{"type": "object"}, false)},
+		ToolChoice: responses.ResponseNewParamsToolChoiceUnion{OfToolChoiceMode: openai.Opt(responses.ToolChoiceOptionsRequired)},
+		Input:      responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")}}
+	whole, err := e.client.Responses.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+		if len(r.Output) != 2 || r.Output[0].Type != "reasoning" || !strings.HasPrefix(r.Output[0].EncryptedContent, provider.ThinkingContentPrefix) ||
+			r.Output[1].Type != "function_call" {
+			t.Fatalf("%s: %s", how, r.RawJSON())
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		include []responses.ResponseIncludable
+		want    string
+	}{
+		{"kept", ask.Include, `"thought_signature":"mocksig_`},
+		{"not asked for", nil, `"thought_signature":"skip_thought_signature_validator"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rp, fc := streamed.Output[0].AsReasoning().ToParam(), streamed.Output[1].AsFunctionCall().ToParam()
+			output := responses.ResponseInputItemParamOfFunctionCallOutput("sunny")
+			output.OfFunctionCallOutput.CallID = openai.String(fc.CallID)
+			input := responses.ResponseInputParam{responses.ResponseInputItemParamOfMessage("weather?", responses.EasyInputMessageRoleUser)}
+			if tc.include != nil {
+				input = append(input, responses.ResponseInputItemUnionParam{OfReasoning: &rp})
+			}
+			next := ask
+			next.Include, next.ToolChoice = tc.include, responses.ResponseNewParamsToolChoiceUnion{}
+			next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: append(input, responses.ResponseInputItemUnionParam{OfFunctionCall: &fc}, output)}
+			if _, err := e.client.Responses.New(ctx, next); err != nil || !strings.Contains(e.mocks["gemini"].LastBody(), tc.want) {
+				t.Fatalf("%v: Gemini got %s", err, e.mocks["gemini"].LastBody())
+			}
+		})
+	}
+}

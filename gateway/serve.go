@@ -975,7 +975,8 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 // chatBody is tr's chat request as d is to get it: the assistant's
 // reasoning only where d's model reads it back, its text
 // (reasoning_content) at DeepSeek's and Kimi's thinking models, Claude's
-// signed thinking blocks (thinking_blocks) at Claude; others may refuse
+// signed thinking blocks (thinking_blocks) at Claude, Gemini's thought
+// signatures (tool calls' extra_content) at Gemini 3; others may refuse
 // the fields.
 func chatBody(d *Deployment, tr *dialect.Translated) []byte {
 	if !tr.Reasoning {
@@ -988,10 +989,14 @@ func chatBody(d *Deployment, tr *dialect.Translated) []byte {
 	if d.Config.Dialect != config.DialectAnthropic {
 		unread = append(unread, "thinking_blocks")
 	}
-	if len(unread) == 0 {
-		return tr.Chat
+	body := tr.Chat
+	if !d.Config.Fit.ThoughtSignatures {
+		body = provider.WithoutToolCallExtras(body)
 	}
-	return provider.WithoutMessageFields(tr.Chat, unread)
+	if len(unread) == 0 {
+		return body
+	}
+	return provider.WithoutMessageFields(body, unread)
 }
 
 // translate turns a client request in api into a chat request. LiteLLM's

@@ -313,6 +313,23 @@ func TestWithoutMessageFields(t *testing.T) {
 	}
 }
 
+// Gemini's thought signatures (a tool call's extra_content) are left out
+// for an API that does not read them; a body without any is sent byte for
+// byte.
+func TestWithoutToolCallExtras(t *testing.T) {
+	for _, tc := range []struct{ name, body, want string }{
+		{"a signed call", `{"messages":[{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"},` +
+			`"extra_content":{"google":{"thought_signature":"sig"}}}]}]}`,
+			`{"messages":[{"role":"assistant","tool_calls":[{"function":{"name":"f","arguments":"{}"},"id":"c1","type":"function"}]}]}`},
+		{"none: byte for byte", `{ "messages":[{"role":"assistant","tool_calls":[{"id":"c1"}]}] }`, `{ "messages":[{"role":"assistant","tool_calls":[{"id":"c1"}]}] }`},
+		{"the name in text only: byte for byte", `{"messages":[{"role":"user","content":""extra_content""}]}`, `{"messages":[{"role":"user","content":""extra_content""}]}`},
+	} {
+		if got := string(WithoutToolCallExtras([]byte(tc.body))); got != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+}
+
 // A request's fields are its body's top-level members, read in place:
 // the last of a duplicate key wins, as encoding/json has it, an escaped
 // key is decoded, defaults fill what the body lacks, drops are left out,

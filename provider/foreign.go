@@ -26,8 +26,10 @@ const ReasoningSignature = "breakerd:reasoning"
 const ReasoningItemPrefix = "rs_breakerd_"
 
 // ThinkingContentPrefix begins the encrypted content of such a reasoning
-// item that carries Claude's signed thinking blocks (base64 JSON after
-// it), for a Responses client to send back and Claude to get again.
+// item that carries what a model wants back of its reasoning (Claude's
+// signed thinking blocks, Gemini 3's thought signatures; base64 JSON
+// after it), for a Responses client to send back and the model to get
+// again.
 const ThinkingContentPrefix = "breakerd-thinking:"
 
 // withoutForeignThinking returns a Messages request's body without the

@@ -814,6 +814,32 @@ func WithoutMessageFields(body []byte, fields []string) []byte {
 	})
 }
 
+// WithoutToolCallExtras is a chat request's body without its assistant
+// tool calls' extra_content (Gemini's thought signatures, which other
+// APIs may refuse); body as it is when none has one.
+func WithoutToolCallExtras(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"extra_content"`)) {
+		return body
+	}
+	return eachMessage(body, func(m map[string]json.RawMessage) bool {
+		var calls []map[string]json.RawMessage
+		if json.Unmarshal(m["tool_calls"], &calls) != nil {
+			return false
+		}
+		changed := false
+		for _, c := range calls {
+			if _, ok := c["extra_content"]; ok {
+				delete(c, "extra_content")
+				changed = true
+			}
+		}
+		if changed {
+			m["tool_calls"], _ = json.Marshal(calls)
+		}
+		return changed
+	})
+}
+
 // flattened is a chat request's body with the list content of the
 // messages of roles made a string: its text parts joined by newlines, as
 // LiteLLM sends them to a provider that takes only strings. body as it is
