@@ -8,9 +8,11 @@ package dialect
 
 import (
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/breakerd/breakerd/provider"
 )
@@ -231,4 +233,46 @@ func (c *chatFrames) Next() ([]byte, error) {
 	}
 	c.buf = provider.AppendFrame(c.buf[:0], nil, data)
 	return c.buf, nil
+}
+
+// kept is what a model wants back of its reasoning in the next turn,
+// which a reasoning item breakerd made carries in its encrypted content
+// (after provider.ThinkingContentPrefix), and a thinking block in its
+// signature (after provider.ReasoningSignature and a colon): Claude's
+// signed thinking blocks, and Gemini 3's thought signatures
+// (extra_content) by the id of the tool call each came with.
+type kept struct {
+	Blocks []json.RawMessage          `json:"thinking_blocks,omitempty"`
+	Calls  map[string]json.RawMessage `json:"extra_content,omitempty"`
+}
+
+func (k *kept) empty() bool { return len(k.Blocks) == 0 && len(k.Calls) == 0 }
+
+// call keeps a tool call's extra_content, if it has one.
+func (k *kept) call(tc chatToolCall) {
+	if tc.ID == "" || len(tc.ExtraContent) == 0 || string(tc.ExtraContent) == "null" {
+		return
+	}
+	if k.Calls == nil {
+		k.Calls = map[string]json.RawMessage{}
+	}
+	k.Calls[tc.ID] = tc.ExtraContent
+}
+
+// keptIn reads what s keeps, an encrypted content or a signature breakerd
+// made (prefix, then base64 JSON); ok is false for another's (OpenAI's
+// own, Claude's).
+func keptIn(s, prefix string) (k kept, ok bool) {
+	enc, ok := strings.CutPrefix(s, prefix)
+	if !ok {
+		return kept{}, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(enc)
+	return k, err == nil && json.Unmarshal(raw, &k) == nil
+}
+
+// encoded is what k keeps, after prefix, as keptIn reads it.
+func (k *kept) encoded(prefix string) string {
+	b, _ := json.Marshal(k)
+	return prefix + base64.StdEncoding.EncodeToString(b)
 }

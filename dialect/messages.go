@@ -52,8 +52,9 @@ type anthropicBlock struct {
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
 	IsError   bool            `json:"is_error"`
-	Title     string          `json:"title"`    // a document's
-	Thinking  string          `json:"thinking"` // a thinking block's
+	Title     string          `json:"title"`     // a document's
+	Thinking  string          `json:"thinking"`  // a thinking block's
+	Signature string          `json:"signature"` // a thinking block's
 	Source    *struct {
 		Type      string `json:"type"`
 		MediaType string `json:"media_type"`
@@ -154,6 +155,7 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 		var parts []map[string]any
 		var calls []map[string]any
 		var thoughts []string
+		var extras map[string]json.RawMessage // Gemini's thought signatures, by tool call id
 		for j, b := range bs {
 			bp := fmt.Sprintf("%s.content[%d]", path, j)
 			switch b.Type {
@@ -173,8 +175,11 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 				if args == "" || args == "null" {
 					args = "{}"
 				}
-				calls = append(calls, map[string]any{"id": b.ID, "type": "function",
-					"function": map[string]any{"name": b.Name, "arguments": args}})
+				call := map[string]any{"id": b.ID, "type": "function", "function": map[string]any{"name": b.Name, "arguments": args}}
+				if e, ok := extras[b.ID]; ok {
+					call["extra_content"], out.Reasoning = e, true
+				}
+				calls = append(calls, call)
 			case "tool_result":
 				// A tool result is its own chat message, before the rest
 				// of the user's turn.
@@ -210,9 +215,14 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 				}
 			case "thinking":
 				// Chat's is the assistant's reasoning_content, which a
-				// thinking model (DeepSeek's) wants back in a tool loop.
+				// thinking model (DeepSeek's) wants back in a tool loop;
+				// one breakerd signed may keep what a model wants back
+				// with its tool calls (Gemini's thought signatures).
 				if b.Thinking != "" {
 					thoughts = append(thoughts, b.Thinking)
+				}
+				if k, ok := keptIn(b.Signature, provider.ReasoningSignature+":"); ok && len(k.Calls) > 0 {
+					extras = k.Calls
 				}
 			case "redacted_thinking":
 				// Only Claude reads it: left out.
@@ -446,8 +456,12 @@ func ChatToMessage(body []byte, model string, tr *Translated) ([]byte, error) {
 	}
 	ch := c.Choices[0]
 	content := []map[string]any{}
-	if r := ch.Message.text(); thinking && r != "" {
-		content = append(content, map[string]any{"type": "thinking", "thinking": r, "signature": provider.ReasoningSignature})
+	k := &kept{}
+	for _, tc := range ch.Message.ToolCalls {
+		k.call(tc)
+	}
+	if r := ch.Message.text(); thinking && (r != "" || !k.empty()) {
+		content = append(content, map[string]any{"type": "thinking", "thinking": r, "signature": k.signature()})
 	}
 	if t := ch.Message.Content; t != nil && *t != "" {
 		content = append(content, map[string]any{"type": "text", "text": *t})
@@ -464,6 +478,15 @@ func ChatToMessage(body []byte, model string, tr *Translated) ([]byte, error) {
 	return json.Marshal(map[string]any{"id": messageID(c.ID), "type": "message", "role": "assistant", "model": model,
 		"content": content, "stop_reason": stopReason(ch.FinishReason), "stop_sequence": nil,
 		"usage": c.Usage.anthropic()})
+}
+
+// signature is the signature of a thinking block breakerd makes: what k
+// keeps, after provider.ReasoningSignature, where it keeps anything.
+func (k *kept) signature() string {
+	if k.empty() {
+		return provider.ReasoningSignature
+	}
+	return k.encoded(provider.ReasoningSignature + ":")
 }
 
 // MessagesFrames turns a chat chunk stream into Anthropic's event
@@ -484,13 +507,15 @@ func MessagesFrames(in provider.Stream, model string, tr *Translated, prompt int
 	tools := map[int]int{} // chat tool index -> block index
 	stop := "end_turn"
 	var usage map[string]int // message_delta's: the output's count, and the input's once known
+	k := &kept{}             // what the open thinking block's signature keeps
 	closeBlock := func() {
 		if block < 0 {
 			return
 		}
 		if kind == "thinking" {
 			f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": block,
-				"delta": map[string]any{"type": "signature_delta", "signature": provider.ReasoningSignature}})
+				"delta": map[string]any{"type": "signature_delta", "signature": k.signature()}})
+			k = &kept{}
 		}
 		f.emit("content_block_stop", map[string]any{"type": "content_block_stop", "index": block})
 		block, kind = -1, ""
@@ -520,6 +545,19 @@ func MessagesFrames(in provider.Stream, model string, tr *Translated, prompt int
 				}
 				f.emit("content_block_delta", map[string]any{"type": "content_block_delta", "index": block,
 					"delta": map[string]any{"type": "thinking_delta", "thinking": r}})
+			}
+			if thinking {
+				// A tool call's thought signature (Gemini's) goes in the
+				// signature of the thinking block before it.
+				for _, tc := range ch.Delta.ToolCalls {
+					if _, seen := tools[tc.Index]; seen || len(tc.ExtraContent) == 0 || string(tc.ExtraContent) == "null" {
+						continue
+					}
+					if kind != "thinking" {
+						open("thinking", map[string]any{"type": "thinking", "thinking": "", "signature": ""})
+					}
+					k.call(tc)
+				}
 			}
 			if t := ch.Delta.Content; t != nil && *t != "" {
 				if kind != "text" {

@@ -2,7 +2,6 @@ package dialect
 
 import (
 	"cmp"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -352,7 +351,7 @@ func responseItems(raw json.RawMessage) (*itemsOut, *Error) {
 					thought = append(thought, sm.Text)
 				}
 			}
-			if k, ok := keptIn(it.EncryptedContent); ok {
+			if k, ok := keptIn(it.EncryptedContent, provider.ThinkingContentPrefix); ok {
 				blocks = append(blocks, k.Blocks...)
 				maps.Copy(extras, k.Calls)
 			}
@@ -513,40 +512,6 @@ func finishStatus(finish string) (string, string) {
 	return "completed", ""
 }
 
-// kept is what a model wants back of its reasoning in the next turn,
-// which a reasoning item breakerd made carries in its encrypted content
-// (provider.ThinkingContentPrefix, then base64 JSON): Claude's signed
-// thinking blocks, and Gemini 3's thought signatures (extra_content) by
-// the id of the tool call each came with.
-type kept struct {
-	Blocks []json.RawMessage          `json:"thinking_blocks,omitempty"`
-	Calls  map[string]json.RawMessage `json:"extra_content,omitempty"`
-}
-
-func (k *kept) empty() bool { return len(k.Blocks) == 0 && len(k.Calls) == 0 }
-
-// call keeps a tool call's extra_content, if it has one.
-func (k *kept) call(tc chatToolCall) {
-	if tc.ID == "" || len(tc.ExtraContent) == 0 || string(tc.ExtraContent) == "null" {
-		return
-	}
-	if k.Calls == nil {
-		k.Calls = map[string]json.RawMessage{}
-	}
-	k.Calls[tc.ID] = tc.ExtraContent
-}
-
-// keptIn reads what an encrypted content breakerd made keeps; ok is false
-// for another's (OpenAI's own).
-func keptIn(encrypted string) (k kept, ok bool) {
-	enc, ok := strings.CutPrefix(encrypted, provider.ThinkingContentPrefix)
-	if !ok {
-		return kept{}, false
-	}
-	raw, err := base64.StdEncoding.DecodeString(enc)
-	return k, err == nil && json.Unmarshal(raw, &k) == nil
-}
-
 // reasoningItem is a reasoning item of a model's reasoning, made by
 // breakerd (its id begins provider.ReasoningItemPrefix): text as its
 // summary, where the client asked for one (tr.Thinking); what the model
@@ -560,8 +525,7 @@ func reasoningItem(id, text string, k *kept, tr *Translated) map[string]any {
 	}
 	item := map[string]any{"type": "reasoning", "id": provider.ReasoningItemPrefix + strings.TrimPrefix(id, "resp_"), "summary": summary}
 	if tr.Encrypted && !k.empty() {
-		b, _ := json.Marshal(k)
-		item["encrypted_content"] = provider.ThinkingContentPrefix + base64.StdEncoding.EncodeToString(b)
+		item["encrypted_content"] = k.encoded(provider.ThinkingContentPrefix)
 	}
 	return item
 }

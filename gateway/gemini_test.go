@@ -493,3 +493,53 @@ model_list:
 		})
 	}
 }
+
+// Claude Code at Gemini 3 (by chat), thinking on: Gemini's thought
+// signature goes in the signature of a thinking block before the tool
+// call (signed breakerd's), whole and streamed (the SDK's accumulator),
+// and the next turn sends it back with the call, as Gemini wants; the
+// block is left out at Claude, which could not check it.
+func TestClaudeCodeKeepsGeminisThoughtSignatures(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-3-pro-preview, api_base: "${MOCK_GEMINI}/v1beta/openai", api_key: g-secret-key}
+  - model_name: sonnet
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`, "gemini", "anthropic")
+	ctx := context.Background()
+	ac := e.anthropicClient()
+	tools := []anthropic.ToolUnionParam{{OfTool: &anthropic.ToolParam{Name: "w", InputSchema: anthropic.ToolInputSchemaParam{Properties: map[string]any{}}}}}
+	ask := anthropic.MessageNewParams{Model: "gemini", MaxTokens: 4096, Tools: tools, Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
+		ToolChoice: anthropic.ToolChoiceUnionParam{OfAny: &anthropic.ToolChoiceAnyParam{}},
+		Messages:   []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?"))}}
+	whole, err := ac.Messages.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	streamed, err := drainMessages(ac.Messages.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for how, msg := range map[string]anthropic.Message{"whole": *whole, "streamed": streamed} {
+		if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || !strings.HasPrefix(msg.Content[0].Signature, provider.ReasoningSignature+":") ||
+			msg.Content[1].Type != "tool_use" {
+			t.Fatalf("%s: %s", how, msg.RawJSON())
+		}
+	}
+	for _, tc := range []struct{ model, want, not string }{
+		{"gemini", `"thought_signature":"mocksig_`, "skip_thought_signature_validator"},
+		{"sonnet", `"type":"tool_use"`, provider.ReasoningSignature},
+	} {
+		next := ask
+		next.Model, next.ToolChoice = tc.model, anthropic.ToolChoiceUnionParam{}
+		next.Messages = []anthropic.MessageParam{ask.Messages[0], streamed.ToParam(),
+			anthropic.NewUserMessage(anthropic.NewToolResultBlock(streamed.Content[1].ID, "sunny", false))}
+		sent := func() string {
+			return e.mocks[map[string]string{"gemini": "gemini", "sonnet": "anthropic"}[tc.model]].LastBody()
+		}
+		if _, err := ac.Messages.New(ctx, next); err != nil || !strings.Contains(sent(), tc.want) || strings.Contains(sent(), tc.not) {
+			t.Fatalf("the next turn at %s: %v; sent %s", tc.model, err, sent())
+		}
+	}
+}

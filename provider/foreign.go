@@ -16,8 +16,10 @@ import (
 
 // ReasoningSignature signs the thinking blocks breakerd makes of another
 // model's reasoning (a chat answer's reasoning_content, for a Messages
-// client): Claude could not check it, so such blocks are left out of what
-// Claude gets (withoutForeignThinking).
+// client), followed, where the block keeps what the model wants back
+// (Gemini's thought signatures), by a colon and that: Claude could not
+// check it, so such blocks are left out of what Claude gets
+// (withoutForeignThinking).
 const ReasoningSignature = "breakerd:reasoning"
 
 // ReasoningItemPrefix begins the id of a reasoning item breakerd makes of
@@ -36,7 +38,7 @@ const ThinkingContentPrefix = "breakerd-thinking:"
 // thinking blocks signed ReasoningSignature; body as it is when it has
 // none.
 func withoutForeignThinking(body []byte) []byte {
-	if !bytes.Contains(body, []byte(`"`+ReasoningSignature+`"`)) {
+	if !bytes.Contains(body, []byte(`"`+ReasoningSignature)) {
 		return body
 	}
 	var fields map[string]json.RawMessage
@@ -51,7 +53,7 @@ func withoutForeignThinking(body []byte) []byte {
 		}
 		kept := slices.DeleteFunc(slices.Clone(blocks), func(b json.RawMessage) bool {
 			var t struct{ Type, Signature string }
-			return json.Unmarshal(b, &t) == nil && t.Type == "thinking" && t.Signature == ReasoningSignature
+			return json.Unmarshal(b, &t) == nil && t.Type == "thinking" && strings.HasPrefix(t.Signature, ReasoningSignature)
 		})
 		if len(kept) < len(blocks) {
 			m["content"], _ = json.Marshal(kept)
