@@ -52,8 +52,11 @@ type continuation struct {
 	// continuation's block indices to the client's (-1: left out).
 	blocks   int
 	textOpen bool
-	text0    int
-	mapped   map[int]int
+	// thought is 1 + the index of the client's thinking block the break
+	// left open (0: none), which the continuation closes.
+	thought int
+	text0   int
+	mapped  map[int]int
 	// A Responses stream's, besides those (its output items as blocks,
 	// its open message at text0): the last event's sequence_number; the
 	// open message's item id (JSON) and text part (part, -1 before one;
@@ -218,7 +221,9 @@ func (c *call) noteMessagesPartial(frame []byte) {
 		switch string(ev.block) {
 		case `"text"`:
 			c.cont.textOpen, c.cont.text0 = true, ev.index
-		case `"thinking"`, `"redacted_thinking"`:
+		case `"thinking"`:
+			c.cont.textOpen, c.cont.thought = false, ev.index+1
+		case `"redacted_thinking"`:
 			c.cont.textOpen = false
 		default:
 			c.cont.ok = false // a tool's call
@@ -230,6 +235,9 @@ func (c *call) noteMessagesPartial(frame []byte) {
 	case `"content_block_stop"`:
 		if ev.index == c.cont.text0 {
 			c.cont.textOpen = false
+		}
+		if ev.index+1 == c.cont.thought {
+			c.cont.thought = 0
 		}
 	case `"message_delta"`, `"message_stop"`:
 		c.cont.ok = false
@@ -268,6 +276,15 @@ func (c *call) messagesContinued(w http.ResponseWriter, frame []byte) []byte {
 	}
 	if c.cont.mapped == nil {
 		c.cont.mapped = map[int]int{}
+	}
+	if i := c.cont.thought - 1; i >= 0 {
+		// The break cut the client's thinking short, before its
+		// signature: it ends signed as breakerd's, which Claude is not
+		// sent back (it would refuse a block it cannot check).
+		c.cont.thought = 0
+		_ = c.send(w, provider.Frame("content_block_delta", []byte(`{"type":"content_block_delta","index":`+strconv.Itoa(i)+
+			`,"delta":{"type":"signature_delta","signature":"`+provider.ReasoningSignature+`"}}`)), false)
+		_ = c.send(w, provider.Frame("content_block_stop", []byte(`{"type":"content_block_stop","index":`+strconv.Itoa(i)+`}`)), false)
 	}
 	closeOpen := func() {
 		if c.cont.textOpen {

@@ -15,6 +15,7 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/breakerd/breakerd/mockllm"
+	"github.com/breakerd/breakerd/provider"
 )
 
 // A chat stream that breaks after its first chunks goes on at the route's
@@ -504,5 +505,38 @@ func TestCustomToolsAtATranslatingDeployment(t *testing.T) {
 	}
 	if e.mocks["openai"].Stats().Responses != 1 {
 		t.Fatalf("the OpenAI deployment got %d calls, want the one made to it", e.mocks["openai"].Stats().Responses)
+	}
+}
+
+// A Messages stream that breaks inside Claude's thinking, before its
+// signature, goes on elsewhere with the client's thinking block closed,
+// signed as breakerd's: the SDK's accumulator sees it end, and Claude,
+// which would refuse a block it cannot check, is not sent it back.
+func TestBrokenThinkingIsClosed(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_PRIMARY}", api_key: sk-ant-primary-key}
+  - model_name: backup
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_BACKUP}", api_key: sk-backup-secret-key}
+router_settings:
+  fallbacks: [{claude: [backup]}]
+`, "primary", "backup")
+	params := anthropic.MessageNewParams{Model: "claude", MaxTokens: 4096, Thinking: anthropic.ThinkingConfigParamOfEnabled(1024),
+		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("tell me"))}}
+	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 4}) // message_start, ping, the thinking's start and text
+	client := e.anthropicClient()
+	msg, err := drainMessages(client.Messages.NewStreaming(context.Background(), params))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[0].Signature != provider.ReasoningSignature || msg.Content[1].Type != "text" {
+		t.Fatalf("message %s", msg.RawJSON())
+	}
+	e.mocks["primary"].SetFaults(mockllm.Faults{})
+	next := params
+	next.Messages = append(next.Messages, msg.ToParam(), anthropic.NewUserMessage(anthropic.NewTextBlock("and then?")))
+	if _, err := client.Messages.New(context.Background(), next); err != nil || strings.Contains(e.mocks["primary"].LastBody(), provider.ReasoningSignature) {
+		t.Fatalf("the next turn at Claude: %v; sent %s", err, e.mocks["primary"].LastBody())
 	}
 }
