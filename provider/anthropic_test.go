@@ -840,3 +840,35 @@ func BenchmarkThinkingLeadsToolUseIn(b *testing.B) {
 		}
 	}
 }
+
+// The thinking blocks breakerd signed are left out of what Claude gets,
+// and a message they were all of with them; Claude's own are kept.
+func TestWithoutForeignThinking(t *testing.T) {
+	const (
+		user    = `{"role":"user","content":"q"}`
+		ours    = `{"type":"thinking","thinking":"r","signature":"breakerd:reasoning"}`
+		oursK   = `{"type":"thinking","thinking":"","signature":"breakerd:reasoning:e30="}`
+		claudes = `{"type":"thinking","thinking":"r","signature":"EqQBCkYIBRgC"}`
+		text    = `{"type":"text","text":"a"}`
+	)
+	for _, tc := range []struct{ name, messages, want string }{
+		{"ours before text", user + `,{"role":"assistant","content":[` + ours + `,` + text + `]},` + user,
+			`{"content":"q","role":"user"},{"content":[` + text + `],"role":"assistant"},{"content":"q","role":"user"}`},
+		{"ours keeping signatures", user + `,{"role":"assistant","content":[` + oursK + `,` + text + `]}`,
+			`{"content":"q","role":"user"},{"content":[` + text + `],"role":"assistant"}`},
+		{"an answer of ours alone", user + `,{"role":"assistant","content":[` + ours + `]},` + user,
+			`{"content":"q","role":"user"},{"content":"q","role":"user"}`},
+		{"Claude's kept", user + `,{"role":"assistant","content":[` + claudes + `,` + text + `]}`, ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := `{"messages":[` + tc.messages + `],"model":"claude-sonnet-4-5"}`
+			want := body
+			if tc.want != "" {
+				want = `{"messages":[` + tc.want + `],"model":"claude-sonnet-4-5"}`
+			}
+			if got := string(withoutForeignThinking([]byte(body))); got != want {
+				t.Fatalf("got  %s\nwant %s", got, want)
+			}
+		})
+	}
+}

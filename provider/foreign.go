@@ -35,8 +35,8 @@ const ReasoningItemPrefix = "rs_breakerd_"
 const ThinkingContentPrefix = "breakerd-thinking:"
 
 // withoutForeignThinking returns a Messages request's body without the
-// thinking blocks signed ReasoningSignature; body as it is when it has
-// none.
+// thinking blocks signed ReasoningSignature (and without a message they
+// were all of); body as it is when it has none.
 func withoutForeignThinking(body []byte) []byte {
 	if !bytes.Contains(body, []byte(`"`+ReasoningSignature)) {
 		return body
@@ -46,10 +46,10 @@ func withoutForeignThinking(body []byte) []byte {
 	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["messages"], &msgs) != nil {
 		return body
 	}
-	for _, m := range msgs {
+	msgs = slices.DeleteFunc(msgs, func(m map[string]json.RawMessage) bool {
 		var blocks []json.RawMessage
 		if json.Unmarshal(m["content"], &blocks) != nil {
-			continue // text
+			return false // text
 		}
 		kept := slices.DeleteFunc(slices.Clone(blocks), func(b json.RawMessage) bool {
 			var t struct{ Type, Signature string }
@@ -58,7 +58,11 @@ func withoutForeignThinking(body []byte) []byte {
 		if len(kept) < len(blocks) {
 			m["content"], _ = json.Marshal(kept)
 		}
-	}
+		// An answer that was only reasoning (cut short at its limit) is
+		// left out whole: Claude refuses a message without content, and
+		// joins the turns around it.
+		return len(kept) == 0 && len(blocks) > 0
+	})
 	fields["messages"], _ = json.Marshal(msgs)
 	out, err := json.Marshal(fields)
 	if err != nil {
