@@ -39,6 +39,23 @@ router_settings:
 
 // drainMessages reads a Messages stream to its end into the message the
 // official SDK's accumulator makes of it, and closes it.
+// messagesBothWays makes a Messages request whole and streamed (read
+// through drainMessages, the SDK's accumulator): each answer, by how it
+// came.
+func (e *env) messagesBothWays(ctx context.Context, p anthropic.MessageNewParams) map[string]anthropic.Message {
+	e.t.Helper()
+	ac := e.anthropicClient()
+	whole, err := ac.Messages.New(ctx, p)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	streamed, err := drainMessages(ac.Messages.NewStreaming(ctx, p))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]anthropic.Message{"whole": *whole, "streamed": streamed}
+}
+
 func drainMessages(stream *ssestream.Stream[anthropic.MessageStreamEventUnion]) (anthropic.Message, error) {
 	defer stream.Close()
 	var msg anthropic.Message
@@ -1142,15 +1159,7 @@ model_list:
 	if _, err := e.client.Responses.New(ctx, ask); err != nil { // writes the mock's cache
 		t.Fatal(err)
 	}
-	whole, err := e.client.Responses.New(ctx, ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+	for how, r := range e.responsesBothWays(ctx, ask) {
 		if u := r.Usage; u.InputTokensDetails.CachedTokens == 0 || u.InputTokensDetails.CachedTokens > u.InputTokens {
 			t.Fatalf("%s: usage %s", how, u.RawJSON())
 		}

@@ -578,21 +578,14 @@ func TestCodexKeepsClaudesThinkingThroughAToolLoop(t *testing.T) {
 		Include:   []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent},
 		Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortLow, Summary: shared.ReasoningSummaryAuto},
 		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")}}
-	whole, err := e.client.Responses.New(ctx, ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+	answers := e.responsesBothWays(ctx, ask)
+	for how, r := range answers {
 		if len(r.Output) != 2 || r.Output[0].Type != "reasoning" || len(r.Output[0].Summary) != 1 ||
 			!strings.HasPrefix(r.Output[0].EncryptedContent, provider.ThinkingContentPrefix) {
 			t.Fatalf("%s: %s", how, r.RawJSON())
 		}
 	}
-	rp := streamed.Output[0].AsReasoning().ToParam()
+	rp := answers["streamed"].Output[0].AsReasoning().ToParam()
 	output := responses.ResponseInputItemParamOfFunctionCallOutput("sunny")
 	output.OfFunctionCallOutput.CallID = openai.String("call_1")
 	next := ask

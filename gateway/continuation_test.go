@@ -355,6 +355,21 @@ func TestBrokenStoredResponsesStreamIsNotContinued(t *testing.T) {
 // in order; the done events' text the deltas'; one response id) and
 // feeding openai-go's ResponseAccumulator, and returns the response its
 // last event carries.
+// responsesBothWays makes a Responses request whole and streamed (read
+// through drainResponses): each answer, by how it came.
+func (e *env) responsesBothWays(ctx context.Context, p responses.ResponseNewParams) map[string]*responses.Response {
+	e.t.Helper()
+	whole, err := e.client.Responses.New(ctx, p)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, p))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]*responses.Response{"whole": whole, "streamed": streamed}
+}
+
 func drainResponses(stream *ssestream.Stream[responses.ResponseStreamEventUnion]) (*responses.Response, error) {
 	defer stream.Close()
 	var acc responses.ResponseAccumulator

@@ -284,15 +284,8 @@ router_settings:
 	e.mocks["anthropic"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 529})
 	ask := anthropic.MessageNewParams{Model: "sonnet", MaxTokens: 4096, Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
 		Messages: []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?"))}}
-	whole, err := ac.Messages.New(ctx, ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	streamed, err := drainMessages(ac.Messages.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for how, msg := range map[string]anthropic.Message{"whole": *whole, "streamed": streamed} {
+	answers := e.messagesBothWays(ctx, ask)
+	for how, msg := range answers {
 		if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || msg.Content[0].Thinking != reasoning ||
 			msg.Content[0].Signature != provider.ReasoningSignature || msg.Content[1].Type != "text" {
 			t.Fatalf("%s: %s", how, msg.RawJSON())
@@ -306,6 +299,7 @@ router_settings:
 
 	// The session goes on: at DeepSeek, its reasoning goes back to it.
 	next := ask
+	whole := answers["whole"]
 	next.Messages = []anthropic.MessageParam{ask.Messages[0], whole.ToParam(), anthropic.NewUserMessage(anthropic.NewTextBlock("and tomorrow?"))}
 	if _, err := ac.Messages.New(ctx, next); err != nil || !strings.Contains(e.mocks["deepseek"].LastBody(), `"reasoning_content":"`+reasoning+`"`) {
 		t.Fatalf("%v: DeepSeek got %s", err, e.mocks["deepseek"].LastBody())
@@ -355,15 +349,8 @@ router_settings:
 	ask := responses.ResponseNewParams{Model: "codex", Store: openai.Bool(false),
 		Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortMedium, Summary: shared.ReasoningSummaryAuto},
 		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")}}
-	whole, err := e.client.Responses.New(ctx, ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+	answers := e.responsesBothWays(ctx, ask)
+	for how, r := range answers {
 		if len(r.Output) != 2 || r.Output[0].Type != "reasoning" || len(r.Output[0].Summary) != 1 || r.Output[0].Summary[0].Text != reasoning ||
 			!strings.HasPrefix(r.Output[0].ID, provider.ReasoningItemPrefix) || r.Output[1].Type != "message" || r.OutputText() == "" {
 			t.Fatalf("%s: %s", how, r.RawJSON())
@@ -376,6 +363,7 @@ router_settings:
 	}
 
 	// The session goes on, as Codex sends it: every item again.
+	whole := answers["whole"]
 	rp := whole.Output[0].AsReasoning().ToParam()
 	next := ask
 	next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
@@ -454,15 +442,8 @@ model_list:
 		Tools:      []responses.ToolUnionParam{responses.ToolParamOfFunction("w", map[string]any{"type": "object"}, false)},
 		ToolChoice: responses.ResponseNewParamsToolChoiceUnion{OfToolChoiceMode: openai.Opt(responses.ToolChoiceOptionsRequired)},
 		Input:      responses.ResponseNewParamsInputUnion{OfString: openai.String("weather?")}}
-	whole, err := e.client.Responses.New(ctx, ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	streamed, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for how, r := range map[string]*responses.Response{"whole": whole, "streamed": streamed} {
+	answers := e.responsesBothWays(ctx, ask)
+	for how, r := range answers {
 		if len(r.Output) != 2 || r.Output[0].Type != "reasoning" || !strings.HasPrefix(r.Output[0].EncryptedContent, provider.ThinkingContentPrefix) ||
 			r.Output[1].Type != "function_call" {
 			t.Fatalf("%s: %s", how, r.RawJSON())
@@ -477,6 +458,7 @@ model_list:
 		{"not asked for", nil, `"thought_signature":"skip_thought_signature_validator"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			streamed := answers["streamed"]
 			rp, fc := streamed.Output[0].AsReasoning().ToParam(), streamed.Output[1].AsFunctionCall().ToParam()
 			output := responses.ResponseInputItemParamOfFunctionCallOutput("sunny")
 			output.OfFunctionCallOutput.CallID = openai.String(fc.CallID)
@@ -513,15 +495,8 @@ model_list:
 	ask := anthropic.MessageNewParams{Model: "gemini", MaxTokens: 4096, Tools: tools, Thinking: anthropic.ThinkingConfigParamOfEnabled(2048),
 		ToolChoice: anthropic.ToolChoiceUnionParam{OfAny: &anthropic.ToolChoiceAnyParam{}},
 		Messages:   []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock("weather?"))}}
-	whole, err := ac.Messages.New(ctx, ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	streamed, err := drainMessages(ac.Messages.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for how, msg := range map[string]anthropic.Message{"whole": *whole, "streamed": streamed} {
+	answers := e.messagesBothWays(ctx, ask)
+	for how, msg := range answers {
 		if len(msg.Content) != 2 || msg.Content[0].Type != "thinking" || !strings.HasPrefix(msg.Content[0].Signature, provider.ReasoningSignature+":") ||
 			msg.Content[1].Type != "tool_use" {
 			t.Fatalf("%s: %s", how, msg.RawJSON())
@@ -533,6 +508,7 @@ model_list:
 	} {
 		next := ask
 		next.Model, next.ToolChoice = tc.model, anthropic.ToolChoiceUnionParam{}
+		streamed := answers["streamed"]
 		next.Messages = []anthropic.MessageParam{ask.Messages[0], streamed.ToParam(),
 			anthropic.NewUserMessage(anthropic.NewToolResultBlock(streamed.Content[1].ID, "sunny", false))}
 		sent := func() string {
