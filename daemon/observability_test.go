@@ -1016,3 +1016,36 @@ func TestCooldownIsVisible(t *testing.T) {
 		t.Fatalf("cooldowns %v in %s", cb.Cooldowns, rec.Body)
 	}
 }
+
+// A stream that breaks before its usage (OpenAI's comes at its end) is
+// charged an estimate: its attempt's span has the estimated counts, and
+// says they are one.
+func TestBrokenStreamUsageIsMarkedEstimated(t *testing.T) {
+	s := newStackFrom(t, cfgText+"  continue_broken_streams: false\n")
+	s.primary.SetFaults(mockllm.Faults{CutAfter: 4})
+	stream := s.sdk.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("a prompt of a few words that the upstream read")}})
+	for stream.Next() {
+	}
+	if stream.Err() == nil {
+		t.Fatal("the stream did not break")
+	}
+	stream.Close()
+	s.settle(t)
+	estimated := 0
+	for _, sp := range s.spans.GetSpans() {
+		attrs := map[string]string{}
+		for _, kv := range sp.Attributes {
+			attrs[string(kv.Key)] = kv.Value.Emit()
+		}
+		if attrs["breakerd.usage.estimated"] == "true" {
+			estimated++
+			if attrs["gen_ai.usage.input_tokens"] == "" || attrs["gen_ai.usage.output_tokens"] == "" || attrs["gen_ai.usage.input_tokens"] == "0" {
+				t.Fatalf("an estimated span without its counts: %v", attrs)
+			}
+		}
+	}
+	if estimated != 1 {
+		t.Fatalf("%d spans say their usage is estimated, want the broken attempt's", estimated)
+	}
+}

@@ -152,6 +152,11 @@ func endAttemptSpan(span trace.Span, info AttemptInfo, o breaker.Outcome, model 
 			span.SetAttributes(semconv.GenAIUsageCacheReadInputTokensKey.Int(u.CacheReadTokens),
 				semconv.GenAIUsageCacheCreationInputTokensKey.Int(u.CacheWriteTokens))
 		}
+		if info.Usage.Estimated {
+			// A stream that ended before its usage: the counts, and what
+			// they were charged, are breakerd's estimate.
+			span.SetAttributes(attribute.Bool("breakerd.usage.estimated", true))
+		}
 	}
 	if info.Status > 0 {
 		span.SetAttributes(semconv.HTTPResponseStatusCodeKey.Int(info.Status))

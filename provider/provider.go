@@ -273,6 +273,8 @@ type Usage struct {
 	// a native stream's *delta events), about a token each: the
 	// output's estimate when the stream ends before its usage (Estimate).
 	Deltas int
+	// Estimated says the counts are Estimate's, not the upstream's.
+	Estimated bool
 }
 
 // Estimate is the usage of a stream that ended before saying it (broken,
@@ -284,6 +286,7 @@ func (u Usage) Estimate(input int) Usage {
 		u.InputTokens = input
 	}
 	u.OutputTokens = max(u.OutputTokens, u.Deltas)
+	u.Estimated = true
 	return u
 }
 

@@ -217,9 +217,9 @@ func TestUsageEstimate(t *testing.T) {
 		name     string
 		in, want Usage
 	}{
-		{"nothing said (OpenAI's, at its end)", Usage{Deltas: 7}, Usage{InputTokens: 40, OutputTokens: 7, Deltas: 7}},
-		{"the input said (Anthropic's message_start)", Usage{InputTokens: 12, OutputTokens: 1, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 5, Deltas: 5}},
-		{"more output said than deltas", Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5}},
+		{"nothing said (OpenAI's, at its end)", Usage{Deltas: 7}, Usage{InputTokens: 40, OutputTokens: 7, Deltas: 7, Estimated: true}},
+		{"the input said (Anthropic's message_start)", Usage{InputTokens: 12, OutputTokens: 1, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 5, Deltas: 5, Estimated: true}},
+		{"more output said than deltas", Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5, Estimated: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.in.Estimate(40); got != tc.want {
