@@ -113,8 +113,9 @@ router_settings:
 // written by then, which it bills: the usage it reported before the break
 // (Anthropic's message_start carries the prompt's) or, where none came
 // (OpenAI's comes at the end), an estimate (the prompt's tokens, a token
-// for each delta relayed) is spent, against the budgets and in the spend
-// metrics, as its tokens are counted.
+// for each delta relayed or each 4 characters of their text, whichever
+// is more: Anthropic's deltas carry several tokens) is spent, against the
+// budgets and in the spend metrics, as its tokens are counted.
 func TestBudgetsCountBrokenStreams(t *testing.T) {
 	for _, tc := range []struct {
 		name, model, api string
@@ -131,7 +132,7 @@ model_list:
     litellm_params: {model: `+tc.model+`, api_base: "${MOCK_A}/v1", api_key: sk-a-secret,
       max_budget: 100, budget_duration: 1d}
 `, "a")
-			e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 6})
+			e.mocks["a"].SetFaults(mockllm.Faults{CutAfter: 6, DeltaWords: 3})
 			const prompt = "a prompt of a few words that the upstream read"
 			var err error
 			switch tc.api {
@@ -151,8 +152,8 @@ model_list:
 			}
 			<-e.done
 			attempt := <-e.attempts
-			if u := attempt.Usage; u.InputTokens < 5 || u.OutputTokens < 1 {
-				t.Fatalf("a broken stream's usage %+v, want its prompt's and some output", u)
+			if u := attempt.Usage; u.InputTokens < 5 || u.Deltas < 2 || u.OutputTokens < 2*u.Deltas {
+				t.Fatalf("a broken stream's usage %+v, want its prompt's and the output's: several tokens a delta", u)
 			}
 			b := e.gw.Budgets()[0]
 			if usd, _ := b.Spent(e.clock.Now()); usd <= 0 {

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/breakerd/breakerd/provider"
 )
@@ -47,7 +46,7 @@ func estimateTokens(body []byte) int {
 			inObject = inObject[:len(inObject)-1]
 			i++
 		case '"':
-			end, runes, ok := jsonString(body, i+1)
+			end, runes, ok := provider.StringEnd(body, i+1)
 			if !ok {
 				return (chars + 3) / 4
 			}
@@ -73,29 +72,6 @@ func estimateTokens(body []byte) int {
 		expectKey = len(inObject) > 0 && inObject[len(inObject)-1]
 	}
 	return (chars + 3) / 4
-}
-
-// jsonString reads the JSON string whose content starts at data[start]:
-// the index of its closing quote, and the characters it holds once
-// unescaped; false when it does not end.
-func jsonString(data []byte, start int) (end, runes int, ok bool) {
-	for i := start; i < len(data); {
-		switch c := data[i]; {
-		case c == '"':
-			return i, runes, true
-		case c == '\\' && i+1 < len(data) && data[i+1] == 'u':
-			i += 6
-		case c == '\\':
-			i += 2
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			_, n := utf8.DecodeRune(data[i:])
-			i += n
-		}
-		runes++
-	}
-	return 0, 0, false
 }
 
 // counted reports whether the string v, the value of key under the

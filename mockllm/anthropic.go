@@ -378,7 +378,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 	} else {
 		events = append(events, namedEvent{"content_block_start", map[string]any{"type": "content_block_start", "index": index,
 			"content_block": map[string]any{"type": "text", "text": ""}}})
-		for _, wd := range strings.SplitAfter(text, " ") {
+		for _, wd := range textDeltas(text, f.DeltaWords) {
 			events = append(events, lazy(func() any {
 				return namedEvent{"content_block_delta", map[string]any{"type": "content_block_delta", "index": index,
 					"delta": map[string]any{"type": "text_delta", "text": wd}}}

@@ -61,6 +61,10 @@ type Faults struct {
 	// ReplyWords, when > 0, pads every reply to that many words (one
 	// streamed chunk each), for long answers and large streams.
 	ReplyWords int `json:"reply_words,omitempty"`
+	// DeltaWords, when > 1, streams that many words in each text delta
+	// of a chat, Messages or Responses stream, as upstreams that send
+	// several tokens a delta do (Anthropic's); otherwise one each.
+	DeltaWords int `json:"delta_words,omitempty"`
 	// StampChunks makes each streamed chat chunk's text the Unix
 	// microsecond it was sent at, so that a client can measure how long a
 	// proxy took to relay it.

@@ -226,6 +226,36 @@ func TestReplyWordsPadsTheAnswer(t *testing.T) {
 	}
 }
 
+// delta_words streams several words in each text delta, as Anthropic's
+// streams do, in each API.
+func TestDeltaWordsGroupsTheStreamsText(t *testing.T) {
+	m, url := newMock(t, Options{})
+	m.SetFaults(Faults{ReplyWords: 30, DeltaWords: 4})
+	for _, tc := range []struct {
+		name, path, body, delta string
+		headers                 map[string]string
+	}{
+		{"chat", "/v1/chat/completions", `{"model":"x","stream":true,"messages":[{"role":"user","content":"hi"}]}`, `"content":"`, nil},
+		{"Messages", "/v1/messages", `{"model":"c","max_tokens":99,"stream":true,"messages":[{"role":"user","content":"hi"}]}`, `"text_delta"`,
+			map[string]string{"anthropic-version": "2023-06-01"}},
+		{"Responses", "/v1/responses", `{"model":"x","stream":true,"input":"hi"}`, `"response.output_text.delta"`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stream := post(t, url+tc.path, tc.body, tc.headers)
+			deltas, lorems := 0, 0
+			for _, line := range strings.Split(string(stream), "\n") {
+				if strings.HasPrefix(line, "data: ") && strings.Contains(line, tc.delta) && strings.Contains(line, "lorem") {
+					deltas++
+					lorems += strings.Count(line, "lorem")
+				}
+			}
+			if deltas == 0 || lorems < 16 || lorems/deltas < 3 {
+				t.Fatalf("%d padding words in %d deltas, want about 4 a delta:\n%s", lorems, deltas, stream)
+			}
+		})
+	}
+}
+
 // context_tokens gives the mock a context window and blocked_words a
 // content policy: a prompt over either gets each provider's own 400 for
 // it, and a prompt within both is answered.

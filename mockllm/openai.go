@@ -245,6 +245,22 @@ func (s *Server) reply(prompt string) string {
 
 func tokens(s string) int { return words(s) + 1 }
 
+// textDeltas splits text into the deltas a stream sends: n words each
+// (one for n < 2), each word with the space after it.
+func textDeltas(text string, n int) []string {
+	words := strings.SplitAfter(text, " ")
+	if n < 2 {
+		return words
+	}
+	var out []string
+	for len(words) > 0 {
+		k := min(n, len(words))
+		out = append(out, strings.Join(words[:k], ""))
+		words = words[k:]
+	}
+	return out
+}
+
 // words counts s's words as strings.Fields splits them, without the
 // slice: the mock counts every prompt and reply.
 func words(s string) int {
@@ -604,7 +620,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		}
 		events = append(events, chunk(map[string]any{}, "tool_calls"))
 	} else {
-		for _, wd := range strings.SplitAfter(text, " ") {
+		for _, wd := range textDeltas(text, f.DeltaWords) {
 			events = append(events, lazy(func() any { return chunk(map[string]any{"content": wd}, nil) }))
 		}
 		events = append(events, chunk(map[string]any{}, "stop"))

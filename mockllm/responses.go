@@ -245,7 +245,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 				"status": "in_progress", "role": "assistant", "content": []any{}}}),
 			ev("response.content_part.added", map[string]any{"item_id": msgID, "output_index": at, "content_index": 0,
 				"part": map[string]any{"type": "output_text", "text": "", "annotations": []any{}}}))
-		for _, wd := range strings.SplitAfter(text, " ") {
+		for _, wd := range textDeltas(text, f.DeltaWords) {
 			n := seq // numbered now, made when sent
 			seq++
 			events = append(events, lazy(func() any {

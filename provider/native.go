@@ -190,6 +190,7 @@ func (s *rawStream) Next() ([]byte, error) {
 	}
 	if bytes.HasSuffix(typ, []byte("delta")) && string(typ) != "message_delta" {
 		s.usage.Deltas++ // content_block_delta, response.output_text.delta, ...
+		s.usage.DeltaChars += deltaChars(data)
 	}
 	switch string(typ) {
 	case "error", "message_start", "message_delta", "message_stop", "response.completed", "response.incomplete", "response.failed",
@@ -234,7 +235,7 @@ func (s *rawStream) ending(data []byte) error {
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return &Error{Err: err, Message: "upstream sent an invalid stream event"}
 	}
-	defer func(deltas int) { s.usage.Deltas = deltas }(s.usage.Deltas)
+	defer func(deltas, chars int) { s.usage.Deltas, s.usage.DeltaChars = deltas, chars }(s.usage.Deltas, s.usage.DeltaChars)
 	switch ev.Type {
 	case "error":
 		typ, msg := ev.Error.Type, ev.Error.Message

@@ -961,6 +961,7 @@ func (s *sseStream) next() ([]byte, error) {
 		(!bytes.Contains(data, []byte(`"usage"`)) || bytes.Contains(data, []byte(`"usage":null`))) {
 		if bytes.Contains(data, []byte(`"delta"`)) {
 			s.usage.Deltas++
+			s.usage.DeltaChars += deltaChars(data)
 		}
 		return data, nil
 	}
@@ -981,15 +982,16 @@ func (s *sseStream) next() ([]byte, error) {
 			Message: s.redact(fmt.Sprintf("upstream stream error: %s", chunk.Error.Message))}
 	}
 	if chunk.Usage != nil {
-		deltas := s.usage.Deltas
+		deltas, chars := s.usage.Deltas, s.usage.DeltaChars
 		s.usage = chunk.Usage.usage()
-		s.usage.ServiceTier, s.usage.Deltas = serviceTier(chunk.ServiceTier), deltas
+		s.usage.ServiceTier, s.usage.Deltas, s.usage.DeltaChars = serviceTier(chunk.ServiceTier), deltas, chars
 		if s.hideUsage && len(chunk.Choices) == 0 {
 			return nil, nil
 		}
 	}
 	if len(chunk.Choices) > 0 {
 		s.usage.Deltas++
+		s.usage.DeltaChars += deltaChars(data)
 	}
 	return data, nil
 }

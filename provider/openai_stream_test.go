@@ -19,13 +19,13 @@ func TestChatStreamChunks(t *testing.T) {
 		wantErr   string // substring of the error; "" for a chunk passed on
 		wantUsage Usage
 	}{
-		{name: "a delta passes unchanged, counted", chunk: `{"choices":[{"delta":{"content":"hi"}}]}`, wantUsage: Usage{Deltas: 1}},
+		{name: "a delta passes unchanged, counted", chunk: `{"choices":[{"delta":{"content":"hi"}}]}`, wantUsage: Usage{Deltas: 1, DeltaChars: 2}},
 		{name: "usage is read", chunk: `{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}`,
 			wantUsage: Usage{InputTokens: 7, OutputTokens: 3}},
 		{name: "usage spaced out is read", chunk: "{ \"usage\" : { \"prompt_tokens\" : 2 , \"completion_tokens\" : 1 } }",
 			wantUsage: Usage{InputTokens: 2, OutputTokens: 1}},
 		{name: "usage null is none", chunk: `{"choices":[],"usage":null}`},
-		{name: "the words inside text are text", chunk: `{"choices":[{"delta":{"content":"\"usage\" and \"error\""}}]}`, wantUsage: Usage{Deltas: 1}},
+		{name: "the words inside text are text", chunk: `{"choices":[{"delta":{"content":"\"usage\" and \"error\""}}]}`, wantUsage: Usage{Deltas: 1, DeltaChars: 19}},
 		{name: "an error chunk breaks the stream, redacted", chunk: `{"error":{"message":"bad key sk-secret","type":"server_error"}}`,
 			wantErr: "upstream stream error: bad key [REDACTED]"},
 		{name: "invalid JSON breaks the stream", chunk: `{"choices":[`, wantErr: "invalid stream chunk"},
@@ -74,7 +74,7 @@ func TestNativeStreamEvents(t *testing.T) {
 	}{
 		{name: "a delta passes with its name, counted", api: APIMessages,
 			events:    []string{`{"type":"content_block_delta","delta":{"type":"text_delta","text":"hi"}}`},
-			wantFrame: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n", wantUsage: Usage{Deltas: 1}},
+			wantFrame: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"hi\"}}\n\n", wantUsage: Usage{Deltas: 1, DeltaChars: 2}},
 		{name: "message_start and message_delta carry usage, message_stop ends", api: APIMessages,
 			events: []string{`{"type":"message_start","message":{"usage":{"input_tokens":9,"output_tokens":1}}}`,
 				`{"type":"message_delta","usage":{"output_tokens":4}}`, `{"type":"message_stop"}`},

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/breakerd/breakerd/config"
 )
@@ -270,9 +271,11 @@ type Usage struct {
 	// when it does not: what it billed, which prices need not estimate.
 	Cost float64
 	// Deltas counts the deltas a stream relayed (a chat stream's chunks,
-	// a native stream's *delta events), about a token each: the
-	// output's estimate when the stream ends before its usage (Estimate).
-	Deltas int
+	// a native stream's *delta events), and DeltaChars the characters of
+	// text they carried (deltaChars): the output's estimate when the
+	// stream ends before its usage (Estimate). OpenAI's deltas are about
+	// a token each; Anthropic's carry several.
+	Deltas, DeltaChars int
 	// Estimated says the counts are Estimate's, not the upstream's.
 	Estimated bool
 }
@@ -280,14 +283,81 @@ type Usage struct {
 // Estimate is the usage of a stream that ended before saying it (broken,
 // or left by its client), which the upstream bills all the same: the
 // input, where unknown, as input (the request's estimated tokens), and
-// the output as at least the deltas relayed.
+// the output as at least the deltas relayed, and at least a token for
+// each 4 characters of their text (as the prompt is estimated).
 func (u Usage) Estimate(input int) Usage {
 	if u.InputTokens == 0 {
 		u.InputTokens = input
 	}
-	u.OutputTokens = max(u.OutputTokens, u.Deltas)
+	u.OutputTokens = max(u.OutputTokens, u.Deltas, (u.DeltaChars+3)/4)
 	u.Estimated = true
 	return u
+}
+
+// deltaChars counts the characters of text a stream delta (one event's
+// data) carries: the string values, wherever they are, of the keys that
+// hold a delta's text (a chat chunk's content, reasoning and tool
+// arguments; a Messages delta's text, thinking and tool input; a
+// Responses event's delta), as StringEnd counts them. Other strings it
+// skips from quote to quote, as it reads every delta relayed.
+func deltaChars(data []byte) int {
+	n := 0
+	var key []byte
+	// A chat chunk's and a Messages event's text is in their delta
+	// object, a Responses event's is its delta: what comes before (ids,
+	// the model) need not be read.
+	for i := max(bytes.Index(data, []byte(`"delta"`)), 0); i < len(data); i++ {
+		if data[i] != '"' {
+			continue
+		}
+		start := i + 1
+		for i = start; i < len(data) && data[i] != '"'; i++ {
+			if data[i] == '\\' {
+				i++
+			}
+		}
+		if i >= len(data) {
+			return n // cut short
+		}
+		end := i
+		for i+1 < len(data) && (data[i+1] == ' ' || data[i+1] == '\t' || data[i+1] == '\r' || data[i+1] == '\n') {
+			i++
+		}
+		if i+1 < len(data) && data[i+1] == ':' {
+			key = data[start:end]
+			continue
+		}
+		switch string(key) {
+		case "content", "reasoning_content", "reasoning", "arguments", "text", "thinking", "partial_json", "delta":
+			_, chars, _ := StringEnd(data[:end+1], start)
+			n += chars
+		}
+		key = nil
+	}
+	return n
+}
+
+// StringEnd reads the JSON string whose content starts at data[start]:
+// the index of its closing quote, and the characters it holds once
+// unescaped (an escape is one); false when it does not end.
+func StringEnd(data []byte, start int) (end, runes int, ok bool) {
+	for i := start; i < len(data); {
+		switch c := data[i]; {
+		case c == '"':
+			return i, runes, true
+		case c == '\\' && i+1 < len(data) && data[i+1] == 'u':
+			i += 6
+		case c == '\\':
+			i += 2
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			_, n := utf8.DecodeRune(data[i:])
+			i += n
+		}
+		runes++
+	}
+	return 0, 0, false
 }
 
 // Tokens is the usage as config.Deployment.Cost prices it.

@@ -211,7 +211,8 @@ func TestUpstreamErrorShapes(t *testing.T) {
 }
 
 // A stream that ended before its usage is estimated: the input where
-// none came, the output as at least a token for each delta relayed.
+// none came, the output as at least a token for each delta relayed and
+// for each 4 characters of their text.
 func TestUsageEstimate(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -220,10 +221,63 @@ func TestUsageEstimate(t *testing.T) {
 		{"nothing said (OpenAI's, at its end)", Usage{Deltas: 7}, Usage{InputTokens: 40, OutputTokens: 7, Deltas: 7, Estimated: true}},
 		{"the input said (Anthropic's message_start)", Usage{InputTokens: 12, OutputTokens: 1, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 5, Deltas: 5, Estimated: true}},
 		{"more output said than deltas", Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5}, Usage{InputTokens: 12, OutputTokens: 30, Deltas: 5, Estimated: true}},
+		{"deltas of several tokens each (Anthropic's)", Usage{InputTokens: 12, Deltas: 3, DeltaChars: 90},
+			Usage{InputTokens: 12, OutputTokens: 23, Deltas: 3, DeltaChars: 90, Estimated: true}},
+		{"deltas shorter than a token each", Usage{Deltas: 6, DeltaChars: 9}, Usage{InputTokens: 40, OutputTokens: 6, Deltas: 6, DeltaChars: 9, Estimated: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.in.Estimate(40); got != tc.want {
 				t.Fatalf("Estimate(40) = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// A delta's text is counted in characters, wherever a stream puts it;
+// what is not text (ids, types, objects, a key's name inside the text)
+// is not.
+func TestDeltaChars(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       int
+	}{
+		{"a chat chunk's content", `{"id":"chatcmpl-1","choices":[{"index":0,"delta":{"content":"Hello"}}]}`, 5},
+		{"a chat chunk's reasoning and content", `{"choices":[{"delta":{"reasoning_content":"hmm","content":"ok"}}]}`, 5},
+		{"vLLM's spaced JSON", `{"choices": [{"delta": {"reasoning": "abc", "content": null}}]}`, 3},
+		{"a tool call's arguments", `{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"a\":1}"}}]}}]}`, 7},
+		{"a role chunk has none", `{"choices":[{"delta":{"role":"assistant","content":""}}]}`, 0},
+		{"a Messages text delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"four score and seven"}}`, 20},
+		{"a Messages thinking delta", `{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"let me see"}}`, 10},
+		{"a Messages tool input delta", `{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"q\":"}}`, 5},
+		{"a Responses text delta", `{"type":"response.output_text.delta","item_id":"msg_1","output_index":0,"content_index":0,"delta":"abc","sequence_number":4}`, 3},
+		{"an escape is a character", `{"choices":[{"delta":{"content":"a\nb\u00e9"}}]}`, 4},
+		{"a character of several bytes is one", `{"choices":[{"delta":{"content":"日本語"}}]}`, 3},
+		{"a key's name inside the text is text", `{"choices":[{"delta":{"content":"say \"content\": \"x\""}}]}`, 18},
+		{"a string cut short is not counted", `{"choices":[{"delta":{"content":"abc`, 0},
+		{"text before the delta", `{"choices":[{"message":{"content":"ab"},"delta":{"content":"cd"}}]}`, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := deltaChars([]byte(tc.data)); got != tc.want {
+				t.Fatalf("deltaChars(%s) = %d, want %d", tc.data, got, tc.want)
+			}
+		})
+	}
+}
+
+// BenchmarkDeltaChars counts the text of a chat chunk and of a Messages
+// delta, as every delta relayed is counted.
+func BenchmarkDeltaChars(b *testing.B) {
+	for _, tc := range []struct{ name, data string }{
+		{"chat", `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1764000000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"word "},"finish_reason":null}]}`},
+		{"messages", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"word "}}`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			data := []byte(tc.data)
+			b.ReportAllocs()
+			for b.Loop() {
+				if deltaChars(data) != 5 {
+					b.Fatal("miscounted")
+				}
 			}
 		})
 	}

@@ -476,10 +476,15 @@ func (s *chatChunks) next(t translator, early string) ([]byte, error) {
 	}
 }
 
-// chunk queues a chunk of the answer's one choice.
+// chunk queues a chunk of the answer's one choice, counting its text
+// (Usage.Deltas) for a stream that ends before its usage.
 func (s *chatChunks) chunk(delta map[string]any, finish any) {
 	b, _ := json.Marshal(map[string]any{"id": s.id, "object": "chat.completion.chunk", "created": s.created, "model": s.model,
 		"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": nil}}})
+	if n := deltaChars(b); n > 0 {
+		s.usage.Deltas++
+		s.usage.DeltaChars += n
+	}
 	s.pending = append(s.pending, b)
 }
 
