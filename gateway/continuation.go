@@ -68,6 +68,14 @@ type continuation struct {
 	part, partText int
 	items          map[int]json.RawMessage
 	into           int
+	// reasoning is 1 + the output index of the client's reasoning item
+	// the break left open (0: none), which the continuation closes: its
+	// item id (JSON), the text of its summary parts so far (JSON string
+	// content), and whether the last part is open.
+	reasoning   int
+	reasoningID json.RawMessage
+	summary     [][]byte
+	summaryOpen bool
 }
 
 // continuable reports whether c's stream, about to be relayed, may be

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/breakerd/breakerd/provider"
 )
@@ -106,8 +107,22 @@ func (c *call) noteResponsesPartial(frame []byte) {
 			k.textOpen, k.text0, k.part = true, ev.output, -1
 			k.msgID = append(json.RawMessage(nil), ev.item...)
 		case `"reasoning"`:
+			k.reasoning, k.summary, k.summaryOpen = ev.output+1, nil, false
+			k.reasoningID = append(json.RawMessage(nil), ev.item...)
 		default:
 			k.ok = false // a tool's call
+		}
+	case `"response.reasoning_summary_part.added"`:
+		if ev.output == k.reasoning-1 {
+			k.summary, k.summaryOpen = append(k.summary, nil), true
+		}
+	case `"response.reasoning_summary_text.delta"`:
+		if ev.output == k.reasoning-1 && k.summaryOpen {
+			k.summary[len(k.summary)-1] = appendDelta(k.summary[len(k.summary)-1], ev.delta)
+		}
+	case `"response.reasoning_summary_part.done"`:
+		if ev.output == k.reasoning-1 {
+			k.summaryOpen = false
 		}
 	case `"response.content_part.added"`:
 		if ev.output == k.text0 && k.textOpen {
@@ -135,6 +150,9 @@ func (c *call) noteResponsesPartial(frame []byte) {
 		if ev.output == k.text0 {
 			k.textOpen = false
 		}
+		if ev.output == k.reasoning-1 {
+			k.reasoning = 0
+		}
 	case `"response.refusal.delta"`, `"response.completed"`, `"response.incomplete"`, `"response.failed"`:
 		k.ok = false
 	}
@@ -156,6 +174,7 @@ func (c *call) responsesContinued(w http.ResponseWriter, frame []byte) []byte {
 	if k.mapped == nil {
 		k.mapped = map[int]int{}
 	}
+	c.closeOpenReasoning(w)
 	switch string(ev.typ) {
 	case `"response.created"`, `"response.in_progress"`, `"response.queued"`:
 		return nil
@@ -275,6 +294,41 @@ func (c *call) closeOpenMessage(w http.ResponseWriter) {
 		k.items = map[int]json.RawMessage{}
 	}
 	k.items[k.text0] = json.RawMessage(item)
+	c.sendNumbered(w, "response.output_item.done", `{"type":"response.output_item.done","output_index":`+at+`,"item":`+item+`}`)
+}
+
+// closeOpenReasoning ends the client's reasoning item the break cut
+// short, before the continuation's events: its open summary part's done
+// events, then its item's done event with the summary it has. Its
+// encrypted content is provider.ReasoningSignature, which no model reads:
+// sent back, the item is left out at OpenAI, which would look its id up
+// (a response not stored: 404), and its summary goes as reasoning to a
+// model that reads another's.
+func (c *call) closeOpenReasoning(w http.ResponseWriter) {
+	k := &c.cont
+	if k.reasoning == 0 {
+		return
+	}
+	i := k.reasoning - 1
+	at, id := strconv.Itoa(i), string(k.reasoningID)
+	k.reasoning = 0
+	if k.summaryOpen {
+		k.summaryOpen = false
+		si, text := strconv.Itoa(len(k.summary)-1), string(k.summary[len(k.summary)-1])
+		c.sendNumbered(w, "response.reasoning_summary_text.done", `{"type":"response.reasoning_summary_text.done","item_id":`+id+
+			`,"output_index":`+at+`,"summary_index":`+si+`,"text":"`+text+`"}`)
+		c.sendNumbered(w, "response.reasoning_summary_part.done", `{"type":"response.reasoning_summary_part.done","item_id":`+id+
+			`,"output_index":`+at+`,"summary_index":`+si+`,"part":{"type":"summary_text","text":"`+text+`"}}`)
+	}
+	parts := make([]string, len(k.summary))
+	for i, text := range k.summary {
+		parts[i] = `{"type":"summary_text","text":"` + string(text) + `"}`
+	}
+	item := `{"id":` + id + `,"type":"reasoning","summary":[` + strings.Join(parts, ",") + `],"encrypted_content":"` + provider.ReasoningSignature + `"}`
+	if k.items == nil {
+		k.items = map[int]json.RawMessage{}
+	}
+	k.items[i] = json.RawMessage(item)
 	c.sendNumbered(w, "response.output_item.done", `{"type":"response.output_item.done","output_index":`+at+`,"item":`+item+`}`)
 }
 

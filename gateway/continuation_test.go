@@ -13,6 +13,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/responses"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
 	"github.com/breakerd/breakerd/provider"
@@ -325,6 +326,61 @@ router_settings:
 	}
 }
 
+// A Responses stream that breaks inside OpenAI's reasoning, its summary
+// half streamed, goes on with the client's reasoning item closed: its
+// summary part's and its item's done events, the summary it has, so that
+// the SDK's accumulator and Codex (which keeps the items done) hold it.
+// Its encrypted content is breakerd's, which no model reads: sent back,
+// it is left out at OpenAI, which would refuse it (not stored: 404; not
+// its own: 400), and its summary goes as reasoning to DeepSeek.
+func TestBrokenResponsesReasoningIsClosed(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/o4-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}
+  - model_name: backup
+    litellm_params: {model: openai/o4-mini, api_base: "${MOCK_BACKUP}/v1", api_key: sk-backup-secret-key}
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-reasoner, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+router_settings:
+  fallbacks: [{gpt: [backup]}]
+`, "primary", "backup", "deepseek")
+	ctx := context.Background()
+	ask := responses.ResponseNewParams{Model: "gpt", Store: openai.Bool(false),
+		Include:   []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent},
+		Reasoning: shared.ReasoningParam{Summary: shared.ReasoningSummaryAuto},
+		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("tell me")}}
+	// created, in_progress, the reasoning item, its summary part, "Thinking ", "about "
+	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 6})
+	resp, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Output) != 2 || resp.Output[0].Type != "reasoning" || len(resp.Output[0].Summary) != 1 ||
+		resp.Output[0].Summary[0].Text != "Thinking about " || resp.Output[0].EncryptedContent != provider.ReasoningSignature ||
+		resp.Output[1].Type != "message" || !strings.HasPrefix(resp.OutputText(), "Hello from backup!") {
+		t.Fatalf("response %s: want the primary's reasoning as far as it went, then the backup's answer", resp.RawJSON())
+	}
+
+	e.mocks["primary"].SetFaults(mockllm.Faults{})
+	rp := resp.Output[0].AsReasoning().ToParam()
+	next := ask
+	next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		responses.ResponseInputItemParamOfMessage("tell me", responses.EasyInputMessageRoleUser),
+		{OfReasoning: &rp},
+		responses.ResponseInputItemParamOfOutputMessage(
+			[]responses.ResponseOutputMessageContentUnionParam{{OfOutputText: &responses.ResponseOutputTextParam{Text: resp.OutputText()}}},
+			resp.Output[1].ID, responses.ResponseOutputMessageStatusCompleted),
+		responses.ResponseInputItemParamOfMessage("and then?", responses.EasyInputMessageRoleUser)}}
+	if _, err := e.client.Responses.New(ctx, next); err != nil || strings.Contains(e.mocks["primary"].LastBody(), resp.Output[0].ID) {
+		t.Fatalf("the next turn at OpenAI: %v; sent %s", err, e.mocks["primary"].LastBody())
+	}
+	next.Model = "ds"
+	if _, err := e.client.Responses.New(ctx, next); err != nil || !strings.Contains(e.mocks["deepseek"].LastBody(), `"reasoning_content":"Thinking about "`) {
+		t.Fatalf("the next turn at DeepSeek: %v; sent %s", err, e.mocks["deepseek"].LastBody())
+	}
+}
+
 // A Responses stream that OpenAI stores (store unset or true: its id
 // names the deployment that stores it whole) is not continued: the client
 // gets the Responses API's error event.
@@ -376,6 +432,7 @@ func drainResponses(stream *ssestream.Stream[responses.ResponseStreamEventUnion]
 	type item struct {
 		id, typ string
 		texts   []string
+		done    bool
 	}
 	var items []*item
 	var id string
@@ -448,6 +505,7 @@ func drainResponses(stream *ssestream.Stream[responses.ResponseStreamEventUnion]
 			if it.typ == "message" && (len(ev.Item.Content) != len(it.texts) || len(it.texts) > 0 && ev.Item.Content[0].Text != it.texts[0]) {
 				return nil, fmt.Errorf("message done as %s after deltas %q", ev.Item.RawJSON(), it.texts)
 			}
+			it.done = true
 		case "response.completed", "response.incomplete", "response.failed":
 			r := ev.Response
 			if r.ID != id {
@@ -456,6 +514,11 @@ func drainResponses(stream *ssestream.Stream[responses.ResponseStreamEventUnion]
 			for _, out := range r.Output {
 				if !slices.ContainsFunc(items, func(it *item) bool { return it.id == out.ID }) {
 					return nil, fmt.Errorf("the response's output item %s was never added", out.ID)
+				}
+			}
+			for i, it := range items {
+				if !it.done || i >= len(r.Output) || r.Output[i].ID != it.id {
+					return nil, fmt.Errorf("item %s added at %d (done: %t), not there in the response's output %s", it.id, i, it.done, r.RawJSON())
 				}
 			}
 			final = &r

@@ -32,7 +32,8 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		Previous    string          `json:"previous_response_id"`
 		Include     []string        `json:"include"`
 		Reasoning   struct {
-			Effort string `json:"effort"`
+			Effort  string `json:"effort"`
+			Summary string `json:"summary"`
 		} `json:"reasoning"`
 		Text struct {
 			Verbosity string `json:"verbosity"`
@@ -161,6 +162,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		// As a reasoning model answers a client that keeps no state at
 		// OpenAI: its reasoning, which only this "organization" reads.
 		reasoning = map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}, "encrypted_content": s.encrypt(id)}
+		if req.Reasoning.Summary != "" { // asked for, a summary of it
+			reasoning["summary"] = []any{map[string]any{"type": "summary_text", "text": reasoningSummary}}
+		}
 	}
 	withReasoning := func(items ...any) []any {
 		if ci != nil {
@@ -211,8 +215,19 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 	at := 0 // the output index of the answer's item
 	if reasoning != nil {
 		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0,
-			"item": map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}}),
-			ev("response.output_item.done", map[string]any{"output_index": 0, "item": reasoning}))
+			"item": map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}}))
+		if req.Reasoning.Summary != "" {
+			rs := "rs_" + id
+			events = append(events, ev("response.reasoning_summary_part.added", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
+				"part": map[string]any{"type": "summary_text", "text": ""}}))
+			for _, d := range textDeltas(reasoningSummary, 0) {
+				events = append(events, ev("response.reasoning_summary_text.delta", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0, "delta": d}))
+			}
+			events = append(events, ev("response.reasoning_summary_text.done", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
+				"text": reasoningSummary}), ev("response.reasoning_summary_part.done", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
+				"part": map[string]any{"type": "summary_text", "text": reasoningSummary}}))
+		}
+		events = append(events, ev("response.output_item.done", map[string]any{"output_index": 0, "item": reasoning}))
 		at = 1
 	}
 	if ci != nil {
@@ -358,6 +373,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, f Faults) {
 	sw := newSSE(w)
 	s.streamEvents(sw, r, f, events, func() { sw.data("[DONE]") })
 }
+
+// reasoningSummary is the mock's reasoning summary: a client that asks
+// for one (reasoning.summary) gets it, streamed a word a delta.
+const reasoningSummary = "Thinking about the request."
 
 // encrypt returns the mock's "encrypted" reasoning for response id: only
 // a mock of the same name reads it, as only the organization whose

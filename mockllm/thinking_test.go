@@ -194,3 +194,37 @@ func TestReasoningMissing(t *testing.T) {
 		})
 	}
 }
+
+// A Responses client that asks for a reasoning summary (reasoning.summary)
+// gets one, in the reasoning item and streamed as OpenAI streams it: the
+// summary part's added, its text's deltas, their done events, then the
+// item's.
+func TestResponsesSummariseReasoning(t *testing.T) {
+	_, url := newMock(t, Options{})
+	const ask = `"include":["reasoning.encrypted_content"],"store":false,"input":"hi"`
+	_, whole := post(t, url+"/v1/responses", `{"model":"o4-mini","reasoning":{"summary":"auto"},`+ask+`}`, nil)
+	if !strings.Contains(string(whole), `"summary":[{"text":"`+reasoningSummary+`","type":"summary_text"}]`) {
+		t.Fatalf("answer %s: want the reasoning's summary", whole)
+	}
+	_, without := post(t, url+"/v1/responses", `{"model":"o4-mini",`+ask+`}`, nil)
+	if !strings.Contains(string(without), `"summary":[]`) {
+		t.Fatalf("answer %s: want no summary, none asked for", without)
+	}
+	_, stream := post(t, url+"/v1/responses", `{"model":"o4-mini","stream":true,"reasoning":{"summary":"auto"},`+ask+`}`, nil)
+	var order []string
+	deltas := ""
+	for _, line := range strings.Split(string(stream), "\n") {
+		typ, ok := strings.CutPrefix(line, "event: response.reasoning_summary_")
+		if !ok {
+			continue
+		}
+		if typ == "text.delta" {
+			deltas += "+"
+			continue
+		}
+		order = append(order, typ)
+	}
+	if got := strings.Join(order, ","); got != "part.added,text.done,part.done" || len(deltas) != 4 {
+		t.Fatalf("summary events %s with %d deltas:\n%s", got, len(deltas), stream)
+	}
+}

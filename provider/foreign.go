@@ -72,10 +72,12 @@ func withoutForeignThinking(body []byte) []byte {
 }
 
 // withoutForeignReasoning returns a Responses request's body without the
-// reasoning items whose id begins with ReasoningItemPrefix; body as it is
-// when it has none.
+// reasoning items whose id begins with ReasoningItemPrefix, and those
+// whose encrypted content is ReasoningSignature (an OpenAI item a broken
+// stream cut short, which breakerd closed without its encrypted
+// content); body as it is when it has none.
 func withoutForeignReasoning(body []byte) []byte {
-	if !bytes.Contains(body, []byte(`"`+ReasoningItemPrefix)) {
+	if !bytes.Contains(body, []byte(`"`+ReasoningItemPrefix)) && !bytes.Contains(body, []byte(`"`+ReasoningSignature+`"`)) {
 		return body
 	}
 	var fields map[string]json.RawMessage
@@ -84,8 +86,11 @@ func withoutForeignReasoning(body []byte) []byte {
 		return body
 	}
 	items = slices.DeleteFunc(items, func(it json.RawMessage) bool {
-		var r struct{ Type, ID string }
-		return json.Unmarshal(it, &r) == nil && r.Type == "reasoning" && strings.HasPrefix(r.ID, ReasoningItemPrefix)
+		var r struct {
+			Type, ID  string
+			Encrypted string `json:"encrypted_content"`
+		}
+		return json.Unmarshal(it, &r) == nil && r.Type == "reasoning" && (strings.HasPrefix(r.ID, ReasoningItemPrefix) || r.Encrypted == ReasoningSignature)
 	})
 	fields["input"], _ = json.Marshal(items)
 	out, err := json.Marshal(fields)
