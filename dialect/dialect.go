@@ -41,6 +41,11 @@ type Translated struct {
 	// a translating deployment would silently ignore them, so it must not
 	// take the request, not even with drop_params.
 	Unfit []string
+	// Unknown names the client's parameters newer than the translation,
+	// which it leaves out: a chat deployment would not see them, so it
+	// takes the request only where drop_params says to go without what
+	// it does not support, as LiteLLM's does.
+	Unknown []string
 	// Optional names parameters the translation made of the client's
 	// (a Messages request's thinking, a Responses request's reasoning, as
 	// reasoning_effort) that a deployment may go without: sent only to

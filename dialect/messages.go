@@ -117,10 +117,10 @@ func MessagesToChat(body []byte) (*Translated, *Error) {
 	}
 	out := &Translated{}
 	provider.EachField(body, func(k, _ []byte) {
-		if _, known := messagesParams[string(k)]; !known {
-			// Newer than this translation, or only Anthropic's
-			// (mcp_servers, container): a chat deployment would ignore it.
+		if _, only := anthropicParams[string(k)]; only {
 			out.Unfit = append(out.Unfit, string(k))
+		} else if _, known := messagesParams[string(k)]; !known {
+			out.Unknown = append(out.Unknown, string(k))
 		}
 	})
 	if r.InferenceGeo == "us" {
@@ -370,6 +370,14 @@ var messagesParams = map[string]string{
 	"fallbacks":          "Anthropic's server-side fallback: this is one",
 	"context_management": "server-side clearing of old tool results and thinking, which a chat model's window does without",
 	"cache_control":      "prompt caching, which changes what a call costs, not its answer",
+}
+
+// anthropicParams are the Messages request's parameters only Anthropic
+// honours (why, for the reader): a chat deployment would answer as if
+// they were not there, which drop_params does not make right.
+var anthropicParams = map[string]string{
+	"mcp_servers": "the MCP connector: Anthropic calls the servers' tools",
+	"container":   "code execution's container, which keeps its files",
 }
 
 // reasoningEffort is the reasoning_effort of a Messages request's

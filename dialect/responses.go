@@ -226,9 +226,8 @@ func ResponsesToChat(body []byte) (*Translated, *Error) {
 			"prompt_cache_retention", "stream_options", "moderation", "context_management":
 			// Nothing to translate.
 		default:
-			// A parameter newer than this translation: only a
-			// deployment that serves the Responses API can honour it.
-			out.Unfit = append(out.Unfit, k)
+			// A parameter newer than this translation.
+			out.Unknown = append(out.Unknown, k)
 		}
 	}
 	items, err := responseItems(r["input"])

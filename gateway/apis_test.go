@@ -526,32 +526,41 @@ func TestTranslationPassesOverWhatItCannotCarry(t *testing.T) {
 }
 
 // A Messages parameter only Anthropic honours (the MCP connector's
-// mcp_servers, a container) or newer than the translation passes a chat
-// deployment over, as a block it cannot carry does; those a chat model
-// may go without (top_k, fast mode's speed, context management, the
-// server-side fallback) and LiteLLM's own do not.
+// mcp_servers, a container) passes a chat deployment over, as a block it
+// cannot carry does, drop_params or not. One newer than the translation
+// does too, unless the deployment has drop_params (LiteLLM's: go without
+// what it does not support), where it is left out and said dropped.
+// Those a chat model may go without (top_k, fast mode's speed, context
+// management, the server-side fallback) and LiteLLM's own do not.
 func TestMessagesParametersATranslationCannotCarry(t *testing.T) {
-	e := newEnv(t, strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1), "openai", "anthropic")
+	strict := strings.Replace(bothWays, "fallbacks: [{gpt-4o-mini: [claude]}, {claude: [gpt-4o-mini]}]", "fallbacks: []", 1)
+	dropping := strings.Replace(strict, "api_key: sk-openai-secret}", "api_key: sk-openai-secret, drop_params: true}", 1)
 	for _, tc := range []struct {
-		name, params string
-		unfit        string // the parameter the 400 names, "" for a translated answer
+		name, config, params string
+		unfit                string // the 400's message's start, "" for a translated answer
+		dropped              string // X-Breakerd-Dropped-Params
 	}{
-		{"the MCP connector's servers", `"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}]`, "mcp_servers"},
-		{"a container", `"container":"container_011"`, "container"},
-		{"a parameter newer than the translation", `"hologram":true`, "hologram"},
-		{"what a chat model goes without", `"top_k":5,"speed":"fast","context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]},"service_tier":"auto"`, ""},
-		{"LiteLLM's own", `"num_retries":0,"metadata":{"user_id":"u"}`, ""},
+		{"the MCP connector's servers", strict, `"mcp_servers":[{"type":"url","url":"https://mcp.example/sse","name":"x"}]`,
+			"mcp_servers needs a deployment that serves the messages API itself", ""},
+		{"a container", strict, `"container":"container_011"`, "container needs a deployment that serves the messages API itself", ""},
+		{"a container under drop_params", dropping, `"container":"container_011"`, "container needs a deployment that serves the messages API itself", ""},
+		{"a parameter newer than the translation", strict, `"hologram":true`,
+			`parameter "hologram" is newer than breakerd's translation of the messages API`, ""},
+		{"a parameter newer than the translation, under drop_params", dropping, `"hologram":true`, "", "hologram"},
+		{"what a chat model goes without", strict, `"top_k":5,"speed":"fast","context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]},"service_tier":"auto"`, "", ""},
+		{"LiteLLM's own", strict, `"num_retries":0,"metadata":{"user_id":"u"}`, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, _, body := e.post("/v1/messages", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],`+tc.params+`}`)
+			e := newEnv(t, tc.config, "openai", "anthropic")
+			status, h, body := e.post("/v1/messages", `{"model":"gpt-4o-mini","max_tokens":5,"messages":[{"role":"user","content":"hi"}],`+tc.params+`}`)
 			if tc.unfit == "" {
-				if status != 200 {
-					t.Fatalf("%d %v", status, body)
+				if status != 200 || h.Get("X-Breakerd-Dropped-Params") != tc.dropped || strings.Contains(e.mocks["openai"].LastBody(), "hologram") {
+					t.Fatalf("%d %v, dropped %q; sent %s", status, body, h.Get("X-Breakerd-Dropped-Params"), e.mocks["openai"].LastBody())
 				}
 				return
 			}
 			errObj, _ := body["error"].(map[string]any)
-			if msg, _ := errObj["message"].(string); status != 400 || !strings.HasPrefix(msg, tc.unfit+" needs a deployment that serves the messages API itself") {
+			if msg, _ := errObj["message"].(string); status != 400 || !strings.HasPrefix(msg, tc.unfit) || e.mocks["openai"].Stats().Requests != 0 {
 				t.Fatalf("%d %v", status, body)
 			}
 		})
@@ -834,7 +843,8 @@ litellm_settings: {include_cost_in_streaming_usage: true}
 
 // A Responses parameter newer than the translation passes a translating
 // deployment over, as a stateful one does: a native fallback serves it,
-// and with none on the route the client gets a 400 naming it.
+// and with none on the route the client gets a 400 naming it; a
+// translating deployment with drop_params goes without it.
 func TestResponsesParameterNewerThanTheTranslation(t *testing.T) {
 	const req = `{"model":"claude","input":"hi","reasoning_budget_v9":{"x":1}}`
 	e := newEnv(t, bothWays, "openai", "anthropic")
@@ -842,11 +852,20 @@ func TestResponsesParameterNewerThanTheTranslation(t *testing.T) {
 	if status != 200 || h.Get("X-Breakerd-Provider") != "openai" || e.mocks["anthropic"].Stats().Requests != 0 {
 		t.Fatalf("status %d, headers %v, body %v", status, h, body)
 	}
-	e = newEnv(t, strings.Replace(bothWays, ", {claude: [gpt-4o-mini]}", "", 1), "openai", "anthropic")
+	alone := strings.Replace(bothWays, ", {claude: [gpt-4o-mini]}", "", 1)
+	e = newEnv(t, alone, "openai", "anthropic")
 	status, _, body = e.post("/v1/responses", req)
 	msg, _ := body["error"].(map[string]any)["message"].(string)
-	if status != 400 || !strings.Contains(msg, "reasoning_budget_v9") || e.mocks["anthropic"].Stats().Requests != 0 {
+	if status != 400 || !strings.Contains(msg, `parameter "reasoning_budget_v9" is newer than breakerd's translation of the responses API`) ||
+		!strings.Contains(msg, "drop_params") || e.mocks["anthropic"].Stats().Requests != 0 {
 		t.Fatalf("status %d, body %v", status, body)
+	}
+	// Under drop_params (LiteLLM's), the translating deployment goes
+	// without it, and says so.
+	e = newEnv(t, strings.Replace(alone, "api_key: sk-ant-secret-key}", "api_key: sk-ant-secret-key, drop_params: true}", 1), "openai", "anthropic")
+	status, h, body = e.post("/v1/responses", req)
+	if status != 200 || h.Get("X-Breakerd-Dropped-Params") != "reasoning_budget_v9" || strings.Contains(e.mocks["anthropic"].LastBody(), "reasoning_budget_v9") {
+		t.Fatalf("under drop_params: status %d, headers %v, body %v", status, h, body)
 	}
 }
 

@@ -1011,7 +1011,8 @@ func translate(api provider.API, body []byte) (*dialect.Translated, *dialect.Err
 	if err != nil {
 		return nil, err
 	}
-	out.Unfit = slices.DeleteFunc(out.Unfit, func(p string) bool { _, ok := liteLLMRequestParams[p]; return ok })
+	litellm := func(p string) bool { _, ok := liteLLMRequestParams[p]; return ok }
+	out.Unfit, out.Unknown = slices.DeleteFunc(out.Unfit, litellm), slices.DeleteFunc(out.Unknown, litellm)
 	return out, nil
 }
 
@@ -1078,9 +1079,9 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 			return nil, "unsupported_params", false
 		}
 	}
-	var unfit, optional []string
+	var unfit, unknown, optional []string
 	if tr != nil {
-		unfit, optional, c.shown = tr.Unfit, tr.Optional, tr
+		unfit, unknown, optional, c.shown = tr.Unfit, tr.Unknown, tr.Optional, tr
 	}
 	if len(unfit) > 0 {
 		// Only a deployment serving the client's API itself can honour
@@ -1091,6 +1092,20 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		if c.unfitMsg == "" {
 			c.unfitMsg = fmt.Sprintf("%s needs a deployment that serves the %s API itself; no deployment on the route of `%s` that can take it is available",
 				unfit[0], c.api, c.group)
+		}
+		g.obs.Skipped(d, c.op, "unsupported_params")
+		return nil, "unsupported_params", false
+	}
+	if len(unknown) > 0 && !d.Config.DropParams {
+		// Newer than the translation, which leaves it out: the
+		// deployment takes the request only where drop_params says to
+		// go without what it does not support.
+		c.failures = append(c.failures, fmt.Sprintf("%s: cannot take parameter %q (newer than breakerd's translation of the %s API; drop_params would drop it)",
+			d.Config.Name, unknown[0], c.api))
+		c.unfit++
+		if c.unfitMsg == "" {
+			c.unfitMsg = fmt.Sprintf("parameter %q is newer than breakerd's translation of the %s API, so only a deployment that serves that API itself takes it, "+
+				"and none on the route of `%s` is available (drop_params on a deployment drops it there)", unknown[0], c.api, c.group)
 		}
 		g.obs.Skipped(d, c.op, "unsupported_params")
 		return nil, "unsupported_params", false
@@ -1142,6 +1157,7 @@ func (c *call) prepare(w http.ResponseWriter, d *Deployment) (res *outcome, reas
 		}
 		c.dropped = params
 	}
+	c.dropped = append(c.dropped, unknown...)
 	return nil, "", true
 }
 
