@@ -167,6 +167,7 @@ func (p ProviderInfo) paramsOf(model string) ModelParams {
 			out.ResponsesOnly = out.ResponsesOnly || r.ResponsesOnly
 			out.ThoughtSignatures = out.ThoughtSignatures || r.ThoughtSignatures
 			out.ReasoningContent = out.ReasoningContent || r.ReasoningContent
+			out.CustomTools = out.CustomTools || r.CustomTools
 			if len(r.SchemaKeywords) > 0 {
 				out.SchemaKeywords = r.SchemaKeywords
 			}
@@ -223,6 +224,11 @@ type ModelParams struct {
 	// API: extra_content.google.thought_signature on a turn's first
 	// call); one without gets Google's documented stand-in.
 	ThoughtSignatures bool
+	// CustomTools: the models take OpenAI's custom tools (free-form
+	// input, GPT-5's) in chat; at others a chat client's custom tools go
+	// as functions of one string, and their calls come back as custom
+	// calls (dialect.CustomAsFunctions).
+	CustomTools bool
 	// ResponsesOnly: the models serve the Responses API only ("This model
 	// is only supported in v1/responses and not in v1/chat/completions"):
 	// a chat request goes through it, translated. LiteLLM's responses/
@@ -246,6 +252,7 @@ func OpenAIModelParams(model string) ModelParams {
 var openAIModels = []ModelParams{
 	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5", "gpt-6"}, Renames: map[string]string{"max_tokens": "max_completion_tokens"},
 		Refuses: map[string]string{"thinking": openAIThinking}, Reasons: true},
+	{Prefixes: []string{"gpt-5", "gpt-6"}, CustomTools: true},
 	// The reasoning models that always reason take sampling only at its
 	// default ("Only the default (1) value is supported").
 	{Prefixes: []string{"o1", "o3", "o4-mini", "gpt-5-mini", "gpt-5-nano", "gpt-5-pro", "gpt-5-codex", "gpt-5-20",

@@ -61,8 +61,10 @@ func FuzzAnswerTranslation(f *testing.F) {
 		tr := &Translated{Custom: []string{"f"}, Thinking: true, Encrypted: true}
 		_, _ = ChatToMessage([]byte(answer), "m", tr)
 		_, _ = ChatToResponse([]byte(answer), "m", tr)
+		_ = CustomCalls([]byte(answer), tr.Custom)
+		_, _ = CustomAsFunctions([]byte(answer))
 		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", tr, 10), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", tr),
-			ChatFrames(&chunks{[]string{chunk}})} {
+			ChatFrames(&chunks{[]string{chunk}}), CustomCallStream(&chunks{[]string{chunk, chunk}}, []string{"f"})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {
 					break

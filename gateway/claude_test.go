@@ -105,27 +105,6 @@ func TestTemperatureTodaysClaudeRefuses(t *testing.T) {
 	}
 }
 
-// A chat request with a custom tool (OpenAI's free-form tools, GPT-5's
-// apply_patch) passes Claude over, uncalled, for the OpenAI fallback that
-// takes it; with no fallback, the 400 says why.
-func TestCustomToolsPassClaudeOver(t *testing.T) {
-	e := newEnv(t, todaysClaude, "anthropic", "openai")
-	var resp *http.Response
-	_, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "opus",
-		Tools: []openai.ChatCompletionToolUnionParam{{OfCustom: &openai.ChatCompletionCustomToolParam{
-			Custom: openai.ChatCompletionCustomToolCustomParam{Name: "apply_patch"}}}},
-		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Fix the bug")}}, option.WithResponseInto(&resp))
-	if err != nil || resp.Header.Get("X-Breakerd-Provider") != "openai" || e.mocks["anthropic"].Stats().Messages != 0 {
-		t.Fatalf("%v: headers %v; Anthropic asked %d times", err, resp.Header, e.mocks["anthropic"].Stats().Messages)
-	}
-	status, _, body := e.post("/v1/chat/completions", `{"model":"opus","disable_fallbacks":true,"tools":[{"type":"custom","custom":{"name":"apply_patch"}}],`+
-		`"messages":[{"role":"user","content":"Fix the bug"}]}`)
-	msg, _ := body["error"].(map[string]any)["message"].(string)
-	if status != 400 || !strings.Contains(msg, "tools[0]: OpenAI's custom tools (free-form input) have no Anthropic equivalent") {
-		t.Fatalf("status %d, body %v", status, body)
-	}
-}
-
 // claudeGenerations falls back from Claude Opus 4.8 to Haiku 4.5, two
 // Anthropic accounts (mocks), as configs do along a family.
 const claudeGenerations = `

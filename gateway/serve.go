@@ -917,7 +917,10 @@ func (c *call) what() string {
 func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Translated, err *dialect.Error) {
 	if c.cont.midStream {
 		req := c.continuationRequest()
-		if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
+		if c.api == "" || c.api == provider.APIChat {
+			return c.customTools(d, req)
+		}
+		if d.prov.Native(c.api) {
 			return req, nil, nil
 		}
 		// A Messages or Responses stream continued at a chat deployment:
@@ -933,7 +936,10 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 	if ov := c.routing.overrides[d.Config.Group]; len(ov) > 0 && d.Config.Group != c.group {
 		return c.overridden(d, ov)
 	}
-	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
+	if c.api == "" || c.api == provider.APIChat {
+		return c.customTools(d, c.req)
+	}
+	if d.prov.Native(c.api) {
 		return c.req, nil, nil
 	}
 	if c.translated == nil {
@@ -959,7 +965,10 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 			req.Body = b
 		}
 	}
-	if c.api == "" || c.api == provider.APIChat || d.prov.Native(c.api) {
+	if c.api == "" || c.api == provider.APIChat {
+		return c.customTools(d, &req)
+	}
+	if d.prov.Native(c.api) {
 		return &req, nil, nil
 	}
 	tr, terr := translate(c.api, req.Body)
@@ -970,6 +979,23 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 	chat.API, chat.Body, chat.Header = provider.APIChat, chatBody(d, tr), nil
 	chat.IncludeUsage = req.Stream
 	return &chat, tr, nil
+}
+
+// customTools is req, a chat client's, as d is to get it: its custom
+// tools (OpenAI's free-form tools) as functions where d's model does not
+// take them, with the translation that names them, whose calls go back
+// to the client as custom calls (answer, frames); req itself elsewhere.
+func (c *call) customTools(d *Deployment, req *provider.Request) (*provider.Request, *dialect.Translated, *dialect.Error) {
+	if d.Config.Fit.CustomTools || !dialect.HasCustomTools(req.Body) {
+		return req, nil, nil
+	}
+	tr, err := dialect.CustomAsFunctions(req.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := *req
+	out.Body = tr.Chat
+	return &out, tr, nil
 }
 
 // chatBody is tr's chat request as d is to get it: the assistant's
@@ -1423,6 +1449,9 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 	case resp.Frames != nil:
 		f = resp.Frames
 	case c.native || c.api == provider.APIChat || c.api == "":
+		if !c.native { // a chat client's custom tools, as functions
+			resp.Stream = dialect.CustomCallStream(resp.Stream, c.shown.Custom)
+		}
 		if d.Config.MergeReasoning && c.chatClient() {
 			resp.Stream = dialect.MergedReasoning(resp.Stream)
 		}
@@ -1443,9 +1472,17 @@ func (c *call) chatClient() bool {
 	return c.op == provider.Chat && (c.api == "" || c.api == provider.APIChat)
 }
 
-// answer writes a translated deployment's chat answer in the client's API.
+// answer writes a translated deployment's chat answer in the client's API
+// (a chat client's, with its custom tools' calls as custom calls).
 func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
-	if c.api == provider.APIMessages {
+	switch c.api {
+	case "", provider.APIChat:
+		body = dialect.CustomCalls(body, c.shown.Custom)
+		if d.Config.MergeReasoning {
+			body = dialect.MergeReasoning(body)
+		}
+		return body, nil
+	case provider.APIMessages:
 		return dialect.ChatToMessage(body, d.Config.Model, c.shown)
 	}
 	return dialect.ChatToResponse(body, d.Config.Model, c.shown)

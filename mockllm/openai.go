@@ -83,6 +83,7 @@ type chatRequest struct {
 	FrequencyPenalty *float64        `json:"frequency_penalty"`
 	Logprobs         *bool           `json:"logprobs"`
 	Tools            []struct {
+		Type     string `json:"type"`
 		Function struct {
 			Name       string          `json:"name"`
 			Parameters json.RawMessage `json:"parameters"`
@@ -467,6 +468,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		mp := config.OpenAIModelParams(req.Model)
 		renames, refuses := mp.Renames, mp.Refuses
 		reasoning := req.ReasoningEffort != nil && *req.ReasoningEffort != "none" || req.ReasoningEffort == nil && mp.ReasonsByDefault
+		for _, t := range req.Tools {
+			if t.Type == "custom" && !mp.CustomTools {
+				// Custom tools (free-form input) are GPT-5's.
+				s.writeError(w, r, 400, "invalid_request_error", "Invalid value: 'custom'. Supported values are: 'function'.")
+				return
+			}
+		}
 		if mp.ToolsWithoutReasoning && len(req.Tools) > 0 && reasoning {
 			s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Function tools with reasoning_effort are not supported for %s in /v1/chat/completions. "+
 				"To use function tools, use /v1/responses or set reasoning_effort to 'none'.", req.Model))
