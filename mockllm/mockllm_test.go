@@ -360,3 +360,22 @@ func TestResponsesStreamIsNumberedInOrder(t *testing.T) {
 		t.Fatalf("%d events, %d text deltas: not a whole stream: %s", want, deltas, data)
 	}
 }
+
+// Custom tools (free-form input) are GPT-5's: the mock's chat takes them
+// there and refuses them elsewhere, as OpenAI's API and others refuse the
+// type.
+func TestChatCustomToolsAreGPT5s(t *testing.T) {
+	_, url := newMock(t, Options{})
+	for _, tc := range []struct {
+		model  string
+		status int
+	}{{"gpt-5.1", 200}, {"gpt-6", 200}, {"gpt-4o", 400}, {"deepseek-chat", 400}} {
+		t.Run(tc.model, func(t *testing.T) {
+			resp, body := post(t, url+"/v1/chat/completions", `{"model":"`+tc.model+`","tools":[{"type":"custom","custom":{"name":"apply_patch"}}],`+
+				`"messages":[{"role":"user","content":"hi"}]}`, nil)
+			if resp.StatusCode != tc.status || tc.status == 400 && !strings.Contains(string(body), "Invalid value: 'custom'") {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tc.status)
+			}
+		})
+	}
+}
