@@ -179,14 +179,22 @@ type Tokens struct {
 	// USOnly: US-only inference served the call (Anthropic's
 	// inference_geo "us"), priced at Deployment.USOnlyPrice times.
 	USOnly bool
+	// Billed, when > 0, is what the upstream said the call cost in USD
+	// (OpenRouter's usage.cost, in every answer): its cost, whatever d's
+	// prices say.
+	Billed float64
 }
 
-// Cost is what a call to d of t tokens costs in USD, at d's prices, or at
+// Cost is what a call to d of t tokens costs in USD: what the upstream
+// said it billed (Tokens.Billed), else its tokens at d's prices, or at
 // those of the service tier that served it (ServiceTiers; OpenAI's flex
 // at its batch prices unless configured), or at those of the LongContext
 // tier its input passes: 0 for an unpriced deployment. A service tier's
 // prices are not tiered by the prompt's length.
 func (d *Deployment) Cost(t Tokens) float64 {
+	if t.Billed > 0 {
+		return t.Billed
+	}
 	p := PriceTier{Input: d.InputCostPerToken, Output: d.OutputCostPerToken, CacheRead: d.CacheReadCostPerToken,
 		CacheWrite: d.CacheWriteCostPerToken, CacheWriteHour: d.CacheWriteHourCostPerToken}
 	switch sp, ok := d.ServiceTiers[t.ServiceTier]; {

@@ -1049,3 +1049,48 @@ func TestBrokenStreamUsageIsMarkedEstimated(t *testing.T) {
 		t.Fatalf("%d spans say their usage is estimated, want the broken attempt's", estimated)
 	}
 }
+
+// Spend counts what an upstream said a call cost where it says so
+// (OpenRouter's usage.cost: a model breakerd has no price for is not $0),
+// and apart, as estimated, what a stream that broke before its usage was
+// charged.
+func TestSpendCountsBilledAndEstimatedCosts(t *testing.T) {
+	s := newStackFrom(t, `
+model_list:
+  - model_name: mistral
+    litellm_params: {model: openrouter/mistralai/mistral-large-2411, api_base: "${PRIMARY}/api/v1", api_key: sk-or-secret-key}
+`+strings.TrimPrefix(cfgText, "\nmodel_list:\n")+"litellm_settings:\n  callbacks: [prometheus]\n")
+	out, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "mistral",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("what does it cost")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.primary.SetFaults(mockllm.Faults{CutAfter: 3})
+	st := s.sdk.Chat.Completions.NewStreaming(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("tell me a story")}})
+	for st.Next() {
+	}
+	if err := st.Err(); err != nil {
+		t.Fatal(err) // continued at the fallback
+	}
+	s.settle(t)
+	billed := float64(out.Usage.PromptTokens)*3e-6 + float64(out.Usage.CompletionTokens)*15e-6 // the mock's OpenRouter prices
+	or := map[string]string{"provider": "openrouter"}
+	for metric, labels := range map[string]map[string]string{"breakerd_spend_usd_total": or, "litellm_spend_metric_total": {"api_provider": "openrouter"}} {
+		if got := value(t, s, metric, labels); math.Abs(got-billed) > 1e-12 {
+			t.Errorf("%s%v = $%v, want the billed $%v", metric, labels, got, billed)
+		}
+	}
+	if got := value(t, s, "breakerd_spend_estimated_usd_total", or); got != 0 {
+		t.Errorf("estimated spend at OpenRouter $%v, want 0: its usage was said", got)
+	}
+	mini := map[string]string{"model": "gpt-4o-mini"}
+	spent, estimated := value(t, s, "breakerd_spend_usd_total", mini), value(t, s, "breakerd_spend_estimated_usd_total", mini)
+	if spent <= 0 || estimated != spent {
+		t.Errorf("the broken stream's deployment spent $%v, $%v of it estimated: want all of it", spent, estimated)
+	}
+	claude := map[string]string{"model": "claude-3-5-sonnet-20241022"}
+	if value(t, s, "breakerd_spend_usd_total", claude) <= 0 || value(t, s, "breakerd_spend_estimated_usd_total", claude) != 0 {
+		t.Errorf("the continuation's deployment: want its spend, none of it estimated")
+	}
+}

@@ -1287,7 +1287,7 @@ func (c *call) settle(d *Deployment, perr *provider.Error, o breaker.Outcome, du
 	// Known usage is spent whatever the outcome: a stream that broke
 	// mid-way cost what its upstream had read and written by then.
 	if u := info.Usage; (len(d.budgets) > 0 || len(g.tagBudgets) > 0 && len(c.routing.tags) > 0) && (u.InputTokens > 0 || u.OutputTokens > 0) {
-		now, usd := g.clock.Now(), usageCost(d, u)
+		now, usd := g.clock.Now(), d.Config.Cost(u.Tokens())
 		g.spend(d, now, usd)
 		g.spendTags(c.routing.tags, now, usd)
 	}
@@ -1746,7 +1746,7 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 	}
 	if u := resp.Usage; (d.Config.Priced || u.Cost > 0) && u.InputTokens+u.OutputTokens > 0 {
 		// LiteLLM's header, which applications read to track their cost.
-		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(usageCost(d, u), 'g', 10, 64)} // as costText, in one allocation
+		h["X-Litellm-Response-Cost"] = []string{strconv.FormatFloat(d.Config.Cost(u.Tokens()), 'g', 10, 64)} // as costText, in one allocation
 	}
 	w.WriteHeader(http.StatusOK)
 	_ = c.send(w, body, false)

@@ -342,16 +342,7 @@ func (hv *headerValues) boolean(b bool) []string {
 // costText appends d's cost for usage u to buf, in US dollars, as LiteLLM
 // writes it: ten significant figures, no float noise.
 func costText(buf []byte, d *Deployment, u provider.Usage) []byte {
-	return strconv.AppendFloat(buf, usageCost(d, u), 'g', 10, 64)
-}
-
-// usageCost is what usage u cost, in US dollars: what the upstream says
-// it billed (Usage.Cost), else u at d's prices.
-func usageCost(d *Deployment, u provider.Usage) float64 {
-	if u.Cost > 0 {
-		return u.Cost // what the upstream billed (OpenRouter's)
-	}
-	return d.Config.Cost(u.Tokens())
+	return strconv.AppendFloat(buf, d.Config.Cost(u.Tokens()), 'g', 10, 64)
 }
 
 // costedFrames is a stream of a client's API's events in which the one

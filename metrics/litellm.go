@@ -99,7 +99,7 @@ func newLiteLLM() *liteLLM {
 		requests: counter("litellm_requests_metric_total", "Total number of LLM calls to litellm - track total per API Key, team, user",
 			liteLLMSpend),
 		spend: counter("litellm_spend_metric_total",
-			"Total spend on LLM requests (breakerd: USD, from the deployment's input_cost_per_token and output_cost_per_token or its built-in prices)",
+			"Total spend on LLM requests (breakerd: USD, what the upstream said it billed, else from the deployment's input_cost_per_token and output_cost_per_token or its built-in prices)",
 			liteLLMSpend),
 		fallbackOK: counter("litellm_deployment_successful_fallbacks_total",
 			"LLM Deployment Analytics - Number of successful fallback requests from primary model -> fallback model",

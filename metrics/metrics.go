@@ -86,7 +86,9 @@ type Metrics struct {
 	passedOver   *prometheus.CounterVec
 	spendAvoided *prometheus.CounterVec
 	spend        *prometheus.CounterVec
-	cachedTokens *prometheus.CounterVec
+	// spendEstimated is the part of spend whose usage breakerd estimated.
+	spendEstimated *prometheus.CounterVec
+	cachedTokens   *prometheus.CounterVec
 
 	reloads *prometheus.CounterVec
 
@@ -129,7 +131,7 @@ type attemptSeries struct {
 	ttft             prometheus.Observer
 	in, out          prometheus.Counter
 	read, write      prometheus.Counter // prompt-cache tokens
-	spend            prometheus.Counter
+	spend, estimated prometheus.Counter
 	usage            *usageAvg      // nil for a deployment added by a reload
 	litellm          *liteLLMSeries // nil without LiteLLM's metrics
 }
@@ -157,7 +159,7 @@ func (m *Metrics) attempt(d *gateway.Deployment, op provider.Operation) *attempt
 		ttft:    m.ttft.WithLabelValues(c.Provider, c.Model),
 		in:      m.tokens.WithLabelValues(c.Provider, c.Model, "input"), out: m.tokens.WithLabelValues(c.Provider, c.Model, "output"),
 		read: m.cachedTokens.WithLabelValues(c.Provider, c.Model, "read"), write: m.cachedTokens.WithLabelValues(c.Provider, c.Model, "write"),
-		spend: m.spend.WithLabelValues(c.Provider, c.Model),
+		spend: m.spend.WithLabelValues(c.Provider, c.Model), estimated: m.spendEstimated.WithLabelValues(c.Provider, c.Model),
 		usage: m.usage[c.Name], litellm: m.liteLLMSeries(d)})
 	return s.(*attemptSeries)
 }
@@ -286,7 +288,10 @@ func New(src Source, opts Options) *Metrics {
 		Help: "Deployments passed over without a call because the request did not suit them or their budget was spent, by reason: context_window (the prompt is over its max_input_tokens, with enable_pre_call_checks), unsupported_params (a parameter it cannot take, without drop_params) or budget (its provider's or its own budget is spent)."},
 		[]string{"provider", "model", "operation", "reason"})
 	m.spend = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_usd_total",
-		Help: "Estimated USD spent on answered upstream calls: their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own; and each finished batch's tokens, once, at its batch prices."},
+		Help: "Estimated USD spent on upstream calls: what the upstream said it billed (OpenRouter's usage.cost), else their tokens at the deployment's prices (configured, else built-in list prices), prompt-cache tokens at their own; a stream that ended before its usage, at an estimate (breakerd_spend_estimated_usd_total); and each finished batch's tokens, once, at its batch prices."},
+		[]string{"provider", "model"})
+	m.spendEstimated = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_spend_estimated_usd_total",
+		Help: "The part of breakerd_spend_usd_total whose tokens breakerd estimated: streams that ended before their upstream said their usage (broken, or left by their client), charged the prompt's estimated tokens and the output relayed."},
 		[]string{"provider", "model"})
 	m.cachedTokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "breakerd_cached_tokens_total",
 		Help: "Input tokens read from the provider's prompt cache (type read) or written to it (write): parts of breakerd_tokens_total's input."},
@@ -305,7 +310,7 @@ func New(src Source, opts Options) *Metrics {
 	build.WithLabelValues(cmp.Or(opts.Version, "dev"), runtime.Version()).Set(1)
 	for _, c := range []prometheus.Collector{m.stateChanges, m.openDuration, m.requests, m.viaFallback, m.reqDuration, m.overhead, m.attemptDur, m.ttft,
 		m.retries, m.fallbacks, m.tokens, m.avoided, m.rateLimited, m.passedOver, m.reloads, m.spendAvoided,
-		m.spend, m.cachedTokens, m.probes, m.cacheHits, build, &scrapeCollector{m: m},
+		m.spend, m.spendEstimated, m.cachedTokens, m.probes, m.cacheHits, build, &scrapeCollector{m: m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -346,6 +351,7 @@ func (m *Metrics) initSeries() {
 			m.tokens.WithLabelValues(c.Provider, c.Model, "output")
 			m.spendAvoided.WithLabelValues(c.Provider, c.Model)
 			m.spend.WithLabelValues(c.Provider, c.Model)
+			m.spendEstimated.WithLabelValues(c.Provider, c.Model)
 			m.cachedTokens.WithLabelValues(c.Provider, c.Model, "read")
 			m.cachedTokens.WithLabelValues(c.Provider, c.Model, "write")
 			m.ttft.WithLabelValues(c.Provider, c.Model)
@@ -494,7 +500,11 @@ func (o observer) AttemptDone(a gateway.AttemptInfo) {
 		s.read.Add(float64(u.CacheReadTokens))
 		s.write.Add(float64(u.CacheWriteTokens))
 		// Whatever the outcome, as the tokens: a broken stream's were paid for.
-		s.spend.Add(a.Deployment.Config.Cost(u.Tokens()))
+		usd := a.Deployment.Config.Cost(u.Tokens())
+		s.spend.Add(usd)
+		if u.Estimated {
+			s.estimated.Add(usd)
+		}
 		if u := s.usage; u != nil {
 			u.calls.Add(1)
 			u.in.Add(uint64(a.Usage.InputTokens))

@@ -363,7 +363,7 @@ func StringEnd(data []byte, start int) (end, runes int, ok bool) {
 // Tokens is the usage as config.Deployment.Cost prices it.
 func (u Usage) Tokens() config.Tokens {
 	return config.Tokens{Input: float64(u.InputTokens), CacheRead: float64(u.CacheReadTokens), CacheWrite: float64(u.CacheWriteTokens),
-		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens), ServiceTier: u.ServiceTier, USOnly: u.USOnly}
+		CacheWriteHour: float64(u.CacheWriteHourTokens), Output: float64(u.OutputTokens), ServiceTier: u.ServiceTier, USOnly: u.USOnly, Billed: u.Cost}
 }
 
 // serviceTiers are the service tiers OpenAI's answers name, as constant
