@@ -62,9 +62,12 @@ func FuzzAnswerTranslation(f *testing.F) {
 		_, _ = ChatToMessage([]byte(answer), "m", tr)
 		_, _ = ChatToResponse([]byte(answer), "m", tr)
 		_ = CustomCalls([]byte(answer), tr.Custom)
+		_ = SignaturesIntoIDs([]byte(answer))
+		_ = SignaturesFromIDs([]byte(answer), true)
 		_, _ = CustomAsFunctions([]byte(answer))
 		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", tr, 10), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", tr),
-			ChatFrames(&chunks{[]string{chunk}}), CustomCallStream(&chunks{[]string{chunk, chunk}}, []string{"f"})} {
+			ChatFrames(&chunks{[]string{chunk}}), CustomCallStream(&chunks{[]string{chunk, chunk}}, []string{"f"}),
+			SignatureIDStream(&chunks{[]string{chunk}})} {
 			for n := 0; n < 1000; n++ {
 				if _, err := s.Next(); err != nil {
 					break

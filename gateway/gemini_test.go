@@ -187,6 +187,63 @@ router_settings:
 	}
 }
 
+// Gemini 3's thought signature reaches a chat client in its tool call's
+// id too (LiteLLM's "__thought__"), whole and streamed: a client that
+// drops extra_content (LangChain's, the Vercel AI SDK's) sends it back
+// in the id, and Gemini 3 gets it back where it wants it, the id its own
+// again; another deployment gets the id alone (OpenAI refuses an id over
+// 40 characters).
+func TestGemini3SignaturesInToolCallIDs(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gemini
+    litellm_params: {model: gemini/gemini-3-pro-preview, api_base: "${MOCK_GEMINI}/v1beta/openai", api_key: g-secret-key}
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-4o, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+router_settings:
+  fallbacks: [{gemini: [gpt]}]
+`, "gemini", "openai")
+	ctx := context.Background()
+	weather := openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "get_weather",
+		Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{"city": map[string]string{"type": "string"}}}})
+	ask := openai.ChatCompletionNewParams{Model: "gemini", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("weather in Paris?")},
+		Tools: []openai.ChatCompletionToolUnionParam{weather}, ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}}
+	whole, err := e.client.Chat.Completions.New(ctx, ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := whole.Choices[0].Message.ToolCalls[0]
+	base, sig, ok := strings.Cut(call.ID, "__thought__")
+	if !ok || !strings.HasPrefix(sig, "mocksig_") || !strings.Contains(call.RawJSON(), `"thought_signature":"`+sig+`"`) {
+		t.Fatalf("Gemini 3's call %s: want its signature in its id too", call.RawJSON())
+	}
+	acc, _, err := drain(e.client.Chat.Completions.NewStreaming(ctx, ask))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := acc.Choices[0].Message.ToolCalls[0].ID; !strings.Contains(id, "__thought__mocksig_") {
+		t.Fatalf("streamed, the call's id %q: want its signature in it", id)
+	}
+	// The next turn from a client that kept only the id.
+	next := `{"model":"gemini","messages":[{"role":"user","content":"weather in Paris?"},` +
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"` + call.ID + `","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"` + call.ID + `","content":"sunny"}]}`
+	status, _, body := e.post("/v1/chat/completions", next)
+	sent := e.mocks["gemini"].LastBody()
+	if status != 200 || !strings.Contains(sent, `"thought_signature":"`+sig+`"`) || strings.Contains(sent, "__thought__") ||
+		strings.Count(sent, `"`+base+`"`) != 2 {
+		t.Fatalf("%d %v: Gemini 3 got %s; want its signature back, its id its own", status, body, sent)
+	}
+	// Gemini down: GPT-4o gets the ids alone.
+	e.mocks["gemini"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	status, h, body := e.post("/v1/chat/completions", next)
+	sent = e.mocks["openai"].LastBody()
+	if status != 200 || h.Get("X-Breakerd-Provider") != "openai" || strings.Contains(sent, "__thought__") || strings.Contains(sent, "thought_signature") ||
+		strings.Count(sent, `"`+base+`"`) != 2 {
+		t.Fatalf("%d %v: GPT-4o got %s; want the ids alone", status, body, sent)
+	}
+}
+
 // DeepSeek's thinking models refuse an assistant message without its
 // reasoning_content ("Missing `reasoning_content` field in the assistant
 // message at message index 2"), which a tool loop begun at another model

@@ -918,7 +918,7 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 	if c.cont.midStream {
 		req := c.continuationRequest()
 		if c.api == "" || c.api == provider.APIChat {
-			return c.customTools(d, req)
+			return c.chatFor(d, req)
 		}
 		if d.prov.Native(c.api) {
 			return req, nil, nil
@@ -937,7 +937,7 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 		return c.overridden(d, ov)
 	}
 	if c.api == "" || c.api == provider.APIChat {
-		return c.customTools(d, c.req)
+		return c.chatFor(d, c.req)
 	}
 	if d.prov.Native(c.api) {
 		return c.req, nil, nil
@@ -966,7 +966,7 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 		}
 	}
 	if c.api == "" || c.api == provider.APIChat {
-		return c.customTools(d, &req)
+		return c.chatFor(d, &req)
 	}
 	if d.prov.Native(c.api) {
 		return &req, nil, nil
@@ -981,11 +981,19 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 	return &chat, tr, nil
 }
 
-// customTools is req, a chat client's, as d is to get it: its custom
-// tools (OpenAI's free-form tools) as functions where d's model does not
-// take them, with the translation that names them, whose calls go back
-// to the client as custom calls (answer, frames); req itself elsewhere.
-func (c *call) customTools(d *Deployment, req *provider.Request) (*provider.Request, *dialect.Translated, *dialect.Error) {
+// chatFor is req, a chat client's, as d is to get it: its tool call ids
+// the model's (a thought signature a client got in one, for Gemini 3,
+// cut off, and given back where d's model wants it: SignaturesFromIDs),
+// and its custom tools (OpenAI's free-form tools) as functions where d's
+// model does not take them, with the translation that names them, whose
+// calls go back to the client as custom calls (chatAnswer, frames); req
+// itself when neither applies.
+func (c *call) chatFor(d *Deployment, req *provider.Request) (*provider.Request, *dialect.Translated, *dialect.Error) {
+	if bytes.Contains(req.Body, []byte(dialect.ThoughtSeparator)) {
+		out := *req
+		out.Body = dialect.SignaturesFromIDs(req.Body, d.Config.Fit.ThoughtSignatures)
+		req = &out
+	}
 	if d.Config.Fit.CustomTools || !dialect.HasCustomTools(req.Body) {
 		return req, nil, nil
 	}
@@ -996,6 +1004,22 @@ func (c *call) customTools(d *Deployment, req *provider.Request) (*provider.Requ
 	out := *req
 	out.Body = tr.Chat
 	return &out, tr, nil
+}
+
+// chatAnswer is a whole chat answer as a chat client is to get it: its
+// calls of custom tools (custom: the translation's, nil for none) as
+// custom calls, a thought signature in its tool call's id too where d's
+// model wants it back (Gemini 3's), its reasoning merged into its content
+// where d says so.
+func chatAnswer(body []byte, d *Deployment, custom []string) []byte {
+	body = dialect.CustomCalls(body, custom)
+	if d.Config.Fit.ThoughtSignatures {
+		body = dialect.SignaturesIntoIDs(body)
+	}
+	if d.Config.MergeReasoning {
+		body = dialect.MergeReasoning(body)
+	}
+	return body
 }
 
 // chatBody is tr's chat request as d is to get it: the assistant's
@@ -1452,6 +1476,9 @@ func (c *call) frames(resp *provider.Response, d *Deployment) provider.Stream {
 		if !c.native { // a chat client's custom tools, as functions
 			resp.Stream = dialect.CustomCallStream(resp.Stream, c.shown.Custom)
 		}
+		if d.Config.Fit.ThoughtSignatures && c.chatClient() {
+			resp.Stream = dialect.SignatureIDStream(resp.Stream)
+		}
 		if d.Config.MergeReasoning && c.chatClient() {
 			resp.Stream = dialect.MergedReasoning(resp.Stream)
 		}
@@ -1477,11 +1504,7 @@ func (c *call) chatClient() bool {
 func (c *call) answer(body []byte, d *Deployment) ([]byte, error) {
 	switch c.api {
 	case "", provider.APIChat:
-		body = dialect.CustomCalls(body, c.shown.Custom)
-		if d.Config.MergeReasoning {
-			body = dialect.MergeReasoning(body)
-		}
-		return body, nil
+		return chatAnswer(body, d, c.shown.Custom), nil
 	case provider.APIMessages:
 		return dialect.ChatToMessage(body, d.Config.Model, c.shown)
 	}
@@ -1731,8 +1754,8 @@ func (c *call) reply(w http.ResponseWriter, d *Deployment, resp *provider.Respon
 			c.g.obs.AttemptDone(*info)
 			return perr
 		}
-	} else if d.Config.MergeReasoning && c.chatClient() {
-		body = dialect.MergeReasoning(body)
+	} else if c.chatClient() {
+		body = chatAnswer(body, d, nil)
 	}
 	h := w.Header()
 	h["Content-Type"] = c.g.headers.json

@@ -29,6 +29,26 @@ type chatMessage struct {
 	ToolCalls []json.RawMessage `json:"tool_calls"`
 }
 
+// maxToolCallID is the longest tool call id OpenAI takes.
+const maxToolCallID = 40
+
+// longToolCallID is OpenAI's 400 for an assistant's tool call id longer
+// than it takes ("string too long"), "" when none is.
+func longToolCallID(msgs []chatMessage) string {
+	for i, m := range msgs {
+		for j, raw := range m.ToolCalls {
+			var call struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &call) == nil && len(call.ID) > maxToolCallID {
+				return fmt.Sprintf("Invalid 'messages[%d].tool_calls[%d].id': string too long. Expected a string with maximum length %d, "+
+					"but got a string with length %d instead.", i, j, maxToolCallID, len(call.ID))
+			}
+		}
+	}
+	return ""
+}
+
 // thinkingChat are the chat models that think apart, in
 // reasoning_content, and want it back in later assistant messages (each
 // of them, or only those that call tools), as their 400 says.
@@ -449,6 +469,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
+	}
+	if !strings.Contains(r.URL.Path, "/v1beta/openai") { // OpenAI's own limit, not Gemini's
+		if why := longToolCallID(req.Messages); why != "" {
+			s.writeError(w, r, 400, "invalid_request_error", why)
+			return
+		}
 	}
 	// A thinking model's tool loop passes its reasoning back.
 	why, thinks := reasoningMissing(req.Model, req.Messages)
