@@ -379,3 +379,29 @@ func TestChatCustomToolsAreGPT5s(t *testing.T) {
 		})
 	}
 }
+
+// OpenAI refuses an assistant's tool call id over 40 characters (another
+// provider's, or one a gateway grew); the mock's Gemini does not.
+func TestLongToolCallIDsAreRefused(t *testing.T) {
+	_, url := newMock(t, Options{})
+	body := func(id string) string {
+		return `{"model":"gpt-4o","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"` + id +
+			`","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"` + id + `","content":"ok"}]}`
+	}
+	long := "call_" + strings.Repeat("x", 36)
+	for _, tc := range []struct {
+		name, path, id string
+		status         int
+	}{
+		{"OpenAI, 40 characters", "/v1/chat/completions", long[:40], 200},
+		{"OpenAI, 41", "/v1/chat/completions", long, 400},
+		{"Gemini, 41", "/v1beta/openai/chat/completions", long, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, out := post(t, url+tc.path, body(tc.id), nil)
+			if resp.StatusCode != tc.status || tc.status == 400 && !strings.Contains(string(out), "string too long. Expected a string with maximum length 40") {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, out, tc.status)
+			}
+		})
+	}
+}
