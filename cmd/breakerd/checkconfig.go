@@ -206,6 +206,7 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "affinity: requests stay on the deployment that served their session or key last, while its circuit lets them, for %s after the last: %s\n",
 			cfg.Router.AffinityTTL, strings.Join(pinned, "; "))
 	}
+	alertsSummary(stdout, cfg.Alerting)
 	if cfg.Router.Breaker.Enabled {
 		// Read the settings back from a real breaker, defaults filled in.
 		s := breaker.New(cfg.Router.Breaker.SettingsFor(string(provider.Chat))).Settings()
@@ -506,4 +507,65 @@ func streamLimits(dc config.Deployment) string {
 		return next.String()
 	}
 	return fmt.Sprintf("%s first, %s", first, next)
+}
+
+// alertsSummary says where breakerd's alerts go and what each notifier
+// is sent, its secrets (webhook URLs, tokens, keys) redacted: the
+// on-call's check that alerts reach them before an outage does.
+func alertsSummary(w io.Writer, a config.Alerting) {
+	if len(a.Notifiers) == 0 {
+		fmt.Fprintln(w, "alerts: none sent (no notifier: breaker changes show in /metrics, the logs and traces)")
+		return
+	}
+	var how []string
+	if a.GroupWindow > 0 {
+		how = append(how, fmt.Sprintf("openings within %s grouped into one message", a.GroupWindow))
+	}
+	if a.FlapThreshold > 0 {
+		how = append(how, fmt.Sprintf("a breaker changing more than %d times in %s is flapping: one alert, then quiet until stable %s", a.FlapThreshold, a.FlapWindow, a.StableAfter))
+	}
+	if a.ReminderInterval > 0 {
+		how = append(how, fmt.Sprintf("reminded every %s while a circuit stays open", a.ReminderInterval))
+	}
+	if a.SlowThreshold > 0 {
+		how = append(how, fmt.Sprintf("slow answers and hanging calls from %s", a.SlowThreshold))
+	}
+	to := "1 notifier"
+	if len(a.Notifiers) > 1 {
+		to = fmt.Sprintf("%d notifiers", len(a.Notifiers))
+	}
+	fmt.Fprintf(w, "alerts: to %s; %s\n", to, strings.Join(how, "; "))
+	for _, n := range a.Notifiers {
+		var to string
+		switch n.Type {
+		case "slack":
+			to = "incoming webhook " + n.WebhookURL.String()
+			if n.Token != "" {
+				to = "bot token " + n.Token.String() + " in " + n.Channel
+			}
+		case "webhook":
+			to = n.URL.String() + ", " + cmp.Or(n.Format, "breakerd") + " format"
+			if n.Secret != "" {
+				to += ", signed"
+			}
+		case "pagerduty":
+			to = "routing key " + n.RoutingKey.String()
+		}
+		kinds := "every kind"
+		if len(n.Transitions) > 0 {
+			kinds = strings.Join(n.Transitions, ", ")
+		}
+		var only []string
+		if len(n.Breakers) > 0 {
+			only = append(only, "breakers "+strings.Join(n.Breakers, ", "))
+		}
+		if len(n.Providers) > 0 {
+			only = append(only, "providers "+strings.Join(n.Providers, ", "))
+		}
+		filter := ""
+		if len(only) > 0 {
+			filter = "; only " + strings.Join(only, " and ")
+		}
+		fmt.Fprintf(w, "  %s %q (%s): %s%s\n", n.Type, n.Name, to, kinds, filter)
+	}
 }

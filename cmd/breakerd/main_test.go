@@ -240,6 +240,35 @@ func TestCheckConfigShowsReportedCost(t *testing.T) {
 	}
 }
 
+// Where alerts go is said, each notifier with what it is sent, and none
+// of their secrets; a config without one says no alert is sent.
+func TestCheckConfigShowsWhereAlertsGo(t *testing.T) {
+	const models = "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4o-mini, api_key: sk-unused-key}\n"
+	out, errOut := checkConfig(t, models+`router_settings:
+  alerting:
+    reminder_interval: 1h
+    notifiers:
+      - {type: slack, name: oncall, webhook_url: "https://hooks.slack.com/services/T0/B0/check-config-hook"}
+      - {type: webhook, name: am, url: "https://am.example/hook?token=check-config-token", format: alertmanager, secret: check-config-signing,
+         providers: [openai], transitions: [open, resolved]}
+      - {type: pagerduty, name: pd, routing_key: check-config-routing-key}
+`)
+	s := out.String() + errOut.String()
+	for _, want := range []string{"alerts: to 3 notifiers; openings within 10s grouped into one message", "reminded every 1h0m0s while a circuit stays open",
+		`  slack "oncall" (incoming webhook [REDACTED]): every kind`, `  webhook "am" ([REDACTED], alertmanager format, signed): open, resolved; only providers openai`,
+		`  pagerduty "pd" (routing key [REDACTED]): every kind`} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "check-config-") {
+		t.Fatalf("output shows a secret:\n%s", s)
+	}
+	if out, _ := checkConfig(t, models); !strings.Contains(out.String(), "alerts: none sent (no notifier") {
+		t.Fatalf("without a notifier:\n%s", out.String())
+	}
+}
+
 // A deployment whose reasoning chat clients get in content says so.
 func TestCheckConfigShowsMergedReasoning(t *testing.T) {
 	out, _ := checkConfig(t, "model_list:\n  - model_name: r1\n    litellm_params: {model: deepseek/deepseek-reasoner, api_key: sk-unused-key, merge_reasoning_content_in_choices: true}\n")
