@@ -165,9 +165,11 @@ func (t *takenConn) appendHead(buf []byte) []byte {
 	return append(hb.Bytes(), "\r\n"...)
 }
 
-// Flush sends the status line and header if nothing is sent yet; writes
-// are not buffered otherwise. For http.ResponseController.
-func (t *takenConn) Flush() error {
+// FlushError sends the status line and header if nothing is sent yet;
+// writes are not buffered otherwise. For http.ResponseController, which
+// looks for this name (a Flush that returns an error it does not know,
+// and would answer each flush with an error it makes anew).
+func (t *takenConn) FlushError() error {
 	if t.started {
 		return nil
 	}
