@@ -1734,7 +1734,8 @@ func TestUnsetVariablesLeaveTheirDeploymentOut(t *testing.T) {
 // breakerd does instead.
 func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
 	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4o, s3_bucket_name: b}\n"+
-		"general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n  database_url: null\nlitellm_settings:\n  success_callback: [langfuse]\n"+
+		"general_settings:\n  custom_auth: custom_auth.user_api_key_auth\n  database_url: null\n  routing_strategy: simple-shuffle\n  allowed_origins: [\"*\"]\n"+
+		"litellm_settings:\n  success_callback: [langfuse]\n"+
 		"files_settings:\n  - {custom_llm_provider: openai, api_key: sk-files-key}\nfinetune_settings: []\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -1743,8 +1744,10 @@ func TestIgnoredSettingsSayWhatBreakerdDoesInstead(t *testing.T) {
 		"t.yaml:3:44: model_list[0].litellm_params.s3_bucket_name: a LiteLLM setting that breakerd does not use; ignored (for LiteLLM's Bedrock batch jobs",
 		"t.yaml:5:3: general_settings.custom_auth: a LiteLLM setting that breakerd does not use; ignored (breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it",
 		"t.yaml:6:3: general_settings.database_url: a LiteLLM setting that breakerd does not use; ignored (breakerd keeps no database",
-		"t.yaml:11:1: finetune_settings: a LiteLLM setting that breakerd does not use; ignored (a fine-tuning job goes where its training file is: files_settings' account, or the deployment that stores it)",
-		"t.yaml:8:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
+		"t.yaml:7:3: general_settings.routing_strategy: a LiteLLM setting that breakerd does not use; ignored (LiteLLM reads it from router_settings, as breakerd does: here it does nothing)",
+		"t.yaml:8:3: general_settings.allowed_origins: a LiteLLM setting that breakerd does not use; ignored (server.cors_allowed_origins lists the origins",
+		"t.yaml:13:1: finetune_settings: a LiteLLM setting that breakerd does not use; ignored (a fine-tuning job goes where its training file is: files_settings' account, or the deployment that stores it)",
+		"t.yaml:10:3: litellm_settings.success_callback: a LiteLLM setting that breakerd does not use; ignored (breakerd's /metrics, OpenTelemetry",
 	})
 }
 

@@ -52,6 +52,10 @@ var liteLLMOpenHints = map[string]map[string]string{
 		"health_check_staleness_threshold":    "breakerd's health checks count toward the breakers at once, so no check result goes stale",
 		"use_shared_health_check":             "with router_settings.state: redis, one replica makes each round of checks and the breakers they move are the fleet's",
 		"allowed_ips_from_header":             "use_x_forwarded_for reads the client's address from X-Forwarded-For",
+		"routing_strategy":                    "LiteLLM reads it from router_settings, as breakerd does: here it does nothing",
+		"num_retries":                         "LiteLLM reads it from router_settings (or litellm_settings), as breakerd does: here it does nothing",
+		"allowed_origins":                     "server.cors_allowed_origins lists the origins web pages may call the API from",
+		"disable_telemetry":                   "breakerd sends no telemetry anywhere",
 	},
 	"litellm_settings": {
 		"set_verbose":                   "logging.level: debug does this",
