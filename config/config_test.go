@@ -619,6 +619,34 @@ func TestShortAPIKeysGetAWarning(t *testing.T) {
 	}
 }
 
+// A key copied from an example as it is (a name in angle brackets, as
+// LiteLLM's docs write <your-api-key>) is a warning that says so; a key,
+// or a local server's stand-in, is not.
+func TestPlaceholderAPIKeysGetAWarning(t *testing.T) {
+	for _, tc := range []struct {
+		key  string
+		warn bool
+	}{
+		{`"<my-openai-key>"`, true},
+		{`"<your-azure-api-key>"`, true},
+		{"sk-abcdef-0123", false},
+		{"sk-<not>-a-placeholder", false},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: a\n    litellm_params:\n      model: openai/x\n      api_key: "+tc.key+"\n"), env(nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			warned := slices.ContainsFunc(cfg.Warnings, func(w string) bool {
+				return strings.HasPrefix(w, "t.yaml:5:7: model_list[0].litellm_params.api_key: is an example's placeholder (a name in angle brackets), not a key: openai will refuse")
+			})
+			if warned != tc.warn {
+				t.Fatalf("warnings %q, want a placeholder's: %v", cfg.Warnings, tc.warn)
+			}
+		})
+	}
+}
+
 // panicky's decoder panics, as go-yaml itself has on odd input.
 type panicky struct{}
 

@@ -791,6 +791,9 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		// A variable set to "" (an environment_variables placeholder the
 		// process environment was to fill): calls would go without a key.
 		c.warnf(keyAt, "%s is empty: this deployment's calls go without a key, and %s will refuse them", rd.Params.APIKey, prov)
+	case len(k) > 2 && k[0] == '<' && k[len(k)-1] == '>':
+		// Documentation's placeholder (<my-openai-key>), copied as it is.
+		c.warnf(keyAt, "is an example's placeholder (a name in angle brackets), not a key: %s will refuse this deployment's calls; set the key, or os.environ/NAME to read it from a variable", prov)
 	case k != "" && len(k) < MinRedactLen:
 		c.warnf(keyAt, "is shorter than %d characters, so it cannot be scrubbed from upstream error messages: fine for a placeholder such as EMPTY, not for a real key", MinRedactLen)
 	}
