@@ -90,7 +90,7 @@ type Dep struct {
 type Report struct {
 	Healthy  bool               `json:"healthy"`
 	Status   Status             `json:"status"`
-	Circuits map[string]Circuit `json:"circuits"`
+	Circuits map[string]Circuit `json:"circuits,omitempty"` // omitted on the status page, whose groups show them
 	Summary  string             `json:"summary"`
 	// Reason says why the status is what it is.
 	Reason string `json:"reason"`

@@ -345,6 +345,18 @@ func TestStatusShowsPassThroughEndpoints(t *testing.T) {
 	}
 }
 
+// The status page's overall report leaves the circuits out (its groups
+// show each), instead of saying null; /health's lists them.
+func TestStatusLeavesOverallCircuitsOut(t *testing.T) {
+	gw, _ := newGateway(t, cfgText)
+	c := health.New(gw, config.Health{})
+	status, _ := json.Marshal(c.Status())
+	report, _ := json.Marshal(c.Check(false))
+	if strings.Contains(string(status), `"circuits"`) || !strings.Contains(string(report), `"circuits":{`) {
+		t.Fatalf("status %s\nreport %s", status, report)
+	}
+}
+
 // An embedding model (by model_info.mode or by its name) is judged by its
 // embeddings circuit, its only one: open, its group cannot be served and
 // its endpoint is unhealthy, not hidden behind a chat circuit no call
