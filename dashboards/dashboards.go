@@ -144,8 +144,9 @@ func Overview() (dashboard.Dashboard, error) {
 
 	b = b.WithRow(dashboard.NewRowBuilder("Spend and provider limits")).
 		WithPanel(ts("Spend per hour", "currencyUSD", 6, 8,
-			target(`sum by (model) (rate(breakerd_spend_usd_total{provider=~"$provider"}[$__rate_interval])) * 3600`, "{{model}}")).
-			Description("Estimated USD an hour at this rate: answered calls' tokens at the deployments' prices, prompt-cache tokens at their own.")).
+			target(`sum by (model) (rate(breakerd_spend_usd_total{provider=~"$provider"}[$__rate_interval])) * 3600`, "{{model}}"),
+			target(`sum by (model) (rate(breakerd_spend_estimated_usd_total{provider=~"$provider"}[$__rate_interval])) * 3600 > 0`, "estimated {{model}}")).
+			Description("Estimated USD an hour at this rate: what the upstream billed where it says (OpenRouter), else calls' tokens at the deployments' prices, prompt-cache tokens at their own. \"estimated\": the part of it for streams that ended before their usage (broken, or left by their client), whose tokens breakerd estimated.")).
 		WithPanel(ts("Prompt cache hit ratio", "percentunit", 6, 8,
 			target(`sum by (model) (rate(breakerd_cached_tokens_total{type="read",provider=~"$provider"}[$__rate_interval])) / sum by (model) (rate(breakerd_tokens_total{type="input",provider=~"$provider"}[$__rate_interval]))`, "{{model}}")).
 			Description("Share of input tokens the providers read from their prompt caches (billed at a fraction of the input price).").Min(0).Max(1)).

@@ -39,6 +39,7 @@ var emptyInAHealthyOutage = map[string]string{
 	"breakerd_time_to_first_token":  "only streams have one, and the traffic here does not stream",
 	"breakerd_health_checks_total":  "background health checks are off in this run",
 	"breakerd_cache_hits_total":     "the response cache is off in this run",
+	"breakerd_spend_estimated_usd":  "only streams that end before their usage are estimated, and the traffic here does not stream",
 }
 
 // freeAddr returns a loopback address nothing listens on.
