@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/breakerd/breakerd/provider"
 )
@@ -188,8 +189,11 @@ func mapOf(v map[string]any) map[string]json.RawMessage {
 // CustomCallStream returns a chat chunk stream with its calls of custom
 // as custom tool calls: a call's first delta (its id and name) as a
 // custom call with no input yet; its arguments, JSON that holds the
-// input, kept until the choice finishes (or the stream ends), when the
-// input goes whole in a delta of its own before the finish.
+// input ({"input": "..."}), as deltas of the input's text as it comes
+// (an escape cut short waits for the rest); what is left when the choice
+// finishes (or the stream ends) goes in a delta of its own before the
+// finish, and the whole input there when the arguments are not of that
+// shape.
 func CustomCallStream(in provider.Stream, custom []string) provider.Stream {
 	return &customCallStream{Stream: in, custom: custom, args: map[[2]int]*customArgs{}}
 }
@@ -209,9 +213,128 @@ type customCallStream struct {
 	head map[string]json.RawMessage
 }
 
+// customArgs is a custom call's arguments so far: JSON that holds its
+// input ({"input": "..."}), whose string content goes to the client as
+// it comes.
 type customArgs struct {
 	args string
-	sent bool
+	// start is where the input's string content begins in args, -1
+	// until args say, -2 when they do not begin so (the input then goes
+	// whole at the end); sent is how much of the content went.
+	start, sent int
+	done        bool
+}
+
+// more is the input's content (JSON string content, escaped as it came)
+// that came since the last call, up to its last whole escape.
+func (a *customArgs) more() string {
+	if a.start == -1 {
+		a.start = inputStart(a.args)
+	}
+	if a.start < 0 {
+		return ""
+	}
+	content := a.args[a.start:]
+	upto := closingQuote(content)
+	if upto == len(content) {
+		upto = wholeEscapes(content)
+	}
+	if upto <= a.sent {
+		return ""
+	}
+	out := content[a.sent:upto]
+	a.sent = upto
+	return out
+}
+
+// rest is what is left of the input for the client at the end: the
+// content not yet sent (as JSON), or, where args did not begin as the
+// function's do, the input as customInput reads it.
+func (a *customArgs) rest() json.RawMessage {
+	if a.start < 0 {
+		b, _ := json.Marshal(customInput(a.args))
+		return b
+	}
+	content := a.args[a.start:]
+	end := closingQuote(content)
+	if end < a.sent {
+		end = a.sent
+	}
+	raw := content[a.sent:end]
+	if wholeEscapes(raw) != len(raw) {
+		raw = raw[:wholeEscapes(raw)] // an escape cut short by the end
+	}
+	return inputJSON(raw)
+}
+
+// inputJSON is JSON string content raw as a JSON string: as it came where
+// that is valid, its text escaped where it is not (a model's arguments
+// with a line break in a string).
+func inputJSON(raw string) json.RawMessage {
+	if q := `"` + raw + `"`; json.Valid([]byte(q)) {
+		return json.RawMessage(q)
+	}
+	b, _ := json.Marshal(raw)
+	return b
+}
+
+// inputStart is where the content of the input's string begins in
+// arguments that begin {"input":" (spaces allowed), -1 while they could
+// still, -2 when they do not.
+func inputStart(args string) int {
+	i := 0
+	space := func() {
+		for i < len(args) && strings.IndexByte(" \t\r\n", args[i]) >= 0 {
+			i++
+		}
+	}
+	for _, want := range []string{"{", `"input"`, ":", `"`} {
+		space()
+		n := min(len(want), len(args)-i)
+		if args[i:i+n] != want[:n] {
+			return -2
+		}
+		if n < len(want) {
+			return -1
+		}
+		i += n
+	}
+	return i
+}
+
+// closingQuote is the index of the quote that ends JSON string content s,
+// len(s) when none does yet.
+func closingQuote(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return len(s)
+}
+
+// wholeEscapes is how much of JSON string content s ends with whole
+// escapes: an escape cut short (a backslash, or \u and fewer than four
+// digits) is left for the next delta.
+func wholeEscapes(s string) int {
+	for i := 0; i < len(s); {
+		if s[i] != '\\' {
+			i++
+			continue
+		}
+		n := 2
+		if i+1 < len(s) && s[i+1] == 'u' {
+			n = 6
+		}
+		if i+n > len(s) {
+			return i
+		}
+		i += n
+	}
+	return len(s)
 }
 
 func (s *customCallStream) Next() ([]byte, error) {
@@ -258,18 +381,23 @@ func (s *customCallStream) Next() ([]byte, error) {
 				var fn struct{ Name, Arguments string }
 				_ = json.Unmarshal(call["function"], &fn)
 				key := [2]int{index, at}
-				if a := s.args[key]; a != nil {
+				a := s.args[key]
+				switch {
+				case a != nil:
 					a.args += fn.Arguments // the rest of a custom call's arguments
-					continue
-				}
-				if !slices.Contains(s.custom, fn.Name) {
+				case slices.Contains(s.custom, fn.Name):
+					a = &customArgs{args: fn.Arguments, start: -1}
+					s.args[key] = a
+					started := mapOf(map[string]any{"index": at, "type": "custom", "custom": map[string]string{"name": fn.Name, "input": ""}})
+					started["id"] = call["id"]
+					kept = append(kept, started)
+				default:
 					kept = append(kept, call)
 					continue
 				}
-				s.args[key] = &customArgs{args: fn.Arguments}
-				started := mapOf(map[string]any{"index": at, "type": "custom", "custom": map[string]string{"name": fn.Name, "input": ""}})
-				started["id"] = call["id"]
-				kept = append(kept, started)
+				if more := a.more(); more != "" {
+					kept = append(kept, mapOf(map[string]any{"index": at, "custom": map[string]json.RawMessage{"input": inputJSON(more)}}))
+				}
 			}
 			if len(kept) == 0 {
 				delete(delta, "tool_calls")
@@ -301,11 +429,15 @@ func (s *customCallStream) Next() ([]byte, error) {
 func (s *customCallStream) inputs(choice int) []byte {
 	calls := map[int][]map[string]any{}
 	for key, a := range s.args {
-		if a.sent || choice >= 0 && key[0] != choice {
+		if a.done || choice >= 0 && key[0] != choice {
 			continue
 		}
-		a.sent = true
-		calls[key[0]] = append(calls[key[0]], map[string]any{"index": key[1], "custom": map[string]string{"input": customInput(a.args)}})
+		a.done = true
+		rest := a.rest()
+		if string(rest) == `""` {
+			continue // all of it went as it came
+		}
+		calls[key[0]] = append(calls[key[0]], map[string]any{"index": key[1], "custom": map[string]json.RawMessage{"input": rest}})
 	}
 	if len(calls) == 0 {
 		return nil

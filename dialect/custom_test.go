@@ -8,10 +8,12 @@ import (
 )
 
 // A chat stream's calls of custom tools (sent as functions) reach the
-// client as custom calls: the call's start with no input, its arguments
-// held, the input whole before its choice's finish, or before the end of
-// a stream that ends without one. Function calls, and chunks without
-// custom calls, pass as they came.
+// client as custom calls: the call's start with no input, then the
+// input's text as it comes out of the function's arguments (an escape cut
+// short waits for its rest), what is left before its choice's finish or
+// the end of a stream that ends without one, and the whole input there
+// when the arguments are not the function's. Function calls, and chunks
+// without custom calls, pass as they came.
 func TestCustomCallStream(t *testing.T) {
 	delta := func(i int, d string) string {
 		return `{"id":"c","created":1,"model":"m","choices":[{"index":` + string(rune('0'+i)) + `,"delta":` + d + `,"finish_reason":null}]}`
@@ -28,14 +30,20 @@ func TestCustomCallStream(t *testing.T) {
 		chunks []string
 		want   []string // each chunk out holds its string, in order
 	}{
-		{"a custom call, its input before the finish", []string{start, args(`{\"input\":`), args(`\"*** Begin\"}`), finish(0)},
-			[]string{`"tool_calls":[{"custom":{"input":"","name":"apply_patch"},"id":"call_1","index":0,"type":"custom"}]`, `"delta":{}`, `"delta":{}`,
-				`"tool_calls":[{"custom":{"input":"*** Begin"},"index":0}]`, `"finish_reason":"tool_calls"`}},
-		{"a stream that ends without its finish", []string{start, args(`{\"input\":\"x\"}`)},
-			[]string{`"type":"custom"`, `"delta":{}`, `"custom":{"input":"x"}`}},
+		{"a custom call's input as it comes", []string{start, args(`{\"input\": `), args(`\"*** Be`), args(`gin\"}`), finish(0)},
+			[]string{`"tool_calls":[{"custom":{"input":"","name":"apply_patch"},"id":"call_1","index":0,"type":"custom"}]`, `"delta":{}`,
+				`"tool_calls":[{"custom":{"input":"*** Be"},"index":0}]`, `"tool_calls":[{"custom":{"input":"gin"},"index":0}]`, `"finish_reason":"tool_calls"`}},
+		{"an escape cut short waits for its rest", []string{start, args(`{\"input\":\"a\\`), args(`nb\\u00`), args(`e9\"}`), finish(0)},
+			[]string{`"type":"custom"`, `"custom":{"input":"a"}`, `"custom":{"input":"\nb"}`, `"custom":{"input":"\u00e9"}`, `"finish_reason":"tool_calls"`}},
+		{"a raw line break in the arguments is escaped", []string{start, args(`{\"input\":\"a\nb\"}`), finish(0)},
+			[]string{`"type":"custom"`, `"custom":{"input":"a\nb"}`, `"finish_reason":"tool_calls"`}},
+		{"a stream that ends without its finish", []string{start, args(`{\"input\":\"x`)},
+			[]string{`"type":"custom"`, `"custom":{"input":"x"}`}},
+		{"arguments of another shape go whole at the end", []string{start, args(`[1]`), finish(0)},
+			[]string{`"type":"custom"`, `"delta":{}`, `"custom":{"input":"[1]"}`, `"finish_reason":"tool_calls"`}},
 		{"a function call beside it passes", []string{start,
 			delta(0, `{"tool_calls":[{"index":1,"id":"call_2","type":"function","function":{"name":"search","arguments":"{\"q\":1}"}}]}`), finish(0)},
-			[]string{`"type":"custom"`, `"function":{"name":"search","arguments":"{\"q\":1}"}`, `"custom":{"input":""}`, `"finish_reason":"tool_calls"`}},
+			[]string{`"type":"custom"`, `"function":{"name":"search","arguments":"{\"q\":1}"}`, `"finish_reason":"tool_calls"`}},
 		{"no custom call", []string{delta(0, `{"content":"hi"}`), finish(0)}, []string{`{"content":"hi"}`, `"finish_reason":"tool_calls"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
