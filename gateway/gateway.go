@@ -984,6 +984,7 @@ func (g *Gateway) Handler() http.Handler {
 	g.fineTuningRoutes(route, list)
 	g.vectorStoreRoutes(route, list)
 	g.containerRoutes(route, list)
+	g.videoRoutes(route, list)
 	route("/audio/transcriptions", post(g.serve(provider.Transcriptions, provider.APITranscriptions)))
 	route("/audio/translations", post(g.serve(provider.Transcriptions, provider.APITranslations)))
 	route("/audio/speech", post(g.serve(provider.Speech, provider.APISpeech)))

@@ -112,9 +112,10 @@ func (g *Gateway) storedCall(obj storedObject, sub func(*http.Request) string) h
 		if len(body) > 0 {
 			call.Body = bytes.NewReader(body)
 		}
-		// A file's content, a message batch's results: any bytes, any size.
+		// A file's content, a video's, a message batch's results: any
+		// bytes, any size.
 		// (A vector store file's content is JSON, its parsed text.)
-		call.Raw = (obj.collection == "files" || obj.collection == "containers") && strings.HasSuffix(call.Path, "/content") ||
+		call.Raw = (obj.collection == "files" || obj.collection == "containers" || obj.collection == "videos") && strings.HasSuffix(call.Path, "/content") ||
 			strings.HasSuffix(call.Path, "/results")
 		if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
 			call.ContentType = ct // a file uploaded to a container

@@ -349,4 +349,4 @@ var liteLLMRoutes = map[provider.API]string{"": "/v1/chat/completions", provider
 	provider.APIStoredResponses: "/v1/responses/{response_id}", provider.APIConversations: "/v1/conversations",
 	provider.APIFiles: "/v1/files", provider.APIBatches: "/v1/batches", provider.APIVectorStores: "/v1/vector_stores", provider.APIContainers: "/v1/containers",
 	provider.APIRealtime: "/v1/realtime", provider.APIRerank: "/v1/rerank", provider.APIStoredChat: "/v1/chat/completions/{completion_id}",
-	provider.APIUploads: "/v1/uploads", provider.APIFineTuning: "/v1/fine_tuning/jobs"}
+	provider.APIUploads: "/v1/uploads", provider.APIFineTuning: "/v1/fine_tuning/jobs", provider.APIVideos: "/v1/videos"}

@@ -40,6 +40,8 @@ type fileStore struct {
 	// API's (finetuning.go).
 	uploads map[string]*mockUpload
 	jobs    map[string]*mockJob
+	// videos are the Videos API's (videos.go).
+	videos map[string]*mockVideo
 }
 
 type mockFile struct {

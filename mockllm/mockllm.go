@@ -398,6 +398,12 @@ func (s *Server) Handler() http.Handler {
 			method, path, _ := strings.Cut(p, " ")
 			mux.Handle(method+" "+base+path, cs)
 		}
+		vids := s.upstream(&s.stats.files, s.videos)
+		for _, p := range []string{"POST /videos", "GET /videos", "GET /videos/{id}", "DELETE /videos/{id}", "GET /videos/{id}/content",
+			"POST /videos/{id}/remix"} {
+			method, path, _ := strings.Cut(p, " ")
+			mux.Handle(method+" "+base+path, vids)
+		}
 	}
 	msgBatches := s.upstream(&s.stats.files, s.messageBatchCalls)
 	mux.Handle("POST /v1/messages/batches", s.upstream(&s.stats.files, s.createMessageBatch))

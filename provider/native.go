@@ -63,6 +63,9 @@ const (
 	// APIFineTuning is OpenAI's fine-tuning API (its jobs), calls on what
 	// an upstream stores.
 	APIFineTuning API = "fine_tuning/jobs"
+	// APIVideos is OpenAI's Videos API (Sora's video jobs and their
+	// content), calls on what an upstream stores.
+	APIVideos API = "videos"
 	// APIMessageBatches is Anthropic's Message Batches API
 	// (/v1/messages/batches), calls on what Anthropic's API stores.
 	APIMessageBatches API = "messages/batches"
@@ -76,7 +79,7 @@ const (
 // not timed, and are not a model's work.
 func (a API) Stored() bool {
 	return a == APIStoredResponses || a == APIConversations || a == APIFiles || a == APIBatches || a == APIMessageBatches ||
-		a == APIVectorStores || a == APIContainers || a == APIStoredChat || a == APIUploads || a == APIFineTuning
+		a == APIVectorStores || a == APIContainers || a == APIStoredChat || a == APIUploads || a == APIFineTuning || a == APIVideos
 }
 
 // Translatable reports whether a request in api can be translated to chat

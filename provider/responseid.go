@@ -52,8 +52,11 @@ var (
 	uploadKind = storedKind{"upload_", ";upload_id:"}
 	// fineTuningKind is the fine-tuning API's jobs ("ftjob-").
 	fineTuningKind = storedKind{"ftjob-", ";fine_tuning_job_id:"}
+	// videoKind is the Videos API's video jobs ("video_").
+	videoKind = storedKind{"video_", ";video_id:"}
 	// storedKinds are the kinds an object's "id" may be of.
-	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind, chatCompletionKind, uploadKind, fineTuningKind}
+	storedKinds = []storedKind{responseKind, conversationKind, fileKind, batchKind, messageBatchKind, anthropicFileKind, vectorStoreKind, containerKind,
+		chatCompletionKind, uploadKind, fineTuningKind, videoKind}
 )
 
 // EncodeResponseID returns the id clients get for the upstream response
@@ -125,6 +128,17 @@ func EncodeFineTuningJobID(provider, deployment, id string) string {
 // DecodeFineTuningJobID reads an id EncodeFineTuningJobID made.
 func DecodeFineTuningJobID(s string) (provider, deployment, id string, ok bool) {
 	return fineTuningKind.decode(s)
+}
+
+// EncodeVideoID and DecodeVideoID are EncodeResponseID and
+// DecodeResponseID for the Videos API's videos ("video_").
+func EncodeVideoID(provider, deployment, id string) string {
+	return videoKind.encode(provider, deployment, id)
+}
+
+// DecodeVideoID reads an id EncodeVideoID made.
+func DecodeVideoID(s string) (provider, deployment, id string, ok bool) {
+	return videoKind.decode(s)
 }
 
 // EncodeUploadID and DecodeUploadID are EncodeResponseID and
@@ -310,7 +324,8 @@ type storedIDs struct{ provider, deployment string }
 // or search result's (file_id, vector_store_id), a container's
 // (container_id), an upload's part's (upload_id) and a completed upload's
 // "file", a fine-tuning job's files (training_file, validation_file,
-// result_files) and a checkpoint's job (fine_tuning_job_id), and in a
+// result_files) and a checkpoint's job (fine_tuning_job_id), a video's
+// (its id, and remixed_from_video_id), and in a
 // list each of its "data" and its first_id and last_id.
 // Anything else is returned as it is.
 func (s storedIDs) object(obj []byte) []byte {
@@ -323,7 +338,8 @@ func (s storedIDs) object(obj []byte) []byte {
 	}{{"id", nil, nil}, {"first_id", nil, nil}, {"last_id", nil, nil},
 		{"input_file_id", &fileKind, nil}, {"output_file_id", &fileKind, nil}, {"error_file_id", &fileKind, nil},
 		{"vector_store_id", &vectorStoreKind, nil}, {"container_id", &containerKind, nil}, {"upload_id", &uploadKind, nil},
-		{"training_file", &fileKind, nil}, {"validation_file", &fileKind, nil}, {"fine_tuning_job_id", &fineTuningKind, nil}}
+		{"training_file", &fileKind, nil}, {"validation_file", &fileKind, nil}, {"fine_tuning_job_id", &fineTuningKind, nil},
+		{"remixed_from_video_id", &videoKind, nil}}
 	var conv, data, file, results []byte
 	if !EachField(obj, func(k, v []byte) {
 		switch string(k) {
