@@ -17,8 +17,9 @@ import (
 
 // A video (OpenAI's Videos API, Sora's) is made by model, at the model's
 // route, and its id names the deployment that made it: retrieving it,
-// its content, a remix and its deletion go there, through the official
-// SDK; with that model's deployment down, its fallback makes it.
+// its content, a remix, an edit, an extension and its deletion go there,
+// through the official SDK; with that model's deployment down, its
+// fallback makes it.
 func TestVideosStayWithTheirDeployment(t *testing.T) {
 	e := newEnv(t, `
 model_list:
@@ -53,8 +54,34 @@ router_settings:
 		t.Fatalf("content %q (%s)", b, content.Header.Get("Content-Type"))
 	}
 	remix, err := e.client.Videos.Remix(ctx, v.ID, openai.VideoRemixParams{Prompt: "a dog instead"})
-	if _, rat, _, ok := provider.DecodeVideoID(remix.ID); err != nil || !ok || rat != at || remix.RemixedFromVideoID != v.ID {
-		t.Fatalf("remix %v: %s", err, remix.RawJSON())
+	if err != nil {
+		t.Fatalf("remix: %v", err)
+	}
+	if _, rat, _, ok := provider.DecodeVideoID(remix.ID); !ok || rat != at || remix.RemixedFromVideoID != v.ID {
+		t.Fatalf("remix %s", remix.RawJSON())
+	}
+	// An edit and an extension of it are made where it is, by the
+	// upstream's id.
+	edit, err := e.client.Videos.Edit(ctx, openai.VideoEditParams{Prompt: "in the rain",
+		Video: openai.VideoEditParamsVideoUnion{OfVideoEditsVideoVideoReferenceInputParam: &openai.VideoEditParamsVideoVideoReferenceInputParam{ID: v.ID}}})
+	if err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	if _, eat, _, ok := provider.DecodeVideoID(edit.ID); !ok || eat != at || edit.Prompt != "in the rain" {
+		t.Fatalf("edit %s", edit.RawJSON())
+	}
+	ext, err := e.client.Videos.Extend(ctx, openai.VideoExtendParams{Prompt: "and then", Seconds: openai.VideoSeconds4,
+		Video: openai.VideoExtendParamsVideoUnion{OfVideoExtendsVideoVideoReferenceInputParam: &openai.VideoExtendParamsVideoVideoReferenceInputParam{ID: v.ID}}})
+	if err != nil {
+		t.Fatalf("extension: %v", err)
+	}
+	if _, xat, _, ok := provider.DecodeVideoID(ext.ID); !ok || xat != at {
+		t.Fatalf("extension %s", ext.RawJSON())
+	}
+	for _, made := range []string{edit.ID, ext.ID} {
+		if _, err := e.client.Videos.Delete(ctx, made); err != nil {
+			t.Fatal(err)
+		}
 	}
 	page, err := e.client.Videos.List(ctx, openai.VideoListParams{})
 	if err != nil {
@@ -77,8 +104,11 @@ router_settings:
 	// sora-2-pro's deployment down: its fallback makes the video.
 	e.mocks["a"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
 	v, err = e.client.Videos.New(ctx, openai.VideoNewParams{Model: "sora-2-pro", Prompt: "a cat"})
-	if _, at, _, ok := provider.DecodeVideoID(v.ID); err != nil || !ok || at != "sora-2/openai/sora-2" || v.Model != "sora-2" {
-		t.Fatalf("with sora-2-pro down: %v %s", err, v.RawJSON())
+	if err != nil {
+		t.Fatalf("with sora-2-pro down: %v", err)
+	}
+	if _, at, _, ok := provider.DecodeVideoID(v.ID); !ok || at != "sora-2/openai/sora-2" || v.Model != "sora-2" {
+		t.Fatalf("with sora-2-pro down: %s", v.RawJSON())
 	}
 	if got, err := e.client.Videos.Get(ctx, v.ID); err != nil || got.ID != v.ID {
 		t.Fatalf("the fallback's video: %v", err)

@@ -400,7 +400,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		vids := s.upstream(&s.stats.files, s.videos)
 		for _, p := range []string{"POST /videos", "GET /videos", "GET /videos/{id}", "DELETE /videos/{id}", "GET /videos/{id}/content",
-			"POST /videos/{id}/remix"} {
+			"POST /videos/{id}/remix", "POST /videos/edits", "POST /videos/extensions"} {
 			method, path, _ := strings.Cut(p, " ")
 			mux.Handle(method+" "+base+path, vids)
 		}

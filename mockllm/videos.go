@@ -14,7 +14,8 @@ import (
 // OpenAI's Videos API (Sora): a video is a job, queued when made and
 // completed at a later look (Faults.BatchPolls, as a batch is), whose
 // content (an MP4, here a few bytes that say which video) can be read
-// once done; a remix makes a new video from one.
+// once done; a remix, an edit or an extension makes a new video from a
+// done one (by its id, or an uploaded one).
 
 type mockVideo struct {
 	id, model, prompt, remixedFrom, seconds, size string
@@ -48,6 +49,32 @@ func (s *Server) videos(w http.ResponseWriter, r *http.Request, f Faults) {
 		st.videos = map[string]*mockVideo{}
 	}
 	id := r.PathValue("id")
+	if r.Method == http.MethodPost && (strings.HasSuffix(r.URL.Path, "/videos/edits") || strings.HasSuffix(r.URL.Path, "/videos/extensions")) {
+		fields, err := videoFields(r)
+		if err != nil || fields["prompt"] == "" {
+			s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'prompt'.")
+			return
+		}
+		ref := fields["video[id]"]
+		src, ok := st.videos[ref]
+		switch {
+		case ref == "" && fields["video"] == "":
+			s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'video'.")
+			return
+		case ref != "" && !ok:
+			s.writeErrorCode(w, r, 404, "invalid_request_error", "video_not_found", fmt.Sprintf("Video with id '%s' not found.", ref))
+			return
+		case ok && src.completed == 0:
+			s.writeError(w, r, 400, "invalid_request_error", fmt.Sprintf("Video '%s' is not ready: its status is queued.", ref))
+			return
+		}
+		model, seconds, size := "sora-2", fields["seconds"], ""
+		if ok {
+			model, seconds, size = src.model, cmp.Or(seconds, src.seconds), src.size
+		}
+		writeJSON(w, http.StatusOK, s.newVideo(st, model, fields["prompt"], seconds, size).object())
+		return
+	}
 	if id == "" {
 		switch r.Method {
 		case http.MethodPost:
@@ -128,8 +155,13 @@ func videoFields(r *http.Request) (map[string]string, error) {
 			return nil, err
 		}
 		for k, v := range body {
-			if s, ok := v.(string); ok {
-				fields[k] = s
+			switch v := v.(type) {
+			case string:
+				fields[k] = v
+			case map[string]any: // a video by id, {"id": ...}, as the form's video[id]
+				if id, ok := v["id"].(string); ok {
+					fields[k+"[id]"] = id
+				}
 			}
 		}
 		return fields, nil
@@ -146,6 +178,8 @@ func videoFields(r *http.Request) (map[string]string, error) {
 		if part.FileName() == "" {
 			b, _ := io.ReadAll(part)
 			fields[part.FormName()] = string(b)
+		} else {
+			fields[part.FormName()] = part.FileName() // an upload: its name says it came
 		}
 	}
 }

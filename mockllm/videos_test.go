@@ -12,7 +12,8 @@ import (
 // The mock's videos are queued when made (from the SDKs' multipart form
 // or JSON) and done at the look after batch_polls; their content is
 // refused until then; a remix is a new video that names the one it came
-// from; a deleted video is gone; a request without a prompt is a 400.
+// from, an edit or an extension one of the same model; a deleted video is
+// gone; a request without a prompt is a 400.
 func TestVideos(t *testing.T) {
 	m, url := newMock(t, Options{Name: "m"})
 	m.SetFaults(Faults{BatchPolls: 1})
@@ -52,7 +53,21 @@ func TestVideos(t *testing.T) {
 	if !strings.Contains(string(data), `"remixed_from_video_id":"`+id+`"`) || !strings.Contains(string(data), `"prompt":"a dog"`) {
 		t.Fatalf("remix: %s", data)
 	}
-	if _, v := do(t, "GET", url+"/v1/videos"); len(v["data"].([]any)) != 2 {
+	// An edit and an extension of a done video, by id (JSON, and the
+	// SDKs' form field video[id]); of one the mock does not have, a 404.
+	_, data = post(t, url+"/v1/videos/edits", `{"prompt":"in the rain","video":{"id":"`+id+`"}}`, nil)
+	if !strings.Contains(string(data), `"prompt":"in the rain"`) || !strings.Contains(string(data), `"model":"sora-2-pro"`) {
+		t.Fatalf("edit: %s", data)
+	}
+	form.Reset()
+	w = multipart.NewWriter(&form)
+	_ = w.WriteField("prompt", "and then")
+	_ = w.WriteField("video[id]", "video_nope")
+	_ = w.Close()
+	if resp, data := post(t, url+"/v1/videos/extensions", form.String(), map[string]string{"Content-Type": w.FormDataContentType()}); resp.StatusCode != 404 {
+		t.Fatalf("an extension of a video the mock does not have: %d %s", resp.StatusCode, data)
+	}
+	if _, v := do(t, "GET", url+"/v1/videos"); len(v["data"].([]any)) != 3 {
 		t.Fatalf("list: %s", mustJSON(v))
 	}
 	if status, v := do(t, "DELETE", url+"/v1/videos/"+id); status != 200 || v["deleted"] != true {

@@ -13,23 +13,23 @@ import (
 	"slices"
 )
 
-// multipartWithModel returns a multipart/form-data body (of media type
-// contentType, which names its boundary) with its "model" field set to
-// model (added at the end if it has none), every other part kept byte for
-// byte.
-func multipartWithModel(body []byte, contentType, model string) ([]byte, error) {
+// MultipartWithField returns a multipart/form-data body (of media type
+// contentType, which names its boundary) with its field name set to
+// value (added at the end if it has none: a request's "model", a video
+// edit's "video[id]"), every other part kept byte for byte.
+func MultipartWithField(body []byte, contentType, name, value string) ([]byte, error) {
 	boundary, err := formBoundary(contentType)
 	if err != nil {
 		return nil, err
 	}
 	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	var out bytes.Buffer
-	out.Grow(len(body) + len(model))
+	out.Grow(len(body) + len(value))
 	w := multipart.NewWriter(&out)
 	if err := w.SetBoundary(boundary); err != nil {
 		return nil, err
 	}
-	hasModel := false
+	has := false
 	for {
 		part, err := r.NextRawPart() // raw: a file's bytes stay as sent
 		if errors.Is(err, io.EOF) {
@@ -42,9 +42,9 @@ func multipartWithModel(body []byte, contentType, model string) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		if part.FormName() == "model" {
-			hasModel = true
-			_, err = io.WriteString(dst, model)
+		if part.FormName() == name {
+			has = true
+			_, err = io.WriteString(dst, value)
 		} else {
 			_, err = io.Copy(dst, part)
 		}
@@ -52,8 +52,8 @@ func multipartWithModel(body []byte, contentType, model string) ([]byte, error) 
 			return nil, err
 		}
 	}
-	if !hasModel {
-		if err := w.WriteField("model", model); err != nil {
+	if !has {
+		if err := w.WriteField(name, value); err != nil {
 			return nil, err
 		}
 	}

@@ -27,7 +27,7 @@ func FuzzMultipartModel(f *testing.F) {
 		_, _ = fw.Write([]byte(file))
 		_ = w.WriteField("response_format", format)
 		_ = w.Close()
-		out, err := multipartWithModel(body.Bytes(), w.FormDataContentType(), replacement)
+		out, err := MultipartWithField(body.Bytes(), w.FormDataContentType(), "model", replacement)
 		if err != nil {
 			t.Fatalf("a form the standard library wrote: %v", err)
 		}
@@ -53,7 +53,7 @@ func FuzzMultipartModel(f *testing.F) {
 				}
 			}
 		}
-		_, _ = multipartWithModel([]byte(file), format, replacement) // any bytes: an error or a form, no panic
+		_, _ = MultipartWithField([]byte(file), format, "model", replacement) // any bytes: an error or a form, no panic
 	})
 }
 

@@ -133,7 +133,7 @@ func (r *Request) Fields() (map[string]json.RawMessage, error) {
 // transcription's) keeps every other part as sent, and takes no defaults.
 func (r *Request) BodyFor(model string) ([]byte, error) {
 	if r.ContentType != "" {
-		return multipartWithModel(r.Body, r.ContentType, model)
+		return MultipartWithField(r.Body, r.ContentType, "model", model)
 	}
 	if len(r.Defaults) == 0 && len(r.Drop) == 0 {
 		if model == r.Model {
