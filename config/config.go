@@ -996,7 +996,7 @@ type Redis struct {
 // OperationNames are the kinds of call a deployment has a breaker each
 // for (provider.Operations, chat first): the keys of
 // circuit_breaker.operations.
-var OperationNames = []string{"chat", "embeddings", "transcriptions", "speech", "images", "moderations", "realtime", "rerank"}
+var OperationNames = []string{"chat", "embeddings", "transcriptions", "speech", "images", "moderations", "realtime", "rerank", "videos"}
 
 // BreakerConfig is the circuit_breaker block.
 type BreakerConfig struct {

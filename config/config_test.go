@@ -449,7 +449,7 @@ func TestErrors(t *testing.T) {
 		{name: "a typo of a LiteLLM key suggests it", yaml: head + "router_settings:\n  cooldown_tme: 30\n",
 			want: []string{`t.yaml:6:3: router_settings.cooldown_tme: unknown key "cooldown_tme" (did you mean "cooldown_time"?)`}},
 		{name: "an unknown operation names the ones there are", yaml: head + "router_settings:\n  circuit_breaker:\n    operations:\n      moderation: {failure_threshold: 3}\n",
-			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations, realtime, rerank)`}},
+			want: []string{`t.yaml:8:7: router_settings.circuit_breaker.operations.moderation: unknown operation "moderation" (one of chat, embeddings, transcriptions, speech, images, moderations, realtime, rerank, videos)`}},
 		{name: "missing master key variable", yaml: head + "general_settings:\n  master_key: os.environ/NOPE_MASTER\n",
 			want: []string{`t.yaml:6:3: general_settings.master_key: environment variable NOPE_MASTER is not set`}},
 		{name: "a weight must be positive", yaml: head + "      weight: 0\n",
@@ -857,20 +857,26 @@ func TestRealLiteLLMConfigShapesLoad(t *testing.T) {
 					}
 				}
 			}},
-		{name: "a model for an API breakerd does not serve is left out, with a warning at its mode or its name",
-			yaml: "model_list:\n  - model_name: video\n    litellm_params:\n      model: openai/sora-2\n    model_info:\n      mode: video_generation\n" +
+		{name: "a model for an API breakerd does not serve, or of one its provider does not speak, is left out, with a warning at its mode or its name",
+			yaml: "model_list:\n  - model_name: ocr\n    litellm_params:\n      model: openai/mistral-ocr\n    model_info:\n      mode: ocr\n" +
 				"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o\n    model_info: {mode: chat}\n" +
 				"  - model_name: embed\n    litellm_params:\n      model: openai/text-embedding-3-small\n    model_info: {mode: embedding}\n" +
-				"  - model_name: veo\n    litellm_params:\n      model: gemini/veo-3.1-generate-001\n",
+				"  - model_name: veo\n    litellm_params:\n      model: gemini/veo-3.1-generate-001\n" +
+				"  - model_name: sora\n    litellm_params:\n      model: openai/sora-2\n    model_info:\n      mode: video_generation\n" +
+				"  - model_name: sora-pro\n    litellm_params:\n      model: openai/sora-2-pro\n",
 			env: map[string]string{"GEMINI_API_KEY": "gm-test-key"},
 			check: func(t *testing.T, cfg *Config) {
-				if len(cfg.Deployments) != 2 || cfg.Deployments[0].Group != "gpt" || cfg.Deployments[1].Group != "embed" {
-					t.Fatalf("deployments %+v", cfg.Deployments)
+				var modes []string
+				for _, d := range cfg.Deployments {
+					modes = append(modes, d.Group+":"+d.Mode)
+				}
+				if got := strings.Join(modes, " "); got != "gpt:chat embed:embedding sora:video_generation sora-pro:video_generation" {
+					t.Fatalf("deployments %s", got)
 				}
 				joined := strings.Join(cfg.Warnings, "\n")
-				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "video_generation" is a model for /v1/videos, which breakerd does not serve: this deployment is left out of routing`) ||
-					!strings.Contains(joined, `t.yaml:17:7: model_list[3].litellm_params.model: "veo-3.1-generate-001" is a model for /v1/videos (video_generation), which breakerd does not serve: this deployment is left out of routing`) ||
-					strings.Contains(joined, "model_list[1]") || strings.Contains(joined, "model_list[2]") {
+				if !strings.Contains(joined, `t.yaml:6:7: model_list[0].model_info.mode: mode "ocr" is a model for /v1/ocr, which breakerd does not serve: this deployment is left out of routing`) ||
+					!strings.Contains(joined, `t.yaml:17:7: model_list[3].litellm_params.model: mode "video_generation" needs OpenAI's /v1/videos API, which provider "gemini" does not speak`) ||
+					strings.Contains(joined, "model_list[1]") || strings.Contains(joined, "model_list[2]") || strings.Contains(joined, "model_list[4]") {
 					t.Fatalf("warnings:\n%s", joined)
 				}
 			}},

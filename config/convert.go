@@ -666,7 +666,7 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 	}
 	m, ok := modeAPIs[d.Mode]
 	switch {
-	case ok && info.Dialect != DialectOpenAI && (info.Dialect != DialectAzure || !m.azure):
+	case ok && (info.Dialect != DialectOpenAI && (info.Dialect != DialectAzure || !m.azure) || m.onlyOpen && prov != "openai"):
 		c.leaveOut(d, modeAt, fmt.Sprintf("mode %q needs OpenAI's %s API, which provider %q does not speak", d.Mode, m.api, prov))
 		return d, false
 	case ok && info.Vertex:

@@ -716,30 +716,32 @@ const AzureDefaultAPIVersion = "2025-02-01-preview"
 // clients send batches to, as LiteLLM's managed batches mark it), and
 // those of modeAPIs.
 var unservedModes = map[string]string{
-	"video_generation": "/v1/videos",
-	"ocr":              "/v1/ocr",
-	"search":           "/v1/search",
+	"ocr":    "/v1/ocr",
+	"search": "/v1/search",
 }
 
 // servedAPIs says what breakerd serves, to a deployment left out for a
 // mode it does not.
 const servedAPIs = "breakerd serves chat, embeddings, the Responses and Messages APIs, legacy completions, " +
-	"audio transcriptions and speech, image generations and edits, and moderations"
+	"audio transcriptions and speech, image generations and edits, moderations and videos"
 
 // modeAPIs are the modes whose deployments serve an API other than chat,
-// that one alone: the API, and whether Azure OpenAI has it too (OpenAI
-// itself and OpenAI-compatible servers may).
+// that one alone: the API, whether Azure OpenAI has it too (OpenAI itself
+// and OpenAI-compatible servers may), and whether only the openai
+// provider does (OpenAI, or a server that speaks its API: not Gemini's or
+// another vendor's OpenAI-compatible endpoint).
 var modeAPIs = map[string]struct {
-	api   string
-	azure bool
+	api             string
+	azure, onlyOpen bool
 }{
-	"audio_transcription": {"/v1/audio/transcriptions", true},
-	"audio_speech":        {"/v1/audio/speech", true},
-	"image_generation":    {"/v1/images/generations", true},
-	"image_edit":          {"/v1/images/edits", true},
-	"moderation":          {"/v1/moderations", false},
-	"realtime":            {"/v1/realtime", true},
-	"rerank":              {"/v1/rerank", false},
+	"audio_transcription": {"/v1/audio/transcriptions", true, false},
+	"audio_speech":        {"/v1/audio/speech", true, false},
+	"image_generation":    {"/v1/images/generations", true, false},
+	"image_edit":          {"/v1/images/edits", true, false},
+	"moderation":          {"/v1/moderations", false, false},
+	"realtime":            {"/v1/realtime", true, false},
+	"rerank":              {"/v1/rerank", false, false},
+	"video_generation":    {"/v1/videos", false, true},
 }
 
 // modelModes know the mode of models by their names, for a deployment
@@ -754,6 +756,7 @@ var modelModes = []struct{ contains, mode string }{
 	{"gpt-image", "image_generation"},
 	{"imagen-", "image_generation"}, // Google's imagen-4.0-generate-001
 	{"veo-", "video_generation"},    // Google's veo-3.1-generate-001
+	{"sora-", "video_generation"},   // OpenAI's sora-2, sora-2-pro
 	{"moderation", "moderation"},
 	{"realtime", "realtime"},
 	{"rerank", "rerank"},

@@ -292,7 +292,7 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 		unjudged = obj.api
 	}
 	op := provider.Chat
-	if d.Breakers[op] == nil { // an embedding model's files (storesFiles)
+	if d.Breakers[op] == nil { // an embedding model's files (storesFiles), a video model's videos
 		op = d.Operations()[0]
 	}
 	ctx = g.forwardingTo(ctx, d)

@@ -23,17 +23,20 @@ import (
 // content, remix) go there under the upstream's id.
 
 var storedVideos = storedObject{noun: "video", collection: "videos", decode: provider.DecodeVideoID,
-	api: provider.APIVideos, holds: storesVideos, who: "openai", errAPI: provider.APIResponses}
+	api: provider.APIVideos, holds: storesVideos, who: "openai", errAPI: provider.APIResponses, judged: true}
 
 // defaultVideoModel is the model a video request that names none is made
 // by, as OpenAI's API makes it.
 const defaultVideoModel = "sora-2"
 
-// storesVideos reports whether d's upstream serves the Videos API:
-// OpenAI's own API, or a server that speaks it (the openai provider).
-// Azure's video generation is another API.
+// storesVideos reports whether d's upstream serves the Videos API: a
+// deployment of a video model (LiteLLM's mode video_generation, or a Sora
+// by name) at OpenAI's own API or a server that speaks it (the openai
+// provider; Azure's video generation is another API). Its calls count
+// toward its videos circuit.
 func storesVideos(d *Deployment) bool {
-	return d.Config.Provider == "openai" && stores(d)
+	_, ok := d.prov.(provider.StoredResponses)
+	return ok && d.Config.Provider == "openai" && d.Breakers[provider.Videos] != nil
 }
 
 // videoRoutes adds the Videos API to the mux (route).

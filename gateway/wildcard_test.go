@@ -75,9 +75,9 @@ router_settings:
 			t.Fatalf("status %d %v", status, body)
 		}
 	})
-	t.Run("a video model, which breakerd does not serve", func(t *testing.T) {
+	t.Run("a video model, which serves no chat", func(t *testing.T) {
 		status, _, body := e.post("/v1/chat/completions", `{"model":"openai/veo-3.1-generate-001","messages":[{"role":"user","content":"x"}]}`)
-		if status != 404 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "is a model for /v1/videos (video_generation), which breakerd does not serve") {
+		if status != 400 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "does not serve chat: its deployments are models for videos only") {
 			t.Fatalf("status %d %v", status, body)
 		}
 	})

@@ -48,15 +48,20 @@ const (
 	// Rerank is /v1/rerank (Cohere's API, which Jina, vLLM and others
 	// serve too): mode rerank.
 	Rerank Operation = "rerank"
+	// Videos is /v1/videos (OpenAI's Videos API, Sora's): mode
+	// video_generation. Its calls are on what the upstream stores
+	// (Provider.Stored).
+	Videos Operation = "videos"
 )
 
 // Operations are all the operations, chat first.
-var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations, Realtime, Rerank}
+var Operations = []Operation{Chat, Embeddings, Transcriptions, Speech, Images, Moderations, Realtime, Rerank, Videos}
 
 // modeOps are the operations of the deployments of LiteLLM's modes that
 // serve one other than chat and embeddings: they serve that one alone.
 var modeOps = map[string]Operation{"audio_transcription": Transcriptions, "audio_speech": Speech,
-	"image_generation": Images, "image_edit": Images, "moderation": Moderations, "realtime": Realtime, "rerank": Rerank}
+	"image_generation": Images, "image_edit": Images, "moderation": Moderations, "realtime": Realtime, "rerank": Rerank,
+	"video_generation": Videos}
 
 // ModeOf is LiteLLM's model_info.mode of the deployments that serve op
 // alone, the modes joined by " or " where several do ("" for chat and
