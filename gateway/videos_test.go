@@ -113,6 +113,11 @@ router_settings:
 	if got, err := e.client.Videos.Get(ctx, v.ID); err != nil || got.ID != v.ID {
 		t.Fatalf("the fallback's video: %v", err)
 	}
+	// A video model's deployment has a videos circuit alone, which its
+	// calls count toward.
+	if c := e.breaker("sora-2-pro/openai/sora-2-pro:videos").Counts(); c.Failures != 1 {
+		t.Fatalf("sora-2-pro's videos circuit counts %+v, want the failed call", c)
+	}
 	_, err = e.client.Videos.New(ctx, openai.VideoNewParams{Model: "veo-9", Prompt: "x"})
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "no deployment of `veo-9` serves the Videos API") {
