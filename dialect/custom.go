@@ -144,18 +144,8 @@ func CustomCalls(body []byte, custom []string) []byte {
 	if len(custom) == 0 || !bytes.Contains(body, []byte(`"tool_calls"`)) {
 		return body
 	}
-	var c map[string]json.RawMessage
-	var choices []map[string]json.RawMessage
-	if json.Unmarshal(body, &c) != nil || json.Unmarshal(c["choices"], &choices) != nil {
-		return body
-	}
-	changed := false
-	for _, ch := range choices {
-		var msg map[string]json.RawMessage
-		var calls []map[string]json.RawMessage
-		if json.Unmarshal(ch["message"], &msg) != nil || json.Unmarshal(msg["tool_calls"], &calls) != nil {
-			continue
-		}
+	return withToolCalls(body, "message", func(calls []map[string]json.RawMessage) bool {
+		changed := false
 		for j, call := range calls {
 			var fn struct{ Name, Arguments string }
 			if json.Unmarshal(call["function"], &fn) != nil || !slices.Contains(custom, fn.Name) {
@@ -163,18 +153,8 @@ func CustomCalls(body []byte, custom []string) []byte {
 			}
 			calls[j], changed = mapOf(customCall(call["id"], fn.Name, fn.Arguments)), true
 		}
-		msg["tool_calls"], _ = json.Marshal(calls)
-		ch["message"], _ = json.Marshal(msg)
-	}
-	if !changed {
-		return body
-	}
-	c["choices"], _ = json.Marshal(choices)
-	out, err := json.Marshal(c)
-	if err != nil {
-		return body
-	}
-	return out
+		return changed
+	})
 }
 
 // mapOf is v as raw fields.

@@ -61,31 +61,7 @@ func SignaturesIntoIDs(body []byte) []byte {
 	if !bytes.Contains(body, []byte(`"thought_signature"`)) {
 		return body
 	}
-	var c map[string]json.RawMessage
-	var choices []map[string]json.RawMessage
-	if json.Unmarshal(body, &c) != nil || json.Unmarshal(c["choices"], &choices) != nil {
-		return body
-	}
-	changed := false
-	for _, ch := range choices {
-		var msg map[string]json.RawMessage
-		var calls []map[string]json.RawMessage
-		if json.Unmarshal(ch["message"], &msg) != nil || json.Unmarshal(msg["tool_calls"], &calls) != nil || !signedIDs(calls) {
-			continue
-		}
-		msg["tool_calls"], _ = json.Marshal(calls)
-		ch["message"], _ = json.Marshal(msg)
-		changed = true
-	}
-	if !changed {
-		return body
-	}
-	c["choices"], _ = json.Marshal(choices)
-	out, err := json.Marshal(c)
-	if err != nil {
-		return body
-	}
-	return out
+	return withToolCalls(body, "message", signedIDs)
 }
 
 // SignatureIDStream returns a chat chunk stream whose tool call deltas
@@ -102,31 +78,39 @@ func (s signatureIDStream) Next() ([]byte, error) {
 	if err != nil || !bytes.Contains(chunk, []byte(`"thought_signature"`)) {
 		return chunk, err
 	}
+	return withToolCalls(chunk, "delta", signedIDs), nil
+}
+
+// withToolCalls returns a chat completion or chunk (data) with each
+// choice's tool calls (those of its message or delta: in) passed through
+// edit, which reports whether it changed them; data as it is when it
+// changed none.
+func withToolCalls(data []byte, in string, edit func(calls []map[string]json.RawMessage) bool) []byte {
 	var c map[string]json.RawMessage
 	var choices []map[string]json.RawMessage
-	if json.Unmarshal(chunk, &c) != nil || json.Unmarshal(c["choices"], &choices) != nil {
-		return chunk, nil
+	if json.Unmarshal(data, &c) != nil || json.Unmarshal(c["choices"], &choices) != nil {
+		return data
 	}
 	changed := false
 	for _, ch := range choices {
-		var delta map[string]json.RawMessage
+		var m map[string]json.RawMessage
 		var calls []map[string]json.RawMessage
-		if json.Unmarshal(ch["delta"], &delta) != nil || json.Unmarshal(delta["tool_calls"], &calls) != nil || !signedIDs(calls) {
+		if json.Unmarshal(ch[in], &m) != nil || json.Unmarshal(m["tool_calls"], &calls) != nil || !edit(calls) {
 			continue
 		}
-		delta["tool_calls"], _ = json.Marshal(calls)
-		ch["delta"], _ = json.Marshal(delta)
+		m["tool_calls"], _ = json.Marshal(calls)
+		ch[in], _ = json.Marshal(m)
 		changed = true
 	}
 	if !changed {
-		return chunk, nil
+		return data
 	}
 	c["choices"], _ = json.Marshal(choices)
-	out, merr := json.Marshal(c)
-	if merr != nil {
-		return chunk, nil
+	out, err := json.Marshal(c)
+	if err != nil {
+		return data
 	}
-	return out, nil
+	return out
 }
 
 // SignaturesFromIDs returns a chat request whose tool call ids (the
