@@ -76,6 +76,11 @@ type continuation struct {
 	reasoningID json.RawMessage
 	summary     [][]byte
 	summaryOpen bool
+	// thoughts are its content's reasoning_text parts so far (an
+	// open-weight model's reasoning as it is), the last open when
+	// thoughtOpen.
+	thoughts    [][]byte
+	thoughtOpen bool
 }
 
 // continuable reports whether c's stream, about to be relayed, may be

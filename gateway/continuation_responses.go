@@ -107,7 +107,7 @@ func (c *call) noteResponsesPartial(frame []byte) {
 			k.textOpen, k.text0, k.part = true, ev.output, -1
 			k.msgID = append(json.RawMessage(nil), ev.item...)
 		case `"reasoning"`:
-			k.reasoning, k.summary, k.summaryOpen = ev.output+1, nil, false
+			k.reasoning, k.summary, k.summaryOpen, k.thoughts, k.thoughtOpen = ev.output+1, nil, false, nil, false
 			k.reasoningID = append(json.RawMessage(nil), ev.item...)
 		default:
 			k.ok = false // a tool's call
@@ -124,7 +124,19 @@ func (c *call) noteResponsesPartial(frame []byte) {
 		if ev.output == k.reasoning-1 {
 			k.summaryOpen = false
 		}
+	case `"response.reasoning_text.delta"`:
+		if ev.output == k.reasoning-1 && k.thoughtOpen {
+			k.thoughts[len(k.thoughts)-1] = appendDelta(k.thoughts[len(k.thoughts)-1], ev.delta)
+		}
+	case `"response.content_part.done"`:
+		if ev.output == k.reasoning-1 {
+			k.thoughtOpen = false
+		}
 	case `"response.content_part.added"`:
+		if ev.output == k.reasoning-1 {
+			k.thoughts, k.thoughtOpen = append(k.thoughts, nil), true
+			return
+		}
 		if ev.output == k.text0 && k.textOpen {
 			if string(ev.partType) != `"output_text"` {
 				k.ok = false // a refusal
@@ -298,8 +310,9 @@ func (c *call) closeOpenMessage(w http.ResponseWriter) {
 }
 
 // closeOpenReasoning ends the client's reasoning item the break cut
-// short, before the continuation's events: its open summary part's done
-// events, then its item's done event with the summary it has. Its
+// short, before the continuation's events: its open summary or
+// reasoning_text part's done events, then its item's done event with the
+// summary and content it has. Its
 // encrypted content is provider.ReasoningSignature, which no model reads:
 // sent back, the item is left out at OpenAI, which would look its id up
 // (a response not stored: 404), and its summary goes as reasoning to a
@@ -320,11 +333,27 @@ func (c *call) closeOpenReasoning(w http.ResponseWriter) {
 		c.sendNumbered(w, "response.reasoning_summary_part.done", `{"type":"response.reasoning_summary_part.done","item_id":`+id+
 			`,"output_index":`+at+`,"summary_index":`+si+`,"part":{"type":"summary_text","text":"`+text+`"}}`)
 	}
+	if k.thoughtOpen {
+		k.thoughtOpen = false
+		ci, text := strconv.Itoa(len(k.thoughts)-1), string(k.thoughts[len(k.thoughts)-1])
+		c.sendNumbered(w, "response.reasoning_text.done", `{"type":"response.reasoning_text.done","item_id":`+id+
+			`,"output_index":`+at+`,"content_index":`+ci+`,"text":"`+text+`"}`)
+		c.sendNumbered(w, "response.content_part.done", `{"type":"response.content_part.done","item_id":`+id+
+			`,"output_index":`+at+`,"content_index":`+ci+`,"part":{"type":"reasoning_text","text":"`+text+`"}}`)
+	}
 	parts := make([]string, len(k.summary))
 	for i, text := range k.summary {
 		parts[i] = `{"type":"summary_text","text":"` + string(text) + `"}`
 	}
-	item := `{"id":` + id + `,"type":"reasoning","summary":[` + strings.Join(parts, ",") + `],"encrypted_content":"` + provider.ReasoningSignature + `"}`
+	item := `{"id":` + id + `,"type":"reasoning","summary":[` + strings.Join(parts, ",") + `]`
+	if len(k.thoughts) > 0 {
+		content := make([]string, len(k.thoughts))
+		for i, text := range k.thoughts {
+			content[i] = `{"type":"reasoning_text","text":"` + string(text) + `"}`
+		}
+		item += `,"content":[` + strings.Join(content, ",") + `]`
+	}
+	item += `,"encrypted_content":"` + provider.ReasoningSignature + `"}`
 	if k.items == nil {
 		k.items = map[int]json.RawMessage{}
 	}

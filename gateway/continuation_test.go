@@ -326,58 +326,77 @@ router_settings:
 	}
 }
 
-// A Responses stream that breaks inside OpenAI's reasoning, its summary
+// A Responses stream that breaks inside a reasoning item, its summary (or
+// an open-weight model's reasoning as it is, gpt-oss's reasoning_text)
 // half streamed, goes on with the client's reasoning item closed: its
-// summary part's and its item's done events, the summary it has, so that
-// the SDK's accumulator and Codex (which keeps the items done) hold it.
-// Its encrypted content is breakerd's, which no model reads: sent back,
-// it is left out at OpenAI, which would refuse it (not stored: 404; not
-// its own: 400), and its summary goes as reasoning to DeepSeek.
+// part's and its item's done events, the text it has, so that the SDK's
+// accumulator and Codex (which keeps the items done) hold it. Its
+// encrypted content is breakerd's, which no model reads: sent back, it is
+// left out at OpenAI, which would refuse it (not stored: 404; not its
+// own: 400), and its summary goes as reasoning to DeepSeek.
 func TestBrokenResponsesReasoningIsClosed(t *testing.T) {
-	e := newEnv(t, `
+	for _, tc := range []struct {
+		name, model string
+		summary     bool
+	}{
+		{"a summary", "o4-mini", true},
+		{"reasoning as it is", "gpt-oss-120b", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, `
 model_list:
   - model_name: gpt
-    litellm_params: {model: openai/o4-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}
+    litellm_params: {model: openai/`+tc.model+`, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}
   - model_name: backup
-    litellm_params: {model: openai/o4-mini, api_base: "${MOCK_BACKUP}/v1", api_key: sk-backup-secret-key}
+    litellm_params: {model: openai/`+tc.model+`, api_base: "${MOCK_BACKUP}/v1", api_key: sk-backup-secret-key}
   - model_name: ds
     litellm_params: {model: deepseek/deepseek-reasoner, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
 router_settings:
   fallbacks: [{gpt: [backup]}]
 `, "primary", "backup", "deepseek")
-	ctx := context.Background()
-	ask := responses.ResponseNewParams{Model: "gpt", Store: openai.Bool(false),
-		Include:   []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent},
-		Reasoning: shared.ReasoningParam{Summary: shared.ReasoningSummaryAuto},
-		Input:     responses.ResponseNewParamsInputUnion{OfString: openai.String("tell me")}}
-	// created, in_progress, the reasoning item, its summary part, "Thinking ", "about "
-	e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 6})
-	resp, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(resp.Output) != 2 || resp.Output[0].Type != "reasoning" || len(resp.Output[0].Summary) != 1 ||
-		resp.Output[0].Summary[0].Text != "Thinking about " || resp.Output[0].EncryptedContent != provider.ReasoningSignature ||
-		resp.Output[1].Type != "message" || !strings.HasPrefix(resp.OutputText(), "Hello from backup!") {
-		t.Fatalf("response %s: want the primary's reasoning as far as it went, then the backup's answer", resp.RawJSON())
-	}
+			ctx := context.Background()
+			ask := responses.ResponseNewParams{Model: "gpt", Store: openai.Bool(false),
+				Include: []responses.ResponseIncludable{responses.ResponseIncludableReasoningEncryptedContent},
+				Input:   responses.ResponseNewParamsInputUnion{OfString: openai.String("tell me")}}
+			if tc.summary {
+				ask.Reasoning = shared.ReasoningParam{Summary: shared.ReasoningSummaryAuto}
+			}
+			// created, in_progress, the reasoning item, its part, two words
+			e.mocks["primary"].SetFaults(mockllm.Faults{CutAfter: 6})
+			resp, err := drainResponses(e.client.Responses.NewStreaming(ctx, ask))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Output) != 2 || resp.Output[0].Type != "reasoning" || resp.Output[0].EncryptedContent != provider.ReasoningSignature ||
+				resp.Output[1].Type != "message" || !strings.HasPrefix(resp.OutputText(), "Hello from backup!") {
+				t.Fatalf("response %s: want the primary's reasoning as far as it went, then the backup's answer", resp.RawJSON())
+			}
+			r := resp.Output[0]
+			if tc.summary && (len(r.Summary) != 1 || r.Summary[0].Text != "Thinking about ") ||
+				!tc.summary && (len(r.Content) != 1 || r.Content[0].Text != "The user " || r.Content[0].Type != "reasoning_text") {
+				t.Fatalf("reasoning %s: want the text so far", r.RawJSON())
+			}
 
-	e.mocks["primary"].SetFaults(mockllm.Faults{})
-	rp := resp.Output[0].AsReasoning().ToParam()
-	next := ask
-	next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
-		responses.ResponseInputItemParamOfMessage("tell me", responses.EasyInputMessageRoleUser),
-		{OfReasoning: &rp},
-		responses.ResponseInputItemParamOfOutputMessage(
-			[]responses.ResponseOutputMessageContentUnionParam{{OfOutputText: &responses.ResponseOutputTextParam{Text: resp.OutputText()}}},
-			resp.Output[1].ID, responses.ResponseOutputMessageStatusCompleted),
-		responses.ResponseInputItemParamOfMessage("and then?", responses.EasyInputMessageRoleUser)}}
-	if _, err := e.client.Responses.New(ctx, next); err != nil || strings.Contains(e.mocks["primary"].LastBody(), resp.Output[0].ID) {
-		t.Fatalf("the next turn at OpenAI: %v; sent %s", err, e.mocks["primary"].LastBody())
-	}
-	next.Model = "ds"
-	if _, err := e.client.Responses.New(ctx, next); err != nil || !strings.Contains(e.mocks["deepseek"].LastBody(), `"reasoning_content":"Thinking about "`) {
-		t.Fatalf("the next turn at DeepSeek: %v; sent %s", err, e.mocks["deepseek"].LastBody())
+			e.mocks["primary"].SetFaults(mockllm.Faults{})
+			rp := r.AsReasoning().ToParam()
+			next := ask
+			next.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+				responses.ResponseInputItemParamOfMessage("tell me", responses.EasyInputMessageRoleUser),
+				{OfReasoning: &rp},
+				responses.ResponseInputItemParamOfOutputMessage(
+					[]responses.ResponseOutputMessageContentUnionParam{{OfOutputText: &responses.ResponseOutputTextParam{Text: resp.OutputText()}}},
+					resp.Output[1].ID, responses.ResponseOutputMessageStatusCompleted),
+				responses.ResponseInputItemParamOfMessage("and then?", responses.EasyInputMessageRoleUser)}}
+			if _, err := e.client.Responses.New(ctx, next); err != nil || strings.Contains(e.mocks["primary"].LastBody(), r.ID) {
+				t.Fatalf("the next turn at OpenAI: %v; sent %s", err, e.mocks["primary"].LastBody())
+			}
+			if tc.summary {
+				next.Model = "ds"
+				if _, err := e.client.Responses.New(ctx, next); err != nil || !strings.Contains(e.mocks["deepseek"].LastBody(), `"reasoning_content":"Thinking about "`) {
+					t.Fatalf("the next turn at DeepSeek: %v; sent %s", err, e.mocks["deepseek"].LastBody())
+				}
+			}
+		})
 	}
 }
 

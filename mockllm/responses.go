@@ -158,12 +158,23 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			"arguments": `{"query":"mock"}`, "status": "completed"}
 	}
 	var reasoning map[string]any
-	if slices.Contains(req.Include, "reasoning.encrypted_content") {
-		// As a reasoning model answers a client that keeps no state at
-		// OpenAI: its reasoning, which only this "organization" reads.
-		reasoning = map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}, "encrypted_content": s.encrypt(id)}
+	// An open-weight reasoning model (gpt-oss, as vLLM, Groq and others
+	// serve its Responses API) shows its reasoning as it is, in the
+	// reasoning item's content.
+	raw := strings.Contains(req.Model, "gpt-oss")
+	if encrypted := slices.Contains(req.Include, "reasoning.encrypted_content"); encrypted || raw {
+		reasoning = map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}
+		if encrypted {
+			// As a reasoning model answers a client that keeps no state
+			// at OpenAI: its reasoning, which only this "organization"
+			// reads.
+			reasoning["encrypted_content"] = s.encrypt(id)
+		}
 		if req.Reasoning.Summary != "" { // asked for, a summary of it
 			reasoning["summary"] = []any{map[string]any{"type": "summary_text", "text": reasoningSummary}}
+		}
+		if raw {
+			reasoning["content"] = []any{map[string]any{"type": "reasoning_text", "text": rawReasoning}}
 		}
 	}
 	withReasoning := func(items ...any) []any {
@@ -214,8 +225,22 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		ev("response.in_progress", map[string]any{"response": resp("in_progress", []any{})})}
 	at := 0 // the output index of the answer's item
 	if reasoning != nil {
-		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0,
-			"item": map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}}))
+		added := map[string]any{"type": "reasoning", "id": "rs_" + id, "summary": []any{}}
+		if raw {
+			added["content"] = []any{}
+		}
+		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0, "item": added}))
+		if raw {
+			rs := "rs_" + id
+			events = append(events, ev("response.content_part.added", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0,
+				"part": map[string]any{"type": "reasoning_text", "text": ""}}))
+			for _, d := range textDeltas(rawReasoning, 0) {
+				events = append(events, ev("response.reasoning_text.delta", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0, "delta": d}))
+			}
+			events = append(events, ev("response.reasoning_text.done", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0,
+				"text": rawReasoning}), ev("response.content_part.done", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0,
+				"part": map[string]any{"type": "reasoning_text", "text": rawReasoning}}))
+		}
 		if req.Reasoning.Summary != "" {
 			rs := "rs_" + id
 			events = append(events, ev("response.reasoning_summary_part.added", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
@@ -377,6 +402,10 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request, f Faults) {
 // reasoningSummary is the mock's reasoning summary: a client that asks
 // for one (reasoning.summary) gets it, streamed a word a delta.
 const reasoningSummary = "Thinking about the request."
+
+// rawReasoning is the reasoning an open-weight reasoning model (gpt-oss)
+// shows as it is, streamed a word a delta.
+const rawReasoning = "The user wants an answer, so I give one."
 
 // encrypt returns the mock's "encrypted" reasoning for response id: only
 // a mock of the same name reads it, as only the organization whose

@@ -228,3 +228,31 @@ func TestResponsesSummariseReasoning(t *testing.T) {
 		t.Fatalf("summary events %s with %d deltas:\n%s", got, len(deltas), stream)
 	}
 }
+
+// An open-weight reasoning model (gpt-oss) shows its reasoning as it is,
+// in the reasoning item's content, whole and streamed as reasoning_text
+// deltas between the part's added and done events; another model shows
+// none unless asked.
+func TestResponsesShowRawReasoning(t *testing.T) {
+	_, url := newMock(t, Options{})
+	_, whole := post(t, url+"/v1/responses", `{"model":"gpt-oss-120b","input":"hi"}`, nil)
+	if !strings.Contains(string(whole), `"content":[{"text":"`+rawReasoning+`","type":"reasoning_text"}]`) {
+		t.Fatalf("answer %s: want the reasoning as it is", whole)
+	}
+	if _, other := post(t, url+"/v1/responses", `{"model":"gpt-4o","input":"hi"}`, nil); strings.Contains(string(other), `"reasoning"`) {
+		t.Fatalf("answer %s: want no reasoning item", other)
+	}
+	_, stream := post(t, url+"/v1/responses", `{"model":"gpt-oss-120b","stream":true,"input":"hi"}`, nil)
+	var order []string
+	for _, line := range strings.Split(string(stream), "\n") {
+		if typ, ok := strings.CutPrefix(line, "event: "); ok && (strings.Contains(typ, "reasoning_text") || strings.HasPrefix(typ, "response.content_part")) {
+			if len(order) == 0 || order[len(order)-1] != typ {
+				order = append(order, typ)
+			}
+		}
+	}
+	want := "response.content_part.added response.reasoning_text.delta response.reasoning_text.done response.content_part.done"
+	if got := strings.Join(order, " "); !strings.HasPrefix(got, want) {
+		t.Fatalf("events %s, want %s first", got, want)
+	}
+}
