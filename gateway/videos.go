@@ -20,7 +20,8 @@ import (
 // taking it when that one fails. Its id names that deployment
 // (provider.EncodeVideoID: in the answer that made it, in the list, and a
 // remix's remixed_from_video_id), so the calls on it (retrieve, delete,
-// content, remix) go there under the upstream's id.
+// content, a remix, an edit, an extension) go there under the upstream's
+// id.
 
 var storedVideos = storedObject{noun: "video", collection: "videos", decode: provider.DecodeVideoID,
 	api: provider.APIVideos, holds: storesVideos, who: "openai", errAPI: provider.APIResponses, judged: true}
