@@ -20,21 +20,7 @@ import (
 
 // HasCustomTools reports whether a chat request offers a custom tool.
 func HasCustomTools(body []byte) bool {
-	if !bytes.Contains(body, []byte(`"custom"`)) {
-		return false
-	}
-	found := false
-	provider.EachField(body, func(k, v []byte) {
-		if string(k) != "tools" {
-			return
-		}
-		provider.EachElement(v, func(t []byte) {
-			provider.EachField(t, func(k, v []byte) {
-				found = found || string(k) == "type" && string(v) == `"custom"`
-			})
-		})
-	})
-	return found
+	return bytes.Contains(body, []byte(`"custom"`)) && provider.CustomTool(body) != ""
 }
 
 // CustomAsFunctions returns a chat request with its custom tools as

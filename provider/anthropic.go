@@ -235,7 +235,7 @@ func (p *anthropic) Unfit(req *Request) string {
 		return ""
 	}
 	if req.API != APIMessages && bytes.Contains(req.Body, []byte(`"custom"`)) {
-		if t := customTool(req.Body); t != "" {
+		if t := CustomTool(req.Body); t != "" {
 			return t + ": OpenAI's custom tools (free-form input) have no Anthropic equivalent"
 		}
 	}
@@ -270,9 +270,9 @@ func (p *anthropic) inUS() bool {
 	return p.d.Region == "us"
 }
 
-// customTool names a chat request's first custom tool ("tools[1]"), ""
-// when it has none.
-func customTool(body []byte) (at string) {
+// CustomTool names a chat request's first custom tool (OpenAI's
+// free-form tools: "tools[1]"), "" when it has none.
+func CustomTool(body []byte) (at string) {
 	EachField(body, func(k, v []byte) {
 		if string(k) != "tools" {
 			return
