@@ -2,6 +2,7 @@ package dialect
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"maps"
@@ -417,4 +418,50 @@ func (s *customCallStream) inputs(choice int) []byte {
 	c["choices"], _ = json.Marshal(choices)
 	b, _ := json.Marshal(c)
 	return b
+}
+
+// AllowedToolsFitted returns a chat request whose allowed_tools
+// tool_choice (OpenAI's: the tools the model may call, of those offered)
+// is, for a model that does not take it, the allowed tools alone and the
+// choice's mode as tool_choice (auto, or required); body as it is without
+// one.
+func AllowedToolsFitted(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"allowed_tools"`)) {
+		return body
+	}
+	var fields map[string]json.RawMessage
+	var tc struct {
+		Type    string `json:"type"`
+		Allowed struct {
+			Mode  string `json:"mode"`
+			Tools []struct {
+				Function struct{ Name string } `json:"function"`
+				Custom   struct{ Name string } `json:"custom"`
+			} `json:"tools"`
+		} `json:"allowed_tools"`
+	}
+	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields["tool_choice"], &tc) != nil || tc.Type != "allowed_tools" {
+		return body
+	}
+	allowed := map[string]bool{}
+	for _, t := range tc.Allowed.Tools {
+		allowed[cmp.Or(t.Function.Name, t.Custom.Name)] = true
+	}
+	var tools []json.RawMessage
+	_ = json.Unmarshal(fields["tools"], &tools)
+	tools = slices.DeleteFunc(tools, func(t json.RawMessage) bool {
+		var named struct {
+			Function struct{ Name string } `json:"function"`
+			Custom   struct{ Name string } `json:"custom"`
+		}
+		_ = json.Unmarshal(t, &named)
+		return !allowed[cmp.Or(named.Function.Name, named.Custom.Name)]
+	})
+	fields["tools"], _ = json.Marshal(tools)
+	fields["tool_choice"], _ = json.Marshal(cmp.Or(tc.Allowed.Mode, "auto"))
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return body
+	}
+	return out
 }

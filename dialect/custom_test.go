@@ -98,3 +98,25 @@ func TestCustomAsFunctions(t *testing.T) {
 		t.Fatal("HasCustomTools is wrong")
 	}
 }
+
+// An allowed_tools tool_choice becomes, for a model that does not take
+// it, the allowed tools alone (functions and custom tools by name) and
+// its mode; another tool_choice, or none, leaves the request as it is.
+func TestAllowedToolsFitted(t *testing.T) {
+	tools := `"tools":[{"type":"function","function":{"name":"f"}},{"type":"custom","custom":{"name":"patch"}},{"type":"function","function":{"name":"g"}}]`
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"required", `{` + tools + `,"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"g"}},{"type":"custom","custom":{"name":"patch"}}]}}}`,
+			`{"tool_choice":"required","tools":[{"type":"custom","custom":{"name":"patch"}},{"type":"function","function":{"name":"g"}}]}`},
+		{"auto", `{` + tools + `,"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":"function","function":{"name":"f"}}]}}}`,
+			`{"tool_choice":"auto","tools":[{"type":"function","function":{"name":"f"}}]}`},
+		{"another tool_choice", `{` + tools + `,"tool_choice":"required","note":"allowed_tools"}`, `{` + tools + `,"tool_choice":"required","note":"allowed_tools"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := string(AllowedToolsFitted([]byte(tc.body))); got != tc.want {
+				t.Fatalf("got  %s\nwant %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/shared"
 
 	"github.com/breakerd/breakerd/mockllm"
 )
@@ -146,5 +147,53 @@ router_settings:
 	}
 	if sent := e.mocks["openai"].LastBody(); !strings.Contains(sent, `"type":"custom"`) || strings.Contains(sent, "lark grammar") {
 		t.Fatalf("GPT-5 got %s: want the custom tool as it is", sent)
+	}
+}
+
+// OpenAI's allowed_tools tool_choice (the tools the model may call, of
+// those offered) reaches a model that does not take it (Claude, whose
+// translation refused it; DeepSeek) as the allowed tools alone and the
+// choice's mode; GPT-5 gets it as it is.
+func TestAllowedToolsAtModelsWithoutThem(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-5.1, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-chat, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`, "openai", "deepseek", "anthropic")
+	fn := func(name string) openai.ChatCompletionToolUnionParam {
+		return openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: name, Parameters: shared.FunctionParameters{"type": "object"}})
+	}
+	for _, tc := range []struct {
+		group, mock string
+		fitted      bool
+	}{{"claude", "anthropic", true}, {"ds", "deepseek", true}, {"gpt", "openai", false}} {
+		t.Run(tc.group, func(t *testing.T) {
+			resp, err := e.client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: tc.group,
+				Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("weather?")},
+				Tools:    []openai.ChatCompletionToolUnionParam{fn("search"), fn("weather"), fn("calendar")},
+				ToolChoice: openai.ChatCompletionToolChoiceOptionUnionParam{OfAllowedTools: &openai.ChatCompletionAllowedToolChoiceParam{
+					AllowedTools: openai.ChatCompletionAllowedToolsParam{Mode: openai.ChatCompletionAllowedToolsModeRequired,
+						Tools: []map[string]any{{"type": "function", "function": map[string]string{"name": "weather"}}}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := e.mocks[tc.mock].LastBody()
+			if !tc.fitted {
+				if !strings.Contains(sent, `"allowed_tools"`) || !strings.Contains(sent, `"calendar"`) {
+					t.Fatalf("GPT-5 got %s: want allowed_tools as it is", sent)
+				}
+				return
+			}
+			if strings.Contains(sent, "allowed_tools") || strings.Contains(sent, "calendar") || !strings.Contains(sent, `"weather"`) {
+				t.Fatalf("%s got %s: want the allowed tool alone", tc.mock, sent)
+			}
+			if calls := resp.Choices[0].Message.ToolCalls; len(calls) != 1 || calls[0].Function.Name != "weather" {
+				t.Fatalf("answer %s: want the allowed tool called (required)", resp.RawJSON())
+			}
+		})
 	}
 }

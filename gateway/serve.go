@@ -984,14 +984,21 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 // chatFor is req, a chat client's, as d is to get it: its tool call ids
 // the model's (a thought signature a client got in one, for Gemini 3,
 // cut off, and given back where d's model wants it: SignaturesFromIDs),
-// and its custom tools (OpenAI's free-form tools) as functions where d's
-// model does not take them, with the translation that names them, whose
+// and, where d's model does not take OpenAI's newer tool features (GPT-5
+// and later do), an allowed_tools tool_choice as the allowed tools alone
+// (AllowedToolsFitted) and its custom tools (free-form input) as
+// functions, with the translation that names them, whose
 // calls go back to the client as custom calls (chatAnswer, frames); req
 // itself when neither applies.
 func (c *call) chatFor(d *Deployment, req *provider.Request) (*provider.Request, *dialect.Translated, *dialect.Error) {
 	if bytes.Contains(req.Body, []byte(dialect.ThoughtSeparator)) {
 		out := *req
 		out.Body = dialect.SignaturesFromIDs(req.Body, d.Config.Fit.ThoughtSignatures)
+		req = &out
+	}
+	if !d.Config.Fit.CustomTools && bytes.Contains(req.Body, []byte(`"allowed_tools"`)) {
+		out := *req
+		out.Body = dialect.AllowedToolsFitted(req.Body)
 		req = &out
 	}
 	if d.Config.Fit.CustomTools || !dialect.HasCustomTools(req.Body) {

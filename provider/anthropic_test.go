@@ -102,16 +102,6 @@ func TestRequestTranslationGolden(t *testing.T) {
 				`{"role":"assistant","content":[{"type":"text","text":"a1"}]},{"role":"user","content":[{"type":"text","text":"q2","cache_control":{"type":"ephemeral"}}]}]}`,
 		},
 		{
-			// OpenAI's allowed_tools: Claude is offered the allowed ones
-			// alone, to call if it will (auto) or one of them (required).
-			name: "allowed_tools",
-			in: `{"model":"g","tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":"g"}},{"type":"function","function":{"name":"h"}}],` +
-				`"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":"h"}}]}},` +
-				`"messages":[{"role":"user","content":"go"}]}`,
-			want: `{"model":"claude-x","max_tokens":4096,"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}},{"name":"h","input_schema":{"type":"object","properties":{}}}],` +
-				`"tool_choice":{"type":"any"},"messages":[{"role":"user","content":[{"type":"text","text":"go"}]}]}`,
-		},
-		{
 			name: "tool_choice strings and harmless parameters",
 			in:   `{"model":"g","n":1,"logprobs":false,"presence_penalty":0,"stream":true,"stream_options":{"include_usage":true},"tool_choice":"required","tools":[{"type":"function","function":{"name":"f"}}],"messages":[{"role":"user","content":"go"}]}`,
 			want: `{"model":"claude-x","max_tokens":4096,"stream":true,"tools":[{"name":"f","input_schema":{"type":"object","properties":{}}}],"tool_choice":{"type":"any"},"messages":[{"role":"user","content":[{"type":"text","text":"go"}]}]}`,

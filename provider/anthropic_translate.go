@@ -357,21 +357,11 @@ func toAnthropic(body map[string]json.RawMessage, model string, defaultMaxTokens
 		}
 	}
 	if raw, ok := body["tool_choice"]; ok {
-		if allowed, mode, ok := allowedTools(raw); ok {
-			// OpenAI's allowed_tools: the model may call these alone.
-			// Claude has no such list: it is offered these alone.
-			out.Tools = slices.DeleteFunc(out.Tools, func(t anthropicTool) bool { return t.Name != jsonTool && !slices.Contains(allowed, t.Name) })
-			out.ToolChoice = map[string]any{"type": "auto"}
-			if mode == "required" {
-				out.ToolChoice["type"] = "any"
-			}
-		} else {
-			tc, err := translateToolChoice(raw)
-			if err != nil {
-				return nil, err
-			}
-			out.ToolChoice = tc
+		tc, err := translateToolChoice(raw)
+		if err != nil {
+			return nil, err
 		}
+		out.ToolChoice = tc
 	}
 	if out.jsonMode {
 		if len(body["tools"]) == 0 && out.ToolChoice == nil {
@@ -728,30 +718,6 @@ func translateTools(raw json.RawMessage) ([]anthropicTool, error) {
 		out = append(out, anthropicTool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema, CacheControl: t.CacheControl})
 	}
 	return out, nil
-}
-
-// allowedTools reads OpenAI's allowed_tools tool_choice ({"type":
-// "allowed_tools", "allowed_tools": {"mode", "tools"}}): the names of the
-// tools it allows (functions', custom tools'), and its mode (auto or
-// required); ok is false for another tool_choice.
-func allowedTools(raw json.RawMessage) (names []string, mode string, ok bool) {
-	var tc struct {
-		Type    string `json:"type"`
-		Allowed struct {
-			Mode  string `json:"mode"`
-			Tools []struct {
-				Function struct{ Name string } `json:"function"`
-				Custom   struct{ Name string } `json:"custom"`
-			} `json:"tools"`
-		} `json:"allowed_tools"`
-	}
-	if json.Unmarshal(raw, &tc) != nil || tc.Type != "allowed_tools" {
-		return nil, "", false
-	}
-	for _, t := range tc.Allowed.Tools {
-		names = append(names, cmp.Or(t.Function.Name, t.Custom.Name))
-	}
-	return names, tc.Allowed.Mode, true
 }
 
 func translateToolChoice(raw json.RawMessage) (map[string]any, *Error) {
