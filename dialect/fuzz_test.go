@@ -65,6 +65,7 @@ func FuzzAnswerTranslation(f *testing.F) {
 		_ = SignaturesIntoIDs([]byte(answer))
 		_ = SignaturesFromIDs([]byte(answer), true)
 		_, _ = CustomAsFunctions([]byte(answer))
+		_ = AllowedToolsFitted([]byte(answer))
 		for _, s := range []provider.Stream{MessagesFrames(&chunks{[]string{chunk, chunk}}, "m", tr, 10), ResponsesFrames(&chunks{[]string{chunk, chunk}}, "m", tr),
 			ChatFrames(&chunks{[]string{chunk}}), CustomCallStream(&chunks{[]string{chunk, chunk}}, []string{"f"}),
 			SignatureIDStream(&chunks{[]string{chunk}})} {
