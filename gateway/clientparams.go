@@ -60,6 +60,11 @@ type clientRouting struct {
 	// it goes first; another gets the request without what it cannot
 	// read (call.readable).
 	reasoningAt string
+	// customTools, allowedTools and thoughtIDs say what a chat request
+	// holds that a deployment may take only fitted (chatFor): custom
+	// tools, an allowed_tools tool_choice, a thought signature in a tool
+	// call's id. Read once, as the body is parsed, not at each attempt.
+	customTools, allowedTools, thoughtIDs bool
 	// session is the body's session id (litellm_session_id,
 	// metadata.session_id), for deployment affinity.
 	session string

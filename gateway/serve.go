@@ -702,7 +702,7 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			return nil, "", msg
 		}
 	}
-	var model, stream, streamOptions, streamFormat, messages, input, prompt, query, documents, store []byte
+	var model, stream, streamOptions, streamFormat, messages, input, prompt, query, documents, store, tools, toolChoice []byte
 	var paramMsg string
 	if !provider.EachField(body, func(k, v []byte) {
 		if _, ok := liteLLMRequestParams[string(k)]; ok {
@@ -724,6 +724,10 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 			store = v
 		case "messages":
 			messages = v
+		case "tools":
+			tools = v
+		case "tool_choice":
+			toolChoice = v
 		case "input":
 			input = v
 		case "prompt":
@@ -777,6 +781,11 @@ func parseBody(op provider.Operation, api provider.API, body []byte, routing *cl
 		return nil, "", "you must provide a model parameter"
 	}
 	req := &provider.Request{Op: op, API: api, Body: body, Model: name, Store: string(store) == "true"}
+	if op == provider.Chat && (api == "" || api == provider.APIChat) {
+		routing.customTools = bytes.Contains(tools, []byte(`"custom"`))
+		routing.allowedTools = bytes.Contains(toolChoice, []byte(`"allowed_tools"`))
+		routing.thoughtIDs = bytes.Contains(messages, []byte(dialect.ThoughtSeparator))
+	}
 	if stream != nil && (op == provider.Chat || op == provider.Images) {
 		switch string(stream) { // as json.Unmarshal into a bool reads it
 		case "true":
@@ -991,17 +1000,17 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 // calls go back to the client as custom calls (chatAnswer, frames); req
 // itself when neither applies.
 func (c *call) chatFor(d *Deployment, req *provider.Request) (*provider.Request, *dialect.Translated, *dialect.Error) {
-	if bytes.Contains(req.Body, []byte(dialect.ThoughtSeparator)) {
+	if c.routing.thoughtIDs {
 		out := *req
 		out.Body = dialect.SignaturesFromIDs(req.Body, d.Config.Fit.ThoughtSignatures)
 		req = &out
 	}
-	if !d.Config.Fit.CustomTools && bytes.Contains(req.Body, []byte(`"allowed_tools"`)) {
+	if c.routing.allowedTools && !d.Config.Fit.CustomTools {
 		out := *req
 		out.Body = dialect.AllowedToolsFitted(req.Body)
 		req = &out
 	}
-	if d.Config.Fit.CustomTools || !dialect.HasCustomTools(req.Body) {
+	if !c.routing.customTools || d.Config.Fit.CustomTools || !dialect.HasCustomTools(req.Body) {
 		return req, nil, nil
 	}
 	tr, err := dialect.CustomAsFunctions(req.Body)
