@@ -13,6 +13,18 @@ import (
 	"github.com/breakerd/breakerd/mockllm"
 )
 
+// gptDeepSeekClaude is GPT-5.1, which takes OpenAI's newer tool features
+// (custom tools, allowed_tools), and DeepSeek and Claude, which do not.
+const gptDeepSeekClaude = `
+model_list:
+  - model_name: gpt
+    litellm_params: {model: openai/gpt-5.1, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
+  - model_name: ds
+    litellm_params: {model: deepseek/deepseek-chat, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
+`
+
 // customCallsOf reads a chat stream's custom tool calls as a client that
 // knows them does (the Node SDK's accumulator: a call's custom.name, its
 // input's deltas appended), with any function call's name, and the
@@ -69,18 +81,10 @@ func customCallsOf(stream *ssestream.Stream[openai.ChatCompletionChunk]) (calls 
 // a model that does not take them (DeepSeek, Claude: their APIs refuse
 // the type) as functions of one string, input, the grammar said in the
 // description; the model's call comes back as a custom call, whole and
-// streamed (its input whole before the finish), and the next turn's
+// streamed (its input as it comes), and the next turn's
 // custom call goes as the function's. GPT-5 gets them as they are.
 func TestChatCustomToolsAtModelsWithoutThem(t *testing.T) {
-	const config = `
-model_list:
-  - model_name: gpt
-    litellm_params: {model: openai/gpt-5.1, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
-  - model_name: ds
-    litellm_params: {model: deepseek/deepseek-chat, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
-  - model_name: claude
-    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
-router_settings:
+	const config = gptDeepSeekClaude + `router_settings:
   fallbacks: [{gpt: [ds, claude]}]
 `
 	tool := openai.ChatCompletionCustomTool(openai.ChatCompletionCustomToolCustomParam{Name: "apply_patch", Description: openai.String("Edit files."),
@@ -155,15 +159,7 @@ router_settings:
 // translation refused it; DeepSeek) as the allowed tools alone and the
 // choice's mode; GPT-5 gets it as it is.
 func TestAllowedToolsAtModelsWithoutThem(t *testing.T) {
-	e := newEnv(t, `
-model_list:
-  - model_name: gpt
-    litellm_params: {model: openai/gpt-5.1, api_base: "${MOCK_OPENAI}/v1", api_key: sk-openai-secret}
-  - model_name: ds
-    litellm_params: {model: deepseek/deepseek-chat, api_base: "${MOCK_DEEPSEEK}/v1", api_key: sk-deepseek-secret}
-  - model_name: claude
-    litellm_params: {model: anthropic/claude-sonnet-4-5, api_base: "${MOCK_ANTHROPIC}", api_key: sk-ant-secret-key}
-`, "openai", "deepseek", "anthropic")
+	e := newEnv(t, gptDeepSeekClaude, "openai", "deepseek", "anthropic")
 	fn := func(name string) openai.ChatCompletionToolUnionParam {
 		return openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: name, Parameters: shared.FunctionParameters{"type": "object"}})
 	}

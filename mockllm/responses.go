@@ -230,27 +230,30 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 			added["content"] = []any{}
 		}
 		events = append(events, ev("response.output_item.added", map[string]any{"output_index": 0, "item": added}))
-		if raw {
-			rs := "rs_" + id
-			events = append(events, ev("response.content_part.added", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0,
-				"part": map[string]any{"type": "reasoning_text", "text": ""}}))
-			for _, d := range textDeltas(rawReasoning, 0) {
-				events = append(events, ev("response.reasoning_text.delta", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0, "delta": d}))
+		// A part of the reasoning item streamed: its added event, a
+		// delta a word, its text's done event and its own.
+		part := func(added, delta, done, partDone, index, partType, text string) {
+			at := map[string]any{"item_id": "rs_" + id, "output_index": 0, index: 0}
+			with := func(kv ...any) map[string]any {
+				m := maps.Clone(at)
+				for i := 0; i < len(kv); i += 2 {
+					m[kv[i].(string)] = kv[i+1]
+				}
+				return m
 			}
-			events = append(events, ev("response.reasoning_text.done", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0,
-				"text": rawReasoning}), ev("response.content_part.done", map[string]any{"item_id": rs, "output_index": 0, "content_index": 0,
-				"part": map[string]any{"type": "reasoning_text", "text": rawReasoning}}))
+			events = append(events, ev(added, with("part", map[string]any{"type": partType, "text": ""})))
+			for _, d := range textDeltas(text, 0) {
+				events = append(events, ev(delta, with("delta", d)))
+			}
+			events = append(events, ev(done, with("text", text)), ev(partDone, with("part", map[string]any{"type": partType, "text": text})))
+		}
+		if raw {
+			part("response.content_part.added", "response.reasoning_text.delta", "response.reasoning_text.done", "response.content_part.done",
+				"content_index", "reasoning_text", rawReasoning)
 		}
 		if req.Reasoning.Summary != "" {
-			rs := "rs_" + id
-			events = append(events, ev("response.reasoning_summary_part.added", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
-				"part": map[string]any{"type": "summary_text", "text": ""}}))
-			for _, d := range textDeltas(reasoningSummary, 0) {
-				events = append(events, ev("response.reasoning_summary_text.delta", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0, "delta": d}))
-			}
-			events = append(events, ev("response.reasoning_summary_text.done", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
-				"text": reasoningSummary}), ev("response.reasoning_summary_part.done", map[string]any{"item_id": rs, "output_index": 0, "summary_index": 0,
-				"part": map[string]any{"type": "summary_text", "text": reasoningSummary}}))
+			part("response.reasoning_summary_part.added", "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done",
+				"response.reasoning_summary_part.done", "summary_index", "summary_text", reasoningSummary)
 		}
 		events = append(events, ev("response.output_item.done", map[string]any{"output_index": 0, "item": reasoning}))
 		at = 1
