@@ -374,6 +374,9 @@ type Deployment struct {
 	// turns into one deployment per requested model.
 	ModelRef string
 	Wildcard bool
+	// Resolved is set on a deployment Resolve made: its model is the one
+	// a client asked for, which its upstream may not have.
+	Resolved bool
 	// Defaults are LiteLLM's request defaults from litellm_params
 	// (temperature, max_tokens, seed, ...), as JSON values: a request
 	// that does not set one gets it, as in LiteLLM.

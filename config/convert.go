@@ -432,6 +432,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 		c.warnf(fmt.Sprintf("model_list[%d].litellm_params.tags", cfg.Deployments[i].Index),
 			"tags route requests only with router_settings.enable_tag_filtering: true; without it breakerd does not use them")
 	}
+	c.warnRetired(cfg.Deployments)
 	for _, d := range cfg.Deployments {
 		if d.Priced || d.Model == "*" || d.Wildcard {
 			continue

@@ -37,7 +37,7 @@ router_settings:
 `,
 		"models.yaml": `model_list:
   - model_name: backup
-    litellm_params: {model: anthropic/claude-3-5-haiku-latest}
+    litellm_params: {model: anthropic/claude-haiku-4-5}
     model_info: {access_groups: [beta]}
 `,
 		"settings.yaml": `router_settings:

@@ -54,7 +54,7 @@ func (d Deployment) Resolve(requested, star string, keys map[string]Secret) (Dep
 		return d, fmt.Errorf("%q names no model", ref)
 	}
 	out := d
-	out.Wildcard, out.ModelRef = false, ref
+	out.Wildcard, out.Resolved, out.ModelRef = false, true, ref
 	out.Model, out.Dialect, out.Embeddings, out.ParamRenames = model, info.Dialect, info.Embeddings, info.ParamRenames
 	out.FlattenContent = info.FlattenContent
 	if d.Mode == "" {

@@ -194,9 +194,9 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 		perr := asProviderError(err)
 		info.Status, info.ErrType = perr.Status, errType(perr)
 		info.Result = "ignored"
-		if g.classify(perr) == breaker.Failure && !transient {
+		if g.classify(d, perr) == breaker.Failure && !transient {
 			info.Result = "failure"
-			if p.TripAtOnce {
+			if p.TripAtOnce || modelMissing(d, perr) {
 				// LiteLLM excludes a deployment at its first failed check.
 				d.Breakers[op].Trip("health check failed: " + failureCause(perr, info.ErrType))
 			}

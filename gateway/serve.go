@@ -1367,6 +1367,15 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
 	}
+	if modelMissing(d, perr) {
+		// No call to d can succeed until its config changes: open its
+		// circuit now (LiteLLM cools such a deployment down too), so that
+		// the next requests go straight to the others, and go on without
+		// a retry.
+		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
+		br.Trip("its upstream does not serve its model: " + failureCause(perr, ""))
+		return nil, "failure", false
+	}
 	if perr.Status > 0 && !fallbackWorthy(perr.Status) {
 		if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 && !c.routing.noFallbacks {
 			c.refused = kind
@@ -1584,9 +1593,18 @@ func (c *call) retryNoLaterThan(at time.Time) {
 
 // fallbackWorthy reports whether an upstream status means another
 // deployment might succeed. 400, 404, 422 and other client errors mean the
-// request is wrong, not the provider.
+// request is wrong, not the provider (but see modelMissing).
 func fallbackWorthy(status int) bool {
 	return status >= 500 || status == 429 || status == 401 || status == 403 || status == 408
+}
+
+// modelMissing reports whether perr says d's upstream does not serve d's
+// model (provider.Error.ModelMissing: retired, misnamed, not the key's):
+// d's fault, which no retry mends and another deployment may not share.
+// At a deployment a wildcard made for a model the client named, it is the
+// request's.
+func modelMissing(d *Deployment, perr *provider.Error) bool {
+	return !d.Config.Resolved && perr.ModelMissing(d.Config.Model)
 }
 
 // backoff returns the delay before retry n (from 0): exponential with
@@ -1599,12 +1617,15 @@ func backoff(base, maxWait time.Duration, n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// classify maps an upstream call's error to a breaker outcome.
-func (g *Gateway) classify(perr *provider.Error) breaker.Outcome {
+// classify maps an error of an upstream call d made to a breaker
+// outcome.
+func (g *Gateway) classify(d *Deployment, perr *provider.Error) breaker.Outcome {
 	cond := g.cfg.Router.Breaker.Conditions
 	switch {
 	case perr.Canceled:
 		return breaker.Ignored
+	case modelMissing(d, perr):
+		return breaker.Failure
 	case perr.Timeout:
 		if cond.Timeout {
 			return breaker.Failure
@@ -1664,7 +1685,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		if spared {
 			return nil, perr, breaker.Ignored, info.Duration
 		}
-		return nil, perr, g.classify(perr), info.Duration
+		return nil, perr, g.classify(d, perr), info.Duration
 	}
 	c.overhead = max(end.Sub(c.start)-c.upstream-c.waited, 0)
 	c.setHeaders(w, d, fallback, end)

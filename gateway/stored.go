@@ -232,7 +232,7 @@ func (g *Gateway) makeAt(w http.ResponseWriter, obj storedObject, what string, s
 			}
 			failures = append(failures, d.Config.Name+": "+u.why)
 			continue
-		case !resend, errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status))):
+		case !resend, errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status) && !modelMissing(d, perr))):
 			return d, g.writeStoredError(w, obj.errAPI, err, d, what, "", "")
 		}
 		failures = append(failures, d.Config.Name+": "+err.Error())
@@ -360,7 +360,7 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 	if err := call(ctx); err != nil {
 		release()
 		perr := asProviderError(err)
-		o := g.classify(perr)
+		o := g.classify(d, perr)
 		if t := (transientError{}); errors.As(err, &t) {
 			o = breaker.Ignored // a probe's, under health_check_ignore_transient_errors
 		}

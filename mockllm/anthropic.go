@@ -202,6 +202,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", "model, max_tokens and messages are required")
 		return
 	}
+	if s.refuseMissing(w, r, f, req.Model) {
+		return
+	}
 	if msg := req.refusal(); msg != "" {
 		s.writeError(w, r, 400, "invalid_request_error", msg)
 		return

@@ -21,6 +21,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,12 @@ type Faults struct {
 	// the anthropic-fast-* headers at 0, while standard requests are
 	// served.
 	FastModeLimited bool `json:"fast_mode_limited,omitempty"`
+	// MissingModels are models the upstream does not serve (retired, or
+	// never had): a chat, Messages, Responses or embeddings request for
+	// one gets the provider's answer for such a model, OpenAI's 404
+	// model_not_found ("The model `x` does not exist or you do not have
+	// access to it."), Anthropic's 404 not_found_error ("model: x").
+	MissingModels []string `json:"missing_models,omitempty"`
 	// BatchPolls, when > 0, keeps a batch (OpenAI's or Anthropic's) in
 	// progress for that many looks (retrieves, lists) after it was made,
 	// before it runs: a client's polling, and the cancel of a batch in
@@ -555,10 +562,31 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 	s.writeErrorCode(w, r, status, typ, "", msg)
 }
 
+// anthropicRequest reports whether r is an Anthropic client's, answered
+// in Anthropic's error shape.
+func anthropicRequest(r *http.Request) bool {
+	return strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/anthropic"), "/v1/messages") || r.Header.Get("anthropic-version") != ""
+}
+
+// refuseMissing answers a request for one of f.MissingModels as its
+// provider answers a model it does not serve, and reports whether it did.
+func (s *Server) refuseMissing(w http.ResponseWriter, r *http.Request, f Faults, model string) bool {
+	switch {
+	case !slices.Contains(f.MissingModels, model):
+		return false
+	case anthropicRequest(r):
+		s.writeError(w, r, http.StatusNotFound, "not_found_error", "model: "+model)
+	default:
+		s.writeErrorCode(w, r, http.StatusNotFound, "invalid_request_error", "model_not_found",
+			fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", model))
+	}
+	return true
+}
+
 // writeErrorCode is writeError with OpenAI's error code (Anthropic's
 // errors have none).
 func (s *Server) writeErrorCode(w http.ResponseWriter, r *http.Request, status int, typ, code, msg string) {
-	if strings.HasPrefix(strings.TrimPrefix(r.URL.Path, "/anthropic"), "/v1/messages") || r.Header.Get("anthropic-version") != "" {
+	if anthropicRequest(r) {
 		writeJSON(w, status, map[string]any{"type": "error", "error": map[string]string{"type": typ, "message": msg}})
 		return
 	}

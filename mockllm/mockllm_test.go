@@ -405,3 +405,34 @@ func TestLongToolCallIDsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// missing_models plays a provider that does not serve a model (retired,
+// or never had): each API answers a request for it as its provider does,
+// and serves the others.
+func TestMissingModelsAnswerAsTheirProviderDoes(t *testing.T) {
+	m, url := newMock(t, Options{Name: "m"})
+	m.SetFaults(Faults{MissingModels: []string{"gone"}})
+	for _, tc := range []struct {
+		name, path, body string
+		headers          map[string]string
+		want             string
+	}{
+		{"chat", "/v1/chat/completions", `{"model":"gone","messages":[{"role":"user","content":"hi"}]}`, nil,
+			`{"error":{"code":"model_not_found","message":"The model ` + "`gone`" + ` does not exist or you do not have access to it.","param":null,"type":"invalid_request_error"}}`},
+		{"responses", "/v1/responses", `{"model":"gone","input":"hi"}`, nil, `"code":"model_not_found"`},
+		{"embeddings", "/v1/embeddings", `{"model":"gone","input":"hi"}`, nil, `"code":"model_not_found"`},
+		{"messages", "/v1/messages", `{"model":"gone","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+			map[string]string{"anthropic-version": "2023-06-01"}, `{"error":{"message":"model: gone","type":"not_found_error"},"type":"error"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, data := post(t, url+tc.path, tc.body, tc.headers)
+			if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(data), tc.want) {
+				t.Fatalf("%d %s; want 404 with %s", resp.StatusCode, data, tc.want)
+			}
+			other := strings.Replace(tc.body, `"gone"`, `"here"`, 1)
+			if resp, data := post(t, url+tc.path, other, tc.headers); resp.StatusCode != http.StatusOK {
+				t.Fatalf("another model: %d %s", resp.StatusCode, data)
+			}
+		})
+	}
+}

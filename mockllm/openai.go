@@ -2,6 +2,7 @@ package mockllm
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -470,6 +471,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
+	if s.refuseMissing(w, r, f, req.Model) {
+		return
+	}
 	if !strings.Contains(r.URL.Path, "/v1beta/openai") { // OpenAI's own limit, not Gemini's
 		if why := longToolCallID(req.Messages); why != "" {
 			s.writeError(w, r, 400, "invalid_request_error", why)
@@ -748,6 +752,9 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request, f Faults) {
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		s.writeError(w, r, 400, "invalid_request_error", "invalid JSON: "+err.Error())
+		return
+	}
+	if s.refuseMissing(w, r, f, cmp.Or(req.Model, r.PathValue("deployment"))) {
 		return
 	}
 	var inputs []string

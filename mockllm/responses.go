@@ -74,6 +74,9 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model' or 'input'.")
 		return
 	}
+	if s.refuseMissing(w, r, f, req.Model) {
+		return
+	}
 	prompt, bad := responsesPrompt(req.Input)
 	if bad != "" {
 		s.writeError(w, r, 400, "invalid_request_error", bad)

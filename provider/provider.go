@@ -526,6 +526,39 @@ func (e *Error) Refusal() string {
 	return ""
 }
 
+// modelMissingCodes are the error codes with which upstreams say the
+// model asked for is not theirs to serve: OpenAI's (and Groq's, and
+// others that copy it) for a model that does not exist, has been shut
+// down or is not the key's, Azure's for a deployment name it does not
+// have.
+var modelMissingCodes = map[string]bool{"model_not_found": true, "DeploymentNotFound": true}
+
+// modelMissingWords are the words of the refusals that say so without a
+// code: Bedrock's, OpenRouter's.
+var modelMissingWords = []string{"model identifier is invalid", "is not a valid model id"}
+
+// ModelMissing reports whether the upstream refused the call because it
+// does not serve model (the deployment's, as the upstream knows it): a
+// model it has retired or never had, or a deployment name it does not
+// know. That is the deployment's fault, not the request's: OpenAI's and
+// Azure's codes for it (modelMissingCodes), a 404 naming the model
+// (Anthropic's "model: claude-...", Gemini's "models/gemini-... is not
+// found", vLLM's and Ollama's), or Bedrock's and OpenRouter's words. A
+// 404 that does not name the model (a previous response, a file, a
+// conversation not found) is the request's.
+func (e *Error) ModelMissing(model string) bool {
+	switch {
+	case e.Status != http.StatusNotFound && e.Status != http.StatusBadRequest:
+		return false
+	case modelMissingCodes[e.Code]:
+		return true
+	case e.Status == http.StatusNotFound:
+		return model != "" && strings.Contains(e.Message, model)
+	}
+	m := strings.ToLower(e.Message)
+	return slices.ContainsFunc(modelMissingWords, func(w string) bool { return strings.Contains(m, w) })
+}
+
 // Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 

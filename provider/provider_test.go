@@ -39,6 +39,35 @@ func TestRefusal(t *testing.T) {
 	}
 }
 
+func TestModelMissing(t *testing.T) {
+	tests := []struct {
+		name  string
+		err   Error
+		model string
+		want  bool
+	}{
+		{"OpenAI's shut-down model", Error{Status: 404, Code: "model_not_found", Message: "The model `dall-e-3` has been deprecated. Learn more: https://platform.openai.com/docs/deprecations"}, "dall-e-3", true},
+		{"OpenAI's model not the key's", Error{Status: 404, Code: "model_not_found", Message: "The model `gpt-9` does not exist or you do not have access to it."}, "gpt-9", true},
+		{"Azure's unknown deployment", Error{Status: 404, Code: "DeploymentNotFound", Message: "The API deployment for this resource does not exist."}, "gpt-4o-eastus", true},
+		{"Anthropic's retired model", Error{Status: 404, Code: "not_found_error", Message: "model: claude-3-5-sonnet-20241022"}, "claude-3-5-sonnet-20241022", true},
+		{"Gemini's unknown model", Error{Status: 404, Message: "models/gemini-1.5-pro is not found for API version v1main, or is not supported for generateContent."}, "gemini-1.5-pro", true},
+		{"Bedrock's invalid model id", Error{Status: 400, Code: "ValidationException", Message: "The provided model identifier is invalid."}, "anthropic.claude-v2", true},
+		{"OpenRouter's unknown model", Error{Status: 400, Message: "foo/bar is not a valid model ID"}, "foo/bar", true},
+		{"a previous response not found", Error{Status: 404, Code: "previous_response_not_found", Message: "Previous response with id 'resp_1' not found."}, "gpt-5", false},
+		{"a conversation not found", Error{Status: 404, Message: "Conversation with id 'conv_1' not found."}, "gpt-5", false},
+		{"a 400 naming the model", Error{Status: 400, Message: "max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-6"}, "claude-sonnet-4-6", false},
+		{"a server error naming the model", Error{Status: 503, Message: "claude-sonnet-4-6 is overloaded"}, "claude-sonnet-4-6", false},
+		{"a 404 and no model to look for", Error{Status: 404, Message: "not found"}, "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.ModelMissing(tc.model); got != tc.want {
+				t.Fatalf("ModelMissing(%q) = %v, want %v", tc.model, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {

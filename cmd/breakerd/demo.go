@@ -147,7 +147,7 @@ func runDemo(ctx context.Context, o demoOptions, out io.Writer) (demoSummary, er
 	})
 
 	fmt.Fprintf(out, "breakerd demo: gateway on %s\n", base)
-	fmt.Fprintf(out, "  primary  gpt-4o-mini        -> OpenAI mock    %s\n  fallback claude-3-5-sonnet  -> Anthropic mock %s (answers in OpenAI format)\n", pURL, bURL)
+	fmt.Fprintf(out, "  primary  gpt-4o-mini        -> OpenAI mock    %s\n  fallback claude-sonnet      -> Anthropic mock %s (answers in OpenAI format)\n", pURL, bURL)
 	fmt.Fprintf(out, "  status page %s/   metrics %s/metrics   health %s/health   %s/health/circuit-breakers\n", base, base, base, base)
 	fmt.Fprintf(out, "  try it:  curl %s/v1/chat/completions -H 'Content-Type: application/json' -d '{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}'\n", base)
 	fmt.Fprintf(out, "  plan:    primary fails at %s, heals at %s; recovery_timeout %s\n\n", o.BreakAt, o.HealAt, o.Recovery)

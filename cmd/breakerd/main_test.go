@@ -77,6 +77,9 @@ func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
 	if !strings.Contains(errOut.String(), `warning: `) || !strings.Contains(errOut.String(), "gpt-4o-azure") {
 		t.Fatalf("no warning for the undefined fallback: %s", errOut.String())
 	}
+	if !strings.Contains(errOut.String(), "anthropic/claude-3-5-sonnet-20241022 was retired by Anthropic on 2025-10-22") {
+		t.Fatalf("no warning that the guide's Claude model is retired: %s", errOut.String())
+	}
 	// least-cost: the table says what each deployment costs.
 	for _, want := range []string{"gpt-4o-mini/openai/gpt-4o-mini (primary, $0.15 in + $0.6 out per 1M tokens)",
 		"claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022 (fallback, $3 in + $15 out per 1M tokens)"} {

@@ -1,0 +1,102 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+
+	"github.com/breakerd/breakerd/breaker"
+	"github.com/breakerd/breakerd/mockllm"
+)
+
+// A deployment whose upstream does not serve its model (retired, or
+// misnamed) can serve nothing: its circuit opens at the first such answer,
+// without a retry, and the request goes on to the next deployment; the
+// next requests go straight there.
+func TestAModelItsUpstreamDoesNotServeOpensItsCircuit(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  num_retries: 2", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{MissingModels: []string{"gpt-4o-mini"}})
+	for i := range 2 {
+		_, h, err := e.chat("gpt-4o-mini")
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		if h.Get("X-Breakerd-Deployment") == "" || h.Get("X-Breakerd-Fallback") != "true" {
+			t.Fatalf("request %d answered by %q (fallback %q), want the backup", i+1, h.Get("X-Breakerd-Deployment"), h.Get("X-Breakerd-Fallback"))
+		}
+	}
+	if n := e.mocks["primary"].Stats().Chat; n != 1 {
+		t.Fatalf("the primary was called %d times, want once: no retry, and its circuit open after", n)
+	}
+	s := e.breaker(primaryChat).Snapshot()
+	if s.State != breaker.Open || !strings.Contains(s.Reason, "does not serve its model") || !strings.Contains(s.Reason, "gpt-4o-mini") {
+		t.Fatalf("primary's breaker %v, reason %q: want open, saying its model is not served", s.State, s.Reason)
+	}
+}
+
+// During an outage of the primary, a fallback of a model its provider
+// has retired (the seed config's claude-3-5-sonnet-20241022, at
+// Anthropic) is no answer: the client gets the gateway's 503, which names
+// both deployments' failures, not a 404 for a model it did not ask for.
+func TestARetiredFallbackDuringAnOutage(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}
+  - model_name: claude
+    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_base: "${MOCK_BACKUP}", api_key: sk-backup-secret-key}
+router_settings:
+  fallbacks: [{gpt-4o-mini: [claude]}]
+`, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	e.mocks["backup"].SetFaults(mockllm.Faults{MissingModels: []string{"claude-3-5-sonnet-20241022"}})
+	_, _, err := e.chat("gpt-4o-mini")
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("err %v, want the gateway's 503", err)
+	}
+	if msg := apiErr.Message; !strings.Contains(msg, "503") || !strings.Contains(msg, "model: claude-3-5-sonnet-20241022") {
+		t.Fatalf("the 503 says %q; want both failures named", msg)
+	}
+	if st := e.breaker("claude/anthropic/claude-3-5-sonnet-20241022:chat").State(); st != breaker.Open {
+		t.Fatalf("the retired fallback's breaker is %v, want open", st)
+	}
+}
+
+// A model a client names through a wildcard deployment, which its
+// upstream does not have, is the client's mistake: the upstream's 404
+// reaches it, and no circuit opens.
+func TestAMissingModelAskedThroughAWildcardIsTheClients(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: "openai/*"
+    litellm_params: {model: "openai/*", api_base: "${MOCK_A}/v1", api_key: sk-a-secret-key}
+`, "a")
+	e.mocks["a"].SetFaults(mockllm.Faults{MissingModels: []string{"gpt-9"}})
+	for i := range 2 {
+		_, _, err := e.chat("openai/gpt-9")
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || apiErr.Code != "model_not_found" {
+			t.Fatalf("request %d: err %v, want the upstream's 404 model_not_found", i+1, err)
+		}
+	}
+	if n := e.mocks["a"].Stats().Chat; n != 2 {
+		t.Fatalf("the upstream was called %d times, want 2: no circuit opened", n)
+	}
+}
+
+// A health check that finds the deployment's model not served opens its
+// circuit at once, before any client meets it.
+func TestAHealthCheckFindsTheModelMissing(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{MissingModels: []string{"gpt-4o-mini"}})
+	e.gw.Probe(context.Background())
+	if s := e.breaker(primaryChat).Snapshot(); s.State != breaker.Open || !strings.Contains(s.Reason, "gpt-4o-mini") {
+		t.Fatalf("primary's breaker %v (%q) after its check, want open", s.State, s.Reason)
+	}
+}
