@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -178,6 +179,7 @@ type alertStack struct {
 	url     string
 	clock   *breaker.ManualClock
 	primary *mockllm.Server
+	backup  *mockllm.Server
 	slack   *inbox
 	logs    *syncBuffer
 	hc      *http.Client
@@ -188,8 +190,8 @@ type alertStack struct {
 func newAlertStack(t *testing.T, tail string) *alertStack {
 	t.Helper()
 	s := &alertStack{clock: breaker.NewManualClock(t0), primary: mockllm.New(mockllm.Options{Name: "p"}), slack: &inbox{}, logs: &syncBuffer{}}
-	backup := mockllm.New(mockllm.Options{Name: "b"})
-	slackSrv, pSrv, bSrv := httptest.NewServer(http.HandlerFunc(s.slack.handler)), httptest.NewServer(s.primary.Handler()), httptest.NewServer(backup.Handler())
+	s.backup = mockllm.New(mockllm.Options{Name: "b"})
+	slackSrv, pSrv, bSrv := httptest.NewServer(http.HandlerFunc(s.slack.handler)), httptest.NewServer(s.primary.Handler()), httptest.NewServer(s.backup.Handler())
 	s.closers = append(s.closers, slackSrv.Close, pSrv.Close, bSrv.Close)
 	t.Cleanup(func() {
 		for _, c := range s.closers {
@@ -288,6 +290,49 @@ func TestCooldownAlertEndToEnd(t *testing.T) {
 	if len(msgs) != 1 || !strings.Contains(msgs[0], "Rate limited: gpt-4o-mini/openai/gpt-4o-mini:chat is cooling down") ||
 		!strings.Contains(msgs[0], "*Now served by*\\n`claude/anthropic/claude-3-5-sonnet") || !strings.Contains(msgs[0], `"title":"Until"`) {
 		t.Fatalf("%d Slack messages, want 1 naming the breaker and the fallback:\n%v", len(msgs), msgs)
+	}
+}
+
+// During the primary's outage, a fallback whose upstream does not serve
+// its model (the seed guide's Claude, retired since) is no fallback: the
+// alert says why its circuit opened, and the primary's does not claim it
+// serves; /health says the group cannot be served.
+func TestARetiredFallbackInTheOutagesAlert(t *testing.T) {
+	s := newAlertStack(t, "  alerting:\n    slack_webhook: ${SLACK}\n")
+	s.primary.SetFaults(mockllm.Faults{ErrorRate: 1, Status: 503})
+	s.backup.SetFaults(mockllm.Faults{MissingModels: []string{"claude-3-5-sonnet"}})
+	for range 6 { // 5 failures open the primary's circuit
+		_, err := s.sdk.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{Model: "gpt-4o-mini",
+			Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("err %v, want breakerd's 503", err)
+		}
+	}
+	if n := s.backup.Stats().Messages; n != 1 {
+		t.Fatalf("the retired fallback got %d calls, want 1: its circuit open after", n)
+	}
+	resp, err := s.hc.Get(s.url + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("/health %d with no deployment left to serve, want 503", resp.StatusCode)
+	}
+	s.d.Gateway().Registry().WaitListeners()
+	if err := s.d.Bus().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.clock.Advance(10 * time.Second) // the group window closes
+	s.d.Alerts().Tick()
+	msgs := strings.Join(s.finish(t), "\n")
+	if !strings.Contains(msgs, "claude/anthropic/claude-3-5-sonnet:chat") || !strings.Contains(msgs, "its upstream does not serve its model") ||
+		!strings.Contains(msgs, "model: claude-3-5-sonnet") || !strings.Contains(msgs, "gpt-4o-mini/openai/gpt-4o-mini:chat") {
+		t.Fatalf("Slack messages without both openings and the fallback's reason:\n%s", msgs)
+	}
+	if strings.Contains(msgs, "Now served by*\\n`claude") || !strings.Contains(msgs, "Now served by*\\nno fallback: requests fail fast") {
+		t.Fatalf("the alert does not say nothing serves:\n%s", msgs)
 	}
 }
 
