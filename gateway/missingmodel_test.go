@@ -91,12 +91,31 @@ model_list:
 }
 
 // A health check that finds the deployment's model not served opens its
-// circuit at once, before any client meets it.
+// circuit at once, before any client meets it, where checks count toward
+// the breakers (enable_health_check_routing); where they are only
+// counted and logged, it does not.
 func TestAHealthCheckFindsTheModelMissing(t *testing.T) {
-	e := newEnv(t, twoGroups, "primary", "backup")
-	e.mocks["primary"].SetFaults(mockllm.Faults{MissingModels: []string{"gpt-4o-mini"}})
-	e.gw.Probe(context.Background())
-	if s := e.breaker(primaryChat).Snapshot(); s.State != breaker.Open || !strings.Contains(s.Reason, "gpt-4o-mini") {
-		t.Fatalf("primary's breaker %v (%q) after its check, want open", s.State, s.Reason)
+	for _, tc := range []struct {
+		name, general string
+		want          breaker.State
+	}{
+		// allowed_fails_policy: a failed check counts as a call does,
+		// without opening the circuit at once.
+		{"checks that route", "general_settings: {background_health_checks: true, enable_health_check_routing: true}\n", breaker.Open},
+		{"checks only logged", "general_settings: {background_health_checks: true}\n", breaker.Closed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  allowed_fails_policy: {InternalServerErrorAllowedFails: 3}", 1)
+			e := newEnv(t, cfg+tc.general, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{MissingModels: []string{"gpt-4o-mini"}})
+			e.gw.Probe(context.Background())
+			if n := e.mocks["primary"].Stats().Chat; n != 1 {
+				t.Fatalf("%d checks of the primary, want 1", n)
+			}
+			s := e.breaker(primaryChat).Snapshot()
+			if s.State != tc.want || tc.want == breaker.Open && !strings.Contains(s.Reason, "does not serve its model") {
+				t.Fatalf("primary's breaker %v (%q) after its check, want %v", s.State, s.Reason, tc.want)
+			}
+		})
 	}
 }

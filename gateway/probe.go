@@ -196,7 +196,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 		info.Result = "ignored"
 		if g.classify(d, perr) == breaker.Failure && !transient {
 			info.Result = "failure"
-			if p.TripAtOnce || modelMissing(d, perr) {
+			if p.TripAtOnce {
 				// LiteLLM excludes a deployment at its first failed check.
 				d.Breakers[op].Trip("health check failed: " + failureCause(perr, info.ErrType))
 			}

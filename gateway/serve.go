@@ -1368,12 +1368,9 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
 	}
 	if modelMissing(d, perr) {
-		// No call to d can succeed until its config changes: open its
-		// circuit now (LiteLLM cools such a deployment down too), so that
-		// the next requests go straight to the others, and go on without
-		// a retry.
+		// Open its circuit now, and go on without a retry.
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
-		br.Trip("its upstream does not serve its model: " + failureCause(perr, ""))
+		tripModelMissing(br, perr)
 		return nil, "failure", false
 	}
 	if perr.Status > 0 && !fallbackWorthy(perr.Status) {
@@ -1605,6 +1602,14 @@ func fallbackWorthy(status int) bool {
 // request's.
 func modelMissing(d *Deployment, perr *provider.Error) bool {
 	return !d.Config.Resolved && perr.ModelMissing(d.Config.Model)
+}
+
+// tripModelMissing opens br, a circuit of a deployment whose upstream
+// said it does not serve its model (perr): no call to it can succeed
+// until its config changes, so the next requests go straight to the
+// others (LiteLLM cools such a deployment down too).
+func tripModelMissing(br *breaker.Breaker, perr *provider.Error) {
+	br.Trip("its upstream does not serve its model: " + failureCause(perr, ""))
 }
 
 // backoff returns the delay before retry n (from 0): exponential with

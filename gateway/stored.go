@@ -380,6 +380,9 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 			o = breaker.Ignored
 		}
 		done(o, time.Since(start))
+		if o == breaker.Failure && modelMissing(d, perr) {
+			tripModelMissing(br, perr)
+		}
 		return nil, perr
 	}
 	if unjudged != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/mockllm"
 	"github.com/breakerd/breakerd/provider"
 )
@@ -122,5 +123,30 @@ router_settings:
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "no deployment of `veo-9` serves the Videos API") {
 		t.Fatalf("a model no deployment serves: %v", err)
+	}
+}
+
+// A video made where its upstream no longer serves the model (OpenAI's
+// Sora 2, shut down) is made by the next deployment of the model's
+// route, and the first's videos circuit opens.
+func TestAVideoModelItsUpstreamNoLongerServes(t *testing.T) {
+	e := newEnv(t, `
+model_list:
+  - model_name: sora-2
+    litellm_params: {model: openai/sora-2, api_base: "${MOCK_A}/v1", api_key: sk-a-secret-key, order: 1}
+  - model_name: sora-2
+    litellm_params: {model: openai/sora-2, api_base: "${MOCK_B}/v1", api_key: sk-b-secret-key, order: 2}
+`, "a", "b")
+	e.mocks["a"].SetFaults(mockllm.Faults{MissingModels: []string{"sora-2"}})
+	v, err := e.client.Videos.New(context.Background(), openai.VideoNewParams{Model: "sora-2", Prompt: "a cat", Seconds: openai.VideoSeconds4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := e.gw.Route("sora-2")
+	if _, at, _, ok := provider.DecodeVideoID(v.ID); !ok || len(ds) != 2 || at != ds[1].Config.Name {
+		t.Fatalf("video %s, want it made at the second deployment", v.RawJSON())
+	}
+	if st := ds[0].Breakers[provider.Videos].Snapshot(); st.State != breaker.Open || !strings.Contains(st.Reason, "does not serve its model") {
+		t.Fatalf("the first deployment's videos circuit is %v (%q), want open", st.State, st.Reason)
 	}
 }

@@ -83,6 +83,9 @@ func (s *Server) videos(w http.ResponseWriter, r *http.Request, f Faults) {
 				s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'prompt'.")
 				return
 			}
+			if s.refuseMissing(w, r, f, cmp.Or(fields["model"], "sora-2")) {
+				return
+			}
 			v := s.newVideo(st, fields["model"], fields["prompt"], fields["seconds"], fields["size"])
 			writeJSON(w, http.StatusOK, v.object())
 		default:
