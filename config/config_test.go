@@ -260,6 +260,19 @@ func TestAliasesAndDefaultFallbacks(t *testing.T) {
 			t.Fatalf("aliases %v, want %v", cfg.Router.Aliases, want)
 		}
 	})
+	t.Run("an alias named as a group wins, as in LiteLLM, with a warning", func(t *testing.T) {
+		cfg, err := Parse("t.yaml", []byte(groups+"  model_group_alias: {fast: smart, spare: spare}\n"), env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]Alias{"fast": {Group: "smart"}}; !reflect.DeepEqual(cfg.Router.Aliases, want) {
+			t.Fatalf("aliases %v, want %v", cfg.Router.Aliases, want)
+		}
+		warningsStartWith(t, cfg.Warnings, []string{
+			`t.yaml:9:23: router_settings.model_group_alias.fast: "fast" is also a model_name in model_list: requests for it go to "smart", as in LiteLLM, where the alias wins; its own deployments serve no request`,
+			`t.yaml:9:36: router_settings.model_group_alias.spare: names its own model group; the alias does nothing and is skipped`,
+		})
+	})
 	t.Run("context_window_fallbacks", func(t *testing.T) {
 		cfg, err := Parse("t.yaml", []byte(groups+"  context_window_fallbacks: [{fast: [smart, spare]}]\n"), env(nil))
 		if err != nil {
@@ -316,8 +329,6 @@ func TestAliasesAndDefaultFallbacks(t *testing.T) {
 	}{
 		{"max_fallbacks must not be negative", "  max_fallbacks: -1\n",
 			"t.yaml:9:3: router_settings.max_fallbacks: must not be negative, got -1"},
-		{"an alias that names a group is an error", "  model_group_alias: {fast: smart}\n",
-			`t.yaml:9:23: router_settings.model_group_alias.fast: "fast" is already a model_name in model_list`},
 		{"an alias to a near miss is a typo", "  model_group_alias: {gpt-4: smrt}\n",
 			`t.yaml:9:23: router_settings.model_group_alias.gpt-4: unknown model group "smrt" (did you mean "smart"?)`},
 		{"an alias without a group", "  model_group_alias: {gpt-4: {hidden: true}}\n",

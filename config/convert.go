@@ -2014,9 +2014,14 @@ func (c *converter) aliases(raw map[string]any, groups []string) map[string]Alia
 		case a.Group == "":
 			c.errf(p, "must name a model group, as alias: group or alias: {model: group, hidden: true}")
 			continue
-		case slices.Contains(groups, name):
-			c.errf(p, "%q is already a model_name in model_list; an alias cannot replace a group", name)
+		case a.Group == name:
+			c.warnf(p, "names its own model group; the alias does nothing and is skipped")
 			continue
+		case slices.Contains(groups, name) && slices.Contains(groups, a.Group):
+			// LiteLLM looks a request's model up as an alias first: the
+			// alias wins (an old model's clients sent to its successor).
+			c.warnf(p, "%q is also a model_name in model_list: requests for it go to %q, as in LiteLLM, where the alias wins; "+
+				"its own deployments serve no request", name, a.Group)
 		case !slices.Contains(groups, a.Group) && slices.Contains(c.named, a.Group):
 			continue
 		case !slices.Contains(groups, a.Group):

@@ -1288,7 +1288,7 @@ func (g *Gateway) modelNames() []string {
 		names = append(names, p.name)
 	}
 	for _, name := range slices.Sorted(maps.Keys(g.cfg.Router.Aliases)) {
-		if !g.cfg.Router.Aliases[name].Hidden {
+		if _, group := g.groups[name]; !group && !g.cfg.Router.Aliases[name].Hidden { // a group's name, listed once
 			names = append(names, name)
 		}
 	}

@@ -429,6 +429,23 @@ func TestModelGroupAliases(t *testing.T) {
 	}
 }
 
+// An alias named as a group (an old model's name, sent to its
+// successor) wins over the group, as LiteLLM looks an alias up first; the
+// name is listed once.
+func TestAnAliasNamedAsAGroupWins(t *testing.T) {
+	e := newEnv(t, twoGroups+"  model_group_alias: {gpt-4o-mini: claude-3-5-sonnet}\n", "primary", "backup")
+	_, h, err := e.chat("gpt-4o-mini")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := h.Get("X-Breakerd-Deployment"); d != "claude-3-5-sonnet/openai/claude-3-5-sonnet" || e.mocks["primary"].Stats().Chat != 0 {
+		t.Fatalf("served by %q, primary called %d times: want the alias's group alone", d, e.mocks["primary"].Stats().Chat)
+	}
+	if ids := e.modelIDs(); strings.Join(ids, ",") != "gpt-4o-mini,claude-3-5-sonnet" {
+		t.Fatalf("models %v: want each name once", ids)
+	}
+}
+
 // LiteLLM's context_window_fallbacks: a prompt too long for a group's
 // model goes on to the groups configured for longer prompts, with no
 // breaker failure; without such a group the upstream's 400 reaches the
