@@ -84,13 +84,19 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 		at := fmt.Sprintf("%s.alerting[%d]", path, i)
 		switch channel {
 		case "slack":
+			// alert_to_webhook_url's types go to their own webhooks, as
+			// LiteLLM sends them, with or without $SLACK_WEBHOOK_URL.
 			url, ok := c.env("SLACK_WEBHOOK_URL")
-			if !ok || url == "" {
-				c.warnf(at, "slack alerts need $SLACK_WEBHOOK_URL, which is not set: none are sent")
-				break
-			}
-			if len(rest) > 0 {
+			switch {
+			case ok && url != "" && len(rest) > 0:
 				a.Notifiers = append(a.Notifiers, Notifier{Type: "slack", Name: "litellm-slack", WebhookURL: Secret(url), Transitions: kinds, Timeout: timeout})
+			case (!ok || url == "") && len(g.AlertToWebhookURL) == 0:
+				c.warnf(at, "slack alerts need $SLACK_WEBHOOK_URL, which is not set: none are sent")
+			case !ok || url == "":
+				if len(rest) > 0 {
+					c.warnf(at, "slack alerts of the types alert_to_webhook_url does not route (%s) need $SLACK_WEBHOOK_URL, which is not set: those are not sent",
+						strings.Join(rest, ", "))
+				}
 			}
 			for _, t := range slices.Sorted(maps.Keys(g.AlertToWebhookURL)) {
 				p := path + ".alert_to_webhook_url." + t

@@ -39,6 +39,10 @@ func TestLiteLLMAlerting(t *testing.T) {
 				{"slack", "litellm-slack-budget_alerts-2", "https://hooks.slack.com/services/T/B/ops", []string{"budget_spent"}}}},
 		{name: "only types without breakerd alerts", yaml: "  alerting: [slack]\n  alert_types: [daily_reports]\n", env: slackEnv,
 			says: `general_settings.alert_types[0]: LiteLLM's "daily_reports" alerts have no breakerd equivalent`},
+		{name: "types to their own webhooks, without $SLACK_WEBHOOK_URL", yaml: "  alerting: [slack]\n  alert_types: [llm_exceptions, budget_alerts]\n" +
+			"  alert_to_webhook_url: {llm_exceptions: \"https://hooks.slack.com/services/T/B/oncall\"}\n",
+			says: "general_settings.alerting[0]: slack alerts of the types alert_to_webhook_url does not route (budget_alerts) need $SLACK_WEBHOOK_URL, which is not set: those are not sent",
+			want: []notifier{{"slack", "litellm-slack-llm_exceptions-1", "https://hooks.slack.com/services/T/B/oncall", []string{"open", "resolved", "flapping", "reminder"}}}},
 		{name: "no webhook URL", yaml: "  alerting: [slack]\n",
 			says: "general_settings.alerting[0]: slack alerts need $SLACK_WEBHOOK_URL, which is not set: none are sent"},
 		{name: "a channel breakerd does not send to", yaml: "  alerting: [email]\n",
