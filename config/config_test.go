@@ -2598,3 +2598,16 @@ func TestFastModePrices(t *testing.T) {
 		})
 	}
 }
+
+// A LiteLLM config's guardrails load, and the warning says what that
+// means: requests reach the providers unchecked.
+func TestGuardrailsWarnThatNoneRun(t *testing.T) {
+	yml := "model_list:\n  - model_name: m\n    litellm_params: {model: openai/gpt-4.1, api_key: sk-test-key-123}\n" +
+		"guardrails:\n  - guardrail_name: pii\n    litellm_params: {guardrail: presidio, mode: pre_call, default_on: true}\n"
+	cfg, err := Parse("t.yaml", []byte(yml), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:4:1: guardrails: a LiteLLM setting that breakerd does not use; ignored " +
+		"(breakerd runs no guardrails: requests reach the providers without these checks, a provider's own content filter aside)"})
+}

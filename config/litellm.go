@@ -75,9 +75,15 @@ var liteLLMOpenHints = map[string]map[string]string{
 // too, since LiteLLM loads it without complaint.
 var liteLLMIgnored = map[string]map[string]string{
 	"": {
-		"guardrails": "", "finetune_settings": "a fine-tuning job goes where its training file is: files_settings' account, or the deployment that stores it", "mcp_servers": "",
-		"mcp_aliases": "", "vector_store_registry": "", "search_tools": "", "prompts": "", "callback_settings": "",
-		"assistant_settings": "", "cache_config": "LiteLLM ignores it too",
+		"guardrails":            "breakerd runs no guardrails: requests reach the providers without these checks, a provider's own content filter aside",
+		"finetune_settings":     "a fine-tuning job goes where its training file is: files_settings' account, or the deployment that stores it",
+		"mcp_servers":           "breakerd is no MCP gateway and serves no /mcp; the MCP tools of a Responses or Messages request still reach the providers that run them",
+		"mcp_aliases":           "breakerd is no MCP gateway and serves no /mcp",
+		"vector_store_registry": "breakerd serves OpenAI's Vector Stores API at the deployments that store them; LiteLLM's registry of other stores is not read",
+		"search_tools":          "breakerd serves no /v1/search; a request's web search tool still reaches the provider that runs it",
+		"prompts":               "breakerd keeps no prompt templates; a Responses request's prompt, one OpenAI stores, reaches OpenAI's deployments only",
+		"callback_settings":     "",
+		"assistant_settings":    "", "cache_config": "LiteLLM ignores it too",
 	},
 	"model_list[]":                        {"litellm_credential_name": ""},
 	"model_list[].litellm_params":         liteLLMParams,
