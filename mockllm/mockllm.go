@@ -17,6 +17,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -437,19 +438,28 @@ func (s *Server) Handler() http.Handler {
 }
 
 func (s *Server) putFaults(w http.ResponseWriter, r *http.Request) {
-	var f Faults
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		writeJSON(w, 400, map[string]string{"error": "bad faults: " + err.Error()})
-		return
-	}
-	if f.ErrorRate < 0 || f.ErrorRate > 1 || math.IsNaN(f.ErrorRate) {
-		writeJSON(w, 400, map[string]string{"error": "error_rate must be between 0 and 1"})
+	f, err := ReadFaults(r.Body)
+	if err != nil {
+		writeJSON(w, 400, map[string]string{"error": err.Error()})
 		return
 	}
 	s.SetFaults(f)
 	writeJSON(w, 200, f)
+}
+
+// ReadFaults reads faults as PUT /_mock/faults takes them: a JSON object
+// of Faults' fields, none unknown, error_rate between 0 and 1.
+func ReadFaults(r io.Reader) (Faults, error) {
+	var f Faults
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return Faults{}, fmt.Errorf("bad faults: %w", err)
+	}
+	if f.ErrorRate < 0 || f.ErrorRate > 1 || math.IsNaN(f.ErrorRate) {
+		return Faults{}, errors.New("error_rate must be between 0 and 1")
+	}
+	return f, nil
 }
 
 // upstream wraps an API handler with call counting, auth and faults.
