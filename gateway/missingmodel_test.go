@@ -119,3 +119,46 @@ func TestAHealthCheckFindsTheModelMissing(t *testing.T) {
 		})
 	}
 }
+
+// A deployment whose account is out of credit (OpenAI's insufficient_quota
+// 429, Anthropic's "credit balance is too low" 400) can serve nothing
+// until someone pays: its circuit opens at the first such answer, naming
+// the cause, and the request goes on without a retry, where a 429 would
+// only cool it down and a 400 would reach the client.
+func TestAnAccountOutOfCreditOpensItsCircuit(t *testing.T) {
+	for _, tc := range []struct {
+		name, primary, breakerName string
+	}{
+		{"OpenAI's insufficient_quota", `{model: openai/gpt-4o-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}`,
+			"gpt-4o-mini/openai/gpt-4o-mini:chat"},
+		{"Anthropic's credit balance", `{model: anthropic/claude-sonnet-4-6, api_base: "${MOCK_PRIMARY}", api_key: sk-primary-secret-key}`,
+			"gpt-4o-mini/anthropic/claude-sonnet-4-6:chat"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, `
+model_list:
+  - model_name: gpt-4o-mini
+    litellm_params: `+tc.primary+`
+  - model_name: backup
+    litellm_params: {model: openai/gpt-4.1, api_base: "${MOCK_BACKUP}/v1", api_key: sk-backup-secret-key}
+router_settings:
+  num_retries: 2
+  retry_backoff: 1ms
+  fallbacks: [{gpt-4o-mini: [backup]}]
+`, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{OutOfCredit: true})
+			for i := range 2 {
+				if _, h, err := e.chat("gpt-4o-mini"); err != nil || h.Get("X-Breakerd-Fallback") != "true" {
+					t.Fatalf("request %d: %v (fallback %q), want the backup's answer", i+1, err, h.Get("X-Breakerd-Fallback"))
+				}
+			}
+			if n := e.mocks["primary"].Stats().Requests; n != 1 {
+				t.Fatalf("the primary was called %d times, want once", n)
+			}
+			s := e.breaker(tc.breakerName).Snapshot()
+			if s.State != breaker.Open || !strings.Contains(s.Reason, "its upstream account is out of credit") {
+				t.Fatalf("primary's breaker %v, reason %q", s.State, s.Reason)
+			}
+		})
+	}
+}

@@ -141,7 +141,7 @@ func (g *Gateway) tryRealtime(ctx context.Context, w http.ResponseWriter, group 
 			continue
 		case errors.As(err, &perr) && perr.Canceled:
 			return d, nil, 499 // the client left
-		case perr.Status > 0 && !fallbackWorthy(perr.Status) && !modelMissing(d, perr):
+		case perr.Status > 0 && !fallbackWorthy(perr.Status) && deploymentFault(d, perr) == "":
 			// The request's own fault (a bad parameter): the upstream's
 			// answer, as another deployment would give it too.
 			writeError(w, perr.Status, errorTypeOf(perr.Status), perr.Code, perr.Message)

@@ -1367,10 +1367,10 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
 	}
-	if modelMissing(d, perr) {
+	if why := deploymentFault(d, perr); why != "" {
 		// Open its circuit now, and go on without a retry.
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
-		tripModelMissing(br, perr)
+		tripOnFault(br, why, perr)
 		return nil, "failure", false
 	}
 	if perr.Status > 0 && !fallbackWorthy(perr.Status) {
@@ -1590,26 +1590,33 @@ func (c *call) retryNoLaterThan(at time.Time) {
 
 // fallbackWorthy reports whether an upstream status means another
 // deployment might succeed. 400, 404, 422 and other client errors mean the
-// request is wrong, not the provider (but see modelMissing).
+// request is wrong, not the provider (but see deploymentFault).
 func fallbackWorthy(status int) bool {
 	return status >= 500 || status == 429 || status == 401 || status == 403 || status == 408
 }
 
-// modelMissing reports whether perr says d's upstream does not serve d's
-// model (provider.Error.ModelMissing: retired, misnamed, not the key's):
-// d's fault, which no retry mends and another deployment may not share.
-// At a deployment a wildcard made for a model the client named, it is the
-// request's.
-func modelMissing(d *Deployment, perr *provider.Error) bool {
-	return !d.Config.Resolved && perr.ModelMissing(d.Config.Model)
+// deploymentFault says why perr is d's own fault, which no retry mends
+// and another deployment may not share, or "" when it is not: d's
+// upstream does not serve d's model (provider.Error.ModelMissing:
+// retired, misnamed, not the key's), or d's account is out of credit
+// (provider.Error.OutOfCredit). A model a client named through a wildcard
+// deployment is the request's to get right.
+func deploymentFault(d *Deployment, perr *provider.Error) string {
+	switch {
+	case perr.OutOfCredit():
+		return "its upstream account is out of credit"
+	case !d.Config.Resolved && perr.ModelMissing(d.Config.Model):
+		return "its upstream does not serve its model"
+	}
+	return ""
 }
 
-// tripModelMissing opens br, a circuit of a deployment whose upstream
-// said it does not serve its model (perr): no call to it can succeed
-// until its config changes, so the next requests go straight to the
-// others (LiteLLM cools such a deployment down too).
-func tripModelMissing(br *breaker.Breaker, perr *provider.Error) {
-	br.Trip("its upstream does not serve its model: " + failureCause(perr, ""))
+// tripOnFault opens br, a circuit of a deployment whose call failed by a
+// fault of its own (why, deploymentFault's): no call to it can succeed
+// until that changes, so the next requests go straight to the others
+// (LiteLLM cools such a deployment down too).
+func tripOnFault(br *breaker.Breaker, why string, perr *provider.Error) {
+	br.Trip(why + ": " + failureCause(perr, ""))
 }
 
 // backoff returns the delay before retry n (from 0): exponential with
@@ -1629,7 +1636,7 @@ func (g *Gateway) classify(d *Deployment, perr *provider.Error) breaker.Outcome 
 	switch {
 	case perr.Canceled:
 		return breaker.Ignored
-	case modelMissing(d, perr):
+	case deploymentFault(d, perr) != "":
 		return breaker.Failure
 	case perr.Timeout:
 		if cond.Timeout {

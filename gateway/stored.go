@@ -232,7 +232,7 @@ func (g *Gateway) makeAt(w http.ResponseWriter, obj storedObject, what string, s
 			}
 			failures = append(failures, d.Config.Name+": "+u.why)
 			continue
-		case !resend, errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status) && !modelMissing(d, perr))):
+		case !resend, errors.As(err, &perr) && (perr.Canceled || (perr.Status > 0 && !fallbackWorthy(perr.Status) && deploymentFault(d, perr) == "")):
 			return d, g.writeStoredError(w, obj.errAPI, err, d, what, "", "")
 		}
 		failures = append(failures, d.Config.Name+": "+err.Error())
@@ -380,8 +380,8 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 			o = breaker.Ignored
 		}
 		done(o, time.Since(start))
-		if o == breaker.Failure && modelMissing(d, perr) {
-			tripModelMissing(br, perr)
+		if why := deploymentFault(d, perr); o == breaker.Failure && why != "" {
+			tripOnFault(br, why, perr)
 		}
 		return nil, perr
 	}

@@ -97,6 +97,11 @@ type Faults struct {
 	// model_not_found ("The model `x` does not exist or you do not have
 	// access to it."), Anthropic's 404 not_found_error ("model: x").
 	MissingModels []string `json:"missing_models,omitempty"`
+	// OutOfCredit plays an account that cannot pay: every call gets the
+	// provider's refusal for it, OpenAI's 429 insufficient_quota ("You
+	// exceeded your current quota ..."), Anthropic's 400 ("Your credit
+	// balance is too low ...").
+	OutOfCredit bool `json:"out_of_credit,omitempty"`
 	// BatchPolls, when > 0, keeps a batch (OpenAI's or Anthropic's) in
 	// progress for that many looks (retrieves, lists) after it was made,
 	// before it runs: a client's polling, and the cancel of a batch in
@@ -498,6 +503,17 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 		if f.Reset {
 			s.stats.failed.Add(1)
 			panic(http.ErrAbortHandler) // the server drops the connection
+		}
+		if f.OutOfCredit {
+			s.stats.failed.Add(1)
+			if anthropicRequest(r) {
+				s.writeError(w, r, http.StatusBadRequest, "invalid_request_error",
+					"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.")
+			} else {
+				s.writeErrorCode(w, r, http.StatusTooManyRequests, "insufficient_quota", "insufficient_quota",
+					"You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.")
+			}
+			return
 		}
 		if f.Hang {
 			<-r.Context().Done()

@@ -436,3 +436,27 @@ func TestMissingModelsAnswerAsTheirProviderDoes(t *testing.T) {
 		})
 	}
 }
+
+// out_of_credit plays an account that cannot pay, as each provider
+// refuses its calls.
+func TestOutOfCreditAnswersAsTheProviderDoes(t *testing.T) {
+	m, url := newMock(t, Options{Name: "m"})
+	m.SetFaults(Faults{OutOfCredit: true})
+	for _, tc := range []struct {
+		name, path, body string
+		headers          map[string]string
+		status           int
+		want             string
+	}{
+		{"OpenAI", "/v1/chat/completions", chatBody, nil, 429, `"code":"insufficient_quota"`},
+		{"Anthropic", "/v1/messages", `{"model":"claude-sonnet-4-6","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`,
+			map[string]string{"anthropic-version": "2023-06-01"}, 400, `"message":"Your credit balance is too low to access the Anthropic API.`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, data := post(t, url+tc.path, tc.body, tc.headers)
+			if resp.StatusCode != tc.status || !strings.Contains(string(data), tc.want) {
+				t.Fatalf("%d %s; want %d with %s", resp.StatusCode, data, tc.status, tc.want)
+			}
+		})
+	}
+}

@@ -559,6 +559,27 @@ func (e *Error) ModelMissing(model string) bool {
 	return slices.ContainsFunc(modelMissingWords, func(w string) bool { return strings.Contains(m, w) })
 }
 
+// outOfCreditWords are the words of the refusals that say the account
+// cannot pay, where neither status nor code does: Anthropic's (a 400).
+var outOfCreditWords = []string{"credit balance is too low"}
+
+// OutOfCredit reports whether the upstream refused the call because the
+// deployment's account cannot pay for it: a 402 (DeepSeek's "Insufficient
+// Balance", OpenRouter's credits, Anthropic's billing_error), OpenAI's
+// insufficient_quota (a 429 that no wait mends), or Anthropic's "credit
+// balance is too low" (a 400). That is the deployment's fault, not the
+// request's, and lasts until someone pays.
+func (e *Error) OutOfCredit() bool {
+	switch {
+	case e.Status == http.StatusPaymentRequired, e.Code == "insufficient_quota", e.Type == "insufficient_quota", e.Code == "billing_error":
+		return true
+	case e.Status != http.StatusBadRequest:
+		return false
+	}
+	m := strings.ToLower(e.Message)
+	return slices.ContainsFunc(outOfCreditWords, func(w string) bool { return strings.Contains(m, w) })
+}
+
 // Unwrap returns the underlying transport error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 

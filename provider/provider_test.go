@@ -68,6 +68,31 @@ func TestModelMissing(t *testing.T) {
 	}
 }
 
+func TestOutOfCredit(t *testing.T) {
+	tests := []struct {
+		name string
+		err  Error
+		want bool
+	}{
+		{"OpenAI's insufficient_quota", Error{Status: 429, Type: "insufficient_quota", Code: "insufficient_quota",
+			Message: "You exceeded your current quota, please check your plan and billing details."}, true},
+		{"Anthropic's credit balance", Error{Status: 400, Code: "invalid_request_error",
+			Message: "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."}, true},
+		{"Anthropic's billing_error", Error{Status: 402, Code: "billing_error", Message: "There's an issue with your billing."}, true},
+		{"DeepSeek's 402", Error{Status: 402, Message: "Insufficient Balance"}, true},
+		{"a rate limit", Error{Status: 429, Code: "rate_limit_exceeded", Message: "Rate limit reached for requests"}, false},
+		{"Gemini's per-minute quota", Error{Status: 429, Message: "You exceeded your current quota, please check your plan and billing details."}, false},
+		{"another 400", Error{Status: 400, Message: "max_tokens: must be at least 1"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.OutOfCredit(); got != tc.want {
+				t.Fatalf("OutOfCredit() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
