@@ -543,6 +543,25 @@ func TestRetriesThenFallback(t *testing.T) {
 	}
 }
 
+// A key the upstream refuses (401, 403) is not retried on the same
+// deployment: the request goes on to the next at once.
+func TestARefusedKeyIsNotRetried(t *testing.T) {
+	for _, status := range []int{401, 403} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  num_retries: 2", 1)
+			e := newEnv(t, cfg, "primary", "backup")
+			e.mocks["primary"].SetFaults(mockllm.Faults{ErrorRate: 1, Status: status})
+			_, h, err := e.chat("gpt-4o-mini")
+			if err != nil || h.Get("X-Breakerd-Fallback") != "true" {
+				t.Fatalf("%v (fallback %q), want the fallback's answer", err, h.Get("X-Breakerd-Fallback"))
+			}
+			if n := e.mocks["primary"].Stats().Chat; n != 1 || h.Get("X-Breakerd-Attempts") != "2" {
+				t.Fatalf("primary called %d times, %s attempts: want one call, then the fallback", n, h.Get("X-Breakerd-Attempts"))
+			}
+		})
+	}
+}
+
 func TestRetrySucceedsOnSameDeployment(t *testing.T) {
 	cfg := strings.Replace(twoGroups, "  retry_backoff: 1ms", "  retry_backoff: 1ms\n  num_retries: 1", 1)
 	e := newEnv(t, cfg, "primary", "backup")

@@ -1413,7 +1413,10 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	case d.Config.NumRetries != nil: // the deployment's
 		rt.NumRetries = *d.Config.NumRetries
 	}
-	if retry >= rt.NumRetries {
+	if retry >= rt.NumRetries || perr.Status == http.StatusUnauthorized || perr.Status == http.StatusForbidden {
+		// A key the upstream refuses is refused again: the next
+		// deployment, as LiteLLM retries an authentication error only
+		// on another.
 		return nil, "failure", false
 	}
 	wait := backoff(rt.RetryBackoff, rt.MaxRetryBackoff, retry)
