@@ -822,9 +822,22 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 			e.Message = http.StatusText(resp.StatusCode)
 		}
 	}
+	if e.Status == http.StatusBadRequest {
+		m := strings.ToLower(e.Message)
+		if slices.ContainsFunc(keyRefusalWords, func(w string) bool { return strings.Contains(m, w) }) {
+			// The 401 it means: a revoked key counts as one (auth_error)
+			// and passes the deployment over, not the client's 400.
+			e.Status, typ = http.StatusUnauthorized, "authentication_error"
+		}
+	}
 	e.Message = redact(e.Message)
 	return e, redact(typ), redact(code)
 }
+
+// keyRefusalWords are the words of the refusals of a key that come as a
+// 400: Google's (Gemini's API: "API key not valid. Please pass a valid API
+// key.", "API key expired. Please renew the API key.").
+var keyRefusalWords = []string{"api key not valid", "api key expired"}
 
 // upstreamURLs parses each upstream URL once, as http.NewRequest parses
 // it: parsing per call cost a few allocations and about half a

@@ -93,6 +93,28 @@ func TestOutOfCredit(t *testing.T) {
 	}
 }
 
+// Google's API refuses a key with a 400; it is read as the 401 it means,
+// so that a revoked key passes the deployment over instead of reaching
+// the client as its own mistake.
+func TestGooglesKeyRefusalIsA401(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		status     int
+	}{
+		{"a key not valid", `[{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}]`, 401},
+		{"a key expired", `{"error":{"code":400,"message":"API key expired. Please renew the API key.","status":"INVALID_ARGUMENT"}}`, 401},
+		{"another 400", `{"error":{"code":400,"message":"Invalid JSON payload received.","status":"INVALID_ARGUMENT"}}`, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := &http.Response{StatusCode: 400, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(tc.body))}
+			e, _, _ := upstreamError(resp, time.Now(), func(s string) string { return s })
+			if e.Status != tc.status {
+				t.Fatalf("status %d (%s), want %d", e.Status, e.Message, tc.status)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
