@@ -162,3 +162,19 @@ router_settings:
 		})
 	}
 }
+
+// A deployment whose api_base has no such path (/v1 written twice, here)
+// serves nothing: the upstream's 404 "Invalid URL" opens its circuit at
+// once, naming the cause, and the request goes on, where the client got
+// the upstream's 404 as its own mistake.
+func TestAWrongAPIBaseOpensItsCircuit(t *testing.T) {
+	cfg := strings.Replace(twoGroups, "api_base: ${MOCK_PRIMARY}/v1", "api_base: ${MOCK_PRIMARY}/v1/v1", 1)
+	e := newEnv(t, cfg, "primary", "backup")
+	if _, h, err := e.chat("gpt-4o-mini"); err != nil || h.Get("X-Breakerd-Fallback") != "true" {
+		t.Fatalf("%v (fallback %q), want the fallback's answer", err, h.Get("X-Breakerd-Fallback"))
+	}
+	s := e.breaker(primaryChat).Snapshot()
+	if s.State != breaker.Open || !strings.Contains(s.Reason, "its api_base does not serve this API: 404 Not Found: Invalid URL (POST /v1/v1/chat/completions)") {
+		t.Fatalf("primary's breaker %v, reason %q", s.State, s.Reason)
+	}
+}

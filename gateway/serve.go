@@ -1601,8 +1601,9 @@ func fallbackWorthy(status int) bool {
 // deploymentFault says why perr is d's own fault, which no retry mends
 // and another deployment may not share, or "" when it is not: d's
 // upstream does not serve d's model (provider.Error.ModelMissing:
-// retired, misnamed, not the key's), or d's account is out of credit
-// (provider.Error.OutOfCredit). A model a client named through a wildcard
+// retired, misnamed, not the key's), d's account is out of credit
+// (provider.Error.OutOfCredit), or d's api_base has no such path
+// (provider.Error.WrongPath). A model a client named through a wildcard
 // deployment is the request's to get right.
 func deploymentFault(d *Deployment, perr *provider.Error) string {
 	switch {
@@ -1610,6 +1611,8 @@ func deploymentFault(d *Deployment, perr *provider.Error) string {
 		return "its upstream account is out of credit"
 	case !d.Config.Resolved && perr.ModelMissing(d.Config.Model):
 		return "its upstream does not serve its model"
+	case perr.WrongPath():
+		return "its api_base does not serve this API"
 	}
 	return ""
 }

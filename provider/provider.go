@@ -559,6 +559,23 @@ func (e *Error) ModelMissing(model string) bool {
 	return slices.ContainsFunc(modelMissingWords, func(w string) bool { return strings.Contains(m, w) })
 }
 
+// WrongPath reports whether the upstream answered that it has no such
+// path: OpenAI's "Invalid URL (POST /v1/...)", Azure's "Resource not
+// found" (an api_version it does not know, too), FastAPI's (vLLM's) and
+// Go's bare 404s. breakerd builds the path from the deployment's
+// api_base, so that is the deployment's fault: an api_base with /v1 left
+// out or written twice, a server that does not speak the API.
+func (e *Error) WrongPath() bool {
+	if e.Status != http.StatusNotFound {
+		return false
+	}
+	return strings.HasPrefix(e.Message, "Invalid URL (") || slices.Contains(wrongPathMessages, e.Message)
+}
+
+// wrongPathMessages are the whole messages of the servers' 404s for an
+// unknown path.
+var wrongPathMessages = []string{"Resource not found", `{"detail":"Not Found"}`, "404 page not found"}
+
 // outOfCreditWords are the words of the refusals that say the account
 // cannot pay, where neither status nor code does: Anthropic's (a 400).
 var outOfCreditWords = []string{"credit balance is too low"}

@@ -93,6 +93,27 @@ func TestOutOfCredit(t *testing.T) {
 	}
 }
 
+func TestWrongPath(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  Error
+		want bool
+	}{
+		{"OpenAI's unknown URL", Error{Status: 404, Message: "Invalid URL (POST /v1/v1/chat/completions)"}, true},
+		{"Azure's", Error{Status: 404, Code: "404", Message: "Resource not found"}, true},
+		{"vLLM's", Error{Status: 404, Message: `{"detail":"Not Found"}`}, true},
+		{"Go's", Error{Status: 404, Message: "404 page not found"}, true},
+		{"a stored response not found", Error{Status: 404, Message: "No response found with id 'resp_1'."}, false},
+		{"a 400 in the same words", Error{Status: 400, Message: "Invalid URL (POST /v1/x)"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.WrongPath(); got != tc.want {
+				t.Fatalf("WrongPath() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // Google's API refuses a key with a 400; it is read as the 401 it means,
 // so that a revoked key passes the deployment over instead of reaching
 // the client as its own mistake.
