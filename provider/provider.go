@@ -560,11 +560,12 @@ func (e *Error) ModelMissing(model string) bool {
 }
 
 // WrongPath reports whether the upstream answered that it has no such
-// path: OpenAI's "Invalid URL (POST /v1/...)", Azure's "Resource not
-// found" (an api_version it does not know, too), FastAPI's (vLLM's) and
+// path: OpenAI's "Invalid URL (POST /v1/...)", FastAPI's (vLLM's) and
 // Go's bare 404s. breakerd builds the path from the deployment's
 // api_base, so that is the deployment's fault: an api_base with /v1 left
-// out or written twice, a server that does not speak the API.
+// out or written twice, a server that does not speak the API. Azure's
+// "Resource not found" is not counted: it may also answer a stored
+// object's id that does not exist, the client's mistake.
 func (e *Error) WrongPath() bool {
 	if e.Status != http.StatusNotFound {
 		return false
@@ -574,7 +575,7 @@ func (e *Error) WrongPath() bool {
 
 // wrongPathMessages are the whole messages of the servers' 404s for an
 // unknown path.
-var wrongPathMessages = []string{"Resource not found", `{"detail":"Not Found"}`, "404 page not found"}
+var wrongPathMessages = []string{`{"detail":"Not Found"}`, "404 page not found"}
 
 // outOfCreditWords are the words of the refusals that say the account
 // cannot pay, where neither status nor code does: Anthropic's (a 400).

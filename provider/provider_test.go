@@ -100,7 +100,7 @@ func TestWrongPath(t *testing.T) {
 		want bool
 	}{
 		{"OpenAI's unknown URL", Error{Status: 404, Message: "Invalid URL (POST /v1/v1/chat/completions)"}, true},
-		{"Azure's", Error{Status: 404, Code: "404", Message: "Resource not found"}, true},
+		{"Azure's, which may be an object's", Error{Status: 404, Code: "404", Message: "Resource not found"}, false},
 		{"vLLM's", Error{Status: 404, Message: `{"detail":"Not Found"}`}, true},
 		{"Go's", Error{Status: 404, Message: "404 page not found"}, true},
 		{"a stored response not found", Error{Status: 404, Message: "No response found with id 'resp_1'."}, false},
