@@ -1287,7 +1287,7 @@ func TestDeploymentPrices(t *testing.T) {
 			in: 1, out: 2, priced: true},
 		{name: "litellm_params' cache prices", yaml: "    litellm_params: {model: anthropic/claude-sonnet-4-20250514, input_cost_per_token: 0.000002, " +
 			"cache_read_input_token_cost: 0.0000002, cache_creation_input_token_cost: 0.0000025}\n", in: 2, out: 15, read: 0.2, write: 2.5, priced: true, warning: "t.yaml:4:22: model_list[0].litellm_params.model: anthropic/claude-sonnet-4-20250514 was retired"},
-		{name: "model_info's cache prices", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\n" +
+		{name: "model_info's cache prices", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example/v1}\n" +
 			"    model_info: {input_cost_per_token: 0.000001, cache_read_input_token_cost: 0.0000001}\n", in: 1, read: 0.1, priced: true},
 		{name: "model_info's prices", yaml: "    litellm_params: {model: azure/prod, api_base: https://r.example}\n    model_info: {input_cost_per_token: 0.000003, output_cost_per_token: 0.000004}\n",
 			in: 3, out: 4, priced: true},
@@ -1298,10 +1298,10 @@ func TestDeploymentPrices(t *testing.T) {
 			yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example}\n    model_info: {base_model: azure/gpt-4o}\n", in: 2.50, out: 10, read: 1.25, priced: true},
 		{name: "litellm_params' base_model too", yaml: "    litellm_params: {model: azure/prod-eu, api_base: https://r.example, base_model: gpt-4.1-mini}\n",
 			in: 0.40, out: 1.60, read: 0.10, priced: true},
-		{name: "a free deployment is priced", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example, input_cost_per_token: 0, output_cost_per_token: 0}\n", priced: true},
-		{name: "no price is a warning under least-cost", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\n",
+		{name: "a free deployment is priced", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example/v1, input_cost_per_token: 0, output_cost_per_token: 0}\n", priced: true},
+		{name: "no price is a warning under least-cost", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example/v1}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments"},
-		{name: "and under a budget", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example}\nlitellm_settings: {max_budget: 10}\n",
+		{name: "and under a budget", yaml: "    litellm_params: {model: openai/llama, api_base: https://r.example/v1}\nlitellm_settings: {max_budget: 10}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: openai/llama has no price breakerd knows: least-cost tries it after its group's priced deployments, " +
 				"and its calls cost $0 against the budgets it counts toward, so they never stop it"},
 		{name: "OpenRouter reports its calls' cost: no budget warning", yaml: "    litellm_params: {model: openrouter/meta-llama/llama-4-maverick, api_key: sk-or-0123456789}\nlitellm_settings: {max_budget: 10}\n",
@@ -1313,7 +1313,7 @@ func TestDeploymentPrices(t *testing.T) {
 			in: 0.40, out: 1.60, read: 0.10, priced: true},
 		{name: "DeepSeek through OpenRouter", yaml: "    litellm_params: {model: openrouter/deepseek/deepseek-chat, api_key: sk-or-0123456789}\n",
 			in: 0.28, out: 0.42, read: 0.028, priced: true},
-		{name: "a vendor/model name elsewhere is not a vendor's", yaml: "    litellm_params: {model: hosted_vllm/openai/gpt-4o-mini, api_base: https://v.example}\n",
+		{name: "a vendor/model name elsewhere is not a vendor's", yaml: "    litellm_params: {model: hosted_vllm/openai/gpt-4o-mini, api_base: https://v.example/v1}\n",
 			warning: "t.yaml:4:22: model_list[0].litellm_params.model: hosted_vllm/openai/gpt-4o-mini has no price breakerd knows"},
 		// Newer models' list prices: the longer name wins where one is the
 		// other's prefix.
@@ -1417,7 +1417,7 @@ func TestLongContextPrices(t *testing.T) {
 		{"a configured tier, the others its deployment's prices",
 			"    litellm_params: {model: openai/gpt-5.4, input_cost_per_token_above_128k_tokens: 0.000003}\n", []tier{{128_000, 3, 15, 0.25, 2.50, 0}}, ""},
 		{"LiteLLM's keys in model_info, and a number YAML reads as a string",
-			"    litellm_params: {model: openai/mine, api_base: https://r.example, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}\n" +
+			"    litellm_params: {model: openai/mine, api_base: https://r.example/v1, input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}\n" +
 				"    model_info: {input_cost_per_token_above_200k_tokens: \"2e-6\", output_cost_per_token_above_200k_tokens: 4e-6,\n" +
 				"      cache_read_input_token_cost_above_200k_tokens: 0.0000002, cache_creation_input_token_cost_above_200k_tokens: 0.0000025,\n" +
 				"      input_cost_per_token_above_1000000_tokens: 0.000003}\n",
@@ -2177,7 +2177,7 @@ func TestAzureModelMarkers(t *testing.T) {
 		{"openai/gpt-5.4", "gpt-5.4", "", false},
 		{"azure/my-o_series/x", "my-o_series/x", "", false},
 	} {
-		cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: "+tc.model+", api_base: https://r.example, api_key: k-0123456789}\n"), env(nil), "")
+		cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: "+tc.model+", api_base: https://r.example/v1, api_key: k-0123456789}\n"), env(nil), "")
 		d := cfg.Deployments[0]
 		if d.Model != tc.deployment || d.Fit.ResponsesOnly != tc.viaResponses {
 			t.Errorf("%s: deployment %q, through the Responses API %v; want %q, %v", tc.model, d.Model, d.Fit.ResponsesOnly, tc.deployment, tc.viaResponses)
@@ -2610,4 +2610,30 @@ func TestGuardrailsWarnThatNoneRun(t *testing.T) {
 	}
 	warningsStartWith(t, cfg.Warnings, []string{"t.yaml:4:1: guardrails: a LiteLLM setting that breakerd does not use; ignored " +
 		"(breakerd runs no guardrails: requests reach the providers without these checks, a provider's own content filter aside)"})
+}
+
+// An OpenAI-compatible server's api_base whose path will not reach its API
+// (none, /v1 twice, an endpoint's path given whole) loads with a warning
+// that says where the calls would go and what to write.
+func TestOpenAIBasePathWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		base, want string
+	}{
+		{"http://vllm:8000", "api_base: has no path, so calls go to http://vllm:8000/chat/completions: the servers that speak OpenAI's API " +
+			"(vLLM, SGLang, LM Studio, llama.cpp, LocalAI) serve it under /v1; write http://vllm:8000/v1, unless this one serves it at its root"},
+		{"http://vllm:8000/v1/v1", "api_base: has /v1 twice, so calls go to http://vllm:8000/v1/v1/chat/completions: write http://vllm:8000/v1"},
+		{"http://vllm:8000/v1/chat/completions", "api_base: ends in /chat/completions, which breakerd appends to it " +
+			"(calls would go to http://vllm:8000/v1/chat/completions/chat/completions): write http://vllm:8000/v1"},
+		{"http://vllm:8000/v1", ""},
+		{"https://openrouter.ai/api/v1", ""},
+		{"https://llm.example/openai", ""},
+	} {
+		t.Run(tc.base, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: hosted_vllm/qwen3, api_base: \""+tc.base+"\"}\n"), env(nil), "")
+			got := strings.Join(cfg.Warnings, "\n")
+			if tc.want == "" && strings.Contains(got, "api_base") || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Fatalf("warnings:\n%s\nwant %q", got, tc.want)
+			}
+		})
+	}
 }

@@ -813,6 +813,11 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 			checked, _, _ = strings.Cut(checked, "?") // its query is kept (hostRules)
 		}
 		c.checkAPIBase(baseAt, checked)
+		if d.Dialect == DialectOpenAI && rd.Params.APIBase != "" && info.PathSuffix == "" && info.CompatSuffix == "" {
+			if why := openAIBasePath(d.APIBase); why != "" {
+				c.warnf(baseAt, "%s", why)
+			}
+		}
 		if info.CompatSuffix != "" && !strings.HasSuffix(d.APIBase, info.CompatSuffix) {
 			c.warnf(baseAt, "breakerd calls %s's OpenAI-compatible API, at {api_base}/chat/completions, so api_base should end in %s (default %s); LiteLLM calls %s's native API at this address",
 				prov, info.CompatSuffix, info.BaseURL, prov)
@@ -1607,6 +1612,36 @@ func (c *converter) checkAPIBase(path, base string) {
 	case u.User != nil:
 		c.errf(path, "must not carry credentials; use api_key")
 	}
+}
+
+// endpointPaths are the paths breakerd appends to an OpenAI-compatible
+// api_base: one that already ends in one was given whole.
+var endpointPaths = []string{"/chat/completions", "/completions", "/embeddings", "/responses"}
+
+// openAIBasePath says what is likely wrong with the path of base, an
+// OpenAI-compatible server's api_base, which breakerd appends each
+// endpoint's path to ("" when nothing is): none at all (the servers that
+// speak the API serve it under /v1), /v1 twice, or an endpoint's path
+// already. Such a deployment's calls get a 404, which opens its circuit.
+func openAIBasePath(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return ""
+	}
+	path := strings.TrimRight(u.Path, "/")
+	for _, p := range endpointPaths {
+		if strings.HasSuffix(path, p) {
+			return fmt.Sprintf("ends in %s, which breakerd appends to it (calls would go to %s%s): write %s", p, base, p, strings.TrimSuffix(base, p))
+		}
+	}
+	switch {
+	case strings.Contains(path+"/", "/v1/v1/"):
+		return fmt.Sprintf("has /v1 twice, so calls go to %s/chat/completions: write %s", base, strings.Replace(base, "/v1/v1", "/v1", 1))
+	case path == "":
+		return fmt.Sprintf("has no path, so calls go to %s/chat/completions: the servers that speak OpenAI's API (vLLM, SGLang, LM Studio, "+
+			"llama.cpp, LocalAI) serve it under /v1; write %s/v1, unless this one serves it at its root", base, base)
+	}
+	return ""
 }
 
 // strategies are LiteLLM's routing strategies, all honoured.
