@@ -377,6 +377,11 @@ type Deployment struct {
 	// Resolved is set on a deployment Resolve made: its model is the one
 	// a client asked for, which its upstream may not have.
 	Resolved bool
+	// Retired says when the model's vendor retired it from its own API,
+	// at which the deployment calls it ("retired by Anthropic on
+	// 2025-10-22; Anthropic names claude-sonnet-4-6 instead"), from the
+	// built-in table; "" when it has not.
+	Retired string
 	// Defaults are LiteLLM's request defaults from litellm_params
 	// (temperature, max_tokens, seed, ...), as JSON values: a request
 	// that does not set one gets it, as in LiteLLM.

@@ -68,7 +68,8 @@ func retiredAt(provider, model string) (retirement, bool) {
 // retired, at the provider's own API (not a server of another's that
 // takes the same names, nor a partner platform).
 func (c *converter) warnRetired(ds []Deployment) {
-	for _, d := range ds {
+	for i := range ds {
+		d := &ds[i]
 		info, _ := LookupProvider(d.Provider)
 		if d.Wildcard || info.BaseURL == "" || strings.TrimSuffix(d.APIBase, "/") != info.BaseURL+info.PathSuffix {
 			continue
@@ -77,9 +78,11 @@ func (c *converter) warnRetired(ds []Deployment) {
 		if !ok {
 			continue
 		}
-		msg := fmt.Sprintf("%s was retired by %s on %s: every call to it fails (a 404), so this deployment answers nothing "+
-			"(its circuit opens at its first call)", d.ModelRef, r.by, r.on)
+		d.Retired = fmt.Sprintf("retired by %s on %s", r.by, r.on)
+		msg := fmt.Sprintf("%s was %s: every call to it fails (a 404), so this deployment answers nothing "+
+			"(its circuit opens at its first call)", d.ModelRef, d.Retired)
 		if r.instead != "" {
+			d.Retired += fmt.Sprintf("; %s names %s instead", r.by, r.instead)
 			msg += fmt.Sprintf("; %s names %s to use instead", r.by, r.instead)
 		}
 		c.warnf(fmt.Sprintf("model_list[%d].litellm_params.model", d.Index), "%s", msg)

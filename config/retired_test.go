@@ -46,7 +46,20 @@ func TestRetiredModelsAreWarnedOf(t *testing.T) {
 				t.Fatalf("warned %q", retired)
 			case tc.want != "" && (len(retired) != 1 || !strings.Contains(retired[0], tc.want)):
 				t.Fatalf("warnings %q, want one with %q", cfg.Warnings, tc.want)
+			case (tc.want == "") != (cfg.Deployments[0].Retired == ""):
+				t.Fatalf("the deployment says it is %q", cfg.Deployments[0].Retired)
 			}
 		})
+	}
+}
+
+// The status page says what the warning says, beside the deployment.
+func TestARetiredDeploymentSaysSo(t *testing.T) {
+	cfg, err := Parse("t.yaml", []byte("model_list:\n  - model_name: m\n    litellm_params: {model: anthropic/claude-3-5-haiku-20241022, api_key: sk-test-key-123}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.Deployments[0].Retired, "retired by Anthropic on 2026-02-19; Anthropic names claude-haiku-4-5 instead"; got != want {
+		t.Fatalf("Retired %q, want %q", got, want)
 	}
 }

@@ -100,6 +100,18 @@ func TestStatusPageShowsTripLive(t *testing.T) {
 	if err != nil || spent != "passed over: its provider budget of $1 per 1d is spent ($1.02) until 2026-12-05T00:00:00Z" {
 		t.Fatalf("a spent budget's explanation reads %q (%v)", spent, err)
 	}
+	// A deployment of a model its vendor retired says so, closed or open.
+	for _, tc := range []struct{ breaker, want string }{
+		{`{state: "closed"}`, "its model was retired by Anthropic on 2025-10-22; Anthropic names claude-sonnet-4-6 instead"},
+		{`{state: "open", reason: "its upstream does not serve its model: 404 Not Found: model: claude-3-5-sonnet-20241022"}`,
+			"its model was retired by Anthropic on 2025-10-22; Anthropic names claude-sonnet-4-6 instead · its upstream does not serve its model: 404 Not Found: model: claude-3-5-sonnet-20241022"},
+	} {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`why(`+tc.breaker+`, new Date().toISOString(), `+
+			`{retired: "retired by Anthropic on 2025-10-22; Anthropic names claude-sonnet-4-6 instead"})`))
+		if err != nil || got != tc.want {
+			t.Fatalf("a retired model's explanation reads %q (%v), want %q", got, err, tc.want)
+		}
+	}
 	// Nothing is cut off behind a horizontal scrollbar, on a laptop or a
 	// phone.
 	for _, size := range []struct {

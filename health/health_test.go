@@ -399,3 +399,15 @@ model_list:
 		t.Fatalf("with OpenAI's circuit open: %s (%s), want unhealthy", r.Status, r.Reason)
 	}
 }
+
+// status.json says, beside a deployment of a model its vendor retired,
+// when and what the vendor names instead; of others, nothing.
+func TestStatusSaysAModelIsRetired(t *testing.T) {
+	gw, _ := newGateway(t, "model_list:\n  - model_name: claude\n    litellm_params: {model: anthropic/claude-3-5-sonnet-20241022, api_key: sk-ant-test-key}\n"+
+		"  - model_name: gpt\n    litellm_params: {model: openai/gpt-4.1, api_key: sk-test-key-123}\n")
+	v := health.New(gw, config.Health{}).Status()
+	if len(v.Groups) != 2 || v.Groups[0].Deployments[0].Retired != "retired by Anthropic on 2025-10-22; Anthropic names claude-sonnet-4-6 instead" ||
+		v.Groups[1].Deployments[0].Retired != "" {
+		t.Fatalf("status groups %+v", v.Groups)
+	}
+}

@@ -42,6 +42,9 @@ type StatusDeployment struct {
 	// BudgetSpent, while one of the deployment's budgets is spent, says
 	// which and until when: it is passed over until then.
 	BudgetSpent string `json:"budget_spent,omitempty"`
+	// Retired says when the model's vendor retired it (config.Deployment's
+	// Retired): its calls fail.
+	Retired string `json:"retired,omitempty"`
 }
 
 // StatusBreaker is one breaker of a deployment.
@@ -104,7 +107,7 @@ func (c *Checker) Status() StatusView {
 		for _, d := range c.src.Route(grp.Name) {
 			sd := StatusDeployment{Name: d.Config.Name, Group: d.Config.Group, Provider: d.Config.Provider, Model: d.Config.Model,
 				Fallback: d.Config.Group != grp.Name, InFlight: d.Bulkhead.InFlight(), Queued: d.Bulkhead.Queued(),
-				MaxConc: d.Bulkhead.Settings().MaxConcurrent}
+				MaxConc: d.Bulkhead.Settings().MaxConcurrent, Retired: d.Config.Retired}
 			sd.BudgetSpent, _ = d.OverBudget(v.GeneratedAt)
 			for _, op := range d.Operations() {
 				sb := statusBreaker(d.Breakers[op], string(op))
