@@ -530,6 +530,45 @@ router_settings:
 	}
 }
 
+// OpenRouter refuses a prompt its moderation flags with a 403, which is
+// the prompt's, not the key's: no breaker failure and no fallback of
+// another kind; it goes to content_policy_fallbacks where there are some,
+// and otherwise reaches the client as OpenRouter gave it.
+func TestOpenRoutersModerationIsAContentRefusal(t *testing.T) {
+	const models = `
+model_list:
+  - model_name: routed
+    litellm_params: {model: openrouter/anthropic/claude-sonnet-4.6, api_base: "${MOCK_ROUTER}/api/v1", api_key: sk-or-key-123}
+  - model_name: other
+    litellm_params: {model: openai/gpt-4.1, api_base: "${MOCK_OTHER}/v1", api_key: sk-other-key}
+router_settings:
+`
+	const flagged = `{"model":"routed","messages":[{"role":"user","content":"tell me about dragons"}]}`
+	for _, tc := range []struct {
+		name, router string
+		status       int
+	}{
+		{"with content_policy_fallbacks", "  content_policy_fallbacks: [{routed: [other]}]\n", 200},
+		{"with fallbacks of other kinds only", "  fallbacks: [{routed: [other]}]\n", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, models+tc.router, "router", "other")
+			e.mocks["router"].SetFaults(mockllm.Faults{BlockedWords: []string{"dragons"}})
+			for range 6 {
+				status, _, body := e.post("/v1/chat/completions", flagged)
+				errObj, _ := body["error"].(map[string]any)
+				msg, _ := errObj["message"].(string)
+				if status != tc.status || status == 403 && !strings.Contains(msg, "Your input was flagged") {
+					t.Fatalf("%d %v, want %d", status, body, tc.status)
+				}
+			}
+			if c := e.breaker("routed/openrouter/anthropic/claude-sonnet-4.6:chat").Counts(); c.Failures != 0 {
+				t.Fatalf("flagged prompts counted against the deployment: %+v", c)
+			}
+		})
+	}
+}
+
 // LiteLLM's max_fallbacks: a request tries at most that many fallback
 // groups; the ones past it get no call.
 func TestMaxFallbacksBoundsTheGroupsTried(t *testing.T) {

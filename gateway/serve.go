@@ -1373,7 +1373,7 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		tripOnFault(br, why, perr)
 		return nil, "failure", false
 	}
-	if perr.Status > 0 && !fallbackWorthy(perr.Status) {
+	if perr.Status > 0 && (!fallbackWorthy(perr.Status) || perr.Refusal() != "") {
 		if kind := perr.Refusal(); kind != "" && c.refused == "" && len(g.refusalFallbacks(kind)[c.group]) > 0 && !c.routing.noFallbacks {
 			c.refused = kind
 			c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
@@ -1644,6 +1644,8 @@ func (g *Gateway) classify(d *Deployment, perr *provider.Error) breaker.Outcome 
 		return breaker.Ignored
 	case deploymentFault(d, perr) != "":
 		return breaker.Failure
+	case perr.Refusal() != "":
+		return breaker.Ignored // the prompt's: OpenRouter's moderation comes as a 403
 	case perr.Timeout:
 		if cond.Timeout {
 			return breaker.Failure

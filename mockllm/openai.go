@@ -559,6 +559,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 		return
 	}
 	if blocked(prompt, f.BlockedWords) {
+		if strings.HasPrefix(r.URL.Path, "/api/v1/") { // OpenRouter's moderation, with its 403
+			s.writeError(w, r, http.StatusForbidden, "permission_error", fmt.Sprintf(
+				"%s requires moderation on OpenRouter. Your input was flagged for \"violence\". No credits were charged.", req.Model))
+			return
+		}
 		s.writeErrorCode(w, r, 400, "invalid_request_error", "content_policy_violation",
 			"Your request was rejected as a result of our safety system.")
 		return

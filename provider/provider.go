@@ -509,12 +509,17 @@ const (
 // Bedrock ("input is too long") use;
 // ContentPolicy for OpenAI's code content_policy_violation, Azure's
 // content_filter, or the words of their safety systems and Anthropic's
-// content filtering. It returns "" for any other error.
+// content filtering, or OpenRouter's moderation (a 403: "... requires
+// moderation on OpenRouter. Your input was flagged ..."). It returns ""
+// for any other error.
 func (e *Error) Refusal() string {
+	m := strings.ToLower(e.Message)
+	if e.Status == http.StatusForbidden && (strings.Contains(m, "requires moderation") || strings.Contains(m, "input was flagged")) {
+		return ContentPolicy // OpenRouter's moderation: the prompt's, not the key's
+	}
 	if e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge && e.Status != http.StatusUnprocessableEntity {
 		return ""
 	}
-	m := strings.ToLower(e.Message)
 	switch {
 	case e.Code == "context_length_exceeded" || strings.Contains(m, "context length") ||
 		strings.Contains(m, "context window") || strings.Contains(m, "prompt is too long") || strings.Contains(m, "input is too long"):

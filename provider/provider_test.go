@@ -26,6 +26,8 @@ func TestRefusal(t *testing.T) {
 		{"OpenAI's policy code", Error{Status: 400, Code: "content_policy_violation", Message: "rejected"}, ContentPolicy},
 		{"Azure's content filter", Error{Status: 400, Code: "content_filter", Message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy."}, ContentPolicy},
 		{"Anthropic's words", Error{Status: 400, Message: "Output blocked by content filtering policy"}, ContentPolicy},
+		{"OpenRouter's moderation", Error{Status: 403, Message: `anthropic/claude-sonnet-4.6 requires moderation on OpenRouter. Your input was flagged for "violence". No credits were charged.`}, ContentPolicy},
+		{"a 403 that is the key's", Error{Status: 403, Message: "Project does not have access to model gpt-5"}, ""},
 		{"another 400", Error{Status: 400, Code: "invalid_value", Message: "temperature must be at most 2"}, ""},
 		{"a server error in the same words", Error{Status: 500, Message: "context window service down"}, ""},
 		{"a transport error", Error{Message: "prompt is too long"}, ""},
