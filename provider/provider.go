@@ -847,20 +847,34 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 	}
 	if e.Status == http.StatusBadRequest {
 		m := strings.ToLower(e.Message)
-		if slices.ContainsFunc(keyRefusalWords, func(w string) bool { return strings.Contains(m, w) }) {
-			// The 401 it means: a revoked key counts as one (auth_error)
-			// and passes the deployment over, not the client's 400.
-			e.Status, typ = http.StatusUnauthorized, "authentication_error"
+		for _, r := range accountRefusals {
+			if strings.Contains(m, r.words) {
+				// The status it means: a revoked key or a refused region
+				// counts as one (auth_error) and passes the deployment
+				// over, where the client would get a 400 as its own.
+				e.Status, typ = r.status, r.typ
+				break
+			}
 		}
 	}
 	e.Message = redact(e.Message)
 	return e, redact(typ), redact(code)
 }
 
-// keyRefusalWords are the words of the refusals of a key that come as a
-// 400: Google's (Gemini's API: "API key not valid. Please pass a valid API
-// key.", "API key expired. Please renew the API key.").
-var keyRefusalWords = []string{"api key not valid", "api key expired"}
+// accountRefusals are the refusals of the deployment's key or account
+// that come as a 400, by their words, and the status each means: Google's
+// (Gemini's API: "API key not valid. Please pass a valid API key.", "API
+// key expired. Please renew the API key.", "User location is not
+// supported for the API use.", where the server calls from).
+var accountRefusals = []struct {
+	words  string
+	status int
+	typ    string
+}{
+	{"api key not valid", http.StatusUnauthorized, "authentication_error"},
+	{"api key expired", http.StatusUnauthorized, "authentication_error"},
+	{"user location is not supported", http.StatusForbidden, "permission_error"},
+}
 
 // upstreamURLs parses each upstream URL once, as http.NewRequest parses
 // it: parsing per call cost a few allocations and about half a

@@ -116,16 +116,17 @@ func TestWrongPath(t *testing.T) {
 	}
 }
 
-// Google's API refuses a key with a 400; it is read as the 401 it means,
-// so that a revoked key passes the deployment over instead of reaching
-// the client as its own mistake.
-func TestGooglesKeyRefusalIsA401(t *testing.T) {
+// Google's API refuses a key, or the region the server calls from, with
+// a 400; it is read as the 401 or 403 it means, so that the deployment is
+// passed over instead of the client getting it as its own mistake.
+func TestGooglesAccountRefusalsAreWhatTheyMean(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string
 		status     int
 	}{
 		{"a key not valid", `[{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}]`, 401},
 		{"a key expired", `{"error":{"code":400,"message":"API key expired. Please renew the API key.","status":"INVALID_ARGUMENT"}}`, 401},
+		{"a region refused", `[{"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}}]`, 403},
 		{"another 400", `{"error":{"code":400,"message":"Invalid JSON payload received.","status":"INVALID_ARGUMENT"}}`, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
