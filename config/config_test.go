@@ -2637,3 +2637,23 @@ func TestOpenAIBasePathWarnings(t *testing.T) {
 		})
 	}
 }
+
+// LiteLLM's settings reference shows 0 as the placeholder of its numbers;
+// a config copied from it loads: 0 sets no limit, and a 0 alerting
+// threshold, which would call every answer slow, is LiteLLM's default.
+func TestLiteLLMsPlaceholderZeros(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4.1, api_key: sk-123456}\ngeneral_settings:\n"
+	cfg := parseExpecting(t, []byte(head+"  max_parallel_requests: 0\n  global_max_parallel_requests: 0\n  alerting_threshold: 0\n  alerting: [webhook]\n"),
+		env(map[string]string{"WEBHOOK_URL": "https://alerts.example/hook"}), "")
+	if cfg.Deployments[0].MaxParallel != 0 || cfg.Server.MaxConcurrent != 0 || cfg.Alerting.SlowThreshold != 300*time.Second {
+		t.Fatalf("max_parallel %d, max_concurrent %d, slow threshold %v: want no limits and 300s",
+			cfg.Deployments[0].MaxParallel, cfg.Server.MaxConcurrent, cfg.Alerting.SlowThreshold)
+	}
+	warningsStartWith(t, cfg.Warnings, []string{
+		"t.yaml:5:3: general_settings.max_parallel_requests: 0 sets no limit",
+		"t.yaml:6:3: general_settings.global_max_parallel_requests: 0 sets no limit",
+		"t.yaml:7:3: general_settings.alerting_threshold: 0 would call every answer slow: it is left out, so LiteLLM's default, 300 s, applies",
+	})
+	// A negative one is still an error.
+	parseExpecting(t, []byte(head+"  max_parallel_requests: -1\n"), env(nil), "general_settings.max_parallel_requests: must be at least 1, got -1")
+}

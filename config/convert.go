@@ -281,6 +281,18 @@ func (c *converter) count(path string, v *int, def int, allowZero bool) int {
 	return *v
 }
 
+// zeroIsUnset reads a LiteLLM limit whose reference shows 0 as the
+// type's placeholder (general_settings' max_parallel_requests: 0): 0 sets
+// no limit, with a warning, rather than failing a config copied from
+// LiteLLM's docs. It returns v, or nil for 0.
+func (c *converter) zeroIsUnset(path string, v *int) *int {
+	if v == nil || *v != 0 {
+		return v
+	}
+	c.warnf(path, "0 sets no limit (LiteLLM's settings reference shows 0 as a placeholder); leave it out, or set a limit")
+	return nil
+}
+
 func (c *converter) ratio(path string, v *float64) float64 {
 	if v == nil {
 		return 0
@@ -351,11 +363,12 @@ func (c *converter) convert(raw *rawFile) *Config {
 	case raw.RouterSettings.DefaultMaxParallel != nil:
 		c.maxParallel = c.count("router_settings.default_max_parallel_requests", raw.RouterSettings.DefaultMaxParallel, 0, false)
 	case raw.General.MaxParallel != nil:
-		c.maxParallel = c.count("general_settings.max_parallel_requests", raw.General.MaxParallel, 0, false)
+		c.maxParallel = c.count("general_settings.max_parallel_requests", c.zeroIsUnset("general_settings.max_parallel_requests", raw.General.MaxParallel), 0, false)
 	}
 	c.routes(raw.General, &cfg.Server, raw.Server.MaxBodyBytes != nil)
 	if raw.Server.MaxConcurrent == nil && raw.General.GlobalMaxParallel != nil {
-		cfg.Server.MaxConcurrent = c.count("general_settings.global_max_parallel_requests", raw.General.GlobalMaxParallel, 0, false)
+		cfg.Server.MaxConcurrent = c.count("general_settings.global_max_parallel_requests",
+			c.zeroIsUnset("general_settings.global_max_parallel_requests", raw.General.GlobalMaxParallel), 0, false)
 	}
 	for _, cp := range raw.LiteLLM.CustomProviderMap {
 		c.customProviders = append(c.customProviders, cp.Provider)

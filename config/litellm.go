@@ -34,6 +34,7 @@ var liteLLMOpen = []string{
 var liteLLMOpenHints = map[string]map[string]string{
 	"general_settings": {
 		"custom_auth":       "breakerd cannot run LiteLLM's Python auth code: with master_key set, API clients must send it; without, none is asked",
+		"enable_jwt_auth":   "breakerd checks no JWTs: with master_key set, API clients must send it, and a client that sends a JWT is refused",
 		"database_url":      "breakerd keeps no database: its models, keys and settings come from this file",
 		"store_model_in_db": "breakerd keeps no database: its models come from this file",
 		"port":              "server.listen (or serve -listen) sets breakerd's address",

@@ -33,8 +33,15 @@ func (c *converter) liteLLMAlerting(g rawGeneral, a *Alerting) {
 	const path = "general_settings"
 	// LiteLLM alerts on slow answers after alerting_threshold (300 s by
 	// default) once its alerting is on; breakerd, when either is set.
-	if g.AlertingThreshold != nil || len(g.Alerting) > 0 {
-		a.SlowThreshold = c.duration(path+".alerting_threshold", g.AlertingThreshold, 300*time.Second, false)
+	threshold := g.AlertingThreshold
+	if n, ok := threshold.(uint64); ok && n == 0 {
+		// LiteLLM's settings reference shows 0 as a placeholder; at 0 it
+		// would alert on every answer.
+		c.warnf(path+".alerting_threshold", "0 would call every answer slow: it is left out, so LiteLLM's default, 300 s, applies once alerting is on; leave it out, or set the seconds")
+		threshold = nil
+	}
+	if threshold != nil || len(g.Alerting) > 0 {
+		a.SlowThreshold = c.duration(path+".alerting_threshold", threshold, 300*time.Second, false)
 	}
 	if len(g.Alerting) == 0 {
 		if len(g.AlertTypes) > 0 || len(g.AlertToWebhookURL) > 0 {
