@@ -995,6 +995,9 @@ type Redis struct {
 	Sentinels        []string
 	SentinelPassword Secret
 	ClusterNodes     []string
+	// DB is the database number (LiteLLM's redis_db; a redis_url names
+	// its own, and a Redis Cluster has only 0).
+	DB int
 	// Namespace prefixes every key, so gateways can share one Redis.
 	Namespace string
 	// FlushInterval is how often outcomes are sent (100-250ms).

@@ -2657,3 +2657,16 @@ func TestLiteLLMsPlaceholderZeros(t *testing.T) {
 	// A negative one is still an error.
 	parseExpecting(t, []byte(head+"  max_parallel_requests: -1\n"), env(nil), "general_settings.max_parallel_requests: must be at least 1, got -1")
 }
+
+// LiteLLM's redis_db names the shared state's database; a Cluster, which
+// has only 0, or a redis_url, which names its own, cannot take another.
+func TestRedisDB(t *testing.T) {
+	const head = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4.1, api_key: sk-123456}\nrouter_settings:\n  redis_host: 127.0.0.1\n"
+	cfg := parseExpecting(t, []byte(head+"  redis_db: 3\n  redis_namespace: ${NS}\n"), env(map[string]string{"NS": "team-a"}), "")
+	if r := cfg.Router; r.State != "redis" || r.Redis.DB != 3 || r.Redis.Namespace != "team-a" {
+		t.Fatalf("state %q, database %d, namespace %q; want redis, 3, team-a (its reference resolved)", r.State, r.Redis.DB, r.Redis.Namespace)
+	}
+	parseExpecting(t, []byte(head+"  redis_db: -1\n"), env(nil), "router_settings.redis_db: must not be negative")
+	parseExpecting(t, []byte("model_list:\n  - model_name: a\n    litellm_params: {model: openai/gpt-4.1, api_key: sk-123456}\n"+
+		"router_settings:\n  redis_url: redis://127.0.0.1:6379/1\n  redis_db: 3\n"), env(nil), "router_settings.redis_db: redis_url names its database")
+}

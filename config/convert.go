@@ -1842,7 +1842,7 @@ func (c *converter) router(r rawRouter, ls rawLiteLLM, groups []string) Router {
 func (c *converter) state(r rawRouter) (string, Redis) {
 	const path = "router_settings"
 	st := r.State
-	rd := Redis{Namespace: r.RedisNamespace, Password: Secret(c.resolve(path+".redis_password", r.RedisPassword)),
+	rd := Redis{Namespace: c.resolve(path+".redis_namespace", r.RedisNamespace), Password: Secret(c.resolve(path+".redis_password", r.RedisPassword)),
 		URL: Secret(c.resolve(path+".redis_url", r.RedisURL))}
 	if rd.Namespace == "" {
 		rd.Namespace = "breakerd"
@@ -1867,6 +1867,7 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 	if host != "" {
 		rd.Addr = host + ":" + cmp.Or(port, "6379")
 	}
+	rd.DB = c.count(path+".redis_db", r.RedisDB, 0, true)
 	c.redisTopology(path+".cache_kwargs", r.CacheKwargs, &rd)
 	named := func() bool { return rd.Addr != "" || rd.URL != "" || rd.Sentinels != nil || rd.ClusterNodes != nil }
 	switch st {
@@ -1889,6 +1890,10 @@ func (c *converter) state(r rawRouter) (string, Redis) {
 			"or a Sentinel's or a Cluster's nodes (cache_kwargs, or $REDIS_SENTINEL_NODES or $REDIS_CLUSTER_NODES)")
 	case rd.Sentinels != nil && rd.MasterName == "":
 		c.errf(path+".cache_kwargs.sentinel_nodes", "needs service_name (or $REDIS_SERVICE_NAME), the name of the master the sentinels watch")
+	case rd.DB != 0 && rd.ClusterNodes != nil:
+		c.errf(path+".redis_db", "a Redis Cluster has only database 0, got %d", rd.DB)
+	case rd.DB != 0 && rd.URL != "":
+		c.errf(path+".redis_db", "redis_url names its database (redis://host:6379/%d): set one or the other", rd.DB)
 	}
 	return st, rd
 }

@@ -487,6 +487,7 @@ type rawRouter struct {
 	RedisPort      any            `yaml:"redis_port"`
 	RedisPassword  string         `yaml:"redis_password"`
 	RedisURL       string         `yaml:"redis_url"`
+	RedisDB        *int           `yaml:"redis_db"`
 	RedisNamespace string         `yaml:"redis_namespace"`
 	RedisFlush     any            `yaml:"redis_flush_interval"`
 	// LiteLLM's switches for enforcing deployments' rpm and tpm, and for

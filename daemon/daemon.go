@@ -264,13 +264,13 @@ func redisClient(rc config.Redis) (redis.UniversalClient, error) {
 	switch {
 	case len(rc.Sentinels) > 0:
 		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: rc.MasterName, SentinelAddrs: rc.Sentinels,
-			SentinelPassword: rc.SentinelPassword.Value(), Username: rc.Username, Password: rc.Password.Value(),
+			SentinelPassword: rc.SentinelPassword.Value(), Username: rc.Username, Password: rc.Password.Value(), DB: rc.DB,
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: 1, TLSConfig: tc}), nil
 	case len(rc.ClusterNodes) > 0:
 		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.ClusterNodes, Username: rc.Username, Password: rc.Password.Value(),
 			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: 1, TLSConfig: tc}), nil
 	}
-	return redis.NewClient(&redis.Options{Addr: rc.Addr, Username: rc.Username, Password: rc.Password.Value(),
+	return redis.NewClient(&redis.Options{Addr: rc.Addr, Username: rc.Username, Password: rc.Password.Value(), DB: rc.DB,
 		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, MaxRetries: 1, TLSConfig: tc}), nil
 }
 

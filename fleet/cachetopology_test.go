@@ -228,3 +228,22 @@ func sharesAnswers(t *testing.T, params string) {
 		t.Fatalf("cache %q, %d upstream calls; want a miss, then the other replica's hit, and one call", got, up.Stats().Chat)
 	}
 }
+
+// LiteLLM's redis_db: the fleet's state lives in that database of the
+// Redis, none of it in database 0.
+func TestSharedStateInItsRedisDatabase(t *testing.T) {
+	s := newFleet(t, 0)
+	s.cfg.Router.Redis.DB = 3
+	a, b := s.add(), s.add()
+	a.breaker(t).ForceOpen("manual: open")
+	b.waitState(t, 10*time.Second, breaker.ForcedOpen)
+	ctx := context.Background()
+	for db, want := range map[int]bool{3: true, 0: false} {
+		rdb := redis.NewClient(&redis.Options{Addr: s.redis.addr(), DB: db})
+		keys, err := rdb.Keys(ctx, s.cfg.Router.Redis.Namespace+"*").Result()
+		rdb.Close()
+		if err != nil || (len(keys) > 0) != want {
+			t.Fatalf("database %d holds %q (%v); want keys %v", db, keys, err, want)
+		}
+	}
+}
