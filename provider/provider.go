@@ -558,7 +558,7 @@ func (e *Error) ModelMissing(model string) bool {
 	case modelMissingCodes[e.Code]:
 		return true
 	case e.Status == http.StatusNotFound:
-		return model != "" && strings.Contains(e.Message, model)
+		return model != "" && containsName(e.Message, model)
 	}
 	m := strings.ToLower(e.Message)
 	return slices.ContainsFunc(modelMissingWords, func(w string) bool { return strings.Contains(m, w) })
@@ -581,6 +581,26 @@ func (e *Error) WrongPath() bool {
 // wrongPathMessages are the whole messages of the servers' 404s for an
 // unknown path.
 var wrongPathMessages = []string{`{"detail":"Not Found"}`, "404 page not found"}
+
+// containsName reports whether s names name whole: not as part of a
+// longer name or id (a short model name, "o3", may be part of an object's
+// id in a 404 that is the request's).
+func containsName(s, name string) bool {
+	part := func(c byte) bool {
+		return c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	for i := 0; ; {
+		j := strings.Index(s[i:], name)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(name)
+		if (start == 0 || !part(s[start-1])) && (end == len(s) || !part(s[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
 
 // outOfCreditWords are the words of the refusals that say the account
 // cannot pay, where neither status nor code does: Anthropic's (a 400).

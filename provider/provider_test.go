@@ -60,6 +60,10 @@ func TestModelMissing(t *testing.T) {
 		{"a 400 naming the model", Error{Status: 400, Message: "max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens for claude-sonnet-4-6"}, "claude-sonnet-4-6", false},
 		{"a server error naming the model", Error{Status: 503, Message: "claude-sonnet-4-6 is overloaded"}, "claude-sonnet-4-6", false},
 		{"a 404 and no model to look for", Error{Status: 404, Message: "not found"}, "", false},
+		{"a short model's name inside an id", Error{Status: 404, Message: "Previous response with id 'resp_abco3xyz' not found."}, "o3", false},
+		{"a model's name inside a longer one", Error{Status: 404, Message: "model: gpt-4o-mini-2024"}, "gpt-4o-mini", false},
+		{"vLLM's unknown model", Error{Status: 404, Message: "The model `o3` does not exist."}, "o3", true},
+		{"Ollama's model not pulled", Error{Status: 404, Message: `model "llama3.2" not found, try pulling it first`}, "llama3.2", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
