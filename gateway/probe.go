@@ -170,7 +170,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 		if err != nil {
 			if perr := asProviderError(err); p.IgnoreTransient && (perr.Status == 429 || perr.Status == 408 || perr.Timeout) {
 				transient = true
-				return transientError{perr}
+				return uncountedError{perr}
 			}
 			return err
 		}
@@ -205,9 +205,11 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 	return info
 }
 
-// transientError is a probe's 429 or 408 (or timeout) under
-// health_check_ignore_transient_errors: no breaker failure.
-type transientError struct{ err *provider.Error }
+// uncountedError is an error that is no breaker failure: a probe's 429
+// or 408 (or timeout) under health_check_ignore_transient_errors, or a
+// stored object's API that the deployment's server does not have
+// (storedCallAt).
+type uncountedError struct{ err *provider.Error }
 
-func (e transientError) Error() string { return e.err.Error() }
-func (e transientError) Unwrap() error { return e.err }
+func (e uncountedError) Error() string { return e.err.Error() }
+func (e uncountedError) Unwrap() error { return e.err }

@@ -308,6 +308,12 @@ func (g *Gateway) storedCallAt(ctx context.Context, obj storedObject, d *Deploym
 				return cerr
 			}
 		}
+		var perr *provider.Error
+		if errors.As(err, &perr) && perr.WrongPath() {
+			// A server that speaks OpenAI's chat but not this API (vLLM's,
+			// Ollama's, at openai/): fine for what it does serve.
+			return uncountedError{perr}
+		}
 		return err
 	})
 	if err != nil {
@@ -361,8 +367,8 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 		release()
 		perr := asProviderError(err)
 		o := g.classify(d, perr)
-		if t := (transientError{}); errors.As(err, &t) {
-			o = breaker.Ignored // a probe's, under health_check_ignore_transient_errors
+		if t := (uncountedError{}); errors.As(err, &t) {
+			o = breaker.Ignored
 		}
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/responses"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/mockllm"
 	"github.com/breakerd/breakerd/provider"
 )
@@ -481,5 +483,37 @@ func TestConversationsStayWithTheirDeployment(t *testing.T) {
 	}
 	if n := e.mocks["a"].Stats().Requests; n != 0 {
 		t.Fatalf("deployment a got %d calls after it was healed; it has none of b's conversations", n)
+	}
+}
+
+// A server that speaks OpenAI's chat but not one of its stored objects'
+// APIs (vLLM's, at openai/, answers /v1/conversations with FastAPI's bare
+// 404) is fine for what it serves: the conversation is made at the next
+// deployment that stores them, and its chat circuit stays closed.
+func TestAServerWithoutTheConversationsAPIKeepsItsCircuit(t *testing.T) {
+	chat := mockllm.New(mockllm.Options{Name: "vllm"})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/conversations") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"detail":"Not Found"}`))
+			return
+		}
+		chat.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	e := newEnv(t, strings.Replace(twoStores, "${MOCK_A}", srv.URL, 1), "b")
+	conv, err := e.client.Conversations.New(context.Background(), conversations.ConversationNewParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, d, _, ok := provider.DecodeConversationID(conv.ID); !ok || d != "b" {
+		t.Fatalf("conversation id %s, want it made at b", conv.ID)
+	}
+	if s := e.breaker("a:chat").Snapshot(); s.State != breaker.Closed || s.Counts.Failures != 0 {
+		t.Fatalf("a's chat circuit %v with %d failures, want closed and none", s.State, s.Counts.Failures)
+	}
+	if _, _, err := e.chat("gpt-4o"); err != nil {
+		t.Fatalf("chat after: %v", err)
 	}
 }
