@@ -70,6 +70,9 @@ type call struct {
 	dropped  []string
 	unfit    int
 	unfitMsg string
+	// unserved counts the deployments whose server answered that it has
+	// no such API (unservedAPI).
+	unserved int
 	// leftOut are the translation's optional parameters the deployment
 	// being tried goes without (dialect.Translated.Optional).
 	leftOut []string
@@ -1367,6 +1370,12 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
 	}
+	if c.unservedAPI(perr) {
+		// Not the deployment's fault for the rest of what it serves.
+		c.failures = append(c.failures, fmt.Sprintf("%s: its server does not serve /v1/%s (%s)", d.Config.Name, c.api, perr.Error()))
+		c.unserved++
+		return nil, "unserved_api", false
+	}
 	if why := deploymentFault(d, perr); why != "" {
 		// Open its circuit now, and go on without a retry.
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
@@ -1617,6 +1626,16 @@ func deploymentFault(d *Deployment, perr *provider.Error) string {
 	return ""
 }
 
+// unservedAPI reports whether perr says the deployment's server has no
+// such path for the request's API where that API shares the chat circuit
+// (the Responses API, Messages, legacy completions at a server that
+// speaks only chat completions: vLLM's or Ollama's at openai/): its
+// server lacks the API, which is no fault of the deployment's for the
+// chat it serves. Chat's own path missing is (deploymentFault).
+func (c *call) unservedAPI(perr *provider.Error) bool {
+	return c.op == provider.Chat && c.api != "" && c.api != provider.APIChat && perr.WrongPath()
+}
+
 // tripOnFault opens br, a circuit of a deployment whose call failed by a
 // fault of its own (why, deploymentFault's): no call to it can succeed
 // until that changes, so the next requests go straight to the others
@@ -1703,6 +1722,9 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 	if err != nil {
 		perr, spared := c.attemptError(ctx, err, lim, info, start)
 		if spared {
+			return nil, perr, breaker.Ignored, info.Duration
+		}
+		if c.unservedAPI(perr) {
 			return nil, perr, breaker.Ignored, info.Duration
 		}
 		return nil, perr, g.classify(d, perr), info.Duration

@@ -517,3 +517,42 @@ func TestAServerWithoutTheConversationsAPIKeepsItsCircuit(t *testing.T) {
 		t.Fatalf("chat after: %v", err)
 	}
 }
+
+// A Responses request at a server that speaks only chat completions
+// (vLLM's or Ollama's at openai/, answering /v1/responses with a bare
+// 404) goes on to the next deployment, and that server's chat circuit
+// stays closed; with no other, the client gets a 404 that says so.
+func TestAServerWithoutTheResponsesAPIKeepsItsCircuit(t *testing.T) {
+	chat := mockllm.New(mockllm.Options{Name: "vllm"})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/responses") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"detail":"Not Found"}`))
+			return
+		}
+		chat.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	e := newEnv(t, strings.Replace(twoStores, "${MOCK_A}", srv.URL, 1), "b")
+	var hr *http.Response
+	if _, err := e.client.Responses.New(ctx, responseParams("gpt-4o", "hi", false), option.WithResponseInto(&hr)); err != nil ||
+		hr.Header.Get("X-Breakerd-Deployment") != "b" {
+		t.Fatalf("%v, served by %q: want b", err, hr.Header.Get("X-Breakerd-Deployment"))
+	}
+	if s := e.breaker("a:chat").Snapshot(); s.State != breaker.Closed || s.Counts.Failures != 0 {
+		t.Fatalf("a's chat circuit %v with %d failures, want closed and none", s.State, s.Counts.Failures)
+	}
+	alone := strings.Replace(twoStores, "${MOCK_A}", srv.URL, 1)
+	alone = alone[:strings.LastIndex(alone, "  - model_name: gpt-4o")] + alone[strings.Index(alone, "router_settings:"):]
+	e = newEnv(t, alone)
+	_, err := e.client.Responses.New(ctx, responseParams("gpt-4o", "hi", false))
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.Message, "do not have that API") {
+		t.Fatalf("%v, want a 404 saying the servers lack the API", err)
+	}
+	if _, _, err := e.chat("gpt-4o"); err != nil {
+		t.Fatalf("chat at the same server: %v", err)
+	}
+}

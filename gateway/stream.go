@@ -200,6 +200,12 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 		c.writeError(w, http.StatusBadRequest, "invalid_request_error", "unsupported_parameter", c.unfitMsg)
 		return outcome{code: http.StatusBadRequest}
 	}
+	if c.unserved > 0 && c.unserved == len(c.failures) {
+		// Every server tried answered that it has no such API.
+		msg := fmt.Sprintf("The model `%s` is not served for /v1/%s: its deployments' servers do not have that API (%s)", c.group, c.api, strings.Join(c.failures, "; "))
+		c.writeError(w, http.StatusNotFound, "invalid_request_error", "unsupported_api", msg)
+		return outcome{code: http.StatusNotFound}
+	}
 	if tried == 0 {
 		why := "no deployment of it or of its fallbacks has a provider with that API"
 		if mode := provider.ModeOf(c.op); mode != "" {
