@@ -834,6 +834,12 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 			Message string          `json:"message"`
 			Type    string          `json:"type"`
 			Code    json.RawMessage `json:"code"`
+			// Google's RetryInfo says when to retry a 429 in the body
+			// ("retryDelay": "36s"), not in Retry-After.
+			Details []struct {
+				Type       string `json:"@type"`
+				RetryDelay string `json:"retryDelay"`
+			} `json:"details"`
 		} `json:"error"`
 		// watsonx.ai's {"errors": [{"code", "message"}], "trace"}.
 		Errors []struct {
@@ -853,6 +859,11 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 		// A string code is OpenAI's; a number, Google's HTTP status again.
 		if c := string(body.Error.Code); len(c) > 1 && c[0] == '"' {
 			code = strings.Trim(c, `"`)
+		}
+		for _, d := range body.Error.Details {
+			if wait, err := time.ParseDuration(d.RetryDelay); err == nil && wait > 0 && e.RetryAfter == 0 && strings.HasSuffix(d.Type, "google.rpc.RetryInfo") {
+				e.RetryAfter = wait
+			}
 		}
 	case decoded && len(body.Errors) > 0 && body.Errors[0].Message != "":
 		e.Message, code = body.Errors[0].Message, body.Errors[0].Code

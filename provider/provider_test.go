@@ -143,6 +143,34 @@ func TestGooglesAccountRefusalsAreWhatTheyMean(t *testing.T) {
 	}
 }
 
+// Google's 429 says when to retry in its body (RetryInfo's retryDelay),
+// which is read as Retry-After would be, so that the deployment cools
+// down that long, not for the default 5 s at a time.
+func TestGooglesRetryDelay(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		header     string
+		want       time.Duration
+	}{
+		{"RetryInfo", `[{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[` +
+			`{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"36s"}]}}]`, "", 36 * time.Second},
+		{"Retry-After wins", `{"error":{"code":429,"message":"x","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"36s"}]}}`, "7", 7 * time.Second},
+		{"no RetryInfo", `{"error":{"code":429,"message":"x","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"RATE_LIMIT_EXCEEDED"}]}}`, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.Header{}
+			if tc.header != "" {
+				h.Set("Retry-After", tc.header)
+			}
+			resp := &http.Response{StatusCode: 429, Header: h, Body: io.NopCloser(strings.NewReader(tc.body))}
+			e, _, _ := upstreamError(resp, time.Now(), func(s string) string { return s })
+			if e.RetryAfter != tc.want {
+				t.Fatalf("RetryAfter %v, want %v", e.RetryAfter, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
