@@ -862,7 +862,7 @@ func upstreamError(resp *http.Response, now time.Time, redact func(string) strin
 		}
 		for _, d := range body.Error.Details {
 			if wait, err := time.ParseDuration(d.RetryDelay); err == nil && wait > 0 && e.RetryAfter == 0 && strings.HasSuffix(d.Type, "google.rpc.RetryInfo") {
-				e.RetryAfter = wait
+				e.RetryAfter = min(wait, MaxRetryAfter)
 			}
 		}
 	case decoded && len(body.Errors) > 0 && body.Errors[0].Message != "":
