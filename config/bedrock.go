@@ -54,6 +54,10 @@ func (c *converter) bedrock(d Deployment, pp, prov, model string, rd rawDeployme
 		return d, false
 	}
 	b.Region = c.awsRegion(v["aws_region_name"], b.ModelID)
+	if BedrockProfileOnly(b.ModelID) {
+		c.warnf(pp+".model", "Bedrock serves %s only through an inference profile and refuses it by its model ID (\"with on-demand throughput isn't supported\"): "+
+			"write bedrock/%s%s (us., eu., apac. or global.: the profile of the regions it may run in)", b.ModelID, profilePrefix(b.Region), b.ModelID)
+	}
 	if g := p.GuardrailConfig; g != nil {
 		at := pp + ".guardrailConfig"
 		b.Guardrail = &Guardrail{ID: c.resolve(at+".guardrailIdentifier", g.Identifier),
@@ -226,4 +230,31 @@ func (c *converter) awsCredentials(d *Deployment, b *AWSAuth, pp string, v map[s
 		return false
 	}
 	return true
+}
+
+// profileOnlyClaude are the Claude models Bedrock serves only through an
+// inference profile (us.anthropic.claude-..., not anthropic.claude-...):
+// Claude 3.7 Sonnet and every later model.
+var profileOnlyClaude = []string{"claude-3-7", "claude-sonnet-4", "claude-opus-4", "claude-haiku-4", "claude-sonnet-5", "claude-opus-5",
+	"claude-haiku-5", "claude-fable", "claude-mythos"}
+
+// BedrockProfileOnly reports whether modelID (a Bedrock model ID, such as
+// anthropic.claude-sonnet-4-6) names a model Bedrock serves only through
+// an inference profile (us.anthropic.claude-sonnet-4-6), refusing calls
+// by the model's own ID.
+func BedrockProfileOnly(modelID string) bool {
+	id, ok := strings.CutPrefix(modelID, "anthropic.")
+	return ok && slices.ContainsFunc(profileOnlyClaude, func(p string) bool { return strings.HasPrefix(id, p) })
+}
+
+// profilePrefix is the inference profile prefix of a Bedrock region's
+// geography: us-east-1's "us.", eu-west-1's "eu.", ap-*'s "apac.", else
+// "global.".
+func profilePrefix(region string) string {
+	for _, p := range []struct{ region, prefix string }{{"us-", "us."}, {"eu-", "eu."}, {"ap-", "apac."}} {
+		if strings.HasPrefix(region, p.region) {
+			return p.prefix
+		}
+	}
+	return "global."
 }

@@ -227,3 +227,27 @@ func TestClaudeOnBedrockIsPriced(t *testing.T) {
 		t.Fatalf("bedrock %v %v %v, anthropic %v %v", b.Priced, b.InputCostPerToken, b.OutputCostPerToken, a.InputCostPerToken, a.OutputCostPerToken)
 	}
 }
+
+// A Claude model Bedrock serves only through an inference profile, named
+// by its model ID, loads with a warning that names the profile to write
+// for its region; a profile's ID, or an older model, none.
+func TestBedrockProfileOnlyClaude(t *testing.T) {
+	for _, tc := range []struct {
+		model, region, want string
+	}{
+		{"bedrock/anthropic.claude-sonnet-4-6", "eu-central-1", `model_list[0].litellm_params.model: Bedrock serves anthropic.claude-sonnet-4-6 only through an inference profile ` +
+			`and refuses it by its model ID ("with on-demand throughput isn't supported"): write bedrock/eu.anthropic.claude-sonnet-4-6`},
+		{"bedrock/anthropic.claude-3-7-sonnet-20250219-v1:0", "us-east-1", "write bedrock/us.anthropic.claude-3-7-sonnet-20250219-v1:0"},
+		{"bedrock/us.anthropic.claude-sonnet-4-6", "us-east-1", ""},
+		{"bedrock/anthropic.claude-3-haiku-20240307-v1:0", "us-east-1", ""},
+	} {
+		t.Run(tc.model, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte("model_list:\n  - model_name: m\n    litellm_params: {model: "+tc.model+", aws_region_name: "+tc.region+
+				", aws_access_key_id: AKIAEXAMPLE, aws_secret_access_key: secret-0123456789}\n"), env(nil), "")
+			got := strings.Join(cfg.Warnings, "\n")
+			if tc.want == "" && strings.Contains(got, "inference profile") || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Fatalf("warnings:\n%s\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

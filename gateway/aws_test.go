@@ -22,6 +22,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/openai/openai-go/v3"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/mockllm"
 )
 
@@ -503,5 +504,39 @@ model_list:
 	msg, err := drainMessages(client.Messages.NewStreaming(ctx, step))
 	if err != nil || len(msg.Content) < 2 || msg.Content[0].Type != "thinking" || !strings.HasPrefix(msg.Content[0].Signature, "mocksig_converse_") {
 		t.Fatalf("stream: %v %+v", err, msg)
+	}
+}
+
+// A Claude model Bedrock serves only through an inference profile, called
+// by its model ID, is refused by Bedrock every time: the deployment's
+// circuit opens at once, saying why, and the request falls back.
+func TestBedrockProfileOnlyModelByItsID(t *testing.T) {
+	creds := aws.Credentials{AccessKeyID: "AKIDBEDROCKTEST", SecretAccessKey: "bedrock-secret-access-key"}
+	var refused atomic.Int64
+	_, upstream := awsUpstream(t, "bedrock", creds, &refused)
+	e := newEnv(t, `
+model_list:
+  - model_name: claude
+    litellm_params:
+      model: bedrock/anthropic.claude-sonnet-4-6
+      aws_region_name: us-east-1
+      aws_access_key_id: `+creds.AccessKeyID+`
+      aws_secret_access_key: `+creds.SecretAccessKey+`
+      aws_bedrock_runtime_endpoint: "`+upstream.URL+`"
+  - model_name: claude
+    litellm_params: {model: openai/gpt-4o-mini, api_base: "${MOCK_B}/v1", api_key: sk-b-secret}
+router_settings:
+  routing_strategy: ordered
+  num_retries: 2
+`, "b")
+	if _, h, err := e.chat("claude"); err != nil || h.Get("X-Breakerd-Deployment") != "claude/openai/gpt-4o-mini" {
+		t.Fatalf("%v, served by %q: want the other deployment", err, h.Get("X-Breakerd-Deployment"))
+	}
+	s := e.breaker("claude/bedrock/anthropic.claude-sonnet-4-6:chat").Snapshot()
+	if s.State != breaker.Open || !strings.Contains(s.Reason, "its upstream does not serve its model") || !strings.Contains(s.Reason, "on-demand throughput") {
+		t.Fatalf("the Bedrock deployment's breaker %v, reason %q", s.State, s.Reason)
+	}
+	if refused.Load() != 0 {
+		t.Fatalf("%d calls refused for their signature", refused.Load())
 	}
 }

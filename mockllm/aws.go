@@ -35,6 +35,13 @@ func (s *Server) bedrockInvoke(w http.ResponseWriter, r *http.Request, f Faults)
 		return
 	}
 	data, _ := io.ReadAll(r.Body)
+	if config.BedrockProfileOnly(model) {
+		// Bedrock's refusal of a model it serves through inference
+		// profiles alone, called by its model ID.
+		s.writeError(w, r, http.StatusBadRequest, "invalid_request_error", fmt.Sprintf("Invocation of model ID %s with on-demand throughput isn’t supported. "+
+			"Retry your request with the ID or ARN of an inference profile that contains this model.", model))
+		return
+	}
 	if method == "converse" || method == "converse-stream" {
 		s.converse(w, r, f, data, method == "converse-stream")
 		return

@@ -539,8 +539,10 @@ func (e *Error) Refusal() string {
 var modelMissingCodes = map[string]bool{"model_not_found": true, "DeploymentNotFound": true}
 
 // modelMissingWords are the words of the refusals that say so without a
-// code: Bedrock's, OpenRouter's.
-var modelMissingWords = []string{"model identifier is invalid", "is not a valid model id"}
+// code: Bedrock's (an unknown model ID; a model it serves only through an
+// inference profile, called by its ID: "Invocation of model ID ... with
+// on-demand throughput isn’t supported"), OpenRouter's.
+var modelMissingWords = []string{"model identifier is invalid", "with on-demand throughput isn", "is not a valid model id"}
 
 // ModelMissing reports whether the upstream refused the call because it
 // does not serve model (the deployment's, as the upstream knows it): a

@@ -54,6 +54,7 @@ func TestModelMissing(t *testing.T) {
 		{"Anthropic's retired model", Error{Status: 404, Code: "not_found_error", Message: "model: claude-3-5-sonnet-20241022"}, "claude-3-5-sonnet-20241022", true},
 		{"Gemini's unknown model", Error{Status: 404, Message: "models/gemini-1.5-pro is not found for API version v1main, or is not supported for generateContent."}, "gemini-1.5-pro", true},
 		{"Bedrock's invalid model id", Error{Status: 400, Code: "ValidationException", Message: "The provided model identifier is invalid."}, "anthropic.claude-v2", true},
+		{"Bedrock's model served only through a profile", Error{Status: 400, Code: "ValidationException", Message: "Invocation of model ID anthropic.claude-sonnet-4-6 with on-demand throughput isn’t supported. Retry your request with the ID or ARN of an inference profile that contains this model."}, "anthropic.claude-sonnet-4-6", true},
 		{"OpenRouter's unknown model", Error{Status: 400, Message: "foo/bar is not a valid model ID"}, "foo/bar", true},
 		{"a previous response not found", Error{Status: 404, Code: "previous_response_not_found", Message: "Previous response with id 'resp_1' not found."}, "gpt-5", false},
 		{"a conversation not found", Error{Status: 404, Message: "Conversation with id 'conv_1' not found."}, "gpt-5", false},
