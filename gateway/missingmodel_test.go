@@ -178,3 +178,29 @@ func TestAWrongAPIBaseOpensItsCircuit(t *testing.T) {
 		t.Fatalf("primary's breaker %v, reason %q", s.State, s.Reason)
 	}
 }
+
+// A deployment whose OpenAI organization is not verified to stream the
+// model refuses streamed requests with a 400 that is its account's, not
+// the request's: the stream goes on to the next deployment, without a
+// breaker failure, and an unstreamed request is still served there; with
+// no other deployment, the client gets the 400 saying so.
+func TestAnOrganizationNotVerifiedToStream(t *testing.T) {
+	e := newEnv(t, twoGroups, "primary", "backup")
+	e.mocks["primary"].SetFaults(mockllm.Faults{UnverifiedStreams: true})
+	if text, err := e.chatStream("gpt-4o-mini"); err != nil || !strings.Contains(text, "backup") {
+		t.Fatalf("stream: %q %v, want the backup's", text, err)
+	}
+	if _, h, err := e.chat("gpt-4o-mini"); err != nil || h.Get("X-Breakerd-Fallback") != "false" {
+		t.Fatalf("unstreamed: %v (fallback %q), want the primary's answer", err, h.Get("X-Breakerd-Fallback"))
+	}
+	if c := e.breaker(primaryChat).Counts(); c.Failures != 0 {
+		t.Fatalf("the refusal counted against the primary: %+v", c)
+	}
+	alone := newEnv(t, strings.Replace(twoGroups, "  fallbacks: [claude-3-5-sonnet]\n", "", 1), "primary", "backup")
+	alone.mocks["primary"].SetFaults(mockllm.Faults{UnverifiedStreams: true})
+	_, err := alone.chatStream("gpt-4o-mini")
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.Message, "must be verified to stream") {
+		t.Fatalf("%v, want the 400 saying so", err)
+	}
+}

@@ -71,8 +71,12 @@ type call struct {
 	unfit    int
 	unfitMsg string
 	// unserved counts the deployments whose server answered that it has
-	// no such API (unservedAPI).
-	unserved int
+	// no such API (unservedAPI); passedOver, those passed over for this
+	// request by their upstream's own words (that, or an account that may
+	// not make it: provider.Error.AccountCannot), and passedOverErr the
+	// last such answer.
+	unserved, passedOver int
+	passedOverErr        *provider.Error
 	// leftOut are the translation's optional parameters the deployment
 	// being tried goes without (dialect.Translated.Optional).
 	leftOut []string
@@ -1370,11 +1374,17 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
 	}
-	if c.unservedAPI(perr) {
+	if c.unservedAPI(perr) || perr.AccountCannot() {
 		// Not the deployment's fault for the rest of what it serves.
-		c.failures = append(c.failures, fmt.Sprintf("%s: its server does not serve /v1/%s (%s)", d.Config.Name, c.api, perr.Error()))
-		c.unserved++
-		return nil, "unserved_api", false
+		if c.unservedAPI(perr) {
+			c.failures = append(c.failures, fmt.Sprintf("%s: its server does not serve /v1/%s (%s)", d.Config.Name, c.api, perr.Error()))
+			c.unserved++
+		} else {
+			c.failures = append(c.failures, fmt.Sprintf("%s: its account may not make this request (%s)", d.Config.Name, perr.Error()))
+		}
+		c.passedOver++
+		c.passedOverErr = perr
+		return nil, "passed_over", false
 	}
 	if why := deploymentFault(d, perr); why != "" {
 		// Open its circuit now, and go on without a retry.
@@ -1724,7 +1734,7 @@ func (c *call) attempt(ctx context.Context, w http.ResponseWriter, d *Deployment
 		if spared {
 			return nil, perr, breaker.Ignored, info.Duration
 		}
-		if c.unservedAPI(perr) {
+		if c.unservedAPI(perr) || perr.AccountCannot() {
 			return nil, perr, breaker.Ignored, info.Duration
 		}
 		return nil, perr, g.classify(d, perr), info.Duration

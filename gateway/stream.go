@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -205,6 +206,13 @@ func (c *call) fail(ctx context.Context, w http.ResponseWriter, tried int) outco
 		msg := fmt.Sprintf("The model `%s` is not served for /v1/%s: its deployments' servers do not have that API (%s)", c.group, c.api, strings.Join(c.failures, "; "))
 		c.writeError(w, http.StatusNotFound, "invalid_request_error", "unsupported_api", msg)
 		return outcome{code: http.StatusNotFound}
+	}
+	if e := c.passedOverErr; c.passedOver > 0 && c.passedOver == len(c.failures) {
+		// Every deployment tried refused the request as its account may
+		// not make it: the upstream's answer, with each one's.
+		msg := fmt.Sprintf("No deployment of model `%s` may serve this request (%s)", c.group, strings.Join(c.failures, "; "))
+		c.writeError(w, e.Status, cmp.Or(e.Type, errorTypeOf(e.Status)), e.Code, msg)
+		return outcome{code: e.Status}
 	}
 	if tried == 0 {
 		why := "no deployment of it or of its fallbacks has a provider with that API"

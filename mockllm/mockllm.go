@@ -97,6 +97,11 @@ type Faults struct {
 	// model_not_found ("The model `x` does not exist or you do not have
 	// access to it."), Anthropic's 404 not_found_error ("model: x").
 	MissingModels []string `json:"missing_models,omitempty"`
+	// UnverifiedStreams plays an OpenAI organization not verified to
+	// stream: a streamed chat or Responses request gets OpenAI's 400
+	// ("Your organization must be verified to stream this model"); one
+	// not streamed is served.
+	UnverifiedStreams bool `json:"unverified_streams,omitempty"`
 	// OutOfCredit plays an account that cannot pay: every call gets the
 	// provider's refusal for it, OpenAI's 429 insufficient_quota ("You
 	// exceeded your current quota ..."), Anthropic's 400 ("Your credit
@@ -606,6 +611,19 @@ func (s *Server) refuseMissing(w http.ResponseWriter, r *http.Request, f Faults,
 		s.writeErrorCode(w, r, http.StatusNotFound, "invalid_request_error", "model_not_found",
 			fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", model))
 	}
+	return true
+}
+
+// refuseUnverifiedStream answers a stream request as OpenAI answers an
+// organization not verified to stream the model (f.UnverifiedStreams),
+// and reports whether it did.
+func (s *Server) refuseUnverifiedStream(w http.ResponseWriter, r *http.Request, f Faults, stream bool) bool {
+	if !f.UnverifiedStreams || !stream {
+		return false
+	}
+	writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{"type": "invalid_request_error", "code": "unsupported_value", "param": "stream",
+		"message": "Your organization must be verified to stream this model. Please go to: https://platform.openai.com/settings/organization/general " +
+			"and click on Verify Organization. If you just verified, it can take up to 15 minutes for access to propagate."}})
 	return true
 }
 

@@ -460,3 +460,22 @@ func TestOutOfCreditAnswersAsTheProviderDoes(t *testing.T) {
 		})
 	}
 }
+
+// unverified_streams plays an OpenAI organization not verified to stream:
+// streamed chat and Responses requests get OpenAI's 400; others are served.
+func TestUnverifiedStreams(t *testing.T) {
+	m, url := newMock(t, Options{Name: "m"})
+	m.SetFaults(Faults{UnverifiedStreams: true})
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"o3","stream":true,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/responses", `{"model":"o3","stream":true,"input":"hi"}`},
+	} {
+		resp, data := post(t, url+tc.path, tc.body, nil)
+		if resp.StatusCode != 400 || !strings.Contains(string(data), "must be verified to stream this model") {
+			t.Fatalf("%s: %d %s", tc.path, resp.StatusCode, data)
+		}
+		if resp, data := post(t, url+tc.path, strings.Replace(tc.body, `"stream":true`, `"stream":false`, 1), nil); resp.StatusCode != 200 {
+			t.Fatalf("%s unstreamed: %d %s", tc.path, resp.StatusCode, data)
+		}
+	}
+}

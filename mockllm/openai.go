@@ -471,7 +471,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, f Faults) {
 	if req.Model == "" {
 		req.Model = r.PathValue("deployment")
 	}
-	if s.refuseMissing(w, r, f, req.Model) {
+	if s.refuseMissing(w, r, f, req.Model) || s.refuseUnverifiedStream(w, r, f, req.Stream) {
 		return
 	}
 	if !strings.Contains(r.URL.Path, "/v1beta/openai") { // OpenAI's own limit, not Gemini's

@@ -74,7 +74,7 @@ func (s *Server) responses(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model' or 'input'.")
 		return
 	}
-	if s.refuseMissing(w, r, f, req.Model) {
+	if s.refuseMissing(w, r, f, req.Model) || s.refuseUnverifiedStream(w, r, f, req.Stream) {
 		return
 	}
 	prompt, bad := responsesPrompt(req.Input)

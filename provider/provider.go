@@ -604,6 +604,24 @@ func containsName(s, name string) bool {
 	}
 }
 
+// accountCannotWords are the words of the refusals that say the
+// deployment's account may not make this request, which another account
+// may: OpenAI's 400 for an organization not verified for the model's
+// streams ("Your organization must be verified to stream this model").
+var accountCannotWords = []string{"organization must be verified"}
+
+// AccountCannot reports whether the upstream refused the request because
+// the deployment's account may not make it (accountCannotWords): not the
+// request's fault, as another deployment may serve it, nor a failure of
+// the deployment, which serves others.
+func (e *Error) AccountCannot() bool {
+	if e.Status != http.StatusBadRequest && e.Status != http.StatusForbidden {
+		return false
+	}
+	m := strings.ToLower(e.Message)
+	return slices.ContainsFunc(accountCannotWords, func(w string) bool { return strings.Contains(m, w) })
+}
+
 // outOfCreditWords are the words of the refusals that say the account
 // cannot pay, where neither status nor code does: Anthropic's (a 400).
 var outOfCreditWords = []string{"credit balance is too low"}

@@ -172,6 +172,25 @@ func TestGooglesRetryDelay(t *testing.T) {
 	}
 }
 
+func TestAccountCannot(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  Error
+		want bool
+	}{
+		{"OpenAI's unverified organization", Error{Status: 400, Code: "unsupported_value",
+			Message: "Your organization must be verified to stream this model. Please go to: https://platform.openai.com/settings/organization/general and click on Verify Organization."}, true},
+		{"another 400", Error{Status: 400, Code: "unsupported_value", Message: "Unsupported value: 'stream' does not support true with this model."}, false},
+		{"a server error in the same words", Error{Status: 500, Message: "organization must be verified"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.AccountCannot(); got != tc.want {
+				t.Fatalf("AccountCannot() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
