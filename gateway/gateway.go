@@ -193,6 +193,28 @@ type Deployment struct {
 	// once; setHeaders shares their value slices, which net/http only
 	// reads.
 	header http.Header
+	// lacks holds the translatable APIs (lackBit) d's server answered it
+	// has no path for (a chat-only server at openai/): their requests go
+	// to d translated to chat from then on.
+	lacks atomic.Uint32
+}
+
+// native reports whether d takes api's requests as they are: its
+// provider's API, unless d's server answered it has no such path.
+func (d *Deployment) native(api provider.API) bool {
+	return d.prov.Native(api) && d.lacks.Load()&lackBit(api) == 0
+}
+
+// lackBit is api's bit in Deployment.lacks; 0 for an API that is not
+// translated to chat.
+func lackBit(api provider.API) uint32 {
+	switch api {
+	case provider.APIResponses:
+		return 1
+	case provider.APIMessages:
+		return 2
+	}
+	return 0
 }
 
 // Operations returns the operations d serves, the keys of Breakers, always

@@ -77,6 +77,9 @@ type call struct {
 	// last such answer.
 	unserved, passedOver int
 	passedOverErr        *provider.Error
+	// reprepare asks tryDeployment to make the request for the
+	// deployment again (its server lacks the API: translated to chat).
+	reprepare bool
 	// leftOut are the translation's optional parameters the deployment
 	// being tried goes without (dialect.Translated.Optional).
 	leftOut []string
@@ -330,7 +333,7 @@ func (c *call) run(ctx context.Context, w http.ResponseWriter) outcome {
 	i := 0 // position among the deployments that serve c.op: 0 is the primary
 	for k := 0; k < len(route); k++ {
 		d := route[k]
-		if d.Breakers[c.op] == nil || (!provider.Translatable(c.api) && !d.prov.Native(c.api)) {
+		if d.Breakers[c.op] == nil || (!provider.Translatable(c.api) && !d.native(c.api)) {
 			continue // passed over without a call, as if it were not on the route
 		}
 		if prev != nil {
@@ -936,7 +939,7 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 		if c.api == "" || c.api == provider.APIChat {
 			return c.chatFor(d, req)
 		}
-		if d.prov.Native(c.api) {
+		if d.native(c.api) {
 			return req, nil, nil
 		}
 		// A Messages or Responses stream continued at a chat deployment:
@@ -955,7 +958,7 @@ func (c *call) requestFor(d *Deployment) (req *provider.Request, tr *dialect.Tra
 	if c.api == "" || c.api == provider.APIChat {
 		return c.chatFor(d, c.req)
 	}
-	if d.prov.Native(c.api) {
+	if d.native(c.api) {
 		return c.req, nil, nil
 	}
 	if c.translated == nil {
@@ -984,7 +987,7 @@ func (c *call) overridden(d *Deployment, ov map[string]json.RawMessage) (*provid
 	if c.api == "" || c.api == provider.APIChat {
 		return c.chatFor(d, &req)
 	}
-	if d.prov.Native(c.api) {
+	if d.native(c.api) {
 		return &req, nil, nil
 	}
 	tr, terr := translate(c.api, req.Body)
@@ -1123,6 +1126,13 @@ func (c *call) tryDeployment(ctx context.Context, w http.ResponseWriter, d *Depl
 		}
 		if res, reason, again := c.failed(ctx, w, d, perr, o, retry); !again {
 			return res, reason
+		}
+		if c.reprepare { // the request made again for d, not a retry
+			c.reprepare = false
+			if res, reason, ok := c.prepare(w, d); !ok {
+				return res, reason
+			}
+			continue
 		}
 		c.retried++
 	}
@@ -1373,6 +1383,14 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 	}
 	if perr.Canceled || errors.Is(ctx.Err(), context.Canceled) {
 		return &outcome{code: 499}, "", false // the client left; nobody to answer
+	}
+	if bit := lackBit(c.api); bit != 0 && d.lacks.Load()&bit == 0 && c.unservedAPI(perr) {
+		// A chat-only server: the request again, translated to chat, as
+		// for a provider without the API; and its next ones.
+		d.lacks.Or(bit)
+		g.log.Info("upstream has no path for the API: its requests go translated to chat", "deployment", d.Config.Name, "api", string(c.api))
+		c.reprepare = true
+		return nil, "", true
 	}
 	if c.unservedAPI(perr) || perr.AccountCannot() {
 		// Not the deployment's fault for the rest of what it serves.

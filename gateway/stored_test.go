@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -520,12 +521,16 @@ func TestAServerWithoutTheConversationsAPIKeepsItsCircuit(t *testing.T) {
 
 // A Responses request at a server that speaks only chat completions
 // (vLLM's or Ollama's at openai/, answering /v1/responses with a bare
-// 404) goes on to the next deployment, and that server's chat circuit
-// stays closed; with no other, the client gets a 404 that says so.
-func TestAServerWithoutTheResponsesAPIKeepsItsCircuit(t *testing.T) {
+// 404) is made again there translated to chat, as for a provider without
+// the API, and so are the next ones; its chat circuit stays closed. An
+// API breakerd does not translate (legacy completions) that no server
+// has gets a 404 that says so.
+func TestAServerWithoutTheResponsesAPIServesItThroughChat(t *testing.T) {
 	chat := mockllm.New(mockllm.Options{Name: "vllm"})
+	var lacking atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasSuffix(r.URL.Path, "/responses") {
+		if strings.HasSuffix(r.URL.Path, "/responses") || strings.HasSuffix(r.URL.Path, "/v1/completions") {
+			lacking.Add(1)
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusNotFound)
 			_, _ = w.Write([]byte(`{"detail":"Not Found"}`))
@@ -535,24 +540,28 @@ func TestAServerWithoutTheResponsesAPIKeepsItsCircuit(t *testing.T) {
 	}))
 	defer srv.Close()
 	ctx := context.Background()
-	e := newEnv(t, strings.Replace(twoStores, "${MOCK_A}", srv.URL, 1), "b")
-	var hr *http.Response
-	if _, err := e.client.Responses.New(ctx, responseParams("gpt-4o", "hi", false), option.WithResponseInto(&hr)); err != nil ||
-		hr.Header.Get("X-Breakerd-Deployment") != "b" {
-		t.Fatalf("%v, served by %q: want b", err, hr.Header.Get("X-Breakerd-Deployment"))
+	alone := strings.Replace(twoStores, "${MOCK_A}", srv.URL, 1)
+	alone = alone[:strings.LastIndex(alone, "  - model_name: gpt-4o")] + alone[strings.Index(alone, "router_settings:"):]
+	e := newEnv(t, alone)
+	for i := range 2 {
+		var hr *http.Response
+		r, err := e.client.Responses.New(ctx, responseParams("gpt-4o", "hi", false), option.WithResponseInto(&hr))
+		if err != nil || hr.Header.Get("X-Breakerd-Deployment") != "a" || !strings.Contains(r.OutputText(), "Hello from vllm") {
+			t.Fatalf("request %d: %v, served by %q", i+1, err, hr.Header.Get("X-Breakerd-Deployment"))
+		}
+	}
+	if n := lacking.Load(); n != 1 {
+		t.Fatalf("%d calls to the missing path, want 1: the next request went translated", n)
 	}
 	if s := e.breaker("a:chat").Snapshot(); s.State != breaker.Closed || s.Counts.Failures != 0 {
 		t.Fatalf("a's chat circuit %v with %d failures, want closed and none", s.State, s.Counts.Failures)
 	}
-	alone := strings.Replace(twoStores, "${MOCK_A}", srv.URL, 1)
-	alone = alone[:strings.LastIndex(alone, "  - model_name: gpt-4o")] + alone[strings.Index(alone, "router_settings:"):]
-	e = newEnv(t, alone)
-	_, err := e.client.Responses.New(ctx, responseParams("gpt-4o", "hi", false))
+	_, err := e.client.Completions.New(ctx, openai.CompletionNewParams{Model: "gpt-4o", Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("hi")}})
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound || !strings.Contains(apiErr.Message, "do not have that API") {
 		t.Fatalf("%v, want a 404 saying the servers lack the API", err)
 	}
-	if _, _, err := e.chat("gpt-4o"); err != nil {
-		t.Fatalf("chat at the same server: %v", err)
+	if s := e.breaker("a:chat").Snapshot(); s.State != breaker.Closed {
+		t.Fatalf("a's chat circuit %v after the completions request, want closed", s.State)
 	}
 }
