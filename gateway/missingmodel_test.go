@@ -34,8 +34,10 @@ func TestAModelItsUpstreamDoesNotServeOpensItsCircuit(t *testing.T) {
 		t.Fatalf("the primary was called %d times, want once: no retry, and its circuit open after", n)
 	}
 	s := e.breaker(primaryChat).Snapshot()
-	if s.State != breaker.Open || !strings.Contains(s.Reason, "does not serve its model") || !strings.Contains(s.Reason, "gpt-4o-mini") {
-		t.Fatalf("primary's breaker %v, reason %q: want open, saying its model is not served", s.State, s.Reason)
+	if s.State != breaker.Open || !strings.Contains(s.Reason, "does not serve its model") || !strings.Contains(s.Reason, "gpt-4o-mini") ||
+		s.LastFailureKind != "model_missing" {
+		t.Fatalf("primary's breaker %v, reason %q, last failure's class %q: want open, saying its model is not served, of class model_missing",
+			s.State, s.Reason, s.LastFailureKind)
 	}
 }
 
@@ -156,8 +158,8 @@ router_settings:
 				t.Fatalf("the primary was called %d times, want once", n)
 			}
 			s := e.breaker(tc.breakerName).Snapshot()
-			if s.State != breaker.Open || !strings.Contains(s.Reason, "its upstream account is out of credit") {
-				t.Fatalf("primary's breaker %v, reason %q", s.State, s.Reason)
+			if s.State != breaker.Open || !strings.Contains(s.Reason, "its upstream account is out of credit") || s.LastFailureKind != "out_of_credit" {
+				t.Fatalf("primary's breaker %v, reason %q, last failure's class %q", s.State, s.Reason, s.LastFailureKind)
 			}
 		})
 	}
@@ -174,8 +176,9 @@ func TestAWrongAPIBaseOpensItsCircuit(t *testing.T) {
 		t.Fatalf("%v (fallback %q), want the fallback's answer", err, h.Get("X-Breakerd-Fallback"))
 	}
 	s := e.breaker(primaryChat).Snapshot()
-	if s.State != breaker.Open || !strings.Contains(s.Reason, "its api_base does not serve this API: 404 Not Found: Invalid URL (POST /v1/v1/chat/completions)") {
-		t.Fatalf("primary's breaker %v, reason %q", s.State, s.Reason)
+	if s.State != breaker.Open || !strings.Contains(s.Reason, "its api_base does not serve this API: 404 Not Found: Invalid URL (POST /v1/v1/chat/completions)") ||
+		s.LastFailureKind != "wrong_path" {
+		t.Fatalf("primary's breaker %v, reason %q, last failure's class %q", s.State, s.Reason, s.LastFailureKind)
 	}
 }
 

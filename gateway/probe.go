@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -192,7 +193,7 @@ func (g *Gateway) probe(ctx context.Context, d *Deployment, pc probeCall) ProbeI
 		info.Result, info.ErrType = "skipped", u.why
 	default:
 		perr := asProviderError(err)
-		info.Status, info.ErrType = perr.Status, errType(perr)
+		info.Status, info.ErrType = perr.Status, cmp.Or(deploymentFault(d, perr), errType(perr))
 		info.Result = "ignored"
 		if g.classify(d, perr) == breaker.Failure && !transient {
 			info.Result = "failure"

@@ -1404,10 +1404,10 @@ func (c *call) failed(ctx context.Context, w http.ResponseWriter, d *Deployment,
 		c.passedOverErr = perr
 		return nil, "passed_over", false
 	}
-	if why := deploymentFault(d, perr); why != "" {
+	if kind := deploymentFault(d, perr); kind != "" {
 		// Open its circuit now, and go on without a retry.
 		c.failures = append(c.failures, d.Config.Name+": "+perr.Error())
-		tripOnFault(br, why, perr)
+		tripOnFault(br, kind, perr)
 		return nil, "failure", false
 	}
 	if perr.Status > 0 && (!fallbackWorthy(perr.Status) || perr.Refusal() != "") {
@@ -1635,23 +1635,32 @@ func fallbackWorthy(status int) bool {
 	return status >= 500 || status == 429 || status == 401 || status == 403 || status == 408
 }
 
-// deploymentFault says why perr is d's own fault, which no retry mends
-// and another deployment may not share, or "" when it is not: d's
-// upstream does not serve d's model (provider.Error.ModelMissing:
-// retired, misnamed, not the key's), d's account is out of credit
-// (provider.Error.OutOfCredit), or d's api_base has no such path
-// (provider.Error.WrongPath). A model a client named through a wildcard
-// deployment is the request's to get right.
+// deploymentFault returns the kind of fault of d's own perr is, which
+// no retry mends and another deployment may not share (its failure's
+// class, and faultWhy's key), or "" when it is not one: d's account is
+// out of credit (provider.Error.OutOfCredit), d's upstream does not serve
+// d's model (provider.Error.ModelMissing: retired, misnamed, not the
+// key's), or d's api_base has no such path (provider.Error.WrongPath). A
+// model a client named through a wildcard deployment is the request's to
+// get right.
 func deploymentFault(d *Deployment, perr *provider.Error) string {
 	switch {
 	case perr.OutOfCredit():
-		return "its upstream account is out of credit"
+		return "out_of_credit"
 	case !d.Config.Resolved && perr.ModelMissing(d.Config.Model):
-		return "its upstream does not serve its model"
+		return "model_missing"
 	case perr.WrongPath():
-		return "its api_base does not serve this API"
+		return "wrong_path"
 	}
 	return ""
+}
+
+// faultWhy says what each kind of deploymentFault means, in a breaker's
+// reason.
+var faultWhy = map[string]string{
+	"out_of_credit": "its upstream account is out of credit",
+	"model_missing": "its upstream does not serve its model",
+	"wrong_path":    "its api_base does not serve this API",
 }
 
 // unservedAPI reports whether perr says the deployment's server has no
@@ -1665,11 +1674,11 @@ func (c *call) unservedAPI(perr *provider.Error) bool {
 }
 
 // tripOnFault opens br, a circuit of a deployment whose call failed by a
-// fault of its own (why, deploymentFault's): no call to it can succeed
+// fault of its own (kind, deploymentFault's): no call to it can succeed
 // until that changes, so the next requests go straight to the others
 // (LiteLLM cools such a deployment down too).
-func tripOnFault(br *breaker.Breaker, why string, perr *provider.Error) {
-	br.Trip(why + ": " + failureCause(perr, ""))
+func tripOnFault(br *breaker.Breaker, kind string, perr *provider.Error) {
+	br.Trip(faultWhy[kind] + ": " + failureCause(perr, ""))
 }
 
 // backoff returns the delay before retry n (from 0): exponential with
@@ -1842,7 +1851,7 @@ func (c *call) attemptError(ctx context.Context, err error, lim *callLimit, info
 				had.Round(time.Millisecond), whole.Round(time.Millisecond))
 		}
 	}
-	info.Status, info.ErrType, info.Remaining = perr.Status, errType(perr), perr.Remaining
+	info.Status, info.ErrType, info.Remaining = perr.Status, cmp.Or(deploymentFault(info.Deployment, perr), errType(perr)), perr.Remaining
 	c.g.obs.AttemptDone(*info)
 	return perr, spared
 }

@@ -373,7 +373,7 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 		if o == breaker.Failure {
 			cause := failureCause(perr, errType(perr))
 			if unjudged == "" {
-				br.NoteFailure(errType(perr), cause)
+				br.NoteFailure(cmp.Or(deploymentFault(d, perr), errType(perr)), cause)
 			} else {
 				if what == string(op) {
 					what = string(unjudged) // files, batches
@@ -386,8 +386,8 @@ func (g *Gateway) throughAs(ctx context.Context, d *Deployment, op provider.Oper
 			o = breaker.Ignored
 		}
 		done(o, time.Since(start))
-		if why := deploymentFault(d, perr); o == breaker.Failure && why != "" {
-			tripOnFault(br, why, perr)
+		if kind := deploymentFault(d, perr); o == breaker.Failure && kind != "" {
+			tripOnFault(br, kind, perr)
 		}
 		return nil, perr
 	}
