@@ -846,6 +846,10 @@ func (r Router) StrategyOf(group string) GroupStrategy {
 // Router holds router_settings.
 type Router struct {
 	Strategy string // simple-shuffle, least-cost, ordered
+	// ForceIPv4 makes every upstream connection over IPv4 (LiteLLM's
+	// litellm_settings.force_ipv4, for hosts whose IPv6 route fails); it
+	// applies at start.
+	ForceIPv4 bool
 	// StreamCost has a chat stream's usage chunk carry the call's cost in
 	// US dollars (usage.cost), for a deployment with a price: LiteLLM's
 	// litellm_settings.include_cost_in_streaming_usage. A stream has no

@@ -433,6 +433,7 @@ func (c *converter) convert(raw *rawFile) *Config {
 	cfg.FileStores = c.fileStores(raw.FilesSettings)
 	cfg.Router = c.router(raw.RouterSettings, raw.LiteLLM, cfg.Groups)
 	cfg.Router.StreamCost = raw.LiteLLM.IncludeCostInStreamingUsage != nil && *raw.LiteLLM.IncludeCostInStreamingUsage
+	cfg.Router.ForceIPv4 = raw.LiteLLM.ForceIPv4 != nil && *raw.LiteLLM.ForceIPv4
 	if raw.LiteLLM.Cache == nil {
 		raw.LiteLLM.Cache = raw.RouterSettings.CacheResponses
 	}

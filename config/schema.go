@@ -77,6 +77,8 @@ type rawCredValues struct {
 type rawLiteLLM struct {
 	NumRetries     *int `yaml:"num_retries"`
 	RequestTimeout any  `yaml:"request_timeout"`
+	// ForceIPv4 is LiteLLM's force_ipv4: upstream connections over IPv4.
+	ForceIPv4 *bool `yaml:"force_ipv4"`
 	// LiteLLM's reliability docs put fallbacks here; router_settings'
 	// own win when both are set.
 	Fallbacks              any      `yaml:"fallbacks"`

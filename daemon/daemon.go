@@ -153,6 +153,9 @@ func New(opts Options) (*Daemon, error) {
 	if client == nil {
 		// One upstream pool for every gateway a reload makes.
 		client = gateway.NewUpstreamClient()
+		if opts.Config.Router.ForceIPv4 {
+			gateway.ForceIPv4(client)
+		}
 		d.ownClient = client
 	}
 	d.cut, d.cutAll = context.WithCancel(context.Background())

@@ -152,7 +152,8 @@ func diff(a, b *config.Config) ReloadResult {
 		a, b any
 	}{{"server", a.Server, b.Server}, {"admin", a.Admin, b.Admin}, {"logging.format", a.Logging.Format, b.Logging.Format}, // the level: Reload
 		{"litellm_settings.callbacks (prometheus)", a.Metrics, b.Metrics},
-		{"router_settings.state", []any{a.Router.State, a.Router.Redis}, []any{b.Router.State, b.Router.Redis}}} {
+		{"router_settings.state", []any{a.Router.State, a.Router.Redis}, []any{b.Router.State, b.Router.Redis}},
+		{"litellm_settings.force_ipv4", a.Router.ForceIPv4, b.Router.ForceIPv4}} {
 		if !reflect.DeepEqual(s.a, s.b) {
 			r.NeedsRestart = append(r.NeedsRestart, s.name)
 		}

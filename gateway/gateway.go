@@ -15,6 +15,7 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -1457,6 +1458,24 @@ func NewUpstreamClient() *http.Client {
 		PingTimeout:     15 * time.Second,
 	}
 	return &http.Client{Transport: &upstreamTransport{Transport: t, h2c: h2c}}
+}
+
+// ForceIPv4 has client, one NewUpstreamClient made, connect to upstreams
+// over IPv4 alone (LiteLLM's force_ipv4): an upstream named by an IPv6
+// address is unreachable, and a name's IPv6 addresses are not tried.
+func ForceIPv4(client *http.Client) {
+	t, ok := client.Transport.(*upstreamTransport)
+	if !ok {
+		return
+	}
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if network == "tcp" {
+			network = "tcp4"
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	t.Transport.DialContext, t.h2c.DialContext = dial, dial
 }
 
 // h2cStreamWindow is the most of one stream's answer breakerd takes from
