@@ -123,18 +123,28 @@ func TestAHealthCheckFindsTheModelMissing(t *testing.T) {
 }
 
 // A deployment whose account is out of credit (OpenAI's insufficient_quota
-// 429, Anthropic's "credit balance is too low" 400) can serve nothing
-// until someone pays: its circuit opens at the first such answer, naming
-// the cause, and the request goes on without a retry, where a 429 would
-// only cool it down and a 400 would reach the client.
-func TestAnAccountOutOfCreditOpensItsCircuit(t *testing.T) {
+// 429, Anthropic's "credit balance is too low" 400) or disabled (OpenAI's
+// account_deactivated 401, Anthropic's "This organization has been
+// disabled." 400) can serve nothing until someone pays or the vendor
+// restores it: its circuit opens at the first such answer, naming the
+// cause, and the request goes on without a retry, where a 429 would only
+// cool it down and a 400 would reach the client.
+func TestAnAccountThatCannotServeOpensItsCircuit(t *testing.T) {
+	const openAI, anthropic = `{model: openai/gpt-4o-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}`,
+		`{model: anthropic/claude-sonnet-4-6, api_base: "${MOCK_PRIMARY}", api_key: sk-primary-secret-key}`
 	for _, tc := range []struct {
 		name, primary, breakerName string
+		faults                     mockllm.Faults
+		kind, why                  string
 	}{
-		{"OpenAI's insufficient_quota", `{model: openai/gpt-4o-mini, api_base: "${MOCK_PRIMARY}/v1", api_key: sk-primary-secret-key}`,
-			"gpt-4o-mini/openai/gpt-4o-mini:chat"},
-		{"Anthropic's credit balance", `{model: anthropic/claude-sonnet-4-6, api_base: "${MOCK_PRIMARY}", api_key: sk-primary-secret-key}`,
-			"gpt-4o-mini/anthropic/claude-sonnet-4-6:chat"},
+		{"OpenAI's insufficient_quota", openAI, "gpt-4o-mini/openai/gpt-4o-mini:chat", mockllm.Faults{OutOfCredit: true},
+			"out_of_credit", "its upstream account is out of credit"},
+		{"Anthropic's credit balance", anthropic, "gpt-4o-mini/anthropic/claude-sonnet-4-6:chat", mockllm.Faults{OutOfCredit: true},
+			"out_of_credit", "its upstream account is out of credit"},
+		{"OpenAI's deactivated account", openAI, "gpt-4o-mini/openai/gpt-4o-mini:chat", mockllm.Faults{AccountDisabled: true},
+			"account_disabled", "its upstream account is disabled"},
+		{"Anthropic's disabled organization", anthropic, "gpt-4o-mini/anthropic/claude-sonnet-4-6:chat", mockllm.Faults{AccountDisabled: true},
+			"account_disabled", "its upstream account is disabled"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, `
@@ -148,7 +158,7 @@ router_settings:
   retry_backoff: 1ms
   fallbacks: [{gpt-4o-mini: [backup]}]
 `, "primary", "backup")
-			e.mocks["primary"].SetFaults(mockllm.Faults{OutOfCredit: true})
+			e.mocks["primary"].SetFaults(tc.faults)
 			for i := range 2 {
 				if _, h, err := e.chat("gpt-4o-mini"); err != nil || h.Get("X-Breakerd-Fallback") != "true" {
 					t.Fatalf("request %d: %v (fallback %q), want the backup's answer", i+1, err, h.Get("X-Breakerd-Fallback"))
@@ -158,7 +168,7 @@ router_settings:
 				t.Fatalf("the primary was called %d times, want once", n)
 			}
 			s := e.breaker(tc.breakerName).Snapshot()
-			if s.State != breaker.Open || !strings.Contains(s.Reason, "its upstream account is out of credit") || s.LastFailureKind != "out_of_credit" {
+			if s.State != breaker.Open || !strings.Contains(s.Reason, tc.why) || s.LastFailureKind != tc.kind {
 				t.Fatalf("primary's breaker %v, reason %q, last failure's class %q", s.State, s.Reason, s.LastFailureKind)
 			}
 		})

@@ -1635,10 +1635,11 @@ func fallbackWorthy(status int) bool {
 	return status >= 500 || status == 429 || status == 401 || status == 403 || status == 408
 }
 
-// deploymentFault returns the kind of fault of d's own perr is, which
+// deploymentFault returns which fault of d's own perr is, one that
 // no retry mends and another deployment may not share (its failure's
 // class, and faultWhy's key), or "" when it is not one: d's account is
-// out of credit (provider.Error.OutOfCredit), d's upstream does not serve
+// out of credit (provider.Error.OutOfCredit) or disabled
+// (provider.Error.AccountDisabled), d's upstream does not serve
 // d's model (provider.Error.ModelMissing: retired, misnamed, not the
 // key's), or d's api_base has no such path (provider.Error.WrongPath). A
 // model a client named through a wildcard deployment is the request's to
@@ -1647,6 +1648,8 @@ func deploymentFault(d *Deployment, perr *provider.Error) string {
 	switch {
 	case perr.OutOfCredit():
 		return "out_of_credit"
+	case perr.AccountDisabled():
+		return "account_disabled"
 	case !d.Config.Resolved && perr.ModelMissing(d.Config.Model):
 		return "model_missing"
 	case perr.WrongPath():
@@ -1658,9 +1661,10 @@ func deploymentFault(d *Deployment, perr *provider.Error) string {
 // faultWhy says what each kind of deploymentFault means, in a breaker's
 // reason.
 var faultWhy = map[string]string{
-	"out_of_credit": "its upstream account is out of credit",
-	"model_missing": "its upstream does not serve its model",
-	"wrong_path":    "its api_base does not serve this API",
+	"out_of_credit":    "its upstream account is out of credit",
+	"account_disabled": "its upstream account is disabled",
+	"model_missing":    "its upstream does not serve its model",
+	"wrong_path":       "its api_base does not serve this API",
 }
 
 // unservedAPI reports whether perr says the deployment's server has no

@@ -21,7 +21,7 @@ var (
 		"Calls by outcome: success, failure, ignored, rejected (fast-failed), slow (a subset of success and failure).",
 		append(BreakerLabels[:5:5], "outcome"), nil)
 	descLastFailure = prometheus.NewDesc("circuit_breaker_last_failure_info",
-		"1 for the class of a breaker's latest counted failure (cause: http_<status>, timeout, connection, stream_cut, or a fault of the deployment's own: out_of_credit, model_missing, wrong_path); absent before its first. Alert rules join it to name the cause.",
+		"1 for the class of a breaker's latest counted failure (cause: http_<status>, timeout, connection, stream_cut, or a fault of the deployment's own: out_of_credit, account_disabled, model_missing, wrong_path); absent before its first. Alert rules join it to name the cause.",
 		append(BreakerLabels[:5:5], "deployment", "cause"), nil)
 	descRatio = prometheus.NewDesc("circuit_breaker_window_failure_ratio",
 		"Failure ratio (0 to 1) over the breaker's sliding window.", BreakerLabels, nil)

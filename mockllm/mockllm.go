@@ -102,6 +102,10 @@ type Faults struct {
 	// ("Your organization must be verified to stream this model"); one
 	// not streamed is served.
 	UnverifiedStreams bool `json:"unverified_streams,omitempty"`
+	// AccountDisabled plays an account its vendor disabled: every call
+	// gets Anthropic's 400 ("This organization has been disabled.") or
+	// OpenAI's 401 account_deactivated.
+	AccountDisabled bool `json:"account_disabled,omitempty"`
 	// OutOfCredit plays an account that cannot pay: every call gets the
 	// provider's refusal for it, OpenAI's 429 insufficient_quota ("You
 	// exceeded your current quota ..."), Anthropic's 400 ("Your credit
@@ -508,6 +512,16 @@ func (s *Server) upstream(counter *atomic.Int64, h func(http.ResponseWriter, *ht
 		if f.Reset {
 			s.stats.failed.Add(1)
 			panic(http.ErrAbortHandler) // the server drops the connection
+		}
+		if f.AccountDisabled {
+			s.stats.failed.Add(1)
+			if anthropicRequest(r) {
+				s.writeError(w, r, http.StatusBadRequest, "invalid_request_error", "This organization has been disabled.")
+			} else {
+				s.writeErrorCode(w, r, http.StatusUnauthorized, "invalid_request_error", "account_deactivated",
+					"Your OpenAI account has been deactivated, please check your email for more information.")
+			}
+			return
 		}
 		if f.OutOfCredit {
 			s.stats.failed.Add(1)

@@ -622,6 +622,21 @@ func (e *Error) AccountCannot() bool {
 	return slices.ContainsFunc(accountCannotWords, func(w string) bool { return strings.Contains(m, w) })
 }
 
+// AccountDisabled reports whether the upstream refused the call because
+// the deployment's account is disabled: Anthropic's 400 "This
+// organization has been disabled.", OpenAI's 401 account_deactivated.
+// That is the deployment's fault, and lasts until the vendor restores
+// the account or the key is replaced.
+func (e *Error) AccountDisabled() bool {
+	switch {
+	case e.Code == "account_deactivated":
+		return true
+	case e.Status != http.StatusBadRequest && e.Status != http.StatusForbidden:
+		return false
+	}
+	return strings.Contains(strings.ToLower(e.Message), "organization has been disabled")
+}
+
 // outOfCreditWords are the words of the refusals that say the account
 // cannot pay, where neither status nor code does: Anthropic's (a 400).
 var outOfCreditWords = []string{"credit balance is too low"}

@@ -191,6 +191,25 @@ func TestAccountCannot(t *testing.T) {
 	}
 }
 
+func TestAccountDisabled(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  Error
+		want bool
+	}{
+		{"Anthropic's", Error{Status: 400, Code: "invalid_request_error", Message: "This organization has been disabled."}, true},
+		{"OpenAI's", Error{Status: 401, Code: "account_deactivated", Message: "Your OpenAI account has been deactivated, please check your email for more information."}, true},
+		{"another 400", Error{Status: 400, Code: "invalid_request_error", Message: "messages: at least one message is required"}, false},
+		{"a key refused", Error{Status: 401, Code: "invalid_api_key", Message: "Incorrect API key provided"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.AccountDisabled(); got != tc.want {
+				t.Fatalf("AccountDisabled() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func TestParseRetryAfter(t *testing.T) {
 	now := time.Date(2026, 1, 26, 12, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
