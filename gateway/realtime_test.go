@@ -16,6 +16,7 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/realtime"
 
+	"github.com/breakerd/breakerd/breaker"
 	"github.com/breakerd/breakerd/mockllm"
 )
 
@@ -109,6 +110,35 @@ func TestRealtimeSessionsFallBackAtTheHandshake(t *testing.T) {
 	}
 	if n := e.breaker("gpt-4o/openai/gpt-4o:chat").Counts().Failures; n != 0 {
 		t.Errorf("chat's breaker counted %d failures", n)
+	}
+}
+
+// A Realtime model its upstream no longer serves (OpenAI's 404
+// model_not_found at the handshake) is the deployment's fault: the
+// session opens at the next deployment, and the first's realtime circuit
+// opens, naming the cause.
+func TestRealtimeModelMissingAtTheHandshake(t *testing.T) {
+	e := newEnv(t, realtimeModels, "a", "b")
+	ctx := context.Background()
+	e.mocks["a"].SetFaults(mockllm.Faults{MissingModels: []string{"gpt-realtime"}})
+	conn, err := e.client.Realtime.Connect(ctx, realtime.RealtimeConnectionOptions{}, option.WithQuery("model", "gpt-realtime"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := converse(t, conn); text != "Hello from b! The conversation has 1 items." {
+		t.Fatalf("response %q", text)
+	}
+	if err := conn.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a guard, not a timing
+	defer cancel()
+	if !e.gw.Wait(wctx) {
+		t.Fatal("the gateway still holds the closed session")
+	}
+	s := e.breaker("gpt-realtime/openai/gpt-realtime:realtime").Snapshot()
+	if s.State != breaker.Open || s.LastFailureKind != "model_missing" {
+		t.Fatalf("a's realtime breaker %v (%q, class %q), want open, model_missing", s.State, s.Reason, s.LastFailureKind)
 	}
 }
 

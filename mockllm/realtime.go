@@ -30,6 +30,9 @@ func (s *Server) realtime(w http.ResponseWriter, r *http.Request, f Faults) {
 		s.writeError(w, r, 400, "invalid_request_error", "Missing required parameter: 'model'.")
 		return
 	}
+	if s.refuseMissing(w, r, f, model) {
+		return
+	}
 	conn, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept has answered
