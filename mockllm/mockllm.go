@@ -92,8 +92,8 @@ type Faults struct {
 	// served.
 	FastModeLimited bool `json:"fast_mode_limited,omitempty"`
 	// MissingModels are models the upstream does not serve (retired, or
-	// never had): a chat, Messages, Responses or embeddings request for
-	// one gets the provider's answer for such a model, OpenAI's 404
+	// never had): a chat, Messages, Responses, embeddings, video or
+	// Realtime request for one gets the provider's answer for such a model, OpenAI's 404
 	// model_not_found ("The model `x` does not exist or you do not have
 	// access to it."), Anthropic's 404 not_found_error ("model: x").
 	MissingModels []string `json:"missing_models,omitempty"`
