@@ -142,3 +142,29 @@ func TestEntraKeysOutsideAzureWarn(t *testing.T) {
 		`t.yaml:3:44: model_list[0].litellm_params.tenant_id: is a Microsoft Entra ID credential, for Azure's deployments (azure/, azure_ai/); ignored for provider "openai"`,
 	})
 }
+
+// An Azure api_version that is not one (a typo) loads with a warning: Azure
+// would answer every call with a 404 breakerd cannot tell from an unknown
+// object's.
+func TestAzureAPIVersionForm(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		warned  bool
+	}{
+		{"2024-02-15preview", true},
+		{"2025-04-01 ", true},
+		{"2024-10-21", false},
+		{"2025-04-01-preview", false},
+		{"v1", false},
+		{"latest", false},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			cfg := parseExpecting(t, []byte("model_list:\n  - model_name: m\n    litellm_params: {model: azure/prod, api_base: https://r.openai.azure.com, api_key: az-0123456789, api_version: \""+
+				tc.version+"\"}\n"), env(nil), "")
+			got := strings.Contains(strings.Join(cfg.Warnings, "\n"), "is not an Azure OpenAI api-version")
+			if got != tc.warned {
+				t.Fatalf("warned %v, want %v: %q", got, tc.warned, cfg.Warnings)
+			}
+		})
+	}
+}

@@ -875,6 +875,12 @@ func (c *converter) deployment(i int, rd rawDeployment, defTimeout, defStreamTim
 		return d, false
 	}
 	d.APIVersion = c.resolve(versionAt, rd.Params.APIVersion)
+	if d.Dialect == DialectAzure && d.APIVersion != "" && !AzureV1(d.APIVersion) && !azureDatedVersion.MatchString(d.APIVersion) {
+		// Azure answers an api-version it does not know with a 404
+		// "Resource not found", which is not told from an unknown id.
+		c.warnf(versionAt, "%q is not an Azure OpenAI api-version (a date, 2025-04-01-preview or 2024-10-21, or v1, latest, preview): Azure answers every call 404 \"Resource not found\"",
+			d.APIVersion)
+	}
 	if d.Dialect == DialectAzure && d.APIVersion == "" {
 		d.APIVersion = AzureDefaultAPIVersion
 		if v, ok := c.env("AZURE_API_VERSION"); ok && v != "" {
@@ -1627,6 +1633,9 @@ func (c *converter) checkAPIBase(path, base string) {
 		c.errf(path, "must not carry credentials; use api_key")
 	}
 }
+
+// azureDatedVersion is the form of Azure OpenAI's dated api-versions.
+var azureDatedVersion = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}(-preview)?$`)
 
 // endpointPaths are the paths breakerd appends to an OpenAI-compatible
 // api_base: one that already ends in one was given whole.
