@@ -31,6 +31,7 @@ var retirements = []retirement{
 	{"anthropic", "Anthropic", []string{"claude-3-5-haiku*"}, "2026-02-19", "claude-haiku-4-5"},
 	{"anthropic", "Anthropic", []string{"claude-sonnet-4-20250514", "claude-sonnet-4-0"}, "2026-06-15", "claude-sonnet-4-6"},
 	{"anthropic", "Anthropic", []string{"claude-opus-4-20250514", "claude-opus-4-0"}, "2026-06-15", "claude-opus-4-8"},
+	{"anthropic", "Anthropic", []string{"claude-opus-4-1-20250805", "claude-opus-4-1"}, "2026-08-05", "claude-opus-4-8"},
 	{"openai", "OpenAI", []string{"gpt-4.5-preview*"}, "2025-07-14", "gpt-4.1"},
 	{"openai", "OpenAI", []string{"o1-preview*"}, "2025-07-28", "o3"},
 	{"openai", "OpenAI", []string{"o1-mini*"}, "2025-10-27", "o4-mini"},
