@@ -318,6 +318,9 @@ func cmdCheckConfig(args []string, stdout, stderr io.Writer) error {
 			if dc.NumRetries != nil {
 				role += fmt.Sprintf(", %d retries", *dc.NumRetries)
 			}
+			if dc.Retired != "" {
+				role += ", its model " + strings.SplitN(dc.Retired, ";", 2)[0] // the date; the warning says the rest
+			}
 			if cfg.Router.TagFiltering && len(dc.Tags) > 0 {
 				role += ", tags " + strings.Join(dc.Tags, " ")
 			}

@@ -82,7 +82,7 @@ func TestCheckConfigOnSeedWarnsAndFailsWithoutKeys(t *testing.T) {
 	}
 	// least-cost: the table says what each deployment costs.
 	for _, want := range []string{"gpt-4o-mini/openai/gpt-4o-mini (primary, $0.15 in + $0.6 out per 1M tokens)",
-		"claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022 (fallback, $3 in + $15 out per 1M tokens)"} {
+		"claude-3-5-sonnet/anthropic/claude-3-5-sonnet-20241022 (fallback, its model retired by Anthropic on 2025-10-22, $3 in + $15 out per 1M tokens)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
