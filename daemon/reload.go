@@ -28,6 +28,7 @@ func (s liveSource) gw() *gateway.Gateway                     { return s.d.live.
 func (s liveSource) Registry() *breaker.Registry              { return s.gw().Registry() }
 func (s liveSource) Groups() []*gateway.Group                 { return s.gw().Groups() }
 func (s liveSource) Route(group string) []*gateway.Deployment { return s.gw().Route(group) }
+func (s liveSource) AliasOf(name string) (string, bool)       { return s.gw().AliasOf(name) }
 func (s liveSource) Clock() breaker.Clock                     { return s.gw().Clock() }
 func (s liveSource) HasGroup(name string) bool                { return s.gw().HasGroup(name) }
 

@@ -694,6 +694,14 @@ func (g *Gateway) Clock() breaker.Clock { return g.clock }
 // Redactor returns the redactor that scrubs configured secrets.
 func (g *Gateway) Redactor() *Redactor { return g.redactor }
 
+// AliasOf returns the group model_group_alias sends requests for name to,
+// if name is an alias (one named as a group wins over it, as in
+// LiteLLM).
+func (g *Gateway) AliasOf(name string) (string, bool) {
+	a, ok := g.cfg.Router.Aliases[name]
+	return a.Group, ok
+}
+
 // Route returns the deployments a request for group is tried on, in order:
 // the group's own in its strategy's order, then each fallback group's in
 // its own (config.Router.StrategyOf). A fallback that names an undefined

@@ -34,6 +34,9 @@ const (
 type Source interface {
 	Groups() []*gateway.Group
 	Route(group string) []*gateway.Deployment
+	// AliasOf returns the group a model_group_alias of name sends its
+	// requests to, if there is one.
+	AliasOf(name string) (group string, ok bool)
 	Registry() *breaker.Registry
 	Clock() breaker.Clock
 }
@@ -235,6 +238,16 @@ func (c *Checker) describe() string {
 	return fmt.Sprintf("routable: unhealthy when at least %.0f%% of %s have no deployment that can take calls", c.policy.UnroutableFraction*100, scope)
 }
 
+// routeOf is the route requests for group take: its own, or, where a
+// model_group_alias of the same name wins over the group (as in
+// LiteLLM), the alias's group's: the group's own deployments serve none.
+func (c *Checker) routeOf(group string) []*gateway.Deployment {
+	if target, ok := c.src.AliasOf(group); ok {
+		group = target
+	}
+	return c.src.Route(group)
+}
+
 // groups reports each group's routability through its deployments' main
 // breakers (chat's; an audio or image deployment's own).
 func (c *Checker) groups(now time.Time) []Group {
@@ -242,7 +255,7 @@ func (c *Checker) groups(now time.Time) []Group {
 	for _, grp := range c.src.Groups() {
 		g := Group{Name: grp.Name, Critical: slices.Contains(c.policy.CriticalGroups, grp.Name)}
 		var earliest time.Time
-		for _, d := range c.src.Route(grp.Name) {
+		for _, d := range c.routeOf(grp.Name) {
 			b := d.MainBreaker()
 			g.Deployments = append(g.Deployments, Dep{Name: d.Config.Name, Provider: d.Config.Provider, Model: d.Config.Model, State: b.State().String()})
 			if b.AllowsAt(now) {

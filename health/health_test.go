@@ -411,3 +411,32 @@ func TestStatusSaysAModelIsRetired(t *testing.T) {
 		t.Fatalf("status groups %+v", v.Groups)
 	}
 }
+
+// A group whose name a model_group_alias takes (the alias wins, as in
+// LiteLLM) is judged by the route requests for that name take: its own
+// deployments, which serve none, do not make breakerd unhealthy.
+func TestAGroupAnAliasTakesIsJudgedByTheAliasRoute(t *testing.T) {
+	gw, _ := newGateway(t, `
+model_list:
+  - model_name: gpt-4
+    litellm_params: {model: openai/gpt-4, api_base: http://old.invalid/v1}
+  - model_name: gpt-4.1
+    litellm_params: {model: openai/gpt-4.1, api_base: http://new.invalid/v1}
+router_settings:
+  model_group_alias: {gpt-4: gpt-4.1}
+`)
+	br(t, gw, "gpt-4/openai/gpt-4:chat").OpenUntil(t0.Add(time.Minute), "retired")
+	r := health.New(gw, config.Health{}).Check(true)
+	if r.Status == health.Unhealthy || strings.Contains(r.Reason, "1 cannot be served") {
+		t.Fatalf("status %s (%s): the retired group's deployment serves no request", r.Status, r.Reason)
+	}
+	for _, g := range r.Groups {
+		if g.Name == "gpt-4" && (!g.Routable || g.ServedBy != "gpt-4.1/openai/gpt-4.1") {
+			t.Fatalf("group gpt-4 %+v, want it served by the alias's group", g)
+		}
+	}
+	v := health.New(gw, config.Health{}).Status()
+	if d := v.Groups[0].Deployments; v.Groups[0].Name != "gpt-4" || len(d) != 1 || d[0].Name != "gpt-4.1/openai/gpt-4.1" {
+		t.Fatalf("the status page's gpt-4 route %+v, want the alias's", d)
+	}
+}

@@ -104,7 +104,7 @@ func (c *Checker) Status() StatusView {
 		if sg.Fallbacks == nil {
 			sg.Fallbacks = []string{}
 		}
-		for _, d := range c.src.Route(grp.Name) {
+		for _, d := range c.routeOf(grp.Name) {
 			sd := StatusDeployment{Name: d.Config.Name, Group: d.Config.Group, Provider: d.Config.Provider, Model: d.Config.Model,
 				Fallback: d.Config.Group != grp.Name, InFlight: d.Bulkhead.InFlight(), Queued: d.Bulkhead.Queued(),
 				MaxConc: d.Bulkhead.Settings().MaxConcurrent, Retired: d.Config.Retired}
